@@ -1,0 +1,145 @@
+"""Bundled benchmark tables: real NAS-Bench-201 accuracies and measured latencies.
+
+``gennas/data/nb201_accuracy.csv.gz`` holds the NATS-Bench test accuracy (%, 200 epochs, mean
+over seeds) on ``cifar10`` and ``cifar100``; ``nb201_latency.csv.gz`` holds HELP's measured
+inference latency (ms) on 19 devices. Both are keyed by the official NAS-Bench-201 index and
+string. Every cell answers with its own row: isomorphic cells were trained separately and
+differ slightly; group them with ``ArchGraph.canonical_hash()``.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import gzip
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from gennas.errors import GennasError, InvalidArchitecture, UnknownDataset, UnknownDevice, unknown
+from gennas.graph import ArchGraph
+from gennas.resources import data_dir
+from gennas.space import SearchSpace, load_space
+
+ArchLike = ArchGraph | str
+
+
+def _read_table(path) -> tuple[list[str], dict[str, np.ndarray], np.ndarray]:
+    """(arch strings, column name -> float64 values, official indices) of a gzipped CSV."""
+    with gzip.open(path, "rt", newline="") as fh:
+        reader = csv.reader(fh)
+        header = next(reader)
+        rows = list(reader)
+    arch_col, index_col = header.index("arch"), header.index("index")
+    columns = {name: np.array([float(r[i]) for r in rows]) for i, name in enumerate(header)
+               if i not in (arch_col, index_col)}
+    return [r[arch_col] for r in rows], columns, np.array([int(r[index_col]) for r in rows])
+
+
+@dataclass
+class Benchmark:
+    """Lookup tables for one finite search space, rows in official-index order.
+
+    Attributes:
+        space: the search space the rows belong to.
+        strings: architecture string of each row, ``(rows,)``.
+        accuracies: dataset -> test accuracy in %, float64 ``(rows,)``.
+        latencies: device -> latency in ms, float64 ``(rows,)``.
+    """
+
+    space: SearchSpace
+    strings: list[str]
+    accuracies: dict[str, np.ndarray]
+    latencies: dict[str, np.ndarray]
+    _row: dict[str, int] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._row = {s: i for i, s in enumerate(self.strings)}
+
+    # ------------------------------------------------------------ listings
+    @property
+    def name(self) -> str:
+        return self.space.name
+
+    @property
+    def datasets(self) -> list[str]:
+        return sorted(self.accuracies)
+
+    @property
+    def devices(self) -> list[str]:
+        return sorted(self.latencies)
+
+    def __len__(self) -> int:
+        return len(self.strings)
+
+    def archs(self) -> list[ArchGraph]:
+        """Every architecture of the table, in row order."""
+        return [self.space.from_string(s) for s in self.strings]
+
+    # ------------------------------------------------------------ lookups
+    def rows(self, archs: Sequence[ArchLike]) -> np.ndarray:
+        """Row index of each architecture, int64 ``(len(archs),)``."""
+        out = np.empty(len(archs), dtype=np.int64)
+        for i, arch in enumerate(archs):
+            text = arch if isinstance(arch, str) else self.space.to_string(arch)
+            if isinstance(arch, ArchGraph) and arch.space != self.space.name:
+                raise InvalidArchitecture(f"architecture of space {arch.space!r} looked up in the "
+                                          f"{self.space.name} benchmark")
+            row = self._row.get(text)
+            if row is None:
+                self.space.from_string(text)  # raises a precise error if the string is malformed
+                raise InvalidArchitecture(f"{text!r} has no row in the {self.name} benchmark")
+            out[i] = row
+        return out
+
+    def _column(self, table: dict[str, np.ndarray], kind: str, name: str,
+                error: type[GennasError]) -> np.ndarray:
+        if name not in table:
+            raise error(unknown(kind, name, list(table)))
+        return table[name]
+
+    def accuracy(self, arch: ArchLike, dataset: str) -> float:
+        """Test accuracy in % of one architecture on ``dataset``."""
+        return float(self.accuracy_of([arch], dataset)[0])
+
+    def latency(self, arch: ArchLike, device: str) -> float:
+        """Measured inference latency in ms of one architecture on ``device``."""
+        return float(self.latency_of([arch], device)[0])
+
+    def accuracy_of(self, archs: Sequence[ArchLike] | None, dataset: str) -> np.ndarray:
+        """Accuracies in %, float64 ``(len(archs),)``; ``archs=None`` gives every row."""
+        column = self._column(self.accuracies, "dataset", dataset, UnknownDataset)
+        return column.copy() if archs is None else column[self.rows(archs)]
+
+    def latency_of(self, archs: Sequence[ArchLike] | None, device: str) -> np.ndarray:
+        """Latencies in ms, float64 ``(len(archs),)``; ``archs=None`` gives every row."""
+        column = self._column(self.latencies, "device", device, UnknownDevice)
+        return column.copy() if archs is None else column[self.rows(archs)]
+
+    def best(self, dataset: str, max_latency_ms: float | None = None, device: str | None = None) -> tuple[str, float]:
+        """The best row on ``dataset`` (optionally under a latency on ``device``): (string, accuracy %)."""
+        acc = self.accuracy_of(None, dataset)
+        if max_latency_ms is not None:
+            if device is None:
+                raise GennasError("a latency budget needs a device")
+            acc = np.where(self.latency_of(None, device) <= max_latency_ms, acc, -np.inf)
+            if not np.isfinite(acc).any():
+                raise GennasError(f"no architecture runs under {max_latency_ms} ms on {device}")
+        row = int(np.argmax(acc))
+        return self.strings[row], float(acc[row])
+
+
+@functools.lru_cache(maxsize=None)
+def load_benchmark(name: str = "nb201") -> Benchmark:
+    """The bundled tables for benchmark ``name`` (only ``nb201`` ships), cached."""
+    if name != "nb201":
+        raise GennasError(unknown("benchmark", name, ["nb201"]))
+    space = load_space("nb201")
+    strings, acc, index = _read_table(data_dir() / "nb201_accuracy.csv.gz")
+    lat_strings, lat, lat_index = _read_table(data_dir() / "nb201_latency.csv.gz")
+    if not (np.array_equal(index, lat_index) and strings == lat_strings):
+        raise GennasError("bundled nb201 accuracy and latency tables disagree on rows")
+    accuracies = {col.removesuffix("_test"): values for col, values in acc.items()}
+    latencies = {col.removesuffix("_ms"): values for col, values in lat.items()}
+    return Benchmark(space, strings, accuracies, latencies)

@@ -1,0 +1,92 @@
+"""Real image data bundled with the package, as torch DataLoaders.
+
+* ``mnist``: the official MNIST test set (10,000 28x28 digits, ``gennas/data/mnist-t10k-*``),
+  byte-identical to the original files.
+* ``digits``: scikit-learn's ``load_digits`` (1,797 8x8 digits; needs scikit-learn).
+
+Images are returned as float tensors ``(N, channels, size, size)`` normalised to zero mean and
+unit variance, resized with bilinear interpolation, and repeated to 3 channels on request so
+that they fit networks built for CIFAR-shaped input.
+"""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+
+from gennas.errors import GennasError, MissingDependency, unknown
+from gennas.resources import data_dir
+
+DATASETS = ("mnist", "digits")
+
+
+def _read_idx(path) -> np.ndarray:
+    with gzip.open(path, "rb") as fh:
+        raw = fh.read()
+    ndim = raw[3]
+    dims = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
+    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+def load_images(name: str, classes: Sequence[int] | None = None, size: int | None = None,
+                channels: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+    """All images and labels of a bundled dataset.
+
+    Args:
+        name: ``"mnist"`` or ``"digits"``.
+        classes: keep only these labels, relabelled ``0..len(classes)-1`` in the given order.
+        size: output side in pixels (default: native, 28 or 8).
+        channels: 1 or 3 (grey repeated).
+    Returns:
+        images float32 ``(N, channels, size, size)``, labels int64 ``(N,)``.
+    """
+    if name == "mnist":
+        x = _read_idx(data_dir() / "mnist-t10k-images-idx3-ubyte.gz").astype(np.float32) / 255.0
+        y = _read_idx(data_dir() / "mnist-t10k-labels-idx1-ubyte.gz").astype(np.int64)
+    elif name == "digits":
+        try:
+            from sklearn.datasets import load_digits
+        except ImportError as exc:
+            raise MissingDependency("the digits dataset needs scikit-learn: pip install scikit-learn") from exc
+        d = load_digits()
+        x, y = (d.images / 16.0).astype(np.float32), d.target.astype(np.int64)
+    else:
+        raise GennasError(unknown("image dataset", name, DATASETS))
+    if classes is not None:
+        classes = list(classes)
+        bad = [c for c in classes if c not in set(y.tolist())]
+        if bad or len(set(classes)) != len(classes) or not classes:
+            raise GennasError(f"classes {classes} must be distinct labels present in {name}")
+        keep = np.isin(y, classes)
+        remap = {c: i for i, c in enumerate(classes)}
+        x, y = x[keep], np.array([remap[int(c)] for c in y[keep]], dtype=np.int64)
+    images = torch.from_numpy(x).unsqueeze(1)
+    images = (images - images.mean()) / images.std().clamp_min(1e-6)
+    if size is not None and size != images.shape[-1]:
+        images = torch.nn.functional.interpolate(images, size=(size, size), mode="bilinear", align_corners=False)
+    if channels not in (1, 3):
+        raise GennasError(f"channels must be 1 or 3, got {channels}")
+    if channels == 3:
+        images = images.repeat(1, 3, 1, 1)
+    return images.contiguous(), torch.from_numpy(y)
+
+
+def image_loaders(name: str, batch_size: int = 64, val_fraction: float = 0.2, seed: int = 0,
+                  classes: Sequence[int] | None = None, size: int | None = None, channels: int = 1,
+                  limit: int | None = None) -> tuple[DataLoader, DataLoader]:
+    """Seeded train/validation DataLoaders over a bundled dataset (``limit``: at most this many images)."""
+    x, y = load_images(name, classes=classes, size=size, channels=channels)
+    g = torch.Generator().manual_seed(seed)
+    order = torch.randperm(len(y), generator=g)
+    if limit is not None:
+        order = order[:limit]
+    n_val = max(1, int(len(order) * val_fraction))
+    val, train = order[:n_val], order[n_val:]
+    train_loader = DataLoader(TensorDataset(x[train], y[train]), batch_size=batch_size, shuffle=True,
+                              generator=torch.Generator().manual_seed(seed))
+    val_loader = DataLoader(TensorDataset(x[val], y[val]), batch_size=batch_size, shuffle=False)
+    return train_loader, val_loader

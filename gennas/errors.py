@@ -1,0 +1,32 @@
+"""Error types: every user-facing failure is a :class:`GennasError` with a message that names the problem."""
+
+from __future__ import annotations
+
+
+class GennasError(Exception):
+    """Base class of every error gennas raises on purpose."""
+
+
+class InvalidArchitecture(GennasError, ValueError):
+    """An architecture string or graph that is not a member of its search space."""
+
+
+class UnknownSpace(GennasError, ValueError):
+    """A search-space name with no spec file in ``spaces/``."""
+
+
+class UnknownDataset(GennasError, ValueError):
+    """A dataset (task) the benchmark table or predictor does not know."""
+
+
+class UnknownDevice(GennasError, ValueError):
+    """A device name with no latency column or estimator embedding."""
+
+
+class MissingDependency(GennasError, ImportError):
+    """An optional extra (such as DGL) is needed but not installed."""
+
+
+def unknown(kind: str, name: object, known: list[str] | tuple[str, ...]) -> str:
+    """Message for an unknown name: what was asked and what exists."""
+    return f"unknown {kind} {name!r}; known: {', '.join(sorted(map(str, known)))}"

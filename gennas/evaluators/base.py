@@ -1,0 +1,83 @@
+"""The Evaluator protocol and its Result record.
+
+Anything with ``evaluate(archs) -> list[Result]`` is an evaluator; a plain callable
+``ArchGraph -> float`` is wrapped by :func:`as_evaluator`. An architecture whose evaluation
+raises or gives NaN yields a Result with ``failed=True`` and the error text, so one bad
+candidate never ends a search.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from gennas.errors import GennasError
+from gennas.graph import ArchGraph
+
+
+@dataclass(frozen=True)
+class Result:
+    """One verified architecture.
+
+    Attributes:
+        arch: the architecture.
+        score: higher is better (accuracy in % for table and training; proxy value otherwise);
+            NaN when ``failed``.
+        kind: what produced it: ``"table"``, ``"proxy:<name>"``, ``"supernet"``, ``"train"``, ``"callable"``.
+        fidelity: how trustworthy, e.g. ``"full"`` or ``"epochs=5"``.
+        cost_s: wall-clock seconds spent on this architecture.
+        metadata: anything else (dataset, seed, epochs, ...), JSON-serialisable.
+        error: why it failed, else None.
+    """
+
+    arch: ArchGraph
+    score: float
+    kind: str
+    fidelity: str = "full"
+    cost_s: float = 0.0
+    metadata: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None or not math.isfinite(self.score)
+
+
+@runtime_checkable
+class Evaluator(Protocol):
+    def evaluate(self, archs: Sequence[ArchGraph]) -> list[Result]: ...
+
+
+class CallableEvaluator:
+    """Wraps ``fn: ArchGraph -> float``; exceptions and NaN become failed Results."""
+
+    def __init__(self, fn: Callable[[ArchGraph], float], kind: str = "callable") -> None:
+        self.fn = fn
+        self.kind = kind
+
+    def evaluate(self, archs: Sequence[ArchGraph]) -> list[Result]:
+        out = []
+        for arch in archs:
+            start = time.perf_counter()
+            try:
+                score, error = float(self.fn(arch)), None
+                if not math.isfinite(score):
+                    error = f"evaluator returned {score}"
+            except KeyboardInterrupt:
+                raise
+            except Exception as exc:  # a user's evaluator may fail in any way; record and go on
+                score, error = float("nan"), f"{type(exc).__name__}: {exc}"
+            out.append(Result(arch, score, self.kind, cost_s=time.perf_counter() - start, error=error))
+        return out
+
+
+def as_evaluator(obj: Evaluator | Callable[[ArchGraph], float]) -> Evaluator:
+    """An Evaluator from an evaluator or a plain callable."""
+    if isinstance(obj, Evaluator):
+        return obj
+    if callable(obj):
+        return CallableEvaluator(obj)
+    raise GennasError(f"expected an Evaluator or a callable ArchGraph -> float, got {type(obj).__name__}")

@@ -1,0 +1,1 @@
+"""Graph generators (discrete diffusion, graph VAE) that sample ArchGraphs of a space."""

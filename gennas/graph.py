@@ -1,0 +1,150 @@
+"""ArchGraph: the one value type for an architecture.
+
+An architecture is a DAG of operation nodes. Node ``i`` carries the name of its operation
+``ops[i]`` (a string from its space's vocabulary, including the ``input`` and ``output``
+markers); ``edges`` are ``(src, dst)`` pairs with ``src < dst`` (nodes are topologically
+ordered). ``space`` names the search space the graph belongs to, so every consumer can look
+up the vocabulary and rules. ArchGraphs are immutable and hashable; equality is structural.
+Equivalence of computations is what :meth:`ArchGraph.canonical_hash` is for.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from gennas.errors import InvalidArchitecture, MissingDependency
+
+if TYPE_CHECKING:  # heavy imports stay lazy: only the conversions need them
+    import networkx as nx
+    from torch_geometric.data import Data
+
+    from gennas.space import SearchSpace
+
+
+@dataclass(frozen=True)
+class ArchGraph:
+    """A DAG of operation nodes tagged with its search space.
+
+    Attributes:
+        space: name of the search space (``"nb201"``, ``"mbv3"``, ...).
+        ops: operation name of each node, length ``num_nodes``.
+        edges: ``(src, dst)`` pairs, ``src < dst``, sorted and without repeats.
+    """
+
+    space: str
+    ops: tuple[str, ...]
+    edges: tuple[tuple[int, int], ...]
+
+    def __post_init__(self) -> None:
+        # Normalise containers so that lists passed in by users still hash and compare.
+        object.__setattr__(self, "ops", tuple(str(o) for o in self.ops))
+        edges = tuple(sorted({(int(s), int(d)) for s, d in self.edges}))
+        object.__setattr__(self, "edges", edges)
+        n = len(self.ops)
+        for s, d in edges:
+            if not (0 <= s < n and 0 <= d < n):
+                raise InvalidArchitecture(f"edge ({s}, {d}) refers to a node outside 0..{n - 1}")
+            if s >= d:
+                # src < dst is both the topological order and the proof that there is no cycle.
+                raise InvalidArchitecture(f"edge ({s}, {d}) goes backwards: the graph would have a cycle")
+
+    # ----------------------------------------------------------------- properties
+    @property
+    def num_nodes(self) -> int:
+        return len(self.ops)
+
+    @property
+    def search_space(self) -> SearchSpace:
+        """The :class:`~gennas.space.SearchSpace` this graph belongs to (loaded once, cached)."""
+        from gennas.space import load_space
+
+        return load_space(self.space)
+
+    def predecessors(self, node: int) -> list[int]:
+        return [s for s, d in self.edges if d == node]
+
+    # ----------------------------------------------------------------- identity
+    def canonical_hash(self, functional: bool = False) -> str:
+        """Hex digest equal for architectures that compute the same function.
+
+        The space defines the rule. For cell spaces (NAS-Bench-201) the default follows the
+        benchmark's own rule (zero terms kept in sums: 6,466 classes of 15,625 cells);
+        ``functional=True`` also drops zero terms (5,390 classes).
+        """
+        key = self.search_space.canonical_form(self, functional=functional)
+        return hashlib.sha1(key.encode()).hexdigest()[:16]
+
+    # ----------------------------------------------------------------- conversions
+    def to_string(self) -> str:
+        """The space's text form (for nb201 the official ``|op~i|+|...|`` string)."""
+        return self.search_space.to_string(self)
+
+    def __str__(self) -> str:
+        return self.to_string()
+
+    def adjacency(self) -> np.ndarray:
+        """Dense adjacency matrix, shape ``(num_nodes, num_nodes)``, ``A[src, dst] = 1``."""
+        a = np.zeros((self.num_nodes, self.num_nodes), dtype=np.float32)
+        for s, d in self.edges:
+            a[s, d] = 1.0
+        return a
+
+    def op_indices(self) -> np.ndarray:
+        """Index of each node's op in the space's node vocabulary, shape ``(num_nodes,)``."""
+        return self.search_space.op_indices(self)
+
+    def to_networkx(self) -> nx.DiGraph:
+        """A ``networkx.DiGraph`` whose nodes carry an ``op`` attribute."""
+        import networkx as nx
+
+        g = nx.DiGraph(space=self.space)
+        g.add_nodes_from((i, {"op": op}) for i, op in enumerate(self.ops))
+        g.add_edges_from(self.edges)
+        return g
+
+    def to_pyg(self) -> Data:
+        """A PyTorch Geometric ``Data``.
+
+        ``x``: one-hot node ops, shape ``(num_nodes, vocab)``; ``op``: op indices, shape
+        ``(num_nodes,)``; ``pos``: node position, shape ``(num_nodes,)``; ``edge_index``:
+        shape ``(2, num_edges)``, source row first.
+        """
+        import torch
+        from torch_geometric.data import Data
+
+        space = self.search_space
+        op = torch.as_tensor(self.op_indices(), dtype=torch.long)
+        x = torch.nn.functional.one_hot(op, num_classes=len(space.node_vocab)).float()
+        edge_index = torch.tensor(self.edges, dtype=torch.long).t().reshape(2, -1)
+        return Data(x=x, op=op, pos=torch.arange(self.num_nodes), edge_index=edge_index,
+                    num_nodes=self.num_nodes)
+
+    def to_dgl(self) -> Any:
+        """A ``dgl.DGLGraph`` with ``ndata['x']`` one-hot ops (needs the ``dgl`` extra)."""
+        try:
+            import dgl
+        except ImportError as exc:  # dgl is optional; say how to get it
+            raise MissingDependency(
+                "to_dgl() needs DGL: pip install 'gennas[dgl]' (dgl==1.1.3 works with torch 2.x on CPU)"
+            ) from exc
+        data = self.to_pyg()
+        g = dgl.graph((data.edge_index[0], data.edge_index[1]), num_nodes=self.num_nodes)
+        g.ndata["x"] = data.x
+        g.ndata["op"] = data.op
+        g.ndata["pos"] = data.pos
+        return g
+
+    def build(self, **kwargs: Any) -> Any:
+        """Shorthand for ``space.build(self, **kwargs)``: a trainable ``torch.nn.Module``."""
+        return self.search_space.build(self, **kwargs)
+
+    def __repr__(self) -> str:
+        try:
+            text = self.to_string()
+        except Exception:  # repr must never fail, even for graphs the space rejects
+            text = f"ops={self.ops}"
+        return f"ArchGraph({self.space}: {text})"

@@ -1,0 +1,1 @@
+"""torch.nn building blocks for the networks that search spaces build."""
