@@ -82,10 +82,10 @@ class Benchmark:
         """Row index of each architecture, int64 ``(len(archs),)``."""
         out = np.empty(len(archs), dtype=np.int64)
         for i, arch in enumerate(archs):
-            text = arch if isinstance(arch, str) else self.space.to_string(arch)
             if isinstance(arch, ArchGraph) and arch.space != self.space.name:
                 raise InvalidArchitecture(f"architecture of space {arch.space!r} looked up in the "
                                           f"{self.space.name} benchmark")
+            text = arch if isinstance(arch, str) else self.space.to_string(arch)
             row = self._row.get(text)
             if row is None:
                 self.space.from_string(text)  # raises a precise error if the string is malformed

@@ -21,7 +21,8 @@ from gennas.errors import GennasError
 
 app = typer.Typer(help="gennas: graph-based generative neural-architecture design.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
-console = Console()
+# Off a terminal (pipes, CI logs) rich would wrap at 80 columns and fold the long arch strings.
+console = Console(width=None if sys.stdout.isatty() else 200)
 
 
 def fail(message: str) -> None:
