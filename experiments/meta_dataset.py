@@ -7,12 +7,12 @@ scored on a held-out split of that task's images. Each row records (task id, dat
 arch string, validation accuracy %, train seconds). The architectures are drawn from one shared
 pool so that tasks overlap (what a predictor needs to learn how rankings move between tasks).
 
-Brief training is deliberate: with a few hundred images and two epochs the cells differ
+Brief training is deliberate: with a few hundred images and 30 SGD steps the cells differ
 strongly (a cell whose output is zero stays at chance, pooling-only cells lag, conv cells
 lead), which is the ranking signal; it is *not* the converged accuracy.
 
-    python experiments/meta_dataset.py --quick          # ~2 min on one core: 8 tasks x 24 cells
-    python experiments/meta_dataset.py                  # 32 tasks x 64 cells (~20 min on one core)
+    python experiments/meta_dataset.py --quick          # ~1.5 min on one free core: 6 tasks x 16 cells
+    python experiments/meta_dataset.py                  # 16 tasks x 32 cells (~7 min on one free core)
     python experiments/meta_dataset.py --device cuda --workers 8   # the same on a GPU machine
 
 Writes ``experiments/data/meta_nb201[_quick].csv.gz`` and a JSON manifest beside it.
@@ -65,7 +65,7 @@ def task_split(task: dict, limit: int, seed: int) -> tuple[torch.Tensor, ...]:
     return x[train], y[train], x[val], y[val]
 
 
-def train_once(arch_string: str, task: dict, split: tuple[torch.Tensor, ...], epochs: int,
+def train_once(arch_string: str, task: dict, split: tuple[torch.Tensor, ...], steps: int,
                seed: int, device: str) -> tuple[float, float]:
     """Train one cell on one task; return (validation accuracy %, seconds)."""
     start = time.perf_counter()
@@ -73,20 +73,18 @@ def train_once(arch_string: str, task: dict, split: tuple[torch.Tensor, ...], ep
     space = gennas.load_space("nb201")
     tx, ty, vx, vy = (t.to(device) for t in split)
     model = space.build(arch_string, num_classes=len(task["classes"]), in_channels=1, **BUILD).to(device)
-    steps_per_epoch = max(1, len(ty) // 64)
+    # A fixed number of steps (not epochs) so that small and large tasks get the same budget.
     opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, nesterov=True, weight_decay=5e-4)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=epochs * steps_per_epoch)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.05, total_steps=steps)
     g = torch.Generator(device="cpu").manual_seed(seed)
     model.train()
-    for _ in range(epochs):
-        perm = torch.randperm(len(ty), generator=g).to(device)
-        for s in range(steps_per_epoch):
-            idx = perm[s * 64:(s + 1) * 64]
-            loss = torch.nn.functional.cross_entropy(model(tx[idx]), ty[idx])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
+    for _ in range(steps):
+        idx = torch.randint(len(ty), (64,), generator=g).to(device)
+        loss = torch.nn.functional.cross_entropy(model(tx[idx]), ty[idx])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
     model.eval()
     with torch.no_grad():
         acc = (model(vx).argmax(1) == vy).float().mean().item() * 100.0
@@ -95,12 +93,12 @@ def train_once(arch_string: str, task: dict, split: tuple[torch.Tensor, ...], ep
 
 def run_task(job: tuple[dict, list[str], int, int, int, str]) -> list[dict]:
     """Every (arch) training of one task, in one worker process."""
-    task, archs, limit, epochs, seed, device = job
+    task, archs, limit, steps, seed, device = job
     torch.set_num_threads(1)
     split = task_split(task, limit, seed)
     rows = []
     for i, arch in enumerate(archs):
-        acc, secs = train_once(arch, task, split, epochs, seed + i, device)
+        acc, secs = train_once(arch, task, split, steps, seed + i, device)
         rows.append({**{k: task[k] for k in ("task", "dataset")}, "classes": "-".join(map(str, task["classes"])),
                      "arch": arch, "val_acc": round(acc, 3), "train_s": round(secs, 3)})
     return rows
@@ -108,19 +106,19 @@ def run_task(job: tuple[dict, list[str], int, int, int, str]) -> list[dict]:
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--quick", action="store_true", help="8 tasks x 24 cells")
+    p.add_argument("--quick", action="store_true", help="6 tasks x 16 cells")
     p.add_argument("--tasks", type=int, default=None)
     p.add_argument("--cells", type=int, default=None, help="cells trained per task")
     p.add_argument("--pool", type=int, default=256, help="size of the shared architecture pool")
     p.add_argument("--limit", type=int, default=900, help="images per task (1/3 held out for scoring)")
-    p.add_argument("--epochs", type=int, default=2)
+    p.add_argument("--steps", type=int, default=30, help="SGD steps of batch 64 per training")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--device", default="cpu")
     p.add_argument("--out", type=Path, default=None)
     args = p.parse_args(argv)
-    n_tasks = args.tasks or (8 if args.quick else 32)
-    n_cells = args.cells or (24 if args.quick else 64)
+    n_tasks = args.tasks or (6 if args.quick else 16)
+    n_cells = args.cells or (16 if args.quick else 32)
     out = args.out or DATA / f"meta_nb201{'_quick' if args.quick else ''}.csv.gz"
     command = "python experiments/meta_dataset.py " + " ".join(map(shlex.quote, argv if argv is not None else sys.argv[1:]))
     print(f"reproduce with: {command}")
@@ -130,7 +128,7 @@ def main(argv: list[str] | None = None) -> None:
     pool = [a.to_string() for a in space.sample_many(args.pool, rng)]
     tasks = make_tasks(n_tasks, rng)
     jobs = [(t, [pool[i] for i in rng.choice(len(pool), size=n_cells, replace=False)], args.limit,
-             args.epochs, args.seed + 1000 * k, args.device) for k, t in enumerate(tasks)]
+             args.steps, args.seed + 1000 * k, args.device) for k, t in enumerate(tasks)]
     start = time.perf_counter()
     if args.workers > 1:
         with ProcessPoolExecutor(args.workers) as ex:
@@ -148,7 +146,7 @@ def main(argv: list[str] | None = None) -> None:
     accs = np.array([r["val_acc"] for r in rows])
     manifest = {"file": out.name, "command": command, "rows": len(rows), "tasks": n_tasks,
                 "cells_per_task": n_cells, "distinct_cells": len({r["arch"] for r in rows}),
-                "build": BUILD, "image_size": SIZE, "images_per_task": args.limit, "epochs": args.epochs,
+                "build": BUILD, "image_size": SIZE, "images_per_task": args.limit, "steps": args.steps, "batch": 64,
                 "device": args.device, "seconds": round(elapsed, 1),
                 "data": "class subsets of the bundled MNIST test set and sklearn digits"}
     out.with_suffix("").with_suffix(".json").write_text(json.dumps(manifest, indent=2) + "\n")

@@ -96,3 +96,21 @@ def build_cell_supernet(space: Any, num_classes: int, in_channels: int, **option
     return CellSupernet(space.cell_nodes, space.cell_edges, specs, num_classes=num_classes,
                         in_channels=in_channels, channels=int(macro["channels"]),
                         cells_per_stage=int(macro["cells_per_stage"]), stages=int(macro["stages"]))
+
+
+@torch.no_grad()
+def copy_into_standalone(supernet: CellSupernet, choice: Sequence[int], net: nn.Module) -> nn.Module:
+    """Load the weights of ``supernet``'s path ``choice`` into ``net``, the standalone
+    :class:`~gennas.nets.cell_net.CellNetwork` of the same cell and skeleton. Returns ``net``."""
+    net.stem.load_state_dict(supernet.stem.state_dict())
+    for std, sup in zip(net.cells, supernet.layers):
+        if isinstance(sup, SuperCell):
+            # The standalone cell keeps only non-zero edges, in edge order: match them one by one.
+            live = [(edge, int(k)) for edge, k in zip(sup.edges, choice) if not edge.is_zero[int(k)]]
+            for op, (edge, k) in zip(std.ops, live):
+                op.load_state_dict(edge.candidates[k].state_dict())
+        else:
+            std.load_state_dict(sup.state_dict())
+    net.head.load_state_dict(supernet.head.state_dict())
+    net.classifier.load_state_dict(supernet.classifier.state_dict())
+    return net

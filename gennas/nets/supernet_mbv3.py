@@ -95,6 +95,32 @@ class DynamicMBConv(nn.Module):
         out = self.project_bn(F.conv2d(h, self.project.weight[:, :mid]))
         return x + out if self.residual else out
 
+    @torch.no_grad()
+    def copy_into(self, block: MBConv, kernel: int, expand: int) -> None:
+        """Write this block's ``(kernel, expand)`` slice into a standalone :class:`MBConv`."""
+        mid = _make_divisible(self.c_in * expand)
+        start = (self.max_kernel - kernel) // 2
+        body = list(block.body)  # expand conv, BN, act, depthwise, BN, act, [SE], project, BN
+        body[0].weight.copy_(self.expand_conv.weight[:mid])
+        _copy_bn(self.expand_bn, body[1], mid)
+        body[3].weight.copy_(self.depthwise.weight[:mid, :, start:start + kernel, start:start + kernel])
+        _copy_bn(self.depthwise_bn, body[4], mid)
+        if self.se is not None:
+            se_mid = _make_divisible(mid // 4)
+            gate = body[6].gate  # pool, reduce conv, ReLU, expand conv, hard sigmoid
+            gate[1].weight.copy_(self.se.reduce.weight[:se_mid, :mid])
+            gate[1].bias.copy_(self.se.reduce.bias[:se_mid])
+            gate[3].weight.copy_(self.se.expand.weight[:mid, :se_mid])
+            gate[3].bias.copy_(self.se.expand.bias[:mid])
+        body[-2].weight.copy_(self.project.weight[:, :mid])
+        body[-1].load_state_dict(self.project_bn.state_dict())
+
+
+def _copy_bn(src: nn.BatchNorm2d, dst: nn.BatchNorm2d, c: int) -> None:
+    for name in ("weight", "bias", "running_mean", "running_var"):
+        getattr(dst, name).copy_(getattr(src, name)[:c])
+    dst.num_batches_tracked.copy_(src.num_batches_tracked)
+
 
 class MobileNetV3Supernet(nn.Module):
     """Stem, fixed first block, ``max_depth`` dynamic blocks per stage, head (as MobileNetV3)."""
@@ -135,6 +161,26 @@ class MobileNetV3Supernet(nn.Module):
             for block, (kernel, expand) in zip(stage, stage_blocks):  # elastic depth: the first d blocks
                 x = block(x, int(kernel), int(expand))
         return self.classifier(self.head(self.final(x)))
+
+
+@torch.no_grad()
+def copy_into_standalone(supernet: MobileNetV3Supernet, blocks: Sequence[Sequence[tuple[int, int]]],
+                         net: nn.Module) -> nn.Module:
+    """Load subnet ``blocks`` of ``supernet`` into ``net``, the standalone
+    :class:`~gennas.nets.mobilenet.MobileNetV3` of the same architecture. Returns ``net``."""
+    features = list(net.features)  # stem conv, BN, act, first block, searched blocks..., conv, BN, act
+    for std, sup in zip(features[:4], supernet.stem):
+        std.load_state_dict(sup.state_dict())
+    i = 4
+    for stage, stage_blocks in zip(supernet.stages, blocks):
+        for block, (kernel, expand) in zip(stage, stage_blocks):
+            block.copy_into(features[i], int(kernel), int(expand))
+            i += 1
+    features[i].load_state_dict(supernet.final[0].state_dict())
+    features[i + 1].load_state_dict(supernet.final[1].state_dict())
+    net.head.load_state_dict(supernet.head.state_dict())
+    net.classifier.load_state_dict(supernet.classifier.state_dict())
+    return net
 
 
 def parse_block_op(op: str) -> tuple[int, int]:

@@ -1,0 +1,188 @@
+"""How well does the GNN predictor rank NAS-Bench-201 cells? Tables of Kendall tau and Spearman.
+
+1. Sample efficiency: train on n random cells (n = 50..1000), test on *all* other cells, for
+   cifar10 and cifar100, 5 seeds; in the same run the baselines xgboost and an MLP (sklearn) on
+   one-hot slot encodings, and the training-free params and FLOPs of each cell.
+2. Cross-task: the shipped predictor pretrained *without* the target dataset's labels
+   (``load_predictor("nb201", holdout=target)``), tested on the target with 0/10/20 verified
+   target samples (a task embedding fitted to them), against xgboost fitted on those samples.
+3. Image conditioning: on the meta-dataset (``experiments/meta_dataset.py``), leave tasks out,
+   and compare the predictor conditioned on the held-out task's images with the same predictor
+   trained and tested with one constant descriptor (no task information).
+
+    python experiments/predictor.py --quick   # a few minutes: n=100, 2 seeds, 2 meta folds
+    python experiments/predictor.py           # the full tables
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections import defaultdict
+
+import numpy as np
+import torch
+from scipy.stats import kendalltau, spearmanr
+
+import gennas
+from gennas.predictor import Predictor, PredictorConfig, checkpoint_path, load_predictor
+from gennas.task import Task
+
+sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent))
+from _common import nb201_costs  # noqa: E402  (shared FLOPs/params cache of experiments/)
+from train_predictor import load_meta  # noqa: E402
+
+DATASETS = ("cifar10", "cifar100")
+
+
+def corr(pred: np.ndarray, truth: np.ndarray) -> tuple[float, float]:
+    return float(kendalltau(pred, truth)[0]), float(spearmanr(pred, truth)[0])
+
+
+def fmt(values: list[float]) -> str:
+    return f"{np.mean(values):.3f} ± {np.std(values):.3f}"
+
+
+def xgb_fit_predict(x_train, y_train, x_test, seed: int) -> np.ndarray:
+    from xgboost import XGBRegressor
+
+    model = XGBRegressor(n_estimators=300, max_depth=4, learning_rate=0.05, subsample=0.8,
+                         colsample_bytree=0.8, random_state=seed, n_jobs=1)
+    return model.fit(x_train, y_train).predict(x_test)
+
+
+def mlp_fit_predict(x_train, y_train, x_test, seed: int) -> np.ndarray:
+    from sklearn.neural_network import MLPRegressor
+
+    mu, sd = y_train.mean(), y_train.std() + 1e-9
+    model = MLPRegressor(hidden_layer_sizes=(128, 128), alpha=1e-3, max_iter=1000, random_state=seed)
+    return model.fit(x_train, (y_train - mu) / sd).predict(x_test)
+
+
+def sample_efficiency(sizes, seeds, config: PredictorConfig) -> None:
+    bench = gennas.load_benchmark("nb201")
+    space = bench.space
+    archs = bench.archs()
+    onehot = space.encode(archs)
+    costs = nb201_costs()
+    scores: dict[tuple, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    gnn_seconds = []
+    for ds in DATASETS:
+        acc = bench.accuracy_of(None, ds)
+        for n in sizes:
+            for seed in seeds:
+                order = np.random.default_rng(seed).permutation(len(archs))
+                tr, te = order[:n], order[n:]
+                start = time.perf_counter()
+                steps = config.steps if n <= 200 else 2 * config.steps  # more rows, more steps
+                pred = Predictor(space, config, seed=seed).fit([archs[i] for i in tr], acc[tr], task=ds, steps=steps)
+                gnn_seconds.append(time.perf_counter() - start)
+                results = {
+                    "GNN (ours)": pred.predict([archs[i] for i in te], task=ds)[0],
+                    "xgboost": xgb_fit_predict(onehot[tr], acc[tr], onehot[te], seed),
+                    "MLP": mlp_fit_predict(onehot[tr], acc[tr], onehot[te], seed),
+                    "params": costs["params"][te].astype(float),
+                    "FLOPs": costs["flops"][te].astype(float),
+                }
+                for name, p in results.items():
+                    tau, rho = corr(p, acc[te])
+                    scores[(ds, n)][name + " tau"].append(tau)
+                    scores[(ds, n)][name + " rho"].append(rho)
+                print(f"  {ds} n={n} seed={seed}: GNN tau {scores[(ds, n)]['GNN (ours) tau'][-1]:.3f} "
+                      f"({gnn_seconds[-1]:.0f} s)", file=sys.stderr, flush=True)
+    methods = ["GNN (ours)", "xgboost", "MLP", "params", "FLOPs"]
+    for stat, title in (("tau", "Kendall tau"), ("rho", "Spearman")):
+        print(f"\n### {title} on all held-out NB201 cells (mean ± std over {len(seeds)} seeds)\n")
+        print("| dataset | train cells | " + " | ".join(methods) + " |")
+        print("|---|---|" + "---|" * len(methods))
+        for (ds, n), row in scores.items():
+            print(f"| {ds} | {n} | " + " | ".join(fmt(row[f'{m} {stat}']) for m in methods) + " |")
+    print(f"\nGNN fit time: {np.mean(gnn_seconds):.1f} s mean per fit ({config.members} members, CPU)")
+
+
+def cross_task(seeds, shots=(0, 10, 20)) -> None:
+    bench = gennas.load_benchmark("nb201")
+    space = bench.space
+    archs = bench.archs()
+    onehot = space.encode(archs)
+    print("\n### Cross-task: pretrained without the target's labels, then k target samples "
+          f"(Kendall tau on all other target cells, {len(seeds)} seeds)\n")
+    print("| source -> target | k | GNN + task fitted to k samples | GNN + update() on k | xgboost on k |")
+    print("|---|---|---|---|---|")
+    for target in DATASETS:
+        if not checkpoint_path("nb201", target).is_file():
+            print(f"| (no checkpoint predictor_nb201_no-{target}.pt: run experiments/train_predictor.py) | | | | |")
+            continue
+        source = [d for d in DATASETS if d != target][0]
+        acc = bench.accuracy_of(None, target)
+        for k in shots:
+            emb, upd, xgb = [], [], []
+            for seed in seeds:
+                pred = load_predictor("nb201", holdout=target)
+                pick = np.random.default_rng(seed).choice(len(archs), k, replace=False) if k else np.array([], int)
+                rest = np.setdiff1d(np.arange(len(archs)), pick)
+                test = [archs[i] for i in rest]
+                if k == 0:
+                    emb.append(corr(pred.predict(test, task=source)[0], acc[rest])[0])
+                    continue
+                task = Task.from_samples([(archs[i], acc[i]) for i in pick])
+                emb.append(corr(pred.predict(test, task=task)[0], acc[rest])[0])
+                pred.update([archs[i] for i in pick], acc[pick], task=target)
+                upd.append(corr(pred.predict(test, task=target)[0], acc[rest])[0])
+                xgb.append(corr(xgb_fit_predict(onehot[pick], acc[pick], onehot[rest], seed), acc[rest])[0])
+            cells = [fmt(emb)] + [fmt(v) if v else "-" for v in (upd, xgb)]
+            print(f"| {source} -> {target} | {k} | " + " | ".join(cells) + " |")
+
+
+def image_conditioning(folds: int, config: PredictorConfig, steps: int) -> None:
+    meta = load_meta()
+    if len(meta) < 4:
+        print("\n(image conditioning: no meta-dataset; run experiments/meta_dataset.py)")
+        return
+    constant = torch.stack([t.descriptor for t, _, _, _ in meta]).mean(0)
+    blind = lambda i: Task("images", f"blind:{i}", descriptor=constant)  # noqa: E731 (no task information)
+    order = np.random.default_rng(0).permutation(len(meta))
+    res = defaultdict(list)
+    for f in range(folds):
+        held = set(order[f::folds].tolist())
+        train = [m for i, m in enumerate(meta) if i not in held]
+        cond = Predictor("nb201", config, seed=f).fit_tasks([(t, a, s) for t, a, s, _ in train], steps=steps)
+        unc = Predictor("nb201", config, seed=f).fit_tasks(
+            [(blind(i), a, s) for i, (_, a, s, _) in enumerate(train)], steps=steps)
+        for i in sorted(held):
+            task, a, s, _ = meta[i]
+            res["conditioned"].append(corr(cond.predict(a, task=task)[0], s)[0])
+            res["blind"].append(corr(unc.predict(a, task=blind(-1))[0], s)[0])
+            res["mae_conditioned"].append(float(np.abs(cond.predict(a, task=task)[0] - s).mean()))
+            res["mae_blind"].append(float(np.abs(unc.predict(a, task=blind(-1))[0] - s).mean()))
+    rows = sum(len(a) for _, a, _, _ in meta)
+    print(f"\n### Image conditioning on held-out meta-tasks ({len(meta)} tasks, {rows} rows, {folds} folds)\n")
+    print("| predictor | Kendall tau on held-out task | MAE (accuracy points) |\n|---|---|---|")
+    print(f"| conditioned on the task's images | {fmt(res['conditioned'])} | {fmt(res['mae_conditioned'])} |")
+    print(f"| same, no task information | {fmt(res['blind'])} | {fmt(res['mae_blind'])} |")
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--quick", action="store_true")
+    p.add_argument("--sizes", default=None, help="comma list of training-set sizes")
+    p.add_argument("--seeds", type=int, default=None)
+    p.add_argument("--parts", default="efficiency,cross,images")
+    args = p.parse_args(argv)
+    torch.set_num_threads(1)
+    print("reproduce with: python experiments/predictor.py " + " ".join(sys.argv[1:] if argv is None else argv))
+    sizes = [int(s) for s in (args.sizes or ("100" if args.quick else "50,100,200,500,1000")).split(",")]
+    seeds = list(range(args.seeds or (2 if args.quick else 5)))
+    config = PredictorConfig()
+    parts = args.parts.split(",")
+    if "efficiency" in parts:
+        sample_efficiency(sizes, seeds, config)
+    if "cross" in parts:
+        cross_task(seeds)
+    if "images" in parts:
+        image_conditioning(2 if args.quick else 4, config, 150 if args.quick else 300)
+
+
+if __name__ == "__main__":
+    main()

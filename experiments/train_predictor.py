@@ -1,0 +1,141 @@
+"""Train the shipped performance predictors: ``checkpoints/predictor_nb201[_no-<dataset>].pt``.
+
+Each is one ensemble trained on (a) NAS-Bench-201 cifar10 and cifar100 accuracies of a seeded
+random subset of cells (named tasks) and (b) every image task of the meta-dataset built by
+``experiments/meta_dataset.py`` (tasks described by their images). ``_no-cifar10`` and
+``_no-cifar100`` leave that dataset's labels out entirely, for honest transfer experiments.
+Metrics in each manifest are measured on the cells *not* used for training.
+
+    python experiments/train_predictor.py            # the three shipped checkpoints (~15 min on a busy 2-core box)
+    python experiments/train_predictor.py --quick    # small run into /tmp/gennas_predictor_quick
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import gzip
+import json
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import torch
+from scipy.stats import kendalltau, spearmanr
+
+import gennas
+from gennas.predictor import Predictor, PredictorConfig, checkpoint_path
+from gennas.task import Task
+
+HERE = Path(__file__).resolve().parent
+DATASETS = ("cifar10", "cifar100")
+
+
+def command_line() -> str:
+    return "python experiments/train_predictor.py " + " ".join(sys.argv[1:])
+
+
+def meta_path() -> Path | None:
+    """The full meta-dataset if built, else the quick one, else None."""
+    for name in ("meta_nb201.csv.gz", "meta_nb201_quick.csv.gz"):
+        if (HERE / "data" / name).is_file():
+            return HERE / "data" / name
+    return None
+
+
+def load_meta(path: Path | None = None) -> list[tuple[Task, list[str], np.ndarray, str]]:
+    """Meta-dataset tasks as ``(Task from images, arch strings, accuracies %, task id)``."""
+    path = path or meta_path()
+    if path is None:
+        return []
+    rows: dict[str, list[dict]] = defaultdict(list)
+    with gzip.open(path, "rt", newline="") as fh:
+        for row in csv.DictReader(fh):
+            rows[row["task"]].append(row)
+    out = []
+    for task_id, items in rows.items():
+        classes = [int(c) for c in items[0]["classes"].split("-")]
+        task = Task.from_dataset(items[0]["dataset"], classes=classes)
+        out.append((task, [r["arch"] for r in items], np.array([float(r["val_acc"]) for r in items]), task_id))
+    return out
+
+
+def train_variant(holdout: str | None, cells: int, steps: int, seed: int, meta, config: PredictorConfig
+                  ) -> tuple[Predictor, dict]:
+    """Fit one checkpoint; return it with its held-out metrics."""
+    bench = gennas.load_benchmark("nb201")
+    archs = bench.archs()
+    order = np.random.default_rng(seed).permutation(len(archs))
+    train, test = order[:cells], order[cells:]
+    data = [(ds, [archs[i] for i in train], bench.accuracy_of(None, ds)[train])
+            for ds in DATASETS if ds != holdout]
+    data += [(task, strings, scores) for task, strings, scores, _ in meta]
+    start = time.perf_counter()
+    pred = Predictor("nb201", config, seed=seed).fit_tasks(data, steps=steps)
+    seconds = time.perf_counter() - start
+    metrics: dict = {"train_seconds": round(seconds, 1), "held_out_cells": int(len(test))}
+    test_archs = [archs[i] for i in test]
+    for ds in DATASETS:
+        truth = bench.accuracy_of(None, ds)[test]
+        if ds != holdout:
+            mean = pred.predict(test_archs, task=ds)[0]
+            metrics[f"{ds}_kendall"] = round(float(kendalltau(mean, truth)[0]), 4)
+            metrics[f"{ds}_spearman"] = round(float(spearmanr(mean, truth)[0]), 4)
+        else:  # transfer: no target labels, then 20 verified target samples
+            mean = pred.predict(test_archs)[0]
+            metrics[f"{ds}_kendall_0_samples"] = round(float(kendalltau(mean, truth)[0]), 4)
+            pick = np.random.default_rng(seed + 1).choice(len(test), 20, replace=False)
+            task = Task.from_samples([(test_archs[i], truth[i]) for i in pick])
+            rest = np.setdiff1d(np.arange(len(test)), pick)
+            mean = pred.predict([test_archs[i] for i in rest], task=task)[0]
+            metrics[f"{ds}_kendall_20_samples"] = round(float(kendalltau(mean, truth[rest])[0]), 4)
+    return pred, metrics
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--quick", action="store_true")
+    p.add_argument("--cells", type=int, default=None, help="nb201 cells with labels used for training")
+    p.add_argument("--steps", type=int, default=None)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--variants", default="all,cifar10,cifar100",
+                   help="comma list: 'all' (no holdout) and/or holdout dataset names")
+    p.add_argument("--out", type=Path, default=None)
+    args = p.parse_args(argv)
+    torch.set_num_threads(1)
+    cells = args.cells or (300 if args.quick else 2000)
+    steps = args.steps or (200 if args.quick else 2000)
+    out = args.out or (Path("/tmp/gennas_predictor_quick") if args.quick else checkpoint_path().parent)
+    print(f"reproduce with: {command_line()}")
+    mpath = meta_path()
+    meta = load_meta(mpath)
+    print(f"meta-dataset: {mpath.name if mpath else 'none'} ({len(meta)} image tasks)")
+    config = PredictorConfig()
+    rows = []
+    for variant in args.variants.split(","):
+        holdout = None if variant == "all" else variant
+        pred, metrics = train_variant(holdout, cells, steps, args.seed, meta, config)
+        suffix = f"_no-{holdout}" if holdout else ""
+        path = pred.save(out / f"predictor_nb201{suffix}.pt")
+        manifest = {
+            "file": path.name, "command": command_line(), "format": "gennas.predictor/1",
+            "data": {"nb201_datasets": [d for d in DATASETS if d != holdout], "nb201_cells": cells,
+                     "cell_sample": f"numpy default_rng({args.seed}).permutation(15625)[:{cells}]",
+                     "meta_dataset": mpath.name if mpath else None, "meta_tasks": len(meta),
+                     "meta_rows": int(sum(len(s) for _, s, _, _ in meta))},
+            "holdout": holdout, "steps": steps, "config": pred.config.__dict__, "tasks": pred.tasks,
+            "metrics": metrics, "bytes": path.stat().st_size,
+        }
+        path.with_suffix(".json").write_text(json.dumps(manifest, indent=2) + "\n")
+        rows.append((path.name, metrics))
+        print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB)", flush=True)
+    print("\n| checkpoint | metric | value |\n|---|---|---|")
+    for name, metrics in rows:
+        for k, v in metrics.items():
+            print(f"| {name} | {k} | {v} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,180 @@
+"""The designer's verify-and-refine loop: ask/tell and ``search`` (mixed into :class:`gennas.Designer`).
+
+One round: generate guided candidates with the *refitted* predictor, drop what was verified
+already (by canonical hash), choose a batch by an acquisition that weighs predicted accuracy,
+uncertainty and diversity (:mod:`gennas.acquisition`), verify it (elsewhere, or through
+``search``), and refit the predictor (and the task's embedding) on every verified result, so
+the next round's guidance is steered by what was measured.
+
+The pretrained predictor is copied on the first ``tell``; the designer's ``generate`` keeps
+using the pretrained one until then. A task the predictor has never seen starts from its
+default task (transfer: what was learned on other tasks) and gets its own embedding from the
+first verified result on.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from gennas.acquisition import select_batch
+from gennas.errors import GennasError
+from gennas.evaluators.base import Evaluator, Result
+from gennas.graph import ArchGraph
+
+#: unseen architectures the loop tries to add by mutation/sampling when the generator repeats itself
+_TOP_UP_TRIES = 2000
+
+
+class DesignLoop:
+    """ask/tell/search for a Designer (needs ``space``, ``task``, ``predictor``, ``generator``,
+    ``_guidance``, ``pool``, ``seed``, ``device``, ``estimator``, ``max_latency_ms``)."""
+
+    kappa: float = 0.5       # uncertainty bonus of the acquisition (in score stds)
+    diversity: float = 0.5   # diversity penalty of the acquisition (in score spreads)
+
+    # ------------------------------------------------------------ state
+    def _loop(self) -> dict[str, Any]:
+        state = self.__dict__.get("_loop_state")
+        if state is None:
+            state = {"history": [], "seen": set(), "refitted": None, "rounds": 0}
+            self.__dict__["_loop_state"] = state
+        return state
+
+    @property
+    def history(self) -> list[Result]:
+        """Every result told so far, in order (failed included)."""
+        return list(self._loop()["history"])
+
+    @property
+    def loop_predictor(self) -> Any:
+        """The predictor refitted on the verified results (the pretrained one before any)."""
+        return self._loop()["refitted"] or self.predictor
+
+    def _task_key(self) -> Any:
+        """What the refitted predictor is trained and queried with for this designer's task."""
+        task = self.task
+        kind = getattr(task, "kind", None)
+        if kind in ("named", "samples"):
+            return task.name  # refit as a named task; samples tasks cannot be trained on
+        return task
+
+    def _query_task(self) -> Any:
+        """Task to predict with: the designer's, or the predictor's default while it is unknown."""
+        predictor, key = self.loop_predictor, self._task_key()
+        if isinstance(key, str) and key not in getattr(predictor, "tasks", [key]):
+            kind = getattr(self.task, "kind", None)
+            return self.task if kind == "samples" else None
+        return self.task if key is self.task else key
+
+    # ------------------------------------------------------------ ask
+    def ask(self, k: int = 1) -> list[ArchGraph]:
+        """``k`` architectures to verify next, none verified or asked before."""
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k <= 0:
+            raise GennasError(f"ask(k) needs a positive integer k, got {k!r}")
+        state = self._loop()
+        predictor, task = self.loop_predictor, self._query_task()
+        seed = None if self.seed is None else self.seed * 7919 + state["rounds"]
+        state["rounds"] += 1
+        from gennas.designer import _value
+
+        guidance = replace(self._guidance, value=_value(predictor, task))
+        pool = self.generator.sample(max(self.pool * k, 200), seed=seed, guidance=guidance)
+        fresh = _unseen(pool, state["seen"])
+        if len(fresh) < k:
+            fresh += self._top_up(k - len(fresh), state["seen"] | {a.canonical_hash() for a in fresh}, seed)
+        if not fresh:
+            return []
+        mean, std = predictor.predict(fresh, task)
+        picks = [fresh[i] for i in select_batch(self.space, fresh, mean, std, k, self.kappa, self.diversity)]
+        state["seen"].update(a.canonical_hash() for a in picks)
+        return picks
+
+    def _top_up(self, n: int, seen: set[str], seed: int | None) -> list[ArchGraph]:
+        """Unseen neighbours of the best verified architectures, then random unseen samples,
+        within the latency budget where there is one (the generator ran out of new ideas)."""
+        rng = np.random.default_rng(seed)
+        good = sorted((r for r in self._loop()["history"] if not r.failed), key=lambda r: -r.score)
+        out: list[ArchGraph] = []
+        candidates = (a for r in good[:5] for a in self.space.neighbours(r.arch))
+        for tries in range(_TOP_UP_TRIES):
+            arch = next(candidates, None) or self.space.sample(rng)
+            h = arch.canonical_hash()
+            if h in seen or not self._within_budget(arch):
+                continue
+            seen.add(h)
+            out.append(arch)
+            if len(out) == n:
+                break
+        return out
+
+    def _within_budget(self, arch: ArchGraph) -> bool:
+        if self.max_latency_ms is None:
+            return True
+        return float(self.estimator.predict([arch], self.device)[0]) <= self.max_latency_ms
+
+    # ------------------------------------------------------------ tell
+    def tell(self, arch: ArchGraph | str | Sequence[Result] | Result, score: float | None = None) -> None:
+        """Report verified results: ``tell(arch, score)`` or ``tell(results)`` (Results from an
+        evaluator; failed ones are remembered, not learned from). Refits the predictor."""
+        results = _as_results(self.space, arch, score)
+        state = self._loop()
+        state["history"].extend(results)
+        state["seen"].update(r.arch.canonical_hash() for r in results)
+        good = [r for r in results if not r.failed]
+        if not good:
+            return
+        if state["refitted"] is None:
+            state["refitted"] = copy.deepcopy(self.predictor)  # the pretrained one stays untouched
+        state["refitted"].update([r.arch for r in good], [r.score for r in good], task=self._task_key())
+
+    # ------------------------------------------------------------ search
+    def search(self, evaluator: Evaluator | Callable[[ArchGraph], float], budget: int, batch_size: int = 1,
+               storage: Any = None, study_name: str | None = None, resume: bool = False,
+               progress: bool = False) -> Any:
+        """Generate, verify with ``evaluator``, refit; until ``budget`` architectures are verified.
+
+        Every result is stored as an optuna trial (``storage``: URL or ``.db`` path; defaults to
+        the designer's ``storage``; None keeps it in memory). Returns a
+        :class:`gennas.search.SearchResult` whose ``results`` are the verified ones, best first.
+        """
+        from gennas.search import run_search
+
+        storage = storage if storage is not None else getattr(self, "storage", None)
+        attrs = {"method": "designer", "task": str(getattr(self.task, "name", self.task)),
+                 "device": self.device, "max_latency_ms": self.max_latency_ms, "seed": self.seed}
+        return run_search(self, evaluator, budget, storage=storage, study_name=study_name,
+                          batch_size=batch_size, progress=progress, resume=resume, attrs=attrs)
+
+
+def _unseen(archs: Sequence[ArchGraph], seen: set[str]) -> list[ArchGraph]:
+    out, hashes = [], set(seen)
+    for a in archs:
+        h = a.canonical_hash()
+        if h not in hashes:
+            hashes.add(h)
+            out.append(a)
+    return out
+
+
+def _as_results(space: Any, arch: Any, score: float | None) -> list[Result]:
+    if isinstance(arch, Result):
+        return [arch]
+    if isinstance(arch, (ArchGraph, str)):
+        if score is None:
+            raise GennasError("tell(arch, score) needs a score")
+        try:
+            value = float(score)
+        except (TypeError, ValueError):
+            raise GennasError(f"score must be a number, got {score!r}") from None
+        error = None if math.isfinite(value) else f"score is {value}"
+        return [Result(space.parse(arch), value, "user", error=error)]
+    results = list(arch)
+    if not all(isinstance(r, Result) for r in results):
+        raise GennasError("tell() takes (arch, score) or a list of Result")
+    return results

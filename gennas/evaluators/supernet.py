@@ -1,0 +1,376 @@
+"""Weight-sharing supernet evaluator: train one network that contains every architecture, then
+score an architecture by the accuracy of its subnet (inherited weights, no retraining).
+
+* ``nb201`` (cell spaces): single-path one-shot with uniform sampling (SPOS, Guo et al. 2020):
+  each training step samples one op per edge uniformly and trains only that path.
+* ``mbv3`` (block spaces): Once-for-All style elastic kernel / expansion / depth (Cai et al.
+  2020); each step trains one subnet drawn from the space's prior (depth uniform per stage,
+  kernel and expansion uniform per block).
+
+Before a subnet is evaluated its BatchNorm statistics are recalibrated on a few training
+batches (the shared running statistics belong to no single subnet). Training writes a
+checkpoint (weights, optimizer, epoch; ``torch.load(..., weights_only=True)``-loadable) after
+every epoch and before raising on a NaN loss, and ``fit`` resumes from it.
+
+Example::
+
+    train, val = gennas.datasets.image_loaders("mnist", size=16, channels=1)
+    sn = Supernet("nb201", in_channels=1, channels=8, cells_per_stage=1)
+    sn.fit(train, epochs=5, checkpoint="supernet.pt")
+    results = sn.evaluate(archs, val)         # list[Result], score = accuracy in %
+    net = sn.subnet(archs[0], calib_loader=train)   # standalone nn.Module with inherited weights
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from gennas.errors import GennasError
+from gennas.evaluators.base import Result
+from gennas.graph import ArchGraph
+from gennas.space import RngLike, SearchSpace, as_rng, resolve_space
+
+#: build options each space kind's supernet accepts (the same as ``space.build``)
+_OPTIONS = {"cell": {"channels", "cells_per_stage", "stages"}, "blocks": {"width_mult", "dropout"}}
+
+
+class DataError(GennasError, ValueError):
+    """A DataLoader that yields nothing, or batches of the wrong shape or type."""
+
+
+class TrainingDiverged(GennasError, FloatingPointError):
+    """The training loss became NaN or infinite (state was saved first when a checkpoint is set)."""
+
+
+def resolve_device(device: str | torch.device) -> torch.device:
+    """``"auto"`` -> CUDA when available, else CPU; otherwise ``torch.device(device)``."""
+    if isinstance(device, str) and device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise GennasError(f"device {device!r} is not a torch device ('auto', 'cpu', 'cuda', 'cuda:0')") from exc
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise GennasError(f"device {device!r} asked for but CUDA is not available here; use 'auto' or 'cpu'")
+    return dev
+
+
+class Supernet:
+    """A trainable weight-sharing supernet of ``space``; an :class:`~gennas.evaluators.Evaluator`.
+
+    Args:
+        space: a :class:`SearchSpace` or its name (``"nb201"``, ``"mbv3"``).
+        num_classes: classifier outputs.
+        in_channels: image channels of the data.
+        device: ``"auto"`` (CUDA if present), ``"cpu"``, ``"cuda"``, ...
+        seed: seeds the weights and the path sampling (epoch ``e`` uses ``[seed, e]``, so a
+            resumed run samples the same paths as an uninterrupted one).
+        **build_options: as ``space.build`` (nb201: ``channels``, ``cells_per_stage``,
+            ``stages``; mbv3: ``width_mult``, ``dropout``).
+    """
+
+    kind = "supernet"
+
+    def __init__(self, space: SearchSpace | str, num_classes: int = 10, in_channels: int = 3,
+                 device: str | torch.device = "auto", seed: int = 0, **build_options: Any) -> None:
+        self.space = resolve_space(space)
+        if self.space.kind not in _OPTIONS:
+            raise GennasError(f"no supernet for space kind {self.space.kind!r}; supported: {sorted(_OPTIONS)}")
+        bad = set(build_options) - _OPTIONS[self.space.kind]
+        if bad:
+            raise GennasError(f"unknown build option(s) {sorted(bad)} for {self.space.name}; "
+                              f"known: {sorted(_OPTIONS[self.space.kind])}")
+        if int(num_classes) < 1 or int(in_channels) < 1:
+            raise GennasError(f"num_classes and in_channels must be >= 1, got {num_classes}, {in_channels}")
+        self.num_classes, self.in_channels, self.seed = int(num_classes), int(in_channels), int(seed)
+        self.build_options = dict(build_options)
+        self.device = resolve_device(device)
+        torch.manual_seed(self.seed)
+        if self.space.kind == "cell":
+            from gennas.nets.supernet_cell import build_cell_supernet as builder
+        else:
+            from gennas.nets.supernet_mbv3 import build_mbv3_supernet as builder
+        self.net: nn.Module = builder(self.space, self.num_classes, self.in_channels, **self.build_options)
+        self.net.to(self.device)
+        self.epochs_done = 0
+        self.history: list[dict[str, float]] = []
+        self.optimizer: torch.optim.Optimizer | None = None
+        self.train_loader: Iterable | None = None
+        self.val_loader: Iterable | None = None
+
+    # ------------------------------------------------------------ architectures -> paths
+    def path_of(self, arch: ArchGraph | str) -> Any:
+        """The forward argument selecting ``arch``'s subnet (raises InvalidArchitecture if foreign).
+
+        nb201: op index per edge, tuple of ``num_slots`` ints; mbv3: per stage a list of
+        ``(kernel, expand)`` pairs."""
+        choices = self.space.choices(self.space.parse(arch))
+        if self.space.kind == "cell":
+            return tuple(self.space.slot_vocab.index(op) for op in choices)
+        from gennas.nets.supernet_mbv3 import parse_block_op
+
+        return [[parse_block_op(op) for op in stage] for stage in self.space.stages_of(choices)]
+
+    def sample_path(self, rng: RngLike = None) -> Any:
+        """A random path: uniform ops per edge (SPOS) or the block space's OFA prior."""
+        return self.path_of(self.space.sample(as_rng(rng)))
+
+    # ------------------------------------------------------------ data checks
+    def _batch(self, batch: Any) -> tuple[torch.Tensor, torch.Tensor]:
+        """Validate one ``(images (B, C, H, W), labels (B,))`` batch and move it to the device."""
+        if not isinstance(batch, (tuple, list)) or len(batch) < 2:
+            raise DataError(f"the DataLoader must yield (images, labels) pairs, got {type(batch).__name__}")
+        x, y = batch[0], batch[1]
+        if not isinstance(x, torch.Tensor) or not isinstance(y, torch.Tensor):
+            raise DataError("the DataLoader must yield tensors (images, labels)")
+        if x.dim() != 4 or x.shape[1] != self.in_channels:
+            raise DataError(f"images must be shaped (B, {self.in_channels}, H, W) for this supernet, "
+                            f"got {tuple(x.shape)}")
+        if y.dim() != 1 or len(y) != len(x) or y.dtype.is_floating_point or y.dtype == torch.bool:
+            raise DataError(f"labels must be integer class indices shaped ({len(x)},), "
+                            f"got {y.dtype} {tuple(y.shape)}")
+        if len(y) == 0 or int(y.min()) < 0 or int(y.max()) >= self.num_classes:
+            raise DataError(f"labels must lie in 0..{self.num_classes - 1} (num_classes={self.num_classes})")
+        return x.to(self.device, torch.float32, non_blocking=True), y.to(self.device, torch.long, non_blocking=True)
+
+    # ------------------------------------------------------------ training
+    def fit(self, loader: Iterable, epochs: int, *, lr: float = 0.05, momentum: float = 0.9,
+            weight_decay: float = 5e-4, grad_clip: float = 5.0, checkpoint: str | Path | None = None,
+            resume: bool = True, val_loader: Iterable | None = None, progress: bool = False) -> Supernet:
+        """Train for ``epochs`` epochs in total (SGD + Nesterov, cosine learning rate per epoch).
+
+        One sampled path per batch. With ``checkpoint``, state is saved after every epoch and
+        before raising :class:`TrainingDiverged`, and an existing checkpoint is resumed
+        (``resume=True``): epochs already done are skipped. ``val_loader`` becomes the default
+        data of :meth:`evaluate`. Returns ``self``.
+        """
+        if int(epochs) < 1:
+            raise GennasError(f"epochs must be >= 1, got {epochs}")
+        epochs = int(epochs)
+        self.train_loader = loader
+        if val_loader is not None:
+            self.val_loader = val_loader
+        self.optimizer = torch.optim.SGD(self.net.parameters(), lr=lr, momentum=momentum,
+                                         weight_decay=weight_decay, nesterov=True)
+        path = Path(checkpoint) if checkpoint is not None else None
+        if path is not None and resume and path.exists():
+            self._restore(path)
+        for epoch in range(self.epochs_done, epochs):
+            # Cosine schedule computed from the epoch index, so a resumed run needs no scheduler state.
+            for group in self.optimizer.param_groups:
+                group["lr"] = lr * 0.5 * (1.0 + math.cos(math.pi * epoch / epochs))
+            rng = np.random.default_rng([self.seed, epoch])
+            self.net.train()
+            start, total_loss, correct, seen = time.perf_counter(), 0.0, 0, 0
+            # A bad batch poisons BN running statistics in the forward pass, before the loss is
+            # seen: keep this epoch's starting statistics to put back if that happens.
+            bn_start = self._bn_state()
+            for step, batch in enumerate(_maybe_progress(loader, progress, f"supernet epoch {epoch + 1}/{epochs}")):
+                x, y = self._batch(batch)
+                logits = self.net(x, self.sample_path(rng))
+                loss = F.cross_entropy(logits, y)
+                self.optimizer.zero_grad(set_to_none=True)
+                if torch.isfinite(loss):
+                    loss.backward()
+                    grad_norm = nn.utils.clip_grad_norm_(self.net.parameters(), grad_clip)
+                if not torch.isfinite(loss) or not torch.isfinite(grad_norm):
+                    # No step was taken: the weights are still those of the last finite step.
+                    self.net.load_state_dict(bn_start, strict=False)
+                    self.optimizer.zero_grad(set_to_none=True)
+                    where = (f"; state saved to {path} (epoch {self.epochs_done})" if path
+                             else "; the supernet keeps its last finite weights")
+                    if path is not None:
+                        self.save(path)
+                    what = f"loss became {loss.item()}" if not torch.isfinite(loss) else "gradients became NaN/inf"
+                    raise TrainingDiverged(f"{what} in epoch {epoch + 1}, batch {step + 1}"
+                                           f"{where}; lower lr or check the data")
+                self.optimizer.step()
+                total_loss += loss.item() * len(y)
+                correct += int((logits.argmax(1) == y).sum())
+                seen += len(y)
+            if seen == 0:
+                raise DataError("the training DataLoader yielded no batches (empty data)")
+            self.epochs_done = epoch + 1
+            self.history.append({"epoch": epoch + 1, "loss": total_loss / seen, "train_acc": 100.0 * correct / seen,
+                                 "lr": self.optimizer.param_groups[0]["lr"], "seconds": time.perf_counter() - start})
+            if path is not None:
+                self.save(path)
+        return self
+
+    # ------------------------------------------------------------ evaluation
+    @torch.no_grad()
+    def recalibrate_bn(self, path: Any, loader: Iterable, batches: int = 20) -> int:
+        """Reset every BatchNorm's running statistics and re-estimate them for ``path`` on up to
+        ``batches`` batches (cumulative average). Returns the number of batches used."""
+        bns = [m for m in self.net.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+        saved = [bn.momentum for bn in bns]
+        for bn in bns:
+            bn.reset_running_stats()
+            bn.momentum = None
+        self.net.train()
+        used = 0
+        try:
+            for batch in loader:
+                if used >= batches:
+                    break
+                x, _ = self._batch(batch)
+                self.net(x, path)
+                used += 1
+        finally:
+            for bn, m in zip(bns, saved):
+                bn.momentum = m
+            self.net.eval()
+        if used == 0:
+            raise DataError("the calibration DataLoader yielded no batches (empty data)")
+        return used
+
+    def evaluate(self, archs: Sequence[ArchGraph | str], loader: Iterable | None = None, *,
+                 calib_loader: Iterable | None = None, calib_batches: int = 20) -> list[Result]:
+        """Accuracy (%) of each architecture's subnet on ``loader`` after BN recalibration.
+
+        ``loader`` defaults to ``fit``'s ``val_loader``; ``calib_loader`` to the training
+        loader (else ``loader``). Foreign architectures raise before any work. The shared BN
+        statistics are restored afterwards, so evaluating does not change the supernet.
+        """
+        loader = loader if loader is not None else self.val_loader
+        if loader is None:
+            raise GennasError("Supernet.evaluate needs data: pass a loader or fit(..., val_loader=...)")
+        calib = calib_loader if calib_loader is not None else (self.train_loader or loader)
+        paths = [self.path_of(a) for a in archs]  # validates every arch first
+        graphs = [self.space.parse(a) for a in archs]
+        snapshot = self._bn_state()
+        fidelity = f"supernet epochs={self.epochs_done}"
+        out: list[Result] = []
+        try:
+            for arch, path in zip(graphs, paths):
+                start = time.perf_counter()
+                used = self.recalibrate_bn(path, calib, calib_batches)
+                acc, loss, n = self._accuracy(path, loader)
+                error = None if math.isfinite(loss) else f"subnet loss is {loss}"
+                out.append(Result(arch, acc if error is None else float("nan"), self.kind, fidelity,
+                                  time.perf_counter() - start,
+                                  {"loss": loss, "examples": n, "calib_batches": used, "epochs": self.epochs_done,
+                                   "device": str(self.device)}, error))
+        finally:
+            self.net.load_state_dict(snapshot, strict=False)
+        return out
+
+    def subnet(self, arch: ArchGraph | str, calib_loader: Iterable | None = None,
+               calib_batches: int = 20) -> nn.Module:
+        """The standalone network ``space.build(arch, ...)`` carrying the supernet's inherited
+        weights (for fine-tuning or deployment), in eval mode on the supernet's device.
+
+        With ``calib_loader`` its BN statistics are recalibrated first; the supernet's own
+        statistics are left as they were."""
+        path = self.path_of(arch)
+        net = self.space.build(arch, num_classes=self.num_classes, in_channels=self.in_channels,
+                               **self.build_options).to(self.device)
+        if self.space.kind == "cell":
+            from gennas.nets.supernet_cell import copy_into_standalone
+        else:
+            from gennas.nets.supernet_mbv3 import copy_into_standalone
+        snapshot = self._bn_state()
+        try:
+            if calib_loader is not None:
+                self.recalibrate_bn(path, calib_loader, calib_batches)
+            copy_into_standalone(self.net, path, net)
+        finally:
+            self.net.load_state_dict(snapshot, strict=False)
+        return net.eval()
+
+    def _bn_state(self) -> dict[str, torch.Tensor]:
+        return {k: v.clone() for k, v in self.net.state_dict().items() if "running_" in k or "num_batches" in k}
+
+    @torch.no_grad()
+    def _accuracy(self, path: Any, loader: Iterable) -> tuple[float, float, int]:
+        self.net.eval()
+        correct, total_loss, n = 0, 0.0, 0
+        for batch in loader:
+            x, y = self._batch(batch)
+            logits = self.net(x, path)
+            total_loss += F.cross_entropy(logits, y, reduction="sum").item()
+            correct += int((logits.argmax(1) == y).sum())
+            n += len(y)
+        if n == 0:
+            raise DataError("the evaluation DataLoader yielded no batches (empty data)")
+        return 100.0 * correct / n, total_loss / n, n
+
+    # ------------------------------------------------------------ checkpoints
+    def config(self) -> dict[str, Any]:
+        """What is needed to rebuild this supernet (JSON-serialisable)."""
+        return {"space": self.space.name, "num_classes": self.num_classes, "in_channels": self.in_channels,
+                "seed": self.seed, "build_options": self.build_options}
+
+    def save(self, path: str | Path, command: str | None = None, metrics: dict[str, Any] | None = None) -> Path:
+        """Write ``path`` (weights, optimizer, epoch, config; weights-only loadable) and a JSON
+        manifest beside it (``path`` with suffix ``.json``)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        state = {"model": self.net.state_dict(), "epoch": self.epochs_done,
+                 "config_json": json.dumps(self.config()), "history_json": json.dumps(self.history)}
+        if self.optimizer is not None:
+            state["optimizer"] = self.optimizer.state_dict()
+        tmp = path.with_name(path.name + ".tmp")
+        torch.save(state, tmp)
+        tmp.replace(path)  # atomic: an interrupted save never leaves a half-written checkpoint
+        manifest = {"kind": "gennas.Supernet", **self.config(), "epochs_done": self.epochs_done,
+                    "history": self.history, "command": command or " ".join(sys.argv), "metrics": metrics or {}}
+        path.with_suffix(".json").write_text(json.dumps(manifest, indent=2))
+        return path
+
+    @staticmethod
+    def _read(path: Path) -> dict[str, Any]:
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as exc:  # pickle errors of many kinds: refuse anything not weights-only
+            raise GennasError(f"{path} is not a weights-only supernet checkpoint: {exc}") from None
+        if not isinstance(state, dict) or "model" not in state or "config_json" not in state:
+            raise GennasError(f"{path} is not a supernet checkpoint (no 'model'/'config_json' entries)")
+        return state
+
+    def _restore(self, path: Path) -> None:
+        state = self._read(path)
+        config = json.loads(state["config_json"])
+        if config != self.config():
+            raise GennasError(f"checkpoint {path} was made by a different supernet: {config} vs {self.config()}")
+        self.net.load_state_dict(state["model"])
+        if self.optimizer is not None and "optimizer" in state:
+            self.optimizer.load_state_dict(state["optimizer"])
+        self.epochs_done = int(state["epoch"])
+        self.history = json.loads(state["history_json"])
+
+    @classmethod
+    def load(cls, path: str | Path, device: str | torch.device = "auto") -> Supernet:
+        """A supernet rebuilt from a checkpoint written by :meth:`save` (weights only, no optimizer)."""
+        path = Path(path)
+        if not path.is_file():
+            raise GennasError(f"no supernet checkpoint at {path}")
+        config = json.loads(cls._read(path)["config_json"])
+        sn = cls(config["space"], config["num_classes"], config["in_channels"], device, config["seed"],
+                 **config["build_options"])
+        sn._restore(path)
+        return sn
+
+    def __repr__(self) -> str:
+        return f"Supernet({self.space.name!r}, epochs_done={self.epochs_done}, device={str(self.device)!r})"
+
+
+def _maybe_progress(loader: Iterable, enabled: bool, label: str) -> Iterable:
+    """``loader`` itself, or wrapped in a rich progress bar."""
+    if not enabled:
+        return loader
+    from rich.progress import track
+
+    total = len(loader) if hasattr(loader, "__len__") else None
+    return track(loader, description=label, total=total, transient=True)

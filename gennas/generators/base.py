@@ -1,0 +1,258 @@
+"""Shared machinery of the slot generators: validity masks, decoding, sampling loop, checkpoints.
+
+Generators work on the slot representation of a space: an architecture is a vector of
+``num_slots`` op indices into ``space.slot_vocab`` (``-1`` marks a slot not decided yet). Every
+sample is valid by construction (:func:`allowed_ops` masks ops that no valid completion could
+use) and, as a safety net, passed through ``space.project`` before ``space.from_choices``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from gennas.block_space import SKIP, BlockSpace
+from gennas.errors import GennasError
+from gennas.graph import ArchGraph
+from gennas.space import SearchSpace, resolve_space
+
+if TYPE_CHECKING:
+    from gennas.guidance import Guidance
+
+MASKED = -1  # slot value meaning "not decided yet"
+NEG = -1e9  # logit of a forbidden op (finite, so softmax of an all-forbidden row stays defined)
+
+
+def allowed_ops(space: SearchSpace, x: torch.Tensor) -> torch.Tensor:
+    """Ops each slot may still take so that some completion of ``x`` is valid.
+
+    Args:
+        x: ``(B, num_slots)`` long, op index per slot or ``MASKED``.
+    Returns:
+        bool ``(B, num_slots, len(slot_vocab))``. For block spaces a ``skip`` before a slot of the
+        same stage forces ``skip``, and a block after it forbids ``skip`` (skips are trailing);
+        the space's ``slot_mask`` (e.g. the first ``min_depth`` blocks exist) always applies.
+    """
+    b, s = x.shape
+    base = torch.from_numpy(space.slot_mask()).to(x.device)
+    allowed = base.unsqueeze(0).expand(b, s, -1).clone()
+    if isinstance(space, BlockSpace):
+        skip = space.slot_vocab.index(SKIP)
+        d = space.max_depth
+        xs = x.view(b, space.num_stages, d)
+        is_skip = (xs == skip).long()
+        is_block = ((xs >= 0) & (xs != skip)).long()
+        # exclusive prefix/suffix counts within each stage
+        skip_before = (torch.cumsum(is_skip, dim=2) - is_skip).view(b, s) > 0
+        block_after = (torch.flip(torch.cumsum(torch.flip(is_block, [2]), dim=2), [2]) - is_block).view(b, s) > 0
+        allowed[:, :, skip] &= ~block_after
+        blocks = torch.ones(len(space.slot_vocab), dtype=torch.bool, device=x.device)
+        blocks[skip] = False
+        allowed &= ~(skip_before.unsqueeze(-1) & blocks)
+    return allowed
+
+
+def masked_logits(logits: torch.Tensor, allowed: torch.Tensor) -> torch.Tensor:
+    """``logits`` with forbidden ops set to a large negative value (same shape)."""
+    return logits.masked_fill(~allowed, NEG)
+
+
+def fill_slots(space: SearchSpace, x: torch.Tensor, logits: torch.Tensor, positions: torch.Tensor | None,
+               generator: torch.Generator | None, greedy: bool = False) -> torch.Tensor:
+    """Decide slots one position at a time, re-checking validity after each.
+
+    Args:
+        x: ``(B, S)`` current slots (``MASKED`` where undecided); not modified.
+        logits: ``(B, S, V)`` unnormalised op scores.
+        positions: ``(B, K)`` slot index to decide at each of K sub-steps, or None for every
+            masked slot left to right.
+        greedy: argmax instead of sampling.
+    Returns:
+        ``(B, S)`` with those slots decided.
+    """
+    x = x.clone()
+    b, s = x.shape
+    rows = torch.arange(b)
+    if positions is None:
+        positions = torch.arange(s).expand(b, s)
+    for k in range(positions.shape[1]):
+        pos = positions[:, k]
+        todo = x[rows, pos] == MASKED
+        if not bool(todo.any()):
+            continue
+        scores = masked_logits(logits, allowed_ops(space, x))[rows, pos]  # (B, V)
+        if greedy:
+            choice = scores.argmax(-1)
+        else:
+            choice = torch.multinomial(torch.softmax(scores, -1), 1, generator=generator).squeeze(-1)
+        x[rows, pos] = torch.where(todo, choice, x[rows, pos])
+    return x
+
+
+def one_hot_slots(x: torch.Tensor, vocab: int) -> torch.Tensor:
+    """``(B, S)`` indices (``MASKED`` allowed) -> float ``(B, S, V)`` one-hot (zero rows where masked)."""
+    return nn.functional.one_hot(x.clamp_min(0), vocab).float() * (x >= 0).unsqueeze(-1)
+
+
+def soft_slots(x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
+    """Slot distributions ``(B, S, V)``: one-hot where decided, softmax of ``logits`` elsewhere."""
+    probs = torch.softmax(logits, -1)
+    hard = one_hot_slots(x, logits.shape[-1])
+    return torch.where((x >= 0).unsqueeze(-1), hard, probs)
+
+
+def guidance_gradient(guidance: Guidance, probs: torch.Tensor) -> torch.Tensor:
+    """Gradient of the guidance objective w.r.t. the slot distributions, ``(B, S, V)``.
+
+    First-order (Taylor) classifier guidance for categorical variables: choosing op ``v`` at
+    slot ``i`` changes the objective by about ``dJ/dp[i, v]`` relative to the current ``p``, so
+    adding this gradient to the logits tilts each slot's distribution by ``exp(gradient)``.
+    """
+    probs = probs.detach().requires_grad_(True)
+    with torch.enable_grad():
+        objective = guidance.objective(probs)
+        (grad,) = torch.autograd.grad(objective.sum(), probs)
+    return torch.nan_to_num(grad)
+
+
+class SlotGenerator(nn.Module, ABC):
+    """Base of the slot generators: subclasses implement :meth:`loss` and :meth:`_sample_indices`."""
+
+    kind: str = ""
+
+    def __init__(self, space: SearchSpace | str) -> None:
+        super().__init__()
+        self.space = resolve_space(space)
+        self.num_slots = self.space.num_slots
+        self.vocab = len(self.space.slot_vocab)
+        self.manifest: dict[str, Any] = {}
+
+    # ------------------------------------------------------------ to implement
+    @abstractmethod
+    def loss(self, x0: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Training loss (scalar) of a batch of valid architectures ``x0 (B, S)`` long."""
+
+    @abstractmethod
+    def _sample_indices(self, n: int, generator: torch.Generator, guidance: Guidance | None) -> torch.Tensor:
+        """``n`` raw samples, long ``(n, S)``, every slot decided."""
+
+    @abstractmethod
+    def config_dict(self) -> dict[str, Any]:
+        """Hyper-parameters needed to rebuild the model (stored in the manifest)."""
+
+    # ------------------------------------------------------------ conversions
+    def to_indices(self, archs: Sequence[ArchGraph]) -> torch.Tensor:
+        """Slot op indices of valid architectures, long ``(len(archs), S)``."""
+        index = {op: i for i, op in enumerate(self.space.slot_vocab)}
+        return torch.tensor([[index[o] for o in self.space.choices(a)] for a in archs], dtype=torch.long)
+
+    def to_archs(self, x: torch.Tensor | np.ndarray) -> list[ArchGraph]:
+        """ArchGraphs of ``(B, S)`` slot indices; ``project`` repairs any invalid row."""
+        vocab = self.space.slot_vocab
+        return [self.space.from_choices(self.space.project([vocab[i] for i in row]))
+                for row in np.asarray(x).tolist()]
+
+    # ------------------------------------------------------------ sampling
+    def sample_choices(self, n: int, seed: int | None = None, guidance: Guidance | None = None) -> np.ndarray:
+        """Raw samples before projection, deduplication and filtering: int64 ``(n, S)``."""
+        n = _check_n(n)
+        gen = _torch_generator(seed)
+        self.eval()
+        with torch.no_grad():
+            return self._sample_indices(n, gen, guidance).numpy()
+
+    def sample(self, n: int, seed: int | None = None, guidance: Guidance | None = None,
+               unique: bool = True, max_draws: int | None = None) -> list[ArchGraph]:
+        """Up to ``n`` valid architectures.
+
+        Samples in rounds until ``n`` distinct architectures (by ``canonical_hash``; all samples
+        with ``unique=False``) pass the guidance's hard latency filter, drawing at most
+        ``max_draws`` (default ``4 * n + 64``) in all, so it never hangs. Fewer than ``n`` come back
+        when the draws run out: strong guidance concentrates on few architectures, a tight budget
+        admits few. If none at all meets the budget, :class:`~gennas.guidance.InfeasibleBudget`
+        says so.
+        """
+        from gennas.guidance import InfeasibleBudget
+
+        n = _check_n(n)
+        max_draws = 4 * n + 64 if max_draws is None else _check_n(max_draws)
+        gen = _torch_generator(seed)
+        self.eval()
+        kept: dict[str, ArchGraph] = {}
+        raw: list[ArchGraph] = []
+        fastest = np.inf
+        batch, drawn = min(n, max_draws), 0
+        while batch > 0:
+            with torch.no_grad():
+                archs = self.to_archs(self._sample_indices(batch, gen, guidance))
+            drawn += batch
+            if guidance is not None and guidance.filters:
+                ok, latency = guidance.accept(archs)
+                fastest = min(fastest, float(np.min(latency)))
+                archs = [a for a, good in zip(archs, ok) if good]
+            if unique:
+                for a in archs:
+                    kept.setdefault(a.canonical_hash(), a)
+            else:
+                raw += archs
+            have = len(kept) if unique else len(raw)
+            if have >= n:
+                break
+            # next round: the shortfall at the yield so far (duplicates, filter), with a margin
+            rate = max(have / drawn, 0.05)
+            batch = min(int((n - have) / rate * 1.2) + 16, max_draws - drawn)
+        found = list(kept.values()) if unique else raw
+        if not found and guidance is not None and guidance.filters:
+            raise InfeasibleBudget(
+                f"none of the {drawn:,} sampled {self.space.name} architectures runs under "
+                f"{guidance.max_latency_ms:g} ms on {guidance.device or 'the device'}: the fastest "
+                f"sampled takes {fastest:.3g} ms (estimated)")
+        return found[:n]
+
+    # ------------------------------------------------------------ checkpoints
+    def save(self, stem: str | Path, data: str, metrics: dict[str, Any], command: str | None = None) -> Path:
+        """Write ``<stem>.pt`` (state dict) and ``<stem>.json`` (manifest); returns the .pt path."""
+        stem = Path(stem)
+        stem.parent.mkdir(parents=True, exist_ok=True)
+        path = stem.with_suffix(".pt")
+        torch.save({k: v.detach().clone() for k, v in self.state_dict().items()}, path)
+        self.manifest = {
+            "kind": self.kind, "space": self.space.name, "config": self.config_dict(),
+            "data": data, "command": command or "python " + " ".join(sys.argv), "metrics": metrics,
+            "file": path.name, "bytes": path.stat().st_size,
+        }
+        stem.with_suffix(".json").write_text(json.dumps(self.manifest, indent=2) + "\n")
+        return path
+
+
+def _check_n(n: int) -> int:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0:
+        raise GennasError(f"number of architectures must be a positive integer, got {n!r}")
+    return int(n)
+
+
+def _torch_generator(seed: int | None) -> torch.Generator:
+    gen = torch.Generator()
+    if seed is None:
+        gen.seed()
+    else:
+        gen.manual_seed(int(seed))
+    return gen
+
+
+def config_from(cls: type, values: dict[str, Any]) -> Any:
+    """A config dataclass from a manifest dict, ignoring unknown keys."""
+    names = set(cls.__dataclass_fields__)
+    return cls(**{k: v for k, v in values.items() if k in names})
+
+
+__all__ = ["MASKED", "SlotGenerator", "allowed_ops", "fill_slots", "guidance_gradient", "masked_logits",
+           "one_hot_slots", "soft_slots", "config_from"]

@@ -1,0 +1,302 @@
+"""The search harness: ask an optimizer, verify, store, tell, until the budget is spent.
+
+Any object with ``ask(k) -> list[ArchGraph]`` and ``tell(results)`` is an :class:`Optimizer`
+(the baselines in :mod:`gennas.baselines`, and the Designer). :func:`run_search` drives it
+against any evaluator (an :class:`~gennas.evaluators.base.Evaluator` or a plain callable
+``ArchGraph -> float``), writes every result to an optuna study as soon as it is verified
+(:mod:`gennas.storage`), and never verifies two architectures with the same canonical hash.
+With ``resume=True`` the stored results are told to the optimizer first and only the rest of
+the budget is spent.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from gennas.errors import GennasError
+from gennas.evaluators.base import Evaluator, Result, as_evaluator
+from gennas.graph import ArchGraph
+from gennas.space import SearchSpace, resolve_space
+from gennas.storage import ResultStore
+
+#: consecutive asks that bring nothing new before the harness concludes the optimizer is exhausted
+MAX_STALE_ASKS = 20
+
+
+@runtime_checkable
+class Optimizer(Protocol):
+    """Ask/tell optimizer over the architectures of one space.
+
+    ``ask(k)`` proposes up to ``k`` architectures; ``tell(results)`` reports verified results,
+    failed ones included (``Result.failed``), possibly of architectures it never asked for
+    (a resumed run tells the stored history first).
+    """
+
+    def ask(self, k: int) -> list[ArchGraph]: ...
+
+    def tell(self, results: list[Result]) -> None: ...
+
+
+@dataclass
+class SearchResult:
+    """What a search verified.
+
+    Attributes:
+        history: every result in verification order (resumed ones first), failed included.
+        study_name: the optuna study holding them.
+        resumed: how many results were reloaded from storage rather than verified now.
+        exhausted: the optimizer stopped proposing new architectures before the budget was spent.
+    """
+
+    history: list[Result]
+    study_name: str | None = None
+    resumed: int = 0
+    exhausted: bool = False
+    store: ResultStore | None = field(default=None, repr=False)
+
+    @property
+    def results(self) -> list[Result]:
+        """Verified results, best score first (failed ones left out)."""
+        return sorted((r for r in self.history if not r.failed), key=lambda r: -r.score)
+
+    @property
+    def failures(self) -> list[Result]:
+        return [r for r in self.history if r.failed]
+
+    @property
+    def best(self) -> Result | None:
+        ranked = self.results
+        return ranked[0] if ranked else None
+
+    def top(self, n: int) -> list[Result]:
+        return self.results[:n]
+
+    def best_so_far(self) -> np.ndarray:
+        """Best score after each verification, float64 ``(len(history),)``; NaN until the first success."""
+        out = np.full(len(self.history), np.nan)
+        best = -math.inf
+        for i, r in enumerate(self.history):
+            if not r.failed:
+                best = max(best, r.score)
+            if best > -math.inf:
+                out[i] = best
+        return out
+
+    def __len__(self) -> int:
+        return len(self.history)
+
+
+def _space_of(optimizer: Any, space: SearchSpace | str | None) -> SearchSpace:
+    if space is not None:
+        return resolve_space(space)
+    found = getattr(optimizer, "space", None)
+    if isinstance(found, (SearchSpace, str)):
+        return resolve_space(found)
+    raise GennasError(f"{type(optimizer).__name__} has no .space; pass space= to run_search")
+
+
+def _evaluate(evaluator: Evaluator, batch: list[ArchGraph]) -> list[Result]:
+    """Verify a batch; an evaluator that raises fails the whole batch instead of ending the search."""
+    try:
+        results = list(evaluator.evaluate(batch))
+    except KeyboardInterrupt:
+        raise
+    except Exception as exc:  # third-party evaluators may raise anything; record it
+        error = f"{type(exc).__name__}: {exc}"
+        return [Result(a, math.nan, getattr(evaluator, "kind", "unknown"), error=error) for a in batch]
+    if len(results) != len(batch):
+        raise GennasError(f"evaluator returned {len(results)} results for {len(batch)} architectures")
+    return results
+
+
+def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph], float], budget: int,
+               storage: Any = None, study_name: str | None = None, batch_size: int = 1,
+               progress: bool = True, resume: bool = False, space: SearchSpace | str | None = None,
+               attrs: dict[str, Any] | None = None) -> SearchResult:
+    """Search until ``budget`` architectures have been verified (failed ones count).
+
+    Args:
+        optimizer: ask/tell optimizer; its ``.space`` (or ``space=``) names the search space.
+        evaluator: an Evaluator or a callable ``ArchGraph -> float`` (higher is better).
+        budget: total verifications, stored ones included when resuming; must be > 0.
+        storage: optuna storage URL, ``.db`` path, storage object, or None (in memory).
+        study_name: the study to write (and, with ``resume``, to read).
+        batch_size: architectures asked and verified per round.
+        progress: show a rich progress bar (on stderr).
+        resume: reload the study's results, tell them to the optimizer, spend only the rest.
+        attrs: study user attributes to record (method, task, seed, ...).
+
+    Raises:
+        GennasError: bad budget or batch size, storage that cannot be opened, a study that
+            already has results without ``resume``: all before anything is verified.
+    """
+    if isinstance(budget, bool) or not isinstance(budget, (int, np.integer)) or budget <= 0:
+        raise GennasError(f"budget must be a positive number of verifications, got {budget!r}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
+        raise GennasError(f"batch_size must be a positive integer, got {batch_size!r}")
+    if not isinstance(optimizer, Optimizer):
+        raise GennasError(f"{type(optimizer).__name__} is not an optimizer: it needs ask(k) and tell(results)")
+    evaluator = as_evaluator(evaluator)
+    search_space = _space_of(optimizer, space)
+    store = ResultStore.open(search_space, storage, study_name, resume=resume, attrs=attrs)
+
+    history: list[Result] = store.results() if resume else []
+    if history:
+        optimizer.tell(list(history))
+    seen = {r.arch.canonical_hash() for r in history}
+    out = SearchResult(history, store.study_name, resumed=len(history), store=store)
+    remaining = int(budget) - len(history)
+    with _Progress(progress, int(budget), len(history), out) as bar:
+        stale = 0
+        while remaining > 0:
+            k = min(int(batch_size), remaining)
+            batch: list[ArchGraph] = []
+            for arch in optimizer.ask(k):
+                search_space.validate(arch)  # an optimizer proposing foreign graphs is a bug: say so
+                h = arch.canonical_hash()
+                if h not in seen and len(batch) < k:
+                    seen.add(h)
+                    batch.append(arch)
+            if not batch:
+                stale += 1
+                if stale >= MAX_STALE_ASKS:
+                    out.exhausted = True
+                    break
+                continue
+            stale = 0
+            results = _evaluate(evaluator, batch)
+            for result in results:
+                store.add(result)  # written now: an interrupt later loses nothing verified
+                history.append(result)
+            optimizer.tell(results)
+            remaining -= len(results)
+            bar.update(len(results))
+    return out
+
+
+class _Progress:
+    """A rich progress bar on stderr showing the best score, or nothing when disabled."""
+
+    def __init__(self, enabled: bool, total: int, done: int, result: SearchResult) -> None:
+        self.enabled, self.total, self.done, self.result = enabled, total, done, result
+        self._progress: Any = None
+
+    def __enter__(self) -> _Progress:
+        if self.enabled:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self._progress = Progress(TextColumn("search"), BarColumn(), MofNCompleteColumn(),
+                                      TextColumn("{task.description}"), TimeElapsedColumn(),
+                                      console=Console(stderr=True))
+            self._progress.__enter__()
+            self._task = self._progress.add_task(self._describe(), total=self.total, completed=self.done)
+        return self
+
+    def _describe(self) -> str:
+        best = self.result.best
+        failed = len(self.result.failures)
+        text = f"best {best.score:.4g}" if best else "best -"
+        return text + (f"  failed {failed}" if failed else "")
+
+    def update(self, n: int) -> None:
+        if self._progress is not None:
+            self._progress.update(self._task, advance=n, description=self._describe())
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._progress is not None:
+            self._progress.__exit__(*exc)
+
+
+# ---------------------------------------------------------------- optimizer registry
+OptimizerFactory = Callable[..., Optimizer]
+
+
+def _baseline(name: str) -> OptimizerFactory:
+    def factory(space: SearchSpace, seed: int | None, task: str | None, **_: Any) -> Optimizer:
+        from gennas.baselines import make_baseline
+
+        return make_baseline(name, space, seed)  # baselines ignore task and latency: they only see scores
+
+    factory.__doc__ = f"the {name} baseline"
+    return factory
+
+
+def _designer(space: SearchSpace, seed: int | None, task: str | None, device: str | None = None,
+              max_latency_ms: float | None = None) -> Optimizer:
+    """gennas' Designer used as an ask/tell optimizer."""
+    from gennas.designer import Designer
+
+    designer = Designer(space, task=task, device=device, max_latency_ms=max_latency_ms, seed=seed)
+    if not isinstance(designer, Optimizer):
+        raise GennasError("this Designer has no ask(k)/tell(results) yet; choose a baseline method")
+    return designer
+
+
+#: method name -> ``factory(space, seed, task, device=None, max_latency_ms=None) -> Optimizer``
+OPTIMIZERS: dict[str, OptimizerFactory] = {
+    "designer": _designer,
+    **{name: _baseline(name) for name in ("random", "evolution", "local", "tpe", "bananas")},
+}
+
+
+def make_optimizer(method: str, space: SearchSpace | str, seed: int | None = None, task: str | None = None,
+                   device: str | None = None, max_latency_ms: float | None = None) -> Optimizer:
+    """The optimizer registered as ``method`` in :data:`OPTIMIZERS`."""
+    from gennas.errors import unknown
+
+    if method not in OPTIMIZERS:
+        raise GennasError(unknown("search method", method, list(OPTIMIZERS)))
+    return OPTIMIZERS[method](resolve_space(space), seed, task, device=device, max_latency_ms=max_latency_ms)
+
+
+# ---------------------------------------------------------------- latency constraint
+#: rounds of asking a wrapped optimizer for feasible architectures before giving up on this ask
+MAX_FILTER_ROUNDS = 100
+
+
+class LatencyFilter:
+    """Makes any optimizer respect a latency budget without spending verifications on it.
+
+    Proposals with ``latency(arch) > max_latency_ms`` are told back to the wrapped optimizer
+    at once as failed results (so it learns to avoid them) and never reach the evaluator;
+    only feasible architectures are returned, and only they count against the budget.
+    """
+
+    def __init__(self, optimizer: Optimizer, latency: Callable[[ArchGraph], float], max_latency_ms: float,
+                 device: str = "") -> None:
+        if not max_latency_ms > 0:
+            raise GennasError(f"max_latency_ms must be positive, got {max_latency_ms}")
+        self.optimizer, self.latency = optimizer, latency
+        self.max_latency_ms, self.device = float(max_latency_ms), device
+        self.space = getattr(optimizer, "space", None)
+        self.rejected = 0
+
+    def ask(self, k: int) -> list[ArchGraph]:
+        out: list[ArchGraph] = []
+        for _ in range(MAX_FILTER_ROUNDS):
+            proposed = self.optimizer.ask(k - len(out))
+            if not proposed:
+                break
+            rejected = []
+            for arch in proposed:
+                ms = float(self.latency(arch))
+                if ms <= self.max_latency_ms:
+                    out.append(arch)
+                else:
+                    rejected.append(Result(arch, math.nan, "latency", metadata={"latency_ms": ms, "device": self.device},
+                                           error=f"latency {ms:.3g} ms over the {self.max_latency_ms:g} ms budget"))
+            if rejected:
+                self.rejected += len(rejected)
+                self.optimizer.tell(rejected)
+            if len(out) >= k:
+                break
+        return out
+
+    def tell(self, results: list[Result]) -> None:
+        self.optimizer.tell(results)

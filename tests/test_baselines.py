@@ -1,0 +1,112 @@
+"""Contract every baseline meets on every space, plus checks specific to each method."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy.stats import kendalltau
+
+from gennas.baselines import BASELINES, Bananas, LocalSearch, MLPEnsemble, RegularizedEvolution, make_baseline, path_encode
+from gennas.errors import GennasError
+from gennas.evaluators.base import Result
+from gennas.search import Optimizer
+
+
+def _score_fn(space, bench):
+    """Real accuracy on nb201; on mbv3 a deterministic score (more capacity is better, mildly)."""
+    if space.name == "nb201":
+        return lambda a: bench.accuracy(a, "cifar10")
+    ops = {op: i for i, op in enumerate(space.slot_vocab)}
+    return lambda a: float(sum(ops[o] for o in space.choices(a)))
+
+
+def _drive(opt, space, score, rounds, k=1):
+    """Ask/tell loop by hand; every fifth result is told as failed."""
+    asked = []
+    for i in range(rounds):
+        batch = opt.ask(k)
+        asked += batch
+        results = []
+        for j, a in enumerate(batch):
+            failed = (i * k + j) % 5 == 4
+            results.append(Result(a, math.nan, "test", error="boom") if failed else Result(a, score(a), "test"))
+        opt.tell(results)
+    return asked
+
+
+@pytest.mark.parametrize("name", sorted(BASELINES))
+@pytest.mark.parametrize("space_name", ["nb201", "mbv3"])
+def test_contract(name, space_name, request, bench):
+    space = request.getfixturevalue(space_name)
+    score = _score_fn(space, bench)
+    opt = make_baseline(name, space, seed=7)
+    assert isinstance(opt, Optimizer)
+    # results it never asked for (a resumed run) are accepted, failed ones too
+    foreign = space.sample_many(3, 99)
+    opt.tell([Result(foreign[0], score(foreign[0]), "test"), Result(foreign[1], math.nan, "test", error="x"),
+              Result(foreign[2], score(foreign[2]), "test")])
+    asked = _drive(opt, space, score, rounds=14, k=2)
+    assert len(asked) == 28 and all(space.is_valid(a) for a in asked)
+    hashes = [a.canonical_hash() for a in asked] + [a.canonical_hash() for a in foreign]
+    assert len(set(hashes)) == len(hashes)  # never proposes a seen architecture twice
+    # seeded: the same seed and the same feedback give the same proposals
+    twin = make_baseline(name, space, seed=7)
+    twin.tell(opt.history[:3])
+    assert _drive(twin, space, score, rounds=14, k=2) == asked
+
+
+def test_unknown_baseline():
+    with pytest.raises(GennasError, match="unknown baseline"):
+        make_baseline("hyperband", "nb201")
+    with pytest.raises(GennasError, match="acquisition"):
+        Bananas("nb201", acquisition="ei")
+    with pytest.raises(GennasError, match="too long for a path encoding"):
+        Bananas("mbv3", encoding="path")
+
+
+def test_evolution_population_ages(nb201, bench):
+    opt = RegularizedEvolution(nb201, seed=0, population_size=8, sample_size=3)
+    _drive(opt, nb201, _score_fn(nb201, bench), rounds=30)
+    successes = [r for r in opt.history if not r.failed]
+    assert list(opt.population) == successes[-8:]  # the oldest die, failed ones never join
+    parents = {r.arch for r in successes[:-1]}
+    children = [r.arch for r in opt.history[8:]]
+    # after the random start, every child is one edit from some earlier architecture
+    assert all(any(sum(x != y for x, y in zip(nb201.choices(c), nb201.choices(p))) == 1 for p in parents)
+               for c in children)
+
+
+def test_local_search_climbs_neighbourhoods(nb201, bench):
+    opt = LocalSearch(nb201, seed=1, num_init=5)
+    score = _score_fn(nb201, bench)
+    for _ in range(40):
+        before = opt.current
+        (arch,) = opt.ask(1)
+        if before is not None and len(opt.history) >= 5 and opt.current is before:
+            diff = sum(x != y for x, y in zip(nb201.choices(arch), nb201.choices(before.arch)))
+            assert diff == 1  # a neighbour of the current architecture
+        opt.tell([Result(arch, score(arch), "test")])
+    assert opt.current.score >= max(r.score for r in opt.history[:5])
+
+
+def test_path_encoding_nb201(nb201):
+    archs = nb201.sample_many(50, 0)
+    x = path_encode(nb201, archs)
+    assert x.shape == (50, 5 + 25 + 125)  # op sequences of the 1-, 2- and 3-op paths
+    assert set(x.sum(axis=1)) <= {3.0, 4.0}  # 4 paths; two 2-op paths may carry the same sequence
+    direct = nb201.from_string("|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|")
+    (row,) = path_encode(nb201, [direct])
+    ops = nb201.slot_vocab
+    assert row[ops.index("skip_connect")] == 1 and row[ops.index("nor_conv_3x3")] == 0
+
+
+def test_bananas_ensemble_ranks_unseen_cells(nb201, bench):
+    archs = nb201.sample_many(300, 0)
+    y = bench.accuracy_of(archs, "cifar10")
+    x = path_encode(nb201, archs)
+    model = MLPEnsemble(x.shape[1], seed=0).fit(x[:200], y[:200])
+    mean, std = model.predict(x[200:])
+    assert kendalltau(mean, y[200:]).statistic > 0.5
+    assert mean.shape == std.shape == (100,) and np.all(std >= 0)

@@ -1,0 +1,162 @@
+"""Contract and behaviour tests of the slot generators and guidance (CPU, real NB201 tables)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+import gennas
+from gennas.errors import GennasError, UnknownSpace
+from gennas.generators import SlotGenerator, load_generator, new_generator
+from gennas.generators.base import MASKED, allowed_ops
+from gennas.guidance import Guidance, InfeasibleBudget, LinearSlotModel
+
+KINDS = ["diffusion", "vae"]
+SPACES = ["nb201", "mbv3"]
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="module")
+def bench():
+    return gennas.load_benchmark("nb201")
+
+
+@pytest.fixture(scope="module")
+def acc_model(bench):
+    """A differentiable cifar10 accuracy surrogate fitted on the whole bundled table."""
+    return LinearSlotModel.fit("nb201", bench.archs(), bench.accuracy_of(None, "cifar10"))
+
+
+def _true_acc(bench, archs, ds="cifar10"):
+    return bench.accuracy_of(archs, ds)
+
+
+# ---------------------------------------------------------------- contract: every generator, every space
+@pytest.mark.parametrize("space", SPACES)
+@pytest.mark.parametrize("kind", KINDS)
+def test_samples_valid_distinct_reproducible(kind, space):
+    gen = gennas.load_generator(space, kind=kind)
+    assert isinstance(gen, SlotGenerator) and gen.kind == kind
+    archs = gen.sample(40, seed=3)
+    sp = gennas.load_space(space)
+    assert len(archs) == 40
+    assert all(isinstance(a, gennas.ArchGraph) and sp.is_valid(a) for a in archs)
+    assert len({a.canonical_hash() for a in archs}) == 40
+    assert gen.sample(40, seed=3) == archs  # same seed, same samples
+    assert gen.sample(40, seed=4) != archs
+    # raw samples are valid before any projection: validity by construction
+    raw = gen.sample_choices(200, seed=0)
+    assert raw.shape == (200, sp.num_slots)
+    for row in raw:
+        sp.from_choices([sp.slot_vocab[i] for i in row])
+
+
+def test_mbv3_samples_vary_depth():
+    archs = load_generator("mbv3", "diffusion").sample(100, seed=0)
+    depths = {len(b) for a in archs for b in a.to_string().split("|") for b in [b.split("-")]}
+    assert depths == {2, 3, 4}
+
+
+def test_allowed_ops_keeps_skips_trailing():
+    sp = gennas.load_space("mbv3")
+    skip = sp.slot_vocab.index("skip")
+    x = torch.full((1, sp.num_slots), MASKED)
+    x[0, 2] = skip  # stage 1, third slot skipped -> fourth must be skip too
+    x[0, 7] = 0  # stage 2, fourth slot is a block -> third may not be skip
+    allowed = allowed_ops(sp, x)[0]
+    assert allowed[3].tolist() == [False] * skip + [True]
+    assert not allowed[6, skip] and allowed[6, :skip].all()
+    assert not allowed[0, skip] and not allowed[1, skip]  # min_depth blocks always exist
+    assert not allowed[8, skip] and allowed[10].all()  # slot 8 opens stage 3; slot 10 is free
+
+
+# ---------------------------------------------------------------- bad input and checkpoints
+def test_bad_input_errors(tmp_path):
+    with pytest.raises(GennasError, match="generator kind"):
+        load_generator("nb201", kind="gan")
+    with pytest.raises(UnknownSpace):
+        load_generator("nope")
+    gen = load_generator("nb201")
+    for n in (0, -3, 2.5, True):
+        with pytest.raises(GennasError, match="positive integer"):
+            gen.sample(n)
+    with pytest.raises(GennasError, match="train one"):
+        load_generator("nb201", path=tmp_path / "missing.pt")
+    with pytest.raises(GennasError):
+        Guidance(scale=-1.0)
+    with pytest.raises(GennasError, match="needs a latency"):
+        Guidance(max_latency_ms=5.0)
+    with pytest.raises(InfeasibleBudget):
+        Guidance(max_latency_ms=-1.0, latency_hard=lambda a: np.zeros(len(a)))
+
+
+def test_checkpoint_roundtrip_and_refuses_pickles(tmp_path):
+    gen = new_generator("nb201", "vae", latent=8)
+    path = gen.save(tmp_path / "vae_nb201", data="unit test", metrics={"x": 1.0}, command="pytest")
+    manifest = json.loads(path.with_suffix(".json").read_text())
+    assert manifest["config"]["latent"] == 8 and manifest["command"] == "pytest"
+    again = load_generator("nb201", "vae", path=path)
+    for (k, a), b in zip(gen.state_dict().items(), again.state_dict().values()):
+        assert torch.equal(a, b), k
+    torch.save({"evil": object()}, path)  # not a plain state dict: weights_only must refuse it
+    with pytest.raises(GennasError, match="cannot load"):
+        load_generator("nb201", "vae", path=path)
+    with pytest.raises(GennasError, match="not a vae one for 'mbv3'"):
+        load_generator("mbv3", "vae", path=path)
+
+
+def test_shipped_checkpoints_are_small_with_manifest():
+    from gennas.resources import checkpoints_dir
+    for kind in KINDS:
+        for space in SPACES:
+            pt = checkpoints_dir() / f"{kind}_{space}.pt"
+            manifest = json.loads(pt.with_suffix(".json").read_text())
+            assert pt.stat().st_size < 3 * 2**20
+            assert manifest["command"].startswith("python experiments/train_generators.py")
+            assert "val_loss" in manifest["metrics"] and manifest["data"]
+
+
+# ---------------------------------------------------------------- guidance works with either generator
+@pytest.mark.parametrize("kind", KINDS)
+def test_gradient_guidance_raises_true_accuracy(kind, bench, acc_model):
+    gen = load_generator("nb201", kind)
+    plain = _true_acc(bench, gen.sample(150, seed=0)).mean()
+    guided = _true_acc(bench, gen.sample(150, seed=0, guidance=Guidance(value=acc_model, scale=2.0))).mean()
+    assert guided > plain + 3.0, (plain, guided)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_latency_budget_filters_and_guides(kind, bench, acc_model):
+    device = "1080ti_1"
+    lat_all = bench.latency_of(None, device)
+    budget = float(np.quantile(lat_all, 0.3))  # 30 % of the cells (1,291 classes) fit
+    soft = LinearSlotModel.fit("nb201", bench.archs(), lat_all)
+    hard = lambda archs: bench.latency_of(archs, device)  # noqa: E731 - table as the "estimator"
+    gen = load_generator("nb201", kind)
+    g = Guidance(value=acc_model, latency=soft, latency_hard=hard, max_latency_ms=budget, device=device)
+    archs = gen.sample(30, seed=1, guidance=g)
+    assert len(archs) >= 20 and (hard(archs) <= budget).all()
+    # the soft penalty pulls the raw samples under the budget far more often than the prior does
+    raw = gen.to_archs(gen.sample_choices(300, seed=1, guidance=g))
+    plain = gen.to_archs(gen.sample_choices(300, seed=1))
+    assert (hard(raw) <= budget).mean() > (hard(plain) <= budget).mean() + 0.1
+    impossible = Guidance(latency_hard=hard, max_latency_ms=float(lat_all.min()) / 2, device=device)
+    with pytest.raises(InfeasibleBudget, match="fastest sampled"):
+        gen.sample(5, seed=0, guidance=impossible, max_draws=100)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_derivative_free_guidance_with_lookup_table(kind, bench):
+    gen = load_generator("nb201", kind)
+    reward = lambda archs: bench.accuracy_of(archs, "cifar10")  # noqa: E731 - no gradient here
+    plain = _true_acc(bench, gen.sample(100, seed=2)).mean()
+    g = Guidance(reward=reward, num_candidates=4)
+    guided = _true_acc(bench, gen.sample(100, seed=2, guidance=g)).mean()
+    assert guided > plain + 3.0, (plain, guided)

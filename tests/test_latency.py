@@ -1,0 +1,166 @@
+"""Latency estimator: few-shot adaptation, differentiable prediction, measurement, registry, CLI, bad input."""
+
+from __future__ import annotations
+
+import json
+import math
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from scipy.stats import spearmanr
+from typer.testing import CliRunner
+
+import gennas
+from gennas.cli import app
+from gennas.errors import GennasError, UnknownDevice
+from gennas.latency import LatencyConfig, LatencyEstimator, load_latency_estimator, select_references
+from gennas.measure import register_device
+from tests.conftest import BEST_C10
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def small(bench):
+    """An estimator trained briefly on 4 devices (pixel3 held out) over a 3000-cell subset."""
+    rng = np.random.default_rng(0)
+    rows = np.sort(rng.choice(len(bench), 3000, replace=False))
+    archs = [bench.space.from_string(bench.strings[i]) for i in rows]
+    table = {d: bench.latency_of(None, d)[rows] for d in ["1080ti_1", "gold_6240", "samsung_a50", "titanx_256"]}
+    est = LatencyEstimator("nb201", LatencyConfig(hidden=32, rank=16))
+    est.fit(archs, table, steps=60, batch_size=128, virtual=8, seed=0)
+    return est, archs, rows
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return load_latency_estimator("nb201", with_registered=False)
+
+
+def test_references_are_fixed_valid_and_distinct(small, bench):
+    est, archs, rows = small
+    refs = est.reference_archs(10)
+    assert len(refs) == 10 == len(set(refs))
+    assert all(bench.space.is_valid(a) for a in refs)
+    assert est.reference_archs(3) == refs[:3]
+    table = {d: bench.latency_of(None, d)[rows] for d in ["1080ti_1", "gold_6240", "samsung_a50", "titanx_256"]}
+    assert [archs[i] for i in select_references(bench.space, archs, table, 10)] == refs  # deterministic
+    with pytest.raises(GennasError, match="k must be"):
+        est.reference_archs(11)
+
+
+def test_adapt_to_unseen_device_beats_ten_sample_fit(small, bench):
+    """Adapting from the 10 reference latencies of an unseen device ranks cells it never saw,
+    better than a ridge fit on the same 10 samples alone."""
+    from sklearn.linear_model import RidgeCV
+
+    est, archs, rows = small
+    refs = est.reference_archs()
+    ref_ms = bench.latency_of(refs, "silver_4210r")
+    est.adapt("held_out", list(zip(refs, ref_ms)))
+    assert "held_out" in est.devices
+    test_rows = np.setdiff1d(np.arange(len(bench)), rows)[:2000]
+    test = [bench.space.from_string(bench.strings[i]) for i in test_rows]
+    pred = est.predict(test, "held_out")
+    truth = bench.latency_of(test, "silver_4210r")
+    assert pred.shape == (2000,) and np.all(pred > 0)
+    alone = RidgeCV(alphas=np.logspace(-3, 3, 13)).fit(bench.space.encode(refs), np.log(ref_ms))
+    rho_alone = spearmanr(alone.predict(bench.space.encode(test)), truth)[0]
+    rho = spearmanr(pred, truth)[0]
+    assert rho > rho_alone + 0.1, (rho, rho_alone)
+
+
+def test_shipped_estimator_on_bundled_devices(shipped, bench):
+    assert shipped.devices == bench.devices
+    sample = bench.space.sample_many(500, 1)
+    for device in ["1080ti_32", "samsung_s7"]:
+        pred = shipped.predict(sample, device)
+        truth = bench.latency_of(sample, device)
+        assert spearmanr(pred, truth)[0] > 0.9
+        assert np.median(np.abs(pred - truth) / truth) < 0.15
+    assert shipped.predict(BEST_C10, "pixel3").shape == (1,)
+
+
+def test_predict_soft_matches_hard_and_has_gradients(shipped, bench):
+    archs = bench.space.sample_many(4, 2)
+    idx = torch.tensor([[bench.space.slot_vocab.index(o) for o in bench.space.choices(a)] for a in archs])
+    probs = torch.nn.functional.one_hot(idx, len(bench.space.slot_vocab)).float()
+    soft = shipped.predict_soft(probs, "pixel3")
+    assert soft.shape == (4,)
+    np.testing.assert_allclose(soft.detach().numpy(), shipped.predict(archs, "pixel3"), rtol=1e-4)
+    logits = torch.zeros(2, bench.space.num_slots, len(bench.space.slot_vocab), requires_grad=True)
+    shipped.predict_soft(logits.softmax(-1), "gold_6240").sum().backward()
+    assert torch.isfinite(logits.grad).all() and logits.grad.abs().sum() > 0
+    with pytest.raises(GennasError, match="shape"):
+        shipped.predict_soft(torch.zeros(2, 5, 5), "pixel3")
+
+
+@pytest.mark.parametrize("samples, match", [
+    ([], "no samples"),
+    ([(BEST_C10, float("nan"))], "finite and positive"),
+    ([(BEST_C10, 0.0)], "finite and positive"),
+    ([(BEST_C10, -3.0)], "finite and positive"),
+    ([(BEST_C10,)], "pairs"),
+    ([("|bogus~0|", 1.0)], "bogus"),
+])
+def test_adapt_rejects_bad_samples(shipped, samples, match):
+    with pytest.raises(GennasError, match=match):
+        shipped.adapt("x", samples)
+
+
+def test_unknown_device(shipped):
+    with pytest.raises(UnknownDevice, match="pixel3"):
+        shipped.predict([BEST_C10], "pixel4")
+
+
+def test_checkpoint_round_trip_and_refusals(small, tmp_path, bench):
+    est, archs, _ = small
+    path = est.save(tmp_path / "lat.pt", {"command": "test"})
+    assert json.loads(path.with_suffix(".json").read_text())["space"] == "nb201"
+    again = LatencyEstimator.load(path, "nb201")
+    np.testing.assert_allclose(again.predict(archs[:50], "gold_6240"), est.predict(archs[:50], "gold_6240"), rtol=1e-5)
+    with pytest.raises(GennasError, match="space"):
+        LatencyEstimator.load(path, "mbv3")
+    evil = tmp_path / "evil.pt"
+    evil.write_bytes(pickle.dumps(est))  # a pickled object, not a weights file
+    with pytest.raises(GennasError, match="refused"):
+        LatencyEstimator.load(evil, "nb201")
+
+
+def test_measure_latency_here(nb201):
+    ms = gennas.measure_latency(BEST_C10, nb201, device="cpu", batch_size=2, repeats=3, warmup=1,
+                                channels=4, cells_per_stage=1)
+    assert math.isfinite(ms) and ms > 0
+    with pytest.raises(UnknownDevice):
+        gennas.measure_latency(BEST_C10, nb201, device="tpu")
+
+
+def test_registered_device_is_loaded(tmp_path, monkeypatch, shipped, bench):
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path))
+    refs = shipped.reference_archs()
+    register_device("lab_box", "nb201", list(zip(refs, bench.latency_of(refs, "silver_4114"))))
+    est = load_latency_estimator("nb201")
+    assert "lab_box" in est.devices
+    sample = bench.space.sample_many(300, 3)
+    assert spearmanr(est.predict(sample, "lab_box"), bench.latency_of(sample, "silver_4114"))[0] > 0.8
+    with pytest.raises(GennasError, match="name"):
+        register_device("../etc", "nb201", [(BEST_C10, 1.0)])
+
+
+def test_cli_measure_devices_predict(tmp_path, monkeypatch):
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path))
+    result = runner.invoke(app, ["latency", "measure", "--name", "ci_box", "--repeats", "2", "--warmup", "1", "--json"])
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.stdout)
+    assert len(record["samples"]) == 10 and all(s["ms"] > 0 for s in record["samples"])
+    assert (tmp_path / "devices" / "ci_box.json").is_file()
+    listing = json.loads(runner.invoke(app, ["latency", "devices", "--json"]).stdout)
+    assert {"device": "ci_box", "source": "registered"} in listing
+    out = runner.invoke(app, ["latency", "predict", BEST_C10, "--device", "ci_box", "--json"])
+    assert out.exit_code == 0 and json.loads(out.stdout)[0]["predicted_ms"] > 0
+    again = runner.invoke(app, ["latency", "measure", "--name", "ci_box"])
+    assert again.exit_code == 2 and "already registered" in again.output
+    bad = runner.invoke(app, ["latency", "predict", BEST_C10, "--device", "nope"])
+    assert bad.exit_code == 2 and "unknown device" in bad.output

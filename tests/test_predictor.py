@@ -1,0 +1,158 @@
+"""Performance predictor: fit/predict on real NB201 labels, gradients, persistence, bad input, DGL twin."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from scipy.stats import kendalltau
+
+import gennas
+from gennas.predictor import Predictor, PredictorConfig, checkpoint_path, load_predictor
+from gennas.task import Task
+
+# Small and quick: a real (if short) training run, not a stub.
+TINY = PredictorConfig(hidden=16, layers=2, members=3, steps=120, augment=2, update_steps=10, sample_steps=30)
+
+
+@pytest.fixture(scope="module")
+def split(bench):
+    """120 training cells and 400 held-out cells with their cifar10 accuracies."""
+    archs = bench.archs()
+    order = np.random.default_rng(0).permutation(len(archs))
+    acc = bench.accuracy_of(None, "cifar10")
+    train, test = order[:120], order[120:520]
+    return ([archs[i] for i in train], acc[train], [archs[i] for i in test], acc[test])
+
+
+@pytest.fixture(scope="module")
+def fitted(nb201, split):
+    return Predictor(nb201, TINY, seed=0).fit(split[0], split[1], task="cifar10")
+
+
+def test_fit_predict_ranks_held_out_cells(fitted, split):
+    mean, std = fitted.predict(split[2], task="cifar10")
+    assert mean.shape == std.shape == (400,) and mean.dtype == np.float64
+    assert np.isfinite(mean).all() and (std >= 0).all() and std.max() > 0  # members disagree somewhere
+    assert 0.0 < mean.mean() < 100.0  # accuracy %, not standardised units
+    assert kendalltau(mean, split[3])[0] > 0.4  # real signal after 120 steps on 120 cells
+    # task=None is the first task trained, here cifar10
+    assert np.allclose(fitted.predict(split[2][:5])[0], mean[:5])
+
+
+def test_predict_soft_is_differentiable_and_matches_predict(nb201, split):
+    pred = Predictor(nb201, PredictorConfig(**{**TINY.__dict__, "canonical": False, "steps": 20}))
+    pred.fit(split[0], split[1])
+    archs = split[2][:4]
+    idx = torch.tensor([[nb201.slot_vocab.index(op) for op in nb201.choices(a)] for a in archs])
+    probs = torch.nn.functional.one_hot(idx, len(nb201.slot_vocab)).float().requires_grad_(True)
+    mean, std = pred.predict_soft(probs)
+    assert mean.shape == std.shape == (4,)
+    np.testing.assert_allclose(mean.detach().numpy(), pred.predict(archs)[0], rtol=1e-5, atol=1e-4)
+    mean.sum().backward()
+    assert probs.grad is not None and probs.grad.abs().sum() > 0
+    with pytest.raises(gennas.GennasError, match="shape"):
+        pred.predict_soft(torch.zeros(2, 3, 5))
+
+
+def test_update_refits_warm_and_remembers(fitted, split, tmp_path):
+    pred = Predictor.load(fitted.save(tmp_path / "copy.pt"))  # keep the shared fixture untouched
+    before = pred.predict(split[2][:50], task="cifar10")[0]
+    pred.update(split[2][:30], split[3][:30], task="cifar10")
+    pred.update(split[2][30:40], split[3][30:40], task="cifar10")
+    assert len(pred._buffers["cifar10"]) == 40  # both calls' results are kept
+    after = pred.predict(split[2][:50], task="cifar10")[0]
+    assert not np.allclose(before, after)
+    # a brand-new task name gets its own row and scale
+    pred.update(split[2][:20], split[3][:20] - 30.0, task="my-data")
+    assert "my-data" in pred.tasks and pred.predict(split[2][:5], task="my-data")[0].mean() < before.mean()
+
+
+def test_samples_task_fits_an_embedding(fitted, bench, split):
+    acc100 = bench.accuracy_of(split[2][:20], "cifar100")
+    task = Task.from_samples(list(zip(split[2][:20], acc100)))
+    mean, _ = fitted.predict(split[2][20:], task=task)
+    # predictions come out in the new task's units (cifar100 accuracies are ~20 points lower)
+    assert abs(mean.mean() - bench.accuracy_of(split[2][20:], "cifar100").mean()) < 10
+    assert kendalltau(mean, bench.accuracy_of(split[2][20:], "cifar100"))[0] > 0.3
+
+
+def test_image_tasks_are_meta_trained(nb201, split):
+    tasks = [Task.from_dataset("digits", classes=c) for c in ([0, 1], [2, 3, 4], [5, 6, 7, 8, 9])]
+    rng = np.random.default_rng(1)
+    # synthetic-free: the scores are real cifar10 labels shifted per task (a stand-in table)
+    data = [(t, split[0][:40], split[1][:40] - 5 * k + rng.normal(0, 0.1, 40)) for k, t in enumerate(tasks)]
+    pred = Predictor(nb201, PredictorConfig(**{**TINY.__dict__, "steps": 30})).fit_tasks(data)
+    mean, std = pred.predict(split[2][:10], task=Task.from_dataset("digits", classes=[1, 2, 3]))
+    assert np.isfinite(mean).all() and np.isfinite(std).all()
+    with pytest.raises(gennas.GennasError, match="image"):
+        Predictor(nb201, TINY).fit(split[0][:10], split[1][:10]).predict(split[2][:2], task=tasks[0])
+
+
+def test_save_load_roundtrip_and_refusals(fitted, split, tmp_path):
+    path = fitted.save(tmp_path / "p.pt")
+    again = Predictor.load(path, space="nb201")
+    np.testing.assert_allclose(again.predict(split[2][:20])[0], fitted.predict(split[2][:20])[0], rtol=1e-6)
+    with pytest.raises(gennas.GennasError, match="space 'nb201'"):
+        Predictor.load(path, space="mbv3")
+    pickled = tmp_path / "evil.pt"
+    torch.save({"format": "gennas.predictor/1", "payload": Task("named", "x")}, pickled)  # an arbitrary object
+    with pytest.raises(gennas.GennasError, match="not a plain weights file"):
+        Predictor.load(pickled)
+    junk = tmp_path / "junk.pt"
+    junk.write_bytes(b"not a checkpoint")
+    with pytest.raises(gennas.GennasError):
+        Predictor.load(junk)
+
+
+def test_bad_input(fitted, split, nb201):
+    with pytest.raises(gennas.GennasError, match="scores"):
+        Predictor(nb201, TINY).fit(split[0][:5], split[1][:4])
+    with pytest.raises(gennas.GennasError, match="NaN"):
+        Predictor(nb201, TINY).fit(split[0][:3], [1.0, float("nan"), 2.0])
+    with pytest.raises(gennas.GennasError, match="non-empty"):
+        fitted.predict([])
+    with pytest.raises(gennas.UnknownDataset, match="cifar10"):
+        fitted.predict(split[2][:3], task="svhn")
+    with pytest.raises(gennas.GennasError, match="not trained"):
+        Predictor(nb201, TINY).predict(split[2][:3])
+    with pytest.raises(gennas.InvalidArchitecture):
+        fitted.predict(["|bogus~0|+|none~0|none~1|+|none~0|none~1|none~2|"])
+    with pytest.raises(gennas.GennasError, match="backend"):
+        Predictor(nb201, backend="jax")
+
+
+def test_dgl_backend_agrees_with_pyg(nb201, fitted, split, tmp_path):
+    pytest.importorskip("dgl")
+    from gennas.gnn import DAGEncoder, EncoderConfig, archs_to_node_features
+    from gennas.gnn_dgl import DGLDAGEncoder
+
+    torch.manual_seed(0)
+    pyg = DAGEncoder(len(nb201.node_vocab), nb201.num_slots + 2, EncoderConfig(hidden=16, layers=2))
+    with torch.no_grad():  # non-default weights so that every parameter (eps included) matters
+        for p in pyg.parameters():
+            p.normal_(0, 0.3)
+    dgl_enc = DGLDAGEncoder(len(nb201.node_vocab), nb201.num_slots + 2, EncoderConfig(hidden=16, layers=2))
+    dgl_enc.load_pyg_state_dict(pyg.state_dict())
+    x = archs_to_node_features(nb201, split[2][:32])
+    torch.testing.assert_close(dgl_enc.encode_features(nb201, x), pyg.encode_features(nb201, x))
+    # whole predictor: a PyG-trained checkpoint runs through DGL with the same answers
+    path = fitted.save(tmp_path / "p.pt")
+    twin = Predictor.load(path, backend="dgl")
+    np.testing.assert_allclose(twin.predict(split[2][:20])[0], fitted.predict(split[2][:20])[0], rtol=1e-5)
+
+
+@pytest.mark.skipif(not checkpoint_path("nb201").is_file(), reason="pretrained predictor not built yet")
+def test_pretrained_checkpoints(bench, split):
+    pred = gennas.load_predictor("nb201")
+    mean, _ = pred.predict(split[2], task="cifar10")
+    assert kendalltau(mean, split[3])[0] > 0.6
+    assert Task.named("cifar100").name in pred.tasks
+    for holdout in ("cifar10", "cifar100"):
+        if checkpoint_path("nb201", holdout).is_file():
+            held = load_predictor("nb201", holdout=holdout)
+            assert holdout not in held.tasks
+            with pytest.raises(gennas.UnknownDataset):
+                held.predict(split[2][:2], task=holdout)
+    with pytest.raises(gennas.UnknownDataset):
+        load_predictor("nb201", holdout="svhn")

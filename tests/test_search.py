@@ -1,0 +1,165 @@
+"""The search harness: budget, storage, resume, failures, deduplication, latency filter, CLI."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+from typer.testing import CliRunner
+
+from gennas.baselines import RandomSearch, RegularizedEvolution
+from gennas.cli import app
+from gennas.errors import GennasError
+from gennas.search import LatencyFilter, SearchResult, make_optimizer, run_search
+from gennas.storage import ResultStore
+
+
+class Counting:
+    """Table accuracy on cifar10, remembering every architecture it was asked about."""
+
+    def __init__(self, bench, fail_on=None, interrupt_at=None):
+        self.bench, self.calls, self.fail_on, self.interrupt_at = bench, [], fail_on, interrupt_at
+
+    def __call__(self, arch):
+        self.calls.append(arch)
+        if self.interrupt_at is not None and len(self.calls) == self.interrupt_at:
+            raise KeyboardInterrupt
+        if self.fail_on is not None:
+            outcome = self.fail_on(arch)
+            if outcome == "raise":
+                raise ValueError("cannot train this one")
+            if outcome == "nan":
+                return math.nan
+        return self.bench.accuracy(arch, "cifar10")
+
+
+def test_run_search_budget_ranking_and_storage(tmp_path, bench):
+    url = f"sqlite:///{tmp_path / 'run.db'}"
+    fn = Counting(bench)
+    result = run_search(RegularizedEvolution("nb201", seed=0), fn, budget=30, storage=url, study_name="evo",
+                        progress=False)
+    assert isinstance(result, SearchResult) and len(result) == 30 == len(fn.calls)
+    hashes = [r.arch.canonical_hash() for r in result.history]
+    assert len(set(hashes)) == 30  # never two isomorphic cells
+    scores = [r.score for r in result.results]
+    assert scores == sorted(scores, reverse=True) and result.best.score == max(scores)
+    curve = result.best_so_far()
+    assert all(b >= a for a, b in zip(curve, curve[1:])) and curve[-1] == result.best.score
+    stored = ResultStore.open("nb201", url, "evo", resume=True).results()
+    assert [(r.arch, r.score) for r in stored] == [(r.arch, r.score) for r in result.history]
+
+
+def test_failures_are_recorded_and_the_search_goes_on(bench, nb201):
+    def fail_on(arch):
+        first = nb201.choices(arch)[0]
+        return "raise" if first == "none" else "nan" if first == "avg_pool_3x3" else None
+
+    fn = Counting(bench, fail_on)
+    result = run_search(RandomSearch("nb201", seed=1), fn, budget=40, progress=False)
+    assert len(result) == 40
+    failed = result.failures
+    assert failed and all(nb201.choices(r.arch)[0] in ("none", "avg_pool_3x3") for r in failed)
+    assert any("ValueError: cannot train this one" in r.error for r in failed)
+    assert len(result.results) == 40 - len(failed)
+    trials = result.store.study.get_trials()
+    assert sum(t.state.name == "FAIL" for t in trials) == len(failed)
+
+
+def test_bad_input_fails_before_any_work(bench):
+    fn = Counting(bench)
+    for budget in (0, -3, 2.5, True):
+        with pytest.raises(GennasError, match="budget"):
+            run_search(RandomSearch("nb201", 0), fn, budget=budget, progress=False)
+    with pytest.raises(GennasError, match="batch_size"):
+        run_search(RandomSearch("nb201", 0), fn, budget=5, batch_size=0, progress=False)
+    with pytest.raises(GennasError, match="cannot open storage"):
+        run_search(RandomSearch("nb201", 0), fn, budget=5, storage="sqlite:////no/such/dir/run.db", progress=False)
+    with pytest.raises(GennasError, match="not an optimizer"):
+        run_search(object(), fn, budget=5, progress=False)
+    with pytest.raises(GennasError, match="unknown search method"):
+        make_optimizer("gradient-descent", "nb201")
+    assert fn.calls == []
+
+
+def test_resume_after_interrupt(tmp_path, bench):
+    url = f"sqlite:///{tmp_path / 'run.db'}"
+    fn = Counting(bench, interrupt_at=8)
+    with pytest.raises(KeyboardInterrupt):
+        run_search(RandomSearch("nb201", 3), fn, budget=20, storage=url, study_name="r", progress=False)
+    stored = ResultStore.open("nb201", url, "r", resume=True).results()
+    assert len(stored) == 7 and not any(r.failed for r in stored)  # every verified result, nothing half-written
+
+    fresh = RandomSearch("nb201", 4)
+    fn2 = Counting(bench)
+    result = run_search(fresh, fn2, budget=20, storage=url, study_name="r", resume=True, progress=False)
+    assert result.resumed == 7 and len(result) == 20 and len(fn2.calls) == 13
+    assert fresh.history[:7] == stored  # the optimizer was told the stored history first
+    assert len({r.arch.canonical_hash() for r in result.history}) == 20
+
+
+def test_batches_and_duplicate_proposals(bench, nb201):
+    seen_batches = []
+
+    class BatchEvaluator:
+        def evaluate(self, archs):
+            from gennas.evaluators.base import Result
+
+            seen_batches.append(len(archs))
+            return [Result(a, bench.accuracy(a, "cifar100"), "table") for a in archs]
+
+    result = run_search(RandomSearch(nb201, 2), BatchEvaluator(), budget=10, batch_size=4, progress=False)
+    assert seen_batches == [4, 4, 2] and len(result) == 10
+
+    class Stubborn:  # proposes the same cell forever: verified once, then the harness stops
+        space = nb201
+
+        def ask(self, k):
+            return [nb201.sample(0)] * k
+
+        def tell(self, results):
+            pass
+
+    result = run_search(Stubborn(), lambda a: 1.0, budget=5, progress=False)
+    assert len(result) == 1 and result.exhausted
+
+
+def test_latency_filter_spends_no_budget_on_slow_archs(bench):
+    limit = 9.0
+    inner = RandomSearch("nb201", 5)
+    filtered = LatencyFilter(inner, lambda a: bench.latency(a, "1080ti_1"), limit, "1080ti_1")
+    result = run_search(filtered, lambda a: bench.accuracy(a, "cifar10"), budget=15, progress=False)
+    assert len(result) == 15 and not result.failures
+    assert all(bench.latency(r.arch, "1080ti_1") <= limit for r in result.history)
+    assert filtered.rejected > 0 and sum(r.failed for r in inner.history) == filtered.rejected
+
+
+runner = CliRunner()
+
+
+def test_cli_search_and_resume(tmp_path):
+    db = str(tmp_path / "cli.db")
+    args = ["search", "--method", "local", "--budget", "6", "--storage", db, "--seed", "0", "--json"]
+    first = runner.invoke(app, args)
+    assert first.exit_code == 0, first.output
+    out = json.loads(first.stdout)
+    assert out["verified"] == 6 and out["resumed"] == 0 and len(out["top"]) == 6
+    assert out["top"][0]["score"] >= out["top"][-1]["score"] and out["top"][0]["kind"] == "table"
+    again = runner.invoke(app, args)
+    assert again.exit_code == 2 and "--resume" in again.output
+    resumed = runner.invoke(app, [*args[:4], "9", *args[5:], "--resume"])
+    assert resumed.exit_code == 0, resumed.output
+    assert json.loads(resumed.stdout)["resumed"] == 6 and json.loads(resumed.stdout)["verified"] == 9
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--budget", "0"], "budget"),
+    (["--storage", "sqlite:////no/such/dir/x.db"], "cannot open storage"),
+    (["--task", "imagenet"], "unknown nb201 table dataset"),
+    (["--evaluator", "oracle"], "unknown evaluator"),
+    (["--method", "magic"], "unknown search method"),
+    (["--device", "pixel3"], "go together"),
+])
+def test_cli_bad_input(tmp_path, args, message):
+    result = runner.invoke(app, ["search", "--method", "random", "--storage", str(tmp_path / "x.db"), *args])
+    assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output

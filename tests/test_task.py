@@ -1,0 +1,74 @@
+"""Task descriptions: names, image sets (fixed extractor + set pooling), verified samples."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+
+import gennas
+from gennas.datasets import load_images
+from gennas.task import DESCRIPTOR_DIM, Task, image_features
+
+
+def test_named_known_and_unknown():
+    assert Task.named("cifar10").name == "cifar10"
+    with pytest.raises(gennas.UnknownDataset, match="cifar100"):  # the message lists what exists
+        Task.named("imagenet-42")
+    with pytest.raises(gennas.UnknownDataset):
+        Task.coerce("not-a-dataset")
+
+
+def test_from_images_is_deterministic_and_content_dependent():
+    x, y = load_images("digits", classes=[0, 1, 2])
+    a, b = Task.from_images(x, y), Task.from_images(x, y)
+    assert a.descriptor.shape == (DESCRIPTOR_DIM,)
+    assert torch.equal(a.descriptor, b.descriptor) and a.name == b.name
+    # more classes of the same data: class count and spread differ, so must the descriptor
+    x5, y5 = load_images("digits", classes=[0, 1, 2, 3, 4])
+    assert not torch.allclose(a.descriptor, Task.from_images(x5, y5).descriptor)
+    # the extractor is resolution- and channel-agnostic: a 3-channel 32x32 copy embeds alike
+    big = torch.nn.functional.interpolate(x, size=(32, 32), mode="bilinear").repeat(1, 3, 1, 1)
+    close = torch.nn.functional.cosine_similarity(image_features(x), image_features(big)).mean()
+    assert close > 0.9
+
+
+def test_from_images_accepts_a_loader_and_unlabelled_tensors():
+    x, y = load_images("digits", classes=[3, 4])
+    loader = DataLoader(TensorDataset(x, y), batch_size=64)
+    from_loader = Task.from_images(loader)
+    assert from_loader.descriptor[-1] == 1.0  # labels came with the batches
+    unlabelled = Task.from_images(x)
+    assert unlabelled.descriptor[-1] == 0.0 and unlabelled.kind == "images"
+
+
+@pytest.mark.parametrize("bad", [torch.zeros(0, 1, 8, 8), torch.zeros(5, 8, 8), torch.full((4, 1, 8, 8), float("nan"))])
+def test_from_images_rejects_bad_input(bad):
+    with pytest.raises(gennas.GennasError):
+        Task.from_images(bad)
+
+
+def test_from_images_rejects_mismatched_labels():
+    x, _ = load_images("digits", classes=[0, 1])
+    with pytest.raises(gennas.GennasError, match="labels"):
+        Task.from_images(x, torch.zeros(3, dtype=torch.long))
+
+
+def test_from_samples_validates(nb201):
+    arch = nb201.sample(0)
+    task = Task.from_samples([(arch, 91.0), (arch.to_string(), 90.5)])
+    assert task.kind == "samples" and len(task.samples) == 2
+    with pytest.raises(gennas.GennasError, match="at least one"):
+        Task.from_samples([])
+    with pytest.raises(gennas.GennasError, match="finite"):
+        Task.from_samples([(arch, float("nan"))])
+    with pytest.raises(gennas.GennasError, match="pair"):
+        Task.from_samples([arch])
+    with pytest.raises(gennas.GennasError, match="number"):
+        Task.from_samples([(arch, "high")])
+
+
+def test_from_dataset_matches_from_images():
+    x, y = load_images("mnist", classes=[1, 7], size=16)
+    assert np.allclose(Task.from_dataset("mnist", classes=[1, 7]).descriptor, Task.from_images(x, y).descriptor)
