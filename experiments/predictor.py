@@ -68,9 +68,10 @@ def sample_efficiency(sizes, seeds, config: PredictorConfig) -> None:
     costs = nb201_costs()
     scores: dict[tuple, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     gnn_seconds = []
-    for ds in DATASETS:
-        acc = bench.accuracy_of(None, ds)
-        for n in sizes:
+    methods = ["GNN (ours)", "xgboost", "MLP", "params", "FLOPs"]
+    for n in sizes:
+        for ds in DATASETS:
+            acc = bench.accuracy_of(None, ds)
             for seed in seeds:
                 order = np.random.default_rng(seed).permutation(len(archs))
                 tr, te = order[:n], order[n:]
@@ -89,14 +90,14 @@ def sample_efficiency(sizes, seeds, config: PredictorConfig) -> None:
                     tau, rho = corr(p, acc[te])
                     scores[(ds, n)][name + " tau"].append(tau)
                     scores[(ds, n)][name + " rho"].append(rho)
-                print(f"  {ds} n={n} seed={seed}: GNN tau {scores[(ds, n)]['GNN (ours) tau'][-1]:.3f} "
-                      f"({gnn_seconds[-1]:.0f} s)", file=sys.stderr, flush=True)
-    methods = ["GNN (ours)", "xgboost", "MLP", "params", "FLOPs"]
+            row = scores[(ds, n)]  # progress, so that a long run shows its rows as they finish
+            print(f"  done {ds} n={n}: " + ", ".join(f"{m} {fmt(row[m + ' tau'])}" for m in methods),
+                  file=sys.stderr, flush=True)
     for stat, title in (("tau", "Kendall tau"), ("rho", "Spearman")):
         print(f"\n### {title} on all held-out NB201 cells (mean ± std over {len(seeds)} seeds)\n")
         print("| dataset | train cells | " + " | ".join(methods) + " |")
         print("|---|---|" + "---|" * len(methods))
-        for (ds, n), row in scores.items():
+        for (ds, n), row in sorted(scores.items()):
             print(f"| {ds} | {n} | " + " | ".join(fmt(row[f'{m} {stat}']) for m in methods) + " |")
     print(f"\nGNN fit time: {np.mean(gnn_seconds):.1f} s mean per fit ({config.members} members, CPU)")
 

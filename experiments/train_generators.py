@@ -61,7 +61,7 @@ def train(model: SlotGenerator, x: torch.Tensor, epochs: int, batch: int, lr: fl
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
             sched.step()
-            total += float(loss) * len(order[i:i + batch])
+            total += float(loss.detach()) * len(order[i:i + batch])
         last = total / len(tr)
         print(f"  epoch {epoch + 1}/{epochs}: train loss {last:.4f}", flush=True)
     model.eval()
@@ -73,8 +73,19 @@ def train(model: SlotGenerator, x: torch.Tensor, epochs: int, batch: int, lr: fl
                    "uniform_slot_nll": round(math.log(model.vocab), 4)}
         if model.kind == "vae":
             mu, _ = model.encode(val)
-            metrics["val_exact_reconstruction"] = round(float((model.decode(mu) == val).all(1).float().mean()), 4)
+            recon = model.decode(mu) == val
+            metrics["val_exact_reconstruction"] = round(float(recon.all(1).float().mean()), 4)
+            metrics["val_slot_reconstruction"] = round(float(recon.float().mean()), 4)
     return metrics
+
+
+def _number(text: str) -> int | float | str:
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -88,6 +99,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--quick", action="store_true", help="a few epochs on less data, into a temp folder")
+    p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
+                   help="override generator config fields, e.g. --set latent=32 beta=0.02")
     p.add_argument("--out", type=Path, default=None, help="default: checkpoints/ (quick: a temp folder)")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -95,6 +108,7 @@ def main(argv: list[str] | None = None) -> None:
     command = "python experiments/train_generators.py " + " ".join(map(shlex.quote, sys.argv[1:] if argv is None else argv))
     out = args.out or (Path(tempfile.mkdtemp(prefix="gennas-gen-")) if args.quick else checkpoints_dir())
     samples = args.mbv3_samples or (5000 if args.quick else 50000)
+    overrides = {k: _number(v) for k, v in (item.split("=", 1) for item in args.set)}
     print(f"# {command}\n")
     rows = []
     for space_name in args.space:
@@ -102,7 +116,7 @@ def main(argv: list[str] | None = None) -> None:
         for kind in args.kind:
             epochs = args.epochs or (3 if args.quick else (30 if len(x) < 20000 else 6))
             print(f"{kind} on {space_name}: {data}", flush=True)
-            model = new_generator(space_name, kind)
+            model = new_generator(space_name, kind, **overrides)
             metrics = train(model, x, epochs, args.batch, args.lr, args.seed)
             path = model.save(out / f"{kind}_{space_name}", data, metrics, command)
             rows.append((space_name, kind, metrics, path))

@@ -12,8 +12,8 @@ Three kinds, combinable:
    architecture scores best by ``reward(archs) -> (B,)`` (a zero-cost proxy, a lookup table) or,
    without a reward, by ``value`` on the hard architecture.
 
-Objective maximised (accuracy points): ``scale * value - latency_scale * 100 * relu(lat / budget - 1)``,
-i.e. ``latency_scale`` points per 1 % over the budget.
+Objective maximised (accuracy points): ``scale * value - latency_scale * 100 * relu(lat / target - 1)``,
+i.e. ``latency_scale`` points per 1 % over ``target = (1 - latency_margin) * budget``.
 """
 
 from __future__ import annotations
@@ -51,6 +51,8 @@ class Guidance:
         reward: ``archs -> (B,)`` derivative-free value (higher is better).
         num_candidates: continuations per step in derivative-free mode (1 = off).
         device: device name, used in messages only.
+        latency_margin: the soft penalty aims this fraction under the budget: a relaxed
+            architecture at the budget decodes to hard ones around it, half of them over.
     """
 
     value: SoftFn | None = None
@@ -62,6 +64,7 @@ class Guidance:
     reward: HardFn | None = None
     num_candidates: int = 1
     device: str | None = None
+    latency_margin: float = 0.15
 
     def __post_init__(self) -> None:
         if not np.isfinite(self.scale) or self.scale < 0:
@@ -71,6 +74,8 @@ class Guidance:
         if isinstance(self.num_candidates, bool) or not isinstance(self.num_candidates, int) \
                 or self.num_candidates < 1:
             raise GennasError(f"num_candidates must be an integer >= 1, got {self.num_candidates!r}")
+        if not 0 <= self.latency_margin < 1:
+            raise GennasError(f"latency_margin must be in [0, 1), got {self.latency_margin!r}")
         if self.max_latency_ms is not None:
             if not np.isfinite(self.max_latency_ms) or self.max_latency_ms <= 0:
                 raise InfeasibleBudget(f"latency budget must be a positive number of ms, got {self.max_latency_ms!r}")
@@ -110,7 +115,8 @@ class Guidance:
         if self.value is not None and self.scale > 0:
             out = out + self.scale * self.value(slot_probs).reshape(-1)
         if self._soft_budget:
-            out = out - self._penalty(self.latency(slot_probs).reshape(-1))
+            target = 1.0 - self.latency_margin
+            out = out - self._penalty(self.latency(slot_probs).reshape(-1) / target)
         return out
 
     def score(self, archs: Sequence[ArchGraph], one_hot: torch.Tensor) -> np.ndarray:
@@ -200,10 +206,11 @@ class LinearSlotModel(torch.nn.Module):
         self.bias = float(bias)
 
     @classmethod
-    def fit(cls, space: SearchSpace | str, archs: Sequence[ArchGraph], targets: np.ndarray,
+    def fit(cls, space: SearchSpace | str, archs: Sequence[ArchGraph] | np.ndarray, targets: np.ndarray,
             ridge: float = 1e-3) -> LinearSlotModel:
+        """Fit on architectures, or on their ``space.encode`` array ``(N, S * V)`` (faster when reused)."""
         space = resolve_space(space)
-        x = space.encode(list(archs)).astype(np.float64)
+        x = (archs if isinstance(archs, np.ndarray) else space.encode(list(archs))).astype(np.float64)
         y = np.asarray(targets, dtype=np.float64)
         mean = y.mean()
         a = x.T @ x + ridge * len(y) * np.eye(x.shape[1])

@@ -151,8 +151,9 @@ class Predictor:
         self._buffers: dict[str, dict[str, tuple[Task, float]]] = {}  # update() memory per task
         self._update_scaled: set[str] = set()  # tasks whose score scale comes from update()
         self._sample_cache: dict[str, tuple[list[torch.Tensor], float, float]] = {}
-        torch.manual_seed(seed)
-        self.members = nn.ModuleList(_Member(self.space, self.config, backend) for _ in range(self.config.members))
+        with torch.random.fork_rng(devices=[]):  # seeded init without touching the caller's RNG
+            torch.manual_seed(seed)
+            self.members = nn.ModuleList(_Member(self.space, self.config, backend) for _ in range(self.config.members))
 
     # ------------------------------------------------------------ data handling
     def _parse(self, archs: Sequence[ArchLike]) -> list[ArchGraph]:
@@ -252,7 +253,7 @@ class Predictor:
 
         Results passed to earlier ``update`` calls for the same task are remembered (the latest
         score of an architecture wins), so callers may pass only what is new. About 1-2 s on
-        CPU for ~100 points with the default 30 steps.
+        CPU for ~100 points with the default 20 steps.
         """
         y = self._scores(scores, len(self._parse(archs)))
         t = self._as_task(task, registering=True)
@@ -341,7 +342,9 @@ class Predictor:
                 raise GennasError("this predictor was not meta-trained on image tasks; "
                                   "use load_predictor('nb201') or describe the task by samples")
             mu, log_sd = (torch.cat([self._descriptor(t), torch.ones(1)]) @ self.image_scale).tolist()
-            return [self._vector(m, t) for m in range(len(self.members))], mu, float(np.exp(log_sd))
+            # a task refitted by update() knows its own scale; otherwise it is predicted from images
+            mu, sd = self.scales.get(t.name, (mu, float(np.exp(log_sd))))
+            return [self._vector(m, t) for m in range(len(self.members))], mu, sd
         if t.name not in self._sample_cache:
             self._sample_cache[t.name] = self._fit_samples(t)
         return self._sample_cache[t.name]

@@ -24,8 +24,7 @@ DEVICES = ("pixel3", "1080ti_1")
 class TablePredictor:
     """Predictor interface backed by linear surrogates of the bundled accuracy table."""
 
-    def __init__(self, bench):
-        archs = bench.archs()
+    def __init__(self, bench, archs):
         self.models = {d: LinearSlotModel.fit("nb201", archs, bench.accuracy_of(None, d)) for d in DATASETS}
         self.space = gennas.load_space("nb201")
 
@@ -42,10 +41,10 @@ class TablePredictor:
 class TableEstimator:
     """Latency-estimator interface: table lookup for hard archs, linear surrogate for soft ones."""
 
-    def __init__(self, bench):
+    def __init__(self, bench, archs):
         self.bench = bench
         self.devices = list(DEVICES)
-        self.models = {d: LinearSlotModel.fit("nb201", bench.archs(), bench.latency_of(None, d)) for d in DEVICES}
+        self.models = {d: LinearSlotModel.fit("nb201", archs, bench.latency_of(None, d)) for d in DEVICES}
 
     def predict(self, archs, device):
         return self.bench.latency_of(list(archs), device)
@@ -66,7 +65,8 @@ def bench():
 
 @pytest.fixture(scope="module")
 def models(bench):
-    return TablePredictor(bench), TableEstimator(bench)
+    encoded = bench.space.encode(bench.archs())  # once: every surrogate fits on it
+    return TablePredictor(bench, encoded), TableEstimator(bench, encoded)
 
 
 def _designer(models, **kw):

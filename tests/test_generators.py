@@ -29,9 +29,14 @@ def bench():
 
 
 @pytest.fixture(scope="module")
-def acc_model(bench):
+def encoded(bench):
+    return bench.space.encode(bench.archs())
+
+
+@pytest.fixture(scope="module")
+def acc_model(bench, encoded):
     """A differentiable cifar10 accuracy surrogate fitted on the whole bundled table."""
-    return LinearSlotModel.fit("nb201", bench.archs(), bench.accuracy_of(None, "cifar10"))
+    return LinearSlotModel.fit("nb201", encoded, bench.accuracy_of(None, "cifar10"))
 
 
 def _true_acc(bench, archs, ds="cifar10"):
@@ -95,6 +100,10 @@ def test_bad_input_errors(tmp_path):
         Guidance(max_latency_ms=5.0)
     with pytest.raises(InfeasibleBudget):
         Guidance(max_latency_ms=-1.0, latency_hard=lambda a: np.zeros(len(a)))
+    with pytest.raises(GennasError, match="latency_margin"):
+        Guidance(latency_margin=1.5)
+    with pytest.raises(GennasError, match="num_candidates"):
+        Guidance(num_candidates=0)
 
 
 def test_checkpoint_roundtrip_and_refuses_pickles(tmp_path):
@@ -133,11 +142,11 @@ def test_gradient_guidance_raises_true_accuracy(kind, bench, acc_model):
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_latency_budget_filters_and_guides(kind, bench, acc_model):
+def test_latency_budget_filters_and_guides(kind, bench, acc_model, encoded):
     device = "1080ti_1"
     lat_all = bench.latency_of(None, device)
     budget = float(np.quantile(lat_all, 0.3))  # 30 % of the cells (1,291 classes) fit
-    soft = LinearSlotModel.fit("nb201", bench.archs(), lat_all)
+    soft = LinearSlotModel.fit("nb201", encoded, lat_all)
     hard = lambda archs: bench.latency_of(archs, device)  # noqa: E731 - table as the "estimator"
     gen = load_generator("nb201", kind)
     g = Guidance(value=acc_model, latency=soft, latency_hard=hard, max_latency_ms=budget, device=device)

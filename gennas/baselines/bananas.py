@@ -1,8 +1,9 @@
 """BANANAS (White et al., AAAI 2021): an ensemble of MLP predictors drives a mutation search.
 
 Each round fits ``ensemble_size`` MLPs (different initialisations) to the verified results
-(the first fit from scratch, later ones warm-started for ``refit_epochs``), builds candidates by mutating the best verified architectures (plus a few uniform samples),
-and picks the candidates with the highest acquisition: independent Thompson sampling
+(the first fit from scratch, later ones warm-started for ``refit_epochs``), builds
+candidates by mutating the best verified architectures (plus a few uniform samples), and
+picks the candidates with the highest acquisition: independent Thompson sampling
 (``its``: one draw from N(mean, std) per candidate) or an upper confidence bound (``ucb``).
 Architectures are encoded by their input-to-output *paths* (BANANAS' encoding) where the
 number of possible paths is small (cell spaces), else by the flat one-hot of their slots.
@@ -148,7 +149,7 @@ class Bananas(BaseOptimizer):
     def __init__(self, space: SearchSpace | str, seed: RngLike = None, num_init: int = 10,
                  ensemble_size: int = 5, num_parents: int = 10, mutations_per_parent: int = 10,
                  num_random: int = 20, acquisition: str = "its", beta: float = 0.5,
-                 encoding: str = "auto", epochs: int = 200, refit_epochs: int = 50) -> None:
+                 encoding: str = "auto", epochs: int = 200, refit_epochs: int = 25) -> None:
         super().__init__(space, seed)
         if acquisition not in ("its", "ucb"):
             raise GennasError(f"unknown acquisition {acquisition!r}; known: its, ucb")
@@ -207,7 +208,7 @@ class Bananas(BaseOptimizer):
                                       seed=int(self.rng.integers(2**31 - 1))).fit(x, y)
         else:
             # Warm start: one result more barely moves the optimum, so a short refit from the
-            # previous weights matches a full refit at a quarter of the cost.
+            # previous weights matches a full refit at an eighth of the cost.
             self._model.fit(x, y, epochs=self.refit_epochs)
         mean, std = self._model.predict(self.encode(candidates))
         if self.acquisition == "its":

@@ -11,7 +11,7 @@ from gennas.graph import ArchGraph
 from gennas.space import RngLike, SearchSpace
 from gennas.storage import quiet_optuna
 
-#: TPE proposals tried per ask before falling back to an unseen random architecture
+#: TPE proposals tried per ask while they duplicate pending ones
 MAX_PROPOSALS = 20
 
 
@@ -19,9 +19,10 @@ class TPESearch(BaseOptimizer):
     """Tree-structured Parzen estimator (optuna's ``TPESampler``) on one categorical per slot.
 
     Each slot offers only the ops its :meth:`~gennas.space.SearchSpace.slot_mask` allows; a
-    choice vector the space still rejects is repaired with ``space.project``. A proposal whose
-    canonical hash was already verified is closed as failed and TPE is asked again (up to
-    MAX_PROPOSALS times, then an unseen uniform sample is proposed instead).
+    choice vector the space still rejects is repaired with ``space.project``. When TPE proposes
+    a cell whose canonical hash was already verified, that trial is closed as failed and an
+    unseen one-edit neighbour of the proposal is verified instead (a uniform sample if every
+    neighbour was seen).
     """
 
     name = "tpe"
@@ -50,19 +51,29 @@ class TPESearch(BaseOptimizer):
 
     def _propose(self) -> ArchGraph | None:
         with quiet_optuna():
+            arch = None
             for _ in range(MAX_PROPOSALS):
                 trial = self.study.ask(self._distributions)
                 choices = self.space.project([trial.params[f"slot_{i}"] for i in range(self.space.num_slots)])
                 arch = self.space.from_choices(choices)
                 h = arch.canonical_hash()
-                if h in self._known:
-                    # Close the repeat as FAIL: a second COMPLETE copy of a good cell would pull
-                    # TPE's density further onto it, and it would then propose nothing else.
-                    self._finish(trial, math.nan)
+                if h in self._pending and h not in self._known:  # asked in this batch: wait for its score
+                    self._pending[h].append(trial)
                     continue
-                self._pending.setdefault(h, []).append(trial)
-                if self._claim(arch):
-                    return arch
+                if h in self._known or not self._claim(arch):
+                    # Close the repeat as FAIL: a second COMPLETE copy of a known cell would pull
+                    # TPE's density further onto it until it proposed nothing else.
+                    self._finish(trial, math.nan)
+                    break
+                self._pending[h] = [trial]
+                return arch
+        if arch is not None:
+            # TPE insists on a known cell: verify its nearest unseen neighbour instead, which stays
+            # in the region TPE prefers; it joins the study as an added trial once told.
+            options = self.space.neighbours(arch)
+            for i in self.rng.permutation(len(options)):
+                if self._claim(options[int(i)]):
+                    return options[int(i)]
         return None
 
     def ask(self, k: int) -> list[ArchGraph]:

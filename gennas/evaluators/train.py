@@ -178,10 +178,16 @@ class TrainEvaluator:
         return 100.0 * correct / total
 
     def train(self, arch: ArchGraph | str) -> Result:
-        """Train one architecture (resuming from its checkpoint) and return its Result."""
+        """Train one architecture (resuming from its checkpoint) and return its Result. An
+        interruption (Ctrl-C) loses at most the epoch in progress."""
         if isinstance(arch, ArchGraph) and arch.space != self.space.name:
             raise InvalidArchitecture(f"architecture of space {arch.space!r} given to a {self.space.name} TrainEvaluator")
         arch = self.space.parse(arch)
+        cuda = [self.device.index or 0] if self.device.type == "cuda" else []
+        with torch.random.fork_rng(devices=cuda):  # our seeding leaves the caller's random streams alone
+            return self._train(arch)
+
+    def _train(self, arch: ArchGraph) -> Result:
         start = time.perf_counter()
         path = self.checkpoint_path(arch)
         torch.manual_seed(self.seed)
@@ -228,7 +234,8 @@ class TrainEvaluator:
                         saved = (f"the state after epoch {done} is saved in {path}" if path is not None and path.exists()
                                  else "no finished epoch was saved (no checkpoint_dir, or none finished)")
                         manifest["diverged"] = {"epoch": epoch + 1, "step": step + 1, "loss": float(loss.detach())}
-                        if path is not None and path.exists():
+                        if path is not None:
+                            path.parent.mkdir(parents=True, exist_ok=True)
                             path.with_suffix(".json").write_text(json.dumps(manifest, indent=2))
                         raise TrainingDiverged(f"loss became {float(loss.detach())} at epoch {epoch + 1}, step {step + 1} "
                                                f"training {self.space.to_string(arch)} (lr={self.lr}); {saved}")
