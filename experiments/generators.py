@@ -50,6 +50,9 @@ def value_models(space: str, source: str, seed: int = 0):
     linear surrogate fitted on 500 labelled random cells (used where no pretrained one exists)."""
     if source == "pretrained":
         return gennas.load_predictor(space), "pretrained predictor (checkpoints/predictor_nb201.pt)"
+    if source.endswith(".pt"):
+        from gennas.predictor import Predictor
+        return Predictor.load(source, space), f"predictor {source}"
     if source == "pretrained-holdout":
         return gennas.load_predictor(space, holdout="cifar10"), "pretrained predictor without cifar10 labels"
     bench = gennas.load_benchmark(space)
@@ -141,7 +144,8 @@ def cost_table(n: int, threads: int, value_source: str, spaces: tuple[str, ...])
                 with ctx.Pool(1) as pool:
                     sec, peak, before, got, distinct = pool.apply(
                         _timed, ((space_name, kind, guided, n, threads, value_source),))
-                label = "cifar10 predictor + pixel3 <= 15 ms" if guided else "none"
+                value = "linear surrogate" if value_source == "linear" else "predictor"
+                label = f"cifar10 {value} + pixel3 <= 15 ms" if guided else "none"
                 lines.append(f"| {space_name} | {kind} | {label} | {sec:.2f} | {got} ({distinct}) | {peak:.0f} | "
                              f"{before:.0f} |")
     return lines
@@ -229,10 +233,12 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="fewer seeds")
     p.add_argument("--seeds", type=int, default=None, help="default 10 (quick: 3)")
-    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch threads (1: on a shared, oversubscribed machine more threads ran slower)")
     p.add_argument("--scale", type=float, default=1.0, help="gradient guidance scale")
     p.add_argument("--candidates", type=int, default=4, help="derivative-free continuations per step")
-    p.add_argument("--value", default="pretrained", choices=["pretrained", "pretrained-holdout", "linear"])
+    p.add_argument("--value", default="pretrained",
+                   help="pretrained | pretrained-holdout (no cifar10 labels) | linear | a predictor .pt file")
     p.add_argument("--tables", default="1,2,3,4")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)

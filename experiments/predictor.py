@@ -102,7 +102,7 @@ def sample_efficiency(sizes, seeds, config: PredictorConfig) -> None:
     print(f"\nGNN fit time: {np.mean(gnn_seconds):.1f} s mean per fit ({config.members} members, CPU)")
 
 
-def cross_task(seeds, shots=(0, 10, 20)) -> None:
+def cross_task(seeds, shots=(0, 10, 20, 100)) -> None:
     bench = gennas.load_benchmark("nb201")
     space = bench.space
     archs = bench.archs()

@@ -29,7 +29,6 @@ import shlex
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 import torch

@@ -120,10 +120,12 @@ def main(argv: list[str] | None = None) -> None:
             metrics = train(model, x, epochs, args.batch, args.lr, args.seed)
             path = model.save(out / f"{kind}_{space_name}", data, metrics, command)
             rows.append((space_name, kind, metrics, path))
-    print("\n| space | generator | train loss | val loss | uniform NLL | VAE val exact recon. | epochs | seconds | file (KB) |")
+    print("\n| space | generator | train loss | val loss | uniform NLL | VAE val exact / slot recon. | epochs | seconds "
+          "| file (KB) |")
     print("|---|---|---|---|---|---|---|---|---|")
     for space_name, kind, m, path in rows:
-        recon = m.get("val_exact_reconstruction", "-")
+        recon = (f"{m['val_exact_reconstruction']} / {m.get('val_slot_reconstruction', '-')}"
+                 if "val_exact_reconstruction" in m else "-")
         print(f"| {space_name} | {kind} | {m['train_loss']} | {m['val_loss']} | {m['uniform_slot_nll']} | {recon} "
               f"| {m['epochs']} | {m['train_seconds']} | {path.stat().st_size // 1024} |")
     print(f"\ncheckpoints in {out}")

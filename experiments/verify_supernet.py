@@ -3,7 +3,7 @@ training each cell from scratch does, on the same real data?
 
 1. Ground truth: ``experiments/standalone.py`` trained a seeded sample of >= 30 distinct cells
    from scratch on MNIST (bundled 10k digits, 16x16, 80/20 split with seed 0) in the small
-   benchmark skeleton (channels 8, 1 cell per stage, 3 stages), 2 seeds each
+   benchmark skeleton (channels 8, 1 cell per stage, 3 stages), seeds 0 and 1
    (``experiments/data/standalone_nb201_mnist.csv``).
 2. A SPOS supernet with the same skeleton is trained on the same training split.
 3. Each cell's subnet is scored on the validation split after BN recalibration, and Kendall /
@@ -11,8 +11,14 @@ training each cell from scratch does, on the same real data?
    standalone seeds with each other (the ceiling any cheap estimate can hope for).
 
     python experiments/verify_supernet.py            # full: supernet 60 epochs, ships the checkpoint
-    python experiments/verify_supernet.py --quick    # supernet 8 epochs (a few minutes on CPU)
+    python experiments/verify_supernet.py --quick    # supernet 8 epochs (a few minutes on CPU; a smoke
+                                                     # run: 8 epochs are too few to rank, tau ~ 0)
+    python experiments/verify_supernet.py --checkpoint /tmp/sn.pt   # retrain from scratch (~20 min CPU)
     python experiments/verify_supernet.py --mbv3     # also a small OFA-style mbv3 supernet sanity table
+
+Full mode resumes ``checkpoints/supernet_nb201_mnist.pt``: on a clone that ships it, the 60
+epochs are already done and only the evaluation runs (a minute or two). Standalone cells are
+those rows of the CSV present when the script runs (seed 1 may cover only some cells).
 """
 
 from __future__ import annotations
@@ -86,6 +92,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
           f"ground truth {args.ground_truth.name}: {len(truth)} cells, {sa_epochs} epochs standalone")
 
     start = time.perf_counter()
+    resumed = checkpoint is not None and checkpoint.exists()
     sn.fit(train, epochs, lr=0.05, checkpoint=checkpoint, val_loader=val)
     train_s = time.perf_counter() - start
     archs = [space.from_string(a) for a in truth]
@@ -118,13 +125,16 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     sa_where = sorted({r["device"] for r in sa_rows})
     print("\n## Schedules and cost\n")
     print("| run | where | schedule | seconds |\n|---|---|---|---|")
-    print(f"| supernet training (SPOS, uniform single path) | {where} | {epochs} epochs x {len(train)} batches "
-          f"of 128, SGD nesterov lr 0.05 cosine, wd 5e-4 | {train_s:.1f} (this run; "
-          f"{sum(h['seconds'] for h in sn.history):.1f} over all {sn.epochs_done} epochs) |")
+    trained_on = sorted({h.get("device", "cpu") for h in sn.history})  # older epochs may predate this run
+    print(f"| supernet training (SPOS, uniform single path) | {'/'.join(trained_on).upper()} | "
+          f"{epochs} epochs x {len(train)} batches of 128, SGD nesterov lr 0.05 cosine per epoch, wd 5e-4 | "
+          f"{sum(h['seconds'] for h in sn.history):.1f} over "
+          f"{sn.epochs_done} epochs ({'resumed from ' + checkpoint.name + ', ' if resumed else ''}"
+          f"{train_s:.1f} in this run) |")
     print(f"| supernet evaluation per cell | {where} | BN recalibration on {args.calib_batches} train batches "
           f"+ {len(val.dataset)} val images | {s_per_arch:.3f} s/arch |")
     print(f"| standalone training per cell and seed | {'/'.join(sa_where).upper()} | {sa_epochs} epochs x "
-          f"{len(train)} batches of 128, same optimiser | "
+          f"{len(train)} batches of 128, SGD nesterov lr 0.05 cosine per step, wd 5e-4 | "
           f"{np.mean([float(r['seconds']) for r in sa_rows]):.1f} s/arch |")
     print(f"\nsupernet final train loss {last.get('loss', float('nan')):.3f}, train acc (random paths) "
           f"{last.get('train_acc', float('nan')):.1f}%; subnet val acc mean {np.mean(scores):.2f}%, "

@@ -90,6 +90,7 @@ class Designer:
             from gennas.predictor import load_predictor
             predictor = load_predictor(self.space.name)
         self.predictor = predictor
+        predictor.predict([self.space.sample(0)], task)  # an unknown task fails here, not mid-sampling
         if device is not None:
             if estimator is None:
                 from gennas.latency import load_latency_estimator
@@ -112,8 +113,9 @@ class Designer:
     def generate(self, n: int = 10) -> list[Candidate]:
         """The ``n`` best of a guided pool by predicted accuracy, within the budget; ranked 1..n.
 
-        Fewer than ``n`` come back only if the space has fewer distinct architectures within the
-        budget. Raises :class:`~gennas.guidance.InfeasibleBudget` if none meets it.
+        Fewer than ``n`` come back only when the guided sampler finds fewer distinct architectures
+        within the budget (a very tight budget). Raises :class:`~gennas.guidance.InfeasibleBudget`
+        if none meets it.
         """
         n = _check_n(n)
         seed = None if self.seed is None else self.seed + self._calls

@@ -12,7 +12,7 @@ the budget is spent.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -91,6 +91,37 @@ class SearchResult:
         return len(self.history)
 
 
+class _TellEach:
+    """Adapts an optimizer whose tell is ``tell(arch, score)`` (the Designer's user-facing form)
+    to ``tell(results)``; a failed result is told as NaN."""
+
+    def __init__(self, optimizer: Any) -> None:
+        self.optimizer = optimizer
+        self.space = getattr(optimizer, "space", None)
+
+    def ask(self, k: int) -> list[ArchGraph]:
+        return list(self.optimizer.ask(k))
+
+    def tell(self, results: list[Result]) -> None:
+        for r in results:
+            self.optimizer.tell(r.arch, math.nan if r.failed else r.score)
+
+
+def as_optimizer(obj: Any) -> Optimizer:
+    """``obj`` as an :class:`Optimizer`: as is when its tell takes a list of results, adapted when
+    it takes ``(arch, score)``; GennasError when it has no ask/tell."""
+    import inspect
+
+    if not (callable(getattr(obj, "ask", None)) and callable(getattr(obj, "tell", None))):
+        raise GennasError(f"{type(obj).__name__} is not an optimizer: it needs ask(k) and tell(results)")
+    try:
+        params = inspect.signature(obj.tell).parameters.values()
+    except (TypeError, ValueError):  # builtins without a signature: assume the protocol
+        return obj
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return _TellEach(obj) if len(positional) >= 2 else obj
+
+
 def _space_of(optimizer: Any, space: SearchSpace | str | None) -> SearchSpace:
     if space is not None:
         return resolve_space(space)
@@ -139,8 +170,7 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
         raise GennasError(f"budget must be a positive number of verifications, got {budget!r}")
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
         raise GennasError(f"batch_size must be a positive integer, got {batch_size!r}")
-    if not isinstance(optimizer, Optimizer):
-        raise GennasError(f"{type(optimizer).__name__} is not an optimizer: it needs ask(k) and tell(results)")
+    optimizer = as_optimizer(optimizer)
     evaluator = as_evaluator(evaluator)
     search_space = _space_of(optimizer, space)
     store = ResultStore.open(search_space, storage, study_name, resume=resume, attrs=attrs)
@@ -233,9 +263,10 @@ def _designer(space: SearchSpace, seed: int | None, task: str | None, device: st
     from gennas.designer import Designer
 
     designer = Designer(space, task=task, device=device, max_latency_ms=max_latency_ms, seed=seed)
-    if not isinstance(designer, Optimizer):
-        raise GennasError("this Designer has no ask(k)/tell(results) yet; choose a baseline method")
-    return designer
+    try:
+        return as_optimizer(designer)
+    except GennasError:
+        raise GennasError("this Designer has no ask/tell yet; choose a baseline method") from None
 
 
 #: method name -> ``factory(space, seed, task, device=None, max_latency_ms=None) -> Optimizer``
@@ -289,8 +320,9 @@ class LatencyFilter:
                 if ms <= self.max_latency_ms:
                     out.append(arch)
                 else:
-                    rejected.append(Result(arch, math.nan, "latency", metadata={"latency_ms": ms, "device": self.device},
-                                           error=f"latency {ms:.3g} ms over the {self.max_latency_ms:g} ms budget"))
+                    error = f"latency {ms:.3g} ms over the {self.max_latency_ms:g} ms budget"
+                    rejected.append(Result(arch, math.nan, "latency", error=error,
+                                           metadata={"latency_ms": ms, "device": self.device}))
             if rejected:
                 self.rejected += len(rejected)
                 self.optimizer.tell(rejected)

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from scipy.stats import kendalltau
 
-from gennas.baselines import BASELINES, Bananas, LocalSearch, MLPEnsemble, RegularizedEvolution, make_baseline, path_encode
+from gennas.baselines import (BASELINES, Bananas, LocalSearch, MLPEnsemble, RegularizedEvolution, make_baseline,
+                              path_encode)
 from gennas.errors import GennasError
 from gennas.evaluators.base import Result
 from gennas.search import Optimizer

@@ -13,7 +13,7 @@ import torch
 
 import gennas
 from gennas.designer import Candidate, Designer
-from gennas.errors import GennasError, UnknownDevice
+from gennas.errors import GennasError, UnknownDataset, UnknownDevice
 from gennas.guidance import InfeasibleBudget, LinearSlotModel
 from gennas.resources import checkpoints_dir
 
@@ -29,6 +29,8 @@ class TablePredictor:
         self.space = gennas.load_space("nb201")
 
     def predict_soft(self, slot_probs, task=None):
+        if (task or "cifar10") not in self.models:
+            raise UnknownDataset(f"unknown task {task!r}")  # as the real predictor does
         mean = self.models[task or "cifar10"](slot_probs)
         return mean, torch.full_like(mean, 0.5)
 
@@ -100,6 +102,8 @@ def test_generate_reproducible_and_advancing(models):
 
 
 def test_designer_bad_input(models, bench):
+    with pytest.raises(UnknownDataset):  # checked at construction, not mid-sampling
+        _designer(models, task="imagenet")
     with pytest.raises(UnknownDevice, match="unknown device 'toaster'"):
         _designer(models, task="cifar10", device="toaster")
     with pytest.raises(GennasError, match="needs a device"):

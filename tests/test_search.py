@@ -163,3 +163,38 @@ def test_cli_search_and_resume(tmp_path):
 def test_cli_bad_input(tmp_path, args, message):
     result = runner.invoke(app, ["search", "--method", "random", "--storage", str(tmp_path / "x.db"), *args])
     assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output
+
+
+def test_tell_arch_score_optimizers_are_adapted(bench, nb201):
+    told = []
+
+    class PairOptimizer:  # the Designer's user-facing form: tell(arch, score)
+        space = nb201
+
+        def __init__(self):
+            self.inner = RandomSearch(nb201, 6)
+
+        def ask(self, k):
+            return self.inner.ask(k)
+
+        def tell(self, arch, score):
+            told.append((arch, score))
+
+    def acc(a):
+        if nb201.choices(a)[0] == "none":
+            raise RuntimeError("no")
+        return bench.accuracy(a, "cifar10")
+
+    result = run_search(PairOptimizer(), acc, budget=12, progress=False)
+    assert result.failures and [a for a, _ in told] == [r.arch for r in result.history]
+    assert all(math.isnan(s) == r.failed for (_, s), r in zip(told, result.history))
+
+
+def test_cli_is_seeded_and_respects_latency(tmp_path, bench):
+    runs = [runner.invoke(app, ["search", "--method", "evolution", "--budget", "5", "--seed", "3", "--json",
+                                "--storage", str(tmp_path / f"{i}.db"), "--device", "pixel3",
+                                "--max-latency-ms", "5"]) for i in range(2)]
+    assert all(r.exit_code == 0 for r in runs), runs[0].output
+    tops = [[row["arch"] for row in json.loads(r.stdout)["top"]] for r in runs]
+    assert tops[0] == tops[1] and len(tops[0]) == 5
+    assert all(bench.latency(a, "pixel3") <= 5 for a in tops[0])

@@ -18,15 +18,11 @@ def _table_evaluator(space: SearchSpace, task: str) -> Any:
 
     if not space.benchmark:
         raise GennasError(f"space {space.name!r} has no bundled table; use --evaluator proxy:NAME or train")
+    from gennas.evaluators import TableEvaluator
+
     bench = load_benchmark(space.benchmark)
     if task not in bench.datasets:
         raise UnknownDataset(unknown(f"{bench.name} table dataset", task, bench.datasets))
-    try:
-        from gennas.evaluators import TableEvaluator
-    except ImportError:  # the table evaluator class is optional here: a lookup is all it does
-        from gennas.evaluators.base import CallableEvaluator
-
-        return CallableEvaluator(lambda arch: bench.accuracy(arch, task), kind="table")
     return TableEvaluator(bench, task)
 
 
@@ -40,8 +36,13 @@ def _task_images(task: str, space: SearchSpace) -> Any:
     return images[:64], labels[:64]  # proxies score one batch
 
 
-def make_evaluator(spec: str, space: SearchSpace, task: str, seed: int | None) -> Any:
-    """The evaluator named by ``--evaluator``: ``table``, ``proxy:NAME`` or ``train``."""
+def make_evaluator(spec: str, space: SearchSpace, task: str, seed: int = 0, epochs: int = 1,
+                   limit: int = 2000) -> Any:
+    """The evaluator named by ``--evaluator``: ``table``, ``proxy:NAME`` or ``train``.
+
+    ``train`` trains on ``limit`` images of a bundled dataset for ``epochs`` (CPU-sized:
+    nb201 cells are built with 8 channels and one cell per stage).
+    """
     if spec == "table":
         return _table_evaluator(space, task)
     if spec.startswith("proxy:"):
@@ -49,13 +50,20 @@ def make_evaluator(spec: str, space: SearchSpace, task: str, seed: int | None) -
 
         name = spec.split(":", 1)[1]
         # Tasks without bundled images (cifar10 on nb201) can still use the data-free proxies.
-        return ProxyEvaluator(space, name, data=_task_images(task, space), seed=seed or 0)
+        return ProxyEvaluator(space, name, data=_task_images(task, space), seed=seed)
     if spec == "train":
-        try:
-            from gennas.evaluators import TrainEvaluator
-        except ImportError:
-            raise GennasError("the train evaluator is not available in this installation") from None
-        return TrainEvaluator(space, task, seed=seed or 0)
+        from gennas.datasets import DATASETS, image_loaders
+        from gennas.evaluators import TrainEvaluator
+
+        if task not in DATASETS:
+            raise GennasError(f"--evaluator train needs bundled images: --task must be one of "
+                              f"{', '.join(DATASETS)}, got {task!r}")
+        if epochs < 1 or limit < 10:
+            raise GennasError(f"need --epochs >= 1 and --limit >= 10, got {epochs}, {limit}")
+        train, val = image_loaders(task, batch_size=64, seed=seed, size=32, channels=3, limit=limit)
+        options = {"channels": 8, "cells_per_stage": 1} if space.kind == "cell" else {}
+        return TrainEvaluator(space, train, val, epochs=epochs, seed=seed, build_options=options,
+                              progress=False, on_diverge="record")
     raise GennasError(f"unknown evaluator {spec!r}; use table, proxy:NAME or train")
 
 
@@ -84,13 +92,15 @@ def register(app: typer.Typer) -> None:
         evaluator: str = typer.Option("table", "--evaluator", "-e", help="table | proxy:NAME | train"),
         storage: str = typer.Option(DEFAULT_STORAGE, "--storage", help="optuna storage URL or .db file"),
         study: Optional[str] = typer.Option(None, "--study", help="study name (default from the settings)"),
-        seed: Optional[int] = typer.Option(None, "--seed", help="random seed of the method"),
+        seed: int = typer.Option(0, "--seed", help="random seed of the method (runs are reproducible)"),
         resume: bool = typer.Option(False, "--resume", help="continue the stored study"),
         method: str = typer.Option("designer", "--method", "-m",
                                    help="designer | random | evolution | local | tpe | bananas"),
         batch_size: int = typer.Option(1, "--batch-size", help="architectures verified per round"),
         device: Optional[str] = typer.Option(None, "--device", help="device of the latency budget"),
         max_latency_ms: Optional[float] = typer.Option(None, "--max-latency-ms", help="latency budget (ms)"),
+        epochs: int = typer.Option(1, "--epochs", help="training epochs per architecture (train evaluator)"),
+        limit: int = typer.Option(2000, "--limit", help="images used by the train evaluator"),
         top: int = typer.Option(10, "--top", help="rows shown"),
         as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
@@ -109,7 +119,7 @@ def register(app: typer.Typer) -> None:
             raise GennasError("--device and --max-latency-ms go together")
         sp = load_space(space)
         backend = open_storage(storage)
-        scorer = make_evaluator(evaluator, sp, task, seed)
+        scorer = make_evaluator(evaluator, sp, task, seed, epochs=epochs, limit=limit)
         optimizer = make_optimizer(method, sp, seed, task, device=device, max_latency_ms=max_latency_ms)
         if max_latency_ms is not None and method != "designer":
             optimizer = _latency_filter(optimizer, sp, device, max_latency_ms)

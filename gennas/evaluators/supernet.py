@@ -104,7 +104,7 @@ class Supernet:
         self.net: nn.Module = builder(self.space, self.num_classes, self.in_channels, **self.build_options)
         self.net.to(self.device)
         self.epochs_done = 0
-        self.history: list[dict[str, float]] = []
+        self.history: list[dict[str, Any]] = []  # per epoch: loss, train_acc, lr, seconds, device
         self.optimizer: torch.optim.Optimizer | None = None
         self.train_loader: Iterable | None = None
         self.val_loader: Iterable | None = None
@@ -203,7 +203,8 @@ class Supernet:
                 raise DataError("the training DataLoader yielded no batches (empty data)")
             self.epochs_done = epoch + 1
             self.history.append({"epoch": epoch + 1, "loss": total_loss / seen, "train_acc": 100.0 * correct / seen,
-                                 "lr": self.optimizer.param_groups[0]["lr"], "seconds": time.perf_counter() - start})
+                                 "lr": self.optimizer.param_groups[0]["lr"], "seconds": time.perf_counter() - start,
+                                 "device": self.device.type})
             if path is not None:
                 self.save(path)
         return self

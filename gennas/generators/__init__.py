@@ -15,7 +15,7 @@ import torch
 from gennas.errors import GennasError, unknown
 from gennas.generators.base import SlotGenerator, config_from
 from gennas.generators.diffusion import DiffusionConfig, SlotDiffusion
-from gennas.generators.vae import GraphVAE, VAEConfig
+from gennas.generators.vae import GraphVAE, LatentSearch, VAEConfig
 from gennas.resources import checkpoints_dir
 from gennas.space import SearchSpace, resolve_space
 
@@ -71,5 +71,5 @@ def _load(pt: str, space_name: str, kind: str, stamp: int) -> SlotGenerator:
     return model.eval()
 
 
-__all__ = ["GENERATORS", "DiffusionConfig", "GraphVAE", "SlotDiffusion", "SlotGenerator", "VAEConfig",
+__all__ = ["GENERATORS", "DiffusionConfig", "GraphVAE", "SlotDiffusion", "SlotGenerator", "VAEConfig", "LatentSearch",
            "load_generator", "new_generator"]

@@ -157,9 +157,13 @@ class SlotDiffusion(SlotGenerator):
             positions = order[:, bounds[k]:bounds[k + 1]]
             if positions.shape[1] == 0:
                 continue
-            logits = self.logits(x)
+            # Rows with the same revealed slots get the same prediction and guidance, and early
+            # steps have few distinct rows (all rows are equal at the first): compute once per row.
+            rows, inverse = torch.unique(x, dim=0, return_inverse=True)
+            logits = self.logits(rows)
             if guidance is not None and guidance.uses_gradient:
-                logits = logits + guidance_gradient(guidance, soft_slots(x, logits))
+                logits = logits + guidance_gradient(guidance, soft_slots(rows, logits))
+            logits = logits[inverse]
             if guidance is not None and guidance.derivative_free:
                 x = self._best_of(x, logits, positions, generator, guidance)
             else:

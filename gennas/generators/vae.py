@@ -26,12 +26,20 @@ if TYPE_CHECKING:
 
 @dataclass
 class VAEConfig:
+    """Model and training hyper-parameters (stored in the checkpoint manifest)."""
+
     hidden: int = 64
     layers: int = 3
     latent: int = 16
     beta: float = 0.05  # KL weight: < 1 keeps reconstructions sharp (a beta-VAE)
-    guide_steps: int = 20  # normalised gradient steps on z in gradient guidance
-    guide_lr: float = 0.1  # step length in latent units
+
+
+@dataclass
+class LatentSearch:
+    """How guidance moves latents at sampling time (not part of the checkpoint; set ``vae.search``)."""
+
+    guide_steps: int = 8  # normalised gradient steps on z (each costs one predictor call)
+    guide_lr: float = 0.25  # step length in latent units
     prior_weight: float = 1.0  # objective points per unit of 0.5 * |z|^2: keeps z where the decoder was trained
     df_rounds: int = 8  # derivative-free rounds of latent perturbation
     df_sigma: float = 0.5
@@ -51,6 +59,7 @@ class GraphVAE(SlotGenerator):
         self.decoder = nn.Sequential(nn.Linear(c.latent, 2 * c.hidden), nn.ReLU(),
                                      nn.Linear(2 * c.hidden, 2 * c.hidden), nn.ReLU(),
                                      nn.Linear(2 * c.hidden, self.num_slots * self.vocab))
+        self.search = LatentSearch()
         self.register_buffer("_slot_mask", torch.from_numpy(self.space.slot_mask()), persistent=False)
 
     def config_dict(self) -> dict[str, Any]:
@@ -101,7 +110,7 @@ class GraphVAE(SlotGenerator):
         at most ``guide_steps * guide_lr`` from its random start: the samples stay diverse instead
         of all converging on the objective's single optimum; ``scale`` trades value against prior.
         """
-        c = self.config
+        c = self.search
         z = z.clone()
         with torch.enable_grad():
             for _ in range(c.guide_steps):
@@ -116,7 +125,7 @@ class GraphVAE(SlotGenerator):
     def _search_latent(self, z: torch.Tensor, generator: torch.Generator, guidance: Guidance) -> torch.Tensor:
         """Random local search in latent space: each round proposes ``num_candidates - 1``
         perturbations per sample and keeps the best decoded architecture (current one included)."""
-        n, m, c = z.shape[0], guidance.num_candidates, self.config
+        n, m, c = z.shape[0], guidance.num_candidates, self.search
         for _ in range(c.df_rounds):
             noise = torch.randn(n, m - 1, z.shape[1], generator=generator) * c.df_sigma
             cand = torch.cat([z.unsqueeze(1), z.unsqueeze(1) + noise], dim=1).reshape(n * m, -1)
