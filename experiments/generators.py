@@ -235,7 +235,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--seeds", type=int, default=None, help="default 10 (quick: 3)")
     p.add_argument("--threads", type=int, default=1,
                    help="torch threads (1: on a shared, oversubscribed machine more threads ran slower)")
-    p.add_argument("--scale", type=float, default=1.0, help="gradient guidance scale")
+    p.add_argument("--scale", type=float, default=0.3, help="gradient guidance scale")
     p.add_argument("--candidates", type=int, default=4, help="derivative-free continuations per step")
     p.add_argument("--value", default="pretrained",
                    help="pretrained | pretrained-holdout (no cifar10 labels) | linear | a predictor .pt file")
@@ -256,7 +256,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"## Guidance quality on nb201 ({len(seeds)} seeds; pools of 1,000 ranked by the {desc})\n")
         print("\n".join(guidance_table(1000, seeds, predictor, args.scale, args.candidates)) + "\n")
     if "4" in tables:
-        print(f"## Latency budgets ({len(seeds)} seeds, 1,000 raw samples; estimator guidance + filter)\n")
+        print(f"## Latency budgets ({len(seeds)} seeds, 1,000 raw samples; cifar10 predictor guidance, scale "
+              f"{args.scale:g}, + estimator budget guidance and filter)\n")
         print("\n".join(budget_table(1000, seeds, predictor, ["pixel3", "1080ti_1", "gold_6240", "samsung_a50"],
                                      args.scale)) + "\n")
 

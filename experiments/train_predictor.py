@@ -6,7 +6,8 @@ random subset of cells (named tasks) and (b) every image task of the meta-datase
 ``_no-cifar100`` leave that dataset's labels out entirely, for honest transfer experiments.
 Metrics in each manifest are measured on the cells *not* used for training.
 
-    python experiments/train_predictor.py            # the three shipped checkpoints (~15 min on a busy 2-core box)
+    python experiments/train_predictor.py            # the three shipped checkpoints (~8 min CPU each)
+    python experiments/train_predictor.py --variants cifar10   # one of them (run the three in parallel)
     python experiments/train_predictor.py --quick    # small run into /tmp/gennas_predictor_quick
 """
 

@@ -23,6 +23,7 @@ reruns and ``--quick`` (the first 100 of the same sample) are cheap.
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 import time
@@ -252,7 +253,9 @@ def main(argv: list[str] | None = None) -> None:
     # the quick sample is a prefix of the full one (same generator), so the cache serves both
     archs = space.sample_many(max(n, args.n), rng=args.seed)[:n]
     cache = fill_cache(space, archs, args)
-    print(f"\n## Zero-cost proxies vs NAS-Bench-201 test accuracy ({n} random cells, seed {args.seed})\n")
+    distinct = len({space.to_string(a) for a in archs})
+    print(f"\n## Zero-cost proxies vs NAS-Bench-201 test accuracy ({n} random cells, {distinct} distinct, "
+          f"seed {args.seed})\n")
     print(f"Data: first batch ({args.batch_size} images) of the bundled MNIST test set, resized to 32x32, "
           "repeated to 3 channels, seeded loader; networks initialised with torch.manual_seed"
           f"({args.seed}); N = cells per stage of the network scored (the benchmark has N=5).\n")
@@ -264,7 +267,10 @@ def main(argv: list[str] | None = None) -> None:
     print(driver_table(space, archs, cache, args))
     print(NOTES)
     if not args.no_timing:
-        print(f"\n## Seconds per evaluated architecture (this machine, {args.threads} thread(s))\n")
+        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+        print(f"\n## Seconds per evaluated architecture (this machine: {os.cpu_count()} cores, load average "
+              f"{load:.1f} now, {args.threads} torch thread(s); proxy rows are medians over the cells, "
+              "measured when they were scored)\n")
         print(timing_table(space, archs, cache, args))
     if args.supernet:
         path = Path(__file__).resolve().parent / "verify_supernet.py"

@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from gennas.errors import GennasError, UnknownDevice, unknown
+from gennas.design_loop import DesignLoop
+from gennas.errors import GennasError, UnknownDataset, UnknownDevice, unknown
 from gennas.generators import SlotGenerator, load_generator
 from gennas.generators.base import _check_n
 from gennas.graph import ArchGraph
@@ -49,7 +50,7 @@ class Candidate:
         return f"#{self.rank} {self.arch.to_string()} ({self.predicted_accuracy:.2f} ± {self.predicted_std:.2f} %{lat})"
 
 
-class Designer:
+class Designer(DesignLoop):
     """Guided generation of ranked architectures for a task and a latency budget.
 
     Args:
@@ -60,16 +61,25 @@ class Designer:
         seed: makes :meth:`generate` reproducible (each call advances it).
         generator: ``"diffusion"``, ``"vae"`` or a :class:`SlotGenerator`.
         predictor / estimator: override the pretrained ones (same interface).
-        guidance_scale / latency_scale / num_candidates / reward: see :class:`gennas.Guidance`.
+        guidance_scale / latency_scale / num_candidates / reward: see :class:`gennas.Guidance`
+            (0.3: with the pretrained predictor a larger scale gave the same top-100 quality in
+            experiments/generators.py but half as many distinct samples).
         pool: architectures sampled per requested one (at least 200 in all).
+        storage: where :meth:`search` stores verified results (optuna storage URL or ``.db``
+            path); None keeps them in memory.
+
+    A task the predictor does not know (a new dataset named only) cannot be *generated* for,
+    but can be *searched* for: :meth:`search` / :meth:`ask` start from the predictor's
+    default task and learn the new task's embedding from each verified result.
     """
 
     def __init__(self, space: SearchSpace | str, task: Any = None, device: str | None = None,
                  max_latency_ms: float | None = None, seed: int | None = None, *,
                  generator: str | SlotGenerator = "diffusion", predictor: Any = None, estimator: Any = None,
-                 guidance_scale: float = 1.0, latency_scale: float = 1.0, num_candidates: int = 1,
-                 reward: HardFn | None = None, pool: int = 10) -> None:
+                 guidance_scale: float = 0.3, latency_scale: float = 1.0, num_candidates: int = 1,
+                 reward: HardFn | None = None, pool: int = 10, storage: Any = None) -> None:
         self.space = resolve_space(space)
+        self.storage = storage
         self.task = task
         self.device = device
         self.max_latency_ms = max_latency_ms
@@ -90,7 +100,15 @@ class Designer:
             from gennas.predictor import load_predictor
             predictor = load_predictor(self.space.name)
         self.predictor = predictor
-        predictor.predict([self.space.sample(0)], task)  # an unknown task fails here, not mid-sampling
+        self._task_error: str | None = None
+        try:
+            predictor.predict([self.space.sample(0)], task)  # an unknown task fails here, not mid-sampling
+        except UnknownDataset as exc:
+            if not isinstance(task, str):
+                raise
+            # A new dataset named only: search() can still learn it from verified results.
+            self._task_error = (f"{exc}; describe the task by images (gennas.Task.from_images) or samples "
+                                f"(gennas.Task.from_samples), or verify candidates with search(evaluator)")
         if device is not None:
             if estimator is None:
                 from gennas.latency import load_latency_estimator
@@ -102,7 +120,8 @@ class Designer:
         self._guidance = Guidance.for_task(
             self.space, task=None, device=device, max_latency_ms=max_latency_ms, estimator=estimator,
             latency_scale=latency_scale, reward=reward, num_candidates=num_candidates)
-        self._guidance = replace(self._guidance, value=_value(predictor, task), scale=guidance_scale)
+        self._guidance = replace(self._guidance, value=_value(predictor, task if self._task_error is None else None),
+                                 scale=guidance_scale)
 
     # ------------------------------------------------------------ public
     @property
@@ -118,6 +137,8 @@ class Designer:
         if none meets it.
         """
         n = _check_n(n)
+        if self._task_error is not None:
+            raise UnknownDataset(self._task_error)
         seed = None if self.seed is None else self.seed + self._calls
         self._calls += 1
         pool = self._candidates(max(self.pool * n, 200), self.predictor, seed)

@@ -311,7 +311,8 @@ class Predictor:
         opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, steps))
         gen = torch.Generator().manual_seed(self.seed)
-        weights = torch.tensor([float(len(g.z)) ** 0.5 for g in groups])
+        # every row is equally likely: a 30-row meta task must not steer a 2,000-cell benchmark task
+        weights = torch.tensor([float(len(g.z)) for g in groups])
         self.members.train()
         for _ in range(steps):
             g = groups[int(torch.multinomial(weights, 1, generator=gen))]

@@ -38,6 +38,7 @@ from torch import nn
 
 from gennas.errors import GennasError
 from gennas.evaluators.base import Result
+from gennas.evaluators.train import TrainingDiverged  # one class for every trainer's NaN loss
 from gennas.graph import ArchGraph
 from gennas.space import RngLike, SearchSpace, as_rng, resolve_space
 
@@ -47,10 +48,6 @@ _OPTIONS = {"cell": {"channels", "cells_per_stage", "stages"}, "blocks": {"width
 
 class DataError(GennasError, ValueError):
     """A DataLoader that yields nothing, or batches of the wrong shape or type."""
-
-
-class TrainingDiverged(GennasError, FloatingPointError):
-    """The training loss became NaN or infinite (state was saved first when a checkpoint is set)."""
 
 
 def resolve_device(device: str | torch.device) -> torch.device:

@@ -1,0 +1,116 @@
+"""Designer.search / ask / tell: verify, store, refit; transfer to unseen tasks; bad input."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import optuna
+import pytest
+
+import gennas
+from gennas.acquisition import select_batch
+from gennas.evaluators.base import Result
+
+
+@pytest.fixture(scope="module")
+def designer_factory():
+    predictor = gennas.load_predictor("nb201")
+    generator = gennas.load_generator("nb201", kind="diffusion")
+
+    def make(**kw):
+        kw.setdefault("task", "cifar10")
+        kw.setdefault("seed", 0)
+        return gennas.Designer("nb201", predictor=predictor, generator=generator, pool=1, **kw)
+
+    return make
+
+
+def test_search_stores_every_result_and_never_repeats(designer_factory, bench, tmp_path):
+    url = f"sqlite:///{tmp_path / 'run.db'}"
+    designer = designer_factory()
+    result = designer.search(lambda a: bench.accuracy(a, "cifar10"), budget=4, batch_size=2, storage=url,
+                             study_name="t")
+    assert len(result.history) == 4
+    assert len({r.arch.canonical_hash() for r in result.history}) == 4
+    scores = [r.score for r in result.results]
+    assert scores == sorted(scores, reverse=True)
+    study = optuna.load_study(study_name="t", storage=url)
+    assert len(study.trials) == 4
+    assert {t.user_attrs.get("arch") for t in study.trials} == {r.arch.to_string() for r in result.history}
+
+
+def test_resume_spends_only_the_rest(designer_factory, bench, tmp_path):
+    url = f"sqlite:///{tmp_path / 'run.db'}"
+    fn = lambda a: bench.accuracy(a, "cifar10")  # noqa: E731
+    designer_factory().search(fn, budget=2, storage=url, study_name="r")
+    again = designer_factory(seed=1).search(fn, budget=5, storage=url, study_name="r", resume=True)
+    assert again.resumed == 2 and len(again.history) == 5
+    assert len({r.arch.canonical_hash() for r in again.history}) == 5
+
+
+def test_failing_evaluator_is_recorded_and_search_goes_on(designer_factory, bench):
+    calls = []
+
+    def flaky(arch):
+        calls.append(arch)
+        if len(calls) == 2:
+            raise RuntimeError("GPU fell over")
+        return math.nan if len(calls) == 3 else bench.accuracy(arch, "cifar10")
+
+    result = designer_factory().search(flaky, budget=4)
+    assert len(result.history) == 4 and len(result.failures) == 2
+    assert "GPU fell over" in result.failures[0].error
+    assert len(result.results) == 2
+
+
+def test_tell_refits_the_predictor(designer_factory, bench):
+    designer = designer_factory()
+    archs = designer.ask(3)
+    before, _ = designer.loop_predictor.predict(archs, "cifar10")
+    for a in archs:
+        designer.tell(a, bench.accuracy(a, "cifar10") - 20.0)  # a clearly different scale
+    after, _ = designer.loop_predictor.predict(archs, "cifar10")
+    assert not np.allclose(before, after)
+    assert designer.predictor is not designer.loop_predictor  # the pretrained one is untouched
+    assert len(designer.history) == 3
+    assert not set(a.canonical_hash() for a in designer.ask(2)) & {a.canonical_hash() for a in archs}
+
+
+def test_unseen_task_is_searched_from_the_prior(designer_factory, bench):
+    designer = designer_factory(task="my_new_dataset")
+    with pytest.raises(gennas.UnknownDataset, match="my_new_dataset.*search"):
+        designer.generate(3)
+    result = designer.search(lambda a: bench.accuracy(a, "cifar100"), budget=3)
+    assert len(result.results) == 3
+    assert "my_new_dataset" in designer.loop_predictor.tasks
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda d: d.search(lambda a: 1.0, budget=0), "budget"),
+    (lambda d: d.ask(0), "positive"),
+    (lambda d: d.tell("|nor_conv_3x3~0|+|none~0|none~1|+|none~0|none~1|none~2|"), "needs a score"),
+    (lambda d: d.search(lambda a: 1.0, budget=2, storage="postgresql://nobody@127.0.0.1:1/none"), "storage"),
+])
+def test_bad_input(designer_factory, call, message):
+    with pytest.raises(gennas.GennasError, match=message):
+        call(designer_factory())
+
+
+def test_acquisition_prefers_diverse_batches(nb201):
+    archs = [nb201.from_string("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|"),
+             nb201.from_string("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_1x1~2|"),
+             nb201.from_string("|skip_connect~0|+|nor_conv_1x1~0|avg_pool_3x3~1|+|none~0|skip_connect~1|nor_conv_1x1~2|")]
+    mean, std = np.array([10.0, 9.9, 9.5]), np.zeros(3)
+    assert select_batch(nb201, archs, mean, std, 1) == [0]
+    assert select_batch(nb201, archs, mean, std, 2, diversity=0.0) == [0, 1]
+    assert select_batch(nb201, archs, mean, std, 2, diversity=3.0) == [0, 2]
+    with pytest.raises(gennas.GennasError):
+        select_batch(nb201, archs, mean[:2], std, 1)
+
+
+def test_results_can_be_told_directly(designer_factory, bench):
+    designer = designer_factory()
+    arch = designer.ask(1)[0]
+    designer.tell([Result(arch, bench.accuracy(arch, "cifar10"), "table")])
+    assert designer.history[0].arch == arch

@@ -1,0 +1,49 @@
+"""Exported architectures reload and compute what the built network computes."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+import gennas
+from gennas.export import export_architecture
+from gennas.cli import app
+from typer.testing import CliRunner
+
+
+def test_export_round_trip(nb201, tmp_path):
+    arch = nb201.sample(4)
+    paths = export_architecture(arch, tmp_path / "a", num_classes=10)
+    assert nb201.from_string(paths["arch"].read_text().strip()) == arch
+    meta = json.loads(paths["build"].read_text())
+    model = nb201.build(arch, num_classes=meta["num_classes"]).eval()
+    model.load_state_dict(torch.load(paths["weights"], weights_only=True))
+    x = torch.randn(2, 3, 32, 32)
+    program = torch.export.load(paths["program"]).module()
+    assert torch.allclose(program(x[:1]), model(x[:1]), atol=1e-5)
+    ort = pytest.importorskip("onnxruntime")
+    session = ort.InferenceSession(str(paths["onnx"]))
+    out = session.run(None, {"images": x.numpy()})[0]
+    assert np.allclose(out, model(x).detach().numpy(), atol=1e-4)
+
+
+def test_export_needs_space_for_strings(tmp_path):
+    with pytest.raises(gennas.GennasError, match="space="):
+        export_architecture("|none~0|", tmp_path)
+
+
+def test_design_cli_json_and_errors():
+    runner = CliRunner()
+    result = runner.invoke(app, ["design", "--task", "cifar10", "-n", "3", "--json", "--device", "pixel3",
+                                 "--max-latency-ms", "30"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert [r["rank"] for r in rows] == [1, 2, 3]
+    assert all(r["pred_ms"] <= 30 and 0 < r["table_acc"] <= 100 for r in rows)
+    bad = runner.invoke(app, ["design", "--task", "imagenet-9000", "-n", "3"])
+    assert bad.exit_code == 2 and "imagenet-9000" in bad.stderr
+    bad = runner.invoke(app, ["design", "--task", "cifar10", "--device", "toaster", "-n", "3"])
+    assert bad.exit_code == 2 and "toaster" in bad.stderr
