@@ -83,15 +83,21 @@ class DesignLoop:
         state["rounds"] += 1
         from gennas.designer import _value
 
-        guidance = replace(self._guidance, value=_value(predictor, task))
+        trained = _is_trained(predictor)
+        # From scratch (an untrained predictor) the first round samples the generator unguided.
+        guidance = replace(self._guidance, value=_value(predictor, task) if trained else None)
         pool = self.generator.sample(max(self.pool * k, 200), seed=seed, guidance=guidance)
         fresh = _unseen(pool, state["seen"])
         if len(fresh) < k:
             fresh += self._top_up(k - len(fresh), state["seen"] | {a.canonical_hash() for a in fresh}, seed)
         if not fresh:
             return []
-        mean, std = predictor.predict(fresh, task)
-        picks = [fresh[i] for i in select_batch(self.space, fresh, mean, std, k, self.kappa, self.diversity)]
+        if trained:
+            mean, std = predictor.predict(fresh, task)
+            order = select_batch(self.space, fresh, mean, std, k, self.kappa, self.diversity)
+        else:
+            order = list(range(min(k, len(fresh))))  # generator order is already random
+        picks = [fresh[i] for i in order]
         state["seen"].update(a.canonical_hash() for a in picks)
         return picks
 
@@ -131,7 +137,14 @@ class DesignLoop:
             return
         if state["refitted"] is None:
             state["refitted"] = copy.deepcopy(self.predictor)  # the pretrained one stays untouched
-        state["refitted"].update([r.arch for r in good], [r.score for r in good], task=self._task_key())
+        refitted = state["refitted"]
+        if not _is_trained(refitted):
+            # From scratch: a full fit on the first results, warm updates afterwards.
+            told = [r for r in state["history"] if not r.failed]
+            refitted.fit([r.arch for r in told], [r.score for r in told], task=self._task_key())
+            refitted.update([r.arch for r in told], [r.score for r in told], task=self._task_key(), steps=1)
+        else:
+            refitted.update([r.arch for r in good], [r.score for r in good], task=self._task_key())
 
     # ------------------------------------------------------------ search
     def search(self, evaluator: Evaluator | Callable[[ArchGraph], float], budget: int, batch_size: int = 1,
@@ -150,6 +163,11 @@ class DesignLoop:
                  "device": self.device, "max_latency_ms": self.max_latency_ms, "seed": self.seed}
         return run_search(self, evaluator, budget, storage=storage, study_name=study_name,
                           batch_size=batch_size, progress=progress, resume=resume, attrs=attrs)
+
+
+def _is_trained(predictor: Any) -> bool:
+    """False for a Predictor that was never fitted (from-scratch search)."""
+    return bool(getattr(predictor, "tasks", True)) or getattr(predictor, "image_scale", None) is not None
 
 
 def _unseen(archs: Sequence[ArchGraph], seen: set[str]) -> list[ArchGraph]:

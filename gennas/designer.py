@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from gennas.design_loop import DesignLoop
+from gennas.design_loop import DesignLoop, _is_trained
 from gennas.errors import GennasError, UnknownDataset, UnknownDevice, unknown
 from gennas.generators import SlotGenerator, load_generator
 from gennas.generators.base import _check_n
@@ -102,7 +102,10 @@ class Designer(DesignLoop):
         self.predictor = predictor
         self._task_error: str | None = None
         try:
-            predictor.predict([self.space.sample(0)], task)  # an unknown task fails here, not mid-sampling
+            if not _is_trained(predictor):
+                self._task_error = "the predictor is not trained yet: search(evaluator) trains it from scratch"
+            else:
+                predictor.predict([self.space.sample(0)], task)  # an unknown task fails here, not mid-sampling
         except UnknownDataset as exc:
             if not isinstance(task, str):
                 raise
@@ -138,7 +141,7 @@ class Designer(DesignLoop):
         """
         n = _check_n(n)
         if self._task_error is not None:
-            raise UnknownDataset(self._task_error)
+            raise (UnknownDataset if "unknown task" in self._task_error else GennasError)(self._task_error)
         seed = None if self.seed is None else self.seed + self._calls
         self._calls += 1
         pool = self._candidates(max(self.pool * n, 200), self.predictor, seed)

@@ -114,3 +114,15 @@ def test_results_can_be_told_directly(designer_factory, bench):
     arch = designer.ask(1)[0]
     designer.tell([Result(arch, bench.accuracy(arch, "cifar10"), "table")])
     assert designer.history[0].arch == arch
+
+
+def test_search_from_scratch_with_an_untrained_predictor(bench):
+    designer = gennas.Designer("nb201", task="cifar10", seed=0, pool=1,
+                               predictor=gennas.Predictor("nb201"),
+                               generator=gennas.load_generator("nb201", kind="diffusion"))
+    with pytest.raises(gennas.GennasError, match="not trained"):
+        designer.generate(2)
+    result = designer.search(gennas.TableEvaluator("nb201", "cifar10"), budget=4, batch_size=2)
+    assert len(result.results) == 4
+    mean, _ = designer.loop_predictor.predict([r.arch for r in result.results], "cifar10")
+    assert np.isfinite(mean).all()
