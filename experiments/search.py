@@ -24,6 +24,7 @@ max_latency_ms=None)``); add the Designer there.
 from __future__ import annotations
 
 import argparse
+import functools
 import math
 import shlex
 import sys
@@ -41,6 +42,39 @@ Factory = Callable[..., Optimizer]
 #: method name -> factory(space, seed, task, device=None, max_latency_ms=None) -> Optimizer.
 #: The Designer goes here too, e.g. "gennas": lambda space, seed, task, **kw: Designer(space, task, seed=seed, **kw)
 METHODS: dict[str, Factory] = {name: OPTIMIZERS[name] for name in ("random", "evolution", "local", "tpe", "bananas")}
+
+
+
+@functools.lru_cache(maxsize=None)
+def _pretrained(holdout: str | None):
+    """(predictor, generator) loaded once per process; ``holdout``: dataset whose labels the predictor never saw."""
+    from gennas.generators import load_generator
+    from gennas.predictor import load_predictor
+
+    return load_predictor("nb201", holdout=holdout), load_generator("nb201", kind="diffusion")
+
+
+def gennas_transfer(space, seed, task, device=None, max_latency_ms=None) -> Optimizer:
+    """The Designer with a predictor pretrained WITHOUT the target dataset's labels (transfer mode)."""
+    from gennas.designer import Designer
+
+    predictor, generator = _pretrained(task)
+    return Designer(space, task=task, device=device, max_latency_ms=max_latency_ms, seed=seed,
+                    predictor=predictor, generator=generator, pool=1)
+
+
+def gennas_scratch(space, seed, task, device=None, max_latency_ms=None) -> Optimizer:
+    """The Designer with an untrained predictor: everything it knows comes from verified results."""
+    from gennas.designer import Designer
+    from gennas.predictor import Predictor
+
+    _, generator = _pretrained(None)
+    return Designer(space, task=task, device=device, max_latency_ms=max_latency_ms, seed=seed,
+                    predictor=Predictor(space, seed=seed), generator=generator, pool=1)
+
+
+METHODS["gennas-transfer"] = gennas_transfer
+METHODS["gennas-scratch"] = gennas_scratch
 
 CHECKPOINTS = (1, 2, 5, 10, 20, 50, 100)
 DEVICES = ("pixel3", "1080ti_1", "gold_6240")

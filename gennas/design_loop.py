@@ -87,6 +87,9 @@ class DesignLoop:
         # From scratch (an untrained predictor) the first round samples the generator unguided.
         guidance = replace(self._guidance, value=_value(predictor, task) if trained else None)
         pool = self.generator.sample(max(self.pool * k, 200), seed=seed, guidance=guidance)
+        # Exploit what was measured: one-edit neighbours of the best verified architectures join
+        # the generated pool, and the refitted predictor decides between them (as BANANAS does).
+        pool += self._filter_budget(self._neighbours_of_best(3))
         fresh = _unseen(pool, state["seen"])
         if len(fresh) < k:
             fresh += self._top_up(k - len(fresh), state["seen"] | {a.canonical_hash() for a in fresh}, seed)
@@ -100,6 +103,10 @@ class DesignLoop:
         picks = [fresh[i] for i in order]
         state["seen"].update(a.canonical_hash() for a in picks)
         return picks
+
+    def _neighbours_of_best(self, top: int) -> list[ArchGraph]:
+        good = sorted((r for r in self._loop()["history"] if not r.failed), key=lambda r: -r.score)
+        return [a for r in good[:top] for a in self.space.neighbours(r.arch)]
 
     def _top_up(self, n: int, seen: set[str], seed: int | None) -> list[ArchGraph]:
         """Unseen neighbours of the best verified architectures, then random unseen samples,
@@ -118,6 +125,13 @@ class DesignLoop:
             if len(out) == n:
                 break
         return out
+
+    def _filter_budget(self, archs: list[ArchGraph]) -> list[ArchGraph]:
+        """The architectures predicted within the latency budget (all of them without one)."""
+        if self.max_latency_ms is None or not archs:
+            return archs
+        ms = np.asarray(self.estimator.predict(archs, self.device), dtype=np.float64)
+        return [a for a, t in zip(archs, ms) if t <= self.max_latency_ms]
 
     def _within_budget(self, arch: ArchGraph) -> bool:
         if self.max_latency_ms is None:
