@@ -103,16 +103,6 @@ class BlockSpace(SearchSpace):
             out += stage + [SKIP] * (d - len(stage))
         return tuple(out)
 
-    def _choices_unchecked(self, arch: ArchGraph) -> tuple[str, ...]:
-        if arch.num_nodes != self.num_slots + 2:
-            raise InvalidArchitecture(f"{self.name} graphs have {self.num_slots + 2} nodes, got {arch.num_nodes}")
-        if arch.ops[0] != "input" or arch.ops[-1] != "output":
-            raise InvalidArchitecture("first node must be 'input' and last node 'output'")
-        return tuple(arch.ops[1:-1])
-
-    def choices(self, arch: ArchGraph) -> tuple[str, ...]:
-        return self._choices_unchecked(self.validate(arch))
-
     # ------------------------------------------------------------ text form
     def to_string(self, arch: ArchGraph) -> str:
         return "|".join("-".join(stage) for stage in self.stages_of(self._choices_unchecked(arch)))

@@ -77,17 +77,6 @@ class CellSpace(SearchSpace):
                 raise InvalidArchitecture(f"unknown op {op!r}; {self.name} ops: {', '.join(self._ops)}")
         return ArchGraph(self.name, ("input", *choices, "output"), self._edges)
 
-    def _choices_unchecked(self, arch: ArchGraph) -> tuple[str, ...]:
-        if arch.num_nodes != self.num_slots + 2:
-            raise InvalidArchitecture(
-                f"{self.name} graphs have {self.num_slots + 2} nodes, got {arch.num_nodes}")
-        if arch.ops[0] != "input" or arch.ops[-1] != "output":
-            raise InvalidArchitecture("first node must be 'input' and last node 'output'")
-        return tuple(arch.ops[1:-1])
-
-    def choices(self, arch: ArchGraph) -> tuple[str, ...]:
-        return self._choices_unchecked(self.validate(arch))
-
     # ------------------------------------------------------------ text form
     def to_string(self, arch: ArchGraph) -> str:
         ops = iter(self._choices_unchecked(arch))

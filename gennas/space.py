@@ -64,9 +64,6 @@ class SearchSpace(ABC):
     def from_choices(self, choices: Sequence[str]) -> ArchGraph:
         """Graph for one op name per slot; raises InvalidArchitecture if the rules forbid it."""
 
-    @abstractmethod
-    def choices(self, arch: ArchGraph) -> tuple[str, ...]:
-        """Op name per slot of a valid graph (inverse of :meth:`from_choices`)."""
 
     def slot_mask(self) -> np.ndarray:
         """Ops allowed in each slot regardless of the others, bool ``(num_slots, len(slot_vocab))``."""
@@ -97,9 +94,18 @@ class SearchSpace(ABC):
             raise InvalidArchitecture(f"graph does not follow the {self.name} topology rules")
         return arch
 
-    @abstractmethod
     def _choices_unchecked(self, arch: ArchGraph) -> tuple[str, ...]:
-        """Read slot ops off a graph, raising InvalidArchitecture on the wrong shape."""
+        """Read slot ops off a graph (``input``, one node per slot, ``output``), raising
+        InvalidArchitecture on the wrong shape; the ops themselves are checked by :meth:`validate`."""
+        if arch.num_nodes != self.num_slots + 2:
+            raise InvalidArchitecture(f"{self.name} graphs have {self.num_slots + 2} nodes, got {arch.num_nodes}")
+        if arch.ops[0] != "input" or arch.ops[-1] != "output":
+            raise InvalidArchitecture("first node must be 'input' and last node 'output'")
+        return tuple(arch.ops[1:-1])
+
+    def choices(self, arch: ArchGraph) -> tuple[str, ...]:
+        """Op name per slot of a valid graph (inverse of :meth:`from_choices`)."""
+        return self._choices_unchecked(self.validate(arch))
 
     def is_valid(self, arch: ArchGraph) -> bool:
         try:

@@ -38,7 +38,7 @@ from torch import nn
 
 from gennas.errors import GennasError
 from gennas.evaluators.base import Result
-from gennas.evaluators.train import TrainingDiverged  # one class for every trainer's NaN loss
+from gennas.evaluators.train import TrainingDiverged, resolve_device  # shared with the trainer
 from gennas.graph import ArchGraph
 from gennas.space import RngLike, SearchSpace, as_rng, resolve_space
 
@@ -48,19 +48,6 @@ _OPTIONS = {"cell": {"channels", "cells_per_stage", "stages"}, "blocks": {"width
 
 class DataError(GennasError, ValueError):
     """A DataLoader that yields nothing, or batches of the wrong shape or type."""
-
-
-def resolve_device(device: str | torch.device) -> torch.device:
-    """``"auto"`` -> CUDA when available, else CPU; otherwise ``torch.device(device)``."""
-    if isinstance(device, str) and device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise GennasError(f"device {device!r} is not a torch device ('auto', 'cpu', 'cuda', 'cuda:0')") from exc
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise GennasError(f"device {device!r} asked for but CUDA is not available here; use 'auto' or 'cpu'")
-    return dev
 
 
 class Supernet:
