@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-.venv/bin/gennas sample --space nb201 -n 10 --seed 0 --device pixel3
+.venv/bin/gennas design --space nb201 --task cifar10 --device pixel3 --max-latency-ms 20 -n 10 --seed 0
