@@ -55,16 +55,6 @@ class TableEstimator:
         return self.models[device](slot_probs)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    torch.set_num_threads(1)
-
-
-@pytest.fixture(scope="module")
-def bench():
-    return gennas.load_benchmark("nb201")
-
-
 @pytest.fixture(scope="module")
 def models(bench):
     encoded = bench.space.encode(bench.archs())  # once: every surrogate fits on it

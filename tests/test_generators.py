@@ -18,16 +18,6 @@ KINDS = ["diffusion", "vae"]
 SPACES = ["nb201", "mbv3"]
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    torch.set_num_threads(1)
-
-
-@pytest.fixture(scope="module")
-def bench():
-    return gennas.load_benchmark("nb201")
-
-
 @pytest.fixture(scope="module")
 def encoded(bench):
     return bench.space.encode(bench.archs())
