@@ -20,6 +20,12 @@ def nb201() -> gennas.SearchSpace:
 
 
 @pytest.fixture(scope="session")
+def space(nb201) -> gennas.SearchSpace:
+    """The space evaluator tests build networks in (nb201)."""
+    return nb201
+
+
+@pytest.fixture(scope="session")
 def mbv3() -> gennas.SearchSpace:
     return gennas.load_space("mbv3")
 

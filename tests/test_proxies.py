@@ -17,11 +17,6 @@ ALL_NONE = "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"
 
 
 @pytest.fixture(scope="module")
-def space():
-    return gennas.load_space("nb201")
-
-
-@pytest.fixture(scope="module")
 def batch():
     """16 real digits, 8x8, 3 channels: (images (16,3,8,8), labels (16,))."""
     train, _ = image_loaders("digits", batch_size=16, channels=3, seed=0)

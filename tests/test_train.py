@@ -18,11 +18,6 @@ CELL = "|nor_conv_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|skip_connect~0|nor_con
 
 
 @pytest.fixture(scope="module")
-def space():
-    return gennas.load_space("nb201")
-
-
-@pytest.fixture(scope="module")
 def loaders():
     """400 real digits (8x8, 3 channels): 320 train / 80 validation, batch 64."""
     return image_loaders("digits", batch_size=64, channels=3, seed=0, limit=400)
