@@ -17,25 +17,43 @@ the best that exists under that latency.
 Methods come from :data:`METHODS` (name -> ``factory(space, seed, task, device=None,
 max_latency_ms=None)``); add the Designer there.
 
+A run stops as soon as it verifies the target (the benchmark optimum, or the best under the
+latency budget): from then on its best-so-far curve is constant, so the rest of the budget
+would change no figure in the tables. Each finished run is cached in
+``experiments/data/search_runs/`` (one JSON file per method and setting, keyed by seed), so an
+interrupted table resumes where it stopped and rows computed by separate invocations (say,
+``--methods bananas`` in one shell and ``--methods gennas-scratch`` in another) are combined
+by a later full invocation; ``--fresh`` ignores the cache (do so after changing a method).
+
     python experiments/search.py --quick      # 3 seeds, budget 100, minutes on 2 cores
-    python experiments/search.py              # 20 seeds, budget 300 (the README table)
+    python experiments/search.py --latency-seeds 5   # the README tables (20 seeds, budget 300;
+                                                     # latency table 5 seeds, 50 verifications)
 """
 
 from __future__ import annotations
 
 import argparse
 import functools
+import json
 import math
-import shlex
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import torch
 
 from gennas.bench import Benchmark, load_benchmark
+from gennas.evaluators.base import Result
+from gennas.graph import ArchGraph
 from gennas.search import OPTIMIZERS, LatencyFilter, Optimizer, run_search
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script or imported from tests
+from _common import DATA, command_line  # noqa: E402
+
+#: finished runs, one JSON file per method and setting: {"seed": {"curve": [...], "seconds": s}}
+RUNS = DATA / "search_runs"
 
 Factory = Callable[..., Optimizer]
 
@@ -81,10 +99,6 @@ DEVICES = ("pixel3", "1080ti_1", "gold_6240")
 LATENCY_PERCENTILES = (10, 25, 50)
 
 
-def command_line() -> str:
-    return "python " + " ".join(shlex.quote(a) for a in sys.argv)
-
-
 def quartiles(values: np.ndarray, nearest: bool = False) -> tuple[float, float, float]:
     """(25th, 50th, 75th) percentiles; ``nearest`` picks observed values (no interpolation), which
     keeps censored counts (inf = not reached) meaningful."""
@@ -106,6 +120,23 @@ def fmt_acc(values: np.ndarray) -> str:
     return f"{med:.2f} [{q1:.2f}, {q3:.2f}]"
 
 
+class StopAtTarget:
+    """Wraps an optimizer; proposes nothing more once a told score reaches ``target`` (the
+    harness then ends the run as exhausted). Exact for the tables: the target is the best that
+    exists, so the best-so-far curve cannot change after it."""
+
+    def __init__(self, optimizer: Optimizer, target: float) -> None:
+        self.optimizer, self.target, self.reached = optimizer, target, False
+        self.space = getattr(optimizer, "space", None)
+
+    def ask(self, k: int) -> list[ArchGraph]:
+        return [] if self.reached else self.optimizer.ask(k)
+
+    def tell(self, results: list[Result]) -> None:
+        self.optimizer.tell(results)
+        self.reached = self.reached or any(not r.failed and r.score >= self.target - 1e-9 for r in results)
+
+
 def one_run(factory: Factory, bench: Benchmark, dataset: str, seed: int, budget: int,
             device: str | None = None, max_latency_ms: float | None = None) -> tuple[np.ndarray, float]:
     """Best true accuracy after each verification, ``(budget,)`` (NaN until a success), and seconds."""
@@ -113,6 +144,7 @@ def one_run(factory: Factory, bench: Benchmark, dataset: str, seed: int, budget:
     optimizer = factory(bench.space, seed, dataset, device=device, max_latency_ms=max_latency_ms)
     if max_latency_ms is not None:
         optimizer = LatencyFilter(optimizer, lambda a: bench.latency(a, device), max_latency_ms, device)
+    optimizer = StopAtTarget(optimizer, bench.best(dataset, max_latency_ms, device)[1])
     result = run_search(optimizer, lambda a: bench.accuracy(a, dataset), budget, progress=False,
                         space=bench.space)
     curve = np.full(budget, np.nan)
@@ -123,20 +155,37 @@ def one_run(factory: Factory, bench: Benchmark, dataset: str, seed: int, budget:
     return curve, time.perf_counter() - start
 
 
+def cached_runs(method: str, factory: Factory, bench: Benchmark, dataset: str, seeds: list[int], budget: int,
+                device: str | None = None, max_latency_ms: float | None = None,
+                fresh: bool = False) -> tuple[np.ndarray, list[float]]:
+    """Curves ``(len(seeds), budget)`` and seconds per run; finished runs come from (and go to) the cache."""
+    setting = f"{method}_{dataset}_b{budget}" + (f"_{device}_{max_latency_ms:g}ms" if max_latency_ms else "")
+    path = RUNS / f"{setting}.json"
+    cache = {} if fresh or not path.is_file() else json.loads(path.read_text())
+    curves, seconds = [], []
+    for seed in seeds:
+        if str(seed) not in cache:
+            curve, s = one_run(factory, bench, dataset, seed, budget, device, max_latency_ms)
+            cache[str(seed)] = {"curve": [None if math.isnan(v) else v for v in curve.tolist()], "seconds": s}
+            RUNS.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(cache))
+            tmp.replace(path)  # atomic: a kill never leaves a half-written cache
+        run = cache[str(seed)]
+        curves.append(np.array([np.nan if v is None else v for v in run["curve"]], dtype=np.float64))
+        seconds.append(run["seconds"])
+    return np.stack(curves), seconds
+
+
 def efficiency_table(bench: Benchmark, dataset: str, methods: dict[str, Factory], seeds: list[int],
-                     budget: int) -> list[str]:
+                     budget: int, fresh: bool = False) -> list[str]:
     optimum = bench.best(dataset)[1]
     checkpoints = [c for c in CHECKPOINTS if c <= budget]
     header = ["method", "verifications to optimum", "reached", *[f"best after {c}" for c in checkpoints], "s/run"]
     lines = [f"### {dataset}: optimum {optimum:.2f}% ({len(seeds)} seeds, budget {budget}; median [q1, q3])", "",
              "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for name, factory in methods.items():
-        curves, seconds = [], []
-        for seed in seeds:
-            curve, s = one_run(factory, bench, dataset, seed, budget)
-            curves.append(curve)
-            seconds.append(s)
-        curves = np.stack(curves)
+        curves, seconds = cached_runs(name, factory, bench, dataset, seeds, budget, fresh=fresh)
         hit = curves >= optimum - 1e-9
         needed = np.where(hit.any(axis=1), hit.argmax(axis=1) + 1, np.inf)
         row = [name, fmt_count(needed, budget), f"{int(hit.any(axis=1).sum())}/{len(seeds)}",
@@ -147,7 +196,7 @@ def efficiency_table(bench: Benchmark, dataset: str, methods: dict[str, Factory]
 
 
 def latency_table(bench: Benchmark, dataset: str, methods: dict[str, Factory], seeds: list[int], budget: int,
-                  devices: list[str]) -> list[str]:
+                  devices: list[str], fresh: bool = False) -> list[str]:
     header = ["device", "max ms", "best under it", *methods]
     lines = [f"### {dataset} under a latency budget ({len(seeds)} seeds, {budget} verifications; "
              "best true accuracy found, median [q1, q3])", "",
@@ -158,9 +207,9 @@ def latency_table(bench: Benchmark, dataset: str, methods: dict[str, Factory], s
             limit = float(f"{np.percentile(column, pct):.3g}")
             best = bench.best(dataset, limit, device)[1]
             row = [device, f"{limit:g}", f"{best:.2f}"]
-            for factory in methods.values():
-                found = np.array([one_run(factory, bench, dataset, s, budget, device, limit)[0][-1] for s in seeds])
-                row.append(fmt_acc(found))
+            for name, factory in methods.items():
+                curves, _ = cached_runs(name, factory, bench, dataset, seeds, budget, device, limit, fresh)
+                row.append(fmt_acc(curves[:, -1]))
             lines.append("| " + " | ".join(row) + " |")
             print(lines[-1], file=sys.stderr, flush=True)
     return lines
@@ -172,10 +221,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seeds", type=int, help="number of seeds (default 20, quick 3)")
     parser.add_argument("--budget", type=int, help="verifications per run (default 300, quick 100)")
     parser.add_argument("--latency-budget", type=int, help="verifications per latency run (default 50, quick 20)")
+    parser.add_argument("--latency-seeds", type=int, help="seeds of the latency table (default: --seeds)")
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
     parser.add_argument("--datasets", nargs="+", default=["cifar10", "cifar100"])
     parser.add_argument("--devices", nargs="+", default=list(DEVICES))
     parser.add_argument("--no-latency", action="store_true", help="skip the latency-constrained table")
+    parser.add_argument("--latency-only", action="store_true", help="only the latency-constrained table")
+    parser.add_argument("--fresh", action="store_true", help="ignore runs cached in experiments/data/search_runs")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     seeds = list(range(args.seeds or (3 if args.quick else 20)))
@@ -186,10 +238,12 @@ def main(argv: list[str] | None = None) -> None:
 
     print(f"command: `{command_line()}`\n")
     start = time.perf_counter()
-    for dataset in args.datasets:
-        print("\n".join(efficiency_table(bench, dataset, methods, seeds, budget)) + "\n", flush=True)
+    for dataset in [] if args.latency_only else args.datasets:
+        print("\n".join(efficiency_table(bench, dataset, methods, seeds, budget, args.fresh)) + "\n", flush=True)
     if not args.no_latency:
-        print("\n".join(latency_table(bench, args.datasets[0], methods, seeds, latency_budget, args.devices)) + "\n")
+        latency_seeds = seeds if args.latency_seeds is None else list(range(args.latency_seeds))
+        lines = latency_table(bench, args.datasets[0], methods, latency_seeds, latency_budget, args.devices, args.fresh)
+        print("\n".join(lines) + "\n")
     print(f"total {time.perf_counter() - start:.0f} s")
 
 

@@ -6,6 +6,13 @@ uncertainty and diversity (:mod:`gennas.acquisition`), verify it (elsewhere, or 
 ``search``), and refit the predictor (and the task's embedding) on every verified result, so
 the next round's guidance is steered by what was measured.
 
+A share of each batch (``local_share``; every other pick when batches have one architecture)
+is chosen only among the unseen one-edit neighbours of the best verified architecture, ranked
+by the same acquisition: a predictor-ordered local search around what was *measured* best. The
+rest comes from the generated pool. Without it a predictor that is confidently wrong about one
+region (say, that a skip connection on the output edge hurts) keeps the search on a plateau of
+architectures it over-rates; the local picks test its beliefs where they matter most.
+
 The pretrained predictor is copied on the first ``tell``; the designer's ``generate`` keeps
 using the pretrained one until then. A task the predictor has never seen starts from its
 default task (transfer: what was learned on other tasks) and gets its own embedding from the
@@ -37,6 +44,7 @@ class DesignLoop:
 
     kappa: float = 0.5       # uncertainty bonus of the acquisition (in score stds)
     diversity: float = 0.5   # diversity penalty of the acquisition (in score spreads)
+    local_share: float = 0.5  # share of each batch taken from the neighbours of the best verified
 
     # ------------------------------------------------------------ state
     def _loop(self) -> dict[str, Any]:
@@ -80,7 +88,6 @@ class DesignLoop:
         state = self._loop()
         predictor, task = self.loop_predictor, self._query_task()
         seed = None if self.seed is None else self.seed * 7919 + state["rounds"]
-        state["rounds"] += 1
         from gennas.designer import _value
 
         trained = _is_trained(predictor)
@@ -91,18 +98,37 @@ class DesignLoop:
         # the generated pool, and the refitted predictor decides between them (as BANANAS does).
         pool += self._filter_budget(self._neighbours_of_best(3))
         fresh = _unseen(pool, state["seen"])
-        if len(fresh) < k:
-            fresh += self._top_up(k - len(fresh), state["seen"] | {a.canonical_hash() for a in fresh}, seed)
-        if not fresh:
-            return []
-        if trained:
-            mean, std = predictor.predict(fresh, task)
-            order = select_batch(self.space, fresh, mean, std, k, self.kappa, self.diversity)
-        else:
-            order = list(range(min(k, len(fresh))))  # generator order is already random
-        picks = [fresh[i] for i in order]
+        local = self._filter_budget(self._local_candidates(state["seen"]))
+        # every other round rounds the local share up, so one-architecture batches alternate
+        n_local = min(len(local), int(np.floor(k * self.local_share + 0.5 * (state["rounds"] % 2))))
+        picks = self._choose(local, n_local, predictor, task, trained)
+        chosen = {a.canonical_hash() for a in picks}
+        fresh = [a for a in fresh if a.canonical_hash() not in chosen]
+        if len(fresh) < k - len(picks):
+            fresh += self._top_up(k - len(picks) - len(fresh),
+                                  state["seen"] | chosen | {a.canonical_hash() for a in fresh}, seed)
+        picks += self._choose(fresh, k - len(picks), predictor, task, trained)
+        state["rounds"] += 1
         state["seen"].update(a.canonical_hash() for a in picks)
         return picks
+
+    def _choose(self, candidates: list[ArchGraph], k: int, predictor: Any, task: Any, trained: bool) -> list[ArchGraph]:
+        """``k`` of ``candidates`` by the acquisition (in the given order while nothing is trained)."""
+        if k <= 0 or not candidates:
+            return []
+        if not trained:
+            return candidates[:k]  # generator / neighbour order is already random
+        mean, std = predictor.predict(candidates, task)
+        return [candidates[i] for i in select_batch(self.space, candidates, mean, std, k, self.kappa, self.diversity)]
+
+    def _local_candidates(self, seen: set[str]) -> list[ArchGraph]:
+        """Unseen one-edit neighbours of the best verified architecture that still has some."""
+        good = sorted((r for r in self._loop()["history"] if not r.failed), key=lambda r: -r.score)
+        for result in good:
+            around = _unseen(self.space.neighbours(result.arch), seen)
+            if around:
+                return around
+        return []
 
     def _neighbours_of_best(self, top: int) -> list[ArchGraph]:
         good = sorted((r for r in self._loop()["history"] if not r.failed), key=lambda r: -r.score)

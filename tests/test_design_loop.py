@@ -126,3 +126,17 @@ def test_search_from_scratch_with_an_untrained_predictor(bench):
     assert len(result.results) == 4
     mean, _ = designer.loop_predictor.predict([r.arch for r in result.results], "cifar10")
     assert np.isfinite(mean).all()
+
+
+def test_half_of_each_batch_explores_around_the_best_verified(designer_factory, bench, nb201):
+    designer = designer_factory()
+    told = designer.ask(3)
+    designer.tell([Result(a, bench.accuracy(a, "cifar10"), "table") for a in told])
+    best = max(told, key=lambda a: bench.accuracy(a, "cifar10"))
+    around = {a.canonical_hash() for a in nb201.neighbours(best)}
+    batch = designer.ask(4)
+    assert len(batch) == 4 and len({a.canonical_hash() for a in batch}) == 4
+    local = [a for a in batch if a.canonical_hash() in around]
+    assert len(local) >= 2  # local_share 0.5 of 4; the generated half may add neighbours too
+    designer.local_share = 0.0
+    assert designer.ask(1)  # the generated pool alone still proposes
