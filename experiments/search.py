@@ -36,6 +36,7 @@ import argparse
 import functools
 import json
 import math
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -161,14 +162,20 @@ def cached_runs(method: str, factory: Factory, bench: Benchmark, dataset: str, s
     """Curves ``(len(seeds), budget)`` and seconds per run; finished runs come from (and go to) the cache."""
     setting = f"{method}_{dataset}_b{budget}" + (f"_{device}_{max_latency_ms:g}ms" if max_latency_ms else "")
     path = RUNS / f"{setting}.json"
-    cache = {} if fresh or not path.is_file() else json.loads(path.read_text())
+    def read() -> dict:  # with ``fresh`` the old runs are neither used nor kept
+        return json.loads(path.read_text()) if path.is_file() and not fresh else {}
+
+    cache = read()
     curves, seconds = [], []
     for seed in seeds:
         if str(seed) not in cache:
+            cache.update(read())  # another invocation may have run it meanwhile
+        if str(seed) not in cache:
             curve, s = one_run(factory, bench, dataset, seed, budget, device, max_latency_ms)
-            cache[str(seed)] = {"curve": [None if math.isnan(v) else v for v in curve.tolist()], "seconds": s}
+            run = {"curve": [None if math.isnan(v) else v for v in curve.tolist()], "seconds": s}
+            cache = {**read(), **cache, str(seed): run}  # merge: never drop another invocation's runs
             RUNS.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
             tmp.write_text(json.dumps(cache))
             tmp.replace(path)  # atomic: a kill never leaves a half-written cache
         run = cache[str(seed)]

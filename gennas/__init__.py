@@ -11,9 +11,11 @@ import importlib
 from typing import Any
 
 from gennas.errors import (
+    DataError,
     GennasError,
     InvalidArchitecture,
     MissingDependency,
+    TrainingDiverged,
     UnknownDataset,
     UnknownDevice,
     UnknownSpace,
@@ -70,9 +72,11 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "ArchGraph",
+    "DataError",
     "GennasError",
     "InvalidArchitecture",
     "MissingDependency",
+    "TrainingDiverged",
     "SearchSpace",
     "UnknownDataset",
     "UnknownDevice",

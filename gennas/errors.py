@@ -27,6 +27,14 @@ class MissingDependency(GennasError, ImportError):
     """An optional extra (such as DGL) is needed but not installed."""
 
 
+class DataError(GennasError, ValueError):
+    """A DataLoader that yields nothing, or batches of the wrong shape or type."""
+
+
+class TrainingDiverged(GennasError):
+    """The training loss became NaN or infinite."""
+
+
 def unknown(kind: str, name: object, known: list[str] | tuple[str, ...]) -> str:
     """Message for an unknown name: what was asked and what exists."""
     return f"unknown {kind} {name!r}; known: {', '.join(sorted(map(str, known)))}"

@@ -15,7 +15,7 @@ from gennas.evaluators.base import CallableEvaluator, Evaluator, Result, as_eval
 _LAZY = {
     "TableEvaluator": "gennas.evaluators.table",
     "TrainEvaluator": "gennas.evaluators.train",
-    "TrainingDiverged": "gennas.evaluators.train",
+    "TrainingDiverged": "gennas.errors",
     "ProxyEvaluator": "gennas.evaluators.proxies",
     "ProxyCombination": "gennas.evaluators.proxies",
     "Supernet": "gennas.evaluators.supernet",

@@ -36,18 +36,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gennas.errors import GennasError
+from gennas.errors import DataError, GennasError, TrainingDiverged
 from gennas.evaluators.base import Result
-from gennas.evaluators.train import TrainingDiverged, resolve_device  # shared with the trainer
+from gennas.evaluators.train import resolve_device  # shared with the trainer
 from gennas.graph import ArchGraph
 from gennas.space import RngLike, SearchSpace, as_rng, resolve_space
 
 #: build options each space kind's supernet accepts (the same as ``space.build``)
 _OPTIONS = {"cell": {"channels", "cells_per_stage", "stages"}, "blocks": {"width_mult", "dropout"}}
-
-
-class DataError(GennasError, ValueError):
-    """A DataLoader that yields nothing, or batches of the wrong shape or type."""
 
 
 class Supernet:

@@ -24,15 +24,11 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
-from gennas.errors import GennasError, InvalidArchitecture
+from gennas.errors import GennasError, InvalidArchitecture, TrainingDiverged
 from gennas.evaluators.base import Result
 from gennas.graph import ArchGraph
 from gennas.proxies import check_batch, take_batches
 from gennas.space import SearchSpace, resolve_space
-
-
-class TrainingDiverged(GennasError):
-    """The training loss became NaN or infinite."""
 
 
 def resolve_device(device: str | torch.device) -> torch.device:
