@@ -15,7 +15,8 @@ the true latency are refused before verification (no budget spent, see
 the best that exists under that latency.
 
 Methods come from :data:`METHODS` (name -> ``factory(space, seed, task, device=None,
-max_latency_ms=None)``); add the Designer there.
+max_latency_ms=None)``): the five baselines, and the Designer in transfer mode (predictor
+pretrained without the target's labels) and from scratch (untrained predictor).
 
 A run stops as soon as it verifies the target (the benchmark optimum, or the best under the
 latency budget): from then on its best-so-far curve is constant, so the rest of the budget
@@ -58,8 +59,7 @@ RUNS = DATA / "search_runs"
 
 Factory = Callable[..., Optimizer]
 
-#: method name -> factory(space, seed, task, device=None, max_latency_ms=None) -> Optimizer.
-#: The Designer goes here too, e.g. "gennas": lambda space, seed, task, **kw: Designer(space, task, seed=seed, **kw)
+#: method name -> factory(space, seed, task, device=None, max_latency_ms=None) -> Optimizer
 METHODS: dict[str, Factory] = {name: OPTIMIZERS[name] for name in ("random", "evolution", "local", "tpe", "bananas")}
 
 
@@ -208,6 +208,7 @@ def latency_table(bench: Benchmark, dataset: str, methods: dict[str, Factory], s
     lines = [f"### {dataset} under a latency budget ({len(seeds)} seeds, {budget} verifications; "
              "best true accuracy found, median [q1, q3])", "",
              "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    seconds: dict[str, list[float]] = {name: [] for name in methods}
     for device in devices:
         column = bench.latency_of(None, device)
         for pct in LATENCY_PERCENTILES:
@@ -215,10 +216,13 @@ def latency_table(bench: Benchmark, dataset: str, methods: dict[str, Factory], s
             best = bench.best(dataset, limit, device)[1]
             row = [device, f"{limit:g}", f"{best:.2f}"]
             for name, factory in methods.items():
-                curves, _ = cached_runs(name, factory, bench, dataset, seeds, budget, device, limit, fresh)
+                curves, secs = cached_runs(name, factory, bench, dataset, seeds, budget, device, limit, fresh)
                 row.append(fmt_acc(curves[:, -1]))
+                seconds[name] += secs
             lines.append("| " + " | ".join(row) + " |")
             print(lines[-1], file=sys.stderr, flush=True)
+    lines += ["", "CPU seconds per run (mean over the table): "
+              + ", ".join(f"{name} {np.mean(s):.1f}" for name, s in seconds.items())]
     return lines
 
 

@@ -7,9 +7,7 @@ optuna) is imported on first use through ``__getattr__`` (the Optuna pattern), s
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
+from gennas._lazy import lazy_exports
 from gennas.errors import (
     DataError,
     GennasError,
@@ -53,21 +51,7 @@ _LAZY: dict[str, str] = {
 _SUBMODULES = {"proxies", "datasets", "baselines"}
 
 
-def __getattr__(name: str) -> Any:
-    if name in _SUBMODULES:
-        value = importlib.import_module(f"gennas.{name}")
-        globals()[name] = value
-        return value
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'gennas' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY) | _SUBMODULES)
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, _SUBMODULES)
 
 
 __all__ = [

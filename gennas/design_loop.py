@@ -123,24 +123,25 @@ class DesignLoop:
 
     def _local_candidates(self, seen: set[str]) -> list[ArchGraph]:
         """Unseen one-edit neighbours of the best verified architecture that still has some."""
-        good = sorted((r for r in self._loop()["history"] if not r.failed), key=lambda r: -r.score)
-        for result in good:
+        for result in self._best_first():
             around = _unseen(self.space.neighbours(result.arch), seen)
             if around:
                 return around
         return []
 
+    def _best_first(self) -> list[Result]:
+        """Successful results so far, best score first."""
+        return sorted((r for r in self._loop()["history"] if not r.failed), key=lambda r: -r.score)
+
     def _neighbours_of_best(self, top: int) -> list[ArchGraph]:
-        good = sorted((r for r in self._loop()["history"] if not r.failed), key=lambda r: -r.score)
-        return [a for r in good[:top] for a in self.space.neighbours(r.arch)]
+        return [a for r in self._best_first()[:top] for a in self.space.neighbours(r.arch)]
 
     def _top_up(self, n: int, seen: set[str], seed: int | None) -> list[ArchGraph]:
         """Unseen neighbours of the best verified architectures, then random unseen samples,
         within the latency budget where there is one (the generator ran out of new ideas)."""
         rng = np.random.default_rng(seed)
-        good = sorted((r for r in self._loop()["history"] if not r.failed), key=lambda r: -r.score)
         out: list[ArchGraph] = []
-        candidates = (a for r in good[:5] for a in self.space.neighbours(r.arch))
+        candidates = (a for r in self._best_first()[:5] for a in self.space.neighbours(r.arch))
         for tries in range(_TOP_UP_TRIES):
             arch = next(candidates, None) or self.space.sample(rng)
             h = arch.canonical_hash()

@@ -12,6 +12,7 @@ slots), so a batch is ``B`` copies of one graph with different node features.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -71,7 +72,32 @@ def _mlp(dim: int) -> nn.Sequential:
     return nn.Sequential(nn.Linear(dim, dim), nn.ReLU(), nn.Linear(dim, dim))
 
 
-class DAGEncoder(nn.Module):
+class BidirectionalGINLayers(nn.Module):
+    """Parameters shared by both backends' encoders: node embedding, per-position embedding, and
+    per layer a forward and a backward GIN convolution (built by ``make_conv(mlp)``), a mixing
+    linear map and a LayerNorm. Same attribute names in both, so weights move between them."""
+
+    def __init__(self, vocab_size: int, max_nodes: int, config: EncoderConfig | None,
+                 make_conv: Callable[[nn.Module], nn.Module]) -> None:
+        super().__init__()
+        self.config = config or EncoderConfig()
+        h, layers = self.config.hidden, self.config.layers
+        self.embed = nn.Linear(vocab_size, h)
+        # Position matters: nb201 slots are specific edges and mbv3 slots specific stages.
+        self.position = nn.Embedding(max_nodes, h)
+        self.forward_convs = nn.ModuleList(make_conv(_mlp(h)) for _ in range(layers))
+        self.backward_convs = nn.ModuleList(make_conv(_mlp(h)) for _ in range(layers))
+        self.mix = nn.ModuleList(nn.Linear(2 * h, h) for _ in range(layers))
+        self.norms = nn.ModuleList(nn.LayerNorm(h) for _ in range(layers))
+        self.dropout = nn.Dropout(self.config.dropout)
+        self.max_nodes = max_nodes
+
+    @property
+    def out_dim(self) -> int:
+        return 2 * self.config.hidden
+
+
+class DAGEncoder(BidirectionalGINLayers):
     """Bidirectional GIN over a DAG.
 
     ``forward(x, edge_index, batch, num_graphs)``: ``x (B*N, V)`` node features (soft or
@@ -80,22 +106,7 @@ class DAGEncoder(nn.Module):
     """
 
     def __init__(self, vocab_size: int, max_nodes: int, config: EncoderConfig | None = None) -> None:
-        super().__init__()
-        self.config = config or EncoderConfig()
-        h = self.config.hidden
-        self.embed = nn.Linear(vocab_size, h)
-        # Position matters: nb201 slots are specific edges and mbv3 slots specific stages.
-        self.position = nn.Embedding(max_nodes, h)
-        self.forward_convs = nn.ModuleList(GINConv(_mlp(h), train_eps=True) for _ in range(self.config.layers))
-        self.backward_convs = nn.ModuleList(GINConv(_mlp(h), train_eps=True) for _ in range(self.config.layers))
-        self.mix = nn.ModuleList(nn.Linear(2 * h, h) for _ in range(self.config.layers))
-        self.norms = nn.ModuleList(nn.LayerNorm(h) for _ in range(self.config.layers))
-        self.dropout = nn.Dropout(self.config.dropout)
-        self.max_nodes = max_nodes
-
-    @property
-    def out_dim(self) -> int:
-        return 2 * self.config.hidden
+        super().__init__(vocab_size, max_nodes, config, lambda mlp: GINConv(mlp, train_eps=True))
 
     def forward(self, x: torch.Tensor, edge_index: torch.Tensor, batch: torch.Tensor, num_graphs: int) -> torch.Tensor:
         n = x.shape[0] // num_graphs

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from gennas.errors import MissingDependency
-from gennas.gnn import EncoderConfig, _mlp
+from gennas.gnn import BidirectionalGINLayers, EncoderConfig
 from gennas.space import SearchSpace
 
 
@@ -52,26 +52,12 @@ def _batched_graph(space_name: str, batch_size: int):
     return dgl.graph((edge_index[0], edge_index[1]), num_nodes=batch_size * (space.num_slots + 2))
 
 
-class DGLDAGEncoder(nn.Module):
+class DGLDAGEncoder(BidirectionalGINLayers):
     """Bidirectional GIN over a DAG with DGL. ``encode_features(space, x (B, N, V)) -> (B, 2*hidden)``."""
 
     def __init__(self, vocab_size: int, max_nodes: int, config: EncoderConfig | None = None) -> None:
-        super().__init__()
         GINConv = _dgl().nn.pytorch.GINConv
-        self.config = config or EncoderConfig()
-        h = self.config.hidden
-        self.embed = nn.Linear(vocab_size, h)
-        self.position = nn.Embedding(max_nodes, h)
-        self.forward_convs = nn.ModuleList(GINConv(_mlp(h), "sum", learn_eps=True) for _ in range(self.config.layers))
-        self.backward_convs = nn.ModuleList(GINConv(_mlp(h), "sum", learn_eps=True) for _ in range(self.config.layers))
-        self.mix = nn.ModuleList(nn.Linear(2 * h, h) for _ in range(self.config.layers))
-        self.norms = nn.ModuleList(nn.LayerNorm(h) for _ in range(self.config.layers))
-        self.dropout = nn.Dropout(self.config.dropout)
-        self.max_nodes = max_nodes
-
-    @property
-    def out_dim(self) -> int:
-        return 2 * self.config.hidden
+        super().__init__(vocab_size, max_nodes, config, lambda mlp: GINConv(mlp, "sum", learn_eps=True))
 
     def forward(self, graph, x: torch.Tensor, num_graphs: int) -> torch.Tensor:
         """``graph``: ``num_graphs`` equal-size DAGs batched; ``x (B*N, V)`` -> ``(B, out_dim)``."""

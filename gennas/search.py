@@ -262,11 +262,7 @@ def _designer(space: SearchSpace, seed: int | None, task: str | None, device: st
     """gennas' Designer used as an ask/tell optimizer."""
     from gennas.designer import Designer
 
-    designer = Designer(space, task=task, device=device, max_latency_ms=max_latency_ms, seed=seed)
-    try:
-        return as_optimizer(designer)
-    except GennasError:
-        raise GennasError("this Designer has no ask/tell yet; choose a baseline method") from None
+    return as_optimizer(Designer(space, task=task, device=device, max_latency_ms=max_latency_ms, seed=seed))
 
 
 #: method name -> ``factory(space, seed, task, device=None, max_latency_ms=None) -> Optimizer``

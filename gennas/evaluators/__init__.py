@@ -7,9 +7,7 @@ use; ``Supernet`` lives in :mod:`gennas.evaluators.supernet`.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
+from gennas._lazy import lazy_exports
 from gennas.evaluators.base import CallableEvaluator, Evaluator, Result, as_evaluator
 
 _LAZY = {
@@ -22,17 +20,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'gennas.evaluators' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, ())
 
 
 __all__ = ["CallableEvaluator", "Evaluator", "Result", "as_evaluator", *_LAZY]

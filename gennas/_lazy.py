@@ -1,0 +1,32 @@
+"""Lazy package exports: heavy submodules (torch models, optuna) load on first use of a name."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Callable, Iterable
+from typing import Any
+
+
+def lazy_exports(package: str, names: dict[str, str], submodules: Iterable[str] = ()
+                 ) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+    """``(__getattr__, __dir__)`` for ``package``: ``names`` maps an exported name to the module
+    defining it; ``submodules`` are reachable as attributes. A resolved name is cached in the
+    package's namespace, so each is imported once."""
+    namespace = sys.modules[package].__dict__
+    submodules = frozenset(submodules)
+
+    def module_getattr(name: str) -> Any:
+        if name in submodules:
+            value = importlib.import_module(f"{package}.{name}")
+        elif name in names:
+            value = getattr(importlib.import_module(names[name]), name)
+        else:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        namespace[name] = value
+        return value
+
+    def module_dir() -> list[str]:
+        return sorted(set(namespace) | set(names) | submodules)
+
+    return module_getattr, module_dir
