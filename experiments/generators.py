@@ -40,7 +40,7 @@ from _common import command_line  # noqa: E402
 
 import gennas  # noqa: E402
 from gennas.generators import load_generator  # noqa: E402
-from gennas.guidance import Guidance, LinearSlotModel  # noqa: E402
+from gennas.generators.guidance import Guidance, LinearSlotModel  # noqa: E402
 
 KINDS = ("diffusion", "vae")
 
@@ -51,7 +51,7 @@ def value_models(space: str, source: str, seed: int = 0):
     if source == "pretrained":
         return gennas.load_predictor(space), "pretrained predictor (checkpoints/predictor_nb201.pt)"
     if source.endswith(".pt"):
-        from gennas.predictor import Predictor
+        from gennas.surrogates.predictor import Predictor
         return Predictor.load(source, space), f"predictor {source}"
     if source == "pretrained-holdout":
         return gennas.load_predictor(space, holdout="cifar10"), "pretrained predictor without cifar10 labels"

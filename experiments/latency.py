@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import command_line, markdown_table, nb201_costs  # noqa: E402
 
 import gennas  # noqa: E402
-from gennas.latency import LatencyConfig, LatencyEstimator  # noqa: E402
+from gennas.surrogates.latency import LatencyConfig, LatencyEstimator  # noqa: E402
 
 QUICK_DEVICES = ["1080ti_1", "gold_6240", "pixel3", "samsung_a50"]
 

@@ -26,8 +26,8 @@ import torch
 from scipy.stats import kendalltau, spearmanr
 
 import gennas
-from gennas.predictor import Predictor, PredictorConfig, checkpoint_path, load_predictor
-from gennas.task import Task
+from gennas.surrogates.predictor import Predictor, PredictorConfig, checkpoint_path, load_predictor
+from gennas.surrogates.task import Task
 
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent))
 from _common import nb201_costs  # noqa: E402  (shared FLOPs/params cache of experiments/)

@@ -46,6 +46,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from gennas.design.loop import LoopSettings
 from gennas.bench import Benchmark, load_benchmark
 from gennas.evaluators.base import Result
 from gennas.graph import ArchGraph
@@ -68,28 +69,28 @@ METHODS: dict[str, Factory] = {name: OPTIMIZERS[name] for name in ("random", "ev
 def _pretrained(holdout: str | None):
     """(predictor, generator) loaded once per process; ``holdout``: dataset whose labels the predictor never saw."""
     from gennas.generators import load_generator
-    from gennas.predictor import load_predictor
+    from gennas.surrogates.predictor import load_predictor
 
     return load_predictor("nb201", holdout=holdout), load_generator("nb201", kind="diffusion")
 
 
 def gennas_transfer(space, seed, task, device=None, max_latency_ms=None) -> Optimizer:
     """The Designer with a predictor pretrained WITHOUT the target dataset's labels (transfer mode)."""
-    from gennas.designer import Designer
+    from gennas.design.designer import Designer
 
     predictor, generator = _pretrained(task)
     return Designer(space, task=task, device=device, max_latency_ms=max_latency_ms, seed=seed,
-                    predictor=predictor, generator=generator, pool=1)
+                    predictor=predictor, generator=generator, loop=LoopSettings(pool=1))
 
 
 def gennas_scratch(space, seed, task, device=None, max_latency_ms=None) -> Optimizer:
     """The Designer with an untrained predictor: everything it knows comes from verified results."""
-    from gennas.designer import Designer
-    from gennas.predictor import Predictor
+    from gennas.design.designer import Designer
+    from gennas.surrogates.predictor import Predictor
 
     _, generator = _pretrained(None)
     return Designer(space, task=task, device=device, max_latency_ms=max_latency_ms, seed=seed,
-                    predictor=Predictor(space, seed=seed), generator=generator, pool=1)
+                    predictor=Predictor(space, seed=seed), generator=generator, loop=LoopSettings(pool=1))
 
 
 METHODS["gennas-transfer"] = gennas_transfer

@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from gennas.datasets import image_loaders
 from gennas.evaluators.supernet import resolve_device
 from gennas.graph import ArchGraph
-from gennas.space import SearchSpace, load_space
+from gennas.spaces import SearchSpace, load_space
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 #: the setting shared by the standalone runs and the supernet (change both or neither)

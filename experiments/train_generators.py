@@ -24,7 +24,7 @@ import torch
 
 from gennas.generators import SlotGenerator, new_generator
 from gennas.resources import checkpoints_dir
-from gennas.space import load_space
+from gennas.spaces import load_space
 
 
 def dataset(space_name: str, mbv3_samples: int, seed: int) -> tuple[torch.Tensor, str]:

@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import command_line, markdown_table  # noqa: E402
 
 import gennas  # noqa: E402
-from gennas.latency import LatencyConfig, LatencyEstimator  # noqa: E402
+from gennas.surrogates.latency import LatencyConfig, LatencyEstimator  # noqa: E402
 from gennas.resources import checkpoints_dir  # noqa: E402
 
 

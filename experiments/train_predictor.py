@@ -33,8 +33,8 @@ import torch
 from scipy.stats import kendalltau, spearmanr
 
 import gennas
-from gennas.predictor import Predictor, PredictorConfig, checkpoint_path
-from gennas.task import Task
+from gennas.surrogates.predictor import Predictor, PredictorConfig, checkpoint_path
+from gennas.surrogates.task import Task
 
 HERE = Path(__file__).resolve().parent
 DATASETS = ("cifar10", "cifar100")

@@ -1,7 +1,7 @@
 """How good and how costly is each verifier? Zero-cost proxies against NAS-Bench-201, and
 seconds per evaluated architecture for every evaluator.
 
-1. Spearman and Kendall tau of every proxy of ``gennas.proxies`` against the bundled
+1. Spearman and Kendall tau of every proxy of ``gennas.evaluators.zero_cost`` against the bundled
    NAS-Bench-201 test accuracy (cifar10, cifar100) on ``--n`` cells sampled uniformly with
    ``--seed``. The data batch is real MNIST (the bundled 10k test set), resized to 32x32 and
    repeated to 3 channels, first batch of a seeded loader: no CIFAR images ship with the
@@ -112,7 +112,7 @@ def _rank_scores(v: np.ndarray) -> np.ndarray:
 
 
 def correlation_table(space, archs, cache, args) -> str:
-    from gennas.evaluators.proxies import ProxyCombination
+    from gennas.evaluators.proxy import ProxyCombination
 
     bench = gennas.load_benchmark("nb201")
     strings = [space.to_string(a) for a in archs]

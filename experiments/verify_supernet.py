@@ -39,7 +39,7 @@ import standalone  # noqa: E402  (the shared data setting and ground-truth runne
 
 from gennas.evaluators.supernet import Supernet  # noqa: E402
 from gennas.resources import checkpoints_dir  # noqa: E402
-from gennas.space import load_space  # noqa: E402
+from gennas.spaces import load_space  # noqa: E402
 
 #: below this standalone accuracy a cell is degenerate (its output path is cut, ~ chance level)
 DEGENERATE_ACC = 50.0

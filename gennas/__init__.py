@@ -19,7 +19,7 @@ from gennas.errors import (
     UnknownSpace,
 )
 from gennas.graph import ArchGraph
-from gennas.space import SearchSpace, list_spaces, load_space
+from gennas.spaces import SearchSpace, list_spaces, load_space
 
 __version__ = "0.1.0"
 
@@ -28,16 +28,23 @@ _LAZY: dict[str, str] = {
     "Benchmark": "gennas.bench",
     "load_benchmark": "gennas.bench",
     # predictor and latency estimator (issue 3)
-    "Task": "gennas.task",
-    "Predictor": "gennas.predictor",
-    "load_predictor": "gennas.predictor",
-    "LatencyEstimator": "gennas.latency",
-    "load_latency_estimator": "gennas.latency",
-    "measure_latency": "gennas.latency",
+    "Task": "gennas.surrogates.task",
+    "Predictor": "gennas.surrogates.predictor",
+    "load_predictor": "gennas.surrogates.predictor",
+    "LatencyEstimator": "gennas.surrogates.latency",
+    "load_latency_estimator": "gennas.surrogates.latency",
+    "measure_latency": "gennas.surrogates.latency",
     # generators and guidance (issue 4)
     "load_generator": "gennas.generators",
-    "Guidance": "gennas.guidance",
-    "Designer": "gennas.designer",
+    "Guidance": "gennas.generators.guidance",
+    "Designer": "gennas.design.designer",
+    "GuidanceSettings": "gennas.design.designer",
+    "LoopSettings": "gennas.design.loop",
+    "DesignLoop": "gennas.design.loop",
+    "AccuracyModel": "gennas.surrogates.protocols",
+    "LatencyModel": "gennas.surrogates.protocols",
+    "run_search": "gennas.search",
+    "Optimizer": "gennas.search",
     # verification (issue 5)
     "Evaluator": "gennas.evaluators",
     "Result": "gennas.evaluators",
@@ -47,8 +54,9 @@ _LAZY: dict[str, str] = {
     "ProxyEvaluator": "gennas.evaluators",
     "Supernet": "gennas.evaluators",
 }
-#: submodules reachable as attributes (``gennas.proxies.score(...)``)
-_SUBMODULES = {"proxies", "datasets", "baselines"}
+#: modules reachable as attributes (``gennas.proxies.score(...)``)
+_SUBMODULES = {"proxies": "gennas.evaluators.zero_cost", "datasets": "gennas.datasets",
+               "baselines": "gennas.baselines"}
 
 
 __getattr__, __dir__ = lazy_exports(__name__, _LAZY, _SUBMODULES)

@@ -8,17 +8,19 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 
-def lazy_exports(package: str, names: dict[str, str], submodules: Iterable[str] = ()
+def lazy_exports(package: str, names: dict[str, str], submodules: Iterable[str] | dict[str, str] = ()
                  ) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
     """``(__getattr__, __dir__)`` for ``package``: ``names`` maps an exported name to the module
-    defining it; ``submodules`` are reachable as attributes. A resolved name is cached in the
-    package's namespace, so each is imported once."""
+    defining it; ``submodules`` are reachable as attributes (a dict maps an attribute to the
+    module it stands for). A resolved name is cached in the package's namespace, so each is
+    imported once."""
     namespace = sys.modules[package].__dict__
-    submodules = frozenset(submodules)
+    submodules = (dict(submodules) if isinstance(submodules, dict)
+                  else {name: f"{package}.{name}" for name in submodules})
 
     def module_getattr(name: str) -> Any:
         if name in submodules:
-            value = importlib.import_module(f"{package}.{name}")
+            value = importlib.import_module(submodules[name])
         elif name in names:
             value = getattr(importlib.import_module(names[name]), name)
         else:
@@ -27,6 +29,6 @@ def lazy_exports(package: str, names: dict[str, str], submodules: Iterable[str] 
         return value
 
     def module_dir() -> list[str]:
-        return sorted(set(namespace) | set(names) | submodules)
+        return sorted(set(namespace) | set(names) | set(submodules))
 
     return module_getattr, module_dir

@@ -20,7 +20,7 @@ import numpy as np
 from gennas.errors import GennasError, InvalidArchitecture, UnknownDataset, UnknownDevice, unknown
 from gennas.graph import ArchGraph
 from gennas.resources import data_dir
-from gennas.space import SearchSpace, load_space
+from gennas.spaces import SearchSpace, load_space
 
 ArchLike = ArchGraph | str
 

@@ -21,7 +21,7 @@ import torch
 
 from gennas.errors import GennasError, MissingDependency
 from gennas.graph import ArchGraph
-from gennas.space import SearchSpace, resolve_space
+from gennas.spaces import SearchSpace, resolve_space
 
 
 def export_architecture(arch: ArchGraph | str, folder: str | Path, space: SearchSpace | str | None = None,

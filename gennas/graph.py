@@ -11,18 +11,53 @@ Equivalence of computations is what :meth:`ArchGraph.canonical_hash` is for.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from gennas.errors import InvalidArchitecture, MissingDependency
+from gennas.errors import GennasError, InvalidArchitecture, MissingDependency
 
 if TYPE_CHECKING:  # heavy imports stay lazy: only the conversions need them
     import networkx as nx
     from torch_geometric.data import Data
 
-    from gennas.space import SearchSpace
+
+class SpaceRules(Protocol):
+    """What a graph asks of the space it belongs to (implemented by every ``SearchSpace``).
+
+    The graph never imports the spaces: the space that validates a graph gives it its text form
+    and its canonical key, found through :func:`register_space_lookup`."""
+
+    name: str
+
+    @property
+    def node_vocab(self) -> tuple[str, ...]: ...
+
+    def canonical_form(self, arch: ArchGraph, functional: bool = False) -> str: ...
+
+    def to_string(self, arch: ArchGraph) -> str: ...
+
+    def op_indices(self, arch: ArchGraph) -> np.ndarray: ...
+
+    def build(self, arch: ArchGraph, **options: Any) -> Any: ...
+
+
+_space_lookup: list[Callable[[str], SpaceRules]] = []
+
+
+def register_space_lookup(lookup: Callable[[str], SpaceRules]) -> None:
+    """Install the function that finds a space by name (``gennas.spaces.load_space`` does this
+    when it is imported), so a graph can ask its space without importing it."""
+    _space_lookup[:] = [lookup]
+
+
+def space_rules(name: str) -> SpaceRules:
+    """The space called ``name``, through the registered lookup."""
+    if not _space_lookup:
+        raise GennasError("no search spaces are loaded: import gennas first")
+    return _space_lookup[0](name)
 
 
 @dataclass(frozen=True)
@@ -58,11 +93,9 @@ class ArchGraph:
         return len(self.ops)
 
     @property
-    def search_space(self) -> SearchSpace:
-        """The :class:`~gennas.space.SearchSpace` this graph belongs to (loaded once, cached)."""
-        from gennas.space import load_space
-
-        return load_space(self.space)
+    def search_space(self) -> SpaceRules:
+        """The :class:`~gennas.spaces.SearchSpace` this graph belongs to (loaded once, cached)."""
+        return space_rules(self.space)
 
     def predecessors(self, node: int) -> list[int]:
         return [s for s, d in self.edges if d == node]
@@ -75,8 +108,12 @@ class ArchGraph:
         benchmark's own rule (zero terms kept in sums: 6,466 classes of 15,625 cells);
         ``functional=True`` also drops zero terms (5,390 classes).
         """
-        key = self.search_space.canonical_form(self, functional=functional)
-        return hashlib.sha1(key.encode()).hexdigest()[:16]
+        # Searches hash the same graph many times; the digest is cached on the (immutable) graph.
+        cache: dict[bool, str] = self.__dict__.setdefault("_hash_cache", {})
+        if functional not in cache:
+            key = self.search_space.canonical_form(self, functional=functional)
+            cache[functional] = hashlib.sha1(key.encode()).hexdigest()[:16]
+        return cache[functional]
 
     # ----------------------------------------------------------------- conversions
     def to_string(self) -> str:

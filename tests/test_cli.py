@@ -9,7 +9,7 @@ import sys
 import pytest
 from typer.testing import CliRunner
 
-from gennas.cli import app
+from gennas.cli.app import app
 from tests.conftest import BEST_C10
 
 runner = CliRunner()

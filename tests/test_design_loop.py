@@ -8,8 +8,9 @@ import numpy as np
 import optuna
 import pytest
 
+from gennas.design.loop import LoopSettings
 import gennas
-from gennas.acquisition import select_batch
+from gennas.design.acquisition import select_batch
 from gennas.evaluators.base import Result
 
 
@@ -21,7 +22,7 @@ def designer_factory():
     def make(**kw):
         kw.setdefault("task", "cifar10")
         kw.setdefault("seed", 0)
-        return gennas.Designer("nb201", predictor=predictor, generator=generator, pool=1, **kw)
+        return gennas.Designer("nb201", predictor=predictor, generator=generator, loop=LoopSettings(pool=1), **kw)
 
     return make
 
@@ -117,7 +118,7 @@ def test_results_can_be_told_directly(designer_factory, bench):
 
 
 def test_search_from_scratch_with_an_untrained_predictor(bench):
-    designer = gennas.Designer("nb201", task="cifar10", seed=0, pool=1,
+    designer = gennas.Designer("nb201", task="cifar10", seed=0, loop=LoopSettings(pool=1),
                                predictor=gennas.Predictor("nb201"),
                                generator=gennas.load_generator("nb201", kind="diffusion"))
     with pytest.raises(gennas.GennasError, match="not trained"):
@@ -138,5 +139,5 @@ def test_half_of_each_batch_explores_around_the_best_verified(designer_factory, 
     assert len(batch) == 4 and len({a.canonical_hash() for a in batch}) == 4
     local = [a for a in batch if a.canonical_hash() in around]
     assert len(local) >= 2  # local_share 0.5 of 4; the generated half may add neighbours too
-    designer.local_share = 0.0
+    designer.loop.local_share = 0.0
     assert designer.ask(1)  # the generated pool alone still proposes

@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 import torch
 
+from gennas.design.loop import LoopSettings
 import gennas
-from gennas.designer import Candidate, Designer
+from gennas.design.designer import Candidate, Designer
 from gennas.errors import GennasError, UnknownDataset, UnknownDevice
-from gennas.guidance import InfeasibleBudget, LinearSlotModel
+from gennas.generators.guidance import InfeasibleBudget, LinearSlotModel
 from gennas.resources import checkpoints_dir
 
 DATASETS = ("cifar10", "cifar100")
@@ -23,6 +24,9 @@ DEVICES = ("pixel3", "1080ti_1")
 
 class TablePredictor:
     """Predictor interface backed by linear surrogates of the bundled accuracy table."""
+
+    tasks = list(DATASETS)
+    is_trained = True
 
     def __init__(self, bench, archs):
         self.models = {d: LinearSlotModel.fit("nb201", archs, bench.accuracy_of(None, d)) for d in DATASETS}
@@ -69,7 +73,7 @@ def _designer(models, **kw):
 @pytest.mark.parametrize("kind", ["diffusion", "vae"])
 def test_generate_ranked_within_budget(models, bench, kind):
     budget = float(np.quantile(bench.latency_of(None, "pixel3"), 0.3))
-    d = _designer(models, task="cifar100", device="pixel3", max_latency_ms=budget, seed=0, generator=kind, pool=20)
+    d = _designer(models, task="cifar100", device="pixel3", max_latency_ms=budget, seed=0, generator=kind, loop=LoopSettings(pool=20))
     out = d.generate(10)
     assert len(out) == 10 and all(isinstance(c, Candidate) for c in out)
     assert [c.rank for c in out] == list(range(1, 11))
@@ -84,8 +88,8 @@ def test_generate_ranked_within_budget(models, bench, kind):
 
 
 def test_generate_reproducible_and_advancing(models):
-    a = _designer(models, task="cifar10", seed=7, pool=5)
-    b = _designer(models, task="cifar10", seed=7, pool=5)
+    a = _designer(models, task="cifar10", seed=7, loop=LoopSettings(pool=5))
+    b = _designer(models, task="cifar10", seed=7, loop=LoopSettings(pool=5))
     first = [c.arch for c in a.generate(5)]
     assert first == [c.arch for c in b.generate(5)]
     assert all(c.predicted_latency_ms is None for c in a.generate(3))
@@ -106,7 +110,7 @@ def test_designer_bad_input(models, bench):
         with pytest.raises(GennasError, match="positive integer"):
             d.generate(n)
     fastest = float(bench.latency_of(None, "pixel3").min())
-    impossible = _designer(models, task="cifar10", device="pixel3", max_latency_ms=fastest * 0.5, pool=1)
+    impossible = _designer(models, task="cifar10", device="pixel3", max_latency_ms=fastest * 0.5, loop=LoopSettings(pool=1))
     with pytest.raises(InfeasibleBudget, match="fastest of all 15,625"):
         impossible.generate(2)
 

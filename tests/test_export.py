@@ -10,7 +10,7 @@ import torch
 
 import gennas
 from gennas.export import export_architecture
-from gennas.cli import app
+from gennas.cli.app import app
 from typer.testing import CliRunner
 
 

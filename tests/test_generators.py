@@ -12,7 +12,7 @@ import gennas
 from gennas.errors import GennasError, UnknownSpace
 from gennas.generators import SlotGenerator, load_generator, new_generator
 from gennas.generators.base import MASKED, allowed_ops
-from gennas.guidance import Guidance, InfeasibleBudget, LinearSlotModel
+from gennas.generators.guidance import Guidance, InfeasibleBudget, LinearSlotModel
 
 KINDS = ["diffusion", "vae"]
 SPACES = ["nb201", "mbv3"]

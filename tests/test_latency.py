@@ -13,10 +13,10 @@ from scipy.stats import spearmanr
 from typer.testing import CliRunner
 
 import gennas
-from gennas.cli import app
+from gennas.cli.app import app
 from gennas.errors import GennasError, UnknownDevice
-from gennas.latency import LatencyConfig, LatencyEstimator, load_latency_estimator, select_references
-from gennas.measure import register_device
+from gennas.surrogates.latency import LatencyConfig, LatencyEstimator, load_latency_estimator, select_references
+from gennas.surrogates.measure import register_device
 from tests.conftest import BEST_C10
 
 runner = CliRunner()

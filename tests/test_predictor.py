@@ -8,8 +8,8 @@ import torch
 from scipy.stats import kendalltau
 
 import gennas
-from gennas.predictor import Predictor, PredictorConfig, checkpoint_path, load_predictor
-from gennas.task import Task
+from gennas.surrogates.predictor import Predictor, PredictorConfig, checkpoint_path, load_predictor
+from gennas.surrogates.task import Task
 
 # Small and quick: a real (if short) training run, not a stub.
 TINY = PredictorConfig(hidden=16, layers=2, members=3, steps=120, augment=2, update_steps=10, sample_steps=30)
@@ -147,8 +147,8 @@ def test_bad_input(fitted, split, nb201):
 
 def test_dgl_backend_agrees_with_pyg(nb201, fitted, split, tmp_path):
     pytest.importorskip("dgl")
-    from gennas.gnn import DAGEncoder, EncoderConfig, archs_to_node_features
-    from gennas.gnn_dgl import DGLDAGEncoder
+    from gennas.models.gnn import DAGEncoder, EncoderConfig, archs_to_node_features
+    from gennas.models.gnn_dgl import DGLDAGEncoder
 
     torch.manual_seed(0)
     pyg = DAGEncoder(len(nb201.node_vocab), nb201.num_slots + 2, EncoderConfig(hidden=16, layers=2))

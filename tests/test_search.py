@@ -9,10 +9,10 @@ import pytest
 from typer.testing import CliRunner
 
 from gennas.baselines import RandomSearch, RegularizedEvolution
-from gennas.cli import app
+from gennas.cli.app import app
 from gennas.errors import GennasError
 from gennas.search import LatencyFilter, SearchResult, make_optimizer, run_search
-from gennas.storage import ResultStore
+from gennas.search.storage import ResultStore
 
 
 class Counting:
@@ -165,29 +165,18 @@ def test_cli_bad_input(tmp_path, args, message):
     assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output
 
 
-def test_tell_arch_score_optimizers_are_adapted(bench, nb201):
-    told = []
+def test_objects_without_the_protocol_are_refused_before_verifying(bench, nb201):
+    verified = []
 
-    class PairOptimizer:  # the Designer's user-facing form: tell(arch, score)
+    class AskOnly:  # no tell(results): not an optimizer, whatever else it has
         space = nb201
 
-        def __init__(self):
-            self.inner = RandomSearch(nb201, 6)
-
         def ask(self, k):
-            return self.inner.ask(k)
+            return RandomSearch(nb201, 6).ask(k)
 
-        def tell(self, arch, score):
-            told.append((arch, score))
-
-    def acc(a):
-        if nb201.choices(a)[0] == "none":
-            raise RuntimeError("no")
-        return bench.accuracy(a, "cifar10")
-
-    result = run_search(PairOptimizer(), acc, budget=12, progress=False)
-    assert result.failures and [a for a, _ in told] == [r.arch for r in result.history]
-    assert all(math.isnan(s) == r.failed for (_, s), r in zip(told, result.history))
+    with pytest.raises(GennasError, match="not an optimizer.*missing tell"):
+        run_search(AskOnly(), lambda a: verified.append(a) or 1.0, budget=3, progress=False)
+    assert verified == []
 
 
 def test_cli_is_seeded_and_respects_latency(tmp_path, bench):

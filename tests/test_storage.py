@@ -10,7 +10,7 @@ import pytest
 
 from gennas.errors import GennasError
 from gennas.evaluators.base import Result
-from gennas.storage import ResultStore, open_storage
+from gennas.search.storage import ResultStore, open_storage
 
 
 def _results(space, n, seed=0):

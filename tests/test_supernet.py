@@ -13,7 +13,7 @@ from gennas.datasets import load_images
 from gennas.errors import GennasError, InvalidArchitecture
 from gennas.evaluators.base import Evaluator
 from gennas.evaluators.supernet import DataError, Supernet, TrainingDiverged
-from gennas.space import load_space
+from gennas.spaces import load_space
 
 NB201 = {"channels": 4, "cells_per_stage": 1, "stages": 3}
 CONV_CELL = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_1x1~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"

@@ -9,7 +9,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 import gennas
 from gennas.datasets import load_images
-from gennas.task import DESCRIPTOR_DIM, Task, image_features
+from gennas.surrogates.task import DESCRIPTOR_DIM, Task, image_features
 
 
 def test_named_known_and_unknown():

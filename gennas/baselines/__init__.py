@@ -12,7 +12,7 @@ from gennas.baselines.base import BaseOptimizer
 from gennas.baselines.simple import LocalSearch, RandomSearch, RegularizedEvolution
 from gennas.baselines.tpe import TPESearch
 from gennas.errors import GennasError, unknown
-from gennas.space import RngLike, SearchSpace
+from gennas.spaces import RngLike, SearchSpace
 
 BASELINES: dict[str, type[BaseOptimizer]] = {
     "random": RandomSearch,

@@ -19,7 +19,7 @@ import torch
 from gennas.baselines.base import BaseOptimizer
 from gennas.errors import GennasError
 from gennas.graph import ArchGraph
-from gennas.space import RngLike, SearchSpace
+from gennas.spaces import RngLike, SearchSpace
 
 #: largest path encoding built; beyond it (chains such as mbv3) the one-hot encoding is used
 MAX_PATH_FEATURES = 100_000

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gennas.evaluators.base import Result
 from gennas.graph import ArchGraph
-from gennas.space import RngLike, SearchSpace, as_rng, resolve_space
+from gennas.spaces import RngLike, SearchSpace, as_rng, resolve_space
 
 #: random draws tried before concluding that (almost) every architecture has been seen
 MAX_DRAWS = 1000

@@ -7,7 +7,7 @@ from collections import deque
 from gennas.baselines.base import BaseOptimizer
 from gennas.evaluators.base import Result
 from gennas.graph import ArchGraph
-from gennas.space import RngLike, SearchSpace
+from gennas.spaces import RngLike, SearchSpace
 
 
 class RandomSearch(BaseOptimizer):

@@ -8,8 +8,8 @@ from typing import Any
 from gennas.baselines.base import BaseOptimizer
 from gennas.evaluators.base import Result
 from gennas.graph import ArchGraph
-from gennas.space import RngLike, SearchSpace
-from gennas.storage import quiet_optuna
+from gennas.spaces import RngLike, SearchSpace
+from gennas.search.storage import quiet_optuna
 
 #: TPE proposals tried per ask while they duplicate pending ones
 MAX_PROPOSALS = 20
@@ -18,7 +18,7 @@ MAX_PROPOSALS = 20
 class TPESearch(BaseOptimizer):
     """Tree-structured Parzen estimator (optuna's ``TPESampler``) on one categorical per slot.
 
-    Each slot offers only the ops its :meth:`~gennas.space.SearchSpace.slot_mask` allows; a
+    Each slot offers only the ops its :meth:`~gennas.spaces.base.SearchSpace.slot_mask` allows; a
     choice vector the space still rejects is repaired with ``space.project``. When TPE proposes
     a cell whose canonical hash was already verified, that trial is closed as failed and an
     unseen one-edit neighbour of the proposal is verified instead (a uniform sample if every

@@ -14,8 +14,8 @@ _LAZY = {
     "TableEvaluator": "gennas.evaluators.table",
     "TrainEvaluator": "gennas.evaluators.train",
     "TrainingDiverged": "gennas.errors",
-    "ProxyEvaluator": "gennas.evaluators.proxies",
-    "ProxyCombination": "gennas.evaluators.proxies",
+    "ProxyEvaluator": "gennas.evaluators.proxy",
+    "ProxyCombination": "gennas.evaluators.proxy",
     "Supernet": "gennas.evaluators.supernet",
 }
 

@@ -40,7 +40,7 @@ from gennas.errors import DataError, GennasError, TrainingDiverged
 from gennas.evaluators.base import Result
 from gennas.evaluators.train import resolve_device  # shared with the trainer
 from gennas.graph import ArchGraph
-from gennas.space import RngLike, SearchSpace, as_rng, resolve_space
+from gennas.spaces import RngLike, SearchSpace, as_rng, resolve_space
 
 #: build options each space kind's supernet accepts (the same as ``space.build``)
 _OPTIONS = {"cell": {"channels", "cells_per_stage", "stages"}, "blocks": {"width_mult", "dropout"}}
@@ -78,9 +78,9 @@ class Supernet:
         self.device = resolve_device(device)
         torch.manual_seed(self.seed)
         if self.space.kind == "cell":
-            from gennas.nets.supernet_cell import build_cell_supernet as builder
+            from gennas.models.supernet_cell import build_cell_supernet as builder
         else:
-            from gennas.nets.supernet_mbv3 import build_mbv3_supernet as builder
+            from gennas.models.supernet_mbv3 import build_mbv3_supernet as builder
         self.net: nn.Module = builder(self.space, self.num_classes, self.in_channels, **self.build_options)
         self.net.to(self.device)
         self.epochs_done = 0
@@ -98,7 +98,7 @@ class Supernet:
         choices = self.space.choices(self.space.parse(arch))
         if self.space.kind == "cell":
             return tuple(self.space.slot_vocab.index(op) for op in choices)
-        from gennas.nets.supernet_mbv3 import parse_block_op
+        from gennas.models.supernet_mbv3 import parse_block_op
 
         return [[parse_block_op(op) for op in stage] for stage in self.space.stages_of(choices)]
 
@@ -258,9 +258,9 @@ class Supernet:
         net = self.space.build(arch, num_classes=self.num_classes, in_channels=self.in_channels,
                                **self.build_options).to(self.device)
         if self.space.kind == "cell":
-            from gennas.nets.supernet_cell import copy_into_standalone
+            from gennas.models.supernet_cell import copy_into_standalone
         else:
-            from gennas.nets.supernet_mbv3 import copy_into_standalone
+            from gennas.models.supernet_mbv3 import copy_into_standalone
         snapshot = self._bn_state()
         try:
             if calib_loader is not None:

@@ -27,8 +27,8 @@ from torch.utils.data import DataLoader
 from gennas.errors import GennasError, InvalidArchitecture, TrainingDiverged
 from gennas.evaluators.base import Result
 from gennas.graph import ArchGraph
-from gennas.proxies import check_batch, take_batches
-from gennas.space import SearchSpace, resolve_space
+from gennas.evaluators.zero_cost import check_batch, take_batches
+from gennas.spaces import SearchSpace, resolve_space
 
 
 def resolve_device(device: str | torch.device) -> torch.device:

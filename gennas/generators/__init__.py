@@ -17,7 +17,7 @@ from gennas.generators.base import SlotGenerator, config_from
 from gennas.generators.diffusion import DiffusionConfig, SlotDiffusion
 from gennas.generators.vae import GraphVAE, LatentSearch, VAEConfig
 from gennas.resources import checkpoints_dir
-from gennas.space import SearchSpace, resolve_space
+from gennas.spaces import SearchSpace, resolve_space
 
 #: kind -> (class, config class)
 GENERATORS: dict[str, tuple[type[SlotGenerator], type]] = {

@@ -19,45 +19,21 @@ import numpy as np
 import torch
 from torch import nn
 
-from gennas.block_space import SKIP, BlockSpace
 from gennas.errors import GennasError
 from gennas.graph import ArchGraph
-from gennas.space import SearchSpace, resolve_space
+from gennas.spaces import SearchSpace, resolve_space
 
 if TYPE_CHECKING:
-    from gennas.guidance import Guidance
+    from gennas.generators.guidance import Guidance
 
 MASKED = -1  # slot value meaning "not decided yet"
 NEG = -1e9  # logit of a forbidden op (finite, so softmax of an all-forbidden row stays defined)
 
 
 def allowed_ops(space: SearchSpace, x: torch.Tensor) -> torch.Tensor:
-    """Ops each slot may still take so that some completion of ``x`` is valid.
-
-    Args:
-        x: ``(B, num_slots)`` long, op index per slot or ``MASKED``.
-    Returns:
-        bool ``(B, num_slots, len(slot_vocab))``. For block spaces a ``skip`` before a slot of the
-        same stage forces ``skip``, and a block after it forbids ``skip`` (skips are trailing);
-        the space's ``slot_mask`` (e.g. the first ``min_depth`` blocks exist) always applies.
-    """
-    b, s = x.shape
-    base = torch.from_numpy(space.slot_mask()).to(x.device)
-    allowed = base.unsqueeze(0).expand(b, s, -1).clone()
-    if isinstance(space, BlockSpace):
-        skip = space.slot_vocab.index(SKIP)
-        d = space.max_depth
-        xs = x.view(b, space.num_stages, d)
-        is_skip = (xs == skip).long()
-        is_block = ((xs >= 0) & (xs != skip)).long()
-        # exclusive prefix/suffix counts within each stage
-        skip_before = (torch.cumsum(is_skip, dim=2) - is_skip).view(b, s) > 0
-        block_after = (torch.flip(torch.cumsum(torch.flip(is_block, [2]), dim=2), [2]) - is_block).view(b, s) > 0
-        allowed[:, :, skip] &= ~block_after
-        blocks = torch.ones(len(space.slot_vocab), dtype=torch.bool, device=x.device)
-        blocks[skip] = False
-        allowed &= ~(skip_before.unsqueeze(-1) & blocks)
-    return allowed
+    """Ops each slot may still take, bool ``(B, num_slots, len(slot_vocab))`` for ``x (B, num_slots)``
+    (op index per slot or ``MASKED``): the space's own rule, :meth:`SearchSpace.allowed_ops`."""
+    return space.allowed_ops(x)
 
 
 def masked_logits(logits: torch.Tensor, allowed: torch.Tensor) -> torch.Tensor:
@@ -163,7 +139,7 @@ class SlotGenerator(nn.Module, ABC):
     # ------------------------------------------------------------ sampling
     def sample_choices(self, n: int, seed: int | None = None, guidance: Guidance | None = None) -> np.ndarray:
         """Raw samples before projection, deduplication and filtering: int64 ``(n, S)``."""
-        n = _check_n(n)
+        n = check_count(n)
         gen = _torch_generator(seed)
         self.eval()
         with torch.no_grad():
@@ -177,13 +153,13 @@ class SlotGenerator(nn.Module, ABC):
         with ``unique=False``) pass the guidance's hard latency filter, drawing at most
         ``max_draws`` (default ``4 * n + 64``) in all, so it never hangs. Fewer than ``n`` come back
         when the draws run out: strong guidance concentrates on few architectures, a tight budget
-        admits few. If none at all meets the budget, :class:`~gennas.guidance.InfeasibleBudget`
+        admits few. If none at all meets the budget, :class:`~gennas.generators.guidance.InfeasibleBudget`
         says so.
         """
-        from gennas.guidance import InfeasibleBudget
+        from gennas.generators.guidance import InfeasibleBudget
 
-        n = _check_n(n)
-        max_draws = 4 * n + 64 if max_draws is None else _check_n(max_draws)
+        n = check_count(n)
+        max_draws = 4 * n + 64 if max_draws is None else check_count(max_draws)
         gen = _torch_generator(seed)
         self.eval()
         kept: dict[str, ArchGraph] = {}
@@ -233,7 +209,8 @@ class SlotGenerator(nn.Module, ABC):
         return path
 
 
-def _check_n(n: int) -> int:
+def check_count(n: int) -> int:
+    """``n`` as an int if it is a positive integer, else a GennasError naming it."""
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0:
         raise GennasError(f"number of architectures must be a positive integer, got {n!r}")
     return int(n)

@@ -27,10 +27,10 @@ from torch import nn
 
 from gennas.generators.base import (MASKED, SlotGenerator, allowed_ops, fill_slots, guidance_gradient,
                                     masked_logits, one_hot_slots, soft_slots)
-from gennas.space import SearchSpace
+from gennas.spaces import SearchSpace
 
 if TYPE_CHECKING:
-    from gennas.guidance import Guidance
+    from gennas.generators.guidance import Guidance
 
 NUM_RELATIONS = 6
 

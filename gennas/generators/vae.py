@@ -1,6 +1,6 @@
 """Graph VAE: a DAG GNN encoder to a Gaussian latent, an MLP decoder to slot logits.
 
-The encoder is the shared bidirectional GIN (:class:`gennas.gnn.DAGEncoder`) over the
+The encoder is the shared bidirectional GIN (:class:`gennas.models.gnn.DAGEncoder`) over the
 architecture's graph; the decoder maps ``z`` to independent per-slot op logits, decoded slot by
 slot under the validity mask, so every decoded graph is valid. Because the decoder is smooth in
 ``z``, the latent can be optimised with the gradient of a predictor applied to the decoded slot
@@ -17,11 +17,11 @@ import torch
 from torch import nn
 
 from gennas.generators.base import MASKED, SlotGenerator, allowed_ops, fill_slots, masked_logits, one_hot_slots
-from gennas.gnn import DAGEncoder, EncoderConfig, slot_probs_to_node_features
-from gennas.space import SearchSpace
+from gennas.models.gnn import DAGEncoder, EncoderConfig, slot_probs_to_node_features
+from gennas.spaces import SearchSpace
 
 if TYPE_CHECKING:
-    from gennas.guidance import Guidance
+    from gennas.generators.guidance import Guidance
 
 
 @dataclass
@@ -53,7 +53,7 @@ class GraphVAE(SlotGenerator):
     def __init__(self, space: SearchSpace | str, config: VAEConfig | None = None) -> None:
         super().__init__(space)
         self.config = c = config or VAEConfig()
-        self.encoder = DAGEncoder(len(self.space.node_vocab), self.num_slots + 2, EncoderConfig(c.hidden, c.layers))
+        self.encoder = DAGEncoder(len(self.space.node_vocab), self.space.num_nodes, EncoderConfig(c.hidden, c.layers))
         self.to_mu = nn.Linear(self.encoder.out_dim, c.latent)
         self.to_logvar = nn.Linear(self.encoder.out_dim, c.latent)
         self.decoder = nn.Sequential(nn.Linear(c.latent, 2 * c.hidden), nn.ReLU(),

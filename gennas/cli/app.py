@@ -1,0 +1,87 @@
+"""The ``gennas`` command line: readable rich tables, ``--json`` for scripts.
+
+Any :class:`GennasError` is printed as one line on stderr with exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import typer
+
+from gennas.cli import design, latency, search
+from gennas.cli.output import arch_record, friendly, print_json, print_table
+from gennas.errors import GennasError
+
+app = typer.Typer(help="gennas: graph-based generative neural-architecture design.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+
+
+@app.command("spaces")
+@friendly
+def spaces_cmd(as_json: bool = typer.Option(False, "--json", help="machine-readable output")) -> None:
+    """List the search spaces and their sizes."""
+    from gennas.spaces import list_spaces, load_space
+
+    rows = []
+    for name in list_spaces():
+        space = load_space(name)
+        rows.append({"space": name, "kind": space.kind, "size": f"{space.size():.4g}",
+                     "slots": space.num_slots, "benchmark": space.benchmark or "-",
+                     "description": space.description})
+    print_json(rows) if as_json else print_table("search spaces", rows)
+
+
+@app.command("show")
+@friendly
+def show_cmd(arch: str = typer.Argument(..., help="architecture string"),
+             space: str = typer.Option("nb201", "--space", "-s", help="search space name"),
+             as_json: bool = typer.Option(False, "--json")) -> None:
+    """Params, FLOPs, canonical hash, and benchmark accuracy and latency where known."""
+    from gennas.spaces import load_space
+
+    sp = load_space(space)
+    graph = sp.from_string(arch)
+    record = arch_record(graph, sp)
+    if as_json:
+        print_json(record)
+        return
+    print_table(f"{space} architecture", [{"field": k, "value": v} for k, v in record.items()])
+
+
+@app.command("sample")
+@friendly
+def sample_cmd(space: str = typer.Option("nb201", "--space", "-s"),
+               n: int = typer.Option(10, "-n", help="number of architectures"),
+               seed: Optional[int] = typer.Option(None, "--seed"),
+               device: str = typer.Option("pixel3", "--device", help="device for the latency column"),
+               as_json: bool = typer.Option(False, "--json")) -> None:
+    """Sample architectures uniformly; show their real accuracy and latency from the bundled tables."""
+    from gennas.spaces import load_space
+
+    if n <= 0:
+        raise GennasError(f"-n must be positive, got {n}")
+    sp = load_space(space)
+    if sp.benchmark:
+        from gennas.bench import load_benchmark
+
+        bench = load_benchmark(sp.benchmark)
+        if device not in bench.devices:
+            from gennas.errors import UnknownDevice, unknown
+
+            raise UnknownDevice(unknown("device", device, bench.devices))
+    archs = sp.sample_many(n, seed)
+    rows = [arch_record(a, sp, device=device) for a in archs]
+    print_json(rows) if as_json else print_table(f"{n} uniform samples from {space} (seed {seed})", rows)
+
+
+for _group in (design, latency, search):  # each command module adds its commands
+    _group.register(app)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

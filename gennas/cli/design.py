@@ -1,0 +1,58 @@
+"""``gennas design``: ranked architectures for a task (and a latency budget), in seconds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    from gennas.cli.output import friendly, print_json, print_table
+
+    @app.command("design")
+    @friendly
+    def design_cmd(space: str = typer.Option("nb201", "--space", "-s"),
+                   task: str = typer.Option(..., "--task", help="dataset the predictor knows, e.g. cifar10"),
+                   device: Optional[str] = typer.Option(None, "--device", help="device for latency, e.g. pixel3"),
+                   max_latency_ms: Optional[float] = typer.Option(None, "--max-latency-ms"),
+                   n: int = typer.Option(10, "-n", help="number of architectures"),
+                   generator: str = typer.Option("diffusion", "--generator", help="diffusion or vae"),
+                   seed: Optional[int] = typer.Option(0, "--seed"),
+                   export: Optional[Path] = typer.Option(None, "--export", help="folder: write each as string, PyTorch and ONNX"),
+                   as_json: bool = typer.Option(False, "--json")) -> None:
+        """Guided generation: predicted accuracy ± std, predicted latency, and table values where known."""
+        from gennas.design.designer import Designer
+
+        designer = Designer(space, task=task, device=device, max_latency_ms=max_latency_ms, seed=seed,
+                            generator=generator)
+        candidates = designer.generate(n)
+        bench = None
+        if designer.space.benchmark:
+            from gennas.bench import load_benchmark
+
+            bench = load_benchmark(designer.space.benchmark)
+        rows = []
+        for c in candidates:
+            row = {"rank": c.rank, "arch": c.arch.to_string(), "pred_acc": c.predicted_accuracy,
+                   "pred_std": c.predicted_std}
+            if device:
+                row["pred_ms"] = c.predicted_latency_ms
+            if bench is not None and task in bench.datasets:
+                row["table_acc"] = bench.accuracy(c.arch, task)
+                if device in bench.devices:
+                    row["table_ms"] = bench.latency(c.arch, device)
+            rows.append(row)
+        if export is not None:
+            from gennas.export import export_architecture
+
+            for row, c in zip(rows, candidates):
+                folder = export / f"rank{c.rank:02d}"
+                export_architecture(c.arch, folder)
+                row["export"] = str(folder)
+        if as_json:
+            print_json(rows)
+        else:
+            budget = f" under {max_latency_ms:g} ms on {device}" if max_latency_ms is not None else ""
+            print_table(f"{len(rows)} designed {space} architectures for {task}{budget} (predicted, not verified)", rows)

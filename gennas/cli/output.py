@@ -1,0 +1,77 @@
+"""What the CLI prints: one-line errors (exit 2), rich tables, JSON, architecture records."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from gennas.errors import GennasError
+
+# Off a terminal (pipes, CI logs) rich would wrap at 80 columns and fold the long arch strings.
+console = Console(width=None if sys.stdout.isatty() else 200)
+
+
+def fail(message: str) -> None:
+    """One line on stderr, exit 2."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code=2)
+
+
+def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn GennasError into one line and exit code 2; Ctrl-C into exit 130 without a traceback."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except GennasError as exc:
+            fail(str(exc))
+        except KeyboardInterrupt:
+            typer.echo("interrupted", err=True)
+            raise typer.Exit(code=130) from None
+
+    return wrapper
+
+
+def print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, indent=2) + "\n")
+
+
+def print_table(title: str, rows: list[dict[str, Any]], columns: list[str] | None = None) -> None:
+    """A rich table of dict rows; floats shown with 2 decimals, missing values as '-'."""
+    columns = columns or (list(rows[0]) if rows else [])
+    table = Table(title=title, show_lines=False)
+    for col in columns:
+        table.add_column(col, overflow="fold")
+    for row in rows:
+        cells = []
+        for col in columns:
+            value = row.get(col)
+            cells.append("-" if value is None else f"{value:.2f}" if isinstance(value, float) else str(value))
+        table.add_row(*cells)
+    console.print(table)
+
+
+def arch_record(arch: Any, space: Any, device: Optional[str] = None, with_cost: bool = True) -> dict[str, Any]:
+    """Facts about one architecture: string, hash, params/FLOPs and bundled table values."""
+    record: dict[str, Any] = {"arch": arch.to_string(), "hash": arch.canonical_hash()}
+    if with_cost:
+        record["params_M"] = space.count_params(arch) / 1e6
+        record["MFLOPs"] = space.count_flops(arch) / 1e6
+    if space.benchmark:
+        from gennas.bench import load_benchmark
+
+        bench = load_benchmark(space.benchmark)
+        for dataset in bench.datasets:
+            record[f"{dataset}_acc"] = bench.accuracy(arch, dataset)
+        devices = [device] if device else bench.devices
+        for dev in devices:
+            record[f"{dev}_ms"] = bench.latency(arch, dev)
+    return record

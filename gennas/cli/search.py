@@ -1,0 +1,141 @@
+"""``gennas search``: verify architectures with a search method, store every result, resume."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import typer
+
+from gennas.errors import GennasError, UnknownDataset, UnknownDevice, unknown
+from gennas.spaces import SearchSpace
+
+DEFAULT_STORAGE = "sqlite:///gennas-search.db"
+
+
+def _table_evaluator(space: SearchSpace, task: str) -> Any:
+    """Accuracy from the space's bundled benchmark table on dataset ``task``."""
+    from gennas.bench import load_benchmark
+
+    if not space.benchmark:
+        raise GennasError(f"space {space.name!r} has no bundled table; use --evaluator proxy:NAME or train")
+    from gennas.evaluators import TableEvaluator
+
+    bench = load_benchmark(space.benchmark)
+    if task not in bench.datasets:
+        raise UnknownDataset(unknown(f"{bench.name} table dataset", task, bench.datasets))
+    return TableEvaluator(bench, task)
+
+
+def _task_images(task: str, space: SearchSpace) -> Any:
+    """(images, labels) of a bundled image dataset shaped for ``space``'s networks, or None."""
+    from gennas.datasets import DATASETS, load_images
+
+    if task not in DATASETS:
+        return None
+    images, labels = load_images(task, size=min(space.default_input_size, 32), channels=3)
+    return images[:64], labels[:64]  # proxies score one batch
+
+
+def make_evaluator(spec: str, space: SearchSpace, task: str, seed: int = 0, epochs: int = 1,
+                   limit: int = 2000) -> Any:
+    """The evaluator named by ``--evaluator``: ``table``, ``proxy:NAME`` or ``train``.
+
+    ``train`` trains on ``limit`` images of a bundled dataset for ``epochs`` (CPU-sized:
+    nb201 cells are built with 8 channels and one cell per stage).
+    """
+    if spec == "table":
+        return _table_evaluator(space, task)
+    if spec.startswith("proxy:"):
+        from gennas.evaluators.proxy import ProxyEvaluator
+
+        name = spec.split(":", 1)[1]
+        # Tasks without bundled images (cifar10 on nb201) can still use the data-free proxies.
+        return ProxyEvaluator(space, name, data=_task_images(task, space), seed=seed)
+    if spec == "train":
+        from gennas.datasets import DATASETS, image_loaders
+        from gennas.evaluators import TrainEvaluator
+
+        if task not in DATASETS:
+            raise GennasError(f"--evaluator train needs bundled images: --task must be one of "
+                              f"{', '.join(DATASETS)}, got {task!r}")
+        if epochs < 1 or limit < 10:
+            raise GennasError(f"need --epochs >= 1 and --limit >= 10, got {epochs}, {limit}")
+        train, val = image_loaders(task, batch_size=64, seed=seed, size=32, channels=3, limit=limit)
+        options = {"channels": 8, "cells_per_stage": 1} if space.kind == "cell" else {}
+        return TrainEvaluator(space, train, val, epochs=epochs, seed=seed, build_options=options,
+                              progress=False, on_diverge="record")
+    raise GennasError(f"unknown evaluator {spec!r}; use table, proxy:NAME or train")
+
+
+def _latency_filter(optimizer: Any, space: SearchSpace, device: str, max_latency_ms: float) -> Any:
+    """Wrap a baseline so it only verifies architectures under the table latency on ``device``."""
+    from gennas.bench import load_benchmark
+    from gennas.search import LatencyFilter
+
+    if not space.benchmark:
+        raise GennasError(f"space {space.name!r} has no latency table; baselines need one for --max-latency-ms")
+    bench = load_benchmark(space.benchmark)
+    if device not in bench.devices:
+        raise UnknownDevice(unknown("device", device, bench.devices))
+    return LatencyFilter(optimizer, lambda arch: bench.latency(arch, device), max_latency_ms, device)
+
+
+def register(app: typer.Typer) -> None:
+    from gennas.cli.output import friendly, print_json, print_table
+
+    @app.command("search")
+    @friendly
+    def search_cmd(
+        space: str = typer.Option("nb201", "--space", "-s", help="search space name"),
+        task: str = typer.Option("cifar10", "--task", "-t", help="dataset the architectures are for"),
+        budget: int = typer.Option(20, "--budget", "-b", help="architectures to verify (stored ones count)"),
+        evaluator: str = typer.Option("table", "--evaluator", "-e", help="table | proxy:NAME | train"),
+        storage: str = typer.Option(DEFAULT_STORAGE, "--storage", help="optuna storage URL or .db file"),
+        study: Optional[str] = typer.Option(None, "--study", help="study name (default from the settings)"),
+        seed: int = typer.Option(0, "--seed", help="random seed of the method (runs are reproducible)"),
+        resume: bool = typer.Option(False, "--resume", help="continue the stored study"),
+        method: str = typer.Option("designer", "--method", "-m",
+                                   help="designer | random | evolution | local | tpe | bananas"),
+        batch_size: int = typer.Option(1, "--batch-size", help="architectures verified per round"),
+        device: Optional[str] = typer.Option(None, "--device", help="device of the latency budget"),
+        max_latency_ms: Optional[float] = typer.Option(None, "--max-latency-ms", help="latency budget (ms)"),
+        epochs: int = typer.Option(1, "--epochs", help="training epochs per architecture (train evaluator)"),
+        limit: int = typer.Option(2000, "--limit", help="images used by the train evaluator"),
+        top: int = typer.Option(10, "--top", help="rows shown"),
+        as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
+        quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
+    ) -> None:
+        """Search a space with a method and an evaluator; every verified result goes to --storage."""
+        from gennas.search import OPTIMIZERS, make_optimizer, run_search
+        from gennas.spaces import load_space
+        from gennas.search.storage import open_storage
+
+        # Everything that can be wrong is checked before the first verification.
+        if budget <= 0:
+            raise GennasError(f"--budget must be positive, got {budget}")
+        if method not in OPTIMIZERS:
+            raise GennasError(unknown("search method", method, list(OPTIMIZERS)))
+        if (device is None) != (max_latency_ms is None):
+            raise GennasError("--device and --max-latency-ms go together")
+        sp = load_space(space)
+        backend = open_storage(storage)
+        scorer = make_evaluator(evaluator, sp, task, seed, epochs=epochs, limit=limit)
+        optimizer = make_optimizer(method, sp, seed, task, device=device, max_latency_ms=max_latency_ms)
+        if max_latency_ms is not None and method != "designer":
+            optimizer = _latency_filter(optimizer, sp, device, max_latency_ms)
+        name = study or f"{method}-{space}-{task}-{evaluator}-seed{seed}"
+        attrs = {"method": method, "task": task, "evaluator": evaluator, "seed": seed, "budget": budget,
+                 "device": device, "max_latency_ms": max_latency_ms}
+        result = run_search(optimizer, scorer, budget, storage=backend, study_name=name, batch_size=batch_size,
+                            progress=not (quiet or as_json), resume=resume, space=sp, attrs=attrs)
+        rows = [{"rank": i + 1, "arch": r.arch.to_string(), "score": r.score, "kind": r.kind,
+                 "fidelity": r.fidelity, "cost_s": r.cost_s} for i, r in enumerate(result.top(top))]
+        summary = {"study": result.study_name, "storage": storage, "verified": len(result),
+                   "resumed": result.resumed, "failed": len(result.failures), "exhausted": result.exhausted}
+        if as_json:
+            print_json({**summary, "top": rows,
+                        "failures": [{"arch": r.arch.to_string(), "error": r.error} for r in result.failures]})
+            return
+        print_table(f"{method} on {space}/{task}: best {len(rows)} of {len(result)} verified "
+                    f"(study {result.study_name!r}, {summary['failed']} failed, {result.resumed} resumed)",
+                    rows, ["rank", "arch", "score", "kind", "fidelity", "cost_s"])

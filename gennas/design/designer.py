@@ -1,0 +1,272 @@
+"""Designer: "give me N architectures for this task, under this latency on this device".
+
+``Designer(space, task=..., device=..., max_latency_ms=...).generate(n)`` samples a pool of
+architectures from a pretrained generator guided by the pretrained predictor (expected accuracy
+for the task) and latency estimator (budget on the device), keeps those within the budget, and
+returns the best ``n`` ranked by predicted accuracy, without verifying any.
+
+``search(evaluator, budget)`` verifies: it runs the designer's :class:`~gennas.design.loop.DesignLoop`
+(an ask/tell optimizer that has the designer's models) in the search harness. ``ask`` and
+``tell`` reach the same loop for users who verify by hand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from gennas.design.budget import LatencyBudget
+from gennas.design.loop import DesignLoop, LoopSettings
+from gennas.errors import GennasError, UnknownDataset, UnknownDevice, unknown
+from gennas.evaluators.base import Evaluator, Result
+from gennas.generators import SlotGenerator, load_generator
+from gennas.generators.base import check_count
+from gennas.generators.guidance import Guidance, HardFn, InfeasibleBudget, predictor_value
+from gennas.graph import ArchGraph
+from gennas.spaces import SearchSpace, resolve_space
+from gennas.surrogates.protocols import AccuracyModel, LatencyModel
+from gennas.surrogates.task import Task
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One generated architecture with its predictions (nothing here was measured).
+
+    Attributes:
+        arch: the architecture.
+        predicted_accuracy: predictor mean for the task, in % (the task's score units).
+        predicted_std: predictor ensemble spread, same units.
+        predicted_latency_ms: estimator latency on the designer's device, or None without one.
+        rank: 1 for the best predicted.
+    """
+
+    arch: ArchGraph
+    predicted_accuracy: float
+    predicted_std: float
+    predicted_latency_ms: float | None
+    rank: int
+
+    def __str__(self) -> str:
+        lat = "" if self.predicted_latency_ms is None else f", {self.predicted_latency_ms:.3g} ms"
+        return f"#{self.rank} {self.arch.to_string()} ({self.predicted_accuracy:.2f} ± {self.predicted_std:.2f} %{lat})"
+
+
+@dataclass(frozen=True)
+class GuidanceSettings:
+    """How strongly the generator is steered (see :class:`gennas.Guidance`).
+
+    Attributes:
+        scale: weight of the predicted accuracy (0.3: with the pretrained predictor a larger
+            scale gave the same top-100 quality in experiments/generators.py but half as many
+            distinct samples).
+        latency_scale: accuracy points of penalty per 1 % over the latency budget.
+        num_candidates: continuations compared per step (derivative-free; 1 = off).
+        reward: ``archs -> scores`` for derivative-free selection (a proxy, a table).
+    """
+
+    scale: float = 0.3
+    latency_scale: float = 1.0
+    num_candidates: int = 1
+    reward: HardFn | None = None
+
+
+class Designer:
+    """Guided generation of ranked architectures for a task and a latency budget.
+
+    Args:
+        space: a SearchSpace or its name.
+        task: task name (``"cifar10"``) or :class:`gennas.Task`; None = the predictor's default.
+        device: latency target for the budget (``"pixel3"``; must be known to the estimator).
+        max_latency_ms: latency budget on ``device`` in ms (needs ``device``).
+        seed: makes :meth:`generate` and the search reproducible.
+        generator: ``"diffusion"``, ``"vae"`` or a :class:`SlotGenerator`.
+        predictor / estimator: override the pretrained ones (any :class:`AccuracyModel` /
+            :class:`LatencyModel`).
+        guidance: how strongly the generator is steered (:class:`GuidanceSettings`).
+        loop: acquisition knobs of the search loop and the pool size (:class:`LoopSettings`).
+        storage: where :meth:`search` stores verified results (optuna storage URL or ``.db``
+            path); None keeps them in memory.
+
+    A task the predictor does not know (a new dataset named only) cannot be *generated* for,
+    but can be *searched* for: :meth:`search` / :meth:`ask` start from the predictor's
+    default task and learn the new task's embedding from each verified result.
+    """
+
+    def __init__(self, space: SearchSpace | str, task: Task | str | None = None, device: str | None = None,
+                 max_latency_ms: float | None = None, seed: int | None = None, *,
+                 generator: str | SlotGenerator = "diffusion", predictor: AccuracyModel | None = None,
+                 estimator: LatencyModel | None = None, guidance: GuidanceSettings | None = None,
+                 loop: LoopSettings | None = None, storage: Any = None) -> None:
+        self.space = resolve_space(space)
+        self.task = Task.of(task)  # coerced once, here at the boundary
+        self.device = device
+        self.max_latency_ms = max_latency_ms
+        self.seed = seed
+        self.storage = storage
+        self._calls = 0
+        settings = loop or LoopSettings()
+        if isinstance(settings.pool, bool) or not isinstance(settings.pool, int) or settings.pool < 1:
+            raise GennasError(f"pool must be an integer >= 1, got {settings.pool!r}")
+        self.generator = (generator if isinstance(generator, SlotGenerator)
+                          else load_generator(self.space, kind=generator))
+        if self.generator.space.name != self.space.name:
+            raise GennasError(f"generator is for space {self.generator.space.name!r}, not {self.space.name!r}")
+        if predictor is None:
+            from gennas.surrogates.predictor import load_predictor
+            predictor = load_predictor(self.space.name)
+        self.predictor = predictor
+        self._task_error = self._check_task()
+        self.estimator, self.budget = self._latency_models(estimator)
+        steer = guidance or GuidanceSettings()
+        base = Guidance.for_task(self.space, task=None, device=device, max_latency_ms=max_latency_ms,
+                                 estimator=self.estimator, latency_scale=steer.latency_scale,
+                                 reward=steer.reward, num_candidates=steer.num_candidates)
+        value = predictor_value(predictor, self._task_arg()) if self._task_error is None else None
+        self._guidance = replace(base, value=value, scale=steer.scale)
+        self.loop = DesignLoop(self.space, predictor, self.generator, self._guidance, task=self.task,
+                               budget=self.budget, seed=seed, settings=settings)
+
+    def _check_task(self) -> str | None:
+        """Why :meth:`generate` cannot run for this task, or None when it can."""
+        if not self.predictor.is_trained:
+            return "the predictor is not trained yet: search(evaluator) trains it from scratch"
+        try:
+            self.predictor.predict([self.space.sample(0)], self._task_arg())  # an unknown task fails here
+        except UnknownDataset as exc:
+            if self.task is None or self.task.kind != "named":
+                raise
+            # A new dataset named only: search() can still learn it from verified results.
+            return (f"{exc}; describe the task by images (gennas.Task.from_images) or samples "
+                    f"(gennas.Task.from_samples), or verify candidates with search(evaluator)")
+        return None
+
+    def _task_arg(self) -> Task | str | None:
+        """The task as the predictor takes it (named tasks by name)."""
+        return self.task.name if self.task is not None and self.task.kind == "named" else self.task
+
+    def _latency_models(self, estimator: LatencyModel | None) -> tuple[LatencyModel | None, LatencyBudget | None]:
+        if self.max_latency_ms is not None and self.device is None:
+            raise GennasError("a latency budget (max_latency_ms) needs a device")
+        if self.max_latency_ms is not None and (not np.isfinite(self.max_latency_ms) or self.max_latency_ms <= 0):
+            raise InfeasibleBudget(f"latency budget must be a positive number of ms, got {self.max_latency_ms!r}")
+        if self.device is None:
+            return estimator, None
+        if estimator is None:
+            from gennas.surrogates.latency import load_latency_estimator
+            estimator = load_latency_estimator(self.space)
+        known = list(getattr(estimator, "devices", []))
+        if known and self.device not in known:
+            raise UnknownDevice(unknown("device", self.device, known))
+        budget = None if self.max_latency_ms is None else LatencyBudget(estimator, self.device, self.max_latency_ms)
+        return estimator, budget
+
+    # ------------------------------------------------------------ generation
+    @property
+    def guidance(self) -> Guidance:
+        """The guidance the generator samples with."""
+        return self._guidance
+
+    def generate(self, n: int = 10) -> list[Candidate]:
+        """The ``n`` best of a guided pool by predicted accuracy, within the budget; ranked 1..n.
+
+        Fewer than ``n`` come back only when the guided sampler finds fewer distinct architectures
+        within the budget (a very tight budget). Raises :class:`~gennas.generators.guidance.InfeasibleBudget`
+        if none meets it.
+        """
+        n = check_count(n)
+        if self._task_error is not None:
+            raise (UnknownDataset if "unknown task" in self._task_error else GennasError)(self._task_error)
+        seed = None if self.seed is None else self.seed + self._calls
+        self._calls += 1
+        try:
+            pool = self.generator.sample(max(self.loop.settings.pool * n, 200), seed=seed, guidance=self._guidance)
+        except InfeasibleBudget as exc:
+            raise InfeasibleBudget(self._budget_reason(str(exc))) from None
+        return self._rank(pool, n)
+
+    def _rank(self, archs: Sequence[ArchGraph], n: int) -> list[Candidate]:
+        """Predict, sort by predicted accuracy (descending) and keep the top ``n``."""
+        if not archs:
+            return []
+        mean, std = self.predictor.predict(list(archs), self._task_arg())
+        latency = (self.budget.latency_ms(archs) if self.budget is not None
+                   else np.asarray(self.estimator.predict(list(archs), self.device), dtype=np.float64)
+                   if self.device is not None else None)
+        order = np.argsort(-np.asarray(mean), kind="stable")[:n]
+        return [Candidate(archs[i], float(mean[i]), float(std[i]), None if latency is None else float(latency[i]), rank)
+                for rank, i in enumerate(order, start=1)]
+
+    def _budget_reason(self, message: str) -> str:
+        """Add the fastest architecture of the whole space to an infeasible-budget message, where
+        the space is small enough to check exhaustively."""
+        if not self.space.is_finite_enumerable() or self.estimator is None:
+            return message
+        fastest = float(np.min(self.estimator.predict(list(self.space.enumerate()), self.device)))
+        return (f"no {self.space.name} architecture is predicted to run under {self.max_latency_ms:g} ms on "
+                f"{self.device}: the fastest of all {self.space.size():,} is predicted at {fastest:.3g} ms")
+
+    # ------------------------------------------------------------ verification (the loop)
+    @property
+    def history(self) -> list[Result]:
+        """Every result told so far, in order (failed included)."""
+        return list(self.loop.history)
+
+    @property
+    def loop_predictor(self) -> AccuracyModel:
+        """The predictor refitted on the verified results (the pretrained one before any)."""
+        return self.loop.predictor
+
+    def ask(self, k: int = 1) -> list[ArchGraph]:
+        """``k`` architectures to verify next (see :meth:`DesignLoop.ask`)."""
+        return self.loop.ask(k)
+
+    def tell(self, arch: ArchGraph | str | Result | Sequence[Result], score: float | None = None) -> None:
+        """Report verified results: ``tell(arch, score)`` or ``tell(results)``; one refit per call."""
+        self.loop.tell(as_results(self.space, arch, score))
+
+    def search(self, evaluator: Evaluator | Callable[[ArchGraph], float], budget: int, batch_size: int = 1,
+               storage: Any = None, study_name: str | None = None, resume: bool = False,
+               progress: bool = False) -> Any:
+        """Generate, verify with ``evaluator``, refit; until ``budget`` architectures are verified.
+
+        Every result is stored as an optuna trial (``storage``: URL or ``.db`` path; defaults to
+        the designer's ``storage``; None keeps it in memory). Returns a
+        :class:`gennas.search.SearchResult` whose ``results`` are the verified ones, best first.
+        """
+        from gennas.search.harness import run_search
+
+        storage = storage if storage is not None else self.storage
+        attrs = {"method": "designer", "task": None if self.task is None else self.task.name,
+                 "device": self.device, "max_latency_ms": self.max_latency_ms, "seed": self.seed}
+        return run_search(self.loop, evaluator, budget, storage=storage, study_name=study_name,
+                          batch_size=batch_size, progress=progress, resume=resume, attrs=attrs)
+
+    def __repr__(self) -> str:
+        budget = "" if self.max_latency_ms is None else f", max_latency_ms={self.max_latency_ms:g}"
+        task = None if self.task is None else self.task.name
+        return (f"Designer({self.space.name}, task={task!r}, device={self.device!r}{budget}, "
+                f"generator={self.generator.kind})")
+
+
+def as_results(space: SearchSpace, arch: ArchGraph | str | Result | Sequence[Result],
+               score: float | None) -> list[Result]:
+    """What :meth:`Designer.tell` was given, as Results: ``(arch, score)`` (a non-finite score
+    becomes a failed result), one Result, or a list of them."""
+    if isinstance(arch, Result):
+        return [arch]
+    if isinstance(arch, (ArchGraph, str)):
+        if score is None:
+            raise GennasError("tell(arch, score) needs a score")
+        try:
+            value = float(score)
+        except (TypeError, ValueError):
+            raise GennasError(f"score must be a number, got {score!r}") from None
+        error = None if np.isfinite(value) else f"score is {value}"
+        return [Result(space.parse(arch), value, "user", error=error)]
+    results = list(arch)
+    if not all(isinstance(r, Result) for r in results):
+        raise GennasError("tell() takes (arch, score) or a list of Result")
+    return results

@@ -1,0 +1,237 @@
+"""The designer's verify-and-refine loop: an :class:`~gennas.search.Optimizer` (``ask(k)``,
+``tell(results)``) that *has* a designer's models, like every baseline is an optimizer.
+
+One round: generate guided candidates with the *refitted* predictor, drop what was verified
+already (by canonical hash), choose a batch by an acquisition that weighs predicted accuracy,
+uncertainty and diversity (:mod:`gennas.design.acquisition`), verify it (elsewhere: the search
+harness or the user), and refit the predictor, once per told batch, so the next round's
+guidance is steered by what was measured.
+
+A share of each batch (``local_share``; every other pick when batches have one architecture)
+is chosen only among the unseen one-edit neighbours of the best verified architecture, ranked
+by the same acquisition: a predictor-ordered local search around what was *measured* best. The
+rest comes from the generated pool. Without it a predictor that is confidently wrong about one
+region (say, that a skip connection on the output edge hurts) keeps the search on a plateau of
+architectures it over-rates; the local picks test its beliefs where they matter most.
+
+The pretrained predictor is copied on the first ``tell``; it stays untouched. A task the
+predictor has never seen starts from its default task (transfer: what was learned on other
+tasks) and gets its own embedding from the first verified result on.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from gennas.design.acquisition import select_batch
+from gennas.design.budget import LatencyBudget
+from gennas.errors import GennasError
+from gennas.evaluators.base import Result
+from gennas.generators.guidance import Guidance, predictor_value
+from gennas.graph import ArchGraph
+from gennas.spaces import SearchSpace
+from gennas.surrogates.protocols import AccuracyModel, Generator
+from gennas.surrogates.task import Task
+
+#: unseen architectures the loop tries to add by mutation/sampling when the generator repeats itself
+TOP_UP_TRIES = 2000
+
+
+@dataclass
+class LoopSettings:
+    """Acquisition knobs of the loop.
+
+    Attributes:
+        kappa: uncertainty bonus of the acquisition, in score stds.
+        diversity: diversity penalty of the acquisition, in score spreads.
+        local_share: share of each batch taken from the neighbours of the best verified.
+        pool: architectures generated per asked one (at least 200 in all).
+    """
+
+    kappa: float = 0.5
+    diversity: float = 0.5
+    local_share: float = 0.5
+    pool: int = 10
+
+
+class DesignLoop:
+    """Ask/tell optimizer over ``space`` driven by a predictor-guided generator.
+
+    Args:
+        space: the search space.
+        predictor: the pretrained (or untrained) accuracy model; copied before the first refit.
+        generator: samples architectures, ``sample(n, seed=, guidance=)``.
+        guidance: the designer's guidance (latency terms); its value is replaced by the
+            refitted predictor's each round.
+        task: the task verified results belong to (None: the predictor's default).
+        budget: the latency budget proposals must keep (None: no budget).
+        seed: makes the proposals reproducible.
+        settings: acquisition knobs.
+    """
+
+    def __init__(self, space: SearchSpace, predictor: AccuracyModel, generator: Generator, guidance: Guidance,
+                 task: Task | None = None, budget: LatencyBudget | None = None, seed: int | None = None,
+                 settings: LoopSettings | None = None) -> None:
+        self.space = space
+        self.pretrained = predictor
+        self.generator = generator
+        self.guidance = guidance
+        self.task = task
+        self.budget = budget
+        self.seed = seed
+        self.settings = settings or LoopSettings()
+        self.history: list[Result] = []
+        self.refits = 0  # predictor refits so far: one per told batch with a success
+        self._seen: set[str] = set()
+        self._refitted: AccuracyModel | None = None
+        self._rounds = 0
+
+    # ------------------------------------------------------------ state
+    @property
+    def predictor(self) -> AccuracyModel:
+        """The predictor refitted on the verified results (the pretrained one before any)."""
+        return self._refitted or self.pretrained
+
+    @property
+    def local_share(self) -> float:
+        return self.settings.local_share
+
+    @local_share.setter
+    def local_share(self, value: float) -> None:
+        self.settings.local_share = float(value)
+
+    def task_key(self) -> Task | str | None:
+        """What the refitted predictor is trained with for this loop's task: a name for named
+        and samples tasks (a samples task cannot be trained on), the Task itself otherwise."""
+        if self.task is not None and self.task.kind in ("named", "samples"):
+            return self.task.name
+        return self.task
+
+    def query_task(self) -> Task | str | None:
+        """Task to predict with: the loop's, or the predictor's default while it is unknown."""
+        key = self.task_key()
+        if isinstance(key, str) and key not in self.predictor.tasks:
+            return self.task if self.task is not None and self.task.kind == "samples" else None
+        return key
+
+    def best_first(self) -> list[Result]:
+        """Successful results so far, best score first."""
+        return sorted((r for r in self.history if not r.failed), key=lambda r: -r.score)
+
+    # ------------------------------------------------------------ ask
+    def ask(self, k: int = 1) -> list[ArchGraph]:
+        """``k`` architectures to verify next, none verified or asked before, all within the budget."""
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k <= 0:
+            raise GennasError(f"ask(k) needs a positive integer k, got {k!r}")
+        predictor, task = self.predictor, self.query_task()
+        seed = None if self.seed is None else self.seed * 7919 + self._rounds
+        trained = predictor.is_trained
+        # From scratch (an untrained predictor) the first round samples the generator unguided.
+        guidance = replace(self.guidance, value=predictor_value(predictor, task) if trained else None)
+        pool = self.generator.sample(max(self.settings.pool * k, 200), seed=seed, guidance=guidance)
+        # Exploit what was measured: one-edit neighbours of the best verified architectures join
+        # the generated pool, and the refitted predictor decides between them (as BANANAS does).
+        pool += self._neighbours_of_best(3)
+        fresh = self._within_budget(_unseen(pool, self._seen))
+        local = self._within_budget(self._local_candidates())
+        # every other round rounds the local share up, so one-architecture batches alternate
+        n_local = min(len(local), int(np.floor(k * self.settings.local_share + 0.5 * (self._rounds % 2))))
+        picks = self._choose(local, n_local, predictor, task, trained)
+        chosen = {a.canonical_hash() for a in picks}
+        fresh = [a for a in fresh if a.canonical_hash() not in chosen]
+        if len(fresh) < k - len(picks):
+            taken = self._seen | chosen | {a.canonical_hash() for a in fresh}
+            fresh += self._top_up(k - len(picks) - len(fresh), taken, seed)
+        picks += self._choose(fresh, k - len(picks), predictor, task, trained)
+        self._rounds += 1
+        self._seen.update(a.canonical_hash() for a in picks)
+        return picks
+
+    def _choose(self, candidates: list[ArchGraph], k: int, predictor: AccuracyModel, task: Task | str | None,
+                trained: bool) -> list[ArchGraph]:
+        """``k`` of ``candidates`` by the acquisition (in the given order while nothing is trained)."""
+        if k <= 0 or not candidates:
+            return []
+        if not trained:
+            return candidates[:k]  # generator / neighbour order is already random
+        mean, std = predictor.predict(candidates, task)
+        s = self.settings
+        return [candidates[i] for i in select_batch(self.space, candidates, mean, std, k, s.kappa, s.diversity)]
+
+    def _local_candidates(self) -> list[ArchGraph]:
+        """Unseen one-edit neighbours of the best verified architecture that still has some."""
+        for result in self.best_first():
+            around = _unseen(self.space.neighbours(result.arch), self._seen)
+            if around:
+                return around
+        return []
+
+    def _neighbours_of_best(self, top: int) -> list[ArchGraph]:
+        return [a for r in self.best_first()[:top] for a in self.space.neighbours(r.arch)]
+
+    def _top_up(self, n: int, seen: set[str], seed: int | None) -> list[ArchGraph]:
+        """Unseen neighbours of the best verified architectures, then random unseen samples,
+        within the latency budget (the generator ran out of new ideas)."""
+        rng = np.random.default_rng(seed)
+        neighbours = iter([a for r in self.best_first()[:5] for a in self.space.neighbours(r.arch)])
+        out: list[ArchGraph] = []
+        for _ in range(TOP_UP_TRIES // 100):
+            batch = [next(neighbours, None) or self.space.sample(rng) for _ in range(100)]
+            for arch in self._within_budget(_unseen(batch, seen)):  # one estimator call per batch
+                seen.add(arch.canonical_hash())
+                out.append(arch)
+                if len(out) == n:
+                    return out
+        return out
+
+    def _within_budget(self, archs: list[ArchGraph]) -> list[ArchGraph]:
+        """The architectures within the latency budget (all of them without one)."""
+        if self.budget is None or not archs:
+            return archs
+        return [a for a, ok in zip(archs, self.budget.within(archs)) if ok]
+
+    # ------------------------------------------------------------ tell
+    def tell(self, results: Sequence[Result]) -> None:
+        """Report verified results (failed ones are remembered, not learned from), asked or not.
+        Refits the predictor once for the whole batch."""
+        results = list(results)
+        if not all(isinstance(r, Result) for r in results):
+            raise GennasError("tell() takes a list of Result")
+        self.history.extend(results)
+        self._seen.update(r.arch.canonical_hash() for r in results)
+        if any(not r.failed for r in results):
+            self._refit([r for r in results if not r.failed])
+
+    def _refit(self, new: list[Result]) -> None:
+        if self._refitted is None:
+            self._refitted = copy.deepcopy(self.pretrained)  # the pretrained one stays untouched
+        predictor, key = self._refitted, self.task_key()
+        told = [r for r in self.history if not r.failed]
+        if not predictor.is_trained:
+            # From scratch: a full fit on everything told so far; the one-step update then puts
+            # those results in the predictor's update memory, so later refits keep them.
+            archs, scores = [r.arch for r in told], [r.score for r in told]
+            predictor.fit(archs, scores, task=key)
+            predictor.update(archs, scores, task=key, steps=1)
+        else:
+            predictor.update([r.arch for r in new], [r.score for r in new], task=key)
+        self.refits += 1
+
+    def __repr__(self) -> str:
+        return (f"DesignLoop({self.space.name}, task={self.task!r}, told={len(self.history)}, "
+                f"refits={self.refits})")
+
+
+def _unseen(archs: Sequence[ArchGraph], seen: set[str]) -> list[ArchGraph]:
+    """``archs`` minus those whose canonical hash is in ``seen``, and minus repeats."""
+    out, hashes = [], set(seen)
+    for a in archs:
+        h = a.canonical_hash()
+        if h not in hashes:
+            hashes.add(h)
+            out.append(a)
+    return out

@@ -1,1 +1,0 @@
-"""torch.nn building blocks for the networks that search spaces build."""

@@ -1,0 +1,45 @@
+"""Search methods by name: ``make_optimizer("bananas", space, seed)`` for the CLI and experiments."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from gennas.errors import GennasError, unknown
+from gennas.search.optimizer import Optimizer
+from gennas.spaces import SearchSpace, resolve_space
+
+OptimizerFactory = Callable[..., Optimizer]
+
+
+def _baseline(name: str) -> OptimizerFactory:
+    def factory(space: SearchSpace, seed: int | None, task: str | None, **_: Any) -> Optimizer:
+        from gennas.baselines import make_baseline
+
+        return make_baseline(name, space, seed)  # baselines ignore task and latency: they only see scores
+
+    factory.__doc__ = f"the {name} baseline"
+    return factory
+
+
+def _designer(space: SearchSpace, seed: int | None, task: str | None, device: str | None = None,
+              max_latency_ms: float | None = None) -> Optimizer:
+    """gennas' designer loop (a :class:`~gennas.design.loop.DesignLoop`) as an ask/tell optimizer."""
+    from gennas.design.designer import Designer
+
+    return Designer(space, task=task, device=device, max_latency_ms=max_latency_ms, seed=seed).loop
+
+
+#: method name -> ``factory(space, seed, task, device=None, max_latency_ms=None) -> Optimizer``
+OPTIMIZERS: dict[str, OptimizerFactory] = {
+    "designer": _designer,
+    **{name: _baseline(name) for name in ("random", "evolution", "local", "tpe", "bananas")},
+}
+
+
+def make_optimizer(method: str, space: SearchSpace | str, seed: int | None = None, task: str | None = None,
+                   device: str | None = None, max_latency_ms: float | None = None) -> Optimizer:
+    """The optimizer registered as ``method`` in :data:`OPTIMIZERS`."""
+    if method not in OPTIMIZERS:
+        raise GennasError(unknown("search method", method, list(OPTIMIZERS)))
+    return OPTIMIZERS[method](resolve_space(space), seed, task, device=device, max_latency_ms=max_latency_ms)

@@ -1,0 +1,219 @@
+"""SearchSpace: the rules of one family of architectures, declared by a YAML spec.
+
+``load_space(name)`` reads ``spaces/<name>.yaml``; its ``kind`` picks the class that
+interprets it (``cell``: ops on the edges of a small DAG repeated in a fixed skeleton, as
+NAS-Bench-201; ``blocks``: a chain of stages of searchable blocks, as MobileNetV3/OFA). A
+user adds a space by writing a YAML file of an existing kind.
+
+Every space exposes its free choices as a fixed number of *slots*, each picking one op from
+``slot_vocab``; generators and encoders work on these slots, and ``from_choices`` /
+``choices`` convert between slots and :class:`~gennas.graph.ArchGraph`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from gennas.errors import GennasError, InvalidArchitecture
+from gennas.graph import ArchGraph
+
+RngLike = np.random.Generator | int | None
+
+
+def as_rng(rng: RngLike) -> np.random.Generator:
+    """A numpy Generator from a seed, a Generator, or None (fresh entropy)."""
+    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+
+
+class SearchSpace(ABC):
+    """Base class: vocabulary, validity, sampling, neighbourhoods, encodings, model building."""
+
+    #: the ``kind`` value in a YAML spec that selects this class
+    kind: str = ""
+
+    def __init__(self, name: str, spec: dict[str, Any]) -> None:
+        self.name = name
+        self.spec = spec
+        self.description: str = spec.get("description", "")
+        self.benchmark: str | None = spec.get("benchmark")
+
+    # ------------------------------------------------------------ vocabulary and slots
+    @property
+    @abstractmethod
+    def node_vocab(self) -> tuple[str, ...]:
+        """Every op name a node may carry, markers ``input``/``output`` included."""
+
+    @property
+    @abstractmethod
+    def slot_vocab(self) -> tuple[str, ...]:
+        """Ops a slot may choose; the same for every slot."""
+
+    @property
+    @abstractmethod
+    def num_slots(self) -> int:
+        """Number of free choices (nb201: 6 edges; mbv3: 20 block slots)."""
+
+    @abstractmethod
+    def from_choices(self, choices: Sequence[str]) -> ArchGraph:
+        """Graph for one op name per slot; raises InvalidArchitecture if the rules forbid it."""
+
+
+    @property
+    def num_nodes(self) -> int:
+        """Nodes of every graph of the space: ``input``, one per slot, ``output``."""
+        return self.num_slots + 2
+
+    def slot_mask(self) -> np.ndarray:
+        """Ops allowed in each slot regardless of the others, bool ``(num_slots, len(slot_vocab))``."""
+        return np.ones((self.num_slots, len(self.slot_vocab)), dtype=bool)
+
+    def allowed_ops(self, slots: Any) -> Any:
+        """Ops each slot may still take so that some completion of a partial choice is valid.
+
+        Args:
+            slots: long tensor ``(B, num_slots)``, op index per slot or -1 where undecided.
+        Returns:
+            bool tensor ``(B, num_slots, len(slot_vocab))``. This default applies
+            :meth:`slot_mask` only; spaces whose slots constrain each other override it.
+        """
+        import torch
+
+        mask = torch.from_numpy(self.slot_mask()).to(slots.device)
+        return mask.unsqueeze(0).expand(slots.shape[0], -1, -1).clone()
+
+    def project(self, choices: Sequence[str]) -> tuple[str, ...]:
+        """The nearest valid choice vector (identity where every vector is valid)."""
+        return tuple(choices)
+
+    # ------------------------------------------------------------ text form
+    @abstractmethod
+    def from_string(self, text: str) -> ArchGraph:
+        """Parse the space's text form; raises InvalidArchitecture naming the problem."""
+
+    @abstractmethod
+    def to_string(self, arch: ArchGraph) -> str:
+        """Text form of a graph of this space."""
+
+    # ------------------------------------------------------------ validity
+    def validate(self, arch: ArchGraph) -> ArchGraph:
+        """Return ``arch`` if it belongs to this space, else raise InvalidArchitecture."""
+        if not isinstance(arch, ArchGraph):
+            raise InvalidArchitecture(f"expected an ArchGraph, got {type(arch).__name__}")
+        if arch.space != self.name:
+            raise InvalidArchitecture(f"architecture belongs to space {arch.space!r}, not {self.name!r}")
+        expected = self.from_choices(self._choices_unchecked(arch))
+        if expected != arch:
+            raise InvalidArchitecture(f"graph does not follow the {self.name} topology rules")
+        return arch
+
+    def _choices_unchecked(self, arch: ArchGraph) -> tuple[str, ...]:
+        """Read slot ops off a graph (``input``, one node per slot, ``output``), raising
+        InvalidArchitecture on the wrong shape; the ops themselves are checked by :meth:`validate`."""
+        if arch.num_nodes != self.num_nodes:
+            raise InvalidArchitecture(f"{self.name} graphs have {self.num_nodes} nodes, got {arch.num_nodes}")
+        if arch.ops[0] != "input" or arch.ops[-1] != "output":
+            raise InvalidArchitecture("first node must be 'input' and last node 'output'")
+        return tuple(arch.ops[1:-1])
+
+    def choices(self, arch: ArchGraph) -> tuple[str, ...]:
+        """Op name per slot of a valid graph (inverse of :meth:`from_choices`)."""
+        return self._choices_unchecked(self.validate(arch))
+
+    def is_valid(self, arch: ArchGraph) -> bool:
+        try:
+            self.validate(arch)
+        except InvalidArchitecture:
+            return False
+        return True
+
+    def parse(self, arch: ArchGraph | str) -> ArchGraph:
+        """Accept a graph or its string; return a validated graph."""
+        return self.from_string(arch) if isinstance(arch, str) else self.validate(arch)
+
+    # ------------------------------------------------------------ sampling and neighbourhoods
+    @abstractmethod
+    def sample(self, rng: RngLike = None) -> ArchGraph:
+        """One architecture drawn uniformly from the space (or its documented prior)."""
+
+    def sample_many(self, n: int, rng: RngLike = None) -> list[ArchGraph]:
+        rng = as_rng(rng)
+        return [self.sample(rng) for _ in range(n)]
+
+    @abstractmethod
+    def neighbours(self, arch: ArchGraph) -> list[ArchGraph]:
+        """All architectures one edit away (one op changed, or one block added/removed)."""
+
+    def mutate(self, arch: ArchGraph, rng: RngLike = None) -> ArchGraph:
+        """A random neighbour."""
+        options = self.neighbours(self.validate(arch))
+        return options[int(as_rng(rng).integers(len(options)))]
+
+    @abstractmethod
+    def size(self) -> int:
+        """Number of architectures in the space."""
+
+    def is_finite_enumerable(self) -> bool:
+        return False
+
+    def enumerate(self) -> Iterator[ArchGraph]:
+        """Every architecture, in a fixed order (only for small spaces)."""
+        raise GennasError(f"space {self.name!r} has {self.size():.3g} architectures: too many to enumerate")
+
+    # ------------------------------------------------------------ identity and encodings
+    @abstractmethod
+    def canonical_form(self, arch: ArchGraph, functional: bool = False) -> str:
+        """Text equal for architectures that compute the same function (see ArchGraph.canonical_hash)."""
+
+    def op_indices(self, arch: ArchGraph) -> np.ndarray:
+        """Index of every node's op in :attr:`node_vocab`, int64 ``(num_nodes,)``."""
+        index = {op: i for i, op in enumerate(self.node_vocab)}
+        try:
+            return np.array([index[o] for o in arch.ops], dtype=np.int64)
+        except KeyError as exc:
+            raise InvalidArchitecture(f"unknown op {exc.args[0]!r} in space {self.name!r}") from None
+
+    def encode(self, archs: Sequence[ArchGraph]) -> np.ndarray:
+        """Flat one-hot slot encoding, float32 ``(len(archs), num_slots * len(slot_vocab))``."""
+        index = {op: i for i, op in enumerate(self.slot_vocab)}
+        out = np.zeros((len(archs), self.num_slots, len(self.slot_vocab)), dtype=np.float32)
+        for row, arch in enumerate(archs):
+            for slot, op in enumerate(self.choices(arch)):
+                out[row, slot, index[op]] = 1.0
+        return out.reshape(len(archs), -1)
+
+    # ------------------------------------------------------------ models
+    @abstractmethod
+    def build(self, arch: ArchGraph | str, num_classes: int = 10, in_channels: int = 3, **options: Any):
+        """A trainable ``torch.nn.Module`` for ``arch``; input ``(B, in_channels, H, W)``,
+        output logits ``(B, num_classes)``."""
+
+    @property
+    def default_input_size(self) -> int:
+        """Image side (pixels) the space's benchmark uses; used for FLOPs."""
+        return int(self.spec.get("input_size", 32))
+
+    def count_params(self, arch: ArchGraph | str, **build_options: Any) -> int:
+        """Number of trainable parameters of the built network."""
+        model = self.build(arch, **build_options)
+        return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+    def count_flops(self, arch: ArchGraph | str, input_size: int | None = None, **build_options: Any) -> int:
+        """FLOPs of one forward pass on one image, counted by ``torch.utils.flop_counter``
+        (a multiply-add counts as 2 FLOPs)."""
+        import torch
+        from torch.utils.flop_counter import FlopCounterMode
+
+        model = self.build(arch, **build_options).eval()
+        side = input_size or self.default_input_size
+        x = torch.zeros(1, build_options.get("in_channels", 3), side, side)
+        counter = FlopCounterMode(display=False)
+        with counter, torch.no_grad():
+            model(x)
+        return int(counter.get_total_flops())
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name!r}, size={self.size():.4g})"

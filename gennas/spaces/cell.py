@@ -1,0 +1,196 @@
+"""CellSpace: one op on every edge of a small complete DAG (NAS-Bench-201 style).
+
+Cell edges are ordered as in the benchmark string: for each node ``i = 1..n-1``, the edges
+from ``j = 0..i-1``. As an :class:`ArchGraph` each cell edge becomes an *operation node*
+(the form MetaD2A and DiffusionNAG use): node 0 is ``input``, nodes ``1..E`` are the edge ops
+in that order, node ``E+1`` is ``output``; op node ``j->i`` feeds every op node leaving ``i``,
+and the ops entering the last cell node feed ``output``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from gennas.errors import GennasError, InvalidArchitecture
+from gennas.graph import ArchGraph
+from gennas.spaces.base import RngLike, SearchSpace, as_rng
+
+_NODE_TEXT = re.compile(r"^\|(.*)\|$")
+
+
+class CellSpace(SearchSpace):
+    kind = "cell"
+
+    def __init__(self, name: str, spec: dict[str, Any]) -> None:
+        super().__init__(name, spec)
+        try:
+            cell = spec["cell"]
+            self.cell_nodes: int = int(cell["nodes"])
+            self.op_specs: dict[str, dict[str, Any]] = dict(cell["ops"])
+            self.zero_op: str | None = cell.get("zero_op")
+            self.identity_op: str | None = cell.get("identity_op")
+            self.macro: dict[str, Any] = dict(spec.get("macro", {}))
+        except (KeyError, TypeError) as exc:
+            raise GennasError(f"space {name!r}: cell spec is missing {exc}") from None
+        self.cell_edges: tuple[tuple[int, int], ...] = tuple(
+            (j, i) for i in range(1, self.cell_nodes) for j in range(i))
+        self._ops = tuple(self.op_specs)
+        self._edges = self._op_node_edges()
+
+    def _op_node_edges(self) -> tuple[tuple[int, int], ...]:
+        out_node = len(self.cell_edges) + 1
+        edges = []
+        for k, (src, dst) in enumerate(self.cell_edges):
+            me = k + 1
+            if src == 0:
+                edges.append((0, me))
+            edges.extend((m + 1, me) for m, (_, d) in enumerate(self.cell_edges) if d == src)
+            if dst == self.cell_nodes - 1:
+                edges.append((me, out_node))
+        return tuple(sorted(edges))
+
+    # ------------------------------------------------------------ vocabulary and slots
+    @property
+    def node_vocab(self) -> tuple[str, ...]:
+        return ("input", "output", *self._ops)
+
+    @property
+    def slot_vocab(self) -> tuple[str, ...]:
+        return self._ops
+
+    @property
+    def num_slots(self) -> int:
+        return len(self.cell_edges)
+
+    def from_choices(self, choices: Sequence[str]) -> ArchGraph:
+        choices = tuple(choices)
+        if len(choices) != self.num_slots:
+            raise InvalidArchitecture(
+                f"{self.name} needs {self.num_slots} edge ops, got {len(choices)}")
+        for op in choices:
+            if op not in self.op_specs:
+                raise InvalidArchitecture(f"unknown op {op!r}; {self.name} ops: {', '.join(self._ops)}")
+        return ArchGraph(self.name, ("input", *choices, "output"), self._edges)
+
+    # ------------------------------------------------------------ text form
+    def to_string(self, arch: ArchGraph) -> str:
+        ops = iter(self._choices_unchecked(arch))
+        groups = []
+        for i in range(1, self.cell_nodes):
+            groups.append("|" + "|".join(f"{next(ops)}~{j}" for j in range(i)) + "|")
+        return "+".join(groups)
+
+    def from_string(self, text: str) -> ArchGraph:
+        if not isinstance(text, str) or not text.strip():
+            raise InvalidArchitecture(f"expected a {self.name} architecture string, got {text!r}")
+        groups = text.strip().split("+")
+        if len(groups) != self.cell_nodes - 1:
+            raise InvalidArchitecture(
+                f"{text!r}: {self.name} cells have {self.cell_nodes - 1} computed nodes "
+                f"('+'-separated groups), got {len(groups)}")
+        choices: list[str] = []
+        for i, group in enumerate(groups, start=1):
+            match = _NODE_TEXT.match(group)
+            if not match:
+                raise InvalidArchitecture(f"{text!r}: node {i} group {group!r} must look like |op~j|op~k|")
+            terms = match.group(1).split("|")
+            if len(terms) != i:
+                raise InvalidArchitecture(f"{text!r}: node {i} must have {i} inputs, got {len(terms)}")
+            for j, term in enumerate(terms):
+                op, sep, src = term.partition("~")
+                if not sep or not src.isdigit():
+                    raise InvalidArchitecture(f"{text!r}: term {term!r} must look like op~input_index")
+                if op not in self.op_specs:
+                    raise InvalidArchitecture(
+                        f"{text!r}: unknown op {op!r}; {self.name} ops: {', '.join(self._ops)}")
+                if int(src) >= i:
+                    raise InvalidArchitecture(
+                        f"{text!r}: edge from node {src} into node {i} would make a cycle")
+                if int(src) != j:
+                    raise InvalidArchitecture(
+                        f"{text!r}: node {i} lists input {src} where input {j} is expected")
+                choices.append(op)
+        return self.from_choices(choices)
+
+    # ------------------------------------------------------------ sampling and neighbourhoods
+    def sample(self, rng: RngLike = None) -> ArchGraph:
+        idx = as_rng(rng).integers(len(self._ops), size=self.num_slots)
+        return self.from_choices([self._ops[i] for i in idx])
+
+    def neighbours(self, arch: ArchGraph) -> list[ArchGraph]:
+        base = self.choices(arch)
+        out = []
+        for slot, current in enumerate(base):
+            for op in self._ops:
+                if op != current:
+                    out.append(self.from_choices(base[:slot] + (op,) + base[slot + 1:]))
+        return out
+
+    def size(self) -> int:
+        return len(self._ops) ** self.num_slots
+
+    def is_finite_enumerable(self) -> bool:
+        return self.size() <= 10**6
+
+    def enumerate(self) -> Iterator[ArchGraph]:
+        if not self.is_finite_enumerable():
+            return super().enumerate()
+        return (self.from_choices(c) for c in itertools.product(self._ops, repeat=self.num_slots))
+
+    # ------------------------------------------------------------ identity
+    def canonical_form(self, arch: ArchGraph, functional: bool = False) -> str:
+        """Symbolic expression of the cell output, NAS-Bench-201's isomorphism rule.
+
+        ``#`` is zero: a zero op, or any op applied to a zero node, gives ``#``; the identity
+        op passes its input's expression through; a node is the sorted ``+``-join of its
+        terms. The benchmark's rule keeps zero terms in a sum (``#+x`` differs from ``x``) and
+        only a node made of a single ``#`` term is zero; ``functional=True`` drops zero terms,
+        so a node is zero when all its terms are.
+        """
+        ops = self._choices_unchecked(arch)
+        nodes = ["x"]
+        for i in range(1, self.cell_nodes):
+            terms = []
+            for k, (src, dst) in enumerate(self.cell_edges):
+                if dst != i:
+                    continue
+                op, value = ops[k], nodes[src]
+                if op == self.zero_op or value == "#":
+                    terms.append("#")
+                elif op == self.identity_op:
+                    terms.append(value)
+                else:
+                    terms.append(f"({value})@{op}")
+            if functional:
+                terms = [t for t in terms if t != "#"] or ["#"]
+            nodes.append("+".join(sorted(terms)))
+        return f"{self.name}:{nodes[-1]}"
+
+    # ------------------------------------------------------------ models
+    def build(self, arch: ArchGraph | str, num_classes: int = 10, in_channels: int = 3, **options: Any):
+        """NAS-Bench-201 network. Options override the spec's ``macro`` entries:
+        ``channels`` (16), ``cells_per_stage`` (5), ``stages`` (3)."""
+        from gennas.models.cell_net import CellNetwork
+
+        arch = self.parse(arch)
+        known = {"channels", "cells_per_stage", "stages"}
+        unknown_opts = set(options) - known
+        if unknown_opts:
+            raise GennasError(f"unknown build option(s) {sorted(unknown_opts)}; known: {sorted(known)}")
+        if int(num_classes) < 1 or int(in_channels) < 1:
+            raise GennasError(f"num_classes and in_channels must be >= 1, got {num_classes}, {in_channels}")
+        macro = {"channels": 16, "cells_per_stage": 5, "stages": 3, **self.macro, **options}
+        edge_ops = [(s, d, self.op_specs[op]) for (s, d), op in zip(self.cell_edges, self.choices(arch))]
+        return CellNetwork(self.cell_nodes, edge_ops, num_classes=int(num_classes),
+                           in_channels=int(in_channels), channels=int(macro["channels"]),
+                           cells_per_stage=int(macro["cells_per_stage"]), stages=int(macro["stages"]))
+
+    def all_choice_indices(self) -> np.ndarray:
+        """Every cell as slot-op indices, int64 ``(size, num_slots)``, in :meth:`enumerate` order."""
+        grids = np.meshgrid(*[np.arange(len(self._ops))] * self.num_slots, indexing="ij")
+        return np.stack([g.reshape(-1) for g in grids], axis=1)

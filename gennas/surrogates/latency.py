@@ -1,0 +1,389 @@
+"""Few-shot latency estimator: a DAG GNN with a hardware embedding (the HELP idea).
+
+A device is described by the latencies of ``k`` fixed *reference architectures*. Per device,
+log-latencies are standardised by the mean ``mu`` and standard deviation ``sigma`` of the
+references' log-latencies, which makes the targets unit-free (a 2x slower phone is the same
+device up to ``mu``). The model is bilinear::
+
+    z(arch, device) = [phi(arch), 1] . w(device)          ms = exp(mu + sigma * z)
+
+``phi`` is a :class:`~gennas.models.gnn.DAGEncoder` plus an MLP (``rank`` features); ``w`` comes from
+an MLP over the references' standardised log-latencies (the hardware embedding). Adapting to a
+new device from ``(arch, ms)`` samples is cheap and closed-form: embed the references, then a
+ridge fit of ``w`` on the samples pulled towards that embedding. Training (:meth:`fit`) goes
+through that same closed-form fit (it is differentiable), so the features are learnt for
+10-sample adaptation; it uses the bundled devices plus *virtual* devices whose latency is a
+random convex mix of two real ones (a device that spends time like both), so the hardware
+encoder sees more than the real devices.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from gennas.errors import GennasError, InvalidArchitecture, UnknownDevice, unknown
+from gennas.models.gnn import DAGEncoder, EncoderConfig, archs_to_node_features, slot_probs_to_node_features
+from gennas.graph import ArchGraph
+from gennas.surrogates.measure import measure_latency, registered_devices  # re-exported: gennas.measure_latency
+from gennas.resources import checkpoints_dir
+from gennas.spaces import SearchSpace, as_rng, resolve_space
+
+__all__ = ["LatencyConfig", "LatencyEstimator", "load_latency_estimator", "measure_latency",
+           "select_references"]
+
+Samples = Sequence[tuple[ArchGraph | str, float]]
+
+
+@dataclass
+class LatencyConfig:
+    hidden: int = 64      # GNN width
+    layers: int = 3       # GNN depth
+    rank: int = 32        # size of phi(arch) and of the device vector w (minus the offset)
+    k: int = 10           # number of reference architectures in the hardware embedding
+    ridge: float = 1.0    # pull of the adapted w towards the embedding, per unit of sample weight
+
+
+def _mlp(i: int, h: int, o: int) -> nn.Sequential:
+    return nn.Sequential(nn.Linear(i, h), nn.ReLU(), nn.Linear(h, h), nn.ReLU(), nn.Linear(h, o))
+
+
+class LatencyNet(nn.Module):
+    """``phi``: node features ``(B, N, V)`` -> ``(B, rank)``; ``hardware``: reference z ``(D, k)`` -> ``(D, rank+1)``."""
+
+    def __init__(self, space: SearchSpace, config: LatencyConfig) -> None:
+        super().__init__()
+        self.encoder = DAGEncoder(len(space.node_vocab), space.num_nodes,
+                                  EncoderConfig(config.hidden, config.layers))
+        self.head = _mlp(self.encoder.out_dim, config.hidden, config.rank)
+        self.hardware = _mlp(config.k, config.hidden, config.rank + 1)
+
+    def phi(self, space: SearchSpace, node_features: torch.Tensor) -> torch.Tensor:
+        return self.head(self.encoder.encode_features(space, node_features))
+
+    @staticmethod
+    def combine(phi: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        """z ``(B, D)`` from features ``(B, rank)`` and device vectors ``(D, rank+1)``."""
+        return phi @ w[:, :-1].T + w[:, -1]
+
+
+def _log_stats(ms: np.ndarray) -> tuple[float, float]:
+    logs = np.log(ms)
+    return float(logs.mean()), max(float(logs.std()), 1e-3)
+
+
+def _check_ms(ms: np.ndarray, what: str) -> None:
+    if ms.size == 0:
+        raise GennasError(f"{what}: no latency samples")
+    if not np.all(np.isfinite(ms)) or np.any(ms <= 0):
+        raise GennasError(f"{what}: latencies must be finite and positive (ms), got {ms[~(np.isfinite(ms) & (ms > 0))][:3]}")
+
+
+def select_references(space: SearchSpace, archs: Sequence[ArchGraph], table: dict[str, np.ndarray],
+                      k: int) -> list[int]:
+    """Indices into ``archs`` of ``k`` reference architectures, chosen greedily for D-optimality.
+
+    Each arch is described by its standardised log-latency on every device of ``table``
+    (device -> ms ``(len(archs),)``), projected on the top ``k-1`` principal directions; picking
+    rows that maximise ``det(F^T F)`` makes the references pin down how a device differs from
+    the others. Archs whose output is functionally zero are excluded: graph-pruning runtimes
+    (pixel3's TFLite) report ~0 ms for them, which says nothing about the device.
+    Deterministic: same inputs, same references.
+    """
+    logs = np.log(np.stack([table[d] for d in sorted(table)]))                # (D, n)
+    z = ((logs - logs.mean(1, keepdims=True)) / logs.std(1, keepdims=True)).T  # (n, D)
+    pool = np.array([not space.canonical_form(a, functional=True).endswith(":#") for a in archs])
+    centred = z - z[pool].mean(0)
+    _, s, vt = np.linalg.svd(centred[pool], full_matrices=False)
+    dims = min(k - 1, vt.shape[0])
+    feats = np.hstack([np.ones((len(archs), 1)), centred @ vt[:dims].T / s[:dims] * math.sqrt(pool.sum())])
+    info = 1e-6 * np.eye(feats.shape[1])
+    chosen: list[int] = []
+    for _ in range(k):
+        gain = np.einsum("ij,jk,ik->i", feats, np.linalg.inv(info), feats)
+        gain[~pool] = -np.inf
+        gain[chosen] = -np.inf
+        best = int(np.argmax(gain))
+        chosen.append(best)
+        info += np.outer(feats[best], feats[best])
+    return chosen
+
+
+class LatencyEstimator:
+    """Predicts inference latency (ms) of architectures of one space on known or adapted devices.
+
+    Attributes:
+        space: the search space.
+        references: the fixed reference architectures (what a new device must measure).
+        device_params: device -> (mu, sigma, w) with ``w`` a float32 tensor ``(rank+1,)``.
+    """
+
+    def __init__(self, space: SearchSpace | str, config: LatencyConfig | None = None,
+                 references: Sequence[ArchGraph] = ()) -> None:
+        self.space = resolve_space(space)
+        self.config = config or LatencyConfig()
+        self.net = LatencyNet(self.space, self.config).eval()
+        self.references = [self.space.parse(a) for a in references]
+        self.device_params: dict[str, tuple[float, float, torch.Tensor]] = {}
+        self.bundled: list[str] = []
+
+    # ------------------------------------------------------------ devices
+    @property
+    def devices(self) -> list[str]:
+        return sorted(self.device_params)
+
+    def reference_archs(self, k: int | None = 10) -> list[ArchGraph]:
+        """The first ``k`` reference architectures (greedy order, so any prefix is a good design)."""
+        k = len(self.references) if k is None else int(k)
+        if not 1 <= k <= len(self.references):
+            raise GennasError(f"k must be in 1..{len(self.references)} (references of this estimator), got {k}")
+        return list(self.references[:k])
+
+    def _features(self, archs: Sequence[ArchGraph | str]) -> torch.Tensor:
+        parsed = [self.space.parse(a) for a in archs]
+        return archs_to_node_features(self.space, parsed)
+
+    def _phi(self, archs: Sequence[ArchGraph | str], batch: int = 4096) -> torch.Tensor:
+        with torch.no_grad():
+            feats = self._features(archs)
+            return torch.cat([self.net.phi(self.space, feats[i:i + batch]) for i in range(0, len(feats), batch)])
+
+    def embed(self, ref_ms: np.ndarray) -> tuple[float, float, torch.Tensor]:
+        """Hardware embedding from the references' latencies ``(k,)`` ms -> (mu, sigma, w0)."""
+        ref_ms = np.asarray(ref_ms, dtype=np.float64)
+        _check_ms(ref_ms, "reference latencies")
+        if ref_ms.shape != (self.config.k,):
+            raise GennasError(f"expected {self.config.k} reference latencies, got {ref_ms.shape}")
+        mu, sigma = _log_stats(ref_ms)
+        ref_z = torch.tensor((np.log(ref_ms) - mu) / sigma, dtype=torch.float32)
+        with torch.no_grad():
+            return mu, sigma, self.net.hardware(ref_z[None])[0]
+
+    def adapt(self, device_name: str, samples: Samples, ridge: float | None = None,
+              phi_cache: torch.Tensor | None = None, phi_rows: dict[ArchGraph, int] | None = None
+              ) -> LatencyEstimator:
+        """Register ``device_name`` from measured ``(arch, ms)`` samples; returns ``self``.
+
+        The samples should include the reference architectures (:meth:`reference_archs`): they
+        give the hardware embedding. Then ``w`` is refitted on all samples by ridge regression
+        towards that embedding (closed form, milliseconds). Without every reference, the prior
+        is the mean of the known devices' vectors and ``mu``/``sigma`` come from the samples.
+        ``phi_cache`` ``(n, rank)`` with ``phi_rows`` (arch -> row) skips re-encoding known archs.
+        """
+        if not isinstance(device_name, str) or not device_name.strip():
+            raise GennasError(f"device name must be a non-empty string, got {device_name!r}")
+        if not samples:
+            raise GennasError(f"adapting {device_name!r}: no samples given")
+        try:
+            archs = [self.space.parse(a) for a, _ in samples]
+            ms = np.array([float(m) for _, m in samples], dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            if isinstance(exc, GennasError):
+                raise
+            raise GennasError(f"adapting {device_name!r}: samples must be (arch, ms) pairs ({exc})") from None
+        _check_ms(ms, f"adapting {device_name!r}")
+        # Average repeated archs: the embedding wants one latency per reference.
+        by_arch: dict[ArchGraph, list[float]] = {}
+        for a, m in zip(archs, ms):
+            by_arch.setdefault(a, []).append(m)
+        archs, ms = list(by_arch), np.array([float(np.mean(v)) for v in by_arch.values()])
+        refs = self.references[:self.config.k]
+        if all(r in by_arch for r in refs):
+            mu, sigma, w0 = self.embed(np.array([np.mean(by_arch[r]) for r in refs]))
+        else:
+            mu, sigma = _log_stats(ms)
+            known = [p[2] for n, p in self.device_params.items() if n != device_name]
+            w0 = torch.stack(known).mean(0) if known else torch.zeros(self.config.rank + 1)
+        lam = self.config.ridge if ridge is None else float(ridge)
+        phi = self._phi(archs) if phi_cache is None else phi_cache[[phi_rows[a] for a in archs]]
+        w = self._ridge(phi, (np.log(ms) - mu) / sigma, w0, lam)
+        self.device_params[device_name] = (mu, sigma, w)
+        return self
+
+    @staticmethod
+    def _ridge(phi: torch.Tensor, z: np.ndarray, w0: torch.Tensor, lam: float) -> torch.Tensor:
+        """argmin_w |[phi,1] w - z|^2 + lam |w - w0|^2, solved in float64."""
+        x = torch.cat([phi, torch.ones(len(phi), 1)], 1).double()
+        y = torch.as_tensor(z, dtype=torch.float64)
+        if lam <= 0 and len(z) < x.shape[1]:
+            lam = 1e-6  # keep the system solvable
+        a = x.T @ x + lam * torch.eye(x.shape[1], dtype=torch.float64)
+        b = x.T @ y + lam * w0.double()
+        return torch.linalg.solve(a, b).float()
+
+    def _device(self, device: str) -> tuple[float, float, torch.Tensor]:
+        if device not in self.device_params:
+            raise UnknownDevice(unknown("device", device, self.devices) +
+                                " (register one with `gennas latency measure` or .adapt())")
+        return self.device_params[device]
+
+    # ------------------------------------------------------------ prediction
+    def predict(self, archs: Sequence[ArchGraph | str] | ArchGraph | str, device: str) -> np.ndarray:
+        """Latency in ms of each architecture on ``device``, float64 ``(len(archs),)``."""
+        mu, sigma, w = self._device(device)
+        if isinstance(archs, (ArchGraph, str)):
+            archs = [archs]
+        if len(archs) == 0:
+            return np.zeros(0)
+        z = LatencyNet.combine(self._phi(archs), w[None])[:, 0].double().numpy()
+        return np.exp(mu + sigma * z)
+
+    def predict_soft(self, slot_probs: torch.Tensor, device: str) -> torch.Tensor:
+        """Differentiable latency (ms) ``(B,)`` of relaxed architectures ``(B, num_slots, len(slot_vocab))``."""
+        mu, sigma, w = self._device(device)
+        expected = (self.space.num_slots, len(self.space.slot_vocab))
+        if slot_probs.ndim != 3 or tuple(slot_probs.shape[1:]) != expected:
+            raise GennasError(f"slot_probs must have shape (B, {expected[0]}, {expected[1]}), got {tuple(slot_probs.shape)}")
+        feats = slot_probs_to_node_features(self.space, slot_probs.float())
+        z = LatencyNet.combine(self.net.phi(self.space, feats), w.to(slot_probs.device)[None])[:, 0]
+        return torch.exp(mu + sigma * z)
+
+    # ------------------------------------------------------------ training
+    def fit(self, archs: Sequence[ArchGraph], table: dict[str, np.ndarray], steps: int = 1000,
+            batch_size: int = 256, virtual: int = 16, lr: float = 2e-3, seed: int = 0,
+            log_every: int = 0) -> LatencyEstimator:
+        """Train on ``table`` (device -> ms ``(len(archs),)``), choose the references, adapt every device on all rows."""
+        if len(table) < 2:
+            raise GennasError("training the latency estimator needs at least two devices")
+        archs = [self.space.parse(a) for a in archs]
+        names = sorted(table)
+        ms = np.stack([np.asarray(table[d], dtype=np.float64) for d in names])  # (D, n)
+        if ms.shape[1] != len(archs):
+            raise GennasError(f"latency table has {ms.shape[1]} rows for {len(archs)} architectures")
+        _check_ms(ms, "training table")
+        torch.manual_seed(seed)
+        rng = as_rng(seed)
+        ref_idx = select_references(self.space, archs, table, self.config.k)
+        self.references = [archs[i] for i in ref_idx]
+        feats = archs_to_node_features(self.space, archs)
+        ms_t = torch.tensor(ms)
+        lam = self.config.ridge
+        opt = torch.optim.Adam(self.net.parameters(), lr=lr)
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
+        self.net.train()
+        for step in range(steps):
+            rows = torch.from_numpy(rng.choice(len(archs), size=min(batch_size, len(archs)), replace=False))
+            # Virtual devices: time spent like device a with weight alpha and like b otherwise.
+            pair = torch.from_numpy(rng.integers(len(names), size=(virtual, 2)))
+            alpha = torch.from_numpy(rng.uniform(size=(virtual, 1)))
+            cols = torch.cat([rows, torch.tensor(ref_idx)])
+            dev_ms = torch.cat([ms_t[:, cols], alpha * ms_t[pair[:, 0]][:, cols] + (1 - alpha) * ms_t[pair[:, 1]][:, cols]])
+            logs = dev_ms.log()
+            ref_logs = logs[:, len(rows):]
+            mu, sigma = ref_logs.mean(1, keepdim=True), ref_logs.std(1, unbiased=False, keepdim=True).clamp_min(1e-3)
+            z = ((logs - mu) / sigma).float()
+            ref_z = z[:, len(rows):]
+            w0 = self.net.hardware(ref_z)                                   # (D+V, rank+1)
+            phi = self.net.phi(self.space, feats[cols])
+            phi_rows, phi_refs = phi[:len(rows)], phi[len(rows):]
+            # Train through the test-time procedure: the ridge refit on the references is
+            # closed form, so its result is differentiable (one solve, devices as columns).
+            x = torch.cat([phi_refs, torch.ones(len(ref_idx), 1)], 1)
+            a = x.T @ x + lam * torch.eye(x.shape[1])
+            w = torch.linalg.solve(a, x.T @ ref_z.T + lam * w0.T).T
+            target = z[:, :len(rows)].T
+            loss = (nn.functional.huber_loss(LatencyNet.combine(phi_rows, w), target, delta=1.0)
+                    + nn.functional.huber_loss(LatencyNet.combine(phi_rows, w0), target, delta=1.0))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            if log_every and (step % log_every == 0 or step == steps - 1):
+                print(f"step {step:5d}  loss {loss.item():.4f}", flush=True)
+        self.net.eval()
+        phi, rows_of = self._phi(archs), {a: i for i, a in enumerate(archs)}
+        for i, name in enumerate(names):
+            self.adapt(name, list(zip(archs, ms[i])), phi_cache=phi, phi_rows=rows_of)
+        self.bundled = names
+        return self
+
+    # ------------------------------------------------------------ persistence
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        """Plain tensors only (loadable with ``weights_only=True``)."""
+        state = {f"net.{k}": v for k, v in self.net.state_dict().items()}
+        state[f"meta.space.{self.space.name}"] = torch.tensor([self.space.num_slots, len(self.space.slot_vocab)])
+        state["meta.config"] = torch.tensor([self.config.hidden, self.config.layers, self.config.rank, self.config.k])
+        state["meta.ridge"] = torch.tensor(self.config.ridge)
+        state["meta.references"] = torch.tensor(
+            np.stack([[self.space.slot_vocab.index(o) for o in self.space.choices(a)] for a in self.references]))
+        for name in self.bundled:
+            mu, sigma, w = self.device_params[name]
+            state[f"device.{name}"] = torch.cat([torch.tensor([mu, sigma]), w.double()])
+        return state
+
+    def save(self, path: str | Path, manifest: dict | None = None) -> Path:
+        """Write the weights and, beside them, ``<path>.json`` with the manifest."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        torch.save(self.state_dict(), path)
+        info = {"space": self.space.name, "config": asdict(self.config), "devices": self.bundled,
+                "references": [a.to_string() for a in self.references], **(manifest or {})}
+        path.with_suffix(".json").write_text(json.dumps(info, indent=2) + "\n")
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path, space: SearchSpace | str) -> LatencyEstimator:
+        """Load weights saved by :meth:`save`; refuses pickled objects and other spaces' checkpoints."""
+        space = resolve_space(space)
+        path = Path(path)
+        if not path.is_file():
+            raise GennasError(f"no latency checkpoint at {path}")
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as exc:  # an unpickling error means the file is not plain weights
+            raise GennasError(f"{path} is not a plain weights file (refused): {str(exc).splitlines()[0]}") from None
+        return cls.from_state_dict(state, space, source=str(path))
+
+    @classmethod
+    def from_state_dict(cls, state: dict, space: SearchSpace | str, source: str = "state dict") -> LatencyEstimator:
+        """Rebuild an estimator from :meth:`state_dict` output."""
+        space = resolve_space(space)
+        path = source
+        if not isinstance(state, dict) or "meta.config" not in state:
+            raise GennasError(f"{path} is not a latency-estimator checkpoint")
+        if f"meta.space.{space.name}" not in state:
+            other = [k.split(".", 2)[2] for k in state if k.startswith("meta.space.")]
+            raise GennasError(f"{path} is a latency checkpoint for space {other}, not {space.name!r}")
+        hidden, layers, rank, k = (int(v) for v in state["meta.config"])
+        est = cls(space, LatencyConfig(hidden, layers, rank, k, float(state.get("meta.ridge", 1.0))))
+        try:
+            est.net.load_state_dict({k[4:]: v for k, v in state.items() if k.startswith("net.")})
+        except RuntimeError as exc:
+            raise GennasError(f"{path} does not match the {space.name} estimator: {str(exc).splitlines()[0]}") from None
+        est.references = [space.from_choices([space.slot_vocab[i] for i in row])
+                          for row in state["meta.references"].tolist()]
+        for key, value in state.items():
+            if key.startswith("device."):
+                v = value.double()
+                est.device_params[key[7:]] = (float(v[0]), float(v[1]), v[2:].float())
+                est.bundled.append(key[7:])
+        return est
+
+
+def load_latency_estimator(space: SearchSpace | str = "nb201", path: str | Path | None = None,
+                           with_registered: bool = True) -> LatencyEstimator:
+    """The pretrained estimator of ``space`` from ``checkpoints/latency_<space>.pt``, plus every
+    device registered under ``$GENNAS_HOME/devices`` for that space (``gennas latency measure``)."""
+    space = resolve_space(space)
+    path = Path(path) if path is not None else checkpoints_dir() / f"latency_{space.name}.pt"
+    if not path.is_file():
+        raise GennasError(f"no pretrained latency estimator for space {space.name!r} (expected {path}); "
+                          "train one with experiments/train_latency.py")
+    est = LatencyEstimator.load(path, space)
+    if with_registered:
+        for name, samples in registered_devices(space.name).items():
+            if name in est.bundled:
+                raise GennasError(f"registered device {name!r} has the name of a bundled device; "
+                                  "rename its file under $GENNAS_HOME/devices")
+            try:
+                est.adapt(name, samples)
+            except InvalidArchitecture as exc:
+                raise GennasError(f"registered device {name!r}: {exc}") from None
+    return est

@@ -1,0 +1,76 @@
+"""The typed seams the designer depends on: any accuracy model, latency model or generator with
+these methods can stand in for gennas' own (the guidance, the acquisition and the loop only
+ever call what is listed here)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from gennas.graph import ArchGraph
+
+if TYPE_CHECKING:
+    import torch
+
+    from gennas.generators.guidance import Guidance
+    from gennas.spaces import SearchSpace
+
+
+@runtime_checkable
+class AccuracyModel(Protocol):
+    """Predicts a task's score of architectures, with an uncertainty, and learns from results.
+
+    Scores are in the task's units (accuracy in %); ``task`` is a :class:`~gennas.Task`, a task
+    name, or None for the model's default task.
+    """
+
+    @property
+    def tasks(self) -> list[str]:
+        """Names of the tasks the model was trained on."""
+
+    @property
+    def is_trained(self) -> bool:
+        """False for a model that has seen no results yet (``predict`` would fail)."""
+
+    def predict(self, archs: Sequence[ArchGraph], task: Any = None) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and std, float64 ``(len(archs),)``."""
+
+    def predict_soft(self, slot_probs: torch.Tensor, task: Any = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mean and std ``(B,)`` for relaxed architectures ``(B, num_slots, len(slot_vocab))``,
+        differentiable w.r.t. ``slot_probs``."""
+
+    def fit(self, archs: Sequence[ArchGraph], scores: Sequence[float], task: Any = None,
+            steps: int | None = None) -> Any:
+        """Train from scratch on one task."""
+
+    def update(self, archs: Sequence[ArchGraph], scores: Sequence[float], task: Any = None,
+               steps: int | None = None) -> Any:
+        """Refit warm on new results of ``task`` (earlier ones are remembered)."""
+
+
+@runtime_checkable
+class LatencyModel(Protocol):
+    """Latency in ms of architectures on named devices (latency targets such as ``pixel3``)."""
+
+    @property
+    def devices(self) -> list[str]:
+        """The devices it can predict for."""
+
+    def predict(self, archs: Sequence[ArchGraph], device: str) -> np.ndarray:
+        """Latency in ms, float ``(len(archs),)``."""
+
+    def predict_soft(self, slot_probs: torch.Tensor, device: str) -> torch.Tensor:
+        """Latency in ms ``(B,)`` of relaxed architectures, differentiable."""
+
+
+@runtime_checkable
+class Generator(Protocol):
+    """Samples distinct valid architectures of its space, optionally guided."""
+
+    space: SearchSpace
+    kind: str
+
+    def sample(self, n: int, seed: int | None = None, guidance: Guidance | None = None) -> list[ArchGraph]:
+        """Up to ``n`` distinct architectures (fewer only under a tight latency budget)."""
