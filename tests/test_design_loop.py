@@ -8,8 +8,8 @@ import numpy as np
 import optuna
 import pytest
 
-from gennas.design.loop import LoopSettings
 import gennas
+from gennas.design.loop import DesignLoop, LoopSettings
 from gennas.design.acquisition import select_batch
 from gennas.evaluators.base import Result
 
@@ -48,6 +48,23 @@ def test_resume_spends_only_the_rest(designer_factory, bench, tmp_path):
     again = designer_factory(seed=1).search(fn, budget=5, storage=url, study_name="r", resume=True)
     assert again.resumed == 2 and len(again.history) == 5
     assert len({r.arch.canonical_hash() for r in again.history}) == 5
+
+
+def test_one_refit_per_told_batch_and_one_on_resume(designer_factory, bench, tmp_path):
+    fn = lambda a: bench.accuracy(a, "cifar10")  # noqa: E731
+    designer = designer_factory()
+    assert isinstance(designer.loop, DesignLoop) and isinstance(designer.loop, gennas.Optimizer)
+    result = designer.search(fn, budget=6, batch_size=3)
+    assert len(result.history) == 6 and designer.loop.refits == 2  # two batches of three
+    designer.tell(designer.ask(1)[0], 90.0)
+    assert designer.loop.refits == 3  # the user's tell(arch, score) is one batch too
+
+    url = f"sqlite:///{tmp_path / 'resume.db'}"
+    designer_factory().search(fn, budget=5, storage=url, study_name="r")
+    resumed = designer_factory()
+    again = resumed.search(fn, budget=6, storage=url, study_name="r", resume=True)
+    assert again.resumed == 5 and len(again.history) == 6
+    assert resumed.loop.refits == 2  # the 5 stored results in one refit, then the new one
 
 
 def test_failing_evaluator_is_recorded_and_search_goes_on(designer_factory, bench):
