@@ -158,3 +158,41 @@ def test_half_of_each_batch_explores_around_the_best_verified(designer_factory, 
     assert len(local) >= 2  # local_share 0.5 of 4; the generated half may add neighbours too
     designer.loop.local_share = 0.0
     assert designer.ask(1)  # the generated pool alone still proposes
+
+
+def test_scores_of_any_scale_and_sign_are_learned(designer_factory, bench):
+    acc = lambda a: bench.accuracy(a, "cifar10")  # noqa: E731
+    huge = designer_factory(task="synflow_like").search(lambda a: 10.0 ** (acc(a) / 2), budget=6, batch_size=2)
+    assert len(huge.results) == 6 and huge.results[0].score > 1e40  # synflow-sized scores, no NaN on the way
+
+    loss = designer_factory(direction="minimize")
+    result = loss.search(lambda a: 100.0 - acc(a), budget=6, batch_size=2)
+    assert result.direction == "minimize"
+    assert result.best.score == min(r.score for r in result.history)
+    assert [r.score for r in result.results] == sorted(r.score for r in result.results)
+    assert loss.loop.best_first()[0].score == result.best.score
+
+
+def test_a_constant_evaluator_finishes_and_says_it_learned_nothing(designer_factory):
+    result = designer_factory().search(lambda a: 1.0, budget=4, batch_size=2)
+    assert len(result.history) == 4 and "nothing to learn" in " ".join(result.notes)
+
+
+def test_generate_after_a_search_uses_what_was_learned(designer_factory, bench):
+    designer = designer_factory(task="my_new_dataset")
+    with pytest.raises(gennas.UnknownDataset):
+        designer.generate(3)
+    designer.search(lambda a: bench.accuracy(a, "cifar100"), budget=6, batch_size=3)
+    designed = designer.generate(3)
+    assert [c.rank for c in designed] == [1, 2, 3]
+    assert all(np.isfinite(c.predicted_accuracy) for c in designed)
+
+
+def test_latency_budgets_are_kept_by_the_measurements(designer_factory, bench):
+    for ms in (5.0, 20.0):
+        designer = designer_factory(device="pixel3", max_latency_ms=ms)
+        assert designer.budget.exact
+        designed = designer.generate(10)
+        assert all(c.latency_measured and bench.latency(c.arch, "pixel3") <= ms for c in designed)
+        asked = designer.ask(4)
+        assert all(bench.latency(a, "pixel3") <= ms for a in asked)

@@ -1,36 +1,75 @@
-"""A latency budget on a device: which architectures keep it, checked once per pool."""
+"""A latency budget on a device: which architectures keep it, checked once per pool.
+
+Where the device's latencies were *measured* (a bundled benchmark table that has the device),
+the budget is judged by the measurements, exactly. Elsewhere (a device known only through
+``adapt`` or ``gennas latency measure``) it is judged by the latency model's prediction.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from gennas.errors import GennasError
 from gennas.graph import ArchGraph
+from gennas.spaces import SearchSpace
 from gennas.surrogates.protocols import LatencyModel
+
+MeasuredFn = Callable[[Sequence[ArchGraph]], np.ndarray]
 
 
 @dataclass(frozen=True)
 class LatencyBudget:
-    """``max_latency_ms`` on ``device`` (a latency target such as ``pixel3``), judged by ``model``.
+    """``max_latency_ms`` on ``device`` (a latency target such as ``pixel3``).
 
     Attributes:
-        model: gives latency in ms for a batch of architectures.
+        model: predicts latency in ms for a batch of architectures (used without measurements).
         device: the latency target's name.
         max_latency_ms: the budget in ms (> 0).
+        measured: exact lookup ``archs -> ms`` where the device's latencies were measured.
     """
 
-    model: LatencyModel
+    model: LatencyModel | None
     device: str
     max_latency_ms: float
+    measured: MeasuredFn | None = None
+
+    @classmethod
+    def for_device(cls, space: SearchSpace, model: LatencyModel | None, device: str,
+                   max_latency_ms: float) -> LatencyBudget:
+        """The budget judged by the bundled measurements of ``device`` when the space's benchmark
+        has them, else by ``model``."""
+        measured = _measured_lookup(space, device)
+        if measured is None and model is None:
+            raise GennasError(f"no latency model and no measurements for device {device!r}")
+        return cls(model, device, float(max_latency_ms), measured)
+
+    @property
+    def exact(self) -> bool:
+        """True when the budget is checked against measurements, not predictions."""
+        return self.measured is not None
 
     def latency_ms(self, archs: Sequence[ArchGraph]) -> np.ndarray:
-        """Latency in ms, float64 ``(len(archs),)``: one model call for the whole batch."""
+        """Latency in ms, float64 ``(len(archs),)``: one lookup or model call for the whole batch."""
         if not archs:
             return np.zeros(0)
-        return np.asarray(self.model.predict(list(archs), self.device), dtype=np.float64).reshape(-1)
+        values = self.measured(list(archs)) if self.measured is not None else self.model.predict(list(archs), self.device)
+        return np.asarray(values, dtype=np.float64).reshape(-1)
 
     def within(self, archs: Sequence[ArchGraph]) -> np.ndarray:
         """Bool ``(len(archs),)``: True where the architecture keeps the budget."""
         return self.latency_ms(archs) <= self.max_latency_ms
+
+
+def _measured_lookup(space: SearchSpace, device: str) -> MeasuredFn | None:
+    """Table lookup of ``device``'s measured latencies in the space's bundled benchmark, if any."""
+    if space.benchmark is None:
+        return None
+    from gennas.bench import load_benchmark
+
+    bench = load_benchmark(space.benchmark)
+    if device not in bench.devices:
+        return None
+    return lambda archs: bench.latency_of(archs, device)

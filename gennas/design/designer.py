@@ -39,8 +39,10 @@ class Candidate:
         arch: the architecture.
         predicted_accuracy: predictor mean for the task, in % (the task's score units).
         predicted_std: predictor ensemble spread, same units.
-        predicted_latency_ms: estimator latency on the designer's device, or None without one.
+        predicted_latency_ms: latency on the designer's device in ms, or None without one:
+            measured where the bundled tables have the device (``latency_measured``), else estimated.
         rank: 1 for the best predicted.
+        latency_measured: True when ``predicted_latency_ms`` is a measurement.
     """
 
     arch: ArchGraph
@@ -48,9 +50,11 @@ class Candidate:
     predicted_std: float
     predicted_latency_ms: float | None
     rank: int
+    latency_measured: bool = False
 
     def __str__(self) -> str:
-        lat = "" if self.predicted_latency_ms is None else f", {self.predicted_latency_ms:.3g} ms"
+        how = "measured" if self.latency_measured else "estimated"
+        lat = "" if self.predicted_latency_ms is None else f", {self.predicted_latency_ms:.3g} ms {how}"
         return f"#{self.rank} {self.arch.to_string()} ({self.predicted_accuracy:.2f} ± {self.predicted_std:.2f} %{lat})"
 
 
@@ -89,6 +93,8 @@ class Designer:
         loop: acquisition knobs of the search loop and the pool size (:class:`LoopSettings`).
         storage: where :meth:`search` stores verified results (optuna storage URL or ``.db``
             path); None keeps them in memory.
+        direction: ``"maximize"`` the evaluator's scores (accuracy, a proxy) or ``"minimize"``
+            them (a loss). Scores of any scale are learned from (see :mod:`gennas.design.scores`).
 
     A task the predictor does not know (a new dataset named only) cannot be *generated* for,
     but can be *searched* for: :meth:`search` / :meth:`ask` start from the predictor's
@@ -99,7 +105,7 @@ class Designer:
                  max_latency_ms: float | None = None, seed: int | None = None, *,
                  generator: str | SlotGenerator = "diffusion", predictor: AccuracyModel | None = None,
                  estimator: LatencyModel | None = None, guidance: GuidanceSettings | None = None,
-                 loop: LoopSettings | None = None, storage: Any = None) -> None:
+                 loop: LoopSettings | None = None, storage: Any = None, direction: str = "maximize") -> None:
         self.space = resolve_space(space)
         self.task = Task.of(task)  # coerced once, here at the boundary
         self.device = device
@@ -126,8 +132,11 @@ class Designer:
                                  reward=steer.reward, num_candidates=steer.num_candidates)
         value = predictor_value(predictor, self._task_arg()) if self._task_error is None else None
         self._guidance = replace(base, value=value, scale=steer.scale)
+        if self.budget is not None:
+            # the generator's final filter is the budget itself: measured latencies where they exist
+            self._guidance = replace(self._guidance, latency_hard=self.budget.latency_ms)
         self.loop = DesignLoop(self.space, predictor, self.generator, self._guidance, task=self.task,
-                               budget=self.budget, seed=seed, settings=settings)
+                               budget=self.budget, seed=seed, settings=settings, direction=direction)
 
     def _check_task(self) -> str | None:
         """Why :meth:`generate` cannot run for this task, or None when it can."""
@@ -160,7 +169,8 @@ class Designer:
         known = list(getattr(estimator, "devices", []))
         if known and self.device not in known:
             raise UnknownDevice(unknown("device", self.device, known))
-        budget = None if self.max_latency_ms is None else LatencyBudget(estimator, self.device, self.max_latency_ms)
+        budget = (None if self.max_latency_ms is None
+                  else LatencyBudget.for_device(self.space, estimator, self.device, self.max_latency_ms))
         return estimator, budget
 
     # ------------------------------------------------------------ generation
@@ -177,12 +187,16 @@ class Designer:
         if none meets it.
         """
         n = check_count(n)
-        if self._task_error is not None:
+        learned = self.loop.refits > 0  # after search/tell: the refitted predictor and the task it learned
+        if self._task_error is not None and not learned:
             raise (UnknownDataset if "unknown task" in self._task_error else GennasError)(self._task_error)
         seed = None if self.seed is None else self.seed + self._calls
         self._calls += 1
+        guidance = self._guidance
+        if learned:
+            guidance = replace(guidance, value=predictor_value(self.loop.predictor, self.loop.query_task()))
         try:
-            pool = self.generator.sample(max(self.loop.settings.pool * n, 200), seed=seed, guidance=self._guidance)
+            pool = self.generator.sample(max(self.loop.settings.pool * n, 200), seed=seed, guidance=guidance)
         except InfeasibleBudget as exc:
             raise InfeasibleBudget(self._budget_reason(str(exc))) from None
         return self._rank(pool, n)
@@ -191,22 +205,36 @@ class Designer:
         """Predict, sort by predicted accuracy (descending) and keep the top ``n``."""
         if not archs:
             return []
-        mean, std = self.predictor.predict(list(archs), self._task_arg())
+        if self.loop.refits > 0:  # predictions of what was learned, mapped back to the evaluator's scale
+            mean, std = self.loop.predictor.predict(list(archs), self.loop.query_task())
+            mean, std = self.loop.scale.from_model(mean), np.abs(self.loop.scale.from_model(mean + std) -
+                                                                  self.loop.scale.from_model(mean))
+        else:
+            mean, std = self.predictor.predict(list(archs), self._task_arg())
+        if self.loop.scale.direction == "minimize":
+            mean = -np.asarray(mean)  # rank best first, then report the evaluator's own values
+        order = np.argsort(-np.asarray(mean), kind="stable")[:n]
+        if self.loop.scale.direction == "minimize":
+            mean = -mean
         latency = (self.budget.latency_ms(archs) if self.budget is not None
                    else np.asarray(self.estimator.predict(list(archs), self.device), dtype=np.float64)
                    if self.device is not None else None)
-        order = np.argsort(-np.asarray(mean), kind="stable")[:n]
-        return [Candidate(archs[i], float(mean[i]), float(std[i]), None if latency is None else float(latency[i]), rank)
-                for rank, i in enumerate(order, start=1)]
+        measured = self.budget is not None and self.budget.exact
+        return [Candidate(archs[i], float(mean[i]), float(std[i]), None if latency is None else float(latency[i]),
+                          rank, measured) for rank, i in enumerate(order, start=1)]
 
     def _budget_reason(self, message: str) -> str:
         """Add the fastest architecture of the whole space to an infeasible-budget message, where
         the space is small enough to check exhaustively."""
-        if not self.space.is_finite_enumerable() or self.estimator is None:
+        if not self.space.is_finite_enumerable() or self.budget is None:
             return message
-        fastest = float(np.min(self.estimator.predict(list(self.space.enumerate()), self.device)))
-        return (f"no {self.space.name} architecture is predicted to run under {self.max_latency_ms:g} ms on "
-                f"{self.device}: the fastest of all {self.space.size():,} is predicted at {fastest:.3g} ms")
+        every = list(self.space.enumerate())
+        ms = self.budget.latency_ms(every)
+        fastest = int(np.argmin(ms))
+        how = "measured" if self.budget.exact else "predicted"
+        return (f"no {self.space.name} architecture is {how} to run under {self.max_latency_ms:g} ms on "
+                f"{self.device}: the fastest of all {self.space.size():,}, {every[fastest].to_string()}, "
+                f"is {how} at {ms[fastest]:.3g} ms")
 
     # ------------------------------------------------------------ verification (the loop)
     @property
@@ -241,8 +269,14 @@ class Designer:
         storage = storage if storage is not None else self.storage
         attrs = {"method": "designer", "task": None if self.task is None else self.task.name,
                  "device": self.device, "max_latency_ms": self.max_latency_ms, "seed": self.seed}
-        return run_search(self.loop, evaluator, budget, storage=storage, study_name=study_name,
-                          batch_size=batch_size, progress=progress, resume=resume, attrs=attrs)
+        attrs["direction"] = self.loop.scale.direction
+        result = run_search(self.loop, evaluator, budget, storage=storage, study_name=study_name,
+                            batch_size=batch_size, progress=progress, resume=resume, attrs=attrs,
+                            direction=self.loop.scale.direction)
+        if self.loop.learned_nothing():
+            result.notes.append("every verified architecture got the same score: the evaluator told the "
+                                "designer nothing to learn from, so its ranking is the pretrained one")
+        return result
 
     def __repr__(self) -> str:
         budget = "" if self.max_latency_ms is None else f", max_latency_ms={self.max_latency_ms:g}"

@@ -29,6 +29,7 @@ import numpy as np
 
 from gennas.design.acquisition import select_batch
 from gennas.design.budget import LatencyBudget
+from gennas.design.scores import ScoreScale
 from gennas.errors import GennasError
 from gennas.evaluators.base import Result
 from gennas.generators.guidance import Guidance, predictor_value
@@ -71,11 +72,12 @@ class DesignLoop:
         budget: the latency budget proposals must keep (None: no budget).
         seed: makes the proposals reproducible.
         settings: acquisition knobs.
+        direction: ``"maximize"`` the evaluator's scores (accuracy) or ``"minimize"`` them (a loss).
     """
 
     def __init__(self, space: SearchSpace, predictor: AccuracyModel, generator: Generator, guidance: Guidance,
                  task: Task | None = None, budget: LatencyBudget | None = None, seed: int | None = None,
-                 settings: LoopSettings | None = None) -> None:
+                 settings: LoopSettings | None = None, direction: str = "maximize") -> None:
         self.space = space
         self.pretrained = predictor
         self.generator = generator
@@ -84,6 +86,7 @@ class DesignLoop:
         self.budget = budget
         self.seed = seed
         self.settings = settings or LoopSettings()
+        self.scale = ScoreScale(direction)  # evaluator scores <-> the predictor's scale
         self.history: list[Result] = []
         self.refits = 0  # predictor refits so far: one per told batch with a success
         self._seen: set[str] = set()
@@ -120,7 +123,9 @@ class DesignLoop:
 
     def best_first(self) -> list[Result]:
         """Successful results so far, best score first."""
-        return sorted((r for r in self.history if not r.failed), key=lambda r: -r.score)
+        ok = [r for r in self.history if not r.failed]
+        better = self.scale.to_model(np.array([r.score for r in ok]))  # higher is better, any direction
+        return [ok[i] for i in np.argsort(-better, kind="stable")]
 
     # ------------------------------------------------------------ ask
     def ask(self, k: int = 1) -> list[ArchGraph]:
@@ -159,6 +164,9 @@ class DesignLoop:
         if not trained:
             return candidates[:k]  # generator / neighbour order is already random
         mean, std = predictor.predict(candidates, task)
+        if not (np.isfinite(mean).all() and np.isfinite(std).all()):
+            # a bug, never a pick: NaN would silently turn the acquisition into random choice
+            raise AssertionError(f"the loop's predictor returned non-finite predictions for {task!r}")
         s = self.settings
         return [candidates[i] for i in select_batch(self.space, candidates, mean, std, k, s.kappa, s.diversity)]
 
@@ -211,15 +219,22 @@ class DesignLoop:
             self._refitted = copy.deepcopy(self.pretrained)  # the pretrained one stays untouched
         predictor, key = self._refitted, self.task_key()
         told = [r for r in self.history if not r.failed]
+        if self.scale.observe(np.array([r.score for r in new])):
+            new = told  # the map changed: every told score is re-mapped (the latest value wins)
         if not predictor.is_trained:
             # From scratch: a full fit on everything told so far; the one-step update then puts
             # those results in the predictor's update memory, so later refits keep them.
-            archs, scores = [r.arch for r in told], [r.score for r in told]
+            archs, scores = [r.arch for r in told], self.scale.to_model(np.array([r.score for r in told]))
             predictor.fit(archs, scores, task=key)
             predictor.update(archs, scores, task=key, steps=1)
         else:
-            predictor.update([r.arch for r in new], [r.score for r in new], task=key)
+            predictor.update([r.arch for r in new], self.scale.to_model(np.array([r.score for r in new])), task=key)
         self.refits += 1
+
+    def learned_nothing(self) -> bool:
+        """True when every successful result so far has the same score (a constant evaluator)."""
+        scores = {r.score for r in self.history if not r.failed}
+        return len(scores) == 1 and len(self.history) > 1
 
     def __repr__(self) -> str:
         return (f"DesignLoop({self.space.name}, task={self.task!r}, told={len(self.history)}, "

@@ -39,6 +39,8 @@ class SearchResult:
         study_name: the optuna study holding them.
         resumed: how many results were reloaded from storage rather than verified now.
         exhausted: the optimizer stopped proposing new architectures before the budget was spent.
+        direction: ``"maximize"`` or ``"minimize"``: which scores are best.
+        notes: what the user should know about the run (for example that it learned nothing).
     """
 
     history: list[Result]
@@ -46,11 +48,16 @@ class SearchResult:
     resumed: int = 0
     exhausted: bool = False
     store: ResultStore | None = field(default=None, repr=False)
+    direction: str = "maximize"
+    notes: list[str] = field(default_factory=list)
+
+    def _sign(self) -> float:
+        return -1.0 if self.direction == "minimize" else 1.0
 
     @property
     def results(self) -> list[Result]:
         """Verified results, best score first (failed ones left out)."""
-        return sorted((r for r in self.history if not r.failed), key=lambda r: -r.score)
+        return sorted((r for r in self.history if not r.failed), key=lambda r: -self._sign() * r.score)
 
     @property
     def failures(self) -> list[Result]:
@@ -67,12 +74,12 @@ class SearchResult:
     def best_so_far(self) -> np.ndarray:
         """Best score after each verification, float64 ``(len(history),)``; NaN until the first success."""
         out = np.full(len(self.history), np.nan)
-        best = -math.inf
+        best, sign = -math.inf, self._sign()
         for i, r in enumerate(self.history):
             if not r.failed:
-                best = max(best, r.score)
+                best = max(best, sign * r.score)
             if best > -math.inf:
-                out[i] = best
+                out[i] = sign * best
         return out
 
     def __len__(self) -> int:
@@ -105,7 +112,7 @@ def _evaluate(evaluator: Evaluator, batch: list[ArchGraph]) -> list[Result]:
 def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph], float], budget: int,
                storage: Any = None, study_name: str | None = None, batch_size: int = 1,
                progress: bool = True, resume: bool = False, space: SearchSpace | str | None = None,
-               attrs: dict[str, Any] | None = None) -> SearchResult:
+               attrs: dict[str, Any] | None = None, direction: str = "maximize") -> SearchResult:
     """Search until ``budget`` architectures have been verified (failed ones count).
 
     Args:
@@ -118,6 +125,7 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
         progress: show a rich progress bar (on stderr).
         resume: reload the study's results, tell them to the optimizer, spend only the rest.
         attrs: study user attributes to record (method, task, seed, ...).
+        direction: ``"maximize"`` (accuracy) or ``"minimize"`` (a loss): which scores are best.
 
     Raises:
         GennasError: bad budget or batch size, storage that cannot be opened, a study that
@@ -130,13 +138,15 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
     optimizer = check_optimizer(optimizer)
     evaluator = as_evaluator(evaluator)
     search_space = _space_of(optimizer, space)
-    store = ResultStore.open(search_space, storage, study_name, resume=resume, attrs=attrs)
+    if direction not in ("maximize", "minimize"):
+        raise GennasError(f"direction must be 'maximize' or 'minimize', got {direction!r}")
+    store = ResultStore.open(search_space, storage, study_name, resume=resume, attrs=attrs, direction=direction)
 
     history: list[Result] = store.results() if resume else []
     if history:
         optimizer.tell(list(history))
     seen = {r.arch.canonical_hash() for r in history}
-    out = SearchResult(history, store.study_name, resumed=len(history), store=store)
+    out = SearchResult(history, store.study_name, resumed=len(history), store=store, direction=direction)
     remaining = int(budget) - len(history)
     with _Progress(progress, int(budget), len(history), out) as bar:
         stale = 0

@@ -77,7 +77,7 @@ class ResultStore:
     """The verified results of one search, kept in one optuna study.
 
     Attributes:
-        study: the optuna study (direction maximize).
+        study: the optuna study (direction as the search's).
         space: the search space of every stored architecture.
     """
 
@@ -94,7 +94,7 @@ class ResultStore:
     # ------------------------------------------------------------ opening
     @classmethod
     def open(cls, space: SearchSpace | str, storage: Any = None, study_name: str | None = None,
-             resume: bool = False, attrs: dict[str, Any] | None = None) -> ResultStore:
+             resume: bool = False, attrs: dict[str, Any] | None = None, direction: str = "maximize") -> ResultStore:
         """Open (or create) the study ``study_name`` in ``storage``.
 
         Args:
@@ -104,6 +104,7 @@ class ResultStore:
                 exactly one study in the storage, that study is used.
             resume: allow a study that already holds trials (their results are reloaded).
             attrs: extra study user attributes (method, task, seed, ...), JSON-serialisable.
+            direction: the study's optimisation direction (``"maximize"`` or ``"minimize"``).
 
         Raises:
             GennasError: storage cannot be opened; the study has trials but ``resume`` is off;
@@ -119,7 +120,7 @@ class ResultStore:
                 raise GennasError(f"storage holds {len(names)} studies; name the one to resume: {', '.join(names)}")
             study_name = names[0] if names else None
         with quiet_optuna():
-            study = optuna.create_study(storage=backend, study_name=study_name, direction="maximize",
+            study = optuna.create_study(storage=backend, study_name=study_name, direction=direction,
                                         load_if_exists=True)
         stored_space = study.user_attrs.get(SPACE_ATTR)
         if stored_space is not None and stored_space != space.name:

@@ -1,0 +1,57 @@
+"""The scale the loop's predictor learns on: any evaluator's scores, mapped there and back.
+
+Evaluators score on any scale and sign: accuracy in %, a fraction, a loss to minimise, synflow
+near 1e49, log-scores. The predictor learns *higher is better* on a scale where float32 stays
+finite: a loss is negated, and scores of huge magnitude are compressed by a signed log (order is
+kept, so rankings and acquisitions are unchanged). Accuracies in % pass unchanged, so a
+pretrained task's units (and what transfers from it) stay as they are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from gennas.errors import GennasError
+
+#: scores beyond this magnitude are compressed (float32 predictions squared in a loss overflow near 1e19)
+COMPRESS_ABOVE = 1e4
+DIRECTIONS = ("maximize", "minimize")
+
+
+@dataclass
+class ScoreScale:
+    """Monotone map from an evaluator's scores to the predictor's scale.
+
+    Attributes:
+        direction: ``"maximize"`` (higher scores are better) or ``"minimize"``.
+        compress: scores pass through ``sign(s) * log1p(|s|)`` (decided from the scores seen).
+    """
+
+    direction: str = "maximize"
+    compress: bool = False
+
+    def __post_init__(self) -> None:
+        if self.direction not in DIRECTIONS:
+            raise GennasError(f"direction must be one of {DIRECTIONS}, got {self.direction!r}")
+
+    def observe(self, scores: np.ndarray) -> bool:
+        """Look at raw scores; True when the map changed (then everything told must be re-mapped)."""
+        if not self.compress and np.abs(np.asarray(scores, dtype=np.float64)).max(initial=0.0) > COMPRESS_ABOVE:
+            self.compress = True
+            return True
+        return False
+
+    def to_model(self, scores: np.ndarray) -> np.ndarray:
+        """Raw scores -> the predictor's scale (higher is better), float64."""
+        y = np.asarray(scores, dtype=np.float64)
+        if self.compress:
+            y = np.sign(y) * np.log1p(np.abs(y))
+        return -y if self.direction == "minimize" else y
+
+    def from_model(self, values: np.ndarray) -> np.ndarray:
+        """The predictor's scale -> raw scores (inverse of :meth:`to_model`), float64."""
+        y = np.asarray(values, dtype=np.float64)
+        y = -y if self.direction == "minimize" else y
+        return np.sign(y) * np.expm1(np.abs(y)) if self.compress else y
