@@ -17,6 +17,17 @@ app = typer.Typer(help="gennas: graph-based generative neural-architecture desig
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 
 
+@app.callback()
+def global_options(threads: int = typer.Option(
+        1, "--threads", min=1,
+        help="torch CPU threads (intra-op). 1 by default: gennas' models are small, and on a shared "
+             "CPU more threads made one search 10x slower")) -> None:
+    """gennas: graph-based generative neural-architecture design."""
+    import torch
+
+    torch.set_num_threads(threads)
+
+
 @app.command("spaces")
 @friendly
 def spaces_cmd(as_json: bool = typer.Option(False, "--json", help="machine-readable output")) -> None:
