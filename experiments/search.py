@@ -61,7 +61,8 @@ RUNS = DATA / "search_runs"
 Factory = Callable[..., Optimizer]
 
 #: method name -> factory(space, seed, task, device=None, max_latency_ms=None) -> Optimizer
-METHODS: dict[str, Factory] = {name: OPTIMIZERS[name] for name in ("random", "evolution", "local", "tpe", "bananas")}
+METHODS: dict[str, Factory] = {name: OPTIMIZERS[name]
+                               for name in ("random", "evolution", "local", "tpe", "bananas", "transfer-topk")}
 
 
 
@@ -80,7 +81,7 @@ def gennas_transfer(space, seed, task, device=None, max_latency_ms=None) -> Opti
 
     predictor, generator = _pretrained(task)
     return Designer(space, task=task, device=device, max_latency_ms=max_latency_ms, seed=seed,
-                    predictor=predictor, generator=generator, loop=LoopSettings(pool=1))
+                    predictor=predictor, generator=generator, loop=LoopSettings(pool=1)).loop
 
 
 def gennas_scratch(space, seed, task, device=None, max_latency_ms=None) -> Optimizer:
@@ -90,7 +91,7 @@ def gennas_scratch(space, seed, task, device=None, max_latency_ms=None) -> Optim
 
     _, generator = _pretrained(None)
     return Designer(space, task=task, device=device, max_latency_ms=max_latency_ms, seed=seed,
-                    predictor=Predictor(space, seed=seed), generator=generator, loop=LoopSettings(pool=1))
+                    predictor=Predictor(space, seed=seed), generator=generator, loop=LoopSettings(pool=1)).loop
 
 
 METHODS["gennas-transfer"] = gennas_transfer

@@ -187,3 +187,15 @@ def test_cli_is_seeded_and_respects_latency(tmp_path, bench):
     tops = [[row["arch"] for row in json.loads(r.stdout)["top"]] for r in runs]
     assert tops[0] == tops[1] and len(tops[0]) == 5
     assert all(bench.latency(a, "pixel3") <= 5 for a in tops[0])
+
+
+def test_transfer_topk_verifies_what_was_best_on_the_other_datasets(bench, nb201):
+    optimizer = make_optimizer("transfer-topk", nb201, seed=0, task="cifar10")
+    assert optimizer.sources == ["cifar100"]  # the target's own labels are left out
+    first = optimizer.ask(3)
+    on_cifar100 = bench.accuracy_of(first, "cifar100")
+    assert on_cifar100[0] == bench.accuracy_of(None, "cifar100").max()
+    assert list(on_cifar100) == sorted(on_cifar100, reverse=True)
+    result = run_search(make_optimizer("transfer-topk", nb201, seed=0, task="cifar10"),
+                        lambda a: bench.accuracy(a, "cifar10"), budget=5, progress=False)
+    assert len({r.arch.canonical_hash() for r in result.history}) == 5

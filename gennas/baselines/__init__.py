@@ -11,6 +11,7 @@ from gennas.baselines.bananas import Bananas, MLPEnsemble, path_encode
 from gennas.baselines.base import BaseOptimizer
 from gennas.baselines.simple import LocalSearch, RandomSearch, RegularizedEvolution
 from gennas.baselines.tpe import TPESearch
+from gennas.baselines.transfer import TransferTopK
 from gennas.errors import GennasError, unknown
 from gennas.spaces import RngLike, SearchSpace
 
@@ -20,6 +21,7 @@ BASELINES: dict[str, type[BaseOptimizer]] = {
     "local": LocalSearch,
     "tpe": TPESearch,
     "bananas": Bananas,
+    "transfer-topk": TransferTopK,
 }
 
 
@@ -31,4 +33,4 @@ def make_baseline(name: str, space: SearchSpace | str, seed: RngLike = None, **o
 
 
 __all__ = ["BASELINES", "Bananas", "BaseOptimizer", "LocalSearch", "MLPEnsemble", "RandomSearch",
-           "RegularizedEvolution", "TPESearch", "make_baseline", "path_encode"]
+           "RegularizedEvolution", "TPESearch", "TransferTopK", "make_baseline", "path_encode"]

@@ -16,7 +16,10 @@ def _baseline(name: str) -> OptimizerFactory:
     def factory(space: SearchSpace, seed: int | None, task: str | None, **_: Any) -> Optimizer:
         from gennas.baselines import make_baseline
 
-        return make_baseline(name, space, seed)  # baselines ignore task and latency: they only see scores
+        # baselines ignore latency (LatencyFilter adds it) and see only scores; transfer-topk alone
+        # takes the task, to leave its labels out of the ranking it transfers
+        options = {"task": task} if name == "transfer-topk" else {}
+        return make_baseline(name, space, seed, **options)
 
     factory.__doc__ = f"the {name} baseline"
     return factory
@@ -33,7 +36,7 @@ def _designer(space: SearchSpace, seed: int | None, task: str | None, device: st
 #: method name -> ``factory(space, seed, task, device=None, max_latency_ms=None) -> Optimizer``
 OPTIMIZERS: dict[str, OptimizerFactory] = {
     "designer": _designer,
-    **{name: _baseline(name) for name in ("random", "evolution", "local", "tpe", "bananas")},
+    **{name: _baseline(name) for name in ("random", "evolution", "local", "tpe", "bananas", "transfer-topk")},
 }
 
 
