@@ -40,6 +40,14 @@ class SearchSpace(ABC):
         self.spec = spec
         self.description: str = spec.get("description", "")
         self.benchmark: str | None = spec.get("benchmark")
+        try:
+            self.read_spec(spec)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise GennasError(f"space {name!r}: {self.kind} spec is missing or has a bad field: {exc}") from None
+
+    @abstractmethod
+    def read_spec(self, spec: dict[str, Any]) -> None:
+        """Read the kind's own section of the YAML spec; KeyError/TypeError/ValueError name a bad field."""
 
     # ------------------------------------------------------------ vocabulary and slots
     @property
@@ -214,6 +222,24 @@ class SearchSpace(ABC):
         with counter, torch.no_grad():
             model(x)
         return int(counter.get_total_flops())
+
+    # ------------------------------------------------------------ weight-sharing supernet
+    def supernet_options(self) -> tuple[str, ...]:
+        """Build options :meth:`build_supernet` accepts (spaces with a supernet override the four
+        supernet methods)."""
+        raise GennasError(f"space {self.name!r} has no supernet")
+
+    def build_supernet(self, num_classes: int = 10, in_channels: int = 3, **options: Any):
+        """A ``torch.nn.Module`` holding every architecture; ``forward(x, supernet_path(arch))``."""
+        raise GennasError(f"space {self.name!r} has no supernet")
+
+    def supernet_path(self, arch: ArchGraph | str) -> Any:
+        """The supernet forward argument that selects ``arch``'s subnet."""
+        raise GennasError(f"space {self.name!r} has no supernet")
+
+    def copy_supernet_weights(self, supernet_net: Any, path: Any, standalone_net: Any) -> Any:
+        """Load subnet ``path`` of ``supernet_net`` into ``standalone_net`` (made by :meth:`build`)."""
+        raise GennasError(f"space {self.name!r} has no supernet")
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r}, size={self.size():.4g})"

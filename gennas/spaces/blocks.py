@@ -26,20 +26,16 @@ SKIP = "skip"
 class BlockSpace(SearchSpace):
     kind = "blocks"
 
-    def __init__(self, name: str, spec: dict[str, Any]) -> None:
-        super().__init__(name, spec)
-        try:
-            blocks = spec["blocks"]
-            self.kernels: tuple[int, ...] = tuple(int(k) for k in blocks["kernels"])
-            self.expand_ratios: tuple[int, ...] = tuple(int(e) for e in blocks["expand_ratios"])
-            self.min_depth = int(blocks["min_depth"])
-            self.max_depth = int(blocks["max_depth"])
-            self.macro: dict[str, Any] = dict(spec["macro"])
-            self.num_stages = len(self.macro["stages"])
-        except (KeyError, TypeError) as exc:
-            raise GennasError(f"space {name!r}: blocks spec is missing {exc}") from None
+    def read_spec(self, spec: dict[str, Any]) -> None:
+        blocks = spec["blocks"]
+        self.kernels: tuple[int, ...] = tuple(int(k) for k in blocks["kernels"])
+        self.expand_ratios: tuple[int, ...] = tuple(int(e) for e in blocks["expand_ratios"])
+        self.min_depth = int(blocks["min_depth"])
+        self.max_depth = int(blocks["max_depth"])
+        self.macro: dict[str, Any] = dict(spec["macro"])
+        self.num_stages = len(self.macro["stages"])
         if not 1 <= self.min_depth <= self.max_depth:
-            raise GennasError(f"space {name!r}: need 1 <= min_depth <= max_depth")
+            raise GennasError(f"space {self.name!r}: need 1 <= min_depth <= max_depth")
         self.block_ops: tuple[str, ...] = tuple(f"k{k}e{e}" for k in self.kernels for e in self.expand_ratios)
         n = self.num_slots
         self._edges = tuple((i, i + 1) for i in range(n + 1))
@@ -203,3 +199,27 @@ class BlockSpace(SearchSpace):
         return MobileNetV3(self.macro, blocks, num_classes=int(num_classes), in_channels=int(in_channels),
                            width_mult=float(options.get("width_mult", 1.0)),
                            dropout=float(options.get("dropout", 0.0)))
+
+    # ------------------------------------------------------------ weight-sharing supernet
+    def supernet_options(self) -> tuple[str, ...]:
+        """Build options :meth:`build_supernet` accepts (the same as :meth:`build`)."""
+        return ("width_mult", "dropout")
+
+    def build_supernet(self, num_classes: int = 10, in_channels: int = 3, **options: Any):
+        """Once-for-All style elastic supernet holding every block choice
+        (:mod:`gennas.models.supernet_mbv3`); ``forward(x, path)`` with ``path = supernet_path(arch)``."""
+        from gennas.models.supernet_mbv3 import build_mbv3_supernet
+
+        return build_mbv3_supernet(self, num_classes, in_channels, **options)
+
+    def supernet_path(self, arch: ArchGraph | str) -> list[list[tuple[int, int]]]:
+        """The supernet's forward argument selecting ``arch``: per stage its ``(kernel, expand)`` blocks."""
+        from gennas.models.supernet_mbv3 import parse_block_op
+
+        return [[parse_block_op(op) for op in stage] for stage in self.stages_of(self.choices(self.parse(arch)))]
+
+    def copy_supernet_weights(self, supernet_net: Any, path: Any, standalone_net: Any) -> Any:
+        """Load ``path``'s weights of ``supernet_net`` into ``standalone_net`` (made by :meth:`build`)."""
+        from gennas.models.supernet_mbv3 import copy_into_standalone
+
+        return copy_into_standalone(supernet_net, path, standalone_net)

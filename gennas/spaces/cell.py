@@ -26,17 +26,13 @@ _NODE_TEXT = re.compile(r"^\|(.*)\|$")
 class CellSpace(SearchSpace):
     kind = "cell"
 
-    def __init__(self, name: str, spec: dict[str, Any]) -> None:
-        super().__init__(name, spec)
-        try:
-            cell = spec["cell"]
-            self.cell_nodes: int = int(cell["nodes"])
-            self.op_specs: dict[str, dict[str, Any]] = dict(cell["ops"])
-            self.zero_op: str | None = cell.get("zero_op")
-            self.identity_op: str | None = cell.get("identity_op")
-            self.macro: dict[str, Any] = dict(spec.get("macro", {}))
-        except (KeyError, TypeError) as exc:
-            raise GennasError(f"space {name!r}: cell spec is missing {exc}") from None
+    def read_spec(self, spec: dict[str, Any]) -> None:
+        cell = spec["cell"]
+        self.cell_nodes: int = int(cell["nodes"])
+        self.op_specs: dict[str, dict[str, Any]] = dict(cell["ops"])
+        self.zero_op: str | None = cell.get("zero_op")
+        self.identity_op: str | None = cell.get("identity_op")
+        self.macro: dict[str, Any] = dict(spec.get("macro", {}))
         self.cell_edges: tuple[tuple[int, int], ...] = tuple(
             (j, i) for i in range(1, self.cell_nodes) for j in range(i))
         self._ops = tuple(self.op_specs)
@@ -194,3 +190,25 @@ class CellSpace(SearchSpace):
         """Every cell as slot-op indices, int64 ``(size, num_slots)``, in :meth:`enumerate` order."""
         grids = np.meshgrid(*[np.arange(len(self._ops))] * self.num_slots, indexing="ij")
         return np.stack([g.reshape(-1) for g in grids], axis=1)
+
+    # ------------------------------------------------------------ weight-sharing supernet
+    def supernet_options(self) -> tuple[str, ...]:
+        """Build options :meth:`build_supernet` accepts (the same as :meth:`build`)."""
+        return ("channels", "cells_per_stage", "stages")
+
+    def build_supernet(self, num_classes: int = 10, in_channels: int = 3, **options: Any):
+        """Single-path one-shot supernet holding every cell (:mod:`gennas.models.supernet_cell`);
+        ``forward(x, path)`` with ``path = supernet_path(arch)``."""
+        from gennas.models.supernet_cell import build_cell_supernet
+
+        return build_cell_supernet(self, num_classes, in_channels, **options)
+
+    def supernet_path(self, arch: ArchGraph | str) -> tuple[int, ...]:
+        """The supernet's forward argument selecting ``arch``: op index (in :attr:`slot_vocab`) per edge."""
+        return tuple(self.slot_vocab.index(op) for op in self.choices(self.parse(arch)))
+
+    def copy_supernet_weights(self, supernet_net: Any, path: Any, standalone_net: Any) -> Any:
+        """Load ``path``'s weights of ``supernet_net`` into ``standalone_net`` (made by :meth:`build`)."""
+        from gennas.models.supernet_cell import copy_into_standalone
+
+        return copy_into_standalone(supernet_net, path, standalone_net)
