@@ -196,3 +196,33 @@ def test_latency_budgets_are_kept_by_the_measurements(designer_factory, bench):
         assert all(c.latency_measured and bench.latency(c.arch, "pixel3") <= ms for c in designed)
         asked = designer.ask(4)
         assert all(bench.latency(a, "pixel3") <= ms for a in asked)
+
+
+def test_a_designer_is_rebuilt_from_its_stored_search(designer_factory, bench, tmp_path):
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    original = designer_factory(task="my_new_dataset")
+    original.search(lambda a: bench.accuracy(a, "cifar100"), budget=6, batch_size=3, storage=url, study_name="s")
+    rebuilt = gennas.Designer.from_study(url, "s", generator=original.generator, predictor=original.predictor,
+                                         loop=LoopSettings(pool=1))
+    assert rebuilt.task.name == "my_new_dataset" and len(rebuilt.history) == 6 and rebuilt.loop.refits == 1
+    assert len(rebuilt.generate(3)) == 3  # an unseen task, designed for from what was stored
+
+    gennas.search.run_search(gennas.search.make_optimizer("random", "nb201", seed=0),
+                             lambda a: 1.0, budget=2, storage=url, study_name="r", progress=False,
+                             attrs={"method": "random"})
+    with pytest.raises(gennas.GennasError, match="not written by a designer"):
+        gennas.Designer.from_study(url, "r")
+    with pytest.raises(gennas.GennasError, match="not mbv3"):
+        gennas.Designer.from_study(url, "s", space="mbv3")
+    with pytest.raises(gennas.GennasError, match="no study 'nope'"):
+        gennas.Designer.from_study(url, "nope")
+
+    from typer.testing import CliRunner
+
+    from gennas.cli import app
+
+    runner = CliRunner()
+    shown = runner.invoke(app, ["design", "--storage", url, "--study", "s", "-n", "2", "--json"])
+    assert shown.exit_code == 0, shown.output
+    refused = runner.invoke(app, ["design", "--storage", url, "--study", "r"])
+    assert refused.exit_code == 2 and "not written by a designer" in refused.output

@@ -14,19 +14,33 @@ def register(app: typer.Typer) -> None:
     @app.command("design")
     @friendly
     def design_cmd(space: str = typer.Option("nb201", "--space", "-s"),
-                   task: str = typer.Option(..., "--task", help="dataset the predictor knows, e.g. cifar10"),
+                   task: Optional[str] = typer.Option(None, "--task", help="dataset the predictor knows, e.g. cifar10"),
                    device: Optional[str] = typer.Option(None, "--device", help="device for latency, e.g. pixel3"),
                    max_latency_ms: Optional[float] = typer.Option(None, "--max-latency-ms"),
                    n: int = typer.Option(10, "-n", help="number of architectures"),
                    generator: str = typer.Option("diffusion", "--generator", help="diffusion or vae"),
                    seed: Optional[int] = typer.Option(0, "--seed"),
                    export: Optional[Path] = typer.Option(None, "--export", help="folder: write each as string, PyTorch and ONNX"),
+                   storage: Optional[str] = typer.Option(None, "--storage", help="with --study: design from a stored search"),
+                   study: Optional[str] = typer.Option(None, "--study", help="a designer search's study name"),
                    as_json: bool = typer.Option(False, "--json")) -> None:
-        """Guided generation: predicted accuracy ± std, predicted latency, and table values where known."""
-        from gennas.design.designer import Designer
+        """Guided generation: predicted accuracy ± std, latency, and table values where known.
 
-        designer = Designer(space, task=task, device=device, max_latency_ms=max_latency_ms, seed=seed,
-                            generator=generator)
+        With --storage and --study the designer is rebuilt from that search (its task, device,
+        budget and every verified result) instead of from --task/--device."""
+        from gennas.design.designer import Designer
+        from gennas.errors import GennasError
+
+        if (storage is None) != (study is None):
+            raise GennasError("--storage and --study go together: both name a stored designer search")
+        if study is not None:
+            designer = Designer.from_study(storage, study, space=space, generator=generator)
+            task, device, max_latency_ms = designer.task.name, designer.device, designer.max_latency_ms
+        elif task is None:
+            raise GennasError("name the task (--task cifar10) or a stored search (--storage ... --study ...)")
+        else:
+            designer = Designer(space, task=task, device=device, max_latency_ms=max_latency_ms, seed=seed,
+                                generator=generator)
         candidates = designer.generate(n)
         bench = None
         if designer.space.benchmark:

@@ -138,6 +138,37 @@ class Designer:
         self.loop = DesignLoop(self.space, predictor, self.generator, self._guidance, task=self.task,
                                budget=self.budget, seed=seed, settings=settings, direction=direction)
 
+    @classmethod
+    def from_study(cls, storage: Any, study_name: str, space: SearchSpace | str | None = None,
+                   **options: Any) -> Designer:
+        """A designer rebuilt from a stored designer search: the study's space, task, device,
+        budget, seed and direction, with the predictor refitted (once) on every stored result.
+
+        Args:
+            storage / study_name: where :meth:`search` stored it (optuna storage URL or ``.db``).
+            space: when given, the study must be of this space.
+            options: keyword arguments of :class:`Designer` (generator, predictor, loop, ...).
+
+        Raises:
+            GennasError: no such study, or a study of another space or of another method.
+        """
+        from gennas.search.storage import SPACE_ATTR, ResultStore, study_settings
+
+        attrs = study_settings(storage, study_name)
+        stored_space = attrs.get(SPACE_ATTR)
+        if stored_space is None or attrs.get("method") != "designer":
+            raise GennasError(f"study {study_name!r} was not written by a designer search "
+                              f"(method {attrs.get('method')!r}); a designer can be rebuilt only from its own")
+        if space is not None and resolve_space(space).name != stored_space:
+            raise GennasError(f"study {study_name!r} holds {stored_space} architectures, not {resolve_space(space).name}")
+        designer = cls(stored_space, task=attrs.get("task"), device=attrs.get("device"),
+                       max_latency_ms=attrs.get("max_latency_ms"), seed=attrs.get("seed"),
+                       direction=attrs.get("direction", "maximize"), storage=storage, **options)
+        results = ResultStore.open(stored_space, storage, study_name, resume=True).results()
+        if results:
+            designer.loop.tell(results)
+        return designer
+
     def _check_task(self) -> str | None:
         """Why :meth:`generate` cannot run for this task, or None when it can."""
         if not self.predictor.is_trained:
