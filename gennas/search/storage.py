@@ -73,6 +73,22 @@ def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=lambda o: o.item() if hasattr(o, "item") else str(o)))
 
 
+def study_settings(storage: Any, study_name: str) -> dict[str, Any]:
+    """The user attributes (space, method, task, device, budget, seed, ...) of an existing study.
+
+    Raises GennasError naming the study when the storage does not hold it."""
+    import optuna
+
+    backend = open_storage(storage)
+    try:
+        with quiet_optuna():
+            study = optuna.load_study(study_name=study_name, storage=backend)
+    except KeyError:
+        names = [s.study_name for s in backend.get_all_studies()]
+        raise GennasError(f"storage has no study {study_name!r}; it holds: {', '.join(names) or 'none'}") from None
+    return dict(study.user_attrs)
+
+
 class ResultStore:
     """The verified results of one search, kept in one optuna study.
 
