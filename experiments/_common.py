@@ -12,18 +12,19 @@ random sample of cells every time the cache is built.
 
 from __future__ import annotations
 
-import shlex
 import sys
 from pathlib import Path
 
 import numpy as np
 
+from gennas.checkpoint import reproduce_command
+
 DATA = Path(__file__).resolve().parent / "data"
 
 
 def command_line() -> str:
-    """The command that reproduces this run."""
-    return "python " + " ".join(shlex.quote(a) for a in sys.argv)
+    """The command that reproduces this run (:func:`gennas.checkpoint.reproduce_command`)."""
+    return reproduce_command()
 
 
 def _live_ops(space, choices: tuple[str, ...]) -> tuple[str, ...]:

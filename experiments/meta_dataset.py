@@ -13,7 +13,7 @@ lead), which is the ranking signal; it is *not* the converged accuracy.
 
     python experiments/meta_dataset.py --quick          # ~1.5 min on one free core: 6 tasks x 16 cells
     python experiments/meta_dataset.py                  # 16 tasks x 32 cells (~7 min on one free core)
-    python experiments/meta_dataset.py --device cuda --workers 8   # the same on a GPU machine
+    python experiments/meta_dataset.py --torch-device cuda --workers 8   # the same on a GPU machine
 
 Writes ``experiments/data/meta_nb201[_quick].csv.gz`` and a JSON manifest beside it.
 """
@@ -35,6 +35,7 @@ import torch
 
 import gennas
 from gennas.datasets import load_images
+from gennas.training import evaluate_accuracy, train_classifier
 
 DATA = Path(__file__).resolve().parent / "data"
 SIZE = 16  # image side: MNIST is downsampled, digits upsampled, so every task looks alike
@@ -66,39 +67,35 @@ def task_split(task: dict, limit: int, seed: int) -> tuple[torch.Tensor, ...]:
 
 
 def train_once(arch_string: str, task: dict, split: tuple[torch.Tensor, ...], steps: int,
-               seed: int, device: str) -> tuple[float, float]:
+               seed: int, torch_device: str) -> tuple[float, float]:
     """Train one cell on one task; return (validation accuracy %, seconds)."""
     start = time.perf_counter()
     torch.manual_seed(seed)
     space = gennas.load_space("nb201")
-    tx, ty, vx, vy = (t.to(device) for t in split)
-    model = space.build(arch_string, num_classes=len(task["classes"]), in_channels=1, **BUILD).to(device)
-    # A fixed number of steps (not epochs) so that small and large tasks get the same budget.
-    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, nesterov=True, weight_decay=5e-4)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.05, total_steps=steps)
+    tx, ty, vx, vy = (t.to(torch_device) for t in split)
+    model = space.build(arch_string, num_classes=len(task["classes"]), in_channels=1, **BUILD).to(torch_device)
     g = torch.Generator(device="cpu").manual_seed(seed)
-    model.train()
-    for _ in range(steps):
-        idx = torch.randint(len(ty), (64,), generator=g).to(device)
-        loss = torch.nn.functional.cross_entropy(model(tx[idx]), ty[idx])
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        sched.step()
-    model.eval()
-    with torch.no_grad():
-        acc = (model(vx).argmax(1) == vy).float().mean().item() * 100.0
+
+    def batches(_epoch: int):
+        for _ in range(steps):
+            idx = torch.randint(len(ty), (64,), generator=g).to(torch_device)
+            yield tx[idx], ty[idx]
+
+    # A fixed number of steps (not epochs) so that small and large tasks get the same budget:
+    # one "epoch" of ``steps`` random batches of 64, one-cycle schedule, no gradient clipping.
+    train_classifier(model, batches, 1, lr=0.05, grad_clip=None, schedule="onecycle", steps_per_epoch=steps)
+    acc = evaluate_accuracy(model, [(vx, vy)]).percent
     return acc, time.perf_counter() - start
 
 
 def run_task(job: tuple[dict, list[str], int, int, int, str]) -> list[dict]:
     """Every (arch) training of one task, in one worker process."""
-    task, archs, limit, steps, seed, device = job
+    task, archs, limit, steps, seed, torch_device = job
     torch.set_num_threads(1)
     split = task_split(task, limit, seed)
     rows = []
     for i, arch in enumerate(archs):
-        acc, secs = train_once(arch, task, split, steps, seed + i, device)
+        acc, secs = train_once(arch, task, split, steps, seed + i, torch_device)
         rows.append({**{k: task[k] for k in ("task", "dataset")}, "classes": "-".join(map(str, task["classes"])),
                      "arch": arch, "val_acc": round(acc, 3), "train_s": round(secs, 3)})
     return rows
@@ -114,7 +111,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--steps", type=int, default=30, help="SGD steps of batch 64 per training")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--workers", type=int, default=1)
-    p.add_argument("--device", default="cpu")
+    p.add_argument("--torch-device", default="cpu", help="cpu, cuda, ...")
     p.add_argument("--out", type=Path, default=None)
     args = p.parse_args(argv)
     n_tasks = args.tasks or (6 if args.quick else 16)
@@ -128,7 +125,7 @@ def main(argv: list[str] | None = None) -> None:
     pool = [a.to_string() for a in space.sample_many(args.pool, rng)]
     tasks = make_tasks(n_tasks, rng)
     jobs = [(t, [pool[i] for i in rng.choice(len(pool), size=n_cells, replace=False)], args.limit,
-             args.steps, args.seed + 1000 * k, args.device) for k, t in enumerate(tasks)]
+             args.steps, args.seed + 1000 * k, args.torch_device) for k, t in enumerate(tasks)]
     start = time.perf_counter()
     if args.workers > 1:
         with ProcessPoolExecutor(args.workers) as ex:
@@ -147,7 +144,7 @@ def main(argv: list[str] | None = None) -> None:
     manifest = {"file": out.name, "command": command, "rows": len(rows), "tasks": n_tasks,
                 "cells_per_task": n_cells, "distinct_cells": len({r["arch"] for r in rows}),
                 "build": BUILD, "image_size": SIZE, "images_per_task": args.limit, "steps": args.steps, "batch": 64,
-                "device": args.device, "seconds": round(elapsed, 1),
+                "torch_device": args.torch_device, "seconds": round(elapsed, 1),
                 "data": "class subsets of the bundled MNIST test set and sklearn digits"}
     out.with_suffix("").with_suffix(".json").write_text(json.dumps(manifest, indent=2) + "\n")
     print("\n| tasks | cells/task | rows | distinct cells | mean acc % | std acc % | seconds |")

@@ -3,7 +3,7 @@
 Data: nb201: all 15,625 cells; mbv3: a large sample from the space's prior (OFA: depth uniform
 per stage, then kernel and expansion uniform). No accuracies are used. A 5 % split is held out
 to report validation loss (and the VAE's exact-reconstruction rate). Writes
-``checkpoints/<kind>_<space>.pt`` (state dict) and ``.json`` (manifest: data, command, metrics).
+``checkpoints/<kind>_<space>.pt`` (a gennas.checkpoint file) and ``.json`` (manifest: data, command, metrics).
 
     python experiments/train_generators.py                 # full: both kinds, both spaces
     python experiments/train_generators.py --quick         # minutes; writes to a temp folder
@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import shlex
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -22,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from gennas.checkpoint import reproduce_command
 from gennas.generators import SlotGenerator, new_generator
 from gennas.resources import checkpoints_dir
 from gennas.spaces import load_space
@@ -105,7 +104,7 @@ def main(argv: list[str] | None = None) -> None:
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    command = "python experiments/train_generators.py " + " ".join(map(shlex.quote, sys.argv[1:] if argv is None else argv))
+    command = reproduce_command() if argv is None else reproduce_command("experiments/train_generators.py", argv)
     out = args.out or (Path(tempfile.mkdtemp(prefix="gennas-gen-")) if args.quick else checkpoints_dir())
     samples = args.mbv3_samples or (5000 if args.quick else 50000)
     overrides = {k: _number(v) for k, v in (item.split("=", 1) for item in args.set)}

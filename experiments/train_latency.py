@@ -1,6 +1,6 @@
 """Train the shipped latency estimator on all 19 bundled NAS-Bench-201 devices.
 
-Writes ``checkpoints/latency_nb201.pt`` (plain state dict) and ``latency_nb201.json`` (manifest:
+Writes ``checkpoints/latency_nb201.pt`` (a gennas.checkpoint file) and ``latency_nb201.json`` (manifest:
 data, this command, metrics). The metrics are the fit on the bundled devices (every device's
 vector refitted on all 15,625 cells) and, for the few-shot case, the same model's devices
 re-adapted from their 10 reference samples only; the honest few-shot figure on *unseen*
@@ -58,7 +58,7 @@ def main() -> None:
     for device in bench.devices:
         y = table[device]
         fitted = est.predict(archs, device)
-        few = LatencyEstimator.from_state_dict(est.state_dict(), bench.space)  # fresh copy for the 10-sample fit
+        few = LatencyEstimator.from_checkpoint(est.to_checkpoint(), bench.space)  # fresh copy for the 10-sample fit
         few.adapt(device, list(zip(refs, bench.latency_of(refs, device))))
         few_pred = few.predict(archs, device)
         rows.append({"device": device, "fitted rho": float(spearmanr(fitted, y)[0]),
@@ -67,20 +67,15 @@ def main() -> None:
                      "10-ref MAPE%": float(np.mean(np.abs(few_pred - y) / y) * 100)})
     mean = {"device": "**mean**", **{k: float(np.mean([r[k] for r in rows])) for k in rows[0] if k != "device"}}
     params = sum(p.numel() for p in est.net.parameters())
-    manifest = {
-        "data": "gennas/data/nb201_latency.csv.gz: HELP's measured latency (ms) of all 15,625 "
-                "NAS-Bench-201 cells on 19 devices; all rows and devices used for training",
-        "command": command_line(),
-        "train_seconds": round(train_s, 1),
-        "parameters": params,
-        "steps": args.steps, "batch_size": args.batch_size, "seed": args.seed,
-        "metrics": {"mean_fitted_spearman": mean["fitted rho"], "mean_fitted_mape_pct": mean["fitted MAPE%"],
-                    "mean_10ref_spearman_seen_devices": mean["10-ref rho"],
-                    "mean_10ref_mape_pct_seen_devices": mean["10-ref MAPE%"],
-                    "per_device": rows,
-                    "unseen_devices": "see experiments/latency.py (leave-one-device-out)"},
-    }
-    est.save(out, manifest)
+    data = ("gennas/data/nb201_latency.csv.gz: HELP's measured latency (ms) of all 15,625 "
+            "NAS-Bench-201 cells on 19 devices; all rows and devices used for training")
+    metrics = {"mean_fitted_spearman": mean["fitted rho"], "mean_fitted_mape_pct": mean["fitted MAPE%"],
+               "mean_10ref_spearman_seen_devices": mean["10-ref rho"],
+               "mean_10ref_mape_pct_seen_devices": mean["10-ref MAPE%"],
+               "per_device": rows,
+               "unseen_devices": "see experiments/latency.py (leave-one-device-out)"}
+    est.save(out, data, metrics, command_line(), train_seconds=round(train_s, 1), parameters=params,
+             steps=args.steps, batch_size=args.batch_size, seed=args.seed)
     print(markdown_table(rows + [mean]))
     print(f"\n{params} parameters, trained {train_s:.0f} s; wrote {out} ({out.stat().st_size / 1e3:.0f} kB)")
     print(f"\ncommand: {command_line()}")

@@ -22,8 +22,6 @@ from __future__ import annotations
 import argparse
 import csv
 import gzip
-import json
-import sys
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -33,15 +31,12 @@ import torch
 from scipy.stats import kendalltau, spearmanr
 
 import gennas
+from gennas.checkpoint import reproduce_command
 from gennas.surrogates.predictor import Predictor, PredictorConfig, checkpoint_path
 from gennas.surrogates.task import Task
 
 HERE = Path(__file__).resolve().parent
 DATASETS = ("cifar10", "cifar100")
-
-
-def command_line() -> str:
-    return "python experiments/train_predictor.py " + " ".join(sys.argv[1:])
 
 
 def meta_path() -> Path | None:
@@ -124,7 +119,8 @@ def main(argv: list[str] | None = None) -> None:
     cells = args.cells or (300 if args.quick else 2000)
     steps = args.steps or (200 if args.quick else 2000)
     out = args.out or (Path("/tmp/gennas_predictor_quick") if args.quick else checkpoint_path().parent)
-    print(f"reproduce with: {command_line()}")
+    command = reproduce_command("experiments/train_predictor.py", argv) if argv is not None else reproduce_command()
+    print(f"reproduce with: {command}")
     mpath = meta_path()
     meta = load_meta(mpath)
     print(f"meta-dataset: {mpath.name if mpath else 'none'} ({len(meta)} image tasks)")
@@ -134,17 +130,12 @@ def main(argv: list[str] | None = None) -> None:
         holdout = None if variant == "all" else variant
         pred, metrics = train_variant(holdout, cells, steps, args.seed, meta, config)
         suffix = f"_no-{holdout}" if holdout else ""
-        path = pred.save(out / f"predictor_nb201{suffix}.pt")
-        manifest = {
-            "file": path.name, "command": command_line(), "format": "gennas.predictor/1",
-            "data": {"nb201_datasets": [d for d in DATASETS if d != holdout], "nb201_cells": cells,
-                     "cell_sample": f"numpy default_rng({args.seed}).permutation(15625)[:{cells}]",
-                     "meta_dataset": mpath.name if mpath else None, "meta_tasks": len(meta),
-                     "meta_rows": int(sum(len(s) for _, s, _, _ in meta))},
-            "holdout": holdout, "steps": steps, "config": pred.config.__dict__, "tasks": pred.tasks,
-            "metrics": metrics, "bytes": path.stat().st_size,
-        }
-        path.with_suffix(".json").write_text(json.dumps(manifest, indent=2) + "\n")
+        data = (f"nb201 {' and '.join(d for d in DATASETS if d != holdout)} accuracies of {cells} cells "
+                f"(numpy default_rng({args.seed}).permutation(15625)[:{cells}]); {len(meta)} image tasks "
+                f"({sum(len(s) for _, s, _, _ in meta)} rows) of the meta-dataset "
+                f"{'experiments/data/' + mpath.name if mpath else '(none)'}")
+        path = pred.save(out / f"predictor_nb201{suffix}.pt", data, metrics, command,
+                         holdout=holdout, steps=steps, tasks=pred.tasks)
         rows.append((path.name, metrics))
         print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB)", flush=True)
     print("\n| checkpoint | metric | value |\n|---|---|---|")

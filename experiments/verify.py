@@ -34,7 +34,7 @@ import torch
 from scipy.stats import kendalltau, spearmanr
 
 import gennas
-from gennas import proxies
+from gennas.evaluators import zero_cost
 from gennas.datasets import image_loaders
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -62,7 +62,7 @@ def load_cache(path: Path) -> dict[str, dict[str, tuple[float, float]]]:
 
 
 def save_cache(path: Path, cache: dict[str, dict[str, tuple[float, float]]]) -> None:
-    names = proxies.names()
+    names = zero_cost.names()
     strings = sorted(cache)
     scores = np.full((len(strings), len(names)), np.nan)
     seconds = np.full_like(scores, np.nan)
@@ -93,11 +93,11 @@ def fill_cache(space, archs, args, log=print) -> dict[str, dict[str, tuple[float
     start = time.perf_counter()
     for k, s in enumerate(todo, 1):
         entry = cache.setdefault(s, {})
-        for names, options in ((DATA_FREE, {}), (tuple(n for n in proxies.names() if n not in DATA_FREE),
+        for names, options in ((DATA_FREE, {}), (tuple(n for n in zero_cost.names() if n not in DATA_FREE),
                                                  {"cells_per_stage": args.data_cells_per_stage})):
             missing = [n for n in names if n not in entry and n in args.proxies]
             if missing:
-                sc, sec = proxies.score_many([s], space, missing, batch, build_options=options, seed=args.seed,
+                sc, sec = zero_cost.score_many([s], space, missing, batch, build_options=options, seed=args.seed,
                                              with_seconds=True)
                 entry.update({n: (float(sc[n][0]), float(sec[n][0])) for n in missing})
         if k % 20 == 0 or k == len(todo):
@@ -154,7 +154,7 @@ def side_table(space, archs, deep: argparse.Namespace) -> None:
     prefix = 0
     while prefix < len(strings) and strings[prefix] in cache:
         prefix += 1
-    names = [n for n in proxies.names() if n not in DATA_FREE and all(n in cache[s] for s in strings[:prefix])]
+    names = [n for n in zero_cost.names() if n not in DATA_FREE and all(n in cache[s] for s in strings[:prefix])]
     if prefix < 10 or not names:
         return
     deep.proxies, deep.labelled = names, prefix // 2
@@ -241,11 +241,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--train-images", type=int, default=1000, help="MNIST images in the training subset")
     ap.add_argument("--train-archs", type=int, default=3)
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--proxies", default=",".join(proxies.names()), help="comma-separated subset to score")
+    ap.add_argument("--proxies", default=",".join(zero_cost.names()), help="comma-separated subset to score")
     ap.add_argument("--no-timing", action="store_true", help="skip the seconds-per-arch table")
     ap.add_argument("--supernet", action="store_true", help="also run experiments/verify_supernet.py")
     args = ap.parse_args(argv)
-    args.proxies = [proxies.get(n.strip()).name for n in args.proxies.split(",") if n.strip()]
+    args.proxies = [zero_cost.get(n.strip()).name for n in args.proxies.split(",") if n.strip()]
     torch.set_num_threads(args.threads)
     n = 100 if args.quick else args.n
     print("command: python " + " ".join(shlex.quote(a) for a in [sys.argv[0], *(argv if argv is not None else sys.argv[1:])]))

@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser.add_argument("--quick", action="store_true", help="supernet 8 epochs")
     parser.add_argument("--epochs", type=int, default=None, help="supernet epochs (full 60, quick 8)")
     parser.add_argument("--calib-batches", type=int, default=10, help="BN recalibration batches of 128")
-    parser.add_argument("--device", default="auto")
+    parser.add_argument("--torch-device", default="auto", help="auto (GPU when present), cpu, cuda, ...")
     parser.add_argument("--ground-truth", type=Path, default=standalone.DATA_DIR / "standalone_nb201_mnist.csv")
     parser.add_argument("--checkpoint", type=Path, default=None,
                         help="training checkpoint (resumed if present); full mode default: "
@@ -85,10 +85,11 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     truth, per_seed, sa_epochs = ground_truth(args.ground_truth)
     space = load_space("nb201")
     train, val = standalone.loaders()
-    sn = Supernet(space, num_classes=10, in_channels=standalone.SETTING["channels"], device=args.device,
+    sn = Supernet(space, num_classes=10, in_channels=standalone.SETTING["channels"],
+                  torch_device=args.torch_device,
                   seed=args.seed, **standalone.SETTING["build"])
-    where = "GPU" if sn.device.type == "cuda" else "CPU"
-    print(f"# {command}\n# supernet on {where} ({sn.device}); data {standalone.SETTING}; "
+    where = "GPU" if sn.torch_device.type == "cuda" else "CPU"
+    print(f"# {command}\n# supernet on {where} ({sn.torch_device}); data {standalone.SETTING}; "
           f"ground truth {args.ground_truth.name}: {len(truth)} cells, {sa_epochs} epochs standalone")
 
     start = time.perf_counter()
@@ -122,10 +123,10 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
 
     last = sn.history[-1] if sn.history else {}
     sa_rows = standalone.read_rows(args.ground_truth)
-    sa_where = sorted({r["device"] for r in sa_rows})
+    sa_where = sorted({r["device"] for r in sa_rows})  # the CSV column "device" is the torch device
     print("\n## Schedules and cost\n")
     print("| run | where | schedule | seconds |\n|---|---|---|---|")
-    trained_on = sorted({h.get("device", "cpu") for h in sn.history})  # older epochs may predate this run
+    trained_on = sorted({h.get("torch_device", "cpu") for h in sn.history})  # older epochs may predate this run
     print(f"| supernet training (SPOS, uniform single path) | {'/'.join(trained_on).upper()} | "
           f"{epochs} epochs x {len(train)} batches of 128, SGD nesterov lr 0.05 cosine per epoch, wd 5e-4 | "
           f"{sum(h['seconds'] for h in sn.history):.1f} over "
@@ -142,24 +143,24 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     tau = float(stats.kendalltau(scores, gt).statistic)
     if checkpoint is not None:
         sn.save(checkpoint, command=command,
-                metrics={"kendall_tau_vs_standalone": tau, "cells": len(truth), "s_per_arch": s_per_arch,
-                         "data": f"MNIST t10k 16x16, 80/20 split seed 0 ({len(train.dataset)} train images)"})
+                metrics={"kendall_tau_vs_standalone": tau, "cells": len(truth), "s_per_arch": s_per_arch},
+                data=f"MNIST t10k 16x16, 80/20 split seed 0 ({len(train.dataset)} train images)")
         print(f"checkpoint: {checkpoint} ({checkpoint.stat().st_size / 1e6:.2f} MB)")
     out = {"kendall_tau": tau, "s_per_arch": s_per_arch, "cells": len(truth)}
     if args.mbv3:
-        out["mbv3_gap"] = mbv3_section(args.device, epochs=2 if args.quick else 6, seed=args.seed,
+        out["mbv3_gap"] = mbv3_section(args.torch_device, epochs=2 if args.quick else 6, seed=args.seed,
                                        images=1000 if args.quick else 2500)
     return out
 
 
-def mbv3_section(device: str, epochs: int, seed: int, images: int = 2500) -> float:
+def mbv3_section(torch_device: str, epochs: int, seed: int, images: int = 2500) -> float:
     """Sanity check of the elastic (OFA-style) supernet: after training, do bigger subnets score
     higher? Prints a table; returns largest minus smallest subnet accuracy (points)."""
     from gennas.datasets import image_loaders
 
     space = load_space("mbv3")
     train, val = image_loaders("mnist", batch_size=64, seed=0, size=32, channels=1, limit=images)
-    sn = Supernet(space, in_channels=1, device=device, seed=seed, width_mult=0.35)
+    sn = Supernet(space, in_channels=1, torch_device=torch_device, seed=seed, width_mult=0.35)
     start = time.perf_counter()
     sn.fit(train, epochs, lr=0.1)
     train_s = time.perf_counter() - start
@@ -167,7 +168,7 @@ def mbv3_section(device: str, epochs: int, seed: int, images: int = 2500) -> flo
              "smallest (k3e3 x 2 per stage)": space.from_string("|".join(["-".join(["k3e3"] * 2)] * 5))}
     named.update({f"random {i}": a for i, a in enumerate(space.sample_many(6, rng=seed))})
     results = sn.evaluate(list(named.values()), val, calib_loader=train, calib_batches=5)
-    where = "GPU" if sn.device.type == "cuda" else "CPU"
+    where = "GPU" if sn.torch_device.type == "cuda" else "CPU"
     print(f"\n## mbv3 elastic supernet (width 0.35, MNIST 32x32, {len(train.dataset)} train images, "
           f"{epochs} epochs, {where}, {train_s:.0f} s training)\n")
     print("| subnet | MFLOPs (32x32) | supernet val acc % |\n|---|---|---|")

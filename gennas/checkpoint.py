@@ -19,7 +19,7 @@ import json
 import shlex
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -53,8 +53,27 @@ def reproduce_command(script: str | None = None, args: Sequence[str] | None = No
     return "python " + " ".join(shlex.quote(str(a)) for a in argv)
 
 
-def save_checkpoint(path: str | Path, checkpoint: Checkpoint) -> Path:
-    """Write ``checkpoint`` to ``path`` (``.pt``) atomically: a crash leaves the old file whole."""
+def config_dict(config: Any) -> dict[str, Any]:
+    """A dataclass config as the JSON-able dict stored in ``Checkpoint.config``."""
+    return asdict(config)
+
+
+def config_from_dict(cls: type, values: dict[str, Any], source: str | Path = "checkpoint") -> Any:
+    """The dataclass ``cls`` from ``Checkpoint.config`` (keys it lacks are ignored: a field added
+    later keeps its default; a field removed later is dropped). A bad value names ``source``."""
+    names = {f.name for f in fields(cls)}
+    try:
+        return cls(**{k: v for k, v in values.items() if k in names})
+    except (TypeError, ValueError) as exc:
+        raise GennasError(f"{source}: bad {cls.__name__} in the checkpoint: {exc}") from None
+
+
+def save_checkpoint(path: str | Path, checkpoint: Checkpoint, data: str | None = None,
+                    metrics: dict[str, Any] | None = None, command: str | None = None, **extra: Any) -> Path:
+    """Write ``checkpoint`` to ``path`` (``.pt``) atomically: a crash leaves the old file whole.
+
+    With ``data`` (what it was trained on), also write its manifest (see :func:`write_manifest`).
+    """
     import torch
 
     path = Path(path)
@@ -64,6 +83,9 @@ def save_checkpoint(path: str | Path, checkpoint: Checkpoint) -> Path:
     tmp = path.with_name(path.name + ".tmp")
     torch.save(blob, tmp)
     tmp.replace(path)
+    if data is not None:
+        write_manifest(path, checkpoint.kind, checkpoint.space or "", checkpoint.config, data, metrics or {},
+                       command, **extra)
     return path
 
 

@@ -9,7 +9,7 @@ import pytest
 from scipy.stats import kendalltau
 
 import gennas
-from gennas import proxies
+from gennas.evaluators import zero_cost
 from gennas.datasets import image_loaders
 from gennas.errors import GennasError, InvalidArchitecture, UnknownDataset
 from gennas.evaluators import (Evaluator, ProxyCombination, ProxyEvaluator, Result, TableEvaluator,
@@ -73,7 +73,7 @@ def test_proxy_evaluator_matches_the_registry(space):
     ev = ProxyEvaluator(space, "naswot", data=train, build_options=TINY)
     results = ev.evaluate(archs)
     # the evaluator took one batch when it was made; every architecture is scored on that batch
-    expected = proxies.score(archs, space, "naswot", data=ev.batches[0], build_options=TINY)
+    expected = zero_cost.score(archs, space, "naswot", data=ev.batches[0], build_options=TINY)
     assert [r.score for r in results] == pytest.approx(list(expected))
     assert results[0].kind == "proxy:naswot" and results[0].cost_s > 0
     with pytest.raises(GennasError, match="need real data"):
@@ -85,7 +85,7 @@ def test_proxy_evaluator_matches_the_registry(space):
 def test_combination_beats_or_equals_its_equal_weight_start(space, bench):
     """Fitted on 24 labelled cells with real table accuracies and data-free proxies."""
     archs = space.sample_many(24, rng=11)
-    raw = proxies.score_many(archs, space, ["params", "synflow"], build_options=TINY)
+    raw = zero_cost.score_many(archs, space, ["params", "synflow"], build_options=TINY)
     acc = bench.accuracy_of(archs, "cifar10")
     combo = ProxyCombination.fit(raw, acc, n_trials=40, seed=0)
     equal = ProxyCombination(combo.names, (1.0, 1.0), combo.mean, combo.std, combo.floor)

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 import gennas
 from gennas.cli.app import app
+from gennas.checkpoint import Checkpoint, save_checkpoint
 from gennas.errors import GennasError, UnknownDevice
 from gennas.surrogates.latency import LatencyConfig, LatencyEstimator, load_latency_estimator, select_references
 from gennas.surrogates.measure import register_device
@@ -117,10 +118,15 @@ def test_unknown_device(shipped):
 
 def test_checkpoint_round_trip_and_refusals(small, tmp_path, bench):
     est, archs, _ = small
-    path = est.save(tmp_path / "lat.pt", {"command": "test"})
-    assert json.loads(path.with_suffix(".json").read_text())["space"] == "nb201"
+    path = est.save(tmp_path / "lat.pt", data="unit test table", metrics={"mape_pct": 1.0}, command="test")
+    manifest = json.loads(path.with_suffix(".json").read_text())
+    assert (manifest["kind"], manifest["space"], manifest["command"]) == ("latency", "nb201", "test")
+    assert manifest["devices"] == est.bundled and len(manifest["references"]) == len(est.references)
     again = LatencyEstimator.load(path, "nb201")
     np.testing.assert_allclose(again.predict(archs[:50], "gold_6240"), est.predict(archs[:50], "gold_6240"), rtol=1e-5)
+    assert again.references == est.references and again.bundled == est.bundled
+    with pytest.raises(GennasError, match="predictor checkpoint, not a latency"):
+        LatencyEstimator.load(save_checkpoint(tmp_path / "p.pt", Checkpoint("predictor", {}, {}, {})), "nb201")
     with pytest.raises(GennasError, match="space"):
         LatencyEstimator.load(path, "mbv3")
     evil = tmp_path / "evil.pt"
@@ -130,11 +136,11 @@ def test_checkpoint_round_trip_and_refusals(small, tmp_path, bench):
 
 
 def test_measure_latency_here(nb201):
-    ms = gennas.measure_latency(BEST_C10, nb201, device="cpu", batch_size=2, repeats=3, warmup=1,
+    ms = gennas.measure_latency(BEST_C10, nb201, torch_device="cpu", batch_size=2, repeats=3, warmup=1,
                                 channels=4, cells_per_stage=1)
     assert math.isfinite(ms) and ms > 0
     with pytest.raises(UnknownDevice):
-        gennas.measure_latency(BEST_C10, nb201, device="tpu")
+        gennas.measure_latency(BEST_C10, nb201, torch_device="tpu")
 
 
 def test_registered_device_is_loaded(tmp_path, monkeypatch, shipped, bench):

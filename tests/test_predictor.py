@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import numpy as np
 import pytest
 import torch
 from scipy.stats import kendalltau
 
 import gennas
+from gennas.checkpoint import Checkpoint, load_checkpoint, read_manifest, save_checkpoint
 from gennas.surrogates.predictor import Predictor, PredictorConfig, checkpoint_path, load_predictor
 from gennas.surrogates.task import Task
 
@@ -112,16 +115,40 @@ def test_image_tasks_are_meta_trained(nb201, split):
         Predictor(nb201, TINY).fit(split[0][:10], split[1][:10]).predict(split[2][:2], task=tasks[0][0])
 
 
+def test_refit_starts_from_scratch(nb201, split):
+    """fit() on a used predictor forgets its tasks and weights: same answers as a fresh one."""
+    cfg = PredictorConfig(**{**TINY.__dict__, "steps": 20, "augment": 0})
+    used = Predictor(nb201, cfg, seed=3).fit(split[0][:40], split[1][:40], task="other")
+    used.update(split[0][40:60], split[1][40:60], task="cifar10")
+    used.fit(split[0], split[1], task="cifar10")
+    fresh = Predictor(nb201, cfg, seed=3).fit(split[0], split[1], task="cifar10")
+    assert used.tasks == ["cifar10"] and not used._buffers
+    np.testing.assert_array_equal(used.predict(split[2][:50])[0], fresh.predict(split[2][:50])[0])
+
+
 def test_save_load_roundtrip_and_refusals(fitted, split, tmp_path):
-    path = fitted.save(tmp_path / "p.pt")
+    path = fitted.save(tmp_path / "p.pt", data="unit test rows", metrics={"kendall": 0.5}, command="pytest")
     again = Predictor.load(path, space="nb201")
     np.testing.assert_allclose(again.predict(split[2][:20])[0], fitted.predict(split[2][:20])[0], rtol=1e-6)
+    assert (again.tasks, again.scales, again.default_task) == (fitted.tasks, fitted.scales, fitted.default_task)
+    ckpt = load_checkpoint(path, "predictor", "nb201")  # the one schema, with its manifest beside it
+    assert ckpt.config == asdict(fitted.config) and ckpt.meta["tasks"] == fitted.tasks
+    assert read_manifest(path)["kind"] == "predictor" and read_manifest(path)["metrics"] == {"kendall": 0.5}
     with pytest.raises(gennas.GennasError, match="space 'nb201'"):
         Predictor.load(path, space="mbv3")
     pickled = tmp_path / "evil.pt"
-    torch.save({"format": "gennas.predictor/1", "payload": Task("named", "x")}, pickled)  # an arbitrary object
-    with pytest.raises(gennas.GennasError, match="not a plain weights file"):
+    torch.save({"format": "gennas.checkpoint/1", "kind": "predictor", "config": {}, "meta": {},
+                "state": {"payload": Task("named", "x")}}, pickled)  # an arbitrary object
+    with pytest.raises(gennas.GennasError, match="not a plain gennas checkpoint"):
         Predictor.load(pickled)
+    other = tmp_path / "latency.pt"
+    save_checkpoint(other, Checkpoint("latency", {}, {}, {"space": "nb201"}))
+    with pytest.raises(gennas.GennasError, match="latency checkpoint, not a predictor"):
+        Predictor.load(other)
+    broken = tmp_path / "broken.pt"
+    save_checkpoint(broken, Checkpoint("predictor", ckpt.config, {}, ckpt.meta))
+    with pytest.raises(gennas.GennasError, match="broken.pt is not a valid predictor checkpoint"):
+        Predictor.load(broken)
     junk = tmp_path / "junk.pt"
     junk.write_bytes(b"not a checkpoint")
     with pytest.raises(gennas.GennasError):

@@ -8,7 +8,7 @@ import torch
 from scipy.stats import spearmanr
 
 import gennas
-from gennas import proxies
+from gennas.evaluators import zero_cost
 from gennas.datasets import image_loaders
 from gennas.errors import GennasError, InvalidArchitecture
 
@@ -30,16 +30,16 @@ def archs(space):
 
 @pytest.fixture(scope="module")
 def all_scores(space, archs, batch):
-    return proxies.score_many(archs, space, None, batch, build_options=TINY)
+    return zero_cost.score_many(archs, space, None, batch, build_options=TINY)
 
 
 def test_registry_has_every_proxy_of_the_issue():
     wanted = {"synflow", "snip", "grasp", "fisher", "grad_norm", "jacov", "naswot", "epe_nas", "zico",
               "params", "flops"}
-    assert wanted <= set(proxies.names())
-    assert not proxies.get("synflow").needs_data and proxies.get("naswot").needs_data
+    assert wanted <= set(zero_cost.names())
+    assert not zero_cost.get("synflow").needs_data and zero_cost.get("naswot").needs_data
     with pytest.raises(GennasError, match="unknown proxy 'nope'"):
-        proxies.get("nope")
+        zero_cost.get("nope")
 
 
 def test_every_proxy_is_finite_on_real_cells(all_scores, archs):
@@ -50,14 +50,14 @@ def test_every_proxy_is_finite_on_real_cells(all_scores, archs):
 
 
 def test_scores_are_seeded_and_single_arch_gives_float(space, archs, batch, all_scores):
-    again = proxies.score(archs[0], space, "naswot", data=batch, build_options=TINY)
+    again = zero_cost.score(archs[0], space, "naswot", data=batch, build_options=TINY)
     assert isinstance(again, float) and again == pytest.approx(all_scores["naswot"][0], rel=1e-9)
-    other = proxies.score(archs[:1], space, "snip", data=batch, build_options=TINY, seed=1)
+    other = zero_cost.score(archs[:1], space, "snip", data=batch, build_options=TINY, seed=1)
     assert other[0] != pytest.approx(all_scores["snip"][0], rel=1e-6)  # another init, another value
     torch.manual_seed(123)
     expected = torch.rand(3)
     torch.manual_seed(123)
-    proxies.score(archs[:1], space, "params", build_options=TINY)
+    zero_cost.score(archs[:1], space, "params", build_options=TINY)
     assert torch.equal(torch.rand(3), expected)  # the caller's random stream is left alone
 
 
@@ -67,7 +67,7 @@ def test_params_and_flops_match_the_space_counters(space, archs, all_scores):
 
 
 def test_degenerate_cell_gets_the_worst_or_undefined_score(space, batch):
-    s = proxies.score_many([ALL_NONE], space, ["synflow", "naswot", "jacov"], batch, build_options=TINY)
+    s = zero_cost.score_many([ALL_NONE], space, ["synflow", "naswot", "jacov"], batch, build_options=TINY)
     assert s["synflow"][0] == 0.0  # no path from input to output carries any flow
     assert s["naswot"][0] == -np.inf  # every image gets the same code: singular kernel
     assert np.isnan(s["jacov"][0])
@@ -76,21 +76,21 @@ def test_degenerate_cell_gets_the_worst_or_undefined_score(space, batch):
 def test_synflow_ranks_nb201_cells_like_the_benchmark(space):
     """Data-free, on the benchmark network: the published property (rho ~0.74 on all cells)."""
     archs = space.sample_many(30, rng=7)
-    s = proxies.score(archs, space, "synflow")
+    s = zero_cost.score(archs, space, "synflow")
     acc = gennas.load_benchmark("nb201").accuracy_of(archs, "cifar10")
     assert spearmanr(s, acc).statistic > 0.5
 
 
 def test_data_free_proxies_need_no_data_but_data_proxies_do(space, archs):
-    assert set(proxies.score_many(archs[:1], space)) == {"params", "flops", "synflow"}
+    assert set(zero_cost.score_many(archs[:1], space)) == {"params", "flops", "synflow"}
     with pytest.raises(GennasError, match="needs real data"):
-        proxies.score(archs[:1], space, "snip")
+        zero_cost.score(archs[:1], space, "snip")
 
 
 def test_mbv3_networks_are_scored_too(batch):
     mbv3 = gennas.load_space("mbv3")
     big = torch.nn.functional.interpolate(batch[0][:8], size=32)
-    s = proxies.score_many([mbv3.sample(0)], mbv3, ["grasp", "naswot"], (big, batch[1][:8]),
+    s = zero_cost.score_many([mbv3.sample(0)], mbv3, ["grasp", "naswot"], (big, batch[1][:8]),
                            build_options={"width_mult": 0.25})
     assert all(np.isfinite(v).all() for v in s.values())
 
@@ -105,15 +105,15 @@ def test_mbv3_networks_are_scored_too(batch):
 ])
 def test_bad_data_is_a_clear_error(space, archs, data, message):
     with pytest.raises(GennasError, match=message):
-        proxies.score(archs[:1], space, "snip", data=data, build_options=TINY)
+        zero_cost.score(archs[:1], space, "snip", data=data, build_options=TINY)
 
 
 def test_empty_dataloader_and_foreign_architecture(space, batch):
     empty = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.zeros(0, 3, 8, 8),
                                                                       torch.zeros(0, dtype=torch.long)))
     with pytest.raises(GennasError, match="no batches"):
-        proxies.score([ALL_NONE], space, "naswot", data=empty)
+        zero_cost.score([ALL_NONE], space, "naswot", data=empty)
     with pytest.raises(InvalidArchitecture, match="space 'mbv3'"):
-        proxies.score([gennas.load_space("mbv3").sample(0)], space, "synflow")
+        zero_cost.score([gennas.load_space("mbv3").sample(0)], space, "synflow")
     with pytest.raises(GennasError, match="num_classes"):
-        proxies.score([ALL_NONE], space, "snip", data=batch, num_classes=3, build_options=TINY)
+        zero_cost.score([ALL_NONE], space, "snip", data=batch, num_classes=3, build_options=TINY)

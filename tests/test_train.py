@@ -9,6 +9,7 @@ import torch
 from torch.utils.data import DataLoader, TensorDataset
 
 import gennas
+from gennas.checkpoint import load_checkpoint
 from gennas.datasets import image_loaders
 from gennas.errors import GennasError, InvalidArchitecture
 from gennas.evaluators import TrainEvaluator, TrainingDiverged
@@ -53,7 +54,7 @@ def test_training_learns_and_resumes_finished_runs(space, loaders, tmp_path):
     assert first.score > 40.0  # 10 classes: chance is 10%; two epochs on 320 digits learn much more
     assert [h["epoch"] for h in first.metadata["history"]] == [1, 2]
     path = ev.checkpoint_path(space.from_string(CELL))
-    state = torch.load(path, weights_only=True)
+    state = load_checkpoint(path, "trained", "nb201").state
     assert state["epoch"] == 2 and "model" in state and "optimizer" in state
     assert json.loads(path.with_suffix(".json").read_text())["config"]["arch"] == CELL
     again = make(space, loaders, tmp_path).evaluate([CELL])[0]
@@ -67,12 +68,12 @@ def test_interrupted_run_resumes_to_the_same_weights(space, loaders, tmp_path):
     ev = make(space, (cut, loaders[1]), tmp_path / "b")
     with pytest.raises(KeyboardInterrupt):
         ev.train(CELL)
-    assert torch.load(ev.checkpoint_path(space.from_string(CELL)), weights_only=True)["epoch"] == 1
+    assert load_checkpoint(ev.checkpoint_path(space.from_string(CELL)), "trained").state["epoch"] == 1
     resumed = make(space, loaders, tmp_path / "b").train(CELL)
     assert resumed.metadata["resumed_from_epoch"] == 1
     assert resumed.score == pytest.approx(straight.score)
-    a = torch.load(straight.metadata["checkpoint"], weights_only=True)["model"]
-    b = torch.load(resumed.metadata["checkpoint"], weights_only=True)["model"]
+    a = load_checkpoint(straight.metadata["checkpoint"], "trained").state["model"]
+    b = load_checkpoint(resumed.metadata["checkpoint"], "trained").state["model"]
     assert all(torch.allclose(a[k].float(), b[k].float(), atol=1e-5) for k in a)
 
 
@@ -91,7 +92,7 @@ def test_nan_loss_is_a_clear_error_and_finished_epochs_stay(space, loaders, tmp_
         ev.train(CELL)
     assert "saved" in str(info.value)
     path = ev.checkpoint_path(space.from_string(CELL))
-    assert torch.load(path, weights_only=True)["epoch"] == 1
+    assert load_checkpoint(path, "trained").state["epoch"] == 1
     assert json.loads(path.with_suffix(".json").read_text())["diverged"]["epoch"] == 2
     record = make(space, loaders, lr=1e12, on_diverge="record")  # the first step throws the weights to inf
     r = record.evaluate([space.from_string(CELL)])[0]
@@ -116,7 +117,7 @@ def test_bad_input_is_a_clear_error(space, loaders):
         make(space, loaders).train(gennas.load_space("mbv3").sample(0))
     with pytest.raises(GennasError, match="labels outside"):
         make(space, loaders, num_classes=3).train(CELL)
-    with pytest.raises(GennasError, match="device"):
-        make(space, loaders, device="tpu:7")
+    with pytest.raises(GennasError, match="torch device"):
+        make(space, loaders, torch_device="tpu:7")
     with pytest.raises(GennasError, match="epochs"):
         make(space, loaders, epochs=0)

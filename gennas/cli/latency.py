@@ -39,7 +39,7 @@ def measure_cmd(name: str = typer.Option(..., "--name", help="name to register t
         torch.set_num_threads(threads)
     samples = []
     for arch in est.reference_archs():
-        ms = measure_latency(arch, est.space, device=torch_device, batch_size=batch_size,
+        ms = measure_latency(arch, est.space, torch_device=torch_device, batch_size=batch_size,
                              repeats=repeats, warmup=warmup)
         samples.append((arch, ms))
     est.adapt(name, samples)  # validates the samples before anything is written

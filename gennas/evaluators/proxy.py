@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from gennas import proxies as proxy_registry
+from gennas.evaluators import zero_cost
 from gennas.errors import GennasError
 from gennas.evaluators.base import Result
 from gennas.graph import ArchGraph
@@ -136,12 +136,12 @@ class ProxyEvaluator:
                  num_classes: int | None = None) -> None:
         self.space = resolve_space(space)
         self.proxy = proxy
-        self.names = list(proxy.names) if isinstance(proxy, ProxyCombination) else [proxy_registry.get(proxy).name]
-        needs = [n for n in self.names if proxy_registry.get(n).needs_data]
+        self.names = list(proxy.names) if isinstance(proxy, ProxyCombination) else [zero_cost.get(proxy).name]
+        needs = [n for n in self.names if zero_cost.get(n).needs_data]
         if needs and data is None:
             raise GennasError(f"proxies {needs} need real data: pass data=DataLoader or (images, labels)")
         # take the batch once: every architecture is scored on the same images
-        self.batches = proxy_registry.take_batches(data, 1) if data is not None else None
+        self.batches = zero_cost.take_batches(data, 1) if data is not None else None
         self.build_options = dict(build_options or {})
         self.seed = seed
         self.num_classes = num_classes
@@ -153,7 +153,7 @@ class ProxyEvaluator:
         out = []
         for arch in archs:
             start = time.perf_counter()
-            raw = proxy_registry.score_many([arch], self.space, self.names, data, num_classes=self.num_classes,
+            raw = zero_cost.score_many([arch], self.space, self.names, data, num_classes=self.num_classes,
                                             build_options=self.build_options, seed=self.seed)
             if isinstance(self.proxy, ProxyCombination):
                 value = float(self.proxy.combine(raw)[0])
@@ -173,7 +173,7 @@ class ProxyEvaluator:
                         num_classes: int | None = None) -> ProxyEvaluator:
         """Score ``archs`` with ``proxies`` (default: all, or the data-free ones without data),
         fit a :class:`ProxyCombination` to ``targets`` and return an evaluator using it."""
-        raw = proxy_registry.score_many(archs, space, proxies, data, num_classes=num_classes,
+        raw = zero_cost.score_many(archs, space, proxies, data, num_classes=num_classes,
                                         build_options=build_options, seed=seed)
         combo = ProxyCombination.fit(raw, targets, n_trials=n_trials, seed=seed)
         return cls(space, combo, data, build_options=build_options, seed=seed, num_classes=num_classes)

@@ -7,10 +7,13 @@ score an architecture by the accuracy of its subnet (inherited weights, no retra
   2020); each step trains one subnet drawn from the space's prior (depth uniform per stage,
   kernel and expansion uniform per block).
 
-Before a subnet is evaluated its BatchNorm statistics are recalibrated on a few training
-batches (the shared running statistics belong to no single subnet). Training writes a
-checkpoint (weights, optimizer, epoch; ``torch.load(..., weights_only=True)``-loadable) after
-every epoch and before raising on a NaN loss, and ``fit`` resumes from it.
+The space supplies the supernet (``space.build_supernet``), the path that selects an
+architecture (``space.supernet_path``) and the copy into a standalone network
+(``space.copy_supernet_weights``); a space without them raises GennasError. Before a subnet is
+evaluated its BatchNorm statistics are recalibrated on a few training batches (the shared
+running statistics belong to no single subnet). Training writes a ``"supernet"`` checkpoint of
+:mod:`gennas.checkpoint` (weights, optimizer, epoch, history) after every epoch and before
+raising on a NaN loss, and ``fit`` resumes from it.
 
 Example::
 
@@ -23,11 +26,9 @@ Example::
 
 from __future__ import annotations
 
-import json
 import math
-import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,14 +37,26 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from gennas.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from gennas.errors import DataError, GennasError, TrainingDiverged
 from gennas.evaluators.base import Result
-from gennas.evaluators.train import resolve_device  # shared with the trainer
 from gennas.graph import ArchGraph
 from gennas.spaces import RngLike, SearchSpace, as_rng, resolve_space
+from gennas.training import evaluate_accuracy, recalibrate_bn, resolve_torch_device, sgd, sgd_step
 
-#: build options each space kind's supernet accepts (the same as ``space.build``)
-_OPTIONS = {"cell": {"channels", "cells_per_stage", "stages"}, "blocks": {"width_mult", "dropout"}}
+KIND = "supernet"
+
+
+class _Subnet(nn.Module):
+    """The supernet with one path fixed, ``forward(x) = net(x, path)``: what the shared helpers
+    of :mod:`gennas.training` (BN recalibration, accuracy) call as ``model(x)``."""
+
+    def __init__(self, net: nn.Module, path: Any) -> None:
+        super().__init__()
+        self.net, self.path = net, path
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x, self.path)
 
 
 class Supernet:
@@ -53,7 +66,7 @@ class Supernet:
         space: a :class:`SearchSpace` or its name (``"nb201"``, ``"mbv3"``).
         num_classes: classifier outputs.
         in_channels: image channels of the data.
-        device: ``"auto"`` (CUDA if present), ``"cpu"``, ``"cuda"``, ...
+        torch_device: ``"auto"`` (CUDA if present), ``"cpu"``, ``"cuda"``, ...
         seed: seeds the weights and the path sampling (epoch ``e`` uses ``[seed, e]``, so a
             resumed run samples the same paths as an uninterrupted one).
         **build_options: as ``space.build`` (nb201: ``channels``, ``cells_per_stage``,
@@ -63,44 +76,31 @@ class Supernet:
     kind = "supernet"
 
     def __init__(self, space: SearchSpace | str, num_classes: int = 10, in_channels: int = 3,
-                 device: str | torch.device = "auto", seed: int = 0, **build_options: Any) -> None:
+                 torch_device: str | torch.device = "auto", seed: int = 0, **build_options: Any) -> None:
         self.space = resolve_space(space)
-        if self.space.kind not in _OPTIONS:
-            raise GennasError(f"no supernet for space kind {self.space.kind!r}; supported: {sorted(_OPTIONS)}")
-        bad = set(build_options) - _OPTIONS[self.space.kind]
+        known = self.space.supernet_options()  # raises for a space without a supernet
+        bad = set(build_options) - set(known)
         if bad:
-            raise GennasError(f"unknown build option(s) {sorted(bad)} for {self.space.name}; "
-                              f"known: {sorted(_OPTIONS[self.space.kind])}")
+            raise GennasError(f"unknown build option(s) {sorted(bad)} for {self.space.name}; known: {sorted(known)}")
         if int(num_classes) < 1 or int(in_channels) < 1:
             raise GennasError(f"num_classes and in_channels must be >= 1, got {num_classes}, {in_channels}")
         self.num_classes, self.in_channels, self.seed = int(num_classes), int(in_channels), int(seed)
         self.build_options = dict(build_options)
-        self.device = resolve_device(device)
+        self.torch_device = resolve_torch_device(torch_device)
         torch.manual_seed(self.seed)
-        if self.space.kind == "cell":
-            from gennas.models.supernet_cell import build_cell_supernet as builder
-        else:
-            from gennas.models.supernet_mbv3 import build_mbv3_supernet as builder
-        self.net: nn.Module = builder(self.space, self.num_classes, self.in_channels, **self.build_options)
-        self.net.to(self.device)
+        self.net: nn.Module = self.space.build_supernet(self.num_classes, self.in_channels, **self.build_options)
+        self.net.to(self.torch_device)
         self.epochs_done = 0
-        self.history: list[dict[str, Any]] = []  # per epoch: loss, train_acc, lr, seconds, device
+        self.history: list[dict[str, Any]] = []  # per epoch: loss, train_acc, lr, seconds, torch_device
         self.optimizer: torch.optim.Optimizer | None = None
         self.train_loader: Iterable | None = None
         self.val_loader: Iterable | None = None
 
     # ------------------------------------------------------------ architectures -> paths
     def path_of(self, arch: ArchGraph | str) -> Any:
-        """The forward argument selecting ``arch``'s subnet (raises InvalidArchitecture if foreign).
-
-        nb201: op index per edge, tuple of ``num_slots`` ints; mbv3: per stage a list of
-        ``(kernel, expand)`` pairs."""
-        choices = self.space.choices(self.space.parse(arch))
-        if self.space.kind == "cell":
-            return tuple(self.space.slot_vocab.index(op) for op in choices)
-        from gennas.models.supernet_mbv3 import parse_block_op
-
-        return [[parse_block_op(op) for op in stage] for stage in self.space.stages_of(choices)]
+        """The forward argument selecting ``arch``'s subnet (``space.supernet_path``; raises
+        InvalidArchitecture if foreign)."""
+        return self.space.supernet_path(arch)
 
     def sample_path(self, rng: RngLike = None) -> Any:
         """A random path: uniform ops per edge (SPOS) or the block space's OFA prior."""
@@ -108,7 +108,7 @@ class Supernet:
 
     # ------------------------------------------------------------ data checks
     def _batch(self, batch: Any) -> tuple[torch.Tensor, torch.Tensor]:
-        """Validate one ``(images (B, C, H, W), labels (B,))`` batch and move it to the device."""
+        """Validate one ``(images (B, C, H, W), labels (B,))`` batch and move it to the torch device."""
         if not isinstance(batch, (tuple, list)) or len(batch) < 2:
             raise DataError(f"the DataLoader must yield (images, labels) pairs, got {type(batch).__name__}")
         x, y = batch[0], batch[1]
@@ -122,7 +122,11 @@ class Supernet:
                             f"got {y.dtype} {tuple(y.shape)}")
         if len(y) == 0 or int(y.min()) < 0 or int(y.max()) >= self.num_classes:
             raise DataError(f"labels must lie in 0..{self.num_classes - 1} (num_classes={self.num_classes})")
-        return x.to(self.device, torch.float32, non_blocking=True), y.to(self.device, torch.long, non_blocking=True)
+        return (x.to(self.torch_device, torch.float32, non_blocking=True),
+                y.to(self.torch_device, torch.long, non_blocking=True))
+
+    def _batches(self, loader: Iterable) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        return (self._batch(b) for b in loader)
 
     # ------------------------------------------------------------ training
     def fit(self, loader: Iterable, epochs: int, *, lr: float = 0.05, momentum: float = 0.9,
@@ -134,6 +138,12 @@ class Supernet:
         before raising :class:`TrainingDiverged`, and an existing checkpoint is resumed
         (``resume=True``): epochs already done are skipped. ``val_loader`` becomes the default
         data of :meth:`evaluate`. Returns ``self``.
+
+        Not :func:`gennas.training.train_classifier`: every batch runs a freshly sampled path,
+        the learning rate is set per epoch from its index (so a resumed run needs no scheduler
+        state and the shipped checkpoint's schedule is kept), and a divergence must also put
+        back the BN statistics the bad batch poisoned. The step itself (clip, NaN/inf check)
+        is the shared :func:`gennas.training.sgd_step`.
         """
         if int(epochs) < 1:
             raise GennasError(f"epochs must be >= 1, got {epochs}")
@@ -141,13 +151,11 @@ class Supernet:
         self.train_loader = loader
         if val_loader is not None:
             self.val_loader = val_loader
-        self.optimizer = torch.optim.SGD(self.net.parameters(), lr=lr, momentum=momentum,
-                                         weight_decay=weight_decay, nesterov=True)
+        self.optimizer = sgd(self.net, lr, momentum, weight_decay)
         path = Path(checkpoint) if checkpoint is not None else None
         if path is not None and resume and path.exists():
             self._restore(path)
         for epoch in range(self.epochs_done, epochs):
-            # Cosine schedule computed from the epoch index, so a resumed run needs no scheduler state.
             for group in self.optimizer.param_groups:
                 group["lr"] = lr * 0.5 * (1.0 + math.cos(math.pi * epoch / epochs))
             rng = np.random.default_rng([self.seed, epoch])
@@ -160,22 +168,16 @@ class Supernet:
                 x, y = self._batch(batch)
                 logits = self.net(x, self.sample_path(rng))
                 loss = F.cross_entropy(logits, y)
-                self.optimizer.zero_grad(set_to_none=True)
-                if torch.isfinite(loss):
-                    loss.backward()
-                    grad_norm = nn.utils.clip_grad_norm_(self.net.parameters(), grad_clip)
-                if not torch.isfinite(loss) or not torch.isfinite(grad_norm):
+                failure = sgd_step(self.net, self.optimizer, loss, grad_clip)
+                if failure is not None:
                     # No step was taken: the weights are still those of the last finite step.
                     self.net.load_state_dict(bn_start, strict=False)
-                    self.optimizer.zero_grad(set_to_none=True)
                     where = (f"; state saved to {path} (epoch {self.epochs_done})" if path
                              else "; the supernet keeps its last finite weights")
                     if path is not None:
                         self.save(path)
-                    what = f"loss became {loss.item()}" if not torch.isfinite(loss) else "gradients became NaN/inf"
-                    raise TrainingDiverged(f"{what} in epoch {epoch + 1}, batch {step + 1}"
+                    raise TrainingDiverged(f"{failure} in epoch {epoch + 1}, batch {step + 1}"
                                            f"{where}; lower lr or check the data")
-                self.optimizer.step()
                 total_loss += loss.item() * len(y)
                 correct += int((logits.argmax(1) == y).sum())
                 seen += len(y)
@@ -184,33 +186,18 @@ class Supernet:
             self.epochs_done = epoch + 1
             self.history.append({"epoch": epoch + 1, "loss": total_loss / seen, "train_acc": 100.0 * correct / seen,
                                  "lr": self.optimizer.param_groups[0]["lr"], "seconds": time.perf_counter() - start,
-                                 "device": self.device.type})
+                                 "torch_device": self.torch_device.type})
             if path is not None:
                 self.save(path)
         return self
 
     # ------------------------------------------------------------ evaluation
-    @torch.no_grad()
     def recalibrate_bn(self, path: Any, loader: Iterable, batches: int = 20) -> int:
         """Reset every BatchNorm's running statistics and re-estimate them for ``path`` on up to
         ``batches`` batches (cumulative average). Returns the number of batches used."""
-        bns = [m for m in self.net.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
-        saved = [bn.momentum for bn in bns]
-        for bn in bns:
-            bn.reset_running_stats()
-            bn.momentum = None
-        self.net.train()
-        used = 0
         try:
-            for batch in loader:
-                if used >= batches:
-                    break
-                x, _ = self._batch(batch)
-                self.net(x, path)
-                used += 1
+            used = recalibrate_bn(_Subnet(self.net, path), (x for x, _ in self._batches(loader)), batches)
         finally:
-            for bn, m in zip(bns, saved):
-                bn.momentum = m
             self.net.eval()
         if used == 0:
             raise DataError("the calibration DataLoader yielded no batches (empty data)")
@@ -237,12 +224,12 @@ class Supernet:
             for arch, path in zip(graphs, paths):
                 start = time.perf_counter()
                 used = self.recalibrate_bn(path, calib, calib_batches)
-                acc, loss, n = self._accuracy(path, loader)
+                acc, loss, n = evaluate_accuracy(_Subnet(self.net, path), self._batches(loader))
                 error = None if math.isfinite(loss) else f"subnet loss is {loss}"
                 out.append(Result(arch, acc if error is None else float("nan"), self.kind, fidelity,
                                   time.perf_counter() - start,
                                   {"loss": loss, "examples": n, "calib_batches": used, "epochs": self.epochs_done,
-                                   "device": str(self.device)}, error))
+                                   "torch_device": str(self.torch_device)}, error))
         finally:
             self.net.load_state_dict(snapshot, strict=False)
         return out
@@ -250,22 +237,18 @@ class Supernet:
     def subnet(self, arch: ArchGraph | str, calib_loader: Iterable | None = None,
                calib_batches: int = 20) -> nn.Module:
         """The standalone network ``space.build(arch, ...)`` carrying the supernet's inherited
-        weights (for fine-tuning or deployment), in eval mode on the supernet's device.
+        weights (for fine-tuning or deployment), in eval mode on the supernet's torch device.
 
         With ``calib_loader`` its BN statistics are recalibrated first; the supernet's own
         statistics are left as they were."""
         path = self.path_of(arch)
         net = self.space.build(arch, num_classes=self.num_classes, in_channels=self.in_channels,
-                               **self.build_options).to(self.device)
-        if self.space.kind == "cell":
-            from gennas.models.supernet_cell import copy_into_standalone
-        else:
-            from gennas.models.supernet_mbv3 import copy_into_standalone
+                               **self.build_options).to(self.torch_device)
         snapshot = self._bn_state()
         try:
             if calib_loader is not None:
                 self.recalibrate_bn(path, calib_loader, calib_batches)
-            copy_into_standalone(self.net, path, net)
+            self.space.copy_supernet_weights(self.net, path, net)
         finally:
             self.net.load_state_dict(snapshot, strict=False)
         return net.eval()
@@ -273,78 +256,47 @@ class Supernet:
     def _bn_state(self) -> dict[str, torch.Tensor]:
         return {k: v.clone() for k, v in self.net.state_dict().items() if "running_" in k or "num_batches" in k}
 
-    @torch.no_grad()
-    def _accuracy(self, path: Any, loader: Iterable) -> tuple[float, float, int]:
-        self.net.eval()
-        correct, total_loss, n = 0, 0.0, 0
-        for batch in loader:
-            x, y = self._batch(batch)
-            logits = self.net(x, path)
-            total_loss += F.cross_entropy(logits, y, reduction="sum").item()
-            correct += int((logits.argmax(1) == y).sum())
-            n += len(y)
-        if n == 0:
-            raise DataError("the evaluation DataLoader yielded no batches (empty data)")
-        return 100.0 * correct / n, total_loss / n, n
-
     # ------------------------------------------------------------ checkpoints
     def config(self) -> dict[str, Any]:
         """What is needed to rebuild this supernet (JSON-serialisable)."""
         return {"space": self.space.name, "num_classes": self.num_classes, "in_channels": self.in_channels,
                 "seed": self.seed, "build_options": self.build_options}
 
-    def save(self, path: str | Path, command: str | None = None, metrics: dict[str, Any] | None = None) -> Path:
-        """Write ``path`` (weights, optimizer, epoch, config; weights-only loadable) and a JSON
-        manifest beside it (``path`` with suffix ``.json``)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        state = {"model": self.net.state_dict(), "epoch": self.epochs_done,
-                 "config_json": json.dumps(self.config()), "history_json": json.dumps(self.history)}
+    def save(self, path: str | Path, command: str | None = None, metrics: dict[str, Any] | None = None,
+             data: str | None = None) -> Path:
+        """Write the ``"supernet"`` checkpoint ``path`` (weights, optimizer, epoch, history; see
+        :mod:`gennas.checkpoint`) and its manifest beside it. ``data`` says in words what it
+        was trained on (default: the size of the training loader's dataset)."""
+        state: dict[str, Any] = {"model": self.net.state_dict(), "epoch": self.epochs_done, "history": self.history}
         if self.optimizer is not None:
             state["optimizer"] = self.optimizer.state_dict()
-        tmp = path.with_name(path.name + ".tmp")
-        torch.save(state, tmp)
-        tmp.replace(path)  # atomic: an interrupted save never leaves a half-written checkpoint
-        manifest = {"kind": "gennas.Supernet", **self.config(), "epochs_done": self.epochs_done,
-                    "history": self.history, "command": command or " ".join(sys.argv), "metrics": metrics or {}}
-        path.with_suffix(".json").write_text(json.dumps(manifest, indent=2))
-        return path
-
-    @staticmethod
-    def _read(path: Path) -> dict[str, Any]:
-        try:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as exc:  # pickle errors of many kinds: refuse anything not weights-only
-            raise GennasError(f"{path} is not a weights-only supernet checkpoint: {exc}") from None
-        if not isinstance(state, dict) or "model" not in state or "config_json" not in state:
-            raise GennasError(f"{path} is not a supernet checkpoint (no 'model'/'config_json' entries)")
-        return state
+        if data is None:
+            size = len(getattr(self.train_loader, "dataset", ()))
+            data = f"{size} training images" if size else "unrecorded"
+        return save_checkpoint(path, Checkpoint(KIND, self.config(), state, {"space": self.space.name}), data,
+                               metrics, command, epochs_done=self.epochs_done, history=self.history)
 
     def _restore(self, path: Path) -> None:
-        state = self._read(path)
-        config = json.loads(state["config_json"])
-        if config != self.config():
-            raise GennasError(f"checkpoint {path} was made by a different supernet: {config} vs {self.config()}")
-        self.net.load_state_dict(state["model"])
-        if self.optimizer is not None and "optimizer" in state:
-            self.optimizer.load_state_dict(state["optimizer"])
-        self.epochs_done = int(state["epoch"])
-        self.history = json.loads(state["history_json"])
+        ckpt = load_checkpoint(path, KIND, self.space.name)
+        if ckpt.config != self.config():
+            raise GennasError(f"checkpoint {path} was made by a different supernet: {ckpt.config} vs {self.config()}")
+        self.net.load_state_dict(ckpt.state["model"])
+        if self.optimizer is not None and "optimizer" in ckpt.state:
+            self.optimizer.load_state_dict(ckpt.state["optimizer"])
+        self.epochs_done = int(ckpt.state["epoch"])
+        self.history = list(ckpt.state["history"])
 
     @classmethod
-    def load(cls, path: str | Path, device: str | torch.device = "auto") -> Supernet:
+    def load(cls, path: str | Path, torch_device: str | torch.device = "auto") -> Supernet:
         """A supernet rebuilt from a checkpoint written by :meth:`save` (weights only, no optimizer)."""
-        path = Path(path)
-        if not path.is_file():
-            raise GennasError(f"no supernet checkpoint at {path}")
-        config = json.loads(cls._read(path)["config_json"])
-        sn = cls(config["space"], config["num_classes"], config["in_channels"], device, config["seed"],
+        config = load_checkpoint(path, KIND).config
+        sn = cls(config["space"], config["num_classes"], config["in_channels"], torch_device, config["seed"],
                  **config["build_options"])
-        sn._restore(path)
+        sn._restore(Path(path))
         return sn
 
     def __repr__(self) -> str:
-        return f"Supernet({self.space.name!r}, epochs_done={self.epochs_done}, device={str(self.device)!r})"
+        return f"Supernet({self.space.name!r}, epochs_done={self.epochs_done}, torch_device={str(self.torch_device)!r})"
 
 
 def _maybe_progress(loader: Iterable, enabled: bool, label: str) -> Iterable:

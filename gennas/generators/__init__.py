@@ -1,17 +1,16 @@
 """Graph generators (discrete diffusion, graph VAE) that sample ArchGraphs of a space.
 
 ``load_generator(space, kind)`` returns a pretrained generator from ``checkpoints/``
-(``<kind>_<space>.pt`` with its ``.json`` manifest), trained by ``experiments/train_generators.py``.
+(``<kind>_<space>.pt``, a :mod:`gennas.checkpoint` file, with its ``.json`` manifest), trained by
+``experiments/train_generators.py``.
 """
 
 from __future__ import annotations
 
 import functools
-import json
 from pathlib import Path
 
-import torch
-
+from gennas.checkpoint import load_checkpoint, read_manifest
 from gennas.errors import GennasError, unknown
 from gennas.generators.base import SlotGenerator, config_from
 from gennas.generators.diffusion import DiffusionConfig, SlotDiffusion
@@ -38,7 +37,8 @@ def load_generator(space: SearchSpace | str = "nb201", kind: str = "diffusion",
                    path: str | Path | None = None) -> SlotGenerator:
     """The pretrained generator of ``kind`` (``"diffusion"`` or ``"vae"``) for ``space``.
 
-    ``path`` (a ``.pt`` file with a ``.json`` manifest beside it) overrides the shipped one.
+    ``path`` (a :mod:`gennas.checkpoint` file of this kind and space) overrides the shipped one;
+    the manifest beside it, if any, becomes the model's ``manifest``.
     Returned in eval mode; ``.sample(n, seed=..., guidance=...)`` gives ArchGraphs.
     """
     space = resolve_space(space)
@@ -52,22 +52,18 @@ def load_generator(space: SearchSpace | str = "nb201", kind: str = "diffusion",
 @functools.lru_cache(maxsize=8)
 def _load(pt: str, space_name: str, kind: str, stamp: int) -> SlotGenerator:
     path = Path(pt)
-    manifest_path = path.with_suffix(".json")
-    if not path.is_file() or not manifest_path.is_file():
+    if not path.is_file():
         raise GennasError(
             f"no {kind} generator checkpoint for space {space_name!r} at {path}: train one with "
             f"`python experiments/train_generators.py --space {space_name} --kind {kind}`")
-    manifest = json.loads(manifest_path.read_text())
-    if manifest.get("kind") != kind or manifest.get("space") != space_name:
-        raise GennasError(f"{manifest_path} holds a {manifest.get('kind')} generator for "
-                          f"{manifest.get('space')!r}, not a {kind} one for {space_name!r}")
-    model = new_generator(space_name, kind, **manifest.get("config", {}))
+    ckpt = load_checkpoint(path, kind, space_name)
+    model = new_generator(space_name, kind, **ckpt.config)
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-        model.load_state_dict(state)
-    except Exception as exc:  # a pickle payload, a wrong shape, a truncated file: all refused
-        raise GennasError(f"cannot load generator checkpoint {path}: {exc}") from None
-    model.manifest = manifest
+        model.load_state_dict(ckpt.state)
+    except RuntimeError as exc:  # a wrong shape or a missing tensor
+        raise GennasError(f"{path} does not fit a {kind} generator for {space_name!r}: "
+                          f"{str(exc).splitlines()[0]}") from None
+    model.manifest = read_manifest(path)
     return model.eval()
 
 

@@ -8,8 +8,6 @@ use) and, as a safety net, passed through ``space.project`` before ``space.from_
 
 from __future__ import annotations
 
-import json
-import sys
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,6 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from gennas.checkpoint import Checkpoint, read_manifest, save_checkpoint
 from gennas.errors import GennasError
 from gennas.graph import ArchGraph
 from gennas.spaces import SearchSpace, resolve_space
@@ -195,17 +194,12 @@ class SlotGenerator(nn.Module, ABC):
 
     # ------------------------------------------------------------ checkpoints
     def save(self, stem: str | Path, data: str, metrics: dict[str, Any], command: str | None = None) -> Path:
-        """Write ``<stem>.pt`` (state dict) and ``<stem>.json`` (manifest); returns the .pt path."""
-        stem = Path(stem)
-        stem.parent.mkdir(parents=True, exist_ok=True)
-        path = stem.with_suffix(".pt")
-        torch.save({k: v.detach().clone() for k, v in self.state_dict().items()}, path)
-        self.manifest = {
-            "kind": self.kind, "space": self.space.name, "config": self.config_dict(),
-            "data": data, "command": command or "python " + " ".join(sys.argv), "metrics": metrics,
-            "file": path.name, "bytes": path.stat().st_size,
-        }
-        stem.with_suffix(".json").write_text(json.dumps(self.manifest, indent=2) + "\n")
+        """Write ``<stem>.pt`` (a :mod:`gennas.checkpoint` file of kind :attr:`kind`) and
+        ``<stem>.json`` (its manifest); returns the .pt path."""
+        state = {k: v.detach().clone() for k, v in self.state_dict().items()}
+        ckpt = Checkpoint(self.kind, self.config_dict(), state, {"space": self.space.name})
+        path = save_checkpoint(Path(stem).with_suffix(".pt"), ckpt, data, metrics, command)
+        self.manifest = read_manifest(path)
         return path
 
 

@@ -19,27 +19,30 @@ encoder sees more than the real devices.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
+from gennas.checkpoint import Checkpoint, config_dict, config_from_dict, load_checkpoint, save_checkpoint
 from gennas.errors import GennasError, InvalidArchitecture, UnknownDevice, unknown
 from gennas.models.gnn import DAGEncoder, EncoderConfig, archs_to_node_features, slot_probs_to_node_features
 from gennas.graph import ArchGraph
 from gennas.surrogates.measure import measure_latency, registered_devices  # re-exported: gennas.measure_latency
 from gennas.resources import checkpoints_dir
 from gennas.spaces import SearchSpace, as_rng, resolve_space
+from gennas.training import ridge_solve
 
 __all__ = ["LatencyConfig", "LatencyEstimator", "load_latency_estimator", "measure_latency",
            "select_references"]
 
 Samples = Sequence[tuple[ArchGraph | str, float]]
+KIND = "latency"
 
 
 @dataclass
@@ -210,13 +213,10 @@ class LatencyEstimator:
     @staticmethod
     def _ridge(phi: torch.Tensor, z: np.ndarray, w0: torch.Tensor, lam: float) -> torch.Tensor:
         """argmin_w |[phi,1] w - z|^2 + lam |w - w0|^2, solved in float64."""
-        x = torch.cat([phi, torch.ones(len(phi), 1)], 1).double()
-        y = torch.as_tensor(z, dtype=torch.float64)
+        x = torch.cat([phi, torch.ones(len(phi), 1)], 1)
         if lam <= 0 and len(z) < x.shape[1]:
             lam = 1e-6  # keep the system solvable
-        a = x.T @ x + lam * torch.eye(x.shape[1], dtype=torch.float64)
-        b = x.T @ y + lam * w0.double()
-        return torch.linalg.solve(a, b).float()
+        return ridge_solve(x, torch.as_tensor(z, dtype=torch.float64), lam, prior=w0).float()
 
     def _device(self, device: str) -> tuple[float, float, torch.Tensor]:
         if device not in self.device_params:
@@ -286,8 +286,7 @@ class LatencyEstimator:
             # Train through the test-time procedure: the ridge refit on the references is
             # closed form, so its result is differentiable (one solve, devices as columns).
             x = torch.cat([phi_refs, torch.ones(len(ref_idx), 1)], 1)
-            a = x.T @ x + lam * torch.eye(x.shape[1])
-            w = torch.linalg.solve(a, x.T @ ref_z.T + lam * w0.T).T
+            w = ridge_solve(x, ref_z.T, lam, prior=w0.T).T.float()
             target = z[:, :len(rows)].T
             loss = (nn.functional.huber_loss(LatencyNet.combine(phi_rows, w), target, delta=1.0)
                     + nn.functional.huber_loss(LatencyNet.combine(phi_rows, w0), target, delta=1.0))
@@ -305,65 +304,51 @@ class LatencyEstimator:
         return self
 
     # ------------------------------------------------------------ persistence
-    def state_dict(self) -> dict[str, torch.Tensor]:
-        """Plain tensors only (loadable with ``weights_only=True``)."""
-        state = {f"net.{k}": v for k, v in self.net.state_dict().items()}
-        state[f"meta.space.{self.space.name}"] = torch.tensor([self.space.num_slots, len(self.space.slot_vocab)])
-        state["meta.config"] = torch.tensor([self.config.hidden, self.config.layers, self.config.rank, self.config.k])
-        state["meta.ridge"] = torch.tensor(self.config.ridge)
-        state["meta.references"] = torch.tensor(
-            np.stack([[self.space.slot_vocab.index(o) for o in self.space.choices(a)] for a in self.references]))
+    def to_checkpoint(self) -> Checkpoint:
+        """Config, weights, references and bundled devices as a :class:`~gennas.checkpoint.Checkpoint`."""
+        devices = {}
         for name in self.bundled:
             mu, sigma, w = self.device_params[name]
-            state[f"device.{name}"] = torch.cat([torch.tensor([mu, sigma]), w.double()])
-        return state
+            devices[name] = {"mu": float(mu), "sigma": float(sigma), "w": w.detach().clone()}
+        state = {"net": {k: v.detach().clone() for k, v in self.net.state_dict().items()}, "devices": devices}
+        return Checkpoint(KIND, config_dict(self.config), state,
+                          meta={"space": self.space.name, "references": [a.to_string() for a in self.references],
+                                "devices": list(self.bundled)})
 
-    def save(self, path: str | Path, manifest: dict | None = None) -> Path:
-        """Write the weights and, beside them, ``<path>.json`` with the manifest."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save(self.state_dict(), path)
-        info = {"space": self.space.name, "config": asdict(self.config), "devices": self.bundled,
-                "references": [a.to_string() for a in self.references], **(manifest or {})}
-        path.with_suffix(".json").write_text(json.dumps(info, indent=2) + "\n")
-        return path
+    def save(self, path: str | Path, data: str | None = None, metrics: dict[str, Any] | None = None,
+             command: str | None = None, **extra: Any) -> Path:
+        """Write the checkpoint and, given ``data``, its manifest beside it (with the bundled
+        devices and the references); see :func:`gennas.checkpoint.save_checkpoint`."""
+        ckpt = self.to_checkpoint()
+        if data is not None:
+            extra = {"devices": ckpt.meta["devices"], "references": ckpt.meta["references"], **extra}
+        return save_checkpoint(path, ckpt, data, metrics, command, **extra)
 
     @classmethod
     def load(cls, path: str | Path, space: SearchSpace | str) -> LatencyEstimator:
-        """Load weights saved by :meth:`save`; refuses pickled objects and other spaces' checkpoints."""
+        """Load a file written by :meth:`save`; refuses pickled objects and other spaces' checkpoints."""
         space = resolve_space(space)
-        path = Path(path)
-        if not path.is_file():
-            raise GennasError(f"no latency checkpoint at {path}")
-        try:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as exc:  # an unpickling error means the file is not plain weights
-            raise GennasError(f"{path} is not a plain weights file (refused): {str(exc).splitlines()[0]}") from None
-        return cls.from_state_dict(state, space, source=str(path))
+        return cls.from_checkpoint(load_checkpoint(path, KIND, space.name), space, source=str(path))
 
     @classmethod
-    def from_state_dict(cls, state: dict, space: SearchSpace | str, source: str = "state dict") -> LatencyEstimator:
-        """Rebuild an estimator from :meth:`state_dict` output."""
+    def from_checkpoint(cls, ckpt: Checkpoint, space: SearchSpace | str, source: str = "checkpoint"
+                        ) -> LatencyEstimator:
+        """Rebuild an estimator from :meth:`to_checkpoint` output."""
         space = resolve_space(space)
-        path = source
-        if not isinstance(state, dict) or "meta.config" not in state:
-            raise GennasError(f"{path} is not a latency-estimator checkpoint")
-        if f"meta.space.{space.name}" not in state:
-            other = [k.split(".", 2)[2] for k in state if k.startswith("meta.space.")]
-            raise GennasError(f"{path} is a latency checkpoint for space {other}, not {space.name!r}")
-        hidden, layers, rank, k = (int(v) for v in state["meta.config"])
-        est = cls(space, LatencyConfig(hidden, layers, rank, k, float(state.get("meta.ridge", 1.0))))
+        if ckpt.kind != KIND or ckpt.space != space.name:
+            raise GennasError(f"{source} is a {ckpt.kind} checkpoint for space {ckpt.space!r}, "
+                              f"not a {KIND} one for {space.name!r}")
+        est = cls(space, config_from_dict(LatencyConfig, ckpt.config, source))
         try:
-            est.net.load_state_dict({k[4:]: v for k, v in state.items() if k.startswith("net.")})
-        except RuntimeError as exc:
-            raise GennasError(f"{path} does not match the {space.name} estimator: {str(exc).splitlines()[0]}") from None
-        est.references = [space.from_choices([space.slot_vocab[i] for i in row])
-                          for row in state["meta.references"].tolist()]
-        for key, value in state.items():
-            if key.startswith("device."):
-                v = value.double()
-                est.device_params[key[7:]] = (float(v[0]), float(v[1]), v[2:].float())
-                est.bundled.append(key[7:])
+            est.net.load_state_dict(ckpt.state["net"])
+            est.references = [space.parse(a) for a in ckpt.meta["references"]]
+            for name in ckpt.meta["devices"]:
+                params = ckpt.state["devices"][name]
+                est.device_params[name] = (float(params["mu"]), float(params["sigma"]), params["w"].float())
+                est.bundled.append(name)
+        except (KeyError, TypeError, ValueError, RuntimeError, InvalidArchitecture) as exc:
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise GennasError(f"{source} does not hold a {space.name} latency estimator: {reason}") from None
         return est
 
 

@@ -25,24 +25,24 @@ from gennas.spaces import SearchSpace, resolve_space
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
-def _torch_device(device: str):
-    import torch
+def _torch_device(torch_device: str):
+    """The torch device to time on: ``cpu``, ``cuda``, ``cuda:N`` or ``mps``, and present here."""
+    from gennas.training import resolve_torch_device  # imports torch: only when measuring
 
-    if not isinstance(device, str) or not re.fullmatch(r"cpu|cuda(:\d+)?|mps", device):
-        raise UnknownDevice(f"unknown torch device {device!r}; use 'cpu', 'cuda', 'cuda:N' or 'mps'")
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise UnknownDevice(f"torch device {device!r} requested but CUDA is not available here")
-    if device == "mps" and not torch.backends.mps.is_available():
-        raise UnknownDevice("torch device 'mps' requested but it is not available here")
-    return torch.device(device)
+    if not isinstance(torch_device, str) or not re.fullmatch(r"cpu|cuda(:\d+)?|mps", torch_device):
+        raise UnknownDevice(f"unknown torch device {torch_device!r}; use 'cpu', 'cuda', 'cuda:N' or 'mps'")
+    try:
+        return resolve_torch_device(torch_device)
+    except GennasError as exc:
+        raise UnknownDevice(str(exc)) from None
 
 
-def measure_latency(arch: ArchGraph | str, space: SearchSpace | str = "nb201", device: str = "cpu",
+def measure_latency(arch: ArchGraph | str, space: SearchSpace | str = "nb201", torch_device: str = "cpu",
                     batch_size: int = 1, repeats: int = 30, warmup: int = 5,
                     input_size: int | None = None, num_classes: int = 10, in_channels: int = 3,
                     **build_options: Any) -> float:
     """Median latency in ms of one forward pass of ``arch``'s network on a ``(batch_size,
-    in_channels, input_size, input_size)`` input, in eval mode without autograd.
+    in_channels, input_size, input_size)`` input on ``torch_device``, in eval mode without autograd.
 
     ``warmup`` untimed passes first (allocator, caches, cuDNN autotuning); CUDA is synchronised
     around every timed pass so the time covers the kernels, not just their launch.
@@ -50,7 +50,7 @@ def measure_latency(arch: ArchGraph | str, space: SearchSpace | str = "nb201", d
     import torch
 
     space = resolve_space(space)
-    dev = _torch_device(device)
+    dev = _torch_device(torch_device)
     if batch_size < 1 or repeats < 1 or warmup < 0:
         raise GennasError(f"batch_size and repeats must be >= 1 and warmup >= 0, got {batch_size}, {repeats}, {warmup}")
     model = space.build(arch, num_classes=num_classes, in_channels=in_channels, **build_options).to(dev).eval()

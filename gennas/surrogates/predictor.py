@@ -10,140 +10,36 @@ Task vectors come from (see :class:`gennas.surrogates.task.Task`): a learned emb
 learned linear map of an image-set descriptor (meta-trained on image tasks); or, for a task
 given by a few ``(arch, score)`` pairs, an embedding fitted to those pairs with the network
 frozen. Scores are predicted in the task's units (accuracy %) through a per-task affine map.
+
+One member's network and losses live in :mod:`gennas.surrogates.predictor_model`, the functional
+equivalence classes in :mod:`gennas.surrogates.equivalence`; this module holds the ensemble, its
+task table, training and persistence (a :mod:`gennas.checkpoint` file of kind ``"predictor"``).
 """
 
 from __future__ import annotations
 
 import copy
-import functools
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
+from gennas.checkpoint import Checkpoint, config_dict, config_from_dict, load_checkpoint, save_checkpoint
 from gennas.errors import GennasError, UnknownDataset, unknown
-from gennas.models.gnn import DAGEncoder, EncoderConfig, archs_to_node_features, slot_probs_to_node_features
 from gennas.graph import ArchGraph
+from gennas.models.gnn import archs_to_node_features, slot_probs_to_node_features
 from gennas.resources import checkpoints_dir
 from gennas.spaces import SearchSpace, resolve_space
+from gennas.surrogates.equivalence import augment_equivalents, class_ids, representatives
+from gennas.surrogates.predictor_model import (PredictorConfig, PredictorMember, TaskRows, adamw, image_scale_map,
+                                              rank_loss)
 from gennas.surrogates.task import DESCRIPTOR_DIM, Task
 
 ArchLike = ArchGraph | str
-FORMAT = "gennas.predictor/1"
-
-
-def _adamw(params: list[nn.Parameter], lr: float, weight_decay: float) -> torch.optim.Optimizer:
-    """AdamW, fused where this torch supports it: the ensemble has ~160 small tensors, and the
-    per-tensor loop of the default CPU implementation took a quarter of a search's time."""
-    try:
-        return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay, fused=True)
-    except (RuntimeError, TypeError, ValueError):  # older torch: no fused CPU kernel
-        return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
-
-
-@dataclass
-class PredictorConfig:
-    """Model size and training schedule (steps are optimiser steps over task batches)."""
-
-    hidden: int = 32
-    layers: int = 3
-    dropout: float = 0.0
-    members: int = 3
-    task_dim: int = 8
-    steps: int = 300
-    lr: float = 3e-3
-    weight_decay: float = 1e-4
-    batch_size: int = 128
-    rank_weight: float = 1.0
-    #: emphasis of the ranking loss on the best architectures (0: all pairs equal), see _rank_loss
-    top_weight: float = 0.0
-    update_steps: int = 20
-    sample_steps: int = 60
-    #: finite spaces: add up to this many functionally equivalent cells per training row
-    augment: int = 8
-    #: finite spaces: predict every cell through its equivalence class's representative
-    canonical: bool = True
-
-
-class _Member(nn.Module):
-    """Encoder + FiLM head. ``forward(x (B, N, V), t (task_dim,)) -> (B,)`` standardised score."""
-
-    def __init__(self, space: SearchSpace, cfg: PredictorConfig, backend: str) -> None:
-        super().__init__()
-        enc_cfg = EncoderConfig(cfg.hidden, cfg.layers, cfg.dropout)
-        if backend == "dgl":
-            from gennas.models.gnn_dgl import DGLDAGEncoder
-
-            self.encoder: nn.Module = DGLDAGEncoder(len(space.node_vocab), space.num_nodes, enc_cfg)
-        else:
-            self.encoder = DAGEncoder(len(space.node_vocab), space.num_nodes, enc_cfg)
-        d = self.encoder.out_dim
-        self.film = nn.Linear(cfg.task_dim, 2 * d)
-        nn.init.zeros_(self.film.weight)  # start as plain regression; tasks then learn to modulate
-        nn.init.zeros_(self.film.bias)
-        self.head = nn.Sequential(nn.Linear(d, cfg.hidden), nn.ReLU(), nn.Linear(cfg.hidden, 1))
-        self.task_emb = nn.Parameter(torch.zeros(0, cfg.task_dim))  # one row per named task
-        self.image_task = nn.Linear(DESCRIPTOR_DIM, cfg.task_dim)
-
-    def forward(self, space: SearchSpace, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        e = self.encoder.encode_features(space, x)
-        gamma, beta = self.film(t).chunk(2, dim=-1)
-        return self.head(e * (1 + gamma) + beta).squeeze(-1)
-
-
-@functools.lru_cache(maxsize=4)
-def _equivalence(space_name: str) -> tuple[dict[str, int], list[list[str]]]:
-    """Functional equivalence classes of a finite space: string -> class id, class -> strings.
-
-    Cells that compute the same function (``canonical_hash(functional=True)``) must score
-    the same, so training rows are augmented with their equivalents and predictions go
-    through one representative per class (about 0.6 s once for nb201's 15,625 cells).
-    """
-    from gennas.spaces import load_space
-
-    space = load_space(space_name)
-    ids: dict[str, int] = {}
-    members: list[list[str]] = []
-    by_hash: dict[str, int] = {}
-    for arch in space.enumerate():
-        key = arch.canonical_hash(functional=True)
-        cid = by_hash.setdefault(key, len(members))
-        if cid == len(members):
-            members.append([])
-        text = space.to_string(arch)
-        ids[text] = cid
-        members[cid].append(text)
-    return ids, members
-
-
-def _rank_loss(pred: torch.Tensor, target: torch.Tensor, top_weight: float = 0.0) -> torch.Tensor:
-    """Pairwise logistic loss over all ordered pairs whose targets differ (RankNet).
-
-    ``top_weight`` > 0 weighs a pair by ``exp(top_weight * target of its better member)``
-    (targets are standardised scores), so mistakes among the best architectures, the ones a
-    search verifies first, cost more than mistakes in the bulk.
-    """
-    diff_t = target[:, None] - target[None, :]
-    mask = diff_t > 1e-6
-    if not mask.any():
-        return pred.sum() * 0.0
-    losses = nn.functional.softplus(-(pred[:, None] - pred[None, :])[mask])
-    if top_weight <= 0:
-        return losses.mean()
-    weights = torch.exp(top_weight * target.clamp(max=4.0))[:, None].expand_as(diff_t)[mask]
-    return (weights * losses).sum() / weights.sum()
-
-
-@dataclass
-class _Group:
-    """Training rows of one task: node features ``(n, N, V)``, standardised targets ``(n,)``."""
-
-    task: Task
-    x: torch.Tensor
-    z: torch.Tensor
+KIND = "predictor"
 
 
 class Predictor:
@@ -162,6 +58,10 @@ class Predictor:
         self.config = config or PredictorConfig()
         self.backend = backend
         self.seed = seed
+        self._reset()
+
+    def _reset(self) -> None:
+        """Forget every task and re-initialise the members (seeded): an untrained predictor."""
         self.tasks: list[str] = []                       # named tasks, rows of task_emb
         self.scales: dict[str, tuple[float, float]] = {}  # task name -> (mean, std) of its scores
         self.default_task: str | None = None
@@ -172,8 +72,9 @@ class Predictor:
         self._update_scaled: set[str] = set()  # tasks whose score scale comes from update()
         self._sample_cache: dict[str, tuple[list[torch.Tensor], float, float]] = {}
         with torch.random.fork_rng(devices=[]):  # seeded init without touching the caller's RNG
-            torch.manual_seed(seed)
-            self.members = nn.ModuleList(_Member(self.space, self.config, backend) for _ in range(self.config.members))
+            torch.manual_seed(self.seed)
+            self.members = nn.ModuleList(PredictorMember(self.space, self.config, self.backend)
+                                         for _ in range(self.config.members))
 
     @property
     def is_trained(self) -> bool:
@@ -189,26 +90,20 @@ class Predictor:
     def _features(self, archs: Sequence[ArchLike], canonical: bool = False) -> torch.Tensor:
         """One-hot node features ``(B, N, V)``; ``canonical``: of each class's representative."""
         parsed = self._parse(archs)
-        if canonical and self.config.canonical and self.space.is_finite_enumerable():
-            ids, members = _equivalence(self.space.name)
-            parsed = [self.space.from_string(members[ids[self.space.to_string(a)]][0]) for a in parsed]
+        if canonical and self._canonical():
+            parsed = representatives(self.space, class_ids(self.space, parsed))
         return archs_to_node_features(self.space, parsed)
+
+    def _canonical(self) -> bool:
+        """Whether cells are predicted through their functional equivalence class."""
+        return self.config.canonical and self.space.is_finite_enumerable()
 
     def _augmented(self, archs: list[ArchGraph], y: np.ndarray) -> tuple[list[ArchGraph], np.ndarray]:
         """Training rows plus up to ``config.augment`` functional equivalents each (same score)."""
         k = self.config.augment
         if k <= 0 or not self.space.is_finite_enumerable():
             return archs, y
-        ids, members = _equivalence(self.space.name)
-        rng = np.random.default_rng(self.seed)
-        out, scores = list(archs), list(y)
-        for arch, score in zip(archs, y):
-            text = self.space.to_string(arch)
-            others = [m for m in members[ids[text]] if m != text]
-            for j in rng.permutation(len(others))[:k]:
-                out.append(self.space.from_string(others[j]))
-                scores.append(score)
-        return out, np.asarray(scores)
+        return augment_equivalents(self.space, archs, y, k, self.seed)
 
     @staticmethod
     def _scores(scores: Sequence[float], n: int) -> np.ndarray:
@@ -238,9 +133,7 @@ class Predictor:
         if name in self.tasks:
             return self.tasks.index(name)
         for m in self.members:
-            old = m.task_emb.data
-            init = old.mean(0, keepdim=True) if len(old) else torch.zeros(1, old.shape[1])
-            m.task_emb = nn.Parameter(torch.cat([old, init]))
+            m.add_task_row()
         self.tasks.append(name)
         if self.default_task is None:
             self.default_task = name
@@ -265,8 +158,7 @@ class Predictor:
     def fit_tasks(self, data: Sequence[tuple[Task | str | None, Sequence[ArchLike], Sequence[float]]],
                   steps: int | None = None) -> Predictor:
         """Train from scratch on several tasks: ``data`` is a list of ``(task, archs, scores)``."""
-        fresh = Predictor(self.space, self.config, self.backend, self.seed)
-        self.__dict__.update(fresh.__dict__)
+        self._reset()
         groups = [self._group(t, a, s, set_scale=True) for t, a, s in data]
         self._fit_image_maps(groups)
         self._train(groups, steps or self.config.steps)
@@ -298,7 +190,7 @@ class Predictor:
         return self
 
     def _group(self, task: Task | str | None, archs: Sequence[ArchLike], scores: Sequence[float],
-               set_scale: bool) -> _Group:
+               set_scale: bool) -> TaskRows:
         parsed = self._parse(archs)
         y = self._scores(scores, len(parsed))
         t = self._as_task(task, registering=True)
@@ -311,29 +203,25 @@ class Predictor:
             self.scales[t.name] = (float(y.mean()), std)
         mu, sd = self.scales[t.name]
         rows, targets = self._augmented(parsed, y)
-        return _Group(t, archs_to_node_features(self.space, rows), torch.tensor((targets - mu) / sd, dtype=torch.float32))
+        return TaskRows(t, archs_to_node_features(self.space, rows), torch.tensor((targets - mu) / sd, dtype=torch.float32))
 
     def _typical_std(self) -> float:
         return float(np.mean([s for _, s in self.scales.values()])) if self.scales else 1.0
 
-    def _fit_image_maps(self, groups: list[_Group]) -> None:
+    def _fit_image_maps(self, groups: list[TaskRows]) -> None:
         """Descriptor standardisation and a ridge map descriptor -> (mean, log std) of scores."""
         image = [g for g in groups if g.task.kind == "images"]
         if not image:
             return
-        d = torch.stack([g.task.descriptor for g in image])
-        self.desc_mean, self.desc_std = d.mean(0), d.std(0, unbiased=False).clamp_min(1e-3)
-        z = torch.cat([(d - self.desc_mean) / self.desc_std, torch.ones(len(d), 1)], dim=1).double()
         target = torch.tensor([[self.scales[g.task.name][0], np.log(self.scales[g.task.name][1])] for g in image],
                               dtype=torch.float64)
-        ridge = 10.0 * torch.eye(z.shape[1], dtype=torch.float64)
-        ridge[-1, -1] = 0.0  # the intercept is not shrunk
-        self.image_scale = torch.linalg.solve(z.T @ z + ridge, z.T @ target).float()
+        self.desc_mean, self.desc_std, self.image_scale = image_scale_map(
+            torch.stack([g.task.descriptor for g in image]), target)
 
-    def _train(self, groups: list[_Group], steps: int) -> None:
+    def _train(self, groups: list[TaskRows], steps: int) -> None:
         cfg = self.config
         params = [p for m in self.members for p in m.parameters()]
-        opt = _adamw(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+        opt = adamw(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, steps))
         gen = torch.Generator().manual_seed(self.seed)
         # every row is equally likely: a 30-row meta task must not steer a 2,000-cell benchmark task
@@ -346,7 +234,7 @@ class Predictor:
             loss = torch.zeros(())
             for m, member in enumerate(self.members):
                 pred = member(self.space, x, self._vector(m, g.task))
-                loss = loss + nn.functional.mse_loss(pred, z) + cfg.rank_weight * _rank_loss(pred, z, cfg.top_weight)
+                loss = loss + nn.functional.mse_loss(pred, z) + cfg.rank_weight * rank_loss(pred, z, cfg.top_weight)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -383,26 +271,13 @@ class Predictor:
         sd = float(y.std()) if len(y) > 1 and y.std() > 1e-6 else self._typical_std()
         mu = float(y.mean())
         z = torch.tensor((y - mu) / sd, dtype=torch.float32)
+        vectors = []
         with torch.enable_grad():  # predict() runs under no_grad; this fit needs gradients
-            vectors = [self._fit_vector(member, x, z) for member in self.members]
+            for member in self.members:
+                # start from the mean named task; the fit pulls towards it
+                start = member.task_emb.detach().mean(0) if len(self.tasks) else torch.zeros(self.config.task_dim)
+                vectors.append(member.fit_vector(self.space, x, z, start, self.config.sample_steps))
         return vectors, mu, sd
-
-    def _fit_vector(self, member: _Member, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        """One member's task vector fitted to standardised scores ``z (n,)`` of features ``x``."""
-        start = member.task_emb.detach().mean(0) if len(self.tasks) else torch.zeros(self.config.task_dim)
-        v = start.clone().requires_grad_(True)
-        opt = torch.optim.Adam([v], lr=0.05)
-        with torch.no_grad():
-            emb = member.encoder.encode_features(self.space, x)  # frozen: embed once
-        for _ in range(self.config.sample_steps):
-            gamma, beta = member.film(v).chunk(2, dim=-1)
-            pred = member.head(emb * (1 + gamma) + beta).squeeze(-1)
-            # the pull towards the start keeps a handful of samples from overfitting the vector
-            loss = nn.functional.mse_loss(pred, z) + _rank_loss(pred, z) + 0.1 * (v - start).pow(2).sum()
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-        return v.detach()
 
     # ------------------------------------------------------------ prediction
     def _predict_features(self, x: torch.Tensor, task: Task | str | None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -417,12 +292,10 @@ class Predictor:
         if not self.tasks and self.image_scale is None:
             raise GennasError("the predictor is not trained: call fit() or use load_predictor()")
         parsed = self._parse(archs)
-        if self.config.canonical and self.space.is_finite_enumerable():
+        if self._canonical():
             # one forward pass per equivalence class: nb201's 15,625 cells are 5,390 classes
-            ids, members = _equivalence(self.space.name)
-            cls = np.array([ids[self.space.to_string(a)] for a in parsed])
-            unique, inverse = np.unique(cls, return_inverse=True)
-            parsed = [self.space.from_string(members[c][0]) for c in unique]
+            unique, inverse = np.unique(class_ids(self.space, parsed), return_inverse=True)
+            parsed = representatives(self.space, unique)
         else:
             inverse = np.arange(len(parsed))
         x = archs_to_node_features(self.space, parsed)
@@ -458,47 +331,46 @@ class Predictor:
             states = [dgl_to_pyg_keys(s) for s in states]
         return states
 
-    def save(self, path: str | Path) -> Path:
-        """Write a plain weights file (tensors, numbers, strings only; PyG key names)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save({
-            "format": FORMAT, "space": self.space.name, "config": asdict(self.config), "seed": self.seed,
-            "tasks": list(self.tasks), "default_task": self.default_task,
-            "scales": {k: [float(a), float(b)] for k, (a, b) in self.scales.items()},
-            "desc_mean": self.desc_mean, "desc_std": self.desc_std, "image_scale": self.image_scale,
-            "members": self._member_states(),
-        }, path)
-        return path
+    def to_checkpoint(self) -> Checkpoint:
+        """Config, weights (PyG key names) and task table as a :class:`~gennas.checkpoint.Checkpoint`."""
+        return Checkpoint(
+            KIND, config_dict(self.config),
+            state={"members": self._member_states(), "desc_mean": self.desc_mean, "desc_std": self.desc_std,
+                   "image_scale": self.image_scale},
+            meta={"space": self.space.name, "seed": self.seed, "tasks": list(self.tasks),
+                  "default_task": self.default_task,
+                  "scales": {k: [float(a), float(b)] for k, (a, b) in self.scales.items()}})
+
+    def save(self, path: str | Path, data: str | None = None, metrics: dict[str, Any] | None = None,
+             command: str | None = None, **extra: Any) -> Path:
+        """Write the checkpoint (plain data only) and, given ``data``, its manifest beside it
+        (see :func:`gennas.checkpoint.save_checkpoint`)."""
+        return save_checkpoint(path, self.to_checkpoint(), data, metrics, command, **extra)
 
     @classmethod
     def load(cls, path: str | Path, space: SearchSpace | str | None = None, backend: str = "pyg") -> Predictor:
         """Load a file written by :meth:`save`; refuses pickled objects and other spaces' checkpoints."""
-        path = Path(path)
-        if not path.is_file():
-            raise GennasError(f"no predictor checkpoint at {path}")
+        ckpt = load_checkpoint(path, KIND, None if space is None else resolve_space(space).name)
+        config = config_from_dict(PredictorConfig, ckpt.config, path)
         try:
-            blob = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as exc:  # the unpickler refuses anything but plain data; never execute it
-            raise GennasError(f"{path} is not a plain weights file (refused: {type(exc).__name__})") from None
-        if not isinstance(blob, dict) or blob.get("format") != FORMAT:
-            raise GennasError(f"{path} is not a gennas predictor checkpoint")
-        if space is not None and resolve_space(space).name != blob["space"]:
-            raise GennasError(f"{path} is a predictor for space {blob['space']!r}, not {resolve_space(space).name!r}")
-        names = {f.name for f in fields(PredictorConfig)}
-        config = PredictorConfig(**{k: v for k, v in blob["config"].items() if k in names})
-        pred = cls(blob["space"], config, backend, int(blob.get("seed", 0)))
-        for name in blob["tasks"]:
-            pred._register(name)
-        pred.default_task = blob["default_task"]
-        pred.scales = {k: (float(v[0]), float(v[1])) for k, v in blob["scales"].items()}
-        pred.desc_mean, pred.desc_std, pred.image_scale = blob["desc_mean"], blob["desc_std"], blob["image_scale"]
-        for member, state in zip(pred.members, blob["members"]):
-            if backend == "dgl":
-                from gennas.models.gnn_dgl import pyg_to_dgl_keys
+            pred = cls(ckpt.space, config, backend, int(ckpt.meta.get("seed", 0)))
+            for name in ckpt.meta["tasks"]:
+                pred._register(name)
+            pred.default_task = ckpt.meta["default_task"]
+            pred.scales = {k: (float(v[0]), float(v[1])) for k, v in ckpt.meta["scales"].items()}
+            state = ckpt.state
+            pred.desc_mean, pred.desc_std, pred.image_scale = state["desc_mean"], state["desc_std"], state["image_scale"]
+            if len(state["members"]) != len(pred.members):
+                raise ValueError(f"{len(state['members'])} member states for {len(pred.members)} members")
+            for member, member_state in zip(pred.members, state["members"]):
+                if backend == "dgl":
+                    from gennas.models.gnn_dgl import pyg_to_dgl_keys
 
-                state = pyg_to_dgl_keys(state)
-            member.load_state_dict(state)
+                    member_state = pyg_to_dgl_keys(member_state)
+                member.load_state_dict(member_state)
+        except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise GennasError(f"{path} is not a valid predictor checkpoint: {reason}") from None
         pred.members.eval()
         return pred
 

@@ -1,0 +1,146 @@
+"""The predictor's network and losses: its config, a task's training rows, one ensemble member (DAG encoder + FiLM
+head), the pairwise ranking loss, and the two small fits that map tasks to task vectors.
+
+:class:`gennas.surrogates.predictor.Predictor` owns the ensemble, the task table and training;
+this module owns what one member computes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from gennas.models.gnn import DAGEncoder, EncoderConfig
+from gennas.spaces import SearchSpace
+from gennas.surrogates.task import DESCRIPTOR_DIM, Task
+from gennas.training import ridge_solve
+
+
+def adamw(params: list[nn.Parameter], lr: float, weight_decay: float) -> torch.optim.Optimizer:
+    """AdamW, fused where this torch supports it: the ensemble has ~160 small tensors, and the
+    per-tensor loop of the default CPU implementation took a quarter of a search's time."""
+    try:
+        return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay, fused=True)
+    except (RuntimeError, TypeError, ValueError):  # older torch: no fused CPU kernel
+        return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
+
+
+@dataclass
+class PredictorConfig:
+    """Model size and training schedule (steps are optimiser steps over task batches)."""
+
+    hidden: int = 32
+    layers: int = 3
+    dropout: float = 0.0
+    members: int = 3
+    task_dim: int = 8
+    steps: int = 300
+    lr: float = 3e-3
+    weight_decay: float = 1e-4
+    batch_size: int = 128
+    rank_weight: float = 1.0
+    #: emphasis of the ranking loss on the best architectures (0: all pairs equal), see rank_loss
+    top_weight: float = 0.0
+    update_steps: int = 20
+    sample_steps: int = 60
+    #: finite spaces: add up to this many functionally equivalent cells per training row
+    augment: int = 8
+    #: finite spaces: predict every cell through its equivalence class's representative
+    canonical: bool = True
+
+
+@dataclass
+class TaskRows:
+    """Training rows of one task: node features ``(n, N, V)``, standardised targets ``(n,)``."""
+
+    task: Task
+    x: torch.Tensor
+    z: torch.Tensor
+
+
+class PredictorMember(nn.Module):
+    """Encoder + FiLM head. ``forward(x (B, N, V), t (task_dim,)) -> (B,)`` standardised score."""
+
+    def __init__(self, space: SearchSpace, cfg: PredictorConfig, backend: str) -> None:
+        super().__init__()
+        enc_cfg = EncoderConfig(cfg.hidden, cfg.layers, cfg.dropout)
+        if backend == "dgl":
+            from gennas.models.gnn_dgl import DGLDAGEncoder
+
+            self.encoder: nn.Module = DGLDAGEncoder(len(space.node_vocab), space.num_nodes, enc_cfg)
+        else:
+            self.encoder = DAGEncoder(len(space.node_vocab), space.num_nodes, enc_cfg)
+        d = self.encoder.out_dim
+        self.film = nn.Linear(cfg.task_dim, 2 * d)
+        nn.init.zeros_(self.film.weight)  # start as plain regression; tasks then learn to modulate
+        nn.init.zeros_(self.film.bias)
+        self.head = nn.Sequential(nn.Linear(d, cfg.hidden), nn.ReLU(), nn.Linear(cfg.hidden, 1))
+        self.task_emb = nn.Parameter(torch.zeros(0, cfg.task_dim))  # one row per named task
+        self.image_task = nn.Linear(DESCRIPTOR_DIM, cfg.task_dim)
+
+    def forward(self, space: SearchSpace, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        return self.modulated(self.encoder.encode_features(space, x), t)
+
+    def modulated(self, embedding: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        """The head on an encoder ``embedding (B, d)`` modulated by task vector ``t``: ``(B,)``."""
+        gamma, beta = self.film(t).chunk(2, dim=-1)
+        return self.head(embedding * (1 + gamma) + beta).squeeze(-1)
+
+    def add_task_row(self) -> None:
+        """Append one row to the task table (a new task starts at the mean of the known ones)."""
+        old = self.task_emb.data
+        init = old.mean(0, keepdim=True) if len(old) else torch.zeros(1, old.shape[1])
+        self.task_emb = nn.Parameter(torch.cat([old, init]))
+
+    def fit_vector(self, space: SearchSpace, x: torch.Tensor, z: torch.Tensor, start: torch.Tensor,
+                   steps: int) -> torch.Tensor:
+        """A task vector fitted to standardised scores ``z (n,)`` of features ``x``, the network frozen."""
+        v = start.clone().requires_grad_(True)
+        opt = torch.optim.Adam([v], lr=0.05)
+        with torch.no_grad():
+            emb = self.encoder.encode_features(space, x)  # frozen: embed once
+        for _ in range(steps):
+            pred = self.modulated(emb, v)
+            # the pull towards the start keeps a handful of samples from overfitting the vector
+            loss = nn.functional.mse_loss(pred, z) + rank_loss(pred, z) + 0.1 * (v - start).pow(2).sum()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        return v.detach()
+
+
+def rank_loss(pred: torch.Tensor, target: torch.Tensor, top_weight: float = 0.0) -> torch.Tensor:
+    """Pairwise logistic loss over all ordered pairs whose targets differ (RankNet).
+
+    ``top_weight`` > 0 weighs a pair by ``exp(top_weight * target of its better member)``
+    (targets are standardised scores), so mistakes among the best architectures, the ones a
+    search verifies first, cost more than mistakes in the bulk.
+    """
+    diff_t = target[:, None] - target[None, :]
+    mask = diff_t > 1e-6
+    if not mask.any():
+        return pred.sum() * 0.0
+    losses = nn.functional.softplus(-(pred[:, None] - pred[None, :])[mask])
+    if top_weight <= 0:
+        return losses.mean()
+    weights = torch.exp(top_weight * target.clamp(max=4.0))[:, None].expand_as(diff_t)[mask]
+    return (weights * losses).sum() / weights.sum()
+
+
+def image_scale_map(descriptors: torch.Tensor, targets: torch.Tensor
+                    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Descriptor standardisation and a ridge map descriptor -> (mean, log std) of a task's scores.
+
+    Args:
+        descriptors: ``(T, DESCRIPTOR_DIM)`` image-task descriptors.
+        targets: ``(T, 2)`` float64 score mean and log std per task.
+    Returns:
+        ``(desc_mean, desc_std, map)``; ``[standardised descriptor, 1] @ map`` is ``(mean, log std)``.
+    """
+    mean, std = descriptors.mean(0), descriptors.std(0, unbiased=False).clamp_min(1e-3)
+    z = torch.cat([(descriptors - mean) / std, torch.ones(len(descriptors), 1)], dim=1)
+    lam = torch.full((z.shape[1],), 10.0, dtype=torch.float64)
+    lam[-1] = 0.0  # the intercept is not shrunk
+    return mean, std, ridge_solve(z, targets, lam).float()
