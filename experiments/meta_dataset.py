@@ -24,7 +24,6 @@ import argparse
 import csv
 import gzip
 import json
-import shlex
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -33,6 +32,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from gennas.checkpoint import reproduce_command  # noqa: E402
 import gennas
 from gennas.datasets import load_images
 from gennas.training import evaluate_accuracy, train_classifier
@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> None:
     n_tasks = args.tasks or (6 if args.quick else 16)
     n_cells = args.cells or (16 if args.quick else 32)
     out = args.out or DATA / f"meta_nb201{'_quick' if args.quick else ''}.csv.gz"
-    command = "python experiments/meta_dataset.py " + " ".join(map(shlex.quote, argv if argv is not None else sys.argv[1:]))
+    command = reproduce_command("experiments/meta_dataset.py", argv if argv is not None else sys.argv[1:])
     print(f"reproduce with: {command}")
 
     rng = np.random.default_rng(args.seed)

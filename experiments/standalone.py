@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import shlex
 import sys
 import time
 from pathlib import Path
@@ -21,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from gennas.checkpoint import reproduce_command
 from gennas.datasets import image_loaders
 from gennas.graph import ArchGraph
 from gennas.spaces import SearchSpace, load_space
@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, str]]:
     out = args.out or DATA_DIR / ("standalone_nb201_mnist_quick.csv" if args.quick else "standalone_nb201_mnist.csv")
     shard, shards = (int(v) for v in args.shard.split("/"))
     torch_device = resolve_torch_device(args.torch_device)
-    command = "python experiments/standalone.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
+    command = reproduce_command("experiments/standalone.py", argv or sys.argv[1:])
     print(f"# {command}\n# torch device: {torch_device} ({'GPU' if torch_device.type == 'cuda' else 'CPU'}), "
           f"{num_archs} cells x {seeds} seeds, {epochs} epochs, setting {SETTING}, limit {limit}")
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shlex
 import sys
 import time
 from pathlib import Path
@@ -33,6 +32,7 @@ import numpy as np
 import torch
 from scipy.stats import kendalltau, spearmanr
 
+from gennas.checkpoint import reproduce_command  # noqa: E402
 import gennas
 from gennas.evaluators import zero_cost
 from gennas.datasets import image_loaders
@@ -248,7 +248,7 @@ def main(argv: list[str] | None = None) -> None:
     args.proxies = [zero_cost.get(n.strip()).name for n in args.proxies.split(",") if n.strip()]
     torch.set_num_threads(args.threads)
     n = 100 if args.quick else args.n
-    print("command: python " + " ".join(shlex.quote(a) for a in [sys.argv[0], *(argv if argv is not None else sys.argv[1:])]))
+    print("command: " + reproduce_command("experiments/verify.py", argv if argv is not None else sys.argv[1:]))
     space = gennas.load_space("nb201")
     # the quick sample is a prefix of the full one (same generator), so the cache serves both
     archs = space.sample_many(max(n, args.n), rng=args.seed)[:n]

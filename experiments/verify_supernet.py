@@ -24,7 +24,6 @@ those rows of the CSV present when the script runs (seed 1 may cover only some c
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
 import time
 from collections import defaultdict
@@ -37,6 +36,7 @@ from scipy import stats
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script or imported from tests
 import standalone  # noqa: E402  (the shared data setting and ground-truth runner)
 
+from gennas.checkpoint import reproduce_command  # noqa: E402
 from gennas.evaluators.supernet import Supernet  # noqa: E402
 from gennas.resources import checkpoints_dir  # noqa: E402
 from gennas.spaces import load_space  # noqa: E402
@@ -80,8 +80,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     torch.set_num_threads(1)  # the CPU is shared; one thread
     epochs = args.epochs or (8 if args.quick else 60)
     checkpoint = args.checkpoint or (None if args.quick else checkpoints_dir() / "supernet_nb201_mnist.pt")
-    command = "python experiments/verify_supernet.py " + " ".join(shlex.quote(a) for a in
-                                                                 (sys.argv[1:] if argv is None else argv))
+    command = reproduce_command("experiments/verify_supernet.py", sys.argv[1:] if argv is None else argv)
     truth, per_seed, sa_epochs = ground_truth(args.ground_truth)
     space = load_space("nb201")
     train, val = standalone.loaders()
