@@ -61,8 +61,7 @@ def make_evaluator(spec: str, space: SearchSpace, task: str, seed: int = 0, epoc
         if epochs < 1 or limit < 10:
             raise GennasError(f"need --epochs >= 1 and --limit >= 10, got {epochs}, {limit}")
         train, val = image_loaders(task, batch_size=64, seed=seed, size=32, channels=3, limit=limit)
-        options = {"channels": 8, "cells_per_stage": 1} if space.kind == "cell" else {}
-        return TrainEvaluator(space, train, val, epochs=epochs, seed=seed, build_options=options,
+        return TrainEvaluator(space, train, val, epochs=epochs, seed=seed, build_options=space.small_build_options,
                               progress=False, on_diverge="record")
     raise GennasError(f"unknown evaluator {spec!r}; use table, proxy:NAME or train")
 

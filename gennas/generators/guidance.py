@@ -28,6 +28,7 @@ import torch
 from gennas.errors import GennasError
 from gennas.graph import ArchGraph
 from gennas.spaces import SearchSpace, resolve_space
+from gennas.surrogates.protocols import AccuracyModel, LatencyModel
 
 SoftFn = Callable[[torch.Tensor], torch.Tensor]
 HardFn = Callable[[Sequence[ArchGraph]], np.ndarray]
@@ -149,7 +150,8 @@ class Guidance:
     # ------------------------------------------------------------ construction from models
     @classmethod
     def for_task(cls, space: SearchSpace | str, task: str | None = None, device: str | None = None,
-                 max_latency_ms: float | None = None, *, predictor: Any = None, estimator: Any = None,
+                 max_latency_ms: float | None = None, *, predictor: AccuracyModel | None = None,
+                 estimator: LatencyModel | None = None,
                  scale: float = 1.0, latency_scale: float = 1.0, reward: HardFn | None = None,
                  num_candidates: int = 1) -> Guidance:
         """Guidance from the pretrained predictor (for ``task``) and latency estimator (for ``device``).
@@ -176,7 +178,7 @@ class Guidance:
                    num_candidates=num_candidates, device=device)
 
 
-def predictor_value(predictor: Any, task: Any) -> SoftFn:
+def predictor_value(predictor: AccuracyModel, task: Any) -> SoftFn:
     """Differentiable guidance value: the predictor's expected score for ``task``, ``(B, S, V) -> (B,)``."""
     def value(slot_probs: torch.Tensor) -> torch.Tensor:
         mean, _ = predictor.predict_soft(slot_probs, task)
@@ -184,7 +186,7 @@ def predictor_value(predictor: Any, task: Any) -> SoftFn:
     return value
 
 
-def _estimator_fns(estimator: Any, device: str) -> tuple[SoftFn, HardFn]:
+def _estimator_fns(estimator: LatencyModel, device: str) -> tuple[SoftFn, HardFn]:
     def soft(slot_probs: torch.Tensor) -> torch.Tensor:
         return estimator.predict_soft(slot_probs, device)
 

@@ -200,6 +200,12 @@ class SearchSpace(ABC):
         output logits ``(B, num_classes)``."""
 
     @property
+    def small_build_options(self) -> dict[str, Any]:
+        """Build options for a network small enough to train in minutes on a CPU (the spec's
+        ``small_build`` section; empty when the space declares none)."""
+        return dict(self.spec.get("small_build") or {})
+
+    @property
     def default_input_size(self) -> int:
         """Image side (pixels) the space's benchmark uses; used for FLOPs."""
         return int(self.spec.get("input_size", 32))

@@ -14,7 +14,6 @@ from gennas.graph import ArchGraph
 if TYPE_CHECKING:
     import torch
 
-    from gennas.generators.guidance import Guidance
     from gennas.spaces import SearchSpace
 
 
@@ -72,5 +71,6 @@ class Generator(Protocol):
     space: SearchSpace
     kind: str
 
-    def sample(self, n: int, seed: int | None = None, guidance: Guidance | None = None) -> list[ArchGraph]:
-        """Up to ``n`` distinct architectures (fewer only under a tight latency budget)."""
+    def sample(self, n: int, seed: int | None = None, guidance: Any = None) -> list[ArchGraph]:
+        """Up to ``n`` distinct architectures (fewer only under a tight latency budget); ``guidance``
+        is a :class:`gennas.Guidance` (untyped here: the generators' module imports these protocols)."""
