@@ -236,23 +236,29 @@ class Designer:
         """Predict, sort by predicted accuracy (descending) and keep the top ``n``."""
         if not archs:
             return []
-        if self.loop.refits > 0:  # predictions of what was learned, mapped back to the evaluator's scale
-            mean, std = self.loop.predictor.predict(list(archs), self.loop.query_task())
-            mean, std = self.loop.scale.from_model(mean), np.abs(self.loop.scale.from_model(mean + std) -
-                                                                  self.loop.scale.from_model(mean))
+        if self.loop.refits > 0:
+            # what was learned: rank on the predictor's own scale (higher is better in any
+            # direction), then report in the evaluator's units
+            value, spread = self.loop.predictor.predict(list(archs), self.loop.query_task())
+            mean = self.loop.scale.from_model(value)
+            std = np.abs(self.loop.scale.from_model(value + spread) - mean)
         else:
-            mean, std = self.predictor.predict(list(archs), self._task_arg())
-        if self.loop.scale.direction == "minimize":
-            mean = -np.asarray(mean)  # rank best first, then report the evaluator's own values
-        order = np.argsort(-np.asarray(mean), kind="stable")[:n]
-        if self.loop.scale.direction == "minimize":
-            mean = -mean
-        latency = (self.budget.latency_ms(archs) if self.budget is not None
-                   else np.asarray(self.estimator.predict(list(archs), self.device), dtype=np.float64)
-                   if self.device is not None else None)
+            value, std = self.predictor.predict(list(archs), self._task_arg())
+            mean = value
+        order = np.argsort(-np.asarray(value), kind="stable")[:n]
+        latency = self._latency_ms(archs)
         measured = self.budget is not None and self.budget.exact
         return [Candidate(archs[i], float(mean[i]), float(std[i]), None if latency is None else float(latency[i]),
                           rank, measured) for rank, i in enumerate(order, start=1)]
+
+    def _latency_ms(self, archs: Sequence[ArchGraph]) -> np.ndarray | None:
+        """Latency on the designer's device: the budget's (measured where it can be), else the
+        estimator's, else None without a device."""
+        if self.budget is not None:
+            return self.budget.latency_ms(archs)
+        if self.device is None:
+            return None
+        return np.asarray(self.estimator.predict(list(archs), self.device), dtype=np.float64)
 
     def _budget_reason(self, message: str) -> str:
         """Add the fastest architecture of the whole space to an infeasible-budget message, where
