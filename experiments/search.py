@@ -140,29 +140,77 @@ class StopAtTarget:
         self.reached = self.reached or any(not r.failed and r.score >= self.target - 1e-9 for r in results)
 
 
+class SynflowScores:
+    """``arch -> synflow`` of the benchmark network (``ProxyEvaluator(space, "synflow")``, seed 0,
+    10 classes), memoised per canonical cell and kept in ``experiments/data/search_runs/`` so
+    every method and seed scores a cell once. Synflow is data-free and deterministic for a
+    seed, so a memoised score is the score the evaluator would return again."""
+
+    def __init__(self, bench: Benchmark) -> None:
+        from gennas.evaluators.proxy import ProxyEvaluator
+
+        self.bench = bench
+        self.evaluator = ProxyEvaluator(bench.space, "synflow", num_classes=10, seed=0)
+        self.path = RUNS / "synflow_nb201.json"
+        self.scores: dict[str, float] = json.loads(self.path.read_text()) if self.path.is_file() else {}
+        self.new = 0
+
+    def __call__(self, arch: ArchGraph) -> float:
+        key = arch.canonical_hash()
+        if key not in self.scores:
+            self.scores[key] = self.evaluator.evaluate([arch])[0].score
+            self.new += 1
+        return self.scores[key]
+
+    def save(self) -> None:
+        if self.new:
+            RUNS.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(self.scores))
+            tmp.replace(self.path)
+            self.new = 0
+
+
 def one_run(factory: Factory, bench: Benchmark, dataset: str, seed: int, budget: int,
-            device: str | None = None, max_latency_ms: float | None = None) -> tuple[np.ndarray, float]:
-    """Best true accuracy after each verification, ``(budget,)`` (NaN until a success), and seconds."""
+            device: str | None = None, max_latency_ms: float | None = None,
+            evaluator: Callable[[ArchGraph], float] | None = None) -> tuple[np.ndarray, float]:
+    """Best true accuracy after each verification, ``(budget,)`` (NaN until a success), and seconds.
+
+    With ``evaluator`` (a proxy) the search sees only its scores, and the curve is the true
+    accuracy of the architecture the evaluator scored best so far (what a user would pick).
+    """
     start = time.perf_counter()
     optimizer = factory(bench.space, seed, dataset, device=device, max_latency_ms=max_latency_ms)
     if max_latency_ms is not None:
         optimizer = LatencyFilter(optimizer, lambda a: bench.latency(a, device), max_latency_ms, device)
-    optimizer = StopAtTarget(optimizer, bench.best(dataset, max_latency_ms, device)[1])
-    result = run_search(optimizer, lambda a: bench.accuracy(a, dataset), budget, progress=False,
+    if evaluator is None:
+        optimizer = StopAtTarget(optimizer, bench.best(dataset, max_latency_ms, device)[1])
+    result = run_search(optimizer, evaluator or (lambda a: bench.accuracy(a, dataset)), budget, progress=False,
                         space=bench.space)
     curve = np.full(budget, np.nan)
-    trace = result.best_so_far()
+    trace = result.best_so_far() if evaluator is None else true_accuracy_of_best(result.history, bench, dataset)
     curve[: len(trace)] = trace
     if 0 < len(trace) < budget:  # an exhausted optimizer keeps its best
         curve[len(trace):] = trace[-1]
     return curve, time.perf_counter() - start
 
 
+def true_accuracy_of_best(history: list[Result], bench: Benchmark, dataset: str) -> np.ndarray:
+    """True accuracy of the best-scored architecture after each verification, ``(len(history),)``."""
+    out, best, accuracy = np.full(len(history), np.nan), -math.inf, math.nan
+    for i, r in enumerate(history):
+        if not r.failed and r.score > best:
+            best, accuracy = r.score, bench.accuracy(r.arch, dataset)
+        out[i] = accuracy
+    return out
+
+
 def cached_runs(method: str, factory: Factory, bench: Benchmark, dataset: str, seeds: list[int], budget: int,
                 device: str | None = None, max_latency_ms: float | None = None,
-                fresh: bool = False) -> tuple[np.ndarray, list[float]]:
+                fresh: bool = False, synflow: SynflowScores | None = None) -> tuple[np.ndarray, list[float]]:
     """Curves ``(len(seeds), budget)`` and seconds per run; finished runs come from (and go to) the cache."""
     setting = f"{method}_{dataset}_b{budget}" + (f"_{device}_{max_latency_ms:g}ms" if max_latency_ms else "")
+    setting += "_synflow" if synflow is not None else ""
     path = RUNS / f"{setting}.json"
     def read() -> dict:  # with ``fresh`` the old runs are neither used nor kept
         return json.loads(path.read_text()) if path.is_file() and not fresh else {}
@@ -173,7 +221,9 @@ def cached_runs(method: str, factory: Factory, bench: Benchmark, dataset: str, s
         if str(seed) not in cache:
             cache.update(read())  # another invocation may have run it meanwhile
         if str(seed) not in cache:
-            curve, s = one_run(factory, bench, dataset, seed, budget, device, max_latency_ms)
+            curve, s = one_run(factory, bench, dataset, seed, budget, device, max_latency_ms, synflow)
+            if synflow is not None:
+                synflow.save()
             run = {"curve": [None if math.isnan(v) else v for v in curve.tolist()], "seconds": s}
             cache = {**read(), **cache, str(seed): run}  # merge: never drop another invocation's runs
             RUNS.mkdir(parents=True, exist_ok=True)
@@ -201,6 +251,23 @@ def efficiency_table(bench: Benchmark, dataset: str, methods: dict[str, Factory]
                *[fmt_acc(curves[:, c - 1]) for c in checkpoints], f"{np.mean(seconds):.1f}"]
         lines.append("| " + " | ".join(row) + " |")
         print(lines[-1], file=sys.stderr, flush=True)  # progress while the table builds
+    return lines
+
+
+def synflow_table(bench: Benchmark, dataset: str, methods: dict[str, Factory], seeds: list[int], budget: int,
+                  fresh: bool = False) -> list[str]:
+    """Every method with synflow as its only evaluator: the true accuracy of its best-by-synflow pick."""
+    synflow = SynflowScores(bench)
+    checkpoints = [c for c in (1, 2, 5, 10, 20, 50, 100) if c <= budget]
+    header = ["method", *[f"after {c}" for c in checkpoints], "s/run"]
+    lines = [f"### {dataset}, synflow as the only evaluator ({len(seeds)} seeds, budget {budget}; true accuracy "
+             f"of the best-by-synflow architecture so far, median [q1, q3]; optimum {bench.best(dataset)[1]:.2f}%)",
+             "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for name, factory in methods.items():
+        curves, seconds = cached_runs(name, factory, bench, dataset, seeds, budget, fresh=fresh, synflow=synflow)
+        lines.append("| " + " | ".join([name, *[fmt_acc(curves[:, c - 1]) for c in checkpoints],
+                                         f"{np.mean(seconds):.1f}"]) + " |")
+        print(lines[-1], file=sys.stderr, flush=True)
     return lines
 
 
@@ -241,6 +308,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-latency", action="store_true", help="skip the latency-constrained table")
     parser.add_argument("--latency-only", action="store_true", help="only the latency-constrained table")
     parser.add_argument("--fresh", action="store_true", help="ignore runs cached in experiments/data/search_runs")
+    parser.add_argument("--synflow", action="store_true",
+                        help="only the synflow-evaluator table (random, bananas and the designer by default)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     seeds = list(range(args.seeds or (3 if args.quick else 20)))
@@ -251,6 +320,14 @@ def main(argv: list[str] | None = None) -> None:
 
     print(f"command: `{command_line()}`\n")
     start = time.perf_counter()
+    if args.synflow:
+        chosen = methods if "--methods" in (argv or sys.argv) else {
+            name: METHODS[name] for name in ("random", "bananas", "gennas-scratch", "gennas-transfer")}
+        for dataset in args.datasets:
+            lines = synflow_table(bench, dataset, chosen, seeds, args.budget or 50, args.fresh)
+            print("\n".join(lines) + "\n", flush=True)
+        print(f"total {time.perf_counter() - start:.0f} s")
+        return
     for dataset in [] if args.latency_only else args.datasets:
         print("\n".join(efficiency_table(bench, dataset, methods, seeds, budget, args.fresh)) + "\n", flush=True)
     if not args.no_latency:

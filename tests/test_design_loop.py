@@ -97,11 +97,11 @@ def test_tell_refits_the_predictor(designer_factory, bench):
 
 def test_unseen_task_is_searched_from_the_prior(designer_factory, bench):
     designer = designer_factory(task="my_new_dataset")
-    with pytest.raises(gennas.UnknownDataset, match="my_new_dataset.*search"):
-        designer.generate(3)
     result = designer.search(lambda a: bench.accuracy(a, "cifar100"), budget=3)
     assert len(result.results) == 3
-    assert "my_new_dataset" in designer.loop_predictor.tasks
+    # few results: the measured tables rank, at the new task's level (cifar100's, not cifar10's)
+    designs = designer.generate(3)
+    assert all(abs(c.predicted_accuracy - result.best.score) < 5 for c in designs)
 
 
 @pytest.mark.parametrize("call, message", [
@@ -226,3 +226,29 @@ def test_a_designer_is_rebuilt_from_its_stored_search(designer_factory, bench, t
     assert shown.exit_code == 0, shown.output
     refused = runner.invoke(app, ["design", "--storage", url, "--study", "r"])
     assert refused.exit_code == 2 and "not written by a designer" in refused.output
+
+
+def test_new_dataset_starts_from_the_measured_tables_of_the_predictors_own_tasks(bench):
+    """A holdout predictor's prior uses only the tables it was trained on; the first proposal on
+    the held-out dataset is the best measured cell of the other table."""
+    from gennas.design.loop import FEW_SHOT_RESULTS
+
+    predictor = gennas.load_predictor("nb201", holdout="cifar10")
+    generator = gennas.load_generator("nb201", kind="diffusion")
+    loop = gennas.Designer("nb201", task="cifar10", seed=0, predictor=predictor, generator=generator,
+                           loop=LoopSettings(pool=1)).loop
+    assert loop.prior.sources == ["cifar100"]
+    first = loop.ask(1)[0]
+    assert bench.accuracy(first, "cifar100") == pytest.approx(bench.best("cifar100")[1])
+    # until FEW_SHOT_RESULTS results the pretrained network is not fine-tuned; from then on it is
+    archs = bench.archs()[:FEW_SHOT_RESULTS]
+    loop.tell([Result(a, bench.accuracy(a, "cifar10"), "table") for a in archs[:-1]])
+    assert "cifar10" not in loop.predictor.tasks
+    value, _ = loop.predict(archs[:3])
+    assert np.all(np.abs(value - bench.accuracy_of(archs[:3], "cifar10")) < 15)  # the task's units
+    loop.tell([Result(archs[-1], bench.accuracy(archs[-1], "cifar10"), "table")])
+    assert "cifar10" in loop.predictor.tasks
+
+
+def test_known_task_has_no_table_prior(designer_factory):
+    assert not designer_factory(task="cifar10").loop.prior.active

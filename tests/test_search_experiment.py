@@ -47,3 +47,14 @@ def test_runs_are_cached_per_seed_and_reused(experiment, bench, capsys):
     experiment.main(argv)
     table = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| local")]
     assert table and table[0] in first
+
+
+def test_a_proxy_run_follows_the_best_scored_architecture(experiment, bench):
+    """With a proxy evaluator the curve is the true accuracy of the proxy's favourite so far."""
+    from gennas.evaluators.base import Result
+
+    archs = bench.archs()[:4]
+    history = [Result(a, s, "proxy") for a, s in zip(archs, [1.0, 3.0, 2.0, 1e49])]
+    curve = experiment.true_accuracy_of_best(history, bench, "cifar10")
+    expected = bench.accuracy_of([archs[0], archs[1], archs[1], archs[3]], "cifar10")
+    assert np.allclose(curve, expected)
