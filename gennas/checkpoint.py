@@ -10,12 +10,17 @@ A checkpoint file is a plain dict, loadable with ``torch.load(path, weights_only
 Beside ``<stem>.pt`` lies ``<stem>.json``, the manifest a person reads: kind, space, config, the
 data it was trained on, the command that reproduces it, its metrics, and the file's size.
 Models own what goes into ``config``/``state``/``meta``; this module owns the envelope, the
-checks on load (no pickled objects, the right kind and space) and the manifest.
+checks on load (no pickled objects, the right kind and space, the fields each kind's loader
+reads, the manifest's sha256 of the file) and the manifest. Any malformed file raises a
+:class:`GennasError` naming the file and what is wrong; a manifest without ``sha256`` (a file a
+user wrote by hand) still loads.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
 import shlex
 import sys
 from collections.abc import Sequence
@@ -26,6 +31,66 @@ from typing import Any
 from gennas.errors import GennasError
 
 FORMAT = "gennas.checkpoint/1"
+
+#: largest width or count a checkpoint's config may declare: a hand-made file asking for a
+#: million-wide layer would otherwise allocate terabytes before anything could be checked
+MAX_SIZE = 4096
+
+
+class _Check:
+    """A named predicate on one value of a checkpoint (a schema leaf)."""
+
+    def __init__(self, what: str, ok: Any) -> None:
+        self.what, self.ok = what, ok
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+INT = _Check("an integer", _is_int)
+SIZE = _Check(f"an integer from 0 to {MAX_SIZE}", lambda v: _is_int(v) and 0 <= v <= MAX_SIZE)
+REAL = _Check("a finite number", lambda v: (_is_int(v) or isinstance(v, float)) and math.isfinite(v))
+FLAG = _Check("true or false", lambda v: isinstance(v, bool))
+TEXT = _Check("a string", lambda v: isinstance(v, str))
+def _is_tensor(v: Any) -> bool:
+    import torch  # loaded already whenever a checkpoint is checked
+
+    return isinstance(v, torch.Tensor)
+
+
+TENSOR = _Check("a tensor", _is_tensor)
+ANY_TENSOR = _Check("a tensor or none", lambda v: v is None or TENSOR.ok(v))
+OPT_TEXT = _Check("a string or none", lambda v: v is None or isinstance(v, str))
+ANY_LIST = _Check("a list", lambda v: isinstance(v, list))
+ANY_DICT = _Check("a dict", lambda v: isinstance(v, dict))
+WEIGHTS = {str: TENSOR}  # a module's state_dict
+
+#: what each kind's loader reads. A dict with ``str`` as its only key maps any name to the spec
+#: of its value; other dicts are records whose keys must be present (a key ending in ``?`` may
+#: be absent: config fields added later take their defaults); ``[spec]`` is a list of ``spec``,
+#: ``[a, b]`` a list of exactly those. Fields not named here are not checked.
+SCHEMAS: dict[str, dict[str, Any]] = {
+    "predictor": {
+        "config": {"hidden?": SIZE, "layers?": SIZE, "dropout?": REAL, "members?": SIZE, "task_dim?": SIZE,
+                   "steps?": INT, "lr?": REAL, "weight_decay?": REAL, "batch_size?": INT, "rank_weight?": REAL,
+                   "top_weight?": REAL, "update_steps?": INT, "sample_steps?": INT, "augment?": SIZE,
+                   "canonical?": FLAG},
+        "state": {"members": [WEIGHTS], "desc_mean": TENSOR, "desc_std": TENSOR, "image_scale": ANY_TENSOR},
+        "meta": {"seed?": INT, "tasks": [TEXT], "default_task": OPT_TEXT, "scales": {str: [REAL, REAL]}}},
+    "latency": {
+        "config": {"hidden?": SIZE, "layers?": SIZE, "rank?": SIZE, "k?": SIZE, "ridge?": REAL},
+        "state": {"net": WEIGHTS, "devices": {str: {"mu": REAL, "sigma": REAL, "w": TENSOR}}},
+        "meta": {"references": [TEXT], "devices": [TEXT]}},
+    "diffusion": {"config": {"dim?": SIZE, "layers?": SIZE, "heads?": SIZE, "dropout?": REAL, "steps?": SIZE},
+                  "state": WEIGHTS},
+    "vae": {"config": {"hidden?": SIZE, "layers?": SIZE, "latent?": SIZE, "beta?": REAL}, "state": WEIGHTS},
+    "supernet": {
+        "config": {"space": TEXT, "num_classes": SIZE, "in_channels": SIZE, "seed": INT, "build_options": ANY_DICT},
+        "state": {"model": WEIGHTS, "epoch": INT, "history": ANY_LIST}},
+    "train": {"state": {"model": WEIGHTS, "history": ANY_LIST, "epoch": INT, "optimizer": ANY_DICT,
+                        "scheduler": ANY_DICT}},
+}
 
 
 @dataclass
@@ -82,11 +147,48 @@ def save_checkpoint(path: str | Path, checkpoint: Checkpoint, data: str | None =
             "state": checkpoint.state, "meta": dict(checkpoint.meta)}
     tmp = path.with_name(path.name + ".tmp")
     torch.save(blob, tmp)
+    # An existing manifest's checksum is dropped before the file changes and written after, so
+    # a crash in between leaves an unchecked manifest, never one that refuses a good file.
+    manifest = path.with_suffix(".json")
+    if manifest.is_file():
+        _set_checksum(manifest, None)
     tmp.replace(path)
     if data is not None:
         write_manifest(path, checkpoint.kind, checkpoint.space or "", checkpoint.config, data, metrics or {},
                        command, **extra)
+    elif manifest.is_file():
+        _set_checksum(manifest, file_sha256(path))
     return path
+
+
+def file_sha256(path: str | Path) -> str:
+    """Hex sha256 of a file's bytes (what a manifest's ``sha256`` records)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _set_checksum(manifest: Path, sha256: str | None) -> None:
+    """Set (or, with None, remove) the ``sha256`` of an existing manifest; one it cannot parse is left alone."""
+    try:
+        record = json.loads(manifest.read_text())
+    except (OSError, ValueError):
+        return
+    if not isinstance(record, dict):
+        return
+    record.pop("sha256", None)
+    if sha256 is not None:
+        record["sha256"] = sha256
+    _write_json(manifest, record)
+
+
+def _write_json(out: Path, record: dict[str, Any]) -> None:
+    """Write a manifest atomically (a crash leaves the old one whole)."""
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text(json.dumps(record, indent=2, default=_plain) + "\n")
+    tmp.replace(out)
 
 
 def load_checkpoint(path: str | Path, kind: str, space: str | None = None,
@@ -94,19 +196,30 @@ def load_checkpoint(path: str | Path, kind: str, space: str | None = None,
     """Read a checkpoint of ``kind`` (and of ``space`` when given) with weights-only loading.
 
     Raises:
-        GennasError: missing file; a file that is not plain weights (a pickle that would run
-            code is refused, never executed); another format, kind or space.
+        GennasError naming the file: missing or empty file; bytes that differ from the sha256 in
+        the manifest beside it; a file that is not plain weights (a pickle that would run code
+        is refused, never executed); another format, kind or space; a space that is not a
+        bundled one; a field the kind's loader reads that is missing or of the wrong type.
     """
     import torch
 
     path = Path(path)
     if not path.is_file():
         raise GennasError(f"no {kind} checkpoint at {path}")
+    if path.stat().st_size == 0:
+        raise GennasError(f"{path} is empty (an interrupted write?); not a {kind} checkpoint")
+    expected = read_manifest(path).get("sha256")
+    corrupt = "" if expected is None or expected == file_sha256(path) else (
+        f"does not match the sha256 in {path.with_suffix('.json').name}: the file is corrupt or was changed "
+        "after its manifest was written")
     try:
         blob = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:  # the weights-only unpickler refuses anything but plain data
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise GennasError(f"{path} is not a plain gennas checkpoint (refused: {reason})") from None
+        also = f"; it {corrupt}" if corrupt else ""
+        raise GennasError(f"{path} is not a plain gennas checkpoint (refused: {reason}){also}") from None
+    if corrupt:  # loadable, but not the bytes the manifest describes
+        raise GennasError(f"{path} {corrupt}")
     if not isinstance(blob, dict) or blob.get("format") != FORMAT:
         raise GennasError(f"{path} is not a gennas checkpoint (no {FORMAT!r} header)")
     missing = [k for k in ("kind", "config", "state", "meta") if k not in blob]
@@ -114,12 +227,62 @@ def load_checkpoint(path: str | Path, kind: str, space: str | None = None,
         raise GennasError(f"{path} lacks the checkpoint field(s) {missing}")
     if blob["kind"] != kind:
         raise GennasError(f"{path} holds a {blob['kind']} checkpoint, not a {kind} one")
-    meta = blob["meta"] if isinstance(blob["meta"], dict) else {}
+    if not all(isinstance(blob[k], dict) for k in ("config", "state", "meta")):
+        raise GennasError(f"{path}: 'config', 'state' and 'meta' must be dicts")
+    meta = blob["meta"]
     if space is not None and meta.get("space") != space:
         raise GennasError(f"{path} is a {kind} checkpoint for space {meta.get('space')!r}, not {space!r}")
-    if not isinstance(blob["config"], dict) or not isinstance(blob["state"], dict):
-        raise GennasError(f"{path}: 'config' and 'state' must be dicts")
+    for where, named in (("meta", meta.get("space")), ("config", blob["config"].get("space"))):
+        if named is not None:
+            _check_space(path, where, named)
+    for section, spec in SCHEMAS.get(kind, {}).items():
+        problem = _mismatch(blob[section], spec, section)
+        if problem:
+            raise GennasError(f"{path} is not a valid {kind} checkpoint: {problem}")
     return Checkpoint(blob["kind"], blob["config"], blob["state"], meta)
+
+
+def _check_space(path: Path, where: str, name: Any) -> None:
+    """A space named in a file must be a bundled one: never a path that ``load_space`` would follow."""
+    from gennas.spaces import list_spaces
+
+    if not isinstance(name, str) or name not in list_spaces():
+        raise GennasError(f"{path}: {where} names space {name!r}, which is not a bundled space "
+                          f"({', '.join(list_spaces())})")
+
+
+def _mismatch(value: Any, spec: Any, where: str) -> str | None:
+    """What in ``value`` does not follow ``spec`` (see :data:`SCHEMAS`), or None."""
+    if isinstance(spec, _Check):
+        return None if spec.ok(value) else f"{where} must be {spec.what}, got {_brief(value)}"
+    if isinstance(spec, list):
+        if not isinstance(value, list):
+            return f"{where} must be a list, got {_brief(value)}"
+        if len(spec) > 1 and len(value) != len(spec):
+            return f"{where} must be a list of {len(spec)}, got {len(value)} items"
+        items = zip(value, spec) if len(spec) > 1 else ((v, spec[0]) for v in value)
+        return next((p for i, (v, sp) in enumerate(items) if (p := _mismatch(v, sp, f"{where}[{i}]"))), None)
+    if not isinstance(value, dict):
+        return f"{where} must be a dict, got {_brief(value)}"
+    if set(spec) == {str}:
+        return next((p for k, v in value.items() if (p := _mismatch(k, TEXT, f"a key of {where}") or
+                                                     _mismatch(v, spec[str], f"{where}[{k!r}]"))), None)
+    for key, sub in spec.items():
+        name = key.rstrip("?")
+        if name not in value:
+            if key.endswith("?"):
+                continue
+            return f"{where} lacks {name!r}"
+        problem = _mismatch(value[name], sub, f"{where}[{name!r}]")
+        if problem:
+            return problem
+    return None
+
+
+def _brief(value: Any) -> str:
+    """A short description of a value for an error message."""
+    text = repr(value) if isinstance(value, (int, float, str, type(None))) else type(value).__name__
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def write_manifest(path: str | Path, kind: str, space: str, config: dict[str, Any], data: str,
@@ -132,13 +295,18 @@ def write_manifest(path: str | Path, kind: str, space: str, config: dict[str, An
         metrics: what was measured on held-out data, with units in the key names.
         command: how to reproduce it (default: this process's command line).
         extra: anything else worth recording (devices, references, ...).
+
+    The manifest records the file's size and sha256 (None while there is no file yet); the
+    checksum is checked by :func:`load_checkpoint`.
     """
     path = Path(path)
+    exists = path.is_file()
     manifest = {"kind": kind, "space": space, "config": config, "data": data,
                 "command": command or reproduce_command(), "metrics": metrics,
-                "file": path.name, "bytes": path.stat().st_size if path.is_file() else None, **extra}
+                "file": path.name, "bytes": path.stat().st_size if exists else None, **extra,
+                "sha256": file_sha256(path) if exists else None}  # checked by load_checkpoint
     out = path.with_suffix(".json")
-    out.write_text(json.dumps(manifest, indent=2, default=_plain) + "\n")
+    _write_json(out, manifest)
     return out
 
 
@@ -148,9 +316,14 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
     if not manifest.is_file():
         return {}
     try:
-        return json.loads(manifest.read_text())
-    except json.JSONDecodeError as exc:
+        record = json.loads(manifest.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise GennasError(f"{manifest} is not valid JSON: {exc}") from None
+    except OSError as exc:
+        raise GennasError(f"cannot read {manifest}: {exc.strerror or exc}") from None
+    if not isinstance(record, dict):
+        raise GennasError(f"{manifest} is not a manifest (a JSON object), got {type(record).__name__}")
+    return record
 
 
 def _plain(value: Any) -> Any:

@@ -49,7 +49,12 @@ def test_sample_mbv3_table():
     (["show", "k3e3-k3e3", "--space", "mbv3"], "5 '|'-separated stages"),
     (["sample", "--space", "nope"], "unknown search space 'nope'"),
     (["sample", "--device", "toaster"], "unknown device 'toaster'"),
-    (["sample", "-n", "0"], "-n must be positive"),
+    (["sample", "-n", "0"], "-n must be from 1 to 100,000, got 0"),
+    (["sample", "-n", "1000000000"], "-n must be from 1 to 100,000"),
+    (["sample", "--seed", "-1"], "--seed must be an integer from 0 to 4294967295, got -1"),
+    (["design", "--task", "cifar10", "--seed", "-1"], "--seed must be an integer"),
+    (["show", "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~\u00b9|+|none~0|none~1|none~2|"], "must look like op~"),
+    (["show", "|nor_conv_3x3~\u0660|+|nor_conv_3x3~0|nor_conv_3x3~1|+|none~0|none~1|none~2|"], "must look like op~"),
 ])
 def test_bad_input_one_line_exit_2(args, message):
     result = runner.invoke(app, args)
@@ -64,3 +69,113 @@ def test_console_script_entry_point():
     proc = subprocess.run([sys.executable, "-m", "gennas.cli", "show", "|x~0|"], capture_output=True, text=True)
     assert proc.returncode == 2
     assert proc.stderr.startswith("error: ") and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("method", ["random", "evolution", "tpe"])
+def test_search_negative_seed_is_one_line(tmp_path, method):
+    result = runner.invoke(app, ["search", "--seed", "-1", "--method", method, "-b", "2",
+                                 "--storage", str(tmp_path / "s.db"), "-q"])
+    assert result.exit_code == 2 and "--seed must be an integer" in result.stderr
+    assert not (tmp_path / "s.db").exists()  # refused before the storage was touched
+
+
+def test_latency_measure_checks_gennas_home_before_measuring(tmp_path, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("GENNAS_HOME", str(blocker / "home"))  # a folder under a file: never writable
+    import gennas.surrogates.measure as measure
+
+    def never(*args, **kwargs):
+        raise AssertionError("measured before checking that the result can be written")
+
+    monkeypatch.setattr(measure, "measure_latency", never)
+    result = runner.invoke(app, ["latency", "measure", "--name", "here"])
+    assert result.exit_code == 2, result.output
+    assert "cannot register devices: cannot write to" in result.stderr and "GENNAS_HOME" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_latency_measure_keeps_measurements_when_registering_fails(tmp_path, monkeypatch):
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    import tempfile
+
+    import gennas.surrogates.measure as measure
+
+    monkeypatch.setattr(tempfile, "tempdir", None)  # TMPDIR read afresh
+    monkeypatch.setattr(measure, "measure_latency", lambda arch, *a, **k: 1.0 + len(str(arch)) / 100)
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device", "devices/here.json")
+
+    monkeypatch.setattr(measure, "register_device", full_disk)
+    result = runner.invoke(app, ["latency", "measure", "--name", "here"])
+    assert result.exit_code == 2, result.output
+    assert "No space left on device" in result.stderr and "the measurements are saved in" in result.stderr
+    saved = json.loads(next(tmp_path.glob("gennas-measured-here-*.json")).read_text())
+    assert saved["name"] == "here" and len(saved["samples"]) >= 2 and all(ms > 1 for _, ms in saved["samples"])
+
+
+def test_proxy_that_needs_data_uses_bundled_images(tmp_path):
+    db = str(tmp_path / "p.db")
+    result = runner.invoke(app, ["search", "--evaluator", "proxy:naswot", "--method", "random", "-b", "1",
+                                 "--storage", db, "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["verified"] == 1 and out["failed"] == 0
+    assert out["study"] == "random-nb201-cifar10-proxy:naswot-mnist-seed0"
+    bad = runner.invoke(app, ["search", "--evaluator", "proxy:naswot", "--data", "cifar10", "--storage", db])
+    assert bad.exit_code == 2 and "unknown image dataset (--data) 'cifar10'" in bad.stderr
+    bad = runner.invoke(app, ["search", "--data", "mnist", "--storage", db])
+    assert bad.exit_code == 2 and "--data chooses the images of a proxy evaluator" in bad.stderr
+
+
+def test_resume_with_other_settings_is_refused_unless_forced(tmp_path):
+    db = str(tmp_path / "r.db")
+    base = ["search", "--method", "random", "--storage", db, "--study", "s", "--json"]
+    first = runner.invoke(app, [*base, "-b", "2", "--device", "pixel3", "--max-latency-ms", "5"])
+    assert first.exit_code == 0, first.output
+    refused = runner.invoke(app, [*base, "-b", "3", "--resume"])
+    assert refused.exit_code == 2
+    assert "was run with device='pixel3', max_latency_ms=5.0, this run has device=None" in refused.stderr
+    forced = runner.invoke(app, [*base, "-b", "3", "--resume", "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert json.loads(forced.stdout)["verified"] == 3
+    from gennas.search.storage import study_settings
+
+    attrs = study_settings(db, "s")
+    assert attrs["device"] is None and attrs["budget"] == 3
+    assert attrs["gennas_settings_changes"] == [{"after": 2, "from": {"device": "pixel3", "max_latency_ms": 5.0},
+                                                 "to": {"device": None, "max_latency_ms": None}}]
+    assert runner.invoke(app, [*base, "-b", "3", "--force"]).exit_code == 2  # --force without --resume
+
+
+def test_default_study_names_include_the_latency_budget(tmp_path):
+    db = str(tmp_path / "n.db")
+    plain = runner.invoke(app, ["search", "--method", "random", "-b", "2", "--storage", db, "--json"])
+    budgeted = runner.invoke(app, ["search", "--method", "random", "-b", "2", "--storage", db, "--json",
+                                   "--device", "pixel3", "--max-latency-ms", "5"])
+    assert plain.exit_code == 0 and budgeted.exit_code == 0, budgeted.output
+    assert json.loads(plain.stdout)["study"] == "random-nb201-cifar10-table-seed0"
+    assert json.loads(budgeted.stdout)["study"] == "random-nb201-cifar10-table-pixel3-5ms-seed0"
+
+
+def test_read_only_storage_fails_before_verifying(tmp_path, monkeypatch):
+    db = tmp_path / "ro.db"
+    assert runner.invoke(app, ["search", "--method", "random", "-b", "1", "--storage", str(db), "--study", "s",
+                               "-q"]).exit_code == 0
+    calls = []
+    import gennas.cli.search as cli_search
+
+    real = cli_search.make_evaluator
+
+    def counting(*args, **kwargs):
+        evaluator = real(*args, **kwargs)
+        return lambda arch: calls.append(arch) or evaluator.evaluate([arch])[0].score
+
+    monkeypatch.setattr(cli_search, "make_evaluator", counting)
+    ro = f"sqlite:///file:{db}?mode=ro&uri=true"  # read-only even for root
+    result = runner.invoke(app, ["search", "--method", "random", "-b", "3", "--storage", ro, "--study", "s",
+                                 "--resume", "-q"])
+    assert result.exit_code == 2 and "cannot write to storage" in result.stderr and "readonly" in result.stderr
+    assert calls == [] and len(result.stderr.strip().splitlines()) == 1

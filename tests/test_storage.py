@@ -67,3 +67,131 @@ def test_existing_results_need_resume(tmp_path, nb201):
 def test_unopenable_storage(url):
     with pytest.raises(GennasError, match="storage"):
         open_storage(url)
+
+
+def test_resume_compares_settings_and_records_forced_changes(tmp_path, nb201):
+    path = str(tmp_path / "run.db")
+    settings = {"method": "random", "task": "cifar10", "seed": 0, "device": "pixel3", "max_latency_ms": 5, "budget": 4}
+    store = ResultStore.open(nb201, path, "s", attrs=settings)
+    store.add(_results(nb201, 2)[0])
+    # the same settings (5 == 5.0 once stored) and another verification budget: allowed and recorded
+    again = ResultStore.open(nb201, path, "s", resume=True, attrs={**settings, "max_latency_ms": 5.0, "budget": 9})
+    assert again.study.user_attrs["budget"] == 9
+    with pytest.raises(GennasError, match=r"was run with seed=0, device='pixel3', this run has seed=1, device=None"):
+        ResultStore.open(nb201, path, "s", resume=True, attrs={**settings, "seed": 1, "device": None})
+    forced = ResultStore.open(nb201, path, "s", resume=True, attrs={**settings, "seed": 1}, force=True)
+    assert forced.study.user_attrs["seed"] == 1
+    assert forced.study.user_attrs["gennas_settings_changes"] == [{"after": 1, "from": {"seed": 0}, "to": {"seed": 1}}]
+    # a study that holds nothing yet takes the new settings without question
+    ResultStore.open(nb201, path, "empty", attrs=settings)
+    fresh = ResultStore.open(nb201, path, "empty", attrs={**settings, "seed": 7})
+    assert fresh.study.user_attrs["seed"] == 7
+
+
+def test_run_search_refuses_other_settings(tmp_path, nb201):
+    from gennas.baselines import RandomSearch
+    from gennas.search import run_search
+
+    path = str(tmp_path / "run.db")
+    run_search(RandomSearch(nb201, seed=0), lambda a: 1.0, 2, storage=path, study_name="s", progress=False,
+               attrs={"method": "random", "evaluator": "table"})
+    with pytest.raises(GennasError, match="evaluator='table'.*evaluator='proxy:synflow'.*--force"):
+        run_search(RandomSearch(nb201, seed=0), lambda a: 1.0, 3, storage=path, study_name="s", progress=False,
+                   resume=True, attrs={"method": "random", "evaluator": "proxy:synflow"})
+    out = run_search(RandomSearch(nb201, seed=0), lambda a: 1.0, 3, storage=path, study_name="s", progress=False,
+                     resume=True, attrs={"method": "random", "evaluator": "proxy:synflow"}, force=True)
+    assert len(out) == 3 and out.resumed == 2
+
+
+def _fail_writes_after(monkeypatch, n):
+    """optuna refuses every add_trial after the first ``n`` (like a disk that filled up)."""
+    real, calls = optuna.study.Study.add_trial, []
+
+    def add_trial(self, trial):
+        calls.append(trial)
+        if len(calls) > n:
+            raise optuna.exceptions.StorageInternalError("An exception is raised during the commit.")
+        return real(self, trial)
+
+    monkeypatch.setattr(optuna.study.Study, "add_trial", add_trial)
+
+
+def test_a_verified_result_the_storage_refuses_is_journaled_then_replayed(tmp_path, nb201, monkeypatch):
+    from gennas.baselines import RandomSearch
+    from gennas.search import run_search
+
+    path = tmp_path / "run.db"
+    verified = []
+
+    def score(arch):
+        verified.append(arch)
+        return float(len(verified))
+
+    with monkeypatch.context() as patch:
+        _fail_writes_after(patch, 2)
+        with pytest.raises(GennasError, match=r"could not store 2 verified results in study 's' \(An exception "
+                                              r"is raised during the commit.\); kept in .*run.db.journal.jsonl"):
+            run_search(RandomSearch(nb201, seed=0), score, 6, storage=str(path), study_name="s", progress=False,
+                       batch_size=2)
+    journal = tmp_path / "run.db.journal.jsonl"
+    assert len(journal.read_text().splitlines()) == 2 and len(verified) == 4
+    # the next open stores them (once), then the resumed search completes the budget
+    out = run_search(RandomSearch(nb201, seed=0), score, 6, storage=str(path), study_name="s", progress=False,
+                     resume=True)
+    assert out.resumed == 4 and len(out) == 6 and not journal.exists()
+    assert [r.arch for r in out.history[:4]] == verified[:4] and [r.score for r in out.history[:4]] == [1, 2, 3, 4]
+    assert len({r.arch.canonical_hash() for r in out.history}) == 6
+    assert len(ResultStore.open(nb201, str(path), "s", resume=True).results()) == 6
+
+
+def test_journal_replay_is_idempotent_and_leaves_other_studies(tmp_path, nb201, monkeypatch):
+    path = tmp_path / "run.db"
+    store = ResultStore.open(nb201, str(path), "a")
+    other = ResultStore.open(nb201, str(path), "b")
+    results = _results(nb201, 3)
+    with monkeypatch.context() as patch:
+        _fail_writes_after(patch, 0)
+        with pytest.raises(GennasError, match="could not store 3 verified results"):
+            store.add_many(results)
+        with pytest.raises(GennasError, match="could not store 1 verified result in study 'b'"):
+            other.add(results[0])
+        # still refused: a replay keeps everything journaled
+        assert store.replay_journal() == 0
+    journal = tmp_path / "run.db.journal.jsonl"
+    lines = journal.read_text().splitlines()
+    assert len(lines) == 4
+    first_of_a = next(line for line in lines if '"study": "a"' in line)
+    journal.write_text("\n".join([*lines, first_of_a, '{"torn']) + "\n")  # a duplicate and a torn line
+    assert store.replay_journal() == 3
+    loaded = ResultStore.open(nb201, str(path), "a", resume=True).results()
+    assert [r.arch for r in loaded] == [r.arch for r in results] and loaded[1].failed
+    assert loaded[2].metadata == {"dataset": "cifar10", "np": 1.5}
+    left = journal.read_text().splitlines()
+    assert len(left) == 2 and '"study": "b"' in left[0] and left[1] == '{"torn'  # b's and the unreadable line stay
+    assert len(ResultStore.open(nb201, str(path), "b", resume=True)) == 1
+    assert journal.read_text() == '{"torn\n'
+
+
+def test_journal_falls_back_to_gennas_home(tmp_path, nb201, monkeypatch):
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
+    path = tmp_path / "run.db"
+    (tmp_path / "run.db.journal.jsonl").mkdir()  # the db's folder takes no journal (read-only, say)
+    store = ResultStore.open(nb201, str(path), "s")
+    with monkeypatch.context() as patch:
+        _fail_writes_after(patch, 0)
+        with pytest.raises(GennasError, match=f"kept in {tmp_path / 'home' / 'journals'}"):
+            store.add(_results(nb201, 2)[0])
+    assert len(ResultStore.open(nb201, str(path), "s", resume=True)) == 1
+    assert list((tmp_path / "home" / "journals").iterdir()) == []
+
+
+def test_read_only_storage(tmp_path, nb201):
+    path = tmp_path / "run.db"
+    ResultStore.open(nb201, str(path), "s").add(_results(nb201, 2)[0])
+    ro = f"sqlite:///file:{path}?mode=ro&uri=true"  # read-only even for root
+    store = ResultStore.open(nb201, ro, "s", resume=True)  # reading needs no write
+    assert len(store.results()) == 1
+    with pytest.raises(GennasError, match="cannot write to storage .*readonly database"):
+        store.check_writable()
+    with pytest.raises(GennasError, match="cannot open a study in storage .*readonly database"):
+        ResultStore.open(nb201, ro, "new")

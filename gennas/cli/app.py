@@ -68,10 +68,13 @@ def sample_cmd(space: str = typer.Option("nb201", "--space", "-s"),
                device: str = typer.Option("pixel3", "--device", help="device for the latency column"),
                as_json: bool = typer.Option(False, "--json")) -> None:
     """Sample architectures uniformly; show their real accuracy and latency from the bundled tables."""
+    from gennas.cli.checks import check_seed
+    from gennas.generators.base import MAX_COUNT
     from gennas.spaces import load_space
 
-    if n <= 0:
-        raise GennasError(f"-n must be positive, got {n}")
+    if not 0 < n <= MAX_COUNT:
+        raise GennasError(f"-n must be from 1 to {MAX_COUNT:,}, got {n}")
+    check_seed(seed)
     sp = load_space(space)
     if sp.benchmark:
         from gennas.bench import load_benchmark

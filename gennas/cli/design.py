@@ -28,9 +28,11 @@ def register(app: typer.Typer) -> None:
 
         With --storage and --study the designer is rebuilt from that search (its task, device,
         budget and every verified result) instead of from --task/--device."""
+        from gennas.cli.checks import check_seed
         from gennas.design.designer import Designer
         from gennas.errors import GennasError
 
+        check_seed(seed)
         if (storage is None) != (study is None):
             raise GennasError("--storage and --study go together: both name a stored designer search")
         if study is not None:

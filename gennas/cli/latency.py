@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
 import typer
 
 from gennas.cli.output import friendly, print_json, print_table
@@ -24,6 +30,7 @@ def measure_cmd(name: str = typer.Option(..., "--name", help="name to register t
     """Time the reference architectures here and register the machine as a device."""
     import torch
 
+    from gennas.cli.checks import check_writable_dir
     from gennas.errors import GennasError
     from gennas.surrogates.latency import load_latency_estimator
     from gennas.surrogates.measure import check_device_name, devices_dir, measure_latency, register_device
@@ -35,6 +42,8 @@ def measure_cmd(name: str = typer.Option(..., "--name", help="name to register t
     if (devices_dir() / f"{name}.json").exists() and not force:
         raise GennasError(f"device {name!r} is already registered ({devices_dir() / (name + '.json')}); "
                           "use --force to overwrite")
+    # Minutes of timing must not end in an unwritable folder: prove it is writable first.
+    check_writable_dir(devices_dir(), "cannot register devices", "set GENNAS_HOME to a writable folder")
     if threads > 0:
         torch.set_num_threads(threads)
     samples = []
@@ -42,16 +51,37 @@ def measure_cmd(name: str = typer.Option(..., "--name", help="name to register t
         ms = measure_latency(arch, est.space, torch_device=torch_device, batch_size=batch_size,
                              repeats=repeats, warmup=warmup)
         samples.append((arch, ms))
-    est.adapt(name, samples)  # validates the samples before anything is written
     info = {"batch_size": batch_size, "repeats": repeats, "warmup": warmup, "torch_device": torch_device,
             "torch_threads": torch.get_num_threads()}
-    path = register_device(name, est.space, samples, info)
+    try:
+        est.adapt(name, samples)  # validates the samples before anything is written
+        path = register_device(name, est.space, samples, info)
+    except (GennasError, OSError) as exc:  # the measurements are not lost: they go to a file
+        reason = str(exc) if isinstance(exc, GennasError) else f"{exc.strerror or type(exc).__name__}: {exc.filename}"
+        try:
+            kept = f"saved in {_save_measurements(name, est.space, samples, info)}"
+        except OSError:  # nowhere to write: the one line carries them
+            kept = "(ms) " + json.dumps({est.space.to_string(a): round(ms, 4) for a, ms in samples})
+        raise GennasError(f"device {name!r} not registered ({reason}); the measurements are {kept}") from None
     rows = [{"arch": est.space.to_string(a), "ms": ms} for a, ms in samples]
     if as_json:
         print_json({"device": name, "file": str(path), "samples": rows})
         return
     print_table(f"reference latencies of {name} ({torch_device}, batch {batch_size})", rows)
     typer.echo(f"registered device {name!r} in {path}")
+
+
+def _save_measurements(name: str, space: Any, samples: list[tuple[Any, float]], info: dict[str, Any]) -> Path:
+    """Write measured samples to a JSON file in the system's temporary folder; returns its path.
+
+    The record has the fields of a registered device file, so it can be copied into
+    ``$GENNAS_HOME/devices/`` once the reason it was not registered is fixed."""
+    record = {"name": name, "space": space.name, "samples": [[space.to_string(a), float(ms)] for a, ms in samples],
+              **info}
+    fd, path = tempfile.mkstemp(prefix=f"gennas-measured-{name}-", suffix=".json")
+    with os.fdopen(fd, "w") as fh:
+        fh.write(json.dumps(record, indent=2) + "\n")
+    return Path(path)
 
 
 @latency_app.command("devices")

@@ -26,22 +26,36 @@ def _table_evaluator(space: SearchSpace, task: str) -> Any:
     return TableEvaluator(bench, task)
 
 
-def _task_images(task: str, space: SearchSpace) -> Any:
-    """(images, labels) of a bundled image dataset shaped for ``space``'s networks, or None."""
-    from gennas.datasets import DATASETS, load_images
+def _task_images(dataset: str, space: SearchSpace) -> Any:
+    """(images, labels): one batch of a bundled image dataset shaped for ``space``'s networks."""
+    from gennas.datasets import load_images
 
-    if task not in DATASETS:
-        return None
-    images, labels = load_images(task, size=min(space.default_input_size, 32), channels=3)
+    images, labels = load_images(dataset, size=min(space.default_input_size, 32), channels=3)
     return images[:64], labels[:64]  # proxies score one batch
 
 
+def proxy_data(proxy: str, task: str, data: Optional[str] = None) -> Optional[str]:
+    """The bundled image set a ``proxy:NAME`` evaluator scores on: ``data`` when given, else
+    the task's own images when bundled, else MNIST when the proxy needs data (None: data-free)."""
+    from gennas.datasets import DATASETS
+    from gennas.evaluators import zero_cost
+
+    if data is not None:
+        if data not in DATASETS:
+            raise UnknownDataset(unknown("image dataset (--data)", data, DATASETS))
+        return data
+    if task in DATASETS:
+        return task
+    return DATASETS[0] if zero_cost.get(proxy).needs_data else None
+
+
 def make_evaluator(spec: str, space: SearchSpace, task: str, seed: int = 0, epochs: int = 1,
-                   limit: int = 2000) -> Any:
+                   limit: int = 2000, data: Optional[str] = None) -> Any:
     """The evaluator named by ``--evaluator``: ``table``, ``proxy:NAME`` or ``train``.
 
-    ``train`` trains on ``limit`` images of a bundled dataset for ``epochs`` (CPU-sized:
-    nb201 cells are built with 8 channels and one cell per stage).
+    ``proxy:NAME`` scores one batch of bundled images (see :func:`proxy_data`); ``train``
+    trains on ``limit`` images of a bundled dataset for ``epochs`` (CPU-sized: nb201 cells are
+    built with 8 channels and one cell per stage).
     """
     if spec == "table":
         return _table_evaluator(space, task)
@@ -49,8 +63,9 @@ def make_evaluator(spec: str, space: SearchSpace, task: str, seed: int = 0, epoc
         from gennas.evaluators.proxy import ProxyEvaluator
 
         name = spec.split(":", 1)[1]
-        # Tasks without bundled images (cifar10 on nb201) can still use the data-free proxies.
-        return ProxyEvaluator(space, name, data=_task_images(task, space), seed=seed)
+        dataset = proxy_data(name, task, data)
+        images = None if dataset is None else _task_images(dataset, space)
+        return ProxyEvaluator(space, name, data=images, seed=seed)
     if spec == "train":
         from gennas.datasets import DATASETS, image_loaders
         from gennas.evaluators import TrainEvaluator
@@ -79,6 +94,19 @@ def _latency_filter(optimizer: Any, space: SearchSpace, device: str, max_latency
     return LatencyFilter(optimizer, lambda arch: bench.latency(arch, device), max_latency_ms, device)
 
 
+def default_study_name(method: str, space: str, task: str, evaluator: str, seed: int, device: Optional[str] = None,
+                       max_latency_ms: Optional[float] = None, data: Optional[str] = None) -> str:
+    """The study name when ``--study`` is not given: every setting that changes what the results
+    mean is in it, so a run with a latency budget (or other proxy images) never collides with one
+    without on the same storage."""
+    name = f"{method}-{space}-{task}-{evaluator}"
+    if data is not None and data != task:
+        name += f"-{data}"
+    if max_latency_ms is not None:
+        name += f"-{device}-{max_latency_ms:g}ms"
+    return f"{name}-seed{seed}"
+
+
 def register(app: typer.Typer) -> None:
     from gennas.cli.output import friendly, print_json, print_table
 
@@ -103,30 +131,44 @@ def register(app: typer.Typer) -> None:
         top: int = typer.Option(10, "--top", help="rows shown"),
         as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
+        data: Optional[str] = typer.Option(
+            None, "--data", help="bundled images a proxy scores on: mnist | digits (default: the task's own "
+                                 "if bundled, else mnist for proxies that need data)"),
+        force: bool = typer.Option(False, "--force", help="with --resume: continue a study run with other settings "
+                                                          "(the change is recorded in the study)"),
     ) -> None:
         """Search a space with a method and an evaluator; every verified result goes to --storage."""
+        from gennas.cli.checks import check_seed
         from gennas.search import OPTIMIZERS, make_optimizer, run_search
         from gennas.spaces import load_space
         from gennas.search.storage import open_storage
 
         # Everything that can be wrong is checked before the first verification.
+        check_seed(seed)
         if budget <= 0:
             raise GennasError(f"--budget must be positive, got {budget}")
+        if force and not resume:
+            raise GennasError("--force goes with --resume (it continues a study run with other settings)")
         if method not in OPTIMIZERS:
             raise GennasError(unknown("search method", method, list(OPTIMIZERS)))
         if (device is None) != (max_latency_ms is None):
             raise GennasError("--device and --max-latency-ms go together")
         sp = load_space(space)
         backend = open_storage(storage)
-        scorer = make_evaluator(evaluator, sp, task, seed, epochs=epochs, limit=limit)
+        if data is not None and not evaluator.startswith("proxy:"):
+            raise GennasError("--data chooses the images of a proxy evaluator (--evaluator proxy:NAME)")
+        dataset = proxy_data(evaluator.split(":", 1)[1], task, data) if evaluator.startswith("proxy:") else None
+        scorer = make_evaluator(evaluator, sp, task, seed, epochs=epochs, limit=limit, data=dataset)
         optimizer = make_optimizer(method, sp, seed, task, device=device, max_latency_ms=max_latency_ms)
         if max_latency_ms is not None and method != "designer":
             optimizer = _latency_filter(optimizer, sp, device, max_latency_ms)
-        name = study or f"{method}-{space}-{task}-{evaluator}-seed{seed}"
+        name = study or default_study_name(method, space, task, evaluator, seed, device, max_latency_ms, dataset)
         attrs = {"method": method, "task": task, "evaluator": evaluator, "seed": seed, "budget": budget,
                  "device": device, "max_latency_ms": max_latency_ms}
+        if dataset is not None:
+            attrs["data"] = dataset
         result = run_search(optimizer, scorer, budget, storage=backend, study_name=name, batch_size=batch_size,
-                            progress=not (quiet or as_json), resume=resume, space=sp, attrs=attrs)
+                            progress=not (quiet or as_json), resume=resume, space=sp, attrs=attrs, force=force)
         rows = [{"rank": i + 1, "arch": r.arch.to_string(), "score": r.score, "kind": r.kind,
                  "fidelity": r.fidelity, "cost_s": r.cost_s} for i, r in enumerate(result.top(top))]
         summary = {"study": result.study_name, "storage": storage, "verified": len(result),

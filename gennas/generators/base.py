@@ -158,7 +158,8 @@ class SlotGenerator(nn.Module, ABC):
         from gennas.generators.guidance import InfeasibleBudget
 
         n = check_count(n)
-        max_draws = 4 * n + 64 if max_draws is None else check_count(max_draws)
+        # the total is drawn in rounds (each at most ROUND_CAP), so it needs no cap of its own
+        max_draws = 4 * n + 64 if max_draws is None else check_count(max_draws, limit=None)
         gen = _torch_generator(seed)
         self.eval()
         kept: dict[str, ArchGraph] = {}
@@ -183,7 +184,7 @@ class SlotGenerator(nn.Module, ABC):
                 break
             # next round: the shortfall at the yield so far (duplicates, filter), with a margin
             rate = max(have / drawn, 0.05)
-            batch = min(int((n - have) / rate * 1.2) + 16, max_draws - drawn)
+            batch = min(int((n - have) / rate * 1.2) + 16, max_draws - drawn, ROUND_CAP)
         found = list(kept.values()) if unique else raw
         if not found and guidance is not None and guidance.filters:
             raise InfeasibleBudget(
@@ -203,10 +204,20 @@ class SlotGenerator(nn.Module, ABC):
         return path
 
 
-def check_count(n: int) -> int:
-    """``n`` as an int if it is a positive integer, else a GennasError naming it."""
+#: most architectures one call may ask for: samples are drawn in one batch (about 0.5 kB each
+#: with its intermediate tensors), so 10**9 would need ~480 GB; ask again for more
+MAX_COUNT = 100_000
+#: most architectures drawn in one round of :meth:`SlotGenerator.sample` (memory, as above)
+ROUND_CAP = 4 * MAX_COUNT
+
+
+def check_count(n: int, limit: int | None = MAX_COUNT) -> int:
+    """``n`` as an int if it is a positive integer (at most ``limit``), else a GennasError naming it."""
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0:
         raise GennasError(f"number of architectures must be a positive integer, got {n!r}")
+    if limit is not None and n > limit:
+        raise GennasError(f"number of architectures must be at most {limit:,} per call (drawn in one batch), "
+                          f"got {n:,}; ask in several calls")
     return int(n)
 
 
@@ -225,5 +236,5 @@ def config_from(cls: type, values: dict[str, Any]) -> Any:
     return cls(**{k: v for k, v in values.items() if k in names})
 
 
-__all__ = ["MASKED", "SlotGenerator", "allowed_ops", "fill_slots", "guidance_gradient", "masked_logits",
-           "one_hot_slots", "soft_slots", "config_from"]
+__all__ = ["MASKED", "MAX_COUNT", "SlotGenerator", "allowed_ops", "check_count", "config_from", "fill_slots",
+           "guidance_gradient", "masked_logits", "one_hot_slots", "soft_slots"]

@@ -12,6 +12,7 @@ the budget is spent.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -106,13 +107,39 @@ def _evaluate(evaluator: Evaluator, batch: list[ArchGraph]) -> list[Result]:
         return [Result(a, math.nan, getattr(evaluator, "kind", "unknown"), error=error) for a in batch]
     if len(results) != len(batch):
         raise GennasError(f"evaluator returned {len(results)} results for {len(batch)} architectures")
-    return results
+    return [_checked(r, evaluator) for r in results]
+
+
+def _checked(result: Any, evaluator: Evaluator) -> Result:
+    """A stored-safe Result: a score that is not a real number (None, a string) fails the
+    result with that said; other fields of the wrong type are made plain. Not a Result at all
+    is a bug of the evaluator: a GennasError names it."""
+    if not isinstance(result, Result) or not isinstance(result.arch, ArchGraph):
+        raise GennasError(f"{type(evaluator).__name__}.evaluate returned {type(result).__name__} items; "
+                          "it must return gennas Result objects, one per architecture")
+    fixes: dict[str, Any] = {}
+    real = (int, float, np.integer, np.floating)
+    if isinstance(result.score, bool) or not isinstance(result.score, real):
+        fixes.update(score=math.nan, error=f"evaluator returned score {result.score!r}, not a number")
+    elif not isinstance(result.score, float):
+        fixes["score"] = float(result.score)
+    if not isinstance(result.kind, str):
+        fixes["kind"] = str(result.kind)
+    if not isinstance(result.fidelity, str):
+        fixes["fidelity"] = str(result.fidelity)
+    if isinstance(result.cost_s, bool) or not isinstance(result.cost_s, real) or not math.isfinite(result.cost_s):
+        fixes["cost_s"] = 0.0
+    if not isinstance(result.metadata, dict):
+        fixes["metadata"] = {"value": str(result.metadata)}
+    if result.error is not None and not isinstance(result.error, str):
+        fixes["error"] = str(result.error)
+    return dataclasses.replace(result, **fixes) if fixes else result
 
 
 def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph], float], budget: int,
                storage: Any = None, study_name: str | None = None, batch_size: int = 1,
                progress: bool = True, resume: bool = False, space: SearchSpace | str | None = None,
-               attrs: dict[str, Any] | None = None, direction: str = "maximize") -> SearchResult:
+               attrs: dict[str, Any] | None = None, direction: str = "maximize", force: bool = False) -> SearchResult:
     """Search until ``budget`` architectures have been verified (failed ones count).
 
     Args:
@@ -124,12 +151,17 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
         batch_size: architectures asked and verified per round.
         progress: show a rich progress bar (on stderr).
         resume: reload the study's results, tell them to the optimizer, spend only the rest.
-        attrs: study user attributes to record (method, task, seed, ...).
+        attrs: study user attributes to record (method, task, seed, ...); resuming with other
+            settings (see :data:`gennas.search.storage.SETTINGS`) is refused unless ``force``.
         direction: ``"maximize"`` (accuracy) or ``"minimize"`` (a loss): which scores are best.
+        force: resume even though ``attrs`` changes the study's settings (the change is recorded).
 
     Raises:
-        GennasError: bad budget or batch size, storage that cannot be opened, a study that
-            already has results without ``resume``: all before anything is verified.
+        GennasError: bad budget or batch size, storage that cannot be opened or written, a study
+            that already has results without ``resume`` or was run with other settings: all
+            before anything is verified. A result the storage refuses later is kept in a
+            journal (stored when the study is next opened) and the search stops with a
+            GennasError saying where.
     """
     if isinstance(budget, bool) or not isinstance(budget, (int, np.integer)) or budget <= 0:
         raise GennasError(f"budget must be a positive number of verifications, got {budget!r}")
@@ -140,14 +172,16 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
     search_space = _space_of(optimizer, space)
     if direction not in ("maximize", "minimize"):
         raise GennasError(f"direction must be 'maximize' or 'minimize', got {direction!r}")
-    store = ResultStore.open(search_space, storage, study_name, resume=resume, attrs=attrs, direction=direction)
-
+    store = ResultStore.open(search_space, storage, study_name, resume=resume, attrs=attrs, direction=direction,
+                             force=force)
     history: list[Result] = store.results() if resume else []
+    remaining = int(budget) - len(history)
+    if remaining > 0:
+        store.check_writable()  # a read-only storage fails here, not after the first verification
     if history:
         optimizer.tell(list(history))
     seen = {r.arch.canonical_hash() for r in history}
     out = SearchResult(history, store.study_name, resumed=len(history), store=store, direction=direction)
-    remaining = int(budget) - len(history)
     with _Progress(progress, int(budget), len(history), out) as bar:
         stale = 0
         while remaining > 0:
@@ -167,9 +201,10 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
                 continue
             stale = 0
             results = _evaluate(evaluator, batch)
-            for result in results:
-                store.add(result)  # written now: an interrupt later loses nothing verified
-                history.append(result)
+            # written now: an interrupt later loses nothing verified; a refused write keeps them
+            # in the journal and raises
+            store.add_many(results)
+            history.extend(results)
             optimizer.tell(results)
             remaining -= len(results)
             bar.update(len(results))

@@ -9,14 +9,26 @@ Ctrl-C between two verifications loses nothing and leaves no half-written trial.
 
 Storage is an optuna storage URL (``sqlite:///run.db``, ``postgresql://...``), a bare path
 ending in ``.db`` (taken as SQLite), an optuna storage object, or ``None`` (in memory).
+
+A study records the settings its results mean something under (:data:`SETTINGS`: method, task,
+evaluator, seed, device, latency budget, ...); resuming with other settings is refused, naming
+the difference, unless forced (the change is then recorded). A verified result that cannot be
+written (the database became read-only, the disk is full) is not lost: it goes to a journal
+file (``<db>.journal.jsonl`` beside a SQLite file, else ``$GENNAS_HOME/journals/``) and is
+stored when the study is next opened.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import math
-from collections.abc import Iterator
+import os
+import uuid
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gennas.errors import GennasError, InvalidArchitecture
@@ -28,6 +40,14 @@ if TYPE_CHECKING:
 
 #: study user attribute naming the search space; a resumed study must match it
 SPACE_ATTR = "gennas_space"
+#: study attributes that give its results their meaning: a resumed run must match them
+SETTINGS = ("method", "task", "evaluator", "data", "seed", "device", "max_latency_ms", "direction")
+#: study attribute listing the settings changed by forced resumes (``{"after", "from", "to"}`` each)
+CHANGES_ATTR = "gennas_settings_changes"
+#: study attribute with the start time of the latest run that verified something
+RUN_ATTR = "gennas_last_run"
+#: trial attribute of a result stored from the journal (so a replay never stores it twice)
+JOURNAL_ID = "journal_id"
 
 
 @contextlib.contextmanager
@@ -97,9 +117,10 @@ class ResultStore:
         space: the search space of every stored architecture.
     """
 
-    def __init__(self, study: optuna.Study, space: SearchSpace) -> None:
+    def __init__(self, study: optuna.Study, space: SearchSpace, backend: Any = None) -> None:
         self.study = study
         self.space = space
+        self.backend = backend
         import optuna
 
         vocab = list(space.slot_vocab)
@@ -110,8 +131,12 @@ class ResultStore:
     # ------------------------------------------------------------ opening
     @classmethod
     def open(cls, space: SearchSpace | str, storage: Any = None, study_name: str | None = None,
-             resume: bool = False, attrs: dict[str, Any] | None = None, direction: str = "maximize") -> ResultStore:
+             resume: bool = False, attrs: dict[str, Any] | None = None, direction: str = "maximize",
+             force: bool = False) -> ResultStore:
         """Open (or create) the study ``study_name`` in ``storage``.
+
+        Results waiting in the storage's journal (verified but not written by an earlier run) are
+        stored first.
 
         Args:
             space: search space of the architectures.
@@ -119,42 +144,91 @@ class ResultStore:
             study_name: None creates a fresh study with a generated name; with ``resume`` and
                 exactly one study in the storage, that study is used.
             resume: allow a study that already holds trials (their results are reloaded).
-            attrs: extra study user attributes (method, task, seed, ...), JSON-serialisable.
+            attrs: study user attributes (method, task, seed, ...), JSON-serialisable; they
+                replace the recorded ones (those in :data:`SETTINGS` must match when resuming).
             direction: the study's optimisation direction (``"maximize"`` or ``"minimize"``).
+            force: resume even when ``attrs`` changes a setting (the change is recorded).
 
         Raises:
-            GennasError: storage cannot be opened; the study has trials but ``resume`` is off;
-                the study belongs to another space; the study name is ambiguous.
+            GennasError: storage cannot be opened or written; the study has trials but ``resume``
+                is off; the study belongs to another space or was run with other settings
+                (without ``force``); the study name is ambiguous.
         """
         import optuna
 
         space = resolve_space(space)
         backend = open_storage(storage)
-        if study_name is None and resume:
+        with _storage_errors(backend, "open a study in"):
             names = [s.study_name for s in backend.get_all_studies()]
-            if len(names) > 1:
-                raise GennasError(f"storage holds {len(names)} studies; name the one to resume: {', '.join(names)}")
-            study_name = names[0] if names else None
-        with quiet_optuna():
-            study = optuna.create_study(storage=backend, study_name=study_name, direction=direction,
-                                        load_if_exists=True)
-        stored_space = study.user_attrs.get(SPACE_ATTR)
+            if study_name is None and resume:
+                if len(names) > 1:
+                    raise GennasError(f"storage holds {len(names)} studies; name the one to resume: {', '.join(names)}")
+                study_name = names[0] if names else None
+            with quiet_optuna():
+                if study_name is not None and study_name in names:
+                    study = optuna.load_study(study_name=study_name, storage=backend)  # reading needs no write
+                else:
+                    study = optuna.create_study(storage=backend, study_name=study_name, direction=direction,
+                                                load_if_exists=True)
+            stored_space = study.user_attrs.get(SPACE_ATTR)
         if stored_space is not None and stored_space != space.name:
             raise GennasError(f"study {study.study_name!r} holds {stored_space} architectures, not {space.name}")
-        count = len(study.get_trials(deepcopy=False, states=_stored_states()))
+        store = cls(study, space, backend)
+        with _storage_errors(backend, "read"):
+            store.replay_journal()
+            count = len(store)
         if count and not resume:
             raise GennasError(f"study {study.study_name!r} already holds {count} results; "
                               "resume it (resume=True / --resume) or choose another study name")
-        if stored_space is None:
-            study.set_user_attr(SPACE_ATTR, space.name)
-        for key, value in (attrs or {}).items():
-            if key not in study.user_attrs:  # the first run's settings stay on record
-                study.set_user_attr(key, _jsonable(value))
-        return cls(study, space)
+        new = {key: _jsonable(value) for key, value in (attrs or {}).items()}
+        old = study.user_attrs
+        changed = [k for k in SETTINGS if k in new and k in old and new[k] != old[k]]
+        if count and changed and not force:
+            raise GennasError(f"study {study.study_name!r} was run with {_settings(old, changed)}, this run has "
+                              f"{_settings(new, changed)}; resume with the same settings, choose another study "
+                              "name, or force it (force=True / --force) to continue with the new settings")
+        with _storage_errors(backend, "write to"):
+            if stored_space is None:
+                study.set_user_attr(SPACE_ATTR, space.name)
+            if count and changed:
+                history = list(old.get(CHANGES_ATTR) or [])
+                history.append({"after": count, "from": {k: old[k] for k in changed},
+                                "to": {k: new[k] for k in changed}})
+                study.set_user_attr(CHANGES_ATTR, history)
+            for key, value in new.items():
+                if old.get(key, _MISSING) != value:
+                    study.set_user_attr(key, value)  # the study records the settings of its latest run
+        return store
+
+    def check_writable(self) -> None:
+        """Write to the study once (the time of this run, in :data:`RUN_ATTR`), so a storage that
+        became read-only fails now, before anything is verified; raises GennasError naming it.
+        (Writing an unchanged value would not do: the database is not even asked.)"""
+        with _storage_errors(self.backend, "write to"):
+            self.study.set_user_attr(RUN_ATTR, datetime.now(timezone.utc).isoformat())
 
     # ------------------------------------------------------------ writing
     def add(self, result: Result) -> None:
-        """Store one result now, as a COMPLETE trial (score) or a FAIL trial (error)."""
+        """Store one result now, as a COMPLETE trial (score) or a FAIL trial (error).
+
+        Raises GennasError when the storage refuses it; the result is then kept in the journal."""
+        self.add_many([result])
+
+    def add_many(self, results: Sequence[Result]) -> None:
+        """Store results one by one (one transaction each). If the storage refuses one, it and
+        the rest go to the journal (stored when the study is next opened) and a GennasError says
+        where they are: a verified result is never lost."""
+        for i, result in enumerate(results):
+            trial = self._trial(result)
+            try:
+                self.study.add_trial(trial)
+            except Exception as exc:  # optuna and sqlalchemy raise many types; all mean "not stored"
+                kept = self._keep(results[i:])
+                n = len(results) - i
+                raise GennasError(f"could not store {n} verified result{'s' if n > 1 else ''} in study "
+                                  f"{self.study_name!r} ({_reason(exc)}); {kept}") from None
+
+    def _trial(self, result: Result, journal_id: str | None = None) -> Any:
         import optuna
 
         choices = self.space.choices(result.arch)
@@ -168,15 +242,97 @@ class ResultStore:
             "metadata": _jsonable(result.metadata),
             "error": result.error,
         }
+        if journal_id is not None:
+            attrs[JOURNAL_ID] = journal_id
         params = {f"slot_{i}": op for i, op in enumerate(choices)}
         if result.failed:
             attrs["error"] = result.error or f"score {result.score}"
-            trial = optuna.trial.create_trial(state=optuna.trial.TrialState.FAIL, params=params,
-                                              distributions=self._distributions, user_attrs=attrs)
-        else:
-            trial = optuna.trial.create_trial(value=float(result.score), params=params,
-                                              distributions=self._distributions, user_attrs=attrs)
-        self.study.add_trial(trial)
+            return optuna.trial.create_trial(state=optuna.trial.TrialState.FAIL, params=params,
+                                             distributions=self._distributions, user_attrs=attrs)
+        return optuna.trial.create_trial(value=float(result.score), params=params,
+                                         distributions=self._distributions, user_attrs=attrs)
+
+    # ------------------------------------------------------------ journal
+    def journal_paths(self) -> list[Path]:
+        """Where this storage's unstored results wait, preferred first (none for in-memory storage)."""
+        url = getattr(self.backend, "url", None)
+        if not isinstance(url, str):
+            return []
+        home = Path(os.environ.get("GENNAS_HOME") or Path.home() / ".gennas")  # as gennas_home()
+        fallback = home / "journals" / f"{hashlib.sha1(url.encode()).hexdigest()[:16]}.jsonl"
+        if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+            return [Path(url[len("sqlite:///"):].split("?")[0] + ".journal.jsonl"), fallback]
+        return [fallback]
+
+    def _keep(self, results: Sequence[Result]) -> str:
+        """Append ``results`` to the journal; says where (or, with nowhere to write, what they were)."""
+        lines = "".join(json.dumps(self._record(r)) + "\n" for r in results)
+        for path in self.journal_paths():
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                with open(path, "a") as fh:
+                    fh.write(lines)
+                return f"kept in {path}; stored when the study is next opened (--resume)"
+            except OSError:
+                continue
+        lost = "; ".join(f"{self.space.to_string(r.arch)} = {r.score}" for r in results)
+        return f"no journal could be written either; the results were: {lost}"
+
+    def _record(self, result: Result) -> dict[str, Any]:
+        return {"id": uuid.uuid4().hex, "study": self.study_name, "space": self.space.name,
+                "arch": self.space.to_string(result.arch), "score": None if result.failed else float(result.score),
+                "kind": result.kind, "fidelity": result.fidelity, "cost_s": float(result.cost_s),
+                "metadata": _jsonable(result.metadata), "error": result.error}
+
+    def replay_journal(self) -> int:
+        """Store this study's journaled results (once each) and drop them from the journal.
+
+        Best effort: when the storage still refuses writes, they stay journaled. Returns how
+        many were stored."""
+        stored = {t.user_attrs.get(JOURNAL_ID) for t in self.study.get_trials(deepcopy=False)} - {None}
+        done = 0
+        for path in self.journal_paths():
+            if not path.is_file():
+                continue
+            try:
+                text = path.read_text()
+            except (OSError, UnicodeDecodeError):
+                continue  # unreadable: left for a person to look at
+            keep, mine = [], []
+            for line in text.splitlines():
+                try:
+                    record = json.loads(line)
+                    ours = record["study"] == self.study_name and record["space"] == self.space.name
+                except (ValueError, KeyError, TypeError):
+                    ours = False  # a torn line or another study's: left as it is
+                (mine if ours else keep).append((line, record if ours else None))
+            if not mine:
+                continue
+            for i, (line, record) in enumerate(mine):
+                if record.get("id") in stored:
+                    continue
+                try:
+                    self.study.add_trial(self._trial(self._from_record(record), record.get("id")))
+                except GennasError:
+                    keep.append((line, None))  # not a result of this space after all: keep it, untouched
+                    continue
+                except Exception:  # still not writable: everything not yet stored stays journaled
+                    keep += [(ln, None) for ln, _ in mine[i:]]
+                    break
+                stored.add(record.get("id"))
+                done += 1
+            _rewrite(path, [line for line, _ in keep])
+        return done
+
+    def _from_record(self, record: dict[str, Any]) -> Result:
+        try:
+            arch = self.space.from_string(record["arch"])
+            score = math.nan if record["score"] is None else float(record["score"])
+            return Result(arch, score, str(record["kind"]), fidelity=str(record["fidelity"]),
+                          cost_s=float(record["cost_s"]), metadata=dict(record["metadata"] or {}),
+                          error=record["error"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise GennasError(f"journal record {record.get('id')!r} is not a result: {exc}") from None
 
     # ------------------------------------------------------------ reading
     def results(self) -> list[Result]:
@@ -213,3 +369,44 @@ def _stored_states() -> tuple[Any, ...]:
     import optuna
 
     return (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL)
+
+
+_MISSING = object()
+
+
+def _settings(values: dict[str, Any], keys: list[str]) -> str:
+    return ", ".join(f"{k}={values.get(k)!r}" for k in keys)
+
+
+def _reason(exc: BaseException) -> str:
+    """The first line of an exception's message (optuna's wrap the database's in their cause)."""
+    cause = exc.__cause__ or exc.__context__
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if cause is not None and str(cause) and "exception is raised" in text:
+        text = str(cause).splitlines()[0]
+    return text
+
+
+@contextlib.contextmanager
+def _storage_errors(backend: Any, doing: str) -> Iterator[None]:
+    """Database errors become one GennasError naming the storage (a traceback of optuna's internals helps nobody)."""
+    try:
+        yield
+    except GennasError:
+        raise
+    except Exception as exc:  # sqlalchemy and optuna raise many types; all mean "cannot use the storage"
+        url = getattr(backend, "url", type(backend).__name__)
+        raise GennasError(f"cannot {doing} storage {url}: {_reason(exc)}") from None
+
+
+def _rewrite(path: Path, lines: list[str]) -> None:
+    """Replace a journal by ``lines`` (removed when empty), atomically."""
+    try:
+        if not lines:
+            path.unlink()
+            return
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text("".join(line + "\n" for line in lines))
+        tmp.replace(path)
+    except OSError:
+        pass  # the ids already stored are skipped on the next replay

@@ -25,8 +25,14 @@ RngLike = np.random.Generator | int | None
 
 
 def as_rng(rng: RngLike) -> np.random.Generator:
-    """A numpy Generator from a seed, a Generator, or None (fresh entropy)."""
-    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    """A numpy Generator from a seed (a non-negative integer), a Generator, or None (fresh entropy)."""
+    if isinstance(rng, np.random.Generator):
+        return rng
+    try:
+        return np.random.default_rng(rng)
+    except (TypeError, ValueError):
+        # numpy's message ("expected non-negative integer") names neither the argument nor the fix
+        raise GennasError(f"seed must be a non-negative integer or None, got {rng!r}") from None
 
 
 class SearchSpace(ABC):

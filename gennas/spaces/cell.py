@@ -99,7 +99,8 @@ class CellSpace(SearchSpace):
                 raise InvalidArchitecture(f"{text!r}: node {i} must have {i} inputs, got {len(terms)}")
             for j, term in enumerate(terms):
                 op, sep, src = term.partition("~")
-                if not sep or not src.isdigit():
+                # ASCII digits only: str.isdigit() also accepts '¹' and '٣', which int() rejects or reads
+                if not sep or not (src.isascii() and src.isdigit()):
                     raise InvalidArchitecture(f"{text!r}: term {term!r} must look like op~input_index")
                 if op not in self.op_specs:
                     raise InvalidArchitecture(

@@ -4,6 +4,7 @@ builds the class its ``kind`` names."""
 from __future__ import annotations
 
 import functools
+import re
 
 import yaml
 
@@ -17,20 +18,32 @@ from gennas.spaces.cell import CellSpace
 #: the ``kind`` value of a YAML spec -> the class that interprets it
 SPACE_CLASSES: dict[str, type[SearchSpace]] = {cls.kind: cls for cls in (CellSpace, BlockSpace)}
 
+#: what a space name may look like: no '/', '.' or '..' that could leave spaces/
+_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*")
+
 
 def list_spaces() -> list[str]:
     """Names of the spaces with a spec file, sorted."""
     return sorted(p.stem for p in spaces_dir().glob("*.yaml"))
 
 
-@functools.lru_cache(maxsize=None)
 def load_space(name: str) -> SearchSpace:
     """The search space declared by ``spaces/<name>.yaml`` (cached: one object per name)."""
     if isinstance(name, SearchSpace):  # let callers pass a space where a name is expected
         return name
-    path = spaces_dir() / f"{name}.yaml"
-    if not isinstance(name, str) or not path.is_file():
+    # Only the bundled names: a name from a file (a checkpoint's 'space') must never reach
+    # another folder through '../' or an absolute path. Checked before the cache, which
+    # would fail on an unhashable name.
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise UnknownSpace(unknown("search space", name, list_spaces()))
+    return _cached_space(name)
+
+
+@functools.lru_cache(maxsize=None)
+def _cached_space(name: str) -> SearchSpace:
+    if name not in list_spaces():
+        raise UnknownSpace(unknown("search space", name, list_spaces()))
+    path = spaces_dir() / f"{name}.yaml"
     try:
         spec = yaml.safe_load(path.read_text())
     except yaml.YAMLError as exc:

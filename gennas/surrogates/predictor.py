@@ -34,8 +34,8 @@ from gennas.models.gnn import archs_to_node_features, slot_probs_to_node_feature
 from gennas.resources import checkpoints_dir
 from gennas.spaces import SearchSpace, resolve_space
 from gennas.surrogates.equivalence import augment_equivalents, class_ids, representatives
-from gennas.surrogates.predictor_model import (PredictorConfig, PredictorMember, TaskRows, adamw, image_scale_map,
-                                              rank_loss)
+from gennas.surrogates.predictor_model import (PredictorConfig, PredictorMember, TaskRows, adamw, check_scores,
+                                              image_scale_map, positive_steps, rank_loss)
 from gennas.surrogates.task import DESCRIPTOR_DIM, Task
 
 ArchLike = ArchGraph | str
@@ -107,11 +107,9 @@ class Predictor:
 
     @staticmethod
     def _scores(scores: Sequence[float], n: int) -> np.ndarray:
-        y = np.asarray(scores, dtype=np.float64).reshape(-1)
+        y = check_scores(scores)
         if len(y) != n:
             raise GennasError(f"got {n} architectures but {len(y)} scores")
-        if not np.isfinite(y).all():
-            raise GennasError("scores contain NaN or infinite values")
         return y
 
     def _as_task(self, task: Task | str | None, registering: bool = False) -> Task:
@@ -158,10 +156,13 @@ class Predictor:
     def fit_tasks(self, data: Sequence[tuple[Task | str | None, Sequence[ArchLike], Sequence[float]]],
                   steps: int | None = None) -> Predictor:
         """Train from scratch on several tasks: ``data`` is a list of ``(task, archs, scores)``."""
+        steps = positive_steps(steps, self.config.steps)
+        for _, _, scores in data:  # checked before _reset(): bad input leaves a trained predictor as it was
+            check_scores(scores)
         self._reset()
         groups = [self._group(t, a, s, set_scale=True) for t, a, s in data]
         self._fit_image_maps(groups)
-        self._train(groups, steps or self.config.steps)
+        self._train(groups, steps)
         return self
 
     def update(self, archs: Sequence[ArchLike], scores: Sequence[float], task: Task | str | None = None,
@@ -172,6 +173,7 @@ class Predictor:
         score of an architecture wins), so callers may pass only what is new. About 1-2 s on
         CPU for ~100 points with the default 20 steps.
         """
+        steps = positive_steps(steps, self.config.update_steps)
         y = self._scores(scores, len(self._parse(archs)))
         t = self._as_task(task, registering=True)
         key = t.name
@@ -186,7 +188,7 @@ class Predictor:
             self._update_scaled.add(key)
         group = self._group(t, all_archs, all_scores, set_scale=own_scale)
         self._sample_cache.clear()
-        self._train([group], steps or self.config.update_steps)
+        self._train([group], steps)
         return self
 
     def _group(self, task: Task | str | None, archs: Sequence[ArchLike], scores: Sequence[float],

@@ -9,13 +9,43 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import nn
 
+from gennas.errors import GennasError
 from gennas.models.gnn import DAGEncoder, EncoderConfig
 from gennas.spaces import SearchSpace
 from gennas.surrogates.task import DESCRIPTOR_DIM, Task
 from gennas.training import ridge_solve
+
+
+#: largest score magnitude the predictor learns: it predicts ``mean + std * z`` in float32
+#: (largest ~3.4e38), so scores far beyond this would come back infinite or NaN
+MAX_ABS_SCORE = 1e30
+
+
+def check_scores(scores: object) -> np.ndarray:
+    """Scores as float64 ``(n,)`` if they are finite numbers within ±MAX_ABS_SCORE, else a GennasError."""
+    try:
+        y = np.asarray(scores, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        raise GennasError(f"scores must be numbers, got {str(scores)[:60]}") from None
+    if not np.isfinite(y).all():
+        raise GennasError("scores contain NaN or infinite values")
+    if np.abs(y).max(initial=0.0) > MAX_ABS_SCORE:
+        raise GennasError(f"scores must be within ±{MAX_ABS_SCORE:g}, got {np.abs(y).max():g}; "
+                          "compress them first (e.g. sign(s) * log1p(|s|))")
+    return y
+
+
+def positive_steps(steps: int | None, default: int) -> int:
+    """Training steps: ``default`` for None, else ``steps`` if it is a positive integer (GennasError otherwise)."""
+    if steps is None:
+        return default
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps <= 0:
+        raise GennasError(f"steps must be a positive integer (or None for the default {default}), got {steps!r}")
+    return int(steps)
 
 
 def adamw(params: list[nn.Parameter], lr: float, weight_decay: float) -> torch.optim.Optimizer:

@@ -1,0 +1,40 @@
+"""Checks of command-line values that the library would only reject deep inside (or not at all).
+
+Each raises :class:`GennasError`, which the CLI prints as one line with exit code 2.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Optional
+
+from gennas.errors import GennasError
+
+#: seeds go to numpy, torch and optuna's samplers; this range is valid for all of them
+MAX_SEED = 2**32 - 1
+
+
+def check_seed(seed: Optional[int], option: str = "--seed") -> Optional[int]:
+    """``seed`` if it is None or an integer in ``0..MAX_SEED``, else a GennasError naming it."""
+    if seed is not None and not 0 <= seed <= MAX_SEED:
+        raise GennasError(f"{option} must be an integer from 0 to {MAX_SEED}, got {seed}")
+    return seed
+
+
+def check_writable_dir(folder: Path, what: str, hint: str = "") -> Path:
+    """Create ``folder`` if needed and prove a file can be written there, before any long work.
+
+    ``what`` starts the error message (what cannot be done), ``hint`` ends it (what to do).
+    """
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".gennas-write-test-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise GennasError(f"{what}: cannot write to {folder} ({reason})" + (f"; {hint}" if hint else "")) from None
+    return folder

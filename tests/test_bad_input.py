@@ -1,0 +1,296 @@
+"""Bad input never crashes: only GennasError subclasses with a message come out, and nothing hangs.
+
+Property-based (hypothesis, derandomized so CI runs are repeatable) over architecture strings,
+space names, checkpoint contents, predictor scores and steps, sample counts, evaluator
+outputs and CLI arguments.
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+from pathlib import Path
+
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from gennas.checkpoint import FORMAT, load_checkpoint
+from gennas.errors import GennasError, InvalidArchitecture, UnknownSpace
+from gennas.evaluators.base import Result
+from gennas.spaces import load_space
+from tests.conftest import BEST_C10
+
+FUZZ = settings(max_examples=40, deadline=None, derandomize=True,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+FEW = settings(FUZZ, max_examples=8)
+
+# digits that str.isdigit() accepts but are not ASCII (superscripts, Arabic-Indic, fullwidth, ...)
+ODD_DIGITS = "\u00b9\u00b2\u0660\u0661\u06f1\u0967\uff11\u2460"
+
+
+def _nb201_like() -> st.SearchStrategy[str]:
+    """Strings close to nb201 cells: real op names, separators and index characters mixed up."""
+    op = st.sampled_from(["none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3", "conv", ""])
+    idx = st.text(alphabet="0123" + ODD_DIGITS + " -+|~", min_size=0, max_size=3)
+    term = st.builds(lambda o, i: f"{o}~{i}", op, idx)
+    group = st.lists(term, min_size=0, max_size=4).map(lambda ts: "|" + "|".join(ts) + "|")
+    return st.lists(group, min_size=1, max_size=4).map("+".join)
+
+
+@FUZZ
+@given(text=st.one_of(st.text(max_size=80), _nb201_like()))
+def test_architecture_strings_parse_or_raise_invalid_architecture(text):
+    for name in ("nb201", "mbv3"):
+        try:
+            graph = load_space(name).from_string(text)
+        except InvalidArchitecture as exc:
+            assert str(exc)
+        else:
+            assert graph.to_string() == load_space(name).to_string(graph)
+
+
+@pytest.mark.parametrize("digit", ODD_DIGITS)
+def test_only_ascii_digits_index_inputs(digit):
+    text = BEST_C10.replace("~1|+|skip", f"~{digit}|+|skip")
+    with pytest.raises(InvalidArchitecture, match="must look like op~input_index"):
+        load_space("nb201").from_string(text)
+
+
+@FUZZ
+@given(name=st.one_of(st.text(max_size=30), st.sampled_from(["../spaces/nb201", "/etc/passwd", "nb201/", "./nb201",
+                                                              "nb201.yaml", "NB201"])))
+def test_space_names_load_or_raise_unknown_space(name):
+    try:
+        space = load_space(name)
+    except UnknownSpace as exc:
+        assert "unknown search space" in str(exc)
+    else:
+        assert space.name == name and "/" not in name and "." not in name
+
+
+# ---------------------------------------------------------------- checkpoints
+def _values() -> st.SearchStrategy:
+    leaf = st.one_of(st.none(), st.booleans(), st.integers(-10**12, 10**12), st.floats(allow_nan=True),
+                     st.text(max_size=8), st.just(torch.zeros(2)), st.just(torch.ones(3, 2)))
+    return st.recursive(leaf, lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                                      st.dictionaries(st.text(max_size=6), inner, max_size=3)),
+                        max_leaves=6)
+
+
+@FUZZ
+@given(kind=st.sampled_from(["predictor", "latency", "diffusion", "vae", "supernet", "train"]),
+       config=st.dictionaries(st.text(max_size=12), _values(), max_size=4),
+       state=st.dictionaries(st.text(max_size=12), _values(), max_size=4),
+       meta=st.one_of(st.dictionaries(st.text(max_size=8), _values(), max_size=3), _values()))
+def test_random_checkpoint_contents_load_or_raise_gennas_error(kind, config, state, meta):
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "fuzz.pt"
+        torch.save({"format": FORMAT, "kind": kind, "config": config, "state": state, "meta": meta}, path)
+        try:
+            load_checkpoint(path, kind)
+        except GennasError as exc:
+            assert str(path) in str(exc)
+
+
+def _loader(name):
+    from gennas.generators import load_generator
+    from gennas.surrogates.latency import LatencyEstimator
+    from gennas.surrogates.predictor import Predictor
+
+    return {"predictor_nb201": lambda p: Predictor.load(p),
+            "latency_nb201": lambda p: LatencyEstimator.load(p, "nb201"),
+            "diffusion_nb201": lambda p: load_generator("nb201", "diffusion", path=p),
+            "vae_nb201": lambda p: load_generator("nb201", "vae", path=p)}[name]
+
+
+@pytest.mark.parametrize("name", ["predictor_nb201", "latency_nb201", "diffusion_nb201", "vae_nb201"])
+def test_one_field_replaced_through_the_model_loaders(name):
+    from gennas.resources import checkpoints_dir
+
+    shipped = torch.load(checkpoints_dir() / f"{name}.pt", weights_only=True)
+    fields = [(section, key) for section in ("config", "state", "meta") for key in list(shipped[section])[:12]]
+
+    @settings(FEW, max_examples=4 if name.startswith("predictor") else 12)  # a predictor loads in ~0.5 s
+    @given(field=st.sampled_from(fields), value=_values())
+    def check(field, value):
+        section, key = field
+        blob = {**shipped, section: {**shipped[section], key: value}}
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / f"{name}.pt"
+            torch.save(blob, path)
+            try:
+                _loader(name)(path)
+            except GennasError as exc:
+                assert str(path) in str(exc)
+
+    check()
+
+
+# ---------------------------------------------------------------- predictor and generator limits
+@pytest.fixture(scope="module")
+def tiny_predictor():
+    from gennas.surrogates.predictor import Predictor
+    from gennas.surrogates.predictor_model import PredictorConfig
+
+    return Predictor("nb201", PredictorConfig(hidden=8, members=1, augment=0))
+
+
+@pytest.mark.parametrize("scores, match", [
+    ([1e308, 1.0, 2.0], r"scores must be within ±1e\+30, got 1e\+308"),
+    ([-1e31, 1.0, 2.0], "scores must be within"),
+    ([math.nan, 1.0, 2.0], "NaN or infinite"),
+    ([math.inf, 1.0, 2.0], "NaN or infinite"),
+])
+def test_predictor_refuses_scores_it_cannot_learn(tiny_predictor, nb201, scores, match):
+    archs = nb201.sample_many(3, 0)
+    with pytest.raises(GennasError, match=match):
+        tiny_predictor.fit(archs, scores, task="t", steps=1)
+    with pytest.raises(GennasError, match=match):
+        tiny_predictor.update(archs, scores, task="t", steps=1)
+
+
+@pytest.mark.parametrize("steps", [0, -1, 1.5, True, "10"])
+def test_predictor_steps_must_be_a_positive_integer(tiny_predictor, nb201, steps):
+    archs = nb201.sample_many(3, 0)
+    with pytest.raises(GennasError, match="steps must be a positive integer"):
+        tiny_predictor.fit(archs, [1.0, 2.0, 3.0], task="t", steps=steps)
+    with pytest.raises(GennasError, match="steps must be a positive integer"):
+        tiny_predictor.update(archs, [1.0, 2.0, 3.0], task="t", steps=steps)
+
+
+def test_refused_fit_leaves_a_trained_predictor_as_it_was(tiny_predictor, nb201):
+    archs = nb201.sample_many(4, 2)
+    tiny_predictor.fit(archs, [1.0, 2.0, 3.0, 4.0], task="kept", steps=2)
+    before = tiny_predictor.predict(archs, task="kept")[0]
+    for scores, steps in (([1.0, 2.0, 3.0, 4.0], 0), ([1e308, 1.0, 2.0, 3.0], 2), (["a", "b", "c", "d"], 2)):
+        with pytest.raises(GennasError, match="steps must be|scores must be"):
+            tiny_predictor.fit(archs, scores, task="other", steps=steps)
+    assert tiny_predictor.tasks == ["kept"] and (tiny_predictor.predict(archs, task="kept")[0] == before).all()
+
+
+def test_huge_but_allowed_scores_predict_finite(tiny_predictor, nb201):
+    archs = nb201.sample_many(4, 1)
+    tiny_predictor.fit(archs, [1e29, -1e29, 5e28, 0.0], task="t", steps=2)
+    mean, std = tiny_predictor.predict(archs, task="t")
+    assert all(map(math.isfinite, [*mean, *std]))
+
+
+@FUZZ
+@given(n=st.one_of(st.integers(-10, 10**12), st.floats(), st.booleans(), st.none(), st.text(max_size=3)))
+def test_sample_counts_are_checked_before_anything_is_allocated(n):
+    from gennas.generators.base import MAX_COUNT, check_count
+
+    try:
+        assert check_count(n) == n and 1 <= n <= MAX_COUNT
+    except GennasError as exc:
+        assert "number of architectures" in str(exc)
+
+
+def test_generating_a_billion_is_refused_at_once():
+    from gennas.generators import load_generator
+
+    with pytest.raises(GennasError, match="at most 100,000 per call"):
+        load_generator("nb201", "diffusion").sample(10**9)
+    with pytest.raises(GennasError, match="at most 100,000 per call"):
+        load_generator("nb201", "vae").sample_choices(10**9)
+
+
+# ---------------------------------------------------------------- evaluator outputs
+class _Scripted:
+    """An evaluator returning whatever score (or object) it is given."""
+
+    kind = "scripted"
+
+    def __init__(self, values):
+        self.values = list(values)
+
+    def evaluate(self, archs):
+        return [Result(a, self.values.pop(0) if self.values else 1.0, "scripted") for a in archs]
+
+
+@FUZZ
+@given(values=st.lists(st.one_of(st.none(), st.floats(), st.integers(-10**30, 10**30), st.text(max_size=5),
+                                 st.booleans(), st.just([1.0])), min_size=3, max_size=3))
+def test_odd_evaluator_outputs_become_failed_results_never_crashes(nb201, values):
+    from gennas.baselines import RandomSearch
+    from gennas.search import run_search
+
+    out = run_search(RandomSearch(nb201, seed=0), _Scripted(values), 3, progress=False)
+    assert len(out) == 3
+    for result, value in zip(out.history, values):
+        is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        assert result.failed == (not is_number or not math.isfinite(float(value)))
+        if not is_number:
+            assert "not a number" in result.error
+
+
+def test_callable_outputs_never_crash(nb201):
+    from gennas.baselines import RandomSearch
+    from gennas.search import run_search
+
+    values = iter([None, "x", math.inf, 1e308, -1e308, float("nan"), [1], 3])
+    out = run_search(RandomSearch(nb201, seed=0), lambda arch: next(values), 8, storage=None, progress=False)
+    assert [r.failed for r in out.history] == [True, True, True, False, False, True, True, False]
+    assert out.best.score == 1e308
+
+
+def test_an_evaluator_returning_no_results_is_named(nb201):
+    from gennas.baselines import RandomSearch
+    from gennas.search import run_search
+
+    class Broken:
+        def evaluate(self, archs):
+            return [0.5 for _ in archs]
+
+    with pytest.raises(GennasError, match="Broken.evaluate returned float items; it must return gennas Result"):
+        run_search(RandomSearch(nb201, seed=0), Broken(), 2, progress=False)
+
+
+# ---------------------------------------------------------------- command line
+runner = CliRunner()
+
+
+def _one_line_or_ok(result) -> None:
+    assert result.exit_code in (0, 2), result.output
+    assert "Traceback" not in result.output
+    if result.exit_code == 2:
+        assert len(result.stderr.strip().splitlines()) == 1 and result.stderr.startswith("error: ")
+
+
+@FUZZ
+@given(arch=st.one_of(st.text(min_size=1, max_size=60).filter(lambda t: not t.startswith("-")), _nb201_like()))
+def test_cli_show_any_string(arch):
+    from gennas.cli.app import app
+
+    _one_line_or_ok(runner.invoke(app, ["show", arch, "--json"]))
+
+
+@FEW
+@given(seed=st.integers(-2**70, 2**70), n=st.integers(-5, 10**10))
+def test_cli_sample_any_seed_and_count(seed, n):
+    from gennas.cli.app import app
+
+    _one_line_or_ok(runner.invoke(app, ["sample", "--seed", str(seed), "-n", str(min(n, 3) if n < 10**5 else n),
+                                        "--json"]))
+
+
+@FEW
+@given(method=st.sampled_from(["random", "evolution", "tpe", "local"]), seed=st.integers(-2**40, 2**40),
+       budget=st.integers(-2, 2))
+def test_cli_search_any_seed_and_budget(method, seed, budget):
+    from gennas.cli.app import app
+
+    with tempfile.TemporaryDirectory() as tmp:
+        _one_line_or_ok(runner.invoke(app, ["search", "--method", method, "--seed", str(seed), "-b", str(budget),
+                                            "--storage", str(Path(tmp) / "s.db"), "-q", "--json"]))
+
+
+@pytest.mark.parametrize("method", ["random", "evolution", "local", "tpe", "bananas"])
+def test_python_baselines_refuse_a_negative_seed_by_name(method):
+    from gennas.baselines import make_baseline
+
+    with pytest.raises(GennasError, match="seed must be a non-negative integer"):
+        make_baseline(method, "nb201", -1)
