@@ -43,7 +43,8 @@ def test_design_cli_json_and_errors():
     rows = json.loads(result.stdout)
     assert [r["rank"] for r in rows] == [1, 2, 3]
     assert all(r["pred_ms"] <= 30 and 0 < r["table_acc"] <= 100 for r in rows)
-    bad = runner.invoke(app, ["design", "--task", "imagenet-9000", "-n", "3"])
-    assert bad.exit_code == 2 and "imagenet-9000" in bad.stderr
+    unknown = runner.invoke(app, ["design", "--task", "imagenet-9000", "-n", "3", "--json"])
+    assert unknown.exit_code == 0 and "imagenet-9000" in unknown.stderr  # ranked, and said so
+    assert all("pred_acc" not in r and "relative_score" in r for r in json.loads(unknown.stdout))
     bad = runner.invoke(app, ["design", "--task", "cifar10", "--device", "toaster", "-n", "3"])
     assert bad.exit_code == 2 and "toaster" in bad.stderr

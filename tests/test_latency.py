@@ -170,3 +170,32 @@ def test_cli_measure_devices_predict(tmp_path, monkeypatch):
     assert again.exit_code == 2 and "already registered" in again.output
     bad = runner.invoke(app, ["latency", "predict", BEST_C10, "--device", "nope"])
     assert bad.exit_code == 2 and "unknown device" in bad.output
+
+
+def test_adapt_from_one_sample_is_sensible(shipped, bench):
+    """One latency gives the known devices' mean behaviour scaled to it (it used to give a flat
+    or NaN prediction): finite, through the sample, and still ranking cells."""
+    est = LatencyEstimator.from_checkpoint(shipped.to_checkpoint(), "nb201")
+    cells = bench.space.sample_many(300, 11)
+    one = bench.space.from_string(BEST_C10)
+    est.adapt("one_shot", [(one, float(bench.latency(one, "gold_6240")))])
+    pred = est.predict(cells, "one_shot")
+    assert np.all(np.isfinite(pred)) and np.all(pred > 0)
+    np.testing.assert_allclose(est.predict(one, "one_shot"), bench.latency(one, "gold_6240"), rtol=0.2)
+    assert spearmanr(pred, bench.latency_of(cells, "gold_6240"))[0] > 0.5
+    # outside the calibration (no references): a finite bound, wider than a 10-reference device's
+    one_factor = est.upper_bound(cells, "one_shot") / pred
+    assert np.all(np.isfinite(one_factor))
+    refs = est.reference_archs()
+    est.adapt("ten_refs", list(zip(refs, bench.latency_of(refs, "gold_6240"))))
+    assert one_factor[0] > (est.upper_bound(cells, "ten_refs") / est.predict(cells, "ten_refs"))[0]
+    two = cells[:2]
+    est.adapt("two_shot", list(zip(two, bench.latency_of(two, "gold_6240"))))
+    assert np.all(np.isfinite(est.predict(cells, "two_shot")))
+
+
+@pytest.mark.parametrize("ridge, match", [(float("nan"), "finite"), (-1.0, ">= 0"), (float("inf"), "finite"),
+                                          ("strong", "number")])
+def test_adapt_rejects_bad_ridge(shipped, ridge, match):
+    with pytest.raises(GennasError, match=match):
+        shipped.adapt("x", [(BEST_C10, 3.0)], ridge=ridge)

@@ -9,7 +9,7 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    from gennas.cli.output import friendly, print_json, print_table
+    from gennas.cli.output import candidate_row, friendly, print_json, print_table
 
     @app.command("design")
     @friendly
@@ -49,10 +49,15 @@ def register(app: typer.Typer) -> None:
             from gennas.bench import load_benchmark
 
             bench = load_benchmark(designer.space.benchmark)
+        if any(c.predicted_accuracy is None for c in candidates):
+            # not an error (what transfers still ranks), but a typo in a dataset name must be visible
+            known = ", ".join(getattr(designer.predictor, "tasks", [])) or "none"
+            typer.echo(f"note: the predictor was not trained on task {task!r} (it knows: {known}); the designs "
+                       "are ranked by what transfers, with no accuracy claimed. Verify some with "
+                       "`gennas search --method designer` to learn the task.", err=True)
         rows = []
         for c in candidates:
-            row = {"rank": c.rank, "arch": c.arch.to_string(), "pred_acc": c.predicted_accuracy,
-                   "pred_std": c.predicted_std}
+            row = candidate_row(c)
             if device:
                 row["pred_ms"] = c.predicted_latency_ms
             if bench is not None and task in bench.datasets:

@@ -59,6 +59,22 @@ def print_table(title: str, rows: list[dict[str, Any]], columns: list[str] | Non
     console.print(table)
 
 
+def candidate_row(candidate: Any) -> dict[str, Any]:
+    """The prediction columns of a designed ``Candidate``: rank, arch, predicted accuracy with its
+    90 % interval (``pred_low``/``pred_high``; ``pred_std`` its normal-equivalent std); for a
+    task nothing was verified or described for, the rank and a ``relative_score`` instead: no
+    accuracy is made up."""
+    row: dict[str, Any] = {"rank": candidate.rank, "arch": candidate.arch.to_string()}
+    if candidate.predicted_accuracy is None:
+        row["relative_score"] = candidate.relative_score
+        return row
+    row["pred_acc"] = candidate.predicted_accuracy
+    if candidate.interval is not None:
+        row["pred_low"], row["pred_high"] = candidate.interval
+    row["pred_std"] = candidate.predicted_std
+    return row
+
+
 def arch_record(arch: Any, space: Any, device: Optional[str] = None, with_cost: bool = True) -> dict[str, Any]:
     """Facts about one architecture: string, hash, params/FLOPs and bundled table values."""
     record: dict[str, Any] = {"arch": arch.to_string(), "hash": arch.canonical_hash()}

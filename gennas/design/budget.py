@@ -2,7 +2,10 @@
 
 Where the device's latencies were *measured* (a bundled benchmark table that has the device),
 the budget is judged by the measurements, exactly. Elsewhere (a device known only through
-``adapt`` or ``gennas latency measure``) it is judged by the latency model's prediction.
+``adapt`` or ``gennas latency measure``) it is judged by the latency model's calibrated upper
+bound at ``confidence`` (``model.upper_bound``, see :mod:`gennas.surrogates.latency_bound`): a
+kept architecture is truly over the budget with probability at most ``1 - confidence``. A model
+without ``upper_bound`` (a user's own :class:`LatencyModel`) is judged by its prediction.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import numpy as np
 from gennas.errors import GennasError
 from gennas.graph import ArchGraph
 from gennas.spaces import SearchSpace
+from gennas.surrogates.latency_bound import check_confidence
 from gennas.surrogates.protocols import LatencyModel
 
 MeasuredFn = Callable[[Sequence[ArchGraph]], np.ndarray]
@@ -29,22 +33,28 @@ class LatencyBudget:
         device: the latency target's name.
         max_latency_ms: the budget in ms (> 0).
         measured: exact lookup ``archs -> ms`` where the device's latencies were measured.
+        confidence: in (0, 1); without measurements, architectures are kept when the model's
+            upper bound at this confidence is within the budget.
     """
 
     model: LatencyModel | None
     device: str
     max_latency_ms: float
     measured: MeasuredFn | None = None
+    confidence: float = 0.95
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "confidence", check_confidence(self.confidence))
 
     @classmethod
     def for_device(cls, space: SearchSpace, model: LatencyModel | None, device: str,
-                   max_latency_ms: float) -> LatencyBudget:
+                   max_latency_ms: float, confidence: float = 0.95) -> LatencyBudget:
         """The budget judged by the bundled measurements of ``device`` when the space's benchmark
-        has them, else by ``model``."""
+        has them, else by ``model``'s upper bound at ``confidence``."""
         measured = _measured_lookup(space, device)
         if measured is None and model is None:
             raise GennasError(f"no latency model and no measurements for device {device!r}")
-        return cls(model, device, float(max_latency_ms), measured)
+        return cls(model, device, float(max_latency_ms), measured, confidence)
 
     @property
     def exact(self) -> bool:
@@ -58,9 +68,20 @@ class LatencyBudget:
         values = self.measured(list(archs)) if self.measured is not None else self.model.predict(list(archs), self.device)
         return np.asarray(values, dtype=np.float64).reshape(-1)
 
+    def judged_ms(self, archs: Sequence[ArchGraph]) -> np.ndarray:
+        """What the budget is judged by, ms float64 ``(len(archs),)``: the measurement where there
+        is one, else the model's upper bound at ``confidence`` (its prediction if it has no bound)."""
+        if not archs:
+            return np.zeros(0)
+        bound = getattr(self.model, "upper_bound", None)
+        if self.measured is not None or bound is None:
+            return self.latency_ms(archs)
+        values = bound(list(archs), self.device, confidence=self.confidence)
+        return np.asarray(values, dtype=np.float64).reshape(-1)
+
     def within(self, archs: Sequence[ArchGraph]) -> np.ndarray:
-        """Bool ``(len(archs),)``: True where the architecture keeps the budget."""
-        return self.latency_ms(archs) <= self.max_latency_ms
+        """Bool ``(len(archs),)``: True where the architecture keeps the budget (see :meth:`judged_ms`)."""
+        return self.judged_ms(archs) <= self.max_latency_ms
 
 
 def _measured_lookup(space: SearchSpace, device: str) -> MeasuredFn | None:

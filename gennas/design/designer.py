@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import numpy as np
 
@@ -27,8 +28,15 @@ from gennas.generators.base import check_count
 from gennas.generators.guidance import Guidance, HardFn, InfeasibleBudget, predictor_value
 from gennas.graph import ArchGraph
 from gennas.spaces import SearchSpace, resolve_space
+from gennas.surrogates.calibration import (CalibratedPredictor, CrossFitted, Predictions, learned_calibration,
+                                          learned_reach, pretrained_reach, table_reach)
+from gennas.surrogates.latency_bound import check_confidence
 from gennas.surrogates.protocols import AccuracyModel, LatencyModel
 from gennas.surrogates.task import Task
+
+
+#: loop -> (its state, (calibration, reach)): cross-fitting refits the loop per fold, so once per state
+_LEARNED: WeakKeyDictionary = WeakKeyDictionary()
 
 
 @dataclass(frozen=True)
@@ -37,25 +45,40 @@ class Candidate:
 
     Attributes:
         arch: the architecture.
-        predicted_accuracy: predictor mean for the task, in % (the task's score units).
-        predicted_std: predictor ensemble spread, same units.
+        predicted_accuracy: calibrated predicted score for the task, in its units (% for
+            accuracy), within what the task can reach; None when only the rank is known (a task
+            nothing was verified or described for: no accuracy is made up).
+        predicted_std: the normal-equivalent std of ``interval`` (without one: the ensemble spread), same units.
         predicted_latency_ms: latency on the designer's device in ms, or None without one:
             measured where the bundled tables have the device (``latency_measured``), else estimated.
-        rank: 1 for the best predicted.
+        rank: 1 for the best by the conservative score (the interval's low end).
         latency_measured: True when ``predicted_latency_ms`` is a measurement.
+        interval: ``(low, high)``: holds the true score with probability 0.9
+            (:data:`gennas.surrogates.calibration.COVERAGE`); None where nothing calibrates it.
+        relative_score: without an accuracy, the predicted value standardised over the generated
+            pool (higher is better; a rank, not a score of the task).
     """
 
     arch: ArchGraph
-    predicted_accuracy: float
-    predicted_std: float
+    predicted_accuracy: float | None
+    predicted_std: float | None
     predicted_latency_ms: float | None
     rank: int
     latency_measured: bool = False
+    interval: tuple[float, float] | None = None
+    relative_score: float | None = None
 
     def __str__(self) -> str:
         how = "measured" if self.latency_measured else "estimated"
         lat = "" if self.predicted_latency_ms is None else f", {self.predicted_latency_ms:.3g} ms {how}"
-        return f"#{self.rank} {self.arch.to_string()} ({self.predicted_accuracy:.2f} ± {self.predicted_std:.2f} %{lat})"
+        num = lambda v: f"{v:.2f}" if abs(v) < 1e4 else f"{v:.4g}"  # noqa: E731  (synflow-sized scores)
+        if self.predicted_accuracy is None:
+            what = f"relative score {self.relative_score:+.2f}; no accuracy: nothing verified for this task"
+        elif self.interval is None:
+            what = f"{num(self.predicted_accuracy)} ± {num(self.predicted_std)} %"
+        else:
+            what = f"{num(self.predicted_accuracy)} %, 90 % in [{num(self.interval[0])}, {num(self.interval[1])}]"
+        return f"#{self.rank} {self.arch.to_string()} ({what}{lat})"
 
 
 @dataclass(frozen=True)
@@ -95,21 +118,28 @@ class Designer:
             path); None keeps them in memory.
         direction: ``"maximize"`` the evaluator's scores (accuracy, a proxy) or ``"minimize"``
             them (a loss). Scores of any scale are learned from (see :mod:`gennas.design.scores`).
+        latency_confidence: on a device without bundled measurements (adapted, or registered with
+            ``gennas latency measure``), an architecture keeps the budget when the estimator's
+            calibrated upper bound at this confidence does (in (0, 1); 0.95: at most ~5 % of kept
+            designs truly over). Bundled devices are judged by their measurements.
 
-    A task the predictor does not know (a new dataset named only) cannot be *generated* for,
-    but can be *searched* for: :meth:`search` / :meth:`ask` start from the predictor's
-    default task and learn the new task's embedding from each verified result.
+    A task the predictor does not know (a new dataset named only) is *generated* for by rank
+    alone (what transfers from the tasks it knows; no accuracy is claimed) and *searched* for:
+    :meth:`search` / :meth:`ask` start from the measured tables of the tasks it knows
+    (:mod:`gennas.design.prior`) and learn the new task from each verified result.
     """
 
     def __init__(self, space: SearchSpace | str, task: Task | str | None = None, device: str | None = None,
                  max_latency_ms: float | None = None, seed: int | None = None, *,
                  generator: str | SlotGenerator = "diffusion", predictor: AccuracyModel | None = None,
                  estimator: LatencyModel | None = None, guidance: GuidanceSettings | None = None,
-                 loop: LoopSettings | None = None, storage: Any = None, direction: str = "maximize") -> None:
+                 loop: LoopSettings | None = None, storage: Any = None, direction: str = "maximize",
+                 latency_confidence: float = 0.95) -> None:
         self.space = resolve_space(space)
         self.task = Task.of(task)  # coerced once, here at the boundary
         self.device = device
         self.max_latency_ms = max_latency_ms
+        self.latency_confidence = latency_confidence
         self.seed = seed
         self.storage = storage
         self._calls = 0
@@ -133,8 +163,9 @@ class Designer:
         value = predictor_value(predictor, self._task_arg()) if self._task_error is None else None
         self._guidance = replace(base, value=value, scale=steer.scale)
         if self.budget is not None:
-            # the generator's final filter is the budget itself: measured latencies where they exist
-            self._guidance = replace(self._guidance, latency_hard=self.budget.latency_ms)
+            # the generator's final filter is the budget itself: measured latencies where they exist,
+            # else the estimator's calibrated upper bound
+            self._guidance = replace(self._guidance, latency_hard=self.budget.judged_ms)
         self.loop = DesignLoop(self.space, predictor, self.generator, self._guidance, task=self.task,
                                budget=self.budget, seed=seed, settings=settings, direction=direction)
 
@@ -192,6 +223,7 @@ class Designer:
             raise GennasError("a latency budget (max_latency_ms) needs a device")
         if self.max_latency_ms is not None and (not np.isfinite(self.max_latency_ms) or self.max_latency_ms <= 0):
             raise InfeasibleBudget(f"latency budget must be a positive number of ms, got {self.max_latency_ms!r}")
+        self.latency_confidence = check_confidence(self.latency_confidence)
         if self.device is None:
             return estimator, None
         if estimator is None:
@@ -201,7 +233,8 @@ class Designer:
         if known and self.device not in known:
             raise UnknownDevice(unknown("device", self.device, known))
         budget = (None if self.max_latency_ms is None
-                  else LatencyBudget.for_device(self.space, estimator, self.device, self.max_latency_ms))
+                  else LatencyBudget.for_device(self.space, estimator, self.device, self.max_latency_ms,
+                                                self.latency_confidence))
         return estimator, budget
 
     # ------------------------------------------------------------ generation
@@ -211,20 +244,23 @@ class Designer:
         return self._guidance
 
     def generate(self, n: int = 10) -> list[Candidate]:
-        """The ``n`` best of a guided pool by predicted accuracy, within the budget; ranked 1..n.
+        """The ``n`` best of a guided pool, within the budget; ranked 1..n (see :meth:`predictions`).
 
-        Fewer than ``n`` come back only when the guided sampler finds fewer distinct architectures
-        within the budget (a very tight budget). Raises :class:`~gennas.generators.guidance.InfeasibleBudget`
-        if none meets it.
+        Each comes with a calibrated predicted accuracy and its 90 % interval (``Candidate.interval``)
+        where a calibration exists; for a task nothing was verified or described for, only the rank
+        and a relative score (no accuracy is claimed). Fewer than ``n`` come back only when the
+        guided sampler finds fewer distinct architectures within the budget (a very tight budget).
+        Raises :class:`~gennas.generators.guidance.InfeasibleBudget` if none meets it.
         """
         n = check_count(n)
         learned = self.loop.refits > 0  # after search/tell: the refitted predictor and the task it learned
-        if self._task_error is not None and not learned:
-            raise (UnknownDataset if "unknown task" in self._task_error else GennasError)(self._task_error)
+        if self._task_error is not None and not learned and not self.predictor.is_trained:
+            raise GennasError(self._task_error)
         seed = None if self.seed is None else self.seed + self._calls
         self._calls += 1
         guidance = self._guidance
-        if learned:
+        if learned or self._task_error is not None:
+            # what was learned; or, for a task nothing is known of, what transfers (ranked only)
             guidance = replace(guidance, value=predictor_value(self.loop.predictor, self.loop.query_task()))
         try:
             pool = self.generator.sample(max(self.loop.settings.pool * n, 200), seed=seed, guidance=guidance)
@@ -233,23 +269,76 @@ class Designer:
         return self._rank(pool, n)
 
     def _rank(self, archs: Sequence[ArchGraph], n: int) -> list[Candidate]:
-        """Predict, sort by predicted accuracy (descending) and keep the top ``n``."""
+        """Predict (:meth:`predictions`), keep the top ``n`` by the conservative score."""
         if not archs:
             return []
-        if self.loop.refits > 0:
-            # what was learned: rank on the predictor's own scale (higher is better in any
-            # direction), then report in the evaluator's units
-            value, spread = self.loop.predictor.predict(list(archs), self.loop.query_task())
-            mean = self.loop.scale.from_model(value)
-            std = np.abs(self.loop.scale.from_model(value + spread) - mean)
-        else:
-            value, std = self.predictor.predict(list(archs), self._task_arg())
-            mean = value
-        order = np.argsort(-np.asarray(value), kind="stable")[:n]
+        p = self.predictions(archs)
         latency = self._latency_ms(archs)
         measured = self.budget is not None and self.budget.exact
-        return [Candidate(archs[i], float(mean[i]), float(std[i]), None if latency is None else float(latency[i]),
-                          rank, measured) for rank, i in enumerate(order, start=1)]
+        relative = (p.raw - p.raw.mean()) / (p.raw.std() or 1.0)  # rank-only: standardised over the pool
+        pick = lambda values, i: None if values is None else float(values[i])  # noqa: E731
+        return [Candidate(archs[i], pick(p.mean, i), pick(p.std, i), pick(latency, i), rank, measured,
+                          None if p.low is None else (float(p.low[i]), float(p.high[i])),
+                          float(relative[i]) if p.mean is None else None)
+                for rank, i in enumerate(p.order(n), start=1)]
+
+    def predictions(self, archs: Sequence[ArchGraph]) -> Predictions:
+        """What :meth:`generate` states about ``archs`` (:class:`~gennas.surrogates.calibration.Predictions`).
+
+        * Pretrained, a task with a stored calibration of this predictor (the bundled tasks of the
+          shipped one): calibrated means and 90 % intervals, fitted on cells held out from its
+          training, within the table's range.
+        * After ``tell``/``search``: the loop cross-fitted on the verified results (5 copies, each
+          told all but a fifth of them): their mean, calibrated on their predictions of the fifth
+          each never saw; within the table's range for a bundled dataset, else within the
+          verified range widened by the widest residual bound. Before 3 results: the loop's
+          prediction within the verified range, no interval.
+        * A task nothing was verified or described for: only the rank (what transfers).
+        * Otherwise (an image task, another predictor): the raw mean within reach, no interval.
+        """
+        archs, loop = list(archs), self.loop
+        if loop.refits > 0:
+            learned, reach = self._learned_calibration()
+            value, spread = loop.predict(archs) if learned is None else learned.predict(archs)
+            calibration = None if learned is None else learned.calibration
+            return Predictions.of(value, spread, calibration, reach, loop.scale.from_model)
+        if self._task_error is not None:
+            value, _ = loop.predict(archs)  # the default task's, corrected by the source tables
+            return Predictions(value, value)
+        task = self._task_arg()
+        value, spread = self.predictor.predict(archs, task)
+        calibration = CalibratedPredictor.load(self.predictor, self.space).calibration(task)
+        return Predictions.of(value, spread, calibration, pretrained_reach(self.space, self.task))
+
+    def _learned_calibration(self) -> tuple[CrossFitted | None, tuple[float, float]]:
+        """The loop cross-fitted on its verified results, and the reach (the loop's scale);
+        cached until the next result."""
+        loop = self.loop
+        key = (len(loop.history), loop.refits, loop.scale.compress)
+        if loop in _LEARNED and _LEARNED[loop][0] == key:
+            return _LEARNED[loop][1]
+        told = [r for r in loop.history if not r.failed]
+        y = loop.scale.to_model(np.array([r.score for r in told]))
+        table = table_reach(self.space, loop.task)
+        if table is None or loop.scale.direction != "maximize" or not np.all((y >= table[0]) & (y <= table[1])):
+            table = None  # the scores are not that table's accuracies (a proxy, a loss): its range says nothing
+        reach = None if table is None else tuple(np.sort(loop.scale.to_model(np.array(table))))
+        learned = None
+        if loop.pretrained.is_trained:  # from scratch, each fold would train a network: no interval
+            learned = learned_calibration([r.arch for r in told], y, lambda keep: self._fold_model(
+                [told[i] for i in keep]), reach, seed=self.seed or 0)
+        reach = learned.calibration.reach if learned is not None else reach or learned_reach(y, None)
+        _LEARNED[loop] = (key, (learned, reach))
+        return learned, reach
+
+    def _fold_model(self, results: list[Result]) -> Callable[[list[ArchGraph]], tuple[np.ndarray, np.ndarray]]:
+        """The loop as it predicts having been told only ``results`` (on the loop's scale)."""
+        loop = self.loop
+        fold = DesignLoop(self.space, loop.pretrained, loop.generator, loop.guidance, task=loop.task,
+                          seed=loop.seed, settings=loop.settings, direction=loop.scale.direction)
+        fold.scale = replace(loop.scale)  # the same score map, even if the fold's scores would not set it
+        fold.tell(results)
+        return fold.predict
 
     def _latency_ms(self, archs: Sequence[ArchGraph]) -> np.ndarray | None:
         """Latency on the designer's device: the budget's (measured where it can be), else the
@@ -266,9 +355,10 @@ class Designer:
         if not self.space.is_finite_enumerable() or self.budget is None:
             return message
         every = list(self.space.enumerate())
-        ms = self.budget.latency_ms(every)
+        ms = self.budget.judged_ms(every)  # what the budget is judged by: measured, or the upper bound
         fastest = int(np.argmin(ms))
-        how = "measured" if self.budget.exact else "predicted"
+        how = ("measured" if self.budget.exact
+               else f"bounded (at {self.latency_confidence:.0%} confidence)")
         return (f"no {self.space.name} architecture is {how} to run under {self.max_latency_ms:g} ms on "
                 f"{self.device}: the fastest of all {self.space.size():,}, {every[fastest].to_string()}, "
                 f"is {how} at {ms[fastest]:.3g} ms")
@@ -294,11 +384,13 @@ class Designer:
 
     def search(self, evaluator: Evaluator | Callable[[ArchGraph], float], budget: int, batch_size: int = 1,
                storage: Any = None, study_name: str | None = None, resume: bool = False,
-               progress: bool = False) -> Any:
+               progress: bool = False, force: bool = False) -> Any:
         """Generate, verify with ``evaluator``, refit; until ``budget`` architectures are verified.
 
         Every result is stored as an optuna trial (``storage``: URL or ``.db`` path; defaults to
-        the designer's ``storage``; None keeps it in memory). Returns a
+        the designer's ``storage``; None keeps it in memory). ``resume`` continues a stored study
+        run with the same settings (task, device, budget, seed, ...); ``force`` continues one run
+        with other settings and records the change. Returns a
         :class:`gennas.search.SearchResult` whose ``results`` are the verified ones, best first.
         """
         from gennas.search.harness import run_search
@@ -308,7 +400,7 @@ class Designer:
                  "device": self.device, "max_latency_ms": self.max_latency_ms, "seed": self.seed}
         attrs["direction"] = self.loop.scale.direction
         result = run_search(self.loop, evaluator, budget, storage=storage, study_name=study_name,
-                            batch_size=batch_size, progress=progress, resume=resume, attrs=attrs,
+                            batch_size=batch_size, progress=progress, resume=resume, force=force, attrs=attrs,
                             direction=self.loop.scale.direction)
         if self.loop.learned_nothing():
             result.notes.append("every verified architecture got the same score: the evaluator told the "

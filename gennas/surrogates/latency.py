@@ -33,6 +33,7 @@ from gennas.checkpoint import Checkpoint, config_dict, config_from_dict, load_ch
 from gennas.errors import GennasError, InvalidArchitecture, UnknownDevice, unknown
 from gennas.models.gnn import DAGEncoder, EncoderConfig, archs_to_node_features, slot_probs_to_node_features
 from gennas.graph import ArchGraph
+from gennas.surrogates.latency_bound import BoundCalibration, load_calibration, loo_rms
 from gennas.surrogates.measure import measure_latency, registered_devices  # re-exported: gennas.measure_latency
 from gennas.resources import checkpoints_dir
 from gennas.spaces import SearchSpace, as_rng, resolve_space
@@ -89,6 +90,22 @@ def _check_ms(ms: np.ndarray, what: str) -> None:
         raise GennasError(f"{what}: latencies must be finite and positive (ms), got {ms[~(np.isfinite(ms) & (ms > 0))][:3]}")
 
 
+def _check_ridge(ridge: Any, device_name: str) -> float:
+    """The ridge strength as a float; it must be a finite number >= 0."""
+    try:
+        lam = float(ridge)
+    except (TypeError, ValueError):
+        raise GennasError(f"adapting {device_name!r}: ridge must be a number, got {ridge!r}") from None
+    if not math.isfinite(lam) or lam < 0:
+        raise GennasError(f"adapting {device_name!r}: ridge must be a finite number >= 0, got {ridge!r}")
+    return lam
+
+
+def _solvable(lam: float, x: torch.Tensor) -> float:
+    """The ridge strength, nudged off 0 where fewer samples than unknowns leave no unique fit."""
+    return 1e-6 if lam <= 0 and x.shape[0] < x.shape[1] else lam
+
+
 def select_references(space: SearchSpace, archs: Sequence[ArchGraph], table: dict[str, np.ndarray],
                       k: int) -> list[int]:
     """Indices into ``archs`` of ``k`` reference architectures, chosen greedily for D-optimality.
@@ -126,6 +143,9 @@ class LatencyEstimator:
         space: the search space.
         references: the fixed reference architectures (what a new device must measure).
         device_params: device -> (mu, sigma, w) with ``w`` a float32 tensor ``(rank+1,)``.
+        calibration: the upper bound's calibration (None: the space's bundled one).
+        device_spread: device -> RMS leave-one-out log-ratio error of the samples it was adapted
+            from (set by :meth:`adapt`; devices loaded from a checkpoint have none).
     """
 
     def __init__(self, space: SearchSpace | str, config: LatencyConfig | None = None,
@@ -136,6 +156,9 @@ class LatencyEstimator:
         self.references = [self.space.parse(a) for a in references]
         self.device_params: dict[str, tuple[float, float, torch.Tensor]] = {}
         self.bundled: list[str] = []
+        self.calibration: BoundCalibration | None = None  # None: the space's bundled one
+        self.device_spread: dict[str, float] = {}  # device -> leave-one-out RMS log-error of its samples
+        self.partial_devices: set[str] = set()  # adapted without every reference: a wider bound
 
     # ------------------------------------------------------------ devices
     @property
@@ -177,7 +200,9 @@ class LatencyEstimator:
         The samples should include the reference architectures (:meth:`reference_archs`): they
         give the hardware embedding. Then ``w`` is refitted on all samples by ridge regression
         towards that embedding (closed form, milliseconds). Without every reference, the prior
-        is the mean of the known devices' vectors and ``mu``/``sigma`` come from the samples.
+        is the mean of the known devices' vectors, shifted through the samples (see
+        :meth:`_partial_prior`; one sample gives that mean device scaled to it). ``ridge`` (default
+        ``config.ridge``) must be finite and >= 0.
         ``phi_cache`` ``(n, rank)`` with ``phi_rows`` (arch -> row) skips re-encoding known archs.
         """
         if not isinstance(device_name, str) or not device_name.strip():
@@ -197,26 +222,43 @@ class LatencyEstimator:
         for a, m in zip(archs, ms):
             by_arch.setdefault(a, []).append(m)
         archs, ms = list(by_arch), np.array([float(np.mean(v)) for v in by_arch.values()])
-        refs = self.references[:self.config.k]
-        if all(r in by_arch for r in refs):
-            mu, sigma, w0 = self.embed(np.array([np.mean(by_arch[r]) for r in refs]))
-        else:
-            mu, sigma = _log_stats(ms)
-            known = [p[2] for n, p in self.device_params.items() if n != device_name]
-            w0 = torch.stack(known).mean(0) if known else torch.zeros(self.config.rank + 1)
-        lam = self.config.ridge if ridge is None else float(ridge)
+        lam = _check_ridge(self.config.ridge if ridge is None else ridge, device_name)
         phi = self._phi(archs) if phi_cache is None else phi_cache[[phi_rows[a] for a in archs]]
-        w = self._ridge(phi, (np.log(ms) - mu) / sigma, w0, lam)
+        refs = self.references[:self.config.k]
+        if refs and all(r in by_arch for r in refs):
+            mu, sigma, w0 = self.embed(np.array([np.mean(by_arch[r]) for r in refs]))
+            self.partial_devices.discard(device_name)
+        else:
+            mu, sigma, w0 = self._partial_prior(phi, ms, device_name)
+            self.partial_devices.add(device_name)
+        z = (np.log(ms) - mu) / sigma
+        w = self._ridge(phi, z, w0, lam)
         self.device_params[device_name] = (mu, sigma, w)
+        x = torch.cat([phi, torch.ones(len(phi), 1)], 1)
+        self.device_spread[device_name] = sigma * loo_rms(x, z, w, _solvable(lam, x))
         return self
+
+    def _partial_prior(self, phi: torch.Tensor, ms: np.ndarray, device_name: str
+                       ) -> tuple[float, float, torch.Tensor]:
+        """(mu, sigma, w0) for samples that miss some reference: the known devices' mean vector
+        and median spread, shifted so that the prior goes through the samples' mean log-latency.
+
+        The spread comes from the samples only when there are at least 3 of them: one or two
+        latencies say nothing about it (one sample used to give sigma = 0, a flat prediction).
+        """
+        known = [p for n, p in self.device_params.items() if n != device_name]
+        w0 = torch.stack([p[2] for p in known]).mean(0) if known else torch.zeros(self.config.rank + 1)
+        prior_sigma = float(np.median([p[1] for p in known])) if known else 1.0
+        sigma = _log_stats(ms)[1] if len(ms) >= 3 else prior_sigma
+        z0 = LatencyNet.combine(phi, w0[None])[:, 0].double().numpy()
+        mu = float(np.mean(np.log(ms) - sigma * z0))
+        return mu, sigma, w0
 
     @staticmethod
     def _ridge(phi: torch.Tensor, z: np.ndarray, w0: torch.Tensor, lam: float) -> torch.Tensor:
         """argmin_w |[phi,1] w - z|^2 + lam |w - w0|^2, solved in float64."""
         x = torch.cat([phi, torch.ones(len(phi), 1)], 1)
-        if lam <= 0 and len(z) < x.shape[1]:
-            lam = 1e-6  # keep the system solvable
-        return ridge_solve(x, torch.as_tensor(z, dtype=torch.float64), lam, prior=w0).float()
+        return ridge_solve(x, torch.as_tensor(z, dtype=torch.float64), _solvable(lam, x), prior=w0).float()
 
     def _device(self, device: str) -> tuple[float, float, torch.Tensor]:
         if device not in self.device_params:
@@ -234,6 +276,28 @@ class LatencyEstimator:
             return np.zeros(0)
         z = LatencyNet.combine(self._phi(archs), w[None])[:, 0].double().numpy()
         return np.exp(mu + sigma * z)
+
+    def upper_bound(self, archs: Sequence[ArchGraph | str] | ArchGraph | str, device: str,
+                    confidence: float = 0.95) -> np.ndarray:
+        """Calibrated upper bound of the latency (ms) on ``device``, float64 ``(len(archs),)``.
+
+        The true latency of an architecture on a device adapted from its reference latencies is
+        at most this with probability ``confidence`` (leave-one-device-out calibration; see
+        :mod:`gennas.surrogates.latency_bound`). A bundled device loaded from the checkpoint has
+        no samples to measure its spread on: the calibration file records one for it (as if
+        adapted from its references); budgets there are judged by the measurements anyway. A
+        device adapted without all its references is outside the calibration: it gets the widest
+        spread of the bundled devices, a conservative guess.
+        """
+        return self.predict(archs, device) * self.bound_factor(device, confidence)
+
+    def bound_factor(self, device: str, confidence: float = 0.95) -> float:
+        """``upper_bound / predict`` on ``device``: one number per device and confidence (so a
+        differentiable bound is ``predict_soft(...) * bound_factor(...)``)."""
+        self._device(device)
+        calibration = self.calibration or load_calibration(self.space.name)
+        return calibration.factor(confidence, self.device_spread.get(device), device,
+                                  partial=device in self.partial_devices)
 
     def predict_soft(self, slot_probs: torch.Tensor, device: str) -> torch.Tensor:
         """Differentiable latency (ms) ``(B,)`` of relaxed architectures ``(B, num_slots, len(slot_vocab))``."""

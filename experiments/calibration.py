@@ -1,0 +1,213 @@
+"""Do the designer's predictions mean what they say? Calibration checked against the bundled tables.
+
+For cifar10 and cifar100, with the shipped predictor (``default``: trained on 2,000 cells of both)
+and with the holdout predictor that never saw the dataset's labels (``holdout``), in four states:
+
+* ``pretrained``: nothing verified. The default predictor's calibration (stored in
+  ``gennas/data/calibration_nb201.json.gz``) is fitted on the cells whose functional class holds
+  none of its 2,000 training cells. To judge it honestly, every cell here is scored by a
+  calibration fitted *without* it: the held-out cells are split into two halves by class, each
+  half is scored by the calibration fitted on the other. ``raw`` is the predictor before
+  calibration (interval: mean ± 1.645 ensemble std). The holdout predictor knows nothing of the
+  dataset: the designer states ranks only (no accuracy).
+* ``told 10`` / ``told 50``: random cells verified by the table and told to the designer (one
+  batch); intervals from the designer's cross-fitted calibration on those results.
+* ``search 20``: after ``designer.search(table, budget=20, batch_size=5)``.
+
+Per row: mean (predicted - true) and coverage of the 90 % interval over all cells (not told) and
+over the top 20 of ``generate(20)``; the interval's mean width there; the top 20's mean true
+accuracy; the highest prediction over the space against the task's best. Targets: top-20 bias
+within 0.5 points, coverage between 80 % and 95 %.
+
+    python experiments/calibration.py --write    # fit and store the default predictor's calibrations
+    python experiments/calibration.py            # the tables (2-4 minutes on 2 shared cores)
+    python experiments/calibration.py --quick    # cifar10, default predictor
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import command_line, markdown_table  # noqa: E402
+
+import gennas  # noqa: E402
+from gennas.design.loop import LoopSettings  # noqa: E402
+from gennas.evaluators.base import Result  # noqa: E402
+from gennas.surrogates.calibration import (COVERAGE, Calibration, fingerprint, table_path,  # noqa: E402
+                                           table_reach)
+from gennas.surrogates.equivalence import class_ids  # noqa: E402
+
+DATASETS = ("cifar10", "cifar100")
+#: the default predictor's training cells: numpy default_rng(0).permutation(15625)[:2000] (its manifest)
+TRAIN_CELLS, TRAIN_SEED = 2000, 0
+TOP = 20
+Z90 = 1.6449  # the normal 95 % quantile: raw mean ± Z90 std is a nominal 90 % interval
+
+
+def held_out(bench) -> tuple[np.ndarray, np.ndarray]:
+    """(calibration mask, fold) over the table's rows: cells whose functional class holds no
+    training cell of the default predictor; two folds by class (equal cells stay together)."""
+    classes = np.asarray(class_ids(bench.space, bench.archs()))
+    train = np.random.default_rng(TRAIN_SEED).permutation(len(bench))[:TRAIN_CELLS]
+    unseen = ~np.isin(classes, classes[train])
+    unique = np.unique(classes)
+    fold_of = dict(zip(unique, np.random.default_rng(1).permutation(len(unique)) % 2))
+    return unseen, np.array([fold_of[c] for c in classes])
+
+
+def write_tables(bench) -> None:
+    """Fit the default predictor's calibrations on its held-out cells and store them."""
+    predictor, space = gennas.load_predictor("nb201"), bench.space
+    mask, fold = held_out(bench)
+    tasks = {}
+    for ds in DATASETS:
+        raw = predictor.predict(bench.archs(), ds)[0]
+        source = (f"nb201 {ds}: the {mask.sum():,} cells whose functional class holds none of the predictor's "
+                  f"{TRAIN_CELLS:,} training cells; residuals cross-fitted over 2 folds by class")
+        calibration = Calibration.fit(raw[mask], bench.accuracy_of(None, ds)[mask], reach=table_reach(space, ds),
+                                      folds=fold[mask], source=source)
+        tasks[ds] = {"fingerprint": fingerprint(predictor, space, ds), "calibration": calibration.to_dict()}
+        print(f"{ds}: {len(calibration.counts)} bins, top bin {calibration.counts[-1]} cells, "
+              f"reach {calibration.reach}", file=sys.stderr)
+    doc = {"command": command_line(),
+           "about": "calibrations of shipped predictors (gennas.surrogates.calibration); the holdout predictors have "
+                    "none: each was trained on every cell of the one dataset it knows",
+           "predictors": {"predictor_nb201.pt": {"tasks": tasks}}}
+    path = table_path(space.name)
+    with gzip.open(path, "wt") as fh:
+        json.dump(doc, fh, separators=(",", ":"))
+    print(f"wrote {path} ({path.stat().st_size:,} bytes)", file=sys.stderr)
+
+
+def metrics(pred: np.ndarray, low: np.ndarray | None, high: np.ndarray | None, true: np.ndarray) -> dict:
+    """bias (mean predicted - true), coverage (%) and mean width of the interval."""
+    out = {"bias": float(np.mean(pred - true))}
+    if low is not None:
+        out["cov"] = 100.0 * float(np.mean((true >= low) & (true <= high)))
+        out["width"] = float(np.mean(high - low))
+    return out
+
+
+def row(label: dict, every: dict, top: dict, top_true: float, max_pred: float | None, best: float) -> dict:
+    fmt = lambda d, k, spec: "-" if k not in d else format(d[k], spec)  # noqa: E731
+    return {**label, "bias all": fmt(every, "bias", "+.2f"), "cov all %": fmt(every, "cov", ".0f"),
+            "bias top20": fmt(top, "bias", "+.2f"), "cov top20 %": fmt(top, "cov", ".0f"),
+            "width top20": fmt(top, "width", ".2f"), "true top20": f"{top_true:.2f}",
+            "max pred": "-" if max_pred is None else f"{max_pred:.2f}", "best": f"{best:.2f}"}
+
+
+def cross_fitted(bench, ds: str, raw: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Calibrated mean, low, high ``(15625,)``: each held-out cell by the calibration fitted on the
+    other fold; cells of the training classes (never calibrated on) by fold 0's."""
+    mask, fold = held_out(bench)
+    y = bench.accuracy_of(None, ds)
+    reach = table_reach(bench.space, ds)
+    out = np.empty((3, len(raw)))
+    fitted = [Calibration.fit(raw[mask & (fold == f)], y[mask & (fold == f)], reach=reach) for f in (0, 1)]
+    use = np.where(mask, 1 - fold, 0)
+    for f, calibration in enumerate(fitted):
+        rows = use == f
+        out[0, rows] = calibration.mean(raw[rows])
+        out[1, rows], out[2, rows] = calibration.interval(raw[rows], COVERAGE)
+    return out[0], out[1], out[2]
+
+
+def pretrained_rows(bench, ds: str, label: str, predictor, generator, seed: int) -> list[dict]:
+    archs, y = bench.archs(), bench.accuracy_of(None, ds)
+    designer = gennas.Designer("nb201", task=ds, predictor=predictor, generator=generator, seed=seed,
+                               loop=LoopSettings(pool=1))
+    designs = designer.generate(TOP)
+    rows_ = bench.rows([c.arch for c in designs])
+    best = float(y.max())
+    if designs[0].predicted_accuracy is None:  # the holdout predictor: ranks only
+        return [row({"dataset": ds, "predictor": label, "state": "pretrained (rank only)"}, {}, {},
+                    float(y[rows_].mean()), None, best)]
+    raw, std = predictor.predict(archs, ds)
+    out = [row({"dataset": ds, "predictor": label, "state": "raw (uncalibrated)"},
+               metrics(raw, raw - Z90 * std, raw + Z90 * std, y),
+               metrics(raw[rows_], (raw - Z90 * std)[rows_], (raw + Z90 * std)[rows_], y[rows_]),
+               float(y[rows_].mean()), float(raw.max()), best)]
+    mean, low, high = cross_fitted(bench, ds, raw)
+    # generate ranks with the stored calibration (fitted on all held-out cells); its top 20 are
+    # judged here by the calibration fitted without each of them
+    out.append(row({"dataset": ds, "predictor": label, "state": "pretrained"}, metrics(mean, low, high, y),
+                   metrics(mean[rows_], low[rows_], high[rows_], y[rows_]), float(y[rows_].mean()),
+                   float(mean.max()), best))
+    shown = np.array([c.predicted_accuracy for c in designs])
+    print(f"{ds} {label} pretrained, as generate states it (stored calibration, fitted on these cells too): "
+          f"top-20 bias {np.mean(shown - y[rows_]):+.2f}, coverage "
+          f"{100 * np.mean([lo <= t <= hi for (lo, hi), t in zip([c.interval for c in designs], y[rows_])]):.0f} %",
+          file=sys.stderr)
+    return out
+
+
+def learned_row(bench, ds: str, label: str, designer, state: str) -> dict:
+    """Metrics of a designer that was told results (cells it was told are left out of 'all')."""
+    archs, y = bench.archs(), bench.accuracy_of(None, ds)
+    told = np.zeros(len(archs), bool)
+    told[bench.rows([r.arch for r in designer.history])] = True
+    designs = designer.generate(TOP)
+    p = designer.predictions(archs)
+    rows_ = bench.rows([c.arch for c in designs])
+    keep = ~told
+    low = None if p.low is None else p.low[keep]
+    high = None if p.high is None else p.high[keep]
+    every = metrics(p.mean[keep], low, high, y[keep])
+    shown = np.array([c.predicted_accuracy for c in designs])
+    lows = None if designs[0].interval is None else np.array([c.interval[0] for c in designs])
+    highs = None if designs[0].interval is None else np.array([c.interval[1] for c in designs])
+    top = metrics(shown, lows, highs, y[rows_])
+    note = f" ({int(told[rows_].sum())} told)" if told[rows_].any() else ""
+    return row({"dataset": ds, "predictor": label, "state": state + note}, every, top, float(y[rows_].mean()),
+               float(p.mean.max()), float(y.max()))
+
+
+def run(bench, ds: str, label: str, predictor, generator, seed: int) -> list[dict]:
+    rows = pretrained_rows(bench, ds, label, predictor, generator, seed)
+    archs, y = bench.archs(), bench.accuracy_of(None, ds)
+    order = np.random.default_rng(seed).choice(len(archs), size=50, replace=False)
+    for n in (10, 50):
+        designer = gennas.Designer("nb201", task=ds, predictor=predictor, generator=generator, seed=seed,
+                                   loop=LoopSettings(pool=1))
+        designer.tell([Result(archs[i], float(y[i]), "table") for i in order[:n]])
+        rows.append(learned_row(bench, ds, label, designer, f"told {n}"))
+    designer = gennas.Designer("nb201", task=ds, predictor=predictor, generator=generator, seed=seed,
+                               loop=LoopSettings(pool=1))
+    designer.search(lambda a: bench.accuracy(a, ds), budget=20, batch_size=5)
+    rows.append(learned_row(bench, ds, label, designer, "search 20"))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--write", action="store_true", help="fit and store the default predictor's calibrations")
+    parser.add_argument("--quick", action="store_true", help="cifar10 and the default predictor only")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    bench = gennas.load_benchmark("nb201")
+    if args.write:
+        write_tables(bench)
+        return
+    generator = gennas.load_generator("nb201", kind="diffusion")
+    rows = []
+    start = time.perf_counter()
+    for ds in DATASETS[:1] if args.quick else DATASETS:
+        for label, holdout in [("default", None)] + ([] if args.quick else [("holdout", ds)]):
+            rows += run(bench, ds, label, gennas.load_predictor("nb201", holdout=holdout), generator, args.seed)
+            print(markdown_table(rows[-1:]), file=sys.stderr)
+    print(f"Command: `{command_line()}` ({time.perf_counter() - start:.0f} s)\n")
+    print(markdown_table(rows))
+
+
+if __name__ == "__main__":
+    main()

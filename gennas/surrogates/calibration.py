@@ -1,0 +1,449 @@
+"""Calibrated predictions: a predicted accuracy and an interval that mean what they say.
+
+A predictor can rank well and still be wrong in value where it is read: choosing the cells it
+predicts best finds those it *over*-rates most (the pretrained nb201 predictor: top cifar10 cell
+at 101.8 %, true 93.8 %; its top 0.5 % of held-out cells 7 points below their prediction).
+
+A :class:`Calibration` of one model on one task maps a raw prediction ``m`` to
+
+* a calibrated mean ``f(m)``: the isotonic (monotone) regression of the true score on ``m``.
+  Monotone keeps the predictor's order; and where the predictor stops telling cells apart (its
+  top cells are all about 93.5 % in truth) ``f`` is flat at the level the truth has there, so
+  the selection effect is corrected where selection happens. Below the calibration's
+  predictions the truth is taken to fall with a slope between 0 and 1 (the interval spans both);
+* a split-conformal interval ``f(m) + [q_lo, q_hi]``: quantiles of held-out residuals
+  ``y - f(m)`` among cells of the same *bin of predicted value*. Bins are finest at the top
+  (the top 0.5 % of predictions is a bin of its own), so the stated coverage holds for the
+  top-ranked cells, not only on average over the space;
+* the task's reachable range ``reach``: means and intervals are clipped to it.
+
+Residuals are cross-fitted (each from an ``f`` fitted without its cell), stored per bin on a
+grid of levels (:data:`LEVELS`); the conformal correction ``ceil((n + 1)(1 - a))`` for ``n``
+residuals is applied when an interval is asked for. After verified results the same is fitted
+on the out-of-fold predictions of cross-fitted models (:func:`learned_calibration`).
+
+Calibrations of the shipped predictors are stored in ``gennas/data/calibration_<space>.json.gz``
+(written by ``python experiments/calibration.py --write``, command inside), each with the
+predictions of a few fixed cells as a fingerprint: a table is used only for the exact predictor
+it was made for (:func:`stored_calibrations`). :class:`CalibratedPredictor` wraps any
+:class:`~gennas.surrogates.protocols.AccuracyModel` with such tables.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import json
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy.stats import norm
+
+from gennas.errors import GennasError
+from gennas.graph import ArchGraph
+from gennas.resources import data_dir
+from gennas.spaces import SearchSpace
+from gennas.surrogates.protocols import AccuracyModel
+from gennas.surrogates.task import Task
+
+#: the coverage the designer states its intervals at
+COVERAGE = 0.9
+#: residual quantile levels stored per bin (0 and 1: the extreme residuals)
+LEVELS = np.array([0, .005, .01, .02, .025, .05, .075, .1, .15, .2, .25, .3, .4, .5, .6, .7, .75, .8, .85, .9,
+                   .925, .95, .975, .98, .99, .995, 1])
+#: inner bin edges (quantiles of the calibration cells' predictions) for tables of >= 2,000 cells:
+#: 5 % bins, then finer towards the top where designs are chosen
+TABLE_BINS = np.r_[np.arange(.05, .91, .05), [.93, .95, .97, .98, .99, .995]]
+#: residuals per bin at least, for calibrations from few results (the [min, max] of n residuals
+#: covers with probability (n - 1) / (n + 1): 90 % needs 19)
+MIN_BIN = 20
+#: knots of the stored calibrated-mean curve (quantile levels of the predictions; finer at both ends, where it bends)
+KNOT_LEVELS = np.unique(np.r_[np.geomspace(1e-4, .02, 10), np.linspace(0, .98, 50), 1 - np.geomspace(.02, 1e-4, 12), 1])
+#: accuracies in % can reach no further
+PERCENT = (0.0, 100.0)
+#: cells whose predictions identify a predictor (fingerprint of a stored table)
+FINGERPRINT_CELLS = 4
+#: a model as cross-fitting sees it: ``archs -> (mean, std)``, float64 ``(n,)`` each
+Model = Callable[[Sequence[ArchGraph]], tuple[np.ndarray, np.ndarray]]
+
+
+def isotonic(y: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Non-decreasing least-squares fit to ``y`` (already ordered by x) with weights ``w``: the
+    pool-adjacent-violators algorithm, float64 ``(n,)``."""
+    means, weights, sizes = [], [], []
+    for value, weight in zip(np.asarray(y, dtype=np.float64), np.asarray(w, dtype=np.float64)):
+        means.append(value), weights.append(weight), sizes.append(1)
+        while len(means) > 1 and means[-2] > means[-1]:  # merge a violating pair into one block
+            total = weights[-2] + weights[-1]
+            merged = (means[-2] * weights[-2] + means[-1] * weights[-1]) / total
+            size = sizes[-2] + sizes[-1]
+            del means[-1], weights[-1], sizes[-1]
+            means[-1], weights[-1], sizes[-1] = merged, total, size
+    return np.repeat(means, sizes)
+
+
+def _curve(m: np.ndarray, y: np.ndarray, compress: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Knots ``(x, f(x))`` of the isotonic regression of ``y`` on ``m`` (ties in ``m`` averaged);
+    ``compress``: evaluated at :data:`KNOT_LEVELS` quantiles of ``m`` (a small stored table)."""
+    xs, inverse = np.unique(m, return_inverse=True)
+    counts = np.bincount(inverse).astype(np.float64)
+    fitted = isotonic(np.bincount(inverse, weights=y) / counts, counts)
+    if compress and len(xs) > len(KNOT_LEVELS):
+        knots = np.unique(np.quantile(m, KNOT_LEVELS))
+        return knots, np.interp(knots, xs, fitted)
+    return xs, fitted
+
+
+@dataclass(frozen=True, eq=False)
+class Calibration:
+    """How one model's raw predictions of one task relate to the truth (see the module doc).
+
+    Attributes:
+        knots_x, knots_y: the calibrated-mean curve ``f``, ``(K,)`` each (score units).
+        edges: inner edges of the predicted-value bins, ``(B - 1,)`` (score units).
+        quantiles: residual quantiles ``y - f(m)`` of each bin at :data:`LEVELS`, ``(B, L)``.
+        counts: residuals per bin, ``(B,)``.
+        reach: the lowest and highest score the task can reach; everything is clipped to it.
+        source: what it was fitted on, in words.
+    """
+
+    knots_x: np.ndarray
+    knots_y: np.ndarray
+    edges: np.ndarray
+    quantiles: np.ndarray
+    counts: np.ndarray
+    reach: tuple[float, float] = (-math.inf, math.inf)
+    source: str = ""
+
+    @classmethod
+    def fit(cls, predicted: Sequence[float], true: Sequence[float], *, reach: tuple[float, float] | None = None,
+            bin_levels: Sequence[float] | None = None, folds: Sequence[int] | None = None, seed: int = 0,
+            source: str = "") -> Calibration:
+        """Fit on held-out cells: ``predicted`` raw predictions and ``true`` scores, ``(n,)`` each.
+
+        Args:
+            reach: the task's reachable range (None: unbounded).
+            bin_levels: inner bin edges as quantiles of ``predicted``; default :data:`TABLE_BINS`
+                from 2,000 cells on, else equal bins of at least :data:`MIN_BIN` residuals.
+            folds: fold of each cell for the cross-fitted residuals, ``(n,)`` ints (equal cells
+                share one); default 2 seeded random folds from 200 cells on, else leave-one-out.
+        """
+        m, y = np.asarray(predicted, dtype=np.float64), np.asarray(true, dtype=np.float64)
+        if m.shape != y.shape or m.ndim != 1 or len(m) < 3 or not (np.isfinite(m).all() and np.isfinite(y).all()):
+            raise GennasError(f"a calibration needs >= 3 finite (prediction, truth) pairs of equal length, got "
+                              f"{m.shape} and {y.shape}")
+        n = len(m)
+        if folds is None:
+            folds = (np.random.default_rng(seed).permutation(n) % 2) if n >= 200 else np.arange(n)
+        folds = np.asarray(folds)
+        residual = np.empty(n)
+        for fold in np.unique(folds):
+            out = folds == fold
+            if out.all():
+                raise GennasError("cross-fitting needs at least two folds")
+            kx, ky = _curve(m[~out], y[~out], compress=False)
+            residual[out] = y[out] - np.interp(m[out], kx, ky)
+        if bin_levels is None:
+            bin_levels = TABLE_BINS if n >= 2000 else np.linspace(0, 1, max(1, n // MIN_BIN) + 1)[1:-1]
+        edges = np.unique(np.quantile(m, np.asarray(bin_levels, dtype=np.float64))) if len(bin_levels) else np.empty(0)
+        edges = edges[edges > m.min()]
+        # an empty bin (tied predictions) is merged into the one below
+        edges = edges[np.bincount(np.searchsorted(edges, m, side="right"), minlength=len(edges) + 1)[1:] > 0]
+        bins = np.searchsorted(edges, m, side="right")
+        quantiles = np.stack([np.quantile(residual[bins == b], LEVELS) for b in range(len(edges) + 1)])
+        kx, ky = _curve(m, y, compress=True)
+        return cls(kx, ky, edges, quantiles, np.bincount(bins, minlength=len(edges) + 1),
+                   tuple(reach) if reach is not None else (-math.inf, math.inf), source)
+
+    # ------------------------------------------------------------ use
+    def _curve(self, m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``f(m)`` and ``d = min(m - x0, 0)``. Flat above the top knot: selection happens there,
+        never extrapolate upwards (a slope of 1/2 put the top 20 of a refitted predictor up to 2.4
+        points too high). Below the lowest knot ``x0`` there is no data: the truth is taken to fall
+        by 0 to 1 points per predicted point, ``f`` the midpoint."""
+        below = np.minimum(m - self.knots_x[0], 0.0)
+        return np.interp(m, self.knots_x, self.knots_y) + below / 2, below
+
+    def mean(self, predicted: Sequence[float]) -> np.ndarray:
+        """Calibrated mean ``(n,)`` of raw predictions ``(n,)``, within :attr:`reach`."""
+        return np.clip(self._curve(np.asarray(predicted, dtype=np.float64))[0], *self.reach)
+
+    def residual_bounds(self, predicted: Sequence[float], coverage: float = COVERAGE) -> tuple[np.ndarray, np.ndarray]:
+        """Conformal residual quantiles ``(q_lo, q_hi)``, ``(n,)`` each, of the bins of ``predicted``."""
+        if not 0 < coverage < 1:
+            raise GennasError(f"coverage must be in (0, 1), got {coverage!r}")
+        bins = np.searchsorted(self.edges, np.asarray(predicted, dtype=np.float64), side="right")
+        a = (1 - coverage) / 2
+        lo, hi = np.empty(len(self.counts)), np.empty(len(self.counts))
+        for b, n in enumerate(self.counts):
+            # k-th smallest of n residuals (np.quantile's linear levels): k = ceil((n + 1)(1 - a)),
+            # the split-conformal guarantee; capped at the extremes when n is too small for it
+            k_hi = min(n, math.ceil((n + 1) * (1 - a)))
+            k_lo = max(1, math.floor((n + 1) * a))
+            level = (lambda k: (k - 1) / (n - 1) if n > 1 else .5)  # noqa: E731
+            lo[b] = np.interp(level(k_lo), LEVELS, self.quantiles[b])
+            hi[b] = np.interp(level(k_hi), LEVELS, self.quantiles[b])
+        return lo[bins], hi[bins]
+
+    def interval(self, predicted: Sequence[float], coverage: float = COVERAGE) -> tuple[np.ndarray, np.ndarray]:
+        """``(low, high)``, ``(n,)`` each: an interval that holds the true score with probability
+        ``coverage`` for cells like the held-out ones at this predicted value; within :attr:`reach`."""
+        m = np.asarray(predicted, dtype=np.float64)
+        (mean, below), (lo, hi) = self._curve(m), self.residual_bounds(m, coverage)
+        low, high = mean + below / 2 + np.minimum(lo, 0), mean - below / 2 + np.maximum(hi, 0)
+        return np.clip(low, *self.reach), np.clip(high, *self.reach)
+
+    def std(self, predicted: Sequence[float], coverage: float = COVERAGE) -> np.ndarray:
+        """The normal std with the same central interval width, ``(n,)``: ``(high - low) / (2 z)``."""
+        low, high = self.interval(predicted, coverage)
+        return (high - low) / (2 * norm.ppf(0.5 + coverage / 2))
+
+    def with_reach(self, low: float, high: float) -> Calibration:
+        """The same calibration clipped to ``[low, high]`` (intersected with the current reach)."""
+        return replace(self, reach=(max(low, self.reach[0]), min(high, self.reach[1])))
+
+    # ------------------------------------------------------------ storage
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON data (4 decimals)."""
+        r = lambda a: np.round(np.asarray(a, dtype=np.float64), 4).tolist()  # noqa: E731
+        return {"knots_x": r(self.knots_x), "knots_y": r(self.knots_y), "edges": r(self.edges),
+                "levels": r(LEVELS), "quantiles": r(self.quantiles), "counts": [int(c) for c in self.counts],
+                "reach": [float(v) for v in self.reach], "source": self.source}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Calibration:
+        if not np.allclose(data["levels"], LEVELS):
+            raise GennasError("a stored calibration has other quantile levels; write it again")
+        a = lambda k: np.asarray(data[k], dtype=np.float64)  # noqa: E731
+        return cls(a("knots_x"), a("knots_y"), a("edges"), a("quantiles").reshape(-1, len(LEVELS)),
+                   np.asarray(data["counts"], dtype=np.int64), tuple(data["reach"]), data.get("source", ""))
+
+
+# ------------------------------------------------------------ reach
+def table_reach(space: SearchSpace, task: Task | str | None) -> tuple[float, float] | None:
+    """``(min, max)`` over the space of a task the space's bundled benchmark measured; None otherwise."""
+    from gennas.bench import load_benchmark
+
+    name = task.name if isinstance(task, Task) and task.kind == "named" else task
+    if not isinstance(name, str) or space.benchmark is None or name not in load_benchmark(space.benchmark).datasets:
+        return None
+    values = load_benchmark(space.benchmark).accuracy_of(None, name)
+    return float(values.min()), float(values.max())
+
+
+def pretrained_reach(space: SearchSpace, task: Task | str | None) -> tuple[float, float]:
+    """What a task a pretrained predictor knows can reach: a benchmark task its table's range;
+    a named or image task (accuracy in %) [0, 100]; a samples task its scores widened by their
+    spread on each side (verified values, units unknown)."""
+    table = table_reach(space, task)
+    if table is not None:
+        return table
+    if isinstance(task, Task) and task.kind == "samples":
+        scores = np.array([s for _, s in task.samples], dtype=np.float64)
+        return float(scores.min() - scores.std()), float(scores.max() + scores.std())
+    return PERCENT
+
+
+def learned_reach(told: np.ndarray, calibration: Calibration | None, coverage: float = COVERAGE) -> tuple[float, float]:
+    """What a task learned only from verified scores ``told`` can reach: the verified range widened
+    by the calibration's widest residual bound at ``coverage`` (no widening without one)."""
+    low, high = float(np.min(told)), float(np.max(told))
+    q_lo, q_hi = (np.zeros(1), np.zeros(1)) if calibration is None else calibration.residual_bounds(
+        calibration.knots_x, coverage)
+    return low + min(float(q_lo.min()), 0.0), high + max(float(q_hi.max()), 0.0)
+
+
+@dataclass(frozen=True)
+class Predictions:
+    """What is stated about ``n`` architectures, float64 ``(n,)`` arrays.
+
+    Attributes:
+        raw: the model's value (higher is better), the ranking's tie-break.
+        score: ranking score (higher is better): the interval's low end (conservative: an
+            uncertain cell must earn its place), else ``raw``.
+        mean, std: calibrated mean and normal-equivalent std of the interval (without a
+            calibration: raw mean within reach, ensemble std); None when only the rank is known.
+        low, high: the :data:`COVERAGE` interval; None without a calibration.
+    """
+
+    raw: np.ndarray
+    score: np.ndarray
+    mean: np.ndarray | None = None
+    std: np.ndarray | None = None
+    low: np.ndarray | None = None
+    high: np.ndarray | None = None
+
+    @classmethod
+    def of(cls, raw: np.ndarray, spread: np.ndarray, calibration: Calibration | None, reach: tuple[float, float],
+           to_units: Callable[[np.ndarray], np.ndarray] | None = None) -> Predictions:
+        """From raw values and ensemble spread ``(n,)`` on a higher-is-better scale; ``to_units``
+        maps that scale monotonically to the task's units (a loss: decreasing)."""
+        raw = np.asarray(raw, dtype=np.float64)
+        if calibration is None:
+            mean, std, low, high, score = np.clip(raw, *reach), np.asarray(spread, dtype=np.float64), None, None, raw
+        else:
+            mean, std, (low, high) = calibration.mean(raw), calibration.std(raw), calibration.interval(raw)
+            score = low
+        to_units = to_units or (lambda v: v)
+        units = to_units(mean)
+        std = np.abs(to_units(mean + std) - units)
+        if low is not None:
+            low, high = np.minimum(to_units(low), to_units(high)), np.maximum(to_units(low), to_units(high))
+        return cls(raw, score, units, std, low, high)
+
+    def order(self, n: int) -> np.ndarray:
+        """Indices of the best ``n`` by :attr:`score`, ties by :attr:`raw`."""
+        return np.lexsort((-self.raw, -self.score))[:n]
+
+
+# ------------------------------------------------------------ learned from verified results
+def cross_fit(archs: Sequence[ArchGraph], scores: np.ndarray, refit: Callable[[np.ndarray], Model],
+              folds: int = 5, seed: int = 0) -> tuple[np.ndarray, list[Model]]:
+    """Out-of-fold predictions ``(n,)`` of verified results, and the fold models: for each of
+    ``folds`` folds, ``refit`` (given the indices of the other folds' results) returns a model
+    ``archs -> (mean, std)`` that never saw the fold, and it predicts the fold."""
+    k = max(2, min(folds, len(archs)))
+    fold = np.random.default_rng(seed).permutation(len(archs)) % k
+    out, models = np.empty(len(archs)), []
+    for f in range(k):
+        held = np.flatnonzero(fold == f)
+        models.append(refit(np.flatnonzero(fold != f)))
+        out[held] = np.asarray(models[-1]([archs[i] for i in held])[0], dtype=np.float64)
+    return out, models
+
+
+@dataclass(frozen=True)
+class CrossFitted:
+    """What verified results say about predictions: models that each never saw one fold of them,
+    and the calibration of their out-of-fold predictions. Predictions are the fold models'
+    mean, so what is calibrated is what is stated (a model refitted on every result would be
+    another model, whose errors the results cannot show: cross-validation+, Barber et al. 2021).
+
+    Attributes:
+        models: ``archs -> (mean, std)`` ``(n,)`` each, one per fold (the loop's scale).
+        calibration: of their out-of-fold predictions, leave-one-out residuals, within the reach.
+    """
+
+    models: list[Model]
+    calibration: Calibration
+
+    def predict(self, archs: Sequence[ArchGraph]) -> tuple[np.ndarray, np.ndarray]:
+        """Mean over the fold models ``(n,)`` and their spread ``(n,)``."""
+        values = np.stack([np.asarray(model(archs)[0], dtype=np.float64) for model in self.models])
+        return values.mean(0), values.std(0)
+
+
+def learned_calibration(archs: Sequence[ArchGraph], scores: Sequence[float], refit: Callable[[np.ndarray], Model],
+                        reach: tuple[float, float] | None, folds: int = 5, seed: int = 0) -> CrossFitted | None:
+    """Calibration from verified results alone (:func:`cross_fit`), against the verified ``scores``
+    ``(n,)``. ``reach`` None: the learned rule (:func:`learned_reach`). None with fewer than 3 results."""
+    y = np.asarray(scores, dtype=np.float64)
+    if len(y) < 3:
+        return None
+    oof, models = cross_fit(archs, y, refit, folds, seed)
+    source = f"{len(y)} verified results, {len(models)}-fold out-of-fold predictions"
+    calibration = Calibration.fit(oof, y, source=source)
+    return CrossFitted(models, calibration.with_reach(*(reach if reach is not None else learned_reach(y, calibration))))
+
+
+# ------------------------------------------------------------ stored tables
+def table_path(space_name: str) -> Path:
+    """Where the stored calibrations of a space's shipped predictors live."""
+    return data_dir() / f"calibration_{space_name}.json.gz"
+
+
+@functools.lru_cache(maxsize=8)
+def _read_tables(path: str) -> dict[str, Any]:
+    if not Path(path).is_file():
+        return {}
+    with gzip.open(path, "rt") as fh:
+        return json.load(fh)
+
+
+def fingerprint(model: AccuracyModel, space: SearchSpace, task: str) -> dict[str, Any]:
+    """Raw predictions of :data:`FINGERPRINT_CELLS` fixed seeded cells: identifies a predictor."""
+    rng = np.random.default_rng(12345)
+    cells = [space.sample(rng) for _ in range(FINGERPRINT_CELLS)]
+    return {"cells": [c.to_string() for c in cells],
+            "predicted": np.round(model.predict(cells, task)[0], 4).tolist()}
+
+
+def stored_calibrations(model: AccuracyModel, space: SearchSpace) -> dict[str, Calibration]:
+    """Task name -> the stored calibration made for exactly ``model`` (fingerprints match)."""
+    tables = _read_tables(str(table_path(space.name))).get("predictors", {})
+    out: dict[str, Calibration] = {}
+    for entry in tables.values():
+        for task, data in entry.get("tasks", {}).items():
+            if task in out or task not in model.tasks:
+                continue
+            cells = [space.from_string(s) for s in data["fingerprint"]["cells"]]
+            if np.allclose(model.predict(cells, task)[0], data["fingerprint"]["predicted"], atol=2e-3):
+                out[task] = Calibration.from_dict(data["calibration"])
+    return out
+
+
+@dataclass
+class CalibratedPredictor:
+    """An :class:`AccuracyModel` whose ``predict`` is calibrated, with :meth:`interval`.
+
+    ``predict`` gives the calibrated mean and the normal-equivalent std of the
+    :data:`COVERAGE` interval for tasks with a calibration; for others the raw mean clipped to
+    what the task can reach (:func:`pretrained_reach`) and the raw std. ``predict_soft``, ``fit``
+    and ``update`` are the wrapped model's (a refit makes the calibrations stale: they are dropped).
+
+    Attributes:
+        model: the wrapped model (raw predictions).
+        space: its search space.
+        calibrations: task name -> :class:`Calibration` of ``model``.
+    """
+
+    model: AccuracyModel
+    space: SearchSpace
+    calibrations: dict[str, Calibration] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, model: AccuracyModel, space: SearchSpace) -> CalibratedPredictor:
+        """``model`` with the stored calibrations made for it (none if it is not a shipped one)."""
+        return cls(model, space, stored_calibrations(model, space) if model.is_trained else {})
+
+    tasks = property(lambda self: self.model.tasks)
+    is_trained = property(lambda self: self.model.is_trained)
+
+    def calibration(self, task: Task | str | None) -> Calibration | None:
+        """The calibration for ``task`` (None: the model's default task), if there is one."""
+        if task is None:
+            task = getattr(self.model, "default_task", None)
+        name = task.name if isinstance(task, Task) and task.kind == "named" else task
+        return self.calibrations.get(name) if isinstance(name, str) else None
+
+    def predict(self, archs: Sequence[ArchGraph], task: Any = None) -> tuple[np.ndarray, np.ndarray]:
+        """Calibrated mean and std, float64 ``(n,)`` (see the class doc)."""
+        raw, spread = self.model.predict(archs, task)
+        calibration = self.calibration(task)
+        if calibration is None:
+            return np.clip(raw, *pretrained_reach(self.space, task)), spread
+        return calibration.mean(raw), calibration.std(raw)
+
+    def interval(self, archs: Sequence[ArchGraph], task: Any = None,
+                 coverage: float = COVERAGE) -> tuple[np.ndarray, np.ndarray]:
+        """``(low, high)``, float64 ``(n,)``: holds the true score with probability ``coverage``."""
+        calibration = self.calibration(task)
+        if calibration is None:
+            raise GennasError(f"no calibration of this predictor for task {task!r}: intervals are stated only "
+                              f"for {sorted(self.calibrations) or 'no task'}")
+        return calibration.interval(self.model.predict(archs, task)[0], coverage)
+
+    def predict_soft(self, slot_probs: Any, task: Any = None) -> Any:
+        return self.model.predict_soft(slot_probs, task)
+
+    def fit(self, archs: Sequence[ArchGraph], scores: Sequence[float], task: Any = None, steps: Any = None) -> Any:
+        self.calibrations = {}  # stale: they describe the model as it was
+        return self.model.fit(archs, scores, task, steps)
+
+    def update(self, archs: Sequence[ArchGraph], scores: Sequence[float], task: Any = None, steps: Any = None) -> Any:
+        self.calibrations = {}
+        return self.model.update(archs, scores, task, steps)

@@ -1,0 +1,195 @@
+"""A calibrated upper bound on latency, for devices known only from a few measurements.
+
+The latency estimator's point prediction for a device it adapted to from its 10 reference
+latencies is off by a few % (GPUs) to tens of % (phones, CPUs), so a budget judged by the point
+prediction lets about half of the designs near the budget go over it. The bound::
+
+    bound_ms = predicted_ms * exp(q(confidence) * s_device)      s_device = spread + floor
+
+is a split-conformal upper bound. ``spread`` is the device's own root-mean-square leave-one-out
+log-error on the samples it was adapted from (:func:`loo_rms`, closed form, set by ``adapt``):
+it scales the bound to the device (a GPU whose references fit to 3 % gets a tight bound, a
+phone whose references fit to 40 % a wide one). ``floor`` keeps a device whose few samples
+happen to fit well from getting a bound of zero width. ``q`` is the ``confidence``-quantile,
+with the finite-sample correction, of pooled *normalised* residuals ``log(true / predicted) /
+s_device`` measured leave-one-device-out: for each bundled device, an estimator that never saw
+it, adapted from its reference latencies only, predicted every cell of the space. The promise is
+marginal: over devices like the bundled ones and their cells, the truth is within the bound
+with probability ``confidence``; on a single device coverage varies (see the README table).
+
+The calibration is a small table (confidence grid -> ``q``, the floor, the typical spread used
+for devices without one, such as bundled devices loaded from a checkpoint) in
+``gennas/data/latency_bound_<space>.npz``, written by ``experiments/calibrate_latency.py`` (its
+command is stored in the file) and read without pickle.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from gennas.errors import GennasError
+from gennas.resources import data_dir
+
+__all__ = ["BoundCalibration", "calibration_path", "check_confidence", "conformal_quantile",
+           "load_calibration", "loo_rms"]
+
+SCALES = ("none", "spread")
+
+
+def check_confidence(confidence: Any) -> float:
+    """``confidence`` as a float strictly between 0 and 1 (else :class:`GennasError`)."""
+    try:
+        value = float(confidence)
+    except (TypeError, ValueError):
+        raise GennasError(f"confidence must be a number in (0, 1), got {confidence!r}") from None
+    if not 0.0 < value < 1.0:  # also False for nan
+        raise GennasError(f"confidence must be in (0, 1) (e.g. 0.95), got {confidence!r}")
+    return value
+
+
+def conformal_quantile(scores: np.ndarray, confidence: float) -> float:
+    """Split-conformal quantile: the ``ceil((n + 1) * confidence)``-th smallest of ``n`` scores
+    (``inf`` when that exceeds ``n``); a new exchangeable score is below it with probability
+    at least ``confidence``."""
+    scores = np.sort(np.asarray(scores, dtype=np.float64).reshape(-1))
+    rank = math.ceil((len(scores) + 1) * check_confidence(confidence))
+    return float(scores[rank - 1]) if rank <= len(scores) else math.inf
+
+
+def loo_rms(x: torch.Tensor, z: np.ndarray, w: torch.Tensor, lam: float) -> float:
+    """Root-mean-square leave-one-out residual of the ridge fit ``w`` ``(d,)`` of targets ``z`` ``(n,)``
+    on features ``x`` ``(n, d)`` (ridge strength ``lam`` > 0 or ``n >= d``), in closed form:
+    ``e_i / (1 - h_ii)`` with ``h`` the hat matrix's diagonal (the prior the fit is pulled towards
+    does not change ``h``). In the units of ``z``."""
+    x = x.double()
+    gram = x.T @ x + lam * torch.eye(x.shape[1], dtype=torch.float64)
+    leverage = (x @ torch.linalg.inv(gram) * x).sum(1)
+    residual = torch.as_tensor(z, dtype=torch.float64) - x @ w.double()
+    return float((residual / (1 - leverage).clamp_min(1e-6)).square().mean().sqrt())
+
+
+@dataclass(frozen=True)
+class BoundCalibration:
+    """Quantiles of normalised leave-one-device-out log-ratio residuals.
+
+    Attributes:
+        space: the search space's name.
+        confidences: increasing grid in (0, 1), ``(C,)``.
+        quantiles: ``q`` at each confidence, non-decreasing, ``(C,)`` (units of the device scale).
+        scale: ``"spread"`` (residuals divided by ``spread + floor``) or ``"none"`` (not scaled).
+        floor: added to a device's spread (log units).
+        typical_spread: the spread assumed for a device that has none recorded (log units).
+        device_spreads: spreads of the pretrained estimator's bundled devices (whose checkpoint
+            records none), each as if adapted from its 10 reference latencies.
+        command: the command that wrote it.
+        note: what it was computed from (held-out devices, cells, training steps).
+    """
+
+    space: str
+    confidences: np.ndarray
+    quantiles: np.ndarray
+    scale: str = "spread"
+    floor: float = 0.05
+    typical_spread: float = 0.05
+    command: str = ""
+    note: str = ""
+    device_spreads: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        c, q = np.asarray(self.confidences, float), np.asarray(self.quantiles, float)
+        if c.ndim != 1 or c.shape != q.shape or len(c) == 0:
+            raise GennasError(f"calibration grid and quantiles must be equal-length vectors, got {c.shape}, {q.shape}")
+        if np.any(np.diff(c) <= 0) or c[0] <= 0 or c[-1] >= 1 or np.any(np.diff(q) < 0) or not np.all(np.isfinite(q)):
+            raise GennasError("calibration must have an increasing grid in (0, 1) and finite non-decreasing quantiles")
+        if self.scale not in SCALES:
+            raise GennasError(f"calibration scale must be one of {SCALES}, got {self.scale!r}")
+        if not (self.floor >= 0 and self.typical_spread >= 0 and self.floor + self.typical_spread > 0):
+            raise GennasError(f"calibration floor and typical spread must be >= 0, not both 0, got "
+                              f"{self.floor!r}, {self.typical_spread!r}")
+
+    @classmethod
+    def from_residuals(cls, space: str, residuals: np.ndarray, confidences: np.ndarray, scale: str = "spread",
+                       floor: float = 0.05, typical_spread: float = 0.05, command: str = "",
+                       note: str = "") -> BoundCalibration:
+        """Conformal quantiles of normalised residuals ``(n,)`` (see :meth:`device_scale`) at each
+        confidence of the grid."""
+        q = np.array([conformal_quantile(residuals, c) for c in confidences])
+        return cls(space, np.asarray(confidences, float), np.maximum.accumulate(q), scale, float(floor),
+                   float(typical_spread), command, note)
+
+    def device_scale(self, spread: float | None, device: str | None = None, partial: bool = False) -> float:
+        """What a device's log-ratio residuals are divided by: ``spread + floor``, or 1 without
+        scaling. An unknown ``spread`` is the recorded one of ``device``, else ``typical_spread``.
+        ``partial``: the device was adapted without all its references, which the calibration
+        never saw (one sample fits exactly, so its spread says nothing): it gets at least the
+        widest spread of the bundled devices."""
+        if self.scale == "none":
+            return 1.0
+        if spread is None:
+            spread = self.device_spreads.get(device, self.typical_spread) if device else self.typical_spread
+        if partial:
+            spread = max(float(spread), self.typical_spread, *self.device_spreads.values())
+        return float(spread) + self.floor
+
+    def quantile(self, confidence: float) -> float:
+        """``q`` at ``confidence``, linear between grid points; outside the grid is refused
+        (the residual sample says nothing there)."""
+        c = check_confidence(confidence)
+        lo, hi = float(self.confidences[0]), float(self.confidences[-1])
+        if not lo - 1e-12 <= c <= hi + 1e-12:
+            raise GennasError(f"the {self.space} latency bound is calibrated for confidence in "
+                              f"[{lo:g}, {hi:g}], got {c:g}")
+        return float(np.interp(c, self.confidences, self.quantiles))
+
+    def factor(self, confidence: float, spread: float | None, device: str | None = None,
+               partial: bool = False) -> float:
+        """Multiplier on the point prediction (ms) for a device of leave-one-out ``spread`` (log
+        units; None and ``partial``: see :meth:`device_scale`)."""
+        return math.exp(self.quantile(confidence) * self.device_scale(spread, device, partial))
+
+    def save(self, path: str | Path) -> Path:
+        """Write as ``.npz`` of plain arrays and strings (readable with ``allow_pickle=False``)."""
+        path = Path(path)
+        np.savez(path, space=np.str_(self.space), confidences=self.confidences, quantiles=self.quantiles,
+                 scale=np.str_(self.scale), floor=np.float64(self.floor),
+                 typical_spread=np.float64(self.typical_spread), command=np.str_(self.command),
+                 note=np.str_(self.note), spread_devices=np.array(list(self.device_spreads), dtype=np.str_),
+                 spread_values=np.array(list(self.device_spreads.values()), dtype=np.float64))
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> BoundCalibration:
+        """Read a file written by :meth:`save` (no pickle)."""
+        try:
+            with np.load(Path(path), allow_pickle=False) as z:
+                spreads = {str(d): float(v) for d, v in zip(z["spread_devices"], z["spread_values"])}
+                return cls(str(z["space"]), z["confidences"].astype(float), z["quantiles"].astype(float),
+                           str(z["scale"]), float(z["floor"]), float(z["typical_spread"]), str(z["command"]),
+                           str(z["note"]), spreads)
+        except (OSError, KeyError, ValueError) as exc:
+            raise GennasError(f"{path} is not a latency-bound calibration: {exc}") from None
+
+
+def calibration_path(space: str) -> Path:
+    """Where the bundled calibration of ``space`` lives."""
+    return data_dir() / f"latency_bound_{space}.npz"
+
+
+@lru_cache(maxsize=8)
+def load_calibration(space: str) -> BoundCalibration:
+    """The bundled calibration of ``space`` (cached); :class:`GennasError` when there is none."""
+    path = calibration_path(space)
+    if not path.is_file():
+        raise GennasError(f"no calibrated latency bound for space {space!r} (expected {path}); "
+                          "compute one with experiments/calibrate_latency.py")
+    calibration = BoundCalibration.load(path)
+    if calibration.space != space:
+        raise GennasError(f"{path} calibrates space {calibration.space!r}, not {space!r}")
+    return calibration

@@ -1,0 +1,166 @@
+"""Calibrated predictions: stated coverage on held-out cells (the top ones included), nothing
+beyond what a task can reach, ranks instead of made-up accuracies for a task nothing is known of."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import gennas
+from gennas.cli.output import candidate_row
+from gennas.design.loop import LoopSettings
+from gennas.errors import GennasError
+from gennas.evaluators.base import Result
+from gennas.surrogates.calibration import (COVERAGE, Calibration, CalibratedPredictor, Predictions, isotonic,
+                                           learned_reach, stored_calibrations)
+from gennas.surrogates.equivalence import class_ids
+
+
+def _covered(cal: Calibration, m: np.ndarray, y: np.ndarray) -> float:
+    low, high = cal.interval(m, COVERAGE)
+    return float(np.mean((y >= low) & (y <= high)))
+
+
+@pytest.fixture(scope="module")
+def predictor():
+    return gennas.load_predictor("nb201")
+
+
+@pytest.fixture(scope="module")
+def generator():
+    return gennas.load_generator("nb201", kind="diffusion")
+
+
+@pytest.fixture(scope="module")
+def cifar10(predictor, bench):
+    """Raw predictions of every cell, truth, and the cells whose class the predictor never trained on."""
+    archs = bench.archs()
+    classes = np.asarray(class_ids(bench.space, archs))
+    train = np.random.default_rng(0).permutation(len(archs))[:2000]  # the shipped predictor's (manifest)
+    unseen = ~np.isin(classes, classes[train])
+    return predictor.predict(archs, "cifar10")[0], bench.accuracy_of(None, "cifar10"), unseen, classes
+
+
+def test_isotonic_is_monotone_least_squares():
+    y = np.array([1.0, 3.0, 2.0, 4.0, 0.0])
+    fit = isotonic(y, np.ones(5))
+    assert np.all(np.diff(fit) >= 0) and np.isclose(fit.sum(), y.sum())  # blocks keep their means
+    assert np.allclose(fit, [1.0, 2.25, 2.25, 2.25, 2.25])
+
+
+def test_synthetic_selection_bias_is_corrected_and_covered_in_the_top_bin():
+    """A model that over-rates its best predictions (truth saturates at 90): on a held-out split
+    the interval covers ~90 % overall and in the top 1 %, and the top's bias is gone."""
+    rng = np.random.default_rng(0)
+    m = rng.uniform(50, 110, 40_000)
+    y = np.minimum(m, 90.0) + rng.normal(0, 1 + (m > 90), m.size)  # noisier at the top
+    cal = Calibration.fit(m[:20_000], y[:20_000], reach=(0.0, 100.0))
+    mt, yt = m[20_000:], y[20_000:]
+    top = mt >= np.quantile(mt, 0.99)
+    assert 0.87 <= _covered(cal, mt, yt) <= 0.93
+    assert 0.83 <= _covered(cal, mt[top], yt[top]) <= 0.97
+    assert abs(np.mean(cal.mean(mt[top]) - yt[top])) < 0.5 and np.mean(mt[top] - yt[top]) > 15
+    back = Calibration.from_dict(cal.to_dict())  # what is stored is what is used (4 decimals)
+    assert np.allclose(back.mean(mt[:100]), cal.mean(mt[:100]), atol=1e-3)
+
+
+def test_shipped_predictor_calibrated_on_held_out_cells(cifar10, bench):
+    """Calibrated on half of the cells held out from the predictor's training (by class), judged
+    on the other half: coverage near 90 %, also among the top 1 % of predictions, whose bias
+    (7 points raw) is within 0.5; nothing above the table's best."""
+    raw, y, held, classes = cifar10
+    half = (classes % 2 == 0)
+    fit, test = held & half, held & ~half
+    reach = (float(y.min()), float(y.max()))
+    cal = Calibration.fit(raw[fit], y[fit], reach=reach)
+    top = test & (raw >= np.quantile(raw[test], 0.99))
+    assert 0.85 <= _covered(cal, raw[test], y[test]) <= 0.95
+    assert 0.8 <= _covered(cal, raw[top], y[top]) <= 0.98
+    assert np.mean(raw[top] - y[top]) > 5 and abs(np.mean(cal.mean(raw[top]) - y[top])) < 0.5
+    assert cal.mean(raw).max() <= y.max() and cal.interval(raw)[1].max() <= y.max()
+
+
+def test_stored_table_only_for_its_own_predictor(predictor, bench):
+    assert set(stored_calibrations(predictor, bench.space)) == {"cifar10", "cifar100"}
+    other = gennas.load_predictor("nb201", holdout="cifar10")
+    wrapped = CalibratedPredictor.load(other, bench.space)
+    assert wrapped.calibrations == {}  # a table is used only for the predictor it was made for
+    with pytest.raises(GennasError, match="no calibration"):
+        wrapped.interval([bench.space.sample(0)], "cifar100")
+    mean, _ = wrapped.predict(bench.archs()[:500], "cifar100")
+    assert mean.max() <= bench.accuracy_of(None, "cifar100").max()  # clipped to the table's range
+
+
+def test_calibrated_predictor_clamps_to_the_table(predictor, bench, cifar10):
+    """Raw, 34 cells are predicted above 100 %; calibrated, none above the table's best (the top
+    300 cells by raw prediction and 700 others)."""
+    wrapped = CalibratedPredictor.load(predictor, bench.space)
+    order = np.argsort(-cifar10[0])
+    rows = np.r_[order[:300], np.random.default_rng(0).choice(order[300:], 700, replace=False)]
+    every = bench.archs()
+    archs = [every[i] for i in rows]
+    raw = cifar10[0][rows]
+    mean, std = wrapped.predict(archs, "cifar10")
+    low, high = wrapped.interval(archs, "cifar10")
+    best, worst = bench.accuracy_of(None, "cifar10").max(), bench.accuracy_of(None, "cifar10").min()
+    assert raw.max() > 100 and mean.max() <= best and high.max() <= best and low.min() >= worst
+    assert np.all(low <= mean + 1e-9) and np.all(mean <= high + 1e-9) and np.all(std >= 0)
+
+
+def test_learned_reach_and_below_the_calibrated_range():
+    cal = Calibration.fit(np.arange(10.0), np.arange(10.0) + np.tile([-1.0, 1.0], 5))
+    low, high = learned_reach(np.array([3.0, 9.0]), cal)
+    assert low < 3.0 and 9.0 < high <= 9.0 + 3.0
+    # 5 below the lowest prediction: the truth falls with slope 0 to 1, the interval spans both
+    lo, hi = cal.interval(np.array([-5.0, 5.0]))
+    top = cal.mean(np.array([0.0]))[0]
+    assert lo[0] <= top - 5.0 and hi[0] >= top and hi[1] - lo[1] < hi[0] - lo[0]
+    assert lo[0] < cal.mean(np.array([-5.0]))[0] < hi[0]
+    assert Calibration.fit([1, 2, 3], [1, 2, 3]).reach == (-np.inf, np.inf)
+    with pytest.raises(GennasError):
+        Calibration.fit([1, 2], [1, 2])
+
+
+def test_predictions_rank_on_the_low_end_and_map_units():
+    cal = Calibration.fit(np.arange(40.0), np.arange(40.0))
+    p = Predictions.of(np.array([5.0, 30.0]), np.ones(2), cal, (0, 100), to_units=lambda v: -v)  # a loss
+    assert np.all(p.low <= p.mean) and np.all(p.mean <= p.high) and p.mean[1] < p.mean[0]
+    assert list(p.order(2)) == [1, 0]  # higher raw value is better on the model's scale
+
+
+def test_designer_states_calibrated_intervals(predictor, generator, bench):
+    d = gennas.Designer("nb201", task="cifar10", predictor=predictor, generator=generator, seed=0,
+                        loop=LoopSettings(pool=1))
+    out = d.generate(5)
+    best = bench.accuracy_of(None, "cifar10").max()
+    assert all(c.interval is not None and c.interval[0] <= c.predicted_accuracy <= c.interval[1] for c in out)
+    assert all(c.predicted_accuracy <= best and c.interval[1] <= best for c in out)
+    assert "90 % in [" in str(out[0])
+    row = candidate_row(out[0])
+    assert {"pred_acc", "pred_low", "pred_high"} <= set(row)
+
+
+def test_unknown_task_shows_rank_not_accuracy(predictor, generator):
+    d = gennas.Designer("nb201", task="my_new_dataset", predictor=predictor, generator=generator, seed=0,
+                        loop=LoopSettings(pool=1))
+    out = d.generate(3)
+    assert [c.rank for c in out] == [1, 2, 3]
+    assert all(c.predicted_accuracy is None and c.interval is None and c.predicted_std is None for c in out)
+    assert out[0].relative_score >= out[-1].relative_score
+    assert "relative score" in str(out[0]) and "%" not in str(out[0]).split("(")[1]
+    row = candidate_row(out[0])
+    assert "pred_acc" not in row and row["relative_score"] == out[0].relative_score
+
+
+def test_after_results_intervals_come_from_them(predictor, generator, bench):
+    """Told 12 verified cells of a task the predictor never saw: cross-fitted intervals exist, and
+    no calibrated mean is above the best verified score (the isotonic curve saturates there)."""
+    archs, y = bench.archs(), bench.accuracy_of(None, "cifar100")
+    rows = np.random.default_rng(3).choice(len(archs), 12, replace=False)
+    d = gennas.Designer("nb201", task="my_new_dataset", predictor=predictor, generator=generator, seed=0,
+                        loop=LoopSettings(pool=1))
+    d.tell([Result(archs[i], float(y[i]), "table") for i in rows])
+    out = d.generate(5)
+    assert all(c.interval is not None and c.interval[0] <= c.predicted_accuracy <= c.interval[1] for c in out)
+    p = d.predictions(archs[:2000])
+    assert p.mean.max() <= y[rows].max() + 1e-9 and np.all(p.low <= p.high)

@@ -1,0 +1,141 @@
+"""Calibrated latency upper bound: conformal quantile, bundled calibration, bound >= prediction,
+monotone in confidence, coverage on held-out devices, budgets judged by the bound, bad input."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from gennas.design.budget import LatencyBudget
+from gennas.errors import GennasError
+from gennas.surrogates.latency import LatencyConfig, LatencyEstimator, load_latency_estimator
+from gennas.surrogates.latency_bound import BoundCalibration, conformal_quantile, load_calibration, loo_rms
+from gennas.training import ridge_solve
+
+GRID = np.array([0.5, 0.8, 0.9, 0.95, 0.99])
+
+
+@pytest.fixture(scope="module")
+def adapted(bench):
+    """The shipped estimator with a device known only from its 10 reference latencies (samsung_s7's)."""
+    est = load_latency_estimator("nb201", with_registered=False)
+    refs = est.reference_archs()
+    est.adapt("lab_phone", list(zip(refs, bench.latency_of(refs, "samsung_s7"))))
+    return est
+
+
+def test_conformal_quantile_finite_sample():
+    scores = np.arange(1.0, 20.0)  # 19 scores
+    assert conformal_quantile(scores, 0.95) == 19.0  # ceil(20 * 0.95) = 19th smallest
+    assert conformal_quantile(scores, 0.5) == 10.0
+    assert conformal_quantile(scores, 0.96) == math.inf  # more than the sample can promise
+    # the guarantee: a new exchangeable score is below the quantile with probability >= confidence
+    rng = np.random.default_rng(0)
+    draws = rng.standard_normal((2000, 21))
+    hits = [d[-1] <= conformal_quantile(d[:-1], 0.9) for d in draws]
+    assert np.mean(hits) >= 0.88
+
+
+def test_loo_rms_matches_explicit_leave_one_out():
+    rng = np.random.default_rng(1)
+    x, z, prior, lam = torch.from_numpy(rng.standard_normal((12, 4))), rng.standard_normal(12), torch.ones(4), 0.5
+    w = ridge_solve(x, z, lam, prior=prior)
+    explicit = []
+    for i in range(12):
+        keep = np.arange(12) != i
+        explicit.append(z[i] - float(x[i] @ ridge_solve(x[keep], z[keep], lam, prior=prior)))
+    assert loo_rms(x, z, w, lam) == pytest.approx(float(np.sqrt(np.mean(np.square(explicit)))))
+
+
+def test_bundled_calibration_is_plain_and_monotone(tmp_path):
+    cal = load_calibration("nb201")
+    assert cal.space == "nb201" and cal.scale in ("spread", "none") and cal.typical_spread > 0
+    assert "calibrate_latency.py" in cal.command and "leave-one-device-out" in cal.note
+    assert np.all(np.diff(cal.quantiles) >= 0) and cal.quantile(0.95) > 0
+    again = BoundCalibration.load(cal.save(tmp_path / "cal.npz"))
+    np.testing.assert_array_equal(again.quantiles, cal.quantiles)
+    assert again.device_spreads == cal.device_spreads and len(cal.device_spreads) == 19
+    with pytest.raises(GennasError, match="no calibrated latency bound"):
+        load_calibration("mbv3")
+    (tmp_path / "bad.npz").write_bytes(b"not a zip")
+    with pytest.raises(GennasError, match="not a latency-bound calibration"):
+        BoundCalibration.load(tmp_path / "bad.npz")
+    with pytest.raises(GennasError, match="increasing"):
+        BoundCalibration("nb201", np.array([0.9, 0.5]), np.array([0.1, 0.2]))
+
+
+def test_bound_above_prediction_and_monotone_in_confidence(adapted, bench):
+    cells = bench.space.sample_many(200, 4)
+    pred = adapted.predict(cells, "lab_phone")
+    bounds = [adapted.upper_bound(cells, "lab_phone", c) for c in (0.5, 0.8, 0.9, 0.95, 0.99)]
+    assert bounds[0].shape == (200,) and np.all(bounds[2] >= pred)
+    for low, high in zip(bounds, bounds[1:]):
+        assert np.all(high >= low)
+    assert adapted.upper_bound(cells[0], "lab_phone").shape == (1,)
+    np.testing.assert_allclose(bounds[3], pred * adapted.bound_factor("lab_phone", 0.95))
+    # the spread is the device's own: measured on its samples, or recorded for a bundled device
+    cal = load_calibration("nb201")
+    spread = adapted.device_spread["lab_phone"]
+    np.testing.assert_allclose(bounds[3], pred * np.exp(cal.quantile(0.95) * (spread + cal.floor)))
+    bundled = adapted.upper_bound(cells, "pixel3") / adapted.predict(cells, "pixel3")
+    np.testing.assert_allclose(bundled, np.exp(cal.quantile(0.95) * (cal.device_spreads["pixel3"] + cal.floor)))
+    for bad in (0.0, 1.0, -0.5, float("nan"), "high"):
+        with pytest.raises(GennasError, match="confidence"):
+            adapted.upper_bound(cells, "lab_phone", bad)
+    with pytest.raises(GennasError, match="calibrated for confidence"):
+        adapted.upper_bound(cells, "lab_phone", 0.1)
+
+
+def test_bound_covers_an_adapted_device(adapted, bench):
+    """On a device adapted from its 10 references, >= ~95 % of cells are within the 95 % bound."""
+    cells = bench.space.sample_many(2000, 5)
+    truth = bench.latency_of(cells, "samsung_s7")
+    assert np.mean(truth <= adapted.upper_bound(cells, "lab_phone", 0.95)) >= 0.93
+    assert np.mean(truth <= adapted.predict(cells, "lab_phone")) < 0.8  # the point prediction is not a bound
+
+
+def test_quick_held_out_calibration_covers_an_unseen_device(bench):
+    """Split conformal over devices on a small estimator: calibrate on 3 devices it never saw,
+    check coverage on a 4th it never saw either."""
+    rng = np.random.default_rng(0)
+    rows = np.sort(rng.choice(len(bench), 3000, replace=False))
+    archs = [bench.space.from_string(bench.strings[i]) for i in rows]
+    train = ["1080ti_1", "gold_6240", "samsung_a50", "titanx_256", "pixel3"]
+    est = LatencyEstimator("nb201", LatencyConfig(hidden=32, rank=16))
+    est.fit(archs, {d: bench.latency_of(None, d)[rows] for d in train}, steps=60, batch_size=128, virtual=8, seed=0)
+    refs = est.reference_archs()
+    test_cells = bench.space.sample_many(1500, 6)
+
+    shape = BoundCalibration("nb201", GRID, np.zeros(len(GRID)))  # scale "spread", floor 0.05
+
+    def normalised(device: str) -> np.ndarray:
+        est.adapt(device, list(zip(refs, bench.latency_of(refs, device))))
+        r = np.log(bench.latency_of(test_cells, device) / est.predict(test_cells, device))
+        return r / shape.device_scale(est.device_spread[device])
+
+    pooled = np.concatenate([normalised(d) for d in ["silver_4114", "titanxp_32", "essential_ph_1"]])
+    est.calibration = BoundCalibration.from_residuals("nb201", pooled, GRID)
+    est.adapt("held", list(zip(refs, bench.latency_of(refs, "2080ti_32"))))
+    cover = np.mean(bench.latency_of(test_cells, "2080ti_32") <= est.upper_bound(test_cells, "held", 0.9))
+    assert cover >= 0.8, cover
+
+
+def test_budget_keeps_only_bound_feasible(adapted, bench):
+    cells = bench.space.sample_many(400, 7)
+    limit = float(np.median(adapted.predict(cells, "lab_phone")))
+    budget = LatencyBudget.for_device(bench.space, adapted, "lab_phone", limit)
+    assert not budget.exact and budget.confidence == 0.95
+    keep = budget.within(cells)
+    np.testing.assert_array_equal(keep, adapted.upper_bound(cells, "lab_phone", 0.95) <= limit)
+    assert 0 < keep.sum() < (adapted.predict(cells, "lab_phone") <= limit).sum()  # stricter than the point
+    loose = LatencyBudget.for_device(bench.space, adapted, "lab_phone", limit, confidence=0.8).within(cells)
+    assert np.all(loose[keep]) and loose.sum() > keep.sum()
+    # a bundled device is judged by its measurements, whatever the confidence
+    measured = LatencyBudget.for_device(bench.space, adapted, "samsung_s7", limit, confidence=0.99)
+    np.testing.assert_array_equal(measured.within(cells), bench.latency_of(cells, "samsung_s7") <= limit)
+    for bad in (0, 1, 1.5, float("nan")):
+        with pytest.raises(GennasError, match="confidence"):
+            LatencyBudget.for_device(bench.space, adapted, "lab_phone", limit, confidence=bad)
