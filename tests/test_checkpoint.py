@@ -292,3 +292,19 @@ def test_every_loader_refuses_flipped_bytes_in_a_shipped_checkpoint(tmp_path, na
     _flip(path)
     with pytest.raises(GennasError, match=f"{name}.pt does not match the sha256"):
         _loaders()[name](path)
+
+
+def test_supernet_weights_that_do_not_fit_are_named(tmp_path):
+    """Right field types, wrong tensor shapes: a GennasError naming the file, not a RuntimeError."""
+    from gennas.evaluators.supernet import Supernet
+    from gennas.resources import checkpoints_dir
+
+    ckpt = load_checkpoint(checkpoints_dir() / "supernet_nb201_mnist.pt", "supernet")
+    state = dict(ckpt.state)
+    state["model"] = {k: torch.zeros(1) for k in ckpt.state["model"]}  # every tensor the wrong shape
+    blob = torch.load(checkpoints_dir() / "supernet_nb201_mnist.pt", weights_only=True)
+    blob["state"] = state
+    path = tmp_path / "bad_supernet.pt"
+    torch.save(blob, path)
+    with pytest.raises(GennasError, match="bad_supernet.pt does not fit this supernet"):
+        Supernet.load(path, torch_device="cpu")

@@ -280,11 +280,17 @@ class Supernet:
         ckpt = load_checkpoint(path, KIND, self.space.name)
         if ckpt.config != self.config():
             raise GennasError(f"checkpoint {path} was made by a different supernet: {ckpt.config} vs {self.config()}")
-        self.net.load_state_dict(ckpt.state["model"])
-        if self.optimizer is not None and "optimizer" in ckpt.state:
-            self.optimizer.load_state_dict(ckpt.state["optimizer"])
-        self.epochs_done = int(ckpt.state["epoch"])
-        self.history = list(ckpt.state["history"])
+        try:
+            self.net.load_state_dict(ckpt.state["model"])
+            if self.optimizer is not None and "optimizer" in ckpt.state:
+                self.optimizer.load_state_dict(ckpt.state["optimizer"])
+            self.epochs_done = int(ckpt.state["epoch"])
+            self.history = list(ckpt.state["history"])
+        except (KeyError, RuntimeError, TypeError, ValueError) as exc:
+            # fields of the right types whose tensors do not fit this supernet (another width or
+            # class count): name the file, not torch's 40-line size-mismatch listing
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise GennasError(f"checkpoint {path} does not fit this supernet: {first}") from None
 
     @classmethod
     def load(cls, path: str | Path, torch_device: str | torch.device = "auto") -> Supernet:
