@@ -46,7 +46,8 @@ PRIOR_TOP = 50
 #: results of a new task below which the pretrained network stays frozen and only a task vector
 #: is fitted to them (Task.from_samples). Fine-tuning the shared network on a handful of results
 #: of one task drifts it away from everything it learned on the others: one update on one
-#: cifar100 result moved its predictions of cifar10's best cells from 94 % to 87 %.
+#: cifar100 result moved its mean prediction of cifar10's 6 best cells from 99.1 % to 86.8 %
+#: (the command is in the README, "Search").
 FEW_SHOT_RESULTS = 20
 
 
