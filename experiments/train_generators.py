@@ -14,71 +14,34 @@ from __future__ import annotations
 import argparse
 import math
 import tempfile
-import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from gennas.checkpoint import reproduce_command
-from gennas.generators import SlotGenerator, new_generator
+from gennas.generators import SlotGenerator, load_generator, new_generator
+from gennas.generators.training import generator_dataset, sample_quality, train_generator
 from gennas.resources import checkpoints_dir
-from gennas.spaces import load_space
-
-
-def dataset(space_name: str, mbv3_samples: int, seed: int) -> tuple[torch.Tensor, str]:
-    """All training architectures as slot indices ``(N, S)`` and a description of the data."""
-    space = load_space(space_name)
-    if space.is_finite_enumerable():
-        x = torch.from_numpy(space.all_choice_indices())
-        return x, f"all {len(x):,} {space_name} architectures (space.all_choice_indices()), no labels"
-    gen = new_generator(space, "diffusion")  # only for its to_indices conversion
-    x = gen.to_indices(space.sample_many(mbv3_samples, seed))
-    return x, (f"{mbv3_samples:,} {space_name} architectures drawn from the space prior "
-               f"(space.sample_many({mbv3_samples}, rng={seed})), no labels")
 
 
 def train(model: SlotGenerator, x: torch.Tensor, epochs: int, batch: int, lr: float, seed: int
           ) -> dict[str, float]:
-    """AdamW with a cosine schedule; returns train/val losses and timing."""
-    gen = torch.Generator().manual_seed(seed)
-    perm = torch.randperm(len(x), generator=gen)
-    n_val = max(64, len(x) // 20)
-    val, tr = x[perm[:n_val]], x[perm[n_val:]]
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
-    steps = epochs * math.ceil(len(tr) / batch)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.05)
-    start, last = time.time(), float("nan")
-    model.train()
-    for epoch in range(epochs):
-        order = torch.randperm(len(tr), generator=gen)
-        total = 0.0
-        for i in range(0, len(tr), batch):
-            loss = model.loss(tr[order[i:i + batch]], gen)
-            opt.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            sched.step()
-            total += float(loss.detach()) * len(order[i:i + batch])
-        last = total / len(tr)
-        print(f"  epoch {epoch + 1}/{epochs}: train loss {last:.4f}", flush=True)
-    model.eval()
-    with torch.no_grad():
-        vgen = torch.Generator().manual_seed(seed + 1)
-        val_loss = float(np.mean([float(model.loss(val[i:i + 1024], vgen)) for i in range(0, len(val), 1024)]))
-        metrics = {"train_loss": round(last, 4), "val_loss": round(val_loss, 4), "val_size": n_val,
-                   "train_size": len(tr), "epochs": epochs, "train_seconds": round(time.time() - start, 1),
-                   "uniform_slot_nll": round(math.log(model.vocab), 4)}
-        if model.kind == "vae":
-            mu, _ = model.encode(val)
-            recon = model.decode(mu) == val
-            metrics["val_exact_reconstruction"] = round(float(recon.all(1).float().mean()), 4)
-            metrics["val_slot_reconstruction"] = round(float(recon.float().mean()), 4)
+    """``epochs`` passes over the training rows (gennas.generators.training.train_generator),
+    printing the smoothed loss after each; then 1,000 unguided samples' validity and uniqueness."""
+    per_epoch = math.ceil((len(x) - max(64, len(x) // 20)) / batch)
+
+    def show(step: int, total: int, loss: float) -> None:
+        if step % per_epoch == 0 or step == total:
+            print(f"  epoch {math.ceil(step / per_epoch)}/{epochs}: train loss {loss:.4f}", flush=True)
+
+    metrics = train_generator(model, x, epochs * per_epoch, batch, lr, seed, on_step=show)
+    metrics.update({f"sample_{k}": v for k, v in sample_quality(model, 1000, seed).items()})
     return metrics
 
 
-def _number(text: str) -> int | float | str:
+def _number(text: str) -> bool | int | float | str:
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
     for cast in (int, float):
         try:
             return cast(text)
@@ -101,6 +64,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
                    help="override generator config fields, e.g. --set latent=32 beta=0.02")
     p.add_argument("--out", type=Path, default=None, help="default: checkpoints/ (quick: a temp folder)")
+    p.add_argument("--init", type=Path, default=None,
+                   help="continue from this checkpoint of the one --space/--kind (--set may change training-only fields)")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -111,22 +76,28 @@ def main(argv: list[str] | None = None) -> None:
     print(f"# {command}\n")
     rows = []
     for space_name in args.space:
-        x, data = dataset(space_name, samples, args.seed)
+        x, data = generator_dataset(new_generator(space_name, "diffusion"), samples, args.seed)
         for kind in args.kind:
             epochs = args.epochs or (3 if args.quick else (30 if len(x) < 20000 else 6))
             print(f"{kind} on {space_name}: {data}", flush=True)
-            model = new_generator(space_name, kind, **overrides)
-            metrics = train(model, x, epochs, args.batch, args.lr, args.seed)
+            model, extra = new_generator(space_name, kind, **overrides), {}
+            if args.init is not None:  # a second stage: the first stage's manifest says how it began
+                model = load_generator(space_name, kind, path=args.init).train()
+                for key, value in overrides.items():  # training-only fields (e.g. decode_loss); shapes stay
+                    setattr(model.config, key, value)
+                extra = {"init": {"file": args.init.name, "command": model.manifest.get("command"),
+                                  "metrics": model.manifest.get("metrics")}}
+            metrics = {**train(model, x, epochs, args.batch, args.lr, args.seed), **extra}
             path = model.save(out / f"{kind}_{space_name}", data, metrics, command)
             rows.append((space_name, kind, metrics, path))
-    print("\n| space | generator | train loss | val loss | uniform NLL | VAE val exact / slot recon. | epochs | seconds "
-          "| file (KB) |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("\n| space | generator | train loss | val loss | uniform NLL | VAE val exact / slot recon. "
+          "| valid / unique of 1,000 samples | epochs | seconds | file (KB) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for space_name, kind, m, path in rows:
         recon = (f"{m['val_exact_reconstruction']} / {m.get('val_slot_reconstruction', '-')}"
                  if "val_exact_reconstruction" in m else "-")
         print(f"| {space_name} | {kind} | {m['train_loss']} | {m['val_loss']} | {m['uniform_slot_nll']} | {recon} "
-              f"| {m['epochs']} | {m['train_seconds']} | {path.stat().st_size // 1024} |")
+              f"| {m['sample_valid_share']} / {m['sample_unique_share']} | {m['epochs']} | {m['train_seconds']} | {path.stat().st_size // 1024} |")
     print(f"\ncheckpoints in {out}")
 
 

@@ -143,3 +143,29 @@ def load_benchmark(name: str = "nb201") -> Benchmark:
     accuracies = {col.removesuffix("_test"): values for col, values in acc.items()}
     latencies = {col.removesuffix("_ms"): values for col, values in lat.items()}
     return Benchmark(space, strings, accuracies, latencies)
+
+
+#: measured latency tables of sampled subnets, per space (no accuracies): the file in gennas/data
+LATENCY_TABLES = {"mbv3": "mbv3_latency.csv.gz"}
+
+
+@functools.lru_cache(maxsize=None)
+def load_latency_table(space: str = "mbv3") -> Benchmark:
+    """Measured latencies (ms) of a space's architectures, as a :class:`Benchmark` whose
+    ``latencies`` are the devices and whose ``accuracies`` are empty; cached.
+
+    ``mbv3``: ``gennas/data/mbv3_latency.csv.gz``, seeded samples of MobileNetV3 subnets timed on
+    one CPU (224 px, batch 1, 1 thread) with torch (``cpu_torch_1t``) and onnxruntime
+    (``cpu_ort_1t``), written by ``experiments/measure_mbv3.py`` (manifest: ``mbv3_latency.json``).
+    ``nb201``: the latencies of :func:`load_benchmark`.
+    """
+    if space == "nb201":
+        return load_benchmark("nb201")
+    if space not in LATENCY_TABLES:
+        raise GennasError(unknown("latency table", space, ["nb201", *LATENCY_TABLES]))
+    strings, columns, _ = _read_table(data_dir() / LATENCY_TABLES[space])
+    # <device>_ms columns are the latencies; <device>_wall_ms (wall time of the same passes on a
+    # shared machine), _spread and _repeats describe the measurement and are not devices.
+    latencies = {col.removesuffix("_ms"): values for col, values in columns.items()
+                 if col.endswith("_ms") and not col.endswith("_wall_ms")}
+    return Benchmark(load_space(space), strings, {}, latencies)

@@ -84,7 +84,9 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "meta": {"references": [TEXT], "devices": [TEXT]}},
     "diffusion": {"config": {"dim?": SIZE, "layers?": SIZE, "heads?": SIZE, "dropout?": REAL, "steps?": SIZE},
                   "state": WEIGHTS},
-    "vae": {"config": {"hidden?": SIZE, "layers?": SIZE, "latent?": SIZE, "beta?": REAL}, "state": WEIGHTS},
+    "vae": {"config": {"hidden?": SIZE, "layers?": SIZE, "latent?": SIZE, "beta?": REAL, "direct?": FLAG,
+                       "decode_loss?": FLAG},
+            "state": WEIGHTS},
     "supernet": {
         "config": {"space": TEXT, "num_classes": SIZE, "in_channels": SIZE, "seed": INT, "build_options": ANY_DICT},
         "state": {"model": WEIGHTS, "epoch": INT, "history": ANY_LIST}},
@@ -243,12 +245,16 @@ def load_checkpoint(path: str | Path, kind: str, space: str | None = None,
 
 
 def _check_space(path: Path, where: str, name: Any) -> None:
-    """A space named in a file must be a bundled one: never a path that ``load_space`` would follow."""
-    from gennas.spaces import list_spaces
+    """A space named in a file must be a bundled one or one loaded in this process: found by
+    name only (``space_by_name``), never a path that ``load_space`` would follow."""
+    from gennas.spaces import known_spaces, space_by_name
 
-    if not isinstance(name, str) or name not in list_spaces():
-        raise GennasError(f"{path}: {where} names space {name!r}, which is not a bundled space "
-                          f"({', '.join(list_spaces())})")
+    try:
+        space_by_name(name)
+    except GennasError:
+        raise GennasError(f"{path}: {where} names space {name!r}, which is not a bundled space nor one loaded "
+                          f"from a file in this process ({', '.join(known_spaces())}); load its YAML first "
+                          "with gennas.load_space(PATH)") from None
 
 
 def _mismatch(value: Any, spec: Any, where: str) -> str | None:
@@ -324,6 +330,34 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
     if not isinstance(record, dict):
         raise GennasError(f"{manifest} is not a manifest (a JSON object), got {type(record).__name__}")
     return record
+
+
+def user_checkpoints_dir() -> Path:
+    """Where ``gennas train`` and designer searches write checkpoints: ``$GENNAS_HOME/checkpoints``."""
+    from gennas.surrogates.measure import gennas_home  # lazy: keeps this module free of the spaces
+
+    return gennas_home() / "checkpoints"
+
+
+def find_checkpoint(filename: str) -> Path | None:
+    """``filename`` (``vae_mbv3.pt``) among the shipped checkpoints first, then in
+    :func:`user_checkpoints_dir`; None where neither has it."""
+    from gennas.resources import checkpoints_dir
+
+    for folder in (checkpoints_dir(), user_checkpoints_dir()):
+        if (folder / filename).is_file():
+            return folder / filename
+    return None
+
+
+def train_hint(space: Any, kind: str = "diffusion") -> str:
+    """The two commands that make a space without shipped checkpoints designable; ``space`` is a
+    SearchSpace (one loaded from a YAML file is named by its path, which the commands take) or a name."""
+    space = getattr(space, "source", None) or getattr(space, "name", space)
+    flag = "" if kind == "diffusion" else f" --kind {kind}"
+    return (f"train the generator with `gennas train --space {space}{flag}` (minutes on CPU) and the predictor "
+            f"with a search, `gennas search --space {space} --method designer --evaluator proxy:synflow` "
+            "(or Designer.tell); both are saved under $GENNAS_HOME/checkpoints")
 
 
 def _plain(value: Any) -> Any:

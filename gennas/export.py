@@ -3,22 +3,29 @@
 ``export_architecture(arch, folder)`` writes into ``folder``:
 
 * ``arch.txt``: the space's string form (``space.from_string`` reads it back);
-* ``weights.pt``: the freshly initialised state dict (``torch.load(..., weights_only=True)``,
-  then ``space.build(arch, **build).load_state_dict``);
-* ``model.pt2``: a ``torch.export`` program (``torch.export.load(path).module()`` runs it with
-  no gennas installed);
+* ``weights.pt``: the state dict (``torch.load(..., weights_only=True)``, then
+  ``space.build(arch, **build).load_state_dict``): freshly initialised, or the trained weights
+  passed as ``weights`` (:func:`export_trained` reads them from a TrainEvaluator checkpoint);
+* ``model.pt2``: a ``torch.export`` program with a dynamic batch dimension
+  (``torch.export.load(path).module()`` runs it on any batch size, with no gennas installed);
 * ``model.onnx``: ONNX with a dynamic batch axis (needs the ``export`` extra: ``onnx``);
-* ``build.json``: the space, string, build options and input shape.
+* ``build.json``: the space, string, build options, input shape and where the weights came from.
+
+Trained weights exist only where the evaluator kept them: ``TrainEvaluator(..., keep_weights=True)``
+inside a search keeps each stored result's weights in the file ``Result.metadata["checkpoint"]``
+names; :func:`export_result` exports those (and says so when they were not kept).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from gennas.checkpoint import load_checkpoint
 from gennas.errors import GennasError, MissingDependency
 from gennas.graph import ArchGraph
 from gennas.spaces import SearchSpace, resolve_space
@@ -26,8 +33,12 @@ from gennas.spaces import SearchSpace, resolve_space
 
 def export_architecture(arch: ArchGraph | str, folder: str | Path, space: SearchSpace | str | None = None,
                         num_classes: int = 10, in_channels: int = 3, input_size: int | None = None,
-                        onnx: bool = True, **build_options: Any) -> dict[str, Path]:
-    """Export one architecture; returns the written paths by kind (``arch``, ``weights``, ``program``, ``onnx``, ``build``)."""
+                        onnx: bool = True, weights: dict[str, torch.Tensor] | None = None,
+                        weights_source: str = "fresh initialisation (torch default init)",
+                        **build_options: Any) -> dict[str, Path]:
+    """Export one architecture; returns the written paths by kind (``arch``, ``weights``, ``program``,
+    ``onnx``, ``build``). ``weights``: a state dict of the built network (trained weights) loaded
+    before export; ``weights_source`` says in ``build.json`` where they came from."""
     if space is None:
         if not isinstance(arch, ArchGraph):
             raise GennasError("pass space= when exporting an architecture string")
@@ -41,19 +52,74 @@ def export_architecture(arch: ArchGraph | str, folder: str | Path, space: Search
     except OSError as exc:
         raise GennasError(f"cannot create export folder {folder}: {exc}") from None
     model = sp.build(graph, num_classes=num_classes, in_channels=in_channels, **build_options).eval()
-    example = torch.zeros(1, in_channels, side, side)
+    if weights is not None:
+        try:
+            model.load_state_dict(weights)
+        except RuntimeError as exc:  # weights of another architecture or build
+            raise GennasError(f"the weights do not fit {graph.to_string()}: {str(exc).splitlines()[0]}") from None
+    # batch 2, not 1: torch.export specialises a dimension of size 1 to a constant
+    example = torch.zeros(2, in_channels, side, side)
     paths = {"arch": folder / "arch.txt", "weights": folder / "weights.pt",
              "program": folder / "model.pt2", "build": folder / "build.json"}
     paths["arch"].write_text(graph.to_string() + "\n")
     torch.save(model.state_dict(), paths["weights"])
-    torch.export.save(torch.export.export(model, (example,)), paths["program"])
+    batch = torch.export.Dim("batch", min=1, max=4096)
+    program = torch.export.export(model, (example,), dynamic_shapes=({0: batch},))
+    torch.export.save(program, paths["program"])
     if onnx:
         paths["onnx"] = folder / "model.onnx"
         _export_onnx(model, example, paths["onnx"])
     paths["build"].write_text(json.dumps({
         "space": sp.name, "arch": graph.to_string(), "num_classes": num_classes, "in_channels": in_channels,
-        "input_shape": [1, in_channels, side, side], "build_options": build_options}, indent=2) + "\n")
+        "input_shape": [1, in_channels, side, side], "dynamic_batch": True, "build_options": build_options,
+        "weights": weights_source}, indent=2) + "\n")
     return paths
+
+
+def export_trained(checkpoint: str | Path, folder: str | Path, onnx: bool = True) -> dict[str, Path]:
+    """Export the architecture a TrainEvaluator trained, with its trained weights, from its
+    ``"trained"`` checkpoint (``Result.metadata["checkpoint"]``): the architecture, classes, input
+    shape and build options all come from the checkpoint's config."""
+    ckpt = load_checkpoint(checkpoint, "trained")
+    c = ckpt.config
+    try:
+        shape, history = list(c["input_shape"]), list(ckpt.state.get("history", []))
+        acc = f", validation accuracy {history[-1]['val_acc']:.2f} %" if history else ""
+        source = f"trained by TrainEvaluator ({c['epochs']} epochs{acc}), from {Path(checkpoint).name}"
+        return export_architecture(c["arch"], folder, space=c["space"], num_classes=int(c["num_classes"]),
+                                   in_channels=int(shape[0]), input_size=int(shape[-1]), onnx=onnx,
+                                   weights=ckpt.state["model"], weights_source=source, **dict(c["build_options"]))
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        raise GennasError(f"{checkpoint} is not a TrainEvaluator checkpoint: missing or bad {exc}") from None
+
+
+def trained_checkpoint(result: Any) -> Path | None:
+    """The kept trained-weights file of a verified ``Result`` (None: the evaluator kept none)."""
+    meta = getattr(result, "metadata", None)
+    name = meta.get("checkpoint") if isinstance(meta, dict) else None
+    return Path(name) if isinstance(name, str) and Path(name).is_file() else None
+
+
+def export_result(result: Any, folder: str | Path, onnx: bool = True, **options: Any) -> dict[str, Path]:
+    """Export a verified result's architecture with its trained weights where its evaluator kept
+    them, else freshly initialised (``build.json``'s ``weights`` says which; ``options`` as
+    :func:`export_architecture`)."""
+    path = trained_checkpoint(result)
+    if path is not None:
+        return export_trained(path, folder, onnx=onnx)
+    why = ("fresh initialisation: the evaluator kept no trained weights (a TrainEvaluator keeps them "
+           "with keep_weights=True inside a search)")
+    return export_architecture(result.arch, folder, onnx=onnx, weights_source=why, **options)
+
+
+def export_candidate(arch: ArchGraph, folder: str | Path, results: Sequence[Any] = (), onnx: bool = True,
+                     **options: Any) -> dict[str, Path]:
+    """Export ``arch``; with its trained weights when one of ``results`` verified it and kept them."""
+    key = arch.canonical_hash()
+    for result in results:
+        if trained_checkpoint(result) is not None and result.arch.canonical_hash() == key:
+            return export_trained(trained_checkpoint(result), folder, onnx=onnx)
+    return export_architecture(arch, folder, onnx=onnx, **options)
 
 
 def _export_onnx(model: torch.nn.Module, example: torch.Tensor, path: Path) -> None:

@@ -88,7 +88,7 @@ def test_latency_measure_checks_gennas_home_before_measuring(tmp_path, monkeypat
     def never(*args, **kwargs):
         raise AssertionError("measured before checking that the result can be written")
 
-    monkeypatch.setattr(measure, "measure_latency", never)
+    monkeypatch.setattr(measure, "measure_timing", never)
     result = runner.invoke(app, ["latency", "measure", "--name", "here"])
     assert result.exit_code == 2, result.output
     assert "cannot register devices: cannot write to" in result.stderr and "GENNAS_HOME" in result.stderr
@@ -103,7 +103,8 @@ def test_latency_measure_keeps_measurements_when_registering_fails(tmp_path, mon
     import gennas.surrogates.measure as measure
 
     monkeypatch.setattr(tempfile, "tempdir", None)  # TMPDIR read afresh
-    monkeypatch.setattr(measure, "measure_latency", lambda arch, *a, **k: 1.0 + len(str(arch)) / 100)
+    monkeypatch.setattr(measure, "measure_timing",
+                        lambda arch, *a, **k: measure.Timing(1.0 + len(str(arch)) / 100, 0.01, 10))
 
     def full_disk(*args, **kwargs):
         raise OSError(28, "No space left on device", "devices/here.json")

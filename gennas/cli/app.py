@@ -9,7 +9,7 @@ from typing import Any, Optional
 
 import typer
 
-from gennas.cli import design, latency, search
+from gennas.cli import design, latency, report, search, train
 from gennas.cli.output import arch_record, friendly, print_json, print_table
 from gennas.errors import GennasError
 
@@ -89,7 +89,7 @@ def sample_cmd(space: str = typer.Option("nb201", "--space", "-s"),
     print_json(rows) if as_json else print_table(f"{n} uniform samples from {space} (seed {seed})", rows)
 
 
-for _group in (design, latency, search):  # each command module adds its commands
+for _group in (design, latency, search, report, train):  # each command module adds its commands
     _group.register(app)
 
 

@@ -66,11 +66,11 @@ def register(app: typer.Typer) -> None:
                     row["table_ms"] = bench.latency(c.arch, device)
             rows.append(row)
         if export is not None:
-            from gennas.export import export_architecture
+            from gennas.export import export_candidate
 
             for row, c in zip(rows, candidates):
                 folder = export / f"rank{c.rank:02d}"
-                export_architecture(c.arch, folder)
+                export_candidate(c.arch, folder, designer.history)  # trained weights where a search kept them
                 row["export"] = str(folder)
         if as_json:
             print_json(rows)

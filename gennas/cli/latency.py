@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,41 +24,79 @@ latency_app = typer.Typer(help="Latency estimator: measure this machine, list de
 def measure_cmd(name: str = typer.Option(..., "--name", help="name to register this machine under"),
                 space: str = typer.Option("nb201", "--space", "-s"),
                 batch_size: int = typer.Option(1, "--batch-size"),
-                repeats: int = typer.Option(30, "--repeats", help="timed passes per architecture (median)"),
+                repeats: int = typer.Option(10, "--repeats", help="timed passes per architecture, at least"),
+                max_repeats: int = typer.Option(50, "--max-repeats", help="timed passes per architecture, at most"),
+                target_spread: float = typer.Option(0.05, "--target-spread",
+                                                    help="stop repeating once IQR / median is below this"),
+                max_seconds: float = typer.Option(20.0, "--max-seconds", help="stop repeating after this long"),
                 warmup: int = typer.Option(5, "--warmup"),
+                max_spread: float = typer.Option(0.10, "--max-spread",
+                                                 help="IQR / median above this is noisy: not registered"),
+                accept_noisy: bool = typer.Option(False, "--accept-noisy",
+                                                  help="register noisy or implausible measurements anyway"),
                 torch_device: str = typer.Option("cpu", "--torch-device", help="cpu, cuda, cuda:N or mps"),
-                threads: int = typer.Option(0, "--threads", help="torch CPU threads (0: leave as is)"),
+                threads: int = typer.Option(1, "--threads", help="torch CPU threads (0: leave as is)"),
+                clock: str = typer.Option("wall", "--clock", help="wall: elapsed time; cpu: this thread's CPU "
+                                          "time (one CPU thread only; on a shared machine, the unloaded latency)"),
                 force: bool = typer.Option(False, "--force", help="overwrite a registered device"),
                 as_json: bool = typer.Option(False, "--json")) -> None:
-    """Time the reference architectures here and register the machine as a device."""
+    """Time the reference architectures here and register the machine as a device.
+
+    One thread by default (stable, comparable timings); each architecture is warmed up, then
+    timed until the spread of its passes is small or a limit is hit. Noisy timings, or an
+    architecture with far fewer FLOPs measured far slower than one with more, are reported and
+    not registered (the measurements are saved to a file) unless --accept-noisy."""
     import torch
 
     from gennas.cli.checks import check_writable_dir
     from gennas.errors import GennasError
+    from gennas.surrogates import measure
     from gennas.surrogates.latency import load_latency_estimator
-    from gennas.surrogates.measure import check_device_name, devices_dir, measure_latency, register_device
 
-    check_device_name(name)
+    measure.check_device_name(name)
+    if not (max_spread > 0 and threads >= 0 and 1 <= repeats <= max_repeats):
+        raise GennasError(f"need --max-spread > 0, --threads >= 0 and 1 <= --repeats <= --max-repeats, got "
+                          f"{max_spread}, {threads}, {repeats}, {max_repeats}")
+    if clock not in measure.CLOCKS:
+        raise GennasError(f"--clock must be one of {', '.join(measure.CLOCKS)}, got {clock!r}")
     est = load_latency_estimator(space)
     if name in est.bundled:
         raise GennasError(f"{name!r} is a bundled benchmark device; pick another name")
-    if (devices_dir() / f"{name}.json").exists() and not force:
-        raise GennasError(f"device {name!r} is already registered ({devices_dir() / (name + '.json')}); "
+    if (measure.devices_dir() / f"{name}.json").exists() and not force:
+        raise GennasError(f"device {name!r} is already registered ({measure.devices_dir() / (name + '.json')}); "
                           "use --force to overwrite")
     # Minutes of timing must not end in an unwritable folder: prove it is writable first.
-    check_writable_dir(devices_dir(), "cannot register devices", "set GENNAS_HOME to a writable folder")
+    check_writable_dir(measure.devices_dir(), "cannot register devices", "set GENNAS_HOME to a writable folder")
     if threads > 0:
         torch.set_num_threads(threads)
-    samples = []
-    for arch in est.reference_archs():
-        ms = measure_latency(arch, est.space, torch_device=torch_device, batch_size=batch_size,
-                             repeats=repeats, warmup=warmup)
-        samples.append((arch, ms))
-    info = {"batch_size": batch_size, "repeats": repeats, "warmup": warmup, "torch_device": torch_device,
-            "torch_threads": torch.get_num_threads()}
+    build = measure.table_build_options(est.space)
+    refs = est.reference_archs()
+    labels = [est.space.to_string(a) for a in refs]
+    timings = []
+    with _progress(len(refs), f"timing {len(refs)} reference architectures") as step:
+        for arch, label in zip(refs, labels):
+            timing = measure.measure_timing(arch, est.space, torch_device=torch_device, batch_size=batch_size,
+                                            repeats=repeats, warmup=warmup, max_repeats=max_repeats,
+                                            target_spread=target_spread, max_seconds=max_seconds,
+                                            basis=clock, **build)
+            timings.append(timing)
+            step(f"{label}: {timing.ms:.2f} ms (spread {timing.spread:.3f}, {timing.repeats} passes)")
+    samples = [(a, t.ms) for a, t in zip(refs, timings)]
+    info = {"batch_size": batch_size, "repeats": repeats, "max_repeats": max_repeats, "warmup": warmup,
+            "target_spread": target_spread, "clock": clock, "torch_device": torch_device,
+            "torch_threads": torch.get_num_threads(),
+            "build": build, "spreads": [t.spread for t in timings], "passes": [t.repeats for t in timings]}
+    flops = [measure.arch_flops(est.space, a, **build) for a in refs]
+    problems = measure.noise_problems(labels, timings, flops, measure.NoiseLimits(max_spread=max_spread))
+    info["noisy"] = bool(problems)
     try:
+        if problems and not accept_noisy:
+            more = f"; {len(problems) - 3} more" if len(problems) > 3 else ""
+            raise GennasError(f"the timings look noisy ({'; '.join(problems[:3])}{more}): rerun on a quieter "
+                              "machine (or with --clock cpu, which leaves out time the core spent on other "
+                              "processes), or pass --accept-noisy to register them")
         est.adapt(name, samples)  # validates the samples before anything is written
-        path = register_device(name, est.space, samples, info)
+        path = measure.register_device(name, est.space, samples, info)
     except (GennasError, OSError) as exc:  # the measurements are not lost: they go to a file
         reason = str(exc) if isinstance(exc, GennasError) else f"{exc.strerror or type(exc).__name__}: {exc.filename}"
         try:
@@ -63,12 +104,37 @@ def measure_cmd(name: str = typer.Option(..., "--name", help="name to register t
         except OSError:  # nowhere to write: the one line carries them
             kept = "(ms) " + json.dumps({est.space.to_string(a): round(ms, 4) for a, ms in samples})
         raise GennasError(f"device {name!r} not registered ({reason}); the measurements are {kept}") from None
-    rows = [{"arch": est.space.to_string(a), "ms": ms} for a, ms in samples]
+    rows = [{"arch": lab, "ms": t.ms, "spread": t.spread, "passes": t.repeats} for lab, t in zip(labels, timings)]
     if as_json:
-        print_json({"device": name, "file": str(path), "samples": rows})
+        print_json({"device": name, "file": str(path), "samples": rows, "problems": problems})
         return
     print_table(f"reference latencies of {name} ({torch_device}, batch {batch_size})", rows)
+    if problems:
+        typer.echo(f"registered despite {len(problems)} problem(s) (--accept-noisy): " + "; ".join(problems), err=True)
     typer.echo(f"registered device {name!r} in {path}")
+
+
+@contextmanager
+def _progress(total: int, title: str) -> Iterator[Callable[[str], None]]:
+    """A rich progress bar on stderr when it is a terminal, plain lines otherwise (logs, pipes);
+    yields ``step(line)``, called once per finished item."""
+    if not sys.stderr.isatty():
+        done = [0]
+
+        def line(text: str) -> None:
+            done[0] += 1
+            print(f"[{done[0]}/{total}] {text}", file=sys.stderr, flush=True)
+
+        print(f"{title} ...", file=sys.stderr, flush=True)
+        yield line
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(title, total=total)
+        yield lambda text: bar.update(task, advance=1, description=text[:60])
 
 
 def _save_measurements(name: str, space: Any, samples: list[tuple[Any, float]], info: dict[str, Any]) -> Path:
@@ -103,6 +169,7 @@ def predict_cmd(archs: list[str] = typer.Argument(..., help="architecture string
                 space: str = typer.Option("nb201", "--space", "-s"),
                 as_json: bool = typer.Option(False, "--json")) -> None:
     """Predicted latency (ms) of architectures on a device; the measured table value where bundled."""
+    from gennas.bench import LATENCY_TABLES, load_latency_table
     from gennas.surrogates.latency import load_latency_estimator
 
     est = load_latency_estimator(space)
@@ -113,6 +180,12 @@ def predict_cmd(archs: list[str] = typer.Argument(..., help="architecture string
         from gennas.bench import load_benchmark
 
         measured = [float(v) for v in load_benchmark(est.space.benchmark).latency_of(graphs, device)]
+    elif device in est.bundled and est.space.name in LATENCY_TABLES:  # sampled subnets: some have a row
+        table = load_latency_table(est.space.name)
+        rows_of = {s: i for i, s in enumerate(table.strings)}
+        column = table.latency_of(None, device)
+        measured = [float(column[rows_of[t]]) if t in rows_of else None
+                    for t in (est.space.to_string(g) for g in graphs)]
     rows = [{"arch": est.space.to_string(g), "predicted_ms": float(p), "table_ms": m}
             for g, p, m in zip(graphs, predicted, measured)]
     print_json(rows) if as_json else print_table(f"latency on {device}", rows)

@@ -117,7 +117,9 @@ def register(app: typer.Typer) -> None:
         task: str = typer.Option("cifar10", "--task", "-t", help="dataset the architectures are for"),
         budget: int = typer.Option(20, "--budget", "-b", help="architectures to verify (stored ones count)"),
         evaluator: str = typer.Option("table", "--evaluator", "-e", help="table | proxy:NAME | train"),
-        storage: str = typer.Option(DEFAULT_STORAGE, "--storage", help="optuna storage URL or .db file"),
+        storage: str = typer.Option(DEFAULT_STORAGE, "--storage",
+                                    help="optuna storage URL or .db file; postgresql://user@host/db to share a "
+                                         "study between machines (several searches on one study cooperate)"),
         study: Optional[str] = typer.Option(None, "--study", help="study name (default from the settings)"),
         seed: int = typer.Option(0, "--seed", help="random seed of the method (runs are reproducible)"),
         resume: bool = typer.Option(False, "--resume", help="continue the stored study"),
@@ -136,6 +138,11 @@ def register(app: typer.Typer) -> None:
                                  "if bundled, else mnist for proxies that need data)"),
         force: bool = typer.Option(False, "--force", help="with --resume: continue a study run with other settings "
                                                           "(the change is recorded in the study)"),
+        executor: str = typer.Option("local", "--executor", help="local (in this process) | ray (Ray tasks; "
+                                                                   "pip install -e '.[ray]')"),
+        workers: Optional[int] = typer.Option(None, "--workers", help="Ray tasks at once (--executor ray; default 2)"),
+        address: Optional[str] = typer.Option(None, "--address", help="Ray cluster, e.g. ray://head:10001 or auto "
+                                                                      "(--executor ray; default: a local instance)"),
     ) -> None:
         """Search a space with a method and an evaluator; every verified result goes to --storage."""
         from gennas.cli.checks import check_seed
@@ -151,6 +158,18 @@ def register(app: typer.Typer) -> None:
             raise GennasError("--force goes with --resume (it continues a study run with other settings)")
         if method not in OPTIMIZERS:
             raise GennasError(unknown("search method", method, list(OPTIMIZERS)))
+        if executor not in ("local", "ray"):
+            raise GennasError(f"unknown --executor {executor!r}; use local or ray")
+        if executor == "local" and (workers is not None or address is not None):
+            raise GennasError("--workers and --address go with --executor ray")
+        if workers is not None and workers <= 0:
+            raise GennasError(f"--workers must be positive, got {workers}")
+        if executor == "ray":
+            try:
+                import ray  # noqa: F401  (checked now, before the study is touched)
+            except ImportError:
+                raise GennasError("--executor ray needs Ray: pip install -e '.[ray]' (or pip install 'ray[default]')") \
+                    from None
         if (device is None) != (max_latency_ms is None):
             raise GennasError("--device and --max-latency-ms go together")
         sp = load_space(space)
@@ -168,7 +187,8 @@ def register(app: typer.Typer) -> None:
         if dataset is not None:
             attrs["data"] = dataset
         result = run_search(optimizer, scorer, budget, storage=backend, study_name=name, batch_size=batch_size,
-                            progress=not (quiet or as_json), resume=resume, space=sp, attrs=attrs, force=force)
+                            progress=not quiet, resume=resume, space=sp, attrs=attrs, force=force,
+                            executor=executor, workers=workers, address=address)
         rows = [{"rank": i + 1, "arch": r.arch.to_string(), "score": r.score, "kind": r.kind,
                  "fidelity": r.fidelity, "cost_s": r.cost_s} for i, r in enumerate(result.top(top))]
         summary = {"study": result.study_name, "storage": storage, "verified": len(result),

@@ -19,8 +19,11 @@ from weakref import WeakKeyDictionary
 
 import numpy as np
 
+from gennas.checkpoint import train_hint
 from gennas.design.budget import LatencyBudget
 from gennas.design.loop import DesignLoop, LoopSettings
+from gennas.design.pretrained import RememberingLoop, pretrained_predictor
+from gennas.design.scores import score_unit
 from gennas.errors import GennasError, UnknownDataset, UnknownDevice, unknown
 from gennas.evaluators.base import Evaluator, Result
 from gennas.generators import SlotGenerator, load_generator
@@ -57,6 +60,7 @@ class Candidate:
             (:data:`gennas.surrogates.calibration.COVERAGE`); None where nothing calibrates it.
         relative_score: without an accuracy, the predicted value standardised over the generated
             pool (higher is better; a rank, not a score of the task).
+        unit: ``"%"`` for accuracies, ``""`` for another evaluator's score (a proxy's).
     """
 
     arch: ArchGraph
@@ -67,17 +71,19 @@ class Candidate:
     latency_measured: bool = False
     interval: tuple[float, float] | None = None
     relative_score: float | None = None
+    unit: str = "%"
 
     def __str__(self) -> str:
         how = "measured" if self.latency_measured else "estimated"
         lat = "" if self.predicted_latency_ms is None else f", {self.predicted_latency_ms:.3g} ms {how}"
+        unit = f" {self.unit}" if self.unit else ""
         num = lambda v: f"{v:.2f}" if abs(v) < 1e4 else f"{v:.4g}"  # noqa: E731  (synflow-sized scores)
         if self.predicted_accuracy is None:
             what = f"relative score {self.relative_score:+.2f}; no accuracy: nothing verified for this task"
         elif self.interval is None:
-            what = f"{num(self.predicted_accuracy)} ± {num(self.predicted_std)} %"
+            what = f"{num(self.predicted_accuracy)} ± {num(self.predicted_std)}{unit}"
         else:
-            what = f"{num(self.predicted_accuracy)} %, 90 % in [{num(self.interval[0])}, {num(self.interval[1])}]"
+            what = f"{num(self.predicted_accuracy)}{unit}, 90 % in [{num(self.interval[0])}, {num(self.interval[1])}]"
         return f"#{self.rank} {self.arch.to_string()} ({what}{lat})"
 
 
@@ -150,10 +156,8 @@ class Designer:
                           else load_generator(self.space, kind=generator))
         if self.generator.space.name != self.space.name:
             raise GennasError(f"generator is for space {self.generator.space.name!r}, not {self.space.name!r}")
-        if predictor is None:
-            from gennas.surrogates.predictor import load_predictor
-            predictor = load_predictor(self.space.name)
-        self.predictor = predictor
+        # the shipped predictor, else the one a search saved in $GENNAS_HOME, else an untrained one
+        self.predictor = predictor = pretrained_predictor(self.space) if predictor is None else predictor
         self._task_error = self._check_task()
         self.estimator, self.budget = self._latency_models(estimator)
         steer = guidance or GuidanceSettings()
@@ -166,8 +170,8 @@ class Designer:
             # the generator's final filter is the budget itself: measured latencies where they exist,
             # else the estimator's calibrated upper bound
             self._guidance = replace(self._guidance, latency_hard=self.budget.judged_ms)
-        self.loop = DesignLoop(self.space, predictor, self.generator, self._guidance, task=self.task,
-                               budget=self.budget, seed=seed, settings=settings, direction=direction)
+        self.loop = RememberingLoop(self.space, predictor, self.generator, self._guidance, task=self.task,
+                                    budget=self.budget, seed=seed, settings=settings, direction=direction)
 
     @classmethod
     def from_study(cls, storage: Any, study_name: str, space: SearchSpace | str | None = None,
@@ -203,7 +207,7 @@ class Designer:
     def _check_task(self) -> str | None:
         """Why :meth:`generate` cannot run for this task, or None when it can."""
         if not self.predictor.is_trained:
-            return "the predictor is not trained yet: search(evaluator) trains it from scratch"
+            return f"no trained {self.space.name} predictor yet: {train_hint(self.space)}"
         try:
             self.predictor.predict([self.space.sample(0)], self._task_arg())  # an unknown task fails here
         except UnknownDataset as exc:
@@ -276,10 +280,12 @@ class Designer:
         latency = self._latency_ms(archs)
         measured = self.budget is not None and self.budget.exact
         relative = (p.raw - p.raw.mean()) / (p.raw.std() or 1.0)  # rank-only: standardised over the pool
+        task_name = self.task.name if self.task is not None else getattr(self.predictor, "default_task", None)
+        unit = score_unit(task_name, [r.kind for r in self.loop.history])
         pick = lambda values, i: None if values is None else float(values[i])  # noqa: E731
         return [Candidate(archs[i], pick(p.mean, i), pick(p.std, i), pick(latency, i), rank, measured,
                           None if p.low is None else (float(p.low[i]), float(p.high[i])),
-                          float(relative[i]) if p.mean is None else None)
+                          float(relative[i]) if p.mean is None else None, unit)
                 for rank, i in enumerate(p.order(n), start=1)]
 
     def predictions(self, archs: Sequence[ArchGraph]) -> Predictions:
@@ -384,7 +390,8 @@ class Designer:
 
     def search(self, evaluator: Evaluator | Callable[[ArchGraph], float], budget: int, batch_size: int = 1,
                storage: Any = None, study_name: str | None = None, resume: bool = False,
-               progress: bool = False, force: bool = False) -> Any:
+               progress: bool = False, force: bool = False, executor: Any = None, workers: int | None = None,
+               address: str | None = None) -> Any:
         """Generate, verify with ``evaluator``, refit; until ``budget`` architectures are verified.
 
         Every result is stored as an optuna trial (``storage``: URL or ``.db`` path; defaults to
@@ -401,7 +408,8 @@ class Designer:
         attrs["direction"] = self.loop.scale.direction
         result = run_search(self.loop, evaluator, budget, storage=storage, study_name=study_name,
                             batch_size=batch_size, progress=progress, resume=resume, force=force, attrs=attrs,
-                            direction=self.loop.scale.direction)
+                            direction=self.loop.scale.direction, executor=executor, workers=workers,
+                            address=address)
         if self.loop.learned_nothing():
             result.notes.append("every verified architecture got the same score: the evaluator told the "
                                 "designer nothing to learn from, so its ranking is the pretrained one")

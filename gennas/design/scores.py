@@ -55,3 +55,21 @@ class ScoreScale:
         y = np.asarray(values, dtype=np.float64)
         y = -y if self.direction == "minimize" else y
         return np.sign(y) * np.expm1(np.abs(y)) if self.compress else y
+
+
+#: result kinds whose scores are accuracies in % (the table, a training, a supernet's evaluation)
+ACCURACY_KINDS = ("table", "train", "supernet")
+
+
+def score_unit(task_name: str | None, result_kinds: list[str]) -> str:
+    """``"%"`` when the designer's scores are accuracies, else ``""`` (a proxy's or a callable's score).
+
+    Scores are not accuracies when any verified result came from another kind of evaluator, or when
+    the task is named after a zero-cost proxy (the shipped mbv3 predictor's ``mnist-synflow-log10``).
+    """
+    from gennas.evaluators import zero_cost
+
+    if any(kind not in ACCURACY_KINDS for kind in result_kinds):
+        return ""
+    tokens = set((task_name or "").lower().replace("_", "-").split("-"))
+    return "" if tokens & set(zero_cost.names()) else "%"

@@ -13,7 +13,9 @@ architecture (``space.supernet_path``) and the copy into a standalone network
 evaluated its BatchNorm statistics are recalibrated on a few training batches (the shared
 running statistics belong to no single subnet). Training writes a ``"supernet"`` checkpoint of
 :mod:`gennas.checkpoint` (weights, optimizer, epoch, history) after every epoch and before
-raising on a NaN loss, and ``fit`` resumes from it.
+raising on a NaN loss, and ``fit`` resumes from it. Training batches and the validation
+batches of each subnet are reported through :func:`gennas.search.progress.report` (a search's
+progress display shows them).
 
 Example::
 
@@ -41,6 +43,7 @@ from gennas.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from gennas.errors import DataError, GennasError, TrainingDiverged
 from gennas.evaluators.base import Result
 from gennas.graph import ArchGraph
+from gennas.search.progress import listening, report
 from gennas.spaces import RngLike, SearchSpace, as_rng, resolve_space
 from gennas.training import evaluate_accuracy, recalibrate_bn, resolve_torch_device, sgd, sgd_step
 
@@ -164,7 +167,8 @@ class Supernet:
             # A bad batch poisons BN running statistics in the forward pass, before the loss is
             # seen: keep this epoch's starting statistics to put back if that happens.
             bn_start = self._bn_state()
-            for step, batch in enumerate(_maybe_progress(loader, progress, f"supernet epoch {epoch + 1}/{epochs}")):
+            label = f"supernet epoch {epoch + 1}/{epochs}"
+            for step, batch in enumerate(_maybe_progress(loader, progress and not listening(), label)):
                 x, y = self._batch(batch)
                 logits = self.net(x, self.sample_path(rng))
                 loss = F.cross_entropy(logits, y)
@@ -181,6 +185,7 @@ class Supernet:
                 total_loss += loss.item() * len(y)
                 correct += int((logits.argmax(1) == y).sum())
                 seen += len(y)
+                report(f"{label} batch", step + 1, _length(loader))
             if seen == 0:
                 raise DataError("the training DataLoader yielded no batches (empty data)")
             self.epochs_done = epoch + 1
@@ -221,10 +226,13 @@ class Supernet:
         fidelity = f"supernet epochs={self.epochs_done}"
         out: list[Result] = []
         try:
-            for arch, path in zip(graphs, paths):
+            for i, (arch, path) in enumerate(zip(graphs, paths)):
                 start = time.perf_counter()
+                stage = f"supernet subnet {i + 1}/{len(graphs)}"
+                report(f"{stage} BN calibration", 0, None)
                 used = self.recalibrate_bn(path, calib, calib_batches)
-                acc, loss, n = evaluate_accuracy(_Subnet(self.net, path), self._batches(loader))
+                acc, loss, n = evaluate_accuracy(_Subnet(self.net, path),
+                                                 _reported(self._batches(loader), f"{stage} batch", _length(loader)))
                 error = None if math.isfinite(loss) else f"subnet loss is {loss}"
                 out.append(Result(arch, acc if error is None else float("nan"), self.kind, fidelity,
                                   time.perf_counter() - start,
@@ -303,6 +311,21 @@ class Supernet:
 
     def __repr__(self) -> str:
         return f"Supernet({self.space.name!r}, epochs_done={self.epochs_done}, torch_device={str(self.torch_device)!r})"
+
+
+def _length(loader: Iterable) -> int | None:
+    """Batches in ``loader`` when it knows (a DataLoader does), else None."""
+    try:
+        return len(loader)  # type: ignore[arg-type]
+    except TypeError:
+        return None
+
+
+def _reported(batches: Iterable[Any], stage: str, total: int | None) -> Iterator[Any]:
+    """``batches``, reporting each one as it is handed out."""
+    for i, batch in enumerate(batches):
+        yield batch
+        report(stage, i + 1, total)
 
 
 def _maybe_progress(loader: Iterable, enabled: bool, label: str) -> Iterable:

@@ -8,10 +8,19 @@ training batches (short schedules need it). With ``checkpoint_dir`` the full tra
 checkpoint of :mod:`gennas.checkpoint` with its JSON manifest beside it, and a later call
 resumes from it: a finished run is not repeated, an interrupted one continues from its last
 finished epoch. A NaN/inf loss raises :class:`TrainingDiverged`; finished epochs stay on disk.
+
+Inside a search (:func:`gennas.search.run_search`) the harness gives an evaluator without a
+``checkpoint_dir`` the study's work folder (beside a SQLite file, else under
+``$GENNAS_HOME/work``), so ``--resume`` continues an interrupted architecture from its last
+finished epoch, and calls :meth:`TrainEvaluator.stored` once a result is stored: the training
+state is deleted then, or with ``keep_weights=True`` cut down to the trained weights (the file
+``Result.metadata["checkpoint"]`` names, a ``"trained"`` checkpoint). Epochs and steps are
+reported through :func:`gennas.search.progress.report` (the search's progress display).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -28,6 +37,7 @@ from gennas.errors import GennasError, InvalidArchitecture, TrainingDiverged
 from gennas.evaluators.base import Result
 from gennas.evaluators.zero_cost import check_batch, take_batches
 from gennas.graph import ArchGraph
+from gennas.search.progress import listening, report
 from gennas.spaces import SearchSpace, resolve_space
 from gennas.training import evaluate_accuracy, recalibrate_bn, resolve_torch_device, train_classifier
 
@@ -56,8 +66,10 @@ class TrainEvaluator:
         bn_batches: training batches that re-estimate BatchNorm statistics before each
             validation (0: keep the running averages).
         num_classes: classifier width; default max training label + 1.
-        progress: show a rich progress bar.
+        progress: show a rich progress bar (outside a search; inside one the search shows progress).
         on_diverge: ``"raise"`` (default) or ``"record"`` a failed Result and go on.
+        keep_weights: when a search has stored a result, keep its trained weights (the
+            checkpoint cut down to weights and history) instead of deleting the training state.
     """
 
     kind = "train"
@@ -67,7 +79,7 @@ class TrainEvaluator:
                  checkpoint_dir: str | Path | None = None, build_options: Mapping[str, Any] | None = None, *,
                  momentum: float = 0.9, weight_decay: float = 5e-4, grad_clip: float = 5.0,
                  bn_batches: int = 20, num_classes: int | None = None, progress: bool = True,
-                 on_diverge: str = "raise") -> None:
+                 on_diverge: str = "raise", keep_weights: bool = False) -> None:
         self.space = resolve_space(space)
         if int(epochs) < 1 or not lr > 0:
             raise GennasError(f"need epochs >= 1 and lr > 0, got epochs={epochs}, lr={lr}")
@@ -88,6 +100,7 @@ class TrainEvaluator:
         self.build_options = dict(build_options or {})
         self.num_classes = int(num_classes) if num_classes is not None else _num_classes(train_loader)
         self.progress, self.on_diverge, self.bn_batches = progress, on_diverge, int(bn_batches)
+        self.keep_weights = bool(keep_weights)
 
     # ------------------------------------------------------------ bookkeeping
     def config(self, arch: ArchGraph) -> dict[str, Any]:
@@ -98,10 +111,11 @@ class TrainEvaluator:
                 "build_options": self.build_options}
 
     def checkpoint_path(self, arch: ArchGraph) -> Path | None:
+        """``<checkpoint_dir>/train_<arch hash>_<settings hash>.pt``, or None without a folder."""
         if self.checkpoint_dir is None:
             return None
-        key = hashlib.sha1(json.dumps(self.config(arch), sort_keys=True).encode()).hexdigest()[:16]
-        return self.checkpoint_dir / f"train_{key}.pt"
+        key = hashlib.sha1(json.dumps(self.config(arch), sort_keys=True).encode()).hexdigest()[:8]
+        return Path(self.checkpoint_dir) / f"train_{arch.canonical_hash()[:12]}_{key}.pt"
 
     def _data(self) -> str:
         dataset = getattr(self.train_loader, "dataset", None)
@@ -174,6 +188,8 @@ class TrainEvaluator:
             except Exception as exc:  # a foreign file: say which, do not guess
                 raise GennasError(f"cannot resume from {path}: {type(exc).__name__}: {exc}") from None
             resume, history = state, list(state["history"])
+            if "optimizer" not in state and len(history) < self.epochs:
+                raise GennasError(f"cannot resume from {path}: it holds weights only, not a training state")
         first = len(history)
 
         def on_epoch(done: dict[str, Any]) -> None:
@@ -195,22 +211,58 @@ class TrainEvaluator:
 
         from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
+        # inside a search its display shows our steps; a bar of our own only when used alone
         bar = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[info]}"),
-                       TimeRemainingColumn(), transient=True, disable=not self.progress)
+                       TimeRemainingColumn(), transient=True, disable=not self.progress or listening())
         with bar:
             task = bar.add_task(f"train {self.space.to_string(arch)[:48]}", total=self.epochs * per_epoch,
                                 completed=first * per_epoch, info="")
-            train_classifier(model, self._epoch, self.epochs, lr=self.lr, momentum=self.momentum,
-                             weight_decay=self.weight_decay, grad_clip=self.grad_clip, steps_per_epoch=per_epoch,
-                             resume=resume, on_epoch=on_epoch, on_diverge=on_diverge,
-                             on_step=lambda e, _s, loss: bar.update(
-                                 task, advance=1, info=f"epoch {e}/{self.epochs} loss {loss:.3f}"))
+
+            def on_step(epoch: int, step: int, loss: float) -> None:
+                bar.update(task, advance=1, info=f"epoch {epoch}/{self.epochs} loss {loss:.3f}")
+                report(f"train epoch {epoch}/{self.epochs} loss {loss:.3f} step", step, per_epoch)
+
+            if first < self.epochs:  # a finished run is not repeated
+                report(f"train epoch {first + 1}/{self.epochs} step", 0, per_epoch)
+                train_classifier(model, self._epoch, self.epochs, lr=self.lr, momentum=self.momentum,
+                                 weight_decay=self.weight_decay, grad_clip=self.grad_clip,
+                                 steps_per_epoch=per_epoch, resume=resume, on_epoch=on_epoch,
+                                 on_diverge=on_diverge, on_step=on_step)
         if not history:
             raise GennasError("no epoch was trained")  # unreachable with epochs >= 1; guards a corrupt checkpoint
         meta = {"history": history, "resumed_from_epoch": first, "torch_device": str(self.torch_device),
                 "checkpoint": str(path) if path else None, **self.config(arch)}
         return Result(arch, float(history[-1]["val_acc"]), self.kind, f"epochs={self.epochs}",
                       time.perf_counter() - start, meta)
+
+    def stored(self, results: Sequence[Result]) -> None:
+        """Called by the search once ``results`` are stored: their training state is no longer
+        needed to resume. Deleted (checkpoint and manifest), or with ``keep_weights`` rewritten
+        as weights and history only (loadable with ``load_checkpoint(path, "trained")``)."""
+        for result in results:
+            meta = result.metadata if isinstance(result.metadata, dict) else {}
+            name = meta.get("checkpoint")
+            if result.kind != self.kind or not isinstance(name, str) or self.checkpoint_dir is None:
+                continue
+            path = Path(name)
+            if path.parent != Path(self.checkpoint_dir) or not path.is_file():
+                continue  # only what this evaluator wrote into its folder
+            if self.keep_weights:
+                try:
+                    ckpt = load_checkpoint(path, KIND, self.space.name)
+                    weights = {k: ckpt.state[k] for k in ("model", "epoch", "history") if k in ckpt.state}
+                    save_checkpoint(path, Checkpoint(KIND, ckpt.config, weights, {"space": self.space.name}))
+                    self._write_manifest(path, result.arch, list(weights.get("history", [])),
+                                         weights_only_state=True)
+                except (GennasError, OSError):
+                    pass  # the full training state stays: still the trained weights, only larger
+                continue
+            for file in (path, path.with_suffix(".json")):
+                file.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # only when empty: every architecture of the study is stored
+                path.parent.rmdir()
+                if path.parent.parent.name.endswith(".work"):
+                    path.parent.parent.rmdir()
 
     def evaluate(self, archs: Sequence[ArchGraph]) -> list[Result]:
         """Train every architecture in turn; Results carry validation accuracy in %."""

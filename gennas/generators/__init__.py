@@ -1,8 +1,9 @@
 """Graph generators (discrete diffusion, graph VAE) that sample ArchGraphs of a space.
 
-``load_generator(space, kind)`` returns a pretrained generator from ``checkpoints/``
-(``<kind>_<space>.pt``, a :mod:`gennas.checkpoint` file, with its ``.json`` manifest), trained by
-``experiments/train_generators.py``.
+``load_generator(space, kind)`` returns a pretrained generator ``<kind>_<space>.pt`` (a
+:mod:`gennas.checkpoint` file, with its ``.json`` manifest): the shipped one in ``checkpoints/``
+(trained by ``experiments/train_generators.py``) or else one ``gennas train`` wrote under
+``$GENNAS_HOME/checkpoints``.
 """
 
 from __future__ import annotations
@@ -10,12 +11,11 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from gennas.checkpoint import load_checkpoint, read_manifest
+from gennas.checkpoint import find_checkpoint, load_checkpoint, read_manifest, train_hint, user_checkpoints_dir
 from gennas.errors import GennasError, unknown
 from gennas.generators.base import SlotGenerator, config_from
 from gennas.generators.diffusion import DiffusionConfig, SlotDiffusion
 from gennas.generators.vae import GraphVAE, LatentSearch, VAEConfig
-from gennas.resources import checkpoints_dir
 from gennas.spaces import SearchSpace, resolve_space
 
 #: kind -> (class, config class)
@@ -35,7 +35,8 @@ def new_generator(space: SearchSpace | str, kind: str = "diffusion", **config: o
 
 def load_generator(space: SearchSpace | str = "nb201", kind: str = "diffusion",
                    path: str | Path | None = None) -> SlotGenerator:
-    """The pretrained generator of ``kind`` (``"diffusion"`` or ``"vae"``) for ``space``.
+    """The pretrained generator of ``kind`` (``"diffusion"`` or ``"vae"``) for ``space``: the shipped
+    checkpoint first, then the one ``gennas train`` wrote under ``$GENNAS_HOME/checkpoints``.
 
     ``path`` (a :mod:`gennas.checkpoint` file of this kind and space) overrides the shipped one;
     the manifest beside it, if any, becomes the model's ``manifest``.
@@ -44,20 +45,20 @@ def load_generator(space: SearchSpace | str = "nb201", kind: str = "diffusion",
     space = resolve_space(space)
     if kind not in GENERATORS:
         raise GennasError(unknown("generator kind", kind, list(GENERATORS)))
-    pt = Path(path) if path is not None else checkpoints_dir() / f"{kind}_{space.name}.pt"
+    name = f"{kind}_{space.name}.pt"
+    pt = Path(path) if path is not None else find_checkpoint(name) or user_checkpoints_dir() / name
     stamp = pt.stat().st_mtime_ns if pt.is_file() else 0  # a rewritten file is loaded afresh
-    return _load(str(pt), space.name, kind, stamp)
+    return _load(str(pt), space, kind, stamp)
 
 
 @functools.lru_cache(maxsize=8)
-def _load(pt: str, space_name: str, kind: str, stamp: int) -> SlotGenerator:
-    path = Path(pt)
+def _load(pt: str, space: SearchSpace, kind: str, stamp: int) -> SlotGenerator:
+    path, space_name = Path(pt), space.name
     if not path.is_file():
-        raise GennasError(
-            f"no {kind} generator checkpoint for space {space_name!r} at {path}: train one with "
-            f"`python experiments/train_generators.py --space {space_name} --kind {kind}`")
+        raise GennasError(f"no {kind} generator for space {space_name!r} (looked for {path.name} in the shipped "
+                          f"checkpoints and in {path.parent}); train one: {train_hint(space, kind)}")
     ckpt = load_checkpoint(path, kind, space_name)
-    model = new_generator(space_name, kind, **ckpt.config)
+    model = new_generator(space, kind, **ckpt.config)
     try:
         model.load_state_dict(ckpt.state)
     except RuntimeError as exc:  # a wrong shape or a missing tensor

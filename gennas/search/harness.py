@@ -12,10 +12,11 @@ the budget is spent.
 
 from __future__ import annotations
 
-import dataclasses
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -24,11 +25,16 @@ from gennas.errors import GennasError
 from gennas.evaluators.base import Evaluator, Result, as_evaluator
 from gennas.graph import ArchGraph
 from gennas.spaces import SearchSpace, resolve_space
+from gennas.search.claims import MAX_ATTEMPTS, Claims, StudyView
+from gennas.search.executor import Executor, make_executor
 from gennas.search.optimizer import Optimizer, check_optimizer
+from gennas.search.progress import SearchProgress, attach_work_dir, release_work
 from gennas.search.storage import ResultStore
 
 #: consecutive asks that bring nothing new before the harness concludes the optimizer is exhausted
 MAX_STALE_ASKS = 20
+#: seconds between two looks at a study whose remaining budget other processes are verifying
+POLL_S = 0.2
 
 
 @dataclass
@@ -83,6 +89,13 @@ class SearchResult:
                 out[i] = sign * best
         return out
 
+    def plot(self, path: str | Path = "gennas-report") -> list[Path]:
+        """PNG figures of this search written into folder ``path`` (best so far, predicted vs
+        verified, accuracy-latency under a budget; see :mod:`gennas.report`); returns their paths."""
+        from gennas.report import run_of, write_report
+
+        return write_report([run_of(self)], path).files
+
     def __len__(self) -> int:
         return len(self.history)
 
@@ -96,50 +109,12 @@ def _space_of(optimizer: Any, space: SearchSpace | str | None) -> SearchSpace:
     raise GennasError(f"{type(optimizer).__name__} has no .space; pass space= to run_search")
 
 
-def _evaluate(evaluator: Evaluator, batch: list[ArchGraph]) -> list[Result]:
-    """Verify a batch; an evaluator that raises fails the whole batch instead of ending the search."""
-    try:
-        results = list(evaluator.evaluate(batch))
-    except KeyboardInterrupt:
-        raise
-    except Exception as exc:  # third-party evaluators may raise anything; record it
-        error = f"{type(exc).__name__}: {exc}"
-        return [Result(a, math.nan, getattr(evaluator, "kind", "unknown"), error=error) for a in batch]
-    if len(results) != len(batch):
-        raise GennasError(f"evaluator returned {len(results)} results for {len(batch)} architectures")
-    return [_checked(r, evaluator) for r in results]
-
-
-def _checked(result: Any, evaluator: Evaluator) -> Result:
-    """A stored-safe Result: a score that is not a real number (None, a string) fails the
-    result with that said; other fields of the wrong type are made plain. Not a Result at all
-    is a bug of the evaluator: a GennasError names it."""
-    if not isinstance(result, Result) or not isinstance(result.arch, ArchGraph):
-        raise GennasError(f"{type(evaluator).__name__}.evaluate returned {type(result).__name__} items; "
-                          "it must return gennas Result objects, one per architecture")
-    fixes: dict[str, Any] = {}
-    real = (int, float, np.integer, np.floating)
-    if isinstance(result.score, bool) or not isinstance(result.score, real):
-        fixes.update(score=math.nan, error=f"evaluator returned score {result.score!r}, not a number")
-    elif not isinstance(result.score, float):
-        fixes["score"] = float(result.score)
-    if not isinstance(result.kind, str):
-        fixes["kind"] = str(result.kind)
-    if not isinstance(result.fidelity, str):
-        fixes["fidelity"] = str(result.fidelity)
-    if isinstance(result.cost_s, bool) or not isinstance(result.cost_s, real) or not math.isfinite(result.cost_s):
-        fixes["cost_s"] = 0.0
-    if not isinstance(result.metadata, dict):
-        fixes["metadata"] = {"value": str(result.metadata)}
-    if result.error is not None and not isinstance(result.error, str):
-        fixes["error"] = str(result.error)
-    return dataclasses.replace(result, **fixes) if fixes else result
-
-
 def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph], float], budget: int,
                storage: Any = None, study_name: str | None = None, batch_size: int = 1,
                progress: bool = True, resume: bool = False, space: SearchSpace | str | None = None,
-               attrs: dict[str, Any] | None = None, direction: str = "maximize", force: bool = False) -> SearchResult:
+               attrs: dict[str, Any] | None = None, direction: str = "maximize", force: bool = False,
+               executor: Executor | str | None = None, workers: int | None = None,
+               address: str | None = None) -> SearchResult:
     """Search until ``budget`` architectures have been verified (failed ones count).
 
     Args:
@@ -155,6 +130,16 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
             settings (see :data:`gennas.search.storage.SETTINGS`) is refused unless ``force``.
         direction: ``"maximize"`` (accuracy) or ``"minimize"`` (a loss): which scores are best.
         force: resume even though ``attrs`` changes the study's settings (the change is recorded).
+        executor: ``"local"`` (default: in this process, ``batch_size`` at a time, synchronous),
+            ``"ray"`` (one Ray task per architecture, ``workers`` at a time, asynchronous: new
+            architectures are asked as workers free up) or an
+            :class:`~gennas.search.executor.Executor`.
+        workers: Ray tasks in flight (default 2); address: Ray cluster (None: a local instance).
+
+    Several processes may run on one study at once: each claims an architecture before verifying
+    it (:mod:`gennas.search.claims`), so none is verified twice, the budget counts every
+    process's results, and each returns when the study holds ``budget`` results (``history``
+    then has the others' results too). A process that died leaves claims that are retried.
 
     Raises:
         GennasError: bad budget or batch size, storage that cannot be opened or written, a study
@@ -174,74 +159,100 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
         raise GennasError(f"direction must be 'maximize' or 'minimize', got {direction!r}")
     store = ResultStore.open(search_space, storage, study_name, resume=resume, attrs=attrs, direction=direction,
                              force=force)
-    history: list[Result] = store.results() if resume else []
-    remaining = int(budget) - len(history)
-    if remaining > 0:
-        store.check_writable()  # a read-only storage fails here, not after the first verification
-    if history:
-        optimizer.tell(list(history))
-    seen = {r.arch.canonical_hash() for r in history}
-    out = SearchResult(history, store.study_name, resumed=len(history), store=store, direction=direction)
-    with _Progress(progress, int(budget), len(history), out) as bar:
-        stale = 0
-        while remaining > 0:
-            k = min(int(batch_size), remaining)
-            batch: list[ArchGraph] = []
-            for arch in optimizer.ask(k):
-                search_space.validate(arch)  # an optimizer proposing foreign graphs is a bug: say so
-                h = arch.canonical_hash()
-                if h not in seen and len(batch) < k:
-                    seen.add(h)
-                    batch.append(arch)
-            if not batch:
-                stale += 1
-                if stale >= MAX_STALE_ASKS:
-                    out.exhausted = True
-                    break
-                continue
-            stale = 0
-            results = _evaluate(evaluator, batch)
-            # written now: an interrupt later loses nothing verified; a refused write keeps them
-            # in the journal and raises
-            store.add_many(results)
-            history.extend(results)
-            optimizer.tell(results)
-            remaining -= len(results)
-            bar.update(len(results))
+    runner = make_executor(executor, workers, address, int(batch_size))
+    with Claims(store, int(budget)) as claims:
+        view = claims.view()
+        history: list[Result] = list(view.results.values())  # resumed (or stored meanwhile by another process)
+        if len(history) < int(budget):
+            store.check_writable()  # a read-only storage fails here, not after the first verification
+        # a training evaluator checkpoints under the study, so a resumed search continues its epochs
+        attach_work_dir(evaluator, getattr(store.backend, "url", None), store.study_name)
+        if history:
+            optimizer.tell(list(history))
+        told = set(view.results)
+        out = SearchResult(history, store.study_name, resumed=len(history), store=store, direction=direction)
+        runner.start(evaluator)
+        try:
+            with SearchProgress(progress, int(budget), len(history), out) as bar:
+                stale = 0
+                while True:
+                    news = [r for h, r in view.results.items() if h not in told]  # other processes' results
+                    if news:
+                        told.update(r.arch.canonical_hash() for r in news)
+                        history.extend(news)
+                        optimizer.tell(news)
+                        bar.update(len(news))
+                    room = int(budget) - len(view.results) - len(view.live)
+                    want = min(runner.free(), room)
+                    fresh = False  # whether a claim read the study in this round
+                    if want > 0:
+                        batch, given_up = _claim_batch(optimizer, search_space, claims, view, want)
+                        fresh = bool(batch or given_up)
+                        if batch:
+                            runner.submit(batch)
+                        if given_up:  # their verifiers kept dying: stored as failed, not tried again
+                            _store(store, claims, evaluator, given_up, told, history, optimizer, bar)
+                        if batch or given_up:
+                            stale = 0
+                        elif not runner.pending() and not view.live:
+                            stale += 1
+                            if stale >= MAX_STALE_ASKS:
+                                out.exhausted = True
+                                break
+                    if runner.pending():
+                        done = [r for _, r in runner.wait()]
+                        _store(store, claims, evaluator, done, told, history, optimizer, bar)
+                        if fresh:  # the study was read this round: add our own results, skip a read
+                            view = claims.stored(done)
+                            continue
+                    elif room <= 0 and len(view.results) >= int(budget):
+                        break
+                    elif room <= 0 or (want > 0 and view.live):
+                        time.sleep(POLL_S)  # the rest is claimed by other processes: wait for their results
+                    view = claims.view()
+        finally:
+            runner.close()
     return out
 
 
-class _Progress:
-    """A rich progress bar on stderr showing the best score, or nothing when disabled."""
+def _claim_batch(optimizer: Optimizer, space: SearchSpace, claims: Claims, view: StudyView,
+                 k: int) -> tuple[list[ArchGraph], list[Result]]:
+    """Up to ``k`` architectures claimed for this process: first those a dead or interrupted
+    process left unverified, then new ones from the optimizer (verified and claimed ones left
+    out). Also returns failed results for left architectures whose verifiers died
+    :data:`~gennas.search.claims.MAX_ATTEMPTS` times (claimed too, so stored once)."""
+    candidates: list[ArchGraph] = []
+    given_up: list[Result] = []
+    for h, text in view.orphans.items():
+        if len(candidates) + len(given_up) >= k:
+            break
+        arch = space.from_string(text)
+        if view.attempts.get(h, 0) < MAX_ATTEMPTS:
+            candidates.append(arch)
+        elif claims.claim(arch):
+            given_up.append(Result(arch, math.nan, "unknown", error=f"not verified: the process verifying it "
+                                   f"died {view.attempts[h]} times"))
+    busy = view.busy() | {a.canonical_hash() for a in candidates}
+    if len(candidates) + len(given_up) < k:
+        for arch in optimizer.ask(k - len(candidates) - len(given_up)):
+            space.validate(arch)  # an optimizer proposing foreign graphs is a bug: say so
+            h = arch.canonical_hash()
+            if h not in busy and len(candidates) + len(given_up) < k:
+                busy.add(h)
+                candidates.append(arch)
+    return [a for a in candidates if claims.claim(a)], given_up
 
-    def __init__(self, enabled: bool, total: int, done: int, result: SearchResult) -> None:
-        self.enabled, self.total, self.done, self.result = enabled, total, done, result
-        self._progress: Any = None
 
-    def __enter__(self) -> _Progress:
-        if self.enabled:
-            from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-            self._progress = Progress(TextColumn("search"), BarColumn(), MofNCompleteColumn(),
-                                      TextColumn("{task.description}"), TimeElapsedColumn(),
-                                      console=Console(stderr=True))
-            self._progress.__enter__()
-            self._task = self._progress.add_task(self._describe(), total=self.total, completed=self.done)
-        return self
-
-    def _describe(self) -> str:
-        best = self.result.best
-        failed = len(self.result.failures)
-        text = f"best {best.score:.4g}" if best else "best -"
-        return text + (f"  failed {failed}" if failed else "")
-
-    def update(self, n: int) -> None:
-        if self._progress is not None:
-            self._progress.update(self._task, advance=n, description=self._describe())
-
-    def __exit__(self, *exc: Any) -> None:
-        if self._progress is not None:
-            self._progress.__exit__(*exc)
-
+def _store(store: ResultStore, claims: Claims, evaluator: Any, results: list[Result], told: set[str],
+           history: list[Result], optimizer: Optimizer, bar: Any) -> None:
+    """Write verified results (a refused write keeps them in the journal and raises), end their
+    claims, then tell the optimizer."""
+    store.add_many(results)  # written now: an interrupt later loses nothing verified
+    for r in results:
+        claims.release(r.arch)
+    release_work(evaluator, results)  # stored: their training checkpoints may go
+    told.update(r.arch.canonical_hash() for r in results)
+    history.extend(results)
+    optimizer.tell(results)
+    bar.update(len(results))
 

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from gennas.errors import GennasError, InvalidArchitecture
 from gennas.evaluators.base import Result
+from gennas.search.backends import rdb_storage
 from gennas.spaces import SearchSpace, resolve_space
 
 if TYPE_CHECKING:
@@ -48,6 +49,8 @@ CHANGES_ATTR = "gennas_settings_changes"
 RUN_ATTR = "gennas_last_run"
 #: trial attribute of a result stored from the journal (so a replay never stores it twice)
 JOURNAL_ID = "journal_id"
+#: trial attribute of a claim (:mod:`gennas.search.claims`): a claim is never a result
+CLAIM_ATTR = "gennas_claim"
 
 
 @contextlib.contextmanager
@@ -82,7 +85,7 @@ def open_storage(storage: Any) -> Any:
         url = f"sqlite:///{url}"  # convenience: a bare file name means a SQLite file
     try:
         with quiet_optuna():
-            return optuna.storages.RDBStorage(url)
+            return rdb_storage(url)  # heartbeats for claims, atomic creation of a SQLite file
     except Exception as exc:  # sqlalchemy raises many types; all mean "cannot open"
         reason = str(exc).splitlines()[0]
         raise GennasError(f"cannot open storage {storage!r}: {reason}") from None
@@ -231,7 +234,6 @@ class ResultStore:
     def _trial(self, result: Result, journal_id: str | None = None) -> Any:
         import optuna
 
-        choices = self.space.choices(result.arch)
         attrs = {
             "arch": self.space.to_string(result.arch),
             "space": self.space.name,
@@ -244,13 +246,17 @@ class ResultStore:
         }
         if journal_id is not None:
             attrs[JOURNAL_ID] = journal_id
-        params = {f"slot_{i}": op for i, op in enumerate(choices)}
+        params = self.params(result.arch)
         if result.failed:
             attrs["error"] = result.error or f"score {result.score}"
             return optuna.trial.create_trial(state=optuna.trial.TrialState.FAIL, params=params,
                                              distributions=self._distributions, user_attrs=attrs)
         return optuna.trial.create_trial(value=float(result.score), params=params,
                                          distributions=self._distributions, user_attrs=attrs)
+
+    def params(self, arch: Any) -> dict[str, str]:
+        """The trial parameters of ``arch``: one categorical per slot (see :attr:`distributions`)."""
+        return {f"slot_{i}": op for i, op in enumerate(self.space.choices(arch))}
 
     # ------------------------------------------------------------ journal
     def journal_paths(self) -> list[Path]:
@@ -337,12 +343,13 @@ class ResultStore:
     # ------------------------------------------------------------ reading
     def results(self) -> list[Result]:
         """Every stored result in the order it was verified (failed ones included)."""
-        out = []
-        for trial in self.study.get_trials(deepcopy=False, states=_stored_states()):
-            out.append(self._to_result(trial))
-        return out
+        return [self.to_result(t) for t in self._stored()]
 
-    def _to_result(self, trial: optuna.trial.FrozenTrial) -> Result:
+    def _stored(self) -> list[Any]:
+        return [t for t in self.study.get_trials(deepcopy=False, states=_stored_states())
+                if CLAIM_ATTR not in t.user_attrs]
+
+    def to_result(self, trial: optuna.trial.FrozenTrial) -> Result:
         import optuna
 
         attrs = trial.user_attrs
@@ -358,7 +365,7 @@ class ResultStore:
                       error=attrs.get("error") if failed else None)
 
     def __len__(self) -> int:
-        return len(self.study.get_trials(deepcopy=False, states=_stored_states()))
+        return len(self._stored())
 
     @property
     def study_name(self) -> str:

@@ -1,9 +1,10 @@
 """SearchSpace: the rules of one family of architectures, declared by a YAML spec.
 
-``load_space(name)`` reads ``spaces/<name>.yaml``; its ``kind`` picks the class that
-interprets it (``cell``: ops on the edges of a small DAG repeated in a fixed skeleton, as
-NAS-Bench-201; ``blocks``: a chain of stages of searchable blocks, as MobileNetV3/OFA). A
-user adds a space by writing a YAML file of an existing kind.
+``load_space(name_or_path)`` reads ``spaces/<name>.yaml`` or a user's YAML file; its ``kind``
+picks the class that interprets it (``cell``: ops on the edges of a small DAG repeated in a
+fixed skeleton, as NAS-Bench-201; ``blocks``: a chain of stages of searchable blocks, as
+MobileNetV3/OFA; ``darts``: normal and reduction cells whose nodes choose their inputs, as
+DARTS). A user adds a space by writing a YAML file of an existing kind.
 
 Every space exposes its free choices as a fixed number of *slots*, each picking one op from
 ``slot_vocab``; generators and encoders work on these slots, and ``from_choices`` /
@@ -20,6 +21,7 @@ import numpy as np
 
 from gennas.errors import GennasError, InvalidArchitecture
 from gennas.graph import ArchGraph
+from gennas.spaces.schema import KindSchema
 
 RngLike = np.random.Generator | int | None
 
@@ -40,9 +42,13 @@ class SearchSpace(ABC):
 
     #: the ``kind`` value in a YAML spec that selects this class
     kind: str = ""
+    #: the schema of the kind's sections, checked at load (see :mod:`gennas.spaces.schema`)
+    spec_schema: KindSchema
 
     def __init__(self, name: str, spec: dict[str, Any]) -> None:
         self.name = name
+        #: the user's YAML file the space was loaded from (None for a bundled space)
+        self.source: Any = None
         self.spec = spec
         self.description: str = spec.get("description", "")
         self.benchmark: str | None = spec.get("benchmark")

@@ -19,12 +19,35 @@ import numpy as np
 from gennas.errors import GennasError, InvalidArchitecture
 from gennas.graph import ArchGraph
 from gennas.spaces.base import RngLike, SearchSpace, as_rng
+from gennas.spaces.schema import Bool, Int, KindSchema, ListOf, Map, Number, Text
 
 SKIP = "skip"
+_ACTS = ("relu", "hswish")
+_CHANNELS = Int(1, 8192)
+
+
+def _check_blocks(spec: dict[str, Any]) -> tuple[str, str] | None:
+    blocks = spec["blocks"]
+    if blocks["min_depth"] > blocks["max_depth"]:
+        return "blocks.min_depth", f"must be <= max_depth ({blocks['max_depth']}), got {blocks['min_depth']}"
+    even = [k for k in blocks["kernels"] if k % 2 == 0]
+    return ("blocks.kernels", f"kernels must be odd, got {even}") if even else None
 
 
 class BlockSpace(SearchSpace):
     kind = "blocks"
+    spec_schema = KindSchema(
+        sections={
+            "blocks": Map({"kernels": ListOf(Int(1, 15)), "expand_ratios": ListOf(Int(1, 12)),
+                           "min_depth": Int(1, 20), "max_depth": Int(1, 20)}),
+            "macro": Map({
+                "stem": Map({"channels": _CHANNELS, "stride": Int(1, 4), "act": Text(_ACTS)}),
+                "first_block": Map({"channels": _CHANNELS, "kernel": Int(1, 15), "expand": Int(1, 12),
+                                    "act": Text(_ACTS), "se": Bool()}),
+                "stages": ListOf(Map({"channels": _CHANNELS, "stride": Int(1, 4), "act": Text(_ACTS), "se": Bool()})),
+                "final_expand": _CHANNELS, "feature_mix": _CHANNELS})},
+        build_options={"width_mult": Number(0.05, 10.0), "dropout": Number(0.0, 1.0)},
+        rules=(_check_blocks,))
 
     def read_spec(self, spec: dict[str, Any]) -> None:
         blocks = spec["blocks"]

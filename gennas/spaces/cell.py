@@ -19,12 +19,36 @@ import numpy as np
 from gennas.errors import GennasError, InvalidArchitecture
 from gennas.graph import ArchGraph
 from gennas.spaces.base import RngLike, SearchSpace, as_rng
+from gennas.spaces.schema import DictOf, Int, KindSchema, Map, Name, OpSpec, Text
 
 _NODE_TEXT = re.compile(r"^\|(.*)\|$")
 
 
+def check_marker_ops(spec: dict[str, Any], section: str = "cell") -> tuple[str, str] | None:
+    """``zero_op`` / ``identity_op`` must name ops of the section's ``ops`` with the matching type."""
+    cell = spec[section]
+    for key, op_type in (("zero_op", "zero"), ("identity_op", "identity")):
+        name = cell.get(key)
+        if name is None:
+            continue
+        if name not in cell["ops"]:
+            return f"{section}.{key}", f"names {name!r}, which is not one of {section}.ops ({', '.join(cell['ops'])})"
+        if cell["ops"][name]["type"] != op_type:
+            return f"{section}.{key}", f"{name!r} must have type {op_type}, it has {cell['ops'][name]['type']}"
+    return None
+
+
+BUILD_OPTIONS = {"channels": Int(1, 4096), "cells_per_stage": Int(1, 100), "stages": Int(1, 10)}
+
+
 class CellSpace(SearchSpace):
     kind = "cell"
+    spec_schema = KindSchema(
+        sections={"cell": Map({"nodes": Int(2, 8), "ops": DictOf(OpSpec()), "zero_op?": Name(),
+                               "identity_op?": Name()}),
+                  "macro?": Map({**{f"{k}?": v for k, v in BUILD_OPTIONS.items()},
+                                 "reduction?": Text(("resnet_basic",))})},
+        build_options=BUILD_OPTIONS, rules=(check_marker_ops,))
 
     def read_spec(self, spec: dict[str, Any]) -> None:
         cell = spec["cell"]

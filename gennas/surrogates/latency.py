@@ -34,6 +34,7 @@ from gennas.errors import GennasError, InvalidArchitecture, UnknownDevice, unkno
 from gennas.models.gnn import DAGEncoder, EncoderConfig, archs_to_node_features, slot_probs_to_node_features
 from gennas.graph import ArchGraph
 from gennas.surrogates.latency_bound import BoundCalibration, load_calibration, loo_rms
+from gennas.surrogates.latency_refs import select_references  # re-exported
 from gennas.surrogates.measure import measure_latency, registered_devices  # re-exported: gennas.measure_latency
 from gennas.resources import checkpoints_dir
 from gennas.spaces import SearchSpace, as_rng, resolve_space
@@ -104,36 +105,6 @@ def _check_ridge(ridge: Any, device_name: str) -> float:
 def _solvable(lam: float, x: torch.Tensor) -> float:
     """The ridge strength, nudged off 0 where fewer samples than unknowns leave no unique fit."""
     return 1e-6 if lam <= 0 and x.shape[0] < x.shape[1] else lam
-
-
-def select_references(space: SearchSpace, archs: Sequence[ArchGraph], table: dict[str, np.ndarray],
-                      k: int) -> list[int]:
-    """Indices into ``archs`` of ``k`` reference architectures, chosen greedily for D-optimality.
-
-    Each arch is described by its standardised log-latency on every device of ``table``
-    (device -> ms ``(len(archs),)``), projected on the top ``k-1`` principal directions; picking
-    rows that maximise ``det(F^T F)`` makes the references pin down how a device differs from
-    the others. Archs whose output is functionally zero are excluded: graph-pruning runtimes
-    (pixel3's TFLite) report ~0 ms for them, which says nothing about the device.
-    Deterministic: same inputs, same references.
-    """
-    logs = np.log(np.stack([table[d] for d in sorted(table)]))                # (D, n)
-    z = ((logs - logs.mean(1, keepdims=True)) / logs.std(1, keepdims=True)).T  # (n, D)
-    pool = np.array([not space.canonical_form(a, functional=True).endswith(":#") for a in archs])
-    centred = z - z[pool].mean(0)
-    _, s, vt = np.linalg.svd(centred[pool], full_matrices=False)
-    dims = min(k - 1, vt.shape[0])
-    feats = np.hstack([np.ones((len(archs), 1)), centred @ vt[:dims].T / s[:dims] * math.sqrt(pool.sum())])
-    info = 1e-6 * np.eye(feats.shape[1])
-    chosen: list[int] = []
-    for _ in range(k):
-        gain = np.einsum("ij,jk,ik->i", feats, np.linalg.inv(info), feats)
-        gain[~pool] = -np.inf
-        gain[chosen] = -np.inf
-        best = int(np.argmax(gain))
-        chosen.append(best)
-        info += np.outer(feats[best], feats[best])
-    return chosen
 
 
 class LatencyEstimator:
@@ -313,9 +284,13 @@ class LatencyEstimator:
     def fit(self, archs: Sequence[ArchGraph], table: dict[str, np.ndarray], steps: int = 1000,
             batch_size: int = 256, virtual: int = 16, lr: float = 2e-3, seed: int = 0,
             log_every: int = 0) -> LatencyEstimator:
-        """Train on ``table`` (device -> ms ``(len(archs),)``), choose the references, adapt every device on all rows."""
-        if len(table) < 2:
-            raise GennasError("training the latency estimator needs at least two devices")
+        """Train on ``table`` (device -> ms ``(len(archs),)``), choose the references, adapt every device on all rows.
+
+        One device is enough to learn the features ``phi`` (a new device then adapts through the
+        ridge refit; the hardware embedding has seen one device only): a space with two measured
+        devices is evaluated by training on one and adapting to the other."""
+        if len(table) < 1:
+            raise GennasError("training the latency estimator needs at least one device")
         archs = [self.space.parse(a) for a in archs]
         names = sorted(table)
         ms = np.stack([np.asarray(table[d], dtype=np.float64) for d in names])  # (D, n)

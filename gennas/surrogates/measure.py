@@ -1,9 +1,10 @@
 """Measuring inference latency on this machine, and the registry of measured devices.
 
-``measure_latency`` builds an architecture's network, warms it up and returns the median
-wall time of repeated forward passes in ms. A machine profiled on the reference architectures
-is stored as ``$GENNAS_HOME/devices/<name>.json`` (default ``~/.gennas``) so that
-:func:`gennas.load_latency_estimator` adapts to it on every load.
+``measure_timing`` builds an architecture's network, warms it up and times forward passes
+until their spread is small (or a limit is hit): a :class:`Timing` with the median in ms and
+the spread (IQR / median). ``measure_latency`` returns just the median. A machine profiled on
+the reference architectures is stored as ``$GENNAS_HOME/devices/<name>.json`` (default
+``~/.gennas``) so that :func:`gennas.load_latency_estimator` adapts to it on every load.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ import os
 import re
 import statistics
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from functools import lru_cache
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -37,37 +40,173 @@ def _torch_device(torch_device: str):
         raise UnknownDevice(str(exc)) from None
 
 
-def measure_latency(arch: ArchGraph | str, space: SearchSpace | str = "nb201", torch_device: str = "cpu",
-                    batch_size: int = 1, repeats: int = 30, warmup: int = 5,
-                    input_size: int | None = None, num_classes: int = 10, in_channels: int = 3,
-                    **build_options: Any) -> float:
-    """Median latency in ms of one forward pass of ``arch``'s network on a ``(batch_size,
-    in_channels, input_size, input_size)`` input on ``torch_device``, in eval mode without autograd.
+#: the clocks timings read (seconds); tests replace them with fake noisy ones. ``cpu_clock`` is
+#: the calling thread's CPU time: with one thread, the compute of a pass without the time other
+#: processes held the core (on a shared machine wall time can be several times longer).
+clock: Callable[[], float] = time.perf_counter
+cpu_clock: Callable[[], float] = time.thread_time
+CLOCKS = ("wall", "cpu")
 
-    ``warmup`` untimed passes first (allocator, caches, cuDNN autotuning); CUDA is synchronised
-    around every timed pass so the time covers the kernels, not just their launch.
+
+@dataclass(frozen=True)
+class Timing:
+    """Repeated timings of one call: ``ms`` the median (ms), ``spread`` the interquartile range
+    over the median (unit-free; 0.05 = the middle half of the passes lie within 5 %), ``repeats``
+    the number of timed passes, ``wall_ms`` the median wall time (= ``ms`` on the wall clock;
+    on the CPU clock, what the passes took including time the core was given to others)."""
+
+    ms: float
+    spread: float
+    repeats: int
+    wall_ms: float | None = None
+
+    def as_dict(self) -> dict[str, float | int | None]:
+        return asdict(self)
+
+
+def spread_of(times: Sequence[float]) -> float:
+    """IQR / median of ``times`` (any unit); 0 for fewer than 2 values."""
+    if len(times) < 2:
+        return 0.0
+    q1, med, q3 = statistics.quantiles(times, n=4, method="inclusive")
+    return float((q3 - q1) / med) if med > 0 else float("inf")
+
+
+def time_calls(fn: Callable[[], Any], warmup: int = 5, min_repeats: int = 10, max_repeats: int = 50,
+               target_spread: float = 0.05, max_seconds: float = 20.0, sync: Callable[[], Any] | None = None,
+               basis: str = "wall") -> Timing:
+    """Time ``fn()``: ``warmup`` untimed calls, then at least ``min_repeats`` timed ones, more until
+    the spread (IQR / median) is at most ``target_spread``, ``max_repeats`` passes or ``max_seconds``
+    of wall time. The median resists a few slow passes (another process taking the core); the
+    spread says how far to trust it. ``basis``: ``"wall"`` (elapsed time) or ``"cpu"`` (this
+    thread's CPU time: only for single-threaded CPU work). ``sync`` (CUDA) runs after each call,
+    inside the timed span."""
+    if basis not in CLOCKS:
+        raise GennasError(f"timing basis must be one of {CLOCKS}, got {basis!r}")
+    if min_repeats < 1 or max_repeats < min_repeats or warmup < 0:
+        raise GennasError(f"need 1 <= repeats <= max repeats and warmup >= 0, got repeats={min_repeats}, "
+                          f"max repeats={max_repeats}, warmup={warmup}")
+    if not (target_spread >= 0 and max_seconds > 0):
+        raise GennasError(f"target spread must be >= 0 and the time limit > 0, got {target_spread}, {max_seconds}")
+    sync = sync or (lambda: None)
+    for _ in range(warmup):
+        fn()
+    sync()
+    walls: list[float] = []
+    cpus: list[float] = []
+    began = clock()
+    while len(walls) < max_repeats:
+        start, cpu_start = clock(), cpu_clock()
+        fn()
+        sync()
+        end, cpu_end = clock(), cpu_clock()
+        walls.append((end - start) * 1e3)
+        cpus.append((cpu_end - cpu_start) * 1e3)
+        times = cpus if basis == "cpu" else walls
+        if len(times) >= min_repeats and (spread_of(times) <= target_spread or end - began >= max_seconds):
+            break
+    times = cpus if basis == "cpu" else walls
+    return Timing(float(statistics.median(times)), spread_of(times), len(times), float(statistics.median(walls)))
+
+
+def measure_timing(arch: ArchGraph | str, space: SearchSpace | str = "nb201", torch_device: str = "cpu",
+                   batch_size: int = 1, repeats: int = 10, warmup: int = 5, max_repeats: int = 50,
+                   target_spread: float = 0.05, max_seconds: float = 20.0, input_size: int | None = None,
+                   num_classes: int = 10, in_channels: int = 3, basis: str = "wall",
+                   **build_options: Any) -> Timing:
+    """:class:`Timing` of one forward pass of ``arch``'s network on a ``(batch_size, in_channels,
+    input_size, input_size)`` input on ``torch_device``, in eval mode without autograd
+    (see :func:`time_calls` for ``repeats``, ``max_repeats``, ``target_spread``, ``max_seconds``,
+    ``basis``; ``"cpu"`` needs a CPU device and one torch thread).
+
+    Warm-up passes come first (allocator, caches, cuDNN autotuning); CUDA is synchronised
+    around every timed pass so the time covers the kernels, not just their launch. Torch's
+    thread count is left as it is: callers set it (one thread gives stable, comparable times).
     """
     import torch
 
     space = resolve_space(space)
     dev = _torch_device(torch_device)
-    if batch_size < 1 or repeats < 1 or warmup < 0:
-        raise GennasError(f"batch_size and repeats must be >= 1 and warmup >= 0, got {batch_size}, {repeats}, {warmup}")
+    if batch_size < 1:
+        raise GennasError(f"batch_size must be >= 1, got {batch_size}")
     model = space.build(arch, num_classes=num_classes, in_channels=in_channels, **build_options).to(dev).eval()
     side = input_size or space.default_input_size
     x = torch.randn(batch_size, in_channels, side, side, device=dev)
-    sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
-    times = []
+    if basis == "cpu" and (dev.type != "cpu" or torch.get_num_threads() != 1):
+        raise GennasError("CPU-time measurement needs torch_device 'cpu' and one torch thread "
+                          f"(got {dev.type!r}, {torch.get_num_threads()} threads): other threads' work would not count")
+    sync = torch.cuda.synchronize if dev.type == "cuda" else None
     with torch.inference_mode():
-        for _ in range(warmup):
-            model(x)
-        sync()
-        for _ in range(repeats):
-            start = time.perf_counter()
-            model(x)
-            sync()
-            times.append((time.perf_counter() - start) * 1e3)
-    return float(statistics.median(times))
+        return time_calls(lambda: model(x), warmup=warmup, min_repeats=repeats,
+                          max_repeats=max(repeats, max_repeats), target_spread=target_spread,
+                          max_seconds=max_seconds, sync=sync, basis=basis)
+
+
+def measure_latency(arch: ArchGraph | str, space: SearchSpace | str = "nb201", torch_device: str = "cpu",
+                    batch_size: int = 1, repeats: int = 30, warmup: int = 5,
+                    input_size: int | None = None, num_classes: int = 10, in_channels: int = 3,
+                    **build_options: Any) -> float:
+    """Median latency in ms of exactly ``repeats`` timed forward passes of ``arch``'s network
+    (after ``warmup`` untimed ones); see :func:`measure_timing` for the spread as well."""
+    if repeats < 1:
+        raise GennasError(f"repeats must be >= 1, got {repeats}")
+    return measure_timing(arch, space, torch_device, batch_size, repeats=repeats, warmup=warmup,
+                          max_repeats=repeats, input_size=input_size, num_classes=num_classes,
+                          in_channels=in_channels, **build_options).ms
+
+
+#: build options the bundled latency tables were measured with, per space (the references of a
+#: new device are timed the same way, so the estimator compares like with like)
+TABLE_BUILD = {"mbv3": {"num_classes": 1000}}
+
+
+def table_build_options(space: SearchSpace | str) -> dict[str, Any]:
+    """Build options of ``space``'s bundled latency table (``{}``: the space's defaults)."""
+    return dict(TABLE_BUILD.get(resolve_space(space).name, {}))
+
+
+def arch_flops(space: SearchSpace | str, arch: ArchGraph | str, **build_options: Any) -> float:
+    """FLOPs of one forward pass of ``arch`` (``space.count_flops``), cached per process: the
+    reference architectures' FLOPs are counted once however often they are measured."""
+    space = resolve_space(space)
+    return _cached_flops(space, space.to_string(space.parse(arch)), tuple(sorted(build_options.items())))
+
+
+@lru_cache(maxsize=1024)
+def _cached_flops(space: SearchSpace, text: str, options: tuple[tuple[str, Any], ...]) -> float:
+    return float(space.count_flops(text, **dict(options)))
+
+
+@dataclass(frozen=True)
+class NoiseLimits:
+    """When a device's reference timings are not to be trusted.
+
+    ``max_spread``: a timing whose IQR / median exceeds it is noisy (the passes disagree: another
+    process took the core). ``flops_ratio``, ``slowdown``: an architecture with at most
+    ``1 / flops_ratio`` of another's FLOPs that took ``slowdown`` times as long is implausible
+    (on the 10 nb201 references the bundled CPUs and GPUs never exceed 2.2x for 2x fewer FLOPs;
+    a busy machine recorded 14-1208 ms for cells that take 1.4-23 ms)."""
+
+    max_spread: float = 0.10
+    flops_ratio: float = 2.0
+    slowdown: float = 3.0
+
+
+def noise_problems(labels: Sequence[str], timings: Sequence[Timing], flops: Sequence[float] | None = None,
+                   limits: NoiseLimits = NoiseLimits()) -> list[str]:
+    """What makes these timings untrustworthy, one line per problem (empty: they look sound).
+
+    ``labels`` name the architectures, ``timings`` are theirs, ``flops`` (optional) their FLOPs."""
+    problems = [f"{lab}: spread {t.spread:.2f} (IQR / median of {t.repeats} passes) over {limits.max_spread:.2f}"
+                for lab, t in zip(labels, timings) if not t.spread <= limits.max_spread]
+    if flops is not None:
+        for i, (lab_i, t_i, f_i) in enumerate(zip(labels, timings, flops)):
+            for j, (lab_j, t_j, f_j) in enumerate(zip(labels, timings, flops)):
+                if i != j and f_i * limits.flops_ratio <= f_j and t_i.ms >= limits.slowdown * t_j.ms:
+                    problems.append(f"{lab_i} ({f_i / 1e6:.0f} MFLOPs) took {t_i.ms:.2f} ms, "
+                                    f"{t_i.ms / t_j.ms:.1f}x as long as {lab_j} ({f_j / 1e6:.0f} MFLOPs, "
+                                    f"{t_j.ms:.2f} ms)")
+    return problems
 
 
 # ---------------------------------------------------------------- device registry
@@ -89,7 +228,8 @@ def check_device_name(name: str) -> str:
 
 def register_device(name: str, space: SearchSpace | str, samples: Sequence[tuple[ArchGraph | str, float]],
                     info: dict[str, Any] | None = None) -> Path:
-    """Store measured ``(arch, ms)`` samples as device ``name`` of ``space``; returns the file."""
+    """Store measured ``(arch, ms)`` samples as device ``name`` of ``space``; returns the file.
+    ``info`` (settings, spreads) is stored beside them."""
     space = resolve_space(space)
     check_device_name(name)
     if not samples:

@@ -11,6 +11,10 @@ learned linear map of an image-set descriptor (meta-trained on image tasks); or,
 given by a few ``(arch, score)`` pairs, an embedding fitted to those pairs with the network
 frozen. Scores are predicted in the task's units (accuracy %) through a per-task affine map.
 
+Optional inputs: zero-cost proxy features (``config.proxies``, :mod:`gennas.surrogates.features`)
+and encoders started from the space's self-supervised encoder (``config.pretrained``,
+:mod:`gennas.surrogates.pretrain`).
+
 One member's network and losses live in :mod:`gennas.surrogates.predictor_model`, the functional
 equivalence classes in :mod:`gennas.surrogates.equivalence`; this module holds the ensemble, its
 task table, training and persistence (a :mod:`gennas.checkpoint` file of kind ``"predictor"``).
@@ -34,8 +38,10 @@ from gennas.models.gnn import archs_to_node_features, slot_probs_to_node_feature
 from gennas.resources import checkpoints_dir
 from gennas.spaces import SearchSpace, resolve_space
 from gennas.surrogates.equivalence import augment_equivalents, class_ids, representatives
+from gennas.surrogates.features import feature_stats, raw_proxies, squash, standardise
 from gennas.surrogates.predictor_model import (PredictorConfig, PredictorMember, TaskRows, adamw, check_scores,
                                               image_scale_map, positive_steps, rank_loss)
+from gennas.surrogates.pretrain import pretrained_encoder
 from gennas.surrogates.task import DESCRIPTOR_DIM, Task
 
 ArchLike = ArchGraph | str
@@ -71,10 +77,20 @@ class Predictor:
         self._buffers: dict[str, dict[str, tuple[Task, float]]] = {}  # update() memory per task
         self._update_scaled: set[str] = set()  # tasks whose score scale comes from update()
         self._sample_cache: dict[str, tuple[list[torch.Tensor], float, float]] = {}
+        self.feat_stats: torch.Tensor | None = None  # (3, P) proxy feature stats, set by the first fit
         with torch.random.fork_rng(devices=[]):  # seeded init without touching the caller's RNG
             torch.manual_seed(self.seed)
             self.members = nn.ModuleList(PredictorMember(self.space, self.config, self.backend)
                                          for _ in range(self.config.members))
+        encoder = pretrained_encoder(self.space.name, self.config.hidden, self.config.layers) \
+            if self.config.pretrained else None
+        if encoder is not None:  # every member starts from the self-supervised encoder; heads differ
+            if self.backend == "dgl":
+                from gennas.models.gnn_dgl import pyg_to_dgl_keys
+
+                encoder = pyg_to_dgl_keys(encoder)
+            for m in self.members:
+                m.encoder.load_state_dict(encoder)
 
     @property
     def is_trained(self) -> bool:
@@ -93,6 +109,18 @@ class Predictor:
         if canonical and self._canonical():
             parsed = representatives(self.space, class_ids(self.space, parsed))
         return archs_to_node_features(self.space, parsed)
+
+    def _proxy_features(self, archs: list[ArchGraph]) -> torch.Tensor | None:
+        """Standardised proxy features ``(B, P)`` (None without ``config.proxies``); the first call
+        after a reset fixes the standardisation from these (training) rows."""
+        if not self.config.proxies:
+            return None
+        if self._canonical():  # one feature vector per equivalence class, as predictions use
+            archs = representatives(self.space, class_ids(self.space, archs))
+        squashed = squash(raw_proxies(self.space, archs, self.config.proxies))
+        if self.feat_stats is None:
+            self.feat_stats = feature_stats(squashed)
+        return standardise(squashed, self.feat_stats)
 
     def _canonical(self) -> bool:
         """Whether cells are predicted through their functional equivalence class."""
@@ -205,7 +233,8 @@ class Predictor:
             self.scales[t.name] = (float(y.mean()), std)
         mu, sd = self.scales[t.name]
         rows, targets = self._augmented(parsed, y)
-        return TaskRows(t, archs_to_node_features(self.space, rows), torch.tensor((targets - mu) / sd, dtype=torch.float32))
+        return TaskRows(t, archs_to_node_features(self.space, rows), torch.tensor((targets - mu) / sd, dtype=torch.float32),
+                        self._proxy_features(rows))
 
     def _typical_std(self) -> float:
         return float(np.mean([s for _, s in self.scales.values()])) if self.scales else 1.0
@@ -233,10 +262,14 @@ class Predictor:
             g = groups[int(torch.multinomial(weights, 1, generator=gen))]
             idx = torch.randperm(len(g.z), generator=gen)[:cfg.batch_size]
             x, z = g.x[idx], g.z[idx]
+            f = None if g.f is None else g.f[idx]
             loss = torch.zeros(())
             for m, member in enumerate(self.members):
-                pred = member(self.space, x, self._vector(m, g.task))
+                emb, predicted = member.embed(self.space, x, f)
+                pred = member.modulated(emb, self._vector(m, g.task))
                 loss = loss + nn.functional.mse_loss(pred, z) + cfg.rank_weight * rank_loss(pred, z, cfg.top_weight)
+                if predicted is not None:  # the proxies predicted from the encoding stand in for predict_soft
+                    loss = loss + cfg.proxy_weight * nn.functional.mse_loss(predicted, f)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -269,6 +302,7 @@ class Predictor:
         """Fit one task vector per member to the task's samples, the network frozen."""
         archs = [a for a, _ in task.samples]
         x = self._features(archs, canonical=True)
+        f = self._proxy_features(self._parse(archs))
         y = np.array([s for _, s in task.samples])
         sd = float(y.std()) if len(y) > 1 and y.std() > 1e-6 else self._typical_std()
         mu = float(y.mean())
@@ -278,13 +312,14 @@ class Predictor:
             for member in self.members:
                 # start from the mean named task; the fit pulls towards it
                 start = member.task_emb.detach().mean(0) if len(self.tasks) else torch.zeros(self.config.task_dim)
-                vectors.append(member.fit_vector(self.space, x, z, start, self.config.sample_steps))
+                vectors.append(member.fit_vector(self.space, x, z, start, self.config.sample_steps, f))
         return vectors, mu, sd
 
     # ------------------------------------------------------------ prediction
-    def _predict_features(self, x: torch.Tensor, task: Task | str | None) -> tuple[torch.Tensor, torch.Tensor]:
+    def _predict_features(self, x: torch.Tensor, task: Task | str | None, f: torch.Tensor | None = None
+                          ) -> tuple[torch.Tensor, torch.Tensor]:
         vectors, mu, sd = self._resolve(task)
-        preds = torch.stack([m(self.space, x, v) for m, v in zip(self.members, vectors)])
+        preds = torch.stack([m(self.space, x, v, f) for m, v in zip(self.members, vectors)])
         scores = mu + sd * preds
         return scores.mean(0), scores.std(0, unbiased=False)
 
@@ -301,11 +336,13 @@ class Predictor:
         else:
             inverse = np.arange(len(parsed))
         x = archs_to_node_features(self.space, parsed)
+        f = self._proxy_features(parsed)
         self.members.eval()
         means, stds = [], []
         with torch.no_grad():
             for i in range(0, len(x), batch_size):
-                mean, std = self._predict_features(x[i:i + batch_size], task)
+                mean, std = self._predict_features(x[i:i + batch_size], task,
+                                                   None if f is None else f[i:i + batch_size])
                 means.append(mean)
                 stds.append(std)
         return torch.cat(means).double().numpy()[inverse], torch.cat(stds).double().numpy()[inverse]
@@ -317,6 +354,9 @@ class Predictor:
             slot_probs: ``(B, num_slots, len(space.slot_vocab))`` op distributions per slot.
         Returns:
             mean and std ``(B,)`` in score units, differentiable w.r.t. ``slot_probs``.
+
+        A relaxed architecture has no proxy scores: with ``config.proxies`` each member uses the
+        proxies it predicts from the encoding (trained alongside the score), so gradients flow.
         """
         expected = (self.space.num_slots, len(self.space.slot_vocab))
         if slot_probs.dim() != 3 or tuple(slot_probs.shape[1:]) != expected:
@@ -338,7 +378,7 @@ class Predictor:
         return Checkpoint(
             KIND, config_dict(self.config),
             state={"members": self._member_states(), "desc_mean": self.desc_mean, "desc_std": self.desc_std,
-                   "image_scale": self.image_scale},
+                   "image_scale": self.image_scale, "feat_stats": self.feat_stats},
             meta={"space": self.space.name, "seed": self.seed, "tasks": list(self.tasks),
                   "default_task": self.default_task,
                   "scales": {k: [float(a), float(b)] for k, (a, b) in self.scales.items()}})
@@ -362,6 +402,9 @@ class Predictor:
             pred.scales = {k: (float(v[0]), float(v[1])) for k, v in ckpt.meta["scales"].items()}
             state = ckpt.state
             pred.desc_mean, pred.desc_std, pred.image_scale = state["desc_mean"], state["desc_std"], state["image_scale"]
+            pred.feat_stats = state.get("feat_stats")  # absent in checkpoints from before proxy features
+            if config.proxies and not isinstance(pred.feat_stats, torch.Tensor):
+                raise ValueError("proxy features configured but no 'feat_stats' tensor")
             if len(state["members"]) != len(pred.members):
                 raise ValueError(f"{len(state['members'])} member states for {len(pred.members)} members")
             for member, member_state in zip(pred.members, state["members"]):

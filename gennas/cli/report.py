@@ -1,0 +1,37 @@
+"""``gennas report``: PNG figures of stored searches (see :mod:`gennas.report`)."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    from gennas.cli.output import friendly, print_json, print_table
+
+    @app.command("report")
+    @friendly
+    def report_cmd(
+        storage: str = typer.Option(..., "--storage", help="optuna storage URL or .db file the searches wrote"),
+        study: Optional[list[str]] = typer.Option(
+            None, "--study", help="study to plot (repeat for several; default: every gennas study in --storage)"),
+        out: str = typer.Option("gennas-report", "--out", "-o", help="folder the PNG figures are written to"),
+        as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
+    ) -> None:
+        """Figures of stored searches: best so far per method, predicted vs verified accuracy,
+        accuracy against latency with the budget and the Pareto front."""
+        from gennas.report import load_runs, write_report
+        from gennas.search.storage import open_storage
+
+        runs = load_runs(open_storage(storage), study)
+        written = write_report(runs, out)
+        studies = [{"study": r.name, "method": r.method, "results": len(r.results),
+                    "device": r.device, "max_latency_ms": r.budget_ms} for r in runs]
+        if as_json:
+            print_json({"studies": studies, "figures": [str(p) for p in written.files], "notes": written.notes})
+            return
+        print_table(f"{len(runs)} stud{'y' if len(runs) == 1 else 'ies'} in {storage}", studies)
+        print_table("figures written", [{"figure": str(p)} for p in written.files])
+        for note in written.notes:
+            typer.echo(f"note: {note}", err=True)

@@ -1,0 +1,131 @@
+"""``gennas train``: train a space's generator(s) on valid samples of the space, on CPU in minutes.
+
+Writes ``<kind>_<space>.pt`` and its manifest under ``$GENNAS_HOME/checkpoints`` (or ``--out``),
+where :func:`gennas.load_generator` and the designer find it when no checkpoint is shipped.
+"""
+
+from __future__ import annotations
+
+import math
+import shlex
+import sys
+import time
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+KINDS = ("diffusion", "vae")
+#: seconds between plain progress lines when stderr is not a terminal
+PLAIN_INTERVAL_S = 10.0
+
+
+class StepDisplay:
+    """``on_step`` hook: a rich bar on a terminal, else a plain line on stderr at most every
+    :data:`PLAIN_INTERVAL_S` seconds (and at the last step); nothing with ``quiet``."""
+
+    def __init__(self, label: str, quiet: bool = False) -> None:
+        self.label, self.quiet = label, quiet
+        self.bar: Any = None
+        self.task: Any = None
+        self.last = 0.0
+
+    def __enter__(self) -> StepDisplay:
+        if not self.quiet and sys.stderr.isatty():
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                TimeRemainingColumn(), console=Console(stderr=True), transient=True)
+            self.bar.start()
+        return self
+
+    def __call__(self, step: int, total: int, loss: float) -> None:
+        if self.quiet:
+            return
+        if self.bar is not None:
+            if self.task is None:
+                self.task = self.bar.add_task(self.label, total=total)
+            self.bar.update(self.task, completed=step, description=f"{self.label} loss {loss:.3f}")
+            return
+        now = time.monotonic()
+        if step == total or now - self.last >= PLAIN_INTERVAL_S or step == 1:
+            self.last = now
+            print(f"{self.label}: step {step}/{total}, loss {loss:.4f}", file=sys.stderr, flush=True)
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def register(app: typer.Typer) -> None:
+    from gennas.cli.output import friendly, print_json, print_table
+
+    @app.command("train")
+    @friendly
+    def train_cmd(
+        space: str = typer.Option(..., "--space", "-s", help="a bundled space name or a YAML spec path"),
+        kind: str = typer.Option("diffusion", "--kind", help="diffusion (the designer's default) | vae | all"),
+        steps: Optional[int] = typer.Option(None, "--steps", help="optimisation steps (default 1000)"),
+        epochs: Optional[int] = typer.Option(None, "--epochs", help="passes over the samples (instead of --steps)"),
+        samples: int = typer.Option(20000, "--samples", help="architectures sampled from the space's prior "
+                                                             "(a space of at most 200,000 is used whole)"),
+        batch: int = typer.Option(256, "--batch", help="architectures per step"),
+        lr: float = typer.Option(2e-3, "--lr", help="peak learning rate (one-cycle schedule)"),
+        seed: int = typer.Option(0, "--seed"),
+        out: Optional[Path] = typer.Option(None, "--out", help="folder (default $GENNAS_HOME/checkpoints)"),
+        quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress display"),
+        as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
+    ) -> None:
+        """Train the generator(s) of a space on valid samples of it; the designer then finds them."""
+        from gennas.checkpoint import find_checkpoint, user_checkpoints_dir
+        from gennas.cli.checks import check_seed, check_writable_dir
+        from gennas.errors import GennasError, unknown
+        from gennas.generators import new_generator
+        from gennas.generators.training import generator_dataset, sample_quality, split, train_generator
+        from gennas.resources import checkpoints_dir
+        from gennas.spaces import load_space
+
+        check_seed(seed)
+        kinds = list(KINDS) if kind == "all" else [kind]
+        if kind != "all" and kind not in KINDS:
+            raise GennasError(unknown("generator kind (--kind)", kind, [*KINDS, "all"]))
+        if steps is not None and epochs is not None:
+            raise GennasError("give --steps or --epochs, not both")
+        for name, value, low in (("--steps", steps, 1), ("--epochs", epochs, 1), ("--samples", samples, 200),
+                                 ("--batch", batch, 1)):
+            if value is not None and value < low:
+                raise GennasError(f"{name} must be at least {low}, got {value}")
+        if not (math.isfinite(lr) and lr > 0):
+            raise GennasError(f"--lr must be a positive number, got {lr}")
+        sp = load_space(space)
+        folder = check_writable_dir(out or user_checkpoints_dir(), "gennas train cannot save its checkpoint",
+                                    "set $GENNAS_HOME or pass --out")
+        command = "gennas " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:] else "gennas train"
+        rows = []
+        x = None
+        for k in kinds:
+            model = new_generator(sp, k)
+            if x is None:
+                x, data = generator_dataset(model, samples, seed)
+            n = steps if steps is not None else (epochs * math.ceil(len(split(x, seed)[0]) / batch) if epochs else 1000)
+            with StepDisplay(f"{k} on {sp.name}", quiet or as_json) as show:
+                metrics = train_generator(model, x, n, batch, lr, seed, on_step=show)
+            metrics.update({f"sample_{key}": v for key, v in sample_quality(model, 1000, seed).items()})
+            path = model.save(folder / f"{k}_{sp.name}", data, metrics, command)
+            shipped = (checkpoints_dir() / path.name).is_file() and out is None
+            found = find_checkpoint(path.name)
+            rows.append({"generator": k, "space": sp.name, "steps": metrics["steps"],
+                         "seconds": metrics["train_seconds"], "val_loss": metrics["val_loss"],
+                         "valid": metrics["sample_valid_share"], "unique": metrics["sample_unique_share"],
+                         "slot_recon": metrics.get("val_slot_reconstruction", "-"), "file": str(path),
+                         "used_by_designer": found is not None and found.resolve() == path.resolve()})
+            if shipped:
+                typer.echo(f"note: the shipped {path.name} is loaded before {path}; load yours with "
+                           f"gennas.load_generator({sp.name!r}, {k!r}, path={str(path)!r})", err=True)
+        if as_json:
+            print_json(rows)
+            return
+        print_table(f"generators trained for {sp.name} ({data})", rows)
+        typer.echo(f"next: `gennas search --space {space} --method designer --evaluator proxy:synflow` trains the "
+                   f"predictor; then `gennas design --space {space} --task ...` generates", err=True)

@@ -1,0 +1,123 @@
+"""Training a slot generator on valid architectures of its space (no labels), and measuring it.
+
+Used by ``experiments/train_generators.py`` (the shipped checkpoints) and ``gennas train`` (a
+checkpoint under ``$GENNAS_HOME/checkpoints`` for any space). Data: every architecture of a
+finite space small enough to enumerate (nb201: 15,625), else a sample from the space's prior
+(``space.sample_many``). 5 % (at least 64) is held out for the validation loss and, for the VAE,
+the share of held-out slots (and whole architectures) its encoder-decoder reconstructs.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+
+import numpy as np
+import torch
+
+from gennas.generators.base import SlotGenerator, check_count
+from gennas.spaces import SearchSpace
+
+#: ``(step, total steps, running train loss)`` after each optimisation step
+StepHook = Callable[[int, int, float], None]
+
+#: a finite space with at most this many architectures is trained on all of them
+ENUMERATE_LIMIT = 200_000
+#: below this many training architectures nothing is held out (see :func:`split`)
+SMALL = 1280
+
+
+def generator_dataset(model: SlotGenerator, samples: int, seed: int) -> tuple[torch.Tensor, str]:
+    """Training architectures as slot indices, long ``(N, S)``, and a description of the data."""
+    space: SearchSpace = model.space
+    if space.is_finite_enumerable() and space.size() <= ENUMERATE_LIMIT:
+        every = getattr(space, "all_choice_indices", None)  # a fast path where the space has one
+        x = torch.from_numpy(every()) if every is not None else model.to_indices(list(space.enumerate()))
+        return x, f"all {len(x):,} {space.name} architectures (space.enumerate()), no labels"
+    samples = check_count(samples, limit=None)
+    x = model.to_indices(space.sample_many(samples, seed))
+    return x, (f"{samples:,} {space.name} architectures drawn from the space prior "
+               f"(space.sample_many({samples}, rng={seed})), no labels")
+
+
+def split(x: torch.Tensor, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(train, validation) rows of ``x``: a seeded 5 % (at least 64) is held out. Fewer than
+    :data:`SMALL` rows (a tiny space, used whole) are all trained on and "validated" on: holding
+    out half of a 125-architecture space would teach the generator never to propose that half."""
+    if len(x) < SMALL:
+        return x, x
+    perm = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))
+    n_val = max(64, len(x) // 20)
+    return x[perm[n_val:]], x[perm[:n_val]]
+
+
+def train_generator(model: SlotGenerator, x: torch.Tensor, steps: int, batch: int = 256, lr: float = 2e-3,
+                    seed: int = 0, on_step: StepHook | None = None) -> dict[str, float]:
+    """AdamW with a one-cycle schedule for ``steps`` steps on the training rows of ``x (N, S)``
+    (epochs of seeded shuffles); returns the metrics a manifest records (losses in nats per slot).
+    """
+    steps = check_count(steps, limit=None)
+    tr, val = split(x, seed)
+    gen = torch.Generator().manual_seed(seed)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
+    if steps >= 20:  # warm-up of 5 % (at least 2.5 steps: OneCycleLR divides by the warm-up length - 1)
+        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps,
+                                                    pct_start=max(0.05, 2.5 / steps))
+    else:  # a smoke run: too few steps to shape
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda _: 1.0)
+    start, running, order, at = time.time(), math.nan, torch.randperm(len(tr), generator=gen), 0
+    model.train()
+    for step in range(1, steps + 1):
+        if at >= len(tr):  # a new epoch
+            order, at = torch.randperm(len(tr), generator=gen), 0
+        rows = tr[order[at:at + batch]]
+        at += batch
+        loss = model.loss(rows, gen)
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        sched.step()
+        value = float(loss.detach())
+        running = value if math.isnan(running) else 0.98 * running + 0.02 * value  # smoothed for display
+        if on_step is not None:
+            on_step(step, steps, running)
+    model.eval()
+    metrics = {"train_loss": round(running, 4), **evaluate(model, val, seed), "val_size": len(val),
+               "held_out": val is not tr,
+               "train_size": len(tr), "steps": steps, "epochs": round(steps * batch / len(tr), 2),
+               "train_seconds": round(time.time() - start, 1), "uniform_slot_nll": round(math.log(model.vocab), 4)}
+    return metrics
+
+
+def evaluate(model: SlotGenerator, val: torch.Tensor, seed: int) -> dict[str, float]:
+    """Validation loss, and for a VAE the reconstruction of ``val`` from its latent means."""
+    model.eval()
+    with torch.no_grad():
+        vgen = torch.Generator().manual_seed(seed + 1)
+        out = {"val_loss": round(float(np.mean([float(model.loss(val[i:i + 1024], vgen))
+                                                 for i in range(0, len(val), 1024)])), 4)}
+        if model.kind == "vae":
+            recon = model.decode(model.encode(val)[0]) == val
+            out["val_exact_reconstruction"] = round(float(recon.all(1).float().mean()), 4)
+            out["val_slot_reconstruction"] = round(float(recon.float().mean()), 4)
+    return out
+
+
+def sample_quality(model: SlotGenerator, n: int = 1000, seed: int = 0) -> dict[str, float]:
+    """Of ``n`` unguided raw samples: the share valid as drawn (no repair by ``space.project``)
+    and the share of distinct architectures (by canonical hash)."""
+    space = model.space
+    vocab = space.slot_vocab
+    raw = model.sample_choices(n, seed=seed)
+    valid = 0
+    for row in raw.tolist():
+        choices = tuple(vocab[i] for i in row)
+        valid += int(tuple(space.project(choices)) == choices)
+    unique = len({a.canonical_hash() for a in model.to_archs(raw)})
+    return {"samples": n, "valid_share": round(valid / n, 4), "unique_share": round(unique / n, 4)}
+
+
+__all__ = ["ENUMERATE_LIMIT", "SMALL", "StepHook", "evaluate", "generator_dataset", "sample_quality", "split",
+           "train_generator"]

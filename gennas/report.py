@@ -1,0 +1,348 @@
+"""Figures of stored searches: ``gennas report`` and :meth:`gennas.search.SearchResult.plot`.
+
+Reads studies written by :func:`gennas.search.run_search` (one optuna trial per verified
+architecture, the settings in the study's user attributes) and writes PNG figures with
+matplotlib's Agg canvas (no display, no global backend switch):
+
+* ``best_so_far.png``: best score after each verification, one line per study (labelled by
+  its ``method``), so several methods run on one storage are compared at a glance; for a
+  latency-constrained study only results within the budget count (table latency).
+* ``predicted_vs_verified.png``: predicted against verified accuracy with the 90 % intervals,
+  where the study stored predictions (``metadata["predicted_accuracy"]``); otherwise what the
+  pretrained designer states about the verified architectures (computed now, the calibrated
+  prediction ``gennas design`` prints before anything is verified) and the figure says so.
+* ``accuracy_latency.png`` (studies with a latency budget): verified accuracy against latency
+  on the budget's device, the budget as a vertical line, and the Pareto front of all points.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gennas.errors import GennasError, MissingDependency, unknown
+from gennas.evaluators.base import Result
+from gennas.spaces import SearchSpace, load_space
+
+#: result kinds whose scores are accuracies in % (what a predictor predicts)
+ACCURACY_KINDS = ("table", "train", "supernet")
+#: metadata key a search may store its prediction under (accuracy in %, optional 90 % bounds)
+PREDICTED_KEY = "predicted_accuracy"
+
+
+@dataclass
+class StudyRun:
+    """One stored search: its name, settings (study user attributes), results in verification order."""
+
+    name: str
+    space: SearchSpace
+    attrs: dict[str, Any]
+    results: list[Result]
+    direction: str = "maximize"
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def method(self) -> str:
+        return str(self.attrs.get("method") or self.name)
+
+    @property
+    def budget_ms(self) -> float | None:
+        value = self.attrs.get("max_latency_ms")
+        return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+    @property
+    def device(self) -> str | None:
+        value = self.attrs.get("device")
+        return str(value) if value else None
+
+
+@dataclass
+class Report:
+    """The figures written (paths) and what a reader should know about them."""
+
+    files: list[Path]
+    notes: list[str]
+
+
+def load_runs(storage: Any, studies: Sequence[str] | None = None) -> list[StudyRun]:
+    """The gennas studies in ``storage`` (all of them, or those named), read without writing.
+
+    Raises GennasError for a storage that cannot be opened, a study it does not hold, or a
+    study that no gennas search wrote."""
+    import optuna
+
+    from gennas.search.storage import SPACE_ATTR, ResultStore, open_storage, quiet_optuna
+
+    backend = open_storage(storage)
+    names = [s.study_name for s in backend.get_all_studies()]
+    wanted = list(studies) if studies else names
+    if not wanted:
+        raise GennasError(f"storage {storage!r} holds no studies")
+    runs = []
+    for name in wanted:
+        if name not in names:
+            raise GennasError(unknown("study", name, names or ["none"]))
+        with quiet_optuna():
+            study = optuna.load_study(study_name=name, storage=backend)
+        attrs = dict(study.user_attrs)
+        if attrs.get(SPACE_ATTR) is None:
+            if studies:
+                raise GennasError(f"study {name!r} was not written by a gennas search (no {SPACE_ATTR} attribute)")
+            continue  # a foreign study in a shared storage: not ours to plot
+        space = load_space(attrs[SPACE_ATTR])
+        results = ResultStore(study, space, backend).results()  # reads only
+        direction = "minimize" if study.direction == optuna.study.StudyDirection.MINIMIZE else "maximize"
+        runs.append(StudyRun(name, space, attrs, results, direction))
+    if not runs:
+        raise GennasError(f"storage {storage!r} holds no gennas studies")
+    return runs
+
+
+def run_of(result: Any) -> StudyRun:
+    """A :class:`StudyRun` of a finished :class:`~gennas.search.SearchResult` (settings from its study)."""
+    store = getattr(result, "store", None)
+    attrs = dict(store.study.user_attrs) if store is not None else {}
+    history = list(result.history)
+    if store is not None:
+        space = store.space
+    elif history:
+        space = load_space(history[0].arch.space)
+    else:
+        raise GennasError("the search verified nothing: there is nothing to plot")
+    return StudyRun(result.study_name or "search", space, attrs, history, result.direction)
+
+
+# ---------------------------------------------------------------- figures
+def _figure(width: float = 6.4, height: float = 4.2) -> Any:
+    """A matplotlib Figure drawn on the Agg canvas (files only; pyplot's global state untouched)."""
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError as exc:
+        raise MissingDependency("figures need matplotlib: pip install 'gennas[plot]'") from exc
+    fig = Figure(figsize=(width, height), dpi=110, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _save(fig: Any, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fig.savefig(path, format="png")
+    except OSError as exc:
+        raise GennasError(f"cannot write figure {path}: {exc}") from None
+    return path
+
+
+def _labels(runs: Sequence[StudyRun]) -> list[str]:
+    """Method names, with the study name where two studies share a method."""
+    methods = [r.method for r in runs]
+    return [m if methods.count(m) == 1 else f"{m} ({r.name})" for m, r in zip(methods, runs)]
+
+
+def latencies(run: StudyRun, archs: Sequence[Any]) -> tuple[np.ndarray, str] | None:
+    """Latency (ms) of ``archs`` on the run's device and where it comes from: the bundled table,
+    else the latency estimator's prediction; None when the run has no device."""
+    if run.device is None or not archs:
+        return None
+    if run.space.benchmark:
+        from gennas.bench import load_benchmark
+
+        bench = load_benchmark(run.space.benchmark)
+        if run.device in bench.devices:
+            return bench.latency_of(list(archs), run.device), "table latency"
+    from gennas.surrogates.latency import load_latency_estimator
+
+    return load_latency_estimator(run.space).predict(list(archs), run.device), "estimated latency"
+
+
+def best_so_far(run: StudyRun) -> tuple[np.ndarray, str]:
+    """Best score after each verification ``(len(results),)`` (NaN before the first success)
+    and what counts: for a run with a latency budget, only results within it."""
+    ok = np.array([not r.failed for r in run.results], dtype=bool)
+    what = "best score"
+    lat = latencies(run, [r.arch for r in run.results]) if run.budget_ms is not None else None
+    if lat is not None:
+        ok &= lat[0] <= run.budget_ms
+        what = f"best within {run.budget_ms:g} ms ({lat[1]})"
+    sign = -1.0 if run.direction == "minimize" else 1.0
+    out, best = np.full(len(run.results), np.nan), -math.inf
+    for i, r in enumerate(run.results):
+        if ok[i]:
+            best = max(best, sign * r.score)
+        if best > -math.inf:
+            out[i] = sign * best
+    return out, what
+
+
+def plot_best_so_far(runs: Sequence[StudyRun], path: Path) -> Path:
+    """One line per study: best score against the number of verifications."""
+    fig = _figure()
+    ax = fig.add_subplot()
+    whats = set()
+    for run, label in zip(runs, _labels(runs)):
+        curve, what = best_so_far(run)
+        whats.add(what)
+        ax.step(np.arange(1, len(curve) + 1), curve, where="post", label=f"{label} (n={len(curve)})")
+    ax.set_xlabel("verifications")
+    ax.set_ylabel(_score_label(runs))
+    ax.set_title("; ".join(sorted(whats)) + " after each verification", fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def _score_label(runs: Sequence[StudyRun]) -> str:
+    kinds = {r.kind for run in runs for r in run.results if not r.failed}
+    tasks = sorted({str(run.attrs.get("task")) for run in runs if run.attrs.get("task")})
+    if kinds and kinds <= set(ACCURACY_KINDS):
+        return f"accuracy (%){' on ' + ', '.join(tasks) if tasks else ''}"
+    return "score (" + ", ".join(sorted(kinds)) + ")"
+
+
+def predictions(run: StudyRun) -> tuple[list[Result], np.ndarray, np.ndarray | None, np.ndarray | None, str] | None:
+    """``(results, predicted, low, high, source)`` for the run's successful accuracy results:
+    the predictions stored with them, else the pretrained designer's (computed now); None when
+    there are none and the designer cannot predict this task."""
+    done = [r for r in run.results if not r.failed and r.kind in ACCURACY_KINDS]
+    if not done:
+        return None
+    stored = [r.metadata.get(PREDICTED_KEY) for r in done]
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in stored):
+        bounds = [r.metadata.get(f"{PREDICTED_KEY}_interval") for r in done]
+        ok = all(isinstance(b, list) and len(b) == 2 for b in bounds)
+        low = np.array([b[0] for b in bounds], dtype=float) if ok else None
+        high = np.array([b[1] for b in bounds], dtype=float) if ok else None
+        return done, np.array(stored, dtype=float), low, high, "predicted by the search before verifying"
+    from gennas.surrogates.calibration import CalibratedPredictor, Predictions, pretrained_reach
+    from gennas.surrogates.predictor import load_predictor
+
+    task = run.attrs.get("task")
+    # what Designer.predictions states before anything is verified: the shipped predictor,
+    # calibrated on cells held out from its training (the designer itself is not built here)
+    try:
+        predictor = load_predictor(run.space.name)
+        value, spread = predictor.predict([r.arch for r in done], task)
+        calibration = CalibratedPredictor.load(predictor, run.space).calibration(task)
+    except GennasError as exc:
+        run.notes.append(f"{run.name}: no predictions stored and the pretrained predictor cannot predict: {exc}")
+        return None
+    p = Predictions.of(value, spread, calibration, pretrained_reach(run.space, task))
+    if p.low is None:
+        run.notes.append(f"{run.name}: the pretrained predictor has no calibration for {task!r}: raw values, no interval")
+    source = "pretrained designer's calibrated prediction (none stored by the search)"
+    if {r.kind for r in done} == {"table"} and task in predictor.tasks:
+        source += f"\nthe predictor was trained on this {task} table; intervals calibrated on held-out cells"
+    return done, p.mean, p.low, p.high, source
+
+
+def plot_predicted(runs: Sequence[StudyRun], path: Path) -> Path | None:
+    """Predicted against verified accuracy, with 90 % intervals where known; None when no run
+    has accuracies with predictions."""
+    fig = _figure(5.2, 5.0)
+    ax = fig.add_subplot()
+    sources, lo, hi, drawn = set(), math.inf, -math.inf, False
+    for run, label in zip(runs, _labels(runs)):
+        found = predictions(run)
+        if found is None:
+            continue
+        done, pred, low, high, source = found
+        sources.add(source)
+        verified = np.array([r.score for r in done])
+        yerr = None if low is None else np.vstack([np.maximum(pred - low, 0), np.maximum(high - pred, 0)])
+        inside = "" if low is None else f", {np.mean((verified >= low) & (verified <= high)):.0%} in 90 % interval"
+        ax.errorbar(verified, pred, yerr=yerr, fmt="o", ms=4, alpha=0.7, elinewidth=0.8,
+                    label=f"{label} (n={len(done)}{inside})")
+        values = np.concatenate([verified, pred] + ([low, high] if low is not None else []))
+        lo, hi, drawn = min(lo, float(values.min())), max(hi, float(values.max())), True
+    if not drawn:
+        return None
+    pad = 0.05 * (hi - lo or 1.0)
+    ax.plot([lo - pad, hi + pad], [lo - pad, hi + pad], color="grey", lw=0.8, ls="--", label="predicted = verified")
+    ax.set_xlim(lo - pad, hi + pad)
+    ax.set_ylim(lo - pad, hi + pad)
+    ax.set_xlabel("verified accuracy (%)")
+    ax.set_ylabel("predicted accuracy (%)")
+    ax.set_title("\n".join(sorted(sources)), fontsize=8)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    return _save(fig, path)
+
+
+def pareto_front(latency: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """Indices of the points no other point beats on both (lower latency, higher score), by latency."""
+    order = np.lexsort((-score, latency))
+    front, best = [], -math.inf
+    for i in order:
+        if score[i] > best:
+            front.append(i)
+            best = score[i]
+    return np.array(front, dtype=int)
+
+
+def plot_latency(runs: Sequence[StudyRun], path: Path) -> Path | None:
+    """Accuracy against latency for the runs with a latency budget (None when none has one):
+    every verified point, the budget line(s) and the Pareto front over all points."""
+    budgeted = [(run, label) for run, label in zip(runs, _labels(runs)) if run.budget_ms is not None]
+    if not budgeted:
+        return None
+    fig = _figure()
+    ax = fig.add_subplot()
+    all_lat, all_acc, sources, devices = [], [], set(), set()
+    for run, label in budgeted:
+        done = [r for r in run.results if not r.failed]
+        found = latencies(run, [r.arch for r in done])
+        if found is None:
+            continue
+        lat, source = found
+        acc = np.array([r.score for r in done])
+        sources.add(source)
+        devices.add(run.device)
+        within = int(np.sum(lat <= run.budget_ms))
+        ax.scatter(lat, acc, s=16, alpha=0.75, label=f"{label}: {within}/{len(done)} within budget")
+        all_lat.append(lat)
+        all_acc.append(acc)
+    if not all_lat:
+        return None
+    lat, acc = np.concatenate(all_lat), np.concatenate(all_acc)
+    front = pareto_front(lat, acc if budgeted[0][0].direction == "maximize" else -acc)
+    ax.step(lat[front], acc[front], where="post", color="black", lw=1.0, label="Pareto front")
+    for budget in sorted({run.budget_ms for run, _ in budgeted}):
+        ax.axvline(budget, color="red", ls="--", lw=1.0, label=f"budget {budget:g} ms")
+    ax.set_xlabel(f"{' / '.join(sorted(sources))} on {', '.join(sorted(devices))} (ms)")
+    ax.set_ylabel(_score_label(runs))
+    ax.set_title("verified architectures against latency", fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    return _save(fig, path)
+
+
+def write_report(runs: Sequence[StudyRun], out: str | Path) -> Report:
+    """Write every figure that the runs support into folder ``out``; returns the paths and notes."""
+    if not runs:
+        raise GennasError("no studies to report")
+    folder = Path(out)
+    files = [plot_best_so_far(runs, folder / "best_so_far.png")]
+    notes: list[str] = []
+    predicted = plot_predicted(runs, folder / "predicted_vs_verified.png")
+    if predicted is None:
+        notes.append("no predicted-vs-verified figure: no accuracy results with predictions")
+    else:
+        files.append(predicted)
+    latency = plot_latency(runs, folder / "accuracy_latency.png")
+    if latency is None:
+        notes.append("no accuracy-latency figure: no study has a latency budget (--device/--max-latency-ms)")
+    else:
+        files.append(latency)
+    notes += [n for run in runs for n in run.notes]
+    return Report(files, notes)
+
+
+def report(storage: Any, studies: Sequence[str] | None = None, out: str | Path = "gennas-report") -> Report:
+    """Figures of the studies in ``storage`` (all, or those named) written into ``out``."""
+    return write_report(load_runs(storage, studies), out)

@@ -1,0 +1,229 @@
+"""Claims: several processes verify one study together, none twice, none lost, budget exact.
+
+Before a process verifies an architecture it *claims* it: one RUNNING optuna trial carrying the
+architecture, its canonical hash and its owner (:data:`CLAIM_ATTR`: host, pid, token), created
+in one transaction. It then reads the study and keeps the claim only if
+
+- no result and no earlier live claim (lower trial number) has the same hash, and
+- the study's results plus the live claims up to and including this one fit in the budget;
+
+otherwise it releases it at once. Every process applies the same rule to the same order of
+trial numbers, so two processes never both keep a claim on one architecture, and never keep
+more claims than the budget leaves. The result is then stored as its own trial (one
+transaction, journaled if refused: :meth:`ResultStore.add_many`) and the claim released
+(PRUNED). A claim whose process died is failed: by optuna's heartbeat
+(:func:`optuna.storages.fail_stale_trials`, any host) or at once when its owner is a dead
+process on this host. Its architecture is then retried by whichever process comes next, at most
+:data:`MAX_ATTEMPTS` times; after that it is stored as a failed result (it kills its verifier).
+
+Claims are never results: a trial with :data:`CLAIM_ATTR` is left out of
+:meth:`ResultStore.results` whatever its state.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import socket
+import threading
+import time
+import uuid
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+from gennas.evaluators.base import Result
+from gennas.graph import ArchGraph
+from gennas.search.storage import CLAIM_ATTR, ResultStore
+
+#: claims a dead process may leave on one architecture before it is stored as failed
+MAX_ATTEMPTS = 2
+#: seconds between two looks for claims of dead processes
+REAP_S = 1.0
+
+
+@dataclass
+class StudyView:
+    """One read of a study: its results and its claims, in trial-number order.
+
+    Attributes:
+        results: hash -> Result of every stored result.
+        live: ``(number, hash, owner)`` of every RUNNING claim.
+        orphans: hash -> architecture string of claims that ended without a result.
+        attempts: hash -> number of claims on it that were failed (their process died).
+    """
+
+    results: dict[str, Result] = field(default_factory=dict)
+    live: list[tuple[int, str, str]] = field(default_factory=list)
+    orphans: dict[str, str] = field(default_factory=dict)
+    attempts: dict[str, int] = field(default_factory=dict)
+
+    def busy(self) -> set[str]:
+        """Hashes that must not be claimed now: verified, or claimed by a live process."""
+        return set(self.results) | {h for _, h, _ in self.live}
+
+
+class Claims:
+    """The claims of one process on one study (see the module docstring); a daemon thread keeps
+    their heartbeats while the storage has one. Use as a context manager: leaving it releases
+    the claims still held, so an interrupted run's architectures are retried at once."""
+
+    def __init__(self, store: ResultStore, budget: int) -> None:
+        import optuna
+
+        self.store, self.budget = store, int(budget)
+        self.backend = store.backend
+        self.study_id = self.backend.get_study_id_from_name(store.study_name)
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.mine: dict[str, int] = {}  # hash -> trial id of each claim held
+        self._lock = threading.Lock()
+        self._reaped = -math.inf
+        self.latest = StudyView()
+        self._stop = threading.Event()
+        self._states = optuna.trial.TrialState
+        interval = getattr(self.backend, "heartbeat_interval", None)
+        self._thread: threading.Thread | None = None
+        if interval:
+            self._thread = threading.Thread(target=self._beat, args=(float(interval),), daemon=True,
+                                            name="gennas-claims-heartbeat")
+            self._thread.start()
+
+    # ------------------------------------------------------------ reading
+    def view(self) -> StudyView:
+        """Fail stale claims (dead processes), then read the study once."""
+        self._reap()
+        out = StudyView()
+        ended: dict[str, str] = {}
+        for trial in self.backend.get_all_trials(self.study_id, deepcopy=False):
+            attrs = trial.user_attrs
+            h = attrs.get("hash")
+            if h is None:
+                continue  # not a gennas trial
+            if CLAIM_ATTR not in attrs:
+                if trial.state in (self._states.COMPLETE, self._states.FAIL) and h not in out.results:
+                    out.results[h] = self.store.to_result(trial)
+                continue
+            if trial.state == self._states.RUNNING:
+                out.live.append((trial.number, h, attrs[CLAIM_ATTR]))
+            else:
+                ended[h] = attrs["arch"]
+                if trial.state == self._states.FAIL:
+                    out.attempts[h] = out.attempts.get(h, 0) + 1
+        busy = out.busy()
+        out.orphans = {h: a for h, a in ended.items() if h not in busy}
+        self.latest = out
+        return out
+
+    def stored(self, results: list[Result]) -> StudyView:
+        """The latest view with this process's just-stored ``results`` in it and their claims
+        gone: what a new read would show of our own work, without the read (others' news waits
+        for the next :meth:`view`, which every :meth:`claim` makes)."""
+        view = self.latest
+        for r in results:
+            view.results.setdefault(r.arch.canonical_hash(), r)
+        return view  # their claims left view.live when they were released
+
+    def _reap(self) -> None:
+        """Fail claims whose heartbeat is stale, and at once those of dead processes on this host
+        (at most every :data:`REAP_S`: a claim lives for a verification, seconds at least)."""
+        import optuna
+
+        if time.monotonic() - self._reaped < REAP_S:
+            return
+        self._reaped = time.monotonic()
+
+        with warnings.catch_warnings():  # "experimental" since optuna 2.9; the claims rely on it knowingly
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            optuna.storages.fail_stale_trials(self.store.study)
+        host = socket.gethostname()
+        for trial in self.backend.get_all_trials(self.study_id, deepcopy=False, states=(self._states.RUNNING,)):
+            owner = str(trial.user_attrs.get(CLAIM_ATTR, ""))
+            parts = owner.split(":")
+            if len(parts) == 3 and parts[0] == host and parts[1].isascii() and parts[1].isdigit() \
+                    and not _alive(int(parts[1])):
+                self._end(self.backend.get_trial_id_from_study_id_trial_number(self.study_id, trial.number),
+                          self._states.FAIL)
+
+    # ------------------------------------------------------------ claiming
+    def claim(self, arch: ArchGraph) -> bool:
+        """Claim ``arch`` for this process; False when another process has it, it is verified,
+        or the budget is taken (the claim is then released at once)."""
+        import optuna
+
+        h = arch.canonical_hash()
+        attrs = {"arch": self.store.space.to_string(arch), "space": self.store.space.name, "hash": h,
+                 CLAIM_ATTR: self.owner}
+        # no parameters: the claim is a marker (its result trial carries them); fewer rows to write
+        template = optuna.trial.create_trial(state=self._states.RUNNING, user_attrs=attrs)
+        trial_id = self.backend.create_new_trial(self.study_id, template_trial=template)
+        with self._lock:
+            self.mine[h] = trial_id
+        if getattr(self.backend, "heartbeat_interval", None):
+            self.backend.record_heartbeat(trial_id)  # a claim without a heartbeat would never go stale
+        view = self.view()
+        rank, found = 0, False
+        for _, other, owner in sorted(view.live):  # the same order in every process
+            rank += 1
+            if other == h and owner == self.owner:
+                found = True
+                break
+            if other == h:
+                break  # an earlier live claim on the same architecture wins
+        if not found or h in view.results or len(view.results) + rank > self.budget:
+            self.release(arch)
+            return False
+        return True
+
+    def release(self, arch: ArchGraph) -> None:
+        """End this process's claim on ``arch`` (its result is stored, or it will not be verified)."""
+        h = arch.canonical_hash()
+        with self._lock:
+            trial_id = self.mine.pop(h, None)
+        if trial_id is not None:
+            self._end(trial_id, self._states.PRUNED)
+            self.latest.live = [c for c in self.latest.live if not (c[1] == h and c[2] == self.owner)]
+
+    def _end(self, trial_id: int, state: Any) -> None:
+        import optuna
+
+        with contextlib.suppress(optuna.exceptions.UpdateFinishedTrialError):
+            self.backend.set_trial_state_values(trial_id, state=state)  # another process ended it first
+
+    def _beat(self, interval: float) -> None:
+        while not self._stop.wait(interval):
+            with self._lock:
+                ids = list(self.mine.values())
+            for trial_id in ids:
+                with contextlib.suppress(Exception):  # a missed beat is retried; the grace period allows it
+                    self.backend.record_heartbeat(trial_id)
+
+    # ------------------------------------------------------------ leaving
+    def close(self) -> None:
+        """Stop the heartbeat and release the claims still held (best effort: a claim left
+        behind goes stale and is retried anyway)."""
+        self._stop.set()
+        with self._lock:
+            ids, self.mine = list(self.mine.values()), {}
+        for trial_id in ids:
+            with contextlib.suppress(Exception):
+                self._end(trial_id, self._states.PRUNED)
+
+    def __enter__(self) -> Claims:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists on this host (one we may not signal counts as alive)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True
+    return True

@@ -1,0 +1,133 @@
+"""Executors: the default stays in-process; an asynchronous executor (a thread pool here, Ray in the
+slow tests against a local instance the tests start) verifies each architecture once, the budget
+exactly, and a worker that dies mid-evaluation leaves a failed result, not a stuck search."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import os
+import sys
+import threading
+import time
+
+import pytest
+
+from gennas.baselines import RandomSearch
+from gennas.errors import GennasError
+from gennas.evaluators import TableEvaluator
+from gennas.search import run_search
+from gennas.search.executor import LocalExecutor, RayExecutor, evaluate_batch, make_executor
+
+
+class ThreadExecutor:
+    """An asynchronous executor on threads: finishes in any order, like Ray tasks."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers, self.pool, self.tasks = workers, concurrent.futures.ThreadPoolExecutor(workers), {}
+        self.most_in_flight = 0
+
+    def start(self, evaluator):
+        self.evaluator = evaluator
+
+    def free(self):
+        return self.workers - len(self.tasks)
+
+    def pending(self):
+        return len(self.tasks)
+
+    def submit(self, archs):
+        for a in archs:
+            self.tasks[self.pool.submit(lambda a=a: evaluate_batch(self.evaluator, [a])[0])] = a
+        self.most_in_flight = max(self.most_in_flight, len(self.tasks))
+
+    def wait(self):
+        done, _ = concurrent.futures.wait(self.tasks, return_when=concurrent.futures.FIRST_COMPLETED)
+        return [(self.tasks.pop(f), f.result()) for f in done]
+
+    def close(self):
+        self.pool.shutdown(wait=True)
+
+
+def test_executor_choice_is_checked():
+    assert isinstance(make_executor(None), LocalExecutor) and isinstance(make_executor("local"), LocalExecutor)
+    with pytest.raises(GennasError, match="unknown executor 'dask'"):
+        make_executor("dask")
+    with pytest.raises(GennasError, match="workers= and address= go with executor='ray'"):
+        make_executor("local", workers=4)
+    with pytest.raises(GennasError, match="not an executor .*missing start, free"):
+        make_executor(object())
+    with pytest.raises(GennasError, match="workers must be a positive integer"):
+        RayExecutor(0)
+
+
+def test_without_ray_the_ray_executor_says_how_to_install_it(monkeypatch, tmp_path):
+    from typer.testing import CliRunner
+
+    from gennas.cli.app import app
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray now raises ImportError
+    with pytest.raises(GennasError, match=r"pip install -e '\.\[ray\]'"):
+        run_search(RandomSearch("nb201", seed=0), lambda a: 1.0, 2, progress=False, executor="ray")
+    out = CliRunner().invoke(app, ["search", "--executor", "ray", "--storage", str(tmp_path / "r.db"), "--quiet"])
+    assert out.exit_code == 2 and "pip install -e '.[ray]'" in out.stderr and not (tmp_path / "r.db").exists()
+
+
+def test_an_asynchronous_executor_verifies_each_once_and_the_budget_exactly(tmp_path):
+    table, calls, lock = TableEvaluator("nb201", "cifar10"), [], threading.Lock()
+
+    def score(arch):
+        time.sleep(0.02 * (len(calls) % 3))  # finish out of order
+        with lock:
+            calls.append(arch.canonical_hash())
+        return table.evaluate([arch])[0].score
+
+    pool = ThreadExecutor(3)
+    out = run_search(RandomSearch("nb201", seed=0), score, 10, storage=str(tmp_path / "a.db"), study_name="a",
+                     progress=False, executor=pool)
+    assert len(calls) == 10 and len(set(calls)) == 10 and pool.most_in_flight == 3
+    assert sorted(r.arch.canonical_hash() for r in out.history) == sorted(calls)
+    assert all(r.score == table.evaluate([r.arch])[0].score for r in out.history)
+
+
+# ---------------------------------------------------------------- Ray (a local instance, slow to start)
+@pytest.fixture(scope="module")
+def ray_local():
+    ray = pytest.importorskip("ray", reason="Ray is not installed (pip install -e '.[ray]')")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield ray
+    ray.shutdown()
+
+
+@pytest.mark.slow
+def test_ray_verifies_on_workers_and_survives_a_worker_that_dies(ray_local, tmp_path):
+    doomed = RandomSearch("nb201", seed=0).ask(1)[0].to_string()  # the first architecture asked
+    parent = os.getpid()
+
+    def score(arch):  # a closure: Ray ships it by value
+        if arch.to_string() == doomed:
+            os._exit(1)  # the worker process dies mid-evaluation
+        return float(arch.to_string().count("conv")) + (0.0 if os.getpid() != parent else -100.0)
+
+    out = run_search(RandomSearch("nb201", seed=0), score, 8, storage=str(tmp_path / "r.db"), study_name="r",
+                     progress=False, executor="ray", workers=2)
+    assert len(out) == 8 and len({r.arch.canonical_hash() for r in out.history}) == 8
+    (failed,) = out.failures
+    assert failed.arch.to_string() == doomed and ("died" in failed.error.lower() or "crash" in failed.error.lower())
+    assert all(r.score >= 0 for r in out.results)  # verified in worker processes, not here
+
+
+@pytest.mark.slow
+def test_cli_and_designer_run_on_ray(ray_local, tmp_path):
+    from typer.testing import CliRunner
+
+    import gennas
+    from gennas.cli.app import app
+
+    db = tmp_path / "c.db"
+    res = CliRunner().invoke(app, ["search", "--method", "random", "--budget", "6", "--executor", "ray", "--workers",
+                                   "2", "--storage", str(db), "--quiet", "--json"])
+    assert res.exit_code == 0, res.stderr
+    designer = gennas.Designer("nb201", task="cifar10", seed=0)
+    table = TableEvaluator("nb201", "cifar10")
+    found = designer.search(table, budget=4, executor="ray", workers=2)
+    assert len(found) == 4 and len({r.arch.canonical_hash() for r in found.history}) == 4

@@ -1,0 +1,90 @@
+"""MobileNetV3 latency: the measured table, the shipped estimator, and `gennas latency measure --space mbv3`."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from scipy.stats import spearmanr
+from typer.testing import CliRunner
+
+import gennas
+from gennas.bench import load_latency_table
+from gennas.checkpoint import read_manifest
+from gennas.cli import app
+from gennas.errors import GennasError
+from gennas.resources import checkpoints_dir, data_dir
+from gennas.surrogates.latency import load_latency_estimator
+
+runner = CliRunner()
+DEVICES = ["cpu_ort_1t", "cpu_torch_1t"]
+
+
+@pytest.fixture(scope="module")
+def table():
+    return load_latency_table("mbv3")
+
+
+def test_table_holds_measured_subnets_with_their_manifest(table):
+    assert table.devices == DEVICES and table.datasets == []
+    assert len(table) >= 200 and len(set(table.strings)) == len(table)
+    archs = table.archs()  # every row parses as an mbv3 subnet
+    assert all(a.space == "mbv3" for a in archs[:50])
+    for device in DEVICES:
+        ms = table.latency_of(None, device)
+        assert np.all(np.isfinite(ms)) and ms.min() > 1 and ms.max() < 1000
+    # onnxruntime runs these nets faster than eager torch on one thread, and the two agree on order
+    ort, torch_ms = table.latency_of(None, "cpu_ort_1t"), table.latency_of(None, "cpu_torch_1t")
+    assert np.median(ort / torch_ms) < 1 and spearmanr(ort, torch_ms)[0] > 0.5
+    manifest = json.loads((data_dir() / "mbv3_latency.json").read_text())
+    assert manifest["rows"] == len(table) and manifest["space"] == "mbv3"
+    assert "measure_mbv3.py" in manifest["command"] and manifest["hardware"]["Model name"]
+    assert {"torch", "onnxruntime", "onnx"} <= set(manifest["hardware"])
+    assert table.latency(table.strings[0], "cpu_torch_1t") == table.latency_of(None, "cpu_torch_1t")[0]
+    with pytest.raises(GennasError, match="unknown latency table"):
+        load_latency_table("darts-does-not-ship-one")
+
+
+def test_shipped_estimator_reproduces_its_manifest(table):
+    est = load_latency_estimator("mbv3", with_registered=False)
+    assert est.bundled == DEVICES and len(est.reference_archs()) == 10
+    manifest = read_manifest(checkpoints_dir() / "latency_mbv3.pt")
+    archs = table.archs()[:manifest["rows"]]  # the rows it was trained on (a rerun of the measurement appends)
+    for row in manifest["metrics"]["per_device"]:
+        pred = est.predict(archs, row["device"])
+        truth = table.latency_of(archs, row["device"])
+        assert spearmanr(pred, truth)[0] == pytest.approx(row["fitted rho"], abs=1e-4)
+    assert manifest["table_build_options"] == {"num_classes": 1000}
+
+
+def test_new_device_adapts_from_the_ten_references(table):
+    """A machine 3x slower than the torch back-end in every subnet is that back-end, scaled:
+    adapted from its 10 references, it predicts 3x the torch predictions."""
+    est = load_latency_estimator("mbv3", with_registered=False)
+    refs = est.reference_archs()
+    ms = table.latency_of(refs, "cpu_torch_1t")
+    est.adapt("slow", list(zip(refs, 3 * ms)))
+    est.adapt("same", list(zip(refs, ms)))
+    some = table.archs()[:40]
+    np.testing.assert_allclose(est.predict(some, "slow"), 3 * est.predict(some, "same"), rtol=1e-4)
+    assert est.upper_bound(some, "slow").min() > 0
+
+
+@pytest.mark.slow  # builds, times and counts the FLOPs of 10 networks at 224 px: ~10 s, more when busy
+def test_cli_measures_and_registers_an_mbv3_device(tmp_path, monkeypatch):
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path))
+    result = runner.invoke(app, ["latency", "measure", "--space", "mbv3", "--name", "mydev", "--repeats", "2",
+                                 "--max-repeats", "2", "--warmup", "1", "--clock", "cpu", "--accept-noisy", "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert len(out["samples"]) == 10 and all(s["ms"] > 0 and s["passes"] == 2 for s in out["samples"])
+    record = json.loads((tmp_path / "devices" / "mydev.json").read_text())
+    assert record["space"] == "mbv3" and record["build"] == {"num_classes": 1000} and record["clock"] == "cpu"
+    arch = "k3e3-k3e3|k3e3-k3e3|k3e3-k3e3|k3e3-k3e3|k3e3-k3e3"
+    big = "k7e6-k7e6-k7e6-k7e6|k7e6-k7e6-k7e6-k7e6|k7e6-k7e6-k7e6-k7e6|k7e6-k7e6-k7e6-k7e6|k7e6-k7e6-k7e6-k7e6"
+    predicted = runner.invoke(app, ["latency", "predict", "--space", "mbv3", "--device", "mydev", arch, big, "--json"])
+    assert predicted.exit_code == 0, predicted.output
+    small_ms, big_ms = (r["predicted_ms"] for r in json.loads(predicted.stdout))
+    assert 0 < small_ms < big_ms
+    assert "mydev" in gennas.load_latency_estimator("mbv3").devices

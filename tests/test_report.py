@@ -1,0 +1,93 @@
+"""``gennas report`` / SearchResult.plot: PNG figures of stored searches, with and without a
+latency budget; the Pareto front; clear errors."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from gennas.cli.app import app
+from gennas.evaluators import TableEvaluator
+from gennas.report import best_so_far, load_runs, pareto_front, report
+from gennas.search import LatencyFilter, make_optimizer, run_search
+from gennas.search.storage import ResultStore
+
+PNG = b"\x89PNG\r\n\x1a\n"
+BUDGET_MS = 10.0
+
+
+def _png(path) -> bool:
+    data = path.read_bytes()
+    return len(data) > 1000 and data.startswith(PNG)
+
+
+@pytest.fixture(scope="module")
+def storage(tmp_path_factory, nb201, bench):
+    """One SQLite storage with three table searches of 12 verifications: random and evolution
+    under a 10 ms pixel3 budget, and random without one. (Searched in memory, then stored as the
+    harness stores them: a SQLite search pays ~0.3 s per verification for its claims.)"""
+    db = f"sqlite:///{tmp_path_factory.mktemp('report')}/r.db"
+    table = TableEvaluator(bench, "cifar10")
+    settings = {"task": "cifar10", "evaluator": "table"}
+    budget = {"device": "pixel3", "max_latency_ms": BUDGET_MS}
+    for method, limit in (("random", BUDGET_MS), ("evolution", BUDGET_MS), ("random", None)):
+        opt = make_optimizer(method, nb201, 0)
+        if limit is not None:
+            opt = LatencyFilter(opt, lambda a: bench.latency(a, "pixel3"), limit, "pixel3")
+        found = run_search(opt, table, 12, progress=False)
+        name = f"{method}-{'budget' if limit else 'free'}"
+        attrs = {"method": method, **settings, **(budget if limit else {})}
+        ResultStore.open(nb201, db, name, attrs=attrs).add_many(found.history)
+    return db
+
+
+def test_report_with_a_latency_budget_writes_three_figures(storage, tmp_path):
+    out = report(storage, ["random-budget", "evolution-budget"], tmp_path / "figs")
+    assert sorted(p.name for p in out.files) == ["accuracy_latency.png", "best_so_far.png", "predicted_vs_verified.png"]
+    assert all(_png(p) for p in out.files)
+
+
+def test_report_without_a_budget_says_why_there_is_no_latency_figure(storage, tmp_path):
+    out = report(storage, ["random-free"], tmp_path / "figs")
+    assert sorted(p.name for p in out.files) == ["best_so_far.png", "predicted_vs_verified.png"]
+    assert all(_png(p) for p in out.files)
+    assert any("no study has a latency budget" in n for n in out.notes)
+
+
+def test_best_so_far_counts_only_results_within_the_budget(storage, bench):
+    runs = {r.name: r for r in load_runs(storage)}
+    assert set(runs) == {"random-budget", "evolution-budget", "random-free"}
+    run = runs["random-budget"]
+    curve, what = best_so_far(run)
+    lat = np.array([bench.latency(r.arch, "pixel3") for r in run.results])
+    ok = np.array([r.score for r in run.results])[lat <= BUDGET_MS]
+    assert "within 10 ms" in what and curve[-1] == ok.max() and np.all(np.diff(curve[~np.isnan(curve)]) >= 0)
+
+
+def test_pareto_front_matches_brute_force():
+    rng = np.random.default_rng(0)
+    lat, acc = rng.uniform(1, 10, 200), rng.uniform(50, 95, 200)
+    front = set(pareto_front(lat, acc).tolist())
+    dominated = {i for i in range(200) for j in range(200)
+                 if lat[j] <= lat[i] and acc[j] >= acc[i] and (lat[j] < lat[i] or acc[j] > acc[i])}
+    assert front == set(range(200)) - dominated
+
+
+def test_search_result_plot(nb201, bench, tmp_path):
+    result = run_search(make_optimizer("random", nb201, 2), TableEvaluator(bench, "cifar10"), 5, progress=False)
+    files = result.plot(tmp_path / "plot")
+    assert [p.name for p in files] == ["best_so_far.png", "predicted_vs_verified.png"] and all(map(_png, files))
+
+
+def test_cli_report(storage, tmp_path):
+    runner = CliRunner()
+    ok = runner.invoke(app, ["report", "--storage", storage, "--out", str(tmp_path / "cli"), "--json"])
+    assert ok.exit_code == 0, ok.stderr
+    data = json.loads(ok.stdout)
+    assert {s["method"] for s in data["studies"]} == {"random", "evolution"} and len(data["figures"]) == 3
+    bad = runner.invoke(app, ["report", "--storage", storage, "--study", "nope"])
+    assert bad.exit_code == 2 and "unknown study 'nope'" in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1

@@ -1,0 +1,147 @@
+"""Several processes on one study: claims keep every architecture verified once, the budget exact,
+and the claims of a dead process are retried. SQLite always; PostgreSQL when
+``GENNAS_TEST_POSTGRES_URL`` is set (``scripts/postgres.sh`` starts a server and sets it)."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+import uuid
+
+import optuna
+import pytest
+
+from gennas.baselines import RandomSearch
+from gennas.evaluators import TableEvaluator
+from gennas.search import run_search
+from gennas.search.claims import CLAIM_ATTR, Claims
+from gennas.search.storage import ResultStore, open_storage
+
+POSTGRES = os.environ.get("GENNAS_TEST_POSTGRES_URL")
+postgres = pytest.mark.skipif(not POSTGRES, reason="GENNAS_TEST_POSTGRES_URL not set (run scripts/postgres.sh)")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=[postgres, pytest.mark.postgres])])
+def url(request, tmp_path):
+    """A fresh storage URL; on PostgreSQL the study name is made unique instead of the database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'shared.db'}"
+    return POSTGRES
+
+
+class _Counting:
+    """The table evaluator, reporting every architecture it verifies to a queue (so the test sees
+    verifications, not only stored results)."""
+
+    kind = "table"
+
+    def __init__(self, queue) -> None:
+        self.table, self.queue = TableEvaluator("nb201", "cifar10"), queue
+
+    def evaluate(self, archs):
+        time.sleep(0.01)  # a verification takes a moment, so the processes do interleave
+        for a in archs:
+            self.queue.put(a.canonical_hash())
+        return self.table.evaluate(archs)
+
+
+def _search(url, study, seed, budget, start, queue, out):
+    start.wait()
+    result = run_search(RandomSearch("nb201", seed=seed), _Counting(queue), budget, storage=url, study_name=study,
+                        progress=False, resume=True, batch_size=2)
+    out.put((seed, len(result), result.resumed))
+
+
+def _together(url, study, seeds, budget):
+    """Run one search per seed in forked processes started at the same moment; returns the hashes
+    they verified and each process's ``(seed, len(history), resumed)``."""
+    ctx = multiprocessing.get_context("fork")  # the parent's imports are reused: seconds saved per process
+    start, queue, out = ctx.Event(), ctx.Queue(), ctx.Queue()
+    procs = [ctx.Process(target=_search, args=(url, study, s, budget, start, queue, out)) for s in seeds]
+    for p in procs:
+        p.start()
+    start.set()
+    for p in procs:
+        p.join(120)
+        assert p.exitcode == 0
+    verified = []
+    while not queue.empty():
+        verified.append(queue.get())
+    return verified, sorted(out.get() for _ in seeds)
+
+
+@pytest.mark.parametrize("seeds", [pytest.param((0, 1), marks=pytest.mark.slow), (3, 3)],
+                         ids=["other-seeds", "same-seed"])  # the same seed: both ask the same architectures
+def test_two_processes_share_one_study_exactly(url, seeds):
+    study = f"two-{uuid.uuid4().hex[:8]}"
+    verified, returned = _together(url, study, seeds, budget=16)
+    # none verified twice, the budget exact: 16 verifications in all, not 32
+    assert len(verified) == 16 and len(set(verified)) == 16
+    stored = ResultStore.open("nb201", url, study, resume=True).results()
+    assert sorted(r.arch.canonical_hash() for r in stored) == sorted(verified)  # nothing lost
+    assert [n for _, n, _ in returned] == [16, 16]  # each process returns the whole study
+    study_trials = optuna.load_study(study_name=study, storage=open_storage(url)).get_trials()
+    assert not [t for t in study_trials if t.state == optuna.trial.TrialState.RUNNING]  # no claim left behind
+
+
+def _claim_of(url, study, owner, seed=0):
+    """A claim left by ``owner`` (a process that died) on one architecture; returns it."""
+    store = ResultStore.open("nb201", url, study, resume=True)
+    arch = store.space.sample(seed)
+    with Claims(store, 10) as claims:
+        assert claims.claim(arch)
+        (trial_id,) = claims.mine.values()
+        claims.backend.set_trial_user_attr(trial_id, CLAIM_ATTR, owner)
+        claims.mine.clear()  # leaving does not release it: as if the process had died
+    return arch
+
+
+def test_a_dead_local_process_claim_is_retried_at_once(url):
+    study = f"dead-{uuid.uuid4().hex[:8]}"
+    ghost = multiprocessing.get_context("fork").Process(target=os._exit, args=(0,))
+    ghost.start()
+    ghost.join()  # a pid that existed and is gone
+    import socket
+
+    arch = _claim_of(url, study, f"{socket.gethostname()}:{ghost.pid}:dead0000")
+    out = run_search(RandomSearch("nb201", seed=1), TableEvaluator("nb201", "cifar10"), 5, storage=url,
+                     study_name=study, progress=False, resume=True)
+    hashes = [r.arch.canonical_hash() for r in out.history]
+    assert hashes[0] == arch.canonical_hash() and len(set(hashes)) == 5  # retried first, verified once
+    states = [t.state for t in optuna.load_study(study_name=study, storage=open_storage(url)).get_trials()
+              if CLAIM_ATTR in t.user_attrs and t.user_attrs["hash"] == arch.canonical_hash()]
+    assert optuna.trial.TrialState.FAIL in states  # the dead claim was failed, then a new one verified it
+
+
+def test_a_claim_without_heartbeat_is_failed_by_optuna_and_retried(tmp_path):
+    # another host's claim: only its heartbeat can tell it is dead (1 s interval, 1 s grace here)
+    url = f"sqlite:///{tmp_path / 'hb.db'}"
+    arch = _claim_of(url, "hb", "elsewhere:1:feedbeef")
+    storage = optuna.storages.RDBStorage(url, heartbeat_interval=1, grace_period=2)
+    store = ResultStore.open("nb201", storage, "hb", resume=True)
+    with Claims(store, 10) as claims:
+        assert arch.canonical_hash() in {h for _, h, _ in claims.view().live}  # alive: beat recently
+        time.sleep(3)
+        view = claims.view()
+        assert not view.live and arch.canonical_hash() in view.orphans and view.attempts[arch.canonical_hash()] == 1
+    out = run_search(RandomSearch("nb201", seed=1), TableEvaluator("nb201", "cifar10"), 3, storage=storage,
+                     study_name="hb", progress=False, resume=True)
+    assert out.history[0].arch == arch and not out.history[0].failed
+
+
+@pytest.mark.slow
+def test_an_architecture_that_kills_its_verifier_twice_is_stored_failed(tmp_path):
+    url = f"sqlite:///{tmp_path / 'twice.db'}"
+    arch = _claim_of(url, "twice", "elsewhere:1:aaaa0000")
+    storage = optuna.storages.RDBStorage(url, heartbeat_interval=1, grace_period=1)
+    time.sleep(2.2)
+    store = ResultStore.open("nb201", storage, "twice", resume=True)
+    with Claims(store, 10) as claims:
+        claims.view()  # fails the first claim
+    _claim_of(url, "twice", "elsewhere:2:bbbb0000")  # the retry dies as well
+    time.sleep(2.2)
+    out = run_search(RandomSearch("nb201", seed=1), TableEvaluator("nb201", "cifar10"), 3, storage=storage,
+                     study_name="twice", progress=False, resume=True)
+    (failed,) = out.failures
+    assert failed.arch == arch and "died 2 times" in failed.error and len(out) == 3

@@ -1,0 +1,125 @@
+"""``gennas train`` and a space without shipped checkpoints: train the generator, search to train
+the predictor, then generate, all from the command line on a user's YAML; and the messages that
+name those commands wherever a checkpoint is missing."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import gennas
+from gennas.checkpoint import read_manifest
+from gennas.cli.app import app
+from gennas.design.designer import Designer
+from gennas.errors import GennasError
+from gennas.evaluators.base import Result
+from gennas.generators import load_generator
+from gennas.surrogates.predictor import Predictor, PredictorConfig
+
+USER_SPACE = """\
+kind: cell
+name: {name}
+description: a user's three-node cell
+input_size: 32
+cell:
+  nodes: 3
+  zero_op: none
+  identity_op: skip
+  ops:
+    none: {{type: zero}}
+    skip: {{type: identity}}
+    conv3: {{type: relu_conv_bn, kernel: 3}}
+    sep3: {{type: sep_conv, kernel: 3}}
+    pool: {{type: avg_pool, kernel: 3}}
+macro: {{channels: 8, cells_per_stage: 1, stages: 2}}
+"""
+
+
+@pytest.fixture()
+def home(tmp_path, monkeypatch) -> Path:
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
+    return tmp_path / "home"
+
+
+@pytest.fixture()
+def user_yaml(tmp_path) -> tuple[Path, str]:
+    name = f"mine_{uuid.uuid4().hex[:8]}"  # spaces are registered per process: one name per test
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(USER_SPACE.format(name=name))
+    return path, name
+
+
+def test_missing_checkpoints_name_the_two_commands(home, user_yaml):
+    path, name = user_yaml
+    # a YAML space is named by its path in the commands: its name alone is known only in this process
+    with pytest.raises(GennasError, match=f"gennas train --space {path}.*gennas search --space {path}"):
+        Designer(str(path), task="mnist")
+    with pytest.raises(GennasError, match=f"gennas train --space {path} --kind vae"):
+        load_generator(gennas.load_space(path), "vae")
+    result = CliRunner().invoke(app, ["design", "--space", str(path), "--task", "mnist"])
+    assert result.exit_code == 2 and "gennas train --space" in result.stderr and "Traceback" not in result.output
+
+
+def _train(path: Path, home: Path, name: str) -> dict:
+    trained = CliRunner().invoke(app, ["train", "--space", str(path), "--steps", "20", "--seed", "1"])
+    assert trained.exit_code == 0, trained.output
+    assert "diffusion on" in trained.stderr and "step 20/20" in trained.stderr  # plain lines off a terminal
+    manifest = read_manifest(home / "checkpoints" / f"diffusion_{name}.pt")
+    assert manifest["metrics"]["steps"] == 20 and manifest["command"].startswith("gennas ")
+    assert manifest["space"] == name and "125" in manifest["data"]  # 5 ops on 3 edges, all of them
+    assert load_generator(gennas.load_space(path)).manifest["sha256"] == manifest["sha256"]
+    return manifest
+
+
+def test_train_tell_then_generate(home, user_yaml):
+    path, name = user_yaml
+    _train(path, home, name)
+    with pytest.raises(GennasError, match="gennas search"):  # no predictor yet: says how to get one
+        Designer(str(path), task="mnist", seed=0).generate(3)
+    space = gennas.load_space(path)
+    # an untrained predictor as the designer makes one, with fewer fitting steps (seconds, not 20 s)
+    designer = Designer(space, task="mnist", seed=0, predictor=Predictor(space, PredictorConfig(steps=30)))
+    archs = designer.ask(4)
+    designer.tell([Result(a, space.count_params(a) / 1e3, "params") for a in archs])
+    predictor = read_manifest(home / "checkpoints" / f"predictor_{name}.pt")
+    assert predictor["tasks"] == ["mnist"] and "4 verified results" in predictor["data"]
+    again = Designer(str(path), task="mnist", seed=1)  # a later session: both checkpoints found
+    found = again.generate(3)
+    assert [c.rank for c in found] == [1, 2, 3] and all(c.predicted_accuracy is not None for c in found)
+
+
+@pytest.mark.slow
+def test_train_search_then_design_from_the_cli(home, user_yaml, tmp_path):
+    path, name = user_yaml
+    _train(path, home, name)
+    runner = CliRunner()
+    searched = runner.invoke(app, ["search", "--space", str(path), "--method", "designer", "--evaluator",
+                                   "proxy:synflow", "--task", "mnist", "--budget", "4", "--storage",
+                                   str(tmp_path / "s.db"), "--json"])
+    assert searched.exit_code == 0, searched.output
+    assert json.loads(searched.stdout)["verified"] == 4
+    assert read_manifest(home / "checkpoints" / f"predictor_{name}.pt")["tasks"] == ["mnist"]
+    designed = runner.invoke(app, ["design", "--space", str(path), "--task", "mnist", "-n", "3", "--json"])
+    assert designed.exit_code == 0, designed.output
+    assert [r["rank"] for r in json.loads(designed.stdout)] == [1, 2, 3]
+
+
+def test_train_both_kinds_and_bad_options(home, user_yaml):
+    path, name = user_yaml
+    runner = CliRunner()
+    result = runner.invoke(app, ["train", "--space", str(path), "--kind", "all", "--steps", "5", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert [r["generator"] for r in rows] == ["diffusion", "vae"]
+    assert all(r["used_by_designer"] and r["valid"] == 1.0 for r in rows)
+    assert 0 <= rows[1]["slot_recon"] <= 1
+    for args, message in ((["--kind", "gan"], "generator kind"), (["--steps", "0"], "--steps"),
+                          (["--steps", "5", "--epochs", "2"], "not both"), (["--lr", "-1"], "--lr")):
+        bad = runner.invoke(app, ["train", "--space", str(path), *args])
+        assert bad.exit_code == 2 and message in bad.stderr, (args, bad.output)
+    missing = runner.invoke(app, ["train", "--space", str(path.with_name("nope.yaml"))])
+    assert missing.exit_code == 2 and "nope.yaml" in missing.stderr
