@@ -7,6 +7,8 @@
   died is failed by :func:`optuna.storages.fail_stale_trials` and its architecture retried;
 - a SQLite busy timeout (:data:`SQLITE_TIMEOUT_S`): several processes write one file, and a write
   that finds it locked waits instead of failing;
+- for a database server (PostgreSQL, MySQL), a retry when processes started together race to
+  create optuna's tables (the loser's ``CREATE TABLE`` fails on a duplicate; its retry finds them);
 - an atomic creation of a new SQLite file (in write-ahead-log mode): the schema is written to a
   temporary file that is then linked into place, so a process killed while creating the database (``kill -9`` at start-up)
   leaves no half-made database that optuna can no longer open.
@@ -16,6 +18,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
+import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -26,6 +30,8 @@ HEARTBEAT_S = 10
 GRACE_S = 30
 #: seconds a SQLite write waits for another process's lock before it fails
 SQLITE_TIMEOUT_S = 60.0
+#: attempts to open a server database whose schema another process is creating at the same time
+CREATE_ATTEMPTS = 5
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -46,9 +52,22 @@ def rdb_storage(url: str, heartbeat_s: int = HEARTBEAT_S, grace_s: int = GRACE_S
         kwargs["engine_kwargs"] = {"connect_args": {"timeout": SQLITE_TIMEOUT_S}}
         if not path.exists() and _create_sqlite(path):
             kwargs["skip_table_creation"] = True  # just made, schema and version: half the start-up time
-    with warnings.catch_warnings():  # heartbeats are "experimental" in optuna; relied on knowingly
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        return optuna.storages.RDBStorage(url, heartbeat_interval=heartbeat_s, grace_period=grace_s, **kwargs)
+    for attempt in range(CREATE_ATTEMPTS):
+        try:
+            with warnings.catch_warnings():  # heartbeats are "experimental" in optuna; relied on knowingly
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                return optuna.storages.RDBStorage(url, heartbeat_interval=heartbeat_s, grace_period=grace_s, **kwargs)
+        except Exception as exc:  # sqlalchemy's IntegrityError/ProgrammingError, by message: no import needed
+            if attempt == CREATE_ATTEMPTS - 1 or not _lost_creation_race(exc):
+                raise
+            time.sleep(0.2 * (attempt + 1) + random.random() * 0.3)  # let the winner commit its schema
+    raise AssertionError("unreachable")
+
+
+def _lost_creation_race(exc: Exception) -> bool:
+    """Whether ``exc`` is another process's concurrent schema creation (a duplicate type or table)."""
+    text = str(exc).lower()
+    return "duplicate" in text or "already exists" in text
 
 
 def _create_sqlite(path: Path) -> bool:
