@@ -272,7 +272,10 @@ def read_spec(text: str, source: str, schema_of: Callable[[str], Map | None], ki
     Returns:
         the spec as plain Python values.
     """
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)  # refuses control characters here, before parsing
+    except yaml.YAMLError as exc:
+        raise SpecError(f"space spec {source} is not valid YAML: {exc}") from None
     try:
         try:
             root = loader.get_single_node()
