@@ -25,12 +25,11 @@ from typing import Any
 
 import numpy as np
 
+from gennas.design.scores import ACCURACY_KINDS  # result kinds whose scores are accuracies in %
 from gennas.errors import GennasError, MissingDependency, unknown
 from gennas.evaluators.base import Result
 from gennas.spaces import SearchSpace, load_space
 
-#: result kinds whose scores are accuracies in % (what a predictor predicts)
-ACCURACY_KINDS = ("table", "train", "supernet")
 #: metadata key a search may store its prediction under (accuracy in %, optional 90 % bounds)
 PREDICTED_KEY = "predicted_accuracy"
 
@@ -222,7 +221,7 @@ def predictions(run: StudyRun) -> tuple[list[Result], np.ndarray, np.ndarray | N
     from gennas.surrogates.calibration import CalibratedPredictor, Predictions, pretrained_reach
     from gennas.surrogates.predictor import load_predictor
 
-    task = run.attrs.get("task")
+    task = run.attrs.get("learned_task", run.attrs.get("task"))
     # what Designer.predictions states before anything is verified: the shipped predictor,
     # calibrated on cells held out from its training (the designer itself is not built here)
     try:

@@ -1,5 +1,5 @@
-"""Executors: the default stays in-process; an asynchronous executor (a thread pool here, Ray in the
-slow tests against a local instance the tests start) verifies each architecture once, the budget
+"""Executors: the default stays in-process; an asynchronous executor (a thread pool here, Ray in
+tests against a local instance the tests start, ~20 s) verifies each architecture once, the budget
 exactly, and a worker that dies mid-evaluation leaves a failed result, not a stuck search."""
 
 from __future__ import annotations
@@ -98,7 +98,6 @@ def ray_local():
     ray.shutdown()
 
 
-@pytest.mark.slow
 def test_ray_verifies_on_workers_and_survives_a_worker_that_dies(ray_local, tmp_path):
     doomed = RandomSearch("nb201", seed=0).ask(1)[0].to_string()  # the first architecture asked
     parent = os.getpid()
@@ -116,7 +115,6 @@ def test_ray_verifies_on_workers_and_survives_a_worker_that_dies(ray_local, tmp_
     assert all(r.score >= 0 for r in out.results)  # verified in worker processes, not here
 
 
-@pytest.mark.slow
 def test_cli_and_designer_run_on_ray(ray_local, tmp_path):
     from typer.testing import CliRunner
 

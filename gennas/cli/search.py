@@ -178,12 +178,18 @@ def register(app: typer.Typer) -> None:
             raise GennasError("--data chooses the images of a proxy evaluator (--evaluator proxy:NAME)")
         dataset = proxy_data(evaluator.split(":", 1)[1], task, data) if evaluator.startswith("proxy:") else None
         scorer = make_evaluator(evaluator, sp, task, seed, epochs=epochs, limit=limit, data=dataset)
-        optimizer = make_optimizer(method, sp, seed, task, device=device, max_latency_ms=max_latency_ms)
+        from gennas.evaluators.zero_cost import task_of
+
+        # a proxy's scores are learned as a task of their own (cifar10-synflow), never as the dataset's accuracy
+        learned = task_of(task, evaluator.split(":", 1)[1]) if evaluator.startswith("proxy:") else task
+        optimizer = make_optimizer(method, sp, seed, learned, device=device, max_latency_ms=max_latency_ms)
         if max_latency_ms is not None and method != "designer":
             optimizer = _latency_filter(optimizer, sp, device, max_latency_ms)
         name = study or default_study_name(method, space, task, evaluator, seed, device, max_latency_ms, dataset)
         attrs = {"method": method, "task": task, "evaluator": evaluator, "seed": seed, "budget": budget,
                  "device": device, "max_latency_ms": max_latency_ms}
+        if learned != task:
+            attrs["learned_task"] = learned
         if dataset is not None:
             attrs["data"] = dataset
         result = run_search(optimizer, scorer, budget, storage=backend, study_name=name, batch_size=batch_size,
@@ -200,3 +206,6 @@ def register(app: typer.Typer) -> None:
         print_table(f"{method} on {space}/{task}: best {len(rows)} of {len(result)} verified "
                     f"(study {result.study_name!r}, {summary['failed']} failed, {result.resumed} resumed)",
                     rows, ["rank", "arch", "score", "kind", "fidelity", "cost_s"])
+        if method == "designer":
+            typer.echo(f"design from what it learned: gennas design --space {space} --task {learned}"
+                       + (f" (or --storage {storage} --study {result.study_name})" if storage else ""), err=True)

@@ -196,7 +196,7 @@ class Designer:
                               f"(method {attrs.get('method')!r}); a designer can be rebuilt only from its own")
         if space is not None and resolve_space(space).name != stored_space:
             raise GennasError(f"study {study_name!r} holds {stored_space} architectures, not {resolve_space(space).name}")
-        designer = cls(stored_space, task=attrs.get("task"), device=attrs.get("device"),
+        designer = cls(stored_space, task=attrs.get("learned_task", attrs.get("task")), device=attrs.get("device"),
                        max_latency_ms=attrs.get("max_latency_ms"), seed=attrs.get("seed"),
                        direction=attrs.get("direction", "maximize"), storage=storage, **options)
         results = ResultStore.open(stored_space, storage, study_name, resume=True).results()

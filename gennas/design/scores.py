@@ -57,6 +57,7 @@ class ScoreScale:
         return np.sign(y) * np.expm1(np.abs(y)) if self.compress else y
 
 
+
 #: result kinds whose scores are accuracies in % (the table, a training, a supernet's evaluation)
 ACCURACY_KINDS = ("table", "train", "supernet")
 
@@ -67,9 +68,8 @@ def score_unit(task_name: str | None, result_kinds: list[str]) -> str:
     Scores are not accuracies when any verified result came from another kind of evaluator, or when
     the task is named after a zero-cost proxy (the shipped mbv3 predictor's ``mnist-synflow-log10``).
     """
-    from gennas.evaluators import zero_cost
+    from gennas.evaluators.zero_cost import names_a_proxy
 
     if any(kind not in ACCURACY_KINDS for kind in result_kinds):
         return ""
-    tokens = set((task_name or "").lower().replace("_", "-").split("-"))
-    return "" if tokens & set(zero_cost.names()) else "%"
+    return "" if names_a_proxy(task_name) else "%"

@@ -83,6 +83,19 @@ def names() -> list[str]:
     return list(_REGISTRY)
 
 
+def task_of(task: str, proxy: str) -> str:
+    """The task name under which a search that verifies with ``proxy`` learns (``cifar10-synflow``):
+    a proxy's score is not the dataset's accuracy, so it never refits that task."""
+    return f"{task}-{proxy}"
+
+
+def names_a_proxy(task_name: object) -> bool:
+    """Whether a task's name names a registered proxy (``cifar10-synflow``, ``mnist-synflow-log10``):
+    its scores are a proxy's, without a unit or an accuracy's bounds."""
+    tokens = str(task_name or "").lower().replace("_", "-").split("-")
+    return any(t in _REGISTRY for t in tokens)
+
+
 def get(name: str) -> Proxy:
     if name not in _REGISTRY:
         raise GennasError(unknown("proxy", name, names()))

@@ -110,11 +110,24 @@ class LocalExecutor:
         self._done = []
 
 
-def ray_task(evaluator: Evaluator, arch: ArchGraph) -> Result:
+#: in a Ray worker process: object-ref id -> the evaluator it holds, deserialized once per worker
+_WORKER_EVALUATORS: dict[str, Evaluator] = {}
+
+
+def ray_task(evaluator_ref: list, arch: ArchGraph) -> Result:
     """Body of one Ray task: verify ``arch`` on a worker. A worker given a GPU trains on it (the
-    evaluator was made on the driver, which may have none)."""
+    evaluator was made on the driver, which may have none).
+
+    ``evaluator_ref`` is ``[ObjectRef]``: wrapped, so Ray does not deserialize the evaluator for every
+    task (a supernet with its data took ~4 s a task); each worker process keeps its own copy.
+    """
     import ray
 
+    key = evaluator_ref[0].hex()
+    if key not in _WORKER_EVALUATORS:
+        _WORKER_EVALUATORS.clear()  # one search at a time per worker: drop another search's evaluator
+        _WORKER_EVALUATORS[key] = ray.get(evaluator_ref[0])
+    evaluator = _WORKER_EVALUATORS[key]
     if ray.get_gpu_ids() and hasattr(evaluator, "torch_device"):
         import torch
 
@@ -172,7 +185,7 @@ class RayExecutor:
 
     def submit(self, archs: list[ArchGraph]) -> None:
         for arch in archs:
-            self._tasks[self._remote.remote(self._evaluator, arch)] = arch
+            self._tasks[self._remote.remote([self._evaluator], arch)] = arch
 
     def wait(self) -> list[tuple[ArchGraph, Result]]:
         """Block until at least one task finishes; every finished one is returned. A task whose

@@ -236,16 +236,17 @@ def table_reach(space: SearchSpace, task: Task | str | None) -> tuple[float, flo
 
 
 def pretrained_reach(space: SearchSpace, task: Task | str | None) -> tuple[float, float]:
-    """What a task a pretrained predictor knows can reach: a benchmark task its table's range;
-    a named or image task (accuracy in %) [0, 100]; a samples task its scores widened by their
-    spread on each side (verified values, units unknown)."""
+    """What a task a pretrained predictor knows can reach: a benchmark task its table's range; a task
+    named after a proxy anything; a named or image task (accuracy in %) [0, 100]; a samples task
+    its scores widened by their spread on each side (verified values, units unknown)."""
+    from gennas.evaluators.zero_cost import names_a_proxy
     table = table_reach(space, task)
     if table is not None:
         return table
     if isinstance(task, Task) and task.kind == "samples":
         scores = np.array([s for _, s in task.samples], dtype=np.float64)
         return float(scores.min() - scores.std()), float(scores.max() + scores.std())
-    return PERCENT
+    return (-math.inf, math.inf) if names_a_proxy(task.name if isinstance(task, Task) else task) else PERCENT
 
 
 def learned_reach(told: np.ndarray, calibration: Calibration | None, coverage: float = COVERAGE) -> tuple[float, float]:

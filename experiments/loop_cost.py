@@ -1,0 +1,89 @@
+"""What the search loop itself costs: CPU seconds per verification of each method, with the table
+as evaluator (so nearly all the time is the optimizer's), at batch 1, with and without a latency
+budget, and the top lines of a cProfile of one designer run.
+
+Every run verifies exactly ``--budget`` cells (no stop at the optimum, unlike experiments/search.py)
+on NAS-Bench-201 ``--dataset`` with one torch thread; CPU time is ``time.process_time`` of this
+process, so a busy machine stretches the wall time but not the figure.
+
+    python experiments/loop_cost.py                    # 50 verifications, 3 seeds, ~6 min on 2 cores
+    python experiments/loop_cost.py --seeds 1 --profile
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import argparse  # noqa: E402
+import cProfile  # noqa: E402
+import io  # noqa: E402
+import pstats  # noqa: E402
+import statistics  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+
+import torch  # noqa: E402
+
+torch.set_num_threads(1)
+
+from gennas.bench import load_benchmark  # noqa: E402
+from gennas.evaluators import TableEvaluator  # noqa: E402
+from gennas.search import run_search  # noqa: E402
+from search import METHODS  # noqa: E402  (experiments/search.py: the same method factories)
+
+from _common import command_line  # noqa: E402
+
+#: the budgets: None, then the pixel3 latency of the 10th percentile cell (5 ms, tight)
+DEVICE = "pixel3"
+
+
+def one_run(method: str, seed: int, budget: int, dataset: str, max_latency_ms: float | None) -> tuple[float, float]:
+    """(CPU s, best accuracy) of one run of ``budget`` verifications."""
+    device = DEVICE if max_latency_ms is not None else None
+    cpu = time.process_time()
+    optimizer = METHODS[method]("nb201", seed, dataset, device, max_latency_ms)
+    result = run_search(optimizer, TableEvaluator("nb201", dataset), budget, progress=False)
+    return time.process_time() - cpu, result.best.score
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--methods", default="bananas,gennas-transfer,gennas-scratch")
+    p.add_argument("--budget", type=int, default=50)
+    p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--dataset", default="cifar10")
+    p.add_argument("--max-latency-ms", type=float, default=5.0, help=f"the budget run's {DEVICE} budget")
+    p.add_argument("--profile", action="store_true", help="also profile one gennas-transfer run under the budget")
+    args = p.parse_args(argv)
+    print(command_line())
+    bench = load_benchmark("nb201")
+    bench.accuracy_of(None, args.dataset)  # loads the table before any timing
+    methods = args.methods.split(",")
+    print(f"\n### CPU s per run of {args.budget} verifications (batch 1, table evaluator, "
+          f"{args.dataset}, mean over {args.seeds} seeds; per verification in brackets)\n")
+    print(f"| method | no budget | {DEVICE} <= {args.max_latency_ms:g} ms |")
+    print("|---|---|---|")
+    for method in methods:
+        cells = []
+        for budget_ms in (None, args.max_latency_ms):
+            runs = [one_run(method, seed, args.budget, args.dataset, budget_ms) for seed in range(args.seeds)]
+            cpu = statistics.mean(c for c, _ in runs)
+            cells.append(f"{cpu:.1f} ({cpu / args.budget:.2f})")
+            print(f"  {method} budget={budget_ms}: " + ", ".join(f"{c:.1f} s best {b:.2f}" for c, b in runs),
+                  file=sys.stderr, flush=True)
+        print(f"| {method} | " + " | ".join(cells) + " |", flush=True)
+    if args.profile:
+        profiler = cProfile.Profile()
+        profiler.enable()
+        one_run("gennas-transfer", 0, args.budget, args.dataset, args.max_latency_ms)
+        profiler.disable()
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(25)
+        print(f"\n### profile: gennas-transfer, {DEVICE} <= {args.max_latency_ms:g} ms, seed 0 (cumulative)\n")
+        print("```\n" + "\n".join(out.getvalue().splitlines()[:45]) + "\n```")
+
+
+if __name__ == "__main__":
+    main()
