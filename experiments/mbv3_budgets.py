@@ -1,0 +1,86 @@
+"""Does `Designer("mbv3", device=..., max_latency_ms=...)` keep its budget on this CPU, measured?
+
+For the CPU back-ends measured here (``cpu_ort_1t``, ``cpu_torch_1t``: see
+``experiments/measure_mbv3.py``) and budgets at the 10th / 25th / 50th percentile of that
+device's measured latencies, the designer generates ``--n`` subnets (its latency estimator's
+calibrated upper bound must be within the budget: mbv3 subnets are new, none is in the table);
+each design is then built at 224 px and timed exactly as the table was (1 thread, warm-up,
+median of repeats, thread CPU time). The table gives the share truly over budget (target: at
+most 1 - ``latency_confidence`` = 5 %), the median measured/budget ratio, and the median
+measured/estimated ratio.
+
+    nice -n 10 .venv/bin/python experiments/mbv3_budgets.py          # ~6 min on 2 cores
+    nice -n 10 .venv/bin/python experiments/mbv3_budgets.py --n 5 --devices cpu_ort_1t
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import argparse  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from types import SimpleNamespace  # noqa: E402
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+torch.set_num_threads(1)
+
+import gennas  # noqa: E402
+from gennas.errors import GennasError  # noqa: E402
+from gennas.resources import data_dir  # noqa: E402
+from measure_mbv3 import read_rows, time_ort, time_torch  # noqa: E402
+
+from _common import command_line  # noqa: E402
+
+TIMERS = {"cpu_ort_1t": time_ort, "cpu_torch_1t": time_torch}
+#: the timing settings of the shipped table (its manifest's command)
+TIMING = SimpleNamespace(warmup=3, repeats=5, max_repeats=15, target_spread=0.05, max_seconds=3.0, clock="cpu")
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--devices", nargs="+", default=list(TIMERS), choices=list(TIMERS))
+    p.add_argument("--percentiles", default="10,25,50")
+    p.add_argument("--n", type=int, default=10, help="designs generated per budget")
+    p.add_argument("--task", default="mnist-synflow-log10", help="the designer's task (the shipped predictor's)")
+    p.add_argument("--seed", type=int, default=0)
+    args = p.parse_args(argv)
+    print(command_line())
+    rows = read_rows(data_dir() / "mbv3_latency.csv.gz")
+    space = gennas.load_space("mbv3")
+    x = torch.randn(1, 3, 224, 224)
+    print(f"\n### mbv3 designs measured on this CPU ({len(rows)} measured subnets set the budgets; "
+          f"{args.n} designs per budget, seed {args.seed})\n")
+    print("| device | budget (percentile) | designs | truly over | measured / budget (median, max) | measured / estimated (median) | s |")
+    print("|---|---|---|---|---|---|---|")
+    for device in args.devices:
+        table_ms = np.array([float(r[f"{device}_ms"]) for r in rows])
+        for q in (int(v) for v in args.percentiles.split(",")):
+            budget = float(np.percentile(table_ms, q))
+            start = time.perf_counter()
+            try:
+                designs = gennas.Designer("mbv3", task=args.task, device=device, max_latency_ms=budget,
+                                          seed=args.seed).generate(args.n)
+            except GennasError as exc:
+                print(f"| {device} | {budget:.2f} ms (p{q}) | none: {str(exc).splitlines()[0][:80]} | | | | |")
+                continue
+            measured, estimated = [], []
+            for c in designs:
+                model = space.build(c.arch, num_classes=1000).eval()
+                measured.append(TIMERS[device](model, x, TIMING).ms)
+                estimated.append(c.predicted_latency_ms)
+                print(f"  {device} p{q}: #{c.rank} estimated {c.predicted_latency_ms:.2f} ms, "
+                      f"measured {measured[-1]:.2f} ms (budget {budget:.2f})", file=sys.stderr, flush=True)
+            m, e = np.array(measured), np.array(estimated, dtype=float)
+            over = int((m > budget).sum())
+            print(f"| {device} | {budget:.2f} ms (p{q}) | {len(m)} | {over} ({100 * over / max(len(m), 1):.0f} %) | "
+                  f"{np.median(m / budget):.2f}, {np.max(m / budget):.2f} | {np.median(m / e):.2f} | "
+                  f"{time.perf_counter() - start:.0f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
