@@ -84,12 +84,17 @@ def test_train_tell_then_generate(home, user_yaml):
     # an untrained predictor as the designer makes one, with fewer fitting steps (seconds, not 20 s)
     designer = Designer(space, task="mnist", seed=0, predictor=Predictor(space, PredictorConfig(steps=30)))
     archs = designer.ask(4)
-    designer.tell([Result(a, space.count_params(a) / 1e3, "params") for a in archs])
+    # scores of a proxy's magnitude (1e12-1e14): learned through the loop's signed log
+    told = [space.count_params(a) * 1e9 for a in archs]
+    designer.tell([Result(a, s, "params") for a, s in zip(archs, told)])
     predictor = read_manifest(home / "checkpoints" / f"predictor_{name}.pt")
     assert predictor["tasks"] == ["mnist"] and "4 verified results" in predictor["data"]
+    assert predictor["metrics"]["score_scale"] == {"direction": "maximize", "compress": True, "unit": ""}
     again = Designer(str(path), task="mnist", seed=1)  # a later session: both checkpoints found
     found = again.generate(3)
     assert [c.rank for c in found] == [1, 2, 3] and all(c.predicted_accuracy is not None for c in found)
+    # predicted in the evaluator's units (not its log), and without a "%"
+    assert all(min(told) / 100 < c.predicted_accuracy < max(told) * 100 and c.unit == "" for c in found)
 
 
 @pytest.mark.slow
@@ -102,8 +107,9 @@ def test_train_search_then_design_from_the_cli(home, user_yaml, tmp_path):
                                    str(tmp_path / "s.db"), "--json"])
     assert searched.exit_code == 0, searched.output
     assert json.loads(searched.stdout)["verified"] == 4
-    assert read_manifest(home / "checkpoints" / f"predictor_{name}.pt")["tasks"] == ["mnist"]
-    designed = runner.invoke(app, ["design", "--space", str(path), "--task", "mnist", "-n", "3", "--json"])
+    # a proxy's scores are learned as a task of their own, never as mnist's accuracy
+    assert read_manifest(home / "checkpoints" / f"predictor_{name}.pt")["tasks"] == ["mnist-synflow"]
+    designed = runner.invoke(app, ["design", "--space", str(path), "--task", "mnist-synflow", "-n", "3", "--json"])
     assert designed.exit_code == 0, designed.output
     assert [r["rank"] for r in json.loads(designed.stdout)] == [1, 2, 3]
 

@@ -22,7 +22,7 @@ import numpy as np
 from gennas.checkpoint import train_hint
 from gennas.design.budget import LatencyBudget
 from gennas.design.loop import DesignLoop, LoopSettings
-from gennas.design.pretrained import RememberingLoop, pretrained_predictor
+from gennas.design.pretrained import RememberingLoop, pretrained_predictor, saved_score_scale
 from gennas.design.scores import score_unit
 from gennas.errors import GennasError, UnknownDataset, UnknownDevice, unknown
 from gennas.evaluators.base import Evaluator, Result
@@ -157,6 +157,8 @@ class Designer:
         if self.generator.space.name != self.space.name:
             raise GennasError(f"generator is for space {self.generator.space.name!r}, not {self.space.name!r}")
         # the shipped predictor, else the one a search saved in $GENNAS_HOME, else an untrained one
+        # a predictor a search saved learned on that search's score scale: map back through it
+        self._saved_scale = saved_score_scale(self.space) if predictor is None else None
         self.predictor = predictor = pretrained_predictor(self.space) if predictor is None else predictor
         self._task_error = self._check_task()
         self.estimator, self.budget = self._latency_models(estimator)
@@ -172,6 +174,8 @@ class Designer:
             self._guidance = replace(self._guidance, latency_hard=self.budget.judged_ms)
         self.loop = RememberingLoop(self.space, predictor, self.generator, self._guidance, task=self.task,
                                     budget=self.budget, seed=seed, settings=settings, direction=direction)
+        if self._saved_scale is not None and self._saved_scale.direction == direction:
+            self.loop.scale = self._saved_scale  # new results are mapped as the saved ones were
 
     @classmethod
     def from_study(cls, storage: Any, study_name: str, space: SearchSpace | str | None = None,
@@ -281,7 +285,7 @@ class Designer:
         measured = self.budget is not None and self.budget.exact
         relative = (p.raw - p.raw.mean()) / (p.raw.std() or 1.0)  # rank-only: standardised over the pool
         task_name = self.task.name if self.task is not None else getattr(self.predictor, "default_task", None)
-        unit = score_unit(task_name, [r.kind for r in self.loop.history])
+        unit = score_unit(task_name, [r.kind for r in self.loop.history], self.loop.scale.unit)
         pick = lambda values, i: None if values is None else float(values[i])  # noqa: E731
         return [Candidate(archs[i], pick(p.mean, i), pick(p.std, i), pick(latency, i), rank, measured,
                           None if p.low is None else (float(p.low[i]), float(p.high[i])),
@@ -314,7 +318,8 @@ class Designer:
         task = self._task_arg()
         value, spread = self.predictor.predict(archs, task)
         calibration = CalibratedPredictor.load(self.predictor, self.space).calibration(task)
-        return Predictions.of(value, spread, calibration, pretrained_reach(self.space, self.task))
+        return Predictions.of(value, spread, calibration, pretrained_reach(self.space, self.task),
+                              None if self._saved_scale is None else self._saved_scale.from_model)
 
     def _learned_calibration(self) -> tuple[CrossFitted | None, tuple[float, float]]:
         """The loop cross-fitted on its verified results, and the reach (the loop's scale);

@@ -14,8 +14,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from gennas.checkpoint import find_checkpoint, user_checkpoints_dir
+from gennas.checkpoint import find_checkpoint, read_manifest, user_checkpoints_dir
 from gennas.design.loop import DesignLoop
+from gennas.design.scores import ScoreScale, score_unit
 from gennas.evaluators.base import Result
 from gennas.resources import checkpoints_dir
 from gennas.spaces import SearchSpace
@@ -37,9 +38,10 @@ def pretrained_predictor(space: SearchSpace) -> AccuracyModel:
 
 
 def remember_predictor(space: SearchSpace, predictor: AccuracyModel, told: int, task: str | None,
-                       direction: str) -> Path | None:
+                       direction: str, compress: bool = False, unit: str = "%") -> Path | None:
     """Write a refitted ``predictor`` (a :class:`Predictor` trained on ``told`` verified results of
-    ``task``) to ``$GENNAS_HOME/checkpoints`` when ``space`` ships none; returns the path written,
+    ``task``, learned on the loop's :class:`ScoreScale` ``direction``/``compress`` from scores in
+    ``unit``, all recorded in the manifest) to ``$GENNAS_HOME/checkpoints`` when ``space`` ships none; returns the path written,
     None when nothing was (a shipped predictor stays the start of every designer: what one
     search learned stays with its study, see :meth:`Designer.from_study`)."""
     save = getattr(predictor, "save", None)
@@ -47,9 +49,26 @@ def remember_predictor(space: SearchSpace, predictor: AccuracyModel, told: int, 
         return None
     data = (f"{told} verified results of task {task!r} (scores mapped to the designer's scale, "
             f"{direction}d), told to a designer for space {space.name!r}, which had no shipped predictor")
-    metrics: dict[str, Any] = {"verified_results": told}
+    metrics: dict[str, Any] = {"verified_results": told,
+                               "score_scale": {"direction": direction, "compress": compress, "unit": unit}}
     return save(user_checkpoints_dir() / predictor_file(space), data, metrics,
                 "a designer search or Designer.tell (gennas search --method designer)", tasks=list(getattr(predictor, "tasks", [])))
+
+
+def saved_score_scale(space: SearchSpace) -> ScoreScale | None:
+    """The score scale a predictor saved by :func:`remember_predictor` learned on (its scores of
+    huge magnitude compressed, a loss negated), so a later session maps its predictions back to
+    the evaluator's units; None for a shipped predictor or none saved."""
+    path = find_checkpoint(predictor_file(space))
+    if path is None or path.parent.resolve() == checkpoints_dir().resolve():
+        return None
+    metrics = read_manifest(path).get("metrics")
+    scale = metrics.get("score_scale") if isinstance(metrics, dict) else None
+    if not isinstance(scale, dict):
+        return None  # saved before the scale was recorded
+    unit = scale.get("unit")
+    return ScoreScale(str(scale.get("direction", "maximize")), bool(scale.get("compress", False)),
+                      unit if isinstance(unit, str) else None)
 
 
 class RememberingLoop(DesignLoop):
@@ -60,5 +79,7 @@ class RememberingLoop(DesignLoop):
     def tell(self, results: Sequence[Result]) -> None:
         super().tell(results)
         if self.refits > 0:
+            task = None if self.task is None else self.task.name
             remember_predictor(self.space, self.predictor, len(self.history),
-                               None if self.task is None else self.task.name, self.scale.direction)
+                               task, self.scale.direction, self.scale.compress,
+                               score_unit(task, [r.kind for r in self.history]))

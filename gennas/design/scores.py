@@ -31,6 +31,8 @@ class ScoreScale:
 
     direction: str = "maximize"
     compress: bool = False
+    #: the scores' unit when known without results ("%", "" for a proxy's): a saved predictor's
+    unit: str | None = None
 
     def __post_init__(self) -> None:
         if self.direction not in DIRECTIONS:
@@ -62,14 +64,15 @@ class ScoreScale:
 ACCURACY_KINDS = ("table", "train", "supernet")
 
 
-def score_unit(task_name: str | None, result_kinds: list[str]) -> str:
+def score_unit(task_name: str | None, result_kinds: list[str], saved: str | None = None) -> str:
     """``"%"`` when the designer's scores are accuracies, else ``""`` (a proxy's or a callable's score).
 
-    Scores are not accuracies when any verified result came from another kind of evaluator, or when
-    the task is named after a zero-cost proxy (the shipped mbv3 predictor's ``mnist-synflow-log10``).
+    Scores are not accuracies when any verified result came from another kind of evaluator, when
+    none was verified and the saved predictor's unit (``saved``) says so, or when the task is named
+    after a zero-cost proxy (the shipped mbv3 predictor's ``mnist-synflow-log10``).
     """
     from gennas.evaluators.zero_cost import names_a_proxy
 
-    if any(kind not in ACCURACY_KINDS for kind in result_kinds):
+    if any(kind not in ACCURACY_KINDS for kind in result_kinds) or (not result_kinds and saved == ""):
         return ""
     return "" if names_a_proxy(task_name) else "%"
