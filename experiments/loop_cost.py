@@ -30,7 +30,7 @@ torch.set_num_threads(1)
 
 from gennas.bench import load_benchmark  # noqa: E402
 from gennas.evaluators import TableEvaluator  # noqa: E402
-from gennas.search import run_search  # noqa: E402
+from gennas.search import LatencyFilter, run_search  # noqa: E402
 from search import METHODS  # noqa: E402  (experiments/search.py: the same method factories)
 
 from _common import command_line  # noqa: E402
@@ -42,9 +42,12 @@ DEVICE = "pixel3"
 def one_run(method: str, seed: int, budget: int, dataset: str, max_latency_ms: float | None) -> tuple[float, float]:
     """(CPU s, best accuracy) of one run of ``budget`` verifications."""
     device = DEVICE if max_latency_ms is not None else None
+    bench = load_benchmark("nb201")
     cpu = time.process_time()
-    optimizer = METHODS[method]("nb201", seed, dataset, device, max_latency_ms)
-    result = run_search(optimizer, TableEvaluator("nb201", dataset), budget, progress=False)
+    optimizer = METHODS[method](bench.space, seed, dataset, device=device, max_latency_ms=max_latency_ms)
+    if max_latency_ms is not None:  # as experiments/search.py: every method proposes within the budget
+        optimizer = LatencyFilter(optimizer, lambda a: bench.latency(a, device), max_latency_ms, device)
+    result = run_search(optimizer, TableEvaluator("nb201", dataset), budget, progress=False, space=bench.space)
     return time.process_time() - cpu, result.best.score
 
 
