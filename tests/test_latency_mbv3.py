@@ -88,3 +88,36 @@ def test_cli_measures_and_registers_an_mbv3_device(tmp_path, monkeypatch):
     small_ms, big_ms = (r["predicted_ms"] for r in json.loads(predicted.stdout))
     assert 0 < small_ms < big_ms
     assert "mydev" in gennas.load_latency_estimator("mbv3").devices
+
+
+def test_flops_are_an_exact_sum_over_slots():
+    from gennas.surrogates.cost_bound import flops_of
+
+    space = gennas.load_space("mbv3")
+    archs = space.sample_many(3, np.random.default_rng(11))  # not among the subnets the table was fitted on
+    counted = np.array([space.count_flops(a, num_classes=1000) for a in archs])
+    assert np.allclose(flops_of(space, archs), counted, rtol=1e-9)
+
+
+def test_budgets_are_judged_by_the_larger_of_the_estimator_and_the_flops_bound(table, tmp_path, monkeypatch):
+    from gennas.design.budget import LatencyBudget
+    from gennas.surrogates.cost_bound import cost_line, flops_of
+
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path))
+    space = gennas.load_space("mbv3")
+    estimator = load_latency_estimator("mbv3")
+    budget = LatencyBudget.for_device(space, estimator, "cpu_ort_1t", 12.0)
+    archs = table.archs()[:40]
+    judged = budget.judged_ms(archs)
+    assert budget.cost is not None and not budget.exact
+    assert np.all(judged >= estimator.upper_bound(archs, "cpu_ort_1t", confidence=0.95) - 1e-9)
+    assert np.all(judged >= budget.cost(archs) - 1e-9)
+    # on the measured subnets the 95 % FLOPs bound holds for about 95 % of them
+    assert np.mean(table.latency_of(None, "cpu_ort_1t") <= budget.cost(table.archs())) > 0.9
+    # a device known only by references gets a line through them (mean slope, pooled residuals)
+    refs = [(a, float(ms)) for a, ms in zip(table.strings[:10], table.latency_of(None, "cpu_torch_1t")[:10] * 3)]
+    line = cost_line(space, "phone", refs)
+    flops = flops_of(space, table.archs()[:10])
+    ratio = np.median(line.upper_ms(flops, 0.5) / cost_line(space, "cpu_torch_1t").upper_ms(flops, 0.5))
+    assert 2 < ratio < 4.5  # a device 3x slower than cpu_torch_1t on its references
+    assert cost_line(space, "phone") is None and cost_line(gennas.load_space("nb201"), "pixel3") is None

@@ -5,7 +5,10 @@ the budget is judged by the measurements, exactly. Elsewhere (a device known onl
 ``adapt`` or ``gennas latency measure``) it is judged by the latency model's calibrated upper
 bound at ``confidence`` (``model.upper_bound``, see :mod:`gennas.surrogates.latency_bound`): a
 kept architecture is truly over the budget with probability at most ``1 - confidence``. A model
-without ``upper_bound`` (a user's own :class:`LatencyModel`) is judged by its prediction.
+without ``upper_bound`` (a user's own :class:`LatencyModel`) is judged by its prediction. Where
+the space has an exact additive cost (mbv3's FLOPs, :mod:`gennas.surrogates.cost_bound`), the
+larger of the model's bound and the cost line's bound judges: guided generation finds
+architectures the learned model under-rates, never ones whose FLOPs it under-counts.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ class LatencyBudget:
         measured: exact lookup ``archs -> ms`` where the device's latencies were measured.
         confidence: in (0, 1); without measurements, architectures are kept when the model's
             upper bound at this confidence is within the budget.
+        cost: ``archs -> ms`` upper bound from the exact cost (None where the space has none).
     """
 
     model: LatencyModel | None
@@ -42,6 +46,7 @@ class LatencyBudget:
     max_latency_ms: float
     measured: MeasuredFn | None = None
     confidence: float = 0.95
+    cost: MeasuredFn | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "confidence", check_confidence(self.confidence))
@@ -51,10 +56,15 @@ class LatencyBudget:
                    max_latency_ms: float, confidence: float = 0.95) -> LatencyBudget:
         """The budget judged by the bundled measurements of ``device`` when the space's benchmark
         has them, else by ``model``'s upper bound at ``confidence``."""
+        from gennas.surrogates.cost_bound import cost_bound
+        from gennas.surrogates.measure import registered_devices
+
         measured = _measured_lookup(space, device)
         if measured is None and model is None:
             raise GennasError(f"no latency model and no measurements for device {device!r}")
-        return cls(model, device, float(max_latency_ms), measured, confidence)
+        cost = None if measured is not None else cost_bound(
+            space, device, check_confidence(confidence), registered_devices(space.name).get(device, ()))
+        return cls(model, device, float(max_latency_ms), measured, confidence, cost)
 
     @property
     def exact(self) -> bool:
@@ -74,10 +84,11 @@ class LatencyBudget:
         if not archs:
             return np.zeros(0)
         bound = getattr(self.model, "upper_bound", None)
-        if self.measured is not None or bound is None:
+        if self.measured is not None:
             return self.latency_ms(archs)
-        values = bound(list(archs), self.device, confidence=self.confidence)
-        return np.asarray(values, dtype=np.float64).reshape(-1)
+        values = self.latency_ms(archs) if bound is None else np.asarray(
+            bound(list(archs), self.device, confidence=self.confidence), dtype=np.float64).reshape(-1)
+        return values if self.cost is None else np.maximum(values, self.cost(list(archs)))
 
     def within(self, archs: Sequence[ArchGraph]) -> np.ndarray:
         """Bool ``(len(archs),)``: True where the architecture keeps the budget (see :meth:`judged_ms`)."""

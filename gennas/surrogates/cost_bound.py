@@ -1,0 +1,93 @@
+"""A latency upper bound from an architecture's exact cost (FLOPs), for spaces where it is additive.
+
+The learned estimator is ranked well on the architectures it was trained on but, on mbv3, guided
+generation finds subnets it under-rates by 1.6-2.5x (``experiments/mbv3_budgets.py``): the
+generator is optimised against it. FLOPs cannot be fooled that way. For mbv3 they are exactly a
+sum over slots (``space.encode(arch) @ weights``, max relative error 4e-15 over 2,000 counted
+subnets), so a bound costs one matrix product:
+
+    ms <= exp(intercept + slope * log(FLOPs)) * exp(q_confidence(log residuals))
+
+``gennas/data/<space>_cost_bound.npz`` (written by ``python experiments/cost_bound.py``) holds the
+per-slot FLOPs weights and, per measured device, the log-log line fitted on the measured subnets
+and its sorted log residuals (the conformal quantile at any confidence is read from them). A
+device registered from reference subnets (``gennas latency measure --space mbv3``) takes the mean
+slope and pooled residuals of the measured devices and its own intercept (median over its
+references). A :class:`~gennas.design.budget.LatencyBudget` judges by the larger of this bound and
+the estimator's.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from gennas.graph import ArchGraph
+from gennas.resources import data_dir
+from gennas.spaces import SearchSpace
+
+
+@dataclass(frozen=True)
+class CostLine:
+    """``log ms = intercept + slope * log FLOPs``; ``residuals`` sorted float64 ``(n,)`` log residuals."""
+
+    intercept: float
+    slope: float
+    residuals: np.ndarray
+
+    def upper_ms(self, flops: np.ndarray, confidence: float) -> np.ndarray:
+        """Upper bound ms ``(n,)`` that holds with probability ``confidence`` for a typical architecture."""
+        q = float(np.quantile(self.residuals, confidence, method="higher"))
+        return np.exp(self.intercept + self.slope * np.log(flops) + q)
+
+
+@functools.lru_cache(maxsize=4)
+def _tables(space_name: str) -> tuple[np.ndarray, dict[str, CostLine]] | None:
+    path = data_dir() / f"{space_name}_cost_bound.npz"
+    if not path.is_file():
+        return None
+    z = np.load(path, allow_pickle=False)
+    lines = {str(d): CostLine(float(c[0]), float(c[1]), np.sort(z[f"residuals_{d}"]))
+             for d, c in zip(z["devices"], z["coefficients"])}
+    return z["weights"].astype(np.float64), lines
+
+
+def flops_of(space: SearchSpace, archs: Sequence[ArchGraph]) -> np.ndarray | None:
+    """Exact FLOPs ``(n,)`` from the additive per-slot table, None for a space without one."""
+    tables = _tables(space.name)
+    if tables is None:
+        return None
+    x = space.encode(list(archs)).astype(np.float64)
+    return x @ tables[0][:-1] + tables[0][-1]
+
+
+def cost_line(space: SearchSpace, device: str,
+              references: Sequence[tuple[ArchGraph | str, float]] = ()) -> CostLine | None:
+    """The measured device's line, or one for ``device`` from its ``(arch, ms)`` references
+    (mean slope, pooled residuals of the measured devices); None where neither exists."""
+    tables = _tables(space.name)
+    if tables is None:
+        return None
+    lines = tables[1]
+    if device in lines:
+        return lines[device]
+    if not references:
+        return None
+    slope = float(np.mean([line.slope for line in lines.values()]))
+    archs = [space.parse(a) for a, _ in references]
+    log_ms = np.log([float(ms) for _, ms in references])
+    intercept = float(np.median(log_ms - slope * np.log(flops_of(space, archs))))
+    pooled = np.sort(np.concatenate([line.residuals - np.median(line.residuals) for line in lines.values()]))
+    return CostLine(intercept, slope, pooled)
+
+
+def cost_bound(space: SearchSpace, device: str, confidence: float,
+               references: Sequence[tuple[ArchGraph | str, float]] = ()):
+    """``archs -> ms`` upper bound at ``confidence`` on ``device``, or None (no cost table or line)."""
+    line = cost_line(space, device, references)
+    if line is None:
+        return None
+    return lambda archs: line.upper_ms(flops_of(space, archs), confidence)
