@@ -9,6 +9,8 @@
 # initdb refuses to run as root, so as root the server runs as the `postgres` user (created by
 # the Debian package) via runuser.
 set -euo pipefail
+# runuser and the Debian helpers live in sbin, which a minimal PATH (CI's) leaves out
+export PATH="$PATH:/usr/sbin:/sbin"
 
 cmd="${1:-start}"
 port="${PG_PORT:-54329}"
