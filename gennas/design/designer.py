@@ -361,10 +361,12 @@ class Designer:
         return np.asarray(self.estimator.predict(list(archs), self.device), dtype=np.float64)
 
     def _budget_reason(self, message: str) -> str:
-        """Add the fastest architecture of the whole space to an infeasible-budget message, where
-        the space is small enough to check exhaustively."""
-        if not self.space.is_finite_enumerable() or self.budget is None:
-            return message
+        """Add the fastest architecture of the whole space to an infeasible-budget message where the
+        space is small enough to check exhaustively; else say what judged the samples."""
+        if self.budget is None or not self.space.is_finite_enumerable():  # sampled: say what judged them
+            return message + ("" if self.budget is None or self.budget.exact else
+                              f" (judged by the latency model's {self.latency_confidence:.0%} upper bound, not a "
+                              "measurement: a looser budget or a lower latency_confidence admits more)")
         every = list(self.space.enumerate())
         ms = self.budget.judged_ms(every)  # what the budget is judged by: measured, or the upper bound
         fastest = int(np.argmin(ms))
