@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 from scipy.stats import spearmanr
 from typer.testing import CliRunner
 
@@ -112,6 +113,14 @@ def test_budgets_are_judged_by_the_larger_of_the_estimator_and_the_flops_bound(t
     assert budget.cost is not None and not budget.exact
     assert np.all(judged >= estimator.upper_bound(archs, "cpu_ort_1t", confidence=0.95) - 1e-9)
     assert np.all(judged >= budget.cost(archs) - 1e-9)
+    # the differentiable bound generation is steered by equals the bound on one-hot slot distributions
+    one_hot = torch.tensor(space.encode(archs)).reshape(len(archs), space.num_slots, -1).requires_grad_(True)
+    soft = budget.cost_soft(one_hot)
+    assert np.allclose(soft.detach().numpy(), budget.cost(archs), rtol=1e-4)
+    soft.sum().backward()
+    assert one_hot.grad is not None and torch.isfinite(one_hot.grad).all()
+    steer = budget.steering(lambda p: torch.zeros(len(p)))
+    assert torch.allclose(steer(one_hot), soft)
     # on the measured subnets the 95 % FLOPs bound holds for about 95 % of them
     assert np.mean(table.latency_of(None, "cpu_ort_1t") <= budget.cost(table.archs())) > 0.9
     # a device known only by references gets a line through them (mean slope, pooled residuals)

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
 from gennas.errors import GennasError
 from gennas.graph import ArchGraph
@@ -39,6 +40,7 @@ class LatencyBudget:
         confidence: in (0, 1); without measurements, architectures are kept when the model's
             upper bound at this confidence is within the budget.
         cost: ``archs -> ms`` upper bound from the exact cost (None where the space has none).
+        cost_soft: the same bound of relaxed architectures, ``(B, S, V) -> (B,)``, differentiable.
     """
 
     model: LatencyModel | None
@@ -47,6 +49,7 @@ class LatencyBudget:
     measured: MeasuredFn | None = None
     confidence: float = 0.95
     cost: MeasuredFn | None = None
+    cost_soft: Callable[[torch.Tensor], torch.Tensor] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "confidence", check_confidence(self.confidence))
@@ -56,15 +59,25 @@ class LatencyBudget:
                    max_latency_ms: float, confidence: float = 0.95) -> LatencyBudget:
         """The budget judged by the bundled measurements of ``device`` when the space's benchmark
         has them, else by ``model``'s upper bound at ``confidence``."""
-        from gennas.surrogates.cost_bound import cost_bound
+        from gennas.surrogates.cost_bound import cost_bound, cost_bound_soft
         from gennas.surrogates.measure import registered_devices
 
         measured = _measured_lookup(space, device)
         if measured is None and model is None:
             raise GennasError(f"no latency model and no measurements for device {device!r}")
-        cost = None if measured is not None else cost_bound(
-            space, device, check_confidence(confidence), registered_devices(space.name).get(device, ()))
-        return cls(model, device, float(max_latency_ms), measured, confidence, cost)
+        if measured is not None:
+            return cls(model, device, float(max_latency_ms), measured, confidence)
+        refs, confidence = registered_devices(space.name).get(device, ()), check_confidence(confidence)
+        return cls(model, device, float(max_latency_ms), None, confidence, cost_bound(space, device, confidence, refs),
+                   cost_bound_soft(space, device, confidence, refs))
+
+    def steering(self, latency: Callable[[torch.Tensor], torch.Tensor] | None
+                 ) -> Callable[[torch.Tensor], torch.Tensor] | None:
+        """The soft latency generation is steered by: ``latency`` (the estimator's), or the larger of
+        it and the cost bound where there is one (what the budget will judge)."""
+        if self.cost_soft is None or latency is None:
+            return latency if self.cost_soft is None else self.cost_soft
+        return lambda slot_probs: torch.maximum(latency(slot_probs).reshape(-1), self.cost_soft(slot_probs))
 
     @property
     def exact(self) -> bool:

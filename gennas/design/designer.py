@@ -6,8 +6,7 @@ for the task) and latency estimator (budget on the device), keeps those within t
 returns the best ``n`` ranked by predicted accuracy, without verifying any.
 
 ``search(evaluator, budget)`` verifies: it runs the designer's :class:`~gennas.design.loop.DesignLoop`
-(an ask/tell optimizer that has the designer's models) in the search harness. ``ask`` and
-``tell`` reach the same loop for users who verify by hand.
+(an ask/tell optimizer with the designer's models) in the search harness; ``ask``/``tell`` reach it by hand.
 """
 
 from __future__ import annotations
@@ -169,9 +168,10 @@ class Designer:
         value = predictor_value(predictor, self._task_arg()) if self._task_error is None else None
         self._guidance = replace(base, value=value, scale=steer.scale)
         if self.budget is not None:
-            # the generator's final filter is the budget itself: measured latencies where they exist,
-            # else the estimator's calibrated upper bound
-            self._guidance = replace(self._guidance, latency_hard=self.budget.judged_ms)
+            # the generator's final filter is the budget itself (measured latencies where they exist, else
+            # calibrated upper bounds), and it is steered by what will judge it
+            self._guidance = replace(self._guidance, latency_hard=self.budget.judged_ms,
+                                     latency=self.budget.steering(self._guidance.latency))
         self.loop = RememberingLoop(self.space, predictor, self.generator, self._guidance, task=self.task,
                                     budget=self.budget, seed=seed, settings=settings, direction=direction)
         if self._saved_scale is not None and self._saved_scale.direction == direction:

@@ -14,7 +14,8 @@ and its sorted log residuals (the conformal quantile at any confidence is read f
 device registered from reference subnets (``gennas latency measure --space mbv3``) takes the mean
 slope and pooled residuals of the measured devices and its own intercept (median over its
 references). A :class:`~gennas.design.budget.LatencyBudget` judges by the larger of this bound and
-the estimator's.
+the estimator's, and steers generation by it too (:func:`cost_bound_soft`: FLOPs are linear in
+the slot probabilities, so the bound is differentiable).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
 from gennas.graph import ArchGraph
 from gennas.resources import data_dir
@@ -91,3 +93,20 @@ def cost_bound(space: SearchSpace, device: str, confidence: float,
     if line is None:
         return None
     return lambda archs: line.upper_ms(flops_of(space, archs), confidence)
+
+
+def cost_bound_soft(space: SearchSpace, device: str, confidence: float,
+                    references: Sequence[tuple[ArchGraph | str, float]] = ()):
+    """Differentiable :func:`cost_bound` of relaxed architectures, ``(B, S, V) slot probs -> (B,)``
+    ms (expected FLOPs under the slot distributions through the line); None where there is none."""
+    line = cost_line(space, device, references)
+    if line is None:
+        return None
+    weights = _tables(space.name)[0]
+    per_slot = torch.tensor(weights[:-1].reshape(space.num_slots, len(space.slot_vocab)), dtype=torch.float32)
+    q = float(np.quantile(line.residuals, confidence, method="higher"))
+
+    def soft(slot_probs: torch.Tensor) -> torch.Tensor:
+        flops = (slot_probs * per_slot).sum((1, 2)) + float(weights[-1])
+        return torch.exp(line.intercept + line.slope * torch.log(flops) + q)
+    return soft
