@@ -101,26 +101,17 @@ NAMES = st.one_of(st.text(max_size=30), st.sampled_from(["", " ", "CIFAR10", "ci
                                                           "imagenet16-120", "pixel3", "None", "0"]))
 
 
+@pytest.mark.parametrize("lookup, error, word", [("accuracy", UnknownDataset, "dataset"),
+                                                 ("latency", UnknownDevice, "device")])
 @FUZZ
 @given(name=NAMES)
-def test_dataset_names_give_an_accuracy_or_unknown_dataset(bench, name):
+def test_dataset_and_device_names_give_a_value_or_name_the_problem(bench, lookup, error, word, name):
     try:
-        value = bench.accuracy(BEST_C10, name)
-    except UnknownDataset as exc:
-        assert "dataset" in str(exc).lower()
+        value = getattr(bench, lookup)(BEST_C10, name)
+    except error as exc:
+        assert word in str(exc).lower()
     else:
-        assert 0.0 <= value <= 100.0
-
-
-@FUZZ
-@given(name=NAMES)
-def test_device_names_give_a_latency_or_unknown_device(bench, name):
-    try:
-        value = bench.latency(BEST_C10, name)
-    except UnknownDevice as exc:
-        assert "device" in str(exc).lower()
-    else:
-        assert value > 0
+        assert 0.0 < value <= 100.0 if lookup == "accuracy" else value > 0
 
 
 @pytest.fixture(scope="module")
