@@ -6,7 +6,7 @@ Every run verifies exactly ``--budget`` cells (no stop at the optimum, unlike ex
 on NAS-Bench-201 ``--dataset`` with one torch thread; CPU time is ``time.process_time`` of this
 process, so a busy machine stretches the wall time but not the figure.
 
-    python experiments/loop_cost.py                    # 50 verifications, 3 seeds, ~6 min on 2 cores
+    python experiments/loop_cost.py                    # 50 verifications, 3 seeds, ~7 min on 2 cores
     python experiments/loop_cost.py --seeds 1 --profile
 """
 

@@ -9,7 +9,7 @@ median of repeats, thread CPU time). The table gives the share truly over budget
 most 1 - ``latency_confidence`` = 5 %), the median measured/budget ratio, and the median
 measured/estimated ratio.
 
-    nice -n 10 .venv/bin/python experiments/mbv3_budgets.py          # ~6 min on 2 cores
+    nice -n 10 .venv/bin/python experiments/mbv3_budgets.py          # ~2 min on 2 cores
     nice -n 10 .venv/bin/python experiments/mbv3_budgets.py --n 5 --devices cpu_ort_1t
 """
 

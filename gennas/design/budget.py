@@ -59,7 +59,7 @@ class LatencyBudget:
                    max_latency_ms: float, confidence: float = 0.95) -> LatencyBudget:
         """The budget judged by the bundled measurements of ``device`` when the space's benchmark
         has them, else by ``model``'s upper bound at ``confidence``."""
-        from gennas.surrogates.cost_bound import cost_bound, cost_bound_soft
+        from gennas.surrogates.cost_bound import cost_bounds
         from gennas.surrogates.measure import registered_devices
 
         measured = _measured_lookup(space, device)
@@ -67,9 +67,9 @@ class LatencyBudget:
             raise GennasError(f"no latency model and no measurements for device {device!r}")
         if measured is not None:
             return cls(model, device, float(max_latency_ms), measured, confidence)
-        refs, confidence = registered_devices(space.name).get(device, ()), check_confidence(confidence)
-        return cls(model, device, float(max_latency_ms), None, confidence, cost_bound(space, device, confidence, refs),
-                   cost_bound_soft(space, device, confidence, refs))
+        confidence = check_confidence(confidence)
+        bounds = cost_bounds(space, device, confidence, registered_devices(space.name).get(device, ()))
+        return cls(model, device, float(max_latency_ms), None, confidence, *(bounds or (None, None)))
 
     def steering(self, latency: Callable[[torch.Tensor], torch.Tensor] | None
                  ) -> Callable[[torch.Tensor], torch.Tensor] | None:

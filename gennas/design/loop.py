@@ -61,10 +61,9 @@ class LoopSettings:
         local_share: share of each batch taken from the neighbours of the best verified.
         pool: architectures generated per asked one (at least 200 in all).
         regenerate: verified results between two guided generations. Between them the loop
-            re-ranks the unseen rest of the last generated pool with the refitted predictor:
-            guided sampling costs ~0.3-0.5 s of CPU whatever the pool size (the denoising
-            steps dominate), while ranking 300 cells costs ~20 ms, so generating for every
-            verification made the loop's cost 10x BANANAS's at batch 1.
+            re-ranks the unseen rest of the last generated pool with the refitted predictor: in
+            the profile of ``experiments/loop_cost.py --profile`` a guided generation costs ~1 s
+            of CPU (the denoising steps' guidance gradients) and predicting a pool ~25 ms.
     """
 
     kappa: float = 0.5

@@ -30,7 +30,7 @@ from gennas.surrogates.task import Task
 
 
 #: cells on which the target's and the sources' prediction spreads are compared (measured again
-#: after every refit: 128 cells give the ratio to ~6 %, a small share of a small correction)
+#: after every refit of the network, so kept small: the ratio scales a small correction)
 REFERENCE_CELLS = 128
 
 

@@ -52,16 +52,19 @@ def rdb_storage(url: str, heartbeat_s: int = HEARTBEAT_S, grace_s: int = GRACE_S
         kwargs["engine_kwargs"] = {"connect_args": {"timeout": SQLITE_TIMEOUT_S}}
         if not path.exists() and _create_sqlite(path):
             kwargs["skip_table_creation"] = True  # just made, schema and version: half the start-up time
-    for attempt in range(CREATE_ATTEMPTS):
+    def open_rdb() -> Any:
+        with warnings.catch_warnings():  # heartbeats are "experimental" in optuna; relied on knowingly
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.storages.RDBStorage(url, heartbeat_interval=heartbeat_s, grace_period=grace_s, **kwargs)
+
+    for attempt in range(CREATE_ATTEMPTS - 1):
         try:
-            with warnings.catch_warnings():  # heartbeats are "experimental" in optuna; relied on knowingly
-                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-                return optuna.storages.RDBStorage(url, heartbeat_interval=heartbeat_s, grace_period=grace_s, **kwargs)
+            return open_rdb()
         except Exception as exc:  # sqlalchemy's IntegrityError/ProgrammingError, by message: no import needed
-            if attempt == CREATE_ATTEMPTS - 1 or not _lost_creation_race(exc):
+            if not _lost_creation_race(exc):
                 raise
             time.sleep(0.2 * (attempt + 1) + random.random() * 0.3)  # let the winner commit its schema
-    raise AssertionError("unreachable")
+    return open_rdb()  # the last attempt's error propagates as it is
 
 
 def _lost_creation_race(exc: Exception) -> bool:

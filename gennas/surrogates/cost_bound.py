@@ -14,7 +14,7 @@ and its sorted log residuals (the conformal quantile at any confidence is read f
 device registered from reference subnets (``gennas latency measure --space mbv3``) takes the mean
 slope and pooled residuals of the measured devices and its own intercept (median over its
 references). A :class:`~gennas.design.budget.LatencyBudget` judges by the larger of this bound and
-the estimator's, and steers generation by it too (:func:`cost_bound_soft`: FLOPs are linear in
+the estimator's, and steers generation by it too (:func:`cost_bounds`: FLOPs are linear in
 the slot probabilities, so the bound is differentiable).
 """
 
@@ -40,10 +40,13 @@ class CostLine:
     slope: float
     residuals: np.ndarray
 
+    def margin(self, confidence: float) -> float:
+        """The conformal log margin: the residuals' ``confidence`` quantile."""
+        return float(np.quantile(self.residuals, confidence, method="higher"))
+
     def upper_ms(self, flops: np.ndarray, confidence: float) -> np.ndarray:
         """Upper bound ms ``(n,)`` that holds with probability ``confidence`` for a typical architecture."""
-        q = float(np.quantile(self.residuals, confidence, method="higher"))
-        return np.exp(self.intercept + self.slope * np.log(flops) + q)
+        return np.exp(self.intercept + self.slope * np.log(flops) + self.margin(confidence))
 
 
 @functools.lru_cache(maxsize=4)
@@ -86,27 +89,22 @@ def cost_line(space: SearchSpace, device: str,
     return CostLine(intercept, slope, pooled)
 
 
-def cost_bound(space: SearchSpace, device: str, confidence: float,
-               references: Sequence[tuple[ArchGraph | str, float]] = ()):
-    """``archs -> ms`` upper bound at ``confidence`` on ``device``, or None (no cost table or line)."""
-    line = cost_line(space, device, references)
-    if line is None:
-        return None
-    return lambda archs: line.upper_ms(flops_of(space, archs), confidence)
-
-
-def cost_bound_soft(space: SearchSpace, device: str, confidence: float,
-                    references: Sequence[tuple[ArchGraph | str, float]] = ()):
-    """Differentiable :func:`cost_bound` of relaxed architectures, ``(B, S, V) slot probs -> (B,)``
-    ms (expected FLOPs under the slot distributions through the line); None where there is none."""
+def cost_bounds(space: SearchSpace, device: str, confidence: float,
+                references: Sequence[tuple[ArchGraph | str, float]] = ()):
+    """The upper bound at ``confidence`` on ``device`` as ``(hard, soft)``: ``archs -> ms (n,)`` and
+    its differentiable form ``(B, S, V) slot probs -> ms (B,)`` (expected FLOPs under the slot
+    distributions, through the line); None where the space has no cost table or the device no line."""
     line = cost_line(space, device, references)
     if line is None:
         return None
     weights = _tables(space.name)[0]
     per_slot = torch.tensor(weights[:-1].reshape(space.num_slots, len(space.slot_vocab)), dtype=torch.float32)
-    q = float(np.quantile(line.residuals, confidence, method="higher"))
+    log_offset = line.intercept + line.margin(confidence)  # once, not per judged batch
+
+    def hard(archs: Sequence[ArchGraph]) -> np.ndarray:
+        return np.exp(log_offset + line.slope * np.log(flops_of(space, archs)))
 
     def soft(slot_probs: torch.Tensor) -> torch.Tensor:
         flops = (slot_probs * per_slot).sum((1, 2)) + float(weights[-1])
-        return torch.exp(line.intercept + line.slope * torch.log(flops) + q)
-    return soft
+        return torch.exp(log_offset + line.slope * torch.log(flops))
+    return hard, soft
