@@ -41,9 +41,9 @@ def remember_predictor(space: SearchSpace, predictor: AccuracyModel, told: int, 
                        direction: str, compress: bool = False, unit: str = "%") -> Path | None:
     """Write a refitted ``predictor`` (a :class:`Predictor` trained on ``told`` verified results of
     ``task``, learned on the loop's :class:`ScoreScale` ``direction``/``compress`` from scores in
-    ``unit``, all recorded in the manifest) to ``$GENNAS_HOME/checkpoints`` when ``space`` ships none; returns the path written,
-    None when nothing was (a shipped predictor stays the start of every designer: what one
-    search learned stays with its study, see :meth:`Designer.from_study`)."""
+    ``unit``, all recorded in the manifest) to ``$GENNAS_HOME/checkpoints`` when ``space`` ships
+    none; returns the path written, None when nothing was (a shipped predictor stays the start of
+    every designer: what one search learned stays with its study, see :meth:`Designer.from_study`)."""
     save = getattr(predictor, "save", None)
     if save is None or not predictor.is_trained or (checkpoints_dir() / predictor_file(space)).is_file():
         return None
@@ -52,7 +52,8 @@ def remember_predictor(space: SearchSpace, predictor: AccuracyModel, told: int, 
     metrics: dict[str, Any] = {"verified_results": told,
                                "score_scale": {"direction": direction, "compress": compress, "unit": unit}}
     return save(user_checkpoints_dir() / predictor_file(space), data, metrics,
-                "a designer search or Designer.tell (gennas search --method designer)", tasks=list(getattr(predictor, "tasks", [])))
+                "a designer search or Designer.tell (gennas search --method designer)",
+                tasks=list(getattr(predictor, "tasks", [])))
 
 
 def saved_score_scale(space: SearchSpace) -> ScoreScale | None:

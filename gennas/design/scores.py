@@ -59,7 +59,6 @@ class ScoreScale:
         return np.sign(y) * np.expm1(np.abs(y)) if self.compress else y
 
 
-
 #: result kinds whose scores are accuracies in % (the table, a training, a supernet's evaluation)
 ACCURACY_KINDS = ("table", "train", "supernet")
 
