@@ -23,9 +23,11 @@ from gennas.search.storage import ResultStore
 ARGS = ["search", "--method", "random", "--evaluator", "table", "--study", "s", "--quiet"]
 
 
-def _cli(args: list[str], log: str, die_at_creation: int | None) -> None:
+def _cli(args: list[str], log: str, die_at_creation: int | None, slow_s: float) -> None:
     """Child body: ``gennas <args>`` with stdout and stderr in ``log``; ``die_at_creation`` sends
-    this process that signal while it writes the new database's schema."""
+    this process that signal while it writes the new database's schema; ``slow_s`` makes each table
+    verification take that long (a table answers in microseconds: on a busy machine the whole budget
+    could finish between the test seeing two results and its signal arriving)."""
     fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
     os.dup2(fd, 1)
     os.dup2(fd, 2)
@@ -39,15 +41,25 @@ def _cli(args: list[str], log: str, die_at_creation: int | None) -> None:
             time.sleep(1)  # SIGINT is raised as KeyboardInterrupt at the next instruction
 
         storage._VersionManager._init_alembic = die
+    if slow_s:
+        from gennas.evaluators.table import TableEvaluator
+
+        looked_up = TableEvaluator.evaluate
+
+        def slow(self, archs):
+            time.sleep(slow_s * len(archs))
+            return looked_up(self, archs)
+
+        TableEvaluator.evaluate = slow
     from gennas.cli.app import app
 
     app(args, prog_name="gennas")
 
 
-def _start(tmp_path: Path, budget: int, *extra: str, die_at_creation: int | None = None):
+def _start(tmp_path: Path, budget: int, *extra: str, die_at_creation: int | None = None, slow_s: float = 0.0):
     log = tmp_path / f"log{time.monotonic_ns()}.txt"
     args = [*ARGS, "--storage", f"sqlite:///{tmp_path / 'run.db'}", "--budget", str(budget), *extra]
-    child = multiprocessing.get_context("fork").Process(target=_cli, args=(args, str(log), die_at_creation))
+    child = multiprocessing.get_context("fork").Process(target=_cli, args=(args, str(log), die_at_creation, slow_s))
     child.start()
     return child, log
 
@@ -89,7 +101,7 @@ def _running(tmp_path: Path) -> int:
 
 
 def test_kill9_mid_search_then_resume_keeps_everything_and_completes_the_budget(tmp_path):
-    child, _ = _start(tmp_path, 8)
+    child, _ = _start(tmp_path, 8, slow_s=0.5)
     _wait_for(tmp_path, 2, child)
     os.kill(child.pid, signal.SIGKILL)
     assert _finish(child) == -signal.SIGKILL
@@ -120,7 +132,7 @@ def test_killed_while_creating_the_study_then_resume(tmp_path, sig):
 
 
 def test_sigint_mid_search_one_line_consistent_storage_then_resume(tmp_path):
-    child, log = _start(tmp_path, 6)
+    child, log = _start(tmp_path, 6, slow_s=0.5)
     _wait_for(tmp_path, 2, child)
     os.kill(child.pid, signal.SIGINT)
     code = _finish(child)

@@ -204,7 +204,13 @@ class Claims:
         behind goes stale and is retried anyway)."""
         self._stop.set()
         with self._lock:
-            ids, self.mine = list(self.mine.values()), {}
+            ids, self.mine = set(self.mine.values()), {}
+        with contextlib.suppress(Exception):
+            # also claims this process made but never recorded as its own: an interrupt can land
+            # between a claim's trial being created and its id being kept (or ended and forgotten)
+            running = self.backend.get_all_trials(self.study_id, deepcopy=False, states=(self._states.RUNNING,))
+            ids |= {self.backend.get_trial_id_from_study_id_trial_number(self.study_id, t.number)
+                    for t in running if t.user_attrs.get(CLAIM_ATTR) == self.owner}
         for trial_id in ids:
             with contextlib.suppress(Exception):
                 self._end(trial_id, self._states.PRUNED)
