@@ -33,7 +33,7 @@ from gennas.design.prior import SourceTablePrior
 from gennas.design.scores import ScoreScale
 from gennas.errors import GennasError
 from gennas.evaluators.base import Result
-from gennas.generators.guidance import Guidance, predictor_value
+from gennas.generators.guidance import Guidance, InfeasibleBudget, predictor_value
 from gennas.graph import ArchGraph
 from gennas.spaces import SearchSpace
 from gennas.surrogates.protocols import AccuracyModel, Generator
@@ -76,6 +76,10 @@ class LoopSettings:
     #: cost at batch 1 (20 steps, ~0.6 s, for every verification)
     refit_steps_per_result: int = 5
     max_refit_steps: int = 20
+    #: the encoders are refitted when the told results have grown by this factor since they
+    #: last were; the refits in between train only the heads on frozen embeddings, which also
+    #: keeps every cached embedding valid (a search of 50 results: 6 encoder refits, not 31)
+    encoder_growth: float = 1.5
 
 
 class DesignLoop:
@@ -115,6 +119,7 @@ class DesignLoop:
         self._pool: list[ArchGraph] = []  # the unseen rest of the latest guided generation
         self._pool_at: tuple[int, bool] | None = None  # (told results, trained) when it was generated
         self._memo: dict[str, tuple[float, float]] = {}  # canonical hash -> prediction, until the next tell
+        self._encoders_told = 0  # successful results when the predictor's encoders were last trained
         # a new dataset on a space with bundled tables: the tables of the predictor's own tasks
         self.prior = SourceTablePrior(space, predictor, task)
 
@@ -194,8 +199,16 @@ class DesignLoop:
             # From scratch (an untrained predictor) the generator samples unguided.
             value = predictor_value(self.predictor, self.query_task()) if trained else None
             n = max(self.settings.pool * k, 200)
-            self._pool = _unseen(self.generator.sample(n, seed=seed, guidance=replace(self.guidance, value=value)),
-                                 self._seen)
+            # One round of draws, repeats and all: guidance concentrates the samples, and drawing
+            # again until n are distinct doubled the generation's cost (the acquisition ranks the
+            # pool anyway). Under a budget two rounds' worth; if none of them fits, the loop
+            # tops up with neighbours and random cells within the budget (_top_up).
+            try:
+                drawn = self.generator.sample(n, seed=seed, guidance=replace(self.guidance, value=value),
+                                              max_draws=n if self.budget is None else 2 * n)
+            except InfeasibleBudget:
+                drawn = []
+            self._pool = _unseen(drawn, self._seen)
             self._pool_at = (told, trained)
         return self._pool
 
@@ -322,11 +335,16 @@ class DesignLoop:
             archs, scores = [r.arch for r in told], self.scale.to_model(np.array([r.score for r in told]))
             predictor.fit(archs, scores, task=key)
             predictor.update(archs, scores, task=key, steps=1)
+            self._encoders_told = len(told)
         else:
             s = self.settings
-            steps = max(1, min(s.max_refit_steps, s.refit_steps_per_result * len(new)))
+            encoders = not self._encoders_told or len(told) >= s.encoder_growth * self._encoders_told
+            fresh = len(told) - self._encoders_told if encoders else len(new)  # what these weights have not seen
+            steps = max(1, min(s.max_refit_steps, s.refit_steps_per_result * fresh))
             predictor.update([r.arch for r in new], self.scale.to_model(np.array([r.score for r in new])), task=key,
-                             steps=steps)
+                             steps=steps, encoders=encoders)
+            if encoders:
+                self._encoders_told = len(told)
 
     def learned_nothing(self) -> bool:
         """True when every successful result so far has the same score (a constant evaluator)."""

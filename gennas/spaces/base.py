@@ -125,9 +125,14 @@ class SearchSpace(ABC):
             raise InvalidArchitecture(f"expected an ArchGraph, got {type(arch).__name__}")
         if arch.space != self.name:
             raise InvalidArchitecture(f"architecture belongs to space {arch.space!r}, not {self.name!r}")
+        # A graph is immutable and its space is looked up by name (ArchGraph.search_space), so
+        # once valid it stays valid; searches validate the same graphs over and over.
+        if arch.__dict__.get("_valid"):
+            return arch
         expected = self.from_choices(self._choices_unchecked(arch))
         if expected != arch:
             raise InvalidArchitecture(f"graph does not follow the {self.name} topology rules")
+        arch.__dict__["_valid"] = True
         return arch
 
     def _choices_unchecked(self, arch: ArchGraph) -> tuple[str, ...]:

@@ -445,6 +445,6 @@ class CalibratedPredictor:
         self.calibrations = {}  # stale: they describe the model as it was
         return self.model.fit(archs, scores, task, steps)
 
-    def update(self, archs: Sequence[ArchGraph], scores: Sequence[float], task: Any = None, steps: Any = None) -> Any:
+    def update(self, archs: Sequence[ArchGraph], scores: Sequence[float], task: Any = None, steps: Any = None, **kw: Any) -> Any:
         self.calibrations = {}
-        return self.model.update(archs, scores, task, steps)
+        return self.model.update(archs, scores, task, steps, **kw)

@@ -41,7 +41,16 @@ def equivalence_classes(space_name: str) -> tuple[dict[str, int], list[list[str]
 def class_ids(space: SearchSpace, archs: list[ArchGraph]) -> np.ndarray:
     """Equivalence class id of each architecture, int ``(len(archs),)``."""
     ids, _ = equivalence_classes(space.name)
-    return np.array([ids[space.to_string(a)] for a in archs])
+    return np.array([ids[_text(space, a)] for a in archs])
+
+
+def _text(space: SearchSpace, arch: ArchGraph) -> str:
+    """``space.to_string(arch)``, cached on the (immutable) graph: the loop classifies the same
+    pool cells at every prediction."""
+    text = arch.__dict__.get("_text")
+    if text is None:
+        text = arch.__dict__["_text"] = space.to_string(arch)
+    return text
 
 
 def representatives(space: SearchSpace, classes: np.ndarray | list[int]) -> list[ArchGraph]:

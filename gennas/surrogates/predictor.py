@@ -37,10 +37,12 @@ from gennas.graph import ArchGraph
 from gennas.models.gnn import archs_to_node_features, slot_probs_to_node_features
 from gennas.resources import checkpoints_dir
 from gennas.spaces import SearchSpace, resolve_space
+from gennas.surrogates.embedding_cache import EmbeddingCache
 from gennas.surrogates.equivalence import augment_equivalents, class_ids, representatives
 from gennas.surrogates.features import feature_stats, raw_proxies, squash, standardise
-from gennas.surrogates.predictor_model import (PredictorConfig, PredictorMember, TaskRows, adamw, check_scores,
-                                              image_scale_map, positive_steps, rank_loss)
+from gennas.surrogates.predictor_model import (PredictorConfig, PredictorMember, TaskRows, check_scores,
+                                              image_scale_map, positive_steps)
+from gennas.surrogates.predictor_training import head_parameters, train_members
 from gennas.surrogates.pretrain import pretrained_encoder
 from gennas.surrogates.task import DESCRIPTOR_DIM, Task
 
@@ -77,6 +79,7 @@ class Predictor:
         self._buffers: dict[str, dict[str, tuple[Task, float]]] = {}  # update() memory per task
         self._update_scaled: set[str] = set()  # tasks whose score scale comes from update()
         self._sample_cache: dict[str, tuple[list[torch.Tensor], float, float]] = {}
+        self._embeddings = EmbeddingCache()  # emptied whenever the members' weights change
         self.feat_stats: torch.Tensor | None = None  # (3, P) proxy feature stats, set by the first fit
         with torch.random.fork_rng(devices=[]):  # seeded init without touching the caller's RNG
             torch.manual_seed(self.seed)
@@ -194,12 +197,13 @@ class Predictor:
         return self
 
     def update(self, archs: Sequence[ArchLike], scores: Sequence[float], task: Task | str | None = None,
-               steps: int | None = None) -> Predictor:
+               steps: int | None = None, encoders: bool = True) -> Predictor:
         """Warm-started refit on new results of ``task``.
 
         Results passed to earlier ``update`` calls for the same task are remembered (the latest
         score of an architecture wins), so callers may pass only what is new. About 1-2 s on
-        CPU for ~100 points with the default 20 steps.
+        CPU for ~100 points with the default 20 steps; ``encoders=False`` refits only the heads
+        on the frozen encoders' embeddings (:mod:`gennas.surrogates.predictor_training`).
         """
         steps = positive_steps(steps, self.config.update_steps)
         y = self._scores(scores, len(self._parse(archs)))
@@ -215,8 +219,7 @@ class Predictor:
         if own_scale:
             self._update_scaled.add(key)
         group = self._group(t, all_archs, all_scores, set_scale=own_scale)
-        self._sample_cache.clear()
-        self._train([group], steps)
+        self._train([group], steps, encoders)
         return self
 
     def _group(self, task: Task | str | None, archs: Sequence[ArchLike], scores: Sequence[float],
@@ -249,32 +252,10 @@ class Predictor:
         self.desc_mean, self.desc_std, self.image_scale = image_scale_map(
             torch.stack([g.task.descriptor for g in image]), target)
 
-    def _train(self, groups: list[TaskRows], steps: int) -> None:
-        cfg = self.config
-        params = [p for m in self.members for p in m.parameters()]
-        opt = adamw(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, steps))
-        gen = torch.Generator().manual_seed(self.seed)
-        # every row is equally likely: a 30-row meta task must not steer a 2,000-cell benchmark task
-        weights = torch.tensor([float(len(g.z)) for g in groups])
-        self.members.train()
-        for _ in range(steps):
-            g = groups[int(torch.multinomial(weights, 1, generator=gen))]
-            idx = torch.randperm(len(g.z), generator=gen)[:cfg.batch_size]
-            x, z = g.x[idx], g.z[idx]
-            f = None if g.f is None else g.f[idx]
-            loss = torch.zeros(())
-            for m, member in enumerate(self.members):
-                emb, predicted = member.embed(self.space, x, f)
-                pred = member.modulated(emb, self._vector(m, g.task))
-                loss = loss + nn.functional.mse_loss(pred, z) + cfg.rank_weight * rank_loss(pred, z, cfg.top_weight)
-                if predicted is not None:  # the proxies predicted from the encoding stand in for predict_soft
-                    loss = loss + cfg.proxy_weight * nn.functional.mse_loss(predicted, f)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
-        self.members.eval()
+    def _train(self, groups: list[TaskRows], steps: int, encoders: bool = True) -> None:
+        if encoders:
+            self._embeddings.clear()  # heads-only training keeps the encoders' embeddings valid
+        train_members(self.members, self.space, groups, steps, self.config, self.seed, self._vector, encoders)
         self._sample_cache.clear()
 
     # ------------------------------------------------------------ task resolution at prediction
@@ -316,11 +297,11 @@ class Predictor:
         return vectors, mu, sd
 
     # ------------------------------------------------------------ prediction
-    def _predict_features(self, x: torch.Tensor, task: Task | str | None, f: torch.Tensor | None = None
-                          ) -> tuple[torch.Tensor, torch.Tensor]:
+    def _task_scores(self, embeddings: Sequence[torch.Tensor], task: Task | str | None
+                     ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Ensemble mean and std ``(B,)`` in score units from each member's embedding ``(B, d)``."""
         vectors, mu, sd = self._resolve(task)
-        preds = torch.stack([m(self.space, x, v, f) for m, v in zip(self.members, vectors)])
-        scores = mu + sd * preds
+        scores = mu + sd * torch.stack([m.modulated(e, v) for m, e, v in zip(self.members, embeddings, vectors)])
         return scores.mean(0), scores.std(0, unbiased=False)
 
     def predict(self, archs: Sequence[ArchLike], task: Task | str | None = None,
@@ -332,20 +313,26 @@ class Predictor:
         if self._canonical():
             # one forward pass per equivalence class: nb201's 15,625 cells are 5,390 classes
             unique, inverse = np.unique(class_ids(self.space, parsed), return_inverse=True)
-            parsed = representatives(self.space, unique)
+            keys, cells = [f"class {c}" for c in unique], lambda rows: representatives(self.space, unique[rows])
         else:
-            inverse = np.arange(len(parsed))
-        x = archs_to_node_features(self.space, parsed)
-        f = self._proxy_features(parsed)
+            keys, inverse = [self.space.to_string(a) for a in parsed], np.arange(len(parsed))
+            cells = lambda rows: [parsed[i] for i in rows]  # noqa: E731
         self.members.eval()
-        means, stds = [], []
+        # the encoder's part is the same for every task: cached until the weights change
+        emb = self._embeddings.embed(keys, lambda rows: self._embed_hard(cells(rows)), self._encoder_weights(), batch_size)
         with torch.no_grad():
-            for i in range(0, len(x), batch_size):
-                mean, std = self._predict_features(x[i:i + batch_size], task,
-                                                   None if f is None else f[i:i + batch_size])
-                means.append(mean)
-                stds.append(std)
-        return torch.cat(means).double().numpy()[inverse], torch.cat(stds).double().numpy()[inverse]
+            mean, std = self._task_scores(emb, task)
+        return mean.double().numpy()[inverse], std.double().numpy()[inverse]
+
+    def _encoder_weights(self) -> list[torch.Tensor]:
+        """What the members' embeddings depend on: every parameter but the heads'."""
+        heads = {id(p) for m in self.members for p in head_parameters(m)}
+        return [p for p in self.members.parameters() if id(p) not in heads]
+
+    def _embed_hard(self, archs: list[ArchGraph]) -> torch.Tensor:
+        """Every member's embedding of hard architectures, ``(members, len(archs), d)``."""
+        x, f = archs_to_node_features(self.space, archs), self._proxy_features(archs)
+        return torch.stack([m.embed(self.space, x, f)[0] for m in self.members])
 
     def predict_soft(self, slot_probs: torch.Tensor, task: Task | str | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Differentiable prediction for relaxed architectures.
@@ -362,7 +349,8 @@ class Predictor:
         if slot_probs.dim() != 3 or tuple(slot_probs.shape[1:]) != expected:
             raise GennasError(f"slot_probs must have shape (B, {expected[0]}, {expected[1]}), got {tuple(slot_probs.shape)}")
         self.members.eval()
-        return self._predict_features(slot_probs_to_node_features(self.space, slot_probs.float()), task)
+        x = slot_probs_to_node_features(self.space, slot_probs.float())
+        return self._task_scores([m.embed(self.space, x)[0] for m in self.members], task)
 
     # ------------------------------------------------------------ persistence
     def _member_states(self) -> list[dict[str, torch.Tensor]]:
@@ -413,6 +401,7 @@ class Predictor:
 
                     member_state = pyg_to_dgl_keys(member_state)
                 member.load_state_dict(member_state)
+            pred._embeddings.clear()
         except (KeyError, TypeError, ValueError, RuntimeError) as exc:
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise GennasError(f"{path} is not a valid predictor checkpoint: {reason}") from None
@@ -420,8 +409,7 @@ class Predictor:
         return pred
 
     def __repr__(self) -> str:
-        return (f"Predictor({self.space.name}, backend={self.backend}, members={len(self.members)}, "
-                f"tasks={self.tasks})")
+        return f"Predictor({self.space.name}, backend={self.backend}, members={len(self.members)}, tasks={self.tasks})"
 
 
 def checkpoint_path(name: str = "nb201", holdout: str | None = None) -> Path:

@@ -45,8 +45,10 @@ class AccuracyModel(Protocol):
         """Train from scratch on one task."""
 
     def update(self, archs: Sequence[ArchGraph], scores: Sequence[float], task: Any = None,
-               steps: int | None = None) -> Any:
-        """Refit warm on new results of ``task`` (earlier ones are remembered)."""
+               steps: int | None = None, encoders: bool = True) -> Any:
+        """Refit warm on new results of ``task`` (earlier ones are remembered); ``encoders=False``
+        asks for a cheaper refit that keeps the shared representation (a model without one may
+        ignore it)."""
 
 
 @runtime_checkable
@@ -71,6 +73,8 @@ class Generator(Protocol):
     space: SearchSpace
     kind: str
 
-    def sample(self, n: int, seed: int | None = None, guidance: Any = None) -> list[ArchGraph]:
-        """Up to ``n`` distinct architectures (fewer only under a tight latency budget); ``guidance``
-        is a :class:`gennas.Guidance` (untyped here: the generators' module imports these protocols)."""
+    def sample(self, n: int, seed: int | None = None, guidance: Any = None,
+               max_draws: int | None = None) -> list[ArchGraph]:
+        """Up to ``n`` distinct architectures (fewer under a tight latency budget, or when
+        ``max_draws`` samples, repeats included, are drawn first); ``guidance`` is a
+        :class:`gennas.Guidance` (untyped here: the generators' module imports these protocols)."""

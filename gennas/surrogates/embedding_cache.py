@@ -1,0 +1,63 @@
+"""Encoder embeddings of hard architectures, kept until the ensemble's weights change.
+
+A task only modulates the head (FiLM), so the encoder's embedding of a cell is the same for
+every task. The design loop asks for several tasks on the same cells in one round (the target
+and each measured source task of :class:`gennas.design.prior.SourceTablePrior`, and their
+reference cells), and before this cache each of those predictions ran the encoder again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+
+import torch
+
+#: embeddings kept at most (about 0.8 kB each for 3 members of hidden 32); past it the cache
+#: starts again, so a long generation without refits cannot grow memory without bound
+MAX_ENTRIES = 50_000
+
+#: ``rows (list of positions in the keys) -> (members, len(rows), d)`` embeddings of every member
+EmbedFn = Callable[[list[int]], torch.Tensor]
+
+
+class EmbeddingCache:
+    """Per-architecture ``(members, d)`` embeddings keyed by a string (the architecture's
+    canonical text), valid while the weights they were computed with are unchanged.
+
+    Every lookup compares a fingerprint of those weights (sum and sum of squares, ~0.1 ms),
+    so weights changed behind the owner's back (``load_state_dict``, an edit of ``.data``)
+    never serve stale embeddings; owners also :meth:`clear` after training."""
+
+    def __init__(self) -> None:
+        self._rows: dict[str, torch.Tensor] = {}
+        self._fingerprint: torch.Tensor | None = None
+
+    def clear(self) -> None:
+        self._rows.clear()
+        self._fingerprint = None
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def embed(self, keys: Sequence[str], embed: EmbedFn, weights: Iterable[torch.Tensor],
+              batch_size: int = 4096) -> torch.Tensor:
+        """Embeddings ``(members, len(keys), d)``; only the rows whose key is not cached yet are
+        computed, by ``embed(rows)``, at most ``batch_size`` at a time. ``weights``: every
+        tensor the embeddings depend on."""
+        with torch.no_grad():
+            flat = torch.cat([w.detach().reshape(-1) for w in weights])
+            fingerprint = torch.stack([flat.sum(), flat.square().sum()])
+        if self._fingerprint is None or not torch.equal(fingerprint, self._fingerprint):
+            self.clear()
+            self._fingerprint = fingerprint
+        missing = [i for i, k in enumerate(keys) if k not in self._rows]
+        if len(self._rows) + len(missing) > MAX_ENTRIES:
+            self._rows.clear()
+            missing = list(range(len(keys)))
+        for start in range(0, len(missing), batch_size):
+            rows = missing[start:start + batch_size]
+            with torch.no_grad():
+                out = embed(rows)
+            for j, i in enumerate(rows):
+                self._rows[keys[i]] = out[:, j]
+        return torch.stack([self._rows[k] for k in keys], dim=1)
