@@ -341,14 +341,18 @@ class DesignLoop:
             self._encoders_told = len(told)
         else:
             s = self.settings
-            encoders = (not self.pretrained.is_trained or not self._encoders_told
-                        or len(told) >= s.encoder_growth * self._encoders_told)
+            encoders = not self._encoders_told or len(told) >= self.encoder_growth() * self._encoders_told
             fresh = len(told) - self._encoders_told if encoders else len(new)  # what these weights have not seen
             steps = max(1, min(s.max_refit_steps, s.refit_steps_per_result * fresh))
             predictor.update([r.arch for r in new], self.scale.to_model(np.array([r.score for r in new])), task=key,
                              steps=steps, encoders=encoders)
             if encoders:
                 self._encoders_told = len(told)
+
+    def encoder_growth(self) -> float:
+        """Growth of the results that retrains the encoders: ``settings.encoder_growth`` for a
+        pretrained predictor, 1 (every refit) from scratch."""
+        return self.settings.encoder_growth if self.pretrained.is_trained else 1.0
 
     def learned_nothing(self) -> bool:
         """True when every successful result so far has the same score (a constant evaluator)."""

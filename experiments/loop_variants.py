@@ -1,0 +1,79 @@
+"""Design decisions of the loop's cost work, checked on seeds the README tables never use.
+
+A from-scratch designer (untrained predictor) searches NAS-Bench-201 with the table as
+evaluator, seeds 100-109 on cifar10 and cifar100, stopping at the optimum (as
+experiments/search.py does); the script prints the median number of verifications to the
+optimum per dataset. Variants:
+
+* ``--encoder-growth G``: the encoders are retrained only when the results grew by G since
+  they last were (1.0, every refit, is the loop's rule from scratch; a pretrained predictor's
+  default is ``LoopSettings.encoder_growth``).
+* ``--rounds old``: a guided generation draws until 200 distinct samples (as before issue 12's
+  second round) instead of one round of draws.
+
+    python experiments/loop_variants.py --encoder-growth 1.5 --rounds new   # ~6 min on one core
+    python experiments/loop_variants.py --encoder-growth 1.0 --rounds new
+    python experiments/loop_variants.py --encoder-growth 1.0 --rounds old
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import argparse  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+torch.set_num_threads(1)
+
+import search  # noqa: E402  (experiments/search.py: its harness and loaded models)
+from _common import command_line  # noqa: E402
+from gennas.bench import load_benchmark  # noqa: E402
+from gennas.design.loop import LoopSettings  # noqa: E402
+
+SEEDS = range(100, 110)
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--encoder-growth", type=float, default=1.0)
+    p.add_argument("--rounds", choices=["new", "old"], default="new")
+    p.add_argument("--budget", type=int, default=300)
+    args = p.parse_args(argv)
+    print(command_line())
+    if args.rounds == "old":
+        from gennas.generators.base import SlotGenerator
+
+        one_round = SlotGenerator.sample
+        SlotGenerator.sample = lambda self, n, seed=None, guidance=None, unique=True, max_draws=None: \
+            one_round(self, n, seed=seed, guidance=guidance, unique=unique)
+
+    def scratch(space, seed, task, device=None, max_latency_ms=None):
+        from gennas.design.designer import Designer
+        from gennas.surrogates.predictor import Predictor
+
+        designer = Designer(space, task=task, seed=seed, predictor=Predictor(space, seed=seed),
+                            generator=search._pretrained(None)[1], loop=LoopSettings(pool=1))
+        designer.loop.encoder_growth = lambda: args.encoder_growth  # the default is 1.0 from scratch
+        return designer.loop
+
+    bench = load_benchmark("nb201")
+    cpu = time.process_time()
+    for dataset in ("cifar10", "cifar100"):
+        best = bench.best(dataset)[1]
+        counts = []
+        for seed in SEEDS:
+            curve, _ = search.one_run(scratch, bench, dataset, seed, args.budget)
+            hit = np.nonzero(curve >= best - 1e-9)[0]
+            counts.append(int(hit[0]) + 1 if len(hit) else args.budget + 1)
+        print(f"{dataset}: median {np.median(counts):g} verifications to the optimum, seeds {list(SEEDS)}: {counts}",
+              flush=True)
+    print(f"CPU {time.process_time() - cpu:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+"""What makes the loop cheap must not change what it computes: the embedding cache, heads-only
+refits, and the loop's choice between them (issue 12, loop cost)."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import torch
+
+import gennas
+from gennas.design.loop import LoopSettings
+from gennas.evaluators.base import Result
+from gennas.surrogates.predictor_training import head_parameters
+
+
+def _cells(bench, n, seed=0):
+    rng = np.random.default_rng(seed)
+    return [bench.space.from_string(bench.strings[i]) for i in rng.choice(len(bench.strings), n, replace=False)]
+
+
+def test_cached_embeddings_give_the_predictions_of_a_fresh_predictor(bench):
+    predictor = gennas.load_predictor("nb201")
+    cells = _cells(bench, 300)
+    first = {t: predictor.predict(cells, t) for t in predictor.tasks}  # fills the cache on the first task
+    assert len(predictor._embeddings) > 0
+    fresh = gennas.load_predictor("nb201")
+    for task in predictor.tasks:
+        for cached, uncached in zip(first[task], fresh.predict(cells, task)):
+            np.testing.assert_allclose(cached, uncached, rtol=1e-6, atol=1e-6)
+
+
+def test_weights_changed_from_outside_are_never_served_stale_embeddings(bench):
+    predictor = gennas.load_predictor("nb201")
+    cells = _cells(bench, 50)
+    before, _ = predictor.predict(cells, "cifar10")
+    with torch.no_grad():
+        predictor.members[0].encoder.embed.weight.mul_(0.5)  # in place: no optimiser, no clear()
+    after, _ = predictor.predict(cells, "cifar10")
+    assert not np.allclose(before, after)
+
+
+def test_a_heads_only_update_keeps_the_encoders_and_their_cached_embeddings(bench):
+    predictor = gennas.load_predictor("nb201")
+    cells = _cells(bench, 40, seed=1)
+    scores = [bench.accuracy(a, "cifar10") for a in cells]
+    predictor.predict(cells, "cifar10")
+    heads = {id(p) for m in predictor.members for p in head_parameters(m)}
+    encoders = [p.detach().clone() for p in predictor.members.parameters() if id(p) not in heads]
+    before_heads = [p.detach().clone() for m in predictor.members for p in head_parameters(m)]
+    cached = len(predictor._embeddings)
+    predictor.update(cells, scores, task="cifar10", steps=5, encoders=False)
+    after = [p for p in predictor.members.parameters() if id(p) not in heads]
+    assert all(torch.equal(a, b) for a, b in zip(encoders, after))
+    assert any(not torch.equal(a, b) for a, b in zip(before_heads, [p for m in predictor.members
+                                                                    for p in head_parameters(m)]))
+    assert len(predictor._embeddings) == cached  # still valid: nothing to recompute
+    predictor.update(cells, scores, task="cifar10", steps=5)  # a full update retrains the encoders
+    assert len(predictor._embeddings) == 0
+
+
+def _told_updates(predictor, bench, n):
+    """The ``encoders`` flag of every update a loop made while told ``n`` results one by one."""
+    flags = []
+    original = type(predictor).update
+
+    def spy(self, *args, encoders=True, **kw):
+        flags.append(encoders)
+        return original(self, *args, encoders=encoders, **kw)
+
+    predictor.update = spy.__get__(predictor)
+    designer = gennas.Designer("nb201", task="cifar10", predictor=predictor, seed=0, loop=LoopSettings(pool=1))
+    for arch in _cells(bench, n, seed=2):
+        designer.tell([Result(arch, bench.accuracy(arch, "cifar10"), "table")])
+    refitted = designer.loop.predictor
+    return flags, refitted
+
+
+def test_a_pretrained_predictor_retrains_its_encoders_only_as_the_results_grow(bench):
+    flags, _ = _told_updates(copy.deepcopy(gennas.load_predictor("nb201")), bench, 10)
+    # a known task refits from the first result: encoders at 1, 2, 3, 5, 8 results (growth 1.5)
+    assert flags == [True, True, True, False, True, False, False, True, False, False]
+
+
+def test_from_scratch_every_refit_trains_the_encoders(bench):
+    flags, refitted = _told_updates(gennas.Predictor("nb201", seed=0), bench, 6)
+    assert flags and all(flags)
+    assert refitted.is_trained
