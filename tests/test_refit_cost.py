@@ -86,3 +86,25 @@ def test_from_scratch_every_refit_trains_the_encoders(bench):
     flags, refitted = _told_updates(gennas.Predictor("nb201", seed=0), bench, 6)
     assert flags and all(flags)
     assert refitted.is_trained
+
+
+def test_no_new_generation_while_the_guidance_is_unchanged(bench):
+    """A new dataset ranked by the measured tables: its first results leave the predictor as it
+    is, so the loop keeps re-ranking one guided pool instead of drawing the same distribution again."""
+    predictor = gennas.load_predictor("nb201", holdout="cifar10")
+    generator = gennas.load_generator("nb201", kind="diffusion")
+    draws = []
+    original = type(generator).sample
+
+    def counting(self, *args, **kw):
+        draws.append(1)
+        return original(self, *args, **kw)
+
+    generator.sample = counting.__get__(generator)
+    designer = gennas.Designer("nb201", task="cifar10", predictor=predictor, generator=generator, seed=0,
+                               loop=LoopSettings(pool=1, regenerate=2))
+    assert designer.loop.prior.active
+    for _ in range(8):
+        (arch,) = designer.loop.ask(1)
+        designer.loop.tell([Result(arch, bench.accuracy(arch, "cifar10"), "table")])
+    assert len(draws) == 1

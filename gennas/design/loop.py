@@ -60,10 +60,11 @@ class LoopSettings:
         diversity: diversity penalty of the acquisition, in score spreads.
         local_share: share of each batch taken from the neighbours of the best verified.
         pool: architectures generated per asked one (at least 200 in all).
-        regenerate: verified results between two guided generations. Between them the loop
-            re-ranks the unseen rest of the last generated pool with the refitted predictor: in
-            the profile of ``experiments/loop_cost.py --profile`` a guided generation costs ~1 s
-            of CPU (the denoising steps' guidance gradients) and predicting a pool ~25 ms.
+        regenerate: verified results between two guided generations (at least; a new one
+            also needs a guidance that changed). Between them the loop re-ranks the unseen rest
+            of the last generated pool with the refitted predictor: in the profile of
+            ``experiments/loop_cost.py --profile`` a guided generation costs ~0.65 s of CPU
+            (the denoising steps' guidance gradients), a refit's predictions of a pool ~30 ms.
     """
 
     kappa: float = 0.5
@@ -120,7 +121,8 @@ class DesignLoop:
         self._few_shot: Task | None = None  # a new task described by its results, network frozen
         self._rounds = 0
         self._pool: list[ArchGraph] = []  # the unseen rest of the latest guided generation
-        self._pool_at: tuple[int, bool] | None = None  # (told results, trained) when it was generated
+        self._pool_at: tuple[int, bool, int] | None = None  # (told results, trained, guide) when it was generated
+        self._guide = 0  # bumped whenever what guides generation (network or few-shot task) changes
         self._memo: dict[str, tuple[float, float]] = {}  # canonical hash -> prediction, until the next tell
         self._encoders_told = 0  # successful results when the predictor's encoders were last trained
         # a new dataset on a space with bundled tables: the tables of the predictor's own tasks
@@ -196,8 +198,11 @@ class DesignLoop:
         otherwise the unseen rest of the last one (re-ranked by the caller with the current predictor)."""
         told = len(self.history)
         self._pool = _unseen(self._pool, self._seen)
-        stale = (self._pool_at is None or self._pool_at[1] != trained
-                 or told - self._pool_at[0] >= max(1, self.settings.regenerate) or len(self._pool) < k)
+        # a new generation only when the guidance changed: while the source tables rank a new
+        # task (its first FEW_SHOT_RESULTS results) the predictor is untouched, and drawing again
+        # from the same guided distribution was a third of a transfer search's cost
+        stale = (self._pool_at is None or self._pool_at[1] != trained or len(self._pool) < k
+                 or (self._pool_at[2] != self._guide and told - self._pool_at[0] >= max(1, self.settings.regenerate)))
         if stale:
             # From scratch (an untrained predictor) the generator samples unguided.
             value = predictor_value(self.predictor, self.query_task()) if trained else None
@@ -212,7 +217,7 @@ class DesignLoop:
             except InfeasibleBudget:
                 drawn = []
             self._pool = _unseen(drawn, self._seen)
-            self._pool_at = (told, trained)
+            self._pool_at = (told, trained, self._guide)
         return self._pool
 
     def _choose(self, candidates: list[ArchGraph], k: int, trained: bool) -> list[ArchGraph]:
@@ -320,6 +325,7 @@ class DesignLoop:
             if not self.prior.active:
                 scores = self.scale.to_model(np.array([r.score for r in told]))
                 self._few_shot = Task.from_samples(zip([r.arch for r in told], scores.tolist()))
+                self._guide += 1
             # With measured source tables the prior ranks until the task has enough results: a
             # task vector fitted to a few results reorders cells by noise (one result carries
             # only the task's level, yet moved the fitted vector's ranking of the best cells by
@@ -328,6 +334,7 @@ class DesignLoop:
         if self._few_shot is not None or changed:
             new = told  # fine-tuning starts, or the map changed: every told score goes (the latest wins)
         self._few_shot = None
+        self._guide += 1
         self.prior.forget()  # the network changes below: its spreads are measured again
         if self._refitted is None:
             self._refitted = copy.deepcopy(self.pretrained)  # the pretrained one stays untouched
