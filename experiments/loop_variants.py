@@ -10,6 +10,8 @@ optimum per dataset. Variants:
   default is ``LoopSettings.encoder_growth``).
 * ``--rounds old``: a guided generation draws until 200 distinct samples (as before issue 12's
   second round) instead of one round of draws.
+* ``--guide-members K``: generation is guided by the first K ensemble members only
+  (``LoopSettings.guide_members``; ranking always uses all of them).
 
     python experiments/loop_variants.py --encoder-growth 1.5 --rounds new   # ~6 min on one core
     python experiments/loop_variants.py --encoder-growth 1.0 --rounds new
@@ -42,6 +44,7 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--encoder-growth", type=float, default=1.0)
     p.add_argument("--rounds", choices=["new", "old"], default="new")
+    p.add_argument("--guide-members", type=int, default=None)
     p.add_argument("--budget", type=int, default=300)
     args = p.parse_args(argv)
     print(command_line())
@@ -57,7 +60,8 @@ def main(argv: list[str] | None = None) -> None:
         from gennas.surrogates.predictor import Predictor
 
         designer = Designer(space, task=task, seed=seed, predictor=Predictor(space, seed=seed),
-                            generator=search._pretrained(None)[1], loop=LoopSettings(pool=1))
+                            generator=search._pretrained(None)[1],
+                            loop=LoopSettings(pool=1, guide_members=args.guide_members))
         designer.loop.encoder_growth = lambda: args.encoder_growth  # the default is 1.0 from scratch
         return designer.loop
 

@@ -29,6 +29,10 @@ def _cli(args: list[str], log: str, die_at_creation: int | None, die_mid_search:
     it that signal inside its third table verification, after two results were stored. The child
     signals itself: a signal from the test process raced the search, which a table answers in
     microseconds (the search sometimes finished first, in fresh-check runs)."""
+    # Ctrl-C as at a terminal: a suite started as a background job inherits SIGINT ignored (so
+    # does this fork), and a process that ignores it is not interruptible at all; the SIGINT
+    # tests then saw the search run to its end (fresh-check, started in the background)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
     os.dup2(fd, 1)
     os.dup2(fd, 2)

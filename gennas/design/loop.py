@@ -84,6 +84,8 @@ class LoopSettings:
     #: refitted every time: heads-only refits there cost the search verifications (median to
     #: the optimum on seeds 100-109, cifar10 / cifar100: 54 / 41 vs 47 / 37)
     encoder_growth: float = 1.5
+    #: ensemble members whose mean guides generation (None: all); ranking always uses all
+    guide_members: int | None = None
 
 
 class DesignLoop:
@@ -205,7 +207,7 @@ class DesignLoop:
                  or (self._pool_at[2] != self._guide and told - self._pool_at[0] >= max(1, self.settings.regenerate)))
         if stale:
             # From scratch (an untrained predictor) the generator samples unguided.
-            value = predictor_value(self.predictor, self.query_task()) if trained else None
+            value = predictor_value(self.predictor, self.query_task(), self.settings.guide_members) if trained else None
             n = max(self.settings.pool * k, 200)
             # One round of draws, repeats and all: guidance concentrates the samples, and drawing
             # again until n are distinct doubled the generation's cost (the acquisition ranks the

@@ -178,10 +178,13 @@ class Guidance:
                    num_candidates=num_candidates, device=device)
 
 
-def predictor_value(predictor: AccuracyModel, task: Any) -> SoftFn:
-    """Differentiable guidance value: the predictor's expected score for ``task``, ``(B, S, V) -> (B,)``."""
+def predictor_value(predictor: AccuracyModel, task: Any, members: int | None = None) -> SoftFn:
+    """Differentiable guidance value: the predictor's expected score for ``task``, ``(B, S, V) -> (B,)``;
+    ``members``: only the first ones of an ensemble (None: all)."""
+    options = {} if members is None else {"members": members}
+
     def value(slot_probs: torch.Tensor) -> torch.Tensor:
-        mean, _ = predictor.predict_soft(slot_probs, task)
+        mean, _ = predictor.predict_soft(slot_probs, task, **options)
         return mean
     return value
 

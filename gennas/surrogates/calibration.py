@@ -438,8 +438,8 @@ class CalibratedPredictor:
                               f"for {sorted(self.calibrations) or 'no task'}")
         return calibration.interval(self.model.predict(archs, task)[0], coverage)
 
-    def predict_soft(self, slot_probs: Any, task: Any = None) -> Any:
-        return self.model.predict_soft(slot_probs, task)
+    def predict_soft(self, slot_probs: Any, task: Any = None, **kw: Any) -> Any:
+        return self.model.predict_soft(slot_probs, task, **kw)
 
     def fit(self, archs: Sequence[ArchGraph], scores: Sequence[float], task: Any = None, steps: Any = None) -> Any:
         self.calibrations = {}  # stale: they describe the model as it was

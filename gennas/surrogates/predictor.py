@@ -334,11 +334,13 @@ class Predictor:
         x, f = archs_to_node_features(self.space, archs), self._proxy_features(archs)
         return torch.stack([m.embed(self.space, x, f)[0] for m in self.members])
 
-    def predict_soft(self, slot_probs: torch.Tensor, task: Task | str | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def predict_soft(self, slot_probs: torch.Tensor, task: Task | str | None = None,
+                     members: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Differentiable prediction for relaxed architectures.
 
         Args:
             slot_probs: ``(B, num_slots, len(space.slot_vocab))`` op distributions per slot.
+            members: only the first ``members`` ensemble members (None: all), a cheaper guidance.
         Returns:
             mean and std ``(B,)`` in score units, differentiable w.r.t. ``slot_probs``.
 
@@ -350,7 +352,7 @@ class Predictor:
             raise GennasError(f"slot_probs must have shape (B, {expected[0]}, {expected[1]}), got {tuple(slot_probs.shape)}")
         self.members.eval()
         x = slot_probs_to_node_features(self.space, slot_probs.float())
-        return self._task_scores([m.embed(self.space, x)[0] for m in self.members], task)
+        return self._task_scores([m.embed(self.space, x)[0] for m in self.members[:members]], task)
 
     # ------------------------------------------------------------ persistence
     def _member_states(self) -> list[dict[str, torch.Tensor]]:

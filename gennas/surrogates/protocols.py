@@ -36,9 +36,11 @@ class AccuracyModel(Protocol):
     def predict(self, archs: Sequence[ArchGraph], task: Any = None) -> tuple[np.ndarray, np.ndarray]:
         """Mean and std, float64 ``(len(archs),)``."""
 
-    def predict_soft(self, slot_probs: torch.Tensor, task: Any = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def predict_soft(self, slot_probs: torch.Tensor, task: Any = None,
+                     members: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean and std ``(B,)`` for relaxed architectures ``(B, num_slots, len(slot_vocab))``,
-        differentiable w.r.t. ``slot_probs``."""
+        differentiable w.r.t. ``slot_probs``; ``members``: only the first ones of an ensemble
+        (a cheaper guidance; a model without members may ignore it)."""
 
     def fit(self, archs: Sequence[ArchGraph], scores: Sequence[float], task: Any = None,
             steps: int | None = None) -> Any:
