@@ -108,3 +108,18 @@ def test_no_new_generation_while_the_guidance_is_unchanged(bench):
         (arch,) = designer.loop.ask(1)
         designer.loop.tell([Result(arch, bench.accuracy(arch, "cifar10"), "table")])
     assert len(draws) == 1
+
+
+def test_fine_tuning_after_the_table_ranked_phase_learns_every_earlier_result(bench):
+    """A new dataset's first results are ranked by the measured tables, the network untouched;
+    when fine-tuning starts it must learn all of them, not only the latest."""
+    from gennas.design.loop import FEW_SHOT_RESULTS
+
+    predictor = gennas.load_predictor("nb201", holdout="cifar10")
+    designer = gennas.Designer("nb201", task="cifar10", predictor=predictor, seed=0, loop=LoopSettings(pool=1))
+    cells = _cells(bench, FEW_SHOT_RESULTS, seed=3)
+    for arch in cells:
+        designer.tell([Result(arch, bench.accuracy(arch, "cifar10"), "table")])
+    refitted = designer.loop.predictor
+    assert refitted is not predictor and "cifar10" in refitted.tasks
+    assert len(refitted._buffers["cifar10"]) == FEW_SHOT_RESULTS

@@ -85,7 +85,7 @@ class LoopSettings:
     #: the optimum on seeds 100-109, cifar10 / cifar100: 54 / 41 vs 47 / 37)
     encoder_growth: float = 1.5
     #: ensemble members whose mean guides generation (None: all); ranking always uses all
-    guide_members: int | None = None
+    guide_members: int | None = 1
 
 
 class DesignLoop:
@@ -333,8 +333,10 @@ class DesignLoop:
             # only the task's level, yet moved the fitted vector's ranking of the best cells by
             # more than their measured differences); the local picks exploit what was verified.
             return
-        if self._few_shot is not None or changed:
-            new = told  # fine-tuning starts, or the map changed: every told score goes (the latest wins)
+        if self._refitted is None or self._few_shot is not None or changed:
+            # fine-tuning starts (also after a few-shot phase ranked by the source tables, whose
+            # results were never passed on), or the map changed: every told score goes (the latest wins)
+            new = told
         self._few_shot = None
         self._guide += 1
         self.prior.forget()  # the network changes below: its spreads are measured again
