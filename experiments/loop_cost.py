@@ -31,7 +31,7 @@ torch.set_num_threads(1)
 from gennas.bench import load_benchmark  # noqa: E402
 from gennas.evaluators import TableEvaluator  # noqa: E402
 from gennas.search import LatencyFilter, run_search  # noqa: E402
-from search import METHODS  # noqa: E402  (experiments/search.py: the same method factories)
+from search import LOOP_OPTIONS, METHODS  # noqa: E402  (experiments/search.py: the same method factories)
 
 from _common import command_line  # noqa: E402
 
@@ -59,7 +59,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--dataset", default="cifar10")
     p.add_argument("--max-latency-ms", type=float, default=5.0, help=f"the budget run's {DEVICE} budget")
     p.add_argument("--profile", action="store_true", help="also profile one gennas-transfer run under the budget")
+    p.add_argument("--guide-members", type=int, help="ensemble members that guide generation (0: all; "
+                   "default: LoopSettings.guide_members)")
     args = p.parse_args(argv)
+    if args.guide_members is not None:
+        LOOP_OPTIONS["guide_members"] = args.guide_members or None
     print(command_line())
     bench = load_benchmark("nb201")
     bench.accuracy_of(None, args.dataset)  # loads the table before any timing

@@ -75,13 +75,17 @@ def _pretrained(holdout: str | None):
     return load_predictor("nb201", holdout=holdout), load_generator("nb201", kind="diffusion")
 
 
+#: the designer methods' LoopSettings (experiments/loop_cost.py --guide-members changes one)
+LOOP_OPTIONS: dict = {"pool": 1}
+
+
 def gennas_transfer(space, seed, task, device=None, max_latency_ms=None) -> Optimizer:
     """The Designer with a predictor pretrained WITHOUT the target dataset's labels (transfer mode)."""
     from gennas.design.designer import Designer
 
     predictor, generator = _pretrained(task)
     return Designer(space, task=task, device=device, max_latency_ms=max_latency_ms, seed=seed,
-                    predictor=predictor, generator=generator, loop=LoopSettings(pool=1)).loop
+                    predictor=predictor, generator=generator, loop=LoopSettings(**LOOP_OPTIONS)).loop
 
 
 def gennas_scratch(space, seed, task, device=None, max_latency_ms=None) -> Optimizer:
@@ -91,7 +95,7 @@ def gennas_scratch(space, seed, task, device=None, max_latency_ms=None) -> Optim
 
     _, generator = _pretrained(None)
     return Designer(space, task=task, device=device, max_latency_ms=max_latency_ms, seed=seed,
-                    predictor=Predictor(space, seed=seed), generator=generator, loop=LoopSettings(pool=1)).loop
+                    predictor=Predictor(space, seed=seed), generator=generator, loop=LoopSettings(**LOOP_OPTIONS)).loop
 
 
 METHODS["gennas-transfer"] = gennas_transfer

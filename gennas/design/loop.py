@@ -63,7 +63,7 @@ class LoopSettings:
         regenerate: verified results between two guided generations (at least; a new one
             also needs a guidance that changed). Between them the loop re-ranks the unseen rest
             of the last generated pool with the refitted predictor: in the profile of
-            ``experiments/loop_cost.py --profile`` a guided generation costs ~0.65 s of CPU
+            ``experiments/loop_cost.py --profile`` a guided generation costs ~0.4 s of CPU
             (the denoising steps' guidance gradients), a refit's predictions of a pool ~30 ms.
     """
 
@@ -82,9 +82,13 @@ class LoopSettings:
     #: embeddings, which also keeps every cached embedding valid (a transfer search of 50
     #: results: 3 encoder refits, not 31). From scratch the encoders are the model and are
     #: refitted every time: heads-only refits there cost the search verifications (median to
-    #: the optimum on seeds 100-109, cifar10 / cifar100: 54 / 41 vs 47 / 37)
+    #: the optimum on seeds 100-109, cifar10 / cifar100: 54 / 41 vs 47 / 37,
+    #: ``python experiments/loop_variants.py --encoder-growth 1.5`` vs ``1.0``)
     encoder_growth: float = 1.5
-    #: ensemble members whose mean guides generation (None: all); ranking always uses all
+    #: ensemble members whose mean guides generation (None: all); ranking always uses all.
+    #: One cost a from-scratch search no verifications that matter (``experiments/loop_variants.py
+    #: --guide-members 1``: 50 / 38 vs 47 / 37) and saves a tenth of a transfer run's CPU
+    #: (``experiments/loop_cost.py --guide-members 0`` for all members)
     guide_members: int | None = 1
 
 
@@ -352,7 +356,7 @@ class DesignLoop:
             self._encoders_told = len(told)
         else:
             s = self.settings
-            encoders = not self._encoders_told or len(told) >= self.encoder_growth() * self._encoders_told
+            encoders = len(told) >= self.encoder_growth() * self._encoders_told  # always at the first refit (0)
             fresh = len(told) - self._encoders_told if encoders else len(new)  # what these weights have not seen
             steps = max(1, min(s.max_refit_steps, s.refit_steps_per_result * fresh))
             predictor.update([r.arch for r in new], self.scale.to_model(np.array([r.score for r in new])), task=key,

@@ -24,9 +24,9 @@ class EmbeddingCache:
     """Per-architecture ``(members, d)`` embeddings keyed by a string (the architecture's
     canonical text), valid while the weights they were computed with are unchanged.
 
-    Every lookup compares a fingerprint of those weights (sum and sum of squares, ~0.1 ms),
-    so weights changed behind the owner's back (``load_state_dict``, an edit of ``.data``)
-    never serve stale embeddings; owners also :meth:`clear` after training."""
+    Every lookup compares a fingerprint of those weights (sum and sum of squares), so no owner
+    has to remember to clear it: training, ``load_state_dict`` or an edit of ``.data`` all
+    start it afresh, and heads-only training keeps it."""
 
     def __init__(self) -> None:
         self._rows: dict[str, torch.Tensor] = {}

@@ -79,7 +79,7 @@ class Predictor:
         self._buffers: dict[str, dict[str, tuple[Task, float]]] = {}  # update() memory per task
         self._update_scaled: set[str] = set()  # tasks whose score scale comes from update()
         self._sample_cache: dict[str, tuple[list[torch.Tensor], float, float]] = {}
-        self._embeddings = EmbeddingCache()  # emptied whenever the members' weights change
+        self._embeddings = EmbeddingCache()  # valid while the encoder weights are unchanged
         self.feat_stats: torch.Tensor | None = None  # (3, P) proxy feature stats, set by the first fit
         with torch.random.fork_rng(devices=[]):  # seeded init without touching the caller's RNG
             torch.manual_seed(self.seed)
@@ -94,6 +94,10 @@ class Predictor:
                 encoder = pyg_to_dgl_keys(encoder)
             for m in self.members:
                 m.encoder.load_state_dict(encoder)
+        # what the members' embeddings depend on: every parameter but the heads' (loading and
+        # training change them in place; a new task row replaces only a head parameter)
+        heads = {id(p) for m in self.members for p in head_parameters(m)}
+        self._encoder_weights = [p for p in self.members.parameters() if id(p) not in heads]
 
     @property
     def is_trained(self) -> bool:
@@ -253,8 +257,6 @@ class Predictor:
             torch.stack([g.task.descriptor for g in image]), target)
 
     def _train(self, groups: list[TaskRows], steps: int, encoders: bool = True) -> None:
-        if encoders:
-            self._embeddings.clear()  # heads-only training keeps the encoders' embeddings valid
         train_members(self.members, self.space, groups, steps, self.config, self.seed, self._vector, encoders)
         self._sample_cache.clear()
 
@@ -319,15 +321,10 @@ class Predictor:
             cells = lambda rows: [parsed[i] for i in rows]  # noqa: E731
         self.members.eval()
         # the encoder's part is the same for every task: cached until the weights change
-        emb = self._embeddings.embed(keys, lambda rows: self._embed_hard(cells(rows)), self._encoder_weights(), batch_size)
+        emb = self._embeddings.embed(keys, lambda rows: self._embed_hard(cells(rows)), self._encoder_weights, batch_size)
         with torch.no_grad():
             mean, std = self._task_scores(emb, task)
         return mean.double().numpy()[inverse], std.double().numpy()[inverse]
-
-    def _encoder_weights(self) -> list[torch.Tensor]:
-        """What the members' embeddings depend on: every parameter but the heads'."""
-        heads = {id(p) for m in self.members for p in head_parameters(m)}
-        return [p for p in self.members.parameters() if id(p) not in heads]
 
     def _embed_hard(self, archs: list[ArchGraph]) -> torch.Tensor:
         """Every member's embedding of hard architectures, ``(members, len(archs), d)``."""
@@ -403,7 +400,6 @@ class Predictor:
 
                     member_state = pyg_to_dgl_keys(member_state)
                 member.load_state_dict(member_state)
-            pred._embeddings.clear()
         except (KeyError, TypeError, ValueError, RuntimeError) as exc:
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise GennasError(f"{path} is not a valid predictor checkpoint: {reason}") from None
