@@ -9,9 +9,10 @@ is what gradient guidance needs. Messages flow along the edges (data flow) and a
 Every space here has one fixed edge set and node count (depth is expressed by ``skip``
 slots), so a batch is ``B`` copies of one graph with different node features. The PyG encoder
 therefore runs dense (``DenseGINConv`` with the one ``(N, N)`` adjacency shared by the batch):
-the same function as ``GINConv`` over a batched ``edge_index``, with the same parameters, at a
-third of the CPU time for the small batches the design loop evaluates (3.7 vs 1.2 ms at batch 1,
-5.8 vs 4.4 ms at batch 128; nb201, hidden 32, one thread).
+the same function as ``GINConv`` over a batched ``edge_index``, with the same parameters, at
+half the CPU time for the small batches the design loop evaluates (``python
+experiments/encoder_speed.py``: identical embeddings; 1.7 vs 3.5 ms at batch 1, 4.8 vs 6.5 ms
+at batch 128; nb201, hidden 32, one thread).
 """
 
 from __future__ import annotations
