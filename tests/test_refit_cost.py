@@ -54,11 +54,29 @@ def test_a_heads_only_update_keeps_the_encoders_and_their_cached_embeddings(benc
     assert all(torch.equal(a, b) for a, b in zip(encoders, after))
     assert any(not torch.equal(a, b) for a, b in zip(before_heads, [p for m in predictor.members
                                                                     for p in head_parameters(m)]))
-    assert len(predictor._embeddings) == cached  # still valid: nothing to recompute
+    # still valid: the class embeddings of the predictions stay; the training rows joined them
+    assert sum(k.startswith("class ") for k in predictor._embeddings._rows) == cached
     predictor.update(cells, scores, task="cifar10", steps=5)  # a full update retrains the encoders
     uncached = copy.deepcopy(predictor)
     uncached._embeddings.clear()
     np.testing.assert_array_equal(predictor.predict(cells, "cifar10")[0], uncached.predict(cells, "cifar10")[0])
+
+
+def test_heads_only_updates_embed_only_rows_they_have_not_seen_and_train_as_without_the_cache(bench):
+    cells = _cells(bench, 31, seed=2)
+    scores = [bench.accuracy(a, "cifar10") for a in cells]
+    cached, fresh = gennas.load_predictor("nb201"), gennas.load_predictor("nb201")
+    for p in (cached, fresh):
+        p.update(cells[:30], scores[:30], task="cifar10", steps=5, encoders=False)
+    embedded = []
+    for member in cached.members:
+        member.encoder.register_forward_hook(lambda module, args, out: embedded.append(args[0].shape[0]))
+    cached.update(cells[30:], scores[30:], task="cifar10", steps=5, encoders=False)
+    rows = sum(embedded) // len(cached.members)
+    assert 0 < rows <= 1 + cached.config.augment  # the new cell and its equivalents, not all 31 cells' rows
+    fresh._embeddings.clear()  # every row embedded again, as before the cache
+    fresh.update(cells[30:], scores[30:], task="cifar10", steps=5, encoders=False)
+    np.testing.assert_allclose(cached.predict(cells, "cifar10")[0], fresh.predict(cells, "cifar10")[0], atol=1e-4)
 
 
 def _told_updates(predictor, bench, n):

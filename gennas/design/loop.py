@@ -215,11 +215,13 @@ class DesignLoop:
             n = max(self.settings.pool * k, 200)
             # One round of draws, repeats and all: guidance concentrates the samples, and drawing
             # again until n are distinct doubled the generation's cost (the acquisition ranks the
-            # pool anyway). Under a budget two rounds' worth; if none of them fits, the loop
-            # tops up with neighbours and random cells within the budget (_top_up).
+            # pool anyway). Under a budget twice as many draws, in one batch rather than two
+            # rounds (half the denoising passes), of which the first n within it are kept; if
+            # none fits, the loop tops up with neighbours and random cells within the budget (_top_up).
+            draws = n if self.budget is None else 2 * n
             try:
-                drawn = self.generator.sample(n, seed=seed, guidance=replace(self.guidance, value=value),
-                                              max_draws=n if self.budget is None else 2 * n)
+                drawn = self.generator.sample(draws, seed=seed, guidance=replace(self.guidance, value=value),
+                                              max_draws=draws)[:n]
             except InfeasibleBudget:
                 drawn = []
             self._pool = _unseen(drawn, self._seen)

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from gennas.errors import GennasError, InvalidArchitecture
-from gennas.graph import ArchGraph
+from gennas.graph import ArchGraph, normal_edges
 from gennas.spaces.base import RngLike, SearchSpace, as_rng
 from gennas.spaces.schema import Bool, Int, KindSchema, ListOf, Map, Number, Text
 
@@ -61,7 +61,7 @@ class BlockSpace(SearchSpace):
             raise GennasError(f"space {self.name!r}: need 1 <= min_depth <= max_depth")
         self.block_ops: tuple[str, ...] = tuple(f"k{k}e{e}" for k in self.kernels for e in self.expand_ratios)
         n = self.num_slots
-        self._edges = tuple((i, i + 1) for i in range(n + 1))
+        self._edges = normal_edges(((i, i + 1) for i in range(n + 1)), n + 2)
 
     # ------------------------------------------------------------ vocabulary and slots
     @property
@@ -128,7 +128,7 @@ class BlockSpace(SearchSpace):
             if depth < self.min_depth:
                 raise InvalidArchitecture(
                     f"stage {s + 1} has {depth} blocks; {self.name} stages need {self.min_depth}..{self.max_depth}")
-        return ArchGraph(self.name, ("input", *choices, "output"), self._edges)
+        return ArchGraph.from_checked(self.name, tuple(map(str, choices)), self._edges)
 
     def project(self, choices: Sequence[str]) -> tuple[str, ...]:
         """Valid choices nearest to ``choices``: blocks of a stage move ahead of its skips, and a

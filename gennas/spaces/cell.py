@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from gennas.errors import GennasError, InvalidArchitecture
-from gennas.graph import ArchGraph
+from gennas.graph import ArchGraph, normal_edges
 from gennas.spaces.base import RngLike, SearchSpace, as_rng
 from gennas.spaces.schema import DictOf, Int, KindSchema, Map, Name, OpSpec, Text
 
@@ -60,7 +60,7 @@ class CellSpace(SearchSpace):
         self.cell_edges: tuple[tuple[int, int], ...] = tuple(
             (j, i) for i in range(1, self.cell_nodes) for j in range(i))
         self._ops = tuple(self.op_specs)
-        self._edges = self._op_node_edges()
+        self._edges = normal_edges(self._op_node_edges(), len(self.cell_edges) + 2)
 
     def _op_node_edges(self) -> tuple[tuple[int, int], ...]:
         out_node = len(self.cell_edges) + 1
@@ -95,7 +95,7 @@ class CellSpace(SearchSpace):
         for op in choices:
             if op not in self.op_specs:
                 raise InvalidArchitecture(f"unknown op {op!r}; {self.name} ops: {', '.join(self._ops)}")
-        return ArchGraph(self.name, ("input", *choices, "output"), self._edges)
+        return ArchGraph.from_checked(self.name, tuple(map(str, choices)), self._edges)
 
     # ------------------------------------------------------------ text form
     def to_string(self, arch: ArchGraph) -> str:

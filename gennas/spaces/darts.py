@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from gennas.errors import GennasError, InvalidArchitecture
-from gennas.graph import ArchGraph
+from gennas.graph import ArchGraph, normal_edges
 from gennas.spaces.base import RngLike, SearchSpace, as_rng
 from gennas.spaces.cell import check_marker_ops
 from gennas.spaces.schema import DictOf, Int, KindSchema, Map, Name, OpSpec
@@ -71,7 +71,7 @@ class DartsSpace(SearchSpace):
         #: (source state, intermediate node) of every possible edge of a cell, by node then source
         self.cell_edges: tuple[tuple[int, int], ...] = tuple(
             (src, node) for node in range(self.nodes) for src in range(node + 2))
-        self._graph_edges = self._supergraph()
+        self._graph_edges = normal_edges(self._supergraph(), self.num_slots + 2)
 
     def _supergraph(self) -> tuple[tuple[int, int], ...]:
         e = len(self.cell_edges)
@@ -147,7 +147,7 @@ class DartsSpace(SearchSpace):
             if kept != self.inputs_per_node:
                 raise InvalidArchitecture(f"{CELLS[g // self.nodes]} cell node {g % self.nodes + 2} reads {kept} "
                                           f"inputs; {self.name} nodes read exactly {self.inputs_per_node}")
-        return ArchGraph(self.name, ("input", *choices, "output"), self._graph_edges)
+        return ArchGraph.from_checked(self.name, tuple(map(str, choices)), self._graph_edges)
 
     def project(self, choices: Sequence[str]) -> tuple[str, ...]:
         """Nearest valid choices: a node with too many inputs keeps its first ones (lowest source

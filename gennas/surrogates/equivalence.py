@@ -38,6 +38,13 @@ def equivalence_classes(space_name: str) -> tuple[dict[str, int], list[list[str]
     return ids, members
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def cell_of(space: SearchSpace, text: str) -> ArchGraph:
+    """``space.from_string(text)``, one graph per text: every refit parses the task's results
+    and their equivalents again, and the graph (immutable) keeps its hashes between refits."""
+    return space.from_string(text)
+
+
 def class_ids(space: SearchSpace, archs: list[ArchGraph]) -> np.ndarray:
     """Equivalence class id of each architecture, int ``(len(archs),)``."""
     ids, _ = equivalence_classes(space.name)
@@ -56,7 +63,7 @@ def _text(space: SearchSpace, arch: ArchGraph) -> str:
 def representatives(space: SearchSpace, classes: np.ndarray | list[int]) -> list[ArchGraph]:
     """The representative architecture of each class id."""
     _, members = equivalence_classes(space.name)
-    return [space.from_string(members[c][0]) for c in classes]
+    return [cell_of(space, members[c][0]) for c in classes]
 
 
 def augment_equivalents(space: SearchSpace, archs: list[ArchGraph], y: np.ndarray, k: int,
@@ -70,6 +77,6 @@ def augment_equivalents(space: SearchSpace, archs: list[ArchGraph], y: np.ndarra
         text = space.to_string(arch)
         others = [m for m in members[ids[text]] if m != text]
         for j in rng.permutation(len(others))[:k]:
-            out.append(space.from_string(others[j]))
+            out.append(cell_of(space, others[j]))
             scores.append(score)
     return out, np.asarray(scores)

@@ -101,12 +101,14 @@ class PredictorConfig:
 @dataclass
 class TaskRows:
     """Training rows of one task: node features ``(n, N, V)``, standardised targets ``(n,)``,
-    standardised proxy features ``(n, P)`` (None without proxies)."""
+    standardised proxy features ``(n, P)`` (None without proxies), and each row's architecture
+    text (None when unknown), which keys its embedding in a cache."""
 
     task: Task
     x: torch.Tensor
     z: torch.Tensor
     f: torch.Tensor | None = None
+    keys: list[str] | None = None
 
 
 class PredictorMember(nn.Module):

@@ -21,6 +21,8 @@ from gennas.surrogates.task import Task
 
 #: ``(member index, task) -> (task_dim,)`` task vector of that member
 VectorFn = Callable[[int, Task], torch.Tensor]
+#: ``(rows, rows.keys) -> (members, len(rows.z), d)`` every member's embedding of a group's rows
+FrozenFn = Callable[[TaskRows, list[str]], torch.Tensor]
 
 
 def head_parameters(member: PredictorMember) -> list[nn.Parameter]:
@@ -29,11 +31,14 @@ def head_parameters(member: PredictorMember) -> list[nn.Parameter]:
 
 
 def train_members(members: Sequence[PredictorMember], space: SearchSpace, groups: list[TaskRows], steps: int,
-                  cfg: PredictorConfig, seed: int, vector: VectorFn, encoders: bool = True) -> None:
+                  cfg: PredictorConfig, seed: int, vector: VectorFn, encoders: bool = True,
+                  frozen: FrozenFn | None = None) -> None:
     """``steps`` AdamW steps (cosine schedule) of MSE + ranking loss on batches of ``groups``.
 
     Args:
         encoders: False trains only :func:`head_parameters` on frozen embeddings.
+        frozen: where those embeddings come from for groups with ``keys`` (a cache; else the
+            encoders embed every row once per call).
     """
     params = ([p for m in members for p in m.parameters()] if encoders
               else [p for m in members for p in head_parameters(m)])
@@ -42,11 +47,15 @@ def train_members(members: Sequence[PredictorMember], space: SearchSpace, groups
     gen = torch.Generator().manual_seed(seed)
     # every row is equally likely: a 30-row meta task must not steer a 2,000-cell benchmark task
     weights = torch.tensor([float(len(g.z)) for g in groups])
-    frozen = None
-    if not encoders:
-        with torch.no_grad():  # (groups, members, rows, d), once: the encoders do not change
-            frozen = [[m.embed(space, g.x, g.f)[0] for m in members] for g in groups]
-    for m in members:
+    embedded = None
+    if not encoders:  # (groups, members, rows, d), once: the encoders do not change
+        with torch.no_grad():
+            embedded = [frozen(g, g.keys) if frozen is not None and g.keys is not None
+                        else torch.stack([m.embed(space, g.x, g.f)[0] for m in members]) for g in groups]
+    # Module.train/eval walk every submodule (a tenth of a heads-only refit); only dropout
+    # behaves differently in training (the members have no batch norm)
+    switch = cfg.dropout > 0
+    for m in members if switch else ():
         m.train()
     for _ in range(steps):
         gi = int(torch.multinomial(weights, 1, generator=gen))
@@ -55,10 +64,10 @@ def train_members(members: Sequence[PredictorMember], space: SearchSpace, groups
         z, f = g.z[idx], None if g.f is None else g.f[idx]
         loss = torch.zeros(())
         for m, member in enumerate(members):
-            if frozen is None:
+            if embedded is None:
                 emb, predicted = member.embed(space, g.x[idx], f)
             else:
-                emb, predicted = frozen[gi][m][idx], None
+                emb, predicted = embedded[gi][m][idx], None
             pred = member.modulated(emb, vector(m, g.task))
             loss = loss + nn.functional.mse_loss(pred, z) + cfg.rank_weight * rank_loss(pred, z, cfg.top_weight)
             if predicted is not None:  # the proxies predicted from the encoding stand in for predict_soft
@@ -67,5 +76,5 @@ def train_members(members: Sequence[PredictorMember], space: SearchSpace, groups
         loss.backward()
         opt.step()
         sched.step()
-    for m in members:
+    for m in members if switch else ():
         m.eval()
