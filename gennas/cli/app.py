@@ -5,7 +5,7 @@ Any :class:`GennasError` is printed as one line on stderr with exit code 2, neve
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Optional
 
 import typer
 

@@ -32,6 +32,14 @@ class EmbeddingCache:
         self._rows: dict[str, torch.Tensor] = {}
         self._fingerprint: torch.Tensor | None = None
 
+    def __deepcopy__(self, memo: dict) -> EmbeddingCache:
+        """A copy that shares the stored rows (never modified in place): a deep copy of 10,000
+        tensors cost a copied predictor (the loop's refitted one) ~0.3 s of CPU."""
+        copy = EmbeddingCache()
+        copy._rows = dict(self._rows)
+        copy._fingerprint = self._fingerprint
+        return copy
+
     def clear(self) -> None:
         self._rows.clear()
         self._fingerprint = None

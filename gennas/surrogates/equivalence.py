@@ -48,12 +48,12 @@ def cell_of(space: SearchSpace, text: str) -> ArchGraph:
 def class_ids(space: SearchSpace, archs: list[ArchGraph]) -> np.ndarray:
     """Equivalence class id of each architecture, int ``(len(archs),)``."""
     ids, _ = equivalence_classes(space.name)
-    return np.array([ids[_text(space, a)] for a in archs])
+    return np.array([ids[cell_text(space, a)] for a in archs])
 
 
-def _text(space: SearchSpace, arch: ArchGraph) -> str:
+def cell_text(space: SearchSpace, arch: ArchGraph) -> str:
     """``space.to_string(arch)``, cached on the (immutable) graph: the loop classifies the same
-    pool cells at every prediction."""
+    pool cells at every prediction, and keys the same training rows at every refit."""
     text = arch.__dict__.get("_text")
     if text is None:
         text = arch.__dict__["_text"] = space.to_string(arch)

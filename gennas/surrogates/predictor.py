@@ -38,7 +38,7 @@ from gennas.models.gnn import archs_to_node_features, slot_probs_to_node_feature
 from gennas.resources import checkpoints_dir
 from gennas.spaces import SearchSpace, resolve_space
 from gennas.surrogates.embedding_cache import EmbeddingCache
-from gennas.surrogates.equivalence import augment_equivalents, cell_of, class_ids, representatives
+from gennas.surrogates.equivalence import augment_equivalents, cell_of, cell_text, class_ids, representatives
 from gennas.surrogates.features import feature_stats, raw_proxies, squash, standardise
 from gennas.surrogates.predictor_model import (PredictorConfig, PredictorMember, TaskRows, check_scores,
                                               image_scale_map, positive_steps)
@@ -241,7 +241,7 @@ class Predictor:
         mu, sd = self.scales[t.name]
         rows, targets = self._augmented(parsed, y)
         return TaskRows(t, archs_to_node_features(self.space, rows), torch.tensor((targets - mu) / sd, dtype=torch.float32),
-                        self._proxy_features(rows), [self.space.to_string(a) for a in rows])
+                        self._proxy_features(rows), [cell_text(self.space, a) for a in rows])
 
     def _typical_std(self) -> float:
         return float(np.mean([s for _, s in self.scales.values()])) if self.scales else 1.0
