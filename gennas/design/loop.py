@@ -82,7 +82,7 @@ class LoopSettings:
     #: 31 refits); the refits in between train only the heads on frozen embeddings, which
     #: also keeps every cached embedding valid. ``python experiments/transfer_refit.py
     #: --encoder-growth G`` (what the loop's ranking knows of the new dataset after 20 / 30 / 50
-    #: results): 2.0 ranks as well as 1.5 and 1.0 at a third less refit CPU than 1.5; never
+    #: results): 2.0 ranks about as well as 1.5 and 1.0, at a third less refit CPU than 1.5; never
     #: (inf) degrades by 50 results. From scratch the encoders are the model and are
     #: refitted every time: heads-only refits there cost the search verifications (median to
     #: the optimum on seeds 100-109, cifar10 / cifar100: 54 / 41 vs 47 / 37,
