@@ -339,7 +339,7 @@ class Predictor:
         return mean.double().numpy()[inverse], std.double().numpy()[inverse]
 
     def _eval_mode(self) -> None:
-        """Members in eval mode. ``Module.eval`` walks every submodule (~3 ms for five members,
+        """Members in eval mode. ``Module.eval`` walks every submodule (~3 ms for three members,
         a tenth of a search's CPU when called at each prediction); training leaves them in eval
         mode, so the walk is needed only after someone switched a member to training."""
         if any(m.training for m in self.members):
