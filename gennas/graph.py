@@ -97,8 +97,8 @@ class ArchGraph:
         """``ArchGraph(space, ("input", *choices, "output"), edges)`` without the normalisation
         and checks of ``__init__``, for a search space that checked ``choices`` (one ``str`` per
         slot) and put its fixed ``edges`` through :func:`normal_edges` once:
-        normalising every sampled, neighbouring and parsed cell again was ~4 % of a search
-        loop's CPU."""
+        normalising every sampled, neighbouring and parsed cell again cost 6.4 instead of 1.0 µs
+        a graph (``python experiments/refit_speed.py``), ~14,000 graphs in a 50-result search."""
         graph = object.__new__(cls)
         object.__setattr__(graph, "space", space)
         object.__setattr__(graph, "ops", ("input", *choices, "output"))

@@ -63,8 +63,9 @@ class LoopSettings:
         regenerate: verified results between two guided generations (at least; a new one
             also needs a guidance that changed). Between them the loop re-ranks the unseen rest
             of the last generated pool with the refitted predictor: in the profile of
-            ``experiments/loop_cost.py --profile`` a guided generation costs ~0.4 s of CPU
-            (the denoising steps' guidance gradients), a refit's predictions of a pool ~30 ms.
+            ``experiments/loop_cost.py --profile`` a guided generation costs ~0.3 s of CPU
+            (9 in a 50-result transfer run under a budget: 2.7 s, most of it the denoising
+            steps' guidance gradients).
     """
 
     kappa: float = 0.5

@@ -52,7 +52,7 @@ def train_members(members: Sequence[PredictorMember], space: SearchSpace, groups
         with torch.no_grad():
             embedded = [frozen(g, g.keys) if frozen is not None and g.keys is not None
                         else torch.stack([m.embed(space, g.x, g.f)[0] for m in members]) for g in groups]
-    # Module.train/eval walk every submodule (a tenth of a heads-only refit); only dropout
+    # Module.train/eval walk every submodule (~1 ms each); only dropout
     # behaves differently in training (the members have no batch norm)
     switch = cfg.dropout > 0
     for m in members if switch else ():
