@@ -65,9 +65,13 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--profile", action="store_true", help="also profile one gennas-transfer run under the budget")
     p.add_argument("--guide-members", type=int, help="ensemble members that guide generation (0: all; "
                    "default: LoopSettings.guide_members)")
+    p.add_argument("--regenerate", type=int, help="results between two guided generations "
+                   "(default: 8 with a pretrained predictor and no budget, else 4)")
     args = p.parse_args(argv)
     if args.guide_members is not None:
         LOOP_OPTIONS["guide_members"] = args.guide_members or None
+    if args.regenerate is not None:
+        LOOP_OPTIONS["regenerate"] = args.regenerate
     print(command_line())
     bench = load_benchmark("nb201")
     bench.accuracy_of(None, args.dataset)  # loads the table before any timing

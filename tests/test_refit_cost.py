@@ -97,9 +97,15 @@ def _told_updates(predictor, bench, n):
 
 
 def test_a_pretrained_predictor_retrains_its_encoders_only_as_the_results_grow(bench):
-    flags, _ = _told_updates(copy.deepcopy(gennas.load_predictor("nb201")), bench, 10)
-    # a known task refits from the first result: encoders at 1, 2, 4, 8 results (growth 2)
-    assert flags == [True, True, False, True, False, False, False, True, False, False]
+    from gennas.design.loop import FEW_SHOT_RESULTS
+
+    # a new dataset is ranked by the source tables until FEW_SHOT_RESULTS results, then the
+    # encoders are retrained when the results have doubled (growth 2): at 20 and 40
+    flags, _ = _told_updates(gennas.load_predictor("nb201", holdout="cifar10"), bench, 2 * FEW_SHOT_RESULTS + 1)
+    assert flags == [True] + [False] * (FEW_SHOT_RESULTS - 1) + [True, False]
+    # a task the predictor was trained on: heads only, from the first result
+    flags, _ = _told_updates(copy.deepcopy(gennas.load_predictor("nb201")), bench, 5)
+    assert flags == [False] * 5
 
 
 def test_from_scratch_every_refit_trains_the_encoders(bench):
@@ -128,6 +134,61 @@ def test_no_new_generation_while_the_guidance_is_unchanged(bench):
         (arch,) = designer.loop.ask(1)
         designer.loop.tell([Result(arch, bench.accuracy(arch, "cifar10"), "table")])
     assert len(draws) == 1
+
+
+def test_a_pretrained_loop_without_a_budget_generates_half_as_often(bench):
+    """Heads-only refits move a pretrained predictor's guidance little: without a budget a new
+    guided generation after REGENERATE_PRETRAINED results (from scratch or under a budget
+    REGENERATE_SCRATCH); a setting wins."""
+    from gennas.design.loop import REGENERATE_PRETRAINED, REGENERATE_SCRATCH
+
+    assert REGENERATE_PRETRAINED > REGENERATE_SCRATCH
+    generator = gennas.load_generator("nb201", kind="diffusion")
+    draws = []
+    original = type(generator).sample
+
+    def counting(self, *args, **kw):
+        draws.append(len(loop.history))
+        return original(self, *args, **kw)
+
+    generator.sample = counting.__get__(generator)
+    designer = gennas.Designer("nb201", task="cifar10", predictor=gennas.load_predictor("nb201"),
+                               generator=generator, seed=0, loop=LoopSettings(pool=1))
+    loop = designer.loop
+    assert loop.regenerate_every() == REGENERATE_PRETRAINED
+    for _ in range(2 * REGENERATE_PRETRAINED + 1):
+        (arch,) = loop.ask(1)
+        loop.tell([Result(arch, bench.accuracy(arch, "cifar10"), "table")])
+    assert draws == [0, REGENERATE_PRETRAINED, 2 * REGENERATE_PRETRAINED]
+    scratch = gennas.Designer("nb201", task="cifar10", predictor=gennas.Predictor("nb201"), seed=0)
+    assert scratch.loop.regenerate_every() == REGENERATE_SCRATCH
+    explicit = gennas.Designer("nb201", task="cifar10", seed=0, loop=LoopSettings(regenerate=3))
+    assert explicit.loop.regenerate_every() == 3
+    # under a latency budget the feasible pool runs out sooner: generating less often saved nothing
+    budget = gennas.Designer("nb201", task="cifar10", device="pixel3", max_latency_ms=20.0, seed=0)
+    assert budget.loop.regenerate_every() == REGENERATE_SCRATCH
+
+
+def test_a_known_task_refits_only_the_heads_and_a_new_one_its_encoders_too(bench):
+    """The shipped predictor learnt cifar10 from 2,000 cells: a search's few results retrain
+    only the heads (the encoders drifted on them); a task it never saw retrains the encoders."""
+    import math
+
+    def encoders(predictor):
+        return torch.cat([p.detach().flatten() for m in predictor.members for p in m.encoder.parameters()])
+
+    cells = _cells(bench, 10, seed=5)
+    known = gennas.Designer("nb201", task="cifar10", predictor=gennas.load_predictor("nb201"), seed=0,
+                            loop=LoopSettings(pool=1))
+    assert known.loop.encoder_growth() == math.inf
+    before = encoders(known.loop.pretrained)
+    for arch in cells:
+        known.tell([Result(arch, bench.accuracy(arch, "cifar10"), "table")])
+    assert known.loop.refits == len(cells) and torch.equal(encoders(known.loop.predictor), before)
+    assert not np.allclose(known.loop.predict(cells)[0], known.loop.pretrained.predict(cells, "cifar10")[0])
+    new = gennas.Designer("nb201", task="cifar10", predictor=gennas.load_predictor("nb201", holdout="cifar10"),
+                          seed=0, loop=LoopSettings(pool=1))
+    assert new.loop.encoder_growth() == new.loop.settings.encoder_growth
 
 
 def test_fine_tuning_after_the_table_ranked_phase_learns_every_earlier_result(bench):

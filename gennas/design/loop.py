@@ -22,6 +22,7 @@ tasks) and gets its own embedding from the first verified result on.
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -51,6 +52,18 @@ PRIOR_TOP = 50
 FEW_SHOT_RESULTS = 20
 
 
+#: results between two guided generations from scratch: every refit retrains the whole network
+#: there, and the guidance is what it learned
+REGENERATE_SCRATCH = 4
+#: with a pretrained predictor and no latency budget: most refits train only the heads and move
+#: the guidance little; generating half as often cut a 50-verification transfer run from 5.8 to
+#: 4.9 CPU s (``python experiments/loop_cost.py --methods gennas-transfer --regenerate 8`` vs
+#: ``4``). Under a budget it saved nothing (the feasible pool runs out sooner: 5.2 CPU s per run
+#: either way) and found worse cells in 2 of 9 settings of the README's latency search
+#: (gold_6240 at 7.9 / 10 ms: median 92.57 / 93.64 vs 92.69 / 93.72), so budgets keep 4
+REGENERATE_PRETRAINED = 8
+
+
 @dataclass
 class LoopSettings:
     """Acquisition knobs of the loop.
@@ -61,25 +74,26 @@ class LoopSettings:
         local_share: share of each batch taken from the neighbours of the best verified.
         pool: architectures generated per asked one (at least 200 in all).
         regenerate: verified results between two guided generations (at least; a new one
-            also needs a guidance that changed). Between them the loop re-ranks the unseen rest
-            of the last generated pool with the refitted predictor: in the profile of
-            ``experiments/loop_cost.py --profile`` a guided generation costs ~0.3 s of CPU
-            (9 in a 50-result transfer run under a budget: 2.7 s, most of it the denoising
-            steps' guidance gradients).
+            also needs a guidance that changed); None: :data:`REGENERATE_PRETRAINED` with a
+            pretrained predictor and no budget, else :data:`REGENERATE_SCRATCH`. Between them the loop
+            re-ranks the unseen rest of the last generated pool with the refitted predictor: in
+            the profile of ``experiments/loop_cost.py --profile`` a guided generation costs
+            ~0.3 s of CPU (9 in a 50-result transfer run under a budget: 2.7 s, most of it the
+            denoising steps' guidance gradients).
     """
 
     kappa: float = 0.5
     diversity: float = 0.5
     local_share: float = 0.5
     pool: int = 10
-    regenerate: int = 4
+    regenerate: int | None = None
     #: warm refit steps per new result, at most ``max_refit_steps`` per refit: one new result
     #: in a memory of dozens moves a warm predictor little, and the refit was half the loop's
     #: cost at batch 1 (20 steps, ~0.6 s, for every verification)
     refit_steps_per_result: int = 5
     max_refit_steps: int = 20
-    #: a pretrained predictor's encoders are refitted when the told results have doubled
-    #: since they last were (a transfer search of 50 results: at 20 and 40, not at each of
+    #: on a task new to a pretrained predictor its encoders are refitted when the told results
+    #: have doubled since they last were (a transfer search of 50 results: at 20 and 40, not at each of
     #: 31 refits); the refits in between train only the heads on frozen embeddings, which
     #: also keeps every cached embedding valid. ``python experiments/transfer_refit.py
     #: --encoder-growth G`` (what the loop's ranking knows of the new dataset after 20 / 30 / 50
@@ -87,7 +101,8 @@ class LoopSettings:
     #: (inf) degrades by 50 results. From scratch the encoders are the model and are
     #: refitted every time: heads-only refits there cost the search verifications (median to
     #: the optimum on seeds 100-109, cifar10 / cifar100: 54 / 41 vs 47 / 37,
-    #: ``python experiments/loop_variants.py --encoder-growth 1.5`` vs ``1.0``)
+    #: ``python experiments/loop_variants.py --encoder-growth 1.5`` vs ``1.0``). On a task the
+    #: pretrained predictor knows, never (:meth:`DesignLoop.encoder_growth`)
     encoder_growth: float = 2.0
     #: ensemble members whose mean guides generation (None: all); ranking always uses all.
     #: One cost a from-scratch search no verifications that matter (``experiments/loop_variants.py
@@ -203,7 +218,7 @@ class DesignLoop:
         return picks
 
     def _generated(self, k: int, seed: int | None, trained: bool) -> list[ArchGraph]:
-        """Guided samples: a new generation when ``settings.regenerate`` results were told since
+        """Guided samples: a new generation when :meth:`regenerate_every` results were told since
         the last one, the predictor became trained, or fewer than ``k`` unseen samples are left;
         otherwise the unseen rest of the last one (re-ranked by the caller with the current predictor)."""
         told = len(self.history)
@@ -212,7 +227,7 @@ class DesignLoop:
         # task (its first FEW_SHOT_RESULTS results) the predictor is untouched, and drawing again
         # from the same guided distribution was a third of a transfer search's cost
         stale = (self._pool_at is None or self._pool_at[1] != trained or len(self._pool) < k
-                 or (self._pool_at[2] != self._guide and told - self._pool_at[0] >= max(1, self.settings.regenerate)))
+                 or (self._pool_at[2] != self._guide and told - self._pool_at[0] >= self.regenerate_every()))
         if stale:
             # From scratch (an untrained predictor) the generator samples unguided.
             value = predictor_value(self.predictor, self.query_task(), self.settings.guide_members) if trained else None
@@ -362,7 +377,8 @@ class DesignLoop:
             self._encoders_told = len(told)
         else:
             s = self.settings
-            encoders = len(told) >= self.encoder_growth() * self._encoders_told  # always at the first refit (0)
+            growth = self.encoder_growth()  # the first refit (0 told before) trains them unless inf
+            encoders = math.isfinite(growth) and len(told) >= growth * self._encoders_told
             fresh = len(told) - self._encoders_told if encoders else len(new)  # what these weights have not seen
             steps = max(1, min(s.max_refit_steps, s.refit_steps_per_result * fresh))
             predictor.update([r.arch for r in new], self.scale.to_model(np.array([r.score for r in new])), task=key,
@@ -371,9 +387,29 @@ class DesignLoop:
                 self._encoders_told = len(told)
 
     def encoder_growth(self) -> float:
-        """Growth of the results that retrains the encoders: ``settings.encoder_growth`` for a
-        pretrained predictor, 1 (every refit) from scratch."""
-        return self.settings.encoder_growth if self.pretrained.is_trained else 1.0
+        """Growth of the results that retrains the encoders: 1 (every refit) from scratch; inf
+        (never: heads only) for a task the pretrained predictor was trained on; else
+        ``settings.encoder_growth``.
+
+        The pretrained encoders learnt a known task from thousands of its cells; retraining them
+        on a search's few results, all near the top, drifted them: after a 20-result search
+        with the shipped predictor on cifar10 (seed 4 of ``python experiments/calibration.py
+        --seeds 0,1,2,3,4``, before this rule), ``generate(20)`` stated 94.03 % for cells of
+        88-90 % (README, "Calibrated predictions"). ``python experiments/known_task_refit.py`` (seeds 100-109,
+        cifar10 / cifar100): heads-only refits verified the optimum within 20 verifications in
+        4 / 7 of 10 searches against 0 / 3 with the encoders retrained."""
+        if not self.pretrained.is_trained:
+            return 1.0
+        key = self.task_key()
+        return math.inf if isinstance(key, str) and key in self.pretrained.tasks else self.settings.encoder_growth
+
+    def regenerate_every(self) -> int:
+        """Results between two guided generations: ``settings.regenerate``, or by default
+        :data:`REGENERATE_PRETRAINED` with a pretrained predictor and no budget, else
+        :data:`REGENERATE_SCRATCH`."""
+        if self.settings.regenerate is not None:
+            return max(1, self.settings.regenerate)
+        return REGENERATE_PRETRAINED if self.pretrained.is_trained and self.budget is None else REGENERATE_SCRATCH
 
     def learned_nothing(self) -> bool:
         """True when every successful result so far has the same score (a constant evaluator)."""
