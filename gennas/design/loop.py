@@ -58,8 +58,8 @@ REGENERATE_SCRATCH = 4
 #: with a pretrained predictor and no latency budget: most refits train only the heads and move
 #: the guidance little; generating half as often cut a 50-verification transfer run from 5.8 to
 #: 4.9 CPU s (``python experiments/loop_cost.py --methods gennas-transfer --regenerate 8`` vs
-#: ``4``). Under a budget it saved nothing (the feasible pool runs out sooner: 5.2 CPU s per run
-#: either way) and found worse cells in 2 of 9 settings of the README's latency search
+#: ``4``). Under a budget it saved nothing (the feasible pool runs out sooner; the README's
+#: latency search: 5.2 CPU s per run with 8, 5.6 with 4) and found worse cells in 2 of its 9 settings
 #: (gold_6240 at 7.9 / 10 ms: median 92.57 / 93.64 vs 92.69 / 93.72), so budgets keep 4
 REGENERATE_PRETRAINED = 8
 
@@ -391,13 +391,14 @@ class DesignLoop:
         (never: heads only) for a task the pretrained predictor was trained on; else
         ``settings.encoder_growth``.
 
-        The pretrained encoders learnt a known task from thousands of its cells; retraining them
-        on a search's few results, all near the top, drifted them: after a 20-result search
-        with the shipped predictor on cifar10 (seed 4 of ``python experiments/calibration.py
-        --seeds 0,1,2,3,4``, before this rule), ``generate(20)`` stated 94.03 % for cells of
-        88-90 % (README, "Calibrated predictions"). ``python experiments/known_task_refit.py`` (seeds 100-109,
-        cifar10 / cifar100): heads-only refits verified the optimum within 20 verifications in
-        4 / 7 of 10 searches against 0 / 3 with the encoders retrained."""
+        The encoders already learnt a known task (the shipped nb201 predictor: from 2,000 cells
+        of each); retraining them on a search's few results, all near the top, drifted them:
+        after a 20-result search with the shipped predictor on cifar10 (seed 4 of ``python
+        experiments/calibration.py --seeds 0,1,2,3,4``, before this rule), ``generate(20)``
+        stated 94.03 % for cells of 88-90 % (README, "Calibrated predictions"). ``python
+        experiments/known_task_refit.py`` (seeds 100-109, cifar10 / cifar100): heads-only refits
+        verified the optimum within 20 verifications in 4 / 7 of 10 searches against 0 / 3 with
+        the encoders retrained."""
         if not self.pretrained.is_trained:
             return 1.0
         key = self.task_key()
