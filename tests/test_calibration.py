@@ -164,3 +164,21 @@ def test_after_results_intervals_come_from_them(predictor, generator, bench):
     assert all(c.interval is not None and c.interval[0] <= c.predicted_accuracy <= c.interval[1] for c in out)
     p = d.predictions(archs[:2000])
     assert p.mean.max() <= y[rows].max() + 1e-9 and np.all(p.low <= p.high)
+
+
+def test_few_results_on_a_known_task_widen_to_the_stored_calibration(predictor, generator, bench):
+    """10 results give a [min, max]-of-10 interval (nominally 82 %): on a task with a stored
+    calibration of the pretrained predictor, the stated interval also covers that one; scores in
+    other units (fractions) leave it as the results make it."""
+    archs, y = bench.archs(), bench.accuracy_of(None, "cifar10")
+    rows = np.random.default_rng(4).choice(len(archs), 10, replace=False)
+    cells = archs[:300]
+    stored = CalibratedPredictor.load(predictor, bench.space).calibration("cifar10")
+    low, high = stored.interval(predictor.predict(cells, "cifar10")[0])
+    for scale, widened in ((1.0, True), (0.01, False)):
+        d = gennas.Designer("nb201", task="cifar10", predictor=predictor, generator=generator, seed=0,
+                            loop=LoopSettings(pool=1))
+        d.tell([Result(archs[i], float(y[i]) * scale, "table") for i in rows])
+        p = d.predictions(cells)
+        assert np.all(p.low <= p.high)
+        assert np.all((p.low <= low + 1e-9) & (p.high >= high - 1e-9)) == widened

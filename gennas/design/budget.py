@@ -103,6 +103,21 @@ class LatencyBudget:
             bound(list(archs), self.device, confidence=self.confidence), dtype=np.float64).reshape(-1)
         return values if self.cost is None else np.maximum(values, self.cost(list(archs)))
 
+    def infeasible_reason(self, space: SearchSpace, message: str) -> str:
+        """``message`` of a failed generation, with the fastest architecture of the whole space
+        where it is small enough to check exhaustively; else what judged the samples."""
+        how = "measured" if self.exact else f"bounded (at {self.confidence:.0%} confidence)"
+        if not space.is_finite_enumerable():  # sampled: say what judged them
+            return message + ("" if self.exact else
+                              f" (judged by the latency model's {self.confidence:.0%} upper bound, not a "
+                              "measurement: a looser budget or a lower latency_confidence admits more)")
+        every = list(space.enumerate())
+        ms = self.judged_ms(every)  # what the budget is judged by: measured, or the upper bound
+        fastest = int(np.argmin(ms))
+        return (f"no {space.name} architecture is {how} to run under {self.max_latency_ms:g} ms on "
+                f"{self.device}: the fastest of all {space.size():,}, {every[fastest].to_string()}, "
+                f"is {how} at {ms[fastest]:.3g} ms")
+
     def within(self, archs: Sequence[ArchGraph]) -> np.ndarray:
         """Bool ``(len(archs),)``: True where the architecture keeps the budget (see :meth:`judged_ms`)."""
         return self.judged_ms(archs) <= self.max_latency_ms

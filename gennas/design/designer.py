@@ -17,6 +17,7 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 import numpy as np
+from scipy.stats import norm
 
 from gennas.checkpoint import train_hint
 from gennas.design.budget import LatencyBudget
@@ -24,14 +25,14 @@ from gennas.design.loop import DesignLoop, LoopSettings
 from gennas.design.pretrained import RememberingLoop, pretrained_predictor, saved_score_scale
 from gennas.design.scores import score_unit
 from gennas.errors import GennasError, UnknownDataset, UnknownDevice, unknown
-from gennas.evaluators.base import Evaluator, Result
+from gennas.evaluators.base import Evaluator, Result, as_results
 from gennas.generators import SlotGenerator, load_generator
 from gennas.generators.base import check_count
 from gennas.generators.guidance import Guidance, HardFn, InfeasibleBudget, predictor_value
 from gennas.graph import ArchGraph
 from gennas.spaces import SearchSpace, resolve_space
-from gennas.surrogates.calibration import (CalibratedPredictor, CrossFitted, Predictions, learned_calibration,
-                                          learned_reach, pretrained_reach, table_reach)
+from gennas.surrogates.calibration import (COVERAGE, MIN_BIN, CalibratedPredictor, CrossFitted, Predictions,
+                                          learned_calibration, learned_reach, pretrained_reach, table_reach)
 from gennas.surrogates.latency_bound import check_confidence
 from gennas.surrogates.protocols import AccuracyModel, LatencyModel
 from gennas.surrogates.task import Task
@@ -273,7 +274,8 @@ class Designer:
         try:
             pool = self.generator.sample(max(self.loop.settings.pool * n, 200), seed=seed, guidance=guidance)
         except InfeasibleBudget as exc:
-            raise InfeasibleBudget(self._budget_reason(str(exc))) from None
+            reason = str(exc) if self.budget is None else self.budget.infeasible_reason(self.space, str(exc))
+            raise InfeasibleBudget(reason) from None
         return self._rank(pool, n)
 
     def _rank(self, archs: Sequence[ArchGraph], n: int) -> list[Candidate]:
@@ -302,7 +304,8 @@ class Designer:
           told all but a fifth of them): their mean, calibrated on their predictions of the fifth
           each never saw; within the table's range for a bundled dataset, else within the
           verified range widened by the widest residual bound. Before 3 results: the loop's
-          prediction within the verified range, no interval.
+          prediction within the verified range, no interval. Under 20 results the interval also
+          covers the stored calibration's where the task has one (:meth:`_widened_by_stored`).
         * A task nothing was verified or described for: only the rank (what transfers).
         * Otherwise (an image task, another predictor): the raw mean within reach, no interval.
         """
@@ -310,8 +313,9 @@ class Designer:
         if loop.refits > 0:
             learned, reach = self._learned_calibration()
             value, spread = loop.predict(archs) if learned is None else learned.predict(archs)
-            calibration = None if learned is None else learned.calibration
-            return Predictions.of(value, spread, calibration, reach, loop.scale.from_model)
+            stated = Predictions.of(value, spread, None if learned is None else learned.calibration, reach,
+                                    loop.scale.from_model)
+            return self._widened_by_stored(archs, stated)
         if self._task_error is not None:
             value, _ = loop.predict(archs)  # the default task's, corrected by the source tables
             return Predictions(value, value)
@@ -320,6 +324,21 @@ class Designer:
         calibration = CalibratedPredictor.load(self.predictor, self.space).calibration(task)
         return Predictions.of(value, spread, calibration, pretrained_reach(self.space, self.task),
                               None if self._saved_scale is None else self._saved_scale.from_model)
+
+    def _widened_by_stored(self, archs: list[ArchGraph], p: Predictions) -> Predictions:
+        """Under ``MIN_BIN`` results their interval is the [min, max] of n residuals, nominally short of
+        90 % ((n - 1) / (n + 1)): where a stored calibration of the pretrained predictor has this task
+        (fitted on thousands of held-out cells) and the results are in its units, it covers that one's too."""
+        loop, told = self.loop, np.array([r.score for r in self.loop.history if not r.failed])
+        if p.low is None or len(told) >= MIN_BIN or loop.scale.compress or loop.scale.direction != "maximize":
+            return p
+        task = self._task_arg()
+        stored = CalibratedPredictor.load(self.predictor, self.space).calibration(task)
+        if stored is None or not np.all((told >= stored.reach[0]) & (told <= stored.reach[1])):
+            return p  # no stored calibration, or scores that are not its table's accuracies
+        low, high = stored.interval(self.predictor.predict(archs, task)[0])
+        low, high = np.minimum(p.low, low), np.maximum(p.high, high)
+        return replace(p, low=low, high=high, std=(high - low) / (2 * norm.ppf(0.5 + COVERAGE / 2)))
 
     def _learned_calibration(self) -> tuple[CrossFitted | None, tuple[float, float]]:
         """The loop cross-fitted on its verified results, and the reach (the loop's scale);
@@ -359,22 +378,6 @@ class Designer:
         if self.device is None:
             return None
         return np.asarray(self.estimator.predict(list(archs), self.device), dtype=np.float64)
-
-    def _budget_reason(self, message: str) -> str:
-        """Add the fastest architecture of the whole space to an infeasible-budget message where the
-        space is small enough to check exhaustively; else say what judged the samples."""
-        if self.budget is None or not self.space.is_finite_enumerable():  # sampled: say what judged them
-            return message + ("" if self.budget is None or self.budget.exact else
-                              f" (judged by the latency model's {self.latency_confidence:.0%} upper bound, not a "
-                              "measurement: a looser budget or a lower latency_confidence admits more)")
-        every = list(self.space.enumerate())
-        ms = self.budget.judged_ms(every)  # what the budget is judged by: measured, or the upper bound
-        fastest = int(np.argmin(ms))
-        how = ("measured" if self.budget.exact
-               else f"bounded (at {self.latency_confidence:.0%} confidence)")
-        return (f"no {self.space.name} architecture is {how} to run under {self.max_latency_ms:g} ms on "
-                f"{self.device}: the fastest of all {self.space.size():,}, {every[fastest].to_string()}, "
-                f"is {how} at {ms[fastest]:.3g} ms")
 
     # ------------------------------------------------------------ verification (the loop)
     @property
@@ -427,24 +430,3 @@ class Designer:
         task = None if self.task is None else self.task.name
         return (f"Designer({self.space.name}, task={task!r}, device={self.device!r}{budget}, "
                 f"generator={self.generator.kind})")
-
-
-def as_results(space: SearchSpace, arch: ArchGraph | str | Result | Sequence[Result],
-               score: float | None) -> list[Result]:
-    """What :meth:`Designer.tell` was given, as Results: ``(arch, score)`` (a non-finite score
-    becomes a failed result), one Result, or a list of them."""
-    if isinstance(arch, Result):
-        return [arch]
-    if isinstance(arch, (ArchGraph, str)):
-        if score is None:
-            raise GennasError("tell(arch, score) needs a score")
-        try:
-            value = float(score)
-        except (TypeError, ValueError):
-            raise GennasError(f"score must be a number, got {score!r}") from None
-        error = None if np.isfinite(value) else f"score is {value}"
-        return [Result(space.parse(arch), value, "user", error=error)]
-    results = list(arch)
-    if not all(isinstance(r, Result) for r in results):
-        raise GennasError("tell() takes (arch, score) or a list of Result")
-    return results

@@ -12,10 +12,13 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from gennas.errors import GennasError
 from gennas.graph import ArchGraph
+
+if TYPE_CHECKING:  # annotation only: gennas.spaces is not needed to hold results
+    from gennas.spaces import SearchSpace
 
 
 @dataclass(frozen=True)
@@ -81,3 +84,24 @@ def as_evaluator(obj: Evaluator | Callable[[ArchGraph], float]) -> Evaluator:
     if callable(obj):
         return CallableEvaluator(obj)
     raise GennasError(f"expected an Evaluator or a callable ArchGraph -> float, got {type(obj).__name__}")
+
+
+def as_results(space: SearchSpace, arch: ArchGraph | str | Result | Sequence[Result],
+               score: float | None) -> list[Result]:
+    """What :meth:`Designer.tell` was given, as Results: ``(arch, score)`` (a non-finite score
+    becomes a failed result), one Result, or a list of them."""
+    if isinstance(arch, Result):
+        return [arch]
+    if isinstance(arch, (ArchGraph, str)):
+        if score is None:
+            raise GennasError("tell(arch, score) needs a score")
+        try:
+            value = float(score)
+        except (TypeError, ValueError):
+            raise GennasError(f"score must be a number, got {score!r}") from None
+        error = None if math.isfinite(value) else f"score is {value}"
+        return [Result(space.parse(arch), value, "user", error=error)]
+    results = list(arch)
+    if not all(isinstance(r, Result) for r in results):
+        raise GennasError("tell() takes (arch, score) or a list of Result")
+    return results
