@@ -106,11 +106,11 @@ class LatencyBudget:
     def infeasible_reason(self, space: SearchSpace, message: str) -> str:
         """``message`` of a failed generation, with the fastest architecture of the whole space
         where it is small enough to check exhaustively; else what judged the samples."""
-        how = "measured" if self.exact else f"bounded (at {self.confidence:.0%} confidence)"
         if not space.is_finite_enumerable():  # sampled: say what judged them
             return message + ("" if self.exact else
                               f" (judged by the latency model's {self.confidence:.0%} upper bound, not a "
                               "measurement: a looser budget or a lower latency_confidence admits more)")
+        how = "measured" if self.exact else f"bounded (at {self.confidence:.0%} confidence)"
         every = list(space.enumerate())
         ms = self.judged_ms(every)  # what the budget is judged by: measured, or the upper bound
         fastest = int(np.argmin(ms))

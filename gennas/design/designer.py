@@ -11,13 +11,13 @@ returns the best ``n`` ranked by predicted accuracy, without verifying any.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 from weakref import WeakKeyDictionary
 
 import numpy as np
-from scipy.stats import norm
 
 from gennas.checkpoint import train_hint
 from gennas.design.budget import LatencyBudget
@@ -31,8 +31,9 @@ from gennas.generators.base import check_count
 from gennas.generators.guidance import Guidance, HardFn, InfeasibleBudget, predictor_value
 from gennas.graph import ArchGraph
 from gennas.spaces import SearchSpace, resolve_space
-from gennas.surrogates.calibration import (COVERAGE, MIN_BIN, CalibratedPredictor, CrossFitted, Predictions,
-                                          learned_calibration, learned_reach, pretrained_reach, table_reach)
+from gennas.surrogates.calibration import (MIN_BIN, Calibration, CalibratedPredictor, CrossFitted, Predictions,
+                                          interval_std, learned_calibration, learned_reach, pretrained_reach,
+                                          table_reach)
 from gennas.surrogates.latency_bound import check_confidence
 from gennas.surrogates.protocols import AccuracyModel, LatencyModel
 from gennas.surrogates.task import Task
@@ -321,7 +322,7 @@ class Designer:
             return Predictions(value, value)
         task = self._task_arg()
         value, spread = self.predictor.predict(archs, task)
-        calibration = CalibratedPredictor.load(self.predictor, self.space).calibration(task)
+        calibration = self._stored
         return Predictions.of(value, spread, calibration, pretrained_reach(self.space, self.task),
                               None if self._saved_scale is None else self._saved_scale.from_model)
 
@@ -332,13 +333,18 @@ class Designer:
         loop, told = self.loop, np.array([r.score for r in self.loop.history if not r.failed])
         if p.low is None or len(told) >= MIN_BIN or loop.scale.compress or loop.scale.direction != "maximize":
             return p
-        task = self._task_arg()
-        stored = CalibratedPredictor.load(self.predictor, self.space).calibration(task)
+        stored = self._stored
         if stored is None or not np.all((told >= stored.reach[0]) & (told <= stored.reach[1])):
             return p  # no stored calibration, or scores that are not its table's accuracies
-        low, high = stored.interval(self.predictor.predict(archs, task)[0])
+        low, high = stored.interval(self.predictor.predict(archs, self._task_arg())[0])
         low, high = np.minimum(p.low, low), np.maximum(p.high, high)
-        return replace(p, low=low, high=high, std=(high - low) / (2 * norm.ppf(0.5 + COVERAGE / 2)))
+        return replace(p, low=low, high=high, std=interval_std(low, high))
+
+    @functools.cached_property
+    def _stored(self) -> Calibration | None:
+        """The shipped calibration of the pretrained predictor for the designer's task, if any;
+        looked up once (it checks the predictor's fingerprint by predicting a few cells)."""
+        return CalibratedPredictor.load(self.predictor, self.space).calibration(self._task_arg())
 
     def _learned_calibration(self) -> tuple[CrossFitted | None, tuple[float, float]]:
         """The loop cross-fitted on its verified results, and the reach (the loop's scale);

@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy.optimize import isotonic_regression
 from scipy.stats import norm
 
 from gennas.errors import GennasError
@@ -72,18 +73,14 @@ Model = Callable[[Sequence[ArchGraph]], tuple[np.ndarray, np.ndarray]]
 
 
 def isotonic(y: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Non-decreasing least-squares fit to ``y`` (already ordered by x) with weights ``w``: the
-    pool-adjacent-violators algorithm, float64 ``(n,)``."""
-    means, weights, sizes = [], [], []
-    for value, weight in zip(np.asarray(y, dtype=np.float64), np.asarray(w, dtype=np.float64)):
-        means.append(value), weights.append(weight), sizes.append(1)
-        while len(means) > 1 and means[-2] > means[-1]:  # merge a violating pair into one block
-            total = weights[-2] + weights[-1]
-            merged = (means[-2] * weights[-2] + means[-1] * weights[-1]) / total
-            size = sizes[-2] + sizes[-1]
-            del means[-1], weights[-1], sizes[-1]
-            means[-1], weights[-1], sizes[-1] = merged, total, size
-    return np.repeat(means, sizes)
+    """Non-decreasing least-squares fit to ``y`` (already ordered by x) with weights ``w``, float64
+    ``(n,)`` (pool-adjacent-violators, ``scipy.optimize.isotonic_regression``)."""
+    return isotonic_regression(np.asarray(y, dtype=np.float64), weights=np.asarray(w, dtype=np.float64)).x
+
+
+def interval_std(low: np.ndarray, high: np.ndarray, coverage: float = COVERAGE) -> np.ndarray:
+    """The normal std whose central ``coverage`` interval is as wide as ``[low, high]``, ``(n,)``."""
+    return (np.asarray(high) - np.asarray(low)) / (2 * norm.ppf(0.5 + coverage / 2))
 
 
 def _curve(m: np.ndarray, y: np.ndarray, compress: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -198,9 +195,8 @@ class Calibration:
         return np.clip(low, *self.reach), np.clip(high, *self.reach)
 
     def std(self, predicted: Sequence[float], coverage: float = COVERAGE) -> np.ndarray:
-        """The normal std with the same central interval width, ``(n,)``: ``(high - low) / (2 z)``."""
-        low, high = self.interval(predicted, coverage)
-        return (high - low) / (2 * norm.ppf(0.5 + coverage / 2))
+        """The normal std with the same central interval width, ``(n,)`` (:func:`interval_std`)."""
+        return interval_std(*self.interval(predicted, coverage), coverage)
 
     def with_reach(self, low: float, high: float) -> Calibration:
         """The same calibration clipped to ``[low, high]`` (intersected with the current reach)."""
@@ -287,7 +283,8 @@ class Predictions:
         if calibration is None:
             mean, std, low, high, score = np.clip(raw, *reach), np.asarray(spread, dtype=np.float64), None, None, raw
         else:
-            mean, std, (low, high) = calibration.mean(raw), calibration.std(raw), calibration.interval(raw)
+            mean, (low, high) = calibration.mean(raw), calibration.interval(raw)
+            std = interval_std(low, high)
             score = low
         to_units = to_units or (lambda v: v)
         units = to_units(mean)
