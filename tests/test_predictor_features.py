@@ -122,3 +122,19 @@ def test_mbv3_predictor_still_works(mbv3):
 def test_bad_proxy_config():
     with pytest.raises(GennasError, match="proxies"):
         PredictorConfig(proxies="params")
+
+
+def test_shipped_data_proxies_match_computing_them(bench, nb201, monkeypatch):
+    """The table's naswot / jacov are what ``raw_proxies`` computes on demand (same batch, build
+    options and seed) for a class representative, whose value the table gives its whole class."""
+    from gennas.surrogates.equivalence import equivalence_classes
+
+    data = [p for p in ("naswot", "jacov") if p in features.available(nb201)]
+    assert data, "the shipped table has no complete data proxy column"
+    _, members = equivalence_classes("nb201")
+    reps = [nb201.parse(members[c][0]) for c in (3, 2000)]
+    shipped = features.raw_proxies(nb201, reps, data)
+    monkeypatch.setattr(features, "shipped_table", lambda name: ({}, {}))  # no table: computed
+    computed = features.raw_proxies(nb201, reps, data)
+    assert np.isfinite(shipped).all()
+    np.testing.assert_allclose(shipped, computed, rtol=1e-4)
