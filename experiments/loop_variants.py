@@ -11,7 +11,10 @@ optimum per dataset. Variants:
 * ``--rounds old``: a guided generation draws until 200 distinct samples (as before issue 12's
   second round) instead of one round of draws.
 * ``--guide-members K``: generation is guided by the first K ensemble members only
-  (``LoopSettings.guide_members``; ranking always uses all of them).
+  (``LoopSettings.guide_members``; ranking always uses all of them; the loop's default is 1).
+* ``--top-weight W``: the ranking loss weighs pairs by ``exp(W * standardised score of the
+  better one)`` (``PredictorConfig.top_weight``; the designer's untrained predictor uses
+  ``gennas.design.pretrained.SCRATCH_TOP_WEIGHT``).
 
     python experiments/loop_variants.py --encoder-growth 1.5 --rounds new   # ~6 min on one core
     python experiments/loop_variants.py --encoder-growth 1.0 --rounds new
@@ -46,6 +49,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--rounds", choices=["new", "old"], default="new")
     p.add_argument("--guide-members", type=int, default=None)
     p.add_argument("--budget", type=int, default=300)
+    p.add_argument("--top-weight", type=float, default=0.0,
+                   help="PredictorConfig.top_weight of the untrained predictor (the designer's: "
+                        "gennas.design.pretrained.SCRATCH_TOP_WEIGHT)")
     args = p.parse_args(argv)
     print(command_line())
     if args.rounds == "old":
@@ -57,9 +63,10 @@ def main(argv: list[str] | None = None) -> None:
 
     def scratch(space, seed, task, device=None, max_latency_ms=None):
         from gennas.design.designer import Designer
-        from gennas.surrogates.predictor import Predictor
+        from gennas.surrogates.predictor import Predictor, PredictorConfig
 
-        designer = Designer(space, task=task, seed=seed, predictor=Predictor(space, seed=seed),
+        predictor = Predictor(space, PredictorConfig(top_weight=args.top_weight), seed=seed)
+        designer = Designer(space, task=task, seed=seed, predictor=predictor,
                             generator=search._pretrained(None)[1],
                             loop=LoopSettings(pool=1, guide_members=args.guide_members))
         designer.loop.encoder_growth = lambda: args.encoder_growth  # the default is 1.0 from scratch

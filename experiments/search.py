@@ -91,11 +91,12 @@ def gennas_transfer(space, seed, task, device=None, max_latency_ms=None) -> Opti
 def gennas_scratch(space, seed, task, device=None, max_latency_ms=None) -> Optimizer:
     """The Designer with an untrained predictor: everything it knows comes from verified results."""
     from gennas.design.designer import Designer
-    from gennas.surrogates.predictor import Predictor
+    from gennas.design.pretrained import untrained_predictor
 
     _, generator = _pretrained(None)
     return Designer(space, task=task, device=device, max_latency_ms=max_latency_ms, seed=seed,
-                    predictor=Predictor(space, seed=seed), generator=generator, loop=LoopSettings(**LOOP_OPTIONS)).loop
+                    predictor=untrained_predictor(space, seed), generator=generator,
+                    loop=LoopSettings(**LOOP_OPTIONS)).loop
 
 
 METHODS["gennas-transfer"] = gennas_transfer

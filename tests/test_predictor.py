@@ -12,6 +12,7 @@ from scipy.stats import kendalltau
 import gennas
 from gennas.checkpoint import Checkpoint, load_checkpoint, read_manifest, save_checkpoint
 from gennas.surrogates.predictor import Predictor, PredictorConfig, checkpoint_path, load_predictor
+from gennas.surrogates.predictor_model import rank_loss
 from gennas.surrogates.task import Task
 
 # Small and quick: a real (if short) training run, not a stub.
@@ -206,3 +207,14 @@ def test_pretrained_checkpoints(bench, split):
                 held.predict(split[2][:2], task=holdout)
     with pytest.raises(gennas.UnknownDataset):
         load_predictor("nb201", holdout="svhn")
+
+
+def test_top_weight_makes_mistakes_among_the_best_cost_more():
+    target = torch.tensor([2.0, 1.5, -1.0, -1.5])  # standardised scores
+    top_swapped = torch.tensor([1.5, 2.0, -1.0, -1.5])  # the best two in the wrong order
+    bottom_swapped = torch.tensor([2.0, 1.5, -1.5, -1.0])  # the worst two in the wrong order
+    assert rank_loss(top_swapped, target) == pytest.approx(float(rank_loss(bottom_swapped, target)))
+    right = rank_loss(target, target, top_weight=4.0)  # scores in the right order: the floor
+    top_cost = rank_loss(top_swapped, target, top_weight=4.0) - right
+    bottom_cost = rank_loss(bottom_swapped, target, top_weight=4.0) - right
+    assert top_cost > 0.1 and top_cost > 100 * bottom_cost > 0

@@ -15,6 +15,7 @@ import gennas
 from gennas.checkpoint import read_manifest
 from gennas.cli.app import app
 from gennas.design.designer import Designer
+from gennas.design.pretrained import SCRATCH_TOP_WEIGHT
 from gennas.errors import GennasError
 from gennas.evaluators.base import Result
 from gennas.generators import load_generator
@@ -78,8 +79,11 @@ def _train(path: Path, home: Path, name: str) -> dict:
 def test_train_tell_then_generate(home, user_yaml):
     path, name = user_yaml
     _train(path, home, name)
-    with pytest.raises(GennasError, match="gennas search"):  # no predictor yet: says how to get one
-        Designer(str(path), task="mnist", seed=0).generate(3)
+    fresh = Designer(str(path), task="mnist", seed=0)
+    # no predictor yet: an untrained one whose ranking loss weighs the best results most
+    assert not fresh.predictor.is_trained and fresh.predictor.config.top_weight == SCRATCH_TOP_WEIGHT > 0
+    with pytest.raises(GennasError, match="gennas search"):  # ... and generate says how to train it
+        fresh.generate(3)
     space = gennas.load_space(path)
     # an untrained predictor as the designer makes one, with fewer fitting steps (seconds, not 20 s)
     designer = Designer(space, task="mnist", seed=0, predictor=Predictor(space, PredictorConfig(steps=30)))
