@@ -71,7 +71,8 @@ class PredictorConfig:
     weight_decay: float = 1e-4
     batch_size: int = 128
     rank_weight: float = 1.0
-    #: emphasis of the ranking loss on the best architectures (0: all pairs equal), see rank_loss
+    #: emphasis of the ranking loss on the best architectures (0: all pairs equal), see rank_loss;
+    #: a designer's untrained predictor uses gennas.design.pretrained.SCRATCH_TOP_WEIGHT
     top_weight: float = 0.0
     update_steps: int = 20
     sample_steps: int = 60
