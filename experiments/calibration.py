@@ -102,12 +102,26 @@ def metrics(pred: np.ndarray, low: np.ndarray | None, high: np.ndarray | None, t
     return out
 
 
-def row(label: dict, every: dict, top: dict, top_true: float, max_pred: float | None, best: float) -> dict:
+def row(label: dict, every: dict, top: dict, top_true: float, max_pred: float | None, best: float,
+        beyond: dict | None = None) -> dict:
     fmt = lambda d, k, spec: "-" if k not in d else format(d[k], spec)  # noqa: E731
+    beyond = beyond or {}
     return {**label, "bias all": fmt(every, "bias", "+.2f"), "cov all %": fmt(every, "cov", ".0f"),
             "bias top20": fmt(top, "bias", "+.2f"), "cov top20 %": fmt(top, "cov", ".0f"),
             "width top20": fmt(top, "width", ".2f"), "true top20": f"{top_true:.2f}",
-            "max pred": "-" if max_pred is None else f"{max_pred:.2f}", "best": f"{best:.2f}"}
+            "max pred": "-" if max_pred is None else f"{max_pred:.2f}", "best": f"{best:.2f}",
+            "beyond top20 %": fmt(beyond, "share", ".0f"), "bias beyond": fmt(beyond, "bias", "+.2f"),
+            "bias within": fmt(beyond, "bias within", "+.2f")}
+
+
+def flagged(shown: np.ndarray, true: np.ndarray, beyond: np.ndarray) -> dict:
+    """Share (%) of designs flagged ``beyond_calibration`` and the bias among flagged and unflagged ones."""
+    out = {"share": 100.0 * float(beyond.mean())}
+    if beyond.any():
+        out["bias"] = float(np.mean(shown[beyond] - true[beyond]))
+    if not beyond.all():
+        out["bias within"] = float(np.mean(shown[~beyond] - true[~beyond]))
+    return out
 
 
 def cross_fitted(bench, ds: str, raw: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -144,10 +158,11 @@ def pretrained_rows(bench, ds: str, label: str, predictor, generator, seed: int)
     mean, low, high = cross_fitted(bench, ds, raw)
     # generate ranks with the stored calibration (fitted on all held-out cells); its top 20 are
     # judged here by the calibration fitted without each of them
+    shown = np.array([c.predicted_accuracy for c in designs])
     out.append(row({"dataset": ds, "predictor": label, "state": "pretrained"}, metrics(mean, low, high, y),
                    metrics(mean[rows_], low[rows_], high[rows_], y[rows_]), float(y[rows_].mean()),
-                   float(mean.max()), best))
-    shown = np.array([c.predicted_accuracy for c in designs])
+                   float(mean.max()), best,
+                   flagged(shown, y[rows_], np.array([c.beyond_calibration for c in designs]))))
     print(f"{ds} {label} pretrained, as generate states it (stored calibration, fitted on these cells too): "
           f"top-20 bias {np.mean(shown - y[rows_]):+.2f}, coverage "
           f"{100 * np.mean([lo <= t <= hi for (lo, hi), t in zip([c.interval for c in designs], y[rows_])]):.0f} %",
@@ -172,8 +187,9 @@ def learned_row(bench, ds: str, label: str, designer, state: str) -> dict:
     highs = None if designs[0].interval is None else np.array([c.interval[1] for c in designs])
     top = metrics(shown, lows, highs, y[rows_])
     note = f" ({int(told[rows_].sum())} told)" if told[rows_].any() else ""
+    beyond = flagged(shown, y[rows_], np.array([c.beyond_calibration for c in designs]))
     return row({"dataset": ds, "predictor": label, "state": state + note}, every, top, float(y[rows_].mean()),
-               float(p.mean.max()), float(y.max()))
+               float(p.mean.max()), float(y.max()), beyond)
 
 
 def run(bench, ds: str, label: str, predictor, generator, seed: int) -> list[dict]:
@@ -199,8 +215,9 @@ def number(text: str) -> float:
 
 def seed_mean(rows: list[dict], key: str, spec: str) -> str:
     """The mean of one column over the seeds' rows, formatted ("-" where none has it)."""
-    value = np.mean([number(r[key]) for r in rows])
-    return "-" if np.isnan(value) else format(value, spec)
+    values = np.array([number(r[key]) for r in rows])
+    # the bias among flagged designs exists only for seeds that flagged some: mean over those
+    return "-" if np.isnan(values).all() else format(np.nanmean(values), spec)
 
 
 def seed_range(rows: list[dict], key: str, spec: str) -> str:
@@ -236,7 +253,10 @@ def over_seeds(per_seed: list[list[dict]]) -> list[dict]:
                     "width top20": seed_mean(rows, "width top20", ".2f"),
                     "true top20": seed_mean(rows, "true top20", ".2f"),
                     "max pred (highest)": "-" if rows[0]["max pred"] == "-" else
-                    f"{max(number(r['max pred']) for r in rows):.2f}", "best": rows[0]["best"]})
+                    f"{max(number(r['max pred']) for r in rows):.2f}", "best": rows[0]["best"],
+                    "beyond top20 %": seed_mean(rows, "beyond top20 %", ".0f"),
+                    "bias beyond": seed_mean(rows, "bias beyond", "+.2f"),
+                    "bias within": seed_mean(rows, "bias within", "+.2f")})
     return out
 
 

@@ -126,6 +126,26 @@ def test_predictions_rank_on_the_low_end_and_map_units():
     p = Predictions.of(np.array([5.0, 30.0]), np.ones(2), cal, (0, 100), to_units=lambda v: -v)  # a loss
     assert np.all(p.low <= p.mean) and np.all(p.mean <= p.high) and p.mean[1] < p.mean[0]
     assert list(p.order(2)) == [1, 0]  # higher raw value is better on the model's scale
+    # above the highest prediction the calibration was fitted on (39): flagged, whatever the units
+    assert list(Predictions.of(np.array([5.0, 39.0, 45.0]), np.ones(3), cal, (0, 100)).beyond) == [False, False, True]
+    assert Predictions.of(np.array([5.0]), np.ones(1), None, (0, 100)).beyond is None
+
+
+def test_designs_beyond_every_verified_result_are_flagged(predictor, generator, bench):
+    """Told 10 random cifar100 cells, the designs predicted above every one of them are flagged
+    (the calibrated mean is flat there: the truth may be higher), and say so."""
+    archs, y = bench.archs(), bench.accuracy_of(None, "cifar100")
+    rows = np.random.default_rng(5).choice(len(archs), 10, replace=False)
+    d = gennas.Designer("nb201", task="cifar100", predictor=predictor, generator=generator, seed=0,
+                        loop=LoopSettings(pool=1))
+    d.tell([Result(archs[i], float(y[i]), "table") for i in rows])
+    out = d.generate(10)
+    flagged = [c for c in out if c.beyond_calibration]
+    assert flagged and all("beyond every calibrated cell" in str(c) for c in flagged)
+    assert all(candidate_row(c)["beyond_calibration"] == c.beyond_calibration for c in out)
+    # why the flag: above the calibrated range the stated mean is flat, one value for them all
+    assert len({c.predicted_accuracy for c in flagged}) == 1
+    assert all(c.predicted_accuracy <= flagged[0].predicted_accuracy for c in out)
 
 
 def test_designer_states_calibrated_intervals(predictor, generator, bench):

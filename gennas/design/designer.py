@@ -62,6 +62,8 @@ class Candidate:
         relative_score: without an accuracy, the predicted value standardised over the generated
             pool (higher is better; a rank, not a score of the task).
         unit: ``"%"`` for accuracies, ``""`` for another evaluator's score (a proxy's).
+        beyond_calibration: predicted above every cell its interval was calibrated on (after
+            results: above every verified one): the true score may lie above the interval.
     """
 
     arch: ArchGraph
@@ -73,6 +75,7 @@ class Candidate:
     interval: tuple[float, float] | None = None
     relative_score: float | None = None
     unit: str = "%"
+    beyond_calibration: bool = False
 
     def __str__(self) -> str:
         how = "measured" if self.latency_measured else "estimated"
@@ -85,6 +88,7 @@ class Candidate:
             what = f"{num(self.predicted_accuracy)} ± {num(self.predicted_std)}{unit}"
         else:
             what = f"{num(self.predicted_accuracy)}{unit}, 90 % in [{num(self.interval[0])}, {num(self.interval[1])}]"
+            what += "; beyond every calibrated cell: may be better" if self.beyond_calibration else ""
         return f"#{self.rank} {self.arch.to_string()} ({what}{lat})"
 
 
@@ -292,7 +296,8 @@ class Designer:
         pick = lambda values, i: None if values is None else float(values[i])  # noqa: E731
         return [Candidate(archs[i], pick(p.mean, i), pick(p.std, i), pick(latency, i), rank, measured,
                           None if p.low is None else (float(p.low[i]), float(p.high[i])),
-                          float(relative[i]) if p.mean is None else None, unit)
+                          float(relative[i]) if p.mean is None else None, unit,
+                          p.beyond is not None and bool(p.beyond[i]))
                 for rank, i in enumerate(p.order(n), start=1)]
 
     def predictions(self, archs: Sequence[ArchGraph]) -> Predictions:

@@ -265,6 +265,8 @@ class Predictions:
         mean, std: calibrated mean and normal-equivalent std of the interval (without a
             calibration: raw mean within reach, ensemble std); None when only the rank is known.
         low, high: the :data:`COVERAGE` interval; None without a calibration.
+        beyond: bool, True where ``raw`` is above every prediction the calibration was fitted on:
+            its mean is flat there, so the truth may lie above the interval; None without one.
     """
 
     raw: np.ndarray
@@ -273,6 +275,7 @@ class Predictions:
     std: np.ndarray | None = None
     low: np.ndarray | None = None
     high: np.ndarray | None = None
+    beyond: np.ndarray | None = None
 
     @classmethod
     def of(cls, raw: np.ndarray, spread: np.ndarray, calibration: Calibration | None, reach: tuple[float, float],
@@ -291,7 +294,7 @@ class Predictions:
         std = np.abs(to_units(mean + std) - units)
         if low is not None:
             low, high = np.minimum(to_units(low), to_units(high)), np.maximum(to_units(low), to_units(high))
-        return cls(raw, score, units, std, low, high)
+        return cls(raw, score, units, std, low, high, None if calibration is None else raw > calibration.knots_x[-1])
 
     def order(self, n: int) -> np.ndarray:
         """Indices of the best ``n`` by :attr:`score`, ties by :attr:`raw`."""
