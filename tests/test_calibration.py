@@ -16,6 +16,16 @@ from gennas.surrogates.calibration import (COVERAGE, Calibration, CalibratedPred
 from gennas.surrogates.equivalence import class_ids
 
 
+def _told_random_cifar100(predictor, generator, bench, task: str, n: int, seed: int):
+    """A designer for ``task`` told the cifar100 accuracies of ``n`` random cells; (designer, their rows)."""
+    archs, y = bench.archs(), bench.accuracy_of(None, "cifar100")
+    rows = np.random.default_rng(seed).choice(len(archs), n, replace=False)
+    d = gennas.Designer("nb201", task=task, predictor=predictor, generator=generator, seed=0,
+                        loop=LoopSettings(pool=1))
+    d.tell([Result(archs[i], float(y[i]), "table") for i in rows])
+    return d, rows
+
+
 def _covered(cal: Calibration, m: np.ndarray, y: np.ndarray) -> float:
     low, high = cal.interval(m, COVERAGE)
     return float(np.mean((y >= low) & (y <= high)))
@@ -134,11 +144,7 @@ def test_predictions_rank_on_the_low_end_and_map_units():
 def test_designs_beyond_every_verified_result_are_flagged(predictor, generator, bench):
     """Told 10 random cifar100 cells, the designs predicted above every one of them are flagged
     (the calibrated mean is flat there: the truth may be higher), and say so."""
-    archs, y = bench.archs(), bench.accuracy_of(None, "cifar100")
-    rows = np.random.default_rng(5).choice(len(archs), 10, replace=False)
-    d = gennas.Designer("nb201", task="cifar100", predictor=predictor, generator=generator, seed=0,
-                        loop=LoopSettings(pool=1))
-    d.tell([Result(archs[i], float(y[i]), "table") for i in rows])
+    d, _ = _told_random_cifar100(predictor, generator, bench, "cifar100", n=10, seed=5)
     out = d.generate(10)
     flagged = [c for c in out if c.beyond_calibration]
     assert flagged and all("beyond every calibrated cell" in str(c) for c in flagged)
@@ -175,11 +181,8 @@ def test_unknown_task_shows_rank_not_accuracy(predictor, generator):
 def test_after_results_intervals_come_from_them(predictor, generator, bench):
     """Told 12 verified cells of a task the predictor never saw: cross-fitted intervals exist, and
     no calibrated mean is above the best verified score (the isotonic curve saturates there)."""
+    d, rows = _told_random_cifar100(predictor, generator, bench, "my_new_dataset", n=12, seed=3)
     archs, y = bench.archs(), bench.accuracy_of(None, "cifar100")
-    rows = np.random.default_rng(3).choice(len(archs), 12, replace=False)
-    d = gennas.Designer("nb201", task="my_new_dataset", predictor=predictor, generator=generator, seed=0,
-                        loop=LoopSettings(pool=1))
-    d.tell([Result(archs[i], float(y[i]), "table") for i in rows])
     out = d.generate(5)
     assert all(c.interval is not None and c.interval[0] <= c.predicted_accuracy <= c.interval[1] for c in out)
     p = d.predictions(archs[:2000])
