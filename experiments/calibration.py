@@ -114,8 +114,11 @@ def row(label: dict, every: dict, top: dict, top_true: float, max_pred: float | 
             "bias within": fmt(beyond, "bias within", "+.2f")}
 
 
-def flagged(shown: np.ndarray, true: np.ndarray, beyond: np.ndarray) -> dict:
-    """Share (%) of designs flagged ``beyond_calibration`` and the bias among flagged and unflagged ones."""
+def flagged(designs: list, true: np.ndarray) -> dict:
+    """Share (%) of ``designs`` flagged ``beyond_calibration`` and the bias among flagged and
+    unflagged ones (``true``: their table accuracies)."""
+    shown = np.array([c.predicted_accuracy for c in designs])
+    beyond = np.array([c.beyond_calibration for c in designs])
     out = {"share": 100.0 * float(beyond.mean())}
     if beyond.any():
         out["bias"] = float(np.mean(shown[beyond] - true[beyond]))
@@ -158,11 +161,10 @@ def pretrained_rows(bench, ds: str, label: str, predictor, generator, seed: int)
     mean, low, high = cross_fitted(bench, ds, raw)
     # generate ranks with the stored calibration (fitted on all held-out cells); its top 20 are
     # judged here by the calibration fitted without each of them
-    shown = np.array([c.predicted_accuracy for c in designs])
     out.append(row({"dataset": ds, "predictor": label, "state": "pretrained"}, metrics(mean, low, high, y),
                    metrics(mean[rows_], low[rows_], high[rows_], y[rows_]), float(y[rows_].mean()),
-                   float(mean.max()), best,
-                   flagged(shown, y[rows_], np.array([c.beyond_calibration for c in designs]))))
+                   float(mean.max()), best, flagged(designs, y[rows_])))
+    shown = np.array([c.predicted_accuracy for c in designs])
     print(f"{ds} {label} pretrained, as generate states it (stored calibration, fitted on these cells too): "
           f"top-20 bias {np.mean(shown - y[rows_]):+.2f}, coverage "
           f"{100 * np.mean([lo <= t <= hi for (lo, hi), t in zip([c.interval for c in designs], y[rows_])]):.0f} %",
@@ -187,9 +189,8 @@ def learned_row(bench, ds: str, label: str, designer, state: str) -> dict:
     highs = None if designs[0].interval is None else np.array([c.interval[1] for c in designs])
     top = metrics(shown, lows, highs, y[rows_])
     note = f" ({int(told[rows_].sum())} told)" if told[rows_].any() else ""
-    beyond = flagged(shown, y[rows_], np.array([c.beyond_calibration for c in designs]))
     return row({"dataset": ds, "predictor": label, "state": state + note}, every, top, float(y[rows_].mean()),
-               float(p.mean.max()), float(y.max()), beyond)
+               float(p.mean.max()), float(y.max()), flagged(designs, y[rows_]))
 
 
 def run(bench, ds: str, label: str, predictor, generator, seed: int) -> list[dict]:

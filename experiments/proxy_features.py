@@ -3,9 +3,9 @@
 Writes ``gennas/data/nb201_proxies.npz`` (compressed): ``strings (15625,)`` in benchmark row
 order, ``names (P,)`` and ``scores float32 (15625, P)`` (-inf where a proxy is undefined on the
 network, NaN where not computed yet). ``params`` and ``flops`` come from
-``experiments/_common.nb201_costs`` (exact, every cell). The other proxies are computed once per *functional equivalence class* (5,390 classes;
-cells of a class compute the same function, see ``gennas.surrogates.equivalence``) on the
-class representative and shared by its members:
+``experiments/_common.nb201_costs`` (exact, every cell). The other proxies are computed once
+per *functional equivalence class* (5,390 classes; cells of a class compute the same function,
+see ``gennas.surrogates.equivalence``) on the class representative and shared by its members:
 
 - ``synflow`` (data-free) on the benchmark network (16 channels, 5 cells per stage, 32x32);
 - ``naswot`` / ``jacov`` (data) on a 1-cell-per-stage network with the first batch (32 images)
