@@ -127,19 +127,38 @@ def flagged(designs: list, true: np.ndarray) -> dict:
     return out
 
 
-def cross_fitted(bench, ds: str, raw: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Calibrated mean, low, high ``(15625,)``: each held-out cell by the calibration fitted on the
-    other fold; cells of the training classes (never calibrated on) by fold 0's."""
+def fold_calibrations(bench, ds: str, raw: np.ndarray) -> tuple[list[Calibration], np.ndarray]:
+    """The default predictor's calibration fitted on each half of the held-out cells, and for
+    every cell ``(15625,)`` the half whose calibration judges it: the other half's for a held-out
+    cell, fold 0's for cells of the training classes (never calibrated on)."""
     mask, fold = held_out(bench)
     y = bench.accuracy_of(None, ds)
     reach = table_reach(bench.space, ds)
-    out = np.empty((3, len(raw)))
     fitted = [Calibration.fit(raw[mask & (fold == f)], y[mask & (fold == f)], reach=reach) for f in (0, 1)]
-    use = np.where(mask, 1 - fold, 0)
+    return fitted, np.where(mask, 1 - fold, 0)
+
+
+def cross_fitted(bench, ds: str, raw: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Calibrated mean, low, high ``(15625,)``: each cell by the calibration fitted without it."""
+    fitted, use = fold_calibrations(bench, ds, raw)
+    out = np.empty((3, len(raw)))
     for f, calibration in enumerate(fitted):
         rows = use == f
         out[0, rows] = calibration.mean(raw[rows])
         out[1, rows], out[2, rows] = calibration.interval(raw[rows], COVERAGE)
+    return out[0], out[1], out[2]
+
+
+def stated_without_them(bench, ds: str, designer, archs: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean, low, high ``(n,)`` the designer states about ``archs`` when the stored calibration it
+    draws on (:mod:`gennas.design.stored_statement`) is the one fitted without each of them."""
+    fitted, use = fold_calibrations(bench, ds, designer.predictor.predict(bench.archs(), ds)[0])
+    out, rows = np.empty((3, len(archs))), use[bench.rows(archs)]
+    for f, calibration in enumerate(fitted):
+        designer.__dict__["_stored"] = calibration  # the designer's cached stored calibration, swapped
+        p = designer.predictions(archs)
+        out[:, rows == f] = np.stack([p.mean, p.low, p.high])[:, rows == f]
+    del designer.__dict__["_stored"]  # looked up again when next needed
     return out[0], out[1], out[2]
 
 
@@ -178,19 +197,19 @@ def learned_row(bench, ds: str, label: str, designer, state: str) -> dict:
     told = np.zeros(len(archs), bool)
     told[bench.rows([r.arch for r in designer.history])] = True
     designs = designer.generate(TOP)
-    p = designer.predictions(archs)
     rows_ = bench.rows([c.arch for c in designs])
+    p = designer.predictions(archs)
+    mean, low, high = p.mean, p.low, p.high
+    if designer._stored is not None and low is not None:
+        # the stored calibration the statements draw on, judged as in the pretrained row: without each cell
+        mean, low, high = stated_without_them(bench, ds, designer, archs)
     keep = ~told
-    low = None if p.low is None else p.low[keep]
-    high = None if p.high is None else p.high[keep]
-    every = metrics(p.mean[keep], low, high, y[keep])
-    shown = np.array([c.predicted_accuracy for c in designs])
-    lows = None if designs[0].interval is None else np.array([c.interval[0] for c in designs])
-    highs = None if designs[0].interval is None else np.array([c.interval[1] for c in designs])
-    top = metrics(shown, lows, highs, y[rows_])
+    cut = lambda values, rows: None if values is None else values[rows]  # noqa: E731
+    every = metrics(mean[keep], cut(low, keep), cut(high, keep), y[keep])
+    top = metrics(mean[rows_], cut(low, rows_), cut(high, rows_), y[rows_])
     note = f" ({int(told[rows_].sum())} told)" if told[rows_].any() else ""
     return row({"dataset": ds, "predictor": label, "state": state + note}, every, top, float(y[rows_].mean()),
-               float(p.mean.max()), float(y.max()), flagged(designs, y[rows_]))
+               float(mean.max()), float(y.max()), flagged(designs, y[rows_]))
 
 
 def run(bench, ds: str, label: str, predictor, generator, seed: int) -> list[dict]:

@@ -9,6 +9,7 @@ import pytest
 import gennas
 from gennas.cli.output import candidate_row
 from gennas.design.loop import LoopSettings
+from gennas.design.stored_statement import with_stored
 from gennas.errors import GennasError
 from gennas.evaluators.base import Result
 from gennas.surrogates.calibration import (COVERAGE, Calibration, CalibratedPredictor, Predictions, isotonic,
@@ -142,9 +143,10 @@ def test_predictions_rank_on_the_low_end_and_map_units():
 
 
 def test_designs_beyond_every_verified_result_are_flagged(predictor, generator, bench):
-    """Told 10 random cifar100 cells, the designs predicted above every one of them are flagged
-    (the calibrated mean is flat there: the truth may be higher), and say so."""
-    d, _ = _told_random_cifar100(predictor, generator, bench, "cifar100", n=10, seed=5)
+    """Told 10 random cifar100 cells on a task without a stored calibration, the designs predicted
+    above every one of them are flagged (the calibrated mean is flat there: the truth may be
+    higher), and say so."""
+    d, _ = _told_random_cifar100(predictor, generator, bench, "my_new_dataset", n=10, seed=5)
     out = d.generate(10)
     flagged = [c for c in out if c.beyond_calibration]
     assert flagged and all("beyond every calibrated cell" in str(c) for c in flagged)
@@ -152,6 +154,38 @@ def test_designs_beyond_every_verified_result_are_flagged(predictor, generator, 
     # why the flag: above the calibrated range the stated mean is flat, one value for them all
     assert len({c.predicted_accuracy for c in flagged}) == 1
     assert all(c.predicted_accuracy <= flagged[0].predicted_accuracy for c in out)
+
+
+def test_beyond_the_results_the_stored_calibration_states():
+    """Rows beyond the learned calibration take the stored mean and interval (flagged only if
+    beyond the stored one too); the others keep theirs, covering the stored interval with widen;
+    the ranking score never changes."""
+    learned = Calibration.fit(np.arange(10.0), np.arange(10.0))
+    stored = Calibration.fit(np.arange(40.0), np.arange(40.0) + np.tile([-1.0, 1.0], 20))
+    raw = np.array([5.0, 20.0, 50.0])
+    p = Predictions.of(raw, np.ones(3), learned, (0, 100))
+    assert list(p.beyond) == [False, True, True]
+    for widen in (False, True):
+        q = with_stored(p, stored, raw, widen)
+        low, high = stored.interval(raw)
+        assert np.allclose(q.mean[1:], stored.mean(raw)[1:]) and np.allclose(q.low[1:], low[1:])
+        assert np.allclose(q.high[1:], high[1:]) and list(q.beyond) == [False, False, True]
+        assert np.array_equal(q.score, p.score) and np.array_equal(q.raw, p.raw) and q.mean[0] == p.mean[0]
+        assert (q.low[0], q.high[0]) == ((min(p.low[0], low[0]), max(p.high[0], high[0])) if widen
+                                         else (p.low[0], p.high[0]))
+
+
+def test_designs_beyond_the_results_on_a_bundled_task_take_its_stored_statement(predictor, generator, bench):
+    """On cifar100 (a stored calibration of the shipped predictor) after 10 random results the
+    designs above every verified cell state the stored calibration's mean of the pretrained
+    prediction, not the results' flat top value; flagged are only those beyond the stored one."""
+    d, _ = _told_random_cifar100(predictor, generator, bench, "cifar100", n=10, seed=5)
+    out = d.generate(10)
+    stored = CalibratedPredictor.load(predictor, bench.space).calibration("cifar100")
+    raw = predictor.predict([c.arch for c in out], "cifar100")[0]
+    took = np.isclose([c.predicted_accuracy for c in out], stored.mean(raw))
+    assert took.sum() >= 5 and len({c.predicted_accuracy for c in out}) > 2
+    assert all(c.beyond_calibration == (r > stored.knots_x[-1]) for c, r, t in zip(out, raw, took) if t)
 
 
 def test_designer_states_calibrated_intervals(predictor, generator, bench):

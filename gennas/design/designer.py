@@ -24,6 +24,7 @@ from gennas.design.budget import LatencyBudget
 from gennas.design.loop import DesignLoop, LoopSettings
 from gennas.design.pretrained import RememberingLoop, pretrained_predictor, saved_score_scale
 from gennas.design.scores import score_unit
+from gennas.design.stored_statement import results_in_stored_units, with_stored
 from gennas.errors import GennasError, UnknownDataset, UnknownDevice, unknown
 from gennas.evaluators.base import Evaluator, Result, as_results
 from gennas.generators import SlotGenerator, load_generator
@@ -32,7 +33,7 @@ from gennas.generators.guidance import Guidance, HardFn, InfeasibleBudget, predi
 from gennas.graph import ArchGraph
 from gennas.spaces import SearchSpace, resolve_space
 from gennas.surrogates.calibration import (MIN_BIN, Calibration, CalibratedPredictor, CrossFitted, Predictions,
-                                          interval_std, learned_calibration, learned_reach, pretrained_reach,
+                                          learned_calibration, learned_reach, pretrained_reach,
                                           table_reach)
 from gennas.surrogates.latency_bound import check_confidence
 from gennas.surrogates.protocols import AccuracyModel, LatencyModel
@@ -310,8 +311,9 @@ class Designer:
           told all but a fifth of them): their mean, calibrated on their predictions of the fifth
           each never saw; within the table's range for a bundled dataset, else within the
           verified range widened by the widest residual bound. Before 3 results: the loop's
-          prediction within the verified range, no interval. Under 20 results the interval also
-          covers the stored calibration's where the task has one (:meth:`_widened_by_stored`).
+          prediction within the verified range, no interval. Where the task has a stored
+          calibration, designs beyond every verified cell take its statement, and under 20
+          results the interval also covers its interval (:meth:`_with_stored`).
         * A task nothing was verified or described for: only the rank (what transfers).
         * Otherwise (an image task, another predictor): the raw mean within reach, no interval.
         """
@@ -321,7 +323,7 @@ class Designer:
             value, spread = loop.predict(archs) if learned is None else learned.predict(archs)
             stated = Predictions.of(value, spread, None if learned is None else learned.calibration, reach,
                                     loop.scale.from_model)
-            return self._widened_by_stored(archs, stated)
+            return self._with_stored(archs, stated)
         if self._task_error is not None:
             value, _ = loop.predict(archs)  # the default task's, corrected by the source tables
             return Predictions(value, value)
@@ -331,19 +333,17 @@ class Designer:
         return Predictions.of(value, spread, calibration, pretrained_reach(self.space, self.task),
                               None if self._saved_scale is None else self._saved_scale.from_model)
 
-    def _widened_by_stored(self, archs: list[ArchGraph], p: Predictions) -> Predictions:
-        """Under ``MIN_BIN`` results their interval is the [min, max] of n residuals, nominally short of
-        90 % ((n - 1) / (n + 1)): where a stored calibration of the pretrained predictor has this task
-        (fitted on thousands of held-out cells) and the results are in its units, it covers that one's too."""
+    def _with_stored(self, archs: list[ArchGraph], p: Predictions) -> Predictions:
+        """Where a stored calibration of the pretrained predictor has this task and the results are
+        in its units: designs beyond the learned calibration take its statement, and under
+        ``MIN_BIN`` results every interval covers its interval too (:mod:`gennas.design.stored_statement`)."""
         loop, told = self.loop, np.array([r.score for r in self.loop.history if not r.failed])
-        if p.low is None or len(told) >= MIN_BIN or loop.scale.compress or loop.scale.direction != "maximize":
-            return p
         stored = self._stored
-        if stored is None or not np.all((told >= stored.reach[0]) & (told <= stored.reach[1])):
-            return p  # no stored calibration, or scores that are not its table's accuracies
-        low, high = stored.interval(self.predictor.predict(archs, self._task_arg())[0])
-        low, high = np.minimum(p.low, low), np.maximum(p.high, high)
-        return replace(p, low=low, high=high, std=interval_std(low, high))
+        if p.low is None or stored is None or not results_in_stored_units(
+                told, stored, loop.scale.direction == "maximize", loop.scale.compress):
+            return p
+        raw = self.predictor.predict(archs, self._task_arg())[0]
+        return with_stored(p, stored, raw, widen=len(told) < MIN_BIN)
 
     @functools.cached_property
     def _stored(self) -> Calibration | None:
