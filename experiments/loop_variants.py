@@ -12,6 +12,10 @@ optimum per dataset. Variants:
   second round) instead of one round of draws.
 * ``--guide-members K``: generation is guided by the first K ensemble members only
   (``LoopSettings.guide_members``; ranking always uses all of them; the loop's default is 1).
+* ``--pool P``: each guided generation draws ``max(P * batch, 200)`` architectures
+  (``LoopSettings.pool``; the harness's designers use 1, so 200 at batch 1).
+* ``--local-share S`` / ``--kappa K``: ``LoopSettings.local_share`` / ``kappa`` (0.5 / 0.5).
+* ``--datasets``: comma-separated, default both.
 * ``--top-weight W``: the ranking loss weighs pairs by ``exp(W * standardised score of the
   better one)`` (``PredictorConfig.top_weight``; the designer's untrained predictor uses
   ``gennas.design.pretrained.SCRATCH_TOP_WEIGHT``).
@@ -52,6 +56,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--top-weight", type=float, default=0.0,
                    help="PredictorConfig.top_weight of the untrained predictor (the designer's: "
                         "gennas.design.pretrained.SCRATCH_TOP_WEIGHT)")
+    p.add_argument("--pool", type=int, default=1,
+                   help="LoopSettings.pool: architectures generated per asked one (at least 200 in all)")
+    p.add_argument("--local-share", type=float, default=LoopSettings.local_share, help="LoopSettings.local_share")
+    p.add_argument("--kappa", type=float, default=LoopSettings.kappa, help="LoopSettings.kappa")
+    p.add_argument("--datasets", default="cifar10,cifar100")
     args = p.parse_args(argv)
     print(command_line())
     if args.rounds == "old":
@@ -68,13 +77,14 @@ def main(argv: list[str] | None = None) -> None:
         predictor = Predictor(space, PredictorConfig(top_weight=args.top_weight), seed=seed)
         designer = Designer(space, task=task, seed=seed, predictor=predictor,
                             generator=search._pretrained(None)[1],
-                            loop=LoopSettings(pool=1, guide_members=args.guide_members))
+                            loop=LoopSettings(pool=args.pool, guide_members=args.guide_members,
+                                                local_share=args.local_share, kappa=args.kappa))
         designer.loop.encoder_growth = lambda: args.encoder_growth  # the default is 1.0 from scratch
         return designer.loop
 
     bench = load_benchmark("nb201")
     cpu = time.process_time()
-    for dataset in ("cifar10", "cifar100"):
+    for dataset in args.datasets.split(","):
         best = bench.best(dataset)[1]
         counts = []
         for seed in SEEDS:

@@ -9,7 +9,7 @@ import optuna
 import pytest
 
 import gennas
-from gennas.design.loop import DesignLoop, LoopSettings
+from gennas.design.loop import DesignLoop, LoopSettings, local_count
 from gennas.design.acquisition import select_batch
 from gennas.evaluators.base import Result
 
@@ -162,6 +162,15 @@ def test_half_of_each_batch_explores_around_the_best_verified(designer_factory, 
     assert len(local) >= 2  # local_share 0.5 of 4; the generated half may add neighbours too
     designer.loop.local_share = 0.0
     assert designer.ask(1)  # the generated pool alone still proposes
+
+
+def test_the_local_share_holds_over_all_asks():
+    """At batch 1 a share of 0.75 takes three of every four picks around the best verified (it
+    used to round to 0.5's alternation); 0.5 alternates, in batches of 5 it takes 2, 3, 2, 3."""
+    assert [local_count(0.75, asked, 1) for asked in range(8)] == [0, 1, 1, 1] * 2
+    assert [local_count(0.5, asked, 1) for asked in range(4)] == [0, 1, 0, 1]
+    assert [local_count(0.5, 5 * r, 5) for r in range(4)] == [2, 3, 2, 3]
+    assert sum(local_count(0.3, asked, 1) for asked in range(10)) == 3
 
 
 def test_scores_of_any_scale_and_sign_are_learned(designer_factory, bench):

@@ -64,6 +64,12 @@ REGENERATE_SCRATCH = 4
 REGENERATE_PRETRAINED = 8
 
 
+def local_count(share: float, asked: int, k: int) -> int:
+    """How many of the next ``k`` picks come from around the best verified, after ``asked`` so far:
+    the share holds over all asks (batches of one at 0.5 alternate, at 0.75 three of four)."""
+    return int(np.floor(share * (asked + k)) - np.floor(share * asked))
+
+
 @dataclass
 class LoopSettings:
     """Acquisition knobs of the loop.
@@ -145,6 +151,7 @@ class DesignLoop:
         self._refitted: AccuracyModel | None = None
         self._few_shot: Task | None = None  # a new task described by its results, network frozen
         self._rounds = 0
+        self._asked = 0  # architectures asked for so far (the local share's running count)
         self._pool: list[ArchGraph] = []  # the unseen rest of the latest guided generation
         self._pool_at: tuple[int, bool, int] | None = None  # (told results, trained, guide) when it was generated
         self._guide = 0  # bumped whenever what guides generation (network or few-shot task) changes
@@ -204,8 +211,7 @@ class DesignLoop:
         pool += self.prior.top(PRIOR_TOP)  # what was best on the measured tasks is always a candidate
         fresh = self._within_budget(_unseen(pool, self._seen))
         local = self._within_budget(self._local_candidates())
-        # every other round rounds the local share up, so one-architecture batches alternate
-        n_local = min(len(local), int(np.floor(k * self.settings.local_share + 0.5 * (self._rounds % 2))))
+        n_local = min(len(local), local_count(self.settings.local_share, self._asked, k))
         picks = self._choose(local, n_local, trained)
         chosen = {a.canonical_hash() for a in picks}
         fresh = [a for a in fresh if a.canonical_hash() not in chosen]
@@ -214,6 +220,7 @@ class DesignLoop:
             fresh += self._top_up(k - len(picks) - len(fresh), taken, seed)
         picks += self._choose(fresh, k - len(picks), trained)
         self._rounds += 1
+        self._asked += k
         self._seen.update(a.canonical_hash() for a in picks)
         return picks
 
