@@ -9,7 +9,7 @@ import pytest
 import gennas
 from gennas.cli.output import candidate_row
 from gennas.design.loop import LoopSettings
-from gennas.design.stored_statement import with_stored
+from gennas.design.stored_statement import results_agree_with_stored, with_stored
 from gennas.errors import GennasError
 from gennas.evaluators.base import Result
 from gennas.surrogates.calibration import (COVERAGE, Calibration, CalibratedPredictor, Predictions, isotonic,
@@ -173,6 +173,11 @@ def test_beyond_the_results_the_stored_calibration_states():
         assert np.array_equal(q.score, p.score) and np.array_equal(q.raw, p.raw) and q.mean[0] == p.mean[0]
         assert (q.low[0], q.high[0]) == ((min(p.low[0], low[0]), max(p.high[0], high[0])) if widen
                                          else (p.low[0], p.high[0]))
+    # results read on the stored scale only if they fall inside its intervals as often as chance allows
+    told_raw = np.arange(10.0) * 4
+    assert results_agree_with_stored(stored.mean(told_raw), told_raw, stored, True, False)
+    assert not results_agree_with_stored(stored.mean(told_raw) + 5, told_raw, stored, True, False)
+    assert not results_agree_with_stored(stored.mean(told_raw), told_raw, stored, False, False)
 
 
 def test_designs_beyond_the_results_on_a_bundled_task_take_its_stored_statement(predictor, generator, bench):
@@ -226,16 +231,17 @@ def test_after_results_intervals_come_from_them(predictor, generator, bench):
 def test_few_results_on_a_known_task_widen_to_the_stored_calibration(predictor, generator, bench):
     """10 results give a [min, max]-of-10 interval (nominally 82 %): on a task with a stored
     calibration of the pretrained predictor, the stated interval also covers that one; scores in
-    other units (fractions) leave it as the results make it."""
+    other units (fractions) or of another evaluator leave it as the results make it."""
     archs, y = bench.archs(), bench.accuracy_of(None, "cifar10")
     rows = np.random.default_rng(4).choice(len(archs), 10, replace=False)
     cells = archs[:300]
     stored = CalibratedPredictor.load(predictor, bench.space).calibration("cifar10")
     low, high = stored.interval(predictor.predict(cells, "cifar10")[0])
-    for scale, widened in ((1.0, True), (0.01, False)):
+    # fractions; and an evaluator in the table's range that disagrees with it (a few epochs' accuracy)
+    for (scale, shift), widened in (((1.0, 0.0), True), ((0.01, 0.0), False), ((0.7, 5.0), False)):
         d = gennas.Designer("nb201", task="cifar10", predictor=predictor, generator=generator, seed=0,
                             loop=LoopSettings(pool=1))
-        d.tell([Result(archs[i], float(y[i]) * scale, "table") for i in rows])
+        d.tell([Result(archs[i], float(y[i]) * scale + shift, "table") for i in rows])
         p = d.predictions(cells)
         assert np.all(p.low <= p.high)
         assert np.all((p.low <= low + 1e-9) & (p.high >= high - 1e-9)) == widened

@@ -24,7 +24,7 @@ from gennas.design.budget import LatencyBudget
 from gennas.design.loop import DesignLoop, LoopSettings
 from gennas.design.pretrained import RememberingLoop, pretrained_predictor, saved_score_scale
 from gennas.design.scores import score_unit
-from gennas.design.stored_statement import results_in_stored_units, with_stored
+from gennas.design.stored_statement import results_agree_with_stored, with_stored
 from gennas.errors import GennasError, UnknownDataset, UnknownDevice, unknown
 from gennas.evaluators.base import Evaluator, Result, as_results
 from gennas.generators import SlotGenerator, load_generator
@@ -334,13 +334,15 @@ class Designer:
                               None if self._saved_scale is None else self._saved_scale.from_model)
 
     def _with_stored(self, archs: list[ArchGraph], p: Predictions) -> Predictions:
-        """Where a stored calibration of the pretrained predictor has this task and the results are
-        in its units: designs beyond the learned calibration take its statement, and under
-        ``MIN_BIN`` results every interval covers its interval too (:mod:`gennas.design.stored_statement`)."""
-        loop, told = self.loop, np.array([r.score for r in self.loop.history if not r.failed])
-        stored = self._stored
-        if p.low is None or stored is None or not results_in_stored_units(
-                told, stored, loop.scale.direction == "maximize", loop.scale.compress):
+        """Where a stored calibration of the pretrained predictor has this task and the results agree
+        with it, designs beyond the learned calibration take its statement, and under ``MIN_BIN``
+        results every interval covers its interval too (:mod:`gennas.design.stored_statement`)."""
+        loop, stored, told = self.loop, self._stored, [r for r in self.loop.history if not r.failed]
+        if p.low is None or stored is None:
+            return p
+        told_raw = self.predictor.predict([r.arch for r in told], self._task_arg())[0]
+        if not results_agree_with_stored(np.array([r.score for r in told]), told_raw, stored,
+                                         loop.scale.direction == "maximize", loop.scale.compress):
             return p
         raw = self.predictor.predict(archs, self._task_arg())[0]
         return with_stored(p, stored, raw, widen=len(told) < MIN_BIN)
