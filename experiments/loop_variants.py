@@ -15,6 +15,8 @@ optimum per dataset. Variants:
 * ``--pool P``: each guided generation draws ``max(P * batch, 200)`` architectures
   (``LoopSettings.pool``; the harness's designers use 1, so 200 at batch 1).
 * ``--local-share S`` / ``--kappa K``: ``LoopSettings.local_share`` / ``kappa`` (0.5 / 0.5).
+* ``--warmup W`` / ``--warmup-proxy P``: the first W picks ranked by the zero-cost proxy P
+  (``LoopSettings.warmup``, ``warmup_proxy``; 0 picks them at random as before).
 * ``--datasets``: comma-separated, default both.
 * ``--top-weight W``: the ranking loss weighs pairs by ``exp(W * standardised score of the
   better one)`` (``PredictorConfig.top_weight``; the designer's untrained predictor uses
@@ -60,6 +62,8 @@ def main(argv: list[str] | None = None) -> None:
                    help="LoopSettings.pool: architectures generated per asked one (at least 200 in all)")
     p.add_argument("--local-share", type=float, default=LoopSettings.local_share, help="LoopSettings.local_share")
     p.add_argument("--kappa", type=float, default=LoopSettings.kappa, help="LoopSettings.kappa")
+    p.add_argument("--warmup", type=int, default=LoopSettings.warmup, help="LoopSettings.warmup")
+    p.add_argument("--warmup-proxy", default="synflow", help="LoopSettings.warmup_proxy")
     p.add_argument("--datasets", default="cifar10,cifar100")
     args = p.parse_args(argv)
     print(command_line())
@@ -78,7 +82,8 @@ def main(argv: list[str] | None = None) -> None:
         designer = Designer(space, task=task, seed=seed, predictor=predictor,
                             generator=search._pretrained(None)[1],
                             loop=LoopSettings(pool=args.pool, guide_members=args.guide_members,
-                                                local_share=args.local_share, kappa=args.kappa))
+                                                local_share=args.local_share, kappa=args.kappa,
+                                                warmup=args.warmup, warmup_proxy=args.warmup_proxy))
         designer.loop.encoder_growth = lambda: args.encoder_growth  # the default is 1.0 from scratch
         return designer.loop
 

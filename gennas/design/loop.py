@@ -30,7 +30,7 @@ import numpy as np
 
 from gennas.design.acquisition import select_batch
 from gennas.design.budget import LatencyBudget
-from gennas.design.loop_settings import REGENERATE_PRETRAINED, REGENERATE_SCRATCH, LoopSettings
+from gennas.design.loop_settings import REGENERATE_PRETRAINED, REGENERATE_SCRATCH, WARMUP_COMPUTED, LoopSettings
 from gennas.design.prior import SourceTablePrior
 from gennas.design.scores import ScoreScale
 from gennas.errors import GennasError
@@ -51,6 +51,18 @@ PRIOR_TOP = 50
 #: cifar100 result moved its mean prediction of cifar10's 6 best cells from 99.1 % to 86.8 %
 #: (the command is in the README, "Search").
 FEW_SHOT_RESULTS = 20
+
+
+def proxy_order(space: SearchSpace, archs: list[ArchGraph], proxy: str) -> np.ndarray:
+    """Indices of ``archs`` by the zero-cost ``proxy``, best first (undefined scores last); where
+    the space ships no scores for it only the first :data:`WARMUP_COMPUTED` are scored (they are in
+    random order), the rest follow unscored."""
+    from gennas.surrogates.features import available, raw_proxies
+
+    scored = len(archs) if proxy in available(space) else min(len(archs), WARMUP_COMPUTED)
+    scores = raw_proxies(space, archs[:scored], (proxy,))[:, 0]
+    order = np.argsort(-np.nan_to_num(scores, nan=-np.inf, posinf=np.inf), kind="stable")
+    return np.r_[order, np.arange(scored, len(archs))].astype(int)
 
 
 def local_count(share: float, asked: int, k: int) -> int:
@@ -200,6 +212,8 @@ class DesignLoop:
         """``k`` of ``candidates`` by the acquisition (in the given order while nothing is trained)."""
         if k <= 0 or not candidates:
             return []
+        if self._warming_up():
+            return [candidates[i] for i in proxy_order(self.space, candidates, self.settings.warmup_proxy)[:k]]
         if not trained:
             return candidates[:k]  # generator / neighbour order is already random
         mean, std = self.predict(candidates)
@@ -208,6 +222,10 @@ class DesignLoop:
             raise AssertionError(f"the loop's predictor returned non-finite predictions for {self.query_task()!r}")
         s = self.settings
         return [candidates[i] for i in select_batch(self.space, candidates, mean, std, k, s.kappa, s.diversity)]
+
+    def _warming_up(self) -> bool:
+        """From scratch, the first ``settings.warmup`` picks are ranked by a zero-cost proxy."""
+        return not self.pretrained.is_trained and len(self.history) < self.settings.warmup
 
     def predict(self, archs: Sequence[ArchGraph]) -> tuple[np.ndarray, np.ndarray]:
         """Predicted value and spread, float64 ``(n,)`` on the predictor's scale (higher is

@@ -15,6 +15,9 @@ REGENERATE_SCRATCH = 4
 #: latency search: 5.2 CPU s per run with 8, 5.6 with 4) and found worse cells in 2 of its 9 settings
 #: (gold_6240 at 7.9 / 10 ms: median 92.57 / 93.64 vs 92.69 / 93.72), so budgets keep 4
 REGENERATE_PRETRAINED = 8
+#: candidates whose warm-up proxy is computed per ask where the space ships no scores for it
+#: (a built network each, up to a fraction of a second on CPU)
+WARMUP_COMPUTED = 64
 
 
 @dataclass
@@ -67,3 +70,11 @@ class LoopSettings:
     #: --guide-members 1``: 50 / 38 vs 47 / 37) and saves a fifth of a transfer run's CPU
     #: (``experiments/loop_cost.py --guide-members 0`` for all members: 11.0 vs 8.9 s)
     guide_members: int | None = 1
+    #: from scratch, the first ``warmup`` picks are ranked by the zero-cost ``warmup_proxy``
+    #: instead of taken at random (the "warmup" of Abdelfattah et al., ICLR 2021; shipped for
+    #: every nb201 cell, elsewhere computed on demand for at most ``WARMUP_COMPUTED`` candidates).
+    #: Median verifications to the optimum on development seeds 100-109 (``python
+    #: experiments/loop_variants.py --guide-members 1 --top-weight 4 --budget 150 --warmup W``),
+    #: cifar10 / cifar100, W = 0 / 5 / 10: 36 / 38, 23.5 / 17, 24 / 18.5 (cifar10: fewer on all 10 seeds at 5)
+    warmup: int = 5
+    warmup_proxy: str = "synflow"
