@@ -1,7 +1,7 @@
 """Precompute zero-cost proxy features of every NAS-Bench-201 cell for the predictor.
 
 Writes ``gennas/data/nb201_proxies.npz`` (compressed): ``strings (15625,)`` in benchmark row
-order, ``names (P,)`` and ``scores float32 (15625, P)`` (-inf where a proxy is undefined on the
+order, ``names (P,)`` and ``scores float64 (15625, P)`` (-inf where a proxy is undefined on the
 network, NaN where not computed yet). ``params`` and ``flops`` come from
 ``experiments/_common.nb201_costs`` (exact, every cell). The other proxies are computed once
 per *functional equivalence class* (5,390 classes; cells of a class compute the same function,
@@ -47,20 +47,24 @@ DATA_OPTIONS = {"cells_per_stage": 1}
 
 
 def load_table(path: Path, strings: list[str]) -> dict[str, np.ndarray]:
-    """proxy name -> float32 (15625,) already computed (NaN rows: not yet)."""
+    """proxy name -> float64 (15625,) already computed (NaN rows: not yet). +inf is a value that
+    overflowed an earlier float32 table (synflow of the largest cells passes 3.4e38): not yet."""
     if not path.is_file():
         return {}
     z = np.load(path, allow_pickle=False)
     if list(z["strings"]) != strings:
         raise RuntimeError(f"{path}: cell order differs from the benchmark's")
-    return {str(n): z["scores"][:, j].astype(np.float32) for j, n in enumerate(z["names"])}
+    cols = {str(n): z["scores"][:, j].astype(np.float64) for j, n in enumerate(z["names"])}
+    for col in cols.values():
+        col[col == np.inf] = np.nan
+    return cols
 
 
 def save_table(path: Path, strings: list[str], table: dict[str, np.ndarray], done: dict[str, np.ndarray]) -> None:
     names = list(table)
     tmp = path.with_suffix(".tmp.npz")
     np.savez_compressed(tmp, strings=np.array(strings), names=np.array(names),
-                        scores=np.stack([table[n] for n in names], 1).astype(np.float32),
+                        scores=np.stack([table[n] for n in names], 1).astype(np.float64),
                         complete=np.array([bool(done[n].all()) for n in names]),
                         command=np.array(command_line()))
     tmp.replace(path)
@@ -82,14 +86,14 @@ def main(argv: list[str] | None = None) -> None:
     out = Path(args.out)
     table = load_table(out, strings)
     costs = nb201_costs(verbose=False)
-    table["params"] = costs["params"].astype(np.float32)
-    table["flops"] = costs["flops"].astype(np.float32)
+    table["params"] = costs["params"].astype(np.float64)
+    table["flops"] = costs["flops"].astype(np.float64)
     # proxies already in the table (an earlier run's) keep their rows and their completeness
     done = {n: ~np.isnan(col) for n, col in table.items()}
     batch = next(iter(image_loaders("mnist", batch_size=32, size=32, channels=3, seed=0)[0]))
     start = time.perf_counter()
     for name in args.proxies.split(","):
-        col = table.setdefault(name, np.full(len(strings), np.nan, np.float32))
+        col = table.setdefault(name, np.full(len(strings), np.nan, np.float64))
         # a class is done when its rows hold a value (NaN: not computed yet)
         todo = [c for c in range(len(members)) if np.isnan(col[cls == c]).all()]
         todo = todo[:args.measure] if args.measure else todo

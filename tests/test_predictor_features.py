@@ -33,6 +33,9 @@ def test_nb201_proxies_ship_for_every_cell(bench, nb201, monkeypatch):
     assert raw.shape == (50, 2) and np.isfinite(raw).all() and (raw > 0).all()
     # params of the table are the network's own
     assert raw[7, 0] == nb201.count_params(bench.archs()[7])
+    # float64: synflow of the largest cells (up to ~1e49) is stored, not overflowed to +inf
+    synflow = features.raw_proxies(nb201, bench.archs(), ("synflow",))[:, 0]
+    assert not np.isposinf(synflow).any() and synflow.max() > 1e45
 
 
 def test_proxies_are_computed_once_on_demand(mbv3, monkeypatch):

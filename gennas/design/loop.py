@@ -209,7 +209,8 @@ class DesignLoop:
         return self._pool
 
     def _choose(self, candidates: list[ArchGraph], k: int, trained: bool) -> list[ArchGraph]:
-        """``k`` of ``candidates`` by the acquisition (in the given order while nothing is trained)."""
+        """``k`` of ``candidates`` by the acquisition (by the warm-up proxy during the warm-up, else
+        in the given order while nothing is trained)."""
         if k <= 0 or not candidates:
             return []
         if self._warming_up():

@@ -75,6 +75,7 @@ class LoopSettings:
     #: every nb201 cell, elsewhere computed on demand for at most ``WARMUP_COMPUTED`` candidates).
     #: Median verifications to the optimum on development seeds 100-109 (``python
     #: experiments/loop_variants.py --guide-members 1 --top-weight 4 --budget 150 --warmup W``),
-    #: cifar10 / cifar100, W = 0 / 5 / 10: 36 / 38, 23.5 / 17, 24 / 18.5 (cifar10: fewer on all 10 seeds at 5)
+    #: cifar10 / cifar100, W = 0 / 5 / 10: 36 / 38, 23.5 / 17, 24 / 18.5 (cifar10: fewer on all 10 seeds
+    #: at 5); after the proxy table became float64 (synflow had overflowed for 745 cells), W = 5: 18 / 7.5
     warmup: int = 5
     warmup_proxy: str = "synflow"

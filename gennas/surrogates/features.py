@@ -35,7 +35,7 @@ _computed: dict[tuple[str, str], float] = {}  # (space, proxy + arch string) -> 
 
 @functools.lru_cache(maxsize=2)
 def shipped_table(space_name: str) -> tuple[dict[str, int], dict[str, np.ndarray]]:
-    """(arch string -> row, proxy -> float32 raw scores (rows,)) of the shipped table; empty if none.
+    """(arch string -> row, proxy -> raw scores (rows,), float64) of the shipped table; empty if none.
 
     A proxy whose column is not complete (the precompute was cut short) is left out.
     """
