@@ -15,9 +15,10 @@ REGENERATE_SCRATCH = 4
 #: latency search: 5.2 CPU s per run with 8, 5.6 with 4) and found worse cells in 2 of its 9 settings
 #: (gold_6240 at 7.9 / 10 ms: median 92.57 / 93.64 vs 92.69 / 93.72), so budgets keep 4
 REGENERATE_PRETRAINED = 8
-#: candidates whose warm-up proxy is computed per ask where the space ships no scores for it
-#: (a built network each, up to a fraction of a second on CPU)
-WARMUP_COMPUTED = 64
+#: candidates whose warm-up proxy is computed per ask where the space ships no scores for it:
+#: synflow builds each network, ~0.4 s on one CPU thread for mbv3, ~0.75 s for darts (64 of them
+#: made a from-scratch designer's first ask take 27 / 48 CPU s, 16 take 6.0 / 11.8, none 0.2 / 0.3)
+WARMUP_COMPUTED = 16
 
 
 @dataclass
