@@ -340,12 +340,12 @@ class Designer:
         loop, stored, told = self.loop, self._stored, [r for r in self.loop.history if not r.failed]
         if p.low is None or stored is None:
             return p
-        told_raw = self.predictor.predict([r.arch for r in told], self._task_arg())[0]
-        if not results_agree_with_stored(np.array([r.score for r in told]), told_raw, stored,
+        # the pretrained predictor's values of the told cells and of ``archs``, in one call
+        raw = self.predictor.predict([r.arch for r in told] + archs, self._task_arg())[0]
+        if not results_agree_with_stored(np.array([r.score for r in told]), raw[:len(told)], stored,
                                          loop.scale.direction == "maximize", loop.scale.compress):
             return p
-        raw = self.predictor.predict(archs, self._task_arg())[0]
-        return with_stored(p, stored, raw, widen=len(told) < MIN_BIN)
+        return with_stored(p, stored, raw[len(told):], widen=len(told) < MIN_BIN)
 
     @functools.cached_property
     def _stored(self) -> Calibration | None:
