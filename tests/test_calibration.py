@@ -17,13 +17,14 @@ from gennas.surrogates.calibration import (COVERAGE, Calibration, CalibratedPred
 from gennas.surrogates.equivalence import class_ids
 
 
-def _told_random_cifar100(predictor, generator, bench, task: str, n: int, seed: int):
-    """A designer for ``task`` told the cifar100 accuracies of ``n`` random cells; (designer, their rows)."""
+def _told_random_cifar100(predictor, generator, bench, task: str, n: int, seed: int, scale: float = 1.0):
+    """A designer for ``task`` told the cifar100 accuracies (times ``scale``) of ``n`` random cells;
+    (designer, their rows)."""
     archs, y = bench.archs(), bench.accuracy_of(None, "cifar100")
     rows = np.random.default_rng(seed).choice(len(archs), n, replace=False)
     d = gennas.Designer("nb201", task=task, predictor=predictor, generator=generator, seed=0,
                         loop=LoopSettings(pool=1))
-    d.tell([Result(archs[i], float(y[i]), "table") for i in rows])
+    d.tell([Result(archs[i], float(y[i]) * scale, "table") for i in rows])
     return d, rows
 
 
@@ -145,15 +146,23 @@ def test_predictions_rank_on_the_low_end_and_map_units():
 def test_designs_beyond_every_verified_result_are_flagged(predictor, generator, bench):
     """Told 10 random cifar100 cells on a task without a stored calibration, the designs predicted
     above every one of them are flagged (the calibrated mean is flat there: the truth may be
-    higher), and say so."""
-    d, _ = _told_random_cifar100(predictor, generator, bench, "my_new_dataset", n=10, seed=5)
-    out = d.generate(10)
-    flagged = [c for c in out if c.beyond_calibration]
-    assert flagged and all("beyond every calibrated cell" in str(c) for c in flagged)
-    assert all(candidate_row(c)["beyond_calibration"] == c.beyond_calibration for c in out)
-    # why the flag: above the calibrated range the stated mean is flat, one value for them all
-    assert len({c.predicted_accuracy for c in flagged}) == 1
-    assert all(c.predicted_accuracy <= flagged[0].predicted_accuracy for c in out)
+    higher), and say so. In % they are stated on the line to the measured tables
+    (gennas.design.source_line), never below that flat level."""
+    flat_levels = []
+    for scale in (0.01, 1.0):  # fractions: not read on the tables' line
+        d, _ = _told_random_cifar100(predictor, generator, bench, "my_new_dataset", n=10, seed=5, scale=scale)
+        out = d.generate(10)
+        flagged = [c for c in out if c.beyond_calibration]
+        assert flagged and all("beyond every calibrated cell" in str(c) for c in flagged)
+        assert all(candidate_row(c)["beyond_calibration"] == c.beyond_calibration for c in out)
+        stated = np.array([c.predicted_accuracy for c in flagged]) / scale
+        if scale != 1.0:
+            # why the flag: above the calibrated range the learned mean is flat, one value for them all
+            assert len(set(stated)) == 1
+            assert all(c.predicted_accuracy <= flagged[0].predicted_accuracy for c in out)
+            flat_levels.append(stated[0])
+        else:  # on the line: each its own value, none below the flat level
+            assert len(set(stated)) > 1 and stated.min() >= flat_levels[0] - 1e-6
 
 
 def test_beyond_the_results_the_stored_calibration_states():
@@ -219,13 +228,15 @@ def test_unknown_task_shows_rank_not_accuracy(predictor, generator):
 
 def test_after_results_intervals_come_from_them(predictor, generator, bench):
     """Told 12 verified cells of a task the predictor never saw: cross-fitted intervals exist, and
-    no calibrated mean is above the best verified score (the isotonic curve saturates there)."""
+    no calibrated mean is above the best verified score (the isotonic curve saturates there)
+    except for designs beyond every verified cell, stated on the line to the measured tables."""
     d, rows = _told_random_cifar100(predictor, generator, bench, "my_new_dataset", n=12, seed=3)
     archs, y = bench.archs(), bench.accuracy_of(None, "cifar100")
     out = d.generate(5)
     assert all(c.interval is not None and c.interval[0] <= c.predicted_accuracy <= c.interval[1] for c in out)
     p = d.predictions(archs[:2000])
-    assert p.mean.max() <= y[rows].max() + 1e-9 and np.all(p.low <= p.high)
+    assert p.mean[~p.beyond].max() <= y[rows].max() + 1e-9 and np.all(p.low <= p.high)
+    assert p.mean.max() <= 100.0
 
 
 def test_few_results_on_a_known_task_widen_to_the_stored_calibration(predictor, generator, bench):

@@ -24,6 +24,7 @@ from gennas.design.budget import LatencyBudget
 from gennas.design.loop import DesignLoop, LoopSettings
 from gennas.design.pretrained import RememberingLoop, pretrained_predictor, saved_score_scale
 from gennas.design.scores import score_unit
+from gennas.design.source_line import source_line_statement
 from gennas.design.stored_statement import results_agree_with_stored, with_stored
 from gennas.errors import GennasError, UnknownDataset, UnknownDevice, unknown
 from gennas.evaluators.base import Evaluator, Result, as_results
@@ -64,7 +65,8 @@ class Candidate:
             pool (higher is better; a rank, not a score of the task).
         unit: ``"%"`` for accuracies, ``""`` for another evaluator's score (a proxy's).
         beyond_calibration: predicted above every cell its interval was calibrated on (after
-            results: above every verified one): the true score may lie above the interval.
+            results: above every verified one): the statement is an extrapolation (flat, or on a
+            new dataset along the line to the measured ones), so the truth may lie outside it.
     """
 
     arch: ArchGraph
@@ -89,7 +91,7 @@ class Candidate:
             what = f"{num(self.predicted_accuracy)} ± {num(self.predicted_std)}{unit}"
         else:
             what = f"{num(self.predicted_accuracy)}{unit}, 90 % in [{num(self.interval[0])}, {num(self.interval[1])}]"
-            what += "; beyond every calibrated cell: may be better" if self.beyond_calibration else ""
+            what += "; beyond every calibrated cell: extrapolated" if self.beyond_calibration else ""
         return f"#{self.rank} {self.arch.to_string()} ({what}{lat})"
 
 
@@ -313,7 +315,8 @@ class Designer:
           verified range widened by the widest residual bound. Before 3 results: the loop's
           prediction within the verified range, no interval. Where the task has a stored
           calibration, designs beyond every verified cell take its statement, and under 20
-          results the interval also covers its interval (:meth:`_with_stored`).
+          results the interval also covers its interval (:meth:`_with_stored`); on a new dataset
+          of a space with measured tables, the line to them (:mod:`gennas.design.source_line`).
         * A task nothing was verified or described for: only the rank (what transfers).
         * Otherwise (an image task, another predictor): the raw mean within reach, no interval.
         """
@@ -323,14 +326,16 @@ class Designer:
             value, spread = loop.predict(archs) if learned is None else learned.predict(archs)
             stated = Predictions.of(value, spread, None if learned is None else learned.calibration, reach,
                                     loop.scale.from_model)
-            return self._with_stored(archs, stated)
+            if self._stored is not None:
+                return self._with_stored(archs, stated)
+            told = [r for r in loop.history if not r.failed]
+            return source_line_statement(stated, loop.prior, [r.arch for r in told], np.array([r.score for r in told]),
+                                         archs, loop.scale.direction == "maximize", loop.scale.compress, reach)
         if self._task_error is not None:
             value, _ = loop.predict(archs)  # the default task's, corrected by the source tables
             return Predictions(value, value)
-        task = self._task_arg()
-        value, spread = self.predictor.predict(archs, task)
-        calibration = self._stored
-        return Predictions.of(value, spread, calibration, pretrained_reach(self.space, self.task),
+        value, spread = self.predictor.predict(archs, self._task_arg())
+        return Predictions.of(value, spread, self._stored, pretrained_reach(self.space, self.task),
                               None if self._saved_scale is None else self._saved_scale.from_model)
 
     def _with_stored(self, archs: list[ArchGraph], p: Predictions) -> Predictions:

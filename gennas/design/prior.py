@@ -105,6 +105,11 @@ class SourceTablePrior:
             spread += np.abs(std - ratio * source_std)
         return mean + correction / len(self.sources), spread / len(self.sources)
 
+    def labels(self, archs: Sequence[ArchGraph]) -> dict[str, np.ndarray]:
+        """Each source's measured accuracy (%) of ``archs``, float64 ``(len(archs),)`` per source."""
+        rows = self._bench.rows(list(archs)) if self.active else np.empty(0, dtype=np.int64)
+        return {source: self._labels[source][rows] for source in self.sources}
+
     def forget(self) -> None:
         """The predictor changed (a refit): scale ratios are measured again."""
         self._ratios.clear()

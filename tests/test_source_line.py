@@ -1,0 +1,52 @@
+"""Beyond the results on a new dataset: designs are stated on the probit line to a measured dataset."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.stats import norm
+
+from gennas.design.source_line import SourceLine, probit, reads_as_percent, with_source_line
+from gennas.surrogates.calibration import Calibration, Predictions
+
+
+def test_line_is_fitted_in_probit_scale_and_ignores_failed_cells():
+    """Accuracies on a straight probit line are recovered exactly, also with two cells that failed
+    to train (near chance on both datasets, off the line): Theil-Sen is robust to them."""
+    source = np.array([60.0, 70.0, 80.0, 85.0, 88.0, 90.0, 92.0, 93.0, 94.0, 10.0, 11.0])
+    target = 100 * norm.cdf(-0.4 + 0.7 * probit(source))
+    target[-2:] = [1.0, 1.2]
+    line = SourceLine.fit(source, target)
+    assert line is not None and abs(line.slope - 0.7) < 1e-6 and abs(line.intercept + 0.4) < 1e-6
+    assert np.allclose(100 * norm.cdf(line.probit_of(np.array([94.4]))), 100 * norm.cdf(-0.4 + 0.7 * probit(94.4)))
+    # too few results, or datasets that disagree (no positive slope): no line
+    assert SourceLine.fit(source[:4], target[:4]) is None
+    assert SourceLine.fit(source[:9], target[:9][::-1]) is None
+
+
+def test_only_accuracies_in_percent_are_read_on_the_line():
+    told = np.array([40.0, 60.0, 70.0])
+    assert reads_as_percent(told, maximize=True, compressed=False)
+    assert not reads_as_percent(told / 100, maximize=True, compressed=False)  # fractions
+    assert not reads_as_percent(told, maximize=False, compressed=False)  # a loss
+    assert not reads_as_percent(told, maximize=True, compressed=True)  # a compressed proxy score
+    assert not reads_as_percent(np.array([40.0, 1e3]), maximize=True, compressed=False)
+
+
+def test_beyond_designs_take_the_line_never_below_the_learned_level():
+    """Designs beyond the learned calibration take the line's value (keeping the learned interval's
+    width), unless that is below the learned flat level; the others, the score and the flag stay."""
+    learned = Calibration.fit(np.arange(10.0), 50 + np.arange(10.0))
+    raw = np.array([5.0, 20.0, 30.0])
+    p = Predictions.of(raw, np.ones(3), learned, (0, 100))
+    assert list(p.beyond) == [False, True, True]
+    source_told = np.linspace(70, 90, 10)
+    told = 100 * norm.cdf(0.1 + 0.9 * probit(source_told))
+    designs = np.array([80.0, 95.0, 20.0])  # the third design's source accuracy puts it below the flat level
+    q = with_source_line(p, told, {"src": source_told}, {"src": designs}, (0, 100))
+    expected = 100 * norm.cdf(0.1 + 0.9 * probit(95.0))
+    assert q.mean[0] == p.mean[0] and np.isclose(q.mean[1], expected) and q.mean[2] == p.mean[2]
+    assert np.isclose(q.high[1] - q.low[1], p.high[1] - p.low[1]) and q.low[1] <= q.mean[1] <= q.high[1]
+    assert np.array_equal(q.score, p.score) and np.array_equal(q.beyond, p.beyond)
+    # within a narrower reach the statement is clipped to it
+    r = with_source_line(p, told, {"src": source_told}, {"src": designs}, (0, 60))
+    assert r.mean.max() <= 60 and r.high.max() <= 60
