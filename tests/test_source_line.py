@@ -50,3 +50,13 @@ def test_beyond_designs_take_the_line_never_below_the_learned_level():
     # within a narrower reach the statement is clipped to it
     r = with_source_line(p, told, {"src": source_told}, {"src": designs}, (0, 60))
     assert r.mean.max() <= 60 and r.high.max() <= 60
+    # results off the line: the line's own prediction interval (t quantile, robust scale, leverage)
+    noisy = 100 * norm.cdf(0.1 + 0.9 * probit(source_told) + np.tile([-0.05, 0.05], 5))
+    line = SourceLine.fit(source_told, noisy)
+    assert line is not None and np.isclose(line.scale, 1.4826 * 0.05, rtol=0.05)
+    half = line.half_width(np.array([95.0, 80.0]))
+    assert half[0] > half[1] > line.scale * 1.8  # farther from the verified cells: wider
+    s = with_source_line(p, noisy, {"src": source_told}, {"src": designs}, (0, 100))
+    z = line.probit_of(np.array([95.0]))
+    assert np.isclose(s.low[1], 100 * norm.cdf(z - half[0])[0])
+    assert np.isclose(s.high[1], 100 * norm.cdf(z + half[0])[0])
