@@ -1,7 +1,8 @@
 """Do the designer's predictions mean what they say? Calibration checked against the bundled tables.
 
 For cifar10 and cifar100, with the shipped predictor (``default``: trained on 2,000 cells of both)
-and with the holdout predictor that never saw the dataset's labels (``holdout``), in four states:
+and with the holdout predictor that never saw the dataset's labels (``holdout``; its task named as a
+new dataset, ``new-cifar100``, so the table's range is not the designer's either), in four states:
 
 * ``pretrained``: nothing verified. The default predictor's calibration (stored in
   ``gennas/data/calibration_nb201.json.gz``) is fitted on the cells whose functional class holds
@@ -165,8 +166,8 @@ def stated_without_them(bench, ds: str, designer, archs: list) -> tuple[np.ndarr
 
 def pretrained_rows(bench, ds: str, label: str, predictor, generator, seed: int) -> list[dict]:
     archs, y = bench.archs(), bench.accuracy_of(None, ds)
-    designer = gennas.Designer("nb201", task=ds, predictor=predictor, generator=generator, seed=seed,
-                               loop=LoopSettings(pool=1))
+    designer = gennas.Designer("nb201", task=task_of(ds, label), predictor=predictor, generator=generator,
+                               seed=seed, loop=LoopSettings(pool=1))
     designs = designer.generate(TOP)
     rows_ = bench.rows([c.arch for c in designs])
     best = float(y.max())
@@ -213,17 +214,25 @@ def learned_row(bench, ds: str, label: str, designer, state: str) -> dict:
                float(mean.max()), float(y.max()), flagged(designs, y[rows_]))
 
 
+def task_of(ds: str, label: str) -> str:
+    """The designer's task: the dataset for the default predictor; for the holdout predictor a
+    new dataset's name (``new-cifar100``), so that nothing of the bundled table reaches the
+    designer (a bundled name would clip its statements to the table's range, whose top is the
+    best accuracy there is: a new dataset's designer does not know it)."""
+    return ds if label == "default" else f"new-{ds}"
+
+
 def run(bench, ds: str, label: str, predictor, generator, seed: int) -> list[dict]:
     rows = pretrained_rows(bench, ds, label, predictor, generator, seed)
     archs, y = bench.archs(), bench.accuracy_of(None, ds)
     order = np.random.default_rng(seed).choice(len(archs), size=50, replace=False)
     for n in (10, 50):
-        designer = gennas.Designer("nb201", task=ds, predictor=predictor, generator=generator, seed=seed,
-                                   loop=LoopSettings(pool=1))
+        designer = gennas.Designer("nb201", task=task_of(ds, label), predictor=predictor, generator=generator,
+                                   seed=seed, loop=LoopSettings(pool=1))
         designer.tell([Result(archs[i], float(y[i]), "table") for i in order[:n]])
         rows.append(learned_row(bench, ds, label, designer, f"told {n}"))
-    designer = gennas.Designer("nb201", task=ds, predictor=predictor, generator=generator, seed=seed,
-                               loop=LoopSettings(pool=1))
+    designer = gennas.Designer("nb201", task=task_of(ds, label), predictor=predictor, generator=generator,
+                               seed=seed, loop=LoopSettings(pool=1))
     designer.search(lambda a: bench.accuracy(a, ds), budget=20, batch_size=5)
     rows.append(learned_row(bench, ds, label, designer, "search 20"))
     return rows

@@ -256,3 +256,20 @@ def test_few_results_on_a_known_task_widen_to_the_stored_calibration(predictor, 
         p = d.predictions(cells)
         assert np.all(p.low <= p.high)
         assert np.all((p.low <= low + 1e-9) & (p.high >= high - 1e-9)) == widened
+
+
+def test_a_new_task_told_only_good_cells_can_still_state_bad_ones(predictor, generator, bench):
+    """After a search every verified cell is good: the worst of them is no floor for the others
+    (the reach runs from 0 for accuracies in %), so a cell that failed to train is not stated
+    within the verified range."""
+    archs, y = bench.archs(), bench.accuracy_of(None, "cifar100")
+    good = np.argsort(-y)[200:212]  # twelve good cells, not the very best
+    d = gennas.Designer("nb201", task="my_new_dataset", predictor=predictor, generator=generator, seed=0,
+                        loop=LoopSettings(pool=1))
+    d.tell([Result(archs[i], float(y[i]), "table") for i in good])
+    bad = np.flatnonzero(y < 20)[:50]
+    p = d.predictions([archs[i] for i in bad])
+    assert p.low.min() < y[good].min() - 10 and p.low.min() >= 0.0
+    assert np.mean((y[bad] >= p.low) & (y[bad] <= p.high)) > 0
+    assert learned_reach(np.array([50.0, 60.0]), None, floor=0.0) == (0.0, 60.0)
+    assert learned_reach(np.array([50.0, 60.0]), None)[0] == -np.inf

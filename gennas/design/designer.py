@@ -24,7 +24,7 @@ from gennas.design.budget import LatencyBudget
 from gennas.design.loop import DesignLoop, LoopSettings
 from gennas.design.pretrained import RememberingLoop, pretrained_predictor, saved_score_scale
 from gennas.design.scores import score_unit
-from gennas.design.source_line import source_line_statement
+from gennas.design.source_line import percent_floor, source_line_statement
 from gennas.design.stored_statement import results_agree_with_stored, with_stored
 from gennas.errors import GennasError, UnknownDataset, UnknownDevice, unknown
 from gennas.evaluators.base import Evaluator, Result, as_results
@@ -371,11 +371,11 @@ class Designer:
         if table is None or loop.scale.direction != "maximize" or not np.all((y >= table[0]) & (y <= table[1])):
             table = None  # the scores are not that table's accuracies (a proxy, a loss): its range says nothing
         reach = None if table is None else tuple(np.sort(loop.scale.to_model(np.array(table))))
-        learned = None
+        learned, floor = None, percent_floor(y, loop.scale.direction == "maximize", loop.scale.compress)
         if loop.pretrained.is_trained:  # from scratch, each fold would train a network: no interval
             learned = learned_calibration([r.arch for r in told], y, lambda keep: self._fold_model(
-                [told[i] for i in keep]), reach, seed=self.seed or 0)
-        reach = learned.calibration.reach if learned is not None else reach or learned_reach(y, None)
+                [told[i] for i in keep]), reach, seed=self.seed or 0, floor=floor)
+        reach = learned.calibration.reach if learned is not None else reach or learned_reach(y, None, floor=floor)
         _LEARNED[loop] = (key, (learned, reach))
         return learned, reach
 

@@ -105,6 +105,12 @@ def reads_as_percent(told: np.ndarray, maximize: bool, compressed: bool) -> bool
             and float(told.max()) > 1.0)
 
 
+def percent_floor(told: np.ndarray, maximize: bool, compressed: bool) -> float:
+    """The lowest score a task can reach as far as its unit tells: 0 for accuracies in %
+    (:func:`reads_as_percent`), else -inf."""
+    return 0.0 if reads_as_percent(told, maximize, compressed) else -np.inf
+
+
 def with_source_line(p: Predictions, told: np.ndarray, told_sources: dict[str, np.ndarray],
                      design_sources: dict[str, np.ndarray], reach: tuple[float, float]) -> Predictions:
     """``p`` (learned from the results ``told`` ``(n,)``, in %) with its beyond designs stated by

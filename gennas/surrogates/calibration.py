@@ -245,13 +245,13 @@ def pretrained_reach(space: SearchSpace, task: Task | str | None) -> tuple[float
     return (-math.inf, math.inf) if names_a_proxy(task.name if isinstance(task, Task) else task) else PERCENT
 
 
-def learned_reach(told: np.ndarray, calibration: Calibration | None, coverage: float = COVERAGE) -> tuple[float, float]:
-    """What a task learned only from verified scores ``told`` can reach: the verified range widened
-    by the calibration's widest residual bound at ``coverage`` (no widening without one)."""
-    low, high = float(np.min(told)), float(np.max(told))
-    q_lo, q_hi = (np.zeros(1), np.zeros(1)) if calibration is None else calibration.residual_bounds(
-        calibration.knots_x, coverage)
-    return low + min(float(q_lo.min()), 0.0), high + max(float(q_hi.max()), 0.0)
+def learned_reach(told: np.ndarray, calibration: Calibration | None, coverage: float = COVERAGE,
+                  floor: float = -math.inf) -> tuple[float, float]:
+    """What a task learned only from verified scores ``told`` can reach: from ``floor`` (0 for %;
+    after a search all verified cells are good, so the worst of them bounds nothing) to the best
+    verified score widened by the calibration's widest residual bound at ``coverage``."""
+    q_hi = np.zeros(1) if calibration is None else calibration.residual_bounds(calibration.knots_x, coverage)[1]
+    return floor, float(np.max(told)) + max(float(q_hi.max()), 0.0)
 
 
 @dataclass(frozen=True)
@@ -339,16 +339,16 @@ class CrossFitted:
 
 
 def learned_calibration(archs: Sequence[ArchGraph], scores: Sequence[float], refit: Callable[[np.ndarray], Model],
-                        reach: tuple[float, float] | None, folds: int = 5, seed: int = 0) -> CrossFitted | None:
+                        reach: tuple[float, float] | None, folds: int = 5, seed: int = 0,
+                        floor: float = -math.inf) -> CrossFitted | None:
     """Calibration from verified results alone (:func:`cross_fit`), against the verified ``scores``
-    ``(n,)``. ``reach`` None: the learned rule (:func:`learned_reach`). None with fewer than 3 results."""
+    ``(n,)``. ``reach`` None: :func:`learned_reach` from ``floor``. None with fewer than 3 results."""
     y = np.asarray(scores, dtype=np.float64)
     if len(y) < 3:
         return None
     oof, models = cross_fit(archs, y, refit, folds, seed)
-    source = f"{len(y)} verified results, {len(models)}-fold out-of-fold predictions"
-    calibration = Calibration.fit(oof, y, source=source)
-    return CrossFitted(models, calibration.with_reach(*(reach if reach is not None else learned_reach(y, calibration))))
+    calibration = Calibration.fit(oof, y, source=f"{len(y)} verified results, {len(models)}-fold out-of-fold predictions")
+    return CrossFitted(models, calibration.with_reach(*(reach or learned_reach(y, calibration, floor=floor))))
 
 
 # ------------------------------------------------------------ stored tables
