@@ -50,7 +50,7 @@ def test_beyond_designs_take_the_line_never_below_the_learned_level():
     # within a narrower reach the statement is clipped to it
     r = with_source_line(p, told, {"src": source_told}, {"src": designs}, (0, 60))
     assert r.mean.max() <= 60 and r.high.max() <= 60
-    # results off the line: the line's own prediction interval (t quantile, robust scale, leverage)
+    # results off the line: its own prediction interval (t quantile, robust scale, slope interval)
     noisy = 100 * norm.cdf(0.1 + 0.9 * probit(source_told) + np.tile([-0.05, 0.05], 5))
     line = SourceLine.fit(source_told, noisy)
     assert line is not None and np.isclose(line.scale, 1.4826 * 0.05, rtol=0.05)

@@ -18,7 +18,7 @@ space's benchmark measured a source dataset for every cell (the loop's
 beyond design is stated at the line's value of its measured source accuracy (averaged over the
 sources in probit), never below the learned flat level; its interval is the line's own
 prediction interval (Student t, the robust scale of the results' residuals from the line, the
-leverage of the extrapolation), not the learned one, whose width is that of random cells'
+slope's confidence interval far from them), not the learned one, whose width is that of random cells'
 errors. The ranking score is unchanged, so the same designs are returned, still
 flagged ``beyond``: the value comes from the line, not from results near it.
 """
@@ -55,15 +55,16 @@ def probit(accuracy_percent: np.ndarray) -> np.ndarray:
 class SourceLine:
     """``probit(target) = intercept + slope * probit(source)`` for accuracies in %, and how far
     verified cells lie from it: ``scale`` the robust sd of their probit residuals (1.4826 MAD),
-    ``count`` of them, ``center`` and ``spread`` the median and the sum of squared deviations
-    from it of their source probits (the leverage of an extrapolation)."""
+    ``count`` of them, ``center`` the median of their source probits (the line passes through
+    the medians), ``slope_low``/``slope_high`` the slope's :data:`COVERAGE` confidence interval."""
 
     intercept: float
     slope: float
     scale: float = 0.0
     count: int = 0
     center: float = 0.0
-    spread: float = 1.0
+    slope_low: float = 0.0
+    slope_high: float = 0.0
 
     @classmethod
     def fit(cls, source: np.ndarray, target: np.ndarray) -> SourceLine | None:
@@ -73,28 +74,31 @@ class SourceLine:
         if len(target) < MIN_RESULTS or np.ptp(source) <= 0:
             return None
         x, y = probit(source), probit(target)
-        slope, intercept, _, _ = theilslopes(y, x)
+        slope, intercept, slope_low, slope_high = theilslopes(y, x, alpha=COVERAGE)
         if not slope > 0:
             return None
         residual = y - (intercept + slope * x)
         # median absolute deviation: cells that failed to train must not widen every interval
         scale = 1.4826 * float(np.median(np.abs(residual - np.median(residual))))
         scale = scale if scale > 1e-9 else 0.0  # rounding of an exact line is no residual scale
-        center = float(np.median(x))
-        return cls(float(intercept), float(slope), scale, len(y), center, float(np.sum((x - center) ** 2)))
+        return cls(float(intercept), float(slope), scale, len(y), float(np.median(x)), float(slope_low),
+                   float(slope_high))
 
     def probit_of(self, source: np.ndarray) -> np.ndarray:
         """The line's probit of the target at source accuracies ``(m,)`` in %."""
         return self.intercept + self.slope * probit(source)
 
-    def half_width(self, source: np.ndarray, coverage: float = COVERAGE) -> np.ndarray:
-        """Half the probit width ``(m,)`` of a ``coverage`` prediction interval of a new cell at
-        source accuracies ``(m,)``: Student t with ``MAD_EFFICIENCY * (count - 2)`` degrees of
-        freedom (a MAD scale is that uncertain) times the residual scale, widened by the leverage
-        of the source value (ordinary least squares' formula with the robust centre and scale)."""
-        leverage = 1 + 1 / self.count + (probit(source) - self.center) ** 2 / max(self.spread, 1e-12)
+    def half_width(self, source: np.ndarray) -> np.ndarray:
+        """Half the probit width ``(m,)`` of a :data:`COVERAGE` prediction interval of a new cell at
+        source accuracies ``(m,)``: a new cell's residual (Student t with ``MAD_EFFICIENCY *
+        (count - 2)`` degrees of freedom, a MAD scale being that uncertain, times the residual
+        scale) and the line's own uncertainty far from the verified cells (half the Theil-Sen
+        slope's confidence interval times the distance from their median source probit), added in
+        quadrature as independent errors."""
         degrees = max(MAD_EFFICIENCY * (self.count - 2), 1.0)
-        return student_t.ppf(0.5 + coverage / 2, df=degrees) * self.scale * np.sqrt(leverage)
+        residual = student_t.ppf(0.5 + COVERAGE / 2, df=degrees) * self.scale * np.sqrt(1 + 1 / self.count)
+        slope = 0.5 * (self.slope_high - self.slope_low) * (probit(source) - self.center)
+        return np.sqrt(residual ** 2 + slope ** 2)
 
 
 def reads_as_percent(told: np.ndarray, maximize: bool, compressed: bool) -> bool:
@@ -131,7 +135,7 @@ def with_source_line(p: Predictions, told: np.ndarray, told_sources: dict[str, n
     # (without a residual scale, one exact source: the learned width around the line's value)
     take = p.beyond & (on_line > p.mean)
     mean = np.where(take, np.clip(on_line, *reach), p.mean)
-    scaled = half > 0
+    scaled = half > 1e-9  # rounding of an exact line is no width
     low = np.where(scaled, 100.0 * norm.cdf(probits - half), p.low + mean - p.mean)
     high = np.where(scaled, 100.0 * norm.cdf(probits + half), p.high + mean - p.mean)
     low, high = np.minimum(np.clip(low, *reach), mean), np.maximum(np.clip(high, *reach), mean)
