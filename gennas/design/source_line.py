@@ -11,7 +11,8 @@ after 10 / 50 random results: the top 20 under-stated by 1.66 / 1.45 points,
 Across architectures, accuracies on two datasets lie close to a straight line in *probit* scale
 (accuracy on the line, Miller et al. 2021): in % the easier dataset saturates near its best and
 the relation bends (a straight line in % fitted to random cells puts cifar100's best cells 2-3
-points too low from cifar10's, 1 too high the other way), in probit it does not. Where the
+points too low from cifar10's, 1 too high the other way; an analysis of the tables on development
+seeds, README "Calibrated predictions"), in probit it does not. Where the
 space's benchmark measured a source dataset for every cell (the loop's
 :class:`~gennas.design.prior.SourceTablePrior`), that line is fitted on the verified results
 (Theil-Sen: robust to cells that failed to train, which sit off the line near chance) and a
@@ -34,7 +35,7 @@ from scipy.stats import t as student_t
 
 from gennas.design.prior import SourceTablePrior
 from gennas.graph import ArchGraph
-from gennas.surrogates.calibration import COVERAGE, Predictions, interval_std
+from gennas.surrogates.calibration import COVERAGE, PERCENT, Predictions, interval_std
 
 #: results needed before a line is fitted (Theil-Sen's median of pairwise slopes: 10 pairs)
 MIN_RESULTS = 5
@@ -60,11 +61,11 @@ class SourceLine:
 
     intercept: float
     slope: float
-    scale: float = 0.0
-    count: int = 0
-    center: float = 0.0
-    slope_low: float = 0.0
-    slope_high: float = 0.0
+    scale: float
+    count: int
+    center: float
+    slope_low: float
+    slope_high: float
 
     @classmethod
     def fit(cls, source: np.ndarray, target: np.ndarray) -> SourceLine | None:
@@ -112,7 +113,7 @@ def reads_as_percent(told: np.ndarray, maximize: bool, compressed: bool) -> bool
 def percent_floor(told: np.ndarray, maximize: bool, compressed: bool) -> float:
     """The lowest score a task can reach as far as its unit tells: 0 for accuracies in %
     (:func:`reads_as_percent`), else -inf."""
-    return 0.0 if reads_as_percent(told, maximize, compressed) else -np.inf
+    return PERCENT[0] if reads_as_percent(told, maximize, compressed) else -np.inf
 
 
 def with_source_line(p: Predictions, told: np.ndarray, told_sources: dict[str, np.ndarray],
