@@ -109,7 +109,8 @@ def row(label: dict, every: dict, top: dict, top_true: float, max_pred: float | 
     fmt = lambda d, k, spec: "-" if k not in d else format(d[k], spec)  # noqa: E731
     beyond = beyond or {}
     return {**label, "bias all": fmt(every, "bias", "+.2f"), "cov all %": fmt(every, "cov", ".0f"),
-            "bias top20": fmt(top, "bias", "+.2f"), "cov top20 %": fmt(top, "cov", ".0f"),
+            "width all": fmt(every, "width", ".2f"), "bias top20": fmt(top, "bias", "+.2f"),
+            "cov top20 %": fmt(top, "cov", ".0f"),
             "width top20": fmt(top, "width", ".2f"), "true top20": f"{top_true:.2f}",
             "max pred": "-" if max_pred is None else f"{max_pred:.2f}", "best": f"{best:.2f}",
             "beyond top20 %": fmt(beyond, "share", ".0f"), "bias beyond": fmt(beyond, "bias", "+.2f"),
@@ -276,6 +277,7 @@ def over_seeds(per_seed: list[list[dict]]) -> list[dict]:
         out.append({"dataset": ds, "predictor": label, "state": state + (f" ({told} told)" if told else ""),
                     "seeds": len(rows), "bias all": seed_mean(rows, "bias all", "+.2f"),
                     "cov all %": seed_mean(rows, "cov all %", ".0f"),
+                    "width all": seed_mean(rows, "width all", ".2f"),
                     "bias top20": seed_mean(rows, "bias top20", "+.2f"),
                     "range": seed_range(rows, "bias top20", "+.2f"),
                     "cov top20 %": seed_mean(rows, "cov top20 %", ".0f"),

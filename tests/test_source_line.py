@@ -60,3 +60,25 @@ def test_beyond_designs_take_the_line_never_below_the_learned_level():
     z = line.probit_of(np.array([95.0]))
     assert np.isclose(s.low[1], 100 * norm.cdf(z - half[0])[0])
     assert np.isclose(s.high[1], 100 * norm.cdf(z + half[0])[0])
+
+
+def test_below_designs_take_the_midpoint_of_both_extrapolations_and_an_interval_covering_both():
+    """Below every verified cell the learned calibration (falling 0-1 points per predicted point)
+    and the line both extrapolate: the statement is their midpoint, the interval covers both
+    intervals, and designs within the results keep the learned statement."""
+    learned = Calibration.fit(np.arange(10.0), 50 + np.arange(10.0))
+    raw = np.array([-20.0, 5.0])
+    p = Predictions.of(raw, np.ones(2), learned, (0, 100))
+    assert list(p.below) == [True, False] and list(p.beyond) == [False, False]
+    source_told = np.linspace(70, 90, 10)
+    noisy = 100 * norm.cdf(0.1 + 0.9 * probit(source_told) + np.tile([-0.05, 0.05], 5))
+    designs = np.array([20.0, 80.0])  # the below design was poor on the source too
+    q = with_source_line(p, noisy, {"src": source_told}, {"src": designs}, (0, 100))
+    line = SourceLine.fit(source_told, noisy)
+    on_line = 100 * norm.cdf(line.probit_of(designs[:1]))[0]
+    half = line.half_width(designs[:1])[0]
+    assert on_line < p.low[0]  # the two extrapolations disagree: the line says much less
+    assert np.isclose(q.mean[0], (p.mean[0] + on_line) / 2)
+    assert np.isclose(q.low[0], 100 * norm.cdf(line.probit_of(designs[:1]) - half)[0]) and q.high[0] == p.high[0]
+    assert q.mean[1] == p.mean[1] and q.low[1] == p.low[1] and q.high[1] == p.high[1]
+    assert np.array_equal(q.score, p.score) and q.std[0] > p.std[0]

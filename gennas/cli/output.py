@@ -61,7 +61,7 @@ def print_table(title: str, rows: list[dict[str, Any]], columns: list[str] | Non
 
 def candidate_row(candidate: Any) -> dict[str, Any]:
     """The prediction columns of a designed ``Candidate``: rank, arch, predicted accuracy with its
-    90 % interval (``pred_low``/``pred_high``, ``beyond_calibration``; ``pred_std`` its
+    90 % interval (``pred_low``/``pred_high``, ``beyond_calibration``, ``below_calibration``; ``pred_std`` its
     normal-equivalent std); for a task nothing was verified or described for, the rank and a
     ``relative_score`` instead: no accuracy is made up."""
     row: dict[str, Any] = {"rank": candidate.rank, "arch": candidate.arch.to_string()}
@@ -73,6 +73,7 @@ def candidate_row(candidate: Any) -> dict[str, Any]:
         row["pred_low"], row["pred_high"] = candidate.interval
         # above every cell the interval was calibrated on: the truth may lie above it
         row["beyond_calibration"] = candidate.beyond_calibration
+        row["below_calibration"] = candidate.below_calibration  # below every one: extrapolated too
     row["pred_std"] = candidate.predicted_std
     return row
 

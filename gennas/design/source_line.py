@@ -22,6 +22,13 @@ prediction interval (Student t, the robust scale of the results' residuals from 
 slope's confidence interval far from them), not the learned one, whose width is that of random cells'
 errors. The ranking score is unchanged, so the same designs are returned, still
 flagged ``beyond``: the value comes from the line, not from results near it.
+
+A design predicted *below* every verified cell (``Predictions.below``) is an extrapolation of
+both: the learned calibration takes the truth to fall 0 to 1 points per predicted point there
+(after a search on cifar100 held out, every other cell over-stated by 6 points on average, its
+90 % interval covering 39 %), the line fitted on the results' range was as far the other way
+(-5.1). It is stated at their midpoint with an interval covering both intervals (development
+seeds 5-19: all-cell bias +0.44, coverage 100 %; README "Calibrated predictions").
 """
 
 from __future__ import annotations
@@ -118,11 +125,20 @@ def percent_floor(told: np.ndarray, maximize: bool, compressed: bool) -> float:
 
 def with_source_line(p: Predictions, told: np.ndarray, told_sources: dict[str, np.ndarray],
                      design_sources: dict[str, np.ndarray], reach: tuple[float, float]) -> Predictions:
-    """``p`` (learned from the results ``told`` ``(n,)``, in %) with its beyond designs stated by
-    the source line(s): ``told_sources`` / ``design_sources`` map each source to its measured
-    accuracies of the told cells ``(n,)`` / of ``p``'s designs ``(m,)``. Unchanged without an
-    interval, a beyond design or a line."""
-    if p.mean is None or p.low is None or p.high is None or p.beyond is None or not p.beyond.any():
+    """``p`` (learned from the results ``told`` ``(n,)``, in %) with its extrapolated designs stated
+    with the source line(s): ``told_sources`` / ``design_sources`` map each source to its measured
+    accuracies of the told cells ``(n,)`` / of ``p``'s designs ``(m,)``.
+
+    * Beyond every verified cell: the line's value and interval where it says more than the
+      learned flat level.
+    * Below every verified cell: two extrapolations, neither checked there (the learned one
+      assumes the truth falls 0-1 points per predicted point; the line, fitted on the results'
+      range, may be steeper or flatter below it): their midpoint, and an interval covering both
+      intervals.
+
+    Unchanged without an interval, an extrapolated design or a line."""
+    below = np.zeros(len(p.raw), bool) if p.below is None else p.below
+    if p.mean is None or p.low is None or p.high is None or p.beyond is None or not (p.beyond.any() or below.any()):
         return p
     lines = {s: SourceLine.fit(told_sources[s], told) for s in told_sources}
     lines = {s: line for s, line in lines.items() if line is not None}
@@ -130,18 +146,20 @@ def with_source_line(p: Predictions, told: np.ndarray, told_sources: dict[str, n
         return p
     probits = np.mean([line.probit_of(design_sources[s]) for s, line in lines.items()], axis=0)
     half = np.mean([line.half_width(design_sources[s]) for s, line in lines.items()], axis=0)
-    on_line = 100.0 * norm.cdf(probits)
-    # a design predicted above every verified cell is at least at their level: where the line says
-    # less, the learned (flat) statement stays; where it says more, the line's value and interval
-    # (without a residual scale, one exact source: the learned width around the line's value)
-    take = p.beyond & (on_line > p.mean)
-    mean = np.where(take, np.clip(on_line, *reach), p.mean)
+    on_line = np.clip(100.0 * norm.cdf(probits), *reach)
+    # the line's interval (without a residual scale, one exact source: the learned width around its value)
     scaled = half > 1e-9  # rounding of an exact line is no width
-    low = np.where(scaled, 100.0 * norm.cdf(probits - half), p.low + mean - p.mean)
-    high = np.where(scaled, 100.0 * norm.cdf(probits + half), p.high + mean - p.mean)
-    low, high = np.minimum(np.clip(low, *reach), mean), np.maximum(np.clip(high, *reach), mean)
-    low, high = np.where(take, low, p.low), np.where(take, high, p.high)
-    return replace(p, mean=mean, low=low, high=high, std=np.where(take, interval_std(low, high), p.std))
+    line_low = np.clip(np.where(scaled, 100.0 * norm.cdf(probits - half), p.low + on_line - p.mean), *reach)
+    line_high = np.clip(np.where(scaled, 100.0 * norm.cdf(probits + half), p.high + on_line - p.mean), *reach)
+    # a design predicted above every verified cell is at least at their level: where the line says
+    # less, the learned (flat) statement stays
+    take = p.beyond & (on_line > p.mean) & ~below
+    wide_low, wide_high = np.minimum(p.low, line_low), np.maximum(p.high, line_high)
+    midpoint = np.clip(0.5 * (p.mean + on_line), wide_low, wide_high)
+    mean = np.where(take, on_line, np.where(below, midpoint, p.mean))
+    low = np.where(take, np.minimum(line_low, mean), np.where(below, wide_low, p.low))
+    high = np.where(take, np.maximum(line_high, mean), np.where(below, wide_high, p.high))
+    return replace(p, mean=mean, low=low, high=high, std=np.where(take | below, interval_std(low, high), p.std))
 
 
 def source_line_statement(p: Predictions, sources: SourceTablePrior, told_archs: Sequence[ArchGraph], told: np.ndarray,

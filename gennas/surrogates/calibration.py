@@ -56,11 +56,9 @@ COVERAGE = 0.9
 #: residual quantile levels stored per bin (0 and 1: the extreme residuals)
 LEVELS = np.array([0, .005, .01, .02, .025, .05, .075, .1, .15, .2, .25, .3, .4, .5, .6, .7, .75, .8, .85, .9,
                    .925, .95, .975, .98, .99, .995, 1])
-#: inner bin edges (quantiles of the calibration cells' predictions) for tables of >= 2,000 cells:
-#: 5 % bins, then finer towards the top where designs are chosen
+#: inner bin edges (prediction quantiles) for >= 2,000 cells: 5 % bins, finer at the top where designs are chosen
 TABLE_BINS = np.r_[np.arange(.05, .91, .05), [.93, .95, .97, .98, .99, .995]]
-#: residuals per bin at least, for calibrations from few results (the [min, max] of n residuals
-#: covers with probability (n - 1) / (n + 1): 90 % needs 19)
+#: residuals per bin at least, from few results ([min, max] of n residuals covers (n - 1) / (n + 1): 90 % needs 19)
 MIN_BIN = 20
 #: knots of the stored calibrated-mean curve (quantile levels of the predictions; finer at both ends, where it bends)
 KNOT_LEVELS = np.unique(np.r_[np.geomspace(1e-4, .02, 10), np.linspace(0, .98, 50), 1 - np.geomspace(.02, 1e-4, 12), 1])
@@ -225,10 +223,10 @@ def table_reach(space: SearchSpace, task: Task | str | None) -> tuple[float, flo
     from gennas.bench import load_benchmark
 
     name = task.name if isinstance(task, Task) and task.kind == "named" else task
-    if not isinstance(name, str) or space.benchmark is None or name not in load_benchmark(space.benchmark).datasets:
+    bench = None if space.benchmark is None else load_benchmark(space.benchmark)
+    if not isinstance(name, str) or bench is None or name not in bench.datasets:
         return None
-    values = load_benchmark(space.benchmark).accuracy_of(None, name)
-    return float(values.min()), float(values.max())
+    return float(bench.accuracy_of(None, name).min()), float(bench.accuracy_of(None, name).max())
 
 
 def pretrained_reach(space: SearchSpace, task: Task | str | None) -> tuple[float, float]:
@@ -265,8 +263,8 @@ class Predictions:
         mean, std: calibrated mean and normal-equivalent std of the interval (without a
             calibration: raw mean within reach, ensemble std); None when only the rank is known.
         low, high: the :data:`COVERAGE` interval; None without a calibration.
-        beyond: bool, True where ``raw`` is above every prediction the calibration was fitted on:
-            its mean is flat there, so the truth may lie above the interval; None without one.
+        beyond, below: bool, True where ``raw`` is above (below) every prediction the calibration
+            was fitted on: it extrapolates there (flat above, so the truth may lie above the interval).
     """
 
     raw: np.ndarray
@@ -276,6 +274,7 @@ class Predictions:
     low: np.ndarray | None = None
     high: np.ndarray | None = None
     beyond: np.ndarray | None = None
+    below: np.ndarray | None = None
 
     @classmethod
     def of(cls, raw: np.ndarray, spread: np.ndarray, calibration: Calibration | None, reach: tuple[float, float],
@@ -294,7 +293,8 @@ class Predictions:
         std = np.abs(to_units(mean + std) - units)
         if low is not None:
             low, high = np.minimum(to_units(low), to_units(high)), np.maximum(to_units(low), to_units(high))
-        return cls(raw, score, units, std, low, high, None if calibration is None else raw > calibration.knots_x[-1])
+        flags = () if calibration is None else (raw > calibration.knots_x[-1], raw < calibration.knots_x[0])
+        return cls(raw, score, units, std, low, high, *flags)
 
     def order(self, n: int) -> np.ndarray:
         """Indices of the best ``n`` by :attr:`score`, ties by :attr:`raw`."""
@@ -391,10 +391,10 @@ def stored_calibrations(model: AccuracyModel, space: SearchSpace) -> dict[str, C
 class CalibratedPredictor:
     """An :class:`AccuracyModel` whose ``predict`` is calibrated, with :meth:`interval`.
 
-    ``predict`` gives the calibrated mean and the normal-equivalent std of the
-    :data:`COVERAGE` interval for tasks with a calibration; for others the raw mean clipped to
-    what the task can reach (:func:`pretrained_reach`) and the raw std. ``predict_soft``, ``fit``
-    and ``update`` are the wrapped model's (a refit makes the calibrations stale: they are dropped).
+    ``predict`` gives the calibrated mean and the normal-equivalent std of the :data:`COVERAGE`
+    interval for tasks with a calibration; for others the raw mean clipped to what the task can
+    reach (:func:`pretrained_reach`) and the raw std. ``predict_soft``, ``fit`` and ``update`` are
+    the wrapped model's (a refit makes the calibrations stale: they are dropped).
 
     Attributes:
         model: the wrapped model (raw predictions).

@@ -1,0 +1,61 @@
+"""A designed architecture and what is stated about it (:meth:`gennas.Designer.generate`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gennas.graph import ArchGraph
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One generated architecture with its predictions (nothing here was measured).
+
+    Attributes:
+        arch: the architecture.
+        predicted_accuracy: calibrated predicted score for the task, in its units (% for
+            accuracy), within what the task can reach; None when only the rank is known (a task
+            nothing was verified or described for: no accuracy is made up).
+        predicted_std: the normal-equivalent std of ``interval`` (without one: the ensemble spread), same units.
+        predicted_latency_ms: latency on the designer's device in ms, or None without one:
+            measured where the bundled tables have the device (``latency_measured``), else estimated.
+        rank: 1 for the best by the conservative score (the interval's low end).
+        latency_measured: True when ``predicted_latency_ms`` is a measurement.
+        interval: ``(low, high)``: holds the true score with probability 0.9
+            (:data:`gennas.surrogates.calibration.COVERAGE`); None where nothing calibrates it.
+        relative_score: without an accuracy, the predicted value standardised over the generated
+            pool (higher is better; a rank, not a score of the task).
+        unit: ``"%"`` for accuracies, ``""`` for another evaluator's score (a proxy's).
+        beyond_calibration: predicted above every cell its interval was calibrated on (after
+            results: above every verified one): the statement is an extrapolation (flat, or on a
+            new dataset along the line to the measured ones), so the truth may lie outside it.
+        below_calibration: predicted below every cell its interval was calibrated on: an
+            extrapolation too (on a new dataset, between the learned one and the line's).
+    """
+
+    arch: ArchGraph
+    predicted_accuracy: float | None
+    predicted_std: float | None
+    predicted_latency_ms: float | None
+    rank: int
+    latency_measured: bool = False
+    interval: tuple[float, float] | None = None
+    relative_score: float | None = None
+    unit: str = "%"
+    beyond_calibration: bool = False
+    below_calibration: bool = False
+
+    def __str__(self) -> str:
+        how = "measured" if self.latency_measured else "estimated"
+        lat = "" if self.predicted_latency_ms is None else f", {self.predicted_latency_ms:.3g} ms {how}"
+        unit = f" {self.unit}" if self.unit else ""
+        num = lambda v: f"{v:.2f}" if abs(v) < 1e4 else f"{v:.4g}"  # noqa: E731  (synflow-sized scores)
+        if self.predicted_accuracy is None:
+            what = f"relative score {self.relative_score:+.2f}; no accuracy: nothing verified for this task"
+        elif self.interval is None:
+            what = f"{num(self.predicted_accuracy)} ± {num(self.predicted_std)}{unit}"
+        else:
+            what = f"{num(self.predicted_accuracy)}{unit}, 90 % in [{num(self.interval[0])}, {num(self.interval[1])}]"
+            what += "; beyond every calibrated cell: extrapolated" if self.beyond_calibration else ""
+            what += "; below every calibrated cell: extrapolated" if self.below_calibration else ""
+        return f"#{self.rank} {self.arch.to_string()} ({what}{lat})"
