@@ -223,10 +223,10 @@ def table_reach(space: SearchSpace, task: Task | str | None) -> tuple[float, flo
     from gennas.bench import load_benchmark
 
     name = task.name if isinstance(task, Task) and task.kind == "named" else task
-    bench = None if space.benchmark is None else load_benchmark(space.benchmark)
-    if not isinstance(name, str) or bench is None or name not in bench.datasets:
+    if not isinstance(name, str) or space.benchmark is None or name not in load_benchmark(space.benchmark).datasets:
         return None
-    return float(bench.accuracy_of(None, name).min()), float(bench.accuracy_of(None, name).max())
+    values = load_benchmark(space.benchmark).accuracy_of(None, name)
+    return float(values.min()), float(values.max())
 
 
 def pretrained_reach(space: SearchSpace, task: Task | str | None) -> tuple[float, float]:
