@@ -17,6 +17,8 @@ optimum per dataset. Variants:
 * ``--local-share S`` / ``--kappa K``: ``LoopSettings.local_share`` / ``kappa`` (0.5 / 0.5).
 * ``--warmup W`` / ``--warmup-proxy P``: the first W picks ranked by the zero-cost proxy P
   (``LoopSettings.warmup``, ``warmup_proxy``; 0 picks them at random as before).
+* ``--members M``: ensemble members of the untrained predictor (``PredictorConfig.members``, 3;
+  the designer's: ``gennas.design.pretrained.SCRATCH_MEMBERS``).
 * ``--datasets``: comma-separated, default both.
 * ``--top-weight W``: the ranking loss weighs pairs by ``exp(W * standardised score of the
   better one)`` (``PredictorConfig.top_weight``; the designer's untrained predictor uses
@@ -45,6 +47,7 @@ import search  # noqa: E402  (experiments/search.py: its harness and loaded mode
 from _common import command_line  # noqa: E402
 from gennas.bench import load_benchmark  # noqa: E402
 from gennas.design.loop import LoopSettings  # noqa: E402
+from gennas.surrogates.predictor import PredictorConfig  # noqa: E402
 
 SEEDS = range(100, 110)
 
@@ -64,6 +67,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--kappa", type=float, default=LoopSettings.kappa, help="LoopSettings.kappa")
     p.add_argument("--warmup", type=int, default=LoopSettings.warmup, help="LoopSettings.warmup")
     p.add_argument("--warmup-proxy", default="synflow", help="LoopSettings.warmup_proxy")
+    p.add_argument("--members", type=int, default=PredictorConfig.members,
+                   help="PredictorConfig.members of the untrained predictor (the designer's: "
+                        "gennas.design.pretrained.SCRATCH_MEMBERS)")
     p.add_argument("--datasets", default="cifar10,cifar100")
     args = p.parse_args(argv)
     print(command_line())
@@ -76,9 +82,9 @@ def main(argv: list[str] | None = None) -> None:
 
     def scratch(space, seed, task, device=None, max_latency_ms=None):
         from gennas.design.designer import Designer
-        from gennas.surrogates.predictor import Predictor, PredictorConfig
+        from gennas.surrogates.predictor import Predictor
 
-        predictor = Predictor(space, PredictorConfig(top_weight=args.top_weight), seed=seed)
+        predictor = Predictor(space, PredictorConfig(top_weight=args.top_weight, members=args.members), seed=seed)
         designer = Designer(space, task=task, seed=seed, predictor=predictor,
                             generator=search._pretrained(None)[1],
                             loop=LoopSettings(pool=args.pool, guide_members=args.guide_members,

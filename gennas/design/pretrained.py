@@ -35,14 +35,23 @@ def predictor_file(space: SearchSpace) -> str:
 #: 38 / 35 / 38 (mean 42.9 / - / 36.3); on the search table's seeds 0-19 cifar10 40 -> 30,
 #: cifar100 24 -> 24 (README, "Search")
 SCRATCH_TOP_WEIGHT = 4.0
+#: ensemble members of that untrained predictor (``PredictorConfig.members``; a fresh
+#: ``Predictor(space)`` keeps 3). Every refit from scratch retrains the whole network, so the
+#: members are the search's main cost, and their spread (the acquisition's uncertainty bonus)
+#: did not help it choose: on development seeds 100-109 (``python experiments/loop_variants.py
+#: --guide-members 1 --top-weight 4 --budget 150 --members M``) median (mean) verifications to
+#: the optimum, M = 3 / 2 / 1: cifar10 18 (18.6) / 17 (19.7) / 16 (19.0), cifar100 7.5 (13.7) / 7
+#: (11.4) / 9 (12.6); CPU per 50-verification run 9.3 / 8.1 / 5.4 s, under pixel3 <= 5 ms 11.7 / - / 7.4 s
+SCRATCH_MEMBERS = 1
 
 
 def untrained_predictor(space: SearchSpace, seed: int = 0) -> AccuracyModel:
     """The predictor a designer searches with when ``space`` has none trained: its first
-    verified results train it from scratch, its ranking loss weighing the best ones most."""
+    verified results train it from scratch, its ranking loss weighing the best ones most, one
+    member (:data:`SCRATCH_MEMBERS`)."""
     from gennas.surrogates.predictor import Predictor, PredictorConfig
 
-    return Predictor(space, PredictorConfig(top_weight=SCRATCH_TOP_WEIGHT), seed=seed)
+    return Predictor(space, PredictorConfig(top_weight=SCRATCH_TOP_WEIGHT, members=SCRATCH_MEMBERS), seed=seed)
 
 
 def pretrained_predictor(space: SearchSpace) -> AccuracyModel:
