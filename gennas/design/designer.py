@@ -317,9 +317,10 @@ class Designer:
         if loop in _LEARNED and _LEARNED[loop][0] == key:
             return _LEARNED[loop][1]
         told = [r for r in loop.history if not r.failed]
-        y = loop.scale.to_model(np.array([r.score for r in told]))
-        table = table_reach(self.space, loop.task)
-        if table is None or loop.scale.direction != "maximize" or not np.all((y >= table[0]) & (y <= table[1])):
+        scores = np.array([r.score for r in told])
+        y, table = loop.scale.to_model(scores), table_reach(self.space, loop.task)
+        if (table is None or loop.scale.direction != "maximize" or loop.scale.compress
+                or not np.all((scores >= table[0]) & (scores <= table[1]))):
             table = None  # the scores are not that table's accuracies (a proxy, a loss): its range says nothing
         reach = None if table is None else tuple(np.sort(loop.scale.to_model(np.array(table))))
         learned, floor = None, percent_floor(y, loop.scale.direction == "maximize", loop.scale.compress)
