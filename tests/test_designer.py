@@ -148,7 +148,7 @@ def test_adapted_device_budget_judged_by_upper_bound(models, bench):
 
 def test_candidate_says_where_its_statement_extrapolates(bench):
     """A design predicted beyond or below every calibrated cell says so, in words and in its row."""
-    from gennas.cli.output import candidate_row
+    from gennas.cli.output import candidate_row, extrapolation_column
 
     arch = bench.space.sample(np.random.default_rng(0))
     below = Candidate(arch, 40.0, 8.0, None, 1, interval=(20.0, 60.0), below_calibration=True)
@@ -157,3 +157,8 @@ def test_candidate_says_where_its_statement_extrapolates(bench):
     assert "beyond every calibrated cell: extrapolated" in str(beyond) and "below" not in str(beyond)
     assert candidate_row(below)["below_calibration"] and not candidate_row(below)["beyond_calibration"]
     assert not candidate_row(beyond)["below_calibration"]
+    # a printed table shows one column for both flags, after the interval
+    shown = extrapolation_column(candidate_row(below))
+    assert shown["extrapolated"] == "below" and "below_calibration" not in shown
+    assert list(shown)[list(shown).index("pred_high") + 1] == "extrapolated"
+    assert extrapolation_column(candidate_row(beyond))["extrapolated"] == "above"

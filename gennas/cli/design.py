@@ -9,7 +9,7 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    from gennas.cli.output import candidate_row, friendly, print_json, print_table
+    from gennas.cli.output import candidate_row, extrapolation_column, friendly, print_json, print_table
 
     @app.command("design")
     @friendly
@@ -76,4 +76,5 @@ def register(app: typer.Typer) -> None:
             print_json(rows)
         else:
             budget = f" under {max_latency_ms:g} ms on {device}" if max_latency_ms is not None else ""
-            print_table(f"{len(rows)} designed {space} architectures for {task}{budget} (predicted, not verified)", rows)
+            print_table(f"{len(rows)} designed {space} architectures for {task}{budget} (predicted, not verified)",
+                        [extrapolation_column(row) for row in rows])

@@ -78,6 +78,18 @@ def candidate_row(candidate: Any) -> dict[str, Any]:
     return row
 
 
+def extrapolation_column(row: dict[str, Any]) -> dict[str, Any]:
+    """``row`` for a printed table: the two extrapolation flags of :func:`candidate_row` as one
+    ``extrapolated`` column (``above`` / ``below`` every calibrated cell, else empty)."""
+    if "beyond_calibration" not in row:
+        return row
+    out = {k: v for k, v in row.items() if k not in ("beyond_calibration", "below_calibration")}
+    flag = "above" if row["beyond_calibration"] else "below" if row.get("below_calibration") else ""
+    items = list(out.items())
+    at = [k for k, _ in items].index("pred_high") + 1
+    return dict(items[:at] + [("extrapolated", flag)] + items[at:])
+
+
 def arch_record(arch: Any, space: Any, device: Optional[str] = None, with_cost: bool = True) -> dict[str, Any]:
     """Facts about one architecture: string, hash, params/FLOPs and bundled table values."""
     record: dict[str, Any] = {"arch": arch.to_string(), "hash": arch.canonical_hash()}
