@@ -14,6 +14,10 @@ new dataset, ``new-cifar100``, so the table's range is not the designer's either
 * ``told 10`` / ``told 50``: random cells verified by the table and told to the designer (one
   batch); intervals from the designer's cross-fitted calibration on those results.
 * ``search 20``: after ``designer.search(table, budget=20, batch_size=5)``.
+* ``scratch``: a from-scratch designer (untrained predictor, task named as a new dataset) after
+  ``designer.search(table, budget=20)`` and ``budget=50`` at batch 1. Nothing calibrates its
+  statement (cross-fitting would train a network per fold), so it states no interval: the rows
+  give the bias of what it states.
 
 Per row: mean (predicted - true) and coverage of the 90 % interval over all cells (not told) and
 over the top 20 of ``generate(20)``; the interval's mean width there; the top 20's mean true
@@ -239,6 +243,20 @@ def run(bench, ds: str, label: str, predictor, generator, seed: int) -> list[dic
     return rows
 
 
+def run_scratch(bench, ds: str, generator, seed: int) -> list[dict]:
+    """A from-scratch designer (``gennas.design.pretrained.untrained_predictor``) after searches of
+    20 and 50 verifications at batch 1, its task named as a new dataset (no interval: bias only)."""
+    from gennas.design.pretrained import untrained_predictor
+
+    rows = []
+    for budget in (20, 50):
+        designer = gennas.Designer("nb201", task=f"new-{ds}", predictor=untrained_predictor(bench.space, seed),
+                                   generator=generator, seed=seed, loop=LoopSettings(pool=1))
+        designer.search(lambda a: bench.accuracy(a, ds), budget=budget)
+        rows.append(learned_row(bench, ds, "scratch", designer, f"search {budget}"))
+    return rows
+
+
 def number(text: str) -> float:
     """A table cell back to a float (NaN for "-")."""
     return float("nan") if text == "-" else float(text)
@@ -298,8 +316,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="cifar10 and the default predictor only")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--seeds", help="comma-separated seeds: the mean table over them (replaces --seed)")
-    parser.add_argument("--predictors", default="default,holdout",
-                        help="comma-separated: default (the shipped predictor), holdout (without the dataset)")
+    parser.add_argument("--predictors", default="default,holdout,scratch",
+                        help="comma-separated: default (the shipped predictor), holdout (without the dataset), "
+                             "scratch (an untrained predictor, searches of 20 and 50)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     bench = gennas.load_benchmark("nb201")
@@ -309,15 +328,18 @@ def main() -> None:
     generator = gennas.load_generator("nb201", kind="diffusion")
     seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else [args.seed]
     predictors = ["default"] if args.quick else args.predictors.split(",")
-    if not set(predictors) <= {"default", "holdout"}:
-        parser.error(f"--predictors takes default and/or holdout, got {args.predictors!r}")
+    if not set(predictors) <= {"default", "holdout", "scratch"}:
+        parser.error(f"--predictors takes default, holdout and/or scratch, got {args.predictors!r}")
     per_seed = []
     start = time.perf_counter()
     for seed in seeds:
         rows = []
         for ds in DATASETS[:1] if args.quick else DATASETS:
             for label, holdout in [(label, ds if label == "holdout" else None) for label in predictors]:
-                rows += run(bench, ds, label, gennas.load_predictor("nb201", holdout=holdout), generator, seed)
+                if label == "scratch":
+                    rows += run_scratch(bench, ds, generator, seed)
+                else:
+                    rows += run(bench, ds, label, gennas.load_predictor("nb201", holdout=holdout), generator, seed)
                 print(f"seed {seed}:\n" + markdown_table(rows[-1:]), file=sys.stderr)
         per_seed.append(rows)
     print(f"Command: `{command_line()}` ({time.perf_counter() - start:.0f} s)\n")

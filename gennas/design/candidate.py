@@ -16,7 +16,8 @@ class Candidate:
         predicted_accuracy: calibrated predicted score for the task, in its units (% for
             accuracy), within what the task can reach; None when only the rank is known (a task
             nothing was verified or described for: no accuracy is made up).
-        predicted_std: the normal-equivalent std of ``interval`` (without one: the ensemble spread), same units.
+        predicted_std: the normal-equivalent std of ``interval`` (without one: the ensemble spread;
+            None from scratch, where that spread says nothing yet), same units.
         predicted_latency_ms: latency on the designer's device in ms, or None without one:
             measured where the bundled tables have the device (``latency_measured``), else estimated.
         rank: 1 for the best by the conservative score (the interval's low end).
@@ -52,6 +53,8 @@ class Candidate:
         num = lambda v: f"{v:.2f}" if abs(v) < 1e4 else f"{v:.4g}"  # noqa: E731  (synflow-sized scores)
         if self.predicted_accuracy is None:
             what = f"relative score {self.relative_score:+.2f}; no accuracy: nothing verified for this task"
+        elif self.interval is None and self.predicted_std is None:
+            what = f"{num(self.predicted_accuracy)}{unit}; uncalibrated: no interval from scratch"
         elif self.interval is None:
             what = f"{num(self.predicted_accuracy)} ± {num(self.predicted_std)}{unit}"
         else:
