@@ -220,7 +220,7 @@ def learned_row(bench, ds: str, label: str, designer, state: str) -> dict:
 
 
 def task_of(ds: str, label: str) -> str:
-    """The designer's task: the dataset for the default predictor; for the holdout predictor a
+    """The designer's task: the dataset for the default predictor; for the holdout and scratch ones a
     new dataset's name (``new-cifar100``), so that nothing of the bundled table reaches the
     designer (a bundled name would clip its statements to the table's range, whose top is the
     best accuracy there is: a new dataset's designer does not know it)."""
@@ -250,8 +250,8 @@ def run_scratch(bench, ds: str, generator, seed: int) -> list[dict]:
 
     rows = []
     for budget in (20, 50):
-        designer = gennas.Designer("nb201", task=f"new-{ds}", predictor=untrained_predictor(bench.space, seed),
-                                   generator=generator, seed=seed, loop=LoopSettings(pool=1))
+        designer = gennas.Designer("nb201", task=task_of(ds, "scratch"), generator=generator, seed=seed,
+                                   predictor=untrained_predictor(bench.space, seed), loop=LoopSettings(pool=1))
         designer.search(lambda a: bench.accuracy(a, ds), budget=budget)
         rows.append(learned_row(bench, ds, "scratch", designer, f"search {budget}"))
     return rows
@@ -335,11 +335,12 @@ def main() -> None:
     for seed in seeds:
         rows = []
         for ds in DATASETS[:1] if args.quick else DATASETS:
-            for label, holdout in [(label, ds if label == "holdout" else None) for label in predictors]:
+            for label in predictors:
                 if label == "scratch":
                     rows += run_scratch(bench, ds, generator, seed)
                 else:
-                    rows += run(bench, ds, label, gennas.load_predictor("nb201", holdout=holdout), generator, seed)
+                    predictor = gennas.load_predictor("nb201", holdout=ds if label == "holdout" else None)
+                    rows += run(bench, ds, label, predictor, generator, seed)
                 print(f"seed {seed}:\n" + markdown_table(rows[-1:]), file=sys.stderr)
         per_seed.append(rows)
     print(f"Command: `{command_line()}` ({time.perf_counter() - start:.0f} s)\n")

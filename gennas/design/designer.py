@@ -327,8 +327,8 @@ class Designer:
         if (table is None or loop.scale.direction != "maximize" or loop.scale.compress
                 or not np.all((scores >= table[0]) & (scores <= table[1]))):
             table = None  # the scores are not that table's accuracies (a proxy, a loss): its range says nothing
-        reach = None if table is None else tuple(np.sort(loop.scale.to_model(np.array(table))))
-        learned, floor = None, percent_floor(y, loop.scale.direction == "maximize", loop.scale.compress)
+        reach = table  # maximised and uncompressed: the loop's scale is the scores' own
+        learned, floor = None, percent_floor(scores, loop.scale.direction == "maximize", loop.scale.compress)
         if loop.pretrained.is_trained:  # from scratch, each fold would train a network: no interval
             learned = learned_calibration([r.arch for r in told], y, lambda keep: self._fold_model(
                 [told[i] for i in keep]), reach, seed=self.seed or 0, floor=floor)

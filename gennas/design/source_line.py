@@ -153,10 +153,9 @@ def with_source_line(p: Predictions, told: np.ndarray, told_sources: dict[str, n
     line_high = np.clip(np.where(scaled, 100.0 * norm.cdf(probits + half), p.high + on_line - p.mean), *reach)
     # a design predicted above every verified cell is at least at their level: where the line says
     # less, the learned (flat) statement stays
-    take = p.beyond & (on_line > p.mean) & ~below
+    take = p.beyond & (on_line > p.mean)
     wide_low, wide_high = np.minimum(p.low, line_low), np.maximum(p.high, line_high)
-    midpoint = np.clip(0.5 * (p.mean + on_line), wide_low, wide_high)
-    mean = np.where(take, on_line, np.where(below, midpoint, p.mean))
+    mean = np.where(take, on_line, np.where(below, 0.5 * (p.mean + on_line), p.mean))
     low = np.where(take, np.minimum(line_low, mean), np.where(below, wide_low, p.low))
     high = np.where(take, np.maximum(line_high, mean), np.where(below, wide_high, p.high))
     return replace(p, mean=mean, low=low, high=high, std=np.where(take | below, interval_std(low, high), p.std))
