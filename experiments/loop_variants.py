@@ -23,6 +23,8 @@ optimum per dataset. Variants:
 * ``--top-weight W``: the ranking loss weighs pairs by ``exp(W * standardised score of the
   better one)`` (``PredictorConfig.top_weight``; the designer's untrained predictor uses
   ``gennas.design.pretrained.SCRATCH_TOP_WEIGHT``).
+* ``--pretrained-encoder``: the predictor starts from the shipped self-supervised encoder
+  (``PredictorConfig.pretrained``; off, as in the designer's untrained predictor).
 
     python experiments/loop_variants.py --encoder-growth 1.5 --rounds new   # ~6 min on one core
     python experiments/loop_variants.py --encoder-growth 1.0 --rounds new
@@ -70,6 +72,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--members", type=int, default=PredictorConfig.members,
                    help="PredictorConfig.members of the untrained predictor (the designer's: "
                         "gennas.design.pretrained.SCRATCH_MEMBERS)")
+    p.add_argument("--pretrained-encoder", action="store_true",
+                   help="start the predictor from the shipped self-supervised encoder (PredictorConfig.pretrained)")
     p.add_argument("--datasets", default="cifar10,cifar100")
     args = p.parse_args(argv)
     print(command_line())
@@ -84,7 +88,8 @@ def main(argv: list[str] | None = None) -> None:
         from gennas.design.designer import Designer
         from gennas.surrogates.predictor import Predictor
 
-        predictor = Predictor(space, PredictorConfig(top_weight=args.top_weight, members=args.members), seed=seed)
+        config = PredictorConfig(top_weight=args.top_weight, members=args.members, pretrained=args.pretrained_encoder)
+        predictor = Predictor(space, config, seed=seed)
         designer = Designer(space, task=task, seed=seed, predictor=predictor,
                             generator=search._pretrained(None)[1],
                             loop=LoopSettings(pool=args.pool, guide_members=args.guide_members,

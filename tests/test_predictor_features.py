@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 
+from gennas.design.pretrained import untrained_predictor
 from gennas.errors import GennasError
 from gennas.evaluators import zero_cost
 from gennas.surrogates import features
@@ -94,7 +95,10 @@ def test_shipped_encoder_seeds_a_fresh_predictor(nb201):
     pred = Predictor(nb201, PredictorConfig(pretrained=True))
     for member in pred.members:
         assert all(torch.equal(member.encoder.state_dict()[k], v) for k, v in state.items())
-    assert not PredictorConfig().pretrained  # opt-in: it slowed the from-scratch search (see PredictorConfig)
+    assert PredictorConfig().pretrained  # a fresh Predictor(space) starts from it ...
+    scratch = untrained_predictor(nb201)  # ... a designer's untrained one does not (it slowed its search)
+    assert not scratch.config.pretrained
+    assert not torch.equal(scratch.members[0].encoder.embed.weight, state["embed.weight"])
     plain = Predictor(nb201, PredictorConfig(pretrained=False))
     assert not torch.equal(plain.members[0].encoder.embed.weight, state["embed.weight"])
 

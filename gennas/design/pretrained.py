@@ -48,10 +48,12 @@ SCRATCH_MEMBERS = 1
 def untrained_predictor(space: SearchSpace, seed: int = 0) -> AccuracyModel:
     """The predictor a designer searches with when ``space`` has none trained: its first
     verified results train it from scratch, its ranking loss weighing the best ones most, one
-    member (:data:`SCRATCH_MEMBERS`)."""
+    member (:data:`SCRATCH_MEMBERS`), its encoder not the shipped self-supervised one (that led
+    the first refits towards big cells, see ``PredictorConfig.pretrained``)."""
     from gennas.surrogates.predictor import Predictor, PredictorConfig
 
-    return Predictor(space, PredictorConfig(top_weight=SCRATCH_TOP_WEIGHT, members=SCRATCH_MEMBERS), seed=seed)
+    return Predictor(space, PredictorConfig(top_weight=SCRATCH_TOP_WEIGHT, members=SCRATCH_MEMBERS,
+                                            pretrained=False), seed=seed)
 
 
 def pretrained_predictor(space: SearchSpace) -> AccuracyModel:

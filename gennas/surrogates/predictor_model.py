@@ -87,11 +87,15 @@ class PredictorConfig:
     #: weight of the auxiliary loss that teaches each member to predict its proxy features
     proxy_weight: float = 1.0
     #: start the encoders from the space's shipped self-supervised encoder
-    #: (checkpoints/encoder_<space>.pt) when one exists for this hidden size and depth. Off by
-    #: default: it ranks held-out cells a little better (tau 0.754 vs 0.738 from 100 cifar10 cells)
-    #: but made the from-scratch search slower to the optimum (cifar100 median 55 vs 29
-    #: verifications over seeds 0-9; cifar10 seeds 0-4: 54 vs 30)
-    pretrained: bool = False
+    #: (checkpoints/encoder_<space>.pt) when one exists for this hidden size and depth, so a
+    #: fresh ``Predictor(space)`` mostly has to fit its head (Kendall tau on held-out nb201 cells,
+    #: 5 seeds, ``python experiments/predictor.py --parts efficiency``: 100 cells 0.739 vs 0.736 on
+    #: cifar10, 0.755 vs 0.731 on cifar100; 1,000 cells 0.826 vs 0.808 on cifar10). A designer's
+    #: untrained predictor does not: the encoder made the from-scratch search slower to the
+    #: optimum (development seeds 100-109, median verifications cifar10 16.5 vs 16, cifar100 15.5
+    #: vs 9; README "Proxy features and a self-supervised encoder"), see
+    #: gennas.design.pretrained.untrained_predictor
+    pretrained: bool = True
 
     def __post_init__(self) -> None:
         if isinstance(self.proxies, str) or not all(isinstance(p, str) for p in self.proxies):
