@@ -15,8 +15,8 @@
 4. The self-supervised encoder on mbv3 (``--parts mbv3``): a fresh ``Predictor("mbv3")`` fitted
    on 50 / 100 of the 2,000 subnets of the bundled mbv3 latency table, starting from
    ``checkpoints/encoder_mbv3.pt`` (the default) or not, ranks the other subnets by their measured
-   latency (``cpu_torch_1t``: the only measured label of mbv3 in this repository; no accuracy
-   table exists), against xgboost on the one-hot encoding and FLOPs alone.
+   latency on each of the table's two CPU back-ends (the only measured labels of mbv3 in this
+   repository; no accuracy table exists), against xgboost on the one-hot encoding and FLOPs alone.
 5. Image conditioning: on the meta-dataset (``experiments/meta_dataset.py``), leave tasks out,
    and compare the predictor conditioned on the held-out task's images with the same predictor
    trained and tested with one constant descriptor (no task information).
@@ -176,38 +176,40 @@ def with_features(sizes, seeds, config: PredictorConfig, proxies: tuple[str, ...
         print(f"| {name} | " + " | ".join(fmt(rows[(n, name)]) for n in sizes) + f" | {np.mean(cost[name]):.1f} |")
 
 
-def mbv3_encoder(sizes, seeds, config: PredictorConfig, device: str = "cpu_torch_1t") -> None:
+def mbv3_encoder(sizes, seeds, config: PredictorConfig) -> None:
     """A fresh mbv3 predictor with and without the shipped self-supervised encoder, ranking the
-    bundled latency table's subnets by measured latency (log ms) from ``sizes`` labelled ones."""
+    bundled latency table's subnets by measured latency (log ms, each device of the table) from
+    ``sizes`` labelled ones."""
     from gennas.bench import load_latency_table
     from latency import mbv3_flops  # experiments/latency.py: the FLOPs cache of the table's subnets
 
     table = load_latency_table("mbv3")
     space, archs = table.space, table.archs()
-    y = np.log(table.latencies[device])
     onehot = space.encode(archs)
     flops = mbv3_flops(space, table.strings)
     variants = {"GNN from scratch (pretrained=False)": replace(config, pretrained=False),
                 "GNN from the encoder (default)": replace(config, pretrained=True)}
     names = [*variants, "xgboost, one-hot encoding", "FLOPs alone"]
-    rows: dict[tuple[int, str], list[float]] = defaultdict(list)
-    for n in sizes:
-        for seed in seeds:
-            order = np.random.default_rng(seed).permutation(len(archs))
-            tr, te = order[:n], order[n:]
-            for name, cfg in variants.items():
-                pred = Predictor(space, cfg, seed=seed).fit([archs[i] for i in tr], y[tr], task=device)
-                rows[(n, name)].append(corr(pred.predict([archs[i] for i in te], task=device)[0], y[te])[0])
-            rows[(n, names[2])].append(corr(xgb_fit_predict(onehot[tr], y[tr], onehot[te], seed), y[te])[0])
-            rows[(n, names[3])].append(corr(flops[te], y[te])[0])
-            print(f"  done n={n} seed={seed}: " + ", ".join(f"{k} {rows[(n, k)][-1]:.3f}" for k in names),
-                  file=sys.stderr, flush=True)
-    print(f"\n### Kendall tau on the other mbv3 subnets of the latency table, log {device} ms "
-          f"(mean ± std over seeds {seeds})\n")
-    print("| method | " + " | ".join(f"{n} labelled" for n in sizes) + " |")
-    print("|---|" + "---|" * len(sizes))
-    for name in names:
-        print(f"| {name} | " + " | ".join(fmt(rows[(n, name)]) for n in sizes) + " |")
+    rows: dict[tuple[str, int, str], list[float]] = defaultdict(list)
+    for device, latency in table.latencies.items():
+        y = np.log(latency)
+        for n in sizes:
+            for seed in seeds:
+                order = np.random.default_rng(seed).permutation(len(archs))
+                tr, te = order[:n], order[n:]
+                for name, cfg in variants.items():
+                    pred = Predictor(space, cfg, seed=seed).fit([archs[i] for i in tr], y[tr], task=device)
+                    rows[(device, n, name)].append(corr(pred.predict([archs[i] for i in te], task=device)[0], y[te])[0])
+                rows[(device, n, names[2])].append(corr(xgb_fit_predict(onehot[tr], y[tr], onehot[te], seed), y[te])[0])
+                rows[(device, n, names[3])].append(corr(flops[te], y[te])[0])
+                print(f"  done {device} n={n} seed={seed}: "
+                      + ", ".join(f"{k} {rows[(device, n, k)][-1]:.3f}" for k in names), file=sys.stderr, flush=True)
+    print(f"\n### Kendall tau on the other mbv3 subnets of the latency table, log ms (mean ± std over seeds {seeds})\n")
+    print("| device | method | " + " | ".join(f"{n} labelled" for n in sizes) + " |")
+    print("|---|---|" + "---|" * len(sizes))
+    for device in table.latencies:
+        for name in names:
+            print(f"| {device} | {name} | " + " | ".join(fmt(rows[(device, n, name)]) for n in sizes) + " |")
 
 
 def cross_task(seeds, shots=(0, 10, 20, 100)) -> None:

@@ -1,16 +1,18 @@
-"""Self-supervised pretraining of the predictor's DAG encoder on every (unlabelled) NB201 cell.
+"""Self-supervised pretraining of the predictor's DAG encoder on a space's unlabelled architectures.
 
-Pretext (``gennas.surrogates.pretrain``): predict the cell's standardised data-free zero-cost
-proxies (params, FLOPs, synflow from ``gennas/data/nb201_proxies.npz``) and reconstruct its
-ops, from the pooled embedding. No accuracy label is used. Writes
-``checkpoints/encoder_nb201.pt`` and its manifest (held-out proxy R^2, op accuracy, command).
+Pretext (``gennas.surrogates.pretrain``): predict the architecture's standardised data-free
+zero-cost proxies (params, FLOPs, synflow; nb201's from ``gennas/data/nb201_proxies.npz``, other
+spaces' computed on demand) and reconstruct its ops, from the pooled embedding. No accuracy label
+is used. nb201: every cell; an infinite space (mbv3): 5,000 seeded samples of its prior. Writes
+``checkpoints/encoder_<space>.pt`` and its manifest (held-out proxy R^2, op accuracy, command).
 
-    python experiments/pretrain_encoder.py --proxies params,flops --steps 2000   # the shipped encoder
+    python experiments/pretrain_encoder.py --proxies params,flops --steps 2000   # the shipped nb201 encoder
+    python experiments/pretrain_encoder.py --space mbv3 --proxies params,flops --steps 2000   # mbv3's, 1,002 CPU s
     python experiments/pretrain_encoder.py            # the defaults: data-free proxies, 3,000 steps
 
-The shipped encoder was made by the first command (its manifest says so); an encoder pretrained
-on all five nb201 proxies (``--proxies params,flops,synflow,naswot,jacov``) ranked no better
-where it counts (README, "Proxy features and a self-supervised encoder").
+The shipped encoders were made by the first two commands (their manifests say so); an encoder
+pretrained on all five nb201 proxies (``--proxies params,flops,synflow,naswot,jacov``) ranked no
+better where it counts (README, "Proxy features and a self-supervised encoder").
 """
 
 from __future__ import annotations
@@ -50,7 +52,9 @@ def main(argv: list[str] | None = None) -> None:
     out = args.out or encoder_path(space.name)
     data = (f"all {space.name} architectures, unlabelled; pretext targets: proxies {list(cfg.proxies)} "
             "(gennas/data/nb201_proxies.npz) and op reconstruction" if space.is_finite_enumerable()
-            else f"{cfg.samples} sampled {space.name} architectures, unlabelled")
+            else f"{cfg.samples} {space.name} architectures sampled from the space prior (seed {cfg.seed}), "
+            f"unlabelled; pretext targets: proxies {list(cfg.proxies)} (computed on demand, "
+            "gennas.surrogates.features) and op reconstruction")
     save_encoder(out, space, model, stats, cfg, data, metrics, reproduce_command())
     print(f"wrote {out}: {metrics}")
 

@@ -103,6 +103,15 @@ def test_shipped_encoder_seeds_a_fresh_predictor(nb201):
     assert not torch.equal(plain.members[0].encoder.embed.weight, state["embed.weight"])
 
 
+def test_a_fresh_mbv3_predictor_starts_from_its_shipped_encoder():
+    state = pretrained_encoder("mbv3", 32, 3)  # pretrained on sampled subnets (experiments/pretrain_encoder.py)
+    assert state is not None
+    pred = Predictor("mbv3")
+    assert pred.config.pretrained
+    for member in pred.members:
+        assert all(torch.equal(member.encoder.state_dict()[k], v) for k, v in state.items())
+
+
 @pytest.mark.slow
 def test_pretext_training_learns_the_proxies(nb201, bench):
     cfg = PretrainConfig(hidden=16, layers=2, proxies=("params", "flops"), steps=150, batch_size=64)

@@ -103,7 +103,7 @@ def pretrain_encoder(space: SearchSpace, cfg: PretrainConfig, archs: Sequence[Ar
         opt.step()
         sched.step()
         if log and (step + 1) % 500 == 0:
-            log(f"  pretext step {step + 1}/{cfg.steps}: loss {float(loss):.4f}")
+            log(f"  pretext step {step + 1}/{cfg.steps}: loss {float(loss.detach()):.4f}")
     model.eval()
     with torch.no_grad():
         proxies, logits = model(space, x[held])
