@@ -34,9 +34,9 @@ from gennas.generators.base import check_count
 from gennas.generators.guidance import Guidance, HardFn, InfeasibleBudget, predictor_value
 from gennas.graph import ArchGraph
 from gennas.spaces import SearchSpace, resolve_space
-from gennas.surrogates.calibration import (MIN_BIN, Calibration, CalibratedPredictor, CrossFitted, Predictions,
-                                          learned_calibration, learned_reach, pretrained_reach,
-                                          table_reach)
+from gennas.surrogates.calibration import (MIN_BIN, Calibration, CalibratedPredictor, Predictions, learned_reach,
+                                          pretrained_reach, table_reach)
+from gennas.surrogates.cross_fitted import CrossFitted, learned_calibration
 from gennas.surrogates.latency_bound import check_confidence
 from gennas.surrogates.protocols import AccuracyModel, LatencyModel
 from gennas.surrogates.task import Task

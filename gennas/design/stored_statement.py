@@ -1,7 +1,7 @@
 """What the stored calibration of the pretrained predictor adds to a statement learned from results.
 
 After results the designer states the loop's cross-fitted predictions, calibrated on the
-results alone (:func:`gennas.surrogates.calibration.learned_calibration`). Two things a handful of
+results alone (:func:`gennas.surrogates.cross_fitted.learned_calibration`). Two things a handful of
 results cannot show, a calibration fitted on thousands of held-out cells of the same task can
 (where the task has one: the bundled datasets of the shipped predictor):
 

@@ -1,0 +1,48 @@
+"""How the size of a calibration's residuals changes with the predicted value.
+
+A calibration learned from a few hundred results or fewer has a handful of prediction bins, so
+its conformal widths come from residuals of cells below the ones a designer states: on the
+NAS-Bench-201 tables residuals shrink towards the top (the cifar100 -> cifar10 relation's robust
+residual sd falls from 0.048 probit in the lower half of cells to 0.012 in the top 0.1 %), and
+after 50 random results on cifar10 as a new dataset 90 % of the top 20's errors were within 0.59
+of the 90 % interval's half-width (README, "Calibrated predictions"). Normalised (locally
+weighted) conformal prediction (Lei et al. 2018) divides each residual by a scale fitted to the
+residuals and states ``quantile(normalised) * scale(m)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.stats import theilslopes
+
+#: the normal standard deviation per median absolute deviation
+MAD_TO_SD = 1.4826
+#: absolute residuals are floored here before the log (an exact fit has zero residuals)
+TINY = 1e-9
+
+
+@dataclass(frozen=True)
+class ResidualTrend:
+    """``scale(m) = 1.4826 exp(intercept + slope * m)``, ``m`` clamped to ``[low, high]`` (the
+    predictions it was fitted on: no extrapolation of the trend)."""
+
+    intercept: float
+    slope: float
+    low: float
+    high: float
+
+    @classmethod
+    def fit(cls, predicted: np.ndarray, residual: np.ndarray) -> ResidualTrend:
+        """Theil-Sen line of ``log |residual - median|`` on ``predicted``, ``(n,)`` each: the median
+        of the log absolute deviation, so ``exp`` of it is a local MAD (robust to cells that failed)."""
+        m, r = np.asarray(predicted, dtype=np.float64), np.asarray(residual, dtype=np.float64)
+        deviation = np.log(np.maximum(np.abs(r - np.median(r)), TINY))
+        slope, intercept = theilslopes(deviation, m)[:2] if np.ptp(m) > 0 else (0.0, float(np.median(deviation)))
+        return cls(float(intercept), float(slope), float(m.min()), float(m.max()))
+
+    def scale(self, predicted: np.ndarray) -> np.ndarray:
+        """The residual scale at raw predictions ``(n,)``, ``(n,)``."""
+        m = np.clip(np.asarray(predicted, dtype=np.float64), self.low, self.high)
+        return MAD_TO_SD * np.exp(self.intercept + self.slope * m)
