@@ -9,10 +9,11 @@ import uuid
 from pathlib import Path
 
 import pytest
+import torch
 from typer.testing import CliRunner
 
 import gennas
-from gennas.checkpoint import read_manifest
+from gennas.checkpoint import load_checkpoint, read_manifest
 from gennas.cli.app import app
 from gennas.design.designer import Designer
 from gennas.design.pretrained import SCRATCH_TOP_WEIGHT
@@ -116,6 +117,22 @@ def test_train_search_then_design_from_the_cli(home, user_yaml, tmp_path):
     designed = runner.invoke(app, ["design", "--space", str(path), "--task", "mnist-synflow", "-n", "3", "--json"])
     assert designed.exit_code == 0, designed.output
     assert [r["rank"] for r in json.loads(designed.stdout)] == [1, 2, 3]
+
+
+def test_train_with_one_seed_writes_the_same_weights(home, user_yaml, tmp_path):
+    """The generator's initial weights come from --seed too (they came from torch's unseeded global
+    generator: two runs of experiments/spaces.py trained different user-space generators)."""
+    path, name = user_yaml
+    runner = CliRunner()
+    states = []
+    for run in ("a", "b"):
+        out = tmp_path / run
+        result = runner.invoke(app, ["train", "--space", str(path), "--steps", "3", "--seed", "7", "--out", str(out),
+                                     "--quiet"])
+        assert result.exit_code == 0, result.output
+        states.append(load_checkpoint(out / f"diffusion_{name}.pt", "diffusion").state)
+    assert states[0].keys() == states[1].keys()
+    assert all(torch.equal(states[0][k], states[1][k]) for k in states[0])
 
 
 def test_train_both_kinds_and_bad_options(home, user_yaml):

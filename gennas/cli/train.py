@@ -78,6 +78,8 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
     ) -> None:
         """Train the generator(s) of a space on valid samples of it; the designer then finds them."""
+        import torch
+
         from gennas.checkpoint import find_checkpoint, user_checkpoints_dir
         from gennas.cli.checks import check_seed, check_writable_dir
         from gennas.errors import GennasError, unknown
@@ -105,7 +107,9 @@ def register(app: typer.Typer) -> None:
         rows = []
         x = None
         for k in kinds:
-            model = new_generator(sp, k)
+            with torch.random.fork_rng(devices=[]):  # the initial weights: --seed reproduces the checkpoint
+                torch.manual_seed(seed)
+                model = new_generator(sp, k)
             if x is None:
                 x, data = generator_dataset(model, samples, seed)
             n = steps if steps is not None else (epochs * math.ceil(len(split(x, seed)[0]) / batch) if epochs else 1000)
