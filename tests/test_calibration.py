@@ -157,6 +157,8 @@ def test_few_results_state_residuals_that_shrink_towards_the_top():
         assert np.array_equal(p.score, cal.interval(mt[:5], binned=True)[0])
     assert 0.85 <= np.mean(covered_all) <= 0.95 and 0.82 <= np.mean(covered_top) <= 0.96
     assert np.mean(wide_top) < 0.9 * np.mean(binned_top)  # 2.75 vs 3.41 points here (truth: 1.9)
+    with pytest.raises(GennasError, match="refitted, not stored"):
+        cal.to_dict()
     stored = Calibration.fit(rng.uniform(0, 10, 2000), rng.uniform(0, 10, 2000))
     assert stored.trend is None and stored.normalised is None
 

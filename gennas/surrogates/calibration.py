@@ -225,7 +225,10 @@ class Calibration:
 
     # ------------------------------------------------------------ storage
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON data (4 decimals)."""
+        """Plain JSON data (4 decimals) of a stored table (one with a residual :attr:`trend`, learned
+        from results and refitted when they change, is not stored: GennasError)."""
+        if self.trend is not None:
+            raise GennasError("a calibration learned from results (with a residual trend) is refitted, not stored")
         r = lambda a: np.round(np.asarray(a, dtype=np.float64), 4).tolist()  # noqa: E731
         return {"knots_x": r(self.knots_x), "knots_y": r(self.knots_y), "edges": r(self.edges),
                 "levels": r(LEVELS), "quantiles": r(self.quantiles), "counts": [int(c) for c in self.counts],
@@ -312,7 +315,7 @@ class Predictions:
             std = interval_std(low, high)
             # ranked by the binned low end: the trend's narrower top made generate pick cells the
             # results over-rate (development seeds, after a 20-result search on cifar10: top-20 coverage 88 -> 72 %)
-            score = calibration.interval(raw, binned=True)[0]
+            score = low if calibration.trend is None else calibration.interval(raw, binned=True)[0]
         to_units = to_units or (lambda v: v)
         units = to_units(mean)
         std = np.abs(to_units(mean + std) - units)
