@@ -10,6 +10,7 @@ checkpoints, the space's equivalence classes), so the table shows the cost per r
 
     python experiments/loop_cost.py                    # 50 verifications, 3 seeds, ~7 min on 2 cores
     python experiments/loop_cost.py --seeds 1 --profile
+    python experiments/loop_cost.py --methods gennas-scratch --seeds 1 --profile --profile-method gennas-scratch --profile-seed 2 --profile-no-budget
 """
 
 from __future__ import annotations
@@ -62,7 +63,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--seeds", type=int, default=3)
     p.add_argument("--dataset", default="cifar10")
     p.add_argument("--max-latency-ms", type=float, default=5.0, help=f"the budget run's {DEVICE} budget")
-    p.add_argument("--profile", action="store_true", help="also profile one gennas-transfer run under the budget")
+    p.add_argument("--profile", action="store_true", help="also profile one run (--profile-method, under the budget)")
+    p.add_argument("--profile-method", default="gennas-transfer", help="the method --profile profiles")
+    p.add_argument("--profile-seed", type=int, default=0, help="the seed of the profiled run")
+    p.add_argument("--profile-no-budget", action="store_true", help="profile the run without a latency budget")
     p.add_argument("--guide-members", type=int, help="ensemble members that guide generation (0: all; "
                    "default: LoopSettings.guide_members)")
     p.add_argument("--regenerate", type=int, help="results between two guided generations "
@@ -97,11 +101,13 @@ def main(argv: list[str] | None = None) -> None:
     if args.profile:
         profiler = cProfile.Profile()
         profiler.enable()
-        one_run("gennas-transfer", 0, args.budget, args.dataset, args.max_latency_ms)
+        budget = None if args.profile_no_budget else args.max_latency_ms
+        one_run(args.profile_method, args.profile_seed, args.budget, args.dataset, budget)
         profiler.disable()
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(25)
-        print(f"\n### profile: gennas-transfer, {DEVICE} <= {args.max_latency_ms:g} ms, seed 0 (cumulative)\n")
+        where = "no budget" if budget is None else f"{DEVICE} <= {budget:g} ms"
+        print(f"\n### profile: {args.profile_method}, {where}, seed {args.profile_seed} (cumulative)\n")
         print("```\n" + "\n".join(out.getvalue().splitlines()[:45]) + "\n```")
 
 

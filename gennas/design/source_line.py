@@ -37,7 +37,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy.stats import norm, theilslopes
+from scipy.stats import median_abs_deviation, norm, theilslopes
 from scipy.stats import t as student_t
 
 from gennas.design.prior import SourceTablePrior
@@ -87,7 +87,7 @@ class SourceLine:
             return None
         residual = y - (intercept + slope * x)
         # median absolute deviation: cells that failed to train must not widen every interval
-        scale = 1.4826 * float(np.median(np.abs(residual - np.median(residual))))
+        scale = float(median_abs_deviation(residual, scale="normal"))
         scale = scale if scale > 1e-9 else 0.0  # rounding of an exact line is no residual scale
         return cls(float(intercept), float(slope), scale, len(y), float(np.median(x)), float(slope_low),
                    float(slope_high))

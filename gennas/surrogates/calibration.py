@@ -198,9 +198,10 @@ class Calibration:
         if not 0 < coverage < 1:
             raise GennasError(f"coverage must be in (0, 1), got {coverage!r}")
         m = np.asarray(predicted, dtype=np.float64)
-        if self.trend is not None and self.normalised is not None and not binned:
+        if self.trend is not None and self.normalised is not None and not binned:  # set together by fit
             lo, hi = _conformal(self.normalised, int(self.counts.sum()), coverage)
-            return lo * self.trend.scale(m), hi * self.trend.scale(m)
+            scale = self.trend.scale(m)
+            return lo * scale, hi * scale
         bounds = np.array([_conformal(q, n, coverage) for q, n in zip(self.quantiles, self.counts)])
         bins = np.searchsorted(self.edges, m, side="right")
         return bounds[bins, 0], bounds[bins, 1]
