@@ -28,11 +28,15 @@ within 0.5 points, coverage between 80 % and 95 %.
     python experiments/calibration.py            # the tables (2-4 minutes on 2 shared cores)
     python experiments/calibration.py --quick    # cifar10, default predictor
     python experiments/calibration.py --seeds 0,1,2,3,4   # per row the mean over seeds (~5 min)
+    python experiments/calibration.py --seeds 0,1,2,3,4,20,21,22,23,24,25,26,27,28,29   # ~15 min
     python experiments/calibration.py --seeds 5,6,7 --predictors holdout   # new-dataset rows only
 
 One seed's top-20 figures are over 20 cells and one set of told cells (coverage is +-7 points by
 chance alone, and which cells were told moves the bias by a point): ``--seeds`` prints, per
-dataset, predictor and state, the mean over the seeds and the range of the top-20 bias and coverage.
+dataset, predictor and state, the mean over the seeds, the range of the top-20 bias and coverage
+and the standard error of their means (a seed's top 20 share one set of told cells and one
+line, so its coverage is often all or nothing: over 5 seeds the mean is uncertain by several
+points, which is why the README's table takes 15).
 """
 
 from __future__ import annotations
@@ -118,19 +122,26 @@ def row(label: dict, every: dict, top: dict, top_true: float, max_pred: float | 
             "width top20": fmt(top, "width", ".2f"), "true top20": f"{top_true:.2f}",
             "max pred": "-" if max_pred is None else f"{max_pred:.2f}", "best": f"{best:.2f}",
             "beyond top20 %": fmt(beyond, "share", ".0f"), "bias beyond": fmt(beyond, "bias", "+.2f"),
-            "bias within": fmt(beyond, "bias within", "+.2f")}
+            "bias within": fmt(beyond, "bias within", "+.2f"), "below top20 %": fmt(beyond, "below", ".0f"),
+            "cov unflagged %": fmt(beyond, "cov unflagged", ".0f")}
 
 
-def flagged(designs: list, true: np.ndarray) -> dict:
-    """Share (%) of ``designs`` flagged ``beyond_calibration`` and the bias among flagged and
-    unflagged ones (``true``: their table accuracies)."""
+def flagged(designs: list, true: np.ndarray, low: np.ndarray | None = None, high: np.ndarray | None = None) -> dict:
+    """Share (%) of ``designs`` flagged ``beyond_calibration``, the bias among flagged and
+    unflagged ones (``true``: their table accuracies), the share flagged ``below_calibration``,
+    and the coverage of the interval ``low``/``high`` among designs flagged neither way (where
+    the statement is not an extrapolation)."""
     shown = np.array([c.predicted_accuracy for c in designs])
     beyond = np.array([c.beyond_calibration for c in designs])
-    out = {"share": 100.0 * float(beyond.mean())}
+    below = np.array([c.below_calibration for c in designs])
+    out = {"share": 100.0 * float(beyond.mean()), "below": 100.0 * float(below.mean())}
     if beyond.any():
         out["bias"] = float(np.mean(shown[beyond] - true[beyond]))
     if not beyond.all():
         out["bias within"] = float(np.mean(shown[~beyond] - true[~beyond]))
+    plain = ~(beyond | below)
+    if low is not None and plain.any():
+        out["cov unflagged"] = 100.0 * float(np.mean((true[plain] >= low[plain]) & (true[plain] <= high[plain])))
     return out
 
 
@@ -189,7 +200,7 @@ def pretrained_rows(bench, ds: str, label: str, predictor, generator, seed: int)
     # judged here by the calibration fitted without each of them
     out.append(row({"dataset": ds, "predictor": label, "state": "pretrained"}, metrics(mean, low, high, y),
                    metrics(mean[rows_], low[rows_], high[rows_], y[rows_]), float(y[rows_].mean()),
-                   float(mean.max()), best, flagged(designs, y[rows_])))
+                   float(mean.max()), best, flagged(designs, y[rows_], low[rows_], high[rows_])))
     shown = np.array([c.predicted_accuracy for c in designs])
     print(f"{ds} {label} pretrained, as generate states it (stored calibration, fitted on these cells too): "
           f"top-20 bias {np.mean(shown - y[rows_]):+.2f}, coverage "
@@ -216,7 +227,7 @@ def learned_row(bench, ds: str, label: str, designer, state: str) -> dict:
     top = metrics(mean[rows_], cut(low, rows_), cut(high, rows_), y[rows_])
     note = f" ({int(told[rows_].sum())} told)" if told[rows_].any() else ""
     return row({"dataset": ds, "predictor": label, "state": state + note}, every, top, float(y[rows_].mean()),
-               float(mean.max()), float(y.max()), flagged(designs, y[rows_]))
+               float(mean.max()), float(y.max()), flagged(designs, y[rows_], cut(low, rows_), cut(high, rows_)))
 
 
 def task_of(ds: str, label: str) -> str:
@@ -269,6 +280,25 @@ def seed_mean(rows: list[dict], key: str, spec: str) -> str:
     return "-" if np.isnan(values).all() else format(np.nanmean(values), spec)
 
 
+def seed_se(rows: list[dict], key: str, spec: str) -> str:
+    """The standard error of a column's mean over the seeds (their sd over sqrt(seeds)), formatted
+    ("-" under two seeds with it). The top 20 of one seed share their errors (one set of told
+    cells, one line), so a seed's coverage is often all or nothing: this, not 20 designs per seed,
+    is how far the mean may be off."""
+    values = np.array([number(r[key]) for r in rows])
+    values = values[~np.isnan(values)]
+    return "-" if len(values) < 2 else format(values.std(ddof=1) / np.sqrt(len(values)), spec)
+
+
+def pooled_coverage(rows: list[dict]) -> str:
+    """Coverage (%) among the unflagged top-20 designs of all seeds together: each seed's
+    coverage weighted by its number of unflagged designs ("-" where none has any)."""
+    cov = np.array([number(r["cov unflagged %"]) for r in rows])
+    weight = np.array([100.0 - number(r["beyond top20 %"]) - number(r["below top20 %"]) for r in rows])
+    keep = ~np.isnan(cov) & ~np.isnan(weight) & (weight > 0)
+    return "-" if not keep.any() else f"{np.average(cov[keep], weights=weight[keep]):.0f}"
+
+
 def seed_range(rows: list[dict], key: str, spec: str) -> str:
     """``[lowest, highest]`` of one column over the seeds' rows ("-" where none has it)."""
     if rows[0][key] == "-":
@@ -298,15 +328,19 @@ def over_seeds(per_seed: list[list[dict]]) -> list[dict]:
                     "width all": seed_mean(rows, "width all", ".2f"),
                     "bias top20": seed_mean(rows, "bias top20", "+.2f"),
                     "range": seed_range(rows, "bias top20", "+.2f"),
+                    "bias se": seed_se(rows, "bias top20", ".2f"),
                     "cov top20 %": seed_mean(rows, "cov top20 %", ".0f"),
                     "range ": seed_range(rows, "cov top20 %", ".0f"),
+                    "cov se": seed_se(rows, "cov top20 %", ".1f"),
                     "width top20": seed_mean(rows, "width top20", ".2f"),
                     "true top20": seed_mean(rows, "true top20", ".2f"),
                     "max pred (highest)": "-" if rows[0]["max pred"] == "-" else
                     f"{max(number(r['max pred']) for r in rows):.2f}", "best": rows[0]["best"],
                     "beyond top20 %": seed_mean(rows, "beyond top20 %", ".0f"),
                     "bias beyond": seed_mean(rows, "bias beyond", "+.2f"),
-                    "bias within": seed_mean(rows, "bias within", "+.2f")})
+                    "bias within": seed_mean(rows, "bias within", "+.2f"),
+                    "below top20 %": seed_mean(rows, "below top20 %", ".0f"),
+                    "cov unflagged %": pooled_coverage(rows)})
     return out
 
 

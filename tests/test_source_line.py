@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import norm
 
-from gennas.design.source_line import SourceLine, probit, reads_as_percent, with_source_line
+from gennas.design.source_line import (SourceLine, mixture_interval, probit, reads_as_percent, split_normal_cdf,
+                                       with_source_line)
 from gennas.surrogates.calibration import Calibration, Predictions
 
 
@@ -62,10 +63,11 @@ def test_beyond_designs_take_the_line_never_below_the_learned_level():
     assert np.isclose(s.high[1], 100 * norm.cdf(z + half[0])[0])
 
 
-def test_below_designs_take_the_midpoint_of_both_extrapolations_and_an_interval_covering_both():
+def test_below_designs_take_the_midpoint_of_both_extrapolations_and_their_mixture_interval():
     """Below every verified cell the learned calibration (falling 0-1 points per predicted point)
-    and the line both extrapolate: the statement is their midpoint, the interval covers both
-    intervals, and designs within the results keep the learned statement."""
+    and the line both extrapolate: the statement is their midpoint, the interval that of their
+    equal mixture (between the two intervals' ends), and designs within the results keep the
+    learned statement."""
     learned = Calibration.fit(np.arange(10.0), 50 + np.arange(10.0))
     raw = np.array([-20.0, 5.0])
     p = Predictions.of(raw, np.ones(2), learned, (0, 100))
@@ -79,6 +81,21 @@ def test_below_designs_take_the_midpoint_of_both_extrapolations_and_an_interval_
     half = line.half_width(designs[:1])[0]
     assert on_line < p.low[0]  # the two extrapolations disagree: the line says much less
     assert np.isclose(q.mean[0], (p.mean[0] + on_line) / 2)
-    assert np.isclose(q.low[0], 100 * norm.cdf(line.probit_of(designs[:1]) - half)[0]) and q.high[0] == p.high[0]
+    line_low, line_high = 100 * norm.cdf(line.probit_of(designs[:1]) + np.array([-half, half]))
+    assert line_low < q.low[0] < p.low[0] and line_high < q.high[0] < p.high[0]
+    # each end is the mixture's 5 % / 95 % quantile
+    for end, share in ((q.low[0], 0.05), (q.high[0], 0.95)):
+        mixed = 0.5 * (split_normal_cdf(end, p.mean[0], p.low[0], p.high[0])
+                       + split_normal_cdf(end, on_line, line_low, line_high))
+        assert np.isclose(mixed, share, atol=1e-6)
     assert q.mean[1] == p.mean[1] and q.low[1] == p.low[1] and q.high[1] == p.high[1]
     assert np.array_equal(q.score, p.score) and q.std[0] > p.std[0]
+
+
+def test_mixture_of_one_statement_is_that_statement():
+    """An equal mixture of a statement with itself has that statement's interval; of two far apart,
+    an interval between their ends."""
+    low, high = mixture_interval(np.array([[70.0], [70.0]]), np.array([[66.0], [66.0]]), np.array([[72.0], [72.0]]))
+    assert np.isclose(low[0], 66.0, atol=1e-6) and np.isclose(high[0], 72.0, atol=1e-6)
+    low, high = mixture_interval(np.array([[60.0], [80.0]]), np.array([[58.0], [78.0]]), np.array([[62.0], [82.0]]))
+    assert 58.0 < low[0] < 62.0 and 78.0 < high[0] < 82.0
