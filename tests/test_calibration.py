@@ -317,3 +317,21 @@ def test_proxy_scores_on_a_bundled_task_are_not_clipped_to_its_table(predictor, 
     assert d.loop.scale.compress
     out = d.generate(5)
     assert all(c.predicted_accuracy > 1e9 and c.interval[1] > c.interval[0] and c.unit == "" for c in out)
+
+
+def test_a_verified_design_shows_its_measured_score_beside_the_prediction(predictor, generator, bench):
+    """A design the designer's results verified carries that score (the mean of repeats), in the
+    task's units, in the candidate, its text and the CLI row; an unverified one carries None."""
+    archs, y = bench.archs(), bench.accuracy_of(None, "cifar10")
+    rows = np.random.default_rng(3).choice(len(archs), size=12, replace=False)
+    d = gennas.Designer("nb201", task="cifar10", predictor=predictor, generator=generator, seed=0,
+                        loop=LoopSettings(pool=1))
+    repeat = Result(archs[rows[0]], float(y[rows[0]]) + 1.0, "table")  # the first cell verified twice
+    d.tell([Result(archs[i], float(y[i]), "table") for i in rows] + [repeat])
+    other = next(i for i in range(len(archs)) if i not in set(rows))
+    out = {c.arch.to_string(): c for c in d._rank([archs[rows[0]], archs[rows[1]], archs[other]], 3)}
+    assert np.isclose(out[archs[rows[0]].to_string()].verified_score, y[rows[0]] + 0.5)
+    assert np.isclose(out[archs[rows[1]].to_string()].verified_score, y[rows[1]])
+    assert out[archs[other].to_string()].verified_score is None
+    assert f"verified {y[rows[1]]:.2f} %" in str(out[archs[rows[1]].to_string()])
+    assert candidate_row(out[archs[rows[1]].to_string()])["verified"] == out[archs[rows[1]].to_string()].verified_score

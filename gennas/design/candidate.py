@@ -9,7 +9,7 @@ from gennas.graph import ArchGraph
 
 @dataclass(frozen=True)
 class Candidate:
-    """One generated architecture with its predictions (nothing here was measured).
+    """One generated architecture with its predictions, and its own score if it was verified.
 
     Attributes:
         arch: the architecture.
@@ -32,6 +32,9 @@ class Candidate:
             new dataset along the line to the measured ones), so the truth may lie outside it.
         below_calibration: predicted below every cell its interval was calibrated on: an
             extrapolation too (on a new dataset, between the learned one and the line's).
+        verified_score: what the designer's results measured for this very architecture (their
+            mean where it was verified more than once), in the task's units; None if it never was.
+            The prediction stays beside it: it is what the model says, checked against this.
     """
 
     arch: ArchGraph
@@ -45,6 +48,7 @@ class Candidate:
     unit: str = "%"
     beyond_calibration: bool = False
     below_calibration: bool = False
+    verified_score: float | None = None
 
     def __str__(self) -> str:
         how = "measured" if self.latency_measured else "estimated"
@@ -61,4 +65,5 @@ class Candidate:
             what = f"{num(self.predicted_accuracy)}{unit}, 90 % in [{num(self.interval[0])}, {num(self.interval[1])}]"
             what += "; beyond every calibrated cell: extrapolated" if self.beyond_calibration else ""
             what += "; below every calibrated cell: extrapolated" if self.below_calibration else ""
+        what += "" if self.verified_score is None else f"; verified {num(self.verified_score)}{unit}"
         return f"#{self.rank} {self.arch.to_string()} ({what}{lat})"

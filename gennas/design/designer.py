@@ -248,11 +248,21 @@ class Designer:
         task_name = self.task.name if self.task is not None else getattr(self.predictor, "default_task", None)
         unit = score_unit(task_name, [r.kind for r in self.loop.history], self.loop.scale.unit)
         pick = lambda values, i: None if values is None else float(values[i])  # noqa: E731
+        verified = self._verified_scores()
         return [Candidate(archs[i], pick(p.mean, i), pick(p.std, i), pick(latency, i), rank, measured,
                           None if p.low is None else (float(p.low[i]), float(p.high[i])),
                           float(relative[i]) if p.mean is None else None, unit,
-                          p.beyond is not None and bool(p.beyond[i]), p.below is not None and bool(p.below[i]))
+                          p.beyond is not None and bool(p.beyond[i]), p.below is not None and bool(p.below[i]),
+                          verified.get(archs[i].to_string()))
                 for rank, i in enumerate(p.order(n), start=1)]
+
+    def _verified_scores(self) -> dict[str, float]:
+        """Architecture string -> mean score of its results that did not fail, in the task's units."""
+        scores: dict[str, list[float]] = {}
+        for r in self.loop.history:
+            if not r.failed:
+                scores.setdefault(r.arch.to_string(), []).append(float(r.score))
+        return {arch: float(np.mean(values)) for arch, values in scores.items()}
 
     def predictions(self, archs: Sequence[ArchGraph]) -> Predictions:
         """What :meth:`generate` states about ``archs`` (:class:`~gennas.surrogates.calibration.Predictions`).
