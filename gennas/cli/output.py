@@ -62,8 +62,9 @@ def print_table(title: str, rows: list[dict[str, Any]], columns: list[str] | Non
 def candidate_row(candidate: Any) -> dict[str, Any]:
     """The prediction columns of a designed ``Candidate``: rank, arch, predicted accuracy with its
     90 % interval (``pred_low``/``pred_high``, ``beyond_calibration``, ``below_calibration``; ``pred_std`` its
-    normal-equivalent std) and ``verified``, its measured score if it was verified; for a task nothing was verified or described for, the rank and a
-    ``relative_score`` instead: no accuracy is made up."""
+    normal-equivalent std) and ``verified``, its measured score where the designer's results have
+    it; for a task nothing was verified or described for, the rank and a ``relative_score``
+    instead: no accuracy is made up."""
     row: dict[str, Any] = {"rank": candidate.rank, "arch": candidate.arch.to_string()}
     if candidate.predicted_accuracy is None:
         row["relative_score"] = candidate.relative_score

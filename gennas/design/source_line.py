@@ -27,8 +27,8 @@ A design predicted *below* every verified cell (``Predictions.below``) is an ext
 both: the learned calibration takes the truth to fall 0 to 1 points per predicted point there
 (after a search on cifar100 held out, every other cell over-stated by 6 points on average, its
 90 % interval covering 39 %), the line fitted on the results' range was as far the other way
-(-5.1). It is stated at their midpoint, the mean of an equal mixture of the two, with that
-mixture's interval (development seeds 5-19, with an interval covering both: all-cell bias
+(-5.1). It is stated at their midpoint, with the central interval of an equal mixture of the
+two statements (development seeds 5-19, then with an interval covering both: all-cell bias
 +0.44, coverage 100 %; the mixture's is 5-15 % narrower, seeds 5-12; README "Calibrated
 predictions").
 """
@@ -183,7 +183,7 @@ def with_source_line(p: Predictions, told: np.ndarray, told_sources: dict[str, n
     # a design predicted above every verified cell is at least at their level: where the line says
     # less, the learned (flat) statement stays
     take = p.beyond & (on_line > p.mean)
-    # below: the two extrapolations as an equal mixture (its mean the midpoint stated)
+    # below: the two extrapolations as an equal mixture, stated at the midpoint of their medians
     wide_low, wide_high = mixture_interval(np.stack([p.mean, on_line]), np.stack([p.low, line_low]),
                                            np.stack([p.high, line_high]))
     mean = np.where(take, on_line, np.where(below, 0.5 * (p.mean + on_line), p.mean))
