@@ -286,3 +286,21 @@ def test_from_scratch_the_first_picks_are_ranked_by_a_zero_cost_proxy(bench, nb2
         (picks[warmup],) = designer.ask(1)
     score = raw_proxies(nb201, [picks[5], picks[0]], ("synflow",))[:, 0]
     assert np.mean(every <= score[0]) >= 0.98 and score[0] > score[1]
+
+
+def test_no_design_or_pick_is_a_network_whose_output_cannot_depend_on_its_input(designer_factory, bench, nb201):
+    """nb201's cells whose output is zero (every path to it passes a ``none`` edge) are at chance
+    on both datasets, below every other cell; the designer neither returns them from generate
+    nor asks for them to be verified."""
+    archs = bench.archs()
+    dead = np.array([nb201.output_is_constant(a) for a in archs])
+    assert dead.sum() == 341
+    for ds, chance in (("cifar10", 10.0), ("cifar100", 1.0)):
+        y = bench.accuracy_of(None, ds)
+        assert y[dead].max() <= chance < y[~dead].min()
+    designer = designer_factory()
+    pool = [archs[i] for i in np.flatnonzero(dead)[:30]] + [archs[i] for i in np.flatnonzero(~dead)[:10]]
+    ranked = designer._rank(pool, 20)  # the dead cells first in the pool: none is ranked
+    assert len(ranked) == 10 and not any(nb201.output_is_constant(c.arch) for c in ranked)
+    assert designer.loop._admissible(pool) == pool[30:]
+    assert not gennas.load_space("darts").output_is_constant(gennas.load_space("darts").sample(np.random.default_rng(0)))

@@ -238,7 +238,9 @@ class Designer:
         return self._rank(pool, n)
 
     def _rank(self, archs: Sequence[ArchGraph], n: int) -> list[Candidate]:
-        """Predict (:meth:`predictions`), keep the top ``n`` by the conservative score."""
+        """Predict (:meth:`predictions`), keep the top ``n`` by the conservative score; never an
+        architecture whose output cannot depend on its input (at chance on every task)."""
+        archs = [a for a in archs if not self.space.output_is_constant(a)]
         if not archs:
             return []
         p = self.predictions(archs)

@@ -163,8 +163,8 @@ class DesignLoop:
         # the generated pool, and the refitted predictor decides between them (as BANANAS does).
         pool += self._neighbours_of_best(3)
         pool += self.prior.top(PRIOR_TOP)  # what was best on the measured tasks is always a candidate
-        fresh = self._within_budget(_unseen(pool, self._seen))
-        local = self._within_budget(self._local_candidates())
+        fresh = self._admissible(_unseen(pool, self._seen))
+        local = self._admissible(self._local_candidates())
         n_local = min(len(local), local_count(self.settings.local_share, self._asked, k))
         picks = self._choose(local, n_local, trained)
         chosen = {a.canonical_hash() for a in picks}
@@ -281,15 +281,19 @@ class DesignLoop:
         out: list[ArchGraph] = []
         for _ in range(TOP_UP_TRIES // 100):
             batch = [next(neighbours, None) or self.space.sample(rng) for _ in range(100)]
-            for arch in self._within_budget(_unseen(batch, seen)):  # one estimator call per batch
+            for arch in self._admissible(_unseen(batch, seen)):  # one estimator call per batch
                 seen.add(arch.canonical_hash())
                 out.append(arch)
                 if len(out) == n:
                     return out
         return out
 
-    def _within_budget(self, archs: list[ArchGraph]) -> list[ArchGraph]:
-        """The architectures within the latency budget (all of them without one)."""
+    def _admissible(self, archs: list[ArchGraph]) -> list[ArchGraph]:
+        """The architectures worth a verification: those whose output depends on their input
+        (:meth:`~gennas.spaces.base.SearchSpace.output_is_constant`: an untrained predictor
+        cannot know; from scratch 5 of 500 cifar100 picks were such cells) within the latency
+        budget (all of them without one)."""
+        archs = [a for a in archs if not self.space.output_is_constant(a)]
         if self.budget is None or not archs:
             return archs
         return [a for a, ok in zip(archs, self.budget.within(archs)) if ok]

@@ -193,6 +193,12 @@ class SearchSpace(ABC):
     def canonical_form(self, arch: ArchGraph, functional: bool = False) -> str:
         """Text equal for architectures that compute the same function (see ArchGraph.canonical_hash)."""
 
+    def output_is_constant(self, arch: ArchGraph) -> bool:
+        """True when the network's output cannot depend on its input (every path to the output
+        passes a zero op): it is at chance on every task, so no designer proposes it. False unless
+        the space has zero ops (:class:`~gennas.spaces.cell.CellSpace` checks)."""
+        return False
+
     def op_indices(self, arch: ArchGraph) -> np.ndarray:
         """Index of every node's op in :attr:`node_vocab`, int64 ``(num_nodes,)``."""
         index = {op: i for i, op in enumerate(self.node_vocab)}

@@ -192,6 +192,12 @@ class CellSpace(SearchSpace):
             nodes.append("+".join(sorted(terms)))
         return f"{self.name}:{nodes[-1]}"
 
+    def output_is_constant(self, arch: ArchGraph) -> bool:
+        """The cell's output is zero: its functional expression (:meth:`canonical_form`) is ``#``
+        (NAS-Bench-201: 341 of the 15,625 cells, every one at chance, 10.0 % / 1.0 % on cifar10 /
+        cifar100, where the lowest of the others is 46.2 % / 10.2 %)."""
+        return self.zero_op is not None and self.canonical_form(arch, functional=True) == f"{self.name}:#"
+
     # ------------------------------------------------------------ models
     def build(self, arch: ArchGraph | str, num_classes: int = 10, in_channels: int = 3, **options: Any):
         """NAS-Bench-201 network. Options override the spec's ``macro`` entries:
