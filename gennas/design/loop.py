@@ -290,9 +290,9 @@ class DesignLoop:
 
     def _admissible(self, archs: list[ArchGraph]) -> list[ArchGraph]:
         """The architectures worth a verification: those whose output depends on their input
-        (:meth:`~gennas.spaces.base.SearchSpace.output_is_constant`: an untrained predictor
-        cannot know; from scratch 5 of 500 cifar100 picks were such cells) within the latency
-        budget (all of them without one)."""
+        (:meth:`~gennas.spaces.base.SearchSpace.output_is_constant`: at chance on every task,
+        which an untrained predictor cannot know, and from scratch the loop did verify such
+        cells) within the latency budget (all of them without one)."""
         archs = [a for a in archs if not self.space.output_is_constant(a)]
         if self.budget is None or not archs:
             return archs
