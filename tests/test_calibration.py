@@ -9,7 +9,7 @@ import pytest
 import gennas
 from gennas.cli.output import candidate_row
 from gennas.design.loop import LoopSettings
-from gennas.design.stored_statement import results_agree_with_stored, with_stored
+from gennas.design.stored_statement import results_agree_with_stored, stored_scaling, with_stored
 from gennas.errors import GennasError
 from gennas.evaluators.base import Result
 from gennas.surrogates.calibration import (COVERAGE, Calibration, CalibratedPredictor, Predictions, isotonic,
@@ -217,6 +217,45 @@ def test_beyond_the_results_the_stored_calibration_states():
     assert results_agree_with_stored(stored.mean(told_raw), told_raw, stored, True, False)
     assert not results_agree_with_stored(stored.mean(told_raw) + 5, told_raw, stored, True, False)
     assert not results_agree_with_stored(stored.mean(told_raw), told_raw, stored, False, False)
+
+
+def test_from_twenty_results_the_stored_interval_shape_is_scaled_to_them():
+    """``stored_scaling`` is the conformal order statistic of how far the stored residual bounds must
+    stretch to hold each residual (None for too few); with it, designs within the learned
+    calibration state its mean plus that many stored bounds, those below it keep their interval,
+    those beyond it take the stored statement, and the ranking score never changes."""
+    stored = Calibration.fit(np.arange(40.0), np.arange(40.0) + np.tile([-1.0, 1.0], 20))
+    told_raw, rng = np.linspace(0, 39, 30), np.random.default_rng(0)
+    q_lo, q_hi = stored.residual_bounds(told_raw)
+    stretch = rng.uniform(0, 1, 30)
+    residuals = 2.0 * stretch * np.where(rng.random(30) < 0.5, q_lo, q_hi)
+    assert np.isclose(stored_scaling(residuals, told_raw, stored), 2.0 * np.sort(stretch)[27])  # ceil(31 * 0.9)
+    assert stored_scaling(residuals[:5], told_raw[:5], stored) is None
+    learned = Calibration.fit(np.arange(10.0) + 10, np.arange(10.0) + 10)
+    raw = np.array([5.0, 15.0, 50.0])
+    p = Predictions.of(raw, np.ones(3), learned, (0, 100))
+    assert list(p.below) == [True, False, False] and list(p.beyond) == [False, False, True]
+    q = with_stored(p, stored, raw, widen=False, scaling=1.5)
+    b_lo, b_hi = stored.residual_bounds(raw)
+    assert (q.low[0], q.high[0], q.mean[0]) == (p.low[0], p.high[0], p.mean[0])
+    assert np.isclose(q.low[1], p.mean[1] + 1.5 * min(b_lo[1], 0)) and np.isclose(q.high[1], p.mean[1] + 1.5 * b_hi[1])
+    assert q.mean[1] == p.mean[1] and np.isclose(q.mean[2], stored.mean(raw)[2])
+    assert np.array_equal(q.score, p.score)
+
+
+def test_after_fifty_results_on_a_bundled_task_the_stated_intervals_cover(predictor, generator, bench):
+    """On cifar100 after 50 random results the designs within the results state the learned mean
+    plus the scaled stored bounds, and the 90 % intervals hold most cells' truth."""
+    d, _ = _told_random_cifar100(predictor, generator, bench, "cifar100", n=50, seed=7)
+    archs, y = bench.archs(), bench.accuracy_of(None, "cifar100")
+    p = d.predictions(archs)
+    raw = predictor.predict(archs, "cifar100")[0]
+    stored = CalibratedPredictor.load(predictor, bench.space).calibration("cifar100")
+    # designs beyond the learned calibration (flagged only if beyond the stored one too) state the stored interval
+    stated = ~p.below & (p.high < y.max() - 1e-9) & ~np.isclose(p.high, stored.interval(raw)[1])
+    ratio = (p.high - p.mean)[stated] / stored.residual_bounds(raw)[1][stated]
+    assert stated.mean() > 0.5 and np.ptp(ratio) < 1e-6  # one factor for every design within
+    assert np.mean((y >= p.low) & (y <= p.high)) >= 0.8
 
 
 def test_designs_beyond_the_results_on_a_bundled_task_take_its_stored_statement(predictor, generator, bench):

@@ -26,7 +26,7 @@ from gennas.design.loop import DesignLoop, LoopSettings
 from gennas.design.pretrained import RememberingLoop, pretrained_predictor, saved_score_scale
 from gennas.design.scores import score_unit
 from gennas.design.source_line import percent_floor, source_line_statement
-from gennas.design.stored_statement import results_agree_with_stored, with_stored
+from gennas.design.stored_statement import results_agree_with_stored, stored_scaling, with_stored
 from gennas.errors import GennasError, UnknownDataset, UnknownDevice, unknown
 from gennas.evaluators.base import Evaluator, Result, as_results
 from gennas.generators import SlotGenerator, load_generator
@@ -277,8 +277,9 @@ class Designer:
           each never saw; within the table's range for a bundled dataset, else within the
           verified range widened by the widest residual bound. Before 3 results: the loop's
           prediction within the verified range, no interval. Where the task has a stored
-          calibration, designs beyond every verified cell take its statement, and under 20
-          results the interval also covers its interval (:meth:`_with_stored`); on a new dataset
+          calibration, designs beyond every verified cell take its statement, under 20 results
+          the interval also covers its interval, and from 20 on it is that interval's shape
+          scaled to the results (:meth:`_with_stored`); on a new dataset
           of a space with measured tables, the line to them (:mod:`gennas.design.source_line`).
         * A task nothing was verified or described for: only the rank (what transfers).
         * Otherwise (an image task, another predictor): the raw mean within reach, no interval.
@@ -308,8 +309,9 @@ class Designer:
 
     def _with_stored(self, archs: list[ArchGraph], p: Predictions) -> Predictions:
         """Where a stored calibration of the pretrained predictor has this task and the results agree
-        with it, designs beyond the learned calibration take its statement, and under ``MIN_BIN``
-        results every interval covers its interval too (:mod:`gennas.design.stored_statement`)."""
+        with it, designs beyond the learned calibration take its statement, under ``MIN_BIN``
+        results every interval covers its interval too, and from ``MIN_BIN`` on the others state
+        its residual bounds scaled to the results (:mod:`gennas.design.stored_statement`)."""
         loop, stored, told = self.loop, self._stored, [r for r in self.loop.history if not r.failed]
         if p.low is None or stored is None:
             return p
@@ -318,7 +320,10 @@ class Designer:
         if not results_agree_with_stored(np.array([r.score for r in told]), raw[:len(told)], stored,
                                          loop.scale.direction == "maximize", loop.scale.compress):
             return p
-        return with_stored(p, stored, raw[len(told):], widen=len(told) < MIN_BIN)
+        learned = self._learned_calibration()[0]
+        residuals = None if learned is None else learned.calibration.residuals
+        scaling = None if residuals is None else stored_scaling(residuals, raw[:len(told)], stored)
+        return with_stored(p, stored, raw[len(told):], widen=len(told) < MIN_BIN, scaling=scaling)
 
     @functools.cached_property
     def _stored(self) -> Calibration | None:

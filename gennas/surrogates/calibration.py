@@ -121,6 +121,8 @@ class Calibration:
             ``(L,)``: the stated interval is ``quantile * trend.scale(m)``
             (:mod:`gennas.surrogates.residual_scale`); the binned quantiles still rank
             (:meth:`interval` with ``binned=True``). None for the stored tables.
+        residuals: the cross-fitted residuals ``y - f(m)`` of the cells it was fitted on, ``(n,)``
+            in their order (what a learned calibration is checked against); None for the stored tables.
     """
 
     knots_x: np.ndarray
@@ -132,6 +134,7 @@ class Calibration:
     source: str = ""
     trend: ResidualTrend | None = None
     normalised: np.ndarray | None = None
+    residuals: np.ndarray | None = None
 
     @classmethod
     def fit(cls, predicted: Sequence[float], true: Sequence[float], *, reach: tuple[float, float] | None = None,
@@ -175,7 +178,8 @@ class Calibration:
         quantiles = np.stack([np.quantile(residual[bins == b], LEVELS) for b in range(len(edges) + 1)])
         kx, ky = _curve(m, y, compress=True)
         return cls(kx, ky, edges, quantiles, np.bincount(bins, minlength=len(edges) + 1),
-                   tuple(reach) if reach is not None else (-math.inf, math.inf), source, trend, normalised)
+                   tuple(reach) if reach is not None else (-math.inf, math.inf), source, trend, normalised,
+                   residual)
 
     # ------------------------------------------------------------ use
     def _curve(self, m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
