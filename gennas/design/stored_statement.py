@@ -35,6 +35,7 @@ import numpy as np
 from scipy.stats import binom
 
 from gennas.surrogates.calibration import COVERAGE, Calibration, Predictions, interval_std
+from gennas.surrogates.latency_bound import conformal_quantile
 
 #: stored residual bounds are floored at this magnitude before dividing by them (score units)
 TINY_BOUND = 1e-6
@@ -64,12 +65,10 @@ def stored_scaling(residuals: np.ndarray, told_raw: np.ndarray, stored: Calibrat
     r / q_lo)`` (the least ``c`` with ``c q_lo <= r <= c q_hi``), its ``ceil((n + 1) coverage)``-th
     smallest. None when ``n`` is too small for that order statistic."""
     r = np.asarray(residuals, dtype=np.float64)
-    k = math.ceil((len(r) + 1) * coverage)
-    if k > len(r):
-        return None
     q_lo, q_hi = stored.residual_bounds(told_raw, coverage)
     q_lo, q_hi = np.minimum(q_lo, -TINY_BOUND), np.maximum(q_hi, TINY_BOUND)
-    return float(np.sort(np.maximum(r / q_hi, r / q_lo))[k - 1])
+    factor = conformal_quantile(np.maximum(r / q_hi, r / q_lo), coverage)
+    return None if math.isinf(factor) else factor
 
 
 def with_stored(p: Predictions, stored: Calibration, pretrained_raw: np.ndarray, widen: bool,
