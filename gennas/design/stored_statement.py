@@ -1,7 +1,7 @@
 """What the stored calibration of the pretrained predictor adds to a statement learned from results.
 
 After results the designer states the loop's cross-fitted predictions, calibrated on the
-results alone (:func:`gennas.surrogates.cross_fitted.learned_calibration`). Two things a handful of
+results alone (:func:`gennas.surrogates.cross_fitted.learned_calibration`). Three things a handful of
 results cannot show, a calibration fitted on thousands of held-out cells of the same task can
 (where the task has one: the bundled datasets of the shipped predictor):
 
@@ -9,12 +9,11 @@ results cannot show, a calibration fitted on thousands of held-out cells of the 
   [min, max] of n residuals, nominally short of 90 % ((n - 1) / (n + 1)): the stated interval
   also covers the stored one;
 * from :data:`~gennas.surrogates.calibration.MIN_BIN` results on, the learned interval's width
-  follows a residual trend fitted on the results, which a few dozen random cells set mostly
-  below where designs lie (after 50 random cifar100 results a quarter wider at the top 20 than
-  the stored interval, covering 96 %). The stored calibration knows how its interval's width
+  follows a residual trend fitted on the results, which a few dozen cells set where they happen
+  to lie, not where the designs do. The stored calibration knows how its interval's width
   changes with the prediction from every cell of the task: the interval keeps that shape, scaled
   by the factor the results need (conformal on the results' cross-fitted residuals:
-  :func:`stored_scaling`), around the learned mean;
+  :func:`stored_scaling`), around the learned mean (README, "From 20 results on a bundled task");
 * a design predicted above every verified cell (``Predictions.beyond``) is where the learned
   mean is flat and under-states (after 10 random cifar100 results by 1.22 points over the top
   20, ``python experiments/calibration.py --seeds 0,1,2,3,4`` before this rule). The stored calibration's mean and
