@@ -19,12 +19,13 @@ most 5 % truly over), next to the same run judged by the point prediction (the o
     python experiments/budgets.py            # 6 devices x 3 budgets, twice (about 5 minutes on 2 cores)
     python experiments/budgets.py --quick    # 2 devices x 3 budgets
 
-``--seeds N`` repeats the bundled-device part for seeds ``--seed`` .. ``--seed + N - 1`` and
-prints how far the best verified cell is below the best under the budget on average (one
-seeded 20-verification search per setting is noisy); ``--bundled-only`` skips the
-leave-one-device-out part:
+``--seeds N`` repeats both parts for seeds ``--seed`` .. ``--seed + N - 1`` (one seeded
+20-verification search per setting is noisy): the bundled part prints how far the best
+verified cell is below the best under the budget on average, the leave-one-device-out part
+each setting's mean and range over the seeds. ``--bundled-only`` / ``--lodo-only`` run one part:
 
     python experiments/budgets.py --bundled-only --seed 1 --seeds 4
+    python experiments/budgets.py --lodo-only --seed 1 --seeds 4
 
 (Until 2026-12-02 ``--encoder-growth G`` set ``LoopSettings.encoder_growth``; since then the loop
 refits only the heads on cifar10, a task the shipped predictor was trained on, and the flag
@@ -105,8 +106,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help=f"only {QUICK_DEVICES}")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--seeds", type=int, default=1, help="bundled devices: seeds --seed .. --seed + N - 1")
+    parser.add_argument("--seeds", type=int, default=1, help="seeds --seed .. --seed + N - 1")
     parser.add_argument("--bundled-only", action="store_true", help="skip the leave-one-device-out part")
+    parser.add_argument("--lodo-only", action="store_true", help="skip the bundled-device part")
     parser.add_argument("--confidence", type=float, default=0.95, help="of the upper bound on adapted devices")
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -115,8 +117,17 @@ def main() -> None:
               "generator": gennas.load_generator("nb201", kind="diffusion"), "seed": args.seed}
     devices = QUICK_DEVICES if args.quick else DEVICES
     print(f"Command: `{command_line()}`\n")
+    seeds = range(args.seed, args.seed + max(1, args.seeds))
+    if not args.lodo_only:
+        bundled_part(bench, devices, models, seeds)
+    if not args.bundled_only:
+        lodo_part(bench, devices, models, seeds, args.confidence)
+
+
+def bundled_part(bench, devices: tuple[str, ...], models: dict, seeds: range) -> None:
+    """The budget judged by the measured tables: a table per seed, then the mean gap to the best."""
     gaps = []
-    for seed in range(args.seed, args.seed + max(1, args.seeds)):
+    for seed in seeds:
         rows = []
         for device in devices:
             for pct, budget in budgets_of(bench, device):
@@ -128,9 +139,11 @@ def main() -> None:
         print(markdown_table(rows))
     print(f"\nbest verified below the best under the budget: {np.mean(gaps):.3f} points on average, within 0.1 "
           f"in {np.mean(np.array(gaps) <= 0.1 + 1e-9):.0%} of {len(gaps)} settings x seeds")
-    if args.bundled_only:
-        return
 
+
+def lodo_part(bench, devices: tuple[str, ...], models: dict, seeds: range, confidence: float) -> None:
+    """Each device held out and adapted from its 10 references; the budget judged by the bound or
+    the point prediction. The first seed's table, then (several seeds) each setting over the seeds."""
     lodo = []
     for device in devices:
         est = lodo_estimator(device)  # never saw `device`
@@ -138,23 +151,36 @@ def main() -> None:
         name = f"{device}-adapted"
         est.adapt(name, list(zip(refs, bench.latency_of(refs, device))))
         for pct, budget in budgets_of(bench, device):
-            for judge, model, confidence in [("bound", est, args.confidence), ("point", PointOnly(est), 0.95)]:
-                row = run_setting(bench, device, budget, name, estimator=model, latency_confidence=confidence,
-                                  **models)
-                row["budget ms"] += f" (p{pct})"
-                lodo.append({"judged by": judge, **row})
-                print(lodo[-1], file=sys.stderr)
+            for judge, model, level in [("bound", est, confidence), ("point", PointOnly(est), 0.95)]:
+                for seed in seeds:
+                    row = run_setting(bench, device, budget, name, estimator=model, latency_confidence=level,
+                                      **{**models, "seed": seed})
+                    row["budget ms"] += f" (p{pct})"
+                    lodo.append({"judged by": judge, "seed": seed, **row})
+                    print(lodo[-1], file=sys.stderr)
     print(f"\nNew devices (leave-one-device-out): adapted from 10 reference latencies, the budget judged by "
-          f"the estimator's {args.confidence:.0%} upper bound (bound) or its point prediction (point); "
-          f"over = measured latency over the budget\n")
-    print(markdown_table(lodo))
+          f"the estimator's {confidence:.0%} upper bound (bound) or its point prediction (point); "
+          f"over = measured latency over the budget (seed {seeds[0]})\n")
+    print(markdown_table([{k: v for k, v in r.items() if k != "seed"} for r in lodo if r["seed"] == seeds[0]]))
+    below = lambda r: float(r["best under budget"]) - float(r["best verified"])  # noqa: E731
+    if len(seeds) > 1:
+        summary = []
+        for key in dict.fromkeys((r["judged by"], r["device"], r["budget ms"]) for r in lodo):
+            mine = [r for r in lodo if (r["judged by"], r["device"], r["budget ms"]) == key]
+            over = np.array([float(r["proposals over (%)"]) for r in mine])
+            summary.append({"judged by": key[0], "device": key[1], "budget ms": key[2],
+                            "designs over (%)": f"{np.mean([float(r['designs over (%)']) for r in mine]):.1f}",
+                            "proposals over (%)": f"{over.mean():.1f} [{over.min():.0f}, {over.max():.0f}]",
+                            "below best under budget": f"{np.mean([below(r) for r in mine]):.2f}"})
+        print(f"\nThe same over seeds {seeds[0]}-{seeds[-1]}: mean [lowest, highest seed]\n")
+        print(markdown_table(summary))
     for judge in ("bound", "point"):
         mine = [r for r in lodo if r["judged by"] == judge]
+        proposals = np.array([float(r["proposals over (%)"]) for r in mine])
         print(f"\n{judge}: mean designs over {np.mean([float(r['designs over (%)']) for r in mine]):.1f} %, "
-              f"proposals over {np.mean([float(r['proposals over (%)']) for r in mine]):.1f} %, "
-              f"best verified {np.mean([float(r['best under budget']) - float(r['best verified']) for r in mine]):.2f} "
-              "points below the best under budget on average")
-
+              f"proposals over {proposals.mean():.1f} %, "
+              f"best verified {np.mean([below(r) for r in mine]):.2f} points below the best under budget on "
+              f"average; proposals over 5 % in {int(np.sum(proposals > 5))} of {len(mine)} settings x seeds")
 
 if __name__ == "__main__":
     main()

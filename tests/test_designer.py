@@ -87,6 +87,21 @@ def test_generate_ranked_within_budget(models, bench, kind):
     assert true.mean() > np.median(bench.accuracy_of(None, "cifar100")[within]) + 5
 
 
+def test_a_tight_budget_gets_every_distinct_cell_that_keeps_it(models, bench):
+    """Under a budget that only the 60 fastest working nb201 cells keep on pixel3 (mostly
+    equivalent skip / pool cells), the guided samples hold few or none of them: ``generate(10)``
+    adds the space's own, so it returns every distinct one (up to 10), each within the budget."""
+    archs, ms = bench.archs(), bench.latency_of(None, "pixel3")
+    working = np.array([not bench.space.output_is_constant(a) for a in archs])
+    budget = float(np.sort(ms[working])[59])
+    keep = working & (ms <= budget)
+    distinct = {archs[i].canonical_hash() for i in np.flatnonzero(keep)}
+    d = _designer(models, task="cifar10", device="pixel3", max_latency_ms=budget, seed=1, loop=LoopSettings(pool=1))
+    out = d.generate(10)
+    assert len(out) == min(10, len(distinct)) >= 2
+    assert {c.arch.canonical_hash() for c in out} <= distinct and all(c.predicted_latency_ms <= budget for c in out)
+
+
 def test_generate_reproducible_and_advancing(models):
     a = _designer(models, task="cifar10", seed=7, loop=LoopSettings(pool=5))
     b = _designer(models, task="cifar10", seed=7, loop=LoopSettings(pool=5))
@@ -112,7 +127,7 @@ def test_designer_bad_input(models, bench):
             d.generate(n)
     fastest = float(bench.latency_of(None, "pixel3").min())
     impossible = _designer(models, task="cifar10", device="pixel3", max_latency_ms=fastest * 0.5, loop=LoopSettings(pool=1))
-    with pytest.raises(InfeasibleBudget, match="fastest of all 15,625"):
+    with pytest.raises(InfeasibleBudget, match="fastest of the 15,284 of 15,625 whose output can depend"):
         impossible.generate(2)
 
 

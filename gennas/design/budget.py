@@ -26,6 +26,8 @@ from gennas.surrogates.latency_bound import check_confidence
 from gennas.surrogates.protocols import LatencyModel
 
 MeasuredFn = Callable[[Sequence[ArchGraph]], np.ndarray]
+#: uniform random draws searched for architectures within a budget where the space is too large to enumerate
+ADMISSIBLE_DRAWS = 2000
 
 
 @dataclass(frozen=True)
@@ -105,18 +107,43 @@ class LatencyBudget:
 
     def infeasible_reason(self, space: SearchSpace, message: str) -> str:
         """``message`` of a failed generation, with the fastest architecture of the whole space
-        where it is small enough to check exhaustively; else what judged the samples."""
+        (among those whose output can depend on the input) where it is small enough to check
+        exhaustively; else what judged the samples."""
         if not space.is_finite_enumerable():  # sampled: say what judged them
             return message + ("" if self.exact else
                               f" (judged by the latency model's {self.confidence:.0%} upper bound, not a "
                               "measurement: a looser budget or a lower latency_confidence admits more)")
         how = "measured" if self.exact else f"bounded (at {self.confidence:.0%} confidence)"
         every = list(space.enumerate())
-        ms = self.judged_ms(every)  # what the budget is judged by: measured, or the upper bound
+        live = [a for a in every if not space.output_is_constant(a)]
+        ms = self.judged_ms(live)  # what the budget is judged by: measured, or the upper bound
         fastest = int(np.argmin(ms))
+        which = f"all {len(every):,}" if len(live) == len(every) else \
+            f"the {len(live):,} of {len(every):,} whose output can depend on the input"
         return (f"no {space.name} architecture is {how} to run under {self.max_latency_ms:g} ms on "
-                f"{self.device}: the fastest of all {space.size():,}, {every[fastest].to_string()}, "
+                f"{self.device}: the fastest of {which}, {live[fastest].to_string()}, "
                 f"is {how} at {ms[fastest]:.3g} ms")
+
+    def admissible(self, space: SearchSpace, n: int, seed: int | None = None, draws: int = ADMISSIBLE_DRAWS
+                   ) -> list[ArchGraph]:
+        """Architectures within the budget whose output can depend on the input, found without a
+        generator (for when its samples hold fewer than ``n``): every such one of a space small
+        enough to enumerate, the first within it per ``canonical_hash`` (exact: none is missed); else those among
+        ``draws`` uniform random samples, at most ``n``."""
+        if space.is_finite_enumerable():
+            candidates = [a for a in space.enumerate() if not space.output_is_constant(a)]
+            distinct: dict[str, ArchGraph] = {}
+            for arch in (a for a, ok in zip(candidates, self.within(candidates)) if ok):
+                # after the budget: equivalent cells were measured at different latencies
+                distinct.setdefault(arch.canonical_hash(), arch)
+            return list(distinct.values())
+        rng, found = np.random.default_rng(seed), []
+        for _ in range(max(1, draws // 100)):  # one latency call per 100
+            batch = [a for a in (space.sample(rng) for _ in range(100)) if not space.output_is_constant(a)]
+            found += [a for a, ok in zip(batch, self.within(batch)) if ok]
+            if len(found) >= n:
+                break
+        return found[:n]
 
     def within(self, archs: Sequence[ArchGraph]) -> np.ndarray:
         """Bool ``(len(archs),)``: True where the architecture keeps the budget (see :meth:`judged_ms`)."""

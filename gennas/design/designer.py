@@ -216,9 +216,11 @@ class Designer:
 
         Each comes with a calibrated predicted accuracy and its 90 % interval (``Candidate.interval``)
         where a calibration exists; for a task nothing was verified or described for, only the rank
-        and a relative score (no accuracy is claimed). Fewer than ``n`` come back only when the
-        guided sampler finds fewer distinct architectures within the budget (a very tight budget).
-        Raises :class:`~gennas.generators.guidance.InfeasibleBudget` if none meets it.
+        and a relative score (no accuracy is claimed). Where the guided samples hold fewer than
+        ``n`` within the budget, the space's own are added (:meth:`LatencyBudget.admissible`:
+        every one of an enumerable space), so fewer than ``n`` come back only when fewer exist
+        (or random search finds fewer in a large space). Raises
+        :class:`~gennas.generators.guidance.InfeasibleBudget` if none meets it.
         """
         n = check_count(n)
         learned = self.loop.refits > 0  # after search/tell: the refitted predictor and the task it learned
@@ -230,11 +232,24 @@ class Designer:
         if learned or self._task_error is not None:
             # what was learned; or, for a task nothing is known of, what transfers (ranked only)
             guidance = replace(guidance, value=predictor_value(self.loop.predictor, self.loop.query_task()))
+        size = max(self.loop.settings.pool * n, 200)
         try:
-            pool = self.generator.sample(max(self.loop.settings.pool * n, 200), seed=seed, guidance=guidance)
+            pool, message = self.generator.sample(size, seed=seed, guidance=guidance), ""
         except InfeasibleBudget as exc:
-            reason = str(exc) if self.budget is None else self.budget.infeasible_reason(self.space, str(exc))
-            raise InfeasibleBudget(reason) from None
+            if self.budget is None:
+                raise
+            pool, message = [], str(exc)
+        if self.budget is not None and sum(not self.space.output_is_constant(a) for a in pool) < n:
+            # the guided samples hold too few within a tight budget: those the space has (a budget
+            # that 100 nb201 cells keep gave 1 design of 10 on pixel3, or none: all 0-FLOP cells)
+            distinct: dict[str, ArchGraph] = {}
+            for arch in pool + self.budget.admissible(self.space, n, seed):
+                distinct.setdefault(arch.canonical_hash(), arch)
+            pool = list(distinct.values())
+            if not pool:
+                raise InfeasibleBudget(self.budget.infeasible_reason(self.space, message or (
+                    f"no sampled {self.space.name} architecture whose output can depend on the input runs "
+                    f"under {self.max_latency_ms:g} ms on {self.device}")))
         return self._rank(pool, n)
 
     def _rank(self, archs: Sequence[ArchGraph], n: int) -> list[Candidate]:
