@@ -161,6 +161,18 @@ def test_default_study_names_include_the_latency_budget(tmp_path):
     assert json.loads(budgeted.stdout)["study"] == "random-nb201-cifar10-table-pixel3-5ms-seed0"
 
 
+def test_search_says_why_it_stopped_early(tmp_path):
+    """pixel3 at 1.07 ms: two distinct working nb201 cells keep it; a 5-verification search
+    verifies both and says why it stopped, on stderr and in --json."""
+    base = ["search", "--method", "designer", "-b", "5", "--device", "pixel3", "--max-latency-ms", "1.07",
+            "--storage", str(tmp_path / "t.db")]
+    shown = runner.invoke(app, [*base, "-q"])
+    assert shown.exit_code == 0, shown.output
+    assert "note: stopped after 2 of 5 verifications" in shown.stderr and "only 2 distinct" in shown.stderr
+    stored = json.loads(runner.invoke(app, [*base, "--json", "--study", "again"]).stdout)
+    assert stored["exhausted"] and stored["verified"] == 2 and len(stored["notes"]) == 2
+
+
 def test_read_only_storage_fails_before_verifying(tmp_path, monkeypatch):
     db = tmp_path / "ro.db"
     assert runner.invoke(app, ["search", "--method", "random", "-b", "1", "--storage", str(db), "--study", "s",

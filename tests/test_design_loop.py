@@ -191,6 +191,30 @@ def test_a_constant_evaluator_finishes_and_says_it_learned_nothing(designer_fact
     assert len(result.history) == 4 and "nothing to learn" in " ".join(result.notes)
 
 
+def _tight_pixel3_budget(bench, keep: int) -> tuple[float, set[str]]:
+    """The pixel3 budget that the ``keep`` fastest working nb201 cells keep, and their distinct hashes."""
+    archs, ms = bench.archs(), bench.latency_of(None, "pixel3")
+    working = np.array([not bench.space.output_is_constant(a) for a in archs])
+    budget = float(np.sort(ms[working])[keep - 1])
+    return budget, {archs[i].canonical_hash() for i in np.flatnonzero(working & (ms <= budget))}
+
+
+def test_a_search_under_a_budget_few_cells_keep_verifies_them_all_and_says_so(designer_factory, bench, monkeypatch):
+    """The 201 fastest working cells on pixel3 are 8 distinct ones: a 20-verification search
+    verifies each once, stops, and says why; with no random top-up tries at all the space's own
+    cells within the budget still reach the acquisition."""
+    import gennas.design.loop as loop_module
+
+    budget, distinct = _tight_pixel3_budget(bench, 201)
+    monkeypatch.setattr(loop_module, "TOP_UP_TRIES", 0)
+    designer = designer_factory(device="pixel3", max_latency_ms=budget)
+    result = designer.search(lambda a: bench.accuracy(a, "cifar10"), budget=20, batch_size=5)
+    assert result.exhausted and {r.arch.canonical_hash() for r in result.history} == distinct
+    notes = " ".join(result.notes)
+    assert f"stopped after {len(distinct)} of 20" in notes
+    assert f"only {len(distinct)} distinct architectures" in notes and f"{len(distinct)} of them were verified" in notes
+
+
 def test_generate_after_a_search_uses_what_was_learned(designer_factory, bench):
     designer = designer_factory(task="my_new_dataset")
     assert all(c.predicted_accuracy is None for c in designer.generate(3))  # ranks, no made-up accuracy

@@ -200,12 +200,14 @@ def register(app: typer.Typer) -> None:
         summary = {"study": result.study_name, "storage": storage, "verified": len(result),
                    "resumed": result.resumed, "failed": len(result.failures), "exhausted": result.exhausted}
         if as_json:
-            print_json({**summary, "top": rows,
+            print_json({**summary, "notes": result.notes, "top": rows,
                         "failures": [{"arch": r.arch.to_string(), "error": r.error} for r in result.failures]})
             return
         print_table(f"{method} on {space}/{task}: best {len(rows)} of {len(result)} verified "
                     f"(study {result.study_name!r}, {summary['failed']} failed, {result.resumed} resumed)",
                     rows, ["rank", "arch", "score", "kind", "fidelity", "cost_s"])
+        for note in result.notes:
+            typer.echo(f"note: {note}", err=True)
         if method == "designer":
             typer.echo(f"design from what it learned: gennas design --space {space} --task {learned}"
                        + (f" (or --storage {storage} --study {result.study_name})" if storage else ""), err=True)

@@ -415,7 +415,9 @@ class Designer:
         the designer's ``storage``; None keeps it in memory). ``resume`` continues a stored study
         run with the same settings (task, device, budget, seed, ...); ``force`` continues one run
         with other settings and records the change. Returns a
-        :class:`gennas.search.SearchResult` whose ``results`` are the verified ones, best first.
+        :class:`gennas.search.SearchResult` whose ``results`` are the verified ones, best first,
+        and whose ``notes`` say what the user should know (a constant evaluator; a budget that
+        fewer architectures keep than ``budget``).
         """
         from gennas.search.harness import run_search
 
@@ -423,14 +425,10 @@ class Designer:
         attrs = {"method": "designer", "task": None if self.task is None else self.task.name,
                  "device": self.device, "max_latency_ms": self.max_latency_ms, "seed": self.seed}
         attrs["direction"] = self.loop.scale.direction
-        result = run_search(self.loop, evaluator, budget, storage=storage, study_name=study_name,
-                            batch_size=batch_size, progress=progress, resume=resume, force=force, attrs=attrs,
-                            direction=self.loop.scale.direction, executor=executor, workers=workers,
-                            address=address)
-        if self.loop.learned_nothing():
-            result.notes.append("every verified architecture got the same score: the evaluator told the "
-                                "designer nothing to learn from, so its ranking is the pretrained one")
-        return result
+        return run_search(self.loop, evaluator, budget, storage=storage, study_name=study_name,
+                          batch_size=batch_size, progress=progress, resume=resume, force=force, attrs=attrs,
+                          direction=self.loop.scale.direction, executor=executor, workers=workers,
+                          address=address)
 
     def __repr__(self) -> str:
         budget = "" if self.max_latency_ms is None else f", max_latency_ms={self.max_latency_ms:g}"

@@ -111,6 +111,7 @@ class DesignLoop:
         self._guide = 0  # bumped whenever what guides generation (network or few-shot task) changes
         self._memo: dict[str, tuple[float, float]] = {}  # canonical hash -> prediction, until the next tell
         self._encoders_told = 0  # successful results when the predictor's encoders were last trained
+        self._within_budget: list[ArchGraph] | None = None  # an enumerable space's cells within the budget
         # a new dataset on a space with bundled tables: the tables of the predictor's own tasks
         self.prior = SourceTablePrior(space, predictor, task)
 
@@ -275,7 +276,9 @@ class DesignLoop:
 
     def _top_up(self, n: int, seen: set[str], seed: int | None) -> list[ArchGraph]:
         """Unseen neighbours of the best verified architectures, then random unseen samples,
-        within the latency budget (the generator ran out of new ideas)."""
+        within the latency budget (the generator ran out of new ideas): ``n`` of them, or, when
+        those tries find fewer under a budget, every unseen one of the space's cells within it
+        (:meth:`cells_within_budget`; the acquisition chooses among them)."""
         rng = np.random.default_rng(seed)
         neighbours = iter([a for r in self.best_first()[:5] for a in self.space.neighbours(r.arch)])
         out: list[ArchGraph] = []
@@ -286,7 +289,19 @@ class DesignLoop:
                 out.append(arch)
                 if len(out) == n:
                     return out
-        return out
+        # Under a budget that few cells keep, random tries rarely hit one: a search on pixel3 at
+        # a budget that 61 working cells keep verified 4 of its 20 and stopped.
+        return out + _unseen(self.cells_within_budget() or [], seen)
+
+    def cells_within_budget(self) -> list[ArchGraph] | None:
+        """Every distinct architecture whose output can depend on the input within the latency
+        budget, where the space is small enough to enumerate (computed once: the budget is
+        fixed); None without a budget or for a space too large to list."""
+        if self.budget is None or not self.space.is_finite_enumerable():
+            return None
+        if self._within_budget is None:
+            self._within_budget = self.budget.admissible(self.space, 0)
+        return self._within_budget
 
     def _admissible(self, archs: list[ArchGraph]) -> list[ArchGraph]:
         """The architectures worth a verification: those whose output depends on their input
@@ -388,6 +403,22 @@ class DesignLoop:
         """True when every successful result so far has the same score (a constant evaluator)."""
         scores = {r.score for r in self.history if not r.failed}
         return len(scores) == 1 and len(self.history) > 1
+
+    def search_notes(self, exhausted: bool) -> list[str]:
+        """What the user should know after a search (read by :func:`gennas.search.run_search`):
+        that the evaluator taught nothing, or why proposals ran out (``exhausted``)."""
+        notes = []
+        if self.learned_nothing():
+            notes.append("every verified architecture got the same score: the evaluator told the designer "
+                         "nothing to learn from, so its ranking is the pretrained one")
+        cells = self.cells_within_budget() if exhausted else None
+        if cells is not None:
+            left, b = len(_unseen(cells, self._seen)), self.budget
+            judged = "measured" if b.exact else f"by the latency model's {b.confidence:.0%} upper bound"
+            notes.append(f"only {len(cells)} distinct architectures whose output can depend on the input keep "
+                         f"{b.max_latency_ms:g} ms on {b.device} ({judged}); {len(cells) - left} of them were "
+                         "verified" + (f", {left} not" if left else ""))
+        return notes
 
     def __repr__(self) -> str:
         return (f"DesignLoop({self.space.name}, task={self.task!r}, told={len(self.history)}, "

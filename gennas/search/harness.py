@@ -212,6 +212,12 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
                     view = claims.view()
         finally:
             runner.close()
+    if out.exhausted:
+        out.notes.append(f"stopped after {len(out.history)} of {budget} verifications: the optimizer proposed "
+                         f"nothing new in {MAX_STALE_ASKS} asks in a row")
+    explain = getattr(optimizer, "search_notes", None)  # an optimizer may say more (why, what it learned)
+    if callable(explain):
+        out.notes += explain(out.exhausted)
     return out
 
 
