@@ -75,18 +75,54 @@ def test_bound_above_prediction_and_monotone_in_confidence(adapted, bench):
     for low, high in zip(bounds, bounds[1:]):
         assert np.all(high >= low)
     assert adapted.upper_bound(cells[0], "lab_phone").shape == (1,)
-    np.testing.assert_allclose(bounds[3], pred * adapted.bound_factor("lab_phone", 0.95))
-    # the spread is the device's own: measured on its samples, or recorded for a bundled device
+    np.testing.assert_allclose(bounds[3], pred * adapted.bound_factor("lab_phone", 0.95, pred))
+    assert np.all(bounds[3] <= pred * adapted.bound_factor("lab_phone", 0.95) * (1 + 1e-12))  # the widest bin's
+    # the spread is the device's own: measured on its samples, or recorded for a bundled device;
+    # q is the bin's of the cell's predicted-latency rank on the device
     cal = load_calibration("nb201")
-    spread = adapted.device_spread["lab_phone"]
-    np.testing.assert_allclose(bounds[3], pred * np.exp(cal.quantile(0.95) * (spread + cal.floor)))
-    bundled = adapted.upper_bound(cells, "pixel3") / adapted.predict(cells, "pixel3")
-    np.testing.assert_allclose(bundled, np.exp(cal.quantile(0.95) * (cal.device_spreads["pixel3"] + cal.floor)))
+    spread, ranks = adapted.device_spread["lab_phone"], adapted.predicted_rank(pred, "lab_phone")
+    np.testing.assert_allclose(bounds[3], pred * np.exp(cal.quantile(0.95, ranks) * (spread + cal.floor)))
+    bundled_pred = adapted.predict(cells, "pixel3")
+    bundled = adapted.upper_bound(cells, "pixel3") / bundled_pred
+    q = cal.quantile(0.95, adapted.predicted_rank(bundled_pred, "pixel3"))
+    np.testing.assert_allclose(bundled, np.exp(q * (cal.device_spreads["pixel3"] + cal.floor)))
     for bad in (0.0, 1.0, -0.5, float("nan"), "high"):
         with pytest.raises(GennasError, match="confidence"):
             adapted.upper_bound(cells, "lab_phone", bad)
     with pytest.raises(GennasError, match="calibrated for confidence"):
         adapted.upper_bound(cells, "lab_phone", 0.1)
+
+
+def test_the_bound_is_calibrated_per_bin_of_predicted_latency_rank(adapted, bench, tmp_path):
+    """A budget binds among the fast cells, where held-out residuals are wider: the shipped
+    calibration's q is per bin of a cell's predicted-latency rank on its device, larger among
+    the fastest cells; ranks are mid-ranks among the space's cells; files without bins load."""
+    cal = load_calibration("nb201")
+    assert cal.binned and cal.quantiles.shape == (len(cal.bin_edges) + 1, len(cal.confidences))
+    assert cal.quantile(0.95, np.array([0.01]))[0] > cal.quantile(0.95, np.array([0.9]))[0]
+    assert cal.quantile(0.95) == pytest.approx(float(cal.quantiles[:, list(cal.confidences).index(0.95)].max()))
+    again = BoundCalibration.load(cal.save(tmp_path / "binned.npz"))
+    np.testing.assert_array_equal(again.bin_edges, cal.bin_edges)
+    np.testing.assert_array_equal(again.quantiles, cal.quantiles)
+
+    cells = bench.archs()[:50]
+    pred = adapted.predict(cells, "lab_phone")
+    ranks = adapted.predicted_rank(pred, "lab_phone")
+    assert np.all((ranks > 0) & (ranks < 1))
+    order = np.argsort(pred)
+    assert np.all(np.diff(ranks[order]) >= 0)  # monotone in the prediction
+    fastest = adapted.predicted_rank(np.array([0.0, 1e9]), "lab_phone")
+    np.testing.assert_array_equal(fastest, [0.0, 1.0])
+
+    residuals, ranks = np.r_[np.full(100, 2.0), np.full(100, 0.5)], np.r_[np.full(100, 0.02), np.full(100, 0.8)]
+    two = BoundCalibration.from_residuals("nb201", residuals, GRID, ranks=ranks, bin_edges=np.array([0.5]))
+    np.testing.assert_allclose(two.quantile(0.95, np.array([0.1, 0.6])), [2.0, 0.5])
+    one = BoundCalibration.from_residuals("nb201", residuals, GRID)  # no bins: as before, one q
+    assert not one.binned and one.quantile(0.95) == pytest.approx(conformal_quantile(residuals, 0.95))
+    with pytest.raises(GennasError, match="bin edges"):
+        BoundCalibration("nb201", GRID, np.zeros((2, len(GRID))), bin_edges=np.array([1.5]))
+    with pytest.raises(GennasError, match="one row of it per bin"):
+        BoundCalibration("nb201", GRID, np.zeros((3, len(GRID))), bin_edges=np.array([0.5]))
 
 
 def test_bound_covers_an_adapted_device(adapted, bench):

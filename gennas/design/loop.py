@@ -279,6 +279,8 @@ class DesignLoop:
         within the latency budget (the generator ran out of new ideas): ``n`` of them, or, when
         those tries find fewer under a budget, every unseen one of the space's cells within it
         (:meth:`cells_within_budget`; the acquisition chooses among them)."""
+        if self._within_budget is not None:  # listed already (random tries fell short before): take them
+            return _unseen(self._within_budget, seen)
         rng = np.random.default_rng(seed)
         neighbours = iter([a for r in self.best_first()[:5] for a in self.space.neighbours(r.arch)])
         out: list[ArchGraph] = []

@@ -45,6 +45,8 @@ __all__ = ["LatencyConfig", "LatencyEstimator", "load_latency_estimator", "measu
 
 Samples = Sequence[tuple[ArchGraph | str, float]]
 KIND = "latency"
+#: samples a prediction is ranked among where the space is too large to list (the bound's bins)
+RANK_SAMPLES = 5000
 
 
 @dataclass
@@ -130,6 +132,7 @@ class LatencyEstimator:
         self.calibration: BoundCalibration | None = None  # None: the space's bundled one
         self.device_spread: dict[str, float] = {}  # device -> leave-one-out RMS log-error of its samples
         self.partial_devices: set[str] = set()  # adapted without every reference: a wider bound
+        self._rank_phi: torch.Tensor | None = None  # phi of the cells predictions are ranked among
 
     # ------------------------------------------------------------ devices
     @property
@@ -258,17 +261,39 @@ class LatencyEstimator:
         no samples to measure its spread on: the calibration file records one for it (as if
         adapted from its references); budgets there are judged by the measurements anyway. A
         device adapted without all its references is outside the calibration: it gets the widest
-        spread of the bundled devices, a conservative guess.
+        spread of the bundled devices, a conservative guess. Where the calibration is binned by
+        predicted-latency rank, each architecture gets its bin's factor (:meth:`predicted_rank`).
         """
-        return self.predict(archs, device) * self.bound_factor(device, confidence)
+        predicted = self.predict(archs, device)
+        return predicted * self.bound_factor(device, confidence, predicted)
 
-    def bound_factor(self, device: str, confidence: float = 0.95) -> float:
-        """``upper_bound / predict`` on ``device``: one number per device and confidence (so a
+    def bound_factor(self, device: str, confidence: float = 0.95, predicted_ms: np.ndarray | None = None
+                     ) -> float | np.ndarray:
+        """``upper_bound / predict`` on ``device``: per architecture ``(n,)`` of predictions
+        ``predicted_ms`` (its rank's bin, see :mod:`gennas.surrogates.latency_bound`); without
+        them one number per device and confidence, the largest over the bins (so a
         differentiable bound is ``predict_soft(...) * bound_factor(...)``)."""
         self._device(device)
         calibration = self.calibration or load_calibration(self.space.name)
+        ranks = None if predicted_ms is None or not calibration.binned else self.predicted_rank(predicted_ms, device)
         return calibration.factor(confidence, self.device_spread.get(device), device,
-                                  partial=device in self.partial_devices)
+                                  partial=device in self.partial_devices, ranks=ranks)
+
+    def predicted_rank(self, predicted_ms: np.ndarray, device: str) -> np.ndarray:
+        """Where each prediction ``(n,)`` ms lies among ``device``'s predictions of the space's
+        cells (every one of an enumerable space, else :data:`RANK_SAMPLES` seeded uniform
+        samples), as a share in [0, 1] ``(n,)`` (a cell of the space: its mid-rank / count)."""
+        if self._rank_phi is None:
+            cells = (list(self.space.enumerate()) if self.space.is_finite_enumerable()
+                     else self.space.sample_many(RANK_SAMPLES, 0))
+            self._rank_phi = self._phi(cells)
+        mu, sigma, w = self._device(device)
+        with torch.no_grad():
+            z = LatencyNet.combine(self._rank_phi, w[None])[:, 0].double().numpy()
+        space_ms = np.sort(np.exp(mu + sigma * z))
+        predicted_ms = np.asarray(predicted_ms, dtype=np.float64)
+        below, through = np.searchsorted(space_ms, predicted_ms, "left"), np.searchsorted(space_ms, predicted_ms, "right")
+        return (below + through) / (2.0 * len(space_ms))
 
     def predict_soft(self, slot_probs: torch.Tensor, device: str) -> torch.Tensor:
         """Differentiable latency (ms) ``(B,)`` of relaxed architectures ``(B, num_slots, len(slot_vocab))``."""
