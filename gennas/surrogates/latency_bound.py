@@ -23,8 +23,9 @@ calibration bins by predicted value). A budget binds among the fast cells, and t
 held-out residuals are wider (nb201, 95 %: q 1.11 among the fastest 5 %, 0.77 among the slowest
 30 %, 0.92 pooled): one pooled ``q`` kept its promise on average over the space but not where the
 budget was judged (pixel3 at its 10th-percentile latency: 9.7 % of the cells the bound admitted
-were over: ``python experiments/calibrate_latency.py``, with and without ``--no-bins``). Within a bin the promise is the same marginal one. Across a bin edge the bound can
-step down while the prediction rises a little.
+were over: ``python experiments/calibrate_latency.py``, with and without ``--no-bins``).
+Within a bin the promise is the same marginal one. Across a bin edge the bound can step down
+while the prediction rises a little.
 
 The calibration is a small table (confidence grid -> ``q``, the floor, the typical spread used
 for devices without one, such as bundled devices loaded from a checkpoint) in
