@@ -175,3 +175,20 @@ def test_budget_keeps_only_bound_feasible(adapted, bench):
     for bad in (0, 1, 1.5, float("nan")):
         with pytest.raises(GennasError, match="confidence"):
             LatencyBudget.for_device(bench.space, adapted, "lab_phone", limit, confidence=bad)
+
+
+def test_designs_on_an_adapted_device_state_the_bound_that_kept_the_budget(adapted, bench):
+    """Off the measurements the budget is judged by the 95 % bound: each design carries it (at most
+    the budget), in its text too; on a measured device there is none to state."""
+    import gennas
+
+    limit = float(np.median(adapted.predict(bench.space.sample_many(400, 7), "lab_phone")))
+    designs = gennas.Designer("nb201", task="cifar10", estimator=adapted, device="lab_phone",
+                              max_latency_ms=limit, seed=0).generate(5)
+    bounds = np.array([c.latency_bound_ms for c in designs])
+    np.testing.assert_allclose(bounds, adapted.upper_bound([c.arch for c in designs], "lab_phone", 0.95))
+    assert np.all(bounds <= limit) and all(c.latency_bound_ms > c.predicted_latency_ms for c in designs)
+    assert f"(bound {designs[0].latency_bound_ms:.3g} ms)" in str(designs[0])
+    measured = gennas.Designer("nb201", task="cifar10", estimator=adapted, device="pixel3", max_latency_ms=limit,
+                               seed=0).generate(2)
+    assert all(c.latency_measured and c.latency_bound_ms is None for c in measured)

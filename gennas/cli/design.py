@@ -60,6 +60,8 @@ def register(app: typer.Typer) -> None:
             row = candidate_row(c)
             if device:
                 row["pred_ms"] = c.predicted_latency_ms
+                if c.latency_bound_ms is not None:  # what the budget was judged by
+                    row[f"bound_ms_{designer.latency_confidence:.0%}"] = c.latency_bound_ms
             if bench is not None and task in bench.datasets:
                 row["table_acc"] = bench.accuracy(c.arch, task)
                 if device in bench.devices:

@@ -35,6 +35,9 @@ class Candidate:
         verified_score: what the designer's results measured for this very architecture (their
             mean where it was verified more than once), in the task's units; None if it never was.
             The prediction stays beside it: it is what the model says, checked against this.
+        latency_bound_ms: where a latency budget is judged by the latency model rather than a
+            measurement, what it was judged by: the model's upper bound at the budget's
+            confidence, in ms (at most the budget); None where measured or without a budget.
     """
 
     arch: ArchGraph
@@ -49,10 +52,12 @@ class Candidate:
     beyond_calibration: bool = False
     below_calibration: bool = False
     verified_score: float | None = None
+    latency_bound_ms: float | None = None
 
     def __str__(self) -> str:
         how = "measured" if self.latency_measured else "estimated"
         lat = "" if self.predicted_latency_ms is None else f", {self.predicted_latency_ms:.3g} ms {how}"
+        lat += "" if self.latency_bound_ms is None else f" (bound {self.latency_bound_ms:.3g} ms)"
         unit = f" {self.unit}" if self.unit else ""
         num = lambda v: f"{v:.2f}" if abs(v) < 1e4 else f"{v:.4g}"  # noqa: E731  (synflow-sized scores)
         if self.predicted_accuracy is None:

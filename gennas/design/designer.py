@@ -261,6 +261,7 @@ class Designer:
         p = self.predictions(archs)
         latency = self._latency_ms(archs)
         measured = self.budget is not None and self.budget.exact
+        bound = None if self.budget is None or measured else self.budget.judged_ms(archs)  # what kept the budget
         relative = (p.raw - p.raw.mean()) / (p.raw.std() or 1.0)  # rank-only: standardised over the pool
         task_name = self.task.name if self.task is not None else getattr(self.predictor, "default_task", None)
         unit = score_unit(task_name, [r.kind for r in self.loop.history], self.loop.scale.unit)
@@ -270,7 +271,7 @@ class Designer:
                           None if p.low is None else (float(p.low[i]), float(p.high[i])),
                           float(relative[i]) if p.mean is None else None, unit,
                           p.beyond is not None and bool(p.beyond[i]), p.below is not None and bool(p.below[i]),
-                          verified.get(archs[i].to_string()))
+                          verified.get(archs[i].to_string()), pick(bound, i))
                 for rank, i in enumerate(p.order(n), start=1)]
 
     def _verified_scores(self) -> dict[str, float]:
