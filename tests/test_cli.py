@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -171,6 +172,30 @@ def test_search_says_why_it_stopped_early(tmp_path):
     assert "note: stopped after 2 of 5 verifications" in shown.stderr and "only 2 distinct" in shown.stderr
     stored = json.loads(runner.invoke(app, [*base, "--json", "--study", "again"]).stdout)
     assert stored["exhausted"] and stored["verified"] == 2 and len(stored["notes"]) == 2
+
+
+def test_baselines_keep_a_budget_on_a_registered_device_and_refuse_an_impossible_one(tmp_path, monkeypatch, bench):
+    """A device registered from its reference latencies (silver_4114's, as `gennas latency measure`
+    would) has no table: a baseline's budget is judged by the estimator's 95 % bound, as the
+    designer's is; a budget no working cell keeps fails before verifying, naming the fastest."""
+    from gennas.surrogates.latency import load_latency_estimator
+    from gennas.surrogates.measure import register_device
+
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
+    refs = load_latency_estimator("nb201", with_registered=False).reference_archs()
+    register_device("lab_box", "nb201", list(zip(refs, bench.latency_of(refs, "silver_4114"))))
+    estimator = load_latency_estimator("nb201")
+    db = str(tmp_path / "r.db")
+    ran = runner.invoke(app, ["search", "--method", "random", "-b", "4", "--device", "lab_box",
+                              "--max-latency-ms", "20", "--storage", db, "--json"])
+    assert ran.exit_code == 0, ran.output
+    verified = [bench.space.from_string(row["arch"]) for row in json.loads(ran.stdout)["top"]]
+    assert len(verified) == 4 and np.all(estimator.upper_bound(verified, "lab_box") <= 20)
+    for method in ("random", "designer"):
+        refused = runner.invoke(app, ["search", "--method", method, "-b", "4", "--device", "lab_box",
+                                      "--max-latency-ms", "0.5", "--storage", db])
+        assert refused.exit_code != 0 and "no nb201 architecture is bounded" in refused.stderr, refused.output
+        assert "Traceback" not in refused.output
 
 
 def test_read_only_storage_fails_before_verifying(tmp_path, monkeypatch):

@@ -215,6 +215,18 @@ def test_a_search_under_a_budget_few_cells_keep_verifies_them_all_and_says_so(de
     assert f"only {len(distinct)} distinct architectures" in notes and f"{len(distinct)} of them were verified" in notes
 
 
+def test_a_search_under_a_budget_nothing_keeps_fails_before_verifying(designer_factory, bench):
+    """pixel3 at 0.5 ms: no working nb201 cell is measured that fast. The search raises
+    InfeasibleBudget naming the fastest, having verified nothing (it used to verify nothing and
+    return an empty result)."""
+    from gennas.generators.guidance import InfeasibleBudget
+
+    calls = []
+    with pytest.raises(InfeasibleBudget, match="is measured at"):
+        designer_factory(device="pixel3", max_latency_ms=0.5).search(lambda a: calls.append(a) or 1.0, budget=5)
+    assert calls == []
+
+
 def test_generate_after_a_search_uses_what_was_learned(designer_factory, bench):
     designer = designer_factory(task="my_new_dataset")
     assert all(c.predicted_accuracy is None for c in designer.generate(3))  # ranks, no made-up accuracy

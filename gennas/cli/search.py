@@ -6,7 +6,7 @@ from typing import Any, Optional
 
 import typer
 
-from gennas.errors import GennasError, UnknownDataset, UnknownDevice, unknown
+from gennas.errors import GennasError, UnknownDataset, unknown
 from gennas.spaces import SearchSpace
 
 DEFAULT_STORAGE = "sqlite:///gennas-search.db"
@@ -82,16 +82,15 @@ def make_evaluator(spec: str, space: SearchSpace, task: str, seed: int = 0, epoc
 
 
 def _latency_filter(optimizer: Any, space: SearchSpace, device: str, max_latency_ms: float) -> Any:
-    """Wrap a baseline so it only verifies architectures under the table latency on ``device``."""
-    from gennas.bench import load_benchmark
+    """Wrap a baseline so it only verifies architectures that keep the budget on ``device``, judged
+    as the designer judges it: the measured latency where the bundled tables have the device,
+    else the latency estimator's 95 % upper bound (a device registered by `gennas latency measure`)."""
+    from gennas.design.budget import check_feasible, latency_models
     from gennas.search import LatencyFilter
 
-    if not space.benchmark:
-        raise GennasError(f"space {space.name!r} has no latency table; baselines need one for --max-latency-ms")
-    bench = load_benchmark(space.benchmark)
-    if device not in bench.devices:
-        raise UnknownDevice(unknown("device", device, bench.devices))
-    return LatencyFilter(optimizer, lambda arch: bench.latency(arch, device), max_latency_ms, device)
+    _, budget = latency_models(space, device, max_latency_ms)
+    check_feasible(budget, space)
+    return LatencyFilter(optimizer, lambda arch: float(budget.judged_ms([arch])[0]), max_latency_ms, device)
 
 
 def default_study_name(method: str, space: str, task: str, evaluator: str, seed: int, device: Optional[str] = None,

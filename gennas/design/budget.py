@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from gennas.errors import GennasError
+from gennas.errors import GennasError, UnknownDevice, unknown
 from gennas.graph import ArchGraph
 from gennas.spaces import SearchSpace
 from gennas.surrogates.latency_bound import check_confidence
@@ -160,3 +160,33 @@ def _measured_lookup(space: SearchSpace, device: str) -> MeasuredFn | None:
     if device not in bench.devices:
         return None
     return lambda archs: bench.latency_of(archs, device)
+
+
+def latency_models(space: SearchSpace, device: str | None, max_latency_ms: float | None,
+                   confidence: float = 0.95, estimator: LatencyModel | None = None
+                   ) -> tuple[LatencyModel | None, LatencyBudget | None]:
+    """The latency model for ``device`` (``estimator``, else the space's shipped estimator with the
+    devices registered by ``gennas latency measure``) and the budget judged on it (None without
+    ``max_latency_ms``); no model without a device. :class:`UnknownDevice` names the known ones."""
+    if device is None:
+        return estimator, None
+    if estimator is None:
+        from gennas.surrogates.latency import load_latency_estimator
+
+        estimator = load_latency_estimator(space)
+    known = list(getattr(estimator, "devices", []))
+    if known and device not in known:
+        raise UnknownDevice(unknown("device", device, known))
+    budget = None if max_latency_ms is None else LatencyBudget.for_device(space, estimator, device, max_latency_ms,
+                                                                         confidence)
+    return estimator, budget
+
+
+def check_feasible(budget: LatencyBudget, space: SearchSpace) -> None:
+    """Before a search spends anything: :class:`~gennas.generators.guidance.InfeasibleBudget` naming
+    the fastest architecture where an enumerable space has none whose output can depend on the
+    input within ``budget`` (a space too large to list is not checked: sampling decides there)."""
+    from gennas.generators.guidance import InfeasibleBudget
+
+    if space.is_finite_enumerable() and not budget.admissible(space, 1):
+        raise InfeasibleBudget(budget.infeasible_reason(space, ""))

@@ -20,14 +20,14 @@ from weakref import WeakKeyDictionary
 import numpy as np
 
 from gennas.checkpoint import train_hint
-from gennas.design.budget import LatencyBudget
+from gennas.design.budget import LatencyBudget, latency_models
 from gennas.design.candidate import Candidate
 from gennas.design.loop import DesignLoop, LoopSettings
 from gennas.design.pretrained import RememberingLoop, pretrained_predictor, saved_score_scale
 from gennas.design.scores import score_unit
 from gennas.design.source_line import percent_floor, source_line_statement
 from gennas.design.stored_statement import results_agree_with_stored, stored_scaling, with_stored
-from gennas.errors import GennasError, UnknownDataset, UnknownDevice, unknown
+from gennas.errors import GennasError, UnknownDataset
 from gennas.evaluators.base import Evaluator, Result, as_results
 from gennas.generators import SlotGenerator, load_generator
 from gennas.generators.base import check_count
@@ -192,18 +192,7 @@ class Designer:
         if self.max_latency_ms is not None and (not np.isfinite(self.max_latency_ms) or self.max_latency_ms <= 0):
             raise InfeasibleBudget(f"latency budget must be a positive number of ms, got {self.max_latency_ms!r}")
         self.latency_confidence = check_confidence(self.latency_confidence)
-        if self.device is None:
-            return estimator, None
-        if estimator is None:
-            from gennas.surrogates.latency import load_latency_estimator
-            estimator = load_latency_estimator(self.space)
-        known = list(getattr(estimator, "devices", []))
-        if known and self.device not in known:
-            raise UnknownDevice(unknown("device", self.device, known))
-        budget = (None if self.max_latency_ms is None
-                  else LatencyBudget.for_device(self.space, estimator, self.device, self.max_latency_ms,
-                                                self.latency_confidence))
-        return estimator, budget
+        return latency_models(self.space, self.device, self.max_latency_ms, self.latency_confidence, estimator)
 
     # ------------------------------------------------------------ generation
     @property

@@ -174,6 +174,8 @@ class DesignLoop:
             taken = self._seen | chosen | {a.canonical_hash() for a in fresh}
             fresh += self._top_up(k - len(picks) - len(fresh), taken, seed)
         picks += self._choose(fresh, k - len(picks), trained)
+        if not picks and self.cells_within_budget() == []:  # nothing to verify at all: say so, name the fastest
+            raise InfeasibleBudget(self.budget.infeasible_reason(self.space, ""))
         self._rounds += 1
         self._asked += k
         self._seen.update(a.canonical_hash() for a in picks)
