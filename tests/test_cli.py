@@ -177,7 +177,8 @@ def test_search_says_why_it_stopped_early(tmp_path):
 def test_baselines_keep_a_budget_on_a_registered_device_and_refuse_an_impossible_one(tmp_path, monkeypatch, bench):
     """A device registered from its reference latencies (silver_4114's, as `gennas latency measure`
     would) has no table: a baseline's budget is judged by the estimator's 95 % bound, as the
-    designer's is; a budget no working cell keeps fails before verifying, naming the fastest."""
+    designer's is; a budget no working cell keeps fails before verifying, naming the fastest; the
+    user chooses the confidence (--latency-confidence)."""
     from gennas.surrogates.latency import load_latency_estimator
     from gennas.surrogates.measure import register_device
 
@@ -196,6 +197,22 @@ def test_baselines_keep_a_budget_on_a_registered_device_and_refuse_an_impossible
                                       "--max-latency-ms", "0.5", "--storage", db])
         assert refused.exit_code != 0 and "no nb201 architecture is bounded" in refused.stderr, refused.output
         assert "Traceback" not in refused.output
+
+    # the confidence is the user's: a looser bound at 80 %, recorded with the study and in its name
+    loose = runner.invoke(app, ["search", "--method", "random", "-b", "2", "--device", "lab_box", "--max-latency-ms",
+                                "20", "--latency-confidence", "0.8", "--storage", db, "--json"])
+    assert json.loads(loose.stdout)["study"] == "random-nb201-cifar10-table-lab_box-20ms-conf0.8-seed0"
+    designs = {}
+    for confidence in ("0.8", "0.99"):
+        shown = runner.invoke(app, ["design", "--task", "cifar10", "--device", "lab_box", "--max-latency-ms", "20",
+                                    "-n", "3", "--latency-confidence", confidence, "--json"])
+        assert shown.exit_code == 0, shown.output
+        designs[confidence] = json.loads(shown.stdout)
+    assert all(0 < row["bound_ms_80%"] <= 20 for row in designs["0.8"])
+    assert all(0 < row["bound_ms_99%"] <= 20 for row in designs["0.99"])
+    refused = runner.invoke(app, ["design", "--task", "cifar10", "--device", "lab_box", "--max-latency-ms", "20",
+                                  "--latency-confidence", "0.3"])
+    assert refused.exit_code != 0 and "calibrated for confidence in [0.5, 0.995]" in refused.stderr
 
 
 def test_read_only_storage_fails_before_verifying(tmp_path, monkeypatch):

@@ -17,6 +17,10 @@ def register(app: typer.Typer) -> None:
                    task: Optional[str] = typer.Option(None, "--task", help="dataset the predictor knows, e.g. cifar10"),
                    device: Optional[str] = typer.Option(None, "--device", help="device for latency, e.g. pixel3"),
                    max_latency_ms: Optional[float] = typer.Option(None, "--max-latency-ms"),
+                   latency_confidence: float = typer.Option(0.95, "--latency-confidence",
+                                                            help="on a device without measured latencies: keep "
+                                                                 "designs whose upper latency bound at this "
+                                                                 "confidence is within the budget"),
                    n: int = typer.Option(10, "-n", help="number of architectures"),
                    generator: str = typer.Option("diffusion", "--generator", help="diffusion or vae"),
                    seed: Optional[int] = typer.Option(0, "--seed"),
@@ -42,7 +46,7 @@ def register(app: typer.Typer) -> None:
             raise GennasError("name the task (--task cifar10) or a stored search (--storage ... --study ...)")
         else:
             designer = Designer(space, task=task, device=device, max_latency_ms=max_latency_ms, seed=seed,
-                                generator=generator)
+                                generator=generator, latency_confidence=latency_confidence)
         candidates = designer.generate(n)
         bench = None
         if designer.space.benchmark:

@@ -81,20 +81,22 @@ def make_evaluator(spec: str, space: SearchSpace, task: str, seed: int = 0, epoc
     raise GennasError(f"unknown evaluator {spec!r}; use table, proxy:NAME or train")
 
 
-def _latency_filter(optimizer: Any, space: SearchSpace, device: str, max_latency_ms: float) -> Any:
+def _latency_filter(optimizer: Any, space: SearchSpace, device: str, max_latency_ms: float,
+                    confidence: float) -> Any:
     """Wrap a baseline so it only verifies architectures that keep the budget on ``device``, judged
     as the designer judges it: the measured latency where the bundled tables have the device,
-    else the latency estimator's 95 % upper bound (a device registered by `gennas latency measure`)."""
+    else the latency estimator's upper bound at ``confidence`` (a device registered by `gennas latency measure`)."""
     from gennas.design.budget import check_feasible, latency_models
     from gennas.search import LatencyFilter
 
-    _, budget = latency_models(space, device, max_latency_ms)
+    _, budget = latency_models(space, device, max_latency_ms, confidence)
     check_feasible(budget, space)
     return LatencyFilter(optimizer, lambda arch: float(budget.judged_ms([arch])[0]), max_latency_ms, device)
 
 
 def default_study_name(method: str, space: str, task: str, evaluator: str, seed: int, device: Optional[str] = None,
-                       max_latency_ms: Optional[float] = None, data: Optional[str] = None) -> str:
+                       max_latency_ms: Optional[float] = None, data: Optional[str] = None,
+                       latency_confidence: float = 0.95) -> str:
     """The study name when ``--study`` is not given: every setting that changes what the results
     mean is in it, so a run with a latency budget (or other proxy images) never collides with one
     without on the same storage."""
@@ -103,6 +105,8 @@ def default_study_name(method: str, space: str, task: str, evaluator: str, seed:
         name += f"-{data}"
     if max_latency_ms is not None:
         name += f"-{device}-{max_latency_ms:g}ms"
+        if latency_confidence != 0.95:  # the default keeps the names studies already have
+            name += f"-conf{latency_confidence:g}"
     return f"{name}-seed{seed}"
 
 
@@ -127,6 +131,10 @@ def register(app: typer.Typer) -> None:
         batch_size: int = typer.Option(1, "--batch-size", help="architectures verified per round"),
         device: Optional[str] = typer.Option(None, "--device", help="device of the latency budget"),
         max_latency_ms: Optional[float] = typer.Option(None, "--max-latency-ms", help="latency budget (ms)"),
+        latency_confidence: float = typer.Option(0.95, "--latency-confidence",
+                                                 help="on a device without measured latencies: verify only "
+                                                      "architectures whose upper latency bound at this "
+                                                      "confidence keeps the budget"),
         epochs: int = typer.Option(1, "--epochs", help="training epochs per architecture (train evaluator)"),
         limit: int = typer.Option(2000, "--limit", help="images used by the train evaluator"),
         top: int = typer.Option(10, "--top", help="rows shown"),
@@ -181,12 +189,16 @@ def register(app: typer.Typer) -> None:
 
         # a proxy's scores are learned as a task of their own (cifar10-synflow), never as the dataset's accuracy
         learned = task_of(task, evaluator.split(":", 1)[1]) if evaluator.startswith("proxy:") else task
-        optimizer = make_optimizer(method, sp, seed, learned, device=device, max_latency_ms=max_latency_ms)
+        optimizer = make_optimizer(method, sp, seed, learned, device=device, max_latency_ms=max_latency_ms,
+                                   latency_confidence=latency_confidence)
         if max_latency_ms is not None and method != "designer":
-            optimizer = _latency_filter(optimizer, sp, device, max_latency_ms)
-        name = study or default_study_name(method, space, task, evaluator, seed, device, max_latency_ms, dataset)
+            optimizer = _latency_filter(optimizer, sp, device, max_latency_ms, latency_confidence)
+        name = study or default_study_name(method, space, task, evaluator, seed, device, max_latency_ms, dataset,
+                                           latency_confidence)
         attrs = {"method": method, "task": task, "evaluator": evaluator, "seed": seed, "budget": budget,
                  "device": device, "max_latency_ms": max_latency_ms}
+        if max_latency_ms is not None:
+            attrs["latency_confidence"] = latency_confidence
         if learned != task:
             attrs["learned_task"] = learned
         if dataset is not None:

@@ -162,7 +162,8 @@ class Designer:
             raise GennasError(f"study {study_name!r} holds {stored_space} architectures, not {resolve_space(space).name}")
         designer = cls(stored_space, task=attrs.get("learned_task", attrs.get("task")), device=attrs.get("device"),
                        max_latency_ms=attrs.get("max_latency_ms"), seed=attrs.get("seed"),
-                       direction=attrs.get("direction", "maximize"), storage=storage, **options)
+                       direction=attrs.get("direction", "maximize"), storage=storage,
+                       latency_confidence=attrs.get("latency_confidence", 0.95), **options)
         results = ResultStore.open(stored_space, storage, study_name, resume=True).results()
         if results:
             designer.loop.tell(results)
@@ -415,6 +416,8 @@ class Designer:
         attrs = {"method": "designer", "task": None if self.task is None else self.task.name,
                  "device": self.device, "max_latency_ms": self.max_latency_ms, "seed": self.seed}
         attrs["direction"] = self.loop.scale.direction
+        if self.max_latency_ms is not None:  # which architectures the budget admitted off the measurements
+            attrs["latency_confidence"] = self.latency_confidence
         return run_search(self.loop, evaluator, budget, storage=storage, study_name=study_name,
                           batch_size=batch_size, progress=progress, resume=resume, force=force, attrs=attrs,
                           direction=self.loop.scale.direction, executor=executor, workers=workers,

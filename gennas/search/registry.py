@@ -26,14 +26,15 @@ def _baseline(name: str) -> OptimizerFactory:
 
 
 def _designer(space: SearchSpace, seed: int | None, task: str | None, device: str | None = None,
-              max_latency_ms: float | None = None) -> Optimizer:
+              max_latency_ms: float | None = None, latency_confidence: float = 0.95) -> Optimizer:
     """gennas' designer loop (a :class:`~gennas.design.loop.DesignLoop`) as an ask/tell optimizer."""
     from gennas.design.designer import Designer
 
-    return Designer(space, task=task, device=device, max_latency_ms=max_latency_ms, seed=seed).loop
+    return Designer(space, task=task, device=device, max_latency_ms=max_latency_ms, seed=seed,
+                    latency_confidence=latency_confidence).loop
 
 
-#: method name -> ``factory(space, seed, task, device=None, max_latency_ms=None) -> Optimizer``
+#: method name -> ``factory(space, seed, task, device=None, max_latency_ms=None, latency_confidence=0.95) -> Optimizer``
 OPTIMIZERS: dict[str, OptimizerFactory] = {
     "designer": _designer,
     **{name: _baseline(name) for name in ("random", "evolution", "local", "tpe", "bananas", "transfer-topk")},
@@ -41,8 +42,10 @@ OPTIMIZERS: dict[str, OptimizerFactory] = {
 
 
 def make_optimizer(method: str, space: SearchSpace | str, seed: int | None = None, task: str | None = None,
-                   device: str | None = None, max_latency_ms: float | None = None) -> Optimizer:
+                   device: str | None = None, max_latency_ms: float | None = None,
+                   latency_confidence: float = 0.95) -> Optimizer:
     """The optimizer registered as ``method`` in :data:`OPTIMIZERS`."""
     if method not in OPTIMIZERS:
         raise GennasError(unknown("search method", method, list(OPTIMIZERS)))
-    return OPTIMIZERS[method](resolve_space(space), seed, task, device=device, max_latency_ms=max_latency_ms)
+    return OPTIMIZERS[method](resolve_space(space), seed, task, device=device, max_latency_ms=max_latency_ms,
+                              latency_confidence=latency_confidence)

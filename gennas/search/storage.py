@@ -42,7 +42,8 @@ if TYPE_CHECKING:
 #: study user attribute naming the search space; a resumed study must match it
 SPACE_ATTR = "gennas_space"
 #: study attributes that give its results their meaning: a resumed run must match them
-SETTINGS = ("method", "task", "evaluator", "data", "seed", "device", "max_latency_ms", "direction")
+SETTINGS = ("method", "task", "evaluator", "data", "seed", "device", "max_latency_ms", "latency_confidence",
+            "direction")
 #: study attribute listing the settings changed by forced resumes (``{"after", "from", "to"}`` each)
 CHANGES_ATTR = "gennas_settings_changes"
 #: study attribute with the start time of the latest run that verified something
