@@ -254,6 +254,10 @@ def test_a_designer_is_rebuilt_from_its_stored_search(designer_factory, bench, t
                                          loop=LoopSettings(pool=1))
     assert rebuilt.task.name == "my_new_dataset" and len(rebuilt.history) == 6 and rebuilt.loop.refits == 1
     assert len(rebuilt.generate(3)) == 3  # an unseen task, designed for from what was stored
+    budgeted = designer_factory(device="pixel3", max_latency_ms=20.0, latency_confidence=0.8)
+    budgeted.search(lambda a: bench.accuracy(a, "cifar10"), budget=2, storage=url, study_name="b")
+    again = gennas.Designer.from_study(url, "b", generator=original.generator, predictor=original.predictor)
+    assert (again.device, again.max_latency_ms, again.latency_confidence) == ("pixel3", 20.0, 0.8)
 
     gennas.search.run_search(gennas.search.make_optimizer("random", "nb201", seed=0),
                              lambda a: 1.0, budget=2, storage=url, study_name="r", progress=False,
