@@ -251,18 +251,20 @@ class Designer:
         p = self.predictions(archs)
         latency = self._latency_ms(archs)
         measured = self.budget is not None and self.budget.exact
-        bound = None if self.budget is None or measured else self.budget.judged_ms(archs)  # what kept the budget
         relative = (p.raw - p.raw.mean()) / (p.raw.std() or 1.0)  # rank-only: standardised over the pool
         task_name = self.task.name if self.task is not None else getattr(self.predictor, "default_task", None)
         unit = score_unit(task_name, [r.kind for r in self.loop.history], self.loop.scale.unit)
         pick = lambda values, i: None if values is None else float(values[i])  # noqa: E731
         verified = self._verified_scores()
+        order = list(p.order(n))
+        # what kept the budget off the measurements, for the returned designs only
+        bound = None if self.budget is None or measured else self.budget.judged_ms([archs[i] for i in order])
         return [Candidate(archs[i], pick(p.mean, i), pick(p.std, i), pick(latency, i), rank, measured,
                           None if p.low is None else (float(p.low[i]), float(p.high[i])),
                           float(relative[i]) if p.mean is None else None, unit,
                           p.beyond is not None and bool(p.beyond[i]), p.below is not None and bool(p.below[i]),
-                          verified.get(archs[i].to_string()), pick(bound, i))
-                for rank, i in enumerate(p.order(n), start=1)]
+                          verified.get(archs[i].to_string()), pick(bound, rank - 1))
+                for rank, i in enumerate(order, start=1)]
 
     def _verified_scores(self) -> dict[str, float]:
         """Architecture string -> mean score of its results that did not fail, in the task's units."""

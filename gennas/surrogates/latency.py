@@ -86,6 +86,14 @@ def _log_stats(ms: np.ndarray) -> tuple[float, float]:
     return float(logs.mean()), max(float(logs.std()), 1e-3)
 
 
+def _ms_of(phi: torch.Tensor, params: tuple[float, float, torch.Tensor]) -> np.ndarray:
+    """Latency in ms, float64 ``(n,)``, of features ``phi`` ``(n, rank)`` on a device of ``(mu, sigma, w)``."""
+    mu, sigma, w = params
+    with torch.no_grad():
+        z = LatencyNet.combine(phi, w[None])[:, 0].double().numpy()
+    return np.exp(mu + sigma * z)
+
+
 def _check_ms(ms: np.ndarray, what: str) -> None:
     if ms.size == 0:
         raise GennasError(f"{what}: no latency samples")
@@ -133,6 +141,8 @@ class LatencyEstimator:
         self.device_spread: dict[str, float] = {}  # device -> leave-one-out RMS log-error of its samples
         self.partial_devices: set[str] = set()  # adapted without every reference: a wider bound
         self._rank_phi: torch.Tensor | None = None  # phi of the cells predictions are ranked among
+        # device -> (its parameters, its sorted predictions of those cells): one sort per adaptation
+        self._rank_ms: dict[str, tuple[tuple[float, float, torch.Tensor], np.ndarray]] = {}
 
     # ------------------------------------------------------------ devices
     @property
@@ -243,13 +253,12 @@ class LatencyEstimator:
     # ------------------------------------------------------------ prediction
     def predict(self, archs: Sequence[ArchGraph | str] | ArchGraph | str, device: str) -> np.ndarray:
         """Latency in ms of each architecture on ``device``, float64 ``(len(archs),)``."""
-        mu, sigma, w = self._device(device)
+        params = self._device(device)
         if isinstance(archs, (ArchGraph, str)):
             archs = [archs]
         if len(archs) == 0:
             return np.zeros(0)
-        z = LatencyNet.combine(self._phi(archs), w[None])[:, 0].double().numpy()
-        return np.exp(mu + sigma * z)
+        return _ms_of(self._phi(archs), params)
 
     def upper_bound(self, archs: Sequence[ArchGraph | str] | ArchGraph | str, device: str,
                     confidence: float = 0.95) -> np.ndarray:
@@ -287,10 +296,11 @@ class LatencyEstimator:
             cells = (list(self.space.enumerate()) if self.space.is_finite_enumerable()
                      else self.space.sample_many(RANK_SAMPLES, 0))
             self._rank_phi = self._phi(cells)
-        mu, sigma, w = self._device(device)
-        with torch.no_grad():
-            z = LatencyNet.combine(self._rank_phi, w[None])[:, 0].double().numpy()
-        space_ms = np.sort(np.exp(mu + sigma * z))
+        params = self._device(device)
+        cached = self._rank_ms.get(device)
+        if cached is None or cached[0] is not params:  # adapted again since: its predictions moved
+            cached = self._rank_ms[device] = (params, np.sort(_ms_of(self._rank_phi, params)))
+        space_ms = cached[1]
         predicted_ms = np.asarray(predicted_ms, dtype=np.float64)
         below, through = np.searchsorted(space_ms, predicted_ms, "left"), np.searchsorted(space_ms, predicted_ms, "right")
         return (below + through) / (2.0 * len(space_ms))

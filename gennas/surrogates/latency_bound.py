@@ -143,7 +143,7 @@ class BoundCalibration:
         confidence of the grid; with ``bin_edges``, per bin of ``ranks`` ``(n,)`` (each residual's
         cell's predicted-latency rank on its device, in (0, 1))."""
         edges = np.zeros(0) if bin_edges is None else np.asarray(bin_edges, float)
-        bins = np.zeros(len(residuals), int) if ranks is None else np.searchsorted(edges, ranks, side="right")
+        bins = np.zeros(len(residuals), int) if ranks is None else _bin_of(ranks, edges)
         q = np.array([[conformal_quantile(residuals[bins == b], c) for c in confidences]
                       for b in range(len(edges) + 1)])
         return cls(space, np.asarray(confidences, float), np.maximum.accumulate(q, axis=1), scale, float(floor),
@@ -180,7 +180,7 @@ class BoundCalibration:
         per_bin = np.array([np.interp(c, self.confidences, row) for row in self.quantiles])
         if ranks is None:
             return float(per_bin.max())
-        return per_bin[np.searchsorted(self.bin_edges, np.asarray(ranks, float), side="right")]
+        return per_bin[_bin_of(ranks, self.bin_edges)]
 
     def factor(self, confidence: float, spread: float | None, device: str | None = None,
                partial: bool = False, ranks: np.ndarray | None = None) -> float | np.ndarray:
@@ -212,6 +212,11 @@ class BoundCalibration:
                            str(z["note"]), spreads, edges)
         except (OSError, KeyError, ValueError) as exc:
             raise GennasError(f"{path} is not a latency-bound calibration: {exc}") from None
+
+
+def _bin_of(ranks: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Bin index ``(n,)`` of each predicted-latency rank ``(n,)`` among inner ``edges`` (0 below the first)."""
+    return np.searchsorted(edges, np.asarray(ranks, float), side="right")
 
 
 def calibration_path(space: str) -> Path:
