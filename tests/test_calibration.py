@@ -374,3 +374,36 @@ def test_a_verified_design_shows_its_measured_score_beside_the_prediction(predic
     assert out[archs[other].to_string()].verified_score is None
     assert f"verified {y[rows[1]]:.2f} %" in str(out[archs[rows[1]].to_string()])
     assert candidate_row(out[archs[rows[1]].to_string()])["verified"] == out[archs[rows[1]].to_string()].verified_score
+
+
+def test_generate_after_results_returns_the_best_verified_cell_ranked_by_its_measurement(predictor, generator,
+                                                                                        bench):
+    """Told cells join the pool (a guided sample holds one only by chance) and a verified design
+    is ranked by what was measured, against the unverified designs' stated means: told the
+    table's best cell and a few ordinary ones, the designer returns the best first and says it
+    was verified; a told cell comes after every unverified design stated above its measurement."""
+    archs, y = bench.archs(), bench.accuracy_of(None, "cifar10")
+    rows = list(np.random.default_rng(4).choice(len(archs), size=10, replace=False))
+    best, good = (int(i) for i in np.argsort(y)[[-1, -30]])  # the best cell, and one near 94 %
+    # and one between the top designs' stated low ends (near 92 %) and their means (near 93.5 %)
+    middling = int(np.argmin(np.abs(y - 92.9)))
+    d = gennas.Designer("nb201", task="cifar10", predictor=predictor, generator=generator, seed=0,
+                        loop=LoopSettings(pool=1))
+    d.tell([Result(archs[i], float(y[i]), "table") for i in rows + [best, good, middling]])
+    out = d.generate(5)
+    assert out[0].arch.to_string() == archs[best].to_string()
+    assert np.isclose(out[0].verified_score, y[best]) and out[0].rank == 1
+    measured = [c.verified_score for c in out if c.verified_score is not None]
+    assert measured == sorted(measured, reverse=True)  # verified designs in the order measured
+    # an unverified design comes before a verified one only where its stated mean is above the
+    # measurement, and a verified one before the next unverified only where it is not
+    wide = d.generate(40)
+    for k, c in enumerate(wide):
+        if c.verified_score is None:
+            assert all(c.predicted_accuracy > v.verified_score for v in wide[k + 1:] if v.verified_score is not None)
+        else:
+            after = next((u for u in wide[k + 1:] if u.verified_score is None), None)
+            assert after is None or c.verified_score >= after.predicted_accuracy
+    assert any(c.verified_score is not None for c in wide[1:])  # the rule was exercised beyond the first
+    # without the told cells in the pool, guided samples hold the best cell only by chance
+    assert len({c.arch.canonical_hash() for c in out}) == len(out)

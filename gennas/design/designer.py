@@ -27,6 +27,7 @@ from gennas.design.pretrained import RememberingLoop, pretrained_predictor, save
 from gennas.design.scores import score_unit
 from gennas.design.source_line import percent_floor, source_line_statement
 from gennas.design.stored_statement import results_agree_with_stored, stored_scaling, with_stored
+from gennas.design.verified import ranked, verified_scores, with_verified
 from gennas.errors import GennasError, UnknownDataset
 from gennas.evaluators.base import Evaluator, Result, as_results
 from gennas.generators import SlotGenerator, load_generator
@@ -206,10 +207,12 @@ class Designer:
 
         Each comes with a calibrated predicted accuracy and its 90 % interval (``Candidate.interval``)
         where a calibration exists; for a task nothing was verified or described for, only the rank
-        and a relative score (no accuracy is claimed). Where the guided samples hold fewer than
-        ``n`` within the budget, the space's own are added (:meth:`LatencyBudget.admissible`:
-        every one of an enumerable space), so fewer than ``n`` come back only when fewer exist
-        (or random search finds fewer in a large space). Raises
+        and a relative score (no accuracy is claimed). After results, the verified architectures
+        that keep the budget join the pool, ranked by their measurement (``Candidate.verified_score``):
+        the best one measured comes back unless ``n`` unverified ones have a higher stated mean.
+        Where the guided samples hold fewer than ``n`` within the budget, the space's own are
+        added (:meth:`LatencyBudget.admissible`: every one of an enumerable space), so fewer than
+        ``n`` come back only when fewer exist (or random search finds fewer in a large space). Raises
         :class:`~gennas.generators.guidance.InfeasibleBudget` if none meets it.
         """
         n = check_count(n)
@@ -229,6 +232,7 @@ class Designer:
             if self.budget is None:
                 raise
             pool, message = [], str(exc)
+        pool = with_verified(pool, self.loop.history, self.space, self.budget)  # the best measured among them
         if self.budget is not None and sum(not self.space.output_is_constant(a) for a in pool) < n:
             # the guided samples hold too few within a tight budget: those the space has (a budget
             # that 100 nb201 cells keep gave 1 design of 10 on pixel3, or none: all 0-FLOP cells)
@@ -243,8 +247,9 @@ class Designer:
         return self._rank(pool, n)
 
     def _rank(self, archs: Sequence[ArchGraph], n: int) -> list[Candidate]:
-        """Predict (:meth:`predictions`), keep the top ``n`` by the conservative score; never an
-        architecture whose output cannot depend on its input (at chance on every task)."""
+        """Predict (:meth:`predictions`), keep the top ``n`` by the conservative score (a verified
+        one by its measurement against the others' stated means: :mod:`gennas.design.verified`);
+        never an architecture whose output cannot depend on its input (at chance on every task)."""
         archs = [a for a in archs if not self.space.output_is_constant(a)]
         if not archs:
             return []
@@ -255,8 +260,8 @@ class Designer:
         task_name = self.task.name if self.task is not None else getattr(self.predictor, "default_task", None)
         unit = score_unit(task_name, [r.kind for r in self.loop.history], self.loop.scale.unit)
         pick = lambda values, i: None if values is None else float(values[i])  # noqa: E731
-        verified = self._verified_scores()
-        order = list(p.order(n))
+        verified = verified_scores(self.loop.history)
+        order = ranked(p, archs, verified, self.loop.scale, n)
         # what kept the budget off the measurements, for the returned designs only
         bound = None if self.budget is None or measured else self.budget.judged_ms([archs[i] for i in order])
         return [Candidate(archs[i], pick(p.mean, i), pick(p.std, i), pick(latency, i), rank, measured,
@@ -265,14 +270,6 @@ class Designer:
                           p.beyond is not None and bool(p.beyond[i]), p.below is not None and bool(p.below[i]),
                           verified.get(archs[i].to_string()), pick(bound, rank - 1))
                 for rank, i in enumerate(order, start=1)]
-
-    def _verified_scores(self) -> dict[str, float]:
-        """Architecture string -> mean score of its results that did not fail, in the task's units."""
-        scores: dict[str, list[float]] = {}
-        for r in self.loop.history:
-            if not r.failed:
-                scores.setdefault(r.arch.to_string(), []).append(float(r.score))
-        return {arch: float(np.mean(values)) for arch, values in scores.items()}
 
     def predictions(self, archs: Sequence[ArchGraph]) -> Predictions:
         """What :meth:`generate` states about ``archs`` (:class:`~gennas.surrogates.calibration.Predictions`).

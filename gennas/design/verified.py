@@ -1,0 +1,73 @@
+"""What the designer's own results measured, in the designs it returns.
+
+After a search a user asks for designs and expects the best cells it verified among them, ranked
+by what was measured. Guided samples hold a told cell only by chance (a 20-result cifar10 search
+whose best verified cell measured 94.36 % returned a design at 93.76 % first, the told cell not
+among the designs), and the conservative ranking score (an interval's low end) ignores a
+measurement: a cell measured at 71.11 % came first above one measured at 73.16 %. So the told
+cells that keep the budget join the pool, and a verified design is ranked by its measurement
+against the unverified designs' stated means; the unverified ones keep their order among
+themselves (which of them come back, and in which order, does not change).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from gennas.design.budget import LatencyBudget
+from gennas.design.scores import ScoreScale
+from gennas.evaluators.base import Result
+from gennas.graph import ArchGraph
+from gennas.spaces.base import SearchSpace
+from gennas.surrogates.calibration import Predictions
+
+
+def verified_scores(history: Sequence[Result]) -> dict[str, float]:
+    """Architecture string -> mean score of its results that did not fail, in the task's units."""
+    scores: dict[str, list[float]] = {}
+    for r in history:
+        if not r.failed:
+            scores.setdefault(r.arch.to_string(), []).append(float(r.score))
+    return {arch: float(np.mean(values)) for arch, values in scores.items()}
+
+
+def with_verified(pool: Sequence[ArchGraph], history: Sequence[Result], space: SearchSpace,
+                  budget: LatencyBudget | None) -> list[ArchGraph]:
+    """``pool`` and the verified architectures that keep ``budget`` and whose output can depend on
+    the input, one per ``canonical_hash``: a verified one replaces its equivalent in the pool (it
+    carries the measurement; equivalent cells were measured apart)."""
+    told = {r.arch.to_string(): r.arch for r in history if not r.failed}
+    told_archs = [a for a in told.values() if not space.output_is_constant(a)]
+    if budget is not None and told_archs:
+        told_archs = [a for a, ok in zip(told_archs, budget.within(told_archs)) if ok]
+    distinct = {arch.canonical_hash(): arch for arch in pool}
+    distinct.update((arch.canonical_hash(), arch) for arch in told_archs)
+    return list(distinct.values())
+
+
+def ranked(p: Predictions, archs: Sequence[ArchGraph], verified: dict[str, float], scale: ScoreScale,
+           n: int) -> list[int]:
+    """Indices of the best ``n`` of ``archs``: the unverified in :meth:`Predictions.order`
+    (the conservative ranking score), each verified one placed before the first of them whose
+    stated (calibrated) mean is not above its measurement; the verified ones in the order
+    measured. An expected accuracy is compared with a measured one: against the stated
+    interval's low end instead, cells measured 1-2 points below the unverified designs' means came
+    first: after 10 random results the top design's true accuracy was 93.13 against 93.64 %
+    on cifar10, 69.91 against 70.87 % on cifar100 (mean of development seeds 5-12). The ranking
+    score itself cannot be compared with a measurement: it is the learned calibration's binned
+    low end, far below the stated one with few results."""
+    if p.mean is None or not verified:  # a rank only states nothing to compare a measurement with
+        return [int(i) for i in p.order(n)]
+    to_model = lambda values: scale.to_model(np.asarray(values, dtype=np.float64))  # noqa: E731
+    measured = {i: float(to_model([verified[a.to_string()]])[0]) for i, a in enumerate(archs)
+                if a.to_string() in verified}
+    expected = to_model(p.mean)  # the higher-is-better scale: a loss's order is mirrored by the map
+    waiting = sorted(measured, key=lambda i: -measured[i])
+    order: list[int] = []
+    for i in (int(i) for i in p.order(len(archs)) if int(i) not in measured):
+        while waiting and measured[waiting[0]] >= expected[i]:
+            order.append(waiting.pop(0))
+        order.append(i)
+    return (order + waiting)[:n]
