@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -276,6 +277,11 @@ def test_a_designer_is_rebuilt_from_its_stored_search(designer_factory, bench, t
     runner = CliRunner()
     shown = runner.invoke(app, ["design", "--storage", url, "--study", "s", "-n", "2", "--json"])
     assert shown.exit_code == 0, shown.output
+    # the stored search's best result among the designs, stated as verified (the table's title too)
+    best = max(original.history, key=lambda r: r.score)
+    rows = json.loads(runner.invoke(app, ["design", "--storage", url, "--study", "s", "-n", "6", "--json"]).stdout)
+    assert [r["verified"] for r in rows if r["arch"] == best.arch.to_string()] == [pytest.approx(best.score)]
+    assert "verified by the study" in runner.invoke(app, ["design", "--storage", url, "--study", "s", "-n", "6"]).output
     refused = runner.invoke(app, ["design", "--storage", url, "--study", "r"])
     assert refused.exit_code == 2 and "not written by a designer" in refused.output
 

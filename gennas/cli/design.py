@@ -82,5 +82,8 @@ def register(app: typer.Typer) -> None:
             print_json(rows)
         else:
             budget = f" under {max_latency_ms:g} ms on {device}" if max_latency_ms is not None else ""
-            print_table(f"{len(rows)} designed {space} architectures for {task}{budget} (predicted, not verified)",
+            verified = sum(c.verified_score is not None for c in candidates)
+            how = "predicted, not verified" if not verified else \
+                f"predicted; {verified} verified by the study, column 'verified'"
+            print_table(f"{len(rows)} designed {space} architectures for {task}{budget} ({how})",
                         [extrapolation_column(row) for row in rows])
