@@ -407,3 +407,19 @@ def test_generate_after_results_returns_the_best_verified_cell_ranked_by_its_mea
     assert any(c.verified_score is not None for c in wide[1:])  # the rule was exercised beyond the first
     # without the told cells in the pool, guided samples hold the best cell only by chance
     assert len({c.arch.canonical_hash() for c in out}) == len(out)
+
+
+def test_a_verified_cell_over_the_budget_is_not_designed(predictor, generator, bench):
+    """Told cells join generate's pool only where they keep its latency budget (a result told by
+    hand need not): the best told cell within the budget comes first, the better one over it never."""
+    archs, y, ms = bench.archs(), bench.accuracy_of(None, "cifar10"), bench.latency_of(None, "pixel3")
+    budget = float(np.quantile(ms, 0.3))
+    over, within = (int(np.flatnonzero(keep)[np.argmax(y[keep])]) for keep in (ms > budget, ms <= budget))
+    assert y[over] > y[within]
+    d = gennas.Designer("nb201", task="cifar10", device="pixel3", max_latency_ms=budget, predictor=predictor,
+                        generator=generator, seed=0, loop=LoopSettings(pool=1))
+    d.tell([Result(archs[i], float(y[i]), "table") for i in (over, within)])
+    out = d.generate(10)
+    assert out[0].arch.to_string() == archs[within].to_string() and out[0].verified_score == pytest.approx(y[within])
+    assert all(c.arch.canonical_hash() != archs[over].canonical_hash() for c in out)
+    assert all(c.predicted_latency_ms <= budget for c in out)
