@@ -20,9 +20,10 @@ class Candidate:
             None from scratch, where that spread says nothing yet), same units.
         predicted_latency_ms: latency on the designer's device in ms, or None without one:
             measured where the bundled tables have the device (``latency_measured``), else estimated.
-        rank: 1 for the best by the conservative score (the interval's low end); a verified
-            architecture by its measurement (``verified_score``), before the first unverified
-            one whose stated mean is not above it.
+        rank: 1 for the best: before any result by the calibrated mean (ties by the raw
+            prediction); after results by the conservative score (the interval's low end), a
+            verified architecture by its measurement (``verified_score``), before the first
+            unverified one whose stated mean is not above it.
         latency_measured: True when ``predicted_latency_ms`` is a measurement.
         interval: ``(low, high)``: holds the true score with probability 0.9
             (:data:`gennas.surrogates.calibration.COVERAGE`); None where nothing calibrates it.

@@ -309,8 +309,13 @@ class Designer:
             value, _ = loop.predict(archs)  # the default task's, corrected by the source tables
             return Predictions(value, value)
         value, spread = self.predictor.predict(archs, self._task_arg())
+        # ranked by the calibrated mean (ties by the prediction): the stored calibration was fitted
+        # on held-out cells up to the top, so selection does not over-rate the top designs, and the
+        # interval's low end preferred narrow bins below the top (development seeds 5-12: the first
+        # design 93.15 -> 93.65 % on cifar10, 70.48 -> 70.85 % on cifar100, top-20 bias unchanged)
         return Predictions.of(value, spread, self._stored, pretrained_reach(self.space, self.task),
-                              None if self._saved_scale is None else self._saved_scale.from_model)
+                              None if self._saved_scale is None else self._saved_scale.from_model,
+                              conservative=False)
 
     def _with_stored(self, archs: list[ArchGraph], p: Predictions) -> Predictions:
         """Where a stored calibration of the pretrained predictor has this task and the results agree

@@ -290,7 +290,7 @@ class Predictions:
     Attributes:
         raw: the model's value (higher is better), the ranking's tie-break.
         score: ranking score (higher is better): the low end of the binned interval
-            (conservative: an uncertain cell must earn its place), else ``raw``.
+            (conservative: an uncertain cell must earn its place) or the calibrated mean, else ``raw``.
         mean, std: calibrated mean and normal-equivalent std of the interval (without a
             calibration: raw mean within reach, ensemble std); None when only the rank is known.
         low, high: the :data:`COVERAGE` interval; None without a calibration.
@@ -309,9 +309,10 @@ class Predictions:
 
     @classmethod
     def of(cls, raw: np.ndarray, spread: np.ndarray, calibration: Calibration | None, reach: tuple[float, float],
-           to_units: Callable[[np.ndarray], np.ndarray] | None = None) -> Predictions:
+           to_units: Callable[[np.ndarray], np.ndarray] | None = None, conservative: bool = True) -> Predictions:
         """From raw values and ensemble spread ``(n,)`` on a higher-is-better scale; ``to_units``
-        maps that scale monotonically to the task's units (a loss: decreasing)."""
+        maps that scale monotonically to the task's units (a loss: decreasing). ``conservative``:
+        ranked by the interval's low end, else by the calibrated mean (ties by ``raw``)."""
         raw = np.asarray(raw, dtype=np.float64)
         if calibration is None:
             mean, std, low, high, score = np.clip(raw, *reach), np.asarray(spread, dtype=np.float64), None, None, raw
@@ -321,6 +322,7 @@ class Predictions:
             # ranked by the binned low end: the trend's narrower top made generate pick cells the
             # results over-rate (development seeds, after a 20-result search on cifar10: top-20 coverage 88 -> 72 %)
             score = low if calibration.trend is None else calibration.interval(raw, binned=True)[0]
+            score = score if conservative else mean
         to_units = to_units or (lambda v: v)
         units = to_units(mean)
         std = np.abs(to_units(mean + std) - units)
