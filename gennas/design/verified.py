@@ -50,14 +50,14 @@ def with_verified(pool: Sequence[ArchGraph], history: Sequence[Result], space: S
 def ranked(p: Predictions, archs: Sequence[ArchGraph], verified: dict[str, float], scale: ScoreScale,
            n: int) -> list[int]:
     """Indices of the best ``n`` of ``archs``: the unverified in :meth:`Predictions.order`
-    (the conservative ranking score), each verified one placed before the first of them whose
-    stated (calibrated) mean is not above its measurement; the verified ones in the order
-    measured. An expected accuracy is compared with a measured one: against the stated
-    interval's low end instead, cells measured 1-2 points below the unverified designs' means came
-    first: after 10 random results the top design's true accuracy was 93.13 against 93.64 %
-    on cifar10, 69.91 against 70.87 % on cifar100 (mean of development seeds 5-12). The ranking
-    score itself cannot be compared with a measurement: it is the learned calibration's binned
-    low end, far below the stated one with few results."""
+    (their ranking score: after results the conservative one), each verified one placed
+    before the first of them whose stated (calibrated) mean is not above its measurement; the
+    verified ones in the order measured. An expected accuracy is compared with a measured one:
+    against the stated interval's low end instead, cells measured 1-2 points below the
+    unverified designs' means came first: after 10 random results the top design's true
+    accuracy was 93.13 against 93.64 % on cifar10, 69.91 against 70.87 % on cifar100 (mean of
+    development seeds 5-12). The ranking score itself cannot be compared with a measurement: it
+    is the learned calibration's binned low end, far below the stated one with few results."""
     if p.mean is None or not verified:  # a rank only states nothing to compare a measurement with
         return [int(i) for i in p.order(n)]
     to_model = lambda values: scale.to_model(np.asarray(values, dtype=np.float64))  # noqa: E731
