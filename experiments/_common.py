@@ -90,3 +90,13 @@ if __name__ == "__main__":
     costs = nb201_costs(refresh="--refresh" in sys.argv)
     print(f"flops: {costs['flops'].min() / 1e6:.1f}..{costs['flops'].max() / 1e6:.1f} MFLOPs, "
           f"params: {costs['params'].min() / 1e6:.3f}..{costs['params'].max() / 1e6:.3f} M")
+
+
+def returned_and_unverified(designer, n: int) -> tuple[list, list]:
+    """``generate(n)``'s designs as returned (verified ones included), and the ``n`` best-ranked
+    designs the designer has not verified (their intervals are what it promises; a verified
+    design is stated with its measurement). One ``generate`` call of ``n`` plus the number of
+    verified architectures: the same guided pool, and at least ``n`` unverified among them."""
+    verified = len({r.arch.to_string() for r in designer.history if not r.failed})
+    shown = designer.generate(n + verified)
+    return shown[:n], [c for c in shown if c.verified_score is None][:n]

@@ -54,7 +54,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import command_line, markdown_table  # noqa: E402
+from _common import command_line, markdown_table, returned_and_unverified  # noqa: E402
 
 import gennas  # noqa: E402
 from gennas.design.loop import LoopSettings  # noqa: E402
@@ -224,9 +224,8 @@ def learned_row(bench, ds: str, label: str, designer, state: str) -> dict:
     archs, y = bench.archs(), bench.accuracy_of(None, ds)
     told = np.zeros(len(archs), bool)
     told[bench.rows([r.arch for r in designer.history])] = True
-    shown = designer.generate(TOP + int(told.sum()))  # holds the 20 best unverified ones
-    returned = bench.rows([c.arch for c in shown[:TOP]])  # what generate(20) returns
-    designs = [c for c in shown if c.verified_score is None][:TOP]
+    returned, designs = returned_and_unverified(designer, TOP)
+    returned = bench.rows([c.arch for c in returned])
     rows_ = bench.rows([c.arch for c in designs])
     p = designer.predictions(archs)
     mean, low, high = p.mean, p.low, p.high

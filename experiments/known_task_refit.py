@@ -33,7 +33,7 @@ import torch  # noqa: E402
 torch.set_num_threads(1)
 
 import gennas  # noqa: E402
-from _common import command_line, markdown_table  # noqa: E402
+from _common import command_line, markdown_table, returned_and_unverified  # noqa: E402
 from gennas.design.loop import DesignLoop, LoopSettings  # noqa: E402
 
 SEEDS = range(100, 110)
@@ -47,9 +47,8 @@ def one_search(bench, dataset: str, seed: int, predictor, generator) -> dict:
     designer = gennas.Designer("nb201", task=dataset, predictor=predictor, generator=generator, seed=seed,
                                loop=LoopSettings(pool=1))
     designer.search(lambda a: bench.accuracy(a, dataset), budget=BUDGET, batch_size=BATCH)
-    shown = designer.generate(DESIGNS + len(designer.history))  # holds the best unverified ones
-    returned = np.array([bench.accuracy(c.arch, dataset) for c in shown[:DESIGNS]])  # generate(DESIGNS)
-    designs = [c for c in shown if c.verified_score is None][:DESIGNS]
+    shown, designs = returned_and_unverified(designer, DESIGNS)
+    returned = np.array([bench.accuracy(c.arch, dataset) for c in shown])  # generate(DESIGNS)
     true = np.array([bench.accuracy(c.arch, dataset) for c in designs])
     stated = np.array([c.predicted_accuracy for c in designs])
     covered = [low <= t <= high for (low, high), t in zip([c.interval for c in designs], true)]

@@ -16,7 +16,7 @@ latency range) are timed again, and their median ratio now / table (the machine'
 each budget into today's clock: "over today" compares a design's time with ``budget * drift``,
 "over (table's clock)" with the budget as the table's clock read it.
 
-    nice -n 10 .venv/bin/python experiments/mbv3_budgets.py          # ~4 min on 2 cores
+    nice -n 10 .venv/bin/python experiments/mbv3_budgets.py          # ~1 min on 2 cores
     nice -n 10 .venv/bin/python experiments/mbv3_budgets.py --n 5 --devices cpu_ort_1t --references 10
 """
 
