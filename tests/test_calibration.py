@@ -425,6 +425,25 @@ def test_a_verified_cell_over_the_budget_is_not_designed(predictor, generator, b
     assert all(c.predicted_latency_ms <= budget for c in out)
 
 
+def test_a_cell_whose_verification_failed_is_not_designed_again(predictor, generator, bench):
+    """An architecture whose every result failed (the evaluator raised, or gave NaN) is not
+    returned by ``generate``, nor any cell equal to it: the user would verify it to see it fail
+    again. One that failed once and then measured is a verified design like any other."""
+    archs, y = bench.archs(), bench.accuracy_of(None, "cifar10")
+    d = gennas.Designer("nb201", task="cifar10", predictor=predictor, generator=generator, seed=0,
+                        loop=LoopSettings(pool=1))
+    top = [c.arch for c in d.generate(3)]
+    rows = list(np.random.default_rng(5).choice(len(archs), size=10, replace=False))
+    retried = top[2]
+    d.tell([Result(archs[i], float(y[i]), "table") for i in rows]
+           + [Result(a, float("nan"), "callable", error="RuntimeError: out of memory") for a in top]
+           + [Result(retried, float(bench.accuracy(retried, "cifar10")), "table")])
+    out = d.generate(30)
+    returned = {c.arch.canonical_hash() for c in out}
+    assert len(out) == 30 and not returned & {a.canonical_hash() for a in top[:2]}
+    assert retried.canonical_hash() in returned
+
+
 def test_before_any_result_designs_are_ranked_by_their_calibrated_mean(predictor, generator):
     """The stored calibration was fitted on held-out cells up to the top, so the pretrained
     designer ranks by its stated mean (ties by the raw prediction), not by the interval's low end,

@@ -27,7 +27,7 @@ from gennas.design.pretrained import RememberingLoop, pretrained_predictor, save
 from gennas.design.scores import score_unit
 from gennas.design.source_line import percent_floor, source_line_statement
 from gennas.design.stored_statement import results_agree_with_stored, stored_scaling, with_stored
-from gennas.design.verified import ranked, verified_scores, with_verified
+from gennas.design.verified import failed_only, ranked, verified_scores, with_verified
 from gennas.errors import GennasError, UnknownDataset
 from gennas.evaluators.base import Evaluator, Result, as_results
 from gennas.generators import SlotGenerator, load_generator
@@ -249,8 +249,10 @@ class Designer:
     def _rank(self, archs: Sequence[ArchGraph], n: int) -> list[Candidate]:
         """Predict (:meth:`predictions`), keep the top ``n`` by the conservative score (a verified
         one by its measurement against the others' stated means: :mod:`gennas.design.verified`);
-        never an architecture whose output cannot depend on its input (at chance on every task)."""
-        archs = [a for a in archs if not self.space.output_is_constant(a)]
+        never an architecture whose output cannot depend on its input (at chance on every task),
+        nor one whose every verification failed (:func:`~gennas.design.verified.failed_only`)."""
+        failed = failed_only(self.loop.history)
+        archs = [a for a in archs if not self.space.output_is_constant(a) and a.canonical_hash() not in failed]
         if not archs:
             return []
         p = self.predictions(archs)

@@ -33,6 +33,14 @@ def verified_scores(history: Sequence[Result]) -> dict[str, float]:
     return {arch: float(np.mean(values)) for arch, values in scores.items()}
 
 
+def failed_only(history: Sequence[Result]) -> set[str]:
+    """Canonical hashes of the architectures whose every result failed (the evaluator raised or
+    gave a non-finite score for them or an equivalent cell): a design the user would verify to
+    see it fail again, so never returned."""
+    failed = {r.arch.canonical_hash() for r in history if r.failed}
+    return failed - {r.arch.canonical_hash() for r in history if not r.failed}
+
+
 def with_verified(pool: Sequence[ArchGraph], history: Sequence[Result], space: SearchSpace,
                   budget: LatencyBudget | None) -> list[ArchGraph]:
     """``pool`` and the verified architectures that keep ``budget`` and whose output can depend on
