@@ -259,6 +259,12 @@ def test_a_designer_is_rebuilt_from_its_stored_search(designer_factory, bench, t
     budgeted.search(lambda a: bench.accuracy(a, "cifar10"), budget=2, storage=url, study_name="b")
     again = gennas.Designer.from_study(url, "b", generator=original.generator, predictor=original.predictor)
     assert (again.device, again.max_latency_ms, again.latency_confidence) == ("pixel3", 20.0, 0.8)
+    # what was learned of the task holds on any device: the budget can be replaced, the task cannot
+    moved = gennas.Designer.from_study(url, "b", generator=original.generator, predictor=original.predictor,
+                                       device="titanx_1", max_latency_ms=9.0, task="cifar10")
+    assert (moved.device, moved.max_latency_ms, moved.task.name) == ("titanx_1", 9.0, "cifar10")
+    with pytest.raises(gennas.GennasError, match="learned task 'cifar10'"):
+        gennas.Designer.from_study(url, "b", task="cifar100")
 
     gennas.search.run_search(gennas.search.make_optimizer("random", "nb201", seed=0),
                              lambda a: 1.0, budget=2, storage=url, study_name="r", progress=False,
@@ -284,6 +290,13 @@ def test_a_designer_is_rebuilt_from_its_stored_search(designer_factory, bench, t
     assert "verified by the study" in runner.invoke(app, ["design", "--storage", url, "--study", "s", "-n", "6"]).output
     refused = runner.invoke(app, ["design", "--storage", url, "--study", "r"])
     assert refused.exit_code == 2 and "not written by a designer" in refused.output
+    # --task must be the study's; --device and --max-latency-ms replace its budget (not ignored)
+    other = runner.invoke(app, ["design", "--storage", url, "--study", "b", "--task", "cifar100"])
+    assert other.exit_code == 2 and "learned task 'cifar10'" in other.output
+    tight = runner.invoke(app, ["design", "--storage", url, "--study", "b", "--device", "pixel3",
+                                "--max-latency-ms", "5", "-n", "3", "--json"])
+    assert tight.exit_code == 0, tight.output
+    assert all(bench.latency(r["arch"], "pixel3") <= 5 for r in json.loads(tight.stdout))
 
 
 def test_new_dataset_starts_from_the_measured_tables_of_the_predictors_own_tasks(bench):

@@ -31,7 +31,8 @@ def register(app: typer.Typer) -> None:
         """Guided generation: predicted accuracy ± std, latency, and table values where known.
 
         With --storage and --study the designer is rebuilt from that search (its task, device,
-        budget and every verified result) instead of from --task/--device."""
+        budget and every verified result); --device and --max-latency-ms then replace the study's
+        device and budget (both, together), and --task, if given, must be the study's."""
         from gennas.cli.checks import check_seed
         from gennas.design.designer import Designer
         from gennas.errors import GennasError
@@ -40,7 +41,11 @@ def register(app: typer.Typer) -> None:
         if (storage is None) != (study is None):
             raise GennasError("--storage and --study go together: both name a stored designer search")
         if study is not None:
-            designer = Designer.from_study(storage, study, space=space, generator=generator)
+            overrides = {} if device is None and max_latency_ms is None else {
+                "device": device, "max_latency_ms": max_latency_ms, "latency_confidence": latency_confidence}
+            if task is not None:
+                overrides["task"] = task  # checked against the study's
+            designer = Designer.from_study(storage, study, space=space, generator=generator, **overrides)
             task, device, max_latency_ms = designer.task.name, designer.device, designer.max_latency_ms
         elif task is None:
             raise GennasError("name the task (--task cifar10) or a stored search (--storage ... --study ...)")

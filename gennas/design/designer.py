@@ -147,10 +147,13 @@ class Designer:
         Args:
             storage / study_name: where :meth:`search` stored it (optuna storage URL or ``.db``).
             space: when given, the study must be of this space.
-            options: keyword arguments of :class:`Designer` (generator, predictor, loop, ...).
+            options: keyword arguments of :class:`Designer` (generator, predictor, loop, ...);
+                ``device``, ``max_latency_ms``, ``latency_confidence`` and ``seed`` replace the
+                study's (what was learned of the task holds on any device).
 
         Raises:
-            GennasError: no such study, or a study of another space or of another method.
+            GennasError: no such study, a study of another space or of another method, or a
+                ``task`` or ``direction`` other than the study's (what it learned).
         """
         from gennas.search.storage import SPACE_ATTR, ResultStore, study_settings
 
@@ -161,10 +164,17 @@ class Designer:
                               f"(method {attrs.get('method')!r}); a designer can be rebuilt only from its own")
         if space is not None and resolve_space(space).name != stored_space:
             raise GennasError(f"study {study_name!r} holds {stored_space} architectures, not {resolve_space(space).name}")
-        designer = cls(stored_space, task=attrs.get("learned_task", attrs.get("task")), device=attrs.get("device"),
-                       max_latency_ms=attrs.get("max_latency_ms"), seed=attrs.get("seed"),
-                       direction=attrs.get("direction", "maximize"), storage=storage,
-                       latency_confidence=attrs.get("latency_confidence", 0.95), **options)
+        learned = {"task": attrs.get("learned_task", attrs.get("task")), "direction": attrs.get("direction", "maximize")}
+        for key in [key for key in learned if key in options]:
+            given = options.pop(key)
+            if given != learned[key] and not (key == "task" and getattr(given, "name", None) == learned[key]):
+                raise GennasError(f"{key} {given!r}: study {study_name!r} learned task {learned['task']!r} "
+                                  f"({learned['direction']}), and a designer rebuilt from it keeps that; "
+                                  f"search anew to learn another")
+        settings = {"device": attrs.get("device"), "max_latency_ms": attrs.get("max_latency_ms"),
+                    "seed": attrs.get("seed"), "latency_confidence": attrs.get("latency_confidence", 0.95)}
+        settings.update({key: options.pop(key) for key in list(settings) if key in options})
+        designer = cls(stored_space, storage=storage, **learned, **settings, **options)
         results = ResultStore.open(stored_space, storage, study_name, resume=True).results()
         if results:
             designer.loop.tell(results)
