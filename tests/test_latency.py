@@ -155,6 +155,27 @@ def test_registered_device_is_loaded(tmp_path, monkeypatch, shipped, bench):
         register_device("../etc", "nb201", [(BEST_C10, 1.0)])
 
 
+def test_one_machine_is_registered_for_each_space_it_was_profiled_on(tmp_path, monkeypatch, shipped, bench):
+    """A machine profiled for nb201 and then for mbv3 under one name keeps both registrations (one
+    file per space; a second registration used to overwrite the first, which then was unknown); a
+    file of the layout before (``devices/<name>.json``) is still read, and replaced when registered again."""
+    from gennas.surrogates.measure import device_path, registered_devices, registered_path
+
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path))
+    refs = shipped.reference_archs()
+    samples = list(zip(refs, bench.latency_of(refs, "silver_4114")))
+    register_device("box", "nb201", samples)
+    register_device("box", "mbv3", [("k3e3-k3e3|k3e3-k3e3|k3e3-k3e3|k3e3-k3e3|k3e3-k3e3", 12.5)])
+    assert "box" in registered_devices("nb201") and "box" in registered_devices("mbv3")
+    assert registered_path("box", "nb201") == device_path("box", "nb201") != registered_path("box", "mbv3")
+    old = tmp_path / "devices" / "old_box.json"
+    old.write_text(json.dumps({"name": "old_box", "space": "nb201", "samples": [[BEST_C10, 2.0]]}))
+    assert registered_devices("nb201")["old_box"] == [(BEST_C10, 2.0)] and registered_path("old_box", "nb201") == old
+    assert registered_path("old_box", "mbv3") is None
+    register_device("old_box", "nb201", [(BEST_C10, 3.0)])
+    assert not old.exists() and registered_devices("nb201")["old_box"] == [(BEST_C10, 3.0)]
+
+
 def test_cli_measure_devices_predict(tmp_path, monkeypatch):
     monkeypatch.setenv("GENNAS_HOME", str(tmp_path))
     # --accept-noisy: this test is about the command flow; on a busy CI machine the timings are
@@ -164,7 +185,7 @@ def test_cli_measure_devices_predict(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     record = json.loads(result.stdout)
     assert len(record["samples"]) == 10 and all(s["ms"] > 0 for s in record["samples"])
-    assert (tmp_path / "devices" / "ci_box.json").is_file()
+    assert (tmp_path / "devices" / "nb201" / "ci_box.json").is_file()
     listing = json.loads(runner.invoke(app, ["latency", "devices", "--json"]).stdout)
     assert {"device": "ci_box", "source": "registered"} in listing
     out = runner.invoke(app, ["latency", "predict", BEST_C10, "--device", "ci_box", "--json"])

@@ -80,7 +80,7 @@ def test_cli_measures_and_registers_an_mbv3_device(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
     assert len(out["samples"]) == 10 and all(s["ms"] > 0 and s["passes"] == 2 for s in out["samples"])
-    record = json.loads((tmp_path / "devices" / "mydev.json").read_text())
+    record = json.loads((tmp_path / "devices" / "mbv3" / "mydev.json").read_text())
     assert record["space"] == "mbv3" and record["build"] == {"num_classes": 1000} and record["clock"] == "cpu"
     arch = "k3e3-k3e3|k3e3-k3e3|k3e3-k3e3|k3e3-k3e3|k3e3-k3e3"
     big = "k7e6-k7e6-k7e6-k7e6|k7e6-k7e6-k7e6-k7e6|k7e6-k7e6-k7e6-k7e6|k7e6-k7e6-k7e6-k7e6|k7e6-k7e6-k7e6-k7e6"

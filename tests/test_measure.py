@@ -100,14 +100,14 @@ def test_noisy_timer_is_refused_without_accept_noisy(tmp_path, monkeypatch):
     assert "[10/10]" in result.stderr  # plain progress lines off a terminal, then the one-line error
     error = result.stderr.strip().splitlines()[-1]
     assert "not registered (the timings look noisy" in error and "--accept-noisy" in error
-    assert not (tmp_path / "home" / "devices" / "busy.json").exists()
+    assert not list((tmp_path / "home").glob("devices/**/busy.json"))
     saved = json.loads(next(tmp_path.glob("gennas-measured-busy-*.json")).read_text())  # not lost
     assert saved["noisy"] is True and len(saved["spreads"]) == len(saved["samples"]) == 10
     assert max(saved["spreads"]) > 0.1
 
     accepted = runner.invoke(app, args + ["--accept-noisy", "--json"])
     assert accepted.exit_code == 0, accepted.output
-    record = json.loads((tmp_path / "home" / "devices" / "busy.json").read_text())
+    record = json.loads((tmp_path / "home" / "devices" / "nb201" / "busy.json").read_text())
     assert record["noisy"] is True and record["torch_threads"] == 1 and len(record["spreads"]) == 10
     assert "registered despite" not in accepted.stdout  # --json: only the JSON on stdout
     assert json.loads(accepted.stdout)["problems"]
@@ -119,7 +119,7 @@ def test_steady_timer_is_registered_with_its_spreads(tmp_path, monkeypatch):
     monkeypatch.setattr(measure, "clock", FakeClock([0.002]))
     result = runner.invoke(app, ["latency", "measure", "--name", "quiet", "--repeats", "3", "--warmup", "0"])
     assert result.exit_code == 0, result.output
-    record = json.loads((tmp_path / "home" / "devices" / "quiet.json").read_text())
+    record = json.loads((tmp_path / "home" / "devices" / "nb201" / "quiet.json").read_text())
     assert record["noisy"] is False and record["passes"] == [3] * 10
     assert record["spreads"] == pytest.approx([0.0] * 10, abs=1e-9)
 

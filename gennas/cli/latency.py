@@ -62,11 +62,13 @@ def measure_cmd(name: str = typer.Option(..., "--name", help="name to register t
     est = load_latency_estimator(space)
     if name in est.bundled:
         raise GennasError(f"{name!r} is a bundled benchmark device; pick another name")
-    if (measure.devices_dir() / f"{name}.json").exists() and not force:
-        raise GennasError(f"device {name!r} is already registered ({measure.devices_dir() / (name + '.json')}); "
+    registered = measure.registered_path(name, est.space.name)
+    if registered is not None and not force:
+        raise GennasError(f"device {name!r} is already registered for {est.space.name} ({registered}); "
                           "use --force to overwrite")
     # Minutes of timing must not end in an unwritable folder: prove it is writable first.
-    check_writable_dir(measure.devices_dir(), "cannot register devices", "set GENNAS_HOME to a writable folder")
+    check_writable_dir(measure.device_path(name, est.space.name).parent, "cannot register devices",
+                       "set GENNAS_HOME to a writable folder")
     if threads > 0:
         torch.set_num_threads(threads)
     build = measure.table_build_options(est.space)
@@ -141,7 +143,7 @@ def _save_measurements(name: str, space: Any, samples: list[tuple[Any, float]], 
     """Write measured samples to a JSON file in the system's temporary folder; returns its path.
 
     The record has the fields of a registered device file, so it can be copied into
-    ``$GENNAS_HOME/devices/`` once the reason it was not registered is fixed."""
+    ``$GENNAS_HOME/devices/<space>/`` once the reason it was not registered is fixed."""
     record = {"name": name, "space": space.name, "samples": [[space.to_string(a), float(ms)] for a, ms in samples],
               **info}
     fd, path = tempfile.mkstemp(prefix=f"gennas-measured-{name}-", suffix=".json")

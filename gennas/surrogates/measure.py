@@ -3,8 +3,8 @@
 ``measure_timing`` builds an architecture's network, warms it up and times forward passes
 until their spread is small (or a limit is hit): a :class:`Timing` with the median in ms and
 the spread (IQR / median). ``measure_latency`` returns just the median. A machine profiled on
-the reference architectures is stored as ``$GENNAS_HOME/devices/<name>.json`` (default
-``~/.gennas``) so that :func:`gennas.load_latency_estimator` adapts to it on every load.
+the reference architectures is stored as ``$GENNAS_HOME/devices/<space>/<name>.json`` (default
+``~/.gennas``; one machine has one file per space it was profiled on) so that :func:`gennas.load_latency_estimator` adapts to it on every load.
 """
 
 from __future__ import annotations
@@ -219,6 +219,24 @@ def devices_dir() -> Path:
     return gennas_home() / "devices"
 
 
+def device_path(name: str, space: str) -> Path:
+    """Where device ``name`` of the space named ``space`` is registered."""
+    return devices_dir() / space / f"{check_device_name(name)}.json"
+
+
+def registered_path(name: str, space: str) -> Path | None:
+    """The file that registers device ``name`` for ``space``, or None: :func:`device_path`, or a
+    file of the layout before it (``devices/<name>.json``, one space per name) that holds it."""
+    path = device_path(name, space)
+    if path.is_file():
+        return path
+    old = devices_dir() / f"{name}.json"
+    try:
+        return old if old.is_file() and json.loads(old.read_text()).get("space") == space else None
+    except (OSError, ValueError, AttributeError):
+        return old  # unreadable: registered_devices names the problem
+
+
 def check_device_name(name: str) -> str:
     if not isinstance(name, str) or not _NAME.match(name):
         raise GennasError(f"device name {name!r} must be 1-64 letters, digits, '_', '.' or '-' "
@@ -241,11 +259,13 @@ def register_device(name: str, space: SearchSpace | str, samples: Sequence[tuple
         if not (ms > 0 and ms < float("inf")):
             raise GennasError(f"device {name!r}: latency must be finite and positive, got {ms}")
         rows.append([space.to_string(arch), ms])
-    path = devices_dir() / f"{name}.json"
+    path, before = device_path(name, space.name), registered_path(name, space.name)
     path.parent.mkdir(parents=True, exist_ok=True)
     record = {"name": name, "space": space.name, "samples": rows,
               "created": datetime.now(timezone.utc).isoformat(timespec="seconds"), **(info or {})}
     path.write_text(json.dumps(record, indent=2) + "\n")
+    if before is not None and before != path:
+        before.unlink()  # the old layout's file of this space: replaced, not left to shadow it
     return path
 
 
@@ -255,7 +275,8 @@ def registered_devices(space: str) -> dict[str, list[tuple[str, float]]]:
     folder = devices_dir()
     if not folder.is_dir():
         return out
-    for path in sorted(folder.glob("*.json")):
+    # the layout before one folder per space first, so that a file of the current one wins
+    for path in sorted(folder.glob("*.json")) + sorted((folder / space).glob("*.json")):
         try:
             record = json.loads(path.read_text())
             if record.get("space") != space:
