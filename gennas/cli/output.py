@@ -44,8 +44,14 @@ def print_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value, indent=2) + "\n")
 
 
+def number(value: float) -> str:
+    """A float for a table: 2 decimals from 1 to 1e5 (accuracies in %, ms), else 4 significant
+    digits (fractions, losses and spreads below 1; synflow-sized scores, 1e49, in exponent form)."""
+    return f"{value:.2f}" if 1 <= abs(value) < 1e5 else f"{value:.4g}"
+
+
 def print_table(title: str, rows: list[dict[str, Any]], columns: list[str] | None = None) -> None:
-    """A rich table of dict rows; floats shown with 2 decimals, missing values as '-'."""
+    """A rich table of dict rows; floats as :func:`number` writes them, missing values as '-'."""
     columns = columns or (list(rows[0]) if rows else [])
     table = Table(title=title, show_lines=False)
     for col in columns:
@@ -54,14 +60,15 @@ def print_table(title: str, rows: list[dict[str, Any]], columns: list[str] | Non
         cells = []
         for col in columns:
             value = row.get(col)
-            cells.append("-" if value is None else f"{value:.2f}" if isinstance(value, float) else str(value))
+            cells.append("-" if value is None else number(value) if isinstance(value, float) else str(value))
         table.add_row(*cells)
     console.print(table)
 
 
 def candidate_row(candidate: Any) -> dict[str, Any]:
-    """The prediction columns of a designed ``Candidate``: rank, arch, predicted accuracy with its
-    90 % interval (``pred_low``/``pred_high``, ``beyond_calibration``, ``below_calibration``; ``pred_std`` its
+    """The prediction columns of a designed ``Candidate``: rank, arch, predicted accuracy
+    (``pred_acc``; ``pred_score`` where the task's scores are not accuracies in %: a proxy's, a
+    fraction, a loss) with its 90 % interval (``pred_low``/``pred_high``, ``beyond_calibration``, ``below_calibration``; ``pred_std`` its
     normal-equivalent std) and ``verified``, its measured score where the designer's results have
     it; for a task nothing was verified or described for, the rank and a ``relative_score``
     instead: no accuracy is made up."""
@@ -69,7 +76,7 @@ def candidate_row(candidate: Any) -> dict[str, Any]:
     if candidate.predicted_accuracy is None:
         row["relative_score"] = candidate.relative_score
         return row
-    row["pred_acc"] = candidate.predicted_accuracy
+    row["pred_acc" if candidate.unit == "%" else "pred_score"] = candidate.predicted_accuracy
     if candidate.interval is not None:
         row["pred_low"], row["pred_high"] = candidate.interval
         # above every cell the interval was calibrated on: the truth may lie above it

@@ -62,7 +62,8 @@ class Candidate:
         lat = "" if self.predicted_latency_ms is None else f", {self.predicted_latency_ms:.3g} ms {how}"
         lat += "" if self.latency_bound_ms is None else f" (bound {self.latency_bound_ms:.3g} ms)"
         unit = f" {self.unit}" if self.unit else ""
-        num = lambda v: f"{v:.2f}" if abs(v) < 1e4 else f"{v:.4g}"  # noqa: E731  (synflow-sized scores)
+        # 2 decimals for accuracies in %; 4 significant digits for fractions, losses, synflow-sized scores
+        num = lambda v: f"{v:.2f}" if 1 <= abs(v) < 1e4 else f"{v:.4g}"  # noqa: E731
         if self.predicted_accuracy is None:
             what = f"relative score {self.relative_score:+.2f}; no accuracy: nothing verified for this task"
         elif self.interval is None and self.predicted_std is None:

@@ -325,9 +325,12 @@ class Designer:
         # on held-out cells up to the top, so selection does not over-rate the top designs, and the
         # interval's low end preferred narrow bins below the top (development seeds 5-12: the first
         # design 93.15 -> 93.65 % on cifar10, 70.48 -> 70.85 % on cifar100, top-20 bias unchanged)
-        return Predictions.of(value, spread, self._stored, pretrained_reach(self.space, self.task),
-                              None if self._saved_scale is None else self._saved_scale.from_model,
-                              conservative=False)
+        stated = Predictions.of(value, spread, self._stored, pretrained_reach(self.space, self.task),
+                                None if self._saved_scale is None else self._saved_scale.from_model,
+                                conservative=False)
+        # a predictor a search trained from scratch and saved: nothing calibrated its spread (zero
+        # with the designer's one member), as in the session that trained it
+        return replace(stated, std=None) if self._saved_scale is not None and self._stored is None else stated
 
     def _with_stored(self, archs: list[ArchGraph], p: Predictions) -> Predictions:
         """Where a stored calibration of the pretrained predictor has this task and the results agree
