@@ -75,13 +75,13 @@ def load_runs(storage: Any, studies: Sequence[str] | None = None) -> list[StudyR
     study that no gennas search wrote."""
     import optuna
 
-    from gennas.search.storage import SPACE_ATTR, ResultStore, open_storage, quiet_optuna
+    from gennas.search.storage import SPACE_ATTR, ResultStore, open_storage, quiet_optuna, study_space
 
-    backend = open_storage(storage)
+    backend = open_storage(storage, existing=True)
     names = [s.study_name for s in backend.get_all_studies()]
     wanted = list(studies) if studies else names
     if not wanted:
-        raise GennasError(f"storage {storage!r} holds no studies")
+        raise GennasError(f"storage {getattr(storage, 'url', storage)!r} holds no studies")
     runs = []
     for name in wanted:
         if name not in names:
@@ -93,7 +93,7 @@ def load_runs(storage: Any, studies: Sequence[str] | None = None) -> list[StudyR
             if studies:
                 raise GennasError(f"study {name!r} was not written by a gennas search (no {SPACE_ATTR} attribute)")
             continue  # a foreign study in a shared storage: not ours to plot
-        space = load_space(attrs[SPACE_ATTR])
+        space = study_space(attrs, name)
         results = ResultStore(study, space, backend).results()  # reads only
         direction = "minimize" if study.direction == optuna.study.StudyDirection.MINIMIZE else "maximize"
         runs.append(StudyRun(name, space, attrs, results, direction))

@@ -195,3 +195,49 @@ def test_read_only_storage(tmp_path, nb201):
         store.check_writable()
     with pytest.raises(GennasError, match="cannot open a study in storage .*readonly database"):
         ResultStore.open(nb201, ro, "new")
+
+
+def test_a_study_finds_the_yaml_file_of_its_users_space(tmp_path):
+    """A study of a space declared by a user's YAML file records the file, so that a later process
+    (where the space's name means nothing yet) rebuilds it without being told the path; when the
+    file is gone, the error says to pass it."""
+    import uuid
+
+    import gennas
+    from gennas.search.storage import SPACE_ATTR, SPACE_FILE_ATTR, study_settings, study_space
+
+    name = f"mine_{uuid.uuid4().hex[:8]}"
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(f"kind: cell\nname: {name}\ninput_size: 32\ncell:\n  nodes: 3\n  zero_op: none\n"
+                    "  identity_op: skip\n  ops:\n    none: {type: zero}\n    skip: {type: identity}\n"
+                    "    conv3: {type: relu_conv_bn, kernel: 3}\nmacro: {channels: 8, cells_per_stage: 1, stages: 2}\n")
+    space = gennas.load_space(spec)
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    ResultStore.open(space, url, "mine")
+    attrs = study_settings(url, "mine")
+    assert attrs[SPACE_ATTR] == name and attrs[SPACE_FILE_ATTR] == str(spec.resolve())
+    assert study_space(attrs, "mine") is space and study_space(attrs, "mine", spec) is space
+    with pytest.raises(GennasError, match="not nb201"):
+        study_space(attrs, "mine", "nb201")
+    # a name this process has not loaded: found through the recorded file, or the path is asked for
+    unloaded = {SPACE_ATTR: f"{name}_elsewhere", SPACE_FILE_ATTR: str(tmp_path / "moved.yaml")}
+    with pytest.raises(GennasError, match=r"which is gone\): pass its path"):
+        study_space(unloaded, "mine")
+    other = tmp_path / "other.yaml"
+    other.write_text(spec.read_text().replace(f"name: {name}", f"name: {name}_elsewhere"))
+    assert study_space({**unloaded, SPACE_FILE_ATTR: str(other)}, "mine").name == f"{name}_elsewhere"
+
+
+def test_reading_a_storage_that_does_not_exist_leaves_no_file(tmp_path):
+    """Commands that only read (design --study, report, Designer.from_study) name a missing SQLite
+    file instead of creating an empty database there."""
+    import gennas
+    from gennas.report import load_runs
+    from gennas.search.storage import study_settings
+
+    missing = tmp_path / "typo.db"
+    for read in (lambda: study_settings(str(missing), "s"), lambda: load_runs(f"sqlite:///{missing}"),
+                 lambda: gennas.Designer.from_study(str(missing), "s")):
+        with pytest.raises(GennasError, match="no such file"):
+            read()
+    assert not missing.exists()

@@ -119,6 +119,11 @@ def test_train_search_then_design_from_the_cli(home, user_yaml, tmp_path):
                                    str(tmp_path / "s.db"), "--json"])
     assert searched.exit_code == 0, searched.output
     assert json.loads(searched.stdout)["verified"] == 4
+    # the default study is named after the space, not the path it was given by
+    study = json.loads(searched.stdout)["study"]
+    assert study == f"designer-{name}-mnist-proxy:synflow-seed0"
+    rebuilt = runner.invoke(app, ["design", "--storage", str(tmp_path / "s.db"), "--study", study, "-n", "2", "--json"])
+    assert rebuilt.exit_code == 0, rebuilt.output  # no --space: the study's own
     # a proxy's scores are learned as a task of their own, never as mnist's accuracy
     assert read_manifest(home / "checkpoints" / f"predictor_{name}.pt")["tasks"] == ["mnist-synflow"]
     designed = runner.invoke(app, ["design", "--space", str(path), "--task", "mnist-synflow", "-n", "3", "--json"])

@@ -13,7 +13,9 @@ def register(app: typer.Typer) -> None:
 
     @app.command("design")
     @friendly
-    def design_cmd(space: str = typer.Option("nb201", "--space", "-s"),
+    def design_cmd(space: Optional[str] = typer.Option(None, "--space", "-s",
+                                                       help="bundled name or YAML file [default: nb201; with "
+                                                            "--study: the study's]"),
                    task: Optional[str] = typer.Option(None, "--task", help="dataset the predictor knows, e.g. cifar10"),
                    device: Optional[str] = typer.Option(None, "--device", help="device for latency, e.g. pixel3"),
                    max_latency_ms: Optional[float] = typer.Option(None, "--max-latency-ms"),
@@ -50,7 +52,7 @@ def register(app: typer.Typer) -> None:
         elif task is None:
             raise GennasError("name the task (--task cifar10) or a stored search (--storage ... --study ...)")
         else:
-            designer = Designer(space, task=task, device=device, max_latency_ms=max_latency_ms, seed=seed,
+            designer = Designer(space or "nb201", task=task, device=device, max_latency_ms=max_latency_ms, seed=seed,
                                 generator=generator, latency_confidence=latency_confidence)
         candidates = designer.generate(n)
         bench = None
@@ -90,5 +92,5 @@ def register(app: typer.Typer) -> None:
             verified = sum(c.verified_score is not None for c in candidates)
             how = "predicted, not verified" if not verified else \
                 f"predicted; {verified} verified by the study, column 'verified'"
-            print_table(f"{len(rows)} designed {space} architectures for {task}{budget} ({how})",
+            print_table(f"{len(rows)} designed {designer.space.name} architectures for {task}{budget} ({how})",
                         [extrapolation_column(row) for row in rows])

@@ -24,7 +24,7 @@ def register(app: typer.Typer) -> None:
         from gennas.report import load_runs, write_report
         from gennas.search.storage import open_storage
 
-        runs = load_runs(open_storage(storage), study)
+        runs = load_runs(open_storage(storage, existing=True), study)
         written = write_report(runs, out)
         studies = [{"study": r.name, "method": r.method, "results": len(r.results),
                     "device": r.device, "max_latency_ms": r.budget_ms} for r in runs]

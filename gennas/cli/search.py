@@ -193,7 +193,7 @@ def register(app: typer.Typer) -> None:
                                    latency_confidence=latency_confidence)
         if max_latency_ms is not None and method != "designer":
             optimizer = _latency_filter(optimizer, sp, device, max_latency_ms, latency_confidence)
-        name = study or default_study_name(method, space, task, evaluator, seed, device, max_latency_ms, dataset,
+        name = study or default_study_name(method, sp.name, task, evaluator, seed, device, max_latency_ms, dataset,
                                            latency_confidence)
         attrs = {"method": method, "task": task, "evaluator": evaluator, "seed": seed, "budget": budget,
                  "device": device, "max_latency_ms": max_latency_ms}
@@ -203,6 +203,8 @@ def register(app: typer.Typer) -> None:
             attrs["learned_task"] = learned
         if dataset is not None:
             attrs["data"] = dataset
+        if resume and storage is not None and name not in {st.study_name for st in backend.get_all_studies()}:
+            typer.echo(f"note: {storage} holds no study {name!r} to resume: starting it", err=True)
         result = run_search(optimizer, scorer, budget, storage=backend, study_name=name, batch_size=batch_size,
                             progress=not quiet, resume=resume, space=sp, attrs=attrs, force=force,
                             executor=executor, workers=workers, address=address)
@@ -214,7 +216,7 @@ def register(app: typer.Typer) -> None:
             print_json({**summary, "notes": result.notes, "top": rows,
                         "failures": [{"arch": r.arch.to_string(), "error": r.error} for r in result.failures]})
             return
-        print_table(f"{method} on {space}/{task}: best {len(rows)} of {len(result)} verified "
+        print_table(f"{method} on {sp.name}/{task}: best {len(rows)} of {len(result)} verified "
                     f"(study {result.study_name!r}, {summary['failed']} failed, {result.resumed} resumed)",
                     rows, ["rank", "arch", "score", "kind", "fidelity", "cost_s"])
         for note in result.notes:

@@ -155,15 +155,13 @@ class Designer:
             GennasError: no such study, a study of another space or of another method, or a
                 ``task`` or ``direction`` other than the study's (what it learned).
         """
-        from gennas.search.storage import SPACE_ATTR, ResultStore, study_settings
+        from gennas.search.storage import SPACE_ATTR, ResultStore, study_settings, study_space
 
         attrs = study_settings(storage, study_name)
-        stored_space = attrs.get(SPACE_ATTR)
-        if stored_space is None or attrs.get("method") != "designer":
+        if attrs.get(SPACE_ATTR) is None or attrs.get("method") != "designer":
             raise GennasError(f"study {study_name!r} was not written by a designer search "
                               f"(method {attrs.get('method')!r}); a designer can be rebuilt only from its own")
-        if space is not None and resolve_space(space).name != stored_space:
-            raise GennasError(f"study {study_name!r} holds {stored_space} architectures, not {resolve_space(space).name}")
+        stored_space = study_space(attrs, study_name, space)
         learned = {"task": attrs.get("learned_task", attrs.get("task")), "direction": attrs.get("direction", "maximize")}
         for key in [key for key in learned if key in options]:
             given = options.pop(key)

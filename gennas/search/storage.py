@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 
 #: study user attribute naming the search space; a resumed study must match it
 SPACE_ATTR = "gennas_space"
+#: study user attribute with the absolute path of a space loaded from a user's YAML file
+SPACE_FILE_ATTR = "gennas_space_file"
 #: study attributes that give its results their meaning: a resumed run must match them
 SETTINGS = ("method", "task", "evaluator", "data", "seed", "device", "max_latency_ms", "latency_confidence",
             "direction")
@@ -67,11 +69,13 @@ def quiet_optuna() -> Iterator[None]:
         optuna.logging.set_verbosity(level)
 
 
-def open_storage(storage: Any) -> Any:
+def open_storage(storage: Any, existing: bool = False) -> Any:
     """An optuna storage object from a URL, a ``.db`` path, a storage object or None.
 
-    Raises GennasError naming the URL when it cannot be opened (bad scheme, missing
-    directory, unreachable server), so a search fails before any architecture is verified.
+    ``existing``: only read what is there (a SQLite file that does not exist is an error, not an
+    empty database left behind). Raises GennasError naming the URL when it cannot be opened (bad
+    scheme, missing directory, unreachable server), so a search fails before any architecture is
+    verified.
     """
     import optuna
 
@@ -84,6 +88,9 @@ def open_storage(storage: Any) -> Any:
     url = storage.strip()
     if "://" not in url and url.endswith(".db"):
         url = f"sqlite:///{url}"  # convenience: a bare file name means a SQLite file
+    file = url[len("sqlite:///"):].split("?")[0] if url.startswith("sqlite:///") else ""
+    if existing and file and file != ":memory:" and not Path(file).is_file():
+        raise GennasError(f"storage {storage!r}: no such file {file}")
     try:
         with quiet_optuna():
             return rdb_storage(url)  # heartbeats for claims, atomic creation of a SQLite file
@@ -97,13 +104,36 @@ def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=lambda o: o.item() if hasattr(o, "item") else str(o)))
 
 
+def study_space(attrs: dict[str, Any], study_name: str, space: SearchSpace | str | None = None) -> SearchSpace:
+    """The search space of a study's architectures from its attributes ``attrs``: ``space`` when
+    given (it must be the study's), else the stored name, a bundled space or one loaded in this
+    process, else the YAML file the study recorded. Raises GennasError saying which to pass."""
+    from gennas.errors import UnknownSpace
+
+    stored = attrs.get(SPACE_ATTR)
+    if space is not None:
+        space = resolve_space(space)
+        if stored is not None and space.name != stored:
+            raise GennasError(f"study {study_name!r} holds {stored} architectures, not {space.name}")
+        return space
+    try:
+        return resolve_space(stored)
+    except UnknownSpace:
+        path = attrs.get(SPACE_FILE_ATTR)
+        if path and Path(path).is_file():
+            return resolve_space(Path(path))
+        where = f" (recorded at {path}, which is gone)" if path else ""
+        raise GennasError(f"study {study_name!r} holds architectures of space {stored!r}, declared by a YAML "
+                          f"file{where}: pass its path (space='my_space.yaml', --space my_space.yaml)") from None
+
+
 def study_settings(storage: Any, study_name: str) -> dict[str, Any]:
     """The user attributes (space, method, task, device, budget, seed, ...) of an existing study.
 
     Raises GennasError naming the study when the storage does not hold it."""
     import optuna
 
-    backend = open_storage(storage)
+    backend = open_storage(storage, existing=True)
     try:
         with quiet_optuna():
             study = optuna.load_study(study_name=study_name, storage=backend)
@@ -194,6 +224,9 @@ class ResultStore:
         with _storage_errors(backend, "write to"):
             if stored_space is None:
                 study.set_user_attr(SPACE_ATTR, space.name)
+            source = getattr(space, "source", None)  # a user's YAML file: found again from the study
+            if source is not None and study.user_attrs.get(SPACE_FILE_ATTR) != str(source):
+                study.set_user_attr(SPACE_FILE_ATTR, str(source))
             if count and changed:
                 history = list(old.get(CHANGES_ATTR) or [])
                 history.append({"after": count, "from": {k: old[k] for k in changed},
