@@ -64,6 +64,13 @@ def test_failures_are_recorded_and_the_search_goes_on(bench, nb201):
     assert len(result.results) == 40 - len(failed)
     trials = result.store.study.get_trials()
     assert sum(t.state.name == "FAIL" for t in trials) == len(failed)
+    # the user is told (the CLI prints notes), with the commonest error
+    assert any(note.startswith(f"{len(failed)} of 40 verifications failed") and "cannot train this one" in note
+               or "returned nan" in note for note in result.notes)
+    broken = run_search(RandomSearch("nb201", seed=1), lambda a: float("inf"), budget=3, progress=False)
+    assert broken.best is None and broken.notes == [
+        "all 3 verifications failed (each spent one of the budget and is kept in the study); nothing was learned: "
+        "'evaluator returned inf' (3x)"]
 
 
 def test_bad_input_fails_before_any_work(bench):

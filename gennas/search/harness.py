@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,6 +99,18 @@ class SearchResult:
 
     def __len__(self) -> int:
         return len(self.history)
+
+
+def failure_note(failures: Sequence[Result], verified: int) -> str:
+    """What a user should know of ``failures`` among ``verified`` verifications: how many, that
+    they spent budget, and the commonest error (the first of equal counts)."""
+    errors = Counter(r.error or f"score {r.score}" for r in failures)
+    error, count = errors.most_common(1)[0]
+    how_many = f"all {verified}" if len(failures) == verified else f"{len(failures)} of {verified}"
+    nothing = "; nothing was learned" if len(failures) == verified else ""
+    return (f"{how_many} verifications failed (each spent one of the budget and is kept in the "
+            f"study){nothing}: {error!r}" + (f" ({count}x)" if count > 1 else "")
+            + (f", and {len(errors) - 1} other error(s)" if len(errors) > 1 else ""))
 
 
 def _space_of(optimizer: Any, space: SearchSpace | str | None) -> SearchSpace:
@@ -215,6 +228,8 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
     if out.exhausted:
         out.notes.append(f"stopped after {len(out.history)} of {budget} verifications: the optimizer proposed "
                          f"nothing new in {MAX_STALE_ASKS} asks in a row")
+    if out.failures:
+        out.notes.append(failure_note(out.failures, len(out.history)))
     explain = getattr(optimizer, "search_notes", None)  # an optimizer may say more (why, what it learned)
     if callable(explain):
         out.notes += explain(out.exhausted)
