@@ -350,14 +350,18 @@ def find_checkpoint(filename: str) -> Path | None:
     return None
 
 
-def train_hint(space: Any, kind: str = "diffusion") -> str:
-    """The two commands that make a space without shipped checkpoints designable; ``space`` is a
-    SearchSpace (one loaded from a YAML file is named by its path, which the commands take) or a name."""
+def train_hint(space: Any, kind: str = "diffusion", generator: bool = True) -> str:
+    """The commands that make a space without shipped checkpoints designable; ``space`` is a
+    SearchSpace (one loaded from a YAML file is named by its path, which the commands take) or a
+    name. ``generator``: False where a generator exists (shipped or trained): the predictor's only."""
     space = getattr(space, "source", None) or getattr(space, "name", space)
     flag = "" if kind == "diffusion" else f" --kind {kind}"
+    search = (f"a search, `gennas search --space {space} --method designer --evaluator proxy:synflow` "
+              "(or Designer.tell)")
+    if not generator:
+        return f"train the predictor with {search}; it is saved under $GENNAS_HOME/checkpoints"
     return (f"train the generator with `gennas train --space {space}{flag}` (minutes on CPU) and the predictor "
-            f"with a search, `gennas search --space {space} --method designer --evaluator proxy:synflow` "
-            "(or Designer.tell); both are saved under $GENNAS_HOME/checkpoints")
+            f"with {search}; both are saved under $GENNAS_HOME/checkpoints")
 
 
 def _plain(value: Any) -> Any:

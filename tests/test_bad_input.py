@@ -294,3 +294,13 @@ def test_python_baselines_refuse_a_negative_seed_by_name(method):
 
     with pytest.raises(GennasError, match="seed must be a non-negative integer"):
         make_baseline(method, "nb201", -1)
+
+
+@pytest.mark.parametrize("seed", ["x", -1, 1.5, True, 2**40])
+def test_designer_seeds_are_checked_where_they_enter(seed):
+    """A seed that numpy, torch or optuna would refuse deep inside (a plain TypeError from
+    generate) is a GennasError naming it when the designer is made."""
+    import gennas
+
+    with pytest.raises(GennasError, match="seed must be an integer from 0 to"):
+        gennas.Designer("nb201", task="cifar10", seed=seed)

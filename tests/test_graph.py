@@ -54,6 +54,12 @@ def test_cycle_and_bad_edges_rejected():
         ArchGraph("nb201", ("input", "output"), ((1, 0),))
     with pytest.raises(InvalidArchitecture, match="outside"):
         ArchGraph("nb201", ("input", "output"), ((0, 5),))
+    # a cell string naming a node the cell does not have says so (it used to read as a cycle)
+    cell = BEST_C10.rsplit("~", 1)[0]
+    with pytest.raises(InvalidArchitecture, match="node 5 does not exist"):
+        gennas.load_space("nb201").from_string(cell + "~5|")
+    with pytest.raises(InvalidArchitecture, match="cycle"):
+        gennas.load_space("nb201").from_string(cell + "~3|")
 
 
 def test_conversions(nb201):

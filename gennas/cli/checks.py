@@ -10,17 +10,14 @@ import tempfile
 from pathlib import Path
 from typing import Optional
 
+from gennas import seeds
 from gennas.errors import GennasError
 
-#: seeds go to numpy, torch and optuna's samplers; this range is valid for all of them
-MAX_SEED = 2**32 - 1
 
 
 def check_seed(seed: Optional[int], option: str = "--seed") -> Optional[int]:
-    """``seed`` if it is None or an integer in ``0..MAX_SEED``, else a GennasError naming it."""
-    if seed is not None and not 0 <= seed <= MAX_SEED:
-        raise GennasError(f"{option} must be an integer from 0 to {MAX_SEED}, got {seed}")
-    return seed
+    """``seed`` if it is None or an integer in ``0..MAX_SEED``, else a GennasError naming ``option``."""
+    return seeds.check_seed(seed, option)
 
 
 def check_writable_dir(folder: Path, what: str, hint: str = "") -> Path:

@@ -34,6 +34,7 @@ from gennas.generators import SlotGenerator, load_generator
 from gennas.generators.base import check_count
 from gennas.generators.guidance import Guidance, HardFn, InfeasibleBudget, predictor_value
 from gennas.graph import ArchGraph
+from gennas.seeds import check_seed
 from gennas.spaces import SearchSpace, resolve_space
 from gennas.surrogates.calibration import (MIN_BIN, Calibration, CalibratedPredictor, Predictions, learned_reach,
                                           pretrained_reach, table_reach)
@@ -106,7 +107,7 @@ class Designer:
         self.device = device
         self.max_latency_ms = max_latency_ms
         self.latency_confidence = latency_confidence
-        self.seed = seed
+        self.seed = check_seed(seed)
         self.storage = storage
         self._calls = 0
         settings = loop or LoopSettings()
@@ -181,7 +182,7 @@ class Designer:
     def _check_task(self) -> str | None:
         """Why :meth:`generate` cannot run for this task, or None when it can."""
         if not self.predictor.is_trained:
-            return f"no trained {self.space.name} predictor yet: {train_hint(self.space)}"
+            return f"no trained {self.space.name} predictor yet: {train_hint(self.space, generator=False)}"
         try:
             self.predictor.predict([self.space.sample(0)], self._task_arg())  # an unknown task fails here
         except UnknownDataset as exc:

@@ -129,6 +129,9 @@ class CellSpace(SearchSpace):
                 if op not in self.op_specs:
                     raise InvalidArchitecture(
                         f"{text!r}: unknown op {op!r}; {self.name} ops: {', '.join(self._ops)}")
+                if int(src) > self.cell_nodes - 1:  # no such node (the cell's nodes are 0..n-1)
+                    raise InvalidArchitecture(f"{text!r}: node {src} does not exist (a {self.name} cell has nodes "
+                                              f"0-{self.cell_nodes - 1}; node {i} takes inputs 0-{i - 1})")
                 if int(src) >= i:
                     raise InvalidArchitecture(
                         f"{text!r}: edge from node {src} into node {i} would make a cycle")
