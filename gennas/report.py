@@ -75,7 +75,8 @@ def load_runs(storage: Any, studies: Sequence[str] | None = None) -> list[StudyR
     study that no gennas search wrote."""
     import optuna
 
-    from gennas.search.storage import SPACE_ATTR, ResultStore, open_storage, quiet_optuna, study_space
+    from gennas.search.storage import SPACE_ATTR, ResultStore, open_storage, quiet_optuna
+    from gennas.search.studies import study_space
 
     backend = open_storage(storage, existing=True)
     names = [s.study_name for s in backend.get_all_studies()]

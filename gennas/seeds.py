@@ -21,5 +21,5 @@ def check_seed(seed: Any, option: str = "seed") -> int | None:
     :class:`GennasError` naming ``option``."""
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))
                              or not 0 <= seed <= MAX_SEED):
-        raise GennasError(f"{option} must be an integer from 0 to {MAX_SEED} or None, got {seed!r}")
+        raise GennasError(f"{option} must be an integer from 0 to {MAX_SEED}, got {seed!r}")
     return None if seed is None else int(seed)

@@ -144,7 +144,7 @@ def test_resume_with_other_settings_is_refused_unless_forced(tmp_path):
     forced = runner.invoke(app, [*base, "-b", "3", "--resume", "--force"])
     assert forced.exit_code == 0, forced.output
     assert json.loads(forced.stdout)["verified"] == 3
-    from gennas.search.storage import study_settings
+    from gennas.search.studies import study_settings
 
     attrs = study_settings(db, "s")
     assert attrs["device"] is None and attrs["budget"] == 3

@@ -204,7 +204,8 @@ def test_a_study_finds_the_yaml_file_of_its_users_space(tmp_path):
     import uuid
 
     import gennas
-    from gennas.search.storage import SPACE_ATTR, SPACE_FILE_ATTR, study_settings, study_space
+    from gennas.search.storage import SPACE_ATTR, SPACE_FILE_ATTR
+    from gennas.search.studies import study_settings, study_space
 
     name = f"mine_{uuid.uuid4().hex[:8]}"
     spec = tmp_path / "spec.yaml"
@@ -233,7 +234,7 @@ def test_reading_a_storage_that_does_not_exist_leaves_no_file(tmp_path):
     file instead of creating an empty database there."""
     import gennas
     from gennas.report import load_runs
-    from gennas.search.storage import study_settings
+    from gennas.search.studies import study_settings
 
     missing = tmp_path / "typo.db"
     for read in (lambda: study_settings(str(missing), "s"), lambda: load_runs(f"sqlite:///{missing}"),

@@ -156,7 +156,8 @@ class Designer:
             GennasError: no such study, a study of another space or of another method, or a
                 ``task`` or ``direction`` other than the study's (what it learned).
         """
-        from gennas.search.storage import SPACE_ATTR, ResultStore, study_settings, study_space
+        from gennas.search.storage import SPACE_ATTR, ResultStore
+        from gennas.search.studies import study_settings, study_space
 
         attrs = study_settings(storage, study_name)
         if attrs.get(SPACE_ATTR) is None or attrs.get("method") != "designer":

@@ -104,45 +104,6 @@ def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=lambda o: o.item() if hasattr(o, "item") else str(o)))
 
 
-def study_space(attrs: dict[str, Any], study_name: str, space: SearchSpace | str | None = None) -> SearchSpace:
-    """The search space of a study's architectures from its attributes ``attrs``: ``space`` when
-    given (it must be the study's), else the stored name, a bundled space or one loaded in this
-    process, else the YAML file the study recorded. Raises GennasError saying which to pass."""
-    from gennas.errors import UnknownSpace
-
-    stored = attrs.get(SPACE_ATTR)
-    if space is not None:
-        space = resolve_space(space)
-        if stored is not None and space.name != stored:
-            raise GennasError(f"study {study_name!r} holds {stored} architectures, not {space.name}")
-        return space
-    try:
-        return resolve_space(stored)
-    except UnknownSpace:
-        path = attrs.get(SPACE_FILE_ATTR)
-        if path and Path(path).is_file():
-            return resolve_space(Path(path))
-        where = f" (recorded at {path}, which is gone)" if path else ""
-        raise GennasError(f"study {study_name!r} holds architectures of space {stored!r}, declared by a YAML "
-                          f"file{where}: pass its path (space='my_space.yaml', --space my_space.yaml)") from None
-
-
-def study_settings(storage: Any, study_name: str) -> dict[str, Any]:
-    """The user attributes (space, method, task, device, budget, seed, ...) of an existing study.
-
-    Raises GennasError naming the study when the storage does not hold it."""
-    import optuna
-
-    backend = open_storage(storage, existing=True)
-    try:
-        with quiet_optuna():
-            study = optuna.load_study(study_name=study_name, storage=backend)
-    except KeyError:
-        names = [s.study_name for s in backend.get_all_studies()]
-        raise GennasError(f"storage has no study {study_name!r}; it holds: {', '.join(names) or 'none'}") from None
-    return dict(study.user_attrs)
-
-
 class ResultStore:
     """The verified results of one search, kept in one optuna study.
 

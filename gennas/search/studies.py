@@ -1,0 +1,51 @@
+"""What a stored study says about itself: its settings and the search space of its architectures.
+
+Read without writing (a missing SQLite file is an error, never an empty database left behind):
+:meth:`gennas.Designer.from_study`, ``gennas design --study`` and ``gennas report`` start here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from gennas.errors import GennasError, UnknownSpace
+from gennas.search.storage import SPACE_ATTR, SPACE_FILE_ATTR, open_storage, quiet_optuna
+from gennas.spaces import SearchSpace, resolve_space
+
+
+def study_space(attrs: dict[str, Any], study_name: str, space: SearchSpace | str | None = None) -> SearchSpace:
+    """The search space of a study's architectures from its attributes ``attrs``: ``space`` when
+    given (it must be the study's), else the stored name, a bundled space or one loaded in this
+    process, else the YAML file the study recorded. Raises GennasError saying which to pass."""
+    stored = attrs.get(SPACE_ATTR)
+    if space is not None:
+        space = resolve_space(space)
+        if stored is not None and space.name != stored:
+            raise GennasError(f"study {study_name!r} holds {stored} architectures, not {space.name}")
+        return space
+    try:
+        return resolve_space(stored)
+    except UnknownSpace:
+        path = attrs.get(SPACE_FILE_ATTR)
+        if path and Path(path).is_file():
+            return resolve_space(Path(path))
+        where = f" (recorded at {path}, which is gone)" if path else ""
+        raise GennasError(f"study {study_name!r} holds architectures of space {stored!r}, declared by a YAML "
+                          f"file{where}: pass its path (space='my_space.yaml', --space my_space.yaml)") from None
+
+
+def study_settings(storage: Any, study_name: str) -> dict[str, Any]:
+    """The user attributes (space, method, task, device, budget, seed, ...) of an existing study.
+
+    Raises GennasError naming the study when the storage does not hold it."""
+    import optuna
+
+    backend = open_storage(storage, existing=True)
+    try:
+        with quiet_optuna():
+            study = optuna.load_study(study_name=study_name, storage=backend)
+    except KeyError:
+        names = [s.study_name for s in backend.get_all_studies()]
+        raise GennasError(f"storage has no study {study_name!r}; it holds: {', '.join(names) or 'none'}") from None
+    return dict(study.user_attrs)
