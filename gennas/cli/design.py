@@ -25,7 +25,7 @@ def register(app: typer.Typer) -> None:
                                                                  "confidence is within the budget"),
                    n: int = typer.Option(10, "-n", help="number of architectures"),
                    generator: str = typer.Option("diffusion", "--generator", help="diffusion or vae"),
-                   seed: Optional[int] = typer.Option(0, "--seed"),
+                   seed: Optional[int] = typer.Option(None, "--seed", help="[default: 0; with --study: the study's]"),
                    export: Optional[Path] = typer.Option(None, "--export", help="folder: write each as string, PyTorch and ONNX"),
                    storage: Optional[str] = typer.Option(None, "--storage", help="with --study: design from a stored search"),
                    study: Optional[str] = typer.Option(None, "--study", help="a designer search's study name"),
@@ -34,7 +34,7 @@ def register(app: typer.Typer) -> None:
 
         With --storage and --study the designer is rebuilt from that search (its task, device,
         budget and every verified result); --device and --max-latency-ms then replace the study's
-        device and budget (both, together), and --task, if given, must be the study's."""
+        device and budget (both, together), --seed its seed, and --task, if given, must be the study's."""
         from gennas.cli.checks import check_seed
         from gennas.design.designer import Designer
         from gennas.errors import GennasError
@@ -47,13 +47,16 @@ def register(app: typer.Typer) -> None:
                 "device": device, "max_latency_ms": max_latency_ms, "latency_confidence": latency_confidence}
             if task is not None:
                 overrides["task"] = task  # checked against the study's
+            if seed is not None:
+                overrides["seed"] = seed
             designer = Designer.from_study(storage, study, space=space, generator=generator, **overrides)
             task, device, max_latency_ms = designer.task.name, designer.device, designer.max_latency_ms
         elif task is None:
             raise GennasError("name the task (--task cifar10) or a stored search (--storage ... --study ...)")
         else:
-            designer = Designer(space or "nb201", task=task, device=device, max_latency_ms=max_latency_ms, seed=seed,
-                                generator=generator, latency_confidence=latency_confidence)
+            designer = Designer(space or "nb201", task=task, device=device, max_latency_ms=max_latency_ms,
+                                seed=0 if seed is None else seed, generator=generator,
+                                latency_confidence=latency_confidence)
         candidates = designer.generate(n)
         bench = None
         if designer.space.benchmark:
