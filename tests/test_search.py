@@ -206,3 +206,22 @@ def test_transfer_topk_verifies_what_was_best_on_the_other_datasets(bench, nb201
     result = run_search(make_optimizer("transfer-topk", nb201, seed=0, task="cifar10"),
                         lambda a: bench.accuracy(a, "cifar10"), budget=5, progress=False)
     assert len({r.arch.canonical_hash() for r in result.history}) == 5
+
+
+def test_a_minimised_score_is_minimised_by_every_baseline(bench):
+    """Baselines take higher scores as better; run_search(direction="minimize") tells them the
+    negation, so an error rate is searched exactly as its accuracy (it used to be climbed: mean
+    accuracy of evolution's last 10 picks 65.4 % against 92.1 %), while the scores stored and
+    returned stay the evaluator's."""
+    accuracy = lambda a: bench.accuracy(a, "cifar10")  # noqa: E731
+    for method in ("evolution", "local"):
+        up = run_search(make_optimizer(method, "nb201", seed=0), accuracy, budget=15, progress=False)
+        down = run_search(make_optimizer(method, "nb201", seed=0), lambda a: 100.0 - accuracy(a), budget=15,
+                          progress=False, direction="minimize")
+        assert [r.arch for r in down.history] == [r.arch for r in up.history], method
+        assert down.best.score == pytest.approx(100.0 - up.best.score)
+    import gennas
+
+    loop = gennas.Designer("nb201", task="cifar10", seed=0).loop  # reads its own direction
+    with pytest.raises(GennasError, match="maximizes its scores, but the search was asked to minimize"):
+        run_search(loop, accuracy, budget=1, progress=False, direction="minimize")

@@ -122,6 +122,11 @@ class DesignLoop:
         return self._refitted or self.pretrained
 
     @property
+    def direction(self) -> str:
+        """Which scores are best; the loop reads told scores in it (the harness tells them as they are)."""
+        return self.scale.direction
+
+    @property
     def local_share(self) -> float:
         return self.settings.local_share
 

@@ -16,7 +16,7 @@ import math
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +101,36 @@ class SearchResult:
         return len(self.history)
 
 
+class _Negated:
+    """An optimizer that takes higher scores as better, told a minimised score's negation (its
+    own direction): the scores stored and returned stay the evaluator's."""
+
+    def __init__(self, inner: Optimizer) -> None:
+        self.inner = inner
+
+    def ask(self, k: int) -> list[ArchGraph]:
+        return self.inner.ask(k)
+
+    def tell(self, results: list[Result]) -> None:
+        self.inner.tell([r if r.failed else replace(r, score=-r.score) for r in results])
+
+    def __getattr__(self, name: str) -> Any:  # .space, .search_notes, ... of the optimizer
+        return getattr(self.inner, name)
+
+
+def higher_is_better(optimizer: Optimizer, direction: str) -> Optimizer:
+    """``optimizer`` as it should be told scores of ``direction``: one that declares a
+    ``direction`` reads them itself (the designer's loop) and must declare this one; every
+    baseline takes higher as better, so a minimised score reaches it negated."""
+    declared = getattr(optimizer, "direction", None)
+    if declared is not None:
+        if declared != direction:
+            raise GennasError(f"{type(optimizer).__name__} {declared}s its scores, but the search was asked to "
+                              f"{direction} them")
+        return optimizer
+    return _Negated(optimizer) if direction == "minimize" else optimizer
+
+
 def failure_note(failures: Sequence[Result], verified: int) -> str:
     """What a user should know of ``failures`` among ``verified`` verifications: how many, that
     they spent budget, and the commonest error (the first of equal counts)."""
@@ -170,6 +200,7 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
     search_space = _space_of(optimizer, space)
     if direction not in ("maximize", "minimize"):
         raise GennasError(f"direction must be 'maximize' or 'minimize', got {direction!r}")
+    optimizer = higher_is_better(optimizer, direction)
     store = ResultStore.open(search_space, storage, study_name, resume=resume, attrs=attrs, direction=direction,
                              force=force)
     runner = make_executor(executor, workers, address, int(batch_size))
