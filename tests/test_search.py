@@ -139,6 +139,13 @@ def test_latency_filter_spends_no_budget_on_slow_archs(bench):
     assert len(result) == 15 and not result.failures
     assert all(bench.latency(r.arch, "1080ti_1") <= limit for r in result.history)
     assert filtered.rejected > 0 and sum(r.failed for r in inner.history) == filtered.rejected
+    # an optimizer in a fixed order (big, slow cells first) reaches a tight budget's cells only
+    # after thousands of proposals: the filter keeps looking (100 rounds of one verified nothing)
+    ranked = make_optimizer("transfer-topk", "nb201", seed=0, task="cifar10")
+    tight = LatencyFilter(ranked, lambda a: bench.latency(a, "pixel3"), 4.0, "pixel3")
+    found = run_search(tight, lambda a: bench.accuracy(a, "cifar10"), budget=3, progress=False)
+    assert len(found) == 3 and all(bench.latency(r.arch, "pixel3") <= 4.0 for r in found.history)
+    assert tight.rejected > 2000
 
 
 runner = CliRunner()

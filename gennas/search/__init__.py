@@ -2,9 +2,9 @@
 (:func:`run_search`), the method registry and the latency filter that wraps any optimizer."""
 
 from gennas.search.harness import MAX_STALE_ASKS, SearchResult, run_search
-from gennas.search.latency_filter import MAX_FILTER_ROUNDS, LatencyFilter
+from gennas.search.latency_filter import MAX_FILTER_PROPOSALS, LatencyFilter
 from gennas.search.optimizer import Optimizer, check_optimizer
 from gennas.search.registry import OPTIMIZERS, make_optimizer
 
-__all__ = ["MAX_FILTER_ROUNDS", "MAX_STALE_ASKS", "OPTIMIZERS", "LatencyFilter", "Optimizer", "SearchResult",
+__all__ = ["MAX_FILTER_PROPOSALS", "MAX_STALE_ASKS", "OPTIMIZERS", "LatencyFilter", "Optimizer", "SearchResult",
            "check_optimizer", "make_optimizer", "run_search"]

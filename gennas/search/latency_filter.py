@@ -10,8 +10,11 @@ from gennas.evaluators.base import Result
 from gennas.graph import ArchGraph
 from gennas.search.optimizer import Optimizer
 
-#: rounds of asking a wrapped optimizer for feasible architectures before giving up on this ask
-MAX_FILTER_ROUNDS = 100
+#: proposals of a wrapped optimizer looked at for feasible ones before giving up on this ask: more
+#: than nb201 holds, as an optimizer that proposes in a fixed order (transfer-topk: big, slow cells
+#: first) may reach the first cell within a tight budget only after thousands (100 rounds of one
+#: proposal each verified nothing under 4 ms on pixel3)
+MAX_FILTER_PROPOSALS = 20_000
 
 
 class LatencyFilter:
@@ -33,10 +36,12 @@ class LatencyFilter:
 
     def ask(self, k: int) -> list[ArchGraph]:
         out: list[ArchGraph] = []
-        for _ in range(MAX_FILTER_ROUNDS):
+        looked = 0
+        while looked < MAX_FILTER_PROPOSALS:
             proposed = self.optimizer.ask(k - len(out))
             if not proposed:
                 break
+            looked += len(proposed)
             rejected = []
             for arch in proposed:
                 ms = float(self.latency(arch))
