@@ -72,3 +72,20 @@ def test_from_samples_validates(nb201):
 def test_from_dataset_matches_from_images():
     x, y = load_images("mnist", classes=[1, 7], size=16)
     assert np.allclose(Task.from_dataset("mnist", classes=[1, 7]).descriptor, Task.from_images(x, y).descriptor)
+
+
+def test_a_minimised_samples_task_is_designed_for_its_lowest_scores(bench):
+    """Task.from_samples of error rates with direction="minimize": the predictor learns them
+    negated and states them back in the samples' units, so the designs have low error (they were
+    the cells of highest error, stated at the samples' mean); fractions are stated without "%"."""
+    rng = np.random.default_rng(1)
+    archs = [bench.space.sample(rng) for _ in range(20)]
+    error = [100.0 - bench.accuracy(a, "cifar100") for a in archs]
+    designs = gennas.Designer("nb201", task=Task.from_samples(zip(archs, error)), seed=0,
+                              direction="minimize").generate(5)
+    true_error = [100.0 - bench.accuracy(c.arch, "cifar100") for c in designs]
+    assert np.mean(true_error) < np.percentile(error, 25) and all(c.unit == "%" for c in designs)
+    assert all(abs(c.predicted_accuracy - t) < 10 for c, t in zip(designs, true_error))  # in the samples' units
+    fractions = gennas.Designer("nb201", task=Task.from_samples(zip(archs, np.array(error) / 100)), seed=0,
+                                direction="minimize").generate(2)
+    assert all(c.unit == "" and 0 < c.predicted_accuracy < 1 for c in fractions)

@@ -25,7 +25,7 @@ from gennas.design.candidate import Candidate
 from gennas.design.loop import DesignLoop, LoopSettings
 from gennas.design.pretrained import RememberingLoop, pretrained_predictor, saved_score_scale
 from gennas.design.scores import score_unit
-from gennas.design.source_line import percent_floor, source_line_statement
+from gennas.design.source_line import percent_floor, reads_as_percent, source_line_statement
 from gennas.design.stored_statement import results_agree_with_stored, stored_scaling, with_stored
 from gennas.design.verified import failed_only, ranked, verified_scores, with_verified
 from gennas.errors import GennasError, UnknownDataset
@@ -104,6 +104,12 @@ class Designer:
                  latency_confidence: float = 0.95) -> None:
         self.space = resolve_space(space)
         self.task = Task.of(task)  # coerced once, here at the boundary
+        # the predictor takes higher as better: a minimised task's samples reach it negated (as
+        # told results do), and what it predicts is negated back (Task.from_samples of error rates
+        # used to return the worst cells)
+        self._negated_samples = direction == "minimize" and self.task is not None and self.task.kind == "samples"
+        if self._negated_samples:
+            self.task = Task.from_samples((a, -s) for a, s in self.task.samples)
         self.device = device
         self.max_latency_ms = max_latency_ms
         self.latency_confidence = latency_confidence
@@ -271,6 +277,9 @@ class Designer:
         relative = (p.raw - p.raw.mean()) / (p.raw.std() or 1.0)  # rank-only: standardised over the pool
         task_name = self.task.name if self.task is not None else getattr(self.predictor, "default_task", None)
         unit = score_unit(task_name, [r.kind for r in self.loop.history], self.loop.scale.unit)
+        if self.task is not None and self.task.kind == "samples" and not reads_as_percent(
+                np.abs([score for _, score in self.task.samples]), True, False):
+            unit = ""  # samples given as fractions (or any score): no "%"
         pick = lambda values, i: None if values is None else float(values[i])  # noqa: E731
         verified = verified_scores(self.loop.history)
         order = ranked(p, archs, verified, self.loop.scale, n)
@@ -325,8 +334,9 @@ class Designer:
         # on held-out cells up to the top, so selection does not over-rate the top designs, and the
         # interval's low end preferred narrow bins below the top (development seeds 5-12: the first
         # design 93.15 -> 93.65 % on cifar10, 70.48 -> 70.85 % on cifar100, top-20 bias unchanged)
-        stated = Predictions.of(value, spread, self._stored, pretrained_reach(self.space, self.task),
-                                None if self._saved_scale is None else self._saved_scale.from_model,
+        to_units = np.negative if self._negated_samples else \
+            None if self._saved_scale is None else self._saved_scale.from_model
+        stated = Predictions.of(value, spread, self._stored, pretrained_reach(self.space, self.task), to_units,
                                 conservative=False)
         # a predictor a search trained from scratch and saved: nothing calibrated its spread (zero
         # with the designer's one member), as in the session that trained it
