@@ -22,6 +22,17 @@ from gennas.errors import GennasError, MissingDependency, unknown
 from gennas.resources import data_dir
 
 DATASETS = ("mnist", "digits")
+#: classes of the datasets a task may be named after (the benchmark's, the bundled images')
+CLASSES = {"cifar10": 10, "cifar100": 100, "imagenet16-120": 120, "mnist": 10, "digits": 10}
+
+
+def classes_of(task: str | None) -> int | None:
+    """How many classes the dataset ``task`` is named after has (``cifar100``, or a proxy's task
+    ``cifar100-synflow``), else None."""
+    for name in sorted(CLASSES, key=len, reverse=True):  # imagenet16-120 before a shorter prefix
+        if task is not None and (task == name or task.startswith(name + "-")):
+            return CLASSES[name]
+    return None
 
 
 def _read_idx(path) -> np.ndarray:

@@ -48,3 +48,21 @@ def test_design_cli_json_and_errors():
     assert all("pred_acc" not in r and "relative_score" in r for r in json.loads(unknown.stdout))
     bad = runner.invoke(app, ["design", "--task", "cifar10", "--device", "toaster", "-n", "3"])
     assert bad.exit_code == 2 and "toaster" in bad.stderr
+
+
+def test_design_exports_networks_for_the_tasks_classes(tmp_path):
+    """``gennas design --export`` builds the head of the task's dataset (cifar100: 100 classes; it
+    wrote 10 for every task), ``--num-classes`` chooses another, and a bad one fails before any work."""
+    from gennas.datasets import classes_of
+
+    assert [classes_of(t) for t in ("cifar100", "cifar10-synflow", "imagenet16-120", "mytask", None)] == \
+        [100, 10, 120, None, None]
+    runner = CliRunner()
+    for extra, classes in (([], 100), (["--num-classes", "7"], 7)):
+        out = runner.invoke(app, ["design", "--task", "cifar100", "-n", "1", "--json", "--export",
+                                  str(tmp_path / str(classes)), *extra])
+        assert out.exit_code == 0, out.output
+        build = json.loads((tmp_path / str(classes) / "rank01" / "build.json").read_text())
+        assert build["num_classes"] == classes
+    refused = runner.invoke(app, ["design", "--task", "cifar100", "--num-classes", "1", "--export", str(tmp_path)])
+    assert refused.exit_code == 2 and "--num-classes must be at least 2" in refused.stderr

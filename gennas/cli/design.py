@@ -27,6 +27,10 @@ def register(app: typer.Typer) -> None:
                    generator: str = typer.Option("diffusion", "--generator", help="diffusion or vae"),
                    seed: Optional[int] = typer.Option(None, "--seed", help="[default: 0; with --study: the study's]"),
                    export: Optional[Path] = typer.Option(None, "--export", help="folder: write each as string, PyTorch and ONNX"),
+                   num_classes: Optional[int] = typer.Option(None, "--num-classes",
+                                                             help="classes of the exported networks [default: the "
+                                                                  "task's dataset's, else those the space's latency "
+                                                                  "table was timed with, else 10]"),
                    storage: Optional[str] = typer.Option(None, "--storage", help="with --study: design from a stored search"),
                    study: Optional[str] = typer.Option(None, "--study", help="a designer search's study name"),
                    as_json: bool = typer.Option(False, "--json")) -> None:
@@ -40,6 +44,8 @@ def register(app: typer.Typer) -> None:
         from gennas.errors import GennasError
 
         check_seed(seed)
+        if num_classes is not None and num_classes < 2:
+            raise GennasError(f"--num-classes must be at least 2, got {num_classes}")
         if (storage is None) != (study is None):
             raise GennasError("--storage and --study go together: both name a stored designer search")
         if study is not None:
@@ -84,9 +90,14 @@ def register(app: typer.Typer) -> None:
         if export is not None:
             from gennas.export import export_candidate
 
+            from gennas.datasets import classes_of
+            from gennas.surrogates.measure import table_build_options
+
+            classes = num_classes or classes_of(task) or table_build_options(designer.space).get("num_classes", 10)
             for row, c in zip(rows, candidates):
                 folder = export / f"rank{c.rank:02d}"
-                export_candidate(c.arch, folder, designer.history)  # trained weights where a search kept them
+                # trained weights where a search kept them
+                export_candidate(c.arch, folder, designer.history, num_classes=classes)
                 row["export"] = str(folder)
         if as_json:
             print_json(rows)
