@@ -166,6 +166,17 @@ def test_cli_search_and_resume(tmp_path):
     assert json.loads(resumed.stdout)["resumed"] == 6 and json.loads(resumed.stdout)["verified"] == 9
 
 
+def test_cli_designer_search_says_how_to_design_from_what_it_learned(tmp_path):
+    """nb201 ships its predictor, which a search never overwrites: what it learned is in the study,
+    so the hint names the study (``--task`` alone would design from the shipped predictor: a circle)."""
+    db = str(tmp_path / "d.db")
+    out = runner.invoke(app, ["search", "--method", "designer", "--budget", "2", "--storage", db, "--quiet"])
+    assert out.exit_code == 0, out.output
+    hint = [line for line in out.stderr.splitlines() if line.startswith("design from what it learned")]
+    assert hint == [f"design from what it learned: gennas design --storage {db} --study "
+                    "designer-nb201-cifar10-table-seed0"]
+
+
 @pytest.mark.parametrize("args, message", [
     (["--budget", "0"], "budget"),
     (["--storage", "sqlite:////no/such/dir/x.db"], "cannot open storage"),

@@ -222,5 +222,11 @@ def register(app: typer.Typer) -> None:
         for note in result.notes:
             typer.echo(f"note: {note}", err=True)
         if method == "designer":
-            typer.echo(f"design from what it learned: gennas design --space {space} --task {learned}"
-                       + (f" (or --storage {storage} --study {result.study_name})" if storage else ""), err=True)
+            from gennas.design.pretrained import ships_predictor
+
+            stored = f"gennas design --storage {storage} --study {result.study_name}"
+            if not ships_predictor(sp):  # the predictor it trained was saved: --task finds it too
+                typer.echo(f"design from what it learned: gennas design --space {space} --task {learned} "
+                           f"(or {stored})", err=True)
+            else:  # the shipped predictor stays as shipped: what this search learned is in its study
+                typer.echo(f"design from what it learned: {stored}", err=True)

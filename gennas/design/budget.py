@@ -13,6 +13,7 @@ architectures the learned model under-rates, never ones whose FLOPs it under-cou
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -170,16 +171,30 @@ def latency_models(space: SearchSpace, device: str | None, max_latency_ms: float
     ``max_latency_ms``); no model without a device. :class:`UnknownDevice` names the known ones."""
     if device is None:
         return estimator, None
+    loaded = estimator is None
     if estimator is None:
         from gennas.surrogates.latency import load_latency_estimator
 
         estimator = load_latency_estimator(space)
     known = list(getattr(estimator, "devices", []))
     if known and device not in known:
-        raise UnknownDevice(unknown("device", device, known))
+        raise UnknownDevice(unknown("device", device, known) + (
+            " (a device adapted in this process with .adapt(): pass that estimator, estimator=...; "
+            "`gennas latency measure` registers one for every process)" if loaded else ""))
     budget = None if max_latency_ms is None else LatencyBudget.for_device(space, estimator, device, max_latency_ms,
                                                                          confidence)
+    if budget is not None and not budget.exact and device in getattr(estimator, "partial_devices", ()):
+        warnings.warn(f"device {device!r} was adapted from samples that miss some of the estimator's reference "
+                      "architectures: its latency bound is not calibrated (held out, from 3-5 of them it covered "
+                      "61-100 % of a device's cells at 95 %, and admitted almost no cell under the 25th-percentile "
+                      "latency); adapt it from all of estimator.reference_archs() for a calibrated bound",
+                      UncalibratedBound, stacklevel=3)
     return estimator, budget
+
+
+class UncalibratedBound(UserWarning):
+    """A latency budget judged by a bound that no held-out test calibrated (a device adapted
+    without all the reference architectures)."""
 
 
 def check_feasible(budget: LatencyBudget, space: SearchSpace) -> None:

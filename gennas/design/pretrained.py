@@ -66,6 +66,12 @@ def pretrained_predictor(space: SearchSpace) -> AccuracyModel:
     return Predictor.load(path, space=space.name)
 
 
+def ships_predictor(space: SearchSpace) -> bool:
+    """Whether ``space`` has a shipped predictor (which a search never overwrites: what it learned
+    stays with its study)."""
+    return (checkpoints_dir() / predictor_file(space)).is_file()
+
+
 def remember_predictor(space: SearchSpace, predictor: AccuracyModel, told: int, task: str | None,
                        direction: str, compress: bool = False, unit: str = "%") -> Path | None:
     """Write a refitted ``predictor`` (a :class:`Predictor` trained on ``told`` verified results of
@@ -74,7 +80,7 @@ def remember_predictor(space: SearchSpace, predictor: AccuracyModel, told: int, 
     none; returns the path written, None when nothing was (a shipped predictor stays the start of
     every designer: what one search learned stays with its study, see :meth:`Designer.from_study`)."""
     save = getattr(predictor, "save", None)
-    if save is None or not predictor.is_trained or (checkpoints_dir() / predictor_file(space)).is_file():
+    if save is None or not predictor.is_trained or ships_predictor(space):
         return None
     data = (f"{told} verified results of task {task!r} (scores mapped to the designer's scale, "
             f"{direction}d), told to a designer for space {space.name!r}, which had no shipped predictor")
