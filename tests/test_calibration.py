@@ -457,3 +457,20 @@ def test_before_any_result_designs_are_ranked_by_their_calibrated_mean(predictor
         raw = predictor.predict([c.arch for c in out], task)[0]
         for k in range(len(out) - 1):  # equal stated means (the top bin is flat): by the prediction
             assert means[k] > means[k + 1] or raw[k] >= raw[k + 1]
+
+
+def test_a_calibration_from_a_few_results_states_a_sane_interval():
+    """Under MIN_TREND results no residual trend is fitted (through 3 points it put a 90 % interval
+    at [0, the mean], below the cell's own verified 18.75, or at [-3.6e8, 28.75]): the interval is
+    the plain conformal one, around the mean and as wide as the residuals."""
+    from gennas.surrogates.calibration import MIN_TREND, Calibration
+
+    for predicted in ([12.08, 12.08, 12.08], [12.5, 12.0, 11.9]):
+        c = Calibration.fit(predicted, [18.75, 8.75, 8.75])
+        assert c.trend is None
+        low, high = (float(v[0]) for v in c.interval(np.array(predicted[:1])))
+        mean = float(c.mean(predicted[:1])[0])
+        assert low < mean < high and high - low < 30 and high >= 18.75
+    rng = np.random.default_rng(0)
+    m = rng.normal(size=MIN_TREND)
+    assert Calibration.fit(m, m + rng.normal(size=MIN_TREND)).trend is not None

@@ -62,6 +62,9 @@ LEVELS = np.array([0, .005, .01, .02, .025, .05, .075, .1, .15, .2, .25, .3, .4,
 TABLE_BINS = np.r_[np.arange(.05, .91, .05), [.93, .95, .97, .98, .99, .995]]
 #: residuals per bin at least, from few results ([min, max] of n residuals covers (n - 1) / (n + 1): 90 % needs 19)
 MIN_BIN = 20
+#: results a residual trend is fitted from at least: a Theil-Sen line through 3 log deviations
+#: put one 90 % interval at [0, the mean] below its own verified cell, another at [-3.6e8, 28.75]
+MIN_TREND = 10
 #: knots of the stored calibrated-mean curve (quantile levels of the predictions; finer at both ends, where it bends)
 KNOT_LEVELS = np.unique(np.r_[np.geomspace(1e-4, .02, 10), np.linspace(0, .98, 50), 1 - np.geomspace(.02, 1e-4, 12), 1])
 #: accuracies in % can reach no further
@@ -116,7 +119,7 @@ class Calibration:
         counts: residuals per bin, ``(B,)``.
         reach: the lowest and highest score the task can reach; everything is clipped to it.
         source: what it was fitted on, in words.
-        trend, normalised: for fewer than 2,000 cells (a few bins), the residual scale's trend
+        trend, normalised: from MIN_TREND to 2,000 cells (a few bins), the residual scale's trend
             with the prediction and the quantiles of residuals divided by it at :data:`LEVELS`
             ``(L,)``: the stated interval is ``quantile * trend.scale(m)``
             (:mod:`gennas.surrogates.residual_scale`); the binned quantiles still rank
@@ -165,7 +168,7 @@ class Calibration:
             kx, ky = _curve(m[~out], y[~out], compress=False)
             residual[out] = y[out] - np.interp(m[out], kx, ky)
         trend = normalised = None
-        if bin_levels is None and n < 2000:
+        if bin_levels is None and MIN_TREND <= n < 2000:
             trend = ResidualTrend.fit(m, residual)
             normalised = np.quantile(residual / trend.scale(m), LEVELS)
         if bin_levels is None:
