@@ -67,7 +67,7 @@ class Candidate:
         if self.predicted_accuracy is None:
             what = f"relative score {self.relative_score:+.2f}; no accuracy: nothing verified for this task"
         elif self.interval is None and self.predicted_std is None:
-            what = f"{num(self.predicted_accuracy)}{unit}; uncalibrated: no interval from scratch"
+            what = f"{num(self.predicted_accuracy)}{unit}; uncalibrated: no interval"
         elif self.interval is None:
             what = f"{num(self.predicted_accuracy)} ± {num(self.predicted_std)}{unit}"
         else:

@@ -338,9 +338,10 @@ class Designer:
             None if self._saved_scale is None else self._saved_scale.from_model
         stated = Predictions.of(value, spread, self._stored, pretrained_reach(self.space, self.task), to_units,
                                 conservative=False)
-        # a predictor a search trained from scratch and saved: nothing calibrated its spread (zero
-        # with the designer's one member), as in the session that trained it
-        return replace(stated, std=None) if self._saved_scale is not None and self._stored is None else stated
+        # no stored calibration (a task described by images or samples, a predictor a search trained
+        # from scratch and saved): nothing calibrated the members' spread (zero with one member;
+        # digits read "87.91 ± 2.58 %"), so no interval is stated
+        return replace(stated, std=None) if self._stored is None else stated
 
     def _with_stored(self, archs: list[ArchGraph], p: Predictions) -> Predictions:
         """Where a stored calibration of the pretrained predictor has this task and the results agree
