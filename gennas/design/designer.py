@@ -162,25 +162,11 @@ class Designer:
             GennasError: no such study, a study of another space or of another method, or a
                 ``task`` or ``direction`` other than the study's (what it learned).
         """
-        from gennas.search.storage import SPACE_ATTR, ResultStore
-        from gennas.search.studies import study_settings, study_space
+        from gennas.search.storage import ResultStore
+        from gennas.search.studies import designer_arguments
 
-        attrs = study_settings(storage, study_name)
-        if attrs.get(SPACE_ATTR) is None or attrs.get("method") != "designer":
-            raise GennasError(f"study {study_name!r} was not written by a designer search "
-                              f"(method {attrs.get('method')!r}); a designer can be rebuilt only from its own")
-        stored_space = study_space(attrs, study_name, space)
-        learned = {"task": attrs.get("learned_task", attrs.get("task")), "direction": attrs.get("direction", "maximize")}
-        for key in [key for key in learned if key in options]:
-            given = options.pop(key)
-            if given != learned[key] and not (key == "task" and getattr(given, "name", None) == learned[key]):
-                raise GennasError(f"{key} {given!r}: study {study_name!r} learned task {learned['task']!r} "
-                                  f"({learned['direction']}), and a designer rebuilt from it keeps that; "
-                                  f"search anew to learn another")
-        settings = {"device": attrs.get("device"), "max_latency_ms": attrs.get("max_latency_ms"),
-                    "seed": attrs.get("seed"), "latency_confidence": attrs.get("latency_confidence", 0.95)}
-        settings.update({key: options.pop(key) for key in list(settings) if key in options})
-        designer = cls(stored_space, storage=storage, **learned, **settings, **options)
+        stored_space, arguments = designer_arguments(storage, study_name, space, options)
+        designer = cls(stored_space, storage=storage, **arguments)
         results = ResultStore.open(stored_space, storage, study_name, resume=True).results()
         if results:
             designer.loop.tell(results)

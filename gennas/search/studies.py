@@ -1,4 +1,4 @@
-"""What a stored study says about itself: its settings and the search space of its architectures.
+"""What a stored study says about itself: its settings, its architectures' space, the designer it rebuilds.
 
 Read without writing (a missing SQLite file is an error, never an empty database left behind):
 :meth:`gennas.Designer.from_study`, ``gennas design --study`` and ``gennas report`` start here.
@@ -49,3 +49,31 @@ def study_settings(storage: Any, study_name: str) -> dict[str, Any]:
         names = [s.study_name for s in backend.get_all_studies()]
         raise GennasError(f"storage has no study {study_name!r}; it holds: {', '.join(names) or 'none'}") from None
     return dict(study.user_attrs)
+
+
+def designer_arguments(storage: Any, study_name: str, space: SearchSpace | str | None,
+                       options: dict[str, Any]) -> tuple[SearchSpace, dict[str, Any]]:
+    """The space and the :class:`~gennas.Designer` keyword arguments that rebuild the designer of
+    a stored designer search (:meth:`~gennas.Designer.from_study`): its task and direction, and
+    its device, budget, confidence and seed unless ``options`` replace them; the other
+    ``options`` pass on as given.
+
+    Raises GennasError: no such study, one of another space or method, or a ``task`` or
+    ``direction`` other than the study's (what it learned)."""
+    attrs = study_settings(storage, study_name)
+    if attrs.get(SPACE_ATTR) is None or attrs.get("method") != "designer":
+        raise GennasError(f"study {study_name!r} was not written by a designer search "
+                          f"(method {attrs.get('method')!r}); a designer can be rebuilt only from its own")
+    stored_space = study_space(attrs, study_name, space)
+    options = dict(options)
+    learned = {"task": attrs.get("learned_task", attrs.get("task")), "direction": attrs.get("direction", "maximize")}
+    for key in [key for key in learned if key in options]:
+        given = options.pop(key)
+        if given != learned[key] and not (key == "task" and getattr(given, "name", None) == learned[key]):
+            raise GennasError(f"{key} {given!r}: study {study_name!r} learned task {learned['task']!r} "
+                              f"({learned['direction']}), and a designer rebuilt from it keeps that; "
+                              f"search anew to learn another")
+    settings = {"device": attrs.get("device"), "max_latency_ms": attrs.get("max_latency_ms"),
+                "seed": attrs.get("seed"), "latency_confidence": attrs.get("latency_confidence", 0.95)}
+    settings.update({key: options.pop(key) for key in list(settings) if key in options})
+    return stored_space, {**learned, **settings, **options}
