@@ -177,6 +177,22 @@ def test_cli_designer_search_says_how_to_design_from_what_it_learned(tmp_path):
                     "designer-nb201-cifar10-table-seed0"]
 
 
+def test_a_budget_no_cell_keeps_fails_before_a_study_is_made(tmp_path):
+    """The designer's search (CLI and API) names the fastest cell before it creates a study (an
+    empty study was left behind)."""
+    import gennas
+    import optuna
+
+    db = tmp_path / "inf.db"
+    out = runner.invoke(app, ["search", "--method", "designer", "--budget", "2", "--device", "pixel3",
+                              "--max-latency-ms", "0.01", "--storage", str(db)])
+    assert out.exit_code == 2 and "fastest" in out.stderr
+    designer = gennas.Designer("nb201", task="cifar10", device="pixel3", max_latency_ms=0.01, seed=0)
+    with pytest.raises(GennasError, match="fastest"):
+        designer.search(lambda a: 1.0, budget=2, storage=str(db), study_name="api")
+    assert optuna.get_all_study_names(f"sqlite:///{db}") == []
+
+
 @pytest.mark.parametrize("args, message", [
     (["--budget", "0"], "budget"),
     (["--storage", "sqlite:////no/such/dir/x.db"], "cannot open storage"),

@@ -193,6 +193,10 @@ def register(app: typer.Typer) -> None:
                                    latency_confidence=latency_confidence)
         if max_latency_ms is not None and method != "designer":
             optimizer = _latency_filter(optimizer, sp, device, max_latency_ms, latency_confidence)
+        elif max_latency_ms is not None:  # the designer keeps its own budget: one no cell keeps fails here
+            from gennas.design.budget import check_feasible
+
+            check_feasible(optimizer.budget, sp)
         name = study or default_study_name(method, sp.name, task, evaluator, seed, device, max_latency_ms, dataset,
                                            latency_confidence)
         attrs = {"method": method, "task": task, "evaluator": evaluator, "seed": seed, "budget": budget,

@@ -20,7 +20,7 @@ from weakref import WeakKeyDictionary
 import numpy as np
 
 from gennas.checkpoint import train_hint
-from gennas.design.budget import LatencyBudget, latency_models
+from gennas.design.budget import LatencyBudget, check_feasible, latency_models
 from gennas.design.candidate import Candidate
 from gennas.design.loop import DesignLoop, LoopSettings
 from gennas.design.pretrained import RememberingLoop, pretrained_predictor, saved_score_scale
@@ -428,6 +428,8 @@ class Designer:
         """
         from gennas.search.harness import run_search
 
+        if self.budget is not None:  # a budget no cell keeps fails before a study is created
+            check_feasible(self.budget, self.space)
         storage = storage if storage is not None else self.storage
         attrs = {"method": "designer", "task": None if self.task is None else self.task.name,
                  "device": self.device, "max_latency_ms": self.max_latency_ms, "seed": self.seed}
