@@ -105,6 +105,6 @@ def register(app: typer.Typer) -> None:
             budget = f" under {max_latency_ms:g} ms on {device}" if max_latency_ms is not None else ""
             verified = sum(c.verified_score is not None for c in candidates)
             how = "predicted, not verified" if not verified else \
-                f"predicted; {verified} verified by the study, column 'verified'"
+                f"predicted; {verified} of them verified by the study, column 'verified'"
             print_table(f"{len(rows)} designed {designer.space.name} architectures for {task}{budget} ({how})",
                         [extrapolation_column(row) for row in rows])

@@ -146,7 +146,7 @@ def register(app: typer.Typer) -> None:
         force: bool = typer.Option(False, "--force", help="with --resume: continue a study run with other settings "
                                                           "(the change is recorded in the study)"),
         executor: str = typer.Option("local", "--executor", help="local (in this process) | ray (Ray tasks; "
-                                                                   "pip install -e '.[ray]')"),
+                                                                   "pip install -e '.\\[ray]')"),  # \\[: not rich markup
         workers: Optional[int] = typer.Option(None, "--workers", help="Ray tasks at once (--executor ray; default 2)"),
         address: Optional[str] = typer.Option(None, "--address", help="Ray cluster, e.g. ray://head:10001 or auto "
                                                                       "(--executor ray; default: a local instance)"),
