@@ -14,7 +14,6 @@ from gennas import seeds
 from gennas.errors import GennasError
 
 
-
 def check_seed(seed: Optional[int], option: str = "--seed") -> Optional[int]:
     """``seed`` if it is None or an integer in ``0..MAX_SEED``, else a GennasError naming ``option``."""
     return seeds.check_seed(seed, option)

@@ -88,9 +88,8 @@ def register(app: typer.Typer) -> None:
                     row["table_ms"] = bench.latency(c.arch, device)
             rows.append(row)
         if export is not None:
-            from gennas.export import export_candidate
-
             from gennas.datasets import classes_of
+            from gennas.export import export_candidate
             from gennas.surrogates.measure import table_build_options
 
             classes = num_classes or classes_of(task) or table_build_options(designer.space).get("num_classes", 10)

@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from gennas.design.candidate import number
 from gennas.errors import GennasError
 
 # Off a terminal (pipes, CI logs) rich would wrap at 80 columns and fold the long arch strings.
@@ -42,12 +43,6 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 def print_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value, indent=2) + "\n")
-
-
-def number(value: float) -> str:
-    """A float for a table: 2 decimals from 1 to 1e5 (accuracies in %, ms), else 4 significant
-    digits (fractions, losses and spreads below 1; synflow-sized scores, 1e49, in exponent form)."""
-    return f"{value:.2f}" if 1 <= abs(value) < 1e5 else f"{value:.4g}"
 
 
 def print_table(title: str, rows: list[dict[str, Any]], columns: list[str] | None = None) -> None:

@@ -185,9 +185,10 @@ def latency_models(space: SearchSpace, device: str | None, max_latency_ms: float
                                                                          confidence)
     if budget is not None and not budget.exact and device in getattr(estimator, "partial_devices", ()):
         warnings.warn(f"device {device!r} was adapted from samples that miss some of the estimator's reference "
-                      "architectures: its latency bound is not calibrated (held out, from 3-5 of them it covered "
-                      "61-100 % of a device's cells at 95 %, and admitted almost no cell under the 25th-percentile "
-                      "latency); adapt it from all of estimator.reference_archs() for a calibrated bound",
+                      "architectures: its latency bound is not calibrated (held out, from the first 3 or 5 of "
+                      "them its 95 % bound covered 61 % of the worst device's cells and admitted almost none under "
+                      "the 25th-percentile latency: python experiments/partial_adaptation.py); adapt it from all "
+                      "of estimator.reference_archs() for a calibrated bound",
                       UncalibratedBound, stacklevel=3)
     return estimator, budget
 

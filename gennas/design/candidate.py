@@ -7,6 +7,13 @@ from dataclasses import dataclass
 from gennas.graph import ArchGraph
 
 
+def number(value: float) -> str:
+    """A score or latency as text: 2 decimals from 1 to 1e5 (accuracies in %, ms), else 4
+    significant digits (fractions, losses and spreads below 1; synflow-sized scores, 1e49, in
+    exponent form)."""
+    return f"{value:.2f}" if 1 <= abs(value) < 1e5 else f"{value:.4g}"
+
+
 @dataclass(frozen=True)
 class Candidate:
     """One generated architecture with its predictions, and its own score if it was verified.
@@ -62,8 +69,7 @@ class Candidate:
         lat = "" if self.predicted_latency_ms is None else f", {self.predicted_latency_ms:.3g} ms {how}"
         lat += "" if self.latency_bound_ms is None else f" (bound {self.latency_bound_ms:.3g} ms)"
         unit = f" {self.unit}" if self.unit else ""
-        # 2 decimals for accuracies in %; 4 significant digits for fractions, losses, synflow-sized scores
-        num = lambda v: f"{v:.2f}" if 1 <= abs(v) < 1e4 else f"{v:.4g}"  # noqa: E731
+        num = number
         if self.predicted_accuracy is None:
             what = f"relative score {self.relative_score:+.2f}; no accuracy: nothing verified for this task"
         elif self.interval is None and self.predicted_std is None:

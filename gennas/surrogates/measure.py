@@ -4,7 +4,8 @@
 until their spread is small (or a limit is hit): a :class:`Timing` with the median in ms and
 the spread (IQR / median). ``measure_latency`` returns just the median. A machine profiled on
 the reference architectures is stored as ``$GENNAS_HOME/devices/<space>/<name>.json`` (default
-``~/.gennas``; one machine has one file per space it was profiled on) so that :func:`gennas.load_latency_estimator` adapts to it on every load.
+``~/.gennas``; one machine has one file per space it was profiled on) so that
+:func:`gennas.load_latency_estimator` adapts to it on every load.
 """
 
 from __future__ import annotations
