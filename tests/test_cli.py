@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import numpy as np
+import optuna
 import pytest
 from typer.testing import CliRunner
 
@@ -127,6 +128,9 @@ def test_proxy_that_needs_data_uses_bundled_images(tmp_path):
     out = json.loads(result.stdout)
     assert out["verified"] == 1 and out["failed"] == 0
     assert out["study"] == "random-nb201-cifar10-proxy:naswot-mnist-seed0"
+    # scores on other images than the task's are a task of their own, named with the images
+    attrs = optuna.load_study(study_name=out["study"], storage=f"sqlite:///{db}").user_attrs
+    assert attrs["learned_task"] == "cifar10-naswot-mnist" and attrs["data"] == "mnist"
     bad = runner.invoke(app, ["search", "--evaluator", "proxy:naswot", "--data", "cifar10", "--storage", db])
     assert bad.exit_code == 2 and "unknown image dataset (--data) 'cifar10'" in bad.stderr
     bad = runner.invoke(app, ["search", "--data", "mnist", "--storage", db])

@@ -54,6 +54,21 @@ def test_resume_spends_only_the_rest(designer_factory, bench, tmp_path):
     assert again.resumed == 2 and len(again.history) == 5
     assert len({r.arch.canonical_hash() for r in again.history}) == 5
 
+def test_a_stored_search_without_a_study_name_is_named_after_its_settings(designer_factory, bench, tmp_path):
+    """Without ``study_name`` the study is named as the CLI names it (not optuna's
+    ``no-name-<uuid>``), so the same script run again finds it: refused without ``resume``,
+    continued with it."""
+    url = f"sqlite:///{tmp_path / 'named.db'}"
+    fn = lambda a: bench.accuracy(a, "cifar10")  # noqa: E731
+    first = designer_factory().search(fn, budget=2, storage=url)
+    assert first.study_name == "designer-nb201-cifar10-callable-seed0"
+    with pytest.raises(gennas.GennasError, match="already holds 2 results"):
+        designer_factory().search(fn, budget=3, storage=url)
+    again = designer_factory().search(fn, budget=3, storage=url, resume=True)
+    assert again.study_name == first.study_name and again.resumed == 2 and len(again.history) == 3
+    assert optuna.load_study(study_name=first.study_name, storage=url).user_attrs["evaluator"] == "callable"
+
+
 
 def test_one_refit_per_told_batch_and_one_on_resume(designer_factory, bench, tmp_path):
     fn = lambda a: bench.accuracy(a, "cifar10")  # noqa: E731

@@ -7,6 +7,7 @@ from typing import Any, Optional
 import typer
 
 from gennas.errors import GennasError, UnknownDataset, unknown
+from gennas.search.studies import default_study_name
 from gennas.spaces import SearchSpace
 
 DEFAULT_STORAGE = "sqlite:///gennas-search.db"
@@ -94,22 +95,6 @@ def _latency_filter(optimizer: Any, space: SearchSpace, device: str, max_latency
     return LatencyFilter(optimizer, lambda arch: float(budget.judged_ms([arch])[0]), max_latency_ms, device)
 
 
-def default_study_name(method: str, space: str, task: str, evaluator: str, seed: int, device: Optional[str] = None,
-                       max_latency_ms: Optional[float] = None, data: Optional[str] = None,
-                       latency_confidence: float = 0.95) -> str:
-    """The study name when ``--study`` is not given: every setting that changes what the results
-    mean is in it, so a run with a latency budget (or other proxy images) never collides with one
-    without on the same storage."""
-    name = f"{method}-{space}-{task}-{evaluator}"
-    if data is not None and data != task:
-        name += f"-{data}"
-    if max_latency_ms is not None:
-        name += f"-{device}-{max_latency_ms:g}ms"
-        if latency_confidence != 0.95:  # the default keeps the names studies already have
-            name += f"-conf{latency_confidence:g}"
-    return f"{name}-seed{seed}"
-
-
 def register(app: typer.Typer) -> None:
     from gennas.cli.output import friendly, print_json, print_table
 
@@ -188,7 +173,7 @@ def register(app: typer.Typer) -> None:
         from gennas.evaluators.zero_cost import task_of
 
         # a proxy's scores are learned as a task of their own (cifar10-synflow), never as the dataset's accuracy
-        learned = task_of(task, evaluator.split(":", 1)[1]) if evaluator.startswith("proxy:") else task
+        learned = task_of(task, evaluator.split(":", 1)[1], dataset) if evaluator.startswith("proxy:") else task
         optimizer = make_optimizer(method, sp, seed, learned, device=device, max_latency_ms=max_latency_ms,
                                    latency_confidence=latency_confidence)
         if max_latency_ms is not None and method != "designer":

@@ -421,21 +421,19 @@ class Designer:
         Every result is stored as an optuna trial (``storage``: URL or ``.db`` path; defaults to
         the designer's ``storage``; None keeps it in memory). ``resume`` continues a stored study
         run with the same settings (task, device, budget, seed, ...); ``force`` continues one run
-        with other settings and records the change. Returns a
+        with other settings and records the change. Without ``study_name`` a stored study is named
+        after the settings, as the CLI names it. Returns a
         :class:`gennas.search.SearchResult` whose ``results`` are the verified ones, best first,
         and whose ``notes`` say what the user should know (a constant evaluator; a budget that
         fewer architectures keep than ``budget``).
         """
         from gennas.search.harness import run_search
+        from gennas.search.studies import designer_study
 
         if self.budget is not None:  # a budget no cell keeps fails before a study is created
             check_feasible(self.budget, self.space)
         storage = storage if storage is not None else self.storage
-        attrs = {"method": "designer", "task": None if self.task is None else self.task.name,
-                 "device": self.device, "max_latency_ms": self.max_latency_ms, "seed": self.seed}
-        attrs["direction"] = self.loop.scale.direction
-        if self.max_latency_ms is not None:  # which architectures the budget admitted off the measurements
-            attrs["latency_confidence"] = self.latency_confidence
+        study_name, attrs = designer_study(self, evaluator, storage, study_name)
         return run_search(self.loop, evaluator, budget, storage=storage, study_name=study_name,
                           batch_size=batch_size, progress=progress, resume=resume, force=force, attrs=attrs,
                           direction=self.loop.scale.direction, executor=executor, workers=workers,
@@ -444,5 +442,4 @@ class Designer:
     def __repr__(self) -> str:
         budget = "" if self.max_latency_ms is None else f", max_latency_ms={self.max_latency_ms:g}"
         task = None if self.task is None else self.task.name
-        return (f"Designer({self.space.name}, task={task!r}, device={self.device!r}{budget}, "
-                f"generator={self.generator.kind})")
+        return f"Designer({self.space.name}, task={task!r}, device={self.device!r}{budget}, generator={self.generator.kind})"

@@ -83,10 +83,12 @@ def names() -> list[str]:
     return list(_REGISTRY)
 
 
-def task_of(task: str, proxy: str) -> str:
+def task_of(task: str, proxy: str, data: str | None = None) -> str:
     """The task name under which a search that verifies with ``proxy`` learns (``cifar10-synflow``):
-    a proxy's score is not the dataset's accuracy, so it never refits that task."""
-    return f"{task}-{proxy}"
+    a proxy's score is not the dataset's accuracy, so it never refits that task. Scored on other
+    images (``data``) than the task's own, the images are named too (``cifar10-jacov-digits``):
+    those scores are another task, which must not overwrite what was learned on the task's images."""
+    return f"{task}-{proxy}" if data is None or data == task else f"{task}-{proxy}-{data}"
 
 
 def names_a_proxy(task_name: object) -> bool:

@@ -77,3 +77,39 @@ def designer_arguments(storage: Any, study_name: str, space: SearchSpace | str |
                 "seed": attrs.get("seed"), "latency_confidence": attrs.get("latency_confidence", 0.95)}
     settings.update({key: options.pop(key) for key in list(settings) if key in options})
     return stored_space, {**learned, **settings, **options}
+
+
+def default_study_name(method: str, space: str, task: str, evaluator: str, seed: int, device: str | None = None,
+                       max_latency_ms: float | None = None, data: str | None = None,
+                       latency_confidence: float = 0.95) -> str:
+    """The study name when ``--study`` is not given: every setting that changes what the results
+    mean is in it, so a run with a latency budget (or other proxy images) never collides with one
+    without on the same storage."""
+    name = f"{method}-{space}-{task}-{evaluator}"
+    if data is not None and data != task:
+        name += f"-{data}"
+    if max_latency_ms is not None:
+        name += f"-{device}-{max_latency_ms:g}ms"
+        if latency_confidence != 0.95:  # the default keeps the names studies already have
+            name += f"-conf{latency_confidence:g}"
+    return f"{name}-seed{seed}"
+
+
+def designer_study(designer: Any, evaluator: Any, storage: Any, study_name: str | None) -> tuple[str | None, dict[str, Any]]:
+    """The study name and settings (user attributes) of ``designer.search(evaluator, storage=...)``.
+
+    Without a ``study_name``, a stored search is named by :func:`default_study_name` (as the CLI
+    names it), so the same script run again finds its study (``resume=True`` continues it,
+    without it the error says so) instead of starting optuna's ``no-name-<uuid>``."""
+    kind = getattr(evaluator, "kind", "callable")  # every bundled evaluator names its kind
+    task = None if designer.task is None else designer.task.name
+    attrs = {"method": "designer", "task": task, "evaluator": kind, "device": designer.device,
+             "max_latency_ms": designer.max_latency_ms, "seed": designer.seed,
+             "direction": designer.loop.scale.direction}
+    if designer.max_latency_ms is not None:  # which architectures the budget admitted off the measurements
+        attrs["latency_confidence"] = designer.latency_confidence
+    if storage is not None and study_name is None:
+        study_name = default_study_name("designer", designer.space.name, task or "untasked", kind, designer.seed,
+                                        designer.device, designer.max_latency_ms,
+                                        latency_confidence=designer.latency_confidence)
+    return study_name, attrs
