@@ -474,3 +474,32 @@ def test_a_calibration_from_a_few_results_states_a_sane_interval():
     rng = np.random.default_rng(0)
     m = rng.normal(size=MIN_TREND)
     assert Calibration.fit(m, m + rng.normal(size=MIN_TREND)).trend is not None
+
+
+def test_under_three_results_nothing_is_stated_that_they_cannot_set(predictor, generator, bench):
+    """One or two results calibrate nothing the loop learned from them: after one cifar10 result
+    every design read "94.37 ± 1.78" (the table's best, the members' spread), and on a new
+    dataset every design read the one result's score. A bundled task whose stored calibration
+    the results agree with keeps the pretrained statement; a new dataset, or results of one value,
+    states the rank only."""
+    archs = bench.archs()
+    cells = [archs[i] for i in np.random.default_rng(0).choice(len(archs), 2, replace=False)]
+
+    def designer(task):
+        return gennas.Designer("nb201", task=task, predictor=predictor, generator=generator, seed=0,
+                               loop=LoopSettings(pool=1))
+
+    before = designer("cifar10").generate(5)
+    told = designer("cifar10")
+    told.tell(cells[0], bench.accuracy(cells[0], "cifar10"))
+    after = told.generate(5)
+    assert all(c.interval is not None for c in after)
+    assert max(c.predicted_accuracy for c in after) <= max(c.predicted_accuracy for c in before) + 1e-9
+    assert max(c.predicted_accuracy for c in after) < 94.0  # not the table's best, 94.37
+
+    for scores in ([71.3], [71.3, 71.3], [71.3, 71.3, 71.3]):
+        new = designer("my_new_dataset")
+        new.tell([Result(a, s, "table") for a, s in zip(archs[100:103], scores)])
+        assert all(c.predicted_accuracy is None and c.relative_score is not None for c in new.generate(5))
+    one_sample = designer(gennas.Task.from_samples([(cells[0], 71.3)])).generate(3)
+    assert all(c.predicted_accuracy is None and "no accuracy" in str(c) for c in one_sample)

@@ -11,22 +11,20 @@ returns the best ``n`` ranked by predicted accuracy, without verifying any.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
-from weakref import WeakKeyDictionary
 
 import numpy as np
 
 from gennas.checkpoint import train_hint
 from gennas.design.budget import LatencyBudget, check_feasible, latency_models
 from gennas.design.candidate import Candidate
-from gennas.design.loop import DesignLoop, LoopSettings
+from gennas.design.loop import LoopSettings
 from gennas.design.pretrained import RememberingLoop, pretrained_predictor, saved_score_scale
 from gennas.design.scores import score_unit
-from gennas.design.source_line import percent_floor, reads_as_percent, source_line_statement
-from gennas.design.stored_statement import results_agree_with_stored, stored_scaling, with_stored
+from gennas.design.source_line import reads_as_percent
+from gennas.design.statement import Statements
 from gennas.design.verified import failed_only, ranked, verified_scores, with_verified
 from gennas.errors import GennasError, UnknownDataset
 from gennas.evaluators.base import Evaluator, Result, as_results
@@ -36,16 +34,9 @@ from gennas.generators.guidance import Guidance, HardFn, InfeasibleBudget, predi
 from gennas.graph import ArchGraph
 from gennas.seeds import check_seed
 from gennas.spaces import SearchSpace, resolve_space
-from gennas.surrogates.calibration import (MIN_BIN, Calibration, CalibratedPredictor, Predictions, learned_reach,
-                                          pretrained_reach, table_reach)
-from gennas.surrogates.cross_fitted import CrossFitted, learned_calibration
 from gennas.surrogates.latency_bound import check_confidence
 from gennas.surrogates.protocols import AccuracyModel, LatencyModel
 from gennas.surrogates.task import Task
-
-
-#: loop -> (its state, (calibration, reach)): cross-fitting refits the loop per fold, so once per state
-_LEARNED: WeakKeyDictionary = WeakKeyDictionary()
 
 
 @dataclass(frozen=True)
@@ -67,7 +58,7 @@ class GuidanceSettings:
     reward: HardFn | None = None
 
 
-class Designer:
+class Designer(Statements):
     """Guided generation of ranked architectures for a task and a latency budget.
 
     Args:
@@ -277,112 +268,6 @@ class Designer:
                           p.beyond is not None and bool(p.beyond[i]), p.below is not None and bool(p.below[i]),
                           verified.get(archs[i].to_string()), pick(bound, rank - 1))
                 for rank, i in enumerate(order, start=1)]
-
-    def predictions(self, archs: Sequence[ArchGraph]) -> Predictions:
-        """What :meth:`generate` states about ``archs`` (:class:`~gennas.surrogates.calibration.Predictions`).
-
-        * Pretrained, a task with a stored calibration of this predictor (the bundled tasks of the
-          shipped one): calibrated means and 90 % intervals, fitted on cells held out from its
-          training, within the table's range.
-        * After ``tell``/``search``: the loop cross-fitted on the verified results (5 copies, each
-          told all but a fifth of them): their mean, calibrated on their predictions of the fifth
-          each never saw; within the table's range for a bundled dataset, else within the
-          verified range widened by the widest residual bound. Before 3 results: the loop's
-          prediction within the verified range, no interval. Where the task has a stored
-          calibration, designs beyond every verified cell take its statement, under 20 results
-          the interval also covers its interval, and from 20 on it is that interval's shape
-          scaled to the results (:meth:`_with_stored`); on a new dataset
-          of a space with measured tables, the line to them (:mod:`gennas.design.source_line`).
-        * A task nothing was verified or described for: only the rank (what transfers).
-        * Otherwise (an image task, another predictor): the raw mean within reach, no interval.
-        """
-        archs, loop = list(archs), self.loop
-        if loop.refits > 0:
-            learned, reach = self._learned_calibration()
-            value, spread = loop.predict(archs) if learned is None else learned.predict(archs)
-            stated = Predictions.of(value, spread, None if learned is None else learned.calibration, reach,
-                                    loop.scale.from_model)
-            if learned is None and not loop.pretrained.is_trained:
-                # from scratch nothing calibrates the statement, and the members' spread is no interval
-                # (zero with the designer's one member; calibrating on the loop's own predictions made
-                # before each result over-stated its top 20 by 0.6-2.3 points, covering 68-95 %)
-                stated = replace(stated, std=None)
-            if self._stored is not None:
-                return self._with_stored(archs, stated)
-            told = [r for r in loop.history if not r.failed]
-            return source_line_statement(stated, loop.prior, [r.arch for r in told], np.array([r.score for r in told]),
-                                         archs, loop.scale.direction == "maximize", loop.scale.compress, reach)
-        if self._task_error is not None:
-            value, _ = loop.predict(archs)  # the default task's, corrected by the source tables
-            return Predictions(value, value)
-        value, spread = self.predictor.predict(archs, self._task_arg())
-        # ranked by the calibrated mean (ties by the prediction): the stored calibration was fitted
-        # on held-out cells up to the top, so selection does not over-rate the top designs, and the
-        # interval's low end preferred narrow bins below the top (development seeds 5-12: the first
-        # design 93.15 -> 93.65 % on cifar10, 70.48 -> 70.85 % on cifar100, top-20 bias unchanged)
-        to_units = np.negative if self._negated_samples else \
-            None if self._saved_scale is None else self._saved_scale.from_model
-        stated = Predictions.of(value, spread, self._stored, pretrained_reach(self.space, self.task), to_units,
-                                conservative=False)
-        # no stored calibration (a task described by images or samples, a predictor a search trained
-        # from scratch and saved): nothing calibrated the members' spread (zero with one member;
-        # digits read "87.91 ± 2.58 %"), so no interval is stated
-        return replace(stated, std=None) if self._stored is None else stated
-
-    def _with_stored(self, archs: list[ArchGraph], p: Predictions) -> Predictions:
-        """Where a stored calibration of the pretrained predictor has this task and the results agree
-        with it, designs beyond the learned calibration take its statement, under ``MIN_BIN``
-        results every interval covers its interval too, and from ``MIN_BIN`` on the others state
-        its residual bounds scaled to the results (:mod:`gennas.design.stored_statement`)."""
-        loop, stored, told = self.loop, self._stored, [r for r in self.loop.history if not r.failed]
-        if p.low is None or stored is None:
-            return p
-        # the pretrained predictor's values of the told cells and of ``archs``, in one call
-        raw = self.predictor.predict([r.arch for r in told] + archs, self._task_arg())[0]
-        if not results_agree_with_stored(np.array([r.score for r in told]), raw[:len(told)], stored,
-                                         loop.scale.direction == "maximize", loop.scale.compress):
-            return p
-        learned = self._learned_calibration()[0]
-        residuals = None if learned is None else learned.calibration.residuals
-        scaling = None if residuals is None else stored_scaling(residuals, raw[:len(told)], stored)
-        return with_stored(p, stored, raw[len(told):], widen=len(told) < MIN_BIN, scaling=scaling)
-
-    @functools.cached_property
-    def _stored(self) -> Calibration | None:
-        """The shipped calibration of the pretrained predictor for the designer's task, if any;
-        looked up once (it checks the predictor's fingerprint by predicting a few cells)."""
-        return CalibratedPredictor.load(self.predictor, self.space).calibration(self._task_arg())
-
-    def _learned_calibration(self) -> tuple[CrossFitted | None, tuple[float, float]]:
-        """The loop cross-fitted on its verified results, and the reach (the loop's scale);
-        cached until the next result."""
-        loop = self.loop
-        key = (len(loop.history), loop.refits, loop.scale.compress)
-        if loop in _LEARNED and _LEARNED[loop][0] == key:
-            return _LEARNED[loop][1]
-        told = [r for r in loop.history if not r.failed]
-        scores = np.array([r.score for r in told])
-        y, table = loop.scale.to_model(scores), table_reach(self.space, loop.task)
-        if (table is None or loop.scale.direction != "maximize" or loop.scale.compress
-                or not np.all((scores >= table[0]) & (scores <= table[1]))):
-            table = None  # the scores are not that table's accuracies (a proxy, a loss): its range says nothing
-        reach = table  # maximised and uncompressed: the loop's scale is the scores' own
-        learned, floor = None, percent_floor(scores, loop.scale.direction == "maximize", loop.scale.compress)
-        if loop.pretrained.is_trained:  # from scratch, each fold would train a network: no interval
-            learned = learned_calibration([r.arch for r in told], y, lambda keep: self._fold_model(
-                [told[i] for i in keep]), reach, seed=self.seed or 0, floor=floor)
-        reach = learned.calibration.reach if learned is not None else reach or learned_reach(y, None, floor=floor)
-        _LEARNED[loop] = (key, (learned, reach))
-        return learned, reach
-
-    def _fold_model(self, results: list[Result]) -> Callable[[list[ArchGraph]], tuple[np.ndarray, np.ndarray]]:
-        """The loop as it predicts having been told only ``results`` (on the loop's scale)."""
-        loop = self.loop
-        fold = DesignLoop(self.space, loop.pretrained, loop.generator, loop.guidance, task=loop.task,
-                          seed=loop.seed, settings=loop.settings, direction=loop.scale.direction)
-        fold.scale = replace(loop.scale)  # the same score map, even if the fold's scores would not set it
-        fold.tell(results)
-        return fold.predict
 
     def _latency_ms(self, archs: Sequence[ArchGraph]) -> np.ndarray | None:
         """Latency on the designer's device: the budget's (measured where it can be), else the

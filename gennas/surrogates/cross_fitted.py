@@ -13,6 +13,9 @@ import numpy as np
 from gennas.graph import ArchGraph
 from gennas.surrogates.calibration import Calibration, Model, learned_reach
 
+#: fewest verified results a calibration is learned from (cross-fitted folds need a few each)
+MIN_LEARNED = 3
+
 
 def cross_fit(archs: Sequence[ArchGraph], scores: np.ndarray, refit: Callable[[np.ndarray], Model],
               folds: int = 5, seed: int = 0) -> tuple[np.ndarray, list[Model]]:
@@ -54,9 +57,9 @@ def learned_calibration(archs: Sequence[ArchGraph], scores: Sequence[float], ref
                         reach: tuple[float, float] | None, folds: int = 5, seed: int = 0,
                         floor: float = -math.inf) -> CrossFitted | None:
     """Calibration from verified results alone (:func:`cross_fit`), against the verified ``scores``
-    ``(n,)``. ``reach`` None: :func:`learned_reach` from ``floor``. None with fewer than 3 results."""
+    ``(n,)``. ``reach`` None: :func:`learned_reach` from ``floor``. None under :data:`MIN_LEARNED` results."""
     y = np.asarray(scores, dtype=np.float64)
-    if len(y) < 3:
+    if len(y) < MIN_LEARNED:
         return None
     oof, models = cross_fit(archs, y, refit, folds, seed)
     calibration = Calibration.fit(oof, y, source=f"{len(y)} verified results, {len(models)}-fold out-of-fold predictions")
