@@ -32,6 +32,7 @@ within 0.5 points, coverage between 80 % and 95 %.
     python experiments/calibration.py --seeds 0,1,2,3,4   # per row the mean over seeds (~5 min)
     python experiments/calibration.py --seeds 0,1,2,3,4,20,21,22,23,24,25,26,27,28,29   # ~15 min
     python experiments/calibration.py --seeds 5,6,7 --predictors holdout   # new-dataset rows only
+    python experiments/calibration.py --seeds 0,1,2,3,4 --predictors default,holdout --told 3,5 --no-search
 
 One seed's top-20 figures are over 20 cells and one set of told cells (coverage is +-7 points by
 chance alone, and which cells were told moves the bias by a point): ``--seeds`` prints, per
@@ -106,9 +107,13 @@ def write_tables(bench) -> None:
 
 
 def metrics(pred: np.ndarray, low: np.ndarray | None, high: np.ndarray | None, true: np.ndarray) -> dict:
-    """bias (mean predicted - true), coverage (%) and mean width of the interval."""
-    out = {"bias": float(np.mean(pred - true))}
-    if low is not None:
+    """bias (mean predicted - true), coverage (%) and mean width of the interval; cells stated NaN
+    (a rank only, see :func:`stated_without_them`) are left out."""
+    keep = np.isfinite(pred)
+    pred, true = pred[keep], true[keep]
+    out = {"bias": float(np.mean(pred - true))} if keep.any() else {}
+    if low is not None and keep.any():
+        low, high = low[keep], high[keep]
         out["cov"] = 100.0 * float(np.mean((true >= low) & (true <= high)))
         out["width"] = float(np.mean(high - low))
     return out
@@ -178,6 +183,9 @@ def stated_without_them(bench, ds: str, designer, archs: list) -> tuple[np.ndarr
     for f, calibration in enumerate(fitted):
         designer.__dict__["_stored"] = calibration  # the designer's cached stored calibration, swapped
         p = designer.predictions(archs)
+        if p.low is None:  # the results disagree with this fold's calibration: a rank only, not judged
+            out[:, rows == f] = np.nan
+            continue
         out[:, rows == f] = np.stack([p.mean, p.low, p.high])[:, rows == f]
     del designer.__dict__["_stored"]  # looked up again when next needed
     return out[0], out[1], out[2]
@@ -203,7 +211,7 @@ def pretrained_rows(bench, ds: str, label: str, predictor, generator, seed: int)
     # judged here by the calibration fitted without each of them
     out.append(row({"dataset": ds, "predictor": label, "state": "pretrained"}, metrics(mean, low, high, y),
                    metrics(mean[rows_], low[rows_], high[rows_], y[rows_]), float(y[rows_].mean()),
-                   float(mean.max()), best, flagged(designs, y[rows_], low[rows_], high[rows_]),
+                   float(np.nanmax(mean)), best, flagged(designs, y[rows_], low[rows_], high[rows_]),
                    float(y[rows_[0]])))
     shown = np.array([c.predicted_accuracy for c in designs])
     print(f"{ds} {label} pretrained, as generate states it (stored calibration, fitted on these cells too): "
@@ -229,6 +237,10 @@ def learned_row(bench, ds: str, label: str, designer, state: str) -> dict:
     rows_ = bench.rows([c.arch for c in designs])
     p = designer.predictions(archs)
     mean, low, high = p.mean, p.low, p.high
+    if mean is None:  # too few results to state anything but the rank (gennas.design.statement.MIN_STATED)
+        note = f" ({int(told[returned].sum())} told)" if told[returned].any() else ""
+        return row({"dataset": ds, "predictor": label, "state": f"{state}, rank only{note}"}, {}, {},
+                   float(y[returned].mean()), None, float(y.max()), first_true=float(y[returned[0]]))
     if designer._stored is not None and low is not None:
         # the stored calibration the statements draw on, judged as in the pretrained row: without each cell
         mean, low, high = stated_without_them(bench, ds, designer, archs)
@@ -238,7 +250,7 @@ def learned_row(bench, ds: str, label: str, designer, state: str) -> dict:
     top = metrics(mean[rows_], cut(low, rows_), cut(high, rows_), y[rows_])
     note = f" ({int(told[returned].sum())} told)" if told[returned].any() else ""
     return row({"dataset": ds, "predictor": label, "state": state + note}, every, top, float(y[returned].mean()),
-               float(mean.max()), float(y.max()), flagged(designs, y[rows_], cut(low, rows_), cut(high, rows_)),
+               float(np.nanmax(mean)), float(y.max()), flagged(designs, y[rows_], cut(low, rows_), cut(high, rows_)),
                float(y[returned[0]]))
 
 
@@ -250,15 +262,19 @@ def task_of(ds: str, label: str) -> str:
     return ds if label == "default" else f"new-{ds}"
 
 
-def run(bench, ds: str, label: str, predictor, generator, seed: int) -> list[dict]:
+def run(bench, ds: str, label: str, predictor, generator, seed: int, told: tuple[int, ...] = (10, 50),
+        search: bool = True) -> list[dict]:
     rows = pretrained_rows(bench, ds, label, predictor, generator, seed)
     archs, y = bench.archs(), bench.accuracy_of(None, ds)
-    order = np.random.default_rng(seed).choice(len(archs), size=50, replace=False)
-    for n in (10, 50):
+    # the first n of one random order: told 3 is a prefix of told 10 of the same seed
+    order = np.random.default_rng(seed).choice(len(archs), size=max(50, *told), replace=False)
+    for n in told:
         designer = gennas.Designer("nb201", task=task_of(ds, label), predictor=predictor, generator=generator,
                                    seed=seed, loop=LoopSettings(pool=1))
         designer.tell([Result(archs[i], float(y[i]), "table") for i in order[:n]])
         rows.append(learned_row(bench, ds, label, designer, f"told {n}"))
+    if not search:
+        return rows
     designer = gennas.Designer("nb201", task=task_of(ds, label), predictor=predictor, generator=generator,
                                seed=seed, loop=LoopSettings(pool=1))
     designer.search(lambda a: bench.accuracy(a, ds), budget=20, batch_size=5)
@@ -366,7 +382,13 @@ def main() -> None:
     parser.add_argument("--predictors", default="default,holdout,scratch",
                         help="comma-separated: default (the shipped predictor), holdout (without the dataset), "
                              "scratch (an untrained predictor, searches of 20 and 50)")
+    parser.add_argument("--told", default="10,50", help="comma-separated numbers of random results told "
+                                                        "(3 and 5: the few-results regime)")
+    parser.add_argument("--no-search", action="store_true", help="leave out the 'search 20' rows")
     args = parser.parse_args()
+    told = tuple(int(n) for n in args.told.split(","))
+    if min(told) < 1:
+        parser.error(f"--told takes positive counts, got {args.told!r}")
     torch.set_num_threads(1)
     bench = gennas.load_benchmark("nb201")
     if args.write:
@@ -387,7 +409,7 @@ def main() -> None:
                     rows += run_scratch(bench, ds, generator, seed)
                 else:
                     predictor = gennas.load_predictor("nb201", holdout=ds if label == "holdout" else None)
-                    rows += run(bench, ds, label, predictor, generator, seed)
+                    rows += run(bench, ds, label, predictor, generator, seed, told, not args.no_search)
                 print(f"seed {seed}:\n" + markdown_table(rows[-1:]), file=sys.stderr)
         per_seed.append(rows)
     print(f"Command: `{command_line()}` ({time.perf_counter() - start:.0f} s)\n")

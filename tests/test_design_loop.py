@@ -10,8 +10,9 @@ import optuna
 import pytest
 
 import gennas
-from gennas.design.loop import DesignLoop, LoopSettings, local_count
 from gennas.design.acquisition import select_batch
+from gennas.design.loop import DesignLoop, LoopSettings, local_count
+from gennas.design.statement import MIN_STATED
 from gennas.evaluators.base import Result
 
 
@@ -119,6 +120,9 @@ def test_unseen_task_is_searched_from_the_prior(designer_factory, bench):
     designer = designer_factory(task="my_new_dataset")
     result = designer.search(lambda a: bench.accuracy(a, "cifar100"), budget=3)
     assert len(result.results) == 3
+    # under MIN_STATED results no accuracy is stated: too few to calibrate one
+    assert all(c.predicted_accuracy is None and c.relative_score is not None for c in designer.generate(3))
+    result = designer.search(lambda a: bench.accuracy(a, "cifar100"), budget=MIN_STATED)
     # few results: the measured tables rank, at the new task's level (cifar100's, not cifar10's)
     designs = designer.generate(3)
     assert all(abs(c.predicted_accuracy - result.best.score) < 5 for c in designs)
@@ -246,7 +250,7 @@ def test_a_search_under_a_budget_nothing_keeps_fails_before_verifying(designer_f
 def test_generate_after_a_search_uses_what_was_learned(designer_factory, bench):
     designer = designer_factory(task="my_new_dataset")
     assert all(c.predicted_accuracy is None for c in designer.generate(3))  # ranks, no made-up accuracy
-    designer.search(lambda a: bench.accuracy(a, "cifar100"), budget=6, batch_size=3)
+    designer.search(lambda a: bench.accuracy(a, "cifar100"), budget=MIN_STATED, batch_size=3)
     designed = designer.generate(3)
     assert [c.rank for c in designed] == [1, 2, 3]
     assert all(np.isfinite(c.predicted_accuracy) for c in designed)
@@ -265,10 +269,11 @@ def test_latency_budgets_are_kept_by_the_measurements(designer_factory, bench):
 def test_a_designer_is_rebuilt_from_its_stored_search(designer_factory, bench, tmp_path):
     url = f"sqlite:///{tmp_path / 'study.db'}"
     original = designer_factory(task="my_new_dataset")
-    original.search(lambda a: bench.accuracy(a, "cifar100"), budget=6, batch_size=3, storage=url, study_name="s")
+    original.search(lambda a: bench.accuracy(a, "cifar100"), budget=MIN_STATED, batch_size=3, storage=url,
+                    study_name="s")
     rebuilt = gennas.Designer.from_study(url, "s", generator=original.generator, predictor=original.predictor,
                                          loop=LoopSettings(pool=1))
-    assert rebuilt.task.name == "my_new_dataset" and len(rebuilt.history) == 6 and rebuilt.loop.refits == 1
+    assert rebuilt.task.name == "my_new_dataset" and len(rebuilt.history) == MIN_STATED and rebuilt.loop.refits == 1
     assert len(rebuilt.generate(3)) == 3  # an unseen task, designed for from what was stored
     budgeted = designer_factory(device="pixel3", max_latency_ms=20.0, latency_confidence=0.8)
     budgeted.search(lambda a: bench.accuracy(a, "cifar10"), budget=2, storage=url, study_name="b")
@@ -378,3 +383,26 @@ def test_no_design_or_pick_is_a_network_whose_output_cannot_depend_on_its_input(
     assert len(ranked) == 10 and not any(nb201.output_is_constant(c.arch) for c in ranked)
     assert designer.loop._admissible(pool) == pool[30:]
     assert not gennas.load_space("darts").output_is_constant(gennas.load_space("darts").sample(np.random.default_rng(0)))
+
+
+def test_tell_names_what_it_cannot_take_and_threads_are_restored(designer_factory, bench):
+    """tell() records a non-finite score as a failed verification with a warning (it was silent),
+    refuses a bool or a non-architecture by name (was a raw TypeError); the designer works with
+    one torch thread and leaves the caller's setting as it was."""
+    designer = designer_factory()
+    arch = bench.archs()[7]
+    with pytest.warns(UserWarning, match="recorded as a failed verification"):
+        designer.tell(arch, float("nan"))
+    assert designer.history[-1].failed
+    with pytest.raises(gennas.GennasError, match="score must be a number"):
+        designer.tell(arch, True)
+    with pytest.raises(gennas.GennasError, match="got int"):
+        designer.tell(5, 90.0)
+    import torch
+
+    before = torch.get_num_threads()
+    seen = []
+    designer.search(lambda a: seen.append(torch.get_num_threads()) or bench.accuracy(a, "cifar10"), budget=1)
+    assert seen == [1] and torch.get_num_threads() == before
+    with pytest.raises(gennas.GennasError, match="threads must be a positive integer"):
+        designer_factory(threads=0)

@@ -15,6 +15,7 @@ from gennas.design.loop import LoopSettings
 import gennas
 from gennas.design.designer import Candidate, Designer
 from gennas.errors import GennasError, UnknownDataset, UnknownDevice
+from gennas.design.budget import FewerDesigns
 from gennas.generators.guidance import InfeasibleBudget, LinearSlotModel
 from gennas.resources import checkpoints_dir
 
@@ -129,6 +130,22 @@ def test_designer_bad_input(models, bench):
     impossible = _designer(models, task="cifar10", device="pixel3", max_latency_ms=fastest * 0.5, loop=LoopSettings(pool=1))
     with pytest.raises(InfeasibleBudget, match="fastest of the 15,284 of 15,625 whose output can depend"):
         impossible.generate(2)
+    # pixel3 times constant-output cells at ~0.003 ms: a budget only they keep is impossible too
+    # (it returned no design and no error), and a budget fewer cells keep than asked says so
+    live = [a for a in bench.archs() if not bench.space.output_is_constant(a)]
+    fastest_live = float(bench.latency_of(live, "pixel3").min())
+    assert fastest < 0.01 < fastest_live
+    between = _designer(models, task="cifar10", device="pixel3", max_latency_ms=fastest_live * 0.95,
+                        loop=LoopSettings(pool=1))
+    with pytest.raises(InfeasibleBudget, match="whose output can depend"):
+        between.generate(2)
+    tight = _designer(models, task="cifar10", device="pixel3", max_latency_ms=1.07, loop=LoopSettings(pool=1))
+    with pytest.warns(FewerDesigns, match="only 2 of the 3 designs asked for"):
+        assert len(tight.generate(3)) == 2
+    with pytest.raises(GennasError, match="at most 10,000 per call"):
+        d.generate(20_000)  # the pool drawn is 10 times n: the limit names n's
+    with pytest.raises(InfeasibleBudget, match="positive number of ms"):
+        _designer(models, task="cifar10", device="pixel3", max_latency_ms="20")
 
 
 @pytest.mark.skipif(not (checkpoints_dir() / "predictor_nb201.pt").is_file()

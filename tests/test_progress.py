@@ -50,6 +50,11 @@ def test_cli_search_logs_plain_lines_off_a_terminal(tmp_path, monkeypatch):
     assert re.search(r"verifying 1/2: train epoch 1/2 .*step \d+/\d+", text)
     assert re.search(r"verifying 2/2: train epoch 2/2 ", text)
     assert not (tmp_path / "s.db.work").exists()  # stored: the training checkpoints were deleted
+    # training settings are study settings: resuming with other epochs or images is refused
+    other = CliRunner().invoke(app, ["search", "--method", "random", "--evaluator", "train", "--task", "digits",
+                                     "--budget", "3", "--epochs", "1", "--limit", "40", "--resume",
+                                     "--storage", f"sqlite:///{db}"])
+    assert other.exit_code == 2 and "epochs=2" in other.stderr and "epochs=1" in other.stderr
 
 
 def test_plain_lines_are_rate_limited_and_a_silent_evaluator_gets_a_heartbeat():

@@ -98,3 +98,14 @@ def test_a_task_described_by_images_states_no_uncalibrated_interval():
     designs = gennas.Designer("nb201", task=Task.from_images(x, y), seed=0).generate(3)
     assert all(c.predicted_accuracy is not None and c.predicted_std is None and c.interval is None
                and "uncalibrated: no interval" in str(c) for c in designs)
+
+
+def test_a_task_is_described_by_enough_images():
+    """From 2 images every design read 100 % (126 % unclipped): under MIN_IMAGES the descriptor is
+    too loose, and the error says what to do instead."""
+    from gennas.surrogates.task import MIN_IMAGES
+
+    x, y = load_images("digits")
+    with pytest.raises(gennas.GennasError, match=f"at least {MIN_IMAGES} images, got 2"):
+        Task.from_images(x[:2], y[:2])
+    assert Task.from_images(x[:MIN_IMAGES], y[:MIN_IMAGES]).kind == "images"

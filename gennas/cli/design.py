@@ -14,7 +14,7 @@ def register(app: typer.Typer) -> None:
     @app.command("design")
     @friendly
     def design_cmd(space: Optional[str] = typer.Option(None, "--space", "-s",
-                                                       help="bundled name or YAML file [default: nb201; with "
+                                                       help="bundled name or YAML file \\[default: nb201; with "
                                                             "--study: the study's]"),
                    task: Optional[str] = typer.Option(None, "--task", help="dataset the predictor knows, e.g. cifar10"),
                    device: Optional[str] = typer.Option(None, "--device", help="device for latency, e.g. pixel3"),
@@ -25,10 +25,10 @@ def register(app: typer.Typer) -> None:
                                                                  "confidence is within the budget"),
                    n: int = typer.Option(10, "-n", help="number of architectures"),
                    generator: str = typer.Option("diffusion", "--generator", help="diffusion or vae"),
-                   seed: Optional[int] = typer.Option(None, "--seed", help="[default: 0; with --study: the study's]"),
+                   seed: Optional[int] = typer.Option(None, "--seed", help="\\[default: 0; with --study: the study's]"),
                    export: Optional[Path] = typer.Option(None, "--export", help="folder: write each as string, PyTorch and ONNX"),
                    num_classes: Optional[int] = typer.Option(None, "--num-classes",
-                                                             help="classes of the exported networks [default: the "
+                                                             help="classes of the exported networks \\[default: the "
                                                                   "task's dataset's, else those the space's latency "
                                                                   "table was timed with, else 10]"),
                    storage: Optional[str] = typer.Option(None, "--storage", help="with --study: design from a stored search"),
@@ -41,6 +41,7 @@ def register(app: typer.Typer) -> None:
         device and budget (both, together), --seed its seed, and --task, if given, must be the study's."""
         from gennas.cli.checks import check_seed
         from gennas.design.designer import Designer
+        from gennas.design.statement import MIN_STATED
         from gennas.errors import GennasError
 
         check_seed(seed)
@@ -69,12 +70,17 @@ def register(app: typer.Typer) -> None:
             from gennas.bench import load_benchmark
 
             bench = load_benchmark(designer.space.benchmark)
-        if any(c.predicted_accuracy is None for c in candidates):
+        if any(c.predicted_accuracy is None for c in candidates) and designer.history:
+            typer.echo(f"note: {len(designer.history)} results are too few to state an accuracy on task {task!r} "
+                       f"(from {MIN_STATED} of distinct scores a calibrated one is stated); the designs are ranked "
+                       "by what the results and the tables say.", err=True)
+        elif any(c.predicted_accuracy is None for c in candidates):
             # not an error (what transfers still ranks), but a typo in a dataset name must be visible
             known = ", ".join(getattr(designer.predictor, "tasks", [])) or "none"
             typer.echo(f"note: the predictor was not trained on task {task!r} (it knows: {known}); the designs "
-                       "are ranked by what transfers, with no accuracy claimed. Verify some with "
-                       "`gennas search --method designer` to learn the task.", err=True)
+                       "are ranked by what transfers, with no accuracy claimed. Verify some to learn the task: "
+                       "`gennas search --method designer --task NAME --evaluator proxy:NAME` (or train on "
+                       "mnist/digits), or Designer.search with your own evaluator.", err=True)
         rows = []
         for c in candidates:
             row = candidate_row(c)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import warnings
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, Optional
@@ -25,17 +26,27 @@ def fail(message: str) -> None:
     raise typer.Exit(code=2)
 
 
+def _warning_line(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: Any = None, line: str | None = None) -> None:
+    """A warning as one line on stderr ("warning: ..."), not Python's file:line and source."""
+    typer.echo(f"warning: {message}", err=True)
+
+
 def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn GennasError into one line and exit code 2; Ctrl-C into exit 130 without a traceback."""
+    """Turn GennasError into one line and exit code 2; Ctrl-C into exit 130 without a traceback;
+    a warning (a budget kept by fewer designs than asked, an uncalibrated bound) into one line."""
 
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return fn(*args, **kwargs)
+            with warnings.catch_warnings():
+                warnings.showwarning = _warning_line
+                return fn(*args, **kwargs)
         except GennasError as exc:
             fail(str(exc))
         except KeyboardInterrupt:
-            typer.echo("interrupted", err=True)
+            typer.echo("interrupted (a stored search keeps what it verified: the same command with --resume "
+                       "continues it)", err=True)
             raise typer.Exit(code=130) from None
 
     return wrapper
@@ -70,6 +81,7 @@ def candidate_row(candidate: Any) -> dict[str, Any]:
     row: dict[str, Any] = {"rank": candidate.rank, "arch": candidate.arch.to_string()}
     if candidate.predicted_accuracy is None:
         row["relative_score"] = candidate.relative_score
+        row["verified"] = candidate.verified_score  # a rank only still shows what was measured
         return row
     row["pred_acc" if candidate.unit == "%" else "pred_score"] = candidate.predicted_accuracy
     if candidate.interval is not None:

@@ -192,6 +192,8 @@ def register(app: typer.Typer) -> None:
             attrs["learned_task"] = learned
         if dataset is not None:
             attrs["data"] = dataset
+        if evaluator == "train":  # what a trained score means: a resume with other training is refused
+            attrs.update(epochs=epochs, limit=limit)
         if resume and storage is not None and name not in {st.study_name for st in backend.get_all_studies()}:
             typer.echo(f"note: {storage} holds no study {name!r} to resume: starting it", err=True)
         result = run_search(optimizer, scorer, budget, storage=backend, study_name=name, batch_size=batch_size,

@@ -206,3 +206,20 @@ def check_feasible(budget: LatencyBudget, space: SearchSpace) -> None:
 
     if space.is_finite_enumerable() and not budget.admissible(space, 1):
         raise InfeasibleBudget(budget.infeasible_reason(space, ""))
+
+
+class FewerDesigns(UserWarning):
+    """``generate(n)`` returned fewer than ``n`` designs (the budget keeps fewer, or fewer distinct
+    ones were found)."""
+
+
+def fewer_designs(found: int, asked: int, space: SearchSpace, budget: LatencyBudget | None) -> str:
+    """Why ``generate`` returned ``found`` of the ``asked`` designs, for a :class:`FewerDesigns` warning."""
+    if budget is not None and space.is_finite_enumerable():
+        how = "measured" if budget.exact else f"bounded (at {budget.confidence:.0%} confidence)"
+        return (f"only {found} of the {asked} designs asked for: that many distinct {space.name} architectures "
+                f"whose output can depend on the input are {how} to run under {budget.max_latency_ms:g} ms on "
+                f"{budget.device} (every one the space has was checked)")
+    where = "" if budget is None else f" under {budget.max_latency_ms:g} ms on {budget.device}"
+    return (f"only {found} of the {asked} designs asked for: the sampled pool and random search found no more "
+            f"distinct {space.name} architectures{where}; ask again with another seed for others")

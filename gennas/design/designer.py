@@ -15,10 +15,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+import numbers
+import warnings
+
 import numpy as np
 
 from gennas.checkpoint import train_hint
-from gennas.design.budget import LatencyBudget, check_feasible, latency_models
+from gennas.design.budget import FewerDesigns, LatencyBudget, check_feasible, fewer_designs, latency_models
 from gennas.design.candidate import Candidate
 from gennas.design.loop import LoopSettings
 from gennas.design.pretrained import RememberingLoop, pretrained_predictor, saved_score_scale
@@ -29,7 +32,7 @@ from gennas.design.verified import failed_only, ranked, verified_scores, with_ve
 from gennas.errors import GennasError, UnknownDataset
 from gennas.evaluators.base import Evaluator, Result, as_results
 from gennas.generators import SlotGenerator, load_generator
-from gennas.generators.base import check_count
+from gennas.generators.base import MAX_COUNT, check_count
 from gennas.generators.guidance import Guidance, HardFn, InfeasibleBudget, predictor_value
 from gennas.graph import ArchGraph
 from gennas.seeds import check_seed
@@ -37,6 +40,7 @@ from gennas.spaces import SearchSpace, resolve_space
 from gennas.surrogates.latency_bound import check_confidence
 from gennas.surrogates.protocols import AccuracyModel, LatencyModel
 from gennas.surrogates.task import Task
+from gennas.threads import check_threads, with_own_threads
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,9 @@ class Designer(Statements):
             ``gennas latency measure``), an architecture keeps the budget when the estimator's
             calibrated upper bound at this confidence does (in (0, 1); 0.95: at most ~5 % of kept
             designs truly over). Bundled devices are judged by their measurements.
+        threads: torch CPU threads while the designer generates, searches and learns (1: its
+            networks are small, and more threads on a shared CPU wait on each other; the
+            caller's setting is restored after each call); None leaves torch's setting.
 
     A task the predictor does not know (a new dataset named only) is *generated* for by rank
     alone (what transfers from the tasks it knows; no accuracy is claimed) and *searched* for:
@@ -92,7 +99,8 @@ class Designer(Statements):
                  generator: str | SlotGenerator = "diffusion", predictor: AccuracyModel | None = None,
                  estimator: LatencyModel | None = None, guidance: GuidanceSettings | None = None,
                  loop: LoopSettings | None = None, storage: Any = None, direction: str = "maximize",
-                 latency_confidence: float = 0.95) -> None:
+                 latency_confidence: float = 0.95, threads: int | None = 1) -> None:
+        self.threads = check_threads(threads)
         self.space = resolve_space(space)
         self.task = Task.of(task)  # coerced once, here at the boundary
         # the predictor takes higher as better: a minimised task's samples reach it negated (as
@@ -184,7 +192,8 @@ class Designer(Statements):
     def _latency_models(self, estimator: LatencyModel | None) -> tuple[LatencyModel | None, LatencyBudget | None]:
         if self.max_latency_ms is not None and self.device is None:
             raise GennasError("a latency budget (max_latency_ms) needs a device")
-        if self.max_latency_ms is not None and (not np.isfinite(self.max_latency_ms) or self.max_latency_ms <= 0):
+        if self.max_latency_ms is not None and (isinstance(self.max_latency_ms, bool) or not isinstance(
+                self.max_latency_ms, numbers.Real) or not np.isfinite(self.max_latency_ms) or self.max_latency_ms <= 0):
             raise InfeasibleBudget(f"latency budget must be a positive number of ms, got {self.max_latency_ms!r}")
         self.latency_confidence = check_confidence(self.latency_confidence)
         return latency_models(self.space, self.device, self.max_latency_ms, self.latency_confidence, estimator)
@@ -195,6 +204,7 @@ class Designer(Statements):
         """The guidance the generator samples with."""
         return self._guidance
 
+    @with_own_threads
     def generate(self, n: int = 10) -> list[Candidate]:
         """The ``n`` best of a guided pool, within the budget; ranked 1..n (see :meth:`predictions`).
 
@@ -208,7 +218,7 @@ class Designer(Statements):
         ``n`` come back only when fewer exist (or random search finds fewer in a large space). Raises
         :class:`~gennas.generators.guidance.InfeasibleBudget` if none meets it.
         """
-        n = check_count(n)
+        n = check_count(n, MAX_COUNT // self.loop.settings.pool)  # the pool drawn is ``pool`` times n
         learned = self.loop.refits > 0  # after search/tell: the refitted predictor and the task it learned
         if self._task_error is not None and not learned and not self.predictor.is_trained:
             raise GennasError(self._task_error)
@@ -232,12 +242,17 @@ class Designer(Statements):
             distinct: dict[str, ArchGraph] = {}
             for arch in pool + self.budget.admissible(self.space, n, seed):
                 distinct.setdefault(arch.canonical_hash(), arch)
-            pool = list(distinct.values())
+            # a constant-output cell is never designed (pixel3 times some at 0.003 ms: with them
+            # counted, an impossible budget returned no design and no error)
+            pool = [a for a in distinct.values() if not self.space.output_is_constant(a)]
             if not pool:
                 raise InfeasibleBudget(self.budget.infeasible_reason(self.space, message or (
                     f"no sampled {self.space.name} architecture whose output can depend on the input runs "
                     f"under {self.max_latency_ms:g} ms on {self.device}")))
-        return self._rank(pool, n)
+        designs = self._rank(pool, n)
+        if len(designs) < n:
+            warnings.warn(fewer_designs(len(designs), n, self.space, self.budget), FewerDesigns, stacklevel=2)
+        return designs
 
     def _rank(self, archs: Sequence[ArchGraph], n: int) -> list[Candidate]:
         """Predict (:meth:`predictions`), keep the top ``n`` by the conservative score (a verified
@@ -289,14 +304,17 @@ class Designer(Statements):
         """The predictor refitted on the verified results (the pretrained one before any)."""
         return self.loop.predictor
 
+    @with_own_threads
     def ask(self, k: int = 1) -> list[ArchGraph]:
         """``k`` architectures to verify next (see :meth:`DesignLoop.ask`)."""
         return self.loop.ask(k)
 
+    @with_own_threads
     def tell(self, arch: ArchGraph | str | Result | Sequence[Result], score: float | None = None) -> None:
         """Report verified results: ``tell(arch, score)`` or ``tell(results)``; one refit per call."""
         self.loop.tell(as_results(self.space, arch, score))
 
+    @with_own_threads
     def search(self, evaluator: Evaluator | Callable[[ArchGraph], float], budget: int, batch_size: int = 1,
                storage: Any = None, study_name: str | None = None, resume: bool = False,
                progress: bool = False, force: bool = False, executor: Any = None, workers: int | None = None,

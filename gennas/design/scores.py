@@ -18,6 +18,8 @@ from gennas.errors import GennasError
 #: scores beyond this magnitude are compressed (float32 predictions squared in a loss overflow near 1e19)
 COMPRESS_ABOVE = 1e4
 DIRECTIONS = ("maximize", "minimize")
+#: the largest value expm1 maps to a finite float64 (log of its largest, 1.8e308)
+LOG_MAX = float(np.log(np.finfo(np.float64).max))
 
 
 @dataclass
@@ -56,7 +58,8 @@ class ScoreScale:
         """The predictor's scale -> raw scores (inverse of :meth:`to_model`), float64."""
         y = np.asarray(values, dtype=np.float64)
         y = -y if self.direction == "minimize" else y
-        return np.sign(y) * np.expm1(np.abs(y)) if self.compress else y
+        # capped below log(float64 max): a prediction past the largest score is that score, not inf
+        return np.sign(y) * np.expm1(np.minimum(np.abs(y), LOG_MAX)) if self.compress else y
 
 
 #: result kinds whose scores are accuracies in % (the table, a training, a supernet's evaluation)

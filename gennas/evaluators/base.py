@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -95,13 +96,21 @@ def as_results(space: SearchSpace, arch: ArchGraph | str | Result | Sequence[Res
     if isinstance(arch, (ArchGraph, str)):
         if score is None:
             raise GennasError("tell(arch, score) needs a score")
+        if isinstance(score, bool):  # float(True) is 1.0: a flag passed by mistake
+            raise GennasError(f"score must be a number, got {score!r}")
         try:
             value = float(score)
         except (TypeError, ValueError):
             raise GennasError(f"score must be a number, got {score!r}") from None
         error = None if math.isfinite(value) else f"score is {value}"
+        if error is not None:  # kept, as a search keeps a failure, but never silently
+            warnings.warn(f"tell({arch!s}, {value}): a score that is not finite is recorded as a failed "
+                          "verification (it spends nothing and is never designed)", stacklevel=3)
         return [Result(space.parse(arch), value, "user", error=error)]
-    results = list(arch)
+    try:
+        results = list(arch)
+    except TypeError:
+        raise GennasError(f"tell() takes (arch, score) or a list of Result, got {type(arch).__name__}") from None
     if not all(isinstance(r, Result) for r in results):
         raise GennasError("tell() takes (arch, score) or a list of Result")
     return results

@@ -164,7 +164,7 @@ class SlotGenerator(nn.Module, ABC):
         self.eval()
         kept: dict[str, ArchGraph] = {}
         raw: list[ArchGraph] = []
-        fastest = np.inf
+        fastest, fastest_arch = np.inf, None
         batch, drawn = min(n, max_draws), 0
         while batch > 0:
             with torch.no_grad():
@@ -172,7 +172,8 @@ class SlotGenerator(nn.Module, ABC):
             drawn += batch
             if guidance is not None and guidance.filters:
                 ok, latency = guidance.accept(archs)
-                fastest = min(fastest, float(np.min(latency)))
+                if len(latency) and float(np.min(latency)) < fastest:
+                    fastest, fastest_arch = float(np.min(latency)), archs[int(np.argmin(latency))]
                 archs = [a for a, good in zip(archs, ok) if good]
             if unique:
                 for a in archs:
@@ -190,7 +191,8 @@ class SlotGenerator(nn.Module, ABC):
             raise InfeasibleBudget(
                 f"none of the {drawn:,} sampled {self.space.name} architectures runs under "
                 f"{guidance.max_latency_ms:g} ms on {guidance.device or 'the device'}: the fastest "
-                f"sampled takes {fastest:.3g} ms (estimated)")
+                f"sampled, {fastest_arch.to_string() if fastest_arch is not None else '?'}, is judged at "
+                f"{fastest:.3g} ms")
         return found[:n]
 
     # ------------------------------------------------------------ checkpoints

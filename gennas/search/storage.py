@@ -45,7 +45,7 @@ SPACE_ATTR = "gennas_space"
 SPACE_FILE_ATTR = "gennas_space_file"
 #: study attributes that give its results their meaning: a resumed run must match them
 SETTINGS = ("method", "task", "evaluator", "data", "seed", "device", "max_latency_ms", "latency_confidence",
-            "direction")
+            "direction", "epochs", "limit")
 #: study attribute listing the settings changed by forced resumes (``{"after", "from", "to"}`` each)
 CHANGES_ATTR = "gennas_settings_changes"
 #: study attribute with the start time of the latest run that verified something

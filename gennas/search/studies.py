@@ -63,7 +63,8 @@ def designer_arguments(storage: Any, study_name: str, space: SearchSpace | str |
     attrs = study_settings(storage, study_name)
     if attrs.get(SPACE_ATTR) is None or attrs.get("method") != "designer":
         raise GennasError(f"study {study_name!r} was not written by a designer search "
-                          f"(method {attrs.get('method')!r}); a designer can be rebuilt only from its own")
+                          f"(method {attrs.get('method')!r}); a designer is rebuilt only from a study that "
+                          "`gennas search --method designer` or Designer.search wrote")
     stored_space = study_space(attrs, study_name, space)
     options = dict(options)
     learned = {"task": attrs.get("learned_task", attrs.get("task")), "direction": attrs.get("direction", "maximize")}
