@@ -66,3 +66,6 @@ def test_design_exports_networks_for_the_tasks_classes(tmp_path):
         assert build["num_classes"] == classes
     refused = runner.invoke(app, ["design", "--task", "cifar100", "--num-classes", "1", "--export", str(tmp_path)])
     assert refused.exit_code == 2 and "--num-classes must be at least 2" in refused.stderr
+    # over an earlier export: refused (it replaced some ranks and left others, mixing spaces)
+    again = runner.invoke(app, ["design", "--task", "cifar10", "-n", "1", "--export", str(tmp_path / "7")])
+    assert again.exit_code == 2 and "already holds an export" in again.stderr

@@ -91,6 +91,10 @@ MBV3_SE_LINE = next(i for i, line in enumerate(MBV3.splitlines(), 1) if "se: tru
     (MBV3.replace("min_depth: 2", "min_depth: 5"), MBV3_DEPTH_LINE, "blocks.min_depth", "must be <= max_depth"),
     (MBV3.replace("kernels: [3, 5, 7]", "kernels: [3, 4]"), MBV3_DEPTH_LINE - 2, "blocks.kernels", "must be odd"),
     (MBV3.replace("se: true", "se: yes please", 1), MBV3_SE_LINE, "macro.stages[1].se", "must be true or false"),
+    (MBV3.replace("kernels: [3, 5, 7]", "kernels: [3, 3]"), MBV3_DEPTH_LINE - 2, "blocks.kernels",
+     "must not repeat a value"),
+    (CELL + "    a: {type: zero}\ninput_size: 8\nmacro: {stages: 5}\n", 7, "macro.stages",
+     "5 stages need input_size >= 16"),
     ("kind: cell\ncell: [\n", 3, "", "not valid YAML"),
 ])
 def test_schema_errors_name_the_file_field_and_line(tmp_path, text, line, field, message):

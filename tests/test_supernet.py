@@ -184,3 +184,16 @@ def test_verify_supernet_script_runs_quick():
 
     out = verify_supernet.main(["--quick", "--epochs", "1"])
     assert out["cells"] >= 30 and -1.0 <= out["kendall_tau"] <= 1.0 and out["s_per_arch"] > 0
+
+
+def test_an_architecture_scores_the_same_whatever_the_call_order(digits):
+    """BN statistics are estimated on the same calibration images for every architecture: from a
+    shuffled loader the same cell scored 98.3-98.55 % depending on the order of the calls."""
+    train, val = digits
+    shuffled = DataLoader(train.dataset, batch_size=100, shuffle=True)
+    sn = Supernet("nb201", in_channels=1, torch_device="cpu", **NB201).fit(train, epochs=1)
+    other = "|skip_connect~0|+|nor_conv_1x1~0|skip_connect~1|+|avg_pool_3x3~0|skip_connect~1|nor_conv_3x3~2|"
+    first = [r.score for r in sn.evaluate([CONV_CELL, other], val, calib_loader=shuffled, calib_batches=3)]
+    again = [r.score for r in sn.evaluate([other, CONV_CELL], val, calib_loader=shuffled, calib_batches=3)][::-1]
+    alone = sn.evaluate([other], val, calib_loader=shuffled, calib_batches=3)[0].score
+    assert first == again and first[1] == alone

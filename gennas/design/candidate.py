@@ -22,8 +22,8 @@ class Candidate:
         arch: the architecture.
         predicted_accuracy: calibrated predicted score for the task, in its units (% for
             accuracy), within what the task can reach; None when only the rank is known (a task
-            nothing was verified or described for, or under 3 results or of one value, or
-            samples of one value: no accuracy is made up).
+            nothing was verified or described for, under ``MIN_STATED`` (10) results or distinct
+            samples, or results of one value: no accuracy is made up).
         predicted_std: the normal-equivalent std of ``interval`` (without one: the ensemble spread;
             None from scratch, where that spread says nothing yet), same units.
         predicted_latency_ms: latency on the designer's device in ms, or None without one:
@@ -73,7 +73,7 @@ class Candidate:
         num = number
         if self.predicted_accuracy is None:
             # before 3 distinct results (or 2 distinct samples) nothing sets the task's scale
-            what = f"relative score {self.relative_score:+.2f}; no accuracy: too little verified to set its scale"
+            what = f"relative score {self.relative_score:+.2f}; no accuracy: too few verified results for this task"
         elif self.interval is None and self.predicted_std is None:
             what = f"{num(self.predicted_accuracy)}{unit}; uncalibrated: no interval"
         elif self.interval is None:

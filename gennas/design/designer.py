@@ -82,8 +82,9 @@ class Designer(Statements):
             them (a loss). Scores of any scale are learned from (see :mod:`gennas.design.scores`).
         latency_confidence: on a device without bundled measurements (adapted, or registered with
             ``gennas latency measure``), an architecture keeps the budget when the estimator's
-            calibrated upper bound at this confidence does (in (0, 1); 0.95: at most ~5 % of kept
-            designs truly over). Bundled devices are judged by their measurements.
+            calibrated upper bound at this confidence does (within the space's calibrated range:
+            0.5-0.995 on nb201, 0.5-0.98 on mbv3; 0.95: at most ~5 % of kept designs truly over).
+            Bundled devices are judged by their measurements.
         threads: torch CPU threads while the designer generates, searches and learns (1: its
             networks are small, and more threads on a shared CPU wait on each other; the
             caller's setting is restored after each call); None leaves torch's setting.
@@ -181,6 +182,11 @@ class Designer(Statements):
             if self.task is None or self.task.kind != "named":
                 raise
             # A new dataset named only: search() can still learn it from verified results.
+            known = {t.lower().replace("_", "-"): t for t in getattr(self.predictor, "tasks", [])}
+            close = known.get(self.task.name.lower().replace("_", "-"))
+            if close is not None:  # "CIFAR10" was silently a new dataset: ranks only, nothing of cifar10's
+                warnings.warn(f"task {self.task.name!r} is not one the predictor knows, so it is a new dataset "
+                              f"(ranks only until results); did you mean {close!r}?", stacklevel=3)
             return (f"{exc}; describe the task by images (gennas.Task.from_images) or samples "
                     f"(gennas.Task.from_samples), or verify candidates with search(evaluator)")
         return None

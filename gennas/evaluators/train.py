@@ -209,11 +209,15 @@ class TrainEvaluator:
                 return f" training {self.space.to_string(arch)}; the state after epoch {len(history)} is saved in {path}"
             return f" training {self.space.to_string(arch)}; no finished epoch was saved (no checkpoint_dir, or none finished)"
 
+        from rich.console import Console
         from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-        # inside a search its display shows our steps; a bar of our own only when used alone
+        # inside a search its display shows our steps; a bar of our own only when used alone, on a
+        # terminal (off one a transient bar left a blank line per architecture), on stderr
+        console = Console(stderr=True)
         bar = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[info]}"),
-                       TimeRemainingColumn(), transient=True, disable=not self.progress or listening())
+                       TimeRemainingColumn(), transient=True, console=console,
+                       disable=not self.progress or listening() or not console.is_terminal)
         with bar:
             task = bar.add_task(f"train {self.space.to_string(arch)[:48]}", total=self.epochs * per_epoch,
                                 completed=first * per_epoch, info="")

@@ -41,6 +41,12 @@ def study_settings(storage: Any, study_name: str) -> dict[str, Any]:
     Raises GennasError naming the study when the storage does not hold it."""
     import optuna
 
+    if storage is None:  # open_storage(None) is a new in-memory one: "no study ...; it holds: none"
+        raise GennasError("a stored study is read from the storage its search wrote (a URL such as "
+                          "sqlite:///run.db, or a .db path); got none")
+    if not isinstance(study_name, str) or not study_name:
+        raise GennasError(f"name the study to read (result.study_name, or `gennas report --storage ...` lists "
+                          f"them), got {study_name!r}")
     backend = open_storage(storage, existing=True)
     try:
         with quiet_optuna():

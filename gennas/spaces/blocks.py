@@ -31,7 +31,12 @@ def _check_blocks(spec: dict[str, Any]) -> tuple[str, str] | None:
     if blocks["min_depth"] > blocks["max_depth"]:
         return "blocks.min_depth", f"must be <= max_depth ({blocks['max_depth']}), got {blocks['min_depth']}"
     even = [k for k in blocks["kernels"] if k % 2 == 0]
-    return ("blocks.kernels", f"kernels must be odd, got {even}") if even else None
+    if even:
+        return "blocks.kernels", f"kernels must be odd, got {even}"
+    for key in ("kernels", "expand_ratios"):  # a repeat counted twice in the space's size
+        if len(set(blocks[key])) != len(blocks[key]):
+            return f"blocks.{key}", f"must not repeat a value, got {blocks[key]}"
+    return None
 
 
 class BlockSpace(SearchSpace):

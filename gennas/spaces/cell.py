@@ -38,6 +38,19 @@ def check_marker_ops(spec: dict[str, Any], section: str = "cell") -> tuple[str, 
     return None
 
 
+def check_stages_fit(spec: dict[str, Any]) -> tuple[str, str] | None:
+    """Each stage after the first halves the resolution through a block whose shortcut pools 2x2:
+    the input must hold ``2 ** (stages - 1)`` pixels a side (input 8 with 5 stages loaded, then
+    every network failed with torch's "Output size is too small")."""
+    size = int(spec.get("input_size", 32))
+    for section in ("macro", "small_build"):
+        stages = int((spec.get(section) or {}).get("stages", 3))
+        if size < 2 ** (stages - 1):
+            return (f"{section}.stages", f"{stages} stages need input_size >= {2 ** (stages - 1)} (each stage after "
+                    f"the first halves the resolution), got input_size {size}")
+    return None
+
+
 BUILD_OPTIONS = {"channels": Int(1, 4096), "cells_per_stage": Int(1, 100), "stages": Int(1, 10)}
 
 
@@ -48,7 +61,7 @@ class CellSpace(SearchSpace):
                                "identity_op?": Name()}),
                   "macro?": Map({**{f"{k}?": v for k, v in BUILD_OPTIONS.items()},
                                  "reduction?": Text(("resnet_basic",))})},
-        build_options=BUILD_OPTIONS, rules=(check_marker_ops,))
+        build_options=BUILD_OPTIONS, rules=(check_marker_ops, check_stages_fit))
 
     def read_spec(self, spec: dict[str, Any]) -> None:
         cell = spec["cell"]

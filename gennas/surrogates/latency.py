@@ -433,8 +433,10 @@ def load_latency_estimator(space: SearchSpace | str = "nb201", path: str | Path 
     space = resolve_space(space)
     path = Path(path) if path is not None else checkpoints_dir() / f"latency_{space.name}.pt"
     if not path.is_file():
-        raise GennasError(f"no pretrained latency estimator for space {space.name!r} (expected {path}); "
-                          "train one with experiments/train_latency.py")
+        shipped = sorted(p.stem.removeprefix("latency_") for p in checkpoints_dir().glob("latency_*.pt"))
+        raise GennasError(f"no pretrained latency estimator for space {space.name!r} (expected {path}): one is trained "
+                          f"from many devices' measured latencies, shipped for {', '.join(shipped) or 'none'}; design "
+                          "without a device and budget, and judge the designs by latencies you measure")
     est = LatencyEstimator.load(path, space)
     if with_registered:
         for name, samples in registered_devices(space.name).items():
