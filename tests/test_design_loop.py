@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import optuna
+import torch
 import pytest
 
 import gennas
@@ -406,3 +407,40 @@ def test_tell_names_what_it_cannot_take_and_threads_are_restored(designer_factor
     assert seen == [1] and torch.get_num_threads() == before
     with pytest.raises(gennas.GennasError, match="threads must be a positive integer"):
         designer_factory(threads=0)
+
+
+def test_a_study_describes_its_samples_or_images_task_again(designer_factory, bench, tmp_path):
+    """A designer rebuilt from a search on a task described by samples (or images) has that
+    description, not a named task of the same hash that knows nothing of it."""
+    from gennas.datasets import load_images
+
+    url = f"sqlite:///{tmp_path / 'described.db'}"
+    archs = bench.archs()
+    pairs = [(a, float(bench.accuracy(a, "cifar100"))) for a in archs[300:312]]
+    x, y = load_images("digits")
+    for name, task, direction in (("s", gennas.Task.from_samples(pairs), "maximize"),
+                                  ("m", gennas.Task.from_samples([(a, 100 - s) for a, s in pairs]), "minimize"),
+                                  ("i", gennas.Task.from_images(x, y), "maximize")):
+        original = designer_factory(task=task, direction=direction)
+        score = (lambda a: bench.accuracy(a, "cifar100")) if direction == "maximize" else \
+            (lambda a: 100 - bench.accuracy(a, "cifar100"))
+        original.search(score, budget=2, storage=url, study_name=name)
+        rebuilt = gennas.Designer.from_study(url, name, generator=original.generator, predictor=original.predictor)
+        assert rebuilt.task.kind == task.kind and rebuilt.task.name == original.task.name
+        if task.kind == "samples":
+            assert [s for _, s in rebuilt.task.samples] == [s for _, s in original.task.samples]
+        else:
+            assert torch.equal(rebuilt.task.descriptor, task.descriptor)
+
+
+def test_samples_on_another_scale_than_the_results_are_noted(designer_factory, bench):
+    """Samples given as fractions with an evaluator scoring in %: the search says so."""
+    archs = bench.archs()
+    fractions = [(a, bench.accuracy(a, "cifar100") / 100) for a in archs[400:412]]
+    result = designer_factory(task=gennas.Task.from_samples(fractions)).search(
+        lambda a: bench.accuracy(a, "cifar100"), budget=2)
+    assert any("different scales" in note for note in result.notes)
+    percent = [(a, s * 100) for a, s in fractions]
+    result = designer_factory(task=gennas.Task.from_samples(percent)).search(
+        lambda a: bench.accuracy(a, "cifar100"), budget=2)
+    assert not any("different scales" in note for note in result.notes)

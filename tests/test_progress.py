@@ -49,7 +49,10 @@ def test_cli_search_logs_plain_lines_off_a_terminal(tmp_path, monkeypatch):
     assert "verified 1/2" in text and "verified 2/2" in text and "search finished: 2/2" in lines[-1]
     assert re.search(r"verifying 1/2: train epoch 1/2 .*step \d+/\d+", text)
     assert re.search(r"verifying 2/2: train epoch 2/2 ", text)
-    assert not (tmp_path / "s.db.work").exists()  # stored: the training checkpoints were deleted
+    # stored: the training state is cut down to the trained weights, kept for `design --export`
+    kept = list((tmp_path / "s.db.work").rglob("*.pt"))
+    assert len(kept) == 2 and all(load_checkpoint(p, "trained").state.keys() <= {"model", "epoch", "history"}
+                                  for p in kept)
     # training settings are study settings: resuming with other epochs or images is refused
     other = CliRunner().invoke(app, ["search", "--method", "random", "--evaluator", "train", "--task", "digits",
                                      "--budget", "3", "--epochs", "1", "--limit", "40", "--resume",

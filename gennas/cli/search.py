@@ -77,8 +77,10 @@ def make_evaluator(spec: str, space: SearchSpace, task: str, seed: int = 0, epoc
         if epochs < 1 or limit < 10:
             raise GennasError(f"need --epochs >= 1 and --limit >= 10, got {epochs}, {limit}")
         train, val = image_loaders(task, batch_size=64, seed=seed, size=32, channels=3, limit=limit)
+        # keep_weights: each stored result's trained weights stay in the study's work folder (a few
+        # KB at this size), so `gennas design --study ... --export` writes the network that was verified
         return TrainEvaluator(space, train, val, epochs=epochs, seed=seed, build_options=space.small_build_options,
-                              progress=False, on_diverge="record")
+                              progress=False, on_diverge="record", keep_weights=True)
     raise GennasError(f"unknown evaluator {spec!r}; use table, proxy:NAME or train")
 
 
@@ -166,7 +168,6 @@ def register(app: typer.Typer) -> None:
         if (device is None) != (max_latency_ms is None):
             raise GennasError("--device and --max-latency-ms go together")
         sp = load_space(space)
-        backend = open_storage(storage)
         if data is not None and not evaluator.startswith("proxy:"):
             raise GennasError("--data chooses the images of a proxy evaluator (--evaluator proxy:NAME)")
         dataset = proxy_data(evaluator.split(":", 1)[1], task, data) if evaluator.startswith("proxy:") else None
@@ -195,6 +196,7 @@ def register(app: typer.Typer) -> None:
             attrs["data"] = dataset
         if evaluator == "train":  # what a trained score means: a resume with other training is refused
             attrs.update(epochs=epochs, limit=limit)
+        backend = open_storage(storage)  # after every check: a refused search leaves no empty database
         if resume and storage is not None and name not in {st.study_name for st in backend.get_all_studies()}:
             typer.echo(f"note: {storage} holds no study {name!r} to resume: starting it", err=True)
         result = run_search(optimizer, scorer, budget, storage=backend, study_name=name, batch_size=batch_size,

@@ -32,7 +32,7 @@ from gennas.design.acquisition import select_batch
 from gennas.design.budget import LatencyBudget
 from gennas.design.loop_settings import REGENERATE_PRETRAINED, REGENERATE_SCRATCH, WARMUP_COMPUTED, LoopSettings
 from gennas.design.prior import SourceTablePrior
-from gennas.design.scores import ScoreScale
+from gennas.design.scores import ScoreScale, scale_mismatch_note
 from gennas.errors import GennasError
 from gennas.evaluators.base import Result
 from gennas.generators.guidance import Guidance, InfeasibleBudget, predictor_value
@@ -420,6 +420,8 @@ class DesignLoop:
         if self.learned_nothing():
             notes.append("every verified architecture got the same score: the evaluator told the designer "
                          "nothing to learn from, so its ranking is the pretrained one")
+        mismatch = scale_mismatch_note(self.task, [r.score for r in self.history if not r.failed])
+        notes += [mismatch] if mismatch else []
         cells = self.cells_within_budget() if exhausted else None
         if cells is not None:
             left, b = len(_unseen(cells, self._seen)), self.budget

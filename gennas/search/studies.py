@@ -12,6 +12,10 @@ from typing import Any
 from gennas.errors import GennasError, UnknownSpace
 from gennas.search.storage import SPACE_ATTR, SPACE_FILE_ATTR, open_storage, quiet_optuna
 from gennas.spaces import SearchSpace, resolve_space
+from gennas.surrogates.task import Task
+
+#: study attribute holding a samples or images task's description (:meth:`Task.to_record`)
+TASK_ATTR = "gennas_task_description"
 
 
 def study_space(attrs: dict[str, Any], study_name: str, space: SearchSpace | str | None = None) -> SearchSpace:
@@ -73,11 +77,15 @@ def designer_arguments(storage: Any, study_name: str, space: SearchSpace | str |
                           "`gennas search --method designer` or Designer.search wrote")
     stored_space = study_space(attrs, study_name, space)
     options = dict(options)
-    learned = {"task": attrs.get("learned_task", attrs.get("task")), "direction": attrs.get("direction", "maximize")}
+    task_name = attrs.get("learned_task", attrs.get("task"))
+    record = attrs.get(TASK_ATTR)  # a task described by samples or images: described again
+    task = Task.from_record(record) if isinstance(record, dict) and record.get("name") == task_name else task_name
+    learned = {"task": task, "direction": attrs.get("direction", "maximize")}
     for key in [key for key in learned if key in options]:
         given = options.pop(key)
-        if given != learned[key] and not (key == "task" and getattr(given, "name", None) == learned[key]):
-            raise GennasError(f"{key} {given!r}: study {study_name!r} learned task {learned['task']!r} "
+        same = getattr(given, "name", given) == task_name if key == "task" else given == learned[key]
+        if not same:
+            raise GennasError(f"{key} {given!r}: study {study_name!r} learned task {task_name!r} "
                               f"({learned['direction']}), and a designer rebuilt from it keeps that; "
                               f"search anew to learn another")
     settings = {"device": attrs.get("device"), "max_latency_ms": attrs.get("max_latency_ms"),
@@ -115,6 +123,9 @@ def designer_study(designer: Any, evaluator: Any, storage: Any, study_name: str 
              "direction": designer.loop.scale.direction}
     if designer.max_latency_ms is not None:  # which architectures the budget admitted off the measurements
         attrs["latency_confidence"] = designer.latency_confidence
+    if designer.task is not None and designer.task.kind != "named":  # from_study describes it again
+        attrs[TASK_ATTR] = designer.task.to_record(
+            negate_samples=designer.task.kind == "samples" and designer.loop.scale.direction == "minimize")
     if storage is not None and study_name is None:
         study_name = default_study_name("designer", designer.space.name, task or "untasked", kind, designer.seed,
                                         designer.device, designer.max_latency_ms,

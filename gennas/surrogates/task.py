@@ -227,6 +227,31 @@ class Task:
             return cls("named", task.strip())
         raise GennasError(f"task must be a Task, a dataset name or None, got {task!r}")
 
+    def to_record(self, negate_samples: bool = False) -> dict[str, Any]:
+        """JSON-ready description (kind, name, image descriptor, samples as ``[arch string, score]``),
+        stored with a designer search so :meth:`gennas.Designer.from_study` describes the task
+        again; ``negate_samples`` records the scores the user gave where the designer negated them."""
+        sign = -1.0 if negate_samples else 1.0
+        return {"kind": self.kind, "name": self.name,
+                "descriptor": None if self.descriptor is None else [float(v) for v in self.descriptor],
+                "samples": [[str(a), sign * float(s)] for a, s in self.samples]}
+
+    @classmethod
+    def from_record(cls, record: Any) -> Task:
+        """The task :meth:`to_record` described (a GennasError for anything else)."""
+        try:
+            kind, name = record["kind"], str(record["name"])
+            if kind == "samples":
+                return cls.from_samples((a, s) for a, s in record["samples"])
+            if kind == "images":
+                descriptor = torch.tensor([float(v) for v in record["descriptor"]], dtype=torch.float32)
+                if descriptor.shape != (DESCRIPTOR_DIM,):
+                    raise ValueError(f"descriptor of {len(descriptor)} values")
+                return cls("images", name, descriptor=descriptor)
+            return cls("named", name)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise GennasError(f"not a stored task description ({exc}): {str(record)[:80]}") from None
+
     def __repr__(self) -> str:
         extra = f", {len(self.samples)} samples" if self.samples else ""
         return f"Task({self.kind}: {self.name}{extra})"
