@@ -52,7 +52,7 @@ def proxy_data(proxy: str, task: str, data: Optional[str] = None) -> Optional[st
 
 def make_evaluator(spec: str, space: SearchSpace, task: str, seed: int = 0, epochs: int = 1,
                    limit: int = 2000, data: Optional[str] = None) -> Any:
-    """The evaluator named by ``--evaluator``: ``table``, ``proxy:NAME`` or ``train``.
+    """The evaluator named by ``--evaluator``: ``table``, ``proxy:NAME``, ``train`` or ``supernet``.
 
     ``proxy:NAME`` scores one batch of bundled images (see :func:`proxy_data`); ``train``
     trains on ``limit`` images of a bundled dataset for ``epochs`` (CPU-sized: nb201 cells are
@@ -81,7 +81,28 @@ def make_evaluator(spec: str, space: SearchSpace, task: str, seed: int = 0, epoc
         # KB at this size), so `gennas design --study ... --export` writes the network that was verified
         return TrainEvaluator(space, train, val, epochs=epochs, seed=seed, build_options=space.small_build_options,
                               progress=False, on_diverge="record", keep_weights=True)
-    raise GennasError(f"unknown evaluator {spec!r}; use table, proxy:NAME or train")
+    if spec == "supernet":
+        return _shipped_supernet(space, task)
+    raise GennasError(f"unknown evaluator {spec!r}; use table, proxy:NAME, train or supernet")
+
+
+def _shipped_supernet(space: SearchSpace, task: str) -> Any:
+    """The weight-sharing supernet shipped for nb201 on MNIST 16x16 (``experiments/verify_supernet.py``,
+    on its data split: 80/20 of the bundled 10,000 images, seed 0): each subnet is scored on the
+    2,000 validation images after BN recalibration on training batches (about 1 s per cell)."""
+    from gennas.datasets import image_loaders
+    from gennas.evaluators.supernet import Supernet
+    from gennas.resources import checkpoints_dir
+
+    path = checkpoints_dir() / f"supernet_{space.name}_mnist.pt"
+    if task != "mnist" or not path.is_file():
+        raise GennasError("--evaluator supernet scores with the supernet shipped for nb201 on MNIST "
+                          "(checkpoints/supernet_nb201_mnist.pt): use --space nb201 --task mnist; for another space "
+                          "or data, train one with gennas.evaluators.supernet.Supernet(...).fit and search from Python")
+    supernet = Supernet.load(path, torch_device="cpu")
+    supernet.train_loader, supernet.val_loader = image_loaders("mnist", batch_size=128, val_fraction=0.2, seed=0,
+                                                               size=16, channels=1)
+    return supernet
 
 
 def _latency_filter(optimizer: Any, space: SearchSpace, device: str, max_latency_ms: float,
@@ -106,7 +127,7 @@ def register(app: typer.Typer) -> None:
         space: str = typer.Option("nb201", "--space", "-s", help="search space name"),
         task: str = typer.Option("cifar10", "--task", "-t", help="dataset the architectures are for"),
         budget: int = typer.Option(20, "--budget", "-b", help="architectures to verify (stored ones count)"),
-        evaluator: str = typer.Option("table", "--evaluator", "-e", help="table | proxy:NAME | train"),
+        evaluator: str = typer.Option("table", "--evaluator", "-e", help="table | proxy:NAME | train | supernet"),
         storage: str = typer.Option(DEFAULT_STORAGE, "--storage",
                                     help="optuna storage URL or .db file; postgresql://user@host/db to share a "
                                          "study between machines (several searches on one study cooperate)"),
