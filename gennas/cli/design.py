@@ -75,21 +75,22 @@ def register(app: typer.Typer) -> None:
 
             bench = load_benchmark(designer.space.benchmark)
         if any(c.predicted_accuracy is None for c in candidates) and designer.history:
-            typer.echo(f"note: {len(designer.history)} results are too few to state an accuracy on task {task!r} "
-                       f"(from {MIN_STATED} of distinct scores a calibrated one is stated); the designs are ranked "
-                       "by what the results and the tables say.", err=True)
+            typer.echo(f"note: no score is stated on task {task!r} from {len(designer.history)} results: a "
+                       f"calibrated statement needs {MIN_STATED} verified architectures whose scores differ; the "
+                       "designs are ranked by what the results and the tables say.", err=True)
         elif any(c.predicted_accuracy is None for c in candidates):
             # not an error (what transfers still ranks), but a typo in a dataset name must be visible
             known = ", ".join(getattr(designer.predictor, "tasks", [])) or "none"
             typer.echo(f"note: the predictor was not trained on task {task!r} (it knows: {known}); the designs "
                        "are ranked by what transfers, with no accuracy claimed. Verify some to learn the task: "
-                       "`gennas search --method designer --task NAME --evaluator proxy:NAME` (or train on "
-                       "mnist/digits), or Designer.search with your own evaluator.", err=True)
+                       f"`gennas search --method designer --task {task} --evaluator proxy:synflow` (any proxy; or "
+                       "--evaluator train on mnist/digits), or Designer.search with your own evaluator.", err=True)
         rows = []
         for c in candidates:
             row = candidate_row(c)
             if device:
-                row["pred_ms"] = c.predicted_latency_ms
+                # a bundled device's latency is its measurement (it read "pred_ms" beside an equal table_ms)
+                row["measured_ms" if c.latency_measured else "pred_ms"] = c.predicted_latency_ms
                 if c.latency_bound_ms is not None:  # what the budget was judged by
                     row[f"bound_ms_{designer.latency_confidence:.0%}"] = c.latency_bound_ms
             if bench is not None and task in bench.datasets:

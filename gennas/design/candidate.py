@@ -25,7 +25,8 @@ class Candidate:
             nothing was verified or described for, under ``MIN_STATED`` (10) results or distinct
             samples, or results of one value: no accuracy is made up).
         predicted_std: the normal-equivalent std of ``interval`` (without one: the ensemble spread;
-            None from scratch, where that spread says nothing yet), same units.
+            None from scratch, where that spread says nothing yet, and on a signed-log score scale
+            such as synflow's, where a std in score units means nothing), same units.
         predicted_latency_ms: latency on the designer's device in ms, or None without one:
             measured where the bundled tables have the device (``latency_measured``), else estimated.
         rank: 1 for the best: before any result by the calibrated mean (ties by the raw
@@ -73,7 +74,8 @@ class Candidate:
         num = number
         if self.predicted_accuracy is None:
             # before 3 distinct results (or 2 distinct samples) nothing sets the task's scale
-            what = f"relative score {self.relative_score:+.2f}; no accuracy: too few verified results for this task"
+            what = (f"relative score {self.relative_score:+.2f}; no accuracy: under 10 verified architectures "
+                    "of distinct scores for this task")
         elif self.interval is None and self.predicted_std is None:
             what = f"{num(self.predicted_accuracy)}{unit}; uncalibrated: no interval"
         elif self.interval is None:

@@ -37,7 +37,7 @@ from gennas.generators.guidance import Guidance, HardFn, InfeasibleBudget, predi
 from gennas.graph import ArchGraph
 from gennas.seeds import check_seed
 from gennas.spaces import SearchSpace, resolve_space
-from gennas.surrogates.latency_bound import check_confidence
+from gennas.surrogates.latency_bound import calibration_path, check_confidence, load_calibration
 from gennas.surrogates.protocols import AccuracyModel, LatencyModel
 from gennas.surrogates.task import Task
 from gennas.threads import check_threads, with_own_threads
@@ -202,6 +202,10 @@ class Designer(Statements):
                 self.max_latency_ms, numbers.Real) or not np.isfinite(self.max_latency_ms) or self.max_latency_ms <= 0):
             raise InfeasibleBudget(f"latency budget must be a positive number of ms, got {self.max_latency_ms!r}")
         self.latency_confidence = check_confidence(self.latency_confidence)
+        if self.max_latency_ms is not None and calibration_path(self.space.name).is_file():
+            # refused outside the calibrated range even where measurements judge the budget (0.999 on
+            # pixel3 was taken without a word); the error names the range
+            load_calibration(self.space.name).quantile(self.latency_confidence)
         return latency_models(self.space, self.device, self.max_latency_ms, self.latency_confidence, estimator)
 
     # ------------------------------------------------------------ generation
@@ -283,7 +287,10 @@ class Designer(Statements):
         order = ranked(p, archs, verified, self.loop.scale, n)
         # what kept the budget off the measurements, for the returned designs only
         bound = None if self.budget is None or measured else self.budget.judged_ms([archs[i] for i in order])
-        return [Candidate(archs[i], pick(p.mean, i), pick(p.std, i), pick(latency, i), rank, measured,
+        # on a signed-log scale (synflow's 1e49) a normal-equivalent std in score units means nothing
+        # (9.35e48 beside a stated 6.4e44): the interval alone is stated
+        std = None if self.loop.scale.compress else p.std
+        return [Candidate(archs[i], pick(p.mean, i), pick(std, i), pick(latency, i), rank, measured,
                           None if p.low is None else (float(p.low[i]), float(p.high[i])),
                           float(relative[i]) if p.mean is None else None, unit,
                           p.beyond is not None and bool(p.beyond[i]), p.below is not None and bool(p.below[i]),

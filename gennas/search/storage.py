@@ -89,6 +89,9 @@ def open_storage(storage: Any, existing: bool = False) -> Any:
     if "://" not in url and url.endswith(".db"):
         url = f"sqlite:///{url}"  # convenience: a bare file name means a SQLite file
     file = url[len("sqlite:///"):].split("?")[0] if url.startswith("sqlite:///") else ""
+    if existing and file and file != ":memory:" and Path(file).is_file() and Path(file).stat().st_size == 0:
+        # reading an empty file would write optuna's schema into it (a user's 0-byte file became 114 KB)
+        raise GennasError(f"{file} is empty: no study has been stored there")
     if existing and file and file != ":memory:" and not Path(file).is_file():
         raise GennasError(f"storage {storage!r}: no such file {file}")
     try:
