@@ -61,7 +61,13 @@ RUNS = DATA / "search_runs"
 Factory = Callable[..., Optimizer]
 
 #: method name -> factory(space, seed, task, device=None, max_latency_ms=None) -> Optimizer
-METHODS: dict[str, Factory] = {name: OPTIMIZERS[name]
+def _unfiltered(name: str) -> Factory:
+    """The registered baseline without the registry's own budget filter: :func:`one_run` filters by
+    the table's true latency (as the cached runs of the README's tables did)."""
+    return lambda space, seed, task, **_: OPTIMIZERS[name](space, seed, task)
+
+
+METHODS: dict[str, Factory] = {name: _unfiltered(name)
                                for name in ("random", "evolution", "local", "tpe", "bananas", "transfer-topk")}
 
 

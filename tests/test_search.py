@@ -148,6 +148,23 @@ def test_latency_filter_spends_no_budget_on_slow_archs(bench):
     assert tight.rejected > 2000
 
 
+def test_a_baseline_made_with_a_budget_keeps_it(bench):
+    """make_optimizer(<baseline>, device=, max_latency_ms=) kept no budget (10 of 10 verified over
+    2 ms on pixel3), and under a tight one every baseline verified only constant-output cells
+    (pixel3 times them at 0.003 ms): the registry's baselines keep the budget as the designer does."""
+    for method in ("random", "evolution"):
+        optimizer = make_optimizer(method, "nb201", seed=0, task="cifar10", device="pixel3", max_latency_ms=3.27)
+        result = run_search(optimizer, lambda a: bench.accuracy(a, "cifar10"), budget=10, progress=False)
+        assert len(result) == 10 and all(bench.latency(r.arch, "pixel3") <= 3.27 for r in result.history)
+        assert not any(bench.space.output_is_constant(r.arch) for r in result.history)
+    tight = make_optimizer("random", "nb201", seed=0, task="cifar10", device="pixel3", max_latency_ms=1.07)
+    found = run_search(tight, lambda a: bench.accuracy(a, "cifar10"), budget=4, progress=False)
+    # none of the constant-output cells it verified before (at chance); random may not reach the two working ones
+    assert not any(bench.space.output_is_constant(r.arch) for r in found.history) and len(found) <= 2
+    with pytest.raises(GennasError, match="needs a device"):
+        make_optimizer("random", "nb201", seed=0, max_latency_ms=2.0)
+
+
 runner = CliRunner()
 
 
@@ -259,3 +276,23 @@ def test_a_minimised_score_is_minimised_by_every_baseline(bench):
     loop = gennas.Designer("nb201", task="cifar10", seed=0).loop  # reads its own direction
     with pytest.raises(GennasError, match="maximizes its scores, but the search was asked to minimize"):
         run_search(loop, accuracy, budget=1, progress=False, direction="minimize")
+
+
+def test_tell_checks_what_it_is_told_for_every_method(bench):
+    """A string score told by hand broke every later ask() of BANANAS and the designer (TypeError),
+    random stored it; a string arch failed deep inside. Every method now refuses them by name, and
+    a callable evaluator's bool or string is a failed verification, not 1.0 or a parsed number."""
+    from gennas.evaluators.base import Result
+
+    arch = bench.archs()[11]
+    for method in ("random", "evolution", "bananas", "designer"):
+        optimizer = make_optimizer(method, "nb201", seed=0, task="cifar10")
+        with pytest.raises(GennasError, match="score must be a number"):
+            optimizer.tell([Result(arch, "91", "table")])
+        with pytest.raises(GennasError, match="must be an ArchGraph"):
+            optimizer.tell([Result(arch.to_string(), 91.0, "table")])
+        optimizer.tell(Result(arch, 91.0, "table"))  # one Result, not a list: taken
+        assert optimizer.ask(1)
+    values = iter([True, "93.2", 90.0])
+    out = run_search(make_optimizer("random", "nb201", seed=0), lambda a: next(values), 3, progress=False)
+    assert [r.failed for r in out.history] == [True, True, False] and "not a number" in out.history[0].error

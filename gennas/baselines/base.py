@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from gennas.evaluators.base import Result
 from gennas.graph import ArchGraph
+from gennas.search.optimizer import told_results
 from gennas.spaces import RngLike, SearchSpace, as_rng, resolve_space
 
 #: random draws tried before concluding that (almost) every architecture has been seen
@@ -65,7 +66,7 @@ class BaseOptimizer:
 
     def tell(self, results: list[Result]) -> None:
         """Record results (asked or not, failed or not) and update the optimizer's state."""
-        for r in results:
+        for r in told_results(results):
             self._seen.add(r.arch.canonical_hash())
             self.history.append(r)
             self._observe(r)

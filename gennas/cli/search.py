@@ -105,19 +105,6 @@ def _shipped_supernet(space: SearchSpace, task: str) -> Any:
     return supernet
 
 
-def _latency_filter(optimizer: Any, space: SearchSpace, device: str, max_latency_ms: float,
-                    confidence: float) -> Any:
-    """Wrap a baseline so it only verifies architectures that keep the budget on ``device``, judged
-    as the designer judges it: the measured latency where the bundled tables have the device,
-    else the latency estimator's upper bound at ``confidence`` (a device registered by `gennas latency measure`)."""
-    from gennas.design.budget import check_feasible, latency_models
-    from gennas.search import LatencyFilter
-
-    _, budget = latency_models(space, device, max_latency_ms, confidence)
-    check_feasible(budget, space)
-    return LatencyFilter(optimizer, lambda arch: float(budget.judged_ms([arch])[0]), max_latency_ms, device)
-
-
 def register(app: typer.Typer) -> None:
     from gennas.cli.output import friendly, print_json, print_table
 
@@ -199,9 +186,7 @@ def register(app: typer.Typer) -> None:
         learned = task_of(task, evaluator.split(":", 1)[1], dataset) if evaluator.startswith("proxy:") else task
         optimizer = make_optimizer(method, sp, seed, learned, device=device, max_latency_ms=max_latency_ms,
                                    latency_confidence=latency_confidence)
-        if max_latency_ms is not None and method != "designer":
-            optimizer = _latency_filter(optimizer, sp, device, max_latency_ms, latency_confidence)
-        elif max_latency_ms is not None:  # the designer keeps its own budget: one no cell keeps fails here
+        if max_latency_ms is not None and method == "designer":  # a budget no cell keeps fails here
             from gennas.design.budget import check_feasible
 
             check_feasible(optimizer.budget, sp)

@@ -37,6 +37,7 @@ from gennas.errors import GennasError
 from gennas.evaluators.base import Result
 from gennas.generators.guidance import Guidance, InfeasibleBudget, predictor_value
 from gennas.graph import ArchGraph
+from gennas.search.optimizer import told_results
 from gennas.spaces import SearchSpace
 from gennas.surrogates.protocols import AccuracyModel, Generator
 from gennas.surrogates.task import Task
@@ -326,9 +327,7 @@ class DesignLoop:
     def tell(self, results: Sequence[Result]) -> None:
         """Report verified results (failed ones are remembered, not learned from), asked or not.
         Refits the predictor once for the whole batch."""
-        results = list(results)
-        if not all(isinstance(r, Result) for r in results):
-            raise GennasError("tell() takes a list of Result")
+        results = told_results(results)
         self.history.extend(results)
         self._memo.clear()  # the predictor, the few-shot task or the score scale may change
         self._seen.update(r.arch.canonical_hash() for r in results)

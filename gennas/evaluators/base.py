@@ -67,7 +67,10 @@ class CallableEvaluator:
         for arch in archs:
             start = time.perf_counter()
             try:
-                score, error = float(self.fn(arch)), None
+                value = self.fn(arch)
+                if isinstance(value, (bool, str, bytes)):  # float(True) is 1.0, float("93.2") parses
+                    raise TypeError(f"the evaluator returned {type(value).__name__} {value!r:.40}, not a number")
+                score, error = float(value), None
                 if not math.isfinite(score):
                     error = f"evaluator returned {score}"
             except KeyboardInterrupt:

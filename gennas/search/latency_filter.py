@@ -9,6 +9,7 @@ from gennas.errors import GennasError
 from gennas.evaluators.base import Result
 from gennas.graph import ArchGraph
 from gennas.search.optimizer import Optimizer
+from gennas.spaces import SearchSpace
 
 #: proposals of a wrapped optimizer looked at for feasible ones before giving up on this ask: more
 #: than nb201 holds, as an optimizer that proposes in a fixed order (transfer-topk: big, slow cells
@@ -26,10 +27,11 @@ class LatencyFilter:
     """
 
     def __init__(self, optimizer: Optimizer, latency: Callable[[ArchGraph], float], max_latency_ms: float,
-                 device: str = "") -> None:
+                 device: str = "", skip: Callable[[ArchGraph], str | None] | None = None) -> None:
+        """``skip(arch)``: a reason to refuse a proposal whatever its latency (None: judge it)."""
         if not max_latency_ms > 0:
             raise GennasError(f"max_latency_ms must be positive, got {max_latency_ms}")
-        self.optimizer, self.latency = optimizer, latency
+        self.optimizer, self.latency, self.skip = optimizer, latency, skip
         self.max_latency_ms, self.device = float(max_latency_ms), device
         self.space = getattr(optimizer, "space", None)
         self.rejected = 0
@@ -44,11 +46,12 @@ class LatencyFilter:
             looked += len(proposed)
             rejected = []
             for arch in proposed:
-                ms = float(self.latency(arch))
-                if ms <= self.max_latency_ms:
+                reason = None if self.skip is None else self.skip(arch)
+                ms = math.nan if reason is not None else float(self.latency(arch))
+                if reason is None and ms <= self.max_latency_ms:
                     out.append(arch)
                 else:
-                    error = f"latency {ms:.3g} ms over the {self.max_latency_ms:g} ms budget"
+                    error = reason or f"latency {ms:.3g} ms over the {self.max_latency_ms:g} ms budget"
                     rejected.append(Result(arch, math.nan, "latency", error=error,
                                            metadata={"latency_ms": ms, "device": self.device}))
             if rejected:
@@ -60,3 +63,24 @@ class LatencyFilter:
 
     def tell(self, results: list[Result]) -> None:
         self.optimizer.tell(results)
+
+
+def budget_filter(optimizer: Optimizer, space: SearchSpace, device: str | None, max_latency_ms: float,
+                  confidence: float = 0.95) -> LatencyFilter:
+    """``optimizer`` kept within a latency budget judged as the designer judges it: the measured
+    latency where the bundled tables have ``device``, else the estimator's upper bound at
+    ``confidence`` (a device registered by ``gennas latency measure``). A cell whose output cannot
+    depend on its input is never proposed: pixel3 times such cells at 0.003 ms, and under a tight
+    budget every baseline verified only those, at chance. :class:`InfeasibleBudget` at once where
+    no working cell keeps the budget (an enumerable space is checked exhaustively)."""
+    from gennas.design.budget import check_feasible, latency_models  # the designer's own judgement
+
+    if device is None:
+        raise GennasError("a latency budget (max_latency_ms) needs a device")
+    _, budget = latency_models(space, device, max_latency_ms, confidence)
+    check_feasible(budget, space)
+
+    def constant(arch: ArchGraph) -> str | None:
+        return "its output cannot depend on the input (at chance on any task)" if space.output_is_constant(arch) else None
+
+    return LatencyFilter(optimizer, lambda arch: float(budget.judged_ms([arch])[0]), max_latency_ms, device, constant)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from typing import Protocol, runtime_checkable
 
 from gennas.errors import GennasError
@@ -30,3 +31,24 @@ def check_optimizer(obj: object) -> Optimizer:
         raise GennasError(f"{type(obj).__name__} is not an optimizer: it needs ask(k) and tell(results) "
                           f"(missing {', '.join(missing)})")
     return obj  # type: ignore[return-value]
+
+
+def told_results(results: object) -> list[Result]:
+    """What ``tell`` was given, checked: a Result or an iterable of them, each with an
+    :class:`~gennas.graph.ArchGraph` and a numeric score (NaN allowed: a failure). A string score
+    told by hand was stored, and every later ``ask`` of BANANAS and the designer then raised a
+    TypeError; a string arch failed deep inside with an AttributeError."""
+    if isinstance(results, Result):
+        results = [results]
+    try:
+        items = list(results)  # type: ignore[call-overload]
+    except TypeError:
+        raise GennasError(f"tell() takes a list of Result, got {type(results).__name__}") from None
+    for r in items:
+        if not isinstance(r, Result):
+            raise GennasError(f"tell() takes a list of Result, got an item {type(r).__name__} {r!r:.60}")
+        if not isinstance(r.arch, ArchGraph):
+            raise GennasError(f"a told Result's arch must be an ArchGraph (space.parse(text)), got {r.arch!r:.60}")
+        if isinstance(r.score, bool) or not isinstance(r.score, numbers.Real):
+            raise GennasError(f"a told Result's score must be a number (NaN for a failure), got {r.score!r:.40}")
+    return items

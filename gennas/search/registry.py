@@ -13,13 +13,19 @@ OptimizerFactory = Callable[..., Optimizer]
 
 
 def _baseline(name: str) -> OptimizerFactory:
-    def factory(space: SearchSpace, seed: int | None, task: str | None, **_: Any) -> Optimizer:
+    def factory(space: SearchSpace, seed: int | None, task: str | None, device: str | None = None,
+                max_latency_ms: float | None = None, latency_confidence: float = 0.95, **_: Any) -> Optimizer:
         from gennas.baselines import make_baseline
+        from gennas.search.latency_filter import budget_filter
 
-        # baselines ignore latency (LatencyFilter adds it) and see only scores; transfer-topk alone
-        # takes the task, to leave its labels out of the ranking it transfers
+        # a baseline sees only scores; transfer-topk alone takes the task, to leave its labels out of
+        # the ranking it transfers
         options = {"task": task} if name == "transfer-topk" else {}
-        return make_baseline(name, space, seed, **options)
+        optimizer = make_baseline(name, space, seed, **options)
+        if max_latency_ms is None:
+            return optimizer
+        # a budget is kept as the designer keeps it (it was dropped here: 10 of 10 verified over 2 ms)
+        return budget_filter(optimizer, space, device, max_latency_ms, latency_confidence)
 
     factory.__doc__ = f"the {name} baseline"
     return factory
