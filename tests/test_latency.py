@@ -223,3 +223,24 @@ def test_adapt_from_one_sample_is_sensible(shipped, bench):
 def test_adapt_rejects_bad_ridge(shipped, ridge, match):
     with pytest.raises(GennasError, match=match):
         shipped.adapt("x", [(BEST_C10, 3.0)], ridge=ridge)
+
+
+def test_a_registered_device_is_judged_by_its_own_timings_and_noise_warns(tmp_path, monkeypatch, shipped, bench):
+    """A cell timed by `gennas latency measure` is judged by that timing, not the bound (a reference
+    cell timed at 0.98 ms was bounded at 1.74 and a 1.2 ms budget refused); a device registered from
+    timings that looked noisy warns that its bound is uncalibrated (the flag was never read)."""
+    from gennas.design.budget import UncalibratedBound, latency_models
+
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path))
+    refs = shipped.reference_archs()
+    timed = [float(ms) for ms in bench.latency_of(refs, "silver_4114")]
+    register_device("steady", "nb201", list(zip(refs, timed)))
+    register_device("shaky", "nb201", list(zip(refs, timed)), {"noisy": True})
+    _, budget = latency_models(bench.space, "steady", 30.0)
+    assert np.allclose(budget.judged_ms(refs), timed)
+    assert budget.judged_ms([bench.space.parse(BEST_C10)])[0] > 0  # a cell not timed: its bound
+    with pytest.warns(UncalibratedBound, match="looked noisy"):
+        latency_models(bench.space, "shaky", 30.0)
+    shown = runner.invoke(app, ["latency", "predict", refs[0].to_string(), "--device", "steady", "--json"])
+    row = json.loads(shown.stdout)[0]
+    assert row["table_ms"] == pytest.approx(timed[0]) and row["bound_ms_95%"] > 0

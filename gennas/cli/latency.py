@@ -94,9 +94,11 @@ def measure_cmd(name: str = typer.Option(..., "--name", help="name to register t
     try:
         if problems and not accept_noisy:
             more = f"; {len(problems) - 3} more" if len(problems) > 3 else ""
+            cpu_hint = "" if clock == "cpu" else \
+                " (or with --clock cpu, which leaves out time the core spent on other processes)"
             raise GennasError(f"the timings look noisy ({'; '.join(problems[:3])}{more}): rerun on a quieter "
-                              "machine (or with --clock cpu, which leaves out time the core spent on other "
-                              "processes), or pass --accept-noisy to register them")
+                              f"machine{cpu_hint}, or pass --accept-noisy to register them (a budget on a device "
+                              "registered from noisy timings warns that its bound is uncalibrated)")
         est.adapt(name, samples)  # validates the samples before anything is written
         path = measure.register_device(name, est.space, samples, info)
     except (GennasError, OSError) as exc:  # the measurements are not lost: they go to a file
@@ -188,8 +190,16 @@ def predict_cmd(archs: list[str] = typer.Argument(..., help="architecture string
         column = table.latency_of(None, device)
         measured = [float(column[rows_of[t]]) if t in rows_of else None
                     for t in (est.space.to_string(g) for g in graphs)]
+    else:  # a registered device: the cells timed here show their timing
+        from gennas.surrogates.measure import registered_devices
+
+        timed = {est.space.parse(a).to_string(): ms for a, ms in registered_devices(est.space.name).get(device, ())}
+        measured = [timed.get(g.to_string()) for g in graphs]
     rows = [{"arch": est.space.to_string(g), "predicted_ms": float(p), "table_ms": m}
             for g, p, m in zip(graphs, predicted, measured)]
+    if device not in est.bundled:  # what a budget on it is judged by (bound_ms_95% in gennas design)
+        for row, bound in zip(rows, est.upper_bound(graphs, device, confidence=0.95)):
+            row["bound_ms_95%"] = float(bound)
     print_json(rows) if as_json else print_table(f"latency on {device}", rows)
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -53,6 +53,8 @@ class LatencyBudget:
     confidence: float = 0.95
     cost: MeasuredFn | None = None
     cost_soft: Callable[[torch.Tensor], torch.Tensor] | None = None
+    #: architecture string -> ms this machine measured (a device registered by `gennas latency measure`)
+    own: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "confidence", check_confidence(self.confidence))
@@ -71,8 +73,12 @@ class LatencyBudget:
         if measured is not None:
             return cls(model, device, float(max_latency_ms), measured, confidence)
         confidence = check_confidence(confidence)
-        bounds = cost_bounds(space, device, confidence, registered_devices(space.name).get(device, ()))
-        return cls(model, device, float(max_latency_ms), None, confidence, *(bounds or (None, None)))
+        samples = registered_devices(space.name).get(device, ())
+        bounds = cost_bounds(space, device, confidence, samples)
+        # the cells the user timed are judged by their timing (a reference cell measured at 0.98 ms
+        # was bounded at 1.74 and a 1.2 ms budget refused as infeasible)
+        own = {space.parse(a).to_string(): float(ms) for a, ms in samples}  # latency is the graph's, not its function's
+        return cls(model, device, float(max_latency_ms), None, confidence, *(bounds or (None, None)), own=own)
 
     def steering(self, latency: Callable[[torch.Tensor], torch.Tensor] | None
                  ) -> Callable[[torch.Tensor], torch.Tensor] | None:
@@ -104,7 +110,11 @@ class LatencyBudget:
             return self.latency_ms(archs)
         values = self.latency_ms(archs) if bound is None else np.asarray(
             bound(list(archs), self.device, confidence=self.confidence), dtype=np.float64).reshape(-1)
-        return values if self.cost is None else np.maximum(values, self.cost(list(archs)))
+        values = values if self.cost is None else np.maximum(values, self.cost(list(archs)))
+        if self.own:
+            timed = [self.own.get(a.to_string()) for a in archs]
+            values = np.array([v if t is None else t for v, t in zip(values, timed)], dtype=np.float64)
+        return values
 
     def infeasible_reason(self, space: SearchSpace, message: str) -> str:
         """``message`` of a failed generation, with the fastest architecture of the whole space
@@ -183,6 +193,14 @@ def latency_models(space: SearchSpace, device: str | None, max_latency_ms: float
             "`gennas latency measure` registers one for every process)" if loaded else ""))
     budget = None if max_latency_ms is None else LatencyBudget.for_device(space, estimator, device, max_latency_ms,
                                                                          confidence)
+    from gennas.surrogates.measure import registered_record
+
+    record = None if budget is None or budget.exact else registered_record(device, space.name)
+    if record is not None and record.get("noisy"):
+        warnings.warn(f"device {device!r} was registered from timings that looked noisy (--accept-noisy): its "
+                      "latency bound assumes timings as steady as the bundled devices', so designs may run over "
+                      "the budget; register it again on a quiet machine (or with --clock cpu)",
+                      UncalibratedBound, stacklevel=3)
     if budget is not None and not budget.exact and device in getattr(estimator, "partial_devices", ()):
         warnings.warn(f"device {device!r} was adapted from samples that miss some of the estimator's reference "
                       "architectures: its latency bound is not calibrated (held out, from the first 3 or 5 of "

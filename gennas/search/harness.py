@@ -125,8 +125,9 @@ def higher_is_better(optimizer: Optimizer, direction: str) -> Optimizer:
     declared = getattr(optimizer, "direction", None)
     if declared is not None:
         if declared != direction:
-            raise GennasError(f"{type(optimizer).__name__} {declared}s its scores, but the search was asked to "
-                              f"{direction} them")
+            raise GennasError(f"the optimizer ({type(optimizer).__name__}) {declared}s its scores, but the search was "
+                              f"asked to {direction} them; for the designer: Designer(..., direction={direction!r})"
+                              ".search(...) (make_optimizer's designer maximizes)")
         return optimizer
     return _Negated(optimizer) if direction == "minimize" else optimizer
 
@@ -286,7 +287,11 @@ def _claim_batch(optimizer: Optimizer, space: SearchSpace, claims: Claims, view:
                                    f"died {view.attempts[h]} times"))
     busy = view.busy() | {a.canonical_hash() for a in candidates}
     if len(candidates) + len(given_up) < k:
-        for arch in optimizer.ask(k - len(candidates) - len(given_up)):
+        proposed = optimizer.ask(k - len(candidates) - len(given_up))
+        if not isinstance(proposed, (list, tuple)):
+            raise GennasError(f"{type(optimizer).__name__}.ask(k) must return a list of architectures, got "
+                              f"{type(proposed).__name__}")
+        for arch in proposed:
             space.validate(arch)  # an optimizer proposing foreign graphs is a bug: say so
             h = arch.canonical_hash()
             if h not in busy and len(candidates) + len(given_up) < k:

@@ -198,7 +198,7 @@ def noise_problems(labels: Sequence[str], timings: Sequence[Timing], flops: Sequ
     """What makes these timings untrustworthy, one line per problem (empty: they look sound).
 
     ``labels`` name the architectures, ``timings`` are theirs, ``flops`` (optional) their FLOPs."""
-    problems = [f"{lab}: spread {t.spread:.2f} (IQR / median of {t.repeats} passes) over {limits.max_spread:.2f}"
+    problems = [f"{lab}: spread {t.spread:.3f} (IQR / median of {t.repeats} passes) over {limits.max_spread:.3g}"
                 for lab, t in zip(labels, timings) if not t.spread <= limits.max_spread]
     if flops is not None:
         for i, (lab_i, t_i, f_i) in enumerate(zip(labels, timings, flops)):
@@ -286,3 +286,15 @@ def registered_devices(space: str) -> dict[str, list[tuple[str, float]]]:
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise GennasError(f"registered device file {path} is unreadable: {exc}") from None
     return out
+
+
+def registered_record(name: str, space: str) -> dict[str, Any] | None:
+    """The registration of device ``name`` for ``space`` (samples, settings, ``noisy``), or None."""
+    path = registered_path(name, space)
+    if path is None:
+        return None
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise GennasError(f"registered device file {path} is unreadable: {exc}") from None
+    return record if isinstance(record, dict) else None
