@@ -18,6 +18,8 @@ matplotlib's Agg canvas (no display, no global backend switch):
 from __future__ import annotations
 
 import math
+import re
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -268,9 +270,9 @@ def plot_predicted(runs: Sequence[StudyRun], path: Path) -> Path | None:
     ax.set_ylim(lo - pad, hi + pad)
     ax.set_xlabel("verified accuracy (%)")
     ax.set_ylabel("predicted accuracy (%)")
-    ax.set_title("\n".join(sorted(sources)), fontsize=8)
+    ax.set_title("\n".join(textwrap.fill(source, 70) for source in sorted(sources)), fontsize=8)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
+    fig.legend(fontsize=7, loc="outside lower center")  # below the axes: long labels were cut off inside
     return _save(fig, path)
 
 
@@ -322,23 +324,53 @@ def plot_latency(runs: Sequence[StudyRun], path: Path) -> Path | None:
     return _save(fig, path)
 
 
-def write_report(runs: Sequence[StudyRun], out: str | Path) -> Report:
-    """Write every figure that the runs support into folder ``out``; returns the paths and notes."""
-    if not runs:
-        raise GennasError("no studies to report")
-    folder = Path(out)
-    files = [plot_best_so_far(runs, folder / "best_so_far.png")]
+def scored_as(run: StudyRun) -> str:
+    """What a run's scores are, for grouping its figures: the task learned and the evaluator
+    (``cifar10 table``, ``cifar10-synflow proxy:synflow``)."""
+    attrs = run.attrs
+    task = attrs.get("learned_task") or attrs.get("task") or "?"
+    evaluator = attrs.get("evaluator") or "+".join(sorted({r.kind for r in run.results if not r.failed})) or "?"
+    return f"{task} {evaluator}"
+
+
+def _figures(runs: Sequence[StudyRun], folder: Path, suffix: str = "") -> Report:
+    """The figures the runs support, named with ``suffix``, and why any is missing."""
+    files = [plot_best_so_far(runs, folder / f"best_so_far{suffix}.png")]
     notes: list[str] = []
-    predicted = plot_predicted(runs, folder / "predicted_vs_verified.png")
+    predicted = plot_predicted(runs, folder / f"predicted_vs_verified{suffix}.png")
     if predicted is None:
         notes.append("no predicted-vs-verified figure: no accuracy results with predictions")
     else:
         files.append(predicted)
-    latency = plot_latency(runs, folder / "accuracy_latency.png")
+    latency = plot_latency(runs, folder / f"accuracy_latency{suffix}.png")
     if latency is None:
         notes.append("no accuracy-latency figure: no study has a latency budget (--device/--max-latency-ms)")
     else:
         files.append(latency)
+    return Report(files, notes)
+
+
+def write_report(runs: Sequence[StudyRun], out: str | Path) -> Report:
+    """Write every figure that the runs support into folder ``out``; returns the paths and notes.
+    Studies whose scores mean different things (another task or evaluator) get
+    figures of their own (one axis held synflow's 1e49 and accuracies in %, one Pareto front
+    cifar10 and cifar100 cells)."""
+    if not runs:
+        raise GennasError("no studies to report")
+    folder = Path(out)
+    groups: dict[str, list[StudyRun]] = {}
+    for run in runs:
+        groups.setdefault(scored_as(run), []).append(run)
+    if len(groups) == 1:
+        made = _figures(runs, folder)
+        files, notes = made.files, made.notes
+    else:
+        files, notes = [], [f"the studies score {len(groups)} different things (task, evaluator): one set "
+                            f"of figures each, named by it: {'; '.join(groups)}"]
+        for key, members in groups.items():
+            made = _figures(members, folder, "-" + re.sub(r"[^A-Za-z0-9_.-]+", "_", key))
+            files += made.files
+            notes += [f"{key}: {n}" for n in made.notes]
     notes += [n for run in runs for n in run.notes]
     return Report(files, notes)
 

@@ -91,3 +91,20 @@ def test_cli_report(storage, tmp_path):
     bad = runner.invoke(app, ["report", "--storage", storage, "--study", "nope"])
     assert bad.exit_code == 2 and "unknown study 'nope'" in bad.stderr
     assert len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_studies_of_other_tasks_or_evaluators_get_figures_of_their_own(nb201, bench, tmp_path):
+    """Synflow's 1e49 and accuracies in % shared one axis (the accuracies a flat line at 0), and one
+    Pareto front took cifar10 and cifar100 cells: each task and evaluator now has its own figures."""
+    db = f"sqlite:///{tmp_path / 'mixed.db'}"
+    for name, task, evaluator, score in (("acc10", "cifar10", "table", lambda a: bench.accuracy(a, "cifar10")),
+                                         ("acc100", "cifar100", "table", lambda a: bench.accuracy(a, "cifar100")),
+                                         ("syn", "cifar10", "proxy:synflow", lambda a: 1e49 * bench.accuracy(a, "cifar10"))):
+        found = run_search(make_optimizer("random", nb201, 0), score, 4, progress=False)
+        ResultStore.open(nb201, db, name, attrs={"method": "random", "task": task, "evaluator": evaluator}).add_many(
+            found.history)
+    out = report(db, None, tmp_path / "figs")
+    names = sorted(p.name for p in out.files if p.name.startswith("best_so_far"))
+    assert names == ["best_so_far-cifar100_table.png", "best_so_far-cifar10_proxy_synflow.png",
+                     "best_so_far-cifar10_table.png"]
+    assert any("3 different things" in n for n in out.notes) and all(_png(p) for p in out.files)
