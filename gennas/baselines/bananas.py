@@ -195,12 +195,12 @@ class Bananas(BaseOptimizer):
     def ask(self, k: int) -> list[ArchGraph]:
         ok = self.successes
         if self._asked < self.num_init or len(ok) < 2:
-            out = [a for a in (self._random_new() for _ in range(k)) if a is not None]
+            out = self._random_batch(k)
             self._asked += len(out)
             return out
         candidates = self._candidates()
         if not candidates:
-            return [a for a in (self._random_new() for _ in range(k)) if a is not None]
+            return self._random_batch(k)
         x = self.encode([r.arch for r in ok])
         y = np.array([r.score for r in ok], dtype=np.float64)
         if self._model is None:

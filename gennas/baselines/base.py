@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import numpy as np
+
+from gennas.errors import GennasError
 from gennas.evaluators.base import Result
 from gennas.graph import ArchGraph
 from gennas.search.optimizer import told_results
@@ -9,6 +12,13 @@ from gennas.spaces import RngLike, SearchSpace, as_rng, resolve_space
 
 #: random draws tried before concluding that (almost) every architecture has been seen
 MAX_DRAWS = 1000
+
+
+def asked_count(k: object) -> int:
+    """``k`` of ``ask(k)`` as a non-negative int (0 asks nothing); a GennasError naming anything else."""
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 0:
+        raise GennasError(f"ask(k) takes a whole number k >= 0, got {k!r}")
+    return int(k)
 
 
 class BaseOptimizer:
@@ -42,6 +52,17 @@ class BaseOptimizer:
             if self._claim(arch):
                 return arch
         return None
+
+    def _random_batch(self, k: int) -> list[ArchGraph]:
+        """Up to ``k`` unseen uniform samples, stopping at the first miss: the space is (nearly)
+        exhausted, and going on made MAX_DRAWS draws per missing one (``ask(20000)`` ran for minutes)."""
+        out: list[ArchGraph] = []
+        for _ in range(asked_count(k)):
+            arch = self._random_new()
+            if arch is None:
+                break
+            out.append(arch)
+        return out
 
     def _mutant_new(self, parent: ArchGraph, tries: int = 50) -> ArchGraph | None:
         """A random unseen neighbour of ``parent`` (None when all tries hit seen ones)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from gennas.baselines.base import BaseOptimizer
+from gennas.baselines.base import BaseOptimizer, asked_count
 from gennas.evaluators.base import Result
 from gennas.graph import ArchGraph
 from gennas.spaces import RngLike, SearchSpace
@@ -16,8 +16,7 @@ class RandomSearch(BaseOptimizer):
     name = "random"
 
     def ask(self, k: int) -> list[ArchGraph]:
-        out = [self._random_new() for _ in range(k)]
-        return [a for a in out if a is not None]
+        return self._random_batch(k)
 
 
 class RegularizedEvolution(BaseOptimizer):
@@ -40,7 +39,7 @@ class RegularizedEvolution(BaseOptimizer):
 
     def ask(self, k: int) -> list[ArchGraph]:
         out = []
-        for _ in range(k):
+        for _ in range(asked_count(k)):
             arch = None
             if self._asked >= self.population_size and self.population:
                 idx = self.rng.choice(len(self.population), size=min(self.sample_size, len(self.population)),
@@ -48,9 +47,10 @@ class RegularizedEvolution(BaseOptimizer):
                 parent = max((self.population[i] for i in idx), key=lambda r: r.score)
                 arch = self._mutant_new(parent.arch)
             arch = arch or self._random_new()
-            if arch is not None:
-                out.append(arch)
-                self._asked += 1
+            if arch is None:  # nothing unseen turns up: the space is (nearly) exhausted
+                break
+            out.append(arch)
+            self._asked += 1
         return out
 
     def _observe(self, result: Result) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from gennas.baselines.base import BaseOptimizer
+from gennas.baselines.base import BaseOptimizer, asked_count
 from gennas.evaluators.base import Result
 from gennas.graph import ArchGraph
 from gennas.spaces import RngLike, SearchSpace
@@ -78,10 +78,11 @@ class TPESearch(BaseOptimizer):
 
     def ask(self, k: int) -> list[ArchGraph]:
         out = []
-        for _ in range(k):
+        for _ in range(asked_count(k)):
             arch = self._propose() or self._random_new()
-            if arch is not None:
-                out.append(arch)
+            if arch is None:  # nothing unseen turns up: the space is (nearly) exhausted
+                break
+            out.append(arch)
         return out
 
     def _finish(self, trial: Any, score: float) -> None:

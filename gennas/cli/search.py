@@ -226,7 +226,8 @@ def register(app: typer.Typer) -> None:
 
             stored = f"gennas design --storage {storage} --study {result.study_name}"
             if not ships_predictor(sp):  # the predictor it trained was saved: --task finds it too
-                typer.echo(f"design from what it learned: gennas design --space {space} --task {learned} "
-                           f"(or {stored})", err=True)
+                typer.echo(f"design from what it learned: {stored} (with its verified scores and intervals; "
+                           f"`gennas design --space {space} --task {learned}` uses the saved predictor alone)",
+                           err=True)
             else:  # the shipped predictor stays as shipped: what this search learned is in its study
                 typer.echo(f"design from what it learned: {stored}", err=True)
