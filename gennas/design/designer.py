@@ -11,12 +11,11 @@ returns the best ``n`` ranked by predicted accuracy, without verifying any.
 
 from __future__ import annotations
 
+import numbers
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
-
-import numbers
-import warnings
 
 import numpy as np
 

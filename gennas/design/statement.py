@@ -2,10 +2,11 @@
 interval and flags (:class:`~gennas.surrogates.calibration.Predictions`), before and after results.
 
 The statement's sources, in order: the loop cross-fitted on verified results (from
-:data:`~gennas.surrogates.cross_fitted.MIN_LEARNED` of them), completed by the stored calibration
-of the pretrained predictor (:mod:`gennas.design.stored_statement`) or the line to the measured
-tables (:mod:`gennas.design.source_line`); before that, the pretrained predictor's stored
-calibration; where nothing sets the task's scale, the rank only.
+:data:`MIN_STATED` verified architectures, or from
+:data:`~gennas.surrogates.cross_fitted.MIN_LEARNED` where the task's stored calibration vouches for
+them), completed by that stored calibration (:mod:`gennas.design.stored_statement`) or the line
+to the measured tables (:mod:`gennas.design.source_line`); before that, the pretrained predictor's
+stored calibration; where nothing calibrates a statement, the rank only.
 """
 
 from __future__ import annotations
