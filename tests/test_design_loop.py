@@ -131,7 +131,7 @@ def test_unseen_task_is_searched_from_the_prior(designer_factory, bench):
 
 @pytest.mark.parametrize("call, message", [
     (lambda d: d.search(lambda a: 1.0, budget=0), "budget"),
-    (lambda d: d.ask(0), "positive"),
+    (lambda d: d.ask(-1), "whole number k >= 0"),  # ask(0) is [], as for every baseline
     (lambda d: d.tell("|nor_conv_3x3~0|+|none~0|none~1|+|none~0|none~1|none~2|"), "needs a score"),
     (lambda d: d.search(lambda a: 1.0, budget=2, storage="postgresql://nobody@127.0.0.1:1/none"), "storage"),
 ])

@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-import numpy as np
-
-from gennas.errors import GennasError
 from gennas.evaluators.base import Result
 from gennas.graph import ArchGraph
-from gennas.search.optimizer import told_results
+from gennas.search.optimizer import asked_count, told_results
 from gennas.spaces import RngLike, SearchSpace, as_rng, resolve_space
 
 #: random draws tried before concluding that (almost) every architecture has been seen
 MAX_DRAWS = 1000
 
-
-def asked_count(k: object) -> int:
-    """``k`` of ``ask(k)`` as a non-negative int (0 asks nothing); a GennasError naming anything else."""
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 0:
-        raise GennasError(f"ask(k) takes a whole number k >= 0, got {k!r}")
-    return int(k)
 
 
 class BaseOptimizer:

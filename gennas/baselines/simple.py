@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections import deque
 
-from gennas.baselines.base import BaseOptimizer, asked_count
+from gennas.baselines.base import BaseOptimizer
+from gennas.search.optimizer import asked_count
 from gennas.evaluators.base import Result
 from gennas.graph import ArchGraph
 from gennas.spaces import RngLike, SearchSpace

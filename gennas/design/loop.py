@@ -33,11 +33,10 @@ from gennas.design.budget import LatencyBudget
 from gennas.design.loop_settings import REGENERATE_PRETRAINED, REGENERATE_SCRATCH, WARMUP_COMPUTED, LoopSettings
 from gennas.design.prior import SourceTablePrior
 from gennas.design.scores import ScoreScale, scale_mismatch_note
-from gennas.errors import GennasError
 from gennas.evaluators.base import Result
 from gennas.generators.guidance import Guidance, InfeasibleBudget, predictor_value
 from gennas.graph import ArchGraph
-from gennas.search.optimizer import told_results
+from gennas.search.optimizer import asked_count, told_results
 from gennas.spaces import SearchSpace
 from gennas.surrogates.protocols import AccuracyModel, Generator
 from gennas.surrogates.task import Task
@@ -161,8 +160,8 @@ class DesignLoop:
     # ------------------------------------------------------------ ask
     def ask(self, k: int = 1) -> list[ArchGraph]:
         """``k`` architectures to verify next, none verified or asked before, all within the budget."""
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k <= 0:
-            raise GennasError(f"ask(k) needs a positive integer k, got {k!r}")
+        if asked_count(k) == 0:  # as every baseline: nothing asked, nothing proposed
+            return []
         seed = None if self.seed is None else self.seed * 7919 + self._rounds
         trained = self.predictor.is_trained
         pool = list(self._generated(k, seed, trained))

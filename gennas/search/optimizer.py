@@ -5,6 +5,8 @@ from __future__ import annotations
 import numbers
 from typing import Protocol, runtime_checkable
 
+import numpy as np
+
 from gennas.errors import GennasError
 from gennas.evaluators.base import Result
 from gennas.graph import ArchGraph
@@ -52,3 +54,10 @@ def told_results(results: object) -> list[Result]:
         if isinstance(r.score, bool) or not isinstance(r.score, numbers.Real):
             raise GennasError(f"a told Result's score must be a number (NaN for a failure), got {r.score!r:.40}")
     return items
+
+
+def asked_count(k: object) -> int:
+    """``k`` of ``ask(k)`` as a non-negative int (0 asks nothing); a GennasError naming anything else."""
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 0:
+        raise GennasError(f"ask(k) takes a whole number k >= 0, got {k!r}")
+    return int(k)
