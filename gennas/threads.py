@@ -1,9 +1,9 @@
 """How many CPU threads torch uses while gennas works.
 
 gennas's networks are small: two intra-op threads on a shared machine wait on each other (a
-15-verification designer search took 4.2 s wall / 2.7 s CPU at torch's default of 2 threads
-against 0.9 / 0.6 s with one; README, "A busy CPU slows a search by half, not tenfold"), so the
-CLI runs with one (``--threads``) and a :class:`~gennas.Designer` works with ``threads=1``
+search next to a busy core cost twice the CPU with two threads: ``python
+experiments/thread_contention.py``, README "A busy CPU slows a search by half, not tenfold"), so
+the CLI runs with one (``--threads``) and a :class:`~gennas.Designer` works with ``threads=1``
 unless told otherwise, restoring the caller's setting afterwards.
 """
 

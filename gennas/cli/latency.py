@@ -191,9 +191,9 @@ def predict_cmd(archs: list[str] = typer.Argument(..., help="architecture string
         measured = [float(column[rows_of[t]]) if t in rows_of else None
                     for t in (est.space.to_string(g) for g in graphs)]
     else:  # a registered device: the cells timed here show their timing
-        from gennas.surrogates.measure import registered_devices
+        from gennas.surrogates.measure import registered_devices, timings_by_graph
 
-        timed = {est.space.parse(a).to_string(): ms for a, ms in registered_devices(est.space.name).get(device, ())}
+        timed = timings_by_graph(est.space, registered_devices(est.space.name).get(device, ()))
         measured = [timed.get(g.to_string()) for g in graphs]
     rows = [{"arch": est.space.to_string(g), "predicted_ms": float(p), "table_ms": m}
             for g, p, m in zip(graphs, predicted, measured)]

@@ -65,7 +65,7 @@ class LatencyBudget:
         """The budget judged by the bundled measurements of ``device`` when the space's benchmark
         has them, else by ``model``'s upper bound at ``confidence``."""
         from gennas.surrogates.cost_bound import cost_bounds
-        from gennas.surrogates.measure import registered_devices
+        from gennas.surrogates.measure import registered_devices, timings_by_graph
 
         measured = _measured_lookup(space, device)
         if measured is None and model is None:
@@ -77,8 +77,8 @@ class LatencyBudget:
         bounds = cost_bounds(space, device, confidence, samples)
         # the cells the user timed are judged by their timing (a reference cell measured at 0.98 ms
         # was bounded at 1.74 and a 1.2 ms budget refused as infeasible)
-        own = {space.parse(a).to_string(): float(ms) for a, ms in samples}  # latency is the graph's, not its function's
-        return cls(model, device, float(max_latency_ms), None, confidence, *(bounds or (None, None)), own=own)
+        return cls(model, device, float(max_latency_ms), None, confidence, *(bounds or (None, None)),
+                   own=timings_by_graph(space, samples))
 
     def steering(self, latency: Callable[[torch.Tensor], torch.Tensor] | None
                  ) -> Callable[[torch.Tensor], torch.Tensor] | None:

@@ -73,7 +73,7 @@ class Candidate:
         unit = f" {self.unit}" if self.unit else ""
         num = number
         if self.predicted_accuracy is None:
-            # before 3 distinct results (or 2 distinct samples) nothing sets the task's scale
+            # 10: gennas.design.statement.MIN_STATED (not imported: the CLI reads this module at start-up)
             what = (f"relative score {self.relative_score:+.2f}; no accuracy: under 10 verified architectures "
                     "of distinct scores for this task")
         elif self.interval is None and self.predicted_std is None:

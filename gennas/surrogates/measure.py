@@ -298,3 +298,9 @@ def registered_record(name: str, space: str) -> dict[str, Any] | None:
     except (OSError, ValueError) as exc:
         raise GennasError(f"registered device file {path} is unreadable: {exc}") from None
     return record if isinstance(record, dict) else None
+
+
+def timings_by_graph(space: SearchSpace, samples: Sequence[tuple[ArchGraph | str, float]]) -> dict[str, float]:
+    """Architecture string -> ms of a registered device's ``samples`` (:func:`registered_devices`),
+    keyed by the graph, not its function: two cells of one canonical class were timed 6.0 and 23.3 ms."""
+    return {space.to_string(space.parse(a)): float(ms) for a, ms in samples}

@@ -43,9 +43,9 @@ DESCRIPTOR_DIM = 3 * FEATURE_DIM + 2
 #: at most this many images are embedded (seeded subsample): enough for stable statistics
 MAX_IMAGES = 512
 #: fewest images a task is described by: the descriptor's statistics are those of up to 512 images
-#: (the meta-tasks'), and from fewer the predictions move (mean |difference| from 512 images over
-#: 300 nb201 cells, 3 subsamples: 64 images 2.2 / 11.9 points on digits / mnist, 128 1.2 / 2.8;
-#: from 2 images digits read 126 %)
+#: (the meta-tasks'), and from fewer the predictions move (``python experiments/image_task_size.py``:
+#: mean |difference| from 512 images over 300 nb201 cells, 3 subsamples: 64 images 2.2 / 11.9 points
+#: on digits / mnist, 128 1.2 / 2.8; from 2 images up to 126-129 %)
 MIN_IMAGES = 128
 
 
