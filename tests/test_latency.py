@@ -176,6 +176,40 @@ def test_one_machine_is_registered_for_each_space_it_was_profiled_on(tmp_path, m
     assert not old.exists() and registered_devices("nb201")["old_box"] == [(BEST_C10, 3.0)]
 
 
+def test_a_broken_device_file_is_skipped_naming_it_and_the_others_still_load(tmp_path, monkeypatch, shipped, bench):
+    """One bad file under $GENNAS_HOME/devices (a negative timing, a cell of no space, unreadable
+    JSON, a bundled device's name, a file named after another device) used to stop every latency
+    command, bundled devices included, with an error naming neither the file nor the fix."""
+    from gennas.surrogates.measure import BrokenDeviceFile, device_path
+
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path))
+    refs = shipped.reference_archs()
+    register_device("good", "nb201", list(zip(refs, bench.latency_of(refs, "silver_4114"))))
+    record = json.loads(device_path("good", "nb201").read_text())
+    broken = {"negative": [[refs[0].to_string(), -10.5]], "foreign": [["|bogus~0|", 3.0]],
+              "pixel3": record["samples"]}
+    for name, samples in broken.items():
+        device_path(name, "nb201").write_text(json.dumps({**record, "name": name, "samples": samples}))
+    device_path("torn", "nb201").write_text("{not json")
+    device_path("renamed", "nb201").write_text(json.dumps({**record, "name": "other"}))
+    with pytest.warns(BrokenDeviceFile) as caught:
+        est = load_latency_estimator("nb201")
+    said = " ".join(str(w.message) for w in caught)
+    for name in ("negative", "foreign", "pixel3", "torn", "renamed"):
+        assert f"{name}.json" in said, name
+    assert "delete" in said and "gennas latency measure" in said
+    assert "good" in est.devices and "negative" not in est.devices and "other" not in est.devices
+    assert est.predict([BEST_C10], "pixel3")[0] == shipped.predict([BEST_C10], "pixel3")[0]  # the bundled one
+    with pytest.raises(UnknownDevice, match="negative.json.*finite positive ms"):
+        est.predict([BEST_C10], "negative")
+    listed = runner.invoke(app, ["latency", "devices", "--json"])  # its warnings: one line each on stderr
+    listing = json.loads(listed.stdout)
+    skipped = {row["device"] for row in listing if row["source"].startswith("skipped")}
+    assert skipped == {"negative", "foreign", "pixel3", "torn", "renamed"}
+    out = runner.invoke(app, ["latency", "predict", BEST_C10, "--device", "pixel3", "--json"])
+    assert out.exit_code == 0, out.output
+
+
 def test_cli_measure_devices_predict(tmp_path, monkeypatch):
     monkeypatch.setenv("GENNAS_HOME", str(tmp_path))
     # --accept-noisy: this test is about the command flow; on a busy CI machine the timings are

@@ -60,12 +60,17 @@ def show_cmd(arch: str = typer.Argument(..., help="architecture string"),
     print_table(f"{space} architecture", [{"field": k, "value": v} for k, v in record.items()])
 
 
+#: the latency column `gennas sample` shows for a benchmarked space unless --device names another
+DEFAULT_SAMPLE_DEVICE = "pixel3"
+
+
 @app.command("sample")
 @friendly
 def sample_cmd(space: str = typer.Option("nb201", "--space", "-s"),
                n: int = typer.Option(10, "-n", help="number of architectures"),
                seed: Optional[int] = typer.Option(None, "--seed"),
-               device: str = typer.Option("pixel3", "--device", help="device for the latency column"),
+               device: Optional[str] = typer.Option(None, "--device", help="device for the measured latency "
+                                                     "column (nb201: pixel3 unless given)"),
                as_json: bool = typer.Option(False, "--json")) -> None:
     """Sample architectures uniformly; show their real accuracy and latency from the bundled tables."""
     from gennas.cli.checks import check_seed
@@ -80,10 +85,17 @@ def sample_cmd(space: str = typer.Option("nb201", "--space", "-s"),
         from gennas.bench import load_benchmark
 
         bench = load_benchmark(sp.benchmark)
+        device = device or DEFAULT_SAMPLE_DEVICE
         if device not in bench.devices:
             from gennas.errors import UnknownDevice, unknown
 
-            raise UnknownDevice(unknown("device", device, bench.devices))
+            raise UnknownDevice(unknown("device", device, bench.devices) + (
+                "; `sample` shows the bundled table's measured latencies: `gennas latency predict` estimates a "
+                "registered device's"))
+    elif device is not None:  # nothing measured to show: say so rather than drop the option
+        raise GennasError(f"`sample` shows a latency column only for a space whose benchmark measured every cell, "
+                          f"not {sp.name!r}; `gennas latency predict --space {sp.name} --device {device} ARCH` "
+                          "estimates one (with the measured value where there is one)")
     archs = sp.sample_many(n, seed)
     rows = [arch_record(a, sp, device=device) for a in archs]
     print_json(rows) if as_json else print_table(f"{n} uniform samples from {space} (seed {seed})", rows)

@@ -161,8 +161,15 @@ def devices_cmd(space: str = typer.Option("nb201", "--space", "-s"),
     """List the devices the latency estimator knows (bundled and registered)."""
     from gennas.surrogates.latency import load_latency_estimator
 
+    from gennas.surrogates.measure import broken_device_files, registered_devices, registered_path
+
     est = load_latency_estimator(space)
     rows = [{"device": d, "source": "bundled" if d in est.bundled else "registered"} for d in est.devices]
+    # files that register no device (their warnings say why): listed, so the user finds them here
+    unused = [registered_path(d, est.space.name) for d in registered_devices(est.space.name)
+              if d in est.bundled or d not in est.devices]
+    rows += [{"device": path.stem, "source": f"skipped: {path}"}
+             for path in sorted({*broken_device_files(est.space.name), *filter(None, unused)})]
     print_json(rows) if as_json else print_table(f"latency devices ({space})", rows)
 
 

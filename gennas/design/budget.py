@@ -188,9 +188,11 @@ def latency_models(space: SearchSpace, device: str | None, max_latency_ms: float
         estimator = load_latency_estimator(space)
     known = list(getattr(estimator, "devices", []))
     if known and device not in known:
-        raise UnknownDevice(unknown("device", device, known) + (
+        from gennas.surrogates.measure import broken_device_note
+
+        raise UnknownDevice(unknown("device", device, known) + (broken_device_note(device, space.name) or (
             " (a device adapted in this process with .adapt(): pass that estimator, estimator=...; "
-            "`gennas latency measure` registers one for every process)" if loaded else ""))
+            "`gennas latency measure` registers one for every process)" if loaded else "")))
     budget = None if max_latency_ms is None else LatencyBudget.for_device(space, estimator, device, max_latency_ms,
                                                                          confidence)
     from gennas.surrogates.measure import registered_record

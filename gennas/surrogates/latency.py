@@ -35,7 +35,7 @@ from gennas.models.gnn import DAGEncoder, EncoderConfig, archs_to_node_features,
 from gennas.graph import ArchGraph
 from gennas.surrogates.latency_bound import BoundCalibration, load_calibration, loo_rms
 from gennas.surrogates.latency_refs import select_references  # re-exported
-from gennas.surrogates.measure import measure_latency, registered_devices  # re-exported: gennas.measure_latency
+from gennas.surrogates.measure import adapt_registered, broken_device_note, measure_latency  # measure_latency: re-exported
 from gennas.resources import checkpoints_dir
 from gennas.spaces import SearchSpace, as_rng, resolve_space
 from gennas.training import ridge_solve
@@ -246,8 +246,8 @@ class LatencyEstimator:
 
     def _device(self, device: str) -> tuple[float, float, torch.Tensor]:
         if device not in self.device_params:
-            raise UnknownDevice(unknown("device", device, self.devices) +
-                                " (register one with `gennas latency measure` or .adapt())")
+            raise UnknownDevice(unknown("device", device, self.devices) + (broken_device_note(device, self.space.name)
+                                or " (register one with `gennas latency measure` or .adapt())"))
         return self.device_params[device]
 
     # ------------------------------------------------------------ prediction
@@ -439,12 +439,5 @@ def load_latency_estimator(space: SearchSpace | str = "nb201", path: str | Path 
                           "without a device and budget, and judge the designs by latencies you measure")
     est = LatencyEstimator.load(path, space)
     if with_registered:
-        for name, samples in registered_devices(space.name).items():
-            if name in est.bundled:
-                raise GennasError(f"registered device {name!r} has the name of a bundled device; "
-                                  "rename its file under $GENNAS_HOME/devices")
-            try:
-                est.adapt(name, samples)
-            except InvalidArchitecture as exc:
-                raise GennasError(f"registered device {name!r}: {exc}") from None
+        adapt_registered(est, space.name)
     return est

@@ -15,6 +15,7 @@ import os
 import re
 import statistics
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -22,7 +23,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from gennas.errors import GennasError, UnknownDevice
+from gennas.errors import GennasError, InvalidArchitecture, UnknownDevice
 from gennas.graph import ArchGraph
 from gennas.spaces import SearchSpace, resolve_space
 
@@ -270,22 +271,108 @@ def register_device(name: str, space: SearchSpace | str, samples: Sequence[tuple
     return path
 
 
-def registered_devices(space: str) -> dict[str, list[tuple[str, float]]]:
-    """Device name -> ``(arch string, ms)`` samples of every registered device of ``space``."""
-    out: dict[str, list[tuple[str, float]]] = {}
+class BrokenDeviceFile(UserWarning):
+    """A registered device's file that cannot be used: skipped with this warning, so that the
+    other devices (bundled ones included) still load."""
+
+
+def read_device_file(path: Path, space: str) -> tuple[str, list[tuple[str, float]]] | None:
+    """``(name, [(arch string, ms), ...])`` of the device file ``path`` for the space named
+    ``space``; None for a file of the layout before one folder per space that holds another
+    space. Raises GennasError saying what is wrong (its architectures are checked on adapting)."""
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise GennasError(f"registered device file {path} is unreadable: {exc}") from None
+    if not isinstance(record, dict):
+        raise GennasError(f"registered device file {path} holds no device record (a JSON object)")
+    in_folder = path.parent.name == space
+    if record.get("space") != space:
+        if not in_folder:
+            return None  # the old flat layout: a device of another space
+        raise GennasError(f"registered device file {path} lies in the {space} folder but is for space "
+                          f"{record.get('space')!r}")
+    name = record.get("name")
+    if name != path.stem:
+        raise GennasError(f"registered device file {path} names device {name!r}: a device file is named after "
+                          "its device")
+    samples = record.get("samples")
+    if not isinstance(samples, list) or not samples:
+        raise GennasError(f"registered device file {path} has no samples ([architecture, ms] pairs)")
+    out = []
+    for row in samples:
+        ok = isinstance(row, list) and len(row) == 2 and isinstance(row[0], str)
+        ms = row[1] if ok else None
+        if not (ok and isinstance(ms, (int, float)) and not isinstance(ms, bool) and 0 < ms < float("inf")):
+            raise GennasError(f"registered device file {path}: a sample must be [architecture string, finite "
+                              f"positive ms], got {row!r}")
+        out.append((row[0], float(ms)))
+    return str(name), out
+
+
+def skip_broken(path: Path, problem: str) -> None:
+    """Warn that the device file ``path`` is skipped because of ``problem``."""
+    warnings.warn(f"{problem}; skipped: delete {path} or register the device again (gennas latency measure "
+                  f"--name {path.stem})", BrokenDeviceFile, stacklevel=1)  # one line: each file warned once per command
+
+
+def device_files(space: str) -> list[Path]:
+    """Every file that may register a device of the space named ``space``: the layout before one
+    folder per space first, so that a file of the current one wins."""
     folder = devices_dir()
     if not folder.is_dir():
-        return out
-    # the layout before one folder per space first, so that a file of the current one wins
-    for path in sorted(folder.glob("*.json")) + sorted((folder / space).glob("*.json")):
+        return []
+    return sorted(folder.glob("*.json")) + sorted((folder / space).glob("*.json"))
+
+
+def registered_devices(space: str) -> dict[str, list[tuple[str, float]]]:
+    """Device name -> ``(arch string, ms)`` samples of every registered device of ``space``; a
+    file that cannot be used is skipped with a :class:`BrokenDeviceFile` warning naming it."""
+    out: dict[str, list[tuple[str, float]]] = {}
+    for path in device_files(space):
         try:
-            record = json.loads(path.read_text())
-            if record.get("space") != space:
-                continue
-            out[str(record["name"])] = [(str(a), float(m)) for a, m in record["samples"]]
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise GennasError(f"registered device file {path} is unreadable: {exc}") from None
+            device = read_device_file(path, space)
+        except GennasError as exc:
+            skip_broken(path, str(exc))
+            continue
+        if device is not None:
+            out[device[0]] = device[1]
     return out
+
+
+def adapt_registered(estimator: Any, space: str) -> None:
+    """Adapt ``estimator`` (a :class:`~gennas.surrogates.latency.LatencyEstimator`) to every device
+    registered for the space named ``space``; a device that cannot be used (the name of a bundled
+    one, architectures of another space) is skipped with a :class:`BrokenDeviceFile` warning:
+    one bad file must not stop every other device, bundled ones included, from loading."""
+    for name, samples in registered_devices(space).items():
+        path = registered_path(name, space) or device_path(name, space)
+        if name in estimator.bundled:
+            skip_broken(path, f"registered device {name!r} has the name of a bundled device")
+            continue
+        try:
+            estimator.adapt(name, samples)
+        except (InvalidArchitecture, GennasError) as exc:
+            skip_broken(path, f"registered device file {path}: {exc}")
+
+
+def broken_device_files(space: str) -> dict[Path, str]:
+    """Device files of the space named ``space`` that cannot be read as a device, with what is
+    wrong (their architectures are checked only on adapting, by :func:`adapt_registered`)."""
+    out = {}
+    for path in device_files(space):
+        try:
+            read_device_file(path, space)
+        except GennasError as exc:
+            out[path] = str(exc)
+    return out
+
+
+def broken_device_note(name: str, space: str) -> str:
+    """What is wrong with the file of device ``name`` of ``space``, as a note for an unknown-device
+    error (" (its file was skipped: ...)"), or "" when there is no such file or nothing wrong."""
+    problems = [problem for path, problem in broken_device_files(space).items() if path.stem == name]
+    return f" (its file was skipped: {problems[-1]})" if problems else ""
 
 
 def registered_record(name: str, space: str) -> dict[str, Any] | None:
