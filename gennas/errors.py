@@ -27,6 +27,11 @@ class MissingDependency(GennasError, ImportError):
     """An optional extra (such as DGL) is needed but not installed."""
 
 
+def install_hint(extra: str) -> str:
+    """How to install the optional extra ``extra`` (``pyproject.toml``), from a checkout or a wheel."""
+    return f"pip install -e '.[{extra}]' in a gennas checkout (pip install 'gennas[{extra}]' elsewhere)"
+
+
 class DataError(GennasError, ValueError):
     """A DataLoader that yields nothing, or batches of the wrong shape or type."""
 

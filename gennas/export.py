@@ -18,6 +18,7 @@ names; :func:`export_result` exports those (and says so when they were not kept)
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,7 +27,7 @@ from typing import Any
 import torch
 
 from gennas.checkpoint import load_checkpoint
-from gennas.errors import GennasError, MissingDependency
+from gennas.errors import GennasError, MissingDependency, install_hint
 from gennas.graph import ArchGraph
 from gennas.spaces import SearchSpace, resolve_space
 
@@ -46,6 +47,8 @@ def export_architecture(arch: ArchGraph | str, folder: str | Path, space: Search
     sp = resolve_space(space)
     graph = sp.parse(arch)
     side = int(input_size or sp.default_input_size)
+    if onnx:
+        check_onnx()
     folder = Path(folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -122,11 +125,17 @@ def export_candidate(arch: ArchGraph, folder: str | Path, results: Sequence[Any]
     return export_architecture(arch, folder, onnx=onnx, **options)
 
 
-def _export_onnx(model: torch.nn.Module, example: torch.Tensor, path: Path) -> None:
+def check_onnx() -> None:
+    """Raise MissingDependency (with the install line) unless ONNX export can run: called before
+    anything is written, so a missing extra leaves no half-written export behind."""
     try:
-        import onnx  # noqa: F401 - torch's exporter needs it; fail with an install hint instead
+        importlib.import_module("onnx")  # torch's exporter needs it; fail with an install hint instead
     except ImportError as exc:
-        raise MissingDependency("ONNX export needs onnx: pip install 'gennas[export]'") from exc
+        raise MissingDependency(f"ONNX export needs onnx: {install_hint('export')}") from exc
+
+
+def _export_onnx(model: torch.nn.Module, example: torch.Tensor, path: Path) -> None:
+    check_onnx()
     # The TorchScript-based exporter handles these static graphs without onnxscript.
     torch.onnx.export(model, example, str(path), dynamo=False, input_names=["images"], output_names=["logits"],
                       dynamic_axes={"images": {0: "batch"}, "logits": {0: "batch"}})

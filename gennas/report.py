@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from gennas.design.scores import ACCURACY_KINDS  # result kinds whose scores are accuracies in %
-from gennas.errors import GennasError, MissingDependency, unknown
+from gennas.errors import GennasError, MissingDependency, install_hint, unknown
 from gennas.evaluators.base import Result
 from gennas.spaces import SearchSpace, load_space
 
@@ -126,7 +126,7 @@ def _figure(width: float = 6.4, height: float = 4.2) -> Any:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
     except ImportError as exc:
-        raise MissingDependency("figures need matplotlib: pip install 'gennas[plot]'") from exc
+        raise MissingDependency(f"figures need matplotlib: {install_hint('plot')}") from exc
     fig = Figure(figsize=(width, height), dpi=110, layout="constrained")
     FigureCanvasAgg(fig)
     return fig

@@ -216,8 +216,9 @@ def test_baselines_keep_a_budget_on_a_registered_device_and_refuse_an_impossible
                                     "-n", "3", "--latency-confidence", confidence, "--json"])
         assert shown.exit_code == 0, shown.output
         designs[confidence] = json.loads(shown.stdout)
-    assert all(0 < row["bound_ms_80%"] <= 20 for row in designs["0.8"])
-    assert all(0 < row["bound_ms_99%"] <= 20 for row in designs["0.99"])
+    # judged by the bound, or by the device's own timing where it timed the cell (a reference cell)
+    assert all(0 < (row["bound_ms_80%"] or row["measured_ms"]) <= 20 for row in designs["0.8"])
+    assert all(0 < (row["bound_ms_99%"] or row["measured_ms"]) <= 20 for row in designs["0.99"])
     refused = runner.invoke(app, ["design", "--task", "cifar10", "--device", "lab_box", "--max-latency-ms", "20",
                                   "--latency-confidence", "0.3"])
     assert refused.exit_code != 0 and "calibrated for confidence in [0.5, 0.995]" in refused.stderr

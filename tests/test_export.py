@@ -42,7 +42,7 @@ def test_design_cli_json_and_errors():
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)
     assert [r["rank"] for r in rows] == [1, 2, 3]
-    assert all(r["measured_ms"] == r["table_ms"] <= 30 and 0 < r["table_acc"] <= 100 for r in rows)
+    assert all(r["measured_ms"] <= 30 and r["pred_ms"] is None and 0 < r["table_acc"] <= 100 for r in rows)
     unknown = runner.invoke(app, ["design", "--task", "imagenet-9000", "-n", "3", "--json"])
     assert unknown.exit_code == 0 and "imagenet-9000" in unknown.stderr  # ranked, and said so
     assert all("pred_acc" not in r and "relative_score" in r for r in json.loads(unknown.stdout))
@@ -69,3 +69,15 @@ def test_design_exports_networks_for_the_tasks_classes(tmp_path):
     # over an earlier export: refused (it replaced some ranks and left others, mixing spaces)
     again = runner.invoke(app, ["design", "--task", "cifar10", "-n", "1", "--export", str(tmp_path / "7")])
     assert again.exit_code == 2 and "already holds an export" in again.stderr
+
+
+def test_a_missing_onnx_is_said_before_anything_is_written(nb201, tmp_path, monkeypatch):
+    """Without the export extra, `design --export` wrote rank01's string, weights and program,
+    then failed; the retry after installing onnx was refused as a folder holding an export."""
+    monkeypatch.setitem(__import__("sys").modules, "onnx", None)  # as if not installed
+    with pytest.raises(gennas.GennasError, match=r"pip install -e '\.\[export\]'"):
+        export_architecture(nb201.sample(4), tmp_path / "a")
+    assert not (tmp_path / "a").exists()
+    out = CliRunner().invoke(app, ["design", "--task", "cifar10", "-n", "1", "--export", str(tmp_path / "b")])
+    assert out.exit_code == 2 and "ONNX export needs onnx" in out.output and not (tmp_path / "b").exists()
+    assert export_architecture(nb201.sample(4), tmp_path / "c", onnx=False)["program"].is_file()  # asked without ONNX

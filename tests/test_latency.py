@@ -278,3 +278,13 @@ def test_a_registered_device_is_judged_by_its_own_timings_and_noise_warns(tmp_pa
     shown = runner.invoke(app, ["latency", "predict", refs[0].to_string(), "--device", "steady", "--json"])
     row = json.loads(shown.stdout)[0]
     assert row["table_ms"] == pytest.approx(timed[0]) and row["bound_ms_95%"] > 0
+    # a design the device timed states that timing as measured, not as its bound (the bound
+    # column held the timing, below the estimate beside it)
+    assert budget.timed(refs).all() and not budget.timed([bench.space.parse(BEST_C10)])[0]
+    assert np.allclose(budget.latency_ms(refs), timed)
+    designer = gennas.Designer("nb201", task="cifar10", device="steady", max_latency_ms=max(timed) * 1.01, seed=0)
+    pool = designer._rank(refs, len(refs))  # noqa: SLF001 - the designs' statements of exactly these cells
+    assert pool and all(c.latency_measured and c.latency_bound_ms is None for c in pool)
+    timing = {r.to_string(): t for r, t in zip(refs, timed)}
+    assert all(c.predicted_latency_ms == pytest.approx(timing[c.arch.to_string()]) for c in pool)
+    assert "ms measured" in str(pool[0])

@@ -7,6 +7,9 @@ from typing import Optional
 
 import typer
 
+#: the latency columns of a design: an estimate, a measurement, the bound the budget was judged by
+LATENCY_COLUMNS = ("pred_ms", "measured_ms", "bound_ms")
+
 
 def register(app: typer.Typer) -> None:
     from gennas.cli.output import candidate_row, extrapolation_column, friendly, print_json, print_table
@@ -68,6 +71,10 @@ def register(app: typer.Typer) -> None:
         if export is not None and export.is_dir() and any(export.glob("rank[0-9][0-9]")):
             # a new export over an old one replaced some ranks and left the others: a mixed folder
             raise GennasError(f"--export {export} already holds an export (rank01, ...); choose a new or empty folder")
+        if export is not None:
+            from gennas.export import check_onnx
+
+            check_onnx()  # before anything is designed or written: a missing extra leaves no half export
         candidates = designer.generate(n)
         bench = None
         if designer.space.benchmark:
@@ -89,14 +96,14 @@ def register(app: typer.Typer) -> None:
         for c in candidates:
             row = candidate_row(c)
             if device:
-                # a bundled device's latency is its measurement (it read "pred_ms" beside an equal table_ms)
-                row["measured_ms" if c.latency_measured else "pred_ms"] = c.predicted_latency_ms
-                if c.latency_bound_ms is not None:  # what the budget was judged by
-                    row[f"bound_ms_{designer.latency_confidence:.0%}"] = c.latency_bound_ms
+                # a measured latency (a bundled device's, a registered device's own timing) is no
+                # estimate: it read "pred_ms" beside an equal table_ms, and a registered device's
+                # timing stood in the bound column, below the estimate beside it
+                row["pred_ms"] = None if c.latency_measured else c.predicted_latency_ms
+                row["measured_ms"] = c.predicted_latency_ms if c.latency_measured else None
+                row[f"bound_ms_{designer.latency_confidence:.0%}"] = c.latency_bound_ms  # what the budget was judged by
             if bench is not None and task in bench.datasets:
                 row["table_acc"] = bench.accuracy(c.arch, task)
-                if device in bench.devices:
-                    row["table_ms"] = bench.latency(c.arch, device)
             rows.append(row)
         if export is not None:
             from gennas.datasets import classes_of
@@ -116,5 +123,8 @@ def register(app: typer.Typer) -> None:
             verified = sum(c.verified_score is not None for c in candidates)
             how = "predicted, not verified" if not verified else \
                 f"predicted; {verified} of them verified by the study, column 'verified'"
+            # a latency column no design fills is left out of the table (the JSON keeps its keys)
+            filled = {k for row in rows for k, v in row.items() if v is not None}
+            rows = [{k: v for k, v in row.items() if k in filled or not k.startswith(LATENCY_COLUMNS)} for row in rows]
             print_table(f"{len(rows)} designed {designer.space.name} architectures for {task}{budget} ({how})",
                         [extrapolation_column(row) for row in rows])

@@ -94,11 +94,22 @@ class LatencyBudget:
         return self.measured is not None
 
     def latency_ms(self, archs: Sequence[ArchGraph]) -> np.ndarray:
-        """Latency in ms, float64 ``(len(archs),)``: one lookup or model call for the whole batch."""
+        """Latency in ms, float64 ``(len(archs),)``: one lookup or model call for the whole batch;
+        a registered device's own timing where it timed the cell (:meth:`timed`)."""
         if not archs:
             return np.zeros(0)
         values = self.measured(list(archs)) if self.measured is not None else self.model.predict(list(archs), self.device)
-        return np.asarray(values, dtype=np.float64).reshape(-1)
+        values = np.asarray(values, dtype=np.float64).reshape(-1)
+        if self.own:
+            values = np.array([self.own.get(a.to_string(), v) for a, v in zip(archs, values)], dtype=np.float64)
+        return values
+
+    def timed(self, archs: Sequence[ArchGraph]) -> np.ndarray:
+        """Whether each latency is a measurement, bool ``(len(archs),)``: every one on a device the
+        tables measured, the cells a registered device timed itself elsewhere."""
+        if self.exact:
+            return np.ones(len(archs), bool)
+        return np.array([a.to_string() in self.own for a in archs], dtype=bool)
 
     def judged_ms(self, archs: Sequence[ArchGraph]) -> np.ndarray:
         """What the budget is judged by, ms float64 ``(len(archs),)``: the measurement where there

@@ -28,7 +28,8 @@ class Candidate:
             None from scratch, where that spread says nothing yet, and on a signed-log score scale
             such as synflow's, where a std in score units means nothing), same units.
         predicted_latency_ms: latency on the designer's device in ms, or None without one:
-            measured where the bundled tables have the device (``latency_measured``), else estimated.
+            measured where the bundled tables have the device or a registered device timed the cell
+            itself (``latency_measured``), else estimated.
         rank: 1 for the best: before any result by the calibrated mean (ties by the raw
             prediction); after results by the conservative score (the interval's low end), a
             verified architecture by its measurement (``verified_score``), before the first

@@ -274,7 +274,7 @@ class Designer(Statements):
             return []
         p = self.predictions(archs)
         latency = self._latency_ms(archs)
-        measured = self.budget is not None and self.budget.exact
+        measured = np.zeros(len(archs), bool) if self.budget is None else self.budget.timed(archs)
         relative = (p.raw - p.raw.mean()) / (p.raw.std() or 1.0)  # rank-only: standardised over the pool
         task_name = self.task.name if self.task is not None else getattr(self.predictor, "default_task", None)
         unit = score_unit(task_name, [r.kind for r in self.loop.history], self.loop.scale.unit)
@@ -285,15 +285,15 @@ class Designer(Statements):
         verified = verified_scores(self.loop.history)
         order = ranked(p, archs, verified, self.loop.scale, n)
         # what kept the budget off the measurements, for the returned designs only
-        bound = None if self.budget is None or measured else self.budget.judged_ms([archs[i] for i in order])
+        bound = None if self.budget is None or measured.all() else self.budget.judged_ms([archs[i] for i in order])
         # on a signed-log scale (synflow's 1e49) a normal-equivalent std in score units means nothing
         # (9.35e48 beside a stated 6.4e44): the interval alone is stated
         std = None if self.loop.scale.compress else p.std
-        return [Candidate(archs[i], pick(p.mean, i), pick(std, i), pick(latency, i), rank, measured,
+        return [Candidate(archs[i], pick(p.mean, i), pick(std, i), pick(latency, i), rank, bool(measured[i]),
                           None if p.low is None else (float(p.low[i]), float(p.high[i])),
                           float(relative[i]) if p.mean is None else None, unit,
                           p.beyond is not None and bool(p.beyond[i]), p.below is not None and bool(p.below[i]),
-                          verified.get(archs[i].to_string()), pick(bound, rank - 1))
+                          verified.get(archs[i].to_string()), None if measured[i] else pick(bound, rank - 1))
                 for rank, i in enumerate(order, start=1)]
 
     def _latency_ms(self, archs: Sequence[ArchGraph]) -> np.ndarray | None:

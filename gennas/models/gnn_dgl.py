@@ -12,7 +12,7 @@ import functools
 
 import torch
 
-from gennas.errors import MissingDependency
+from gennas.errors import MissingDependency, install_hint
 from gennas.models.gnn import BidirectionalGINLayers, EncoderConfig
 from gennas.spaces import SearchSpace
 
@@ -21,7 +21,7 @@ def _dgl():
     try:
         import dgl
     except ImportError as exc:  # optional extra: say how to get it
-        raise MissingDependency("the DGL backend needs DGL: pip install 'gennas[dgl]' (dgl==1.1.3)") from exc
+        raise MissingDependency(f"the DGL backend needs DGL (dgl==1.1.3): {install_hint('dgl')}") from exc
     return dgl
 
 
