@@ -133,8 +133,8 @@ def _figure(width: float = 6.4, height: float = 4.2) -> Any:
 
 
 def _save(fig: Any, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(path, format="png")
     except OSError as exc:
         raise GennasError(f"cannot write figure {path}: {exc}") from None
@@ -358,6 +358,8 @@ def write_report(runs: Sequence[StudyRun], out: str | Path) -> Report:
     if not runs:
         raise GennasError("no studies to report")
     folder = Path(out)
+    if folder.exists() and not folder.is_dir():
+        raise GennasError(f"the report's folder {folder} is a file: name a folder (made if missing)")
     groups: dict[str, list[StudyRun]] = {}
     for run in runs:
         groups.setdefault(scored_as(run), []).append(run)

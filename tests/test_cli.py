@@ -53,6 +53,9 @@ def test_sample_mbv3_table():
     (["sample", "--device", "toaster"], "unknown device 'toaster'"),
     (["sample", "-n", "0"], "-n must be from 1 to 100,000, got 0"),
     (["sample", "-n", "1000000000"], "-n must be from 1 to 100,000"),
+    (["sample", "--space", "darts", "--device", "pixel3"], "only for a space whose benchmark measured every cell"),
+    (["search", "--top", "-1", "-b", "1"], "--top must be a positive number of rows, got -1"),
+    (["search", "--top", "0", "-b", "1"], "--top must be a positive number of rows, got 0"),
     (["sample", "--seed", "-1"], "--seed must be an integer from 0 to 4294967295, got -1"),
     (["design", "--task", "cifar10", "--seed", "-1"], "--seed must be an integer"),
     (["show", "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~\u00b9|+|none~0|none~1|none~2|"], "must look like op~"),
@@ -256,3 +259,20 @@ def test_the_shipped_supernet_verifies_from_the_command_line(tmp_path):
     assert len(top) == 2 and all(r["kind"] == "supernet" and 10 <= r["score"] <= 100 for r in top)
     bad = runner.invoke(app, ["search", "--evaluator", "supernet", "--task", "cifar10", "--storage", db])
     assert bad.exit_code == 2 and "--space nb201 --task mnist" in bad.stderr
+
+
+def test_an_interrupt_says_what_the_command_keeps(capsys):
+    """Ctrl-C printed the search's "--resume continues it" for every command (train, latency
+    measure, report have no --resume)."""
+    import typer
+
+    from gennas.cli.output import friendly
+
+    def interrupted() -> None:
+        raise KeyboardInterrupt
+
+    for wrapped, said in ((friendly(interrupted), "interrupted\n"),
+                          (friendly(interrupted="interrupted: kept")(interrupted), "interrupted: kept\n")):
+        with pytest.raises(typer.Exit) as stop:
+            wrapped()
+        assert stop.value.exit_code == 130 and capsys.readouterr().err == said

@@ -108,3 +108,12 @@ def test_studies_of_other_tasks_or_evaluators_get_figures_of_their_own(nb201, be
     assert names == ["best_so_far-cifar100_table.png", "best_so_far-cifar10_proxy_synflow.png",
                      "best_so_far-cifar10_table.png"]
     assert any("3 different things" in n for n in out.notes) and all(_png(p) for p in out.files)
+
+
+def test_a_report_folder_that_is_a_file_is_named(storage, tmp_path):
+    """`gennas report --out FILE` ended in a FileExistsError traceback."""
+    taken = tmp_path / "taken.py"
+    taken.write_text("x = 1\n")
+    out = CliRunner().invoke(app, ["report", "--storage", storage, "--out", str(taken)])
+    assert out.exit_code == 2 and "is a file: name a folder" in out.stderr and "Traceback" not in out.output
+    assert taken.read_text() == "x = 1\n"

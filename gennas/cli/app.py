@@ -20,8 +20,9 @@ app = typer.Typer(help="gennas: graph-based generative neural-architecture desig
 @app.callback()
 def global_options(threads: int = typer.Option(
         1, "--threads", min=1,
-        help="torch CPU threads (intra-op). 1 by default: gennas' models are small, and on a shared "
-             "CPU more threads made one search 10x slower")) -> None:
+        help="torch CPU threads (intra-op). 1 by default: gennas' models are small, and next to a busy "
+             "core a search with 2 threads took 2.9x as long, with 1 thread 1.6x (README, "
+             "experiments/thread_contention.py)")) -> None:
     """gennas: graph-based generative neural-architecture design."""
     import torch
 

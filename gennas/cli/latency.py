@@ -20,7 +20,7 @@ latency_app = typer.Typer(help="Latency estimator: measure this machine, list de
 
 
 @latency_app.command("measure")
-@friendly
+@friendly(interrupted="interrupted: the device is registered only when all its reference cells are timed")
 def measure_cmd(name: str = typer.Option(..., "--name", help="name to register this machine under"),
                 space: str = typer.Option("nb201", "--space", "-s"),
                 batch_size: int = typer.Option(1, "--batch-size"),

@@ -32,9 +32,13 @@ def _warning_line(message: Warning | str, category: type[Warning], filename: str
     typer.echo(f"warning: {message}", err=True)
 
 
-def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn GennasError into one line and exit code 2; Ctrl-C into exit 130 without a traceback;
-    a warning (a budget kept by fewer designs than asked, an uncalibrated bound) into one line."""
+def friendly(fn: Callable[..., Any] | None = None, *, interrupted: str = "interrupted") -> Callable[..., Any]:
+    """Turn GennasError into one line and exit code 2; Ctrl-C into exit 130 with the line
+    ``interrupted`` (what the command keeps; a search says how to continue), without a traceback;
+    a warning (a budget kept by fewer designs than asked, an uncalibrated bound) into one line.
+    ``@friendly`` or ``@friendly(interrupted=...)``."""
+    if fn is None:
+        return lambda f: friendly(f, interrupted=interrupted)
 
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -45,8 +49,7 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
         except GennasError as exc:
             fail(str(exc))
         except KeyboardInterrupt:
-            typer.echo("interrupted (a stored search keeps what it verified: the same command with --resume "
-                       "continues it)", err=True)
+            typer.echo(interrupted, err=True)
             raise typer.Exit(code=130) from None
 
     return wrapper

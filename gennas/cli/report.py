@@ -11,7 +11,7 @@ def register(app: typer.Typer) -> None:
     from gennas.cli.output import friendly, print_json, print_table
 
     @app.command("report")
-    @friendly
+    @friendly(interrupted="interrupted: the figures written so far are kept")
     def report_cmd(
         storage: str = typer.Option(..., "--storage", help="optuna storage URL or .db file the searches wrote"),
         study: Optional[list[str]] = typer.Option(

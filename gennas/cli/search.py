@@ -109,7 +109,8 @@ def register(app: typer.Typer) -> None:
     from gennas.cli.output import friendly, print_json, print_table
 
     @app.command("search")
-    @friendly
+    @friendly(interrupted="interrupted (a stored search keeps what it verified: the same command with --resume "
+              "continues it)")
     def search_cmd(
         space: str = typer.Option("nb201", "--space", "-s", help="search space name"),
         task: str = typer.Option("cifar10", "--task", "-t", help="dataset the architectures are for"),
@@ -157,6 +158,8 @@ def register(app: typer.Typer) -> None:
         check_seed(seed)
         if budget <= 0:
             raise GennasError(f"--budget must be positive, got {budget}")
+        if top <= 0:  # -1 showed all rows but the last, 0 an empty table
+            raise GennasError(f"--top must be a positive number of rows, got {top}")
         if force and not resume:
             raise GennasError("--force goes with --resume (it continues a study run with other settings)")
         if method not in OPTIMIZERS:

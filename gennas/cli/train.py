@@ -62,7 +62,7 @@ def register(app: typer.Typer) -> None:
     from gennas.cli.output import friendly, print_json, print_table
 
     @app.command("train")
-    @friendly
+    @friendly(interrupted="interrupted: no checkpoint was written (one is saved when training ends)")
     def train_cmd(
         space: str = typer.Option(..., "--space", "-s", help="a bundled space name or a YAML spec path"),
         kind: str = typer.Option("diffusion", "--kind", help="diffusion (the designer's default) | vae | all"),

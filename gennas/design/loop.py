@@ -424,9 +424,10 @@ class DesignLoop:
         if cells is not None:
             left, b = len(_unseen(cells, self._seen)), self.budget
             judged = "measured" if b.exact else f"by the latency model's {b.confidence:.0%} upper bound"
-            notes.append(f"only {len(cells)} distinct architectures whose output can depend on the input keep "
-                         f"{b.max_latency_ms:g} ms on {b.device} ({judged}); {len(cells) - left} of them were "
-                         "verified" + (f", {left} not" if left else ""))
+            done = len(cells) - left
+            notes.append(f"only {len(cells)} distinct architecture{'s' * (len(cells) != 1)} whose output can depend "
+                         f"on the input keep{'s' * (len(cells) == 1)} {b.max_latency_ms:g} ms on {b.device} ({judged}); "
+                         f"{done} of them {'was' if done == 1 else 'were'} verified" + (f", {left} not" if left else ""))
         return notes
 
     def __repr__(self) -> str:

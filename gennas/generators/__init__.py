@@ -56,7 +56,7 @@ def _load(pt: str, space: SearchSpace, kind: str, stamp: int) -> SlotGenerator:
     path, space_name = Path(pt), space.name
     if not path.is_file():
         raise GennasError(f"no {kind} generator for space {space_name!r} (looked for {path.name} in the shipped "
-                          f"checkpoints and in {path.parent}); train one: {train_hint(space, kind)}")
+                          f"checkpoints and in {path.parent}); to design in it, {train_hint(space, kind)}")
     ckpt = load_checkpoint(path, kind, space_name)
     model = new_generator(space, kind, **ckpt.config)
     try:
