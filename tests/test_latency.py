@@ -208,6 +208,9 @@ def test_a_broken_device_file_is_skipped_naming_it_and_the_others_still_load(tmp
     assert skipped == {"negative", "foreign", "pixel3", "torn", "renamed"}
     out = runner.invoke(app, ["latency", "predict", BEST_C10, "--device", "pixel3", "--json"])
     assert out.exit_code == 0, out.output
+    other = runner.invoke(app, ["latency", "predict", "k3e3-k3e3|k3e3-k3e3|k3e3-k3e3|k3e3-k3e3|k3e3-k3e3",
+                                "--space", "mbv3", "--device", "good"])
+    assert other.exit_code == 2 and "'good' is registered for nb201 only" in other.stderr
 
 
 def test_cli_measure_devices_predict(tmp_path, monkeypatch):

@@ -54,11 +54,20 @@ def measure_cmd(name: str = typer.Option(..., "--name", help="name to register t
     from gennas.surrogates.latency import load_latency_estimator
 
     measure.check_device_name(name)
-    if not (max_spread > 0 and threads >= 0 and 1 <= repeats <= max_repeats):
-        raise GennasError(f"need --max-spread > 0, --threads >= 0 and 1 <= --repeats <= --max-repeats, got "
-                          f"{max_spread}, {threads}, {repeats}, {max_repeats}")
+    # every option checked before minutes of timing, each named on its own
+    for option, value, ok, rule in (("--repeats", repeats, repeats >= 1, "at least 1"),
+                                    ("--max-repeats", max_repeats, max_repeats >= repeats, "at least --repeats"),
+                                    ("--batch-size", batch_size, batch_size >= 1, "at least 1"),
+                                    ("--warmup", warmup, warmup >= 0, "0 or more"),
+                                    ("--threads", threads, threads >= 0, "0 (leave as is) or more"),
+                                    ("--max-spread", max_spread, max_spread > 0, "above 0"),
+                                    ("--target-spread", target_spread, target_spread > 0, "above 0"),
+                                    ("--max-seconds", max_seconds, max_seconds > 0, "above 0")):
+        if not ok:
+            raise GennasError(f"{option} must be {rule}, got {value}")
     if clock not in measure.CLOCKS:
         raise GennasError(f"--clock must be one of {', '.join(measure.CLOCKS)}, got {clock!r}")
+    measure.torch_device_of(torch_device)  # 'cuda' on a machine without one: said now, not after timing
     est = load_latency_estimator(space)
     if name in est.bundled:
         raise GennasError(f"{name!r} is a bundled benchmark device; pick another name")

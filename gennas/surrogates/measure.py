@@ -30,7 +30,7 @@ from gennas.spaces import SearchSpace, resolve_space
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
-def _torch_device(torch_device: str):
+def torch_device_of(torch_device: str):
     """The torch device to time on: ``cpu``, ``cuda``, ``cuda:N`` or ``mps``, and present here."""
     from gennas.training import resolve_torch_device  # imports torch: only when measuring
 
@@ -128,7 +128,7 @@ def measure_timing(arch: ArchGraph | str, space: SearchSpace | str = "nb201", to
     import torch
 
     space = resolve_space(space)
-    dev = _torch_device(torch_device)
+    dev = torch_device_of(torch_device)
     if batch_size < 1:
         raise GennasError(f"batch_size must be >= 1, got {batch_size}")
     model = space.build(arch, num_classes=num_classes, in_channels=in_channels, **build_options).to(dev).eval()
@@ -369,10 +369,13 @@ def broken_device_files(space: str) -> dict[Path, str]:
 
 
 def broken_device_note(name: str, space: str) -> str:
-    """What is wrong with the file of device ``name`` of ``space``, as a note for an unknown-device
-    error (" (its file was skipped: ...)"), or "" when there is no such file or nothing wrong."""
+    """Why device ``name`` is unknown for ``space``, as a note for an unknown-device error: its
+    file was skipped (what is wrong), or it is registered for other spaces only; else ""."""
     problems = [problem for path, problem in broken_device_files(space).items() if path.stem == name]
-    return f" (its file was skipped: {problems[-1]})" if problems else ""
+    if problems:
+        return f" (its file was skipped: {problems[-1]})"
+    elsewhere = sorted(p.parent.name for p in devices_dir().glob(f"*/{name}.json")) if devices_dir().is_dir() else []
+    return f" ({name!r} is registered for {', '.join(elsewhere)} only: measure it for {space} too)" if elsewhere else ""
 
 
 def registered_record(name: str, space: str) -> dict[str, Any] | None:
