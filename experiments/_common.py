@@ -27,6 +27,15 @@ def command_line() -> str:
     return reproduce_command()
 
 
+def no_options(doc: str | None) -> None:
+    """For a script that takes no options: ``--help`` prints its docstring ``doc`` and exits, any
+    other argument is refused (before, ``--help`` ran the whole experiment, and one rewrote a
+    tracked data file)."""
+    import argparse
+
+    argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
+
+
 def _live_ops(space, choices: tuple[str, ...]) -> tuple[str, ...]:
     """Edge ops with those reading a dead node (no live input) replaced by the zero op."""
     live = [True] + [False] * (space.cell_nodes - 1)

@@ -25,7 +25,7 @@ import gennas
 from gennas.resources import data_dir
 from gennas.surrogates.cost_bound import CostLine
 
-from _common import command_line
+from _common import command_line, no_options
 from latency import mbv3_flops
 
 
@@ -36,6 +36,7 @@ def fit_line(flops: np.ndarray, ms: np.ndarray) -> CostLine:
 
 
 def main() -> None:
+    no_options(__doc__)
     print(command_line())
     space = gennas.load_space("mbv3")
     with gzip.open(data_dir() / "mbv3_latency.csv.gz", "rt") as fh:

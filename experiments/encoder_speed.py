@@ -24,7 +24,7 @@ from torch_geometric.nn import GINConv, global_add_pool, global_mean_pool  # noq
 
 torch.set_num_threads(1)
 
-from _common import command_line  # noqa: E402
+from _common import command_line, no_options  # noqa: E402
 from gennas import load_space  # noqa: E402
 from gennas.models.gnn import (BidirectionalGINLayers, DAGEncoder, EncoderConfig,  # noqa: E402
                                archs_to_node_features, batched_edges)
@@ -58,6 +58,7 @@ def cpu_ms(fn, calls: int = 100, repeats: int = 5) -> float:
 
 
 def main() -> None:
+    no_options(__doc__)
     print(command_line())
     space = load_space("nb201")
     config = EncoderConfig(hidden=32, layers=3)  # the predictor's encoder size

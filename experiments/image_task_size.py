@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import command_line, markdown_table  # noqa: E402
+from _common import command_line, markdown_table, no_options  # noqa: E402
 
 import gennas  # noqa: E402
 from gennas.datasets import load_images  # noqa: E402
@@ -28,6 +28,7 @@ SIZES = (2, 8, 32, 64, 128, 256)
 
 
 def main() -> None:
+    no_options(__doc__)
     torch.set_num_threads(1)
     predictor = gennas.load_predictor("nb201")
     archs = gennas.load_benchmark("nb201").archs()

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import command_line, markdown_table  # noqa: E402
+from _common import command_line, markdown_table, no_options  # noqa: E402
 from calibrate_latency import lodo_estimator  # noqa: E402
 
 import gennas  # noqa: E402
@@ -32,6 +32,7 @@ SAMPLES = (1, 3, 5, 9)
 
 
 def main() -> None:
+    no_options(__doc__)
     torch.set_num_threads(1)
     bench = gennas.load_benchmark("nb201")
     archs = bench.archs()

@@ -31,7 +31,7 @@ import torch  # noqa: E402
 torch.set_num_threads(1)
 
 import gennas  # noqa: E402
-from _common import command_line  # noqa: E402
+from _common import command_line, no_options  # noqa: E402
 from gennas.graph import ArchGraph  # noqa: E402
 from gennas.surrogates.embedding_cache import EmbeddingCache  # noqa: E402
 
@@ -47,6 +47,7 @@ def cpu_ms(fn, repeats: int = REPEATS) -> float:
 
 
 def main() -> None:
+    no_options(__doc__)
     print(command_line() + "\n")
     bench = gennas.load_benchmark("nb201")
     rng = np.random.default_rng(0)

@@ -23,13 +23,14 @@ import gennas
 from gennas.design.source_line import SourceLine, probit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import command_line, markdown_table  # noqa: E402
+from _common import command_line, markdown_table, no_options  # noqa: E402
 
 #: bin edges as quantiles of the source accuracy
 LEVELS = (0.0, 0.5, 0.9, 0.99, 0.999, 1.0)
 
 
 def main() -> None:
+    no_options(__doc__)
     print(command_line())
     bench = gennas.load_benchmark("nb201")
     acc = {d: bench.accuracy_of(None, d) for d in ("cifar10", "cifar100")}

@@ -89,7 +89,8 @@ def make_evaluator(spec: str, space: SearchSpace, task: str, seed: int = 0, epoc
 def _shipped_supernet(space: SearchSpace, task: str) -> Any:
     """The weight-sharing supernet shipped for nb201 on MNIST 16x16 (``experiments/verify_supernet.py``,
     on its data split: 80/20 of the bundled 10,000 images, seed 0): each subnet is scored on the
-    2,000 validation images after BN recalibration on training batches (about 1 s per cell)."""
+    2,000 validation images after BN recalibration on fixed training images (0.4 s per cell,
+    ``experiments/verify_supernet.py``)."""
     from gennas.datasets import image_loaders
     from gennas.evaluators.supernet import Supernet
     from gennas.resources import checkpoints_dir
