@@ -105,6 +105,26 @@ def test_resume_after_interrupt(tmp_path, bench):
     assert len({r.arch.canonical_hash() for r in result.history}) == 20
 
 
+@pytest.mark.parametrize("method, batch", [("random", 1), ("evolution", 1), ("tpe", 3), ("designer", 2)])
+def test_a_seeded_search_resumed_after_an_interrupt_goes_where_it_would_have_gone(tmp_path, bench, method, batch):
+    """Resumed, the same seed verified other architectures than an uninterrupted run from the
+    first one after the interrupt (the stored results were told at once; the optimizer's draws
+    started afresh). Now they are replayed as the run told them."""
+    from gennas.search import make_optimizer
+
+    url = f"sqlite:///{tmp_path / 'run.db'}"
+    straight = run_search(make_optimizer(method, "nb201", seed=5), Counting(bench), budget=14, batch_size=batch,
+                          progress=False)
+    with pytest.raises(KeyboardInterrupt):  # in the middle of a batch: that batch is verified again
+        run_search(make_optimizer(method, "nb201", seed=5), Counting(bench, interrupt_at=8), budget=14,
+                   batch_size=batch, storage=url, study_name="r", progress=False)
+    fn = Counting(bench)
+    resumed = run_search(make_optimizer(method, "nb201", seed=5), fn, budget=14, batch_size=batch, storage=url,
+                         study_name="r", resume=True, progress=False)
+    assert [r.arch.to_string() for r in resumed.history] == [r.arch.to_string() for r in straight.history]
+    assert len(fn.calls) == 14 - resumed.resumed
+
+
 def test_batches_and_duplicate_proposals(bench, nb201):
     seen_batches = []
 

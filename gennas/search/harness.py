@@ -6,8 +6,9 @@ designer's :class:`~gennas.design.loop.DesignLoop`). A batch of results is told 
 against any evaluator (an :class:`~gennas.evaluators.base.Evaluator` or a plain callable
 ``ArchGraph -> float``), writes every result to an optuna study as soon as it is verified
 (:mod:`gennas.search.storage`), and never verifies two architectures with the same canonical hash.
-With ``resume=True`` the stored results are told to the optimizer first and only the rest of
-the budget is spent.
+With ``resume=True`` the stored results are told to the optimizer first (:func:`replay`: as the
+run that stored them told them, so a seeded search resumed goes where it would have gone) and
+only the rest of the budget is spent.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import math
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -212,8 +213,9 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
             store.check_writable()  # a read-only storage fails here, not after the first verification
         # a training evaluator checkpoints under the study, so a resumed search continues its epochs
         attach_work_dir(evaluator, getattr(store.backend, "url", None), store.study_name)
-        if history:
-            optimizer.tell(list(history))
+        # a resumed study's results are told as the uninterrupted run told them, so that its seed
+        # leads the rest of the search where it would have gone (told at once, the path diverged)
+        pending = replay(optimizer, history, int(batch_size), set(view.orphans)) if history or view.orphans else []
         told = set(view.results)
         out = SearchResult(history, store.study_name, resumed=len(history), store=store, direction=direction)
         runner.start(evaluator)
@@ -231,7 +233,7 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
                     want = min(runner.free(), room)
                     fresh = False  # whether a claim read the study in this round
                     if want > 0:
-                        batch, given_up = _claim_batch(optimizer, search_space, claims, view, want)
+                        batch, given_up = _claim_batch(optimizer, search_space, claims, view, want, pending)
                         fresh = bool(batch or given_up)
                         if batch:
                             runner.submit(batch)
@@ -268,24 +270,61 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
     return out
 
 
+def replay(optimizer: Optimizer, history: Sequence[Result], batch_size: int,
+           unverified: Collection[str] = ()) -> list[ArchGraph]:
+    """Tell a resumed study's results ``history`` to ``optimizer`` as the run that stored them
+    did: ask ``batch_size`` architectures and tell their stored results while every one asked
+    is stored (a seeded optimizer asks again what it asked then), then the results never asked
+    at once. Returns the architectures asked and not stored (where the run stopped: among them
+    those it was verifying, hashes ``unverified``), to verify first: the optimizer will not
+    propose them again, and the run that stopped told their results before asking more."""
+    left: dict[str, list[Result]] = {}
+    for result in history:
+        left.setdefault(result.arch.canonical_hash(), []).append(result)
+    stored, pending = set(left), []
+    while left or unverified:
+        asked = optimizer.ask(batch_size)
+        hashes = [a.canonical_hash() for a in asked]
+        hits = [h for h in dict.fromkeys(hashes) if h in left]
+        if hits:
+            optimizer.tell([r for h in hits for r in left.pop(h)])
+        pending = [a for a, h in zip(asked, hashes) if h not in stored]
+        if pending or not asked:  # where the run stopped, or a path of its own from here
+            break
+    rest = [r for results in left.values() for r in results]
+    if rest:
+        optimizer.tell(rest)
+    return pending
+
+
 def _claim_batch(optimizer: Optimizer, space: SearchSpace, claims: Claims, view: StudyView,
-                 k: int) -> tuple[list[ArchGraph], list[Result]]:
-    """Up to ``k`` architectures claimed for this process: first those a dead or interrupted
-    process left unverified, then new ones from the optimizer (verified and claimed ones left
-    out). Also returns failed results for left architectures whose verifiers died
+                 k: int, pending: list[ArchGraph]) -> tuple[list[ArchGraph], list[Result]]:
+    """Up to ``k`` architectures claimed for this process: first those another dead or
+    interrupted process left unverified, then those :func:`replay` asked and found unverified
+    (taken from ``pending``, in the order asked; an interrupted run's own orphans are among them),
+    then new ones from the optimizer (verified and claimed ones left out). Also
+    returns failed results for left architectures whose verifiers died
     :data:`~gennas.search.claims.MAX_ATTEMPTS` times (claimed too, so stored once)."""
     candidates: list[ArchGraph] = []
     given_up: list[Result] = []
-    for h, text in view.orphans.items():
+    busy = view.busy()
+    replayed = {a.canonical_hash() for a in pending}
+    # another process's orphans first, then the replay's (the run that stopped: in the order it asked them)
+    left = [(h, space.from_string(text)) for h, text in view.orphans.items() if h not in replayed]
+    left += [(a.canonical_hash(), a) for a in pending]
+    pending.clear()
+    for i, (h, arch) in enumerate(left):
         if len(candidates) + len(given_up) >= k:
+            pending.extend(a for _, a in left[i:] if a.canonical_hash() in replayed)  # for the next batch
             break
-        arch = space.from_string(text)
+        if h in busy:
+            continue
+        busy.add(h)
         if view.attempts.get(h, 0) < MAX_ATTEMPTS:
             candidates.append(arch)
         elif claims.claim(arch):
             given_up.append(Result(arch, math.nan, "unknown", error=f"not verified: the process verifying it "
                                    f"died {view.attempts[h]} times"))
-    busy = view.busy() | {a.canonical_hash() for a in candidates}
     if len(candidates) + len(given_up) < k:
         proposed = optimizer.ask(k - len(candidates) - len(given_up))
         if not isinstance(proposed, (list, tuple)):
