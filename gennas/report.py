@@ -182,17 +182,41 @@ def best_so_far(run: StudyRun) -> tuple[np.ndarray, str]:
     return out, what
 
 
+#: line styles and markers cycled over the studies of one figure
+LINE_STYLES = ("-", "--", ":", "-.")
+MARKERS = ("o", "s", "^", "v", "D", "x")
+#: scores spanning more than this factor are drawn on a log scale
+LOG_RANGE = 1e3
+
+
+def value_scale(values: np.ndarray) -> str:
+    """``"linear"``, or ``"log"`` / ``"symlog"`` (signed) for finite ``values`` ``(n,)`` whose
+    magnitudes span more than :data:`LOG_RANGE` (a zero-cost proxy's scores)."""
+    finite = np.abs(values[np.isfinite(values)])
+    nonzero = finite[finite > 0]
+    if len(nonzero) < 2 or nonzero.max() / nonzero.min() <= LOG_RANGE:
+        return "linear"
+    return "log" if np.all(values[np.isfinite(values)] > 0) else "symlog"
+
+
 def plot_best_so_far(runs: Sequence[StudyRun], path: Path) -> Path:
     """One line per study: best score against the number of verifications."""
     fig = _figure()
     ax = fig.add_subplot()
-    whats = set()
-    for run, label in zip(runs, _labels(runs)):
+    whats, curves = set(), []
+    for i, (run, label) in enumerate(zip(runs, _labels(runs))):
         curve, what = best_so_far(run)
         whats.add(what)
-        ax.step(np.arange(1, len(curve) + 1), curve, where="post", label=f"{label} (n={len(curve)})")
+        curves.append(curve)
+        # dashes and markers of their own: two studies with equal curves hid one another entirely
+        ax.step(np.arange(1, len(curve) + 1), curve, where="post", label=f"{label} (n={len(curve)})",
+                linestyle=LINE_STYLES[i % len(LINE_STYLES)], marker=MARKERS[i % len(MARKERS)],
+                markevery=max(1, len(curve) // 8), markersize=4, linewidth=max(0.8, 2.0 - 0.4 * i))
+    scale = value_scale(np.concatenate(curves) if curves else np.zeros(0))
+    if scale != "linear":  # synflow's 1e49 beside another method's 5e36 drew the latter flat at 0
+        ax.set_yscale(scale)
     ax.set_xlabel("verifications")
-    ax.set_ylabel(_score_label(runs))
+    ax.set_ylabel(_score_label(runs) + ("" if scale == "linear" else f" ({scale} scale)"))
     ax.set_title("; ".join(sorted(whats)) + " after each verification", fontsize=9)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
@@ -203,7 +227,9 @@ def _score_label(runs: Sequence[StudyRun]) -> str:
     kinds = {r.kind for run in runs for r in run.results if not r.failed}
     tasks = sorted({str(run.attrs.get("task")) for run in runs if run.attrs.get("task")})
     if kinds and kinds <= set(ACCURACY_KINDS):
-        return f"accuracy (%){' on ' + ', '.join(tasks) if tasks else ''}"
+        # a supernet's accuracy is its estimate with shared weights, not a trained network's
+        what = "supernet-estimated accuracy" if kinds == {"supernet"} else "accuracy"
+        return f"{what} (%){' on ' + ', '.join(tasks) if tasks else ''}"
     return "score (" + ", ".join(sorted(kinds)) + ")"
 
 

@@ -79,7 +79,7 @@ def test_bad_input_errors(tmp_path):
     for n in (0, -3, 2.5, True):
         with pytest.raises(GennasError, match="positive integer"):
             gen.sample(n)
-    with pytest.raises(GennasError, match="train one"):
+    with pytest.raises(GennasError, match="to design in it, train the generator"):
         load_generator("nb201", path=tmp_path / "missing.pt")
     with pytest.raises(GennasError):
         Guidance(scale=-1.0)

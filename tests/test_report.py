@@ -117,3 +117,13 @@ def test_a_report_folder_that_is_a_file_is_named(storage, tmp_path):
     out = CliRunner().invoke(app, ["report", "--storage", storage, "--out", str(taken)])
     assert out.exit_code == 2 and "is a file: name a folder" in out.stderr and "Traceback" not in out.output
     assert taken.read_text() == "x = 1\n"
+
+
+def test_scores_spanning_orders_of_magnitude_are_drawn_on_a_log_scale():
+    """synflow's 5.8e49 beside another method's 5.0e36 drew the latter as a flat line at 0."""
+    from gennas.report import value_scale
+
+    assert value_scale(np.array([np.nan, 5.0e36, 5.8e49])) == "log"
+    assert value_scale(np.array([-3.0e12, 1.0, 2.0e9])) == "symlog"
+    assert value_scale(np.array([np.nan, 91.2, 93.7, 94.37])) == "linear"
+    assert value_scale(np.array([np.nan])) == "linear"

@@ -445,7 +445,6 @@ def load_predictor(name: str = "nb201", holdout: str | None = None, backend: str
         raise UnknownDataset(unknown("holdout dataset", holdout, ["cifar10", "cifar100"]))
     path = checkpoint_path(name, holdout)
     if not path.is_file():
-        raise GennasError(f"no pretrained predictor {path.name} in {path.parent}; train it with the command "
-                          "in its manifest (checkpoints/predictor_nb201*.json; `python experiments/train_predictor.py "
-                          "--help`)")
+        raise GennasError(f"no pretrained predictor {path.name} in {path.parent}; train it with its manifest's "
+                          "command (checkpoints/predictor_nb201*.json, `python experiments/train_predictor.py --help`)")
     return Predictor.load(path, space=name, backend=backend)
