@@ -291,3 +291,36 @@ def test_a_registered_device_is_judged_by_its_own_timings_and_noise_warns(tmp_pa
     timing = {r.to_string(): t for r, t in zip(refs, timed)}
     assert all(c.predicted_latency_ms == pytest.approx(timing[c.arch.to_string()]) for c in pool)
     assert "ms measured" in str(pool[0])
+
+
+def test_a_device_timed_elsewhere_is_registered_from_its_file(tmp_path, monkeypatch, shipped, bench):
+    """Timings taken on a phone (or saved by a refused `latency measure`) had no way in but a
+    hand-written JSON file under $GENNAS_HOME, whose mistakes were silent (duplicates averaged)."""
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
+    refs = shipped.reference_archs()
+    ms = bench.latency_of(refs, "samsung_s7")
+    table = tmp_path / "phone.csv"
+    table.write_text("arch,ms\n" + "".join(f"{a.to_string()},{m}\n" for a, m in zip(refs, ms)))
+    ok = runner.invoke(app, ["latency", "register", str(table), "--name", "phone"])
+    assert ok.exit_code == 0 and "10 of the 10 reference architectures" in ok.stdout, ok.output
+    from gennas.surrogates.measure import registered_devices
+
+    assert "phone" in load_latency_estimator("nb201").devices
+    assert [m for _, m in registered_devices("nb201")["phone"]] == pytest.approx(list(ms))
+    saved = tmp_path / "saved.json"  # what a refused measure leaves: its noisy flag travels
+    saved.write_text(json.dumps({"name": "x", "space": "nb201", "noisy": True,
+                                 "samples": [[a.to_string(), float(m)] for a, m in zip(refs[:4], ms[:4])]}))
+    partial = runner.invoke(app, ["latency", "register", str(saved), "--name", "saved"])
+    assert partial.exit_code == 0 and "UncalibratedBound" in partial.stderr
+    from gennas.surrogates.measure import registered_record
+
+    assert registered_record("saved", "nb201")["noisy"] is True
+    twice = tmp_path / "twice.csv"
+    twice.write_text(f"{refs[0].to_string()},1\n{refs[0].to_string()},100\n")
+    for args, said in ((["latency", "register", str(twice), "--name", "t"], "timed twice (1 and 100 ms)"),
+                       (["latency", "register", str(table), "--name", "phone"], "already registered"),
+                       (["latency", "register", str(table), "--name", "pixel3"], "bundled benchmark device"),
+                       (["latency", "register", str(table), "--name", "m", "--space", "mbv3"], "phone.csv for mbv3"),
+                       (["latency", "register", str(tmp_path / "none.json"), "--name", "n"], "cannot read")):
+        refused = runner.invoke(app, args)
+        assert refused.exit_code == 2 and said in refused.stderr and "Traceback" not in refused.output, args

@@ -9,7 +9,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import typer
 
@@ -116,7 +116,9 @@ def measure_cmd(name: str = typer.Option(..., "--name", help="name to register t
             kept = f"saved in {_save_measurements(name, est.space, samples, info)}"
         except OSError:  # nowhere to write: the one line carries them
             kept = "(ms) " + json.dumps({est.space.to_string(a): round(ms, 4) for a, ms in samples})
-        raise GennasError(f"device {name!r} not registered ({reason}); the measurements are {kept}") from None
+        again = f" (`gennas latency register {kept.removeprefix('saved in ')} --name {name}` registers them)" \
+            if kept.startswith("saved in") else ""
+        raise GennasError(f"device {name!r} not registered ({reason}); the measurements are {kept}{again}") from None
     rows = [{"arch": lab, "ms": t.ms, "spread": t.spread, "passes": t.repeats} for lab, t in zip(labels, timings)]
     if as_json:
         print_json({"device": name, "file": str(path), "samples": rows, "problems": problems})
@@ -161,6 +163,46 @@ def _save_measurements(name: str, space: Any, samples: list[tuple[Any, float]], 
     with os.fdopen(fd, "w") as fh:
         fh.write(json.dumps(record, indent=2) + "\n")
     return Path(path)
+
+
+@latency_app.command("register")
+@friendly
+def register_cmd(timings: Path = typer.Argument(..., help="JSON or CSV of [architecture, ms] timings"),
+                 name: str = typer.Option(..., "--name", help="name to register the device under"),
+                 space: Optional[str] = typer.Option(None, "--space", "-s", help="\\[default: the file's, else nb201]"),
+                 force: bool = typer.Option(False, "--force", help="overwrite a registered device")) -> None:
+    """Register a device from timings taken elsewhere (a phone, another machine) or saved by a
+    refused `gennas latency measure` (its noisy flag is kept): its reference architectures' timings
+    calibrate the bound (`gennas latency measure --help`; the estimator's reference_archs())."""
+    from gennas.errors import GennasError
+    from gennas.surrogates import measure
+    from gennas.surrogates.latency import load_latency_estimator
+    from gennas.surrogates.timings_file import read_timings
+
+    measure.check_device_name(name)
+    samples, info = read_timings(timings)
+    est = load_latency_estimator(space or info.get("space") or "nb201")
+    if info.get("space", est.space.name) != est.space.name:
+        raise GennasError(f"{timings} holds {info['space']} timings, not {est.space.name}")
+    if name in est.bundled:
+        raise GennasError(f"{name!r} is a bundled benchmark device; pick another name")
+    registered = measure.registered_path(name, est.space.name)
+    if registered is not None and not force:
+        raise GennasError(f"device {name!r} is already registered for {est.space.name} ({registered}); "
+                          "use --force to overwrite")
+    try:  # every cell checked before anything is written
+        est.adapt(name, [(est.space.parse(a), ms) for a, ms in samples])
+    except GennasError as exc:
+        raise GennasError(f"timings file {timings} for {est.space.name}: {exc}") from None
+    refs = {est.space.to_string(a) for a in est.reference_archs()}
+    timed = sum(est.space.to_string(est.space.parse(a)) in refs for a, _ in samples)
+    info = {**info, "space": est.space.name, "registered_from": str(timings)}
+    path = measure.register_device(name, est.space, samples, info)
+    typer.echo(f"registered device {name!r} from {len(samples)} timings ({timed} of the {len(refs)} reference "
+               f"architectures) in {path}")
+    if timed < len(refs):
+        typer.echo(f"warning: its latency bound is calibrated for devices timed on all {len(refs)} reference "
+                   "architectures: a budget on it warns (UncalibratedBound)", err=True)
 
 
 @latency_app.command("devices")

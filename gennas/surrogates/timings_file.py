@@ -1,0 +1,58 @@
+"""Latency timings taken elsewhere, read from a file for ``gennas latency register``.
+
+A phone, an accelerator or a machine without gennas can be timed with any tool; its timings
+register it as a device like ``gennas latency measure`` does on this machine. Accepted:
+
+* JSON: an object with ``"samples": [[architecture, ms], ...]`` (a registered device's file,
+  or the file ``gennas latency measure`` saves when it refuses noisy timings; its other fields,
+  ``space`` and ``noisy`` among them, are kept), or a bare list of such pairs;
+* CSV: ``architecture,ms`` rows, with or without that header.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+from gennas.errors import GennasError
+
+
+def read_timings(path: str | Path) -> tuple[list[tuple[str, float]], dict[str, Any]]:
+    """``([(architecture string, ms), ...], other fields)`` of a timings file (module doc).
+    Raises GennasError naming the file and what is wrong: unreadable, no samples, a row that
+    is not an architecture and a positive finite number of ms, one architecture timed twice."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise GennasError(f"cannot read timings file {path}: {exc}") from None
+    info: dict[str, Any] = {}
+    if path.suffix.lower() == ".csv":
+        rows = [row for row in csv.reader(text.splitlines()) if row and any(cell.strip() for cell in row)]
+        if rows and rows[0][-1].strip().lower() in ("ms", "latency_ms", "latency"):
+            rows = rows[1:]  # the header
+    else:
+        try:
+            record = json.loads(text)
+        except ValueError as exc:
+            raise GennasError(f"timings file {path} is not JSON ({exc}); a .csv file is read as CSV") from None
+        rows = record.get("samples") if isinstance(record, dict) else record
+        info = {k: v for k, v in record.items() if k not in ("name", "samples")} if isinstance(record, dict) else {}
+    if not isinstance(rows, list) or not rows:
+        raise GennasError(f"timings file {path} holds no timings: [architecture, ms] pairs")
+    samples: dict[str, float] = {}
+    for row in rows:
+        try:
+            arch, ms = row
+            arch, ms = str(arch).strip(), float(ms)
+        except (TypeError, ValueError):
+            raise GennasError(f"timings file {path}: a row must be an architecture and its ms, got {row!r}") from None
+        if not 0 < ms < float("inf"):
+            raise GennasError(f"timings file {path}: {arch}: ms must be a positive finite number, got {ms}")
+        if arch in samples:  # two timings of one cell: which is right is the user's to say
+            raise GennasError(f"timings file {path}: {arch} is timed twice ({samples[arch]:g} and {ms:g} ms); keep "
+                              "one (their median, say)")
+        samples[arch] = ms
+    return list(samples.items()), info
