@@ -43,6 +43,35 @@ def _read_idx(path) -> np.ndarray:
     return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
 
 
+#: what a bundled dataset's pixel values are divided by to lie in [0, 1]
+PIXEL_SCALE = {"mnist": 255.0, "digits": 16.0}
+
+
+def _pixels(name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Grey images float32 ``(N, side, side)`` in [0, 1] and labels int64 ``(N,)`` of a bundled dataset."""
+    if name == "mnist":
+        x = _read_idx(data_dir() / "mnist-t10k-images-idx3-ubyte.gz").astype(np.float32) / PIXEL_SCALE[name]
+        return x, _read_idx(data_dir() / "mnist-t10k-labels-idx1-ubyte.gz").astype(np.int64)
+    if name == "digits":
+        try:
+            from sklearn.datasets import load_digits
+        except ImportError as exc:
+            raise MissingDependency("the digits dataset needs scikit-learn: pip install scikit-learn") from exc
+        d = load_digits()
+        return (d.images / PIXEL_SCALE[name]).astype(np.float32), d.target.astype(np.int64)
+    raise GennasError(unknown("image dataset", name, DATASETS))
+
+
+def input_recipe(name: str, size: int | None = None, channels: int = 1) -> dict[str, object]:
+    """How :func:`load_images` prepares every image of ``name`` (all classes), in order, so that a
+    network trained on them can be fed the same inputs elsewhere (written into an export)."""
+    images = torch.from_numpy(_pixels(name)[0])
+    return {"dataset": name, "grey pixels divided by": PIXEL_SCALE[name],
+            "then standardised by mean": float(images.mean()), "and std": float(images.std()),
+            "resized bilinearly (align_corners=False) to": size or int(images.shape[-1]),
+            "channels": channels if channels == 1 else f"{channels} (the grey image repeated)"}
+
+
 def load_images(name: str, classes: Sequence[int] | None = None, size: int | None = None,
                 channels: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
     """All images and labels of a bundled dataset.
@@ -55,18 +84,7 @@ def load_images(name: str, classes: Sequence[int] | None = None, size: int | Non
     Returns:
         images float32 ``(N, channels, size, size)``, labels int64 ``(N,)``.
     """
-    if name == "mnist":
-        x = _read_idx(data_dir() / "mnist-t10k-images-idx3-ubyte.gz").astype(np.float32) / 255.0
-        y = _read_idx(data_dir() / "mnist-t10k-labels-idx1-ubyte.gz").astype(np.int64)
-    elif name == "digits":
-        try:
-            from sklearn.datasets import load_digits
-        except ImportError as exc:
-            raise MissingDependency("the digits dataset needs scikit-learn: pip install scikit-learn") from exc
-        d = load_digits()
-        x, y = (d.images / 16.0).astype(np.float32), d.target.astype(np.int64)
-    else:
-        raise GennasError(unknown("image dataset", name, DATASETS))
+    x, y = _pixels(name)
     if classes is not None:
         classes = list(classes)
         bad = [c for c in classes if c not in set(y.tolist())]

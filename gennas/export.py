@@ -36,10 +36,11 @@ def export_architecture(arch: ArchGraph | str, folder: str | Path, space: Search
                         num_classes: int = 10, in_channels: int = 3, input_size: int | None = None,
                         onnx: bool = True, weights: dict[str, torch.Tensor] | None = None,
                         weights_source: str = "fresh initialisation (torch default init)",
-                        **build_options: Any) -> dict[str, Path]:
+                        inputs: dict[str, Any] | None = None, **build_options: Any) -> dict[str, Path]:
     """Export one architecture; returns the written paths by kind (``arch``, ``weights``, ``program``,
     ``onnx``, ``build``). ``weights``: a state dict of the built network (trained weights) loaded
-    before export; ``weights_source`` says in ``build.json`` where they came from."""
+    before export; ``weights_source`` says in ``build.json`` where they came from, ``inputs`` how
+    the images it was trained on were prepared (:func:`gennas.datasets.input_recipe`)."""
     if space is None:
         if not isinstance(arch, ArchGraph):
             raise GennasError("pass space= when exporting an architecture string")
@@ -75,7 +76,8 @@ def export_architecture(arch: ArchGraph | str, folder: str | Path, space: Search
     paths["build"].write_text(json.dumps({
         "space": sp.name, "arch": graph.to_string(), "num_classes": num_classes, "in_channels": in_channels,
         "input_shape": [1, in_channels, side, side], "dynamic_batch": True, "build_options": build_options,
-        "weights": weights_source}, indent=2) + "\n")
+        "weights": weights_source, "trained": weights is not None,
+        "inputs": inputs or "not recorded: the inputs the network was (or is to be) trained on"}, indent=2) + "\n")
     return paths
 
 
@@ -91,7 +93,8 @@ def export_trained(checkpoint: str | Path, folder: str | Path, onnx: bool = True
         source = f"trained by TrainEvaluator ({c['epochs']} epochs{acc}), from {Path(checkpoint).name}"
         return export_architecture(c["arch"], folder, space=c["space"], num_classes=int(c["num_classes"]),
                                    in_channels=int(shape[0]), input_size=int(shape[-1]), onnx=onnx,
-                                   weights=ckpt.state["model"], weights_source=source, **dict(c["build_options"]))
+                                   weights=ckpt.state["model"], weights_source=source, inputs=ckpt.meta.get("inputs"),
+                                   **dict(c["build_options"]))
     except (KeyError, TypeError, ValueError, IndexError) as exc:
         raise GennasError(f"{checkpoint} is not a TrainEvaluator checkpoint: missing or bad {exc}") from None
 

@@ -53,6 +53,12 @@ def test_cli_search_logs_plain_lines_off_a_terminal(tmp_path, monkeypatch):
     kept = list((tmp_path / "s.db.work").rglob("*.pt"))
     assert len(kept) == 2 and all(load_checkpoint(p, "trained").state.keys() <= {"model", "epoch", "history"}
                                   for p in kept)
+    # and with them how the images were prepared, for an export to state (it recorded only a shape)
+    from gennas.datasets import input_recipe
+    from gennas.export import export_trained
+
+    build = __import__("json").loads(export_trained(kept[0], tmp_path / "exp", onnx=False)["build"].read_text())
+    assert build["trained"] is True and build["inputs"] == input_recipe("digits", size=32, channels=3)
     # training settings are study settings: resuming with other epochs or images is refused
     other = CliRunner().invoke(app, ["search", "--method", "random", "--evaluator", "train", "--task", "digits",
                                      "--budget", "3", "--epochs", "1", "--limit", "40", "--resume",

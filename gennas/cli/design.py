@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Optional
 
@@ -114,8 +115,10 @@ def register(app: typer.Typer) -> None:
             for row, c in zip(rows, candidates):
                 folder = export / f"rank{c.rank:02d}"
                 # trained weights where a search kept them
-                export_candidate(c.arch, folder, designer.history, num_classes=classes)
-                row["export"] = str(folder)
+                paths = export_candidate(c.arch, folder, designer.history, num_classes=classes)
+                # one export may mix networks a search trained with untrained full-size ones: say which
+                trained = json.loads(paths["build"].read_text()).get("trained")
+                row["export"] = f"{folder} ({'trained weights' if trained else 'initial weights'})"
         if as_json:
             print_json(rows)
         else:

@@ -68,7 +68,7 @@ def make_evaluator(spec: str, space: SearchSpace, task: str, seed: int = 0, epoc
         images = None if dataset is None else _task_images(dataset, space)
         return ProxyEvaluator(space, name, data=images, seed=seed)
     if spec == "train":
-        from gennas.datasets import DATASETS, image_loaders
+        from gennas.datasets import DATASETS, image_loaders, input_recipe
         from gennas.evaluators import TrainEvaluator
 
         if task not in DATASETS:
@@ -80,7 +80,8 @@ def make_evaluator(spec: str, space: SearchSpace, task: str, seed: int = 0, epoc
         # keep_weights: each stored result's trained weights stay in the study's work folder (a few
         # KB at this size), so `gennas design --study ... --export` writes the network that was verified
         return TrainEvaluator(space, train, val, epochs=epochs, seed=seed, build_options=space.small_build_options,
-                              progress=False, on_diverge="record", keep_weights=True)
+                              progress=False, on_diverge="record", keep_weights=True,
+                              inputs=input_recipe(task, size=32, channels=3))
     if spec == "supernet":
         return _shipped_supernet(space, task)
     raise GennasError(f"unknown evaluator {spec!r}; use table, proxy:NAME, train or supernet")

@@ -79,7 +79,8 @@ class TrainEvaluator:
                  checkpoint_dir: str | Path | None = None, build_options: Mapping[str, Any] | None = None, *,
                  momentum: float = 0.9, weight_decay: float = 5e-4, grad_clip: float = 5.0,
                  bn_batches: int = 20, num_classes: int | None = None, progress: bool = True,
-                 on_diverge: str = "raise", keep_weights: bool = False) -> None:
+                 on_diverge: str = "raise", keep_weights: bool = False,
+                 inputs: Mapping[str, Any] | None = None) -> None:
         self.space = resolve_space(space)
         if int(epochs) < 1 or not lr > 0:
             raise GennasError(f"need epochs >= 1 and lr > 0, got epochs={epochs}, lr={lr}")
@@ -101,6 +102,9 @@ class TrainEvaluator:
         self.num_classes = int(num_classes) if num_classes is not None else _num_classes(train_loader)
         self.progress, self.on_diverge, self.bn_batches = progress, on_diverge, int(bn_batches)
         self.keep_weights = bool(keep_weights)
+        # how the loaders' images were prepared (gennas.datasets.input_recipe): kept with the
+        # weights, so an export says what inputs the trained network expects
+        self.inputs = dict(inputs) if inputs is not None else None
 
     # ------------------------------------------------------------ bookkeeping
     def config(self, arch: ArchGraph) -> dict[str, Any]:
@@ -255,7 +259,8 @@ class TrainEvaluator:
                 try:
                     ckpt = load_checkpoint(path, KIND, self.space.name)
                     weights = {k: ckpt.state[k] for k in ("model", "epoch", "history") if k in ckpt.state}
-                    save_checkpoint(path, Checkpoint(KIND, ckpt.config, weights, {"space": self.space.name}))
+                    meta = {"space": self.space.name, **({"inputs": self.inputs} if self.inputs else {})}
+                    save_checkpoint(path, Checkpoint(KIND, ckpt.config, weights, meta))
                     self._write_manifest(path, result.arch, list(weights.get("history", [])),
                                          weights_only_state=True)
                 except (GennasError, OSError):
