@@ -316,3 +316,15 @@ def test_tell_checks_what_it_is_told_for_every_method(bench):
     values = iter([True, "93.2", 90.0])
     out = run_search(make_optimizer("random", "nb201", seed=0), lambda a: next(values), 3, progress=False)
     assert [r.failed for r in out.history] == [True, True, False] and "not a number" in out.history[0].error
+
+
+def test_a_baseline_out_of_proposals_under_a_budget_says_why(bench):
+    """Random under a pixel3 budget that 2 working cells keep stopped saying only that it
+    "proposed nothing new in 20 asks in a row"."""
+    from gennas.search import make_optimizer
+
+    out = run_search(make_optimizer("random", "nb201", seed=0, device="pixel3", max_latency_ms=1.07),
+                     Counting(bench), budget=3, progress=False)
+    assert out.exhausted
+    assert any("over the 1.07 ms budget on pixel3" in n and "2 distinct working architectures keep it" in n
+               for n in out.notes), out.notes

@@ -27,11 +27,14 @@ class LatencyFilter:
     """
 
     def __init__(self, optimizer: Optimizer, latency: Callable[[ArchGraph], float], max_latency_ms: float,
-                 device: str = "", skip: Callable[[ArchGraph], str | None] | None = None) -> None:
-        """``skip(arch)``: a reason to refuse a proposal whatever its latency (None: judge it)."""
+                 device: str = "", skip: Callable[[ArchGraph], str | None] | None = None,
+                 keeping: Callable[[], int | None] | None = None) -> None:
+        """``skip(arch)``: a reason to refuse a proposal whatever its latency (None: judge it);
+        ``keeping()``: how many distinct architectures keep the budget (None: unknown), said when
+        the search runs out of proposals."""
         if not max_latency_ms > 0:
             raise GennasError(f"max_latency_ms must be positive, got {max_latency_ms}")
-        self.optimizer, self.latency, self.skip = optimizer, latency, skip
+        self.optimizer, self.latency, self.skip, self.keeping = optimizer, latency, skip, keeping
         self.max_latency_ms, self.device = float(max_latency_ms), device
         self.space = getattr(optimizer, "space", None)
         self.rejected = 0
@@ -64,6 +67,20 @@ class LatencyFilter:
     def tell(self, results: list[Result]) -> None:
         self.optimizer.tell(results)
 
+    def search_notes(self, exhausted: bool) -> list[str]:
+        """The wrapped optimizer's notes, and when the search ran out of proposals, why: the
+        budget (a random search stopped saying only that it "proposed nothing new")."""
+        inner = getattr(self.optimizer, "search_notes", None)
+        notes = list(inner(exhausted)) if callable(inner) else []
+        if exhausted and self.rejected:
+            on = f" on {self.device}" if self.device else ""
+            count = None if self.keeping is None else self.keeping()
+            few = "few architectures keep it" if count is None else \
+                f"{count} distinct working architecture{'s' * (count != 1)} keep{'s' * (count == 1)} it"
+            notes.append(f"{self.rejected} of its proposals were over the {self.max_latency_ms:g} ms budget{on} "
+                         f"and not verified: {few}")
+        return notes
+
 
 def budget_filter(optimizer: Optimizer, space: SearchSpace, device: str | None, max_latency_ms: float,
                   confidence: float = 0.95) -> LatencyFilter:
@@ -83,4 +100,8 @@ def budget_filter(optimizer: Optimizer, space: SearchSpace, device: str | None, 
     def constant(arch: ArchGraph) -> str | None:
         return "its output cannot depend on the input (at chance on any task)" if space.output_is_constant(arch) else None
 
-    return LatencyFilter(optimizer, lambda arch: float(budget.judged_ms([arch])[0]), max_latency_ms, device, constant)
+    def keeping() -> int | None:
+        return len(budget.admissible(space, 0)) if space.is_finite_enumerable() else None
+
+    return LatencyFilter(optimizer, lambda arch: float(budget.judged_ms([arch])[0]), max_latency_ms, device, constant,
+                         keeping)
