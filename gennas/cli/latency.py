@@ -69,12 +69,7 @@ def measure_cmd(name: str = typer.Option(..., "--name", help="name to register t
         raise GennasError(f"--clock must be one of {', '.join(measure.CLOCKS)}, got {clock!r}")
     measure.torch_device_of(torch_device)  # 'cuda' on a machine without one: said now, not after timing
     est = load_latency_estimator(space)
-    if name in est.bundled:
-        raise GennasError(f"{name!r} is a bundled benchmark device; pick another name")
-    registered = measure.registered_path(name, est.space.name)
-    if registered is not None and not force:
-        raise GennasError(f"device {name!r} is already registered for {est.space.name} ({registered}); "
-                          "use --force to overwrite")
+    _check_free_name(est, name, force)
     # Minutes of timing must not end in an unwritable folder: prove it is writable first.
     check_writable_dir(measure.device_path(name, est.space.name).parent, "cannot register devices",
                        "set GENNAS_HOME to a writable folder")
@@ -127,6 +122,19 @@ def measure_cmd(name: str = typer.Option(..., "--name", help="name to register t
     if problems:
         typer.echo(f"registered despite {len(problems)} problem(s) (--accept-noisy): " + "; ".join(problems), err=True)
     typer.echo(f"registered device {name!r} in {path}")
+
+
+def _check_free_name(est: Any, name: str, force: bool) -> None:
+    """Refuse registering ``name``: a bundled device's, or registered already unless ``force``."""
+    from gennas.errors import GennasError
+    from gennas.surrogates import measure
+
+    if name in est.bundled:
+        raise GennasError(f"{name!r} is a bundled benchmark device; pick another name")
+    registered = measure.registered_path(name, est.space.name)
+    if registered is not None and not force:
+        raise GennasError(f"device {name!r} is already registered for {est.space.name} ({registered}); "
+                          "use --force to overwrite")
 
 
 @contextmanager
@@ -184,12 +192,7 @@ def register_cmd(timings: Path = typer.Argument(..., help="JSON or CSV of [archi
     est = load_latency_estimator(space or info.get("space") or "nb201")
     if info.get("space", est.space.name) != est.space.name:
         raise GennasError(f"{timings} holds {info['space']} timings, not {est.space.name}")
-    if name in est.bundled:
-        raise GennasError(f"{name!r} is a bundled benchmark device; pick another name")
-    registered = measure.registered_path(name, est.space.name)
-    if registered is not None and not force:
-        raise GennasError(f"device {name!r} is already registered for {est.space.name} ({registered}); "
-                          "use --force to overwrite")
+    _check_free_name(est, name, force)
     try:  # every cell checked before anything is written
         est.adapt(name, [(est.space.parse(a), ms) for a, ms in samples])
     except GennasError as exc:
