@@ -328,3 +328,26 @@ def test_a_baseline_out_of_proposals_under_a_budget_says_why(bench):
     assert out.exhausted
     assert any("over the 1.07 ms budget on pixel3" in n and "2 distinct working architectures keep it" in n
                for n in out.notes), out.notes
+
+
+def test_replay_stops_on_an_optimizer_that_repeats_itself(nb201):
+    """An optimizer asking only what was told already must not keep a resume replaying forever
+    while an interrupted run's architecture waits."""
+    from gennas.evaluators.base import Result
+    from gennas.search.harness import replay
+
+    cell = nb201.sample(0)
+
+    class Stubborn:
+        space = nb201
+        told: list = []
+
+        def ask(self, k):
+            return [cell] * k
+
+        def tell(self, results):
+            self.told += results
+
+    stubborn = Stubborn()
+    assert replay(stubborn, [Result(cell, 90.0, "table")], 2, unverified={"orphan"}) == []
+    assert [r.score for r in stubborn.told] == [90.0]

@@ -289,7 +289,7 @@ def replay(optimizer: Optimizer, history: Sequence[Result], batch_size: int,
         if hits:
             optimizer.tell([r for h in hits for r in left.pop(h)])
         pending = [a for a, h in zip(asked, hashes) if h not in stored]
-        if pending or not asked:  # where the run stopped, or a path of its own from here
+        if pending or not hits:  # where the run stopped, or a path of its own (or a repeat) from here
             break
     rest = [r for results in left.values() for r in results]
     if rest:
