@@ -194,3 +194,14 @@ def test_candidate_says_where_its_statement_extrapolates(bench):
     assert shown["extrapolated"] == "below" and "below_calibration" not in shown
     assert list(shown)[list(shown).index("pred_high") + 1] == "extrapolated"
     assert extrapolation_column(candidate_row(beyond))["extrapolated"] == "above"
+
+
+def test_under_a_budget_an_enumerable_space_is_ranked_whole(bench):
+    """The guided samples under a pixel3 5 ms budget missed the predictor's best cells within it
+    (first design 89.56 % where its own top 20 within the budget are 89.8-91.0 %): the designs are
+    now the best-ranked of every cell that keeps the budget."""
+    designer = gennas.Designer("nb201", task="cifar10", device="pixel3", max_latency_ms=5, seed=0)
+    designs = designer.generate(5)
+    every = designer._rank(designer.budget.admissible(designer.space, 0), 5)  # noqa: SLF001
+    assert [d.arch.canonical_hash() for d in designs] == [d.arch.canonical_hash() for d in every]
+    assert all(bench.latency(d.arch, "pixel3") <= 5 for d in designs)
