@@ -118,13 +118,19 @@ def export_result(result: Any, folder: str | Path, onnx: bool = True, **options:
     return export_architecture(result.arch, folder, onnx=onnx, weights_source=why, **options)
 
 
+def trained_weights_of(arch: ArchGraph, results: Sequence[Any]) -> Path | None:
+    """The kept trained-weights file of ``arch`` among verified ``results`` (None: none kept)."""
+    key = arch.canonical_hash()
+    return next((path for result in results if result.arch.canonical_hash() == key
+                 for path in [trained_checkpoint(result)] if path is not None), None)
+
+
 def export_candidate(arch: ArchGraph, folder: str | Path, results: Sequence[Any] = (), onnx: bool = True,
                      **options: Any) -> dict[str, Path]:
     """Export ``arch``; with its trained weights when one of ``results`` verified it and kept them."""
-    key = arch.canonical_hash()
-    for result in results:
-        if trained_checkpoint(result) is not None and result.arch.canonical_hash() == key:
-            return export_trained(trained_checkpoint(result), folder, onnx=onnx)
+    trained = trained_weights_of(arch, results)
+    if trained is not None:
+        return export_trained(trained, folder, onnx=onnx)
     return export_architecture(arch, folder, onnx=onnx, **options)
 
 
@@ -138,7 +144,7 @@ def check_onnx() -> None:
 
 
 def _export_onnx(model: torch.nn.Module, example: torch.Tensor, path: Path) -> None:
-    check_onnx()
+    """ONNX of ``model`` at ``path`` (:func:`check_onnx` was called before anything was written)."""
     # The TorchScript-based exporter handles these static graphs without onnxscript.
     torch.onnx.export(model, example, str(path), dynamo=False, input_names=["images"], output_names=["logits"],
                       dynamic_axes={"images": {0: "batch"}, "logits": {0: "batch"}})

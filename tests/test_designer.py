@@ -198,8 +198,8 @@ def test_candidate_says_where_its_statement_extrapolates(bench):
 
 def test_under_a_budget_an_enumerable_space_is_ranked_whole(bench):
     """The guided samples under a pixel3 5 ms budget missed the predictor's best cells within it
-    (first design 89.56 % where its own top 20 within the budget are 89.8-91.0 %): the designs are
-    now the best-ranked of every cell that keeps the budget."""
+    (first design 89.56 % where its own top 20 within the budget are 89.8-91.0 %: `python
+    experiments/budget_pool.py`): the designs are now the best-ranked of every cell that keeps it."""
     designer = gennas.Designer("nb201", task="cifar10", device="pixel3", max_latency_ms=5, seed=0)
     designs = designer.generate(5)
     every = designer._rank(designer.budget.admissible(designer.space, 0), 5)  # noqa: SLF001

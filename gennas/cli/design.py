@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Optional
 
@@ -108,16 +107,16 @@ def register(app: typer.Typer) -> None:
             rows.append(row)
         if export is not None:
             from gennas.datasets import classes_of
-            from gennas.export import export_candidate
+            from gennas.export import export_candidate, trained_weights_of
             from gennas.surrogates.measure import table_build_options
 
             classes = num_classes or classes_of(task) or table_build_options(designer.space).get("num_classes", 10)
             for row, c in zip(rows, candidates):
                 folder = export / f"rank{c.rank:02d}"
                 # trained weights where a search kept them
-                paths = export_candidate(c.arch, folder, designer.history, num_classes=classes)
+                export_candidate(c.arch, folder, designer.history, num_classes=classes)
                 # one export may mix networks a search trained with untrained full-size ones: say which
-                trained = json.loads(paths["build"].read_text()).get("trained")
+                trained = trained_weights_of(c.arch, designer.history) is not None
                 row["export"] = f"{folder} ({'trained weights' if trained else 'initial weights'})"
         if as_json:
             print_json(rows)

@@ -194,16 +194,17 @@ def register_cmd(timings: Path = typer.Argument(..., help="JSON or CSV of [archi
         raise GennasError(f"{timings} holds {info['space']} timings, not {est.space.name}")
     _check_free_name(est, name, force)
     try:  # every cell checked before anything is written
-        est.adapt(name, [(est.space.parse(a), ms) for a, ms in samples])
+        graphs = [(est.space.parse(a), ms) for a, ms in samples]
+        est.adapt(name, graphs)
     except GennasError as exc:
         raise GennasError(f"timings file {timings} for {est.space.name}: {exc}") from None
     refs = {est.space.to_string(a) for a in est.reference_archs()}
-    timed = sum(est.space.to_string(est.space.parse(a)) in refs for a, _ in samples)
+    timed = len(refs & {est.space.to_string(g) for g, _ in graphs})
     info = {**info, "space": est.space.name, "registered_from": str(timings)}
-    path = measure.register_device(name, est.space, samples, info)
+    path = measure.register_device(name, est.space, graphs, info)
     typer.echo(f"registered device {name!r} from {len(samples)} timings ({timed} of the {len(refs)} reference "
                f"architectures) in {path}")
-    if timed < len(refs):
+    if name in est.partial_devices:  # what adapt() found: the budget's UncalibratedBound reads the same
         typer.echo(f"warning: its latency bound is calibrated for devices timed on all {len(refs)} reference "
                    "architectures: a budget on it warns (UncalibratedBound)", err=True)
 
@@ -215,15 +216,14 @@ def devices_cmd(space: str = typer.Option("nb201", "--space", "-s"),
     """List the devices the latency estimator knows (bundled and registered)."""
     from gennas.surrogates.latency import load_latency_estimator
 
-    from gennas.surrogates.measure import broken_device_files, registered_devices, registered_path
+    from gennas.surrogates.measure import registered_path, scan_devices
 
     est = load_latency_estimator(space)
     rows = [{"device": d, "source": "bundled" if d in est.bundled else "registered"} for d in est.devices]
     # files that register no device (their warnings say why): listed, so the user finds them here
-    unused = [registered_path(d, est.space.name) for d in registered_devices(est.space.name)
-              if d in est.bundled or d not in est.devices]
-    rows += [{"device": path.stem, "source": f"skipped: {path}"}
-             for path in sorted({*broken_device_files(est.space.name), *filter(None, unused)})]
+    devices, broken = scan_devices(est.space.name)
+    unused = [registered_path(d, est.space.name) for d in devices if d in est.bundled or d not in est.devices]
+    rows += [{"device": path.stem, "source": f"skipped: {path}"} for path in sorted({*broken, *filter(None, unused)})]
     print_json(rows) if as_json else print_table(f"latency devices ({space})", rows)
 
 

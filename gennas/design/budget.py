@@ -99,10 +99,13 @@ class LatencyBudget:
         if not archs:
             return np.zeros(0)
         values = self.measured(list(archs)) if self.measured is not None else self.model.predict(list(archs), self.device)
-        values = np.asarray(values, dtype=np.float64).reshape(-1)
-        if self.own:
-            values = np.array([self.own.get(a.to_string(), v) for a, v in zip(archs, values)], dtype=np.float64)
-        return values
+        return self._own_where_timed(archs, np.asarray(values, dtype=np.float64).reshape(-1))
+
+    def _own_where_timed(self, archs: Sequence[ArchGraph], values: np.ndarray) -> np.ndarray:
+        """``values`` ``(len(archs),)`` with a registered device's own timing where it timed the cell."""
+        if not self.own:
+            return values
+        return np.array([self.own.get(a.to_string(), v) for a, v in zip(archs, values)], dtype=np.float64)
 
     def timed(self, archs: Sequence[ArchGraph]) -> np.ndarray:
         """Whether each latency is a measurement, bool ``(len(archs),)``: every one on a device the
@@ -122,10 +125,7 @@ class LatencyBudget:
         values = self.latency_ms(archs) if bound is None else np.asarray(
             bound(list(archs), self.device, confidence=self.confidence), dtype=np.float64).reshape(-1)
         values = values if self.cost is None else np.maximum(values, self.cost(list(archs)))
-        if self.own:
-            timed = [self.own.get(a.to_string()) for a in archs]
-            values = np.array([v if t is None else t for v, t in zip(values, timed)], dtype=np.float64)
-        return values
+        return self._own_where_timed(archs, values)
 
     def infeasible_reason(self, space: SearchSpace, message: str) -> str:
         """``message`` of a failed generation, with the fastest architecture of the whole space

@@ -246,15 +246,16 @@ class Designer(Statements):
                 raise
             pool, message = [], str(exc)
         pool = with_verified(pool, self.loop.history, self.space, self.budget)  # the best measured among them
-        if self.budget is not None and (self.space.is_finite_enumerable()
-                                        or sum(not self.space.output_is_constant(a) for a in pool) < n):
+        listed = self.loop.cells_within_budget()  # an enumerable space's, under a budget: listed once
+        if listed is not None or (self.budget is not None
+                                  and sum(not self.space.output_is_constant(a) for a in pool) < n):
             # under a budget, every cell of a space small enough to list is ranked (the guided
             # samples missed the predictor's best within it: pixel3 at 5 ms, first design 89.56 %
-            # where the predictor's top 20 within it are 89.8-91.0; `python experiments/budgets.py`);
+            # where the predictor's top 20 within it are 89.8-91.0; `python experiments/budget_pool.py`);
             # else, where the samples hold too few within a tight budget, those the space has (a
             # budget that 100 nb201 cells keep gave 1 design of 10 on pixel3, or none)
             distinct: dict[str, ArchGraph] = {}
-            for arch in pool + self.budget.admissible(self.space, n, seed):
+            for arch in pool + (listed if listed is not None else self.budget.admissible(self.space, n, seed)):
                 distinct.setdefault(arch.canonical_hash(), arch)
             # a constant-output cell is never designed (pixel3 times some at 0.003 ms: with them
             # counted, an impossible budget returned no design and no error)

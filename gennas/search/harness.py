@@ -312,10 +312,8 @@ def _claim_batch(optimizer: Optimizer, space: SearchSpace, claims: Claims, view:
     # another process's orphans first, then the replay's (the run that stopped: in the order it asked them)
     left = [(h, space.from_string(text)) for h, text in view.orphans.items() if h not in replayed]
     left += [(a.canonical_hash(), a) for a in pending]
-    pending.clear()
-    for i, (h, arch) in enumerate(left):
+    for h, arch in left:
         if len(candidates) + len(given_up) >= k:
-            pending.extend(a for _, a in left[i:] if a.canonical_hash() in replayed)  # for the next batch
             break
         if h in busy:
             continue
@@ -325,6 +323,7 @@ def _claim_batch(optimizer: Optimizer, space: SearchSpace, claims: Claims, view:
         elif claims.claim(arch):
             given_up.append(Result(arch, math.nan, "unknown", error=f"not verified: the process verifying it "
                                    f"died {view.attempts[h]} times"))
+    pending[:] = [a for h, a in left if h in replayed and h not in busy]  # the rest: for the next batch
     if len(candidates) + len(given_up) < k:
         proposed = optimizer.ask(k - len(candidates) - len(given_up))
         if not isinstance(proposed, (list, tuple)):

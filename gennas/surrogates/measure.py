@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from gennas.errors import GennasError, InvalidArchitecture, UnknownDevice
+from gennas.errors import GennasError, UnknownDevice
 from gennas.graph import ArchGraph
 from gennas.spaces import SearchSpace, resolve_space
 
@@ -325,19 +325,30 @@ def device_files(space: str) -> list[Path]:
     return sorted(folder.glob("*.json")) + sorted((folder / space).glob("*.json"))
 
 
-def registered_devices(space: str) -> dict[str, list[tuple[str, float]]]:
-    """Device name -> ``(arch string, ms)`` samples of every registered device of ``space``; a
-    file that cannot be used is skipped with a :class:`BrokenDeviceFile` warning naming it."""
-    out: dict[str, list[tuple[str, float]]] = {}
+def scan_devices(space: str) -> tuple[dict[str, list[tuple[str, float]]], dict[Path, str]]:
+    """Every device file of the space named ``space`` read once: device name -> ``(arch string,
+    ms)`` samples of the usable ones, and file -> what is wrong for the others (their
+    architectures are checked only on adapting, by :func:`adapt_registered`)."""
+    devices: dict[str, list[tuple[str, float]]] = {}
+    broken: dict[Path, str] = {}
     for path in device_files(space):
         try:
             device = read_device_file(path, space)
         except GennasError as exc:
-            skip_broken(path, str(exc))
+            broken[path] = str(exc)
             continue
         if device is not None:
-            out[device[0]] = device[1]
-    return out
+            devices[device[0]] = device[1]
+    return devices, broken
+
+
+def registered_devices(space: str) -> dict[str, list[tuple[str, float]]]:
+    """Device name -> ``(arch string, ms)`` samples of every registered device of ``space``; a
+    file that cannot be used is skipped with a :class:`BrokenDeviceFile` warning naming it."""
+    devices, broken = scan_devices(space)
+    for path, problem in broken.items():
+        skip_broken(path, problem)
+    return devices
 
 
 def adapt_registered(estimator: Any, space: str) -> None:
@@ -352,26 +363,14 @@ def adapt_registered(estimator: Any, space: str) -> None:
             continue
         try:
             estimator.adapt(name, samples)
-        except (InvalidArchitecture, GennasError) as exc:
+        except GennasError as exc:  # InvalidArchitecture among them
             skip_broken(path, f"registered device file {path}: {exc}")
-
-
-def broken_device_files(space: str) -> dict[Path, str]:
-    """Device files of the space named ``space`` that cannot be read as a device, with what is
-    wrong (their architectures are checked only on adapting, by :func:`adapt_registered`)."""
-    out = {}
-    for path in device_files(space):
-        try:
-            read_device_file(path, space)
-        except GennasError as exc:
-            out[path] = str(exc)
-    return out
 
 
 def broken_device_note(name: str, space: str) -> str:
     """Why device ``name`` is unknown for ``space``, as a note for an unknown-device error: its
     file was skipped (what is wrong), or it is registered for other spaces only; else ""."""
-    problems = [problem for path, problem in broken_device_files(space).items() if path.stem == name]
+    problems = [problem for path, problem in scan_devices(space)[1].items() if path.stem == name]
     if problems:
         return f" (its file was skipped: {problems[-1]})"
     elsewhere = sorted(p.parent.name for p in devices_dir().glob(f"*/{name}.json")) if devices_dir().is_dir() else []
