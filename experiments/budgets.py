@@ -27,6 +27,9 @@ each setting's mean and range over the seeds. ``--bundled-only`` / ``--lodo-only
     python experiments/budgets.py --bundled-only --seed 1 --seeds 4
     python experiments/budgets.py --lodo-only --seed 1 --seeds 4
 
+``--batch-size B`` verifies B architectures per round of each search (default 5; the CLI's
+and ``Designer.search``'s default is 1).
+
 (Until 2026-12-02 ``--encoder-growth G`` set ``LoopSettings.encoder_growth``; since then the loop
 refits only the heads on cifar10, a task the shipped predictor was trained on, and the flag
 had nothing left to set here: gone.)
@@ -55,6 +58,8 @@ DEVICES = ("pixel3", "samsung_s7", "1080ti_1", "titanxp_32", "gold_6240", "silve
 QUICK_DEVICES = ("pixel3", "1080ti_1")
 PERCENTILES = (10, 25, 50)
 TASK = "cifar10"
+#: architectures verified per round of each search (``--batch-size``)
+SEARCH_BATCH = 5
 
 
 class PointOnly:
@@ -83,7 +88,7 @@ def run_setting(bench, device: str, budget: float, name: str | None = None, **de
     designer = gennas.Designer("nb201", task=TASK, device=name or device, max_latency_ms=budget,
                                loop=LoopSettings(pool=1), **designer_kw)
     designs = [c.arch for c in designer.generate(20)]
-    result = designer.search(lambda a: bench.accuracy(a, TASK), budget=20, batch_size=5)
+    result = designer.search(lambda a: bench.accuracy(a, TASK), budget=20, batch_size=SEARCH_BATCH)
     proposals = [r.arch for r in result.history]
     seconds = time.process_time() - start
     over = lambda archs: 100.0 * float(np.mean(bench.latency_of(archs, device) > budget))  # noqa: E731
@@ -110,7 +115,9 @@ def main() -> None:
     parser.add_argument("--bundled-only", action="store_true", help="skip the leave-one-device-out part")
     parser.add_argument("--lodo-only", action="store_true", help="skip the bundled-device part")
     parser.add_argument("--confidence", type=float, default=0.95, help="of the upper bound on adapted devices")
+    parser.add_argument("--batch-size", type=int, default=SEARCH_BATCH, help="verified per round of each search")
     args = parser.parse_args()
+    globals()["SEARCH_BATCH"] = args.batch_size
     torch.set_num_threads(1)
     bench = gennas.load_benchmark("nb201")
     models = {"predictor": gennas.load_predictor("nb201"),

@@ -12,7 +12,8 @@ import pytest
 
 import gennas
 from gennas.design.acquisition import select_batch
-from gennas.design.loop import DesignLoop, LoopSettings, local_count
+from gennas.design.loop import DesignLoop, LoopSettings
+from gennas.design.pool import local_count
 from gennas.design.statement import MIN_STATED
 from gennas.evaluators.base import Result
 
@@ -239,6 +240,24 @@ def test_a_search_under_a_budget_few_cells_keep_verifies_them_all_and_says_so(de
     assert f"only {len(distinct)} distinct architectures" in notes and f"{len(distinct)} of them were verified" in notes
 
 
+def test_under_a_tight_budget_the_acquisition_chooses_among_a_full_pool(designer_factory, bench, monkeypatch):
+    """At a pixel3 budget that the 3,000 fastest working cells keep (544 distinct ones), few
+    guided samples keep it (they lean to the slower, accurate cells); the pool is filled up to a
+    generation's size with random cells within the budget, so the acquisition chooses among 200,
+    all within it (it chose among 10 before)."""
+    import gennas.design.loop as loop_module
+
+    budget, distinct = _tight_pixel3_budget(bench, 3000)
+    offered: list[list] = []
+    choose = loop_module.select_batch
+    monkeypatch.setattr(loop_module, "select_batch",
+                        lambda space, archs, *rest: offered.append(list(archs)) or choose(space, archs, *rest))
+    picks = designer_factory(device="pixel3", max_latency_ms=budget).ask(5)
+    pool = max(offered, key=len)
+    assert len(picks) == 5 and len(pool) == 200  # LoopSettings(pool=1): a generation keeps 200
+    assert {a.canonical_hash() for a in pool} <= distinct
+
+
 def test_a_search_under_a_budget_nothing_keeps_fails_before_verifying(designer_factory, bench):
     """pixel3 at 0.5 ms: no working nb201 cell is measured that fast. The search raises
     InfeasibleBudget naming the fastest, having verified nothing (it used to verify nothing and
@@ -353,7 +372,7 @@ def test_from_scratch_the_first_picks_are_ranked_by_a_zero_cost_proxy(bench, nb2
     """Warm-up: an untrained loop ranks its first LoopSettings.warmup picks by the proxy (synflow,
     shipped for every nb201 cell): the first pick is the best-synflow cell of its candidates,
     among the space's top 2 %; with warmup 0 it is the generator's first sample."""
-    from gennas.design.loop import proxy_order
+    from gennas.design.pool import proxy_order
     from gennas.surrogates.features import raw_proxies
 
     cells = nb201.sample_many(50, np.random.default_rng(0))

@@ -30,7 +30,8 @@ import numpy as np
 
 from gennas.design.acquisition import select_batch
 from gennas.design.budget import LatencyBudget
-from gennas.design.loop_settings import REGENERATE_PRETRAINED, REGENERATE_SCRATCH, WARMUP_COMPUTED, LoopSettings
+from gennas.design.loop_settings import REGENERATE_PRETRAINED, REGENERATE_SCRATCH, LoopSettings
+from gennas.design.pool import local_count, proxy_order, random_within, unseen
 from gennas.design.prior import SourceTablePrior
 from gennas.design.scores import ScoreScale, scale_mismatch_note
 from gennas.evaluators.base import Result
@@ -51,24 +52,6 @@ PRIOR_TOP = 50
 #: cifar100 result moved its mean prediction of cifar10's 6 best cells from 99.1 % to 86.8 %
 #: (the command is in the README, "Search").
 FEW_SHOT_RESULTS = 20
-
-
-def proxy_order(space: SearchSpace, archs: list[ArchGraph], proxy: str) -> np.ndarray:
-    """Indices of ``archs`` by the zero-cost ``proxy``, best first (undefined scores last); where
-    the space ships no scores for it only the first :data:`WARMUP_COMPUTED` are scored (they are in
-    random order), the rest follow unscored."""
-    from gennas.surrogates.features import available, raw_proxies
-
-    scored = len(archs) if proxy in available(space) else min(len(archs), WARMUP_COMPUTED)
-    scores = raw_proxies(space, archs[:scored], (proxy,))[:, 0]
-    order = np.argsort(-np.nan_to_num(scores, nan=-np.inf, posinf=np.inf), kind="stable")
-    return np.r_[order, np.arange(scored, len(archs))].astype(int)
-
-
-def local_count(share: float, asked: int, k: int) -> int:
-    """How many of the next ``k`` picks come from around the best verified, after ``asked`` so far:
-    the share holds over all asks (batches of one at 0.5 alternate, at 0.75 three of four)."""
-    return int(np.floor(share * (asked + k)) - np.floor(share * asked))
 
 
 class DesignLoop:
@@ -169,7 +152,8 @@ class DesignLoop:
         # the generated pool, and the refitted predictor decides between them (as BANANAS does).
         pool += self._neighbours_of_best(3)
         pool += self.prior.top(PRIOR_TOP)  # what was best on the measured tasks is always a candidate
-        fresh = self._admissible(_unseen(pool, self._seen))
+        fresh = self._admissible(unseen(pool, self._seen))
+        fresh += self._listed_filling(fresh, k, seed)
         local = self._admissible(self._local_candidates())
         n_local = min(len(local), local_count(self.settings.local_share, self._asked, k))
         picks = self._choose(local, n_local, trained)
@@ -191,7 +175,7 @@ class DesignLoop:
         the last one, the predictor became trained, or fewer than ``k`` unseen samples are left;
         otherwise the unseen rest of the last one (re-ranked by the caller with the current predictor)."""
         told = len(self.history)
-        self._pool = _unseen(self._pool, self._seen)
+        self._pool = unseen(self._pool, self._seen)
         # a new generation only when the guidance changed: while the source tables rank a new
         # task (its first FEW_SHOT_RESULTS results) the predictor is untouched, and drawing again
         # from the same guided distribution was a third of a transfer search's cost
@@ -200,7 +184,7 @@ class DesignLoop:
         if stale:
             # From scratch (an untrained predictor) the generator samples unguided.
             value = predictor_value(self.predictor, self.query_task(), self.settings.guide_members) if trained else None
-            n = max(self.settings.pool * k, 200)
+            n = self._generation_size(k)
             # One round of draws, repeats and all: guidance concentrates the samples, and drawing
             # again until n are distinct doubled the generation's cost (the acquisition ranks the
             # pool anyway). Under a budget twice as many draws, in one batch rather than two
@@ -212,9 +196,23 @@ class DesignLoop:
                                               max_draws=draws)[:n]
             except InfeasibleBudget:
                 drawn = []
-            self._pool = _unseen(drawn, self._seen)
+            self._pool = unseen(drawn, self._seen)
             self._pool_at = (told, trained, self._guide)
         return self._pool
+
+    def _listed_filling(self, fresh: list[ArchGraph], k: int, seed: int | None) -> list[ArchGraph]:
+        """Random unseen cells within the budget of an enumerable space (:meth:`cells_within_budget`)
+        that fill ``fresh`` up to a guided generation's size (a tight budget keeps few guided
+        samples); none where it is that large. Measured in the README, "Latency budgets kept"."""
+        listed = self.cells_within_budget()
+        want = self._generation_size(k) - len(fresh)
+        if listed is None or want <= 0:
+            return []
+        return random_within(unseen(listed, self._seen | {a.canonical_hash() for a in fresh}), want, seed)
+
+    def _generation_size(self, k: int) -> int:
+        """Guided samples kept per generation for an ask of ``k``."""
+        return max(self.settings.pool * k, 200)
 
     def _choose(self, candidates: list[ArchGraph], k: int, trained: bool) -> list[ArchGraph]:
         """``k`` of ``candidates`` by the acquisition (by the warm-up proxy during the warm-up, else
@@ -273,7 +271,7 @@ class DesignLoop:
     def _local_candidates(self) -> list[ArchGraph]:
         """Unseen one-edit neighbours of the best verified architecture that still has some."""
         for result in self.best_first():
-            around = _unseen(self.space.neighbours(result.arch), self._seen)
+            around = unseen(self.space.neighbours(result.arch), self._seen)
             if around:
                 return around
         return []
@@ -287,20 +285,20 @@ class DesignLoop:
         those tries find fewer under a budget, every unseen one of the space's cells within it
         (:meth:`cells_within_budget`; the acquisition chooses among them)."""
         if self._within_budget is not None:  # listed already (random tries fell short before): take them
-            return _unseen(self._within_budget, seen)
+            return unseen(self._within_budget, seen)
         rng = np.random.default_rng(seed)
         neighbours = iter([a for r in self.best_first()[:5] for a in self.space.neighbours(r.arch)])
         out: list[ArchGraph] = []
         for _ in range(TOP_UP_TRIES // 100):
             batch = [next(neighbours, None) or self.space.sample(rng) for _ in range(100)]
-            for arch in self._admissible(_unseen(batch, seen)):  # one estimator call per batch
+            for arch in self._admissible(unseen(batch, seen)):  # one estimator call per batch
                 seen.add(arch.canonical_hash())
                 out.append(arch)
                 if len(out) == n:
                     return out
         # Under a budget that few cells keep, random tries rarely hit one: a search on pixel3 at
         # a budget that 61 working cells keep verified 4 of its 20 and stopped.
-        return out + _unseen(self.cells_within_budget() or [], seen)
+        return out + unseen(self.cells_within_budget() or [], seen)
 
     def cells_within_budget(self) -> list[ArchGraph] | None:
         """Every distinct architecture whose output can depend on the input within the latency
@@ -422,7 +420,7 @@ class DesignLoop:
         notes += [mismatch] if mismatch else []
         cells = self.cells_within_budget() if exhausted else None
         if cells is not None:
-            left, b = len(_unseen(cells, self._seen)), self.budget
+            left, b = len(unseen(cells, self._seen)), self.budget
             judged = "measured" if b.exact else f"by the latency model's {b.confidence:.0%} upper bound"
             done = len(cells) - left
             notes.append(f"only {len(cells)} distinct architecture{'s' * (len(cells) != 1)} whose output can depend "
@@ -433,14 +431,3 @@ class DesignLoop:
     def __repr__(self) -> str:
         return (f"DesignLoop({self.space.name}, task={self.task!r}, told={len(self.history)}, "
                 f"refits={self.refits})")
-
-
-def _unseen(archs: Sequence[ArchGraph], seen: set[str]) -> list[ArchGraph]:
-    """``archs`` minus those whose canonical hash is in ``seen``, and minus repeats."""
-    out, hashes = [], set(seen)
-    for a in archs:
-        h = a.canonical_hash()
-        if h not in hashes:
-            hashes.add(h)
-            out.append(a)
-    return out
