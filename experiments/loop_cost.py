@@ -11,6 +11,7 @@ checkpoints, the space's equivalence classes), so the table shows the cost per r
     python experiments/loop_cost.py                    # 50 verifications, 3 seeds, ~7 min on 2 cores
     python experiments/loop_cost.py --seeds 1 --profile
     python experiments/loop_cost.py --methods gennas-scratch --seeds 1 --profile --profile-method gennas-scratch --profile-seed 2 --profile-no-budget
+    python experiments/loop_cost.py --methods gennas-scratch --scratch-members 3   # the members' cost
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import torch  # noqa: E402
 torch.set_num_threads(1)
 
 from gennas.bench import load_benchmark  # noqa: E402
+from gennas.design import pretrained  # noqa: E402
 from gennas.evaluators import TableEvaluator  # noqa: E402
 from gennas.search import LatencyFilter, run_search  # noqa: E402
 from search import LOOP_OPTIONS, METHODS  # noqa: E402  (experiments/search.py: the same method factories)
@@ -71,7 +73,11 @@ def main(argv: list[str] | None = None) -> None:
                    "default: LoopSettings.guide_members)")
     p.add_argument("--regenerate", type=int, help="results between two guided generations "
                    "(default: 8 with a pretrained predictor and no budget, else 4)")
+    p.add_argument("--scratch-members", type=int, help="ensemble members of gennas-scratch's untrained predictor "
+                   "(default: gennas.design.pretrained.SCRATCH_MEMBERS)")
     args = p.parse_args(argv)
+    if args.scratch_members is not None:  # read by untrained_predictor when each run builds its designer
+        pretrained.SCRATCH_MEMBERS = args.scratch_members
     if args.guide_members is not None:
         LOOP_OPTIONS["guide_members"] = args.guide_members or None
     if args.regenerate is not None:

@@ -23,6 +23,8 @@ optimum per dataset. Variants:
 * ``--top-weight W``: the ranking loss weighs pairs by ``exp(W * standardised score of the
   better one)`` (``PredictorConfig.top_weight``; the designer's untrained predictor uses
   ``gennas.design.pretrained.SCRATCH_TOP_WEIGHT``).
+* ``--proxies P1,P2``: zero-cost proxies as the predictor's extra input features
+  (``PredictorConfig.proxies``; none in the designer's untrained predictor).
 * ``--pretrained-encoder``: the predictor starts from the shipped self-supervised encoder
   (``PredictorConfig.pretrained``; off, as in the designer's untrained predictor).
 
@@ -74,6 +76,7 @@ def main(argv: list[str] | None = None) -> None:
                         "gennas.design.pretrained.SCRATCH_MEMBERS)")
     p.add_argument("--pretrained-encoder", action="store_true",
                    help="start the predictor from the shipped self-supervised encoder (PredictorConfig.pretrained)")
+    p.add_argument("--proxies", default="", help="PredictorConfig.proxies, comma-separated (default: none)")
     p.add_argument("--datasets", default="cifar10,cifar100")
     args = p.parse_args(argv)
     print(command_line())
@@ -88,7 +91,8 @@ def main(argv: list[str] | None = None) -> None:
         from gennas.design.designer import Designer
         from gennas.surrogates.predictor import Predictor
 
-        config = PredictorConfig(top_weight=args.top_weight, members=args.members, pretrained=args.pretrained_encoder)
+        config = PredictorConfig(top_weight=args.top_weight, members=args.members, pretrained=args.pretrained_encoder,
+                                 proxies=tuple(name for name in args.proxies.split(",") if name))
         predictor = Predictor(space, config, seed=seed)
         designer = Designer(space, task=task, seed=seed, predictor=predictor,
                             generator=search._pretrained(None)[1],

@@ -201,12 +201,14 @@ class DesignLoop:
         return self._pool
 
     def _listed_filling(self, fresh: list[ArchGraph], k: int, seed: int | None) -> list[ArchGraph]:
-        """Random unseen cells within the budget of an enumerable space (:meth:`cells_within_budget`)
-        that fill ``fresh`` up to a guided generation's size (a tight budget keeps few guided
-        samples); none where it is that large. Measured in the README, "Latency budgets kept"."""
+        """Random unseen cells within a measured budget of an enumerable space
+        (:meth:`cells_within_budget`) that fill ``fresh`` up to a guided generation's size (a
+        tight budget keeps few guided samples); none where it is that large, or where the latency
+        model judges the budget: there the extra cells near its bound raised the proposals truly
+        over it from 2.1 to 2.6 % for 0.01 points. Measured in the README, "Latency budgets kept"."""
         listed = self.cells_within_budget()
         want = self._generation_size(k) - len(fresh)
-        if listed is None or want <= 0:
+        if listed is None or want <= 0 or not self.budget.exact:
             return []
         return random_within(unseen(listed, self._seen | {a.canonical_hash() for a in fresh}), want, seed)
 
