@@ -69,6 +69,22 @@ def test_unopenable_storage(url):
         open_storage(url)
 
 
+def test_a_missing_folder_is_named(tmp_path):
+    with pytest.raises(GennasError, match=f"the folder {tmp_path / 'nodir'} does not exist"):
+        open_storage(str(tmp_path / "nodir" / "run.db"))
+
+
+def test_resuming_a_study_the_storage_does_not_hold_warns_naming_those_it_holds(tmp_path, nb201):
+    """A mistyped study name with resume started a new study silently (a whole budget spent);
+    processes sharing a study may all start it with resume, so it is a warning, not an error."""
+    from gennas.search.storage import NewStudyOnResume
+
+    path = str(tmp_path / "run.db")
+    ResultStore.open(nb201, path, "c10-run1").add(_results(nb201, 2)[0])
+    with pytest.warns(NewStudyOnResume, match="no study 'c10-rnu1' .*it holds 'c10-run1'"):
+        ResultStore.open(nb201, path, "c10-rnu1", resume=True)
+
+
 def test_resume_compares_settings_and_records_forced_changes(tmp_path, nb201):
     path = str(tmp_path / "run.db")
     settings = {"method": "random", "task": "cifar10", "seed": 0, "device": "pixel3", "max_latency_ms": 5, "budget": 4}

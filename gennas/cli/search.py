@@ -208,8 +208,6 @@ def register(app: typer.Typer) -> None:
         if evaluator == "train":  # what a trained score means: a resume with other training is refused
             attrs.update(epochs=epochs, limit=limit)
         backend = open_storage(storage)  # after every check: a refused search leaves no empty database
-        if resume and storage is not None and name not in {st.study_name for st in backend.get_all_studies()}:
-            typer.echo(f"note: {storage} holds no study {name!r} to resume: starting it", err=True)
         result = run_search(optimizer, scorer, budget, storage=backend, study_name=name, batch_size=batch_size,
                             progress=not quiet, resume=resume, space=sp, attrs=attrs, force=force,
                             executor=executor, workers=workers, address=address)

@@ -26,6 +26,7 @@ import json
 import math
 import os
 import uuid
+import warnings
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
@@ -69,6 +70,10 @@ def quiet_optuna() -> Iterator[None]:
         optuna.logging.set_verbosity(level)
 
 
+class NewStudyOnResume(UserWarning):
+    """``resume`` named a study the storage does not hold: a new one is started (a typo?)."""
+
+
 def open_storage(storage: Any, existing: bool = False) -> Any:
     """An optuna storage object from a URL, a ``.db`` path, a storage object or None.
 
@@ -94,6 +99,9 @@ def open_storage(storage: Any, existing: bool = False) -> Any:
         raise GennasError(f"{file} is empty: no study has been stored there")
     if existing and file and file != ":memory:" and not Path(file).is_file():
         raise GennasError(f"storage {storage!r}: no such file {file}")
+    folder = Path(file.removeprefix("file:")).parent  # a URI filename (?uri=true) starts with file:
+    if file and file != ":memory:" and not folder.is_dir():
+        raise GennasError(f"cannot open storage {storage!r}: the folder {folder} does not exist")
     try:
         with quiet_optuna():
             return rdb_storage(url)  # heartbeats for claims, atomic creation of a SQLite file
@@ -162,6 +170,12 @@ class ResultStore:
                 if len(names) > 1:
                     raise GennasError(f"storage holds {len(names)} studies; name the one to resume: {', '.join(names)}")
                 study_name = names[0] if names else None
+            elif resume and study_name is not None and study_name not in names:
+                # processes sharing a study may all start it with resume; a mistyped name must not
+                # spend a whole budget unnoticed
+                held = f"it holds {', '.join(repr(n) for n in names)}" if names else "it holds no study"
+                warnings.warn(f"resume: the storage has no study {study_name!r} ({held}); starting it new",
+                              NewStudyOnResume, stacklevel=3)
             with quiet_optuna():
                 if study_name is not None and study_name in names:
                     study = optuna.load_study(study_name=study_name, storage=backend)  # reading needs no write
