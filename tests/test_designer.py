@@ -158,6 +158,15 @@ def test_designer_with_pretrained_models(bench):
     assert bench.accuracy_of([c.arch for c in out], "cifar10").mean() > 85.0
 
 
+def test_without_a_budget_a_measured_device_shows_its_measurements(models, bench):
+    """pixel3 is in the bundled table: a design's latency is the measurement (it was the estimate,
+    26.06 ms for a cell measured at 35.84)."""
+    designed = _designer(models, task="cifar10", device="pixel3", seed=0).generate(3)
+    assert all(c.latency_measured for c in designed)
+    assert [c.predicted_latency_ms for c in designed] == pytest.approx(
+        list(bench.latency_of([c.arch for c in designed], "pixel3")))
+
+
 @pytest.mark.skipif(not (checkpoints_dir() / "latency_nb201.pt").is_file(), reason="latency estimator not shipped")
 def test_adapted_device_budget_judged_by_upper_bound(models, bench):
     """A device known only from 10 reference latencies (another name, so no measured table):
