@@ -279,3 +279,10 @@ def test_an_interrupt_says_what_the_command_keeps(capsys):
         with pytest.raises(typer.Exit) as stop:
             wrapped()
         assert stop.value.exit_code == 130 and capsys.readouterr().err == said
+
+
+def test_design_on_a_misspelled_task_asks_whether_a_known_one_was_meant():
+    """A typo is a new dataset to the predictor (ranks, no accuracy): the note names the close one."""
+    result = runner.invoke(app, ["design", "--task", "cifar11", "-n", "1", "--json"])
+    assert result.exit_code == 0, result.output
+    assert "did you mean 'cifar10'?" in result.stderr
