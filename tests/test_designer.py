@@ -217,3 +217,16 @@ def test_under_a_budget_an_enumerable_space_is_ranked_whole(bench):
     every = designer._rank(designer.budget.admissible(designer.space, 0), 5)  # noqa: SLF001
     assert [d.arch.canonical_hash() for d in designs] == [d.arch.canonical_hash() for d in every]
     assert all(bench.latency(d.arch, "pixel3") <= 5 for d in designs)
+
+
+def test_designs_sharing_one_stated_value_get_a_note(bench):
+    """The calibration maps the predictor's top scores to one value: the CLI says so rather than
+    letting them look interchangeable; verified designs and distinct values get no note."""
+    from gennas.cli.output import shared_statement_note
+
+    a, b, c = bench.space.sample_many(3, 0)
+    tied = [Candidate(a, 70.82, 1.8, None, 1), Candidate(b, 70.82, 1.8, None, 2), Candidate(c, 70.5, 1.8, None, 3)]
+    assert "2 designs share the stated value 70.82" in shared_statement_note(tied)
+    assert shared_statement_note(tied[1:]) is None
+    verified = [Candidate(a, 70.82, 1.8, None, 1, verified_score=71.0), tied[1]]
+    assert shared_statement_note(verified) is None

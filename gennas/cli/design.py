@@ -14,7 +14,8 @@ LATENCY_COLUMNS = ("pred_ms", "measured_ms", "bound_ms")
 
 
 def register(app: typer.Typer) -> None:
-    from gennas.cli.output import candidate_row, extrapolation_column, friendly, print_json, print_table
+    from gennas.cli.output import (candidate_row, extrapolation_column, friendly, print_json, print_table,
+                                   shared_statement_note)
 
     @app.command("design")
     @friendly
@@ -97,6 +98,9 @@ def register(app: typer.Typer) -> None:
                        "are ranked by what transfers, with no accuracy claimed. Verify some to learn the task: "
                        f"`gennas search --method designer --task {task} --evaluator proxy:synflow` (any proxy; or "
                        "--evaluator train on mnist/digits), or Designer.search with your own evaluator.", err=True)
+        shared = shared_statement_note(candidates)
+        if shared:
+            typer.echo(shared, err=True)
         rows = []
         for c in candidates:
             row = candidate_row(c)

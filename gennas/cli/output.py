@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import sys
 import warnings
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
 from functools import wraps
 from typing import Any, Optional
 
@@ -13,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from gennas.design.candidate import number
+from gennas.design.candidate import Candidate, number
 from gennas.errors import GennasError
 
 # Off a terminal (pipes, CI logs) rich would wrap at 80 columns and fold the long arch strings.
@@ -125,3 +126,19 @@ def arch_record(arch: Any, space: Any, device: Optional[str] = None, with_cost: 
         for dev in devices:
             record[f"{dev}_ms"] = bench.latency(arch, dev)
     return record
+
+
+def shared_statement_note(candidates: Sequence[Candidate]) -> str | None:
+    """A note when unverified designs share one stated value: the calibration (monotone, fitted on
+    what it has seen) maps the predictor's top scores to one value, and they look interchangeable
+    (six cifar100 designs all read 70.82 % where the table has 70.21-71.11); None otherwise."""
+    stated = [c.predicted_accuracy for c in candidates if c.predicted_accuracy is not None and c.verified_score is None]
+    if len(stated) < 2:
+        return None
+    value, count = Counter(stated).most_common(1)[0]
+    if count < 2:
+        return None
+    return (f"note: {count} designs share the stated value {number(value)}: the calibration does not tell the "
+            "predictor's top scores apart there (their order is the predictor's uncalibrated score's); "
+            "verify them to know which is best")
+
