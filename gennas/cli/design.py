@@ -24,7 +24,8 @@ def register(app: typer.Typer) -> None:
                                                             "--study: the study's]"),
                    task: Optional[str] = typer.Option(None, "--task", help="dataset the predictor knows, e.g. cifar10"),
                    device: Optional[str] = typer.Option(None, "--device", help="device for latency, e.g. pixel3"),
-                   max_latency_ms: Optional[float] = typer.Option(None, "--max-latency-ms"),
+                   max_latency_ms: Optional[float] = typer.Option(None, "--max-latency-ms",
+                                                                  help="latency budget (ms) on --device"),
                    latency_confidence: float = typer.Option(0.95, "--latency-confidence",
                                                             help="on a device without measured latencies: keep "
                                                                  "designs whose upper latency bound at this "
