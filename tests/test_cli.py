@@ -286,3 +286,14 @@ def test_design_on_a_misspelled_task_asks_whether_a_known_one_was_meant():
     result = runner.invoke(app, ["design", "--task", "cifar11", "-n", "1", "--json"])
     assert result.exit_code == 0, result.output
     assert "did you mean 'cifar10'?" in result.stderr
+
+
+def test_a_search_under_a_budget_shows_what_kept_it(tmp_path, bench):
+    """Each verified cell's latency beside its score: the measurement on a bundled device."""
+    db = f"sqlite:///{tmp_path / 'run.db'}"
+    result = runner.invoke(app, ["search", "--method", "random", "-b", "3", "--device", "pixel3",
+                                 "--max-latency-ms", "5", "--storage", db, "--json", "-q"])
+    assert result.exit_code == 0, result.output
+    top = json.loads(result.stdout)["top"]
+    assert top and all(row["measured_ms"] <= 5.0 for row in top)
+    assert [row["measured_ms"] for row in top] == pytest.approx([bench.latency(row["arch"], "pixel3") for row in top])

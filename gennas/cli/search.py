@@ -7,6 +7,7 @@ from typing import Any, Optional
 import typer
 
 from gennas.errors import GennasError, UnknownDataset, unknown
+from gennas.graph import ArchGraph
 from gennas.search.studies import default_study_name
 from gennas.spaces import SearchSpace
 
@@ -213,6 +214,9 @@ def register(app: typer.Typer) -> None:
                             executor=executor, workers=workers, address=address)
         rows = [{"rank": i + 1, "arch": r.arch.to_string(), "score": r.score, "kind": r.kind,
                  "fidelity": r.fidelity, "cost_s": r.cost_s} for i, r in enumerate(result.top(top))]
+        latency = latency_column(sp, device, max_latency_ms, latency_confidence, [r.arch for r in result.top(top)])
+        for row, (column, ms) in zip(rows, latency):
+            row[column] = ms  # what kept the budget: a verified cell's latency was not shown
         summary = {"study": result.study_name, "storage": storage, "verified": len(result),
                    "resumed": result.resumed, "failed": len(result.failures), "exhausted": result.exhausted}
         if as_json:
@@ -221,7 +225,7 @@ def register(app: typer.Typer) -> None:
             return
         print_table(f"{method} on {sp.name}/{task}: best {len(rows)} of {len(result)} verified "
                     f"(study {result.study_name!r}, {summary['failed']} failed, {result.resumed} resumed)",
-                    rows, ["rank", "arch", "score", "kind", "fidelity", "cost_s"])
+                    rows, ["rank", "arch", "score", "kind", "fidelity", "cost_s"] + [c for c, _ in latency[:1]])
         for note in result.notes:
             typer.echo(f"note: {note}", err=True)
         if method == "designer":
@@ -234,3 +238,17 @@ def register(app: typer.Typer) -> None:
                            err=True)
             else:  # the shipped predictor stays as shipped: what this search learned is in its study
                 typer.echo(f"design from what it learned: {stored}", err=True)
+
+
+def latency_column(space: SearchSpace, device: str | None, max_latency_ms: float | None, confidence: float,
+                   archs: list[ArchGraph]) -> list[tuple[str, float]]:
+    """``(column, ms)`` per architecture under a budget: the measurement where the tables have
+    ``device`` (``measured_ms``), else the bound it was judged by (``bound_ms_95%``); none without one."""
+    if device is None or max_latency_ms is None or not archs:
+        return []
+    from gennas.design.budget import latency_models
+
+    _, budget = latency_models(space, device, max_latency_ms, confidence)
+    column = "measured_ms" if budget.exact else f"bound_ms_{confidence:.0%}"
+    return [(column, float(ms)) for ms in budget.judged_ms(archs)]
+
