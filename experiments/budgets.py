@@ -79,8 +79,9 @@ class PointOnly:
         return self.estimator.predict_soft(slot_probs, device)
 
 
-def run_setting(bench, device: str, budget: float, name: str | None = None, **designer_kw) -> dict:
-    """generate(20) and a 20-verification search under ``budget`` ms; judged on ``device``'s
+def run_setting(bench, device: str, budget: float, name: str | None = None, batch_size: int = SEARCH_BATCH,
+                **designer_kw) -> dict:
+    """generate(20) and a 20-verification search (``batch_size`` per round) under ``budget`` ms; judged on ``device``'s
     measured latencies. ``name`` is the device as the designer knows it (default ``device``)."""
     measured = bench.latency_of(None, device)
     accuracy = bench.accuracy_of(None, TASK)
@@ -88,7 +89,7 @@ def run_setting(bench, device: str, budget: float, name: str | None = None, **de
     designer = gennas.Designer("nb201", task=TASK, device=name or device, max_latency_ms=budget,
                                loop=LoopSettings(pool=1), **designer_kw)
     designs = [c.arch for c in designer.generate(20)]
-    result = designer.search(lambda a: bench.accuracy(a, TASK), budget=20, batch_size=SEARCH_BATCH)
+    result = designer.search(lambda a: bench.accuracy(a, TASK), budget=20, batch_size=batch_size)
     proposals = [r.arch for r in result.history]
     seconds = time.process_time() - start
     over = lambda archs: 100.0 * float(np.mean(bench.latency_of(archs, device) > budget))  # noqa: E731
@@ -117,11 +118,11 @@ def main() -> None:
     parser.add_argument("--confidence", type=float, default=0.95, help="of the upper bound on adapted devices")
     parser.add_argument("--batch-size", type=int, default=SEARCH_BATCH, help="verified per round of each search")
     args = parser.parse_args()
-    globals()["SEARCH_BATCH"] = args.batch_size
     torch.set_num_threads(1)
     bench = gennas.load_benchmark("nb201")
     models = {"predictor": gennas.load_predictor("nb201"),
-              "generator": gennas.load_generator("nb201", kind="diffusion"), "seed": args.seed}
+              "generator": gennas.load_generator("nb201", kind="diffusion"), "seed": args.seed,
+              "batch_size": args.batch_size}  # batch_size is the search's, the rest the designer's
     devices = QUICK_DEVICES if args.quick else DEVICES
     print(f"Command: `{command_line()}`\n")
     seeds = range(args.seed, args.seed + max(1, args.seeds))

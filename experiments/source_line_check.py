@@ -26,15 +26,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import command_line, markdown_table  # noqa: E402
 
 import gennas  # noqa: E402
+from gennas.design.source_line import probit  # noqa: E402  (the designer's own scale)
 
 #: (source, target) dataset pairs
 PAIRS = (("cifar10", "cifar100"), ("cifar100", "cifar10"))
 TOP = 20
-
-
-def probit(accuracy: np.ndarray) -> np.ndarray:
-    """Accuracy in % -> the probit scale (clipped away from 0 and 100 %)."""
-    return stats.norm.ppf(np.clip(accuracy / 100.0, 1e-4, 1 - 1e-4))
 
 
 def placed_bias(source: np.ndarray, target: np.ndarray, told: np.ndarray, top: np.ndarray) -> tuple[float, float]:

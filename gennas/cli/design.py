@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
-
 from pathlib import Path
 from typing import Optional
 
@@ -91,11 +89,9 @@ def register(app: typer.Typer) -> None:
                        "designs are ranked by what the results and the tables say.", err=True)
         elif any(c.predicted_accuracy is None for c in candidates):
             # not an error (what transfers still ranks), but a typo in a dataset name must be visible
-            tasks = list(getattr(designer.predictor, "tasks", []))
-            close = difflib.get_close_matches(task, tasks, n=1) if task else []
-            known = ", ".join(tasks) or "none"
-            typer.echo((f"note: did you mean {close[0]!r}? " if close else "note: ") +
-                       f"the predictor was not trained on task {task!r} (it knows: {known}); the designs "
+            # (a name close to a known one is asked about by the designer's own warning)
+            known = ", ".join(getattr(designer.predictor, "tasks", [])) or "none"
+            typer.echo(f"note: the predictor was not trained on task {task!r} (it knows: {known}); the designs "
                        "are ranked by what transfers, with no accuracy claimed. Verify some to learn the task: "
                        f"`gennas search --method designer --task {task} --evaluator proxy:synflow` (any proxy; or "
                        "--evaluator train on mnist/digits), or Designer.search with your own evaluator.", err=True)

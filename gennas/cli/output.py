@@ -141,4 +141,3 @@ def shared_statement_note(candidates: Sequence[Candidate]) -> str | None:
     return (f"note: {count} designs share the stated value {number(value)}: the calibration does not tell the "
             "predictor's top scores apart there (their order is the predictor's uncalibrated score's); "
             "verify them to know which is best")
-

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
@@ -10,6 +10,9 @@ from gennas.errors import GennasError, UnknownDataset, unknown
 from gennas.graph import ArchGraph
 from gennas.search.studies import default_study_name
 from gennas.spaces import SearchSpace
+
+if TYPE_CHECKING:
+    from gennas.design.budget import LatencyBudget
 
 DEFAULT_STORAGE = "sqlite:///gennas-search.db"
 
@@ -214,7 +217,7 @@ def register(app: typer.Typer) -> None:
                             executor=executor, workers=workers, address=address)
         rows = [{"rank": i + 1, "arch": r.arch.to_string(), "score": r.score, "kind": r.kind,
                  "fidelity": r.fidelity, "cost_s": r.cost_s} for i, r in enumerate(result.top(top))]
-        latency = latency_column(sp, device, max_latency_ms, latency_confidence, [r.arch for r in result.top(top)])
+        latency = latency_column(getattr(optimizer, "budget", None), latency_confidence, [r.arch for r in result.top(top)])
         for row, (column, ms) in zip(rows, latency):
             row[column] = ms  # what kept the budget: a verified cell's latency was not shown
         summary = {"study": result.study_name, "storage": storage, "verified": len(result),
@@ -240,15 +243,10 @@ def register(app: typer.Typer) -> None:
                 typer.echo(f"design from what it learned: {stored}", err=True)
 
 
-def latency_column(space: SearchSpace, device: str | None, max_latency_ms: float | None, confidence: float,
-                   archs: list[ArchGraph]) -> list[tuple[str, float]]:
-    """``(column, ms)`` per architecture under a budget: the measurement where the tables have
-    ``device`` (``measured_ms``), else the bound it was judged by (``bound_ms_95%``); none without one."""
-    if device is None or max_latency_ms is None or not archs:
+def latency_column(budget: LatencyBudget | None, confidence: float, archs: list[ArchGraph]) -> list[tuple[str, float]]:
+    """``(column, ms)`` per architecture under the search's ``budget``: the measurement where the
+    tables have the device (``measured_ms``), else the bound it was judged by (``bound_ms_95%``)."""
+    if budget is None or not archs:
         return []
-    from gennas.design.budget import latency_models
-
-    _, budget = latency_models(space, device, max_latency_ms, confidence)
     column = "measured_ms" if budget.exact else f"bound_ms_{confidence:.0%}"
     return [(column, float(ms)) for ms in budget.judged_ms(archs)]
-

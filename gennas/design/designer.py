@@ -11,6 +11,7 @@ returns the best ``n`` ranked by predicted accuracy, without verifying any.
 
 from __future__ import annotations
 
+import difflib
 import math
 import numbers
 import warnings
@@ -184,10 +185,12 @@ class Designer(Statements):
                 raise
             # A new dataset named only: search() can still learn it from verified results.
             known = {t.lower().replace("_", "-"): t for t in getattr(self.predictor, "tasks", [])}
-            close = known.get(self.task.name.lower().replace("_", "-"))
-            if close is not None:  # "CIFAR10" was silently a new dataset: ranks only, nothing of cifar10's
+            # "CIFAR10" and "cifar11" were silently new datasets: ranks only, nothing of cifar10's. A
+            # high cutoff: "new-cifar100" (0.80 alike) names a new dataset on purpose
+            close = difflib.get_close_matches(self.task.name.lower().replace("_", "-"), list(known), n=1, cutoff=0.85)
+            if close:
                 warnings.warn(f"task {self.task.name!r} is not one the predictor knows, so it is a new dataset "
-                              f"(ranks only until results); did you mean {close!r}?", stacklevel=3)
+                              f"(ranks only until results); did you mean {known[close[0]]!r}?", stacklevel=3)
             return (f"{exc}; describe the task by images (gennas.Task.from_images) or samples "
                     f"(gennas.Task.from_samples), or verify candidates with search(evaluator)")
         return None

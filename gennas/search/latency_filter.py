@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
 from gennas.errors import GennasError
 from gennas.evaluators.base import Result
@@ -28,14 +29,15 @@ class LatencyFilter:
 
     def __init__(self, optimizer: Optimizer, latency: Callable[[ArchGraph], float], max_latency_ms: float,
                  device: str = "", skip: Callable[[ArchGraph], str | None] | None = None,
-                 keeping: Callable[[], int | None] | None = None) -> None:
+                 keeping: Callable[[], int | None] | None = None, budget: Any = None) -> None:
         """``skip(arch)``: a reason to refuse a proposal whatever its latency (None: judge it);
         ``keeping()``: how many distinct architectures keep the budget (None: unknown), said when
-        the search runs out of proposals."""
+        the search runs out of proposals; ``budget``: the
+        :class:`~gennas.design.budget.LatencyBudget` ``latency`` reads, where there is one."""
         if not max_latency_ms > 0:
             raise GennasError(f"max_latency_ms must be positive, got {max_latency_ms}")
         self.optimizer, self.latency, self.skip, self.keeping = optimizer, latency, skip, keeping
-        self.max_latency_ms, self.device = float(max_latency_ms), device
+        self.max_latency_ms, self.device, self.budget = float(max_latency_ms), device, budget
         self.space = getattr(optimizer, "space", None)
         self.rejected = 0
 
@@ -104,4 +106,4 @@ def budget_filter(optimizer: Optimizer, space: SearchSpace, device: str | None, 
         return len(budget.admissible(space, 0)) if space.is_finite_enumerable() else None
 
     return LatencyFilter(optimizer, lambda arch: float(budget.judged_ms([arch])[0]), max_latency_ms, device, constant,
-                         keeping)
+                         keeping, budget)
