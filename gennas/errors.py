@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+#: the installed package's folder: frames from files under it are gennas's own
+PACKAGE = Path(__file__).resolve().parent
+
 
 class GennasError(Exception):
     """Base class of every error gennas raises on purpose."""
@@ -43,3 +49,13 @@ class TrainingDiverged(GennasError):
 def unknown(kind: str, name: object, known: list[str] | tuple[str, ...]) -> str:
     """Message for an unknown name: what was asked and what exists."""
     return f"unknown {kind} {name!r}; known: {', '.join(sorted(map(str, known)))}"
+
+
+def caller_stacklevel() -> int:
+    """``warnings.warn``'s ``stacklevel`` for the first frame outside gennas, from the caller of this
+    function: a warning raised deep in a designer (``generate`` -> ``_rank`` -> ``predictions``)
+    then points at the user's line, whatever the path to it."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and Path(frame.f_code.co_filename).resolve().is_relative_to(PACKAGE):
+        frame, level = frame.f_back, level + 1
+    return level

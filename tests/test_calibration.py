@@ -358,6 +358,31 @@ def test_proxy_scores_on_a_bundled_task_are_not_clipped_to_its_table(predictor, 
     assert all(c.predicted_accuracy > 1e9 and c.interval[1] > c.interval[0] and c.unit == "" for c in out)
 
 
+def test_scores_off_a_bundled_table_warn_once_at_the_users_line(predictor, generator, bench):
+    """``tell(arch, 150.0)`` for task cifar10 (accuracies in %, at most 94.37 in its table) was taken
+    without a word, its designs read "156.25". It warns, once per designer, at the user's line;
+    scores within the table do not."""
+    import warnings
+
+    from gennas.design.statement import ScoresOffTable
+
+    archs, y = bench.archs(), bench.accuracy_of(None, "cifar10")
+    rows = np.random.default_rng(4).choice(len(archs), 12, replace=False)
+    d = gennas.Designer("nb201", task="cifar10", predictor=predictor, generator=generator, seed=0,
+                        loop=LoopSettings(pool=1))
+    d.tell([Result(archs[i], 150.0 + k, "user") for k, i in enumerate(rows)])
+    with pytest.warns(ScoresOffTable, match=r"'cifar10'.*150 is outside \[10\.00, 94\.37\]") as caught:
+        d.generate(3)
+    assert [w.filename for w in caught if w.category is ScoresOffTable] == [__file__]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ScoresOffTable)
+        d.generate(3)  # once per designer
+        fine = gennas.Designer("nb201", task="cifar10", predictor=predictor, generator=generator, seed=0,
+                               loop=LoopSettings(pool=1))
+        fine.tell([Result(archs[i], float(y[i]), "table") for i in rows])
+        fine.generate(3)
+
+
 def test_a_verified_design_shows_its_measured_score_beside_the_prediction(predictor, generator, bench):
     """A design the designer's results verified carries that score (the mean of repeats), in the
     task's units, in the candidate, its text and the CLI row; an unverified one carries None."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import math
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from weakref import WeakKeyDictionary
@@ -22,13 +23,14 @@ import numpy as np
 from gennas.design.loop import DesignLoop
 from gennas.design.source_line import percent_floor, source_line_statement
 from gennas.design.stored_statement import results_agree_with_stored, stored_scaling, with_stored
+from gennas.errors import caller_stacklevel
 from gennas.evaluators.base import Result
 from gennas.graph import ArchGraph
 from gennas.surrogates.calibration import (COVERAGE, MIN_BIN, MIN_TREND, Calibration, CalibratedPredictor,
                                           Predictions, learned_reach, pretrained_reach, table_reach)
 from gennas.surrogates.cross_fitted import MIN_LEARNED, CrossFitted, learned_calibration
 
-__all__ = ["MIN_STATED", "Statements"]
+__all__ = ["MIN_STATED", "ScoresOffTable", "Statements"]
 
 #: fewest results a statement is made from where no stored calibration vouches for it: 10. Its
 #: interval needs a 90 % split-conformal quantile (9 results: ``ceil(0.9 (n + 1)) <= n``) and, for
@@ -37,6 +39,11 @@ __all__ = ["MIN_STATED", "Statements"]
 #: covered 52-56 % (development seeds 5-12); at 9, with a constant width, 84 % on cifar100 against
 #: 91 % at 10 (seeds 5-19), the width erratic (cifar10: 10.9 points against 2.2)
 MIN_STATED = max(next(n for n in range(1, 1000) if math.ceil(COVERAGE * (n + 1)) <= n), MIN_TREND)
+
+class ScoresOffTable(UserWarning):
+    """Scores told for a dataset the space's benchmark measured lie outside its table's range: they
+    are learned in their own units, without the table's range or its stored calibration."""
+
 
 #: loop -> (its state, (calibration, reach)): cross-fitting refits the loop per fold, so once per state
 _LEARNED: WeakKeyDictionary = WeakKeyDictionary()
@@ -175,6 +182,8 @@ class Statements:
         y, table = loop.scale.to_model(scores), table_reach(self.space, loop.task)
         if (table is None or loop.scale.direction != "maximize" or loop.scale.compress
                 or not np.all((scores >= table[0]) & (scores <= table[1]))):
+            if table is not None:
+                self._warn_off_table(scores, table)
             table = None  # the scores are not that table's accuracies (a proxy, a loss): its range says nothing
         reach = table  # maximised and uncompressed: the loop's scale is the scores' own
         learned, floor = None, percent_floor(scores, loop.scale.direction == "maximize", loop.scale.compress)
@@ -184,6 +193,20 @@ class Statements:
         reach = learned.calibration.reach if learned is not None else reach or learned_reach(y, None, floor=floor)
         _LEARNED[loop] = (key, (learned, reach))
         return learned, reach
+
+    def _warn_off_table(self, scores: np.ndarray, table: tuple[float, float]) -> None:
+        """Once per designer: scores told for a bundled dataset that are not its table's accuracies.
+        ``tell(arch, 150.0)`` on cifar10 was taken without a word, and its designs read "156.25"."""
+        if self.__dict__.get("_warned_off_table"):
+            return
+        self.__dict__["_warned_off_table"] = True
+        outside = scores[(scores < table[0]) | (scores > table[1])]
+        example = f"{outside[0]:g} is outside [{table[0]:.2f}, {table[1]:.2f}]" if len(outside) else \
+            f"scores to {self.loop.scale.direction}"
+        warnings.warn(f"the scores told for {self.loop.task.name!r} are not its table's accuracies in % ({example}): "
+                      "they are learned in their own units, without the table's range or calibration; name the "
+                      "task after what they measure (e.g. 'cifar10-600epochs', 'cifar10-synflow') to say so",
+                      ScoresOffTable, stacklevel=caller_stacklevel())
 
     def _fold_model(self, results: list[Result]) -> Callable[[list[ArchGraph]], tuple[np.ndarray, np.ndarray]]:
         """The loop as it predicts having been told only ``results`` (on the loop's scale)."""
