@@ -61,7 +61,7 @@ from gennas.surrogates.latency_bound import load_calibration  # noqa: E402
 from _common import command_line  # noqa: E402
 
 #: `gennas latency measure`'s defaults (gennas/cli/latency.py); passed to it explicitly and used
-#: for every timing here. max_seconds is not stored in the device file, so it is fixed here too.
+#: for every timing here (the device file records them too)
 CLI = {"batch_size": 1, "repeats": 10, "max_repeats": 50, "target_spread": 0.05, "max_seconds": 20.0, "warmup": 5}
 #: bundled CPU devices of the nb201 latency table, for comparison
 BUNDLED_CPUS = ("gold_6240", "silver_4114", "silver_4210r")

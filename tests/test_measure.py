@@ -121,6 +121,7 @@ def test_steady_timer_is_registered_with_its_spreads(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     record = json.loads((tmp_path / "home" / "devices" / "nb201" / "quiet.json").read_text())
     assert record["noisy"] is False and record["passes"] == [3] * 10
+    assert record["max_seconds"] == 20.0  # every timing setting is recorded (it was left out)
     assert record["spreads"] == pytest.approx([0.0] * 10, abs=1e-9)
 
 

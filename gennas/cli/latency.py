@@ -89,7 +89,7 @@ def measure_cmd(name: str = typer.Option(..., "--name", help="name to register t
             step(f"{label}: {timing.ms:.2f} ms (spread {timing.spread:.3f}, {timing.repeats} passes)")
     samples = [(a, t.ms) for a, t in zip(refs, timings)]
     info = {"batch_size": batch_size, "repeats": repeats, "max_repeats": max_repeats, "warmup": warmup,
-            "target_spread": target_spread, "clock": clock, "torch_device": torch_device,
+            "target_spread": target_spread, "max_seconds": max_seconds, "clock": clock, "torch_device": torch_device,
             "torch_threads": torch.get_num_threads(),
             "build": build, "spreads": [t.spread for t in timings], "passes": [t.repeats for t in timings]}
     flops = [measure.arch_flops(est.space, a, **build) for a in refs]
