@@ -43,6 +43,8 @@ Per-design rows (seed, role, rank, arch, stated mean, low, high, flags, truth) a
     python experiments/real_task_calibration.py --seeds 20,21,22,23,24 --csv experiments/data/real_task_calibration_seeds20-24.csv
     python experiments/real_task_calibration.py --from-csv experiments/data/real_task_calibration.csv \
         experiments/data/real_task_calibration_seeds20-24.csv     # the ten seeds together
+    python experiments/real_task_calibration.py --from-csv experiments/data/real_task_calibration.csv \
+        experiments/data/real_task_calibration_seeds20-24.csv --restate   # a statement change, checked in ~10 s
     python experiments/real_task_calibration.py --seeds 0 --budget 10 --designs 5 --csv /tmp/t.csv   # a quick check
 """
 
@@ -68,6 +70,7 @@ from _common import DATA, command_line, markdown_table, returned_and_unverified 
 import gennas  # noqa: E402
 from gennas.datasets import image_loaders, input_recipe  # noqa: E402
 from gennas.evaluators import TrainEvaluator  # noqa: E402
+from gennas.evaluators.base import Result  # noqa: E402
 
 TASK = "digits-train"
 DATASET, SIZE, CHANNELS, BATCH, SPLIT_SEED = "digits", 16, 3, 64, 0
@@ -161,6 +164,29 @@ def run_seed(seed: int, budget: int, designs: int, truth: Truth) -> tuple[list[d
     info = {"seed": seed, "failed": failed, "notes": list(getattr(result, "notes", []) or []),
             "best": float(best.score), "best_again": float(again), "best_arch": best.arch.to_string(), "times": times}
     return rows, info
+
+
+def restate(rows: list[dict]) -> list[dict]:
+    """``rows`` with the designs' statements made again by this checkout's code, without training:
+    each seed's designer is rebuilt from its verified rows (``tell``; a statement after results
+    depends only on them) and states the same designs. The designs stay those the recorded run
+    returned (code that ranks otherwise could return others), so this is a quick check of a change
+    to the statements, not a rerun. The reference rows (the verified cells) stay as recorded."""
+    space, out = gennas.load_space("nb201"), []
+    for s in sorted({r["seed"] for r in rows}):
+        mine = [r for r in rows if r["seed"] == s]
+        told = [r for r in mine if r["role"] == "verified"]
+        d = gennas.Designer("nb201", task=TASK, seed=s)
+        d.tell([Result(space.parse(r["arch"]), r["truth"], "train") for r in told if math.isfinite(r["truth"])])
+        designs = [r for r in mine if r["role"] == "design"]
+        p = d.predictions([space.parse(r["arch"]) for r in designs])
+        for i, r in enumerate(designs):
+            r.update(stated=math.nan if p.mean is None else float(p.mean[i]),
+                     low=math.nan if p.low is None else float(p.low[i]),
+                     high=math.nan if p.high is None else float(p.high[i]),
+                     beyond=p.beyond is not None and bool(p.beyond[i]), below=p.below is not None and bool(p.below[i]))
+        out += mine
+    return out
 
 
 # ------------------------------------------------------------ tables
@@ -293,7 +319,11 @@ def main() -> None:
     ap.add_argument("--csv", type=Path, default=CSV, help="where the per-design rows are written (or read)")
     ap.add_argument("--from-csv", nargs="*", type=Path, default=None, metavar="CSV",
                     help="only print the tables (no training), from these files' rows together (default: --csv)")
+    ap.add_argument("--restate", action="store_true",
+                    help="with --from-csv: state the recorded designs again with this checkout's code (no training)")
     args = ap.parse_args()
+    if args.restate and args.from_csv is None:
+        ap.error("--restate reads the recorded runs: give --from-csv")
     if args.from_csv is not None:
         rows, seen = [], set()
         for path in args.from_csv or [args.csv]:
@@ -302,6 +332,10 @@ def main() -> None:
                 raise SystemExit(f"{path}: seeds {sorted(seen & {r['seed'] for r in part})} are in another file too")
             seen |= {r["seed"] for r in part}
             rows += part
+        if args.restate:
+            torch.set_num_threads(1)
+            rows = restate(rows)
+            print(f"`{command_line()}`: the recorded designs stated again by this checkout (truths as recorded)\n")
         print(LEGEND + "\n\n" + tables(rows))
         return
     torch.set_num_threads(1)
