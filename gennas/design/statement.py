@@ -40,6 +40,7 @@ __all__ = ["MIN_STATED", "ScoresOffTable", "Statements"]
 #: 91 % at 10 (seeds 5-19), the width erratic (cifar10: 10.9 points against 2.2)
 MIN_STATED = max(next(n for n in range(1, 1000) if math.ceil(COVERAGE * (n + 1)) <= n), MIN_TREND)
 
+
 class ScoresOffTable(UserWarning):
     """Scores told for a dataset the space's benchmark measured lie outside its table's range: they
     are learned in their own units, without the table's range or its stored calibration."""
