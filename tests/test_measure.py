@@ -122,6 +122,21 @@ def test_steady_timer_is_registered_with_its_spreads(tmp_path, monkeypatch):
     record = json.loads((tmp_path / "home" / "devices" / "nb201" / "quiet.json").read_text())
     assert record["noisy"] is False and record["passes"] == [3] * 10
     assert record["max_seconds"] == 20.0  # every timing setting is recorded (it was left out)
+
+
+def test_check_times_random_cells_after_registering_and_says_what_the_bound_covered(tmp_path, monkeypatch):
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(measure, "clock", FakeClock([0.002]))
+    args = ["latency", "measure", "--name", "checked", "--repeats", "3", "--warmup", "0", "--check", "4"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "check: its 95% latency bound covered" in result.output and "of 4 architectures" in result.output
+    record = json.loads((tmp_path / "home" / "devices" / "nb201" / "checked.json").read_text())
+    assert len(record["check"]["samples"]) == 4 and record["check"]["confidence"] == 0.95
+    assert all(ms == pytest.approx(2.0) for _, ms in record["check"]["samples"])
+    assert len(record["samples"]) == 10  # the references alone adapt the estimator
+    bad = runner.invoke(app, ["latency", "measure", "--name", "x", "--check", "-1"])
+    assert bad.exit_code == 2 and "--check must be 0 or more" in bad.stderr
     assert record["spreads"] == pytest.approx([0.0] * 10, abs=1e-9)
 
 

@@ -39,6 +39,9 @@ def measure_cmd(name: str = typer.Option(..., "--name", help="name to register t
                 clock: str = typer.Option("wall", "--clock", help="wall: elapsed time; cpu: this thread's CPU "
                                           "time (one CPU thread only; on a shared machine, the unloaded latency)"),
                 force: bool = typer.Option(False, "--force", help="overwrite a registered device"),
+                check: int = typer.Option(0, "--check", help="then time this many seeded random architectures and "
+                                          "say how many the 95 % latency bound covers (30-50: a few minutes; a "
+                                          "budget on the device warns if clearly fewer)"),
                 as_json: bool = typer.Option(False, "--json")) -> None:
     """Time the reference architectures here and register the machine as a device.
 
@@ -62,7 +65,8 @@ def measure_cmd(name: str = typer.Option(..., "--name", help="name to register t
                                     ("--threads", threads, threads >= 0, "0 (leave as is) or more"),
                                     ("--max-spread", max_spread, max_spread > 0, "above 0"),
                                     ("--target-spread", target_spread, target_spread > 0, "above 0"),
-                                    ("--max-seconds", max_seconds, max_seconds > 0, "above 0")):
+                                    ("--max-seconds", max_seconds, max_seconds > 0, "above 0"),
+                                    ("--check", check, check >= 0, "0 or more")):
         if not ok:
             raise GennasError(f"{option} must be {rule}, got {value}")
     if clock not in measure.CLOCKS:
@@ -78,15 +82,16 @@ def measure_cmd(name: str = typer.Option(..., "--name", help="name to register t
     build = measure.table_build_options(est.space)
     refs = est.reference_archs()
     labels = [est.space.to_string(a) for a in refs]
+    def timed(arch: Any) -> Any:
+        return measure.measure_timing(arch, est.space, torch_device=torch_device, batch_size=batch_size,
+                                      repeats=repeats, warmup=warmup, max_repeats=max_repeats,
+                                      target_spread=target_spread, max_seconds=max_seconds, basis=clock, **build)
+
     timings = []
     with _progress(len(refs), f"timing {len(refs)} reference architectures") as step:
         for arch, label in zip(refs, labels):
-            timing = measure.measure_timing(arch, est.space, torch_device=torch_device, batch_size=batch_size,
-                                            repeats=repeats, warmup=warmup, max_repeats=max_repeats,
-                                            target_spread=target_spread, max_seconds=max_seconds,
-                                            basis=clock, **build)
-            timings.append(timing)
-            step(f"{label}: {timing.ms:.2f} ms (spread {timing.spread:.3f}, {timing.repeats} passes)")
+            timings.append(timed(arch))
+            step(f"{label}: {timings[-1].ms:.2f} ms (spread {timings[-1].spread:.3f}, {timings[-1].repeats} passes)")
     samples = [(a, t.ms) for a, t in zip(refs, timings)]
     info = {"batch_size": batch_size, "repeats": repeats, "max_repeats": max_repeats, "warmup": warmup,
             "target_spread": target_spread, "max_seconds": max_seconds, "clock": clock, "torch_device": torch_device,
@@ -115,13 +120,43 @@ def measure_cmd(name: str = typer.Option(..., "--name", help="name to register t
             if kept.startswith("saved in") else ""
         raise GennasError(f"device {name!r} not registered ({reason}); the measurements are {kept}{again}") from None
     rows = [{"arch": lab, "ms": t.ms, "spread": t.spread, "passes": t.repeats} for lab, t in zip(labels, timings)]
+    checked = _check_bound(est, name, check, timed, refs, samples, info) if check else None
     if as_json:
-        print_json({"device": name, "file": str(path), "samples": rows, "problems": problems})
+        print_json({"device": name, "file": str(path), "samples": rows, "problems": problems,
+                    **({} if checked is None else {"check": {"cells": checked.cells, "covered": checked.covered,
+                                                             "confidence": checked.confidence}})})
         return
     print_table(f"reference latencies of {name} ({torch_device}, batch {batch_size})", rows)
     if problems:
         typer.echo(f"registered despite {len(problems)} problem(s) (--accept-noisy): " + "; ".join(problems), err=True)
     typer.echo(f"registered device {name!r} in {path}")
+    if checked is not None:
+        verdict = "" if checked.holds else "; significantly fewer than its confidence: budgets on this device will warn"
+        typer.echo(f"check: {checked.describe()}{verdict}", err=not checked.holds)
+
+
+def _check_bound(est: Any, name: str, n: int, timed: Callable[[Any], Any], refs: list[Any],
+                 samples: list[tuple[Any, float]], info: dict[str, Any]) -> Any:
+    """Time ``n`` seeded random architectures (not the references) on the registered device ``name``,
+    store them in its file as ``check`` and return how many its 95 % bound covers
+    (:class:`gennas.design.bound_check.BoundCheck`). Interrupted, the device stays registered
+    without a check."""
+    from gennas.design.bound_check import BoundCheck, check_archs
+    from gennas.design.budget import LatencyBudget
+    from gennas.surrogates import measure
+
+    archs = check_archs(est.space, n, seed=0, exclude=refs)
+    measured = []
+    with _progress(len(archs), f"checking the latency bound on {len(archs)} random architectures") as step:
+        for arch in archs:
+            measured.append(timed(arch).ms)
+            step(f"{est.space.to_string(arch)}: {measured[-1]:.2f} ms")
+    budget = LatencyBudget.for_device(est.space, est, name, 1.0)  # only its bound is read (95 %)
+    result = BoundCheck.of(budget.judged_ms(archs), measured, budget.confidence)
+    info["check"] = {"samples": [[est.space.to_string(a), ms] for a, ms in zip(archs, measured)], "seed": 0,
+                     "covered": result.covered, "confidence": result.confidence}
+    measure.register_device(name, est.space, samples, info)
+    return result
 
 
 def _check_free_name(est: Any, name: str, force: bool) -> None:

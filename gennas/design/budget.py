@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from gennas.errors import GennasError, UnknownDevice, unknown
+from gennas.errors import GennasError, UnknownDevice, caller_stacklevel, unknown
 from gennas.graph import ArchGraph
 from gennas.spaces import SearchSpace
 from gennas.surrogates.latency_bound import check_confidence
@@ -206,6 +206,7 @@ def latency_models(space: SearchSpace, device: str | None, max_latency_ms: float
             "`gennas latency measure` registers one for every process)" if loaded else "")))
     budget = None if max_latency_ms is None else LatencyBudget.for_device(space, estimator, device, max_latency_ms,
                                                                          confidence)
+    from gennas.design.bound_check import BoundCheck, stored_check
     from gennas.surrogates.measure import registered_record
 
     record = None if budget is None or budget.exact else registered_record(device, space.name)
@@ -213,14 +214,21 @@ def latency_models(space: SearchSpace, device: str | None, max_latency_ms: float
         warnings.warn(f"device {device!r} was registered from timings that looked noisy (--accept-noisy): its "
                       "latency bound assumes timings as steady as the bundled devices', so designs may run over "
                       "the budget; register it again on a quiet machine (or with --clock cpu)",
-                      UncalibratedBound, stacklevel=3)
+                      UncalibratedBound, stacklevel=caller_stacklevel())
+    checked = None if record is None or budget is None else stored_check(record, space)
+    if checked is not None:
+        check = BoundCheck.of(budget.judged_ms(checked[0]), checked[1], budget.confidence)
+        if not check.holds:
+            warnings.warn(f"device {device!r}: {check.describe()} when it was registered (`gennas latency measure "
+                          "--check`): this machine ranks architectures unlike the devices the bound was calibrated "
+                          "on, so designs may run over the budget", UncalibratedBound, stacklevel=caller_stacklevel())
     if budget is not None and not budget.exact and device in getattr(estimator, "partial_devices", ()):
         warnings.warn(f"device {device!r} was adapted from samples that miss some of the estimator's reference "
                       "architectures: its latency bound is not calibrated (held out, from the first 3 or 5 of "
                       "them its 95 % bound covered 61 % of the worst device's cells and admitted almost none under "
                       "the 25th-percentile latency: python experiments/partial_adaptation.py); adapt it from all "
                       "of estimator.reference_archs() for a calibrated bound",
-                      UncalibratedBound, stacklevel=3)
+                      UncalibratedBound, stacklevel=caller_stacklevel())
     return estimator, budget
 
 
