@@ -98,6 +98,21 @@ def _curve(m: np.ndarray, y: np.ndarray, compress: bool) -> tuple[np.ndarray, np
     return xs, fitted
 
 
+def flat_is_better(y: np.ndarray, residual: np.ndarray) -> bool:
+    """Whether the constant predicts held-out results ``y`` ``(n,)`` at least as well as the
+    isotonic curve whose leave-one-out residuals are ``residual`` ``(n,)`` (absolute error:
+    with squared error two cells that failed to train, at 10 %, made the constant win for 50
+    random cifar10 results in 2 of 15 development seeds, its top 20 stated 5.5 points low)
+
+    After a search the results are near-optimal cells the predictions hardly order. The isotonic
+    curve then follows their noise, and its lowest level (the least running mean of the
+    lowest-predicted results) anchors every statement below them too low: on digits trained here
+    those designs were stated 0.76 points below their truth and 38 % lay above their 90 %
+    interval (README, "Calibrated predictions off the tables")."""
+    n = len(y)
+    return bool(np.sum(np.abs(y - y.mean()) * n / (n - 1)) <= np.sum(np.abs(residual)))
+
+
 def _conformal(quantiles: np.ndarray, n: int, coverage: float) -> tuple[float, float]:
     """The split-conformal residual bounds from ``n`` residuals' quantiles at :data:`LEVELS` ``(L,)``:
     the k-th smallest (np.quantile's linear levels) with k = ceil((n + 1)(1 - a)), capped at the
@@ -167,6 +182,10 @@ class Calibration:
                 raise GennasError("cross-fitting needs at least two folds")
             kx, ky = _curve(m[~out], y[~out], compress=False)
             residual[out] = y[out] - np.interp(m[out], kx, ky)
+        # a curve the results cannot tell from a constant is the constant (leave-one-out error)
+        flat = flat_is_better(y, residual) if MIN_TREND <= n < 200 and len(np.unique(folds)) == n else False
+        if flat:
+            residual = (y - y.mean()) * n / (n - 1)  # the constant's leave-one-out residuals
         trend = normalised = None
         if bin_levels is None and MIN_TREND <= n < 2000:
             trend = ResidualTrend.fit(m, residual)
@@ -180,6 +199,7 @@ class Calibration:
         bins = np.searchsorted(edges, m, side="right")
         quantiles = np.stack([np.quantile(residual[bins == b], LEVELS) for b in range(len(edges) + 1)])
         kx, ky = _curve(m, y, compress=True)
+        ky = np.full(len(kx), y.mean()) if flat else ky
         return cls(kx, ky, edges, quantiles, np.bincount(bins, minlength=len(edges) + 1),
                    tuple(reach) if reach is not None else (-math.inf, math.inf), source, trend, normalised,
                    residual)
