@@ -139,7 +139,7 @@ def test_results_the_predictions_do_not_order_are_calibrated_by_their_mean():
     the statements below them too low (digits trained here: 0.76 points under the truth). Where
     the constant predicts the held-out results as well, the curve is the constant; where the
     predictions order the results, the isotonic curve stays."""
-    from gennas.surrogates.calibration import flat_is_better
+    from gennas.surrogates.residual_scale import flat_is_better
 
     rng = np.random.default_rng(0)
     m = rng.uniform(97.0, 99.0, 20)

@@ -50,7 +50,7 @@ from gennas.graph import ArchGraph
 from gennas.resources import data_dir
 from gennas.spaces import SearchSpace
 from gennas.surrogates.protocols import AccuracyModel
-from gennas.surrogates.residual_scale import ResidualTrend
+from gennas.surrogates.residual_scale import ResidualTrend, flat_is_better
 from gennas.surrogates.task import Task
 
 #: the coverage the designer states its intervals at
@@ -96,21 +96,6 @@ def _curve(m: np.ndarray, y: np.ndarray, compress: bool) -> tuple[np.ndarray, np
         knots = np.unique(np.quantile(m, KNOT_LEVELS))
         return knots, np.interp(knots, xs, fitted)
     return xs, fitted
-
-
-def flat_is_better(y: np.ndarray, residual: np.ndarray) -> bool:
-    """Whether the constant predicts held-out results ``y`` ``(n,)`` at least as well as the
-    isotonic curve whose leave-one-out residuals are ``residual`` ``(n,)`` (absolute error:
-    with squared error two cells that failed to train, at 10 %, made the constant win for 50
-    random cifar10 results in 2 of 15 development seeds, its top 20 stated 5.5 points low)
-
-    After a search the results are near-optimal cells the predictions hardly order. The isotonic
-    curve then follows their noise, and its lowest level (the least running mean of the
-    lowest-predicted results) anchors every statement below them too low: on digits trained here
-    those designs were stated 0.76 points below their truth and 38 % lay above their 90 %
-    interval (README, "Calibrated predictions off the tables")."""
-    n = len(y)
-    return bool(np.sum(np.abs(y - y.mean()) * n / (n - 1)) <= np.sum(np.abs(residual)))
 
 
 def _conformal(quantiles: np.ndarray, n: int, coverage: float) -> tuple[float, float]:
