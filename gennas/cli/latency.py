@@ -82,7 +82,8 @@ def measure_cmd(name: str = typer.Option(..., "--name", help="name to register t
     build = measure.table_build_options(est.space)
     refs = est.reference_archs()
     labels = [est.space.to_string(a) for a in refs]
-    def timed(arch: Any) -> Any:
+
+    def timed(arch: Any) -> Any:  # every timing of this command (references and --check) alike
         return measure.measure_timing(arch, est.space, torch_device=torch_device, batch_size=batch_size,
                                       repeats=repeats, warmup=warmup, max_repeats=max_repeats,
                                       target_spread=target_spread, max_seconds=max_seconds, basis=clock, **build)

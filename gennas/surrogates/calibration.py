@@ -50,7 +50,7 @@ from gennas.graph import ArchGraph
 from gennas.resources import data_dir
 from gennas.spaces import SearchSpace
 from gennas.surrogates.protocols import AccuracyModel
-from gennas.surrogates.residual_scale import ResidualTrend, flat_is_better
+from gennas.surrogates.residual_scale import ResidualTrend, constant_residuals, flat_is_better
 from gennas.surrogates.task import Task
 
 #: the coverage the designer states its intervals at
@@ -167,10 +167,10 @@ class Calibration:
                 raise GennasError("cross-fitting needs at least two folds")
             kx, ky = _curve(m[~out], y[~out], compress=False)
             residual[out] = y[out] - np.interp(m[out], kx, ky)
-        # a curve the results cannot tell from a constant is the constant (leave-one-out error)
-        flat = flat_is_better(y, residual) if MIN_TREND <= n < 200 and len(np.unique(folds)) == n else False
+        # a curve the results cannot tell from a constant is the constant (leave-one-out fits only)
+        flat = n >= MIN_TREND and len(np.unique(folds)) == n and flat_is_better(y, residual)
         if flat:
-            residual = (y - y.mean()) * n / (n - 1)  # the constant's leave-one-out residuals
+            residual = constant_residuals(y)
         trend = normalised = None
         if bin_levels is None and MIN_TREND <= n < 2000:
             trend = ResidualTrend.fit(m, residual)
