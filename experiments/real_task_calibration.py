@@ -43,6 +43,8 @@ Per-design rows (seed, role, rank, arch, stated mean, low, high, flags, truth) a
     python experiments/real_task_calibration.py --seeds 20,21,22,23,24 --csv experiments/data/real_task_calibration_seeds20-24.csv
     python experiments/real_task_calibration.py --from-csv experiments/data/real_task_calibration.csv \
         experiments/data/real_task_calibration_seeds20-24.csv     # the ten seeds together
+    python experiments/real_task_calibration.py --seeds 30,31,32,33,34 \
+        --csv experiments/data/real_task_calibration_seeds30-34.csv  # trained after the flat rule: 640 s
     python experiments/real_task_calibration.py --from-csv experiments/data/real_task_calibration.csv \
         experiments/data/real_task_calibration_seeds20-24.csv --restate   # a statement change, checked in ~10 s
     python experiments/real_task_calibration.py --seeds 0 --budget 10 --designs 5 --csv /tmp/t.csv   # a quick check
