@@ -45,6 +45,8 @@ Per-design rows (seed, role, rank, arch, stated mean, low, high, flags, truth) a
         experiments/data/real_task_calibration_seeds20-24.csv     # the ten seeds together
     python experiments/real_task_calibration.py --seeds 30,31,32,33,34 \
         --csv experiments/data/real_task_calibration_seeds30-34.csv  # trained after the flat rule: 640 s
+    python experiments/real_task_calibration.py --seeds 35,36,37,38,39 \
+        --csv experiments/data/real_task_calibration_seeds35-39.csv  # after the rising line: 710 s
     python experiments/real_task_calibration.py --from-csv experiments/data/real_task_calibration.csv \
         experiments/data/real_task_calibration_seeds20-24.csv --restate   # a statement change, checked in ~10 s
     python experiments/real_task_calibration.py --seeds 0 --budget 10 --designs 5 --csv /tmp/t.csv   # a quick check
