@@ -285,8 +285,15 @@ def tables(rows: list[dict]) -> str:
             f = figures(group)
             per.append(f)
             lines.append(table_row(str(s), f, best, float(np.mean(shown)) if shown else None))
-        pooled = figures([r for r in rows if r["role"] == role])
-        lines.append(table_row("all (pooled)", pooled))
+        mine = [r for r in rows if r["role"] == role]
+        lines.append(table_row("all (pooled)", figures(mine)))
+        # the statements by what they are: extrapolated below / beyond the results, or neither
+        for label, keep in (("flagged below (pooled)", lambda r: r["below"]),
+                            ("flagged beyond (pooled)", lambda r: r["beyond"]),
+                            ("unflagged (pooled)", lambda r: not (r["below"] or r["beyond"]))):
+            flagged = [r for r in mine if keep(r)]
+            if flagged:
+                lines.append(table_row(label, figures(flagged)))
         mean = {k: float(np.mean([f[k] for f in per if k in f])) for k in
                 ("bias", "mae", "cov", "width", "beyond", "below", "above", "under", "cov unflagged", "spearman",
                  "true mean") if any(k in f for f in per)}
@@ -310,7 +317,8 @@ failed = training diverged (left out); bias = mean (stated - true) in accuracy p
 |stated - true|; cov 90 % = share of true accuracies inside the stated 90 % interval; truth above /
 below = share outside it on each side; width = mean interval width (points); beyond / below = share
 flagged beyond_calibration / below_calibration; cov unflagged = coverage among designs flagged neither
-way; spearman = rank correlation of stated and true over the seed's designs; best verified = the
+way (the "flagged below / beyond" and "unflagged" rows: the designs of all seeds so flagged, pooled);
+spearman = rank correlation of stated and true over the seed's designs; best verified = the
 search's best score; true mean = mean true accuracy of the scored designs; true mean generate(n) =
 of generate(n)'s designs as returned (verified ones by their score)."""
 
