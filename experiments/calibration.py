@@ -60,9 +60,9 @@ from _common import command_line, markdown_table, returned_and_unverified  # noq
 import gennas  # noqa: E402
 from gennas.design.loop import LoopSettings  # noqa: E402
 from gennas.evaluators.base import Result  # noqa: E402
-from gennas.surrogates.calibration import (COVERAGE, Calibration, fingerprint, table_path,  # noqa: E402
-                                           table_reach)
+from gennas.surrogates.calibration import COVERAGE, Calibration, table_reach  # noqa: E402
 from gennas.surrogates.equivalence import class_ids  # noqa: E402
+from gennas.surrogates.stored_calibration import fingerprint, table_path  # noqa: E402
 
 DATASETS = ("cifar10", "cifar100")
 #: the default predictor's training cells: numpy default_rng(0).permutation(15625)[:2000] (its manifest)

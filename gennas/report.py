@@ -247,7 +247,8 @@ def predictions(run: StudyRun) -> tuple[list[Result], np.ndarray, np.ndarray | N
         low = np.array([b[0] for b in bounds], dtype=float) if ok else None
         high = np.array([b[1] for b in bounds], dtype=float) if ok else None
         return done, np.array(stored, dtype=float), low, high, "predicted by the search before verifying"
-    from gennas.surrogates.calibration import CalibratedPredictor, Predictions, pretrained_reach
+    from gennas.surrogates.calibration import Predictions, pretrained_reach
+    from gennas.surrogates.stored_calibration import CalibratedPredictor
     from gennas.surrogates.predictor import load_predictor
 
     task = run.attrs.get("learned_task", run.attrs.get("task"))

@@ -12,9 +12,9 @@ from gennas.design.loop import LoopSettings
 from gennas.design.stored_statement import results_agree_with_stored, stored_scaling, with_stored
 from gennas.errors import GennasError
 from gennas.evaluators.base import Result
-from gennas.surrogates.calibration import (COVERAGE, Calibration, CalibratedPredictor, Predictions, isotonic,
-                                           learned_reach, stored_calibrations)
+from gennas.surrogates.calibration import COVERAGE, Calibration, Predictions, isotonic, learned_reach
 from gennas.surrogates.equivalence import class_ids
+from gennas.surrogates.stored_calibration import CalibratedPredictor, stored_calibrations
 
 
 def _told_random_cifar100(predictor, generator, bench, task: str, n: int, seed: int, scale: float = 1.0):

@@ -26,9 +26,10 @@ from gennas.design.stored_statement import results_agree_with_stored, stored_sca
 from gennas.errors import caller_stacklevel
 from gennas.evaluators.base import Result
 from gennas.graph import ArchGraph
-from gennas.surrogates.calibration import (COVERAGE, MIN_BIN, MIN_TREND, Calibration, CalibratedPredictor,
-                                          Predictions, learned_reach, pretrained_reach, table_reach)
+from gennas.surrogates.calibration import (COVERAGE, MIN_BIN, MIN_TREND, Calibration, Predictions, learned_reach,
+                                          pretrained_reach, table_reach)
 from gennas.surrogates.cross_fitted import MIN_LEARNED, CrossFitted, learned_calibration
+from gennas.surrogates.stored_calibration import CalibratedPredictor
 
 __all__ = ["MIN_STATED", "ScoresOffTable", "Statements"]
 
