@@ -153,7 +153,7 @@ def _check_bound(est: Any, name: str, n: int, timed: Callable[[Any], Any], refs:
             measured.append(timed(arch).ms)
             step(f"{est.space.to_string(arch)}: {measured[-1]:.2f} ms")
     budget = LatencyBudget.for_device(est.space, est, name, 1.0)  # only its bound is read (95 %)
-    result = BoundCheck.of(budget.judged_ms(archs), measured, budget.confidence)
+    result = BoundCheck.of(budget, archs, measured)
     info["check"] = {"samples": [[est.space.to_string(a), ms] for a, ms in zip(archs, measured)], "seed": 0,
                      "covered": result.covered, "confidence": result.confidence}
     measure.register_device(name, est.space, samples, info)

@@ -53,10 +53,12 @@ class BoundCheck:
     confidence: float
 
     @classmethod
-    def of(cls, judged_ms: np.ndarray, measured_ms: np.ndarray, confidence: float) -> BoundCheck:
-        """From the bound the budget judges by and the timings, ms ``(n,)`` each."""
-        judged, measured = np.asarray(judged_ms, dtype=np.float64), np.asarray(measured_ms, dtype=np.float64)
-        return cls(len(measured), int(np.sum(measured <= judged)), float(confidence))
+    def of(cls, budget: Any, archs: Sequence[ArchGraph], measured_ms: np.ndarray) -> BoundCheck:
+        """How many of ``archs``, timed at ``measured_ms`` ``(n,)`` on the device, the bound of
+        ``budget`` (a :class:`~gennas.design.budget.LatencyBudget`, typed loosely: budget.py imports
+        this module) at its confidence covered."""
+        measured = np.asarray(measured_ms, dtype=np.float64)
+        return cls(len(measured), int(np.sum(measured <= budget.judged_ms(archs))), float(budget.confidence))
 
     @property
     def holds(self) -> bool:

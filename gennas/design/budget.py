@@ -215,9 +215,9 @@ def latency_models(space: SearchSpace, device: str | None, max_latency_ms: float
                       "latency bound assumes timings as steady as the bundled devices', so designs may run over "
                       "the budget; register it again on a quiet machine (or with --clock cpu)",
                       UncalibratedBound, stacklevel=caller_stacklevel())
-    checked = None if record is None or budget is None else stored_check(record, space)
-    if checked is not None:
-        check = BoundCheck.of(budget.judged_ms(checked[0]), checked[1], budget.confidence)
+    checked = stored_check(record, space)  # a record is read only for a budget
+    if checked is not None and budget is not None:
+        check = BoundCheck.of(budget, *checked)
         if not check.holds:
             warnings.warn(f"device {device!r}: {check.describe()} when it was registered (`gennas latency measure "
                           "--check`): this machine ranks architectures unlike the devices the bound was calibrated "
