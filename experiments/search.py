@@ -289,6 +289,7 @@ def latency_table(bench: Benchmark, dataset: str, methods: dict[str, Factory], s
              "best true accuracy found, median [q1, q3])", "",
              "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     seconds: dict[str, list[float]] = {name: [] for name in methods}
+    shortfall: dict[str, list[np.ndarray]] = {name: [] for name in methods}  # best under it - curve, per run
     for device in devices:
         column = bench.latency_of(None, device)
         for pct in LATENCY_PERCENTILES:
@@ -299,11 +300,28 @@ def latency_table(bench: Benchmark, dataset: str, methods: dict[str, Factory], s
                 curves, secs = cached_runs(name, factory, bench, dataset, seeds, budget, device, limit, fresh)
                 row.append(fmt_acc(curves[:, -1]))
                 seconds[name] += secs
+                shortfall[name] += list(best - curves)
             lines.append("| " + " | ".join(row) + " |")
             print(lines[-1], file=sys.stderr, flush=True)
+    checkpoints = [c for c in CHECKPOINTS if c <= budget]
     lines += ["", "CPU seconds per run (mean over the table): "
-              + ", ".join(f"{name} {np.mean(s):.1f}" for name, s in seconds.items())]
+              + ", ".join(f"{name} {np.mean(s):.1f}" for name, s in seconds.items()),
+              "", "Mean shortfall from the best under the budget (points, over every run of the table) after "
+              + " / ".join(map(str, checkpoints)) + " verifications: "
+              + ", ".join(f"{name} " + " / ".join(f"{np.nanmean(np.stack(runs)[:, c - 1]):.3f}" for c in checkpoints)
+                          for name, runs in shortfall.items())]
     return lines
+
+
+def seed_list(text: str, parser: argparse.ArgumentParser) -> list[int]:
+    """``"5"`` -> seeds 0-4; ``"5,6,7"`` -> those seeds (a parser error for anything else)."""
+    try:
+        values = [int(v) for v in text.split(",")]
+    except ValueError:
+        parser.error(f"--latency-seeds takes a count or a comma-separated list of seeds, got {text!r}")
+    if min(values) < 0:
+        parser.error(f"--latency-seeds takes non-negative numbers, got {text!r}")
+    return list(range(values[0])) if len(values) == 1 else values
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -312,7 +330,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seeds", type=int, help="number of seeds (default 20, quick 3)")
     parser.add_argument("--budget", type=int, help="verifications per run (default 300, quick 100)")
     parser.add_argument("--latency-budget", type=int, help="verifications per latency run (default 50, quick 20)")
-    parser.add_argument("--latency-seeds", type=int, help="seeds of the latency table (default: --seeds)")
+    parser.add_argument("--latency-seeds", help="seeds of the latency table: a count (5: seeds 0-4) or a "
+                                                "comma-separated list (5,6,7,8,9); default: --seeds")
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
     parser.add_argument("--datasets", nargs="+", default=["cifar10", "cifar100"])
     parser.add_argument("--devices", nargs="+", default=list(DEVICES))
@@ -342,7 +361,7 @@ def main(argv: list[str] | None = None) -> None:
     for dataset in [] if args.latency_only else args.datasets:
         print("\n".join(efficiency_table(bench, dataset, methods, seeds, budget, args.fresh)) + "\n", flush=True)
     if not args.no_latency:
-        latency_seeds = seeds if args.latency_seeds is None else list(range(args.latency_seeds))
+        latency_seeds = seeds if args.latency_seeds is None else seed_list(args.latency_seeds, parser)
         lines = latency_table(bench, args.datasets[0], methods, latency_seeds, latency_budget, args.devices, args.fresh)
         print("\n".join(lines) + "\n")
     print(f"total {time.perf_counter() - start:.0f} s")

@@ -95,6 +95,7 @@ class DesignLoop:
         self._memo: dict[str, tuple[float, float]] = {}  # canonical hash -> prediction, until the next tell
         self._encoders_told = 0  # successful results when the predictor's encoders were last trained
         self._within_budget: list[ArchGraph] | None = None  # an enumerable space's cells within the budget
+        self._prior_within: list[ArchGraph] | None = None  # the best source cells within the budget
         # a new dataset on a space with bundled tables: the tables of the predictor's own tasks
         self.prior = SourceTablePrior(space, predictor, task)
 
@@ -151,7 +152,7 @@ class DesignLoop:
         # Exploit what was measured: one-edit neighbours of the best verified architectures join
         # the generated pool, and the refitted predictor decides between them (as BANANAS does).
         pool += self._neighbours_of_best(3)
-        pool += self.prior.top(PRIOR_TOP)  # what was best on the measured tasks is always a candidate
+        pool += self._prior_top()
         fresh = self._admissible(unseen(pool, self._seen))
         fresh += self._listed_filling(fresh, k, seed)
         local = self._admissible(self._local_candidates())
@@ -271,6 +272,16 @@ class DesignLoop:
             return 0.0
         prior, _ = self._corrected([r.arch for r in told])
         return float(np.median(self.scale.to_model(np.array([r.score for r in told])) - prior))
+
+    def _prior_top(self) -> list[ArchGraph]:
+        """What was best on the measured tasks (:data:`PRIOR_TOP` cells) is always a candidate;
+        under a budget the best within it (once: the budget is fixed). A tight budget kept none of
+        the best overall, the slow ones (README, "Under a latency budget")."""
+        if self.budget is None:
+            return self.prior.top(PRIOR_TOP)
+        if self._prior_within is None:
+            self._prior_within = self.prior.top(PRIOR_TOP, keep=self._admissible)
+        return self._prior_within
 
     def _local_candidates(self) -> list[ArchGraph]:
         """Unseen one-edit neighbours of the best verified architecture that still has some."""

@@ -19,7 +19,7 @@ holdout predictor never sees its held-out table through this path either.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -29,6 +29,8 @@ from gennas.surrogates.protocols import AccuracyModel
 from gennas.surrogates.task import Task
 
 
+#: cells judged at a time when the best source cells are filtered (a latency budget: one estimator call each)
+TOP_CHUNK = 500
 #: cells on which the target's and the sources' prediction spreads are compared (measured again
 #: after every refit of the network, so kept small: the ratio scales a small correction)
 REFERENCE_CELLS = 128
@@ -51,6 +53,7 @@ class SourceTablePrior:
         self._labels: dict[str, np.ndarray] = {}
         self._bench = None
         self._top: list[ArchGraph] = []  # cached: the tables never change
+        self._order: np.ndarray | None = None  # table rows by mean standardised source accuracy, best first
         self._reference: list[ArchGraph] | None = None
         self._ratios: dict[tuple, float] = {}  # (task, source) -> ratio, until the predictor changes
         known = list(getattr(predictor, "tasks", []))
@@ -67,16 +70,29 @@ class SourceTablePrior:
         """True when there is at least one measured source task to correct by."""
         return bool(self.sources)
 
-    def top(self, k: int) -> list[ArchGraph]:
+    def top(self, k: int, keep: Callable[[list[ArchGraph]], list[ArchGraph]] | None = None) -> list[ArchGraph]:
         """The ``k`` cells with the best mean standardised source accuracy (candidates the loop
-        always considers: what was best elsewhere), best first."""
+        always considers: what was best elsewhere), best first; with ``keep`` (a filter, e.g.
+        the loop's latency budget) the ``k`` best distinct ones it keeps, :data:`TOP_CHUNK` judged at a time."""
         if not self.active or k <= 0:
             return []
-        if len(self._top) < k:
+        if self._order is None:
             z = np.mean([(y - y.mean()) / y.std() for y in self._labels.values()], axis=0)
-            rows = np.argsort(-z, kind="stable")[:k]
-            self._top = [self.space.from_string(self._bench.strings[i]) for i in rows]
-        return self._top[:k]
+            self._order = np.argsort(-z, kind="stable")
+        if keep is None:
+            if len(self._top) < k:
+                self._top = self._cells(self._order[:k])
+            return self._top[:k]
+        kept: dict[str, ArchGraph] = {}  # distinct architectures (equivalent cells are one), best first
+        for start in range(0, len(self._order), TOP_CHUNK):
+            for arch in keep(self._cells(self._order[start:start + TOP_CHUNK])):
+                kept.setdefault(arch.canonical_hash(), arch)
+            if len(kept) >= k:
+                break
+        return list(kept.values())[:k]
+
+    def _cells(self, rows: np.ndarray) -> list[ArchGraph]:
+        return [self.space.from_string(self._bench.strings[i]) for i in rows]
 
     def correct(self, predictor: AccuracyModel, archs: Sequence[ArchGraph], target: Task | str | None,
                 mean: np.ndarray, std: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
