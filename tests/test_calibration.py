@@ -470,6 +470,24 @@ def test_a_verified_cell_over_the_budget_is_not_designed(predictor, generator, b
     assert all(c.predicted_latency_ms <= budget for c in out)
 
 
+def test_results_outside_the_budget_state_nothing_about_designs_within_it(predictor, generator, bench):
+    """A statement under a budget is learned from the results within it: twelve results of cells
+    over the budget (a search rebuilt under a tighter one) leave the pretrained statement; a
+    calibration fitted on them stated the designs within it 0.8-2.0 points high."""
+    archs, y, ms = bench.archs(), bench.accuracy_of(None, "cifar10"), bench.latency_of(None, "pixel3")
+    budget = float(np.quantile(ms, 0.3))
+    over = np.flatnonzero(ms > budget)[:12]
+    designs = [archs[i] for i in np.flatnonzero(ms <= budget)[:30]]
+    make = lambda: gennas.Designer("nb201", task="cifar10", device="pixel3", max_latency_ms=budget,  # noqa: E731
+                                   predictor=predictor, generator=generator, seed=0, loop=LoopSettings(pool=1))
+    told = make()
+    told.tell([Result(archs[i], float(y[i]), "table") for i in over])
+    stated, pretrained = told.predictions(designs), make().predictions(designs)
+    np.testing.assert_allclose(stated.mean, pretrained.mean)
+    np.testing.assert_allclose(stated.low, pretrained.low)
+    np.testing.assert_allclose(stated.high, pretrained.high)
+
+
 def test_a_cell_whose_verification_failed_is_not_designed_again(predictor, generator, bench):
     """An architecture whose every result failed (the evaluator raised, or gave NaN) is not
     returned by ``generate``, nor any cell equal to it: the user would verify it to see it fail

@@ -63,8 +63,8 @@ class Statements:
         * Pretrained, a task with a stored calibration of this predictor (the bundled tasks of the
           shipped one): calibrated means and 90 % intervals, fitted on cells held out from its
           training, within the table's range.
-        * After ``tell``/``search``: the loop cross-fitted on the verified results (5 copies, each
-          told all but a fifth of them): their mean, calibrated on their predictions of the fifth
+        * After ``tell``/``search``: the loop cross-fitted on the verified results (under a latency
+          budget those within it, :meth:`_told`; 5 copies, each told all but a fifth of them): their mean, calibrated on their predictions of the fifth
           each never saw; within the table's range for a bundled dataset, else within the
           verified range widened by the widest residual bound. Under :data:`MIN_STATED` (10)
           results, or results of one value, only the rank, unless they agree with the task's
@@ -77,7 +77,7 @@ class Statements:
         * Otherwise (an image task, another predictor): the raw mean within reach, no interval.
         """
         archs, loop = list(archs), self.loop
-        told = [r for r in loop.history if not r.failed]
+        told = self._told()
         # distinct architectures: ten results of five cells (two seeds each) stated "[93.92, 93.92]"
         cells = len({r.arch.canonical_hash() for r in told})
         if loop.refits > 0 and (cells < MIN_STATED or len({r.score for r in told}) < 2):
@@ -103,6 +103,18 @@ class Statements:
             return Predictions(value, value)
         return self._pretrained_statement(archs)
 
+    def _told(self) -> list[Result]:
+        """The successful results a statement is learned from: under a latency budget those within
+        it. A search's results outside a budget set later (``from_study(..., max_latency_ms=)``)
+        are slower, better cells than any design within it, and a calibration fitted on them
+        stated those designs 0.8-2.0 points high, covering 20-40 % (cifar10, a 20-result search
+        rebuilt under pixel3 5 / 10 / 20 ms; the stored calibration alone: 84-100 %)."""
+        told = [r for r in self.loop.history if not r.failed]
+        budget = self.loop.budget
+        if budget is None or not told:
+            return told
+        return [r for r, ok in zip(told, budget.within([r.arch for r in told])) if ok]
+
     def _before_learning(self, archs: list[ArchGraph], told: list[Result]) -> Predictions | None:
         """The statement under :data:`MIN_STATED` verified architectures, or after results of one value; None to
         state the learned one. A task whose stored calibration the results agree with keeps the
@@ -115,10 +127,11 @@ class Statements:
         points low (development seeds 5-12, ``python experiments/calibration.py --seeds 5,6,7,8,9,10,11,12
         --predictors default,holdout --told 3,5 --no-search``)."""
         distinct = len({r.score for r in told})
-        if self._stored is not None and told:
-            raw = self.predictor.predict([r.arch for r in told], self._task_arg())[0]
+        every = [r for r in self.loop.history if not r.failed]  # outside a budget too: they show the scale
+        if self._stored is not None and every:
+            raw = self.predictor.predict([r.arch for r in every], self._task_arg())[0]
             scale = self.loop.scale
-            if results_agree_with_stored(np.array([r.score for r in told]), raw, self._stored,
+            if results_agree_with_stored(np.array([r.score for r in every]), raw, self._stored,
                                          scale.direction == "maximize", scale.compress):
                 return self._pretrained_statement(archs) if len(told) < MIN_LEARNED or distinct < 2 else None
         value, _ = self.loop.predict(archs)
@@ -153,7 +166,7 @@ class Statements:
         with it, designs beyond the learned calibration take its statement, under ``MIN_BIN``
         results every interval covers its interval too, and from ``MIN_BIN`` on the others state
         its residual bounds scaled to the results (:mod:`gennas.design.stored_statement`)."""
-        loop, stored, told = self.loop, self._stored, [r for r in self.loop.history if not r.failed]
+        loop, stored, told = self.loop, self._stored, self._told()
         if p.low is None or stored is None:
             return p
         # the pretrained predictor's values of the told cells and of ``archs``, in one call
@@ -179,7 +192,7 @@ class Statements:
         key = (len(loop.history), loop.refits, loop.scale.compress)
         if loop in _LEARNED and _LEARNED[loop][0] == key:
             return _LEARNED[loop][1]
-        told = [r for r in loop.history if not r.failed]
+        told = self._told()
         scores = np.array([r.score for r in told])
         y, table = loop.scale.to_model(scores), table_reach(self.space, loop.task)
         if (table is None or loop.scale.direction != "maximize" or loop.scale.compress
