@@ -54,6 +54,11 @@ class Benchmark:
     latencies: dict[str, np.ndarray]
     _row: dict[str, int] = field(init=False, repr=False)
 
+    def __repr__(self) -> str:
+        # the dataclass repr listed every row (1.4 MB for nb201) when a REPL echoed the object
+        return (f"Benchmark({self.space.name}, {len(self.strings):,} rows, datasets={sorted(self.accuracies)}, "
+                f"devices={len(self.latencies)})")
+
     def __post_init__(self) -> None:
         self._row = {s: i for i, s in enumerate(self.strings)}
 

@@ -304,3 +304,17 @@ def test_designer_seeds_are_checked_where_they_enter(seed):
 
     with pytest.raises(GennasError, match="seed must be an integer from 0 to"):
         gennas.Designer("nb201", task="cifar10", seed=seed)
+
+
+def test_a_score_that_is_not_finite_is_warned_at_the_users_line(bench):
+    """``Designer.tell`` runs under its thread setting's wrapper: the warning named
+    gennas/threads.py until it looked for the first frame outside the package."""
+    import warnings
+
+    import gennas
+
+    designer = gennas.Designer("nb201", task="cifar10", seed=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        designer.tell(bench.archs()[5], float("nan"))
+    assert [Path(w.filename).name for w in caught if "not finite" in str(w.message)] == [Path(__file__).name]

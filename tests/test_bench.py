@@ -58,3 +58,8 @@ def test_errors(bench, mbv3):
         bench.accuracy("|x~0|+|none~0|none~1|+|none~0|none~1|none~2|", "cifar10")
     with pytest.raises(InvalidArchitecture, match="mbv3"):
         bench.accuracy(mbv3.sample(0), "cifar10")
+
+
+def test_a_benchmark_reads_as_a_line_in_a_repl(bench):
+    """Echoing the object listed every row (1.4 MB for nb201)."""
+    assert repr(bench) == "Benchmark(nb201, 15,625 rows, datasets=['cifar10', 'cifar100'], devices=19)"

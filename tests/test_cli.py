@@ -297,3 +297,21 @@ def test_a_search_under_a_budget_shows_what_kept_it(tmp_path, bench):
     top = json.loads(result.stdout)["top"]
     assert top and all(row["measured_ms"] <= 5.0 for row in top)
     assert [row["measured_ms"] for row in top] == pytest.approx([bench.latency(row["arch"], "pixel3") for row in top])
+
+
+def test_help_paragraphs_are_one_line_each_for_the_terminal_to_wrap():
+    """Docstrings wrapped in the source broke ``--help`` sentences mid-line ("(its task, device,⏎
+    budget ..."): typer keeps single line breaks after a command's first paragraph."""
+    from gennas.cli.app import app
+    from gennas.cli.help_text import reflow
+
+    assert reflow("First line\n    goes on.\n\n    Second\n    paragraph.\n\n    - kept\n    - as is") == \
+        "First line goes on.\n\nSecond paragraph.\n\n- kept\n- as is"
+    commands = list(app.registered_commands) + [c for g in app.registered_groups
+                                                for c in g.typer_instance.registered_commands]
+    assert len(commands) > 10
+    for command in commands:
+        for paragraph in command.help.split("\n\n"):
+            assert "\n" not in paragraph or paragraph.lstrip().startswith(("-", "*", "$")), (command.name, paragraph)
+    result = CliRunner().invoke(app, ["design", "--help"], env={"COLUMNS": "200"})
+    assert "(its task, device, budget and every verified result)" in result.output

@@ -49,6 +49,22 @@ def test_from_images_rejects_bad_input(bad):
         Task.from_images(bad)
 
 
+@pytest.mark.parametrize("bad, message", [
+    (np.full((200, 1, 8, 8), np.nan), "NaN"),  # an array was read as 200 batches of (1, 8, 8): "got (200, 8, 8)"
+    ("notimages", "tensor or array"),  # a raw TypeError from torch before
+    (5, "tensor or array"),
+    ([["a"]], "numbers"),  # an IndexError before
+])
+def test_from_images_names_what_is_wrong_with_arrays_and_other_inputs(bad, message):
+    with pytest.raises(gennas.GennasError, match=message):
+        Task.from_images(bad)
+
+
+def test_from_images_reads_an_array_as_the_tensor_it_holds():
+    x, y = load_images("digits", classes=[3, 4])
+    assert Task.from_images(x.numpy(), y.numpy()).name == Task.from_images(x, y).name
+
+
 def test_from_images_rejects_mismatched_labels():
     x, _ = load_images("digits", classes=[0, 1])
     with pytest.raises(gennas.GennasError, match="labels"):

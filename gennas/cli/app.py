@@ -10,6 +10,7 @@ from typing import Optional
 import typer
 
 from gennas.cli import design, latency, report, search, train
+from gennas.cli.help_text import reflow_commands
 from gennas.cli.output import arch_record, friendly, print_json, print_table
 from gennas.errors import GennasError
 
@@ -99,11 +100,12 @@ def sample_cmd(space: str = typer.Option("nb201", "--space", "-s"),
                           "estimates one (with the measured value where there is one)")
     archs = sp.sample_many(n, seed)
     rows = [arch_record(a, sp, device=device) for a in archs]
-    print_json(rows) if as_json else print_table(f"{n} uniform samples from {space} (seed {seed})", rows)
+    print_json(rows) if as_json else print_table(f"{n} uniform samples from {space} ({'unseeded' if seed is None else f'seed {seed}'})", rows)
 
 
 for _group in (design, latency, search, report, train):  # each command module adds its commands
     _group.register(app)
+reflow_commands(app)
 
 
 def main() -> None:  # pragma: no cover - console entry point

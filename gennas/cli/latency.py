@@ -211,7 +211,7 @@ def _save_measurements(name: str, space: Any, samples: list[tuple[Any, float]], 
 
 @latency_app.command("register")
 @friendly
-def register_cmd(timings: Path = typer.Argument(..., help="JSON or CSV of [architecture, ms] timings"),
+def register_cmd(timings: Path = typer.Argument(..., help="JSON or CSV of \\[architecture, ms] timings"),
                  name: str = typer.Option(..., "--name", help="name to register the device under"),
                  space: Optional[str] = typer.Option(None, "--space", "-s", help="\\[default: the file's, else nb201]"),
                  force: bool = typer.Option(False, "--force", help="overwrite a registered device")) -> None:

@@ -30,7 +30,7 @@ from gennas.design.scores import score_unit
 from gennas.design.source_line import reads_as_percent
 from gennas.design.statement import Statements
 from gennas.design.verified import failed_only, ranked, verified_scores, with_verified
-from gennas.errors import GennasError, UnknownDataset
+from gennas.errors import GennasError, UnknownDataset, caller_stacklevel
 from gennas.evaluators.base import Evaluator, Result, as_results
 from gennas.generators import SlotGenerator, load_generator
 from gennas.generators.base import MAX_COUNT, check_count
@@ -190,7 +190,8 @@ class Designer(Statements):
             close = difflib.get_close_matches(self.task.name.lower().replace("_", "-"), list(known), n=1, cutoff=0.85)
             if close:
                 warnings.warn(f"task {self.task.name!r} is not one the predictor knows, so it is a new dataset "
-                              f"(ranks only until results); did you mean {known[close[0]]!r}?", stacklevel=3)
+                              f"(ranks only until results); did you mean {known[close[0]]!r}?",
+                              stacklevel=caller_stacklevel())
             return (f"{exc}; describe the task by images (gennas.Task.from_images) or samples "
                     f"(gennas.Task.from_samples), or verify candidates with search(evaluator)")
         return None
@@ -271,7 +272,8 @@ class Designer(Statements):
                     f"under {self.max_latency_ms:g} ms on {self.device}")))
         designs = self._rank(pool, n)
         if len(designs) < n:
-            warnings.warn(fewer_designs(len(designs), n, self.space, self.budget), FewerDesigns, stacklevel=2)
+            warnings.warn(fewer_designs(len(designs), n, self.space, self.budget), FewerDesigns,
+                          stacklevel=caller_stacklevel())
         return designs
 
     def _rank(self, archs: Sequence[ArchGraph], n: int) -> list[Candidate]:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from gennas.errors import GennasError
+from gennas.errors import GennasError, caller_stacklevel
 from gennas.graph import ArchGraph
 
 if TYPE_CHECKING:  # annotation only: gennas.spaces is not needed to hold results
@@ -108,7 +108,7 @@ def as_results(space: SearchSpace, arch: ArchGraph | str | Result | Sequence[Res
         error = None if math.isfinite(value) else f"score is {value}"
         if error is not None:  # kept, as a search keeps a failure, but never silently
             warnings.warn(f"tell({arch!s}, {value}): a score that is not finite is recorded as a failed "
-                          "verification (it spends nothing and is never designed)", stacklevel=3)
+                          "verification (it spends nothing and is never designed)", stacklevel=caller_stacklevel())
         return [Result(space.parse(arch), value, "user", error=error)]
     try:
         results = list(arch)

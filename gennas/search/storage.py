@@ -32,7 +32,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gennas.errors import GennasError, InvalidArchitecture
+from gennas.errors import GennasError, InvalidArchitecture, caller_stacklevel
 from gennas.evaluators.base import Result
 from gennas.search.backends import rdb_storage
 from gennas.spaces import SearchSpace, resolve_space
@@ -175,7 +175,7 @@ class ResultStore:
                 # spend a whole budget unnoticed
                 held = f"it holds {', '.join(repr(n) for n in names)}" if names else "it holds no study"
                 warnings.warn(f"resume: the storage has no study {study_name!r} ({held}); starting it new",
-                              NewStudyOnResume, stacklevel=3)
+                              NewStudyOnResume, stacklevel=caller_stacklevel())
             with quiet_optuna():
                 if study_name is not None and study_name in names:
                     study = optuna.load_study(study_name=study_name, storage=backend)  # reading needs no write

@@ -104,20 +104,30 @@ def describe(features: torch.Tensor, labels: torch.Tensor | None) -> torch.Tenso
     return torch.cat([means.mean(0), between, within, extra]).float()
 
 
+def _tensor(value: Any, what: str) -> torch.Tensor:
+    """``value`` as a tensor, or a :class:`GennasError` naming ``what`` it should have been."""
+    try:
+        return torch.as_tensor(value)
+    except (TypeError, ValueError, RuntimeError):
+        raise GennasError(f"{what} must be numbers (a tensor or array), got {type(value).__name__}") from None
+
+
 def _collect(images: Any, labels: Any) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """Images (and labels) from a tensor, or from an iterable of ``(x, y)`` / ``x`` batches."""
-    if isinstance(images, torch.Tensor):
-        y = None if labels is None else torch.as_tensor(labels)
-        return images, y
+    """Images (and labels) from a tensor or array, or from an iterable of ``(x, y)`` / ``x`` batches."""
+    if isinstance(images, (str, bytes)) or not (isinstance(images, torch.Tensor) or hasattr(images, "__iter__")):
+        raise GennasError(f"images must be an (N, C, H, W) tensor or array, or a loader of (x, y) batches; got "
+                          f"{type(images).__name__}")
+    if isinstance(images, (torch.Tensor, np.ndarray)):  # an array is one tensor, not an iterable of images
+        return _tensor(images, "images"), None if labels is None else _tensor(labels, "labels")
     if labels is not None:
         raise GennasError("pass labels only with an images tensor; a loader yields its own")
     xs, ys = [], []
     count = 0
     for batch in images:
-        x, y = (batch[0], batch[1]) if isinstance(batch, (tuple, list)) else (batch, None)
-        xs.append(torch.as_tensor(x))
+        x, y = (batch[0], batch[1]) if isinstance(batch, (tuple, list)) and len(batch) == 2 else (batch, None)
+        xs.append(_tensor(x, "a batch of images"))
         if y is not None:
-            ys.append(torch.as_tensor(y))
+            ys.append(_tensor(y, "a batch of labels"))
         count += len(xs[-1])
         if count >= MAX_IMAGES * 4:  # enough for a subsample; never read a whole large dataset
             break
