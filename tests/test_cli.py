@@ -315,3 +315,13 @@ def test_help_paragraphs_are_one_line_each_for_the_terminal_to_wrap():
             assert "\n" not in paragraph or paragraph.lstrip().startswith(("-", "*", "$")), (command.name, paragraph)
     result = CliRunner().invoke(app, ["design", "--help"], env={"COLUMNS": "200"})
     assert "(its task, device, budget and every verified result)" in result.output
+
+
+def test_a_task_the_predictor_does_not_know_names_commands_that_teach_it():
+    """The hint said `gennas search ... --task imagenet --evaluator proxy:synflow`, after which
+    `design --task imagenet` printed the same note: a search's results stay with its study (the
+    shipped predictor is never overwritten) and a proxy's scores are a task of their own."""
+    result = CliRunner().invoke(app, ["design", "--task", "imagenet", "-n", "2", "--json"])
+    assert result.exit_code == 0, result.output
+    assert "not trained on task 'imagenet'" in result.stderr
+    assert "gennas design --storage runs.db --study" in result.stderr and "'imagenet-synflow'" in result.stderr

@@ -17,6 +17,7 @@ from gennas.checkpoint import load_checkpoint, read_manifest
 from gennas.cli.app import app
 from gennas.design.designer import Designer
 from gennas.design.pretrained import SCRATCH_TOP_WEIGHT
+from gennas.design.statement import MIN_STATED
 from gennas.errors import GennasError
 from gennas.evaluators.base import Result
 from gennas.generators import load_generator
@@ -97,6 +98,13 @@ def test_train_tell_then_generate(home, user_yaml):
     assert predictor["metrics"]["score_scale"] == {"direction": "maximize", "compress": True, "unit": ""}
     again = Designer(str(path), task="mnist", seed=1)  # a later session: both checkpoints found
     found = again.generate(3)
+    # ... trained on 4 results, fewer than a statement needs (MIN_STATED): ranks only, as the study
+    # rebuilt by from_study would state (it stated 7.5e104 for a best verified 2e104 on darts)
+    assert [c.rank for c in found] == [1, 2, 3] and all(c.predicted_accuracy is None for c in found)
+    more = designer.ask(MIN_STATED - len(archs))
+    told += [space.count_params(a) * 1e9 for a in more]
+    designer.tell([Result(a, s, "params") for a, s in zip(more, told[len(archs):])])
+    found = Designer(str(path), task="mnist", seed=1).generate(3)
     assert [c.rank for c in found] == [1, 2, 3] and all(c.predicted_accuracy is not None for c in found)
     # predicted in the evaluator's units (not its log), and without a "%"
     assert all(min(told) / 100 < c.predicted_accuracy < max(told) * 100 and c.unit == "" for c in found)

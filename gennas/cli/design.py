@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import typer
 
@@ -83,18 +83,8 @@ def register(app: typer.Typer) -> None:
             from gennas.bench import load_benchmark
 
             bench = load_benchmark(designer.space.benchmark)
-        if any(c.predicted_accuracy is None for c in candidates) and designer.history:
-            typer.echo(f"note: no score is stated on task {task!r} from {len(designer.history)} results: a "
-                       f"calibrated statement needs {MIN_STATED} verified architectures whose scores differ; the "
-                       "designs are ranked by what the results and the tables say.", err=True)
-        elif any(c.predicted_accuracy is None for c in candidates):
-            # not an error (what transfers still ranks), but a typo in a dataset name must be visible
-            # (a name close to a known one is asked about by the designer's own warning)
-            known = ", ".join(getattr(designer.predictor, "tasks", [])) or "none"
-            typer.echo(f"note: the predictor was not trained on task {task!r} (it knows: {known}); the designs "
-                       "are ranked by what transfers, with no accuracy claimed. Verify some to learn the task: "
-                       f"`gennas search --method designer --task {task} --evaluator proxy:synflow` (any proxy; or "
-                       "--evaluator train on mnist/digits), or Designer.search with your own evaluator.", err=True)
+        if any(c.predicted_accuracy is None for c in candidates):
+            typer.echo(rank_only_note(designer, task, space, MIN_STATED), err=True)
         shared = shared_statement_note(candidates)
         if shared:
             typer.echo(shared, err=True)
@@ -136,3 +126,28 @@ def register(app: typer.Typer) -> None:
             rows = [{k: v for k, v in row.items() if k in filled or not k.startswith(LATENCY_COLUMNS)} for row in rows]
             print_table(f"{len(rows)} designed {designer.space.name} architectures for {task}{budget} ({how})",
                         [extrapolation_column(row) for row in rows])
+
+
+def rank_only_note(designer: Any, task: str, space: str | None, min_stated: int) -> str:
+    """Why ``design`` states ranks only, and the commands that would let it state scores."""
+    from gennas.design.pretrained import saved_results
+
+    known = list(getattr(designer.predictor, "tasks", []))
+    if designer.history:
+        return (f"note: no score is stated on task {task!r} from {len(designer.history)} results: a calibrated "
+                f"statement needs {min_stated} verified architectures whose scores differ; the designs are ranked "
+                "by what the results and the tables say.")
+    saved = saved_results(designer.space)
+    if task in known and saved is not None:  # a predictor a search saved, after too few results
+        return (f"note: the predictor a search saved for {designer.space.name} learned task {task!r} from {saved} "
+                f"results; a statement needs {min_stated}: the designs are ranked only. Verify more (a longer "
+                "`gennas search --method designer`, or Designer.tell) to state scores.")
+    # not an error (what transfers still ranks), but a typo in a dataset name must be visible (a name
+    # close to a known one is asked about by the designer's own warning)
+    where = "" if space in (None, "nb201") else f" --space {space}"
+    return (f"note: the predictor was not trained on task {task!r} (it knows: {', '.join(known) or 'none'}); the "
+            "designs are ranked by what transfers, with no accuracy claimed. To learn the task, verify some "
+            f"and design from them: `gennas search{where} --method designer --task {task} --evaluator ... "
+            "--storage runs.db`, then `gennas design --storage runs.db --study <the study it names>` (a proxy "
+            f"evaluator's scores are learned as a task of their own, e.g. '{task}-synflow'), or Designer.search "
+            "with your own evaluator.")

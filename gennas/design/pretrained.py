@@ -107,6 +107,17 @@ def saved_score_scale(space: SearchSpace) -> ScoreScale | None:
                       unit if isinstance(unit, str) else None)
 
 
+def saved_results(space: SearchSpace) -> int | None:
+    """How many verified results the predictor a search saved for ``space`` was trained on (its
+    manifest's ``verified_results``); None for a shipped predictor, none saved, or none recorded."""
+    path = find_checkpoint(predictor_file(space))
+    if path is None or path.parent.resolve() == checkpoints_dir().resolve():
+        return None
+    metrics = read_manifest(path).get("metrics")
+    told = metrics.get("verified_results") if isinstance(metrics, dict) else None
+    return told if isinstance(told, int) else None
+
+
 class RememberingLoop(DesignLoop):
     """The designer's loop: a :class:`DesignLoop` that, for a space without a shipped predictor,
     writes its refitted predictor to ``$GENNAS_HOME/checkpoints`` after every ``tell`` (about
