@@ -100,7 +100,8 @@ def sample_cmd(space: str = typer.Option("nb201", "--space", "-s"),
                           "estimates one (with the measured value where there is one)")
     archs = sp.sample_many(n, seed)
     rows = [arch_record(a, sp, device=device) for a in archs]
-    print_json(rows) if as_json else print_table(f"{n} uniform samples from {space} ({'unseeded' if seed is None else f'seed {seed}'})", rows)
+    seeded = "unseeded" if seed is None else f"seed {seed}"
+    print_json(rows) if as_json else print_table(f"{n} uniform samples from {space} ({seeded})", rows)
 
 
 for _group in (design, latency, search, report, train):  # each command module adds its commands
