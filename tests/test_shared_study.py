@@ -145,3 +145,28 @@ def test_an_architecture_that_kills_its_verifier_twice_is_stored_failed(tmp_path
                      study_name="twice", progress=False, resume=True)
     (failed,) = out.failures
     assert failed.arch == arch and "died 2 times" in failed.error and len(out) == 3
+
+
+def test_a_claim_reads_only_what_is_new_in_the_study(tmp_path, monkeypatch):
+    """Each claim read every trial of the study: a 1,000-verification random search spent 1.3 s per
+    verification at the end (quadratic). A finished trial never changes, so it is read once; a
+    later claim reads the trials created since and those unfinished then."""
+    url = f"sqlite:///{tmp_path / 'growing.db'}"
+    run_search(RandomSearch("nb201", seed=0), TableEvaluator("nb201", "cifar10"), 40, storage=url,
+               study_name="growing", progress=False)
+    store = ResultStore.open("nb201", url, "growing", resume=True)
+    with Claims(store, 50) as claims:
+        assert len(claims.view().results) == 40  # the first look reads everything once
+        reads = []
+        backend = claims.backend
+        every = backend.get_all_trials  # the running ones only may be listed (dead claims, leaving)
+        monkeypatch.setattr(backend, "get_all_trials", lambda *a, **k: every(*a, **k) if k.get("states")
+                            else pytest.fail("read every trial"))
+        real = backend.get_trial
+        monkeypatch.setattr(backend, "get_trial", lambda trial_id: reads.append(trial_id) or real(trial_id))
+        arch = next(a for a in (store.space.sample(s) for s in range(100, 200))
+                    if a.canonical_hash() not in claims.latest.results)
+        assert claims.claim(arch)
+        assert len(reads) == 1  # the new claim, nothing else
+        view = claims.view()
+        assert len(view.results) == 40 and [h for _, h, _ in view.live] == [arch.canonical_hash()]
