@@ -132,12 +132,15 @@ def test_killed_while_creating_the_study_then_resume(tmp_path, sig):
     assert not list(tmp_path.glob("run.db.*.tmp"))  # the dead creator's temporary file is cleaned up
 
 
-def test_sigint_mid_search_one_line_consistent_storage_then_resume(tmp_path):
-    child, log = _start(tmp_path, 20, die_mid_search=signal.SIGINT)
+@pytest.mark.parametrize("sig, exit_code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["sigint", "sigterm"])
+def test_sigint_mid_search_one_line_consistent_storage_then_resume(tmp_path, sig, exit_code):
+    """SIGTERM (timeout, kill, Slurm, docker stop) as Ctrl-C: it printed nothing, exited 143 by the
+    signal and left its claims RUNNING until a resume failed them."""
+    child, log = _start(tmp_path, 20, die_mid_search=sig)
     code = _finish(child)
     text = log.read_text()
     lines = text.strip().splitlines()
-    assert code == 130 and "Traceback" not in text and len(lines) == 1 and lines[0].startswith("interrupted ("), text
+    assert code == exit_code and "Traceback" not in text and len(lines) == 1 and lines[0].startswith("interrupted ("), text
     before = _results(tmp_path)
     assert _running(tmp_path) == 0  # its claims were released, not left to go stale
     child, log = _start(tmp_path, 20, "--resume")

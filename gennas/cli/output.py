@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
+import threading
 import warnings
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -43,17 +45,32 @@ def friendly(fn: Callable[..., Any] | None = None, *, interrupted: str = "interr
 
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        # SIGTERM (timeout, kill, Slurm, docker stop) stops a command as Ctrl-C does: it left a
+        # search's claims RUNNING and printed nothing
+        main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGTERM, _terminate) if main else None
         try:
             with warnings.catch_warnings():
                 warnings.showwarning = _warning_line
                 return fn(*args, **kwargs)
         except GennasError as exc:
             fail(str(exc))
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
             typer.echo(interrupted, err=True)
-            raise typer.Exit(code=130) from None
+            raise typer.Exit(code=143 if isinstance(exc, Terminated) else 130) from None
+        finally:
+            if main:
+                signal.signal(signal.SIGTERM, previous)
 
     return wrapper
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the command was, as Ctrl-C's KeyboardInterrupt is (exit code 143)."""
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise Terminated()
 
 
 def print_json(value: Any) -> None:
