@@ -351,3 +351,18 @@ def test_replay_stops_on_an_optimizer_that_repeats_itself(nb201):
     stubborn = Stubborn()
     assert replay(stubborn, [Result(cell, 90.0, "table")], 2, unverified={"orphan"}) == []
     assert [r.score for r in stubborn.told] == [90.0]
+
+
+def test_the_failure_note_counts_errors_by_their_kind():
+    """Five RuntimeErrors with different messages were five kinds, so two NaN scores were named
+    the commonest error."""
+    from gennas.evaluators.base import Result
+    from gennas.search.harness import failure_note
+    from gennas.spaces import load_space
+
+    arch = load_space("nb201").sample(0)
+    failed = [Result(arch, float("nan"), "x", error=f"RuntimeError: boom {i}") for i in range(5)]
+    failed += [Result(arch, float("nan"), "x", error="evaluator returned nan")] * 2
+    assert failure_note(failed, 15) == ("7 of 15 verifications failed (each spent one of the budget and is kept in "
+                                        "the study): 'RuntimeError: boom 0' (5x RuntimeError), and 1 other kind(s) "
+                                        "of error")

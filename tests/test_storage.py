@@ -258,3 +258,18 @@ def test_reading_a_storage_that_does_not_exist_leaves_no_file(tmp_path):
         with pytest.raises(GennasError, match="no such file"):
             read()
     assert not missing.exists()
+
+
+def test_resuming_with_a_smaller_budget_than_the_study_holds_says_so(tmp_path):
+    """'search finished: 108/100 verified' with no note: the study held more than the budget."""
+    from gennas.baselines import RandomSearch
+    from gennas.evaluators import TableEvaluator
+    from gennas.search import run_search
+
+    url = f"sqlite:///{tmp_path / 'run.db'}"
+    run_search(RandomSearch("nb201", seed=0), TableEvaluator("nb201", "cifar10"), 6, storage=url, study_name="s",
+               progress=False)
+    again = run_search(RandomSearch("nb201", seed=0), TableEvaluator("nb201", "cifar10"), 4, storage=url,
+                       study_name="s", progress=False, resume=True)
+    assert len(again.history) == 6
+    assert any("already holds 6 results, more than this run's budget of 4" in note for note in again.notes)

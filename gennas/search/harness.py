@@ -135,14 +135,26 @@ def higher_is_better(optimizer: Optimizer, direction: str) -> Optimizer:
 
 def failure_note(failures: Sequence[Result], verified: int) -> str:
     """What a user should know of ``failures`` among ``verified`` verifications: how many, that
-    they spent budget, and the commonest error (the first of equal counts)."""
-    errors = Counter(r.error or f"score {r.score}" for r in failures)
-    error, count = errors.most_common(1)[0]
+    they spent budget, and the commonest kind of error (an exception's class: "boom 1" and "boom
+    2" were counted apart, so two NaN scores outnumbered five RuntimeErrors), with its first
+    message, the first kind of equal counts."""
+    messages = [r.error or f"score {r.score}" for r in failures]
+    kinds = Counter(error_kind(m) for m in messages)
+    kind, count = kinds.most_common(1)[0]
+    example = next(m for m in messages if error_kind(m) == kind)
     how_many = f"all {verified}" if len(failures) == verified else f"{len(failures)} of {verified}"
     nothing = "; nothing was learned" if len(failures) == verified else ""
     return (f"{how_many} verifications failed (each spent one of the budget and is kept in the "
-            f"study){nothing}: {error!r}" + (f" ({count}x)" if count > 1 else "")
-            + (f", and {len(errors) - 1} other error(s)" if len(errors) > 1 else ""))
+            f"study){nothing}: {example!r}" + (f" ({count}x {kind})" if count > 1 and kind != example else
+                                                f" ({count}x)" if count > 1 else "")
+            + (f", and {len(kinds) - 1} other kind(s) of error" if len(kinds) > 1 else ""))
+
+
+def error_kind(message: str) -> str:
+    """An error message's kind: the exception class that starts it (``"RuntimeError: boom 3"`` ->
+    ``"RuntimeError"``), else the whole message."""
+    head, sep, _ = message.partition(": ")
+    return head if sep and head.isidentifier() else message
 
 
 def _space_of(optimizer: Any, space: SearchSpace | str | None) -> SearchSpace:
@@ -262,6 +274,9 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
     if out.exhausted:
         out.notes.append(f"stopped after {len(out.history)} of {budget} verifications: the optimizer proposed "
                          f"nothing new in {MAX_STALE_ASKS} asks in a row")
+    if out.resumed > int(budget):
+        out.notes.append(f"the study already holds {out.resumed} results, more than this run's budget of {budget}: "
+                         "nothing new was verified (a larger budget continues it)")
     if out.failures:
         out.notes.append(failure_note(out.failures, len(out.history)))
     explain = getattr(optimizer, "search_notes", None)  # an optimizer may say more (why, what it learned)
