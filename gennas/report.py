@@ -297,7 +297,9 @@ def plot_predicted(runs: Sequence[StudyRun], path: Path) -> Path | None:
     ax.set_ylim(lo - pad, hi + pad)
     ax.set_xlabel("verified accuracy (%)")
     ax.set_ylabel("predicted accuracy (%)")
-    ax.set_title("\n".join(textwrap.fill(source, 70) for source in sorted(sources)), fontsize=8)
+    # each line of a source wrapped alone: filled whole, its clauses ran together on one line
+    ax.set_title("\n".join(textwrap.fill(line, 70) for source in sorted(sources) for line in source.split("\n")),
+                 fontsize=8)
     ax.grid(alpha=0.3)
     fig.legend(fontsize=7, loc="outside lower center")  # below the axes: long labels were cut off inside
     return _save(fig, path)
@@ -362,8 +364,12 @@ def scored_as(run: StudyRun) -> str:
 
 def _figures(runs: Sequence[StudyRun], folder: Path, suffix: str = "") -> Report:
     """The figures the runs support, named with ``suffix``, and why any is missing."""
-    files = [plot_best_so_far(runs, folder / f"best_so_far{suffix}.png")]
+    files: list[Path] = []
     notes: list[str] = []
+    if any(not r.failed for run in runs for r in run.results):
+        files.append(plot_best_so_far(runs, folder / f"best_so_far{suffix}.png"))
+    else:  # it drew empty axes from -0.04 to 0.04 labelled "score ()"
+        notes.append("no best-so-far figure: no verification succeeded (the study table counts the failed ones)")
     predicted = plot_predicted(runs, folder / f"predicted_vs_verified{suffix}.png")
     if predicted is None:
         notes.append("no predicted-vs-verified figure: no accuracy results with predictions")

@@ -318,3 +318,21 @@ def test_a_score_that_is_not_finite_is_warned_at_the_users_line(bench):
         warnings.simplefilter("always")
         designer.tell(bench.archs()[5], float("nan"))
     assert [Path(w.filename).name for w in caught if "not finite" in str(w.message)] == [Path(__file__).name]
+
+
+def test_an_architecture_told_again_with_another_score_warns(bench):
+    """``tell(a, 93.76)`` then ``tell(a, 50.0)`` was taken silently (and the second score then set
+    every statement); the same score again is a repeat, not a conflict."""
+    import warnings
+
+    import gennas
+    from gennas.design.designer import RepeatedArchitecture
+
+    designer, arch = gennas.Designer("nb201", task="cifar10", seed=0), bench.archs()[7]
+    designer.tell(arch, 93.76)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        designer.tell(arch, 93.76)
+    with pytest.warns(RepeatedArchitecture, match="was told 93.76 before"):
+        designer.tell(arch, 50.0)
+    assert len(designer.history) == 3

@@ -127,3 +127,19 @@ def test_scores_spanning_orders_of_magnitude_are_drawn_on_a_log_scale():
     assert value_scale(np.array([-3.0e12, 1.0, 2.0e9])) == "symlog"
     assert value_scale(np.array([np.nan, 91.2, 93.7, 94.37])) == "linear"
     assert value_scale(np.array([np.nan])) == "linear"
+
+
+def test_a_study_whose_every_verification_failed_gets_a_note_not_an_empty_figure(nb201, tmp_path):
+    """It drew empty axes (-0.04 to 0.04, "score ()"), and the study table had no failed count."""
+    url = f"sqlite:///{tmp_path / 'failed.db'}"
+
+    def broken(arch):
+        raise RuntimeError("cannot train")
+
+    run_search(make_optimizer("random", nb201, 0), broken, 3, progress=False, storage=url, study_name="allfail")
+    out = CliRunner().invoke(app, ["report", "--storage", url, "--out", str(tmp_path / "r"), "--json"])
+    assert out.exit_code == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["studies"][0]["results"] == 3 and data["studies"][0]["failed"] == 3
+    assert not any("best_so_far" in f for f in data["figures"])
+    assert any("no verification succeeded" in n for n in data["notes"])

@@ -27,7 +27,8 @@ def register(app: typer.Typer) -> None:
         runs = load_runs(open_storage(storage, existing=True), study)
         written = write_report(runs, out)
         studies = [{"study": r.name, "method": r.method, "results": len(r.results),
-                    "device": r.device, "max_latency_ms": r.budget_ms} for r in runs]
+                    "failed": sum(x.failed for x in r.results), "device": r.device, "max_latency_ms": r.budget_ms}
+                   for r in runs]
         if as_json:
             print_json({"studies": studies, "figures": [str(p) for p in written.files], "notes": written.notes})
             return

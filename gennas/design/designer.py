@@ -344,8 +344,17 @@ class Designer(Statements):
 
     @with_own_threads
     def tell(self, arch: ArchGraph | str | Result | Sequence[Result], score: float | None = None) -> None:
-        """Report verified results: ``tell(arch, score)`` or ``tell(results)``; one refit per call."""
-        self.loop.tell(as_results(self.space, arch, score))
+        """Report verified results: ``tell(arch, score)`` or ``tell(results)``; one refit per call.
+        An architecture told again with another score keeps both (a warning says so)."""
+        results = as_results(self.space, arch, score)
+        earlier = {r.arch.canonical_hash(): r.score for r in self.loop.history if not r.failed}
+        for r in results:
+            before = earlier.get(r.arch.canonical_hash())
+            if before is not None and not r.failed and before != r.score:
+                warnings.warn(f"tell({r.arch}, {r.score:g}): this architecture was told {before:g} before; both "
+                              "results are kept and learned from (as two verifications of it)",
+                              RepeatedArchitecture, stacklevel=caller_stacklevel())
+        self.loop.tell(results)
 
     @with_own_threads
     def search(self, evaluator: Evaluator | Callable[[ArchGraph], float], budget: int, batch_size: int = 1,
@@ -379,3 +388,7 @@ class Designer(Statements):
         budget = "" if self.max_latency_ms is None else f", max_latency_ms={self.max_latency_ms:g}"
         task = None if self.task is None else self.task.name
         return f"Designer({self.space.name}, task={task!r}, device={self.device!r}{budget}, generator={self.generator.kind})"
+
+
+class RepeatedArchitecture(UserWarning):
+    """An architecture told again with another score: both results are kept."""
