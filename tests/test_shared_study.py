@@ -170,3 +170,21 @@ def test_a_claim_reads_only_what_is_new_in_the_study(tmp_path, monkeypatch):
         assert len(reads) == 1  # the new claim, nothing else
         view = claims.view()
         assert len(view.results) == 40 and [h for _, h, _ in view.live] == [arch.canonical_hash()]
+        monkeypatch.undo()
+
+
+def test_a_study_whose_trial_numbers_cannot_be_followed_is_read_whole(tmp_path, monkeypatch):
+    """Two trials of one number (concurrent creations numbered alike) make the number lookup fail:
+    the claim then reads the whole study, as before, and sees every result."""
+    url = f"sqlite:///{tmp_path / 'dup.db'}"
+    run_search(RandomSearch("nb201", seed=0), TableEvaluator("nb201", "cifar10"), 12, storage=url,
+               study_name="dup", progress=False)
+    store = ResultStore.open("nb201", url, "dup", resume=True)
+    with Claims(store, 20) as claims:
+        def ambiguous(study_id, number):
+            raise RuntimeError("Multiple rows were found when one or none was required")
+
+        monkeypatch.setattr(claims.backend, "get_trial_id_from_study_id_trial_number", ambiguous)
+        monkeypatch.setattr(claims, "_reap", lambda: None)
+        assert len(claims.view().results) == 12
+        monkeypatch.undo()

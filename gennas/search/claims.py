@@ -101,7 +101,8 @@ class Claims:
         """Fail stale claims (dead processes), then read what is new in the study (trials created
         since the last read, and those unfinished then)."""
         self._reap()
-        self._read_new()
+        if not self._read_new():
+            return self._full_view()
         out = StudyView(self._results, attempts=dict(self._attempts))
         for number, (_, trial) in sorted(self._running.items()):
             attrs = trial.user_attrs
@@ -112,8 +113,10 @@ class Claims:
         self.latest = out
         return out
 
-    def _read_new(self) -> None:
-        """Read the trials numbered from :attr:`_read_below` on and those read unfinished before."""
+    def _read_new(self) -> bool:
+        """Read the trials numbered from :attr:`_read_below` on and those read unfinished before;
+        False when the numbers cannot be followed (two trials of one number: a database that
+        numbered concurrent creations alike; they stay, so the study is read whole from then on)."""
         ids = {number: trial_id for number, (trial_id, _) in self._running.items()}
         while True:  # numbers are given in order from 0: the new ones follow the last read (a count read them all)
             try:
@@ -121,6 +124,8 @@ class Claims:
                                                                                              self._read_below)
             except KeyError:
                 break
+            except Exception:  # noqa: BLE001 - sqlalchemy's MultipleResultsFound, or a backend's own
+                return False
             self._read_below += 1
         for number, trial_id in sorted(ids.items()):
             trial = self.backend.get_trial(trial_id)
@@ -129,6 +134,29 @@ class Claims:
                 continue
             self._running.pop(number, None)
             self._finished(trial)
+        return True
+
+    def _full_view(self) -> StudyView:
+        """The study read whole (where its trial numbers cannot be followed, :meth:`_read_new`)."""
+        out = StudyView()
+        ended: dict[str, str] = {}
+        for trial in self.backend.get_all_trials(self.study_id, deepcopy=False):
+            attrs = trial.user_attrs
+            h = attrs.get("hash")
+            if h is None:
+                continue  # not a gennas trial
+            if CLAIM_ATTR not in attrs:
+                if trial.state in (self._states.COMPLETE, self._states.FAIL) and h not in out.results:
+                    out.results[h] = self.store.to_result(trial)
+            elif trial.state == self._states.RUNNING:
+                out.live.append((trial.number, h, attrs[CLAIM_ATTR]))
+            else:
+                ended[h] = attrs["arch"]
+                out.attempts[h] = out.attempts.get(h, 0) + (trial.state == self._states.FAIL)
+        busy = out.busy()
+        out.orphans = {h: a for h, a in ended.items() if h not in busy}
+        self.latest = out
+        return out
 
     def _finished(self, trial: Any) -> None:
         """Take a finished trial into what was read: a result, or an ended claim."""
