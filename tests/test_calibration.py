@@ -347,6 +347,22 @@ def test_few_results_on_a_known_task_widen_to_the_stored_calibration(predictor, 
         assert np.all((p.low <= low + 1e-9) & (p.high >= high - 1e-9)) == widened
 
 
+def test_under_ten_results_agreeing_with_the_stored_calibration_it_states_the_mean(predictor, generator, bench):
+    """One cell told 50.0 among four cifar10 table scores (4 of 5 inside the stored intervals: they
+    agree) set the mean of every design to 84.83 %; the stored calibration states it, the interval
+    still covers what the results make."""
+    archs, y = bench.archs(), bench.accuracy_of(None, "cifar10")
+    d = gennas.Designer("nb201", task="cifar10", predictor=predictor, generator=generator, seed=0,
+                        loop=LoopSettings(pool=1))
+    asked = d.ask(5)
+    d.tell([Result(a, 50.0 if k == 0 else bench.accuracy(a, "cifar10"), "table") for k, a in enumerate(asked)])
+    cells = archs[:300]
+    stated = d.predictions(cells)
+    stored = CalibratedPredictor.load(predictor, bench.space).calibration("cifar10")
+    np.testing.assert_allclose(stated.mean, stored.mean(predictor.predict(cells, "cifar10")[0]))
+    assert np.mean((y[:300] >= stated.low) & (y[:300] <= stated.high)) >= 0.9
+
+
 def test_a_new_task_told_only_good_cells_can_still_state_bad_ones(predictor, generator, bench):
     """After a search every verified cell is good: the worst of them is no floor for the others
     (the reach runs from 0 for accuracies in %), so a cell that failed to train is not stated

@@ -71,13 +71,14 @@ def stored_scaling(residuals: np.ndarray, told_raw: np.ndarray, stored: Calibrat
 
 
 def with_stored(p: Predictions, stored: Calibration, pretrained_raw: np.ndarray, widen: bool,
-                scaling: float | None = None) -> Predictions:
+                scaling: float | None = None, stored_mean: bool = False) -> Predictions:
     """``p`` (learned from results, with an interval) completed by the stored calibration of the
     pretrained predictor, whose raw predictions of the same architectures are ``pretrained_raw``
     ``(n,)``: designs beyond the learned calibration take the stored mean and interval; with
     ``widen`` the others' intervals also cover the stored ones; with ``scaling`` (and not
     ``widen``) the designs within it state the learned mean plus ``scaling`` times the stored
-    residual bounds (:func:`stored_scaling`). Score and raw are unchanged."""
+    residual bounds (:func:`stored_scaling`); with ``stored_mean`` every design states the stored
+    mean (fewer results than a statement of their own needs). Score and raw are unchanged."""
     if p.low is None or p.high is None or p.mean is None:
         return p
     mean, (low, high) = stored.mean(pretrained_raw), stored.interval(pretrained_raw)
@@ -94,6 +95,6 @@ def with_stored(p: Predictions, stored: Calibration, pretrained_raw: np.ndarray,
         high_within = np.where(rescaled, np.clip(p.mean + scaling * np.maximum(q_hi, 0), *stored.reach), p.high)
     new_low, new_high = np.where(beyond, low, low_within), np.where(beyond, high, high_within)
     changed = beyond | widen | rescaled
-    return replace(p, mean=np.where(beyond, mean, p.mean), low=new_low, high=new_high,
+    return replace(p, mean=mean if stored_mean else np.where(beyond, mean, p.mean), low=new_low, high=new_high,
                    std=np.where(changed, interval_std(new_low, new_high), p.std),
                    beyond=beyond & (pretrained_raw > stored.knots_x[-1]))
