@@ -163,8 +163,8 @@ class Statements:
     def _before_learning(self, archs: list[ArchGraph], told: list[Result]) -> Predictions | None:
         """The statement under :data:`MIN_STATED` verified architectures, or after results of one value; None to
         state the learned one. A task whose stored calibration the results agree with keeps the
-        pretrained statement until :data:`MIN_LEARNED` distinct results, then the learned one
-        widened by the stored interval (:meth:`_with_stored`). Otherwise only the rank (the
+        pretrained statement until :data:`MIN_LEARNED` distinct results, then the stored mean
+        with the learned interval widened by the stored one (:meth:`_with_stored`). Otherwise only the rank (the
         refitted loop's order) is stated, beside the verified scores: after one cifar10 result
         every design read "94.37 ± 1.78" (the table's best, the members' spread), on a new
         dataset every design read the one score, and after 3 (5) random results on a new
