@@ -489,7 +489,7 @@ def test_a_verified_cell_over_the_budget_is_not_designed(predictor, generator, b
 def test_results_outside_the_budget_state_nothing_about_designs_within_it(predictor, generator, bench):
     """A statement under a budget is learned from the results within it: twelve results of cells
     over the budget (a search rebuilt under a tighter one) leave the pretrained statement; a
-    calibration fitted on them stated the designs within it 0.8-2.0 points high."""
+    calibration fitted on them stated the designs within it 0.9-3.1 points high."""
     archs, y, ms = bench.archs(), bench.accuracy_of(None, "cifar10"), bench.latency_of(None, "pixel3")
     budget = float(np.quantile(ms, 0.3))
     over = np.flatnonzero(ms > budget)[:12]
@@ -505,7 +505,7 @@ def test_results_outside_the_budget_state_nothing_about_designs_within_it(predic
 
 
 def test_under_a_measured_budget_nothing_is_stated_above_the_best_cell_within_it(predictor, generator, bench):
-    """pixel3 at 5 ms: every design read 91.66-91.86 % where the best cell within the budget is 91.08."""
+    """pixel3 at 5 ms: every design read 91.65-91.86 % where the best cell within the budget is 91.08."""
     best = bench.best("cifar10", 5.0, "pixel3")[1]
     designs = gennas.Designer("nb201", task="cifar10", device="pixel3", max_latency_ms=5.0, predictor=predictor,
                               generator=generator, seed=0, loop=LoopSettings(pool=1)).generate(10)
