@@ -288,6 +288,18 @@ def test_design_on_a_misspelled_task_asks_whether_a_known_one_was_meant():
     assert "did you mean 'cifar10'?" in result.stderr
 
 
+def test_design_without_a_task_designs_for_search_s_default_task():
+    """`gennas design --space mbv3` was refused ("name the task") where `gennas search --space mbv3`
+    searched for cifar10: both default to cifar10."""
+    said = runner.invoke(app, ["design", "-n", "2", "--json"])
+    named = runner.invoke(app, ["design", "--task", "cifar10", "-n", "2", "--json"])
+    assert said.exit_code == 0, said.output
+    assert json.loads(said.stdout) == json.loads(named.stdout)
+    result = runner.invoke(app, ["design", "--space", "mbv3", "-n", "1"])
+    assert result.exit_code == 0, result.output
+    assert "for cifar10" in result.stdout
+
+
 def test_a_search_under_a_budget_shows_what_kept_it(tmp_path, bench):
     """Each verified cell's latency beside its score: the measurement on a bundled device."""
     db = f"sqlite:///{tmp_path / 'run.db'}"

@@ -20,7 +20,8 @@ def register(app: typer.Typer) -> None:
     def design_cmd(space: Optional[str] = typer.Option(None, "--space", "-s",
                                                        help="bundled name or YAML file \\[default: nb201; with "
                                                             "--study: the study's]"),
-                   task: Optional[str] = typer.Option(None, "--task", help="dataset the predictor knows, e.g. cifar10"),
+                   task: Optional[str] = typer.Option(None, "--task", help="dataset the architectures are for \\[default: "
+                                                                       "cifar10, as for search; with --study: the study's]"),
                    device: Optional[str] = typer.Option(None, "--device", help="device for latency, e.g. pixel3"),
                    max_latency_ms: Optional[float] = typer.Option(None, "--max-latency-ms",
                                                                   help="latency budget (ms) on --device"),
@@ -64,9 +65,8 @@ def register(app: typer.Typer) -> None:
                 overrides["seed"] = seed
             designer = Designer.from_study(storage, study, space=space, generator=generator, **overrides)
             task, device, max_latency_ms = designer.task.name, designer.device, designer.max_latency_ms
-        elif task is None:
-            raise GennasError("name the task (--task cifar10) or a stored search (--storage ... --study ...)")
         else:
+            task = task or "cifar10"  # search's default too: the same command line designs what it searched for
             designer = Designer(space or "nb201", task=task, device=device, max_latency_ms=max_latency_ms,
                                 seed=0 if seed is None else seed, generator=generator,
                                 latency_confidence=latency_confidence)
