@@ -81,3 +81,19 @@ def test_a_missing_onnx_is_said_before_anything_is_written(nb201, tmp_path, monk
     out = CliRunner().invoke(app, ["design", "--task", "cifar10", "-n", "1", "--export", str(tmp_path / "b")])
     assert out.exit_code == 2 and "ONNX export needs onnx" in out.output and not (tmp_path / "b").exists()
     assert export_architecture(nb201.sample(4), tmp_path / "c", onnx=False)["program"].is_file()  # asked without ONNX
+
+
+def test_a_darts_export_is_exact_and_says_nothing_about_constant_folding(tmp_path, recwarn):
+    """The exporter warned 12 times per darts network that it could not constant-fold a Slice (the
+    pads of FactorizedReduce): silenced, and the ONNX model still computes the network's logits."""
+    darts = gennas.load_space("darts")
+    arch = darts.sample(np.random.default_rng(0))
+    paths = export_architecture(arch, tmp_path / "d", num_classes=10)
+    assert not [w for w in recwarn if "Constant folding" in str(w.message)]
+    ort = pytest.importorskip("onnxruntime")
+    meta = json.loads(paths["build"].read_text())
+    model = darts.build(arch, num_classes=meta["num_classes"]).eval()
+    model.load_state_dict(torch.load(paths["weights"], weights_only=True))
+    x = torch.randn(2, 3, 32, 32)
+    out = ort.InferenceSession(str(paths["onnx"])).run(None, {"images": x.numpy()})[0]
+    assert np.allclose(out, model(x).detach().numpy(), atol=1e-4)
