@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy.stats import norm
 
 import gennas
 from gennas.cli.output import candidate_row
 from gennas.design.loop import LoopSettings
+from gennas.design.scores import ScoreScale
+from gennas.design.verified import ranked
 from gennas.design.stored_statement import results_agree_with_stored, stored_scaling, with_stored
 from gennas.errors import GennasError
 from gennas.evaluators.base import Result
 from gennas.surrogates.calibration import COVERAGE, Calibration, Predictions, isotonic, learned_reach
 from gennas.surrogates.equivalence import class_ids
 from gennas.surrogates.stored_calibration import CalibratedPredictor, stored_calibrations
+from gennas.surrogates.truncation import censored_above
 
 
 def _told_random_cifar100(predictor, generator, bench, task: str, n: int, seed: int, scale: float = 1.0):
@@ -51,6 +55,23 @@ def cifar10(predictor, bench):
     train = np.random.default_rng(0).permutation(len(archs))[:2000]  # the shipped predictor's (manifest)
     unseen = ~np.isin(classes, classes[train])
     return predictor.predict(archs, "cifar10")[0], bench.accuracy_of(None, "cifar10"), unseen, classes
+
+
+def test_a_statement_under_a_ceiling_is_censored_there():
+    """Under a known ceiling (the best cell within a measured budget), against a million draws of
+    the two-piece normal statement: the mean of min(truth, ceiling) and the clipped interval. A
+    statement far below the ceiling is unchanged, one with no mass below it is the ceiling."""
+    mean, low, high = np.array([91.5, 90.0, 80.0]), np.array([90.0, 88.0, 79.0]), np.array([93.0, 91.0, 81.0])
+    censored = np.stack(censored_above(mean, low, high, 90.83))
+    rng, z = np.random.default_rng(0), norm.ppf(0.5 + COVERAGE / 2)
+    for i in range(3):
+        u = rng.random(1_000_000)
+        draws = mean[i] + np.where(u < 0.5, mean[i] - low[i], high[i] - mean[i]) / z * norm.ppf(u)
+        clipped = np.minimum(draws, 90.83)
+        assert censored[:, i] == pytest.approx([clipped.mean(), *np.quantile(clipped, [0.05, 0.95])], abs=0.01)
+    assert censored[:, 2] == pytest.approx([80.0, 79.0, 81.0], abs=1e-6)
+    assert np.all(censored <= 90.83) and censored[0, 0] < 90.83 and censored[2, 0] == 90.83
+    assert np.stack(censored_above([99.0], [98.0], [100.0], 90.0)).ravel() == pytest.approx([90.0] * 3)
 
 
 def test_isotonic_is_monotone_least_squares():
@@ -470,6 +491,17 @@ def test_generate_after_results_returns_the_best_verified_cell_ranked_by_its_mea
     assert len({c.arch.canonical_hash() for c in out}) == len(out)
 
 
+def test_a_rank_only_statement_returns_the_best_verified_cell_first_at_any_n(bench):
+    """Under MIN_STATED results nothing is stated to compare a measurement with; a study's best
+    verified cell (18.00 among six results) was left out of `design -n 3` because the rank put it
+    fourth: it comes first, the other verified keep the rank's places in the order measured."""
+    archs = bench.archs()[:6]
+    p = Predictions(raw=np.array([6.0, 5.0, 4.0, 3.0, 2.0, 1.0]), score=np.array([6.0, 5.0, 4.0, 3.0, 2.0, 1.0]))
+    verified = {archs[1].to_string(): 12.0, archs[3].to_string(): 18.0, archs[4].to_string(): 15.0}
+    for n in (1, 3, 6):
+        assert ranked(p, archs, verified, ScoreScale(), n) == [3, 0, 2, 4, 1, 5][:n]
+
+
 def test_a_verified_cell_over_the_budget_is_not_designed(predictor, generator, bench):
     """Told cells join generate's pool only where they keep its latency budget (a result told by
     hand need not): the best told cell within the budget comes first, the better one over it never."""
@@ -511,6 +543,19 @@ def test_under_a_measured_budget_nothing_is_stated_above_the_best_cell_within_it
                               generator=generator, seed=0, loop=LoopSettings(pool=1)).generate(10)
     assert all(c.predicted_accuracy <= best and c.interval[1] <= best for c in designs)
     assert sum(c.interval[0] <= bench.accuracy(c.arch, "cifar10") <= c.interval[1] for c in designs) >= 8
+
+
+def test_under_a_measured_budget_designs_are_not_all_stated_at_the_best_cell_within_it(predictor, generator, bench):
+    """pixel3 at its 10th latency percentile (3.27 ms): clipped at the best cell within the budget
+    (90.83 %), all 10 designs read it, 0.64 points above their mean truth; the mean of
+    min(truth, that best) under each statement is stated instead."""
+    best = bench.best("cifar10", 3.27, "pixel3")[1]
+    designs = gennas.Designer("nb201", task="cifar10", device="pixel3", max_latency_ms=3.27, predictor=predictor,
+                              generator=generator, seed=0, loop=LoopSettings(pool=1)).generate(10)
+    stated = np.array([c.predicted_accuracy for c in designs])
+    true = np.array([bench.accuracy(c.arch, "cifar10") for c in designs])
+    assert np.all(stated < best) and all(c.interval[1] <= best for c in designs)
+    assert abs(np.mean(stated - true)) < 0.5
 
 
 def test_a_cell_whose_verification_failed_is_not_designed_again(predictor, generator, bench):
