@@ -348,6 +348,11 @@ def test_a_designer_is_rebuilt_from_its_stored_search(designer_factory, bench, t
                                 "--max-latency-ms", "5", "-n", "3", "--json"])
     assert tight.exit_code == 0, tight.output
     assert all(bench.latency(r["arch"], "pixel3") <= 5 for r in json.loads(tight.stdout))
+    # a new budget alone keeps the study's device, as Designer.from_study does (it was refused)
+    alone = runner.invoke(app, ["design", "--storage", url, "--study", "b", "--max-latency-ms", "5", "-n", "3",
+                                "--json"])
+    assert alone.exit_code == 0, alone.output
+    assert json.loads(alone.stdout) == json.loads(tight.stdout)
 
 
 def test_new_dataset_starts_from_the_measured_tables_of_the_predictors_own_tasks(bench):

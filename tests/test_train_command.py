@@ -94,8 +94,9 @@ def test_train_tell_then_generate(home, user_yaml):
     told = [space.count_params(a) * 1e9 for a in archs]
     designer.tell([Result(a, s, "params") for a, s in zip(archs, told)])
     predictor = read_manifest(home / "checkpoints" / f"predictor_{name}.pt")
-    assert predictor["tasks"] == ["mnist"] and "4 verified results" in predictor["data"]
-    assert predictor["metrics"]["score_scale"] == {"direction": "maximize", "compress": True, "unit": ""}
+    assert predictor["tasks"] == ["mnist"] and "4 of task 'mnist'" in predictor["data"]
+    assert predictor["metrics"]["tasks"]["mnist"]["score_scale"] == {"direction": "maximize", "compress": True,
+                                                                     "unit": ""}
     again = Designer(str(path), task="mnist", seed=1)  # a later session: both checkpoints found
     found = again.generate(3)
     # ... trained on 4 results, fewer than a statement needs (MIN_STATED): ranks only, as the study
@@ -115,6 +116,28 @@ def test_train_tell_then_generate(home, user_yaml):
     row = candidate_row(found[0])  # a proxy's score is no accuracy, in a table or in JSON
     assert "pred_acc" not in row and row["pred_score"] == found[0].predicted_accuracy
     assert [number(v) for v in (93.5123, 0.94371, 0.0, 7.0036e49)] == ["93.51", "0.9437", "0", "7.004e+49"]
+
+
+def test_another_task_and_a_rebuilt_study_leave_the_saved_predictor_as_it_was(home, user_yaml, tmp_path):
+    """A new user's walk: a second search for another task rewrote the saved predictor after a few
+    results (its network untouched), recording the first task as learned from the second's six
+    (`design --task <first>` then ranked only); and every `gennas design --study` refitted and
+    rewrote it, each call starting from the last one's refit, its intervals different every time."""
+    path, name = user_yaml
+    _train(path, home, name)
+    space, url = gennas.load_space(path), f"sqlite:///{tmp_path / 's.db'}"
+    designer = Designer(space, task="mnist", seed=0, predictor=Predictor(space, PredictorConfig(steps=30)))
+    designer.search(lambda a: float(space.count_params(a)), budget=MIN_STATED, batch_size=5, storage=url,
+                    study_name="s", progress=False)
+    saved = home / "checkpoints" / f"predictor_{name}.pt"
+    before = saved.read_bytes()
+    assert read_manifest(saved)["metrics"]["tasks"]["mnist"]["verified_results"] == MIN_STATED
+    other = Designer(str(path), task="other", seed=0)
+    other.tell([Result(a, 1.0 + i, "x") for i, a in enumerate(other.ask(3))])
+    assert saved.read_bytes() == before  # a new task's first results leave the network: nothing written
+    first, second = (Designer.from_study(url, "s").generate(3) for _ in range(2))
+    assert saved.read_bytes() == before  # a replay of the study writes nothing
+    assert [str(c) for c in first] == [str(c) for c in second]
 
 
 @pytest.mark.slow

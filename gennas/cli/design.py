@@ -45,7 +45,8 @@ def register(app: typer.Typer) -> None:
 
         With --storage and --study the designer is rebuilt from that search (its task, device,
         budget and every verified result); --device and --max-latency-ms then replace the study's
-        device and budget (both, together), --seed its seed, and --task, if given, must be the study's."""
+        device and budget (either alone keeps the study's other), --seed its seed, and --task, if
+        given, must be the study's."""
         from gennas.cli.checks import check_seed
         from gennas.design.designer import Designer
         from gennas.design.statement import MIN_STATED
@@ -57,8 +58,12 @@ def register(app: typer.Typer) -> None:
         if (storage is None) != (study is None):
             raise GennasError("--storage and --study go together: both name a stored designer search")
         if study is not None:
-            overrides = {} if device is None and max_latency_ms is None else {
-                "device": device, "max_latency_ms": max_latency_ms, "latency_confidence": latency_confidence}
+            # what is given replaces the study's, as in Designer.from_study: a new budget alone keeps
+            # the study's device (it was refused: "a latency budget needs a device")
+            overrides = {key: value for key, value in (("device", device), ("max_latency_ms", max_latency_ms))
+                         if value is not None}
+            if overrides:
+                overrides["latency_confidence"] = latency_confidence
             if task is not None:
                 overrides["task"] = task  # checked against the study's
             if seed is not None:
@@ -137,7 +142,7 @@ def rank_only_note(designer: Any, task: str, space: str | None, min_stated: int)
         return (f"note: no score is stated on task {task!r} from {len(designer.history)} results: a calibrated "
                 f"statement needs {min_stated} verified architectures whose scores differ; the designs are ranked "
                 "by what the results and the tables say.")
-    saved = saved_results(designer.space)
+    saved = saved_results(designer.space, task)
     if task in known and saved is not None:  # a predictor a search saved, after too few results
         return (f"note: the predictor a search saved for {designer.space.name} learned task {task!r} from {saved} "
                 f"results; a statement needs {min_stated}: the designs are ranked only. Verify more (a longer "

@@ -232,10 +232,12 @@ def register(app: typer.Typer) -> None:
         for note in result.notes:
             typer.echo(f"note: {note}", err=True)
         if method == "designer":
-            from gennas.design.pretrained import ships_predictor
+            from gennas.design.pretrained import saved_results, ships_predictor
 
             stored = f"gennas design --storage {storage} --study {result.study_name}"
-            if not ships_predictor(sp):  # the predictor it trained was saved: --task finds it too
+            if not ships_predictor(sp) and saved_results(sp, learned) is not None:
+                # the predictor it trained was saved with this task (not after a few results, which
+                # rank by the tables or a few-shot task and leave the network untouched): --task finds it
                 typer.echo(f"design from what it learned: {stored} (with its verified scores and intervals; "
                            f"`gennas design --space {space} --task {learned}` uses the saved predictor alone)",
                            err=True)

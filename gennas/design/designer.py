@@ -126,7 +126,7 @@ class Designer(Statements):
             raise GennasError(f"generator is for space {self.generator.space.name!r}, not {self.space.name!r}")
         # the shipped predictor, else the one a search saved in $GENNAS_HOME, else an untrained one
         # a predictor a search saved learned on that search's score scale: map back through it
-        self._saved_scale = saved_score_scale(self.space) if predictor is None else None
+        self._saved_scale = saved_score_scale(self.space, self._task_name) if predictor is None else None
         self.predictor = predictor = pretrained_predictor(self.space) if predictor is None else predictor
         self._task_error = self._check_task()
         self.estimator, self.budget = self._latency_models(estimator)
@@ -171,7 +171,11 @@ class Designer(Statements):
         designer = cls(stored_space, storage=storage, **arguments)
         results = ResultStore.open(stored_space, storage, study_name, resume=True).results()
         if results:
+            # a replay, not new learning: the saved predictor stays as it was (rewritten on every
+            # `gennas design --study`, each call refitted the last one's refit: 9958 -> 30608 -> ...)
+            designer.loop.remember = False
             designer.loop.tell(results)
+            designer.loop.remember = True
         return designer
 
     def _check_task(self) -> str | None:
@@ -199,6 +203,11 @@ class Designer(Statements):
     def _task_arg(self) -> Task | str | None:
         """The task as the predictor takes it (named tasks by name)."""
         return self.task.name if self.task is not None and self.task.kind == "named" else self.task
+
+    @property
+    def _task_name(self) -> str | None:
+        """The task's name (what a saved predictor's manifest records it under); None: no task."""
+        return None if self.task is None else self.task.name
 
     def _latency_models(self, estimator: LatencyModel | None) -> tuple[LatencyModel | None, LatencyBudget | None]:
         if self.max_latency_ms is not None and self.device is None:

@@ -72,34 +72,64 @@ def ships_predictor(space: SearchSpace) -> bool:
     return (checkpoints_dir() / predictor_file(space)).is_file()
 
 
-def remember_predictor(space: SearchSpace, predictor: AccuracyModel, told: int, task: str | None,
-                       direction: str, compress: bool = False, unit: str = "%") -> Path | None:
-    """Write a refitted ``predictor`` (a :class:`Predictor` trained on ``told`` verified results of
-    ``task``, learned on the loop's :class:`ScoreScale` ``direction``/``compress`` from scores in
-    ``unit``, all recorded in the manifest) to ``$GENNAS_HOME/checkpoints`` when ``space`` ships
-    none; returns the path written, None when nothing was (a shipped predictor stays the start of
-    every designer: what one search learned stays with its study, see :meth:`Designer.from_study`)."""
-    save = getattr(predictor, "save", None)
-    if save is None or not predictor.is_trained or ships_predictor(space):
-        return None
-    data = (f"{told} verified results of task {task!r} (scores mapped to the designer's scale, "
-            f"{direction}d), told to a designer for space {space.name!r}, which had no shipped predictor")
-    metrics: dict[str, Any] = {"verified_results": told,
-                               "score_scale": {"direction": direction, "compress": compress, "unit": unit}}
-    return save(user_checkpoints_dir() / predictor_file(space), data, metrics,
-                "a designer search or Designer.tell (gennas search --method designer)",
-                tasks=list(getattr(predictor, "tasks", [])))
-
-
-def saved_score_scale(space: SearchSpace) -> ScoreScale | None:
-    """The score scale a predictor saved by :func:`remember_predictor` learned on (its scores of
-    huge magnitude compressed, a loss negated), so a later session maps its predictions back to
-    the evaluator's units; None for a shipped predictor or none saved."""
+def _saved_records(space: SearchSpace) -> dict[str | None, dict[str, Any]] | None:
+    """What the predictor a search saved for ``space`` learned, per task: its manifest's ``tasks``
+    (task -> ``verified_results``, ``score_scale``); a manifest from before per-task records gives
+    one record for any task (key None). None for a shipped predictor or none saved."""
     path = find_checkpoint(predictor_file(space))
     if path is None or path.parent.resolve() == checkpoints_dir().resolve():
         return None
     metrics = read_manifest(path).get("metrics")
-    scale = metrics.get("score_scale") if isinstance(metrics, dict) else None
+    if not isinstance(metrics, dict):
+        return {}
+    tasks = metrics.get("tasks")
+    if isinstance(tasks, dict):
+        return {str(name): record for name, record in tasks.items() if isinstance(record, dict)}
+    return {None: metrics}  # one search's record, of whichever task it learned
+
+
+def _record(space: SearchSpace, task: str | None) -> dict[str, Any] | None:
+    """The saved predictor's record of ``task`` (None: the only one it holds)."""
+    records = _saved_records(space) or {}
+    if task in records:
+        return records[task]
+    if None in records:
+        return records[None]
+    return next(iter(records.values())) if task is None and len(records) == 1 else None
+
+
+def remember_predictor(space: SearchSpace, predictor: AccuracyModel, told: int, task: str | None,
+                       direction: str, compress: bool = False, unit: str = "%") -> Path | None:
+    """Write a refitted ``predictor`` (a :class:`Predictor` trained on ``told`` verified results of
+    ``task``, learned on the loop's :class:`ScoreScale` ``direction``/``compress`` from scores in
+    ``unit``) to ``$GENNAS_HOME/checkpoints`` when ``space`` ships none; the manifest records, per
+    task the predictor knows, how many results it learned from and on which scale (a second search
+    for another task keeps the first one's record: it had overwritten it, and the first task read
+    as learned from the second's six results). Returns the path written, None when nothing was
+    (a shipped predictor stays the start of every designer: what one search learned stays with its
+    study, see :meth:`Designer.from_study`)."""
+    save = getattr(predictor, "save", None)
+    if save is None or not predictor.is_trained or ships_predictor(space):
+        return None
+    known = set(getattr(predictor, "tasks", []))
+    records = {name: record for name, record in (_saved_records(space) or {}).items()
+               if name is not None and name in known and name != task}
+    records[str(task)] = {"verified_results": told,
+                          "score_scale": {"direction": direction, "compress": compress, "unit": unit}}
+    learned = "; ".join(f"{record['verified_results']} of task {name!r}" for name, record in records.items())
+    data = (f"verified results ({learned}; scores mapped to the designer's scale), told to designers for space "
+            f"{space.name!r}, which had no shipped predictor")
+    return save(user_checkpoints_dir() / predictor_file(space), data, {"tasks": records},
+                "a designer search or Designer.tell (gennas search --method designer)",
+                tasks=list(getattr(predictor, "tasks", [])))
+
+
+def saved_score_scale(space: SearchSpace, task: str | None = None) -> ScoreScale | None:
+    """The score scale the predictor a search saved learned ``task`` on (scores of huge magnitude
+    compressed, a loss negated), so a later session maps its predictions back to the evaluator's
+    units; None for a shipped predictor, none saved, or a task it holds no record of."""
+    record = _record(space, task)
+    scale = None if record is None else record.get("score_scale")
     if not isinstance(scale, dict):
         return None  # saved before the scale was recorded
     unit = scale.get("unit")
@@ -107,25 +137,27 @@ def saved_score_scale(space: SearchSpace) -> ScoreScale | None:
                       unit if isinstance(unit, str) else None)
 
 
-def saved_results(space: SearchSpace) -> int | None:
-    """How many verified results the predictor a search saved for ``space`` was trained on (its
-    manifest's ``verified_results``); None for a shipped predictor, none saved, or none recorded."""
-    path = find_checkpoint(predictor_file(space))
-    if path is None or path.parent.resolve() == checkpoints_dir().resolve():
-        return None
-    metrics = read_manifest(path).get("metrics")
-    told = metrics.get("verified_results") if isinstance(metrics, dict) else None
+def saved_results(space: SearchSpace, task: str | None = None) -> int | None:
+    """How many verified results of ``task`` the predictor a search saved for ``space`` was
+    trained on; None for a shipped predictor, none saved, or none recorded."""
+    record = _record(space, task)
+    told = None if record is None else record.get("verified_results")
     return told if isinstance(told, int) else None
 
 
 class RememberingLoop(DesignLoop):
     """The designer's loop: a :class:`DesignLoop` that, for a space without a shipped predictor,
-    writes its refitted predictor to ``$GENNAS_HOME/checkpoints`` after every ``tell`` (about
-    0.4 MB, a few ms); the copies cross-fitting makes are plain loops and write nothing."""
+    writes its refitted predictor to ``$GENNAS_HOME/checkpoints`` after every ``tell`` that changed
+    it (about 0.4 MB, a few ms); the copies cross-fitting makes are plain loops and write nothing.
+    ``remember`` False: nothing is written (a designer rebuilt from a study only replays it)."""
+
+    remember = True
 
     def tell(self, results: Sequence[Result]) -> None:
         super().tell(results)
-        if self.refits > 0:
+        # a new task's first results rank by the tables or a few-shot task, the network untouched:
+        # saving it then recorded the old task's network as learned from the new task's results
+        if self.remember and self._refitted is not None:
             task = None if self.task is None else self.task.name
             remember_predictor(self.space, self.predictor, len(self.history),
                                task, self.scale.direction, self.scale.compress,
