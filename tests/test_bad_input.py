@@ -336,3 +336,24 @@ def test_an_architecture_told_again_with_another_score_warns(bench):
     with pytest.warns(RepeatedArchitecture, match="was told 93.76 before"):
         designer.tell(arch, 50.0)
     assert len(designer.history) == 3
+
+
+def test_a_proxy_searched_under_a_dataset_s_name_is_warned_at_the_users_line():
+    """`Designer(task="mnist").search(ProxyEvaluator(..."synflow"...))` learned synflow scores as
+    mnist's own, without a word on mbv3 (the CLI names the task 'mnist-synflow')."""
+    import warnings
+
+    import gennas
+    from gennas.evaluators.proxy import ProxyEvaluator
+    from gennas.search.studies import designer_study
+
+    space = gennas.load_space("nb201")
+    for task, warned in (("mnist", True), ("mnist-synflow", False)):
+        designer = gennas.Designer(space, task=task, seed=0)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            designer_study(designer, ProxyEvaluator(space, "synflow"), None, None)
+        said = [w for w in caught if "names no proxy" in str(w.message)]
+        assert bool(said) == warned
+        assert all("task='mnist-synflow'" in str(w.message) and Path(w.filename).name == Path(__file__).name
+                   for w in said)

@@ -444,8 +444,9 @@ def test_tell_names_what_it_cannot_take_and_threads_are_restored(designer_factor
     with pytest.warns(UserWarning, match="recorded as a failed verification"):
         designer.tell(arch, float("nan"))
     assert designer.history[-1].failed
-    with pytest.raises(gennas.GennasError, match="score must be a number"):
-        designer.tell(arch, True)
+    for slip in (True, "93", b"93"):  # a flag, or a score read from a file and never converted
+        with pytest.raises(gennas.GennasError, match="score must be a number"):
+            designer.tell(arch, slip)
     with pytest.raises(gennas.GennasError, match="got int"):
         designer.tell(5, 90.0)
     import torch

@@ -114,6 +114,33 @@ def test_noisy_timer_is_refused_without_accept_noisy(tmp_path, monkeypatch):
     assert "busy" in gennas.load_latency_estimator("nb201").devices
 
 
+def test_an_interrupted_measure_keeps_the_timings_taken(tmp_path, monkeypatch):
+    """Ctrl-C after 6 of the 10 reference cells threw the 6 timings away (a walk: minutes of a
+    phone's timing); they are saved to a file that `gennas latency register` takes."""
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", None)  # TMPDIR read afresh
+    monkeypatch.setattr(measure, "clock", FakeClock([0.002]))
+    timed, calls = measure.measure_timing, []
+
+    def interrupted_at_the_seventh(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 7:
+            raise KeyboardInterrupt
+        return timed(*args, **kwargs)
+
+    monkeypatch.setattr(measure, "measure_timing", interrupted_at_the_seventh)
+    result = runner.invoke(app, ["latency", "measure", "--name", "cut", "--repeats", "3", "--warmup", "0"])
+    assert result.exit_code == 130 and "6 of 10 timings taken are saved in" in result.stderr
+    path = next(tmp_path.glob("gennas-measured-cut-*.json"))
+    assert len(json.loads(path.read_text())["samples"]) == 6
+    registered = runner.invoke(app, ["latency", "register", str(path), "--name", "cut"])
+    assert registered.exit_code == 0, registered.output
+    assert "cut" in gennas.load_latency_estimator("nb201").devices
+
+
 def test_steady_timer_is_registered_with_its_spreads(tmp_path, monkeypatch):
     monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
     monkeypatch.setattr(measure, "clock", FakeClock([0.002]))

@@ -193,3 +193,16 @@ def test_train_both_kinds_and_bad_options(home, user_yaml):
         assert bad.exit_code == 2 and message in bad.stderr, (args, bad.output)
     missing = runner.invoke(app, ["train", "--space", str(path.with_name("nope.yaml"))])
     assert missing.exit_code == 2 and "nope.yaml" in missing.stderr
+
+
+def test_the_train_evaluator_trains_at_the_space_s_input_size(user_yaml):
+    """A user's space with `input_size: 28` was trained at 32 pixels by `--evaluator train` (the
+    proxies already used the space's size): both now resize to it, at most 32."""
+    from gennas.cli.search import make_evaluator
+
+    path, name = user_yaml
+    path.write_text(USER_SPACE.format(name=name).replace("input_size: 32", "input_size: 28"))
+    evaluator = make_evaluator("train", gennas.load_space(path), "mnist", limit=20)
+    assert evaluator.input_shape == (3, 28, 28)
+    assert evaluator.inputs["resized bilinearly (align_corners=False) to"] == 28
+    assert make_evaluator("train", gennas.load_space("nb201"), "mnist", limit=20).input_shape == (3, 32, 32)

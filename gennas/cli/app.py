@@ -48,7 +48,7 @@ def spaces_cmd(as_json: bool = typer.Option(False, "--json", help="machine-reada
 @app.command("show")
 @friendly
 def show_cmd(arch: str = typer.Argument(..., help="architecture string"),
-             space: str = typer.Option("nb201", "--space", "-s", help="search space name"),
+             space: str = typer.Option("nb201", "--space", "-s", help="bundled name or YAML file"),
              as_json: bool = typer.Option(False, "--json")) -> None:
     """Params, FLOPs, canonical hash, and benchmark accuracy and latency where known."""
     from gennas.spaces import load_space
@@ -68,7 +68,7 @@ DEFAULT_SAMPLE_DEVICE = "pixel3"
 
 @app.command("sample")
 @friendly
-def sample_cmd(space: str = typer.Option("nb201", "--space", "-s"),
+def sample_cmd(space: str = typer.Option("nb201", "--space", "-s", help="bundled name or YAML file"),
                n: int = typer.Option(10, "-n", help="number of architectures"),
                seed: Optional[int] = typer.Option(None, "--seed"),
                device: Optional[str] = typer.Option(None, "--device", help="device for the measured latency "
@@ -101,7 +101,7 @@ def sample_cmd(space: str = typer.Option("nb201", "--space", "-s"),
     archs = sp.sample_many(n, seed)
     rows = [arch_record(a, sp, device=device) for a in archs]
     seeded = "unseeded" if seed is None else f"seed {seed}"
-    print_json(rows) if as_json else print_table(f"{n} uniform samples from {space} ({seeded})", rows)
+    print_json(rows) if as_json else print_table(f"{n} uniform samples from {sp.name} ({seeded})", rows)
 
 
 for _group in (design, latency, search, report, train):  # each command module adds its commands

@@ -22,7 +22,7 @@ latency_app = typer.Typer(help="Latency estimator: measure this machine, list de
 @latency_app.command("measure")
 @friendly(interrupted="interrupted: the device is registered only when all its reference cells are timed")
 def measure_cmd(name: str = typer.Option(..., "--name", help="name to register this machine under"),
-                space: str = typer.Option("nb201", "--space", "-s"),
+                space: str = typer.Option("nb201", "--space", "-s", help="bundled name or YAML file"),
                 batch_size: int = typer.Option(1, "--batch-size"),
                 repeats: int = typer.Option(10, "--repeats", help="timed passes per architecture, at least"),
                 max_repeats: int = typer.Option(50, "--max-repeats", help="timed passes per architecture, at most"),
@@ -88,11 +88,21 @@ def measure_cmd(name: str = typer.Option(..., "--name", help="name to register t
                                       repeats=repeats, warmup=warmup, max_repeats=max_repeats,
                                       target_spread=target_spread, max_seconds=max_seconds, basis=clock, **build)
 
-    timings = []
-    with _progress(len(refs), f"timing {len(refs)} reference architectures") as step:
-        for arch, label in zip(refs, labels):
-            timings.append(timed(arch))
-            step(f"{label}: {timings[-1].ms:.2f} ms (spread {timings[-1].spread:.3f}, {timings[-1].repeats} passes)")
+    timings: list[Any] = []
+    try:
+        with _progress(len(refs), f"timing {len(refs)} reference architectures") as step:
+            for arch, label in zip(refs, labels):
+                timings.append(timed(arch))
+                step(f"{label}: {timings[-1].ms:.2f} ms (spread {timings[-1].spread:.3f}, "
+                     f"{timings[-1].repeats} passes)")
+    except KeyboardInterrupt:  # minutes of timing are not thrown away: the ones taken go to a file
+        if timings:
+            kept = _save_measurements(name, est.space, [(a, t.ms) for a, t in zip(refs, timings)],
+                                      {"interrupted": f"{len(timings)} of {len(refs)} reference cells timed"})
+            typer.echo(f"the {len(timings)} of {len(refs)} timings taken are saved in {kept} (`gennas latency "
+                       f"register {kept} --name {name}` registers the device from them, its latency bound wider "
+                       "for the missing references)", err=True)
+        raise
     samples = [(a, t.ms) for a, t in zip(refs, timings)]
     info = {"batch_size": batch_size, "repeats": repeats, "max_repeats": max_repeats, "warmup": warmup,
             "target_spread": target_spread, "max_seconds": max_seconds, "clock": clock, "torch_device": torch_device,
@@ -247,7 +257,7 @@ def register_cmd(timings: Path = typer.Argument(..., help="JSON or CSV of \\[arc
 
 @latency_app.command("devices")
 @friendly
-def devices_cmd(space: str = typer.Option("nb201", "--space", "-s"),
+def devices_cmd(space: str = typer.Option("nb201", "--space", "-s", help="bundled name or YAML file"),
                 as_json: bool = typer.Option(False, "--json")) -> None:
     """List the devices the latency estimator knows (bundled and registered)."""
     from gennas.surrogates.latency import load_latency_estimator
@@ -267,7 +277,7 @@ def devices_cmd(space: str = typer.Option("nb201", "--space", "-s"),
 @friendly
 def predict_cmd(archs: list[str] = typer.Argument(..., help="architecture string(s)"),
                 device: str = typer.Option(..., "--device", "-d"),
-                space: str = typer.Option("nb201", "--space", "-s"),
+                space: str = typer.Option("nb201", "--space", "-s", help="bundled name or YAML file"),
                 as_json: bool = typer.Option(False, "--json")) -> None:
     """Predicted latency (ms) of architectures on a device; the measured table value where bundled."""
     from gennas.bench import LATENCY_TABLES, load_latency_table

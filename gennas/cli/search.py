@@ -31,11 +31,17 @@ def _table_evaluator(space: SearchSpace, task: str) -> Any:
     return TableEvaluator(bench, task)
 
 
+def image_side(space: SearchSpace) -> int:
+    """The side (pixels) bundled images are resized to for ``space``'s networks on a CPU: the
+    space's input size, at most 32 (a user's ``input_size: 28`` trained at 32 before)."""
+    return min(space.default_input_size, 32)
+
+
 def _task_images(dataset: str, space: SearchSpace) -> Any:
     """(images, labels): one batch of a bundled image dataset shaped for ``space``'s networks."""
     from gennas.datasets import load_images
 
-    images, labels = load_images(dataset, size=min(space.default_input_size, 32), channels=3)
+    images, labels = load_images(dataset, size=image_side(space), channels=3)
     return images[:64], labels[:64]  # proxies score one batch
 
 
@@ -80,12 +86,13 @@ def make_evaluator(spec: str, space: SearchSpace, task: str, seed: int = 0, epoc
                               f"{', '.join(DATASETS)}, got {task!r}")
         if epochs < 1 or limit < 10:
             raise GennasError(f"need --epochs >= 1 and --limit >= 10, got {epochs}, {limit}")
-        train, val = image_loaders(task, batch_size=64, seed=seed, size=32, channels=3, limit=limit)
+        side = image_side(space)
+        train, val = image_loaders(task, batch_size=64, seed=seed, size=side, channels=3, limit=limit)
         # keep_weights: each stored result's trained weights stay in the study's work folder (a few
         # KB at this size), so `gennas design --study ... --export` writes the network that was verified
         return TrainEvaluator(space, train, val, epochs=epochs, seed=seed, build_options=space.small_build_options,
                               progress=False, on_diverge="record", keep_weights=True,
-                              inputs=input_recipe(task, size=32, channels=3))
+                              inputs=input_recipe(task, size=side, channels=3))
     if spec == "supernet":
         return _shipped_supernet(space, task)
     raise GennasError(f"unknown evaluator {spec!r}; use table, proxy:NAME, train or supernet")
@@ -118,7 +125,7 @@ def register(app: typer.Typer) -> None:
     @friendly(interrupted="interrupted (a stored search keeps what it verified: the same command with --resume "
               "continues it)")
     def search_cmd(
-        space: str = typer.Option("nb201", "--space", "-s", help="search space name"),
+        space: str = typer.Option("nb201", "--space", "-s", help="bundled name or YAML file"),
         task: str = typer.Option("cifar10", "--task", "-t", help="dataset the architectures are for"),
         budget: int = typer.Option(20, "--budget", "-b", help="architectures to verify (stored ones count)"),
         evaluator: str = typer.Option("table", "--evaluator", "-e", help="table | proxy:NAME | train | supernet"),

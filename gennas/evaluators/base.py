@@ -99,7 +99,7 @@ def as_results(space: SearchSpace, arch: ArchGraph | str | Result | Sequence[Res
     if isinstance(arch, (ArchGraph, str)):
         if score is None:
             raise GennasError("tell(arch, score) needs a score")
-        if isinstance(score, bool):  # float(True) is 1.0: a flag passed by mistake
+        if isinstance(score, (bool, str, bytes)):  # float(True) is 1.0, float("93") 93.0: a slip, not a score
             raise GennasError(f"score must be a number, got {score!r}")
         try:
             value = float(score)

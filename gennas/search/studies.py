@@ -6,10 +6,12 @@ Read without writing (a missing SQLite file is an error, never an empty database
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
-from gennas.errors import GennasError, UnknownSpace
+from gennas.errors import GennasError, UnknownSpace, caller_stacklevel
+from gennas.evaluators.zero_cost import names_a_proxy, task_of
 from gennas.search.storage import SPACE_ATTR, SPACE_FILE_ATTR, open_storage, quiet_optuna
 from gennas.spaces import SearchSpace, resolve_space
 from gennas.surrogates.task import Task
@@ -118,6 +120,13 @@ def designer_study(designer: Any, evaluator: Any, storage: Any, study_name: str 
     without it the error says so) instead of starting optuna's ``no-name-<uuid>``."""
     kind = getattr(evaluator, "kind", "callable")  # every bundled evaluator names its kind
     task = None if designer.task is None else designer.task.name
+    if kind.startswith("proxy:") and task is not None and designer.task.kind == "named" and not names_a_proxy(task):
+        # the CLI learns them as 'mnist-synflow'; in Python they were learned as mnist's own scores,
+        # with no word on mbv3 (no table to find them off)
+        warnings.warn(f"{kind} scores are learned as task {task!r}, which names no proxy: designs for {task!r} "
+                      f"would be stated in the proxy's units as if they were its scores; name the task after what "
+                      f"is scored, as `gennas search` does: Designer(..., task={task_of(task, kind[6:])!r})",
+                      UserWarning, stacklevel=caller_stacklevel())
     attrs = {"method": "designer", "task": task, "evaluator": kind, "device": designer.device,
              "max_latency_ms": designer.max_latency_ms, "seed": designer.seed,
              "direction": designer.loop.scale.direction}
