@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+import gennas
 from gennas.cli.app import app
 from gennas.evaluators import TableEvaluator
 from gennas.report import best_so_far, load_runs, pareto_front, report
@@ -143,3 +144,21 @@ def test_a_study_whose_every_verification_failed_gets_a_note_not_an_empty_figure
     assert data["studies"][0]["results"] == 3 and data["studies"][0]["failed"] == 3
     assert not any("best_so_far" in f for f in data["figures"])
     assert any("no verification succeeded" in n for n in data["notes"])
+
+
+def test_a_budget_off_the_tables_is_drawn_by_what_judged_it():
+    """mbv3 on a device without a measured table: the figure drew the estimator's point prediction
+    beside the budget line (estimates 10.6-11.5 ms under 16, judged by bounds of 15.2-15.98): it
+    draws the bound that judged the budget, and the estimate without a budget."""
+    from gennas.report import StudyRun, latencies
+    from gennas.surrogates.latency import load_latency_estimator
+
+    space = gennas.load_space("mbv3")
+    archs = [space.sample(i) for i in range(5)]
+    device = load_latency_estimator(space).devices[0]
+    point = load_latency_estimator(space).predict(archs, device)
+    budgeted = StudyRun("s", space, {"device": device, "max_latency_ms": 16.0, "latency_confidence": 0.95}, [])
+    drawn, source = latencies(budgeted, archs)
+    assert "bound at 95 %" in source and np.all(drawn >= point - 1e-9) and np.any(drawn > point)
+    drawn, source = latencies(StudyRun("s", space, {"device": device}, []), archs)
+    assert source == "estimated latency" and np.allclose(drawn, point)

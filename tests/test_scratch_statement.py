@@ -20,5 +20,7 @@ def test_a_from_scratch_designer_states_no_interval_and_says_why(bench):
     d.tell([Result(archs[i], float(y[i]), "table") for i in np.random.default_rng(1).choice(len(archs), 4)])
     out = d.generate(3)
     assert all(c.predicted_accuracy is not None and c.interval is None and c.predicted_std is None for c in out)
-    assert all("uncalibrated: no interval" in str(c) and "±" not in str(c) for c in out)
+    assert all("±" not in str(c) for c in out)
+    assert all("uncalibrated: no interval" in str(c) for c in out if c.verified_score is None)
+    assert all(str(c).count("verified") == 1 for c in out if c.verified_score is not None)
     assert all(candidate_row(c)["pred_std"] is None for c in out)

@@ -105,8 +105,9 @@ def candidate_row(candidate: Any) -> dict[str, Any]:
         row["verified"] = candidate.verified_score  # a rank only still shows what was measured
         return row
     row["pred_acc" if candidate.unit == "%" else "pred_score"] = candidate.predicted_accuracy
-    if candidate.interval is not None:
-        row["pred_low"], row["pred_high"] = candidate.interval
+    if candidate.interval is not None or candidate.verified_score is not None:
+        # a verified design states its measurement, no interval: the same keys, empty (JSON rows alike)
+        row["pred_low"], row["pred_high"] = candidate.interval or (None, None)
         # above every cell the interval was calibrated on: the truth may lie above it
         row["beyond_calibration"] = candidate.beyond_calibration
         row["below_calibration"] = candidate.below_calibration  # below every one: extrapolated too

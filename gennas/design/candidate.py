@@ -36,7 +36,8 @@ class Candidate:
             unverified one whose stated mean is not above it.
         latency_measured: True when ``predicted_latency_ms`` is a measurement.
         interval: ``(low, high)``: holds the true score with probability 0.9
-            (:data:`gennas.surrogates.calibration.COVERAGE`); None where nothing calibrates it.
+            (:data:`gennas.surrogates.calibration.COVERAGE`); None where nothing calibrates it,
+            and for a verified design (``verified_score`` is its score; ``predicted_std`` is None too).
         relative_score: without an accuracy, the predicted value standardised over the generated
             pool (higher is better; a rank, not a score of the task).
         unit: ``"%"`` for accuracies, ``""`` for another evaluator's score (a proxy's).
@@ -73,6 +74,10 @@ class Candidate:
         lat += "" if self.latency_bound_ms is None else f" (bound {self.latency_bound_ms:.3g} ms)"
         unit = f" {self.unit}" if self.unit else ""
         num = number
+        if self.verified_score is not None:
+            # the measurement is the statement; the model's value beside it, as it is checked
+            model = "" if self.predicted_accuracy is None else f"; predicted {num(self.predicted_accuracy)}{unit}"
+            return f"#{self.rank} {self.arch.to_string()} (verified {num(self.verified_score)}{unit}{model}{lat})"
         if self.predicted_accuracy is None:
             # 10: gennas.design.statement.MIN_STATED (not imported: the CLI reads this module at start-up)
             what = (f"relative score {self.relative_score:+.2f}; no accuracy: under 10 verified architectures "
@@ -85,5 +90,4 @@ class Candidate:
             what = f"{num(self.predicted_accuracy)}{unit}, 90 % in [{num(self.interval[0])}, {num(self.interval[1])}]"
             what += "; beyond every calibrated cell: extrapolated" if self.beyond_calibration else ""
             what += "; below every calibrated cell: extrapolated" if self.below_calibration else ""
-        what += "" if self.verified_score is None else f"; verified {num(self.verified_score)}{unit}"
         return f"#{self.rank} {self.arch.to_string()} ({what}{lat})"

@@ -312,10 +312,15 @@ class Designer(Statements):
         # on a signed-log scale (synflow's 1e49) a normal-equivalent std in score units means nothing
         # (9.35e48 beside a stated 6.4e44): the interval alone is stated
         std = None if self.loop.scale.compress else p.std
-        return [Candidate(archs[i], pick(p.mean, i), pick(std, i), pick(latency, i), rank, bool(measured[i]),
-                          None if p.low is None else (float(p.low[i]), float(p.high[i])),
+        # a verified design states its measurement: an interval for a score already known promised
+        # nothing, and read as a contradiction where it missed it (synflow: "9.738e+42, 90 % in
+        # [2.188e+39, 1.207e+46]; verified 2.313e+49"); the model's value stays beside it
+        known = lambda i: archs[i].to_string() in verified  # noqa: E731
+        return [Candidate(archs[i], pick(p.mean, i), None if known(i) else pick(std, i), pick(latency, i), rank,
+                          bool(measured[i]), None if p.low is None or known(i) else (float(p.low[i]), float(p.high[i])),
                           float(relative[i]) if p.mean is None else None, unit,
-                          p.beyond is not None and bool(p.beyond[i]), p.below is not None and bool(p.below[i]),
+                          p.beyond is not None and bool(p.beyond[i]) and not known(i),
+                          p.below is not None and bool(p.below[i]) and not known(i),
                           verified.get(archs[i].to_string()), None if measured[i] else pick(bound, rank - 1))
                 for rank, i in enumerate(order, start=1)]
 
