@@ -272,8 +272,9 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
         finally:
             runner.close()
     if out.exhausted:
-        out.notes.append(f"stopped after {len(out.history)} of {budget} verifications: the optimizer proposed "
-                         f"nothing new in {MAX_STALE_ASKS} asks in a row")
+        # said as what happened, not as a fault: under a tight budget there may be nothing left to verify
+        out.notes.append(f"stopped after {len(out.history)} of {budget} verifications: nothing left to verify "
+                         f"({MAX_STALE_ASKS} asks in a row proposed only architectures verified already)")
     if out.resumed > int(budget):
         out.notes.append(f"the study already holds {out.resumed} results, more than this run's budget of {budget}: "
                          "nothing new was verified (a larger budget continues it)")
