@@ -101,8 +101,8 @@ def measure_cmd(name: str = typer.Option(..., "--name", help="name to register t
             kept = _save_measurements(name, est.space, [(a, t.ms) for a, t in zip(refs, timings)],
                                       {"interrupted": f"{len(timings)} of {len(refs)} reference cells timed"})
             typer.echo(f"the {len(timings)} of {len(refs)} timings taken are saved in {kept} (`gennas latency "
-                       f"register {kept} --name {name}` registers the device from them, its latency bound wider "
-                       "for the missing references)", err=True)
+                       f"register {kept} --name {name}` registers the device from them, with an uncalibrated "
+                       "latency bound: a measure that times all of them calibrates it)", err=True)
         raise
     samples = [(a, t.ms) for a, t in zip(refs, timings)]
     info = {"batch_size": batch_size, "repeats": repeats, "max_repeats": max_repeats, "warmup": warmup,
