@@ -357,7 +357,7 @@ def over_seeds(per_seed: list[list[dict]]) -> list[dict]:
                     "bias top20": seed_mean(rows, "bias top20", "+.2f"),
                     "range": seed_range(rows, "bias top20", "+.2f"),
                     "bias se": seed_se(rows, "bias top20", ".2f"),
-                    "cov top20 %": seed_mean(rows, "cov top20 %", ".0f"),
+                    "cov top20 %": seed_mean(rows, "cov top20 %", ".1f"),
                     "range ": seed_range(rows, "cov top20 %", ".0f"),
                     "cov se": seed_se(rows, "cov top20 %", ".1f"),
                     "width top20": seed_mean(rows, "width top20", ".2f"),

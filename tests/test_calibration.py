@@ -555,15 +555,16 @@ def test_under_a_measured_budget_nothing_is_stated_above_the_best_cell_within_it
 
 def test_under_a_measured_budget_designs_are_not_all_stated_at_the_best_cell_within_it(predictor, generator, bench):
     """pixel3 at its 10th latency percentile (3.27 ms): clipped at the best cell within the budget
-    (90.83 %), all 10 designs read it, 0.64 points above their mean truth; the mean of
-    min(truth, that best) under each statement is stated instead."""
+    (90.83 %), all 10 designs read it, 0.64 points above their mean truth (1.05 with one design
+    per function); the mean of min(truth, that best) under each statement is stated instead."""
     best = bench.best("cifar10", 3.27, "pixel3")[1]
     designs = gennas.Designer("nb201", task="cifar10", device="pixel3", max_latency_ms=3.27, predictor=predictor,
                               generator=generator, seed=0, loop=LoopSettings(pool=1)).generate(10)
     stated = np.array([c.predicted_accuracy for c in designs])
     true = np.array([bench.accuracy(c.arch, "cifar10") for c in designs])
     assert np.all(stated < best) and all(c.interval[1] <= best for c in designs)
-    assert abs(np.mean(stated - true)) < 0.5
+    # closer to their truth than the clip (which stated every one at the best) by a third at least
+    assert abs(np.mean(stated - true)) < np.mean(best - true) / 1.5
 
 
 def test_a_cell_whose_verification_failed_is_not_designed_again(predictor, generator, bench):

@@ -18,6 +18,7 @@ from gennas.errors import GennasError, UnknownDataset, UnknownDevice
 from gennas.design.budget import FewerDesigns
 from gennas.generators.guidance import InfeasibleBudget, LinearSlotModel
 from gennas.resources import checkpoints_dir
+from tests.conftest import BEST_C10
 
 DATASETS = ("cifar10", "cifar100")
 DEVICES = ("pixel3", "1080ti_1")
@@ -96,11 +97,13 @@ def test_a_tight_budget_gets_every_distinct_cell_that_keeps_it(models, bench):
     working = np.array([not bench.space.output_is_constant(a) for a in archs])
     budget = float(np.sort(ms[working])[59])
     keep = working & (ms <= budget)
-    distinct = {archs[i].canonical_hash() for i in np.flatnonzero(keep)}
+    # one design per function: cells told apart only by a zero term compute the same network
+    distinct = {archs[i].canonical_hash(functional=True) for i in np.flatnonzero(keep)}
     d = _designer(models, task="cifar10", device="pixel3", max_latency_ms=budget, seed=1, loop=LoopSettings(pool=1))
     out = d.generate(10)
     assert len(out) == min(10, len(distinct)) >= 2
-    assert {c.arch.canonical_hash() for c in out} <= distinct and all(c.predicted_latency_ms <= budget for c in out)
+    assert {c.arch.canonical_hash(functional=True) for c in out} <= distinct
+    assert all(c.predicted_latency_ms <= budget for c in out)
 
 
 def test_generate_reproducible_and_advancing(models):
@@ -140,8 +143,9 @@ def test_designer_bad_input(models, bench):
     with pytest.raises(InfeasibleBudget, match="whose output can depend"):
         between.generate(2)
     tight = _designer(models, task="cifar10", device="pixel3", max_latency_ms=1.07, loop=LoopSettings(pool=1))
-    with pytest.warns(FewerDesigns, match="only 2 of the 3 designs asked for"):
-        assert len(tight.generate(3)) == 2
+    # two cells keep 1.07 ms, told apart only by a zero term: one network, one design
+    with pytest.warns(FewerDesigns, match="only 1 of the 3 designs asked for: .* computing different functions"):
+        assert len(tight.generate(3)) == 1
     with pytest.raises(GennasError, match="at most 10,000 per call"):
         d.generate(20_000)  # the pool drawn is 10 times n: the limit names n's
     with pytest.raises(InfeasibleBudget, match="positive number of ms"):
@@ -230,3 +234,25 @@ def test_designs_sharing_one_stated_value_get_a_note(bench):
     assert shared_statement_note(tied[1:]) is None
     verified = [Candidate(a, 70.82, 1.8, None, 1, verified_score=71.0), tied[1]]
     assert shared_statement_note(verified) is None
+
+
+def test_designs_compute_different_functions(models, bench):
+    """Cells the benchmark's rule tells apart by a zero term compute one network: under 1080ti_1's
+    median latency `generate(20)` returned |nor_conv_3x3~0|+|none~0|skip_connect~1|+... three ways
+    (and two more classes twice or three times). One per function, and a verified cell stands
+    for its class (its unverified equivalents are not returned)."""
+    from gennas.design.verified import one_per_function
+
+    space = bench.space
+    same = [space.from_string(s) for s in (
+        "|nor_conv_3x3~0|+|none~0|skip_connect~1|+|none~0|skip_connect~1|nor_conv_3x3~2|",
+        "|nor_conv_3x3~0|+|none~0|skip_connect~1|+|none~0|nor_conv_3x3~1|skip_connect~2|",
+        "|nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|none~0|skip_connect~1|skip_connect~2|")]
+    assert len({a.canonical_hash() for a in same}) == 3 and len({a.canonical_hash(functional=True) for a in same}) == 1
+    archs = same + [space.from_string(BEST_C10)]
+    assert one_per_function([0, 1, 2, 3], archs, {}, 4) == [0, 3]
+    assert one_per_function([0, 1, 2, 3], archs, {archs[1].to_string(): 92.0}, 4) == [1, 3]
+    budget = float(np.percentile(bench.latency_of(None, "1080ti_1"), 50))
+    out = _designer(models, task="cifar10", device="1080ti_1", max_latency_ms=budget, seed=0,
+                    loop=LoopSettings(pool=1)).generate(20)
+    assert len(out) == 20 and len({c.arch.canonical_hash(functional=True) for c in out}) == 20

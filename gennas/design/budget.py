@@ -256,8 +256,8 @@ def fewer_designs(found: int, asked: int, space: SearchSpace, budget: LatencyBud
     """Why ``generate`` returned ``found`` of the ``asked`` designs, for a :class:`FewerDesigns` warning."""
     if budget is not None and space.is_finite_enumerable():
         how = "measured" if budget.exact else f"bounded (at {budget.confidence:.0%} confidence)"
-        return (f"only {found} of the {asked} designs asked for: that many distinct {space.name} architectures "
-                f"whose output can depend on the input are {how} to run under {budget.max_latency_ms:g} ms on "
+        return (f"only {found} of the {asked} designs asked for: that many {space.name} architectures computing "
+                f"different functions whose output can depend on the input are {how} to run under {budget.max_latency_ms:g} ms on "
                 f"{budget.device} (every one the space has was checked)")
     where = "" if budget is None else f" under {budget.max_latency_ms:g} ms on {budget.device}"
     return (f"only {found} of the {asked} designs asked for: the sampled pool and random search found no more "

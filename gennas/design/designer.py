@@ -29,7 +29,7 @@ from gennas.design.pretrained import RememberingLoop, pretrained_predictor, save
 from gennas.design.scores import score_unit
 from gennas.design.source_line import reads_as_percent
 from gennas.design.statement import Statements
-from gennas.design.verified import failed_only, ranked, verified_scores, with_verified
+from gennas.design.verified import failed_only, one_per_function, ranked, verified_scores, with_verified
 from gennas.errors import GennasError, UnknownDataset, caller_stacklevel
 from gennas.evaluators.base import Evaluator, Result, as_results
 from gennas.generators import SlotGenerator, load_generator
@@ -306,7 +306,7 @@ class Designer(Statements):
             unit = ""  # samples given as fractions (or any score): no "%"
         pick = lambda values, i: None if values is None else float(values[i])  # noqa: E731
         verified = verified_scores(self.loop.history)
-        order = ranked(p, archs, verified, self.loop.scale, n)
+        order = one_per_function(ranked(p, archs, verified, self.loop.scale, len(archs)), archs, verified, n)
         # what kept the budget off the measurements, for the returned designs only
         bound = None if self.budget is None or measured.all() else self.budget.judged_ms([archs[i] for i in order])
         # on a signed-log scale (synflow's 1e49) a normal-equivalent std in score units means nothing

@@ -7,7 +7,8 @@ among the designs), and the conservative ranking score (an interval's low end) i
 measurement: a cell measured at 71.11 % came first above one measured at 73.16 %. So the told
 cells that keep the budget join the pool, and a verified design is ranked by its measurement
 against the unverified designs' stated means; the unverified ones keep their order among
-themselves (which of them come back, and in which order, does not change).
+themselves (which of them come back, and in which order, does not change). One architecture per
+function comes back (:func:`one_per_function`).
 """
 
 from __future__ import annotations
@@ -90,3 +91,24 @@ def ranked(p: Predictions, archs: Sequence[ArchGraph], verified: dict[str, float
             order.append(waiting.pop(0))
         order.append(i)
     return (order + waiting)[:n]
+
+
+def one_per_function(order: Sequence[int], archs: Sequence[ArchGraph], verified: dict[str, float],
+                     n: int) -> list[int]:
+    """The first ``n`` of ``order`` (indices into ``archs``) computing different functions
+    (``canonical_hash(functional=True)``): cells the benchmark's rule tells apart by a zero term
+    compute the same network (``|nor_conv_3x3~0|+|none~0|skip_connect~1|+...`` three ways),
+    and ``generate`` returned it up to three times in its 20 designs under a 1080ti budget. A
+    verified architecture stands for its class: an unverified equivalent of it is not returned."""
+    keys = [a.canonical_hash(functional=True) for a in archs]
+    measured = {keys[i] for i, a in enumerate(archs) if a.to_string() in verified}
+    taken: set[str] = set()
+    out: list[int] = []
+    for i in order:
+        if keys[i] in taken or (keys[i] in measured and archs[i].to_string() not in verified):
+            continue
+        taken.add(keys[i])
+        out.append(i)
+        if len(out) == n:
+            break
+    return out
