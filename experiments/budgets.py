@@ -28,6 +28,7 @@ verified cell is below the best under the budget on average, the leave-one-devic
 each setting's mean and range over the seeds. ``--bundled-only`` / ``--lodo-only`` run one part:
 
     python experiments/budgets.py --bundled-only --seed 1 --seeds 4
+    python experiments/budgets.py --bundled-only --quick --designs   # each design's statement and truth
     python experiments/budgets.py --lodo-only --seed 1 --seeds 4
 
 ``--batch-size B`` verifies B architectures per round of each search (default 5; the CLI's
@@ -84,16 +85,18 @@ class PointOnly:
 
 
 def run_setting(bench, device: str, budget: float, name: str | None = None, batch_size: int = SEARCH_BATCH,
-                **designer_kw) -> dict:
+                show: bool = False, **designer_kw) -> dict:
     """generate(20) and a 20-verification search (``batch_size`` per round) under ``budget`` ms; judged on ``device``'s
-    measured latencies. ``name`` is the device as the designer knows it (default ``device``)."""
+    measured latencies. ``name`` is the device as the designer knows it (default ``device``); ``show``:
+    print each design's statement beside its truth."""
     measured = bench.latency_of(None, device)
     accuracy = bench.accuracy_of(None, TASK)
     start = time.process_time()
     designer = gennas.Designer("nb201", task=TASK, device=name or device, max_latency_ms=budget,
                                loop=LoopSettings(pool=1), **designer_kw)
     designs = [c.arch for c in designer.generate(20)]
-    stated = statement_check(bench, designer, designs) if name is None else {}
+    stated = statement_check(bench, designer, designs, f"{device} at {budget:.3g} ms" if show else None) \
+        if name is None else {}
     result = designer.search(lambda a: bench.accuracy(a, TASK), budget=20, batch_size=batch_size)
     proposals = [r.arch for r in result.history]
     seconds = time.process_time() - start
@@ -108,12 +111,18 @@ def run_setting(bench, device: str, budget: float, name: str | None = None, batc
             **stated, "CPU s": f"{seconds:.1f}"}
 
 
-def statement_check(bench, designer, designs: list) -> dict:
+def statement_check(bench, designer, designs: list, shown_as: str | None = None) -> dict:
     """What the pretrained designer states of its designs under the budget, judged by the table:
     mean (stated - true) and coverage of the 90 % interval, each design stated by the stored
-    calibration fitted without it (``experiments/calibration.py``'s class halves)."""
+    calibration fitted without it (``experiments/calibration.py``'s class halves); with
+    ``shown_as`` (the setting's name) every design's statement and truth are printed too."""
     mean, low, high = stated_without_them(bench, TASK, designer, designs)
     true = bench.accuracy_of(designs, TASK)
+    if shown_as is not None:
+        rows = [{"rank": k + 1, "arch": a.to_string(), "stated": f"{m:.2f}", "90 % interval": f"[{lo:.2f}, {hi:.2f}]",
+                 "true": f"{t:.2f}", "covered": "yes" if lo <= t <= hi else "no"}
+                for k, (a, m, lo, hi, t) in enumerate(zip(designs, mean, low, high, true))]
+        print(f"\nThe designs {shown_as}\n\n{markdown_table(rows)}\n")
     return {"stated bias": f"{np.mean(mean - true):+.2f}",
             "covered (%)": f"{100.0 * np.mean((true >= low) & (true <= high)):.0f}"}
 
@@ -132,6 +141,8 @@ def main() -> None:
     parser.add_argument("--lodo-only", action="store_true", help="skip the bundled-device part")
     parser.add_argument("--confidence", type=float, default=0.95, help="of the upper bound on adapted devices")
     parser.add_argument("--batch-size", type=int, default=SEARCH_BATCH, help="verified per round of each search")
+    parser.add_argument("--designs", action="store_true",
+                        help="print each design's statement beside its truth (bundled devices)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     bench = gennas.load_benchmark("nb201")
@@ -142,19 +153,19 @@ def main() -> None:
     print(f"Command: `{command_line()}`\n")
     seeds = range(args.seed, args.seed + max(1, args.seeds))
     if not args.lodo_only:
-        bundled_part(bench, devices, models, seeds)
+        bundled_part(bench, devices, models, seeds, args.designs)
     if not args.bundled_only:
         lodo_part(bench, devices, models, seeds, args.confidence)
 
 
-def bundled_part(bench, devices: tuple[str, ...], models: dict, seeds: range) -> None:
+def bundled_part(bench, devices: tuple[str, ...], models: dict, seeds: range, show: bool = False) -> None:
     """The budget judged by the measured tables: a table per seed, then the mean gap to the best."""
     gaps, every = [], []
     for seed in seeds:
         rows = []
         for device in devices:
             for pct, budget in budgets_of(bench, device):
-                rows.append(run_setting(bench, device, budget, **{**models, "seed": seed}))
+                rows.append(run_setting(bench, device, budget, show=show, **{**models, "seed": seed}))
                 rows[-1]["budget ms"] += f" (p{pct})"
                 gaps.append(float(rows[-1]["best under budget"]) - float(rows[-1]["best verified"]))
                 print(rows[-1], file=sys.stderr)

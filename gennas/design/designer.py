@@ -174,8 +174,10 @@ class Designer(Statements):
             # a replay, not new learning: the saved predictor stays as it was (rewritten on every
             # `gennas design --study`, each call refitted the last one's refit: 9958 -> 30608 -> ...)
             designer.loop.remember = False
-            designer.loop.tell(results)
-            designer.loop.remember = True
+            try:
+                designer.loop.tell(results)
+            finally:
+                designer.loop.remember = True
         return designer
 
     def _check_task(self) -> str | None:
@@ -315,14 +317,17 @@ class Designer(Statements):
         # a verified design states its measurement: an interval for a score already known promised
         # nothing, and read as a contradiction where it missed it (synflow: "9.738e+42, 90 % in
         # [2.188e+39, 1.207e+46]; verified 2.313e+49"); the model's value stays beside it
-        known = lambda i: archs[i].to_string() in verified  # noqa: E731
-        return [Candidate(archs[i], pick(p.mean, i), None if known(i) else pick(std, i), pick(latency, i), rank,
-                          bool(measured[i]), None if p.low is None or known(i) else (float(p.low[i]), float(p.high[i])),
-                          float(relative[i]) if p.mean is None else None, unit,
-                          p.beyond is not None and bool(p.beyond[i]) and not known(i),
-                          p.below is not None and bool(p.below[i]) and not known(i),
-                          verified.get(archs[i].to_string()), None if measured[i] else pick(bound, rank - 1))
-                for rank, i in enumerate(order, start=1)]
+        designs = []
+        for rank, i in enumerate(order, start=1):
+            score = verified.get(archs[i].to_string())
+            stated = score is None  # a verified design's interval, std and flags are not stated
+            designs.append(Candidate(
+                archs[i], pick(p.mean, i), pick(std, i) if stated else None, pick(latency, i), rank, bool(measured[i]),
+                (float(p.low[i]), float(p.high[i])) if stated and p.low is not None else None,
+                float(relative[i]) if p.mean is None else None, unit,
+                stated and p.beyond is not None and bool(p.beyond[i]), stated and p.below is not None and bool(p.below[i]),
+                score, None if measured[i] else pick(bound, rank - 1)))
+        return designs
 
     def _on_device(self) -> LatencyBudget | None:
         """What latencies on the designer's device are read from: its budget, else (a device and no

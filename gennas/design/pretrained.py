@@ -72,13 +72,13 @@ def ships_predictor(space: SearchSpace) -> bool:
     return (checkpoints_dir() / predictor_file(space)).is_file()
 
 
-def _saved_records(space: SearchSpace) -> dict[str | None, dict[str, Any]] | None:
+def _saved_records(space: SearchSpace) -> dict[str | None, dict[str, Any]]:
     """What the predictor a search saved for ``space`` learned, per task: its manifest's ``tasks``
     (task -> ``verified_results``, ``score_scale``); a manifest from before per-task records gives
-    one record for any task (key None). None for a shipped predictor or none saved."""
+    one record for any task (key None). Empty for a shipped predictor or none saved."""
     path = find_checkpoint(predictor_file(space))
     if path is None or path.parent.resolve() == checkpoints_dir().resolve():
-        return None
+        return {}
     metrics = read_manifest(path).get("metrics")
     if not isinstance(metrics, dict):
         return {}
@@ -90,7 +90,7 @@ def _saved_records(space: SearchSpace) -> dict[str | None, dict[str, Any]] | Non
 
 def _record(space: SearchSpace, task: str | None) -> dict[str, Any] | None:
     """The saved predictor's record of ``task`` (None: the only one it holds)."""
-    records = _saved_records(space) or {}
+    records = _saved_records(space)
     if task in records:
         return records[task]
     if None in records:
@@ -112,7 +112,7 @@ def remember_predictor(space: SearchSpace, predictor: AccuracyModel, told: int, 
     if save is None or not predictor.is_trained or ships_predictor(space):
         return None
     known = set(getattr(predictor, "tasks", []))
-    records = {name: record for name, record in (_saved_records(space) or {}).items()
+    records = {name: record for name, record in _saved_records(space).items()
                if name is not None and name in known and name != task}
     records[str(task)] = {"verified_results": told,
                           "score_scale": {"direction": direction, "compress": compress, "unit": unit}}
