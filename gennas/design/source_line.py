@@ -27,10 +27,14 @@ A design predicted *below* every verified cell (``Predictions.below``) is an ext
 both: the learned calibration takes the truth to fall 0 to 1 points per predicted point there
 (after a search on cifar100 held out, every other cell over-stated by 6 points on average, its
 90 % interval covering 39 %), the line fitted on the results' range was as far the other way
-(-5.1). It is stated at their midpoint, with the central interval of an equal mixture of the
-two statements (development seeds 5-19, then with an interval covering both: all-cell bias
-+0.44, coverage 100 %; the mixture's is 5-15 % narrower, seeds 5-12; README "Calibrated
-predictions"). Only a line whose slope the results tell from zero (its confidence interval above
+(-5.1). It is stated at their midpoint, each end of its interval the mean of the two
+statements' ends: the quantiles averaged (Vincentization; Lichtendahl, Grushka-Cockayne and
+Winkler 2013, "Is it better to average probabilities or quantiles?"), not the probabilities.
+Their errors partly cancel (after a 20-cell search on cifar100 held out, development seeds 5-9,
+the top 20 below the results: learned +1.05, line -0.80, midpoint +0.07 points), so the
+interval of their equal mixture, which spans where they disagree, held the truth more often than
+it said: all-cell width 21.1 -> 11.8 points at coverage 100 -> 99 %, top-20 coverage 97.3 ->
+96.3 % (development seeds 5-19, README "Calibrated predictions"). Only a line whose slope the results tell from zero (its confidence interval above
 it, :attr:`SourceLine.rises`) is mixed in there: the learned extrapolation already allows every
 fall from none to one point per predicted point, and a line that may be flat adds only a fall the
 results do not show (on digits trained here, 16x16 images whose validation accuracies move in
@@ -121,33 +125,6 @@ class SourceLine:
         return np.sqrt(residual ** 2 + slope ** 2)
 
 
-def split_normal_cdf(value: np.ndarray, center: np.ndarray, low: np.ndarray, high: np.ndarray,
-                     coverage: float = COVERAGE) -> np.ndarray:
-    """CDF at ``value`` of the two-piece normal whose median is ``center`` and whose central
-    ``coverage`` interval is ``[low, high]`` (each side its own sd), all ``(m,)``."""
-    z = norm.ppf(0.5 + coverage / 2)
-    side = np.where(value < center, center - low, high - center) / z
-    return norm.cdf((value - center) / np.maximum(side, 1e-12))
-
-
-def mixture_interval(centers: np.ndarray, lows: np.ndarray, highs: np.ndarray,
-                     coverage: float = COVERAGE) -> tuple[np.ndarray, np.ndarray]:
-    """The central ``coverage`` interval ``(low, high)``, ``(m,)`` each, of an equal mixture of
-    statements ``(k, m)`` (median and interval each, read as two-piece normals), by bisection:
-    each end lies between the statements' ends."""
-    tail = (1 - coverage) / 2
-    out = []
-    for target, ends in ((tail, lows), (1 - tail, highs)):
-        lo, hi = ends.min(0), ends.max(0)
-        for _ in range(40):  # 2^-40 of the gap: far below the statements' precision
-            mid = 0.5 * (lo + hi)
-            under = np.mean([split_normal_cdf(mid, c, a, b, coverage) for c, a, b in zip(centers, lows, highs)],
-                            axis=0) < target
-            lo, hi = np.where(under, mid, lo), np.where(under, hi, mid)
-        out.append(0.5 * (lo + hi))
-    return out[0], out[1]
-
-
 def reads_as_percent(told: np.ndarray, maximize: bool, compressed: bool) -> bool:
     """Whether verified scores ``(n,)`` can be accuracies in % (the sources' unit): maximised,
     uncompressed, within [0, 100] and not all at most 1 (fractions)."""
@@ -172,8 +149,8 @@ def with_source_line(p: Predictions, told: np.ndarray, told_sources: dict[str, n
       learned flat level.
     * Below every verified cell: two extrapolations, neither checked there (the learned one
       assumes the truth falls 0-1 points per predicted point; the line, fitted on the results'
-      range, may be steeper or flatter below it): their midpoint, and the interval of their equal
-      mixture (:func:`mixture_interval`); the line of the sources whose slope
+      range, may be steeper or flatter below it): their midpoint, and the mean of their
+      intervals' ends (their quantiles averaged); the line of the sources whose slope
       :attr:`~SourceLine.rises` only, else the learned statement.
 
     Unchanged without an interval, an extrapolated design or a line."""
@@ -193,9 +170,8 @@ def with_source_line(p: Predictions, told: np.ndarray, told_sources: dict[str, n
     below = below & bool(rising)
     if below.any():
         fall, fall_low, fall_high = _line_statement(rising, design_sources, p, reach)
-        # the two extrapolations as an equal mixture, stated at the midpoint of their medians
-        wide_low, wide_high = mixture_interval(np.stack([p.mean, fall]), np.stack([p.low, fall_low]),
-                                               np.stack([p.high, fall_high]))
+        # the two extrapolations' quantiles averaged: their median is the midpoint of theirs
+        wide_low, wide_high = 0.5 * (p.low + fall_low), 0.5 * (p.high + fall_high)
         mid = 0.5 * (p.mean + fall)
     else:
         wide_low = wide_high = mid = p.mean

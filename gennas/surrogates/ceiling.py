@@ -9,7 +9,7 @@ of 90.00 (``python experiments/budgets.py --bundled-only --quick --designs``, be
 
 The statement ``(mean, low, high)`` is read as the two-piece normal with median ``mean`` whose
 central :data:`~gennas.surrogates.calibration.COVERAGE` interval is ``[low, high]`` (each side its
-own sd, as :func:`gennas.design.source_line.split_normal_cdf`). Two readings of the ceiling:
+own sd). Two readings of the ceiling:
 
 * :func:`censored_above`: a design the statement puts above the ceiling is one of the cells *at*
   it (the best cells within a budget are what a designer returns first): ``min(truth, ceiling)``,
