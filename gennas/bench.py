@@ -174,3 +174,18 @@ def load_latency_table(space: str = "mbv3") -> Benchmark:
     latencies = {col.removesuffix("_ms"): values for col, values in columns.items()
                  if col.endswith("_ms") and not col.endswith("_wall_ms")}
     return Benchmark(load_space(space), strings, {}, latencies)
+
+
+@functools.lru_cache(maxsize=None)
+def sampled_timings(space: str, device: str) -> dict[str, float]:
+    """Architecture string -> ms that a space's bundled table of *sampled* architectures
+    (:data:`LATENCY_TABLES`, mbv3's 2,000 subnets) measured on ``device``; empty where the space
+    has no such table or the table has no such device. Cached (read-only: copy before changing)."""
+    if space not in LATENCY_TABLES:
+        return {}
+    table = load_latency_table(space)
+    if device not in table.devices:
+        return {}
+    parse, to_string = table.space.parse, table.space.to_string
+    # the table's strings in the space's own text form, as budgets and registered timings key them
+    return {to_string(parse(s)): float(ms) for s, ms in zip(table.strings, table.latency_of(None, device))}

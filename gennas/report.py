@@ -151,7 +151,8 @@ def _labels(runs: Sequence[StudyRun]) -> list[str]:
 def latencies(run: StudyRun, archs: Sequence[Any]) -> tuple[np.ndarray, str] | None:
     """Latency (ms) of ``archs`` on the run's device and where it comes from: the bundled table;
     else, for a run with a budget, what judged it (the latency model's upper bound at the run's
-    confidence, or a registered device's own timing of a cell); else the estimator's prediction.
+    confidence, or a measurement: a registered device's own timing of a cell, a subnet of mbv3's
+    bundled table); else the estimator's prediction.
     None when the run has no device."""
     if run.device is None or not archs:
         return None
@@ -171,7 +172,9 @@ def latencies(run: StudyRun, archs: Sequence[Any]) -> tuple[np.ndarray, str] | N
     # bound (mbv3 on a registered device: estimates 10.6-11.5 ms, bounds 15.2-15.98, budget 16)
     confidence = float(run.attrs.get("latency_confidence") or 0.95)
     budget = LatencyBudget.for_device(run.space, estimator, run.device, run.budget_ms, confidence)
-    return budget.judged_ms(list(archs)), f"latency bound at {100 * confidence:g} % (what judged the budget)"
+    bound = f"latency bound at {100 * confidence:g} %"
+    how = f"measured latency, else the {bound}" if budget.timed(list(archs)).any() else bound
+    return budget.judged_ms(list(archs)), f"{how} (what judged the budget)"
 
 
 def best_so_far(run: StudyRun) -> tuple[np.ndarray, str]:

@@ -13,6 +13,7 @@ from scipy.stats import spearmanr
 from typer.testing import CliRunner
 
 import gennas
+from gennas.bench import sampled_timings
 from gennas.cli.app import app
 from gennas.checkpoint import Checkpoint, save_checkpoint
 from gennas.errors import GennasError, UnknownDevice
@@ -309,13 +310,17 @@ def test_a_registered_device_is_judged_by_its_own_timings_and_noise_warns(tmp_pa
     assert timed_row["table_ms"] == pytest.approx(timed[0]) and timed_row["bound_ms_95%"] is None
     assert other["table_ms"] is None and other["bound_ms_95%"] == pytest.approx(
         budget.judged_ms([bench.space.parse(BEST_C10)])[0])
-    # on a bundled mbv3 device (a table of some subnets) the budget is judged by the bound too: shown
+    # on a bundled mbv3 device (a table of some subnets) a subnet the table measured shows its
+    # measurement, the others the bound that judges them
     mbv3 = gennas.load_space("mbv3")
-    cell = mbv3.sample(0).to_string()
     device = gennas.load_latency_estimator("mbv3").devices[0]
-    row = json.loads(runner.invoke(app, ["latency", "predict", cell, "--space", "mbv3", "--device", device,
-                                         "--json"]).stdout)[0]
-    assert row["bound_ms_95%"] >= row["predicted_ms"]
+    measured = sampled_timings("mbv3", device)
+    in_table = next(iter(measured))
+    other = next(a.to_string() for a in mbv3.sample_many(50, 1) if a.to_string() not in measured)
+    rows = json.loads(runner.invoke(app, ["latency", "predict", in_table, other, "--space", "mbv3", "--device", device,
+                                          "--json"]).stdout)
+    assert rows[0]["table_ms"] == pytest.approx(measured[in_table]) and rows[0]["bound_ms_95%"] is None
+    assert rows[1]["table_ms"] is None and rows[1]["bound_ms_95%"] >= rows[1]["predicted_ms"]
     # a design the device timed states that timing as measured, not as its bound (the bound
     # column held the timing, below the estimate beside it)
     assert budget.timed(refs).all() and not budget.timed([bench.space.parse(BEST_C10)])[0]

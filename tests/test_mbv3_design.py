@@ -71,6 +71,21 @@ def test_short_search_refits_from_verified_results(mbv3):
     assert not (user_checkpoints_dir() / "predictor_mbv3.pt").exists()
 
 
+def test_subnets_the_bundled_table_measured_are_judged_by_their_measurement():
+    """On cpu_ort_1t the latency bound is about 1.5x the table's measurement, and the bound alone
+    admitted no sampled subnet under 8 ms (InfeasibleBudget), while the table has subnets measured
+    under it: they are designs now, each stated at its measurement."""
+    from gennas.bench import sampled_timings
+
+    measured = sampled_timings("mbv3", "cpu_ort_1t")
+    assert sum(ms <= 8 for ms in measured.values()) >= 5
+    designs = Designer("mbv3", task=PROXY_TASK, device="cpu_ort_1t", max_latency_ms=8, seed=0).generate(5)
+    assert len(designs) == 5
+    for c in designs:
+        assert c.latency_measured and c.latency_bound_ms is None
+        assert c.predicted_latency_ms == pytest.approx(measured[c.arch.to_string()]) and c.predicted_latency_ms <= 8
+
+
 def test_a_device_without_latency_model_is_a_clear_error():
     with pytest.raises(GennasError, match="latency|device"):
         Designer("mbv3", task="imagenet", device="no-such-phone", max_latency_ms=20)

@@ -153,12 +153,18 @@ def test_a_budget_off_the_tables_is_drawn_by_what_judged_it():
     from gennas.report import StudyRun, latencies
     from gennas.surrogates.latency import load_latency_estimator
 
+    from gennas.bench import sampled_timings
+
     space = gennas.load_space("mbv3")
-    archs = [space.sample(i) for i in range(5)]
     device = load_latency_estimator(space).devices[0]
+    measured = sampled_timings("mbv3", device)  # subnets of the bundled table: judged by their timing
+    archs = [a for a in space.sample_many(20, 1) if a.to_string() not in measured][:5]
     point = load_latency_estimator(space).predict(archs, device)
     budgeted = StudyRun("s", space, {"device": device, "max_latency_ms": 16.0, "latency_confidence": 0.95}, [])
     drawn, source = latencies(budgeted, archs)
-    assert "bound at 95 %" in source and np.all(drawn >= point - 1e-9) and np.any(drawn > point)
+    assert source.startswith("latency bound at 95 %") and np.all(drawn >= point - 1e-9) and np.any(drawn > point)
+    in_table = space.parse(next(iter(measured)))
+    drawn, source = latencies(budgeted, archs + [in_table])
+    assert source.startswith("measured latency, else the latency bound") and drawn[-1] == measured[in_table.to_string()]
     drawn, source = latencies(StudyRun("s", space, {"device": device}, []), archs)
     assert source == "estimated latency" and np.allclose(drawn, point)

@@ -283,7 +283,7 @@ def predict_cmd(archs: list[str] = typer.Argument(..., help="architecture string
     """Predicted latency (ms) of architectures on a device; the measured table value where bundled
     (a registered device: its own timing of the cell); where a budget on the device is judged by
     the latency model, the 95 % upper bound it is judged by."""
-    from gennas.bench import LATENCY_TABLES, load_latency_table
+    from gennas.bench import LATENCY_TABLES, sampled_timings
     from gennas.surrogates.latency import load_latency_estimator
 
     est = load_latency_estimator(space)
@@ -295,11 +295,8 @@ def predict_cmd(archs: list[str] = typer.Argument(..., help="architecture string
 
         measured = [float(v) for v in load_benchmark(est.space.benchmark).latency_of(graphs, device)]
     elif device in est.bundled and est.space.name in LATENCY_TABLES:  # sampled subnets: some have a row
-        table = load_latency_table(est.space.name)
-        rows_of = {s: i for i, s in enumerate(table.strings)}
-        column = table.latency_of(None, device)
-        measured = [float(column[rows_of[t]]) if t in rows_of else None
-                    for t in (est.space.to_string(g) for g in graphs)]
+        timed = sampled_timings(est.space.name, device)
+        measured = [timed.get(g.to_string()) for g in graphs]
     else:  # a registered device: the cells timed here show their timing
         from gennas.surrogates.measure import registered_devices, timings_by_graph
 
