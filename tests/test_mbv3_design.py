@@ -4,6 +4,7 @@ designer from Python and the CLI, latency errors, and exports with a dynamic bat
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -15,6 +16,7 @@ from gennas.checkpoint import read_manifest, user_checkpoints_dir
 from gennas.cli.app import app
 from gennas.design.designer import Designer
 from gennas.errors import GennasError
+from gennas.generators.guidance import InfeasibleBudget
 from gennas.export import export_architecture, export_result
 from gennas.generators import load_generator
 from gennas.resources import checkpoints_dir
@@ -84,6 +86,11 @@ def test_subnets_the_bundled_table_measured_are_judged_by_their_measurement():
     for c in designs:
         assert c.latency_measured and c.latency_bound_ms is None
         assert c.predicted_latency_ms == pytest.approx(measured[c.arch.to_string()]) and c.predicted_latency_ms <= 8
+    # under the fastest measured one, the refusal names it beside the fastest sampled
+    fastest, ms = min(measured.items(), key=lambda item: item[1])
+    named = f"fastest measured on cpu_ort_1t, {re.escape(fastest)}, runs at {ms:.3g} ms"
+    with pytest.raises(InfeasibleBudget, match=named):
+        Designer("mbv3", task=PROXY_TASK, device="cpu_ort_1t", max_latency_ms=ms * 0.8, seed=0).generate(5)
 
 
 def test_a_device_without_latency_model_is_a_clear_error():

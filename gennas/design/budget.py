@@ -136,9 +136,12 @@ class LatencyBudget:
         (among those whose output can depend on the input) where it is small enough to check
         exhaustively; else what judged the samples."""
         if not space.is_finite_enumerable():  # sampled: say what judged them
+            fastest = min(self.own.items(), key=lambda item: item[1], default=None)
+            measured = "" if fastest is None else \
+                f"; the fastest measured on {self.device}, {fastest[0]}, runs at {fastest[1]:.3g} ms"
             return message + ("" if self.exact else
                               f" (judged by the latency model's {self.confidence:.0%} upper bound, not a "
-                              "measurement: a looser budget or a lower latency_confidence admits more)")
+                              f"measurement: a looser budget or a lower latency_confidence admits more){measured}")
         how = "measured" if self.exact else f"bounded (at {self.confidence:.0%} confidence)"
         every = list(space.enumerate())
         live = [a for a in every if not space.output_is_constant(a)]
