@@ -133,3 +133,19 @@ def test_budgets_are_judged_by_the_larger_of_the_estimator_and_the_flops_bound(t
     ratio = np.median(line.upper_ms(flops, 0.5) / cost_line(space, "cpu_torch_1t").upper_ms(flops, 0.5))
     assert 2 < ratio < 4.5  # a device 3x slower than cpu_torch_1t on its references
     assert cost_line(space, "phone") is None and cost_line(gennas.load_space("nb201"), "pixel3") is None
+
+
+def test_a_search_shows_a_measured_subnet_under_measured_ms_and_the_others_under_their_bound(table):
+    """The search's table showed a table subnet's timing in its bound column."""
+    from gennas.cli.search import latency_columns
+    from gennas.design.budget import LatencyBudget
+
+    space, estimator = gennas.load_space("mbv3"), load_latency_estimator("mbv3")
+    budget = LatencyBudget.for_device(space, estimator, "cpu_ort_1t", 12.0)
+    listed = set(table.strings)
+    other = next(a for a in space.sample_many(20, 7) if a.to_string() not in listed)
+    measured, bounded = latency_columns(budget, 0.95, [table.archs()[0], other])
+    assert measured == {"measured_ms": pytest.approx(table.latency_of(table.archs()[:1], "cpu_ort_1t")[0]),
+                        "bound_ms_95%": None}
+    assert bounded["measured_ms"] is None and bounded["bound_ms_95%"] == pytest.approx(budget.judged_ms([other])[0])
+    assert latency_columns(budget, 0.95, [other]) == [{"bound_ms_95%": bounded["bound_ms_95%"]}]

@@ -224,9 +224,10 @@ def register(app: typer.Typer) -> None:
                             executor=executor, workers=workers, address=address)
         rows = [{"rank": i + 1, "arch": r.arch.to_string(), "score": r.score, "kind": r.kind,
                  "fidelity": r.fidelity, "cost_s": r.cost_s} for i, r in enumerate(result.top(top))]
-        latency = latency_column(getattr(optimizer, "budget", None), latency_confidence, [r.arch for r in result.top(top)])
-        for row, (column, ms) in zip(rows, latency):
-            row[column] = ms  # what kept the budget: a verified cell's latency was not shown
+        latency = latency_columns(getattr(optimizer, "budget", None), latency_confidence,
+                                  [r.arch for r in result.top(top)])
+        for row, columns in zip(rows, latency):
+            row.update(columns)  # what kept the budget: a verified cell's latency was not shown
         summary = {"study": result.study_name, "storage": storage, "verified": len(result),
                    "resumed": result.resumed, "failed": len(result.failures), "exhausted": result.exhausted}
         if as_json:
@@ -235,7 +236,7 @@ def register(app: typer.Typer) -> None:
             return
         print_table(f"{method} on {sp.name}/{task}: best {len(rows)} of {len(result)} verified "
                     f"(study {result.study_name!r}, {summary['failed']} failed, {result.resumed} resumed)",
-                    rows, ["rank", "arch", "score", "kind", "fidelity", "cost_s"] + [c for c, _ in latency[:1]])
+                    rows, ["rank", "arch", "score", "kind", "fidelity", "cost_s"] + list(latency[0] if latency else []))
         for note in result.notes:
             typer.echo(f"note: {note}", err=True)
         if method == "designer":
@@ -252,10 +253,16 @@ def register(app: typer.Typer) -> None:
                 typer.echo(f"design from what it learned: {stored}", err=True)
 
 
-def latency_column(budget: LatencyBudget | None, confidence: float, archs: list[ArchGraph]) -> list[tuple[str, float]]:
-    """``(column, ms)`` per architecture under the search's ``budget``: the measurement where the
-    tables have the device (``measured_ms``), else the bound it was judged by (``bound_ms_95%``)."""
+def latency_columns(budget: LatencyBudget | None, confidence: float, archs: list[ArchGraph]
+                    ) -> list[dict[str, float | None]]:
+    """What kept the search's ``budget``, per architecture: ``measured_ms`` where a measurement
+    judged it (the tables have the device, a registered device timed the cell, mbv3's table has
+    the subnet), else the bound it was judged by (``bound_ms_95%``); a column only where some
+    architecture has a value in it (a measured subnet's timing read as its bound before)."""
     if budget is None or not archs:
         return []
-    column = "measured_ms" if budget.exact else f"bound_ms_{confidence:.0%}"
-    return [(column, float(ms)) for ms in budget.judged_ms(archs)]
+    judged, timed = budget.judged_ms(archs), budget.timed(archs)
+    bound = f"bound_ms_{confidence:.0%}"
+    names = [name for name, any_of in (("measured_ms", timed.any()), (bound, not timed.all())) if any_of]
+    return [{name: (float(ms) if (name == "measured_ms") == bool(was_timed) else None) for name in names}
+            for ms, was_timed in zip(judged, timed)]
