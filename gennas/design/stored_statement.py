@@ -33,8 +33,7 @@ from dataclasses import replace
 import numpy as np
 from scipy.stats import binom
 
-from gennas.surrogates.calibration import COVERAGE, Calibration, Predictions, interval_std
-from gennas.surrogates.latency_bound import conformal_quantile
+from gennas.surrogates.calibration import COVERAGE, Calibration, Predictions, expected_quantile, interval_std
 
 #: stored residual bounds are floored at this magnitude before dividing by them (score units)
 TINY_BOUND = 1e-6
@@ -61,12 +60,13 @@ def stored_scaling(residuals: np.ndarray, told_raw: np.ndarray, stored: Calibrat
     """The factor ``c`` by which the stored residual bounds ``[q_lo, q_hi]`` at the pretrained
     predictions ``told_raw`` ``(n,)`` must be scaled to hold the learned calibration's cross-fitted
     ``residuals`` ``(n,)`` at ``coverage``: split-conformal with the conformity score ``max(r / q_hi,
-    r / q_lo)`` (the least ``c`` with ``c q_lo <= r <= c q_hi``), its ``ceil((n + 1) coverage)``-th
-    smallest. None when ``n`` is too small for that order statistic."""
+    r / q_lo)`` (the least ``c`` with ``c q_lo <= r <= c q_hi``), its ``(n + 1) coverage``-th
+    smallest, interpolated (:func:`~gennas.surrogates.calibration.expected_quantile`). None when
+    ``n`` is too small for that order statistic."""
     r = np.asarray(residuals, dtype=np.float64)
     q_lo, q_hi = stored.residual_bounds(told_raw, coverage)
     q_lo, q_hi = np.minimum(q_lo, -TINY_BOUND), np.maximum(q_hi, TINY_BOUND)
-    factor = conformal_quantile(np.maximum(r / q_hi, r / q_lo), coverage)
+    factor = expected_quantile(np.maximum(r / q_hi, r / q_lo), coverage)
     return None if math.isinf(factor) else factor
 
 

@@ -18,8 +18,8 @@ A :class:`Calibration` of one model on one task maps a raw prediction ``m`` to
 * the task's reachable range ``reach``: means and intervals are clipped to it.
 
 Residuals are cross-fitted (each from an ``f`` fitted without its cell), stored per bin on a
-grid of levels (:data:`LEVELS`); the conformal correction ``ceil((n + 1)(1 - a))`` for ``n``
-residuals is applied when an interval is asked for. After verified results the same is fitted
+grid of levels (:data:`LEVELS`); the conformal ranks ``(n + 1) a`` and ``(n + 1)(1 - a)`` of ``n``
+residuals are applied when an interval is asked for (:func:`_conformal`). After verified results the same is fitted
 on the out-of-fold predictions of cross-fitted models
 (:func:`gennas.surrogates.cross_fitted.learned_calibration`).
 
@@ -89,12 +89,30 @@ def _curve(m: np.ndarray, y: np.ndarray, compress: bool) -> tuple[np.ndarray, np
 
 def _conformal(quantiles: np.ndarray, n: int, coverage: float) -> tuple[float, float]:
     """The split-conformal residual bounds from ``n`` residuals' quantiles at :data:`LEVELS` ``(L,)``:
-    the k-th smallest (np.quantile's linear levels) with k = ceil((n + 1)(1 - a)), capped at the
-    extremes when n is too small for it."""
+    the order statistics of (fractional) ranks ``(n + 1) a`` and ``(n + 1)(1 - a)``, ``a = (1 -
+    coverage) / 2``, interpolated between neighbours (np.quantile's linear levels), capped at the
+    extremes when ``n`` is too small for them (under 19 residuals at 90 %).
+
+    A new exchangeable residual falls between the ``k_lo``-th and ``k_hi``-th smallest with
+    probability ``(k_hi - k_lo) / (n + 1)``: the usual whole ranks ``ceil((n + 1)(1 - a))`` and
+    ``floor((n + 1) a)`` promise *at least* ``coverage`` and state 90 % intervals that hold
+    (49 - 2) / 51 = 92.2 % from 50 results; the fractional ranks hold ``coverage`` in expectation,
+    which is what an interval labelled 90 % says (README "Calibrated predictions")."""
     a = (1 - coverage) / 2
-    k_hi, k_lo = min(n, math.ceil((n + 1) * (1 - a))), max(1, math.floor((n + 1) * a))
-    level = (lambda k: (k - 1) / (n - 1) if n > 1 else .5)  # noqa: E731
-    return float(np.interp(level(k_lo), LEVELS, quantiles)), float(np.interp(level(k_hi), LEVELS, quantiles))
+    rank_hi, rank_lo = min(n, (n + 1) * (1 - a)), max(1.0, (n + 1) * a)
+    level = (lambda rank: (rank - 1) / (n - 1) if n > 1 else .5)  # noqa: E731
+    return float(np.interp(level(rank_lo), LEVELS, quantiles)), float(np.interp(level(rank_hi), LEVELS, quantiles))
+
+
+def expected_quantile(scores: np.ndarray, coverage: float) -> float:
+    """The one-sided split-conformal quantile of ``n`` scores ``(n,)`` at the fractional rank
+    ``(n + 1) coverage``, interpolated between neighbours (``np.quantile``'s "weibull" method): a
+    new exchangeable score lies below it with probability ``coverage`` in expectation, not at
+    least (as in :func:`_conformal`). ``inf`` when that rank exceeds ``n``."""
+    scores = np.asarray(scores, dtype=np.float64).reshape(-1)
+    if (len(scores) + 1) * coverage > len(scores):
+        return math.inf
+    return float(np.quantile(scores, coverage, method="weibull"))
 
 
 @dataclass(frozen=True, eq=False)
