@@ -100,7 +100,7 @@ def test_synthetic_selection_bias_is_corrected_and_covered_in_the_top_bin():
 def test_a_ninety_percent_interval_holds_ninety_percent_of_exchangeable_results_in_expectation():
     """From 50 exchangeable results (one predicted value: leave-one-out residuals from the others'
     mean) the stated interval holds a new result with probability about 90 % on average over
-    draws (90.9 % here), not the 92.7 % of the whole conformal ranks (nominally (49 - 2) / 51 =
+    draws (90.9 % here), not the 92.6 % of the whole conformal ranks (nominally (49 - 2) / 51 =
     92.2 %); under 19 results it is their [min, max], all that they can give."""
     rng, held = np.random.default_rng(0), []
     for _ in range(1000):
