@@ -19,8 +19,8 @@ A :class:`Calibration` of one model on one task maps a raw prediction ``m`` to
 
 Residuals are cross-fitted (each from an ``f`` fitted without its cell), stored per bin on a
 grid of levels (:data:`LEVELS`); the conformal ranks ``(n + 1) a`` and ``(n + 1)(1 - a)`` of ``n``
-residuals are applied when an interval is asked for (:func:`_conformal`). After verified results the same is fitted
-on the out-of-fold predictions of cross-fitted models
+residuals are applied when an interval is asked for (:func:`_conformal`). After verified results
+the same is fitted on the out-of-fold predictions of cross-fitted models
 (:func:`gennas.surrogates.cross_fitted.learned_calibration`).
 
 Calibrations of the shipped predictors are stored with them
@@ -107,8 +107,9 @@ def _conformal(quantiles: np.ndarray, n: int, coverage: float) -> tuple[float, f
 def expected_quantile(scores: np.ndarray, coverage: float) -> float:
     """The one-sided split-conformal quantile of ``n`` scores ``(n,)`` at the fractional rank
     ``(n + 1) coverage``, interpolated between neighbours (``np.quantile``'s "weibull" method): a
-    new exchangeable score lies below it with probability ``coverage`` in expectation, not at
-    least (as in :func:`_conformal`). ``inf`` when that rank exceeds ``n``."""
+    new exchangeable score lies below it with probability ``coverage`` in expectation (the whole
+    rank ``ceil((n + 1) coverage)`` makes that at least ``coverage``; fractional ranks as in
+    :func:`_conformal`). ``inf`` when that rank exceeds ``n``."""
     scores = np.asarray(scores, dtype=np.float64).reshape(-1)
     if (len(scores) + 1) * coverage > len(scores):
         return math.inf
