@@ -27,8 +27,8 @@ from gennas.design.stored_statement import results_agree_with_stored, stored_sca
 from gennas.errors import caller_stacklevel
 from gennas.evaluators.base import Result
 from gennas.graph import ArchGraph
-from gennas.surrogates.calibration import (COVERAGE, MIN_BIN, MIN_TREND, Calibration, Predictions, interval_std,
-                                          learned_reach, pretrained_reach, table_reach)
+from gennas.surrogates.calibration import (COVERAGE, MIN_BIN, MIN_TREND, PERCENT, Calibration, Predictions,
+                                          interval_std, learned_reach, pretrained_reach, table_reach)
 from gennas.surrogates.cross_fitted import MIN_LEARNED, CrossFitted, learned_calibration
 from gennas.surrogates.stored_calibration import CalibratedPredictor
 from gennas.surrogates.ceiling import censored_above
@@ -96,7 +96,7 @@ class Statements:
             if early is not None:
                 return early
         if loop.refits > 0:
-            learned, reach = self._learned_calibration()
+            learned, reach, measured = self._learned_calibration()
             value, spread = loop.predict(archs) if learned is None else learned.predict(archs)
             stated = Predictions.of(value, spread, None if learned is None else learned.calibration, reach,
                                     loop.scale.from_model)
@@ -107,8 +107,13 @@ class Statements:
                 stated = replace(stated, std=None)
             if self._stored is not None:
                 return self._with_stored(archs, stated)
+            # the line is clipped to what the unit allows, not to the learned reach: that is the best
+            # result widened by the results' residuals, and the designs the line states beyond every
+            # result lie above it (after 10 random cifar100 results on a new dataset, seeds 32 and
+            # 33, their 90 % intervals were clipped to 0.2 points, 1.2 points below the truth)
+            line_reach = reach if measured else (reach[0], PERCENT[1])
             return source_line_statement(stated, loop.prior, [r.arch for r in told], np.array([r.score for r in told]),
-                                         archs, loop.scale.direction == "maximize", loop.scale.compress, reach)
+                                         archs, loop.scale.direction == "maximize", loop.scale.compress, line_reach)
         if self._task_error is not None or self._samples_set_no_scale:
             value, _ = loop.predict(archs)  # the default task's, corrected by the source tables
             return Predictions(value, value)
@@ -254,9 +259,10 @@ class Statements:
         looked up once (it checks the predictor's fingerprint by predicting a few cells)."""
         return CalibratedPredictor.load(self.predictor, self.space).calibration(self._task_arg())
 
-    def _learned_calibration(self) -> tuple[CrossFitted | None, tuple[float, float]]:
-        """The loop cross-fitted on its verified results, and the reach (the loop's scale);
-        cached until the next result."""
+    def _learned_calibration(self) -> tuple[CrossFitted | None, tuple[float, float], bool]:
+        """The loop cross-fitted on its verified results, the reach (the loop's scale), and whether
+        that reach is a measured table's range (else it is learned from the results); cached until
+        the next result."""
         loop = self.loop
         key = (len(loop.history), loop.refits, loop.scale.compress)
         if loop in _LEARNED and _LEARNED[loop][0] == key:
@@ -274,9 +280,10 @@ class Statements:
         if loop.pretrained.is_trained:  # from scratch, each fold would train a network: no interval
             learned = learned_calibration([r.arch for r in told], y, lambda keep: self._fold_model(
                 [told[i] for i in keep]), reach, seed=self.seed or 0, floor=floor)
+        measured = table is not None
         reach = learned.calibration.reach if learned is not None else reach or learned_reach(y, None, floor=floor)
-        _LEARNED[loop] = (key, (learned, reach))
-        return learned, reach
+        _LEARNED[loop] = (key, (learned, reach, measured))
+        return learned, reach, measured
 
     def _warn_off_table(self, scores: np.ndarray, table: tuple[float, float]) -> None:
         """Once per designer: scores told for a bundled dataset that are not its table's accuracies.
