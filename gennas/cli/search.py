@@ -262,7 +262,8 @@ def latency_columns(budget: LatencyBudget | None, confidence: float, archs: list
     if budget is None or not archs:
         return []
     judged, timed = budget.judged_ms(archs), budget.timed(archs)
-    bound = f"bound_ms_{confidence:.0%}"
-    names = [name for name, any_of in (("measured_ms", timed.any()), (bound, not timed.all())) if any_of]
-    return [{name: (float(ms) if (name == "measured_ms") == bool(was_timed) else None) for name in names}
+    measured, bound = "measured_ms", f"bound_ms_{confidence:.0%}"
+    names = [name for name, used in ((measured, timed.any()), (bound, not timed.all())) if used]
+    # each architecture's value sits in the column of what judged it, the other column empty
+    return [{name: float(ms) if name == (measured if was_timed else bound) else None for name in names}
             for ms, was_timed in zip(judged, timed)]

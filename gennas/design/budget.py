@@ -179,8 +179,8 @@ class LatencyBudget:
         """The architectures of :attr:`own` (measured where no benchmark table judges) within the
         budget whose output can depend on the input, fastest first. On mbv3's bundled devices the
         bound is about 1.5x the measurement (median over the table's 2,000 subnets, a throwaway check
-        of 2026-12-04), so a budget of
-        8 ms on cpu_ort_1t was refused as infeasible while the table has subnets measured at 6.1 ms."""
+        of 2026-12-04), so a budget of 8 ms on cpu_ort_1t was refused as infeasible while the table
+        has subnets measured at 6.1 ms."""
         kept = sorted((ms, arch) for arch, ms in self.own.items() if ms <= self.max_latency_ms)
         archs = [space.parse(arch) for _, arch in kept]
         return [a for a in archs if not space.output_is_constant(a)]

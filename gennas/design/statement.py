@@ -110,7 +110,7 @@ class Statements:
             # the line is clipped to what the unit allows, not to the learned reach: that is the best
             # result widened by the results' residuals, and the designs the line states beyond every
             # result lie above it (after 10 random cifar100 results on a new dataset, seeds 32 and
-            # 33, their 90 % intervals were clipped to 0.2 points, 1.2 points below the truth)
+            # 33, their 90 % intervals were clipped to 0.2 points, 1.2-1.4 points below the truth)
             line_reach = reach if measured else (reach[0], PERCENT[1])
             return source_line_statement(stated, loop.prior, [r.arch for r in told], np.array([r.score for r in told]),
                                          archs, loop.scale.direction == "maximize", loop.scale.compress, line_reach)
