@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import norm
 
-from gennas.design.source_line import SourceLine, probit, reads_as_percent, with_source_line
+from gennas.design.source_line import SourceLine, independent_midpoint, probit, reads_as_percent, with_source_line
 from gennas.surrogates.calibration import Calibration, Predictions
 
 
@@ -62,11 +62,11 @@ def test_beyond_designs_take_the_line_never_below_the_learned_level():
     assert np.isclose(s.high[1], 100 * norm.cdf(z + half[0])[0])
 
 
-def test_below_designs_take_the_midpoint_of_both_extrapolations_and_their_averaged_quantiles():
+def test_below_designs_take_the_midpoint_of_both_extrapolations_with_independent_errors():
     """Below every verified cell the learned calibration (falling 0-1 points per predicted point)
-    and the line both extrapolate: the statement is their midpoint, each end of the interval the
-    mean of their ends (quantiles averaged, narrower than the interval of their mixture where
-    they disagree), and designs within the results keep the learned statement."""
+    and the line both extrapolate: the statement is their midpoint, each side of its interval half
+    the quadrature sum of theirs (independent errors), and designs within the results keep the
+    learned statement."""
     learned = Calibration.fit(np.arange(10.0), 50 + np.arange(10.0))
     raw = np.array([-20.0, 5.0])
     p = Predictions.of(raw, np.ones(2), learned, (0, 100))
@@ -79,14 +79,31 @@ def test_below_designs_take_the_midpoint_of_both_extrapolations_and_their_averag
     on_line = 100 * norm.cdf(line.probit_of(designs[:1]))[0]
     half = line.half_width(designs[:1])[0]
     assert on_line < p.low[0]  # the two extrapolations disagree: the line says much less
-    assert np.isclose(q.mean[0], (p.mean[0] + on_line) / 2)
+    mid = (p.mean[0] + on_line) / 2
+    assert np.isclose(q.mean[0], mid)
     line_low, line_high = 100 * norm.cdf(line.probit_of(designs[:1]) + np.array([-half, half]))
-    assert np.isclose(q.low[0], (p.low[0] + line_low) / 2) and np.isclose(q.high[0], (p.high[0] + line_high) / 2)
-    # as wide as the two statements on average, where an interval spanning both would reach both ends
-    assert np.isclose(q.high[0] - q.low[0], ((p.high[0] - p.low[0]) + (line_high - line_low)) / 2)
-    assert line_low < q.low[0] < p.low[0] and line_high < q.high[0] < p.high[0]
+    assert np.isclose(mid - q.low[0], np.hypot(p.mean[0] - p.low[0], on_line - line_low) / 2)
+    assert np.isclose(q.high[0] - mid, np.hypot(p.high[0] - p.mean[0], line_high - on_line) / 2)
+    # narrower than the two intervals' ends averaged (which would take their errors to move together)
+    assert (p.low[0] + line_low) / 2 < q.low[0] and q.high[0] < (p.high[0] + line_high) / 2
     assert q.mean[1] == p.mean[1] and q.low[1] == p.low[1] and q.high[1] == p.high[1]
     assert np.array_equal(q.score, p.score)
+
+
+def test_the_midpoint_of_two_independent_ninety_percent_statements_holds_ninety_percent():
+    """Two calibrated 90 % statements of one truth with independent errors (sd 1 and 2): their
+    midpoint's interval holds the truth 90 % of the time; averaging their ends held 97 %
+    (on cifar100 held out after a search, both extrapolations below the results held 88 % each,
+    their averaged ends 97.5 %: ``gennas.design.source_line``)."""
+    rng = np.random.default_rng(0)
+    truth = rng.uniform(60, 70, 20_000)
+    z = norm.ppf(0.95)
+    a, b = truth + rng.normal(0, 1, truth.size), truth + rng.normal(0, 2, truth.size)
+    mid, low, high = independent_midpoint((a, a - z, a + z), (b, b - 2 * z, b + 2 * z))
+    assert np.allclose(mid, (a + b) / 2)
+    assert 0.885 < np.mean((low <= truth) & (truth <= high)) < 0.915
+    averaged = ((a - z + b - 2 * z) / 2 <= truth) & (truth <= (a + z + b + 2 * z) / 2)
+    assert np.mean(averaged) > 0.96
 
 
 def test_below_designs_keep_the_learned_statement_where_the_line_may_be_flat():
