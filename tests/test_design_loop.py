@@ -460,6 +460,27 @@ def test_tell_names_what_it_cannot_take_and_threads_are_restored(designer_factor
         designer_factory(threads=0)
 
 
+def test_statements_after_results_train_under_the_designer_s_threads(designer_factory, bench, monkeypatch):
+    """After results a statement trains cross-fitted copies of the loop: called directly
+    (``Designer.predictions``, as experiments/calibration.py does), it ran under torch's own
+    setting, and next to a busy process two threads made one cross-fit 157 s of CPU instead of 3.8."""
+    from gennas.design.statement import Statements
+
+    designer = designer_factory()
+    archs, y = bench.archs(), bench.accuracy_of(None, "cifar10")
+    designer.tell([Result(archs[i], float(y[i]), "table") for i in range(0, 1200, 100)])
+    seen, fold_model = [], Statements._fold_model
+    monkeypatch.setattr(Statements, "_fold_model", lambda self, r: seen.append(torch.get_num_threads())
+                        or fold_model(self, r))
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        designer.predictions(archs[:5])
+        assert seen and set(seen) == {1} and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+
+
 def test_a_study_describes_its_samples_or_images_task_again(designer_factory, bench, tmp_path):
     """A designer rebuilt from a search on a task described by samples (or images) has that
     description, not a named task of the same hash that knows nothing of it."""

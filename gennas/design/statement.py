@@ -32,6 +32,7 @@ from gennas.surrogates.calibration import (COVERAGE, MIN_BIN, MIN_TREND, PERCENT
 from gennas.surrogates.cross_fitted import MIN_LEARNED, CrossFitted, learned_calibration
 from gennas.surrogates.stored_calibration import CalibratedPredictor
 from gennas.surrogates.ceiling import censored_above
+from gennas.threads import with_own_threads
 
 __all__ = ["MIN_STATED", "ScoresOffTable", "Statements"]
 
@@ -59,6 +60,7 @@ class Statements:
     (:class:`~gennas.design.loop.DesignLoop`), ``_task_arg()``, ``_task_error``,
     ``_negated_samples``, ``_saved_scale`` and ``_task_name``."""
 
+    @with_own_threads  # after results it trains the cross-fitted copies: under the designer's threads
     def predictions(self, archs: Sequence[ArchGraph]) -> Predictions:
         """What :meth:`generate` states about ``archs`` (:class:`~gennas.surrogates.calibration.Predictions`).
 
