@@ -179,8 +179,8 @@ def with_source_line(p: Predictions, told: np.ndarray, told_sources: dict[str, n
     else:
         wide_low = wide_high = mid = p.mean
     mean = np.where(take, on_line, np.where(below, mid, p.mean))
-    low = np.where(take, np.minimum(line_low, mean), np.where(below, np.minimum(wide_low, mean), p.low))
-    high = np.where(take, np.maximum(line_high, mean), np.where(below, np.maximum(wide_high, mean), p.high))
+    low = np.where(take, np.minimum(line_low, mean), np.where(below, wide_low, p.low))
+    high = np.where(take, np.maximum(line_high, mean), np.where(below, wide_high, p.high))
     return replace(p, mean=mean, low=low, high=high, std=np.where(take | below, interval_std(low, high), p.std))
 
 
@@ -195,7 +195,7 @@ def independent_midpoint(first: tuple[np.ndarray, np.ndarray, np.ndarray],
     mid = 0.5 * (mean_a + mean_b)
     below = 0.5 * np.hypot(np.maximum(mean_a - low_a, 0.0), np.maximum(mean_b - low_b, 0.0))
     above = 0.5 * np.hypot(np.maximum(high_a - mean_a, 0.0), np.maximum(high_b - mean_b, 0.0))
-    return mid, mid - below, mid + above
+    return mid, mid - below, mid + above  # both sides non-negative: the interval holds the midpoint
 
 
 def _line_statement(lines: dict[str, SourceLine], design_sources: dict[str, np.ndarray], p: Predictions,
