@@ -195,13 +195,13 @@ def test_adapted_device_budget_judged_by_upper_bound(models, bench):
 
 
 def test_candidate_says_where_its_statement_extrapolates(bench):
-    """A design predicted beyond or below every calibrated cell says so, in words and in its row."""
+    """A design predicted beyond or below the calibrated cells says so, in words and in its row."""
     from gennas.cli.output import candidate_row, extrapolation_column
 
     arch = bench.space.sample(np.random.default_rng(0))
     below = Candidate(arch, 40.0, 8.0, None, 1, interval=(20.0, 60.0), below_calibration=True)
     beyond = Candidate(arch, 94.0, 0.5, None, 2, interval=(93.0, 95.0), beyond_calibration=True)
-    assert "below every calibrated cell: extrapolated" in str(below) and "beyond" not in str(below)
+    assert "below the calibrated cells: extrapolated" in str(below) and "beyond" not in str(below)
     assert "beyond every calibrated cell: extrapolated" in str(beyond) and "below" not in str(beyond)
     assert candidate_row(below)["below_calibration"] and not candidate_row(below)["beyond_calibration"]
     assert not candidate_row(beyond)["below_calibration"]

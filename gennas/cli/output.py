@@ -110,7 +110,7 @@ def candidate_row(candidate: Any) -> dict[str, Any]:
         row["pred_low"], row["pred_high"] = candidate.interval or (None, None)
         # above every cell the interval was calibrated on: the truth may lie above it
         row["beyond_calibration"] = candidate.beyond_calibration
-        row["below_calibration"] = candidate.below_calibration  # below every one: extrapolated too
+        row["below_calibration"] = candidate.below_calibration  # below them (all but one at most): extrapolated too
     row["pred_std"] = candidate.predicted_std
     row["verified"] = candidate.verified_score  # measured by the designer's results, else None
     return row

@@ -44,8 +44,8 @@ class Candidate:
         beyond_calibration: predicted above every cell its interval was calibrated on (after
             results: above every verified one): the statement is an extrapolation (flat, or on a
             new dataset along the line to the measured ones), so the truth may lie outside it.
-        below_calibration: predicted below every cell its interval was calibrated on: an
-            extrapolation too (on a new dataset, between the learned one and the line's).
+        below_calibration: predicted below the cells its interval was calibrated on (all but
+            one at most: one cell sets no level): an extrapolation too (on a new dataset, between the learned one and the line's).
         verified_score: what the designer's results measured for this very architecture (their
             mean where it was verified more than once), in the task's units; None if it never was.
             The prediction stays beside it: it is what the model says, checked against this.
@@ -89,5 +89,5 @@ class Candidate:
         else:
             what = f"{num(self.predicted_accuracy)}{unit}, 90 % in [{num(self.interval[0])}, {num(self.interval[1])}]"
             what += "; beyond every calibrated cell: extrapolated" if self.beyond_calibration else ""
-            what += "; below every calibrated cell: extrapolated" if self.below_calibration else ""
+            what += "; below the calibrated cells: extrapolated" if self.below_calibration else ""
         return f"#{self.rank} {self.arch.to_string()} ({what}{lat})"
