@@ -74,7 +74,7 @@ class Statements:
           widest residual bound. Under :data:`MIN_STATED` (10)
           results, or results of one value, only the rank, unless they agree with the task's
           stored calibration (:meth:`_before_learning`). Where the task has a stored
-          calibration, designs beyond every verified cell take its statement, under 20 results
+          calibration, designs beyond or below the verified cells take its statement, under 20 results
           the interval also covers its interval, and from 20 on it is that interval's shape
           scaled to the results (:meth:`_with_stored`); on a new dataset
           of a space with measured tables, the line to them (:mod:`gennas.design.source_line`).
@@ -230,7 +230,7 @@ class Statements:
 
     def _with_stored(self, archs: list[ArchGraph], p: Predictions) -> Predictions:
         """Where a stored calibration of the pretrained predictor has this task and the results agree
-        with it, designs beyond the learned calibration take its statement, under ``MIN_BIN``
+        with it, designs beyond or below the learned calibration take its statement, under ``MIN_BIN``
         results every interval covers its interval too, and from ``MIN_BIN`` on the others state
         its residual bounds scaled to the results (:mod:`gennas.design.stored_statement`)."""
         loop, stored, told = self.loop, self._stored, self._told()
