@@ -49,16 +49,16 @@ def parts(dataset: str, seed: int, designer, archs: list, truth: np.ndarray) -> 
     told = [r for r in designer.history if not r.failed]
     y = np.array([r.score for r in told])
     p = designer.predictions(archs)
-    learned, _ = designer._learned_calibration()  # the calibration the statement extrapolates from
+    learned = designer._learned_calibration()[0]  # the calibration the statement extrapolates from
     cal = learned.calibration
     sources = designer.loop.prior.labels([r.arch for r in told]) if designer.loop.prior.active else {}
     lines = {s: SourceLine.fit(acc, y) for s, acc in sources.items()}
     below = np.zeros(len(archs), bool) if p.below is None else p.below
     inside = (truth >= p.low) & (truth <= p.high)
-    gap = np.minimum(p.raw - cal.knots_x[0], 0.0)[below]
+    gap = np.minimum(p.raw - cal.low_edge, 0.0)[below]
     fall = truth[below] - y.mean()
     return {"dataset": dataset, "seed": seed, "results": len(y), "flat": bool(np.ptp(cal.knots_y) == 0),
-            "lowest level": f"{cal.knots_y[0]:.2f}", "results mean": f"{y.mean():.2f}",
+            "lowest level": f"{cal.mean([cal.low_edge])[0]:.2f}", "results mean": f"{y.mean():.2f}",
             "lines (slope [90 %])": "; ".join(f"{s} -" if line is None else
                                              f"{s} {line.slope:.2f} [{line.slope_low:.2f}, {line.slope_high:.2f}]"
                                              f"{' rises' if line.rises else ''}" for s, line in lines.items()) or "-",
