@@ -25,9 +25,8 @@ flagged ``beyond``: the value comes from the line, not from results near it.
 
 A design predicted *below* the verified cells (all but one at most: ``Predictions.below``) is an
 extrapolation of both: the learned calibration takes the truth to fall 0 to 1 points per
-predicted point there
-(after a search on cifar100 held out, every other cell over-stated by 6 points on average, its
-90 % interval covering 39 %), the line fitted on the results' range was as far the other way
+predicted point there (after a search on cifar100 held out, every other cell over-stated by 6
+points on average, its 90 % interval covering 39 %), the line fitted on the results' range was as far the other way
 (-5.1). It is stated at their midpoint (:func:`independent_midpoint`). The two are built from
 different information (the predictor's order of the cells, another dataset's measurements of
 them) and their errors are taken as independent: the midpoint's error is half their sum, so each
