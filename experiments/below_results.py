@@ -74,15 +74,16 @@ def digits_rows(paths: list[Path]) -> list[dict]:
     from real_task_calibration import TASK, load_rows
 
     space, out = gennas.load_space("nb201"), []
-    rows = [r for path in paths for r in load_rows(path)]
-    for s in sorted({r["seed"] for r in rows}):
-        mine = [r for r in rows if r["seed"] == s]
-        d = gennas.Designer("nb201", task=TASK, seed=s)
-        d.tell([Result(space.parse(r["arch"]), r["truth"], "train") for r in mine
-                if r["role"] == "verified" and math.isfinite(r["truth"])])
-        designs = [r for r in mine if r["role"] == "design"]
-        out.append(parts("digits", s, d, [space.parse(r["arch"]) for r in designs],
-                         np.array([r["truth"] for r in designs])))
+    for path in paths:  # one row per run: two files may hold the same seed (a rerun after a change)
+        rows = load_rows(path)
+        for s in sorted({r["seed"] for r in rows}):
+            mine = [r for r in rows if r["seed"] == s]
+            d = gennas.Designer("nb201", task=TASK, seed=s)
+            d.tell([Result(space.parse(r["arch"]), r["truth"], "train") for r in mine
+                    if r["role"] == "verified" and math.isfinite(r["truth"])])
+            designs = [r for r in mine if r["role"] == "design"]
+            out.append(parts(f"digits ({path.stem})", s, d, [space.parse(r["arch"]) for r in designs],
+                             np.array([r["truth"] for r in designs])))
     return out
 
 
