@@ -26,10 +26,10 @@ flagged ``beyond``: the value comes from the line, not from results near it.
 A design predicted *below* the verified cells (all but one at most: ``Predictions.below``) is an
 extrapolation of both: the learned calibration takes the truth to fall 0 to 1 points per
 predicted point there (after a search on cifar100 held out, every other cell over-stated by 6
-points on average, its 90 % interval covering 39 %), the line fitted on the results' range was as far the other way
-(-5.1). It is stated at their midpoint (:func:`independent_midpoint`). The two are built from
-different information (the predictor's order of the cells, another dataset's measurements of
-them) and their errors are taken as independent: the midpoint's error is half their sum, so each
+points on average, its 90 % interval covering 39 %), the line fitted on the results' range was as
+far the other way (-5.1). It is stated at their midpoint (:func:`independent_midpoint`). The two
+are built from different information (the predictor's order of the cells, another dataset's
+measurements of them) and their errors are taken as independent: the midpoint's error is half their sum, so each
 side of its interval is half the quadrature sum of theirs. After a 20-cell search on cifar100
 held out (development seeds 5-19, the 277 top-20 designs below the results; a throwaway
 diagnostic), the learned interval covered 88.8 % (bias +1.03, missing low), the line's 88.4 %
@@ -152,7 +152,7 @@ def with_source_line(p: Predictions, told: np.ndarray, told_sources: dict[str, n
 
     * Beyond every verified cell: the line's value and interval where it says more than the
       learned flat level.
-    * Below every verified cell: two extrapolations, neither checked there (the learned one
+    * Below the verified cells (all but one at most): two extrapolations, neither checked there (the learned one
       assumes the truth falls 0-1 points per predicted point; the line, fitted on the results'
       range, may be steeper or flatter below it): their midpoint, with independent errors
       (:func:`independent_midpoint`); the line of the sources whose slope

@@ -90,20 +90,18 @@ def with_stored(p: Predictions, stored: Calibration, pretrained_raw: np.ndarray,
     mean, (low, high) = stored.mean(pretrained_raw), stored.interval(pretrained_raw)
     beyond = np.zeros(len(p.raw), bool) if p.beyond is None else p.beyond
     below = np.zeros(len(p.raw), bool) if p.below is None else p.below
-    low_within, high_within, rescaled = p.low, p.high, np.zeros(len(p.raw), bool)
+    low_within, high_within = p.low, p.high
     if widen:
         low_within, high_within = np.minimum(p.low, low), np.maximum(p.high, high)
     elif scaling is not None:
-        # below the learned calibration its interval spans the unknown slope there: kept
         q_lo, q_hi = stored.residual_bounds(pretrained_raw)
-        rescaled = ~below
-        low_within = np.where(rescaled, np.clip(p.mean + scaling * np.minimum(q_lo, 0), *stored.reach), p.low)
-        high_within = np.where(rescaled, np.clip(p.mean + scaling * np.maximum(q_hi, 0), *stored.reach), p.high)
+        low_within = np.clip(p.mean + scaling * np.minimum(q_lo, 0), *stored.reach)
+        high_within = np.clip(p.mean + scaling * np.maximum(q_hi, 0), *stored.reach)
     # beyond or below the results the learned calibration extrapolates; the stored one was fitted on
     # every cell of the task, from the worst to the best
     extrapolated = beyond | below
     new_low, new_high = np.where(extrapolated, low, low_within), np.where(extrapolated, high, high_within)
-    changed = extrapolated | widen | rescaled
+    changed = extrapolated | widen | (scaling is not None)
     return replace(p, mean=mean if stored_mean else np.where(extrapolated, mean, p.mean), low=new_low,
                    high=new_high, std=np.where(changed, interval_std(new_low, new_high), p.std),
                    beyond=beyond & (pretrained_raw > stored.knots_x[-1]),
