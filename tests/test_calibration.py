@@ -13,6 +13,7 @@ from gennas.design.loop import LoopSettings
 from gennas.design.scores import ScoreScale
 from gennas.design.verified import ranked
 from gennas.design.stored_statement import results_agree_with_stored, stored_scaling, with_stored
+from gennas.design.source_line import unit_range
 from gennas.errors import GennasError
 from gennas.evaluators.base import Result
 from gennas.surrogates.calibration import COVERAGE, Calibration, Predictions, isotonic, learned_reach
@@ -453,8 +454,22 @@ def test_a_new_task_told_only_good_cells_can_still_state_bad_ones(predictor, gen
     p = d.predictions([archs[i] for i in bad])
     assert p.low.min() < y[good].min() - 10 and p.low.min() >= 0.0
     assert np.mean((y[bad] >= p.low) & (y[bad] <= p.high)) > 0
-    assert learned_reach(np.array([50.0, 60.0]), None, floor=0.0) == (0.0, 60.0)
+    assert learned_reach(np.array([50.0, 60.0]), None, unit=(0.0, 100.0)) == (0.0, 60.0)
     assert learned_reach(np.array([50.0, 60.0]), None)[0] == -np.inf
+
+
+def test_accuracies_in_percent_are_never_stated_above_100():
+    """The learned reach's top, the best result widened by the widest residual bound, is at most
+    the unit's: after 10 random cifar10 results with a cell that failed to train (10 %) among them
+    it was 111,655 % (holdout predictor, seed 81) and intervals reached 55,826 %."""
+    predicted = np.arange(12.0)
+    told = 90 + np.tile([-8.0, 8.0], 6)  # residuals of 8 points: the best result widened passes 100
+    calibration = Calibration.fit(predicted, told)
+    assert learned_reach(told, calibration)[1] > 100
+    assert learned_reach(told, calibration, unit=(0.0, 100.0)) == (0.0, 100.0)
+    assert learned_reach(told - 20, calibration, unit=(0.0, 100.0))[1] < 100  # within it: unchanged
+    assert unit_range(told, maximize=True, compressed=False) == (0.0, 100.0)
+    assert unit_range(told / 100, maximize=True, compressed=False) == (-np.inf, np.inf)  # fractions
 
 
 def test_proxy_scores_on_a_bundled_task_are_not_clipped_to_its_table(predictor, generator, bench):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import norm
 
-from gennas.design.source_line import SourceLine, independent_midpoint, probit, reads_as_percent, with_source_line
+from gennas.design.source_line import BOUND_REACH, SourceLine, independent_midpoint, probit, reads_as_percent, with_source_line
 from gennas.surrogates.calibration import Calibration, Predictions
 
 
@@ -106,20 +106,30 @@ def test_the_midpoint_of_two_independent_ninety_percent_statements_holds_ninety_
     assert np.mean(averaged) > 0.96
 
 
-def test_below_designs_keep_the_learned_statement_where_the_line_may_be_flat():
+def test_a_line_that_may_be_flat_bounds_how_far_the_truth_falls_below_the_results():
     """Results the source hardly orders (validation accuracies in steps of 0.28 points, as on a
     small real dataset): the line's slope is positive but its confidence interval reaches zero, so
-    it says nothing of how far the truth falls below the results; designs there keep the learned
-    statement (on digits trained here the mixture with such a line covered 70 % of them)."""
+    it cannot say the truth falls below the results (on digits trained here the midpoint with such
+    a line covered 52-70 % of those designs). Its slope's upper bound still says how far the truth
+    can fall at most: a design whose source accuracy lies within the results' keeps the learned
+    "no fall" end and mean's rule (the middle of the falls left), its floor raised to the line's
+    low end; one more than ``BOUND_REACH`` times their range below the results' source accuracies
+    (where the relation bends) keeps the learned statement."""
     learned = Calibration.fit(np.arange(10.0), 98 + np.tile([0.0, 0.28], 5))
-    p = Predictions.of(np.array([-20.0, 5.0]), np.ones(2), learned, (0, 100))
-    assert list(p.below) == [True, False]
+    p = Predictions.of(np.array([-20.0, -20.0, 5.0]), np.ones(3), learned, (0, 100))
+    assert list(p.below) == [True, True, False]
     source_told = np.linspace(70, 90, 10)
     told = 98 + np.array([0, 0, 0.28, 0, 0.28, 0.28, 0, 0.28, 0.56, 0.28])
     line = SourceLine.fit(source_told, told)
     assert line is not None and line.slope > 0 and not line.rises
-    q = with_source_line(p, told, {"src": source_told}, {"src": np.array([20.0, 80.0])}, (0, 100))
-    for stated, learned_value in ((q.mean, p.mean), (q.low, p.low), (q.high, p.high), (q.std, p.std)):
-        assert np.array_equal(stated, learned_value)
-
-
+    designs = np.array([70.0 - BOUND_REACH * 20.0 - 1.0, 75.0, 80.0])
+    q = with_source_line(p, told, {"src": source_told}, {"src": designs}, (0, 100))
+    half = line.half_width(designs[1:2])[0]
+    line_low = 100 * norm.cdf(line.probit_of(designs[1:2]) - half)[0]
+    assert p.low[1] < line_low < p.high[1]  # the learned floor (1 point per predicted point) is far lower
+    assert np.isclose(q.low[1], line_low) and q.high[1] == p.high[1]
+    assert np.isclose(q.mean[1], p.mean[1] + (line_low - p.low[1]) / 2) and q.low[1] <= q.mean[1] <= q.high[1]
+    for i in (0, 2):  # far below the results' source accuracies, and within the results
+        for stated, learned_value in ((q.mean, p.mean), (q.low, p.low), (q.high, p.high), (q.std, p.std)):
+            assert np.isclose(stated[i], learned_value[i])
+    assert np.array_equal(q.score, p.score)

@@ -22,7 +22,7 @@ import numpy as np
 
 from gennas.design.loop import DesignLoop
 from gennas.design.pretrained import saved_results
-from gennas.design.source_line import percent_floor, source_line_statement
+from gennas.design.source_line import source_line_statement, unit_range
 from gennas.design.stored_statement import results_agree_with_stored, stored_scaling, with_stored
 from gennas.errors import caller_stacklevel
 from gennas.evaluators.base import Result
@@ -278,12 +278,12 @@ class Statements:
                 self._warn_off_table(scores, table)
             table = None  # the scores are not that table's accuracies (a proxy, a loss): its range says nothing
         reach = table  # maximised and uncompressed: the loop's scale is the scores' own
-        learned, floor = None, percent_floor(scores, loop.scale.direction == "maximize", loop.scale.compress)
+        learned, unit = None, unit_range(scores, loop.scale.direction == "maximize", loop.scale.compress)
         if loop.pretrained.is_trained:  # from scratch, each fold would train a network: no interval
             learned = learned_calibration([r.arch for r in told], y, lambda keep: self._fold_model(
-                [told[i] for i in keep]), reach, seed=self.seed or 0, floor=floor)
+                [told[i] for i in keep]), reach, seed=self.seed or 0, unit=unit)
         measured = table is not None
-        reach = learned.calibration.reach if learned is not None else reach or learned_reach(y, None, floor=floor)
+        reach = learned.calibration.reach if learned is not None else reach or learned_reach(y, None, unit=unit)
         _LEARNED[loop] = (key, (learned, reach, measured))
         return learned, reach, measured
 

@@ -55,12 +55,12 @@ class CrossFitted:
 
 def learned_calibration(archs: Sequence[ArchGraph], scores: Sequence[float], refit: Callable[[np.ndarray], Model],
                         reach: tuple[float, float] | None, folds: int = 5, seed: int = 0,
-                        floor: float = -math.inf) -> CrossFitted | None:
+                        unit: tuple[float, float] = (-math.inf, math.inf)) -> CrossFitted | None:
     """Calibration from verified results alone (:func:`cross_fit`), against the verified ``scores``
-    ``(n,)``. ``reach`` None: :func:`learned_reach` from ``floor``. None under :data:`MIN_LEARNED` results."""
+    ``(n,)``. ``reach`` None: :func:`learned_reach` within ``unit``. None under :data:`MIN_LEARNED` results."""
     y = np.asarray(scores, dtype=np.float64)
     if len(y) < MIN_LEARNED:
         return None
     oof, models = cross_fit(archs, y, refit, folds, seed)
     calibration = Calibration.fit(oof, y, source=f"{len(y)} verified results, {len(models)}-fold out-of-fold predictions")
-    return CrossFitted(models, calibration.with_reach(*(reach or learned_reach(y, calibration, floor=floor))))
+    return CrossFitted(models, calibration.with_reach(*(reach or learned_reach(y, calibration, unit=unit))))
