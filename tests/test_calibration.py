@@ -672,6 +672,25 @@ def test_before_any_result_designs_are_ranked_by_their_calibrated_mean(predictor
             assert means[k] > means[k + 1] or raw[k] >= raw[k + 1]
 
 
+def test_a_residual_scale_never_rises_towards_the_top():
+    """Ten cifar10 results on a new dataset (out-of-fold predictions, experiments/calibration.py
+    seed 101): one cell far below the others, three middle ones at the median residual. A trend
+    fitted as it fell from them rose 11-fold towards the top and stated a prediction of 93.5 at
+    [9.6, 93.4]; flat, the interval is the plain conformal one. A falling trend is still fitted."""
+    from gennas.surrogates.residual_scale import ResidualTrend
+
+    m = np.array([93.6, 92.06, 92.2, 93.73, 95.98, 89.3, 91.44, 74.69, 88.26, 61.24])
+    y = np.array([92.14, 92.02, 91.2, 92.65, 93.49, 89.56, 92.21, 80.26, 88.59, 72.7])
+    c = Calibration.fit(m, y)
+    assert c.trend is not None and c.trend.slope == 0.0
+    low, high = c.interval(np.array([93.5]))
+    plain_low, plain_high = c.interval(np.array([93.5]), binned=True)
+    assert np.allclose([low[0], high[0]], [plain_low[0], plain_high[0]]) and low[0] > 84
+    signs = np.tile([1.0, -1.0], 5)  # residuals alternating around 0, their size growing or shrinking
+    assert ResidualTrend.fit(np.arange(10.0), signs * np.geomspace(0.1, 10, 10)).slope == 0.0
+    assert ResidualTrend.fit(np.arange(10.0), signs * np.geomspace(10, 0.1, 10)).slope < 0
+
+
 def test_a_calibration_from_a_few_results_states_a_sane_interval():
     """Under MIN_TREND results no residual trend is fitted (through 3 points it put a 90 % interval
     at [0, the mean], below the cell's own verified 18.75, or at [-3.6e8, 28.75]): the interval is
