@@ -674,9 +674,10 @@ def test_before_any_result_designs_are_ranked_by_their_calibrated_mean(predictor
 
 def test_a_residual_scale_never_rises_towards_the_top():
     """Ten cifar10 results on a new dataset (out-of-fold predictions, experiments/calibration.py
-    seed 101): one cell far below the others, three middle ones at the median residual. A trend
-    fitted as it fell from them rose 11-fold towards the top and stated a prediction of 93.5 at
-    [9.6, 93.4]; flat, the interval is the plain conformal one. A falling trend is still fitted."""
+    seed 101): one cell far below the others, three middle ones at the median residual. The trend
+    of those residuals' log deviations rose 11-fold towards the top and stated a prediction of
+    93.5 at [9.6, 93.4]; flat, the interval is the plain conformal one. A falling trend is still
+    fitted."""
     from gennas.surrogates.residual_scale import ResidualTrend
 
     m = np.array([93.6, 92.06, 92.2, 93.73, 95.98, 89.3, 91.44, 74.69, 88.26, 61.24])
