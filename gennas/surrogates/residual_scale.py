@@ -52,7 +52,7 @@ class ResidualTrend:
         m, r = np.asarray(predicted, dtype=np.float64), np.asarray(residual, dtype=np.float64)
         deviation = np.log(np.maximum(np.abs(r - np.median(r)), TINY))
         slope, intercept = theilslopes(deviation, m)[:2] if np.ptp(m) > 0 else (0.0, 0.0)
-        if not slope < 0:
+        if not slope < 0:  # rising, flat, NaN or no spread of predictions: the median log deviation
             slope, intercept = 0.0, float(np.median(deviation))
         return cls(float(intercept), float(slope), float(m.min()), float(m.max()))
 
