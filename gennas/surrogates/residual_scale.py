@@ -48,9 +48,17 @@ class ResidualTrend:
     def fit(cls, predicted: np.ndarray, residual: np.ndarray) -> ResidualTrend:
         """Theil-Sen line of ``log |residual - median|`` on ``predicted``, ``(n,)`` each: the median
         of the log absolute deviation, so ``exp`` of it is a local MAD (robust to cells that failed).
-        A rising line is replaced by the flat one, the median log deviation (module docstring)."""
+        Residuals at the median (an odd count's middle one) are left out; a rising line is replaced
+        by the flat one, the median log deviation (module docstring)."""
         m, r = np.asarray(predicted, dtype=np.float64), np.asarray(residual, dtype=np.float64)
-        deviation = np.log(np.maximum(np.abs(r - np.median(r)), TINY))
+        absolute = np.abs(r - np.median(r))
+        # an odd count's middle residual deviates by 0 by construction, not by evidence: at log(TINY)
+        # it lies 20 log units below the others and pulls the slopes through it (9 results on
+        # cifar100 held out, report seed 23 without its failed cell: a 25,000-fold fall over the
+        # predictions, the designs within the results stated 22.8 points wide on average, 15.2
+        # without it; experiments/told_widths.py with a patched Calibration). It tells the trend nothing
+        informative = absolute > TINY if np.sum(absolute > TINY) >= 2 else np.ones(len(r), bool)
+        m, deviation = m[informative], np.log(np.maximum(absolute[informative], TINY))
         slope, intercept = theilslopes(deviation, m)[:2] if np.ptp(m) > 0 else (0.0, 0.0)
         if not slope < 0:  # rising, flat, NaN or no spread of predictions: the median log deviation
             slope, intercept = 0.0, float(np.median(deviation))
