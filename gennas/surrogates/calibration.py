@@ -122,8 +122,9 @@ def _within_results(m: np.ndarray, folds: np.ndarray, bins: np.ndarray) -> np.nd
     not an error within them (one conformal set per region, as in Mondrian conformal prediction).
     After 10 random cifar10 results on a new dataset with one cell at chance (10 %, predicted
     26-27; ``experiments/calibration.py`` seeds 66 and 68) every design within the results was
-    stated about 70 points wide (``python experiments/told_widths.py --seeds 60,...,74``). Kept
-    where leaving it out would empty its bin."""
+    stated about 70 points wide (``python experiments/told_widths.py --seeds 60,...,74``). Under
+    :data:`MIN_TREND` results every residual states every design (nine or fewer already give a
+    90 % interval only as their [min, max]); kept where leaving it out would empty its bin."""
     within = np.ones(len(m), bool)
     lowest = int(np.argmin(m))
     if len(m) >= MIN_TREND and len(np.unique(folds)) == len(m) and np.sum(m == m[lowest]) == 1:
