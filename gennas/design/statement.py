@@ -115,7 +115,8 @@ class Statements:
             # 33, their 90 % intervals were clipped to 0.2 points, 1.2-1.4 points below the truth)
             line_reach = reach if measured else (reach[0], PERCENT[1])
             return source_line_statement(stated, loop.prior, [r.arch for r in told], np.array([r.score for r in told]),
-                                         archs, loop.scale.direction == "maximize", loop.scale.compress, line_reach)
+                                         archs, loop.scale.direction == "maximize", loop.scale.compress, line_reach,
+                                         flat=learned is not None and learned.calibration.flat)
         if self._task_error is not None or self._samples_set_no_scale:
             value, _ = loop.predict(archs)  # the default task's, corrected by the source tables
             return Predictions(value, value)

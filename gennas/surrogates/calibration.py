@@ -247,6 +247,13 @@ class Calibration:
 
     # ------------------------------------------------------------ use
     @property
+    def flat(self) -> bool:
+        """Whether the calibrated mean is one level (the results' mean predicts them as well as
+        their curve, :func:`~gennas.surrogates.residual_scale.flat_is_better`): the predictions do
+        not order the cells it was fitted on."""
+        return bool(np.ptp(self.knots_y) == 0.0)
+
+    @property
     def low_edge(self) -> float:
         """The lowest raw prediction the calibrated mean is fitted at: the :data:`SUPPORT`-th knot
         from the bottom (the lowest knot where there are fewer); below it the mean is extrapolated."""
