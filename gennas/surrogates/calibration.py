@@ -112,22 +112,21 @@ def _conformal(quantiles: np.ndarray, n: int, coverage: float) -> tuple[float, f
     return float(np.interp(level(rank_lo), LEVELS, quantiles)), float(np.interp(level(rank_hi), LEVELS, quantiles))
 
 
-def _within_results(m: np.ndarray, folds: np.ndarray, bins: np.ndarray) -> np.ndarray:
-    """Which cells' residuals ``(n,)`` state designs within the results (``m`` the predictions,
-    ``folds`` and ``bins`` each cell's fold and bin, ``(n,)`` each): all but, in a leave-one-out fit
-    from :data:`MIN_TREND` results, a cell predicted below every other. Left out, that cell is an
-    extrapolation (the curve is flat below its lowest knot): its residual is how far the truth
-    falls below the results, which designs below them are stated with (their own 0-1 points per
-    predicted point, :meth:`Calibration._curve`, and every residual, :attr:`Calibration.below`),
-    not an error within them (one conformal set per region, as in Mondrian conformal prediction).
-    After 10 random cifar10 results on a new dataset with one cell at chance (10 %, predicted
-    26-27; ``experiments/calibration.py`` seeds 66 and 68) every design within the results was
-    stated about 70 points wide (``python experiments/told_widths.py --seeds 60,...,74``). Under
-    :data:`MIN_TREND` results every residual states every design (nine or fewer already give a
-    90 % interval only as their [min, max]); kept where leaving it out would empty its bin."""
+def _within_results(m: np.ndarray, bins: np.ndarray) -> np.ndarray:
+    """Which cells' residuals ``(n,)`` of a leave-one-out fit state designs within the results
+    (``m`` the predictions, ``bins`` each cell's bin, ``(n,)`` each): all but a cell predicted
+    below every other. Left out, that cell is an extrapolation (the curve is flat below its lowest
+    knot): its residual is how far the truth falls below the results, which designs below them are
+    stated with (their own 0-1 points per predicted point, :meth:`Calibration._curve`, and every
+    residual, :attr:`Calibration.below`), not an error within them (one conformal set per region,
+    as in Mondrian conformal prediction). After 10 random cifar10 results on a new dataset with
+    one cell at chance (10 %, predicted 26-27; ``experiments/calibration.py`` seeds 66 and 68)
+    every design within the results was stated about 70 points wide (``python
+    experiments/told_widths.py --seeds 60,...,74``). Kept where the lowest prediction is tied or
+    leaving it out would empty its bin."""
     within = np.ones(len(m), bool)
     lowest = int(np.argmin(m))
-    if len(m) >= MIN_TREND and len(np.unique(folds)) == len(m) and np.sum(m == m[lowest]) == 1:
+    if np.sum(m == m[lowest]) == 1:
         within[lowest] = False
     return within if np.all(np.bincount(bins[within], minlength=int(bins.max()) + 1) > 0) else np.ones(len(m), bool)
 
@@ -218,8 +217,11 @@ class Calibration:
                 raise GennasError("cross-fitting needs at least two folds")
             kx, ky = _curve(m[~out], y[~out], compress=False)
             residual[out] = y[out] - np.interp(m[out], kx, ky)
-        # a curve the results cannot tell from a constant is the constant (leave-one-out fits only)
-        flat = n >= MIN_TREND and len(np.unique(folds)) == n and flat_is_better(y, residual)
+        # from MIN_TREND results a leave-one-out fit can tell its curve from a constant and its
+        # lowest result's extrapolation from the errors within the results
+        judged = n >= MIN_TREND and len(np.unique(folds)) == n
+        # a curve the results cannot tell from a constant is the constant
+        flat = judged and flat_is_better(y, residual)
         if flat:
             residual = constant_residuals(y)
         trend = ResidualTrend.fit(m, residual) if bin_levels is None and MIN_TREND <= n < 2000 else None
@@ -235,22 +237,24 @@ class Calibration:
         fitted = cls(kx, ky, edges, reach=tuple(reach) if reach is not None else (-math.inf, math.inf),
                      source=source, residuals=residual,
                      **_residual_fields(m, residual, bins, len(edges) + 1, trend))
-        within = np.ones(n, bool) if flat else _within_results(m, folds, bins)
+        # (under MIN_TREND results every residual states every design: nine or fewer already give a
+        # 90 % interval only as their [min, max]; a constant has no lowest extrapolation)
+        within = _within_results(m, bins) if judged and not flat else np.ones(n, bool)
         if within.all():
             return fitted
         # the lowest result's residual is an extrapolation: it states the designs below the results
         # only. The trend stays fitted on every residual: from the others alone (9 results on
-        # cifar100 held out, report seed 23) it fell 131-fold over the predictions, and designs
-        # within the results were stated 15 points wide instead of 6
+        # cifar100 held out, report seed 23; python experiments/told_widths.py --dataset cifar100
+        # with that variant) designs within the results were stated 15.2 points wide instead of 6.1
         return replace(fitted, below=fitted,
                        **_residual_fields(m[within], residual[within], bins[within], len(edges) + 1, trend))
 
     # ------------------------------------------------------------ use
     @property
     def flat(self) -> bool:
-        """Whether the calibrated mean is one level (the results' mean predicts them as well as
-        their curve, :func:`~gennas.surrogates.residual_scale.flat_is_better`): the predictions do
-        not order the cells it was fitted on."""
+        """Whether the calibrated mean is one level: the results' mean predicts them as well as
+        their curve (:func:`~gennas.surrogates.residual_scale.flat_is_better`), or the isotonic
+        curve pooled them all. Either way the predictions do not order the cells it was fitted on."""
         return bool(np.ptp(self.knots_y) == 0.0)
 
     @property

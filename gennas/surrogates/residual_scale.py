@@ -55,8 +55,9 @@ class ResidualTrend:
         # an odd count's middle residual deviates by 0 by construction, not by evidence: at log(TINY)
         # it lies 20 log units below the others and pulls the slopes through it (9 results on
         # cifar100 held out, report seed 23 without its failed cell: a 25,000-fold fall over the
-        # predictions, the designs within the results stated 22.8 points wide on average, 15.2
-        # without it; experiments/told_widths.py with a patched Calibration). It tells the trend nothing
+        # predictions, tests/test_calibration.py::test_the_middle_residual_of_an_odd_count_sets_no_residual_trend;
+        # the designs within the results stated 22.8 points wide on average, 15.2 without it,
+        # experiments/told_widths.py --dataset cifar100 with a patched Calibration). It tells the trend nothing
         informative = absolute > TINY if np.sum(absolute > TINY) >= 2 else np.ones(len(r), bool)
         m, deviation = m[informative], np.log(np.maximum(absolute[informative], TINY))
         slope, intercept = theilslopes(deviation, m)[:2] if np.ptp(m) > 0 else (0.0, 0.0)
