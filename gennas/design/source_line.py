@@ -66,7 +66,8 @@ from scipy.stats import t as student_t
 
 from gennas.design.prior import SourceTablePrior
 from gennas.graph import ArchGraph
-from gennas.surrogates.calibration import COVERAGE, PERCENT, Predictions, interval_std
+from gennas.surrogates.calibration import COVERAGE, MIN_TREND, PERCENT, Predictions, interval_std
+from gennas.surrogates.residual_scale import ResidualTrend
 
 #: results needed before a line is fitted (Theil-Sen's median of pairwise slopes: 10 pairs)
 MIN_RESULTS = 5
@@ -95,7 +96,9 @@ class SourceLine:
     """``probit(target) = intercept + slope * probit(source)`` for accuracies in %, and how far
     verified cells lie from it: ``scale`` the robust sd of their probit residuals (1.4826 MAD),
     ``count`` of them, ``center`` the median of their source probits (the line passes through
-    the medians), ``slope_low``/``slope_high`` the slope's :data:`COVERAGE` confidence interval."""
+    the medians), ``slope_low``/``slope_high`` the slope's :data:`COVERAGE` confidence interval.
+    With a ``trend``, the residual scale at a source probit ``x`` is ``scale * trend.scale(x)``
+    (``scale`` the robust sd of the residuals divided by the trend)."""
 
     intercept: float
     slope: float
@@ -104,11 +107,14 @@ class SourceLine:
     center: float
     slope_low: float
     slope_high: float
+    trend: ResidualTrend | None = None
 
     @classmethod
-    def fit(cls, source: np.ndarray, target: np.ndarray) -> SourceLine | None:
+    def fit(cls, source: np.ndarray, target: np.ndarray, upper: bool = False) -> SourceLine | None:
         """Theil-Sen line through verified ``(source, target)`` accuracies, ``(n,)`` each; None with
-        fewer than :data:`MIN_RESULTS` or a slope that is not positive (the datasets disagree)."""
+        fewer than :data:`MIN_RESULTS` or a slope that is not positive (the datasets disagree).
+        ``upper``: the line that states designs above the results (module docstring), with the same
+        slope through the medians of the upper half of the results and the residual scale's trend."""
         source, target = np.asarray(source, dtype=np.float64), np.asarray(target, dtype=np.float64)
         if len(target) < MIN_RESULTS or np.ptp(source) <= 0:
             return None
@@ -116,12 +122,26 @@ class SourceLine:
         slope, intercept, slope_low, slope_high = theilslopes(y, x, alpha=COVERAGE)
         if not slope > 0:
             return None
+        if upper:
+            return cls._through_upper_half(x, y, float(slope), float(slope_low), float(slope_high))
         residual = y - (intercept + slope * x)
-        # median absolute deviation: cells that failed to train must not widen every interval
-        scale = float(median_abs_deviation(residual, scale="normal"))
-        scale = scale if scale > 1e-9 else 0.0  # rounding of an exact line is no residual scale
-        return cls(float(intercept), float(slope), scale, len(y), float(np.median(x)), float(slope_low),
-                   float(slope_high))
+        return cls(float(intercept), float(slope), _robust_scale(residual), len(y), float(np.median(x)),
+                   float(slope_low), float(slope_high))
+
+    @classmethod
+    def _through_upper_half(cls, x: np.ndarray, y: np.ndarray, slope: float, slope_low: float,
+                            slope_high: float) -> SourceLine:
+        """The line of slope ``slope`` through the medians of the results in the upper half of the
+        source probits ``x`` (target probits ``y``, ``(n,)`` each), its residual scale falling with
+        the source where the residuals do (:class:`~gennas.surrogates.residual_scale.ResidualTrend`,
+        from :data:`~gennas.surrogates.calibration.MIN_TREND` results)."""
+        upper = x >= np.median(x)
+        intercept = float(np.median(y[upper] - slope * x[upper]))
+        residual = y - (intercept + slope * x)
+        trend = ResidualTrend.fit(x, residual) if len(y) >= MIN_TREND else None
+        normalised = residual if trend is None else residual / trend.scale(x)
+        return cls(intercept, slope, _robust_scale(normalised), len(y), float(np.median(x[upper])), slope_low,
+                   slope_high, trend)
 
     @property
     def rises(self) -> bool:
@@ -140,9 +160,17 @@ class SourceLine:
         slope's confidence interval times the distance from their median source probit), added in
         quadrature as independent errors."""
         degrees = max(MAD_EFFICIENCY * (self.count - 2), 1.0)
-        residual = student_t.ppf(0.5 + COVERAGE / 2, df=degrees) * self.scale * np.sqrt(1 + 1 / self.count)
+        scale = self.scale if self.trend is None else self.scale * self.trend.scale(probit(source))
+        residual = student_t.ppf(0.5 + COVERAGE / 2, df=degrees) * scale * np.sqrt(1 + 1 / self.count)
         slope = 0.5 * (self.slope_high - self.slope_low) * (probit(source) - self.center)
         return np.sqrt(residual ** 2 + slope ** 2)
+
+
+def _robust_scale(residual: np.ndarray) -> float:
+    """The robust sd (1.4826 MAD) of residuals ``(n,)``: cells that failed to train must not widen
+    every interval; 0 for an exact line (its rounding is no residual scale)."""
+    scale = float(median_abs_deviation(residual, scale="normal"))
+    return scale if scale > 1e-9 else 0.0
 
 
 def reads_as_percent(told: np.ndarray, maximize: bool, compressed: bool) -> bool:
@@ -187,7 +215,10 @@ def with_source_line(p: Predictions, told: np.ndarray, told_sources: dict[str, n
     lines = {s: line for s, line in lines.items() if line is not None}
     if not lines:
         return p
-    on_line, line_low, line_high = _line_statement(lines, design_sources, p, reach)
+    # above the results: the line through the upper half's medians (the same slope, so fitted where
+    # the line is), with the residual scale's trend (module docstring)
+    upper = {s: SourceLine.fit(told_sources[s], told, upper=True) for s in lines}
+    on_line, line_low, line_high = _line_statement(upper, design_sources, p, reach)
     # a design predicted above every verified cell is at least at their level: where the line says
     # less, the learned (flat) statement stays
     take = p.beyond & (on_line > p.mean)
@@ -208,7 +239,8 @@ def with_source_line(p: Predictions, told: np.ndarray, told_sources: dict[str, n
     else:
         reached = np.all([design_sources[s] >= told_sources[s].min() - BOUND_REACH * np.ptp(told_sources[s])
                           for s in lines], axis=0)
-        mid, wide_low, wide_high = fall_bounded((p.mean, p.low, p.high), np.where(reached, line_low, -np.inf))
+        floor = _line_statement(lines, design_sources, p, reach)[1]
+        mid, wide_low, wide_high = fall_bounded((p.mean, p.low, p.high), np.where(reached, floor, -np.inf))
     mean = np.where(take, on_line, np.where(below, mid, p.mean))
     low = np.where(take, np.minimum(line_low, mean), np.where(below, wide_low, p.low))
     high = np.where(take, np.maximum(line_high, mean), np.where(below, wide_high, p.high))
