@@ -209,7 +209,12 @@ def with_source_line(p: Predictions, told: np.ndarray, told_sources: dict[str, n
 
     Unchanged without an interval, an extrapolated design or a line."""
     below = np.zeros(len(p.raw), bool) if p.below is None else p.below
-    if p.mean is None or p.low is None or p.high is None or p.beyond is None or not (p.beyond.any() or below.any()):
+    if p.mean is None or p.low is None or p.high is None or p.beyond is None:
+        return p
+    # the learned curve's top level states these designs whether above every result or among the
+    # highest: it cannot order them (module docstring)
+    top = p.beyond if p.top is None else p.beyond | p.top
+    if not (top.any() or below.any()):
         return p
     lines = {s: SourceLine.fit(told_sources[s], told) for s in told_sources}
     lines = {s: line for s, line in lines.items() if line is not None}
@@ -221,7 +226,7 @@ def with_source_line(p: Predictions, told: np.ndarray, told_sources: dict[str, n
     on_line, line_low, line_high = _line_statement(upper, design_sources, p, reach)
     # a design predicted above every verified cell is at least at their level: where the line says
     # less, the learned (flat) statement stays
-    take = p.beyond & (on_line > p.mean)
+    take = top & (on_line > p.mean)
     # below: lines whose slope the results tell from zero say how far the truth falls there; lines
     # that may be flat only how far it can fall at most (:func:`fall_bounded`)
     rising = {s: line for s, line in lines.items() if line.rises}

@@ -258,6 +258,15 @@ class Calibration:
         return bool(np.ptp(self.knots_y) == 0.0)
 
     @property
+    def top_edge(self) -> float:
+        """The lowest raw prediction from which the calibrated mean is at its highest level (the
+        highest prediction fitted on, where the mean is one level): from there up the calibration
+        cannot order designs, as above every result."""
+        if self.flat:
+            return float(self.knots_x[-1])
+        return float(self.knots_x[int(np.argmax(self.knots_y >= self.knots_y.max()))])
+
+    @property
     def low_edge(self) -> float:
         """The lowest raw prediction the calibrated mean is fitted at: the :data:`SUPPORT`-th knot
         from the bottom (the lowest knot where there are fewer); below it the mean is extrapolated."""
@@ -388,6 +397,8 @@ class Predictions:
         beyond, below: bool, True where ``raw`` is above every prediction the calibration was
             fitted on (below its :attr:`~Calibration.low_edge`, all but one at most): it
             extrapolates there (flat above, so the truth may lie above the interval).
+        top: bool, True where ``raw`` is at or above the calibration's
+            :attr:`~Calibration.top_edge`: stated at its highest level, unordered (``beyond`` too).
     """
 
     raw: np.ndarray
@@ -398,6 +409,7 @@ class Predictions:
     high: np.ndarray | None = None
     beyond: np.ndarray | None = None
     below: np.ndarray | None = None
+    top: np.ndarray | None = None
 
     @classmethod
     def of(cls, raw: np.ndarray, spread: np.ndarray, calibration: Calibration | None, reach: tuple[float, float],
@@ -425,7 +437,8 @@ class Predictions:
         std = np.abs(to_units(mean + std) - units)
         if low is not None:
             low, high = np.minimum(to_units(low), to_units(high)), np.maximum(to_units(low), to_units(high))
-        flags = () if calibration is None else (raw > calibration.knots_x[-1], raw < calibration.low_edge)
+        flags = () if calibration is None else (raw > calibration.knots_x[-1], raw < calibration.low_edge,
+                                                raw >= calibration.top_edge)
         return cls(raw, score, units, std, low, high, *flags)
 
     def order(self, n: int) -> np.ndarray:
