@@ -187,3 +187,20 @@ def test_designs_above_ten_random_results_take_a_closer_narrower_line_through_th
     (bias_all, _, width_all), (bias_upper, cover_upper, width_upper) = np.mean(stated[False], 0), np.mean(stated[True], 0)
     assert bias_upper < bias_all - 0.25 and width_upper < 0.7 * width_all  # 0.79 -> 0.47, 4.55 -> 2.97 points
     assert cover_upper > 0.75  # 0.79 (the line through every result: 0.86)
+
+
+def test_designs_at_the_learned_curves_top_level_take_the_line_where_it_says_more():
+    """The isotonic curve pools the four best-predicted results into its top level (57.5): designs
+    predicted there, among the results or above them, are ``top`` and take the line where it says
+    more; a design below that level keeps the learned statement."""
+    learned = Calibration.fit(np.arange(10.0), np.array([50, 51, 52, 53, 54, 55, 58, 57, 58, 57.0]))
+    assert learned.top_edge == 6.0 and not learned.flat
+    p = Predictions.of(np.array([3.0, 7.0, 8.5, 12.0]), np.ones(4), learned, (0, 100))
+    assert list(p.top) == [False, True, True, True] and list(p.beyond) == [False, False, False, True]
+    source_told = np.linspace(70, 90, 10)
+    told = 100 * norm.cdf(0.1 + 0.9 * probit(source_told))
+    designs = np.array([95.0, 95.0, 40.0, 95.0])  # the third's source puts it below the learned level
+    q = with_source_line(p, told, {"src": source_told}, {"src": designs}, (0, 100))
+    on_line = 100 * norm.cdf(0.1 + 0.9 * probit(95.0))
+    assert np.allclose(q.mean[[1, 3]], on_line) and q.mean[0] == p.mean[0] and q.mean[2] == p.mean[2]
+    assert np.all(q.low <= q.mean) and np.all(q.mean <= q.high)
