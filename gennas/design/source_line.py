@@ -165,12 +165,15 @@ class SourceLine:
         the source where the residuals do (:class:`~gennas.surrogates.residual_scale.ResidualTrend`,
         from :data:`~gennas.surrogates.calibration.MIN_TREND` results)."""
         upper = x >= np.median(x)
-        intercept = float(np.median(y[upper] - slope * x[upper]))
+        intercept, center = float(np.median(y[upper] - slope * x[upper])), float(np.median(x[upper]))
         residual = y - (intercept + slope * x)
+        if upper.sum() >= MIN_TREND:
+            # residuals enough where the designs lie for a scale of their own
+            return cls(intercept, slope, _robust_scale(residual[upper]), int(upper.sum()), center, slope_low,
+                       slope_high)
         trend = ResidualTrend.fit(x, residual) if len(y) >= MIN_TREND else None
         normalised = residual if trend is None else residual / trend.scale(x)
-        return cls(intercept, slope, _robust_scale(normalised), len(y), float(np.median(x[upper])), slope_low,
-                   slope_high, trend)
+        return cls(intercept, slope, _robust_scale(normalised), len(y), center, slope_low, slope_high, trend)
 
     @property
     def rises(self) -> bool:
