@@ -56,7 +56,7 @@ def test_beyond_designs_take_the_line_never_below_the_learned_level():
     assert line is not None and np.isclose(line.scale, 1.4826 * 0.05, rtol=0.05)
     half = line.half_width(np.array([95.0, 80.0]))
     assert half[0] > half[1] > line.scale * 1.8  # farther from the verified cells: wider
-    # designs above the results take the line through the upper half's medians, with its scale's trend
+    # designs above the results take the line through the upper half's medians (10 results: the scale's trend)
     line = SourceLine.fit(source_told, noisy, upper=True)
     assert line is not None and line.trend is not None and line.center == np.median(probit(source_told[5:]))
     half = line.half_width(np.array([95.0]))
@@ -204,3 +204,18 @@ def test_designs_at_the_learned_curves_top_level_take_the_line_where_it_says_mor
     on_line = 100 * norm.cdf(0.1 + 0.9 * probit(95.0))
     assert np.allclose(q.mean[[1, 3]], on_line) and q.mean[0] == p.mean[0] and q.mean[2] == p.mean[2]
     assert np.all(q.low <= q.mean) and np.all(q.mean <= q.high)
+
+
+def test_from_ten_residuals_in_the_upper_half_the_line_above_the_results_takes_their_own_scale():
+    """20 results whose residuals shrink towards the top (0.1 in the lower half, 0.02 in the upper):
+    the line above them states the upper half's scale (10 residuals, no trend); from 10 results
+    (5 in the upper half) the scale follows the residuals' trend instead."""
+    source = np.linspace(60, 94, 20)
+    noise = np.tile([-1.0, 1.0], 10) * np.where(np.arange(20) >= 10, 0.02, 0.1)
+    target = 100 * norm.cdf(0.1 + 0.9 * probit(source) + noise)
+    every, upper = SourceLine.fit(source, target), SourceLine.fit(source, target, upper=True)
+    assert every is not None and upper is not None and upper.trend is None and upper.count == 10
+    assert np.isclose(upper.scale, 1.4826 * 0.02, rtol=0.1) and every.scale > 3 * upper.scale
+    assert upper.half_width(np.array([95.0]))[0] < 0.5 * every.half_width(np.array([95.0]))[0]
+    few = SourceLine.fit(source[::2], target[::2], upper=True)
+    assert few is not None and few.trend is not None and few.count == 10
