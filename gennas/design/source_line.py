@@ -261,8 +261,8 @@ def with_source_line(p: Predictions, told: np.ndarray, told_sources: dict[str, n
     lines = {s: line for s, line in lines.items() if line is not None}
     if not lines:
         return p
-    # above the results: the line through the upper half's medians (the same slope, so fitted where
-    # the line is), with the residual scale where they are (module docstring)
+    # above the results: the same slope through the upper half's medians, with the residual scale
+    # there (module docstring)
     upper = {s: SourceLine.fit(told_sources[s], told, upper=True) for s in lines}
     on_line, line_low, line_high = _line_statement(upper, design_sources, p, reach)
     # a design predicted above every verified cell is at least at their level: where the line says
