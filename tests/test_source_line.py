@@ -57,7 +57,7 @@ def test_beyond_designs_take_the_line_never_below_the_learned_level():
     half = line.half_width(np.array([95.0, 80.0]))
     assert half[0] > half[1] > line.scale * 1.8  # farther from the verified cells: wider
     # designs above the results take the line through the upper half's medians (10 results: the scale's trend)
-    line = SourceLine.fit(source_told, noisy, upper=True)
+    line = SourceLine.fit(source_told, noisy).through_upper_half(source_told, noisy)
     assert line is not None and line.trend is not None and line.center == np.median(probit(source_told[5:]))
     half = line.half_width(np.array([95.0]))
     s = with_source_line(p, noisy, {"src": source_told}, {"src": designs}, (0, 100))
@@ -178,8 +178,9 @@ def test_designs_above_ten_random_results_take_a_closer_narrower_line_through_th
     for _ in range(50):
         told = rng.choice(len(c10), 10, replace=False)
         for upper in (False, True):
-            line = SourceLine.fit(c10[told], c100[told], upper=upper)
+            line = SourceLine.fit(c10[told], c100[told])
             assert line is not None
+            line = line.through_upper_half(c10[told], c100[told]) if upper else line
             z, half = line.probit_of(c10[designs]), line.half_width(c10[designs])
             low, mid, high = (100 * norm.cdf(z + k * half) for k in (-1, 0, 1))
             truth = c100[designs]
@@ -213,9 +214,13 @@ def test_from_ten_residuals_in_the_upper_half_the_line_above_the_results_takes_t
     source = np.linspace(60, 94, 20)
     noise = np.tile([-1.0, 1.0], 10) * np.where(np.arange(20) >= 10, 0.02, 0.1)
     target = 100 * norm.cdf(0.1 + 0.9 * probit(source) + noise)
-    every, upper = SourceLine.fit(source, target), SourceLine.fit(source, target, upper=True)
-    assert every is not None and upper is not None and upper.trend is None and upper.count == 10
+    every = SourceLine.fit(source, target)
+    assert every is not None
+    upper = every.through_upper_half(source, target)
+    assert upper.trend is None and upper.count == 10
     assert np.isclose(upper.scale, 1.4826 * 0.02, rtol=0.1) and every.scale > 3 * upper.scale
     assert upper.half_width(np.array([95.0]))[0] < 0.5 * every.half_width(np.array([95.0]))[0]
-    few = SourceLine.fit(source[::2], target[::2], upper=True)
-    assert few is not None and few.trend is not None and few.count == 10
+    few = SourceLine.fit(source[::2], target[::2])
+    assert few is not None
+    few = few.through_upper_half(source[::2], target[::2])
+    assert few.trend is not None and few.count == 10

@@ -146,12 +146,9 @@ class SourceLine:
     trend: ResidualTrend | None = None
 
     @classmethod
-    def fit(cls, source: np.ndarray, target: np.ndarray, upper: bool = False) -> SourceLine | None:
+    def fit(cls, source: np.ndarray, target: np.ndarray) -> SourceLine | None:
         """Theil-Sen line through verified ``(source, target)`` accuracies, ``(n,)`` each; None with
-        fewer than :data:`MIN_RESULTS` or a slope that is not positive (the datasets disagree).
-        ``upper``: the line that states designs above the results (module docstring), with the same
-        slope through the medians of the upper half of the results and the scale of the residuals
-        there (:meth:`_through_upper_half`)."""
+        fewer than :data:`MIN_RESULTS` or a slope that is not positive (the datasets disagree)."""
         source, target = np.asarray(source, dtype=np.float64), np.asarray(target, dtype=np.float64)
         if len(target) < MIN_RESULTS or np.ptp(source) <= 0:
             return None
@@ -159,30 +156,28 @@ class SourceLine:
         slope, intercept, slope_low, slope_high = theilslopes(y, x, alpha=COVERAGE)
         if not slope > 0:
             return None
-        if upper:
-            return cls._through_upper_half(x, y, float(slope), float(slope_low), float(slope_high))
         residual = y - (intercept + slope * x)
         return cls(float(intercept), float(slope), _robust_scale(residual), len(y), float(np.median(x)),
                    float(slope_low), float(slope_high))
 
-    @classmethod
-    def _through_upper_half(cls, x: np.ndarray, y: np.ndarray, slope: float, slope_low: float,
-                            slope_high: float) -> SourceLine:
-        """The line of slope ``slope`` through the medians of the results in the upper half of the
-        source probits ``x`` (target probits ``y``, ``(n,)`` each). Its residual scale: that of the
+    def through_upper_half(self, source: np.ndarray, target: np.ndarray) -> SourceLine:
+        """The line this one's slope gives the designs above the results it was fitted on (``source``,
+        ``target``: their accuracies in %, ``(n,)`` each; module docstring): through the medians of
+        the results in the upper half of the source accuracies. Its residual scale: that of the
         upper half's residuals where they are :data:`~gennas.surrogates.calibration.MIN_TREND` or
         more, else of every residual, falling with the source where they do
         (:class:`~gennas.surrogates.residual_scale.ResidualTrend`, from ``MIN_TREND`` results)."""
+        x, y = probit(source), probit(target)
         upper = x >= np.median(x)
-        intercept, center = float(np.median(y[upper] - slope * x[upper])), float(np.median(x[upper]))
-        residual = y - (intercept + slope * x)
+        intercept = float(np.median(y[upper] - self.slope * x[upper]))
+        residual = y - (intercept + self.slope * x)
+        line = replace(self, intercept=intercept, center=float(np.median(x[upper])))
         if upper.sum() >= MIN_TREND:
             # residuals enough where the designs lie for a scale of their own
-            return cls(intercept, slope, _robust_scale(residual[upper]), int(upper.sum()), center, slope_low,
-                       slope_high)
+            return replace(line, scale=_robust_scale(residual[upper]), count=int(upper.sum()))
         trend = ResidualTrend.fit(x, residual) if len(y) >= MIN_TREND else None
         normalised = residual if trend is None else residual / trend.scale(x)
-        return cls(intercept, slope, _robust_scale(normalised), len(y), center, slope_low, slope_high, trend)
+        return replace(line, scale=_robust_scale(normalised), count=len(y), trend=trend)
 
     @property
     def rises(self) -> bool:
@@ -254,7 +249,7 @@ def with_source_line(p: Predictions, told: np.ndarray, told_sources: dict[str, n
         return p
     # the learned curve's top level states these designs whether above every result or among the
     # highest: it cannot order them (module docstring)
-    top = p.beyond if p.top is None else p.beyond | p.top
+    top = p.beyond if p.top is None else p.top  # top includes beyond (Predictions.of)
     if not (top.any() or below.any()):
         return p
     lines = {s: SourceLine.fit(told_sources[s], told) for s in told_sources}
@@ -263,7 +258,7 @@ def with_source_line(p: Predictions, told: np.ndarray, told_sources: dict[str, n
         return p
     # above the results: the same slope through the upper half's medians, with the residual scale
     # there (module docstring)
-    upper = {s: SourceLine.fit(told_sources[s], told, upper=True) for s in lines}
+    upper = {s: line.through_upper_half(told_sources[s], told) for s, line in lines.items()}
     on_line, line_low, line_high = _line_statement(upper, design_sources, p, reach)
     # a design predicted above every verified cell is at least at their level: where the line says
     # less, the learned (flat) statement stays
