@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import norm
 
-from gennas.design.source_line import BOUND_REACH, SourceLine, independent_midpoint, probit, reads_as_percent, with_source_line
+from gennas.design.source_line import (BOUND_REACH, SourceLine, independent_midpoint, line_predicts_better, probit,
+                                       reads_as_percent, with_source_line)
 from gennas.surrogates.calibration import Calibration, Predictions
 
 
@@ -224,3 +225,30 @@ def test_from_ten_residuals_in_the_upper_half_the_line_above_the_results_takes_t
     assert few is not None
     few = few.through_upper_half(source[::2], target[::2])
     assert few.trend is not None and few.count == 10
+
+
+def test_designs_within_the_upper_half_of_the_results_take_the_line_where_it_predicts_them_better():
+    """20 results close to a line to their source (probit residuals 0.01): a design within them, in
+    the upper half of their source accuracies, takes the line through the upper half where the
+    learned calibration's leave-one-out residuals are larger than the line's (1 point); one in the
+    lower half keeps the learned statement, and so do both where the learned residuals are smaller
+    or not given."""
+    source_told = np.linspace(60, 90, 20)
+    told = 100 * norm.cdf(0.1 + 0.9 * probit(source_told) + np.tile([-0.01, 0.01], 10))
+    learned = Calibration.fit(np.arange(20.0), np.sort(told))
+    p = Predictions.of(np.array([4.5, 14.5]), np.ones(2), learned, (0, 100))
+    assert not p.beyond.any() and not p.top.any() and not p.below.any()
+    designs = {"src": np.array([65.0, 85.0])}  # below and above the results' median source, 75 %
+    noisy = np.tile([-1.0, 1.0], 10)
+    line = SourceLine.fit(source_told, told)
+    assert line is not None
+    assert line_predicts_better({"src": line}, told, {"src": source_told}, noisy)
+    assert not line_predicts_better({"src": line}, told, {"src": source_told}, 0.01 * noisy)
+    q = with_source_line(p, told, {"src": source_told}, designs, (0, 100), learned_residuals=noisy)
+    upper = line.through_upper_half(source_told, told)
+    assert np.isclose(q.mean[1], 100 * norm.cdf(upper.probit_of(np.array([85.0]))[0]))
+    assert q.low[1] < q.mean[1] < q.high[1] and q.high[1] - q.low[1] < p.high[1] - p.low[1]
+    assert q.mean[0] == p.mean[0] and q.low[0] == p.low[0] and q.high[0] == p.high[0]
+    for residuals in (0.01 * noisy, None):
+        r = with_source_line(p, told, {"src": source_told}, designs, (0, 100), learned_residuals=residuals)
+        assert np.array_equal(r.mean, p.mean) and np.array_equal(r.low, p.low)

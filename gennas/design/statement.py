@@ -116,7 +116,8 @@ class Statements:
             line_reach = reach if measured else (reach[0], PERCENT[1])
             return source_line_statement(stated, loop.prior, [r.arch for r in told], np.array([r.score for r in told]),
                                          archs, loop.scale.direction == "maximize", loop.scale.compress, line_reach,
-                                         flat=learned is not None and learned.calibration.flat)
+                                         flat=learned is not None and learned.calibration.flat,
+                                         learned_residuals=None if learned is None else learned.calibration.residuals)
         if self._task_error is not None or self._samples_set_no_scale:
             value, _ = loop.predict(archs)  # the default task's, corrected by the source tables
             return Predictions(value, value)
