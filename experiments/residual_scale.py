@@ -6,7 +6,8 @@ deviation (``scipy.stats.median_abs_deviation``, normal scale) of the cells' pro
 within bins of source accuracy: the lower half of cells, then up to the 90th, 99th, 99.9th
 percentile and the rest. Residuals that shrink towards the top are why a calibration learned
 from a few results states a residual scale that follows the prediction
-(``gennas.surrogates.residual_scale``; README, "Calibrated predictions").
+(``gennas.surrogates.residual_scale``; docs/calibration.md, "Residuals that shrink towards the
+top").
 
     python experiments/residual_scale.py      # a few seconds
 """

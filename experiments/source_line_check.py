@@ -1,8 +1,8 @@
 """Where does a line fitted on a few random cells place a dataset's best cells? Checked on the tables.
 
 The designer states a new dataset's accuracies through a line from the measured source table
-(another dataset's accuracy of the same cell) to the verified results (the README, "Calibrated
-predictions": the source line). Before building it, the question was which scale the line
+(another dataset's accuracy of the same cell) to the verified results (docs/calibration.md,
+"Beyond the results on a new dataset"). Before building it, the question was which scale the line
 should live on. For each development seed, ``--told`` random working cells of the target
 dataset are "verified"; a line from the source dataset's accuracy to the target's is fitted on
 them, in % by least squares and on the probit scale (``norm.ppf(accuracy / 100)``) by

@@ -12,7 +12,7 @@ Across architectures, accuracies on two datasets lie close to a straight line in
 (accuracy on the line, Miller et al. 2021): in % the easier dataset saturates near its best and
 the relation bends (a straight line in % fitted to random cells puts cifar100's best cells 2-3
 points too low from cifar10's, 1 too high the other way; an analysis of the tables on development
-seeds, README "Calibrated predictions"), in probit it does not. Where the
+seeds, docs/calibration.md "Beyond the results on a new dataset"), in probit it does not. Where the
 space's benchmark measured a source dataset for every cell (the loop's
 :class:`~gennas.design.prior.SourceTablePrior`), that line is fitted on the verified results
 (Theil-Sen: robust to cells that failed to train, which sit off the line near chance) and a
@@ -90,7 +90,7 @@ Only a line whose slope the results tell from zero (its confidence interval abov
 :attr:`SourceLine.rises`) is mixed in there: a line that may be flat adds a fall the results do not
 show (on digits trained here, 16x16 images whose validation accuracies move in steps of 0.28
 points, the mixture with such lines covered 70 % of those designs, the learned statement alone
-85 %; README "Calibrated predictions off the tables"). Such a line still bounds the fall: its
+85 %; docs/calibration.md "Only a rising line falls"). Such a line still bounds the fall: its
 slope's upper confidence bound says how far the truth can fall at most, where that is less than
 the learned one point per predicted point the floor is raised to it (:func:`fall_bounded`), as far
 down as :data:`BOUND_REACH` ranges of the results' source accuracies. After a 20-cell search on

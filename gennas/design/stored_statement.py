@@ -13,7 +13,8 @@ results cannot show, a calibration fitted on thousands of held-out cells of the 
   to lie, not where the designs do. The stored calibration knows how its interval's width
   changes with the prediction from every cell of the task: the interval keeps that shape, scaled
   by the factor the results need (conformal on the results' cross-fitted residuals:
-  :func:`stored_scaling`), around the learned mean (README, "From 20 results on a bundled task");
+  :func:`stored_scaling`), around the learned mean (docs/calibration.md, "From 20 results on a
+  bundled task");
 * a design predicted above every verified cell (``Predictions.beyond``) is where the learned
   mean is flat and under-states (after 10 random cifar100 results by 1.22 points over the top
   20, ``python experiments/calibration.py --seeds 0,1,2,3,4`` before this rule). The stored calibration's mean and

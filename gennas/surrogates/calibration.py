@@ -105,7 +105,8 @@ def _conformal(quantiles: np.ndarray, n: int, coverage: float) -> tuple[float, f
     probability ``(k_hi - k_lo) / (n + 1)``: the usual whole ranks ``ceil((n + 1)(1 - a))`` and
     ``floor((n + 1) a)`` promise *at least* ``coverage`` and state 90 % intervals that hold
     (49 - 2) / 51 = 92.2 % from 50 results; the fractional ranks hold ``coverage`` in expectation,
-    which is what an interval labelled 90 % says (README "Calibrated predictions")."""
+    which is what an interval labelled 90 % says (docs/calibration.md "A 90 % interval holds
+    90 %")."""
     a = (1 - coverage) / 2
     rank_hi, rank_lo = min(n, (n + 1) * (1 - a)), max(1.0, (n + 1) * a)
     level = (lambda rank: (rank - 1) / (n - 1) if n > 1 else .5)  # noqa: E731

@@ -4,9 +4,10 @@ A calibration learned from a few hundred results or fewer has a handful of predi
 its conformal widths come from residuals of cells below the ones a designer states, and on the
 NAS-Bench-201 tables residuals shrink towards the top (``python experiments/residual_scale.py``:
 the robust sd of probit residuals from the cifar100 -> cifar10 line falls from 0.053 in the lower
-half of cells to 0.012 in the top 0.1 %): the top designs' intervals were too wide (README,
-"Calibrated predictions"). Normalised (locally weighted) conformal prediction (Lei et al. 2018)
-divides each residual by a scale fitted to the residuals and states
+half of cells to 0.012 in the top 0.1 %): the top designs' intervals were too wide
+(docs/calibration.md, "Residuals that shrink towards the top"). Normalised (locally weighted)
+conformal prediction (Lei et al. 2018) divides each residual by a scale fitted to the residuals
+and states
 ``quantile(normalised) * scale(m)``.
 
 Only a scale that falls (or stays) with the prediction is fitted: one that rises carries the
@@ -87,5 +88,5 @@ def flat_is_better(y: np.ndarray, residual: np.ndarray) -> bool:
     curve then follows their noise, and its lowest level (the least running mean of the
     lowest-predicted results) anchors every statement below them too low: on digits trained here
     those designs were stated 0.76 points below their truth and 38 % lay above their 90 %
-    interval (README, "Calibrated predictions off the tables")."""
+    interval (docs/calibration.md, "The flat rule")."""
     return bool(np.sum(np.abs(constant_residuals(y))) <= np.sum(np.abs(residual)))
