@@ -40,11 +40,18 @@ def measure_cmd(name: str = typer.Option(..., "--name", help="name to register t
                 clock: str = typer.Option("wall", "--clock", help="wall: elapsed time; cpu: this thread's CPU "
                                           "time (one CPU thread only; on a shared machine, the unloaded latency)"),
                 force: bool = typer.Option(False, "--force", help="overwrite a registered device"),
+                cells: int = typer.Option(0, "--cells", help="a space without a pretrained latency estimator (your own, "
+                                          "darts): how many seeded random architectures describe the device "
+                                          "\\[default: 2 per slot choice, 60-200]; more allow a higher confidence"),
                 check: int = typer.Option(0, "--check", help="then time this many seeded random architectures and "
                                           "say how many the 95 % latency bound covers (30-50: a few minutes; a "
                                           "budget on the device warns if clearly fewer)"),
                 as_json: bool = typer.Option(False, "--json")) -> None:
     """Time the reference architectures here and register the machine as a device.
+
+    In a space without a pretrained latency estimator (your own YAML, darts), the device is
+    described by seeded random architectures instead (--cells), predicted additively from their
+    choices, with a conformal 95 % bound.
 
     One thread by default (stable, comparable timings); each architecture is warmed up, then
     timed until the spread of its passes is small or a limit is hit. Noisy timings, or an
@@ -56,6 +63,7 @@ def measure_cmd(name: str = typer.Option(..., "--name", help="name to register t
     from gennas.errors import GennasError
     from gennas.surrogates import measure
     from gennas.surrogates.latency import load_latency_estimator
+    from gennas.surrogates.slot_latency import SlotLatencyModel
 
     measure.check_device_name(name)
     # every option checked before minutes of timing, each named on its own
@@ -67,7 +75,8 @@ def measure_cmd(name: str = typer.Option(..., "--name", help="name to register t
                                     ("--max-spread", max_spread, max_spread > 0, "above 0"),
                                     ("--target-spread", target_spread, target_spread > 0, "above 0"),
                                     ("--max-seconds", max_seconds, max_seconds > 0, "above 0"),
-                                    ("--check", check, check >= 0, "0 or more")):
+                                    ("--check", check, check >= 0, "0 or more"),
+                                    ("--cells", cells, cells >= 0, "0 (the default count) or more")):
         if not ok:
             raise GennasError(f"{option} must be {rule}, got {value}")
     if clock not in measure.CLOCKS:
@@ -81,7 +90,10 @@ def measure_cmd(name: str = typer.Option(..., "--name", help="name to register t
     if threads > 0:
         torch.set_num_threads(threads)
     build = measure.table_build_options(est.space)
-    refs = est.reference_archs()
+    if cells and not isinstance(est, SlotLatencyModel):
+        raise GennasError(f"--cells is for a space without a pretrained latency estimator; {est.space.name}'s is "
+                          f"adapted from its {len(est.reference_archs())} reference architectures")
+    refs = est.reference_archs(cells) if cells else est.reference_archs()
     labels = [est.space.to_string(a) for a in refs]
 
     def timed(arch: Any) -> Any:  # every timing of this command (references and --check) alike

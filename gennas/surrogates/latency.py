@@ -36,6 +36,7 @@ from gennas.graph import ArchGraph
 from gennas.surrogates.latency_bound import BoundCalibration, load_calibration, loo_rms
 from gennas.surrogates.latency_refs import select_references  # re-exported
 from gennas.surrogates.measure import adapt_registered, broken_device_note, measure_latency  # measure_latency: re-exported
+from gennas.surrogates.slot_latency import SlotLatencyModel
 from gennas.resources import checkpoints_dir
 from gennas.spaces import SearchSpace, as_rng, resolve_space
 from gennas.training import ridge_solve
@@ -427,16 +428,21 @@ class LatencyEstimator:
 
 
 def load_latency_estimator(space: SearchSpace | str = "nb201", path: str | Path | None = None,
-                           with_registered: bool = True) -> LatencyEstimator:
+                           with_registered: bool = True) -> LatencyEstimator | SlotLatencyModel:
     """The pretrained estimator of ``space`` from ``checkpoints/latency_<space>.pt``, plus every
-    device registered under ``$GENNAS_HOME/devices`` for that space (``gennas latency measure``)."""
+    device registered under ``$GENNAS_HOME/devices`` for that space (``gennas latency measure``).
+    A space without one (a user's own, darts) gets a :class:`SlotLatencyModel` of the devices
+    registered for it, each fitted on the architectures timed there."""
     space = resolve_space(space)
+    default = path is None
     path = Path(path) if path is not None else checkpoints_dir() / f"latency_{space.name}.pt"
     if not path.is_file():
-        shipped = sorted(p.stem.removeprefix("latency_") for p in checkpoints_dir().glob("latency_*.pt"))
-        raise GennasError(f"no pretrained latency estimator for space {space.name!r} (expected {path}): one is trained "
-                          f"from many devices' measured latencies, shipped for {', '.join(shipped) or 'none'}; design "
-                          "without a device and budget, and judge the designs by latencies you measure")
+        if default:
+            model = SlotLatencyModel(space)
+            if with_registered:
+                adapt_registered(model, space.name)
+            return model
+        raise GennasError(f"no latency estimator checkpoint at {path}")
     est = LatencyEstimator.load(path, space)
     if with_registered:
         adapt_registered(est, space.name)

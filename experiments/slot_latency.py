@@ -1,0 +1,161 @@
+"""Latency budgets in a space without a pretrained latency estimator: does the bound hold?
+
+A space of the user's own (or darts) has no estimator meta-trained on many devices, so a device
+is described by the architectures `gennas latency measure` times on it
+(:func:`gennas.surrogates.slot_latency.reference_count`: 60 for a cell like nb201's) and the rest
+are predicted additively from their slot choices, with a conformal upper bound
+(:mod:`gennas.surrogates.slot_latency`). Checked here where the truth is known:
+
+1. **The 19 devices of the NAS-Bench-201 latency tables**, each as if it were a new device of a
+   space without an estimator: ``--draws`` times (default 20) a fresh seeded set of that many
+   working cells is "timed" (their table latencies), the model fitted on them alone, and judged
+   on every working cell of the table: the 95 % bound's coverage; and for budgets at the 10th /
+   25th / 50th percentile of the device's latencies, the share of the cells the bound keeps that
+   are truly over (what a designer's designs can be; target at most 5 %) and the share of the
+   cells truly under that it keeps. The first draw is the model's own reference cells.
+2. ``--here``: a space of the script's own (a 4-node cell of convolutions, separable
+   convolutions and pooling, written to a temporary YAML) timed on this machine, one thread, CPU
+   clock: the reference cells, then ``--held-out`` other random cells; the bound's coverage of
+   those, and the same budget shares among them.
+
+    python experiments/slot_latency.py                  # the tables (about 1 minute)
+    python experiments/slot_latency.py --here           # and this machine (a few minutes)
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")  # before torch is imported
+
+import argparse  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+import gennas  # noqa: E402
+from gennas.surrogates.slot_latency import SlotLatencyModel, reference_count  # noqa: E402
+
+CONFIDENCE = 0.95
+PERCENTILES = (10, 25, 50)
+HERE_SPACE = """kind: cell
+name: slot_latency_here
+input_size: 32
+cell:
+  nodes: 4
+  zero_op: none
+  identity_op: skip
+  ops:
+    none: {type: zero}
+    skip: {type: identity}
+    conv3: {type: relu_conv_bn, kernel: 3}
+    sep5: {type: sep_conv, kernel: 5}
+    pool3: {type: max_pool, kernel: 3}
+macro: {channels: 16, cells_per_stage: 2, stages: 3}
+"""
+
+
+def judge(model: SlotLatencyModel, device: str, archs: list, ms: np.ndarray) -> dict[str, float]:
+    """Coverage of the bound over ``archs`` (true ``ms`` ``(n,)``) and, per budget percentile, the
+    share of kept cells truly over and of truly-under cells kept."""
+    bound = model.upper_bound(archs, device, CONFIDENCE)
+    row = {"coverage": float(np.mean(ms <= bound))}
+    for pct in PERCENTILES:
+        budget = float(np.percentile(ms, pct))
+        kept, under = bound <= budget, ms <= budget
+        row[f"over{pct}"] = float(np.mean(ms[kept] > budget)) if kept.any() else float("nan")
+        row[f"kept{pct}"] = float(np.mean(kept[under])) if under.any() else float("nan")
+    return row
+
+
+def tables(draws: int) -> None:
+    space, bench = gennas.load_space("nb201"), gennas.load_benchmark("nb201")
+    cells = [a for a in space.enumerate() if not space.output_is_constant(a)]
+    n = reference_count(space)
+    references = SlotLatencyModel(space).reference_archs()
+    print(f"`python experiments/slot_latency.py --draws {draws}`: {len(bench.devices)} NAS-Bench-201 devices, "
+          f"each fitted from {n} working cells' table latencies ({draws} draws, the first the model's reference "
+          f"cells), judged on all {len(cells)} working cells; {CONFIDENCE:.0%} bound\n")
+    header = ("| device | coverage mean | coverage min | " +
+              " | ".join(f"kept over, p{p} (mean / max)" for p in PERCENTILES) + " | " +
+              " | ".join(f"under kept, p{p}" for p in PERCENTILES) + " |")
+    print(header)
+    print("|" + "---|" * (header.count("|") - 1))
+    pooled: list[dict[str, float]] = []
+    for device in bench.devices:
+        ms_all = np.asarray(bench.latency_of(cells, device), dtype=np.float64)
+        index = {space.to_string(a): i for i, a in enumerate(cells)}
+        rows = []
+        for draw in range(draws):
+            rng = np.random.default_rng(draw)
+            picked = ([index[space.to_string(a)] for a in references] if draw == 0
+                      else rng.choice(len(cells), n, replace=False))
+            model = SlotLatencyModel(space).adapt(device, [(cells[i], ms_all[i]) for i in picked])
+            rows.append(judge(model, device, cells, ms_all))
+        pooled += rows
+        cov = [r["coverage"] for r in rows]
+        over = [f"{100 * np.nanmean([r[f'over{p}'] for r in rows]):.1f} / {100 * np.nanmax([r[f'over{p}'] for r in rows]):.1f} %"
+                for p in PERCENTILES]
+        kept = [f"{100 * np.nanmean([r[f'kept{p}'] for r in rows]):.0f} %" for p in PERCENTILES]
+        print(f"| {device} | {100 * np.mean(cov):.1f} % | {100 * np.min(cov):.1f} % | " + " | ".join(over) + " | "
+              + " | ".join(kept) + " |", flush=True)
+    over = [f"{100 * np.nanmean([r[f'over{p}'] for r in pooled]):.1f} / {100 * np.nanmax([r[f'over{p}'] for r in pooled]):.1f} %"
+            for p in PERCENTILES]
+    kept = [f"{100 * np.nanmean([r[f'kept{p}'] for r in pooled]):.0f} %" for p in PERCENTILES]
+    cov = [r["coverage"] for r in pooled]
+    print(f"| **all** | {100 * np.mean(cov):.1f} % | {100 * np.min(cov):.1f} % | " + " | ".join(over) + " | "
+          + " | ".join(kept) + " |")
+
+
+def here(held_out: int) -> None:
+    import torch
+
+    from gennas.surrogates import measure
+
+    torch.set_num_threads(1)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "slot_latency_here.yaml"
+        path.write_text(HERE_SPACE)
+        space = gennas.load_space(str(path))
+        model = SlotLatencyModel(space)
+        references = model.reference_archs()
+        seen = {space.to_string(a) for a in references}
+        others = [a for a in space.sample_many(8 * held_out, 1)
+                  if not space.output_is_constant(a) and space.to_string(a) not in seen]
+        others = list({space.to_string(a): a for a in others}.values())[:held_out]
+        start, cpu = time.perf_counter(), time.process_time()
+
+        def timed(arch) -> float:
+            return measure.measure_timing(arch, space, basis="cpu").ms
+
+        reference_ms = [timed(a) for a in references]
+        other_ms = np.array([timed(a) for a in others])
+        model.adapt("here", list(zip(references, reference_ms)))
+        row = judge(model, "here", others, other_ms)
+        print(f"\n`python experiments/slot_latency.py --here --held-out {held_out}`: a 4-node cell space (conv 3x3, "
+              f"separable 5x5, max pool 3x3, skip, none; 16 channels, 3 stages of 2 cells) timed on this machine "
+              f"(one thread, CPU clock; {time.perf_counter() - start:.0f} s wall, {time.process_time() - cpu:.0f} s "
+              f"CPU): fitted from its {len(references)} reference cells ({min(reference_ms):.2f}-"
+              f"{max(reference_ms):.2f} ms), judged on {len(others)} other random cells\n")
+        print("| coverage | " + " | ".join(f"kept over, p{p}" for p in PERCENTILES) + " | "
+              + " | ".join(f"under kept, p{p}" for p in PERCENTILES) + " |")
+        print("|---|" + "---|" * (2 * len(PERCENTILES)))
+        print(f"| {100 * row['coverage']:.1f} % | " + " | ".join(f"{100 * row[f'over{p}']:.1f} %" for p in PERCENTILES)
+              + " | " + " | ".join(f"{100 * row[f'kept{p}']:.0f} %" for p in PERCENTILES) + " |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--draws", type=int, default=20, help="seeded sets of timed cells per device")
+    parser.add_argument("--here", action="store_true", help="also time a space of the script's own on this machine")
+    parser.add_argument("--held-out", type=int, default=100, help="with --here: other random cells timed to judge")
+    args = parser.parse_args()
+    tables(args.draws)
+    if args.here:
+        here(args.held_out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,131 @@
+"""Latency budgets in a space without a pretrained latency estimator: a device described by
+architectures timed on it, an additive model of their slot choices and a conformal bound."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+import gennas
+from gennas.cli.app import app
+from gennas.errors import GennasError, UnknownDevice
+from gennas.surrogates.latency import load_latency_estimator
+from gennas.surrogates.measure import register_device
+from gennas.surrogates.slot_latency import MIN_TIMED, SlotLatencyModel, reference_count
+
+runner = CliRunner()
+# a cell space of the user's own (no shipped estimator); its name is unique to this module
+OWN_SPACE = """kind: cell
+name: slot_latency_test_space
+input_size: 32
+cell:
+  nodes: 3
+  zero_op: none
+  identity_op: skip
+  ops:
+    none: {type: zero}
+    skip: {type: identity}
+    conv3: {type: relu_conv_bn, kernel: 3}
+    pool3: {type: avg_pool, kernel: 3}
+macro: {channels: 4, cells_per_stage: 1, stages: 1}
+"""
+# the synthetic device's ms per op (an additive truth with multiplicative noise)
+OP_MS = {"none": 0.0, "skip": 0.05, "conv3": 1.0, "pool3": 0.3}
+
+
+def _own_space(tmp_path: Path) -> gennas.SearchSpace:
+    path = tmp_path / "own.yaml"
+    path.write_text(OWN_SPACE)
+    return gennas.load_space(str(path))
+
+
+def _true_ms(space: gennas.SearchSpace, archs, seed: int) -> np.ndarray:
+    base = np.array([0.2 + sum(OP_MS[op] for op in space.choices(a)) for a in archs])
+    return base * np.exp(np.random.default_rng(seed).normal(0, 0.05, len(archs)))
+
+
+def test_a_bundled_device_fitted_from_its_reference_cells_bounds_the_rest(nb201, bench, all_cells):
+    """pixel3's table latencies of the model's reference cells alone: the 95 % bound covers about
+    95 % of every working cell (the experiment's table, one draw), and the relaxed latency of a
+    one-hot architecture is its prediction."""
+    model = SlotLatencyModel(nb201)
+    refs = model.reference_archs()
+    assert len(refs) == reference_count(nb201) == 60 and len({a.to_string() for a in refs}) == 60
+    assert not any(nb201.output_is_constant(a) for a in refs)
+    model.adapt("pixel3_timed", list(zip(refs, bench.latency_of(refs, "pixel3"))))
+    working = [a for a in all_cells if not nb201.output_is_constant(a)]
+    truth = bench.latency_of(working, "pixel3")
+    predicted, bound = model.predict(working, "pixel3_timed"), model.upper_bound(working, "pixel3_timed")
+    assert np.all(predicted > 0) and np.all(bound > predicted)
+    assert np.mean(truth <= bound) >= 0.9  # at least 95 % promised over draws of the timed cells
+    one_hot = torch.tensor(nb201.encode(working[:5]).reshape(5, nb201.num_slots, -1), requires_grad=True)
+    soft = model.predict_soft(one_hot, "pixel3_timed")
+    soft.sum().backward()
+    assert np.allclose(soft.detach().numpy(), predicted[:5], rtol=1e-4) and one_hot.grad is not None
+
+
+def test_a_device_needs_enough_timings_and_a_confidence_they_can_promise(nb201, bench):
+    model = SlotLatencyModel(nb201)
+    refs = model.reference_archs()
+    with pytest.raises(GennasError, match=f"at least {MIN_TIMED}"):
+        model.adapt("few", list(zip(refs[:10], bench.latency_of(refs[:10], "pixel3"))))
+    with pytest.raises(GennasError, match="not a positive number"):
+        model.adapt("bad", [(refs[0], -1.0)] + list(zip(refs[1:], bench.latency_of(refs[1:], "pixel3"))))
+    model.adapt("ok", list(zip(refs, bench.latency_of(refs, "pixel3"))))
+    with pytest.raises(GennasError, match="needs at least 99 timed architectures; it has 60"):
+        model.upper_bound(refs[:2], "ok", confidence=0.99)
+    with pytest.raises(UnknownDevice, match="gennas latency measure"):
+        model.predict(refs[:2], "elsewhere")
+    # more timings: a higher confidence, and the first ones are the same cells
+    more = model.reference_archs(120)
+    assert [a.to_string() for a in more[:60]] == [a.to_string() for a in refs]
+    model.adapt("more", list(zip(more, bench.latency_of(more, "pixel3"))))
+    assert np.all(model.upper_bound(refs[:3], "more", confidence=0.99) >= model.upper_bound(refs[:3], "more"))
+
+
+def test_a_registered_device_of_a_users_space_keeps_the_designers_budget(tmp_path, monkeypatch):
+    """A user's space has no shipped estimator: its registered device (timings of the reference
+    architectures, as `gennas latency measure` takes them) is loaded as a slot model, and a
+    designer's search and designs under a budget there keep its 95 % bound."""
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
+    space = _own_space(tmp_path)
+    refs = SlotLatencyModel(space).reference_archs()
+    register_device("own_box", space, list(zip(refs, _true_ms(space, refs, seed=0))))
+    model = load_latency_estimator(space)
+    assert isinstance(model, SlotLatencyModel) and model.devices == ["own_box"]
+    fresh = [a for a in space.sample_many(400, 7) if not space.output_is_constant(a)]
+    truth = _true_ms(space, fresh, seed=1)
+    assert np.mean(truth <= model.upper_bound(fresh, "own_box")) >= 0.9
+    trained = runner.invoke(app, ["train", "--space", str(tmp_path / "own.yaml"), "--steps", "20", "--quiet"])
+    assert trained.exit_code == 0, trained.output
+    budget = float(np.percentile(truth, 50))
+    designer = gennas.Designer(space, task="cifar10", device="own_box", max_latency_ms=budget, seed=0)
+    result = designer.search(lambda a: float(len(set(space.choices(a)))), budget=6)
+    verified = [r.arch for r in result.history]
+    # a cell timed at registration is judged by its timing, any other by the bound
+    timed = designer.budget.timed(verified)
+    assert len(verified) == 6 and np.all(designer.budget.judged_ms(verified) <= budget)
+    assert np.all(model.upper_bound([a for a, t in zip(verified, timed) if not t], "own_box") <= budget)
+    designs = designer.generate(4)
+    assert designs and np.all(designer.budget.judged_ms([d.arch for d in designs]) <= budget)
+
+
+def test_the_cli_times_a_users_space_on_this_machine(tmp_path, monkeypatch):
+    """`gennas latency measure --space own.yaml --cells 30` times 30 seeded random architectures here
+    and registers the machine; `--cells` on a space with a pretrained estimator is refused."""
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
+    space = _own_space(tmp_path)
+    ran = runner.invoke(app, ["latency", "measure", "--space", str(tmp_path / "own.yaml"), "--name", "here",
+                              "--cells", "30", "--repeats", "3", "--max-repeats", "5", "--warmup", "1",
+                              "--clock", "cpu", "--accept-noisy", "--json"])
+    assert ran.exit_code == 0, ran.output
+    assert len(json.loads(ran.stdout)["samples"]) == 30
+    model = load_latency_estimator(space)
+    assert model.devices == ["here"] and np.all(model.predict(space.sample_many(5, 3), "here") > 0)
+    refused = runner.invoke(app, ["latency", "measure", "--name", "x", "--cells", "30"])
+    assert refused.exit_code != 0 and "--cells is for a space without a pretrained" in refused.output
