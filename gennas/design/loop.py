@@ -405,10 +405,9 @@ class DesignLoop:
         The encoders already learnt a known task (the shipped nb201 predictor: from 2,000 cells
         of each); retraining them on a search's few results, all near the top, drifted them
         (docs/calibration.md, "A search on a task the predictor knows no longer drifts it":
-        ``generate(20)`` stated 94.03 % for cells of 88-90 %). ``python
-        experiments/known_task_refit.py`` (seeds 100-109, cifar10 / cifar100): heads-only refits
-        verified the optimum within 20 verifications in 4 / 7 of 10 searches against 0 / 3 with
-        the encoders retrained."""
+        ``generate(20)`` stated 94.03 % for cells of 88-90 %). ``python experiments/known_task_refit.py``
+        (seeds 100-109, cifar10 / cifar100): heads-only refits verified the optimum within 20
+        verifications in 4 / 7 of 10 searches against 0 / 3 with the encoders retrained."""
         if not self.pretrained.is_trained:
             return 1.0
         key = self.task_key()
