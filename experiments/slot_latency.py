@@ -18,8 +18,13 @@ are predicted additively from their slot choices, with a conformal upper bound
    clock: the reference cells, then ``--held-out`` other random cells; the bound's coverage of
    those, and the same budget shares among them.
 
-    python experiments/slot_latency.py                  # the tables (about 1 minute)
-    python experiments/slot_latency.py --here           # and this machine (a few minutes)
+3. ``--compare``: the model's two choices against the simpler ones, pooled over the devices and
+   draws of 1: the fit in log ms against one in ms, and the bound's quantile within three groups by
+   predicted latency against one over every timed cell.
+
+    python experiments/slot_latency.py                  # the tables (about 15 s)
+    python experiments/slot_latency.py --here           # and this machine (about 30 s)
+    python experiments/slot_latency.py --compare        # and the simpler fits (about 30 s)
 """
 
 from __future__ import annotations
@@ -109,6 +114,63 @@ def tables(draws: int) -> None:
           + " | ".join(kept) + " |")
 
 
+def _simple_bound(x: np.ndarray, ms: np.ndarray, x_all: np.ndarray, log: bool) -> np.ndarray:
+    """A simpler model's 95 % bound ``(len(x_all),)`` from timed cells (one-hot ``x`` ``(n, d)``, ``ms``
+    ``(n,)``): ridge of ms (``log=False``: floored at half the fastest timing) or of log ms, one
+    conformal quantile of the 10-fold log ratios over every timed cell."""
+    def fit(xs: np.ndarray, ys: np.ndarray):
+        design = np.hstack([np.ones((len(xs), 1)), xs])
+        penalty = 1e-3 * len(xs) * np.eye(design.shape[1])
+        penalty[0, 0] = 0.0
+        coef = np.linalg.solve(design.T @ design + penalty, design.T @ (np.log(ys) if log else ys))
+        return lambda xx: np.exp(coef[0] + xx @ coef[1:]) if log else np.maximum(coef[0] + xx @ coef[1:],
+                                                                               0.5 * ys.min())
+    folds = np.arange(len(ms)) % 10
+    np.random.default_rng(0).shuffle(folds)
+    ratios = np.empty(len(ms))
+    for fold in range(10):
+        held = folds == fold
+        ratios[held] = np.log(ms[held]) - np.log(fit(x[~held], ms[~held])(x[held]))
+    quantile = np.sort(ratios)[int(np.ceil((len(ms) + 1) * CONFIDENCE)) - 1]
+    return fit(x, ms)(x_all) * np.exp(quantile)
+
+
+def compare(draws: int) -> None:
+    space, bench = gennas.load_space("nb201"), gennas.load_benchmark("nb201")
+    cells = [a for a in space.enumerate() if not space.output_is_constant(a)]
+    x_all = space.encode(cells).astype(np.float64)
+    n = reference_count(space)
+    variants = {"log ms, three groups (the model)": None, "log ms, one group": True, "ms, one group": False}
+    rows: dict[str, list[dict[str, float]]] = {name: [] for name in variants}
+    for device in bench.devices:
+        ms_all = np.asarray(bench.latency_of(cells, device), dtype=np.float64)
+        for draw in range(draws):
+            picked = np.random.default_rng(draw).choice(len(cells), n, replace=False)
+            for name, log in variants.items():
+                if log is None:
+                    model = SlotLatencyModel(space).adapt(device, [(cells[i], ms_all[i]) for i in picked])
+                    bound = model.upper_bound(cells, device, CONFIDENCE)
+                else:
+                    bound = _simple_bound(x_all[picked], ms_all[picked], x_all, log)
+                row = {"coverage": float(np.mean(ms_all <= bound))}
+                for pct in PERCENTILES:
+                    budget = float(np.percentile(ms_all, pct))
+                    kept, under = bound <= budget, ms_all <= budget
+                    row[f"over{pct}"] = float(np.mean(ms_all[kept] > budget)) if kept.any() else float("nan")
+                    row[f"kept{pct}"] = float(np.mean(kept[under]))
+                rows[name].append(row)
+    print(f"\n`python experiments/slot_latency.py --compare --draws {draws}`: the {len(bench.devices)} devices' draws "
+          "pooled (draw d: the same cells for every fit)\n")
+    print("| fit | coverage mean | " + " | ".join(f"kept over, p{p} (mean / max)" for p in PERCENTILES) + " | "
+          + " | ".join(f"under kept, p{p}" for p in PERCENTILES) + " |")
+    print("|---|" + "---|" * (1 + 2 * len(PERCENTILES)))
+    for name, got in rows.items():
+        print(f"| {name} | {100 * np.mean([r['coverage'] for r in got]):.1f} % | "
+              + " | ".join(f"{100 * np.nanmean([r[f'over{p}'] for r in got]):.1f} / "
+                           f"{100 * np.nanmax([r[f'over{p}'] for r in got]):.1f} %" for p in PERCENTILES) + " | "
+              + " | ".join(f"{100 * np.mean([r[f'kept{p}'] for r in got]):.0f} %" for p in PERCENTILES) + " |")
+
+
 def here(held_out: int) -> None:
     import torch
 
@@ -151,8 +213,11 @@ def main() -> None:
     parser.add_argument("--draws", type=int, default=20, help="seeded sets of timed cells per device")
     parser.add_argument("--here", action="store_true", help="also time a space of the script's own on this machine")
     parser.add_argument("--held-out", type=int, default=100, help="with --here: other random cells timed to judge")
+    parser.add_argument("--compare", action="store_true", help="also the simpler fits on the tables")
     args = parser.parse_args()
     tables(args.draws)
+    if args.compare:
+        compare(args.draws)
     if args.here:
         here(args.held_out)
 

@@ -8,8 +8,9 @@ premise of FBNet's and ProxylessNAS's lookup tables), so here a device is descri
 ridge fit on their one-hot slot choices (``space.encode``, the layout of ``slot_probs``, so the
 same weights give a differentiable latency for guided generation). The fit is of log ms (each
 choice multiplies the latency): on the NAS-Bench-201 tables, fitted in ms the cells a bound kept
-under a device's 10th-percentile latency were truly over it 3.3 % of the time on average (35 %
-in the worst draw, pixel3), in log ms 0.7 % (``python experiments/slot_latency.py``).
+under a device's 10th-percentile latency were truly over it 3.5 % of the time on average (35 %
+in the worst draw), in log ms with the groups below 0.8 % (``python experiments/slot_latency.py
+--compare``).
 
 The upper bound a budget is judged by is multiplicative: the prediction times ``exp(q)``, ``q``
 a split-conformal quantile (whole rank ``ceil((n + 1) c)``, an at-least promise, as the bundled
