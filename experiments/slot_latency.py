@@ -18,13 +18,17 @@ are predicted additively from their slot choices, with a conformal upper bound
    clock: the reference cells, then ``--held-out`` other random cells; the bound's coverage of
    those, and the same budget shares among them.
 
-3. ``--compare``: the model's two choices against the simpler ones, pooled over the devices and
+3. ``--darts``: darts (no estimator either) on this machine end to end: its reference
+   architectures timed (CPU clock), a designer's 6-verification synflow search and ``generate(5)``
+   under the 25th percentile of those timings, and each design timed against the budget.
+4. ``--compare``: the model's two choices against the simpler ones, pooled over the devices and
    draws of 1: the fit in log ms against one in ms, and the bound's quantile within three groups by
    predicted latency against one over every timed cell.
 
     python experiments/slot_latency.py                  # the tables (about 15 s)
     python experiments/slot_latency.py --here           # and this machine (about 30 s)
     python experiments/slot_latency.py --compare        # and the simpler fits (about 30 s)
+    python experiments/slot_latency.py --darts          # and darts end to end (about 6 minutes)
 """
 
 from __future__ import annotations
@@ -208,18 +212,51 @@ def here(held_out: int) -> None:
               + " | " + " | ".join(f"{100 * row[f'kept{p}']:.0f} %" for p in PERCENTILES) + " |")
 
 
+def darts() -> None:
+    import torch
+
+    from gennas.surrogates import measure
+
+    torch.set_num_threads(1)
+    space = gennas.load_space("darts")
+    model = SlotLatencyModel(space)
+    references = model.reference_archs()
+    start, cpu = time.perf_counter(), time.process_time()
+    timings = [measure.measure_timing(a, space, basis="cpu").ms for a in references]
+    model.adapt("here", list(zip(references, timings)))
+    budget = float(np.percentile(timings, 25))
+    designer = gennas.Designer(space, task="cifar10-synflow", device="here", max_latency_ms=budget, seed=0,
+                               estimator=model)
+    designer.search(gennas.ProxyEvaluator(space, "synflow"), budget=6)
+    designs = designer.generate(5)
+    measured = [measure.measure_timing(d.arch, space, basis="cpu").ms for d in designs]
+    print(f"\n`python experiments/slot_latency.py --darts`: {len(references)} darts reference architectures timed "
+          f"here ({min(timings):.1f}-{max(timings):.1f} ms, one thread, CPU clock), a designer's 6-verification synflow "
+          f"search and generate(5) under their 25th percentile, {budget:.1f} ms, each design timed "
+          f"({time.perf_counter() - start:.0f} s wall, {time.process_time() - cpu:.0f} s CPU)\n")
+    print("| design | predicted ms | 95 % bound ms | measured ms | within the budget |")
+    print("|---|---|---|---|---|")
+    for rank, (design, ms) in enumerate(zip(designs, measured), 1):
+        bound = design.latency_bound_ms
+        print(f"| {rank} | {design.predicted_latency_ms:.1f} | {'-' if bound is None else f'{bound:.1f}'} | {ms:.1f} | "
+              f"{'yes' if ms <= budget else '**no**'} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--draws", type=int, default=20, help="seeded sets of timed cells per device")
     parser.add_argument("--here", action="store_true", help="also time a space of the script's own on this machine")
     parser.add_argument("--held-out", type=int, default=100, help="with --here: other random cells timed to judge")
     parser.add_argument("--compare", action="store_true", help="also the simpler fits on the tables")
+    parser.add_argument("--darts", action="store_true", help="also darts end to end on this machine")
     args = parser.parse_args()
     tables(args.draws)
     if args.compare:
         compare(args.draws)
     if args.here:
         here(args.held_out)
+    if args.darts:
+        darts()
 
 
 if __name__ == "__main__":
