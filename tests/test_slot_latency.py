@@ -76,6 +76,10 @@ def test_a_device_needs_enough_timings_and_a_confidence_they_can_promise(nb201, 
         model.adapt("few", list(zip(refs[:10], bench.latency_of(refs[:10], "pixel3"))))
     with pytest.raises(GennasError, match="not a positive number"):
         model.adapt("bad", [(refs[0], -1.0)] + list(zip(refs[1:], bench.latency_of(refs[1:], "pixel3"))))
+    # the fewest allowed: one group of 30 at 95 % (three of 10 could not promise it), three at 90 %
+    model.adapt("fewest", list(zip(refs[:MIN_TIMED], bench.latency_of(refs[:MIN_TIMED], "pixel3"))))
+    assert len(model.fits["fewest"].quantiles(0.95)[1]) == 1 and len(model.fits["fewest"].quantiles(0.9)[1]) == 3
+    assert np.all(model.upper_bound(refs, "fewest", confidence=0.95) > model.predict(refs, "fewest"))
     model.adapt("ok", list(zip(refs, bench.latency_of(refs, "pixel3"))))
     with pytest.raises(GennasError, match="needs at least 99 timed architectures; it has 60"):
         model.upper_bound(refs[:2], "ok", confidence=0.99)

@@ -84,18 +84,16 @@ class SlotFit:
 
     def quantiles(self, confidence: float) -> tuple[np.ndarray, np.ndarray]:
         """Edges ``(b - 1,)`` in log ms and each group's conformal quantile of the log ratios ``(b,)``:
-        :data:`BINS` groups by predicted latency, fewer where a group of ``n / b`` could not promise
-        ``confidence`` (``n / b >= c / (1 - c)``)."""
-        bins = BINS
-        while bins > 1 and self.count // bins < confidence / (1 - confidence):
-            bins -= 1
-        edges = np.quantile(self.cv_log_ms, np.linspace(0, 1, bins + 1)[1:-1])
-        group = np.digitize(self.cv_log_ms, edges)
-        quantiles = []
-        for g in range(bins):
-            ratios = np.sort(self.log_ratios[group == g])
-            quantiles.append(ratios[math.ceil((len(ratios) + 1) * confidence) - 1])
-        return edges, np.array(quantiles)
+        :data:`BINS` groups by predicted latency, fewer where a group could not promise
+        ``confidence`` (its conformal rank ``ceil((m + 1) c)`` beyond its ``m`` ratios)."""
+        for bins in range(BINS, 0, -1):
+            edges = np.quantile(self.cv_log_ms, np.linspace(0, 1, bins + 1)[1:-1])
+            groups = [np.sort(self.log_ratios[np.digitize(self.cv_log_ms, edges) == g]) for g in range(bins)]
+            ranks = [math.ceil((len(ratios) + 1) * confidence) for ratios in groups]
+            if all(rank <= len(ratios) for rank, ratios in zip(ranks, groups)):
+                return edges, np.array([ratios[rank - 1] for rank, ratios in zip(ranks, groups)])
+        raise GennasError(f"a {confidence:g} bound needs at least {math.ceil(confidence / (1 - confidence))} "
+                          f"timed architectures, got {self.count}")
 
 
 def _ridge_fit(x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
@@ -130,7 +128,7 @@ class SlotLatencyModel:
 
     #: no device comes with the space
     bundled: tuple[str, ...] = ()
-    #: a device fitted from fewer than the references is refused, not widened
+    #: none is partial: any :data:`MIN_TIMED` or more random timings calibrate the bound
     partial_devices: frozenset[str] = frozenset()
 
     def __init__(self, space: SearchSpace | str) -> None:
@@ -159,7 +157,9 @@ class SlotLatencyModel:
 
     def adapt(self, device_name: str, samples: Samples, **_: object) -> SlotLatencyModel:
         """Fit ``device_name`` from measured ``(arch, ms)`` samples (at least :data:`MIN_TIMED`
-        distinct architectures, ms finite and positive; repeats averaged); returns ``self``."""
+        distinct architectures, ms finite and positive; repeats averaged); returns ``self``. The
+        bound promises its confidence over architectures drawn as these were: time random ones
+        (:meth:`reference_archs`), not a hand-picked few."""
         if not isinstance(device_name, str) or not device_name.strip():
             raise GennasError(f"device name must be a non-empty string, got {device_name!r}")
         by_arch: dict[str, list[float]] = {}
