@@ -15,8 +15,10 @@ are predicted additively from their slot choices, with a conformal upper bound
    cells truly under that it keeps. The first draw is the model's own reference cells.
 2. ``--here``: a space of the script's own (a 4-node cell of convolutions, separable
    convolutions and pooling, written to a temporary YAML) timed on this machine, one thread, CPU
-   clock: the reference cells, then ``--held-out`` other random cells; the bound's coverage of
-   those, and the same budget shares among them.
+   clock: the reference cells, then ``--held-out`` (300) other random cells; the bound's coverage of
+   those, and the same budget shares among them; then 20 random sets of as many cells from all
+   timed, each fitted three ways (the model, which chooses by cross-validation between the ops as
+   listed and as the built cells compute them, and each of the two) and judged on the rest.
 
 3. ``--darts``: darts (no estimator either) on this machine end to end: its reference
    architectures timed (CPU clock), a designer's 6-verification synflow search and ``generate(5)``
@@ -26,7 +28,7 @@ are predicted additively from their slot choices, with a conformal upper bound
    predicted latency against one over every timed cell.
 
     python experiments/slot_latency.py                  # the tables (about 15 s)
-    python experiments/slot_latency.py --here           # and this machine (about 30 s)
+    python experiments/slot_latency.py --here           # and this machine (about 1 minute)
     python experiments/slot_latency.py --compare        # and the simpler fits (about 30 s)
     python experiments/slot_latency.py --darts          # and darts end to end (about 6 minutes)
 """
@@ -45,7 +47,7 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 import gennas  # noqa: E402
-from gennas.surrogates.slot_latency import SlotLatencyModel, reference_count  # noqa: E402
+from gennas.surrogates.slot_latency import SlotLatencyModel, fit_device, one_hot, reference_count  # noqa: E402
 
 CONFIDENCE = 0.95
 PERCENTILES = (10, 25, 50)
@@ -196,20 +198,44 @@ def here(held_out: int) -> None:
         def timed(arch) -> float:
             return measure.measure_timing(arch, space, basis="cpu").ms
 
-        reference_ms = [timed(a) for a in references]
+        reference_ms = np.array([timed(a) for a in references])
         other_ms = np.array([timed(a) for a in others])
+        wall, cpu_s = time.perf_counter() - start, time.process_time() - cpu
         model.adapt("here", list(zip(references, reference_ms)))
-        row = judge(model, "here", others, other_ms)
+        chose = "computed" if model.fits["here"].computed else "as listed"
+        rows = {f"the reference cells: the model (chose the ops {chose})": judge(model, "here", others, other_ms)}
+        # then `draws` other sets of as many cells from everything timed, each fit judged on the rest
+        pool, pool_ms = references + others, np.concatenate([reference_ms, other_ms])
+        fits = {"the model": None, "the ops as listed": False, "the ops computed": True}
+        pooled: dict[str, list[dict[str, float]]] = {name: [] for name in fits}
+        chosen = 0
+        for draw in range(20):
+            picked = np.random.default_rng(draw).permutation(len(pool))
+            train, test = picked[:len(references)], picked[len(references):]
+            for name, computed in fits.items():
+                fitted = SlotLatencyModel(space)
+                if computed is None:
+                    fitted.adapt("here", [(pool[i], pool_ms[i]) for i in train])
+                    chosen += fitted.fits["here"].computed
+                else:
+                    fitted.fits["here"] = fit_device(one_hot(space, [pool[i] for i in train], computed), pool_ms[train])
+                pooled[name].append(judge(fitted, "here", [pool[i] for i in test], pool_ms[test]))
+        for name, got in pooled.items():
+            label = f"20 random sets: {name}" + (f" (chose the ops computed in {chosen})" if name == "the model" else "")
+            rows[label] = {key: float(np.nanmean([r[key] for r in got])) for key in got[0]}
         print(f"\n`python experiments/slot_latency.py --here --held-out {held_out}`: a 4-node cell space (conv 3x3, "
               f"separable 5x5, max pool 3x3, skip, none; 16 channels, 3 stages of 2 cells) timed on this machine "
-              f"(one thread, CPU clock; {time.perf_counter() - start:.0f} s wall, {time.process_time() - cpu:.0f} s "
-              f"CPU): fitted from its {len(references)} reference cells ({min(reference_ms):.2f}-"
-              f"{max(reference_ms):.2f} ms), judged on {len(others)} other random cells\n")
-        print("| coverage | " + " | ".join(f"kept over, p{p}" for p in PERCENTILES) + " | "
+              f"(one thread, CPU clock; {wall:.0f} s wall, {cpu_s:.0f} s CPU): fitted from its {len(references)} "
+              f"reference cells ({reference_ms.min():.2f}-{reference_ms.max():.2f} ms) and judged on {len(others)} "
+              f"other random cells; then fitted from 20 random sets of {len(references)} of all "
+              f"{len(pool)} timed, each judged on the rest (means over the sets)\n")
+        print("| fit | coverage | " + " | ".join(f"kept over, p{p}" for p in PERCENTILES) + " | "
               + " | ".join(f"under kept, p{p}" for p in PERCENTILES) + " |")
-        print("|---|" + "---|" * (2 * len(PERCENTILES)))
-        print(f"| {100 * row['coverage']:.1f} % | " + " | ".join(f"{100 * row[f'over{p}']:.1f} %" for p in PERCENTILES)
-              + " | " + " | ".join(f"{100 * row[f'kept{p}']:.0f} %" for p in PERCENTILES) + " |")
+        print("|---|---|" + "---|" * (2 * len(PERCENTILES)))
+        for name, row in rows.items():
+            print(f"| {name} | {100 * row['coverage']:.1f} % | "
+                  + " | ".join(f"{100 * row[f'over{p}']:.1f} %" for p in PERCENTILES) + " | "
+                  + " | ".join(f"{100 * row[f'kept{p}']:.0f} %" for p in PERCENTILES) + " |")
 
 
 def darts() -> None:
@@ -246,7 +272,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--draws", type=int, default=20, help="seeded sets of timed cells per device")
     parser.add_argument("--here", action="store_true", help="also time a space of the script's own on this machine")
-    parser.add_argument("--held-out", type=int, default=100, help="with --here: other random cells timed to judge")
+    parser.add_argument("--held-out", type=int, default=300, help="with --here: other random cells timed to judge")
     parser.add_argument("--compare", action="store_true", help="also the simpler fits on the tables")
     parser.add_argument("--darts", action="store_true", help="also darts end to end on this machine")
     args = parser.parse_args()

@@ -133,3 +133,22 @@ def test_the_cli_times_a_users_space_on_this_machine(tmp_path, monkeypatch):
     assert model.devices == ["here"] and np.all(model.predict(space.sample_many(5, 3), "here") > 0)
     refused = runner.invoke(app, ["latency", "measure", "--name", "x", "--cells", "30"])
     assert refused.exit_code != 0 and "--cells is for a space without a pretrained" in refused.output
+
+
+def test_a_device_is_fitted_on_the_ops_its_networks_compute_where_that_predicts_better(nb201, bench):
+    """gennas' cells skip an edge whose source node has no live input (``computed_choices``); the
+    NAS-Bench-201 tables were timed with networks that run it. Each device is fitted on the form
+    that cross-validates better."""
+    arch = nb201.from_string("|none~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|avg_pool_3x3~2|")
+    assert nb201.computed_choices(arch) == ("none", "nor_conv_3x3", "none", "skip_connect", "none", "avg_pool_3x3")
+    model = SlotLatencyModel(nb201)
+    refs = model.reference_archs()
+    op_ms = {"none": 0.0, "skip_connect": 0.05, "nor_conv_1x1": 0.4, "nor_conv_3x3": 1.0, "avg_pool_3x3": 0.3}
+    noise = np.exp(np.random.default_rng(0).normal(0, 0.03, len(refs)))
+    for computed in (False, True):
+        truth = [0.5 + sum(op_ms[op] for op in (nb201.computed_choices(a) if computed else nb201.choices(a)))
+                 for a in refs]
+        model.adapt(f"computed={computed}", list(zip(refs, np.array(truth) * noise)))
+        assert model.fits[f"computed={computed}"].computed is computed
+    model.adapt("pixel3", list(zip(refs, bench.latency_of(refs, "pixel3"))))
+    assert not model.fits["pixel3"].computed  # the tables' networks run every op

@@ -148,6 +148,11 @@ class SearchSpace(ABC):
         """Op name per slot of a valid graph (inverse of :meth:`from_choices`)."""
         return self._choices_unchecked(self.validate(arch))
 
+    def computed_choices(self, arch: ArchGraph) -> tuple[str, ...]:
+        """:meth:`choices` with each op the built network never runs replaced by the zero op
+        (what its latency depends on); every op runs unless a space says otherwise."""
+        return self.choices(arch)
+
     def is_valid(self, arch: ArchGraph) -> bool:
         try:
             self.validate(arch)

@@ -208,6 +208,18 @@ class CellSpace(SearchSpace):
             nodes.append("+".join(sorted(terms)))
         return f"{self.name}:{nodes[-1]}"
 
+    def computed_choices(self, arch: ArchGraph) -> tuple[str, ...]:
+        """The edge ops with those the built cell skips replaced by the zero op: an edge whose source
+        node has no live input adds zero whatever its op (:class:`gennas.models.cell_net.Cell`)."""
+        ops = self.choices(arch)
+        if self.zero_op is None:
+            return ops
+        live = [True] + [False] * (self.cell_nodes - 1)
+        for node in range(1, self.cell_nodes):  # edges run from lower to higher nodes
+            live[node] = any(dst == node and live[src] and ops[k] != self.zero_op
+                             for k, (src, dst) in enumerate(self.cell_edges))
+        return tuple(op if live[src] else self.zero_op for op, (src, _) in zip(ops, self.cell_edges))
+
     def output_is_constant(self, arch: ArchGraph) -> bool:
         """The cell's output is zero: its functional expression (:meth:`canonical_form`) is ``#``
         (NAS-Bench-201: 341 of the 15,625 cells, every one at chance, 10.0 % / 1.0 % on cifar10 /
