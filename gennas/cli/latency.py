@@ -154,6 +154,8 @@ def measure_cmd(name: str = typer.Option(..., "--name", help="name to register t
     if problems:
         typer.echo(f"registered despite {len(problems)} problem(s) (--accept-noisy): " + "; ".join(problems), err=True)
     typer.echo(f"registered device {name!r} in {path}")
+    typer.echo(f"design under a budget on it: gennas design --space {space} --task ... --device {name} --max-latency-ms MS "
+               "(and --device / --max-latency-ms in gennas search)", err=True)
     if checked is not None:
         verdict = "" if checked.holds else "; significantly fewer than its confidence: budgets on this device will warn"
         typer.echo(f"check: {checked.describe()}{verdict}", err=not checked.holds)
