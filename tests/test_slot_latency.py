@@ -152,3 +152,10 @@ def test_a_device_is_fitted_on_the_ops_its_networks_compute_where_that_predicts_
         assert model.fits[f"computed={computed}"].computed is computed
     model.adapt("pixel3", list(zip(refs, bench.latency_of(refs, "pixel3"))))
     assert not model.fits["pixel3"].computed  # the tables' networks run every op
+
+
+def test_a_space_too_small_for_a_model_says_so_before_timing(tmp_path):
+    path = tmp_path / "tiny.yaml"
+    path.write_text(OWN_SPACE.replace("slot_latency_test_space", "slot_latency_tiny").replace("nodes: 3", "nodes: 2"))
+    with pytest.raises(GennasError, match="slot_latency_tiny has 3 distinct architectures .* too few for a latency model"):
+        SlotLatencyModel(gennas.load_space(str(path))).reference_archs()

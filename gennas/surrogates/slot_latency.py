@@ -171,6 +171,10 @@ class SlotLatencyModel:
                 picked.setdefault(self.space.to_string(arch), arch)
             if len(picked) == k:
                 break
+        if len(picked) < MIN_TIMED:  # a space this small is timed whole, not modelled
+            raise GennasError(f"{self.space.name} has {len(picked)} distinct architectures whose output can depend on "
+                              f"the input (in {4 * k} draws): too few for a latency model, which needs {MIN_TIMED}; "
+                              "time each with gennas.measure_latency and keep those under the budget")
         return list(picked.values())
 
     def adapt(self, device_name: str, samples: Samples, **_: object) -> SlotLatencyModel:
