@@ -23,14 +23,20 @@ are predicted additively from their slot choices, with a conformal upper bound
 3. ``--darts``: darts (no estimator either) on this machine end to end: its reference
    architectures timed (CPU clock), a designer's 6-verification synflow search and ``generate(5)``
    under the 25th percentile of those timings, and each design timed against the budget.
-4. ``--compare``: the model's two choices against the simpler ones, pooled over the devices and
+4. ``--nb201-here``: nb201, which has a pretrained estimator, on this machine: its 10 reference
+   cells, the slot model's 60 random ones and ``--held-out`` others timed (one thread, CPU clock,
+   the benchmark's network); the estimator adapted from the references (what `gennas latency
+   measure` registers) and the slot model fitted on the random cells (`--cells 60`), each
+   95 % bound judged on the others.
+5. ``--compare``: the model's two choices against the simpler ones, pooled over the devices and
    draws of 1: the fit in log ms against one in ms, and the bound's quantile within three groups by
    predicted latency against one over every timed cell.
 
     python experiments/slot_latency.py                  # the tables (about 15 s)
     python experiments/slot_latency.py --here           # and this machine (about 1 minute)
     python experiments/slot_latency.py --compare        # and the simpler fits (about 30 s)
-    python experiments/slot_latency.py --darts          # and darts end to end (about 6 minutes)
+    python experiments/slot_latency.py --darts          # and darts end to end (about 4 minutes)
+    python experiments/slot_latency.py --nb201-here     # and nb201 here, both models (about 2 minutes)
 """
 
 from __future__ import annotations
@@ -268,6 +274,45 @@ def darts() -> None:
               f"{'yes' if ms <= budget else '**no**'} |")
 
 
+def nb201_here(held_out: int) -> None:
+    import torch
+
+    from gennas.surrogates import measure
+    from gennas.surrogates.latency import load_latency_estimator
+
+    torch.set_num_threads(1)
+    space = gennas.load_space("nb201")
+    estimator = load_latency_estimator(space, with_registered=False)
+    slots = SlotLatencyModel(space)
+    references, cells = estimator.reference_archs(), slots.reference_archs(60)
+    seen = {space.to_string(a) for a in references + cells}
+    others = [a for a in space.sample_many(8 * held_out, 2) if not space.output_is_constant(a)]
+    others = [a for a in {space.to_string(a): a for a in others}.values() if space.to_string(a) not in seen]
+    others = others[:held_out]
+    build = measure.table_build_options(space)
+    start, cpu = time.perf_counter(), time.process_time()
+
+    def timed(archs: list) -> np.ndarray:
+        return np.array([measure.measure_timing(a, space, basis="cpu", **build).ms for a in archs])
+
+    reference_ms, cell_ms, other_ms = timed(references), timed(cells), timed(others)
+    estimator.adapt("here", list(zip(references, reference_ms)))
+    slots.adapt("here", list(zip(cells, cell_ms)))
+    print(f"\n`python experiments/slot_latency.py --nb201-here --held-out {held_out}`: nb201's benchmark network "
+          f"timed on this machine (one thread, CPU clock; {len(references) + len(cells) + len(others)} cells, "
+          f"{time.perf_counter() - start:.0f} s wall, {time.process_time() - cpu:.0f} s CPU, "
+          f"{other_ms.min():.2f}-{other_ms.max():.2f} ms); each model's 95 % bound judged on the {len(others)} others\n")
+    print("| model | coverage | " + " | ".join(f"kept over, p{p}" for p in PERCENTILES) + " | "
+          + " | ".join(f"under kept, p{p}" for p in PERCENTILES) + " |")
+    print("|---|---|" + "---|" * (2 * len(PERCENTILES)))
+    for name, model in ((f"the estimator, adapted from its {len(references)} references", estimator),
+                        (f"the slot model, {len(cells)} random cells (`--cells {len(cells)}`)", slots)):
+        row = judge(model, "here", others, other_ms)
+        print(f"| {name} | {100 * row['coverage']:.1f} % | "
+              + " | ".join(f"{100 * row[f'over{p}']:.1f} %" for p in PERCENTILES) + " | "
+              + " | ".join(f"{100 * row[f'kept{p}']:.0f} %" for p in PERCENTILES) + " |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--draws", type=int, default=20, help="seeded sets of timed cells per device")
@@ -275,6 +320,7 @@ def main() -> None:
     parser.add_argument("--held-out", type=int, default=300, help="with --here: other random cells timed to judge")
     parser.add_argument("--compare", action="store_true", help="also the simpler fits on the tables")
     parser.add_argument("--darts", action="store_true", help="also darts end to end on this machine")
+    parser.add_argument("--nb201-here", action="store_true", help="also nb201 on this machine, both models")
     args = parser.parse_args()
     tables(args.draws)
     if args.compare:
@@ -283,6 +329,8 @@ def main() -> None:
         here(args.held_out)
     if args.darts:
         darts()
+    if args.nb201_here:
+        nb201_here(args.held_out)
 
 
 if __name__ == "__main__":

@@ -121,7 +121,7 @@ def test_a_registered_device_of_a_users_space_keeps_the_designers_budget(tmp_pat
 
 def test_the_cli_times_a_users_space_on_this_machine(tmp_path, monkeypatch):
     """`gennas latency measure --space own.yaml --cells 30` times 30 seeded random architectures here
-    and registers the machine; `--cells` on a space with a pretrained estimator is refused."""
+    and registers the machine."""
     monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
     space = _own_space(tmp_path)
     ran = runner.invoke(app, ["latency", "measure", "--space", str(tmp_path / "own.yaml"), "--name", "here",
@@ -131,8 +131,6 @@ def test_the_cli_times_a_users_space_on_this_machine(tmp_path, monkeypatch):
     assert len(json.loads(ran.stdout)["samples"]) == 30
     model = load_latency_estimator(space)
     assert model.devices == ["here"] and np.all(model.predict(space.sample_many(5, 3), "here") > 0)
-    refused = runner.invoke(app, ["latency", "measure", "--name", "x", "--cells", "30"])
-    assert refused.exit_code != 0 and "--cells is for a space without a pretrained" in refused.output
 
 
 def test_a_device_is_fitted_on_the_ops_its_networks_compute_where_that_predicts_better(nb201, bench):
@@ -159,3 +157,30 @@ def test_a_space_too_small_for_a_model_says_so_before_timing(tmp_path):
     path.write_text(OWN_SPACE.replace("slot_latency_test_space", "slot_latency_tiny").replace("nodes: 3", "nodes: 2"))
     with pytest.raises(GennasError, match="slot_latency_tiny has 3 distinct architectures .* too few for a latency model"):
         SlotLatencyModel(gennas.load_space(str(path))).reference_archs()
+
+
+def test_a_device_of_a_space_with_an_estimator_can_be_timed_at_random_instead(tmp_path, monkeypatch, bench):
+    """nb201 has a pretrained estimator; a device registered from random cells (`gennas latency
+    measure --cells`, marked "slots") is fitted by the slot model, the others by the estimator, and
+    one loaded model answers for both: predictions, bounds and a designer's budget."""
+    from gennas.surrogates.routed_latency import RoutedLatencyModel
+
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
+    nb201 = bench.space
+    refs = load_latency_estimator("nb201", with_registered=False).reference_archs()
+    register_device("lab_box", "nb201", list(zip(refs, bench.latency_of(refs, "silver_4114"))))
+    cells = SlotLatencyModel(nb201).reference_archs()
+    register_device("odd_box", "nb201", list(zip(cells, bench.latency_of(cells, "pixel3"))), {"model": "slots"})
+    model = load_latency_estimator("nb201")
+    assert isinstance(model, RoutedLatencyModel) and {"lab_box", "odd_box", "pixel3"} <= set(model.devices)
+    assert "odd_box" in model.slots.devices and "odd_box" not in model.estimator.devices
+    assert "lab_box" in model.estimator.devices and model.bundled == model.estimator.bundled
+    sample = [a for a in nb201.sample_many(400, 11) if not nb201.output_is_constant(a)]
+    assert np.mean(bench.latency_of(sample, "pixel3") <= model.upper_bound(sample, "odd_box")) >= 0.9
+    assert np.allclose(model.predict(sample[:3], "lab_box"), model.estimator.predict(sample[:3], "lab_box"))
+    budget = float(np.percentile(bench.latency_of(sample, "pixel3"), 50))
+    designer = gennas.Designer("nb201", task="cifar10", device="odd_box", max_latency_ms=budget, seed=0)
+    designs = designer.generate(5)
+    assert designs and np.all(designer.budget.judged_ms([d.arch for d in designs]) <= budget)
+    untimed = [d.arch for d in designs if not designer.budget.timed([d.arch])[0]]  # others: their timing
+    assert np.all(model.upper_bound(untimed, "odd_box") <= budget) if untimed else True

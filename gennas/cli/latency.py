@@ -40,18 +40,20 @@ def measure_cmd(name: str = typer.Option(..., "--name", help="name to register t
                 clock: str = typer.Option("wall", "--clock", help="wall: elapsed time; cpu: this thread's CPU "
                                           "time (one CPU thread only; on a shared machine, the unloaded latency)"),
                 force: bool = typer.Option(False, "--force", help="overwrite a registered device"),
-                cells: int = typer.Option(0, "--cells", help="a space without a pretrained latency estimator (your own, "
-                                          "darts): how many seeded random architectures describe the device "
-                                          "\\[default: 2 per slot choice, 60-200]; more allow a higher confidence"),
+                cells: int = typer.Option(0, "--cells", help="describe the device by this many seeded random "
+                                          "architectures timed here (an additive model with a bound calibrated on "
+                                          "them) instead of the estimator's references: for a machine whose --check "
+                                          "the estimator's bound fails; a space without an estimator (your own, "
+                                          "darts) always is \\[default there: 2 per slot choice, 60-200]"),
                 check: int = typer.Option(0, "--check", help="then time this many seeded random architectures and "
                                           "say how many the 95 % latency bound covers (30-50: a few minutes; a "
                                           "budget on the device warns if clearly fewer)"),
                 as_json: bool = typer.Option(False, "--json")) -> None:
     """Time the reference architectures here and register the machine as a device.
 
-    In a space without a pretrained latency estimator (your own YAML, darts), the device is
-    described by seeded random architectures instead (--cells), predicted additively from their
-    choices, with a conformal 95 % bound.
+    In a space without a pretrained latency estimator (your own YAML, darts), and with --cells in
+    one that has it, the device is described by seeded random architectures instead, predicted
+    additively from their choices, with a conformal bound calibrated on them.
 
     One thread by default (stable, comparable timings); each architecture is warmed up, then
     timed until the spread of its passes is small or a limit is hit. Noisy timings, or an
@@ -90,10 +92,9 @@ def measure_cmd(name: str = typer.Option(..., "--name", help="name to register t
     if threads > 0:
         torch.set_num_threads(threads)
     build = measure.table_build_options(est.space)
-    if cells and not isinstance(est, SlotLatencyModel):
-        raise GennasError(f"--cells is for a space without a pretrained latency estimator; {est.space.name}'s is "
-                          f"adapted from its {len(est.reference_archs())} reference architectures")
-    refs = est.reference_archs(cells) if cells else est.reference_archs()
+    # random architectures describe the device where the space has no estimator, or with --cells
+    model = SlotLatencyModel(est.space) if cells and not isinstance(est, SlotLatencyModel) else est
+    refs = model.reference_archs(cells) if cells else model.reference_archs()
     labels = [est.space.to_string(a) for a in refs]
 
     def timed(arch: Any) -> Any:  # every timing of this command (references and --check) alike
@@ -124,6 +125,8 @@ def measure_cmd(name: str = typer.Option(..., "--name", help="name to register t
     flops = [measure.arch_flops(est.space, a, **build) for a in refs]
     problems = measure.noise_problems(labels, timings, flops, measure.NoiseLimits(max_spread=max_spread))
     info["noisy"] = bool(problems)
+    if isinstance(model, SlotLatencyModel):
+        info["model"] = "slots"  # loaded into a slot model, whatever estimator the space has
     try:
         if problems and not accept_noisy:
             more = f"; {len(problems) - 3} more" if len(problems) > 3 else ""
@@ -132,7 +135,7 @@ def measure_cmd(name: str = typer.Option(..., "--name", help="name to register t
             raise GennasError(f"the timings look noisy ({'; '.join(problems[:3])}{more}): rerun on a quieter "
                               f"machine{cpu_hint}, or pass --accept-noisy to register them (a budget on a device "
                               "registered from noisy timings warns that its bound is uncalibrated)")
-        est.adapt(name, samples)  # validates the samples before anything is written
+        model.adapt(name, samples)  # validates the samples before anything is written
         path = measure.register_device(name, est.space, samples, info)
     except (GennasError, OSError) as exc:  # the measurements are not lost: they go to a file
         reason = str(exc) if isinstance(exc, GennasError) else f"{exc.strerror or type(exc).__name__}: {exc.filename}"
@@ -144,7 +147,7 @@ def measure_cmd(name: str = typer.Option(..., "--name", help="name to register t
             if kept.startswith("saved in") else ""
         raise GennasError(f"device {name!r} not registered ({reason}); the measurements are {kept}{again}") from None
     rows = [{"arch": lab, "ms": t.ms, "spread": t.spread, "passes": t.repeats} for lab, t in zip(labels, timings)]
-    checked = _check_bound(est, name, check, timed, refs, samples, info) if check else None
+    checked = _check_bound(load_latency_estimator(space), name, check, timed, refs, samples, info) if check else None
     if as_json:
         print_json({"device": name, "file": str(path), "samples": rows, "problems": problems,
                     **({} if checked is None else {"check": {"cells": checked.cells, "covered": checked.covered,
@@ -246,6 +249,7 @@ def register_cmd(timings: Path = typer.Argument(..., help="JSON or CSV of \\[arc
     from gennas.errors import GennasError
     from gennas.surrogates import measure
     from gennas.surrogates.latency import load_latency_estimator
+    from gennas.surrogates.slot_latency import SlotLatencyModel
     from gennas.surrogates.timings_file import read_timings
 
     measure.check_device_name(name)
@@ -254,18 +258,21 @@ def register_cmd(timings: Path = typer.Argument(..., help="JSON or CSV of \\[arc
     if info.get("space", est.space.name) != est.space.name:
         raise GennasError(f"{timings} holds {info['space']} timings, not {est.space.name}")
     _check_free_name(est, name, force)
+    # timings of random architectures (a refused `measure --cells`) describe the device as they did
+    model = SlotLatencyModel(est.space) if info.get("model") == "slots" and not isinstance(est, SlotLatencyModel) \
+        else est
     try:  # every cell checked before anything is written
         graphs = [(est.space.parse(a), ms) for a, ms in samples]
-        est.adapt(name, graphs)
+        model.adapt(name, graphs)
     except GennasError as exc:
         raise GennasError(f"timings file {timings} for {est.space.name}: {exc}") from None
-    refs = {est.space.to_string(a) for a in est.reference_archs()}
+    refs = {est.space.to_string(a) for a in model.reference_archs()}
     timed = len(refs & {est.space.to_string(g) for g, _ in graphs})
     info = {**info, "space": est.space.name, "registered_from": str(timings)}
     path = measure.register_device(name, est.space, graphs, info)
     typer.echo(f"registered device {name!r} from {len(samples)} timings ({timed} of the {len(refs)} reference "
                f"architectures) in {path}")
-    if name in est.partial_devices:  # what adapt() found: the budget's UncalibratedBound reads the same
+    if name in model.partial_devices:  # what adapt() found: the budget's UncalibratedBound reads the same
         typer.echo(f"warning: its latency bound is calibrated for devices timed on all {len(refs)} reference "
                    "architectures: a budget on it warns (UncalibratedBound)", err=True)
 

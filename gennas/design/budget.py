@@ -237,9 +237,16 @@ def latency_models(space: SearchSpace, device: str | None, max_latency_ms: float
     if checked is not None and budget is not None:
         check = BoundCheck.of(budget, *checked)
         if not check.holds:
+            from gennas.surrogates.measure import timed_at_random
+
+            # a device described by the estimator's references can be described by random cells instead
+            instead = "" if timed_at_random(device, space.name) else (
+                f"; `gennas latency measure --space {space.name} --name {device} --cells 60 --force` describes it "
+                "by random architectures timed on it instead")
             warnings.warn(f"device {device!r}: {check.describe()} when it was registered (`gennas latency measure "
                           "--check`): this machine ranks architectures unlike the devices the bound was calibrated "
-                          "on, so designs may run over the budget", UncalibratedBound, stacklevel=caller_stacklevel())
+                          f"on, so designs may run over the budget{instead}", UncalibratedBound,
+                          stacklevel=caller_stacklevel())
     if budget is not None and not budget.exact and device in getattr(estimator, "partial_devices", ()):
         warnings.warn(f"device {device!r} was adapted from samples that miss some of the estimator's reference "
                       "architectures: its latency bound is not calibrated (held out, from the first 3 or 5 of "

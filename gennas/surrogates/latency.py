@@ -35,7 +35,8 @@ from gennas.models.gnn import DAGEncoder, EncoderConfig, archs_to_node_features,
 from gennas.graph import ArchGraph
 from gennas.surrogates.latency_bound import BoundCalibration, load_calibration, loo_rms
 from gennas.surrogates.latency_refs import select_references  # re-exported
-from gennas.surrogates.measure import adapt_registered, broken_device_note, measure_latency  # measure_latency: re-exported
+from gennas.surrogates.measure import broken_device_note, measure_latency  # measure_latency: re-exported
+from gennas.surrogates.routed_latency import RoutedLatencyModel, registered_models
 from gennas.surrogates.slot_latency import SlotLatencyModel
 from gennas.resources import checkpoints_dir
 from gennas.spaces import SearchSpace, as_rng, resolve_space
@@ -428,22 +429,17 @@ class LatencyEstimator:
 
 
 def load_latency_estimator(space: SearchSpace | str = "nb201", path: str | Path | None = None,
-                           with_registered: bool = True) -> LatencyEstimator | SlotLatencyModel:
+                           with_registered: bool = True) -> LatencyEstimator | SlotLatencyModel | RoutedLatencyModel:
     """The pretrained estimator of ``space`` from ``checkpoints/latency_<space>.pt``, plus every
     device registered under ``$GENNAS_HOME/devices`` for that space (``gennas latency measure``).
-    A space without one (a user's own, darts) gets a :class:`SlotLatencyModel` of the devices
-    registered for it, each fitted on the architectures timed there."""
+    Devices timed on random architectures (``--cells``), and every device of a space without an
+    estimator (a user's own, darts), are fitted by :class:`SlotLatencyModel` (:func:`registered_models`)."""
     space = resolve_space(space)
     default = path is None
     path = Path(path) if path is not None else checkpoints_dir() / f"latency_{space.name}.pt"
-    if not path.is_file():
-        if default:
-            model = SlotLatencyModel(space)
-            if with_registered:
-                adapt_registered(model, space.name)
-            return model
+    if not path.is_file() and not default:
         raise GennasError(f"no latency estimator checkpoint at {path}")
-    est = LatencyEstimator.load(path, space)
+    est = LatencyEstimator.load(path, space) if path.is_file() else None
     if with_registered:
-        adapt_registered(est, space.name)
-    return est
+        return registered_models(est, space)
+    return SlotLatencyModel(space) if est is None else est

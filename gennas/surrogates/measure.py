@@ -16,7 +16,7 @@ import re
 import statistics
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from datetime import datetime, timezone
@@ -351,12 +351,16 @@ def registered_devices(space: str) -> dict[str, list[tuple[str, float]]]:
     return devices
 
 
-def adapt_registered(estimator: Any, space: str) -> None:
-    """Adapt ``estimator`` (a :class:`~gennas.surrogates.latency.LatencyEstimator`) to every device
-    registered for the space named ``space``; a device that cannot be used (the name of a bundled
+def adapt_registered(estimator: Any, space: str, skip: Collection[str] = (), only: Collection[str] | None = None
+                     ) -> None:
+    """Adapt ``estimator`` (a :class:`~gennas.surrogates.latency.LatencyEstimator` or a model with
+    the same ``adapt``) to every device registered for the space named ``space`` (but those in
+    ``skip``; with ``only``, those alone); a device that cannot be used (the name of a bundled
     one, architectures of another space) is skipped with a :class:`BrokenDeviceFile` warning:
     one bad file must not stop every other device, bundled ones included, from loading."""
     for name, samples in registered_devices(space).items():
+        if name in skip or (only is not None and name not in only):
+            continue
         path = registered_path(name, space) or device_path(name, space)
         if name in estimator.bundled:
             skip_broken(path, f"registered device {name!r} has the name of a bundled device")
@@ -365,6 +369,13 @@ def adapt_registered(estimator: Any, space: str) -> None:
             estimator.adapt(name, samples)
         except GennasError as exc:  # InvalidArchitecture among them
             skip_broken(path, f"registered device file {path}: {exc}")
+
+
+def timed_at_random(name: str, space: str) -> bool:
+    """Whether registered device ``name`` of ``space`` was described by random architectures timed
+    on it (``gennas latency measure --cells``: a slot model), not by the estimator's references."""
+    record = registered_record(name, space)
+    return bool(record) and record.get("model") == "slots"
 
 
 def broken_device_note(name: str, space: str) -> str:

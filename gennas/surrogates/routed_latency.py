@@ -1,0 +1,79 @@
+"""The registered devices of a space, each described by the model it was measured for.
+
+A device is normally adapted from the pretrained estimator's reference architectures
+(:mod:`gennas.surrogates.latency`), whose bound is calibrated on devices like the bundled ones. A
+machine can rank architectures unlike all of them (this project's VM: the 95 % bound covered
+76-88 % of random nb201 cells in four of five registrations, README "nb201 budgets on a device
+registered here"); ``gennas latency measure --cells N`` describes it instead by N random
+architectures timed on it (:mod:`gennas.surrogates.slot_latency`), whose bound is calibrated on
+the device itself. A space without an estimator has only such devices. :func:`registered_models`
+loads each registered device into its model, and :class:`RoutedLatencyModel` answers for both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from gennas.graph import ArchGraph
+from gennas.spaces import SearchSpace
+from gennas.surrogates.measure import adapt_registered, registered_devices, timed_at_random
+from gennas.surrogates.protocols import LatencyModel
+from gennas.surrogates.slot_latency import SlotLatencyModel
+
+Archs = Sequence[ArchGraph | str] | ArchGraph | str
+
+
+class RoutedLatencyModel:
+    """The pretrained ``estimator``'s devices and the ``slots`` model's (timed at random), one model:
+    each call goes to the model that holds its device; anything else (bundled devices, references,
+    ``adapt``) is the estimator's."""
+
+    def __init__(self, estimator: LatencyModel, slots: SlotLatencyModel) -> None:
+        self.estimator = estimator
+        self.slots = slots
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.estimator, name)
+
+    @property
+    def devices(self) -> list[str]:
+        return sorted({*self.estimator.devices, *self.slots.devices})
+
+    def _model(self, device: str) -> Any:
+        return self.slots if device in self.slots.fits else self.estimator
+
+    def predict(self, archs: Archs, device: str) -> np.ndarray:
+        """Latency in ms ``(len(archs),)`` on ``device``, by the model that holds it."""
+        return self._model(device).predict(archs, device)
+
+    def upper_bound(self, archs: Archs, device: str, confidence: float = 0.95) -> np.ndarray:
+        """Calibrated upper bound (ms) ``(len(archs),)`` on ``device`` at ``confidence``."""
+        return self._model(device).upper_bound(archs, device, confidence)
+
+    def bound_factor(self, device: str, confidence: float = 0.95, predicted_ms: np.ndarray | None = None
+                     ) -> float | np.ndarray:
+        """``upper_bound / predict`` on ``device`` (per prediction ``(n,)`` ms where given)."""
+        return self._model(device).bound_factor(device, confidence, predicted_ms)
+
+    def predict_soft(self, slot_probs: torch.Tensor, device: str) -> torch.Tensor:
+        """Differentiable latency (ms) ``(B,)`` of relaxed architectures ``(B, num_slots, len(slot_vocab))``."""
+        return self._model(device).predict_soft(slot_probs, device)
+
+
+def registered_models(estimator: LatencyModel | None, space: SearchSpace) -> LatencyModel:
+    """``estimator`` (a :class:`~gennas.surrogates.latency.LatencyEstimator`; None: the space has
+    none) with every device registered for ``space``: those
+    timed at random (every one where there is no estimator) in a :class:`SlotLatencyModel`, the
+    others adapted by the estimator; routed where both hold devices."""
+    slot_named = {name for name in registered_devices(space.name)
+                  if estimator is None or timed_at_random(name, space.name)}
+    slots = SlotLatencyModel(space)
+    adapt_registered(slots, space.name, only=slot_named)
+    if estimator is None:
+        return slots
+    adapt_registered(estimator, space.name, skip=slot_named)
+    return RoutedLatencyModel(estimator, slots) if slots.devices else estimator
