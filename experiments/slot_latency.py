@@ -87,6 +87,18 @@ def judge(model: SlotLatencyModel, device: str, archs: list, ms: np.ndarray) -> 
     return row
 
 
+def print_judged(what: str, rows: dict[str, dict[str, float]]) -> None:
+    """A markdown table of :func:`judge` rows, one per named fit or model."""
+    print(f"| {what} | coverage | " + " | ".join(f"kept over, p{p}" for p in PERCENTILES) + " | "
+          + " | ".join(f"under kept, p{p}" for p in PERCENTILES) + " |")
+    print("|---|---|" + "---|" * (2 * len(PERCENTILES)))
+    for name, row in rows.items():
+        print(f"| {name} | {100 * row['coverage']:.1f} % | "
+              + " | ".join("- (none kept)" if np.isnan(row[f"over{p}"]) else f"{100 * row[f'over{p}']:.1f} %"
+                           for p in PERCENTILES) + " | "
+              + " | ".join(f"{100 * row[f'kept{p}']:.0f} %" for p in PERCENTILES) + " |")
+
+
 def tables(draws: int) -> None:
     space, bench = gennas.load_space("nb201"), gennas.load_benchmark("nb201")
     cells = [a for a in space.enumerate() if not space.output_is_constant(a)]
@@ -235,13 +247,7 @@ def here(held_out: int) -> None:
               f"reference cells ({reference_ms.min():.2f}-{reference_ms.max():.2f} ms) and judged on {len(others)} "
               f"other random cells; then fitted from 20 random sets of {len(references)} of all "
               f"{len(pool)} timed, each judged on the rest (means over the sets)\n")
-        print("| fit | coverage | " + " | ".join(f"kept over, p{p}" for p in PERCENTILES) + " | "
-              + " | ".join(f"under kept, p{p}" for p in PERCENTILES) + " |")
-        print("|---|---|" + "---|" * (2 * len(PERCENTILES)))
-        for name, row in rows.items():
-            print(f"| {name} | {100 * row['coverage']:.1f} % | "
-                  + " | ".join(f"{100 * row[f'over{p}']:.1f} %" for p in PERCENTILES) + " | "
-                  + " | ".join(f"{100 * row[f'kept{p}']:.0f} %" for p in PERCENTILES) + " |")
+        print_judged("fit", rows)
 
 
 def darts() -> None:
@@ -302,15 +308,9 @@ def nb201_here(held_out: int) -> None:
           f"timed on this machine (one thread, CPU clock; {len(references) + len(cells) + len(others)} cells, "
           f"{time.perf_counter() - start:.0f} s wall, {time.process_time() - cpu:.0f} s CPU, "
           f"{other_ms.min():.2f}-{other_ms.max():.2f} ms); each model's 95 % bound judged on the {len(others)} others\n")
-    print("| model | coverage | " + " | ".join(f"kept over, p{p}" for p in PERCENTILES) + " | "
-          + " | ".join(f"under kept, p{p}" for p in PERCENTILES) + " |")
-    print("|---|---|" + "---|" * (2 * len(PERCENTILES)))
-    for name, model in ((f"the estimator, adapted from its {len(references)} references", estimator),
-                        (f"the slot model, {len(cells)} random cells (`--cells {len(cells)}`)", slots)):
-        row = judge(model, "here", others, other_ms)
-        print(f"| {name} | {100 * row['coverage']:.1f} % | "
-              + " | ".join(f"{100 * row[f'over{p}']:.1f} %" for p in PERCENTILES) + " | "
-              + " | ".join(f"{100 * row[f'kept{p}']:.0f} %" for p in PERCENTILES) + " |")
+    print_judged("model", {
+        f"the estimator, adapted from its {len(references)} references": judge(estimator, "here", others, other_ms),
+        f"the slot model, {len(cells)} random cells (`--cells {len(cells)}`)": judge(slots, "here", others, other_ms)})
 
 
 def main() -> None:
