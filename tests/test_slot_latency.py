@@ -3,6 +3,7 @@ architectures timed on it, an additive model of their slot choices and a conform
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 
@@ -175,6 +176,7 @@ def test_a_device_of_a_space_with_an_estimator_can_be_timed_at_random_instead(tm
     assert isinstance(model, RoutedLatencyModel) and {"lab_box", "odd_box", "pixel3"} <= set(model.devices)
     assert "odd_box" in model.slots.devices and "odd_box" not in model.estimator.devices
     assert "lab_box" in model.estimator.devices and model.bundled == model.estimator.bundled
+    assert copy.deepcopy(model).devices == model.devices  # a designer's copies and pickles hold it too
     sample = [a for a in nb201.sample_many(400, 11) if not nb201.output_is_constant(a)]
     assert np.mean(bench.latency_of(sample, "pixel3") <= model.upper_bound(sample, "odd_box")) >= 0.9
     assert np.allclose(model.predict(sample[:3], "lab_box"), model.estimator.predict(sample[:3], "lab_box"))

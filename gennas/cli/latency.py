@@ -147,7 +147,7 @@ def measure_cmd(name: str = typer.Option(..., "--name", help="name to register t
             if kept.startswith("saved in") else ""
         raise GennasError(f"device {name!r} not registered ({reason}); the measurements are {kept}{again}") from None
     rows = [{"arch": lab, "ms": t.ms, "spread": t.spread, "passes": t.repeats} for lab, t in zip(labels, timings)]
-    checked = _check_bound(load_latency_estimator(space), name, check, timed, refs, samples, info) if check else None
+    checked = _check_bound(model, name, check, timed, refs, samples, info) if check else None  # model knows it now
     if as_json:
         print_json({"device": name, "file": str(path), "samples": rows, "problems": problems,
                     **({} if checked is None else {"check": {"cells": checked.cells, "covered": checked.covered,

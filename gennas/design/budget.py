@@ -237,10 +237,8 @@ def latency_models(space: SearchSpace, device: str | None, max_latency_ms: float
     if checked is not None and budget is not None:
         check = BoundCheck.of(budget, *checked)
         if not check.holds:
-            from gennas.surrogates.measure import timed_at_random
-
             # a device described by the estimator's references can be described by random cells instead
-            instead = "" if timed_at_random(device, space.name) else (
+            instead = "" if record.get("model") == "slots" else (
                 f"; `gennas latency measure --space {space.name} --name {device} --cells 60 --force` describes it "
                 "by random architectures timed on it instead")
             warnings.warn(f"device {device!r}: {check.describe()} when it was registered (`gennas latency measure "

@@ -37,6 +37,10 @@ class RoutedLatencyModel:
         self.slots = slots
 
     def __getattr__(self, name: str) -> Any:
+        # only what the estimator has: not its own fields before they are set, nor the protocols
+        # copy and pickle look up (deepcopy asked for __setstate__ and recursed)
+        if name in ("estimator", "slots") or name.startswith("__"):
+            raise AttributeError(name)
         return getattr(self.estimator, name)
 
     @property
