@@ -31,12 +31,22 @@ are predicted additively from their slot choices, with a conformal upper bound
 5. ``--compare``: the model's two choices against the simpler ones, pooled over the devices and
    draws of 1: the fit in log ms against one in ms, and the bound's quantile within three groups by
    predicted latency against one over every timed cell.
+6. ``--mbv3``: mbv3's bundled table (2,000 subnets, two back-ends of this VM) as devices registered
+   with ``--cells 30 / 60 / 200``: fitted on that many subnets' timings, judged on the others, the
+   slot model's bound alone and as a budget judges it (the larger of it and the FLOPs line's).
+7. ``--mbv3-here``: mbv3 registered on this machine by the command a user runs (``gennas latency
+   measure --space mbv3 --cells N --clock cpu``, in a temporary ``GENNAS_HOME``; it times 20 of
+   the subnets twice, :mod:`gennas.surrogates.retiming`), ``--held-out`` other subnets timed to
+   judge both bounds, then ``--designs`` designs per budget at the 10th / 25th / 50th percentile
+   of the subnets timed, each timed again in the same sitting.
 
     python experiments/slot_latency.py                  # the tables (about 15 s)
     python experiments/slot_latency.py --here           # and this machine (about 1 minute)
     python experiments/slot_latency.py --compare        # and the simpler fits (about 30 s)
     python experiments/slot_latency.py --darts          # and darts end to end (about 4 minutes)
     python experiments/slot_latency.py --nb201-here     # and nb201 here, both models (about 2 minutes)
+    python experiments/slot_latency.py --mbv3           # and mbv3's table at random (seconds)
+    python experiments/slot_latency.py --mbv3-here --cells 60 --held-out 100   # mbv3 here (about 2 minutes)
 """
 
 from __future__ import annotations
@@ -53,6 +63,7 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 import gennas  # noqa: E402
+from gennas.surrogates.retiming import recorded_margin  # noqa: E402
 from gennas.surrogates.slot_latency import SlotLatencyModel, fit_device, one_hot, reference_count  # noqa: E402
 
 CONFIDENCE = 0.95
@@ -77,7 +88,11 @@ macro: {channels: 16, cells_per_stage: 2, stages: 3}
 def judge(model: SlotLatencyModel, device: str, archs: list, ms: np.ndarray) -> dict[str, float]:
     """Coverage of the bound over ``archs`` (true ``ms`` ``(n,)``) and, per budget percentile, the
     share of kept cells truly over and of truly-under cells kept."""
-    bound = model.upper_bound(archs, device, CONFIDENCE)
+    return judged(model.upper_bound(archs, device, CONFIDENCE), ms)
+
+
+def judged(bound: np.ndarray, ms: np.ndarray) -> dict[str, float]:
+    """:func:`judge` of an upper ``bound`` (ms ``(n,)``) against the true ``ms`` ``(n,)``."""
     row = {"coverage": float(np.mean(ms <= bound))}
     for pct in PERCENTILES:
         budget = float(np.percentile(ms, pct))
@@ -313,6 +328,109 @@ def nb201_here(held_out: int) -> None:
         f"the slot model, {len(cells)} random cells (`--cells {len(cells)}`)": judge(slots, "here", others, other_ms)})
 
 
+def mbv3_tables(draws: int) -> None:
+    """mbv3's bundled table (2,000 subnets timed on two back-ends of this VM) as if each back-end
+    were a device registered with ``--cells n``: the slot model fitted on ``n`` random subnets'
+    table timings, judged on the others, alone and as a budget judges it (the larger of it and the
+    FLOPs line's bound fitted on the same subnets, :mod:`gennas.surrogates.cost_bound`)."""
+    from gennas.bench import sampled_timings
+    from gennas.surrogates.cost_bound import cost_bounds
+
+    space = gennas.load_space("mbv3")
+    print(f"\n`python experiments/slot_latency.py --mbv3 --draws {draws}`: mbv3's bundled table, each back-end fitted "
+          f"from n random subnets' timings ({draws} draws), judged on the other subnets; 95 % bounds\n")
+    rows: dict[str, dict[str, float]] = {}
+    for device in ("cpu_ort_1t", "cpu_torch_1t"):
+        table = sampled_timings("mbv3", device)
+        archs, ms = [space.from_string(a) for a in table], np.array(list(table.values()))
+        for n in (30, 60, reference_count(space)):
+            got: dict[str, list[dict[str, float]]] = {"the slot model": [], "the budget's judge": []}
+            for draw in range(draws):
+                order = np.random.default_rng(draw).permutation(len(archs))
+                fitted, held = order[:n], order[n:]
+                timed = [(archs[i], ms[i]) for i in fitted]
+                slot = SlotLatencyModel(space).adapt("new", timed).upper_bound([archs[i] for i in held], "new",
+                                                                              CONFIDENCE)
+                flops = cost_bounds(space, "new", CONFIDENCE, timed)[0]([archs[i] for i in held])
+                got["the slot model"].append(judged(slot, ms[held]))
+                got["the budget's judge"].append(judged(np.maximum(slot, flops), ms[held]))
+            for name, judged_rows in got.items():
+                rows[f"{device}, {n} subnets: {name}"] = {key: float(np.nanmean([r[key] for r in judged_rows]))
+                                                         for key in judged_rows[0]}
+    print_judged("back-end, subnets: bound", rows)
+
+
+def mbv3_here(cells: int, held_out: int, designs: int) -> None:
+    """mbv3 on this machine as a user registers it with ``gennas latency measure --cells``: the
+    command run whole (in a temporary ``GENNAS_HOME``), ``held_out`` other random subnets timed to
+    judge the slot model's bound and the budget's judge (the larger of it and the FLOPs line's),
+    then ``designs`` designs under budgets at the 10th / 25th / 50th percentile of the timed
+    subnets, each timed in the same sitting."""
+    import subprocess
+    import sys
+
+    import torch
+
+    from gennas.surrogates import measure
+    from gennas.surrogates.cost_bound import cost_bounds
+    from gennas.surrogates.latency import load_latency_estimator
+
+    torch.set_num_threads(1)
+    space = gennas.load_space("mbv3")
+    timing = {"repeats": 5, "max_repeats": 15, "max_seconds": 3.0, "warmup": 3}  # the bundled table's settings
+    build = measure.table_build_options(space)
+    start, cpu = time.perf_counter(), time.process_time()
+    with tempfile.TemporaryDirectory() as home:
+        os.environ["GENNAS_HOME"] = home
+        command = [sys.executable, "-m", "gennas", "latency", "measure", "--space", "mbv3", "--name", "here",
+                   "--cells", str(cells), "--clock", "cpu", "--accept-noisy",
+                   *(f"--{k.replace('_', '-')}={v}" for k, v in timing.items())]
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+        registered = dict(measure.registered_devices("mbv3")["here"])
+        timed_ms = np.array(list(registered.values()))
+        others = [a for a in space.sample_many(4 * held_out, 3) if space.to_string(a) not in registered]
+        others = list({space.to_string(a): a for a in others}.values())[:held_out]
+
+        def timed(archs: list) -> np.ndarray:
+            return np.array([measure.measure_timing(a, space, basis="cpu", **timing, **build).ms for a in archs])
+
+        other_ms = timed(others)
+        model = load_latency_estimator(space)
+        slot = model.upper_bound(others, "here", CONFIDENCE)
+        flops = cost_bounds(space, "here", CONFIDENCE, list(registered.items()))[0](others)
+        rows = {f"the slot model ({cells} subnets)": judged(slot, other_ms),
+                "the budget's judge (the larger of it and the FLOPs line's)": judged(np.maximum(slot, flops), other_ms)}
+        print(f"\n`python experiments/slot_latency.py --mbv3-here --cells {cells} --held-out {held_out}`: "
+              f"`gennas latency measure --space mbv3 --cells {cells} --clock cpu` run here (224 px, 1000 classes, "
+              f"one thread; {timed_ms.min():.1f}-{timed_ms.max():.1f} ms), its 95 % bound judged on {held_out} "
+              f"other random subnets ({other_ms.min():.1f}-{other_ms.max():.1f} ms)\n")
+        print_judged("model", rows)
+        record = measure.registered_record("here", "mbv3")
+        second = np.array([ms for _, ms in record["retimed"]]) / np.array([registered[a] for a, _ in record["retimed"]])
+        print(f"\nThe second timings of {len(second)} subnets (second / first: median {np.median(second):.3f}, "
+              f"{second.min():.3f}-{second.max():.3f}) give a timed subnet the margin "
+              f"{recorded_margin(record, CONFIDENCE):.3f}; each budget's designs timed again (\"timed before\": "
+              "designs `latency measure` had timed, judged by their timing times the margin)\n")
+        print("| budget | designs | timed before | bound ms (min-max) | measured ms (min-max) | truly over "
+              "| measured / budget (max) |")
+        print("|---|---|---|---|---|---|---|")
+        for pct in PERCENTILES:
+            budget = float(np.percentile(np.concatenate([timed_ms, other_ms]), pct))
+            try:
+                got = gennas.Designer("mbv3", task="mnist-synflow-log10", device="here", max_latency_ms=budget,
+                                      seed=0).generate(designs)
+            except gennas.GennasError as exc:
+                print(f"| {budget:.1f} ms (p{pct}) | none: {str(exc).splitlines()[0][:90]} | | | | | |")
+                continue
+            bound = np.array([c.latency_bound_ms or c.predicted_latency_ms for c in got])
+            ms = timed([c.arch for c in got])
+            print(f"| {budget:.1f} ms (p{pct}) | {len(got)} | {sum(c.latency_measured for c in got)} | "
+                  f"{bound.min():.1f}-{bound.max():.1f} | "
+                  f"{ms.min():.1f}-{ms.max():.1f} | {int((ms > budget).sum())} | {(ms / budget).max():.2f} |", flush=True)
+        del os.environ["GENNAS_HOME"]
+    print(f"\n({time.perf_counter() - start:.0f} s wall, {time.process_time() - cpu:.0f} s CPU in this process)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--draws", type=int, default=20, help="seeded sets of timed cells per device")
@@ -321,6 +439,10 @@ def main() -> None:
     parser.add_argument("--compare", action="store_true", help="also the simpler fits on the tables")
     parser.add_argument("--darts", action="store_true", help="also darts end to end on this machine")
     parser.add_argument("--nb201-here", action="store_true", help="also nb201 on this machine, both models")
+    parser.add_argument("--mbv3", action="store_true", help="also mbv3's bundled table as devices timed at random")
+    parser.add_argument("--mbv3-here", action="store_true", help="also mbv3 registered here with --cells, and designs")
+    parser.add_argument("--cells", type=int, default=60, help="with --mbv3-here: subnets `latency measure` times")
+    parser.add_argument("--designs", type=int, default=10, help="with --mbv3-here: designs per budget")
     args = parser.parse_args()
     tables(args.draws)
     if args.compare:
@@ -331,6 +453,10 @@ def main() -> None:
         darts()
     if args.nb201_here:
         nb201_here(args.held_out)
+    if args.mbv3:
+        mbv3_tables(args.draws)
+    if args.mbv3_here:
+        mbv3_here(args.cells, args.held_out, args.designs)
 
 
 if __name__ == "__main__":

@@ -517,3 +517,23 @@ def test_samples_on_another_scale_than_the_results_are_noted(designer_factory, b
     result = designer_factory(task=gennas.Task.from_samples(percent)).search(
         lambda a: bench.accuracy(a, "cifar100"), budget=2)
     assert not any("different scales" in note for note in result.notes)
+
+
+def test_a_constant_evaluator_on_an_untrained_predictor_leaves_nothing_to_design_by(tmp_path, monkeypatch):
+    """A space of the user's own, no pretrained predictor: three results that all scored the same
+    train nothing, so `generate` says so (it raised UnknownDataset 'default' from the guidance)."""
+    from typer.testing import CliRunner
+
+    from gennas.cli.app import app
+
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
+    path = tmp_path / "own.yaml"
+    path.write_text("kind: cell\nname: constant_scores_space\ninput_size: 32\ncell:\n  nodes: 3\n  zero_op: none\n"
+                    "  identity_op: skip\n  ops:\n    none: {type: zero}\n    skip: {type: identity}\n"
+                    "    conv3: {type: relu_conv_bn, kernel: 3}\nmacro: {channels: 4, cells_per_stage: 1, stages: 1}\n")
+    assert CliRunner().invoke(app, ["train", "--space", str(path), "--steps", "5", "--quiet"]).exit_code == 0
+    designer = gennas.Designer(gennas.load_space(str(path)), task="cifar10", seed=0)
+    result = designer.search(lambda a: 1.0, budget=3)
+    assert "no ranking to design by" in " ".join(result.notes)
+    with pytest.raises(gennas.GennasError, match="3 results told so far all scored the same"):
+        designer.generate(3)

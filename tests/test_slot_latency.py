@@ -16,7 +16,7 @@ import gennas
 from gennas.cli.app import app
 from gennas.errors import GennasError, UnknownDevice
 from gennas.surrogates.latency import load_latency_estimator
-from gennas.surrogates.measure import register_device
+from gennas.surrogates.measure import register_device, registered_record
 from gennas.surrogates.slot_latency import MIN_TIMED, SlotLatencyModel, reference_count
 
 runner = CliRunner()
@@ -130,6 +130,9 @@ def test_the_cli_times_a_users_space_on_this_machine(tmp_path, monkeypatch):
                               "--clock", "cpu", "--accept-noisy", "--json"])
     assert ran.exit_code == 0, ran.output
     assert len(json.loads(ran.stdout)["samples"]) == 30
+    # 20 of them timed a second time: the noise their timings are judged with (test_retiming.py)
+    record = registered_record("here", space.name)
+    assert [arch for arch, _ in record["retimed"]] == [arch for arch, _ in record["samples"][:20]]
     model = load_latency_estimator(space)
     assert model.devices == ["here"] and np.all(model.predict(space.sample_many(5, 3), "here") > 0)
 

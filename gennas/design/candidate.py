@@ -53,7 +53,9 @@ class Candidate:
             The prediction stays beside it: it is what the model says, checked against this.
         latency_bound_ms: where a latency budget is judged by the latency model rather than a
             measurement, what it was judged by: the model's upper bound at the budget's
-            confidence, in ms (at most the budget); None where measured or without a budget.
+            confidence, in ms (at most the budget); for an architecture timed on a registered
+            device, its timing times the margin a second timing may reach
+            (:mod:`gennas.surrogates.retiming`); None where measured exactly or without a budget.
     """
 
     arch: ArchGraph

@@ -247,8 +247,11 @@ class Designer(Statements):
         """
         n = check_count(n, MAX_COUNT // self.loop.settings.pool)  # the pool drawn is ``pool`` times n
         learned = self.loop.refits > 0  # after search/tell: the refitted predictor and the task it learned
-        if self._task_error is not None and not learned and not self.predictor.is_trained:
-            raise GennasError(self._task_error)
+        if self._task_error is not None and not self.predictor.is_trained and (not learned or self.loop.learned_nothing()):
+            # results that all scored the same train nothing (an UnknownDataset from deep in the guidance)
+            raise GennasError(self._task_error + ("" if not learned else (
+                f"; the {len(self.loop.history)} results told so far all scored the same, which teaches it nothing: "
+                "tell it results an evaluator tells apart")))
         seed = None if self.seed is None else self.seed + self._calls
         self._calls += 1
         guidance = self._guidance
@@ -309,8 +312,11 @@ class Designer(Statements):
         pick = lambda values, i: None if values is None else float(values[i])  # noqa: E731
         verified = verified_scores(self.loop.history)
         order = one_per_function(ranked(p, archs, verified, self.loop.scale, len(archs)), archs, verified, n)
-        # what kept the budget off the measurements, for the returned designs only
-        bound = None if self.budget is None or measured.all() else self.budget.judged_ms([archs[i] for i in order])
+        # what kept the budget off exact measurements, for the returned designs only: the model's
+        # bound, or a registered device's own timing times the margin a second timing may reach
+        timing_bounded = self.budget is not None and self.budget.own_margin != 1.0
+        bound = None if self.budget is None or self.budget.exact or (measured.all() and not timing_bounded) \
+            else self.budget.judged_ms([archs[i] for i in order])
         # on a signed-log scale (synflow's 1e49) a normal-equivalent std in score units means nothing
         # (9.35e48 beside a stated 6.4e44): the interval alone is stated
         std = None if self.loop.scale.compress else p.std
@@ -326,7 +332,7 @@ class Designer(Statements):
                 (float(p.low[i]), float(p.high[i])) if stated and p.low is not None else None,
                 float(relative[i]) if p.mean is None else None, unit,
                 stated and p.beyond is not None and bool(p.beyond[i]), stated and p.below is not None and bool(p.below[i]),
-                score, None if measured[i] else pick(bound, rank - 1)))
+                score, None if measured[i] and not timing_bounded else pick(bound, rank - 1)))
         return designs
 
     def _on_device(self) -> LatencyBudget | None:

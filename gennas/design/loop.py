@@ -431,10 +431,10 @@ class DesignLoop:
         that the evaluator taught nothing, or why proposals ran out (``exhausted``)."""
         notes = []
         if self.learned_nothing():
-            notes.append("every verified architecture got the same score: the evaluator told the designer "
-                         "nothing to learn from, so its ranking is the pretrained one")
-        mismatch = scale_mismatch_note(self.task, [r.score for r in self.history if not r.failed])
-        notes += [mismatch] if mismatch else []
+            notes.append("every verified architecture got the same score: the evaluator told the designer nothing to learn "
+                         "from, " + ("so its ranking is the pretrained one" if self.pretrained.is_trained else
+                                     "and with no pretrained predictor it has no ranking to design by"))
+        notes += [m for m in [scale_mismatch_note(self.task, [r.score for r in self.history if not r.failed])] if m]
         cells = self.cells_within_budget() if exhausted else None
         if cells is not None:
             left, b = len(unseen(cells, self._seen)), self.budget
