@@ -58,6 +58,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")  # before torch is imported
 import argparse  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
+from dataclasses import replace  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -251,7 +252,8 @@ def here(held_out: int) -> None:
                     fitted.adapt("here", [(pool[i], pool_ms[i]) for i in train])
                     chosen += fitted.fits["here"].computed
                 else:
-                    fitted.fits["here"] = fit_device(one_hot(space, [pool[i] for i in train], computed), pool_ms[train])
+                    fitted.fits["here"] = replace(fit_device(one_hot(space, [pool[i] for i in train], computed),
+                                                             pool_ms[train], len(space.slot_vocab)), computed=computed)
                 pooled[name].append(judge(fitted, "here", [pool[i] for i in test], pool_ms[test]))
         for name, got in pooled.items():
             label = f"20 random sets: {name}" + (f" (chose the ops computed in {chosen})" if name == "the model" else "")
@@ -328,36 +330,51 @@ def nb201_here(held_out: int) -> None:
         f"the slot model, {len(cells)} random cells (`--cells {len(cells)}`)": judge(slots, "here", others, other_ms)})
 
 
-def mbv3_tables(draws: int) -> None:
+def mbv3_tables(draws: int, lowest: int = 50) -> None:
     """mbv3's bundled table (2,000 subnets timed on two back-ends of this VM) as if each back-end
     were a device registered with ``--cells n``: the slot model fitted on ``n`` random subnets'
-    table timings, judged on the others, alone and as a budget judges it (the larger of it and the
-    FLOPs line's bound fitted on the same subnets, :mod:`gennas.surrogates.cost_bound`)."""
+    table timings and judged on the others: its 95 % bound's coverage of all of them and of the
+    ``lowest`` with the lowest bound (what a budget keeps first: the subnets the model thinks
+    fastest are where its errors gather), alone and as a budget judges it (the larger of it and
+    the FLOPs line's bound, :mod:`gennas.surrogates.cost_bound`), and the RMS error of its log
+    prediction; fitted as now (the penalty cross-validated, op counts shared) and as before."""
     from gennas.bench import sampled_timings
     from gennas.surrogates.cost_bound import cost_bounds
 
     space = gennas.load_space("mbv3")
+    vocab = len(space.slot_vocab)
+    fits = {"now": {}, "before (penalty 1e-3, no op counts)": {"ridges": (1e-3,), "shared": False}}
     print(f"\n`python experiments/slot_latency.py --mbv3 --draws {draws}`: mbv3's bundled table, each back-end fitted "
-          f"from n random subnets' timings ({draws} draws), judged on the other subnets; 95 % bounds\n")
-    rows: dict[str, dict[str, float]] = {}
+          f"from n random subnets' timings ({draws} draws), judged on the other subnets: coverage of the 95 % bound "
+          f"over all and over the {lowest} with the lowest bound; the budget's judge is the larger of it and the FLOPs "
+          "line's; means over the draws\n")
+    print(f"| back-end | subnets | fit | coverage | coverage, {lowest} lowest | budget's judge: coverage, {lowest} lowest "
+          "| RMS log error | penalty (median) |")
+    print("|---|---|---|---|---|---|---|---|")
     for device in ("cpu_ort_1t", "cpu_torch_1t"):
         table = sampled_timings("mbv3", device)
         archs, ms = [space.from_string(a) for a in table], np.array(list(table.values()))
+        x = one_hot(space, archs)
         for n in (30, 60, reference_count(space)):
-            got: dict[str, list[dict[str, float]]] = {"the slot model": [], "the budget's judge": []}
-            for draw in range(draws):
-                order = np.random.default_rng(draw).permutation(len(archs))
-                fitted, held = order[:n], order[n:]
-                timed = [(archs[i], ms[i]) for i in fitted]
-                slot = SlotLatencyModel(space).adapt("new", timed).upper_bound([archs[i] for i in held], "new",
-                                                                              CONFIDENCE)
-                flops = cost_bounds(space, "new", CONFIDENCE, timed)[0]([archs[i] for i in held])
-                got["the slot model"].append(judged(slot, ms[held]))
-                got["the budget's judge"].append(judged(np.maximum(slot, flops), ms[held]))
-            for name, judged_rows in got.items():
-                rows[f"{device}, {n} subnets: {name}"] = {key: float(np.nanmean([r[key] for r in judged_rows]))
-                                                         for key in judged_rows[0]}
-    print_judged("back-end, subnets: bound", rows)
+            for name, options in fits.items():
+                got = []
+                for draw in range(draws):
+                    order = np.random.default_rng(draw).permutation(len(archs))
+                    fitted, held = order[:n], order[n:]
+                    model = SlotLatencyModel(space)
+                    model.fits["new"] = fit_device(x[fitted], ms[fitted], vocab, **options)
+                    held_archs = [archs[i] for i in held]
+                    slot = model.upper_bound(held_archs, "new", CONFIDENCE)
+                    judge_ms = np.maximum(slot, cost_bounds(space, "new", CONFIDENCE,
+                                                            [(archs[i], ms[i]) for i in fitted])[0](held_archs))
+                    low, low_judged = np.argsort(slot)[:lowest], np.argsort(judge_ms)[:lowest]
+                    got.append((np.mean(ms[held] <= slot), np.mean(ms[held][low] <= slot[low]),
+                                np.mean(ms[held][low_judged] <= judge_ms[low_judged]),
+                                np.sqrt(np.mean((np.log(model.predict(held_archs, "new")) - np.log(ms[held])) ** 2)),
+                                model.fits["new"].ridge))
+                cov, low_cov, judged_cov, rms, ridge = np.array(got).T
+                print(f"| {device} | {n} | {name} | {100 * cov.mean():.1f} % | {100 * low_cov.mean():.1f} % | "
+                      f"{100 * judged_cov.mean():.1f} % | {rms.mean():.3f} | {np.median(ridge):g} |", flush=True)
 
 
 def mbv3_here(cells: int, held_out: int, designs: int) -> None:
