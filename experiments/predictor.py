@@ -40,7 +40,8 @@ import torch
 from scipy.stats import kendalltau, spearmanr, zscore
 
 import gennas
-from gennas.surrogates.predictor import Predictor, PredictorConfig, checkpoint_path, load_predictor
+from gennas.surrogates.predictor import Predictor, PredictorConfig
+from gennas.surrogates.shipped_predictor import checkpoint_path, load_predictor
 from gennas.surrogates.task import Task
 
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent))

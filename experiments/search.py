@@ -76,7 +76,7 @@ METHODS: dict[str, Factory] = {name: _unfiltered(name)
 def _pretrained(holdout: str | None):
     """(predictor, generator) loaded once per process; ``holdout``: dataset whose labels the predictor never saw."""
     from gennas.generators import load_generator
-    from gennas.surrogates.predictor import load_predictor
+    from gennas.surrogates.shipped_predictor import load_predictor
 
     return load_predictor("nb201", holdout=holdout), load_generator("nb201", kind="diffusion")
 

@@ -36,7 +36,8 @@ from gennas.checkpoint import reproduce_command
 from gennas.datasets import load_images
 from gennas.evaluators import zero_cost
 from gennas.spaces import load_space
-from gennas.surrogates.predictor import Predictor, PredictorConfig, checkpoint_path
+from gennas.surrogates.predictor import Predictor, PredictorConfig
+from gennas.surrogates.shipped_predictor import checkpoint_path
 from gennas.surrogates.task import Task
 
 HERE = Path(__file__).resolve().parent

@@ -30,7 +30,7 @@ _LAZY: dict[str, str] = {
     # predictor and latency estimator (issue 3)
     "Task": "gennas.surrogates.task",
     "Predictor": "gennas.surrogates.predictor",
-    "load_predictor": "gennas.surrogates.predictor",
+    "load_predictor": "gennas.surrogates.shipped_predictor",
     "LatencyEstimator": "gennas.surrogates.latency",
     "load_latency_estimator": "gennas.surrogates.latency",
     "measure_latency": "gennas.surrogates.latency",

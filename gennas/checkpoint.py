@@ -144,6 +144,9 @@ def save_checkpoint(path: str | Path, checkpoint: Checkpoint, data: str | None =
     import torch
 
     path = Path(path)
+    bad = non_finite(checkpoint.state)
+    if bad is not None:  # weights a diverged training left: written, they broke every later run
+        raise GennasError(f"not writing {path}: {bad} holds NaN or inf (the training that made it diverged)")
     path.parent.mkdir(parents=True, exist_ok=True)
     blob = {"format": FORMAT, "kind": checkpoint.kind, "config": dict(checkpoint.config),
             "state": checkpoint.state, "meta": dict(checkpoint.meta)}
@@ -241,7 +244,24 @@ def load_checkpoint(path: str | Path, kind: str, space: str | None = None,
         problem = _mismatch(blob[section], spec, section)
         if problem:
             raise GennasError(f"{path} is not a valid {kind} checkpoint: {problem}")
+    bad = non_finite(blob["state"])
+    if bad is not None:
+        raise GennasError(f"{path} holds NaN or inf weights ({bad}): the training that wrote it diverged; delete it "
+                          f"and {path.with_suffix('.json').name} beside it, and train again")
     return Checkpoint(blob["kind"], blob["config"], blob["state"], meta)
+
+
+def non_finite(value: Any, where: str = "state") -> str | None:
+    """Where under ``value`` (nested dicts and lists of tensors and numbers) the first NaN or inf
+    is, as a path such as ``state/members/0/head.2.bias``; None where every value is finite."""
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        return where if value.is_floating_point() and not bool(torch.isfinite(value).all()) else None
+    if isinstance(value, float):
+        return None if math.isfinite(value) else where
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, (list, tuple)) else ()
+    return next((found for key, item in items if (found := non_finite(item, f"{where}/{key}")) is not None), None)
 
 
 def _check_space(path: Path, where: str, name: Any) -> None:

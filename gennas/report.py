@@ -263,7 +263,7 @@ def predictions(run: StudyRun) -> tuple[list[Result], np.ndarray, np.ndarray | N
         return done, np.array(stored, dtype=float), low, high, "predicted by the search before verifying"
     from gennas.surrogates.calibration import Predictions, pretrained_reach
     from gennas.surrogates.stored_calibration import CalibratedPredictor
-    from gennas.surrogates.predictor import load_predictor
+    from gennas.surrogates.shipped_predictor import load_predictor
 
     task = run.attrs.get("learned_task", run.attrs.get("task"))
     # what Designer.predictions states before anything is verified: the shipped predictor,

@@ -11,7 +11,9 @@ from scipy.stats import kendalltau
 
 import gennas
 from gennas.checkpoint import Checkpoint, load_checkpoint, read_manifest, save_checkpoint
-from gennas.surrogates.predictor import Predictor, PredictorConfig, checkpoint_path, load_predictor
+from gennas.errors import GennasError
+from gennas.surrogates.predictor import Predictor, PredictorConfig
+from gennas.surrogates.shipped_predictor import checkpoint_path, load_predictor
 from gennas.surrogates.predictor_model import rank_loss
 from gennas.surrogates.task import Task
 
@@ -218,3 +220,35 @@ def test_top_weight_makes_mistakes_among_the_best_cost_more():
     top_cost = rank_loss(top_swapped, target, top_weight=4.0) - right
     bottom_cost = rank_loss(bottom_swapped, target, top_weight=4.0) - right
     assert top_cost > 0.1 and top_cost > 100 * bottom_cost > 0
+
+
+def test_a_scale_from_one_result_is_measured_again_when_results_spread(tmp_path):
+    """A from-scratch predictor fitted on its first result had no spread to scale by and kept a
+    std of 1.0: synflow's log scores (59 after 142) were then targets 83 stds off, a refit in the
+    next session went NaN and was saved, breaking every later darts search. Now the scale is
+    measured again by each update until results spread, also across a save and load, and NaN
+    weights are neither written nor loaded."""
+    from gennas.design.pretrained import untrained_predictor
+
+    space = gennas.load_space("nb201")
+    archs = space.sample_many(12, 3)
+    first = untrained_predictor(space, 0)
+    first.fit(archs[:1], [142.3], task="syn")
+    first.save(tmp_path / "one.pt")  # saved after one result, as a search's first tell does
+    loaded = Predictor.load(tmp_path / "one.pt", space="nb201")
+    for p in (first, loaded):
+        for arch, score in zip(archs[1:6], [59.5, 147.4, 60.1, 150.0, 58.0]):
+            p.update([arch], [score], task="syn")
+        assert p.scales["syn"][1] > 10.0  # measured from the results, not the guess of 1.0
+        mean, _ = p.predict(archs, "syn")
+        assert np.isfinite(mean).all() and mean.std() > 1.0  # a ranking, not one value
+    broken = loaded.to_checkpoint()
+    broken.state["members"][0]["head.2.bias"] = torch.tensor([float("nan")])
+    with pytest.raises(GennasError, match="not writing .*head.2.bias.*NaN"):
+        save_checkpoint(tmp_path / "nan.pt", broken)
+    good = loaded.save(tmp_path / "good.pt")
+    blob = torch.load(good, weights_only=True)
+    blob["state"]["members"][0]["head.2.bias"] = torch.tensor([float("inf")])
+    torch.save(blob, tmp_path / "inf.pt")
+    with pytest.raises(GennasError, match="inf.pt holds NaN or inf weights.*delete it"):
+        load_checkpoint(tmp_path / "inf.pt", "predictor")

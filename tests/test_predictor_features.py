@@ -11,7 +11,8 @@ from gennas.design.pretrained import untrained_predictor
 from gennas.errors import GennasError
 from gennas.evaluators import zero_cost
 from gennas.surrogates import features
-from gennas.surrogates.predictor import Predictor, PredictorConfig, load_predictor
+from gennas.surrogates.predictor import Predictor, PredictorConfig
+from gennas.surrogates.shipped_predictor import load_predictor
 from gennas.surrogates.pretrain import PretrainConfig, encoder_path, pretrain_encoder, pretrained_encoder
 
 TINY = dict(hidden=16, layers=2, members=2, steps=60, augment=2, update_steps=5, sample_steps=10)

@@ -10,6 +10,7 @@ there after every ``tell`` (:class:`RememberingLoop`: a search tells its loop to
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 from gennas.checkpoint import find_checkpoint, read_manifest, user_checkpoints_dir
 from gennas.design.loop import DesignLoop
 from gennas.design.scores import ScoreScale, score_unit
+from gennas.errors import GennasError
 from gennas.evaluators.base import Result
 from gennas.resources import checkpoints_dir
 from gennas.spaces import SearchSpace
@@ -119,9 +121,13 @@ def remember_predictor(space: SearchSpace, predictor: AccuracyModel, told: int, 
     learned = "; ".join(f"{record['verified_results']} of task {name!r}" for name, record in records.items())
     data = (f"verified results ({learned}; scores mapped to the designer's scale), told to designers for space "
             f"{space.name!r}, which had no shipped predictor")
-    return save(user_checkpoints_dir() / predictor_file(space), data, {"tasks": records},
-                "a designer search or Designer.tell (gennas search --method designer)",
-                tasks=list(getattr(predictor, "tasks", [])))
+    try:
+        return save(user_checkpoints_dir() / predictor_file(space), data, {"tasks": records},
+                    "a designer search or Designer.tell (gennas search --method designer)",
+                    tasks=list(getattr(predictor, "tasks", [])))
+    except GennasError as exc:  # NaN weights: the last good file stays (written, they broke every later run)
+        warnings.warn(f"the refitted predictor was not saved: {exc}", RuntimeWarning, stacklevel=2)
+        return None
 
 
 def saved_score_scale(space: SearchSpace, task: str | None = None) -> ScoreScale | None:

@@ -163,7 +163,7 @@ class Guidance:
         value = latency = latency_hard = None
         if task is not None:
             if predictor is None:
-                from gennas.surrogates.predictor import load_predictor
+                from gennas.surrogates.shipped_predictor import load_predictor
                 predictor = load_predictor(space.name)
             value = predictor_value(predictor, task)
         if device is not None:

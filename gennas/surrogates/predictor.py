@@ -35,7 +35,6 @@ from gennas.checkpoint import Checkpoint, config_dict, config_from_dict, load_ch
 from gennas.errors import GennasError, UnknownDataset, unknown
 from gennas.graph import ArchGraph
 from gennas.models.gnn import archs_to_node_features, slot_probs_to_node_features
-from gennas.resources import checkpoints_dir
 from gennas.spaces import SearchSpace, resolve_space
 from gennas.surrogates.embedding_cache import EmbeddingCache
 from gennas.surrogates.equivalence import augment_equivalents, cell_of, cell_text, class_ids, representatives
@@ -78,6 +77,7 @@ class Predictor:
         self.image_scale: torch.Tensor | None = None      # ridge map descriptor -> (mean, log std)
         self._buffers: dict[str, dict[str, tuple[Task, float]]] = {}  # update() memory per task
         self._update_scaled: set[str] = set()  # tasks whose score scale comes from update()
+        self._unspread: set[str] = set()  # tasks whose scale no spread of results has measured yet
         self._sample_cache: dict[str, tuple[list[torch.Tensor], float, float]] = {}
         self._embeddings = EmbeddingCache()  # valid while the encoder weights are unchanged
         self.feat_stats: torch.Tensor | None = None  # (3, P) proxy feature stats, set by the first fit
@@ -135,10 +135,9 @@ class Predictor:
 
     def _augmented(self, archs: list[ArchGraph], y: np.ndarray) -> tuple[list[ArchGraph], np.ndarray]:
         """Training rows plus up to ``config.augment`` functional equivalents each (same score)."""
-        k = self.config.augment
-        if k <= 0 or not self.space.is_finite_enumerable():
+        if self.config.augment <= 0 or not self.space.is_finite_enumerable():
             return archs, y
-        return augment_equivalents(self.space, archs, y, k, self.seed)
+        return augment_equivalents(self.space, archs, y, self.config.augment, self.seed)
 
     @staticmethod
     def _scores(scores: Sequence[float], n: int) -> np.ndarray:
@@ -149,9 +148,7 @@ class Predictor:
 
     def _as_task(self, task: Task | str | None, registering: bool = False) -> Task:
         if task is None:
-            if self.default_task is None:
-                return Task("named", "default")
-            return Task("named", self.default_task)
+            return Task("named", "default" if self.default_task is None else self.default_task)
         if isinstance(task, str):
             known = self.tasks if not registering else None
             if known is not None and task not in known:
@@ -236,8 +233,12 @@ class Predictor:
         if t.kind == "named":
             self._register(t.name)
         if set_scale or t.name not in self.scales:
-            std = float(y.std()) if len(y) > 1 and y.std() > 1e-6 else self._typical_std()
-            self.scales[t.name] = (float(y.mean()), std)
+            spread = len(y) > 1 and y.std() > 1e-6
+            self.scales[t.name] = (float(y.mean()), float(y.std()) if spread else self._typical_std())
+            # a scale from one result is a guess, measured again by each update until results spread
+            # (kept, synflow's 7e25 after a first 6e61 was a target 83 stds off; the refit went NaN)
+            (self._unspread.discard if spread else self._unspread.add)(t.name)
+            self._update_scaled |= self._unspread
         mu, sd = self.scales[t.name]
         rows, targets = self._augmented(parsed, y)
         return TaskRows(t, archs_to_node_features(self.space, rows), torch.tensor((targets - mu) / sd, dtype=torch.float32),
@@ -387,7 +388,8 @@ class Predictor:
                    "image_scale": self.image_scale, "feat_stats": self.feat_stats},
             meta={"space": self.space.name, "seed": self.seed, "tasks": list(self.tasks),
                   "default_task": self.default_task,
-                  "scales": {k: [float(a), float(b)] for k, (a, b) in self.scales.items()}})
+                  "scales": {k: [float(a), float(b)] for k, (a, b) in self.scales.items()},
+                  "unspread": sorted(self._unspread)})
 
     def save(self, path: str | Path, data: str | None = None, metrics: dict[str, Any] | None = None,
              command: str | None = None, **extra: Any) -> Path:
@@ -406,6 +408,8 @@ class Predictor:
                 pred._register(name)
             pred.default_task = ckpt.meta["default_task"]
             pred.scales = {k: (float(v[0]), float(v[1])) for k, v in ckpt.meta["scales"].items()}
+            pred._unspread = set(ckpt.meta.get("unspread", []))  # measured again by the next updates
+            pred._update_scaled |= pred._unspread
             state = ckpt.state
             pred.desc_mean, pred.desc_std, pred.image_scale = state["desc_mean"], state["desc_std"], state["image_scale"]
             pred.feat_stats = state.get("feat_stats")  # absent in checkpoints from before proxy features
@@ -427,24 +431,3 @@ class Predictor:
 
     def __repr__(self) -> str:
         return f"Predictor({self.space.name}, backend={self.backend}, members={len(self.members)}, tasks={self.tasks})"
-
-
-def checkpoint_path(name: str = "nb201", holdout: str | None = None) -> Path:
-    """Where the pretrained predictor for ``name`` (optionally without ``holdout``'s labels) lives."""
-    suffix = f"_no-{holdout}" if holdout else ""
-    return checkpoints_dir() / f"predictor_{name}{suffix}.pt"
-
-
-def load_predictor(name: str = "nb201", holdout: str | None = None, backend: str = "pyg") -> Predictor:
-    """The pretrained predictor of space ``name`` from ``checkpoints/``.
-
-    ``holdout="cifar10"`` (or ``"cifar100"``) gives the variant pretrained without that
-    dataset's labels, for honest transfer experiments.
-    """
-    if holdout not in (None, "cifar10", "cifar100"):
-        raise UnknownDataset(unknown("holdout dataset", holdout, ["cifar10", "cifar100"]))
-    path = checkpoint_path(name, holdout)
-    if not path.is_file():
-        raise GennasError(f"no pretrained predictor {path.name} in {path.parent}; train it with its manifest's "
-                          "command (checkpoints/predictor_nb201*.json, `python experiments/train_predictor.py --help`)")
-    return Predictor.load(path, space=name, backend=backend)

@@ -1,0 +1,30 @@
+"""The pretrained predictors shipped in ``checkpoints/``: where each lives and how to load it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gennas.errors import GennasError, UnknownDataset, unknown
+from gennas.resources import checkpoints_dir
+from gennas.surrogates.predictor import Predictor
+
+
+def checkpoint_path(name: str = "nb201", holdout: str | None = None) -> Path:
+    """Where the pretrained predictor for ``name`` (optionally without ``holdout``'s labels) lives."""
+    suffix = f"_no-{holdout}" if holdout else ""
+    return checkpoints_dir() / f"predictor_{name}{suffix}.pt"
+
+
+def load_predictor(name: str = "nb201", holdout: str | None = None, backend: str = "pyg") -> Predictor:
+    """The pretrained predictor of space ``name`` from ``checkpoints/``.
+
+    ``holdout="cifar10"`` (or ``"cifar100"``) gives the variant pretrained without that
+    dataset's labels, for honest transfer experiments.
+    """
+    if holdout not in (None, "cifar10", "cifar100"):
+        raise UnknownDataset(unknown("holdout dataset", holdout, ["cifar10", "cifar100"]))
+    path = checkpoint_path(name, holdout)
+    if not path.is_file():
+        raise GennasError(f"no pretrained predictor {path.name} in {path.parent}; train it with its manifest's "
+                          "command (checkpoints/predictor_nb201*.json, `python experiments/train_predictor.py --help`)")
+    return Predictor.load(path, space=name, backend=backend)
