@@ -58,7 +58,9 @@ def measure_cmd(name: str = typer.Option(..., "--name", help="name to register t
     One thread by default (stable, comparable timings); each architecture is warmed up, then
     timed until the spread of its passes is small or a limit is hit. Noisy timings, or an
     architecture with far fewer FLOPs measured far slower than one with more, are reported and
-    not registered (the measurements are saved to a file) unless --accept-noisy."""
+    not registered (the measurements are saved to a file) unless --accept-noisy. The first 20
+    architectures are then timed a second time: a budget judges an architecture timed here by its
+    timing times the margin a second timing reaches (`gennas latency devices` lists it)."""
     import torch
 
     from gennas.cli.checks import check_writable_dir
