@@ -3,6 +3,7 @@ the margin that second timings of some of them give (gennas.surrogates.retiming)
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -88,6 +89,11 @@ def test_a_timed_architecture_is_judged_at_its_timing_times_the_margin(tmp_path,
     assert budget.judged_ms([refs[fastest]])[0] == pytest.approx(first[fastest] * margin)
     assert budget.latency_ms([refs[fastest]])[0] == pytest.approx(first[fastest])  # the timing, as measured
     assert labels[fastest] not in {space.to_string(a) for a in budget.timed_within(space)}
+    shown = CliRunner().invoke(app, ["latency", "predict", labels[fastest], "--space", str(path), "--device",
+                                     "noisy_box", "--json"])
+    row = json.loads(shown.stdout)[0]  # the timing, and beside it what judges it
+    assert row["table_ms"] == pytest.approx(first[fastest]) and row["bound_ms_95%"] == pytest.approx(
+        first[fastest] * margin)
     # with a looser budget the designer returns timed cells and states their bound
     loose = float(np.percentile(first, 50)) * margin
     trained = CliRunner().invoke(app, ["train", "--space", str(path), "--steps", "20", "--quiet"])

@@ -335,7 +335,8 @@ def predict_cmd(archs: list[str] = typer.Argument(..., help="architecture string
                 as_json: bool = typer.Option(False, "--json")) -> None:
     """Predicted latency (ms) of architectures on a device; the measured table value where bundled
     (a registered device: its own timing of the cell); where a budget on the device is judged by
-    the latency model, the 95 % upper bound it is judged by."""
+    the latency model, the 95 % upper bound it is judged by (a cell timed here: its timing times
+    the margin a second timing reaches)."""
     from gennas.bench import LATENCY_TABLES, sampled_timings
     from gennas.surrogates.latency import load_latency_estimator
 
@@ -357,15 +358,15 @@ def predict_cmd(archs: list[str] = typer.Argument(..., help="architecture string
         measured = [timed.get(g.to_string()) for g in graphs]
     rows = [{"arch": est.space.to_string(g), "predicted_ms": float(p), "table_ms": m}
             for g, p, m in zip(graphs, predicted, measured)]
-    # what a budget on the device is judged by where no measurement judges it (bound_ms_95% in gennas
-    # design): the 95 % upper bound (and mbv3's FLOPs bound); it was shown for registered devices
-    # only, and there beside a cell's own timing, which is what judges that cell
+    # what a budget on the device is judged by where no exact measurement judges it (bound_ms_95% in
+    # gennas design): the 95 % upper bound (and mbv3's FLOPs bound); for a cell timed here, its timing
+    # times the margin a second timing reaches (none for a bundled table's timings, which are exact)
     from gennas.design.budget import LatencyBudget
 
     budget = LatencyBudget.for_device(est.space, est, device, math.inf, 0.95)
     if not budget.exact:
         for row, bound, own in zip(rows, budget.judged_ms(graphs), budget.timed(graphs)):
-            row["bound_ms_95%"] = None if own else float(bound)
+            row["bound_ms_95%"] = None if own and budget.own_margin == 1.0 else float(bound)
     print_json(rows) if as_json else print_table(f"latency on {device}", rows)
 
 
