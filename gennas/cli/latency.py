@@ -305,10 +305,7 @@ def devices_cmd(space: str = typer.Option("nb201", "--space", "-s", help="bundle
                 as_json: bool = typer.Option(False, "--json")) -> None:
     """List the devices the latency estimator knows (bundled and registered)."""
     from gennas.surrogates.latency import load_latency_estimator
-
-    from gennas.surrogates.measure import registered_path, scan_devices
-
-    from gennas.surrogates.measure import registered_record
+    from gennas.surrogates.measure import registered_path, registered_record, scan_devices
     from gennas.surrogates.retiming import recorded_margin
 
     est = load_latency_estimator(space)

@@ -53,8 +53,8 @@ FOLDS = 10
 #: device (the one-hot choices of a slot sum to one, collinear with the intercept, so some pull is
 #: always needed). The one penalty used before, 1e-3, left the fit to the data: mbv3 fitted from
 #: 200 subnets, about as many as its 180 free choices, predicted the others at an RMS of 0.35-0.39
-#: log ms, and of the 50 with the lowest bound, what a budget keeps, only 52-54 % were under it
-#: (``python experiments/slot_latency.py --mbv3 --compare``)
+#: log ms, and of the 50 with the lowest bound, what a budget keeps first, only 69-75 % were under
+#: it; 95-99 % with the penalty chosen (``python experiments/slot_latency.py --mbv3``)
 RIDGES = (1e-3, 1e-2, 1e-1, 1.0, 10.0)
 #: groups of the timed architectures by predicted latency, each with its own quantile (fewer where
 #: a group would be too small for the confidence asked)
