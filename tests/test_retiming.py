@@ -107,3 +107,40 @@ def test_a_timed_architecture_is_judged_at_its_timing_times_the_margin(tmp_path,
     for design in timed:
         assert design.latency_bound_ms == pytest.approx(design.predicted_latency_ms * margin)
         assert design.latency_bound_ms <= loose
+
+
+def test_a_recheck_says_how_far_the_machine_drifted_and_a_budget_warns_beyond_the_margin(tmp_path, monkeypatch):
+    """`gennas latency recheck` times some of a registered device's architectures again with the
+    registration's settings; a machine now 4x as slow (here: its registration divided by 4) is beyond
+    any margin, so the command says to register it again and a budget on it warns."""
+    from gennas.design.budget import UncalibratedBound, latency_models
+    from gennas.surrogates.measure import registered_path, registered_record
+
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
+    path = tmp_path / "own.yaml"
+    path.write_text(OWN_SPACE)
+    space = gennas.load_space(str(path))
+    runner = CliRunner()
+    quick = ["--repeats", "3", "--max-repeats", "5", "--warmup", "1", "--clock", "cpu", "--accept-noisy"]
+    ran = runner.invoke(app, ["latency", "measure", "--space", str(path), "--name", "here", "--cells", "30", *quick])
+    assert ran.exit_code == 0, ran.output
+    record = registered_record("here", space.name)
+    record["samples"] = [[arch, ms / 4] for arch, ms in record["samples"]]  # as if it ran 4x as fast then
+    record["retimed"] = [[arch, ms / 4] for arch, ms in record["retimed"]]
+    registered_path("here", space.name).write_text(json.dumps(record))
+    checked = runner.invoke(app, ["latency", "recheck", "--space", str(path), "--name", "here", "--cells", "5", "--json"])
+    assert checked.exit_code == 0, checked.output
+    said = json.loads(checked.stdout)
+    assert said["median_ratio"] > 2.0 and not said["holds"] and len(said["ratios"]) == 5
+    assert registered_record("here", space.name)["rechecks"][-1]["median_ratio"] == pytest.approx(said["median_ratio"])
+    with pytest.warns(UncalibratedBound, match="rechecked"):
+        latency_models(space, "here", 10.0)
+    plain = runner.invoke(app, ["latency", "recheck", "--space", str(path), "--name", "here", "--cells", "5"])
+    assert plain.exit_code == 0 and "register it again" in plain.output
+    # what a recheck cannot time: a device not registered, or one timed elsewhere
+    missing = runner.invoke(app, ["latency", "recheck", "--space", str(path), "--name", "nowhere"])
+    assert missing.exit_code == 2 and "not registered" in missing.output
+    refs = SlotLatencyModel(space).reference_archs()
+    register_device("phone", space, [(a, 1.0 + i / 10) for i, a in enumerate(refs)], {"registered_from": "phone.csv"})
+    elsewhere = runner.invoke(app, ["latency", "recheck", "--space", str(path), "--name", "phone"])
+    assert elsewhere.exit_code == 2 and "taken elsewhere" in elsewhere.output

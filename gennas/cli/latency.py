@@ -299,6 +299,67 @@ def register_cmd(timings: Path = typer.Argument(..., help="JSON or CSV of \\[arc
                    "architectures: a budget on it warns (UncalibratedBound)", err=True)
 
 
+#: the registration's settings a recheck times with (``gennas latency measure`` stores them)
+TIMING_SETTINGS = ("batch_size", "repeats", "max_repeats", "warmup", "target_spread", "max_seconds", "clock",
+                   "torch_device")
+
+
+@latency_app.command("recheck")
+@friendly(interrupted="interrupted: nothing was written")
+def recheck_cmd(name: str = typer.Option(..., "--name", help="the registered device (this machine) to time again"),
+                space: str = typer.Option("nb201", "--space", "-s", help="bundled name or YAML file"),
+                cells: int = typer.Option(10, "--cells", help="how many of its timed architectures to time again"),
+                as_json: bool = typer.Option(False, "--json")) -> None:
+    """Time some of this machine's registered architectures again, with the registration's settings,
+    and say how far its speed has moved since: budgets on the device are judged by the
+    registration, so a machine now slower than its timing margin allows runs designs over their
+    budgets (on this project's VM 1.25-1.29x within minutes). The result is kept in the device's
+    file, and a budget on the device warns while the last recheck is beyond the margin."""
+    from datetime import datetime, timezone
+
+    import torch
+
+    from gennas.errors import GennasError
+    from gennas.spaces import load_space
+    from gennas.surrogates import measure
+    from gennas.surrogates.retiming import recorded_margin
+
+    resolved = load_space(space)
+    record = measure.registered_record(name, resolved.name)
+    if record is None:
+        raise GennasError(f"device {name!r} is not registered for {resolved.name} (`gennas latency devices --space "
+                          f"{space}` lists those that are)")
+    if cells < 1:
+        raise GennasError(f"--cells must be 1 or more, got {cells}")
+    if record.get("registered_from") or not all(k in record for k in TIMING_SETTINGS):
+        raise GennasError(f"device {name!r} was registered from timings taken elsewhere ({record.get('registered_from')}"
+                          "), not by `gennas latency measure` here: a recheck times this machine with the settings "
+                          "that command stored")
+    settings = {k: record[k] for k in TIMING_SETTINGS if k != "clock"}
+    torch.set_num_threads(int(record.get("torch_threads", 1)))
+    samples = record["samples"][:cells]
+    now = []
+    with _progress(len(samples), f"timing {len(samples)} of {name}'s architectures again") as step:
+        for arch, _ in samples:
+            now.append(measure.measure_timing(arch, resolved, basis=record["clock"], **settings,
+                                              **record.get("build", {})).ms)
+            step(f"{arch}: {now[-1]:.3f} ms")
+    ratios = [t / float(ms) for t, (_, ms) in zip(now, samples)]
+    drift, margin = float(sorted(ratios)[len(ratios) // 2]), recorded_margin(record, 0.95)
+    record["rechecks"] = [*record.get("rechecks", []), {"when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                                                      "median_ratio": drift, "ratios": ratios}]
+    measure.registered_path(name, resolved.name).write_text(json.dumps(record, indent=2) + "\n")
+    verdict = (f"slower than its timing margin ({margin:.3g}) allows: designs judged by the registration may run "
+               f"over their budgets by up to {drift:.2f}x; register it again (gennas latency measure --space {space} "
+               f"--name {name} --force), and a budget on it warns until then" if drift > margin else
+               f"within its timing margin ({margin:.3g})" + (": budgets on it are conservative now" if drift < 1 else ""))
+    if as_json:
+        print_json({"device": name, "median_ratio": drift, "ratios": ratios, "margin": margin, "holds": drift <= margin})
+        return
+    typer.echo(f"{name}: now / registered median {drift:.3f} (range {min(ratios):.3f}-{max(ratios):.3f}, "
+               f"{len(ratios)} architectures): {verdict}")
+
+
 @latency_app.command("devices")
 @friendly
 def devices_cmd(space: str = typer.Option("nb201", "--space", "-s", help="bundled name or YAML file"),

@@ -248,6 +248,13 @@ def latency_models(space: SearchSpace, device: str | None, max_latency_ms: float
                       "latency bound assumes timings as steady as the bundled devices', so designs may run over "
                       "the budget; register it again on a quiet machine (or with --clock cpu)",
                       UncalibratedBound, stacklevel=caller_stacklevel())
+    rechecks = (record or {}).get("rechecks") or [{}]
+    drift = rechecks[-1].get("median_ratio")
+    if budget is not None and isinstance(drift, (int, float)) and drift > budget.own_margin:
+        warnings.warn(f"device {device!r} ran {drift:.2f}x as slow as at its registration when last rechecked "
+                      f"(`gennas latency recheck`; its timing margin is {budget.own_margin:.3g}): designs judged by "
+                      f"the registration may run over the budget; register it again (gennas latency measure --name "
+                      f"{device} --force)", UncalibratedBound, stacklevel=caller_stacklevel())
     checked = stored_check(record, space)  # a record is read only for a budget
     if checked is not None and budget is not None:
         check = BoundCheck.of(budget, *checked)
