@@ -77,7 +77,6 @@ class Predictor:
         self.image_scale: torch.Tensor | None = None      # ridge map descriptor -> (mean, log std)
         self._buffers: dict[str, dict[str, tuple[Task, float]]] = {}  # update() memory per task
         self._update_scaled: set[str] = set()  # tasks whose score scale comes from update()
-        self._unspread: set[str] = set()  # tasks whose scale no spread of results has measured yet
         self._sample_cache: dict[str, tuple[list[torch.Tensor], float, float]] = {}
         self._embeddings = EmbeddingCache()  # valid while the encoder weights are unchanged
         self.feat_stats: torch.Tensor | None = None  # (3, P) proxy feature stats, set by the first fit
@@ -233,12 +232,8 @@ class Predictor:
         if t.kind == "named":
             self._register(t.name)
         if set_scale or t.name not in self.scales:
-            spread = len(y) > 1 and y.std() > 1e-6
-            self.scales[t.name] = (float(y.mean()), float(y.std()) if spread else self._typical_std())
-            # a scale from one result is a guess, measured again by each update until results spread
-            # (kept, synflow's 7e25 after a first 6e61 was a target 83 stds off; the refit went NaN)
-            (self._unspread.discard if spread else self._unspread.add)(t.name)
-            self._update_scaled |= self._unspread
+            std = float(y.std()) if len(y) > 1 and y.std() > 1e-6 else self._typical_std()
+            self.scales[t.name] = (float(y.mean()), std)
         mu, sd = self.scales[t.name]
         rows, targets = self._augmented(parsed, y)
         return TaskRows(t, archs_to_node_features(self.space, rows), torch.tensor((targets - mu) / sd, dtype=torch.float32),
@@ -388,8 +383,7 @@ class Predictor:
                    "image_scale": self.image_scale, "feat_stats": self.feat_stats},
             meta={"space": self.space.name, "seed": self.seed, "tasks": list(self.tasks),
                   "default_task": self.default_task,
-                  "scales": {k: [float(a), float(b)] for k, (a, b) in self.scales.items()},
-                  "unspread": sorted(self._unspread)})
+                  "scales": {k: [float(a), float(b)] for k, (a, b) in self.scales.items()}})
 
     def save(self, path: str | Path, data: str | None = None, metrics: dict[str, Any] | None = None,
              command: str | None = None, **extra: Any) -> Path:
@@ -408,8 +402,6 @@ class Predictor:
                 pred._register(name)
             pred.default_task = ckpt.meta["default_task"]
             pred.scales = {k: (float(v[0]), float(v[1])) for k, v in ckpt.meta["scales"].items()}
-            pred._unspread = set(ckpt.meta.get("unspread", []))  # measured again by the next updates
-            pred._update_scaled |= pred._unspread
             state = ckpt.state
             pred.desc_mean, pred.desc_std, pred.image_scale = state["desc_mean"], state["desc_std"], state["image_scale"]
             pred.feat_stats = state.get("feat_stats")  # absent in checkpoints from before proxy features

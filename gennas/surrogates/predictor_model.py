@@ -201,7 +201,11 @@ def rank_loss(pred: torch.Tensor, target: torch.Tensor, top_weight: float = 0.0)
     losses = nn.functional.softplus(-(pred[:, None] - pred[None, :])[mask])
     if top_weight <= 0:
         return losses.mean()
-    weights = torch.exp(top_weight * target.clamp(max=4.0))[:, None].expand_as(diff_t)[mask]
+    # relative to the largest (clamped) target: the same weights once normalised, but targets far
+    # below the task's scale (synflow's 7e25 against a saved scale of 6e61, z = -83) no longer
+    # underflow to all-zero weights and a 0 / 0 that turned a darts predictor's weights to NaN
+    top = target.clamp(max=4.0)
+    weights = torch.exp(top_weight * (top - top.max()))[:, None].expand_as(diff_t)[mask]
     return (weights * losses).sum() / weights.sum()
 
 
