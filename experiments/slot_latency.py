@@ -192,13 +192,7 @@ def compare(draws: int) -> None:
                     bound = model.upper_bound(cells, device, CONFIDENCE)
                 else:
                     bound = _simple_bound(x_all[picked], ms_all[picked], x_all, log)
-                row = {"coverage": float(np.mean(ms_all <= bound))}
-                for pct in PERCENTILES:
-                    budget = float(np.percentile(ms_all, pct))
-                    kept, under = bound <= budget, ms_all <= budget
-                    row[f"over{pct}"] = float(np.mean(ms_all[kept] > budget)) if kept.any() else float("nan")
-                    row[f"kept{pct}"] = float(np.mean(kept[under]))
-                rows[name].append(row)
+                rows[name].append(judged(bound, ms_all))
     print(f"\n`python experiments/slot_latency.py --compare --draws {draws}`: the {len(bench.devices)} devices' draws "
           "pooled (draw d: the same cells for every fit)\n")
     print("| fit | coverage mean | " + " | ".join(f"kept over, p{p} (mean / max)" for p in PERCENTILES) + " | "

@@ -38,3 +38,33 @@ def bench():
 @pytest.fixture(scope="session")
 def all_cells(nb201):
     return list(nb201.enumerate())
+
+
+#: a user's 3-node cell space (no shipped estimator, generator or predictor); each module names its
+#: own, so the checkpoints and devices a test writes for it stay apart
+USER_CELL_SPACE = """kind: cell
+name: {name}
+input_size: 32
+cell:
+  nodes: {nodes}
+  zero_op: none
+  identity_op: skip
+  ops:
+    none: {{type: zero}}
+    skip: {{type: identity}}
+    conv3: {{type: relu_conv_bn, kernel: 3}}
+    pool3: {{type: avg_pool, kernel: 3}}
+macro: {{channels: 4, cells_per_stage: 1, stages: 1}}
+"""
+
+
+@pytest.fixture
+def user_cell_space(tmp_path):
+    """``write(name, nodes=3)``: :data:`USER_CELL_SPACE` written to ``tmp_path / "own.yaml"``,
+    returns the file's path (``gennas.load_space`` of it is the space)."""
+    def write(name: str, nodes: int = 3):
+        path = tmp_path / "own.yaml"
+        path.write_text(USER_CELL_SPACE.format(name=name, nodes=nodes))
+        return path
+    return write
+

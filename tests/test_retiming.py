@@ -19,20 +19,7 @@ from gennas.surrogates.measure import register_device
 from gennas.surrogates.retiming import RETIMED, recorded_margin, retiming_margin
 from gennas.surrogates.slot_latency import SlotLatencyModel
 
-OWN_SPACE = """kind: cell
-name: retiming_test_space
-input_size: 32
-cell:
-  nodes: 3
-  zero_op: none
-  identity_op: skip
-  ops:
-    none: {type: zero}
-    skip: {type: identity}
-    conv3: {type: relu_conv_bn, kernel: 3}
-    pool3: {type: avg_pool, kernel: 3}
-macro: {channels: 4, cells_per_stage: 1, stages: 1}
-"""
+SPACE_NAME = "retiming_test_space"  # this module's own (conftest USER_CELL_SPACE)
 
 
 def test_the_margin_bounds_a_fresh_timing_at_its_confidence():
@@ -62,13 +49,12 @@ def test_the_margin_says_when_it_cannot_promise_and_when_nothing_is_known():
         retiming_margin(first, second, 1.5)
 
 
-def test_a_timed_architecture_is_judged_at_its_timing_times_the_margin(tmp_path, monkeypatch):
+def test_a_timed_architecture_is_judged_at_its_timing_times_the_margin(tmp_path, monkeypatch, user_cell_space):
     """A device registered with second timings: its timed architectures keep a budget only where
     their timing times the margin does; a designer states that as their bound, and an architecture
     whose timing alone is under the budget but not with the margin is not designed."""
     monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
-    path = tmp_path / "own.yaml"
-    path.write_text(OWN_SPACE)
+    path = user_cell_space(SPACE_NAME)
     space = gennas.load_space(str(path))
     refs = SlotLatencyModel(space).reference_archs()
     rng = np.random.default_rng(0)
@@ -109,7 +95,8 @@ def test_a_timed_architecture_is_judged_at_its_timing_times_the_margin(tmp_path,
         assert design.latency_bound_ms <= loose
 
 
-def test_a_recheck_says_how_far_the_machine_drifted_and_a_budget_warns_beyond_the_margin(tmp_path, monkeypatch):
+def test_a_recheck_says_how_far_the_machine_drifted_and_a_budget_warns_beyond_the_margin(tmp_path, monkeypatch,
+                                                                                      user_cell_space):
     """`gennas latency recheck` times some of a registered device's architectures again with the
     registration's settings; a machine now 4x as slow (here: its registration divided by 4) is beyond
     any margin, so the command says to register it again and a budget on it warns."""
@@ -117,8 +104,7 @@ def test_a_recheck_says_how_far_the_machine_drifted_and_a_budget_warns_beyond_th
     from gennas.surrogates.measure import registered_path, registered_record
 
     monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
-    path = tmp_path / "own.yaml"
-    path.write_text(OWN_SPACE)
+    path = user_cell_space(SPACE_NAME)
     space = gennas.load_space(str(path))
     runner = CliRunner()
     quick = ["--repeats", "3", "--max-repeats", "5", "--warmup", "1", "--clock", "cpu", "--accept-noisy"]

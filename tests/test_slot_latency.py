@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,29 +19,12 @@ from gennas.surrogates.measure import register_device, registered_record
 from gennas.surrogates.slot_latency import MIN_TIMED, SlotLatencyModel, reference_count
 
 runner = CliRunner()
-# a cell space of the user's own (no shipped estimator); its name is unique to this module
-OWN_SPACE = """kind: cell
-name: slot_latency_test_space
-input_size: 32
-cell:
-  nodes: 3
-  zero_op: none
-  identity_op: skip
-  ops:
-    none: {type: zero}
-    skip: {type: identity}
-    conv3: {type: relu_conv_bn, kernel: 3}
-    pool3: {type: avg_pool, kernel: 3}
-macro: {channels: 4, cells_per_stage: 1, stages: 1}
-"""
+# this module's own cell space (conftest USER_CELL_SPACE: no shipped estimator)
+SPACE_NAME = "slot_latency_test_space"
 # the synthetic device's ms per op (an additive truth with multiplicative noise)
 OP_MS = {"none": 0.0, "skip": 0.05, "conv3": 1.0, "pool3": 0.3}
 
 
-def _own_space(tmp_path: Path) -> gennas.SearchSpace:
-    path = tmp_path / "own.yaml"
-    path.write_text(OWN_SPACE)
-    return gennas.load_space(str(path))
 
 
 def _true_ms(space: gennas.SearchSpace, archs, seed: int) -> np.ndarray:
@@ -93,12 +75,12 @@ def test_a_device_needs_enough_timings_and_a_confidence_they_can_promise(nb201, 
     assert np.all(model.upper_bound(refs[:3], "more", confidence=0.99) >= model.upper_bound(refs[:3], "more"))
 
 
-def test_a_registered_device_of_a_users_space_keeps_the_designers_budget(tmp_path, monkeypatch):
+def test_a_registered_device_of_a_users_space_keeps_the_designers_budget(tmp_path, monkeypatch, user_cell_space):
     """A user's space has no shipped estimator: its registered device (timings of the reference
     architectures, as `gennas latency measure` takes them) is loaded as a slot model, and a
     designer's search and designs under a budget there keep its 95 % bound."""
     monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
-    space = _own_space(tmp_path)
+    space = gennas.load_space(str(user_cell_space(SPACE_NAME)))
     refs = SlotLatencyModel(space).reference_archs()
     register_device("own_box", space, list(zip(refs, _true_ms(space, refs, seed=0))))
     model = load_latency_estimator(space)
@@ -120,11 +102,11 @@ def test_a_registered_device_of_a_users_space_keeps_the_designers_budget(tmp_pat
     assert designs and np.all(designer.budget.judged_ms([d.arch for d in designs]) <= budget)
 
 
-def test_the_cli_times_a_users_space_on_this_machine(tmp_path, monkeypatch):
+def test_the_cli_times_a_users_space_on_this_machine(tmp_path, monkeypatch, user_cell_space):
     """`gennas latency measure --space own.yaml --cells 30` times 30 seeded random architectures here
     and registers the machine."""
     monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
-    space = _own_space(tmp_path)
+    space = gennas.load_space(str(user_cell_space(SPACE_NAME)))
     ran = runner.invoke(app, ["latency", "measure", "--space", str(tmp_path / "own.yaml"), "--name", "here",
                               "--cells", "30", "--repeats", "3", "--max-repeats", "5", "--warmup", "1",
                               "--clock", "cpu", "--accept-noisy", "--json"])
@@ -156,9 +138,8 @@ def test_a_device_is_fitted_on_the_ops_its_networks_compute_where_that_predicts_
     assert not model.fits["pixel3"].computed  # the tables' networks run every op
 
 
-def test_a_space_too_small_for_a_model_says_so_before_timing(tmp_path):
-    path = tmp_path / "tiny.yaml"
-    path.write_text(OWN_SPACE.replace("slot_latency_test_space", "slot_latency_tiny").replace("nodes: 3", "nodes: 2"))
+def test_a_space_too_small_for_a_model_says_so_before_timing(user_cell_space):
+    path = user_cell_space("slot_latency_tiny", nodes=2)
     with pytest.raises(GennasError, match="slot_latency_tiny has 3 distinct architectures .* too few for a latency model"):
         SlotLatencyModel(gennas.load_space(str(path))).reference_archs()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import statistics
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -345,7 +346,7 @@ def recheck_cmd(name: str = typer.Option(..., "--name", help="the registered dev
                                               **record.get("build", {})).ms)
             step(f"{arch}: {now[-1]:.3f} ms")
     ratios = [t / float(ms) for t, (_, ms) in zip(now, samples)]
-    drift, margin = float(sorted(ratios)[len(ratios) // 2]), recorded_margin(record, 0.95)
+    drift, margin = statistics.median(ratios), recorded_margin(record, 0.95)
     record["rechecks"] = [*record.get("rechecks", []), {"when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                                                       "median_ratio": drift, "ratios": ratios}]
     measure.registered_path(name, resolved.name).write_text(json.dumps(record, indent=2) + "\n")

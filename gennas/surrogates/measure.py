@@ -351,14 +351,15 @@ def registered_devices(space: str) -> dict[str, list[tuple[str, float]]]:
     return devices
 
 
-def adapt_registered(estimator: Any, space: str, skip: Collection[str] = (), only: Collection[str] | None = None
-                     ) -> None:
+def adapt_registered(estimator: Any, space: str, skip: Collection[str] = (), only: Collection[str] | None = None,
+                     devices: dict[str, list[tuple[str, float]]] | None = None) -> None:
     """Adapt ``estimator`` (a :class:`~gennas.surrogates.latency.LatencyEstimator` or a model with
     the same ``adapt``) to every device registered for the space named ``space`` (but those in
-    ``skip``; with ``only``, those alone); a device that cannot be used (the name of a bundled
-    one, architectures of another space) is skipped with a :class:`BrokenDeviceFile` warning:
-    one bad file must not stop every other device, bundled ones included, from loading."""
-    for name, samples in registered_devices(space).items():
+    ``skip``; with ``only``, those alone; ``devices``: :func:`registered_devices` read already); a
+    device that cannot be used (the name of a bundled one, architectures of another space) is
+    skipped with a :class:`BrokenDeviceFile` warning: one bad file must not stop every other
+    device, bundled ones included, from loading."""
+    for name, samples in (registered_devices(space) if devices is None else devices).items():
         if name in skip or (only is not None and name not in only):
             continue
         path = registered_path(name, space) or device_path(name, space)

@@ -73,11 +73,11 @@ def registered_models(estimator: LatencyModel | None, space: SearchSpace) -> Lat
     none) with every device registered for ``space``: those
     timed at random (every one where there is no estimator) in a :class:`SlotLatencyModel`, the
     others adapted by the estimator; routed where both hold devices."""
-    slot_named = {name for name in registered_devices(space.name)
-                  if estimator is None or timed_at_random(name, space.name)}
+    devices = registered_devices(space.name)  # the device files read once (they were read three times)
+    slot_named = {name for name in devices if estimator is None or timed_at_random(name, space.name)}
     slots = SlotLatencyModel(space)
-    adapt_registered(slots, space.name, only=slot_named)
+    adapt_registered(slots, space.name, only=slot_named, devices=devices)
     if estimator is None:
         return slots
-    adapt_registered(estimator, space.name, skip=slot_named)
+    adapt_registered(estimator, space.name, skip=slot_named, devices=devices)
     return RoutedLatencyModel(estimator, slots) if slots.devices else estimator
