@@ -149,7 +149,7 @@ def save_checkpoint(path: str | Path, checkpoint: Checkpoint, data: str | None =
         raise GennasError(f"not writing {path}: {bad} holds NaN or inf (the training that made it diverged)")
     path.parent.mkdir(parents=True, exist_ok=True)
     blob = {"format": FORMAT, "kind": checkpoint.kind, "config": dict(checkpoint.config),
-            "state": checkpoint.state, "meta": dict(checkpoint.meta)}
+            "state": checkpoint.state, "meta": {**_made_for(checkpoint), **checkpoint.meta}}
     tmp = path.with_name(path.name + ".tmp")
     torch.save(blob, tmp)
     # An existing manifest's checksum is dropped before the file changes and written after, so
@@ -240,6 +240,9 @@ def load_checkpoint(path: str | Path, kind: str, space: str | None = None,
     for where, named in (("meta", meta.get("space")), ("config", blob["config"].get("space"))):
         if named is not None:
             _check_space(path, where, named)
+    named = meta.get("space") or blob["config"].get("space")
+    if isinstance(named, str):
+        _check_made_for(path, kind, meta, named)
     for section, spec in SCHEMAS.get(kind, {}).items():
         problem = _mismatch(blob[section], spec, section)
         if problem:
@@ -249,6 +252,51 @@ def load_checkpoint(path: str | Path, kind: str, space: str | None = None,
         raise GennasError(f"{path} holds NaN or inf weights ({bad}): the training that wrote it diverged; delete it "
                           f"and {path.with_suffix('.json').name} beside it, and train again")
     return Checkpoint(blob["kind"], blob["config"], blob["state"], meta)
+
+
+def load_error(exc: BaseException) -> str:
+    """The first informative line of an error loading weights: torch's state-dict error opens with
+    a header ending in ':' ("Error(s) in loading state_dict for SlotDiffusion:") and names the
+    mismatch on the next line."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    if len(lines) > 1 and lines[0].endswith(":"):
+        return lines[1]
+    return lines[0] if lines else type(exc).__name__
+
+
+#: checkpoint kinds that learned only which slot choices make an architecture: a spec change that
+#: leaves the slots and vocabularies alone (wider channels) leaves them valid
+STRUCTURAL_KINDS = ("diffusion", "vae")
+
+
+def _made_for(checkpoint: Checkpoint) -> dict[str, Any]:
+    """The spec records of the checkpoint's space (:mod:`gennas.spaces.identity`), for its meta."""
+    from gennas.spaces.identity import made_for
+
+    named = checkpoint.meta.get("space") or checkpoint.config.get("space")
+    return made_for(named) if isinstance(named, str) else {}
+
+
+def _check_made_for(path: Path, kind: str, meta: dict[str, Any], name: str) -> None:
+    """Refuse a checkpoint made for another spec of space ``name`` than the one loaded (its YAML
+    was edited under the same ``name:``), saying what changed and what to do."""
+    from gennas.spaces.identity import space_argument, stale_note
+    from gennas.spaces.loader import space_by_name
+
+    changed = stale_note(meta, name, kind in STRUCTURAL_KINDS)
+    if changed is None:
+        return
+    where = space_argument(space_by_name(name))
+    if kind in STRUCTURAL_KINDS:
+        flag = "" if kind == "diffusion" else f" --kind {kind}"
+        fix = f"train it again for the space as it is (gennas train --space {where}{flag})"
+    elif kind == "predictor":
+        fix = (f"it learned scores of the space as it was: move it and {path.with_suffix('.json').name} away (a "
+               f"search then trains one afresh: gennas search --space {where} --method designer ...), or restore "
+               "the spec")
+    else:
+        fix = "make it again for the space as it is, or restore the spec"
+    raise GennasError(f"{path} was made for another spec of space {name!r} ({changed}): {fix}")
 
 
 def non_finite(value: Any, where: str = "state") -> str | None:

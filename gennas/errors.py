@@ -48,7 +48,7 @@ class TrainingDiverged(GennasError):
 
 def unknown(kind: str, name: object, known: list[str] | tuple[str, ...]) -> str:
     """Message for an unknown name: what was asked and what exists."""
-    return f"unknown {kind} {name!r}; known: {', '.join(sorted(map(str, known)))}"
+    return f"unknown {kind} {name!r}; known: {', '.join(sorted(map(str, known))) or 'none'}"
 
 
 def caller_stacklevel() -> int:

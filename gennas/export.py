@@ -120,9 +120,12 @@ def export_result(result: Any, folder: str | Path, onnx: bool = True, **options:
 
 
 def trained_weights_of(arch: ArchGraph, results: Sequence[Any]) -> Path | None:
-    """The kept trained-weights file of ``arch`` among verified ``results`` (None: none kept)."""
-    key = arch.canonical_hash()
-    return next((path for result in results if result.arch.canonical_hash() == key
+    """The kept trained-weights file of exactly ``arch`` among verified ``results`` (None: none
+    kept). Not an equivalent cell's: its graph builds other modules (an op on a dead edge), and
+    matched by class the export wrote that other cell, its string and weights, in the design's
+    folder (a user walk, 2026-12-05)."""
+    key = arch.to_string()
+    return next((path for result in results if result.arch.to_string() == key
                  for path in [trained_checkpoint(result)] if path is not None), None)
 
 

@@ -12,6 +12,7 @@ import torch
 from gennas.checkpoint import (FORMAT, Checkpoint, config_dict, config_from_dict, file_sha256, load_checkpoint,
                                read_manifest, reproduce_command, save_checkpoint, write_manifest)
 from gennas.errors import GennasError
+from gennas.spaces.identity import made_for
 
 
 @dataclass
@@ -31,8 +32,10 @@ def test_round_trip_keeps_every_field(tmp_path):
     raw = torch.load(path, weights_only=True)  # plain data: loadable without gennas
     assert set(raw) == {"format", "kind", "config", "state", "meta"} and raw["format"] == FORMAT
     back = load_checkpoint(path, "toy", "nb201")
+    # beside the meta given, the spec of the space it was made for (gennas.spaces.identity)
     assert (back.kind, back.space, back.config, back.meta) == ("toy", "nb201", {"width": 4, "rate": 0.5},
-                                                              {"space": "nb201", "tasks": ["a", "b"]})
+                                                              {"space": "nb201", "tasks": ["a", "b"],
+                                                               **made_for("nb201")})
     assert torch.equal(back.state["w"], torch.arange(6.0).reshape(2, 3)) and back.state["n"] == 3
     assert torch.equal(back.state["layers"][0], torch.ones(2))
     assert config_from_dict(_Config, {**back.config, "gone": 1}) == _Config(width=4)  # unknown keys ignored

@@ -168,3 +168,25 @@ def test_a_budget_off_the_tables_is_drawn_by_what_judged_it():
     assert source.startswith("measured latency, else the latency bound") and drawn[-1] == measured[in_table.to_string()]
     drawn, source = latencies(StudyRun("s", space, {"device": device}, []), archs)
     assert source == "estimated latency" and np.allclose(drawn, point)
+
+
+def test_predicted_against_verified_draws_the_results_the_search_predicted(tmp_path, user_cell_space):
+    """A user's study whose first results were verified before the designer stated scores had no
+    figure at all (and a note to train nb201's shipped predictor): the results with a stored
+    prediction are drawn, the others named in a note."""
+    from gennas.evaluators.base import Result
+    from gennas.report import PREDICTED_KEY, StudyRun, predictions
+
+    space = gennas.load_space(str(user_cell_space("report_test_space")))
+    archs = space.sample_many(6, 0)
+    results = [Result(a, 50.0 + i, "train", metadata={} if i < 2 else {PREDICTED_KEY: 49.0 + i,
+                                                                          f"{PREDICTED_KEY}_interval": [40.0, 60.0]})
+               for i, a in enumerate(archs)]
+    run = StudyRun("mine", space, {"task": "mnist"}, results)
+    done, predicted, low, high, source = predictions(run)
+    assert [r.arch for r in done] == archs[2:] and predicted.tolist() == [51.0, 52.0, 53.0, 54.0]
+    assert low.tolist() == [40.0] * 4 and source == "predicted by the search before verifying"
+    assert run.notes == ["mine: 2 of 6 results were verified before the designer stated scores (a rank only): not "
+                         "in the predicted-vs-verified figure"]
+    bare = StudyRun("bare", space, {"task": "mnist"}, [Result(a, 50.0, "train") for a in archs])
+    assert predictions(bare) is None and "ships no pretrained predictor" in bare.notes[0]

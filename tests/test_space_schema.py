@@ -180,12 +180,18 @@ def test_names_of_path_spaces_are_unique(tmp_path, user_yaml):
         gennas.load_space(user_yaml)
     clash = tmp_path / "nb201.yaml"
     clash.write_text(CELL + "    a: {type: zero}\n")
-    with pytest.raises(SpecError, match="'nb201' is a bundled space"):
+    with pytest.raises(SpecError, match=r"'nb201' \(from the file name\) is a bundled space's; give the file"):
         gennas.load_space(clash)
     odd = tmp_path / "my space.yaml"
     odd.write_text(CELL + "    a: {type: zero}\n")
     with pytest.raises(SpecError, match="add a `name:` field"):
         gennas.load_space(odd)
+    # a bad name from the `name:` field is said to come from it (it read "from the file name")
+    named = tmp_path / "named.yaml"
+    for bad, said in (("../../evil", "may hold only"), ("nb201", "is a bundled space's; change it")):
+        named.write_text(f"name: {bad}\n" + CELL + "    a: {type: zero}\n")
+        with pytest.raises(SpecError, match=rf"\(from its `name:` field\) {said}"):
+            gennas.load_space(named)
 
 
 def test_a_bundled_spec_by_its_path_is_the_bundled_space():

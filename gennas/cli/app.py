@@ -95,8 +95,10 @@ def sample_cmd(space: str = typer.Option("nb201", "--space", "-s", help="bundled
                 "; `sample` shows the bundled table's measured latencies: `gennas latency predict` estimates a "
                 "registered device's"))
     elif device is not None:  # nothing measured to show: say so rather than drop the option
+        from gennas.spaces.identity import space_argument
+
         raise GennasError(f"`sample` shows a latency column only for a space whose benchmark measured every cell, "
-                          f"not {sp.name!r}; `gennas latency predict --space {sp.name} --device {device} ARCH` "
+                          f"not {sp.name!r}; `gennas latency predict --space {space_argument(sp)} --device {device} ARCH` "
                           "estimates one (with the measured value where there is one)")
     archs = sp.sample_many(n, seed)
     rows = [arch_record(a, sp, device=device) for a in archs]

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import statistics
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -68,7 +66,9 @@ def measure_cmd(name: str = typer.Option(..., "--name", help="name to register t
     from gennas.errors import GennasError
     from gennas.surrogates import measure
     from gennas.surrogates.latency import load_latency_estimator
+    from gennas.spaces.identity import space_argument
     from gennas.surrogates.slot_latency import SlotLatencyModel
+    from gennas.surrogates.timings_file import save_timings
 
     measure.check_device_name(name)
     # every option checked before minutes of timing, each named on its own
@@ -114,10 +114,10 @@ def measure_cmd(name: str = typer.Option(..., "--name", help="name to register t
                      f"{timings[-1].repeats} passes)")
     except KeyboardInterrupt:  # minutes of timing are not thrown away: the ones taken go to a file
         if timings:
-            kept = _save_measurements(name, est.space, [(a, t.ms) for a, t in zip(refs, timings)],
+            kept = save_timings(name, est.space, [(a, t.ms) for a, t in zip(refs, timings)],
                                       {"interrupted": f"{len(timings)} of {len(refs)} reference cells timed"})
             typer.echo(f"the {len(timings)} of {len(refs)} timings taken are saved in {kept} (`gennas latency "
-                       f"register {kept} --name {name}` registers the device from them, with an uncalibrated "
+                       f"register {kept} --space {space_argument(est.space)} --name {name}` registers the device from them, with an uncalibrated "
                        "latency bound: a measure that times all of them calibrates it)", err=True)
         raise
     samples = [(a, t.ms) for a, t in zip(refs, timings)]
@@ -128,7 +128,7 @@ def measure_cmd(name: str = typer.Option(..., "--name", help="name to register t
             "build": build, "spreads": [t.spread for t in timings], "passes": [t.repeats for t in timings]}
     flops = [measure.arch_flops(est.space, a, **build) for a in refs]
     problems = measure.noise_problems(labels, timings, flops, measure.NoiseLimits(max_spread=max_spread))
-    info["noisy"] = bool(problems)
+    info["noisy"], info["noise_problems"] = bool(problems), problems
     if isinstance(model, SlotLatencyModel):
         info["model"] = "slots"  # loaded into a slot model, whatever estimator the space has
     try:
@@ -144,10 +144,11 @@ def measure_cmd(name: str = typer.Option(..., "--name", help="name to register t
     except (GennasError, OSError) as exc:  # the measurements are not lost: they go to a file
         reason = str(exc) if isinstance(exc, GennasError) else f"{exc.strerror or type(exc).__name__}: {exc.filename}"
         try:
-            kept = f"saved in {_save_measurements(name, est.space, samples, info)}"
+            kept = f"saved in {save_timings(name, est.space, samples, info)}"
         except OSError:  # nowhere to write: the one line carries them
             kept = "(ms) " + json.dumps({est.space.to_string(a): round(ms, 4) for a, ms in samples})
-        again = f" (`gennas latency register {kept.removeprefix('saved in ')} --name {name}` registers them)" \
+        again = (f" (`gennas latency register {kept.removeprefix('saved in ')} --space {space_argument(est.space)} "
+                 f"--name {name}` registers them)") \
             if kept.startswith("saved in") else ""
         raise GennasError(f"device {name!r} not registered ({reason}); the measurements are {kept}{again}") from None
     rows = [{"arch": lab, "ms": t.ms, "spread": t.spread, "passes": t.repeats} for lab, t in zip(labels, timings)]
@@ -158,10 +159,12 @@ def measure_cmd(name: str = typer.Option(..., "--name", help="name to register t
                                                              "confidence": checked.confidence}})})
         return
     print_table(f"reference latencies of {name} ({torch_device}, batch {batch_size})", rows)
-    if problems:
-        typer.echo(f"registered despite {len(problems)} problem(s) (--accept-noisy): " + "; ".join(problems), err=True)
+    if problems:  # the first few, one a line (52 in one line were a wall); every one is kept in the file
+        more = f"\n  ... and {len(problems) - 3} more (noise_problems in {path})" if len(problems) > 3 else ""
+        typer.echo(f"registered despite {len(problems)} problem(s) (--accept-noisy):\n  " + "\n  ".join(problems[:3])
+                   + more, err=True)
     typer.echo(f"registered device {name!r} in {path}")
-    typer.echo(f"design under a budget on it: gennas design --space {space} --task ... --device {name} --max-latency-ms MS "
+    typer.echo(f"design under a budget on it: gennas design --space {space_argument(est.space)} --task ... --device {name} --max-latency-ms MS "
                "(and --device / --max-latency-ms in gennas search)", err=True)
     if checked is not None:
         verdict = "" if checked.holds else "; significantly fewer than its confidence: budgets on this device will warn"
@@ -247,19 +250,6 @@ def _progress(total: int, title: str) -> Iterator[Callable[[str], None]]:
         yield lambda text: bar.update(task, advance=1, description=text[:60])
 
 
-def _save_measurements(name: str, space: Any, samples: list[tuple[Any, float]], info: dict[str, Any]) -> Path:
-    """Write measured samples to a JSON file in the system's temporary folder; returns its path.
-
-    The record has the fields of a registered device file, so it can be copied into
-    ``$GENNAS_HOME/devices/<space>/`` once the reason it was not registered is fixed."""
-    record = {"name": name, "space": space.name, "samples": [[space.to_string(a), float(ms)] for a, ms in samples],
-              **info}
-    fd, path = tempfile.mkstemp(prefix=f"gennas-measured-{name}-", suffix=".json")
-    with os.fdopen(fd, "w") as fh:
-        fh.write(json.dumps(record, indent=2) + "\n")
-    return Path(path)
-
-
 @latency_app.command("register")
 @friendly
 def register_cmd(timings: Path = typer.Argument(..., help="JSON or CSV of \\[architecture, ms] timings"),
@@ -273,13 +263,14 @@ def register_cmd(timings: Path = typer.Argument(..., help="JSON or CSV of \\[arc
     from gennas.surrogates import measure
     from gennas.surrogates.latency import load_latency_estimator
     from gennas.surrogates.slot_latency import SlotLatencyModel
-    from gennas.surrogates.timings_file import read_timings
+    from gennas.surrogates.timings_file import read_timings, space_of_timings
 
     measure.check_device_name(name)
     samples, info = read_timings(timings)
-    est = load_latency_estimator(space or info.get("space") or "nb201")
+    est = load_latency_estimator(space or space_of_timings(info) or "nb201")
     if info.get("space", est.space.name) != est.space.name:
         raise GennasError(f"{timings} holds {info['space']} timings, not {est.space.name}")
+    measure.stale_timings(info, est.space, f"timings file {timings}")
     _check_free_name(est, name, force)
     # timings of random architectures (a refused `measure --cells`) describe the device as they did
     model = SlotLatencyModel(est.space) if info.get("model") == "slots" and not isinstance(est, SlotLatencyModel) \
@@ -293,8 +284,11 @@ def register_cmd(timings: Path = typer.Argument(..., help="JSON or CSV of \\[arc
     timed = len(refs & {est.space.to_string(g) for g, _ in graphs})
     info = {**info, "space": est.space.name, "registered_from": str(timings)}
     path = measure.register_device(name, est.space, graphs, info)
-    typer.echo(f"registered device {name!r} from {len(samples)} timings ({timed} of the {len(refs)} reference "
-               f"architectures) in {path}")
+    # random architectures have no fixed reference set to count against (an interrupted --cells
+    # 100 read "40 of the 60 reference architectures")
+    of = "random architectures" if isinstance(model, SlotLatencyModel) else \
+        f"{timed} of the {len(refs)} reference architectures"
+    typer.echo(f"registered device {name!r} from {len(samples)} timings ({of}) in {path}")
     if name in model.partial_devices:  # what adapt() found: the budget's UncalibratedBound reads the same
         typer.echo(f"warning: its latency bound is calibrated for devices timed on all {len(refs)} reference "
                    "architectures: a budget on it warns (UncalibratedBound)", err=True)
@@ -322,6 +316,7 @@ def recheck_cmd(name: str = typer.Option(..., "--name", help="the registered dev
 
     from gennas.errors import GennasError
     from gennas.spaces import load_space
+    from gennas.spaces.identity import space_argument
     from gennas.surrogates import measure
     from gennas.surrogates.retiming import recorded_margin
 
@@ -351,7 +346,7 @@ def recheck_cmd(name: str = typer.Option(..., "--name", help="the registered dev
                                                       "median_ratio": drift, "ratios": ratios}]
     measure.registered_path(name, resolved.name).write_text(json.dumps(record, indent=2) + "\n")
     verdict = (f"slower than its timing margin ({margin:.3g}) allows: designs judged by the registration may run "
-               f"over their budgets by up to {drift:.2f}x; register it again (gennas latency measure --space {space} "
+               f"over their budgets by up to {drift:.2f}x; register it again (gennas latency measure --space {space_argument(resolved)} "
                f"--name {name} --force), and a budget on it warns until then" if drift > margin else
                f"within its timing margin ({margin:.3g})" + (": budgets on it are conservative now" if drift < 1 else ""))
     if as_json:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Optional
 
+import numpy as np
 import typer
 
 from gennas.errors import GennasError, UnknownDataset, unknown
@@ -255,15 +256,19 @@ def register(app: typer.Typer) -> None:
 
 def latency_columns(budget: LatencyBudget | None, confidence: float, archs: list[ArchGraph]
                     ) -> list[dict[str, float | None]]:
-    """What kept the search's ``budget``, per architecture: ``measured_ms`` where a measurement
-    judged it (the tables have the device, a registered device timed the cell, mbv3's table has
-    the subnet), else the bound it was judged by (``bound_ms_95%``); a column only where some
-    architecture has a value in it (a measured subnet's timing read as its bound before)."""
+    """What kept the search's ``budget``, per architecture, as ``gennas design`` shows it:
+    ``measured_ms`` where the cell was measured (the tables have the device, a registered device
+    timed the cell, mbv3's table has the subnet), and ``bound_ms_95%`` where something else judged
+    it (the model's bound; a registered device's timing times the margin a second timing may
+    reach, which stood in ``measured_ms``: 0.4504 for a cell timed at 0.4133); a column only where
+    some architecture has a value in it."""
     if budget is None or not archs:
         return []
-    judged, timed = budget.judged_ms(archs), budget.timed(archs)
+    judged, timed, ms = budget.judged_ms(archs), budget.timed(archs), budget.latency_ms(archs)
+    by_margin = not budget.exact and budget.own_margin != 1.0  # a timing is judged at timing x margin
+    bounded = ~timed | by_margin
     measured, bound = "measured_ms", f"bound_ms_{confidence:.0%}"
-    names = [name for name, used in ((measured, timed.any()), (bound, not timed.all())) if used]
-    # each architecture's value sits in the column of what judged it, the other column empty
-    return [{name: float(ms) if name == (measured if was_timed else bound) else None for name in names}
-            for ms, was_timed in zip(judged, timed)]
+    names = [name for name, used in ((measured, timed.any()), (bound, bounded.any())) if used]
+    values = {measured: np.where(timed, ms, np.nan), bound: np.where(bounded, judged, np.nan)}
+    return [{name: None if np.isnan(values[name][i]) else float(values[name][i]) for name in names}
+            for i in range(len(archs))]

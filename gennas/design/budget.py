@@ -230,8 +230,8 @@ def latency_models(space: SearchSpace, device: str | None, max_latency_ms: float
         from gennas.surrogates.latency import load_latency_estimator
 
         estimator = load_latency_estimator(space)
-    known = list(getattr(estimator, "devices", []))
-    if known and device not in known:
+    known = getattr(estimator, "devices", None)  # a model without the attribute is asked on use
+    if known is not None and device not in known:
         from gennas.surrogates.measure import broken_device_note
 
         raise UnknownDevice(unknown("device", device, known) + (broken_device_note(device, space.name) or (
@@ -242,26 +242,29 @@ def latency_models(space: SearchSpace, device: str | None, max_latency_ms: float
     from gennas.design.bound_check import BoundCheck, stored_check
     from gennas.surrogates.measure import registered_record
 
+    from gennas.spaces.identity import space_argument
+
+    again = f"gennas latency measure --space {space_argument(space)} --name {device} --force"
     record = None if budget is None or budget.exact else registered_record(device, space.name)
     if record is not None and record.get("noisy"):
+        clock = "" if record.get("clock") == "cpu" else " (or with --clock cpu)"  # not advised where it was used
         warnings.warn(f"device {device!r} was registered from timings that looked noisy (--accept-noisy): its "
                       "latency bound assumes timings as steady as the bundled devices', so designs may run over "
-                      "the budget; register it again on a quiet machine (or with --clock cpu)",
+                      f"the budget; register it again on a quiet machine{clock} ({again})",
                       UncalibratedBound, stacklevel=caller_stacklevel())
     rechecks = (record or {}).get("rechecks") or [{}]
     drift = rechecks[-1].get("median_ratio")
     if budget is not None and isinstance(drift, (int, float)) and drift > budget.own_margin:
         warnings.warn(f"device {device!r} ran {drift:.2f}x as slow as at its registration when last rechecked "
                       f"(`gennas latency recheck`; its timing margin is {budget.own_margin:.3g}): designs judged by "
-                      f"the registration may run over the budget; register it again (gennas latency measure --name "
-                      f"{device} --force)", UncalibratedBound, stacklevel=caller_stacklevel())
+                      f"the registration may run over the budget; register it again ({again})", UncalibratedBound, stacklevel=caller_stacklevel())
     checked = stored_check(record, space)  # a record is read only for a budget
     if checked is not None and budget is not None:
         check = BoundCheck.of(budget, *checked)
         if not check.holds:
             # a device described by the estimator's references can be described by random cells instead
             instead = "" if record.get("model") == "slots" else (
-                f"; `gennas latency measure --space {space.name} --name {device} --cells 60 --force` describes it "
+                f"; `{again} --cells 60` describes it "
                 "by random architectures timed on it instead")
             warnings.warn(f"device {device!r}: {check.describe()} when it was registered (`gennas latency measure "
                           "--check`): this machine ranks architectures unlike the devices the bound was calibrated "

@@ -11,7 +11,14 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from gennas.checkpoint import find_checkpoint, load_checkpoint, read_manifest, train_hint, user_checkpoints_dir
+from gennas.checkpoint import (
+    find_checkpoint,
+    load_checkpoint,
+    load_error,
+    read_manifest,
+    train_hint,
+    user_checkpoints_dir,
+)
 from gennas.errors import GennasError, unknown
 from gennas.generators.base import SlotGenerator, config_from
 from gennas.generators.diffusion import DiffusionConfig, SlotDiffusion
@@ -62,8 +69,8 @@ def _load(pt: str, space: SearchSpace, kind: str, stamp: int) -> SlotGenerator:
     try:
         model.load_state_dict(ckpt.state)
     except RuntimeError as exc:  # a wrong shape or a missing tensor
-        raise GennasError(f"{path} does not fit a {kind} generator for {space_name!r}: "
-                          f"{str(exc).splitlines()[0]}") from None
+        raise GennasError(f"{path} does not fit a {kind} generator for {space_name!r} ({load_error(exc)}): was the "
+                          f"space's spec edited since it was trained? {train_hint(space, kind)}") from None
     model.manifest = read_manifest(path)
     return model.eval()
 

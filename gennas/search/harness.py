@@ -147,7 +147,17 @@ def failure_note(failures: Sequence[Result], verified: int) -> str:
     return (f"{how_many} verifications failed (each spent one of the budget and is kept in the "
             f"study){nothing}: {example!r}" + (f" ({count}x {kind})" if count > 1 and kind != example else
                                                 f" ({count}x)" if count > 1 else "")
-            + (f", and {len(kinds) - 1} other kind(s) of error" if len(kinds) > 1 else ""))
+            + _others(kinds, kind))
+
+
+def _others(kinds: Counter, named: str) -> str:
+    """The kinds of error besides ``named``, each with its count (the note said "1 other kind(s)
+    of error" without naming it): at most three, long messages cut."""
+    rest = [(k if len(k) <= 60 else k[:57] + "...", n) for k, n in kinds.most_common() if k != named]
+    if not rest:
+        return ""
+    shown = ", ".join(f"{k!r} ({n}x)" for k, n in rest[:3]) + (f" and {len(rest) - 3} more" if len(rest) > 3 else "")
+    return f", and {len(rest)} other kind{'s' if len(rest) > 1 else ''} of error: {shown}"
 
 
 def error_kind(message: str) -> str:

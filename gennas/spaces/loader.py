@@ -125,13 +125,16 @@ def load_space_file(path: Path) -> SearchSpace:
     for file, space in _REGISTERED.values():
         if file == resolved:  # the same file again: the same object, unless it was edited since
             return _check_unchanged(space, resolved)
-    text_name = _peek_name(resolved)
+    text_name, from_field = _peek_name(resolved)
+    # the message names where the name came from: "(from the file name) ... add a `name:` field"
+    # was said of a spec whose `name:` field held the bad name
+    where, fix = ("its `name:` field", "change it") if from_field else ("the file name", "add a `name:` field")
     if not _NAME.fullmatch(text_name):
-        raise SpecError(f"space spec {path}: the space name {text_name!r} (from the file name) may hold only "
-                        "letters, digits, '_' and '-': add a `name:` field")
+        raise SpecError(f"space spec {path}: the space name {text_name!r} (from {where}) may hold only "
+                        f"letters, digits, '_' and '-': {fix}")
     if text_name in list_spaces():
-        raise SpecError(f"space spec {path}: the name {text_name!r} is a bundled space; give the file "
-                        "another name or a `name:` field")
+        raise SpecError(f"space spec {path}: the name {text_name!r} (from {where}) is a bundled space's; "
+                        + ("change it" if from_field else "give the file another name or a `name:` field"))
     if text_name in _REGISTERED:
         twin = _REGISTERED[text_name][1]
         if _build(text_name, resolved).spec == twin.spec:  # a copy of the same spec: the same space
@@ -144,16 +147,17 @@ def load_space_file(path: Path) -> SearchSpace:
     return space
 
 
-def _peek_name(path: Path) -> str:
-    """The space name a file declares (``name:``), else its stem; the full check comes after."""
+def _peek_name(path: Path) -> tuple[str, bool]:
+    """The space name a file declares (``name:``), else its stem, and whether it came from the
+    field; the full check comes after."""
     import yaml
 
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return path.stem  # _build reports the problem with its line
+        return path.stem, False  # _build reports the problem with its line
     name = data.get("name") if isinstance(data, dict) else None
-    return name if isinstance(name, str) else path.stem
+    return (name, True) if isinstance(name, str) else (path.stem, False)
 
 
 def _check_unchanged(space: SearchSpace, path: Path) -> SearchSpace:

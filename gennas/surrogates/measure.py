@@ -25,7 +25,8 @@ from typing import Any
 
 from gennas.errors import GennasError, UnknownDevice
 from gennas.graph import ArchGraph
-from gennas.spaces import SearchSpace, resolve_space
+from gennas.spaces import SearchSpace, resolve_space, space_by_name
+from gennas.spaces.identity import changes_since, describe, space_argument, spec_record
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -264,7 +265,8 @@ def register_device(name: str, space: SearchSpace | str, samples: Sequence[tuple
     path, before = device_path(name, space.name), registered_path(name, space.name)
     path.parent.mkdir(parents=True, exist_ok=True)
     record = {"name": name, "space": space.name, "samples": rows,
-              "created": datetime.now(timezone.utc).isoformat(timespec="seconds"), **(info or {})}
+              "created": datetime.now(timezone.utc).isoformat(timespec="seconds"), **(info or {}),
+              "space_spec": spec_record(space)}  # what the timings describe (an edited spec: timed again)
     path.write_text(json.dumps(record, indent=2) + "\n")
     if before is not None and before != path:
         before.unlink()  # the old layout's file of this space: replaced, not left to shadow it
@@ -296,6 +298,7 @@ def read_device_file(path: Path, space: str) -> tuple[str, list[tuple[str, float
     if name != path.stem:
         raise GennasError(f"registered device file {path} names device {name!r}: a device file is named after "
                           "its device")
+    stale_timings(record, space_by_name(space), f"registered device file {path}")
     samples = record.get("samples")
     if not isinstance(samples, list) or not samples:
         raise GennasError(f"registered device file {path} has no samples ([architecture, ms] pairs)")
@@ -310,10 +313,25 @@ def read_device_file(path: Path, space: str) -> tuple[str, list[tuple[str, float
     return str(name), out
 
 
+def stale_timings(record: dict[str, Any], space: SearchSpace, what: str) -> None:
+    """Raise GennasError where ``record`` (a device file's) was timed on another spec of ``space``
+    (:mod:`gennas.spaces.identity`); a record from before specs were stored passes."""
+    changes = changes_since(record.get("space_spec"), space)
+    if changes:
+        raise GennasError(f"{what} was timed on another spec of space {space.name!r} ({describe(changes)}): its "
+                          "timings do not describe the space as it is now; time it again (gennas latency measure "
+                          f"--space {space_argument(space)} --name {record.get('name')} --force)")
+
+
 def skip_broken(path: Path, problem: str) -> None:
-    """Warn that the device file ``path`` is skipped because of ``problem``."""
-    warnings.warn(f"{problem}; skipped: delete {path} or register the device again (gennas latency measure "
-                  f"--name {path.stem})", BrokenDeviceFile, stacklevel=1)  # one line: each file warned once per command
+    """Warn that the device file ``path`` is skipped because of ``problem`` (which may name its fix)."""
+    try:  # the file's folder names its space; a space loaded from a file is named by that file
+        where = f" --space {space_argument(space_by_name(path.parent.name))}"
+    except GennasError:
+        where = ""
+    fix = "" if "gennas latency measure" in problem else (
+        f": delete {path} or register the device again (gennas latency measure{where} --name {path.stem})")
+    warnings.warn(f"{problem}; skipped{fix}", BrokenDeviceFile, stacklevel=1)  # one line: each file warned once per command
 
 
 def device_files(space: str) -> list[Path]:

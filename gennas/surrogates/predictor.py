@@ -31,7 +31,14 @@ import numpy as np
 import torch
 from torch import nn
 
-from gennas.checkpoint import Checkpoint, config_dict, config_from_dict, load_checkpoint, save_checkpoint
+from gennas.checkpoint import (
+    Checkpoint,
+    config_dict,
+    config_from_dict,
+    load_checkpoint,
+    load_error,
+    save_checkpoint,
+)
 from gennas.errors import GennasError, UnknownDataset, unknown
 from gennas.graph import ArchGraph
 from gennas.models.gnn import archs_to_node_features, slot_probs_to_node_features
@@ -416,8 +423,9 @@ class Predictor:
                     member_state = pyg_to_dgl_keys(member_state)
                 member.load_state_dict(member_state)
         except (KeyError, TypeError, ValueError, RuntimeError) as exc:
-            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise GennasError(f"{path} is not a valid predictor checkpoint: {reason}") from None
+            raise GennasError(f"{path} is not a valid predictor checkpoint for space {ckpt.space!r} "
+                              f"({load_error(exc)}): was the space's spec edited since it was trained? Move it "
+                              "away to train one afresh, or restore the spec") from None
         pred.members.eval()
         return pred
 

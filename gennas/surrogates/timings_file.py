@@ -13,10 +13,14 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from gennas.errors import GennasError
+from gennas.spaces import SearchSpace, known_spaces
+from gennas.spaces.identity import spec_record
 
 
 def read_timings(path: str | Path) -> tuple[list[tuple[str, float]], dict[str, Any]]:
@@ -56,3 +60,27 @@ def read_timings(path: str | Path) -> tuple[list[tuple[str, float]], dict[str, A
                               "one (their median, say)")
         samples[arch] = ms
     return list(samples.items()), info
+
+
+def save_timings(name: str, space: SearchSpace, samples: list[tuple[Any, float]], info: dict[str, Any]) -> Path:
+    """Write measured samples to a JSON file in the system's temporary folder; returns its path.
+
+    The record has the fields of a registered device file, so it can be copied into
+    ``$GENNAS_HOME/devices/<space>/`` once the reason it was not registered is fixed."""
+    record = {"name": name, "space": space.name, "samples": [[space.to_string(a), float(ms)] for a, ms in samples],
+              **info, "space_spec": spec_record(space)}
+    if space.source is not None:  # `gennas latency register` finds a user's space by it
+        record["space_file"] = str(space.source)
+    fd, path = tempfile.mkstemp(prefix=f"gennas-measured-{name}-", suffix=".json")
+    with os.fdopen(fd, "w") as fh:
+        fh.write(json.dumps(record, indent=2) + "\n")
+    return Path(path)
+
+
+def space_of_timings(info: dict[str, Any]) -> str | None:
+    """The space a timings file names: the YAML file a refused `gennas latency measure` recorded
+    for a user's space, where it still exists (its name alone is unknown to a new process)."""
+    source = info.get("space_file")
+    if isinstance(source, str) and Path(source).is_file() and info.get("space") not in known_spaces():
+        return source
+    return info.get("space")

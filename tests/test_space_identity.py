@@ -1,0 +1,115 @@
+"""A device's timings and a trained checkpoint are used only with the spec of the space they were
+made for: a user who edits a space's YAML keeps its name, and its old timings judged budgets
+3-12x off (gennas.spaces.identity)."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+import gennas
+from gennas.checkpoint import save_checkpoint
+from gennas.cli.app import app
+from gennas.design.budget import latency_models
+from gennas.errors import GennasError, UnknownDevice
+from gennas.generators import load_generator, new_generator
+from gennas.spaces.identity import changes_since, spec_record, structure_record
+from gennas.surrogates.latency import load_latency_estimator
+from gennas.surrogates.measure import BrokenDeviceFile, register_device
+from gennas.surrogates.slot_latency import SlotLatencyModel
+
+runner = CliRunner()
+SPACE_NAME = "identity_test_space"  # this module's own (conftest USER_CELL_SPACE)
+
+
+def _older(space: gennas.SearchSpace) -> dict:
+    """The spec as it was before the user edited it: 64 channels and no pool3 op."""
+    old = copy.deepcopy(spec_record(space))
+    old["macro"]["channels"] = 64
+    del old["cell"]["ops"]["pool3"]
+    return old
+
+
+def test_changes_are_named_by_their_dotted_paths(tmp_path, user_cell_space):
+    space = gennas.load_space(str(user_cell_space(SPACE_NAME)))
+    assert changes_since(spec_record(space), space) == []
+    assert changes_since(None, space) == []  # a file from before records were kept: not checked
+    assert changes_since(_older(space), space) == ["cell.ops.pool3 added", "macro.channels: 64 -> 4"]
+    assert "description" not in spec_record(space)  # a new description changes nothing measured
+
+
+def test_a_device_timed_on_another_spec_of_the_space_is_refused_naming_the_change(tmp_path, monkeypatch,
+                                                                                  user_cell_space):
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
+    space = gennas.load_space(str(user_cell_space(SPACE_NAME)))
+    refs = SlotLatencyModel(space).reference_archs()
+    path = register_device("box", space, [(a, 1.0 + 0.01 * i) for i, a in enumerate(refs)])
+    assert load_latency_estimator(space).devices == ["box"]  # timed on this spec: used
+    record = json.loads(path.read_text())
+    record["space_spec"] = _older(space)
+    path.write_text(json.dumps(record))
+    fix = r"cell\.ops\.pool3 added; macro\.channels: 64 -> 4.*gennas latency measure --space \S*own\.yaml --name box"
+    with pytest.warns(BrokenDeviceFile, match=rf"timed on another spec of space '{SPACE_NAME}' \({fix}"):
+        assert "box" not in load_latency_estimator(space).devices
+    with pytest.raises(UnknownDevice, match=r"its file was skipped: .*timed on another spec"):
+        latency_models(space, "box", 2.0)
+
+
+def test_a_refused_measure_s_file_registers_with_its_space_file_and_not_after_an_edit(tmp_path, monkeypatch,
+                                                                                     user_cell_space):
+    """The file a refused `gennas latency measure` saves names the user's YAML, so the command it
+    prints registers it as printed; timings of another spec are refused."""
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
+    space = gennas.load_space(str(user_cell_space(SPACE_NAME)))
+    refs = SlotLatencyModel(space).reference_archs()
+    saved = {"name": "box", "space": space.name, "space_file": str(space.source), "model": "slots",
+             "space_spec": spec_record(space), "samples": [[space.to_string(a), 1.0 + 0.01 * i]
+                                                           for i, a in enumerate(refs)]}
+    (tmp_path / "ok.json").write_text(json.dumps(saved))
+    (tmp_path / "old.json").write_text(json.dumps({**saved, "space_spec": _older(space)}))
+    stale = runner.invoke(app, ["latency", "register", str(tmp_path / "old.json"), "--name", "box"])
+    assert stale.exit_code != 0 and "timed on another spec" in stale.output and "Traceback" not in stale.output
+    ran = runner.invoke(app, ["latency", "register", str(tmp_path / "ok.json"), "--name", "box"])
+    assert ran.exit_code == 0, ran.output
+    assert load_latency_estimator(space).devices == ["box"]
+
+
+def test_a_checkpoint_made_for_another_spec_of_the_space_is_refused_naming_the_change(tmp_path, monkeypatch,
+                                                                                      user_cell_space):
+    """A predictor learned scores of the spec as it was: any change refuses it. A generator only
+    learned which choices make an architecture: a wider network keeps it, a new op does not."""
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
+    space = gennas.load_space(str(user_cell_space(SPACE_NAME)))
+    predictor = gennas.Predictor(space)
+    predictor.save(tmp_path / "now.pt")
+    assert gennas.Predictor.load(tmp_path / "now.pt", space).space is space
+    old = predictor.to_checkpoint()
+    old.meta["space_spec"] = _older(space)
+    save_checkpoint(tmp_path / "old.pt", old)
+    with pytest.raises(GennasError, match=r"old\.pt was made for another spec of space .*macro\.channels: 64 -> 4\): "
+                                          r"it learned scores of the space as it was"):
+        gennas.Predictor.load(tmp_path / "old.pt", space)
+    generator = new_generator(space, "diffusion")
+    wider = generator.save(tmp_path / "wider", "test", {})  # made for 64 channels: the same slots
+    new_op = generator.save(tmp_path / "new_op", "test", {})  # made before pool3 was an op
+    _rewrite_meta(wider, {"space_spec": {**spec_record(space), "macro": {**spec_record(space)["macro"],
+                                                                       "channels": 64}}})
+    assert load_generator(space, path=wider).space is space
+    structure = structure_record(space)
+    _rewrite_meta(new_op, {"space_spec": _older(space),
+                           "space_structure": {**structure, "slot_vocab": structure["slot_vocab"][:-1]}})
+    with pytest.raises(GennasError, match=r"made for another spec .*cell\.ops\.pool3 added.*gennas train --space"):
+        load_generator(space, path=new_op)
+
+
+def _rewrite_meta(path, meta: dict) -> None:
+    """Rewrite a checkpoint with ``meta`` merged in (its manifest's checksum dropped)."""
+    import torch
+
+    blob = torch.load(path, weights_only=True)
+    blob["meta"].update(meta)
+    torch.save(blob, path)
+    path.with_suffix(".json").unlink()
