@@ -65,8 +65,8 @@ def measure_cmd(name: str = typer.Option(..., "--name", help="name to register t
     from gennas.cli.checks import check_writable_dir
     from gennas.errors import GennasError
     from gennas.surrogates import measure
-    from gennas.surrogates.latency import load_latency_estimator
     from gennas.spaces.identity import space_argument
+    from gennas.surrogates.latency import load_latency_estimator
     from gennas.surrogates.slot_latency import SlotLatencyModel
     from gennas.surrogates.timings_file import save_timings
 
@@ -115,10 +115,11 @@ def measure_cmd(name: str = typer.Option(..., "--name", help="name to register t
     except KeyboardInterrupt:  # minutes of timing are not thrown away: the ones taken go to a file
         if timings:
             kept = save_timings(name, est.space, [(a, t.ms) for a, t in zip(refs, timings)],
-                                      {"interrupted": f"{len(timings)} of {len(refs)} reference cells timed"})
+                                {"interrupted": f"{len(timings)} of {len(refs)} reference cells timed"})
             typer.echo(f"the {len(timings)} of {len(refs)} timings taken are saved in {kept} (`gennas latency "
-                       f"register {kept} --space {space_argument(est.space)} --name {name}` registers the device from them, with an uncalibrated "
-                       "latency bound: a measure that times all of them calibrates it)", err=True)
+                       f"register {kept} --space {space_argument(est.space)} --name {name}` registers the device "
+                       "from them, with an uncalibrated latency bound: a measure that times all of them calibrates "
+                       "it)", err=True)
         raise
     samples = [(a, t.ms) for a, t in zip(refs, timings)]
     info = {"retimed": _retime(refs, labels, timed)}  # the noise a budget selecting on timings meets
@@ -164,8 +165,8 @@ def measure_cmd(name: str = typer.Option(..., "--name", help="name to register t
         typer.echo(f"registered despite {len(problems)} problem(s) (--accept-noisy):\n  " + "\n  ".join(problems[:3])
                    + more, err=True)
     typer.echo(f"registered device {name!r} in {path}")
-    typer.echo(f"design under a budget on it: gennas design --space {space_argument(est.space)} --task ... --device {name} --max-latency-ms MS "
-               "(and --device / --max-latency-ms in gennas search)", err=True)
+    typer.echo(f"design under a budget on it: gennas design --space {space_argument(est.space)} --task ... --device "
+               f"{name} --max-latency-ms MS (and --device / --max-latency-ms in gennas search)", err=True)
     if checked is not None:
         verdict = "" if checked.holds else "; significantly fewer than its confidence: budgets on this device will warn"
         typer.echo(f"check: {checked.describe()}{verdict}", err=not checked.holds)

@@ -240,9 +240,8 @@ def latency_models(space: SearchSpace, device: str | None, max_latency_ms: float
     budget = None if max_latency_ms is None else LatencyBudget.for_device(space, estimator, device, max_latency_ms,
                                                                          confidence)
     from gennas.design.bound_check import BoundCheck, stored_check
-    from gennas.surrogates.measure import registered_record
-
     from gennas.spaces.identity import space_argument
+    from gennas.surrogates.measure import registered_record
 
     again = f"gennas latency measure --space {space_argument(space)} --name {device} --force"
     record = None if budget is None or budget.exact else registered_record(device, space.name)
@@ -257,7 +256,8 @@ def latency_models(space: SearchSpace, device: str | None, max_latency_ms: float
     if budget is not None and isinstance(drift, (int, float)) and drift > budget.own_margin:
         warnings.warn(f"device {device!r} ran {drift:.2f}x as slow as at its registration when last rechecked "
                       f"(`gennas latency recheck`; its timing margin is {budget.own_margin:.3g}): designs judged by "
-                      f"the registration may run over the budget; register it again ({again})", UncalibratedBound, stacklevel=caller_stacklevel())
+                      f"the registration may run over the budget; register it again ({again})", UncalibratedBound,
+                      stacklevel=caller_stacklevel())
     checked = stored_check(record, space)  # a record is read only for a budget
     if checked is not None and budget is not None:
         check = BoundCheck.of(budget, *checked)
