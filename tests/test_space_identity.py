@@ -113,3 +113,23 @@ def _rewrite_meta(path, meta: dict) -> None:
     blob["meta"].update(meta)
     torch.save(blob, path)
     path.with_suffix(".json").unlink()
+
+
+def test_a_study_verified_on_another_spec_of_the_space_is_resumed_only_when_forced(tmp_path, user_cell_space):
+    """Its scores are of networks the YAML no longer describes: resuming it, or designing from it
+    (Designer.from_study), is refused naming the change; forced, the change is recorded."""
+    from gennas.evaluators.base import Result
+    from gennas.search.storage import CHANGES_ATTR, SPEC_ATTR, ResultStore
+
+    space = gennas.load_space(str(user_cell_space(SPACE_NAME)))
+    url = f"sqlite:///{tmp_path / 'runs.db'}"
+    store = ResultStore.open(space, url, "mine", attrs={"task": "mnist"})
+    store.add_many([Result(a, 50.0 + i, "train") for i, a in enumerate(space.sample_many(3, 0))])
+    assert store.study.user_attrs[SPEC_ATTR] == spec_record(space)
+    assert len(ResultStore.open(space, url, "mine", resume=True).results()) == 3  # the same spec
+    store.study.set_user_attr(SPEC_ATTR, _older(space))
+    with pytest.raises(GennasError, match=r"'mine' holds results verified on another spec .*macro\.channels: 64 -> 4"):
+        ResultStore.open(space, url, "mine", resume=True)
+    forced = ResultStore.open(space, url, "mine", resume=True, force=True)
+    assert forced.study.user_attrs[SPEC_ATTR] == spec_record(space)
+    assert forced.study.user_attrs[CHANGES_ATTR][-1]["spec"] == ["cell.ops.pool3 added", "macro.channels: 64 -> 4"]

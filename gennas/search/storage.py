@@ -36,6 +36,7 @@ from gennas.errors import GennasError, InvalidArchitecture, caller_stacklevel
 from gennas.evaluators.base import Result
 from gennas.search.backends import rdb_storage
 from gennas.spaces import SearchSpace, resolve_space
+from gennas.spaces.identity import changes_since, describe, spec_record
 
 if TYPE_CHECKING:
     import optuna
@@ -44,6 +45,8 @@ if TYPE_CHECKING:
 SPACE_ATTR = "gennas_space"
 #: study user attribute with the absolute path of a space loaded from a user's YAML file
 SPACE_FILE_ATTR = "gennas_space_file"
+#: study user attribute with the spec its results were verified on (gennas.spaces.identity)
+SPEC_ATTR = "gennas_space_spec"
 #: study attributes that give its results their meaning: a resumed run must match them
 SETTINGS = ("method", "task", "evaluator", "data", "seed", "device", "max_latency_ms", "latency_confidence",
             "direction", "epochs", "limit")
@@ -153,7 +156,8 @@ class ResultStore:
             attrs: study user attributes (method, task, seed, ...), JSON-serialisable; they
                 replace the recorded ones (those in :data:`SETTINGS` must match when resuming).
             direction: the study's optimisation direction (``"maximize"`` or ``"minimize"``).
-            force: resume even when ``attrs`` changes a setting (the change is recorded).
+            force: resume even when ``attrs`` changes a setting, or the space's spec changed since
+                the results were verified (the change is recorded).
 
         Raises:
             GennasError: storage cannot be opened or written; the study has trials but ``resume``
@@ -195,6 +199,11 @@ class ResultStore:
         new = {key: _jsonable(value) for key, value in (attrs or {}).items()}
         old = study.user_attrs
         changed = [k for k in SETTINGS if k in new and k in old and new[k] != old[k]]
+        respecified = changes_since(old.get(SPEC_ATTR), space) if count else []
+        if respecified and not force:  # scores of networks the YAML no longer describes
+            raise GennasError(f"study {study.study_name!r} holds results verified on another spec of space "
+                              f"{space.name!r} ({describe(respecified)}); restore the spec, choose another study "
+                              "name, or force it (force=True / --force) to go on with them")
         if count and changed and not force:
             raise GennasError(f"study {study.study_name!r} was run with {_settings(old, changed)}, this run has "
                               f"{_settings(new, changed)}; resume with the same settings, choose another study "
@@ -205,10 +214,12 @@ class ResultStore:
             source = getattr(space, "source", None)  # a user's YAML file: found again from the study
             if source is not None and study.user_attrs.get(SPACE_FILE_ATTR) != str(source):
                 study.set_user_attr(SPACE_FILE_ATTR, str(source))
-            if count and changed:
+            if old.get(SPEC_ATTR) is None or respecified:
+                study.set_user_attr(SPEC_ATTR, spec_record(space))
+            if count and (changed or respecified):
                 history = list(old.get(CHANGES_ATTR) or [])
                 history.append({"after": count, "from": {k: old[k] for k in changed},
-                                "to": {k: new[k] for k in changed}})
+                                "to": {k: new[k] for k in changed}, **({"spec": respecified} if respecified else {})})
                 study.set_user_attr(CHANGES_ATTR, history)
             for key, value in new.items():
                 if old.get(key, _MISSING) != value:
