@@ -40,6 +40,8 @@ def register(app: typer.Typer) -> None:
                                                                   "table was timed with, else 10]"),
                    storage: Optional[str] = typer.Option(None, "--storage", help="with --study: design from a stored search"),
                    study: Optional[str] = typer.Option(None, "--study", help="a designer search's study name"),
+                   force: bool = typer.Option(False, "--force", help="with --study: design from results verified "
+                                                                     "on an earlier spec of the space"),
                    as_json: bool = typer.Option(False, "--json")) -> None:
         """Guided generation: predicted accuracy ± std, latency, and table values where known.
 
@@ -68,7 +70,7 @@ def register(app: typer.Typer) -> None:
                 overrides["task"] = task  # checked against the study's
             if seed is not None:
                 overrides["seed"] = seed
-            designer = Designer.from_study(storage, study, space=space, generator=generator, **overrides)
+            designer = Designer.from_study(storage, study, space=space, generator=generator, force=force, **overrides)
             task, device, max_latency_ms = designer.task.name, designer.device, designer.max_latency_ms
         else:
             task = task or "cifar10"  # search's default too: the same command line designs what it searched for

@@ -149,27 +149,30 @@ class Designer(Statements):
 
     @classmethod
     def from_study(cls, storage: Any, study_name: str, space: SearchSpace | str | None = None,
-                   **options: Any) -> Designer:
+                   force: bool = False, **options: Any) -> Designer:
         """A designer rebuilt from a stored designer search: the study's space, task, device,
         budget, seed and direction, with the predictor refitted (once) on every stored result.
 
         Args:
             storage / study_name: where :meth:`search` stored it (optuna storage URL or ``.db``).
             space: when given, the study must be of this space.
+            force: design from results verified on an earlier spec of the space (its YAML was
+                edited since; the change is recorded in the study).
             options: keyword arguments of :class:`Designer` (generator, predictor, loop, ...);
                 ``device``, ``max_latency_ms``, ``latency_confidence`` and ``seed`` replace the
                 study's (what was learned of the task holds on any device).
 
         Raises:
             GennasError: no such study, a study of another space or of another method, or a
-                ``task`` or ``direction`` other than the study's (what it learned).
+                ``task`` or ``direction`` other than the study's (what it learned); a study verified
+                on another spec of the space, unless ``force``.
         """
         from gennas.search.storage import ResultStore
         from gennas.search.studies import designer_arguments
 
         stored_space, arguments = designer_arguments(storage, study_name, space, options)
         designer = cls(stored_space, storage=storage, **arguments)
-        results = ResultStore.open(stored_space, storage, study_name, resume=True).results()
+        results = ResultStore.open(stored_space, storage, study_name, resume=True, force=force).results()
         if results:
             # a replay, not new learning: the saved predictor stays as it was (rewritten on every
             # `gennas design --study`, each call refitted the last one's refit: 9958 -> 30608 -> ...)
