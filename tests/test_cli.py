@@ -288,6 +288,21 @@ def test_design_on_a_misspelled_task_asks_whether_a_known_one_was_meant():
     assert "did you mean 'cifar10'?" in result.stderr
 
 
+def test_a_holdout_predictor_on_its_own_dataset_or_a_suffixed_name_is_not_asked_about_a_typo():
+    """The documented transfer setting (the predictor without cifar10's labels, task cifar10) was
+    asked "did you mean 'cifar100'?", and so was 'cifar10-x', the naming ScoresOffTable advises."""
+    import warnings
+
+    import gennas
+
+    holdout = gennas.load_predictor("nb201", holdout="cifar10")
+    for task, predictor in (("cifar10", holdout), ("cifar10-600epochs", None)):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            gennas.Designer("nb201", task=task, predictor=predictor, seed=0).generate(1)
+        assert not [w for w in caught if "did you mean" in str(w.message)], task
+
+
 def test_design_without_a_task_designs_for_search_s_default_task():
     """`gennas design --space mbv3` was refused ("name the task") where `gennas search --space mbv3`
     searched for cifar10: both default to cifar10."""

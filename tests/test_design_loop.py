@@ -450,6 +450,15 @@ def test_tell_names_what_it_cannot_take_and_threads_are_restored(designer_factor
             designer.tell(arch, slip)
     with pytest.raises(gennas.GennasError, match="got int"):
         designer.tell(5, 90.0)
+    with pytest.raises(gennas.GennasError, match="predictor= is for space 'nb201', not 'mbv3'"):
+        gennas.Designer("mbv3", task="cifar10", predictor=designer.predictor)
+    # a result of another space among a list is refused before any is told (it was kept, and every
+    # later generate, ask and search failed on it)
+    told = len(designer.history)
+    foreign = Result(gennas.load_space("mbv3").sample(1), 50.0, "proxy:params")
+    with pytest.raises(gennas.GennasError, match=r"result 1 .*belongs to space 'mbv3'.*nothing was told"):
+        designer.tell([Result(bench.archs()[8], 90.0, "table"), foreign])
+    assert len(designer.history) == told and designer.generate(2)
     import torch
 
     before = torch.get_num_threads()

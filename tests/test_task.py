@@ -54,6 +54,7 @@ def test_from_images_rejects_bad_input(bad):
     ("notimages", "tensor or array"),  # a raw TypeError from torch before
     (5, "tensor or array"),
     ([["a"]], "numbers"),  # an IndexError before
+    ([1, 2, 3], "got a list of int"),  # torch's "len() of a 0-d tensor" before
 ])
 def test_from_images_names_what_is_wrong_with_arrays_and_other_inputs(bad, message):
     with pytest.raises(gennas.GennasError, match=message):

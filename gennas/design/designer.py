@@ -128,6 +128,9 @@ class Designer(Statements):
         # a predictor a search saved learned on that search's score scale: map back through it
         self._saved_scale = saved_score_scale(self.space, self._task_name) if predictor is None else None
         self.predictor = predictor = pretrained_predictor(self.space) if predictor is None else predictor
+        owner = getattr(getattr(predictor, "space", None), "name", self.space.name)
+        if owner != self.space.name:  # it failed deep inside: "architecture belongs to space 'mbv3', not 'nb201'"
+            raise GennasError(f"predictor= is for space {owner!r}, not {self.space.name!r}")
         self._task_error = self._check_task()
         self.estimator, self.budget = self._latency_models(estimator)
         self._unbounded: LatencyBudget | None = None  # latencies on the device without a budget (_on_device)
@@ -192,12 +195,19 @@ class Designer(Statements):
         except UnknownDataset as exc:
             if self.task is None or self.task.kind != "named":
                 raise
+            from gennas.bench import load_benchmark
+
             # A new dataset named only: search() can still learn it from verified results.
             known = {t.lower().replace("_", "-"): t for t in getattr(self.predictor, "tasks", [])}
             # "CIFAR10" and "cifar11" were silently new datasets: ranks only, nothing of cifar10's. A
             # high cutoff: "new-cifar100" (0.80 alike) names a new dataset on purpose
-            close = difflib.get_close_matches(self.task.name.lower().replace("_", "-"), list(known), n=1, cutoff=0.85)
-            if close:
+            asked = self.task.name.lower().replace("_", "-")
+            close = difflib.get_close_matches(asked, list(known), n=1, cutoff=0.85)
+            # not a slip: a dataset the space's tables measured (a holdout predictor's own, named as
+            # documented, was asked "did you mean 'cifar100'?"), or a known name with a suffix, the
+            # naming ScoresOffTable advises ('cifar10-600epochs')
+            measured = set(load_benchmark(self.space.benchmark).datasets) if self.space.benchmark else set()
+            if close and asked not in measured and not any(asked.startswith(k + "-") for k in known):
                 warnings.warn(f"task {self.task.name!r} is not one the predictor knows, so it is a new dataset "
                               f"(ranks only until results); did you mean {known[close[0]]!r}?",
                               stacklevel=caller_stacklevel())

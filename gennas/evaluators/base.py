@@ -116,4 +116,9 @@ def as_results(space: SearchSpace, arch: ArchGraph | str | Result | Sequence[Res
         raise GennasError(f"tell() takes (arch, score) or a list of Result, got {type(arch).__name__}") from None
     if not all(isinstance(r, Result) for r in results):
         raise GennasError("tell() takes (arch, score) or a list of Result")
+    for i, r in enumerate(results):  # every one checked before any is told: a designer told an mbv3
+        try:                         # result among nb201 ones kept it and failed on every later call
+            space.parse(r.arch)
+        except GennasError as exc:
+            raise type(exc)(f"tell(): result {i} ({r.arch}): {exc}; nothing was told") from None
     return results

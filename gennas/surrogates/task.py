@@ -126,6 +126,9 @@ def _collect(images: Any, labels: Any) -> tuple[torch.Tensor, torch.Tensor | Non
     for batch in images:
         x, y = (batch[0], batch[1]) if isinstance(batch, (tuple, list)) and len(batch) == 2 else (batch, None)
         xs.append(_tensor(x, "a batch of images"))
+        if xs[-1].dim() == 0:  # a list of numbers: torch's "len() of a 0-d tensor" named nothing
+            raise GennasError(f"images must be an (N, C, H, W) tensor or array, or a loader of (x, y) batches; got "
+                              f"a {type(images).__name__} of {type(x).__name__}")
         if y is not None:
             ys.append(_tensor(y, "a batch of labels"))
         count += len(xs[-1])
