@@ -1,4 +1,5 @@
-"""Latency timings taken elsewhere, read from a file for ``gennas latency register``.
+"""Latency timings in a file: taken elsewhere and read for ``gennas latency register``, or kept
+by a ``gennas latency measure`` that did not register them (:func:`save_timings`).
 
 A phone, an accelerator or a machine without gennas can be timed with any tool; its timings
 register it as a device like ``gennas latency measure`` does on this machine. Accepted:
