@@ -367,3 +367,16 @@ def test_a_device_timed_elsewhere_is_registered_from_its_file(tmp_path, monkeypa
                        (["latency", "register", str(tmp_path / "none.json"), "--name", "n"], "cannot read")):
         refused = runner.invoke(app, args)
         assert refused.exit_code == 2 and said in refused.stderr and "Traceback" not in refused.output, args
+
+
+def test_the_cli_lists_the_references_to_time_and_says_when_a_space_has_no_device(tmp_path, monkeypatch):
+    """A phone user had no command listing the architectures to time (only the Python API); `latency
+    devices` printed a blank line for darts; `--clock cpu --threads 2` was refused only after timing began."""
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path))
+    refs = runner.invoke(app, ["latency", "references", "--json"])
+    assert refs.exit_code == 0, refs.output
+    assert json.loads(refs.stdout) == [a.to_string() for a in load_latency_estimator("nb201").reference_archs()]
+    none = runner.invoke(app, ["latency", "devices", "--space", "darts"])
+    assert none.exit_code == 0 and "no latency devices for darts" in none.stdout
+    clash = runner.invoke(app, ["latency", "measure", "--name", "x", "--clock", "cpu", "--threads", "2"])
+    assert clash.exit_code == 2 and "--threads 1" in clash.output and "timing" not in clash.output

@@ -134,3 +134,36 @@ def test_a_recheck_says_how_far_the_machine_drifted_and_a_budget_warns_beyond_th
     register_device("phone", space, [(a, 1.0 + i / 10) for i, a in enumerate(refs)], {"registered_from": "phone.csv"})
     elsewhere = runner.invoke(app, ["latency", "recheck", "--space", str(path), "--name", "phone"])
     assert elsewhere.exit_code == 2 and "taken elsewhere" in elsewhere.output
+    # a refused measure's timings, registered from the file it kept, were taken here: rechecked
+    kept = {**registered_record("here", space.name), "registered_from": "/tmp/gennas-measured-here.json",
+            "rechecks": []}
+    registered_path("here", space.name).write_text(json.dumps(kept))
+    again = runner.invoke(app, ["latency", "recheck", "--space", str(path), "--name", "here", "--cells", "3"])
+    assert again.exit_code == 0, again.output
+
+
+def test_a_drift_the_recheck_calls_noise_is_not_warned_about_at_a_lower_confidence(tmp_path, monkeypatch,
+                                                                                   user_cell_space):
+    """At a budget's 50 % the timing margin is 1.0, and a 1 % drift that `recheck` had called within
+    its (95 %) margin was warned about as "register it again"; both now judge at 95 %."""
+    import warnings
+
+    from gennas.design.budget import latency_models
+    from gennas.surrogates.measure import registered_path, registered_record
+
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
+    space = gennas.load_space(str(user_cell_space(SPACE_NAME)))
+    refs = SlotLatencyModel(space).reference_archs()
+    rng = np.random.default_rng(1)
+    first = np.array([0.5 + 0.01 * i for i in range(len(refs))])
+    labels = [space.to_string(a) for a in refs]
+    register_device("calm", space, list(zip(refs, first)),
+                    {"model": "slots", "retimed": [[s, float(ms * np.exp(rng.normal(0, 0.05)))]
+                                                   for s, ms in zip(labels[:RETIMED], first)]})
+    record = registered_record("calm", space.name)
+    assert recorded_margin(record, 0.95) > 1.04 and recorded_margin(record, 0.5) < 1.03
+    registered_path("calm", space.name).write_text(json.dumps({**record, "rechecks": [{"median_ratio": 1.035}]}))
+    for confidence in (0.5, 0.95):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            latency_models(space, "calm", 10.0, confidence)

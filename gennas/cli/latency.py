@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import math
+import platform
 import statistics
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from importlib import import_module
 from pathlib import Path
 from typing import Any, Optional
 
@@ -87,6 +89,10 @@ def measure_cmd(name: str = typer.Option(..., "--name", help="name to register t
     if clock not in measure.CLOCKS:
         raise GennasError(f"--clock must be one of {', '.join(measure.CLOCKS)}, got {clock!r}")
     measure.torch_device_of(torch_device)  # 'cuda' on a machine without one: said now, not after timing
+    will_use = threads if threads > 0 else torch.get_num_threads()
+    if clock == "cpu" and (torch_device != "cpu" or will_use != 1):  # measure_timing's rule, before any timing
+        raise GennasError(f"--clock cpu needs --torch-device cpu and --threads 1 (got {torch_device!r}, {will_use} "
+                          "threads): other threads' work would not count")
     est = load_latency_estimator(space)
     _check_free_name(est, name, force)
     # Minutes of timing must not end in an unwritable folder: prove it is writable first.
@@ -125,6 +131,7 @@ def measure_cmd(name: str = typer.Option(..., "--name", help="name to register t
     info = {"retimed": _retime(refs, labels, timed)}  # the noise a budget selecting on timings meets
     info |= {"batch_size": batch_size, "repeats": repeats, "max_repeats": max_repeats, "warmup": warmup,
             "target_spread": target_spread, "max_seconds": max_seconds, "clock": clock, "torch_device": torch_device,
+            "machine": platform.node(),  # a recheck times the machine that took them
             "torch_threads": torch.get_num_threads(),
             "build": build, "spreads": [t.spread for t in timings], "passes": [t.repeats for t in timings]}
     flops = [measure.arch_flops(est.space, a, **build) for a in refs]
@@ -319,7 +326,7 @@ def recheck_cmd(name: str = typer.Option(..., "--name", help="the registered dev
     from gennas.spaces import load_space
     from gennas.spaces.identity import space_argument
     from gennas.surrogates import measure
-    from gennas.surrogates.retiming import recorded_margin
+    from gennas.surrogates.retiming import DRIFT_CONFIDENCE, recorded_margin
 
     resolved = load_space(space)
     record = measure.registered_record(name, resolved.name)
@@ -328,7 +335,9 @@ def recheck_cmd(name: str = typer.Option(..., "--name", help="the registered dev
                           f"{space}` lists those that are)")
     if cells < 1:
         raise GennasError(f"--cells must be 1 or more, got {cells}")
-    if record.get("registered_from") or not all(k in record for k in TIMING_SETTINGS):
+    # timings a refused measure here kept, then registered, are this machine's too (they were refused)
+    if (record.get("registered_from") and record.get("machine") != platform.node()) or \
+            not all(k in record for k in TIMING_SETTINGS):
         raise GennasError(f"device {name!r} was registered from timings taken elsewhere ({record.get('registered_from')}"
                           "), not by `gennas latency measure` here: a recheck times this machine with the settings "
                           "that command stored")
@@ -342,7 +351,7 @@ def recheck_cmd(name: str = typer.Option(..., "--name", help="the registered dev
                                               **record.get("build", {})).ms)
             step(f"{arch}: {now[-1]:.3f} ms")
     ratios = [t / float(ms) for t, (_, ms) in zip(now, samples)]
-    drift, margin = statistics.median(ratios), recorded_margin(record, 0.95)
+    drift, margin = statistics.median(ratios), recorded_margin(record, DRIFT_CONFIDENCE)
     record["rechecks"] = [*record.get("rechecks", []), {"when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                                                       "median_ratio": drift, "ratios": ratios}]
     measure.registered_path(name, resolved.name).write_text(json.dumps(record, indent=2) + "\n")
@@ -355,31 +364,6 @@ def recheck_cmd(name: str = typer.Option(..., "--name", help="the registered dev
         return
     typer.echo(f"{name}: now / registered median {drift:.3f} (range {min(ratios):.3f}-{max(ratios):.3f}, "
                f"{len(ratios)} architectures): {verdict}")
-
-
-@latency_app.command("devices")
-@friendly
-def devices_cmd(space: str = typer.Option("nb201", "--space", "-s", help="bundled name or YAML file"),
-                as_json: bool = typer.Option(False, "--json")) -> None:
-    """List the devices the latency estimator knows (bundled and registered)."""
-    from gennas.surrogates.latency import load_latency_estimator
-    from gennas.surrogates.measure import registered_path, registered_record, scan_devices
-    from gennas.surrogates.retiming import recorded_margin
-
-    est = load_latency_estimator(space)
-
-    def margin(device: str) -> str:  # what a timing taken here is judged at (gennas.surrogates.retiming)
-        record = registered_record(device, est.space.name)
-        return "-" if not record or not record.get("retimed") else f"{recorded_margin(record, 0.95):.3g}"
-
-    rows = [{"device": d, "source": "bundled" if d in est.bundled else "registered",
-             "timing_margin_95%": "-" if d in est.bundled else margin(d)} for d in est.devices]
-    # files that register no device (their warnings say why): listed, so the user finds them here
-    devices, broken = scan_devices(est.space.name)
-    unused = [registered_path(d, est.space.name) for d in devices if d in est.bundled or d not in est.devices]
-    rows += [{"device": path.stem, "source": f"skipped: {path}", "timing_margin_95%": "-"}
-             for path in sorted({*broken, *filter(None, unused)})]
-    print_json(rows) if as_json else print_table(f"latency devices ({space})", rows)
 
 
 @latency_app.command("predict")
@@ -426,4 +410,5 @@ def predict_cmd(archs: list[str] = typer.Argument(..., help="architecture string
 
 
 def register(app: typer.Typer) -> None:
+    import_module("gennas.cli.latency_devices")  # its commands (devices, references) join latency_app
     app.add_typer(latency_app, name="latency")

@@ -131,5 +131,8 @@ def register(app: typer.Typer) -> None:
             print_json(rows)
             return
         print_table(f"generators trained for {sp.name} ({data})", rows)
-        typer.echo(f"next: `gennas search --space {space} --method designer --evaluator proxy:synflow` trains the "
-                   f"predictor; then `gennas design --space {space} --task ...` generates", err=True)
+        from gennas.design.pretrained import ships_predictor
+
+        if not ships_predictor(sp):  # a space with a shipped predictor keeps it: a search saves none there
+            typer.echo(f"next: `gennas search --space {space} --method designer --evaluator proxy:synflow` trains the "
+                       f"predictor; then `gennas design --space {space} --task ...` generates", err=True)

@@ -242,6 +242,7 @@ def latency_models(space: SearchSpace, device: str | None, max_latency_ms: float
     from gennas.design.bound_check import BoundCheck, stored_check
     from gennas.spaces.identity import space_argument
     from gennas.surrogates.measure import registered_record
+    from gennas.surrogates.retiming import DRIFT_CONFIDENCE, recorded_margin
 
     again = f"gennas latency measure --space {space_argument(space)} --name {device} --force"
     record = None if budget is None or budget.exact else registered_record(device, space.name)
@@ -253,9 +254,10 @@ def latency_models(space: SearchSpace, device: str | None, max_latency_ms: float
                       UncalibratedBound, stacklevel=caller_stacklevel())
     rechecks = (record or {}).get("rechecks") or [{}]
     drift = rechecks[-1].get("median_ratio")
-    if budget is not None and isinstance(drift, (int, float)) and drift > budget.own_margin:
+    noise = recorded_margin(record, DRIFT_CONFIDENCE) if record is not None else math.inf  # as the recheck judged
+    if budget is not None and isinstance(drift, (int, float)) and drift > noise:
         warnings.warn(f"device {device!r} ran {drift:.2f}x as slow as at its registration when last rechecked "
-                      f"(`gennas latency recheck`; its timing margin is {budget.own_margin:.3g}): designs judged by "
+                      f"(`gennas latency recheck`; its timing margin is {noise:.3g}): designs judged by "
                       f"the registration may run over the budget; register it again ({again})", UncalibratedBound,
                       stacklevel=caller_stacklevel())
     checked = stored_check(record, space)  # a record is read only for a budget

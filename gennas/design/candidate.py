@@ -84,8 +84,8 @@ class Candidate:
             return f"#{self.rank} {self.arch.to_string()} (verified {num(self.verified_score)}{unit}{model}{lat})"
         if self.predicted_accuracy is None:
             # 10: gennas.design.statement.MIN_STATED (not imported: the CLI reads this module at start-up)
-            what = (f"relative score {self.relative_score:+.2f}; no accuracy: under 10 verified architectures "
-                    "of distinct scores for this task")
+            what = (f"relative score {self.relative_score:+.2f}; no accuracy: a rank only, until 10 distinct "
+                    "architectures are verified for this task with scores that differ")
         elif self.interval is None and self.predicted_std is None:
             what = f"{num(self.predicted_accuracy)}{unit}; uncalibrated: no interval"
         elif self.interval is None:

@@ -25,6 +25,10 @@ from gennas.surrogates.latency_bound import check_confidence, conformal_quantile
 
 #: architectures `gennas latency measure` times a second time (all of them where it times fewer)
 RETIMED = 20
+#: the confidence whose margin tells drift from noise, for `gennas latency recheck` and the budget's
+#: warning alike (at a budget's 0.5 the margin is 1.0, and a 1 % drift the recheck had called
+#: within its margin was warned about)
+DRIFT_CONFIDENCE = 0.95
 
 
 def retiming_margin(first_ms: Sequence[float], second_ms: Sequence[float], confidence: float) -> float:
