@@ -206,3 +206,37 @@ def test_the_train_evaluator_trains_at_the_space_s_input_size(user_yaml):
     assert evaluator.input_shape == (3, 28, 28)
     assert evaluator.inputs["resized bilinearly (align_corners=False) to"] == 28
     assert make_evaluator("train", gennas.load_space("nb201"), "mnist", limit=20).input_shape == (3, 32, 32)
+
+
+def test_a_resumed_search_in_a_space_without_a_shipped_predictor_goes_where_the_uninterrupted_one_went(
+        tmp_path, monkeypatch, user_yaml):
+    """A search begun untrained (a fresh $GENNAS_HOME) saves its predictor as it learns; resumed, it
+    started from that saved predictor, replayed its results on top and verified other cells (a user
+    walk: best 4.10e9 against 8.60e9). It restarts untrained, as the study records it began; a
+    designer rebuilt from the study does too, whatever a later search saved."""
+    import shutil
+
+    from gennas.search.storage import START_ATTR, ResultStore
+
+    path, _ = user_yaml
+    space = gennas.load_space(str(path))
+    straight, resumed = tmp_path / "straight", tmp_path / "resumed"
+    monkeypatch.setenv("GENNAS_HOME", str(straight))
+    assert CliRunner().invoke(app, ["train", "--space", str(path), "--steps", "20", "--quiet"]).exit_code == 0
+    shutil.copytree(straight, resumed)  # the same generator, no predictor yet
+    score = lambda a: float(space.choices(a).count("conv3") + 0.1 * len(set(space.choices(a))))  # noqa: E731
+
+    def run(home, budget: int, resume: bool) -> list[str]:
+        monkeypatch.setenv("GENNAS_HOME", str(home))
+        designer = gennas.Designer(space, task="own-score", seed=3)
+        designer.search(score, budget=budget, batch_size=2, storage=str(home / "runs.db"), study_name="s",
+                        resume=resume)
+        return [r.arch.to_string() for r in designer.history]
+
+    whole = run(straight, 8, False)
+    run(resumed, 4, False)  # stopped after 4: the home now holds the predictor those 4 trained
+    assert gennas.Designer(space, task="own-score").predictor_start == "saved"
+    assert run(resumed, 8, True) == whole
+    assert ResultStore.open(space, str(resumed / "runs.db"), "s", resume=True).study.user_attrs[START_ATTR] == "untrained"
+    rebuilt = gennas.Designer.from_study(str(resumed / "runs.db"), "s")
+    assert not rebuilt.loop.pretrained.is_trained  # the study alone, not the predictor the home holds now

@@ -203,6 +203,10 @@ def register(app: typer.Typer) -> None:
         learned = task_of(task, evaluator.split(":", 1)[1], dataset) if evaluator.startswith("proxy:") else task
         optimizer = make_optimizer(method, sp, seed, learned, device=device, max_latency_ms=max_latency_ms,
                                    latency_confidence=latency_confidence)
+        if getattr(optimizer, "predictor_start", None) == "saved" and not resume:
+            # the same --seed in another $GENNAS_HOME starts untrained and verifies other cells (a user walk)
+            typer.echo(f"note: the designer starts from the predictor earlier searches saved for {sp.name} in "
+                       "$GENNAS_HOME/checkpoints; a fresh GENNAS_HOME starts untrained (another run)", err=True)
         if max_latency_ms is not None and method == "designer":  # a budget no cell keeps fails here
             from gennas.design.budget import check_feasible
 

@@ -68,6 +68,14 @@ def pretrained_predictor(space: SearchSpace) -> AccuracyModel:
     return Predictor.load(path, space=space.name)
 
 
+def predictor_origin(space: SearchSpace) -> str:
+    """What :func:`pretrained_predictor` loads for ``space``: ``"shipped"``, ``"saved"`` or ``"untrained"``."""
+    path = find_checkpoint(predictor_file(space))
+    if path is None:
+        return "untrained"
+    return "shipped" if path.parent.resolve() == checkpoints_dir().resolve() else "saved"
+
+
 def ships_predictor(space: SearchSpace) -> bool:
     """Whether ``space`` has a shipped predictor (which a search never overwrites: what it learned
     stays with its study)."""
@@ -158,6 +166,25 @@ class RememberingLoop(DesignLoop):
     ``remember`` False: nothing is written (a designer rebuilt from a study only replays it)."""
 
     remember = True
+    #: what the designer started it from (:func:`predictor_origin`, or "given"); a stored search records it
+    predictor_start: str | None = None
+
+    def adopt_study(self, attrs: dict[str, Any]) -> None:
+        """Before a stored study is replayed into this loop, start from what the study started from.
+        A study begun untrained (a fresh ``$GENNAS_HOME``) was resumed from the predictor its own
+        first results had saved, replayed them on top of it and went elsewhere (a user walk: best
+        4.10e9 resumed against 8.60e9 uninterrupted); it restarts untrained, as it began."""
+        from gennas.search.storage import START_ATTR
+
+        if attrs.get(START_ATTR) != "untrained" or self.history or not self.pretrained.is_trained:
+            return
+        from gennas.design.prior import SourceTablePrior
+
+        self.pretrained = untrained_predictor(self.space)
+        self.prior = SourceTablePrior(self.space, self.pretrained, self.task)
+        self.scale = ScoreScale(self.scale.direction)  # not the saved predictor's
+        self._memo.clear()
+        self._pool, self._pool_at, self._prior_within = [], None, None
 
     def tell(self, results: Sequence[Result]) -> None:
         super().tell(results)

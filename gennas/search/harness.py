@@ -31,7 +31,7 @@ from gennas.search.claims import MAX_ATTEMPTS, Claims, StudyView
 from gennas.search.executor import Executor, make_executor
 from gennas.search.optimizer import Optimizer, check_optimizer
 from gennas.search.progress import SearchProgress, attach_work_dir, release_work
-from gennas.search.storage import ResultStore
+from gennas.search.storage import START_ATTR, ResultStore
 
 #: consecutive asks that bring nothing new before the harness concludes the optimizer is exhausted
 MAX_STALE_ASKS = 20
@@ -225,6 +225,8 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
     if direction not in ("maximize", "minimize"):
         raise GennasError(f"direction must be 'maximize' or 'minimize', got {direction!r}")
     optimizer = higher_is_better(optimizer, direction)
+    start = getattr(optimizer, "predictor_start", None)  # the designer's: what a resume starts from again
+    attrs = attrs if start is None else {START_ATTR: start, **(attrs or {})}
     store = ResultStore.open(search_space, storage, study_name, resume=resume, attrs=attrs, direction=direction,
                              force=force)
     runner = make_executor(executor, workers, address, int(batch_size))
@@ -237,6 +239,8 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
         attach_work_dir(evaluator, getattr(store.backend, "url", None), store.study_name)
         # a resumed study's results are told as the uninterrupted run told them, so that its seed
         # leads the rest of the search where it would have gone (told at once, the path diverged)
+        if history and hasattr(optimizer, "adopt_study"):  # the designer starts where the study started
+            optimizer.adopt_study(store.study.user_attrs)
         pending = replay(optimizer, history, int(batch_size), set(view.orphans)) if history or view.orphans else []
         told = set(view.results)
         out = SearchResult(history, store.study_name, resumed=len(history), store=store, direction=direction)

@@ -47,6 +47,11 @@ SPACE_ATTR = "gennas_space"
 SPACE_FILE_ATTR = "gennas_space_file"
 #: study user attribute with the spec its results were verified on (gennas.spaces.identity)
 SPEC_ATTR = "gennas_space_spec"
+#: study attribute naming what a designer search started from: "shipped", "saved" (a predictor an
+#: earlier search saved in $GENNAS_HOME), "untrained" or "given" (gennas.design.pretrained)
+START_ATTR = "predictor_start"
+#: study attributes set by its first run only
+ORIGIN_ATTRS = (START_ATTR,)
 #: study attributes that give its results their meaning: a resumed run must match them
 SETTINGS = ("method", "task", "evaluator", "data", "seed", "device", "max_latency_ms", "latency_confidence",
             "direction", "epochs", "limit")
@@ -222,6 +227,8 @@ class ResultStore:
                                 "to": {k: new[k] for k in changed}, **({"spec": respecified} if respecified else {})})
                 study.set_user_attr(CHANGES_ATTR, history)
             for key, value in new.items():
+                if key in ORIGIN_ATTRS and key in old:
+                    continue  # what the study began from stays recorded; a resumed run adopts it
                 if old.get(key, _MISSING) != value:
                     study.set_user_attr(key, value)  # the study records the settings of its latest run
         return store

@@ -12,7 +12,7 @@ from typing import Any
 
 from gennas.errors import GennasError, UnknownSpace, caller_stacklevel
 from gennas.evaluators.zero_cost import names_a_proxy, task_of
-from gennas.search.storage import SPACE_ATTR, SPACE_FILE_ATTR, open_storage, quiet_optuna
+from gennas.search.storage import SPACE_ATTR, SPACE_FILE_ATTR, START_ATTR, open_storage, quiet_optuna
 from gennas.spaces import SearchSpace, resolve_space
 from gennas.surrogates.task import Task
 
@@ -90,6 +90,12 @@ def designer_arguments(storage: Any, study_name: str, space: SearchSpace | str |
             raise GennasError(f"{key} {given!r}: study {study_name!r} learned task {task_name!r} "
                               f"({learned['direction']}), and a designer rebuilt from it keeps that; "
                               f"search anew to learn another")
+    if attrs.get(START_ATTR) == "untrained" and "predictor" not in options:
+        # rebuilt from the study alone: the predictor a later search saved in $GENNAS_HOME moved
+        # the designs of `gennas design --study` (a user walk)
+        from gennas.design.pretrained import untrained_predictor
+
+        options["predictor"] = untrained_predictor(stored_space)
     settings = {"device": attrs.get("device"), "max_latency_ms": attrs.get("max_latency_ms"),
                 "seed": attrs.get("seed"), "latency_confidence": attrs.get("latency_confidence", 0.95)}
     settings.update({key: options.pop(key) for key in list(settings) if key in options})
