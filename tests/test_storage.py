@@ -273,3 +273,24 @@ def test_resuming_with_a_smaller_budget_than_the_study_holds_says_so(tmp_path):
                        study_name="s", progress=False, resume=True)
     assert len(again.history) == 6
     assert any("already holds 6 results, more than this run's budget of 4" in note for note in again.notes)
+
+
+def test_a_designer_rebuilt_from_a_holdout_search_uses_the_holdout_predictor(tmp_path, bench):
+    """A search on cifar100 held out (the predictor without its labels) was rebuilt by
+    `gennas design --study` with the default predictor, which had seen them; the study records
+    what it started from. The CLI names the Python route for a 'new-' dataset."""
+    from typer.testing import CliRunner
+
+    import gennas
+    from gennas.cli.app import app
+    from gennas.search.storage import START_ATTR
+
+    holdout = gennas.load_predictor("nb201", holdout="cifar100")
+    designer = gennas.Designer("nb201", task="new-cifar100", predictor=holdout, seed=0)
+    url = f"sqlite:///{tmp_path / 'h.db'}"
+    designer.search(lambda a: bench.accuracy(a, "cifar100"), budget=3, storage=url, study_name="h")
+    assert ResultStore.open("nb201", url, "h", resume=True).study.user_attrs[START_ATTR] == "shipped-no-cifar100"
+    rebuilt = gennas.Designer.from_study(url, "h")
+    assert "cifar100" not in rebuilt.loop.pretrained.tasks
+    said = CliRunner().invoke(app, ["search", "--task", "new-cifar100", "--evaluator", "table", "-b", "2"])
+    assert said.exit_code == 2 and "holdout=" in said.output

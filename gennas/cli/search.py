@@ -28,7 +28,13 @@ def _table_evaluator(space: SearchSpace, task: str) -> Any:
 
     bench = load_benchmark(space.benchmark)
     if task not in bench.datasets:
-        raise UnknownDataset(unknown(f"{bench.name} table dataset", task, bench.datasets))
+        # a dataset the predictor never saw, with a table standing in for it, is a Python search:
+        # Designer(..., task="new-cifar100", predictor=load_predictor(..., holdout="cifar100"))
+        stand_in = "" if not task.startswith("new-") else (
+            f"; to search a new dataset with a table standing in for it, use the Python API: Designer("
+            f"{space.name!r}, task={task!r}, predictor=gennas.load_predictor({space.name!r}, holdout=...))"
+            ".search(lambda a: bench.accuracy(a, ...), budget=...)")
+        raise UnknownDataset(unknown(f"{bench.name} table dataset", task, bench.datasets) + stand_in)
     return TableEvaluator(bench, task)
 
 

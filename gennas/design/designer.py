@@ -128,7 +128,8 @@ class Designer(Statements):
         # a predictor a search saved learned on that search's score scale: map back through it
         self._saved_scale = saved_score_scale(self.space, self._task_name) if predictor is None else None
         #: what the search starts from: "shipped", "saved" (by an earlier search here), "untrained", "given"
-        self.predictor_start = "given" if predictor is not None else predictor_origin(self.space)
+        self.predictor_start = getattr(predictor, "origin", "given") if predictor is not None else \
+            predictor_origin(self.space)
         self.predictor = predictor = pretrained_predictor(self.space) if predictor is None else predictor
         owner = getattr(getattr(predictor, "space", None), "name", self.space.name)
         if owner != self.space.name:  # it failed deep inside: "architecture belongs to space 'mbv3', not 'nb201'"

@@ -90,12 +90,17 @@ def designer_arguments(storage: Any, study_name: str, space: SearchSpace | str |
             raise GennasError(f"{key} {given!r}: study {study_name!r} learned task {task_name!r} "
                               f"({learned['direction']}), and a designer rebuilt from it keeps that; "
                               f"search anew to learn another")
-    if attrs.get(START_ATTR) == "untrained" and "predictor" not in options:
+    start = str(attrs.get(START_ATTR))
+    if start == "untrained" and "predictor" not in options:
         # rebuilt from the study alone: the predictor a later search saved in $GENNAS_HOME moved
         # the designs of `gennas design --study` (a user walk)
         from gennas.design.pretrained import untrained_predictor
 
         options["predictor"] = untrained_predictor(stored_space)
+    elif start.startswith("shipped-no-") and "predictor" not in options:  # a holdout predictor's search
+        from gennas.surrogates.shipped_predictor import load_predictor
+
+        options["predictor"] = load_predictor(stored_space.name, holdout=start.removeprefix("shipped-no-"))
     settings = {"device": attrs.get("device"), "max_latency_ms": attrs.get("max_latency_ms"),
                 "seed": attrs.get("seed"), "latency_confidence": attrs.get("latency_confidence", 0.95)}
     settings.update({key: options.pop(key) for key in list(settings) if key in options})
