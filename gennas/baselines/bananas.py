@@ -129,7 +129,10 @@ class MLPEnsemble:
     def predict(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Ensemble mean and standard deviation in score units, each ``(n,)``."""
         with torch.no_grad():
-            pred = self._forward(torch.as_tensor(x, dtype=torch.float32)).numpy() * self.std + self.mean
+            standard = self._forward(torch.as_tensor(x, dtype=torch.float32)).numpy().astype(np.float64)
+        # back to score units in float64: in float32 synflow's scores (to 1e49 on nb201) overflowed to
+        # inf, and the ensemble's spread with them, so every acquisition value was inf or NaN
+        pred = standard * self.std + self.mean
         return pred.mean(axis=0), pred.std(axis=0)
 
 
