@@ -115,3 +115,16 @@ def test_supernet_is_exported_lazily():
     if importlib.util.find_spec("gennas.evaluators.supernet") is None:
         pytest.skip("the supernet module (another helper) is not there yet")
     assert gennas.evaluators.Supernet is gennas.Supernet
+
+
+def test_evaluators_take_strings_and_name_a_list_that_is_not_one(nb201, bench):
+    """ProxyEvaluator kept a string as the Result's arch, and Designer.tell then failed with a raw
+    AttributeError; one architecture or None where a list goes was a raw TypeError (a user walk)."""
+    arch = nb201.sample(0)
+    for evaluator in (ProxyEvaluator(nb201, "params"), TableEvaluator(bench, "cifar10")):
+        (result,) = evaluator.evaluate([nb201.to_string(arch)])
+        assert isinstance(result.arch, gennas.ArchGraph) and result.arch.to_string() == arch.to_string()
+        gennas.Designer("nb201", task="cifar10", seed=0).tell([result])
+        for bad, said in ((arch, "wrap it in a list"), (None, "got NoneType")):
+            with pytest.raises(GennasError, match=f"evaluate takes a list of architectures.*{said}"):
+                evaluator.evaluate(bad)

@@ -81,6 +81,16 @@ class CallableEvaluator:
         return out
 
 
+def architectures_to_evaluate(space: SearchSpace, archs: Any, who: str) -> list[ArchGraph]:
+    """``archs`` (a list of graphs or their strings) as the space's graphs, for ``who``'s
+    ``evaluate``: a string kept as a string reached ``Designer.tell`` as a raw AttributeError, and
+    one architecture or None where a list goes was torch's or Python's TypeError (a user walk)."""
+    if archs is None or isinstance(archs, (ArchGraph, str, bytes)) or not hasattr(archs, "__iter__"):
+        one = " (one architecture: wrap it in a list)" if isinstance(archs, (ArchGraph, str)) else ""
+        raise GennasError(f"{who}.evaluate takes a list of architectures, got {type(archs).__name__}{one}")
+    return [space.parse(a) for a in archs]
+
+
 def as_evaluator(obj: Evaluator | Callable[[ArchGraph], float]) -> Evaluator:
     """An Evaluator from an evaluator or a plain callable."""
     if isinstance(obj, Evaluator):

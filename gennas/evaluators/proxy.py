@@ -20,7 +20,7 @@ import numpy as np
 
 from gennas.evaluators import zero_cost
 from gennas.errors import GennasError
-from gennas.evaluators.base import Result
+from gennas.evaluators.base import Result, architectures_to_evaluate
 from gennas.graph import ArchGraph
 from gennas.spaces import SearchSpace, resolve_space
 
@@ -148,7 +148,8 @@ class ProxyEvaluator:
         self.kind = "proxy:combination" if isinstance(proxy, ProxyCombination) else f"proxy:{proxy}"
 
     def evaluate(self, archs: Sequence[ArchGraph]) -> list[Result]:
-        """One Result per architecture; score is the proxy value (higher = better)."""
+        """One Result per architecture (graphs or their strings); score is the proxy value (higher = better)."""
+        archs = architectures_to_evaluate(self.space, archs, "ProxyEvaluator")
         data = self.batches[0] if self.batches else None
         out = []
         for arch in archs:

@@ -6,8 +6,8 @@ import time
 from collections.abc import Sequence
 
 from gennas.bench import Benchmark, load_benchmark
-from gennas.errors import InvalidArchitecture, UnknownDataset, unknown
-from gennas.evaluators.base import Result
+from gennas.errors import UnknownDataset, unknown
+from gennas.evaluators.base import Result, architectures_to_evaluate
 from gennas.graph import ArchGraph
 
 
@@ -30,10 +30,7 @@ class TableEvaluator:
     def evaluate(self, archs: Sequence[ArchGraph]) -> list[Result]:
         """One Result per architecture (kind ``"table"``, fidelity ``"full"``); an architecture
         of another space, or one without a row, raises InvalidArchitecture."""
-        archs = list(archs)
-        for a in archs:
-            if not isinstance(a, ArchGraph):
-                raise InvalidArchitecture(f"expected ArchGraph, got {type(a).__name__}")
+        archs = architectures_to_evaluate(self.benchmark.space, archs, "TableEvaluator")
         start = time.perf_counter()
         scores = self.benchmark.accuracy_of(archs, self.dataset)
         cost = (time.perf_counter() - start) / max(1, len(archs))

@@ -20,6 +20,7 @@ encoder sees more than the real devices.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -195,6 +196,9 @@ class LatencyEstimator:
             raise GennasError(f"device name must be a non-empty string, got {device_name!r}")
         if not samples:
             raise GennasError(f"adapting {device_name!r}: no samples given")
+        if device_name in self.bundled:  # replaced without a word, pixel3 read 200 ms for a 3 ms cell
+            warnings.warn(f"adapt({device_name!r}) replaces the bundled device of that name (its model from the "
+                          "tables) in this estimator; adapt under another name to keep it", stacklevel=2)
         try:
             archs = [self.space.parse(a) for a, _ in samples]
             ms = np.array([float(m) for _, m in samples], dtype=np.float64)
