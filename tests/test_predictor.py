@@ -253,3 +253,11 @@ def test_results_far_below_a_saved_scale_train_without_nan_and_nan_weights_are_n
     torch.save(blob, tmp_path / "inf.pt")
     with pytest.raises(GennasError, match="inf.pt holds NaN or inf weights.*delete it"):
         load_checkpoint(tmp_path / "inf.pt", "predictor")
+
+
+def test_scores_that_are_not_one_list_of_numbers_are_named(nb201):
+    """None read as "scores contain NaN or infinite values", and a (5, 2) array was flattened to 10 scores."""
+    archs = nb201.sample_many(5, 0)
+    for bad, said in ((None, "got None"), (np.ones((5, 2)), r"got shape \(5, 2\)")):
+        with pytest.raises(gennas.GennasError, match=f"scores must be a list of numbers.*{said}"):
+            gennas.Predictor(nb201).fit(archs, bad, task="x")

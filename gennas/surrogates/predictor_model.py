@@ -28,9 +28,12 @@ MAX_ABS_SCORE = 1e30
 def check_scores(scores: object) -> np.ndarray:
     """Scores as float64 ``(n,)`` if they are finite numbers within ±MAX_ABS_SCORE, else a GennasError."""
     try:
-        y = np.asarray(scores, dtype=np.float64).reshape(-1)
+        y = np.asarray(scores, dtype=np.float64)
     except (TypeError, ValueError):
         raise GennasError(f"scores must be numbers, got {str(scores)[:60]}") from None
+    if y.ndim != 1:  # None read as "NaN values", a (5, 2) array as 10 scores
+        raise GennasError(f"scores must be a list of numbers (one per architecture), got "
+                          f"{'None' if scores is None else f'shape {y.shape}'}")
     if not np.isfinite(y).all():
         raise GennasError("scores contain NaN or infinite values")
     if np.abs(y).max(initial=0.0) > MAX_ABS_SCORE:
