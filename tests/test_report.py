@@ -82,6 +82,13 @@ def test_search_result_plot(nb201, bench, tmp_path):
     files = result.plot(tmp_path / "plot")
     assert [p.name for p in files] == ["best_so_far.png", "predicted_vs_verified.png"] and all(map(_png, files))
 
+    def broken(arch):
+        raise RuntimeError("cannot train")
+
+    failed = run_search(make_optimizer("random", nb201, 2), broken, 2, progress=False)
+    with pytest.warns(UserWarning, match="no figure written: .*no verification succeeded"):
+        assert failed.plot(tmp_path / "failed") == []  # it returned [] without a word
+
 
 def test_cli_report(storage, tmp_path):
     runner = CliRunner()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from collections import Counter
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
@@ -93,10 +94,14 @@ class SearchResult:
 
     def plot(self, path: str | Path = "gennas-report") -> list[Path]:
         """PNG figures of this search written into folder ``path`` (best so far, predicted vs
-        verified, accuracy-latency under a budget; see :mod:`gennas.report`); returns their paths."""
+        verified, accuracy-latency under a budget; see :mod:`gennas.report`); returns their paths.
+        Where none is written it warns why (an all-failed search returned ``[]`` without a word)."""
         from gennas.report import run_of, write_report
 
-        return write_report([run_of(self)], path).files
+        report = write_report([run_of(self)], path)
+        if not report.files:
+            warnings.warn("no figure written: " + "; ".join(report.notes), stacklevel=2)
+        return report.files
 
     def __len__(self) -> int:
         return len(self.history)
