@@ -128,3 +128,10 @@ def test_a_task_is_described_by_enough_images():
     with pytest.raises(gennas.GennasError, match=f"at least {MIN_IMAGES} images, got 2"):
         Task.from_images(x[:2], y[:2])
     assert Task.from_images(x[:MIN_IMAGES], y[:MIN_IMAGES]).kind == "images"
+
+
+def test_a_task_made_by_its_name_alone_says_how_to_make_one():
+    """gennas.Task("cifar100") was a raw TypeError (missing 'name'); the message names the constructors."""
+    with pytest.raises(gennas.GennasError, match=r"Task\('cifar100'\): .*Task.of\('cifar100'\)"):
+        gennas.Task("cifar100")
+    assert gennas.Task("named", "cifar100").name == "cifar100"

@@ -151,9 +151,16 @@ class Task:
     """
 
     kind: str
-    name: str
+    name: str = ""  # a default only so that Task("cifar100") reaches __post_init__'s message
     descriptor: torch.Tensor | None = None
     samples: tuple[tuple[ArchGraph | str, float], ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("named", "images", "samples") or not self.name:
+            # Task("cifar100") was a raw TypeError ("missing 1 required positional argument: 'name'")
+            raise GennasError(f"Task({self.kind!r}{', ' + repr(self.name) if self.name else ''}): a task is made by "
+                              f"Task.named / Task.of (a dataset name: Task.of({self.kind!r}), or the name itself "
+                              "where a task goes), Task.from_images or Task.from_samples")
 
     # ------------------------------------------------------------ constructors
     @classmethod
