@@ -25,7 +25,7 @@ from gennas.checkpoint import train_hint
 from gennas.design.budget import FewerDesigns, LatencyBudget, check_feasible, fewer_designs, latency_models
 from gennas.design.candidate import Candidate
 from gennas.design.loop import LoopSettings
-from gennas.design.pretrained import RememberingLoop, predictor_origin, pretrained_predictor, saved_score_scale
+from gennas.design.pretrained import RememberingLoop, pretrained_predictor, saved_score_scale
 from gennas.design.scores import score_unit
 from gennas.design.source_line import reads_as_percent
 from gennas.design.statement import Statements
@@ -127,10 +127,10 @@ class Designer(Statements):
         # the shipped predictor, else the one a search saved in $GENNAS_HOME, else an untrained one
         # a predictor a search saved learned on that search's score scale: map back through it
         self._saved_scale = saved_score_scale(self.space, self._task_name) if predictor is None else None
-        #: what the search starts from: "shipped", "saved" (by an earlier search here), "untrained", "given"
-        self.predictor_start = getattr(predictor, "origin", "given") if predictor is not None else \
-            predictor_origin(self.space)
         self.predictor = predictor = pretrained_predictor(self.space) if predictor is None else predictor
+        #: what the search starts from: "shipped", "saved" (by an earlier search here), "untrained",
+        #: "shipped-no-<dataset>" (a holdout predictor), or "given" (any other)
+        self.predictor_start: str = getattr(predictor, "origin", "given")
         owner = getattr(getattr(predictor, "space", None), "name", self.space.name)
         if owner != self.space.name:  # it failed deep inside: "architecture belongs to space 'mbv3', not 'nb201'"
             raise GennasError(f"predictor= is for space {owner!r}, not {self.space.name!r}")

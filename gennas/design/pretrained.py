@@ -54,26 +54,24 @@ def untrained_predictor(space: SearchSpace, seed: int = 0) -> AccuracyModel:
     the first refits towards big cells, see ``PredictorConfig.pretrained``)."""
     from gennas.surrogates.predictor import Predictor, PredictorConfig
 
-    return Predictor(space, PredictorConfig(top_weight=SCRATCH_TOP_WEIGHT, members=SCRATCH_MEMBERS,
-                                            pretrained=False), seed=seed)
+    predictor = Predictor(space, PredictorConfig(top_weight=SCRATCH_TOP_WEIGHT, members=SCRATCH_MEMBERS,
+                                                 pretrained=False), seed=seed)
+    predictor.origin = "untrained"  # what a designer search records it started from (START_ATTR)
+    return predictor
 
 
 def pretrained_predictor(space: SearchSpace) -> AccuracyModel:
-    """The shipped predictor of ``space``, else the one a search saved, else an untrained one."""
+    """The shipped predictor of ``space``, else the one a search saved, else an untrained one;
+    its ``origin`` says which (``"shipped"``, ``"saved"``, ``"untrained"``), what a designer
+    search records it started from."""
     from gennas.surrogates.predictor import Predictor
 
     path = find_checkpoint(predictor_file(space))
     if path is None:
         return untrained_predictor(space)
-    return Predictor.load(path, space=space.name)
-
-
-def predictor_origin(space: SearchSpace) -> str:
-    """What :func:`pretrained_predictor` loads for ``space``: ``"shipped"``, ``"saved"`` or ``"untrained"``."""
-    path = find_checkpoint(predictor_file(space))
-    if path is None:
-        return "untrained"
-    return "shipped" if path.parent.resolve() == checkpoints_dir().resolve() else "saved"
+    predictor = Predictor.load(path, space=space.name)
+    predictor.origin = "shipped" if path.parent.resolve() == checkpoints_dir().resolve() else "saved"
+    return predictor
 
 
 def ships_predictor(space: SearchSpace) -> bool:
@@ -166,7 +164,7 @@ class RememberingLoop(DesignLoop):
     ``remember`` False: nothing is written (a designer rebuilt from a study only replays it)."""
 
     remember = True
-    #: what the designer started it from (:func:`predictor_origin`, or "given"); a stored search records it
+    #: what the designer started it from (its predictor's ``origin``, or "given"); a stored search records it
     predictor_start: str | None = None
 
     def adopt_study(self, attrs: dict[str, Any]) -> None:
