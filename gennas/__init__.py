@@ -56,7 +56,7 @@ _LAZY: dict[str, str] = {
 }
 #: modules reachable as attributes (``gennas.proxies.score(...)``)
 _SUBMODULES = {"proxies": "gennas.evaluators.zero_cost", "datasets": "gennas.datasets",
-               "baselines": "gennas.baselines"}
+               "baselines": "gennas.baselines", "export": "gennas.export"}
 
 
 __getattr__, __dir__ = lazy_exports(__name__, _LAZY, _SUBMODULES)

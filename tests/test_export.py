@@ -97,3 +97,13 @@ def test_a_darts_export_is_exact_and_says_nothing_about_constant_folding(tmp_pat
     x = torch.randn(2, 3, 32, 32)
     out = ort.InferenceSession(str(paths["onnx"])).run(None, {"images": x.numpy()})[0]
     assert np.allclose(out, model(x).detach().numpy(), atol=1e-4)
+
+
+def test_export_is_reachable_from_the_package_alone():
+    """``gennas.export.export_architecture`` after a bare ``import gennas`` (a new user's first try
+    was an AttributeError: the module was only reachable by importing it by name)."""
+    import subprocess
+    import sys
+    code = "import gennas; print(gennas.export.export_architecture.__name__, 'export' in dir(gennas))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["export_architecture", "True"]
