@@ -3,8 +3,13 @@
 gennas's networks are small: two intra-op threads on a shared machine wait on each other (a
 search next to a busy core cost twice the CPU with two threads: ``python
 experiments/thread_contention.py``, README "A busy CPU slows a search by half, not tenfold"), so
-the CLI runs with one (``--threads``) and a :class:`~gennas.Designer` works with ``threads=1``
-unless told otherwise, restoring the caller's setting afterwards.
+the CLI runs with one (``--threads``), and a :class:`~gennas.Designer` and a
+:class:`~gennas.Predictor` work with ``threads=1`` unless told otherwise, restoring the caller's
+setting afterwards.
+
+The outermost choice holds: a gennas object called by another one (the designer's predictor) or
+under the command line's ``--threads`` (:func:`threads_chosen`) leaves the setting as it finds it,
+so ``Designer(..., threads=4)`` also fits its predictor with 4.
 """
 
 from __future__ import annotations
@@ -12,15 +17,27 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 import torch
 
 from gennas.errors import GennasError
 
-__all__ = ["check_threads", "torch_threads", "with_own_threads"]
+__all__ = ["check_threads", "threads_chosen", "torch_threads", "with_own_threads"]
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+#: True inside a call whose threads an outer gennas call (or the command line) already chose
+_CHOSEN: ContextVar[bool] = ContextVar("gennas_threads_chosen", default=False)
+
+
+def threads_chosen() -> Callable[[], None]:
+    """Mark the threads torch uses now as chosen in this context: gennas objects called
+    afterwards keep them (the command line's ``--threads``). Returns the call that undoes it
+    (the command line's context runs it on close, so an in-process caller is left as it was)."""
+    token = _CHOSEN.set(True)
+    return lambda: _CHOSEN.reset(token)
 
 
 def check_threads(threads: Any) -> int | None:
@@ -47,11 +64,18 @@ def torch_threads(threads: int | None) -> Iterator[None]:
 
 
 def with_own_threads(method: F) -> F:
-    """Run a method under its object's ``threads`` setting (see :func:`torch_threads`)."""
+    """Run a method under its object's ``threads`` setting (see :func:`torch_threads`), unless
+    an outer gennas call already chose them (then unchanged)."""
 
     @functools.wraps(method)
     def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
-        with torch_threads(getattr(self, "threads", None)):
+        if _CHOSEN.get():
             return method(self, *args, **kwargs)
+        token = _CHOSEN.set(True)
+        try:
+            with torch_threads(getattr(self, "threads", None)):
+                return method(self, *args, **kwargs)
+        finally:
+            _CHOSEN.reset(token)
 
     return wrapper  # type: ignore[return-value]

@@ -19,7 +19,7 @@ app = typer.Typer(help="gennas: graph-based generative neural-architecture desig
 
 
 @app.callback()
-def global_options(threads: int = typer.Option(
+def global_options(ctx: typer.Context, threads: int = typer.Option(
         1, "--threads", min=1,
         help="torch CPU threads (intra-op). 1 by default: gennas' models are small, and next to a busy "
              "core a search with 2 threads took 2.9x as long, with 1 thread 1.6x (README, "
@@ -27,7 +27,10 @@ def global_options(threads: int = typer.Option(
     """gennas: graph-based generative neural-architecture design."""
     import torch
 
+    from gennas.threads import threads_chosen
+
     torch.set_num_threads(threads)
+    ctx.call_on_close(threads_chosen())  # every designer and predictor the command builds keeps --threads
 
 
 @app.command("spaces")

@@ -51,6 +51,7 @@ from gennas.surrogates.predictor_model import (PredictorConfig, PredictorMember,
 from gennas.surrogates.predictor_training import head_parameters, train_members
 from gennas.surrogates.pretrain import pretrained_encoder
 from gennas.surrogates.task import DESCRIPTOR_DIM, Task
+from gennas.threads import check_threads, with_own_threads
 
 ArchLike = ArchGraph | str
 KIND = "predictor"
@@ -61,13 +62,16 @@ class Predictor:
 
     ``fit(archs, scores, task)`` trains from scratch, ``update`` refits warm, ``predict`` gives
     ``(mean, std)`` in score units, ``predict_soft`` the same for relaxed architectures as
-    differentiable tensors.
+    differentiable tensors. ``threads``: torch CPU threads while it trains and predicts (1: its
+    networks are small, and on a shared CPU a fit with 2 took 11x the time; None: torch's own
+    setting; a designer's or the command line's choice overrides it, see :mod:`gennas.threads`).
     """
 
     def __init__(self, space: SearchSpace | str, config: PredictorConfig | None = None,
-                 backend: str = "pyg", seed: int = 0) -> None:
+                 backend: str = "pyg", seed: int = 0, threads: int | None = 1) -> None:
         if backend not in ("pyg", "dgl"):
             raise GennasError(unknown("predictor backend", backend, ["pyg", "dgl"]))
+        self.threads = check_threads(threads)
         self.space = resolve_space(space)
         self.config = config or PredictorConfig()
         self.backend = backend
@@ -191,6 +195,7 @@ class Predictor:
         """Train from scratch on one task (``None``: a task called ``default``). Returns self."""
         return self.fit_tasks([(task, archs, scores)], steps=steps)
 
+    @with_own_threads
     def fit_tasks(self, data: Sequence[tuple[Task | str | None, Sequence[ArchLike], Sequence[float]]],
                   steps: int | None = None) -> Predictor:
         """Train from scratch on several tasks: ``data`` is a list of ``(task, archs, scores)``."""
@@ -203,6 +208,7 @@ class Predictor:
         self._train(groups, steps)
         return self
 
+    @with_own_threads
     def update(self, archs: Sequence[ArchLike], scores: Sequence[float], task: Task | str | None = None,
                steps: int | None = None, encoders: bool = True) -> Predictor:
         """Warm-started refit on new results of ``task``.
@@ -322,6 +328,7 @@ class Predictor:
         scores = mu + sd * torch.stack([m.modulated(e, v) for m, e, v in zip(self.members, embeddings, vectors)])
         return scores.mean(0), scores.std(0, unbiased=False)
 
+    @with_own_threads
     def predict(self, archs: Sequence[ArchLike], task: Task | str | None = None,
                 batch_size: int = 4096) -> tuple[np.ndarray, np.ndarray]:
         """Predicted score (%) and ensemble std, float64 arrays ``(len(archs),)``."""

@@ -1,0 +1,80 @@
+"""Threads torch uses inside gennas: 1 by default for a plain Predictor too (on a shared CPU a fit
+with 2 took 11x the time), the outermost choice holds (a designer's, the command line's), and the
+caller's setting comes back afterwards."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from gennas.cli.app import app
+
+import gennas
+from gennas.surrogates import predictor as predictor_module
+from gennas.threads import threads_chosen, torch_threads, with_own_threads
+
+
+class _Worker:
+    """A gennas-like object whose method records the threads it ran under."""
+
+    def __init__(self, threads: int | None, inner: _Worker | None = None) -> None:
+        self.threads, self.inner, self.seen = threads, inner, []
+
+    @with_own_threads
+    def work(self) -> None:
+        self.seen.append(torch.get_num_threads())
+        if self.inner is not None:
+            self.inner.work()
+
+
+def test_the_outermost_choice_holds_and_is_restored():
+    inner = _Worker(1)
+    outer = _Worker(3, inner)
+    with torch_threads(2):
+        outer.work()
+        assert outer.seen == [3] and inner.seen == [3] and torch.get_num_threads() == 2
+        inner.work()  # called alone, its own setting
+        assert inner.seen == [3, 1] and torch.get_num_threads() == 2
+        undo = threads_chosen()  # the command line's --threads: nothing changes them
+        try:
+            inner.work()
+            assert inner.seen[-1] == 2
+        finally:
+            undo()
+        inner.work()
+        assert inner.seen[-1] == 1
+
+
+def test_a_plain_predictor_trains_and_predicts_with_one_thread(nb201, bench, monkeypatch):
+    seen, train = [], predictor_module.train_members
+    monkeypatch.setattr(predictor_module, "train_members",
+                        lambda *a, **k: seen.append(torch.get_num_threads()) or train(*a, **k))
+    archs = bench.archs()[:40]
+    scores = bench.accuracy_of(archs, "cifar10")
+    with torch_threads(2):
+        predictor = gennas.Predictor(nb201).fit(archs, scores, "cifar10", steps=5)
+        predictor.update(archs[:5], scores[:5], "cifar10", steps=2)
+        predictor.predict(archs[:3], "cifar10")
+        assert torch.get_num_threads() == 2
+        gennas.Predictor(nb201, threads=None).fit(archs, scores, "cifar10", steps=5)
+    assert seen == [1, 1, 2]
+    with pytest.raises(gennas.GennasError, match="threads must be a positive integer"):
+        gennas.Predictor(nb201, threads=0)
+
+
+def test_the_command_line_threads_reach_the_designer_and_are_not_left_chosen(monkeypatch):
+    """``gennas --threads 2 design`` designed with 1 (the Designer's default overrode the option)."""
+    seen, task_scores = [], predictor_module.Predictor._task_scores
+    monkeypatch.setattr(predictor_module.Predictor, "_task_scores",  # inside the designer's predictions
+                        lambda self, *a, **k: seen.append(torch.get_num_threads()) or task_scores(self, *a, **k))
+    before = torch.get_num_threads()
+    try:
+        result = CliRunner().invoke(app, ["--threads", "2", "design", "-n", "2", "--json"])
+        assert result.exit_code == 0, result.output
+    finally:
+        torch.set_num_threads(before)
+    assert seen and set(seen) == {2}
+    inner = _Worker(1)
+    inner.work()  # nothing chosen is left behind in this process
+    assert inner.seen == [1]
