@@ -6,10 +6,13 @@ The competitor is a torch matrix-multiply loop using every core (``os.cpu_count(
 as another user's training job would. Each search runs in its own process (``python -m
 gennas.cli --threads T search ...``) with a fresh SQLite study, so imports and checkpoint
 loading are included; CPU time is that child's (``resource.getrusage(RUSAGE_CHILDREN)``).
-The slowdown is the loaded run's wall time over the idle one's.
+The slowdown is the loaded run's wall time over the idle one's. ``--work predictor`` times a
+plain ``gennas.Predictor(space, threads=T)`` instead: fitted from scratch on 200 seeded nb201
+cells' cifar10 accuracies (its default steps), then predicting all 15,625 cells.
 
     python experiments/thread_contention.py --repeats 2     # budget 50, threads 1 and 2, ~2.5 min
     python experiments/thread_contention.py --threads 1,2,4
+    python experiments/thread_contention.py --work predictor
 """
 
 from __future__ import annotations
@@ -34,12 +37,23 @@ COMPETITOR = ("import torch, os\n"
               "    a = torch.tanh(a @ a)\n")
 
 
-def one_search(threads: int, budget: int, seed: int) -> tuple[float, float]:
-    """(wall s, CPU s) of one ``gennas search`` in a child process."""
+#: a plain predictor's fit and prediction, with the threads and seed given as arguments
+PREDICTOR_WORK = ("import sys, gennas\n"
+                  "threads, seed = int(sys.argv[1]), int(sys.argv[2])\n"
+                  "space, bench = gennas.load_space('nb201'), gennas.load_benchmark('nb201')\n"
+                  "archs = space.sample_many(200, seed)\n"
+                  "predictor = gennas.Predictor(space, threads=threads, seed=seed)\n"
+                  "predictor.fit(archs, bench.accuracy_of(archs, 'cifar10'), 'cifar10')\n"
+                  "predictor.predict(list(space.enumerate()), 'cifar10')\n")
+
+
+def one_run(work: str, threads: int, budget: int, seed: int) -> tuple[float, float]:
+    """(wall s, CPU s) of one ``gennas search`` (or the predictor's work) in a child process."""
     with tempfile.TemporaryDirectory() as tmp:
-        cmd = [sys.executable, "-m", "gennas.cli", "--threads", str(threads), "search", "--space", "nb201",
-               "--task", "cifar10", "--budget", str(budget), "--seed", str(seed), "--quiet",
-               "--storage", f"sqlite:///{tmp}/run.db"]
+        cmd = ([sys.executable, "-m", "gennas.cli", "--threads", str(threads), "search", "--space", "nb201",
+                "--task", "cifar10", "--budget", str(budget), "--seed", str(seed), "--quiet",
+                "--storage", f"sqlite:///{tmp}/run.db"] if work == "search"
+               else [sys.executable, "-c", PREDICTOR_WORK, str(threads), str(seed)])
         # the child's OpenMP pool follows --threads, not an inherited OMP_NUM_THREADS
         env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -57,6 +71,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--threads", default="1,2", help="torch threads of the search (1: the CLI default)")
     p.add_argument("--budget", type=int, default=50)
     p.add_argument("--repeats", type=int, default=1, help="runs per setting (seeds 0..repeats-1), mean shown")
+    p.add_argument("--work", choices=("search", "predictor"), default="search",
+                   help="what is timed: a `gennas search`, or a plain Predictor's fit and prediction")
     args = p.parse_args(argv)
     print(command_line())
     print(f"{os.cpu_count()} cores; competitor: a torch matmul loop on {os.cpu_count()} threads")
@@ -69,7 +85,7 @@ def main(argv: list[str] | None = None) -> None:
                 if competitor is not None:
                     time.sleep(2.0)  # let it reach full speed
                 for seed in range(args.repeats):
-                    timings[loaded].append(one_search(threads, args.budget, seed))
+                    timings[loaded].append(one_run(args.work, threads, args.budget, seed))
                     print(f"  threads {threads}, {'loaded' if loaded else 'idle'}, seed {seed}: "
                           f"{timings[loaded][-1][0]:.1f} s wall, {timings[loaded][-1][1]:.1f} s CPU",
                           file=sys.stderr, flush=True)
@@ -83,7 +99,9 @@ def main(argv: list[str] | None = None) -> None:
                      "slowdown": loaded_wall / idle_wall,
                      "CPU idle s": sum(c for _, c in timings[False]) / args.repeats,
                      "CPU loaded s": sum(c for _, c in timings[True]) / args.repeats})
-    print(f"\n### `gennas search` (designer, table, budget {args.budget}) alone and next to a busy process\n")
+    what = (f"`gennas search` (designer, table, budget {args.budget})" if args.work == "search"
+            else "a plain `gennas.Predictor` (fit on 200 nb201 cells, predict all 15,625)")
+    print(f"\n### {what} alone and next to a busy process\n")
     print(markdown_table(rows, digits=2))
 
 
