@@ -10,6 +10,8 @@ there after every ``tell`` (:class:`RememberingLoop`: a search tells its loop to
 
 from __future__ import annotations
 
+import os
+import shutil
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -87,6 +89,11 @@ def _saved_records(space: SearchSpace) -> dict[str | None, dict[str, Any]]:
     path = find_checkpoint(predictor_file(space))
     if path is None or path.parent.resolve() == checkpoints_dir().resolve():
         return {}
+    return _records_of(path)
+
+
+def _records_of(path: Path) -> dict[str | None, dict[str, Any]]:
+    """Per task, what the saved predictor at ``path`` learned (see :func:`_saved_records`)."""
     metrics = read_manifest(path).get("metrics")
     if not isinstance(metrics, dict):
         return {}
@@ -98,7 +105,11 @@ def _saved_records(space: SearchSpace) -> dict[str | None, dict[str, Any]]:
 
 def _record(space: SearchSpace, task: str | None) -> dict[str, Any] | None:
     """The saved predictor's record of ``task`` (None: the only one it holds)."""
-    records = _saved_records(space)
+    return _pick(_saved_records(space), task)
+
+
+def _pick(records: dict[str | None, dict[str, Any]], task: str | None) -> dict[str, Any] | None:
+    """``records``' entry for ``task``: its own, else one for any task, else the only one (task None)."""
     if task in records:
         return records[task]
     if None in records:
@@ -140,7 +151,12 @@ def saved_score_scale(space: SearchSpace, task: str | None = None) -> ScoreScale
     """The score scale the predictor a search saved learned ``task`` on (scores of huge magnitude
     compressed, a loss negated), so a later session maps its predictions back to the evaluator's
     units; None for a shipped predictor, none saved, or a task it holds no record of."""
-    record = _record(space, task)
+    return score_scale_of(_saved_records(space), task)
+
+
+def score_scale_of(records: dict[str | None, dict[str, Any]], task: str | None) -> ScoreScale | None:
+    """The score scale ``records`` (a saved predictor's, per task) hold for ``task`` (None: none)."""
+    record = _pick(records, task)
     scale = None if record is None else record.get("score_scale")
     if not isinstance(scale, dict):
         return None  # saved before the scale was recorded
@@ -157,6 +173,47 @@ def saved_results(space: SearchSpace, task: str | None = None) -> int | None:
     return told if isinstance(told, int) else None
 
 
+#: the copy of the saved predictor a stored designer search started from, in its work folder
+START_COPY = "predictor_start.pt"
+
+
+def keep_start_copy(space: SearchSpace, folders: Sequence[Path]) -> Path | None:
+    """Copy the predictor a search saved for ``space`` (and its manifest) into the first writable
+    of ``folders`` as :data:`START_COPY`, so a resumed study starts from it again though later
+    refits rewrite it. Returns the copy (None: no saved predictor or no writable folder; a copy
+    that cannot be written only costs the resume's reproducibility, with a warning then)."""
+    path = find_checkpoint(predictor_file(space))
+    if path is None or path.parent.resolve() == checkpoints_dir().resolve():
+        return None
+    for folder in folders:
+        target = folder / START_COPY
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            for source, dest in ((path, target), (path.with_suffix(".json"), target.with_suffix(".json"))):
+                if source.is_file():  # written aside, then renamed: workers starting together never read half
+                    partial = dest.with_name(f".{dest.name}.{os.getpid()}")
+                    shutil.copyfile(source, partial)
+                    os.replace(partial, dest)
+            return target
+        except OSError:
+            continue
+    return None
+
+
+def start_copy(folders: Sequence[Path]) -> Path | None:
+    """The :data:`START_COPY` kept in the first of a study's work ``folders`` holding one (None: none)."""
+    return next((folder / START_COPY for folder in folders if (folder / START_COPY).is_file()), None)
+
+
+def load_start_copy(space: SearchSpace, copy: Path) -> AccuracyModel:
+    """The predictor a study began from, read from its :data:`START_COPY` ``copy``."""
+    from gennas.surrogates.predictor import Predictor
+
+    predictor = Predictor.load(copy, space=space.name)
+    predictor.origin = "saved"
+    return predictor
+
+
 class RememberingLoop(DesignLoop):
     """The designer's loop: a :class:`DesignLoop` that, for a space without a shipped predictor,
     writes its refitted predictor to ``$GENNAS_HOME/checkpoints`` after every ``tell`` that changed
@@ -167,20 +224,49 @@ class RememberingLoop(DesignLoop):
     #: what the designer started it from (its predictor's ``origin``, or "given"); a stored search records it
     predictor_start: str | None = None
 
-    def adopt_study(self, attrs: dict[str, Any]) -> None:
-        """Before a stored study is replayed into this loop, start from what the study started from.
+    def adopt_study(self, attrs: dict[str, Any], folders: Sequence[Path] = (), resumed: bool = True) -> None:
+        """Before a stored study is replayed into this loop (``resumed``), start from what the
+        study started from; when it starts (nothing stored yet), keep a copy of a saved predictor
+        it starts from in the first writable of the study's work ``folders``.
+
         A study begun untrained (a fresh ``$GENNAS_HOME``) was resumed from the predictor its own
         first results had saved, replayed them on top of it and went elsewhere (a user walk: best
-        4.10e9 resumed against 8.60e9 uninterrupted); it restarts untrained, as it began."""
+        4.10e9 resumed against 8.60e9 uninterrupted); it restarts untrained, as it began. A study
+        begun from a saved predictor did the same, as that file is rewritten after every refit (a
+        user walk: first different result the 15th, best 8.08e12 against 9.04e12): it restarts from
+        the copy (:data:`START_COPY`), or says that none was kept."""
         from gennas.search.storage import START_ATTR
 
-        if attrs.get(START_ATTR) != "untrained" or self.history or not self.pretrained.is_trained:
+        start = attrs.get(START_ATTR)
+        if not resumed:
+            if start == "saved" and self.predictor_start == "saved":
+                keep_start_copy(self.space, folders)
             return
+        if self.history:
+            return
+        if start == "untrained" and self.pretrained.is_trained:
+            self._restart(untrained_predictor(self.space), ScoreScale(self.scale.direction))
+        elif start == "saved":
+            copy = start_copy(folders)
+            if copy is None:
+                warnings.warn("this study began from the predictor an earlier search saved, which every refit since "
+                              "rewrites, and no copy of it was kept with the study (an older study, or no writable "
+                              "work folder): the resumed search may verify other architectures than an "
+                              "uninterrupted run would have", RuntimeWarning, stacklevel=3)
+                return
+            task = None if self.task is None else self.task.name
+            scale = score_scale_of(_records_of(copy), task)
+            self._restart(load_start_copy(self.space, copy),
+                          scale if scale is not None and scale.direction == self.scale.direction
+                          else ScoreScale(self.scale.direction))
+
+    def _restart(self, predictor: AccuracyModel, scale: ScoreScale) -> None:
+        """Start again from ``predictor`` on ``scale``: nothing the loop derived from the other stays."""
         from gennas.design.prior import SourceTablePrior
 
-        self.pretrained = untrained_predictor(self.space)
+        self.pretrained = predictor
         self.prior = SourceTablePrior(self.space, self.pretrained, self.task)
-        self.scale = ScoreScale(self.scale.direction)  # not the saved predictor's
+        self.scale = scale
         self._memo.clear()
         self._pool, self._pool_at, self._prior_within = [], None, None
 

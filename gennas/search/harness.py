@@ -31,7 +31,7 @@ from gennas.spaces import SearchSpace, resolve_space
 from gennas.search.claims import MAX_ATTEMPTS, Claims, StudyView
 from gennas.search.executor import Executor, make_executor
 from gennas.search.optimizer import Optimizer, check_optimizer
-from gennas.search.progress import SearchProgress, attach_work_dir, release_work
+from gennas.search.progress import SearchProgress, attach_work_dir, release_work, work_dirs
 from gennas.search.storage import START_ATTR, ResultStore
 
 #: consecutive asks that bring nothing new before the harness concludes the optimizer is exhausted
@@ -244,8 +244,9 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
         attach_work_dir(evaluator, getattr(store.backend, "url", None), store.study_name)
         # a resumed study's results are told as the uninterrupted run told them, so that its seed
         # leads the rest of the search where it would have gone (told at once, the path diverged)
-        if history and hasattr(optimizer, "adopt_study"):  # the designer starts where the study started
-            optimizer.adopt_study(store.study.user_attrs)
+        if hasattr(optimizer, "adopt_study"):  # the designer starts (again) where the study started
+            optimizer.adopt_study(store.study.user_attrs, work_dirs(getattr(store.backend, "url", None),
+                                                                     store.study_name), resumed=bool(history))
         pending = replay(optimizer, history, int(batch_size), set(view.orphans)) if history or view.orphans else []
         told = set(view.results)
         out = SearchResult(history, store.study_name, resumed=len(history), store=store, direction=direction)

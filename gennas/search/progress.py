@@ -229,16 +229,24 @@ def attach_work_dir(evaluator: Any, storage_url: str | None, study_name: str) ->
     folder given, or None (the evaluator keeps none, chose its own, or the storage is in memory)."""
     if not hasattr(evaluator, "checkpoint_dir") or getattr(evaluator, "checkpoint_dir") is not None:
         return None
+    folder = writable_work_dir(storage_url, study_name)
+    if folder is not None:
+        evaluator.checkpoint_dir = folder
+    return folder
+
+
+def work_dirs(storage_url: str | None, study_name: str) -> list[Path]:
+    """The folders study ``study_name``'s work may live in, in order of preference: its
+    :func:`work_dir`, then the one under ``$GENNAS_HOME`` (for a SQLite file in a folder that
+    cannot be written); empty for in-memory storage."""
     folder = work_dir(storage_url, study_name)
-    if folder is None:
-        return None
-    # a SQLite file in a folder we may not write beside: $GENNAS_HOME; neither: no checkpoints
-    # (a failed checkpoint write must not fail a training that succeeded)
-    for candidate in (folder, _home_work_dir(str(storage_url), study_name)):
-        if _writable(candidate):
-            evaluator.checkpoint_dir = candidate
-            return candidate
-    return None
+    return [] if folder is None else list(dict.fromkeys([folder, _home_work_dir(str(storage_url), study_name)]))
+
+
+def writable_work_dir(storage_url: str | None, study_name: str) -> Path | None:
+    """The first of :func:`work_dirs` that can be written (None: none can, or in-memory storage;
+    a failed checkpoint write must not fail a training that succeeded)."""
+    return next((folder for folder in work_dirs(storage_url, study_name) if _writable(folder)), None)
 
 
 def release_work(evaluator: Any, results: Sequence[Any]) -> None:

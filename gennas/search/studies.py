@@ -97,6 +97,14 @@ def designer_arguments(storage: Any, study_name: str, space: SearchSpace | str |
         from gennas.design.pretrained import untrained_predictor
 
         options["predictor"] = untrained_predictor(stored_space)
+    elif start == "saved" and "predictor" not in options:
+        # the predictor a search saved is rewritten by every later refit: the study kept what it began from
+        from gennas.design.pretrained import load_start_copy, start_copy
+        from gennas.search.progress import work_dirs
+
+        copy = start_copy(work_dirs(getattr(open_storage(storage, existing=True), "url", None), study_name))
+        if copy is not None:
+            options["predictor"] = load_start_copy(stored_space, copy)
     elif start.startswith("shipped-no-") and "predictor" not in options:  # a holdout predictor's search
         from gennas.surrogates.shipped_predictor import load_predictor
 
