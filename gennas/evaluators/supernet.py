@@ -44,6 +44,7 @@ from gennas.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from gennas.errors import DataError, GennasError, TrainingDiverged
 from gennas.evaluators.base import Result
 from gennas.graph import ArchGraph
+from gennas.images import check_images
 from gennas.search.progress import listening, report
 from gennas.spaces import RngLike, SearchSpace, as_rng, resolve_space
 from gennas.training import evaluate_accuracy, recalibrate_bn, resolve_torch_device, sgd, sgd_step
@@ -120,7 +121,8 @@ class Supernet:
         x, y = batch[0], batch[1]
         if not isinstance(x, torch.Tensor) or not isinstance(y, torch.Tensor):
             raise DataError("the DataLoader must yield tensors (images, labels)")
-        if x.dim() != 4 or x.shape[1] != self.in_channels:
+        check_images(x, "the DataLoader's images", batch="B")
+        if x.shape[1] != self.in_channels:
             raise DataError(f"images must be shaped (B, {self.in_channels}, H, W) for this supernet, "
                             f"got {tuple(x.shape)}")
         if y.dim() != 1 or len(y) != len(x) or y.dtype.is_floating_point or y.dtype == torch.bool:

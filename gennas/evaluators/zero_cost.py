@@ -33,6 +33,7 @@ from torch import nn
 
 from gennas.errors import GennasError, InvalidArchitecture, unknown
 from gennas.graph import ArchGraph
+from gennas.images import check_images
 from gennas.spaces import SearchSpace, resolve_space
 
 Batch = tuple[torch.Tensor, torch.Tensor]
@@ -348,17 +349,16 @@ def zico(model: nn.Module, inp: ProxyInput) -> float:
 
 # ---------------------------------------------------------------- data handling
 def check_batch(batch: Any, where: str) -> Batch:
+    """One ``(images (B, C, H, W) float, labels (B,) int)`` batch on the CPU, or a GennasError naming ``where``."""
     if not isinstance(batch, (tuple, list)) or len(batch) < 2:
         raise GennasError(f"{where}: expected (images, labels) batches, got {type(batch).__name__}")
     x, y = batch[0], batch[1]
-    if not isinstance(x, torch.Tensor) or x.dim() != 4 or not x.is_floating_point():
-        shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
-        raise GennasError(f"{where}: images must be a float tensor (B, C, H, W), got {shape}")
+    check_images(x, f"{where}: images", batch="B")
+    if not x.is_floating_point():
+        raise GennasError(f"{where}: images must be a float tensor (B, C, H, W), got {x.dtype}")
     if not isinstance(y, torch.Tensor) or y.dim() != 1 or y.is_floating_point() or len(y) != len(x):
         shape = tuple(y.shape) if isinstance(y, torch.Tensor) else type(y).__name__
         raise GennasError(f"{where}: labels must be an integer tensor (B,) matching {len(x)} images, got {shape}")
-    if len(x) == 0:
-        raise GennasError(f"{where}: empty batch")
     if not torch.isfinite(x).all():
         raise GennasError(f"{where}: images contain NaN or inf")
     return x.float().cpu(), y.long().cpu()

@@ -32,6 +32,7 @@ from torch import nn
 
 from gennas.errors import GennasError, UnknownDataset, unknown
 from gennas.graph import ArchGraph
+from gennas.images import check_images
 
 #: image side the extractor works at (the meta-dataset's tasks are 16x16)
 IMAGE_SIZE = 16
@@ -73,10 +74,7 @@ def image_features(images: torch.Tensor) -> torch.Tensor:
     Images are averaged to grey, resized to ``IMAGE_SIZE`` and standardised per image, so the
     descriptor reflects content rather than resolution, colour depth or pixel scale.
     """
-    if not isinstance(images, torch.Tensor) or images.dim() != 4 or images.shape[0] == 0:
-        raise GennasError(f"images must be a non-empty (N, C, H, W) tensor, got "
-                          f"{tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__}")
-    x = images.float().mean(dim=1, keepdim=True)
+    x = check_images(images).float().mean(dim=1, keepdim=True)
     if not torch.isfinite(x).all():
         raise GennasError("images contain NaN or infinite values")
     x = nn.functional.interpolate(x, size=(IMAGE_SIZE, IMAGE_SIZE), mode="bilinear", align_corners=False)
@@ -179,14 +177,16 @@ class Task:
         """A task described by its images.
 
         Args:
-            images: float tensor ``(N, C, H, W)``, or a DataLoader/iterable of ``(x, y)`` batches.
+            images: tensor or numpy array ``(N, C, H, W)``, channels first (a channels-last
+                ``(N, H, W, C)`` one is refused), or a DataLoader/iterable of ``(x, y)`` batches.
             labels: int tensor ``(N,)`` with a tensor of images (optional; improves the descriptor).
             seed: picks the subsample of at most ``MAX_IMAGES`` images.
         """
         x, y = _collect(images, labels)
+        check_images(x)  # before the count below: a channels-last or grey batch is named first
         if y is not None and (y.dim() != 1 or len(y) != len(x)):
             raise GennasError(f"labels must have shape ({len(x)},), got {tuple(y.shape)}")
-        if x.dim() == 4 and 0 < len(x) < MIN_IMAGES:  # a malformed batch is named by image_features
+        if len(x) < MIN_IMAGES:
             raise GennasError(f"Task.from_images needs at least {MIN_IMAGES} images, got {len(x)}: a smaller sample "
                               "describes the task too loosely (with 64 the predictions moved by up to 12 points); "
                               "with fewer, name the task (ranks only) or describe it by verified samples")
