@@ -142,7 +142,11 @@ def test_interrupted_search_resumes_the_architecture_from_its_last_epoch(space, 
 
 
 def test_keep_weights_keeps_the_trained_weights_only(space, digits, tmp_path):
-    ev = _evaluator(space, digits, keep_weights=True, epochs=1)
+    from gennas.datasets import input_recipe
+    from gennas.export import export_result
+
+    recipe = input_recipe("digits", channels=3)  # as README's Python example passes it
+    ev = _evaluator(space, digits, keep_weights=True, epochs=1, inputs=recipe)
     out = run_search(make_optimizer("random", space, 1), ev, 1, storage=f"sqlite:///{tmp_path}/k.db",
                      study_name="k", progress=False)
     path = out.history[0].metadata["checkpoint"]
@@ -150,6 +154,8 @@ def test_keep_weights_keeps_the_trained_weights_only(space, digits, tmp_path):
     assert set(state) == {"model", "epoch", "history"} and state["epoch"] == 1
     again = _evaluator(space, digits, epochs=1, checkpoint_dir=ev.checkpoint_dir).train(out.history[0].arch)
     assert again.score == out.history[0].score and again.metadata["resumed_from_epoch"] == 1  # not retrained
+    build = __import__("json").loads(export_result(out.history[0], tmp_path / "exp", onnx=False)["build"].read_text())
+    assert build["trained"] is True and build["inputs"] == recipe  # a Python user's export says its inputs
 
 
 def test_supernet_reports_its_batches(space, digits):

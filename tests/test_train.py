@@ -121,3 +121,14 @@ def test_bad_input_is_a_clear_error(space, loaders):
         make(space, loaders, torch_device="tpu:7")
     with pytest.raises(GennasError, match="epochs"):
         make(space, loaders, epochs=0)
+
+
+@pytest.mark.parametrize("bad, message", [
+    ("mnist", "inputs must be a dict .*input_recipe.* got str"),  # a raw ValueError from dict() before
+    ([("dataset", "mnist")], "inputs must be a dict .* got list"),
+    ({1: "mnist"}, r"inputs' keys must be strings, got \[1\]"),
+    ({"mean": torch.zeros(1)}, "inputs must hold JSON values"),  # failed only when an export wrote build.json
+])
+def test_inputs_that_an_export_cannot_record_are_refused_by_name(space, loaders, bad, message):
+    with pytest.raises(GennasError, match=message):
+        make(space, loaders, inputs=bad)

@@ -52,6 +52,23 @@ def _num_classes(loader: DataLoader) -> int:
     return max(int(check_batch(b, "train_loader")[1].max()) for b in loader) + 1
 
 
+def _inputs(inputs: Any) -> dict[str, Any] | None:
+    """``inputs`` as a dict, checked now: it is written into ``build.json`` only when an export is
+    made, after the training (a string or a tensor failed there, or became a raw ValueError)."""
+    if inputs is None:
+        return None
+    if not isinstance(inputs, Mapping):
+        raise GennasError(f"inputs must be a dict describing how the images were prepared "
+                          f"(gennas.datasets.input_recipe(...)) or None, got {type(inputs).__name__}")
+    if not all(isinstance(k, str) for k in inputs):
+        raise GennasError(f"inputs' keys must be strings, got {[k for k in inputs if not isinstance(k, str)]}")
+    try:
+        json.dumps(dict(inputs))
+    except (TypeError, ValueError) as exc:
+        raise GennasError(f"inputs must hold JSON values (numbers, strings, lists, dicts): {exc}") from None
+    return dict(inputs)
+
+
 class TrainEvaluator:
     """Standalone training as an evaluator.
 
@@ -70,6 +87,10 @@ class TrainEvaluator:
         on_diverge: ``"raise"`` (default) or ``"record"`` a failed Result and go on.
         keep_weights: when a search has stored a result, keep its trained weights (the
             checkpoint cut down to weights and history) instead of deleting the training state.
+        inputs: how the loaders' images were prepared, a JSON-able dict such as
+            ``gennas.datasets.input_recipe("mnist", size=32, channels=3)``; kept with the weights
+            (``keep_weights``) and written as ``"inputs"`` into an export's ``build.json``, so a
+            deployer feeds the network the same inputs (None: ``"not recorded: ..."``).
     """
 
     kind = "train"
@@ -104,7 +125,7 @@ class TrainEvaluator:
         self.keep_weights = bool(keep_weights)
         # how the loaders' images were prepared (gennas.datasets.input_recipe): kept with the
         # weights, so an export says what inputs the trained network expects
-        self.inputs = dict(inputs) if inputs is not None else None
+        self.inputs = _inputs(inputs)
 
     # ------------------------------------------------------------ bookkeeping
     def config(self, arch: ArchGraph) -> dict[str, Any]:
