@@ -12,8 +12,8 @@ import gennas
 from gennas.evaluators import zero_cost
 from gennas.datasets import image_loaders
 from gennas.errors import GennasError, InvalidArchitecture, UnknownDataset
-from gennas.evaluators import (Evaluator, ProxyCombination, ProxyEvaluator, Result, TableEvaluator,
-                               as_evaluator)
+from gennas.evaluators import (CallableEvaluator, Evaluator, ProxyCombination, ProxyEvaluator, Result,
+                               TableEvaluator, as_evaluator)
 
 TINY = {"channels": 8, "cells_per_stage": 1}
 
@@ -128,3 +128,20 @@ def test_evaluators_take_strings_and_name_a_list_that_is_not_one(nb201, bench):
         for bad, said in ((arch, "wrap it in a list"), (None, "got NoneType")):
             with pytest.raises(GennasError, match=f"evaluate takes a list of architectures.*{said}"):
                 evaluator.evaluate(bad)
+
+
+def test_a_callable_s_accuracies_are_in_percent_only_when_its_kind_says_so(nb201, bench):
+    """README, "Scores and their unit": a plain callable's scores (and a bare tell) have no unit;
+    wrapped with kind "table"/"train" they are accuracies in %, as a TableEvaluator's are."""
+    archs = [nb201.sample(i) for i in range(3)]
+    table = lambda a: bench.accuracy(a, "cifar10")  # noqa: E731
+    units = {}
+    for name, evaluator in [("callable", gennas.as_evaluator(table)),
+                            ("table", CallableEvaluator(table, kind="table")),
+                            ("train", CallableEvaluator(table, kind="train"))]:
+        designer = gennas.Designer("nb201", task="cifar10", seed=0)
+        designer.tell(evaluator.evaluate(archs))
+        units[name] = designer.generate(n=1)[0].unit
+    assert units == {"callable": "", "table": "%", "train": "%"}
+    designer.tell(archs[0], 93.1)  # a bare score: kind "user", no unit for the whole designer
+    assert designer.generate(n=1)[0].unit == ""

@@ -412,7 +412,8 @@ class Designer(Statements):
         after the settings, as the CLI names it. Returns a
         :class:`gennas.search.SearchResult` whose ``results`` are the verified ones, best first,
         and whose ``notes`` say what the user should know (a constant evaluator; a budget that
-        fewer architectures keep than ``budget``).
+        fewer architectures keep than ``budget``). A plain callable's scores have no unit; designs
+        state accuracies in % from results of kind table/train/supernet (``CallableEvaluator``).
         """
         from gennas.search.harness import run_search
         from gennas.search.studies import designer_study

@@ -56,7 +56,13 @@ class Evaluator(Protocol):
 
 
 class CallableEvaluator:
-    """Wraps ``fn: ArchGraph -> float``; exceptions and NaN become failed Results."""
+    """Wraps ``fn: ArchGraph -> float``; exceptions and NaN become failed Results.
+
+    ``kind`` is every Result's kind, and says what the scores are: ``"table"``, ``"train"`` or
+    ``"supernet"`` declare them accuracies in % (designs then state ``%``, ``gennas design
+    --json`` names them ``pred_acc``); the default ``"callable"`` claims no unit (``pred_score``).
+    The kind also names a designer's stored study.
+    """
 
     def __init__(self, fn: Callable[[ArchGraph], float], kind: str = "callable") -> None:
         self.fn = fn
@@ -92,7 +98,8 @@ def architectures_to_evaluate(space: SearchSpace, archs: Any, who: str) -> list[
 
 
 def as_evaluator(obj: Evaluator | Callable[[ArchGraph], float]) -> Evaluator:
-    """An Evaluator from an evaluator or a plain callable."""
+    """An Evaluator from an evaluator or a plain callable (its scores of no unit: to declare them
+    accuracies in %, wrap it as ``CallableEvaluator(fn, kind="train")`` yourself)."""
     if isinstance(obj, Evaluator):
         return obj
     if callable(obj):
