@@ -230,10 +230,13 @@ def test_designs_sharing_one_stated_value_get_a_note(bench):
 
     a, b, c = bench.space.sample_many(3, 0)
     tied = [Candidate(a, 70.82, 1.8, None, 1), Candidate(b, 70.82, 1.8, None, 2), Candidate(c, 70.5, 1.8, None, 3)]
-    assert "2 designs share the stated value 70.82" in shared_statement_note(tied)
+    assert "2 unverified designs share the stated value 70.82" in shared_statement_note(tied)
     assert shared_statement_note(tied[1:]) is None
     verified = [Candidate(a, 70.82, 1.8, None, 1, verified_score=71.0), tied[1]]
     assert shared_statement_note(verified) is None
+    # every design one value (a user walk: 84 designs, the results' mean): said as it is
+    flat = [Candidate(x, 93.68, 2.0, None, i) for i, x in enumerate(bench.space.sample_many(4, 1), 1)]
+    assert "all 4 unverified designs state 93.68" in shared_statement_note(flat)
 
 
 def test_designs_compute_different_functions(models, bench):

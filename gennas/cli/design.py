@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Optional
 
@@ -92,9 +93,9 @@ def register(app: typer.Typer) -> None:
             bench = load_benchmark(designer.space.benchmark)
         if any(c.predicted_accuracy is None for c in candidates):
             typer.echo(rank_only_note(designer, task, space, MIN_STATED), err=True)
-        shared = shared_statement_note(candidates)
-        if shared:
-            typer.echo(shared, err=True)
+        for note in (shared_statement_note(candidates), no_interval_note(designer, candidates)):
+            if note:
+                typer.echo(note, err=True)
         rows = []
         for c in candidates:
             row = candidate_row(c)
@@ -135,13 +136,39 @@ def register(app: typer.Typer) -> None:
                         [extrapolation_column(row) for row in rows])
 
 
+def no_interval_note(designer: Any, candidates: Sequence[Any]) -> str | None:
+    """Why unverified designs state a score with no interval, where that is so (the columns read
+    "-" without a word, after a search hint had promised intervals); None otherwise."""
+    bare = [c for c in candidates if c.verified_score is None and c.predicted_accuracy is not None and c.interval is None]
+    if not bare:
+        return None
+    if not designer.loop.pretrained.is_trained:
+        why = ("the designer learned this task from scratch (its predictor started untrained), and calibrating "
+               "an interval would train a network per fold of the results")
+    else:
+        why = "nothing calibrated its predictor's spread for this task"
+    return f"note: {len(bare)} unverified designs state a score with no interval: {why}"
+
+
 def rank_only_note(designer: Any, task: str, space: str | None, min_stated: int) -> str:
     """Why ``design`` states ranks only, and the commands that would let it state scores."""
     from gennas.design.pretrained import saved_results
 
     known = list(getattr(designer.predictor, "tasks", []))
     if designer.history:
-        return (f"note: no score is stated on task {task!r} from {len(designer.history)} results: a calibrated "
+        ok = [r for r in designer.history if not r.failed]
+        budget = designer.loop.budget
+        if budget is not None and ok:
+            # under a budget a statement learns from the results within it (README, "Statements under
+            # a budget set after the search"): 24 differing results, none within, read "needs 10 ... differ"
+            within = [r for r, fits in zip(ok, budget.within([r.arch for r in ok])) if fits]
+            if len(within) < min_stated:
+                return (f"note: no score is stated on task {task!r}: under a budget a statement learns from the "
+                        f"results within it, and {len(within)} of the {len(ok)} successful results are within "
+                        f"{budget.max_latency_ms:g} ms on {budget.device} ({min_stated} whose scores differ are "
+                        "needed); the designs are ranked by what the results and the tables say. Verify designs "
+                        "under this budget (a search with it) to state scores.")
+        return (f"note: no score is stated on task {task!r} from {len(ok)} successful results: a calibrated "
                 f"statement needs {min_stated} verified architectures whose scores differ; the designs are ranked "
                 "by what the results and the tables say.")
     saved = saved_results(designer.space, task)

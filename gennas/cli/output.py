@@ -156,6 +156,13 @@ def shared_statement_note(candidates: Sequence[Candidate]) -> str | None:
     value, count = Counter(stated).most_common(1)[0]
     if count < 2:
         return None
-    return (f"note: {count} designs share the stated value {number(value)}: the calibration does not tell the "
-            "predictor's top scores apart there (their order is the predictor's uncalibrated score's); "
+    if count == len(stated) and len(stated) > 2:
+        # every design one value: after 24 results on a user's images the calibration had found no
+        # order in the predictions and stated the results' typical value for all 84 (a user walk)
+        return (f"note: all {count} unverified designs state {number(value)}: checked on the verified results "
+                "(each predicted by models that never saw it), the predictions did not tell better from worse, "
+                "so the calibration states one typical value; their order is the predictor's uncalibrated "
+                "score's. Verify more to know which is best")
+    return (f"note: {count} unverified designs share the stated value {number(value)}: the calibration does not "
+            "tell the predictor's top scores apart there (their order is the predictor's uncalibrated score's); "
             "verify them to know which is best")

@@ -257,7 +257,7 @@ def register(app: typer.Typer) -> None:
             if not ships_predictor(sp) and saved_results(sp, learned) is not None:
                 # the predictor it trained was saved with this task (not after a few results, which
                 # rank by the tables or a few-shot task and leave the network untouched): --task finds it
-                typer.echo(f"design from what it learned: {stored} (with its verified scores and intervals; "
+                typer.echo(f"design from what it learned: {stored} (with its verified scores and what it states; "
                            f"`gennas design --space {space} --task {learned}` uses the saved predictor alone)",
                            err=True)
             else:  # the shipped predictor stays as shipped: what this search learned is in its study
