@@ -43,6 +43,10 @@ def register(app: typer.Typer) -> None:
                    study: Optional[str] = typer.Option(None, "--study", help="a designer search's study name"),
                    force: bool = typer.Option(False, "--force", help="with --study: design from results verified "
                                                                      "on an earlier spec of the space"),
+                   time_here: bool = typer.Option(False, "--time-here",
+                                                  help="time each design on this machine, as the --device it was "
+                                                       "registered as by `gennas latency measure` here, and keep "
+                                                       "those within the budget by their timing"),
                    as_json: bool = typer.Option(False, "--json")) -> None:
         """Guided generation: predicted accuracy ± std, latency, and table values where known.
 
@@ -85,7 +89,10 @@ def register(app: typer.Typer) -> None:
             from gennas.export import check_onnx
 
             check_onnx()  # before anything is designed or written: a missing extra leaves no half export
-        candidates = designer.generate(n)
+        if time_here:
+            candidates = timed_designs(designer, n)
+        else:
+            candidates = designer.generate(n)
         bench = None
         if designer.space.benchmark:
             from gennas.bench import load_benchmark
@@ -134,6 +141,42 @@ def register(app: typer.Typer) -> None:
             rows = [{k: v for k, v in row.items() if k in filled or not k.startswith(LATENCY_COLUMNS)} for row in rows]
             print_table(f"{len(rows)} designed {designer.space.name} architectures for {task}{budget} ({how})",
                         [extrapolation_column(row) for row in rows])
+
+
+#: designs generated per design asked for under --time-here: some time over the budget and are left out
+TIMED_POOL = 3
+
+
+def timed_designs(designer: Any, n: int) -> list[Any]:
+    """``n`` designs within the designer's budget by their timing on this machine (``--time-here``,
+    :mod:`gennas.design.timed_here`): of :data:`TIMED_POOL` x ``n`` generated, in rank order."""
+    import typer
+
+    from gennas.cli.output import progress_lines
+    from gennas.design.timed_here import keep_timed_within, local_registration, registered_timer
+    from gennas.errors import GennasError
+    from gennas.surrogates.retiming import recorded_margin
+
+    if designer.device is None or designer.max_latency_ms is None:
+        raise GennasError("--time-here times designs against a latency budget: give --device and --max-latency-ms "
+                          "(or a study that has them)")
+    record = local_registration(designer.device, designer.space)
+    margin = recorded_margin(record, designer.latency_confidence)
+    pool = designer.generate(TIMED_POOL * n)
+    with progress_lines(len(pool), f"timing up to {len(pool)} designs on this machine as {designer.device}") as step:
+        timed = keep_timed_within(pool, registered_timer(record, designer.space), designer.max_latency_ms,
+                                  margin, n, step)
+    tried = len(timed.kept) + len(timed.over)
+    worst = max((ms for _, ms in timed.over), default=None)
+    over = "" if worst is None else (f"; {len(timed.over)} ran over the budget (up to {worst:.3g} ms) and are "
+                                     "left out")
+    typer.echo(f"note: timed here: {len(timed.kept)} of the {tried} designs timed are within "
+               f"{designer.max_latency_ms:g} ms by their timing x {margin:.3g} (the margin of a second timing at "
+               f"{designer.latency_confidence:.0%}){over}", err=True)
+    if len(timed.kept) < n:
+        typer.echo(f"note: only {len(timed.kept)} of the {n} designs asked for are within the budget among the "
+                   f"{len(pool)} generated", err=True)
+    return timed.kept
 
 
 def no_interval_note(designer: Any, candidates: Sequence[Any]) -> str | None:

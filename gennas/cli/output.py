@@ -8,7 +8,8 @@ import sys
 import threading
 import warnings
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import wraps
 from typing import Any, Optional
 
@@ -166,3 +167,25 @@ def shared_statement_note(candidates: Sequence[Candidate]) -> str | None:
     return (f"note: {count} unverified designs share the stated value {number(value)}: the calibration does not "
             "tell the predictor's top scores apart there (their order is the predictor's uncalibrated score's); "
             "verify them to know which is best")
+
+
+@contextmanager
+def progress_lines(total: int, title: str) -> Iterator[Callable[[str], None]]:
+    """A rich progress bar on stderr when it is a terminal, plain lines otherwise (logs, pipes);
+    yields ``step(line)``, called once per finished item."""
+    if not sys.stderr.isatty():
+        done = [0]
+
+        def line(text: str) -> None:
+            done[0] += 1
+            print(f"[{done[0]}/{total}] {text}", file=sys.stderr, flush=True)
+
+        print(f"{title} ...", file=sys.stderr, flush=True)
+        yield line
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(title, total=total)
+        yield lambda text: bar.update(task, advance=1, description=text[:60])

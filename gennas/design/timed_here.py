@@ -1,0 +1,105 @@
+"""Designs timed on this machine before they are shown: a latency budget kept by measurement.
+
+A device registered here by ``gennas latency measure`` judges a budget by its latency model's
+upper bound, calibrated on the random architectures it timed. The designer does not pick at
+random: it picks the best-predicted architectures the bound admits, and among those near the
+budget the ones the model under-rates are over-represented. A user walk (2026-12-05, a 4-node
+space of their own, ``--clock cpu``) timed 20 designs stated under 1.2 ms at 95 %: 3 ran over
+their bound (up to 1.46 ms), though the bound covered 29 of 30 random cells. Where the device is
+this machine, nothing has to be promised: ``gennas design --time-here`` times each design here
+with the registration's settings, in rank order, and keeps those whose timing times the
+registration's re-timing margin (:mod:`gennas.surrogates.retiming`) is within the budget.
+"""
+
+from __future__ import annotations
+
+import platform
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from gennas.design.candidate import Candidate
+from gennas.errors import GennasError
+from gennas.spaces import SearchSpace
+from gennas.threads import torch_threads
+
+__all__ = ["TIMING_SETTINGS", "TimedDesigns", "keep_timed_within", "local_registration", "registered_timer"]
+
+#: the registration's settings a design (or a recheck) is timed with (``gennas latency measure`` stores them)
+TIMING_SETTINGS = ("batch_size", "repeats", "max_repeats", "warmup", "target_spread", "max_seconds", "clock",
+                   "torch_device")
+
+
+def local_registration(name: str, space: SearchSpace) -> dict[str, Any]:
+    """The record of device ``name``, registered for ``space`` on this machine by ``gennas latency
+    measure`` (with the settings it timed with); else a GennasError saying why it cannot be timed here."""
+    from gennas.surrogates import measure
+
+    record = measure.registered_record(name, space.name)
+    if record is None:
+        raise GennasError(f"device {name!r} is not registered for {space.name} (`gennas latency devices --space "
+                          f"{space.name}` lists those that are): only a device registered here can be timed here")
+    # timings a refused measure here kept, then registered, are this machine's too (they were refused)
+    if (record.get("registered_from") and record.get("machine") != platform.node()) or \
+            not all(k in record for k in TIMING_SETTINGS):
+        raise GennasError(f"device {name!r} was registered from timings taken elsewhere ({record.get('registered_from')}"
+                          "), not by `gennas latency measure` here: only a device measured on this machine, with the "
+                          "settings that command stores, can be timed here")
+    if record.get("machine") not in (None, platform.node()):
+        raise GennasError(f"device {name!r} was measured on machine {record.get('machine')!r}, and this is "
+                          f"{platform.node()!r}: timing it here would time another machine")
+    return record
+
+
+def registered_timer(record: dict[str, Any], space: SearchSpace) -> Callable[[Any], float]:
+    """``arch -> ms``: a timing on this machine with ``record``'s settings (clock, batch, repeats,
+    torch threads, build options), as ``gennas latency measure`` timed the device."""
+    from gennas.surrogates import measure
+
+    settings = {k: record[k] for k in TIMING_SETTINGS if k != "clock"}
+
+    def time_one(arch: Any) -> float:
+        with torch_threads(int(record.get("torch_threads", 1))):
+            return measure.measure_timing(arch, space, basis=record["clock"], **settings,
+                                          **record.get("build", {})).ms
+
+    return time_one
+
+
+@dataclass(frozen=True)
+class TimedDesigns:
+    """What timing designs here kept and left out.
+
+    Attributes:
+        kept: designs within the budget by their timing, re-ranked 1.. in their order, each with
+            ``predicted_latency_ms`` its timing (``latency_measured``) and ``latency_bound_ms``
+            the timing times the margin.
+        over: ``(design, timing ms)`` of those left out, in their order.
+        margin: the re-timing margin a timing was multiplied by (1.0: the registration took no
+            second timings).
+    """
+
+    kept: list[Candidate]
+    over: list[tuple[Candidate, float]]
+    margin: float
+
+
+def keep_timed_within(candidates: Sequence[Candidate], time_one: Callable[[Any], float], max_latency_ms: float,
+                      margin: float, n: int, step: Callable[[str], None] | None = None) -> TimedDesigns:
+    """Time ``candidates`` in rank order (``time_one(arch) -> ms``) until ``n`` are kept: those
+    whose timing times ``margin`` is at most ``max_latency_ms``; the others timed are
+    :attr:`TimedDesigns.over`. ``step`` is told each timing as it is taken."""
+    kept: list[Candidate] = []
+    over: list[tuple[Candidate, float]] = []
+    for candidate in candidates:
+        if len(kept) == n:
+            break
+        ms = float(time_one(candidate.arch))
+        if step is not None:
+            step(f"{candidate.arch.to_string()}: {ms:.3f} ms")
+        if ms * margin <= max_latency_ms:
+            kept.append(replace(candidate, rank=len(kept) + 1, predicted_latency_ms=ms, latency_measured=True,
+                                latency_bound_ms=ms * margin))
+        else:
+            over.append((candidate, ms))
+    return TimedDesigns(kept, over, margin)

@@ -1,0 +1,73 @@
+"""`gennas design --time-here`: designs timed on this machine, as the device registered here, and
+kept within the budget by their timing (gennas.design.timed_here)."""
+
+from __future__ import annotations
+
+import json
+import platform
+
+import pytest
+from typer.testing import CliRunner
+
+import gennas
+from gennas.cli.app import app
+from gennas.design.candidate import Candidate
+from gennas.design.timed_here import keep_timed_within, local_registration
+from gennas.surrogates import measure
+
+
+def test_designs_are_kept_in_rank_order_by_their_timing_times_the_margin(nb201):
+    archs = nb201.sample_many(5, 0)
+    pool = [Candidate(a, 90.0 - i, None, 1.0, i + 1) for i, a in enumerate(archs)]
+    timing = dict(zip((a.to_string() for a in archs), (1.0, 2.5, 1.9, 0.5, 1.0)))
+    timed = keep_timed_within(pool, lambda a: timing[a.to_string()], max_latency_ms=2.0, margin=1.1, n=2)
+    # 1.0 * 1.1 kept; 2.5 over; 1.9 * 1.1 = 2.09 over; 0.5 kept: two kept, the fifth never timed
+    assert [c.arch for c in timed.kept] == [archs[0], archs[3]] and [c.rank for c in timed.kept] == [1, 2]
+    assert [c.latency_bound_ms for c in timed.kept] == pytest.approx([1.1, 0.55])
+    assert all(c.latency_measured for c in timed.kept) and timed.kept[1].predicted_latency_ms == 0.5
+    assert [ms for _, ms in timed.over] == [2.5, 1.9]
+
+
+def _register_here(name: str, space: gennas.SearchSpace, ms: float, **changes) -> None:
+    """A device of ``space`` registered as `gennas latency measure` here would (its settings quick)."""
+    from gennas.surrogates.latency import load_latency_estimator
+
+    refs = load_latency_estimator(space).reference_archs()
+    info = {"batch_size": 1, "repeats": 2, "max_repeats": 2, "warmup": 1, "target_spread": 1.0, "max_seconds": 2.0,
+            "clock": "wall", "torch_device": "cpu", "machine": platform.node(), "torch_threads": 1,
+            "build": measure.table_build_options(space), **changes}
+    measure.register_device(name, space, [(a, ms * (1 + i / 10)) for i, a in enumerate(refs)], info)
+
+
+def test_time_here_keeps_designs_within_the_budget_by_their_timing(tmp_path, monkeypatch, nb201):
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path))
+    _register_here("herebox", nb201, 1.0)
+    runner = CliRunner()
+    roomy = runner.invoke(app, ["design", "--device", "herebox", "--max-latency-ms", "1000", "-n", "2",
+                                "--time-here", "--json"])
+    assert roomy.exit_code == 0, roomy.output
+    rows = json.loads(roomy.stdout)
+    assert len(rows) == 2 and all(0 < r["measured_ms"] <= r["bound_ms_95%"] <= 1000 for r in rows)
+    assert "timed here: 2 of the 2 designs timed are within 1000 ms" in roomy.stderr
+    # a device registered as a thousand times faster than this machine: its bound admits designs
+    # that time far over the budget here, and none is shown
+    _register_here("fastbox", nb201, 0.001)
+    tight = runner.invoke(app, ["design", "--device", "fastbox", "--max-latency-ms", "0.01", "-n", "2",
+                                "--time-here", "--json"])
+    assert tight.exit_code == 0, tight.output
+    assert json.loads(tight.stdout) == [] and "only 0 of the 2 designs asked for" in tight.stderr
+    assert "6 ran over the budget" in tight.stderr
+    for args, message in ((["--time-here"], "give --device and --max-latency-ms"),
+                          (["--device", "pixel3", "--max-latency-ms", "20", "--time-here"], "not registered")):
+        bad = runner.invoke(app, ["design", "-n", "2", *args])
+        assert bad.exit_code == 2 and message in bad.stderr, bad.output
+
+
+def test_only_a_device_measured_on_this_machine_is_timed_here(tmp_path, monkeypatch, nb201):
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path))
+    _register_here("otherbox", nb201, 1.0, machine="not-" + platform.node())
+    with pytest.raises(gennas.GennasError, match="measured on machine 'not-"):
+        local_registration("otherbox", nb201)
+    _register_here("filebox", nb201, 1.0, registered_from="timings.csv", machine=None)
+    with pytest.raises(gennas.GennasError, match="registered from timings taken elsewhere"):
+        local_registration("filebox", nb201)
