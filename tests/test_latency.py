@@ -287,7 +287,7 @@ def test_a_bound_that_missed_the_cells_checked_on_its_device_warns(tmp_path, mon
         warnings.simplefilter("error", UncalibratedBound)
         latency_models(bench.space, "like_silver", 30.0)
     with pytest.warns(UncalibratedBound, match=r"'slower': its 95% latency bound covered \d+ of 30.*"
-                                               r"--name slower --force --cells 60"):
+                                               r"--name slower --cells 60 --check 30 --force"):
         latency_models(bench.space, "slower", 30.0)
 
 

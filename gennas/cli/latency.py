@@ -101,6 +101,11 @@ def measure_cmd(name: str = typer.Option(..., "--name", help="name to register t
     if threads > 0:
         torch.set_num_threads(threads)
     build = measure.table_build_options(est.space)
+    # recorded with the device: a command printed to time it again carries them (measure_commands)
+    settings = {"batch_size": batch_size, "repeats": repeats, "max_repeats": max_repeats, "warmup": warmup,
+                "target_spread": target_spread, "max_seconds": max_seconds, "clock": clock,
+                "torch_device": torch_device, "torch_threads": torch.get_num_threads(), "max_spread": max_spread,
+                "cells": cells}
     # random architectures describe the device where the space has no estimator, or with --cells
     model = SlotLatencyModel(est.space) if cells and not isinstance(est, SlotLatencyModel) else est
     refs = model.reference_archs(cells) if cells else model.reference_archs()
@@ -129,11 +134,8 @@ def measure_cmd(name: str = typer.Option(..., "--name", help="name to register t
         raise
     samples = [(a, t.ms) for a, t in zip(refs, timings)]
     info = {"retimed": _retime(refs, labels, timed)}  # the noise a budget selecting on timings meets
-    info |= {"batch_size": batch_size, "repeats": repeats, "max_repeats": max_repeats, "warmup": warmup,
-            "target_spread": target_spread, "max_seconds": max_seconds, "clock": clock, "torch_device": torch_device,
-            "machine": platform.node(),  # a recheck times the machine that took them
-            "torch_threads": torch.get_num_threads(),
-            "build": build, "spreads": [t.spread for t in timings], "passes": [t.repeats for t in timings]}
+    info |= {**settings, "machine": platform.node(),  # a recheck times the machine that took them
+             "build": build, "spreads": [t.spread for t in timings], "passes": [t.repeats for t in timings]}
     flops = [measure.arch_flops(est.space, a, **build) for a in refs]
     problems = measure.noise_problems(labels, timings, flops, measure.NoiseLimits(max_spread=max_spread))
     info["noisy"], info["noise_problems"] = bool(problems), problems
@@ -278,7 +280,7 @@ def register_cmd(timings: Path = typer.Argument(..., help="JSON or CSV of \\[arc
     est = load_latency_estimator(space or space_of_timings(info) or "nb201")
     if info.get("space", est.space.name) != est.space.name:
         raise GennasError(f"{timings} holds {info['space']} timings, not {est.space.name}")
-    measure.stale_timings(info, est.space, f"timings file {timings}")
+    measure.stale_timings(info, est.space, f"timings file {timings}", name)
     _check_free_name(est, name, force)
     # timings of random architectures (a refused `measure --cells`) describe the device as they did
     model = SlotLatencyModel(est.space) if info.get("model") == "slots" and not isinstance(est, SlotLatencyModel) \
@@ -324,8 +326,8 @@ def recheck_cmd(name: str = typer.Option(..., "--name", help="the registered dev
 
     from gennas.errors import GennasError
     from gennas.spaces import load_space
-    from gennas.spaces.identity import space_argument
     from gennas.surrogates import measure
+    from gennas.surrogates.measure_commands import measure_command
     from gennas.surrogates.retiming import DRIFT_CONFIDENCE, recorded_margin
 
     resolved = load_space(space)
@@ -355,9 +357,10 @@ def recheck_cmd(name: str = typer.Option(..., "--name", help="the registered dev
     record["rechecks"] = [*record.get("rechecks", []), {"when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                                                       "median_ratio": drift, "ratios": ratios}]
     measure.registered_path(name, resolved.name).write_text(json.dumps(record, indent=2) + "\n")
+    again = measure_command(name, resolved, record)  # with the settings it was registered with
     verdict = (f"slower than its timing margin ({margin:.3g}) allows: designs judged by the registration may run "
-               f"over their budgets by up to {drift:.2f}x; register it again (gennas latency measure --space {space_argument(resolved)} "
-               f"--name {name} --force), and a budget on it warns until then" if drift > margin else
+               f"over their budgets by up to {drift:.2f}x; register it again ({again}), and a budget on it warns "
+               "until then" if drift > margin else
                f"within its timing margin ({margin:.3g})" + (": budgets on it are conservative now" if drift < 1 else ""))
     if as_json:
         print_json({"device": name, "median_ratio": drift, "ratios": ratios, "margin": margin, "holds": drift <= margin})

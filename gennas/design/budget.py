@@ -240,12 +240,12 @@ def latency_models(space: SearchSpace, device: str | None, max_latency_ms: float
     budget = None if max_latency_ms is None else LatencyBudget.for_device(space, estimator, device, max_latency_ms,
                                                                          confidence)
     from gennas.design.bound_check import BoundCheck, stored_check
-    from gennas.spaces.identity import space_argument
     from gennas.surrogates.measure import registered_record
+    from gennas.surrogates.measure_commands import measure_command
     from gennas.surrogates.retiming import DRIFT_CONFIDENCE, recorded_margin
 
-    again = f"gennas latency measure --space {space_argument(space)} --name {device} --force"
     record = None if budget is None or budget.exact else registered_record(device, space.name)
+    again = measure_command(device, space, record)  # with the settings it was registered with (its clock)
     if record is not None and record.get("noisy"):
         clock = "" if record.get("clock") == "cpu" else " (or with --clock cpu)"  # not advised where it was used
         warnings.warn(f"device {device!r} was registered from timings that looked noisy (--accept-noisy): its "
@@ -266,7 +266,7 @@ def latency_models(space: SearchSpace, device: str | None, max_latency_ms: float
         if not check.holds:
             # a device described by the estimator's references can be described by random cells instead
             instead = "" if record.get("model") == "slots" else (
-                f"; `{again} --cells 60` describes it "
+                f"; `{measure_command(device, space, {**record, 'cells': 60})}` describes it "
                 "by random architectures timed on it instead")
             warnings.warn(f"device {device!r}: {check.describe()} when it was registered (`gennas latency measure "
                           "--check`): this machine ranks architectures unlike the devices the bound was calibrated "

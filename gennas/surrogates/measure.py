@@ -26,7 +26,8 @@ from typing import Any
 from gennas.errors import GennasError, UnknownDevice
 from gennas.graph import ArchGraph
 from gennas.spaces import SearchSpace, resolve_space, space_by_name
-from gennas.spaces.identity import changes_since, describe, space_argument, spec_record
+from gennas.spaces.identity import changes_since, describe, spec_record
+from gennas.surrogates.measure_commands import measure_command
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -313,24 +314,29 @@ def read_device_file(path: Path, space: str) -> tuple[str, list[tuple[str, float
     return str(name), out
 
 
-def stale_timings(record: dict[str, Any], space: SearchSpace, what: str) -> None:
-    """Raise GennasError where ``record`` (a device file's) was timed on another spec of ``space``
-    (:mod:`gennas.spaces.identity`); a record from before specs were stored passes."""
+def stale_timings(record: dict[str, Any], space: SearchSpace, what: str, name: str | None = None) -> None:
+    """Raise GennasError where ``record`` (a device file's, or a timings file's fields for device
+    ``name``) was timed on another spec of ``space`` (:mod:`gennas.spaces.identity`); a record from
+    before specs were stored passes."""
     changes = changes_since(record.get("space_spec"), space)
-    if changes:
+    if changes:  # timed again with the settings it was timed with (the clock among them)
         raise GennasError(f"{what} was timed on another spec of space {space.name!r} ({describe(changes)}): its "
-                          "timings do not describe the space as it is now; time it again (gennas latency measure "
-                          f"--space {space_argument(space)} --name {record.get('name')} --force)")
+                          "timings do not describe the space as it is now; time it again "
+                          f"({measure_command(name or record.get('name') or 'NAME', space, record)})")
 
 
 def skip_broken(path: Path, problem: str) -> None:
     """Warn that the device file ``path`` is skipped because of ``problem`` (which may name its fix)."""
+    try:  # the settings it was timed with, where the file still says
+        record = json.loads(path.read_text())
+    except (OSError, ValueError):
+        record = None
     try:  # the file's folder names its space; a space loaded from a file is named by that file
-        where = f" --space {space_argument(space_by_name(path.parent.name))}"
+        again = measure_command(path.stem, space_by_name(path.parent.name), record)
     except GennasError:
-        where = ""
-    fix = "" if "gennas latency measure" in problem else (
-        f": delete {path} or register the device again (gennas latency measure{where} --name {path.stem})")
+        again = f"gennas latency measure --name {path.stem} --force"
+    # --force: the file is there, and a measure without it refused the name
+    fix = "" if "gennas latency measure" in problem else f": delete {path} or register the device again ({again})"
     warnings.warn(f"{problem}; skipped{fix}", BrokenDeviceFile, stacklevel=1)  # one line: each file warned once per command
 
 
