@@ -108,3 +108,17 @@ def test_an_unusable_device_files_fix_carries_force_and_its_settings(tmp_path, m
         measure.registered_devices("nb201")
 
 
+def test_a_refused_measure_of_a_registered_name_prints_register_with_force(steady, tmp_path, monkeypatch):
+    refs = gennas.load_latency_estimator("nb201", with_registered=False).reference_archs()
+    register_device("busy", "nb201", [(a, 1.0 + i) for i, a in enumerate(refs)])
+    monkeypatch.setattr(measure, "clock", FakeClock([0.001, 0.003, 0.020]))  # noisy: refused
+    args = ["latency", "measure", "--name", "busy", "--repeats", "3", "--max-repeats", "3", "--warmup", "0", "--force"]
+    refused = runner.invoke(app, args)
+    assert refused.exit_code == 2 and "not registered (the timings look noisy" in refused.stderr
+    again = _pasted(refused.stderr, "register")
+    assert again[-3:] == ["--name", "busy", "--force"]
+    pasted = runner.invoke(app, again)
+    assert pasted.exit_code == 0, pasted.output
+    assert json.loads((tmp_path / "home" / "devices" / "nb201" / "busy.json").read_text())["noisy"] is True
+
+

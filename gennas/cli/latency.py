@@ -69,6 +69,7 @@ def measure_cmd(name: str = typer.Option(..., "--name", help="name to register t
     from gennas.surrogates import measure
     from gennas.spaces.identity import space_argument
     from gennas.surrogates.latency import load_latency_estimator
+    from gennas.surrogates.measure_commands import register_command
     from gennas.surrogates.slot_latency import SlotLatencyModel
     from gennas.surrogates.timings_file import save_timings
 
@@ -157,8 +158,8 @@ def measure_cmd(name: str = typer.Option(..., "--name", help="name to register t
             kept = f"saved in {save_timings(name, est.space, samples, info)}"
         except OSError:  # nowhere to write: the one line carries them
             kept = "(ms) " + json.dumps({est.space.to_string(a): round(ms, 4) for a, ms in samples})
-        again = (f" (`gennas latency register {kept.removeprefix('saved in ')} --space {space_argument(est.space)} "
-                 f"--name {name}` registers them)") \
+        taken = force or measure.registered_path(name, est.space.name) is not None  # else pasted, refused
+        again = f" (`{register_command(kept.removeprefix('saved in '), est.space, name, taken)}` registers them)" \
             if kept.startswith("saved in") else ""
         raise GennasError(f"device {name!r} not registered ({reason}); the measurements are {kept}{again}") from None
     rows = [{"arch": lab, "ms": t.ms, "spread": t.spread, "passes": t.repeats} for lab, t in zip(labels, timings)]
