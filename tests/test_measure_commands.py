@@ -108,6 +108,43 @@ def test_an_unusable_device_files_fix_carries_force_and_its_settings(tmp_path, m
         measure.registered_devices("nb201")
 
 
+def test_an_interrupted_measure_offers_to_register_only_what_can_be(steady, tmp_path, monkeypatch, user_cell_space):
+    """Ctrl-C after 29 of a user space's 60 cells printed a register command that failed (a slot
+    model needs 30): too few, the measure to run again is printed instead; enough, the register
+    command, with --force where the name is registered (pasted without, it was refused)."""
+    path = user_cell_space(f"{SPACE_NAME}_cut")
+    space = gennas.load_space(str(path))
+    refs = SlotLatencyModel(space).reference_archs()
+    register_device("cut", space, [(a, 1.0 + 0.01 * i) for i, a in enumerate(refs)])
+    timed = measure.measure_timing
+    for stop in (7, MIN_TIMED + 1):
+        calls = []
+
+        def interrupted(*args, **kwargs):
+            calls.append(1)
+            if len(calls) == stop:
+                raise KeyboardInterrupt
+            return timed(*args, **kwargs)
+
+        monkeypatch.setattr(measure, "measure_timing", interrupted)
+        result = runner.invoke(app, ["latency", "measure", "--space", str(path), "--name", "cut", *CPU_ARGS,
+                                     "--force"])
+        assert result.exit_code == 130 and f"the {stop - 1} of {len(refs)} timings taken are saved" in result.stderr
+        if stop - 1 < MIN_TIMED:
+            assert "gennas latency register" not in result.stderr
+            assert f"too few to register the device ({MIN_TIMED - stop + 1} more are needed" in result.stderr
+            assert _pasted(result.stderr, "measure") == ["latency", "measure", "--space", str(path), "--name", "cut",
+                                                         *CPU_ARGS, "--force"]
+            continue
+        monkeypatch.setattr(measure, "measure_timing", timed)
+        again = _pasted(result.stderr, "register")
+        assert again[-1] == "--force"
+        pasted = runner.invoke(app, again)
+        assert pasted.exit_code == 0, pasted.output
+        assert len(registered_record("cut", space.name)["samples"]) == MIN_TIMED
+        assert registered_record("cut", space.name)["clock"] == "cpu"  # the file kept the settings
+
+
 def test_a_refused_measure_of_a_registered_name_prints_register_with_force(steady, tmp_path, monkeypatch):
     refs = gennas.load_latency_estimator("nb201", with_registered=False).reference_archs()
     register_device("busy", "nb201", [(a, 1.0 + i) for i, a in enumerate(refs)])

@@ -126,12 +126,8 @@ def measure_cmd(name: str = typer.Option(..., "--name", help="name to register t
                      f"{timings[-1].repeats} passes)")
     except KeyboardInterrupt:  # minutes of timing are not thrown away: the ones taken go to a file
         if timings:
-            kept = save_timings(name, est.space, [(a, t.ms) for a, t in zip(refs, timings)],
-                                {"interrupted": f"{len(timings)} of {len(refs)} reference cells timed"})
-            typer.echo(f"the {len(timings)} of {len(refs)} timings taken are saved in {kept} (`gennas latency "
-                       f"register {kept} --space {space_argument(est.space)} --name {name}` registers the device "
-                       "from them, with an uncalibrated latency bound: a measure that times all of them calibrates "
-                       "it)", err=True)
+            _keep_interrupted(model, name, [(a, t.ms) for a, t in zip(refs, timings)], len(refs),
+                              {**settings, "machine": platform.node(), "build": build}, force, check)
         raise
     samples = [(a, t.ms) for a, t in zip(refs, timings)]
     info = {"retimed": _retime(refs, labels, timed)}  # the noise a budget selecting on timings meets
@@ -180,6 +176,36 @@ def measure_cmd(name: str = typer.Option(..., "--name", help="name to register t
     if checked is not None:
         verdict = "" if checked.holds else "; significantly fewer than its confidence: budgets on this device will warn"
         typer.echo(f"check: {checked.describe()}{verdict}", err=not checked.holds)
+
+
+def _keep_interrupted(model: Any, name: str, samples: list[tuple[Any, float]], total: int, info: dict[str, Any],
+                      force: bool, check: int) -> None:
+    """Save the ``samples`` an interrupted measure took of its ``total`` architectures (``info``: its
+    settings) to a file and say what to do with them: the register command where they can register
+    the device, else the measure to run again (29 of a user space's 60 cannot: the register line
+    printed for them failed)."""
+    from gennas.errors import GennasError
+    from gennas.surrogates.measure import registered_path
+    from gennas.surrogates.measure_commands import measure_command, register_command
+    from gennas.surrogates.slot_latency import MIN_TIMED, SlotLatencyModel
+    from gennas.surrogates.timings_file import save_timings
+
+    if isinstance(model, SlotLatencyModel):
+        info["model"] = "slots"  # registered from the file, they describe the device as they would have here
+    kept = save_timings(name, model.space, samples, {"interrupted": f"{len(samples)} of {total} reference cells "
+                                                                    "timed", **info})
+    taken = force or registered_path(name, model.space.name) is not None  # else the pasted command is refused
+    saved = f"the {len(samples)} of {total} timings taken are saved in {kept}"
+    try:
+        model.adapt(name, samples)  # as `gennas latency register` would (this model is not used again)
+    except GennasError as exc:
+        more = f"{MIN_TIMED - len(samples)} more are needed: " \
+            if isinstance(model, SlotLatencyModel) and len(samples) < MIN_TIMED else ""
+        typer.echo(f"{saved}, too few to register the device ({more}{exc}); time all {total} again with "
+                   f"`{measure_command(name, model.space, {**info, 'check': check}, taken)}`", err=True)
+        return
+    typer.echo(f"{saved} (`{register_command(kept, model.space, name, taken)}` registers the device from them, "
+               "with an uncalibrated latency bound: a measure that times all of them calibrates it)", err=True)
 
 
 def _check_bound(est: Any, name: str, n: int, timed: Callable[[Any], Any], refs: list[Any],
