@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import sys
+from contextvars import ContextVar
 from pathlib import Path
 
 #: the installed package's folder: frames from files under it are gennas's own
 PACKAGE = Path(__file__).resolve().parent
+
+
+#: True while a ``gennas`` command runs (:func:`gennas.cli.output.friendly` sets it): an error's
+#: advice then names commands to paste, not Python calls (``estimator=...`` meant nothing there)
+ON_COMMAND_LINE: ContextVar[bool] = ContextVar("gennas_on_command_line", default=False)
 
 
 class GennasError(Exception):

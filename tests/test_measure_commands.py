@@ -159,3 +159,15 @@ def test_a_refused_measure_of_a_registered_name_prints_register_with_force(stead
     assert json.loads((tmp_path / "home" / "devices" / "nb201" / "busy.json").read_text())["noisy"] is True
 
 
+@pytest.mark.parametrize("command", [["design", "--task", "cifar10"],
+                                     ["search", "--method", "random", "--budget", "1", "--storage", "STORE"]])
+def test_an_unknown_device_on_the_command_line_gets_commands_not_python(tmp_path, monkeypatch, command):
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path))
+    command = [str(tmp_path / "s.db") if word == "STORE" else word for word in command]
+    result = runner.invoke(app, [*command, "--device", "nobox", "--max-latency-ms", "5"])
+    assert result.exit_code == 2 and "unknown device 'nobox'" in result.stderr
+    assert "estimator=" not in result.stderr
+    assert "`gennas latency measure --space nb201 --name nobox`" in result.stderr
+    assert "`gennas latency register FILE --space nb201 --name nobox`" in result.stderr
+    with pytest.raises(UnknownDevice, match=r"pass that estimator, estimator=\.\.\."):  # Python keeps its advice
+        gennas.Designer("nb201", task="cifar10", device="nobox", max_latency_ms=5.0)

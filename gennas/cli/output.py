@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from gennas.design.candidate import Candidate, number
-from gennas.errors import GennasError
+from gennas.errors import ON_COMMAND_LINE, GennasError
 
 # Off a terminal (pipes, CI logs) rich would wrap at 80 columns and fold the long arch strings.
 console = Console(width=None if sys.stdout.isatty() else 200)
@@ -50,6 +50,7 @@ def friendly(fn: Callable[..., Any] | None = None, *, interrupted: str = "interr
         # search's claims RUNNING and printed nothing
         main = threading.current_thread() is threading.main_thread()
         previous = signal.signal(signal.SIGTERM, _terminate) if main else None
+        command_line = ON_COMMAND_LINE.set(True)
         try:
             with warnings.catch_warnings():
                 warnings.showwarning = _warning_line
@@ -60,6 +61,7 @@ def friendly(fn: Callable[..., Any] | None = None, *, interrupted: str = "interr
             typer.echo(interrupted, err=True)
             raise typer.Exit(code=143 if isinstance(exc, Terminated) else 130) from None
         finally:
+            ON_COMMAND_LINE.reset(command_line)
             if main:
                 signal.signal(signal.SIGTERM, previous)
 

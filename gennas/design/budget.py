@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from gennas.errors import GennasError, UnknownDevice, caller_stacklevel, unknown
+from gennas.errors import ON_COMMAND_LINE, GennasError, UnknownDevice, caller_stacklevel, unknown
 from gennas.graph import ArchGraph
 from gennas.spaces import SearchSpace
 from gennas.surrogates.latency_bound import check_confidence
@@ -235,8 +235,7 @@ def latency_models(space: SearchSpace, device: str | None, max_latency_ms: float
         from gennas.surrogates.measure import broken_device_note
 
         raise UnknownDevice(unknown("device", device, known) + (broken_device_note(device, space.name) or (
-            " (a device adapted in this process with .adapt(): pass that estimator, estimator=...; "
-            "`gennas latency measure` registers one for every process)" if loaded else "")))
+            unregistered_advice(space, device) if loaded else "")))
     budget = None if max_latency_ms is None else LatencyBudget.for_device(space, estimator, device, max_latency_ms,
                                                                          confidence)
     from gennas.design.bound_check import BoundCheck, stored_check
@@ -280,6 +279,18 @@ def latency_models(space: SearchSpace, device: str | None, max_latency_ms: float
                       "of estimator.reference_archs() for a calibrated bound",
                       UncalibratedBound, stacklevel=caller_stacklevel())
     return estimator, budget
+
+
+def unregistered_advice(space: SearchSpace, device: str) -> str:
+    """How to make ``device`` known where the space's estimator was loaded without it: commands on
+    the command line (a Python estimator is no option there), the ``estimator=`` argument in Python."""
+    from gennas.surrogates.measure_commands import measure_command, register_command
+
+    if ON_COMMAND_LINE.get():
+        return (f" (`{measure_command(device, space, force=False)}` times this machine as {device!r}; "
+                f"`{register_command('FILE', space, device, False)}` registers timings taken elsewhere)")
+    return (" (a device adapted in this process with .adapt(): pass that estimator, estimator=...; "
+            "`gennas latency measure` registers one for every process)")
 
 
 class UncalibratedBound(UserWarning):
