@@ -6,16 +6,14 @@ import json
 import math
 import platform
 import statistics
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from importlib import import_module
 from pathlib import Path
 from typing import Any, Optional
 
 import typer
 
-from gennas.cli.output import friendly, print_json, print_table
+from gennas.cli.output import friendly, print_json, print_table, progress_lines
 
 latency_app = typer.Typer(help="Latency estimator: measure this machine, list devices, predict.",
                           no_args_is_help=True)
@@ -119,7 +117,7 @@ def measure_cmd(name: str = typer.Option(..., "--name", help="name to register t
 
     timings: list[Any] = []
     try:
-        with _progress(len(refs), f"timing {len(refs)} reference architectures") as step:
+        with progress_lines(len(refs), f"timing {len(refs)} reference architectures") as step:
             for arch, label in zip(refs, labels):
                 timings.append(timed(arch))
                 step(f"{label}: {timings[-1].ms:.2f} ms (spread {timings[-1].spread:.3f}, "
@@ -220,7 +218,7 @@ def _check_bound(est: Any, name: str, n: int, timed: Callable[[Any], Any], refs:
 
     archs = check_archs(est.space, n, seed=0, exclude=refs)
     measured = []
-    with _progress(len(archs), f"checking the latency bound on {len(archs)} random architectures") as step:
+    with progress_lines(len(archs), f"checking the latency bound on {len(archs)} random architectures") as step:
         for arch in archs:
             measured.append(timed(arch).ms)
             step(f"{est.space.to_string(arch)}: {measured[-1]:.2f} ms")
@@ -242,7 +240,7 @@ def _retime(refs: list[Any], labels: list[str], timed: Callable[[Any], Any]) -> 
     second: list[list[Any]] = []
     picked = list(zip(refs, labels))[:RETIMED]
     try:
-        with _progress(len(picked), f"timing {len(picked)} of them again (the noise of a timing)") as step:
+        with progress_lines(len(picked), f"timing {len(picked)} of them again (the noise of a timing)") as step:
             for arch, label in picked:
                 second.append([label, timed(arch).ms])
                 step(f"{label}: {second[-1][1]:.2f} ms")
@@ -262,29 +260,6 @@ def _check_free_name(est: Any, name: str, force: bool) -> None:
     if registered is not None and not force:
         raise GennasError(f"device {name!r} is already registered for {est.space.name} ({registered}); "
                           "use --force to overwrite")
-
-
-@contextmanager
-def _progress(total: int, title: str) -> Iterator[Callable[[str], None]]:
-    """A rich progress bar on stderr when it is a terminal, plain lines otherwise (logs, pipes);
-    yields ``step(line)``, called once per finished item."""
-    if not sys.stderr.isatty():
-        done = [0]
-
-        def line(text: str) -> None:
-            done[0] += 1
-            print(f"[{done[0]}/{total}] {text}", file=sys.stderr, flush=True)
-
-        print(f"{title} ...", file=sys.stderr, flush=True)
-        yield line
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task(title, total=total)
-        yield lambda text: bar.update(task, advance=1, description=text[:60])
 
 
 @latency_app.command("register")
@@ -331,11 +306,6 @@ def register_cmd(timings: Path = typer.Argument(..., help="JSON or CSV of \\[arc
                    "architectures: a budget on it warns (UncalibratedBound)", err=True)
 
 
-#: the registration's settings a recheck times with (``gennas latency measure`` stores them)
-TIMING_SETTINGS = ("batch_size", "repeats", "max_repeats", "warmup", "target_spread", "max_seconds", "clock",
-                   "torch_device")
-
-
 @latency_app.command("recheck")
 @friendly(interrupted="interrupted: nothing was written")
 def recheck_cmd(name: str = typer.Option(..., "--name", help="the registered device (this machine) to time again"),
@@ -349,8 +319,7 @@ def recheck_cmd(name: str = typer.Option(..., "--name", help="the registered dev
     file, and a budget on the device warns while the last recheck is beyond the margin."""
     from datetime import datetime, timezone
 
-    import torch
-
+    from gennas.design.timed_here import local_registration, registered_timer
     from gennas.errors import GennasError
     from gennas.spaces import load_space
     from gennas.surrogates import measure
@@ -358,26 +327,15 @@ def recheck_cmd(name: str = typer.Option(..., "--name", help="the registered dev
     from gennas.surrogates.retiming import DRIFT_CONFIDENCE, recorded_margin
 
     resolved = load_space(space)
-    record = measure.registered_record(name, resolved.name)
-    if record is None:
-        raise GennasError(f"device {name!r} is not registered for {resolved.name} (`gennas latency devices --space "
-                          f"{space}` lists those that are)")
     if cells < 1:
         raise GennasError(f"--cells must be 1 or more, got {cells}")
-    # timings a refused measure here kept, then registered, are this machine's too (they were refused)
-    if (record.get("registered_from") and record.get("machine") != platform.node()) or \
-            not all(k in record for k in TIMING_SETTINGS):
-        raise GennasError(f"device {name!r} was registered from timings taken elsewhere ({record.get('registered_from')}"
-                          "), not by `gennas latency measure` here: a recheck times this machine with the settings "
-                          "that command stored")
-    settings = {k: record[k] for k in TIMING_SETTINGS if k != "clock"}
-    torch.set_num_threads(int(record.get("torch_threads", 1)))
+    record = local_registration(name, resolved)  # measured here, with the settings it is timed again with
+    time_one = registered_timer(record, resolved)
     samples = record["samples"][:cells]
     now = []
-    with _progress(len(samples), f"timing {len(samples)} of {name}'s architectures again") as step:
+    with progress_lines(len(samples), f"timing {len(samples)} of {name}'s architectures again") as step:
         for arch, _ in samples:
-            now.append(measure.measure_timing(arch, resolved, basis=record["clock"], **settings,
-                                              **record.get("build", {})).ms)
+            now.append(time_one(arch))
             step(f"{arch}: {now[-1]:.3f} ms")
     ratios = [t / float(ms) for t, (_, ms) in zip(now, samples)]
     drift, margin = statistics.median(ratios), recorded_margin(record, DRIFT_CONFIDENCE)
