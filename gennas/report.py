@@ -7,10 +7,9 @@ matplotlib's Agg canvas (no display, no global backend switch):
 * ``best_so_far.png``: best score after each verification, one line per study (labelled by
   its ``method``), so several methods run on one storage are compared at a glance; for a
   latency-constrained study only results within the budget count (table latency).
-* ``predicted_vs_verified.png``: predicted against verified accuracy with the 90 % intervals,
-  where the study stored predictions (``metadata["predicted_accuracy"]``); otherwise what the
-  pretrained designer states about the verified architectures (computed now, the calibrated
-  prediction ``gennas design`` prints before anything is verified) and the figure says so.
+* ``predicted_vs_verified.png``: predicted against verified accuracy with the 90 % intervals:
+  stored predictions (``metadata["predicted_accuracy"]``; no search stores them), else what the
+  shipped designer states before anything is verified (computed now), and the figure says so.
 * ``accuracy_latency.png`` (studies with a latency budget): verified accuracy against latency
   on the budget's device as the budget judged it (the table's measurement, else the latency
   model's upper bound), the budget as a vertical line, and the Pareto front of all points.
@@ -33,8 +32,7 @@ from gennas.errors import GennasError, MissingDependency, install_hint, unknown
 from gennas.evaluators.base import Result
 from gennas.spaces import SearchSpace, load_space
 
-#: metadata key a search may store its prediction under (accuracy in %, optional 90 % bounds)
-PREDICTED_KEY = "predicted_accuracy"
+PREDICTED_KEY = "predicted_accuracy"  # a result's stored prediction (accuracy in %; 90 % bounds optional)
 
 
 @dataclass
@@ -274,10 +272,15 @@ def predictions(run: StudyRun) -> tuple[list[Result], np.ndarray, np.ndarray | N
         values = np.array([v for v, h in zip(stored, has) if h], dtype=float)
         return done, values, low, high, "predicted by the search before verifying"
     from gennas.design.pretrained import ships_predictor
+    from gennas.search.studies import TASK_ATTR
 
-    if not ships_predictor(run.space):
-        run.notes.append(f"{run.name}: no predictions stored (the designer states scores from its tenth result on) "
-                         f"and {run.space.name} ships no pretrained predictor to predict them now")
+    # a search stores none: after results the designer's statements are cross-fitted, five refits a step
+    why = (f"{run.space.name} ships no pretrained predictor to predict them now" if not ships_predictor(run.space)
+           else "for a task described by images or samples the pretrained predictor states ranks, not accuracies"
+           if isinstance(run.attrs.get(TASK_ATTR), dict) else None)
+    if why:
+        run.notes.append(f"{run.name}: no predictions stored by the search, and {why} (`gennas design --storage ... "
+                         f"--study {run.name}` states what the search learned for unverified designs)")
         return None
     from gennas.surrogates.calibration import Predictions, pretrained_reach
     from gennas.surrogates.stored_calibration import CalibratedPredictor
@@ -404,16 +407,14 @@ def _figures(runs: Sequence[StudyRun], folder: Path, suffix: str = "") -> Report
         files.append(plot_best_so_far(runs, folder / f"best_so_far{suffix}.png"))
     else:  # it drew empty axes from -0.04 to 0.04 labelled "score ()"
         notes.append("no best-so-far figure: no verification succeeded (the study table counts the failed ones)")
-    predicted = plot_predicted(runs, folder / f"predicted_vs_verified{suffix}.png")
-    if predicted is None:
-        notes.append("no predicted-vs-verified figure: no accuracy results with predictions")
-    else:
-        files.append(predicted)
-    latency = plot_latency(runs, folder / f"accuracy_latency{suffix}.png")
-    if latency is None:
-        notes.append("no accuracy-latency figure: no study has a latency budget (--device/--max-latency-ms)")
-    else:
-        files.append(latency)
+    for made, missing in ((plot_predicted(runs, folder / f"predicted_vs_verified{suffix}.png"),
+                           "no predicted-vs-verified figure: no accuracy results with predictions"),
+                          (plot_latency(runs, folder / f"accuracy_latency{suffix}.png"),
+                           "no accuracy-latency figure: no study has a latency budget (--device/--max-latency-ms)")):
+        if made is None:
+            notes.append(missing)
+        else:
+            files.append(made)
     return Report(files, notes)
 
 

@@ -197,3 +197,10 @@ def test_predicted_against_verified_draws_the_results_the_search_predicted(tmp_p
                          "in the predicted-vs-verified figure"]
     bare = StudyRun("bare", space, {"task": "mnist"}, [Result(a, 50.0, "train") for a in archs])
     assert predictions(bare) is None and "ships no pretrained predictor" in bare.notes[0]
+    # a task described by its images: the shipped predictor states ranks there, and the note says so
+    # (it said the predictor could not predict "unknown task 'images:e1a6b3ecee'", a user walk)
+    from gennas.search.studies import TASK_ATTR
+
+    images = StudyRun("digits", gennas.load_space("nb201"), {"task": "images:e1a6b3ecee", TASK_ATTR: {"kind": "images"}},
+                      [Result(a, 90.0, "train") for a in gennas.load_space("nb201").sample_many(3, 0)])
+    assert predictions(images) is None and "states ranks, not accuracies" in images.notes[0]
