@@ -289,3 +289,24 @@ def test_a_resumed_search_that_began_from_a_saved_predictor_starts_from_it_again
     copies[0].unlink()
     with pytest.warns(RuntimeWarning, match="no copy of it was kept"):
         run(resumed, 16, True)
+
+
+def test_a_study_begun_untrained_resumes_after_an_edit_though_the_saved_predictor_is_for_the_old_spec(
+        home, user_yaml, monkeypatch):
+    """A search from scratch saves its predictor; after `channels` was edited, resuming it with
+    --force was refused by that saved predictor ("made for another spec"), which a resume of a
+    study begun untrained never loads (a user walk)."""
+    path, name = user_yaml
+    runner = CliRunner()
+    assert runner.invoke(app, ["train", "--space", str(path), "--steps", "20", "--quiet"]).exit_code == 0
+    search = ["search", "--space", str(path), "--method", "designer", "--evaluator", "proxy:params", "--quiet",
+              "--storage", f"sqlite:///{home / 'runs.db'}", "--json"]
+    first = runner.invoke(app, [*search, "-b", "3"])
+    assert first.exit_code == 0, first.output
+    path.write_text(USER_SPACE.format(name=name).replace("channels: 8", "channels: 16"))
+    from gennas.spaces import loader
+
+    monkeypatch.delitem(loader._REGISTERED, name)  # noqa: SLF001 (a new process would load the edited spec)
+    resumed = runner.invoke(app, [*search, "-b", "5", "--resume", "--force"])
+    assert resumed.exit_code == 0, resumed.output
+    assert json.loads(resumed.stdout)["resumed"] == 3

@@ -38,6 +38,18 @@ def _table_evaluator(space: SearchSpace, task: str) -> Any:
     return TableEvaluator(bench, task)
 
 
+def stored_start(storage: str, study_name: str) -> str | None:
+    """What a stored designer study started from (``predictor_start``), None where there is no such
+    study (yet) or it records none."""
+    from gennas.search.storage import START_ATTR
+    from gennas.search.studies import study_settings
+
+    try:
+        return study_settings(storage, study_name).get(START_ATTR)
+    except GennasError:
+        return None
+
+
 def image_side(space: SearchSpace) -> int:
     """The side (pixels) bundled images are resized to for ``space``'s networks on a CPU: the
     space's input size, at most 32 (a user's ``input_size: 28`` trained at 32 before)."""
@@ -207,8 +219,19 @@ def register(app: typer.Typer) -> None:
 
         # a proxy's scores are learned as a task of their own (cifar10-synflow), never as the dataset's accuracy
         learned = task_of(task, evaluator.split(":", 1)[1], dataset) if evaluator.startswith("proxy:") else task
-        optimizer = make_optimizer(method, sp, seed, learned, device=device, max_latency_ms=max_latency_ms,
-                                   latency_confidence=latency_confidence)
+        name = study or default_study_name(method, sp.name, task, evaluator, seed, device, max_latency_ms, dataset,
+                                           latency_confidence)
+        if method == "designer" and resume and stored_start(storage, name) == "untrained":
+            # it restarts untrained anyway (RememberingLoop.adopt_study): the predictor saved in the
+            # home is not loaded, and one saved for an edited spec no longer blocks the resume
+            from gennas.design.designer import Designer
+            from gennas.design.pretrained import untrained_predictor
+
+            optimizer = Designer(sp, task=learned, device=device, max_latency_ms=max_latency_ms, seed=seed,
+                                 latency_confidence=latency_confidence, predictor=untrained_predictor(sp)).loop
+        else:
+            optimizer = make_optimizer(method, sp, seed, learned, device=device, max_latency_ms=max_latency_ms,
+                                       latency_confidence=latency_confidence)
         if getattr(optimizer, "predictor_start", None) == "saved" and not resume:
             # the same --seed in another $GENNAS_HOME starts untrained and verifies other cells (a user walk)
             typer.echo(f"note: the designer starts from the predictor earlier searches saved for {sp.name} in "
@@ -217,8 +240,6 @@ def register(app: typer.Typer) -> None:
             from gennas.design.budget import check_feasible
 
             check_feasible(optimizer.budget, sp)
-        name = study or default_study_name(method, sp.name, task, evaluator, seed, device, max_latency_ms, dataset,
-                                           latency_confidence)
         attrs = {"method": method, "task": task, "evaluator": evaluator, "seed": seed, "budget": budget,
                  "device": device, "max_latency_ms": max_latency_ms}
         if max_latency_ms is not None:
