@@ -189,3 +189,14 @@ def test_a_space_with_many_choices_is_fitted_at_a_cross_validated_penalty():
     lowest = np.argsort(bound)[:50]
     assert np.mean(ms[held][lowest] <= bound[lowest]) >= 0.9
     assert 0.9 <= np.mean(ms[held] <= bound) <= 0.99
+
+
+def test_too_few_timings_name_how_many_the_measure_would_take_in_a_small_space(user_cell_space):
+    """A 3-node space of 4 ops has 56 architectures whose output depends on the input: the message
+    said `gennas latency measure` times 60 (a user walk)."""
+    space = gennas.load_space(str(user_cell_space("small_slot_space", nodes=3)))
+    model = SlotLatencyModel(space)
+    refs = model.reference_archs()
+    assert len(refs) < reference_count(space)
+    with pytest.raises(GennasError, match=rf"needs at least {MIN_TIMED} \({len(refs)} by `gennas latency measure`\)"):
+        model.adapt("few", [(a, 1.0 + i) for i, a in enumerate(refs[:10])])

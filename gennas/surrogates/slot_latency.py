@@ -219,7 +219,7 @@ class SlotLatencyModel:
         if len(by_arch) < MIN_TIMED:
             raise GennasError(f"adapting {device_name!r}: {len(by_arch)} distinct {self.space.name} architectures timed; "
                               f"a space without a pretrained latency estimator needs at least {MIN_TIMED} "
-                              f"({reference_count(self.space)} by `gennas latency measure`)")
+                              f"({len(self.reference_archs())} by `gennas latency measure`)")
         archs = [self.space.parse(a) for a in by_arch]
         ms = np.array([np.mean(v) for v in by_arch.values()])
         vocab = len(self.space.slot_vocab)
