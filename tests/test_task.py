@@ -41,6 +41,10 @@ def test_from_images_accepts_a_loader_and_unlabelled_tensors():
     assert from_loader.descriptor[-1] == 1.0  # labels came with the batches
     unlabelled = Task.from_images(x)
     assert unlabelled.descriptor[-1] == 0.0 and unlabelled.kind == "images"
+    # batches of two image sizes: torch.cat's "Sizes of tensors must match" before
+    mixed = [(x[:64], y[:64]), (torch.nn.functional.interpolate(x[64:128], size=(16, 16)), y[64:128])]
+    with pytest.raises(gennas.GennasError, match=r"images of different shapes .*resize them"):
+        Task.from_images(mixed)
 
 
 @pytest.mark.parametrize("bad", [torch.zeros(0, 1, 8, 8), torch.zeros(5, 8, 8), torch.full((4, 1, 8, 8), float("nan"))])

@@ -134,6 +134,10 @@ def _collect(images: Any, labels: Any) -> tuple[torch.Tensor, torch.Tensor | Non
             break
     if not xs:
         raise GennasError("the image loader yielded no batches")
+    shapes = sorted({tuple(x.shape[1:]) for x in xs})
+    if len(shapes) > 1:  # torch.cat's "Sizes of tensors must match" named neither the loader nor the sizes
+        raise GennasError(f"the image loader's batches hold images of different shapes ({', '.join(map(str, shapes[:3]))}"
+                          f"{' ...' if len(shapes) > 3 else ''}): resize them to one size (C, H, W) first")
     return torch.cat(xs), (torch.cat(ys) if len(ys) == len(xs) else None)
 
 
