@@ -234,6 +234,8 @@ def test_designs_sharing_one_stated_value_get_a_note(bench):
     assert shared_statement_note(tied[1:]) is None
     verified = [Candidate(a, 70.82, 1.8, None, 1, verified_score=71.0), tied[1]]
     assert shared_statement_note(verified) is None
+    both = [Candidate(a, 70.82, 1.8, None, 1, verified_score=71.0), Candidate(b, 70.82, 1.8, None, 2, verified_score=70.1)]
+    assert "2 verified designs show the same prediction 70.82 beside their measurements" in shared_statement_note(both)
     # every design one value (a user walk: 84 designs, the results' mean): said as it is
     flat = [Candidate(x, 93.68, 2.0, None, i) for i, x in enumerate(bench.space.sample_many(4, 1), 1)]
     assert "all 4 unverified designs state 93.68" in shared_statement_note(flat)

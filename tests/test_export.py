@@ -69,6 +69,12 @@ def test_design_exports_networks_for_the_tasks_classes(tmp_path):
     # over an earlier export: refused (it replaced some ranks and left others, mixing spaces)
     again = runner.invoke(app, ["design", "--task", "cifar10", "-n", "1", "--export", str(tmp_path / "7")])
     assert again.exit_code == 2 and "already holds an export" in again.stderr
+    # a file for a folder failed after the whole design; --num-classes alone was ignored (a user walk)
+    (tmp_path / "afile").write_text("x")
+    for args, message in ((["--export", str(tmp_path / "afile")], "is a file"),
+                          (["--num-classes", "5"], "goes with --export")):
+        bad = runner.invoke(app, ["design", "--task", "cifar10", "-n", "1", *args])
+        assert bad.exit_code == 2 and message in bad.stderr, bad.output
 
 
 def test_a_missing_onnx_is_said_before_anything_is_written(nb201, tmp_path, monkeypatch):

@@ -56,9 +56,10 @@ def test_time_here_keeps_designs_within_the_budget_by_their_timing(tmp_path, mon
                                 "--time-here", "--json"])
     assert tight.exit_code == 0, tight.output
     assert json.loads(tight.stdout) == [] and "only 0 of the 2 designs asked for" in tight.stderr
-    assert "6 ran over the budget" in tight.stderr
+    assert "6 are left out, judged over it" in tight.stderr
     for args, message in ((["--time-here"], "give --device and --max-latency-ms"),
-                          (["--device", "pixel3", "--max-latency-ms", "20", "--time-here"], "not registered")):
+                          (["--device", "pixel3", "--max-latency-ms", "20", "--time-here"], "bundled with nb201"),
+                          (["--device", "nobox", "--max-latency-ms", "20", "--time-here"], "unknown device")):
         bad = runner.invoke(app, ["design", "-n", "2", *args])
         assert bad.exit_code == 2 and message in bad.stderr, bad.output
 

@@ -37,6 +37,11 @@ def local_registration(name: str, space: SearchSpace) -> dict[str, Any]:
 
     record = measure.registered_record(name, space.name)
     if record is None:
+        from gennas.surrogates.latency import load_latency_estimator
+
+        if name in getattr(load_latency_estimator(space), "bundled", ()):  # listed by `latency devices` too
+            raise GennasError(f"{name!r} is a device bundled with {space.name}'s tables, measured elsewhere: only a "
+                              "device registered with `gennas latency measure` on this machine can be timed here")
         raise GennasError(f"device {name!r} is not registered for {space.name} (`gennas latency devices --space "
                           f"{space.name}` lists those that are): only a device registered here can be timed here")
     # timings a refused measure here kept, then registered, are this machine's too (they were refused)
@@ -57,9 +62,13 @@ def registered_timer(record: dict[str, Any], space: SearchSpace) -> Callable[[An
     from gennas.surrogates import measure
 
     settings = {k: record[k] for k in TIMING_SETTINGS if k != "clock"}
+    cold = [True]
 
     def time_one(arch: Any) -> float:
         with torch_threads(int(record.get("torch_threads", 1))):
+            if cold[0]:  # the process's first timing runs cold (see measure.warm_up)
+                measure.warm_up(arch, space, **settings, **record.get("build", {}))
+                cold[0] = False
             return measure.measure_timing(arch, space, basis=record["clock"], **settings,
                                           **record.get("build", {})).ms
 
