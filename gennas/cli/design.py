@@ -107,7 +107,8 @@ def register(app: typer.Typer) -> None:
             bench = load_benchmark(designer.space.benchmark)
         if any(c.predicted_accuracy is None for c in candidates):
             typer.echo(rank_only_note(designer, task, space, MIN_STATED), err=True)
-        for note in (shared_statement_note(candidates), no_interval_note(designer, candidates)):
+        for note in (shared_statement_note(candidates), no_interval_note(designer, candidates),
+                     measured_designs_note(designer, candidates, time_here)):
             if note:
                 typer.echo(note, err=True)
         rows = []
@@ -192,6 +193,20 @@ def timed_designs(designer: Any, n: int, confidence: float) -> list[Any]:
         typer.echo(f"note: only {len(timed.kept)} of the {n} designs asked for are within the budget among the "
                    f"{len(pool)} generated", err=True)
     return timed.kept
+
+
+def measured_designs_note(designer: Any, candidates: Sequence[Any], time_here: bool) -> str | None:
+    """Where designs are architectures the device's own timings measured (mbv3's table subnets, a
+    registered device's timed cells), that they join the guided samples only when those hold too
+    few within the budget, so a looser budget can return designs predicted worse (a user walk:
+    mbv3 on cpu_ort_1t, 8 ms 26.6, 9 ms 20.7, 12 ms 23.6); None otherwise."""
+    budget = designer.loop.budget
+    if time_here or budget is None or budget.exact or not any(c.latency_measured for c in candidates):
+        return None
+    measured = sum(c.latency_measured for c in candidates)
+    return (f"note: {measured} of these designs are architectures timed on {budget.device} (judged by their timing), "
+            "which join the guided samples only when those hold too few within the budget: a looser budget can "
+            "return designs predicted worse (README, \"A looser budget can return designs predicted worse\")")
 
 
 def no_interval_note(designer: Any, candidates: Sequence[Any]) -> str | None:
