@@ -283,9 +283,10 @@ def test_an_interrupt_says_what_the_command_keeps(capsys):
 
 def test_design_on_a_misspelled_task_asks_whether_a_known_one_was_meant():
     """A typo is a new dataset to the predictor (ranks, no accuracy): the note names the close one."""
-    result = runner.invoke(app, ["design", "--task", "cifar11", "-n", "1", "--json"])
-    assert result.exit_code == 0, result.output
-    assert "did you mean 'cifar10'?" in result.stderr
+    for typo, meant in (("cifar11", "cifar10"), ("CIFAR100", "cifar100")):  # a slip of case said nothing
+        result = runner.invoke(app, ["design", "--task", typo, "-n", "1", "--json"])
+        assert result.exit_code == 0, result.output
+        assert f"did you mean '{meant}'?" in result.stderr, typo
 
 
 def test_a_holdout_predictor_on_its_own_dataset_or_a_suffixed_name_is_not_asked_about_a_typo():

@@ -211,7 +211,8 @@ class Designer(Statements):
             # documented, was asked "did you mean 'cifar100'?"), or a known name with a suffix, the
             # naming ScoresOffTable advises ('cifar10-600epochs')
             measured = set(load_benchmark(self.space.benchmark).datasets) if self.space.benchmark else set()
-            if close and asked not in measured and not any(asked.startswith(k + "-") for k in known):
+            # (by its exact name: "Cifar100" is a slip of case, said nothing, a user walk)
+            if close and self.task.name not in measured and not any(asked.startswith(k + "-") for k in known):
                 warnings.warn(f"task {self.task.name!r} is not one the predictor knows, so it is a new dataset "
                               f"(ranks only until results); did you mean {known[close[0]]!r}?",
                               stacklevel=caller_stacklevel())
