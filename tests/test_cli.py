@@ -353,3 +353,12 @@ def test_a_task_the_predictor_does_not_know_names_commands_that_teach_it():
     assert result.exit_code == 0, result.output
     assert "not trained on task 'imagenet'" in result.stderr
     assert "gennas design --storage runs.db --study" in result.stderr and "'imagenet-synflow'" in result.stderr
+
+
+def test_a_holdout_variant_of_a_space_that_ships_none_says_which_exist():
+    """mbv3 held out was told to train the variant from nb201's manifests (a user walk)."""
+    import gennas
+
+    with pytest.raises(gennas.GennasError, match=r"no mbv3 predictor is shipped without cifar100's labels.*"
+                                                 r"predictor_nb201_no-cifar100\.pt"):
+        gennas.load_predictor("mbv3", holdout="cifar100")
