@@ -292,5 +292,13 @@ def test_a_designer_rebuilt_from_a_holdout_search_uses_the_holdout_predictor(tmp
     assert ResultStore.open("nb201", url, "h", resume=True).study.user_attrs[START_ATTR] == "shipped-no-cifar100"
     rebuilt = gennas.Designer.from_study(url, "h")
     assert "cifar100" not in rebuilt.loop.pretrained.tasks
+    # resumed with the shipped predictor (it has seen cifar100's labels): refused, unless forced
+    seen = gennas.Designer("nb201", task="new-cifar100", seed=0)
+    with pytest.raises(gennas.GennasError, match=r"began from the 'shipped-no-cifar100' predictor.*'shipped' one"):
+        seen.search(lambda a: bench.accuracy(a, "cifar100"), budget=4, storage=url, study_name="h", resume=True)
+    again = gennas.Designer("nb201", task="new-cifar100", predictor=gennas.load_predictor("nb201", holdout="cifar100"),
+                            seed=0)
+    assert len(again.search(lambda a: bench.accuracy(a, "cifar100"), budget=4, storage=url, study_name="h",
+                            resume=True).history) == 4
     said = CliRunner().invoke(app, ["search", "--task", "new-cifar100", "--evaluator", "table", "-b", "2"])
     assert said.exit_code == 2 and "holdout=" in said.output

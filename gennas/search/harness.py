@@ -234,6 +234,7 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
     attrs = attrs if start is None else {START_ATTR: start, **(attrs or {})}
     store = ResultStore.open(search_space, storage, study_name, resume=resume, attrs=attrs, direction=direction,
                              force=force)
+    _check_start(store, start, force)
     runner = make_executor(executor, workers, address, int(batch_size))
     with Claims(store, int(budget)) as claims:
         view = claims.view()
@@ -304,6 +305,21 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
     if callable(explain):
         out.notes += explain(out.exhausted)
     return out
+
+
+def _check_start(store: ResultStore, start: str | None, force: bool) -> None:
+    """Refuse to resume a study with a designer that starts from another predictor than the study
+    began from, where the resume cannot restore it (a shipped one, a held-out one, the user's own;
+    a study begun untrained or from a saved predictor restarts from that): a held-out study resumed
+    with the shipped predictor took the target's labels and still recorded an honest start (a
+    user walk). ``force`` goes on, as for the other settings."""
+    begun = store.study.user_attrs.get(START_ATTR)
+    if force or not start or not begun or start == begun or begun in ("untrained", "saved") or not len(store):
+        return
+    raise GennasError(f"study {store.study_name!r} began from the {begun!r} predictor, and this run's designer starts "
+                      f"from the {start!r} one: resume with the predictor it began from (a held-out one: "
+                      "predictor=gennas.load_predictor(space, holdout=...)), choose another study name, or force it "
+                      "(force=True / --force)")
 
 
 def replay(optimizer: Optimizer, history: Sequence[Result], batch_size: int,
