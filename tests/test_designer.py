@@ -201,7 +201,7 @@ def test_candidate_says_where_its_statement_extrapolates(bench):
     arch = bench.space.sample(np.random.default_rng(0))
     below = Candidate(arch, 40.0, 8.0, None, 1, interval=(20.0, 60.0), below_calibration=True)
     beyond = Candidate(arch, 94.0, 0.5, None, 2, interval=(93.0, 95.0), beyond_calibration=True)
-    assert "below the calibrated cells: extrapolated" in str(below) and "beyond" not in str(below)
+    assert "below every calibrated cell: extrapolated" in str(below) and "beyond" not in str(below)
     assert "beyond every calibrated cell: extrapolated" in str(beyond) and "below" not in str(beyond)
     assert candidate_row(below)["below_calibration"] and not candidate_row(below)["beyond_calibration"]
     assert not candidate_row(beyond)["below_calibration"]

@@ -86,12 +86,15 @@ class Candidate:
             # 10: gennas.design.statement.MIN_STATED (not imported: the CLI reads this module at start-up)
             what = (f"relative score {self.relative_score:+.2f}; no accuracy: a rank only, until 10 distinct "
                     "architectures are verified for this task with scores that differ")
-        elif self.interval is None and self.predicted_std is None:
-            what = f"{num(self.predicted_accuracy)}{unit}; uncalibrated: no interval"
-        elif self.interval is None:
-            what = f"{num(self.predicted_accuracy)} ± {num(self.predicted_std)}{unit}"
         else:
-            what = f"{num(self.predicted_accuracy)}{unit}, 90 % in [{num(self.interval[0])}, {num(self.interval[1])}]"
-            what += "; beyond every calibrated cell: extrapolated" if self.beyond_calibration else ""
-            what += "; below the calibrated cells: extrapolated" if self.below_calibration else ""
+            if self.interval is None and self.predicted_std is None:
+                what = f"{num(self.predicted_accuracy)}{unit}; uncalibrated: no interval"
+            elif self.interval is None:
+                what = f"{num(self.predicted_accuracy)} ± {num(self.predicted_std)}{unit}"
+            else:
+                what = f"{num(self.predicted_accuracy)}{unit}, 90 % in [{num(self.interval[0])}, {num(self.interval[1])}]"
+            # uncalibrated too: a task described by samples flags what lies beyond every sample
+            cells = "calibrated cell" if self.interval is not None else "described sample"
+            what += f"; beyond every {cells}: extrapolated" if self.beyond_calibration else ""
+            what += f"; below every {cells}: extrapolated" if self.below_calibration else ""
         return f"#{self.rank} {self.arch.to_string()} ({what}{lat})"

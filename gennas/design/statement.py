@@ -228,7 +228,15 @@ class Statements:
         # no stored calibration (a task described by images or samples, a predictor a search trained
         # from scratch and saved): nothing calibrated the members' spread (zero with one member;
         # digits read "87.91 ± 2.58 %"), so no interval is stated
-        return replace(stated, std=None) if self._stored is None else stated
+        if self._stored is not None:
+            return stated
+        if self.task is not None and self.task.kind == "samples":
+            # beyond every described sample the value is an extrapolation, and says so: from 12 random
+            # cifar100 samples (best 69.96) the top designs read 74.54 % unflagged, above the task's
+            # best cell, 73.51 (a user walk); the samples are higher-is-better here, as ``raw``
+            told = np.array([score for _, score in self.task.samples], dtype=np.float64)
+            return replace(stated, std=None, beyond=stated.raw > told.max(), below=stated.raw < told.min())
+        return replace(stated, std=None)
 
     def _with_stored(self, archs: list[ArchGraph], p: Predictions) -> Predictions:
         """Where a stored calibration of the pretrained predictor has this task and the results agree
