@@ -33,6 +33,7 @@ within 0.5 points, coverage between 80 % and 95 %.
     python experiments/calibration.py --seeds 0,1,2,3,4,20,21,22,23,24,25,26,27,28,29   # ~15 min
     python experiments/calibration.py --seeds 5,6,7 --predictors holdout   # new-dataset rows only
     python experiments/calibration.py --seeds 0,1,2,3,4 --predictors default,holdout --told 3,5 --no-search
+    python experiments/calibration.py --seeds 0,1,2,3,4 --predictors holdout --told 10 --search-batch 1 --search-budget 30
 
 One seed's top-20 figures are over 20 cells and one set of told cells (coverage is +-7 points by
 chance alone, and which cells were told moves the bias by a point): ``--seeds`` prints, per
@@ -263,7 +264,7 @@ def task_of(ds: str, label: str) -> str:
 
 
 def run(bench, ds: str, label: str, predictor, generator, seed: int, told: tuple[int, ...] = (10, 50),
-        search: bool = True) -> list[dict]:
+        search: bool = True, search_budget: int = 20, search_batch: int = 5) -> list[dict]:
     rows = pretrained_rows(bench, ds, label, predictor, generator, seed)
     archs, y = bench.archs(), bench.accuracy_of(None, ds)
     # the first n of one random order: told 3 is a prefix of told 10 of the same seed
@@ -277,8 +278,9 @@ def run(bench, ds: str, label: str, predictor, generator, seed: int, told: tuple
         return rows
     designer = gennas.Designer("nb201", task=task_of(ds, label), predictor=predictor, generator=generator,
                                seed=seed, loop=LoopSettings(pool=1))
-    designer.search(lambda a: bench.accuracy(a, ds), budget=20, batch_size=5)
-    rows.append(learned_row(bench, ds, label, designer, "search 20"))
+    designer.search(lambda a: bench.accuracy(a, ds), budget=search_budget, batch_size=search_batch)
+    state = f"search {search_budget}" + ("" if search_batch == 5 else f" (batch {search_batch})")
+    rows.append(learned_row(bench, ds, label, designer, state))
     return rows
 
 
@@ -385,6 +387,9 @@ def main() -> None:
     parser.add_argument("--told", default="10,50", help="comma-separated numbers of random results told "
                                                         "(3 and 5: the few-results regime)")
     parser.add_argument("--no-search", action="store_true", help="leave out the 'search 20' rows")
+    parser.add_argument("--search-budget", type=int, default=20, help="verifications of the search row")
+    parser.add_argument("--search-batch", type=int, default=5,
+                        help="its batch size (designer.search's default is 1; the targets are measured at 5)")
     args = parser.parse_args()
     told = tuple(int(n) for n in args.told.split(","))
     if min(told) < 1:
@@ -409,7 +414,8 @@ def main() -> None:
                     rows += run_scratch(bench, ds, generator, seed)
                 else:
                     predictor = gennas.load_predictor("nb201", holdout=ds if label == "holdout" else None)
-                    rows += run(bench, ds, label, predictor, generator, seed, told, not args.no_search)
+                    rows += run(bench, ds, label, predictor, generator, seed, told, not args.no_search,
+                                args.search_budget, args.search_batch)
                 print(f"seed {seed}:\n" + markdown_table(rows[-1:]), file=sys.stderr)
         per_seed.append(rows)
     print(f"Command: `{command_line()}` ({time.perf_counter() - start:.0f} s)\n")
