@@ -279,7 +279,7 @@ def run(bench, ds: str, label: str, predictor, generator, seed: int, told: tuple
     designer = gennas.Designer("nb201", task=task_of(ds, label), predictor=predictor, generator=generator,
                                seed=seed, loop=LoopSettings(pool=1))
     designer.search(lambda a: bench.accuracy(a, ds), budget=search_budget, batch_size=search_batch)
-    state = f"search {search_budget}" + ("" if search_batch == 5 else f" (batch {search_batch})")
+    state = f"search {search_budget}" + ("" if search_batch == 5 else f" batch {search_batch}")
     rows.append(learned_row(bench, ds, label, designer, state))
     return rows
 
