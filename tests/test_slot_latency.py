@@ -66,6 +66,9 @@ def test_a_device_needs_enough_timings_and_a_confidence_they_can_promise(nb201, 
     model.adapt("ok", list(zip(refs, bench.latency_of(refs, "pixel3"))))
     with pytest.raises(GennasError, match="needs at least 99 timed architectures; it has 60"):
         model.upper_bound(refs[:2], "ok", confidence=0.99)
+    # a command that works pasted: it read `gennas latency measure --cells N --force` (a user walk)
+    with pytest.raises(GennasError, match=r"`gennas latency measure --space nb201 --name ok --cells 99 --force`"):
+        model.upper_bound(refs[:2], "ok", confidence=0.99)
     with pytest.raises(UnknownDevice, match="gennas latency measure"):
         model.predict(refs[:2], "elsewhere")
     # more timings: a higher confidence, and the first ones are the same cells

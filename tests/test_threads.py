@@ -78,3 +78,19 @@ def test_the_command_line_threads_reach_the_designer_and_are_not_left_chosen(mon
     inner = _Worker(1)
     inner.work()  # nothing chosen is left behind in this process
     assert inner.seen == [1]
+
+
+def test_a_designer_s_threads_reach_its_constructor_and_predict_soft_is_managed(nb201, monkeypatch):
+    """Designer(threads=3) ran its constructor's predictions with 1 thread (the predictor's own), and
+    a plain Predictor's predict_soft with torch's setting (a user walk)."""
+    seen, task_scores = [], predictor_module.Predictor._task_scores
+    monkeypatch.setattr(predictor_module.Predictor, "_task_scores",
+                        lambda self, *a, **k: seen.append(torch.get_num_threads()) or task_scores(self, *a, **k))
+    with torch_threads(2):
+        gennas.Designer("nb201", task="cifar10", seed=0, threads=3)
+        assert seen and set(seen) == {3} and torch.get_num_threads() == 2
+        seen.clear()
+        predictor = gennas.load_predictor("nb201")
+        probs = torch.full((2, nb201.num_slots, len(nb201.slot_vocab)), 1.0 / len(nb201.slot_vocab))
+        predictor.predict_soft(probs, "cifar10")
+        assert seen == [1] and torch.get_num_threads() == 2

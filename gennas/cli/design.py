@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Optional
@@ -166,16 +168,23 @@ def timed_designs(designer: Any, n: int, confidence: float) -> list[Any]:
     import typer
 
     from gennas.cli.output import progress_lines
-    from gennas.design.timed_here import keep_timed_within, local_registration, registered_timer
+    from gennas.design.timed_here import TIMINGS_PER_DESIGN, keep_timed_within, local_registration, registered_timer
     from gennas.errors import GennasError
-    from gennas.surrogates.retiming import recorded_margin
+    from gennas.surrogates.retiming import highest_margin_confidence, recorded_margin
 
     if designer.device is None or designer.max_latency_ms is None:
         raise GennasError("--time-here times designs against a latency budget: give --device and --max-latency-ms "
                           "(or a study that has them)")
     record = local_registration(designer.device, designer.space)
     margin = recorded_margin(record, confidence)
-    pool = designer.generate(TIMED_POOL * n)
+    if math.isinf(margin):  # every design would time over it: 9 timed, none kept, exit 0 (a user walk)
+        pairs = len(record.get("retimed", []))
+        raise GennasError(f"{designer.device!r} was timed a second time on {pairs} architectures, too few to bound a "
+                          f"timing at {confidence:g}: give --latency-confidence {math.floor(highest_margin_confidence(pairs) * 1000) / 1000:g} "
+                          "or less with --time-here")
+    with warnings.catch_warnings():  # the pool's own shortfall, in the generation's terms: said below in the user's
+        warnings.simplefilter("ignore", UserWarning)
+        pool = designer.generate(TIMED_POOL * n)
     with progress_lines(len(pool), f"timing up to {len(pool)} designs on this machine as {designer.device}") as step:
         timed = keep_timed_within(pool, registered_timer(record, designer.space), designer.max_latency_ms,
                                   margin, n, step)
@@ -183,12 +192,12 @@ def timed_designs(designer: Any, n: int, confidence: float) -> list[Any]:
     over = ""
     if timed.over:  # judged at timing x margin: a 16 ms timing read "ran over" a 20 ms budget
         fastest = min(ms for _, ms in timed.over)
-        over = (f"; {len(timed.over)} are left out, judged over it (timed {fastest:.3g} ms and up, x {margin:.3g} "
+        over = (f"; {len(timed.over)} left out, judged over it (timed {fastest:.3g} ms and up, x {margin:.3g} "
                 f"= {fastest * margin:.3g} ms and up)")
     typer.echo(f"note: timed here: {len(timed.kept)} of the {tried} designs timed are within "
-               f"{designer.max_latency_ms:g} ms by their timing x {margin:.3g} (the margin a second timing reaches "
-               f"at {confidence:.0%}; the designs were proposed under the latency model's point estimate){over}",
-               err=True)
+               f"{designer.max_latency_ms:g} ms by the slower of {TIMINGS_PER_DESIGN} timings x {margin:.3g} (the "
+               f"margin a second timing reaches at {confidence:.0%}; a later sitting can run slower: `gennas latency "
+               f"recheck --name {designer.device}`){over}", err=True)
     if len(timed.kept) < n:
         typer.echo(f"note: only {len(timed.kept)} of the {n} designs asked for are within the budget among the "
                    f"{len(pool)} generated", err=True)

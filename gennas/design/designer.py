@@ -190,6 +190,7 @@ class Designer(Statements):
                 designer.loop.remember = True
         return designer
 
+    @with_own_threads  # in the constructor too: its predictor's forwards ran with 1 thread under threads=3
     def _check_task(self) -> str | None:
         """Why :meth:`generate` cannot run for this task, or None when it can."""
         if not self.predictor.is_trained:
@@ -229,9 +230,10 @@ class Designer(Statements):
         """The task's name (what a saved predictor's manifest records it under); None: no task."""
         return None if self.task is None else self.task.name
 
+    @with_own_threads
     def _latency_models(self, estimator: LatencyModel | None) -> tuple[LatencyModel | None, LatencyBudget | None]:
         if self.max_latency_ms is not None and self.device is None:
-            raise GennasError("a latency budget (max_latency_ms) needs a device")
+            raise GennasError("a latency budget (max_latency_ms=, --max-latency-ms) needs a device (device=, --device)")
         if self.max_latency_ms is not None and (isinstance(self.max_latency_ms, bool) or not isinstance(
                 self.max_latency_ms, numbers.Real) or not np.isfinite(self.max_latency_ms) or self.max_latency_ms <= 0):
             raise InfeasibleBudget(f"latency budget must be a positive number of ms, got {self.max_latency_ms!r}")

@@ -172,7 +172,7 @@ class Guidance:
                 estimator = load_latency_estimator(space.name)
             latency, latency_hard = _estimator_fns(estimator, device)
         elif max_latency_ms is not None:
-            raise GennasError("a latency budget (max_latency_ms) needs a device")
+            raise GennasError("a latency budget (max_latency_ms=, --max-latency-ms) needs a device (device=, --device)")
         return cls(value=value, scale=scale, latency=latency, max_latency_ms=max_latency_ms,
                    latency_scale=latency_scale, latency_hard=latency_hard, reward=reward,
                    num_candidates=num_candidates, device=device)

@@ -360,6 +360,7 @@ class Predictor:
         x, f = archs_to_node_features(self.space, archs), self._proxy_features(archs)
         return torch.stack([m.embed(self.space, x, f)[0] for m in self.members])
 
+    @with_own_threads
     def predict_soft(self, slot_probs: torch.Tensor, task: Task | str | None = None,
                      members: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Differentiable prediction for relaxed architectures.

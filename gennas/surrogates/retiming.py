@@ -47,6 +47,12 @@ def retiming_margin(first_ms: Sequence[float], second_ms: Sequence[float], confi
     return max(1.0, math.exp(conformal_quantile(np.abs(np.log(second / first)), 2.0 * confidence - 1.0)))
 
 
+def highest_margin_confidence(pairs: int) -> float:
+    """The highest confidence :func:`retiming_margin` bounds from ``pairs`` paired timings
+    (``2c - 1 <= K / (K + 1)``; 0.5 without pairs)."""
+    return 0.5 * (1.0 + pairs / (pairs + 1.0)) if pairs > 0 else 0.5
+
+
 def recorded_margin(record: Mapping[str, Any] | None, confidence: float) -> float:
     """:func:`retiming_margin` of a registered device's record (its ``samples`` and ``retimed``
     ``[[arch, ms], ...]``); 1.0 for a record without second timings (registered before they were

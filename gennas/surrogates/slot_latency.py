@@ -250,6 +250,17 @@ class SlotLatencyModel:
         x = one_hot(self.space, [self.space.parse(a) for a in archs], fit.computed)
         return np.exp(fit.intercept + x @ fit.weights)
 
+    def _time_more(self, device: str, needed: int) -> str:
+        """How to time ``device`` on ``needed`` architectures, as a command that works pasted (it read
+        `gennas latency measure --cells N --force`: no --name, --space or the device's clock)."""
+        from gennas.surrogates.measure import registered_record
+        from gennas.surrogates.measure_commands import measure_command
+
+        if needed > MAX_TIMED:
+            return f"a device is timed on at most {MAX_TIMED} architectures"
+        record = registered_record(device, self.space.name) or {}
+        return f"time more with `{measure_command(device, self.space, {**record, 'cells': needed})}`"
+
     def bound_factor(self, device: str, confidence: float = 0.95, predicted_ms: np.ndarray | None = None
                      ) -> float | np.ndarray:
         """``upper_bound / predict`` on ``device``: ``exp`` of the conformal quantile of the
@@ -259,10 +270,10 @@ class SlotLatencyModel:
         fit = self._fit(device)
         confidence = check_confidence(confidence)
         if confidence > fit.max_confidence():
-            raise GennasError(f"a {confidence:g} latency bound on {device!r} needs at least "
-                              f"{math.ceil(confidence / (1 - confidence))} timed architectures; it has {fit.count} "
-                              f"(at most {fit.max_confidence():.3f}: time more with `gennas latency measure --cells N --force`, "
-                              "or lower the confidence)")
+            needed = math.ceil(confidence / (1 - confidence))
+            raise GennasError(f"a {confidence:g} latency bound on {device!r} needs at least {needed} timed "
+                              f"architectures; it has {fit.count} (at most {fit.max_confidence():.3f}: "
+                              f"{self._time_more(device, needed)}, or lower the confidence)")
         edges, quantiles = fit.quantiles(confidence)
         if predicted_ms is None:
             return float(np.exp(quantiles.max()))
