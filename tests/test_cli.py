@@ -97,7 +97,7 @@ def test_latency_measure_checks_gennas_home_before_measuring(tmp_path, monkeypat
     def never(*args, **kwargs):
         raise AssertionError("measured before checking that the result can be written")
 
-    monkeypatch.setattr(measure, "measure_timing", never)
+    monkeypatch.setattr(measure, "measure_timing", never)  # warm_up's untimed passes too
     result = runner.invoke(app, ["latency", "measure", "--name", "here"])
     assert result.exit_code == 2, result.output
     assert "cannot register devices: cannot write to" in result.stderr and "GENNAS_HOME" in result.stderr
