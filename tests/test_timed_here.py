@@ -96,3 +96,18 @@ def test_a_confidence_the_second_timings_cannot_bound_is_refused_before_timing(t
     out = CliRunner().invoke(app, ["design", "--device", "pairbox", "--max-latency-ms", "1000", "-n", "1",
                                    "--time-here", "--latency-confidence", "0.97"])
     assert out.exit_code == 2 and "give --latency-confidence 0.954 or less" in out.stderr, out.output
+
+
+def test_a_sitting_faster_than_the_registration_is_said(tmp_path, monkeypatch, nb201):
+    """Designs kept at the budget in a fast sitting ran over it in a busier one (experiments/time_here.py):
+    a sitting faster than the registration's noise explains is warned about before the designs."""
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path))
+    _register_here("slowbox", nb201, 1000.0)  # registered as if this machine took a second per cell
+    out = CliRunner().invoke(app, ["design", "--device", "slowbox", "--max-latency-ms", "100000", "-n", "1",
+                                   "--time-here", "--json"])
+    assert out.exit_code == 0, out.output
+    assert "warning: this machine runs at 0.00x its registered timings now" in out.stderr
+    _register_here("samebox", nb201, 0.001)  # registered faster than any machine runs now: no warning
+    out = CliRunner().invoke(app, ["design", "--device", "samebox", "--max-latency-ms", "1000", "-n", "1",
+                                   "--time-here", "--json"])
+    assert out.exit_code == 0 and "runs at" not in out.stderr, out.output

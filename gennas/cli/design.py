@@ -168,9 +168,10 @@ def timed_designs(designer: Any, n: int, confidence: float) -> list[Any]:
     import typer
 
     from gennas.cli.output import progress_lines
-    from gennas.design.timed_here import TIMINGS_PER_DESIGN, keep_timed_within, local_registration, registered_timer
+    from gennas.design.timed_here import (SITTING_CELLS, TIMINGS_PER_DESIGN, keep_timed_within, local_registration,
+                                          registered_timer, sitting_speed)
     from gennas.errors import GennasError
-    from gennas.surrogates.retiming import highest_margin_confidence, recorded_margin
+    from gennas.surrogates.retiming import DRIFT_CONFIDENCE, highest_margin_confidence, recorded_margin
 
     if designer.device is None or designer.max_latency_ms is None:
         raise GennasError("--time-here times designs against a latency budget: give --device and --max-latency-ms "
@@ -185,9 +186,14 @@ def timed_designs(designer: Any, n: int, confidence: float) -> list[Any]:
     with warnings.catch_warnings():  # the pool's own shortfall, in the generation's terms: said below in the user's
         warnings.simplefilter("ignore", UserWarning)
         pool = designer.generate(TIMED_POOL * n)
+    time_one = registered_timer(record, designer.space)
+    speed = sitting_speed(record, time_one)
+    if speed < 1.0 / recorded_margin(record, DRIFT_CONFIDENCE):  # faster than its noise explains
+        typer.echo(f"warning: this machine runs at {speed:.2f}x its registered timings now ({SITTING_CELLS} of its "
+                   "timed architectures again): designs kept at the budget in this sitting may run over it in a "
+                   f"usual one (`gennas latency recheck --name {designer.device}`)", err=True)
     with progress_lines(len(pool), f"timing up to {len(pool)} designs on this machine as {designer.device}") as step:
-        timed = keep_timed_within(pool, registered_timer(record, designer.space), designer.max_latency_ms,
-                                  margin, n, step)
+        timed = keep_timed_within(pool, time_one, designer.max_latency_ms, margin, n, step)
     tried = len(timed.kept) + len(timed.over)
     over = ""
     if timed.over:  # judged at timing x margin: a 16 ms timing read "ran over" a 20 ms budget

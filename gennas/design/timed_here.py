@@ -21,13 +21,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
+
 from gennas.design.candidate import Candidate
 from gennas.errors import GennasError
 from gennas.spaces import SearchSpace
 from gennas.threads import torch_threads
 
-__all__ = ["TIMINGS_PER_DESIGN", "TIMING_SETTINGS", "TimedDesigns", "keep_timed_within", "local_registration",
-           "registered_timer"]
+__all__ = ["SITTING_CELLS", "TIMINGS_PER_DESIGN", "TIMING_SETTINGS", "TimedDesigns", "keep_timed_within",
+           "local_registration", "registered_timer", "sitting_speed"]
 
 #: the registration's settings a design (or a recheck) is timed with (``gennas latency measure`` stores them)
 TIMING_SETTINGS = ("batch_size", "repeats", "max_repeats", "warmup", "target_spread", "max_seconds", "clock",
@@ -95,6 +97,19 @@ class TimedDesigns:
     kept: list[Candidate]
     over: list[tuple[Candidate, float]]
     margin: float
+
+
+#: registered architectures timed again before the designs, to say how fast this sitting runs
+SITTING_CELLS = 3
+
+
+def sitting_speed(record: dict[str, Any], time_one: Callable[[Any], float], cells: int = SITTING_CELLS) -> float:
+    """This sitting's timings of the first ``cells`` registered architectures over their
+    registered timings, the median (below 1: faster now than when the device was registered).
+    Designs kept at a budget in a fast sitting ran over it in a busier one (README, "Designs
+    timed here")."""
+    samples = [(arch, float(ms)) for arch, ms in record.get("samples", [])[:cells]]
+    return float(np.median([time_one(arch) / ms for arch, ms in samples])) if samples else 1.0
 
 
 #: timings per design under --time-here, the slowest of which judges it: kept on one timing, the
