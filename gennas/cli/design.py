@@ -72,6 +72,8 @@ def register(app: typer.Typer) -> None:
             raise GennasError(f"--export {export} is a file: name a folder (made if missing)")
         # timed here, the timing judges the budget: candidates are generated under the model's point
         # estimate (the 95 % bound refused a 14 ms budget that timed designs here met, a user walk)
+        from gennas.design.timed_here import TIME_HERE_GENERATION
+
         generation_confidence = TIME_HERE_GENERATION if time_here else latency_confidence
         if study is not None:
             # what is given replaces the study's, as in Designer.from_study: a new budget alone keeps
@@ -113,6 +115,7 @@ def register(app: typer.Typer) -> None:
                      measured_designs_note(designer, candidates, time_here)):
             if note:
                 typer.echo(note, err=True)
+        judged = latency_confidence if time_here else designer.latency_confidence  # timed: the margin's
         rows = []
         for c in candidates:
             row = candidate_row(c)
@@ -122,7 +125,6 @@ def register(app: typer.Typer) -> None:
                 # timing stood in the bound column, below the estimate beside it
                 row["pred_ms"] = None if c.latency_measured else c.predicted_latency_ms
                 row["measured_ms"] = c.predicted_latency_ms if c.latency_measured else None
-                judged = latency_confidence if time_here else designer.latency_confidence  # timed: the margin's
                 row[f"bound_ms_{judged:.0%}"] = c.latency_bound_ms  # what the budget was judged by
             if bench is not None and task in bench.datasets:
                 row["table_acc"] = bench.accuracy(c.arch, task)
@@ -154,22 +156,15 @@ def register(app: typer.Typer) -> None:
                         [extrapolation_column(row) for row in rows])
 
 
-#: designs generated per design asked for under --time-here: some time over the budget and are left out
-TIMED_POOL = 3
-#: the latency confidence designs are generated under with --time-here: the model's point estimate
-#: (its bound at 0.5) proposes, the timing here decides
-TIME_HERE_GENERATION = 0.5
-
-
 def timed_designs(designer: Any, n: int, confidence: float) -> list[Any]:
     """``n`` designs within the designer's budget by their timing on this machine (``--time-here``,
-    :mod:`gennas.design.timed_here`): of :data:`TIMED_POOL` x ``n`` generated, in rank order, each
+    :mod:`gennas.design.timed_here`): of ``TIMED_POOL`` x ``n`` generated, in rank order, each
     judged at its timing times the margin a second timing reaches at ``confidence``."""
     import typer
 
     from gennas.cli.output import progress_lines
-    from gennas.design.timed_here import (SITTING_CELLS, TIMINGS_PER_DESIGN, keep_timed_within, local_registration,
-                                          registered_timer, sitting_speed)
+    from gennas.design.timed_here import (SITTING_CELLS, TIMED_POOL, TIMINGS_PER_DESIGN, keep_timed_within,
+                                          local_registration, registered_timer, sitting_speed)
     from gennas.errors import GennasError
     from gennas.surrogates.retiming import DRIFT_CONFIDENCE, highest_margin_confidence, recorded_margin
 

@@ -28,8 +28,8 @@ from gennas.errors import GennasError
 from gennas.spaces import SearchSpace
 from gennas.threads import torch_threads
 
-__all__ = ["SITTING_CELLS", "TIMINGS_PER_DESIGN", "TIMING_SETTINGS", "TimedDesigns", "keep_timed_within",
-           "local_registration", "registered_timer", "sitting_speed"]
+__all__ = ["SITTING_CELLS", "TIMED_POOL", "TIME_HERE_GENERATION", "TIMINGS_PER_DESIGN", "TIMING_SETTINGS",
+           "TimedDesigns", "keep_timed_within", "local_registration", "registered_timer", "sitting_speed"]
 
 #: the registration's settings a design (or a recheck) is timed with (``gennas latency measure`` stores them)
 TIMING_SETTINGS = ("batch_size", "repeats", "max_repeats", "warmup", "target_spread", "max_seconds", "clock",
@@ -50,15 +50,15 @@ def local_registration(name: str, space: SearchSpace) -> dict[str, Any]:
                               "device registered with `gennas latency measure` on this machine can be timed here")
         raise GennasError(f"device {name!r} is not registered for {space.name} (`gennas latency devices --space "
                           f"{space.name}` lists those that are): only a device registered here can be timed here")
-    # timings a refused measure here kept, then registered, are this machine's too (they were refused)
-    if (record.get("registered_from") and record.get("machine") != platform.node()) or \
+    if record.get("machine") not in (None, platform.node()):
+        raise GennasError(f"device {name!r} was measured on machine {record.get('machine')!r}, and this is "
+                          f"{platform.node()!r}: timing it here would time another machine")
+    # timings a refused measure here kept, then registered, are this machine's too (they name it)
+    if (record.get("registered_from") and record.get("machine") is None) or \
             not all(k in record for k in TIMING_SETTINGS):
         raise GennasError(f"device {name!r} was registered from timings taken elsewhere ({record.get('registered_from')}"
                           "), not by `gennas latency measure` here: only a device measured on this machine, with the "
                           "settings that command stores, can be timed here")
-    if record.get("machine") not in (None, platform.node()):
-        raise GennasError(f"device {name!r} was measured on machine {record.get('machine')!r}, and this is "
-                          f"{platform.node()!r}: timing it here would time another machine")
     return record
 
 
@@ -68,15 +68,14 @@ def registered_timer(record: dict[str, Any], space: SearchSpace) -> Callable[[An
     from gennas.surrogates import measure
 
     settings = {k: record[k] for k in TIMING_SETTINGS if k != "clock"}
-    cold = [True]
+    threads, build = int(record.get("torch_threads", 1)), record.get("build", {})
+    if record.get("samples"):  # a process's first timing runs cold (see measure.warm_up)
+        with torch_threads(threads):
+            measure.warm_up(record["samples"][0][0], space, **settings, **build)
 
     def time_one(arch: Any) -> float:
-        with torch_threads(int(record.get("torch_threads", 1))):
-            if cold[0]:  # the process's first timing runs cold (see measure.warm_up)
-                measure.warm_up(arch, space, **settings, **record.get("build", {}))
-                cold[0] = False
-            return measure.measure_timing(arch, space, basis=record["clock"], **settings,
-                                          **record.get("build", {})).ms
+        with torch_threads(threads):
+            return measure.measure_timing(arch, space, basis=record["clock"], **settings, **build).ms
 
     return time_one
 
@@ -90,15 +89,17 @@ class TimedDesigns:
             ``predicted_latency_ms`` its timing (``latency_measured``) and ``latency_bound_ms``
             the timing times the margin.
         over: ``(design, timing ms)`` of those left out, in their order.
-        margin: the re-timing margin a timing was multiplied by (1.0: the registration took no
-            second timings).
     """
 
     kept: list[Candidate]
     over: list[tuple[Candidate, float]]
-    margin: float
 
 
+#: designs generated per design asked for under --time-here: some time over the budget and are left out
+TIMED_POOL = 3
+#: the latency confidence designs are generated under with --time-here: the model's point estimate
+#: (its bound at 0.5) proposes, the timing here decides
+TIME_HERE_GENERATION = 0.5
 #: registered architectures timed again before the designs, to say how fast this sitting runs
 SITTING_CELLS = 3
 
@@ -138,4 +139,4 @@ def keep_timed_within(candidates: Sequence[Candidate], time_one: Callable[[Any],
                                 latency_bound_ms=ms * margin))
         else:
             over.append((candidate, ms))
-    return TimedDesigns(kept, over, margin)
+    return TimedDesigns(kept, over)

@@ -63,7 +63,8 @@ class Predictor:
     ``fit(archs, scores, task)`` trains from scratch, ``update`` refits warm, ``predict`` gives
     ``(mean, std)`` in score units, ``predict_soft`` the same for relaxed architectures as
     differentiable tensors. ``threads``: torch CPU threads while it trains and predicts (1: its
-    networks are small, and on a shared CPU a fit with 2 took 11x the time; None: torch's own
+    networks are small: a fit on 200 nb201 cells took 12 s with 1 and 260 s with 2 beside other work,
+    ``python experiments/thread_contention.py --work predictor``; None: torch's own
     setting; a designer's or the command line's choice overrides it, see :mod:`gennas.threads`).
     """
 
