@@ -45,9 +45,10 @@ class Candidate:
             results: above every verified one): the statement is an extrapolation (flat, or on a
             new dataset along the line to the measured ones), so the truth may lie outside it.
         below_calibration: predicted below the cells its interval was calibrated on (all but
-            one at most: one cell sets no level): an extrapolation too (on a bundled task the
-            stored calibration's statement; on a new dataset between the learned one and the
-            line's).
+            one at most: one cell sets no level), or on a new dataset measured below every
+            verified cell on each dataset the space's tables measured: an extrapolation too (on a
+            bundled task the stored calibration's statement; on a new dataset between the learned
+            one and the line's).
         verified_score: what the designer's results measured for this very architecture (their
             mean where it was verified more than once), in the task's units; None if it never was.
             The prediction stays beside it: it is what the model says, checked against this.
