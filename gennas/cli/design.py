@@ -109,9 +109,9 @@ def register(app: typer.Typer) -> None:
             from gennas.bench import load_benchmark
 
             bench = load_benchmark(designer.space.benchmark)
-        if any(c.predicted_accuracy is None for c in candidates):
+        if any(c.predicted_accuracy is None and not c.below_calibration for c in candidates):
             typer.echo(rank_only_note(designer, task, space, MIN_STATED), err=True)
-        for note in (shared_statement_note(candidates), no_interval_note(designer, candidates),
+        for note in (unstated_note(candidates), shared_statement_note(candidates), no_interval_note(designer, candidates),
                      measured_designs_note(designer, candidates, time_here)):
             if note:
                 typer.echo(note, err=True)
@@ -232,6 +232,17 @@ def no_interval_note(designer: Any, candidates: Sequence[Any]) -> str | None:
         why = "nothing calibrated its predictor's spread for this task"
     designs = "1 unverified design states" if len(bare) == 1 else f"{len(bare)} unverified designs state"
     return f"note: {designs} a score with no interval: {why}"
+
+
+def unstated_note(candidates: Sequence[Any]) -> str | None:
+    """Why some designs state no accuracy beside stated ones: below every verified result further
+    than anything tells how far the truth falls (:mod:`gennas.design.source_line`); None otherwise."""
+    unstated = sum(c.predicted_accuracy is None and c.below_calibration for c in candidates)
+    if not unstated:
+        return None
+    return (f"note: {unstated} of the designs lie below every verified result, further than the results and the "
+            "line to the measured tables tell how far the truth falls: no accuracy is stated for them (ranked by "
+            "the model); verify some of them, or search on, to state them")
 
 
 def rank_only_note(designer: Any, task: str, space: str | None, min_stated: int) -> str:

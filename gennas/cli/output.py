@@ -101,14 +101,18 @@ def candidate_row(candidate: Any) -> dict[str, Any]:
     fraction, a loss) with its 90 % interval (``pred_low``/``pred_high``, ``beyond_calibration``, ``below_calibration``; ``pred_std`` its
     normal-equivalent std) and ``verified``, its measured score where the designer's results have
     it; for a task nothing was verified or described for, the rank and a ``relative_score``
-    instead: no accuracy is made up."""
+    instead: no accuracy is made up (so too, beside stated designs, for one below the results
+    further than they tell: its accuracy and interval empty, ``below_calibration`` set)."""
     row: dict[str, Any] = {"rank": candidate.rank, "arch": candidate.arch.to_string()}
-    if candidate.predicted_accuracy is None:
+    unstated = candidate.predicted_accuracy is None and candidate.below_calibration
+    if candidate.predicted_accuracy is None and not unstated:
         row["relative_score"] = candidate.relative_score
         row["verified"] = candidate.verified_score  # a rank only still shows what was measured
         return row
     row["pred_acc" if candidate.unit == "%" else "pred_score"] = candidate.predicted_accuracy
-    if candidate.interval is not None or candidate.verified_score is not None:
+    if unstated:  # beside stated designs, below the results further than they tell: the same keys, empty
+        row["relative_score"] = candidate.relative_score
+    if candidate.interval is not None or candidate.verified_score is not None or unstated:
         # a verified design states its measurement, no interval: the same keys, empty (JSON rows alike)
         row["pred_low"], row["pred_high"] = candidate.interval or (None, None)
         # above every cell the interval was calibrated on: the truth may lie above it

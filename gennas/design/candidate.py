@@ -48,7 +48,8 @@ class Candidate:
             one at most: one cell sets no level), or on a new dataset measured below every
             verified cell on each dataset the space's tables measured: an extrapolation too (on a
             bundled task the stored calibration's statement; on a new dataset between the learned
-            one and the line's).
+            one and the line's). With no ``predicted_accuracy``: below them further than they
+            tell how far the truth falls, so nothing is stated (``relative_score`` ranks it).
         verified_score: what the designer's results measured for this very architecture (their
             mean where it was verified more than once), in the task's units; None if it never was.
             The prediction stays beside it: it is what the model says, checked against this.
@@ -83,7 +84,10 @@ class Candidate:
             # the measurement is the statement; the model's value beside it, as it is checked
             model = "" if self.predicted_accuracy is None else f"; predicted {num(self.predicted_accuracy)}{unit}"
             return f"#{self.rank} {self.arch.to_string()} (verified {num(self.verified_score)}{unit}{model}{lat})"
-        if self.predicted_accuracy is None:
+        if self.predicted_accuracy is None and self.below_calibration:
+            what = (f"relative score {self.relative_score:+.2f}; no accuracy: below every verified cell, further "
+                    "than they tell how far the truth falls")
+        elif self.predicted_accuracy is None:
             # 10: gennas.design.statement.MIN_STATED (not imported: the CLI reads this module at start-up)
             what = (f"relative score {self.relative_score:+.2f}; no accuracy: a rank only, until 10 distinct "
                     "architectures are verified for this task with scores that differ")

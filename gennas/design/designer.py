@@ -329,7 +329,8 @@ class Designer(Statements):
         if self.task is not None and self.task.kind == "samples" and not reads_as_percent(
                 np.abs([score for _, score in self.task.samples]), True, False):
             unit = ""  # samples given as fractions (or any score): no "%"
-        pick = lambda values, i: None if values is None else float(values[i])  # noqa: E731
+        # NaN: a design nothing states (below the results further than they tell, source_line)
+        pick = lambda values, i: None if values is None or np.isnan(values[i]) else float(values[i])  # noqa: E731
         verified = verified_among(archs, self.loop.history)  # an equivalent cell's measurement too
         order = one_per_function(ranked(p, archs, verified, self.loop.scale, len(archs)), archs, verified, n)
         # what kept the budget off exact measurements, for the returned designs only: the model's
@@ -349,8 +350,8 @@ class Designer(Statements):
             stated = score is None  # a verified design's interval, std and flags are not stated
             designs.append(Candidate(
                 archs[i], pick(p.mean, i), pick(std, i) if stated else None, pick(latency, i), rank, bool(measured[i]),
-                (float(p.low[i]), float(p.high[i])) if stated and p.low is not None else None,
-                float(relative[i]) if p.mean is None else None, unit,
+                (float(p.low[i]), float(p.high[i])) if stated and pick(p.low, i) is not None else None,
+                float(relative[i]) if pick(p.mean, i) is None else None, unit,
                 stated and p.beyond is not None and bool(p.beyond[i]), stated and p.below is not None and bool(p.below[i]),
                 score, None if measured[i] and not timing_bounded else pick(bound, rank - 1)))
         return designs

@@ -105,6 +105,8 @@ def ranked(p: Predictions, archs: Sequence[ArchGraph], verified: dict[str, float
             order.insert(0, order.pop(places[0]))
         return order[:n]
     expected = to_model(p.mean)  # the higher-is-better scale: a loss's order is mirrored by the map
+    # a design nothing states (NaN: below every result, further than they tell) follows every verified one
+    expected = np.where(np.isnan(expected), -np.inf, expected)
     waiting = sorted(measured, key=lambda i: -measured[i])
     order: list[int] = []
     for i in (int(i) for i in p.order(len(archs)) if int(i) not in measured):
