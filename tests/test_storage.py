@@ -104,6 +104,21 @@ def test_resume_compares_settings_and_records_forced_changes(tmp_path, nb201):
     assert fresh.study.user_attrs["seed"] == 7
 
 
+def test_a_forced_resume_never_changes_the_study_task(tmp_path, nb201):
+    # a user walk: --resume --force without --task added cifar10 scores to a study of cifar100
+    # scores, which the designer then learned as one task
+    path = str(tmp_path / "run.db")
+    settings = {"method": "random", "task": "new-cifar100", "seed": 0}
+    ResultStore.open(nb201, path, "s", attrs=settings).add(_results(nb201, 2)[0])
+    for force in (False, True):
+        with pytest.raises(GennasError, match=r"holds scores of task 'new-cifar100'.*never changes.*"
+                                              r"start a new study for task 'cifar10'"):
+            ResultStore.open(nb201, path, "s", resume=True, attrs={**settings, "task": "cifar10"}, force=force)
+    assert ResultStore.open(nb201, path, "s", resume=True).study.user_attrs["task"] == "new-cifar100"
+    forced = ResultStore.open(nb201, path, "s", resume=True, attrs={**settings, "seed": 1}, force=True)
+    assert forced.study.user_attrs["seed"] == 1  # the other settings are still forced
+
+
 def test_run_search_refuses_other_settings(tmp_path, nb201):
     from gennas.baselines import RandomSearch
     from gennas.search import run_search

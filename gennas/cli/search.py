@@ -173,7 +173,8 @@ def register(app: typer.Typer) -> None:
             None, "--data", help="bundled images a proxy scores on: mnist | digits (default: the task's own "
                                  "if bundled, else mnist for proxies that need data)"),
         force: bool = typer.Option(False, "--force", help="with --resume: continue a study run with other settings "
-                                                          "(the change is recorded in the study)"),
+                                                          "(the change is recorded in the study), never "
+                                                          "with another --task"),
         executor: str = typer.Option("local", "--executor", help="local (in this process) | ray (Ray tasks; "
                                                                    "pip install -e '.\\[ray]')"),  # \\[: not rich markup
         workers: Optional[int] = typer.Option(None, "--workers", help="Ray tasks at once (--executor ray; default 2)"),

@@ -412,8 +412,8 @@ class Designer(Statements):
         Every result is stored as an optuna trial (``storage``: URL or ``.db`` path; defaults to
         the designer's ``storage``; None keeps it in memory). ``resume`` continues a stored study
         run with the same settings (task, device, budget, seed, ...); ``force`` continues one run
-        with other settings and records the change. Without ``study_name`` a stored study is named
-        after the settings, as the CLI names it. Returns a
+        with other settings (not another task) and records the change. Without ``study_name`` a
+        stored study is named after the settings, as the CLI names it. Returns a
         :class:`gennas.search.SearchResult` whose ``results`` are the verified ones, best first,
         and whose ``notes`` say what the user should know (a constant evaluator; a budget that
         fewer architectures keep than ``budget``). A plain callable's scores have no unit; designs

@@ -199,9 +199,11 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
         progress: show a rich progress bar (on stderr).
         resume: reload the study's results, tell them to the optimizer, spend only the rest.
         attrs: study user attributes to record (method, task, seed, ...); resuming with other
-            settings (see :data:`gennas.search.storage.SETTINGS`) is refused unless ``force``.
+            settings (see :data:`gennas.search.storage.SETTINGS`) is refused unless ``force``
+            (another task is refused even then: its scores would mix two datasets).
         direction: ``"maximize"`` (accuracy) or ``"minimize"`` (a loss): which scores are best.
-        force: resume even though ``attrs`` changes the study's settings (the change is recorded).
+        force: resume even though ``attrs`` changes the study's settings, the task excepted (the
+            change is recorded).
         executor: ``"local"`` (default: in this process, ``batch_size`` at a time, synchronous),
             ``"ray"`` (one Ray task per architecture, ``workers`` at a time, asynchronous: new
             architectures are asked as workers free up) or an

@@ -12,9 +12,9 @@ ending in ``.db`` (taken as SQLite), an optuna storage object, or ``None`` (in m
 
 A study records the settings its results mean something under (:data:`SETTINGS`: method, task,
 evaluator, seed, device, latency budget, ...); resuming with other settings is refused, naming
-the difference, unless forced (the change is then recorded). A verified result that cannot be
-written (the database became read-only, the disk is full) is not lost: it goes to a journal
-file (``<db>.journal.jsonl`` beside a SQLite file, else ``$GENNAS_HOME/journals/``) and is
+the difference, unless forced (the change is then recorded); another task is refused even forced.
+A verified result that cannot be written (the database became read-only, the disk is full) is
+not lost: it goes to a journal file (``<db>.journal.jsonl`` beside a SQLite file, else ``$GENNAS_HOME/journals/``) and is
 stored when the study is next opened.
 """
 
@@ -161,8 +161,8 @@ class ResultStore:
             attrs: study user attributes (method, task, seed, ...), JSON-serialisable; they
                 replace the recorded ones (those in :data:`SETTINGS` must match when resuming).
             direction: the study's optimisation direction (``"maximize"`` or ``"minimize"``).
-            force: resume even when ``attrs`` changes a setting, or the space's spec changed since
-                the results were verified (the change is recorded).
+            force: resume even when ``attrs`` changes a setting (never the task), or the space's spec
+                changed since the results were verified (the change is recorded).
 
         Raises:
             GennasError: storage cannot be opened or written; the study has trials but ``resume``
@@ -209,6 +209,10 @@ class ResultStore:
             raise GennasError(f"study {study.study_name!r} holds results verified on another spec of space "
                               f"{space.name!r} ({describe(respecified)}); restore the spec, choose another study "
                               "name, or force it (force=True / --force) to go on with them")
+        if count and "task" in changed:  # never forced: the designer would learn two datasets' scores as one task
+            raise GennasError(f"study {study.study_name!r} holds scores of task {old['task']!r}, this run has task "
+                              f"{new['task']!r}; force=True / --force never changes a study's task (its scores would "
+                              f"mix two datasets): start a new study for task {new['task']!r}")
         if count and changed and not force:
             raise GennasError(f"study {study.study_name!r} was run with {_settings(old, changed)}, this run has "
                               f"{_settings(new, changed)}; resume with the same settings, choose another study "
@@ -264,16 +268,9 @@ class ResultStore:
     def _trial(self, result: Result, journal_id: str | None = None) -> Any:
         import optuna
 
-        attrs = {
-            "arch": self.space.to_string(result.arch),
-            "space": self.space.name,
-            "hash": result.arch.canonical_hash(),
-            "kind": result.kind,
-            "fidelity": result.fidelity,
-            "cost_s": float(result.cost_s),
-            "metadata": _jsonable(result.metadata),
-            "error": result.error,
-        }
+        attrs = {"arch": self.space.to_string(result.arch), "space": self.space.name,
+                 "hash": result.arch.canonical_hash(), "kind": result.kind, "fidelity": result.fidelity,
+                 "cost_s": float(result.cost_s), "metadata": _jsonable(result.metadata), "error": result.error}
         if journal_id is not None:
             attrs[JOURNAL_ID] = journal_id
         params = self.params(result.arch)
