@@ -166,6 +166,24 @@ def test_resume_with_other_settings_is_refused_unless_forced(tmp_path):
     assert runner.invoke(app, [*base, "-b", "3", "--force"]).exit_code == 2  # --force without --resume
 
 
+def test_a_resume_without_task_takes_the_study_task(tmp_path):
+    # a user walk: resuming a cifar100 study without --task was refused as task='cifar10' (with
+    # --force it mixed cifar10 scores in), though `gennas design --study` takes the study's task
+    db = str(tmp_path / "t.db")
+    base = ["search", "--method", "random", "--storage", db, "--study", "s", "--json"]
+    assert runner.invoke(app, [*base, "-b", "2", "--task", "cifar100"]).exit_code == 0
+    resumed = runner.invoke(app, [*base, "-b", "3", "--resume"])
+    assert resumed.exit_code == 0, resumed.output
+    assert json.loads(resumed.stdout)["verified"] == 3
+    from gennas.search.studies import study_settings
+
+    assert study_settings(db, "s")["task"] == "cifar100"
+    other = runner.invoke(app, [*base, "-b", "4", "--resume", "--force", "--task", "cifar10"])
+    assert other.exit_code == 2 and "start a new study for task 'cifar10'" in other.stderr
+    fresh = runner.invoke(app, ["search", "--method", "random", "--storage", db, "-b", "1", "--json"])
+    assert json.loads(fresh.stdout)["study"] == "random-nb201-cifar10-table-seed0"  # not resumed: cifar10
+
+
 def test_default_study_names_include_the_latency_budget(tmp_path):
     db = str(tmp_path / "n.db")
     plain = runner.invoke(app, ["search", "--method", "random", "-b", "2", "--storage", db, "--json"])

@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from gennas.design.budget import LatencyBudget
 
 DEFAULT_STORAGE = "sqlite:///gennas-search.db"
+#: the task of a search given no --task that resumes no named study
+DEFAULT_TASK = "cifar10"
 
 
 def _table_evaluator(space: SearchSpace, task: str) -> Any:
@@ -48,6 +50,22 @@ def stored_start(storage: str, study_name: str) -> str | None:
         return study_settings(storage, study_name).get(START_ATTR)
     except GennasError:
         return None
+
+
+def resumed_task(storage: str, study_name: str | None, resume: bool) -> str:
+    """The task of a search given no ``--task``: a resumed named study's own (as ``gennas design
+    --study`` takes it; the default cifar10 was refused as another task, or with ``--force`` mixed
+    cifar10 scores into it), else :data:`DEFAULT_TASK`."""
+    if resume and study_name is not None:
+        from gennas.search.studies import study_settings
+
+        try:
+            stored = study_settings(storage, study_name).get("task")
+        except GennasError:
+            stored = None  # no such study (yet): resume starts it new, as without --resume
+        if isinstance(stored, str) and stored:
+            return stored
+    return DEFAULT_TASK
 
 
 def image_side(space: SearchSpace) -> int:
@@ -145,7 +163,9 @@ def register(app: typer.Typer) -> None:
               "continues it)")
     def search_cmd(
         space: str = typer.Option("nb201", "--space", "-s", help="bundled name or YAML file"),
-        task: str = typer.Option("cifar10", "--task", "-t", help="dataset the architectures are for"),
+        task: Optional[str] = typer.Option(None, "--task", "-t",
+                                           help="dataset the architectures are for (default: with --resume "
+                                                "--study, the study's task; else cifar10)"),
         budget: int = typer.Option(20, "--budget", "-b", help="architectures to verify (stored ones count)"),
         evaluator: str = typer.Option("table", "--evaluator", "-e", help="table | proxy:NAME | train | supernet"),
         storage: str = typer.Option(DEFAULT_STORAGE, "--storage",
@@ -212,6 +232,7 @@ def register(app: typer.Typer) -> None:
         if (device is None) != (max_latency_ms is None):
             raise GennasError("--device and --max-latency-ms go together")
         sp = load_space(space)
+        task = task if task is not None else resumed_task(storage, study, resume)
         if data is not None and not evaluator.startswith("proxy:"):
             raise GennasError("--data chooses the images of a proxy evaluator (--evaluator proxy:NAME)")
         dataset = proxy_data(evaluator.split(":", 1)[1], task, data) if evaluator.startswith("proxy:") else None
