@@ -184,6 +184,17 @@ def test_a_resume_without_task_takes_the_study_task(tmp_path):
     assert json.loads(fresh.stdout)["study"] == "random-nb201-cifar10-table-seed0"  # not resumed: cifar10
 
 
+def test_a_new_dataset_on_the_table_is_answered_with_python_that_runs_and_keeps_the_unit():
+    # a user walk: the advice was .search(lambda a: bench.accuracy(a, ...)), whose scores have no
+    # unit; the README advises CallableEvaluator(fn, kind="table")
+    said = runner.invoke(app, ["search", "--task", "new-cifar100", "--evaluator", "table", "-b", "2"])
+    assert said.exit_code == 2 and "CallableEvaluator(" in said.stderr and "kind='table'" in said.stderr
+    code = said.stderr.strip().split("in Python: ", 1)[1]  # the message ends with the snippet
+    found: dict = {}
+    exec(code.replace("budget=20", "budget=2").replace("gennas.Designer(", "result = gennas.Designer(", 1), found)
+    assert {r.kind for r in found["result"].history} == {"table"}  # accuracies in %, not unit-less
+
+
 def test_default_study_names_include_the_latency_budget(tmp_path):
     db = str(tmp_path / "n.db")
     plain = runner.invoke(app, ["search", "--method", "random", "-b", "2", "--storage", db, "--json"])

@@ -31,11 +31,15 @@ def _table_evaluator(space: SearchSpace, task: str) -> Any:
     bench = load_benchmark(space.benchmark)
     if task not in bench.datasets:
         # a dataset the predictor never saw, with a table standing in for it, is a Python search:
-        # Designer(..., task="new-cifar100", predictor=load_predictor(..., holdout="cifar100"))
+        # Designer(..., task="new-cifar100", predictor=load_predictor(..., holdout="cifar100")); the
+        # scores are wrapped as kind "table" (README): a bare lambda's have no unit, designs then state no %
+        held = task.removeprefix("new-") if task.removeprefix("new-") in bench.datasets else bench.datasets[-1]
         stand_in = "" if not task.startswith("new-") else (
-            f"; to search a new dataset with a table standing in for it, use the Python API: Designer("
-            f"{space.name!r}, task={task!r}, predictor=gennas.load_predictor({space.name!r}, holdout=...))"
-            ".search(lambda a: bench.accuracy(a, ...), budget=...)")
+            f"; to search a new dataset with a table standing in for it (scores in % as kind='table'), in Python: "
+            f"import gennas; from gennas.evaluators import CallableEvaluator; bench = gennas.load_benchmark("
+            f"{bench.name!r}); gennas.Designer({space.name!r}, task={task!r}, predictor=gennas.load_predictor("
+            f"{space.name!r}, holdout={held!r})).search(CallableEvaluator(lambda a: bench.accuracy(a, {held!r}), "
+            "kind='table'), budget=20)")
         raise UnknownDataset(unknown(f"{bench.name} table dataset", task, bench.datasets) + stand_in)
     return TableEvaluator(bench, task)
 
