@@ -333,6 +333,24 @@ def test_a_holdout_predictor_on_its_own_dataset_or_a_suffixed_name_is_not_asked_
         assert not [w for w in caught if "did you mean" in str(w.message)], task
 
 
+def test_a_holdout_predictor_asks_about_a_typo_as_the_cli_does():
+    """A user walk: `gennas design --task cifr100` asked "did you mean 'cifar100'?", and the Python
+    designer with the predictor held out from cifar100 asked 'cifar10' (the only task it knows): the
+    datasets the space's tables measured are candidates too."""
+    import warnings
+
+    import gennas
+
+    holdout = gennas.load_predictor("nb201", holdout="cifar100")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        gennas.Designer("nb201", task="cifr100", predictor=holdout, seed=0)
+    asked = [str(w.message) for w in caught if "did you mean" in str(w.message)]
+    assert len(asked) == 1 and asked[0].endswith("did you mean 'cifar100'?"), asked
+    said = runner.invoke(app, ["design", "--task", "cifr100", "-n", "1", "--json"])
+    assert "did you mean 'cifar100'?" in said.stderr
+
+
 def test_design_without_a_task_designs_for_search_s_default_task():
     """`gennas design --space mbv3` was refused ("name the task") where `gennas search --space mbv3`
     searched for cifar10: both default to cifar10."""

@@ -203,7 +203,11 @@ class Designer(Statements):
             from gennas.bench import load_benchmark
 
             # A new dataset named only: search() can still learn it from verified results.
-            known = {t.lower().replace("_", "-"): t for t in getattr(self.predictor, "tasks", [])}
+            measured = set(load_benchmark(self.space.benchmark).datasets) if self.space.benchmark else set()
+            # the candidates are the predictor's tasks and the tables' datasets: a holdout predictor
+            # (knowing cifar10 alone) asked 'cifar10' for "cifr100", where the CLI's asked 'cifar100'
+            names = [*getattr(self.predictor, "tasks", []), *sorted(measured)]
+            known = {t.lower().replace("_", "-"): t for t in names}
             # "CIFAR10" and "cifar11" were silently new datasets: ranks only, nothing of cifar10's. A
             # high cutoff: "new-cifar100" (0.80 alike) names a new dataset on purpose
             asked = self.task.name.lower().replace("_", "-")
@@ -211,7 +215,6 @@ class Designer(Statements):
             # not a slip: a dataset the space's tables measured (a holdout predictor's own, named as
             # documented, was asked "did you mean 'cifar100'?"), or a known name with a suffix, the
             # naming ScoresOffTable advises ('cifar10-600epochs')
-            measured = set(load_benchmark(self.space.benchmark).datasets) if self.space.benchmark else set()
             # (by its exact name: "Cifar100" is a slip of case, said nothing, a user walk)
             if close and self.task.name not in measured and not any(asked.startswith(k + "-") for k in known):
                 warnings.warn(f"task {self.task.name!r} is not one the predictor knows, so it is a new dataset "
