@@ -54,7 +54,10 @@ def test_existing_results_need_resume(tmp_path, nb201):
     path = str(tmp_path / "run.db")  # a bare .db path is taken as SQLite
     store = ResultStore.open(nb201, path, "s")
     store.add(_results(nb201, 2)[0])
-    with pytest.raises(GennasError, match="already holds 1 results"):
+    with pytest.raises(GennasError, match="already holds 1 result; "):  # not "1 results"
+        ResultStore.open(nb201, path, "s")
+    ResultStore.open(nb201, path, "s", resume=True).add(_results(nb201, 2)[1])
+    with pytest.raises(GennasError, match="already holds 2 results; "):
         ResultStore.open(nb201, path, "s")
     with pytest.raises(GennasError, match="not mbv3"):
         ResultStore.open("mbv3", path, "s", resume=True)

@@ -14,8 +14,8 @@ A study records the settings its results mean something under (:data:`SETTINGS`:
 evaluator, seed, device, latency budget, ...); resuming with other settings is refused, naming
 the difference, unless forced (the change is then recorded); another task is refused even forced.
 A verified result that cannot be written (the database became read-only, the disk is full) is
-not lost: it goes to a journal file (``<db>.journal.jsonl`` beside a SQLite file, else ``$GENNAS_HOME/journals/``) and is
-stored when the study is next opened.
+not lost: it goes to a journal file (``<db>.journal.jsonl`` beside a SQLite file, else
+``$GENNAS_HOME/journals/``) and is stored when the study is next opened.
 """
 
 from __future__ import annotations
@@ -199,7 +199,7 @@ class ResultStore:
             store.replay_journal()
             count = len(store)
         if count and not resume:
-            raise GennasError(f"study {study.study_name!r} already holds {count} results; "
+            raise GennasError(f"study {study.study_name!r} already holds {count} result{'s' * (count != 1)}; "
                               "resume it (resume=True / --resume) or choose another study name")
         new = {key: _jsonable(value) for key, value in (attrs or {}).items()}
         old = study.user_attrs
