@@ -275,7 +275,8 @@ def with_source_line(p: Predictions, told: np.ndarray, told_sources: dict[str, n
       nothing to extrapolate and a rising line states alone. Without a rising line, the learned
       statement with its floor raised to the lines' low end where that is higher
       (:func:`fall_bounded`), for designs within :data:`BOUND_REACH` ranges of the results'
-      source accuracies.
+      source accuracies; below a ``flat`` calibration further down, nothing: mean, interval and
+      std NaN (nothing tells how far the truth falls there).
 
     Unchanged without an interval, an extrapolated design or a line."""
     below = np.zeros(len(p.raw), bool) if p.below is None else p.below
