@@ -12,7 +12,7 @@ from gennas.cli.output import candidate_row
 from gennas.design.loop import LoopSettings
 from gennas.design.scores import ScoreScale
 from gennas.design.verified import ranked
-from gennas.design.stored_statement import results_agree_with_stored, stored_scaling, with_stored
+from gennas.design.stored_statement import results_agree_with_stored, stored_statement
 from gennas.design.source_line import unit_range
 from gennas.errors import GennasError
 from gennas.evaluators.base import Result
@@ -290,69 +290,39 @@ def test_designs_beyond_every_verified_result_are_flagged(predictor, generator, 
             assert len(set(stated)) > 1 and stated.min() >= flat_levels[0] - 1e-6
 
 
-def test_beyond_the_results_the_stored_calibration_states():
-    """Rows beyond the learned calibration take the stored mean and interval (flagged only if
-    beyond the stored one too); the others keep theirs, covering the stored interval with widen;
-    the ranking score never changes."""
+def test_after_results_that_agree_with_it_the_stored_calibration_states_every_design():
+    """The stored calibration's mean and interval state every design, flagged beyond or below only
+    where they lie beyond or below the cells it was fitted on; the learned ranking (score and raw)
+    stays. Results read on its scale only if they fall inside its intervals as often as chance
+    allows: after a search on cifar100 the learned mean over-stated the top 20 by +0.97 to +1.30
+    points, the stored one -0.05 to +0.05 where the results agreed (report seeds 0-4)."""
     learned = Calibration.fit(np.arange(10.0), np.arange(10.0))
     stored = Calibration.fit(np.arange(40.0), np.arange(40.0) + np.tile([-1.0, 1.0], 20))
-    raw = np.array([5.0, 20.0, 50.0])
-    p = Predictions.of(raw, np.ones(3), learned, (0, 100))
-    assert list(p.beyond) == [False, True, True]
-    for widen in (False, True):
-        q = with_stored(p, stored, raw, widen)
-        low, high = stored.interval(raw)
-        assert np.allclose(q.mean[1:], stored.mean(raw)[1:]) and np.allclose(q.low[1:], low[1:])
-        assert np.allclose(q.high[1:], high[1:]) and list(q.beyond) == [False, False, True]
-        assert np.array_equal(q.score, p.score) and np.array_equal(q.raw, p.raw) and q.mean[0] == p.mean[0]
-        assert (q.low[0], q.high[0]) == ((min(p.low[0], low[0]), max(p.high[0], high[0])) if widen
-                                         else (p.low[0], p.high[0]))
-    # results read on the stored scale only if they fall inside its intervals as often as chance allows
+    raw = np.array([-5.0, 5.0, 20.0, 50.0])
+    p = Predictions.of(raw, np.ones(4), learned, (0, 100))
+    q = stored_statement(p, stored, raw)
+    low, high = stored.interval(raw)
+    assert np.allclose(q.mean, stored.mean(raw)) and np.allclose(q.low, low) and np.allclose(q.high, high)
+    assert list(q.beyond) == [False, False, False, True] and list(q.below) == [True, False, False, False]
+    assert np.array_equal(q.score, p.score) and np.array_equal(q.raw, p.raw)
     told_raw = np.arange(10.0) * 4
     assert results_agree_with_stored(stored.mean(told_raw), told_raw, stored, True, False)
     assert not results_agree_with_stored(stored.mean(told_raw) + 5, told_raw, stored, True, False)
     assert not results_agree_with_stored(stored.mean(told_raw), told_raw, stored, False, False)
 
 
-def test_from_twenty_results_the_stored_interval_shape_is_scaled_to_them():
-    """``stored_scaling`` is the conformal order statistic of how far the stored residual bounds must
-    stretch to hold each residual (None for too few); with it, designs within the learned
-    calibration state its mean plus that many stored bounds, those below or beyond it take the
-    stored statement, and the ranking score never changes."""
-    stored = Calibration.fit(np.arange(40.0), np.arange(40.0) + np.tile([-1.0, 1.0], 20))
-    told_raw, rng = np.linspace(0, 39, 30), np.random.default_rng(0)
-    q_lo, q_hi = stored.residual_bounds(told_raw)
-    stretch = rng.uniform(0, 1, 30)
-    residuals = 2.0 * stretch * np.where(rng.random(30) < 0.5, q_lo, q_hi)
-    # the (31 * 0.9 = 27.9)-th smallest: between the 27th and the 28th
-    between = 0.1 * np.sort(stretch)[26] + 0.9 * np.sort(stretch)[27]
-    assert np.isclose(stored_scaling(residuals, told_raw, stored), 2.0 * between)
-    assert stored_scaling(residuals[:5], told_raw[:5], stored) is None
-    learned = Calibration.fit(np.arange(10.0) + 10, np.arange(10.0) + 10)
-    raw = np.array([5.0, 15.0, 50.0])
-    p = Predictions.of(raw, np.ones(3), learned, (0, 100))
-    assert list(p.below) == [True, False, False] and list(p.beyond) == [False, False, True]
-    q = with_stored(p, stored, raw, widen=False, scaling=1.5)
-    b_lo, b_hi = stored.residual_bounds(raw)
-    s_low, s_high = stored.interval(raw)
-    assert (q.low[0], q.high[0], q.mean[0]) == (s_low[0], s_high[0], stored.mean(raw)[0])
-    assert np.isclose(q.low[1], p.mean[1] + 1.5 * min(b_lo[1], 0)) and np.isclose(q.high[1], p.mean[1] + 1.5 * b_hi[1])
-    assert q.mean[1] == p.mean[1] and np.isclose(q.mean[2], stored.mean(raw)[2])
-    assert np.array_equal(q.score, p.score)
-
-
-def test_after_fifty_results_on_a_bundled_task_the_stated_intervals_cover(predictor, generator, bench):
-    """On cifar100 after 50 random results the designs within the results state the learned mean
-    plus the scaled stored bounds, and the 90 % intervals hold most cells' truth."""
+def test_after_fifty_results_on_a_bundled_task_the_stored_calibration_states_and_covers(predictor, generator, bench):
+    """On cifar100 after 50 random results every design states the stored calibration's mean and
+    interval of its pretrained prediction (the results agree with it), while the learned loop ranks
+    them; the 90 % intervals hold most cells' truth."""
     d, _ = _told_random_cifar100(predictor, generator, bench, "cifar100", n=50, seed=7)
     archs, y = bench.archs(), bench.accuracy_of(None, "cifar100")
     p = d.predictions(archs)
     raw = predictor.predict(archs, "cifar100")[0]
     stored = CalibratedPredictor.load(predictor, bench.space).calibration("cifar100")
-    # designs beyond the learned calibration (flagged only if beyond the stored one too) state the stored interval
-    stated = ~p.below & (p.high < y.max() - 1e-9) & ~np.isclose(p.high, stored.interval(raw)[1])
-    ratio = (p.high - p.mean)[stated] / stored.residual_bounds(raw)[1][stated]
-    assert stated.mean() > 0.5 and np.ptp(ratio) < 1e-6  # one factor for every design within
+    low, high = stored.interval(raw)
+    assert np.allclose(p.mean, stored.mean(raw)) and np.allclose(p.low, low) and np.allclose(p.high, high)
+    assert not np.allclose(p.score, stored.mean(raw))  # ranked by the loop refitted on the results
     assert np.mean((y >= p.low) & (y <= p.high)) >= 0.8
 
 

@@ -102,8 +102,9 @@ def test_a_timed_architecture_is_judged_at_its_timing_times_the_margin(tmp_path,
 def test_a_recheck_says_how_far_the_machine_drifted_and_a_budget_warns_beyond_the_margin(tmp_path, monkeypatch,
                                                                                       user_cell_space):
     """`gennas latency recheck` times some of a registered device's architectures again with the
-    registration's settings; a machine now 4x as slow (here: its registration divided by 4) is beyond
-    any margin, so the command says to register it again and a budget on it warns."""
+    registration's settings; a machine now 10x as slow (here: its registration divided by 10) is beyond
+    any margin, so the command says to register it again and a budget on it warns (at 4x, a
+    registration timed while the machine was busy read only 1.9x: flaky on a loaded machine)."""
     from gennas.design.budget import UncalibratedBound, latency_models
     from gennas.surrogates.measure import registered_path, registered_record
 
@@ -115,8 +116,8 @@ def test_a_recheck_says_how_far_the_machine_drifted_and_a_budget_warns_beyond_th
     ran = runner.invoke(app, ["latency", "measure", "--space", str(path), "--name", "here", "--cells", "30", *quick])
     assert ran.exit_code == 0, ran.output
     record = registered_record("here", space.name)
-    record["samples"] = [[arch, ms / 4] for arch, ms in record["samples"]]  # as if it ran 4x as fast then
-    record["retimed"] = [[arch, ms / 4] for arch, ms in record["retimed"]]
+    record["samples"] = [[arch, ms / 10] for arch, ms in record["samples"]]  # as if it ran 10x as fast then
+    record["retimed"] = [[arch, ms / 10] for arch, ms in record["retimed"]]
     registered_path("here", space.name).write_text(json.dumps(record))
     checked = runner.invoke(app, ["latency", "recheck", "--space", str(path), "--name", "here", "--cells", "5", "--json"])
     assert checked.exit_code == 0, checked.output

@@ -23,11 +23,11 @@ import numpy as np
 from gennas.design.loop import DesignLoop
 from gennas.design.pretrained import saved_results
 from gennas.design.source_line import source_line_statement, unit_range
-from gennas.design.stored_statement import results_agree_with_stored, stored_scaling, with_stored
+from gennas.design.stored_statement import results_agree_with_stored, stored_statement
 from gennas.errors import caller_stacklevel
 from gennas.evaluators.base import Result
 from gennas.graph import ArchGraph
-from gennas.surrogates.calibration import (COVERAGE, MIN_BIN, MIN_TREND, PERCENT, Calibration, Predictions,
+from gennas.surrogates.calibration import (COVERAGE, MIN_TREND, PERCENT, Calibration, Predictions,
                                           interval_std, learned_reach, pretrained_reach, table_reach)
 from gennas.surrogates.cross_fitted import MIN_LEARNED, CrossFitted, learned_calibration
 from gennas.surrogates.stored_calibration import CalibratedPredictor
@@ -74,9 +74,8 @@ class Statements:
           widest residual bound. Under :data:`MIN_STATED` (10)
           results, or results of one value, only the rank, unless they agree with the task's
           stored calibration (:meth:`_before_learning`). Where the task has a stored
-          calibration, designs beyond or below the verified cells take its statement, under 20 results
-          the interval also covers its interval, and from 20 on it is that interval's shape
-          scaled to the results (:meth:`_with_stored`); on a new dataset
+          calibration the results agree with, it states every design, the learned loop ranking them
+          (:meth:`_with_stored`); on a new dataset
           of a space with measured tables, the line to them (:mod:`gennas.design.source_line`).
         * A task nothing was verified or described for: only the rank (what transfers).
         * Otherwise (a task described by samples, another predictor): the raw mean within reach, no
@@ -178,8 +177,8 @@ class Statements:
     def _before_learning(self, archs: list[ArchGraph], told: list[Result]) -> Predictions | None:
         """The statement under :data:`MIN_STATED` verified architectures, or after results of one value; None to
         state the learned one. A task whose stored calibration the results agree with keeps the
-        pretrained statement until :data:`MIN_LEARNED` distinct results, then the stored mean
-        with the learned interval widened by the stored one (:meth:`_with_stored`). Otherwise only the rank (the
+        pretrained statement until :data:`MIN_LEARNED` distinct results, then the stored statement
+        with the learned ranking (:meth:`_with_stored`). Otherwise only the rank (the
         refitted loop's order) is stated, beside the verified scores: after one cifar10 result
         every design read "94.37 ± 1.78" (the table's best, the members' spread), on a new
         dataset every design read the one score, and after 3 (5) random results on a new
@@ -240,9 +239,8 @@ class Statements:
 
     def _with_stored(self, archs: list[ArchGraph], p: Predictions) -> Predictions:
         """Where a stored calibration of the pretrained predictor has this task and the results agree
-        with it, designs beyond or below the learned calibration take its statement, under ``MIN_BIN``
-        results every interval covers its interval too, and from ``MIN_BIN`` on the others state
-        its residual bounds scaled to the results (:mod:`gennas.design.stored_statement`)."""
+        with it, its statement of every design; the learned ranking stays
+        (:mod:`gennas.design.stored_statement`)."""
         loop, stored, told = self.loop, self._stored, self._told()
         if p.low is None or stored is None:
             return p
@@ -251,13 +249,7 @@ class Statements:
         if not results_agree_with_stored(np.array([r.score for r in told]), raw[:len(told)], stored,
                                          loop.scale.direction == "maximize", loop.scale.compress):
             return p
-        learned = self._learned_calibration()[0]
-        residuals = None if learned is None else learned.calibration.residuals
-        scaling = None if residuals is None else stored_scaling(residuals, raw[:len(told)], stored)
-        # under MIN_STATED results their own mean is set by a handful of cells (one told 50.0 among
-        # four cifar10 table scores made every design read 84.83): the stored one states it
-        return with_stored(p, stored, raw[len(told):], widen=len(told) < MIN_BIN, scaling=scaling,
-                           stored_mean=len({r.arch.canonical_hash() for r in told}) < MIN_STATED)
+        return stored_statement(p, stored, raw[len(told):])
 
     @functools.cached_property
     def _saved_results(self) -> int | None:
