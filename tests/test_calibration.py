@@ -307,8 +307,12 @@ def test_after_results_that_agree_with_it_the_stored_calibration_states_every_de
     assert np.array_equal(q.score, p.score) and np.array_equal(q.raw, p.raw)
     told_raw = np.arange(10.0) * 4
     assert results_agree_with_stored(stored.mean(told_raw), told_raw, stored, True, False)
-    assert not results_agree_with_stored(stored.mean(told_raw) + 5, told_raw, stored, True, False)
+    assert not results_agree_with_stored(stored.mean(told_raw) - 5, told_raw, stored, True, False)
     assert not results_agree_with_stored(stored.mean(told_raw), told_raw, stored, False, False)
+    # a search's picks above the intervals (selected) agree; scores below them (another evaluator) do not
+    low, high = stored.interval(told_raw[1:9])
+    assert results_agree_with_stored(np.minimum(high + 0.5, 39.0), told_raw[1:9], stored, True, False)
+    assert not results_agree_with_stored(np.maximum(low - 0.5, 0.0), told_raw[1:9], stored, True, False)
 
 
 def test_after_fifty_results_on_a_bundled_task_the_stored_calibration_states_and_covers(predictor, generator, bench):

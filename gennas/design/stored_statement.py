@@ -12,13 +12,14 @@ it is fitted on the verified cells, and after a search those are the search's pi
 the ones left. Among the designs a designer returns after a search the learned mean over-stated
 the truth (report seeds 0-4, cifar100: +1.29 / +1.30 / +0.97 points after 20 at batch 1 / 30 at
 batch 1 / 30 at batch 5, covering 85 / 76 / 87 %), while the stored calibration, conditional on
-``m`` alone, is not biased by a selection on ``m``: -0.05 / +1.10 / +0.05, covering 90 / 77 / 88 %
-(30 at batch 1: on some seeds the search's picks lie above the stored intervals more often than
-chance allows, the results "disagree" and the learned statement stays). After random results
-the two agree (told 10 and 50: top-20 bias within 0.03 points, coverage within 1.6 points, development seeds 5-19).
+``m`` alone, is not biased by a selection on ``m``: -0.05 / -0.31 / -0.41, covering 90 / 86 / 87 %
+(with picks above the stored intervals no longer counted as disagreeing,
+:func:`results_agree_with_stored`; counted, 30 at batch 1 read +1.10, 77 %). It under-states
+them a little: the loop that ranks knows more than ``m``. After random results the two agree
+(told 10 and 50: top-20 bias within 0.03 points, coverage within 1.6 points, development seeds 5-19).
 Earlier rules that patched the learned statement with the stored one (its statement beyond or below the
 results, its interval's shape scaled to the results from 20 on) are in docs/calibration.md;
-"The stored calibration states after results" there has the measurements.
+"After results, the stored calibration states every design" there has the measurements.
 
 Only where the results read on its scale: scores of the task's table (or what agrees with it as
 often as its intervals promise), not those of another evaluator that happen to lie in the same
@@ -38,17 +39,21 @@ from gennas.surrogates.calibration import COVERAGE, Calibration, Predictions, in
 def results_agree_with_stored(told: np.ndarray, told_raw: np.ndarray, stored: Calibration, maximize: bool,
                               compressed: bool) -> bool:
     """Whether verified scores ``told`` ``(n,)`` can be read on the stored calibration's scale: the
-    task's accuracies, maximised, uncompressed, within the table's range, and as often inside the
-    stored :data:`~gennas.surrogates.calibration.COVERAGE` intervals of the pretrained predictions
-    ``told_raw`` ``(n,)`` as chance allows (at least the 1 % binomial quantile: 6 of 10). Scores of
-    another evaluator in the same range (a few epochs of training: 40-60 % on cifar10) fail it."""
+    task's accuracies, maximised, uncompressed, within the table's range, and as often at or above
+    the low end of the stored :data:`~gennas.surrogates.calibration.COVERAGE` intervals of the
+    pretrained predictions ``told_raw`` ``(n,)`` as chance allows (at least the 1 % binomial
+    quantile of a 95 % chance each). Scores of another evaluator in the same range (a few epochs
+    of training: 40-60 % on cifar10) fall below them and fail it. Scores above the intervals do
+    not count against it: a search picks the cells its loop rates best, and they beat ``E[truth |
+    m]`` by that selection (counting them, 30 verifications at batch 1 "disagreed" on some seeds
+    and the learned statement over-stated the cifar100 top 20 by 1.57 points; development seeds 5-9)."""
     if not maximize or compressed or len(told) == 0:
         return False
     if not np.all((told >= stored.reach[0]) & (told <= stored.reach[1])):
         return False
-    low, high = stored.interval(told_raw)
-    inside = int(np.sum((told >= low) & (told <= high)))
-    return inside >= binom.ppf(0.01, len(told), COVERAGE)
+    low, _ = stored.interval(told_raw)
+    not_below = int(np.sum(told >= low))
+    return not_below >= binom.ppf(0.01, len(told), 1 - (1 - COVERAGE) / 2)
 
 
 def stored_statement(p: Predictions, stored: Calibration, pretrained_raw: np.ndarray) -> Predictions:
