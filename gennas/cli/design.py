@@ -109,7 +109,7 @@ def register(app: typer.Typer) -> None:
             from gennas.bench import load_benchmark
 
             bench = load_benchmark(designer.space.benchmark)
-        if any(c.predicted_accuracy is None and not c.below_calibration for c in candidates):
+        if any(c.predicted_accuracy is None and not c.unstated_below for c in candidates):
             typer.echo(rank_only_note(designer, task, space, MIN_STATED), err=True)
         for note in (unstated_note(candidates), shared_statement_note(candidates), no_interval_note(designer, candidates),
                      measured_designs_note(designer, candidates, time_here)):
@@ -237,7 +237,7 @@ def no_interval_note(designer: Any, candidates: Sequence[Any]) -> str | None:
 def unstated_note(candidates: Sequence[Any]) -> str | None:
     """Why some designs state no accuracy beside stated ones: below every verified result further
     than anything tells how far the truth falls (:mod:`gennas.design.source_line`); None otherwise."""
-    unstated = sum(c.predicted_accuracy is None and c.below_calibration for c in candidates)
+    unstated = sum(c.unstated_below for c in candidates)
     if not unstated:
         return None
     return (f"note: {unstated} of the designs lie below every verified result, further than the results and the "

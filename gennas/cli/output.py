@@ -104,7 +104,7 @@ def candidate_row(candidate: Any) -> dict[str, Any]:
     instead: no accuracy is made up (so too, beside stated designs, for one below the results
     further than they tell: its accuracy and interval empty, ``below_calibration`` set)."""
     row: dict[str, Any] = {"rank": candidate.rank, "arch": candidate.arch.to_string()}
-    unstated = candidate.predicted_accuracy is None and candidate.below_calibration
+    unstated = candidate.unstated_below
     if candidate.predicted_accuracy is None and not unstated:
         row["relative_score"] = candidate.relative_score
         row["verified"] = candidate.verified_score  # a rank only still shows what was measured

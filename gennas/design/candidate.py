@@ -74,6 +74,12 @@ class Candidate:
     verified_score: float | None = None
     latency_bound_ms: float | None = None
 
+    @property
+    def unstated_below(self) -> bool:
+        """No accuracy stated because the design lies below every verified cell further than they
+        tell how far the truth falls (not a rank-only statement: the other designs are stated)."""
+        return self.predicted_accuracy is None and self.below_calibration
+
     def __str__(self) -> str:
         how = "measured" if self.latency_measured else "estimated"
         lat = "" if self.predicted_latency_ms is None else f", {self.predicted_latency_ms:.3g} ms {how}"
@@ -84,7 +90,7 @@ class Candidate:
             # the measurement is the statement; the model's value beside it, as it is checked
             model = "" if self.predicted_accuracy is None else f"; predicted {num(self.predicted_accuracy)}{unit}"
             return f"#{self.rank} {self.arch.to_string()} (verified {num(self.verified_score)}{unit}{model}{lat})"
-        if self.predicted_accuracy is None and self.below_calibration:
+        if self.unstated_below:
             what = (f"relative score {self.relative_score:+.2f}; no accuracy: below every verified cell, further "
                     "than they tell how far the truth falls")
         elif self.predicted_accuracy is None:

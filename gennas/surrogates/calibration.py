@@ -394,7 +394,8 @@ class Predictions:
             (conservative: an uncertain cell must earn its place) or the calibrated mean, else ``raw``.
         mean, std: calibrated mean and normal-equivalent std of the interval (without a
             calibration: raw mean within reach, ensemble std); None when only the rank is known.
-        low, high: the :data:`COVERAGE` interval; None without a calibration.
+        low, high: the :data:`COVERAGE` interval; None without a calibration. NaN in ``mean``,
+            ``std``, ``low`` and ``high``: nothing is stated of that design (:mod:`gennas.design.source_line`).
         beyond, below: bool, True where ``raw`` is above every prediction the calibration was
             fitted on (below its :attr:`~Calibration.low_edge`, all but one at most): it
             extrapolates there (flat above, so the truth may lie above the interval).
