@@ -31,9 +31,10 @@ class Candidate:
             measured where the bundled tables have the device or a registered device timed the cell
             itself (``latency_measured``), else estimated.
         rank: 1 for the best: before any result by the calibrated mean (ties by the raw
-            prediction); after results by the conservative score (the interval's low end), a
-            verified architecture by its measurement (``verified_score``), before the first
-            unverified one whose stated mean is not above it.
+            prediction); after results the conservative score (the interval's low end) chooses
+            which come back and their stated means rank them (ties by that score), a verified
+            architecture by its measurement (``verified_score``), before the first unverified one
+            whose stated mean is not above it: no design states more than one ranked above it.
         latency_measured: True when ``predicted_latency_ms`` is a measurement.
         interval: ``(low, high)``: holds the true score with probability 0.9
             (:data:`gennas.surrogates.calibration.COVERAGE`); None where nothing calibrates it,

@@ -29,7 +29,8 @@ from gennas.design.pretrained import RememberingLoop, pretrained_predictor, save
 from gennas.design.scores import score_unit
 from gennas.design.source_line import reads_as_percent
 from gennas.design.statement import Statements
-from gennas.design.verified import failed_only, one_per_function, ranked, verified_among, with_verified
+from gennas.design.verified import (failed_only, in_stated_order, one_per_function, ranked, verified_among,
+                                    with_verified)
 from gennas.errors import GennasError, UnknownDataset, caller_stacklevel
 from gennas.evaluators.base import Evaluator, Result, as_results
 from gennas.generators import SlotGenerator, load_generator
@@ -336,6 +337,7 @@ class Designer(Statements):
         pick = lambda values, i: None if values is None or np.isnan(values[i]) else float(values[i])  # noqa: E731
         verified = verified_among(archs, self.loop.history)  # an equivalent cell's measurement too
         order = one_per_function(ranked(p, archs, verified, self.loop.scale, len(archs)), archs, verified, n)
+        order = in_stated_order(order, p, archs, verified, self.loop.scale)  # never states more than one above it
         # what kept the budget off exact measurements, for the returned designs only: the model's
         # bound, or a registered device's own timing times the margin a second timing may reach
         timing_bounded = self.budget is not None and self.budget.own_margin != 1.0
