@@ -355,6 +355,27 @@ def test_a_designer_is_rebuilt_from_its_stored_search(designer_factory, bench, t
     assert json.loads(alone.stdout) == json.loads(tight.stdout)
 
 
+def test_design_from_a_study_applies_or_refuses_a_given_latency_confidence(designer_factory, bench, tmp_path):
+    """`gennas design --study S --latency-confidence 0.99` (or 0.6, or 1.5) was dropped without a
+    word unless --device or --max-latency-ms came with it: exit 0, the study's bounds (a user walk)."""
+    from typer.testing import CliRunner
+
+    from gennas.cli import app
+
+    url = f"sqlite:///{tmp_path / 'conf.db'}"
+    budgeted = designer_factory(device="pixel3", max_latency_ms=20.0, latency_confidence=0.8)
+    budgeted.search(lambda a: bench.accuracy(a, "cifar10"), budget=2, storage=url, study_name="b")
+    runner = CliRunner()
+    base = ["design", "--storage", url, "--study", "b", "-n", "2", "--json"]
+    kept = runner.invoke(app, base)
+    assert kept.exit_code == 0 and "bound_ms_80%" in json.loads(kept.stdout)[0], kept.output  # the study's
+    given = runner.invoke(app, [*base, "--latency-confidence", "0.6"])
+    assert given.exit_code == 0 and "bound_ms_60%" in json.loads(given.stdout)[0], given.output
+    for confidence, message in (("1.5", "confidence must be in (0, 1)"), ("0.3", "calibrated for confidence")):
+        refused = runner.invoke(app, [*base, "--latency-confidence", confidence])
+        assert refused.exit_code == 2 and message in refused.stderr, refused.output
+
+
 def test_new_dataset_starts_from_the_measured_tables_of_the_predictors_own_tasks(bench):
     """A holdout predictor's prior uses only the tables it was trained on; the first proposal on
     the held-out dataset is the best measured cell of the other table."""

@@ -28,11 +28,11 @@ def register(app: typer.Typer) -> None:
                    device: Optional[str] = typer.Option(None, "--device", help="device for latency, e.g. pixel3"),
                    max_latency_ms: Optional[float] = typer.Option(None, "--max-latency-ms",
                                                                   help="latency budget (ms) on --device"),
-                   latency_confidence: float = typer.Option(0.95, "--latency-confidence",
-                                                            help="on a device without measured latencies: keep "
-                                                                 "designs whose upper latency bound at this "
-                                                                 "confidence is within the budget (calibrated: "
-                                                                 "0.5-0.995 on nb201, 0.5-0.98 on mbv3)"),
+                   latency_confidence: Optional[float] = typer.Option(
+                       None, "--latency-confidence", help="on a device without measured latencies: keep designs "
+                                                          "whose upper latency bound at this confidence is within "
+                                                          "the budget (calibrated: 0.5-0.995 on nb201, 0.5-0.98 on "
+                                                          "mbv3) \\[default: 0.95; with --study: the study's]"),
                    n: int = typer.Option(10, "-n", help="number of architectures"),
                    generator: str = typer.Option("diffusion", "--generator", help="diffusion or vae"),
                    seed: Optional[int] = typer.Option(None, "--seed", help="\\[default: 0; with --study: the study's]"),
@@ -74,13 +74,16 @@ def register(app: typer.Typer) -> None:
         # estimate (the 95 % bound refused a 14 ms budget that timed designs here met, a user walk)
         from gennas.design.timed_here import TIME_HERE_GENERATION
 
+        given_confidence = latency_confidence  # None: not given (a study's own is kept)
+        latency_confidence = 0.95 if latency_confidence is None else latency_confidence
         generation_confidence = TIME_HERE_GENERATION if time_here else latency_confidence
         if study is not None:
             # what is given replaces the study's, as in Designer.from_study: a new budget alone keeps
-            # the study's device (it was refused: "a latency budget needs a device")
+            # the study's device (it was refused: "a latency budget needs a device"), and a confidence
+            # alone is applied (or refused) too: it was dropped without a word, a user walk
             overrides = {key: value for key, value in (("device", device), ("max_latency_ms", max_latency_ms))
                          if value is not None}
-            if overrides or time_here:
+            if time_here or given_confidence is not None:  # not given: the study's, as in from_study
                 overrides["latency_confidence"] = generation_confidence
             if task is not None:
                 overrides["task"] = task  # checked against the study's
