@@ -259,6 +259,27 @@ def test_baselines_keep_a_budget_on_a_registered_device_and_refuse_an_impossible
     assert refused.exit_code != 0 and "calibrated for confidence in [0.5, 0.995]" in refused.stderr
 
 
+def test_a_resume_with_another_latency_confidence_is_refused_or_forced_not_a_new_study(tmp_path, monkeypatch, bench):
+    """The confidence is in a default study name: `--resume --latency-confidence 0.6` started a new
+    study ("0 resumed", everything verified again) where any other changed setting is refused."""
+    from gennas.surrogates.latency import load_latency_estimator
+    from gennas.surrogates.measure import register_device
+
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
+    refs = load_latency_estimator("nb201", with_registered=False).reference_archs()
+    register_device("conf_box", "nb201", list(zip(refs, bench.latency_of(refs, "silver_4114"))))
+    base = ["search", "--method", "random", "--device", "conf_box", "--max-latency-ms", "20",
+            "--storage", str(tmp_path / "c.db"), "--json", "-q"]
+    first = runner.invoke(app, [*base, "-b", "2"])
+    assert first.exit_code == 0, first.output
+    study = json.loads(first.stdout)["study"]
+    refused = runner.invoke(app, [*base, "-b", "3", "--resume", "--latency-confidence", "0.6"])
+    assert refused.exit_code == 2 and "was run with latency_confidence=0.95" in refused.stderr, refused.output
+    forced = runner.invoke(app, [*base, "-b", "3", "--resume", "--latency-confidence", "0.6", "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert json.loads(forced.stdout)["study"] == study and json.loads(forced.stdout)["resumed"] == 2
+
+
 def test_read_only_storage_fails_before_verifying(tmp_path, monkeypatch):
     db = tmp_path / "ro.db"
     assert runner.invoke(app, ["search", "--method", "random", "-b", "1", "--storage", str(db), "--study", "s",

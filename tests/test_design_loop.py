@@ -376,6 +376,16 @@ def test_design_from_a_study_applies_or_refuses_a_given_latency_confidence(desig
         assert refused.exit_code == 2 and message in refused.stderr, refused.output
 
 
+def test_a_designer_resume_with_another_confidence_finds_its_study(designer_factory, bench, tmp_path):
+    """Designer.search(resume=True) named its study after the new confidence and started it anew."""
+    url = f"sqlite:///{tmp_path / 'named.db'}"
+    scores = lambda a: bench.accuracy(a, "cifar10")  # noqa: E731
+    designer_factory(device="pixel3", max_latency_ms=20.0, latency_confidence=0.8).search(scores, budget=2, storage=url)
+    again = designer_factory(device="pixel3", max_latency_ms=20.0)
+    with pytest.raises(gennas.GennasError, match="was run with latency_confidence=0.8"):
+        again.search(scores, budget=3, storage=url, resume=True)
+
+
 def test_new_dataset_starts_from_the_measured_tables_of_the_predictors_own_tasks(bench):
     """A holdout predictor's prior uses only the tables it was trained on; the first proposal on
     the held-out dataset is the best measured cell of the other table."""

@@ -9,7 +9,7 @@ import typer
 
 from gennas.errors import GennasError, UnknownDataset, unknown
 from gennas.graph import ArchGraph
-from gennas.search.studies import default_study_name
+from gennas.search.studies import default_study_name, resumed_study_name
 from gennas.spaces import SearchSpace
 
 if TYPE_CHECKING:
@@ -247,6 +247,9 @@ def register(app: typer.Typer) -> None:
         learned = task_of(task, evaluator.split(":", 1)[1], dataset) if evaluator.startswith("proxy:") else task
         name = study or default_study_name(method, sp.name, task, evaluator, seed, device, max_latency_ms, dataset,
                                            latency_confidence)
+        if study is None and resume and max_latency_ms is not None:  # another confidence: refused or forced, not new
+            name = resumed_study_name(storage, name, default_study_name(method, sp.name, task, evaluator, seed, device,
+                                                                        max_latency_ms, dataset))
         if method == "designer" and resume and stored_start(storage, name) == "untrained":
             # it restarts untrained anyway (RememberingLoop.adopt_study): the predictor saved in the
             # home is not loaded, and one saved for an edited spec no longer blocks the resume

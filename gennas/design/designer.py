@@ -430,7 +430,7 @@ class Designer(Statements):
         if self.budget is not None:  # a budget no cell keeps fails before a study is created
             check_feasible(self.budget, self.space)
         storage = storage if storage is not None else self.storage
-        study_name, attrs = designer_study(self, evaluator, storage, study_name)
+        study_name, attrs = designer_study(self, evaluator, storage, study_name, resume)
         return run_search(self.loop, evaluator, budget, storage=storage, study_name=study_name,
                           batch_size=batch_size, progress=progress, resume=resume, force=force, attrs=attrs,
                           direction=self.loop.scale.direction, executor=executor, workers=workers,

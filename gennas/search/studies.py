@@ -131,7 +131,26 @@ def default_study_name(method: str, space: str, task: str, evaluator: str, seed:
     return f"{name}-seed{seed}"
 
 
-def designer_study(designer: Any, evaluator: Any, storage: Any, study_name: str | None) -> tuple[str | None, dict[str, Any]]:
+def resumed_study_name(storage: Any, name: str, default_name: str) -> str:
+    """The study a resume named by its settings continues: ``name`` where ``storage`` holds it,
+    else the one study named ``default_name`` but for its latency confidence (``-confX``).
+
+    The confidence is in the name (:func:`default_study_name`), so a resume with another one found
+    no study and started a new one, where any other changed setting is refused or forced (a user
+    walk); continued, the settings check says so."""
+    stem, _, seed = default_name.rpartition("-seed")
+    try:
+        names = [s.study_name for s in open_storage(storage, existing=True).get_all_studies()]
+    except GennasError:
+        return name  # no storage yet: the resume starts the study, as it says
+    if name in names:
+        return name
+    alike = [n for n in names if n == default_name or (n.startswith(f"{stem}-conf") and n.endswith(f"-seed{seed}"))]
+    return alike[0] if len(alike) == 1 else name
+
+
+def designer_study(designer: Any, evaluator: Any, storage: Any, study_name: str | None,
+                   resume: bool = False) -> tuple[str | None, dict[str, Any]]:
     """The study name and settings (user attributes) of ``designer.search(evaluator, storage=...)``.
 
     Without a ``study_name``, a stored search is named by :func:`default_study_name` (as the CLI
@@ -155,7 +174,8 @@ def designer_study(designer: Any, evaluator: Any, storage: Any, study_name: str 
         attrs[TASK_ATTR] = designer.task.to_record(
             negate_samples=designer.task.kind == "samples" and designer.loop.scale.direction == "minimize")
     if storage is not None and study_name is None:
-        study_name = default_study_name("designer", designer.space.name, task or "untasked", kind, designer.seed,
-                                        designer.device, designer.max_latency_ms,
-                                        latency_confidence=designer.latency_confidence)
+        named = [designer.space.name, task or "untasked", kind, designer.seed, designer.device, designer.max_latency_ms]
+        study_name = default_study_name("designer", *named, latency_confidence=designer.latency_confidence)
+        if resume and designer.max_latency_ms is not None:  # another confidence: refused or forced, not new
+            study_name = resumed_study_name(storage, study_name, default_study_name("designer", *named))
     return study_name, attrs
