@@ -111,3 +111,11 @@ def test_a_sitting_faster_than_the_registration_is_said(tmp_path, monkeypatch, n
     out = CliRunner().invoke(app, ["design", "--device", "samebox", "--max-latency-ms", "1000", "-n", "1",
                                    "--time-here", "--json"])
     assert out.exit_code == 0 and "runs at" not in out.stderr, out.output
+
+
+def test_an_unregistered_device_of_a_user_space_names_its_spec_file(tmp_path, monkeypatch, user_cell_space):
+    """`gennas latency devices --space timedspace` failed: a user space loads only by its YAML path."""
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path))
+    path = user_cell_space("timedspace")
+    with pytest.raises(gennas.GennasError, match=f"latency devices --space {path}`"):
+        local_registration("nobox", gennas.load_space(path))

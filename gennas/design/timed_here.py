@@ -48,8 +48,12 @@ def local_registration(name: str, space: SearchSpace) -> dict[str, Any]:
         if name in getattr(load_latency_estimator(space), "bundled", ()):  # listed by `latency devices` too
             raise GennasError(f"{name!r} is a device bundled with {space.name}'s tables, measured elsewhere: only a "
                               "device registered with `gennas latency measure` on this machine can be timed here")
+        from gennas.spaces.identity import space_argument
+
+        # a user space is loaded by its YAML path: `--space walk12space` failed as an unknown space
         raise GennasError(f"device {name!r} is not registered for {space.name} (`gennas latency devices --space "
-                          f"{space.name}` lists those that are): only a device registered here can be timed here")
+                          f"{space_argument(space)}` lists those that are): only a device registered here can be "
+                          "timed here")
     if record.get("machine") not in (None, platform.node()):
         raise GennasError(f"device {name!r} was measured on machine {record.get('machine')!r}, and this is "
                           f"{platform.node()!r}: timing it here would time another machine")
