@@ -188,9 +188,15 @@ def test_names_of_path_spaces_are_unique(tmp_path, user_yaml):
         gennas.load_space(odd)
     # a bad name from the `name:` field is said to come from it (it read "from the file name")
     named = tmp_path / "named.yaml"
-    for bad, said in (("../../evil", "may hold only"), ("nb201", "is a bundled space's; change it")):
+    for bad, said in (("../../evil", "is not a valid name"), ("nb201", "is a bundled space's; change it")):
         named.write_text(f"name: {bad}\n" + CELL + "    a: {type: zero}\n")
         with pytest.raises(SpecError, match=rf"\(from its `name:` field\) {said}"):
+            gennas.load_space(named)
+    # 'walk 12' was told "letters, digits, '_' and '-'", then 'walk-12' refused as "(a letter, then
+    # letters, digits, '_')": a `name:` field states the schema's rule, the one it is held to
+    for bad in ("walk 12", "walk-12"):
+        named.write_text(f"name: {bad}\n" + CELL + "    a: {type: zero}\n")
+        with pytest.raises(SpecError, match=r"not a valid name \(a letter, then letters, digits, '_'\)"):
             gennas.load_space(named)
 
 

@@ -26,7 +26,7 @@ from gennas.spaces.base import SearchSpace
 from gennas.spaces.blocks import BlockSpace
 from gennas.spaces.cell import CellSpace
 from gennas.spaces.darts import DartsSpace
-from gennas.spaces.schema import Map, SpecError, read_spec
+from gennas.spaces.schema import NAME, NAME_RULE, Map, SpecError, read_spec
 
 #: the ``kind`` value of a YAML spec -> the class that interprets it
 SPACE_CLASSES: dict[str, type[SearchSpace]] = {cls.kind: cls for cls in (CellSpace, BlockSpace, DartsSpace)}
@@ -129,9 +129,12 @@ def load_space_file(path: Path) -> SearchSpace:
     # the message names where the name came from: "(from the file name) ... add a `name:` field"
     # was said of a spec whose `name:` field held the bad name
     where, fix = ("its `name:` field", "change it") if from_field else ("the file name", "add a `name:` field")
-    if not _NAME.fullmatch(text_name):
-        raise SpecError(f"space spec {path}: the space name {text_name!r} (from {where}) may hold only "
-                        f"letters, digits, '_' and '-': {fix}")
+    # a `name:` field is checked by the schema's rule, a file name by this one: the message states
+    # the rule that applies (a field's 'walk 12' was told '-' is allowed, then 'walk-12' refused)
+    rule, said = (NAME, NAME_RULE) if from_field else (_NAME, "letters, digits, '_' and '-', not starting with '-'")
+    if not rule.fullmatch(text_name):
+        raise SpecError(f"space spec {path}: the space name {text_name!r} (from {where}) is not a valid name "
+                        f"({said}): {fix}")
     if text_name in list_spaces():
         raise SpecError(f"space spec {path}: the name {text_name!r} (from {where}) is a bundled space's; "
                         + ("change it" if from_field else "give the file another name or a `name:` field"))

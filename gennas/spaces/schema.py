@@ -22,6 +22,8 @@ from gennas.errors import GennasError
 _TAG = "tag:yaml.org,2002:"
 #: op names, space names: no character that the architecture strings use as a separator
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+#: :data:`NAME` in words, for the messages that refuse a name
+NAME_RULE = "a letter, then letters, digits, '_'"
 
 
 class SpecError(GennasError, ValueError):
@@ -85,7 +87,7 @@ class Scalar(Schema):
         if self.choices is not None and value not in self.choices:
             ctx.fail(node, path, f"must be one of {', '.join(map(str, self.choices))}; got {value!r}")
         if self.pattern is not None and not self.pattern.fullmatch(value):
-            ctx.fail(node, path, f"{value!r} is not a valid name (a letter, then letters, digits, '_')")
+            ctx.fail(node, path, f"{value!r} is not a valid name ({NAME_RULE})")
 
 
 def Int(low: int | None = None, high: int | None = None) -> Scalar:  # noqa: N802 - reads as a type
@@ -211,8 +213,8 @@ class DictOf(Schema):
             ctx.fail(node, path, f"needs at least {self.min_len} entr{'y' if self.min_len == 1 else 'ies'}")
         for key, key_node, value_node in pairs:
             if not NAME.fullmatch(key) or key in self.reserved:
-                ctx.fail(key_node, _join(path, key), "is not a valid name (a letter, then letters, digits, "
-                                                     f"'_'; not {' or '.join(self.reserved)})")
+                ctx.fail(key_node, _join(path, key), f"is not a valid name ({NAME_RULE}; not "
+                                                     f"{' or '.join(self.reserved)})")
             self.value.check(value_node, _join(path, key), ctx)
 
 
