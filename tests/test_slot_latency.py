@@ -203,3 +203,15 @@ def test_too_few_timings_name_how_many_the_measure_would_take_in_a_small_space(u
     assert len(refs) < reference_count(space)
     with pytest.raises(GennasError, match=rf"needs at least {MIN_TIMED} \({len(refs)} by `gennas latency measure`\)"):
         model.adapt("few", [(a, 1.0 + i) for i, a in enumerate(refs[:10])])
+
+
+def test_an_unknown_device_of_a_user_space_is_told_the_commands_in_python_too(tmp_path, monkeypatch, user_cell_space):
+    """From Python the advice was "adapted ... with .adapt(): pass that estimator, estimator=...",
+    which a user space (no pretrained estimator) has no use for; the commands are the way."""
+    from gennas.design.budget import latency_models
+
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path))
+    path = user_cell_space("adviceslots")
+    with pytest.raises(UnknownDevice, match=f"`gennas latency measure --space {path} --name nobox`") as caught:
+        latency_models(gennas.load_space(path), "nobox", 1.0)
+    assert ".adapt()" not in str(caught.value)

@@ -283,10 +283,11 @@ def latency_models(space: SearchSpace, device: str | None, max_latency_ms: float
 
 def unregistered_advice(space: SearchSpace, device: str) -> str:
     """How to make ``device`` known where the space's estimator was loaded without it: commands on
-    the command line (a Python estimator is no option there), the ``estimator=`` argument in Python."""
+    the command line (a Python estimator is no option there) and for a user's YAML space (it has
+    no pretrained estimator to ``.adapt()``), else the ``estimator=`` argument in Python."""
     from gennas.surrogates.measure_commands import measure_command, register_command
 
-    if ON_COMMAND_LINE.get():
+    if ON_COMMAND_LINE.get() or space.source is not None:
         return (f" (`{measure_command(device, space, force=False)}` times this machine as {device!r}; "
                 f"`{register_command('FILE', space, device, False)}` registers timings taken elsewhere)")
     return (" (a device adapted in this process with .adapt(): pass that estimator, estimator=...; "
