@@ -280,6 +280,25 @@ def test_a_resume_with_another_latency_confidence_is_refused_or_forced_not_a_new
     assert json.loads(forced.stdout)["study"] == study and json.loads(forced.stdout)["resumed"] == 2
 
 
+def test_a_resume_of_a_user_space_study_without_space_or_evaluator_says_what_it_needs(tmp_path, monkeypatch,
+                                                                                         user_cell_space):
+    """A bare `search --study S --resume` of a user space's study failed with "unknown nb201 table
+    dataset 'digits'", and with --space with "no bundled table": the study's space is named, and
+    its evaluator (and training settings) are taken as its task is."""
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
+    path = user_cell_space("resumedspace")
+    base = ["search", "--method", "random", "--storage", str(tmp_path / "u.db"), "--study", "s", "--json", "-q"]
+    first = runner.invoke(app, [*base, "--space", str(path), "--task", "digits", "--evaluator", "train",
+                                "--limit", "20", "-b", "2"])
+    assert first.exit_code == 0, first.output
+    bare = runner.invoke(app, [*base, "--resume", "-b", "3"])
+    assert bare.exit_code == 2 and "holds resumedspace architectures, not nb201" in bare.stderr, bare.output
+    assert f"resume it with --space {path}" in bare.stderr
+    spaced = runner.invoke(app, [*base, "--resume", "-b", "3", "--space", str(path)])
+    assert spaced.exit_code == 0, spaced.output
+    assert json.loads(spaced.stdout)["resumed"] == 2 and json.loads(spaced.stdout)["top"][0]["kind"] == "train"
+
+
 def test_read_only_storage_fails_before_verifying(tmp_path, monkeypatch):
     db = tmp_path / "ro.db"
     assert runner.invoke(app, ["search", "--method", "random", "-b", "1", "--storage", str(db), "--study", "s",

@@ -18,6 +18,10 @@ if TYPE_CHECKING:
 DEFAULT_STORAGE = "sqlite:///gennas-search.db"
 #: the task of a search given no --task that resumes no named study
 DEFAULT_TASK = "cifar10"
+#: the space and evaluator of a search given none that resumes no named study
+DEFAULT_SPACE, DEFAULT_EVALUATOR = "nb201", "table"
+#: the train evaluator's --epochs and --limit given none that resumes no named study
+DEFAULT_EPOCHS, DEFAULT_LIMIT = 1, 2000
 
 
 def _table_evaluator(space: SearchSpace, task: str) -> Any:
@@ -56,20 +60,41 @@ def stored_start(storage: str, study_name: str) -> str | None:
         return None
 
 
-def resumed_task(storage: str, study_name: str | None, resume: bool) -> str:
-    """The task of a search given no ``--task``: a resumed named study's own (as ``gennas design
-    --study`` takes it; the default cifar10 was refused as another task, or with ``--force`` mixed
-    cifar10 scores into it), else :data:`DEFAULT_TASK`."""
-    if resume and study_name is not None:
-        from gennas.search.studies import study_settings
+def resumed_settings(storage: str, study_name: str | None, resume: bool) -> dict[str, Any]:
+    """The stored settings of the study ``--resume --study`` names, which fill the options not given
+    (as ``gennas design --study`` takes them: the default cifar10 was refused as another task, or
+    with ``--force`` mixed cifar10 scores into it); {} without both, or where there is no such
+    study (yet: resume starts it new, as without --resume)."""
+    if not (resume and study_name is not None):
+        return {}
+    from gennas.search.studies import study_settings
 
-        try:
-            stored = study_settings(storage, study_name).get("task")
-        except GennasError:
-            stored = None  # no such study (yet): resume starts it new, as without --resume
-        if isinstance(stored, str) and stored:
-            return stored
-    return DEFAULT_TASK
+    try:
+        return study_settings(storage, study_name)
+    except GennasError:
+        return {}
+
+
+def stored_setting(settings: dict[str, Any], key: str, default: Any) -> Any:
+    """``settings[key]`` where a study stored it (a non-empty value), else ``default``."""
+    value = settings.get(key)
+    return default if value is None or value == "" else value
+
+
+def check_resumed_space(settings: dict[str, Any], study_name: str | None) -> None:
+    """Refuse a resume without ``--space`` of a study of another space than the default, naming
+    its space and spec: it failed later on the study's task ("unknown nb201 table dataset
+    'digits'") or evaluator, never saying the study's space (a user walk)."""
+    from gennas.search.storage import SPACE_ATTR, SPACE_FILE_ATTR
+
+    stored = settings.get(SPACE_ATTR)
+    if stored is None or stored == DEFAULT_SPACE:
+        return
+    from gennas.spaces import list_spaces
+
+    spec = stored if stored in list_spaces() else settings.get(SPACE_FILE_ATTR) or "<your spec .yaml>"
+    raise GennasError(f"study {study_name!r} holds {stored} architectures, not {DEFAULT_SPACE} (the default "
+                      f"--space): resume it with --space {spec}")
 
 
 def image_side(space: SearchSpace) -> int:
@@ -166,12 +191,15 @@ def register(app: typer.Typer) -> None:
     @friendly(interrupted="interrupted (a stored search keeps what it verified: the same command with --resume "
               "continues it)")
     def search_cmd(
-        space: str = typer.Option("nb201", "--space", "-s", help="bundled name or YAML file"),
+        space: Optional[str] = typer.Option(None, "--space", "-s",
+                                            help=f"bundled name or YAML file \\[default: {DEFAULT_SPACE}]"),
         task: Optional[str] = typer.Option(None, "--task", "-t",
                                            help="dataset the architectures are for (default: with --resume "
                                                 "--study, the study's task; else cifar10)"),
         budget: int = typer.Option(20, "--budget", "-b", help="architectures to verify (stored ones count)"),
-        evaluator: str = typer.Option("table", "--evaluator", "-e", help="table | proxy:NAME | train | supernet"),
+        evaluator: Optional[str] = typer.Option(None, "--evaluator", "-e",
+                                                help="table | proxy:NAME | train | supernet \\[default: table; "
+                                                     "with --resume --study: the study's]"),
         storage: str = typer.Option(DEFAULT_STORAGE, "--storage",
                                     help="optuna storage URL or .db file; postgresql://user@host/db to share a "
                                          "study between machines (several searches on one study cooperate)"),
@@ -188,8 +216,11 @@ def register(app: typer.Typer) -> None:
                                                       "architectures whose upper latency bound at this "
                                                       "confidence keeps the budget (calibrated: 0.5-0.995 "
                                                       "on nb201, 0.5-0.98 on mbv3)"),
-        epochs: int = typer.Option(1, "--epochs", help="training epochs per architecture (train evaluator)"),
-        limit: int = typer.Option(2000, "--limit", help="images used by the train evaluator"),
+        epochs: Optional[int] = typer.Option(None, "--epochs", help="training epochs per architecture (train "
+                                                                   "evaluator) \\[default: 1; with --resume --study: "
+                                                                   "the study's]"),
+        limit: Optional[int] = typer.Option(None, "--limit", help="images used by the train evaluator \\[default: "
+                                                                 "2000; with --resume --study: the study's]"),
         top: int = typer.Option(10, "--top", help="rows shown"),
         as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
@@ -235,8 +266,19 @@ def register(app: typer.Typer) -> None:
                     from None
         if (device is None) != (max_latency_ms is None):
             raise GennasError("--device and --max-latency-ms go together")
+        stored = resumed_settings(storage, study, resume)
+        if space is None:  # checked first: the study's task or evaluator failed on nb201 without naming its space
+            check_resumed_space(stored, study)
+            space = DEFAULT_SPACE
         sp = load_space(space)
-        task = task if task is not None else resumed_task(storage, study, resume)
+        task = task if task is not None else stored_setting(stored, "task", DEFAULT_TASK)
+        if evaluator is None:  # as the task; Designer.search stores kinds the CLI has not ('callable')
+            named = str(stored_setting(stored, "evaluator", DEFAULT_EVALUATOR))
+            evaluator = named if named in ("table", "train", "supernet") or named.startswith("proxy:") \
+                else DEFAULT_EVALUATOR
+            data = data if data is not None or named != evaluator else stored.get("data")  # a proxy's images
+        epochs = epochs if epochs is not None else stored_setting(stored, "epochs", DEFAULT_EPOCHS)
+        limit = limit if limit is not None else stored_setting(stored, "limit", DEFAULT_LIMIT)
         if data is not None and not evaluator.startswith("proxy:"):
             raise GennasError("--data chooses the images of a proxy evaluator (--evaluator proxy:NAME)")
         dataset = proxy_data(evaluator.split(":", 1)[1], task, data) if evaluator.startswith("proxy:") else None
