@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from gennas.errors import GennasError
+from gennas.errors import GennasError, OtherSpec
 
 FORMAT = "gennas.checkpoint/1"
 
@@ -296,7 +296,7 @@ def _check_made_for(path: Path, kind: str, meta: dict[str, Any], name: str) -> N
                "the spec")
     else:
         fix = "make it again for the space as it is, or restore the spec"
-    raise GennasError(f"{path} was made for another spec of space {name!r} ({changed}): {fix}")
+    raise OtherSpec(f"{path} was made for another spec of space {name!r} ({changed}): {fix}")
 
 
 def non_finite(value: Any, where: str = "state") -> str | None:

@@ -48,6 +48,10 @@ class DataError(GennasError, ValueError):
     """A DataLoader that yields nothing, or batches of the wrong shape or type."""
 
 
+class OtherSpec(GennasError, ValueError):
+    """A checkpoint made for another spec of its space than the one loaded (its YAML was edited)."""
+
+
 class TrainingDiverged(GennasError):
     """The training loss became NaN or infinite."""
 

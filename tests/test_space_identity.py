@@ -133,3 +133,38 @@ def test_a_study_verified_on_another_spec_of_the_space_is_resumed_only_when_forc
     forced = ResultStore.open(space, url, "mine", resume=True, force=True)
     assert forced.study.user_attrs[SPEC_ATTR] == spec_record(space)
     assert forced.study.user_attrs[CHANGES_ATTR][-1]["spec"] == ["cell.ops.pool3 added", "macro.channels: 64 -> 4"]
+
+
+def test_force_goes_past_an_edited_spec_for_a_study_begun_from_a_saved_predictor(tmp_path, monkeypatch,
+                                                                                 user_cell_space):
+    """README: `--force` resumes or designs from a study whose spec was edited; a study begun from a
+    saved predictor failed on its copy of it (made for the old spec) without a word of --force."""
+    import optuna
+
+    from gennas.design.pretrained import start_copy
+    from gennas.search.progress import work_dirs
+    from gennas.search.storage import SPEC_ATTR, START_ATTR
+
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
+    path = user_cell_space("forced_start_space")
+    space = gennas.load_space(path)
+    runner = CliRunner()
+    assert runner.invoke(app, ["train", "--space", str(path), "--steps", "5", "--quiet"]).exit_code == 0
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    base = ["search", "--space", str(path), "--task", "digits", "--evaluator", "proxy:synflow", "--storage", url,
+            "-q", "--json"]
+    assert runner.invoke(app, [*base, "--study", "first", "-b", "11"]).exit_code == 0  # saves the predictor
+    assert runner.invoke(app, [*base, "--study", "second", "-b", "3"]).exit_code == 0
+    study = optuna.load_study(study_name="second", storage=url)
+    assert study.user_attrs[START_ATTR] == "saved"
+    # the spec edited since (as in a new process): the study, its start copy and the saved predictor
+    study.set_user_attr(SPEC_ATTR, _older(space))
+    for saved in (start_copy(work_dirs(url, "second")), tmp_path / "home" / "checkpoints" / f"predictor_{space.name}.pt"):
+        _rewrite_meta(saved, {"space_spec": _older(space)})
+    design = ["design", "--storage", url, "--study", "second", "-n", "2", "--json"]
+    refused = runner.invoke(app, design)
+    assert refused.exit_code == 2 and "made for another spec" in refused.stderr and "--force" in refused.stderr
+    forced = runner.invoke(app, [*design, "--force"])
+    assert forced.exit_code == 0 and "the designer starts untrained" in forced.stderr, forced.output
+    resumed = runner.invoke(app, [*base, "--study", "second", "-b", "4", "--resume", "--force"])
+    assert resumed.exit_code == 0 and json.loads(resumed.stdout)["resumed"] == 3, resumed.output

@@ -292,9 +292,11 @@ def register(app: typer.Typer) -> None:
         if study is None and resume and max_latency_ms is not None:  # another confidence: refused or forced, not new
             name = resumed_study_name(storage, name, default_study_name(method, sp.name, task, evaluator, seed, device,
                                                                         max_latency_ms, dataset))
-        if method == "designer" and resume and stored_start(storage, name) == "untrained":
-            # it restarts untrained anyway (RememberingLoop.adopt_study): the predictor saved in the
-            # home is not loaded, and one saved for an edited spec no longer blocks the resume
+        begun = stored_start(storage, name) if method == "designer" and resume else None
+        if begun == "untrained" or (begun == "saved" and force):
+            # it restarts untrained anyway (RememberingLoop.adopt_study), or from the copy the study
+            # kept: the predictor saved in the home is not loaded, and one saved for an edited spec
+            # no longer blocks the resume (nor, with --force, one the study began from: README)
             from gennas.design.designer import Designer
             from gennas.design.pretrained import untrained_predictor
 

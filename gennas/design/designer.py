@@ -178,7 +178,7 @@ class Designer(Statements):
         from gennas.search.storage import ResultStore
         from gennas.search.studies import designer_arguments
 
-        stored_space, arguments = designer_arguments(storage, study_name, space, options)
+        stored_space, arguments = designer_arguments(storage, study_name, space, options, force)
         designer = cls(stored_space, storage=storage, **arguments)
         results = ResultStore.open(stored_space, storage, study_name, resume=True, force=force).results()
         if results:

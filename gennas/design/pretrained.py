@@ -20,7 +20,7 @@ from typing import Any
 from gennas.checkpoint import find_checkpoint, read_manifest, user_checkpoints_dir
 from gennas.design.loop import DesignLoop
 from gennas.design.scores import ScoreScale, score_unit
-from gennas.errors import GennasError
+from gennas.errors import GennasError, OtherSpec
 from gennas.evaluators.base import Result
 from gennas.resources import checkpoints_dir
 from gennas.spaces import SearchSpace
@@ -214,6 +214,19 @@ def load_start_copy(space: SearchSpace, copy: Path) -> AccuracyModel:
     return predictor
 
 
+def start_or_untrained(space: SearchSpace, copy: Path) -> AccuracyModel | None:
+    """The predictor a study began from (its :data:`START_COPY` ``copy``), or None where it was made
+    for another spec of the space, with a warning: a resume or design forced past an edited spec
+    (``--force``, as the README promises) then starts untrained, from the study's results alone."""
+    try:
+        return load_start_copy(space, copy)
+    except OtherSpec:
+        warnings.warn(f"the predictor this study began from ({copy}) was made for another spec of space "
+                      f"{space.name!r}: forced past the edit, the designer starts untrained, from the study's "
+                      "results alone", RuntimeWarning, stacklevel=3)
+        return None
+
+
 class RememberingLoop(DesignLoop):
     """The designer's loop: a :class:`DesignLoop` that, for a space without a shipped predictor,
     writes its refitted predictor to ``$GENNAS_HOME/checkpoints`` after every ``tell`` that changed
@@ -255,8 +268,10 @@ class RememberingLoop(DesignLoop):
                               "uninterrupted run would have", RuntimeWarning, stacklevel=3)
                 return
             task = None if self.task is None else self.task.name
-            scale = score_scale_of(_records_of(copy), task)
-            self._restart(load_start_copy(self.space, copy),
+            # reached past the store's spec check: a copy of another spec means --force went on
+            started = start_or_untrained(self.space, copy)
+            scale = None if started is None else score_scale_of(_records_of(copy), task)
+            self._restart(started or untrained_predictor(self.space),
                           scale if scale is not None and scale.direction == self.scale.direction
                           else ScoreScale(self.scale.direction))
 

@@ -10,7 +10,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from gennas.errors import GennasError, UnknownSpace, caller_stacklevel
+from gennas.errors import GennasError, OtherSpec, UnknownSpace, caller_stacklevel
 from gennas.evaluators.zero_cost import names_a_proxy, task_of
 from gennas.search.storage import SPACE_ATTR, SPACE_FILE_ATTR, START_ATTR, open_storage, quiet_optuna
 from gennas.spaces import SearchSpace, resolve_space
@@ -64,11 +64,12 @@ def study_settings(storage: Any, study_name: str) -> dict[str, Any]:
 
 
 def designer_arguments(storage: Any, study_name: str, space: SearchSpace | str | None,
-                       options: dict[str, Any]) -> tuple[SearchSpace, dict[str, Any]]:
+                       options: dict[str, Any], force: bool = False) -> tuple[SearchSpace, dict[str, Any]]:
     """The space and the :class:`~gennas.Designer` keyword arguments that rebuild the designer of
     a stored designer search (:meth:`~gennas.Designer.from_study`): its task and direction, and
     its device, budget, confidence and seed unless ``options`` replace them; the other
-    ``options`` pass on as given.
+    ``options`` pass on as given. ``force``: a saved predictor the study began from that was made
+    for another spec of the space is left, and the designer starts untrained.
 
     Raises GennasError: no such study, one of another space or method, or a ``task`` or
     ``direction`` other than the study's (what it learned)."""
@@ -99,12 +100,18 @@ def designer_arguments(storage: Any, study_name: str, space: SearchSpace | str |
         options["predictor"] = untrained_predictor(stored_space)
     elif start == "saved" and "predictor" not in options:
         # the predictor a search saved is rewritten by every later refit: the study kept what it began from
-        from gennas.design.pretrained import load_start_copy, start_copy
+        from gennas.design.pretrained import load_start_copy, start_copy, start_or_untrained, untrained_predictor
         from gennas.search.progress import work_dirs
 
         copy = start_copy(work_dirs(getattr(open_storage(storage, existing=True), "url", None), study_name))
-        if copy is not None:
-            options["predictor"] = load_start_copy(stored_space, copy)
+        if copy is not None and force:  # the README's --force past an edited spec: it never mentioned it
+            options["predictor"] = start_or_untrained(stored_space, copy) or untrained_predictor(stored_space)
+        elif copy is not None:
+            try:
+                options["predictor"] = load_start_copy(stored_space, copy)
+            except OtherSpec as exc:
+                raise OtherSpec(f"{exc}; or force it (force=True / --force) to design from the study's results "
+                                "with an untrained predictor") from None
     elif start.startswith("shipped-no-") and "predictor" not in options:  # a holdout predictor's search
         from gennas.surrogates.shipped_predictor import load_predictor
 
