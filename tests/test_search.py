@@ -8,6 +8,7 @@ import math
 import pytest
 from typer.testing import CliRunner
 
+import gennas
 from gennas.baselines import RandomSearch, RegularizedEvolution
 from gennas.cli.app import app
 from gennas.errors import GennasError
@@ -368,3 +369,24 @@ def test_the_failure_note_counts_errors_by_their_kind():
     assert failure_note(failed, 15) == ("7 of 15 verifications failed (each spent one of the budget and is kept in "
                                         "the study): 'RuntimeError: boom 0' (5x RuntimeError), and 1 other kind of "
                                         "error: 'evaluator returned nan' (2x)")
+
+
+def test_a_designer_search_says_when_it_left_the_saved_predictor_untouched(tmp_path, monkeypatch, user_cell_space):
+    """A task new to the predictor a search saved for a user space is learned into it only from
+    FEW_SHOT_RESULTS results on: a user walk's digits searches never saved it, and nothing said so."""
+    from gennas.design.loop import FEW_SHOT_RESULTS
+    from gennas.design.pretrained import saved_tasks
+
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
+    path = user_cell_space("untouched_space")
+    assert runner.invoke(app, ["train", "--space", str(path), "--steps", "5", "--quiet"]).exit_code == 0
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    base = ["search", "--space", str(path), "--task", "digits", "--storage", url, "-q"]
+    first = runner.invoke(app, [*base, "--evaluator", "proxy:synflow", "--study", "first", "-b", "11"])
+    assert first.exit_code == 0 and "not retrained" not in first.stderr, first.output
+    assert saved_tasks(gennas.load_space(path)) == ["digits-synflow"]
+    second = runner.invoke(app, [*base, "--evaluator", "proxy:jacov", "--study", "second", "-b", "3"])
+    assert second.exit_code == 0, second.output
+    assert (f"was not retrained on task 'digits-jacov': a task new to it is learned into the network from "
+            f"{FEW_SHOT_RESULTS} results on, and this study has 3") in " ".join(second.stderr.split())
+    assert saved_tasks(gennas.load_space(path)) == ["digits-synflow"]  # as the note says

@@ -356,6 +356,24 @@ def register(app: typer.Typer) -> None:
                            err=True)
             else:  # the shipped predictor stays as shipped: what this search learned is in its study
                 typer.echo(f"design from what it learned: {stored}", err=True)
+                if not ships_predictor(sp):
+                    echo_not_saved(sp, learned, len(result.results))
+
+
+def echo_not_saved(space: SearchSpace, task: str, results: int) -> None:
+    """Say why a designer search on ``space`` left the predictor saved for it untouched: a task new
+    to it (``task``, with ``results`` successful results) is learned into the network only from
+    :data:`~gennas.design.loop.FEW_SHOT_RESULTS` results on, and the README says the predictor is
+    saved after every batch (a user walk's four digits searches never saved it and nothing said so)."""
+    from gennas.design.loop import FEW_SHOT_RESULTS
+    from gennas.design.pretrained import saved_tasks
+
+    known = saved_tasks(space)
+    if known and task not in known and results < FEW_SHOT_RESULTS:
+        typer.echo(f"note: the predictor saved for {space.name} (it knows: {', '.join(known)}) was not retrained "
+                   f"on task {task!r}: a task new to it is learned into the network from {FEW_SHOT_RESULTS} results "
+                   f"on, and this study has {results}; until then the study holds what the search learned "
+                   "(resume it with a larger --budget to train the predictor on it)", err=True)
 
 
 def latency_columns(budget: LatencyBudget | None, confidence: float, archs: list[ArchGraph]

@@ -92,6 +92,12 @@ def _saved_records(space: SearchSpace) -> dict[str | None, dict[str, Any]]:
     return _records_of(path)
 
 
+def saved_tasks(space: SearchSpace) -> list[str]:
+    """The tasks the predictor a search saved for ``space`` records having learned; empty for a
+    shipped predictor or none saved."""
+    return [task for task in _saved_records(space) if task is not None]
+
+
 def _records_of(path: Path) -> dict[str | None, dict[str, Any]]:
     """Per task, what the saved predictor at ``path`` learned (see :func:`_saved_records`)."""
     metrics = read_manifest(path).get("metrics")
