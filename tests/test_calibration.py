@@ -554,6 +554,10 @@ def test_a_rank_only_statement_returns_the_best_verified_cell_first_at_any_n(ben
     verified = {archs[1].to_string(): 12.0, archs[3].to_string(): 18.0, archs[4].to_string(): 15.0}
     for n in (1, 3, 6):
         assert ranked(p, archs, verified, ScoreScale(), n) == [3, 0, 2, 4, 1, 5][:n]
+    # scores all the same (a constant evaluator) tell no best: the rank's order stays (a user walk
+    # found a cell verified at chance level ranked first above every design)
+    same = {archs[1].to_string(): 10.0, archs[3].to_string(): 10.0}
+    assert ranked(p, archs, same, ScoreScale(), 6) == [0, 1, 2, 3, 4, 5]
 
 
 def test_a_verified_cell_over_the_budget_is_not_designed(predictor, generator, bench):
