@@ -296,7 +296,7 @@ def _check_made_for(path: Path, kind: str, meta: dict[str, Any], name: str) -> N
                "the spec")
     else:
         fix = "make it again for the space as it is, or restore the spec"
-    raise OtherSpec(f"{path} was made for another spec of space {name!r} ({changed}): {fix}")
+    raise OtherSpec(f"{path} was made for another spec of space {name!r} ({changed}): {fix}", changed)
 
 
 def non_finite(value: Any, where: str = "state") -> str | None:

@@ -49,7 +49,12 @@ class DataError(GennasError, ValueError):
 
 
 class OtherSpec(GennasError, ValueError):
-    """A checkpoint made for another spec of its space than the one loaded (its YAML was edited)."""
+    """A checkpoint made for another spec of its space than the one loaded (its YAML was edited);
+    ``changes`` says what changed (``"macro.channels: 8 -> 16"``), where known."""
+
+    def __init__(self, message: str, changes: str = "") -> None:
+        super().__init__(message)
+        self.changes = changes
 
 
 class TrainingDiverged(GennasError):

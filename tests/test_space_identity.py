@@ -168,3 +168,32 @@ def test_force_goes_past_an_edited_spec_for_a_study_begun_from_a_saved_predictor
     assert forced.exit_code == 0 and "the designer starts untrained" in forced.stderr, forced.output
     resumed = runner.invoke(app, [*base, "--study", "second", "-b", "4", "--resume", "--force"])
     assert resumed.exit_code == 0 and json.loads(resumed.stdout)["resumed"] == 3, resumed.output
+
+
+def test_training_for_an_edited_spec_is_refused_unless_forced_and_names_the_old_predictor(tmp_path, monkeypatch,
+                                                                                       user_cell_space):
+    """`gennas train` for a spec edited under the same name: overwrote the old spec's generator
+    without a word (designs for it then failed), and the search it suggests next refused the
+    predictor saved for the old spec (a user walk)."""
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
+    path = user_cell_space("retrained_space")
+    space = gennas.load_space(path)
+    runner = CliRunner()
+    train = ["train", "--space", str(path), "--steps", "5", "--quiet"]
+    assert runner.invoke(app, train).exit_code == 0
+    assert runner.invoke(app, train).exit_code == 0  # the same spec: trained again, no question
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    assert runner.invoke(app, ["search", "--space", str(path), "--task", "digits", "--evaluator", "proxy:synflow",
+                               "--storage", url, "-b", "11", "-q"]).exit_code == 0  # saves the predictor
+    home = tmp_path / "home" / "checkpoints"
+    structure = structure_record(space)
+    _rewrite_meta(home / "diffusion_retrained_space.pt",
+                  {"space_spec": _older(space), "space_structure": {**structure, "slot_vocab": structure["slot_vocab"][:-1]}})
+    _rewrite_meta(home / "predictor_retrained_space.pt", {"space_spec": _older(space)})
+    refused = runner.invoke(app, train)
+    assert refused.exit_code == 2 and "is the diffusion generator of another spec" in refused.stderr
+    assert "--force" in refused.stderr and "Traceback" not in refused.output
+    forced = runner.invoke(app, [*train, "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert "learned the spec as it was" in " ".join(forced.stderr.split())
+    assert load_generator(space, "diffusion") is not None  # of this spec now

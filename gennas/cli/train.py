@@ -58,6 +58,54 @@ class StepDisplay:
             self.bar.stop()
 
 
+def other_spec_changes(path: Path, kind: str, space: str) -> str | None:
+    """What changed in ``space``'s spec since the checkpoint at ``path`` (of ``kind``) was made
+    ("macro.channels: 8 -> 16"); None where there is no such file, it is of this spec, or it
+    cannot be read (training replaces a broken file)."""
+    from gennas.checkpoint import load_checkpoint
+    from gennas.errors import GennasError, OtherSpec
+
+    if not path.is_file():
+        return None
+    try:
+        load_checkpoint(path, kind, space=space)
+    except OtherSpec as exc:
+        return exc.changes or "its spec was edited"
+    except GennasError:
+        return None
+    return None
+
+
+def refuse_other_spec(folder: Path, kinds: list[str], space: Any, where: str) -> None:
+    """Refuse to replace a generator trained for another spec of ``space`` (its YAML edited under
+    the same ``name:``): training for the edited one overwrote it without a word, and designs for
+    the old spec then failed (a user walk, 2026-12-05). ``where``: the ``--space`` given."""
+    from gennas.errors import GennasError
+
+    for kind in kinds:
+        path = folder / f"{kind}_{space.name}.pt"
+        changes = other_spec_changes(path, kind, space.name)
+        if changes is not None:
+            raise GennasError(f"{path} is the {kind} generator of another spec of space {space.name!r} ({changes}); "
+                              f"training for {where} replaces it, and designs for that spec would need it trained "
+                              "again: pass --force to replace it, or give this spec a name: of its own (its "
+                              "checkpoints are then its own)")
+
+
+def note_other_spec_predictor(space: Any) -> None:
+    """After a generator was trained for an edited spec (``--force``), say that the predictor a
+    search saved for the space is of the old spec: a search refuses it (the command ``train``
+    suggests next failed at once, a user walk)."""
+    from gennas.checkpoint import find_checkpoint
+    from gennas.design.pretrained import predictor_file
+
+    path = find_checkpoint(predictor_file(space))
+    if path is not None and other_spec_changes(path, "predictor", space.name) is not None:
+        typer.echo(f"note: the predictor a search saved for {space.name} ({path}) learned the spec as it was: a "
+                   f"search refuses it; move it and {path.with_suffix('.json').name} away (a search then trains "
+                   "one afresh), or give this spec a name: of its own", err=True)
+
+
 def register(app: typer.Typer) -> None:
     from gennas.cli.output import friendly, print_json, print_table
 
@@ -76,6 +124,8 @@ def register(app: typer.Typer) -> None:
         out: Optional[Path] = typer.Option(None, "--out", help="folder (default $GENNAS_HOME/checkpoints)"),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress display"),
         as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
+        force: bool = typer.Option(False, "--force", help="replace a generator trained for another spec of the "
+                                                          "space (its YAML edited under the same name:)"),
     ) -> None:
         """Train the generator(s) of a space on valid samples of it; the designer then finds them."""
         import torch
@@ -103,6 +153,8 @@ def register(app: typer.Typer) -> None:
         sp = load_space(space)
         folder = check_writable_dir(out or user_checkpoints_dir(), "gennas train cannot save its checkpoint",
                                     "set $GENNAS_HOME or pass --out")
+        if not force:
+            refuse_other_spec(folder, kinds, sp, space)
         command = "gennas " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:] else "gennas train"
         rows = []
         x = None
@@ -127,6 +179,7 @@ def register(app: typer.Typer) -> None:
             if shipped:
                 typer.echo(f"note: the shipped {path.name} is loaded before {path}; load yours with "
                            f"gennas.load_generator({sp.name!r}, {k!r}, path={str(path)!r})", err=True)
+        note_other_spec_predictor(sp)
         if as_json:
             print_json(rows)
             return
