@@ -7,6 +7,7 @@ import gennas
 from gennas.cli.design import no_interval_note, rank_only_note
 from gennas.design.pretrained import untrained_predictor
 from gennas.evaluators import Result
+from gennas.generators import new_generator
 
 
 def test_under_a_budget_the_rank_only_note_counts_the_results_within_it(bench):
@@ -21,6 +22,18 @@ def test_under_a_budget_the_rank_only_note_counts_the_results_within_it(bench):
     unbudgeted = gennas.Designer("nb201", task="cifar10", seed=0)
     unbudgeted.tell([Result(slow[0], 90.0, "table")])
     assert "from 1 successful results" in rank_only_note(unbudgeted, "cifar10", None, 10)
+    assert "what the results and the tables say" in rank_only_note(unbudgeted, "cifar10", None, 10)
+
+
+def test_a_user_spaces_rank_only_note_names_no_tables(tmp_path, user_cell_space):
+    """A user's space has no measured tables; its rank-only note said its designs were ranked by
+    what the tables say (a user walk, 2026-12-05)."""
+    space = gennas.load_space(user_cell_space("notes_space"))
+    designer = gennas.Designer(space, task="digits", predictor=untrained_predictor(space),
+                               generator=new_generator(space, "diffusion"), seed=0)
+    designer.tell([Result(a, 50.0 + i, "train") for i, a in enumerate(space.sample_many(3, 0))])
+    note = rank_only_note(designer, "digits", str(tmp_path / "own.yaml"), 10)
+    assert "the tables" not in note and "ranked by the predictor refitted on the results" in note
 
 
 def test_a_designer_from_scratch_says_why_its_designs_state_no_interval(nb201, bench):

@@ -253,6 +253,8 @@ def rank_only_note(designer: Any, task: str, space: str | None, min_stated: int)
     from gennas.design.pretrained import saved_results
 
     known = list(getattr(designer.predictor, "tasks", []))
+    # a user's space has no measured tables: its notes named them (a user walk, 2026-12-05)
+    ranked_by = "what the results and the tables say" if designer.space.benchmark else "the predictor refitted on the results"
     if designer.history:
         ok = [r for r in designer.history if not r.failed]
         budget = designer.loop.budget
@@ -264,11 +266,11 @@ def rank_only_note(designer: Any, task: str, space: str | None, min_stated: int)
                 return (f"note: no score is stated on task {task!r}: under a budget a statement learns from the "
                         f"results within it, and {len(within)} of the {len(ok)} successful results are within "
                         f"{budget.max_latency_ms:g} ms on {budget.device} ({min_stated} whose scores differ are "
-                        "needed); the designs are ranked by what the results and the tables say. Verify designs "
+                        f"needed); the designs are ranked by {ranked_by}. Verify designs "
                         "under this budget (a search with it) to state scores.")
         return (f"note: no score is stated on task {task!r} from {len(ok)} successful results: a calibrated "
                 f"statement needs {min_stated} verified architectures whose scores differ; the designs are ranked "
-                "by what the results and the tables say.")
+                f"by {ranked_by}.")
     saved = saved_results(designer.space, task)
     if task in known and saved is not None:  # a predictor a search saved, after too few results
         return (f"note: the predictor a search saved for {designer.space.name} learned task {task!r} from {saved} "
