@@ -257,6 +257,12 @@ class Statements:
         read once: every statement read it)."""
         return saved_results(self.space, self._task_name)
 
+    @property
+    def has_stored_calibration(self) -> bool:
+        """Whether a shipped calibration states the designer's task (a bundled task of the shipped
+        predictor): its statements were checked on held-out cells of the table."""
+        return self._stored is not None
+
     @functools.cached_property
     def _stored(self) -> Calibration | None:
         """The shipped calibration of the pretrained predictor for the designer's task, if any;
