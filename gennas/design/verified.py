@@ -101,9 +101,10 @@ def ranked(p: Predictions, archs: Sequence[ArchGraph], verified: dict[str, float
         places = [k for k, i in enumerate(order) if i in measured]
         for k, i in zip(places, sorted((order[k] for k in places), key=lambda i: -measured[i])):
             order[k] = i
-        if places and np.ptp(list(measured.values())) > 0:
-            # scores that differ tell a best; all the same (a constant evaluator's) tell none: its
-            # chance-level cell came first above the designs ranked (a user walk, 2026-12-05)
+        if places and (len(measured) == 1 or np.ptp(list(measured.values())) > 0):
+            # one result, or scores that differ, tell a best; several all the same (a constant
+            # evaluator's) tell none: its chance-level cell came first above the designs ranked (a
+            # user walk, 2026-12-05)
             order.insert(0, order.pop(places[0]))
         return order[:n]
     expected = _expected(p, scale)
