@@ -558,6 +558,7 @@ def test_a_rank_only_statement_returns_the_best_verified_cell_first_at_any_n(ben
     # found a cell verified at chance level ranked first above every design)
     same = {archs[1].to_string(): 10.0, archs[3].to_string(): 10.0}
     assert ranked(p, archs, same, ScoreScale(), 6) == [0, 1, 2, 3, 4, 5]
+    assert ranked(p, archs, {archs[3].to_string(): 10.0}, ScoreScale(), 6) == [3, 0, 1, 2, 4, 5]  # one tells a best
 
 
 def test_a_verified_cell_over_the_budget_is_not_designed(predictor, generator, bench):
