@@ -33,15 +33,26 @@ from gennas.graph import ArchGraph
 from gennas.spaces import SearchSpace, resolve_space
 
 
+#: the files an export writes (model.onnx unless onnx=False)
+EXPORT_FILES = ("arch.txt", "weights.pt", "model.pt2", "model.onnx", "build.json")
+
+
 def export_architecture(arch: ArchGraph | str, folder: str | Path, space: SearchSpace | str | None = None,
                         num_classes: int = 10, in_channels: int = 3, input_size: int | None = None,
                         onnx: bool = True, weights: dict[str, torch.Tensor] | None = None,
                         weights_source: str = "fresh initialisation (torch default init)",
-                        inputs: dict[str, Any] | None = None, **build_options: Any) -> dict[str, Path]:
+                        inputs: dict[str, Any] | None = None, overwrite: bool = False,
+                        **build_options: Any) -> dict[str, Path]:
     """Export one architecture; returns the written paths by kind (``arch``, ``weights``, ``program``,
     ``onnx``, ``build``). ``weights``: a state dict of the built network (trained weights) loaded
     before export; ``weights_source`` says in ``build.json`` where they came from, ``inputs`` how
-    the images it was trained on were prepared (:func:`gennas.datasets.input_recipe`)."""
+    the images it was trained on were prepared (:func:`gennas.datasets.input_recipe`). A folder
+    that holds an export is refused unless ``overwrite``, which removes its files first (a second
+    export over a first rewrote some and left the first's ``model.onnx`` beside the second's
+    ``build.json``, a user walk; ``gennas design --export`` refuses it too)."""
+    if num_classes < 2 or in_channels < 1:  # checked before a folder is made (one was left empty)
+        raise GennasError(f"num_classes must be at least 2 and in_channels at least 1, got {num_classes}, "
+                          f"{in_channels}")
     if space is None:
         if not isinstance(arch, ArchGraph):
             raise GennasError("pass space= when exporting an architecture string")
@@ -52,10 +63,27 @@ def export_architecture(arch: ArchGraph | str, folder: str | Path, space: Search
     if onnx:
         check_onnx()
     folder = Path(folder)
+    held = [folder / name for name in EXPORT_FILES if (folder / name).exists()]
+    if held and not overwrite:
+        raise GennasError(f"{folder} already holds an export ({', '.join(p.name for p in held)}); choose a new or "
+                          "empty folder, or pass overwrite=True")
     try:
         folder.mkdir(parents=True, exist_ok=True)
+        for path in held:  # nothing of the export before stays beside this one
+            path.unlink()
     except OSError as exc:
         raise GennasError(f"cannot create export folder {folder}: {exc}") from None
+    try:
+        return _write_export(sp, graph, folder, side, num_classes, in_channels, onnx, weights, weights_source, inputs,
+                             build_options)
+    except OSError as exc:  # a folder that exists but cannot be written (raised FileNotFoundError from deep in)
+        raise GennasError(f"cannot write the export to {folder}: {exc.strerror or exc}") from None
+
+
+def _write_export(sp: SearchSpace, graph: ArchGraph, folder: Path, side: int, num_classes: int, in_channels: int,
+                  onnx: bool, weights: dict[str, torch.Tensor] | None, weights_source: str,
+                  inputs: dict[str, Any] | None, build_options: dict[str, Any]) -> dict[str, Path]:
+    """Build the network and write :data:`EXPORT_FILES` (as :func:`export_architecture` states)."""
     model = sp.build(graph, num_classes=num_classes, in_channels=in_channels, **build_options).eval()
     if weights is not None:
         try:

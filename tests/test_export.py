@@ -113,3 +113,23 @@ def test_export_is_reachable_from_the_package_alone():
     code = "import gennas; print(gennas.export.export_architecture.__name__, 'export' in dir(gennas))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["export_architecture", "True"]
+
+
+def test_an_export_over_an_export_is_refused_unless_overwritten_and_leaves_nothing_stale(nb201, tmp_path):
+    """A second export into a folder rewrote some files and left the first's model.onnx (another
+    network, another number of classes) beside the second's build.json (a user walk)."""
+    first, second = nb201.sample(4), nb201.sample(5)
+    export_architecture(first, tmp_path / "e", num_classes=100)
+    with pytest.raises(gennas.GennasError, match="already holds an export .*overwrite=True"):
+        export_architecture(second, tmp_path / "e", num_classes=10, onnx=False)
+    paths = export_architecture(second, tmp_path / "e", num_classes=10, onnx=False, overwrite=True)
+    assert not (tmp_path / "e" / "model.onnx").exists() and "onnx" not in paths
+    assert (tmp_path / "e" / "arch.txt").read_text().strip() == second.to_string()
+
+
+def test_bad_export_arguments_and_folders_are_refused_before_anything_is_left(nb201, tmp_path):
+    with pytest.raises(gennas.GennasError, match="num_classes must be at least 2"):
+        export_architecture(nb201.sample(4), tmp_path / "none", num_classes=0)
+    assert not (tmp_path / "none").exists()  # an empty folder was left behind
+    with pytest.raises(gennas.GennasError, match="cannot write the export to /proc/self"):
+        export_architecture(nb201.sample(4), "/proc/self", onnx=False)  # exists, cannot be written
