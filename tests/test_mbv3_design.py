@@ -89,8 +89,10 @@ def test_subnets_the_bundled_table_measured_are_judged_by_their_measurement():
     # under the fastest measured one, the refusal names it beside the fastest sampled
     fastest, ms = min(measured.items(), key=lambda item: item[1])
     named = f"fastest measured on cpu_ort_1t, {re.escape(fastest)}, runs at {ms:.3g} ms"
-    with pytest.raises(InfeasibleBudget, match=named):
+    with pytest.raises(InfeasibleBudget, match=named) as refused:
         Designer("mbv3", task=PROXY_TASK, device="cpu_ort_1t", max_latency_ms=ms * 0.8, seed=0).generate(5)
+    # the random samples tried after the guided ones are named too (864 guided read as all, a walk)
+    assert "none among 2,000 random ones either" in str(refused.value)
 
 
 def test_a_device_without_latency_model_is_a_clear_error():

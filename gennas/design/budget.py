@@ -145,7 +145,8 @@ class LatencyBudget:
     def infeasible_reason(self, space: SearchSpace, message: str) -> str:
         """``message`` of a failed generation, with the fastest architecture of the whole space
         (among those whose output can depend on the input) where it is small enough to check
-        exhaustively; else what judged the samples."""
+        exhaustively; else what judged the samples (guided ones, then :data:`ADMISSIBLE_DRAWS`
+        random ones: :meth:`admissible`)."""
         if not space.is_finite_enumerable():  # sampled: say what judged them
             fastest = min(self.own.items(), key=lambda item: item[1], default=None)
             margin = "" if fastest is None or self.own_margin == 1.0 else (
@@ -154,6 +155,9 @@ class LatencyBudget:
                 f", judged at {fastest[1] * self.own_margin:.3g} ms with the margin of a second timing")
             measured = "" if fastest is None else \
                 f"; the fastest measured on {self.device}, {fastest[0]}, runs at {fastest[1]:.3g} ms{margin}"
+            # generate found none among the guided samples, then none among the random ones
+            # (admissible): the message named only the first (864 against the README's 2,000, a user walk)
+            message = f"{message}; none among {ADMISSIBLE_DRAWS:,} random ones either" if message else message
             return message + ("" if self.exact else
                               f" (judged by the latency model's {self.confidence:.0%} upper bound, not a "
                               f"measurement: a looser budget or a lower latency_confidence admits more){measured}")
