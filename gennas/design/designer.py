@@ -75,7 +75,9 @@ class Designer(Statements):
         seed: makes :meth:`generate` and the search reproducible.
         generator: ``"diffusion"``, ``"vae"`` or a :class:`SlotGenerator`.
         predictor / estimator: override the pretrained ones (any :class:`AccuracyModel` /
-            :class:`LatencyModel`).
+            :class:`LatencyModel`). ``Designer.predictor`` stays the pretrained network, raw and
+            uncalibrated (100.45 for nb201's best cifar10 cell); what the designer states is
+            :meth:`predictions` and :meth:`generate`'s, refitted on its results and calibrated.
         guidance: how strongly the generator is steered (:class:`GuidanceSettings`).
         loop: acquisition knobs of the search loop and the pool size (:class:`LoopSettings`).
         storage: where :meth:`search` stores verified results (optuna storage URL or ``.db``
