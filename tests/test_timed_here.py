@@ -54,9 +54,9 @@ def test_time_here_keeps_designs_within_the_budget_by_their_timing(tmp_path, mon
     _register_here("fastbox", nb201, 0.001)
     tight = runner.invoke(app, ["design", "--device", "fastbox", "--max-latency-ms", "0.01", "-n", "2",
                                 "--time-here", "--json"])
-    assert tight.exit_code == 0, tight.output
-    assert json.loads(tight.stdout) == [] and "only 0 of the 2 designs asked for" in tight.stderr
-    assert "6 left out, judged over it" in tight.stderr
+    # none kept is the impossible budget it is without --time-here: an error naming the fastest timed
+    assert tight.exit_code == 2 and "none of the 6 designs timed here as fastbox is within 0.01 ms" in tight.stderr
+    assert "6 left out, judged over it" in tight.stderr and "Traceback" not in tight.output
     for args, message in ((["--time-here"], "give --device and --max-latency-ms"),
                           (["--device", "pixel3", "--max-latency-ms", "20", "--time-here"], "bundled with nb201"),
                           (["--device", "nobox", "--max-latency-ms", "20", "--time-here"], "unknown device")):

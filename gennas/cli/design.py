@@ -203,6 +203,16 @@ def timed_designs(designer: Any, n: int, confidence: float) -> list[Any]:
                f"{designer.max_latency_ms:g} ms by the slower of {TIMINGS_PER_DESIGN} timings x {margin:.3g} (the "
                f"margin a second timing reaches at {confidence:.0%}; a later sitting can run slower: `gennas latency "
                f"recheck --name {designer.device}`){over}", err=True)
+    if not timed.kept and timed.over:
+        # as the plain path's impossible budget: an error naming the fastest, not an empty table and
+        # exit 0 (mbv3 on a registered device: refused without --time-here, none kept with it, a walk)
+        from gennas.generators.guidance import InfeasibleBudget
+
+        design, ms = min(timed.over, key=lambda item: item[1])
+        raise InfeasibleBudget(f"none of the {tried} designs timed here as {designer.device} is within "
+                               f"{designer.max_latency_ms:g} ms: the fastest, {design.arch.to_string()}, timed {ms:.3g} ms "
+                               f"x {margin:.3g} = {ms * margin:.3g} ms; a looser budget or a lower "
+                               "--latency-confidence admits more")
     if len(timed.kept) < n:
         typer.echo(f"note: only {len(timed.kept)} of the {n} designs asked for are within the budget among the "
                    f"{len(pool)} generated", err=True)
