@@ -26,9 +26,10 @@ def test_under_a_budget_the_rank_only_note_counts_the_results_within_it(bench):
     assert "what the results and the tables say" in rank_only_note(unbudgeted, "cifar10", None, 10)
 
 
-def test_a_user_spaces_rank_only_note_names_no_tables(tmp_path, user_cell_space):
+def test_a_user_spaces_rank_only_note_names_no_tables(tmp_path, monkeypatch, user_cell_space):
     """A user's space has no measured tables; its rank-only note said its designs were ranked by
     what the tables say (a user walk, 2026-12-05)."""
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))  # tell() saves the user space's predictor
     space = gennas.load_space(user_cell_space("notes_space"))
     designer = gennas.Designer(space, task="digits", predictor=untrained_predictor(space),
                                generator=new_generator(space, "diffusion"), seed=0)
