@@ -266,19 +266,20 @@ def register(app: typer.Typer) -> None:
                     from None
         if (device is None) != (max_latency_ms is None):
             raise GennasError("--device and --max-latency-ms go together")
-        stored = resumed_settings(storage, study, resume)
+        resumed = resumed_settings(storage, study, resume)
         if space is None:  # checked first: the study's task or evaluator failed on nb201 without naming its space
-            check_resumed_space(stored, study)
+            check_resumed_space(resumed, study)
             space = DEFAULT_SPACE
         sp = load_space(space)
-        task = task if task is not None else stored_setting(stored, "task", DEFAULT_TASK)
+        task = task if task is not None else stored_setting(resumed, "task", DEFAULT_TASK)
         if evaluator is None:  # as the task; Designer.search stores kinds the CLI has not ('callable')
-            named = str(stored_setting(stored, "evaluator", DEFAULT_EVALUATOR))
-            evaluator = named if named in ("table", "train", "supernet") or named.startswith("proxy:") \
-                else DEFAULT_EVALUATOR
-            data = data if data is not None or named != evaluator else stored.get("data")  # a proxy's images
-        epochs = epochs if epochs is not None else stored_setting(stored, "epochs", DEFAULT_EPOCHS)
-        limit = limit if limit is not None else stored_setting(stored, "limit", DEFAULT_LIMIT)
+            named = str(stored_setting(resumed, "evaluator", DEFAULT_EVALUATOR))
+            usable = named in ("table", "train", "supernet") or named.startswith("proxy:")
+            evaluator = named if usable else DEFAULT_EVALUATOR
+            if data is None and usable:
+                data = resumed.get("data")  # a proxy's images, as the study took them
+        epochs = epochs if epochs is not None else stored_setting(resumed, "epochs", DEFAULT_EPOCHS)
+        limit = limit if limit is not None else stored_setting(resumed, "limit", DEFAULT_LIMIT)
         if data is not None and not evaluator.startswith("proxy:"):
             raise GennasError("--data chooses the images of a proxy evaluator (--evaluator proxy:NAME)")
         dataset = proxy_data(evaluator.split(":", 1)[1], task, data) if evaluator.startswith("proxy:") else None

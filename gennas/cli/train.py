@@ -65,14 +65,13 @@ def other_spec_changes(path: Path, kind: str, space: str) -> str | None:
     from gennas.checkpoint import load_checkpoint
     from gennas.errors import GennasError, OtherSpec
 
-    if not path.is_file():
-        return None
     try:
-        load_checkpoint(path, kind, space=space)
+        if path.is_file():
+            load_checkpoint(path, kind, space=space)
     except OtherSpec as exc:
         return exc.changes or "its spec was edited"
     except GennasError:
-        return None
+        pass  # unreadable: training replaces it
     return None
 
 

@@ -157,7 +157,8 @@ class LatencyBudget:
                 f"; the fastest measured on {self.device}, {fastest[0]}, runs at {fastest[1]:.3g} ms{margin}"
             # generate found none among the guided samples, then none among the random ones
             # (admissible): the message named only the first (864 against the README's 2,000, a user walk)
-            message = f"{message}; none among {ADMISSIBLE_DRAWS:,} random ones either" if message else message
+            if message:
+                message += f"; none among {ADMISSIBLE_DRAWS:,} random ones either"
             return message + ("" if self.exact else
                               f" (judged by the latency model's {self.confidence:.0%} upper bound, not a "
                               f"measurement: a looser budget or a lower latency_confidence admits more){measured}")

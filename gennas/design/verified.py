@@ -13,7 +13,7 @@ ranked by what they state (:func:`in_stated_order`): no design states more than 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -89,9 +89,7 @@ def ranked(p: Predictions, archs: Sequence[ArchGraph], verified: dict[str, float
     accuracy was 93.13 against 93.64 % on cifar10, 69.91 against 70.87 % on cifar100 (mean of
     development seeds 5-12). The ranking score itself cannot be compared with a measurement: it
     is the learned calibration's binned low end, far below the stated one with few results."""
-    to_model = lambda values: scale.to_model(np.asarray(values, dtype=np.float64))  # noqa: E731
-    measured = {i: float(to_model([verified[a.to_string()]])[0]) for i, a in enumerate(archs)
-                if a.to_string() in verified}
+    measured = _measured(range(len(archs)), archs, verified, scale)
     if p.mean is None:
         # a rank only states nothing to compare a measurement with: the best measured comes first (the
         # rank had left a study's best, 18.00 among six results, out of `design -n 3`), the other
@@ -123,16 +121,22 @@ def in_stated_order(chosen: Sequence[int], p: Predictions, archs: Sequence[ArchG
     low end, while the statement may be the trend-scaled interval, a source line's or the stored
     calibration's. Ranking the returned designs by the stated mean cost nothing: Kendall tau with
     the truth 0.321 -> 0.329 and the first five's true mean equal or higher (default predictor,
-    10 or 50 random results on cifar10 / cifar100, development seeds 5 and 6, a throwaway
-    diagnostic)."""
+    10 or 50 random results on cifar10 / cifar100, development seeds 5 and 6:
+    ``python experiments/stated_order.py``)."""
     if p.mean is None:  # a rank only: nothing stated to order by
         return list(chosen)
     expected = _expected(p, scale)
-    to_model = lambda values: scale.to_model(np.asarray(values, dtype=np.float64))  # noqa: E731
-    measured = {i: float(to_model([verified[archs[i].to_string()]])[0]) for i in chosen
-                if archs[i].to_string() in verified}
+    measured = _measured(chosen, archs, verified, scale)
     unverified = sorted((i for i in chosen if i not in measured), key=lambda i: -expected[i])  # stable: ties stay
     return _interleaved(unverified, measured, expected)
+
+
+def _measured(indices: Iterable[int], archs: Sequence[ArchGraph], verified: dict[str, float],
+              scale: ScoreScale) -> dict[int, float]:
+    """Index -> measurement on the model's higher-is-better scale, of those of ``indices`` whose
+    architecture ``verified`` holds."""
+    keys = {i: archs[i].to_string() for i in indices}
+    return {i: float(scale.to_model(np.array([verified[key]]))[0]) for i, key in keys.items() if key in verified}
 
 
 def _expected(p: Predictions, scale: ScoreScale) -> np.ndarray:
