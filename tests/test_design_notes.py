@@ -4,7 +4,7 @@ design states a score with no interval (user walks, 2026-12-05)."""
 from __future__ import annotations
 
 import gennas
-from gennas.cli.design import below_results_note, no_interval_note, rank_only_note
+from gennas.design.notes import below_results_note, no_interval_note, rank_only_note
 from gennas.design.loop import LoopSettings
 from gennas.design.pretrained import untrained_predictor
 from gennas.evaluators import Result
@@ -20,6 +20,15 @@ def test_under_a_budget_the_rank_only_note_counts_the_results_within_it(bench):
     designer.tell([Result(a, float(bench.accuracy(a, "cifar10")), "table") for a in slow])
     note = rank_only_note(designer, "cifar10", None, 10)
     assert "0 of the 12 successful results are within 12 ms on pixel3" in note
+    # the Python API says it too (a user walk saw only "a rank only, until 10 distinct architectures
+    # are verified" after 12 results): generate's designs carry the notes the CLI prints
+    new_dataset = gennas.Designer("nb201", task="my-images", device="pixel3", max_latency_ms=12, seed=0)
+    new_dataset.tell([Result(a, float(bench.accuracy(a, "cifar10")), "table") for a in slow])
+    designs = new_dataset.generate(3)
+    unverified = [c for c in designs if c.verified_score is None][0]
+    assert unverified.predicted_accuracy is None and "designs' .notes say why" in str(unverified)
+    assert any("0 of the 12 successful results are within 12 ms on pixel3" in n for n in designs.notes)
+    assert isinstance(designs, list) and len(designs) == 3
     unbudgeted = gennas.Designer("nb201", task="cifar10", seed=0)
     unbudgeted.tell([Result(slow[0], 90.0, "table")])
     assert "from 1 successful results" in rank_only_note(unbudgeted, "cifar10", None, 10)
@@ -53,7 +62,7 @@ def test_a_designer_from_scratch_says_why_its_designs_state_no_interval(nb201, b
 def test_designs_that_are_timed_table_subnets_say_a_looser_budget_may_return_worse():
     """mbv3 on cpu_ort_1t: at 8 ms the guided samples held too few within their bound and the
     table's subnets came in (predicted 26.6), at 9 ms they did not (20.7): said where it happens."""
-    from gennas.cli.design import measured_designs_note
+    from gennas.design.notes import measured_designs_note
 
     designer = gennas.Designer("mbv3", task="mnist-synflow-log10", device="cpu_ort_1t", max_latency_ms=8, seed=0)
     designs = designer.generate(3)
@@ -86,7 +95,7 @@ def test_designs_below_the_results_of_a_search_further_than_they_tell_state_no_a
     them read "72.76 %, 90 % in [71.93, 73.83]; below every calibrated cell: extrapolated" for
     truths near 70.9, covering 1-3 of 25 (a user walk): nothing tells how far the truth falls
     there, so nothing is stated, and `gennas design` says why."""
-    from gennas.cli.design import unstated_note
+    from gennas.design.notes import unstated_note
     from gennas.evaluators import CallableEvaluator
 
     from gennas.design.loop_settings import LoopSettings

@@ -112,6 +112,24 @@ def test_generate_reproducible_and_advancing(models):
     first = [c.arch for c in a.generate(5)]
     assert first == [c.arch for c in b.generate(5)]
     assert all(c.predicted_latency_ms is None for c in a.generate(3))
+    # asked again with nothing learned in between: the same designs (a user walk re-ran a notebook
+    # cell and got 6 of its 10 "best" back); after a result, a new pool
+    assert [c.arch for c in a.generate(5)] == first
+
+
+def test_generate_draws_a_new_pool_only_after_new_results(bench, monkeypatch):
+    """The seed moves on with what the designer learned, not with each call."""
+    designer = gennas.Designer("nb201", task="cifar10", seed=7)
+    seeds = []
+    original = designer.generator.sample  # the shared, loaded generator: patched for this test only
+    monkeypatch.setattr(designer.generator, "sample", lambda n, seed=None, **kw: seeds.append(seed) or original(
+        n, seed=seed, **kw))
+    first = designer.generate(5)
+    designer.generate(5)
+    designer.tell(first[0].arch, float(bench.accuracy(first[0].arch, "cifar10")))
+    designer.generate(5)
+    designer.generate(5)
+    assert seeds == [7, 7, 8, 8]
 
 
 def test_designer_bad_input(models, bench):
@@ -226,7 +244,7 @@ def test_under_a_budget_an_enumerable_space_is_ranked_whole(bench):
 def test_designs_sharing_one_stated_value_get_a_note(bench):
     """The calibration maps the predictor's top scores to one value: the CLI says so rather than
     letting them look interchangeable; verified designs and distinct values get no note."""
-    from gennas.cli.output import shared_statement_note
+    from gennas.design.notes import shared_statement_note
 
     a, b, c = bench.space.sample_many(3, 0)
     tied = [Candidate(a, 70.82, 1.8, None, 1), Candidate(b, 70.82, 1.8, None, 2), Candidate(c, 70.5, 1.8, None, 3)]

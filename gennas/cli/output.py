@@ -7,8 +7,7 @@ import signal
 import sys
 import threading
 import warnings
-from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
 from typing import Any, Optional
@@ -17,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from gennas.design.candidate import Candidate, number
+from gennas.design.candidate import number
 from gennas.errors import ON_COMMAND_LINE, GennasError
 
 # Off a terminal (pipes, CI logs) rich would wrap at 80 columns and fold the long arch strings.
@@ -151,32 +150,6 @@ def arch_record(arch: Any, space: Any, device: Optional[str] = None, with_cost: 
         for dev in devices:
             record[f"{dev}_ms"] = bench.latency(arch, dev)
     return record
-
-
-def shared_statement_note(candidates: Sequence[Candidate]) -> str | None:
-    """A note when unverified designs share one stated value: the calibration (monotone, fitted on
-    what it has seen) maps the predictor's top scores to one value, and they look interchangeable
-    (six cifar100 designs all read 70.82 % where the table has 70.21-71.11); None otherwise."""
-    stated = [c.predicted_accuracy for c in candidates if c.predicted_accuracy is not None and c.verified_score is None]
-    verified = [c.predicted_accuracy for c in candidates if c.predicted_accuracy is not None and c.verified_score is not None]
-    value, count = Counter(stated).most_common(1)[0] if stated else (None, 0)
-    if count < 2:
-        # verified designs beside one prediction: six mbv3 rows read 1.535e+24 over measurements
-        # of 5.8e23-1.5e24 without a word (a user walk); their own measurements tell them apart
-        value, count = Counter(verified).most_common(1)[0] if verified else (None, 0)
-        return None if count < 2 else (
-            f"note: {count} verified designs show the same prediction {number(value)} beside their measurements: "
-            "the calibration does not tell the predictor's top scores apart there; their measurements do")
-    if count == len(stated) and len(stated) > 2:
-        # every design one value: after 24 results on a user's images the calibration had found no
-        # order in the predictions and stated the results' typical value for all 84 (a user walk)
-        return (f"note: all {count} unverified designs state {number(value)}: checked on the verified results "
-                "(each predicted by models that never saw it), the predictions did not tell better from worse, "
-                "so the calibration states one typical value; their order is the predictor's uncalibrated "
-                "score's. Verify more to know which is best")
-    return (f"note: {count} unverified designs share the stated value {number(value)}: the calibration does not "
-            "tell the predictor's top scores apart there (their order is the predictor's uncalibrated score's); "
-            "verify them to know which is best")
 
 
 @contextmanager

@@ -95,9 +95,9 @@ class Candidate:
             what = (f"relative score {self.relative_score:+.2f}; no accuracy: below every verified cell, further "
                     "than they tell how far the truth falls")
         elif self.predicted_accuracy is None:
-            # 10: gennas.design.statement.MIN_STATED (not imported: the CLI reads this module at start-up)
-            what = (f"relative score {self.relative_score:+.2f}; no accuracy: a rank only, until 10 distinct "
-                    "architectures are verified for this task with scores that differ")
+            # why varies (too few results; results a budget set later leaves out): generate's .notes say
+            what = (f"relative score {self.relative_score:+.2f}; no accuracy: a rank only (the designs' .notes say "
+                    "why and what would state one)")
         else:
             if self.interval is None and self.predicted_std is None:
                 what = f"{num(self.predicted_accuracy)}{unit}; uncalibrated: no interval"

@@ -11,7 +11,6 @@ returns the best ``n`` ranked by predicted accuracy, without verifying any.
 
 from __future__ import annotations
 
-import difflib
 import math
 import numbers
 import warnings
@@ -25,10 +24,12 @@ from gennas.checkpoint import train_hint
 from gennas.design.budget import FewerDesigns, LatencyBudget, check_feasible, fewer_designs, latency_models
 from gennas.design.candidate import Candidate
 from gennas.design.loop import LoopSettings
+from gennas.design.notes import Designs, design_notes
 from gennas.design.pretrained import RememberingLoop, pretrained_predictor, saved_score_scale
 from gennas.design.scores import score_unit
 from gennas.design.source_line import reads_as_percent
 from gennas.design.statement import Statements
+from gennas.design.task_names import warn_if_misnamed
 from gennas.design.verified import (failed_only, in_stated_order, one_per_function, ranked, verified_among,
                                     with_verified)
 from gennas.errors import GennasError, UnknownDataset, caller_stacklevel
@@ -119,7 +120,7 @@ class Designer(Statements):
         self.latency_confidence = latency_confidence
         self.seed = check_seed(seed)
         self.storage = storage
-        self._calls = 0
+        self._calls, self._generated_at = 0, None  # pools drawn on new states; the state last drawn on
         settings = loop or LoopSettings()
         if isinstance(settings.pool, bool) or not isinstance(settings.pool, int) or settings.pool < 1:
             raise GennasError(f"pool must be an integer >= 1, got {settings.pool!r}")
@@ -207,22 +208,7 @@ class Designer(Statements):
 
             # A new dataset named only: search() can still learn it from verified results.
             measured = set(load_benchmark(self.space.benchmark).datasets) if self.space.benchmark else set()
-            # the candidates are the predictor's tasks and the tables' datasets: a holdout predictor
-            # (knowing cifar10 alone) asked 'cifar10' for "cifr100", where the CLI's asked 'cifar100'
-            names = [*getattr(self.predictor, "tasks", []), *sorted(measured)]
-            known = {t.lower().replace("_", "-"): t for t in names}
-            # "CIFAR10" and "cifar11" were silently new datasets: ranks only, nothing of cifar10's. A
-            # high cutoff: "new-cifar100" (0.80 alike) names a new dataset on purpose
-            asked = self.task.name.lower().replace("_", "-")
-            close = difflib.get_close_matches(asked, list(known), n=1, cutoff=0.85)
-            # not a slip: a dataset the space's tables measured (a holdout predictor's own, named as
-            # documented, was asked "did you mean 'cifar100'?"), or a known name with a suffix, the
-            # naming ScoresOffTable advises ('cifar10-600epochs')
-            # (by its exact name: "Cifar100" is a slip of case, said nothing, a user walk)
-            if close and self.task.name not in measured and not any(asked.startswith(k + "-") for k in known):
-                warnings.warn(f"task {self.task.name!r} is not one the predictor knows, so it is a new dataset "
-                              f"(ranks only until results); did you mean {known[close[0]]!r}?",
-                              stacklevel=caller_stacklevel())
+            warn_if_misnamed(self.task.name, getattr(self.predictor, "tasks", []), measured)
             return (f"{exc}; describe the task by images (gennas.Task.from_images) or samples "
                     f"(gennas.Task.from_samples), or verify candidates with search(evaluator)")
         return None
@@ -257,8 +243,8 @@ class Designer(Statements):
         return self._guidance
 
     @with_own_threads
-    def generate(self, n: int = 10) -> list[Candidate]:
-        """The ``n`` best of a guided pool, within the budget; ranked 1..n (see :meth:`predictions`).
+    def generate(self, n: int = 10) -> Designs:
+        """The ``n`` best of a guided pool, within the budget; ranked 1..n (see :meth:`predictions`); ``.notes``.
 
         Each comes with a calibrated predicted accuracy and its 90 % interval (``Candidate.interval``)
         where a calibration exists; for a task nothing was verified or described for, only the rank
@@ -269,7 +255,8 @@ class Designer(Statements):
         samples (:meth:`LatencyBudget.admissible`); in a larger space, where the samples hold
         fewer than ``n`` within it, random ones within it are added, so fewer than ``n`` come
         back only when fewer exist (or random search finds fewer in a large space). Raises
-        :class:`~gennas.generators.guidance.InfeasibleBudget` if none meets it.
+        :class:`~gennas.generators.guidance.InfeasibleBudget` if none meets it. With a seed, the same
+        call on an unchanged designer returns the same designs; after new results a new pool is drawn.
         """
         n = check_count(n, MAX_COUNT // self.loop.settings.pool)  # the pool drawn is ``pool`` times n
         learned = self.loop.refits > 0  # after search/tell: the refitted predictor and the task it learned
@@ -278,8 +265,12 @@ class Designer(Statements):
             raise GennasError(self._task_error + ("" if not learned else (
                 f"; the {len(self.loop.history)} results told so far all scored the same, which teaches it nothing: "
                 "tell it results an evaluator tells apart")))
+        # a new pool only when the designer learned something since the last call: the same call on the
+        # same state returns the same designs (6 of 10 overlapped when every call drew anew, a user walk)
+        state = (self.loop.refits, len(self.loop.history))
+        self._calls += self._generated_at is not None and state != self._generated_at
+        self._generated_at = state
         seed = None if self.seed is None else self.seed + self._calls
-        self._calls += 1
         guidance = self._guidance
         if learned or self._task_error is not None:
             # what was learned; or, for a task nothing is known of, what transfers (ranked only)
@@ -314,7 +305,7 @@ class Designer(Statements):
         if len(designs) < n:
             warnings.warn(fewer_designs(len(designs), n, self.space, self.budget), FewerDesigns,
                           stacklevel=caller_stacklevel())
-        return designs
+        return Designs(designs, design_notes(self, designs))  # what the CLI prints under them
 
     def _rank(self, archs: Sequence[ArchGraph], n: int) -> list[Candidate]:
         """Predict (:meth:`predictions`), keep the top ``n`` by the conservative score (a verified

@@ -1,0 +1,168 @@
+"""What a user should know about a list of designs, beside the designs themselves.
+
+The notes ``gennas design`` prints under its table and :meth:`gennas.Designer.generate` returns as
+``designs.notes`` (:class:`Designs`): why no accuracy is stated (a rank only), why some designs state
+none, where statements extrapolate below every verified result, where designs share one stated
+value, where no interval is stated, and where timed architectures joined the guided samples. A user
+walk (2026-12-05) found the Python API showing none of them: a design's "rank only, until 10
+distinct architectures are verified" read so after 12 results that a budget set later excluded.
+Each returns the note's text (no "note: " prefix) or None where it does not apply.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from gennas.design.candidate import Candidate, number
+
+
+class Designs(list):
+    """:meth:`gennas.Designer.generate`'s designs (a list of :class:`Candidate`, best first) with
+    ``notes``: what the user should know about them (:func:`design_notes`), empty where nothing."""
+
+    def __init__(self, designs: Sequence[Candidate], notes: Sequence[str] = ()) -> None:
+        super().__init__(designs)
+        self.notes: list[str] = list(notes)
+
+
+def design_notes(designer: Any, candidates: Sequence[Candidate], task: str | None = None, space: str | None = None,
+                 time_here: bool = False) -> list[str]:
+    """Every note that applies to ``candidates`` designed by ``designer`` (``task``: the task's name
+    as given, default the designer's; ``space``: the space as the user named it, for the commands a
+    note suggests; ``time_here``: designs judged by their timing on this machine), in the order
+    ``gennas design`` prints them."""
+    from gennas.design.statement import MIN_STATED
+
+    task = task if task is not None else (designer.task.name if designer.task is not None else "")
+    # the space as a command names it: a user's YAML by its path (None: the default nb201)
+    space = space if space is not None else str(getattr(designer.space, "source", None) or designer.space.name)
+    notes = []
+    if any(c.predicted_accuracy is None and not c.unstated_below for c in candidates):
+        notes.append(rank_only_note(designer, task, space, MIN_STATED))
+    notes += [unstated_note(candidates), below_results_note(designer, candidates), shared_statement_note(candidates),
+              no_interval_note(designer, candidates), measured_designs_note(designer, candidates, time_here)]
+    return [note for note in notes if note]
+
+
+def measured_designs_note(designer: Any, candidates: Sequence[Any], time_here: bool) -> str | None:
+    """Where designs are architectures the device's own timings measured (mbv3's table subnets, a
+    registered device's timed cells), that they join the guided samples only when those hold too
+    few within the budget, so a looser budget can return designs predicted worse (a user walk:
+    mbv3 on cpu_ort_1t, 8 ms 26.6, 9 ms 20.7, 12 ms 23.6); None otherwise."""
+    budget = designer.loop.budget
+    if time_here or budget is None or budget.exact or not any(c.latency_measured for c in candidates):
+        return None
+    measured = sum(c.latency_measured for c in candidates)
+    return (f"{measured} of these designs are architectures timed on {budget.device} (judged by their timing), "
+            "which join the guided samples only when those hold too few within the budget: a looser budget can "
+            "return designs predicted worse (README, \"A looser budget can return designs predicted worse\")")
+
+
+def no_interval_note(designer: Any, candidates: Sequence[Any]) -> str | None:
+    """Why unverified designs state a score with no interval, where that is so (the columns read
+    "-" without a word, after a search hint had promised intervals); None otherwise."""
+    bare = [c for c in candidates if c.verified_score is None and c.predicted_accuracy is not None and c.interval is None]
+    if not bare:
+        return None
+    if not designer.loop.pretrained.is_trained:
+        why = ("the designer learned this task from scratch (its predictor started untrained), and calibrating "
+               "an interval would train a network per fold of the results")
+    else:
+        why = "nothing calibrated its predictor's spread for this task"
+    designs = "1 unverified design states" if len(bare) == 1 else f"{len(bare)} unverified designs state"
+    return f"{designs} a score with no interval: {why}"
+
+
+def unstated_note(candidates: Sequence[Any]) -> str | None:
+    """Why some designs state no accuracy beside stated ones: below every verified result further
+    than anything tells how far the truth falls (:mod:`gennas.design.source_line`); None otherwise."""
+    unstated = sum(c.unstated_below for c in candidates)
+    if not unstated:
+        return None
+    return (f"{unstated} of the designs lie below every verified result, further than the results and the "
+            "line to the measured tables tell how far the truth falls: no accuracy is stated for them (ranked by "
+            "the model); verify some of them, or search on, to state them")
+
+
+def shared_statement_note(candidates: Sequence[Candidate]) -> str | None:
+    """A note when unverified designs share one stated value: the calibration (monotone, fitted on
+    what it has seen) maps the predictor's top scores to one value, and they look interchangeable
+    (six cifar100 designs all read 70.82 % where the table has 70.21-71.11); None otherwise."""
+    stated = [c.predicted_accuracy for c in candidates if c.predicted_accuracy is not None and c.verified_score is None]
+    verified = [c.predicted_accuracy for c in candidates if c.predicted_accuracy is not None and c.verified_score is not None]
+    value, count = Counter(stated).most_common(1)[0] if stated else (None, 0)
+    if count < 2:
+        # verified designs beside one prediction: six mbv3 rows read 1.535e+24 over measurements
+        # of 5.8e23-1.5e24 without a word (a user walk); their own measurements tell them apart
+        value, count = Counter(verified).most_common(1)[0] if verified else (None, 0)
+        return None if count < 2 else (
+            f"{count} verified designs show the same prediction {number(value)} beside their measurements: "
+            "the calibration does not tell the predictor's top scores apart there; their measurements do")
+    if count == len(stated) and len(stated) > 2:
+        # every design one value: after 24 results on a user's images the calibration had found no
+        # order in the predictions and stated the results' typical value for all 84 (a user walk)
+        return (f"all {count} unverified designs state {number(value)}: checked on the verified results "
+                "(each predicted by models that never saw it), the predictions did not tell better from worse, "
+                "so the calibration states one typical value; their order is the predictor's uncalibrated "
+                "score's. Verify more to know which is best")
+    return (f"{count} unverified designs share the stated value {number(value)}: the calibration does not "
+            "tell the predictor's top scores apart there (their order is the predictor's uncalibrated score's); "
+            "verify them to know which is best")
+
+
+
+def below_results_note(designer: Any, candidates: Sequence[Any]) -> str | None:
+    """Where designs below every verified result state an accuracy on a task no shipped calibration
+    checks (a new dataset): say that their statements extrapolate and where that failed. After a
+    search the results are its picks, and the line to the measured tables that states the designs
+    below them is flattened by the search's own selection (docs/calibration.md, "Where the line's
+    error comes from"); None elsewhere."""
+    below = [c for c in candidates if c.below_calibration and c.verified_score is None
+             and c.predicted_accuracy is not None]
+    if not below or not designer.history or designer.has_stored_calibration:
+        return None
+    return (f"{len(below)} of the designs lie below every verified result (flagged below): their accuracy "
+            "extrapolates the results downwards and is not checked there; after a search of 20-30 verifications "
+            "on a held-out table, such intervals held from 3 to 99 % of the designs (README, \"After searches "
+            "other than the measured one\"). Verify a few of them before trusting the figures.")
+
+
+def rank_only_note(designer: Any, task: str, space: str | None, min_stated: int) -> str:
+    """Why ``design`` states ranks only, and the commands that would let it state scores."""
+    from gennas.design.pretrained import saved_results
+
+    known = list(getattr(designer.predictor, "tasks", []))
+    # a user's space has no measured tables: its notes named them (a user walk, 2026-12-05)
+    ranked_by = "what the results and the tables say" if designer.space.benchmark else "the predictor refitted on the results"
+    if designer.history:
+        ok = [r for r in designer.history if not r.failed]
+        budget = designer.loop.budget
+        if budget is not None and ok:
+            # under a budget a statement learns from the results within it (README, "Statements under
+            # a budget set after the search"): 24 differing results, none within, read "needs 10 ... differ"
+            within = [r for r, fits in zip(ok, budget.within([r.arch for r in ok])) if fits]
+            if len(within) < min_stated:
+                return (f"no score is stated on task {task!r}: under a budget a statement learns from the "
+                        f"results within it, and {len(within)} of the {len(ok)} successful results are within "
+                        f"{budget.max_latency_ms:g} ms on {budget.device} ({min_stated} whose scores differ are "
+                        f"needed); the designs are ranked by {ranked_by}. Verify designs "
+                        "under this budget (a search with it) to state scores.")
+        return (f"no score is stated on task {task!r} from {len(ok)} successful results: a calibrated "
+                f"statement needs {min_stated} verified architectures whose scores differ; the designs are ranked "
+                f"by {ranked_by}.")
+    saved = saved_results(designer.space, task)
+    if task in known and saved is not None:  # a predictor a search saved, after too few results
+        return (f"the predictor a search saved for {designer.space.name} learned task {task!r} from {saved} "
+                f"results; a statement needs {min_stated}: the designs are ranked only. Verify more (a longer "
+                "`gennas search --method designer`, or Designer.tell) to state scores.")
+    # not an error (what transfers still ranks), but a typo in a dataset name must be visible (a name
+    # close to a known one is asked about by the designer's own warning)
+    where = "" if space in (None, "nb201") else f" --space {space}"
+    return (f"the predictor was not trained on task {task!r} (it knows: {', '.join(known) or 'none'}); the "
+            "designs are ranked by what transfers, with no accuracy claimed. To learn the task, verify some "
+            f"and design from them: `gennas search{where} --method designer --task {task} --evaluator ... "
+            "--storage runs.db`, then `gennas design --storage runs.db --study <the study it names>` (a proxy "
+            f"evaluator's scores are learned as a task of their own, e.g. '{task}-synflow'), or Designer.search "
+            "with your own evaluator.")
