@@ -357,3 +357,24 @@ def test_a_proxy_searched_under_a_dataset_s_name_is_warned_at_the_users_line():
         assert bool(said) == warned
         assert all("task='mnist-synflow'" in str(w.message) and Path(w.filename).name == Path(__file__).name
                    for w in said)
+
+
+def test_results_told_by_hand_in_the_wrong_unit_or_kind_are_warned_about(bench):
+    """A user walk told `Result(arch, 0.91, "train")` (a fraction) and read "verified 0.91 %", told 102
+    with kind "train" and a kind "trained", all without a word."""
+    import warnings
+
+    import gennas
+    from gennas.evaluators import Result
+
+    archs = bench.archs()[:6]
+    designer = gennas.Designer("nb201", task="my-images", seed=0)
+    with pytest.warns(UserWarning, match=r"all at most 1 \(e.g. 0.91, read as 0.91 %\)"):
+        designer.tell([Result(archs[0], 0.91, "train"), Result(archs[1], 0.88, "train")])
+    with pytest.warns(UserWarning, match="1 of them lie outside 0-100 \\(e.g. 102\\)"):
+        designer.tell([Result(archs[2], 102.0, "train")])
+    with pytest.warns(UserWarning, match="kind 'trained': did you mean 'train'"):
+        designer.tell([Result(archs[3], 91.0, "trained")])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # accuracies in %, and a kind of one's own: nothing to say
+        designer.tell([Result(archs[4], 91.0, "train"), Result(archs[5], 0.5, "my-proxy")])

@@ -26,7 +26,7 @@ from gennas.design.candidate import Candidate
 from gennas.design.loop import LoopSettings
 from gennas.design.notes import Designs, design_notes
 from gennas.design.pretrained import RememberingLoop, pretrained_predictor, saved_score_scale
-from gennas.design.scores import score_unit
+from gennas.design.scores import score_unit, told_unit_problems
 from gennas.design.source_line import reads_as_percent
 from gennas.design.statement import Statements
 from gennas.design.task_names import warn_if_misnamed
@@ -391,6 +391,8 @@ class Designer(Statements):
         """Report verified results: ``tell(arch, score)`` or ``tell(results)``; one refit per call.
         An architecture told again with another score keeps both (a warning says so)."""
         results = as_results(self.space, arch, score)
+        for problem in told_unit_problems(results):
+            warnings.warn(problem, UserWarning, stacklevel=caller_stacklevel())
         earlier = {r.arch.canonical_hash(): r.score for r in self.loop.history if not r.failed}
         for r in results:
             before = earlier.get(r.arch.canonical_hash())

@@ -9,6 +9,8 @@ pretrained task's units (and what transfers from it) stay as they are.
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,6 +81,29 @@ def score_unit(task_name: str | None, result_kinds: list[str], saved: str | None
     if any(kind not in ACCURACY_KINDS for kind in result_kinds) or (not result_kinds and saved == ""):
         return ""
     return "" if names_a_proxy(task_name) else "%"
+
+
+def told_unit_problems(results: Sequence[Any]) -> list[str]:
+    """What looks wrong with the unit of Results told by hand (``kind``, ``score``), as warnings'
+    text: a kind that is a slip for an accuracy kind ("trained": its scores would be taken to have
+    no unit), accuracies in % outside 0-100, or accuracies that are all fractions (0.91 read as
+    0.91 %: a user walk saw "verified 0.91 %; predicted 0.87 %" without a word)."""
+    problems = []
+    kinds = sorted({r.kind for r in results if r.kind not in ACCURACY_KINDS})
+    for kind in kinds:
+        close = difflib.get_close_matches(kind, ACCURACY_KINDS, n=1, cutoff=0.75)
+        if close:
+            problems.append(f"a Result of kind {kind!r}: did you mean {close[0]!r}? Only {', '.join(ACCURACY_KINDS)} "
+                            "mark scores as accuracies in %; other kinds' scores are taken to have no unit")
+    accuracies = [float(r.score) for r in results if r.kind in ACCURACY_KINDS and not r.failed]
+    outside = [a for a in accuracies if not 0.0 <= a <= 100.0]
+    if outside:
+        problems.append(f"Results of kind {', '.join(ACCURACY_KINDS)} are accuracies in %, but {len(outside)} of "
+                        f"them lie outside 0-100 (e.g. {outside[0]:g}): check the scores, or give another kind")
+    elif accuracies and max(accuracies) <= 1.0:
+        problems.append(f"Results of kind {', '.join(ACCURACY_KINDS)} are accuracies in %, and these are all at "
+                        f"most 1 (e.g. {accuracies[0]:g}, read as {accuracies[0]:g} %): give fractions times 100")
+    return problems
 
 
 #: a task's samples and its verified scores this many times apart in typical magnitude read on other scales
