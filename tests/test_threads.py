@@ -94,3 +94,47 @@ def test_a_designer_s_threads_reach_its_constructor_and_predict_soft_is_managed(
         probs = torch.full((2, nb201.num_slots, len(nb201.slot_vocab)), 1.0 / len(nb201.slot_vocab))
         predictor.predict_soft(probs, "cifar10")
         assert seen == [1] and torch.get_num_threads() == 2
+
+
+class _Counted:
+    """A loader that records the threads torch uses each time it is iterated."""
+
+    def __init__(self, batches: list, seen: list) -> None:
+        self.batches, self.seen = batches, seen
+
+    def __len__(self) -> int:
+        return len(self.batches)
+
+    def __iter__(self):
+        self.seen.append(torch.get_num_threads())
+        return iter(self.batches)
+
+
+def test_supernet_and_proxy_evaluators_run_with_one_thread(nb201, monkeypatch):
+    """Like TrainEvaluator (tests/test_train.py) they ran with torch's threads when used alone."""
+    from gennas.evaluators import ProxyEvaluator, zero_cost
+    from gennas.evaluators.supernet import Supernet
+
+    scored, score_many = [], zero_cost.score_many
+    monkeypatch.setattr(zero_cost, "score_many",
+                        lambda *a, **k: scored.append(torch.get_num_threads()) or score_many(*a, **k))
+
+    seen: list[int] = []
+    g = torch.Generator().manual_seed(0)
+    data = _Counted([(torch.randn(8, 1, 8, 8, generator=g), torch.arange(8) % 4)], seen)
+    cell = nb201.sample(0)
+    with torch_threads(2):
+        supernet = Supernet(nb201, num_classes=4, in_channels=1, torch_device="cpu", channels=4, cells_per_stage=1)
+        supernet.fit(data, epochs=1)
+        assert torch.get_num_threads() == 2 and seen and set(seen) == {1}
+        seen.clear()
+        supernet.evaluate([cell], data, calib_batches=1)
+        assert set(seen) == {1} and torch.get_num_threads() == 2
+        seen.clear()
+        ProxyEvaluator(nb201, "naswot", data=data, build_options={"channels": 4, "cells_per_stage": 1}).evaluate([cell])
+        ProxyEvaluator(nb201, "params", threads=None).evaluate([cell])
+        assert torch.get_num_threads() == 2 and scored == [1, 2]
+    with pytest.raises(gennas.GennasError, match="threads must be a positive integer"):
+        Supernet(nb201, threads=0)
+    with pytest.raises(gennas.GennasError, match="threads must be a positive integer"):
+        ProxyEvaluator(nb201, "params", threads=-1)

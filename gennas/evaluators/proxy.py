@@ -23,6 +23,7 @@ from gennas.errors import GennasError
 from gennas.evaluators.base import Result, architectures_to_evaluate
 from gennas.graph import ArchGraph
 from gennas.spaces import SearchSpace, resolve_space
+from gennas.threads import check_threads, with_own_threads
 
 
 def _squash(values: np.ndarray) -> np.ndarray:
@@ -129,12 +130,15 @@ class ProxyEvaluator:
         build_options: passed to ``space.build`` (e.g. ``cells_per_stage=1`` for speed).
         seed: initialisation seed of every network.
         num_classes: classifier width; default from the labels of the batch.
+        threads: torch CPU threads while it scores (1: see :mod:`gennas.threads`; None: torch's
+            setting; restored after either way; an outer choice overrides it).
     """
 
     def __init__(self, space: SearchSpace | str, proxy: str | ProxyCombination = "synflow", data: Any = None,
                  *, build_options: Mapping[str, Any] | None = None, seed: int = 0,
-                 num_classes: int | None = None) -> None:
+                 num_classes: int | None = None, threads: int | None = 1) -> None:
         self.space = resolve_space(space)
+        self.threads = check_threads(threads)
         self.proxy = proxy
         self.names = list(proxy.names) if isinstance(proxy, ProxyCombination) else [zero_cost.get(proxy).name]
         needs = [n for n in self.names if zero_cost.get(n).needs_data]
@@ -147,6 +151,7 @@ class ProxyEvaluator:
         self.num_classes = num_classes
         self.kind = "proxy:combination" if isinstance(proxy, ProxyCombination) else f"proxy:{proxy}"
 
+    @with_own_threads
     def evaluate(self, archs: Sequence[ArchGraph]) -> list[Result]:
         """One Result per architecture (graphs or their strings); score is the proxy value (higher = better)."""
         archs = architectures_to_evaluate(self.space, archs, "ProxyEvaluator")

@@ -47,6 +47,7 @@ from gennas.graph import ArchGraph
 from gennas.images import check_images
 from gennas.search.progress import listening, report
 from gennas.spaces import RngLike, SearchSpace, as_rng, resolve_space
+from gennas.threads import check_threads, with_own_threads
 from gennas.training import evaluate_accuracy, recalibrate_bn, resolve_torch_device, sgd, sgd_step
 
 KIND = "supernet"
@@ -74,6 +75,8 @@ class Supernet:
         torch_device: ``"auto"`` (CUDA if present), ``"cpu"``, ``"cuda"``, ...
         seed: seeds the weights and the path sampling (epoch ``e`` uses ``[seed, e]``, so a
             resumed run samples the same paths as an uninterrupted one).
+        threads: torch CPU threads while it trains and evaluates (1: see :mod:`gennas.threads`;
+            None: torch's setting; restored after either way; an outer choice overrides it).
         **build_options: as ``space.build`` (nb201: ``channels``, ``cells_per_stage``,
             ``stages``; mbv3: ``width_mult``, ``dropout``).
     """
@@ -81,8 +84,10 @@ class Supernet:
     kind = "supernet"
 
     def __init__(self, space: SearchSpace | str, num_classes: int = 10, in_channels: int = 3,
-                 torch_device: str | torch.device = "auto", seed: int = 0, **build_options: Any) -> None:
+                 torch_device: str | torch.device = "auto", seed: int = 0, threads: int | None = 1,
+                 **build_options: Any) -> None:
         self.space = resolve_space(space)
+        self.threads = check_threads(threads)
         known = self.space.supernet_options()  # raises for a space without a supernet
         bad = set(build_options) - set(known)
         if bad:
@@ -137,6 +142,7 @@ class Supernet:
         return (self._batch(b) for b in loader)
 
     # ------------------------------------------------------------ training
+    @with_own_threads
     def fit(self, loader: Iterable, epochs: int, *, lr: float = 0.05, momentum: float = 0.9,
             weight_decay: float = 5e-4, grad_clip: float = 5.0, checkpoint: str | Path | None = None,
             resume: bool = True, val_loader: Iterable | None = None, progress: bool = False) -> Supernet:
@@ -225,6 +231,7 @@ class Supernet:
             self._calibration = cached = (loader, batches, images)
         return cached[2]
 
+    @with_own_threads
     def evaluate(self, archs: Sequence[ArchGraph | str], loader: Iterable | None = None, *,
                  calib_loader: Iterable | None = None, calib_batches: int = 20) -> list[Result]:
         """Accuracy (%) of each architecture's subnet on ``loader`` after BN recalibration.
@@ -259,6 +266,7 @@ class Supernet:
             self.net.load_state_dict(snapshot, strict=False)
         return out
 
+    @with_own_threads
     def subnet(self, arch: ArchGraph | str, calib_loader: Iterable | None = None,
                calib_batches: int = 20) -> nn.Module:
         """The standalone network ``space.build(arch, ...)`` carrying the supernet's inherited
@@ -318,11 +326,11 @@ class Supernet:
             raise GennasError(f"checkpoint {path} does not fit this supernet: {first}") from None
 
     @classmethod
-    def load(cls, path: str | Path, torch_device: str | torch.device = "auto") -> Supernet:
+    def load(cls, path: str | Path, torch_device: str | torch.device = "auto", threads: int | None = 1) -> Supernet:
         """A supernet rebuilt from a checkpoint written by :meth:`save` (weights only, no optimizer)."""
         config = load_checkpoint(path, KIND).config
         sn = cls(config["space"], config["num_classes"], config["in_channels"], torch_device, config["seed"],
-                 **config["build_options"])
+                 threads, **config["build_options"])
         sn._restore(Path(path))
         return sn
 
