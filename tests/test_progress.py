@@ -51,8 +51,8 @@ def test_cli_search_logs_plain_lines_off_a_terminal(tmp_path, monkeypatch):
     assert re.search(r"verifying 2/2: train epoch 2/2 ", text)
     # stored: the training state is cut down to the trained weights, kept for `design --export`
     kept = list((tmp_path / "s.db.work").rglob("*.pt"))
-    assert len(kept) == 2 and all(load_checkpoint(p, "trained").state.keys() <= {"model", "epoch", "history"}
-                                  for p in kept)
+    weights_only = {"model", "epoch", "history", "seconds"}  # seconds: a resumed Result's cost_s is the total
+    assert len(kept) == 2 and all(load_checkpoint(p, "trained").state.keys() <= weights_only for p in kept)
     # and with them how the images were prepared, for an export to state (it recorded only a shape)
     from gennas.datasets import input_recipe
     from gennas.export import export_trained
@@ -151,7 +151,7 @@ def test_keep_weights_keeps_the_trained_weights_only(space, digits, tmp_path):
                      study_name="k", progress=False)
     path = out.history[0].metadata["checkpoint"]
     state = load_checkpoint(path, "trained", "nb201").state
-    assert set(state) == {"model", "epoch", "history"} and state["epoch"] == 1
+    assert set(state) == {"model", "epoch", "history", "seconds"} and state["epoch"] == 1
     again = _evaluator(space, digits, epochs=1, checkpoint_dir=ev.checkpoint_dir).train(out.history[0].arch)
     assert again.score == out.history[0].score and again.metadata["resumed_from_epoch"] == 1  # not retrained
     build = __import__("json").loads(export_result(out.history[0], tmp_path / "exp", onnx=False)["build"].read_text())

@@ -13,6 +13,8 @@ from gennas.checkpoint import load_checkpoint
 from gennas.datasets import image_loaders
 from gennas.errors import GennasError, InvalidArchitecture
 from gennas.evaluators import TrainEvaluator, TrainingDiverged
+from gennas.evaluators import train as train_module
+from gennas.threads import torch_threads
 
 TINY = {"channels": 8, "cells_per_stage": 1}
 CELL = "|nor_conv_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|skip_connect~0|nor_conv_3x3~1|avg_pool_3x3~2|"
@@ -115,8 +117,8 @@ def test_bad_input_is_a_clear_error(space, loaders):
         TrainEvaluator(space, good, _loader(torch.zeros(8, 3, 16, 16), torch.zeros(8, dtype=torch.long)))
     with pytest.raises(InvalidArchitecture, match="mbv3"):
         make(space, loaders).train(gennas.load_space("mbv3").sample(0))
-    with pytest.raises(GennasError, match="labels outside"):
-        make(space, loaders, num_classes=3).train(CELL)
+    with pytest.raises(GennasError, match=r"train_loader has label 9, but num_classes=3 .*num_classes=10"):
+        make(space, loaders, num_classes=3)  # at construction: in a search every verification failed on it
     with pytest.raises(GennasError, match="torch device"):
         make(space, loaders, torch_device="tpu:7")
     with pytest.raises(GennasError, match="epochs"):
@@ -132,3 +134,79 @@ def test_bad_input_is_a_clear_error(space, loaders):
 def test_inputs_that_an_export_cannot_record_are_refused_by_name(space, loaders, bad, message):
     with pytest.raises(GennasError, match=message):
         make(space, loaders, inputs=bad)
+
+
+def test_training_runs_with_one_thread_and_restores_the_caller_s(space, loaders, monkeypatch):
+    """Used alone it trained with torch's threads (2 here: 13x the time of 1 on a shared CPU);
+    inside Designer.search it ran with 1."""
+    seen, train = [], train_module.train_classifier
+    monkeypatch.setattr(train_module, "train_classifier",
+                        lambda *a, **k: seen.append(torch.get_num_threads()) or train(*a, **k))
+    with torch_threads(2):
+        make(space, loaders, epochs=1).evaluate([CELL])
+        assert torch.get_num_threads() == 2
+        make(space, loaders, epochs=1, threads=None).train(CELL)
+        assert torch.get_num_threads() == 2
+    assert seen == [1, 2]
+    with pytest.raises(GennasError, match="threads must be a positive integer"):
+        make(space, loaders, threads=0)
+
+
+@pytest.fixture(scope="module")
+def mnist16():
+    """240 MNIST digits at 16x16, 1 channel: 192 train / 48 validation."""
+    return image_loaders("mnist", size=16, channels=1, limit=240)
+
+
+def test_data_mistakes_are_refused_at_construction(space, mnist16):
+    """Each was found only when every verification of a search had failed on it."""
+    small = {"build_options": space.small_build_options, "progress": False}
+    three, _ = image_loaders("mnist", size=16, channels=1, limit=240, classes=[0, 1, 2])
+    with pytest.raises(GennasError, match=r"val_loader has label 9, but the training labels reach only 2"):
+        TrainEvaluator(space, three, mnist16[1], **small)
+    with pytest.raises(GennasError, match=r"train_loader has label 9, but num_classes=5"):
+        TrainEvaluator(space, *mnist16, num_classes=5, **small)
+    ev = TrainEvaluator(space, three, mnist16[1], num_classes=10, **small)  # stated: validated as given
+    assert ev.num_classes == 10
+    # a loader that is no TensorDataset: only its first batch is seen
+    odd = [(torch.zeros(4, 1, 16, 16), torch.tensor([0, 1, 2, 7]))]
+    with pytest.raises(GennasError, match=r"val_loader's first batch has label 7"):
+        TrainEvaluator(space, three, odd, **small)
+    with pytest.raises(GennasError, match=r"label -1: labels must be class indices >= 0"):
+        TrainEvaluator(space, three, [(torch.zeros(2, 1, 16, 16), torch.tensor([0, -1]))], **small)
+    with pytest.raises(GennasError, match="num_classes must be a positive integer"):
+        TrainEvaluator(space, *mnist16, num_classes=0, **small)
+
+
+@pytest.mark.parametrize("side, near", [(1, "3, 4, 6"), (2, "3, 4, 6"), (10, "6, 8, 12")])
+def test_an_image_size_the_network_cannot_take_is_refused_at_construction(space, side, near):
+    """torch's RuntimeError from a pooling layer, 21 frames deep in the first training step, before."""
+    train, val = image_loaders("mnist", size=side, channels=1, limit=40)
+    with pytest.raises(GennasError, match=rf"nb201 network .* cannot take images of {side}x{side} pixels "
+                                          rf".*square sides that fit near {side}: {near}$"):
+        TrainEvaluator(space, train, val, build_options=space.small_build_options, progress=False)
+
+
+@pytest.mark.parametrize("name", ["mbv3", "darts"])
+def test_spaces_with_padded_strides_take_tiny_images(name):
+    """Their stride-2 layers pad a 1x1 map to 1x1: the check refuses only what fails."""
+    space = gennas.load_space(name)
+    ev = TrainEvaluator(space, *image_loaders("mnist", size=2, channels=1, limit=40),
+                        build_options=space.small_build_options, progress=False)
+    assert ev.input_shape == (1, 2, 2)
+
+
+def test_a_resumed_result_s_cost_is_the_whole_training(space, loaders, tmp_path):
+    """cost_s of a run resumed at epoch 1 was the last epoch's time only."""
+    ev = make(space, (InterruptAt(loaders[0], epoch=4, step=1), loaders[1]), tmp_path)
+    with pytest.raises(KeyboardInterrupt):
+        ev.train(CELL)
+    path = ev.checkpoint_path(space.from_string(CELL))
+    first = load_checkpoint(path, "trained").state["seconds"]
+    assert first > 0 and json.loads(path.with_suffix(".json").read_text())["training_seconds"] > 0
+    resumed = make(space, loaders, tmp_path).train(CELL)
+    assert resumed.metadata["resumed_from_epoch"] == 1
+    total = load_checkpoint(path, "trained").state["seconds"]
+    assert first < total <= resumed.cost_s  # epoch 1's seconds are carried, epoch 2's added
+    again = make(space, loaders, tmp_path).train(CELL)  # finished: nothing trained, the cost still the total
+    assert again.metadata["resumed_from_epoch"] == 2 and again.cost_s >= total

@@ -32,7 +32,9 @@ class Result:
             NaN when ``failed``.
         kind: what produced it: ``"table"``, ``"proxy:<name>"``, ``"supernet"``, ``"train"``, ``"callable"``.
         fidelity: how trustworthy, e.g. ``"full"`` or ``"epochs=5"``.
-        cost_s: wall-clock seconds spent on this architecture.
+        cost_s: wall-clock seconds spent on this architecture; for a training resumed from its
+            checkpoint, the total of every call (the checkpoint carries the seconds of its finished
+            epochs; an interrupted epoch's lost work is not counted).
         metadata: anything else (dataset, seed, epochs, ...), JSON-serialisable.
         error: why it failed, else None.
     """

@@ -39,6 +39,7 @@ from gennas.evaluators.zero_cost import check_batch, take_batches
 from gennas.graph import ArchGraph
 from gennas.search.progress import listening, report
 from gennas.spaces import SearchSpace, resolve_space
+from gennas.threads import check_threads, with_own_threads
 from gennas.training import evaluate_accuracy, recalibrate_bn, resolve_torch_device, train_classifier
 
 KIND = "trained"
@@ -50,6 +51,16 @@ def _num_classes(loader: DataLoader) -> int:
     if tensors is not None and len(tensors) >= 2:
         return int(tensors[1].max()) + 1
     return max(int(check_batch(b, "train_loader")[1].max()) for b in loader) + 1
+
+
+def _labels(loader: DataLoader, first: torch.Tensor) -> tuple[torch.Tensor, str]:
+    """The labels that can be checked cheaply, and which they are: every label of a TensorDataset
+    (read directly), else only those of the first batch (iterating the whole loader at
+    construction could cost an epoch)."""
+    tensors = getattr(getattr(loader, "dataset", None), "tensors", None)
+    if tensors is not None and len(tensors) >= 2 and isinstance(tensors[1], torch.Tensor) and len(tensors[1]):
+        return tensors[1], " has"
+    return first, "'s first batch has"
 
 
 def _inputs(inputs: Any) -> dict[str, Any] | None:
@@ -91,6 +102,16 @@ class TrainEvaluator:
             ``gennas.datasets.input_recipe("mnist", size=32, channels=3)``; kept with the weights
             (``keep_weights``) and written as ``"inputs"`` into an export's ``build.json``, so a
             deployer feeds the network the same inputs (None: ``"not recorded: ..."``).
+        threads: torch CPU threads while it trains (1: its networks are small, and on a shared
+            CPU two threads took 13x the time of one; None: torch's setting, restored after
+            either way; a designer's or the command line's choice overrides it, see
+            :mod:`gennas.threads`).
+
+    The data is checked at construction, before any training: labels of ``train_loader`` and
+    ``val_loader`` must lie in ``0..num_classes - 1`` (every label of a ``TensorDataset``, else
+    only the first batch's: a later batch's stray label fails when it is reached), and one
+    network of the space, built with ``build_options``, must take the images (nb201's two
+    reduction blocks refuse sides such as 1, 2, 10; mbv3's and darts' padded strides take any).
     """
 
     kind = "train"
@@ -101,15 +122,19 @@ class TrainEvaluator:
                  momentum: float = 0.9, weight_decay: float = 5e-4, grad_clip: float = 5.0,
                  bn_batches: int = 20, num_classes: int | None = None, progress: bool = True,
                  on_diverge: str = "raise", keep_weights: bool = False,
-                 inputs: Mapping[str, Any] | None = None) -> None:
+                 inputs: Mapping[str, Any] | None = None, threads: int | None = 1) -> None:
         self.space = resolve_space(space)
+        self.threads = check_threads(threads)
         if int(epochs) < 1 or not lr > 0:
             raise GennasError(f"need epochs >= 1 and lr > 0, got epochs={epochs}, lr={lr}")
         if on_diverge not in ("raise", "record"):
             raise GennasError(f"on_diverge must be 'raise' or 'record', got {on_diverge!r}")
+        if num_classes is not None and (isinstance(num_classes, bool) or int(num_classes) < 1):
+            raise GennasError(f"num_classes must be a positive integer or None (max training label + 1), "
+                              f"got {num_classes!r}")
         # peek at one batch of each loader now, so that bad data fails before any training
-        x_train, _ = take_batches(train_loader, 1, "train_loader")[0]
-        x_val, _ = take_batches(val_loader, 1, "val_loader")[0]
+        x_train, y_train = take_batches(train_loader, 1, "train_loader")[0]
+        x_val, y_val = take_batches(val_loader, 1, "val_loader")[0]
         if x_train.shape[1:] != x_val.shape[1:]:
             raise GennasError(f"train images {tuple(x_train.shape[1:])} and validation images "
                               f"{tuple(x_val.shape[1:])} differ in shape")
@@ -126,6 +151,56 @@ class TrainEvaluator:
         # how the loaders' images were prepared (gennas.datasets.input_recipe): kept with the
         # weights, so an export says what inputs the trained network expects
         self.inputs = _inputs(inputs)
+        self._check_labels(train_loader, y_train, val_loader, y_val, given=num_classes is not None)
+        self._check_fits(x_train[:1])
+
+    def _check_labels(self, train_loader: DataLoader, y_train: torch.Tensor, val_loader: DataLoader,
+                      y_val: torch.Tensor, given: bool) -> None:
+        """Labels outside ``0..num_classes - 1`` as a GennasError now: found during training,
+        every verification of a search failed on them, spending its budget."""
+        for where, loader, first in (("train_loader", train_loader, y_train), ("val_loader", val_loader, y_val)):
+            labels, which = _labels(loader, first)
+            low, high = int(labels.min()), int(labels.max())
+            if low < 0:
+                raise GennasError(f"{where}{which} label {low}: labels must be class indices >= 0")
+            if high < self.num_classes:
+                continue
+            if given:
+                raise GennasError(f"{where}{which} label {high}, but num_classes={self.num_classes} "
+                                  f"(labels 0..{self.num_classes - 1}): give num_classes={high + 1} or more")
+            raise GennasError(f"{where}{which} label {high}, but the training labels reach only "
+                              f"{self.num_classes - 1}: validation classes the network never learns (take the "
+                              "validation images from the same classes, or give num_classes)")
+
+    @with_own_threads
+    def _check_fits(self, image: torch.Tensor) -> None:
+        """One network of the space, built as training builds it, run on one real image (CPU,
+        eval mode): an image size the network cannot take fails here, as a GennasError, instead
+        of as torch's RuntimeError deep in the first training step of every architecture. A
+        forward pass rather than a rule: the fixed parts of each space's network decide (nb201's
+        reduction blocks add a stride-2 branch to a pooled one, which fits only some sides)."""
+        arch = self.space.sample(self.seed)
+        with torch.random.fork_rng(devices=[]), torch.no_grad():  # the caller's random streams untouched
+            model = self.space.build(arch, num_classes=self.num_classes, in_channels=self.input_shape[0],
+                                     **self.build_options).eval()
+
+            def fits(side_h: int, side_w: int) -> bool:
+                try:
+                    model(torch.zeros(1, self.input_shape[0], side_h, side_w))
+                except (RuntimeError, ValueError):
+                    return False
+                return True
+
+            try:
+                model(image)
+                return
+            except (RuntimeError, ValueError) as exc:
+                reason = f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}"
+        h, w = self.input_shape[1:]
+        near = [s for s in sorted(range(max(1, h - 8), h + 9), key=lambda s: (abs(s - h), s)) if fits(s, s)][:3]
+        hint = f"; square sides that fit near {h}: {', '.join(map(str, sorted(near)))}" if near else ""
+        raise GennasError(f"the {self.space.name} network (build_options {self.build_options}) cannot take "
+                          f"images of {h}x{w} pixels ({reason}){hint}")
 
     # ------------------------------------------------------------ bookkeeping
     def config(self, arch: ArchGraph) -> dict[str, Any]:
@@ -187,6 +262,7 @@ class TrainEvaluator:
             raise GennasError("train_loader yielded no batches")
         return n
 
+    @with_own_threads
     def train(self, arch: ArchGraph | str) -> Result:
         """Train one architecture (resuming from its checkpoint) and return its Result. An
         interruption (Ctrl-C) loses at most the epoch in progress."""
@@ -205,7 +281,7 @@ class TrainEvaluator:
                                  **self.build_options).to(self.torch_device)
         per_epoch = self._batches_per_epoch()
         history: list[dict[str, float]] = []
-        resume = None
+        resume, spent = None, 0.0
         if path is not None and path.exists():
             state = load_checkpoint(path, KIND, self.space.name, map_location=self.torch_device).state
             try:
@@ -213,6 +289,7 @@ class TrainEvaluator:
             except Exception as exc:  # a foreign file: say which, do not guess
                 raise GennasError(f"cannot resume from {path}: {type(exc).__name__}: {exc}") from None
             resume, history = state, list(state["history"])
+            spent = float(state.get("seconds", 0.0))  # earlier runs' time (absent in older checkpoints)
             if "optimizer" not in state and len(history) < self.epochs:
                 raise GennasError(f"cannot resume from {path}: it holds weights only, not a training state")
         first = len(history)
@@ -222,11 +299,12 @@ class TrainEvaluator:
             acc = evaluate_accuracy(model, self._batches(self.val_loader, "val_loader")).percent
             history.append({"epoch": done["epoch"], "train_loss": done["train_loss"], "val_acc": acc})
             if path is not None:
+                seconds = spent + time.perf_counter() - start  # so that a resumed Result's cost_s is the total
                 save_checkpoint(path, Checkpoint(KIND, self.config(arch), {
                     "model": model.state_dict(), "optimizer": done["optimizer"].state_dict(),
-                    "scheduler": done["scheduler"].state_dict(), "epoch": done["epoch"], "history": history},
-                    {"space": self.space.name}))
-                self._write_manifest(path, arch, history)
+                    "scheduler": done["scheduler"].state_dict(), "epoch": done["epoch"], "history": history,
+                    "seconds": seconds}, {"space": self.space.name}))
+                self._write_manifest(path, arch, history, training_seconds=round(seconds, 3))
 
         def on_diverge(where: dict[str, Any]) -> str:
             self._write_manifest(path, arch, history, diverged=where)
@@ -261,13 +339,14 @@ class TrainEvaluator:
             raise GennasError("no epoch was trained")  # unreachable with epochs >= 1; guards a corrupt checkpoint
         meta = {"history": history, "resumed_from_epoch": first, "torch_device": str(self.torch_device),
                 "checkpoint": str(path) if path else None, **self.config(arch)}
+        # cost_s: this call's time plus what the checkpoint says earlier, interrupted calls spent
         return Result(arch, float(history[-1]["val_acc"]), self.kind, f"epochs={self.epochs}",
-                      time.perf_counter() - start, meta)
+                      spent + time.perf_counter() - start, meta)
 
     def stored(self, results: Sequence[Result]) -> None:
         """Called by the search once ``results`` are stored: their training state is no longer
         needed to resume. Deleted (checkpoint and manifest), or with ``keep_weights`` rewritten
-        as weights and history only (loadable with ``load_checkpoint(path, "trained")``)."""
+        as weights, history and training seconds only (loadable with ``load_checkpoint(path, "trained")``)."""
         for result in results:
             meta = result.metadata if isinstance(result.metadata, dict) else {}
             name = meta.get("checkpoint")
@@ -279,7 +358,7 @@ class TrainEvaluator:
             if self.keep_weights:
                 try:
                     ckpt = load_checkpoint(path, KIND, self.space.name)
-                    weights = {k: ckpt.state[k] for k in ("model", "epoch", "history") if k in ckpt.state}
+                    weights = {k: ckpt.state[k] for k in ("model", "epoch", "history", "seconds") if k in ckpt.state}
                     meta = {"space": self.space.name, **({"inputs": self.inputs} if self.inputs else {})}
                     save_checkpoint(path, Checkpoint(KIND, ckpt.config, weights, meta))
                     self._write_manifest(path, result.arch, list(weights.get("history", [])),
@@ -294,6 +373,7 @@ class TrainEvaluator:
                 if path.parent.parent.name.endswith(".work"):
                     path.parent.parent.rmdir()
 
+    @with_own_threads
     def evaluate(self, archs: Sequence[ArchGraph]) -> list[Result]:
         """Train every architecture in turn; Results carry validation accuracy in %."""
         out = []
