@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gzip
 from collections.abc import Sequence
+from numbers import Integral, Real
 
 import numpy as np
 import torch
@@ -84,6 +85,12 @@ def load_images(name: str, classes: Sequence[int] | None = None, size: int | Non
     Returns:
         images float32 ``(N, channels, size, size)``, labels int64 ``(N,)``.
     """
+    # checked before any work: size=0 was torch's RuntimeError from the resize
+    if size is not None and (isinstance(size, bool) or not isinstance(size, Integral) or size < 1):
+        raise GennasError(f"size must be an integer >= 1 or None (the native side: 28 for mnist, 8 for digits), "
+                          f"got {size!r}")
+    if channels not in (1, 3):
+        raise GennasError(f"channels must be 1 or 3, got {channels!r}")
     x, y = _pixels(name)
     if classes is not None:
         classes = list(classes)
@@ -97,8 +104,6 @@ def load_images(name: str, classes: Sequence[int] | None = None, size: int | Non
     images = (images - images.mean()) / images.std().clamp_min(1e-6)
     if size is not None and size != images.shape[-1]:
         images = torch.nn.functional.interpolate(images, size=(size, size), mode="bilinear", align_corners=False)
-    if channels not in (1, 3):
-        raise GennasError(f"channels must be 1 or 3, got {channels}")
     if channels == 3:
         images = images.repeat(1, 3, 1, 1)
     return images.contiguous(), torch.from_numpy(y)
@@ -107,7 +112,20 @@ def load_images(name: str, classes: Sequence[int] | None = None, size: int | Non
 def image_loaders(name: str, batch_size: int = 64, val_fraction: float = 0.2, seed: int = 0,
                   classes: Sequence[int] | None = None, size: int | None = None, channels: int = 1,
                   limit: int | None = None) -> tuple[DataLoader, DataLoader]:
-    """Seeded train/validation DataLoaders over a bundled dataset (``limit``: at most this many images)."""
+    """Seeded train/validation DataLoaders over a bundled dataset.
+
+    ``limit``: at most this many images (>= 2: one to train on, one to validate); ``val_fraction``
+    in [0, 1): the share held out for validation (at least one image); ``batch_size`` >= 1. Wrong
+    values are GennasErrors naming the argument (they were torch's ValueError "num_samples should
+    be a positive integer" from the sampler)."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, Integral) or batch_size < 1:
+        raise GennasError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, Integral) or limit < 2):
+        raise GennasError(f"limit must be an integer >= 2 (one image to train on, one to validate) or None "
+                          f"(every image), got {limit!r}")
+    if isinstance(val_fraction, bool) or not isinstance(val_fraction, Real) or not 0 <= val_fraction < 1:
+        raise GennasError(f"val_fraction must be a number in [0, 1) (the share of images held out for "
+                          f"validation), got {val_fraction!r}")
     x, y = load_images(name, classes=classes, size=size, channels=channels)
     g = torch.Generator().manual_seed(seed)
     order = torch.randperm(len(y), generator=g)
