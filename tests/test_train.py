@@ -187,6 +187,13 @@ def test_an_image_size_the_network_cannot_take_is_refused_at_construction(space,
         TrainEvaluator(space, train, val, build_options=space.small_build_options, progress=False)
 
 
+@pytest.mark.filterwarnings("ignore:Initializing zero-element tensors")
+def test_a_build_that_takes_no_image_is_blamed_not_the_image_size(space, mnist16):
+    with pytest.raises(GennasError, match=r"built with build_options \{'channels': 0\} fails on one image shaped "
+                                          r"\(1, 16, 16\), and on every side near it .*check build_options"):
+        TrainEvaluator(space, *mnist16, build_options={"channels": 0}, progress=False)
+
+
 @pytest.mark.parametrize("name", ["mbv3", "darts"])
 def test_spaces_with_padded_strides_take_tiny_images(name):
     """Their stride-2 layers pad a 1x1 map to 1x1: the check refuses only what fails."""

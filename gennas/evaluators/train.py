@@ -198,9 +198,13 @@ class TrainEvaluator:
                 reason = f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}"
         h, w = self.input_shape[1:]
         near = [s for s in sorted(range(max(1, h - 8), h + 9), key=lambda s: (abs(s - h), s)) if fits(s, s)][:3]
-        hint = f"; square sides that fit near {h}: {', '.join(map(str, sorted(near)))}" if near else ""
+        if not near:  # no side fits: the build, not the image size, is at fault
+            raise GennasError(f"the {self.space.name} network built with build_options {self.build_options} fails "
+                              f"on one image shaped {self.input_shape}, and on every side near it ({reason}): "
+                              "check build_options")
         raise GennasError(f"the {self.space.name} network (build_options {self.build_options}) cannot take "
-                          f"images of {h}x{w} pixels ({reason}){hint}")
+                          f"images of {h}x{w} pixels ({reason}); square sides that fit near {h}: "
+                          f"{', '.join(map(str, sorted(near)))}")
 
     # ------------------------------------------------------------ bookkeeping
     def config(self, arch: ArchGraph) -> dict[str, Any]:
