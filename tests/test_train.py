@@ -176,6 +176,8 @@ def test_data_mistakes_are_refused_at_construction(space, mnist16):
         TrainEvaluator(space, three, [(torch.zeros(2, 1, 16, 16), torch.tensor([0, -1]))], **small)
     with pytest.raises(GennasError, match="num_classes must be a positive integer"):
         TrainEvaluator(space, *mnist16, num_classes=0, **small)
+    with pytest.raises(GennasError, match="num_classes must be a positive integer or None .* got '10'"):
+        TrainEvaluator(space, *mnist16, num_classes="10", **small)
 
 
 @pytest.mark.parametrize("side, near", [(1, "3, 4, 6"), (2, "3, 4, 6"), (10, "6, 8, 12")])

@@ -26,6 +26,7 @@ import json
 import math
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from numbers import Integral
 from pathlib import Path
 from typing import Any
 
@@ -129,7 +130,8 @@ class TrainEvaluator:
             raise GennasError(f"need epochs >= 1 and lr > 0, got epochs={epochs}, lr={lr}")
         if on_diverge not in ("raise", "record"):
             raise GennasError(f"on_diverge must be 'raise' or 'record', got {on_diverge!r}")
-        if num_classes is not None and (isinstance(num_classes, bool) or int(num_classes) < 1):
+        if num_classes is not None and (isinstance(num_classes, bool) or not isinstance(num_classes, Integral)
+                                        or num_classes < 1):
             raise GennasError(f"num_classes must be a positive integer or None (max training label + 1), "
                               f"got {num_classes!r}")
         # peek at one batch of each loader now, so that bad data fails before any training
@@ -179,7 +181,7 @@ class TrainEvaluator:
         of as torch's RuntimeError deep in the first training step of every architecture. A
         forward pass rather than a rule: the fixed parts of each space's network decide (nb201's
         reduction blocks add a stride-2 branch to a pooled one, which fits only some sides)."""
-        arch = self.space.sample(self.seed)
+        arch = self.space.sample(0)  # any architecture: the parts that refuse sizes are fixed
         with torch.random.fork_rng(devices=[]), torch.no_grad():  # the caller's random streams untouched
             model = self.space.build(arch, num_classes=self.num_classes, in_channels=self.input_shape[0],
                                      **self.build_options).eval()
@@ -196,8 +198,8 @@ class TrainEvaluator:
                 return
             except (RuntimeError, ValueError) as exc:
                 reason = f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}"
-        h, w = self.input_shape[1:]
-        near = [s for s in sorted(range(max(1, h - 8), h + 9), key=lambda s: (abs(s - h), s)) if fits(s, s)][:3]
+            h, w = self.input_shape[1:]
+            near = [s for s in sorted(range(max(1, h - 8), h + 9), key=lambda s: (abs(s - h), s)) if fits(s, s)][:3]
         if not near:  # no side fits: the build, not the image size, is at fault
             raise GennasError(f"the {self.space.name} network built with build_options {self.build_options} fails "
                               f"on one image shaped {self.input_shape}, and on every side near it ({reason}): "
