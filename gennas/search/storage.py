@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 from gennas.errors import GennasError, InvalidArchitecture, caller_stacklevel
 from gennas.evaluators.base import Result
 from gennas.search.backends import rdb_storage
+from gennas.search.evaluator_settings import EVALUATOR_SETTINGS
 from gennas.spaces import SearchSpace, resolve_space
 from gennas.spaces.identity import changes_since, describe, spec_record
 
@@ -52,9 +53,10 @@ SPEC_ATTR = "gennas_space_spec"
 START_ATTR = "predictor_start"
 #: study attributes set by its first run only
 ORIGIN_ATTRS = (START_ATTR,)
-#: study attributes that give its results their meaning: a resumed run must match them
+#: study attributes that give its results their meaning: a resumed run must match them (the CLI's
+#: ``limit``, and what run_search reads off the evaluator: epochs, lr, build options, input shape, ...)
 SETTINGS = ("method", "task", "evaluator", "data", "seed", "device", "max_latency_ms", "latency_confidence",
-            "direction", "epochs", "limit")
+            "direction", "limit") + EVALUATOR_SETTINGS
 #: study attribute listing the settings changed by forced resumes (``{"after", "from", "to"}`` each)
 CHANGES_ATTR = "gennas_settings_changes"
 #: study attribute with the start time of the latest run that verified something

@@ -1,0 +1,78 @@
+"""What an evaluator's scores mean, read off its public attributes before a search verifies anything.
+
+A study records these settings (:func:`evaluator_settings`) beside its method, task and seed, and
+:meth:`gennas.search.storage.ResultStore.open` compares them on resume: a study of 2-epoch
+trainings resumed in Python with a 1-epoch, 8-channel TrainEvaluator was accepted and stored
+16.67 % beside 73-87 % (a user review), where the CLI refused another ``--epochs``.
+:func:`check_evaluator_space` refuses an evaluator of another space before its first
+verification (each one failed and spent the budget).
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+from gennas.errors import GennasError, caller_stacklevel
+
+#: evaluator attributes recorded as they are (a TrainEvaluator's, a SupernetEvaluator's, a ProxyEvaluator's)
+ATTRIBUTES = ("epochs", "lr", "build_options", "input_shape", "in_channels", "num_classes")
+#: study settings counting the images of an evaluator's loaders, where their dataset has a length
+SAMPLE_COUNTS = {"train_samples": "train_loader", "val_samples": "val_loader"}
+#: every study setting :func:`evaluator_settings` may record (part of ``storage.SETTINGS``)
+EVALUATOR_SETTINGS = ATTRIBUTES + tuple(SAMPLE_COUNTS)
+
+
+def evaluator_settings(evaluator: Any) -> dict[str, Any]:
+    """The settings that give ``evaluator``'s scores their meaning, as JSON values: epochs, peak
+    learning rate, build options, input shape (or channels), classes, and how many training and
+    validation images its loaders hold. Attributes it lacks (a callable, a table) are left out: a
+    setting missing from a study, or from this run, is never taken as a change."""
+    out: dict[str, Any] = {}
+    for name in ATTRIBUTES:
+        value = getattr(evaluator, name, None)
+        if isinstance(value, tuple):
+            value = list(value)
+        if isinstance(value, (bool, int, float, str, list, dict)):  # None, methods and objects: not a setting
+            out[name] = value
+    if "input_shape" not in out:  # a proxy's images: one batch (images, labels)
+        batches = getattr(evaluator, "batches", None)
+        try:
+            out["input_shape"] = [int(n) for n in batches[0][0].shape[1:]]
+        except (TypeError, IndexError, AttributeError, KeyError):
+            pass
+    for name, attr in SAMPLE_COUNTS.items():
+        dataset = getattr(getattr(evaluator, attr, None), "dataset", None)
+        try:
+            out[name] = int(len(dataset))
+        except TypeError:  # no loader, or an iterable dataset of unknown length
+            pass
+    return out
+
+
+def check_evaluator_space(evaluator: Any, space_name: str) -> None:
+    """Raise GennasError when ``evaluator`` declares a search space (``.space``, a SearchSpace or its
+    name) other than ``space_name``: every architecture would fail to verify and spend the budget."""
+    declared = getattr(evaluator, "space", None)
+    name = getattr(declared, "name", declared)
+    if isinstance(name, str) and name != space_name:
+        raise GennasError(f"the evaluator ({type(evaluator).__name__}) is for space {name!r}, and this search "
+                          f"verifies {space_name!r} architectures: make the evaluator for {space_name!r} "
+                          f"(e.g. TrainEvaluator({space_name!r}, ...)); nothing was verified")
+
+
+class WeightsNotKept(UserWarning):
+    """An evaluator asked to keep its trained weights (``keep_weights=True``) has nowhere to keep
+    them: it has no ``checkpoint_dir`` and the search no work folder (in-memory storage)."""
+
+
+def warn_weights_not_kept(evaluator: Any) -> None:
+    """Warn (:class:`WeightsNotKept`) when ``evaluator`` keeps weights but has no folder for them,
+    once the search has given it the study's work folder where it could: without one each trained
+    network was dropped, and an export of the best was a fresh, untrained network (a user review)."""
+    if getattr(evaluator, "keep_weights", False) and getattr(evaluator, "checkpoint_dir", "") is None:
+        warnings.warn(f"{type(evaluator).__name__}(keep_weights=True) has nowhere to keep the trained weights: it has "
+                      "no checkpoint_dir and the search no work folder to give it (it stores in memory, or beside "
+                      "a folder that cannot be written), so no trained network is kept and an export is freshly "
+                      "initialised; store the search (storage='sqlite:///run.db') "
+                      "or pass checkpoint_dir=...", WeightsNotKept, stacklevel=caller_stacklevel())

@@ -1,0 +1,134 @@
+"""What an evaluator's scores mean is a study setting; an evaluator of another space, one that keeps
+weights with nowhere to keep them, or one that fails alike on every architecture is caught early."""
+
+from __future__ import annotations
+
+import pytest
+
+import gennas
+from gennas.baselines import RandomSearch
+from gennas.datasets import image_loaders
+from gennas.errors import GennasError
+from gennas.evaluators import TrainEvaluator
+from gennas.evaluators.base import CallableEvaluator
+from gennas.search import run_search
+from gennas.search.evaluator_settings import WeightsNotKept, evaluator_settings
+from gennas.search.harness import SAME_FAILURE_STOP
+from gennas.search.storage import CHANGES_ATTR, ResultStore
+
+TINY = {"channels": 8, "cells_per_stage": 1}
+
+
+@pytest.fixture(scope="module")
+def digits():
+    """64 digits, 8x8, one channel: 52 to train on, 12 to validate."""
+    return image_loaders("digits", batch_size=32, channels=1, seed=0, limit=64)
+
+
+def trainer(digits, **kw):
+    return TrainEvaluator("nb201", *digits, **{"epochs": 1, "build_options": TINY, "progress": False, **kw})
+
+
+def test_a_resume_with_another_training_setup_is_refused_and_forced_records_it(digits, tmp_path, monkeypatch):
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
+    url = f"sqlite:///{tmp_path / 'run.db'}"
+    designer = gennas.Designer("nb201", task="mydigits", seed=0)
+    first = designer.search(trainer(digits), budget=1, storage=url, study_name="my1")
+    assert len(first) == 1 and not first.failures
+    attrs = first.store.study.user_attrs
+    assert (attrs["epochs"], attrs["lr"], attrs["build_options"], attrs["input_shape"]) == (1, 0.05, TINY, [1, 8, 8])
+    assert (attrs["num_classes"], attrs["train_samples"], attrs["val_samples"]) == (10, 52, 12)
+
+    again = gennas.Designer("nb201", task="mydigits", seed=0)
+    with pytest.raises(GennasError, match=r"study 'my1' was run with epochs=1, this run has epochs=2; .*force=True"):
+        again.search(trainer(digits, epochs=2), budget=2, storage=url, study_name="my1", resume=True)
+    with pytest.raises(GennasError, match=r"build_options=\{'channels': 8, 'cells_per_stage': 1\}, this run has "
+                                          r"build_options=\{\}"):
+        again.search(trainer(digits, build_options={}), budget=2, storage=url, study_name="my1", resume=True)
+    assert len(ResultStore.open("nb201", url, "my1", resume=True)) == 1  # nothing was verified
+    same = again.search(trainer(digits), budget=1, storage=url, study_name="my1", resume=True)
+    assert same.resumed == 1 and len(same) == 1
+
+    forced = again.search(trainer(digits, epochs=2), budget=1, storage=url, study_name="my1", resume=True, force=True)
+    attrs = forced.store.study.user_attrs
+    assert attrs["epochs"] == 2 and attrs[CHANGES_ATTR] == [{"after": 1, "from": {"epochs": 1}, "to": {"epochs": 2}}]
+
+
+def test_a_cli_study_resumes_from_python_where_its_settings_agree(digits, tmp_path, bench):
+    """The CLI recorded epochs and limit only: the settings it lacks are not changes."""
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    cli_attrs = {"method": "random", "task": "digits", "evaluator": "train", "seed": 0, "epochs": 1, "limit": 64}
+    scores = CallableEvaluator(lambda a: bench.accuracy(a, "cifar10"), kind="train")
+    run_search(RandomSearch("nb201", seed=0), scores, 1, storage=url, study_name="cli", attrs=cli_attrs,
+               progress=False)
+    python_attrs = {key: value for key, value in cli_attrs.items() if key not in ("epochs", "limit")}
+    out = run_search(RandomSearch("nb201", seed=0), trainer(digits), 1, storage=url, study_name="cli",
+                     attrs=python_attrs, resume=True, progress=False)
+    assert out.resumed == 1 and out.store.study.user_attrs["lr"] == 0.05
+    with pytest.raises(GennasError, match="epochs=1, this run has epochs=3"):
+        run_search(RandomSearch("nb201", seed=0), trainer(digits, epochs=3), 2, storage=url, study_name="cli",
+                   attrs=python_attrs, resume=True, progress=False)
+
+
+def test_settings_of_evaluators_without_them_are_none(bench):
+    assert evaluator_settings(CallableEvaluator(lambda a: 1.0)) == {}
+    assert evaluator_settings(gennas.TableEvaluator(bench, "cifar10")) == {}
+
+
+def test_an_evaluator_of_another_space_is_refused_before_anything_is_verified(digits, tmp_path):
+    darts = TrainEvaluator("darts", *digits, epochs=1, progress=False)
+    url = f"sqlite:///{tmp_path / 'other.db'}"
+    with pytest.raises(GennasError, match="evaluator .*TrainEvaluator.* is for space 'darts'.* verifies 'nb201'"):
+        gennas.Designer("nb201", task="x").search(darts, budget=3, storage=url)
+    assert not (tmp_path / "other.db").exists()  # refused before a database was made
+
+
+def test_keep_weights_with_nowhere_to_keep_them_warns_at_search_start(digits, tmp_path):
+    seen = []
+
+    class Watch:  # fails fast, so the test trains nothing: the warning comes before any verification
+        space, keep_weights, checkpoint_dir = "nb201", True, None
+
+        def evaluate(self, archs):
+            seen.append(len(archs))
+            return CallableEvaluator(lambda a: 1.0).evaluate(archs)
+
+    with pytest.warns(WeightsNotKept, match=r"keep_weights=True\) has nowhere to keep the trained weights"):
+        run_search(RandomSearch("nb201", seed=0), Watch(), 1, progress=False)
+    stored = Watch()
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", WeightsNotKept)  # a stored search gives it the study's work folder
+        run_search(RandomSearch("nb201", seed=0), stored, 1, storage=f"sqlite:///{tmp_path / 'k.db'}", progress=False)
+    assert stored.checkpoint_dir is not None and seen == [1, 1]
+
+
+def test_a_failure_alike_for_every_architecture_stops_the_search(tmp_path):
+    calls = []
+
+    def broken(arch):
+        calls.append(arch)
+        raise ValueError("val_loader yielded labels outside 0..2")
+
+    url = f"sqlite:///{tmp_path / 'fail.db'}"
+    with pytest.raises(GennasError, match=r"first 3 verifications .* all failed with the same error.*"
+                                          r"'ValueError: val_loader yielded labels outside 0..2'; stopped with 17 "):
+        run_search(RandomSearch("nb201", seed=0), broken, 20, storage=url, study_name="s", progress=False)
+    assert len(calls) == SAME_FAILURE_STOP  # the failures stay stored
+    assert [r.error for r in ResultStore.open("nb201", url, "s", resume=True).results()] == [
+        "ValueError: val_loader yielded labels outside 0..2"] * 3
+
+    def per_arch(arch):  # errors naming the architecture: they may depend on it, the search goes on
+        raise RuntimeError(f"out of memory on {arch.to_string()}")
+
+    out = run_search(RandomSearch("nb201", seed=0), per_arch, 6, progress=False)
+    assert len(out.failures) == 6
+    flaky = iter([None, "x", "x", "x", "x"])
+
+    def after_a_success(arch):  # one success: the failures that follow are not the evaluator's alone
+        if next(flaky) is None:
+            return 1.0
+        raise ValueError("x")
+
+    assert len(run_search(RandomSearch("nb201", seed=0), after_a_success, 5, progress=False).failures) == 4
