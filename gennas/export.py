@@ -28,7 +28,7 @@ from typing import Any
 import torch
 
 from gennas.checkpoint import load_checkpoint
-from gennas.errors import GennasError, MissingDependency, install_hint
+from gennas.errors import GennasError, MissingDependency, caller_stacklevel, install_hint
 from gennas.graph import ArchGraph
 from gennas.spaces import SearchSpace, resolve_space
 
@@ -110,41 +110,104 @@ def _write_export(sp: SearchSpace, graph: ArchGraph, folder: Path, side: int, nu
     return paths
 
 
-def export_trained(checkpoint: str | Path, folder: str | Path, onnx: bool = True) -> dict[str, Path]:
+def export_trained(checkpoint: str | Path, folder: str | Path, onnx: bool = True, overwrite: bool = False,
+                   **options: Any) -> dict[str, Path]:
     """Export the architecture a TrainEvaluator trained, with its trained weights, from its
     ``"trained"`` checkpoint (``Result.metadata["checkpoint"]``): the architecture, classes, input
-    shape and build options all come from the checkpoint's config."""
+    shape and build options all come from the checkpoint's config. ``options``
+    (``num_classes``, ``in_channels``, ``input_size``, build options, ``inputs``) may only repeat
+    them: trained weights fit no other head or build (GennasError naming what differs)."""
     ckpt = load_checkpoint(checkpoint, "trained")
     c = ckpt.config
     try:
         shape, history = list(c["input_shape"]), list(ckpt.state.get("history", []))
         acc = f", validation accuracy {history[-1]['val_acc']:.2f} %" if history else ""
         source = f"trained by TrainEvaluator ({c['epochs']} epochs{acc}), from {Path(checkpoint).name}"
-        return export_architecture(c["arch"], folder, space=c["space"], num_classes=int(c["num_classes"]),
-                                   in_channels=int(shape[0]), input_size=int(shape[-1]), onnx=onnx,
-                                   weights=ckpt.state["model"], weights_source=source, inputs=ckpt.meta.get("inputs"),
-                                   **dict(c["build_options"]))
+        trained = {"num_classes": int(c["num_classes"]), "in_channels": int(shape[0]), "input_size": int(shape[-1]),
+                   **dict(c["build_options"])}
     except (KeyError, TypeError, ValueError, IndexError) as exc:
         raise GennasError(f"{checkpoint} is not a TrainEvaluator checkpoint: missing or bad {exc}") from None
+    inputs = options.pop("inputs", None) or ckpt.meta.get("inputs")
+    space = options.pop("space", None)  # the trained network's space may be named again
+    if space is not None and getattr(space, "name", space) != c["space"]:
+        options["space"] = space
+    differ = [f"{k}={v!r} (trained: {trained.get(k, 'not given')!r})" for k, v in options.items()
+              if k not in trained or trained[k] != v]
+    if differ:  # silently ignored, the export had the trained head, not the one asked for (a user review)
+        raise GennasError(f"the trained weights in {checkpoint} fit the network they were trained as; "
+                          f"{', '.join(differ)} contradicts them: leave it out to export the trained network, or "
+                          "export an untrained one with gennas.export.export_architecture(result.arch, ...)")
+    return export_architecture(c["arch"], folder, space=c["space"], onnx=onnx, weights=ckpt.state["model"],
+                               weights_source=source, inputs=inputs, overwrite=overwrite, **trained)
+
+
+class MissingWeights(UserWarning):
+    """A result records a trained-weights file that is not there (its folder moved or was deleted,
+    or the evaluator did not keep it): the export is freshly initialised."""
+
+
+def recorded_checkpoint(result: Any) -> Path | None:
+    """The trained-weights file a verified ``Result``'s metadata names, whether or not it is there."""
+    meta = getattr(result, "metadata", None)
+    name = meta.get("checkpoint") if isinstance(meta, dict) else None
+    return Path(name) if isinstance(name, str) and name else None
 
 
 def trained_checkpoint(result: Any) -> Path | None:
-    """The kept trained-weights file of a verified ``Result`` (None: the evaluator kept none)."""
+    """The kept trained-weights file of a verified ``Result`` (None: the evaluator kept none).
+    A file recorded but not there warns (:class:`MissingWeights`), naming it: the export fell back
+    to a fresh network without a word (a user review)."""
+    path = recorded_checkpoint(result)
+    if path is None or path.is_file():
+        return path
+    warnings.warn(f"the trained weights of {getattr(result, 'arch', result)} were recorded at {path}, which is not "
+                  "there: its folder moved or was deleted, or the evaluator did not keep them (a TrainEvaluator "
+                  "deletes them once stored unless keep_weights=True); the export is freshly initialised. Restore "
+                  "the file, or export_trained() it from where it now is", MissingWeights,
+                  stacklevel=caller_stacklevel())
+    return None
+
+
+def fresh_build(result: Any) -> dict[str, Any]:
+    """The export options a verified ``Result``'s metadata records (a TrainEvaluator's: its classes,
+    input channels and side, build options), for a fresh export of the network it verified: one was
+    exported for 3x32x32 inputs, 10 classes and the full build (a user review)."""
     meta = getattr(result, "metadata", None)
-    name = meta.get("checkpoint") if isinstance(meta, dict) else None
-    return Path(name) if isinstance(name, str) and Path(name).is_file() else None
+    meta = meta if isinstance(meta, dict) else {}
+    out: dict[str, Any] = {}
+    shape = meta.get("input_shape")
+    if isinstance(shape, (list, tuple)) and len(shape) == 3 and all(isinstance(n, int) for n in shape):
+        out.update(in_channels=shape[0], input_size=shape[-1])
+    if isinstance(meta.get("num_classes"), int):
+        out["num_classes"] = meta["num_classes"]
+    if isinstance(meta.get("build_options"), dict):
+        out.update(meta["build_options"])
+    return out
 
 
 def export_result(result: Any, folder: str | Path, onnx: bool = True, **options: Any) -> dict[str, Path]:
     """Export a verified result's architecture with its trained weights where its evaluator kept
-    them, else freshly initialised (``build.json``'s ``weights`` says which; ``options`` as
-    :func:`export_architecture`)."""
+    them, else freshly initialised as the result's metadata records it was built (its classes,
+    input shape and build options; ``options`` as :func:`export_architecture` add to or replace
+    those). ``build.json``'s ``weights`` says which. With trained weights, ``options`` that
+    contradict them (another ``num_classes``) are refused, as :func:`export_trained` says: an
+    export whose head was not the one asked for, without a word, misleads more than an error.
+
+    Raises GennasError for ``result`` None (``SearchResult.best`` when every verification failed)
+    or not a Result."""
+    if result is None or not hasattr(result, "arch"):
+        got = "None (SearchResult.best is None when no verification succeeded)" if result is None else \
+            type(result).__name__
+        raise GennasError(f"export_result needs a verified Result (e.g. search(...).best), got {got}")
     path = trained_checkpoint(result)
     if path is not None:
-        return export_trained(path, folder, onnx=onnx)
+        return export_trained(path, folder, onnx=onnx, **options)
     why = ("fresh initialisation: the evaluator kept no trained weights (a TrainEvaluator keeps them "
-           "with keep_weights=True inside a search)")
-    return export_architecture(result.arch, folder, onnx=onnx, weights_source=why, **options)
+           "with keep_weights=True inside a stored search, or with a checkpoint_dir)")
+    if recorded_checkpoint(result) is not None:
+        why = f"fresh initialisation: the trained weights recorded at {recorded_checkpoint(result)} are not there"
+    return export_architecture(result.arch, folder, onnx=onnx, weights_source=why,
+                               **{**fresh_build(result), **options})
 
 
 def trained_weights_of(arch: ArchGraph, results: Sequence[Any]) -> Path | None:

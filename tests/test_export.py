@@ -133,3 +133,49 @@ def test_bad_export_arguments_and_folders_are_refused_before_anything_is_left(nb
     assert not (tmp_path / "none").exists()  # an empty folder was left behind
     with pytest.raises(gennas.GennasError, match="cannot write the export to /proc/self"):
         export_architecture(nb201.sample(4), "/proc/self", onnx=False)  # exists, cannot be written
+
+
+@pytest.fixture(scope="module")
+def tiny_trained(tmp_path_factory):
+    """One tiny nb201 network trained on 64 one-channel 8x8 digits, its weights kept in a checkpoint."""
+    from gennas.datasets import image_loaders
+    from gennas.evaluators import TrainEvaluator
+
+    nb201 = gennas.load_space("nb201")
+    train, val = image_loaders("digits", batch_size=32, channels=1, seed=0, limit=64)
+    evaluator = TrainEvaluator(nb201, train, val, epochs=1, checkpoint_dir=tmp_path_factory.mktemp("work"),
+                               build_options=nb201.small_build_options, progress=False, keep_weights=True)
+    (result,) = evaluator.evaluate([nb201.sample(5)])
+    return result
+
+
+def test_export_result_refuses_what_contradicts_the_trained_weights_and_none(tiny_trained, tmp_path):
+
+    from gennas.export import export_result
+
+    with pytest.raises(gennas.GennasError, match=r"num_classes=3 \(trained: 10\) contradicts them"):
+        export_result(tiny_trained, tmp_path / "three", onnx=False, num_classes=3)
+    assert not (tmp_path / "three").exists()
+    same = export_result(tiny_trained, tmp_path / "ten", onnx=False, num_classes=10, space="nb201")  # repeated: fine
+    assert json.loads(same["build"].read_text())["trained"] is True
+    with pytest.raises(gennas.GennasError, match="needs a verified Result .*got None .*no verification succeeded"):
+        export_result(None, tmp_path / "none")
+
+
+def test_a_missing_weights_file_warns_and_the_fresh_export_is_built_as_trained(tiny_trained, tmp_path):
+    import dataclasses
+
+    from gennas.export import MissingWeights, export_result
+
+    gone = str(tmp_path / "moved" / "train_x.pt")
+    moved = dataclasses.replace(tiny_trained, metadata={**tiny_trained.metadata, "checkpoint": gone})
+    with pytest.warns(MissingWeights, match=f"recorded at {gone}, which is not there"):
+        paths = export_result(moved, tmp_path / "fresh", onnx=False)
+    build = json.loads(paths["build"].read_text())
+    # it was exported for 3x32x32 inputs, 10 classes and the full build: not the network verified
+    nb201 = gennas.load_space("nb201")
+    assert (build["in_channels"], build["input_shape"], build["num_classes"]) == (1, [1, 1, 8, 8], 10)
+    assert build["build_options"] == nb201.small_build_options and not build["trained"]
+    assert "are not there" in build["weights"]
+    program = torch.export.load(paths["program"]).module()
+    assert program(torch.zeros(2, 1, 8, 8)).shape == (2, 10)

@@ -132,3 +132,9 @@ def test_a_failure_alike_for_every_architecture_stops_the_search(tmp_path):
         raise ValueError("x")
 
     assert len(run_search(RandomSearch("nb201", seed=0), after_a_success, 5, progress=False).failures) == 4
+
+
+def test_a_trainevaluator_keeping_weights_in_an_in_memory_search_warns(digits):
+    with pytest.warns(WeightsNotKept, match="TrainEvaluator"):
+        out = run_search(RandomSearch("nb201", seed=0), trainer(digits, keep_weights=True), 1, progress=False)
+    assert out.best.metadata["checkpoint"] is None  # nothing was kept: the warning said so before training
