@@ -179,3 +179,8 @@ def test_a_missing_weights_file_warns_and_the_fresh_export_is_built_as_trained(t
     assert "are not there" in build["weights"]
     program = torch.export.load(paths["program"]).module()
     assert program(torch.zeros(2, 1, 8, 8)).shape == (2, 10)
+    # `gennas design --export` finds a verified design's weights this way: it printed "(initial weights)" alone
+    from gennas.export import export_candidate
+
+    with pytest.warns(MissingWeights, match=gone):
+        export_candidate(moved.arch, tmp_path / "candidate", [moved], onnx=False)

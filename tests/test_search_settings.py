@@ -75,7 +75,8 @@ def test_settings_of_evaluators_without_them_are_none(bench):
     assert evaluator_settings(gennas.TableEvaluator(bench, "cifar10")) == {}
 
 
-def test_an_evaluator_of_another_space_is_refused_before_anything_is_verified(digits, tmp_path):
+def test_an_evaluator_of_another_space_is_refused_before_anything_is_verified(digits, tmp_path, monkeypatch):
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
     darts = TrainEvaluator("darts", *digits, epochs=1, progress=False)
     url = f"sqlite:///{tmp_path / 'other.db'}"
     with pytest.raises(GennasError, match="evaluator .*TrainEvaluator.* is for space 'darts'.* verifies 'nb201'"):
@@ -138,3 +139,17 @@ def test_a_trainevaluator_keeping_weights_in_an_in_memory_search_warns(digits):
     with pytest.warns(WeightsNotKept, match="TrainEvaluator"):
         out = run_search(RandomSearch("nb201", seed=0), trainer(digits, keep_weights=True), 1, progress=False)
     assert out.best.metadata["checkpoint"] is None  # nothing was kept: the warning said so before training
+
+
+def test_ask_and_tell_store_nothing_and_from_study_says_only_a_search_stores(tmp_path, bench, monkeypatch):
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
+    url = f"sqlite:///{tmp_path / 'tell.db'}"
+    designer = gennas.Designer("nb201", task="cifar10", seed=0, storage=url)
+    (arch,) = designer.ask(1)
+    designer.tell(arch, bench.accuracy(arch, "cifar10"))
+    assert len(designer.history) == 1 and not (tmp_path / "tell.db").exists()  # no empty database left
+    with pytest.raises(GennasError, match=r"no such file .*only a search stores results .*Designer.ask/tell keep"):
+        gennas.Designer.from_study(url, "anything")
+    designer.search(lambda a: bench.accuracy(a, "cifar10"), budget=2, study_name="s")  # the search stores
+    with pytest.raises(GennasError, match=r"no study 'anything'; it holds: s$"):
+        gennas.Designer.from_study(url, "anything")

@@ -82,7 +82,7 @@ class Designer(Statements):
         guidance: how strongly the generator is steered (:class:`GuidanceSettings`).
         loop: acquisition knobs of the search loop and the pool size (:class:`LoopSettings`).
         storage: where :meth:`search` stores verified results (optuna storage URL or ``.db``
-            path); None keeps them in memory.
+            path; :meth:`ask`/:meth:`tell` store nothing and create no file); None: in memory.
         direction: ``"maximize"`` the evaluator's scores (accuracy, a proxy) or ``"minimize"``
             them (a loss). Scores of any scale are learned from (see :mod:`gennas.design.scores`).
         latency_confidence: on a device without bundled measurements (adapted, or registered with

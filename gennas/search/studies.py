@@ -16,6 +16,9 @@ from gennas.search.storage import SPACE_ATTR, SPACE_FILE_ATTR, START_ATTR, open_
 from gennas.spaces import SearchSpace, resolve_space
 from gennas.surrogates.task import Task
 
+#: why a storage a designer was given may hold no study: said where one is read and none is found
+ONLY_SEARCH_STORES = ("only a search stores results (Designer.search, run_search, `gennas search`); Designer.ask/tell "
+                      "keep them in the designer (designer.history), whatever its storage=")
 #: study attribute holding a samples or images task's description (:meth:`Task.to_record`)
 TASK_ATTR = "gennas_task_description"
 
@@ -53,13 +56,17 @@ def study_settings(storage: Any, study_name: str) -> dict[str, Any]:
     if not isinstance(study_name, str) or not study_name:
         raise GennasError(f"name the study to read (result.study_name, or `gennas report --storage ...` lists "
                           f"them), got {study_name!r}")
-    backend = open_storage(storage, existing=True)
+    try:
+        backend = open_storage(storage, existing=True)
+    except GennasError as exc:  # no such file: a designer's ask/tell stored nothing there (a user review)
+        raise GennasError(f"{exc}; {ONLY_SEARCH_STORES}") from None
     try:
         with quiet_optuna():
             study = optuna.load_study(study_name=study_name, storage=backend)
     except KeyError:
         names = [s.study_name for s in backend.get_all_studies()]
-        raise GennasError(f"storage has no study {study_name!r}; it holds: {', '.join(names) or 'none'}") from None
+        hint = "" if names else f"; {ONLY_SEARCH_STORES}"
+        raise GennasError(f"storage has no study {study_name!r}; it holds: {', '.join(names) or 'none'}{hint}") from None
     return dict(study.user_attrs)
 
 
