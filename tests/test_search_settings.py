@@ -70,7 +70,16 @@ def test_a_cli_study_resumes_from_python_where_its_settings_agree(digits, tmp_pa
                    attrs=python_attrs, resume=True, progress=False)
 
 
-def test_settings_of_evaluators_without_them_are_none(bench):
+def test_settings_of_supernet_and_proxy_evaluators_and_of_those_without(bench):
+    import torch
+
+    from gennas.evaluators.proxy import ProxyEvaluator
+    from gennas.evaluators.supernet import Supernet
+
+    supernet = Supernet("nb201", num_classes=3, in_channels=1, **TINY)
+    assert evaluator_settings(supernet) == {"build_options": TINY, "in_channels": 1, "num_classes": 3, "epochs": 0}
+    proxy = ProxyEvaluator("nb201", "synflow", data=(torch.zeros(4, 1, 8, 8), torch.zeros(4, dtype=torch.long)))
+    assert evaluator_settings(proxy) == {"build_options": {}, "input_shape": [1, 8, 8]}
     assert evaluator_settings(CallableEvaluator(lambda a: 1.0)) == {}
     assert evaluator_settings(gennas.TableEvaluator(bench, "cifar10")) == {}
 

@@ -35,6 +35,9 @@ def evaluator_settings(evaluator: Any) -> dict[str, Any]:
             value = list(value)
         if isinstance(value, (bool, int, float, str, list, dict)):  # None, methods and objects: not a setting
             out[name] = value
+    done = getattr(evaluator, "epochs_done", None)  # a supernet's: the epochs it was trained for so far
+    if "epochs" not in out and isinstance(done, int) and not isinstance(done, bool):
+        out["epochs"] = done
     if "input_shape" not in out:  # a proxy's images: one batch (images, labels)
         batches = getattr(evaluator, "batches", None)
         try:
