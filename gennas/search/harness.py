@@ -225,9 +225,9 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
     Raises:
         GennasError: bad budget or batch size, an evaluator of another space, storage that cannot
             be opened or written, a study that already has results without ``resume`` or was
-            run with other settings: all before anything is verified. A result the storage refuses later is kept in a
-            journal (stored when the study is next opened) and the search stops with a
-            GennasError saying where. The first :data:`SAME_FAILURE_STOP` verifications all
+            run with other settings: all before anything is verified. A result the storage
+            refuses later is kept in a journal (stored when the study is next opened) and the
+            search stops with a GennasError saying where. The first :data:`SAME_FAILURE_STOP` verifications all
             failed with one error text and none in the study succeeded, with budget left: the
             error does not depend on the architecture (:func:`stop_if_blind`; they stay stored).
     """

@@ -65,8 +65,8 @@ def study_settings(storage: Any, study_name: str) -> dict[str, Any]:
             study = optuna.load_study(study_name=study_name, storage=backend)
     except KeyError:
         names = [s.study_name for s in backend.get_all_studies()]
-        hint = "" if names else f"; {ONLY_SEARCH_STORES}"
-        raise GennasError(f"storage has no study {study_name!r}; it holds: {', '.join(names) or 'none'}{hint}") from None
+        held = ", ".join(names) if names else f"none; {ONLY_SEARCH_STORES}"
+        raise GennasError(f"storage has no study {study_name!r}; it holds: {held}") from None
     return dict(study.user_attrs)
 
 
