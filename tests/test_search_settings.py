@@ -144,10 +144,17 @@ def test_a_failure_alike_for_every_architecture_stops_the_search(tmp_path):
     assert len(run_search(RandomSearch("nb201", seed=0), after_a_success, 5, progress=False).failures) == 4
 
 
-def test_a_trainevaluator_keeping_weights_in_an_in_memory_search_warns(digits):
+def test_a_trainevaluator_keeping_weights_in_an_in_memory_search_warns(digits, tmp_path):
+    import json
+
+    from gennas.export import export_result
+
     with pytest.warns(WeightsNotKept, match="TrainEvaluator"):
         out = run_search(RandomSearch("nb201", seed=0), trainer(digits, keep_weights=True), 1, progress=False)
     assert out.best.metadata["checkpoint"] is None  # nothing was kept: the warning said so before training
+    # the fresh export is the network verified (1x8x8 digits, the tiny build), not a 3x32x32 full-size one
+    build = json.loads(export_result(out.best, tmp_path / "e5", onnx=False)["build"].read_text())
+    assert (build["input_shape"], build["build_options"], build["trained"]) == ([1, 1, 8, 8], TINY, False)
 
 
 def test_ask_and_tell_store_nothing_and_from_study_says_only_a_search_stores(tmp_path, bench, monkeypatch):
