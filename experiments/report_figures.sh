@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's report figures (docs/figures/*.png): four searches on one SQLite storage (random,
 # BANANAS and the designer on the NB201 CIFAR-10 table; the designer under a 5 ms Pixel 3 budget),
-# then `gennas report` on it. ~3 min on 2 cores.
+# then `gennas report` on it. Under a minute on 2 cores (31-44 s).
 #   bash experiments/report_figures.sh [OUT_FOLDER]   (default docs/figures)
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -7,7 +7,7 @@ designs of ``generate(20)``, the pairs the conservative score's order put agains
 means, and the Kendall tau of each order with the true accuracy and the true mean of the first
 five in each order.
 
-    python experiments/stated_order.py                 # development seeds 5, 6: ~1 min
+    python experiments/stated_order.py                 # development seeds 5, 6: about 10 s
     python experiments/stated_order.py --seeds 5,6,7,8
 """
 

@@ -122,7 +122,7 @@ def export_trained(checkpoint: str | Path, folder: str | Path, onnx: bool = True
     try:
         shape, history = list(c["input_shape"]), list(ckpt.state.get("history", []))
         acc = f", validation accuracy {history[-1]['val_acc']:.2f} %" if history else ""
-        source = f"trained by TrainEvaluator ({c['epochs']} epochs{acc}), from {Path(checkpoint).name}"
+        source = f"trained by TrainEvaluator ({c['epochs']} epoch{'s' * (c['epochs'] != 1)}{acc}), from {Path(checkpoint).name}"
         trained = {"num_classes": int(c["num_classes"]), "in_channels": int(shape[0]), "input_size": int(shape[-1]),
                    **dict(c["build_options"])}
     except (KeyError, TypeError, ValueError, IndexError) as exc:
