@@ -224,6 +224,19 @@ def test_a_constant_evaluator_finishes_and_says_it_learned_nothing(designer_fact
     assert designer.loop.predictor is not designer.loop.pretrained
 
 
+def test_one_success_beside_failures_is_no_constant_evaluator(designer_factory, bench):
+    """A user walk's search failed on every cell but one (bad data, fixed, resumed): its note said
+    "every verified architecture got the same score", from one score."""
+    from gennas.evaluators import Result
+
+    designer, archs = designer_factory(), bench.archs()[:3]
+    designer.tell([Result(archs[0], float("nan"), "train", error="bad data"),
+                   Result(archs[1], float("nan"), "train", error="bad data"), Result(archs[2], 91.0, "train")])
+    assert not designer.loop.learned_nothing() and designer.loop.search_notes(False) == []
+    designer.tell(bench.archs()[3], 91.0)
+    assert designer.loop.learned_nothing()  # two successes, one score: that is a constant
+
+
 def _tight_pixel3_budget(bench, keep: int) -> tuple[float, set[str]]:
     """The pixel3 budget that the ``keep`` fastest working nb201 cells keep, and their distinct hashes."""
     archs, ms = bench.archs(), bench.latency_of(None, "pixel3")

@@ -422,9 +422,9 @@ class DesignLoop:
         return REGENERATE_PRETRAINED if self.pretrained.is_trained and self.budget is None else REGENERATE_SCRATCH
 
     def learned_nothing(self) -> bool:
-        """True when every successful result so far has the same score (a constant evaluator)."""
-        scores = {r.score for r in self.history if not r.failed}
-        return len(scores) == 1 and len(self.history) > 1
+        """True when two or more successful results all have one score (a constant evaluator)."""
+        scores = [r.score for r in self.history if not r.failed]
+        return len(set(scores)) == 1 and len(scores) > 1
 
     def search_notes(self, exhausted: bool) -> list[str]:
         """What the user should know after a search (read by :func:`gennas.search.run_search`):
