@@ -55,6 +55,8 @@ def test_task_from_images_still_takes_small_channels_first_images():
     x, y = _digits()
     assert gennas.Task.from_images(torch.nn.functional.interpolate(x, size=(4, 4)), y).kind == "images"
     assert gennas.Task.from_images(x[:, :1].numpy(), y.numpy()).kind == "images"
+    # one (images, labels) pair, as a batch: read as two batches before ("images of different shapes")
+    assert gennas.Task.from_images((x, y)).name == gennas.Task.from_images(x, y).name
 
 
 def test_evaluators_and_supernet_refuse_channels_last_batches():

@@ -115,6 +115,11 @@ def _collect(images: Any, labels: Any) -> tuple[torch.Tensor, torch.Tensor | Non
     if isinstance(images, (str, bytes)) or not (isinstance(images, torch.Tensor) or hasattr(images, "__iter__")):
         raise GennasError(f"images must be an (N, C, H, W) tensor or array, or a loader of (x, y) batches; got "
                           f"{type(images).__name__}")
+    if (isinstance(images, (tuple, list)) and len(images) == 2 and labels is None
+            and all(isinstance(v, (torch.Tensor, np.ndarray)) for v in images) and np.ndim(images[0]) == 4):
+        # one (images, labels) pair, as a loader's batch: it was read as two batches ("images of
+        # different shapes ((), (1, 16, 16))", a user walk)
+        images, labels = images
     if isinstance(images, (torch.Tensor, np.ndarray)):  # an array is one tensor, not an iterable of images
         return _tensor(images, "images"), None if labels is None else _tensor(labels, "labels")
     if labels is not None:
