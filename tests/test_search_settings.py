@@ -13,7 +13,7 @@ from gennas.evaluators import TrainEvaluator
 from gennas.evaluators.base import CallableEvaluator
 from gennas.search import run_search
 from gennas.search.evaluator_settings import WeightsNotKept, evaluator_settings
-from gennas.search.harness import SAME_FAILURE_STOP
+from gennas.search.blind_stop import SAME_FAILURE_STOP
 from gennas.search.storage import CHANGES_ATTR, ResultStore
 
 TINY = {"channels": 8, "cells_per_stage": 1}
@@ -122,8 +122,9 @@ def test_a_failure_alike_for_every_architecture_stops_the_search(tmp_path):
         raise ValueError("val_loader yielded labels outside 0..2")
 
     url = f"sqlite:///{tmp_path / 'fail.db'}"
-    with pytest.raises(GennasError, match=r"first 3 verifications .* all failed with the same error.*"
-                                          r"'ValueError: val_loader yielded labels outside 0..2'; stopped with 17 "):
+    with pytest.raises(GennasError, match=r"first 3 verifications .* all failed with the same raised error.*"
+                                          r"'ValueError: val_loader yielded labels outside 0..2'; stopped with 17 .*"
+                                          r"kept in study 's'"):
         run_search(RandomSearch("nb201", seed=0), broken, 20, storage=url, study_name="s", progress=False)
     assert len(calls) == SAME_FAILURE_STOP  # the failures stay stored
     assert [r.error for r in ResultStore.open("nb201", url, "s", resume=True).results()] == [
@@ -142,6 +143,38 @@ def test_a_failure_alike_for_every_architecture_stops_the_search(tmp_path):
         raise ValueError("x")
 
     assert len(run_search(RandomSearch("nb201", seed=0), after_a_success, 5, progress=False).failures) == 4
+
+
+class _OneBadArchitecture:
+    """Raises for the second architecture it is given, as an out-of-memory network would: the whole
+    batch fails with one text (a code review: a first rule stopped this search)."""
+
+    def __init__(self) -> None:
+        self.seen = 0
+
+    def evaluate(self, archs):
+        self.seen += len(archs)
+        if self.seen - len(archs) < 2 <= self.seen:
+            raise RuntimeError("out of memory")
+        return CallableEvaluator(lambda a: 50.0).evaluate(archs)
+
+
+def test_failures_that_may_depend_on_the_architecture_do_not_stop_a_search():
+    # one batch of 4 failed alike by one architecture: one evaluation, not three
+    out = run_search(RandomSearch("nb201", seed=0), _OneBadArchitecture(), 12, batch_size=4, progress=False)
+    assert len(out.failures) == 4 and len(out.history) == 12
+    # a returned NaN (a training that diverged) depends on the architecture, however often it comes first
+    calls = iter(range(100))
+    out = run_search(RandomSearch("nb201", seed=0), lambda a: float("nan") if next(calls) < 3 else 50.0, 6,
+                     progress=False)
+    assert len(out.failures) == 3 and len(out.history) == 6
+
+    def broken(arch):
+        raise ValueError("wrong data")
+
+    # in memory: stopped at the third evaluation, and the message says nothing was kept
+    with pytest.raises(GennasError, match="first 6 verifications .*3 evaluations.*in memory: nothing was stored"):
+        run_search(RandomSearch("nb201", seed=0), broken, 20, batch_size=2, progress=False)
 
 
 def test_a_trainevaluator_keeping_weights_in_an_in_memory_search_warns(digits, tmp_path):

@@ -8,9 +8,9 @@ against any evaluator (an :class:`~gennas.evaluators.base.Evaluator` or a plain 
 (:mod:`gennas.search.storage`), and never verifies two architectures with the same canonical hash.
 With ``resume=True`` the stored results are told to the optimizer first (:func:`replay`: as the
 run that stored them told them, so a seeded search resumed goes where it would have gone) and
-only the rest of the budget is spent. A search whose first :data:`SAME_FAILURE_STOP`
-verifications all fail with the same error text, in a study where none succeeded, stops with a
-GennasError quoting it (:func:`stop_if_blind`) instead of spending the rest of the budget.
+only the rest of the budget is spent. A search whose first
+:data:`~gennas.search.blind_stop.SAME_FAILURE_STOP` evaluations all fail with one raised error, in a study where none succeeded, stops with a
+GennasError quoting it (:mod:`gennas.search.blind_stop`) instead of spending the rest of the budget.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from gennas.errors import GennasError
 from gennas.evaluators.base import Evaluator, Result, as_evaluator
 from gennas.graph import ArchGraph
 from gennas.spaces import SearchSpace, resolve_space
+from gennas.search.blind_stop import stop_if_blind
 from gennas.search.claims import MAX_ATTEMPTS, Claims, StudyView
 from gennas.search.evaluator_settings import check_evaluator_space, evaluator_settings, warn_weights_not_kept
 from gennas.search.executor import Executor, make_executor
@@ -39,9 +40,6 @@ from gennas.search.storage import START_ATTR, ResultStore
 
 #: consecutive asks that bring nothing new before the harness concludes the optimizer is exhausted
 MAX_STALE_ASKS = 20
-#: the first verifications of a search that, all failed with one error text in a study where
-#: none succeeded, stop it with that error (:func:`stop_if_blind`): it does not depend on the architecture
-SAME_FAILURE_STOP = 3
 #: seconds between two looks at a study whose remaining budget other processes are verifying
 POLL_S = 0.2
 
@@ -227,9 +225,9 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
             be opened or written, a study that already has results without ``resume`` or was
             run with other settings: all before anything is verified. A result the storage
             refuses later is kept in a journal (stored when the study is next opened) and the
-            search stops with a GennasError saying where. The first :data:`SAME_FAILURE_STOP` verifications all
-            failed with one error text and none in the study succeeded, with budget left: the
-            error does not depend on the architecture (:func:`stop_if_blind`; they stay stored).
+            search stops with a GennasError saying where. The first ``SAME_FAILURE_STOP`` evaluations all
+            failed with one raised error and none in the study succeeded, with budget left: the
+            error does not depend on the architecture (:mod:`gennas.search.blind_stop`; they stay stored).
     """
     if isinstance(budget, bool) or not isinstance(budget, (int, np.integer)) or budget <= 0:
         raise GennasError(f"budget must be a positive number of verifications, got {budget!r}")
@@ -269,7 +267,7 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
         runner.start(evaluator)
         try:
             with SearchProgress(progress, int(budget), len(history), out) as bar:
-                stale = 0
+                stale = evaluations = 0
                 while True:
                     news = [r for h, r in view.results.items() if h not in told]  # other processes' results
                     if news:
@@ -297,7 +295,9 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
                     if runner.pending():
                         done = [r for _, r in runner.wait()]
                         _store(store, claims, evaluator, done, told, history, optimizer, bar)
-                        stop_if_blind(history, out.resumed, int(budget), store.study_name)
+                        evaluations += 1  # an evaluator that raises fails a batch alike: batches count
+                        stop_if_blind(history, out.resumed, evaluations, int(budget), store.study_name,
+                                      getattr(store.backend, "url", None) is not None)
                         if fresh:  # the study was read this round: add our own results, skip a read
                             view = claims.stored(done)
                             continue
@@ -321,31 +321,6 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
     if callable(explain):
         out.notes += explain(out.exhausted)
     return out
-
-
-def blind_failure(history: Sequence[Result], resumed: int) -> str | None:
-    """The error text when the first :data:`SAME_FAILURE_STOP` results of this run (after the
-    ``resumed`` ones of ``history``) all failed with that one text and no result of the study
-    succeeded: the failure does not depend on the architecture (labels out of range, an
-    evaluator of the wrong data), so the rest of the budget would fail alike. Else None."""
-    own = history[resumed:resumed + SAME_FAILURE_STOP]
-    if len(own) < SAME_FAILURE_STOP or not all(r.failed for r in history):
-        return None
-    errors = {r.error or f"score {r.score}" for r in own}
-    return errors.pop() if len(errors) == 1 else None
-
-
-def stop_if_blind(history: Sequence[Result], resumed: int, budget: int, study_name: str) -> None:
-    """Raise GennasError quoting :func:`blind_failure`'s error while budget is left to spend (the
-    failed results are stored already: a reviewer's search spent its whole budget on "val_loader
-    yielded labels outside 0..2", and each failed cell counts as verified in the study)."""
-    error = blind_failure(history, resumed)
-    if error is None or len(history) >= budget:
-        return  # the budget is spent anyway: the search returns, its notes say every verification failed
-    raise GennasError(f"the first {SAME_FAILURE_STOP} verifications of this search all failed with the same error, "
-                      f"whatever the architecture: {error!r}; stopped with {budget - len(history)} of the budget "
-                      f"of {budget} left (the failures are kept in study {study_name!r}, where their architectures "
-                      "count as verified: a new study verifies them again). Fix the evaluator or its data first")
 
 
 def _check_start(store: ResultStore, start: str | None, force: bool) -> None:
