@@ -147,10 +147,14 @@ class MissingWeights(UserWarning):
 
 
 def recorded_checkpoint(result: Any) -> Path | None:
-    """The trained-weights file a verified ``Result``'s metadata names, whether or not it is there."""
+    """The trained-weights file a verified ``Result``'s metadata names, whether or not it is there;
+    None where its evaluator did not keep weights (``keep_weights`` False: the file named was the
+    training's resume state, deleted once the result was stored, and every export of such a result
+    warned it missing, a code review)."""
     meta = getattr(result, "metadata", None)
     name = meta.get("checkpoint") if isinstance(meta, dict) else None
-    return Path(name) if isinstance(name, str) and name else None
+    kept = meta.get("keep_weights", True) if isinstance(meta, dict) else True  # older results: as recorded
+    return Path(name) if isinstance(name, str) and name and kept is not False else None
 
 
 def trained_checkpoint(result: Any) -> Path | None:

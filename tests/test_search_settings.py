@@ -190,6 +190,24 @@ def test_a_trainevaluator_keeping_weights_in_an_in_memory_search_warns(digits, t
     assert (build["input_shape"], build["build_options"], build["trained"]) == ([1, 1, 8, 8], TINY, False)
 
 
+def test_a_stored_search_that_kept_no_weights_exports_a_fresh_network_without_a_missing_file_warning(
+        digits, tmp_path):
+    """keep_weights=False (the default): the checkpoint its metadata names was the training's resume
+    state, deleted once stored, and every export warned it missing (a code review)."""
+    import json
+    import warnings
+
+    from gennas.export import export_result
+
+    url = f"sqlite:///{tmp_path / 'e.db'}"
+    out = run_search(RandomSearch("nb201", seed=0), trainer(digits), 1, storage=url, progress=False)
+    assert out.best.metadata["keep_weights"] is False
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no MissingWeights: nothing was to be kept
+        build = json.loads(export_result(out.best, tmp_path / "x", onnx=False)["build"].read_text())
+    assert build["trained"] is False and "kept no trained weights" in build["weights"]
+
+
 def test_ask_and_tell_store_nothing_and_from_study_says_only_a_search_stores(tmp_path, bench, monkeypatch):
     monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
     url = f"sqlite:///{tmp_path / 'tell.db'}"

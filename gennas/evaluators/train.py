@@ -344,7 +344,7 @@ class TrainEvaluator:
         if not history:
             raise GennasError("no epoch was trained")  # unreachable with epochs >= 1; guards a corrupt checkpoint
         meta = {"history": history, "resumed_from_epoch": first, "torch_device": str(self.torch_device),
-                "checkpoint": str(path) if path else None, **self.config(arch)}
+                "checkpoint": str(path) if path else None, "keep_weights": self.keep_weights, **self.config(arch)}
         # cost_s: this call's time plus what the checkpoint says earlier, interrupted calls spent
         return Result(arch, float(history[-1]["val_acc"]), self.kind, f"epochs={self.epochs}",
                       spent + time.perf_counter() - start, meta)
