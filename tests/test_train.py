@@ -176,6 +176,13 @@ def test_data_mistakes_are_refused_at_construction(space, mnist16):
         TrainEvaluator(space, three, [(torch.zeros(2, 1, 16, 16), torch.tensor([0, -1]))], **small)
     with pytest.raises(GennasError, match="num_classes must be a positive integer"):
         TrainEvaluator(space, *mnist16, num_classes=0, **small)
+    # two loaders splitting one dataset by sampler read only their part: its labels, not the others'
+    from torch.utils.data import DataLoader, SubsetRandomSampler, TensorDataset
+
+    whole = TensorDataset(torch.zeros(100, 1, 16, 16), torch.arange(100) % 10)
+    low = [i for i in range(100) if i % 10 < 5]
+    split = [DataLoader(whole, batch_size=20, sampler=SubsetRandomSampler(part)) for part in (low[:40], low[40:])]
+    assert TrainEvaluator(space, *split, num_classes=5, **small).num_classes == 5
     with pytest.raises(GennasError, match="num_classes must be a positive integer or None .* got '10'"):
         TrainEvaluator(space, *mnist16, num_classes="10", **small)
 

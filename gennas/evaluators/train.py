@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, RandomSampler, SequentialSampler
 
 from gennas.checkpoint import Checkpoint, load_checkpoint, save_checkpoint, write_manifest
 from gennas.errors import GennasError, InvalidArchitecture, TrainingDiverged
@@ -56,12 +56,25 @@ def _num_classes(loader: DataLoader) -> int:
 
 def _labels(loader: DataLoader, first: torch.Tensor) -> tuple[torch.Tensor, str]:
     """The labels that can be checked cheaply, and which they are: every label of a TensorDataset
-    (read directly), else only those of the first batch (iterating the whole loader at
-    construction could cost an epoch)."""
+    the loader reads whole (read directly), else only those of the first batch (iterating the whole
+    loader at construction could cost an epoch; a sampler may read a part of the dataset only:
+    two loaders splitting one dataset by class were refused for the other part's labels, a review)."""
     tensors = getattr(getattr(loader, "dataset", None), "tensors", None)
-    if tensors is not None and len(tensors) >= 2 and isinstance(tensors[1], torch.Tensor) and len(tensors[1]):
+    if (tensors is not None and len(tensors) >= 2 and isinstance(tensors[1], torch.Tensor) and len(tensors[1])
+            and _reads_whole_dataset(loader)):
         return tensors[1], " has"
     return first, "'s first batch has"
+
+
+def _reads_whole_dataset(loader: DataLoader) -> bool:
+    """Whether ``loader`` reads every item of its dataset once per epoch (in order or shuffled)."""
+    sampler, batches = getattr(loader, "sampler", None), getattr(loader, "batch_sampler", None)
+    if batches is not None and getattr(batches, "sampler", None) is not sampler:
+        return False  # a batch sampler of the user's own: which items it reads is its business
+    if isinstance(sampler, SequentialSampler):
+        return True
+    return (isinstance(sampler, RandomSampler) and not sampler.replacement
+            and sampler.num_samples == len(loader.dataset))
 
 
 def _inputs(inputs: Any) -> dict[str, Any] | None:
