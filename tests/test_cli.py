@@ -449,3 +449,26 @@ def test_a_holdout_variant_of_a_space_that_ships_none_says_which_exist():
     with pytest.raises(gennas.GennasError, match=r"no mbv3 predictor is shipped without cifar100's labels.*"
                                                  r"predictor_nb201_no-cifar100\.pt"):
         gennas.load_predictor("mbv3", holdout="cifar100")
+
+
+def test_a_train_study_begun_in_python_resumes_on_the_command_line_with_its_loaders_size(tmp_path, monkeypatch):
+    """A study begun in Python records its loaders' sizes, not a --limit: the CLI's resume took its
+    default 2,000 images and was refused (train_samples=48 against 1600, a code review)."""
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
+    from gennas.baselines import RandomSearch
+    from gennas.datasets import image_loaders
+    from gennas.evaluators import TrainEvaluator
+    from gennas.search import run_search
+    from gennas.cli.search import image_side
+    from gennas.spaces import load_space
+
+    space, db = load_space("nb201"), str(tmp_path / "py.db")
+    loaders = image_loaders("mnist", batch_size=64, seed=0, size=image_side(space), channels=3, limit=60)
+    evaluator = TrainEvaluator(space, *loaders, epochs=1, seed=0, build_options=space.small_build_options,
+                               num_classes=10, progress=False, on_diverge="record")
+    attrs = {"method": "random", "task": "mnist", "evaluator": "train", "seed": 0}
+    run_search(RandomSearch(space, seed=0), evaluator, 1, storage=db, study_name="py", attrs=attrs, progress=False)
+    resumed = runner.invoke(app, ["search", "--method", "random", "--storage", db, "--study", "py", "--resume", "-b", "2",
+                                  "--json"])
+    assert resumed.exit_code == 0, resumed.output
+    assert json.loads(resumed.stdout)["verified"] == 2

@@ -144,7 +144,7 @@ def make_evaluator(spec: str, space: SearchSpace, task: str, seed: int = 0, epoc
         images = None if dataset is None else _task_images(dataset, space)
         return ProxyEvaluator(space, name, data=images, seed=seed)
     if spec == "train":
-        from gennas.datasets import DATASETS, image_loaders, input_recipe
+        from gennas.datasets import DATASETS, classes_of, image_loaders, input_recipe
         from gennas.evaluators import TrainEvaluator
 
         if task not in DATASETS:
@@ -156,8 +156,9 @@ def make_evaluator(spec: str, space: SearchSpace, task: str, seed: int = 0, epoc
         train, val = image_loaders(task, batch_size=64, seed=seed, size=side, channels=3, limit=limit)
         # keep_weights: each stored result's trained weights stay in the study's work folder (a few
         # KB at this size), so `gennas design --study ... --export` writes the network that was verified
+        # the dataset's classes: a small --limit's training sample may miss one its validation has
         return TrainEvaluator(space, train, val, epochs=epochs, seed=seed, build_options=space.small_build_options,
-                              progress=False, on_diverge="record", keep_weights=True,
+                              num_classes=classes_of(task), progress=False, on_diverge="record", keep_weights=True,
                               inputs=input_recipe(task, size=side, channels=3))
     if spec == "supernet":
         return _shipped_supernet(space, task)
@@ -279,7 +280,9 @@ def register(app: typer.Typer) -> None:
             if data is None and usable:
                 data = resumed.get("data")  # a proxy's images, as the study took them
         epochs = epochs if epochs is not None else stored_setting(resumed, "epochs", DEFAULT_EPOCHS)
-        limit = limit if limit is not None else stored_setting(resumed, "limit", DEFAULT_LIMIT)
+        # a study begun in Python records its loaders' sizes, not a --limit (image_loaders' limit is their sum)
+        counted = resumed.get("train_samples", 0) + resumed.get("val_samples", 0) if "limit" not in resumed else 0
+        limit = limit if limit is not None else stored_setting(resumed, "limit", counted or DEFAULT_LIMIT)
         if data is not None and not evaluator.startswith("proxy:"):
             raise GennasError("--data chooses the images of a proxy evaluator (--evaluator proxy:NAME)")
         dataset = proxy_data(evaluator.split(":", 1)[1], task, data) if evaluator.startswith("proxy:") else None
