@@ -131,6 +131,10 @@ def export_trained(checkpoint: str | Path, folder: str | Path, onnx: bool = True
     space = options.pop("space", None)  # the trained network's space may be named again
     if space is not None and getattr(space, "name", space) != c["space"]:
         options["space"] = space
+    # another input side fits the same weights (the networks pool globally before their head): only
+    # what shapes the parameters contradicts them (a review: input_size=64 was refused)
+    trained_size = trained.pop("input_size")
+    size = options.pop("input_size", trained_size)
     differ = [f"{k}={v!r} (trained: {trained.get(k, 'not given')!r})" for k, v in options.items()
               if k not in trained or trained[k] != v]
     if differ:  # silently ignored, the export had the trained head, not the one asked for (a user review)
@@ -138,7 +142,7 @@ def export_trained(checkpoint: str | Path, folder: str | Path, onnx: bool = True
                           f"{', '.join(differ)} contradicts them: leave it out to export the trained network, or "
                           "export an untrained one with gennas.export.export_architecture(result.arch, ...)")
     return export_architecture(c["arch"], folder, space=c["space"], onnx=onnx, weights=ckpt.state["model"],
-                               weights_source=source, inputs=inputs, overwrite=overwrite, **trained)
+                               weights_source=source, inputs=inputs, overwrite=overwrite, input_size=size, **trained)
 
 
 class MissingWeights(UserWarning):

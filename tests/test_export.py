@@ -158,6 +158,9 @@ def test_export_result_refuses_what_contradicts_the_trained_weights_and_none(tin
     assert not (tmp_path / "three").exists()
     same = export_result(tiny_trained, tmp_path / "ten", onnx=False, num_classes=10, space="nb201")  # repeated: fine
     assert json.loads(same["build"].read_text())["trained"] is True
+    # another input side fits the same weights (global pooling): exported at that side, trained
+    larger = json.loads(export_result(tiny_trained, tmp_path / "big", onnx=False, input_size=16)["build"].read_text())
+    assert larger["trained"] is True and larger["input_shape"][-2:] == [16, 16]
     with pytest.raises(gennas.GennasError, match="needs a verified Result .*got None .*no verification succeeded"):
         export_result(None, tmp_path / "none")
 
