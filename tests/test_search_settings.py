@@ -217,6 +217,8 @@ def test_ask_and_tell_store_nothing_and_from_study_says_only_a_search_stores(tmp
     assert len(designer.history) == 1 and not (tmp_path / "tell.db").exists()  # no empty database left
     with pytest.raises(GennasError, match=r"no such file .*only a search stores results .*Designer.ask/tell keep"):
         gennas.Designer.from_study(url, "anything")
+    with pytest.raises(GennasError, match=r"storage URL such as sqlite:///run.db, got 123$"):  # no ask/tell matter
+        gennas.Designer.from_study(123, "anything")
     designer.search(lambda a: bench.accuracy(a, "cifar10"), budget=2, study_name="s")  # the search stores
     with pytest.raises(GennasError, match=r"no study 'anything'; it holds: s$"):
         gennas.Designer.from_study(url, "anything")

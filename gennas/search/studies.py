@@ -59,7 +59,8 @@ def study_settings(storage: Any, study_name: str) -> dict[str, Any]:
     try:
         backend = open_storage(storage, existing=True)
     except GennasError as exc:  # no such file: a designer's ask/tell stored nothing there (a user review)
-        raise GennasError(f"{exc}; {ONLY_SEARCH_STORES}") from None
+        absent = "no such file" in str(exc) or "is empty" in str(exc)  # not a bad URL or a missing folder
+        raise GennasError(f"{exc}; {ONLY_SEARCH_STORES}" if absent else str(exc)) from None
     try:
         with quiet_optuna():
             study = optuna.load_study(study_name=study_name, storage=backend)
