@@ -378,3 +378,30 @@ def test_results_told_by_hand_in_the_wrong_unit_or_kind_are_warned_about(bench):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # accuracies in %, and a kind of one's own: nothing to say
         designer.tell([Result(archs[4], 91.0, "train"), Result(archs[5], 0.5, "my-proxy")])
+
+
+def test_tell_checks_results_as_it_checks_arch_and_score(bench):
+    """A walk's notebook: `Result("<string>", 40.0, "train")` raised a raw AttributeError, a string
+    score inside a Result a raw TypeError, and `tell(result, 5.0)` dropped the 5.0 silently."""
+    import gennas
+    from gennas.evaluators import Result
+
+    designer, arch = gennas.Designer("nb201", task="my-images", seed=0), bench.archs()[5]
+    with pytest.raises(gennas.GennasError, match="a Result carries its score"):
+        designer.tell(Result(arch, 41.0, "train"), 5.0)
+    with pytest.raises(gennas.GennasError, match="has score '40', not a number; nothing was told"):
+        designer.tell([Result(arch, "40", "train")])
+    designer.tell([Result(arch.to_string(), 40.0, "train")])  # a string arch, as tell(string, score) takes
+    assert designer.history[-1].arch == arch and len(designer.history) == 1
+
+
+def test_ask_says_when_it_finds_fewer_than_asked_and_limits_k_itself(bench):
+    import gennas
+    from gennas.design.budget import FewerDesigns
+
+    designer = gennas.Designer("nb201", task="cifar10", seed=0, device="pixel3", max_latency_ms=4.0)
+    with pytest.warns(FewerDesigns, match=r"ask\(500\) found \d+ architectures not verified or asked before"):
+        asked = designer.ask(500)
+    assert 0 < len(asked) < 500
+    with pytest.raises(gennas.GennasError, match="at most 10,000 per call .*got 20,000$"):
+        designer.ask(20_000)

@@ -130,3 +130,15 @@ def test_designs_below_a_searchs_results_on_a_new_dataset_are_said_to_extrapolat
     bundled = gennas.Designer("nb201", task="cifar100", seed=5, loop=LoopSettings(pool=1))
     bundled.search(lambda a: bench.accuracy(a, "cifar100"), budget=20)
     assert bundled.has_stored_calibration and below_results_note(bundled, bundled.generate(40)) is None
+
+
+def test_designs_that_are_all_verified_say_where_new_candidates_come_from(bench):
+    """After 30 results a walk's generate(10) returned only cells it had trained, without a word."""
+    from gennas.design.candidate import Candidate
+    from gennas.design.notes import all_verified_note
+
+    archs = bench.archs()[:2]
+    verified = [Candidate(a, 90.0, None, None, i + 1, verified_score=91.0) for i, a in enumerate(archs)]
+    assert "all 2 designs are architectures verified already" in all_verified_note(verified)
+    assert "Designer.ask" in all_verified_note(verified)
+    assert all_verified_note([*verified, Candidate(archs[0], 90.0, None, None, 3)]) is None

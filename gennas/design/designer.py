@@ -383,8 +383,16 @@ class Designer(Statements):
 
     @with_own_threads
     def ask(self, k: int = 1) -> list[ArchGraph]:
-        """``k`` architectures to verify next (see :meth:`DesignLoop.ask`)."""
-        return self.loop.ask(k)
+        """``k`` architectures to verify next, none verified or asked before, within the budget
+        (:meth:`DesignLoop.ask`); fewer only where no more were found, with a :class:`FewerDesigns` warning."""
+        if k:  # the limit as generate's, on k (the pool drawn for it is ``pool`` times larger)
+            check_count(k, MAX_COUNT // self.loop.settings.pool)
+        asked = self.loop.ask(k)
+        if len(asked) < k:  # it returned 350 of 2,000 without a word (a user walk)
+            warnings.warn(f"ask({k}) found {len(asked)} architectures not verified or asked before (among guided "
+                          "samples, neighbours of the best and random unseen ones); ask again for others",
+                          FewerDesigns, stacklevel=caller_stacklevel())
+        return asked
 
     @with_own_threads
     def tell(self, arch: ArchGraph | str | Result | Sequence[Result], score: float | None = None) -> None:

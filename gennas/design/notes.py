@@ -42,7 +42,8 @@ def design_notes(designer: Any, candidates: Sequence[Candidate], task: str | Non
     if any(c.predicted_accuracy is None and not c.unstated_below for c in candidates):
         notes.append(rank_only_note(designer, task, space, MIN_STATED))
     notes += [unstated_note(candidates), below_results_note(designer, candidates), shared_statement_note(candidates),
-              no_interval_note(designer, candidates), measured_designs_note(designer, candidates, time_here)]
+              no_interval_note(designer, candidates), measured_designs_note(designer, candidates, time_here),
+              all_verified_note(candidates)]
     return [note for note in notes if note]
 
 
@@ -113,6 +114,16 @@ def shared_statement_note(candidates: Sequence[Candidate]) -> str | None:
 
 
 
+def all_verified_note(candidates: Sequence[Candidate]) -> str | None:
+    """Where every design returned was verified already: nothing unverified ranks above them, and
+    new candidates come from ``ask`` (after 30 results a user walk's generate(10) returned only
+    cells it had trained, with no word on where new ones come from); None otherwise."""
+    if not candidates or any(c.verified_score is None for c in candidates):
+        return None
+    return (f"all {len(candidates)} designs are architectures verified already: none unverified ranks above them. "
+            "For new candidates to verify, use Designer.ask (or a search), or generate more designs")
+
+
 def below_results_note(designer: Any, candidates: Sequence[Any]) -> str | None:
     """Where designs below every verified result state an accuracy on a task no shipped calibration
     checks (a new dataset): say that their statements extrapolate and where that failed. After a
@@ -165,4 +176,4 @@ def rank_only_note(designer: Any, task: str, space: str | None, min_stated: int)
             f"and design from them: `gennas search{where} --method designer --task {task} --evaluator ... "
             "--storage runs.db`, then `gennas design --storage runs.db --study <the study it names>` (a proxy "
             f"evaluator's scores are learned as a task of their own, e.g. '{task}-synflow'), or Designer.search "
-            "with your own evaluator.")
+            "with your own evaluator, or Designer.ask and tell() the scores of your own training.")

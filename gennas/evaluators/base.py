@@ -9,10 +9,11 @@ candidate never ends a search.
 from __future__ import annotations
 
 import math
+import numbers
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from gennas.errors import GennasError, caller_stacklevel
@@ -113,9 +114,11 @@ def as_results(space: SearchSpace, arch: ArchGraph | str | Result | Sequence[Res
                score: float | None) -> list[Result]:
     """What :meth:`Designer.tell` was given, as Results: ``(arch, score)`` (a non-finite score
     becomes a failed result), one Result, or a list of them."""
+    if isinstance(arch, Result) and score is not None:  # the 5.0 of tell(Result(a, 41.0, ...), 5.0) was dropped
+        raise GennasError(f"tell(result, {score!r}): a Result carries its score; give tell(result) or tell(arch, score)")
     if isinstance(arch, Result):
-        return [arch]
-    if isinstance(arch, (ArchGraph, str)):
+        arch = [arch]
+    elif isinstance(arch, (ArchGraph, str)):
         if score is None:
             raise GennasError("tell(arch, score) needs a score")
         if isinstance(score, (bool, str, bytes)):  # float(True) is 1.0, float("93") 93.0: a slip, not a score
@@ -135,9 +138,13 @@ def as_results(space: SearchSpace, arch: ArchGraph | str | Result | Sequence[Res
         raise GennasError(f"tell() takes (arch, score) or a list of Result, got {type(arch).__name__}") from None
     if not all(isinstance(r, Result) for r in results):
         raise GennasError("tell() takes (arch, score) or a list of Result")
+    checked = []
     for i, r in enumerate(results):  # every one checked before any is told: a designer told an mbv3
         try:                         # result among nb201 ones kept it and failed on every later call
-            space.parse(r.arch)
+            parsed = space.parse(r.arch)  # a string arch as tell(string, score) takes it
         except GennasError as exc:
             raise type(exc)(f"tell(): result {i} ({r.arch}): {exc}; nothing was told") from None
-    return results
+        if isinstance(r.score, bool) or not isinstance(r.score, numbers.Real):
+            raise GennasError(f"tell(): result {i} ({r.arch}) has score {r.score!r}, not a number; nothing was told")
+        checked.append(r if parsed is r.arch else replace(r, arch=parsed))
+    return checked

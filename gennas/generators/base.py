@@ -219,7 +219,7 @@ def check_count(n: int, limit: int | None = MAX_COUNT) -> int:
         raise GennasError(f"number of architectures must be a positive integer, got {n!r}")
     if limit is not None and n > limit:
         raise GennasError(f"number of architectures must be at most {limit:,} per call (drawn in one batch), "
-                          f"got {n:,}; ask in several calls")
+                          f"got {n:,}")
     return int(n)
 
 
