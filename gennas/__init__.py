@@ -49,6 +49,7 @@ _LAZY: dict[str, str] = {
     "Evaluator": "gennas.evaluators",
     "Result": "gennas.evaluators",
     "as_evaluator": "gennas.evaluators",
+    "CallableEvaluator": "gennas.evaluators",
     "TableEvaluator": "gennas.evaluators",
     "TrainEvaluator": "gennas.evaluators",
     "ProxyEvaluator": "gennas.evaluators",
