@@ -8,7 +8,7 @@ import pytest
 from scipy.stats import norm
 
 import gennas
-from gennas.cli.output import candidate_row
+from gennas.design.candidate import candidate_row
 from gennas.design.loop import LoopSettings
 from gennas.design.scores import ScoreScale
 from gennas.design.verified import ranked

@@ -25,6 +25,9 @@ def test_under_a_budget_the_rank_only_note_counts_the_results_within_it(bench):
     new_dataset = gennas.Designer("nb201", task="my-images", device="pixel3", max_latency_ms=12, seed=0)
     new_dataset.tell([Result(a, float(bench.accuracy(a, "cifar10")), "table") for a in slow])
     designs = new_dataset.generate(3)
+    rows = designs.rows()  # flat, as `gennas design --json` prints them: a table for pandas
+    assert [r["arch"] for r in rows] == [c.arch.to_string() for c in designs]
+    assert all(r["latency_ms"] == c.predicted_latency_ms for r, c in zip(rows, designs))
     unverified = [c for c in designs if c.verified_score is None][0]
     assert unverified.predicted_accuracy is None and "designs' .notes say why" in str(unverified)
     assert any("0 of the 12 successful results are within 12 ms on pixel3" in n for n in designs.notes)

@@ -214,7 +214,8 @@ def test_adapted_device_budget_judged_by_upper_bound(models, bench):
 
 def test_candidate_says_where_its_statement_extrapolates(bench):
     """A design predicted beyond or below the calibrated cells says so, in words and in its row."""
-    from gennas.cli.output import candidate_row, extrapolation_column
+    from gennas.cli.output import extrapolation_column
+    from gennas.design.candidate import candidate_row
 
     arch = bench.space.sample(np.random.default_rng(0))
     below = Candidate(arch, 40.0, 8.0, None, 1, interval=(20.0, 60.0), below_calibration=True)

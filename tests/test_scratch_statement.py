@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 import gennas
-from gennas.cli.output import candidate_row
+from gennas.design.candidate import candidate_row
 from gennas.design.loop import LoopSettings
 from gennas.design.pretrained import SCRATCH_MEMBERS, untrained_predictor
 from gennas.evaluators.base import Result

@@ -14,7 +14,8 @@ LATENCY_COLUMNS = ("pred_ms", "measured_ms", "bound_ms")
 
 
 def register(app: typer.Typer) -> None:
-    from gennas.cli.output import candidate_row, extrapolation_column, friendly, print_json, print_table
+    from gennas.cli.output import extrapolation_column, friendly, print_json, print_table
+    from gennas.design.candidate import candidate_row
     from gennas.design.notes import design_notes
 
     @app.command("design")

@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from gennas.design.candidate import Candidate, number
+from gennas.design.candidate import Candidate, candidate_row, number
 
 
 class Designs(list):
@@ -25,6 +25,13 @@ class Designs(list):
     def __init__(self, designs: Sequence[Candidate], notes: Sequence[str] = ()) -> None:
         super().__init__(designs)
         self.notes: list[str] = list(notes)
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One flat dict per design, as ``gennas design --json`` prints it (the arch as its string;
+        ``pandas.DataFrame(designs.rows())`` is a table), with ``latency_ms`` and
+        ``latency_measured`` where the designer has a device."""
+        return [{**candidate_row(c), **({} if c.predicted_latency_ms is None else {
+            "latency_ms": c.predicted_latency_ms, "latency_measured": c.latency_measured})} for c in self]
 
 
 def design_notes(designer: Any, candidates: Sequence[Candidate], task: str | None = None, space: str | None = None,
