@@ -385,7 +385,7 @@ class Designer(Statements):
     def ask(self, k: int = 1) -> list[ArchGraph]:
         """``k`` architectures to verify next, none verified or asked before, within the budget
         (:meth:`DesignLoop.ask`); fewer only where no more were found, with a :class:`FewerDesigns` warning."""
-        if k:  # the limit as generate's, on k (the pool drawn for it is ``pool`` times larger)
+        if isinstance(k, int) and k > 0:  # the limit as generate's, on k (its pool is ``pool`` times larger)
             check_count(k, MAX_COUNT // self.loop.settings.pool)
         asked = self.loop.ask(k)
         if len(asked) < k:  # it returned 350 of 2,000 without a word (a user walk)
