@@ -151,14 +151,10 @@ class MissingWeights(UserWarning):
 
 
 def recorded_checkpoint(result: Any) -> Path | None:
-    """The trained-weights file a verified ``Result``'s metadata names, whether or not it is there;
-    None where its evaluator did not keep weights (``keep_weights`` False: the file named was the
-    training's resume state, deleted once the result was stored, and every export of such a result
-    warned it missing, a code review)."""
+    """The trained-weights file a verified ``Result``'s metadata names, whether or not it is there."""
     meta = getattr(result, "metadata", None)
     name = meta.get("checkpoint") if isinstance(meta, dict) else None
-    kept = meta.get("keep_weights", True) if isinstance(meta, dict) else True  # older results: as recorded
-    return Path(name) if isinstance(name, str) and name and kept is not False else None
+    return Path(name) if isinstance(name, str) and name else None
 
 
 def trained_checkpoint(result: Any) -> Path | None:
@@ -167,7 +163,12 @@ def trained_checkpoint(result: Any) -> Path | None:
     to a fresh network without a word (a user review)."""
     path = recorded_checkpoint(result)
     if path is None or path.is_file():
-        return path
+        return path  # with keep_weights off, a training state left by an evaluation outside a search
+    meta = getattr(result, "metadata", None)
+    if isinstance(meta, dict) and meta.get("keep_weights") is False:
+        # its resume state, deleted once a search stored the result as it should be: nothing is missing
+        # (every export of a default stored search warned it missing, a code review)
+        return None
     warnings.warn(f"the trained weights of {getattr(result, 'arch', result)} were recorded at {path}, which is not "
                   "there: its folder moved or was deleted, or the evaluator did not keep them (a TrainEvaluator "
                   "deletes them once stored unless keep_weights=True); the export is freshly initialised. Restore "
@@ -212,7 +213,8 @@ def export_result(result: Any, folder: str | Path, onnx: bool = True, **options:
         return export_trained(path, folder, onnx=onnx, **options)
     why = ("fresh initialisation: the evaluator kept no trained weights (a TrainEvaluator keeps them "
            "with keep_weights=True inside a stored search, or with a checkpoint_dir)")
-    if recorded_checkpoint(result) is not None:
+    meta = result.metadata if isinstance(getattr(result, "metadata", None), dict) else {}
+    if recorded_checkpoint(result) is not None and meta.get("keep_weights") is not False:
         why = f"fresh initialisation: the trained weights recorded at {recorded_checkpoint(result)} are not there"
     return export_architecture(result.arch, folder, onnx=onnx, weights_source=why,
                                **{**fresh_build(result), **options})
