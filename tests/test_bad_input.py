@@ -326,7 +326,7 @@ def test_an_architecture_told_again_with_another_score_warns(bench):
     import warnings
 
     import gennas
-    from gennas.design.designer import RepeatedArchitecture
+    from gennas.design.scores import RepeatedArchitecture
 
     designer, arch = gennas.Designer("nb201", task="cifar10", seed=0), bench.archs()[7]
     designer.tell(arch, 93.76)
@@ -405,3 +405,23 @@ def test_ask_says_when_it_finds_fewer_than_asked_and_limits_k_itself(bench):
     assert 0 < len(asked) < 500
     with pytest.raises(gennas.GennasError, match="at most 10,000 per call .*got 20,000$"):
         designer.ask(20_000)
+
+
+def test_an_interrupted_tell_says_its_results_are_recorded(bench, monkeypatch):
+    """Ctrl-C during tell's refit left the results in the history; told again, they counted twice,
+    without a word (a user walk)."""
+    import gennas
+    from gennas.design.scores import InterruptedTell
+    from gennas.evaluators import Result
+
+    designer = gennas.Designer("nb201", task="cifar10", seed=0)
+    archs = bench.archs()[:2]
+
+    def interrupted(new):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(designer.loop, "_refit", interrupted)
+    with pytest.warns(InterruptedTell, match="recorded these 2 results .* do not tell them again"):
+        with pytest.raises(KeyboardInterrupt):
+            designer.tell([Result(a, float(bench.accuracy(a, "cifar10")), "table") for a in archs])
+    assert [r.arch for r in designer.history] == archs

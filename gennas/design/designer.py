@@ -26,7 +26,7 @@ from gennas.design.candidate import Candidate
 from gennas.design.loop import LoopSettings
 from gennas.design.notes import Designs, design_notes
 from gennas.design.pretrained import RememberingLoop, pretrained_predictor, saved_score_scale
-from gennas.design.scores import score_unit, told_unit_problems
+from gennas.design.scores import InterruptedTell, repeated_results, score_unit, told_unit_problems
 from gennas.design.source_line import reads_as_percent
 from gennas.design.statement import Statements
 from gennas.design.task_names import warn_if_misnamed
@@ -399,16 +399,15 @@ class Designer(Statements):
         """Report verified results: ``tell(arch, score)`` or ``tell(results)``; one refit per call.
         An architecture told again with another score keeps both (a warning says so)."""
         results = as_results(self.space, arch, score)
-        for problem in told_unit_problems(results):
-            warnings.warn(problem, UserWarning, stacklevel=caller_stacklevel())
-        earlier = {r.arch.canonical_hash(): r.score for r in self.loop.history if not r.failed}
-        for r in results:
-            before = earlier.get(r.arch.canonical_hash())
-            if before is not None and not r.failed and before != r.score:
-                warnings.warn(f"tell({r.arch}, {r.score:g}): this architecture was told {before:g} before; both "
-                              "results are kept and learned from (as two verifications of it)",
-                              RepeatedArchitecture, stacklevel=caller_stacklevel())
-        self.loop.tell(results)
+        for problem in [*told_unit_problems(results), *repeated_results(self.loop.history, results)]:
+            warnings.warn(problem, stacklevel=caller_stacklevel())
+        try:
+            self.loop.tell(results)
+        except KeyboardInterrupt:  # re-telling them after Ctrl-C counted them twice (a user walk)
+            warnings.warn(f"tell was interrupted after it recorded these {len(results)} results (designer.history "
+                          "ends with them) and before its refit finished: do not tell them again; the next tell "
+                          "refits", InterruptedTell, stacklevel=caller_stacklevel())
+            raise
 
     @with_own_threads
     def search(self, evaluator: Evaluator | Callable[[ArchGraph], float], budget: int, batch_size: int = 1,
@@ -444,6 +443,3 @@ class Designer(Statements):
         task = None if self.task is None else self.task.name
         return f"Designer({self.space.name}, task={task!r}, device={self.device!r}{budget}, generator={self.generator.kind})"
 
-
-class RepeatedArchitecture(UserWarning):
-    """An architecture told again with another score: both results are kept."""

@@ -124,3 +124,26 @@ def scale_mismatch_note(task: Any, scores: list[float]) -> str | None:
     return (f"the task's samples (typically {typical[0]:.4g}) and the verified scores (typically {typical[1]:.4g}) "
             "are on different scales: describe the task by samples on the evaluator's scale (a fraction against "
             "%, say), or the description misleads the search")
+
+
+class RepeatedArchitecture(UserWarning):
+    """An architecture told again with another score: both results are kept."""
+
+
+class InterruptedTell(UserWarning):
+    """A ``tell`` stopped by Ctrl-C after recording its results, before its refit finished."""
+
+
+def repeated_results(history: Sequence[Any], results: Sequence[Any]) -> list[Warning]:
+    """Warnings (:class:`RepeatedArchitecture`) for ``results`` whose architecture ``history`` holds
+    with another score: both are kept and learned from, as two verifications of it (the same score
+    again is a repeat, not a conflict)."""
+    earlier = {r.arch.canonical_hash(): r.score for r in history if not r.failed}
+    out: list[Warning] = []
+    for r in results:
+        before = earlier.get(r.arch.canonical_hash())
+        if before is not None and not r.failed and before != r.score:
+            out.append(RepeatedArchitecture(f"tell({r.arch}, {r.score:g}): this architecture was told {before:g} "
+                                            "before; both results are kept and learned from (as two "
+                                            "verifications of it)"))
+    return out
