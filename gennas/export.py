@@ -151,10 +151,17 @@ class MissingWeights(UserWarning):
 
 
 def recorded_checkpoint(result: Any) -> Path | None:
-    """The trained-weights file a verified ``Result``'s metadata names, whether or not it is there."""
+    """The trained-weights file a verified ``Result``'s metadata names, whether or not it is there;
+    None where nothing was to be kept: with ``keep_weights`` off, a TrainEvaluator's file is its
+    resume state, deleted once a search stored the result (every export of a default stored search
+    warned it missing, a code review), and used only while it is still there."""
     meta = getattr(result, "metadata", None)
-    name = meta.get("checkpoint") if isinstance(meta, dict) else None
-    return Path(name) if isinstance(name, str) and name else None
+    meta = meta if isinstance(meta, dict) else {}
+    name = meta.get("checkpoint")
+    if not (isinstance(name, str) and name):
+        return None
+    path = Path(name)
+    return None if meta.get("keep_weights") is False and not path.is_file() else path
 
 
 def trained_checkpoint(result: Any) -> Path | None:
@@ -163,12 +170,7 @@ def trained_checkpoint(result: Any) -> Path | None:
     to a fresh network without a word (a user review)."""
     path = recorded_checkpoint(result)
     if path is None or path.is_file():
-        return path  # with keep_weights off, a training state left by an evaluation outside a search
-    meta = getattr(result, "metadata", None)
-    if isinstance(meta, dict) and meta.get("keep_weights") is False:
-        # its resume state, deleted once a search stored the result as it should be: nothing is missing
-        # (every export of a default stored search warned it missing, a code review)
-        return None
+        return path
     warnings.warn(f"the trained weights of {getattr(result, 'arch', result)} were recorded at {path}, which is not "
                   "there: its folder moved or was deleted, or the evaluator did not keep them (a TrainEvaluator "
                   "deletes them once stored unless keep_weights=True); the export is freshly initialised. Restore "
@@ -213,8 +215,7 @@ def export_result(result: Any, folder: str | Path, onnx: bool = True, **options:
         return export_trained(path, folder, onnx=onnx, **options)
     why = ("fresh initialisation: the evaluator kept no trained weights (a TrainEvaluator keeps them "
            "with keep_weights=True inside a stored search, or with a checkpoint_dir)")
-    meta = result.metadata if isinstance(getattr(result, "metadata", None), dict) else {}
-    if recorded_checkpoint(result) is not None and meta.get("keep_weights") is not False:
+    if recorded_checkpoint(result) is not None:
         why = f"fresh initialisation: the trained weights recorded at {recorded_checkpoint(result)} are not there"
     return export_architecture(result.arch, folder, onnx=onnx, weights_source=why,
                                **{**fresh_build(result), **options})

@@ -10,7 +10,7 @@ from gennas.baselines import RandomSearch
 from gennas.datasets import image_loaders
 from gennas.errors import GennasError
 from gennas.evaluators import TrainEvaluator
-from gennas.evaluators.base import CallableEvaluator
+from gennas.evaluators.base import CallableEvaluator, Result
 from gennas.search import run_search
 from gennas.search.evaluator_settings import WeightsNotKept, evaluator_settings
 from gennas.search.blind_stop import SAME_FAILURE_STOP
@@ -168,6 +168,13 @@ def test_failures_that_may_depend_on_the_architecture_do_not_stop_a_search():
     out = run_search(RandomSearch("nb201", seed=0), lambda a: float("nan") if next(calls) < 3 else 50.0, 6,
                      progress=False)
     assert len(out.failures) == 3 and len(out.history) == 6
+
+    class Diverging:  # a TrainEvaluator's on_diverge="record": one text, yet the architecture's
+        def evaluate(self, archs):
+            return [Result(a, float("nan"), "train", metadata={"diverged": True}, error="loss diverged")
+                    for a in archs]
+
+    assert len(run_search(RandomSearch("nb201", seed=0), Diverging(), 5, progress=False).failures) == 5
 
     def broken(arch):
         raise ValueError("wrong data")

@@ -8,8 +8,8 @@ rule stops only what cannot depend on the architecture, since a code review foun
 * an evaluator that raises fails its whole batch with one text, so one out-of-memory
   architecture made a batch of 4 look blind: the failures must come from
   :data:`SAME_FAILURE_STOP` separate evaluations (batches, or single verifications);
-* a score the evaluator returned (NaN: a training that diverged) and a verifier that died
-  depend on the architecture: they never count;
+* a score the evaluator returned (NaN), a training that diverged (recorded with
+  ``on_diverge="record"``) and a verifier that died depend on the architecture: they never count;
 * a success anywhere in the study (resumed ones included) shows the evaluator can work.
 """
 
@@ -25,7 +25,7 @@ from gennas.evaluators.base import Result
 SAME_FAILURE_STOP = 3
 #: error texts of failures that depend on the architecture: a returned non-finite score (the
 #: CallableEvaluator's and the harness's wording) or a verifier that died (gennas.search.claims)
-ARCHITECTURE_FAILURES = ("evaluator returned", "score is", "died")
+ARCHITECTURE_FAILURES = ("evaluator returned", "died")
 
 
 def blind_failure(history: Sequence[Result], resumed: int, evaluations: int) -> str | None:
@@ -35,6 +35,8 @@ def blind_failure(history: Sequence[Result], resumed: int, evaluations: int) -> 
     own = history[resumed:]
     if evaluations < SAME_FAILURE_STOP or not own or not all(r.failed for r in history):
         return None
+    if any(isinstance(r.metadata, dict) and r.metadata.get("diverged") for r in own):
+        return None  # a TrainEvaluator's recorded divergence: the architecture's
     errors = {r.error or "" for r in own}
     error = errors.pop() if len(errors) == 1 else ""
     return error if error and not any(word in error for word in ARCHITECTURE_FAILURES) else None
