@@ -116,10 +116,10 @@ class TrainEvaluator:
             ``gennas.datasets.input_recipe("mnist", size=32, channels=3)``; kept with the weights
             (``keep_weights``) and written as ``"inputs"`` into an export's ``build.json``, so a
             deployer feeds the network the same inputs (None: ``"not recorded: ..."``).
-        threads: torch CPU threads while it trains (1: its networks are small, and on a shared
-            CPU two threads took 13x the time of one; None: torch's setting, restored after
-            either way; a designer's or the command line's choice overrides it, see
-            :mod:`gennas.threads`).
+        threads: torch CPU threads while it trains (1: beside a busy process two threads took 2x
+            the CPU of one for a full-size cell, ``python experiments/thread_contention.py --work
+            train-full``; None: torch's setting, restored after either way; a designer's or the
+            command line's choice overrides it, see :mod:`gennas.threads`).
 
     The data is checked at construction, before any training: labels of ``train_loader`` and
     ``val_loader`` must lie in ``0..num_classes - 1`` (every label of a ``TensorDataset``, else
