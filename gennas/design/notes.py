@@ -41,10 +41,10 @@ def design_notes(designer: Any, candidates: Sequence[Candidate], task: str | Non
     note suggests; ``time_here``: designs judged by their timing on this machine), in the order
     ``gennas design`` prints them."""
     from gennas.design.statement import MIN_STATED
+    from gennas.spaces.identity import space_argument
 
     task = task if task is not None else (designer.task.name if designer.task is not None else "")
-    # the space as a command names it: a user's YAML by its path (None: the default nb201)
-    space = space if space is not None else str(getattr(designer.space, "source", None) or designer.space.name)
+    space = space if space is not None else space_argument(designer.space)  # as a command names it
     notes = []
     if any(c.predicted_accuracy is None and not c.unstated_below for c in candidates):
         notes.append(rank_only_note(designer, task, space, MIN_STATED))
