@@ -76,7 +76,8 @@ def load_runs(storage: Any, studies: Sequence[str] | None = None) -> list[StudyR
     study that no gennas search wrote."""
     import optuna
 
-    from gennas.search.storage import SPACE_ATTR, ResultStore, open_storage, quiet_optuna
+    from gennas.search.backends import open_storage, quiet_optuna
+    from gennas.search.storage import SPACE_ATTR, ResultStore
     from gennas.search.studies import study_space
 
     backend = open_storage(storage, existing=True)

@@ -16,7 +16,8 @@ from gennas.baselines import RandomSearch
 from gennas.evaluators import TableEvaluator
 from gennas.search import run_search
 from gennas.search.claims import CLAIM_ATTR, Claims
-from gennas.search.storage import ResultStore, open_storage
+from gennas.search.backends import open_storage
+from gennas.search.storage import ResultStore
 
 POSTGRES = os.environ.get("GENNAS_TEST_POSTGRES_URL")
 postgres = pytest.mark.skipif(not POSTGRES, reason="GENNAS_TEST_POSTGRES_URL not set (run scripts/postgres.sh)")

@@ -10,7 +10,8 @@ import pytest
 
 from gennas.errors import GennasError
 from gennas.evaluators.base import Result
-from gennas.search.storage import ResultStore, open_storage
+from gennas.search.backends import open_storage
+from gennas.search.storage import ResultStore
 
 
 def _results(space, n, seed=0):

@@ -10,7 +10,7 @@ from gennas.search.optimizer import asked_count
 from gennas.evaluators.base import Result
 from gennas.graph import ArchGraph
 from gennas.spaces import RngLike, SearchSpace
-from gennas.search.storage import quiet_optuna
+from gennas.search.backends import quiet_optuna
 
 #: TPE proposals tried per ask while they duplicate pending ones
 MAX_PROPOSALS = 20

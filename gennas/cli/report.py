@@ -22,7 +22,7 @@ def register(app: typer.Typer) -> None:
         """Figures of stored searches: best so far per method, predicted vs verified accuracy,
         accuracy against latency with the budget and the Pareto front."""
         from gennas.report import load_runs, write_report
-        from gennas.search.storage import open_storage
+        from gennas.search.backends import open_storage
 
         runs = load_runs(open_storage(storage, existing=True), study)
         written = write_report(runs, out)

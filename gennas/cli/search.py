@@ -241,7 +241,7 @@ def register(app: typer.Typer) -> None:
         from gennas.cli.checks import check_seed
         from gennas.search import OPTIMIZERS, make_optimizer, run_search
         from gennas.spaces import load_space
-        from gennas.search.storage import open_storage
+        from gennas.search.backends import open_storage
 
         # Everything that can be wrong is checked before the first verification.
         check_seed(seed)

@@ -1,5 +1,7 @@
-"""Opening an optuna RDB storage safely for shared, long-running studies.
+"""Opening an optuna storage: from what a user names it by, safely for shared, long-running studies.
 
+:func:`open_storage` takes a URL, a ``.db`` path, a storage object or None and says what is wrong
+with one it cannot open (:func:`storage_errors` does the same for a database error later).
 :func:`rdb_storage` builds the :class:`optuna.storages.RDBStorage` behind a URL with
 
 - a heartbeat (:data:`HEARTBEAT_S`, :data:`GRACE_S`): every claim of an architecture (a RUNNING
@@ -21,8 +23,11 @@ import os
 import random
 import time
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from gennas.errors import GennasError
 
 #: seconds between two heartbeats of a live claim
 HEARTBEAT_S = 10
@@ -118,3 +123,73 @@ def _alive(pid: int) -> bool:
     except (PermissionError, OverflowError):
         return True
     return True
+
+
+@contextlib.contextmanager
+def quiet_optuna() -> Iterator[None]:
+    """Silence optuna's INFO lines (one per study and trial) for the duration, then restore."""
+    import optuna
+
+    level = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    try:
+        yield
+    finally:
+        optuna.logging.set_verbosity(level)
+
+
+def open_storage(storage: Any, existing: bool = False) -> Any:
+    """An optuna storage object from a URL, a ``.db`` path, a storage object or None.
+
+    ``existing``: only read what is there (a SQLite file that does not exist is an error, not an
+    empty database left behind). Raises GennasError naming the URL when it cannot be opened (bad
+    scheme, missing directory, unreachable server), so a search fails before any architecture is
+    verified.
+    """
+    import optuna
+
+    if storage is None:
+        return optuna.storages.InMemoryStorage()
+    if isinstance(storage, optuna.storages.BaseStorage):
+        return storage
+    if not isinstance(storage, str) or not storage.strip():
+        raise GennasError(f"storage must be an optuna storage URL such as sqlite:///run.db, got {storage!r}")
+    url = storage.strip()
+    if "://" not in url and url.endswith(".db"):
+        url = f"sqlite:///{url}"  # convenience: a bare file name means a SQLite file
+    file = url[len("sqlite:///"):].split("?")[0] if url.startswith("sqlite:///") else ""
+    if existing and file and file != ":memory:" and Path(file).is_file() and Path(file).stat().st_size == 0:
+        # reading an empty file would write optuna's schema into it (a user's 0-byte file became 114 KB)
+        raise GennasError(f"{file} is empty: no study has been stored there")
+    if existing and file and file != ":memory:" and not Path(file).is_file():
+        raise GennasError(f"storage {storage!r}: no such file {file}")
+    folder = Path(file.removeprefix("file:")).parent  # a URI filename (?uri=true) starts with file:
+    if file and file != ":memory:" and not folder.is_dir():
+        raise GennasError(f"cannot open storage {storage!r}: the folder {folder} does not exist")
+    try:
+        with quiet_optuna():
+            return rdb_storage(url)  # heartbeats for claims, atomic creation of a SQLite file
+    except Exception as exc:  # sqlalchemy raises many types; all mean "cannot open"
+        reason = str(exc).splitlines()[0]
+        raise GennasError(f"cannot open storage {storage!r}: {reason}") from None
+
+
+def failure_reason(exc: BaseException) -> str:
+    """The first line of an exception's message (optuna's wrap the database's in their cause)."""
+    cause = exc.__cause__ or exc.__context__
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if cause is not None and str(cause) and "exception is raised" in text:
+        text = str(cause).splitlines()[0]
+    return text
+
+
+@contextlib.contextmanager
+def storage_errors(backend: Any, doing: str) -> Iterator[None]:
+    """Database errors become one GennasError naming the storage (a traceback of optuna's internals helps nobody)."""
+    try:
+        yield
+    except GennasError:
+        raise
+    except Exception as exc:  # sqlalchemy and optuna raise many types; all mean "cannot use the storage"
+        url = getattr(backend, "url", type(backend).__name__)
+        raise GennasError(f"cannot {doing} storage {url}: {failure_reason(exc)}") from None

@@ -20,21 +20,20 @@ not lost: it goes to a journal file (``<db>.journal.jsonl`` beside a SQLite file
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import math
 import os
 import uuid
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gennas.errors import GennasError, InvalidArchitecture, caller_stacklevel
 from gennas.evaluators.base import Result
-from gennas.search.backends import rdb_storage
+from gennas.search.backends import failure_reason, open_storage, quiet_optuna, storage_errors
 from gennas.search.evaluator_settings import EVALUATOR_SETTINGS
 from gennas.spaces import SearchSpace, resolve_space
 from gennas.spaces.identity import changes_since, describe, spec_record
@@ -67,57 +66,8 @@ JOURNAL_ID = "journal_id"
 CLAIM_ATTR = "gennas_claim"
 
 
-@contextlib.contextmanager
-def quiet_optuna() -> Iterator[None]:
-    """Silence optuna's INFO lines (one per study and trial) for the duration, then restore."""
-    import optuna
-
-    level = optuna.logging.get_verbosity()
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    try:
-        yield
-    finally:
-        optuna.logging.set_verbosity(level)
-
-
 class NewStudyOnResume(UserWarning):
     """``resume`` named a study the storage does not hold: a new one is started (a typo?)."""
-
-
-def open_storage(storage: Any, existing: bool = False) -> Any:
-    """An optuna storage object from a URL, a ``.db`` path, a storage object or None.
-
-    ``existing``: only read what is there (a SQLite file that does not exist is an error, not an
-    empty database left behind). Raises GennasError naming the URL when it cannot be opened (bad
-    scheme, missing directory, unreachable server), so a search fails before any architecture is
-    verified.
-    """
-    import optuna
-
-    if storage is None:
-        return optuna.storages.InMemoryStorage()
-    if isinstance(storage, optuna.storages.BaseStorage):
-        return storage
-    if not isinstance(storage, str) or not storage.strip():
-        raise GennasError(f"storage must be an optuna storage URL such as sqlite:///run.db, got {storage!r}")
-    url = storage.strip()
-    if "://" not in url and url.endswith(".db"):
-        url = f"sqlite:///{url}"  # convenience: a bare file name means a SQLite file
-    file = url[len("sqlite:///"):].split("?")[0] if url.startswith("sqlite:///") else ""
-    if existing and file and file != ":memory:" and Path(file).is_file() and Path(file).stat().st_size == 0:
-        # reading an empty file would write optuna's schema into it (a user's 0-byte file became 114 KB)
-        raise GennasError(f"{file} is empty: no study has been stored there")
-    if existing and file and file != ":memory:" and not Path(file).is_file():
-        raise GennasError(f"storage {storage!r}: no such file {file}")
-    folder = Path(file.removeprefix("file:")).parent  # a URI filename (?uri=true) starts with file:
-    if file and file != ":memory:" and not folder.is_dir():
-        raise GennasError(f"cannot open storage {storage!r}: the folder {folder} does not exist")
-    try:
-        with quiet_optuna():
-            return rdb_storage(url)  # heartbeats for claims, atomic creation of a SQLite file
-    except Exception as exc:  # sqlalchemy raises many types; all mean "cannot open"
-        reason = str(exc).splitlines()[0]
-        raise GennasError(f"cannot open storage {storage!r}: {reason}") from None
 
 
 def _jsonable(value: Any) -> Any:
@@ -175,7 +125,7 @@ class ResultStore:
 
         space = resolve_space(space)
         backend = open_storage(storage)
-        with _storage_errors(backend, "open a study in"):
+        with storage_errors(backend, "open a study in"):
             names = [s.study_name for s in backend.get_all_studies()]
             if study_name is None and resume:
                 if len(names) > 1:
@@ -197,7 +147,7 @@ class ResultStore:
         if stored_space is not None and stored_space != space.name:
             raise GennasError(f"study {study.study_name!r} holds {stored_space} architectures, not {space.name}")
         store = cls(study, space, backend)
-        with _storage_errors(backend, "read"):
+        with storage_errors(backend, "read"):
             store.replay_journal()
             count = len(store)
         if count and not resume:
@@ -219,7 +169,7 @@ class ResultStore:
             raise GennasError(f"study {study.study_name!r} was run with {_settings(old, changed)}, this run has "
                               f"{_settings(new, changed)}; resume with the same settings, choose another study "
                               "name, or force it (force=True / --force) to continue with the new settings")
-        with _storage_errors(backend, "write to"):
+        with storage_errors(backend, "write to"):
             if stored_space is None:
                 study.set_user_attr(SPACE_ATTR, space.name)
             source = getattr(space, "source", None)  # a user's YAML file: found again from the study
@@ -243,7 +193,7 @@ class ResultStore:
         """Write to the study once (the time of this run, in :data:`RUN_ATTR`), so a storage that
         became read-only fails now, before anything is verified; raises GennasError naming it.
         (Writing an unchanged value would not do: the database is not even asked.)"""
-        with _storage_errors(self.backend, "write to"):
+        with storage_errors(self.backend, "write to"):
             self.study.set_user_attr(RUN_ATTR, datetime.now(timezone.utc).isoformat())
 
     # ------------------------------------------------------------ writing
@@ -265,7 +215,7 @@ class ResultStore:
                 kept = self._keep(results[i:])
                 n = len(results) - i
                 raise GennasError(f"could not store {n} verified result{'s' if n > 1 else ''} in study "
-                                  f"{self.study_name!r} ({_reason(exc)}); {kept}") from None
+                                  f"{self.study_name!r} ({failure_reason(exc)}); {kept}") from None
 
     def _trial(self, result: Result, journal_id: str | None = None) -> Any:
         import optuna
@@ -412,27 +362,6 @@ _MISSING = object()
 
 def _settings(values: dict[str, Any], keys: list[str]) -> str:
     return ", ".join(f"{k}={values.get(k)!r}" for k in keys)
-
-
-def _reason(exc: BaseException) -> str:
-    """The first line of an exception's message (optuna's wrap the database's in their cause)."""
-    cause = exc.__cause__ or exc.__context__
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    if cause is not None and str(cause) and "exception is raised" in text:
-        text = str(cause).splitlines()[0]
-    return text
-
-
-@contextlib.contextmanager
-def _storage_errors(backend: Any, doing: str) -> Iterator[None]:
-    """Database errors become one GennasError naming the storage (a traceback of optuna's internals helps nobody)."""
-    try:
-        yield
-    except GennasError:
-        raise
-    except Exception as exc:  # sqlalchemy and optuna raise many types; all mean "cannot use the storage"
-        url = getattr(backend, "url", type(backend).__name__)
-        raise GennasError(f"cannot {doing} storage {url}: {_reason(exc)}") from None
 
 
 def _rewrite(path: Path, lines: list[str]) -> None:

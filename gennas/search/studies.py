@@ -12,7 +12,8 @@ from typing import Any
 
 from gennas.errors import GennasError, OtherSpec, UnknownSpace, caller_stacklevel
 from gennas.evaluators.zero_cost import names_a_proxy, task_of
-from gennas.search.storage import SPACE_ATTR, SPACE_FILE_ATTR, START_ATTR, open_storage, quiet_optuna
+from gennas.search.backends import open_storage, quiet_optuna
+from gennas.search.storage import SPACE_ATTR, SPACE_FILE_ATTR, START_ATTR
 from gennas.spaces import SearchSpace, resolve_space
 from gennas.surrogates.task import Task
 
