@@ -21,44 +21,18 @@ import math
 import re
 import textwrap
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from gennas.design.scores import ACCURACY_KINDS  # result kinds whose scores are accuracies in %
-from gennas.errors import GennasError, MissingDependency, install_hint, unknown
+from gennas.errors import GennasError, MissingDependency, install_hint
 from gennas.evaluators.base import Result
-from gennas.spaces import SearchSpace, load_space
+from gennas.search.runs import StudyRun, load_runs
 
 PREDICTED_KEY = "predicted_accuracy"  # a result's stored prediction (accuracy in %; 90 % bounds optional)
-
-
-@dataclass
-class StudyRun:
-    """One stored search: its name, settings (study user attributes), results in verification order."""
-
-    name: str
-    space: SearchSpace
-    attrs: dict[str, Any]
-    results: list[Result]
-    direction: str = "maximize"
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def method(self) -> str:
-        return str(self.attrs.get("method") or self.name)
-
-    @property
-    def budget_ms(self) -> float | None:
-        value = self.attrs.get("max_latency_ms")
-        return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-    @property
-    def device(self) -> str | None:
-        value = self.attrs.get("device")
-        return str(value) if value else None
 
 
 @dataclass
@@ -67,56 +41,6 @@ class Report:
 
     files: list[Path]
     notes: list[str]
-
-
-def load_runs(storage: Any, studies: Sequence[str] | None = None) -> list[StudyRun]:
-    """The gennas studies in ``storage`` (all of them, or those named), read without writing.
-
-    Raises GennasError for a storage that cannot be opened, a study it does not hold, or a
-    study that no gennas search wrote."""
-    import optuna
-
-    from gennas.search.backends import open_storage, quiet_optuna
-    from gennas.search.storage import SPACE_ATTR, ResultStore
-    from gennas.search.studies import study_space
-
-    backend = open_storage(storage, existing=True)
-    names = [s.study_name for s in backend.get_all_studies()]
-    wanted = list(studies) if studies else names
-    if not wanted:
-        raise GennasError(f"storage {getattr(storage, 'url', storage)!r} holds no studies")
-    runs = []
-    for name in wanted:
-        if name not in names:
-            raise GennasError(unknown("study", name, names or ["none"]))
-        with quiet_optuna():
-            study = optuna.load_study(study_name=name, storage=backend)
-        attrs = dict(study.user_attrs)
-        if attrs.get(SPACE_ATTR) is None:
-            if studies:
-                raise GennasError(f"study {name!r} was not written by a gennas search (no {SPACE_ATTR} attribute)")
-            continue  # a foreign study in a shared storage: not ours to plot
-        space = study_space(attrs, name)
-        results = ResultStore(study, space, backend).results()  # reads only
-        direction = "minimize" if study.direction == optuna.study.StudyDirection.MINIMIZE else "maximize"
-        runs.append(StudyRun(name, space, attrs, results, direction))
-    if not runs:
-        raise GennasError(f"storage {storage!r} holds no gennas studies")
-    return runs
-
-
-def run_of(result: Any) -> StudyRun:
-    """A :class:`StudyRun` of a finished :class:`~gennas.search.SearchResult` (settings from its study)."""
-    store = getattr(result, "store", None)
-    attrs = dict(store.study.user_attrs) if store is not None else {}
-    history = list(result.history)
-    if store is not None:
-        space = store.space
-    elif history:
-        space = load_space(history[0].arch.space)
-    else:
-        raise GennasError("the search verified nothing: there is nothing to plot")
-    return StudyRun(result.study_name or "search", space, attrs, history, result.direction)
 
 
 # ---------------------------------------------------------------- figures

@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 import gennas
 from gennas.cli.app import app
 from gennas.evaluators import TableEvaluator
-from gennas.report import best_so_far, load_runs, pareto_front, report
+from gennas.report import best_so_far, pareto_front, report
+from gennas.search.runs import load_runs
 from gennas.search import LatencyFilter, make_optimizer, run_search
 from gennas.search.storage import ResultStore
 
@@ -157,7 +158,8 @@ def test_a_budget_off_the_tables_is_drawn_by_what_judged_it():
     """mbv3 on a device without a measured table: the figure drew the estimator's point prediction
     beside the budget line (estimates 10.6-11.5 ms under 16, judged by bounds of 15.2-15.98): it
     draws the bound that judged the budget, and the estimate without a budget."""
-    from gennas.report import StudyRun, latencies
+    from gennas.report import latencies
+    from gennas.search.runs import StudyRun
     from gennas.surrogates.latency import load_latency_estimator
 
     from gennas.bench import sampled_timings
@@ -182,7 +184,8 @@ def test_predicted_against_verified_draws_the_results_the_search_predicted(tmp_p
     figure at all (and a note to train nb201's shipped predictor): the results with a stored
     prediction are drawn, the others named in a note."""
     from gennas.evaluators.base import Result
-    from gennas.report import PREDICTED_KEY, StudyRun, predictions
+    from gennas.report import PREDICTED_KEY, predictions
+    from gennas.search.runs import StudyRun
 
     space = gennas.load_space(str(user_cell_space("report_test_space")))
     archs = space.sample_many(6, 0)

@@ -14,6 +14,7 @@ from gennas.evaluators.base import CallableEvaluator, Result
 from gennas.search import run_search
 from gennas.search.evaluator_settings import WeightsNotKept, evaluator_settings
 from gennas.search.blind_stop import SAME_FAILURE_STOP
+from gennas.search.runs import load_runs
 from gennas.search.storage import CHANGES_ATTR, ResultStore
 
 TINY = {"channels": 8, "cells_per_stage": 1}
@@ -124,11 +125,18 @@ def test_a_failure_alike_for_every_architecture_stops_the_search(tmp_path):
     url = f"sqlite:///{tmp_path / 'fail.db'}"
     with pytest.raises(GennasError, match=r"first 3 verifications .* all failed with the same raised error.*"
                                           r"'ValueError: val_loader yielded labels outside 0..2'; stopped with 17 .*"
-                                          r"kept in study 's'"):
+                                          r"the 3 failures are set aside in study 's': .*resume it"):
         run_search(RandomSearch("nb201", seed=0), broken, 20, storage=url, study_name="s", progress=False)
-    assert len(calls) == SAME_FAILURE_STOP  # the failures stay stored
-    assert [r.error for r in ResultStore.open("nb201", url, "s", resume=True).results()] == [
-        "ValueError: val_loader yielded labels outside 0..2"] * 3
+    assert len(calls) == SAME_FAILURE_STOP
+    # set aside: not results of their architectures, so they count neither as verified nor against the budget
+    assert len(ResultStore.open("nb201", url, "s", resume=True)) == 0
+    assert load_runs(url, ["s"])[0].notes == ["s: 3 failures set aside (the evaluator failed alike whatever the "
+                                              "architecture): not counted as results of their architectures"]
+    fixed = run_search(RandomSearch("nb201", seed=0), lambda a: 50.0, 5, storage=url, study_name="s", resume=True,
+                       progress=False)
+    new = run_search(RandomSearch("nb201", seed=0), lambda a: 50.0, 5, progress=False)
+    assert [r.arch for r in fixed.history] == [r.arch for r in new.history]  # as a new study: the 3 verified again
+    assert fixed.resumed == 0 and not fixed.failures
 
     def per_arch(arch):  # errors naming the architecture: they may depend on it, the search goes on
         raise RuntimeError(f"out of memory on {arch.to_string()}")

@@ -268,7 +268,7 @@ def test_reading_a_storage_that_does_not_exist_leaves_no_file(tmp_path):
     """Commands that only read (design --study, report, Designer.from_study) name a missing SQLite
     file instead of creating an empty database there."""
     import gennas
-    from gennas.report import load_runs
+    from gennas.search.runs import load_runs
     from gennas.search.studies import study_settings
 
     missing = tmp_path / "typo.db"

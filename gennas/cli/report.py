@@ -21,7 +21,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Figures of stored searches: best so far per method, predicted vs verified accuracy,
         accuracy against latency with the budget and the Pareto front."""
-        from gennas.report import load_runs, write_report
+        from gennas.report import write_report
+        from gennas.search.runs import load_runs
         from gennas.search.backends import open_storage
 
         runs = load_runs(open_storage(storage, existing=True), study)

@@ -11,6 +11,10 @@ rule stops only what cannot depend on the architecture, since a code review foun
 * a score the evaluator returned (NaN), a training that diverged (recorded with
   ``on_diverge="record"``) and a verifier that died depend on the architecture: they never count;
 * a success anywhere in the study (resumed ones included) shows the evaluator can work.
+
+A stored study sets the failures aside (:data:`gennas.search.storage.SET_ASIDE_ATTR`): they are
+not results of their architectures, so a resume with the evaluator fixed verifies those again
+rather than counting them against the budget (a lead of the thirty-fifth session's note).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from collections.abc import Sequence
 
 from gennas.errors import GennasError
 from gennas.evaluators.base import Result
+from gennas.search.storage import ResultStore
 
 #: separate evaluations (batches) of a search that, every result failed with one raised error in a
 #: study where none succeeded, stop it with that error
@@ -42,15 +47,25 @@ def blind_failure(history: Sequence[Result], resumed: int, evaluations: int) -> 
     return error if error and not any(word in error for word in ARCHITECTURE_FAILURES) else None
 
 
-def stop_if_blind(history: Sequence[Result], resumed: int, evaluations: int, budget: int, study_name: str,
-                  stored: bool) -> None:
-    """Raise GennasError quoting :func:`blind_failure`'s error while budget is left to spend;
-    ``stored``: whether the study is kept (else nothing was: the message says so)."""
+def stop_if_blind(history: Sequence[Result], resumed: int, evaluations: int, budget: int,
+                  store: ResultStore) -> None:
+    """Raise GennasError quoting :func:`blind_failure`'s error while budget is left to spend, after
+    setting the failures aside in ``store`` (:meth:`ResultStore.set_aside`): they say nothing of
+    their architectures, so a resume with the evaluator fixed verifies those again."""
     error = blind_failure(history, resumed, evaluations)
     if error is None or len(history) >= budget:
         return  # the budget is spent anyway: the search returns, its notes say every verification failed
-    kept = (f"the failures are kept in study {study_name!r}, where their architectures count as verified: a new "
-            "study verifies them again" if stored else "the search was in memory: nothing was stored")
+    if getattr(store.backend, "url", None) is None:
+        kept = "the search was in memory: nothing was stored"
+    else:
+        try:
+            n = store.set_aside(error)
+            kept = (f"the {n} failure{'s are' if n != 1 else ' is'} set aside in study {store.study_name!r}: once the evaluator "
+                    "is fixed, resume it (resume=True / --resume) and their architectures are verified again, "
+                    "within the same budget")
+        except GennasError as exc:  # the stop's reason comes first; the storage's problem is said beside it
+            kept = (f"the failures stay in study {store.study_name!r}, counted as verified, since they could not be "
+                    f"set aside ({exc}): a new study verifies their architectures again")
     raise GennasError(f"the first {len(history) - resumed} verifications of this search ({evaluations} evaluations) "
                       f"all failed with the same raised error, whatever the architecture: {error!r}; stopped with "
                       f"{budget - len(history)} of the budget of {budget} left ({kept}). Fix the evaluator or its "

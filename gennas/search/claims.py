@@ -154,6 +154,9 @@ class Claims:
         if h is None:
             return  # not a gennas trial
         if CLAIM_ATTR not in attrs:
+            if not self.store.is_result(trial):  # a failure set aside: as if never verified, nor claimed (a
+                self._ended.pop(h, None)  # resume goes as a new study of the same seed would)
+                return
             if trial.state in (self._states.COMPLETE, self._states.FAIL) and h not in self._results:
                 self._results[h] = self.store.to_result(trial)
                 self._ended.pop(h, None)  # verified: no longer left behind

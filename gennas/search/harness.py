@@ -100,7 +100,8 @@ class SearchResult:
         """PNG figures of this search written into folder ``path`` (best so far, predicted vs
         verified, accuracy-latency under a budget; see :mod:`gennas.report`); returns their paths.
         Where none is written it warns why (an all-failed search returned ``[]`` without a word)."""
-        from gennas.report import run_of, write_report
+        from gennas.report import write_report
+        from gennas.search.runs import run_of
 
         report = write_report([run_of(self)], path)
         if not report.files:
@@ -227,7 +228,8 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
             refuses later is kept in a journal (stored when the study is next opened) and the
             search stops with a GennasError saying where. The first ``SAME_FAILURE_STOP`` evaluations all
             failed with one raised error and none in the study succeeded, with budget left: the
-            error does not depend on the architecture (:mod:`gennas.search.blind_stop`; they stay stored).
+            error does not depend on the architecture (:mod:`gennas.search.blind_stop`; the failures
+            are set aside: a resume verifies their architectures again).
     """
     if isinstance(budget, bool) or not isinstance(budget, (int, np.integer)) or budget <= 0:
         raise GennasError(f"budget must be a positive number of verifications, got {budget!r}")
@@ -296,8 +298,7 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
                         done = [r for _, r in runner.wait()]
                         _store(store, claims, evaluator, done, told, history, optimizer, bar)
                         evaluations += 1  # an evaluator that raises fails a batch alike: batches count
-                        stop_if_blind(history, out.resumed, evaluations, int(budget), store.study_name,
-                                      getattr(store.backend, "url", None) is not None)
+                        stop_if_blind(history, out.resumed, evaluations, int(budget), store)
                         if fresh:  # the study was read this round: add our own results, skip a read
                             view = claims.stored(done)
                             continue

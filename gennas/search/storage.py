@@ -64,6 +64,10 @@ RUN_ATTR = "gennas_last_run"
 JOURNAL_ID = "journal_id"
 #: trial attribute of a claim (:mod:`gennas.search.claims`): a claim is never a result
 CLAIM_ATTR = "gennas_claim"
+#: study attribute listing the numbers of failed trials set aside: their evaluator failed alike
+#: whatever the architecture (:mod:`gennas.search.blind_stop`), so they are not results of their
+#: architectures; a resume verifies those again and they no longer count against the budget
+SET_ASIDE_ATTR = "gennas_set_aside"
 
 
 class NewStudyOnResume(UserWarning):
@@ -87,6 +91,7 @@ class ResultStore:
         self.study = study
         self.space = space
         self.backend = backend
+        self._set_aside = set(study.user_attrs.get(SET_ASIDE_ATTR) or ())  # written by this process only
         import optuna
 
         vocab = list(space.slot_vocab)
@@ -325,8 +330,30 @@ class ResultStore:
         return [self.to_result(t) for t in self._stored()]
 
     def _stored(self) -> list[Any]:
-        return [t for t in self.study.get_trials(deepcopy=False, states=_stored_states())
-                if CLAIM_ATTR not in t.user_attrs]
+        return [t for t in self.study.get_trials(deepcopy=False, states=_stored_states()) if self.is_result(t)]
+
+    def is_result(self, trial: optuna.trial.FrozenTrial) -> bool:
+        """Whether a trial of the study is a result: neither a claim nor a failure set aside."""
+        return CLAIM_ATTR not in trial.user_attrs and trial.number not in self._set_aside
+
+    @property
+    def set_aside_count(self) -> int:
+        """Failures set aside in the study (:meth:`set_aside`)."""
+        return len(self._set_aside)
+
+    def set_aside(self, error: str) -> int:
+        """Set aside every stored failure with the error text ``error`` (the evaluator's, not the
+        architectures': :mod:`gennas.search.blind_stop`); returns how many. Raises GennasError
+        when the storage cannot be written."""
+        import optuna
+
+        numbers = {t.number for t in self._stored()
+                   if t.state == optuna.trial.TrialState.FAIL and t.user_attrs.get("error") == error}
+        if numbers:
+            with storage_errors(self.backend, "write to"):
+                self.study.set_user_attr(SET_ASIDE_ATTR, sorted(self._set_aside | numbers))
+            self._set_aside |= numbers
+        return len(numbers)
 
     def to_result(self, trial: optuna.trial.FrozenTrial) -> Result:
         import optuna
