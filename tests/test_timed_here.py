@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import platform
+import re
 
 import pytest
 from typer.testing import CliRunner
@@ -106,7 +107,8 @@ def test_a_sitting_faster_than_the_registration_is_said(tmp_path, monkeypatch, n
     out = CliRunner().invoke(app, ["design", "--device", "slowbox", "--max-latency-ms", "100000", "-n", "1",
                                    "--time-here", "--json"])
     assert out.exit_code == 0, out.output
-    assert "warning: this machine runs at 0.00x its registered timings now" in out.stderr
+    # the ratio's digits depend on the load: 0.00x on an idle machine, 0.01x beside other work
+    assert re.search(r"warning: this machine runs at 0\.0\dx its registered timings now", out.stderr), out.stderr
     _register_here("samebox", nb201, 0.001)  # registered faster than any machine runs now: no warning
     out = CliRunner().invoke(app, ["design", "--device", "samebox", "--max-latency-ms", "1000", "-n", "1",
                                    "--time-here", "--json"])
