@@ -16,8 +16,6 @@ def test_named_known_and_unknown():
     assert Task.named("cifar10").name == "cifar10"
     with pytest.raises(gennas.UnknownDataset, match="cifar100"):  # the message lists what exists
         Task.named("imagenet-42")
-    with pytest.raises(gennas.UnknownDataset):
-        Task.coerce("not-a-dataset")
 
 
 def test_from_images_is_deterministic_and_content_dependent():

@@ -81,10 +81,6 @@ class BlockSpace(SearchSpace):
     def num_slots(self) -> int:
         return self.num_stages * self.max_depth
 
-    def slot_stage(self) -> np.ndarray:
-        """Stage index of each slot, int64 ``(num_slots,)``."""
-        return np.repeat(np.arange(self.num_stages), self.max_depth)
-
     def slot_mask(self) -> np.ndarray:
         mask = np.ones((self.num_slots, len(self.slot_vocab)), dtype=bool)
         first = np.arange(self.num_slots) % self.max_depth < self.min_depth

@@ -143,18 +143,6 @@ def _residual_fields(m: np.ndarray, residual: np.ndarray, bins: np.ndarray, n_bi
             "normalised": None if trend is None else np.quantile(residual / trend.scale(m), LEVELS)}
 
 
-def expected_quantile(scores: np.ndarray, coverage: float) -> float:
-    """The one-sided split-conformal quantile of ``n`` scores ``(n,)`` at the fractional rank
-    ``(n + 1) coverage``, interpolated between neighbours (``np.quantile``'s "weibull" method): a
-    new exchangeable score lies below it with probability ``coverage`` in expectation (the whole
-    rank ``ceil((n + 1) coverage)`` makes that at least ``coverage``; fractional ranks as in
-    :func:`_conformal`). ``inf`` when that rank exceeds ``n``."""
-    scores = np.asarray(scores, dtype=np.float64).reshape(-1)
-    if (len(scores) + 1) * coverage > len(scores):
-        return math.inf
-    return float(np.quantile(scores, coverage, method="weibull"))
-
-
 @dataclass(frozen=True, eq=False)
 class Calibration:
     """How one model's raw predictions of one task relate to the truth (see the module doc).

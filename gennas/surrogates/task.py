@@ -238,15 +238,6 @@ class Task:
         return cls("samples", f"samples:{hashlib.sha1(text.encode()).hexdigest()[:10]}", samples=tuple(clean))
 
     @classmethod
-    def coerce(cls, task: Task | str | None, known: Sequence[str] | None = None) -> Task | None:
-        """Accept a Task, a dataset name (checked against ``known``) or None."""
-        if task is None or isinstance(task, Task):
-            return task
-        if isinstance(task, str):
-            return cls.named(task, known)
-        raise GennasError(f"task must be a Task, a dataset name or None, got {type(task).__name__}")
-
-    @classmethod
     def of(cls, task: Task | str | None) -> Task | None:
         """The API boundary's coercion: a Task as is, any dataset name as a named task (known to a
         predictor or not: a search can learn a new one), None as None."""
