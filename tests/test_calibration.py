@@ -443,8 +443,9 @@ def test_accuracies_in_percent_are_never_stated_above_100():
     assert learned_reach(told, calibration)[1] > 100
     assert learned_reach(told, calibration, unit=(0.0, 100.0)) == (0.0, 100.0)
     assert learned_reach(told - 20, calibration, unit=(0.0, 100.0))[1] < 100  # within it: unchanged
-    assert unit_range(told, maximize=True, compressed=False) == (0.0, 100.0)
-    assert unit_range(told / 100, maximize=True, compressed=False) == (-np.inf, np.inf)  # fractions
+    assert unit_range(told, maximize=True, compressed=False, proxy=False) == (0.0, 100.0)
+    assert unit_range(told / 100, maximize=True, compressed=False, proxy=False) == (-np.inf, np.inf)  # fractions
+    assert unit_range(told, maximize=True, compressed=False, proxy=True) == (-np.inf, np.inf)  # log10 synflow, say
 
 
 def test_proxy_scores_on_a_bundled_task_are_not_clipped_to_its_table(predictor, generator, bench):

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import norm
 
+from gennas.design.scores import reads_as_percent
 from gennas.design.source_line import (BOUND_REACH, SourceLine, independent_midpoint, line_predicts_better, probit,
-                                       reads_as_percent, with_source_line)
+                                       with_source_line)
 from gennas.surrogates.calibration import Calibration, Predictions
 
 
@@ -30,6 +31,7 @@ def test_only_accuracies_in_percent_are_read_on_the_line():
     assert not reads_as_percent(told / 100, maximize=True, compressed=False)  # fractions
     assert not reads_as_percent(told, maximize=False, compressed=False)  # a loss
     assert not reads_as_percent(told, maximize=True, compressed=True)  # a compressed proxy score
+    assert not reads_as_percent(told, maximize=True, compressed=False, proxy=True)  # log10 synflow, say
     assert not reads_as_percent(np.array([40.0, 1e3]), maximize=True, compressed=False)
 
 

@@ -26,8 +26,7 @@ from gennas.design.candidate import Candidate
 from gennas.design.loop import LoopSettings
 from gennas.design.notes import Designs, design_notes
 from gennas.design.pretrained import RememberingLoop, pretrained_predictor, saved_score_scale
-from gennas.design.scores import InterruptedTell, repeated_results, score_unit, told_unit_problems
-from gennas.design.source_line import reads_as_percent
+from gennas.design.scores import InterruptedTell, reads_as_percent, repeated_results, score_unit, told_unit_problems
 from gennas.design.statement import Statements
 from gennas.design.task_names import warn_if_misnamed
 from gennas.design.verified import (failed_only, in_stated_order, one_per_function, ranked, verified_among,

@@ -32,8 +32,8 @@ from gennas.design.acquisition import select_batch
 from gennas.design.budget import LatencyBudget
 from gennas.design.loop_settings import REGENERATE_PRETRAINED, REGENERATE_SCRATCH, LoopSettings
 from gennas.design.pool import local_count, proxy_order, random_within, unseen
-from gennas.design.prior import SourceTablePrior
-from gennas.design.scores import ScoreScale, scale_mismatch_note
+from gennas.design.prior import SourceTablePrior, prior_map
+from gennas.design.scores import ScoreScale, reads_as_percent, scale_mismatch_note, scored_by_proxy
 from gennas.evaluators.base import Result
 from gennas.generators.guidance import Guidance, InfeasibleBudget, predictor_value
 from gennas.graph import ArchGraph
@@ -245,7 +245,12 @@ class DesignLoop:
         dataset (:class:`~gennas.design.prior.SourceTablePrior`)."""
         mean, std = self._corrected(archs)
         if self.prior.active and self._refitted is None:
-            mean = mean + self._prior_offset()
+            told = [r for r in self.history if not r.failed]
+            scores = np.array([r.score for r in told])
+            percent = reads_as_percent(scores, self.scale.direction == "maximize", self.scale.compress,
+                                       scored_by_proxy([r.kind for r in told], self.task.name))
+            slope, offset = prior_map(self.scale.to_model(scores), self._corrected([r.arch for r in told])[0], percent)
+            mean, std = offset + slope * mean, slope * std
         return mean, std
 
     def _corrected(self, archs: Sequence[ArchGraph]) -> tuple[np.ndarray, np.ndarray]:
@@ -262,16 +267,6 @@ class DesignLoop:
         mean = np.array([self._memo[h][0] for h in keys], dtype=np.float64)
         std = np.array([self._memo[h][1] for h in keys], dtype=np.float64)
         return mean, std
-
-    def _prior_offset(self) -> float:
-        """While the measured tables rank a new task (few results), its level: the median of
-        (told score - prior value) over the told results, 0 before any. It moves every value
-        alike (the ranking stays the tables'), so predictions come in the task's units."""
-        told = [r for r in self.history if not r.failed]
-        if not told:
-            return 0.0
-        prior, _ = self._corrected([r.arch for r in told])
-        return float(np.median(self.scale.to_model(np.array([r.score for r in told])) - prior))
 
     def _prior_top(self) -> list[ArchGraph]:
         """What was best on the measured tasks (:data:`PRIOR_TOP` cells) is always a candidate;

@@ -83,6 +83,24 @@ def score_unit(task_name: str | None, result_kinds: list[str], saved: str | None
     return "" if names_a_proxy(task_name) else "%"
 
 
+def scored_by_proxy(kinds: Sequence[str], task_name: str | None) -> bool:
+    """Whether the scores are a zero-cost proxy's (a result of kind ``proxy:...``, or a task named
+    after one): known not to be accuracies, whatever their range."""
+    from gennas.evaluators.zero_cost import names_a_proxy
+
+    return any(kind.startswith("proxy") for kind in kinds) or names_a_proxy(task_name)
+
+
+def reads_as_percent(told: np.ndarray, maximize: bool, compressed: bool, proxy: bool = False) -> bool:
+    """Whether verified scores ``(n,)`` can be accuracies in % (the measured tables' unit):
+    maximised, uncompressed, within [0, 100], not all at most 1 (fractions) and not a zero-cost
+    proxy's (``proxy``, :func:`scored_by_proxy`: log10 synflow reads 37-50). A plain callable's
+    scores in that range are taken for accuracies (what a training returns)."""
+    told = np.asarray(told, dtype=np.float64)
+    return (maximize and not compressed and not proxy and len(told) > 0
+            and bool(np.all((told >= 0) & (told <= 100))) and float(told.max()) > 1.0)
+
+
 def told_unit_problems(results: Sequence[Any]) -> list[str]:
     """What looks wrong with the unit of Results told by hand (``kind``, ``score``), as warnings'
     text: a kind that is a slip for an accuracy kind ("trained": its scores would be taken to have

@@ -128,6 +128,7 @@ from scipy.stats import median_abs_deviation, norm, theilslopes
 from scipy.stats import t as student_t
 
 from gennas.design.prior import SourceTablePrior
+from gennas.design.scores import reads_as_percent
 from gennas.graph import ArchGraph
 from gennas.surrogates.calibration import COVERAGE, MIN_TREND, PERCENT, Predictions, interval_std
 from gennas.surrogates.residual_scale import ResidualTrend
@@ -237,18 +238,10 @@ def _robust_scale(residual: np.ndarray) -> float:
     return scale if scale > 1e-9 else 0.0
 
 
-def reads_as_percent(told: np.ndarray, maximize: bool, compressed: bool) -> bool:
-    """Whether verified scores ``(n,)`` can be accuracies in % (the sources' unit): maximised,
-    uncompressed, within [0, 100] and not all at most 1 (fractions)."""
-    told = np.asarray(told, dtype=np.float64)
-    return (maximize and not compressed and len(told) > 0 and bool(np.all((told >= 0) & (told <= 100)))
-            and float(told.max()) > 1.0)
-
-
-def unit_range(told: np.ndarray, maximize: bool, compressed: bool) -> tuple[float, float]:
+def unit_range(told: np.ndarray, maximize: bool, compressed: bool, proxy: bool) -> tuple[float, float]:
     """The lowest and highest score a task can reach as far as its unit tells: 0-100 for
-    accuracies in % (:func:`reads_as_percent`), else unbounded."""
-    return PERCENT if reads_as_percent(told, maximize, compressed) else (-np.inf, np.inf)
+    accuracies in % (:func:`~gennas.design.scores.reads_as_percent`), else unbounded."""
+    return PERCENT if reads_as_percent(told, maximize, compressed, proxy) else (-np.inf, np.inf)
 
 
 def with_source_line(p: Predictions, told: np.ndarray, told_sources: dict[str, np.ndarray],
@@ -414,14 +407,15 @@ def _line_statement(lines: dict[str, SourceLine], design_sources: dict[str, np.n
 
 def source_line_statement(p: Predictions, sources: SourceTablePrior, told_archs: Sequence[ArchGraph], told: np.ndarray,
                           archs: Sequence[ArchGraph], maximize: bool, compressed: bool,
-                          reach: tuple[float, float], flat: bool = False,
+                          reach: tuple[float, float], proxy: bool, flat: bool = False,
                           learned_residuals: np.ndarray | None = None) -> Predictions:
     """:func:`with_source_line` for designs ``archs`` of a loop whose measured sources are
     ``sources`` after results ``told`` ``(n,)`` of ``told_archs``; ``p`` unchanged where the
-    results are not accuracies in %. ``reach`` clips the line's statements: a measured table's
-    range, else the unit's (not the reach learned from the results, which the line's designs
-    beyond every result exceed)."""
-    if not sources.active or not reads_as_percent(told, maximize, compressed):
+    results are not accuracies in % (:func:`~gennas.design.scores.reads_as_percent`; ``proxy``:
+    they are a zero-cost proxy's, :func:`~gennas.design.scores.scored_by_proxy`). ``reach`` clips the line's statements: a
+    measured table's range, else the unit's (not the reach learned from the results, which the
+    line's designs beyond every result exceed)."""
+    if not sources.active or not reads_as_percent(told, maximize, compressed, proxy):
         return p
     return with_source_line(p, np.asarray(told, dtype=np.float64), sources.labels(told_archs), sources.labels(archs),
                             reach, flat, learned_residuals)

@@ -22,6 +22,7 @@ import numpy as np
 
 from gennas.design.loop import DesignLoop
 from gennas.design.pretrained import saved_results
+from gennas.design.scores import scored_by_proxy
 from gennas.design.source_line import source_line_statement, unit_range
 from gennas.design.stored_statement import results_agree_with_stored, stored_statement
 from gennas.errors import caller_stacklevel
@@ -115,7 +116,7 @@ class Statements:
             line_reach = reach if measured else (reach[0], PERCENT[1])
             return source_line_statement(stated, loop.prior, [r.arch for r in told], np.array([r.score for r in told]),
                                          archs, loop.scale.direction == "maximize", loop.scale.compress, line_reach,
-                                         flat=learned is not None and learned.calibration.flat,
+                                         self._by_proxy(told), flat=learned is not None and learned.calibration.flat,
                                          learned_residuals=None if learned is None else learned.calibration.residuals)
         if self._task_error is not None or self._samples_set_no_scale:
             value, _ = loop.predict(archs)  # the default task's, corrected by the source tables
@@ -161,6 +162,10 @@ class Statements:
             return None
         within = bench.latency_of(None, budget.device) <= budget.max_latency_ms
         return float(bench.accuracy_of(None, self.task.name)[within].max()) if within.any() else None
+
+    def _by_proxy(self, told: list[Result]) -> bool:
+        """Whether the told scores are a zero-cost proxy's (:func:`scored_by_proxy`): never accuracies."""
+        return scored_by_proxy([r.kind for r in told], None if self.loop.task is None else self.loop.task.name)
 
     def _told(self) -> list[Result]:
         """The successful results a statement is learned from: under a latency budget those within
@@ -286,7 +291,8 @@ class Statements:
                 self._warn_off_table(scores, table)
             table = None  # the scores are not that table's accuracies (a proxy, a loss): its range says nothing
         reach = table  # maximised and uncompressed: the loop's scale is the scores' own
-        learned, unit = None, unit_range(scores, loop.scale.direction == "maximize", loop.scale.compress)
+        learned, unit = None, unit_range(scores, loop.scale.direction == "maximize", loop.scale.compress,
+                                         self._by_proxy(told))
         if loop.pretrained.is_trained:  # from scratch, each fold would train a network: no interval
             learned = learned_calibration([r.arch for r in told], y, lambda keep: self._fold_model(
                 [told[i] for i in keep]), reach, seed=self.seed or 0, unit=unit)
