@@ -70,7 +70,7 @@ def test_failures_are_recorded_and_the_search_goes_on(bench, nb201):
                or "returned nan" in note for note in result.notes)
     broken = run_search(RandomSearch("nb201", seed=1), lambda a: float("inf"), budget=3, progress=False)
     assert broken.best is None and broken.notes == [
-        "all 3 verifications failed (each spent one of the budget and is kept in the study); nothing was learned: "
+        "all 3 verifications failed (each spent one of the budget); nothing was learned: "  # in memory: not kept
         "'evaluator returned inf' (3x)"]
 
 

@@ -138,6 +138,10 @@ def test_a_failure_alike_for_every_architecture_stops_the_search(tmp_path):
     assert [r.arch for r in fixed.history] == [r.arch for r in new.history]  # as a new study: the 3 verified again
     assert fixed.resumed == 0 and not fixed.failures
 
+    # a score of the wrong type is the evaluator's whatever the architecture (a user walk spent 12 of 12 on it)
+    with pytest.raises(GennasError, match=r"TypeError: the evaluator returned str '93.1', not a number"):
+        run_search(RandomSearch("nb201", seed=0), lambda a: "93.1", 12, progress=False)
+
     def per_arch(arch):  # errors naming the architecture: they may depend on it, the search goes on
         raise RuntimeError(f"out of memory on {arch.to_string()}")
 

@@ -29,8 +29,10 @@ from gennas.search.storage import ResultStore
 #: study where none succeeded, stop it with that error
 SAME_FAILURE_STOP = 3
 #: error texts of failures that depend on the architecture: a returned non-finite score (the
-#: CallableEvaluator's and the harness's wording) or a verifier that died (gennas.search.claims)
-ARCHITECTURE_FAILURES = ("evaluator returned", "died")
+#: CallableEvaluator's wording: a training that diverged) or a verifier that died
+#: (gennas.search.claims). A score of the wrong type ("the evaluator returned str '93.1'") is the
+#: evaluator's whatever the architecture: a user walk's search spent its whole budget on it
+ARCHITECTURE_FAILURES = ("evaluator returned nan", "evaluator returned inf", "evaluator returned -inf", "died")
 
 
 def blind_failure(history: Sequence[Result], resumed: int, evaluations: int) -> str | None:

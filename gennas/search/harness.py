@@ -143,19 +143,19 @@ def higher_is_better(optimizer: Optimizer, direction: str) -> Optimizer:
     return _Negated(optimizer) if direction == "minimize" else optimizer
 
 
-def failure_note(failures: Sequence[Result], verified: int) -> str:
+def failure_note(failures: Sequence[Result], verified: int, stored: bool = True) -> str:
     """What a user should know of ``failures`` among ``verified`` verifications: how many, that
     they spent budget, and the commonest kind of error (an exception's class: "boom 1" and "boom
     2" were counted apart, so two NaN scores outnumbered five RuntimeErrors), with its first
-    message, the first kind of equal counts."""
+    message, the first kind of equal counts; ``stored``: the search kept them in a study (not in memory)."""
     messages = [r.error or f"score {r.score}" for r in failures]
     kinds = Counter(error_kind(m) for m in messages)
     kind, count = kinds.most_common(1)[0]
     example = next(m for m in messages if error_kind(m) == kind)
     how_many = f"all {verified}" if len(failures) == verified else f"{len(failures)} of {verified}"
     nothing = "; nothing was learned" if len(failures) == verified else ""
-    return (f"{how_many} verifications failed (each spent one of the budget and is kept in the "
-            f"study){nothing}: {example!r}" + (f" ({count}x {kind})" if count > 1 and kind != example else
+    kept = " and is kept in the study" if stored else ""
+    return (f"{how_many} verifications failed (each spent one of the budget{kept}){nothing}: {example!r}" + (f" ({count}x {kind})" if count > 1 and kind != example else
                                                 f" ({count}x)" if count > 1 else "")
             + _others(kinds, kind))
 
@@ -317,7 +317,7 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
         out.notes.append(f"the study already holds {out.resumed} results, more than this run's budget of {budget}: "
                          "nothing new was verified (a larger budget continues it)")
     if out.failures:
-        out.notes.append(failure_note(out.failures, len(out.history)))
+        out.notes.append(failure_note(out.failures, len(out.history), getattr(store.backend, "url", None) is not None))
     explain = getattr(optimizer, "search_notes", None)  # an optimizer may say more (why, what it learned)
     if callable(explain):
         out.notes += explain(out.exhausted)
