@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy.stats import norm
+from scipy.stats import norm, trim_mean
 
 import gennas
 from gennas.design.candidate import candidate_row
@@ -220,12 +220,24 @@ def test_results_the_predictions_do_not_order_are_calibrated_by_their_mean():
     m = rng.uniform(97.0, 99.0, 20)
     noise = rng.normal(0.0, 0.4, 20)
     flat = Calibration.fit(m, 98.5 + noise)
-    assert np.allclose(flat.knots_y, np.mean(98.5 + noise))
-    assert np.allclose(flat.residuals, (noise - noise.mean()) * 20 / 19)  # the constant's leave-one-out residuals
+    level = trim_mean(98.5 + noise, 0.1)  # the mean less the lowest and highest tenth (constant_level)
+    assert np.allclose(flat.knots_y, level)
+    others = [trim_mean(np.delete(noise, i), 0.1) for i in range(20)]
+    assert np.allclose(flat.residuals, noise - others)  # the constant's leave-one-out residuals
     below = flat.interval([m.min() - 1.0])
-    assert below[0][0] < np.mean(98.5 + noise) < below[1][0]  # anchored at the mean, not at a low running mean
+    assert below[0][0] < level < below[1][0]  # anchored at the level, not at a low running mean
     ordered = Calibration.fit(m, m + 0.1 * noise)
     assert not flat_is_better(m + 0.1 * noise, ordered.residuals) and np.ptp(ordered.knots_y) > 1.5
+
+
+def test_one_training_that_failed_at_chance_sets_no_flat_level():
+    """Twelve results near 93.5 % and one training that failed at chance (10 %), none ordered by
+    the predictions: every verified design showed the results' plain mean, 87.76 (a user walk).
+    The constant is the mean less the lowest and highest tenth: the failure moves it by nothing."""
+    rng = np.random.default_rng(0)
+    y = np.r_[93.5 + rng.normal(0.0, 0.2, 12), 10.0]
+    cal = Calibration.fit(rng.uniform(93.0, 94.0, 13), y)
+    assert cal.flat and abs(cal.knots_y[0] - np.median(y)) < 0.1
 
 
 def test_few_results_state_residuals_that_shrink_towards_the_top():

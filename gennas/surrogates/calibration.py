@@ -43,7 +43,7 @@ from scipy.stats import norm
 from gennas.errors import GennasError
 from gennas.graph import ArchGraph
 from gennas.spaces import SearchSpace
-from gennas.surrogates.residual_scale import ResidualTrend, constant_residuals, flat_is_better
+from gennas.surrogates.residual_scale import ResidualTrend, constant_level, constant_residuals, flat_is_better
 from gennas.surrogates.task import Task
 
 #: the coverage the designer states its intervals at
@@ -222,7 +222,7 @@ class Calibration:
         edges = edges[np.bincount(np.searchsorted(edges, m, side="right"), minlength=len(edges) + 1)[1:] > 0]
         bins = np.searchsorted(edges, m, side="right")
         kx, ky = _curve(m, y, compress=True)
-        ky = np.full(len(kx), y.mean()) if flat else ky
+        ky = np.full(len(kx), constant_level(y)) if flat else ky
         fitted = cls(kx, ky, edges, reach=tuple(reach) if reach is not None else (-math.inf, math.inf),
                      source=source, residuals=residual,
                      **_residual_fields(m, residual, bins, len(edges) + 1, trend))
