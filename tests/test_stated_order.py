@@ -50,3 +50,20 @@ def test_after_results_no_design_states_more_than_one_ranked_above_it(bench, dat
     assert len(stated) >= 15
     assert stated == sorted(stated, reverse=True)
     assert [c.rank for c in out] == list(range(1, len(out) + 1))
+
+
+def test_a_minimised_task_before_results_states_ranks_only_best_predicted_accuracy_first(bench):
+    """A user walk: Designer("nb201", task="cifar10", direction="minimize").generate(5) stated
+    accuracies in % (93.44 ...) for a task whose scores it minimises, and ordered them as a loss,
+    the best cell last. Before results only the rank is stated, the maximising designer's designs
+    in its order, and a note says why."""
+    best = gennas.Designer("nb201", task="cifar10", seed=0).generate(5)
+    d = gennas.Designer("nb201", task="cifar10", seed=0, direction="minimize")
+    out = d.generate(5)
+    assert all(c.predicted_accuracy is None and c.interval is None for c in out)
+    assert [c.arch.to_string() for c in out] == [c.arch.to_string() for c in best]
+    assert "pred_acc" not in out.rows()[0]
+    assert any("minimizes its scores" in note and "highest predicted accuracy first" in note for note in out.notes)
+    # a table's truth: the first design is at least as good as the last
+    truth = [bench.accuracy(c.arch, "cifar10") for c in out]
+    assert truth[0] >= truth[-1]

@@ -170,6 +170,11 @@ def rank_only_note(designer: Any, task: str, space: str | None, min_stated: int)
         return (f"no score is stated on task {task!r} from {len(ok)} successful results: a calibrated "
                 f"statement needs {min_stated} verified architectures whose scores differ; the designs are ranked "
                 f"by {ranked_by}.")
+    if getattr(designer, "states_accuracy_of_minimized", False):
+        return (f"no score is stated on task {task!r} before results: the pretrained predictor predicts accuracy "
+                "(higher is better) and this designer minimizes its scores, so a predicted accuracy is not in "
+                "their units; the designs are ranked with the highest predicted accuracy first (the likeliest "
+                f"lowest score). Scores are stated after {min_stated} verified architectures whose scores differ.")
     saved = saved_results(designer.space, task)
     if task in known and saved is not None:  # a predictor a search saved, after too few results
         return (f"the predictor a search saved for {designer.space.name} learned task {task!r} from {saved} "

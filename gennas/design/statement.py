@@ -78,7 +78,8 @@ class Statements:
           calibration the results agree with, it states every design, the learned loop ranking them
           (:meth:`_with_stored`); on a new dataset
           of a space with measured tables, the line to them (:mod:`gennas.design.source_line`).
-        * A task nothing was verified or described for: only the rank (what transfers).
+        * A task nothing was verified or described for: only the rank (what transfers); so too
+          a minimised task before results (:attr:`states_accuracy_of_minimized`).
         * Otherwise (a task described by samples, another predictor): the raw mean within reach, no
           interval.
 
@@ -121,7 +122,22 @@ class Statements:
         if self._task_error is not None or self._samples_set_no_scale:
             value, _ = loop.predict(archs)  # the default task's, corrected by the source tables
             return Predictions(value, value)
+        if self.states_accuracy_of_minimized:
+            value, _ = self.predictor.predict(archs, self._task_arg())
+            return Predictions(value, value)  # the highest predicted accuracy first: likely the lowest score
         return self._pretrained_statement(archs)
+
+    @property
+    def states_accuracy_of_minimized(self) -> bool:
+        """Whether the pretrained statement would be an accuracy (higher is better) for a designer
+        told to minimise its scores (a loss, an error rate): stated, ``Designer("nb201",
+        task="cifar10", direction="minimize").generate(5)`` read "93.44 %" beside a minimised score and,
+        ordered by it as a loss, the best cell last (a user walk). Until results state the
+        user's units only the rank is stated. Samples (negated into the model) and a predictor a
+        minimising search saved state in the task's own units."""
+        saved = self._saved_scale
+        return (self.loop.scale.direction == "minimize" and not self._negated_samples
+                and (saved is None or saved.direction != "minimize"))
 
     def _below_the_best_within_budget(self, p: Predictions) -> Predictions:
         """``p`` knowing that no design scores above the best accuracy the table measured within a
