@@ -211,6 +211,27 @@ def test_scores_of_any_scale_and_sign_are_learned(designer_factory, bench):
     assert loss.loop.best_first()[0].score == result.best.score
 
 
+def test_accuracies_to_minimise_are_refused_before_anything_is_verified_or_told(designer_factory, bench, tmp_path):
+    """A user walk: Designer(..., direction="minimize").search(TableEvaluator("nb201", "cifar10"))
+    returned the lowest accuracy (92.18) without a word, and error rates told as kind "train" read
+    "verified 5.63 %". Accuracy kinds are higher-is-better: minimising them is refused up front."""
+    url = f"sqlite:///{tmp_path / 'run.db'}"
+    d = designer_factory(direction="minimize")
+    for evaluator in (gennas.TableEvaluator("nb201", "cifar10"),
+                      gennas.CallableEvaluator(lambda a: 100 - bench.accuracy(a, "cifar10"), kind="train")):
+        with pytest.raises(gennas.GennasError, match="accuracies in % .higher is better.*direction='maximize'"):
+            d.search(evaluator, budget=2, storage=url)
+    assert d.history == [] and not (tmp_path / "run.db").exists()  # nothing verified, no study created
+    arch = bench.archs()[0]
+    with pytest.raises(gennas.GennasError, match="tell gives scores of kind 'train'"):
+        d.tell([Result(arch, 5.63, "train")])
+    assert d.history == []
+    d.tell(arch, 5.63)  # a score of no kind (a loss, an error rate) is minimised as asked
+    assert len(d.history) == 1
+    # maximised, the same kinds search as before
+    assert len(designer_factory().search(gennas.TableEvaluator("nb201", "cifar10"), budget=1).history) == 1
+
+
 def test_a_constant_evaluator_finishes_and_says_it_learned_nothing(designer_factory, bench):
     """... and, as the note says, the pretrained predictor ranks (a network fine-tuned towards the
     constant had ranked cells of 88.5-92.2 % first); a score that differs starts learning."""

@@ -69,6 +69,22 @@ class ScoreScale:
 ACCURACY_KINDS = ("table", "train", "supernet")
 
 
+def check_kind_direction(kinds: Sequence[str], direction: str, source: str) -> None:
+    """Raise GennasError where scores of an accuracy kind (:data:`ACCURACY_KINDS`, higher is better)
+    are to be minimised: the search looks for the worst architectures (a user walk's
+    ``Designer(..., direction="minimize").search(TableEvaluator("nb201", "cifar10"))`` returned its
+    lowest accuracy, 92.18, without a word; error rates told as kind "train" read "verified 5.63 %"
+    under ``pred_acc``). ``source``: what gave the scores, as the message names it."""
+    wrong = sorted({kind for kind in kinds if kind in ACCURACY_KINDS})
+    if direction != "minimize" or not wrong:
+        return
+    raise GennasError(f"{source} gives scores of kind {wrong[0]!r}, which are accuracies in % (higher is better), "
+                      "but this designer minimizes its scores (direction='minimize'): it would look for the worst "
+                      "architectures. For accuracies use direction='maximize' (the default); for a score to "
+                      "minimise (a loss, an error rate) give it another kind (CallableEvaluator(fn), or "
+                      "Result(..., kind='callable')); nothing was verified or told")
+
+
 def score_unit(task_name: str | None, result_kinds: list[str], saved: str | None = None) -> str:
     """``"%"`` when the designer's scores are accuracies, else ``""`` (a proxy's or a callable's score).
 
