@@ -310,3 +310,32 @@ def test_a_study_begun_untrained_resumes_after_an_edit_though_the_saved_predicto
     resumed = runner.invoke(app, [*search, "-b", "5", "--resume", "--force"])
     assert resumed.exit_code == 0, resumed.output
     assert json.loads(resumed.stdout)["resumed"] == 3
+
+
+def test_a_predictor_saved_for_the_other_direction_is_not_started_from(tmp_path, monkeypatch):
+    """A user walk on darts: a predictor a maximising search saved was started from by a later
+    minimising search, of that task and of another, which then picked the largest networks; and
+    that search rewrote the file with its own direction. Now the designer warns naming the file,
+    starts untrained and leaves the file as it was."""
+    from gennas.design.pretrained import OtherDirectionSaved, remember_predictor
+
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
+    space = gennas.load_space("darts")
+    archs = [space.sample(i) for i in range(12)]
+    predictor = Predictor(space, PredictorConfig(steps=20, members=1))
+    predictor.fit(archs, [space.count_params(a) / 1e6 for a in archs], "dtask")
+    saved = remember_predictor(space, predictor, 12, "dtask", "maximize", False, "")
+    assert saved is not None
+    before = saved.read_bytes()
+    assert Designer("darts", task="dtask", seed=0).predictor_start == "saved"  # the same direction starts from it
+    for task, learned in (("dtask", "task 'dtask'"), ("dtask2", r"its tasks \(dtask\)")):
+        with pytest.warns(OtherDirectionSaved, match=f"{learned} with scores to maximize.*minimizes") as caught:
+            minimising = Designer("darts", task=task, seed=0, direction="minimize")
+        assert str(saved) in str(caught[0].message)
+        assert minimising.predictor_start == "untrained" and not minimising.predictor.is_trained
+    told = [Result(a, space.count_params(a) / 1e6, "callable") for a in archs[:4]]
+    minimising.tell(told)
+    assert minimising.loop.predictor.is_trained and saved.read_bytes() == before  # learned, not written over it
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "empty"))  # without a saved file the same tell saves
+    Designer("darts", task="dtask2", seed=0, direction="minimize").tell(told)
+    assert (tmp_path / "empty" / "checkpoints" / "predictor_darts.pt").is_file()

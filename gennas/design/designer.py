@@ -25,7 +25,7 @@ from gennas.design.budget import FewerDesigns, LatencyBudget, check_feasible, fe
 from gennas.design.candidate import Candidate
 from gennas.design.loop import LoopSettings
 from gennas.design.notes import Designs, design_notes
-from gennas.design.pretrained import RememberingLoop, pretrained_predictor, saved_score_scale
+from gennas.design.pretrained import RememberingLoop, designer_start
 from gennas.design.scores import (InterruptedTell, check_kind_direction, reads_as_percent, repeated_results,
                                   score_unit, told_unit_problems)
 from gennas.design.statement import Statements
@@ -130,8 +130,10 @@ class Designer(Statements):
             raise GennasError(f"generator is for space {self.generator.space.name!r}, not {self.space.name!r}")
         # the shipped predictor, else the one a search saved in $GENNAS_HOME, else an untrained one
         # a predictor a search saved learned on that search's score scale: map back through it
-        self._saved_scale = saved_score_scale(self.space, self._task_name) if predictor is None else None
-        self.predictor = predictor = pretrained_predictor(self.space) if predictor is None else predictor
+        self._saved_scale = None  # a saved predictor of the other direction is not started from (designer_start)
+        if predictor is None:
+            predictor, self._saved_scale = designer_start(self.space, self._task_name, direction)
+        self.predictor = predictor
         #: what the search starts from: "shipped", "saved" (by an earlier search here), "untrained",
         #: "shipped-no-<dataset>" (a holdout predictor), or "given" (any other)
         self.predictor_start: str = getattr(predictor, "origin", "given")

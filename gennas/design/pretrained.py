@@ -76,6 +76,46 @@ def pretrained_predictor(space: SearchSpace) -> AccuracyModel:
     return predictor
 
 
+class OtherDirectionSaved(UserWarning):
+    """The predictor a search saved learned its scores in the other direction: not started from."""
+
+
+def _direction_of(record: dict[str, Any]) -> str | None:
+    """The direction a saved record's scores were learned in (None: saved before it was recorded)."""
+    scale = record.get("score_scale")
+    return str(scale.get("direction", "maximize")) if isinstance(scale, dict) else None
+
+
+def designer_start(space: SearchSpace, task: str | None, direction: str) -> tuple[AccuracyModel, ScoreScale | None]:
+    """The predictor a designer of ``direction`` on ``task`` starts from (:func:`pretrained_predictor`)
+    and the scale a search saved it on (None: shipped, untrained, or no record of ``task``).
+
+    A predictor a search saved for the other direction (its record of ``task``, or for a task it
+    has no record of, every record: what transfers) is not started from: the minimising search of a
+    user walk on darts took the maximised parameter count's weights and picked the largest networks
+    (3.8e6-4.2e6 parameters, against 2.5e6 from an empty ``$GENNAS_HOME``). It starts untrained,
+    with an :class:`OtherDirectionSaved` warning naming the file, and what it learns is not
+    written over that file (``keeps_saved``)."""
+    predictor = pretrained_predictor(space)
+    if getattr(predictor, "origin", None) != "saved":
+        return predictor, None
+    records = _saved_records(space)
+    record = _pick(records, task)
+    learned = {_direction_of(r) for r in ([record] if record is not None else records.values())} - {None}
+    if not learned or direction in learned:
+        return predictor, saved_score_scale(space, task)
+    path = find_checkpoint(predictor_file(space))
+    which = f"task {task!r}" if record is not None else "its tasks (" + ", ".join(map(str, records)) + ")"
+    warnings.warn(f"the predictor a search saved for {space.name} ({path}) learned {which} with scores to "
+                  f"{learned.pop()}, and this designer {direction}s them: started from it, the search would "
+                  "steer towards the worst architectures. It starts untrained instead, and what it learns is not "
+                  "saved over that file; move the file away to keep what it learns, or start from it anyway with "
+                  "predictor=gennas.Predictor.load(path)", OtherDirectionSaved, stacklevel=3)
+    untrained = untrained_predictor(space)
+    untrained.keeps_saved = True  # the saved file holds the other direction's learning: not overwritten
+    return untrained, None
+
+
 def ships_predictor(space: SearchSpace) -> bool:
     """Whether ``space`` has a shipped predictor (which a search never overwrites: what it learned
     stays with its study)."""
@@ -295,7 +335,7 @@ class RememberingLoop(DesignLoop):
         super().tell(results)
         # a new task's first results rank by the tables or a few-shot task, the network untouched:
         # saving it then recorded the old task's network as learned from the new task's results
-        if self.remember and self._refitted is not None:
+        if self.remember and self._refitted is not None and not getattr(self.pretrained, "keeps_saved", False):
             task = None if self.task is None else self.task.name
             remember_predictor(self.space, self.predictor, len(self.history),
                                task, self.scale.direction, self.scale.compress,
