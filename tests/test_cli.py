@@ -11,6 +11,7 @@ import optuna
 import pytest
 from typer.testing import CliRunner
 
+import gennas
 from gennas.cli.app import app
 from tests.conftest import BEST_C10
 
@@ -182,6 +183,20 @@ def test_a_resume_without_task_takes_the_study_task(tmp_path):
     assert other.exit_code == 2 and "start a new study for task 'cifar10'" in other.stderr
     fresh = runner.invoke(app, ["search", "--method", "random", "--storage", db, "-b", "1", "--json"])
     assert json.loads(fresh.stdout)["study"] == "random-nb201-cifar10-table-seed0"  # not resumed: cifar10
+
+
+def test_a_resume_of_a_study_a_python_callable_verified_says_to_resume_it_from_python(tmp_path, monkeypatch, bench):
+    """A user walk: `search --resume --study <a study made from Python with a callable>` failed with
+    "unknown nb201 table dataset 'mytask-err'" (the default table evaluator on the study's task)."""
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
+    db = str(tmp_path / "p.db")
+    gennas.Designer("nb201", task="mytask-err", seed=0, direction="minimize").search(
+        lambda a: 1 - bench.accuracy(a, "cifar10") / 100, budget=2, storage=db)
+    study = "designer-nb201-mytask-err-callable-seed0"
+    said = runner.invoke(app, ["search", "--storage", db, "--study", study, "--resume", "-b", "3"])
+    assert said.exit_code == 2 and "table dataset" not in said.stderr, said.output
+    text = " ".join(said.stderr.split())
+    assert f"study '{study}' was verified by a Python callable" in text and "resume=True" in text
 
 
 def test_a_new_dataset_on_the_table_is_answered_with_python_that_runs_and_keeps_the_unit():

@@ -75,6 +75,15 @@ def resumed_settings(storage: str, study_name: str | None, resume: bool) -> dict
         return {}
 
 
+def python_study(study: str | None, kind: str, storage: str) -> str:
+    """Why ``--resume --study`` cannot continue a study a Python evaluator of ``kind`` verified."""
+    what = "a Python callable" if kind == "callable" else f"a Python evaluator of kind {kind!r}"
+    return (f"study {study!r} was verified by {what}, which the command line cannot rebuild: resume it from Python "
+            "with that evaluator, gennas.Designer(<the study's space, task, seed and direction>).search(evaluator, "
+            f"budget=..., storage={storage!r}, study_name={study!r}, resume=True) (gennas.run_search(..., "
+            "resume=True) for a baseline's study)")
+
+
 def stored_setting(settings: dict[str, Any], key: str, default: Any) -> Any:
     """``settings[key]`` where a study stored it (a non-empty value), else ``default``."""
     value = settings.get(key)
@@ -276,6 +285,8 @@ def register(app: typer.Typer) -> None:
         if evaluator is None:  # as the task; Designer.search stores kinds the CLI has not ('callable')
             named = str(stored_setting(resumed, "evaluator", DEFAULT_EVALUATOR))
             usable = named in ("table", "train", "supernet") or named.startswith("proxy:")
+            if resumed and not usable:  # the default 'table' failed on the study's task ("unknown ... 'mytask-err'")
+                raise GennasError(python_study(study, named, storage))
             evaluator = named if usable else DEFAULT_EVALUATOR
             if data is None and usable:
                 data = resumed.get("data")  # a proxy's images, as the study took them
