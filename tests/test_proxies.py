@@ -117,3 +117,16 @@ def test_empty_dataloader_and_foreign_architecture(space, batch):
         zero_cost.score([gennas.load_space("mbv3").sample(0)], space, "synflow")
     with pytest.raises(GennasError, match="num_classes"):
         zero_cost.score([ALL_NONE], space, "snip", data=batch, num_classes=3, build_options=TINY)
+
+
+def test_a_task_already_named_after_the_proxy_is_not_named_after_it_twice():
+    """A user walk: `gennas search --task cifar10-synflow -e proxy:synflow` (as the designer's
+    warning advises naming it) learned task 'cifar10-synflow-synflow'."""
+    from gennas.evaluators.zero_cost import task_of
+
+    assert task_of("cifar10", "synflow") == "cifar10-synflow"
+    assert task_of("cifar10-synflow", "synflow") == "cifar10-synflow"
+    assert task_of("cifar10_SynFlow", "synflow") == "cifar10_SynFlow"
+    assert task_of("cifar10-synflow", "jacov") == "cifar10-synflow-jacov"  # another proxy is named
+    assert task_of("cifar10-jacov", "jacov", "mnist") == "cifar10-jacov-mnist"  # other images still are
+    assert task_of("cifar10", "jacov", "cifar10") == "cifar10-jacov"

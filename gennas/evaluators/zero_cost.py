@@ -88,8 +88,12 @@ def task_of(task: str, proxy: str, data: str | None = None) -> str:
     """The task name under which a search that verifies with ``proxy`` learns (``cifar10-synflow``):
     a proxy's score is not the dataset's accuracy, so it never refits that task. Scored on other
     images (``data``) than the task's own, the images are named too (``cifar10-jacov-digits``):
-    those scores are another task, which must not overwrite what was learned on the task's images."""
-    return f"{task}-{proxy}" if data is None or data == task else f"{task}-{proxy}-{data}"
+    those scores are another task, which must not overwrite what was learned on the task's images.
+    A task already named after ``proxy`` (``cifar10-synflow``, as the designer's warning advises) is
+    not named after it twice (it learned "cifar10-synflow-synflow")."""
+    named = proxy.lower() in str(task).lower().replace("_", "-").split("-")
+    learned = task if named else f"{task}-{proxy}"
+    return learned if data is None or data == task else f"{learned}-{data}"
 
 
 def names_a_proxy(task_name: object) -> bool:
