@@ -258,6 +258,10 @@ def test_designs_sharing_one_stated_value_get_a_note(bench):
     # every design one value (a user walk: 84 designs, the results' mean): said as it is
     flat = [Candidate(x, 93.68, 2.0, None, i) for i, x in enumerate(bench.space.sample_many(4, 1), 1)]
     assert "all 4 unverified designs state 93.68" in shared_statement_note(flat)
+    # scores of 1 + accuracy * 1e-9: "1.00" (3 significant digits) hid the prediction and the measurements
+    tiny = [Candidate(a, 1.0000000937, None, None, 1, verified_score=1.0000000939),
+            Candidate(b, 1.0000000937, None, None, 2, verified_score=1.0000000941)]
+    assert "show the same prediction 1.0000000937 beside" in shared_statement_note(tiny)
 
 
 def test_designs_compute_different_functions(models, bench):

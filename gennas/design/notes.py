@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from gennas.design.candidate import Candidate, candidate_row, number
+from gennas.design.candidate import Candidate, candidate_row
 
 
 class Designs(list):
@@ -94,6 +94,17 @@ def unstated_note(candidates: Sequence[Any]) -> str | None:
             "the model); verify some of them, or search on, to state them")
 
 
+def told_apart(value: float, others: Sequence[float]) -> str:
+    """``value`` with enough significant digits (6 to 15) to differ from each of ``others`` that is
+    not equal to it: "6 verified designs show the same prediction 1.00" hid, in 3 significant digits,
+    both the prediction and measurements of 1 + 9.4e-8 (a user walk, scores 1 + accuracy * 1e-9)."""
+    for digits in range(6, 16):
+        text = f"{value:.{digits}g}"
+        if all(f"{other:.{digits}g}" != text for other in others if other != value):
+            return text
+    return repr(float(value))
+
+
 def shared_statement_note(candidates: Sequence[Candidate]) -> str | None:
     """A note when unverified designs share one stated value: the calibration (monotone, fitted on
     what it has seen) maps the predictor's top scores to one value, and they look interchangeable
@@ -105,17 +116,18 @@ def shared_statement_note(candidates: Sequence[Candidate]) -> str | None:
         # verified designs beside one prediction: six mbv3 rows read 1.535e+24 over measurements
         # of 5.8e23-1.5e24 without a word (a user walk); their own measurements tell them apart
         value, count = Counter(verified).most_common(1)[0] if verified else (None, 0)
+        measured = [c.verified_score for c in candidates if c.verified_score is not None]
         return None if count < 2 else (
-            f"{count} verified designs show the same prediction {number(value)} beside their measurements: "
+            f"{count} verified designs show the same prediction {told_apart(value, measured)} beside their measurements: "
             "the calibration does not tell the predictor's top scores apart there; their measurements do")
     if count == len(stated) and len(stated) > 2:
         # every design one value: after 24 results on a user's images the calibration had found no
         # order in the predictions and stated the results' typical value for all 84 (a user walk)
-        return (f"all {count} unverified designs state {number(value)}: checked on the verified results "
+        return (f"all {count} unverified designs state {told_apart(value, verified)}: checked on the verified results "
                 "(each predicted by models that never saw it), the predictions did not tell better from worse, "
                 "so the calibration states one typical value; their order is the predictor's uncalibrated "
                 "score's. Verify more to know which is best")
-    return (f"{count} unverified designs share the stated value {number(value)}: the calibration does not "
+    return (f"{count} unverified designs share the stated value {told_apart(value, stated + verified)}: the calibration does not "
             "tell the predictor's top scores apart there (their order is the predictor's uncalibrated score's); "
             "verify them to know which is best")
 
