@@ -237,6 +237,29 @@ def test_callable_outputs_never_crash(nb201):
     assert out.best.score == 1e308
 
 
+def test_one_element_numpy_arrays_and_torch_tensors_are_scores_alike(nb201):
+    """A user walk: an evaluator returning np.array([x]) failed every verification while
+    torch.tensor([x]) was taken; both are their one value now, and neither of more values is."""
+    import numpy as np
+
+    import gennas
+    from gennas.evaluators.base import CallableEvaluator
+
+    arch = nb201.sample(0)
+    score = lambda value: CallableEvaluator(lambda a: value).evaluate([arch])[0]  # noqa: E731
+    for one in (np.array([93.5]), torch.tensor([93.5]), np.array(93.5), torch.tensor(93.5), np.float32(93.5)):
+        assert score(one).score == 93.5 and not score(one).failed
+    for many in (np.array([93.5, 1.0]), torch.tensor([93.5, 1.0])):
+        assert score(many).failed and "an array of 2 values, not one number" in score(many).error
+    for slip in (np.array([True]), np.True_):
+        assert score(slip).failed and "bool True, not a number" in score(slip).error
+    designer = gennas.Designer("nb201", task="cifar10", seed=0)
+    designer.tell(arch, np.array([93.5]))  # tell takes them as the evaluator does
+    assert designer.history[-1].score == 93.5
+    with pytest.raises(GennasError, match="score must be a number"):
+        designer.tell(nb201.sample(1), torch.tensor([1.0, 2.0]))
+
+
 def test_an_evaluator_returning_no_results_is_named(nb201):
     from gennas.baselines import RandomSearch
     from gennas.search import run_search

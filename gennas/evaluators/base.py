@@ -58,6 +58,21 @@ class Evaluator(Protocol):
     def evaluate(self, archs: Sequence[ArchGraph]) -> list[Result]: ...
 
 
+def as_number(value: Any, who: str) -> float:
+    """``value`` as a float: a real number, or a one-element numpy array or torch tensor as its one
+    value (``float()`` took ``torch.tensor([x])`` and failed ``np.array([x])``: a user walk).
+    Raises TypeError, its text starting with ``who``, for a bool or a string (``float(True)`` is
+    1.0, ``float("93.2")`` parses: slips, not scores) and for an array of another size."""
+    size = value.numel() if callable(getattr(value, "numel", None)) else getattr(value, "size", None)
+    if isinstance(size, int) and hasattr(value, "item"):
+        if size != 1:
+            raise TypeError(f"{who} an array of {size} values, not one number")
+        value = value.item()
+    if isinstance(value, (bool, str, bytes)):
+        raise TypeError(f"{who} {type(value).__name__} {value!r:.40}, not a number")
+    return float(value)
+
+
 class CallableEvaluator:
     """Wraps ``fn: ArchGraph -> float``; exceptions and NaN become failed Results.
 
@@ -76,10 +91,7 @@ class CallableEvaluator:
         for arch in archs:
             start = time.perf_counter()
             try:
-                value = self.fn(arch)
-                if isinstance(value, (bool, str, bytes)):  # float(True) is 1.0, float("93.2") parses
-                    raise TypeError(f"the evaluator returned {type(value).__name__} {value!r:.40}, not a number")
-                score, error = float(value), None
+                score, error = as_number(self.fn(arch), "the evaluator returned"), None
                 if not math.isfinite(score):
                     error = f"evaluator returned {score}"
             except KeyboardInterrupt:
@@ -121,10 +133,8 @@ def as_results(space: SearchSpace, arch: ArchGraph | str | Result | Sequence[Res
     elif isinstance(arch, (ArchGraph, str)):
         if score is None:
             raise GennasError("tell(arch, score) needs a score")
-        if isinstance(score, (bool, str, bytes)):  # float(True) is 1.0, float("93") 93.0: a slip, not a score
-            raise GennasError(f"score must be a number, got {score!r}")
         try:
-            value = float(score)
+            value = as_number(score, "score must be a number, got")
         except (TypeError, ValueError):
             raise GennasError(f"score must be a number, got {score!r}") from None
         error = None if math.isfinite(value) else f"score is {value}"
