@@ -185,7 +185,7 @@ def test_a_resume_without_task_takes_the_study_task(tmp_path):
     assert json.loads(fresh.stdout)["study"] == "random-nb201-cifar10-table-seed0"  # not resumed: cifar10
 
 
-def test_a_resume_of_a_study_a_python_callable_verified_says_to_resume_it_from_python(tmp_path, monkeypatch, bench):
+def test_a_python_callable_study_is_resumed_from_python_and_designed_with_its_direction(tmp_path, monkeypatch, bench):
     """A user walk: `search --resume --study <a study made from Python with a callable>` failed with
     "unknown nb201 table dataset 'mytask-err'" (the default table evaluator on the study's task)."""
     monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
@@ -197,6 +197,14 @@ def test_a_resume_of_a_study_a_python_callable_verified_says_to_resume_it_from_p
     assert said.exit_code == 2 and "table dataset" not in said.stderr, said.output
     text = " ".join(said.stderr.split())
     assert f"study '{study}' was verified by a Python callable" in text and "resume=True" in text
+    # `design --json` says which scores are best on every row (it said nowhere that lower is better)
+    designed = runner.invoke(app, ["design", "--storage", db, "--study", study, "-n", "2", "--json"])
+    assert designed.exit_code == 0, designed.output
+    assert [row["direction"] for row in json.loads(designed.stdout)] == ["minimize", "minimize"]
+    table = runner.invoke(app, ["design", "--storage", db, "--study", study, "-n", "2"])
+    assert "scores minimized: lower is better" in " ".join(table.stdout.split())
+    maximised = runner.invoke(app, ["design", "--task", "cifar10", "-n", "1", "--json"])
+    assert json.loads(maximised.stdout)[0]["direction"] == "maximize"
 
 
 def test_a_new_dataset_on_the_table_is_answered_with_python_that_runs_and_keeps_the_unit():

@@ -140,13 +140,17 @@ def register(app: typer.Typer) -> None:
                 # one export may mix networks a search trained with untrained full-size ones: say which
                 trained = trained_weights_of(c.arch, designer.history) is not None
                 row["export"] = f"{folder} ({'trained weights' if trained else 'initial weights'})"
+        direction = designer.loop.scale.direction
         if as_json:
-            print_json(rows)
+            # which scores are best, on every row (a list of rows stays what scripts read): a
+            # minimised study's rows read like accuracies, nowhere saying that lower is better
+            print_json([{**row, "direction": direction} for row in rows])
         else:
             budget = f" under {max_latency_ms:g} ms on {device}" if max_latency_ms is not None else ""
             verified = sum(c.verified_score is not None for c in candidates)
             how = "predicted, not verified" if not verified else \
                 f"predicted; {verified} of them verified by the study, column 'verified'"
+            how += "; scores minimized: lower is better" if direction == "minimize" else ""
             # a latency column no design fills is left out of the table (the JSON keeps its keys)
             filled = {k for row in rows for k, v in row.items() if v is not None}
             rows = [{k: v for k, v in row.items() if k in filled or not k.startswith(LATENCY_COLUMNS)} for row in rows]
