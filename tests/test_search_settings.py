@@ -241,3 +241,13 @@ def test_ask_and_tell_store_nothing_and_from_study_says_only_a_search_stores(tmp
     designer.search(lambda a: bench.accuracy(a, "cifar10"), budget=2, study_name="s")  # the search stores
     with pytest.raises(GennasError, match=r"no study 'anything'; it holds: s$"):
         gennas.Designer.from_study(url, "anything")
+
+
+def test_a_search_minimizing_accuracies_is_refused_before_anything_is_verified():
+    """Accuracies of a table (kind "table") minimised: the search would look for the worst cells
+    (a user walk's designer returned its lowest accuracy, 92.18, without a word); a baseline's
+    run_search is refused alike."""
+    table = gennas.TableEvaluator("nb201", "cifar10")
+    with pytest.raises(GennasError, match=r"kind 'table', which are accuracies in % .*direction='minimize'"):
+        run_search(RandomSearch("nb201", seed=0), table, 5, direction="minimize", progress=False)
+

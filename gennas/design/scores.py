@@ -79,7 +79,7 @@ def check_kind_direction(kinds: Sequence[str], direction: str, source: str) -> N
     if direction != "minimize" or not wrong:
         return
     raise GennasError(f"{source} gives scores of kind {wrong[0]!r}, which are accuracies in % (higher is better), "
-                      "but this designer minimizes its scores (direction='minimize'): it would look for the worst "
+                      "but they are to be minimized (direction='minimize'): the search would look for the worst "
                       "architectures. For accuracies use direction='maximize' (the default); for a score to "
                       "minimise (a loss, an error rate) give it another kind (CallableEvaluator(fn), or "
                       "Result(..., kind='callable')); nothing was verified or told")

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from gennas.design.scores import check_kind_direction
 from gennas.errors import GennasError
 from gennas.evaluators.base import Evaluator, Result, as_evaluator
 from gennas.graph import ArchGraph
@@ -242,6 +243,7 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
         raise GennasError(f"direction must be 'maximize' or 'minimize', got {direction!r}")
     optimizer = higher_is_better(optimizer, direction)
     check_evaluator_space(evaluator, search_space.name)  # each verification would fail and spend the budget
+    check_kind_direction([getattr(evaluator, "kind", "callable")], direction, f"the evaluator ({type(evaluator).__name__})")
     start = getattr(optimizer, "predictor_start", None)  # the designer's: what a resume starts from again
     # what the evaluator's scores mean (epochs, build, inputs, ...): a resume with another setup is refused
     attrs = {**evaluator_settings(evaluator), **(attrs or {})}

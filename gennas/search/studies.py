@@ -10,7 +10,6 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from gennas.design.scores import check_kind_direction
 from gennas.errors import GennasError, OtherSpec, UnknownSpace, caller_stacklevel
 from gennas.evaluators.zero_cost import names_a_proxy, task_of
 from gennas.search.backends import open_storage, quiet_optuna
@@ -174,7 +173,6 @@ def designer_study(designer: Any, evaluator: Any, storage: Any, study_name: str 
     names it), so the same script run again finds its study (``resume=True`` continues it,
     without it the error says so) instead of starting optuna's ``no-name-<uuid>``."""
     kind = getattr(evaluator, "kind", "callable")  # every bundled evaluator names its kind
-    check_kind_direction([kind], designer.loop.scale.direction, f"the evaluator ({type(evaluator).__name__})")
     task = None if designer.task is None else designer.task.name
     if kind.startswith("proxy:") and task is not None and designer.task.kind == "named" and not names_a_proxy(task):
         # the CLI learns them as 'mnist-synflow'; in Python they were learned as mnist's own scores,

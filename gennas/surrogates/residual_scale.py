@@ -61,7 +61,8 @@ class ResidualTrend:
         # experiments/told_widths.py --dataset cifar100 with a patched Calibration). It tells the trend nothing
         informative = absolute > TINY if np.sum(absolute > TINY) >= 2 else np.ones(len(r), bool)
         m, deviation = m[informative], np.log(np.maximum(absolute[informative], TINY))
-        slope, intercept = theilslopes(deviation, m)[:2] if np.ptp(m) > 0 else (0.0, 0.0)
+        with np.errstate(invalid="ignore"):  # its confidence interval (unused) takes a NaN sqrt on tied inputs
+            slope, intercept = theilslopes(deviation, m)[:2] if np.ptp(m) > 0 else (0.0, 0.0)
         if not slope < 0:  # rising, flat, NaN or no spread of predictions: the median log deviation
             slope, intercept = 0.0, float(np.median(deviation))
         return cls(float(intercept), float(slope), float(m.min()), float(m.max()))
