@@ -390,3 +390,13 @@ def test_a_designer_search_says_when_it_left_the_saved_predictor_untouched(tmp_p
     assert (f"was not retrained on task 'digits-jacov': a task new to it is learned into the network from "
             f"{FEW_SHOT_RESULTS} results on, and this study has 3") in " ".join(second.stderr.split())
     assert saved_tasks(gennas.load_space(path)) == ["digits-synflow"]  # as the note says
+
+
+def test_a_budget_beyond_the_space_is_capped_and_said(user_cell_space):
+    """`gennas search -b 10000000` on nb201 (15,625 cells) ran towards it without a word; a
+    budget is capped at the space's size, and the notes say so."""
+    space = gennas.load_space(user_cell_space("capped"))
+    assert space.size() == 64
+    out = run_search(RandomSearch(space, seed=0), lambda a: float(len(a.to_string())), 100, progress=False)
+    assert len(out.history) <= 64  # fewer: cells that differ only in dead edges are one architecture
+    assert out.notes[0] == "the budget of 100 exceeds the 64 architectures of capped: at most 64 can be verified"

@@ -243,6 +243,7 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
         raise GennasError(f"direction must be 'maximize' or 'minimize', got {direction!r}")
     optimizer = higher_is_better(optimizer, direction)
     check_evaluator_space(evaluator, search_space.name)  # each verification would fail and spend the budget
+    asked, budget = int(budget), min(int(budget), search_space.size())  # no more than the space holds
     check_kind_direction([getattr(evaluator, "kind", "callable")], direction, f"the evaluator ({type(evaluator).__name__})")
     start = getattr(optimizer, "predictor_start", None)  # the designer's: what a resume starts from again
     # what the evaluator's scores mean (epochs, build, inputs, ...): a resume with another setup is refused
@@ -277,8 +278,8 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
                     if news:
                         told.update(r.arch.canonical_hash() for r in news)
                         history.extend(news)
+                        bar.update(len(news))  # counted as stored before the refit, which an interrupt may cut
                         optimizer.tell(news)
-                        bar.update(len(news))
                     room = int(budget) - len(view.results) - len(view.live)
                     want = min(runner.free(), room)
                     fresh = False  # whether a claim read the study in this round
@@ -311,6 +312,9 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
                     view = claims.view()
         finally:
             runner.close()
+    if asked > budget:  # `-b 10000000` on nb201 ran 600 s towards it without a word (a user walk)
+        out.notes.insert(0, f"the budget of {asked:,} exceeds the {budget:,} architectures of {search_space.name}: "
+                            f"at most {budget:,} can be verified")
     if out.exhausted:
         # said as what happened, not as a fault: under a tight budget there may be nothing left to verify
         out.notes.append(f"stopped after {len(out.history)} of {budget} verifications: nothing left to verify "
@@ -419,6 +423,8 @@ def _store(store: ResultStore, claims: Claims, evaluator: Any, results: list[Res
     release_work(evaluator, results)  # stored: their training checkpoints may go
     told.update(r.arch.canonical_hash() for r in results)
     history.extend(results)
-    optimizer.tell(results)
+    # counted before the refit: an interrupt during it said "stopped: 14/20 verified" of a study
+    # holding 15 (a user walk)
     bar.update(len(results))
+    optimizer.tell(results)
 
