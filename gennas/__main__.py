@@ -1,5 +1,5 @@
 """``python -m gennas``: the gennas command line (as the ``gennas`` script)."""
 
-from gennas.cli.app import main
+from gennas.entry import main
 
 main()

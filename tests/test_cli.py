@@ -495,3 +495,29 @@ def test_a_train_study_begun_in_python_resumes_on_the_command_line_with_its_load
                                   "--json"])
     assert resumed.exit_code == 0, resumed.output
     assert json.loads(resumed.stdout)["verified"] == 2
+
+
+def test_the_entry_point_ignores_a_signal_once_the_command_has_finished(monkeypatch):
+    """`timeout` firing just after a search finished turned its exit status into 130 / 143 with no
+    message (a user walk): once the command has returned 0, SIGINT and SIGTERM are ignored; a
+    failed command keeps them."""
+    import signal
+
+    from gennas.entry import main
+
+    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        monkeypatch.setattr("sys.argv", ["gennas", "spaces"])
+        with pytest.raises(SystemExit) as done:
+            main()
+        assert done.value.code in (0, None)
+        assert signal.getsignal(signal.SIGINT) == signal.getsignal(signal.SIGTERM) == signal.SIG_IGN
+        for s, handler in saved.items():
+            signal.signal(s, handler)
+        monkeypatch.setattr("sys.argv", ["gennas", "spaces", "--no-such-option"])
+        with pytest.raises(SystemExit) as failed:
+            main()
+        assert failed.value.code == 2 and signal.getsignal(signal.SIGINT) == saved[signal.SIGINT]
+    finally:
+        for s, handler in saved.items():
+            signal.signal(s, handler)

@@ -1,5 +1,5 @@
-"""The ``gennas`` command line (entry point ``gennas.cli:app``)."""
+"""The ``gennas`` command line (its entry point: :func:`gennas.entry.main`)."""
 
-from gennas.cli.app import app, main
+from gennas.cli.app import app
 
-__all__ = ["app", "main"]
+__all__ = ["app"]

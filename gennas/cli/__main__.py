@@ -1,5 +1,5 @@
 """``python -m gennas.cli``: the gennas command line."""
 
-from gennas.cli.app import main
+from gennas.entry import main
 
 main()

@@ -114,9 +114,5 @@ for _group in (design, latency, search, report, train):  # each command module a
 reflow_commands(app)
 
 
-def main() -> None:  # pragma: no cover - console entry point
-    app()
-
-
 if __name__ == "__main__":  # pragma: no cover
     app()
