@@ -117,7 +117,8 @@ def main() -> None:
             for unit in units:
                 rows.append(run(ds, unit, state, seeds, predictor))
                 print(f"{ds} {state} {unit}: done ({time.perf_counter() - start:.0f} s)", file=sys.stderr, flush=True)
-    print(f"`{command_line()}` ({time.perf_counter() - start:.0f} s); errors in % points, 20 best unverified designs per seed\n")
+    print(f"`{command_line()}` ({time.perf_counter() - start:.0f} s); errors in % points, "
+          "20 best unverified designs per seed\n")
     print(markdown_table(rows, digits=2))
 
 

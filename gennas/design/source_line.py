@@ -412,9 +412,9 @@ def source_line_statement(p: Predictions, sources: SourceTablePrior, told_archs:
     """:func:`with_source_line` for designs ``archs`` of a loop whose measured sources are
     ``sources`` after results ``told`` ``(n,)`` of ``told_archs``; ``p`` unchanged where the
     results are not accuracies in % (:func:`~gennas.design.scores.reads_as_percent`; ``proxy``:
-    they are a zero-cost proxy's, :func:`~gennas.design.scores.scored_by_proxy`). ``reach`` clips the line's statements: a
-    measured table's range, else the unit's (not the reach learned from the results, which the
-    line's designs beyond every result exceed)."""
+    they are a zero-cost proxy's, :func:`~gennas.design.scores.scored_by_proxy`). ``reach`` clips
+    the line's statements: a measured table's range, else the unit's (not the reach learned from
+    the results, which the line's designs beyond every result exceed)."""
     if not sources.active or not reads_as_percent(told, maximize, compressed, proxy):
         return p
     return with_source_line(p, np.asarray(told, dtype=np.float64), sources.labels(told_archs), sources.labels(archs),

@@ -62,8 +62,8 @@ def stop_if_blind(history: Sequence[Result], resumed: int, evaluations: int, bud
     else:
         try:
             n = store.set_aside(error)
-            kept = (f"the {n} failure{'s are' if n != 1 else ' is'} set aside in study {store.study_name!r}: once the evaluator "
-                    "is fixed, resume it (resume=True / --resume) and their architectures are verified again, "
+            kept = (f"the {n} failure{'s are' if n != 1 else ' is'} set aside in study {store.study_name!r}: once the "
+                    "evaluator is fixed, resume it (resume=True / --resume) and their architectures are verified again, "
                     "within the same budget")
         except GennasError as exc:  # the stop's reason comes first; the storage's problem is said beside it
             kept = (f"the failures stay in study {store.study_name!r}, counted as verified, since they could not be "

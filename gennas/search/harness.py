@@ -156,8 +156,8 @@ def failure_note(failures: Sequence[Result], verified: int, stored: bool = True)
     how_many = f"all {verified}" if len(failures) == verified else f"{len(failures)} of {verified}"
     nothing = "; nothing was learned" if len(failures) == verified else ""
     kept = " and is kept in the study" if stored else ""
-    return (f"{how_many} verifications failed (each spent one of the budget{kept}){nothing}: {example!r}" + (f" ({count}x {kind})" if count > 1 and kind != example else
-                                                f" ({count}x)" if count > 1 else "")
+    times = f" ({count}x {kind})" if count > 1 and kind != example else f" ({count}x)" if count > 1 else ""
+    return (f"{how_many} verifications failed (each spent one of the budget{kept}){nothing}: {example!r}{times}"
             + _others(kinds, kind))
 
 
@@ -244,7 +244,8 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
     optimizer = higher_is_better(optimizer, direction)
     check_evaluator_space(evaluator, search_space.name)  # each verification would fail and spend the budget
     asked, budget = int(budget), min(int(budget), search_space.size())  # no more than the space holds
-    check_kind_direction([getattr(evaluator, "kind", "callable")], direction, f"the evaluator ({type(evaluator).__name__})")
+    check_kind_direction([getattr(evaluator, "kind", "callable")], direction,
+                         f"the evaluator ({type(evaluator).__name__})")
     start = getattr(optimizer, "predictor_start", None)  # the designer's: what a resume starts from again
     # what the evaluator's scores mean (epochs, build, inputs, ...): a resume with another setup is refused
     attrs = {**evaluator_settings(evaluator), **(attrs or {})}
