@@ -321,3 +321,22 @@ def test_a_designer_rebuilt_from_a_holdout_search_uses_the_holdout_predictor(tmp
                             resume=True).history) == 4
     said = CliRunner().invoke(app, ["search", "--task", "new-cifar100", "--evaluator", "table", "-b", "2"])
     assert said.exit_code == 2 and "holdout=" in said.output
+
+
+def test_a_sqlite_file_of_another_program_is_named_and_left_as_it_was(tmp_path):
+    """design --study and report on a SQLite file that is no optuna storage (a user review: optuna's
+    StorageInternalError traceback) say so in one line and add none of optuna's tables to it."""
+    import sqlite3
+
+    from gennas.search.runs import load_runs
+    from gennas.search.studies import study_settings
+
+    path = tmp_path / "other.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("create table studies(x)")
+    for read in (lambda: study_settings(str(path), "x"), lambda: load_runs(str(path))):
+        with pytest.raises(GennasError, match=r"other.db is a SQLite database but not an optuna storage "
+                                              r"\(it holds studies\)"):
+            read()
+    with sqlite3.connect(path) as conn:
+        assert [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")] == ["studies"]

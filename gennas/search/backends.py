@@ -166,12 +166,38 @@ def open_storage(storage: Any, existing: bool = False) -> Any:
     folder = Path(file.removeprefix("file:")).parent  # a URI filename (?uri=true) starts with file:
     if file and file != ":memory:" and not folder.is_dir():
         raise GennasError(f"cannot open storage {storage!r}: the folder {folder} does not exist")
+    if existing and file and not file.startswith("file:"):
+        check_optuna_file(Path(file))  # opening a foreign database would add optuna's tables to it
     try:
         with quiet_optuna():
             return rdb_storage(url)  # heartbeats for claims, atomic creation of a SQLite file
     except Exception as exc:  # sqlalchemy raises many types; all mean "cannot open"
         reason = str(exc).splitlines()[0]
         raise GennasError(f"cannot open storage {storage!r}: {reason}") from None
+
+
+def check_optuna_file(path: Path) -> None:
+    """Raise GennasError when the SQLite file ``path`` holds tables but none of optuna's (another
+    program's database: optuna failed on it with a traceback of its internals, a user review).
+    A file that is no SQLite database at all is left to optuna, whose one-line error is named."""
+    import sqlite3
+
+    try:
+        # read-only and immutable: nothing is written, not even a side file, to look
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+        try:
+            tables = [row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+            columns = [row[1] for row in conn.execute("PRAGMA table_info(studies)")]
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return
+    # optuna writes its schema version to version_info when it creates a storage; a foreign
+    # 'studies' table (once optuna had added its other tables beside it) lacks study_id
+    if "version_info" not in tables or "study_id" not in columns:
+        held = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "") if tables else "no tables"
+        raise GennasError(f"{path} is a SQLite database but not an optuna storage (it holds {held}); "
+                          "name the .db file that `gennas search --storage` wrote")
 
 
 def failure_reason(exc: BaseException) -> str:

@@ -44,13 +44,21 @@ def load_runs(storage: Any, studies: Sequence[str] | None = None) -> list[StudyR
 
     Raises GennasError for a storage that cannot be opened, a study it does not hold, or a
     study that no gennas search wrote."""
+    from gennas.search.backends import open_storage, storage_errors
+
+    backend = open_storage(storage, existing=True)
+    with storage_errors(backend, "read"):  # a database optuna cannot read: one line, not its internals
+        return _read_runs(backend, storage, studies)
+
+
+def _read_runs(backend: Any, storage: Any, studies: Sequence[str] | None) -> list[StudyRun]:
+    """:func:`load_runs` of an opened ``backend``."""
     import optuna
 
-    from gennas.search.backends import open_storage, quiet_optuna
+    from gennas.search.backends import quiet_optuna
     from gennas.search.storage import SPACE_ATTR, ResultStore
     from gennas.search.studies import study_space
 
-    backend = open_storage(storage, existing=True)
     names = [s.study_name for s in backend.get_all_studies()]
     wanted = list(studies) if studies else names
     if not wanted:

@@ -12,7 +12,7 @@ from typing import Any
 
 from gennas.errors import GennasError, OtherSpec, UnknownSpace, caller_stacklevel
 from gennas.evaluators.zero_cost import names_a_proxy, task_of
-from gennas.search.backends import open_storage, quiet_optuna
+from gennas.search.backends import open_storage, quiet_optuna, storage_errors
 from gennas.search.storage import SPACE_ATTR, SPACE_FILE_ATTR, START_ATTR
 from gennas.spaces import SearchSpace, resolve_space
 from gennas.surrogates.task import Task
@@ -62,14 +62,15 @@ def study_settings(storage: Any, study_name: str) -> dict[str, Any]:
     except GennasError as exc:  # no such file: a designer's ask/tell stored nothing there (a user review)
         absent = "no such file" in str(exc) or "is empty" in str(exc)  # not a bad URL or a missing folder
         raise GennasError(f"{exc}; {ONLY_SEARCH_STORES}" if absent else str(exc)) from None
-    try:
-        with quiet_optuna():
-            study = optuna.load_study(study_name=study_name, storage=backend)
-    except KeyError:
-        names = [s.study_name for s in backend.get_all_studies()]
-        held = ", ".join(names) if names else f"none; {ONLY_SEARCH_STORES}"
-        raise GennasError(f"storage has no study {study_name!r}; it holds: {held}") from None
-    return dict(study.user_attrs)
+    with storage_errors(backend, "read"):  # a database optuna cannot read: one line, not its internals
+        try:
+            with quiet_optuna():
+                study = optuna.load_study(study_name=study_name, storage=backend)
+        except KeyError:
+            names = [s.study_name for s in backend.get_all_studies()]
+            held = ", ".join(names) if names else f"none; {ONLY_SEARCH_STORES}"
+            raise GennasError(f"storage has no study {study_name!r}; it holds: {held}") from None
+        return dict(study.user_attrs)
 
 
 def designer_arguments(storage: Any, study_name: str, space: SearchSpace | str | None,
