@@ -521,3 +521,17 @@ def test_the_entry_point_ignores_a_signal_once_the_command_has_finished(monkeypa
     finally:
         for s, handler in saved.items():
             signal.signal(s, handler)
+
+
+@pytest.mark.parametrize("url", ["sqlite:///", "sqlite:///:memory:", "sqlite://", "sqlite:///file::memory:?uri=true"])
+def test_in_memory_storage_is_refused_on_the_command_line(url, tmp_path, monkeypatch):
+    """An in-memory --storage lost every verified result when the command ended, and search then
+    printed a `gennas design --storage sqlite:/// ...` that could not work (a user review)."""
+    monkeypatch.chdir(tmp_path)
+    for args in (["search", "-b", "2", "-q", "--storage", url], ["design", "--storage", url, "--study", "s"],
+                 ["report", "--storage", url]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, result.output
+        assert "is an in-memory database: everything stored there is lost" in result.stderr
+        assert "Traceback" not in result.output
+    assert list(tmp_path.iterdir()) == []  # nothing was started

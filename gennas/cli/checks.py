@@ -34,3 +34,21 @@ def check_writable_dir(folder: Path, what: str, hint: str = "") -> Path:
         reason = exc.strerror or type(exc).__name__
         raise GennasError(f"{what}: cannot write to {folder} ({reason})" + (f"; {hint}" if hint else "")) from None
     return folder
+
+
+def in_memory(storage: str) -> bool:
+    """Whether the storage URL ``storage`` names an in-memory SQLite database (gone when the process ends)."""
+    url = storage.strip()
+    if url in ("sqlite://", "sqlite:///") or url.startswith("sqlite:///:memory:"):
+        return True
+    return url.startswith("sqlite:///file::memory:") or (url.startswith("sqlite:///file:") and "mode=memory" in url)
+
+
+def check_storage(storage: str, option: str = "--storage") -> str:
+    """``storage`` unless the command line cannot use it: an in-memory database lost every result
+    when the command ended, and the follow-up command it printed then failed (a user review)."""
+    if in_memory(storage):
+        raise GennasError(f"{option} {storage!r} is an in-memory database: everything stored there is lost when "
+                          f"the command ends; name a file, e.g. {option} run.db (the Python API takes "
+                          "storage=None for a search kept only in memory)")
+    return storage

@@ -56,7 +56,7 @@ def register(app: typer.Typer) -> None:
         budget and every verified result); --device and --max-latency-ms then replace the study's
         device and budget (either alone keeps the study's other), --seed its seed, and --task, if
         given, must be the study's."""
-        from gennas.cli.checks import check_seed
+        from gennas.cli.checks import check_seed, check_storage
         from gennas.design.designer import Designer
         from gennas.errors import GennasError
 
@@ -65,6 +65,8 @@ def register(app: typer.Typer) -> None:
             raise GennasError(f"--num-classes must be at least 2, got {num_classes}")
         if (storage is None) != (study is None):
             raise GennasError("--storage and --study go together: both name a stored designer search")
+        if storage is not None:
+            check_storage(storage)
         if num_classes is not None and export is None:
             raise GennasError("--num-classes sets the classes of exported networks: it goes with --export DIR")
         if export is not None and export.exists() and not export.is_dir():

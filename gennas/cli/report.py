@@ -21,11 +21,12 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Figures of stored searches: best so far per method, predicted vs verified accuracy,
         accuracy against latency with the budget and the Pareto front."""
+        from gennas.cli.checks import check_storage
         from gennas.report import write_report
         from gennas.search.runs import load_runs
         from gennas.search.backends import open_storage
 
-        runs = load_runs(open_storage(storage, existing=True), study)
+        runs = load_runs(open_storage(check_storage(storage), existing=True), study)
         written = write_report(runs, out)
         studies = [{"study": r.name, "method": r.method, "results": len(r.results),
                     "failed": sum(x.failed for x in r.results), "device": r.device, "max_latency_ms": r.budget_ms}

@@ -247,13 +247,14 @@ def register(app: typer.Typer) -> None:
                                                                       "(--executor ray; default: a local instance)"),
     ) -> None:
         """Search a space with a method and an evaluator; every verified result goes to --storage."""
-        from gennas.cli.checks import check_seed
+        from gennas.cli.checks import check_seed, check_storage
         from gennas.search import OPTIMIZERS, make_optimizer, run_search
         from gennas.spaces import load_space
         from gennas.search.backends import open_storage
 
         # Everything that can be wrong is checked before the first verification.
         check_seed(seed)
+        check_storage(storage)
         if budget <= 0:
             raise GennasError(f"--budget must be positive, got {budget}")
         if top <= 0:  # -1 showed all rows but the last, 0 an empty table
