@@ -232,7 +232,7 @@ def step_generator(run: SpaceRun, args: argparse.Namespace) -> str:
     if not shipped:
         cmd = [sys.executable, "-m", "gennas.cli", "train", "--space", run.spec, "--kind", "diffusion",
                "--steps", str(args.train_steps), "--samples", str(args.train_samples),
-               "--seed", str(args.seed), "--json", "--quiet"]
+               "--seed", str(args.seed), "--json", "--quiet", "--force"]  # retrained on purpose
         done = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ))
         if done.returncode != 0:
             raise RuntimeError(f"gennas train exited {done.returncode}: {done.stderr.strip()[-300:]}")

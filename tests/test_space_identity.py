@@ -181,7 +181,9 @@ def test_training_for_an_edited_spec_is_refused_unless_forced_and_names_the_old_
     runner = CliRunner()
     train = ["train", "--space", str(path), "--steps", "5", "--quiet"]
     assert runner.invoke(app, train).exit_code == 0
-    assert runner.invoke(app, train).exit_code == 0  # the same spec: trained again, no question
+    again = runner.invoke(app, train)  # the same spec: replaced only with --force (a user review)
+    assert again.exit_code == 2 and "already holds a diffusion generator" in again.stderr
+    assert runner.invoke(app, [*train, "--force"]).exit_code == 0
     url = f"sqlite:///{tmp_path / 's.db'}"
     assert runner.invoke(app, ["search", "--space", str(path), "--task", "digits", "--evaluator", "proxy:synflow",
                                "--storage", url, "-b", "11", "-q"]).exit_code == 0  # saves the predictor

@@ -339,3 +339,59 @@ def test_a_predictor_saved_for_the_other_direction_is_not_started_from(tmp_path,
     monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "empty"))  # without a saved file the same tell saves
     Designer("darts", task="dtask2", seed=0, direction="minimize").tell(told)
     assert (tmp_path / "empty" / "checkpoints" / "predictor_darts.pt").is_file()
+
+
+def test_an_interrupted_training_resumed_ends_where_the_uninterrupted_one_did(user_yaml, tmp_path):
+    """Ctrl-C during `gennas train` discarded every step (a user review): the state at the interrupt
+    is saved, and resuming from it gives the very weights of a training never interrupted."""
+    from gennas.generators import new_generator
+    from gennas.generators.training import generator_dataset, train_generator
+
+    path, _ = user_yaml
+    space = gennas.load_space(path)
+
+    def fresh():
+        torch.manual_seed(3)
+        model = new_generator(space, "diffusion")
+        return model, generator_dataset(model, 200, 3)[0]
+
+    whole, x = fresh()
+    train_generator(whole, x, 25, 64, 2e-3, 3)
+
+    def stop_at_10(step, total, loss):
+        if step == 10:
+            raise KeyboardInterrupt
+
+    partial = tmp_path / "d.partial.pt"
+    part, x = fresh()
+    with pytest.raises(KeyboardInterrupt) as stopped:
+        train_generator(part, x, 25, 64, 2e-3, 3, on_step=stop_at_10, partial=partial)
+    assert stopped.value.saved_step == 10 and partial.is_file()
+    with pytest.raises(GennasError, match=r"other settings \(steps 25 -> 30\)"):
+        train_generator(fresh()[0], x, 30, 64, 2e-3, 3, partial=partial, resume=True)
+    resumed, x = fresh()
+    train_generator(resumed, x, 25, 64, 2e-3, 3, partial=partial, resume=True)
+    a, b = whole.state_dict(), resumed.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_train_refuses_to_replace_a_trained_generator_and_stops_a_diverged_one(home, user_yaml):
+    """`gennas train --steps 5` replaced a 200-step generator without a word, and `--lr 1e6` ended in
+    torch's "probability tensor contains inf, nan" traceback (a user review)."""
+    path, name = user_yaml
+    runner = CliRunner()
+    train = ["train", "--space", str(path), "--quiet"]
+    assert runner.invoke(app, [*train, "--steps", "8"]).exit_code == 0
+    saved = home / "checkpoints" / f"diffusion_{name}.pt"
+    before = saved.read_bytes()
+    again = runner.invoke(app, [*train, "--steps", "3"])
+    assert again.exit_code == 2 and "already holds a diffusion generator" in again.stderr
+    assert "8 steps" in again.stderr and "--force" in again.stderr
+    diverged = runner.invoke(app, [*train, "--steps", "20", "--lr", "1e6", "--force"])
+    assert diverged.exit_code == 2, diverged.output
+    assert "training diverged at step" in diverged.stderr and "lower --lr" in diverged.stderr
+    assert "Traceback" not in diverged.output and saved.read_bytes() == before  # the earlier one untouched
+    assert runner.invoke(app, [*train, "--steps", "3", "--force"]).exit_code == 0
+    assert read_manifest(saved)["metrics"]["steps"] == 3
+    nothing = runner.invoke(app, [*train, "--steps", "3", "--resume"])
+    assert nothing.exit_code == 0 and "trained to the end before the interruption: kept" in nothing.stderr

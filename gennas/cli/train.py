@@ -105,11 +105,53 @@ def note_other_spec_predictor(space: Any) -> None:
                    "one afresh), or give this spec a name: of its own", err=True)
 
 
+def trained_before(path: Path, kind: str, space: str) -> str | None:
+    """How the generator at ``path`` was trained ("200 steps, val loss 0.41, 2026-12-05"); None where
+    there is none or it cannot be read (training replaces a broken file)."""
+    from gennas.checkpoint import load_checkpoint, read_manifest
+    from gennas.errors import GennasError
+
+    try:
+        if not path.is_file():
+            return None
+        load_checkpoint(path, kind, space=space)
+        manifest = read_manifest(path) or {}
+    except GennasError:
+        return None
+    metrics = manifest.get("metrics", {}) if isinstance(manifest.get("metrics"), dict) else {}
+    told = [f"{metrics['steps']} steps" if "steps" in metrics else "",
+            f"val loss {metrics['val_loss']}" if "val_loss" in metrics else "",
+            "written " + time.strftime("%Y-%m-%d %H:%M", time.localtime(path.stat().st_mtime))]
+    return ", ".join(t for t in told if t) or "trained before"
+
+
+def refuse_replacing(folder: Path, kinds: list[str], space: Any, resume: bool) -> None:
+    """Refuse to replace a trained generator, or to start over an interrupted training, without
+    --force: `gennas train --steps 5` replaced a 200-step generator without a word, and a partial
+    file holds minutes of training (user reviews)."""
+    from gennas.errors import GennasError
+
+    for kind in kinds:
+        path = folder / f"{kind}_{space.name}.pt"
+        if partial_file(path).is_file() and not resume:
+            raise GennasError(f"{partial_file(path)} holds an interrupted {kind} training: continue it with the "
+                              "same command and --resume, or pass --force to start over")
+        before = trained_before(path, kind, space.name)
+        if before is not None and not resume:
+            raise GennasError(f"{path} already holds a {kind} generator for {space.name} ({before}); training again "
+                              "replaces it: pass --force to replace it, or --out DIR to train into another folder")
+
+
+def partial_file(path: Path) -> Path:
+    """Where the unfinished training of the generator saved at ``path`` keeps its state."""
+    return path.with_name(path.stem + ".partial.pt")
+
+
 def register(app: typer.Typer) -> None:
     from gennas.cli.output import friendly, print_json, print_table
 
     @app.command("train")
-    @friendly(interrupted="interrupted: no checkpoint was written (one is saved when training ends)")
+    @friendly(interrupted="interrupted: no checkpoint was written")
     def train_cmd(
         space: str = typer.Option(..., "--space", "-s", help="a bundled space name or a YAML spec path"),
         kind: str = typer.Option("diffusion", "--kind", help="diffusion (the designer's default) | vae | all"),
@@ -123,8 +165,11 @@ def register(app: typer.Typer) -> None:
         out: Optional[Path] = typer.Option(None, "--out", help="folder (default $GENNAS_HOME/checkpoints)"),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress display"),
         as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
-        force: bool = typer.Option(False, "--force", help="replace a generator trained for another spec of the "
-                                                          "space (its YAML edited under the same name:)"),
+        force: bool = typer.Option(False, "--force", help="replace a generator trained before (for this spec or "
+                                                          "another spec of the space: its YAML edited under the "
+                                                          "same name:), or start over an interrupted training"),
+        resume: bool = typer.Option(False, "--resume", help="continue an interrupted training (the same options; "
+                                                            "its state is saved every 30 s and when interrupted)"),
     ) -> None:
         """Train the generator(s) of a space on valid samples of it; the designer then finds them."""
         import torch
@@ -152,22 +197,48 @@ def register(app: typer.Typer) -> None:
         sp = load_space(space)
         folder = check_writable_dir(out or user_checkpoints_dir(), "gennas train cannot save its checkpoint",
                                     "set $GENNAS_HOME or pass --out")
+        if force and resume:
+            raise GennasError("--force starts over, --resume continues: give one of them")
         if not force:
             refuse_other_spec(folder, kinds, sp, space)
+            refuse_replacing(folder, kinds, sp, resume)
         command = "gennas " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:] else "gennas train"
+        kept_args = [a for a in sys.argv[1:] if a not in ("--force", "--resume")]  # --force would start over
+        again = "gennas " + " ".join([*(shlex.quote(a) for a in kept_args), "--resume"])
         rows = []
         x = None
         for k in kinds:
+            final = folder / f"{k}_{sp.name}.pt"
+            partial = partial_file(final)
+            if force:
+                partial.unlink(missing_ok=True)  # --force starts over
+            if resume and not partial.is_file() and trained_before(final, k, sp.name) is not None:
+                typer.echo(f"note: {final} was trained to the end before the interruption: kept", err=True)
+                continue
+            if resume and not partial.is_file():
+                typer.echo(f"note: no interrupted {k} training in {folder}: training it from the start", err=True)
             with torch.random.fork_rng(devices=[]):  # the initial weights: --seed reproduces the checkpoint
                 torch.manual_seed(seed)
                 model = new_generator(sp, k)
             if x is None:
                 x, data = generator_dataset(model, samples, seed)
             n = steps if steps is not None else (epochs * math.ceil(len(split(x, seed)[0]) / batch) if epochs else 1000)
-            with StepDisplay(f"{k} on {sp.name}", quiet or as_json) as show:
-                metrics = train_generator(model, x, n, batch, lr, seed, on_step=show)
+            settings = {"kind": k, "space": sp.name, "data": data, "config": model.config_dict()}
+            try:
+                with StepDisplay(f"{k} on {sp.name}", quiet or as_json) as show:
+                    metrics = train_generator(model, x, n, batch, lr, seed, on_step=show, partial=partial,
+                                              settings=settings, resume=resume and partial.is_file())
+            except KeyboardInterrupt as exc:
+                from gennas.cli.output import Terminated
+
+                saved = getattr(exc, "saved_step", 0)
+                kept = (f"the training so far (step {saved}/{n}) is saved in {partial}; continue it with: {again}"
+                        if saved else "nothing was saved yet (the state is saved every 30 s)")
+                typer.echo(f"interrupted: {kept}", err=True)
+                raise typer.Exit(code=143 if isinstance(exc, Terminated) else 130) from None
             metrics.update({f"sample_{key}": v for key, v in sample_quality(model, 1000, seed).items()})
-            path = model.save(folder / f"{k}_{sp.name}", data, metrics, command)
+            path = model.save(folder / f"{k}_{sp.name}", data, metrics, command.replace(" --resume", ""))
+            partial.unlink(missing_ok=True)  # the finished model is saved: its partial state is not needed
             shipped = (checkpoints_dir() / path.name).is_file() and out is None
             found = find_checkpoint(path.name)
             rows.append({"generator": k, "space": sp.name, "steps": metrics["steps"],
@@ -178,6 +249,8 @@ def register(app: typer.Typer) -> None:
             if shipped:
                 typer.echo(f"note: the shipped {path.name} is loaded before {path}; load yours with "
                            f"gennas.load_generator({sp.name!r}, {k!r}, path={str(path)!r})", err=True)
+        if not rows:  # --resume after every generator had been trained to the end
+            return
         note_other_spec_predictor(sp)
         if as_json:
             print_json(rows)

@@ -9,13 +9,18 @@ the share of held-out slots (and whole architectures) its encoder-decoder recons
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
 import time
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 
+from gennas.errors import GennasError
 from gennas.generators.base import SlotGenerator, check_count
 from gennas.spaces import SearchSpace
 
@@ -26,6 +31,8 @@ StepHook = Callable[[int, int, float], None]
 ENUMERATE_LIMIT = 200_000
 #: below this many training architectures nothing is held out (see :func:`split`)
 SMALL = 1280
+#: seconds between two saves of an unfinished training's state (``gennas train --resume`` goes on from it)
+SAVE_EVERY_S = 30.0
 
 
 def generator_dataset(model: SlotGenerator, samples: int, seed: int) -> tuple[torch.Tensor, str]:
@@ -53,11 +60,19 @@ def split(x: torch.Tensor, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def train_generator(model: SlotGenerator, x: torch.Tensor, steps: int, batch: int = 256, lr: float = 2e-3,
-                    seed: int = 0, on_step: StepHook | None = None) -> dict[str, float]:
+                    seed: int = 0, on_step: StepHook | None = None, partial: Path | None = None,
+                    settings: dict[str, Any] | None = None, resume: bool = False) -> dict[str, float]:
     """AdamW with a one-cycle schedule for ``steps`` steps on the training rows of ``x (N, S)``
     (epochs of seeded shuffles); returns the metrics a manifest records (losses in nats per slot).
+
+    ``partial``: a file the unfinished training's state is saved to every :data:`SAVE_EVERY_S`
+    seconds and when it is interrupted (the KeyboardInterrupt then carries ``saved_step``, 0 where
+    nothing could be saved); ``resume`` continues from it (``settings`` must be those it was saved
+    with); the caller removes it once the finished model is saved. Raises GennasError when the loss or the weights
+    stop being finite (a learning rate too high), before anything is saved.
     """
     steps = check_count(steps, limit=None)
+    settings = {**(settings or {}), "steps": steps, "batch": batch, "lr": lr, "seed": seed}
     tr, val = split(x, seed)
     gen = torch.Generator().manual_seed(seed)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
@@ -66,29 +81,106 @@ def train_generator(model: SlotGenerator, x: torch.Tensor, steps: int, batch: in
                                                     pct_start=max(0.05, 2.5 / steps))
     else:  # a smoke run: too few steps to shape
         sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda _: 1.0)
-    start, running, order, at = time.time(), math.nan, torch.randperm(len(tr), generator=gen), 0
+    start, running, order, at, first = time.time(), math.nan, torch.randperm(len(tr), generator=gen), 0, 1
+    if resume and partial is not None:
+        state = load_partial(partial, settings)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["opt"])
+        sched.load_state_dict(state["sched"])
+        gen.set_state(state["gen"])
+        order, at, running, first = state["order"], int(state["at"]), float(state["running"]), int(state["step"]) + 1
+        start -= float(state["seconds"])
+
+    def save(done: int, where: tuple[torch.Tensor, torch.Tensor, int, float]) -> None:
+        gen_state, order_now, at_now, running_now = where
+        save_partial(partial, {"settings": settings, "step": done, "model": model.state_dict(), "opt": opt.state_dict(),
+                               "sched": sched.state_dict(), "gen": gen_state, "order": order_now, "at": at_now,
+                               "running": running_now, "seconds": time.time() - start})
+
+    saved_at, step, phase = time.monotonic(), first, "before"
+    begin = (gen.get_state(), order, at, running)
     model.train()
-    for step in range(1, steps + 1):
-        if at >= len(tr):  # a new epoch
-            order, at = torch.randperm(len(tr), generator=gen), 0
-        rows = tr[order[at:at + batch]]
-        at += batch
-        loss = model.loss(rows, gen)
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        sched.step()
-        value = float(loss.detach())
-        running = value if math.isnan(running) else 0.98 * running + 0.02 * value  # smoothed for display
-        if on_step is not None:
-            on_step(step, steps, running)
+    try:
+        for step in range(first, steps + 1):
+            # the state before this step: what an interrupt before its update saves
+            begin, phase = (gen.get_state(), order, at, running), "before"
+            if at >= len(tr):  # a new epoch
+                order, at = torch.randperm(len(tr), generator=gen), 0
+            rows = tr[order[at:at + batch]]
+            at += batch
+            loss = model.loss(rows, gen)
+            value = float(loss.detach())
+            if not math.isfinite(value):
+                raise GennasError(diverged(step, f"loss {value}", lr))
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            phase = "updating"  # an interrupt here leaves a half-updated model: not saved
+            opt.step()
+            sched.step()
+            running = value if math.isnan(running) else 0.98 * running + 0.02 * value  # smoothed for display
+            phase = "after"
+            if not all(bool(torch.isfinite(p).all()) for p in model.parameters()):
+                raise GennasError(diverged(step, "weights not finite", lr))
+            if on_step is not None:
+                on_step(step, steps, running)
+            if partial is not None and time.monotonic() - saved_at >= SAVE_EVERY_S:
+                save(step, (gen.get_state(), order, at, running))
+                saved_at = time.monotonic()
+    except KeyboardInterrupt as exc:
+        exc.saved_step = 0  # type: ignore[attr-defined]
+        if partial is not None and phase != "updating":
+            done = step if phase == "after" else step - 1
+            if done >= first:  # else the file (if any) already holds this state
+                save(done, (gen.get_state(), order, at, running) if phase == "after" else begin)
+            exc.saved_step = done if partial.is_file() else 0  # type: ignore[attr-defined]
+        elif partial is not None and partial.is_file():  # the last periodic save
+            exc.saved_step = int(torch.load(partial, weights_only=True)["step"])  # type: ignore[attr-defined]
+        raise
     model.eval()
     metrics = {"train_loss": round(running, 4), **evaluate(model, val, seed), "val_size": len(val),
                "held_out": val is not tr,
                "train_size": len(tr), "steps": steps, "epochs": round(steps * batch / len(tr), 2),
                "train_seconds": round(time.time() - start, 1), "uniform_slot_nll": round(math.log(model.vocab), 4)}
     return metrics
+
+
+def diverged(step: int, what: str, lr: float) -> str:
+    """The message of a training whose loss or weights stopped being finite at ``step``."""
+    return (f"training diverged at step {step} ({what}): lower --lr (it was {lr:g}); nothing was saved, "
+            "a checkpoint already there is untouched")
+
+
+def save_partial(path: Path | None, state: dict[str, Any]) -> None:
+    """Write an unfinished training's ``state`` to ``path`` whole or not at all (a temporary file
+    renamed into place: an interrupt while writing keeps the previous save)."""
+    if path is None:
+        return
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        torch.save(state, tmp)
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
+def load_partial(path: Path, settings: dict[str, Any]) -> dict[str, Any]:
+    """The state :func:`train_generator` saved at ``path``; GennasError when it cannot be read or was
+    saved by a training with other ``settings`` (its steps would not continue this one)."""
+    try:
+        state = torch.load(path, weights_only=True)
+    except FileNotFoundError:
+        raise GennasError(f"no interrupted training to resume: {path} does not exist") from None
+    except Exception as exc:  # a truncated or foreign file: torch raises many types
+        raise GennasError(f"{path} cannot be read ({str(exc).splitlines()[0][:120]}): delete it and train "
+                          "without --resume") from None
+    saved = state.get("settings", {}) if isinstance(state, dict) else {}
+    changed = [f"{key} {saved.get(key)!r} -> {value!r}" for key, value in settings.items() if saved.get(key) != value]
+    if changed:
+        raise GennasError(f"{path} holds a training with other settings ({'; '.join(changed)}): resume it with "
+                          "the options it was started with, or pass --force without --resume to train anew")
+    return state
 
 
 def evaluate(model: SlotGenerator, val: torch.Tensor, seed: int) -> dict[str, float]:
@@ -119,5 +211,5 @@ def sample_quality(model: SlotGenerator, n: int = 1000, seed: int = 0) -> dict[s
     return {"samples": n, "valid_share": round(valid / n, 4), "unique_share": round(unique / n, 4)}
 
 
-__all__ = ["ENUMERATE_LIMIT", "SMALL", "StepHook", "evaluate", "generator_dataset", "sample_quality", "split",
-           "train_generator"]
+__all__ = ["ENUMERATE_LIMIT", "SAVE_EVERY_S", "SMALL", "StepHook", "diverged", "evaluate", "generator_dataset",
+           "load_partial", "sample_quality", "save_partial", "split", "train_generator"]
