@@ -395,3 +395,29 @@ def test_train_refuses_to_replace_a_trained_generator_and_stops_a_diverged_one(h
     assert read_manifest(saved)["metrics"]["steps"] == 3
     nothing = runner.invoke(app, [*train, "--steps", "3", "--resume"])
     assert nothing.exit_code == 0 and "trained to the end before the interruption: kept" in nothing.stderr
+
+
+def test_an_interrupt_after_the_last_step_keeps_the_trained_state(home, user_yaml, monkeypatch):
+    """Ctrl-C while the trained generator is measured (sampled) lost the whole training: the state
+    after the last step is saved first, and --resume only measures and saves it."""
+    import gennas.generators.training as training
+
+    path, name = user_yaml
+    real = training.sample_quality
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(training, "sample_quality", interrupted)
+    runner = CliRunner()
+    train = ["train", "--space", str(path), "--steps", "4", "--quiet"]
+    stopped = runner.invoke(app, train)
+    partial = home / "checkpoints" / f"diffusion_{name}.partial.pt"
+    assert stopped.exit_code == 130 and f"(step 4/4) is saved in {partial}" in stopped.stderr
+    assert not (home / "checkpoints" / f"diffusion_{name}.pt").exists()
+    refused = runner.invoke(app, train)
+    assert refused.exit_code == 2 and "holds an interrupted diffusion training" in refused.stderr
+    monkeypatch.setattr(training, "sample_quality", real)
+    resumed = runner.invoke(app, [*train, "--resume", "--json"])
+    assert resumed.exit_code == 0, resumed.output
+    assert json.loads(resumed.stdout)[0]["steps"] == 4 and not partial.exists()

@@ -178,7 +178,8 @@ def register(app: typer.Typer) -> None:
         from gennas.cli.checks import check_seed, check_writable_dir
         from gennas.errors import GennasError, unknown
         from gennas.generators import new_generator
-        from gennas.generators.training import generator_dataset, sample_quality, split, train_generator
+        from gennas.generators.training import (generator_dataset, partial_step, sample_quality, split,
+                                                train_generator)
         from gennas.resources import checkpoints_dir
         from gennas.spaces import load_space
 
@@ -228,15 +229,17 @@ def register(app: typer.Typer) -> None:
                 with StepDisplay(f"{k} on {sp.name}", quiet or as_json) as show:
                     metrics = train_generator(model, x, n, batch, lr, seed, on_step=show, partial=partial,
                                               settings=settings, resume=resume and partial.is_file())
+                metrics.update({f"sample_{key}": v for key, v in sample_quality(model, 1000, seed).items()})
             except KeyboardInterrupt as exc:
                 from gennas.cli.output import Terminated
 
-                saved = getattr(exc, "saved_step", 0)
+                # after the last step (while the model is measured) the file holds the trained state
+                saved = getattr(exc, "saved_step", None)
+                saved = partial_step(partial) if saved is None else saved
                 kept = (f"the training so far (step {saved}/{n}) is saved in {partial}; continue it with: {again}"
                         if saved else "nothing was saved yet (the state is saved every 30 s)")
                 typer.echo(f"interrupted: {kept}", err=True)
                 raise typer.Exit(code=143 if isinstance(exc, Terminated) else 130) from None
-            metrics.update({f"sample_{key}": v for key, v in sample_quality(model, 1000, seed).items()})
             path = model.save(folder / f"{k}_{sp.name}", data, metrics, command.replace(" --resume", ""))
             partial.unlink(missing_ok=True)  # the finished model is saved: its partial state is not needed
             shipped = (checkpoints_dir() / path.name).is_file() and out is None

@@ -134,9 +134,11 @@ def train_generator(model: SlotGenerator, x: torch.Tensor, steps: int, batch: in
             if done >= first:  # else the file (if any) already holds this state
                 save(done, (gen.get_state(), order, at, running) if phase == "after" else begin)
             exc.saved_step = done if partial.is_file() else 0  # type: ignore[attr-defined]
-        elif partial is not None and partial.is_file():  # the last periodic save
-            exc.saved_step = int(torch.load(partial, weights_only=True)["step"])  # type: ignore[attr-defined]
+        elif partial is not None:  # the last periodic save
+            exc.saved_step = partial_step(partial)  # type: ignore[attr-defined]
         raise
+    if partial is not None and first <= steps:  # an interrupt while it is measured keeps the trained state
+        save(steps, (gen.get_state(), order, at, running))
     model.eval()
     metrics = {"train_loss": round(running, 4), **evaluate(model, val, seed), "val_size": len(val),
                "held_out": val is not tr,
@@ -163,6 +165,14 @@ def save_partial(path: Path | None, state: dict[str, Any]) -> None:
     finally:
         with contextlib.suppress(OSError):
             tmp.unlink()
+
+
+def partial_step(path: Path) -> int:
+    """The last step whose state ``path`` holds (0: no file, or one that cannot be read)."""
+    try:
+        return int(torch.load(path, weights_only=True)["step"])
+    except Exception:  # missing, truncated or foreign: nothing to continue from
+        return 0
 
 
 def load_partial(path: Path, settings: dict[str, Any]) -> dict[str, Any]:
@@ -212,4 +222,4 @@ def sample_quality(model: SlotGenerator, n: int = 1000, seed: int = 0) -> dict[s
 
 
 __all__ = ["ENUMERATE_LIMIT", "SAVE_EVERY_S", "SMALL", "StepHook", "diverged", "evaluate", "generator_dataset",
-           "load_partial", "sample_quality", "save_partial", "split", "train_generator"]
+           "load_partial", "partial_step", "sample_quality", "save_partial", "split", "train_generator"]
