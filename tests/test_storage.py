@@ -340,3 +340,35 @@ def test_a_sqlite_file_of_another_program_is_named_and_left_as_it_was(tmp_path):
             read()
     with sqlite3.connect(path) as conn:
         assert [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")] == ["studies"]
+
+
+def test_a_study_on_read_only_media_is_read_without_writing(tmp_path, nb201, monkeypatch):
+    """A study's file (write-ahead-log mode) on read-only media failed to open for design --study
+    and report ("unable to open database file": its readers create a -shm side file). A file this
+    process cannot write is read through an immutable SQLite URI; writing it fails in one line.
+    (Run as root here, so the read-only folder is simulated through os.access.)"""
+    import os
+
+    from gennas.search import backends
+    from gennas.search.runs import load_runs
+
+    path = tmp_path / "ro" / "run.db"
+    path.parent.mkdir()
+    store = ResultStore.open(nb201, str(path), "s", attrs={"method": "random"})
+    store.add(_results(nb201, 2)[0])
+    store.backend.engine.dispose()  # the last connection closed: the log is written back, its side files go
+    assert backends.read_only_uri(path) is None  # writable: opened as before
+    before = path.read_bytes()
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode, **kw: False if str(p).startswith(str(path.parent)) and
+                        mode & os.W_OK else real_access(p, mode, **kw))
+    assert backends.read_only_uri(path) == f"{path.resolve().as_uri()}?immutable=1"
+    backend = open_storage(str(path), existing=True)
+    assert backend.url == f"sqlite:///{path}"  # the file's own URL: its work folders are found by it
+    (run,) = load_runs(backend, ["s"])
+    assert len(run.results) == 1
+    with pytest.raises(GennasError, match="cannot open a study in storage .*readonly database"):
+        ResultStore.open(nb201, str(path), "new")
+    assert sorted(p.name for p in path.parent.iterdir()) == ["run.db"] and path.read_bytes() == before
+    with pytest.raises(GennasError, match=r"cannot create storage .*cannot be written \(read-only"):
+        open_storage(str(path.parent / "new.db"))

@@ -46,14 +46,39 @@ def sqlite_path(url: str) -> Path | None:
     return Path(url[len("sqlite:///"):].split("?")[0])
 
 
+def read_only_uri(path: Path) -> str | None:
+    """The SQLite URI that reads ``path`` without writing anything beside it, where this process
+    cannot write the file or its folder (read-only media, another user's folder); None where it can.
+
+    A study's file is in write-ahead-log mode, whose readers create a ``-shm`` side file: on
+    read-only media that failed with "unable to open database file" (a user review). ``immutable=1``
+    needs no side file; where a ``-wal`` file holds a live writer's pages, ``mode=ro`` reads them."""
+    folder = path.parent
+    if os.access(path, os.W_OK) and os.access(folder, os.W_OK | os.X_OK):
+        return None
+    wal = path.with_name(path.name + "-wal")
+    live = wal.is_file() and wal.stat().st_size > 0
+    return f"{path.resolve().as_uri()}?{'mode=ro' if live else 'immutable=1'}"
+
+
 def rdb_storage(url: str, heartbeat_s: int = HEARTBEAT_S, grace_s: int = GRACE_S) -> Any:
     """An RDBStorage for ``url`` with heartbeats, a busy timeout for SQLite and, for a SQLite file
-    that does not exist yet, an atomic creation. Errors propagate (the caller names the URL)."""
+    that does not exist yet, an atomic creation. A SQLite file this process cannot write is read
+    through :func:`read_only_uri` (the storage's url stays the file's; a write then fails with
+    "attempt to write a readonly database"). Errors propagate (the caller names the URL)."""
+    import functools
+    import sqlite3
+
     import optuna
 
     kwargs: dict[str, Any] = {}
     path = sqlite_path(url)
-    if path is not None:
+    uri = read_only_uri(path) if path is not None and path.is_file() else None
+    if uri is not None:
+        # a creator, not a file: URL, keeps the storage's url the file's own (work folders are named by it)
+        connect = functools.partial(sqlite3.connect, uri, uri=True, timeout=SQLITE_TIMEOUT_S, check_same_thread=False)
+        kwargs.update(engine_kwargs={"creator": connect}, skip_table_creation=True)
+    elif path is not None:
         kwargs["engine_kwargs"] = {"connect_args": {"timeout": SQLITE_TIMEOUT_S}}
         if not path.exists() and _create_sqlite(path):
             kwargs["skip_table_creation"] = True  # just made, schema and version: half the start-up time
@@ -168,6 +193,10 @@ def open_storage(storage: Any, existing: bool = False) -> Any:
         raise GennasError(f"cannot open storage {storage!r}: the folder {folder} does not exist")
     if existing and file and not file.startswith("file:"):
         check_optuna_file(Path(file))  # opening a foreign database would add optuna's tables to it
+    if file and file != ":memory:" and not file.startswith("file:") and not Path(file).exists() \
+            and not os.access(folder, os.W_OK | os.X_OK):  # SQLite said only "unable to open database file"
+        raise GennasError(f"cannot create storage {storage!r}: the folder {folder} cannot be written (read-only "
+                          "media, or another user's); name a .db file in a folder you can write")
     try:
         with quiet_optuna():
             return rdb_storage(url)  # heartbeats for claims, atomic creation of a SQLite file
