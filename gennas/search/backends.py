@@ -212,8 +212,11 @@ def check_optuna_file(path: Path) -> None:
     import sqlite3
 
     try:
-        # read-only and immutable: nothing is written, not even a side file, to look
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+        # read-only: nothing is written to look (immutable: not even a side file, unless a live
+        # writer's -wal may hold the tables)
+        wal = path.with_name(path.name + "-wal")
+        how = "mode=ro" if wal.is_file() and wal.stat().st_size > 0 else "mode=ro&immutable=1"
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?{how}", uri=True)
         try:
             tables = [row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
             columns = [row[1] for row in conn.execute("PRAGMA table_info(studies)")]
