@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from gennas.checkpoint_remedy import remedy, torch_refusal
 from gennas.errors import GennasError, OtherSpec
 
 FORMAT = "gennas.checkpoint/1"
@@ -220,11 +221,11 @@ def load_checkpoint(path: str | Path, kind: str, space: str | None = None,
     try:
         blob = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:  # the weights-only unpickler refuses anything but plain data
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         also = f"; it {corrupt}" if corrupt else ""
-        raise GennasError(f"{path} is not a plain gennas checkpoint (refused: {reason}){also}") from None
+        raise GennasError(f"{path} is not a plain gennas checkpoint (refused: {torch_refusal(exc)}){also}; "
+                          f"{remedy(path)}") from None
     if corrupt:  # loadable, but not the bytes the manifest describes
-        raise GennasError(f"{path} {corrupt}")
+        raise GennasError(f"{path} {corrupt}; {remedy(path)}")
     if not isinstance(blob, dict) or blob.get("format") != FORMAT:
         raise GennasError(f"{path} is not a gennas checkpoint (no {FORMAT!r} header)")
     missing = [k for k in ("kind", "config", "state", "meta") if k not in blob]
@@ -392,7 +393,7 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
     try:
         record = json.loads(manifest.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise GennasError(f"{manifest} is not valid JSON: {exc}") from None
+        raise GennasError(f"{manifest} is not valid JSON: {exc}; {remedy(manifest)}") from None
     except OSError as exc:
         raise GennasError(f"cannot read {manifest}: {exc.strerror or exc}") from None
     if not isinstance(record, dict):

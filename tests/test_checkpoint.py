@@ -311,3 +311,21 @@ def test_supernet_weights_that_do_not_fit_are_named(tmp_path):
     torch.save(blob, path)
     with pytest.raises(GennasError, match="bad_supernet.pt does not fit this supernet"):
         Supernet.load(path, torch_device="cpu")
+
+
+def test_a_corrupt_checkpoint_or_manifest_names_the_files_to_delete_not_torch_s_unsafe_advice(tmp_path):
+    """A corrupt predictor in $GENNAS_HOME quoted torch's "Re-running torch.load with weights_only set
+    to False will likely succeed" and said nothing of what to do; every search in the space was
+    blocked (a user review)."""
+    path = tmp_path / "predictor_my_space.pt"
+    path.write_text("garbage\n")
+    with pytest.raises(GennasError) as refused:
+        load_checkpoint(path, "predictor")
+    said = str(refused.value)
+    assert "weights_only" not in said and "trusted source" not in said and "Unsupported operand" in said
+    assert f"delete {path} and predictor_my_space.json beside it: the next designer search" in said
+    manifest = tmp_path / "diffusion_s.json"
+    manifest.write_text("{oops")
+    with pytest.raises(GennasError, match=r"diffusion_s.json is not valid JSON: .*; delete .*diffusion_s.pt and "
+                                          r"diffusion_s.json beside it, then train the generator again"):
+        read_manifest(tmp_path / "diffusion_s.pt")

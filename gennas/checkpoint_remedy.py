@@ -1,0 +1,31 @@
+"""What a broken checkpoint's error says: why torch refused it (without torch's advice to load it
+unsafely) and what to do (delete it; the next search or ``gennas train`` makes it again)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def torch_refusal(exc: BaseException) -> str:
+    """Why torch.load refused a file, without torch's advice to load it with weights_only=False
+    (which runs any code a pickle holds: a user was told to do that with a corrupt checkpoint)."""
+    text = str(exc)
+    if not text.startswith("Weights only load failed"):
+        return text.splitlines()[0].split(". ")[0] if text else type(exc).__name__
+    said = [line.strip() for line in text.splitlines()[1:] if line.strip() and
+            not line.strip().startswith("Check the documentation")]
+    said = [line.split("your use case: ", 1)[-1] for line in said]  # torch's request to file an issue
+    return " ".join(said).rstrip(".") or "not plain weights"
+
+
+def remedy(path: Path) -> str:
+    """What to do about the broken checkpoint (or manifest) at ``path``: delete it and what the
+    next search or ``gennas train`` makes again (the user was left to guess, a user review)."""
+    path = Path(path)
+    pair = f"delete {path.with_suffix('.pt')} and {path.with_suffix('.json').name} beside it"
+    kind = path.name.split("_", 1)[0]
+    if kind == "predictor":
+        return f"{pair}: the next designer search (gennas search --method designer) learns a predictor afresh"
+    if kind in ("diffusion", "vae"):
+        return f"{pair}, then train the generator again (gennas train --space ... --kind {kind})"
+    return f"{pair}: it is made again by what wrote it"
