@@ -187,3 +187,36 @@ def test_a_missing_weights_file_warns_and_the_fresh_export_is_built_as_trained(t
 
     with pytest.warns(MissingWeights, match=gone):
         export_candidate(moved.arch, tmp_path / "candidate", [moved], onnx=False)
+
+
+def test_an_interrupted_design_export_is_finished_by_the_same_command(tmp_path, monkeypatch):
+    """An interrupted `gennas design --export DIR` left rank01 half-written, and the rerun refused DIR
+    ("already holds an export"; a user review). Each design is renamed into place once complete,
+    and the same command again keeps the finished ones and writes the rest."""
+    import gennas.export
+
+    runner = CliRunner()
+    out = tmp_path / "exp"
+    command = ["design", "--task", "cifar10", "-n", "3", "--export", str(out)]
+    real, calls = gennas.export.export_candidate, []
+
+    def stop_at_third(*args, **kwargs):
+        calls.append(args[1])
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(gennas.export, "export_candidate", stop_at_third)
+    stopped = runner.invoke(app, command)
+    assert stopped.exit_code == 130 and "2 of 3 designs exported" in stopped.stderr
+    assert "run the same command again" in stopped.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["rank01", "rank02"]  # nothing half-written in view
+    (out / "rank02" / "build.json").unlink()  # as an earlier version's interrupt left it
+    monkeypatch.setattr(gennas.export, "export_candidate", real)
+    again = runner.invoke(app, command)
+    assert again.exit_code == 0, again.output
+    assert "exported 1/3: " in again.stderr and "rank01 (kept)" in again.stderr and "exported 3/3" in again.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["rank01", "rank02", "rank03"]
+    assert all((out / f"rank0{i}" / "build.json").is_file() for i in (1, 2, 3))
+    other = runner.invoke(app, ["design", "--task", "cifar100", "-n", "1", "--export", str(out)])
+    assert other.exit_code == 2 and "already holds an export of other designs (rank01" in other.stderr

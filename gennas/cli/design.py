@@ -97,9 +97,6 @@ def register(app: typer.Typer) -> None:
             designer = Designer(space or "nb201", task=task, device=device, max_latency_ms=max_latency_ms,
                                 seed=0 if seed is None else seed, generator=generator,
                                 latency_confidence=generation_confidence)
-        if export is not None and export.is_dir() and any(export.glob("rank[0-9][0-9]")):
-            # a new export over an old one replaced some ranks and left the others: a mixed folder
-            raise GennasError(f"--export {export} already holds an export (rank01, ...); choose a new or empty folder")
         if export is not None:
             from gennas.export import check_onnx
 
@@ -130,18 +127,17 @@ def register(app: typer.Typer) -> None:
                 row["table_acc"] = bench.accuracy(c.arch, task)
             rows.append(row)
         if export is not None:
+            from gennas.cli.export_ranks import kept_ranks, rank_folder, write_ranks
             from gennas.datasets import classes_of
-            from gennas.export import export_candidate, trained_weights_of
             from gennas.surrogates.measure import table_build_options
 
             classes = num_classes or classes_of(task) or table_build_options(designer.space).get("num_classes", 10)
+            kept = kept_ranks(export, candidates, classes)  # before any write: a folder of other designs is refused
+            trained = write_ranks(export, candidates, designer.history, classes, kept)
             for row, c in zip(rows, candidates):
-                folder = export / f"rank{c.rank:02d}"
-                # trained weights where a search kept them
-                export_candidate(c.arch, folder, designer.history, num_classes=classes)
                 # one export may mix networks a search trained with untrained full-size ones: say which
-                trained = trained_weights_of(c.arch, designer.history) is not None
-                row["export"] = f"{folder} ({'trained weights' if trained else 'initial weights'})"
+                weights = "trained weights" if trained[c.rank] else "initial weights"
+                row["export"] = f"{rank_folder(export, c.rank)} ({weights})"
         direction = designer.loop.scale.direction
         if as_json:
             # which scores are best, on every row (a list of rows stays what scripts read): a

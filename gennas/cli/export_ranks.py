@@ -1,0 +1,97 @@
+"""``gennas design --export DIR``: each design written whole or not at all, and a rerun that finishes
+an interrupted export.
+
+A design is written into ``DIR/.rankNN.partial`` and renamed to ``DIR/rankNN`` once complete: an
+interrupted export left ``rank01`` half-written (no ``build.json``), and the rerun refused ``DIR``
+as "already holds an export" (a user review). A rerun keeps the ranks that already hold its own
+designs and writes the rest; ranks of other designs are still refused (a mixed folder).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from gennas.errors import GennasError
+
+
+def rank_folder(export: Path, rank: int) -> Path:
+    """Where design ``rank`` is exported."""
+    return export / f"rank{rank:02d}"
+
+
+def half_written(folder: Path) -> bool:
+    """Whether ``folder`` is an export this command began and did not finish (before exports were
+    renamed into place): only export files, no ``build.json`` (written last)."""
+    from gennas.export import EXPORT_FILES
+
+    names = {p.name for p in folder.iterdir()} if folder.is_dir() else {"?"}
+    return "build.json" not in names and names <= set(EXPORT_FILES)
+
+
+def exported_before(folder: Path) -> dict[str, Any] | None:
+    """The ``build.json`` of a complete export in ``folder`` (None: none, or unreadable)."""
+    try:
+        record = json.loads((folder / "build.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def kept_ranks(export: Path, candidates: Sequence[Any], classes: int) -> set[int]:
+    """The ranks ``export`` already holds exactly as this command would write them (the same
+    architecture and classes: a rerun after an interrupt); GennasError where it holds others."""
+    wanted = {c.rank: c.arch.to_string() for c in candidates}
+    kept, other = set(), []
+    for folder in sorted(export.glob("rank[0-9][0-9]")) if export.is_dir() else []:
+        rank = int(folder.name[4:])
+        record = exported_before(folder)
+        if record is not None and record.get("arch") == wanted.get(rank) and record.get("num_classes") == classes:
+            kept.add(rank)
+        elif not (rank in wanted and half_written(folder)):  # a half-written one of ours is rewritten
+            other.append(folder.name)
+    if other:
+        # a new export over an old one replaced some ranks and left the others: a mixed folder
+        raise GennasError(f"--export {export} already holds an export of other designs ({', '.join(other[:3])}"
+                          f"{', ...' if len(other) > 3 else ''}); choose a new or empty folder")
+    return kept
+
+
+def write_ranks(export: Path, candidates: Sequence[Any], history: Sequence[Any], classes: int,
+                kept: set[int]) -> dict[int, bool]:
+    """Export every candidate not in ``kept``; returns rank -> whether trained weights were used.
+    Progress lines go to stderr when it is not a terminal (10 designs took ~30 s in silence); an
+    interrupt says what was written and that the same command finishes it."""
+    from gennas.cli.output import Terminated
+    from gennas.export import export_candidate, trained_weights_of
+
+    trained, done = {}, 0
+    try:
+        for c in candidates:
+            final = rank_folder(export, c.rank)
+            trained[c.rank] = trained_weights_of(c.arch, history) is not None
+            if c.rank not in kept:
+                partial = export / f".{final.name}.partial"
+                shutil.rmtree(partial, ignore_errors=True)  # left by an interrupted run
+                export_candidate(c.arch, partial, history, num_classes=classes)  # trained weights where kept
+                try:
+                    if final.exists():  # half-written by an earlier version: only export files in it
+                        shutil.rmtree(final)
+                    partial.rename(final)
+                except OSError as exc:
+                    raise GennasError(f"cannot write the export to {final}: {exc.strerror or exc}") from None
+            done += 1
+            if not sys.stderr.isatty():
+                typer.echo(f"exported {done}/{len(candidates)}: {final}" + (" (kept)" if c.rank in kept else ""),
+                           err=True)
+    except KeyboardInterrupt as exc:
+        typer.echo(f"interrupted: {done} of {len(candidates)} designs exported to {export}; run the same command "
+                   "again to export the rest (the finished ones are kept)", err=True)
+        raise typer.Exit(code=143 if isinstance(exc, Terminated) else 130) from None
+    return trained
