@@ -535,3 +535,27 @@ def test_in_memory_storage_is_refused_on_the_command_line(url, tmp_path, monkeyp
         assert "is an in-memory database: everything stored there is lost" in result.stderr
         assert "Traceback" not in result.output
     assert list(tmp_path.iterdir()) == []  # nothing was started
+
+
+def test_resume_of_a_missing_file_and_sample_s_latency_hint_say_what_works(tmp_path):
+    """--resume with a mistyped .db said only "the storage has no study ...; starting it new", and
+    `sample --space darts --device pixel3` suggested a `latency predict` that failed at once
+    ("unknown device 'pixel3'"; a user review)."""
+    typo = tmp_path / "tpyo.db"
+    resumed = runner.invoke(app, ["search", "-b", "2", "-q", "--resume", "--storage", str(typo)])
+    assert resumed.exit_code == 0, resumed.output
+    assert f"--resume: {typo} does not exist (a typo in the path?)" in resumed.stderr
+    assert "starting it new" not in resumed.stderr
+    sampled = runner.invoke(app, ["sample", "--space", "darts", "-n", "2", "--device", "pixel3"])
+    said = " ".join(sampled.stderr.split())
+    assert sampled.exit_code == 2 and "'pixel3' is no latency device of darts (known: none)" in said
+    assert "latency predict" not in said and "gennas latency measure --space darts" in said
+
+
+def test_a_proxy_search_s_title_names_the_images_it_scored(tmp_path):
+    """`search --evaluator proxy:naswot` was titled "designer on nb201/cifar10" though it scored MNIST
+    images (a user review)."""
+    result = runner.invoke(app, ["search", "--evaluator", "proxy:naswot", "-b", "2", "-q", "--storage",
+                                 str(tmp_path / "nw.db")], env={"COLUMNS": "300"})
+    assert result.exit_code == 0, result.output
+    assert "designer on nb201/cifar10 (proxy:naswot scored on mnist images)" in result.stdout

@@ -372,3 +372,22 @@ def test_a_study_on_read_only_media_is_read_without_writing(tmp_path, nb201, mon
     assert sorted(p.name for p in path.parent.iterdir()) == ["run.db"] and path.read_bytes() == before
     with pytest.raises(GennasError, match=r"cannot create storage .*cannot be written \(read-only"):
         open_storage(str(path.parent / "new.db"))
+
+
+def test_storage_strings_that_name_no_database_say_what_a_storage_is(tmp_path):
+    """SQLAlchemy's "Could not parse SQLAlchemy URL", "Can't load plugin: sqlalchemy.dialects:postgres",
+    "no such file" for a folder and "the folder good.yaml does not exist" for a path under a file
+    reached users (a user review)."""
+    (tmp_path / "dir.db").mkdir()
+    (tmp_path / "good.yaml").write_text("x")
+    cases = [(str(tmp_path / "x.txt"), r"is neither a .db file nor an optuna URL: .* sqlite:///.*x.txt for a SQLite"),
+             (str(tmp_path), r"is a folder: a storage is a .db file \(made if missing\), e.g. .*run.db"),
+             ("postgres://u@nohost/db", "use postgresql://u@nohost/db"),
+             (str(tmp_path / "dir.db"), r"dir.db is a folder, not a .db file; name a file in it"),
+             (str(tmp_path / "good.yaml" / "x.db"), r"good.yaml is a file, not a folder"),
+             (f"sqlite:{tmp_path}/bad.db", f"a SQLite URL is sqlite:/// then the path .*: sqlite:///{tmp_path}/bad.db")]
+    for storage, message in cases:
+        for existing in (False, True):
+            with pytest.raises(GennasError, match=message):
+                open_storage(storage, existing=existing)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dir.db", "good.yaml"]

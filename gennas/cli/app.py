@@ -99,10 +99,19 @@ def sample_cmd(space: str = typer.Option("nb201", "--space", "-s", help="bundled
                 "registered device's"))
     elif device is not None:  # nothing measured to show: say so rather than drop the option
         from gennas.spaces.identity import space_argument
+        from gennas.surrogates.latency import load_latency_estimator
 
-        raise GennasError(f"`sample` shows a latency column only for a space whose benchmark measured every cell, "
-                          f"not {sp.name!r}; `gennas latency predict --space {space_argument(sp)} --device {device} ARCH` "
-                          "estimates one (with the measured value where there is one)")
+        where = space_argument(sp)
+        shown = f"`sample` shows a latency column only for a space whose benchmark measured every cell, not {sp.name!r}"
+        known = load_latency_estimator(sp).devices
+        if device in known:
+            raise GennasError(f"{shown}; `gennas latency predict --space {where} --device {device} ARCH` estimates "
+                              "one (with the measured value where there is one)")
+        # the latency predict it suggested failed at once, "unknown device" (a user review): suggest what works
+        raise GennasError(f"{shown}, and {device!r} is no latency device of {sp.name} (known: "
+                          f"{', '.join(known) or 'none'}); time this machine with `gennas latency measure --space "
+                          f"{where} --name NAME`, or time `gennas latency references --space {where}` elsewhere and "
+                          f"`gennas latency register FILE --space {where} --name NAME`")
     archs = sp.sample_many(n, seed)
     rows = [arch_record(a, sp, device=device) for a in archs]
     seeded = "unseeded" if seed is None else f"seed {seed}"

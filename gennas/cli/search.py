@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
@@ -250,7 +251,8 @@ def register(app: typer.Typer) -> None:
         from gennas.cli.checks import check_seed, check_storage
         from gennas.search import OPTIMIZERS, make_optimizer, run_search
         from gennas.spaces import load_space
-        from gennas.search.backends import open_storage
+        from gennas.search.backends import open_storage, sqlite_path
+        from gennas.search.storage import NewStudyOnResume
 
         # Everything that can be wrong is checked before the first verification.
         check_seed(seed)
@@ -339,10 +341,18 @@ def register(app: typer.Typer) -> None:
             attrs["data"] = dataset
         if evaluator == "train":  # what a trained score means: a resume with other training is refused
             attrs.update(epochs=epochs, limit=limit)
+        file = sqlite_path(storage.strip() if "://" in storage else f"sqlite:///{storage.strip()}")
+        missing = resume and file is not None and not file.exists()
         backend = open_storage(storage)  # after every check: a refused search leaves no empty database
-        result = run_search(optimizer, scorer, budget, storage=backend, study_name=name, batch_size=batch_size,
-                            progress=not quiet, resume=resume, space=sp, attrs=attrs, force=force,
-                            executor=executor, workers=workers, address=address)
+        if missing:  # said only "the storage has no study ...; starting it new" (a user review)
+            typer.echo(f"warning: --resume: {file} does not exist (a typo in the path?); a new storage is started "
+                       "there", err=True)
+        with warnings.catch_warnings():
+            if missing:  # the line above says more
+                warnings.filterwarnings("ignore", category=NewStudyOnResume)
+            result = run_search(optimizer, scorer, budget, storage=backend, study_name=name, batch_size=batch_size,
+                                progress=not quiet, resume=resume, space=sp, attrs=attrs, force=force,
+                                executor=executor, workers=workers, address=address)
         rows = [{"rank": i + 1, "arch": r.arch.to_string(), "score": r.score, "kind": r.kind,
                  "fidelity": r.fidelity, "cost_s": r.cost_s} for i, r in enumerate(result.top(top))]
         latency = latency_columns(getattr(optimizer, "budget", None), latency_confidence,
@@ -355,7 +365,9 @@ def register(app: typer.Typer) -> None:
             print_json({**summary, "notes": result.notes, "top": rows,
                         "failures": [{"arch": r.arch.to_string(), "error": r.error} for r in result.failures]})
             return
-        print_table(f"{method} on {sp.name}/{task}: best {len(rows)} of {len(result)} verified "
+        # a proxy scored on other images than the task's: the title named cifar10 alone (a user review)
+        images = f" ({evaluator} scored on {dataset} images)" if dataset is not None and dataset != task else ""
+        print_table(f"{method} on {sp.name}/{task}{images}: best {len(rows)} of {len(result)} verified "
                     f"(study {result.study_name!r}, {summary['failed']} failed, {result.resumed} resumed)",
                     rows, ["rank", "arch", "score", "kind", "fidelity", "cost_s"] + list(latency[0] if latency else []))
         for note in result.notes:

@@ -180,9 +180,18 @@ def open_storage(storage: Any, existing: bool = False) -> Any:
     if not isinstance(storage, str) or not storage.strip():
         raise GennasError(f"storage must be an optuna storage URL such as sqlite:///run.db, got {storage!r}")
     url = storage.strip()
+    shape = storage_shape_error(storage, url)
+    if shape is not None:  # SQLAlchemy said "Could not parse SQLAlchemy URL" or "Can't load plugin"
+        raise GennasError(shape)
     if "://" not in url and url.endswith(".db"):
         url = f"sqlite:///{url}"  # convenience: a bare file name means a SQLite file
     file = url[len("sqlite:///"):].split("?")[0] if url.startswith("sqlite:///") else ""
+    if file and not file.startswith("file:") and Path(file).is_dir():  # it said "no such file" or "unable to open"
+        raise GennasError(f"storage {storage!r}: {file} is a folder, not a .db file; name a file in it, "
+                          f"e.g. {Path(file) / 'run.db'}")
+    above = next((p for p in Path(file).parents if p.exists()), None) if file and not file.startswith("file:") else None
+    if above is not None and above.is_file():  # good.yaml/x.db said "the folder good.yaml does not exist"
+        raise GennasError(f"cannot open storage {storage!r}: {above} is a file, not a folder")
     if existing and file and file != ":memory:" and Path(file).is_file() and Path(file).stat().st_size == 0:
         # reading an empty file would write optuna's schema into it (a user's 0-byte file became 114 KB)
         raise GennasError(f"{file} is empty: no study has been stored there")
@@ -230,6 +239,27 @@ def check_optuna_file(path: Path) -> None:
         held = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "") if tables else "no tables"
         raise GennasError(f"{path} is a SQLite database but not an optuna storage (it holds {held}); "
                           "name the .db file that `gennas search --storage` wrote")
+
+
+def storage_shape_error(storage: str, url: str) -> str | None:
+    """What is wrong with a storage string no database can be opened from (a path that is not a
+    ``.db`` file, a folder, postgres://, sqlite: without slashes); None where it may be opened."""
+    if "://" not in url:
+        if url.startswith("sqlite:"):  # before a .db path: sqlite:/x.db is no file of that name
+            return (f"storage {storage!r}: a SQLite URL is sqlite:/// then the path (four slashes before an "
+                    f"absolute one): sqlite:///{url[len('sqlite:'):]}")
+        if url.endswith(".db"):
+            return None  # a SQLite file (one that is a folder is named by the caller)
+        if Path(url).is_dir():
+            return (f"storage {storage!r} is a folder: a storage is a .db file (made if missing), e.g. "
+                    f"{Path(url) / 'run.db'}, or an optuna URL such as sqlite:///run.db")
+        return (f"storage {storage!r} is neither a .db file nor an optuna URL: name a .db file (made if missing), "
+                f"or give a URL: sqlite:///{url} for a SQLite file of another name, postgresql://user@host/db")
+    scheme = url.split("://", 1)[0]
+    if scheme == "postgres" or scheme.startswith("postgres+"):
+        return (f"storage {storage!r}: SQLAlchemy names PostgreSQL postgresql://, not postgres://; use "
+                f"postgresql{url[len('postgres'):]}")
+    return None
 
 
 def failure_reason(exc: BaseException) -> str:
