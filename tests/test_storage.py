@@ -324,8 +324,9 @@ def test_a_designer_rebuilt_from_a_holdout_search_uses_the_holdout_predictor(tmp
 
 
 def test_a_sqlite_file_of_another_program_is_named_and_left_as_it_was(tmp_path):
-    """design --study and report on a SQLite file that is no optuna storage (a user review: optuna's
-    StorageInternalError traceback) say so in one line and add none of optuna's tables to it."""
+    """design --study, report and search on a SQLite file that is no optuna storage (a user review:
+    optuna's StorageInternalError traceback; a search added optuna's tables to it) say so in one
+    line and add none of optuna's tables to it."""
     import sqlite3
 
     from gennas.search.runs import load_runs
@@ -334,7 +335,8 @@ def test_a_sqlite_file_of_another_program_is_named_and_left_as_it_was(tmp_path):
     path = tmp_path / "other.db"
     with sqlite3.connect(path) as conn:
         conn.execute("create table studies(x)")
-    for read in (lambda: study_settings(str(path), "x"), lambda: load_runs(str(path))):
+    search = lambda: ResultStore.open("nb201", str(path), "s")  # noqa: E731 - a search added its tables too
+    for read in (lambda: study_settings(str(path), "x"), lambda: load_runs(str(path)), search):
         with pytest.raises(GennasError, match=r"other.db is a SQLite database but not an optuna storage "
                                               r"\(it holds studies\)"):
             read()

@@ -200,8 +200,9 @@ def open_storage(storage: Any, existing: bool = False) -> Any:
     folder = Path(file.removeprefix("file:")).parent  # a URI filename (?uri=true) starts with file:
     if file and file != ":memory:" and not folder.is_dir():
         raise GennasError(f"cannot open storage {storage!r}: the folder {folder} does not exist")
-    if existing and file and not file.startswith("file:"):
-        check_optuna_file(Path(file))  # opening a foreign database would add optuna's tables to it
+    if file and not file.startswith("file:") and Path(file).is_file() and Path(file).stat().st_size > 0:
+        # opening a foreign database would add optuna's tables to it (a search did, a user walk)
+        check_optuna_file(Path(file))
     if file and file != ":memory:" and not file.startswith("file:") and not Path(file).exists() \
             and not os.access(folder, os.W_OK | os.X_OK):  # SQLite said only "unable to open database file"
         raise GennasError(f"cannot create storage {storage!r}: the folder {folder} cannot be written (read-only "
@@ -238,7 +239,7 @@ def check_optuna_file(path: Path) -> None:
     if "version_info" not in tables or "study_id" not in columns:
         held = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "") if tables else "no tables"
         raise GennasError(f"{path} is a SQLite database but not an optuna storage (it holds {held}); "
-                          "name the .db file that `gennas search --storage` wrote")
+                          "name a .db file a gennas search wrote, or a new one")
 
 
 def storage_shape_error(storage: str, url: str) -> str | None:
