@@ -559,3 +559,15 @@ def test_a_proxy_search_s_title_names_the_images_it_scored(tmp_path):
                                  str(tmp_path / "nw.db")], env={"COLUMNS": "300"})
     assert result.exit_code == 0, result.output
     assert "designer on nb201/cifar10 (proxy:naswot scored on mnist images)" in result.stdout
+
+
+def test_options_that_would_change_nothing_are_refused():
+    """A user walk: `design --task ''` designed for cifar10, `--force` without `--study` and
+    `--latency-confidence` without a budget did nothing, `search --study ''` took the default name."""
+    runner = CliRunner()
+    for args, said in ((["design", "--task", ""], "--task is empty"),
+                       (["design", "--force"], "--force goes with --study"),
+                       (["design", "--latency-confidence", "0.99"], "--latency-confidence sets how sure"),
+                       (["search", "--study", "", "-b", "1"], "--study is empty")):
+        out = runner.invoke(app, args)
+        assert out.exit_code == 2 and said in out.output, (args, out.output)

@@ -65,6 +65,14 @@ def register(app: typer.Typer) -> None:
             raise GennasError(f"--num-classes must be at least 2, got {num_classes}")
         if (storage is None) != (study is None):
             raise GennasError("--storage and --study go together: both name a stored designer search")
+        # options that would change nothing were taken without a word (a user walk)
+        if task is not None and not task.strip():
+            raise GennasError("--task is empty: name a dataset (cifar10, cifar100, ImageNet16-120) or your own task")
+        if force and study is None:
+            raise GennasError("--force goes with --study (it designs from results verified on an earlier spec)")
+        if latency_confidence is not None and study is None and max_latency_ms is None:
+            raise GennasError("--latency-confidence sets how sure a latency budget is kept: it goes with --device "
+                              "and --max-latency-ms")
         if storage is not None:
             check_storage(storage)
         if num_classes is not None and export is None:

@@ -261,6 +261,8 @@ def register(app: typer.Typer) -> None:
             raise GennasError(f"--budget must be positive, got {budget}")
         if top <= 0:  # -1 showed all rows but the last, 0 an empty table
             raise GennasError(f"--top must be a positive number of rows, got {top}")
+        if study is not None and not study.strip():  # it fell back to the default name without a word
+            raise GennasError("--study is empty: name the study, or leave --study out for the default name")
         if force and not resume:
             raise GennasError("--force goes with --resume (it continues a study run with other settings)")
         if method not in OPTIMIZERS:
