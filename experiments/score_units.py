@@ -11,7 +11,7 @@ results told, and prints for the 20 best-ranked unverified designs of ``generate
 % points. ``%`` takes the probit line to the measured tables (scores in 0-100 read as
 accuracies); the other units cannot (their unit is unknown), so they match one another, not ``%``.
 
-    python experiments/score_units.py                       # report seeds 0-4, both datasets: about 70 s
+    python experiments/score_units.py                       # report seeds 0-4, both datasets: 66-72 s
     python experiments/score_units.py --seeds 5,6 --datasets cifar10 --units pct,frac
 """
 
