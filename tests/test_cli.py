@@ -571,3 +571,16 @@ def test_options_that_would_change_nothing_are_refused():
                        (["search", "--study", "", "-b", "1"], "--study is empty")):
         out = runner.invoke(app, args)
         assert out.exit_code == 2 and said in out.output, (args, out.output)
+
+
+def test_more_threads_than_cores_are_warned_of():
+    """`--threads 1000` on a 2-core machine was taken without a word (a user walk)."""
+    import torch
+
+    before = torch.get_num_threads()
+    try:  # in process, the command's torch threads outlive it: never leave 100,000 to the next tests
+        out = CliRunner().invoke(app, ["--threads", "100000", "spaces"])
+        assert out.exit_code == 0 and "warning: --threads 100000 exceeds the" in out.stderr
+        assert "exceeds" not in CliRunner().invoke(app, ["--threads", "1", "spaces"]).stderr
+    finally:
+        torch.set_num_threads(before)

@@ -5,6 +5,7 @@ Any :class:`GennasError` is printed as one line on stderr with exit code 2, neve
 
 from __future__ import annotations
 
+import os
 from typing import Optional
 
 import typer
@@ -29,6 +30,10 @@ def global_options(ctx: typer.Context, threads: int = typer.Option(
 
     from gennas.threads import threads_chosen
 
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    if threads > cores:  # --threads 1000 on 2 cores was taken without a word (a user walk): oversubscribed
+        typer.echo(f"warning: --threads {threads} exceeds the {cores} CPU cores this process may use: threads "
+                   "beyond them wait for each other (a search slows down, it never speeds up)", err=True)
     torch.set_num_threads(threads)
     ctx.call_on_close(threads_chosen())  # every designer and predictor the command builds keeps --threads
 
