@@ -120,8 +120,6 @@ def train_generator(model: SlotGenerator, x: torch.Tensor, steps: int, batch: in
             sched.step()
             running = value if math.isnan(running) else 0.98 * running + 0.02 * value  # smoothed for display
             phase = "after"
-            if not all(bool(torch.isfinite(p).all()) for p in model.parameters()):
-                raise GennasError(diverged(step, "weights not finite", lr))
             if on_step is not None:
                 on_step(step, steps, running)
             if partial is not None and time.monotonic() - saved_at >= SAVE_EVERY_S:
@@ -137,6 +135,10 @@ def train_generator(model: SlotGenerator, x: torch.Tensor, steps: int, batch: in
         elif partial is not None:  # the last periodic save
             exc.saved_step = partial_step(partial)  # type: ignore[attr-defined]
         raise
+    # weights gone non-finite make the next step's loss NaN: checked once here for the last step,
+    # not after every step (a check of every parameter each step)
+    if not all(bool(torch.isfinite(p).all()) for p in model.parameters()):
+        raise GennasError(diverged(steps, "weights not finite", lr))
     if partial is not None and first <= steps:  # an interrupt while it is measured keeps the trained state
         save(steps, (gen.get_state(), order, at, running))
     model.eval()
