@@ -8,10 +8,11 @@ designer each unit of the table's accuracy through a plain callable, after a sea
 (``search(budget=20, batch_size=5)``, the main calibration table's setting) and after 15 random
 results told, and prints for the 20 best-ranked unverified designs of ``generate`` the bias
 (stated - true), mean absolute error and 90 % interval coverage and width, all converted back to
-% points. ``%`` takes the probit line to the measured tables (scores in 0-100 read as
-accuracies); the other units cannot (their unit is unknown), so they match one another, not ``%``.
+% points. ``%`` and fractions take the probit line to the measured tables (scores in 0-100, and
+maximised scores in 0-1, read as accuracies: ``gennas.design.scores.percent_per_unit``); the other
+units cannot (their unit is unknown), so they match one another, not ``%``.
 
-    python experiments/score_units.py                       # report seeds 0-4, both datasets: 66-72 s
+    python experiments/score_units.py                       # report seeds 0-4, both datasets: 66-77 s
     python experiments/score_units.py --seeds 5,6 --datasets cifar10 --units pct,frac
 """
 

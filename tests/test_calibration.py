@@ -286,7 +286,7 @@ def test_designs_beyond_every_verified_result_are_flagged(predictor, generator, 
     higher), and say so. In % they are stated on the line to the measured tables
     (gennas.design.source_line), never below that flat level."""
     flat_levels = []
-    for scale in (0.01, 1.0):  # fractions: not read on the tables' line
+    for scale in (1000.0, 1.0):  # % x 1000, a unit not read as accuracies: not on the tables' line
         d, _ = _told_random_cifar100(predictor, generator, bench, "my_new_dataset", n=10, seed=5, scale=scale)
         out = d.generate(10)
         flagged = [c for c in out if c.beyond_calibration]
@@ -456,7 +456,10 @@ def test_accuracies_in_percent_are_never_stated_above_100():
     assert learned_reach(told, calibration, unit=(0.0, 100.0)) == (0.0, 100.0)
     assert learned_reach(told - 20, calibration, unit=(0.0, 100.0))[1] < 100  # within it: unchanged
     assert unit_range(told, maximize=True, compressed=False, proxy=False) == (0.0, 100.0)
-    assert unit_range(told / 100, maximize=True, compressed=False, proxy=False) == (-np.inf, np.inf)  # fractions
+    assert unit_range(told / 100, maximize=True, compressed=False, proxy=False) == (0.0, 1.0)  # fractions
+    # error rates (or a loss under 1) minimised, on the predictor's scale (negated): no unit read
+    assert unit_range(1 - told / 100, maximize=False, compressed=False, proxy=False) == (-np.inf, np.inf)
+    assert unit_range(told * 1000, maximize=True, compressed=False, proxy=False) == (-np.inf, np.inf)
     assert unit_range(told, maximize=True, compressed=False, proxy=True) == (-np.inf, np.inf)  # log10 synflow, say
 
 

@@ -20,15 +20,33 @@ def _designs(monkeypatch, tmp_path, to_score, direction):
 
 def test_statements_after_a_search_are_the_same_in_any_units(monkeypatch, tmp_path):
     fraction = _designs(monkeypatch, tmp_path, lambda acc: acc / 100, "maximize")
+    percent = _designs(monkeypatch, tmp_path / "percent", lambda acc: acc, "maximize")
     error = _designs(monkeypatch, tmp_path, lambda acc: 1 - acc / 100, "minimize")
-    shifted = _designs(monkeypatch, tmp_path, lambda acc: acc - 100, "maximize")  # the spread of %, not its range
+    shifted = _designs(monkeypatch, tmp_path / "shifted", lambda acc: acc - 100, "maximize")  # the spread of %
     assert fraction and all(c.predicted_accuracy is not None for c in fraction)
-    assert [c.arch for c in fraction] == [c.arch for c in error] == [c.arch for c in shifted]
+    assert [c.arch for c in fraction] == [c.arch for c in percent]
+    assert [c.arch for c in error] == [c.arch for c in shifted]
     as_percent = lambda c, back: sorted([back(c.predicted_accuracy), *map(back, c.interval)])  # noqa: E731
-    for f, e, s in zip(fraction, error, shifted):
-        expected = as_percent(f, lambda v: 100 * v)
-        assert as_percent(e, lambda v: 100 - 100 * v) == pytest.approx(expected, abs=1e-6)
-        assert as_percent(s, lambda v: v + 100) == pytest.approx(expected, abs=1e-6)
+    # fractions read as accuracies: stated as the same scores in % are
+    for f, p in zip(fraction, percent):
+        assert as_percent(f, lambda v: 100 * v) == pytest.approx(as_percent(p, lambda v: v), abs=1e-6)
+    # a unit nothing ties to accuracy (an error rate minimised: it could be a loss): alike in any of them
+    for e, s in zip(error, shifted):
+        assert as_percent(e, lambda v: 100 - 100 * v) == pytest.approx(as_percent(s, lambda v: v + 100), abs=1e-6)
     # in the scores' own scale: the designs below the results are a few tenths of a point apart, not 40
     low, high = np.array([[100 * v for v in c.interval] for c in fraction]).T
     assert (high - low).max() < 3.0
+
+
+def test_which_scores_read_as_accuracies():
+    """Accuracies in % and fractions maximised map to % (the measured tables' line and unit range
+    apply); scores minimised, shifted, scaled or a proxy's have no unit the designer can read."""
+    from gennas.design.scores import percent_per_unit
+
+    acc = np.array([71.2, 88.5, 93.1])
+    assert percent_per_unit(acc, maximize=True, compressed=False) == 1.0
+    assert percent_per_unit(acc / 100, maximize=True, compressed=False) == 100.0
+    assert percent_per_unit(1 - acc / 100, maximize=False, compressed=False) is None  # could be a loss under 1
+    assert percent_per_unit(acc - 100, maximize=True, compressed=False) is None
+    assert percent_per_unit(acc * 1000, maximize=True, compressed=False) is None
+    assert percent_per_unit(acc / 100, maximize=True, compressed=False, proxy=True) is None

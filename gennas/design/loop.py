@@ -33,7 +33,7 @@ from gennas.design.budget import LatencyBudget
 from gennas.design.loop_settings import REGENERATE_PRETRAINED, REGENERATE_SCRATCH, LoopSettings
 from gennas.design.pool import local_count, proxy_order, random_within, unseen
 from gennas.design.prior import SourceTablePrior, prior_map
-from gennas.design.scores import ScoreScale, reads_as_percent, scale_mismatch_note, scored_by_proxy
+from gennas.design.scores import ScoreScale, percent_per_unit, scale_mismatch_note, scored_by_proxy
 from gennas.evaluators.base import Result
 from gennas.generators.guidance import Guidance, InfeasibleBudget, predictor_value
 from gennas.graph import ArchGraph
@@ -247,7 +247,7 @@ class DesignLoop:
         if self.prior.active and self._refitted is None:
             told = [r for r in self.history if not r.failed]
             scores = np.array([r.score for r in told])
-            percent = reads_as_percent(scores, self.scale.direction == "maximize", self.scale.compress,
+            percent = percent_per_unit(scores, self.scale.direction == "maximize", self.scale.compress,
                                        scored_by_proxy([r.kind for r in told], self.task.name))
             slope, offset = prior_map(self.scale.to_model(scores), self._corrected([r.arch for r in told])[0], percent)
             mean, std = offset + slope * mean, slope * std

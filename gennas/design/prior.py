@@ -148,22 +148,26 @@ class SourceTablePrior:
         return self._ratios[key]
 
 
-def prior_map(told: np.ndarray, prior: np.ndarray, percent: bool) -> tuple[float, float]:
+def prior_map(told: np.ndarray, prior: np.ndarray, percent_per_unit: float | None) -> tuple[float, float]:
     """``(slope, offset)`` taking the prior's values (accuracies in % of the measured tables) to a
     new task's scale while the tables rank it: ``offset + slope * prior``. ``told`` ``(n,)`` are the
     told scores on the predictor's scale, ``prior`` ``(n,)`` the prior's values of their cells.
 
-    Accuracies in % (``percent``) keep the tables' unit (slope 1, the level their median
-    difference). Any other score takes the ratio of the two's spreads (median absolute deviations)
-    too: with the level alone, fractions took the prior's fall in % as a fall in fractions, and
-    designs below the results read 0.57 [0.19, 0.94] where they scored 0.94 (a user walk; in %
-    the same designs read 93.74 [93.00, 94.17], truly 93.67). The slope is positive, so the ranking
-    is the tables' still; 1 where either spread is zero (one distinct score, or one prior value)."""
+    Scores that read as accuracies (``percent_per_unit``: how many % one unit of the predictor's
+    scale is, 1 for %, 100 for fractions; :func:`~gennas.design.scores.percent_per_unit`)
+    keep the tables' unit (slope ``1 / percent_per_unit``, the level their median difference). Any
+    other score takes the ratio of the two's spreads (median absolute deviations): with the level
+    alone, fractions took the prior's fall in % as a fall in fractions, and designs below the
+    results read 0.57 [0.19, 0.94] where they scored 0.94 (a user walk; in % the same designs read
+    93.74 [93.00, 94.17], truly 93.67). The slope is positive, so the ranking is the tables' still;
+    1 where either spread is zero (one distinct score, or one prior value)."""
     told, prior = np.asarray(told, dtype=np.float64), np.asarray(prior, dtype=np.float64)
     if not len(told):
         return 1.0, 0.0
     slope = 1.0
-    if not percent:
+    if percent_per_unit is not None:
+        slope = 1.0 / percent_per_unit
+    else:
         spread_told, spread_prior = median_abs_deviation(told), median_abs_deviation(prior)
         if spread_told > 0 and spread_prior > 0:
             slope = float(spread_told / spread_prior)

@@ -128,7 +128,7 @@ from scipy.stats import median_abs_deviation, norm, theilslopes
 from scipy.stats import t as student_t
 
 from gennas.design.prior import SourceTablePrior
-from gennas.design.scores import reads_as_percent
+from gennas.design.scores import percent_per_unit
 from gennas.graph import ArchGraph
 from gennas.surrogates.calibration import COVERAGE, MIN_TREND, PERCENT, Predictions, interval_std
 from gennas.surrogates.residual_scale import ResidualTrend
@@ -240,8 +240,9 @@ def _robust_scale(residual: np.ndarray) -> float:
 
 def unit_range(told: np.ndarray, maximize: bool, compressed: bool, proxy: bool) -> tuple[float, float]:
     """The lowest and highest score a task can reach as far as its unit tells: 0-100 for
-    accuracies in % (:func:`~gennas.design.scores.reads_as_percent`), else unbounded."""
-    return PERCENT if reads_as_percent(told, maximize, compressed, proxy) else (-np.inf, np.inf)
+    accuracies in %, 0-1 for fractions (:func:`~gennas.design.scores.percent_per_unit`), else unbounded."""
+    percent = percent_per_unit(told, maximize, compressed, proxy)
+    return (-np.inf, np.inf) if percent is None else (0.0, PERCENT[1] / percent)
 
 
 def with_source_line(p: Predictions, told: np.ndarray, told_sources: dict[str, np.ndarray],
@@ -407,15 +408,28 @@ def _line_statement(lines: dict[str, SourceLine], design_sources: dict[str, np.n
 
 def source_line_statement(p: Predictions, sources: SourceTablePrior, told_archs: Sequence[ArchGraph], told: np.ndarray,
                           archs: Sequence[ArchGraph], maximize: bool, compressed: bool,
-                          reach: tuple[float, float], proxy: bool, flat: bool = False,
+                          table: tuple[float, float] | None, proxy: bool, flat: bool = False,
                           learned_residuals: np.ndarray | None = None) -> Predictions:
     """:func:`with_source_line` for designs ``archs`` of a loop whose measured sources are
-    ``sources`` after results ``told`` ``(n,)`` of ``told_archs``; ``p`` unchanged where the
-    results are not accuracies in % (:func:`~gennas.design.scores.reads_as_percent`; ``proxy``:
-    they are a zero-cost proxy's, :func:`~gennas.design.scores.scored_by_proxy`). ``reach`` clips
-    the line's statements: a measured table's range, else the unit's (not the reach learned from
-    the results, which the line's designs beyond every result exceed)."""
-    if not sources.active or not reads_as_percent(told, maximize, compressed, proxy):
+    ``sources`` after results ``told`` ``(n,)`` of ``told_archs``, in the scores' units: where they
+    read as accuracies (:func:`~gennas.design.scores.percent_per_unit`: in %, or fractions;
+    ``proxy``: a zero-cost proxy's, :func:`~gennas.design.scores.scored_by_proxy`, never do) the
+    line is fitted and stated in % and scaled back; ``p`` unchanged where they do not (their unit
+    is unknown). Clipped to the measured ``table``'s range where the scores are its accuracies,
+    else to 0-100 % (not to the reach learned from the results, which the line's designs beyond
+    every result exceed). ``learned_residuals`` ``(n,)`` in the scores' units."""
+    percent = percent_per_unit(told, maximize, compressed, proxy)
+    if not sources.active or percent is None:
         return p
-    return with_source_line(p, np.asarray(told, dtype=np.float64), sources.labels(told_archs), sources.labels(archs),
-                            reach, flat, learned_residuals)
+    residuals = None if learned_residuals is None else percent * np.asarray(learned_residuals, dtype=np.float64)
+    stated = with_source_line(_scaled(p, percent), percent * np.asarray(told, dtype=np.float64),
+                              sources.labels(told_archs), sources.labels(archs), table or PERCENT, flat, residuals)
+    return _scaled(stated, 1.0 / percent)
+
+
+def _scaled(p: Predictions, factor: float) -> Predictions:
+    """``p``'s statements (mean, std, interval) times ``factor`` > 0, its ranking (raw, score, flags) kept."""
+    if p.mean is None or factor == 1.0:
+        return p
+    times = (lambda v: None if v is None else factor * v)  # noqa: E731
+    return replace(p, mean=times(p.mean), std=times(p.std), low=times(p.low), high=times(p.high))

@@ -28,7 +28,7 @@ from gennas.design.stored_statement import results_agree_with_stored, stored_sta
 from gennas.errors import caller_stacklevel
 from gennas.evaluators.base import Result
 from gennas.graph import ArchGraph
-from gennas.surrogates.calibration import (COVERAGE, MIN_TREND, PERCENT, Calibration, Predictions,
+from gennas.surrogates.calibration import (COVERAGE, MIN_TREND, Calibration, Predictions,
                                           interval_std, learned_reach, pretrained_reach, table_reach)
 from gennas.surrogates.cross_fitted import MIN_LEARNED, CrossFitted, learned_calibration
 from gennas.surrogates.stored_calibration import CalibratedPredictor
@@ -114,9 +114,9 @@ class Statements:
             # result widened by the results' residuals, and the designs the line states beyond every
             # result lie above it (after 10 random cifar100 results on a new dataset, seeds 32 and
             # 33, their 90 % intervals were clipped to 0.2 points, 1.2-1.4 points below the truth)
-            line_reach = reach if measured else (reach[0], PERCENT[1])
             return source_line_statement(stated, loop.prior, [r.arch for r in told], np.array([r.score for r in told]),
-                                         archs, loop.scale.direction == "maximize", loop.scale.compress, line_reach,
+                                         archs, loop.scale.direction == "maximize", loop.scale.compress,
+                                         reach if measured else None,
                                          self._by_proxy(told), flat=learned is not None and learned.calibration.flat,
                                          learned_residuals=None if learned is None else learned.calibration.residuals)
         if self._task_error is not None or self._samples_set_no_scale:
