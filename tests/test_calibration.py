@@ -13,7 +13,7 @@ from gennas.design.loop import LoopSettings
 from gennas.design.scores import ScoreScale
 from gennas.design.verified import ranked
 from gennas.design.stored_statement import results_agree_with_stored, stored_statement
-from gennas.design.source_line import unit_range
+from gennas.design.unit_line import unit_range
 from gennas.errors import GennasError
 from gennas.evaluators.base import Result
 from gennas.surrogates.calibration import COVERAGE, Calibration, Predictions, isotonic, learned_reach
@@ -22,14 +22,15 @@ from gennas.surrogates.stored_calibration import CalibratedPredictor, stored_cal
 from gennas.surrogates.ceiling import censored_above
 
 
-def _told_random_cifar100(predictor, generator, bench, task: str, n: int, seed: int, scale: float = 1.0):
-    """A designer for ``task`` told the cifar100 accuracies (times ``scale``) of ``n`` random cells;
-    (designer, their rows)."""
+def _told_random_cifar100(predictor, generator, bench, task: str, n: int, seed: int, scale: float = 1.0,
+                          kind: str = "table"):
+    """A designer for ``task`` told the cifar100 accuracies (times ``scale``, as results of ``kind``)
+    of ``n`` random cells; (designer, their rows)."""
     archs, y = bench.archs(), bench.accuracy_of(None, "cifar100")
     rows = np.random.default_rng(seed).choice(len(archs), n, replace=False)
     d = gennas.Designer("nb201", task=task, predictor=predictor, generator=generator, seed=0,
                         loop=LoopSettings(pool=1))
-    d.tell([Result(archs[i], float(y[i]) * scale, "table") for i in rows])
+    d.tell([Result(archs[i], float(y[i]) * scale, kind) for i in rows])
     return d, rows
 
 
@@ -286,8 +287,9 @@ def test_designs_beyond_every_verified_result_are_flagged(predictor, generator, 
     higher), and say so. In % they are stated on the line to the measured tables
     (gennas.design.source_line), never below that flat level."""
     flat_levels = []
-    for scale in (1000.0, 1.0):  # % x 1000, a unit not read as accuracies: not on the tables' line
-        d, _ = _told_random_cifar100(predictor, generator, bench, "my_new_dataset", n=10, seed=5, scale=scale)
+    for scale in (0.01, 1.0):  # told as a zero-cost proxy's scores: no line ties them to the tables
+        d, _ = _told_random_cifar100(predictor, generator, bench, "my_new_dataset", n=10, seed=5, scale=scale,
+                                     kind="proxy:synflow" if scale != 1.0 else "table")
         out = d.generate(10)
         flagged = [c for c in out if c.beyond_calibration]
         assert flagged and all("beyond every calibrated cell" in str(c) for c in flagged)

@@ -120,17 +120,13 @@ bias -0.41 -> -0.34; ``experiments/real_task_calibration.py --restate``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.stats import median_abs_deviation, norm, theilslopes
 from scipy.stats import t as student_t
 
-from gennas.design.prior import SourceTablePrior
-from gennas.design.scores import percent_per_unit
-from gennas.graph import ArchGraph
-from gennas.surrogates.calibration import COVERAGE, MIN_TREND, PERCENT, Predictions, interval_std
+from gennas.surrogates.calibration import COVERAGE, MIN_TREND, Predictions, interval_std
 from gennas.surrogates.residual_scale import ResidualTrend
 
 #: results needed before a line is fitted (Theil-Sen's median of pairwise slopes: 10 pairs)
@@ -155,6 +151,17 @@ def probit(accuracy_percent: np.ndarray) -> np.ndarray:
     return norm.ppf(np.clip(np.asarray(accuracy_percent, dtype=np.float64) / 100.0, EPS, 1 - EPS))
 
 
+def to_line(target: np.ndarray, percent: bool) -> np.ndarray:
+    """Target scores ``(n,)`` on the scale a line is straight in: the probit of accuracies in %
+    (``percent``), else the scores themselves (a unit of their own, higher is better)."""
+    return probit(target) if percent else np.asarray(target, dtype=np.float64)
+
+
+def from_line(values: np.ndarray, percent: bool) -> np.ndarray:
+    """Inverse of :func:`to_line`: a line's values ``(n,)`` as target scores."""
+    return 100.0 * norm.cdf(values) if percent else np.asarray(values, dtype=np.float64)
+
+
 @dataclass(frozen=True)
 class SourceLine:
     """``probit(target) = intercept + slope * probit(source)`` for accuracies in %, and how far
@@ -173,21 +180,24 @@ class SourceLine:
     slope_low: float
     slope_high: float
     trend: ResidualTrend | None = None
+    #: the target is an accuracy in %, straight in probit; else scores of a unit of their own,
+    #: straight in it (:func:`to_line`)
+    percent: bool = True
 
     @classmethod
-    def fit(cls, source: np.ndarray, target: np.ndarray) -> SourceLine | None:
+    def fit(cls, source: np.ndarray, target: np.ndarray, percent: bool = True) -> SourceLine | None:
         """Theil-Sen line through verified ``(source, target)`` accuracies, ``(n,)`` each; None with
         fewer than :data:`MIN_RESULTS` or a slope that is not positive (the datasets disagree)."""
         source, target = np.asarray(source, dtype=np.float64), np.asarray(target, dtype=np.float64)
         if len(target) < MIN_RESULTS or np.ptp(source) <= 0:
             return None
-        x, y = probit(source), probit(target)
+        x, y = probit(source), to_line(target, percent)
         slope, intercept, slope_low, slope_high = theilslopes(y, x, alpha=COVERAGE)
         if not slope > 0:
             return None
         residual = y - (intercept + slope * x)
-        return cls(float(intercept), float(slope), _robust_scale(residual), len(y), float(np.median(x)),
-                   float(slope_low), float(slope_high))
+        return cls(float(intercept), float(slope), _robust_scale(residual, y), len(y), float(np.median(x)),
+                   float(slope_low), float(slope_high), percent=percent)
 
     def through_upper_half(self, source: np.ndarray, target: np.ndarray) -> SourceLine:
         """The line this one's slope gives the designs above the results it was fitted on (``source``,
@@ -196,17 +206,17 @@ class SourceLine:
         upper half's residuals where they are :data:`~gennas.surrogates.calibration.MIN_TREND` or
         more, else of every residual, falling with the source where they do
         (:class:`~gennas.surrogates.residual_scale.ResidualTrend`, from ``MIN_TREND`` results)."""
-        x, y = probit(source), probit(target)
+        x, y = probit(source), to_line(target, self.percent)
         upper = x >= np.median(x)
         intercept = float(np.median(y[upper] - self.slope * x[upper]))
         residual = y - (intercept + self.slope * x)
         line = replace(self, intercept=intercept, center=float(np.median(x[upper])))
         if upper.sum() >= MIN_TREND:
             # residuals enough where the designs lie for a scale of their own
-            return replace(line, scale=_robust_scale(residual[upper]), count=int(upper.sum()))
+            return replace(line, scale=_robust_scale(residual[upper], y), count=int(upper.sum()))
         trend = ResidualTrend.fit(x, residual) if len(y) >= MIN_TREND else None
         normalised = residual if trend is None else residual / trend.scale(x)
-        return replace(line, scale=_robust_scale(normalised), count=len(y), trend=trend)
+        return replace(line, scale=_robust_scale(normalised, y), count=len(y), trend=trend)
 
     @property
     def rises(self) -> bool:
@@ -231,18 +241,12 @@ class SourceLine:
         return np.sqrt(residual ** 2 + slope ** 2)
 
 
-def _robust_scale(residual: np.ndarray) -> float:
+def _robust_scale(residual: np.ndarray, values: np.ndarray) -> float:
     """The robust sd (1.4826 MAD) of residuals ``(n,)``: cells that failed to train must not widen
-    every interval; 0 for an exact line (its rounding is no residual scale)."""
+    every interval; 0 for an exact line (its rounding, 1e-9 of the ``values``' magnitude, is no
+    residual scale)."""
     scale = float(median_abs_deviation(residual, scale="normal"))
-    return scale if scale > 1e-9 else 0.0
-
-
-def unit_range(told: np.ndarray, maximize: bool, compressed: bool, proxy: bool) -> tuple[float, float]:
-    """The lowest and highest score a task can reach as far as its unit tells: 0-100 for
-    accuracies in %, 0-1 for fractions (:func:`~gennas.design.scores.percent_per_unit`), else unbounded."""
-    percent = percent_per_unit(told, maximize, compressed, proxy)
-    return (-np.inf, np.inf) if percent is None else (0.0, PERCENT[1] / percent)
+    return scale if scale > 1e-9 * float(np.max(np.abs(values))) else 0.0
 
 
 def with_source_line(p: Predictions, told: np.ndarray, told_sources: dict[str, np.ndarray],
@@ -296,7 +300,7 @@ def with_source_line(p: Predictions, told: np.ndarray, told_sources: dict[str, n
     # above the results: the same slope through the upper half's medians, with the residual scale
     # there (module docstring)
     upper = {s: line.through_upper_half(told_sources[s], told) for s, line in lines.items()}
-    on_line, line_low, line_high = _line_statement(upper, design_sources, p, reach)
+    on_line, line_low, line_high = line_statement(upper, design_sources, p, reach)
     # a design predicted above every verified cell is at least at their level: where the line says
     # less, the learned (flat) statement stays
     take = (top & (on_line > p.mean)) | upper_within
@@ -311,14 +315,14 @@ def with_source_line(p: Predictions, told: np.ndarray, told_sources: dict[str, n
         # order the results: after a 20-cell search on cifar100 held out it stated the top 20 below
         # them +1.95 to +2.09 points high (3 of the development seeds 5-12; +0.01 to +0.57 where the
         # curve is kept), and the midpoint +0.52 to +1.08
-        mid, wide_low, wide_high = _line_statement(rising, design_sources, p, reach)
+        mid, wide_low, wide_high = line_statement(rising, design_sources, p, reach)
     elif rising:
         mid, wide_low, wide_high = independent_midpoint((p.mean, p.low, p.high),
-                                                        _line_statement(rising, design_sources, p, reach))
+                                                        line_statement(rising, design_sources, p, reach))
     else:
         reached = np.all([design_sources[s] >= told_sources[s].min() - BOUND_REACH * np.ptp(told_sources[s])
                           for s in lines], axis=0)
-        floor = _line_statement(lines, design_sources, p, reach)[1]
+        floor = line_statement(lines, design_sources, p, reach)[1]
         mid, wide_low, wide_high = fall_bounded((p.mean, p.low, p.high), np.where(reached, floor, -np.inf))
         # a flat calibration falls by predicted points that order nothing, and beyond the reach no line
         # bounds the fall: nothing is stated there (NaN; module docstring)
@@ -392,44 +396,16 @@ def fall_bounded(learned: tuple[np.ndarray, np.ndarray, np.ndarray], line_low: n
     return np.clip(mean + (floor - low) / 2, floor, high), floor, high
 
 
-def _line_statement(lines: dict[str, SourceLine], design_sources: dict[str, np.ndarray], p: Predictions,
+def line_statement(lines: dict[str, SourceLine], design_sources: dict[str, np.ndarray], p: Predictions,
                     reach: tuple[float, float]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The value and :data:`COVERAGE` interval ``(m,)`` each that ``lines`` (averaged in probit)
     give ``p``'s designs, whose source accuracies are ``design_sources``; within ``reach``."""
     probits = np.mean([line.probit_of(design_sources[s]) for s, line in lines.items()], axis=0)
     half = np.mean([line.half_width(design_sources[s]) for s, line in lines.items()], axis=0)
-    on_line = np.clip(100.0 * norm.cdf(probits), *reach)
+    percent = next(iter(lines.values())).percent
+    on_line = np.clip(from_line(probits, percent), *reach)
     # the line's interval (without a residual scale, one exact source: the learned width around its value)
-    scaled = half > 1e-9  # rounding of an exact line is no width
-    line_low = np.clip(np.where(scaled, 100.0 * norm.cdf(probits - half), p.low + on_line - p.mean), *reach)
-    line_high = np.clip(np.where(scaled, 100.0 * norm.cdf(probits + half), p.high + on_line - p.mean), *reach)
+    scaled = half > 1e-9 * np.abs(probits)  # rounding of an exact line is no width
+    line_low = np.clip(np.where(scaled, from_line(probits - half, percent), p.low + on_line - p.mean), *reach)
+    line_high = np.clip(np.where(scaled, from_line(probits + half, percent), p.high + on_line - p.mean), *reach)
     return on_line, line_low, line_high
-
-
-def source_line_statement(p: Predictions, sources: SourceTablePrior, told_archs: Sequence[ArchGraph], told: np.ndarray,
-                          archs: Sequence[ArchGraph], maximize: bool, compressed: bool,
-                          table: tuple[float, float] | None, proxy: bool, flat: bool = False,
-                          learned_residuals: np.ndarray | None = None) -> Predictions:
-    """:func:`with_source_line` for designs ``archs`` of a loop whose measured sources are
-    ``sources`` after results ``told`` ``(n,)`` of ``told_archs``, in the scores' units: where they
-    read as accuracies (:func:`~gennas.design.scores.percent_per_unit`: in %, or fractions;
-    ``proxy``: a zero-cost proxy's, :func:`~gennas.design.scores.scored_by_proxy`, never do) the
-    line is fitted and stated in % and scaled back; ``p`` unchanged where they do not (their unit
-    is unknown). Clipped to the measured ``table``'s range where the scores are its accuracies,
-    else to 0-100 % (not to the reach learned from the results, which the line's designs beyond
-    every result exceed). ``learned_residuals`` ``(n,)`` in the scores' units."""
-    percent = percent_per_unit(told, maximize, compressed, proxy)
-    if not sources.active or percent is None:
-        return p
-    residuals = None if learned_residuals is None else percent * np.asarray(learned_residuals, dtype=np.float64)
-    stated = with_source_line(_scaled(p, percent), percent * np.asarray(told, dtype=np.float64),
-                              sources.labels(told_archs), sources.labels(archs), table or PERCENT, flat, residuals)
-    return _scaled(stated, 1.0 / percent)
-
-
-def _scaled(p: Predictions, factor: float) -> Predictions:
-    """``p``'s statements (mean, std, interval) times ``factor`` > 0, its ranking (raw, score, flags) kept."""
-    if p.mean is None or factor == 1.0:
-        return p
-    times = (lambda v: None if v is None else factor * v)  # noqa: E731
-    return replace(p, mean=times(p.mean), std=times(p.std), low=times(p.low), high=times(p.high))

@@ -23,7 +23,7 @@ import numpy as np
 from gennas.design.loop import DesignLoop
 from gennas.design.pretrained import saved_results
 from gennas.design.scores import scored_by_proxy
-from gennas.design.source_line import source_line_statement, unit_range
+from gennas.design.unit_line import source_line_statement, unit_range
 from gennas.design.stored_statement import results_agree_with_stored, stored_statement
 from gennas.errors import caller_stacklevel
 from gennas.evaluators.base import Result
@@ -115,8 +115,7 @@ class Statements:
             # result lie above it (after 10 random cifar100 results on a new dataset, seeds 32 and
             # 33, their 90 % intervals were clipped to 0.2 points, 1.2-1.4 points below the truth)
             return source_line_statement(stated, loop.prior, [r.arch for r in told], np.array([r.score for r in told]),
-                                         archs, loop.scale.direction == "maximize", loop.scale.compress,
-                                         reach if measured else None,
+                                         archs, loop.scale, reach if measured else None,
                                          self._by_proxy(told), flat=learned is not None and learned.calibration.flat,
                                          learned_residuals=None if learned is None else learned.calibration.residuals)
         if self._task_error is not None or self._samples_set_no_scale:
