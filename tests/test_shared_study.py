@@ -116,14 +116,15 @@ def test_a_dead_local_process_claim_is_retried_at_once(url):
 
 
 def test_a_claim_without_heartbeat_is_failed_by_optuna_and_retried(tmp_path):
-    # another host's claim: only its heartbeat can tell it is dead (1 s interval, 1 s grace here)
+    # another host's claim: only its heartbeat can tell it is dead (1 s interval, 3 s grace here:
+    # opening the store under a loaded suite must not outlast the grace before the first look)
     url = f"sqlite:///{tmp_path / 'hb.db'}"
     arch = _claim_of(url, "hb", "elsewhere:1:feedbeef")
-    storage = optuna.storages.RDBStorage(url, heartbeat_interval=1, grace_period=2)
+    storage = optuna.storages.RDBStorage(url, heartbeat_interval=1, grace_period=3)
     store = ResultStore.open("nb201", storage, "hb", resume=True)
     with Claims(store, 10) as claims:
         assert arch.canonical_hash() in {h for _, h, _ in claims.view().live}  # alive: beat recently
-        time.sleep(3)
+        time.sleep(4)
         view = claims.view()
         assert not view.live and arch.canonical_hash() in view.orphans and view.attempts[arch.canonical_hash()] == 1
     out = run_search(RandomSearch("nb201", seed=1), TableEvaluator("nb201", "cifar10"), 3, storage=storage,
