@@ -584,3 +584,15 @@ def test_more_threads_than_cores_are_warned_of():
         assert "exceeds" not in CliRunner().invoke(app, ["--threads", "1", "spaces"]).stderr
     finally:
         torch.set_num_threads(before)
+
+
+def test_an_empty_folder_option_is_refused_not_read_as_the_current_folder(tmp_path, monkeypatch):
+    """``--export ''`` was read as Path('') and wrote the designs into the current folder without a
+    word (a user walk); ``.`` still names it on purpose."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
+    for args in (["design", "-n", "1", "--export", ""], ["train", "-s", "nb201", "--steps", "1", "--out", " "]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, result.output
+        assert f"{args[-2]} is empty: name a folder" in result.stderr
+    assert list(tmp_path.iterdir()) == []  # nothing written

@@ -19,6 +19,17 @@ def check_seed(seed: Optional[int], option: str = "--seed") -> Optional[int]:
     return seeds.check_seed(seed, option)
 
 
+def path_option(value: Optional[str], option: str) -> Optional[Path]:
+    """The folder a path option names, None where not given. An empty value is refused: a path
+    read as ``Path('')`` is the current folder, and ``gennas design --export ''`` wrote its
+    designs there without a word (a user walk); ``.`` names that folder on purpose."""
+    if value is None:
+        return None
+    if not value.strip():
+        raise GennasError(f"{option} is empty: name a folder (. for the current one)")
+    return Path(value)
+
+
 def check_writable_dir(folder: Path, what: str, hint: str = "") -> Path:
     """Create ``folder`` if needed and prove a file can be written there, before any long work.
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import warnings
-from pathlib import Path
 from typing import Any, Optional
 
 import typer
@@ -36,7 +35,8 @@ def register(app: typer.Typer) -> None:
                    n: int = typer.Option(10, "-n", help="number of architectures"),
                    generator: str = typer.Option("diffusion", "--generator", help="diffusion or vae"),
                    seed: Optional[int] = typer.Option(None, "--seed", help="\\[default: 0; with --study: the study's]"),
-                   export: Optional[Path] = typer.Option(None, "--export", help="folder: write each as string, PyTorch and ONNX"),
+                   export_arg: Optional[str] = typer.Option(None, "--export",
+                                                            help="folder: write each as string, PyTorch and ONNX"),
                    num_classes: Optional[int] = typer.Option(None, "--num-classes",
                                                              help="with --export: classes of the exported networks, 2 or more \\[default: the "
                                                                   "task's dataset's, else those the space's latency "
@@ -56,11 +56,12 @@ def register(app: typer.Typer) -> None:
         budget and every verified result); --device and --max-latency-ms then replace the study's
         device and budget (either alone keeps the study's other), --seed its seed, and --task, if
         given, must be the study's."""
-        from gennas.cli.checks import check_seed, check_storage
+        from gennas.cli.checks import check_seed, check_storage, path_option
         from gennas.design.designer import Designer
         from gennas.errors import GennasError
 
         check_seed(seed)
+        export = path_option(export_arg, "--export")
         if num_classes is not None and num_classes < 2:
             raise GennasError(f"--num-classes must be at least 2, got {num_classes}")
         if (storage is None) != (study is None):

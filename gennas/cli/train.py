@@ -162,7 +162,7 @@ def register(app: typer.Typer) -> None:
         batch: int = typer.Option(256, "--batch", help="architectures per step"),
         lr: float = typer.Option(2e-3, "--lr", help="peak learning rate (one-cycle schedule)"),
         seed: int = typer.Option(0, "--seed"),
-        out: Optional[Path] = typer.Option(None, "--out", help="folder (default $GENNAS_HOME/checkpoints)"),
+        out_arg: Optional[str] = typer.Option(None, "--out", help="folder (default $GENNAS_HOME/checkpoints)"),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress display"),
         as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
         force: bool = typer.Option(False, "--force", help="replace a generator trained before (for this spec or "
@@ -175,7 +175,7 @@ def register(app: typer.Typer) -> None:
         import torch
 
         from gennas.checkpoint import find_checkpoint, user_checkpoints_dir
-        from gennas.cli.checks import check_seed, check_writable_dir
+        from gennas.cli.checks import check_seed, check_writable_dir, path_option
         from gennas.errors import GennasError, unknown
         from gennas.generators import new_generator
         from gennas.generators.training import (generator_dataset, partial_step, sample_quality, split,
@@ -184,6 +184,7 @@ def register(app: typer.Typer) -> None:
         from gennas.spaces import load_space
 
         check_seed(seed)
+        out = path_option(out_arg, "--out")
         kinds = list(KINDS) if kind == "all" else [kind]
         if kind != "all" and kind not in KINDS:
             raise GennasError(unknown("generator kind (--kind)", kind, [*KINDS, "all"]))
