@@ -4,12 +4,14 @@
 
 * ``arch.txt``: the space's string form (``space.from_string`` reads it back);
 * ``weights.pt``: the state dict (``torch.load(..., weights_only=True)``, then
-  ``space.build(arch, **build).load_state_dict``): freshly initialised, or the trained weights
-  passed as ``weights`` (:func:`export_trained` reads them from a TrainEvaluator checkpoint);
+  ``space.build(arch, **build).load_state_dict``): freshly initialised from ``seed`` (0 unless
+  given: the same call writes the same weights), or the trained weights passed as ``weights``
+  (:func:`export_trained` reads them from a TrainEvaluator checkpoint);
 * ``model.pt2``: a ``torch.export`` program with a dynamic batch dimension
   (``torch.export.load(path).module()`` runs it on any batch size, with no gennas installed);
 * ``model.onnx``: ONNX with a dynamic batch axis (needs the ``export`` extra: ``onnx``);
-* ``build.json``: the space, string, build options, input shape and where the weights came from.
+* ``build.json``: the space, string, build options, input shape, where the weights came from and
+  (freshly initialised) their ``seed``.
 
 Trained weights exist only where the evaluator kept them: ``TrainEvaluator(..., keep_weights=True)``
 inside a search keeps each stored result's weights in the file ``Result.metadata["checkpoint"]``
@@ -30,6 +32,7 @@ import torch
 from gennas.checkpoint import load_checkpoint
 from gennas.errors import GennasError, MissingDependency, caller_stacklevel, install_hint
 from gennas.graph import ArchGraph
+from gennas.seeds import check_seed
 from gennas.spaces import SearchSpace, resolve_space
 
 
@@ -41,7 +44,7 @@ def export_architecture(arch: ArchGraph | str, folder: str | Path, space: Search
                         num_classes: int = 10, in_channels: int = 3, input_size: int | None = None,
                         onnx: bool = True, weights: dict[str, torch.Tensor] | None = None,
                         weights_source: str = "fresh initialisation (torch default init)",
-                        inputs: dict[str, Any] | None = None, overwrite: bool = False,
+                        inputs: dict[str, Any] | None = None, overwrite: bool = False, seed: int | None = 0,
                         **build_options: Any) -> dict[str, Path]:
     """Export one architecture; returns the written paths by kind (``arch``, ``weights``, ``program``,
     ``onnx``, ``build``). ``weights``: a state dict of the built network (trained weights) loaded
@@ -49,7 +52,12 @@ def export_architecture(arch: ArchGraph | str, folder: str | Path, space: Search
     the images it was trained on were prepared (:func:`gennas.datasets.input_recipe`). A folder
     that holds an export is refused unless ``overwrite``, which removes its files first (a second
     export over a first rewrote some and left the first's ``model.onnx`` beside the second's
-    ``build.json``, a user walk; ``gennas design --export`` refuses it too)."""
+    ``build.json``, a user walk; ``gennas design --export`` refuses it too).
+
+    ``seed``: the initial weights are drawn from it (a generator of their own; torch's global
+    random state is left as it was), so the same call writes the same files; 0 by default, as
+    ``gennas design --seed``: a "seed 0" export differed every run (99 of 579 tensors, a user walk).
+    None draws them from torch's global random state (recorded as unseeded)."""
     if num_classes < 2 or in_channels < 1:  # checked before a folder is made (one was left empty)
         raise GennasError(f"num_classes must be at least 2 and in_channels at least 1, got {num_classes}, "
                           f"{in_channels}")
@@ -60,6 +68,7 @@ def export_architecture(arch: ArchGraph | str, folder: str | Path, space: Search
     sp = resolve_space(space)
     graph = sp.parse(arch)
     side = int(input_size or sp.default_input_size)
+    seed = check_seed(seed, "export seed")
     if onnx:
         check_onnx()
     folder = Path(folder)
@@ -75,16 +84,24 @@ def export_architecture(arch: ArchGraph | str, folder: str | Path, space: Search
         raise GennasError(f"cannot create export folder {folder}: {exc}") from None
     try:
         return _write_export(sp, graph, folder, side, num_classes, in_channels, onnx, weights, weights_source, inputs,
-                             build_options)
+                             build_options, seed)
     except OSError as exc:  # a folder that exists but cannot be written (raised FileNotFoundError from deep in)
         raise GennasError(f"cannot write the export to {folder}: {exc.strerror or exc}") from None
 
 
 def _write_export(sp: SearchSpace, graph: ArchGraph, folder: Path, side: int, num_classes: int, in_channels: int,
                   onnx: bool, weights: dict[str, torch.Tensor] | None, weights_source: str,
-                  inputs: dict[str, Any] | None, build_options: dict[str, Any]) -> dict[str, Path]:
+                  inputs: dict[str, Any] | None, build_options: dict[str, Any], seed: int | None) -> dict[str, Path]:
     """Build the network and write :data:`EXPORT_FILES` (as :func:`export_architecture` states)."""
-    model = sp.build(graph, num_classes=num_classes, in_channels=in_channels, **build_options).eval()
+    def build() -> torch.nn.Module:
+        return sp.build(graph, num_classes=num_classes, in_channels=in_channels, **build_options).eval()
+
+    if seed is None:  # drawn from torch's global random state, as any network built
+        model = build()
+    else:
+        with torch.random.fork_rng(devices=[]):  # the CPU generator, restored after: the process draws as before
+            torch.random.default_generator.manual_seed(seed)  # not torch.manual_seed: it seeds CUDA's too
+            model = build()
     if weights is not None:
         try:
             model.load_state_dict(weights)
@@ -106,6 +123,7 @@ def _write_export(sp: SearchSpace, graph: ArchGraph, folder: Path, side: int, nu
         "space": sp.name, "arch": graph.to_string(), "num_classes": num_classes, "in_channels": in_channels,
         "input_shape": [1, in_channels, side, side], "dynamic_batch": True, "build_options": build_options,
         "weights": weights_source, "trained": weights is not None,
+        **({} if weights is not None else {"seed": seed}),
         "inputs": inputs or "not recorded: the inputs the network was (or is to be) trained on"}, indent=2) + "\n")
     return paths
 
@@ -196,13 +214,15 @@ def fresh_build(result: Any) -> dict[str, Any]:
     return out
 
 
-def export_result(result: Any, folder: str | Path, onnx: bool = True, **options: Any) -> dict[str, Path]:
+def export_result(result: Any, folder: str | Path, onnx: bool = True, seed: int | None = 0,
+                  **options: Any) -> dict[str, Path]:
     """Export a verified result's architecture with its trained weights where its evaluator kept
     them, else freshly initialised as the result's metadata records it was built (its classes,
     input shape and build options; ``options`` as :func:`export_architecture` add to or replace
     those). ``build.json``'s ``weights`` says which. With trained weights, ``options`` that
     contradict them (another ``num_classes``) are refused, as :func:`export_trained` says: an
     export whose head was not the one asked for, without a word, misleads more than an error.
+    ``seed`` draws fresh weights (as :func:`export_architecture`); trained ones need none.
 
     Raises GennasError for ``result`` None (``SearchResult.best`` when every verification failed)
     or not a Result."""
@@ -217,7 +237,7 @@ def export_result(result: Any, folder: str | Path, onnx: bool = True, **options:
            "with keep_weights=True inside a stored search, or with a checkpoint_dir)")
     if recorded_checkpoint(result) is not None:
         why = f"fresh initialisation: the trained weights recorded at {recorded_checkpoint(result)} are not there"
-    return export_architecture(result.arch, folder, onnx=onnx, weights_source=why,
+    return export_architecture(result.arch, folder, onnx=onnx, weights_source=why, seed=seed,
                                **{**fresh_build(result), **options})
 
 
@@ -232,12 +252,13 @@ def trained_weights_of(arch: ArchGraph, results: Sequence[Any]) -> Path | None:
 
 
 def export_candidate(arch: ArchGraph, folder: str | Path, results: Sequence[Any] = (), onnx: bool = True,
-                     **options: Any) -> dict[str, Path]:
-    """Export ``arch``; with its trained weights when one of ``results`` verified it and kept them."""
+                     seed: int | None = 0, **options: Any) -> dict[str, Path]:
+    """Export ``arch``; with its trained weights when one of ``results`` verified it and kept them,
+    else initialised from ``seed``."""
     trained = trained_weights_of(arch, results)
     if trained is not None:
         return export_trained(trained, folder, onnx=onnx)
-    return export_architecture(arch, folder, onnx=onnx, **options)
+    return export_architecture(arch, folder, onnx=onnx, seed=seed, **options)
 
 
 def check_onnx() -> None:

@@ -36,7 +36,8 @@ def register(app: typer.Typer) -> None:
                    generator: str = typer.Option("diffusion", "--generator", help="diffusion or vae"),
                    seed: Optional[int] = typer.Option(None, "--seed", help="\\[default: 0; with --study: the study's]"),
                    export_arg: Optional[str] = typer.Option(None, "--export",
-                                                            help="folder: write each as string, PyTorch and ONNX"),
+                                                            help="folder: write each as string, PyTorch and ONNX (untrained "
+                                                                 "weights initialised from --seed)"),
                    num_classes: Optional[int] = typer.Option(None, "--num-classes",
                                                              help="with --export: classes of the exported networks, 2 or more \\[default: the "
                                                                   "task's dataset's, else those the space's latency "
@@ -141,8 +142,9 @@ def register(app: typer.Typer) -> None:
             from gennas.surrogates.measure import table_build_options
 
             classes = num_classes or classes_of(task) or table_build_options(designer.space).get("num_classes", 10)
-            kept = kept_ranks(export, candidates, classes)  # before any write: a folder of other designs is refused
-            trained = write_ranks(export, candidates, designer.history, classes, kept)
+            # before any write: a folder of other designs is refused; untrained ones start from the design's seed
+            kept = kept_ranks(export, candidates, classes, designer.seed)
+            trained = write_ranks(export, candidates, designer.history, classes, kept, designer.seed)
             for row, c in zip(rows, candidates):
                 # one export may mix networks a search trained with untrained full-size ones: say which
                 weights = "trained weights" if trained[c.rank] else "initial weights"

@@ -44,28 +44,41 @@ def exported_before(folder: Path) -> dict[str, Any] | None:
     return record if isinstance(record, dict) else None
 
 
-def kept_ranks(export: Path, candidates: Sequence[Any], classes: int) -> set[int]:
+def same_start(record: dict[str, Any], seed: int | None) -> bool:
+    """Whether an export's weights are what this command writes: trained ones, or initial ones drawn
+    from ``seed`` (another seed's were kept and stated as this one's)."""
+    return bool(record.get("trained")) or (seed is not None and record.get("seed") == seed)
+
+
+def kept_ranks(export: Path, candidates: Sequence[Any], classes: int, seed: int | None = 0) -> set[int]:
     """The ranks ``export`` already holds exactly as this command would write them (the same
-    architecture and classes: a rerun after an interrupt); GennasError where it holds others."""
+    architecture, classes and initial weights' seed: a rerun after an interrupt); GennasError
+    where it holds others."""
     wanted = {c.rank: c.arch.to_string() for c in candidates}
-    kept, other = set(), []
+    kept, other, reseeded = set(), [], ""
     for folder in sorted(export.glob("rank[0-9][0-9]")) if export.is_dir() else []:
         rank = int(folder.name[4:])
         record = exported_before(folder)
         if record is not None and record.get("arch") == wanted.get(rank) and record.get("num_classes") == classes:
-            kept.add(rank)
+            if same_start(record, seed):
+                kept.add(rank)
+                continue
+            drawn = "no recorded seed" if record.get("seed") is None else f"seed {record['seed']}"
+            reseeded = f" ({folder.name}'s initial weights were drawn from {drawn}, not seed {seed})"
+            other.append(folder.name)
         elif not (rank in wanted and half_written(folder)):  # a half-written one of ours is rewritten
             other.append(folder.name)
     if other:
         # a new export over an old one replaced some ranks and left the others: a mixed folder
         raise GennasError(f"--export {export} already holds an export of other designs ({', '.join(other[:3])}"
-                          f"{', ...' if len(other) > 3 else ''}); choose a new or empty folder")
+                          f"{', ...' if len(other) > 3 else ''}); choose a new or empty folder" + reseeded)
     return kept
 
 
 def write_ranks(export: Path, candidates: Sequence[Any], history: Sequence[Any], classes: int,
-                kept: set[int]) -> dict[int, bool]:
-    """Export every candidate not in ``kept``; returns rank -> whether trained weights were used.
+                kept: set[int], seed: int | None = 0) -> dict[int, bool]:
+    """Export every candidate not in ``kept``, untrained ones initialised from ``seed`` (the
+    design's); returns rank -> whether trained weights were used.
     Progress lines go to stderr when it is not a terminal (10 designs took ~30 s in silence); an
     interrupt says what was written and that the same command finishes it."""
     from gennas.cli.output import Terminated
@@ -79,7 +92,7 @@ def write_ranks(export: Path, candidates: Sequence[Any], history: Sequence[Any],
             if c.rank not in kept:
                 partial = export / f".{final.name}.partial"
                 shutil.rmtree(partial, ignore_errors=True)  # left by an interrupted run
-                export_candidate(c.arch, partial, history, num_classes=classes)  # trained weights where kept
+                export_candidate(c.arch, partial, history, seed=seed, num_classes=classes)  # trained weights where kept
                 try:
                     if final.exists():  # half-written by an earlier version: only export files in it
                         shutil.rmtree(final)
