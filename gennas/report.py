@@ -343,11 +343,27 @@ def _figures(runs: Sequence[StudyRun], folder: Path, suffix: str = "") -> Report
     return Report(files, notes)
 
 
+#: the names of the figures a report writes (``NAME.png``, or ``NAME-GROUP.png`` per group of studies)
+FIGURE_NAMES = ("best_so_far", "predicted_vs_verified", "accuracy_latency")
+
+
+def earlier_figures(folder: Path, written: Sequence[Path]) -> list[Path]:
+    """The files in ``folder`` named as a report's figures (:data:`FIGURE_NAMES`) that are not in
+    ``written``: an earlier report's, which would read as this one's."""
+    if not folder.is_dir():
+        return []
+    own = {p.resolve() for p in written}
+    return sorted(p for name in FIGURE_NAMES for p in [folder / f"{name}.png", *folder.glob(f"{name}-*.png")]
+                  if p.is_file() and not p.is_symlink() and p.resolve() not in own)
+
+
 def write_report(runs: Sequence[StudyRun], out: str | Path) -> Report:
     """Write every figure that the runs support into folder ``out``; returns the paths and notes.
     Studies whose scores mean different things (another task or evaluator) get
     figures of their own (one axis held synflow's 1e49 and accuracies in %, one Pareto front
-    cifar10 and cifar100 cells)."""
+    cifar10 and cifar100 cells). Figures of a report's names that this one did not write are
+    removed, and a note names them: an earlier report's ``accuracy_latency.png`` stayed beside
+    a note "no accuracy-latency figure" (a user walk); no other file is touched."""
     if not runs:
         raise GennasError("no studies to report")
     folder = Path(out)
@@ -367,6 +383,15 @@ def write_report(runs: Sequence[StudyRun], out: str | Path) -> Report:
             files += made.files
             notes += [f"{key}: {n}" for n in made.notes]
     notes += [n for run in runs for n in run.notes]
+    stale = earlier_figures(folder, files)
+    try:
+        for path in stale:
+            path.unlink()
+    except OSError as exc:
+        raise GennasError(f"cannot remove an earlier report's figure {exc.filename}: {exc.strerror or exc}") from None
+    if stale:
+        notes.append(f"removed {len(stale)} figure{'s' * (len(stale) != 1)} an earlier report left in {folder}: "
+                     f"{', '.join(p.name for p in stale)}")
     return Report(files, notes)
 
 

@@ -67,3 +67,46 @@ def test_design_export_twice_writes_the_same_files_and_a_rerun_with_another_seed
             kept_ranks(tmp_path / "x", [candidate], 10, 4)
     finally:
         torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def two_storages(tmp_path_factory, nb201, bench):
+    """Two SQLite storages of one 6-verification table search: with a 10 ms pixel3 budget, and without."""
+    from gennas.evaluators import TableEvaluator
+    from gennas.search import LatencyFilter, make_optimizer, run_search
+    from gennas.search.storage import ResultStore
+
+    folder = tmp_path_factory.mktemp("walk20")
+    dbs = []
+    for limit in (10.0, None):
+        opt = make_optimizer("random", nb201, 0)
+        attrs = {"method": "random", "task": "cifar10", "evaluator": "table"}
+        if limit is not None:
+            opt = LatencyFilter(opt, lambda a: bench.latency(a, "pixel3"), limit, "pixel3")
+            attrs.update(device="pixel3", max_latency_ms=limit)
+        found = run_search(opt, TableEvaluator(bench, "cifar10"), 6, progress=False)
+        db = f"sqlite:///{folder}/{'budget' if limit else 'free'}.db"
+        ResultStore.open(nb201, db, "r", attrs=attrs).add_many(found.history)
+        dbs.append(db)
+    return dbs
+
+
+def test_a_report_leaves_no_figure_of_an_earlier_one_and_touches_nothing_else(two_storages, tmp_path):
+    """An earlier report's accuracy_latency.png stayed beside a note "no accuracy-latency figure" (a
+    user walk): the report's own names it did not write are removed, and a note says so."""
+    from gennas.report import report
+
+    out = tmp_path / "figs"
+    first = report(two_storages[0], None, out)
+    assert "accuracy_latency.png" in [p.name for p in first.files]
+    (out / "accuracy_latency-cifar10_table.png").write_bytes(PNG)  # a grouped report's name
+    keep = {"accuracy_latency_mine.png": PNG, "notes.txt": b"mine", "best_so_far.png.bak": PNG}
+    for name, data in keep.items():
+        (out / name).write_bytes(data)
+    second = report(two_storages[1], None, out)
+    assert sorted(p.name for p in second.files) == ["best_so_far.png", "predicted_vs_verified.png"]
+    assert sorted(p.name for p in out.iterdir()) == sorted([*keep, "best_so_far.png", "predicted_vs_verified.png"])
+    assert any(n.startswith("removed 2 figures an earlier report left") and "accuracy_latency.png" in n
+               for n in second.notes)
+    again = report(two_storages[1], None, out)
+    assert not any("earlier report" in n for n in again.notes)  # its own figures are not stale
