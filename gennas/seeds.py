@@ -6,11 +6,12 @@ would fail deep inside one of them, so it is refused where it enters, naming the
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 
-from gennas.errors import GennasError
+from gennas.errors import GennasError, caller_stacklevel
 
 #: the seeds valid for numpy, torch and optuna's samplers alike
 MAX_SEED = 2**32 - 1
@@ -23,3 +24,17 @@ def check_seed(seed: Any, option: str = "seed") -> int | None:
                              or not 0 <= seed <= MAX_SEED):
         raise GennasError(f"{option} must be an integer from 0 to {MAX_SEED}, got {seed!r}")
     return None if seed is None else int(seed)
+
+
+class UnseededStudy(UserWarning):
+    """A stored search runs without a seed: it cannot be run again the same way, nor continued as
+    an uninterrupted run would have gone."""
+
+
+def warn_unseeded(seed: int | None, storage: Any, study: str | None, resume: bool) -> None:
+    """One line where a stored search is saved or resumed unseeded (``Designer(seed=None)``, Python's
+    default; the CLI's is 0): study ``...-seedNone`` was resumed without a word (a user walk)."""
+    if seed is None and storage is not None:
+        warnings.warn(f"study {study!r} is {'resumed' if resume else 'stored'} unseeded (seed=None): its designs "
+                      "cannot be reproduced; Designer(..., seed=0) makes them so", UnseededStudy,
+                      stacklevel=caller_stacklevel())

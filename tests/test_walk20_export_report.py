@@ -110,3 +110,24 @@ def test_a_report_leaves_no_figure_of_an_earlier_one_and_touches_nothing_else(tw
                for n in second.notes)
     again = report(two_storages[1], None, out)
     assert not any("earlier report" in n for n in again.notes)  # its own figures are not stale
+
+
+def test_an_unseeded_stored_search_says_it_cannot_be_reproduced(tmp_path, monkeypatch, bench):
+    """``Designer(seed=None)`` (Python's default) stored and resumed study ``...-seedNone`` without a word."""
+    import gennas
+    from gennas.evaluators import TableEvaluator
+    from gennas.seeds import UnseededStudy
+
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
+    db = str(tmp_path / "s.db")
+    table = TableEvaluator(bench, "cifar10")
+    with pytest.warns(UnseededStudy, match=r"'designer-nb201-cifar10-table-seedNone' is stored unseeded"):
+        gennas.Designer("nb201", task="cifar10").search(table, 2, storage=db)
+    with pytest.warns(UnseededStudy, match="is resumed unseeded"):
+        gennas.Designer("nb201", task="cifar10").search(table, 3, storage=db, resume=True)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UnseededStudy)
+        gennas.Designer("nb201", task="cifar10", seed=0).search(table, 2, storage=db)
+        gennas.Designer("nb201", task="cifar10").search(table, 2)  # in memory: nothing stored to resume

@@ -38,7 +38,7 @@ from gennas.generators import SlotGenerator, load_generator
 from gennas.generators.base import MAX_COUNT, check_count
 from gennas.generators.guidance import Guidance, HardFn, InfeasibleBudget, predictor_value
 from gennas.graph import ArchGraph
-from gennas.seeds import check_seed
+from gennas.seeds import check_seed, warn_unseeded
 from gennas.spaces import SearchSpace, resolve_space
 from gennas.surrogates.latency_bound import calibration_path, check_confidence, load_calibration
 from gennas.surrogates.protocols import AccuracyModel, LatencyModel
@@ -436,6 +436,7 @@ class Designer(Statements):
             check_feasible(self.budget, self.space)
         storage = storage if storage is not None else self.storage
         study_name, attrs = designer_study(self, evaluator, storage, study_name, resume)
+        warn_unseeded(self.seed, storage, study_name, resume)
         return run_search(self.loop, evaluator, budget, storage=storage, study_name=study_name,
                           batch_size=batch_size, progress=progress, resume=resume, force=force, attrs=attrs,
                           direction=self.loop.scale.direction, executor=executor, workers=workers,
