@@ -22,9 +22,11 @@ app = typer.Typer(help="gennas: graph-based generative neural-architecture desig
 @app.callback()
 def global_options(ctx: typer.Context, threads: int = typer.Option(
         1, "--threads", min=1,
-        help="torch CPU threads (intra-op). 1 by default: gennas' models are small, and next to a busy "
-             "core a search with 2 threads took 2.9x as long, with 1 thread 1.6x (README, "
-             "experiments/thread_contention.py)")) -> None:
+        help="torch CPU threads (intra-op). 1 by default: gennas' models are small, and threads wait for each "
+             "other beside other work. On a 2-core machine next to a busy process, `gennas --threads 2 design "
+             "--space mbv3 --task mnist-synflow-log10 --device cpu_ort_1t --max-latency-ms 12 -n 5` took 40-49 s "
+             "(22-40 s CPU) where 1 thread took 6-16 s (5.5-6.4 s CPU), and nb201's `design -n 10` 13-22 s where 1 "
+             "thread took 5-16 s; alone, 2 threads were no faster (5.4 s either way)")) -> None:
     """gennas: graph-based generative neural-architecture design."""
     import torch
 

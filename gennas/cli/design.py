@@ -34,7 +34,10 @@ def register(app: typer.Typer) -> None:
                                                           "mbv3) \\[default: 0.95; with --study: the study's]"),
                    n: int = typer.Option(10, "-n", help="number of architectures"),
                    generator: str = typer.Option("diffusion", "--generator", help="diffusion or vae"),
-                   seed: Optional[int] = typer.Option(None, "--seed", help="\\[default: 0; with --study: the study's]"),
+                   seed: Optional[int] = typer.Option(None, "--seed", help="which designs are sampled; under a "
+                                                      "latency budget on nb201 every cell within it is ranked, so "
+                                                      "the seed changes nothing \\[default: 0; with --study: the "
+                                                      "study's]"),
                    export_arg: Optional[str] = typer.Option(None, "--export",
                                                             help="folder: write each as string, PyTorch and ONNX (untrained "
                                                                  "weights initialised from --seed)"),
