@@ -23,10 +23,9 @@ app = typer.Typer(help="gennas: graph-based generative neural-architecture desig
 def global_options(ctx: typer.Context, threads: int = typer.Option(
         1, "--threads", min=1,
         help="torch CPU threads (intra-op). 1 by default: gennas' models are small, and threads wait for each "
-             "other beside other work. On a 2-core machine next to a busy process, `gennas --threads 2 design "
-             "--space mbv3 --task mnist-synflow-log10 --device cpu_ort_1t --max-latency-ms 12 -n 5` took 40-49 s "
-             "(22-40 s CPU) where 1 thread took 6-16 s (5.5-6.4 s CPU), and nb201's `design -n 10` 13-22 s where 1 "
-             "thread took 5-16 s; alone, 2 threads were no faster (5.4 s either way)")) -> None:
+             "other beside other work (2-core machine, a busy process beside it: `design --space mbv3 -n 5` "
+             "took 40-49 s with 2 threads, 6-16 s with 1; alone no faster; README, \"A Designer works with one "
+             "torch thread\")")) -> None:
     """gennas: graph-based generative neural-architecture design."""
     import torch
 
