@@ -362,15 +362,18 @@ def register(app: typer.Typer) -> None:
         for row, columns in zip(rows, latency):
             row.update(columns)  # what kept the budget: a verified cell's latency was not shown
         summary = {"study": result.study_name, "storage": storage, "verified": len(result),
-                   "resumed": result.resumed, "failed": len(result.failures), "exhausted": result.exhausted}
+                   "verified_here": result.verified_here, "resumed": result.resumed,
+                   "failed": len(result.failures), "exhausted": result.exhausted}
         if as_json:
             print_json({**summary, "notes": result.notes, "top": rows,
                         "failures": [{"arch": r.arch.to_string(), "error": r.error} for r in result.failures]})
             return
         # a proxy scored on other images than the task's: the title named cifar10 alone (a user review)
         images = f" ({evaluator} scored on {dataset} images)" if dataset is not None and dataset != task else ""
+        # of a shared study's results, how many this process verified (each printed the study's totals)
         print_table(f"{method} on {sp.name}/{task}{images}: best {len(rows)} of {len(result)} verified "
-                    f"(study {result.study_name!r}, {summary['failed']} failed, {result.resumed} resumed)",
+                    f"(this process {result.verified_here}; study {result.study_name!r}, {summary['failed']} "
+                    f"failed, {result.resumed} resumed)",
                     rows, ["rank", "arch", "score", "kind", "fidelity", "cost_s"] + list(latency[0] if latency else []))
         for note in result.notes:
             typer.echo(f"note: {note}", err=True)

@@ -56,6 +56,8 @@ class SearchResult:
         exhausted: the optimizer stopped proposing new architectures before the budget was spent.
         direction: ``"maximize"`` or ``"minimize"``: which scores are best.
         notes: what the user should know about the run (for example that it learned nothing).
+        verified_here: how many of ``history`` this process verified and stored (the rest were
+            resumed, or verified meanwhile by other processes sharing the study).
     """
 
     history: list[Result]
@@ -65,6 +67,7 @@ class SearchResult:
     store: ResultStore | None = field(default=None, repr=False)
     direction: str = "maximize"
     notes: list[str] = field(default_factory=list)
+    verified_here: int = 0
 
     def _sign(self) -> float:
         return -1.0 if self.direction == "minimize" else 1.0
@@ -290,7 +293,7 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
                         if batch:
                             runner.submit(batch)
                         if given_up:  # their verifiers kept dying: stored as failed, not tried again
-                            _store(store, claims, evaluator, given_up, told, history, optimizer, bar)
+                            _store(store, claims, evaluator, given_up, told, out, optimizer, bar)
                         if batch or given_up:
                             stale = 0
                         elif not runner.pending() and not view.live:
@@ -300,7 +303,7 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
                                 break
                     if runner.pending():
                         done = [r for _, r in runner.wait()]
-                        _store(store, claims, evaluator, done, told, history, optimizer, bar)
+                        _store(store, claims, evaluator, done, told, out, optimizer, bar)
                         evaluations += 1  # an evaluator that raises fails a batch alike: batches count
                         stop_if_blind(history, out.resumed, evaluations, int(budget), store)
                         if fresh:  # the study was read this round: add our own results, skip a read
@@ -415,7 +418,7 @@ def _claim_batch(optimizer: Optimizer, space: SearchSpace, claims: Claims, view:
 
 
 def _store(store: ResultStore, claims: Claims, evaluator: Any, results: list[Result], told: set[str],
-           history: list[Result], optimizer: Optimizer, bar: Any) -> None:
+           out: SearchResult, optimizer: Optimizer, bar: Any) -> None:
     """Write verified results (a refused write keeps them in the journal and raises), end their
     claims, then tell the optimizer."""
     store.add_many(results)  # written now: an interrupt later loses nothing verified
@@ -423,7 +426,8 @@ def _store(store: ResultStore, claims: Claims, evaluator: Any, results: list[Res
         claims.release(r.arch)
     release_work(evaluator, results)  # stored: their training checkpoints may go
     told.update(r.arch.canonical_hash() for r in results)
-    history.extend(results)
+    out.history.extend(results)
+    out.verified_here += len(results)
     # counted before the refit: an interrupt during it said "stopped: 14/20 verified" of a study
     # holding 15 (a user walk)
     bar.update(len(results))

@@ -1,0 +1,63 @@
+"""A study records its batch size (a resume with another is refused) and a training evaluator's
+threads (a resume with others is noted), and a search says how many results it verified itself
+(user walk 20)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from gennas.baselines import RandomSearch
+from gennas.cli.app import app
+from gennas.evaluators import TableEvaluator
+from gennas.search import run_search
+from gennas.search.storage import ResultStore
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path, monkeypatch):
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
+
+
+def _search(url, budget, batch_size=2, evaluator=None, **kwargs):
+    return run_search(RandomSearch("nb201", seed=0), evaluator or TableEvaluator("nb201", "cifar10"), budget,
+                      storage=url, study_name="s", batch_size=batch_size, progress=False, **kwargs)
+
+
+class Sharing(TableEvaluator):
+    """Table scores; at its first call another process stores one result in the study."""
+
+    def __init__(self, url, nb201) -> None:
+        super().__init__("nb201", "cifar10")
+        self.url, self.nb201, self.done = url, nb201, False
+
+    def evaluate(self, archs):
+        if not self.done:
+            self.done = True
+            other = ResultStore.open(self.nb201, self.url, "s", resume=True)
+            other.add_many(super().evaluate(RandomSearch("nb201", seed=123).ask(1)))
+        return super().evaluate(archs)
+
+
+def test_a_search_says_how_many_results_it_verified_itself(tmp_path, nb201):
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    solo = _search(url, 4)
+    assert solo.verified_here == 4
+    assert _search(url, 6, resume=True).verified_here == 2
+    shared = run_search(RandomSearch("nb201", seed=0), Sharing(url, nb201), 10, storage=url, study_name="s",
+                        batch_size=2, progress=False, resume=True)
+    assert len(shared) == 10 and shared.resumed == 6 and shared.verified_here == 3
+
+
+def test_the_cli_summary_says_how_many_this_process_verified(tmp_path):
+    url = f"sqlite:///{tmp_path / 'sum.db'}"
+    args = ["search", "--seed", "0", "--storage", url, "--study", "x", "-q"]
+    assert CliRunner().invoke(app, args + ["-b", "3"]).exit_code == 0
+    out = CliRunner().invoke(app, args + ["-b", "5", "--resume", "--json"])
+    summary = json.loads(out.stdout)
+    assert (summary["verified"], summary["verified_here"], summary["resumed"]) == (5, 2, 3)
+    text = CliRunner().invoke(app, args + ["-b", "6", "--resume"])
+    assert "6 verified (this process 1;" in text.stdout
+
