@@ -172,7 +172,7 @@ def test_a_verified_result_the_storage_refuses_is_journaled_then_replayed(tmp_pa
     assert len(journal.read_text().splitlines()) == 2 and len(verified) == 4
     # the next open stores them (once), then the resumed search completes the budget
     out = run_search(RandomSearch(nb201, seed=0), score, 6, storage=str(path), study_name="s", progress=False,
-                     resume=True)
+                     resume=True, batch_size=2)  # the study's batch size: another is refused
     assert out.resumed == 4 and len(out) == 6 and not journal.exists()
     assert [r.arch for r in out.history[:4]] == verified[:4] and [r.score for r in out.history[:4]] == [1, 2, 3, 4]
     assert len({r.arch.canonical_hash() for r in out.history}) == 6

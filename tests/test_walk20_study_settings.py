@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import json
 
+import optuna
 import pytest
 from typer.testing import CliRunner
 
 from gennas.baselines import RandomSearch
 from gennas.cli.app import app
+from gennas.errors import GennasError
 from gennas.evaluators import TableEvaluator
 from gennas.search import run_search
 from gennas.search.storage import ResultStore
@@ -24,6 +26,39 @@ def home(tmp_path, monkeypatch):
 def _search(url, budget, batch_size=2, evaluator=None, **kwargs):
     return run_search(RandomSearch("nb201", seed=0), evaluator or TableEvaluator("nb201", "cifar10"), budget,
                       storage=url, study_name="s", batch_size=batch_size, progress=False, **kwargs)
+
+
+def _attrs(url):
+    return optuna.load_study(study_name="s", storage=url).user_attrs
+
+
+def test_a_resume_with_another_batch_size_is_refused_naming_both_and_the_option(tmp_path):
+    url = f"sqlite:///{tmp_path / 'bs.db'}"
+    _search(url, 4)
+    assert _attrs(url)["batch_size"] == 2
+    with pytest.raises(GennasError, match=r"run with batch_size=2, this run has batch_size=3; resume with the same "
+                                          r"settings \(--batch-size 2 / batch_size=2\)"):
+        _search(url, 8, batch_size=3, resume=True)
+    assert len(_search(url, 6, resume=True)) == 6  # the same batch size goes on
+    forced = _search(url, 8, batch_size=3, resume=True, force=True)  # forced: continued and recorded
+    assert len(forced) == 8 and _attrs(url)["gennas_settings_changes"][-1]["to"] == {"batch_size": 3}
+
+
+def test_a_study_from_before_the_record_resumes_with_any_batch_size(tmp_path, nb201):
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    old = ResultStore.open(nb201, url, "s", attrs={"method": "random", "seed": 0})
+    old.add_many(TableEvaluator("nb201", "cifar10").evaluate(RandomSearch("nb201", seed=9).ask(3)))
+    assert len(_search(url, 5, batch_size=3, resume=True)) == 5
+    assert _attrs(url)["batch_size"] == 3  # recorded from now on
+
+
+def test_the_cli_refuses_another_batch_size_on_resume(tmp_path):
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    args = ["search", "-b", "4", "--seed", "0", "--storage", url, "--study", "bs", "-q", "--json"]
+    first = CliRunner().invoke(app, args + ["--batch-size", "2"])
+    assert first.exit_code == 0, first.output
+    refused = CliRunner().invoke(app, args + ["--batch-size", "3", "--resume", "-b", "6"])
+    assert refused.exit_code == 2 and "--batch-size 2" in refused.stderr and "batch_size=3" in refused.stderr
 
 
 class Sharing(TableEvaluator):

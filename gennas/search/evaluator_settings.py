@@ -79,3 +79,12 @@ def warn_weights_not_kept(evaluator: Any) -> None:
                       "a folder that cannot be written), so no trained network is kept and an export is freshly "
                       "initialised; store the search (storage='sqlite:///run.db') "
                       "or pass checkpoint_dir=...", WeightsNotKept, stacklevel=caller_stacklevel())
+
+
+def run_settings(evaluator: Any, executor: Any, batch_size: int) -> dict[str, Any]:
+    """The settings of a search in this process (``executor`` local or None) that a study records:
+    the batch size, which decides the architectures a seeded search asks together (a resume with
+    another verified other cells). {} for Ray or another executor: batches are asked as its workers free up."""
+    if executor not in (None, "local"):
+        return {}
+    return {"batch_size": int(batch_size)}

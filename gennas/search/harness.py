@@ -33,7 +33,8 @@ from gennas.graph import ArchGraph
 from gennas.spaces import SearchSpace, resolve_space
 from gennas.search.blind_stop import stop_if_blind
 from gennas.search.claims import MAX_ATTEMPTS, Claims, StudyView
-from gennas.search.evaluator_settings import check_evaluator_space, evaluator_settings, warn_weights_not_kept
+from gennas.search.evaluator_settings import (check_evaluator_space, evaluator_settings, run_settings,
+                                              warn_weights_not_kept)
 from gennas.search.executor import Executor, make_executor
 from gennas.search.optimizer import Optimizer, check_optimizer
 from gennas.search.progress import SearchProgress, attach_work_dir, release_work, work_dirs
@@ -251,7 +252,8 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
                          f"the evaluator ({type(evaluator).__name__})")
     start = getattr(optimizer, "predictor_start", None)  # the designer's: what a resume starts from again
     # what the evaluator's scores mean (epochs, build, inputs, ...): a resume with another setup is refused
-    attrs = {**evaluator_settings(evaluator), **(attrs or {})}
+    # and the batch size (refused too: another verifies other cells)
+    attrs = {**evaluator_settings(evaluator), **run_settings(evaluator, executor, int(batch_size)), **(attrs or {})}
     attrs = attrs if start is None else {START_ATTR: start, **attrs}
     store = ResultStore.open(search_space, storage, study_name, resume=resume, attrs=attrs, direction=direction,
                              force=force)

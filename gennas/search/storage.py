@@ -53,9 +53,13 @@ START_ATTR = "predictor_start"
 #: study attributes set by its first run only
 ORIGIN_ATTRS = (START_ATTR,)
 #: study attributes that give its results their meaning: a resumed run must match them (the CLI's
-#: ``limit``, and what run_search reads off the evaluator: epochs, lr, build options, input shape, ...)
+#: ``limit``, and what run_search reads off the evaluator: epochs, lr, build options, input shape, ...;
+#: the batch size, which decides what a seeded search verifies: a resume with another went its own way)
 SETTINGS = ("method", "task", "evaluator", "data", "seed", "device", "max_latency_ms", "latency_confidence",
-            "direction", "limit") + EVALUATOR_SETTINGS
+            "direction", "limit", "batch_size") + EVALUATOR_SETTINGS
+#: the command-line option of a setting, named where a resume with another value is refused
+OPTIONS = {"method": "--method", "seed": "--seed", "batch_size": "--batch-size", "epochs": "--epochs",
+           "limit": "--limit"}
 #: study attribute listing the settings changed by forced resumes (``{"after", "from", "to"}`` each)
 CHANGES_ATTR = "gennas_settings_changes"
 #: study attribute with the start time of the latest run that verified something
@@ -172,8 +176,9 @@ class ResultStore:
                               f"mix two datasets): start a new study for task {new['task']!r}")
         if count and changed and not force:
             raise GennasError(f"study {study.study_name!r} was run with {_settings(old, changed)}, this run has "
-                              f"{_settings(new, changed)}; resume with the same settings, choose another study "
-                              "name, or force it (force=True / --force) to continue with the new settings")
+                              f"{_settings(new, changed)}; resume with the same settings{_options(old, changed)}, "
+                              "choose another study name, or force it (force=True / --force) to continue with the "
+                              "new settings")
         with storage_errors(backend, "write to"):
             if stored_space is None:
                 study.set_user_attr(SPACE_ATTR, space.name)
@@ -389,6 +394,13 @@ _MISSING = object()
 
 def _settings(values: dict[str, Any], keys: list[str]) -> str:
     return ", ".join(f"{k}={values.get(k)!r}" for k in keys)
+
+
+def _options(values: dict[str, Any], keys: list[str]) -> str:
+    """How to pass the study's ``values`` of ``keys`` again (" (--batch-size 2 / batch_size=2)"),
+    for those with a command-line option."""
+    named = [f"{OPTIONS[k]} {values[k]} / {k}={values[k]!r}" for k in keys if k in OPTIONS]
+    return f" ({', '.join(named)})" if named else ""
 
 
 def _rewrite(path: Path, lines: list[str]) -> None:
