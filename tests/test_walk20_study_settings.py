@@ -5,9 +5,11 @@ threads (a resume with others is noted), and a search says how many results it v
 from __future__ import annotations
 
 import json
+import warnings
 
 import optuna
 import pytest
+import torch
 from typer.testing import CliRunner
 
 from gennas.baselines import RandomSearch
@@ -15,12 +17,24 @@ from gennas.cli.app import app
 from gennas.errors import GennasError
 from gennas.evaluators import TableEvaluator
 from gennas.search import run_search
+from gennas.search.evaluator_settings import OtherThreads, training_threads
 from gennas.search.storage import ResultStore
+from gennas.threads import threads_chosen, torch_threads
 
 
 @pytest.fixture(autouse=True)
 def home(tmp_path, monkeypatch):
     monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
+
+
+class Trained(TableEvaluator):
+    """Table scores under a training evaluator's kind and ``threads`` (no training: fast)."""
+
+    kind = "train"
+
+    def __init__(self, threads: int | None = 1) -> None:
+        super().__init__("nb201", "cifar10")
+        self.threads = threads
 
 
 def _search(url, budget, batch_size=2, evaluator=None, **kwargs):
@@ -61,6 +75,52 @@ def test_the_cli_refuses_another_batch_size_on_resume(tmp_path):
     assert refused.exit_code == 2 and "--batch-size 2" in refused.stderr and "batch_size=3" in refused.stderr
 
 
+def test_the_threads_of_a_training_evaluator_are_recorded_and_another_count_is_noted_on_resume(tmp_path):
+    url = f"sqlite:///{tmp_path / 'tr.db'}"
+    _search(url, 2, evaluator=Trained(threads=1))
+    assert _attrs(url)["threads"] == 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", OtherThreads)  # the same threads: no note
+        _search(url, 3, evaluator=Trained(threads=1), resume=True)
+    with pytest.warns(OtherThreads, match=r"last verified with 1 torch thread and this run trains with 2.*bit for bit"):
+        result = _search(url, 4, evaluator=Trained(threads=2), resume=True)
+    assert len(result) == 4 and _attrs(url)["threads"] == 2  # noted, not refused
+
+
+def test_table_scores_record_no_threads_and_an_older_study_gets_no_note(tmp_path, nb201):
+    url = f"sqlite:///{tmp_path / 't.db'}"
+    _search(url, 2)
+    assert "threads" not in _attrs(url)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", OtherThreads)
+        _search(url, 3, evaluator=Trained(threads=2), resume=True)  # no record before: no note
+
+
+def test_training_threads_are_the_ones_an_outer_call_chose():
+    assert training_threads(Trained(threads=2)) == 2
+    with torch_threads(3):
+        undo = threads_chosen()  # as the command line's --threads
+        try:
+            assert training_threads(Trained(threads=1)) == 3
+        finally:
+            undo()
+
+
+def test_the_cli_notes_a_resume_with_other_training_threads(tmp_path):
+    url = f"sqlite:///{tmp_path / 'train.db'}"
+    args = ["search", "--task", "mnist", "-e", "train", "--epochs", "1", "--limit", "40", "-b", "1", "--seed", "0",
+            "--storage", url, "--study", "tr", "-q", "--resume"]
+    before = torch.get_num_threads()
+    try:
+        first = CliRunner().invoke(app, ["--threads", "1"] + args)
+        assert first.exit_code == 0 and "note:" not in first.stderr, first.output
+        again = CliRunner().invoke(app, ["--threads", "2"] + args)
+    finally:
+        torch.set_num_threads(before)
+    assert again.exit_code == 0, again.output
+    assert "note: study 'tr' was last verified with 1 torch thread and this run trains with 2" in again.stderr
+
+
 class Sharing(TableEvaluator):
     """Table scores; at its first call another process stores one result in the study."""
 
@@ -95,4 +155,3 @@ def test_the_cli_summary_says_how_many_this_process_verified(tmp_path):
     assert (summary["verified"], summary["verified_here"], summary["resumed"]) == (5, 2, 3)
     text = CliRunner().invoke(app, args + ["-b", "6", "--resume"])
     assert "6 verified (this process 1;" in text.stdout
-

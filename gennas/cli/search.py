@@ -352,6 +352,7 @@ def register(app: typer.Typer) -> None:
         with warnings.catch_warnings():
             if missing:  # the line above says more
                 warnings.filterwarnings("ignore", category=NewStudyOnResume)
+            warnings.showwarning = note_other_threads(warnings.showwarning)
             result = run_search(optimizer, scorer, budget, storage=backend, study_name=name, batch_size=batch_size,
                                 progress=not quiet, resume=resume, space=sp, attrs=attrs, force=force,
                                 executor=executor, workers=workers, address=address)
@@ -391,6 +392,20 @@ def register(app: typer.Typer) -> None:
                 typer.echo(f"design from what it learned: {stored}", err=True)
                 if not ships_predictor(sp):
                     echo_not_saved(sp, learned, len(result.results))
+
+
+def note_other_threads(show: Any) -> Any:
+    """``warnings.showwarning`` that prints a resume's other training threads as a note (it is not
+    refused: a resume on another machine is legitimate), and passes any other warning to ``show``."""
+    from gennas.search.evaluator_settings import OtherThreads
+
+    def showwarning(message: Any, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+        if issubclass(category, OtherThreads):
+            typer.echo(f"note: {message}", err=True)
+        else:
+            show(message, category, *args, **kwargs)
+
+    return showwarning
 
 
 def echo_not_saved(space: SearchSpace, task: str, results: int) -> None:

@@ -81,10 +81,52 @@ def warn_weights_not_kept(evaluator: Any) -> None:
                       "or pass checkpoint_dir=...", WeightsNotKept, stacklevel=caller_stacklevel())
 
 
+#: evaluator kinds whose scores come from training in this process: torch's thread count changes
+#: them in the last bits, and so which cells a seeded search verifies next (a user walk)
+TRAINING_KINDS = ("train", "supernet")
+
+
+class OtherThreads(UserWarning):
+    """A resumed study of trained scores was verified with another torch thread count than this
+    run's: the scores verified from now on do not match an uninterrupted run's bit for bit."""
+
+
 def run_settings(evaluator: Any, executor: Any, batch_size: int) -> dict[str, Any]:
     """The settings of a search in this process (``executor`` local or None) that a study records:
     the batch size, which decides the architectures a seeded search asks together (a resume with
-    another verified other cells). {} for Ray or another executor: batches are asked as its workers free up."""
+    another verified other cells), and, where the evaluator trains, the torch threads it trains
+    with. {} for Ray or another executor: batches are asked as its workers free up, in their threads."""
     if executor not in (None, "local"):
         return {}
-    return {"batch_size": int(batch_size)}
+    out: dict[str, Any] = {"batch_size": int(batch_size)}
+    if getattr(evaluator, "kind", None) in TRAINING_KINDS:
+        out["threads"] = training_threads(evaluator)
+    return out
+
+
+def warn_other_threads(old: dict[str, Any], new: dict[str, Any], study_name: str) -> None:
+    """Warn (:class:`OtherThreads`, not refused: a resume on another machine is legitimate) when a
+    study that recorded its training threads (``old``) is resumed with others (``new``)."""
+    before, now = old.get("threads"), new.get("threads")
+    if before is None or now is None or before == now:
+        return
+    warnings.warn(f"study {study_name!r} was last verified with {before} torch thread{'s' * (before != 1)} and "
+                  f"this run trains with {now} (--threads, threads=): scores verified from now on will not match "
+                  "an uninterrupted run's bit for bit", OtherThreads, stacklevel=caller_stacklevel())
+
+
+def training_threads(evaluator: Any) -> int:
+    """The torch threads ``evaluator`` trains with, as its own methods take them: its ``threads``,
+    or the ones an outer call chose (``--threads``, ``Designer(threads=...)``; :mod:`gennas.threads`)."""
+    import torch
+
+    from gennas.threads import with_own_threads  # imports torch: not where a study is only read
+
+    class Probe:
+        threads = getattr(evaluator, "threads", None)
+
+        @with_own_threads
+        def count(self) -> int:
+            return int(torch.get_num_threads())
+
+    return Probe().count()

@@ -252,7 +252,7 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
                          f"the evaluator ({type(evaluator).__name__})")
     start = getattr(optimizer, "predictor_start", None)  # the designer's: what a resume starts from again
     # what the evaluator's scores mean (epochs, build, inputs, ...): a resume with another setup is refused
-    # and the batch size (refused too: another verifies other cells)
+    # and the batch size, and a training evaluator's threads (noted on resume: its scores' last bits)
     attrs = {**evaluator_settings(evaluator), **run_settings(evaluator, executor, int(batch_size)), **(attrs or {})}
     attrs = attrs if start is None else {START_ATTR: start, **attrs}
     store = ResultStore.open(search_space, storage, study_name, resume=resume, attrs=attrs, direction=direction,

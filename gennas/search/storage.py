@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from gennas.errors import GennasError, InvalidArchitecture, caller_stacklevel
 from gennas.evaluators.base import Result
 from gennas.search.backends import failure_reason, open_storage, quiet_optuna, storage_errors
-from gennas.search.evaluator_settings import EVALUATOR_SETTINGS
+from gennas.search.evaluator_settings import EVALUATOR_SETTINGS, warn_other_threads
 from gennas.spaces import SearchSpace, resolve_space
 from gennas.spaces.identity import changes_since, describe, spec_record
 
@@ -179,6 +179,8 @@ class ResultStore:
                               f"{_settings(new, changed)}; resume with the same settings{_options(old, changed)}, "
                               "choose another study name, or force it (force=True / --force) to continue with the "
                               "new settings")
+        if count:  # not refused: the same settings on another machine's threads
+            warn_other_threads(old, new, study.study_name)
         with storage_errors(backend, "write to"):
             if stored_space is None:
                 study.set_user_attr(SPACE_ATTR, space.name)
