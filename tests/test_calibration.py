@@ -383,16 +383,18 @@ def test_unknown_task_shows_rank_not_accuracy(predictor, generator):
 
 def test_after_results_intervals_come_from_them(predictor, generator, bench):
     """Told 12 verified cells of a task the predictor never saw: cross-fitted intervals exist, and
-    no calibrated mean is above the best verified score (the isotonic curve saturates there)
-    except for designs beyond every verified cell or at the curve's top level, stated on the line to
-    the measured tables."""
+    the learned calibration states no mean above the best verified score (the isotonic curve
+    saturates there); what is stated above it comes from the line to the measured tables (designs
+    beyond every verified cell, at the curve's top level, or in the upper half of the results'
+    source accuracies where the line predicts the results better), within 100 %."""
     d, rows = _told_random_cifar100(predictor, generator, bench, "my_new_dataset", n=12, seed=3)
     archs, y = bench.archs(), bench.accuracy_of(None, "cifar100")
     out = d.generate(5)
     assert all(c.interval is not None and c.interval[0] <= c.predicted_accuracy <= c.interval[1] for c in out)
+    learned, _, _ = d._learned_calibration()
+    assert learned.calibration.mean(learned.predict(archs[:2000])[0]).max() <= y[rows].max() + 1e-9
     p = d.predictions(archs[:2000])
-    assert p.mean[~(p.beyond | p.top)].max() <= y[rows].max() + 1e-9 and np.all(p.low <= p.high)
-    assert p.mean.max() <= 100.0
+    assert np.all(p.low <= p.high) and p.mean.max() <= 100.0
 
 
 def test_few_results_on_a_known_task_widen_to_the_stored_calibration(predictor, generator, bench):
@@ -475,7 +477,7 @@ def test_proxy_scores_on_a_bundled_task_are_not_clipped_to_its_table(predictor, 
                         loop=LoopSettings(pool=1))
     d.tell([Result(archs[i], float(1e12 * (1 + k)), "proxy") for k, i in enumerate(rows)])
     assert d.loop.scale.compress
-    out = d.generate(5)
+    out = d.generate(20)  # the 12 told among them: the rest state
     assert all(c.predicted_accuracy > 1e9 and c.unit == "" for c in out)
     stated = [c for c in out if c.verified_score is None]  # a verified design states its measurement
     assert stated and all(c.interval[1] > c.interval[0] for c in stated)
@@ -748,7 +750,7 @@ def test_a_failed_result_among_ten_leaves_the_designs_within_the_results_a_usefu
     within, width = ~p.beyond & ~p.below, p.high - p.low
     assert within.sum() > 400 and width[within].mean() < 5
     assert np.mean((p.low[within] <= y[within]) & (y[within] <= p.high[within])) > 0.75
-    assert width[p.below].mean() > 30  # below the results the fall is still unknown
+    assert width[p.below].mean() > 5 * width[within].mean()  # below the results the fall is still unknown
 
 
 def test_a_calibration_from_a_few_results_states_a_sane_interval():

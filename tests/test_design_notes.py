@@ -103,8 +103,10 @@ def test_designs_below_the_results_of_a_search_further_than_they_tell_state_no_a
 
     from gennas.design.loop_settings import LoopSettings
 
-    # the pool of experiments/calibration.py, where half the top 20 lie that far down (development seeds 5-9)
-    designer = gennas.Designer("nb201", task="new-cifar100", seed=5, loop=LoopSettings(pool=1),
+    # the pool of experiments/calibration.py, where 6-15 of the top 20 lie that far down on 4 of the
+    # development seeds 5-9 (seed 5 none since the folds are drawn by cell; a throwaway count over
+    # generate(40) after the same search)
+    designer = gennas.Designer("nb201", task="new-cifar100", seed=6, loop=LoopSettings(pool=1),
                                predictor=gennas.load_predictor("nb201", holdout="cifar100"))
     designer.search(CallableEvaluator(lambda a: bench.accuracy(a, "cifar100"), kind="table"), budget=20)
     designs = designer.generate(40)

@@ -55,6 +55,14 @@ class ScoresOffTable(UserWarning):
 _LEARNED: WeakKeyDictionary = WeakKeyDictionary()
 
 
+def in_canonical_order(results: Sequence[Result]) -> list[Result]:
+    """``results`` sorted by architecture (canonical hash; repeats of one keep their order), so the
+    cross-fitted copies' folds are drawn by cell, not by arrival: two processes sharing a study
+    stored the same 16 results in different orders, and ``gennas design --study`` stated and ranked
+    them differently (a user walk: an unverified cell ranked 11 or 14)."""
+    return sorted(results, key=lambda r: r.arch.canonical_hash())
+
+
 class Statements:
     """The statement half of :class:`~gennas.design.designer.Designer` (a mixin): it reads the
     designer's ``space``, ``task``, ``seed``, ``predictor`` (pretrained), ``loop``
@@ -188,7 +196,7 @@ class Statements:
         are slower, better cells than any design within it, and a calibration fitted on them
         stated those designs 0.9-3.1 points high, covering 33-92 % (``python
         experiments/rebudget_statements.py``: a 20-result search rebuilt under pixel3 budgets)."""
-        told = [r for r in self.loop.history if not r.failed]
+        told = in_canonical_order([r for r in self.loop.history if not r.failed])
         budget = self.loop.budget
         if budget is None or not told:
             return told
