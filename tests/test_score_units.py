@@ -50,3 +50,19 @@ def test_which_scores_read_as_accuracies():
     assert percent_per_unit(acc - 100, maximize=True, compressed=False) is None
     assert percent_per_unit(acc * 1000, maximize=True, compressed=False) is None
     assert percent_per_unit(acc / 100, maximize=True, compressed=False, proxy=True) is None
+
+
+def test_fractions_are_guided_searched_and_stated_as_percent_is(monkeypatch, tmp_path):
+    """Past the results the tables rank a new dataset by (20), the predictor learns the told
+    scores' units: its guidance value in fractions pulled the generator 100 times weaker than in
+    %, and after this search generate(25) returned other designs (the same verified cells)."""
+    bench = gennas.load_benchmark("nb201")
+    runs = []
+    for unit, to_score in (("percent", lambda acc: acc), ("fraction", lambda acc: acc / 100)):
+        monkeypatch.setenv("GENNAS_HOME", str(tmp_path / unit))
+        designer = gennas.Designer("nb201", task="mytask", seed=0)
+        out = designer.search(gennas.CallableEvaluator(lambda a, f=to_score: f(bench.accuracy(a, "cifar10"))),
+                              budget=25, batch_size=5, progress=False)
+        assert designer.loop.points_per_unit() == (1.0 if unit == "percent" else 100.0)
+        runs.append(([str(r.arch) for r in out.history], [str(c.arch) for c in designer.generate(25)]))
+    assert runs[0] == runs[1]

@@ -276,7 +276,8 @@ class Designer(Statements):
         guidance = self._guidance
         if learned or self._task_error is not None:
             # what was learned; or, for a task nothing is known of, what transfers (ranked only)
-            guidance = replace(guidance, value=predictor_value(self.loop.predictor, self.loop.query_task()))
+            guidance = replace(guidance, value=predictor_value(self.loop.predictor, self.loop.query_task(),
+                                                               points_per_unit=self.loop.points_per_unit()))
         size = max(self.loop.settings.pool * n, 200)
         try:
             pool, message = self.generator.sample(size, seed=seed, guidance=guidance), ""

@@ -31,9 +31,10 @@ import numpy as np
 from gennas.design.acquisition import select_batch
 from gennas.design.budget import LatencyBudget
 from gennas.design.loop_settings import REGENERATE_PRETRAINED, REGENERATE_SCRATCH, LoopSettings
+from gennas.design.search_notes import search_notes
 from gennas.design.pool import local_count, proxy_order, random_within, unseen
 from gennas.design.prior import SourceTablePrior, prior_map
-from gennas.design.scores import ScoreScale, percent_per_unit, scale_mismatch_note, scored_by_proxy
+from gennas.design.scores import ScoreScale, percent_per_unit, scored_by_proxy
 from gennas.evaluators.base import Result
 from gennas.generators.guidance import Guidance, InfeasibleBudget, predictor_value
 from gennas.graph import ArchGraph
@@ -184,7 +185,8 @@ class DesignLoop:
                  or (self._pool_at[2] != self._guide and told - self._pool_at[0] >= self.regenerate_every()))
         if stale:
             # From scratch (an untrained predictor) the generator samples unguided.
-            value = predictor_value(self.predictor, self.query_task(), self.settings.guide_members) if trained else None
+            value = predictor_value(self.predictor, self.query_task(), self.settings.guide_members,
+                                    self.points_per_unit()) if trained else None
             n = self._generation_size(k)
             # One round of draws, repeats and all: guidance concentrates the samples, and drawing
             # again until n are distinct doubled the generation's cost (the acquisition ranks the
@@ -246,12 +248,23 @@ class DesignLoop:
         mean, std = self._corrected(archs)
         if self.prior.active and self._refitted is None:
             told = [r for r in self.history if not r.failed]
-            scores = np.array([r.score for r in told])
-            percent = percent_per_unit(scores, self.scale.direction == "maximize", self.scale.compress,
-                                       scored_by_proxy([r.kind for r in told], self.task.name))
-            slope, offset = prior_map(self.scale.to_model(scores), self._corrected([r.arch for r in told])[0], percent)
+            slope, offset = prior_map(self.scale.to_model(np.array([r.score for r in told])),
+                                      self._corrected([r.arch for r in told])[0], self.percent_per_unit())
             mean, std = offset + slope * mean, slope * std
         return mean, std
+
+    def points_per_unit(self) -> float:
+        """Accuracy points per unit of the predictor's value for the task: the told scores' once it
+        learned them (100 for fractions), else 1 (the tables' %, while they rank a new dataset)."""
+        learned = self._refitted is not None or self._few_shot is not None
+        return (self.percent_per_unit() or 1.0) if learned else 1.0
+
+    def percent_per_unit(self) -> float | None:
+        """% per unit of the told scores where they read as accuracies (scores.percent_per_unit)."""
+        told = [r for r in self.history if not r.failed]
+        proxy = scored_by_proxy([r.kind for r in told], getattr(self.task, "name", None))  # no task: the default's
+        return percent_per_unit(np.array([r.score for r in told]), self.scale.direction == "maximize",
+                                self.scale.compress, proxy)
 
     def _corrected(self, archs: Sequence[ArchGraph]) -> tuple[np.ndarray, np.ndarray]:
         """The predictor's prediction corrected by the source tables, memoised until the next
@@ -423,22 +436,13 @@ class DesignLoop:
 
     def search_notes(self, exhausted: bool) -> list[str]:
         """What the user should know after a search (read by :func:`gennas.search.run_search`):
-        that the evaluator taught nothing, or why proposals ran out (``exhausted``)."""
-        notes = []
-        if self.learned_nothing():
-            notes.append("every verified architecture got the same score: the evaluator told the designer nothing to learn "
-                         "from, " + ("so its ranking is the pretrained one" if self.pretrained.is_trained else
-                                     "and with no pretrained predictor it has no ranking to design by"))
-        notes += [m for m in [scale_mismatch_note(self.task, [r.score for r in self.history if not r.failed])] if m]
-        cells = self.cells_within_budget() if exhausted else None
-        if cells is not None:
-            left, b = len(unseen(cells, self._seen)), self.budget
-            judged = "measured" if b.exact else f"by the latency model's {b.confidence:.0%} upper bound"
-            done = len(cells) - left
-            notes.append(f"only {len(cells)} distinct architecture{'s' * (len(cells) != 1)} whose output can depend "
-                         f"on the input keep{'s' * (len(cells) == 1)} {b.max_latency_ms:g} ms on {b.device} ({judged}); "
-                         f"{done} of them {'was' if done == 1 else 'were'} verified" + (f", {left} not" if left else ""))
-        return notes
+        :func:`gennas.design.search_notes.search_notes`."""
+        return search_notes(self, exhausted)
+
+    @property
+    def seen(self) -> set[str]:
+        """Canonical hashes of every architecture asked or told."""
+        return self._seen
 
     def __repr__(self) -> str:
         return (f"DesignLoop({self.space.name}, task={self.task!r}, told={len(self.history)}, "

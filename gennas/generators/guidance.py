@@ -178,14 +178,17 @@ class Guidance:
                    num_candidates=num_candidates, device=device)
 
 
-def predictor_value(predictor: AccuracyModel, task: Any, members: int | None = None) -> SoftFn:
-    """Differentiable guidance value: the predictor's expected score for ``task``, ``(B, S, V) -> (B,)``;
-    ``members``: only the first ones of an ensemble (None: all)."""
+def predictor_value(predictor: AccuracyModel, task: Any, members: int | None = None,
+                    points_per_unit: float = 1.0) -> SoftFn:
+    """Differentiable guidance value: the predictor's expected score for ``task``, ``(B, S, V) -> (B,)``,
+    in accuracy points (the unit of the guidance's other weights): a score in fractions takes
+    ``points_per_unit`` 100 (it was guided 100 times weaker than %); ``members``: only the first
+    ones of an ensemble (None: all)."""
     options = {} if members is None else {"members": members}
 
     def value(slot_probs: torch.Tensor) -> torch.Tensor:
         mean, _ = predictor.predict_soft(slot_probs, task, **options)
-        return mean
+        return mean if points_per_unit == 1.0 else points_per_unit * mean
     return value
 
 

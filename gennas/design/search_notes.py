@@ -1,0 +1,29 @@
+"""What a design loop's search tells the user at its end (read by :func:`gennas.search.run_search`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gennas.design.pool import unseen
+from gennas.design.scores import scale_mismatch_note
+
+
+def search_notes(loop: Any, exhausted: bool) -> list[str]:
+    """What the user should know after a design loop's search (a
+    :class:`~gennas.design.loop.DesignLoop`'s, read by :func:`gennas.search.run_search`): that the
+    evaluator taught nothing, or why proposals ran out (``exhausted``)."""
+    notes = []
+    if loop.learned_nothing():
+        notes.append("every verified architecture got the same score: the evaluator told the designer nothing to learn "
+                     "from, " + ("so its ranking is the pretrained one" if loop.pretrained.is_trained else
+                                 "and with no pretrained predictor it has no ranking to design by"))
+    notes += [m for m in [scale_mismatch_note(loop.task, [r.score for r in loop.history if not r.failed])] if m]
+    cells = loop.cells_within_budget() if exhausted else None
+    if cells is not None:
+        left, b = len(unseen(cells, loop.seen)), loop.budget
+        judged = "measured" if b.exact else f"by the latency model's {b.confidence:.0%} upper bound"
+        done = len(cells) - left
+        notes.append(f"only {len(cells)} distinct architecture{'s' * (len(cells) != 1)} whose output can depend "
+                     f"on the input keep{'s' * (len(cells) == 1)} {b.max_latency_ms:g} ms on {b.device} ({judged}); "
+                     f"{done} of them {'was' if done == 1 else 'were'} verified" + (f", {left} not" if left else ""))
+    return notes
