@@ -403,7 +403,7 @@ class Designer(Statements):
         An architecture told again with another score keeps both (a warning says so)."""
         results = as_results(self.space, arch, score)
         check_kind_direction([r.kind for r in results], self.loop.scale.direction, "tell")  # nothing recorded
-        for problem in [*told_unit_problems(results), *repeated_results(self.loop.history, results)]:
+        for problem in [*told_unit_problems(results, self.loop.direction), *repeated_results(self.loop.history, results)]:
             warnings.warn(problem, stacklevel=caller_stacklevel())
         try:
             self.loop.tell(results)

@@ -248,23 +248,24 @@ class DesignLoop:
         mean, std = self._corrected(archs)
         if self.prior.active and self._refitted is None:
             told = [r for r in self.history if not r.failed]
+            percent = percent_per_unit(np.array([r.score for r in told]), self.direction == "maximize",
+                                       self.scale.compress, scored_by_proxy([r.kind for r in told], self.task.name))
             slope, offset = prior_map(self.scale.to_model(np.array([r.score for r in told])),
-                                      self._corrected([r.arch for r in told])[0], self.percent_per_unit())
+                                      self._corrected([r.arch for r in told])[0], percent)
             mean, std = offset + slope * mean, slope * std
         return mean, std
 
     def points_per_unit(self) -> float:
         """Accuracy points per unit of the predictor's value for the task: the told scores' once it
-        learned them (100 for fractions), else 1 (the tables' %, while they rank a new dataset)."""
-        learned = self._refitted is not None or self._few_shot is not None
-        return (self.percent_per_unit() or 1.0) if learned else 1.0
-
-    def percent_per_unit(self) -> float | None:
-        """% per unit of the told scores where they read as accuracies (scores.percent_per_unit)."""
+        learned them (100 for fractions; another unit's as the tables' spread sees it, a proxy's
+        kept at 1: its searches were measured so), else 1 (the tables' %, ranking a new dataset)."""
+        if self._refitted is None and self._few_shot is None:
+            return 1.0
         told = [r for r in self.history if not r.failed]
         proxy = scored_by_proxy([r.kind for r in told], getattr(self.task, "name", None))  # no task: the default's
-        return percent_per_unit(np.array([r.score for r in told]), self.scale.direction == "maximize",
-                                self.scale.compress, proxy)
+        percent = percent_per_unit(np.array([r.score for r in told]), self.direction == "maximize",
+                                   self.scale.compress, proxy)
+        return percent or (1.0 if proxy else self.prior.points_per_unit(self.predictor, self.query_task()))
 
     def _corrected(self, archs: Sequence[ArchGraph]) -> tuple[np.ndarray, np.ndarray]:
         """The predictor's prediction corrected by the source tables, memoised until the next

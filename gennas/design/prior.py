@@ -127,6 +127,15 @@ class SourceTablePrior:
         rows = self._bench.rows(list(archs)) if self.active else np.empty(0, dtype=np.int64)
         return {source: self._labels[source][rows] for source in self.sources}
 
+    def points_per_unit(self, predictor: AccuracyModel, target: Task | str | None) -> float:
+        """Accuracy points (%) of the sources per unit of ``target``'s scores as ``predictor`` sees
+        them (the inverse of the mean of its spread ratios, :meth:`_scale_ratio`): what guides a
+        task of its own unit as strongly as an accuracy in % (error rates were guided 100 times
+        weaker, and after 30 random cifar100 results their top 5 designs were 72.03 % against
+        72.95 in %, a user walk); 1 without sources."""
+        ratio = np.mean([self._scale_ratio(predictor, target, s) for s in self.sources]) if self.active else 0.0
+        return float(1.0 / ratio) if ratio > 0 else 1.0
+
     def forget(self) -> None:
         """The predictor changed (a refit): scale ratios are measured again."""
         self._ratios.clear()

@@ -136,11 +136,12 @@ def percent_per_unit(told: np.ndarray, maximize: bool, compressed: bool, proxy: 
     return 100.0
 
 
-def told_unit_problems(results: Sequence[Any]) -> list[str]:
+def told_unit_problems(results: Sequence[Any], direction: str = "maximize") -> list[str]:
     """What looks wrong with the unit of Results told by hand (``kind``, ``score``), as warnings'
     text: a kind that is a slip for an accuracy kind ("trained": its scores would be taken to have
     no unit), accuracies in % outside 0-100, or accuracies that are all fractions (0.91 read as
-    0.91 %: a user walk saw "verified 0.91 %; predicted 0.87 %" without a word)."""
+    0.91 %: a user walk saw "verified 0.91 %; predicted 0.87 %" without a word); accuracies beside
+    scores of another kind; maximised scores nearly all fractions but for a few."""
     problems = []
     kinds = sorted({r.kind for r in results if r.kind not in ACCURACY_KINDS})
     for kind in kinds:
@@ -156,6 +157,18 @@ def told_unit_problems(results: Sequence[Any]) -> list[str]:
     elif accuracies and max(accuracies) <= 1.0:
         problems.append(f"Results of kind {', '.join(ACCURACY_KINDS)} are accuracies in %, and these are all at "
                         f"most 1 (e.g. {accuracies[0]:g}, read as {accuracies[0]:g} %): give fractions times 100")
+    if accuracies and kinds:  # a user walk: "train" in % beside fractions of another kind stated 31.70 for 70.36
+        problems.append(f"Results of kind {sorted({r.kind for r in results if r.kind in ACCURACY_KINDS})[0]!r} "
+                        f"(accuracies in %) and of kind {kinds[0]!r} are told together: all scores are learned as "
+                        "one unit, no longer read as %; tell one kind of score per designer")
+    scores = np.array([float(r.score) for r in results if not r.failed])
+    inside = int(np.sum((scores >= 0) & (scores <= 1)))
+    if direction == "maximize" and len(scores) >= 5 and 0 < len(scores) - inside and inside >= 0.8 * len(scores):
+        # one slip turned fractions into a unit of its own (a user walk: 14 fractions and a 5)
+        outside = scores[(scores < 0) | (scores > 1)]
+        problems.append(f"{inside} of the {len(scores)} scores lie within 0-1 and {len(outside)} outside it (e.g. "
+                        f"{outside[0]:g}): fractions are read as accuracies only when all lie within 0-1; check "
+                        "the outside ones")
     return problems
 
 

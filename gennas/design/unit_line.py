@@ -6,7 +6,8 @@ is completed by the line the results keep with those datasets' accuracies
 and fractions (:func:`~gennas.design.scores.percent_per_unit`) are stated on it in % and scaled
 back. Any other unit (an error rate or a loss minimised, accuracies shifted or scaled) is unknown:
 its designs at the learned top level are bracketed by that level and a line straight in the unit
-(:func:`own_unit_bracket`); a zero-cost proxy's or compressed scores are left as learned.
+(:func:`own_unit_bracket`; compressed scores in their signed log); a zero-cost proxy's scores are
+left as learned.
 """
 
 from __future__ import annotations
