@@ -31,10 +31,10 @@ import numpy as np
 from gennas.design.acquisition import select_batch
 from gennas.design.budget import LatencyBudget
 from gennas.design.loop_settings import REGENERATE_PRETRAINED, REGENERATE_SCRATCH, LoopSettings
-from gennas.design.search_notes import search_notes
 from gennas.design.pool import local_count, proxy_order, random_within, unseen
 from gennas.design.prior import SourceTablePrior, prior_map
 from gennas.design.scores import ScoreScale, percent_per_unit, scored_by_proxy
+from gennas.design.search_notes import search_notes
 from gennas.evaluators.base import Result
 from gennas.generators.guidance import Guidance, InfeasibleBudget, predictor_value
 from gennas.graph import ArchGraph
