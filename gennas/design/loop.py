@@ -248,10 +248,8 @@ class DesignLoop:
         mean, std = self._corrected(archs)
         if self.prior.active and self._refitted is None:
             told = [r for r in self.history if not r.failed]
-            percent = percent_per_unit(np.array([r.score for r in told]), self.direction == "maximize",
-                                       self.scale.compress, scored_by_proxy([r.kind for r in told], self.task.name))
             slope, offset = prior_map(self.scale.to_model(np.array([r.score for r in told])),
-                                      self._corrected([r.arch for r in told])[0], percent)
+                                      self._corrected([r.arch for r in told])[0], self.told_unit()[0])
             mean, std = offset + slope * mean, slope * std
         return mean, std
 
@@ -261,11 +259,16 @@ class DesignLoop:
         kept at 1: its searches were measured so), else 1 (the tables' %, ranking a new dataset)."""
         if self._refitted is None and self._few_shot is None:
             return 1.0
+        percent, proxy = self.told_unit()
+        return percent or (1.0 if proxy else self.prior.points_per_unit(self.predictor, self.query_task()))
+
+    def told_unit(self) -> tuple[float | None, bool]:
+        """% per unit of the told scores where they read as accuracies (scores.percent_per_unit),
+        and whether they are a zero-cost proxy's."""
         told = [r for r in self.history if not r.failed]
         proxy = scored_by_proxy([r.kind for r in told], getattr(self.task, "name", None))  # no task: the default's
-        percent = percent_per_unit(np.array([r.score for r in told]), self.direction == "maximize",
-                                   self.scale.compress, proxy)
-        return percent or (1.0 if proxy else self.prior.points_per_unit(self.predictor, self.query_task()))
+        scores = np.array([r.score for r in told])
+        return percent_per_unit(scores, self.direction == "maximize", self.scale.compress, proxy), proxy
 
     def _corrected(self, archs: Sequence[ArchGraph]) -> tuple[np.ndarray, np.ndarray]:
         """The predictor's prediction corrected by the source tables, memoised until the next
@@ -438,12 +441,7 @@ class DesignLoop:
     def search_notes(self, exhausted: bool) -> list[str]:
         """What the user should know after a search (read by :func:`gennas.search.run_search`):
         :func:`gennas.design.search_notes.search_notes`."""
-        return search_notes(self, exhausted)
-
-    @property
-    def seen(self) -> set[str]:
-        """Canonical hashes of every architecture asked or told."""
-        return self._seen
+        return search_notes(self, exhausted, self._seen)
 
     def __repr__(self) -> str:
         return (f"DesignLoop({self.space.name}, task={self.task!r}, told={len(self.history)}, "

@@ -132,7 +132,8 @@ class SourceTablePrior:
         them (the inverse of the mean of its spread ratios, :meth:`_scale_ratio`): what guides a
         task of its own unit as strongly as an accuracy in % (error rates were guided 100 times
         weaker, and after 30 random cifar100 results their top 5 designs were 72.03 % against
-        72.95 in %, a user walk); 1 without sources."""
+        72.95 in %: ``python experiments/score_units.py --design-quality 30 --seeds 0,1,2,3
+        --datasets cifar100``, a user walk's finding); 1 without sources."""
         ratio = np.mean([self._scale_ratio(predictor, target, s) for s in self.sources]) if self.active else 0.0
         return float(1.0 / ratio) if ratio > 0 else 1.0
 

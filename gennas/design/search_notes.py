@@ -8,10 +8,11 @@ from gennas.design.pool import unseen
 from gennas.design.scores import scale_mismatch_note
 
 
-def search_notes(loop: Any, exhausted: bool) -> list[str]:
+def search_notes(loop: Any, exhausted: bool, seen: set[str]) -> list[str]:
     """What the user should know after a design loop's search (a
     :class:`~gennas.design.loop.DesignLoop`'s, read by :func:`gennas.search.run_search`): that the
-    evaluator taught nothing, or why proposals ran out (``exhausted``)."""
+    evaluator taught nothing, or why proposals ran out (``exhausted``; ``seen``: the canonical
+    hashes of what the loop asked or was told)."""
     notes = []
     if loop.learned_nothing():
         notes.append("every verified architecture got the same score: the evaluator told the designer nothing to learn "
@@ -20,7 +21,7 @@ def search_notes(loop: Any, exhausted: bool) -> list[str]:
     notes += [m for m in [scale_mismatch_note(loop.task, [r.score for r in loop.history if not r.failed])] if m]
     cells = loop.cells_within_budget() if exhausted else None
     if cells is not None:
-        left, b = len(unseen(cells, loop.seen)), loop.budget
+        left, b = len(unseen(cells, seen)), loop.budget
         judged = "measured" if b.exact else f"by the latency model's {b.confidence:.0%} upper bound"
         done = len(cells) - left
         notes.append(f"only {len(cells)} distinct architecture{'s' * (len(cells) != 1)} whose output can depend "
