@@ -1,16 +1,17 @@
 """Statements in the units of the user's scores: the same designs, told in other units.
 
 A user's evaluator may return accuracy in %, a fraction, an error rate to minimise, a loss, an
-accuracy shifted by a constant or scaled by 1e3. The designer promises the same statements in
-each of those units (the issue's "any evaluator scale"). On cifar10 / cifar100 as new datasets
-(the holdout predictor, which never saw the dataset; task ``new-<dataset>``), this script gives the
-designer each unit of the table's accuracy through a plain callable, after a search
-(``search(budget=20, batch_size=5)``, the main calibration table's setting) and after 15 random
-results told, and prints for the 20 best-ranked unverified designs of ``generate`` the bias
-(stated - true), mean absolute error and 90 % interval coverage and width, all converted back to
-% points. ``%`` and fractions take the probit line to the measured tables (scores in 0-100, and
-maximised scores in 0-1, read as accuracies: ``gennas.design.scores.percent_per_unit``); the other
-units cannot (their unit is unknown), so they match one another, not ``%``.
+accuracy shifted by a constant or scaled by 1e3, a regret (points below the best cell, 0 at best).
+The designer promises the same statements in each of those units (the issue's "any evaluator
+scale"). On cifar10 / cifar100 as new datasets (the holdout predictor, which never saw the dataset;
+task ``new-<dataset>``), this script gives the designer each unit of the table's accuracy through a
+plain callable, after a search (``search(budget=20, batch_size=5)``, the main calibration table's
+setting) and after 15 random results told, and prints for the 20 best-ranked unverified designs of
+``generate`` the bias (stated - true), mean absolute error and 90 % interval coverage and width,
+all converted back to % points. ``%`` and fractions take the probit line to the measured tables
+(scores in 0-100, and maximised scores in 0-1, read as accuracies:
+``gennas.design.scores.percent_per_unit``); the other units cannot (their unit is unknown), so they
+match one another, not ``%``.
 
     python experiments/score_units.py                       # report seeds 0-4, both datasets: 66-77 s
     python experiments/score_units.py --seeds 5,6 --datasets cifar10 --units pct,frac
@@ -48,7 +49,16 @@ UNITS = {
     "shifted": (lambda a: a - 100, "maximize", lambda s: s + 100),
     "x1000": (lambda a: 1000 * a, "maximize", lambda s: s / 1000),
     "logloss": (lambda a: math.log(100 / max(a, 1e-3)), "minimize", lambda s: 100 / math.exp(s)),
+    "regret": None,  # points below the dataset's best cell, minimised (0 at the best): unit_maps
 }
+
+
+def unit_maps(unit: str, ds: str):
+    """``UNITS[unit]`` on dataset ``ds``: (accuracy in % -> score, direction, score -> accuracy in %)."""
+    if unit != "regret":
+        return UNITS[unit]
+    best = gennas.load_benchmark("nb201").best(ds)[1]
+    return (lambda a: best - a, "minimize", lambda s: best - s)
 
 
 def statements(designer, ds: str, to_percent, n: int = 20) -> tuple[list[float], list[bool], list[float], int]:
@@ -71,7 +81,7 @@ def statements(designer, ds: str, to_percent, n: int = 20) -> tuple[list[float],
 
 def run(ds: str, unit: str, state: str, seeds: list[int], predictor) -> dict:
     bench = gennas.load_benchmark("nb201")
-    to_score, direction, to_percent = UNITS[unit]
+    to_score, direction, to_percent = unit_maps(unit, ds)
     errors, covered, widths, silent = [], [], [], 0
     for seed in seeds:
         designer = gennas.Designer("nb201", task=f"new-{ds}", predictor=predictor, seed=seed, direction=direction,
@@ -101,7 +111,7 @@ def design_quality(ds: str, unit: str, told: int, seeds: list[int]) -> dict:
     ``told`` random results in ``unit`` on task ``my-dataset`` (the shipped predictor, which knows
     neither the name nor the unit): what the guidance finds once the predictor learned the scores."""
     bench = gennas.load_benchmark("nb201")
-    to_score, direction, _ = UNITS[unit]
+    to_score, direction, _ = unit_maps(unit, ds)
     top = []
     for seed in seeds:
         designer = gennas.Designer("nb201", task="my-dataset", seed=seed, direction=direction)

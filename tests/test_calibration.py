@@ -461,10 +461,11 @@ def test_accuracies_in_percent_are_never_stated_above_100():
     assert learned_reach(told - 20, calibration, unit=(0.0, 100.0))[1] < 100  # within it: unchanged
     assert unit_range(told, maximize=True, compressed=False, proxy=False) == (0.0, 100.0)
     assert unit_range(told / 100, maximize=True, compressed=False, proxy=False) == (0.0, 1.0)  # fractions
-    # error rates (or a loss under 1) minimised, on the predictor's scale (negated): no unit read
-    assert unit_range(1 - told / 100, maximize=False, compressed=False, proxy=False) == (-np.inf, np.inf)
-    assert unit_range(told * 1000, maximize=True, compressed=False, proxy=False) == (-np.inf, np.inf)
-    assert unit_range(told, maximize=True, compressed=False, proxy=True) == (-np.inf, np.inf)  # log10 synflow, say
+    # error rates (or a loss under 1) minimised: no unit read, only the sign every score kept
+    assert unit_range(1 - told / 100, maximize=False, compressed=False, proxy=False) == (0.0, np.inf)
+    assert unit_range(told * 1000, maximize=True, compressed=False, proxy=False) == (0.0, np.inf)
+    assert unit_range(told, maximize=True, compressed=False, proxy=True) == (0.0, np.inf)  # log10 synflow, say
+    assert unit_range(told - 95, maximize=True, compressed=False, proxy=False) == (-np.inf, np.inf)
 
 
 def test_proxy_scores_on_a_bundled_task_are_not_clipped_to_its_table(predictor, generator, bench):

@@ -55,3 +55,27 @@ def test_error_rates_after_random_results_state_the_designs_above_them_between_l
     low, high = np.array([sorted(c.interval) for c in beyond]).T
     assert low.min() < min(1 - bench.accuracy(a, "cifar100") / 100 for a in archs)  # past the best result
     assert np.mean((low <= truth) & (truth <= high)) >= 0.8
+
+
+def test_a_unit_never_told_below_zero_is_not_stated_below_zero(monkeypatch, tmp_path):
+    """Regrets (points below cifar10's best cell, minimised: 0 at the best) told for 15 random
+    cells: a user walk saw designs stated at negative regrets, down to -1.8 points, a score no
+    cell can have. Every statement keeps the sign the told scores kept, and the regret of the
+    best cell is covered."""
+    import gennas
+    from gennas.design.unit_line import sign_range
+    from gennas.evaluators.base import Result
+
+    assert sign_range(np.array([0.3, 2.0])) == (0.0, np.inf)
+    assert sign_range(np.array([-0.3, -2.0])) == (-np.inf, 0.0)
+    assert sign_range(np.array([-0.3, 2.0])) == (-np.inf, np.inf)
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path))
+    bench = gennas.load_benchmark("nb201")
+    best = bench.best("cifar10")[1]
+    archs = bench.space.sample_many(15, np.random.default_rng(6))
+    designer = gennas.Designer("nb201", task="my-regrets", seed=6, direction="minimize")
+    designer.tell([Result(a, best - bench.accuracy(a, "cifar10"), "callable") for a in archs])
+    stated = [c for c in designer.generate(40) if c.verified_score is None]
+    assert len(stated) >= 30 and all(c.interval is not None for c in stated)
+    assert min(min(c.interval) for c in stated) == 0.0  # the best designs reach the best cell's 0
+    assert min(c.predicted_accuracy for c in stated) >= 0.0

@@ -57,6 +57,11 @@ class ScoreScale:
             y = np.sign(y) * np.log1p(np.abs(y))
         return -y if self.direction == "minimize" else y
 
+    def range_to_model(self, low: float, high: float) -> tuple[float, float]:
+        """Raw scores' range ``[low, high]`` (infinite ends allowed) on the predictor's scale, lowest first."""
+        ends = self.to_model(np.array([low, high]))
+        return float(ends.min()), float(ends.max())
+
     def from_model(self, values: np.ndarray) -> np.ndarray:
         """The predictor's scale -> raw scores (inverse of :meth:`to_model`), float64."""
         y = np.asarray(values, dtype=np.float64)

@@ -314,8 +314,8 @@ class Statements:
                 self._warn_off_table(scores, table)
             table = None  # the scores are not that table's accuracies (a proxy, a loss): its range says nothing
         reach = table  # maximised and uncompressed: the loop's scale is the scores' own
-        learned, unit = None, unit_range(scores, loop.scale.direction == "maximize", loop.scale.compress,
-                                         self._by_proxy(told))
+        learned, unit = None, loop.scale.range_to_model(*unit_range(
+            scores, loop.scale.direction == "maximize", loop.scale.compress, self._by_proxy(told)))
         if loop.pretrained.is_trained:  # from scratch, each fold would train a network: no interval
             learned = learned_calibration([r.arch for r in told], y, lambda keep: self._fold_model(
                 [told[i] for i in keep]), reach, seed=self.seed or 0, unit=unit)
