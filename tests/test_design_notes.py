@@ -4,6 +4,7 @@ design states a score with no interval (user walks, 2026-12-05)."""
 from __future__ import annotations
 
 import gennas
+from gennas.design.candidate import Candidate
 from gennas.design.notes import below_results_note, no_interval_note, rank_only_note
 from gennas.design.loop import LoopSettings
 from gennas.design.pretrained import untrained_predictor
@@ -50,13 +51,19 @@ def test_a_user_spaces_rank_only_note_names_no_tables(tmp_path, monkeypatch, use
     assert "the tables" not in note and "ranked by the predictor refitted on the results" in note
 
 
-def test_a_designer_from_scratch_says_why_its_designs_state_no_interval(nb201, bench):
+def test_a_designer_from_scratch_says_why_its_designs_state_no_interval_or_no_value(nb201, bench):
+    """From scratch a design stated below the best result has no interval, and one predicted above
+    every result no value (it read as the best result's: unstated_above_results); each says why."""
     archs = bench.archs()[::997][:12]
     designer = gennas.Designer(nb201, task="own-accuracy", predictor=untrained_predictor(nb201), seed=0)
     designer.tell([Result(a, float(bench.accuracy(a, "cifar10")), "table") for a in archs])
     designs = designer.generate(15)
-    assert any(c.verified_score is None and c.predicted_accuracy is not None for c in designs)
-    note = no_interval_note(designer, designs)
+    above = [c for c in designs if c.unstated_above]
+    assert above and all(c.verified_score is None and "no value" in str(c) for c in above)
+    assert any("predicted above every verified result" in note for note in designs.notes)
+    assert not any("no score is stated" in note for note in designs.notes)  # not a rank-only designer
+    stated = Candidate(archs[0], 91.5, None, None, 1)  # an unverified design stated below the results
+    note = no_interval_note(designer, [stated])
     assert note is not None and "from scratch" in note
     pretrained = gennas.Designer(nb201, task="cifar10", seed=0)
     assert no_interval_note(pretrained, pretrained.generate(5)) is None  # calibrated: intervals stated

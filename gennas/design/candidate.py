@@ -77,6 +77,12 @@ class Candidate:
     latency_bound_ms: float | None = None
 
     @property
+    def unstated_above(self) -> bool:
+        """No value stated because the design is predicted above every verified result by a
+        predictor learned from scratch, which nothing calibrates there."""
+        return self.predicted_accuracy is None and self.beyond_calibration
+
+    @property
     def unstated_below(self) -> bool:
         """No accuracy stated because the design lies below every verified cell further than they
         tell how far the truth falls (not a rank-only statement: the other designs are stated)."""
@@ -95,6 +101,9 @@ class Candidate:
         if self.unstated_below:
             what = (f"relative score {self.relative_score:+.2f}; no accuracy: below every verified cell, further "
                     "than they tell how far the truth falls")
+        elif self.unstated_above:
+            what = (f"relative score {self.relative_score:+.2f}; no value: predicted above every verified result by a "
+                    "predictor learned from scratch, which nothing calibrates there")
         elif self.predicted_accuracy is None:
             # why varies (too few results; results a budget set later leaves out): generate's .notes say
             what = (f"relative score {self.relative_score:+.2f}; no accuracy: a rank only (the designs' .notes say "

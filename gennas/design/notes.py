@@ -46,9 +46,10 @@ def design_notes(designer: Any, candidates: Sequence[Candidate], task: str | Non
     task = task if task is not None else (designer.task.name if designer.task is not None else "")
     space = space if space is not None else space_argument(designer.space)  # as a command names it
     notes = []
-    if any(c.predicted_accuracy is None and not c.unstated_below for c in candidates):
+    if any(c.predicted_accuracy is None and c.verified_score is None and not (c.unstated_below or c.unstated_above)
+           for c in candidates):
         notes.append(rank_only_note(designer, task, space, MIN_STATED))
-    notes += [unstated_note(candidates), below_results_note(designer, candidates), shared_statement_note(candidates),
+    notes += [unstated_note(candidates), unstated_above_note(candidates), below_results_note(designer, candidates), shared_statement_note(candidates),
               no_interval_note(designer, candidates), measured_designs_note(designer, candidates, time_here),
               all_verified_note(candidates)]
     return [note for note in notes if note]
@@ -92,6 +93,18 @@ def unstated_note(candidates: Sequence[Any]) -> str | None:
     return (f"{unstated} of the designs lie below every verified result, further than the results and the "
             "line to the measured tables tell how far the truth falls: no accuracy is stated for them (ranked by "
             "the model); verify some of them, or search on, to state them")
+
+
+def unstated_above_note(candidates: Sequence[Any]) -> str | None:
+    """Why designs predicted above every verified result by a predictor learned from scratch
+    state no value (:func:`gennas.design.statement.unstated_above_results`); None otherwise."""
+    unstated = sum(c.unstated_above for c in candidates)
+    if not unstated:
+        return None
+    return (f"{unstated} of the designs are predicted above every verified result by a predictor learned from "
+            "scratch: no value is stated for them (nothing calibrates it above its results, where a value would only "
+            "repeat the best result's), and they are ranked as a typical (the median) verified result; verify them "
+            "to know")
 
 
 def told_apart(value: float, others: Sequence[float]) -> str:

@@ -105,7 +105,7 @@ def ranked(p: Predictions, archs: Sequence[ArchGraph], verified: dict[str, float
             # user walk, 2026-12-05)
             order.insert(0, order.pop(places[0]))
         return order[:n]
-    expected = _expected(p, scale)
+    expected = _expected(p, scale, verified)
     return _interleaved([int(i) for i in p.order(len(archs)) if int(i) not in measured], measured, expected)[:n]
 
 
@@ -125,7 +125,7 @@ def in_stated_order(chosen: Sequence[int], p: Predictions, archs: Sequence[ArchG
     ``python experiments/stated_order.py``)."""
     if p.mean is None:  # a rank only: nothing stated to order by
         return list(chosen)
-    expected = _expected(p, scale)
+    expected = _expected(p, scale, verified)
     measured = _measured(chosen, archs, verified, scale)
     unverified = sorted((i for i in chosen if i not in measured), key=lambda i: -expected[i])  # stable: ties stay
     return _interleaved(unverified, measured, expected)
@@ -139,10 +139,18 @@ def _measured(indices: Iterable[int], archs: Sequence[ArchGraph], verified: dict
     return {i: float(scale.to_model(np.array([verified[key]]))[0]) for i, key in keys.items() if key in verified}
 
 
-def _expected(p: Predictions, scale: ScoreScale) -> np.ndarray:
+def _expected(p: Predictions, scale: ScoreScale, verified: dict[str, float]) -> np.ndarray:
     """The stated means ``(n,)`` on the model's higher-is-better scale (a loss's order is mirrored
-    by the map); a design nothing states (NaN: below every result, further than they tell) at -inf."""
+    by the map); a design nothing states at -inf (below every result, further than they tell), or,
+    where it is predicted above every result by a predictor learned from scratch (``beyond``,
+    :func:`gennas.design.statement.unstated_above_results`), at the median of the ``verified``
+    scores: ranked as a typical result, so the verified above that come first (a user walk saw
+    cells measured at 4.1e8-4.4e8 ranked below designs that proved 3-31x worse), and the verified
+    below it after."""
     expected = scale.to_model(np.asarray(p.mean, dtype=np.float64))
+    if p.beyond is not None and verified:
+        typical = float(np.median(scale.to_model(np.array(list(verified.values()), dtype=np.float64))))
+        expected = np.where(np.isnan(expected) & p.beyond, typical, expected)
     return np.where(np.isnan(expected), -np.inf, expected)
 
 
