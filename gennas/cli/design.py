@@ -39,12 +39,14 @@ def register(app: typer.Typer) -> None:
                                                       "the seed changes nothing \\[default: 0; with --study: the "
                                                       "study's]"),
                    export_arg: Optional[str] = typer.Option(None, "--export",
-                                                            help="folder: write each as string, PyTorch and ONNX (untrained "
-                                                                 "weights initialised from --seed)"),
+                                                            help="folder: write each as string, PyTorch and ONNX (initial "
+                                                                 "weights drawn from --seed; with --study, the trained "
+                                                                 "weights of a design its training evaluator kept)"),
                    num_classes: Optional[int] = typer.Option(None, "--num-classes",
                                                              help="with --export: classes of the exported networks, 2 or more \\[default: the "
                                                                   "task's dataset's, else those the space's latency "
-                                                                  "table was timed with, else 10]"),
+                                                                  "table was timed with, else 10; trained weights keep "
+                                                                  "their own: another is refused]"),
                    storage: Optional[str] = typer.Option(None, "--storage", help="with --study: design from a stored search"),
                    study: Optional[str] = typer.Option(None, "--study", help="a designer search's study name"),
                    force: bool = typer.Option(False, "--force", help="with --study: design from results verified "
@@ -140,12 +142,14 @@ def register(app: typer.Typer) -> None:
                 row["table_acc"] = bench.accuracy(c.arch, task)
             rows.append(row)
         if export is not None:
-            from gennas.cli.export_ranks import kept_ranks, rank_folder, write_ranks
+            from gennas.cli.export_ranks import kept_ranks, rank_folder, refuse_other_classes, write_ranks
             from gennas.datasets import classes_of
             from gennas.surrogates.measure import table_build_options
 
             classes = num_classes or classes_of(task) or table_build_options(designer.space).get("num_classes", 10)
-            # before any write: a folder of other designs is refused; untrained ones start from the design's seed
+            # before any write: classes other than trained weights' and a folder of other designs are
+            # refused; untrained ones start from the design's seed
+            refuse_other_classes(candidates, designer.history, num_classes)
             kept = kept_ranks(export, candidates, classes, designer.seed)
             trained = write_ranks(export, candidates, designer.history, classes, kept, designer.seed)
             for row, c in zip(rows, candidates):

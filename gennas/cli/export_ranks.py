@@ -75,6 +75,34 @@ def kept_ranks(export: Path, candidates: Sequence[Any], classes: int, seed: int 
     return kept
 
 
+def refuse_other_classes(candidates: Sequence[Any], history: Sequence[Any], num_classes: int | None) -> None:
+    """GennasError where ``--num-classes`` contradicts the classes of trained weights the export
+    would write: trained designs were written with their own head and the others with the one
+    asked for, without a word (a user walk: four 10-class networks and one 100-class). As
+    :func:`gennas.export.export_result` refuses a contradicting ``num_classes``."""
+    import warnings
+
+    from gennas.checkpoint import load_checkpoint
+    from gennas.export import MissingWeights, trained_weights_of
+
+    if num_classes is None:
+        return
+    differ: dict[int, list[str]] = {}
+    with warnings.catch_warnings():  # a missing file warns when the export falls back, not twice
+        warnings.simplefilter("ignore", MissingWeights)
+        for c in candidates:
+            path = trained_weights_of(c.arch, history)
+            trained = None if path is None else load_checkpoint(path, "trained").config.get("num_classes")
+            if isinstance(trained, int) and trained != num_classes:  # a bad checkpoint: refused by the export
+                differ.setdefault(trained, []).append(f"rank{c.rank:02d}")
+    if differ:
+        what = "; ".join(f"{', '.join(ranks)} trained with {classes} classes" for classes, ranks in differ.items())
+        raise GennasError(f"--num-classes {num_classes} contradicts the trained weights this export would write ({what}): "
+                          f"leave --num-classes out (or give {next(iter(differ))}) to export the trained networks; an "
+                          f"untrained {num_classes}-class one: gennas.export.export_architecture(arch, folder, "
+                          f"num_classes={num_classes}); nothing was written")
+
+
 def write_ranks(export: Path, candidates: Sequence[Any], history: Sequence[Any], classes: int,
                 kept: set[int], seed: int | None = 0) -> dict[int, bool]:
     """Export every candidate not in ``kept``, untrained ones initialised from ``seed`` (the
