@@ -14,7 +14,7 @@ LATENCY_COLUMNS = ("pred_ms", "measured_ms", "bound_ms")
 
 def register(app: typer.Typer) -> None:
     from gennas.cli.output import extrapolation_column, friendly, print_json, print_table
-    from gennas.design.candidate import candidate_row
+    from gennas.design.candidate import candidate_row, same_keys
     from gennas.design.notes import design_notes
 
     @app.command("design")
@@ -156,6 +156,7 @@ def register(app: typer.Typer) -> None:
                 # one export may mix networks a search trained with untrained full-size ones: say which
                 weights = "trained weights" if trained[c.rank] else "initial weights"
                 row["export"] = f"{rank_folder(export, c.rank)} ({weights})"
+        rows = same_keys(rows)  # one schema for every row: None where a design has no value
         direction = designer.loop.scale.direction
         if as_json:
             # which scores are best, on every row (a list of rows stays what scripts read): a

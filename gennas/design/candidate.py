@@ -148,3 +148,19 @@ def candidate_row(candidate: Candidate) -> dict[str, Any]:
     row["pred_std"] = candidate.predicted_std
     row["verified"] = candidate.verified_score  # measured by the designer's results, else None
     return row
+
+
+def same_keys(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``rows`` with one set of keys, None where a row has no value: a verified design's row
+    carried ``pred_low``/``pred_high`` and the calibration flags, the unverified rows beside it did
+    not (a user walk: JSON rows of one output should share a schema). Keys keep each row's order."""
+    order: list[str] = []
+    for row in rows:
+        at = 0
+        for key in row:
+            if key in order:
+                at = order.index(key) + 1
+            else:
+                order.insert(at, key)
+                at += 1
+    return [{key: row.get(key) for key in order} for row in rows]

@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from gennas.design.candidate import Candidate, candidate_row
+from gennas.design.candidate import Candidate, candidate_row, same_keys
 
 
 class Designs(list):
@@ -30,8 +30,8 @@ class Designs(list):
         """One flat dict per design, as ``gennas design --json`` prints it (the arch as its string;
         ``pandas.DataFrame(designs.rows())`` is a table), with ``latency_ms`` and
         ``latency_measured`` where the designer has a device."""
-        return [{**candidate_row(c), **({} if c.predicted_latency_ms is None else {
-            "latency_ms": c.predicted_latency_ms, "latency_measured": c.latency_measured})} for c in self]
+        return same_keys([{**candidate_row(c), **({} if c.predicted_latency_ms is None else {
+            "latency_ms": c.predicted_latency_ms, "latency_measured": c.latency_measured})} for c in self])
 
 
 def design_notes(designer: Any, candidates: Sequence[Candidate], task: str | None = None, space: str | None = None,
