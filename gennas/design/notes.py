@@ -27,9 +27,10 @@ class Designs(list):
         self.notes: list[str] = list(notes)
 
     def rows(self) -> list[dict[str, Any]]:
-        """One flat dict per design, as ``gennas design --json`` prints it (the arch as its string;
-        ``pandas.DataFrame(designs.rows())`` is a table), with ``latency_ms`` and
-        ``latency_measured`` where the designer has a device."""
+        """One flat dict per design (the arch as its string; ``pandas.DataFrame(designs.rows())`` is
+        a table): the keys ``gennas design --json`` prints up to ``verified``, then ``latency_ms`` and
+        ``latency_measured`` where the designer has a device (the JSON's ``pred_ms`` or
+        ``measured_ms``, beside ``bound_ms_*``); not the JSON's ``table_acc``, ``export``, ``direction``."""
         return same_keys([{**candidate_row(c), **({} if c.predicted_latency_ms is None else {
             "latency_ms": c.predicted_latency_ms, "latency_measured": c.latency_measured})} for c in self])
 
