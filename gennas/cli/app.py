@@ -12,7 +12,7 @@ import typer
 
 from gennas.cli import design, latency, report, search, train
 from gennas.cli.help_text import reflow_commands
-from gennas.cli.output import arch_record, friendly, print_json, print_table
+from gennas.cli.output import arch_record, friendly, print_json, print_table, table_latencies
 from gennas.errors import GennasError
 
 app = typer.Typer(help="gennas: graph-based generative neural-architecture design.",
@@ -59,12 +59,13 @@ def spaces_cmd(as_json: bool = typer.Option(False, "--json", help="machine-reada
 def show_cmd(arch: str = typer.Argument(..., help="architecture string"),
              space: str = typer.Option("nb201", "--space", "-s", help="bundled name or YAML file"),
              as_json: bool = typer.Option(False, "--json")) -> None:
-    """Params, FLOPs, canonical hash, and benchmark accuracy and latency where known."""
+    """Params, FLOPs, canonical hash, and benchmark accuracy and latency where known (mbv3: the bundled
+    latency table's timings of a subnet it timed)."""
     from gennas.spaces import load_space
 
     sp = load_space(space)
     graph = sp.from_string(arch)
-    record = arch_record(graph, sp)
+    record = {**arch_record(graph, sp), **table_latencies(graph, sp)}  # an mbv3 subnet its table timed
     if as_json:
         print_json(record)
         return

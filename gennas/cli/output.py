@@ -124,6 +124,19 @@ def arch_record(arch: Any, space: Any, device: Optional[str] = None, with_cost: 
     return record
 
 
+def table_latencies(arch: Any, space: Any) -> dict[str, float]:
+    """``{device}_ms`` for each device whose bundled table of sampled architectures (mbv3's
+    subnets, :data:`gennas.bench.LATENCY_TABLES`) measured ``arch``; empty where none did.
+    ``gennas show`` showed them for nb201 and not for an mbv3 subnet in its table (a user walk)."""
+    from gennas.bench import LATENCY_TABLES, load_latency_table, sampled_timings
+
+    if space.benchmark or space.name not in LATENCY_TABLES:
+        return {}
+    key = space.to_string(arch)
+    return {f"{device}_ms": timed[key] for device in load_latency_table(space.name).devices
+            for timed in [sampled_timings(space.name, device)] if key in timed}
+
+
 @contextmanager
 def progress_lines(total: int, title: str) -> Iterator[Callable[[str], None]]:
     """A rich progress bar on stderr when it is a terminal, plain lines otherwise (logs, pipes);
