@@ -93,25 +93,30 @@ def register(app: typer.Typer) -> None:
         given_confidence = latency_confidence  # None: not given (a study's own is kept)
         latency_confidence = 0.95 if latency_confidence is None else latency_confidence
         generation_confidence = TIME_HERE_GENERATION if time_here else latency_confidence
-        if study is not None:
-            # what is given replaces the study's, as in Designer.from_study: a new budget alone keeps
-            # the study's device (it was refused: "a latency budget needs a device"), and a confidence
-            # alone is applied (or refused) too: it was dropped without a word, a user walk
-            overrides = {key: value for key, value in (("device", device), ("max_latency_ms", max_latency_ms))
-                         if value is not None}
-            if time_here or given_confidence is not None:  # not given: the study's, as in from_study
-                overrides["latency_confidence"] = generation_confidence
-            if task is not None:
-                overrides["task"] = task  # checked against the study's
-            if seed is not None:
-                overrides["seed"] = seed
-            designer = Designer.from_study(storage, study, space=space, generator=generator, force=force, **overrides)
-            task, device, max_latency_ms = designer.task.name, designer.device, designer.max_latency_ms
-        else:
-            task = task or "cifar10"  # search's default too: the same command line designs what it searched for
-            designer = Designer(space or "nb201", task=task, device=device, max_latency_ms=max_latency_ms,
-                                seed=0 if seed is None else seed, generator=generator,
-                                latency_confidence=generation_confidence)
+        from gennas.design.budget import MissedCheck
+
+        with warnings.catch_warnings():
+            if time_here:  # the timings judge the budget, not the bound the pool is generated under: said below
+                warnings.simplefilter("ignore", MissedCheck)
+            if study is not None:
+                # what is given replaces the study's, as in Designer.from_study: a new budget alone keeps
+                # the study's device (it was refused: "a latency budget needs a device"), and a confidence
+                # alone is applied (or refused) too: it was dropped without a word, a user walk
+                overrides = {key: value for key, value in (("device", device), ("max_latency_ms", max_latency_ms))
+                             if value is not None}
+                if time_here or given_confidence is not None:  # not given: the study's, as in from_study
+                    overrides["latency_confidence"] = generation_confidence
+                if task is not None:
+                    overrides["task"] = task  # checked against the study's
+                if seed is not None:
+                    overrides["seed"] = seed
+                designer = Designer.from_study(storage, study, space=space, generator=generator, force=force, **overrides)
+                task, device, max_latency_ms = designer.task.name, designer.device, designer.max_latency_ms
+            else:
+                task = task or "cifar10"  # search's default too: the same command line designs what it searched for
+                designer = Designer(space or "nb201", task=task, device=device, max_latency_ms=max_latency_ms,
+                                    seed=0 if seed is None else seed, generator=generator,
+                                    latency_confidence=generation_confidence)
         if export is not None:
             from gennas.export import check_onnx
 
@@ -183,7 +188,8 @@ def timed_designs(designer: Any, n: int, confidence: float) -> list[Any]:
 
     from gennas.cli.output import progress_lines
     from gennas.design.timed_here import (SITTING_CELLS, TIMED_POOL, TIMINGS_PER_DESIGN, keep_timed_within,
-                                          local_registration, registered_timer, sitting_speed)
+                                          local_registration, picked_by_missed_estimate, registered_timer,
+                                          sitting_speed)
     from gennas.errors import GennasError
     from gennas.surrogates.retiming import DRIFT_CONFIDENCE, highest_margin_confidence, recorded_margin
 
@@ -200,6 +206,9 @@ def timed_designs(designer: Any, n: int, confidence: float) -> list[Any]:
     with warnings.catch_warnings():  # the pool's own shortfall, in the generation's terms: said below in the user's
         warnings.simplefilter("ignore", UserWarning)
         pool = designer.generate(TIMED_POOL * n)
+    picked = picked_by_missed_estimate(designer.budget, record, designer.space)
+    if picked is not None:
+        typer.echo(f"note: {picked}", err=True)
     time_one = registered_timer(record, designer.space)
     speed = sitting_speed(record, time_one)
     if speed < 1.0 / recorded_margin(record, DRIFT_CONFIDENCE):  # faster than its noise explains

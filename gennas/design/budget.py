@@ -274,7 +274,7 @@ def latency_models(space: SearchSpace, device: str | None, max_latency_ms: float
                 "by random architectures timed on it instead")
             warnings.warn(f"device {device!r}: {check.describe()} when it was registered (`gennas latency measure "
                           "--check`): this machine ranks architectures unlike the devices the bound was calibrated "
-                          f"on, so designs may run over the budget{instead}", UncalibratedBound,
+                          f"on, so designs may run over the budget{instead}", MissedCheck,
                           stacklevel=caller_stacklevel())
     if budget is not None and not budget.exact and device in getattr(estimator, "partial_devices", ()):
         warnings.warn(f"device {device!r} was adapted from samples that miss some of the estimator's reference "
@@ -302,6 +302,12 @@ def unregistered_advice(space: SearchSpace, device: str) -> str:
 class UncalibratedBound(UserWarning):
     """A latency budget judged by a bound that no held-out test calibrated (a device adapted
     without all the reference architectures)."""
+
+
+class MissedCheck(UncalibratedBound):
+    """The bound covered significantly fewer of the architectures timed at the device's
+    registration (``--check``) than its confidence (``--time-here`` says it its own way: there
+    the designs' timings judge the budget, not the bound)."""
 
 
 def check_feasible(budget: LatencyBudget, space: SearchSpace) -> None:

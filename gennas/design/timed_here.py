@@ -29,7 +29,8 @@ from gennas.spaces import SearchSpace
 from gennas.threads import torch_threads
 
 __all__ = ["SITTING_CELLS", "TIMED_POOL", "TIME_HERE_GENERATION", "TIMINGS_PER_DESIGN", "TIMING_SETTINGS",
-           "TimedDesigns", "keep_timed_within", "local_registration", "registered_timer", "sitting_speed"]
+           "TimedDesigns", "keep_timed_within", "local_registration", "picked_by_missed_estimate", "registered_timer",
+           "sitting_speed"]
 
 #: the registration's settings a design (or a recheck) is timed with (``gennas latency measure`` stores them)
 TIMING_SETTINGS = ("batch_size", "repeats", "max_repeats", "warmup", "target_spread", "max_seconds", "clock",
@@ -144,3 +145,20 @@ def keep_timed_within(candidates: Sequence[Candidate], time_one: Callable[[Any],
         else:
             over.append((candidate, ms))
     return TimedDesigns(kept, over)
+
+
+def picked_by_missed_estimate(budget: Any, record: dict[str, Any], space: SearchSpace) -> str | None:
+    """Under ``--time-here``: where the registration's check (``gennas latency measure --check``)
+    found the bound the designs to time were generated under (``budget``'s, at
+    :data:`TIME_HERE_GENERATION`) covering significantly fewer than its confidence, what that
+    means here (the pool may hold fewer designs within the budget; the timings still judge them);
+    else None. It warned "designs may run over the budget" of a 50 % bound no one asked for (walk 22)."""
+    from gennas.design.bound_check import BoundCheck, stored_check
+
+    checked = stored_check(record, space)
+    if budget is None or checked is None or (check := BoundCheck.of(budget, *checked)).holds:
+        return None
+    return (f"the designs to time were generated under the latency model's estimate for {budget.device!r} (its "
+            f"{check.confidence:.0%} bound), which was at or above the timing of only {check.covered} of the "
+            f"{check.cells} architectures timed at its registration: fewer of them may be within the budget; "
+            "each design kept is judged by its own timing here, not by the estimate")
