@@ -302,7 +302,7 @@ class Designer(Statements):
             pool = [a for a in distinct.values() if not self.space.output_is_constant(a)]
             if not pool:
                 raise InfeasibleBudget(self.budget.infeasible_reason(self.space, message or (
-                    f"no sampled {self.space.name} architecture whose output can depend on the input runs "
+                    f"no sampled {self.space.name} architecture whose output can depend on the input is judged to run "
                     f"under {self.max_latency_ms:g} ms on {self.device}")))
         designs = self._rank(pool, n)
         if len(designs) < n:

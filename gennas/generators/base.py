@@ -189,7 +189,7 @@ class SlotGenerator(nn.Module, ABC):
         found = list(kept.values()) if unique else raw
         if not found and guidance is not None and guidance.filters:
             raise InfeasibleBudget(
-                f"none of the {drawn:,} sampled {self.space.name} architectures runs under "
+                f"none of the {drawn:,} sampled {self.space.name} architectures is judged to run under "
                 f"{guidance.max_latency_ms:g} ms on {guidance.device or 'the device'}: the fastest "
                 f"sampled, {fastest_arch.to_string() if fastest_arch is not None else '?'}, is judged at "
                 f"{fastest:.3g} ms")
