@@ -76,3 +76,30 @@ def test_an_infeasible_sampled_budget_says_judged_not_runs(tmp_path, monkeypatch
         ON_COMMAND_LINE.reset(token)
     assert "a lower --latency-confidence admits more, and --time-here keeps designs by their timing" in here, here
     assert "--latency-confidence" in elsewhere and "--time-here" not in elsewhere  # measured elsewhere
+
+
+def test_a_search_note_says_how_many_functions_the_cells_within_a_tight_budget_compute(tmp_path, monkeypatch, nb201):
+    """"only 2 distinct architectures ... keep 1.1 ms on pixel3" of two cells that both output their
+    input: the note counts benchmark cells, and now says how many functions they compute (walk 22 #10)."""
+    from types import SimpleNamespace
+
+    from gennas.design.budget import LatencyBudget
+    from gennas.design.search_notes import search_notes
+
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path))
+
+    def note(ms: float) -> tuple[str, list]:
+        budget = LatencyBudget.for_device(nb201, None, "pixel3", ms)
+        cells = budget.admissible(nb201, 0)
+        loop = SimpleNamespace(learned_nothing=lambda: False, task=None, history=[], budget=budget,
+                               cells_within_budget=lambda: cells)
+        return search_notes(loop, True, {cells[0].canonical_hash()})[0], cells
+
+    tight, cells = note(1.1)
+    assert len(cells) == 2 and len({c.canonical_hash(functional=True) for c in cells}) == 1
+    assert tight == ("only 2 distinct architectures (cells the benchmark tells apart) whose output can depend on "
+                     "the input keep 1.1 ms on pixel3 (measured), both computing one function; 1 of them was "
+                     "verified, 1 not"), tight
+    roomy, cells = note(1.5)
+    functions = len({c.canonical_hash(functional=True) for c in cells})
+    assert 1 < functions < len(cells) and f", computing {functions} distinct functions;" in roomy, roomy
