@@ -558,7 +558,7 @@ def test_a_proxy_search_s_title_names_the_images_it_scored(tmp_path):
     result = runner.invoke(app, ["search", "--evaluator", "proxy:naswot", "-b", "2", "-q", "--storage",
                                  str(tmp_path / "nw.db")], env={"COLUMNS": "300"})
     assert result.exit_code == 0, result.output
-    assert "designer on nb201/cifar10 (proxy:naswot scored on mnist images)" in result.stdout
+    assert "designer on nb201/cifar10-naswot-mnist (proxy:naswot scored on mnist images)" in result.stdout
 
 
 def test_options_that_would_change_nothing_are_refused():

@@ -103,3 +103,13 @@ def test_a_search_note_says_how_many_functions_the_cells_within_a_tight_budget_c
     roomy, cells = note(1.5)
     functions = len({c.canonical_hash(functional=True) for c in cells})
     assert 1 < functions < len(cells) and f", computing {functions} distinct functions;" in roomy, roomy
+
+
+def test_a_proxy_search_s_header_names_the_task_learned(tmp_path, monkeypatch):
+    """`search --evaluator proxy:synflow` was headed "designer on my_space/cifar10" while the task it
+    learned, and `design` then named, is cifar10-synflow (walk 22 #12)."""
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path))
+    out = CliRunner().invoke(app, ["search", "--evaluator", "proxy:synflow", "-b", "2", "-q", "--storage",
+                                   str(tmp_path / "s.db")], env={"COLUMNS": "300"})
+    assert out.exit_code == 0, out.output
+    assert "designer on nb201/cifar10-synflow: best 2 of 2 verified" in out.stdout, out.stdout

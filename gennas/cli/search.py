@@ -372,7 +372,7 @@ def register(app: typer.Typer) -> None:
         # a proxy scored on other images than the task's: the title named cifar10 alone (a user review)
         images = f" ({evaluator} scored on {dataset} images)" if dataset is not None and dataset != task else ""
         # of a shared study's results, how many this process verified (each printed the study's totals)
-        print_table(f"{method} on {sp.name}/{task}{images}: best {len(rows)} of {len(result)} verified "
+        print_table(f"{method} on {sp.name}/{learned}{images}: best {len(rows)} of {len(result)} verified "
                     f"(this process {result.verified_here}; study {result.study_name!r}, {summary['failed']} "
                     f"failed, {result.resumed} resumed)",
                     rows, ["rank", "arch", "score", "kind", "fidelity", "cost_s"] + list(latency[0] if latency else []))
