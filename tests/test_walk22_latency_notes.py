@@ -113,3 +113,17 @@ def test_a_proxy_search_s_header_names_the_task_learned(tmp_path, monkeypatch):
                                    str(tmp_path / "s.db")], env={"COLUMNS": "300"})
     assert out.exit_code == 0, out.output
     assert "designer on nb201/cifar10-synflow: best 2 of 2 verified" in out.stdout, out.stdout
+
+
+def test_a_latency_confidence_on_a_measured_device_is_said_to_change_nothing(tmp_path, monkeypatch):
+    """`design --device pixel3 --max-latency-ms 20 --latency-confidence 0.6` was taken without a word,
+    though pixel3's latencies are measured and the confidence changes nothing (walk 22 #13)."""
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path))
+    runner = CliRunner()
+    given = runner.invoke(app, ["design", "--device", "pixel3", "--max-latency-ms", "20", "-n", "2",
+                                "--latency-confidence", "0.6", "--json"])
+    assert given.exit_code == 0, given.output
+    assert ("note: --latency-confidence 0.6 changes nothing on pixel3: its latencies were measured, and the budget "
+            "is judged by the measurements") in given.stderr, given.stderr
+    plain = runner.invoke(app, ["design", "--device", "pixel3", "--max-latency-ms", "20", "-n", "2", "--json"])
+    assert plain.exit_code == 0 and "changes nothing" not in plain.stderr, plain.output

@@ -117,6 +117,10 @@ def register(app: typer.Typer) -> None:
                 designer = Designer(space or "nb201", task=task, device=device, max_latency_ms=max_latency_ms,
                                     seed=0 if seed is None else seed, generator=generator,
                                     latency_confidence=generation_confidence)
+        if given_confidence is not None and designer.budget is not None and designer.budget.exact:
+            # it bounds an estimate: on a measured device it was taken without a word (walk 22)
+            typer.echo(f"note: --latency-confidence {given_confidence:g} changes nothing on {designer.device}: its "
+                       "latencies were measured, and the budget is judged by the measurements", err=True)
         if export is not None:
             from gennas.export import check_onnx
 
