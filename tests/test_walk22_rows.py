@@ -25,7 +25,7 @@ def mixed(bench):
                         loop=LoopSettings(pool=1))
     archs, y = bench.archs(), bench.accuracy_of(None, "cifar10")
     d.tell([Result(archs[i], float(y[i]), "table") for i in np.random.default_rng(1).choice(len(archs), 12)])
-    out = d.generate(6)
+    out = d.generate(14)  # the verified above the median result come first (unstated_above_results)
     assert any(c.verified_score is not None for c in out) and any(c.verified_score is None for c in out)
     return out
 
