@@ -39,8 +39,8 @@ def register(app: typer.Typer) -> None:
                                                       "the seed changes nothing \\[default: 0; with --study: the "
                                                       "study's]"),
                    export_arg: Optional[str] = typer.Option(None, "--export",
-                                                            help="folder: write each as string, PyTorch and ONNX (initial "
-                                                                 "weights drawn from --seed; with --study, the trained "
+                                                            help="folder: write each as string, PyTorch and ONNX (weights "
+                                                                 "initialised from --seed; with --study, the trained "
                                                                  "weights of a design its training evaluator kept)"),
                    num_classes: Optional[int] = typer.Option(None, "--num-classes",
                                                              help="with --export: classes of the exported networks, 2 or more \\[default: the "
