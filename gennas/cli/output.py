@@ -47,8 +47,10 @@ def friendly(fn: Callable[..., Any] | None = None, *, interrupted: str = "interr
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         # SIGTERM (timeout, kill, Slurm, docker stop) stops a command as Ctrl-C does: it left a
         # search's claims RUNNING and printed nothing
-        main = threading.current_thread() is threading.main_thread()
-        previous = signal.signal(signal.SIGTERM, _terminate) if main else None
+        # where the host installed its own handler (a test run under `timeout`), it is kept: taken
+        # over, the host's SIGTERM became one command's exit 143 and the run went on (walk 22)
+        ours = threading.current_thread() is threading.main_thread() and not callable(signal.getsignal(signal.SIGTERM))
+        previous = signal.signal(signal.SIGTERM, _terminate) if ours else None
         command_line = ON_COMMAND_LINE.set(True)
         try:
             with warnings.catch_warnings():
@@ -61,7 +63,7 @@ def friendly(fn: Callable[..., Any] | None = None, *, interrupted: str = "interr
             raise typer.Exit(code=143 if isinstance(exc, Terminated) else 130) from None
         finally:
             ON_COMMAND_LINE.reset(command_line)
-            if main:
+            if ours:
                 signal.signal(signal.SIGTERM, previous)
 
     return wrapper
