@@ -61,10 +61,15 @@ def show_cmd(arch: str = typer.Argument(..., help="architecture string"),
              as_json: bool = typer.Option(False, "--json")) -> None:
     """Params, FLOPs, canonical hash, and benchmark accuracy and latency where known (mbv3: the bundled
     latency table's timings of a subnet it timed)."""
+    from gennas.cli.checks import parsed_elsewhere
+    from gennas.errors import InvalidArchitecture
     from gennas.spaces import load_space
 
     sp = load_space(space)
-    graph = sp.from_string(arch)
+    try:
+        graph = sp.from_string(arch)
+    except InvalidArchitecture as exc:
+        raise InvalidArchitecture(f"{exc}{parsed_elsewhere(arch, sp.name)}") from None
     record = {**arch_record(graph, sp), **table_latencies(graph, sp)}  # an mbv3 subnet its table timed
     if as_json:
         print_json(record)

@@ -63,3 +63,18 @@ def check_storage(storage: str, option: str = "--storage") -> str:
                           f"the command ends; name a file, e.g. {option} run.db (the Python API takes "
                           "storage=None for a search kept only in memory)")
     return storage
+
+
+def parsed_elsewhere(arch: str, space: str) -> str:
+    """``"; it parses in space X: add --space X"`` where ``arch``, not of ``space``, parses in another
+    bundled space, else ``""``: an mbv3 string given to `gennas show` without ``--space`` got only
+    nb201's complaint (walk 22 #13)."""
+    from gennas.spaces import list_spaces, load_space
+
+    for name in (n for n in list_spaces() if n != space):
+        try:
+            load_space(name).from_string(arch)
+        except (GennasError, ValueError):
+            continue
+        return f"; it parses in space {name}: add --space {name}"
+    return ""

@@ -1,0 +1,25 @@
+"""Small command-line texts from a user walk (walk 22 #13): a hint where a string is another
+space's, where a global option follows the command, a help text that cites a README heading that
+exists, and the README's sentence on what a usage error prints."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import typer.main
+from typer.testing import CliRunner
+
+from gennas.cli.app import app
+
+MBV3 = "k3e3-k5e4|k3e3-k3e3|k7e4-k5e6|k5e4-k5e6-k7e6-k7e3|k5e4-k5e6-k7e6"
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def test_show_of_an_mbv3_string_without_space_says_add_space_mbv3(tmp_path, monkeypatch):
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path))
+    shown = CliRunner().invoke(app, ["show", MBV3])
+    assert shown.exit_code == 2 and "add --space mbv3" in shown.stderr, shown.output
+    assert len(shown.stderr.strip().splitlines()) == 1
+    nonsense = CliRunner().invoke(app, ["show", "k3e3-k5e4|x"])
+    assert nonsense.exit_code == 2 and "--space" not in nonsense.stderr  # parses nowhere: no hint
