@@ -23,3 +23,13 @@ def test_show_of_an_mbv3_string_without_space_says_add_space_mbv3(tmp_path, monk
     assert len(shown.stderr.strip().splitlines()) == 1
     nonsense = CliRunner().invoke(app, ["show", "k3e3-k5e4|x"])
     assert nonsense.exit_code == 2 and "--space" not in nonsense.stderr  # parses nowhere: no hint
+
+
+def test_a_global_option_after_the_command_says_it_goes_before(tmp_path, monkeypatch):
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path))
+    late = CliRunner().invoke(app, ["spaces", "--threads", "2"], prog_name="gennas")
+    text = " ".join(late.output.replace("\u2502", " ").split())  # typer's box, its sides taken out
+    assert late.exit_code == 2 and "--threads is a global option: it goes before the command, gennas --threads N " \
+        "spaces ...)" in text, late.output
+    other = CliRunner().invoke(app, ["spaces", "--foo"])
+    assert other.exit_code == 2 and "global option" not in other.output

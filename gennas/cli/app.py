@@ -11,12 +11,13 @@ from typing import Optional
 import typer
 
 from gennas.cli import design, latency, report, search, train
+from gennas.cli.group import GennasGroup
 from gennas.cli.help_text import reflow_commands
 from gennas.cli.output import arch_record, friendly, print_json, print_table, table_latencies
 from gennas.errors import GennasError
 
 app = typer.Typer(help="gennas: graph-based generative neural-architecture design.",
-                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False, cls=GennasGroup)
 
 
 @app.callback()
