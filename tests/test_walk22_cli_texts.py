@@ -33,3 +33,9 @@ def test_a_global_option_after_the_command_says_it_goes_before(tmp_path, monkeyp
         "spaces ...)" in text, late.output
     other = CliRunner().invoke(app, ["spaces", "--foo"])
     assert other.exit_code == 2 and "global option" not in other.output
+
+
+def test_the_threads_help_cites_a_readme_heading():
+    threads = next(p for p in typer.main.get_command(app).params if p.name == "threads")
+    cited = re.search(r'README, section "([^"]+)"', threads.help).group(1)
+    assert f"## {cited}\n" in README.read_text()

@@ -25,8 +25,8 @@ def global_options(ctx: typer.Context, threads: int = typer.Option(
         1, "--threads", min=1,
         help="torch CPU threads (intra-op). 1 by default: gennas' models are small, and threads wait for each "
              "other beside other work (2-core machine, a busy process beside it: `design --space mbv3 -n 5` "
-             "took 40-49 s with 2 threads, 6-16 s with 1; alone no faster; README, \"A Designer works with one "
-             "torch thread\")")) -> None:
+             "took 40-49 s with 2 threads, 6-16 s with 1; alone no faster; README, section "
+             "\"Python API\")")) -> None:
     """gennas: graph-based generative neural-architecture design."""
     import torch
 
