@@ -39,3 +39,11 @@ def test_the_threads_help_cites_a_readme_heading():
     threads = next(p for p in typer.main.get_command(app).params if p.name == "threads")
     cited = re.search(r'README, section "([^"]+)"', threads.help).group(1)
     assert f"## {cited}\n" in README.read_text()
+
+
+def test_the_readme_says_what_a_usage_error_prints(tmp_path, monkeypatch):
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path))
+    bad = CliRunner().invoke(app, ["design", "-n", "abc"])
+    assert bad.exit_code == 2 and len(bad.output.strip().splitlines()) > 1  # typer's usage lines and box
+    text = " ".join(README.read_text().split())
+    assert "cannot parse (`-n abc`" in text and "the usage line" in text
