@@ -41,6 +41,26 @@ BEST_C10 = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor
 BEST_C100 = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"
 
 
+@pytest.fixture
+def register_here():
+    """A function registering a device of a space as `gennas latency measure` here would, with
+    quick settings: ``register_here(name, space, ms, **info_changes)``, the reference
+    architectures timed at ``ms * (1 + i / 10)``. Set GENNAS_HOME first."""
+    import platform
+
+    from gennas.surrogates import measure
+    from gennas.surrogates.latency import load_latency_estimator
+
+    def register(name: str, space: gennas.SearchSpace, ms: float, **changes) -> None:
+        refs = load_latency_estimator(space).reference_archs()
+        info = {"batch_size": 1, "repeats": 2, "max_repeats": 2, "warmup": 1, "target_spread": 1.0,
+                "max_seconds": 2.0, "clock": "wall", "torch_device": "cpu", "machine": platform.node(),
+                "torch_threads": 1, "build": measure.table_build_options(space), **changes}
+        measure.register_device(name, space, [(a, ms * (1 + i / 10)) for i, a in enumerate(refs)], info)
+
+    return register
+
+
 @pytest.fixture(scope="session")
 def nb201() -> gennas.SearchSpace:
     return gennas.load_space("nb201")

@@ -14,7 +14,6 @@ import gennas
 from gennas.cli.app import app
 from gennas.design.candidate import Candidate
 from gennas.design.timed_here import keep_timed_within, local_registration
-from gennas.surrogates import measure
 
 
 def test_designs_are_kept_in_rank_order_by_their_timing_times_the_margin(nb201):
@@ -29,20 +28,11 @@ def test_designs_are_kept_in_rank_order_by_their_timing_times_the_margin(nb201):
     assert [ms for _, ms in timed.over] == [2.5, 1.9]
 
 
-def _register_here(name: str, space: gennas.SearchSpace, ms: float, **changes) -> None:
-    """A device of ``space`` registered as `gennas latency measure` here would (its settings quick)."""
-    from gennas.surrogates.latency import load_latency_estimator
-
-    refs = load_latency_estimator(space).reference_archs()
-    info = {"batch_size": 1, "repeats": 2, "max_repeats": 2, "warmup": 1, "target_spread": 1.0, "max_seconds": 2.0,
-            "clock": "wall", "torch_device": "cpu", "machine": platform.node(), "torch_threads": 1,
-            "build": measure.table_build_options(space), **changes}
-    measure.register_device(name, space, [(a, ms * (1 + i / 10)) for i, a in enumerate(refs)], info)
 
 
-def test_time_here_keeps_designs_within_the_budget_by_their_timing(tmp_path, monkeypatch, nb201):
+def test_time_here_keeps_designs_within_the_budget_by_their_timing(tmp_path, monkeypatch, nb201, register_here):
     monkeypatch.setenv("GENNAS_HOME", str(tmp_path))
-    _register_here("herebox", nb201, 1.0)
+    register_here("herebox", nb201, 1.0)
     runner = CliRunner()
     roomy = runner.invoke(app, ["design", "--device", "herebox", "--max-latency-ms", "1000", "-n", "2",
                                 "--time-here", "--json"])
@@ -52,7 +42,7 @@ def test_time_here_keeps_designs_within_the_budget_by_their_timing(tmp_path, mon
     assert "timed here: 2 of the 2 designs timed are within 1000 ms" in roomy.stderr
     # a device registered as a thousand times faster than this machine: its bound admits designs
     # that time far over the budget here, and none is shown
-    _register_here("fastbox", nb201, 0.001)
+    register_here("fastbox", nb201, 0.001)
     tight = runner.invoke(app, ["design", "--device", "fastbox", "--max-latency-ms", "0.01", "-n", "2",
                                 "--time-here", "--json"])
     # none kept is the impossible budget it is without --time-here: an error naming the fastest timed
@@ -65,12 +55,12 @@ def test_time_here_keeps_designs_within_the_budget_by_their_timing(tmp_path, mon
         assert bad.exit_code == 2 and message in bad.stderr, bad.output
 
 
-def test_only_a_device_measured_on_this_machine_is_timed_here(tmp_path, monkeypatch, nb201):
+def test_only_a_device_measured_on_this_machine_is_timed_here(tmp_path, monkeypatch, nb201, register_here):
     monkeypatch.setenv("GENNAS_HOME", str(tmp_path))
-    _register_here("otherbox", nb201, 1.0, machine="not-" + platform.node())
+    register_here("otherbox", nb201, 1.0, machine="not-" + platform.node())
     with pytest.raises(gennas.GennasError, match="measured on machine 'not-"):
         local_registration("otherbox", nb201)
-    _register_here("filebox", nb201, 1.0, registered_from="timings.csv", machine=None)
+    register_here("filebox", nb201, 1.0, registered_from="timings.csv", machine=None)
     with pytest.raises(gennas.GennasError, match="registered from timings taken elsewhere"):
         local_registration("filebox", nb201)
 
@@ -84,11 +74,11 @@ def test_each_design_is_judged_by_the_slower_of_two_timings(nb201):
     assert timed.kept == [] and [ms for _, ms in timed.over] == [1.3]
 
 
-def test_a_confidence_the_second_timings_cannot_bound_is_refused_before_timing(tmp_path, monkeypatch, nb201):
+def test_a_confidence_the_second_timings_cannot_bound_is_refused_before_timing(tmp_path, monkeypatch, nb201, register_here):
     """--latency-confidence 0.97 on a device re-timed on 10 cells timed 9 designs, kept none, exit 0."""
     monkeypatch.setenv("GENNAS_HOME", str(tmp_path))
     refs = [a.to_string() for a in nb201.sample_many(10, 0)]
-    _register_here("pairbox", nb201, 1.0, retimed=[[a, 1.0 + i / 100] for i, a in enumerate(refs)])
+    register_here("pairbox", nb201, 1.0, retimed=[[a, 1.0 + i / 100] for i, a in enumerate(refs)])
     record = local_registration("pairbox", nb201)
     record["samples"] = [[a, 1.0] for a in refs]  # the pairs' first timings
     from gennas.surrogates.measure import registered_path
@@ -99,17 +89,17 @@ def test_a_confidence_the_second_timings_cannot_bound_is_refused_before_timing(t
     assert out.exit_code == 2 and "give --latency-confidence 0.954 or less" in out.stderr, out.output
 
 
-def test_a_sitting_faster_than_the_registration_is_said(tmp_path, monkeypatch, nb201):
+def test_a_sitting_faster_than_the_registration_is_said(tmp_path, monkeypatch, nb201, register_here):
     """Designs kept at the budget in a fast sitting ran over it in a busier one (experiments/time_here.py):
     a sitting faster than the registration's noise explains is warned about before the designs."""
     monkeypatch.setenv("GENNAS_HOME", str(tmp_path))
-    _register_here("slowbox", nb201, 1000.0)  # registered as if this machine took a second per cell
+    register_here("slowbox", nb201, 1000.0)  # registered as if this machine took a second per cell
     out = CliRunner().invoke(app, ["design", "--device", "slowbox", "--max-latency-ms", "100000", "-n", "1",
                                    "--time-here", "--json"])
     assert out.exit_code == 0, out.output
     # the ratio's digits depend on the load: 0.00x on an idle machine, 0.01x beside other work
     assert re.search(r"warning: this machine runs at 0\.0\dx its registered timings now", out.stderr), out.stderr
-    _register_here("samebox", nb201, 0.001)  # registered faster than any machine runs now: no warning
+    register_here("samebox", nb201, 0.001)  # registered faster than any machine runs now: no warning
     out = CliRunner().invoke(app, ["design", "--device", "samebox", "--max-latency-ms", "1000", "-n", "1",
                                    "--time-here", "--json"])
     assert out.exit_code == 0 and "runs at" not in out.stderr, out.output

@@ -39,16 +39,9 @@ def test_time_here_does_not_warn_of_the_50_percent_bound_it_generates_under(tmp_
     assert plain.exit_code == 0 and "latency bound covered" not in plain.stderr, plain.output
 
 
-def _register_here(name: str, space, ms: float, **changes) -> None:
-    """A device of ``space`` registered as `gennas latency measure` here would (its settings quick)."""
-    refs = load_latency_estimator(space).reference_archs()
-    info = {"batch_size": 1, "repeats": 2, "max_repeats": 2, "warmup": 1, "target_spread": 1.0, "max_seconds": 2.0,
-            "clock": "wall", "torch_device": "cpu", "machine": platform.node(), "torch_threads": 1,
-            "build": measure.table_build_options(space), **changes}
-    measure.register_device(name, space, [(a, ms * (1 + i / 10)) for i, a in enumerate(refs)], info)
 
 
-def test_an_infeasible_sampled_budget_says_judged_not_runs(tmp_path, monkeypatch, mbv3):
+def test_an_infeasible_sampled_budget_says_judged_not_runs(tmp_path, monkeypatch, mbv3, register_here):
     """"none of the 864 sampled mbv3 architectures runs under 26 ms" while --time-here kept designs
     timed at 21-22 ms: none is *judged* under it by the bound, and the way out is named (walk 22 #4)."""
     import pytest
@@ -65,7 +58,7 @@ def test_an_infeasible_sampled_budget_says_judged_not_runs(tmp_path, monkeypatch
     assert "architectures is judged to run under 1 ms on cpu_ort_1t" in text and "runs under" not in text, text
     assert "can run under it; a looser budget or a lower latency_confidence admits more" in text
     assert "--time-here" not in text  # Python has no such option
-    _register_here("herebox", mbv3, 20.0)
+    register_here("herebox", mbv3, 20.0)
     budget = LatencyBudget.for_device(mbv3, load_latency_estimator(mbv3), "herebox", 1.0)
     token = ON_COMMAND_LINE.set(True)
     try:

@@ -50,9 +50,9 @@ def design_notes(designer: Any, candidates: Sequence[Candidate], task: str | Non
     if any(c.predicted_accuracy is None and c.verified_score is None and not (c.unstated_below or c.unstated_above)
            for c in candidates):
         notes.append(rank_only_note(designer, task, space, MIN_STATED))
-    notes += [unstated_note(candidates), unstated_above_note(candidates), below_results_note(designer, candidates), shared_statement_note(candidates),
-              no_interval_note(designer, candidates), measured_designs_note(designer, candidates, time_here),
-              all_verified_note(candidates)]
+    notes += [unstated_note(candidates), unstated_above_note(candidates), below_results_note(designer, candidates),
+              shared_statement_note(candidates), no_interval_note(designer, candidates),
+              measured_designs_note(designer, candidates, time_here), all_verified_note(candidates)]
     return [note for note in notes if note]
 
 
