@@ -26,8 +26,7 @@ from gennas.design.candidate import Candidate
 from gennas.design.loop import LoopSettings
 from gennas.design.notes import Designs, design_notes
 from gennas.design.pretrained import RememberingLoop, designer_start
-from gennas.design.scores import (InterruptedTell, check_kind_direction, reads_as_percent, repeated_results,
-                                  score_unit, told_unit_problems)
+from gennas.design.scores import InterruptedTell, check_kind_direction, reads_as_percent, score_unit
 from gennas.design.statement import Statements
 from gennas.design.task_names import warn_if_misnamed
 from gennas.design.verified import (failed_only, in_stated_order, one_per_function, ranked, verified_among,
@@ -403,7 +402,7 @@ class Designer(Statements):
         An architecture told again with another score keeps both (a warning says so)."""
         results = as_results(self.space, arch, score)
         check_kind_direction([r.kind for r in results], self.loop.scale.direction, "tell")  # nothing recorded
-        for problem in [*told_unit_problems(results, self.loop.direction), *repeated_results(self.loop.history, results)]:
+        for problem in self._tell_problems(results):  # before anything is recorded
             warnings.warn(problem, stacklevel=caller_stacklevel())
         try:
             self.loop.tell(results)

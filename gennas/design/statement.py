@@ -22,7 +22,7 @@ import numpy as np
 
 from gennas.design.loop import DesignLoop
 from gennas.design.pretrained import saved_results
-from gennas.design.scores import scored_by_proxy
+from gennas.design.scores import repeated_results, scored_by_proxy, told_unit_problems
 from gennas.design.unit_line import source_line_statement, unit_range
 from gennas.design.stored_statement import results_agree_with_stored, stored_statement
 from gennas.errors import caller_stacklevel
@@ -324,19 +324,40 @@ class Statements:
         _LEARNED[loop] = (key, (learned, reach, measured))
         return learned, reach, measured
 
+    def _tell_problems(self, results: Sequence[Result]) -> list[str | Warning]:
+        """What ``tell`` warns of before it records ``results``: their unit
+        (:func:`~gennas.design.scores.told_unit_problems`), architectures told again with another
+        score, and scores that are not the bundled table's accuracies (:meth:`_off_table`: said at
+        the ``tell``, not first at a later ``generate``, a user walk's ``tell(arch, 150.0)``)."""
+        loop = self.loop
+        scores = np.array([r.score for r in [*loop.history, *results] if not r.failed], dtype=np.float64)
+        table = table_reach(self.space, loop.task)
+        off = table is not None and len(scores) > 0 and (
+            loop.scale.direction != "maximize" or not np.all((scores >= table[0]) & (scores <= table[1])))
+        problems = [*told_unit_problems(results, loop.direction), *repeated_results(loop.history, results),
+                    self._off_table(scores, table) if off else None]
+        return [problem for problem in problems if problem is not None]
+
     def _warn_off_table(self, scores: np.ndarray, table: tuple[float, float]) -> None:
-        """Once per designer: scores told for a bundled dataset that are not its table's accuracies.
-        ``tell(arch, 150.0)`` on cifar10 was taken without a word, and its designs read "156.25"."""
+        """Once per designer: :meth:`_off_table`'s warning."""
+        warning = self._off_table(scores, table)
+        if warning is not None:
+            warnings.warn(warning, stacklevel=caller_stacklevel())
+
+    def _off_table(self, scores: np.ndarray, table: tuple[float, float]) -> ScoresOffTable | None:
+        """Once per designer (None after): scores told for a bundled dataset that are not its
+        table's accuracies. ``tell(arch, 150.0)`` on cifar10 was taken without a word, and its
+        designs read "156.25"."""
         if self.__dict__.get("_warned_off_table"):
-            return
+            return None
         self.__dict__["_warned_off_table"] = True
         outside = scores[(scores < table[0]) | (scores > table[1])]
         example = f"{outside[0]:g} is outside [{table[0]:.2f}, {table[1]:.2f}]" if len(outside) else \
             f"scores to {self.loop.scale.direction}"
-        warnings.warn(f"the scores told for {self.loop.task.name!r} are not its table's accuracies in % ({example}): "
-                      "they are learned in their own units, without the table's range or calibration; name the "
-                      "task after what they measure (e.g. 'cifar10-600epochs', 'cifar10-synflow') to say so",
-                      ScoresOffTable, stacklevel=caller_stacklevel())
+        return ScoresOffTable(f"the scores told for {self.loop.task.name!r} are not its table's accuracies in % "
+                              f"({example}): they are learned in their own units, without the table's range or "
+                              "calibration; name the task after what they measure (e.g. 'cifar10-600epochs', "
+                              "'cifar10-synflow') to say so")
 
     def _fold_model(self, results: list[Result]) -> Callable[[list[ArchGraph]], tuple[np.ndarray, np.ndarray]]:
         """The loop as it predicts having been told only ``results`` (on the loop's scale)."""
