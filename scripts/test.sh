@@ -6,4 +6,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh test,dgl
-.venv/bin/python -m pytest -q -rs "$@"
+# -rfEs: failures and errors are named in the closing summary, which CI's last lines show (with -rs
+# alone a fresh-check's tail said "1 failed" and not which test)
+.venv/bin/python -m pytest -q -rfEs "$@"
