@@ -25,10 +25,16 @@ def _sigterm(signum: int, frame: object) -> None:
     raise KeyboardInterrupt("SIGTERM: the test run was terminated (a timeout?)")
 
 
+def _default_sigterm() -> None:
+    """In a forked child, which stands in for a fresh `gennas` process (tests/test_faults.py):
+    SIGTERM's default, as there, whatever handler the parent held. ``ray.init`` replaces it (and
+    leaves its own after ``ray.shutdown``): after the executor tests the child kept ray's, the
+    CLI's handler stood back, and a SIGTERM killed it (-15, not 143) in the full suite only."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 signal.signal(signal.SIGTERM, _sigterm)
-# a forked child stands in for a fresh `gennas` process (tests/test_faults.py): the default, as there
-os.register_at_fork(after_in_child=lambda: signal.getsignal(signal.SIGTERM) is _sigterm
-                    and signal.signal(signal.SIGTERM, signal.SIG_DFL))
+os.register_at_fork(after_in_child=_default_sigterm)
 
 
 def pytest_runtest_logfinish(nodeid: str, location: object) -> None:
