@@ -308,8 +308,7 @@ class Statements:
         told = self._told()
         scores = np.array([r.score for r in told])
         y, table = loop.scale.to_model(scores), table_reach(self.space, loop.task)
-        if (table is None or loop.scale.direction != "maximize" or loop.scale.compress
-                or not np.all((scores >= table[0]) & (scores <= table[1]))):
+        if table is None or not are_table_accuracies(scores, table, loop.scale.direction):
             if table is not None:
                 self._warn_off_table(scores, table)
             table = None  # the scores are not that table's accuracies (a proxy, a loss): its range says nothing
@@ -332,8 +331,7 @@ class Statements:
         loop = self.loop
         scores = np.array([r.score for r in [*loop.history, *results] if not r.failed], dtype=np.float64)
         table = table_reach(self.space, loop.task)
-        off = table is not None and len(scores) > 0 and (
-            loop.scale.direction != "maximize" or not np.all((scores >= table[0]) & (scores <= table[1])))
+        off = table is not None and len(scores) > 0 and not are_table_accuracies(scores, table, loop.scale.direction)
         problems = [*told_unit_problems(results, loop.direction), *repeated_results(loop.history, results),
                     self._off_table(scores, table) if off else None]
         return [problem for problem in problems if problem is not None]
@@ -367,6 +365,12 @@ class Statements:
         fold.scale = replace(loop.scale)  # the same score map, even if the fold's scores would not set it
         fold.tell(results)
         return fold.predict
+
+
+def are_table_accuracies(scores: np.ndarray, table: tuple[float, float], direction: str) -> bool:
+    """Whether verified scores ``(n,)`` can be a bundled table's accuracies (its range ``table``):
+    maximised and within it (a compressed score lies beyond 1e4, outside every table)."""
+    return direction == "maximize" and bool(np.all((scores >= table[0]) & (scores <= table[1])))
 
 
 def unstated_above_results(p: Predictions, reach: tuple[float, float]) -> Predictions:
