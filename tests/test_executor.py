@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import concurrent.futures
 import os
+import signal
+import subprocess
 import sys
 import threading
 import time
@@ -17,6 +19,7 @@ from gennas.errors import GennasError
 from gennas.evaluators import TableEvaluator
 from gennas.search import run_search
 from gennas.search.executor import LocalExecutor, RayExecutor, evaluate_batch, make_executor
+from gennas.search.storage import ResultStore
 
 
 class ThreadExecutor:
@@ -93,9 +96,12 @@ def test_an_asynchronous_executor_verifies_each_once_and_the_budget_exactly(tmp_
 @pytest.fixture(scope="module")
 def ray_local():
     ray = pytest.importorskip("ray", reason="Ray is not installed (pip install -e '.[ray]')")
+    run_handler = signal.getsignal(signal.SIGTERM)  # conftest's: a SIGTERM stops the test run and says so
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    signal.signal(signal.SIGTERM, run_handler)  # ray.init took it, and kept it after shutdown
     yield ray
     ray.shutdown()
+    signal.signal(signal.SIGTERM, run_handler)
 
 
 def test_ray_verifies_on_workers_and_survives_a_worker_that_dies(ray_local, tmp_path):
@@ -129,3 +135,38 @@ def test_cli_and_designer_run_on_ray(ray_local, tmp_path):
     table = TableEvaluator("nb201", "cifar10")
     found = designer.search(table, budget=4, executor="ray", workers=2)
     assert len(found) == 4 and len({r.arch.canonical_hash() for r in found.history}) == 4
+
+
+_TERMINATED_ON_RAY = """
+import os, signal, sys
+from gennas.search.executor import RayExecutor
+waited, calls = RayExecutor.wait, []
+def wait(self):
+    calls.append(1)
+    if len(calls) == 3:  # two results are stored by now
+        os.kill(os.getpid(), signal.SIGTERM)
+    return waited(self)
+RayExecutor.wait = wait
+from gennas.cli.app import app
+app(sys.argv[1:], prog_name="gennas")
+"""
+
+
+def test_sigterm_under_the_ray_executor_says_how_to_resume_and_exits_143(tmp_path):
+    """``timeout`` on ``gennas search --executor ray``: Ray's handlers took SIGTERM from the CLI's,
+    so it printed a C++ stack dump, exited 15 and never said how to resume (a WAL file was left
+    beside the database). Now it ends as without Ray, and the resume completes the budget."""
+    pytest.importorskip("ray", reason="Ray is not installed (pip install -e '.[ray]')")
+    db = tmp_path / "t.db"
+    cmd = [sys.executable, "-c", _TERMINATED_ON_RAY, "search", "--method", "random", "--budget", "8", "--executor",
+           "ray", "--workers", "1", "--storage", str(db), "--study", "t", "--quiet"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "RAY_AUTH_MODE": "disabled"}
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
+    last = done.stderr.strip().splitlines()[-1]
+    assert done.returncode == 143 and last.startswith("interrupted ("), done.stderr
+    assert "SIGTERM received" not in done.stderr and "Traceback" not in done.stderr, done.stderr
+    stored = ResultStore.open("nb201", str(db), "t", resume=True).results()
+    assert 2 <= len(stored) < 8
+    done = subprocess.run([sys.executable, "-m", "gennas", *cmd[3:], "--resume"], env=env, capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr
+    assert len(ResultStore.open("nb201", str(db), "t", resume=True).results()) == 8

@@ -12,6 +12,8 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
+import signal
+import threading
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -157,7 +159,10 @@ class RayExecutor:
                 from None
         self.ray, self.workers, self.num_gpus = ray, int(workers), num_gpus
         self._owned = False
+        self._sigterm_before: Any = None
         if not ray.is_initialized():
+            main = threading.current_thread() is threading.main_thread()
+            before = signal.getsignal(signal.SIGTERM) if main else None
             try:
                 ray.init(address=address, num_cpus=None if address else self.workers, include_dashboard=False,
                          log_to_driver=False, configure_logging=False)
@@ -165,6 +170,9 @@ class RayExecutor:
                 raise GennasError(f"cannot start or reach Ray at {address or 'a new local instance'}: "
                                   f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
             self._owned = True
+            if main:
+                self._sigterm_before = before
+                _take_back_sigterm(before)
         self._tasks: dict[Any, ArchGraph] = {}
         self._remote: Any = None
         self._evaluator: Any = None
@@ -211,6 +219,19 @@ class RayExecutor:
         self._tasks = {}
         if self._owned and self.ray.is_initialized():
             self.ray.shutdown()
+        if self._sigterm_before is not None:  # Ray leaves its handler after shutdown: a later fork inherited it
+            signal.signal(signal.SIGTERM, self._sigterm_before)
+            self._sigterm_before = None
+
+
+def _take_back_sigterm(before: Any) -> None:
+    """After ``ray.init`` (main thread): SIGTERM goes to the handler held ``before`` it where that
+    is a Python callable (the CLI's, which prints how to resume and exits 143, or a host's), else to
+    Ray's own (``sys.exit``). Set anew either way, so Python's handler takes the signal back from
+    the C++ one Ray's core worker installs, which printed a stack dump for every ``timeout``.
+    Under ``gennas search --executor ray`` a SIGTERM exited 15 after that dump, without the
+    "interrupted ... --resume" line."""
+    signal.signal(signal.SIGTERM, before if callable(before) else signal.getsignal(signal.SIGTERM))
 
 
 def make_executor(executor: Executor | str | None, workers: int | None = None, address: str | None = None,
