@@ -261,3 +261,20 @@ def test_scores_that_are_not_one_list_of_numbers_are_named(nb201):
     for bad, said in ((None, "got None"), (np.ones((5, 2)), r"got shape \(5, 2\)")):
         with pytest.raises(gennas.GennasError, match=f"scores must be a list of numbers.*{said}"):
             gennas.Predictor(nb201).fit(archs, bad, task="x")
+
+
+def test_a_task_fitted_on_its_first_two_results_takes_the_scale_of_all_told_later(nb201, split):
+    """A from-scratch search fits its first results, then updates: the task's score scale stayed
+    the first fit's. Two of one function's synflow 1e-5 apart made every later result ~1e6 of
+    that std away, and the network learned a constant (walk 23 #1, saved and reused by later
+    searches). Updated with more results than it was fitted on, the task takes their scale."""
+    cfg = PredictorConfig(**{**TINY.__dict__, "members": 1})
+    archs, acc = split[0][:30], split[1][:30]
+    first = np.array([acc[0], acc[0] + 1e-5])
+    predictor = Predictor(nb201, cfg, seed=0).fit(archs[:2], first, task="mine")
+    predictor.update(archs[:2], first, task="mine", steps=1)  # as the loop does after a first fit
+    for i in range(2, 30):
+        predictor.update(archs[:i + 1], acc[:i + 1], task="mine")
+    mean, _ = predictor.predict(archs, task="mine")
+    assert predictor.scales["mine"][1] == pytest.approx(np.std(acc), rel=1e-6)
+    assert np.std(mean) > 0.3 * np.std(acc) and kendalltau(mean, acc)[0] > 0.3

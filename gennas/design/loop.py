@@ -367,7 +367,9 @@ class DesignLoop:
         told = [r for r in self.history if not r.failed]
         changed = self.scale.observe(np.array([r.score for r in new]))
         self.refits += 1
-        if self.learned_nothing():  # one score ranks nothing: fine-tuned towards it, the top ten fell to 88.5-92.2 %
+        # one score ranks nothing: fine-tuned towards it, the top ten fell to 88.5-92.2 %; from scratch
+        # a fit to one result taught the network a constant that no later warm refit undid (walk 23 #1)
+        if self.learned_nothing() or (not self.pretrained.is_trained and len({r.score for r in told}) < 2):
             self._refitted, self._few_shot, self._encoders_told, self._guide = None, None, 0, self._guide + 1
             self.prior.forget()
             return

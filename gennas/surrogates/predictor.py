@@ -89,6 +89,7 @@ class Predictor:
         self.image_scale: torch.Tensor | None = None      # ridge map descriptor -> (mean, log std)
         self._buffers: dict[str, dict[str, tuple[Task, float]]] = {}  # update() memory per task
         self._update_scaled: set[str] = set()  # tasks whose score scale comes from update()
+        self._scale_rows: dict[str, int] = {}  # results a task's scale was measured on (this session)
         self._sample_cache: dict[str, tuple[list[torch.Tensor], float, float]] = {}
         self._embeddings = EmbeddingCache()  # valid while the encoder weights are unchanged
         self.feat_stats: torch.Tensor | None = None  # (3, P) proxy feature stats, set by the first fit
@@ -228,8 +229,12 @@ class Predictor:
             buffer[self.space.to_string(self.space.parse(a))] = (t, float(s))
         all_archs = [cell_of(self.space, text) for text in buffer]
         all_scores = [s for _, s in buffer.values()]
-        # keep a pretrained task's scale; a new one takes the scale of what has been seen so far
-        own_scale = key not in self.scales or key in self._update_scaled
+        # keep a pretrained task's scale; a new one takes the scale of what has been seen so far,
+        # and so does one fitted on fewer results than told now: a from-scratch search fitted its
+        # first two, one function's synflow 1e-5 apart, and every later result lay ~1e6 of that
+        # std away; the network learned a constant, saved and used by later searches (walk 23 #1)
+        own_scale = (key not in self.scales or key in self._update_scaled
+                     or len(all_scores) > self._scale_rows.get(key, len(all_scores)))
         if own_scale:
             self._update_scaled.add(key)
         group = self._group(t, all_archs, all_scores, set_scale=own_scale)
@@ -248,6 +253,7 @@ class Predictor:
         if set_scale or t.name not in self.scales:
             std = float(y.std()) if len(y) > 1 and y.std() > 1e-6 else self._typical_std()
             self.scales[t.name] = (float(y.mean()), std)
+            self._scale_rows[t.name] = len(y)
         mu, sd = self.scales[t.name]
         rows, targets = self._augmented(parsed, y)
         return TaskRows(t, archs_to_node_features(self.space, rows), torch.tensor((targets - mu) / sd, dtype=torch.float32),
