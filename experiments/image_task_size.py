@@ -6,7 +6,7 @@ random cells for the task described by all images (subsampled to 512) and by ``n
 random subsamples each): the mean |difference| of the predictions, their highest value and their
 correlation with the 512-image ones. ``gennas.surrogates.task.MIN_IMAGES`` comes from this table.
 
-    python experiments/image_task_size.py      # about a minute on one core
+    python experiments/image_task_size.py      # 6-12 s on one core (idle / loaded 2-core machine)
 """
 
 from __future__ import annotations
