@@ -257,7 +257,13 @@ def test_designs_sharing_one_stated_value_get_a_note(bench):
     assert "2 verified designs show the same prediction 70.82 beside their measurements" in shared_statement_note(both)
     # every design one value (a user walk: 84 designs, the results' mean): said as it is
     flat = [Candidate(x, 93.68, 2.0, None, i) for i, x in enumerate(bench.space.sample_many(4, 1), 1)]
-    assert "all 4 unverified designs state 93.68" in shared_statement_note(flat)
+    # ... where a calibration learned from verified results found no order; else no check is claimed
+    # (walk 23 #4: the shipped calibration's flat top read "checked on the verified results")
+    learned_flat = type("Stub", (), {"states_by_flat_learned_calibration": True})()
+    assert "all 4 unverified designs state 93.68: checked on the verified results" in shared_statement_note(
+        flat, learned_flat)
+    assert "all 4 unverified designs share the stated value 93.68: the calibration does not tell" in \
+        shared_statement_note(flat)
     # scores of 1 + accuracy * 1e-9: "1.00" (3 significant digits) hid the prediction and the measurements
     tiny = [Candidate(a, 1.0000000937, None, None, 1, verified_score=1.0000000939),
             Candidate(b, 1.0000000937, None, None, 2, verified_score=1.0000000941)]

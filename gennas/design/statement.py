@@ -291,6 +291,20 @@ class Statements:
         predictor): its statements were checked on held-out cells of the table."""
         return self._stored is not None
 
+    @property
+    def states_by_flat_learned_calibration(self) -> bool:
+        """Whether :meth:`predictions` states unverified designs by a calibration learned from the
+        verified results (no shipped one states the task) that found no order in the predictions:
+        checked on the results, each predicted by copies that never saw it. A shared value from the
+        shipped calibration's flat top was said to have failed that check with no result at all (walk
+        23 #4, ``gennas design -n 4 --task cifar100``). Reads the cached calibration; no refit."""
+        told = self._told()
+        if (self.loop.refits == 0 or self._stored is not None or len({r.score for r in told}) < 2
+                or len({r.arch.canonical_hash() for r in told}) < MIN_STATED):
+            return False  # as in _statement: no learned calibration states (a rank only, or the shipped one)
+        learned = self._learned_calibration()[0]
+        return learned is not None and learned.calibration.flat
+
     @functools.cached_property
     def _stored(self) -> Calibration | None:
         """The shipped calibration of the pretrained predictor for the designer's task, if any;
