@@ -37,3 +37,23 @@ def test_a_flat_calibration_learned_from_results_still_says_it_was_checked_on_th
     assert designer.states_by_flat_learned_calibration
     assert any("unverified designs state" in note and "checked on the verified results" in note
                for note in designs.notes)
+
+
+def test_designs_flagged_below_are_not_said_to_lie_below_results_they_are_stated_among(bench):
+    """"7 of the designs lie below every verified result (flagged below)" sat over designs stated
+    94.27-94.55 among results of 93.0-96.25: the flag is the predictor's score, and the note says so."""
+    from types import SimpleNamespace
+
+    from gennas.design.candidate import Candidate
+    from gennas.design.notes import below_results_note, unstated_note
+
+    a, b = bench.space.sample_many(2, 0)
+    own = SimpleNamespace(history=[object()], has_stored_calibration=False, space=SimpleNamespace(benchmark=None))
+    among = [Candidate(a, 94.3, 0.5, None, 1, interval=(93.5, 95.0), below_calibration=True)]
+    note = below_results_note(own, among)
+    assert note.startswith("1 of the designs ranks below every verified result by the predictor's score (flagged "
+                           "below; the values stated for them can still lie among the results')")
+    assert "lie below every verified result" not in note
+    unstated = [Candidate(b, None, None, None, 2, relative_score=-1.0, below_calibration=True)]
+    assert unstated_note(unstated).startswith("1 of the designs ranks below every verified result by the "
+                                              "predictor's score or the measured tables, further than")
