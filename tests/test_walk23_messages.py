@@ -57,3 +57,21 @@ def test_designs_flagged_below_are_not_said_to_lie_below_results_they_are_stated
     unstated = [Candidate(b, None, None, None, 2, relative_score=-1.0, below_calibration=True)]
     assert unstated_note(unstated).startswith("1 of the designs ranks below every verified result by the "
                                               "predictor's score or the measured tables, further than")
+
+
+def test_a_device_name_typo_is_asked_about_before_how_to_register_it(tmp_path, monkeypatch, register_here, nb201):
+    """`design --device pixel_3` answered "unknown device 'pixel_3'; known: ... (`gennas latency measure
+    ... --name pixel_3` times this machine as 'pixel_3' ...)": no "did you mean", and the hint would
+    register the typo. A case slip of a registered device (Walk23CPU) too; a name close to none is
+    answered as before."""
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
+    register_here("walk23cpu", nb201, 2.0)
+    for typo, meant in (("pixel_3", "pixel3"), ("Walk23CPU", "walk23cpu"), ("walk23cpuu", "walk23cpu")):
+        shown = CliRunner().invoke(app, ["design", "--device", typo, "--max-latency-ms", "20"])
+        assert shown.exit_code == 2, shown.output
+        assert f"error: unknown device {typo!r}; did you mean {meant!r}? Known: " in shown.stderr
+        assert f"(only for a new device named {typo!r}: `gennas latency measure" in shown.stderr
+    far = CliRunner().invoke(app, ["design", "--device", "toaster", "--max-latency-ms", "20"])
+    assert far.exit_code == 2 and "did you mean" not in far.stderr and "unknown device 'toaster'; known: " in far.stderr
+    sample = CliRunner().invoke(app, ["sample", "--device", "Pixel3"])
+    assert sample.exit_code == 2 and "did you mean 'pixel3'?" in sample.stderr

@@ -105,11 +105,12 @@ def sample_cmd(space: str = typer.Option("nb201", "--space", "-s", help="bundled
         bench = load_benchmark(sp.benchmark)
         device = device or DEFAULT_SAMPLE_DEVICE
         if device not in bench.devices:
-            from gennas.errors import UnknownDevice, unknown
+            from gennas.design.budget import unknown_device
+            from gennas.errors import UnknownDevice
 
-            raise UnknownDevice(unknown("device", device, bench.devices) + (
+            raise UnknownDevice(unknown_device(device, bench.devices, (
                 "; `sample` shows the bundled table's measured latencies: `gennas latency predict` estimates a "
-                "registered device's"))
+                "registered device's")))
     elif device is not None:  # nothing measured to show: say so rather than drop the option
         from gennas.spaces.identity import space_argument
         from gennas.surrogates.latency import load_latency_estimator

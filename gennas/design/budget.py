@@ -255,7 +255,7 @@ def latency_models(space: SearchSpace, device: str | None, max_latency_ms: float
     if known is not None and device not in known:
         from gennas.surrogates.measure import broken_device_note
 
-        raise UnknownDevice(unknown("device", device, known) + (broken_device_note(device, space.name) or (
+        raise UnknownDevice(unknown_device(device, known, broken_device_note(device, space.name) or (
             unregistered_advice(space, device) if loaded else "")))
     budget = None if max_latency_ms is None else LatencyBudget.for_device(space, estimator, device, max_latency_ms,
                                                                          confidence)
@@ -300,6 +300,19 @@ def latency_models(space: SearchSpace, device: str | None, max_latency_ms: float
                       "of estimator.reference_archs() for a calibrated bound",
                       UncalibratedBound, stacklevel=caller_stacklevel())
     return estimator, budget
+
+
+def unknown_device(device: str, known: Sequence[str], advice: str) -> str:
+    """The error for an unknown ``device`` among ``known``, ``advice`` after it (how to register
+    one). A close name comes first, "did you mean 'pixel3'?", and the advice is for a new device
+    of that name: "pixel_3" was answered with how to time this machine as 'pixel_3' (walk 23 #7)."""
+    from gennas.design.task_names import close_name
+
+    close = close_name(device, known)
+    if close is None:
+        return unknown("device", device, known) + advice
+    new = f" (only for a new device named {device!r}: {advice[2:]}" if advice.startswith(" (") else advice
+    return f"unknown device {device!r}; did you mean {close!r}? Known: {', '.join(sorted(known))}{new}"
 
 
 def unregistered_advice(space: SearchSpace, device: str) -> str:
