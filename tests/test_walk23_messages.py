@@ -75,3 +75,21 @@ def test_a_device_name_typo_is_asked_about_before_how_to_register_it(tmp_path, m
     assert far.exit_code == 2 and "did you mean" not in far.stderr and "unknown device 'toaster'; known: " in far.stderr
     sample = CliRunner().invoke(app, ["sample", "--device", "Pixel3"])
     assert sample.exit_code == 2 and "did you mean 'pixel3'?" in sample.stderr
+
+
+def test_a_budget_every_cell_keeps_is_said_to_constrain_nothing(tmp_path, monkeypatch, register_here, nb201):
+    """`design --device pixel3 --max-latency-ms 20000` (a budget in another unit) designed as without
+    a budget, without a word: the note names the slowest cell, measured (pixel3's table) or bounded
+    (a registered device), and asks about the unit; a budget that excludes cells gets no such note."""
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
+    loose = CliRunner().invoke(app, ["design", "--device", "pixel3", "--max-latency-ms", "20000", "-n", "3"])
+    assert loose.exit_code == 0, loose.output
+    assert ("note: the budget of 20000 ms keeps every nb201 architecture on pixel3 (the slowest is measured at "
+            "36.8 ms), so it constrains nothing: is it in milliseconds?") in loose.stderr
+    tight = CliRunner().invoke(app, ["design", "--device", "pixel3", "--max-latency-ms", "20", "-n", "3"])
+    assert tight.exit_code == 0 and "constrains nothing" not in tight.stderr
+    register_here("walk23cpu", nb201, 2.0)
+    bounded = CliRunner().invoke(app, ["design", "--device", "walk23cpu", "--max-latency-ms", "4000", "-n", "3"])
+    assert bounded.exit_code == 0, bounded.output
+    assert "note: the budget of 4000 ms keeps every nb201 architecture on walk23cpu (the slowest is bounded at " \
+           "95% confidence at " in bounded.stderr and "is it in milliseconds?" in bounded.stderr

@@ -52,8 +52,23 @@ def design_notes(designer: Any, candidates: Sequence[Candidate], task: str | Non
         notes.append(rank_only_note(designer, task, space, MIN_STATED))
     notes += [unstated_note(candidates), unstated_above_note(candidates), below_results_note(designer, candidates),
               shared_statement_note(candidates, designer), no_interval_note(designer, candidates),
-              measured_designs_note(designer, candidates, time_here), all_verified_note(candidates)]
+              measured_designs_note(designer, candidates, time_here), all_verified_note(candidates),
+              loose_budget_note(designer)]
     return [note for note in notes if note]
+
+
+def loose_budget_note(designer: Any) -> str | None:
+    """Where the latency budget keeps every architecture of the space (its slowest judged within
+    it), that it constrains nothing and may be in another unit: `--max-latency-ms 20000` on pixel3
+    (slowest cell 36.8 ms) designed as without a budget, without a word (walk 23 #8). None elsewhere,
+    and for a space too large to list (its slowest architecture is unknown)."""
+    budget, space = designer.loop.budget, designer.space
+    slowest = None if budget is None else budget.slowest_ms(space)  # judged once per budget
+    if slowest is None or slowest > budget.max_latency_ms:
+        return None
+    how = "measured at" if budget.exact else f"bounded at {budget.confidence:.0%} confidence at"
+    return (f"the budget of {budget.max_latency_ms:g} ms keeps every {space.name} architecture on {budget.device} "
+            f"(the slowest is {how} {slowest:.3g} ms), so it constrains nothing: is it in milliseconds?")
 
 
 def measured_designs_note(designer: Any, candidates: Sequence[Any], time_here: bool) -> str | None:
