@@ -93,3 +93,33 @@ def test_a_budget_every_cell_keeps_is_said_to_constrain_nothing(tmp_path, monkey
     assert bounded.exit_code == 0, bounded.output
     assert "note: the budget of 4000 ms keeps every nb201 architecture on walk23cpu (the slowest is bounded at " \
            "95% confidence at " in bounded.stderr and "is it in milliseconds?" in bounded.stderr
+
+
+def test_a_space_of_ones_own_named_by_its_name_is_told_to_pass_its_yaml_file(tmp_path, monkeypatch):
+    """`design --space w23space` (and `latency devices --space w23space`) said only "unknown search
+    space 'w23space'; known: darts, mbv3, nb201", while $GENNAS_HOME held predictor_w23space.pt and
+    devices/w23space/."""
+    import pytest
+
+    import gennas
+    from gennas.errors import UnknownSpace
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("GENNAS_HOME", str(home))
+    fresh = CliRunner().invoke(app, ["design", "--space", "w23space"])
+    assert fresh.exit_code == 2
+    # (spaces other tests loaded in this process are known too)
+    assert "error: unknown search space 'w23space'; known: darts, " in fresh.stderr
+    assert "; a space of your own is passed by its YAML file, --space path/to/w23space.yaml" in fresh.stderr
+    (home / "checkpoints").mkdir(parents=True)
+    (home / "checkpoints" / "predictor_w23space.pt").write_bytes(b"")
+    for args in (["design", "--space", "w23space", "--task", "cifar10-synflow"], ["latency", "devices", "--space", "w23space"]):
+        used = CliRunner().invoke(app, args)
+        assert used.exit_code == 2, used.output
+        assert (f"files for a space 'w23space' are in $GENNAS_HOME ({home}): pass its YAML file, --space "
+                "path/to/w23space.yaml") in used.stderr
+    (home / "checkpoints" / "predictor_w23space.pt").unlink()
+    (home / "devices" / "w23space").mkdir(parents=True)
+    with pytest.raises(UnknownSpace, match=r"files for a space 'w23space' are in \$GENNAS_HOME .*: pass its YAML "
+                                           r"file, 'path/to/w23space.yaml'"):
+        gennas.load_space("w23space")

@@ -19,7 +19,7 @@ import os
 import re
 from pathlib import Path
 
-from gennas.errors import GennasError, UnknownSpace, unknown
+from gennas.errors import ON_COMMAND_LINE, GennasError, UnknownSpace, unknown
 from gennas.graph import register_space_lookup
 from gennas.resources import spaces_dir
 from gennas.spaces.base import SearchSpace
@@ -105,7 +105,29 @@ def load_space(name_or_path: str | os.PathLike | SearchSpace) -> SearchSpace:
     if isinstance(name_or_path, str) and ("/" in name_or_path or os.sep in name_or_path):
         raise UnknownSpace(f"unknown search space {name_or_path!r}: a space file's name must end in .yaml or "
                            f".yml; bundled spaces: {', '.join(list_spaces())}")
-    return space_by_name(name_or_path)
+    try:
+        return space_by_name(name_or_path)
+    except UnknownSpace as exc:
+        if not (isinstance(name_or_path, str) and _NAME.fullmatch(name_or_path)):
+            raise
+        raise UnknownSpace(f"{exc}{own_space_hint(name_or_path)}") from None
+
+
+def own_space_hint(name: str) -> str:
+    """How to pass a space of one's own named ``name`` (by its YAML file), and whether files for a
+    space of that name are in $GENNAS_HOME: `--space w23space` was refused naming the bundled
+    spaces only, while $GENNAS_HOME held its predictor and devices (walk 23 #11)."""
+    # measure.gennas_home's rule, read here: gennas.spaces cannot import gennas.surrogates (a cycle)
+    home = Path(os.environ.get("GENNAS_HOME") or Path.home() / ".gennas")
+    file = f"path/to/{name}.yaml"
+    passed = f"--space {file}" if ON_COMMAND_LINE.get() else repr(file)
+    try:
+        used = any((home / "checkpoints").glob(f"*_{name}.pt")) or (home / "devices" / name).is_dir()
+    except OSError:  # an unreadable home: the hint without it
+        used = False
+    if used:
+        return f"; files for a space {name!r} are in $GENNAS_HOME ({home}): pass its YAML file, {passed}"
+    return f"; a space of your own is passed by its YAML file, {passed}"
 
 
 def load_space_file(path: Path) -> SearchSpace:
