@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
 import sys
+from collections.abc import Iterable, Sequence
 from contextvars import ContextVar
 from pathlib import Path
 
@@ -64,6 +66,35 @@ class TrainingDiverged(GennasError):
 def unknown(kind: str, name: object, known: list[str] | tuple[str, ...]) -> str:
     """Message for an unknown name: what was asked and what exists."""
     return f"unknown {kind} {name!r}; known: {', '.join(sorted(map(str, known))) or 'none'}"
+
+
+#: how alike a name must be to a known one to be asked about: "new-cifar100" (0.80 alike) names a
+#: new dataset on purpose
+CLOSE_CUTOFF = 0.85
+
+
+def folded(name: str) -> str:
+    """``name`` as slips are compared: lower case, '_' as '-' ("CIFAR_10" and "cifar-10" alike)."""
+    return name.lower().replace("_", "-")
+
+
+def close_name(name: str, names: Iterable[str], cutoff: float = CLOSE_CUTOFF) -> str | None:
+    """The one of ``names`` that ``name`` looks like a slip for (difflib on :func:`folded` names, at
+    least ``cutoff`` alike; a task's, a device's: "pixel_3", "Walk23CPU"), or None."""
+    known = {folded(n): n for n in names}
+    close = difflib.get_close_matches(folded(name), list(known), n=1, cutoff=cutoff)
+    return known[close[0]] if close else None
+
+
+def unknown_device(device: str, known: Sequence[str], advice: str) -> str:
+    """The error for an unknown ``device`` among ``known``, ``advice`` after it (how to register
+    one). A close name comes first, "did you mean 'pixel3'?", and the advice is for a new device
+    of that name: "pixel_3" was answered with how to time this machine as 'pixel_3' (walk 23 #7)."""
+    close = close_name(device, known)
+    if close is None:
+        return unknown("device", device, known) + advice
+    new = f" (only for a new device named {device!r}: {advice[2:]}" if advice.startswith(" (") else advice
+    return f"unknown device {device!r}; did you mean {close!r}? Known: {', '.join(sorted(known))}{new}"
 
 
 def caller_stacklevel() -> int:

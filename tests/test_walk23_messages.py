@@ -75,6 +75,9 @@ def test_a_device_name_typo_is_asked_about_before_how_to_register_it(tmp_path, m
     assert far.exit_code == 2 and "did you mean" not in far.stderr and "unknown device 'toaster'; known: " in far.stderr
     sample = CliRunner().invoke(app, ["sample", "--device", "Pixel3"])
     assert sample.exit_code == 2 and "did you mean 'pixel3'?" in sample.stderr
+    cell = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"
+    predicted = CliRunner().invoke(app, ["latency", "predict", cell, "--device", "pixel_3"])  # the estimator's own error
+    assert predicted.exit_code == 2 and "did you mean 'pixel3'?" in predicted.stderr, predicted.output
 
 
 def test_a_budget_every_cell_keeps_is_said_to_constrain_nothing(tmp_path, monkeypatch, register_here, nb201):

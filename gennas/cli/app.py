@@ -105,7 +105,7 @@ def sample_cmd(space: str = typer.Option("nb201", "--space", "-s", help="bundled
         bench = load_benchmark(sp.benchmark)
         device = device or DEFAULT_SAMPLE_DEVICE
         if device not in bench.devices:
-            from gennas.design.budget import unknown_device
+            from gennas.errors import unknown_device
             from gennas.errors import UnknownDevice
 
             raise UnknownDevice(unknown_device(device, bench.devices, (

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from gennas.errors import ON_COMMAND_LINE, GennasError, UnknownDevice, caller_stacklevel, unknown
+from gennas.errors import ON_COMMAND_LINE, GennasError, UnknownDevice, caller_stacklevel, unknown_device
 from gennas.graph import ArchGraph
 from gennas.spaces import SearchSpace
 from gennas.surrogates.latency_bound import check_confidence
@@ -320,19 +320,6 @@ def latency_models(space: SearchSpace, device: str | None, max_latency_ms: float
                       "of estimator.reference_archs() for a calibrated bound",
                       UncalibratedBound, stacklevel=caller_stacklevel())
     return estimator, budget
-
-
-def unknown_device(device: str, known: Sequence[str], advice: str) -> str:
-    """The error for an unknown ``device`` among ``known``, ``advice`` after it (how to register
-    one). A close name comes first, "did you mean 'pixel3'?", and the advice is for a new device
-    of that name: "pixel_3" was answered with how to time this machine as 'pixel_3' (walk 23 #7)."""
-    from gennas.design.task_names import close_name
-
-    close = close_name(device, known)
-    if close is None:
-        return unknown("device", device, known) + advice
-    new = f" (only for a new device named {device!r}: {advice[2:]}" if advice.startswith(" (") else advice
-    return f"unknown device {device!r}; did you mean {close!r}? Known: {', '.join(sorted(known))}{new}"
 
 
 def unregistered_advice(space: SearchSpace, device: str) -> str:

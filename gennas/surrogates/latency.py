@@ -31,7 +31,7 @@ import torch
 from torch import nn
 
 from gennas.checkpoint import Checkpoint, config_dict, config_from_dict, load_checkpoint, save_checkpoint
-from gennas.errors import GennasError, InvalidArchitecture, UnknownDevice, unknown
+from gennas.errors import GennasError, InvalidArchitecture, UnknownDevice, unknown_device
 from gennas.models.gnn import DAGEncoder, EncoderConfig, archs_to_node_features, slot_probs_to_node_features
 from gennas.graph import ArchGraph
 from gennas.surrogates.latency_bound import BoundCalibration, load_calibration, loo_rms
@@ -252,8 +252,8 @@ class LatencyEstimator:
 
     def _device(self, device: str) -> tuple[float, float, torch.Tensor]:
         if device not in self.device_params:
-            raise UnknownDevice(unknown("device", device, self.devices) + (broken_device_note(device, self.space.name)
-                                or " (register one with `gennas latency measure` or .adapt())"))
+            raise UnknownDevice(unknown_device(device, self.devices, broken_device_note(device, self.space.name)
+                                               or " (register one with `gennas latency measure` or .adapt())"))
         return self.device_params[device]
 
     # ------------------------------------------------------------ prediction
