@@ -23,7 +23,7 @@ from __future__ import annotations
 import importlib
 import json
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -239,6 +239,61 @@ def export_result(result: Any, folder: str | Path, onnx: bool = True, seed: int 
         why = f"fresh initialisation: the trained weights recorded at {recorded_checkpoint(result)} are not there"
     return export_architecture(result.arch, folder, onnx=onnx, weights_source=why, seed=seed,
                                **{**fresh_build(result), **options})
+
+
+def settings_build(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """The export options a study's recorded evaluator settings (:func:`gennas.search.evaluator_settings.
+    evaluator_settings`) give, as :func:`fresh_build` reads a result's: {} unless they record the input
+    shape ``[channels, height, width]``, without which the network's input is not known."""
+    shape, out = settings.get("input_shape"), {}
+    if not (isinstance(shape, (list, tuple)) and len(shape) == 3 and all(isinstance(n, int) for n in shape)):
+        return {}
+    out.update(in_channels=shape[0], input_size=shape[-1])
+    if isinstance(settings.get("num_classes"), int):
+        out["num_classes"] = settings["num_classes"]
+    if isinstance(settings.get("build_options"), dict):
+        out.update(settings["build_options"])
+    return out
+
+
+def recorded_inputs(results: Sequence[Any], settings: Mapping[str, Any]) -> dict[str, Any] | None:
+    """How the images of a study's trainings were prepared (:func:`gennas.datasets.input_recipe`):
+    the study's recorded ``inputs``, else those a kept trained-weights file of ``results`` records;
+    None where neither does."""
+    if isinstance(settings.get("inputs"), dict):
+        return dict(settings["inputs"])
+    for result in results:
+        path = recorded_checkpoint(result)
+        if path is not None and path.is_file():  # a missing one warns where its weights are exported
+            try:
+                inputs = load_checkpoint(path, "trained").meta.get("inputs")
+            except GennasError:
+                continue
+            if isinstance(inputs, dict):
+                return inputs
+    return None
+
+
+def study_build(results: Sequence[Any], settings: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
+    """How the evaluator of a study built the networks it trained, as :func:`export_architecture`'s
+    options (``num_classes``, ``in_channels``, ``input_size``, build options, ``inputs``), so an
+    untrained design is exported as the same network as the trained ones beside it: one was
+    exported 3x32x32 with the full build beside 1x16x16 small-build ones that took the task's
+    images (a user walk). From the verified ``results``' metadata and the study's ``settings``.
+    {} where no result was trained (the space's default build is as good as any); None where
+    some were but their build is not known (not recorded, or several differ)."""
+    from gennas.search.evaluator_settings import TRAINING_KINDS  # gennas.search imports much: not at load
+
+    trained = [r for r in results if getattr(r, "kind", None) in TRAINING_KINDS]
+    if not trained:
+        return {}
+    builds = [fresh_build(r) for r in trained] + [settings_build(settings or {})]
+    known = {json.dumps(b, sort_keys=True): b for b in builds if b}  # the first of each, in its order
+    if len(known) != 1:
+        return None
+    build = next(iter(known.values()))
+    inputs = recorded_inputs(trained, settings or {})
+    return {**build, **({"inputs": inputs} if inputs is not None else {})}
 
 
 def trained_weights_of(arch: ArchGraph, results: Sequence[Any]) -> Path | None:

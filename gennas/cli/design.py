@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from pathlib import Path
 from typing import Any, Optional
 
 import typer
@@ -151,20 +152,7 @@ def register(app: typer.Typer) -> None:
                 row["table_acc"] = bench.accuracy(c.arch, task)
             rows.append(row)
         if export is not None:
-            from gennas.cli.export_ranks import kept_ranks, rank_folder, refuse_other_classes, write_ranks
-            from gennas.datasets import classes_of
-            from gennas.surrogates.measure import table_build_options
-
-            classes = num_classes or classes_of(task) or table_build_options(designer.space).get("num_classes", 10)
-            # before any write: classes other than trained weights' and a folder of other designs are
-            # refused; untrained ones start from the design's seed
-            refuse_other_classes(candidates, designer.history, num_classes)
-            kept = kept_ranks(export, candidates, classes, designer.seed)
-            trained = write_ranks(export, candidates, designer.history, classes, kept, designer.seed)
-            for row, c in zip(rows, candidates):
-                # one export may mix networks a search trained with untrained full-size ones: say which
-                weights = "trained weights" if trained[c.rank] else "initial weights"
-                row["export"] = f"{rank_folder(export, c.rank)} ({weights})"
+            export_designs(export, designer, candidates, rows, task, num_classes, storage, study)
         rows = same_keys(rows)  # one schema for every row: None where a design has no value
         direction = designer.loop.scale.direction
         if as_json:
@@ -182,6 +170,33 @@ def register(app: typer.Typer) -> None:
             rows = [{k: v for k, v in row.items() if k in filled or not k.startswith(LATENCY_COLUMNS)} for row in rows]
             print_table(f"{len(rows)} designed {designer.space.name} architectures for {task}{budget} ({how})",
                         [extrapolation_column(row) for row in rows])
+
+
+def export_designs(export: Path, designer: Any, candidates: list[Any], rows: list[dict[str, Any]], task: str,
+                   num_classes: int | None, storage: str | None, study: str | None) -> None:
+    """``--export``: write each design (trained weights where the study kept them; the others
+    untrained, built as the study's evaluator built the networks it trained), fill each row's
+    ``export`` and say in one line which ranks hold which."""
+    from gennas.cli.export_ranks import (export_note, kept_ranks, rank_folder, refuse_other_classes,
+                                         untrained_build, write_ranks)
+    from gennas.datasets import classes_of
+    from gennas.surrogates.measure import table_build_options
+
+    build = untrained_build(designer.history, storage, study)
+    classes = (num_classes or (build or {}).get("num_classes") or classes_of(task)
+               or table_build_options(designer.space).get("num_classes", 10))
+    # before any write: classes other than trained weights' and a folder of other designs are
+    # refused; untrained ones start from the design's seed
+    refuse_other_classes(candidates, designer.history, num_classes)
+    kept = kept_ranks(export, candidates, classes, designer.seed, build)
+    trained = write_ranks(export, candidates, designer.history, classes, kept, designer.seed, build)
+    for row, c in zip(rows, candidates):
+        # one export may mix networks a search trained with untrained ones: say which
+        weights = "trained weights" if trained[c.rank] else "initial weights"
+        row["export"] = f"{rank_folder(export, c.rank)} ({weights})"
+    note = export_note(trained, build, classes, designer.seed, designer.space.default_input_size)
+    if note is not None:
+        typer.echo(f"note: {export}: {note}", err=True)
 
 
 def timed_designs(designer: Any, n: int, confidence: float) -> list[Any]:

@@ -50,21 +50,35 @@ def same_start(record: dict[str, Any], seed: int | None) -> bool:
     return bool(record.get("trained")) or (seed is not None and record.get("seed") == seed)
 
 
-def kept_ranks(export: Path, candidates: Sequence[Any], classes: int, seed: int | None = 0) -> set[int]:
+def same_build(record: dict[str, Any], build: dict[str, Any]) -> bool:
+    """Whether an untrained export's ``build.json`` (``record``) is of ``build`` (export options, as
+    :func:`gennas.export.study_build` gives them; {}: the space's default): an export of the full
+    build, left by an earlier version, was kept beside the study's small ones. Trained: their own."""
+    if record.get("trained") or not build:
+        return True
+    options = {k: v for k, v in build.items() if k not in ("num_classes", "in_channels", "input_size", "inputs")}
+    shape = record.get("input_shape")
+    return (record.get("in_channels") == build.get("in_channels") and record.get("build_options") == options
+            and isinstance(shape, list) and shape[-1:] == [build.get("input_size")])
+
+
+def kept_ranks(export: Path, candidates: Sequence[Any], classes: int, seed: int | None = 0,
+               build: dict[str, Any] | None = None) -> set[int]:
     """The ranks ``export`` already holds exactly as this command would write them (the same
-    architecture, classes and initial weights' seed: a rerun after an interrupt); GennasError
-    where it holds others."""
+    architecture, classes, build (``build``: :func:`same_build`) and initial weights' seed: a
+    rerun after an interrupt); GennasError where it holds others."""
     wanted = {c.rank: c.arch.to_string() for c in candidates}
     kept, other, reseeded = set(), [], ""
     for folder in sorted(export.glob("rank[0-9][0-9]")) if export.is_dir() else []:
         rank = int(folder.name[4:])
         record = exported_before(folder)
         if record is not None and record.get("arch") == wanted.get(rank) and record.get("num_classes") == classes:
-            if same_start(record, seed):
+            if same_start(record, seed) and same_build(record, build or {}):
                 kept.add(rank)
                 continue
             drawn = "no recorded seed" if record.get("seed") is None else f"seed {record['seed']}"
-            reseeded = f" ({folder.name}'s initial weights were drawn from {drawn}, not seed {seed})"
+            reseeded = f" ({folder.name}'s initial weights were drawn from {drawn}, not seed {seed})" \
+                if not same_start(record, seed) else f" ({folder.name} is another build than the study trained)"
             other.append(folder.name)
         elif not (rank in wanted and half_written(folder)):  # a half-written one of ours is rewritten
             other.append(folder.name)
@@ -104,9 +118,10 @@ def refuse_other_classes(candidates: Sequence[Any], history: Sequence[Any], num_
 
 
 def write_ranks(export: Path, candidates: Sequence[Any], history: Sequence[Any], classes: int,
-                kept: set[int], seed: int | None = 0) -> dict[int, bool]:
+                kept: set[int], seed: int | None = 0, build: dict[str, Any] | None = None) -> dict[int, bool]:
     """Export every candidate not in ``kept``, untrained ones initialised from ``seed`` (the
-    design's); returns rank -> whether trained weights were used.
+    design's) and built as ``build`` says (export options but classes: the study's, where its
+    results were trained); returns rank -> whether trained weights were used.
     Progress lines go to stderr when it is not a terminal (10 designs took ~30 s in silence); an
     interrupt says what was written and that the same command finishes it."""
     from gennas.cli.output import Terminated
@@ -120,7 +135,8 @@ def write_ranks(export: Path, candidates: Sequence[Any], history: Sequence[Any],
             if c.rank not in kept:
                 partial = export / f".{final.name}.partial"
                 shutil.rmtree(partial, ignore_errors=True)  # left by an interrupted run
-                export_candidate(c.arch, partial, history, seed=seed, num_classes=classes)  # trained weights where kept
+                export_candidate(c.arch, partial, history, seed=seed,  # trained weights where kept
+                                 **{**(build or {}), "num_classes": classes})
                 try:
                     if final.exists():  # half-written by an earlier version: only export files in it
                         shutil.rmtree(final)
@@ -136,3 +152,61 @@ def write_ranks(export: Path, candidates: Sequence[Any], history: Sequence[Any],
                    "again to export the rest (the finished ones are kept)", err=True)
         raise typer.Exit(code=143 if isinstance(exc, Terminated) else 130) from None
     return trained
+
+
+def untrained_build(history: Sequence[Any], storage: str | None, study: str | None) -> dict[str, Any] | None:
+    """How the untrained designs of an export are built (export options, :func:`gennas.export.
+    study_build`): as the study's evaluator built the networks it trained, from its results and
+    recorded settings; {} without a study or where nothing was trained; None where it is unknown."""
+    from gennas.export import study_build
+    from gennas.search.studies import study_settings
+
+    if study is None:
+        return {}
+    return study_build(history, study_settings(storage, study))
+
+
+def rank_list(ranks: Sequence[int]) -> str:
+    """``ranks`` as runs: [1, 2, 3, 5] -> "ranks 1-3, 5"; [4] -> "rank 4"."""
+    runs: list[list[int]] = []
+    for r in sorted(ranks):
+        if runs and r == runs[-1][-1] + 1:
+            runs[-1].append(r)
+        else:
+            runs.append([r])
+    text = ", ".join(f"{run[0]}-{run[-1]}" if len(run) > 1 else f"{run[0]}" for run in runs)
+    return f"rank{'s' * (len(ranks) > 1)} {text}"
+
+
+def holds(ranks: Sequence[int]) -> str:
+    """The verb after :func:`rank_list`."""
+    return "holds" if len(ranks) == 1 else "hold"
+
+
+def describe_build(build: dict[str, Any], classes: int, default_side: int) -> str:
+    """A build as a reader checks it against their images: "1x16x16 inputs, 10 classes, channels 8"
+    (``build``: export options; {}: the space's default, 3 channels at ``default_side`` pixels)."""
+    channels, side = build.get("in_channels", 3), build.get("input_size", default_side)
+    options = [f"{k} {v}" for k, v in build.items() if k not in ("num_classes", "in_channels", "input_size", "inputs")]
+    return ", ".join([f"{channels}x{side}x{side} inputs", f"{classes} classes"] + (options or ["the full build"]))
+
+
+def export_note(trained: dict[int, bool], build: dict[str, Any] | None, classes: int, seed: int | None,
+                default_side: int) -> str | None:
+    """One line saying which exported ranks hold the weights the study trained and how the others,
+    untrained, were built: the study's build, or the space's default where it cannot be known
+    (the table said "(initial weights)" beside a rank of another input than the rest, a user
+    walk). None where the study trained nothing (every rank is an initial build, as it says)."""
+    fresh = [rank for rank, kept in trained.items() if not kept]
+    if not fresh or build == {}:
+        return None
+    held = [rank for rank, kept in trained.items() if kept]
+    done = f"{rank_list(held)} {holds(held)} the weights the study trained; " if held else ""
+    drawn = f"initial weights (seed {seed})" if seed is not None else "initial weights"
+    if build is None:
+        default = describe_build({}, classes, default_side)
+        return (f"{done}{rank_list(fresh)} {holds(fresh)} {drawn} of the space's default build ({default}): "
+                "the study's results were trained, but how its evaluator built them is not recorded (or differs "
+                "between results), so these may not take the task's images")
+    return (f"{done}{rank_list(fresh)} {holds(fresh)} {drawn}, untrained, of the network the study trained "
+            f"({describe_build(build, classes, default_side)}" + (", inputs recorded)" if "inputs" in build else ")"))

@@ -15,8 +15,10 @@ from typing import Any
 
 from gennas.errors import GennasError, caller_stacklevel
 
-#: evaluator attributes recorded as they are (a TrainEvaluator's, a SupernetEvaluator's, a ProxyEvaluator's)
-ATTRIBUTES = ("epochs", "lr", "build_options", "input_shape", "in_channels", "num_classes")
+#: evaluator attributes recorded as they are (a TrainEvaluator's, a SupernetEvaluator's, a ProxyEvaluator's);
+#: ``inputs``, how a TrainEvaluator's images were prepared, lets an export build an untrained design as it
+#: built the ones it trained (:func:`gennas.export.study_build`)
+ATTRIBUTES = ("epochs", "lr", "build_options", "input_shape", "in_channels", "num_classes", "inputs")
 #: study settings counting the images of an evaluator's loaders, where their dataset has a length
 SAMPLE_COUNTS = {"train_samples": "train_loader", "val_samples": "val_loader"}
 #: every study setting :func:`evaluator_settings` may record (part of ``storage.SETTINGS``)
@@ -25,8 +27,8 @@ EVALUATOR_SETTINGS = ATTRIBUTES + tuple(SAMPLE_COUNTS)
 
 def evaluator_settings(evaluator: Any) -> dict[str, Any]:
     """The settings that give ``evaluator``'s scores their meaning, as JSON values: epochs, peak
-    learning rate, build options, input shape (or channels), classes, and how many training and
-    validation images its loaders hold. Attributes it lacks (a callable, a table) are left out: a
+    learning rate, build options, input shape (or channels), classes, how its images were prepared
+    (``inputs``), and how many training and validation images its loaders hold. Attributes it lacks (a callable, a table) are left out: a
     setting missing from a study, or from this run, is never taken as a change."""
     out: dict[str, Any] = {}
     for name in ATTRIBUTES:

@@ -1,0 +1,93 @@
+"""`gennas design --study ... --export` of a study whose networks were trained (walk 23 #3): an
+untrained design is built as the study's evaluator built the networks it trained (here 1x16x16
+MNIST, the small build), not the space's full 3x32x32 build, and one line says which ranks hold
+trained weights and which untrained builds of the same network."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from typer.testing import CliRunner
+
+import gennas
+from gennas.cli.app import app
+
+STUDY = "designer-nb201-w23-mnist-train-seed0"
+
+
+@pytest.fixture(scope="module")
+def trained_study(tmp_path_factory):
+    """(home, storage URL): a 2-result study trained as the README's own-task example (MNIST 16 px
+    grey, small build, keep_weights, inputs recorded), on 40 images for 1 epoch."""
+    root = tmp_path_factory.mktemp("w23")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GENNAS_HOME", str(root / "home"))
+        space = gennas.load_space("nb201")
+        train, val = gennas.datasets.image_loaders("mnist", size=16, channels=1, limit=40)
+        evaluator = gennas.TrainEvaluator(space, train, val, epochs=1, build_options=space.small_build_options,
+                                          keep_weights=True, progress=False,
+                                          inputs=gennas.datasets.input_recipe("mnist", size=16, channels=1))
+        storage = f"sqlite:///{root / 'ref.db'}"
+        gennas.Designer("nb201", task="w23-mnist", seed=0).search(evaluator, budget=2, storage=storage)
+    return root / "home", storage
+
+
+def test_an_untrained_design_is_exported_as_the_network_the_study_trained(trained_study, tmp_path, monkeypatch):
+    """Rank 12 of 13 was 3x32x32 with the full build beside 1x16x16 trained ones; its model.pt2
+    failed on the task's images, and the CLI said only '(initial weights)'."""
+    home, storage = trained_study
+    monkeypatch.setenv("GENNAS_HOME", str(home))
+    out = tmp_path / "exp"
+    done = CliRunner().invoke(app, ["design", "--storage", storage, "--study", STUDY, "-n", "3", "--export", str(out)])
+    assert done.exit_code == 0, done.output
+    records = {int(f.parent.name[4:]): json.loads(f.read_text()) for f in out.glob("rank*/build.json")}
+    trained = sorted(r for r, rec in records.items() if rec["trained"])
+    fresh = sorted(r for r, rec in records.items() if not rec["trained"])
+    assert len(trained) == 2 and fresh  # two verified, the rest untrained
+    for rank, record in records.items():
+        assert record["in_channels"] == 1 and record["input_shape"] == [1, 1, 16, 16], rank
+        assert record["build_options"] == {"channels": 8, "cells_per_stage": 1}, rank
+        assert record["inputs"]["dataset"] == "mnist", rank
+        program = torch.export.load(out / f"rank{rank:02d}" / "model.pt2").module()
+        assert program(torch.zeros(2, 1, 16, 16)).shape == (2, 10)  # the task's images
+    line = [ln for ln in done.stderr.splitlines() if ln.startswith(f"note: {out}: ")]
+    assert len(line) == 1, done.stderr
+    assert f"{'ranks' if len(trained) > 1 else 'rank'} {trained[0]}" in line[0]
+    assert "the weights the study trained" in line[0]
+    assert "untrained, of the network the study trained (1x16x16 inputs, 10 classes" in line[0]
+
+
+def test_a_rerun_over_an_export_of_another_build_is_refused(trained_study, tmp_path, monkeypatch):
+    """An earlier version's full-build rank was kept by a rerun as 'the same design'."""
+    home, storage = trained_study
+    monkeypatch.setenv("GENNAS_HOME", str(home))
+    out = tmp_path / "exp"
+    args = ["design", "--storage", storage, "--study", STUDY, "-n", "3", "--export", str(out)]
+    assert CliRunner().invoke(app, args).exit_code == 0
+    fresh = next(f for f in out.glob("rank*/build.json") if not json.loads(f.read_text())["trained"])
+    record = json.loads(fresh.read_text())
+    fresh.write_text(json.dumps({**record, "in_channels": 3, "input_shape": [1, 3, 32, 32], "build_options": {}}))
+    again = CliRunner().invoke(app, args)
+    assert again.exit_code == 2
+    assert f"({fresh.parent.name} is another build than the study trained)" in again.stderr
+
+
+def test_a_study_that_trained_without_recording_its_build_says_the_default_is_exported():
+    """Where the study's build cannot be known, one line says the space's default build was used."""
+    from gennas.cli.export_ranks import export_note
+    from gennas.evaluators.base import Result
+    from gennas.export import study_build
+
+    arch = gennas.load_space("nb201").sample(0)
+    unrecorded = [Result(arch, 50.0, "train", "epochs=1", 1.0, {})]
+    assert study_build(unrecorded, {}) is None
+    two = [Result(arch, 50.0, "train", "epochs=1", 1.0, {"input_shape": [c, 16, 16], "num_classes": 10,
+                                                           "build_options": {}}) for c in (1, 3)]
+    assert study_build(two, {}) is None  # two builds: which one is not known
+    assert study_build([Result(arch, 50.0, "table", "", 0.0, {})], {}) == {}  # nothing trained: the default
+    note = export_note({1: True, 2: False}, None, 10, 0, 32)
+    assert note.startswith("rank 1 holds the weights the study trained; rank 2 holds initial weights (seed 0) of "
+                           "the space's default build (3x32x32 inputs, 10 classes, the full build)")
+    assert "how its evaluator built them is not recorded" in note
