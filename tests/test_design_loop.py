@@ -402,9 +402,9 @@ def test_design_from_a_study_applies_or_refuses_a_given_latency_confidence(desig
     runner = CliRunner()
     base = ["design", "--storage", url, "--study", "b", "-n", "2", "--json"]
     kept = runner.invoke(app, base)
-    assert kept.exit_code == 0 and "bound_ms_80%" in json.loads(kept.stdout)[0], kept.output  # the study's
+    assert kept.exit_code == 0 and json.loads(kept.stdout)[0]["bound_confidence"] == 0.8, kept.output  # the study's
     given = runner.invoke(app, [*base, "--latency-confidence", "0.6"])
-    assert given.exit_code == 0 and "bound_ms_60%" in json.loads(given.stdout)[0], given.output
+    assert given.exit_code == 0 and json.loads(given.stdout)[0]["bound_confidence"] == 0.6, given.output
     for confidence, message in (("1.5", "confidence must be in (0, 1)"), ("0.3", "calibrated for confidence")):
         refused = runner.invoke(app, [*base, "--latency-confidence", confidence])
         assert refused.exit_code == 2 and message in refused.stderr, refused.output

@@ -146,6 +146,6 @@ def test_a_search_shows_a_measured_subnet_under_measured_ms_and_the_others_under
     other = next(a for a in space.sample_many(20, 7) if a.to_string() not in listed)
     measured, bounded = latency_columns(budget, 0.95, [table.archs()[0], other])
     assert measured == {"measured_ms": pytest.approx(table.latency_of(table.archs()[:1], "cpu_ort_1t")[0]),
-                        "bound_ms_95%": None}
-    assert bounded["measured_ms"] is None and bounded["bound_ms_95%"] == pytest.approx(budget.judged_ms([other])[0])
-    assert latency_columns(budget, 0.95, [other]) == [{"bound_ms_95%": bounded["bound_ms_95%"]}]
+                        "bound_ms": None, "bound_confidence": 0.95}
+    assert bounded["measured_ms"] is None and bounded["bound_ms"] == pytest.approx(budget.judged_ms([other])[0])
+    assert latency_columns(budget, 0.95, [other]) == [{"bound_ms": bounded["bound_ms"], "bound_confidence": 0.95}]

@@ -18,10 +18,10 @@ def test_readme_states_how_rows_keys_relate_to_design_json(tmp_path, monkeypatch
     monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
     lines = README.read_text().splitlines()
     at = next(i for i, line in enumerate(lines) if line.startswith("designs.rows()"))
-    said = " ".join(line.partition("#")[2].strip() for line in lines[at:at + 3])
+    said = " ".join(line.partition("#")[2].strip() for line in lines[at:at + 4])
     assert "flat dicts as `gennas design --json`" not in said
     assert "keys up to `verified`, then latency_ms and latency_measured" in said
-    assert "pred_ms or measured_ms, beside bound_ms_95%" in said and "no table_acc, export, direction" in said
+    assert "pred_ms or measured_ms, beside bound_ms and bound_confidence" in said and "no table_acc, export, direction" in said
     # and it holds: the same designs, from Python and from the CLI
     rows = gennas.Designer("nb201", task="cifar10", device="pixel3", max_latency_ms=20, seed=0).generate(n=2).rows()
     shown = CliRunner().invoke(app, ["design", "--task", "cifar10", "--device", "pixel3", "--max-latency-ms", "20",
@@ -32,6 +32,6 @@ def test_readme_states_how_rows_keys_relate_to_design_json(tmp_path, monkeypatch
         keys, json_keys = list(row), list(out)
         cut, json_cut = keys.index("verified") + 1, json_keys.index("verified") + 1
         assert keys[:cut] == json_keys[:json_cut] and keys[cut:] == ["latency_ms", "latency_measured"]
-        assert set(json_keys[json_cut:]) <= {"pred_ms", "measured_ms", "bound_ms_95%", "table_acc", "export",
+        assert set(json_keys[json_cut:]) <= {"pred_ms", "measured_ms", "bound_ms", "bound_confidence", "table_acc", "export",
                                              "direction"}
         assert row["latency_ms"] == (out["measured_ms"] if row["latency_measured"] else out["pred_ms"])

@@ -91,3 +91,19 @@ def test_a_study_that_trained_without_recording_its_build_says_the_default_is_ex
     assert note.startswith("rank 1 holds the weights the study trained; rank 2 holds initial weights (seed 0) of "
                            "the space's default build (3x32x32 inputs, 10 classes, the full build)")
     assert "how its evaluator built them is not recorded" in note
+
+
+def test_design_json_names_the_latency_bound_by_one_key_and_states_its_confidence(tmp_path, monkeypatch,
+                                                                                register_here, nb201):
+    """Under --latency-confidence 0.5 the key was `bound_ms_50%`: a reader of `bound_ms_95%` got
+    nothing, silently (walk 23 #10). The table's header still says the confidence."""
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
+    register_here("w23box", nb201, 5.0)
+    args = ["design", "--device", "w23box", "--max-latency-ms", "20", "-n", "2", "--latency-confidence", "0.5"]
+    shown = CliRunner().invoke(app, [*args, "--json"])
+    assert shown.exit_code == 0, shown.output
+    rows = json.loads(shown.stdout)
+    assert not [k for row in rows for k in row if k.startswith("bound_ms_")]
+    assert all(row["bound_confidence"] == 0.5 and 0 < row["bound_ms"] <= 20 for row in rows), rows
+    table = CliRunner().invoke(app, args, env={"COLUMNS": "400"})
+    assert table.exit_code == 0 and "bound_ms_50%" in table.stdout and "bound_confidence" not in table.stdout

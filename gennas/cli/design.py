@@ -14,7 +14,7 @@ LATENCY_COLUMNS = ("pred_ms", "measured_ms", "bound_ms")
 
 
 def register(app: typer.Typer) -> None:
-    from gennas.cli.output import extrapolation_column, friendly, print_json, print_table
+    from gennas.cli.output import bound_column, bound_fields, extrapolation_column, friendly, print_json, print_table
     from gennas.design.candidate import candidate_row, same_keys
     from gennas.design.notes import design_notes
 
@@ -147,7 +147,7 @@ def register(app: typer.Typer) -> None:
                 # timing stood in the bound column, below the estimate beside it
                 row["pred_ms"] = None if c.latency_measured else c.predicted_latency_ms
                 row["measured_ms"] = c.predicted_latency_ms if c.latency_measured else None
-                row[f"bound_ms_{judged:.0%}"] = c.latency_bound_ms  # what the budget was judged by
+                row.update(bound_fields(c.latency_bound_ms, judged))  # what the budget was judged by
             if bench is not None and task in bench.datasets:
                 row["table_acc"] = bench.accuracy(c.arch, task)
             rows.append(row)
@@ -169,7 +169,7 @@ def register(app: typer.Typer) -> None:
             filled = {k for row in rows for k, v in row.items() if v is not None}
             rows = [{k: v for k, v in row.items() if k in filled or not k.startswith(LATENCY_COLUMNS)} for row in rows]
             print_table(f"{len(rows)} designed {designer.space.name} architectures for {task}{budget} ({how})",
-                        [extrapolation_column(row) for row in rows])
+                        [bound_column(extrapolation_column(row)) for row in rows])
 
 
 def export_designs(export: Path, designer: Any, candidates: list[Any], rows: list[dict[str, Any]], task: str,

@@ -387,16 +387,17 @@ def predict_cmd(archs: list[str] = typer.Argument(..., help="architecture string
         measured = [timed.get(g.to_string()) for g in graphs]
     rows = [{"arch": est.space.to_string(g), "predicted_ms": float(p), "table_ms": m}
             for g, p, m in zip(graphs, predicted, measured)]
-    # what a budget on the device is judged by where no exact measurement judges it (bound_ms_95% in
+    # what a budget on the device is judged by where no exact measurement judges it (bound_ms in
     # gennas design): the 95 % upper bound (and mbv3's FLOPs bound); for a cell timed here, its timing
     # times the margin a second timing reaches (none for a bundled table's timings, which are exact)
+    from gennas.cli.output import bound_column, bound_fields
     from gennas.design.budget import LatencyBudget
 
     budget = LatencyBudget.for_device(est.space, est, device, math.inf, 0.95)
     if not budget.exact:
         for row, bound, own in zip(rows, budget.judged_ms(graphs), budget.timed(graphs)):
-            row["bound_ms_95%"] = None if own and budget.own_margin == 1.0 else float(bound)
-    print_json(rows) if as_json else print_table(f"latency on {device}", rows)
+            row.update(bound_fields(None if own and budget.own_margin == 1.0 else float(bound), 0.95))
+    print_json(rows) if as_json else print_table(f"latency on {device}", [bound_column(row) for row in rows])
 
 
 def register(app: typer.Typer) -> None:

@@ -108,6 +108,27 @@ def extrapolation_column(row: dict[str, Any]) -> dict[str, Any]:
     return dict(items[:at] + [("extrapolated", flag)] + items[at:])
 
 
+#: the JSON keys of the latency bound a budget is judged by and of the confidence it holds at: fixed
+#: whatever the confidence (the key was ``bound_ms_50%`` under ``--latency-confidence 0.5``, and a
+#: reader of ``bound_ms_95%`` silently got nothing, a user walk); a printed table heads it
+#: ``bound_ms_95%`` (:func:`bound_column`)
+BOUND, BOUND_CONFIDENCE = "bound_ms", "bound_confidence"
+
+
+def bound_fields(bound_ms: float | None, confidence: float) -> dict[str, float | None]:
+    """The JSON fields of a latency bound (ms, None: none judged it) drawn at ``confidence`` (0-1)."""
+    return {BOUND: bound_ms, BOUND_CONFIDENCE: confidence}
+
+
+def bound_column(row: dict[str, Any]) -> dict[str, Any]:
+    """``row`` for a printed table: ``bound_ms`` headed by its confidence (``bound_ms_95%``,
+    ``bound_ms_99.5%``), the ``bound_confidence`` column left out."""
+    if BOUND_CONFIDENCE not in row:
+        return row
+    header = f"{BOUND}_{row[BOUND_CONFIDENCE] * 100:.4g}%"
+    return {(header if k == BOUND else k): v for k, v in row.items() if k != BOUND_CONFIDENCE}
+
+
 def arch_record(arch: Any, space: Any, device: Optional[str] = None, with_cost: bool = True) -> dict[str, Any]:
     """Facts about one architecture: string, hash, params/FLOPs and bundled table values."""
     record: dict[str, Any] = {"arch": arch.to_string(), "hash": arch.canonical_hash()}

@@ -196,7 +196,7 @@ def _shipped_supernet(space: SearchSpace, task: str) -> Any:
 
 
 def register(app: typer.Typer) -> None:
-    from gennas.cli.output import friendly, print_json, print_table
+    from gennas.cli.output import bound_column, friendly, print_json, print_table
 
     @app.command("search")
     @friendly(interrupted="interrupted (a stored search keeps what it verified: the same command with --resume "
@@ -372,10 +372,11 @@ def register(app: typer.Typer) -> None:
         # a proxy scored on other images than the task's: the title named cifar10 alone (a user review)
         images = f" ({evaluator} scored on {dataset} images)" if dataset is not None and dataset != task else ""
         # of a shared study's results, how many this process verified (each printed the study's totals)
+        shown = [bound_column(row) for row in rows]  # the bound's confidence in its column's header
         print_table(f"{method} on {sp.name}/{learned}{images}: best {len(rows)} of {len(result)} verified "
                     f"(this process {result.verified_here}; study {result.study_name!r}, {summary['failed']} "
-                    f"failed, {result.resumed} resumed)",
-                    rows, ["rank", "arch", "score", "kind", "fidelity", "cost_s"] + list(latency[0] if latency else []))
+                    f"failed, {result.resumed} resumed)", shown,
+                    list(shown[0]) if shown else ["rank", "arch", "score", "kind", "fidelity", "cost_s"])
         for note in result.notes:
             typer.echo(f"note: {note}", err=True)
         if method == "designer":
@@ -428,17 +429,20 @@ def latency_columns(budget: LatencyBudget | None, confidence: float, archs: list
                     ) -> list[dict[str, float | None]]:
     """What kept the search's ``budget``, per architecture, as ``gennas design`` shows it:
     ``measured_ms`` where the cell was measured (the tables have the device, a registered device
-    timed the cell, mbv3's table has the subnet), and ``bound_ms_95%`` where something else judged
-    it (the model's bound; a registered device's timing times the margin a second timing may
-    reach, which stood in ``measured_ms``: 0.4504 for a cell timed at 0.4133); a column only where
-    some architecture has a value in it."""
+    timed the cell, mbv3's table has the subnet), and ``bound_ms`` with its ``bound_confidence``
+    where something else judged it (the model's bound; a registered device's timing times the
+    margin a second timing may reach, which stood in ``measured_ms``: 0.4504 for a cell timed at
+    0.4133); a column only where some architecture has a value in it."""
+    from gennas.cli.output import BOUND, bound_fields
+
     if budget is None or not archs:
         return []
     judged, timed, ms = budget.judged_ms(archs), budget.timed(archs), budget.latency_ms(archs)
     by_margin = not budget.exact and budget.own_margin != 1.0  # a timing is judged at timing x margin
     bounded = ~timed | by_margin
-    measured, bound = "measured_ms", f"bound_ms_{confidence:.0%}"
-    names = [name for name, used in ((measured, timed.any()), (bound, bounded.any())) if used]
-    values = {measured: np.where(timed, ms, np.nan), bound: np.where(bounded, judged, np.nan)}
-    return [{name: None if np.isnan(values[name][i]) else float(values[name][i]) for name in names}
+    measured = "measured_ms"
+    names = [name for name, used in ((measured, timed.any()), (BOUND, bounded.any())) if used]
+    values = {measured: np.where(timed, ms, np.nan), BOUND: np.where(bounded, judged, np.nan)}
+    rows = [{name: None if np.isnan(values[name][i]) else float(values[name][i]) for name in names}
             for i in range(len(archs))]
+    return [{**row, **bound_fields(row[BOUND], confidence)} if BOUND in row else row for row in rows]
