@@ -141,7 +141,7 @@ def test_proxy_that_needs_data_uses_bundled_images(tmp_path):
     bad = runner.invoke(app, ["search", "--evaluator", "proxy:naswot", "--data", "cifar10", "--storage", db])
     assert bad.exit_code == 2 and "unknown image dataset (--data) 'cifar10'" in bad.stderr
     bad = runner.invoke(app, ["search", "--data", "mnist", "--storage", db])
-    assert bad.exit_code == 2 and "--data chooses the images of a proxy evaluator" in bad.stderr
+    assert bad.exit_code == 2 and "--data chooses the images of a proxy or training evaluator" in bad.stderr
     fresh = tmp_path / "never.db"  # a refused search leaves no empty database behind
     bad = runner.invoke(app, ["search", "--evaluator", "train", "--task", "cifar10", "--storage", str(fresh)])
     assert bad.exit_code == 2 and "needs bundled images" in bad.stderr and not fresh.exists()

@@ -137,7 +137,7 @@ def test_budgets_are_judged_by_the_larger_of_the_estimator_and_the_flops_bound(t
 
 def test_a_search_shows_a_measured_subnet_under_measured_ms_and_the_others_under_their_bound(table):
     """The search's table showed a table subnet's timing in its bound column."""
-    from gennas.cli.search import latency_columns
+    from gennas.cli.output import latency_columns
     from gennas.design.budget import LatencyBudget
 
     space, estimator = gennas.load_space("mbv3"), load_latency_estimator("mbv3")

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 import gennas
 from gennas.cli.app import app
-from gennas.cli.search import latency_columns
+from gennas.cli.output import latency_columns
 from gennas.design.budget import LatencyBudget
 from gennas.errors import GennasError
 from gennas.surrogates.latency import load_latency_estimator

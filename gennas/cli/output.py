@@ -10,7 +10,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 from rich.console import Console
@@ -18,6 +18,10 @@ from rich.table import Table
 
 from gennas.design.candidate import number
 from gennas.errors import ON_COMMAND_LINE, GennasError
+
+if TYPE_CHECKING:
+    from gennas.design.budget import LatencyBudget
+    from gennas.graph import ArchGraph
 
 # Off a terminal (pipes, CI logs) rich would wrap at 80 columns and fold the long arch strings.
 console = Console(width=None if sys.stdout.isatty() else 200)
@@ -127,6 +131,29 @@ def bound_column(row: dict[str, Any]) -> dict[str, Any]:
         return row
     header = f"{BOUND}_{row[BOUND_CONFIDENCE] * 100:.4g}%"
     return {(header if k == BOUND else k): v for k, v in row.items() if k != BOUND_CONFIDENCE}
+
+
+def latency_columns(budget: LatencyBudget | None, confidence: float, archs: list[ArchGraph]
+                    ) -> list[dict[str, float | None]]:
+    """What kept the search's ``budget``, per architecture, as ``gennas design`` shows it:
+    ``measured_ms`` where the cell was measured (the tables have the device, a registered device
+    timed the cell, mbv3's table has the subnet), and ``bound_ms`` with its ``bound_confidence``
+    where something else judged it (the model's bound; a registered device's timing times the
+    margin a second timing may reach, which stood in ``measured_ms``: 0.4504 for a cell timed at
+    0.4133); a column only where some architecture has a value in it."""
+    import numpy as np
+
+    if budget is None or not archs:
+        return []
+    judged, timed, ms = budget.judged_ms(archs), budget.timed(archs), budget.latency_ms(archs)
+    by_margin = not budget.exact and budget.own_margin != 1.0  # a timing is judged at timing x margin
+    bounded = ~timed | by_margin
+    measured = "measured_ms"
+    names = [name for name, used in ((measured, timed.any()), (BOUND, bounded.any())) if used]
+    values = {measured: np.where(timed, ms, np.nan), BOUND: np.where(bounded, judged, np.nan)}
+    rows = [{name: None if np.isnan(values[name][i]) else float(values[name][i]) for name in names}
+            for i in range(len(archs))]
+    return [{**row, **bound_fields(row[BOUND], confidence)} if BOUND in row else row for row in rows]
 
 
 def arch_record(arch: Any, space: Any, device: Optional[str] = None, with_cost: bool = True) -> dict[str, Any]:

@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING, Any, Optional
+from typing import Any, Optional
 
-import numpy as np
 import typer
 
 from gennas.errors import GennasError, UnknownDataset, unknown
-from gennas.graph import ArchGraph
 from gennas.search.studies import default_study_name, resumed_study_name
 from gennas.spaces import SearchSpace
-
-if TYPE_CHECKING:
-    from gennas.design.budget import LatencyBudget
 
 DEFAULT_STORAGE = "sqlite:///gennas-search.db"
 #: the task of a search given no --task that resumes no named study
@@ -136,13 +131,30 @@ def proxy_data(proxy: str, task: str, data: Optional[str] = None) -> Optional[st
     return DATASETS[0] if zero_cost.get(proxy).needs_data else None
 
 
+def train_data(task: str, data: Optional[str] = None) -> str:
+    """The bundled image set the ``train`` evaluator trains on: ``data`` (``--data``) when given,
+    else the task's own; a task of one's own (``--task my-task``) names its images with ``--data``
+    (it was refused, and ``--data`` with it: a user walk went to Python for it)."""
+    from gennas.datasets import DATASETS
+
+    if data is not None:
+        if data not in DATASETS:
+            raise UnknownDataset(unknown("image dataset (--data)", data, DATASETS))
+        return data
+    if task in DATASETS:
+        return task
+    raise GennasError(f"--evaluator train needs bundled images: task {task!r} has none; train on "
+                      f"{' or '.join(DATASETS)} for it with --data (e.g. --task {task} --evaluator train --data "
+                      f"{DATASETS[0]}), or give --task {' or '.join(DATASETS)}")
+
+
 def make_evaluator(spec: str, space: SearchSpace, task: str, seed: int = 0, epochs: int = 1,
                    limit: int = 2000, data: Optional[str] = None) -> Any:
     """The evaluator named by ``--evaluator``: ``table``, ``proxy:NAME``, ``train`` or ``supernet``.
 
     ``proxy:NAME`` scores one batch of bundled images (see :func:`proxy_data`); ``train``
-    trains on ``limit`` images of a bundled dataset for ``epochs`` (CPU-sized: nb201 cells are
-    built with 8 channels and one cell per stage).
+    trains on ``limit`` images of a bundled dataset (:func:`train_data`) for ``epochs`` (CPU-sized:
+    nb201 cells are built with 8 channels and one cell per stage).
     """
     if spec == "table":
         return _table_evaluator(space, task)
@@ -154,22 +166,20 @@ def make_evaluator(spec: str, space: SearchSpace, task: str, seed: int = 0, epoc
         images = None if dataset is None else _task_images(dataset, space)
         return ProxyEvaluator(space, name, data=images, seed=seed)
     if spec == "train":
-        from gennas.datasets import DATASETS, classes_of, image_loaders, input_recipe
+        from gennas.datasets import classes_of, image_loaders, input_recipe
         from gennas.evaluators import TrainEvaluator
 
-        if task not in DATASETS:
-            raise GennasError(f"--evaluator train needs bundled images: --task must be one of "
-                              f"{', '.join(DATASETS)}, got {task!r}")
+        images = train_data(task, data)
         if epochs < 1 or limit < 10:
             raise GennasError(f"need --epochs >= 1 and --limit >= 10, got {epochs}, {limit}")
         side = image_side(space)
-        train, val = image_loaders(task, batch_size=64, seed=seed, size=side, channels=3, limit=limit)
+        train, val = image_loaders(images, batch_size=64, seed=seed, size=side, channels=3, limit=limit)
         # keep_weights: each stored result's trained weights stay in the study's work folder (a few
         # KB at this size), so `gennas design --study ... --export` writes the network that was verified
         # the dataset's classes: a small --limit's training sample may miss one its validation has
         return TrainEvaluator(space, train, val, epochs=epochs, seed=seed, build_options=space.small_build_options,
-                              num_classes=classes_of(task), progress=False, on_diverge="record", keep_weights=True,
-                              inputs=input_recipe(task, size=side, channels=3))
+                              num_classes=classes_of(images), progress=False, on_diverge="record", keep_weights=True,
+                              inputs=input_recipe(images, size=side, channels=3))
     if spec == "supernet":
         return _shipped_supernet(space, task)
     raise GennasError(f"unknown evaluator {spec!r}; use table, proxy:NAME, train or supernet")
@@ -196,7 +206,7 @@ def _shipped_supernet(space: SearchSpace, task: str) -> Any:
 
 
 def register(app: typer.Typer) -> None:
-    from gennas.cli.output import bound_column, friendly, print_json, print_table
+    from gennas.cli.output import bound_column, friendly, latency_columns, print_json, print_table
 
     @app.command("search")
     @friendly(interrupted="interrupted (a stored search keeps what it verified: the same command with --resume "
@@ -236,8 +246,9 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
         data: Optional[str] = typer.Option(
-            None, "--data", help="bundled images a proxy scores on: mnist | digits (default: the task's own "
-                                 "if bundled, else mnist for proxies that need data)"),
+            None, "--data", help="bundled images a proxy scores on or the train evaluator trains on: mnist | "
+                                 "digits (default: the task's own if bundled, else mnist for proxies that need "
+                                 "data; a task of your own with --evaluator train needs it)"),
         force: bool = typer.Option(False, "--force", help="with --resume: continue a study run with other settings "
                                                           "(the change is recorded in the study), never "
                                                           "with another --task"),
@@ -293,15 +304,17 @@ def register(app: typer.Typer) -> None:
             if resumed and not usable:  # the default 'table' failed on the study's task ("unknown ... 'mytask-err'")
                 raise GennasError(python_study(study, named, storage))
             evaluator = named if usable else DEFAULT_EVALUATOR
-            if data is None and usable:
-                data = resumed.get("data")  # a proxy's images, as the study took them
+        if data is None and resumed.get("evaluator") == evaluator:
+            data = resumed.get("data")  # a proxy's or training's images, as the study took them
         epochs = epochs if epochs is not None else stored_setting(resumed, "epochs", DEFAULT_EPOCHS)
         # a study begun in Python records its loaders' sizes, not a --limit (image_loaders' limit is their sum)
         counted = resumed.get("train_samples", 0) + resumed.get("val_samples", 0) if "limit" not in resumed else 0
         limit = limit if limit is not None else stored_setting(resumed, "limit", counted or DEFAULT_LIMIT)
-        if data is not None and not evaluator.startswith("proxy:"):
-            raise GennasError("--data chooses the images of a proxy evaluator (--evaluator proxy:NAME)")
-        dataset = proxy_data(evaluator.split(":", 1)[1], task, data) if evaluator.startswith("proxy:") else None
+        if data is not None and not (evaluator.startswith("proxy:") or evaluator == "train"):
+            raise GennasError("--data chooses the images of a proxy or training evaluator (--evaluator proxy:NAME "
+                              "or train)")
+        dataset = proxy_data(evaluator.split(":", 1)[1], task, data) if evaluator.startswith("proxy:") else \
+            train_data(task, data) if evaluator == "train" else None
         scorer = make_evaluator(evaluator, sp, task, seed, epochs=epochs, limit=limit, data=dataset)
         from gennas.evaluators.zero_cost import task_of
 
@@ -370,7 +383,8 @@ def register(app: typer.Typer) -> None:
                         "failures": [{"arch": r.arch.to_string(), "error": r.error} for r in result.failures]})
             return
         # a proxy scored on other images than the task's: the title named cifar10 alone (a user review)
-        images = f" ({evaluator} scored on {dataset} images)" if dataset is not None and dataset != task else ""
+        verb = "trained" if evaluator == "train" else "scored"
+        images = f" ({evaluator} {verb} on {dataset} images)" if dataset is not None and dataset != task else ""
         # of a shared study's results, how many this process verified (each printed the study's totals)
         shown = [bound_column(row) for row in rows]  # the bound's confidence in its column's header
         print_table(f"{method} on {sp.name}/{learned}{images}: best {len(rows)} of {len(result)} verified "
@@ -423,26 +437,3 @@ def echo_not_saved(space: SearchSpace, task: str, results: int) -> None:
                    f"on task {task!r}: a task new to it is learned into the network from {FEW_SHOT_RESULTS} results "
                    f"on, and this study has {results}; until then the study holds what the search learned "
                    "(resume it with a larger --budget to train the predictor on it)", err=True)
-
-
-def latency_columns(budget: LatencyBudget | None, confidence: float, archs: list[ArchGraph]
-                    ) -> list[dict[str, float | None]]:
-    """What kept the search's ``budget``, per architecture, as ``gennas design`` shows it:
-    ``measured_ms`` where the cell was measured (the tables have the device, a registered device
-    timed the cell, mbv3's table has the subnet), and ``bound_ms`` with its ``bound_confidence``
-    where something else judged it (the model's bound; a registered device's timing times the
-    margin a second timing may reach, which stood in ``measured_ms``: 0.4504 for a cell timed at
-    0.4133); a column only where some architecture has a value in it."""
-    from gennas.cli.output import BOUND, bound_fields
-
-    if budget is None or not archs:
-        return []
-    judged, timed, ms = budget.judged_ms(archs), budget.timed(archs), budget.latency_ms(archs)
-    by_margin = not budget.exact and budget.own_margin != 1.0  # a timing is judged at timing x margin
-    bounded = ~timed | by_margin
-    measured = "measured_ms"
-    names = [name for name, used in ((measured, timed.any()), (BOUND, bounded.any())) if used]
-    values = {measured: np.where(timed, ms, np.nan), BOUND: np.where(bounded, judged, np.nan)}
-    rows = [{name: None if np.isnan(values[name][i]) else float(values[name][i]) for name in names}
-            for i in range(len(archs))]
-    return [{**row, **bound_fields(row[BOUND], confidence)} if BOUND in row else row for row in rows]
