@@ -16,6 +16,8 @@
 Trained weights exist only where the evaluator kept them: ``TrainEvaluator(..., keep_weights=True)``
 inside a search keeps each stored result's weights in the file ``Result.metadata["checkpoint"]``
 names; :func:`export_result` exports those (and says so when they were not kept).
+:func:`study_build` says how a study's evaluator built the networks it trained, so a design it never
+verified is exported as the same network (``gennas design --study ... --export``).
 """
 
 from __future__ import annotations

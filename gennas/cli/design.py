@@ -42,7 +42,8 @@ def register(app: typer.Typer) -> None:
                    export_arg: Optional[str] = typer.Option(None, "--export",
                                                             help="folder: write each as string, PyTorch and ONNX (weights "
                                                                  "initialised from --seed; with --study, the trained "
-                                                                 "weights of a design its training evaluator kept)"),
+                                                                 "weights of a design its training evaluator kept, "
+                                                                 "the others built as it built its networks)"),
                    num_classes: Optional[int] = typer.Option(None, "--num-classes",
                                                              help="with --export: classes of the exported networks, 2 or more \\[default: the "
                                                                   "task's dataset's, else those the space's latency "

@@ -209,4 +209,5 @@ def export_note(trained: dict[int, bool], build: dict[str, Any] | None, classes:
                 "the study's results were trained, but how its evaluator built them is not recorded (or differs "
                 "between results), so these may not take the task's images")
     return (f"{done}{rank_list(fresh)} {holds(fresh)} {drawn}, untrained, of the network the study trained "
-            f"({describe_build(build, classes, default_side)}" + (", inputs recorded)" if "inputs" in build else ")"))
+            f"({describe_build(build, classes, default_side)})"
+            + ("; build.json's 'inputs' says how its images were prepared" if "inputs" in build else ""))
