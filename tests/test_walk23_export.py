@@ -127,6 +127,9 @@ def test_the_train_evaluator_trains_a_task_of_ones_own_on_the_images_data_names(
     assert out["verified"] == 1 and out["study"] == "random-nb201-w23-mnist-train-mnist-seed0"
     attrs = optuna.load_study(study_name=out["study"], storage=f"sqlite:///{db}").user_attrs
     assert (attrs["task"], attrs["data"], attrs["inputs"]["dataset"]) == ("w23-mnist", "mnist", "mnist")
+    clash = CliRunner().invoke(app, ["search", "--task", "mnist", "--evaluator", "train", "--data", "digits",
+                                     "--storage", str(tmp_path / "clash.db")])
+    assert clash.exit_code == 2 and "--task mnist trains on its own images, not --data digits's" in clash.stderr
     # the study's images are taken again on --resume
     again = CliRunner().invoke(app, [*base[:-4], "-b", "2", "--limit", "40", "--storage", str(db), "--resume",
                                      "--study", out["study"], "--json"])

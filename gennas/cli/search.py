@@ -140,6 +140,9 @@ def train_data(task: str, data: Optional[str] = None) -> str:
     if data is not None:
         if data not in DATASETS:
             raise UnknownDataset(unknown("image dataset (--data)", data, DATASETS))
+        if task in DATASETS and task != data:  # the study would learn digits accuracies as mnist's
+            raise GennasError(f"--task {task} trains on its own images, not --data {data}'s: give --task {data}, or "
+                              f"a task name of your own (--task my-{data} --data {data})")
         return data
     if task in DATASETS:
         return task
