@@ -403,7 +403,7 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
 
 def user_checkpoints_dir() -> Path:
     """Where ``gennas train`` and designer searches write checkpoints: ``$GENNAS_HOME/checkpoints``."""
-    from gennas.surrogates.measure import gennas_home  # lazy: keeps this module free of the spaces
+    from gennas.resources import gennas_home
 
     return gennas_home() / "checkpoints"
 

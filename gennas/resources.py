@@ -8,6 +8,7 @@ in ``gennas/data``.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -33,3 +34,8 @@ def checkpoints_dir() -> Path:
 def data_dir() -> Path:
     """Folder of the bundled benchmark tables and images."""
     return PACKAGE_DIR / "data"
+
+
+def gennas_home() -> Path:
+    """The user's folder of checkpoints and devices: ``$GENNAS_HOME`` or ``~/.gennas``."""
+    return Path(os.environ.get("GENNAS_HOME") or Path.home() / ".gennas")

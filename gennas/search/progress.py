@@ -210,7 +210,7 @@ def work_dir(storage_url: str | None, study_name: str) -> Path | None:
 
 
 def _home_work_dir(storage_url: str, study_name: str) -> Path:
-    from gennas.surrogates.measure import gennas_home
+    from gennas.resources import gennas_home
 
     return gennas_home() / "work" / hashlib.sha1(storage_url.encode()).hexdigest()[:16] / _slug(study_name)
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 import uuid
 import warnings
 from collections.abc import Sequence
@@ -33,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from gennas.errors import GennasError, InvalidArchitecture, caller_stacklevel
 from gennas.evaluators.base import Result
+from gennas.resources import gennas_home
 from gennas.search.backends import failure_reason, open_storage, quiet_optuna, storage_errors
 from gennas.search.evaluator_settings import EVALUATOR_SETTINGS, warn_other_threads
 from gennas.spaces import SearchSpace, resolve_space
@@ -255,8 +255,7 @@ class ResultStore:
         url = getattr(self.backend, "url", None)
         if not isinstance(url, str):
             return []
-        home = Path(os.environ.get("GENNAS_HOME") or Path.home() / ".gennas")  # as gennas_home()
-        fallback = home / "journals" / f"{hashlib.sha1(url.encode()).hexdigest()[:16]}.jsonl"
+        fallback = gennas_home() / "journals" / f"{hashlib.sha1(url.encode()).hexdigest()[:16]}.jsonl"
         if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
             return [Path(url[len("sqlite:///"):].split("?")[0] + ".journal.jsonl"), fallback]
         return [fallback]

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from gennas.errors import ON_COMMAND_LINE, GennasError, UnknownSpace, unknown
 from gennas.graph import register_space_lookup
-from gennas.resources import spaces_dir
+from gennas.resources import gennas_home, spaces_dir
 from gennas.spaces.base import SearchSpace
 from gennas.spaces.blocks import BlockSpace
 from gennas.spaces.cell import CellSpace
@@ -117,8 +117,7 @@ def own_space_hint(name: str) -> str:
     """How to pass a space of one's own named ``name`` (by its YAML file), and whether files for a
     space of that name are in $GENNAS_HOME: `--space w23space` was refused naming the bundled
     spaces only, while $GENNAS_HOME held its predictor and devices (walk 23 #11)."""
-    # measure.gennas_home's rule, read here: gennas.spaces cannot import gennas.surrogates (a cycle)
-    home = Path(os.environ.get("GENNAS_HOME") or Path.home() / ".gennas")
+    home = gennas_home()
     file = f"path/to/{name}.yaml"
     passed = f"--space {file}" if ON_COMMAND_LINE.get() else repr(file)
     try:

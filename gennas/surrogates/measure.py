@@ -11,7 +11,6 @@ the reference architectures is stored as ``$GENNAS_HOME/devices/<space>/<name>.j
 from __future__ import annotations
 
 import json
-import os
 import re
 import statistics
 import time
@@ -25,6 +24,7 @@ from typing import Any
 
 from gennas.errors import GennasError, UnknownDevice
 from gennas.graph import ArchGraph
+from gennas.resources import gennas_home
 from gennas.spaces import SearchSpace, resolve_space, space_by_name
 from gennas.spaces.identity import changes_since, describe, spec_record
 from gennas.surrogates.measure_commands import measure_command
@@ -221,11 +221,6 @@ def noise_problems(labels: Sequence[str], timings: Sequence[Timing], flops: Sequ
 
 
 # ---------------------------------------------------------------- device registry
-def gennas_home() -> Path:
-    """``$GENNAS_HOME`` or ``~/.gennas``."""
-    return Path(os.environ.get("GENNAS_HOME") or Path.home() / ".gennas")
-
-
 def devices_dir() -> Path:
     return gennas_home() / "devices"
 
