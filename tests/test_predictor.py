@@ -267,7 +267,7 @@ def test_a_task_fitted_on_its_first_two_results_takes_the_scale_of_all_told_late
     """A from-scratch search fits its first results, then updates: the task's score scale stayed
     the first fit's. Two of one function's synflow 1e-5 apart made every later result ~1e6 of
     that std away, and the network learned a constant (walk 23 #1, saved and reused by later
-    searches). Updated with more results than it was fitted on, the task takes their scale."""
+    searches). Once the results lie beyond SCALE_REACH of the fitted stds, the task takes their scale."""
     cfg = PredictorConfig(**{**TINY.__dict__, "members": 1})
     archs, acc = split[0][:30], split[1][:30]
     first = np.array([acc[0], acc[0] + 1e-5])

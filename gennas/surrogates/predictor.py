@@ -31,14 +31,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from gennas.checkpoint import (
-    Checkpoint,
-    config_dict,
-    config_from_dict,
-    load_checkpoint,
-    load_error,
-    save_checkpoint,
-)
+from gennas.checkpoint import (Checkpoint, config_dict, config_from_dict, load_checkpoint, load_error,
+                               save_checkpoint)
 from gennas.errors import GennasError, UnknownDataset, unknown
 from gennas.graph import ArchGraph
 from gennas.models.gnn import archs_to_node_features, slot_probs_to_node_features
@@ -55,6 +49,8 @@ from gennas.threads import check_threads, with_own_threads
 
 ArchLike = ArchGraph | str
 KIND = "predictor"
+#: a task's scale no longer describes results this many of its stds from its mean (see ``update``)
+SCALE_REACH = 10.0
 
 
 class Predictor:
@@ -230,11 +226,12 @@ class Predictor:
         all_archs = [cell_of(self.space, text) for text in buffer]
         all_scores = [s for _, s in buffer.values()]
         # keep a pretrained task's scale; a new one takes the scale of what has been seen so far,
-        # and so does one fitted on fewer results than told now: a from-scratch search fitted its
-        # first two, one function's synflow 1e-5 apart, and every later result lay ~1e6 of that
-        # std away; the network learned a constant, saved and used by later searches (walk 23 #1)
-        own_scale = (key not in self.scales or key in self._update_scaled
-                     or len(all_scores) > self._scale_rows.get(key, len(all_scores)))
+        # and so does one fitted here on fewer results that the results outgrew: a from-scratch
+        # search fitted its first two, one function's synflow 1e-5 apart, every later result lay
+        # ~1e6 of that std away and the network learned a constant, saved for later (walk 23 #1)
+        rows, (mu, sd) = self._scale_rows.get(key, len(all_scores)), self.scales.get(key, (0.0, 1.0))
+        outgrown = len(all_scores) > rows and float(np.max(np.abs(np.subtract(all_scores, mu)))) > SCALE_REACH * sd
+        own_scale = key not in self.scales or key in self._update_scaled or outgrown
         if own_scale:
             self._update_scaled.add(key)
         group = self._group(t, all_archs, all_scores, set_scale=own_scale)
