@@ -204,15 +204,21 @@ def fresh_build(result: Any) -> dict[str, Any]:
     input channels and side, build options), for a fresh export of the network it verified: one was
     exported for 3x32x32 inputs, 10 classes and the full build (a user review)."""
     meta = getattr(result, "metadata", None)
-    meta = meta if isinstance(meta, dict) else {}
+    return recorded_build(meta if isinstance(meta, dict) else {})
+
+
+def recorded_build(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The export options a record of a training (a result's metadata, a study's evaluator settings)
+    holds: ``in_channels`` and ``input_size`` from ``input_shape`` ``[channels, height, width]``,
+    ``num_classes``, and the build options; what it lacks is left out."""
     out: dict[str, Any] = {}
-    shape = meta.get("input_shape")
+    shape = record.get("input_shape")
     if isinstance(shape, (list, tuple)) and len(shape) == 3 and all(isinstance(n, int) for n in shape):
         out.update(in_channels=shape[0], input_size=shape[-1])
-    if isinstance(meta.get("num_classes"), int):
-        out["num_classes"] = meta["num_classes"]
-    if isinstance(meta.get("build_options"), dict):
-        out.update(meta["build_options"])
+    if isinstance(record.get("num_classes"), int):
+        out["num_classes"] = record["num_classes"]
+    if isinstance(record.get("build_options"), dict):
+        out.update(record["build_options"])
     return out
 
 
@@ -247,15 +253,8 @@ def settings_build(settings: Mapping[str, Any]) -> dict[str, Any]:
     """The export options a study's recorded evaluator settings (:func:`gennas.search.evaluator_settings.
     evaluator_settings`) give, as :func:`fresh_build` reads a result's: {} unless they record the input
     shape ``[channels, height, width]``, without which the network's input is not known."""
-    shape, out = settings.get("input_shape"), {}
-    if not (isinstance(shape, (list, tuple)) and len(shape) == 3 and all(isinstance(n, int) for n in shape)):
-        return {}
-    out.update(in_channels=shape[0], input_size=shape[-1])
-    if isinstance(settings.get("num_classes"), int):
-        out["num_classes"] = settings["num_classes"]
-    if isinstance(settings.get("build_options"), dict):
-        out.update(settings["build_options"])
-    return out
+    build = recorded_build(settings)
+    return build if "in_channels" in build else {}
 
 
 def recorded_inputs(results: Sequence[Any], settings: Mapping[str, Any]) -> dict[str, Any] | None:
