@@ -6,6 +6,8 @@ user space named by its name rather than its YAML file (#11)."""
 
 from __future__ import annotations
 
+import json
+
 from typer.testing import CliRunner
 
 from gennas.cli.app import app
@@ -96,6 +98,10 @@ def test_a_budget_every_cell_keeps_is_said_to_constrain_nothing(tmp_path, monkey
     assert bounded.exit_code == 0, bounded.output
     assert "note: the budget of 4000 ms keeps every nb201 architecture on walk23cpu (the slowest is bounded at " \
            "95% confidence at " in bounded.stderr and "is it in milliseconds?" in bounded.stderr
+    searched = CliRunner().invoke(app, ["search", "--method", "random", "-b", "2", "--device", "pixel3",
+                                        "--max-latency-ms", "20000", "--storage", str(tmp_path / "s.db"), "--json"])
+    assert searched.exit_code == 0, searched.output  # the search says so too, in its JSON's notes
+    assert any("keeps every nb201 architecture on pixel3" in note for note in json.loads(searched.stdout)["notes"])
 
 
 def test_a_space_of_ones_own_named_by_its_name_is_told_to_pass_its_yaml_file(tmp_path, monkeypatch):

@@ -210,6 +210,7 @@ def _shipped_supernet(space: SearchSpace, task: str) -> Any:
 
 def register(app: typer.Typer) -> None:
     from gennas.cli.output import bound_column, friendly, latency_columns, print_json, print_table
+    from gennas.design.notes import loose_budget_note
 
     @app.command("search")
     @friendly(interrupted="interrupted (a stored search keeps what it verified: the same command with --resume "
@@ -378,6 +379,8 @@ def register(app: typer.Typer) -> None:
                                   [r.arch for r in result.top(top)])
         for row, columns in zip(rows, latency):
             row.update(columns)  # what kept the budget: a verified cell's latency was not shown
+        loose = loose_budget_note(getattr(optimizer, "budget", None), sp)  # a budget in another unit?
+        result.notes += [loose] if loose is not None else []
         summary = {"study": result.study_name, "storage": storage, "verified": len(result),
                    "verified_here": result.verified_here, "resumed": result.resumed,
                    "failed": len(result.failures), "exhausted": result.exhausted}

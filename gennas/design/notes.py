@@ -53,16 +53,16 @@ def design_notes(designer: Any, candidates: Sequence[Candidate], task: str | Non
     notes += [unstated_note(candidates), unstated_above_note(candidates), below_results_note(designer, candidates),
               shared_statement_note(candidates, designer), no_interval_note(designer, candidates),
               measured_designs_note(designer, candidates, time_here), all_verified_note(candidates),
-              loose_budget_note(designer)]
+              loose_budget_note(designer.loop.budget, designer.space)]
     return [note for note in notes if note]
 
 
-def loose_budget_note(designer: Any) -> str | None:
-    """Where the latency budget keeps every architecture of the space (its slowest judged within
-    it), that it constrains nothing and may be in another unit: `--max-latency-ms 20000` on pixel3
-    (slowest cell 36.8 ms) designed as without a budget, without a word (walk 23 #8). None elsewhere,
-    and for a space too large to list (its slowest architecture is unknown)."""
-    budget, space = designer.loop.budget, designer.space
+def loose_budget_note(budget: Any, space: Any) -> str | None:
+    """Where the latency ``budget`` (a :class:`~gennas.design.budget.LatencyBudget`, None: none)
+    keeps every architecture of ``space`` (its slowest judged within it), that it constrains nothing
+    and may be in another unit: `--max-latency-ms 20000` on pixel3 (slowest cell 36.8 ms) designed
+    and searched as without a budget, without a word (walk 23 #8). None elsewhere, and for a space
+    too large to list (its slowest architecture is unknown)."""
     slowest = None if budget is None else budget.slowest_ms(space)  # judged once per budget
     if slowest is None or slowest > budget.max_latency_ms:
         return None
