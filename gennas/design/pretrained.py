@@ -17,10 +17,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from gennas.checkpoint import find_checkpoint, read_manifest, user_checkpoints_dir
 from gennas.design.loop import DesignLoop
 from gennas.design.scores import ScoreScale, score_unit
-from gennas.errors import GennasError, OtherSpec
+from gennas.errors import GennasError, OtherSpec, caller_stacklevel
 from gennas.evaluators.base import Result
 from gennas.resources import checkpoints_dir
 from gennas.spaces import SearchSpace
@@ -273,6 +275,10 @@ def start_or_untrained(space: SearchSpace, copy: Path) -> AccuracyModel | None:
         return None
 
 
+#: a predictor whose predictions of its own results spread less than this share of theirs is not saved
+ONE_VALUE = 1e-3
+
+
 class RememberingLoop(DesignLoop):
     """The designer's loop: a :class:`DesignLoop` that, for a space without a shipped predictor,
     writes its refitted predictor to ``$GENNAS_HOME/checkpoints`` after every ``tell`` that changed
@@ -280,6 +286,7 @@ class RememberingLoop(DesignLoop):
     ``remember`` False: nothing is written (a designer rebuilt from a study only replays it)."""
 
     remember = True
+    _warned_one_value = False
     #: what the designer started it from (its predictor's ``origin``, or "given"); a stored search records it
     predictor_start: str | None = None
 
@@ -336,7 +343,28 @@ class RememberingLoop(DesignLoop):
         # a new task's first results rank by the tables or a few-shot task, the network untouched:
         # saving it then recorded the old task's network as learned from the new task's results
         if self.remember and self._refitted is not None and not getattr(self.pretrained, "keeps_saved", False):
+            if not ships_predictor(self.space) and self.states_one_value():  # a shipped one is never written
+                return
             task = None if self.task is None else self.task.name
             remember_predictor(self.space, self.predictor, len(self.history),
                                task, self.scale.direction, self.scale.compress,
                                score_unit(task, [r.kind for r in self.history]))
+
+    def states_one_value(self) -> bool:
+        """Whether the refitted predictor predicts the results it learned from within a thousandth
+        of their spread (:data:`ONE_VALUE`), so it is not saved (warned once): saved, a constant
+        predictor stated one value for every cell in every later designer and search of
+        ``$GENNAS_HOME`` (walk 23: 28.7156 +- 0.0005 against results 11 log-units apart; its two
+        causes are fixed, this keeps any other from being saved)."""
+        told = [r for r in self.history if not r.failed]
+        scores = self.scale.to_model(np.array([r.score for r in told]))
+        mean, _ = self.predictor.predict([r.arch for r in told], self.task_key())
+        if len(told) < 3 or np.std(mean) >= ONE_VALUE * np.std(scores):
+            return False
+        if not self._warned_one_value:
+            self._warned_one_value = True
+            warnings.warn(f"the refitted predictor states one value for every result it learned from (spread "
+                          f"{np.std(mean):.2g} against the results' {np.std(scores):.2g} on its scale): it is not "
+                          "saved, so later designers and searches do not start from it", RuntimeWarning,
+                          stacklevel=caller_stacklevel())
+        return True
