@@ -105,8 +105,7 @@ def sample_cmd(space: str = typer.Option("nb201", "--space", "-s", help="bundled
         bench = load_benchmark(sp.benchmark)
         device = device or DEFAULT_SAMPLE_DEVICE
         if device not in bench.devices:
-            from gennas.errors import unknown_device
-            from gennas.errors import UnknownDevice
+            from gennas.errors import UnknownDevice, unknown_device
 
             raise UnknownDevice(unknown_device(device, bench.devices, (
                 "; `sample` shows the bundled table's measured latencies: `gennas latency predict` estimates a "

@@ -116,8 +116,9 @@ def unstated_note(candidates: Sequence[Any]) -> str | None:
     unstated = sum(c.unstated_below for c in candidates)
     if not unstated:
         return None
-    return (f"{ranked_below(unstated, True)}, further than the results and the line to the measured tables tell how far the truth falls: no accuracy is stated for them "
-            "(ranked by the model); verify some of them, or search on, to state them")
+    return (f"{ranked_below(unstated, True)}, further than the results and the line to the measured tables "
+            "tell how far the truth falls: no accuracy is stated for them (ranked by the model); verify some of "
+            "them, or search on, to state them")
 
 
 def unstated_above_note(candidates: Sequence[Any]) -> str | None:
