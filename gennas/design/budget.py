@@ -216,7 +216,8 @@ class LatencyBudget:
     def cells_judged(self, space: SearchSpace) -> tuple[list[ArchGraph], np.ndarray]:
         """Every architecture of the enumerable ``space`` whose output can depend on the input, and
         what the budget judges each by (:meth:`judged_ms`, ms ``(n,)``): computed once per space (the
-        95 % bounds of nb201's 15,284 take 1.3 s on one thread), for :meth:`admissible` and
+        95 % bounds of nb201's 15,284 took 1.2 s of CPU on one thread for a device adapted from its 10
+        references, a one-off timing of the thirty-ninth session), for :meth:`admissible` and
         :meth:`slowest_ms` alike."""
         if not self._judged or self._judged[0][0] is not space:
             cells = [a for a in space.enumerate() if not space.output_is_constant(a)]

@@ -63,6 +63,13 @@ def in_canonical_order(results: Sequence[Result]) -> list[Result]:
     return sorted(results, key=lambda r: r.arch.canonical_hash())
 
 
+def too_few_to_calibrate(told: Sequence[Result]) -> bool:
+    """Whether verified results ``told`` are too few for a calibration learned from them: fewer than
+    :data:`MIN_STATED` distinct architectures (ten results of five cells, two seeds each, stated
+    "[93.92, 93.92]"), or one score."""
+    return len({r.arch.canonical_hash() for r in told}) < MIN_STATED or len({r.score for r in told}) < 2
+
+
 class Statements:
     """The statement half of :class:`~gennas.design.designer.Designer` (a mixin): it reads the
     designer's ``space``, ``task``, ``seed``, ``predictor`` (pretrained), ``loop``
@@ -100,9 +107,7 @@ class Statements:
         """:meth:`predictions` before the measured budget's best cell bounds it."""
         loop = self.loop
         told = self._told()
-        # distinct architectures: ten results of five cells (two seeds each) stated "[93.92, 93.92]"
-        cells = len({r.arch.canonical_hash() for r in told})
-        if loop.refits > 0 and (cells < MIN_STATED or len({r.score for r in told}) < 2):
+        if loop.refits > 0 and too_few_to_calibrate(told):
             early = self._before_learning(archs, told)
             if early is not None:
                 return early
@@ -298,9 +303,7 @@ class Statements:
         checked on the results, each predicted by copies that never saw it. A shared value from the
         shipped calibration's flat top was said to have failed that check with no result at all (walk
         23 #4, ``gennas design -n 4 --task cifar100``). Reads the cached calibration; no refit."""
-        told = self._told()
-        if (self.loop.refits == 0 or self._stored is not None or len({r.score for r in told}) < 2
-                or len({r.arch.canonical_hash() for r in told}) < MIN_STATED):
+        if self.loop.refits == 0 or self._stored is not None or too_few_to_calibrate(self._told()):
             return False  # as in _statement: no learned calibration states (a rank only, or the shipped one)
         learned = self._learned_calibration()[0]
         return learned is not None and learned.calibration.flat
