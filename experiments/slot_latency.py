@@ -26,8 +26,9 @@ are predicted additively from their slot choices, with a conformal upper bound
 4. ``--nb201-here``: nb201, which has a pretrained estimator, on this machine: its 10 reference
    cells, the slot model's 60 random ones and ``--held-out`` others timed (one thread, CPU clock,
    the benchmark's network); the estimator adapted from the references (what `gennas latency
-   measure` registers) and the slot model fitted on the random cells (`--cells 60`), each
-   95 % bound judged on the others.
+   measure` registers) and the slot choices alone fitted on the random cells (what `--cells 60`
+   registered before it also timed the references and offered the estimator's correction:
+   ``experiments/stacked_latency.py --here``), each 95 % bound judged on the others.
 5. ``--compare``: the model's two choices against the simpler ones, pooled over the devices and
    draws of 1: the fit in log ms against one in ms, and the bound's quantile within three groups by
    predicted latency against one over every timed cell.
@@ -321,7 +322,7 @@ def nb201_here(held_out: int) -> None:
           f"{other_ms.min():.2f}-{other_ms.max():.2f} ms); each model's 95 % bound judged on the {len(others)} others\n")
     print_judged("model", {
         f"the estimator, adapted from its {len(references)} references": judge(estimator, "here", others, other_ms),
-        f"the slot model, {len(cells)} random cells (`--cells {len(cells)}`)": judge(slots, "here", others, other_ms)})
+        f"the slot choices alone, {len(cells)} random cells": judge(slots, "here", others, other_ms)})
 
 
 def mbv3_tables(draws: int, lowest: int = 50) -> None:

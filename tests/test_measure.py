@@ -174,3 +174,23 @@ def test_measure_options_are_checked(tmp_path, monkeypatch):
         result = runner.invoke(app, ["latency", "measure", "--name", "x", *bad])
         assert result.exit_code == 2, (bad, result.output)
         assert len(result.stderr.strip().splitlines()) == 1, bad
+
+
+def test_measure_cells_in_a_space_with_an_estimator_times_its_references_first(tmp_path, monkeypatch):
+    """`--cells 30` on nb201 times the estimator's 10 references, then 30 random cells: the
+    references adapt the estimator the fit may correct, the 30 are fitted and calibrate the bound."""
+    from gennas.surrogates.latency import load_latency_estimator
+
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(measure, "clock", FakeClock([0.002]))
+    result = runner.invoke(app, ["latency", "measure", "--name", "rnd", "--cells", "30", "--repeats", "3",
+                                 "--warmup", "0"])
+    assert result.exit_code == 0, result.output
+    record = json.loads((tmp_path / "home" / "devices" / "nb201" / "rnd.json").read_text())
+    references = load_latency_estimator("nb201", with_registered=False).reference_archs()
+    nb201 = gennas.load_space("nb201")
+    assert [a for a, _ in record["samples"][:10]] == [nb201.to_string(a) for a in references]
+    assert len({a for a, _ in record["samples"]}) == 40 and record["model"] == "slots"
+    model = load_latency_estimator("nb201")
+    assert model.slots.fits["rnd"].count == 30
+    assert model.predict(references[:2], "rnd") == pytest.approx([2.0, 2.0], rel=0.05)

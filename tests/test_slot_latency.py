@@ -215,3 +215,43 @@ def test_an_unknown_device_of_a_user_space_is_told_the_commands_in_python_too(tm
     with pytest.raises(UnknownDevice, match=f"`gennas latency measure --space {path} --name nobox`") as caught:
         latency_models(gennas.load_space(path), "nobox", 1.0)
     assert ".adapt()" not in str(caught.value)
+
+
+def test_a_device_timed_at_random_with_the_estimators_references_corrects_the_estimator(bench):
+    """`gennas latency measure --space nb201 --cells N` times the estimator's 10 references as well:
+    the estimator adapted from them predicts the device, and the slot choices are fitted to what it
+    gets wrong. A device like pixel3 except that its 1x1 convolutions are 3x slower: the correction
+    is chosen (it cross-validates better than the slot choices alone), predicts the untimed cells
+    better than either alone, and its bound covers them; samples without the references are fitted
+    as before (experiments/stacked_latency.py measures it on the 19 devices, each held out)."""
+    nb201 = bench.space
+    estimator = load_latency_estimator("nb201", with_registered=False)
+    model = SlotLatencyModel(nb201, base=estimator)
+    timed = model.reference_archs(30)
+    assert timed[:10] == estimator.reference_archs() and len({nb201.to_string(a) for a in timed}) == 40
+
+    def device_ms(archs) -> np.ndarray:
+        slower = np.array([nb201.choices(a).count("nor_conv_1x1") for a in archs])
+        return bench.latency_of(archs, "pixel3") * 3.0 ** slower
+
+    model.adapt("odd_box", list(zip(timed, device_ms(timed))))
+    fit = model.fits["odd_box"]
+    assert fit.stacked and fit.count == 30 and "odd_box" in estimator.devices  # the references adapted it
+    seen = {nb201.to_string(a) for a in timed}
+    others = [a for a in nb201.sample_many(600, 5) if not nb201.output_is_constant(a) and nb201.to_string(a) not in seen]
+    truth = device_ms(others)
+    alone = SlotLatencyModel(nb201).adapt("odd_box", list(zip(timed[10:], device_ms(timed[10:]))))
+
+    def rms(predicted: np.ndarray) -> float:
+        return float(np.sqrt(np.mean(np.log(truth / predicted) ** 2)))
+
+    assert rms(model.predict(others, "odd_box")) < min(rms(alone.predict(others, "odd_box")),
+                                                       rms(estimator.predict(others, "odd_box")))
+    assert np.mean(truth <= model.upper_bound(others, "odd_box")) >= 0.9
+    soft = model.predict_soft(torch.as_tensor(nb201.encode(others[:4]), dtype=torch.float32).reshape(
+        4, nb201.num_slots, -1), "odd_box")
+    assert torch.all(torch.isfinite(soft)) and torch.all(soft > 0)
+    # the same cells without the references: the slot choices alone, as a space without an estimator
+    plain = SlotLatencyModel(nb201, base=estimator).adapt("plain_box", list(zip(timed[10:], device_ms(timed[10:]))))
+    assert not plain.fits["plain_box"].stacked
+    assert np.allclose(plain.predict(others, "plain_box"), alone.predict(others, "odd_box"))

@@ -40,10 +40,12 @@ def measure_cmd(name: str = typer.Option(..., "--name", help="name to register t
                                           "time (one CPU thread only; on a shared machine, the unloaded latency)"),
                 force: bool = typer.Option(False, "--force", help="overwrite a registered device"),
                 cells: int = typer.Option(0, "--cells", help="describe the device by this many seeded random "
-                                          "architectures timed here (an additive model with a bound calibrated on "
-                                          "them) instead of the estimator's references: for a machine whose --check "
-                                          "the estimator's bound fails; a space without an estimator (your own, "
-                                          "darts) always is \\[default there: 2 per slot choice, 60-200]"),
+                                          "architectures timed here (an additive model of their choices, fitted as "
+                                          "a correction of the estimator where the space has one: its references "
+                                          "are timed too; a bound calibrated on them): for a machine whose --check "
+                                          "the estimator's bound fails, or to keep more of the fast architectures a "
+                                          "tight budget admits; a space without an estimator (your own, darts) "
+                                          "always is \\[default there: 2 per slot choice, 60-200]"),
                 check: int = typer.Option(0, "--check", help="then time this many seeded random architectures and "
                                           "say how many the 95 % latency bound covers (30-50: a few minutes; a "
                                           "budget on the device warns if clearly fewer)"),
@@ -52,7 +54,9 @@ def measure_cmd(name: str = typer.Option(..., "--name", help="name to register t
 
     In a space without a pretrained latency estimator (your own YAML, darts), and with --cells in
     one that has it, the device is described by seeded random architectures instead, predicted
-    additively from their choices, with a conformal bound calibrated on them.
+    additively from their choices (where the space has an estimator, also as a correction of the
+    estimator adapted from its references, timed first; the better of the two forms by
+    cross-validation), with a conformal bound calibrated on them.
 
     One thread by default (stable, comparable timings); each architecture is warmed up, then
     timed until the spread of its passes is small or a limit is hit. Noisy timings, or an
@@ -68,6 +72,7 @@ def measure_cmd(name: str = typer.Option(..., "--name", help="name to register t
     from gennas.spaces.identity import space_argument
     from gennas.surrogates.latency import load_latency_estimator
     from gennas.surrogates.measure_commands import register_command
+    from gennas.surrogates.routed_latency import random_cells_model
     from gennas.surrogates.slot_latency import SlotLatencyModel
     from gennas.surrogates.timings_file import save_timings
 
@@ -106,7 +111,7 @@ def measure_cmd(name: str = typer.Option(..., "--name", help="name to register t
                 "torch_device": torch_device, "torch_threads": torch.get_num_threads(), "max_spread": max_spread,
                 "cells": cells}
     # random architectures describe the device where the space has no estimator, or with --cells
-    model = SlotLatencyModel(est.space) if cells and not isinstance(est, SlotLatencyModel) else est
+    model = random_cells_model(est) if cells else est
     refs = model.reference_archs(cells) if cells else model.reference_archs()
     labels = [est.space.to_string(a) for a in refs]
 
@@ -276,6 +281,7 @@ def register_cmd(timings: Path = typer.Argument(..., help="JSON or CSV of \\[arc
     from gennas.errors import GennasError
     from gennas.surrogates import measure
     from gennas.surrogates.latency import load_latency_estimator
+    from gennas.surrogates.routed_latency import random_cells_model
     from gennas.surrogates.slot_latency import SlotLatencyModel
     from gennas.surrogates.timings_file import read_timings, space_of_timings
 
@@ -287,8 +293,7 @@ def register_cmd(timings: Path = typer.Argument(..., help="JSON or CSV of \\[arc
     measure.stale_timings(info, est.space, f"timings file {timings}", name)
     _check_free_name(est, name, force)
     # timings of random architectures (a refused `measure --cells`) describe the device as they did
-    model = SlotLatencyModel(est.space) if info.get("model") == "slots" and not isinstance(est, SlotLatencyModel) \
-        else est
+    model = random_cells_model(est) if info.get("model") == "slots" else est
     try:  # every cell checked before anything is written
         graphs = [(est.space.parse(a), ms) for a, ms in samples]
         model.adapt(name, graphs)

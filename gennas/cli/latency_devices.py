@@ -56,12 +56,12 @@ def references_cmd(space: str = typer.Option("nb201", "--space", "-s", help="bun
     register FILE --name NAME` describes the device."""
     from gennas.errors import GennasError
     from gennas.surrogates.latency import load_latency_estimator
-    from gennas.surrogates.slot_latency import SlotLatencyModel
+    from gennas.surrogates.routed_latency import random_cells_model
 
     if cells < 0:
         raise GennasError(f"--cells must be 0 (the model's own references) or more, got {cells}")
     est = load_latency_estimator(space)
-    model = SlotLatencyModel(est.space) if cells and not isinstance(est, SlotLatencyModel) else est
+    model = random_cells_model(est) if cells else est
     archs = [est.space.to_string(a) for a in (model.reference_archs(cells) if cells else model.reference_archs())]
     if as_json:
         print_json(archs)

@@ -75,9 +75,19 @@ def registered_models(estimator: LatencyModel | None, space: SearchSpace) -> Lat
     others adapted by the estimator; routed where both hold devices."""
     devices = registered_devices(space.name)  # the device files read once (they were read three times)
     slot_named = {name for name in devices if estimator is None or timed_at_random(name, space.name)}
-    slots = SlotLatencyModel(space)
+    slots = SlotLatencyModel(space, base=estimator)
     adapt_registered(slots, space.name, only=slot_named, devices=devices)
     if estimator is None:
         return slots
     adapt_registered(estimator, space.name, skip=slot_named, devices=devices)
     return RoutedLatencyModel(estimator, slots) if slots.devices else estimator
+
+
+def random_cells_model(model: LatencyModel) -> SlotLatencyModel:
+    """The model of a device described by random architectures timed on it, in ``model``'s space
+    (``gennas latency measure --cells``): ``model`` itself where it is one (a space without an
+    estimator), else a :class:`SlotLatencyModel` on the pretrained estimator's references."""
+    if isinstance(model, SlotLatencyModel):
+        return model
+    # the estimator alone: a routed one would answer a name registered again with --force by its old fit
+    return SlotLatencyModel(model.space, base=model.estimator if isinstance(model, RoutedLatencyModel) else model)
