@@ -39,7 +39,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import numpy as np
 import torch
@@ -48,11 +48,21 @@ from gennas.errors import GennasError, UnknownDevice, unknown
 from gennas.graph import ArchGraph
 from gennas.spaces import SearchSpace, resolve_space
 from gennas.surrogates.latency_bound import check_confidence
-
-if TYPE_CHECKING:  # latency.py loads devices into this module's model
-    from gennas.surrogates.latency import LatencyEstimator
+from gennas.surrogates.protocols import LatencyModel
 
 Samples = Sequence[tuple[ArchGraph | str, float]]
+
+
+class ReferencedLatencyModel(LatencyModel, Protocol):
+    """A latency model adapted to a device from its reference architectures' timings (the
+    pretrained :class:`~gennas.surrogates.latency.LatencyEstimator`, which imports this module)."""
+
+    def reference_archs(self, k: int | None = 10) -> list[ArchGraph]:
+        """The architectures a device is timed on to adapt it."""
+
+    def adapt(self, device_name: str, samples: Samples) -> Any:
+        """Fit ``device_name`` from measured ``(arch, ms)`` samples."""
+
 #: fewest timed architectures a device is fitted from (a 90 % bound needs 9, a 95 % one 19; below
 #: 30 the cross-validated quantile is too coarse to be worth a budget)
 MIN_TIMED = 30
@@ -230,7 +240,7 @@ class SlotLatencyModel:
     #: none is partial: any :data:`MIN_TIMED` or more random timings calibrate the bound
     partial_devices: frozenset[str] = frozenset()
 
-    def __init__(self, space: SearchSpace | str, base: LatencyEstimator | None = None) -> None:
+    def __init__(self, space: SearchSpace | str, base: ReferencedLatencyModel | None = None) -> None:
         """``base``: the space's pretrained estimator, whose references a device is timed on as well
         (:meth:`reference_archs`) and whose prediction from them a fit may correct (module doc)."""
         self.space = resolve_space(space)
