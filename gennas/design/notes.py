@@ -213,6 +213,12 @@ def rank_only_note(designer: Any, task: str, space: str | None, min_stated: int)
     ranked_by = "what the results and the tables say" if designer.space.benchmark else "the predictor refitted on the results"
     if designer.history:
         ok = [r for r in designer.history if not r.failed]
+        miss = getattr(designer, "own_results_miss", None)
+        if miss is not None:
+            return (f"no score is stated on task {task!r}: the predictor, learned here from scratch, predicts its "
+                    f"own {len(ok)} verified results a median {miss:.1f} of their standard deviations away from "
+                    f"them, so its values are not in their units: the verified designs are ranked by their scores, "
+                    "the others after them by the predictor.")
         budget = designer.loop.budget
         if budget is not None and ok:
             # under a budget a statement learns from the results within it (README, "Statements under
