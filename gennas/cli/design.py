@@ -207,9 +207,9 @@ def timed_designs(designer: Any, n: int, confidence: float) -> list[Any]:
     import typer
 
     from gennas.cli.output import progress_lines
-    from gennas.design.timed_here import (SITTING_CELLS, TIMED_POOL, TIMINGS_PER_DESIGN, keep_timed_within,
-                                          local_registration, picked_by_missed_estimate, registered_timer,
-                                          sitting_speed)
+    from gennas.design.timed_here import (SITTING_CELLS, TIMED_POOL, TIMINGS_PER_DESIGN, generating_to_time,
+                                          keep_timed_within, local_registration, picked_by_missed_estimate,
+                                          registered_timer, sitting_speed)
     from gennas.errors import GennasError
     from gennas.surrogates.retiming import DRIFT_CONFIDENCE, highest_margin_confidence, recorded_margin
 
@@ -223,7 +223,7 @@ def timed_designs(designer: Any, n: int, confidence: float) -> list[Any]:
         raise GennasError(f"{designer.device!r} was timed a second time on {pairs} architectures, too few to bound a "
                           f"timing at {confidence:g}: give --latency-confidence {math.floor(highest_margin_confidence(pairs) * 1000) / 1000:g} "
                           "or less with --time-here")
-    with warnings.catch_warnings():  # the pool's own shortfall, in the generation's terms: said below in the user's
+    with warnings.catch_warnings(), generating_to_time():  # the pool's own shortfall: said below in the user's terms
         warnings.simplefilter("ignore", UserWarning)
         pool = designer.generate(TIMED_POOL * n)
     picked = picked_by_missed_estimate(designer.budget, record, designer.space)

@@ -155,16 +155,17 @@ class LatencyBudget:
                 " (judged by the model's bound: too few second timings for this confidence)"
                 if math.isinf(self.own_margin) else
                 f", judged at {fastest[1] * self.own_margin:.3g} ms with the margin of a second timing")
+            # 20 ms on darts, timed at 33.4-76.9 ms: the model's figures there are extrapolations (walk 25 #5)
+            below = "" if fastest is None or fastest[1] <= self.max_latency_ms else (
+                f": the budget lies below every architecture measured on {self.device}, so the latency model "
+                "extrapolates to it")
             measured = "" if fastest is None else \
-                f"; the fastest measured on {self.device}, {fastest[0]}, runs at {fastest[1]:.3g} ms{margin}"
+                f"; the fastest measured on {self.device}, {fastest[0]}, runs at {fastest[1]:.3g} ms{margin}{below}"
             # generate found none among the guided samples, then none among the random ones
             # (admissible): the message named only the first (864 against the README's 2,000, a user walk)
             if message:
                 message += f"; none among {ADMISSIBLE_DRAWS:,} random ones either"
-            return message + ("" if self.exact else
-                              f" (judged by the latency model's {self.confidence:.0%} upper bound, not a "
-                              "measurement: an architecture bounded over the budget can run under it; "
-                              f"{self._admits_more(space)}){measured}")
+            return message + ("" if self.exact else f" ({self._judged_by(space)})") + measured
         how = "measured" if self.exact else f"bounded (at {self.confidence:.0%} confidence)"
         every = list(space.enumerate())
         live = [a for a in every if not space.output_is_constant(a)]
@@ -176,6 +177,30 @@ class LatencyBudget:
                 f"{self.device}: the fastest of {which}, {live[fastest].to_string()}, "
                 f"is {how} at {ms[fastest]:.3g} ms")
 
+    def _judged_by(self, space: SearchSpace) -> str:
+        """What judged the sampled architectures of an infeasible budget and what admits more: the
+        model's bound (:meth:`_admits_more`); under ``--time-here`` (:data:`~gennas.design.timed_here.
+        GENERATING_TO_TIME`) the estimate the designs to time are generated under, which no option in
+        effect already can lower (it advised --time-here and a lower --latency-confidence to a user
+        who had given both, walk 25 #5)."""
+        from gennas.design.timed_here import GENERATING_TO_TIME
+
+        if not GENERATING_TO_TIME.get():
+            return (f"judged by the latency model's {self.confidence:.0%} upper bound, not a measurement: an "
+                    f"architecture bounded over the budget can run under it; {self._admits_more(space)}")
+        from gennas.surrogates.measure import registered_record
+        from gennas.surrogates.measure_commands import measure_command
+
+        record = registered_record(self.device, space.name) or {}
+        slots = record.get("model") == "slots"
+        cells = 2 * len(record.get("samples", ())) if slots else 60
+        fitted = (f"fits its model on {cells} random architectures timed here instead of "
+                  f"{len(record.get('samples', ()))}") if slots else "describes it by random architectures timed here"
+        return (f"with --time-here, the designs to time are generated under the latency model's estimate (its "
+                f"{self.confidence:.0%} bound): an architecture estimated over the budget is never timed, though it "
+                f"can run under it; a looser budget admits more, and `{measure_command(self.device, space, {**record, 'cells': cells})}` "
+                f"{fitted}")
+
     def _admits_more(self, space: SearchSpace) -> str:
         """What admits more designs where the model's bound judged none within the budget: on the
         command line its options, and ``--time-here`` for a device measured on this machine (a walk:
@@ -186,7 +211,8 @@ class LatencyBudget:
 
         try:
             local_registration(self.device, space)
-            here = ", and --time-here keeps designs by their timing on this machine"
+            here = (", and --time-here keeps designs by their timing on this machine (it times those the model's "
+                    "estimate puts within the budget)")
         except GennasError:  # measured elsewhere, or bundled: nothing to time here
             here = ""
         return f"a looser budget or a lower --latency-confidence admits more{here}"

@@ -17,7 +17,9 @@ kept at the budget ran over it in another sitting as often as the machine's spee
 from __future__ import annotations
 
 import platform
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -28,8 +30,8 @@ from gennas.errors import GennasError
 from gennas.spaces import SearchSpace
 from gennas.threads import torch_threads
 
-__all__ = ["SITTING_CELLS", "TIMED_POOL", "TIME_HERE_GENERATION", "TIMINGS_PER_DESIGN", "TIMING_SETTINGS",
-           "TimedDesigns", "keep_timed_within", "local_registration", "picked_by_missed_estimate", "registered_timer",
+__all__ = ["GENERATING_TO_TIME", "SITTING_CELLS", "TIMED_POOL", "TIME_HERE_GENERATION", "TIMINGS_PER_DESIGN", "TIMING_SETTINGS",
+           "TimedDesigns", "generating_to_time", "keep_timed_within", "local_registration", "picked_by_missed_estimate", "registered_timer",
            "sitting_speed"]
 
 #: the registration's settings a design (or a recheck) is timed with (``gennas latency measure`` stores them)
@@ -105,6 +107,23 @@ TIMED_POOL = 3
 #: the latency confidence designs are generated under with --time-here: the model's point estimate
 #: (its bound at 0.5) proposes, the timing here decides
 TIME_HERE_GENERATION = 0.5
+#: True while ``--time-here`` generates the designs it will time (:func:`generating_to_time`): a budget
+#: none is estimated within then advised --time-here and a lower --latency-confidence, both in effect
+#: already (walk 25 #5)
+GENERATING_TO_TIME: ContextVar[bool] = ContextVar("gennas_generating_to_time", default=False)
+
+
+@contextmanager
+def generating_to_time() -> Iterator[None]:
+    """Within it, designs are generated to be timed here (:data:`GENERATING_TO_TIME` is True): an
+    infeasible budget's reason says what limits ``--time-here`` instead of advising it."""
+    token = GENERATING_TO_TIME.set(True)
+    try:
+        yield
+    finally:
+        GENERATING_TO_TIME.reset(token)
+
+
 #: registered architectures timed again before the designs, to say how fast this sitting runs
 SITTING_CELLS = 3
 
