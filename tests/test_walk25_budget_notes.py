@@ -44,3 +44,52 @@ def test_an_infeasible_budget_under_time_here_does_not_advise_what_is_in_effect(
     loose = LatencyBudget.for_device(mbv3, load_latency_estimator(mbv3), "herebox", 1.0, confidence=0.5)
     object.__setattr__(loose, "max_latency_ms", 25.0)  # above the fastest timed: nothing is extrapolated
     assert "lies below every architecture" not in _reasons_on_command_line(loose, mbv3)[0]
+
+
+def test_results_within_a_bounded_budget_are_counted_as_judged_and_those_the_bound_leaves_out_are_said(
+        tmp_path, monkeypatch, nb201, bench, register_here):
+    """"2 of the 20 successful results are within 54 ms on here" was counted by the 95 % bound (8 of
+    the 20 ran within it), and the best verified cells, estimated within the budget, were left out
+    by the bound without a word, though --time-here would have timed them (walk 25 #6)."""
+    import gennas
+    from gennas.design.notes import left_out_by_bound_note, rank_only_note
+    from gennas.evaluators import Result
+
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path))
+    register_here("herebox", nb201, 2.0)
+    register_here("farbox", nb201, 2.0, machine="another-machine")
+    archs = [a for a in bench.archs()[:1000] if not nb201.output_is_constant(a)]
+    probe = gennas.Designer("nb201", task="cifar10", device="herebox", max_latency_ms=1000.0, seed=0).loop.budget
+    point, bound = probe.latency_ms(archs), probe.judged_ms(archs)
+    budget_ms = float(sorted(point)[3 * len(point) // 4])  # 3/4 of the cells are estimated within it
+    between = [a for a, p, b in zip(archs, point, bound) if p <= budget_ms < b][:3]
+    bounded_in = [a for a, b in zip(archs, bound) if b <= budget_ms][:2]
+    over = [a for a, p in zip(archs, point) if p > budget_ms][:4]
+    assert len(between) == 3 and len(bounded_in) == 2 and len(over) == 4
+    results = [Result(a, float(bench.accuracy(a, "cifar10")), "table") for a in between + bounded_in + over]
+    notes = {}
+    for device in ("herebox", "farbox"):
+        designer = gennas.Designer("nb201", task="cifar10", device=device, max_latency_ms=budget_ms, seed=0)
+        designer.tell(results)
+        notes[device] = (rank_only_note(designer, "cifar10", None, 10), left_out_by_bound_note(designer),
+                         _on_command_line(left_out_by_bound_note, designer),
+                         left_out_by_bound_note(designer, time_here=True))
+    counted, python, here, timed = notes["herebox"]
+    assert (f"2 of the 9 successful results are judged within {budget_ms:g} ms on herebox by the latency model's "
+            "95% upper bound") in counted, counted
+    assert (f"3 verified results the latency model estimates within {budget_ms:g} ms on herebox are left out of "
+            "the designs by its 95% upper bound (a bound, not a measurement") in here, here
+    assert here.endswith("--time-here judges them by timing them on this machine instead"), here
+    assert python.endswith("a lower latency_confidence admits them") and "--time-here" not in python, python
+    assert timed is None  # under --time-here the estimate judges the pool: nothing to say
+    elsewhere = notes["farbox"][2]  # measured on another machine: it cannot be timed here
+    assert "--time-here" not in elsewhere and elsewhere.endswith("a lower --latency-confidence admits them"), elsewhere
+
+
+def _on_command_line(note, *args):
+    """``note(*args)`` as a ``gennas`` command sees it (its advice names options)."""
+    token = ON_COMMAND_LINE.set(True)
+    try:
+        return note(*args)
+    finally:
+        ON_COMMAND_LINE.reset(token)

@@ -207,14 +207,10 @@ class LatencyBudget:
         "none ... runs under 26 ms" on mbv3, where --time-here kept designs timed at 21-22 ms)."""
         if not ON_COMMAND_LINE.get():
             return "a looser budget or a lower latency_confidence admits more"
-        from gennas.design.timed_here import local_registration
+        from gennas.design.timed_here import can_time_here
 
-        try:
-            local_registration(self.device, space)
-            here = (", and --time-here keeps designs by their timing on this machine (it times those the model's "
-                    "estimate puts within the budget)")
-        except GennasError:  # measured elsewhere, or bundled: nothing to time here
-            here = ""
+        here = (", and --time-here keeps designs by their timing on this machine (it times those the model's "
+                "estimate puts within the budget)") if can_time_here(self.device, space) else ""
         return f"a looser budget or a lower --latency-confidence admits more{here}"
 
     def admissible(self, space: SearchSpace, n: int, seed: int | None = None, draws: int = ADMISSIBLE_DRAWS

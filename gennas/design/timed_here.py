@@ -31,7 +31,7 @@ from gennas.spaces import SearchSpace
 from gennas.threads import torch_threads
 
 __all__ = ["GENERATING_TO_TIME", "SITTING_CELLS", "TIMED_POOL", "TIME_HERE_GENERATION", "TIMINGS_PER_DESIGN", "TIMING_SETTINGS",
-           "TimedDesigns", "generating_to_time", "keep_timed_within", "local_registration", "picked_by_missed_estimate", "registered_timer",
+           "TimedDesigns", "can_time_here", "generating_to_time", "keep_timed_within", "local_registration", "picked_by_missed_estimate", "registered_timer",
            "sitting_speed"]
 
 #: the registration's settings a design (or a recheck) is timed with (``gennas latency measure`` stores them)
@@ -67,6 +67,16 @@ def local_registration(name: str, space: SearchSpace) -> dict[str, Any]:
                           "), not by `gennas latency measure` here: only a device measured on this machine, with the "
                           "settings that command stores, can be timed here")
     return record
+
+
+def can_time_here(name: str, space: SearchSpace) -> bool:
+    """Whether device ``name`` of ``space`` can be timed on this machine (``--time-here``): it was
+    registered here by ``gennas latency measure`` (:func:`local_registration`)."""
+    try:
+        local_registration(name, space)
+    except GennasError:  # measured elsewhere, or bundled: nothing to time here
+        return False
+    return True
 
 
 def registered_timer(record: dict[str, Any], space: SearchSpace) -> Callable[[Any], float]:
