@@ -93,3 +93,23 @@ def _on_command_line(note, *args):
         return note(*args)
     finally:
         ON_COMMAND_LINE.reset(token)
+
+
+def test_a_budget_far_above_a_sampled_spaces_slowest_asks_about_its_unit(tmp_path, monkeypatch, mbv3, register_here):
+    """darts at 54000 ms and mbv3 at 17000 ms (µs typed as ms) designed as without a budget, without
+    a word: the "is it in milliseconds?" note was given only in spaces small enough to list (walk 25 #7)."""
+    from gennas.design.notes import loose_budget_note
+
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path))
+    register_here("herebox", mbv3, 20.0)
+    estimator = load_latency_estimator(mbv3)
+    loose = LatencyBudget.for_device(mbv3, estimator, "herebox", 17000.0)
+    note = loose_budget_note(loose, mbv3)
+    slowest = loose.sampled_slowest_ms(mbv3)
+    assert 20.0 * 1.9 <= slowest < 1700, slowest  # the slowest timed reference (29 ms) at least
+    assert note == (f"the budget of 17000 ms is {17000 / slowest:,.0f}x the slowest latency judged on herebox among "
+                    f"200 random mbv3 architectures and those measured there ({slowest:.3g} ms, by the latency "
+                    "model's 95% upper bound or a measurement), so it likely constrains nothing: is it in "
+                    "milliseconds?"), note
+    assert loose_budget_note(LatencyBudget.for_device(mbv3, estimator, "herebox", 30.0), mbv3) is None
+    assert loose_budget_note(None, mbv3) is None

@@ -30,6 +30,8 @@ from gennas.surrogates.protocols import LatencyModel
 MeasuredFn = Callable[[Sequence[ArchGraph]], np.ndarray]
 #: uniform random draws searched for architectures within a budget where the space is too large to enumerate
 ADMISSIBLE_DRAWS = 2000
+#: seeded random draws whose slowest judged latency stands for a sampled space's (:meth:`LatencyBudget.sampled_slowest_ms`)
+SLOWEST_DRAWS = 200
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,8 @@ class LatencyBudget:
     own_margin: float = 1.0
     #: [(space, live cells, judged ms)] of the last enumerable space judged whole (:meth:`cells_judged`)
     _judged: list = field(default_factory=list, init=False, compare=False, repr=False)
+    #: [(space, ms)] of the last sampled space whose slowest was sought (:meth:`sampled_slowest_ms`)
+    _sampled: list = field(default_factory=list, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "confidence", check_confidence(self.confidence))
@@ -253,6 +257,19 @@ class LatencyBudget:
         if not space.is_finite_enumerable():
             return None
         return float(np.max(self.cells_judged(space)[1]))
+
+    def sampled_slowest_ms(self, space: SearchSpace, draws: int = SLOWEST_DRAWS) -> float:
+        """The largest latency the budget judges among ``draws`` seeded random architectures of
+        ``space`` (whose output can depend on the input) and those measured on the device
+        (:attr:`own`), in ms: what a space too large to list is known to reach (a budget far above
+        it is likely in another unit: darts at 54000 ms, timed at 33-77 ms, passed silently, walk
+        25 #7). Computed once per space."""
+        if not self._sampled or self._sampled[0][0] is not space:
+            rng = np.random.default_rng(0)
+            archs = [a for a in (space.sample(rng) for _ in range(draws)) if not space.output_is_constant(a)]
+            judged = self.judged_ms(archs) if archs else np.zeros(0)
+            self._sampled[:] = [(space, float(max([*judged, *self.own.values()], default=0.0)))]
+        return self._sampled[0][1]
 
     def timed_within(self, space: SearchSpace) -> list[ArchGraph]:
         """The architectures of :attr:`own` (measured where no benchmark table judges) within the
