@@ -1,9 +1,9 @@
 """Designer: "give me N architectures for this task, under this latency on this device".
 
-``Designer(space, task=..., device=..., max_latency_ms=...).generate(n)`` samples a pool of
-architectures from a pretrained generator guided by the pretrained predictor (expected accuracy
-for the task) and latency estimator (budget on the device), keeps those within the budget, and
-returns the best ``n`` ranked by predicted accuracy, without verifying any.
+``Designer(space, task=..., device=..., max_latency_ms=...).generate(n)`` samples a pool from a
+pretrained generator guided by the pretrained predictor (expected accuracy for the task) and latency
+estimator (budget on the device), keeps those within the budget, climbs from its best by one-edit moves
+it keeps (:mod:`gennas.design.refine`) and returns the best ``n`` by predicted accuracy, unverified.
 
 ``search(evaluator, budget)`` verifies: it runs the designer's :class:`~gennas.design.loop.DesignLoop`
 (an ask/tell optimizer with the designer's models) in the search harness; ``ask``/``tell`` reach it by hand.
@@ -29,8 +29,8 @@ from gennas.design.pretrained import RememberingLoop, designer_start
 from gennas.design.scores import InterruptedTell, check_kind_direction, reads_as_percent, score_unit
 from gennas.design.statement import Statements
 from gennas.design.task_names import warn_if_misnamed
-from gennas.design.verified import (failed_only, in_stated_order, one_per_function, ranked, verified_among,
-                                    with_verified)
+from gennas.design.refine import refined
+from gennas.design.verified import failed_only, in_stated_order, one_per_function, ranked, verified_among, with_verified
 from gennas.errors import GennasError, UnknownDataset, caller_stacklevel
 from gennas.evaluators.base import Evaluator, Result, as_results
 from gennas.generators import SlotGenerator, load_generator
@@ -303,7 +303,7 @@ class Designer(Statements):
                 raise InfeasibleBudget(self.budget.infeasible_reason(self.space, message or (
                     f"no sampled {self.space.name} architecture whose output can depend on the input is judged to run "
                     f"under {self.max_latency_ms:g} ms on {self.device}")))
-        designs = self._rank(pool, n)
+        designs = self._rank(pool if listed is not None else refined(self, pool), n)  # listed: all ranked already
         if len(designs) < n:
             warnings.warn(fewer_designs(len(designs), n, self.space, self.budget), FewerDesigns,
                           stacklevel=caller_stacklevel())
