@@ -11,7 +11,8 @@
   (``torch.export.load(path).module()`` runs it on any batch size, with no gennas installed);
 * ``model.onnx``: ONNX with a dynamic batch axis (needs the ``export`` extra: ``onnx``);
 * ``build.json``: the space, string, build options, input shape, where the weights came from and
-  (freshly initialised) their ``seed``.
+  (freshly initialised) their ``seed``; :func:`record_latency` adds the latency a design was stated
+  with and the network it describes (``gennas design --device ... --export``).
 
 Trained weights exist only where the evaluator kept them: ``TrainEvaluator(..., keep_weights=True)``
 inside a search keeps each stored result's weights in the file ``Result.metadata["checkpoint"]``
@@ -315,6 +316,21 @@ def export_candidate(arch: ArchGraph, folder: str | Path, results: Sequence[Any]
     if trained is not None:
         return export_trained(trained, folder, onnx=onnx)
     return export_architecture(arch, folder, onnx=onnx, seed=seed, **options)
+
+
+def record_latency(folder: str | Path, latency: dict[str, Any] | None) -> None:
+    """Record in the ``build.json`` of the export in ``folder`` the latency figures a design was
+    stated with and the network they describe, as its ``latency`` entry (None: removes one, for an
+    export kept by a rerun without a device): under a budget, ``gennas design --export`` wrote the
+    study's small build while its table's milliseconds were darts' default build's, and
+    ``build.json`` said nothing of latency (a user walk)."""
+    path = Path(folder) / "build.json"
+    try:
+        record = json.loads(path.read_text())
+        record.pop("latency", None)
+        path.write_text(json.dumps({**record, **({"latency": latency} if latency else {})}, indent=2) + "\n")
+    except (OSError, ValueError) as exc:
+        raise GennasError(f"cannot record the latency in {path}: {getattr(exc, 'strerror', None) or exc}") from None
 
 
 def check_onnx() -> None:

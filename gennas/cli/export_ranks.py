@@ -118,25 +118,32 @@ def refuse_other_classes(candidates: Sequence[Any], history: Sequence[Any], num_
 
 
 def write_ranks(export: Path, candidates: Sequence[Any], history: Sequence[Any], classes: int,
-                kept: set[int], seed: int | None = 0, build: dict[str, Any] | None = None) -> dict[int, bool]:
+                kept: set[int], seed: int | None = 0, build: dict[str, Any] | None = None,
+                device: str | None = None, budget_ms: float | None = None) -> dict[int, bool]:
     """Export every candidate not in ``kept``, untrained ones initialised from ``seed`` (the
     design's) and built as ``build`` says (export options but classes: the study's, where its
     results were trained); returns rank -> whether trained weights were used.
+    Each ``build.json`` (kept ones too) records the design's latency figures and the network they
+    describe (:func:`latency_record`; on ``device`` under ``budget_ms`` where given), and a note
+    says where that is not the exported network (:func:`latency_note`).
     Progress lines go to stderr when it is not a terminal (10 designs took ~30 s in silence); an
     interrupt says what was written and that the same command finishes it."""
     from gennas.cli.output import Terminated
     from gennas.export import export_candidate, trained_weights_of
 
-    trained, done = {}, 0
+    trained, records, done = {}, {}, 0
     try:
         for c in candidates:
             final = rank_folder(export, c.rank)
             trained[c.rank] = trained_weights_of(c.arch, history) is not None
-            if c.rank not in kept:
+            if c.rank in kept:
+                records[c.rank] = stated_latency(final, c, device, budget_ms)
+            else:
                 partial = export / f".{final.name}.partial"
                 shutil.rmtree(partial, ignore_errors=True)  # left by an interrupted run
                 export_candidate(c.arch, partial, history, seed=seed,  # trained weights where kept
                                  **{**(build or {}), "num_classes": classes})
+                records[c.rank] = stated_latency(partial, c, device, budget_ms)
                 try:
                     if final.exists():  # half-written by an earlier version: only export files in it
                         shutil.rmtree(final)
@@ -151,7 +158,147 @@ def write_ranks(export: Path, candidates: Sequence[Any], history: Sequence[Any],
         typer.echo(f"interrupted: {done} of {len(candidates)} designs exported to {export}; run the same command "
                    "again to export the rest (the finished ones are kept)", err=True)
         raise typer.Exit(code=143 if isinstance(exc, Terminated) else 130) from None
+    note = latency_note(export, records, budget_ms)
+    if note is not None:
+        typer.echo(f"note: {export}: {note}", err=True)
     return trained
+
+
+def stated_latency(folder: Path, candidate: Any, device: str | None, budget_ms: float | None) -> dict[str, Any]:
+    """Record ``candidate``'s latency in the ``build.json`` of its export in ``folder``
+    (:func:`latency_record`) and return that ``build.json``."""
+    from gennas.export import record_latency
+
+    record = exported_before(folder) or {}
+    latency = latency_record(candidate, record, device, budget_ms)
+    record_latency(folder, latency)
+    return {**record, **({"latency": latency} if latency else {})}
+
+
+def latency_network(space: Any) -> dict[str, Any]:
+    """The network a design's latency figures (pred_ms, measured_ms, bound_ms) and its budget
+    describe, as ``build.json`` records a network: the one `gennas latency measure` times and the
+    bundled tables timed (the table's classes, else 10; 3 input channels at the space's default
+    side; its default build options)."""
+    from gennas.surrogates.measure import table_build_options
+
+    options = table_build_options(space)
+    classes = int(options.pop("num_classes", 10))
+    side = int(space.default_input_size)
+    return {"num_classes": classes, "input_shape": [1, 3, side, side], "build_options": options}
+
+
+def own_options(space: Any, options: dict[str, Any]) -> dict[str, Any]:
+    """``options`` less those that repeat the space's default (``space.macro``): {"channels": 36}
+    builds darts' default network."""
+    defaults = getattr(space, "macro", None) or {}
+    return {k: v for k, v in options.items() if defaults.get(k) != v}
+
+
+def network_of(record: dict[str, Any]) -> dict[str, Any]:
+    """The network an export's ``build.json`` (``record``) holds, as :func:`latency_network` gives one."""
+    return {"num_classes": record.get("num_classes"), "input_shape": record.get("input_shape"),
+            "build_options": dict(record.get("build_options") or {})}
+
+
+def network_text(space: Any, network: dict[str, Any], shown: Sequence[str] = ()) -> str:
+    """``network`` as :func:`describe_build` writes a build: "3x32x32 inputs, 10 classes, channels 8";
+    ``shown``: options also named at their default value ("channels 36, layers 20" beside a build
+    that changes them)."""
+    defaults = getattr(space, "macro", None) or {}
+    options = {**{k: defaults.get(k, "default") for k in shown}, **own_options(space, network["build_options"])}
+    shape = list(network["input_shape"] or [1, 3, 0, 0])
+    return describe_build({"in_channels": shape[1], "input_size": shape[-1], **options}, network["num_classes"],
+                          shape[-1])
+
+
+def only_classes_differ(space: Any, timed: dict[str, Any], exported: dict[str, Any]) -> bool | None:
+    """Whether ``exported`` is ``timed`` with other classes (another last layer); None where it is
+    ``timed`` itself, False where their inputs or build differ."""
+    same_body = (list(timed["input_shape"])[1:] == list(exported["input_shape"] or [])[1:]
+                 and own_options(space, timed["build_options"]) == own_options(space, exported["build_options"]))
+    if not same_body:
+        return False
+    return None if timed["num_classes"] == exported["num_classes"] else True
+
+
+def possessive(name: str) -> str:
+    """"darts'", "nb201's"."""
+    return f"{name}'" if name.endswith("s") else f"{name}'s"
+
+
+def timed_text(space: Any, exported: dict[str, Any]) -> str:
+    """The network the latency figures describe, named against ``exported``: "darts' default build
+    (3x32x32 inputs, 10 classes, channels 36, layers 20), the network `gennas latency measure` times"."""
+    shown = list(own_options(space, exported["build_options"]))
+    default = network_text(space, latency_network(space), shown)
+    return f"{possessive(space.name)} default build ({default}), the network `gennas latency measure` times"
+
+
+def latency_record(candidate: Any, record: dict[str, Any], device: str | None = None,
+                   budget_ms: float | None = None) -> dict[str, Any] | None:
+    """What ``build.json`` records of ``candidate``'s latency, beside its export ``record``: the
+    figures as the table names them (``pred_ms`` or ``measured_ms``, ``bound_ms``: what a budget was
+    judged by), ``device`` and ``budget_ms`` where given, the ``network`` they describe, whether it
+    is the exported one and, in words, what they describe. None: the design has no latency."""
+    from gennas.spaces import resolve_space
+
+    if candidate.predicted_latency_ms is None:
+        return None
+    space = resolve_space(candidate.arch.space)
+    timed, exported = latency_network(space), network_of(record)
+    heads = only_classes_differ(space, timed, exported)
+    describes = timed_text(space, exported)
+    if heads:
+        describes += f"; this export holds it with {exported['num_classes']} classes (another last layer)"
+    elif heads is False:
+        describes += (f"; this export holds another network ({network_text(space, exported)}), whose latency was "
+                      "not estimated")
+    figures = {"measured_ms" if candidate.latency_measured else "pred_ms": candidate.predicted_latency_ms}
+    if candidate.latency_bound_ms is not None:
+        figures["bound_ms"] = candidate.latency_bound_ms
+    return {**({"device": device} if device else {}), **({"budget_ms": budget_ms} if budget_ms is not None else {}),
+            **figures, "network": timed, "describes_this_export": heads is None, "describes": describes}
+
+
+def latency_note(export: Path, records: dict[int, dict[str, Any]], budget_ms: float | None = None) -> str | None:
+    """One line where the latency figures (and the budget) describe another network than ranks of
+    the export (``records``: rank -> its ``build.json`` with ``latency``): a user deployed "under
+    54 ms" files of darts' small build, 48-59 times fewer parameters than the default build whose
+    29-40 ms the table stated (a user walk). Names both and how to export the timed network."""
+    from gennas.spaces import resolve_space
+
+    other = {rank: r for rank, r in records.items() if r.get("latency", {}).get("describes_this_export") is False}
+    if not other:
+        return None
+    first = min(other)
+    space = resolve_space(other[first]["space"])
+    timed = latency_network(space)
+    heads_only = all(only_classes_differ(space, timed, network_of(r)) for r in other.values())
+    groups: dict[str, list[int]] = {}
+    for rank, record in sorted(other.items()):
+        text = (f"it with {record['num_classes']} classes (another last layer)" if heads_only else
+                f"another network ({network_text(space, network_of(record))})")
+        groups.setdefault(text, []).append(rank)
+    held = "; ".join(f"{rank_list(ranks)} {holds(ranks)} {text}" for text, ranks in groups.items())
+    budget = f" and the {budget_ms:g} ms budget" if budget_ms is not None else " (and the budget, where one was given)"
+    note = f"the latency columns{budget} describe {timed_text(space, network_of(other[first]))}; {held}"
+    if heads_only:
+        return note
+    hint = default_build_hint(export, first, other[first], space)
+    return f"{note}, whose latency was not estimated (each build.json's 'latency' says so). {hint}"
+
+
+def default_build_hint(export: Path, rank: int, record: dict[str, Any], space: Any) -> str:
+    """How to export the network the latency figures describe (``record``: rank ``rank``'s
+    ``build.json``): ``gennas design --export`` writes the study's build only."""
+    folder = rank_folder(export, rank)
+    classes = record["num_classes"]
+    call = (f"gennas.export.export_architecture(open({str(folder / 'arch.txt')!r}).read(), "
+            f"{str(folder) + '-default'!r}, space={space.name!r}"
+            + (f", num_classes={classes}" if classes != latency_network(space)["num_classes"] else "") + ")")
+    return (f"To deploy the network the latency describes, export its default build, untrained (to be trained; "
+            f"`gennas design --export` has no option for it), e.g. rank {rank}: {call}")
 
 
 def untrained_build(history: Sequence[Any], storage: str | None, study: str | None) -> dict[str, Any] | None:
