@@ -190,7 +190,8 @@ def export_designs(export: Path, designer: Any, candidates: list[Any], rows: lis
     # refused; untrained ones start from the design's seed
     refuse_other_classes(candidates, designer.history, num_classes)
     kept = kept_ranks(export, candidates, classes, designer.seed, build)
-    trained = write_ranks(export, candidates, designer.history, classes, kept, designer.seed, build)
+    trained = write_ranks(export, candidates, designer.history, classes, kept, designer.seed, build,
+                          device=designer.device, budget_ms=designer.max_latency_ms)
     for row, c in zip(rows, candidates):
         # one export may mix networks a search trained with untrained ones: say which
         weights = "trained weights" if trained[c.rank] else "initial weights"
