@@ -121,3 +121,18 @@ def user_cell_space(tmp_path):
         return path
     return write
 
+
+def small_trained_study(root, task: str) -> tuple:
+    """(home, storage URL) under ``root``: a 2-result study of ``task`` trained as the README's
+    own-task example (MNIST 16 px grey, the small build: channels 8, one cell per stage;
+    keep_weights, inputs recorded), on 40 images for 1 epoch."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GENNAS_HOME", str(root / "home"))
+        space = gennas.load_space("nb201")
+        train, val = gennas.datasets.image_loaders("mnist", size=16, channels=1, limit=40)
+        evaluator = gennas.TrainEvaluator(space, train, val, epochs=1, build_options=space.small_build_options,
+                                          keep_weights=True, progress=False,
+                                          inputs=gennas.datasets.input_recipe("mnist", size=16, channels=1))
+        storage = f"sqlite:///{root / 'ref.db'}"
+        gennas.Designer("nb201", task=task, seed=0).search(evaluator, budget=2, storage=storage)
+    return root / "home", storage

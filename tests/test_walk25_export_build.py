@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 import gennas
+from conftest import small_trained_study
 from gennas.cli.app import app
 
 STUDY = "designer-nb201-w25-mnist-train-seed0"
@@ -20,19 +21,8 @@ STUDY = "designer-nb201-w25-mnist-train-seed0"
 
 @pytest.fixture(scope="module")
 def trained_study(tmp_path_factory):
-    """(home, storage URL): a 2-result study trained as the README's own-task example (MNIST 16 px
-    grey, the small build: channels 8, one cell per stage), on 40 images for 1 epoch."""
-    root = tmp_path_factory.mktemp("w25")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("GENNAS_HOME", str(root / "home"))
-        space = gennas.load_space("nb201")
-        train, val = gennas.datasets.image_loaders("mnist", size=16, channels=1, limit=40)
-        evaluator = gennas.TrainEvaluator(space, train, val, epochs=1, build_options=space.small_build_options,
-                                          keep_weights=True, progress=False,
-                                          inputs=gennas.datasets.input_recipe("mnist", size=16, channels=1))
-        storage = f"sqlite:///{root / 'ref.db'}"
-        gennas.Designer("nb201", task="w25-mnist", seed=0).search(evaluator, budget=2, storage=storage)
-    return root / "home", storage
+    """(home, storage URL) of a small trained study (conftest.small_trained_study)."""
+    return small_trained_study(tmp_path_factory.mktemp("w25"), "w25-mnist")
 
 
 def test_a_budgeted_export_of_the_studys_build_says_the_latency_describes_the_default_build(
