@@ -9,7 +9,8 @@ coverage; at budgets at the 10th / 25th / 50th percentile of the true latencies,
 cells the bound keeps that are truly over, and the share of the truly-under cells it keeps; the
 RMS and the median of the point prediction's log error ``log(measured / predicted)``):
 
-- ``estimator``: adapted from its 10 references alone (what `gennas latency measure` registers);
+- ``estimator``: adapted from its 10 references alone (what `gennas latency measure` registers;
+  here, predicting the networks gennas builds, as a device that command registers does);
 - ``slots alone``: the slot choices fitted on the N random cells (what ``--cells N`` registered
   before the correction form was offered);
 - ``--cells N``: the model the command registers now (references + N random cells).
@@ -51,16 +52,18 @@ MODELS = ("estimator", "slots alone", "--cells N")
 
 
 def judge_all(estimator, device: str, refs: list, ref_ms: np.ndarray, cells: list, cell_ms: np.ndarray,
-              others: list, other_ms: np.ndarray) -> tuple[dict[str, dict[str, float]], bool]:
+              others: list, other_ms: np.ndarray, computed: bool = False) -> tuple[dict[str, dict[str, float]], bool]:
     """Each of :data:`MODELS` on ``device`` (``estimator`` not yet adapted to it), judged on ``others``
-    (true ``other_ms`` ``(m,)``); and whether the ``--cells`` model chose the correction form."""
-    estimator.adapt(device, list(zip(refs, ref_ms)))
+    (true ``other_ms`` ``(m,)``); and whether the ``--cells`` model chose the correction form.
+    ``computed``: the timings are of gennas' networks (``gennas latency measure`` registers such a
+    device for the estimator to predict those networks)."""
+    estimator.adapt(device, list(zip(refs, ref_ms)), computed=computed)
     alone = SlotLatencyModel(estimator.space).adapt(device, list(zip(cells, cell_ms)))
     stacked = SlotLatencyModel(estimator.space, base=estimator).adapt(
         device, list(zip(refs, ref_ms)) + list(zip(cells, cell_ms)))
     rows = {}
+    estimator.adapt(device, list(zip(refs, ref_ms)), computed=computed)  # as registered (the stacked model's base was not)
     for name, model in zip(MODELS, (estimator, alone, stacked)):
-        # the estimator was adapted again by the stacked model, from the same references
         row = judged(model.upper_bound(others, device, CONFIDENCE), other_ms)
         log_ratio = np.log(other_ms / model.predict(others, device))
         row["rms"], row["bias"] = float(np.sqrt(np.mean(log_ratio ** 2))), float(np.median(log_ratio))
@@ -153,7 +156,7 @@ def here(held_out: int, seed: int, timings: Path | None) -> None:
           f"others. The first 20 random cells timed again at the end: median {drift:.2f}x their first timing")
     for n in (30, 60):
         rows, stacked = judge_all(load_latency_estimator(space, with_registered=False), "here", refs, ref_ms,
-                                  cells[:n], cell_ms[:n], others, other_ms)
+                                  cells[:n], cell_ms[:n], others, other_ms, computed=True)
         print_rows(f"N = {n} random cells (the correction form {'chosen' if stacked else 'not chosen'})",
                    {name: [row] for name, row in rows.items()})
 

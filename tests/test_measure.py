@@ -194,3 +194,26 @@ def test_measure_cells_in_a_space_with_an_estimator_times_its_references_first(t
     model = load_latency_estimator("nb201")
     assert model.slots.fits["rnd"].count == 30
     assert model.predict(references[:2], "rnd") == pytest.approx([2.0, 2.0], rel=0.05)
+
+
+def test_a_device_timed_by_gennas_is_predicted_as_the_networks_gennas_builds(tmp_path, monkeypatch):
+    """`gennas latency measure` times gennas' networks, which skip an op whose input is dead; the
+    NAS-Bench-201 tables' code ran every op. A device it registered (its build recorded) predicts
+    a cell as the network that runs; one registered from timings taken elsewhere, as listed."""
+    from gennas.surrogates.latency import load_latency_estimator
+    from gennas.surrogates.measure import register_device
+    from gennas.surrogates.slot_latency import as_computed
+
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
+    bench = gennas.load_benchmark("nb201")
+    refs = load_latency_estimator("nb201", with_registered=False).reference_archs()
+    samples = list(zip(refs, bench.latency_of(refs, "gold_6240")))
+    register_device("measured_box", "nb201", samples, {"build": measure.table_build_options(bench.space)})
+    register_device("phone_box", "nb201", samples, {})
+    dead = next(a for a in bench.space.sample_many(200, 3)
+                if bench.space.choices(a) != bench.space.computed_choices(a) and not bench.space.output_is_constant(a))
+    model = load_latency_estimator("nb201")
+    runs = as_computed(bench.space, [dead])
+    assert model.predict([dead], "measured_box") == pytest.approx(model.predict(runs, "measured_box"))
+    assert model.predict([dead], "phone_box") != pytest.approx(model.predict(runs, "phone_box"))
+    assert model.predict([dead], "phone_box") != pytest.approx(model.predict([dead], "measured_box"))

@@ -151,7 +151,7 @@ def measure_cmd(name: str = typer.Option(..., "--name", help="name to register t
             raise GennasError(f"the timings look noisy ({'; '.join(problems[:3])}{more}): rerun on a quieter "
                               f"machine{cpu_hint}, or pass --accept-noisy to register them (a budget on a device "
                               "registered from noisy timings warns that its bound is uncalibrated)")
-        model.adapt(name, samples)  # validates the samples before anything is written
+        model.adapt(name, samples, computed=True)  # validates the samples before anything is written
         path = measure.register_device(name, est.space, samples, info)
     except (GennasError, OSError) as exc:  # the measurements are not lost: they go to a file
         reason = str(exc) if isinstance(exc, GennasError) else f"{exc.strerror or type(exc).__name__}: {exc.filename}"

@@ -30,8 +30,8 @@ those references (the estimator's ranking, corrected where this device ranks cho
 keeps whichever form cross-validates better (:func:`fit_best_form`). On the 19 NAS-Bench-201
 devices, each held out of an estimator's training, 30 or 60 random cells so fitted kept 47-51 % of
 the cells truly under a 10th-percentile budget where the slot choices alone kept 14-19 %, at a mean
-coverage of 95.8-97.2 % (``python experiments/stacked_latency.py``; on this project's VM 42-50 %
-against 10-35 %, ``--here``).
+coverage of 95.8-97.2 % (``python experiments/stacked_latency.py``; on this project's VM 25-50 %
+against 0-35 % in three sittings, ``--here``).
 """
 
 from __future__ import annotations
@@ -85,6 +85,12 @@ RIDGES = (1e-3, 1e-2, 1e-1, 1.0, 10.0)
 BINS = 3
 #: the seed of the architectures a device is timed on (every machine times the same ones)
 REFERENCE_SEED = 0
+
+
+def as_computed(space: SearchSpace, archs: Sequence[ArchGraph | str]) -> list[ArchGraph]:
+    """Each architecture as the network gennas builds computes it: an op whose source node has no
+    live input replaced by the space's zero op (:meth:`SearchSpace.computed_choices`)."""
+    return [space.from_choices(space.computed_choices(space.parse(a))) for a in archs]
 
 
 def reference_count(space: SearchSpace) -> int:
@@ -328,9 +334,7 @@ class SlotLatencyModel:
         this project's VM (400 cells timed in one sitting) the estimator's prediction of the computed
         networks erred by an RMS of 0.24 in log ms, of the listed ones by 0.31; corrected from 30
         random cells, by 0.13 and 0.26."""
-        if computed:
-            archs = [self.space.from_choices(self.space.computed_choices(a)) for a in archs]
-        return self.base.predict(archs, device)
+        return self.base.predict(as_computed(self.space, archs) if computed else archs, device)
 
     def _fit(self, device: str) -> SlotFit:
         if device not in self.fits:
