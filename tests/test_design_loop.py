@@ -687,3 +687,15 @@ def test_a_model_learned_from_scratch_that_misses_its_own_results_states_no_valu
     assert [c.rank for c in verified] == list(range(1, len(verified) + 1))  # measured first, by their scores
     assert [c.verified_score for c in verified] == sorted((c.verified_score for c in verified), reverse=True)
     assert any("predicts its own 20 verified results a median" in note for note in design_notes(designer, designs))
+
+
+def test_a_predictor_a_search_saved_starts_with_the_zero_cost_warm_up(monkeypatch):
+    """From scratch the first picks are ranked by synflow; a later search in the same home starts
+    from the predictor the first one saved, learned from its few results, and skipped that warm-up:
+    a second darts synflow search fell near random search (walk 25 #3). A shipped predictor does not."""
+    designer = gennas.Designer("nb201", task="cifar10", seed=0)
+    assert not designer.loop._warming_up()  # the shipped predictor ranks from the first pick
+    monkeypatch.setattr(designer.loop.pretrained, "origin", "saved")
+    assert designer.loop._warming_up()
+    designer.tell([Result(a, 90.0 + i, "table") for i, a in enumerate(designer.ask(designer.loop.settings.warmup))])
+    assert not designer.loop._warming_up()  # only the first picks

@@ -150,8 +150,7 @@ class DesignLoop:
         seed = None if self.seed is None else self.seed * 7919 + self._rounds
         trained = self.predictor.is_trained
         pool = list(self._generated(k, seed, trained))
-        # Exploit what was measured: one-edit neighbours of the best verified architectures join
-        # the generated pool, and the refitted predictor decides between them (as BANANAS does).
+        # Exploit what was measured: the best verified's one-edit neighbours join the pool (as BANANAS does)
         pool += self._neighbours_of_best(3)
         pool += self._prior_top()
         fresh = self._admissible(unseen(pool, self._seen))
@@ -178,9 +177,8 @@ class DesignLoop:
         otherwise the unseen rest of the last one (re-ranked by the caller with the current predictor)."""
         told = len(self.history)
         self._pool = unseen(self._pool, self._seen)
-        # a new generation only when the guidance changed: while the source tables rank a new
-        # task (its first FEW_SHOT_RESULTS results) the predictor is untouched, and drawing again
-        # from the same guided distribution was a third of a transfer search's cost
+        # a new generation only when the guidance changed: while the source tables rank a new task (its first
+        # FEW_SHOT_RESULTS results) the predictor is untouched; drawing again was a third of a transfer search
         stale = (self._pool_at is None or self._pool_at[1] != trained or len(self._pool) < k
                  or (self._pool_at[2] != self._guide and told - self._pool_at[0] >= self.regenerate_every()))
         if stale:
@@ -238,8 +236,10 @@ class DesignLoop:
         return [candidates[i] for i in select_batch(self.space, candidates, mean, std, k, s.kappa, s.diversity)]
 
     def _warming_up(self) -> bool:
-        """From scratch, the first ``settings.warmup`` picks are ranked by a zero-cost proxy."""
-        return not self.pretrained.is_trained and len(self.history) < self.settings.warmup
+        """The first ``settings.warmup`` picks are ranked by a zero-cost proxy from scratch and from a
+        predictor a search saved (a darts search from one skipped it and fell near random, walk 25 #3)."""
+        return ((not self.pretrained.is_trained or getattr(self.pretrained, "origin", None) == "saved")
+                and len(self.history) < self.settings.warmup)
 
     def predict(self, archs: Sequence[ArchGraph]) -> tuple[np.ndarray, np.ndarray]:
         """Predicted value and spread, float64 ``(n,)`` on the predictor's scale (higher is
