@@ -665,7 +665,7 @@ def test_from_scratch_one_result_at_a_time_learns_a_ranking_not_a_constant(bench
     assert np.std(mean) > 0.1 * np.std(scores) and spearmanr(mean, scores)[0] > 0.5
 
 
-def test_a_model_learned_from_scratch_that_misses_its_own_results_states_no_values():
+def test_a_model_learned_from_scratch_that_misses_its_own_results_states_no_values(monkeypatch, tmp_path):
     """The 20 darts synflow results of a user walk's search (tests/data), told in one batch to an
     untrained designer: its refitted predictor puts them a median 1.5 of their stds low, and
     `gennas design --study` stated its values for unverified designs ("1.98e130" for designs of
@@ -676,6 +676,7 @@ def test_a_model_learned_from_scratch_that_misses_its_own_results_states_no_valu
     from gennas.design.notes import design_notes
     from gennas.design.pretrained import untrained_predictor
 
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path))  # a darts designer that is told saves its predictor there
     darts = gennas.load_space("darts")
     rows = json.loads((Path(__file__).parent / "data" / "walk25_darts_synflow.json").read_text())["results"]
     designer = gennas.Designer(darts, task="my-synflow", seed=0, predictor=untrained_predictor(darts, 0))
