@@ -35,6 +35,7 @@ import os
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # before torch is imported
 
 import argparse  # noqa: E402
+import copy  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -57,12 +58,12 @@ def judge_all(estimator, device: str, refs: list, ref_ms: np.ndarray, cells: lis
     (true ``other_ms`` ``(m,)``); and whether the ``--cells`` model chose the correction form.
     ``computed``: the timings are of gennas' networks (``gennas latency measure`` registers such a
     device for the estimator to predict those networks)."""
+    # the stacked model adapts a base of its own: the estimator's row adapts as registered
+    stacked = SlotLatencyModel(estimator.space, base=copy.deepcopy(estimator)).adapt(
+        device, list(zip(refs, ref_ms)) + list(zip(cells, cell_ms)))
     estimator.adapt(device, list(zip(refs, ref_ms)), computed=computed)
     alone = SlotLatencyModel(estimator.space).adapt(device, list(zip(cells, cell_ms)))
-    stacked = SlotLatencyModel(estimator.space, base=estimator).adapt(
-        device, list(zip(refs, ref_ms)) + list(zip(cells, cell_ms)))
     rows = {}
-    estimator.adapt(device, list(zip(refs, ref_ms)), computed=computed)  # as registered (the stacked model's base was not)
     for name, model in zip(MODELS, (estimator, alone, stacked)):
         row = judged(model.upper_bound(others, device, CONFIDENCE), other_ms)
         log_ratio = np.log(other_ms / model.predict(others, device))

@@ -378,13 +378,15 @@ def registered_devices(space: str) -> dict[str, list[tuple[str, float]]]:
 
 
 def adapt_registered(estimator: Any, space: str, skip: Collection[str] = (), only: Collection[str] | None = None,
-                     devices: dict[str, list[tuple[str, float]]] | None = None) -> None:
+                     devices: dict[str, list[tuple[str, float]]] | None = None,
+                     built_here: Collection[str] = ()) -> None:
     """Adapt ``estimator`` (a :class:`~gennas.surrogates.latency.LatencyEstimator` or a model with
     the same ``adapt``) to every device registered for the space named ``space`` (but those in
     ``skip``; with ``only``, those alone; ``devices``: :func:`registered_devices` read already); a
     device that cannot be used (the name of a bundled one, architectures of another space) is
     skipped with a :class:`BrokenDeviceFile` warning: one bad file must not stop every other
-    device, bundled ones included, from loading."""
+    device, bundled ones included, from loading. ``built_here``: the devices whose timings are of
+    gennas' networks (:func:`timed_by_gennas`), predicted as those networks."""
     for name, samples in (registered_devices(space) if devices is None else devices).items():
         if name in skip or (only is not None and name not in only):
             continue
@@ -393,16 +395,20 @@ def adapt_registered(estimator: Any, space: str, skip: Collection[str] = (), onl
             skip_broken(path, f"registered device {name!r} has the name of a bundled device")
             continue
         try:
-            # timed by `gennas latency measure` (its build recorded): gennas' networks, which skip dead ops
-            estimator.adapt(name, samples, computed="build" in (registered_record(name, space) or {}))
+            estimator.adapt(name, samples, computed=name in built_here)
         except GennasError as exc:  # InvalidArchitecture among them
             skip_broken(path, f"registered device file {path}: {exc}")
 
 
-def timed_at_random(name: str, space: str) -> bool:
-    """Whether registered device ``name`` of ``space`` was described by random architectures timed
-    on it (``gennas latency measure --cells``: a slot model), not by the estimator's references."""
-    record = registered_record(name, space)
+def timed_by_gennas(record: dict[str, Any] | None) -> bool:
+    """Whether a device's registration (``record``) timed gennas' networks, which skip an op whose
+    input is dead: `gennas latency measure` records the build it timed with."""
+    return bool(record) and "build" in record
+
+
+def timed_at_random(record: dict[str, Any] | None) -> bool:
+    """Whether a device's registration (``record``) described it by random architectures timed on it
+    (``gennas latency measure --cells``: a slot model), not by the estimator's references."""
     return bool(record) and record.get("model") == "slots"
 
 

@@ -20,7 +20,8 @@ import torch
 
 from gennas.graph import ArchGraph
 from gennas.spaces import SearchSpace
-from gennas.surrogates.measure import adapt_registered, registered_devices, timed_at_random
+from gennas.surrogates.measure import (adapt_registered, registered_devices, registered_record, timed_at_random,
+                                      timed_by_gennas)
 from gennas.surrogates.protocols import LatencyModel
 from gennas.surrogates.slot_latency import SlotLatencyModel
 
@@ -74,12 +75,14 @@ def registered_models(estimator: LatencyModel | None, space: SearchSpace) -> Lat
     timed at random (every one where there is no estimator) in a :class:`SlotLatencyModel`, the
     others adapted by the estimator; routed where both hold devices."""
     devices = registered_devices(space.name)  # the device files read once (they were read three times)
-    slot_named = {name for name in devices if estimator is None or timed_at_random(name, space.name)}
+    records = {name: registered_record(name, space.name) for name in devices}  # and their settings once more
+    slot_named = {name for name in devices if estimator is None or timed_at_random(records[name])}
     slots = SlotLatencyModel(space, base=estimator)
     adapt_registered(slots, space.name, only=slot_named, devices=devices)
     if estimator is None:
         return slots
-    adapt_registered(estimator, space.name, skip=slot_named, devices=devices)
+    adapt_registered(estimator, space.name, skip=slot_named, devices=devices,
+                     built_here={name for name, record in records.items() if timed_by_gennas(record)})
     return RoutedLatencyModel(estimator, slots) if slots.devices else estimator
 
 
