@@ -128,8 +128,9 @@ def test_an_interrupted_measure_offers_to_register_only_what_can_be(steady, tmp_
 
         monkeypatch.setattr(measure, "measure_timing", interrupted)
         monkeypatch.setattr(measure, "warm_up", lambda *a, **k: None)  # untimed: not counted
+        restart = ["--restart"] if stop > 7 else []  # not the first run's 6 timings resumed
         result = runner.invoke(app, ["latency", "measure", "--space", str(path), "--name", "cut", *CPU_ARGS,
-                                     "--force"])
+                                     "--force", *restart])
         assert result.exit_code == 130 and f"the {stop - 1} of {len(refs)} timings taken are saved" in result.stderr
         if stop - 1 < MIN_TIMED:
             assert "gennas latency register" not in result.stderr

@@ -39,6 +39,9 @@ def measure_cmd(name: str = typer.Option(..., "--name", help="name to register t
                 clock: str = typer.Option("wall", "--clock", help="wall: elapsed time; cpu: this thread's CPU "
                                           "time (one CPU thread only; on a shared machine, the unloaded latency)"),
                 force: bool = typer.Option(False, "--force", help="overwrite a registered device"),
+                restart: bool = typer.Option(False, "--restart", help="time every architecture again where an "
+                                             "interrupted run of this measure kept timings (by default the same "
+                                             "command resumes it)"),
                 cells: int = typer.Option(0, "--cells", help="describe the device by this many seeded random "
                                           "architectures timed here (an additive model of their choices, fitted as "
                                           "a correction of the estimator where the space has one: its references "
@@ -71,7 +74,9 @@ def measure_cmd(name: str = typer.Option(..., "--name", help="name to register t
     from gennas.surrogates import measure
     from gennas.spaces.identity import space_argument
     from gennas.surrogates.latency import load_latency_estimator
-    from gennas.surrogates.measure_commands import register_command
+    from gennas.spaces.identity import spec_record
+    from gennas.surrogates.measure_commands import measure_command, register_command
+    from gennas.surrogates.measure_progress import MeasureProgress
     from gennas.surrogates.routed_latency import random_cells_model
     from gennas.surrogates.slot_latency import SlotLatencyModel
     from gennas.surrogates.timings_file import save_timings
@@ -120,22 +125,33 @@ def measure_cmd(name: str = typer.Option(..., "--name", help="name to register t
                                       repeats=repeats, warmup=warmup, max_repeats=max_repeats,
                                       target_spread=target_spread, max_seconds=max_seconds, basis=clock, **build)
 
+    # every timing is kept on disk as it is taken: the same command run again resumes (walk 25 #9)
+    progress = MeasureProgress.open(name, est.space.name, {**settings, "machine": platform.node(), "build": build,
+                                                           "space_spec": spec_record(est.space)}, restart)
+    if progress.resumed():
+        typer.echo(f"resuming an interrupted measure: {progress.resumed()} timings kept in {progress.path} are used, "
+                   "the others are taken (--restart times every architecture again)", err=True)
+
+    def resumable(phase: str) -> Callable[[Any], Any]:
+        return progress.keeping(phase, timed, est.space.to_string)
+
     timings: list[Any] = []
     try:
         # the first architectures were timed cold (mbv3: 30.39 ms, then 19.54 ms in the same run)
         measure.warm_up(refs[0], est.space, torch_device=torch_device, batch_size=batch_size, warmup=warmup, **build)
         with progress_lines(len(refs), f"timing {len(refs)} reference architectures") as step:
             for arch, label in zip(refs, labels):
-                timings.append(timed(arch))
+                timings.append(resumable("references")(arch))
                 step(f"{label}: {timings[-1].ms:.2f} ms (spread {timings[-1].spread:.3f}, "
                      f"{timings[-1].repeats} passes)")
     except KeyboardInterrupt:  # minutes of timing are not thrown away: the ones taken go to a file
         if timings:
             _keep_interrupted(model, name, [(a, t.ms) for a, t in zip(refs, timings)], len(refs),
-                              {**settings, "machine": platform.node(), "build": build}, force, check)
+                              {**settings, "machine": platform.node(), "build": build}, force, check,
+                              progress.writable)
         raise
     samples = [(a, t.ms) for a, t in zip(refs, timings)]
-    info = {"retimed": _retime(refs, labels, timed)}  # the noise a budget selecting on timings meets
+    info = {"retimed": _retime(refs, labels, resumable("retimed"))}  # the noise a budget selecting on timings meets
     info |= {**settings, "machine": platform.node(),  # a recheck times the machine that took them
              "build": build, "spreads": [t.spread for t in timings], "passes": [t.repeats for t in timings]}
     flops = [measure.arch_flops(est.space, a, **build) for a in refs]
@@ -162,9 +178,17 @@ def measure_cmd(name: str = typer.Option(..., "--name", help="name to register t
         taken = force or measure.registered_path(name, est.space.name) is not None  # else pasted, refused
         again = f" (`{register_command(kept.removeprefix('saved in '), est.space, name, taken)}` registers them)" \
             if kept.startswith("saved in") else ""
+        progress.finished()  # a rerun times afresh (a quieter machine); the file above holds these
         raise GennasError(f"device {name!r} not registered ({reason}); the measurements are {kept}{again}") from None
     rows = [{"arch": lab, "ms": t.ms, "spread": t.spread, "passes": t.repeats} for lab, t in zip(labels, timings)]
-    checked = _check_bound(model, name, check, timed, refs, samples, info) if check else None  # model knows it now
+    try:
+        checked = _check_bound(model, name, check, resumable("check"), refs, samples, info) if check else None
+    except KeyboardInterrupt:
+        again = measure_command(name, est.space, {**settings, "check": check}, force=True)
+        typer.echo(f"the check was interrupted: {name!r} is registered without it; `{again}` finishes it "
+                   f"(the check's timings taken are kept in {progress.path})", err=True)
+        raise
+    progress.finished()
     if as_json:
         print_json({"device": name, "file": str(path), "samples": rows, "problems": problems,
                     **({} if checked is None else {"check": {"cells": checked.cells, "covered": checked.covered,
@@ -184,11 +208,12 @@ def measure_cmd(name: str = typer.Option(..., "--name", help="name to register t
 
 
 def _keep_interrupted(model: Any, name: str, samples: list[tuple[Any, float]], total: int, info: dict[str, Any],
-                      force: bool, check: int) -> None:
+                      force: bool, check: int, resumes: bool) -> None:
     """Save the ``samples`` an interrupted measure took of its ``total`` architectures (``info``: its
     settings) to a file and say what to do with them: the register command where they can register
     the device, else the measure to run again (29 of a user space's 60 cannot: the register line
-    printed for them failed)."""
+    printed for them failed), and the measure that resumes where ``resumes`` (its timings are kept
+    as taken: :mod:`gennas.surrogates.measure_progress`)."""
     from gennas.errors import GennasError
     from gennas.surrogates.measure import registered_path
     from gennas.surrogates.measure_commands import measure_command, register_command
@@ -201,16 +226,19 @@ def _keep_interrupted(model: Any, name: str, samples: list[tuple[Any, float]], t
                                                                     "timed", **info})
     taken = force or registered_path(name, model.space.name) is not None  # else the pasted command is refused
     saved = f"the {len(samples)} of {total} timings taken are saved in {kept}"
+    command = measure_command(name, model.space, {**info, 'check': check}, taken)
+    rerun = f"`{command}` resumes: it times the other {total - len(samples)}" if resumes else \
+        f"time all {total} again with `{command}`"
     try:
         model.adapt(name, samples)  # as `gennas latency register` would (this model is not used again)
     except GennasError as exc:
         more = f"{MIN_TIMED - len(samples)} more are needed: " \
             if isinstance(model, SlotLatencyModel) and len(samples) < MIN_TIMED else ""
-        typer.echo(f"{saved}, too few to register the device ({more}{exc}); time all {total} again with "
-                   f"`{measure_command(name, model.space, {**info, 'check': check}, taken)}`", err=True)
+        typer.echo(f"{saved}, too few to register the device ({more}{exc}); {rerun}", err=True)
         return
     typer.echo(f"{saved} (`{register_command(kept, model.space, name, taken)}` registers the device from them, "
-               "with an uncalibrated latency bound: a measure that times all of them calibrates it)", err=True)
+               f"with an uncalibrated latency bound: a measure that times all of them calibrates it); {rerun}",
+               err=True)
 
 
 def _check_bound(est: Any, name: str, n: int, timed: Callable[[Any], Any], refs: list[Any],
