@@ -217,3 +217,7 @@ def test_a_device_timed_by_gennas_is_predicted_as_the_networks_gennas_builds(tmp
     assert model.predict([dead], "measured_box") == pytest.approx(model.predict(runs, "measured_box"))
     assert model.predict([dead], "phone_box") != pytest.approx(model.predict(runs, "phone_box"))
     assert model.predict([dead], "phone_box") != pytest.approx(model.predict([dead], "measured_box"))
+    # its predictions are ranked among its predictions of the networks that run (the bound's bin):
+    # among the listed ones, whose dead ops it would add, they sat lower (mean rank 0.46)
+    every = list(bench.space.enumerate())
+    assert model.predicted_rank(model.predict(every, "measured_box"), "measured_box").mean() == pytest.approx(0.5)

@@ -128,7 +128,8 @@ class LatencyEstimator:
         # timed as gennas builds networks (skipping an op whose input is dead), not as the tables'
         # code ran them (every op): predicted as those networks (``adapt(computed=True)``)
         self.computed_devices: set[str] = set()
-        self._rank_phi: torch.Tensor | None = None  # phi of the cells predictions are ranked among
+        # phi of the cells predictions are ranked among: as listed, and as gennas computes them
+        self._rank_phi: dict[bool, torch.Tensor] = {}
         # device -> (its parameters, its sorted predictions of those cells): one sort per adaptation
         self._rank_ms: dict[str, tuple[tuple[float, float, torch.Tensor], np.ndarray]] = {}
 
@@ -287,15 +288,19 @@ class LatencyEstimator:
     def predicted_rank(self, predicted_ms: np.ndarray, device: str) -> np.ndarray:
         """Where each prediction ``(n,)`` ms lies among ``device``'s predictions of the space's
         cells (every one of an enumerable space, else :data:`RANK_SAMPLES` seeded uniform
-        samples), as a share in [0, 1] ``(n,)`` (a cell of the space: its mid-rank / count)."""
-        if self._rank_phi is None:
+        samples), as a share in [0, 1] ``(n,)`` (a cell of the space: its mid-rank / count). On a
+        device predicted as gennas' networks (``computed_devices``), among its predictions of
+        those networks: ranked among the listed ones, a prediction lay in a faster bin than the
+        cell's own."""
+        computed = device in self.computed_devices
+        if computed not in self._rank_phi:
             cells = (list(self.space.enumerate()) if self.space.is_finite_enumerable()
                      else self.space.sample_many(RANK_SAMPLES, 0))
-            self._rank_phi = self._phi(cells)
+            self._rank_phi[computed] = self._phi(as_computed(self.space, cells) if computed else cells)
         params = self._device(device)
         cached = self._rank_ms.get(device)
         if cached is None or cached[0] is not params:  # adapted again since: its predictions moved
-            cached = self._rank_ms[device] = (params, np.sort(_ms_of(self._rank_phi, params)))
+            cached = self._rank_ms[device] = (params, np.sort(_ms_of(self._rank_phi[computed], params)))
         space_ms = cached[1]
         predicted_ms = np.asarray(predicted_ms, dtype=np.float64)
         below, through = np.searchsorted(space_ms, predicted_ms, "left"), np.searchsorted(space_ms, predicted_ms, "right")
