@@ -83,6 +83,8 @@ def _pretrained(holdout: str | None):
 
 #: the designer methods' LoopSettings (experiments/loop_cost.py --guide-members changes one)
 LOOP_OPTIONS: dict = {"pool": 1}
+#: architectures asked and verified per round (``--batch-size``): every method's runs alike
+BATCH = {"size": 1}
 
 
 def gennas_transfer(space, seed, task, device=None, max_latency_ms=None) -> Optimizer:
@@ -197,7 +199,7 @@ def one_run(factory: Factory, bench: Benchmark, dataset: str, seed: int, budget:
     if evaluator is None:
         optimizer = StopAtTarget(optimizer, bench.best(dataset, max_latency_ms, device)[1])
     result = run_search(optimizer, evaluator or (lambda a: bench.accuracy(a, dataset)), budget, progress=False,
-                        space=bench.space)
+                        space=bench.space, batch_size=BATCH["size"])
     curve = np.full(budget, np.nan)
     trace = result.best_so_far() if evaluator is None else true_accuracy_of_best(result.history, bench, dataset)
     curve[: len(trace)] = trace
@@ -221,7 +223,7 @@ def cached_runs(method: str, factory: Factory, bench: Benchmark, dataset: str, s
                 fresh: bool = False, synflow: SynflowScores | None = None) -> tuple[np.ndarray, list[float]]:
     """Curves ``(len(seeds), budget)`` and seconds per run; finished runs come from (and go to) the cache."""
     setting = f"{method}_{dataset}_b{budget}" + (f"_{device}_{max_latency_ms:g}ms" if max_latency_ms else "")
-    setting += "_synflow" if synflow is not None else ""
+    setting += ("_synflow" if synflow is not None else "") + (f"_batch{BATCH['size']}" if BATCH["size"] > 1 else "")
     path = RUNS / f"{setting}.json"
     def read() -> dict:  # with ``fresh`` the old runs are neither used nor kept
         return json.loads(path.read_text()) if path.is_file() and not fresh else {}
@@ -252,7 +254,8 @@ def efficiency_table(bench: Benchmark, dataset: str, methods: dict[str, Factory]
     optimum = bench.best(dataset)[1]
     checkpoints = [c for c in CHECKPOINTS if c <= budget]
     header = ["method", "verifications to optimum", "reached", *[f"best after {c}" for c in checkpoints], "s/run"]
-    lines = [f"### {dataset}: optimum {optimum:.2f}% ({len(seeds)} seeds, budget {budget}; median [q1, q3])", "",
+    lines = [f"### {dataset}: optimum {optimum:.2f}% ({len(seeds)} seeds, budget {budget}"
+             + (f", batch {BATCH['size']}" if BATCH["size"] > 1 else "") + "; median [q1, q3])", "",
              "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for name, factory in methods.items():
         curves, seconds = cached_runs(name, factory, bench, dataset, seeds, budget, fresh=fresh)
@@ -335,12 +338,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
     parser.add_argument("--datasets", nargs="+", default=["cifar10", "cifar100"])
     parser.add_argument("--devices", nargs="+", default=list(DEVICES))
+    parser.add_argument("--batch-size", type=int, default=1, help="architectures asked and verified per round")
     parser.add_argument("--no-latency", action="store_true", help="skip the latency-constrained table")
     parser.add_argument("--latency-only", action="store_true", help="only the latency-constrained table")
     parser.add_argument("--fresh", action="store_true", help="ignore runs cached in experiments/data/search_runs")
     parser.add_argument("--synflow", action="store_true",
                         help="only the synflow-evaluator table (random, bananas and the designer by default)")
     args = parser.parse_args(argv)
+    BATCH["size"] = args.batch_size
     torch.set_num_threads(1)
     seeds = list(range(args.seeds or (3 if args.quick else 20)))
     budget = args.budget or (100 if args.quick else 300)

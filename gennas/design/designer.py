@@ -284,7 +284,8 @@ class Designer(Statements):
             if self.budget is None:
                 raise
             pool, message = [], str(exc)
-        pool = with_verified(pool, self.loop.history, self.space, self.budget)  # the best measured among them
+        # the best measured among them, and the cells best on a new dataset's source tables (as ask's pool: walk 26 #2)
+        pool = with_verified(pool + self.loop.prior_top(), self.loop.history, self.space, self.budget)
         listed = self.loop.cells_within_budget()  # an enumerable space's, under a budget: listed once
         if listed is not None or (self.budget is not None
                                   and sum(not self.space.output_is_constant(a) for a in pool) < n):

@@ -14,9 +14,8 @@ rest comes from the generated pool. Without it a predictor that is confidently w
 region (say, that a skip connection on the output edge hurts) keeps the search on a plateau of
 architectures it over-rates; the local picks test its beliefs where they matter most.
 
-The pretrained predictor is copied on the first ``tell``; it stays untouched. A task the
-predictor has never seen starts from its default task (transfer: what was learned on other
-tasks) and gets its own embedding from the first verified result on.
+The pretrained predictor is copied on the first refit and stays untouched. A new task starts from
+what transfers: the measured source tables where the space has them (:mod:`gennas.design.prior`).
 """
 
 from __future__ import annotations
@@ -152,7 +151,7 @@ class DesignLoop:
         pool = list(self._generated(k, seed, trained))
         # Exploit what was measured: the best verified's one-edit neighbours join the pool (as BANANAS does)
         pool += self._neighbours_of_best(3)
-        pool += self._prior_top()
+        pool += self.prior_top()
         fresh = self._admissible(unseen(pool, self._seen))
         fresh += self._listed_filling(fresh, k, seed)
         local = self._admissible(self._local_candidates())
@@ -232,8 +231,9 @@ class DesignLoop:
         if not (np.isfinite(mean).all() and np.isfinite(std).all()):
             # a bug, never a pick: NaN would silently turn the acquisition into random choice
             raise AssertionError(f"the loop's predictor returned non-finite predictions for {self.query_task()!r}")
-        s = self.settings
-        return [candidates[i] for i in select_batch(self.space, candidates, mean, std, k, s.kappa, s.diversity)]
+        # none while measured tables rank a new task: their best cells hold its best (walk 26 #3: 1 point lower)
+        diversity = 0.0 if self.prior.active and self._refitted is None else self.settings.diversity
+        return [candidates[i] for i in select_batch(self.space, candidates, mean, std, k, self.settings.kappa, diversity)]
 
     def _warming_up(self) -> bool:
         """The first ``settings.warmup`` picks are ranked by a zero-cost proxy from scratch and from a
@@ -285,7 +285,7 @@ class DesignLoop:
         std = np.array([self._memo[h][1] for h in keys], dtype=np.float64)
         return mean, std
 
-    def _prior_top(self) -> list[ArchGraph]:
+    def prior_top(self) -> list[ArchGraph]:
         """What was best on the measured tasks (:data:`PRIOR_TOP` cells) is always a candidate;
         under a budget the best within it (once: the budget is fixed). A tight budget kept none of
         the best overall, the slow ones (README, "Under a latency budget")."""
