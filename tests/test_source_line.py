@@ -147,7 +147,8 @@ def test_a_line_that_may_be_flat_bounds_how_far_the_truth_falls_below_the_result
     can fall at most: a design whose source accuracy lies within the results' keeps the learned
     "no fall" end and mean's rule (the middle of the falls left), its floor raised to the line's
     low end; one more than ``BOUND_REACH`` times their range below the results' source accuracies
-    (where the relation bends) keeps the learned statement."""
+    (where the relation bends) is stated by nothing (walk 26 #1: the learned extrapolation, checked
+    nowhere there, stated such cells +8.1 points high)."""
     learned = Calibration.fit(np.arange(10.0), 98 + np.tile([0.0, 0.28], 5))
     p = Predictions.of(np.array([-20.0, -20.0, 5.0]), np.ones(3), learned, (0, 100))
     assert list(p.below) == [True, True, False]
@@ -162,9 +163,9 @@ def test_a_line_that_may_be_flat_bounds_how_far_the_truth_falls_below_the_result
     assert p.low[1] < line_low < p.high[1]  # the learned floor (1 point per predicted point) is far lower
     assert np.isclose(q.low[1], line_low) and q.high[1] == p.high[1]
     assert np.isclose(q.mean[1], p.mean[1] + (line_low - p.low[1]) / 2) and q.low[1] <= q.mean[1] <= q.high[1]
-    for i in (0, 2):  # far below the results' source accuracies, and within the results
-        for stated, learned_value in ((q.mean, p.mean), (q.low, p.low), (q.high, p.high), (q.std, p.std)):
-            assert np.isclose(stated[i], learned_value[i])
+    assert np.isnan([q.mean[0], q.low[0], q.high[0], q.std[0]]).all()  # far below the results' source accuracies
+    for stated, learned_value in ((q.mean, p.mean), (q.low, p.low), (q.high, p.high), (q.std, p.std)):
+        assert np.isclose(stated[2], learned_value[2])  # within the results'
     assert np.array_equal(q.score, p.score)
 
 
@@ -290,9 +291,9 @@ def test_designs_below_every_result_on_the_source_are_stated_as_below_whatever_t
     assert not two.below.any()
 
 
-def test_below_a_flat_calibration_beyond_what_a_line_that_may_be_flat_bounds_nothing_is_stated():
-    """Where the learned calibration is flat (it falls by predicted points that order nothing) and
-    no line rises, a line that may be flat bounds the fall only within ``BOUND_REACH`` ranges of the
+def test_below_a_calibration_beyond_what_a_line_that_may_be_flat_bounds_nothing_is_stated():
+    """Where no line rises (the learned calibration flat, falling by predicted points that order
+    nothing, or curved), a line that may be flat bounds the fall only within ``BOUND_REACH`` ranges of the
     results' source accuracies; further down nothing tells how far the truth falls, and nothing is
     stated (NaN). After 20 verifications at batch 1 on cifar100 held out the results were the 20
     best cells (cifar10 93.76-94.37 %), the designs 2-3 such ranges below, stated at the results'
@@ -311,7 +312,9 @@ def test_below_a_flat_calibration_beyond_what_a_line_that_may_be_flat_bounds_not
     assert np.isfinite([q.mean[0], q.low[0], q.high[0]]).all()  # bounded by the line: stated
     assert np.isnan([q.mean[1], q.low[1], q.high[1], q.std[1]]).all()
     assert q.mean[2] == p.mean[2]
-    # with a learned curve its extrapolation stands, however far down
+    # with a learned curve too: its fall per predicted point is checked nowhere there (walk 26 #1: after 20
+    # results at batch 1 on cifar100 held out, seed 5, such cells read +8.1 points high, covering none)
     curve = Calibration.fit(np.arange(10.0), 70 + np.arange(10.0) / 5)
-    c = Predictions.of(np.array([-20.0]), np.ones(1), curve, (0, 100))
-    assert np.isfinite(with_source_line(c, told, {"src": source_told}, {"src": np.array([beyond])}, (0, 100)).mean).all()
+    c = Predictions.of(np.array([-20.0, -20.0]), np.ones(2), curve, (0, 100))
+    curved = with_source_line(c, told, {"src": source_told}, {"src": np.array([within, beyond])}, (0, 100)).mean
+    assert np.isfinite(curved[0]) and np.isnan(curved[1])
