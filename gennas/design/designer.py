@@ -28,6 +28,7 @@ from gennas.design.notes import Designs, design_notes
 from gennas.design.pretrained import RememberingLoop, designer_start
 from gennas.design.scores import InterruptedTell, check_kind_direction, reads_as_percent, score_unit
 from gennas.design.statement import Statements
+from gennas.design.study_replay import loop_to_search, replay_study
 from gennas.design.task_names import warn_if_misnamed
 from gennas.design.refine import refined
 from gennas.design.verified import failed_only, in_stated_order, one_per_function, ranked, verified_among, with_verified
@@ -185,14 +186,8 @@ class Designer(Statements):
         stored_space, arguments = designer_arguments(storage, study_name, space, options, force)
         designer = cls(stored_space, storage=storage, **arguments)
         results = ResultStore.open(stored_space, storage, study_name, resume=True, force=force).results()
-        if results:
-            # a replay, not new learning: the saved predictor stays as it was (rewritten on every
-            # `gennas design --study`, each call refitted the last one's refit: 9958 -> 30608 -> ...)
-            designer.loop.remember = False
-            try:
-                designer.loop.tell(results)
-            finally:
-                designer.loop.remember = True
+        if results:  # a replay: nothing saved; a search resuming the study replays it anew (walk 26 #5)
+            replay_study(designer.loop, results, storage, study_name)
         return designer
 
     @with_own_threads  # in the constructor too: its predictor's forwards ran with 1 thread under threads=3
@@ -437,6 +432,7 @@ class Designer(Statements):
             check_feasible(self.budget, self.space)
         storage = storage if storage is not None else self.storage
         study_name, attrs = designer_study(self, evaluator, storage, study_name, resume)
+        self.loop = loop_to_search(self.loop, storage, study_name, resume)  # rebuilt by from_study: a new one
         warn_unseeded(self.seed, storage, study_name, resume)
         return run_search(self.loop, evaluator, budget, storage=storage, study_name=study_name,
                           batch_size=batch_size, progress=progress, resume=resume, force=force, attrs=attrs,

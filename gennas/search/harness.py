@@ -6,7 +6,7 @@ designer's :class:`~gennas.design.loop.DesignLoop`). A batch of results is told 
 against any evaluator (an :class:`~gennas.evaluators.base.Evaluator` or a plain callable
 ``ArchGraph -> float``), writes every result to an optuna study as soon as it is verified
 (:mod:`gennas.search.storage`), and never verifies two architectures with the same canonical hash.
-With ``resume=True`` the stored results are told to the optimizer first (:func:`replay`: as the
+With ``resume=True`` the stored results the optimizer does not hold are told to it first (:func:`replay`: as the
 run that stored them told them, so a seeded search resumed goes where it would have gone) and
 only the rest of the budget is spent. A search whose first
 :data:`~gennas.search.blind_stop.SAME_FAILURE_STOP` evaluations all fail with one raised error, in a study where none succeeded, stops with a
@@ -36,7 +36,7 @@ from gennas.search.claims import MAX_ATTEMPTS, Claims, StudyView
 from gennas.search.evaluator_settings import (check_evaluator_space, evaluator_settings, run_settings,
                                               warn_weights_not_kept)
 from gennas.search.executor import Executor, make_executor
-from gennas.search.optimizer import Optimizer, check_optimizer
+from gennas.search.optimizer import Optimizer, check_optimizer, untold
 from gennas.search.progress import SearchProgress, attach_work_dir, release_work, work_dirs
 from gennas.search.storage import START_ATTR, ResultStore
 
@@ -129,6 +129,11 @@ class _Negated:
 
     def tell(self, results: list[Result]) -> None:
         self.inner.tell([r if r.failed else replace(r, score=-r.score) for r in results])
+
+    @property
+    def history(self) -> list[Result]:
+        """What the optimizer was told, in the evaluator's direction (as the study holds it: :func:`untold`)."""
+        return [r if r.failed else replace(r, score=-r.score) for r in getattr(self.inner, "history", ())]
 
     def __getattr__(self, name: str) -> Any:  # .space, .search_notes, ... of the optimizer
         return getattr(self.inner, name)
@@ -272,7 +277,9 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
         if hasattr(optimizer, "adopt_study"):  # the designer starts (again) where the study started
             optimizer.adopt_study(store.study.user_attrs, work_dirs(getattr(store.backend, "url", None),
                                                                      store.study_name), resumed=bool(history))
-        pending = replay(optimizer, history, int(batch_size), set(view.orphans)) if history or view.orphans else []
+        # never what it holds already: a designer's own earlier search, or from_study, told it them (walk 26 #5)
+        unknown = untold(optimizer, history)
+        pending = replay(optimizer, unknown, int(batch_size), set(view.orphans)) if unknown or view.orphans else []
         told = set(view.results)
         out = SearchResult(history, store.study_name, resumed=len(history), store=store, direction=direction)
         runner.start(evaluator)

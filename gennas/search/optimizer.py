@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+from collections import Counter
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -61,3 +62,24 @@ def asked_count(k: object) -> int:
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 0:
         raise GennasError(f"ask(k) takes a whole number k >= 0, got {k!r}")
     return int(k)
+
+
+def untold(optimizer: object, results: list[Result]) -> list[Result]:
+    """``results`` less those ``optimizer`` holds already (its ``history``: the designer's loop, the
+    baselines), each counted once per time it holds it: a designer resuming the study its own
+    search (or :meth:`~gennas.Designer.from_study`) told it was told them again, each counted
+    twice (walk 26 #5: a 12-result study resumed to 14 held 26 results). An optimizer without a
+    ``history`` is told them all."""
+    held = Counter(_key(r) for r in getattr(optimizer, "history", None) or () if isinstance(r, Result))
+    rest = []
+    for r in results:
+        if held[_key(r)] > 0:
+            held[_key(r)] -= 1
+        else:
+            rest.append(r)
+    return rest
+
+
+def _key(result: Result) -> tuple[str, str]:
+    """A result as told: its architecture's canonical hash and its score (a NaN of a failure alike)."""
+    return result.arch.canonical_hash(), repr(float(result.score))
