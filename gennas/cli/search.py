@@ -7,6 +7,8 @@ from typing import Any, Optional
 
 import typer
 
+from gennas.cli.resumed_study import (DEFAULT_SPACE, check_resumed_space, python_made, python_study, resumed_settings,
+                                      stored_setting, stored_start)
 from gennas.errors import GennasError, UnknownDataset, unknown
 from gennas.search.studies import default_study_name, resumed_study_name
 from gennas.spaces import SearchSpace
@@ -14,8 +16,8 @@ from gennas.spaces import SearchSpace
 DEFAULT_STORAGE = "sqlite:///gennas-search.db"
 #: the task of a search given no --task that resumes no named study
 DEFAULT_TASK = "cifar10"
-#: the space and evaluator of a search given none that resumes no named study
-DEFAULT_SPACE, DEFAULT_EVALUATOR = "nb201", "table"
+#: the evaluator of a search given none that resumes no named study
+DEFAULT_EVALUATOR = "table"
 #: the train evaluator's --epochs and --limit given none that resumes no named study
 DEFAULT_EPOCHS, DEFAULT_LIMIT = 1, 2000
 
@@ -42,64 +44,6 @@ def _table_evaluator(space: SearchSpace, task: str) -> Any:
             "kind='table'), budget=20)")
         raise UnknownDataset(unknown(f"{bench.name} table dataset", task, bench.datasets) + stand_in)
     return TableEvaluator(bench, task)
-
-
-def stored_start(storage: str, study_name: str) -> str | None:
-    """What a stored designer study started from (``predictor_start``), None where there is no such
-    study (yet) or it records none."""
-    from gennas.search.storage import START_ATTR
-    from gennas.search.studies import study_settings
-
-    try:
-        return study_settings(storage, study_name).get(START_ATTR)
-    except GennasError:
-        return None
-
-
-def resumed_settings(storage: str, study_name: str | None, resume: bool) -> dict[str, Any]:
-    """The stored settings of the study ``--resume --study`` names, which fill the options not given
-    (as ``gennas design --study`` takes them: the default cifar10 was refused as another task, or
-    with ``--force`` mixed cifar10 scores into it); {} without both, or where there is no such
-    study (yet: resume starts it new, as without --resume)."""
-    if not (resume and study_name is not None):
-        return {}
-    from gennas.search.studies import study_settings
-
-    try:
-        return study_settings(storage, study_name)
-    except GennasError:
-        return {}
-
-
-def python_study(study: str | None, kind: str, storage: str) -> str:
-    """Why ``--resume --study`` cannot continue a study a Python evaluator of ``kind`` verified."""
-    what = "a Python callable" if kind == "callable" else f"a Python evaluator of kind {kind!r}"
-    return (f"study {study!r} was verified by {what}, which the command line cannot rebuild: resume it from Python "
-            "with that evaluator, gennas.Designer(<the study's space, task, seed and direction>).search(evaluator, "
-            f"budget=..., storage={storage!r}, study_name={study!r}, resume=True) (gennas.run_search(..., "
-            "resume=True) for a baseline's study)")
-
-
-def stored_setting(settings: dict[str, Any], key: str, default: Any) -> Any:
-    """``settings[key]`` where a study stored it (a non-empty value), else ``default``."""
-    value = settings.get(key)
-    return default if value is None or value == "" else value
-
-
-def check_resumed_space(settings: dict[str, Any], study_name: str | None) -> None:
-    """Refuse a resume without ``--space`` of a study of another space than the default, naming
-    its space and spec: it failed later on the study's task ("unknown nb201 table dataset
-    'digits'") or evaluator, never saying the study's space (a user walk)."""
-    from gennas.search.storage import SPACE_ATTR, SPACE_FILE_ATTR
-
-    stored = settings.get(SPACE_ATTR)
-    if stored is None or stored == DEFAULT_SPACE:
-        return
-    from gennas.spaces import list_spaces
-
-    spec = stored if stored in list_spaces() else settings.get(SPACE_FILE_ATTR) or "<your spec .yaml>"
-    raise GennasError(f"study {study_name!r} holds {stored} architectures, not {DEFAULT_SPACE} (the default "
-                      f"--space): resume it with --space {spec}")
 
 
 def image_side(space: SearchSpace) -> int:
@@ -302,11 +246,14 @@ def register(app: typer.Typer) -> None:
             space = DEFAULT_SPACE
         sp = load_space(space)
         task = task if task is not None else stored_setting(resumed, "task", DEFAULT_TASK)
+        named = str(stored_setting(resumed, "evaluator", DEFAULT_EVALUATOR))
+        why = python_made(resumed, sp) if resumed and evaluator in (None, named) else None
+        if why is not None:  # CallableEvaluator(fn, kind="train"): not the CLI's training (walk 26 #9)
+            raise GennasError(python_study(study, named, storage, resumed.get("method"), budget, why))
         if evaluator is None:  # as the task; Designer.search stores kinds the CLI has not ('callable')
-            named = str(stored_setting(resumed, "evaluator", DEFAULT_EVALUATOR))
             usable = named in ("table", "train", "supernet") or named.startswith("proxy:")
             if resumed and not usable:  # the default 'table' failed on the study's task ("unknown ... 'mytask-err'")
-                raise GennasError(python_study(study, named, storage))
+                raise GennasError(python_study(study, named, storage, resumed.get("method"), budget))
             evaluator = named if usable else DEFAULT_EVALUATOR
         if data is None and resumed.get("evaluator") == evaluator:
             data = resumed.get("data")  # a proxy's or training's images, as the study took them
