@@ -35,6 +35,10 @@ def register(app: typer.Typer) -> None:
                                                           "mbv3) \\[default: 0.95; with --study: the study's]"),
                    n: int = typer.Option(10, "-n", help="number of architectures"),
                    generator: str = typer.Option("diffusion", "--generator", help="diffusion or vae"),
+                   holdout: Optional[str] = typer.Option(None, "--holdout",
+                                                         help="a bundled dataset (cifar10, cifar100) whose labels the "
+                                                              "predictor is trained without, to simulate a new dataset: "
+                                                              "name the task new-<dataset>"),
                    seed: Optional[int] = typer.Option(None, "--seed", help="which designs are sampled; under a "
                                                       "latency budget on nb201 every cell within it is ranked, so "
                                                       "the seed changes nothing \\[default: 0; with --study: the "
@@ -77,6 +81,8 @@ def register(app: typer.Typer) -> None:
         # options that would change nothing were taken without a word (a user walk)
         if task is not None and not task.strip():
             raise GennasError("--task is empty: name a dataset (cifar10, cifar100, ImageNet16-120) or your own task")
+        if holdout is not None and study is not None:  # from_study restores the predictor the study searched with
+            raise GennasError("--holdout goes without --study: the study's designer keeps the predictor it searched with")
         if force and study is None:
             raise GennasError("--force goes with --study (it designs from results verified on an earlier spec)")
         if latency_confidence is not None and study is None and max_latency_ms is None:
@@ -118,7 +124,7 @@ def register(app: typer.Typer) -> None:
                 task = task or "cifar10"  # search's default too: the same command line designs what it searched for
                 designer = Designer(space or "nb201", task=task, device=device, max_latency_ms=max_latency_ms,
                                     seed=0 if seed is None else seed, generator=generator,
-                                    latency_confidence=generation_confidence)
+                                    latency_confidence=generation_confidence, predictor=held_out(space, holdout))
         if given_confidence is not None and designer.budget is not None and designer.budget.exact:
             # it bounds an estimate: on a measured device it was taken without a word (walk 22)
             typer.echo(f"note: --latency-confidence {given_confidence:g} changes nothing on {designer.device}: its "
@@ -149,7 +155,7 @@ def register(app: typer.Typer) -> None:
                 row["pred_ms"] = None if c.latency_measured else c.predicted_latency_ms
                 row["measured_ms"] = c.predicted_latency_ms if c.latency_measured else None
                 row.update(bound_fields(c.latency_bound_ms, judged))  # what the budget was judged by
-            if bench is not None and task in bench.datasets:
+            if bench is not None and task in bench.datasets and task != holdout:  # held out: not read (walk 26 #6)
                 row["table_acc"] = bench.accuracy(c.arch, task)
             rows.append(row)
         if export is not None:
@@ -171,6 +177,18 @@ def register(app: typer.Typer) -> None:
             rows = [{k: v for k, v in row.items() if k in filled or not k.startswith(LATENCY_COLUMNS)} for row in rows]
             print_table(f"{len(rows)} designed {designer.space.name} architectures for {task}{budget} ({how})",
                         [bound_column(extrapolation_column(row)) for row in rows])
+
+
+def held_out(space: str | None, holdout: str | None) -> Any:
+    """``--holdout``: the shipped predictor trained without ``holdout``'s labels; None without it.
+    `gennas design --task new-cifar100` designed with the predictor trained on cifar100 and ranked
+    its optimum first, with no way to hold it out here (walk 26 #6)."""
+    if holdout is None:
+        return None
+    from gennas.spaces import resolve_space
+    from gennas.surrogates.shipped_predictor import load_predictor
+
+    return load_predictor(resolve_space(space or "nb201").name, holdout=holdout)
 
 
 def export_designs(export: Path, designer: Any, candidates: list[Any], rows: list[dict[str, Any]], task: str,

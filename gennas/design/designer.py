@@ -29,7 +29,7 @@ from gennas.design.pretrained import RememberingLoop, designer_start
 from gennas.design.scores import InterruptedTell, check_kind_direction, reads_as_percent, score_unit
 from gennas.design.statement import Statements
 from gennas.design.study_replay import loop_to_search, replay_study
-from gennas.design.task_names import warn_if_misnamed
+from gennas.design.task_names import warn_of_task_name
 from gennas.design.refine import refined
 from gennas.design.verified import failed_only, in_stated_order, one_per_function, ranked, verified_among, with_verified
 from gennas.errors import GennasError, UnknownDataset, caller_stacklevel
@@ -204,7 +204,7 @@ class Designer(Statements):
 
             # A new dataset named only: search() can still learn it from verified results.
             measured = set(load_benchmark(self.space.benchmark).datasets) if self.space.benchmark else set()
-            warn_if_misnamed(self.task.name, getattr(self.predictor, "tasks", []), measured)
+            warn_of_task_name(self.task.name, self.predictor, self.space.name, measured)
             return (f"{exc}; describe the task by images (gennas.Task.from_images) or samples "
                     f"(gennas.Task.from_samples), or verify candidates with search(evaluator)")
         return None

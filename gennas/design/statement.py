@@ -20,6 +20,7 @@ from weakref import WeakKeyDictionary
 
 import numpy as np
 
+from gennas.design.holdout import holds_out_table
 from gennas.design.loop import DesignLoop
 from gennas.design.pretrained import saved_results
 from gennas.design.scores import repeated_results, scored_by_proxy, told_unit_problems
@@ -32,6 +33,7 @@ from gennas.surrogates.calibration import (COVERAGE, MIN_TREND, Calibration, Pre
                                           interval_std, learned_reach, pretrained_reach, table_reach)
 from gennas.surrogates.cross_fitted import MIN_LEARNED, CrossFitted, learned_calibration
 from gennas.surrogates.stored_calibration import CalibratedPredictor
+from gennas.surrogates.task import Task
 from gennas.surrogates.ceiling import censored_above
 from gennas.threads import with_own_threads
 
@@ -189,7 +191,7 @@ class Statements:
         if best is None or p.mean is None or self.loop.scale.direction != "maximize" or self.loop.scale.compress:
             return p
         scores = np.array([r.score for r in self.loop.history if not r.failed])
-        table = table_reach(self.space, self.task)  # not None: _best_within_budget checked it
+        table = self._table_reach(self.task)  # not None: _best_within_budget checked it
         if not np.all((scores >= table[0]) & (scores <= table[1])):
             return p  # results in other units (ScoresOffTable): the table's best says nothing of them
         if p.low is None or p.high is None:
@@ -203,7 +205,7 @@ class Statements:
         latency budget; None without one (or for a task or device the table did not measure)."""
         budget = self.loop.budget
         if (budget is None or not budget.exact or self.space.benchmark is None
-                or table_reach(self.space, self.task) is None):
+                or self._table_reach(self.task) is None):
             return None
         from gennas.bench import load_benchmark
 
@@ -212,6 +214,12 @@ class Statements:
             return None
         within = bench.latency_of(None, budget.device) <= budget.max_latency_ms
         return float(bench.accuracy_of(None, self.task.name)[within].max()) if within.any() else None
+
+    def _table_reach(self, task: Task | str | None) -> tuple[float, float] | None:
+        """The bundled table's range for ``task`` (:func:`table_reach`), None where the predictor was
+        held out from that table: named "cifar100" beside ``load_predictor(holdout="cifar100")``,
+        the statements' upper ends were clipped at its best cell, 73.51 (walk 26 #6)."""
+        return None if holds_out_table(self.predictor, task) else table_reach(self.space, task)
 
     def _by_proxy(self, told: list[Result]) -> bool:
         """Whether the told scores are a zero-cost proxy's (:func:`scored_by_proxy`): never accuracies."""
@@ -346,7 +354,7 @@ class Statements:
             return _LEARNED[loop][1]
         told = self._told()
         scores = np.array([r.score for r in told])
-        y, table = loop.scale.to_model(scores), table_reach(self.space, loop.task)
+        y, table = loop.scale.to_model(scores), self._table_reach(loop.task)
         if table is None or not are_table_accuracies(scores, table, loop.scale.direction):
             if table is not None:
                 self._warn_off_table(scores, table)
@@ -369,7 +377,7 @@ class Statements:
         the ``tell``, not first at a later ``generate``, a user walk's ``tell(arch, 150.0)``)."""
         loop = self.loop
         scores = np.array([r.score for r in [*loop.history, *results] if not r.failed], dtype=np.float64)
-        table = table_reach(self.space, loop.task)
+        table = self._table_reach(loop.task)
         off = table is not None and len(scores) > 0 and not are_table_accuracies(scores, table, loop.scale.direction)
         problems = [*told_unit_problems(results, loop.direction), *repeated_results(loop.history, results),
                     self._off_table(scores, table) if off else None]

@@ -10,8 +10,20 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable
+from typing import Any
 
+from gennas.design.holdout import HeldOutNaming, holdout_naming_problem
 from gennas.errors import caller_stacklevel, close_name, folded
+
+
+def warn_of_task_name(name: str, predictor: Any, space: str, measured: set[str]) -> None:
+    """Warn where ``name``, unknown to ``predictor``, looks like a slip for a known task
+    (:func:`warn_if_misnamed`) or disagrees with the predictor about a held-out bundled table
+    (:func:`~gennas.design.holdout.holdout_naming_problem`, walk 26 #6); ``space``: its name."""
+    warn_if_misnamed(name, getattr(predictor, "tasks", []), measured)
+    problem = holdout_naming_problem(name, predictor, space, measured)
+    if problem is not None:
+        warnings.warn(problem, HeldOutNaming, stacklevel=caller_stacklevel())
 
 
 def warn_if_misnamed(name: str, known_tasks: Iterable[str], measured: set[str]) -> None:
