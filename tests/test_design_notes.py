@@ -86,7 +86,8 @@ def test_designs_that_are_timed_table_subnets_say_a_looser_budget_may_return_wor
 
 def test_a_task_described_by_samples_flags_designs_beyond_every_sample(bench):
     """From 12 random cifar100 samples (best 69.96) the held-out predictor's top designs read 74.54 %,
-    above the task's best cell (73.51), unflagged (a user walk): beyond every sample it extrapolates."""
+    above the task's best cell (73.51), unflagged (a user walk): beyond every sample it extrapolates,
+    and is stated at the best sample (walk 26 #7)."""
     import numpy as np
 
     archs = bench.archs()
@@ -96,7 +97,7 @@ def test_a_task_described_by_samples_flags_designs_beyond_every_sample(bench):
                                predictor=gennas.load_predictor("nb201", holdout="cifar100"), seed=0)
     designs = designer.generate(5)
     best = max(score for _, score in samples)
-    assert all(c.beyond_calibration == (c.predicted_accuracy > best) for c in designs)
+    assert all(c.predicted_accuracy <= best and c.beyond_calibration == (c.predicted_accuracy == best) for c in designs)
     assert any(c.beyond_calibration for c in designs)
     assert "beyond every described sample: extrapolated" in str(next(c for c in designs if c.beyond_calibration))
 

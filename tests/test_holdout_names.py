@@ -94,3 +94,37 @@ def test_cli_design_holds_a_dataset_out_and_warns_where_it_is_not():
 def test_cli_holdout_of_an_unknown_dataset_is_refused(holdout):
     refused = runner.invoke(app, ["design", "--holdout", holdout, "-n", "1"])
     assert refused.exit_code == 2 and "unknown holdout dataset" in refused.stderr
+
+
+def _samples(bench, n: int, seed: int = 0, score=lambda acc: acc) -> list:
+    """``n`` random cells with ``score`` of their cifar100 accuracy (walk 26's s16_samples.py draws)."""
+    archs = bench.archs()
+    picked = np.random.default_rng(seed).choice(len(archs), n, replace=False)
+    return [(archs[i], float(score(bench.accuracy(archs[i], "cifar100")))) for i in picked]
+
+
+def test_a_task_described_by_samples_states_nothing_beyond_them(bench):
+    """12 random cifar100 samples (best 69.96) stated 74.54 / 74.29 / 74.17 %, above the task's best
+    cell (73.51): nothing is stated beyond the samples' range now, and a note says why."""
+    samples = _samples(bench, 12)
+    designer = gennas.Designer("nb201", task=gennas.Task.from_samples(samples), predictor=_holdout(), seed=0)
+    designs = designer.generate(10)
+    scores = [score for _, score in samples]
+    stated = [c.predicted_accuracy for c in designs]
+    assert all(min(scores) <= value <= max(scores) for value in stated), stated
+    capped = [c for c in designs if c.beyond_calibration]
+    assert capped and all(c.predicted_accuracy == max(scores) for c in capped)
+    notes = " ".join(designs.notes)
+    assert f"stated at the best sample's score, {max(scores):g} %" in notes
+    assert "share the stated value" not in notes  # no calibration to blame: the samples' reach says why
+
+
+def test_a_minimized_samples_task_states_within_its_samples_too(bench):
+    """Error rates to minimise: the best design is stated at the lowest sample, never below it."""
+    samples = _samples(bench, 12, score=lambda acc: 100.0 - acc)
+    designer = gennas.Designer("nb201", task=gennas.Task.from_samples(samples), predictor=_holdout(), seed=0,
+                               direction="minimize")
+    stated = [c.predicted_accuracy for c in designer.generate(5)]
+    scores = [score for _, score in samples]
+    assert all(min(scores) <= value <= max(scores) for value in stated), stated
+    assert stated[0] == min(scores)

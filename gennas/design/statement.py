@@ -102,8 +102,8 @@ class Statements:
           of a space with measured tables, the line to them (:mod:`gennas.design.source_line`).
         * A task nothing was verified or described for: only the rank (what transfers); so too
           a minimised task before results (:attr:`states_accuracy_of_minimized`).
-        * Otherwise (a task described by samples, another predictor): the raw mean within reach, no
-          interval.
+        * Otherwise (a task described by samples, another predictor): the raw mean within reach (a
+          samples task's: the samples' range), no interval.
 
         Under a measured latency budget on a bundled dataset nothing is stated above the best cell
         within it (:meth:`_below_the_best_within_budget`).
@@ -285,18 +285,20 @@ class Statements:
         # design 93.15 -> 93.65 % on cifar10, 70.48 -> 70.85 % on cifar100, top-20 bias unchanged)
         to_units = np.negative if self._negated_samples else \
             None if self._saved_scale is None else self._saved_scale.from_model
-        stated = Predictions.of(value, spread, self._stored, pretrained_reach(self.space, self.task), to_units,
-                                conservative=False)
+        samples = self.task is not None and self.task.kind == "samples"
+        told = np.array([score for _, score in self.task.samples], dtype=np.float64) if samples else None
+        # a task described by samples: within them. Beyond every sample the value is an uncalibrated
+        # extrapolation, and the reach widened by their spread let 12 random cifar100 samples (best
+        # 69.96) state 74.54 %, above the task's best cell, 73.51 (walk 26 #7); the samples are
+        # higher-is-better here, as ``raw``
+        reach = (float(told.min()), float(told.max())) if samples else pretrained_reach(self.space, self.task)
+        stated = Predictions.of(value, spread, self._stored, reach, to_units, conservative=False)
         # no stored calibration (a task described by images or samples, a predictor a search trained
         # from scratch and saved): nothing calibrated the members' spread (zero with one member;
         # digits read "87.91 ± 2.58 %"), so no interval is stated
         if self._stored is not None:
             return stated
-        if self.task is not None and self.task.kind == "samples":
-            # beyond every described sample the value is an extrapolation, and says so: from 12 random
-            # cifar100 samples (best 69.96) the top designs read 74.54 % unflagged, above the task's
-            # best cell, 73.51 (a user walk); the samples are higher-is-better here, as ``raw``
-            told = np.array([score for _, score in self.task.samples], dtype=np.float64)
+        if told is not None:  # flagged where the samples' range bounds the value (notes.samples_reach_note)
             return replace(stated, std=None, beyond=stated.raw > told.max(), below=stated.raw < told.min())
         return replace(stated, std=None)
 
