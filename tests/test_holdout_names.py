@@ -128,3 +128,33 @@ def test_a_minimized_samples_task_states_within_its_samples_too(bench):
     scores = [score for _, score in samples]
     assert all(min(scores) <= value <= max(scores) for value in stated), stated
     assert stated[0] == min(scores)
+
+
+def _asked(task: str, predictor=None) -> list[str]:
+    """The "did you mean" warnings of a designer for ``task``."""
+    _, caught = _caught(lambda: gennas.Designer("nb201", task=task, predictor=predictor, seed=0))
+    return [str(w.message) for w in caught if "did you mean" in str(w.message)]
+
+
+@pytest.mark.parametrize("typo", ["cifar1OO", "CIFAR-l00", "cifar"])
+def test_a_near_miss_of_a_known_task_is_asked_about(typo):
+    """task="cifar1OO" (the letter O) was silently a new dataset, while "CIFAR100" was asked about."""
+    asked = _asked(typo)
+    meant = "cifar10" if typo == "cifar" else "cifar100"
+    assert len(asked) == 1 and asked[0].endswith(f"did you mean {meant!r}?"), asked
+
+
+def test_new_names_are_not_asked_about():
+    """Names of new datasets, and known names joined to other words on purpose, stay unasked."""
+    for task in ("new-cifar100", "mnist", "my-dataset", "cifar10-600epochs", "heldout-cifar100", "cifar100-new"):
+        assert not _asked(task, _holdout()), task
+    from gennas.design.task_names import warn_if_misnamed
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warn_if_misnamed("mnist-synflow", ["mnist-synflow-log10"], set())  # another score of the same data
+
+
+def test_cli_design_asks_about_a_near_miss():
+    said = runner.invoke(app, ["design", "--task", "cifar1OO", "-n", "1", "--json"])
+    assert said.exit_code == 0 and "did you mean 'cifar100'?" in said.stderr

@@ -33,7 +33,8 @@ def held_out_dataset(predictor: Any) -> str | None:
     """The bundled dataset whose labels ``predictor`` was trained without (a holdout predictor of
     :func:`gennas.load_predictor`), else None."""
     origin = getattr(predictor, "origin", None)
-    return origin.removeprefix(HELD_OUT_ORIGIN) if isinstance(origin, str) and origin.startswith(HELD_OUT_ORIGIN) else None
+    held_out = isinstance(origin, str) and origin.startswith(HELD_OUT_ORIGIN)
+    return origin.removeprefix(HELD_OUT_ORIGIN) if held_out else None
 
 
 def holds_out_table(predictor: Any, task: Task | str | None) -> bool:
