@@ -396,16 +396,16 @@ def test_results_told_by_hand_in_the_wrong_unit_or_kind_are_warned_about(bench):
         designer.tell([Result(archs[0], 0.91, "train"), Result(archs[1], 0.88, "train")])
     with pytest.warns(UserWarning, match="1 of them lie outside 0-100 \\(e.g. 102\\)"):
         designer.tell([Result(archs[2], 102.0, "train")])
-    with pytest.warns(UserWarning, match="kind 'trained': did you mean 'train'"):
-        designer.tell([Result(archs[3], 91.0, "trained")])
+    with pytest.raises(GennasError, match="kind 'trained' .did you mean 'train'.., which gennas does not know"):
+        designer.tell([Result(archs[3], 91.0, "trained")])  # walk 26 #4: refused, not a unit-less score
     with warnings.catch_warnings():
-        warnings.simplefilter("error")  # accuracies in % of two kinds, and a kind of one's own alone: nothing to say
+        warnings.simplefilter("error")  # accuracies in % of two kinds, and a proxy of one's own alone: nothing to say
         designer.tell([Result(archs[4], 91.0, "train"), Result(archs[5], 93.0, "table")])
-        gennas.Designer("nb201", task="my-images", seed=0).tell([Result(archs[5], 0.5, "my-proxy")])
-    # accuracies beside a kind of one's own are learned as one unit (walk 21: 31.70 stated for 70.36)
-    with pytest.warns(UserWarning, match="'train' .accuracies in %. and of kind 'my-proxy' are told together"):
+        gennas.Designer("nb201", task="my-images", seed=0).tell([Result(archs[5], 0.5, "proxy:my-proxy")])
+    # accuracies beside a score of no unit are learned as one unit (walk 21: 31.70 stated for 70.36)
+    with pytest.warns(UserWarning, match="'train' .accuracies in %. and of kind 'callable' are told together"):
         gennas.Designer("nb201", task="my-images", seed=0).tell([Result(archs[4], 91.0, "train"),
-                                                                 Result(archs[5], 0.5, "my-proxy")])
+                                                                 Result(archs[5], 93.5, "callable")])
 
 
 def test_tell_checks_results_as_it_checks_arch_and_score(bench):

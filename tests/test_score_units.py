@@ -100,8 +100,14 @@ def test_a_slip_among_fractions_and_kinds_told_together_are_warned_of(monkeypatc
     with pytest.warns(UserWarning, match="14 of the 15 scores lie within 0-1 and 1 outside it"):
         gennas.Designer("nb201", task="mytask", seed=0).tell([*fractions[:-1], Result(archs[-1], 5.0, "callable")])
     mixed = [Result(a, bench.accuracy(a, "cifar100"), "train") for a in archs[:8]] + fractions[8:]
+    from gennas.design.told_units import OtherUnit
+    with pytest.warns(OtherUnit, match="and 4 more, the first for .* other results are accuracies in %"):
+        designer = gennas.Designer("nb201", task="mytask", seed=0)
+        designer.tell(mixed)  # walk 26 #4: the fractions are not learned as %, nor the whole as one unit
+    assert [r.failed for r in designer.history] == [False] * 8 + [True] * 7
+    unitless = [Result(a, bench.accuracy(a, "cifar100"), "callable") for a in archs[8:]]
     with pytest.warns(UserWarning, match="'train' .accuracies in %. and of kind 'callable' are told together"):
-        gennas.Designer("nb201", task="mytask", seed=0).tell(mixed)
+        gennas.Designer("nb201", task="mytask", seed=0).tell(mixed[:8] + unitless)
     import warnings
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a loss minimised, mostly under 1: no slip to warn of

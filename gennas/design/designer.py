@@ -26,10 +26,11 @@ from gennas.design.candidate import Candidate
 from gennas.design.loop import LoopSettings
 from gennas.design.notes import Designs, design_notes
 from gennas.design.pretrained import RememberingLoop, designer_start
-from gennas.design.scores import InterruptedTell, check_kind_direction, reads_as_percent, score_unit
+from gennas.design.scores import InterruptedTell, reads_as_percent, score_unit
 from gennas.design.statement import Statements
 from gennas.design.study_replay import loop_to_search, replay_study
 from gennas.design.task_names import warn_of_task_name
+from gennas.design.told_units import searched, told_in_unit, warn_each
 from gennas.design.refine import refined
 from gennas.design.verified import failed_only, in_stated_order, one_per_function, ranked, verified_among, with_verified
 from gennas.errors import GennasError, UnknownDataset, caller_stacklevel
@@ -186,8 +187,8 @@ class Designer(Statements):
         stored_space, arguments = designer_arguments(storage, study_name, space, options, force)
         designer = cls(stored_space, storage=storage, **arguments)
         results = ResultStore.open(stored_space, storage, study_name, resume=True, force=force).results()
-        if results:  # a replay: nothing saved; a search resuming the study replays it anew (walk 26 #5)
-            replay_study(designer.loop, results, storage, study_name)
+        if results:  # a replay, held to one unit (walk 26 #4); a search resuming it replays anew (#5)
+            replay_study(searched(designer.loop, force), results, storage, study_name)
         return designer
 
     @with_own_threads  # in the constructor too: its predictor's forwards ran with 1 thread under threads=3
@@ -396,10 +397,8 @@ class Designer(Statements):
     def tell(self, arch: ArchGraph | str | Result | Sequence[Result], score: float | None = None) -> None:
         """Report verified results: ``tell(arch, score)`` or ``tell(results)``; one refit per call.
         An architecture told again with another score keeps both (a warning says so)."""
-        results = as_results(self.space, arch, score)
-        check_kind_direction([r.kind for r in results], self.loop.scale.direction, "tell")  # nothing recorded
-        for problem in self._tell_problems(results):  # before anything is recorded
-            warnings.warn(problem, stacklevel=caller_stacklevel())
+        results = told_in_unit(self.loop, as_results(self.space, arch, score))  # kinds checked; other units failed
+        warn_each(self._tell_problems(results))  # before anything is recorded
         try:
             self.loop.tell(results)
         except KeyboardInterrupt:  # re-telling them after Ctrl-C counted them twice (a user walk)
@@ -423,7 +422,8 @@ class Designer(Statements):
         :class:`gennas.search.SearchResult` whose ``results`` are the verified ones, best first,
         and whose ``notes`` say what the user should know (a constant evaluator; a budget that
         fewer architectures keep than ``budget``). A plain callable's scores have no unit; designs
-        state accuracies in % from results of kind table/train/supernet (``CallableEvaluator``).
+        state accuracies in % from results of kind table/train/supernet (``CallableEvaluator``). A result
+        in another unit than those before it (a fraction after %) stops it; ``force``: recorded as failed.
         """
         from gennas.search.harness import run_search
         from gennas.search.studies import designer_study
@@ -434,7 +434,7 @@ class Designer(Statements):
         study_name, attrs = designer_study(self, evaluator, storage, study_name, resume)
         self.loop = loop_to_search(self.loop, storage, study_name, resume)  # rebuilt by from_study: a new one
         warn_unseeded(self.seed, storage, study_name, resume)
-        return run_search(self.loop, evaluator, budget, storage=storage, study_name=study_name,
+        return run_search(searched(self.loop, force), evaluator, budget, storage=storage, study_name=study_name,
                           batch_size=batch_size, progress=progress, resume=resume, force=force, attrs=attrs,
                           direction=self.loop.scale.direction, executor=executor, workers=workers,
                           address=address)

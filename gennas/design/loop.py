@@ -34,6 +34,7 @@ from gennas.design.pool import local_count, proxy_order, random_within, unseen
 from gennas.design.prior import SourceTablePrior, prior_map
 from gennas.design.scores import ScoreScale, percent_per_unit, scored_by_proxy
 from gennas.design.search_notes import search_notes
+from gennas.design.told_units import held_to_unit
 from gennas.evaluators.base import Result
 from gennas.generators.guidance import Guidance, InfeasibleBudget, predictor_value
 from gennas.graph import ArchGraph
@@ -351,7 +352,7 @@ class DesignLoop:
     def tell(self, results: Sequence[Result]) -> None:
         """Report verified results (failed ones are remembered, not learned from), asked or not.
         Refits the predictor once for the whole batch."""
-        results = told_results(results)
+        results = held_to_unit(self, told_results(results))  # one unit per loop (walk 26 #4)
         self.history.extend(results)
         self._memo.clear()  # the predictor, the few-shot task or the score scale may change
         self._seen.update(r.arch.canonical_hash() for r in results)
@@ -446,5 +447,4 @@ class DesignLoop:
         return search_notes(self, exhausted, self._seen)
 
     def __repr__(self) -> str:
-        return (f"DesignLoop({self.space.name}, task={self.task!r}, told={len(self.history)}, "
-                f"refits={self.refits})")
+        return f"DesignLoop({self.space.name}, task={self.task!r}, told={len(self.history)}, refits={self.refits})"

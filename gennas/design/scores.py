@@ -9,7 +9,6 @@ pretrained task's units (and what transfers from it) stay as they are.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -143,17 +142,13 @@ def percent_per_unit(told: np.ndarray, maximize: bool, compressed: bool, proxy: 
 
 def told_unit_problems(results: Sequence[Any], direction: str = "maximize") -> list[str]:
     """What looks wrong with the unit of Results told by hand (``kind``, ``score``), as warnings'
-    text: a kind that is a slip for an accuracy kind ("trained": its scores would be taken to have
-    no unit), accuracies in % outside 0-100, or accuracies that are all fractions (0.91 read as
-    0.91 %: a user walk saw "verified 0.91 %; predicted 0.87 %" without a word); accuracies beside
-    scores of another kind; maximised scores nearly all fractions but for a few."""
+    text: accuracies in % outside 0-100, or accuracies that are all fractions (0.91 read as 0.91 %:
+    a user walk saw "verified 0.91 %; predicted 0.87 %" without a word); accuracies beside scores
+    of another kind; maximised scores nearly all fractions but for a few. A kind gennas does not
+    know ("trained") is refused before (:func:`gennas.design.told_units.check_known_kinds`), and
+    failed results (scores in another unit than those told before among them) are not read."""
     problems = []
-    kinds = sorted({r.kind for r in results if r.kind not in ACCURACY_KINDS})
-    for kind in kinds:
-        close = difflib.get_close_matches(kind, ACCURACY_KINDS, n=1, cutoff=0.75)
-        if close:
-            problems.append(f"a Result of kind {kind!r}: did you mean {close[0]!r}? Only {', '.join(ACCURACY_KINDS)} "
-                            "mark scores as accuracies in %; other kinds' scores are taken to have no unit")
+    kinds = sorted({r.kind for r in results if r.kind not in ACCURACY_KINDS and not r.failed})
     accuracies = [float(r.score) for r in results if r.kind in ACCURACY_KINDS and not r.failed]
     outside = [a for a in accuracies if not 0.0 <= a <= 100.0]
     if outside:

@@ -137,11 +137,7 @@ def as_results(space: SearchSpace, arch: ArchGraph | str | Result | Sequence[Res
             value = as_number(score, "score must be a number, got")
         except (TypeError, ValueError):
             raise GennasError(f"score must be a number, got {score!r}") from None
-        error = None if math.isfinite(value) else f"score is {value}"
-        if error is not None:  # kept, as a search keeps a failure, but never silently
-            warnings.warn(f"tell({arch!s}, {value}): a score that is not finite is recorded as a failed "
-                          "verification (it spends nothing and is never designed)", stacklevel=caller_stacklevel())
-        return [Result(space.parse(arch), value, "user", error=error)]
+        return [not_finite_failed(Result(space.parse(arch), value, "user"), f"tell({arch!s}, {value})")]
     try:
         results = list(arch)
     except TypeError:
@@ -156,5 +152,18 @@ def as_results(space: SearchSpace, arch: ArchGraph | str | Result | Sequence[Res
             raise type(exc)(f"tell(): result {i} ({r.arch}): {exc}; nothing was told") from None
         if isinstance(r.score, bool) or not isinstance(r.score, numbers.Real):
             raise GennasError(f"tell(): result {i} ({r.arch}) has score {r.score!r}, not a number; nothing was told")
-        checked.append(r if parsed is r.arch else replace(r, arch=parsed))
+        r = r if parsed is r.arch else replace(r, arch=parsed)
+        checked.append(not_finite_failed(r, f"tell(): result {i} ({parsed})"))
     return checked
+
+
+def not_finite_failed(result: Result, who: str) -> Result:
+    """``result`` told by hand, a score that is not finite recorded as a failed verification with a
+    warning that ``who`` names: kept, as a search keeps a failure, but never silently (a
+    ``Result(arch, nan, "train")`` was kept as nan without the warning ``tell(arch, nan)`` gave,
+    walk 26 #4)."""
+    if math.isfinite(result.score) or result.error is not None:  # a failure told as one: nothing to say
+        return result
+    warnings.warn(f"{who}: a score that is not finite ({result.score}) is recorded as a failed verification (it "
+                  "spends nothing and is never designed)", stacklevel=caller_stacklevel())
+    return replace(result, error=f"score is {result.score}")

@@ -1,0 +1,236 @@
+"""A designer held to the unit of the scores it was told first (walk 26 #4).
+
+A stored study of 20 accuracies in % resumed with an evaluator that now returned fractions stored
+0.7304 beside 72.2 without a word, and ``generate`` then stated 65.5 for a cell verified at
+73.16 %; fractions told by hand after results in % stated 50.64 for 73.17; a proxy's 1234 told
+among accuracies was ranked first ("verified 1234.0") and every design stated 48.53. A score that
+reads in another unit than the results told before it (:func:`other_units`) is therefore never
+learned: told by hand it is recorded as a failed verification with an :class:`OtherUnit` warning
+(:func:`told_in_unit`); in a search it stops the search with a GennasError (:func:`held_to_unit`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from gennas.design.scores import ACCURACY_KINDS, check_kind_direction, scored_by_proxy
+from gennas.errors import GennasError, caller_stacklevel
+from gennas.evaluators.base import Result
+
+#: the kinds a told Result may have (``proxy:<name>`` for any zero-cost proxy's score)
+KNOWN_KINDS = (*ACCURACY_KINDS, "callable", "user", "proxy:<name>")
+#: another reading of a score is the designer's unit when it lies in this multiple of the told range
+PLAUSIBLE = (0.5, 1.5)
+
+
+class OtherUnit(UserWarning):
+    """A score told in another unit than the designer's earlier results: recorded as failed."""
+
+
+def is_known_kind(kind: str) -> bool:
+    """Whether gennas knows what a Result of ``kind`` measures (:data:`KNOWN_KINDS`; a bare
+    ``"proxy"`` is read as a proxy's, as :func:`~gennas.design.scores.scored_by_proxy` reads it)."""
+    return kind in KNOWN_KINDS or kind == "proxy" or kind.startswith("proxy:")
+
+
+def check_known_kinds(results: Sequence[Result]) -> None:
+    """Raise GennasError naming :data:`KNOWN_KINDS` for a successful Result of another kind: a
+    Result of kind "imagenet" was taken without a word as a score of no unit, and every design
+    then lost its % (walk 26 #4). Failed results carry no score to read, whatever their kind."""
+    for i, r in enumerate(results):
+        if r.failed or is_known_kind(str(r.kind)):
+            continue
+        close = difflib.get_close_matches(str(r.kind), KNOWN_KINDS, n=1, cutoff=0.75)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise GennasError(f"tell(): result {i} ({r.score:g}) has kind {r.kind!r}{hint}, which gennas does not know: "
+                          "'table', 'train' or 'supernet' for accuracies in %, 'proxy:<name>' for a zero-cost "
+                          "proxy's score, 'callable' (or tell(arch, score)) for a score of no unit; nothing was told")
+
+
+def told_in_unit(loop: Any, results: list[Result]) -> list[Result]:
+    """``results`` as :meth:`Designer.tell` records them on ``loop``: their kinds checked (known,
+    not accuracies minimised), and those in another unit than the earlier results recorded as
+    failed, with a warning, before any other check reads them as told."""
+    check_kind_direction([r.kind for r in results], loop.scale.direction, "tell")  # nothing recorded
+    check_known_kinds(results)
+    return held_to_unit(loop, results, stop=False)
+
+
+def warn_each(problems: Iterable[str | Warning]) -> None:
+    """Each of ``problems`` as a warning at the user's line."""
+    for problem in problems:
+        warnings.warn(problem, stacklevel=caller_stacklevel())
+
+
+def searched(loop: Any, force: bool) -> Any:
+    """``loop`` for a search or a study replayed (:meth:`Designer.from_study`): one that stops on
+    a score in another unit (:func:`held_to_unit`), unless ``force`` (a forced resume records such
+    stored scores as failed)."""
+    loop.stops_on_other_unit = not force
+    return loop
+
+
+def held_to_unit(loop: Any, results: list[Result], stop: bool | None = None) -> list[Result]:
+    """``results`` with those in another unit than the results told before them
+    (:func:`other_units`) recorded as failed, with an :class:`OtherUnit` warning; where ``stop``
+    (by default the loop's ``stops_on_other_unit``, set by :func:`searched`) a GennasError instead.
+    A loop no designer set (a cross-fitting fold, told part of the designer's results) is not
+    held: its results were held when the designer was told them.
+
+    A search stops: the harness stores each result before it tells the loop (so the first one in
+    another unit is in the study already), and a demanding user would rather be stopped at it
+    than spend the rest of the budget, a training each, on results never learned. Recording it as
+    failed instead of learning it keeps every later replay of the study holding to the unit the
+    same way, so ``resume=True, force=True`` goes on once the evaluator is corrected."""
+    stop = getattr(loop, "stops_on_other_unit", None) if stop is None else stop
+    readings, told = ({}, None) if stop is None else other_units(loop, results)
+    if not readings or told is None:
+        return results
+    if stop:
+        raise GennasError(stop_text(results, readings, told))
+    warnings.warn(OtherUnit(tell_text(results, readings, told)), stacklevel=caller_stacklevel())
+    return [replace(r, error=f"score {r.score:g} read as {readings[i]}, not in the designer's unit")
+            if i in readings else r for i, r in enumerate(results)]
+
+
+def other_units(loop: Any, results: Sequence[Result]) -> tuple[dict[int, str], Told]:
+    """The successful ``results`` (by index) whose scores read in another unit than those told to
+    ``loop`` before them (its history, then the earlier ones of this call), with what each reads
+    as: a fraction after accuracies in % or the reverse (where that other reading lies among the
+    told scores, :data:`PLAUSIBLE`), a proxy's score after accuracies, an accuracy after a
+    proxy's. Nothing for minimised or compressed scores (a loss, synflow near 1e49, log-scores):
+    no unit ties them to accuracy. Also returns what the others told say of their unit."""
+    told = Told(loop.scale.direction == "maximize" and not loop.scale.compress, getattr(loop.task, "name", None))
+    for r in loop.history:
+        if not r.failed:
+            told.add(r)
+    out: dict[int, str] = {}
+    for i in first_told(results, fresh=not told.count):
+        reading = told.other_reading(results[i])
+        if reading is None:
+            told.add(results[i])
+        else:
+            out[i] = reading
+    return out, told
+
+
+def first_told(results: Sequence[Result], fresh: bool) -> list[int]:
+    """The indices of the successful ``results`` in the order they set the unit: as told, but in a
+    ``fresh`` designer's first call accuracies in % (of an accuracy kind, above 1) first, the unit
+    their kind declares (else ``[0.7, 71.0]`` of kind "train" held 71.0 to be the slip)."""
+    done = [i for i, r in enumerate(results) if not r.failed]
+    declared = [i for i in done if fresh and results[i].kind in ACCURACY_KINDS and results[i].score > 1]
+    return declared + sorted(set(done) - set(declared))
+
+
+@dataclass
+class Told:
+    """What the successful results told so far say of their unit, kept as they come (a study
+    replayed in one call is read in one pass). ``readable``: maximised, uncompressed scores, the
+    only ones read as accuracies; ``task``: the task's name (one named after a proxy is a proxy's)."""
+
+    readable: bool
+    task: str | None
+    count: int = 0
+    fractions: int = 0  # scores within [0, 1]
+    percents: int = 0  # scores within (1, 100]
+    low: dict[str, float] = field(default_factory=dict)  # the lowest score of each range, "%" / "fraction"
+    high: dict[str, float] = field(default_factory=dict)
+    accuracy_kind: bool = False
+    proxy: bool = False
+    kinds: set[str] = field(default_factory=set)
+
+    def add(self, r: Result) -> None:
+        """Count the successful result ``r`` in."""
+        s = float(r.score)
+        self.count += 1
+        within = "fraction" if 0 <= s <= 1 else "%" if 1 < s <= 100 else None
+        if within is not None:
+            self.fractions, self.percents = self.fractions + (within == "fraction"), self.percents + (within == "%")
+            self.low[within], self.high[within] = min(self.low.get(within, s), s), max(self.high.get(within, s), s)
+        self.accuracy_kind = self.accuracy_kind or r.kind in ACCURACY_KINDS
+        self.proxy = self.proxy or scored_by_proxy([r.kind], self.task)
+        self.kinds.add(r.kind)
+
+    def unit(self) -> str | None:
+        """``"%"`` where no readable score lies in [0, 1] and most lie in (1, 100] (a slip warned of
+        at its tell, 150 or -3, leaves the others their unit; one score of 0-1 leaves it open: a
+        network that learned nothing scores under 1 %), ``"fraction"`` where all lie in [0, 1]."""
+        if not self.readable or not self.count:
+            return None
+        if not self.fractions and 2 * self.percents > self.count:
+            return "%"
+        return "fraction" if self.fractions == self.count else None
+
+    def other_reading(self, r: Result) -> str | None:
+        """What the successful ``r`` reads as where it contradicts the unit told, else None."""
+        if not self.count:
+            return None
+        if self.proxy:
+            return f"an accuracy, kind {r.kind!r}" if r.kind in ACCURACY_KINDS else None
+        unit = self.unit()
+        if r.kind.startswith("proxy") and (unit is not None or self.accuracy_kind):
+            return f"a zero-cost proxy's score, kind {r.kind!r}"
+        if unit is None:
+            return None
+        s, low, high = float(r.score), PLAUSIBLE[0] * self.low[unit], PLAUSIBLE[1] * self.high[unit]
+        if unit == "%" and 0 <= s <= 1 and low <= 100 * s <= high:
+            return f"a fraction: {100 * s:.4g} %"
+        if unit == "fraction" and 1 < s <= 100 and low <= s / 100 <= high:
+            return f"an accuracy in %: {s / 100:.4g} as a fraction"
+        return None
+
+    def text(self) -> str:
+        """The unit of the results told and their range, as a message names it."""
+        unit = self.unit()
+        results = f"{self.count} result{'s' if self.count > 1 else ''}"
+        if unit is None:
+            return f"scores of kind {', '.join(sorted(self.kinds))} ({results})"
+        inside = self.percents if unit == "%" else self.fractions
+        outside = f", {self.count - inside} outside 0-100" if inside < self.count else ""
+        what = "accuracies in %" if unit == "%" else "fractions of 1"
+        return f"{what} ({results}, {self.low[unit]:g} to {self.high[unit]:g}{outside})"
+
+
+def named(results: Sequence[Result], readings: dict[int, str]) -> str:
+    """The scores in another unit and what they read as, the first with its architecture."""
+    items = [f"{results[i].score:g} ({reading})" for i, reading in readings.items()]
+    first = next(iter(readings))
+    shown = ", ".join(items[:3]) + (f" and {len(items) - 3} more" if len(items) > 3 else "")
+    return f"{shown}, {'the first ' if len(items) > 1 else ''}for {results[first].arch}"
+
+
+def remedy(readings: dict[int, str]) -> str:
+    """The scores to give instead of those read as ``readings``."""
+    text = " ".join(readings.values())
+    if "fraction:" in text:
+        return "accuracies in %, as before (fractions times 100)"
+    if "in %:" in text:
+        return "fractions, as before (accuracies in % divided by 100)"
+    return ("scores of the kind told before (a proxy's scores to a designer of their own, its task named after "
+            "the proxy, e.g. 'cifar100-synflow')")
+
+
+def tell_text(results: Sequence[Result], readings: dict[int, str], told: Told) -> str:
+    """The warning of a ``tell`` (by hand, or of a forced resume) whose ``results`` hold scores in
+    another unit than ``told``."""
+    return (f"scores in another unit: {named(results, readings)}: the designer's other results are "
+            f"{told.text()}, and one designer learns one unit (learned, these would be taken for it). They are "
+            f"recorded as failed verifications, not learned from. Give {remedy(readings)} and tell them again, "
+            "or correct the evaluator; for scores in another unit, use a new designer (a new study, or a task "
+            "of its own)")
+
+
+def stop_text(results: Sequence[Result], readings: dict[int, str], told: Told) -> str:
+    """The GennasError of a search told ``results`` in another unit than ``told``."""
+    return (f"stopped at results in another unit: {named(results, readings)}: the designer's other "
+            f"results are {told.text()}, and one designer learns one unit (learned, these would be taken "
+            "for it; a changed evaluator?). A stored study keeps each result before the designer learns it, "
+            f"so it may hold them already: make the evaluator return {remedy(readings)} and resume (or "
+            "Designer.from_study) with force=True, which records stored scores of another unit as failed "
+            "verifications, with a warning; or start a new study (another study_name) for scores in the "
+            "new unit. Nothing of these results was learned")
