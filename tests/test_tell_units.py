@@ -170,3 +170,16 @@ def test_a_slip_warned_of_at_its_tell_leaves_the_others_their_unit(cells):
     assert any(w.category is OtherUnit and "(7 results" in str(w.message) and "2 outside 0-100" in str(w.message)
                for w in said)
     assert d.history[-1].failed
+
+
+def test_a_chance_level_accuracy_among_accuracies_in_percent_is_learned(cells, bench):
+    """1.0 % on cifar100 (a cell that learned nothing: chance on 100 classes; NAS-Bench-201 holds
+    such cells) read as a 100 % fraction among results of 51-70 % and was recorded as failed, as
+    was 0.99 %; they are accuracies in %."""
+    archs, acc = cells
+    chance = [a for a in bench.archs()[:3000] if bench.accuracy(a, "cifar100") <= 1.0][:1]
+    assert chance, "NAS-Bench-201 has cifar100 cells at chance"
+    results = [Result(a, s, "table") for a, s in zip(archs[:9], acc[:9])]
+    d, said = told(results, ([Result(chance[0], 1.0, "table")],), ([Result(archs[9], 0.99, "table")],))
+    assert not [w for w in said if w.category is OtherUnit]
+    assert not any(r.failed for r in d.history)
