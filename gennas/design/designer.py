@@ -328,7 +328,8 @@ class Designer(Statements):
         # NaN: a design nothing states (below the results further than they tell, source_line)
         pick = lambda values, i: None if values is None or np.isnan(values[i]) else float(values[i])  # noqa: E731
         verified = verified_among(archs, self.loop.history)  # an equivalent cell's measurement too
-        order = one_per_function(ranked(p, archs, verified, self.loop.scale, len(archs)), archs, verified, n)
+        by_sources = p.mean is None and self.loop.refits > 0 and self.loop.ranks_by_sources()  # comparable ranks
+        order = one_per_function(ranked(p, archs, verified, self.loop.scale, len(archs), by_sources), archs, verified, n)
         order = in_stated_order(order, p, archs, verified, self.loop.scale)  # never states more than one above it
         # what kept the budget off exact measurements, for the returned designs only: the model's
         # bound, or a registered device's own timing times the margin a second timing may reach

@@ -233,7 +233,7 @@ class DesignLoop:
             # a bug, never a pick: NaN would silently turn the acquisition into random choice
             raise AssertionError(f"the loop's predictor returned non-finite predictions for {self.query_task()!r}")
         # none while measured tables rank a new task: their best cells hold its best (walk 26 #3: 1 point lower)
-        diversity = 0.0 if self.prior.active and self._refitted is None else self.settings.diversity
+        diversity = 0.0 if self.ranks_by_sources() else self.settings.diversity
         return [candidates[i] for i in select_batch(self.space, candidates, mean, std, k, self.settings.kappa, diversity)]
 
     def _warming_up(self) -> bool:
@@ -247,7 +247,7 @@ class DesignLoop:
         better): the current predictor's, corrected by the measured source tables for a new
         dataset (:class:`~gennas.design.prior.SourceTablePrior`)."""
         mean, std = self._corrected(archs)
-        if self.prior.active and self._refitted is None:
+        if self.ranks_by_sources():
             told = [r for r in self.history if not r.failed]
             slope, offset = prior_map(self.scale.to_model(np.array([r.score for r in told])),
                                       self._corrected([r.arch for r in told])[0], self.told_unit()[0])
@@ -413,16 +413,11 @@ class DesignLoop:
                 self._encoders_told = len(told)
 
     def encoder_growth(self) -> float:
-        """Growth of the results that retrains the encoders: 1 (every refit) from scratch; inf
-        (never: heads only) for a task the pretrained predictor was trained on; else
-        ``settings.encoder_growth``.
-
-        The encoders already learnt a known task (the shipped nb201 predictor: from 2,000 cells
-        of each); retraining them on a search's few results, all near the top, drifted them
-        (docs/calibration.md, "A search on a task the predictor knows no longer drifts it":
-        ``generate(20)`` stated 94.03 % for cells of 88-90 %). ``python experiments/known_task_refit.py``
-        (seeds 100-109, cifar10 / cifar100): heads-only refits verified the optimum within 20
-        verifications in 4 / 7 of 10 searches against 0 / 3 with the encoders retrained."""
+        """Growth of the results that retrains the encoders: 1 (every refit) from scratch; inf (never:
+        heads only) for a task the pretrained predictor was trained on, whose encoders a search's few
+        top results drifted (docs/calibration.md: ``generate(20)`` stated 94.03 % for cells of 88-90 %;
+        ``python experiments/known_task_refit.py``: the optimum within 20 verifications in 4 / 7 of 10
+        cifar10 / cifar100 searches against 0 / 3); else ``settings.encoder_growth``."""
         if not self.pretrained.is_trained:
             return 1.0
         key = self.task_key()
@@ -435,6 +430,10 @@ class DesignLoop:
         if self.settings.regenerate is not None:
             return max(1, self.settings.regenerate)
         return REGENERATE_PRETRAINED if self.pretrained.is_trained and self.budget is None else REGENERATE_SCRATCH
+
+    def ranks_by_sources(self) -> bool:
+        """Whether the measured source tables rank a new task (mapped to its told scores) and no refit yet."""
+        return self.prior.active and self._refitted is None
 
     def learned_nothing(self) -> bool:
         """True when two or more successful results all have one score (a constant evaluator)."""
