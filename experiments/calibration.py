@@ -262,8 +262,9 @@ def learned_row(bench, ds: str, label: str, designer, state: str) -> dict:
 def task_of(ds: str, label: str) -> str:
     """The designer's task: the dataset for the default predictor; for the holdout and scratch ones a
     new dataset's name (``new-cifar100``), so that nothing of the bundled table reaches the
-    designer (a bundled name would clip its statements to the table's range, whose top is the
-    best accuracy there is: a new dataset's designer does not know it)."""
+    designer (with the scratch predictor a bundled name would clip its statements to the table's
+    range, whose top is the best accuracy there is: a new dataset's designer does not know it; a
+    holdout predictor's designer reads nothing of its held-out table under either name)."""
     return ds if label == "default" else f"new-{ds}"
 
 
