@@ -26,6 +26,7 @@ from gennas.design.pretrained import saved_results
 from gennas.design.scores import repeated_results, scored_by_proxy, told_unit_problems
 from gennas.design.unit_line import source_line_statement, unit_range
 from gennas.design.stored_statement import results_agree_with_stored, stored_statement
+from gennas.design.study_replay import UnstoredTell, unstored_tell
 from gennas.errors import caller_stacklevel
 from gennas.evaluators.base import Result
 from gennas.graph import ArchGraph
@@ -81,7 +82,7 @@ class Statements:
     """The statement half of :class:`~gennas.design.designer.Designer` (a mixin): it reads the
     designer's ``space``, ``task``, ``seed``, ``predictor`` (pretrained), ``loop``
     (:class:`~gennas.design.loop.DesignLoop`), ``_task_arg()``, ``_task_error``,
-    ``_negated_samples``, ``_saved_scale`` and ``_task_name``."""
+    ``_negated_samples``, ``_saved_scale``, ``_task_name`` and ``storage``."""
 
     @with_own_threads  # after results it trains the cross-fitted copies: under the designer's threads
     def predictions(self, archs: Sequence[ArchGraph]) -> Predictions:
@@ -382,8 +383,15 @@ class Statements:
         table = self._table_reach(loop.task)
         off = table is not None and len(scores) > 0 and not are_table_accuracies(scores, table, loop.scale.direction)
         problems = [*told_unit_problems(results, loop.direction), *repeated_results(loop.history, results),
-                    self._off_table(scores, table) if off else None]
+                    self._off_table(scores, table) if off else None, self._unstored()]
         return [problem for problem in problems if problem is not None]
+
+    def _unstored(self) -> UnstoredTell | None:
+        """Once per designer with a storage (None after, or without one): told results are not stored."""
+        if self.storage is None or self.__dict__.get("_warned_unstored"):
+            return None
+        self.__dict__["_warned_unstored"] = True
+        return unstored_tell(self.storage)
 
     def _warn_off_table(self, scores: np.ndarray, table: tuple[float, float]) -> None:
         """Once per designer: :meth:`_off_table`'s warning."""

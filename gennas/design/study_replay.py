@@ -87,3 +87,18 @@ def storage_key(storage: Any) -> Any:
     except GennasError:
         return None
     return getattr(backend, "url", None) or backend
+
+
+class UnstoredTell(UserWarning):
+    """Results told by hand to a designer that has a storage: kept in the designer only."""
+
+
+def unstored_tell(storage: Any) -> UnstoredTell:
+    """The warning of a designer's first ``tell`` where it has a ``storage``: a user's ask/tell loop
+    with ``storage=`` stored nothing and said nothing, and the next session's ``from_study`` found
+    no study (walk 26 #8). What stores such a loop: the search running the user's verification."""
+    return UnstoredTell(f"tell() keeps results in this designer only: storage={storage!r} is where search() stores "
+                        "them, and Designer.from_study rebuilds a designer from a search's study. To keep an "
+                        "ask/tell loop's results, let the search run it: designer.search(CallableEvaluator(verify, "
+                        "kind='train'), budget=..., storage=...) asks, calls verify(arch) and tells, storing each "
+                        "result (kind 'train' for accuracies in %)")
