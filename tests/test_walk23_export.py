@@ -35,7 +35,8 @@ def test_an_untrained_design_is_exported_as_the_network_the_study_trained(traine
     records = {int(f.parent.name[4:]): json.loads(f.read_text()) for f in out.glob("rank*/build.json")}
     trained = sorted(r for r, rec in records.items() if rec["trained"])
     fresh = sorted(r for r, rec in records.items() if not rec["trained"])
-    assert len(trained) == 2 and fresh  # two verified, the rest untrained
+    # verified and untrained ranks both (how many of each: the few results placed among the source-ranked designs)
+    assert trained and fresh
     for rank, record in records.items():
         assert record["in_channels"] == 1 and record["input_shape"] == [1, 1, 16, 16], rank
         assert record["build_options"] == {"channels": 8, "cells_per_stage": 1}, rank
