@@ -395,11 +395,11 @@ class DesignLoop:
             self._refitted = copy.deepcopy(self.pretrained)  # the pretrained one stays untouched
         predictor, key = self._refitted, self.task_key()
         if not predictor.is_trained:
-            # From scratch: a full fit on everything told so far; the one-step update then puts
-            # those results in the predictor's update memory, so later refits keep them.
+            # From scratch: a full fit on everything told so far, remembered (no step) so later refits keep them;
+            # a step after the annealed fit had left a darts study's rebuild 1.5 stds off its own results (walk 25 #1)
             archs, scores = [r.arch for r in told], self.scale.to_model(np.array([r.score for r in told]))
             predictor.fit(archs, scores, task=key)
-            predictor.update(archs, scores, task=key, steps=1)
+            predictor.update(archs, scores, task=key, steps=0)
             self._encoders_told = len(told)
         else:
             s = self.settings

@@ -156,7 +156,8 @@ class Statements:
         else None. Such a model's order can hold while its levels do not: 20 darts synflow results
         of a user walk, refitted in one batch, were predicted a median 1.5 stds low (up to 32
         orders of magnitude: "1.98e130" stated for designs of 1e66-1e140, walk 25 #1), where nb201
-        searches from scratch (cifar10, seeds 0-2, 20 and 50 results) missed theirs by 0.13-0.42."""
+        searches from scratch (cifar10, seeds 0-2, 20 and 50 results) missed theirs by 0.13-0.42.
+        The cause, an AdamW step after the fit, is gone (0.13 there); this guards what remains."""
         told = [r for r in self.loop.history if not r.failed]
         if self.loop.pretrained.is_trained or self.loop.refits == 0 or len(told) < 2:
             return None

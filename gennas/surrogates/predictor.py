@@ -214,15 +214,19 @@ class Predictor:
         Results passed to earlier ``update`` calls for the same task are remembered (the latest
         score of an architecture wins), so callers may pass only what is new. About 1-2 s on
         CPU for ~100 points with the default 20 steps; ``encoders=False`` refits only the heads
-        on the frozen encoders' embeddings (:mod:`gennas.surrogates.predictor_training`).
+        on the frozen encoders' embeddings (:mod:`gennas.surrogates.predictor_training`); ``steps=0``
+        only remembers them for later updates.
         """
-        steps = positive_steps(steps, self.config.update_steps)
+        remember_only = type(steps) is int and steps == 0  # a fit just trained on them: no step (it biased levels)
+        steps = 0 if remember_only else positive_steps(steps, self.config.update_steps)
         y = self._scores(scores, len(self._parse(archs)))
         t = self._as_task(task, registering=True)
         key = t.name
         buffer = self._buffers.setdefault(key, {})
         for a, s in zip(archs, y):
             buffer[self.space.to_string(self.space.parse(a))] = (t, float(s))
+        if remember_only:
+            return self
         all_archs = [cell_of(self.space, text) for text in buffer]
         all_scores = [s for _, s in buffer.values()]
         # keep a pretrained task's scale; a new one takes the scale of what has been seen so far,
