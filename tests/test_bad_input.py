@@ -157,6 +157,11 @@ def test_predictor_steps_must_be_a_positive_integer(tiny_predictor, nb201, steps
     archs = nb201.sample_many(3, 0)
     with pytest.raises(GennasError, match="steps must be a positive integer"):
         tiny_predictor.fit(archs, [1.0, 2.0, 3.0], task="t", steps=steps)
+    if type(steps) is int and steps == 0:  # update(steps=0) remembers the results for later updates, no step
+        before = {name: p.detach().clone() for name, p in tiny_predictor.members[0].named_parameters()}
+        tiny_predictor.update(archs, [1.0, 2.0, 3.0], task="t", steps=0)
+        assert all(torch.equal(p, before[name]) for name, p in tiny_predictor.members[0].named_parameters())
+        return
     with pytest.raises(GennasError, match="steps must be a positive integer"):
         tiny_predictor.update(archs, [1.0, 2.0, 3.0], task="t", steps=steps)
 
