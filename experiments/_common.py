@@ -27,6 +27,12 @@ def command_line() -> str:
     return reproduce_command()
 
 
+def seed_span(text: str) -> list[int]:
+    """``"0-9"`` -> seeds 0 to 9; ``"5"`` -> seed 5."""
+    first, _, last = text.partition("-")
+    return list(range(int(first), int(last or first) + 1))
+
+
 def no_options(doc: str | None) -> None:
     """For a script that takes no options: ``--help`` prints its docstring ``doc`` and exits, any
     other argument is refused (before, ``--help`` ran the whole experiment, and one rewrote a

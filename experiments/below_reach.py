@@ -33,7 +33,7 @@ torch.set_num_threads(1)
 
 import gennas  # noqa: E402
 
-from _common import command_line  # noqa: E402
+from _common import command_line, seed_span  # noqa: E402
 
 #: distance bins, in ranges of the results' source accuracies below their lowest
 BINS = ((-np.inf, 0.0), (0.0, 1.0), (1.0, 2.0), (2.0, 4.0), (4.0, np.inf))
@@ -45,8 +45,7 @@ def main() -> None:
     parser.add_argument("--told", type=int, default=20, help="results told one at a time")
     parser.add_argument("--seeds", default="0-9")
     args = parser.parse_args()
-    first, _, last = args.seeds.partition("-")
-    seeds = range(int(first), int(last or first) + 1)
+    seeds = seed_span(args.seeds)
     bench = gennas.load_benchmark("nb201")
     space, held = bench.space, args.dataset
     source = next(d for d in bench.datasets if d != held)

@@ -139,9 +139,10 @@ def measure_cmd(name: str = typer.Option(..., "--name", help="name to register t
     try:
         # the first architectures were timed cold (mbv3: 30.39 ms, then 19.54 ms in the same run)
         measure.warm_up(refs[0], est.space, torch_device=torch_device, batch_size=batch_size, warmup=warmup, **build)
+        timed_reference = resumable("references")
         with progress_lines(len(refs), f"timing {len(refs)} reference architectures") as step:
             for arch, label in zip(refs, labels):
-                timings.append(resumable("references")(arch))
+                timings.append(timed_reference(arch))
                 step(f"{label}: {timings[-1].ms:.2f} ms (spread {timings[-1].spread:.3f}, "
                      f"{timings[-1].repeats} passes)")
     except KeyboardInterrupt:  # minutes of timing are not thrown away: the ones taken go to a file
