@@ -56,10 +56,12 @@ def _values() -> st.SearchStrategy[Any]:
 
 def _load_written(spec_or_text: Any) -> Any:
     """Write a spec (a mapping, dumped as YAML, or raw text) to a fresh file and load it."""
-    folder = Path(tempfile.mkdtemp(prefix="gennas-fuzz-"))
-    path = folder / f"fuzz_space_{next(_counter)}.yaml"
-    path.write_text(spec_or_text if isinstance(spec_or_text, str) else yaml.safe_dump(spec_or_text))
-    return load_space_file(path)
+    # A fresh folder per example (hypothesis runs hundreds; pytest's tmp_path is one per test),
+    # removed at once so a run leaves nothing in /tmp.
+    with tempfile.TemporaryDirectory(prefix="gennas-fuzz-") as folder:
+        path = Path(folder) / f"fuzz_space_{next(_counter)}.yaml"
+        path.write_text(spec_or_text if isinstance(spec_or_text, str) else yaml.safe_dump(spec_or_text))
+        return load_space_file(path)
 
 
 def _works_or_refuses(load) -> None:
