@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from gennas.design.candidate import number
+from gennas.design.task_names import TaskNameSlip
 from gennas.errors import ON_COMMAND_LINE, GennasError
 
 if TYPE_CHECKING:
@@ -59,8 +60,10 @@ def friendly(fn: Callable[..., Any] | None = None, *, interrupted: str = "interr
         try:
             with warnings.catch_warnings():
                 warnings.showwarning = _warning_line
+                # a slip of a known task's name would go on ranking a new dataset: refused before any work
+                warnings.filterwarnings("error", category=TaskNameSlip)
                 return fn(*args, **kwargs)
-        except GennasError as exc:
+        except (GennasError, TaskNameSlip) as exc:
             fail(str(exc))
         except KeyboardInterrupt as exc:
             typer.echo(interrupted, err=True)

@@ -16,6 +16,13 @@ from gennas.design.holdout import HeldOutNaming, holdout_naming_problem
 from gennas.errors import caller_stacklevel, close_name, folded
 
 
+class TaskNameSlip(UserWarning):
+    """A task name the predictor does not know that looks like a slip for a known one ("CIFAR10"):
+    a new dataset in Python; refused on the command line, where a pipeline would otherwise go on
+    with ranks only and no accuracy columns (walk 28 #2). ``warnings.filterwarnings("error",
+    category=TaskNameSlip)`` refuses it in Python too."""
+
+
 def warn_of_task_name(name: str, predictor: Any, space: str, measured: set[str]) -> None:
     """Warn where ``name``, unknown to ``predictor``, looks like a slip for a known task
     (:func:`warn_if_misnamed`) or disagrees with the predictor about a held-out bundled table
@@ -75,5 +82,5 @@ def warn_if_misnamed(name: str, known_tasks: Iterable[str], measured: set[str]) 
     # by its exact name: "Cifar100" is a slip of case, said nothing before (a user walk)
     if close and name not in measured and not deliberate(name, names):
         warnings.warn(f"task {name!r} is not one the predictor knows, so it is a new dataset "
-                      f"(ranks only until results); did you mean {close!r}?",
-                      stacklevel=caller_stacklevel())
+                      f"(ranks only until results); did you mean {close!r}? (a new dataset named on "
+                      f"purpose: 'new-{name}')", TaskNameSlip, stacklevel=caller_stacklevel())
