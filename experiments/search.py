@@ -15,7 +15,7 @@ the true latency are refused before verification (no budget spent, see
 the best that exists under that latency.
 
 Methods come from :data:`METHODS` (name -> ``factory(space, seed, task, device=None,
-max_latency_ms=None)``): the five baselines, and the Designer in transfer mode (predictor
+max_latency_ms=None)``): the registered baselines, and the Designer in transfer mode (predictor
 pretrained without the target's labels) and from scratch (untrained predictor).
 
 A run stops as soon as it verifies the target (the benchmark optimum, or the best under the
@@ -68,7 +68,8 @@ def _unfiltered(name: str) -> Factory:
 
 
 METHODS: dict[str, Factory] = {name: _unfiltered(name)
-                               for name in ("random", "evolution", "local", "tpe", "bananas", "transfer-topk")}
+                               for name in ("random", "evolution", "local", "tpe", "bananas", "transfer-topk",
+                                            "transfer-local", "proxy-topk")}
 
 
 

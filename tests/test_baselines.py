@@ -44,8 +44,12 @@ def test_contract(name, space_name, request, bench):
     never asked for and failed ones are accepted, every ask brings 2 new valid architectures, and the
     same seed with the same feedback gives the same proposals."""
     space = request.getfixturevalue(space_name)
-    if name == "transfer-topk" and space.benchmark is None:  # it ranks by the bundled tables: none here
+    if name.startswith("transfer-") and space.benchmark is None:  # they rank by the bundled tables: none here
         with pytest.raises(GennasError, match="needs bundled tables"):
+            make_baseline(name, space, seed=7)
+        return
+    if name == "proxy-topk" and space.name != "nb201":  # it ranks by shipped scores: none here
+        with pytest.raises(GennasError, match="needs shipped 'synflow' scores"):
             make_baseline(name, space, seed=7)
         return
     check_optimizer(lambda seed: make_baseline(name, space, seed), space, _score_fn(space, bench), rounds=14, k=2,
@@ -127,3 +131,49 @@ def test_asking_past_what_the_space_holds_returns_what_is_left():
         for bad in (-1, 2.5, True):
             with pytest.raises(GennasError, match="whole number"):
                 optimizer.ask(bad)
+
+
+def test_proxy_topk_verifies_in_the_shipped_synflow_order(nb201, bench):
+    """proxy-topk is the designer's from-scratch warm-up order alone: every cell by shipped synflow,
+    best first, isomorphic cells once, constant-output cells never; in the harness it keeps the
+    budget, and the seed only breaks ties."""
+    from gennas.search import make_optimizer, run_search
+    from gennas.surrogates.features import raw_proxies
+
+    result = run_search(make_optimizer("proxy-topk", nb201, seed=0, task="cifar10"),
+                        lambda a: bench.accuracy(a, "cifar10"), budget=30, progress=False)
+    archs = [r.arch for r in result.history]
+    assert len(archs) == 30 and len({a.canonical_hash() for a in archs}) == 30
+    assert not any(nb201.output_is_constant(a) for a in archs)
+    scores = raw_proxies(nb201, archs, ("synflow",))[:, 0]
+    assert list(scores) == sorted(scores, reverse=True)
+    live = [a for a in nb201.enumerate() if not nb201.output_is_constant(a)]
+    assert scores[0] == np.nanmax(raw_proxies(nb201, live, ("synflow",))[:, 0])
+    other = make_baseline("proxy-topk", nb201, seed=1).ask(30)
+    assert list(raw_proxies(nb201, other, ("synflow",))[:, 0]) == list(scores)  # ties aside, the same order
+    assert [a.canonical_hash() for a in make_baseline("proxy-topk", nb201, seed=0).ask(30)] == \
+        [a.canonical_hash() for a in archs]
+
+
+def test_transfer_local_alternates_the_source_order_and_the_best_cells_neighbours(nb201, bench):
+    """transfer-local: the source's best (transfer-topk's first), then the best-by-source unproposed
+    neighbour of the best verified cell, then transfer-topk's next unproposed cell, and so on."""
+    from gennas.baselines import TransferLocal, TransferTopK
+    from gennas.search import run_search
+
+    score = lambda a: bench.accuracy(a, "cifar10")  # noqa: E731
+    result = run_search(TransferLocal(nb201, seed=3, task="cifar10"), score, budget=12, progress=False)
+    archs = [r.arch for r in result.history]
+    assert len(archs) == 12 and len({a.canonical_hash() for a in archs}) == 12
+    topk = TransferTopK(nb201, seed=3, task="cifar10")
+    assert archs[0] == topk.ask(1)[0]
+    rank = {text: i for i, text in enumerate(topk.order)}
+    for i in range(1, 12):
+        seen = {a.canonical_hash() for a in archs[:i]}
+        if i % 2:  # a neighbour of the best verified so far, the best-ranked one not yet proposed
+            best = max(archs[:i], key=score)
+            fresh = [a for a in nb201.neighbours(best) if a.canonical_hash() not in seen]
+            assert archs[i] == min(fresh, key=lambda a: rank[nb201.to_string(a)])
+        else:  # the source ranking's next cell not yet proposed
+            expected = next(t for t in topk.order if nb201.from_string(t).canonical_hash() not in seen)
+            assert nb201.to_string(archs[i]) == expected

@@ -9,9 +9,10 @@ from typing import Any
 
 from gennas.baselines.bananas import Bananas, MLPEnsemble, path_encode
 from gennas.baselines.base import BaseOptimizer
+from gennas.baselines.proxy import ProxyTopK
 from gennas.baselines.simple import LocalSearch, RandomSearch, RegularizedEvolution
 from gennas.baselines.tpe import TPESearch
-from gennas.baselines.transfer import TransferTopK
+from gennas.baselines.transfer import TransferLocal, TransferTopK
 from gennas.errors import GennasError, unknown
 from gennas.spaces import RngLike, SearchSpace
 
@@ -22,6 +23,8 @@ BASELINES: dict[str, type[BaseOptimizer]] = {
     "tpe": TPESearch,
     "bananas": Bananas,
     "transfer-topk": TransferTopK,
+    "transfer-local": TransferLocal,
+    "proxy-topk": ProxyTopK,
 }
 
 
@@ -32,5 +35,5 @@ def make_baseline(name: str, space: SearchSpace | str, seed: RngLike = None, **o
     return BASELINES[name](space, seed, **options)
 
 
-__all__ = ["BASELINES", "Bananas", "BaseOptimizer", "LocalSearch", "MLPEnsemble", "RandomSearch",
-           "RegularizedEvolution", "TPESearch", "TransferTopK", "make_baseline", "path_encode"]
+__all__ = ["BASELINES", "Bananas", "BaseOptimizer", "LocalSearch", "MLPEnsemble", "ProxyTopK", "RandomSearch",
+           "RegularizedEvolution", "TPESearch", "TransferLocal", "TransferTopK", "make_baseline", "path_encode"]

@@ -176,7 +176,8 @@ def register(app: typer.Typer) -> None:
         seed: int = typer.Option(0, "--seed", help="random seed of the method (runs are reproducible)"),
         resume: bool = typer.Option(False, "--resume", help="continue the stored study"),
         method: str = typer.Option("designer", "--method", "-m",
-                                   help="designer | random | evolution | local | tpe | bananas | transfer-topk"),
+                                   help="designer | random | evolution | local | tpe | bananas | transfer-topk | "
+                                        "transfer-local | proxy-topk"),
         batch_size: int = typer.Option(1, "--batch-size", help="architectures verified per round"),
         device: Optional[str] = typer.Option(None, "--device", help="device of the latency budget"),
         max_latency_ms: Optional[float] = typer.Option(None, "--max-latency-ms", help="latency budget (ms)"),

@@ -18,9 +18,9 @@ def _baseline(name: str) -> OptimizerFactory:
         from gennas.baselines import make_baseline
         from gennas.search.latency_filter import budget_filter
 
-        # a baseline sees only scores; transfer-topk alone takes the task, to leave its labels out of
-        # the ranking it transfers
-        options = {"task": task} if name == "transfer-topk" else {}
+        # a baseline sees only scores; the transfer ones alone take the task, to leave its labels out of
+        # the ranking they transfer
+        options = {"task": task} if name.startswith("transfer-") else {}
         optimizer = make_baseline(name, space, seed, **options)
         if max_latency_ms is None:
             return optimizer
@@ -43,7 +43,8 @@ def _designer(space: SearchSpace, seed: int | None, task: str | None, device: st
 #: method name -> ``factory(space, seed, task, device=None, max_latency_ms=None, latency_confidence=0.95) -> Optimizer``
 OPTIMIZERS: dict[str, OptimizerFactory] = {
     "designer": _designer,
-    **{name: _baseline(name) for name in ("random", "evolution", "local", "tpe", "bananas", "transfer-topk")},
+    **{name: _baseline(name) for name in ("random", "evolution", "local", "tpe", "bananas", "transfer-topk",
+                                                "transfer-local", "proxy-topk")},
 }
 
 
