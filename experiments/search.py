@@ -15,8 +15,9 @@ the true latency are refused before verification (no budget spent, see
 the best that exists under that latency.
 
 Methods come from :data:`METHODS` (name -> ``factory(space, seed, task, device=None,
-max_latency_ms=None)``): the registered baselines, and the Designer in transfer mode (predictor
-pretrained without the target's labels) and from scratch (untrained predictor).
+max_latency_ms=None)``): the registered baselines, evolution and BANANAS with the designer's
+synflow warm-up (``evolution-synflow``, ``bananas-synflow``), and the Designer in transfer mode
+(predictor pretrained without the target's labels) and from scratch (untrained predictor).
 
 A run stops as soon as it verifies the target (the benchmark optimum, or the best under the
 latency budget): from then on its best-so-far curve is constant, so the rest of the budget
@@ -70,6 +71,18 @@ def _unfiltered(name: str) -> Factory:
 METHODS: dict[str, Factory] = {name: _unfiltered(name)
                                for name in ("random", "evolution", "local", "tpe", "bananas", "transfer-topk",
                                             "transfer-local", "proxy-topk")}
+
+
+def _synflow_first(name: str) -> Factory:
+    """The registered baseline with the designer's from-scratch warm-up: its first 5 proposals by
+    shipped synflow (:class:`gennas.baselines.ProxyWarmup`), then the baseline unchanged."""
+    from gennas.baselines import ProxyWarmup
+
+    return lambda space, seed, task, **_: ProxyWarmup(OPTIMIZERS[name](space, seed, task),
+                                                      LoopSettings().warmup, LoopSettings().warmup_proxy, seed)
+
+
+METHODS.update({f"{name}-synflow": _synflow_first(name) for name in ("evolution", "bananas")})
 
 
 

@@ -177,3 +177,25 @@ def test_transfer_local_alternates_the_source_order_and_the_best_cells_neighbour
         else:  # the source ranking's next cell not yet proposed
             expected = next(t for t in topk.order if nb201.from_string(t).canonical_hash() not in seen)
             assert nb201.to_string(archs[i]) == expected
+
+
+def test_proxy_warmup_gives_a_baseline_the_designers_first_picks(nb201, bench):
+    """ProxyWarmup: the first n proposals are proxy-topk's, then the wrapped baseline runs on every
+    result told (it never proposes a warm-up cell again); in the harness it keeps the budget, and
+    the same seed gives the same run."""
+    from gennas.baselines import ProxyTopK, ProxyWarmup
+    from gennas.search import run_search
+    from gennas.testing.optimizers import check_optimizer
+
+    score = lambda a: bench.accuracy(a, "cifar10")  # noqa: E731
+    runs = [run_search(ProxyWarmup(Bananas(nb201, seed=2, num_init=3), n=5, seed=2), score, budget=14,
+                       progress=False) for _ in range(2)]
+    archs = [r.arch for r in runs[0].history]
+    assert archs == [r.arch for r in runs[1].history]
+    assert len(archs) == 14 and len({a.canonical_hash() for a in archs}) == 14
+    assert archs[:5] == ProxyTopK(nb201, seed=2).ask(5)
+    wrapped = ProxyWarmup(RegularizedEvolution(nb201, seed=0), n=5, seed=0)
+    wrapped.tell([Result(a, score(a), "test") for a in wrapped.ask(5)])
+    assert len(wrapped.optimizer.population) == 5 and wrapped.history == wrapped.optimizer.history
+    check_optimizer(lambda seed: ProxyWarmup(make_baseline("evolution", nb201, seed), n=3, seed=seed), nb201,
+                    score, rounds=6, k=2, seed=7, full_batches=False)

@@ -9,7 +9,7 @@ from typing import Any
 
 from gennas.baselines.bananas import Bananas, MLPEnsemble, path_encode
 from gennas.baselines.base import BaseOptimizer
-from gennas.baselines.proxy import ProxyTopK
+from gennas.baselines.proxy import ProxyTopK, ProxyWarmup
 from gennas.baselines.simple import LocalSearch, RandomSearch, RegularizedEvolution
 from gennas.baselines.tpe import TPESearch
 from gennas.baselines.transfer import TransferLocal, TransferTopK
@@ -35,5 +35,6 @@ def make_baseline(name: str, space: SearchSpace | str, seed: RngLike = None, **o
     return BASELINES[name](space, seed, **options)
 
 
-__all__ = ["BASELINES", "Bananas", "BaseOptimizer", "LocalSearch", "MLPEnsemble", "ProxyTopK", "RandomSearch",
+__all__ = ["BASELINES", "Bananas", "BaseOptimizer", "LocalSearch", "MLPEnsemble", "ProxyTopK", "ProxyWarmup",
+           "RandomSearch",
            "RegularizedEvolution", "TPESearch", "TransferLocal", "TransferTopK", "make_baseline", "path_encode"]

@@ -4,7 +4,7 @@ Verify the cells of the space in descending order of a zero-cost proxy's shipped
 default: the proxy and the table the designer's warm-up ranks by, through the same function,
 :func:`gennas.design.pool.proxy_order`). If the designer from scratch cannot beat this, what it
 finds early is the proxy's doing (a user walk: the order alone reached the cifar10 optimum at
-verification 13, cifar100 at 3).
+verification 13, cifar100 at 3). :class:`ProxyWarmup` gives a baseline the designer's warm-up.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 from gennas.baselines.base import BaseOptimizer
 from gennas.design.pool import proxy_order
 from gennas.errors import GennasError
+from gennas.evaluators.base import Result
 from gennas.graph import ArchGraph
 from gennas.search.optimizer import asked_count
 from gennas.spaces import RngLike, SearchSpace
@@ -53,3 +54,42 @@ class ProxyTopK(BaseOptimizer):
             if self._claim(arch):  # isomorphic cells are verified once
                 out.append(arch)
         return out
+
+
+class ProxyWarmup:
+    """Any optimizer, its first ``n`` proposals taken from :class:`ProxyTopK` instead: the designer's
+    from-scratch warm-up (``LoopSettings(warmup=5, warmup_proxy="synflow")``) given to a baseline.
+
+    Every result is told to both, so the wrapped optimizer learns from the warm-up's cells and never
+    proposes them again; after the warm-up it runs unchanged (its own random start included).
+
+    Args:
+        optimizer: the wrapped optimizer (a baseline of ``optimizer.space``).
+        n: proposals taken in the proxy's order first.
+        proxy: the zero-cost proxy of the order.
+        seed: breaks ties in the proxy's order.
+    """
+
+    def __init__(self, optimizer: BaseOptimizer, n: int = 5, proxy: str = "synflow", seed: RngLike = None) -> None:
+        self.optimizer, self.space = optimizer, optimizer.space
+        self.order = ProxyTopK(optimizer.space, seed, proxy)
+        self.left = int(n)
+
+    @property
+    def history(self) -> list[Result]:
+        """What the wrapped optimizer was told (the harness leaves these out of a resumed tell)."""
+        return self.optimizer.history
+
+    def ask(self, k: int) -> list[ArchGraph]:
+        out = self.order.ask(min(asked_count(k), self.left))
+        self.left -= len(out)
+        if len(out) < k:
+            # an ask across the warm-up's end: the wrapped optimizer has not been told the cells just
+            # taken, so any of them it proposes too is dropped (the batch comes out short)
+            taken = {a.canonical_hash() for a in out}
+            out += [a for a in self.optimizer.ask(k - len(out)) if a.canonical_hash() not in taken]
+        return out
+
+    def tell(self, results: list[Result]) -> None:
+        self.order.tell(results)
+        self.optimizer.tell(results)
