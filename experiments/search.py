@@ -82,7 +82,7 @@ def _synflow_first(name: str) -> Factory:
                                                       LoopSettings().warmup, LoopSettings().warmup_proxy, seed)
 
 
-METHODS.update({f"{name}-synflow": _synflow_first(name) for name in ("evolution", "bananas")})
+METHODS.update({f"{name}-synflow": _synflow_first(name) for name in ("evolution", "local", "bananas")})
 
 
 
