@@ -20,8 +20,19 @@ app = typer.Typer(help="gennas: graph-based generative neural-architecture desig
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False, cls=GennasGroup)
 
 
+def print_version(value: bool) -> None:
+    """``gennas --version``: print ``gennas <version>`` and stop (a pipeline records what produced its results)."""
+    if value:
+        from gennas import __version__
+
+        typer.echo(f"gennas {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def global_options(ctx: typer.Context, threads: int = typer.Option(
+def global_options(ctx: typer.Context, version: bool = typer.Option(
+        False, "--version", is_eager=True, expose_value=True, callback=print_version,
+        help="print gennas' version and exit"), threads: int = typer.Option(
         1, "--threads", min=1,
         help="torch CPU threads (intra-op). 1 by default: gennas' models are small, and threads wait for each "
              "other beside other work (2-core machine, a busy process beside it: `design --space mbv3 -n 5` "

@@ -17,6 +17,11 @@ def options_of(command: Any) -> set[str]:
     return {name for param in getattr(command, "params", ()) for name in param.opts if name != "--help"}
 
 
+def flag(command: Any, name: str) -> bool:
+    """Whether ``command``'s option ``name`` is a flag (takes no value)."""
+    return any(name in param.opts and getattr(param, "is_flag", False) for param in getattr(command, "params", ()))
+
+
 class GennasGroup(TyperGroup):
     """TyperGroup whose unknown-option error names a global option given after the command."""
 
@@ -30,5 +35,6 @@ class GennasGroup(TyperGroup):
             if (name in options_of(self) and where is not None and where is not ctx
                     and name not in options_of(where.command) and isinstance(getattr(exc, "message", None), str)):
                 command = where.command_path[len(ctx.command_path):].strip()
-                exc.message += f" ({name} is a global option: it goes before the command, {ctx.command_path} {name} N {command} ...)"
+                value = "" if flag(self, name) else " N"  # --version takes none: "--version N" misled
+                exc.message += f" ({name} is a global option: it goes before the command, {ctx.command_path} {name}{value} {command} ...)"
             raise
