@@ -18,3 +18,85 @@ def test_version_prints_gennas_version_and_exits_0(tmp_path, monkeypatch):
     late = CliRunner().invoke(app, ["spaces", "--version"], prog_name="gennas")
     text = " ".join(late.output.replace("\u2502", " ").split())
     assert late.exit_code == 2 and "gennas --version spaces" in text, late.output  # a flag: no " N"
+
+
+# ------------------------------------------------ an unwritable $GENNAS_HOME (walk 28 #10)
+def _home_is_a_file(tmp_path, monkeypatch):
+    """``$GENNAS_HOME`` set to a file: nothing can be written under it, even by root."""
+    home = tmp_path / "home-file"
+    home.write_text("")
+    monkeypatch.setenv("GENNAS_HOME", str(home))
+    return home
+
+
+def test_a_designer_search_refuses_an_unwritable_home_before_verifying(tmp_path, monkeypatch):
+    """It verified its results, then died with a 90-line traceback saving its predictor."""
+    home = _home_is_a_file(tmp_path, monkeypatch)
+    db = tmp_path / "h.db"
+    ran = CliRunner().invoke(app, ["search", "--space", "darts", "--budget", "3", "--evaluator", "proxy:synflow",
+                                   "--storage", f"sqlite:///{db}", "--study", "h3", "--json"])
+    assert ran.exit_code == 2, ran.output
+    assert ran.stderr.strip() == (f"error: gennas search cannot save the predictor the designer learns: cannot write "
+                                  f"to {home}/checkpoints (Not a directory); set GENNAS_HOME to a writable folder")
+    assert not db.exists()  # nothing was begun
+
+
+def test_latency_register_refuses_an_unwritable_home(tmp_path, monkeypatch):
+    from gennas.surrogates.latency import load_latency_estimator
+
+    home = _home_is_a_file(tmp_path, monkeypatch)
+    refs = load_latency_estimator("nb201").reference_archs()
+    timings = tmp_path / "phone.csv"
+    timings.write_text("arch,ms\n" + "".join(f'"{a.to_string()}",{1 + i / 10}\n' for i, a in enumerate(refs)))
+    ran = CliRunner().invoke(app, ["latency", "register", str(timings), "--name", "phone"])
+    assert ran.exit_code == 2, ran.output
+    assert ran.stderr.strip() == (f"error: cannot register devices: cannot write to {home}/devices/nb201 (Not a "
+                                  "directory); set GENNAS_HOME to a writable folder")
+
+
+def test_latency_recheck_refuses_an_unwritable_device_folder_before_timing(tmp_path, monkeypatch, register_here):
+    import tempfile
+
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
+    register_here("here", gennas.load_space("nb201"), 1.0)
+    timed = []
+    monkeypatch.setattr("gennas.design.timed_here.registered_timer", lambda *a: timed.append(1) or (lambda arch: 1.0))
+
+    def refused(*args, **kwargs):  # the folder turned read-only (root writes anywhere: a chmod would not do)
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkstemp", refused)
+    ran = CliRunner().invoke(app, ["latency", "recheck", "--name", "here", "--cells", "2"])
+    assert ran.exit_code == 2, ran.output
+    assert ran.stderr.startswith("error: gennas latency recheck cannot keep its result: cannot write to ")
+    assert "(Permission denied); set GENNAS_HOME to a writable folder" in ran.stderr and timed == []
+
+
+def test_a_home_that_can_be_created_is_created(tmp_path, monkeypatch):
+    from gennas.cli.search import check_home
+
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "not" / "yet"))
+    check_home(gennas.load_space("darts"))
+    assert (tmp_path / "not" / "yet" / "checkpoints").is_dir()
+
+
+def test_a_designer_that_cannot_remember_its_predictor_warns_once_and_goes_on(tmp_path, monkeypatch):
+    """In Python: the refitted predictor cannot be written under the home; the search is not lost."""
+    import warnings
+
+    from test_design_loop import _own_trained_space
+
+    from gennas.design.pretrained import PredictorNotRemembered
+
+    space = _own_trained_space(tmp_path, monkeypatch, "walk28_unwritable_home")
+    designer = gennas.Designer(space, task="mine", seed=0)
+    home = _home_is_a_file(tmp_path, monkeypatch)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = designer.search(lambda a: float(a.to_string().count("conv3")) + 0.1 * a.to_string().count("skip"),
+                                 budget=8, batch_size=2)
+    assert len(result.results) == 8
+    said = [w for w in caught if issubclass(w.category, PredictorNotRemembered)]
+    assert len(said) == 1, [str(w.message) for w in caught]
+    assert f"{home}/checkpoints cannot be written" in str(said[0].message)
+    assert "set GENNAS_HOME to a writable folder" in str(said[0].message)

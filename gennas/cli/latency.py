@@ -307,6 +307,7 @@ def register_cmd(timings: Path = typer.Argument(..., help="JSON or CSV of \\[arc
     """Register a device from timings taken elsewhere (a phone, another machine) or saved by a
     refused `gennas latency measure` (its noisy flag is kept): its reference architectures' timings
     calibrate the bound (`gennas latency measure --help`; the estimator's reference_archs())."""
+    from gennas.cli.checks import check_writable_dir
     from gennas.errors import GennasError
     from gennas.surrogates import measure
     from gennas.surrogates.latency import load_latency_estimator
@@ -321,6 +322,8 @@ def register_cmd(timings: Path = typer.Argument(..., help="JSON or CSV of \\[arc
         raise GennasError(f"{timings} holds {info['space']} timings, not {est.space.name}")
     measure.stale_timings(info, est.space, f"timings file {timings}", name)
     _check_free_name(est, name, force)
+    check_writable_dir(measure.device_path(name, est.space.name).parent, "cannot register devices",
+                       "set GENNAS_HOME to a writable folder")  # before the cells are checked (walk 28 #10)
     # timings of random architectures (a refused `measure --cells`) describe the device as they did
     model = random_cells_model(est) if info.get("model") == "slots" else est
     try:  # every cell checked before anything is written
@@ -355,6 +358,7 @@ def recheck_cmd(name: str = typer.Option(..., "--name", help="the registered dev
     file, and a budget on the device warns while the last recheck is beyond the margin."""
     from datetime import datetime, timezone
 
+    from gennas.cli.checks import check_writable_dir
     from gennas.design.timed_here import local_registration, registered_timer
     from gennas.errors import GennasError
     from gennas.spaces import load_space
@@ -366,6 +370,8 @@ def recheck_cmd(name: str = typer.Option(..., "--name", help="the registered dev
     if cells < 1:
         raise GennasError(f"--cells must be 1 or more, got {cells}")
     record = local_registration(name, resolved)  # measured here, with the settings it is timed again with
+    check_writable_dir(measure.registered_path(name, resolved.name).parent, "gennas latency recheck cannot keep its "
+                       "result", "set GENNAS_HOME to a writable folder")  # before the timing, not after it
     time_one = registered_timer(record, resolved)
     samples = record["samples"][:cells]
     now = []

@@ -246,6 +246,8 @@ def register(app: typer.Typer) -> None:
             check_resumed_space(resumed, study)
             space = DEFAULT_SPACE
         sp = load_space(space)
+        if method == "designer":  # it writes what it learns under the home: an unwritable one is said now (walk 28 #10)
+            check_home(sp)
         task = task if task is not None else stored_setting(resumed, "task", DEFAULT_TASK)
         named = str(stored_setting(resumed, "evaluator", DEFAULT_EVALUATOR))
         why = python_made(resumed, sp) if resumed and evaluator in (None, named) else None
@@ -361,6 +363,18 @@ def register(app: typer.Typer) -> None:
                 typer.echo(f"design from what it learned: {stored}", err=True)
                 if not ships_predictor(sp):
                     echo_not_saved(sp, learned, len(result.results))
+
+
+def check_home(space: SearchSpace) -> None:
+    """GennasError, before anything is verified, where a designer search of ``space`` would save the
+    predictor it learns under an unwritable ``$GENNAS_HOME`` (none is saved for a space that ships one)."""
+    from gennas.checkpoint import user_checkpoints_dir
+    from gennas.cli.checks import check_writable_dir
+    from gennas.design.pretrained import ships_predictor
+
+    if not ships_predictor(space):
+        check_writable_dir(user_checkpoints_dir(), "gennas search cannot save the predictor the designer learns",
+                           "set GENNAS_HOME to a writable folder")
 
 
 def note_other_threads(show: Any) -> Any:

@@ -78,6 +78,11 @@ def pretrained_predictor(space: SearchSpace) -> AccuracyModel:
     return predictor
 
 
+class PredictorNotRemembered(UserWarning):
+    """The refitted predictor could not be written under ``$GENNAS_HOME`` (unwritable, or not a
+    folder): the search goes on, but later designers do not start from what it learned."""
+
+
 class OtherDirectionSaved(UserWarning):
     """The predictor a search saved learned its scores in the other direction: not started from."""
 
@@ -287,6 +292,7 @@ class RememberingLoop(DesignLoop):
 
     remember = True
     _warned_one_value = False
+    _warned_not_remembered = False
     #: what the designer started it from (its predictor's ``origin``, or "given"); a stored search records it
     predictor_start: str | None = None
 
@@ -346,9 +352,23 @@ class RememberingLoop(DesignLoop):
             if not ships_predictor(self.space) and self.states_one_value():  # a shipped one is never written
                 return
             task = None if self.task is None else self.task.name
-            remember_predictor(self.space, self.predictor, len(self.history),
-                               task, self.scale.direction, self.scale.compress,
-                               score_unit(task, [r.kind for r in self.history]))
+            try:
+                remember_predictor(self.space, self.predictor, len(self.history),
+                                   task, self.scale.direction, self.scale.compress,
+                                   score_unit(task, [r.kind for r in self.history]))
+            except OSError as exc:  # an unwritable home ended a search after its results were stored (walk 28 #10)
+                self.not_remembered(exc)
+
+    def not_remembered(self, exc: OSError) -> None:
+        """Warn once (:class:`PredictorNotRemembered`) that the refitted predictor cannot be written
+        under ``$GENNAS_HOME``: the loop goes on, its results stay with it (and the study)."""
+        if self._warned_not_remembered:
+            return
+        self._warned_not_remembered = True
+        warnings.warn(f"the refitted predictor is not remembered for later designers and searches of "
+                      f"{self.space.name}: {user_checkpoints_dir()} cannot be written ({exc.strerror or exc}); the "
+                      "search goes on and its results are kept as before; set GENNAS_HOME to a writable folder to "
+                      "remember it", PredictorNotRemembered, stacklevel=caller_stacklevel())
 
     def states_one_value(self) -> bool:
         """Whether the refitted predictor predicts the results it learned from within a thousandth
