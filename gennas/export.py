@@ -37,6 +37,7 @@ from gennas.errors import GennasError, MissingDependency, caller_stacklevel, ins
 from gennas.graph import ArchGraph
 from gennas.seeds import check_seed
 from gennas.spaces import SearchSpace, resolve_space
+from gennas.versions import versions
 
 
 #: the files an export writes (model.onnx unless onnx=False)
@@ -127,7 +128,8 @@ def _write_export(sp: SearchSpace, graph: ArchGraph, folder: Path, side: int, nu
         "input_shape": [1, in_channels, side, side], "dynamic_batch": True, "build_options": build_options,
         "weights": weights_source, "trained": weights is not None,
         **({} if weights is not None else {"seed": seed}),
-        "inputs": inputs or "not recorded: the inputs the network was (or is to be) trained on"}, indent=2) + "\n")
+        "inputs": inputs or "not recorded: the inputs the network was (or is to be) trained on",
+        **versions()}, indent=2) + "\n")  # which gennas and torch wrote it (walk 28 #8)
     return paths
 
 

@@ -100,3 +100,38 @@ def test_a_designer_that_cannot_remember_its_predictor_warns_once_and_goes_on(tm
     assert len(said) == 1, [str(w.message) for w in caught]
     assert f"{home}/checkpoints cannot be written" in str(said[0].message)
     assert "set GENNAS_HOME to a writable folder" in str(said[0].message)
+
+
+# ------------------------------------------------ which version produced a result (walk 28 #8)
+def _versions():
+    import torch
+
+    return {"gennas_version": gennas.__version__, "torch_version": str(torch.__version__)}
+
+
+def test_a_search_records_the_gennas_and_torch_versions_in_its_study_and_json(tmp_path, monkeypatch):
+    import json
+
+    import optuna
+
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
+    db = tmp_path / "v.db"
+    ran = CliRunner().invoke(app, ["search", "--method", "random", "--budget", "2", "--storage", f"sqlite:///{db}",
+                                   "--study", "v", "--json", "--quiet"])
+    assert ran.exit_code == 0, ran.output
+    shown = json.loads(ran.stdout)
+    assert {k: shown[k] for k in _versions()} == _versions()
+    attrs = optuna.load_study(study_name="v", storage=f"sqlite:///{db}").user_attrs
+    assert {k: attrs[k] for k in _versions()} == _versions()
+    assert attrs["method"] == "random"  # beside the settings the study already recorded
+
+
+def test_an_export_records_the_gennas_and_torch_versions_in_build_json(tmp_path):
+    import json
+
+    from gennas.export import export_architecture
+
+    arch = gennas.load_space("nb201").sample_many(1, 0)[0]
+    paths = export_architecture(arch, tmp_path / "x", onnx=False)
+    record = json.loads(paths["build"].read_text())
+    assert {k: record[k] for k in _versions()} == _versions()

@@ -335,7 +335,9 @@ def register(app: typer.Typer) -> None:
                    "verified_here": result.verified_here, "resumed": result.resumed,
                    "failed": len(result.failures), "exhausted": result.exhausted}
         if as_json:
-            print_json({**summary, "notes": result.notes, "top": rows,
+            from gennas.versions import versions
+
+            print_json({**summary, **versions(), "notes": result.notes, "top": rows,
                         "failures": [{"arch": r.arch.to_string(), "error": r.error} for r in result.failures]})
             return
         # a proxy scored on other images than the task's: the title named cifar10 alone (a user review)

@@ -39,6 +39,7 @@ from gennas.search.executor import Executor, make_executor
 from gennas.search.optimizer import Optimizer, check_optimizer, untold
 from gennas.search.progress import SearchProgress, attach_work_dir, release_work, work_dirs
 from gennas.search.storage import START_ATTR, ResultStore
+from gennas.versions import versions
 
 #: consecutive asks that bring nothing new before the harness concludes the optimizer is exhausted
 MAX_STALE_ASKS = 20
@@ -258,7 +259,8 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
     start = getattr(optimizer, "predictor_start", None)  # the designer's: what a resume starts from again
     # what the evaluator's scores mean (epochs, build, inputs, ...): a resume with another setup is refused
     # and the batch size, and a training evaluator's threads (noted on resume: its scores' last bits)
-    attrs = {**evaluator_settings(evaluator), **run_settings(evaluator, executor, int(batch_size)), **(attrs or {})}
+    attrs = {**evaluator_settings(evaluator), **run_settings(evaluator, executor, int(batch_size)), **(attrs or {}),
+             **versions()}  # which gennas and torch verified (the latest run's; walk 28 #8)
     attrs = attrs if start is None else {START_ATTR: start, **attrs}
     store = ResultStore.open(search_space, storage, study_name, resume=resume, attrs=attrs, direction=direction,
                              force=force)
