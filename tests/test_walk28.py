@@ -135,3 +135,30 @@ def test_an_export_records_the_gennas_and_torch_versions_in_build_json(tmp_path)
     paths = export_architecture(arch, tmp_path / "x", onnx=False)
     record = json.loads(paths["build"].read_text())
     assert {k: record[k] for k in _versions()} == _versions()
+
+
+# ------------------------------------------------ design --export --overwrite (walk 28 #9)
+def test_design_export_overwrite_replaces_an_export_of_other_designs(tmp_path, monkeypatch):
+    import json
+
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
+    runner, out = CliRunner(), tmp_path / "exp"
+    first = runner.invoke(app, ["design", "--task", "cifar10", "-n", "2", "--export", str(out), "--json"])
+    assert first.exit_code == 0, first.output
+    command = ["design", "--task", "cifar100", "-n", "1", "--export", str(out), "--json"]
+    refused = runner.invoke(app, command)
+    assert refused.exit_code == 2 and "or add --overwrite to replace it" in refused.stderr, refused.output
+    (out / "rank05").mkdir()
+    (out / "rank05" / "notes.txt").write_text("mine")  # not an export: never removed
+    mine = runner.invoke(app, [*command, "--overwrite"])
+    assert mine.exit_code == 2 and "rank05 holds files no export writes" in mine.stderr, mine.output
+    (out / "rank05" / "notes.txt").unlink()
+    (out / "rank05").rmdir()
+    replaced = runner.invoke(app, [*command, "--overwrite"])
+    assert replaced.exit_code == 0, replaced.output
+    assert "removed the earlier export's rank02 (--overwrite)" in replaced.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["rank01"]
+    row = json.loads(replaced.stdout)[0]
+    assert json.loads((out / "rank01" / "build.json").read_text())["arch"] == row["arch"]
+    alone = runner.invoke(app, ["design", "-n", "1", "--overwrite"])
+    assert alone.exit_code == 2 and "--overwrite replaces an export: it goes with --export DIR" in alone.stderr

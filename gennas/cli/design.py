@@ -48,6 +48,9 @@ def register(app: typer.Typer) -> None:
                                                                  "initialised from --seed; with --study, the trained "
                                                                  "weights of a design its training evaluator kept, "
                                                                  "the others built as it built its networks)"),
+                   overwrite: bool = typer.Option(False, "--overwrite",
+                                                  help="with --export: replace an export of other designs in the "
+                                                       "folder (its rankNN exports; nothing else is removed)"),
                    num_classes: Optional[int] = typer.Option(None, "--num-classes",
                                                              help="with --export: classes of the exported networks, 2 or more \\[default: the "
                                                                   "task's dataset's, else those the space's latency "
@@ -90,6 +93,8 @@ def register(app: typer.Typer) -> None:
                               "and --max-latency-ms")
         if storage is not None:
             check_storage(storage)
+        if overwrite and export is None:
+            raise GennasError("--overwrite replaces an export: it goes with --export DIR")
         if num_classes is not None and export is None:
             raise GennasError("--num-classes sets the classes of exported networks: it goes with --export DIR")
         if export is not None and export.exists() and not export.is_dir():
@@ -159,7 +164,7 @@ def register(app: typer.Typer) -> None:
                 row["table_acc"] = bench.accuracy(c.arch, task)
             rows.append(row)
         if export is not None:
-            export_designs(export, designer, candidates, rows, task, num_classes, storage, study)
+            export_designs(export, designer, candidates, rows, task, num_classes, storage, study, overwrite)
         rows = same_keys(rows)  # one schema for every row: None where a design has no value
         direction = designer.loop.scale.direction
         if as_json:
@@ -192,11 +197,12 @@ def held_out(space: str | None, holdout: str | None) -> Any:
 
 
 def export_designs(export: Path, designer: Any, candidates: list[Any], rows: list[dict[str, Any]], task: str,
-                   num_classes: int | None, storage: str | None, study: str | None) -> None:
+                   num_classes: int | None, storage: str | None, study: str | None, overwrite: bool = False) -> None:
     """``--export``: write each design (trained weights where the study kept them; the others
     untrained, built as the study's evaluator built the networks it trained), fill each row's
-    ``export`` and say in one line which ranks hold which."""
-    from gennas.cli.export_ranks import (export_note, kept_ranks, rank_folder, refuse_other_classes,
+    ``export`` and say in one line which ranks hold which. ``overwrite``: an export of other designs
+    there is replaced (:func:`~gennas.cli.export_ranks.kept_ranks`), its ranks beyond these removed."""
+    from gennas.cli.export_ranks import (export_note, kept_ranks, rank_folder, refuse_other_classes, remove_stale,
                                          untrained_build, write_ranks)
     from gennas.datasets import classes_of
     from gennas.surrogates.measure import table_build_options
@@ -207,9 +213,12 @@ def export_designs(export: Path, designer: Any, candidates: list[Any], rows: lis
     # before any write: classes other than trained weights' and a folder of other designs are
     # refused; untrained ones start from the design's seed
     refuse_other_classes(candidates, designer.history, num_classes)
-    kept = kept_ranks(export, candidates, classes, designer.seed, build)
+    kept = kept_ranks(export, candidates, classes, designer.seed, build, overwrite)
     trained = write_ranks(export, candidates, designer.history, classes, kept, designer.seed, build,
                           device=designer.device, budget_ms=designer.max_latency_ms)
+    removed = remove_stale(export, candidates) if overwrite else []  # after the new ones are written
+    if removed:
+        typer.echo(f"note: {export}: removed the earlier export's {', '.join(removed)} (--overwrite)", err=True)
     for row, c in zip(rows, candidates):
         # one export may mix networks a search trained with untrained ones: say which
         weights = "trained weights" if trained[c.rank] else "initial weights"

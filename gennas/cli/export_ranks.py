@@ -35,6 +35,23 @@ def half_written(folder: Path) -> bool:
     return "build.json" not in names and names <= set(EXPORT_FILES)
 
 
+def only_export_files(folder: Path) -> bool:
+    """Whether ``folder`` holds nothing but an export's files: all ``--overwrite`` may remove."""
+    from gennas.export import EXPORT_FILES
+
+    return folder.is_dir() and {p.name for p in folder.iterdir()} <= set(EXPORT_FILES)
+
+
+def remove_stale(export: Path, candidates: Sequence[Any]) -> list[str]:
+    """``--overwrite``: remove the ``rankNN`` exports of ranks this export has not (an export of 10
+    over one of 5 would leave 6-10 of the old designs beside it); returns their names."""
+    wanted = {rank_folder(export, c.rank).name for c in candidates}
+    stale = [f for f in sorted(export.glob("rank[0-9][0-9]")) if f.name not in wanted and only_export_files(f)]
+    for folder in stale:
+        shutil.rmtree(folder)
+    return [f.name for f in stale]
+
+
 def exported_before(folder: Path) -> dict[str, Any] | None:
     """The ``build.json`` of a complete export in ``folder`` (None: none, or unreadable)."""
     try:
@@ -63,10 +80,12 @@ def same_build(record: dict[str, Any], build: dict[str, Any]) -> bool:
 
 
 def kept_ranks(export: Path, candidates: Sequence[Any], classes: int, seed: int | None = 0,
-               build: dict[str, Any] | None = None) -> set[int]:
+               build: dict[str, Any] | None = None, overwrite: bool = False) -> set[int]:
     """The ranks ``export`` already holds exactly as this command would write them (the same
     architecture, classes, build (``build``: :func:`same_build`) and initial weights' seed: a
-    rerun after an interrupt); GennasError where it holds others."""
+    rerun after an interrupt); GennasError where it holds others, unless ``overwrite`` (``--overwrite``,
+    as ``export_architecture(overwrite=True)``): they are then replaced, but never a folder that
+    holds files no export writes."""
     wanted = {c.rank: c.arch.to_string() for c in candidates}
     kept, other, reseeded = set(), [], ""
     for folder in sorted(export.glob("rank[0-9][0-9]")) if export.is_dir() else []:
@@ -82,10 +101,15 @@ def kept_ranks(export: Path, candidates: Sequence[Any], classes: int, seed: int 
             other.append(folder.name)
         elif not (rank in wanted and half_written(folder)):  # a half-written one of ours is rewritten
             other.append(folder.name)
-    if other:
+    foreign = [name for name in other if not only_export_files(export / name)]
+    if overwrite and foreign:  # the user's own files are never removed
+        raise GennasError(f"--export {export}: {', '.join(foreign[:3])} holds files no export writes; --overwrite "
+                          "replaces only exports: move them, or choose a new or empty folder")
+    if other and not overwrite:
         # a new export over an old one replaced some ranks and left the others: a mixed folder
         raise GennasError(f"--export {export} already holds an export of other designs ({', '.join(other[:3])}"
-                          f"{', ...' if len(other) > 3 else ''}); choose a new or empty folder" + reseeded)
+                          f"{', ...' if len(other) > 3 else ''}); choose a new or empty folder, or add --overwrite to "
+                          "replace it" + reseeded)
     return kept
 
 
@@ -145,7 +169,7 @@ def write_ranks(export: Path, candidates: Sequence[Any], history: Sequence[Any],
                                  **{**(build or {}), "num_classes": classes})
                 records[c.rank] = stated_latency(partial, c, device, budget_ms)
                 try:
-                    if final.exists():  # half-written by an earlier version: only export files in it
+                    if final.exists():  # half-written by an earlier version, or replaced (--overwrite): export files only
                         shutil.rmtree(final)
                     partial.rename(final)
                 except OSError as exc:
