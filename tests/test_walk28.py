@@ -4,6 +4,8 @@ and not fatal to a search (Python); the gennas and torch versions recorded with 
 
 from __future__ import annotations
 
+import json
+
 from typer.testing import CliRunner
 
 import gennas
@@ -162,3 +164,20 @@ def test_design_export_overwrite_replaces_an_export_of_other_designs(tmp_path, m
     assert json.loads((out / "rank01" / "build.json").read_text())["arch"] == row["arch"]
     alone = runner.invoke(app, ["design", "-n", "1", "--overwrite"])
     assert alone.exit_code == 2 and "--overwrite replaces an export: it goes with --export DIR" in alone.stderr
+
+
+def test_design_json_rows_carry_every_prediction_column_whether_stated_or_ranked_only(tmp_path, monkeypatch):
+    """`--task cifar10` rows had pred_acc/pred_low/...; a new dataset's (ranks only) had rank, arch,
+    relative_score and verified alone, and a pipeline's row["pred_acc"] raised KeyError (walk 28 #2)."""
+    from gennas.design.candidate import statement_keys
+
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path))
+    keys = {}
+    for task in ("cifar10", "new-cifar10"):
+        result = CliRunner().invoke(app, ["design", "--task", task, "-n", "2", "--json"])
+        assert result.exit_code == 0, result.output
+        rows = json.loads(result.stdout)
+        assert len({tuple(row) for row in rows}) == 1
+        keys[task] = [k for k in rows[0] if k in statement_keys("%")]
+    assert keys["cifar10"] == keys["new-cifar10"] == list(statement_keys("%"))
+    assert rows[0]["pred_acc"] is None and rows[0]["relative_score"] is not None  # ranked only: no value made up

@@ -15,7 +15,7 @@ LATENCY_COLUMNS = ("pred_ms", "measured_ms", "bound_ms")
 
 def register(app: typer.Typer) -> None:
     from gennas.cli.output import bound_column, bound_fields, extrapolation_column, friendly, print_json, print_table
-    from gennas.design.candidate import candidate_row, same_keys
+    from gennas.design.candidate import candidate_row, statement_keys, with_every_column
     from gennas.design.notes import design_notes
 
     @app.command("design")
@@ -165,7 +165,8 @@ def register(app: typer.Typer) -> None:
             rows.append(row)
         if export is not None:
             export_designs(export, designer, candidates, rows, task, num_classes, storage, study, overwrite)
-        rows = same_keys(rows)  # one schema for every row: None where a design has no value
+        # one schema for every row and every outcome: None where a design has no value
+        rows = with_every_column(rows, candidates[0].unit if candidates else "%")
         direction = designer.loop.scale.direction
         if as_json:
             # which scores are best, on every row (a list of rows stays what scripts read): a
@@ -177,9 +178,14 @@ def register(app: typer.Typer) -> None:
             how = "predicted, not verified" if not verified else \
                 f"predicted; {verified} of them verified by the study, column 'verified'"
             how += "; scores minimized: lower is better" if direction == "minimize" else ""
-            # a latency column no design fills is left out of the table (the JSON keeps its keys)
+            # a latency column no design fills is left out of the table (the JSON keeps its keys),
+            # so are a relative score nothing needs and, where nothing is stated, the prediction
+            # columns: a rank-only table shows the ranks, not eight empty columns
             filled = {k for row in rows for k, v in row.items() if v is not None}
-            rows = [{k: v for k, v in row.items() if k in filled or not k.startswith(LATENCY_COLUMNS)} for row in rows]
+            stated = bool(filled & {"pred_acc", "pred_score"})
+            unused = {"relative_score"} | (set() if stated else set(statement_keys("%")) - {"rank", "arch", "verified"})
+            rows = [{k: v for k, v in row.items() if k in filled or not (k.startswith(LATENCY_COLUMNS) or k in unused)}
+                    for row in rows]
             print_table(f"{len(rows)} designed {designer.space.name} architectures for {task}{budget} ({how})",
                         [bound_column(extrapolation_column(row)) for row in rows])
 

@@ -150,6 +150,22 @@ def candidate_row(candidate: Candidate) -> dict[str, Any]:
     return row
 
 
+def statement_keys(unit: str) -> dict[str, None]:
+    """Every prediction column :func:`candidate_row` may fill, empty, in its order; ``unit`` names
+    the value's key as there (% -> ``pred_acc``)."""
+    value = "pred_acc" if unit == "%" else "pred_score"
+    return dict.fromkeys(["rank", "arch", value, "pred_low", "pred_high", "beyond_calibration",
+                          "below_calibration", "pred_std", "relative_score", "verified"])
+
+
+def with_every_column(rows: list[dict[str, Any]], unit: str) -> list[dict[str, Any]]:
+    """:func:`same_keys` of ``rows`` holding every column of :func:`statement_keys` (None where
+    nothing is stated): a rank-only row (a new dataset, or a slip of a task's name) had only rank,
+    arch, relative_score and verified, and a pipeline's ``row["pred_acc"]`` failed far from the
+    cause (walk 28 #2)."""
+    return same_keys([statement_keys(unit), *rows])[1:]
+
+
 def same_keys(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """``rows`` with one set of keys, None where a row has no value: a verified design's row
     carried ``pred_low``/``pred_high`` and the calibration flags, the unverified rows beside it did

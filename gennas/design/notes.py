@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from gennas.design.candidate import Candidate, candidate_row, number, same_keys
+from gennas.design.candidate import Candidate, candidate_row, number, with_every_column
 
 
 class Designs(list):
@@ -31,8 +31,9 @@ class Designs(list):
         a table): the keys ``gennas design --json`` prints up to ``verified``, then ``latency_ms`` and
         ``latency_measured`` where the designer has a device (the JSON's ``pred_ms`` or
         ``measured_ms``, beside ``bound_ms_*``); not the JSON's ``table_acc``, ``export``, ``direction``."""
-        return same_keys([{**candidate_row(c), **({} if c.predicted_latency_ms is None else {
-            "latency_ms": c.predicted_latency_ms, "latency_measured": c.latency_measured})} for c in self])
+        return with_every_column([{**candidate_row(c), **({} if c.predicted_latency_ms is None else {
+            "latency_ms": c.predicted_latency_ms, "latency_measured": c.latency_measured})} for c in self],
+            self[0].unit if len(self) else "%")
 
 
 def design_notes(designer: Any, candidates: Sequence[Candidate], task: str | None = None, space: str | None = None,
