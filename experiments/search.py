@@ -125,6 +125,9 @@ METHODS["gennas-transfer"] = gennas_transfer
 METHODS["gennas-scratch"] = gennas_scratch
 
 CHECKPOINTS = (1, 2, 5, 10, 20, 50, 100)
+#: the synflow table's methods without ``--methods``: proxy-topk is the designer's warm-up lookup
+#: alone (the shipped synflow of every cell, the evaluator's own values, read uncharged)
+SYNFLOW_METHODS = ("random", "bananas", "proxy-topk", "gennas-scratch", "gennas-transfer")
 DEVICES = ("pixel3", "1080ti_1", "gold_6240")
 LATENCY_PERCENTILES = (10, 25, 50)
 
@@ -357,7 +360,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--latency-only", action="store_true", help="only the latency-constrained table")
     parser.add_argument("--fresh", action="store_true", help="ignore runs cached in experiments/data/search_runs")
     parser.add_argument("--synflow", action="store_true",
-                        help="only the synflow-evaluator table (random, bananas and the designer by default)")
+                        help="only the synflow-evaluator table (random, bananas, proxy-topk and the designer by default)")
     args = parser.parse_args(argv)
     BATCH["size"] = args.batch_size
     torch.set_num_threads(1)
@@ -371,7 +374,7 @@ def main(argv: list[str] | None = None) -> None:
     start = time.perf_counter()
     if args.synflow:
         chosen = methods if "--methods" in (argv or sys.argv) else {
-            name: METHODS[name] for name in ("random", "bananas", "gennas-scratch", "gennas-transfer")}
+            name: METHODS[name] for name in SYNFLOW_METHODS}
         for dataset in args.datasets:
             lines = synflow_table(bench, dataset, chosen, seeds, args.budget or 50, args.fresh)
             print("\n".join(lines) + "\n", flush=True)

@@ -58,3 +58,29 @@ def test_a_proxy_run_follows_the_best_scored_architecture(experiment, bench):
     curve = experiment.true_accuracy_of_best(history, bench, "cifar10")
     expected = bench.accuracy_of([archs[0], archs[1], archs[1], archs[3]], "cifar10")
     assert np.allclose(curve, expected)
+
+
+@pytest.mark.parametrize("method", ["transfer-topk", "transfer-local", "random"])
+def test_latency_table_methods_verify_only_cells_within_the_budget(experiment, bench, monkeypatch, method):
+    """The latency table's baselines with a source table are kept to the budget as the others are
+    (the harness's LatencyFilter by the table's latency): every verified cell within it (walk 27)."""
+    verified = []
+    real = experiment.run_search
+
+    def recording(*args, **kwargs):
+        result = real(*args, **kwargs)
+        verified.extend(result.history)
+        return result
+
+    monkeypatch.setattr(experiment, "run_search", recording)
+    limit = 3.27  # pixel3's 10th percentile: transfer-topk's first cells are all over it
+    curve, _ = experiment.one_run(experiment.METHODS[method], bench, "cifar10", 0, 10, "pixel3", limit)
+    assert verified and all(bench.latency(r.arch, "pixel3") <= limit for r in verified)
+    assert not any(r.failed for r in verified) and np.nanmax(curve) <= bench.best("cifar10", limit, "pixel3")[1]
+
+
+def test_the_latency_and_synflow_tables_run_the_source_and_proxy_baselines_by_default(experiment):
+    """Without --methods the latency table runs every registered method (transfer-topk and
+    transfer-local included); the synflow table's default list includes proxy-topk."""
+    assert {"transfer-topk", "transfer-local", "proxy-topk"} <= set(experiment.METHODS)
+    assert "proxy-topk" in experiment.SYNFLOW_METHODS and set(experiment.SYNFLOW_METHODS) <= set(experiment.METHODS)
