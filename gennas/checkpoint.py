@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from gennas.atomic_write import replaced_on_exit
 from gennas.checkpoint_remedy import remedy, torch_refusal
 from gennas.errors import GennasError, OtherSpec
 
@@ -151,14 +152,13 @@ def save_checkpoint(path: str | Path, checkpoint: Checkpoint, data: str | None =
     path.parent.mkdir(parents=True, exist_ok=True)
     blob = {"format": FORMAT, "kind": checkpoint.kind, "config": dict(checkpoint.config),
             "state": checkpoint.state, "meta": {**_made_for(checkpoint), **checkpoint.meta}}
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(blob, tmp)
-    # An existing manifest's checksum is dropped before the file changes and written after, so
-    # a crash in between leaves an unchecked manifest, never one that refuses a good file.
     manifest = path.with_suffix(".json")
-    if manifest.is_file():
-        _set_checksum(manifest, None)
-    tmp.replace(path)
+    with replaced_on_exit(path) as tmp:
+        torch.save(blob, tmp)
+        # An existing manifest's checksum is dropped before the file changes and written after, so
+        # a crash in between leaves an unchecked manifest, never one that refuses a good file.
+        if manifest.is_file():
+            _set_checksum(manifest, None)
     if data is not None:
         write_manifest(path, checkpoint.kind, checkpoint.space or "", checkpoint.config, data, metrics or {},
                        command, **extra)
@@ -192,9 +192,8 @@ def _set_checksum(manifest: Path, sha256: str | None) -> None:
 
 def _write_json(out: Path, record: dict[str, Any]) -> None:
     """Write a manifest atomically (a crash leaves the old one whole)."""
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(json.dumps(record, indent=2, default=_plain) + "\n")
-    tmp.replace(out)
+    with replaced_on_exit(out) as tmp:
+        tmp.write_text(json.dumps(record, indent=2, default=_plain) + "\n")
 
 
 def load_checkpoint(path: str | Path, kind: str, space: str | None = None,

@@ -39,7 +39,32 @@ def test_round_trip_keeps_every_field(tmp_path):
     assert torch.equal(back.state["w"], torch.arange(6.0).reshape(2, 3)) and back.state["n"] == 3
     assert torch.equal(back.state["layers"][0], torch.ones(2))
     assert config_from_dict(_Config, {**back.config, "gone": 1}) == _Config(width=4)  # unknown keys ignored
-    assert not (tmp_path / "sub" / "toy.pt.tmp").exists() and not path.with_suffix(".json").exists()
+    assert [f.name for f in (tmp_path / "sub").iterdir()] == ["toy.pt"]  # no temporary file left, no manifest
+
+
+def test_two_writers_of_one_checkpoint_never_share_a_temporary_file(tmp_path):
+    """A user walk ran two searches in one $GENNAS_HOME: both saved the same predictor through
+    'predictor.pt.tmp', and one's rename found the file gone (FileNotFoundError, a traceback after
+    its results were verified; walk 28 #13). Threads stand in for the processes."""
+    import threading
+
+    path, errors = tmp_path / "shared.pt", []
+
+    def save_many() -> None:
+        try:
+            for _ in range(25):
+                save_checkpoint(path, _ckpt(), data="toy data")  # the manifest is replaced too
+        except Exception as exc:  # noqa: BLE001 - any failure is the finding
+            errors.append(exc)
+
+    writers = [threading.Thread(target=save_many) for _ in range(3)]
+    for w in writers:
+        w.start()
+    for w in writers:
+        w.join()
+    assert not errors, errors
+    assert load_checkpoint(path, "toy", "nb201").state["n"] == 3
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["shared.json", "shared.pt"]
 
 
 @dataclass
