@@ -159,3 +159,20 @@ def test_derivative_free_guidance_with_lookup_table(kind, bench):
     g = Guidance(reward=reward, num_candidates=4)
     guided = _true_acc(bench, gen.sample(100, seed=2, guidance=g)).mean()
     assert guided > plain + 3.0, (plain, guided)
+
+
+def test_loading_a_generator_leaves_the_callers_torch_random_stream_alone():
+    """A user walk: the first Designer in a process used up draws of the caller's seeded global
+    torch RNG (the generator's initial weights, replaced by the checkpoint's), so a pipeline's
+    own seeded draws after it differed from a run without it (walk 28 #18)."""
+    import torch
+
+    import gennas.generators as generators
+
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    for kind in ("diffusion", "vae"):
+        generators._load.cache_clear()  # a first load in this process, as a pipeline's first Designer
+        torch.manual_seed(123)
+        generators.load_generator("nb201", kind)
+        assert torch.equal(torch.rand(3), expected), kind

@@ -65,7 +65,12 @@ def _load(pt: str, space: SearchSpace, kind: str, stamp: int) -> SlotGenerator:
         raise GennasError(f"no {kind} generator for space {space_name!r} (looked for {path.name} in the shipped "
                           f"checkpoints and in {path.parent}); to design in it, {train_hint(space, kind)}")
     ckpt = load_checkpoint(path, kind, space_name)
-    model = new_generator(space, kind, **ckpt.config)
+    import torch
+
+    # the initial weights, replaced below, are drawn without touching the caller's random stream:
+    # a process's first Designer used up draws of the user's seeded torch RNG (walk 28 #18)
+    with torch.random.fork_rng(devices=[]):
+        model = new_generator(space, kind, **ckpt.config)
     try:
         model.load_state_dict(ckpt.state)
     except RuntimeError as exc:  # a wrong shape or a missing tensor
