@@ -11,6 +11,7 @@ from gennas._lazy import lazy_exports
 from gennas.errors import (
     DataError,
     GennasError,
+    GennasWarning,
     InvalidArchitecture,
     MissingDependency,
     TrainingDiverged,
@@ -67,6 +68,7 @@ __all__ = [
     "ArchGraph",
     "DataError",
     "GennasError",
+    "GennasWarning",
     "InvalidArchitecture",
     "MissingDependency",
     "TrainingDiverged",

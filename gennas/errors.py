@@ -21,6 +21,12 @@ class GennasError(Exception):
     """Base class of every error gennas raises on purpose."""
 
 
+class GennasWarning(UserWarning):
+    """Base class of every warning gennas issues: ``warnings.filterwarnings("error",
+    category=gennas.GennasWarning)`` turns them all into errors (a filter on ``module="gennas"``
+    never matches, as each warning points at the caller's line)."""
+
+
 class InvalidArchitecture(GennasError, ValueError):
     """An architecture string or graph that is not a member of its search space."""
 

@@ -33,7 +33,7 @@ from typing import Any
 import torch
 
 from gennas.checkpoint import load_checkpoint
-from gennas.errors import GennasError, MissingDependency, caller_stacklevel, install_hint
+from gennas.errors import GennasError, GennasWarning, MissingDependency, caller_stacklevel, install_hint
 from gennas.graph import ArchGraph
 from gennas.seeds import check_seed
 from gennas.spaces import SearchSpace, resolve_space
@@ -168,7 +168,7 @@ def export_trained(checkpoint: str | Path, folder: str | Path, onnx: bool = True
                                weights_source=source, inputs=inputs, overwrite=overwrite, input_size=size, **trained)
 
 
-class MissingWeights(UserWarning):
+class MissingWeights(GennasWarning):
     """A result records a trained-weights file that is not there (its folder moved or was deleted,
     or the evaluator did not keep it): the export is freshly initialised."""
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from gennas.errors import GennasError, caller_stacklevel
+from gennas.errors import GennasError, GennasWarning, caller_stacklevel
 
 #: the seeds valid for numpy, torch and optuna's samplers alike
 MAX_SEED = 2**32 - 1
@@ -26,7 +26,7 @@ def check_seed(seed: Any, option: str = "seed") -> int | None:
     return None if seed is None else int(seed)
 
 
-class UnseededStudy(UserWarning):
+class UnseededStudy(GennasWarning):
     """A stored search runs without a seed: it cannot be run again the same way, nor continued as
     an uninterrupted run would have gone."""
 

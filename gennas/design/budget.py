@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from gennas.errors import ON_COMMAND_LINE, GennasError, UnknownDevice, caller_stacklevel, unknown_device
+from gennas.errors import ON_COMMAND_LINE, GennasError, GennasWarning, UnknownDevice, caller_stacklevel, unknown_device
 from gennas.graph import ArchGraph
 from gennas.spaces import SearchSpace
 from gennas.surrogates.latency_bound import check_confidence
@@ -375,7 +375,7 @@ def unregistered_advice(space: SearchSpace, device: str) -> str:
             "`gennas latency measure` registers one for every process)")
 
 
-class UncalibratedBound(UserWarning):
+class UncalibratedBound(GennasWarning):
     """A latency budget judged by a bound that no held-out test calibrated (a device adapted
     without all the reference architectures)."""
 
@@ -396,7 +396,7 @@ def check_feasible(budget: LatencyBudget, space: SearchSpace) -> None:
         raise InfeasibleBudget(budget.infeasible_reason(space, ""))
 
 
-class FewerDesigns(UserWarning):
+class FewerDesigns(GennasWarning):
     """``generate(n)`` returned fewer than ``n`` designs (the budget keeps fewer, or fewer distinct
     ones were found)."""
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gennas.errors import folded
+from gennas.errors import GennasWarning, folded
 from gennas.surrogates.task import Task
 
 #: the origin of a shipped predictor trained without one dataset's labels ("shipped-no-cifar100")
@@ -25,7 +25,7 @@ HELD_OUT_ORIGIN = "shipped-no-"
 NEW_PREFIXES = ("new-", "heldout-", "held-out-", "holdout-")
 
 
-class HeldOutNaming(UserWarning):
+class HeldOutNaming(GennasWarning):
     """A task name and the predictor disagree about which bundled table is held out."""
 
 

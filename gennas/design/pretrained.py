@@ -22,7 +22,7 @@ import numpy as np
 from gennas.checkpoint import find_checkpoint, read_manifest, user_checkpoints_dir
 from gennas.design.loop import DesignLoop
 from gennas.design.scores import ScoreScale, score_unit
-from gennas.errors import GennasError, OtherSpec, caller_stacklevel
+from gennas.errors import GennasError, GennasWarning, OtherSpec, caller_stacklevel
 from gennas.evaluators.base import Result
 from gennas.resources import checkpoints_dir
 from gennas.spaces import SearchSpace
@@ -78,12 +78,12 @@ def pretrained_predictor(space: SearchSpace) -> AccuracyModel:
     return predictor
 
 
-class PredictorNotRemembered(UserWarning):
+class PredictorNotRemembered(GennasWarning):
     """The refitted predictor could not be written under ``$GENNAS_HOME`` (unwritable, or not a
     folder): the search goes on, but later designers do not start from what it learned."""
 
 
-class OtherDirectionSaved(UserWarning):
+class OtherDirectionSaved(GennasWarning):
     """The predictor a search saved learned its scores in the other direction: not started from."""
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from gennas.errors import GennasError
+from gennas.errors import GennasError, GennasWarning
 
 #: scores beyond this magnitude are compressed (float32 predictions squared in a loss overflow near 1e19)
 COMPRESS_ABOVE = 1e4
@@ -192,11 +192,11 @@ def scale_mismatch_note(task: Any, scores: list[float]) -> str | None:
             "%, say), or the description misleads the search")
 
 
-class RepeatedArchitecture(UserWarning):
+class RepeatedArchitecture(GennasWarning):
     """An architecture told again with another score: both results are kept."""
 
 
-class InterruptedTell(UserWarning):
+class InterruptedTell(GennasWarning):
     """A ``tell`` stopped by Ctrl-C after recording its results, before its refit finished."""
 
 

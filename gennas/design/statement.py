@@ -27,7 +27,7 @@ from gennas.design.scores import repeated_results, scored_by_proxy, told_unit_pr
 from gennas.design.unit_line import source_line_statement, unit_range
 from gennas.design.stored_statement import results_agree_with_stored, stored_statement
 from gennas.design.study_replay import UnstoredTell, unstored_tell
-from gennas.errors import caller_stacklevel
+from gennas.errors import GennasWarning, caller_stacklevel
 from gennas.evaluators.base import Result
 from gennas.graph import ArchGraph
 from gennas.surrogates.calibration import (COVERAGE, MIN_TREND, Calibration, Predictions,
@@ -54,7 +54,7 @@ MIN_STATED = max(next(n for n in range(1, 1000) if math.ceil(COVERAGE * (n + 1))
 OWN_MISS = 1.0
 
 
-class ScoresOffTable(UserWarning):
+class ScoresOffTable(GennasWarning):
     """Scores told for a dataset the space's benchmark measured lie outside its table's range: they
     are learned in their own units, without the table's range or its stored calibration."""
 

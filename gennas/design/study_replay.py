@@ -18,7 +18,7 @@ from typing import Any
 
 from gennas.design.pretrained import RememberingLoop
 from gennas.design.scores import ScoreScale
-from gennas.errors import GennasError
+from gennas.errors import GennasError, GennasWarning
 from gennas.evaluators.base import Result
 
 
@@ -89,7 +89,7 @@ def storage_key(storage: Any) -> Any:
     return getattr(backend, "url", None) or backend
 
 
-class UnstoredTell(UserWarning):
+class UnstoredTell(GennasWarning):
     """Results told by hand to a designer that has a storage: kept in the designer only."""
 
 

@@ -13,10 +13,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from gennas.design.holdout import HeldOutNaming, holdout_naming_problem
-from gennas.errors import caller_stacklevel, close_name, folded
+from gennas.errors import GennasWarning, caller_stacklevel, close_name, folded
 
 
-class TaskNameSlip(UserWarning):
+class TaskNameSlip(GennasWarning):
     """A task name the predictor does not know that looks like a slip for a known one ("CIFAR10"):
     a new dataset in Python; refused on the command line, where a pipeline would otherwise go on
     with ranks only and no accuracy columns (walk 28 #2). ``warnings.filterwarnings("error",

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from gennas.design.scores import ACCURACY_KINDS, check_kind_direction, scored_by_proxy
-from gennas.errors import GennasError, caller_stacklevel
+from gennas.errors import GennasError, GennasWarning, caller_stacklevel
 from gennas.evaluators.base import Result
 
 #: the kinds a told Result may have (``proxy:<name>`` for any zero-cost proxy's score)
@@ -31,7 +31,7 @@ KNOWN_KINDS = (*ACCURACY_KINDS, "callable", "user", "proxy:<name>")
 PLAUSIBLE_RANGES = 1.0
 
 
-class OtherUnit(UserWarning):
+class OtherUnit(GennasWarning):
     """A score told in another unit than the designer's earlier results: recorded as failed."""
 
 
@@ -67,7 +67,7 @@ def told_in_unit(loop: Any, results: list[Result]) -> list[Result]:
 def warn_each(problems: Iterable[str | Warning]) -> None:
     """Each of ``problems`` as a warning at the user's line."""
     for problem in problems:
-        warnings.warn(problem, stacklevel=caller_stacklevel())
+        warnings.warn(problem, GennasWarning, stacklevel=caller_stacklevel())  # a Warning keeps its class
 
 
 def searched(loop: Any, force: bool) -> Any:

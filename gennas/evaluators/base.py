@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from gennas.errors import GennasError, caller_stacklevel
+from gennas.errors import GennasError, GennasWarning, caller_stacklevel
 from gennas.graph import ArchGraph
 
 if TYPE_CHECKING:  # annotation only: gennas.spaces is not needed to hold results
@@ -165,5 +165,5 @@ def not_finite_failed(result: Result, who: str) -> Result:
     if math.isfinite(result.score) or result.error is not None:  # a failure told as one: nothing to say
         return result
     warnings.warn(f"{who}: a score that is not finite ({result.score}) is recorded as a failed verification (it "
-                  "spends nothing and is never designed)", stacklevel=caller_stacklevel())
+                  "spends nothing and is never designed)", GennasWarning, stacklevel=caller_stacklevel())
     return replace(result, error=f"score is {result.score}")

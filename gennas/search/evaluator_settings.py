@@ -13,7 +13,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from gennas.errors import GennasError, caller_stacklevel
+from gennas.errors import GennasError, GennasWarning, caller_stacklevel
 
 #: evaluator attributes recorded as they are (a TrainEvaluator's, a SupernetEvaluator's, a ProxyEvaluator's);
 #: ``inputs``, how a TrainEvaluator's images were prepared, lets an export build an untrained design as it
@@ -66,7 +66,7 @@ def check_evaluator_space(evaluator: Any, space_name: str) -> None:
                           f"(e.g. TrainEvaluator({space_name!r}, ...)); nothing was verified")
 
 
-class WeightsNotKept(UserWarning):
+class WeightsNotKept(GennasWarning):
     """An evaluator asked to keep its trained weights (``keep_weights=True``) has nowhere to keep
     them: it has no ``checkpoint_dir`` and the search no work folder (in-memory storage)."""
 
@@ -88,7 +88,7 @@ def warn_weights_not_kept(evaluator: Any) -> None:
 TRAINING_KINDS = ("train", "supernet")
 
 
-class OtherThreads(UserWarning):
+class OtherThreads(GennasWarning):
     """A resumed study of trained scores was verified with another torch thread count than this
     run's: the scores verified from now on do not match an uninterrupted run's bit for bit."""
 

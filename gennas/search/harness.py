@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from gennas.design.scores import check_kind_direction
-from gennas.errors import GennasError
+from gennas.errors import GennasError, GennasWarning
 from gennas.evaluators.base import Evaluator, Result, as_evaluator
 from gennas.graph import ArchGraph
 from gennas.spaces import SearchSpace, resolve_space
@@ -111,7 +111,7 @@ class SearchResult:
 
         report = write_report([run_of(self)], path)
         if not report.files:
-            warnings.warn("no figure written: " + "; ".join(report.notes), stacklevel=2)
+            warnings.warn("no figure written: " + "; ".join(report.notes), GennasWarning, stacklevel=2)
         return report.files
 
     def __len__(self) -> int:

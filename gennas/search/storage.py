@@ -30,7 +30,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gennas.errors import GennasError, InvalidArchitecture, caller_stacklevel
+from gennas.errors import GennasError, GennasWarning, InvalidArchitecture, caller_stacklevel
 from gennas.evaluators.base import Result
 from gennas.resources import gennas_home
 from gennas.search.backends import failure_reason, open_storage, quiet_optuna, storage_errors
@@ -74,7 +74,7 @@ CLAIM_ATTR = "gennas_claim"
 SET_ASIDE_ATTR = "gennas_set_aside"
 
 
-class NewStudyOnResume(UserWarning):
+class NewStudyOnResume(GennasWarning):
     """``resume`` named a study the storage does not hold: a new one is started (a typo?)."""
 
 

@@ -30,7 +30,7 @@ import torch
 from torch import nn
 
 from gennas.checkpoint import Checkpoint, config_dict, config_from_dict, load_checkpoint, save_checkpoint
-from gennas.errors import GennasError, InvalidArchitecture, UnknownDevice, unknown_device
+from gennas.errors import GennasError, GennasWarning, InvalidArchitecture, UnknownDevice, unknown_device
 from gennas.models.gnn import DAGEncoder, EncoderConfig, archs_to_node_features, slot_probs_to_node_features
 from gennas.graph import ArchGraph
 from gennas.surrogates.latency_checks import check_latencies, check_ridge
@@ -188,7 +188,7 @@ class LatencyEstimator:
             raise GennasError(f"adapting {device_name!r}: no samples given")
         if device_name in self.bundled:  # replaced without a word, pixel3 read 200 ms for a 3 ms cell
             warnings.warn(f"adapt({device_name!r}) replaces the bundled device of that name (its model from the "
-                          "tables) in this estimator; adapt under another name to keep it", stacklevel=2)
+                          "tables) in this estimator; adapt under another name to keep it", GennasWarning, stacklevel=2)
         try:
             archs = [self.space.parse(a) for a, _ in samples]
             ms = np.array([float(m) for _, m in samples], dtype=np.float64)

@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from gennas.errors import GennasError, UnknownDevice
+from gennas.errors import GennasError, GennasWarning, UnknownDevice
 from gennas.graph import ArchGraph
 from gennas.resources import gennas_home
 from gennas.spaces import SearchSpace, resolve_space, space_by_name
@@ -276,7 +276,7 @@ def register_device(name: str, space: SearchSpace | str, samples: Sequence[tuple
     return path
 
 
-class BrokenDeviceFile(UserWarning):
+class BrokenDeviceFile(GennasWarning):
     """A registered device's file that cannot be used: skipped with this warning, so that the
     other devices (bundled ones included) still load."""
 

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from gennas.errors import GennasError
+from gennas.errors import GennasError, GennasWarning
 from gennas.resources import gennas_home
 from gennas.surrogates.measure import Timing
 from gennas.surrogates.measure_commands import MEASURE_OPTIONS
@@ -100,7 +100,7 @@ class MeasureProgress:
         except OSError as exc:  # the measure goes on: only resuming it is lost
             self.writable = False
             warnings.warn(f"cannot keep the timings in {self.path} as they are taken ({exc.strerror or exc}): "
-                          "an interrupted measure will not resume", stacklevel=2)
+                          "an interrupted measure will not resume", GennasWarning, stacklevel=2)
 
 
 def _read(path: Path) -> dict[str, Any] | None:
