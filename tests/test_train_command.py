@@ -187,7 +187,7 @@ def test_train_both_kinds_and_bad_options(home, user_yaml):
     rows = json.loads(result.stdout)
     assert [r["generator"] for r in rows] == ["diffusion", "vae"]
     assert all(r["used_by_designer"] and r["valid"] == 1.0 for r in rows)
-    assert 0 <= rows[1]["slot_recon"] <= 1
+    assert 0 <= rows[1]["slot_recon"] <= 1 and rows[0]["slot_recon"] is None  # a diffusion: null, not "-"
     for args, message in ((["--kind", "gan"], "generator kind"), (["--steps", "0"], "--steps"),
                           (["--steps", "5", "--epochs", "2"], "not both"), (["--lr", "-1"], "--lr")):
         bad = runner.invoke(app, ["train", "--space", str(path), *args])

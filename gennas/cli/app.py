@@ -60,10 +60,11 @@ def spaces_cmd(as_json: bool = typer.Option(False, "--json", help="machine-reada
     rows = []
     for name in list_spaces():
         space = load_space(name)
-        rows.append({"space": name, "kind": space.kind, "size": f"{space.size():.4g}",
-                     "slots": space.num_slots, "benchmark": space.benchmark or "-",
-                     "description": space.description})
-    print_json(rows) if as_json else print_table("search spaces", rows)
+        rows.append({"space": name, "kind": space.kind, "size": space.size(), "slots": space.num_slots,
+                     "benchmark": space.benchmark, "description": space.description})
+    # JSON: the size as the exact integer and null for no benchmark (a string, "-", was parsed as text)
+    print_json(rows) if as_json else print_table("search spaces", [{**row, "size": f"{row['size']:.4g}"}
+                                                                    for row in rows])
 
 
 @app.command("show")

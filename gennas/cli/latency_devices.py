@@ -20,19 +20,20 @@ def devices_cmd(space: str = typer.Option("nb201", "--space", "-s", help="bundle
 
     est = load_latency_estimator(space)
 
-    def margin(device: str) -> str:  # what a timing taken here is judged at (gennas.surrogates.retiming)
+    def margin(device: str) -> float | None:  # what a timing taken here is judged at (gennas.surrogates.retiming)
         record = registered_record(device, est.space.name)
-        return "-" if not record or not record.get("retimed") else f"{recorded_margin(record, 0.95):.3g}"
+        return None if not record or not record.get("retimed") else recorded_margin(record, 0.95)
 
+    # none: null in JSON, where "-" was a string a pipeline read as a margin (walk 28 #16); '-' in the table
     rows = [{"device": d, "source": "bundled" if d in est.bundled else "registered",
-             "timing_margin_95%": "-" if d in est.bundled else margin(d)} for d in est.devices]
+             "timing_margin_95%": None if d in est.bundled else margin(d)} for d in est.devices]
     # files that register no device (their warnings say why): listed, so the user finds them here
     devices, broken = scan_devices(est.space.name)
     unused = [registered_path(d, est.space.name) for d in devices if d in est.bundled or d not in est.devices]
-    rows += [{"device": path.stem, "source": f"skipped: {path}", "timing_margin_95%": "-"}
+    rows += [{"device": path.stem, "source": f"skipped: {path}", "timing_margin_95%": None}
              for path in sorted({*broken, *filter(None, unused)})]
     if as_json:
-        print_json(rows)
+        print_json(rows)  # an infinite margin (too few second timings for 95 %) is null as well
     elif not rows:  # a blank line said nothing (darts: no estimator, nothing registered)
         from gennas.spaces.identity import space_argument
 
@@ -40,7 +41,9 @@ def devices_cmd(space: str = typer.Option("nb201", "--space", "-s", help="bundle
                    f"{space_argument(est.space)} --name NAME`, or time `gennas latency references --space "
                    f"{space_argument(est.space)}` elsewhere and `gennas latency register FILE --name NAME`")
     else:
-        print_table(f"latency devices ({space})", rows)
+        key = "timing_margin_95%"  # 3 digits, as before
+        print_table(f"latency devices ({space})",
+                    [row if row[key] is None else {**row, key: f"{row[key]:.3g}"} for row in rows])
 
 
 @latency_app.command("references")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import signal
 import sys
 import threading
@@ -85,7 +86,20 @@ def _terminate(signum: int, frame: Any) -> None:
 
 
 def print_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(value, indent=2) + "\n")
+    """``value`` as indented JSON on stdout; a float that is not finite (NaN, inf) is written
+    ``null``: Python's ``NaN``/``Infinity`` are not JSON, and a pipeline's parser refused them."""
+    sys.stdout.write(json.dumps(finite_json(value), indent=2, allow_nan=False) + "\n")
+
+
+def finite_json(value: Any) -> Any:
+    """``value`` with every non-finite float, in dicts, lists and tuples at any depth, as None."""
+    if isinstance(value, float):  # numpy's float64 too
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: finite_json(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite_json(item) for item in value]
+    return value
 
 
 def print_table(title: str, rows: list[dict[str, Any]], columns: list[str] | None = None) -> None:

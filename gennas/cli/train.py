@@ -248,7 +248,7 @@ def register(app: typer.Typer) -> None:
             rows.append({"generator": k, "space": sp.name, "steps": metrics["steps"],
                          "seconds": metrics["train_seconds"], "val_loss": metrics["val_loss"],
                          "valid": metrics["sample_valid_share"], "unique": metrics["sample_unique_share"],
-                         "slot_recon": metrics.get("val_slot_reconstruction", "-"), "file": str(path),
+                         "slot_recon": metrics.get("val_slot_reconstruction"), "file": str(path),
                          "used_by_designer": found is not None and found.resolve() == path.resolve()})
             if shipped:
                 typer.echo(f"note: the shipped {path.name} is loaded before {path}; load yours with "
