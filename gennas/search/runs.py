@@ -42,8 +42,8 @@ class StudyRun:
 def load_runs(storage: Any, studies: Sequence[str] | None = None) -> list[StudyRun]:
     """The gennas studies in ``storage`` (all of them, or those named), read without writing.
 
-    Raises GennasError for a storage that cannot be opened, a study it does not hold, or a
-    study that no gennas search wrote."""
+    Raises GennasError for a storage that cannot be opened, a study it does not hold, a named
+    study that no gennas search wrote or that cannot be read, or no gennas study it can read."""
     from gennas.search.backends import open_storage, storage_errors
 
     backend = open_storage(storage, existing=True)
@@ -52,18 +52,21 @@ def load_runs(storage: Any, studies: Sequence[str] | None = None) -> list[StudyR
 
 
 def _read_runs(backend: Any, storage: Any, studies: Sequence[str] | None) -> list[StudyRun]:
-    """:func:`load_runs` of an opened ``backend``."""
+    """:func:`load_runs` of an opened ``backend``. Unless named, a gennas study it cannot read (another
+    tool's trials in it, its YAML gone) is skipped, and one note names it: one such study made the
+    report fail for every study (a user walk)."""
     import optuna
 
     from gennas.search.backends import quiet_optuna
     from gennas.search.storage import SPACE_ATTR, ResultStore
     from gennas.search.studies import study_space
 
+    where = storage_url(backend, storage)
     names = [s.study_name for s in backend.get_all_studies()]
     wanted = list(studies) if studies else names
     if not wanted:
-        raise GennasError(f"storage {getattr(storage, 'url', storage)!r} holds no studies")
-    runs = []
+        raise GennasError(f"storage {where} holds no studies")
+    runs, unread = [], []
     for name in wanted:
         if name not in names:
             raise GennasError(unknown("study", name, names or ["none"]))
@@ -74,16 +77,36 @@ def _read_runs(backend: Any, storage: Any, studies: Sequence[str] | None) -> lis
             if studies:
                 raise GennasError(f"study {name!r} was not written by a gennas search (no {SPACE_ATTR} attribute)")
             continue  # a foreign study in a shared storage: not ours to plot
-        space = study_space(attrs, name)
-        store = ResultStore(study, space, backend)  # reads only
+        try:
+            space = study_space(attrs, name)
+            store = ResultStore(study, space, backend)  # reads only
+            results = store.results()
+        except GennasError as exc:
+            if studies:
+                raise
+            unread.append(f"{name!r} ({exc})")
+            continue
         direction = "minimize" if study.direction == optuna.study.StudyDirection.MINIMIZE else "maximize"
-        runs.append(StudyRun(name, space, attrs, store.results(), direction))
+        runs.append(StudyRun(name, space, attrs, results, direction))
         if store.set_aside_count:
             runs[-1].notes.append(f"{name}: {store.set_aside_count} failures set aside (the evaluator failed alike "
                                   "whatever the architecture): not counted as results of their architectures")
     if not runs:
-        raise GennasError(f"storage {storage!r} holds no gennas studies")
+        cannot = f" it can read; skipped: {'; '.join(unread)}" if unread else ""
+        raise GennasError(f"storage {where} holds no gennas study{cannot}")
+    if unread:  # said once, with the report's notes
+        runs[0].notes.append(f"skipped {len(unread)} stud{'y' if len(unread) == 1 else 'ies'} that cannot be read "
+                             f"as gennas results: {'; '.join(unread)}")
     return runs
+
+
+def storage_url(backend: Any, storage: Any) -> str:
+    """How a message names a storage: its URL, else what the user gave as text, else its kind
+    (the repr of an optuna storage object said nothing)."""
+    url = getattr(backend, "url", None)
+    if isinstance(url, str):
+        return url
+    return storage if isinstance(storage, str) else type(backend).__name__
 
 
 def run_of(result: Any) -> StudyRun:

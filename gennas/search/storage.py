@@ -78,6 +78,19 @@ class NewStudyOnResume(GennasWarning):
     """``resume`` named a study the storage does not hold: a new one is started (a typo?)."""
 
 
+def foreign_study(study: optuna.Study) -> str | None:
+    """What makes ``study`` another tool's: trials or user attributes without :data:`SPACE_ATTR`,
+    which every gennas study records as it is made; None for a gennas study, or an empty one
+    (another gennas process may have just created it)."""
+    attrs = study.user_attrs
+    trials = 0 if SPACE_ATTR in attrs else len(study.get_trials(deepcopy=False))
+    if SPACE_ATTR in attrs or not (trials or attrs):
+        return None
+    held = [f"{trials} trial{'s' * (trials != 1)}"] if trials else []
+    held += [f"user attributes {', '.join(sorted(attrs))}"] if attrs else []
+    return f"it holds {' and '.join(held)} but none of gennas's ({SPACE_ATTR}, {SPEC_ATTR}, method, seed)"
+
+
 def _jsonable(value: Any) -> Any:
     """``value`` made JSON-serialisable (numpy scalars to Python, unknown objects to str)."""
     return json.loads(json.dumps(value, default=lambda o: o.item() if hasattr(o, "item") else str(o)))
@@ -153,6 +166,11 @@ class ResultStore:
                     study = optuna.create_study(storage=backend, study_name=study_name, direction=direction,
                                                 load_if_exists=True)
             stored_space = study.user_attrs.get(SPACE_ATTR)
+            foreign = foreign_study(study)
+        if foreign is not None:  # a shared storage: our trials mixed into it broke `gennas report` (a user walk)
+            raise GennasError(f"study {study.study_name!r} in {getattr(backend, 'url', 'the storage')} is not a gennas "
+                              f"study: {foreign}; gennas stores results only in its own studies: choose another "
+                              "study name")
         if stored_space is not None and stored_space != space.name:
             raise GennasError(f"study {study.study_name!r} holds {stored_space} architectures, not {space.name}")
         store = cls(study, space, backend)
