@@ -173,7 +173,9 @@ def register(app: typer.Typer) -> None:
                                     help="optuna storage URL or .db file; postgresql://user@host/db to share a "
                                          "study between machines (several searches on one study cooperate)"),
         study: Optional[str] = typer.Option(None, "--study", help="study name (default from the settings)"),
-        seed: int = typer.Option(0, "--seed", help="random seed of the method (runs are reproducible)"),
+        seed: int = typer.Option(0, "--seed", help="random seed of the method: the same command repeats a run given "
+                                                   "the same $GENNAS_HOME, whose saved predictor a designer in a space "
+                                                   "without a shipped one starts from (see --untrained)"),
         resume: bool = typer.Option(False, "--resume", help="continue the stored study"),
         method: str = typer.Option("designer", "--method", "-m",
                                    help="designer | random | evolution | local | tpe | bananas | transfer-topk | "
@@ -201,6 +203,11 @@ def register(app: typer.Typer) -> None:
         force: bool = typer.Option(False, "--force", help="with --resume: continue a study run with other settings "
                                                           "(the change is recorded in the study), never "
                                                           "with another --task"),
+        untrained: bool = typer.Option(False, "--untrained",
+                                       help="designer: start from an untrained predictor, not the one earlier "
+                                            "searches saved in $GENNAS_HOME (nor a shipped one), and leave that one "
+                                            "as it is: the run no longer depends on the home; with --resume, give "
+                                            "it again"),
         executor: str = typer.Option("local", "--executor", help="local (in this process) | ray (Ray tasks; "
                                                                    "pip install -e '.\\[ray]')"),  # \\[: not rich markup
         workers: Optional[int] = typer.Option(None, "--workers", help="Ray tasks at once (--executor ray; default 2)"),
@@ -241,12 +248,14 @@ def register(app: typer.Typer) -> None:
                     from None
         if (device is None) != (max_latency_ms is None):
             raise GennasError("--device and --max-latency-ms go together")
+        if untrained and method != "designer":
+            raise GennasError(f"--untrained goes with --method designer (method {method} learns no saved predictor)")
         resumed = resumed_settings(storage, study, resume)
         if space is None:  # checked first: the study's task or evaluator failed on nb201 without naming its space
             check_resumed_space(resumed, study)
             space = DEFAULT_SPACE
         sp = load_space(space)
-        if method == "designer":  # it writes what it learns under the home: an unwritable one is said now (walk 28 #10)
+        if method == "designer" and not untrained:  # it writes what it learns under the home (walk 28 #10)
             check_home(sp)
         task = task if task is not None else stored_setting(resumed, "task", DEFAULT_TASK)
         named = str(stored_setting(resumed, "evaluator", DEFAULT_EVALUATOR))
@@ -280,22 +289,30 @@ def register(app: typer.Typer) -> None:
             name = resumed_study_name(storage, name, default_study_name(method, sp.name, task, evaluator, seed, device,
                                                                         max_latency_ms, dataset))
         begun = stored_start(storage, name) if method == "designer" and resume else None
-        if begun == "untrained" or (begun == "saved" and force):
+        if untrained and begun not in (None, "untrained"):  # it would resume from what the study began from
+            raise GennasError(f"--untrained: study {name!r} began from the {begun} predictor, and a resume starts from "
+                              "it again; start another study (--study) for an untrained run")
+        if untrained or begun == "untrained" or (begun == "saved" and force):
             # it restarts untrained anyway (RememberingLoop.adopt_study), or from the copy the study
             # kept: the predictor saved in the home is not loaded, and one saved for an edited spec
             # no longer blocks the resume (nor, with --force, one the study began from: README)
             from gennas.design.designer import Designer
             from gennas.design.pretrained import untrained_predictor
 
+            start = untrained_predictor(sp)
+            start.keeps_saved = untrained  # --untrained: the home's saved predictor is neither read nor replaced
             optimizer = Designer(sp, task=learned, device=device, max_latency_ms=max_latency_ms, seed=seed,
-                                 latency_confidence=latency_confidence, predictor=untrained_predictor(sp)).loop
+                                 latency_confidence=latency_confidence, predictor=start).loop
         else:
             optimizer = make_optimizer(method, sp, seed, learned, device=device, max_latency_ms=max_latency_ms,
                                        latency_confidence=latency_confidence)
+        start_note = None
         if getattr(optimizer, "predictor_start", None) == "saved" and not resume:
             # the same --seed in another $GENNAS_HOME starts untrained and verifies other cells (a user walk)
-            typer.echo(f"note: the designer starts from the predictor earlier searches saved for {sp.name} in "
-                       "$GENNAS_HOME/checkpoints; a fresh GENNAS_HOME starts untrained (another run)", err=True)
+            start_note = (f"the designer starts from the predictor earlier searches saved for {sp.name} in "
+                          "$GENNAS_HOME/checkpoints; a fresh GENNAS_HOME, or --untrained, starts untrained (another "
+                          "run)")
+            typer.echo(f"note: {start_note}", err=True)  # now, before the search: it may be long
         if max_latency_ms is not None and method == "designer":  # a budget no cell keeps fails here
             from gennas.design.budget import check_feasible
 
@@ -331,6 +348,8 @@ def register(app: typer.Typer) -> None:
             row.update(columns)  # what kept the budget: a verified cell's latency was not shown
         loose = loose_budget_note(getattr(optimizer, "budget", None), sp)  # a budget in another unit?
         result.notes += [loose] if loose is not None else []
+        if as_json and start_note is not None:  # a pipeline reading the JSON alone missed it (walk 28 #14)
+            result.notes.insert(0, start_note)
         summary = {"study": result.study_name, "storage": storage, "verified": len(result),
                    "verified_here": result.verified_here, "resumed": result.resumed,
                    "failed": len(result.failures), "exhausted": result.exhausted}
@@ -355,7 +374,7 @@ def register(app: typer.Typer) -> None:
             from gennas.design.pretrained import saved_results, ships_predictor
 
             stored = f"gennas design --storage {storage} --study {result.study_name}"
-            if not ships_predictor(sp) and saved_results(sp, learned) is not None:
+            if not untrained and not ships_predictor(sp) and saved_results(sp, learned) is not None:
                 # the predictor it trained was saved with this task (not after a few results, which
                 # rank by the tables or a few-shot task and leave the network untouched): --task finds it
                 typer.echo(f"design from what it learned: {stored} (with its verified scores and what it states; "
@@ -363,7 +382,7 @@ def register(app: typer.Typer) -> None:
                            err=True)
             else:  # the shipped predictor stays as shipped: what this search learned is in its study
                 typer.echo(f"design from what it learned: {stored}", err=True)
-                if not ships_predictor(sp):
+                if not untrained and not ships_predictor(sp):
                     echo_not_saved(sp, learned, len(result.results))
 
 
