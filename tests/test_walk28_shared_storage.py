@@ -85,3 +85,11 @@ def test_report_names_the_storage_by_its_url(tmp_path):
     shown = CliRunner().invoke(app, ["report", "--storage", url, "--out", str(tmp_path / "rep")])
     assert shown.stderr.strip() == (f"error: storage {url} holds no gennas study it can read; skipped: 'mixed' (trial 0 "
                                     "of study 'mixed' is not a gennas result of space nb201: 'arch')")
+
+
+def test_search_help_says_a_sqlite_file_has_a_work_folder():
+    """Archiving only the .db lost the trained weights and the predictor a designer began from (walk 28 #17)."""
+    shown = CliRunner().invoke(app, ["search", "--help"], terminal_width=200)
+    text = " ".join(shown.output.replace("\u2502", " ").split())
+    assert ("a file run.db keeps run.db.work/ beside it (trained weights, the predictor a designer began from; a "
+            "server's is under $GENNAS_HOME/work): archive both") in text

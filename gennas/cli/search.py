@@ -171,7 +171,10 @@ def register(app: typer.Typer) -> None:
                                                      "with --resume --study: the study's]"),
         storage: str = typer.Option(DEFAULT_STORAGE, "--storage",
                                     help="optuna storage URL or .db file; postgresql://user@host/db to share a "
-                                         "study between machines (several searches on one study cooperate)"),
+                                         "study between machines (several searches on one study cooperate); a "
+                                         "file run.db keeps run.db.work/ beside it (trained weights, the predictor "
+                                         "a designer began from; a server's is under $GENNAS_HOME/work): archive "
+                                         "both"),
         study: Optional[str] = typer.Option(None, "--study", help="study name (default from the settings)"),
         seed: int = typer.Option(0, "--seed", help="random seed of the method: the same command repeats a run given "
                                                    "the same $GENNAS_HOME, whose saved predictor a designer in a space "
