@@ -287,7 +287,7 @@ def test_a_resumed_search_that_began_from_a_saved_predictor_starts_from_it_again
         assert rebuilt.predictor_start == "saved"
         assert np.allclose(rebuilt.predictor.predict(cells, "own-score")[0], began)
     copies[0].unlink()
-    with pytest.warns(RuntimeWarning, match="no copy of it was kept"):
+    with pytest.warns(gennas.GennasWarning, match="no copy of it was kept"):
         run(resumed, 16, True)
 
 

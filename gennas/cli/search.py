@@ -196,7 +196,7 @@ def register(app: typer.Typer) -> None:
                                                                    "the study's]"),
         limit: Optional[int] = typer.Option(None, "--limit", help="images used by the train evaluator \\[default: "
                                                                  "2000; with --resume --study: the study's]"),
-        top: int = typer.Option(10, "--top", help="rows shown"),
+        top: int = typer.Option(10, "--top", help="rows shown, and the JSON's 'top' rows ('verified' counts every result)"),
         as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
         data: Optional[str] = typer.Option(

@@ -196,7 +196,7 @@ def remember_predictor(space: SearchSpace, predictor: AccuracyModel, told: int, 
                     "a designer search or Designer.tell (gennas search --method designer)",
                     tasks=list(getattr(predictor, "tasks", [])))
     except GennasError as exc:  # NaN weights: the last good file stays (written, they broke every later run)
-        warnings.warn(f"the refitted predictor was not saved: {exc}", RuntimeWarning, stacklevel=2)
+        warnings.warn(f"the refitted predictor was not saved: {exc}", GennasWarning, stacklevel=2)
         return None
 
 
@@ -276,7 +276,7 @@ def start_or_untrained(space: SearchSpace, copy: Path) -> AccuracyModel | None:
     except OtherSpec:
         warnings.warn(f"the predictor this study began from ({copy}) was made for another spec of space "
                       f"{space.name!r}: forced past the edit, the designer starts untrained, from the study's "
-                      "results alone", RuntimeWarning, stacklevel=3)
+                      "results alone", GennasWarning, stacklevel=3)
         return None
 
 
@@ -324,7 +324,7 @@ class RememberingLoop(DesignLoop):
                 warnings.warn("this study began from the predictor an earlier search saved, which every refit since "
                               "rewrites, and no copy of it was kept with the study (an older study, or no writable "
                               "work folder): the resumed search may verify other architectures than an "
-                              "uninterrupted run would have", RuntimeWarning, stacklevel=3)
+                              "uninterrupted run would have", GennasWarning, stacklevel=3)
                 return
             task = None if self.task is None else self.task.name
             # reached past the store's spec check: a copy of another spec means --force went on
@@ -385,6 +385,6 @@ class RememberingLoop(DesignLoop):
             self._warned_one_value = True
             warnings.warn(f"the refitted predictor states one value for every result it learned from (spread "
                           f"{np.std(mean):.2g} against the results' {np.std(scores):.2g} on its scale): it is not "
-                          "saved, so later designers and searches do not start from it", RuntimeWarning,
+                          "saved, so later designers and searches do not start from it", GennasWarning,
                           stacklevel=caller_stacklevel())
         return True

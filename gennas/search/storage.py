@@ -30,6 +30,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gennas.atomic_write import replaced_on_exit
 from gennas.errors import GennasError, GennasWarning, InvalidArchitecture, caller_stacklevel
 from gennas.evaluators.base import Result
 from gennas.resources import gennas_home
@@ -428,8 +429,7 @@ def _rewrite(path: Path, lines: list[str]) -> None:
         if not lines:
             path.unlink()
             return
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text("".join(line + "\n" for line in lines))
-        tmp.replace(path)
+        with replaced_on_exit(path) as tmp:  # a temporary file of its own: two workers share a journal
+            tmp.write_text("".join(line + "\n" for line in lines))
     except OSError:
         pass  # the ids already stored are skipped on the next replay

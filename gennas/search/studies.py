@@ -10,7 +10,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from gennas.errors import GennasError, OtherSpec, UnknownSpace, caller_stacklevel
+from gennas.errors import GennasError, GennasWarning, OtherSpec, UnknownSpace, caller_stacklevel
 from gennas.evaluators.zero_cost import names_a_proxy, task_of
 from gennas.search.backends import open_storage, quiet_optuna, storage_errors
 from gennas.search.storage import SPACE_ATTR, SPACE_FILE_ATTR, START_ATTR
@@ -181,7 +181,7 @@ def designer_study(designer: Any, evaluator: Any, storage: Any, study_name: str 
         warnings.warn(f"{kind} scores are learned as task {task!r}, which names no proxy: designs for {task!r} "
                       f"would be stated in the proxy's units as if they were its scores; name the task after what "
                       f"is scored, as `gennas search` does: Designer(..., task={task_of(task, kind[6:])!r})",
-                      UserWarning, stacklevel=caller_stacklevel())
+                      GennasWarning, stacklevel=caller_stacklevel())
     attrs = {"method": "designer", "task": task, "evaluator": kind, "device": designer.device,
              "max_latency_ms": designer.max_latency_ms, "seed": designer.seed,
              "direction": designer.loop.scale.direction}
