@@ -88,6 +88,10 @@ class Candidate:
         tell how far the truth falls (not a rank-only statement: the other designs are stated)."""
         return self.predicted_accuracy is None and self.below_calibration
 
+    def __repr__(self) -> str:
+        # the dataclass repr, every field and the graph's, filled a notebook (walk 29 #1)
+        return f"Candidate({self})"
+
     def __str__(self) -> str:
         how = "measured" if self.latency_measured else "estimated"
         lat = "" if self.predicted_latency_ms is None else f", {self.predicted_latency_ms:.3g} ms {how}"

@@ -16,15 +16,58 @@ from collections.abc import Sequence
 from typing import Any
 
 from gennas.design.candidate import Candidate, candidate_row, number, with_every_column
+from gennas.display import html_table, shortened
+
+#: designs a Designs' repr lists (the rest counted), the width each line is cut to, and its arch's
+REPR_DESIGNS = 3
+REPR_WIDTH = 180
+ARCH_WIDTH = 100
+
+
+def short_line(candidate: Candidate) -> str:
+    """``str(candidate)`` with its architecture cut to :data:`ARCH_WIDTH` characters, so that the
+    line keeps what is stated (a darts cell's string alone is hundreds of characters)."""
+    arch = candidate.arch.to_string()
+    return str(candidate).replace(arch, shortened(arch, ARCH_WIDTH), 1)
 
 
 class Designs(list):
     """:meth:`gennas.Designer.generate`'s designs (a list of :class:`Candidate`, best first) with
-    ``notes``: what the user should know about them (:func:`design_notes`), empty where nothing."""
+    ``notes``: what the user should know about them (:func:`design_notes`), empty where nothing.
 
-    def __init__(self, designs: Sequence[Candidate], notes: Sequence[str] = ()) -> None:
+    A slice (``designs[1:3]``) is a Designs with the same notes (they speak of the whole list);
+    ``sorted(designs)``, ``designs + other`` and ``copy()`` are plain lists, as for any list
+    subclass. ``task``: the task's name where the caller gave it (shown by the repr)."""
+
+    def __init__(self, designs: Sequence[Candidate], notes: Sequence[str] = (), task: str | None = None) -> None:
         super().__init__(designs)
         self.notes: list[str] = list(notes)
+        self.task = task
+
+    def __getitem__(self, index: Any) -> Any:
+        # a slice lost .notes and .rows() (walk 29 #14)
+        got = super().__getitem__(index)
+        return Designs(got, self.notes, self.task) if isinstance(index, slice) else got
+
+    def __repr__(self) -> str:
+        # each Candidate's dataclass repr made 10 designs a 4,347-character wall (walk 29 #1)
+        task = f" for task {self.task!r}" if self.task else ""
+        head = f"Designs: {len(self)} design{'' if len(self) == 1 else 's'}{task}, best first"
+        notes = f"; {len(self.notes)} note{'' if len(self.notes) == 1 else 's'} in .notes" if self.notes else ""
+        lines = [head + notes + " (.rows(): a table)"]
+        lines += ["  " + shortened(short_line(c), REPR_WIDTH) for c in list.__getitem__(self, slice(REPR_DESIGNS))]
+        if len(self) > REPR_DESIGNS:
+            lines.append(f"  ... and {len(self) - REPR_DESIGNS} more")
+        return "\n".join(lines)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """IPython's plain display: the repr (not its list printer's one line per design)."""
+        printer.text(repr(self))
+
+    def _repr_html_(self) -> str:
+        """A notebook's display: :meth:`rows` as a table, the notes under it."""
+        task = f" for task {self.task!r}" if self.task else ""
+        return html_table(self.rows(), f"{len(self)} designs{task}, best first", self.notes)
 
     def rows(self) -> list[dict[str, Any]]:
         """One flat dict per design (the arch as its string; ``pandas.DataFrame(designs.rows())`` is

@@ -1,0 +1,46 @@
+"""How gennas's result objects show in a notebook: an HTML table of flat rows, and short text.
+
+A user walk (walk 29 #1, #8) found ``generate``'s designs and a ``SearchResult`` displayed as
+thousands of characters of dataclass repr; their ``_repr_html_`` and ``__repr__`` use these.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Sequence
+from typing import Any
+
+#: rows an HTML table shows before saying how many more there are (a notebook cell stays short)
+MAX_HTML_ROWS = 30
+
+
+def cell(value: Any) -> str:
+    """``value`` as table text: a float in 4 significant digits (2 decimals from 1 to 1e5, as
+    ``gennas design`` prints scores), None and NaN as "-", anything else as ``str``."""
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return "-" if math.isnan(value) else str(value)
+        return f"{value:.2f}" if 1 <= abs(value) < 1e5 else f"{value:.4g}"
+    return str(value)
+
+
+def html_table(rows: Sequence[dict[str, Any]], caption: str = "", notes: Sequence[str] = ()) -> str:
+    """``rows`` (dicts sharing keys, the first row's order) as an HTML table under ``caption``,
+    at most :data:`MAX_HTML_ROWS` of them, with ``notes`` as paragraphs after it."""
+    keys = list(rows[0]) if rows else []
+    head = "".join(f"<th>{html.escape(str(k))}</th>" for k in keys)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(cell(row.get(k)))}</td>" for k in keys) + "</tr>"
+                   for row in rows[:MAX_HTML_ROWS])
+    more = len(rows) - MAX_HTML_ROWS
+    tail = f"<p>... and {more} more (.rows() has them all)</p>" if more > 0 else ""
+    told = "".join(f"<p>note: {html.escape(n)}</p>" for n in notes)
+    title = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    return f"<table>{title}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{tail}{told}"
+
+
+def shortened(text: str, width: int = 70) -> str:
+    """``text`` cut to ``width`` characters with "..." where longer (an architecture's string in a repr)."""
+    return text if len(text) <= width else text[:width - 3] + "..."
