@@ -54,3 +54,48 @@ def test_a_slice_of_designs_keeps_notes() -> None:
     assert isinstance(part, Designs) and part.notes == made.notes and [c.rank for c in part] == [2, 3]
     assert part.rows()[0]["rank"] == 2
     assert isinstance(made[0], Candidate) and made[-1].rank == 10
+
+
+def search_result(n: int = 30):  # type: ignore[no-untyped-def]
+    from gennas.evaluators.base import Result
+    from gennas.search import SearchResult
+
+    space = gennas.load_space("nb201")
+    history = [Result(space.sample(i), 90.0 + i / 10, "table", cost_s=0.01, metadata={"dataset": "cifar10"})
+               for i in range(n - 1)]
+    history.append(Result(space.sample(n), float("nan"), "table", error="RuntimeError: boom"))
+    return SearchResult(history, "s1", notes=["1 of 30 verifications failed"], elapsed_s=12.34)
+
+
+def test_search_result_repr_is_short() -> None:
+    """A SearchResult printed its whole history: 9k characters at 30 results (walk 29 #8)."""
+    text = repr(search_result())
+    assert len(text) < 400 and len(text.splitlines()) == 3
+    assert text.startswith("SearchResult of study 's1': 30 verified, 1 failed, 12.3 s (maximize)")
+    assert "best 92.80 (table) |" in text and "1 note in .notes" in text
+
+
+def test_search_result_rows_make_a_data_frame() -> None:
+    """No flat rows: pandas.DataFrame(result.history) gave a column of Result objects (walk 29 #9)."""
+    import pandas
+
+    result = search_result()
+    frame = pandas.DataFrame(result.rows())
+    assert list(frame.columns) == ["arch", "score", "kind", "fidelity", "cost_s", "failed", "error", "dataset"]
+    assert len(frame) == 30 and frame["failed"].sum() == 1 and frame["arch"][0] == result.history[0].arch.to_string()
+    assert frame["error"].iloc[-1] == "RuntimeError: boom" and np.isnan(frame["score"].iloc[-1])
+
+
+def test_search_result_html_shows_the_best_first() -> None:
+    page = search_result()._repr_html_()
+    assert "29 verified" not in page and "30 verified, 1 failed (not shown), best first" in page
+    assert page.count("<tr>") == 30 and page.index("92.80") < page.index("92.70")  # 29 shown + header, best first
+    assert "note: 1 of 30 verifications failed" in page
+
+
+def test_run_search_records_its_time() -> None:
+    from gennas.baselines import RandomSearch
+    from gennas.search import run_search
+
+    result = run_search(RandomSearch("nb201", seed=0), gennas.TableEvaluator("nb201", "cifar10"), 3, progress=False)
+    assert result.elapsed_s > 0 and f"{result.elapsed_s:.1f} s" in repr(result)

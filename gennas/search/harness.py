@@ -17,17 +17,15 @@ from __future__ import annotations
 
 import math
 import time
-import warnings
 from collections import Counter
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from gennas.design.scores import check_kind_direction
-from gennas.errors import GennasError, GennasWarning
+from gennas.errors import GennasError
 from gennas.evaluators.base import Evaluator, Result, as_evaluator
 from gennas.graph import ArchGraph
 from gennas.spaces import SearchSpace, resolve_space
@@ -38,6 +36,7 @@ from gennas.search.evaluator_settings import (check_evaluator_space, evaluator_s
 from gennas.search.executor import Executor, make_executor
 from gennas.search.optimizer import Optimizer, check_optimizer, untold
 from gennas.search.progress import SearchProgress, attach_work_dir, release_work, work_dirs
+from gennas.search.search_result import SearchResult
 from gennas.search.storage import START_ATTR, ResultStore
 from gennas.versions import versions
 
@@ -45,77 +44,6 @@ from gennas.versions import versions
 MAX_STALE_ASKS = 20
 #: seconds between two looks at a study whose remaining budget other processes are verifying
 POLL_S = 0.2
-
-
-@dataclass
-class SearchResult:
-    """What a search verified.
-
-    Attributes:
-        history: every result in verification order (resumed ones first), failed included.
-        study_name: the optuna study holding them.
-        resumed: how many results were reloaded from storage rather than verified now.
-        exhausted: the optimizer stopped proposing new architectures before the budget was spent.
-        direction: ``"maximize"`` or ``"minimize"``: which scores are best.
-        notes: what the user should know about the run (for example that it learned nothing).
-        verified_here: how many of ``history`` this process verified and stored (the rest were
-            resumed, or verified meanwhile by other processes sharing the study).
-    """
-
-    history: list[Result]
-    study_name: str | None = None
-    resumed: int = 0
-    exhausted: bool = False
-    store: ResultStore | None = field(default=None, repr=False)
-    direction: str = "maximize"
-    notes: list[str] = field(default_factory=list)
-    verified_here: int = 0
-
-    def _sign(self) -> float:
-        return -1.0 if self.direction == "minimize" else 1.0
-
-    @property
-    def results(self) -> list[Result]:
-        """Verified results, best score first (failed ones left out)."""
-        return sorted((r for r in self.history if not r.failed), key=lambda r: -self._sign() * r.score)
-
-    @property
-    def failures(self) -> list[Result]:
-        return [r for r in self.history if r.failed]
-
-    @property
-    def best(self) -> Result | None:
-        ranked = self.results
-        return ranked[0] if ranked else None
-
-    def top(self, n: int) -> list[Result]:
-        return self.results[:n]
-
-    def best_so_far(self) -> np.ndarray:
-        """Best score after each verification, float64 ``(len(history),)``; NaN until the first success."""
-        out = np.full(len(self.history), np.nan)
-        best, sign = -math.inf, self._sign()
-        for i, r in enumerate(self.history):
-            if not r.failed:
-                best = max(best, sign * r.score)
-            if best > -math.inf:
-                out[i] = sign * best
-        return out
-
-    def plot(self, path: str | Path = "gennas-report") -> list[Path]:
-        """PNG figures of this search written into folder ``path`` (best so far, predicted vs
-        verified, accuracy-latency under a budget; see :mod:`gennas.report`); returns their paths.
-        Where none is written it warns why (an all-failed search returned ``[]`` without a word)."""
-        from gennas.report import write_report
-        from gennas.search.runs import run_of
-
-        report = write_report([run_of(self)], path)
-        if not report.files:
-            warnings.warn("no figure written: " + "; ".join(report.notes), GennasWarning, stacklevel=2)
-        return report.files
-
-    def __len__(self) -> int:
-        return len(self.history)
 
 
 class _Negated:
@@ -242,6 +170,7 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
             error does not depend on the architecture (:mod:`gennas.search.blind_stop`; the failures
             are set aside: a resume verifies their architectures again).
     """
+    began = time.monotonic()  # SearchResult.elapsed_s
     if isinstance(budget, bool) or not isinstance(budget, (int, np.integer)) or budget <= 0:
         raise GennasError(f"budget must be a positive number of verifications, got {budget!r}")
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
@@ -327,6 +256,7 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
                     view = claims.view()
         finally:
             runner.close()
+    out.elapsed_s = time.monotonic() - began
     if asked > budget:  # `-b 10000000` on nb201 ran 600 s towards it without a word (a user walk)
         out.notes.insert(0, f"the budget of {asked:,} exceeds the {budget:,} architectures of {search_space.name}: "
                             f"at most {budget:,} can be verified")

@@ -1,0 +1,136 @@
+"""What a search verified (:class:`SearchResult`, :func:`~gennas.search.harness.run_search`'s return)
+and how it shows: a few lines, a notebook table, flat rows for a data frame."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gennas.design.candidate import same_keys
+from gennas.display import cell, html_table, shortened
+from gennas.errors import GennasWarning
+from gennas.evaluators.base import Result
+from gennas.search.storage import ResultStore
+
+
+@dataclass
+class SearchResult:
+    """What a search verified.
+
+    Attributes:
+        history: every result in verification order (resumed ones first), failed included.
+        study_name: the optuna study holding them.
+        resumed: how many results were reloaded from storage rather than verified now.
+        exhausted: the optimizer stopped proposing new architectures before the budget was spent.
+        direction: ``"maximize"`` or ``"minimize"``: which scores are best.
+        notes: what the user should know about the run (for example that it learned nothing).
+        verified_here: how many of ``history`` this process verified and stored (the rest were
+            resumed, or verified meanwhile by other processes sharing the study).
+        elapsed_s: wall-clock seconds the search took (0 where it was not run by :func:`run_search`).
+
+    In a notebook it shows as a few lines (``repr``) or a table of its best results
+    (``_repr_html_``); :meth:`rows` are flat dicts: ``pandas.DataFrame(result.rows())``.
+    """
+
+    history: list[Result]
+    study_name: str | None = None
+    resumed: int = 0
+    exhausted: bool = False
+    store: ResultStore | None = field(default=None, repr=False)
+    direction: str = "maximize"
+    notes: list[str] = field(default_factory=list)
+    verified_here: int = 0
+    elapsed_s: float = 0.0
+
+    def _sign(self) -> float:
+        return -1.0 if self.direction == "minimize" else 1.0
+
+    @property
+    def results(self) -> list[Result]:
+        """Verified results, best score first (failed ones left out)."""
+        return sorted((r for r in self.history if not r.failed), key=lambda r: -self._sign() * r.score)
+
+    @property
+    def failures(self) -> list[Result]:
+        return [r for r in self.history if r.failed]
+
+    @property
+    def best(self) -> Result | None:
+        ranked = self.results
+        return ranked[0] if ranked else None
+
+    def top(self, n: int) -> list[Result]:
+        return self.results[:n]
+
+    def best_so_far(self) -> np.ndarray:
+        """Best score after each verification, float64 ``(len(history),)``; NaN until the first success."""
+        out = np.full(len(self.history), np.nan)
+        best, sign = -math.inf, self._sign()
+        for i, r in enumerate(self.history):
+            if not r.failed:
+                best = max(best, sign * r.score)
+            if best > -math.inf:
+                out[i] = sign * best
+        return out
+
+    def plot(self, path: str | Path = "gennas-report") -> list[Path]:
+        """PNG figures of this search written into folder ``path`` (best so far, predicted vs
+        verified, accuracy-latency under a budget; see :mod:`gennas.report`); returns their paths.
+        Where none is written it warns why (an all-failed search returned ``[]`` without a word)."""
+        from gennas.report import write_report
+        from gennas.search.runs import run_of
+
+        report = write_report([run_of(self)], path)
+        if not report.files:
+            warnings.warn("no figure written: " + "; ".join(report.notes), GennasWarning, stacklevel=2)
+        return report.files
+
+    def __len__(self) -> int:
+        return len(self.history)
+
+    def rows(self, results: Sequence[Result] | None = None) -> list[dict[str, Any]]:
+        """One flat dict per result of ``history`` (default; in verification order, failed ones
+        too) or of ``results``: :func:`result_row`'s keys, every row with every key (None where
+        a result has no such metadata). ``pandas.DataFrame(result.rows())`` is a table."""
+        return same_keys([result_row(r) for r in (self.history if results is None else results)])
+
+    def __repr__(self) -> str:
+        # the dataclass repr printed the whole history: 9k characters at 30 results (walk 29 #8)
+        failed = len(self.failures)
+        lines = [f"SearchResult of study {self.study_name!r}: {len(self.history)} verified"
+                 + (f" ({self.resumed} resumed)" if self.resumed else "") + (f", {failed} failed" if failed else "")
+                 + (f", {self.elapsed_s:.1f} s" if self.elapsed_s else "") + f" ({self.direction})"]
+        best = self.best
+        if best is not None:
+            lines.append(f"  best {cell(float(best.score))} ({best.kind}) {shortened(best.arch.to_string(), 100)}")
+        more = f"{len(self.notes)} note{'' if len(self.notes) == 1 else 's'} in .notes; " if self.notes else ""
+        lines.append(f"  {more}.results: best first; .rows(): a table of every result")
+        return "\n".join(lines)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """IPython's plain display: the repr."""
+        printer.text(repr(self))
+
+    def _repr_html_(self) -> str:
+        """A notebook's display: the successful results best first as a table, the notes under it."""
+        failed = f", {len(self.failures)} failed (not shown)" if self.failures else ""
+        caption = f"study {self.study_name!r}: {len(self.history)} verified{failed}, best first"
+        return html_table(self.rows(self.results), caption, self.notes)
+
+
+def result_row(result: Result) -> dict[str, Any]:
+    """``result`` as a flat dict (walk 29 #9): ``arch`` (its string), ``score``, ``kind``,
+    ``fidelity``, ``cost_s``, ``failed``, ``error``, then its metadata's keys (a key named as one
+    of those prefixed ``metadata_``)."""
+    row: dict[str, Any] = {"arch": result.arch.to_string(), "score": float(result.score), "kind": result.kind,
+                           "fidelity": result.fidelity, "cost_s": result.cost_s, "failed": result.failed,
+                           "error": result.error}
+    for key, value in result.metadata.items():
+        row[f"metadata_{key}" if key in row else key] = value
+    return row
