@@ -34,6 +34,7 @@ from gennas.search.claims import MAX_ATTEMPTS, Claims, StudyView
 from gennas.search.evaluator_settings import (check_evaluator_space, evaluator_settings, run_settings,
                                               warn_weights_not_kept)
 from gennas.search.executor import Executor, make_executor
+from gennas.search.interrupted import warn_interrupted
 from gennas.search.optimizer import Optimizer, check_optimizer, untold
 from gennas.search.progress import SearchProgress, attach_work_dir, release_work, work_dirs
 from gennas.search.search_result import SearchResult
@@ -254,6 +255,10 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
                     elif room <= 0 or (want > 0 and view.live):
                         time.sleep(POLL_S)  # the rest is claimed by other processes: wait for their results
                     view = claims.view()
+        except KeyboardInterrupt:  # a bare KeyboardInterrupt said nothing of what is kept (walk 29 #6)
+            held = history if storage is not None else getattr(optimizer, "history", history)
+            warn_interrupted(optimizer, storage, getattr(store.backend, "url", None), store.study_name, len(held))
+            raise
         finally:
             runner.close()
     out.elapsed_s = time.monotonic() - began
