@@ -99,3 +99,39 @@ def test_run_search_records_its_time() -> None:
 
     result = run_search(RandomSearch("nb201", seed=0), gennas.TableEvaluator("nb201", "cifar10"), 3, progress=False)
     assert result.elapsed_s > 0 and f"{result.elapsed_s:.1f} s" in repr(result)
+
+
+def test_evaluators_say_what_they_are() -> None:
+    """TableEvaluator and the others showed as a bare <... object at 0x...> (walk 29 #2, #10)."""
+    import torch
+    from torch.utils.data import DataLoader, TensorDataset
+
+    assert repr(gennas.TableEvaluator("nb201", "cifar100")) == "TableEvaluator(benchmark='nb201', dataset='cifar100')"
+    assert repr(gennas.ProxyEvaluator("nb201", "synflow")) == "ProxyEvaluator(space='nb201', proxy='synflow', data=None, seed=0)"
+    batch = (torch.randn(8, 3, 32, 32), torch.randint(0, 10, (8,)))
+    assert "data=<8 images>" in repr(gennas.ProxyEvaluator("nb201", "jacov", data=batch))
+
+    def my_train(arch: object) -> float:
+        return 90.0
+
+    assert repr(gennas.CallableEvaluator(my_train, kind="train")).startswith("CallableEvaluator(")
+    assert "my_train, kind='train')" in repr(gennas.CallableEvaluator(my_train, kind="train"))
+    space = gennas.load_space("nb201")
+    data = TensorDataset(torch.randn(16, 1, 16, 16), torch.randint(0, 2, (16,)))
+    train = gennas.TrainEvaluator(space, DataLoader(data, batch_size=8), DataLoader(data, batch_size=8), epochs=2,
+                                  build_options=space.small_build_options, torch_device="cpu")
+    assert repr(train) == ("TrainEvaluator(space='nb201', epochs=2, lr=0.05, torch_device='cpu'; train_loader: "
+                           "16 images shaped [1, 16, 16], 2 classes)")
+
+
+def test_predictions_repr_is_one_line() -> None:
+    """designer.predictions(...) showed its arrays in full (walk 29 #13)."""
+    from gennas.surrogates.calibration import Predictions
+
+    mean = np.array([90.0, 91.5, np.nan])
+    stated = Predictions(mean.copy(), mean.copy(), mean, np.ones(3), mean - 1, mean + 1,
+                         np.array([False, True, False]), np.zeros(3, bool))
+    assert repr(stated) == ("Predictions: 3 architectures, 2 stated, mean 90.00 to 91.50, 90 % intervals claimed on 2 "
+                            "(.low, .high), 1 beyond the calibration; arrays: .mean .std .low .high .score")
+    ranked = Predictions(np.arange(1000.0), np.arange(1000.0))
+    assert repr(ranked) == "Predictions: 1000 architectures, a rank only (no value stated; .score ranks them)"

@@ -86,6 +86,10 @@ class CallableEvaluator:
         self.fn = fn
         self.kind = kind
 
+    def __repr__(self) -> str:
+        # a bare <... object at 0x...> in a notebook (walk 29 #10)
+        return f"CallableEvaluator({getattr(self.fn, '__qualname__', repr(self.fn))}, kind={self.kind!r})"
+
     def evaluate(self, archs: Sequence[ArchGraph]) -> list[Result]:
         out = []
         for arch in archs:

@@ -151,6 +151,13 @@ class ProxyEvaluator:
         self.num_classes = num_classes
         self.kind = "proxy:combination" if isinstance(proxy, ProxyCombination) else f"proxy:{proxy}"
 
+    def __repr__(self) -> str:
+        # a bare <... object at 0x...> in a notebook (walk 29 #10)
+        proxy = "combination of " + "+".join(self.names) if isinstance(self.proxy, ProxyCombination) else self.proxy
+        images = getattr(self.batches[0][0], "shape", None) if self.batches else None
+        data = "None" if not self.batches else f"<{images[0]} images>" if images else "<given>"
+        return f"ProxyEvaluator(space={self.space.name!r}, proxy={proxy!r}, data={data}, seed={self.seed})"
+
     @with_own_threads
     def evaluate(self, archs: Sequence[ArchGraph]) -> list[Result]:
         """One Result per architecture (graphs or their strings); score is the proxy value (higher = better)."""

@@ -27,6 +27,10 @@ class TableEvaluator:
             raise UnknownDataset(unknown("dataset", dataset, self.benchmark.datasets))
         self.dataset = dataset
 
+    def __repr__(self) -> str:
+        # a bare <... object at 0x...> in a notebook said nothing of what it looks up (walk 29 #2)
+        return f"TableEvaluator(benchmark={self.benchmark.name!r}, dataset={self.dataset!r})"
+
     def evaluate(self, archs: Sequence[ArchGraph]) -> list[Result]:
         """One Result per architecture (kind ``"table"``, fidelity ``"full"``); an architecture
         of another space, or one without a row, raises InvalidArchitecture."""

@@ -236,6 +236,11 @@ class TrainEvaluator:
         key = hashlib.sha1(json.dumps(self.config(arch), sort_keys=True).encode()).hexdigest()[:8]
         return Path(self.checkpoint_dir) / f"train_{arch.canonical_hash()[:12]}_{key}.pt"
 
+    def __repr__(self) -> str:
+        # a bare <... object at 0x...> in a notebook (walk 29 #10)
+        return (f"TrainEvaluator(space={self.space.name!r}, epochs={self.epochs}, lr={self.lr:g}, "
+                f"torch_device={str(self.torch_device)!r}; {self._data()})")
+
     def _data(self) -> str:
         dataset = getattr(self.train_loader, "dataset", None)
         size = f"{len(dataset)} images" if hasattr(dataset, "__len__") else "images"

@@ -44,6 +44,7 @@ from gennas.errors import GennasError
 from gennas.graph import ArchGraph
 from gennas.spaces import SearchSpace
 from gennas.surrogates.residual_scale import ResidualTrend, constant_level, constant_residuals, flat_is_better
+from gennas.surrogates.prediction_text import described
 from gennas.surrogates.task import Task
 
 #: the coverage the designer states its intervals at
@@ -430,6 +431,9 @@ class Predictions:
         flags = () if calibration is None else (raw > calibration.knots_x[-1], raw < calibration.low_edge,
                                                 raw >= calibration.top_edge)
         return cls(raw, score, units, std, low, high, *flags)
+
+    def __repr__(self) -> str:  # its arrays in full filled a notebook (walk 29 #13)
+        return described(self, COVERAGE)
 
     def order(self, n: int) -> np.ndarray:
         """Indices of the best ``n`` by :attr:`score`, ties by :attr:`raw`."""
