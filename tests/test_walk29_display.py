@@ -135,3 +135,13 @@ def test_predictions_repr_is_one_line() -> None:
                             "(.low, .high), 1 beyond the calibration; arrays: .mean .std .low .high .score")
     ranked = Predictions(np.arange(1000.0), np.arange(1000.0))
     assert repr(ranked) == "Predictions: 1000 architectures, a rank only (no value stated; .score ranks them)"
+
+
+def test_readme_says_rows_and_progress() -> None:
+    """A Python user read nowhere of progress=True (off by default; walk 29 #7) or of result.rows() (#9)."""
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    block = readme[readme.index("## Designing architectures"):readme.index("designer = gennas.Designer.from_study(")]
+    assert "result.rows()" in block and "pandas.DataFrame" in block
+    assert "progress=True shows the search as it goes (off by default in Python" in block
