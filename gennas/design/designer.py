@@ -6,7 +6,8 @@ estimator (budget on the device), keeps those within the budget, climbs from its
 it keeps (:mod:`gennas.design.refine`) and returns the best ``n`` by predicted accuracy, unverified.
 
 ``search(evaluator, budget)`` verifies: it runs the designer's :class:`~gennas.design.loop.DesignLoop`
-(an ask/tell optimizer with the designer's models) in the search harness; ``ask``/``tell`` reach it by hand.
+(an ask/tell optimizer with the designer's models) in the search harness; ``ask``/``tell`` reach it by
+hand (:mod:`gennas.design.verifying`).
 """
 
 from __future__ import annotations
@@ -14,32 +15,32 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from gennas.checkpoint import train_hint
-from gennas.design.budget import FewerDesigns, LatencyBudget, check_feasible, fewer_designs, latency_models
+from gennas.design.budget import FewerDesigns, LatencyBudget, fewer_designs, latency_models
 from gennas.design.candidate import Candidate
 from gennas.design.loop import LoopSettings
 from gennas.design.notes import Designs, design_notes
 from gennas.design.pretrained import RememberingLoop, designer_start
-from gennas.design.scores import InterruptedTell, reads_as_percent, score_unit
+from gennas.design.scores import reads_as_percent, score_unit
 from gennas.design.statement import Statements
-from gennas.design.study_replay import loop_to_search, replay_study
+from gennas.design.study_replay import replay_study
 from gennas.design.task_names import warn_of_task_name
-from gennas.design.told_units import searched, told_in_unit, warn_each
+from gennas.design.told_units import searched
 from gennas.design.refine import refined
+from gennas.design.verifying import Verification
 from gennas.design.verified import failed_only, in_stated_order, one_per_function, ranked, verified_among, with_verified
 from gennas.errors import GennasError, UnknownDataset, caller_stacklevel
-from gennas.evaluators.base import Evaluator, Result, as_results
 from gennas.generators import SlotGenerator, load_generator
 from gennas.generators.base import MAX_COUNT, check_count
 from gennas.generators.guidance import Guidance, HardFn, InfeasibleBudget, predictor_value
 from gennas.graph import ArchGraph
-from gennas.seeds import check_seed, warn_unseeded
+from gennas.seeds import check_seed
 from gennas.spaces import SearchSpace, resolve_space
 from gennas.surrogates.latency_bound import calibration_path, check_confidence, load_calibration
 from gennas.surrogates.protocols import AccuracyModel, LatencyModel
@@ -66,7 +67,7 @@ class GuidanceSettings:
     reward: HardFn | None = None
 
 
-class Designer(Statements):
+class Designer(Statements, Verification):
     """Guided generation of ranked architectures for a task and a latency budget.
 
     Args:
@@ -369,76 +370,6 @@ class Designer(Statements):
         """Latency on the designer's device, ms ``(len(archs),)`` (measured where it can be), else None."""
         on_device = self._on_device()
         return None if on_device is None else on_device.latency_ms(archs)
-
-    # ------------------------------------------------------------ verification (the loop)
-    @property
-    def history(self) -> list[Result]:
-        """Every result told so far, in order (failed included)."""
-        return list(self.loop.history)
-
-    @property
-    def loop_predictor(self) -> AccuracyModel:
-        """The predictor refitted on the verified results (the pretrained one before any)."""
-        return self.loop.predictor
-
-    @with_own_threads
-    def ask(self, k: int = 1) -> list[ArchGraph]:
-        """``k`` architectures to verify next, none verified or asked before, within the budget
-        (:meth:`DesignLoop.ask`); fewer only where no more were found, with a :class:`FewerDesigns` warning."""
-        if isinstance(k, int) and k > 0:  # the limit as generate's, on k (its pool is ``pool`` times larger)
-            check_count(k, MAX_COUNT // self.loop.settings.pool)
-        asked = self.loop.ask(k)
-        if len(asked) < k:  # it returned 350 of 2,000 without a word (a user walk)
-            warnings.warn(f"ask({k}) found {len(asked)} architectures not verified or asked before (among guided "
-                          "samples, neighbours of the best and random unseen ones); ask again for others",
-                          FewerDesigns, stacklevel=caller_stacklevel())
-        return asked
-
-    @with_own_threads
-    def tell(self, arch: ArchGraph | str | Result | Sequence[Result], score: float | None = None) -> None:
-        """Report verified results: ``tell(arch, score)`` or ``tell(results)``; one refit per call.
-        An architecture told again with another score keeps both (a warning says so)."""
-        results = told_in_unit(self.loop, as_results(self.space, arch, score))  # kinds checked; other units failed
-        warn_each(self._tell_problems(results))  # before anything is recorded
-        try:
-            self.loop.tell(results)
-        except KeyboardInterrupt:  # re-telling them after Ctrl-C counted them twice (a user walk)
-            warnings.warn(f"tell was interrupted after it recorded these {len(results)} results (designer.history "
-                          "ends with them) and before its refit finished: do not tell them again; the next tell "
-                          "refits", InterruptedTell, stacklevel=caller_stacklevel())
-            raise
-
-    @with_own_threads
-    def search(self, evaluator: Evaluator | Callable[[ArchGraph], float], budget: int, batch_size: int = 1,
-               storage: Any = None, study_name: str | None = None, resume: bool = False,
-               progress: bool = False, force: bool = False, executor: Any = None, workers: int | None = None,
-               address: str | None = None) -> Any:
-        """Generate, verify with ``evaluator``, refit; until ``budget`` architectures are verified.
-
-        Every result is stored as an optuna trial (``storage``: URL or ``.db`` path; defaults to
-        the designer's ``storage``; None keeps it in memory). ``resume`` continues a stored study
-        run with the same settings (task, device, budget, seed, ...); ``force`` continues one run
-        with other settings (not another task) and records the change. Without ``study_name`` a
-        stored study is named after the settings, as the CLI names it. Returns a
-        :class:`gennas.search.SearchResult` whose ``results`` are the verified ones, best first,
-        and whose ``notes`` say what the user should know (a constant evaluator; a budget that
-        fewer architectures keep than ``budget``). A plain callable's scores have no unit; designs
-        state accuracies in % from results of kind table/train/supernet (``CallableEvaluator``). A result
-        in another unit than those before it (a fraction after %) stops it; ``force``: recorded as failed.
-        """
-        from gennas.search.harness import run_search
-        from gennas.search.studies import designer_study
-
-        if self.budget is not None:  # a budget no cell keeps fails before a study is created
-            check_feasible(self.budget, self.space)
-        storage = storage if storage is not None else self.storage
-        study_name, attrs = designer_study(self, evaluator, storage, study_name, resume)
-        self.loop = loop_to_search(self.loop, storage, study_name, resume)  # rebuilt by from_study: a new one
-        warn_unseeded(self.seed, storage, study_name, resume)
-        return run_search(searched(self.loop, force), evaluator, budget, storage=storage, study_name=study_name,
-                          batch_size=batch_size, progress=progress, resume=resume, force=force, attrs=attrs,
-                          direction=self.loop.scale.direction, executor=executor, workers=workers,
-                          address=address)
 
     def __repr__(self) -> str:
         budget = "" if self.max_latency_ms is None else f", max_latency_ms={self.max_latency_ms:g}"

@@ -28,6 +28,7 @@ from dataclasses import replace
 import numpy as np
 
 from gennas.design.acquisition import select_batch
+from gennas.design.asked import AskLedger
 from gennas.design.budget import LatencyBudget
 from gennas.design.loop_settings import REGENERATE_PRETRAINED, REGENERATE_SCRATCH, LoopSettings
 from gennas.design.pool import local_count, proxy_order, random_within, unseen
@@ -55,7 +56,7 @@ PRIOR_TOP = 50
 FEW_SHOT_RESULTS = 20
 
 
-class DesignLoop:
+class DesignLoop(AskLedger):
     """Ask/tell optimizer over ``space`` driven by a predictor-guided generator.
 
     Args:
@@ -85,11 +86,10 @@ class DesignLoop:
         self.scale = ScoreScale(direction)  # evaluator scores <-> the predictor's scale
         self.history: list[Result] = []
         self.refits = 0  # predictor refits so far: one per told batch with a success
-        self._seen: set[str] = set()
+        self.start_ledger()  # what was asked, told, pending and given back (gennas.design.asked)
         self._refitted: AccuracyModel | None = None
         self._few_shot: Task | None = None  # a new task described by its results, network frozen
         self._rounds = 0
-        self._asked = 0  # architectures asked for so far (the local share's running count)
         self._pool: list[ArchGraph] = []  # the unseen rest of the latest guided generation
         self._pool_at: tuple[int, bool, int] | None = None  # (told results, trained, guide) when it was generated
         self._guide = 0  # bumped whenever what guides generation (network or few-shot task) changes
@@ -144,12 +144,13 @@ class DesignLoop:
 
     # ------------------------------------------------------------ ask
     def ask(self, k: int = 1) -> list[ArchGraph]:
-        """``k`` architectures to verify next, none verified or asked before, all within the budget."""
+        """``k`` architectures to verify next, none verified or asked before (unless released:
+        :meth:`release`), all within the budget; pending (:attr:`pending`) until told."""
         if asked_count(k) == 0:  # as every baseline: nothing asked, nothing proposed
             return []
         seed = None if self.seed is None else self.seed * 7919 + self._rounds
         trained = self.predictor.is_trained
-        pool = list(self._generated(k, seed, trained))
+        pool = self.released() + self._generated(k, seed, trained)  # given back: offered again
         # Exploit what was measured: the best verified's one-edit neighbours join the pool (as BANANAS does)
         pool += self._neighbours_of_best(3)
         pool += self.prior_top()
@@ -167,8 +168,7 @@ class DesignLoop:
         if not picks and self.cells_within_budget() == []:  # nothing to verify at all: say so, name the fastest
             raise InfeasibleBudget(self.budget.infeasible_reason(self.space, ""))
         self._rounds += 1
-        self._asked += k
-        self._seen.update(a.canonical_hash() for a in picks)
+        self.asked_now(picks, k)
         return picks
 
     def _generated(self, k: int, seed: int | None, trained: bool) -> list[ArchGraph]:
@@ -355,7 +355,7 @@ class DesignLoop:
         results = held_to_unit(self, told_results(results))  # one unit per loop (walk 26 #4)
         self.history.extend(results)
         self._memo.clear()  # the predictor, the few-shot task or the score scale may change
-        self._seen.update(r.arch.canonical_hash() for r in results)
+        self.told_now(results)
         if any(not r.failed for r in results):
             self._refit([r for r in results if not r.failed])
 

@@ -1,0 +1,124 @@
+"""The verification half of :class:`~gennas.design.designer.Designer` (a mixin): ``ask``, ``tell``,
+``search`` and what they hold (``history``, ``pending``, ``release``), all through the designer's
+:class:`~gennas.design.loop.DesignLoop`. It reads the designer's ``space``, ``budget``,
+``storage``, ``seed``, ``loop`` and ``_tell_problems`` (:class:`~gennas.design.statement.Statements`).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from gennas.design.budget import FewerDesigns, check_feasible
+from gennas.design.scores import InterruptedTell
+from gennas.design.study_replay import loop_to_search
+from gennas.design.told_units import searched, told_in_unit, warn_each
+from gennas.errors import caller_stacklevel
+from gennas.evaluators.base import Evaluator, Result, as_results
+from gennas.generators.base import MAX_COUNT, check_count
+from gennas.graph import ArchGraph
+from gennas.seeds import warn_unseeded
+from gennas.surrogates.protocols import AccuracyModel
+from gennas.threads import with_own_threads
+
+
+class Verification:
+    """``ask``/``tell`` by hand, or ``search`` with an evaluator; see the module docstring."""
+
+    loop: Any  # the designer's RememberingLoop (set by its constructor)
+
+    @property
+    def history(self) -> list[Result]:
+        """Every result told so far, in order (failed included)."""
+        return list(self.loop.history)
+
+    @property
+    def loop_predictor(self) -> AccuracyModel:
+        """The predictor refitted on the verified results (the pretrained one before any)."""
+        return self.loop.predictor
+
+    @property
+    def pending(self) -> list[ArchGraph]:
+        """Architectures :meth:`ask` returned whose results were not told yet, in the order asked."""
+        return self.loop.pending
+
+    def release(self, archs: ArchGraph | str | Iterable[ArchGraph | str] | None = None) -> list[ArchGraph]:
+        """Give pending asks back (``archs``, or all :attr:`pending` by default): the next ask may
+        offer them again. For asks whose results will never be told (an interrupted evaluation, an
+        ``ask`` cell run again): else they are never proposed again, the best picks among them.
+        Returns those released (one told or never asked is left as it is)."""
+        if archs is not None:
+            archs = [archs] if isinstance(archs, (ArchGraph, str)) else list(archs)
+            archs = [self.space.from_string(a) if isinstance(a, str) else a for a in archs]
+        return self.loop.release(archs)
+
+    @with_own_threads
+    def ask(self, k: int = 1) -> list[ArchGraph]:
+        """``k`` architectures to verify next, none verified or asked before, within the budget
+        (:meth:`DesignLoop.ask`); fewer only where no more were found, with a :class:`FewerDesigns` warning.
+
+        They are *pending* (:attr:`pending`) until their results are told, and no later ask offers
+        them, so that parallel workers may ask before anything is told. Asks whose results will not
+        come (an interrupted evaluation, a notebook cell run again) are lost for good unless given
+        back: :meth:`release` (all pending ones by default); :meth:`search` releases them itself."""
+        if isinstance(k, int) and k > 0:  # the limit as generate's, on k (its pool is ``pool`` times larger)
+            check_count(k, MAX_COUNT // self.loop.settings.pool)
+        asked = self.loop.ask(k)
+        if len(asked) < k:  # it returned 350 of 2,000 without a word (a user walk)
+            warnings.warn(f"ask({k}) found {len(asked)} architectures not verified or asked before (among guided "
+                          "samples, neighbours of the best and random unseen ones); ask again for others",
+                          FewerDesigns, stacklevel=caller_stacklevel())
+        return asked
+
+    @with_own_threads
+    def tell(self, arch: ArchGraph | str | Result | Sequence[Result], score: float | None = None) -> None:
+        """Report verified results: ``tell(arch, score)`` or ``tell(results)``; one refit per call.
+        An architecture told again with another score keeps both (a warning says so)."""
+        results = told_in_unit(self.loop, as_results(self.space, arch, score))  # kinds checked; other units failed
+        warn_each(self._tell_problems(results))  # before anything is recorded
+        try:
+            self.loop.tell(results)
+        except KeyboardInterrupt:  # re-telling them after Ctrl-C counted them twice (a user walk)
+            warnings.warn(f"tell was interrupted after it recorded these {len(results)} results (designer.history "
+                          "ends with them) and before its refit finished: do not tell them again; the next tell "
+                          "refits", InterruptedTell, stacklevel=caller_stacklevel())
+            raise
+
+    @with_own_threads
+    def search(self, evaluator: Evaluator | Callable[[ArchGraph], float], budget: int, batch_size: int = 1,
+               storage: Any = None, study_name: str | None = None, resume: bool = False,
+               progress: bool = False, force: bool = False, executor: Any = None, workers: int | None = None,
+               address: str | None = None) -> Any:
+        """Generate, verify with ``evaluator``, refit; until ``budget`` architectures are verified.
+
+        Every result is stored as an optuna trial (``storage``: URL or ``.db`` path; defaults to
+        the designer's ``storage``; None keeps it in memory). ``resume`` continues a stored study
+        run with the same settings (task, device, budget, seed, ...); ``force`` continues one run
+        with other settings (not another task) and records the change. Without ``study_name`` a
+        stored study is named after the settings, as the CLI names it. Returns a
+        :class:`gennas.search.SearchResult` whose ``results`` are the verified ones, best first,
+        and whose ``notes`` say what the user should know (a constant evaluator; a budget that
+        fewer architectures keep than ``budget``). A plain callable's scores have no unit; designs
+        state accuracies in % from results of kind table/train/supernet (``CallableEvaluator``). A result
+        in another unit than those before it (a fraction after %) stops it; ``force``: recorded as failed.
+        Pending asks (:meth:`ask`) are released first: nothing tells them while it runs.
+        """
+        from gennas.search.harness import run_search
+        from gennas.search.studies import designer_study
+
+        if self.budget is not None:  # a budget no cell keeps fails before a study is created
+            check_feasible(self.budget, self.space)
+        storage = storage if storage is not None else self.storage
+        study_name, attrs = designer_study(self, evaluator, storage, study_name, resume)
+        self.loop = loop_to_search(self.loop, storage, study_name, resume)  # rebuilt by from_study: a new one
+        warn_unseeded(self.seed, storage, study_name, resume)
+        # nothing but this search tells the loop while it runs: asks never told are candidates again (walk 29 #11)
+        released = self.loop.release()
+        out = run_search(searched(self.loop, force), evaluator, budget, storage=storage, study_name=study_name,
+                         batch_size=batch_size, progress=progress, resume=resume, force=force, attrs=attrs,
+                         direction=self.loop.scale.direction, executor=executor, workers=workers, address=address)
+        if released:
+            out.notes.append(f"{len(released)} architecture{'s' if len(released) > 1 else ''} asked before (ask) "
+                             "and never told were candidates again (released)")
+        return out

@@ -1,0 +1,55 @@
+"""Asks never told (walk 29 #11)."""
+
+from __future__ import annotations
+
+import pytest
+
+import gennas
+from gennas.design.loop import LoopSettings
+from gennas.evaluators import TableEvaluator
+
+
+@pytest.fixture(scope="module")
+def make():
+    predictor = gennas.load_predictor("nb201")
+    generator = gennas.load_generator("nb201", kind="diffusion")
+    return lambda **kw: gennas.Designer("nb201", task="cifar10", seed=0, predictor=predictor, generator=generator,
+                                        loop=LoopSettings(pool=1), **kw)
+
+
+def _hashes(archs) -> set[str]:
+    return {a.canonical_hash() for a in archs}
+
+
+def test_asks_never_told_are_pending_and_given_back_by_release(make):
+    """``a1 = d.ask(4); a2 = d.ask(4)`` lost a1, the best picks, for good: no later ask offered them."""
+    designer = make()
+    a1, a2 = designer.ask(4), designer.ask(4)
+    assert not _hashes(a1) & _hashes(a2)  # parallel workers ask again before telling: never the same
+    assert designer.pending == a1 + a2
+    assert designer.release([a1[0].to_string(), *a1[1:]]) == a1  # architectures or their strings
+    assert designer.pending == a2
+    assert _hashes(designer.ask(4)) == _hashes(a1)  # offered again: they were the best then, and are now
+    designer.tell([r for r in TableEvaluator("nb201", "cifar10").evaluate(a2)])
+    assert _hashes(designer.pending) == _hashes(a1)  # told ones are not pending
+    assert designer.release(a2) == [] and len(designer.release()) == 4 and designer.pending == []
+
+
+def test_a_search_verifies_what_was_asked_and_never_told(make, bench):
+    """The README's ``tell(evaluator.evaluate(ask(4)))`` interrupted inside evaluate left 4 asked
+    architectures that no later search verified; a synchronous search gives them back first."""
+    designer = make()
+    asked = designer.ask(4)
+    result = designer.search(TableEvaluator(bench, "cifar10"), budget=4, batch_size=4)
+    assert _hashes(r.arch for r in result.history) == _hashes(asked)  # its first ask offered them again
+    assert designer.pending == [] and "4 architectures asked before (ask) and never told" in " ".join(result.notes)
+
+
+def test_a_stored_search_with_pending_asks_still_verifies_each_architecture_once(make, bench, tmp_path):
+    designer, table, db = make(), TableEvaluator(bench, "cifar10"), str(tmp_path / "s.db")
+    designer.ask(2)
+    designer.search(table, budget=3, storage=db, study_name="s")
+    designer.ask(3)
+    again = designer.search(table, budget=6, storage=db, study_name="s", resume=True)
+    assert again.resumed == 3 and len(again.history) == 6 and len(_hashes(r.arch for r in again.history)) == 6
+    assert len(designer.history) == 6 and designer.pending == []
