@@ -1,11 +1,14 @@
-"""Asks never told (walk 29 #11)."""
+"""Asks never told (walk 29 #11), results told twice (#5)."""
 
 from __future__ import annotations
+
+import warnings
 
 import pytest
 
 import gennas
 from gennas.design.loop import LoopSettings
+from gennas.design.scores import RepeatedArchitecture, ToldTwice
 from gennas.evaluators import TableEvaluator
 
 
@@ -53,3 +56,24 @@ def test_a_stored_search_with_pending_asks_still_verifies_each_architecture_once
     again = designer.search(table, budget=6, storage=db, study_name="s", resume=True)
     assert again.resumed == 3 and len(again.history) == 6 and len(_hashes(r.arch for r in again.history)) == 6
     assert len(designer.history) == 6 and designer.pending == []
+
+
+def test_results_told_twice_are_learned_once(make, bench):
+    """Running a ``tell`` cell twice doubled the history without a word."""
+    designer = make()
+    results = TableEvaluator(bench, "cifar10").evaluate(designer.ask(3))
+    designer.tell(results)
+    refits = designer.loop.refits
+    with pytest.warns(ToldTwice, match="3 results told here repeat one told already"):
+        designer.tell(results)
+    assert len(designer.history) == 3 and designer.loop.refits == refits  # nothing learned again
+    arch, score = results[0].arch, results[0].score
+    new = TableEvaluator(bench, "cifar10").evaluate(designer.ask(1))
+    with pytest.warns(ToldTwice, match="2 results told here repeat"):  # one told before, one twice in this call
+        designer.tell([results[1], *new, *new])
+    assert len(designer.history) == 4 and designer.history[-1] is new[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ToldTwice)  # a new measurement of it: kept, as before
+        with pytest.warns(RepeatedArchitecture):
+            designer.tell(arch, score - 1.0)
+    assert len(designer.history) == 5

@@ -213,3 +213,23 @@ def repeated_results(history: Sequence[Any], results: Sequence[Any]) -> list[War
                                             "before; both results are kept and learned from (as two "
                                             "verifications of it)"))
     return out
+
+
+class ToldTwice(GennasWarning):
+    """Results told again as they were told before: not learned twice (the history keeps one)."""
+
+
+def told_once(history: Sequence[Any], results: Sequence[Any]) -> tuple[list[Any], int]:
+    """``results`` less those identical to one in ``history`` or earlier in ``results`` (canonical
+    architecture, kind, fidelity, and score, or a failure's error), and how many were left out: a
+    ``tell`` run twice doubled the history (walk 29 #5). Another score is a new measurement, kept."""
+    def key(r: Any) -> tuple[Any, ...]:
+        return (r.arch.canonical_hash(), r.kind, r.fidelity, *(("failed", r.error) if r.failed else (r.score,)))
+
+    known = {key(r) for r in history}
+    out = []
+    for r in results:
+        if key(r) not in known:
+            known.add(key(r))
+            out.append(r)
+    return out, len(results) - len(out)

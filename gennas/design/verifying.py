@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from gennas.design.budget import FewerDesigns, check_feasible
-from gennas.design.scores import InterruptedTell
+from gennas.design.scores import InterruptedTell, ToldTwice, told_once
 from gennas.design.study_replay import loop_to_search
 from gennas.design.told_units import searched, told_in_unit, warn_each
 from gennas.errors import caller_stacklevel
@@ -74,8 +74,18 @@ class Verification:
     @with_own_threads
     def tell(self, arch: ArchGraph | str | Result | Sequence[Result], score: float | None = None) -> None:
         """Report verified results: ``tell(arch, score)`` or ``tell(results)``; one refit per call.
-        An architecture told again with another score keeps both (a warning says so)."""
+        An architecture told again with another score keeps both (a warning says so); a result
+        identical to one told before (architecture, score, kind, fidelity) is left out, with a
+        :class:`~gennas.design.scores.ToldTwice` warning."""
         results = told_in_unit(self.loop, as_results(self.space, arch, score))  # kinds checked; other units failed
+        results, twice = told_once(self.loop.history, results)
+        if twice:  # a cell run twice doubled the history (walk 29 #5)
+            warnings.warn(f"{twice} result{'s' if twice > 1 else ''} told here repeat{'' if twice > 1 else 's'} one "
+                          "told already (same architecture, score, kind and fidelity): not learned twice, the history "
+                          "keeps one; a repeated measurement with another score is kept", ToldTwice,
+                          stacklevel=caller_stacklevel())
+            if not results:
+                return
         warn_each(self._tell_problems(results))  # before anything is recorded
         try:
             self.loop.tell(results)
