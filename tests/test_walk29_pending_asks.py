@@ -1,4 +1,4 @@
-"""Asks never told (walk 29 #11), results told twice (#5)."""
+"""Asks never told (walk 29 #11), results told twice (#5), ``resume`` without a storage (#4)."""
 
 from __future__ import annotations
 
@@ -77,3 +77,11 @@ def test_results_told_twice_are_learned_once(make, bench):
         with pytest.warns(RepeatedArchitecture):
             designer.tell(arch, score - 1.0)
     assert len(designer.history) == 5
+
+
+def test_resume_without_a_storage_is_refused(make, bench):
+    """``search(..., resume=True)`` in memory verified a whole new budget, ``resumed`` 0, without a word."""
+    designer = make()
+    with pytest.raises(gennas.GennasError, match="resume=True continues a stored search: pass the storage"):
+        designer.search(TableEvaluator(bench, "cifar10"), budget=2, resume=True)
+    assert designer.history == []

@@ -14,7 +14,7 @@ from gennas.design.budget import FewerDesigns, check_feasible
 from gennas.design.scores import InterruptedTell, ToldTwice, told_once
 from gennas.design.study_replay import loop_to_search
 from gennas.design.told_units import searched, told_in_unit, warn_each
-from gennas.errors import caller_stacklevel
+from gennas.errors import GennasError, caller_stacklevel
 from gennas.evaluators.base import Evaluator, Result, as_results
 from gennas.generators.base import MAX_COUNT, check_count
 from gennas.graph import ArchGraph
@@ -117,9 +117,13 @@ class Verification:
         from gennas.search.harness import run_search
         from gennas.search.studies import designer_study
 
+        storage = storage if storage is not None else self.storage
+        if resume and storage is None:  # it ran a whole new budget in memory, 0 resumed (walk 29 #4)
+            raise GennasError("resume=True continues a stored search: pass the storage it was stored in "
+                              "(search(..., storage=...) or Designer(storage=...)); a search without one keeps its "
+                              "results in memory only, and a second search on this designer continues from them")
         if self.budget is not None:  # a budget no cell keeps fails before a study is created
             check_feasible(self.budget, self.space)
-        storage = storage if storage is not None else self.storage
         study_name, attrs = designer_study(self, evaluator, storage, study_name, resume)
         self.loop = loop_to_search(self.loop, storage, study_name, resume)  # rebuilt by from_study: a new one
         warn_unseeded(self.seed, storage, study_name, resume)
