@@ -1,4 +1,5 @@
-"""Asks never told (walk 29 #11), results told twice (#5), ``resume`` without a storage (#4)."""
+"""Asks never told (walk 29 #11), results told twice (#5), ``resume`` without a storage (#4) and
+what ``Designer.search`` says of itself (#3, #12)."""
 
 from __future__ import annotations
 
@@ -85,3 +86,13 @@ def test_resume_without_a_storage_is_refused(make, bench):
     with pytest.raises(gennas.GennasError, match="resume=True continues a stored search: pass the storage"):
         designer.search(TableEvaluator(bench, "cifar10"), budget=2, resume=True)
     assert designer.history == []
+
+
+def test_search_and_history_say_what_a_second_call_does_and_what_they_raise():
+    doc = " ".join(gennas.Designer.search.__doc__.split())
+    assert "a second search on this designer verifies ``budget`` more" in doc
+    assert "unless ``resume=True``" in doc and "Raises:" in doc and "``resume`` without a storage" in doc
+    for name in ("batch_size", "storage", "resume", "progress", "force", "executor", "workers", "address"):
+        assert f" {name}: " in doc, name
+    assert "every :meth:`search`" in " ".join(gennas.Designer.history.__doc__.split())
+    assert "release" in gennas.Designer.ask.__doc__

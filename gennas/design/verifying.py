@@ -30,7 +30,8 @@ class Verification:
 
     @property
     def history(self) -> list[Result]:
-        """Every result told so far, in order (failed included)."""
+        """Every result told so far (by :meth:`tell`, every :meth:`search` and ``from_study``), in
+        the order told, failed ones included; a copy: telling goes through :meth:`tell`."""
         return list(self.loop.history)
 
     @property
@@ -102,17 +103,38 @@ class Verification:
                address: str | None = None) -> Any:
         """Generate, verify with ``evaluator``, refit; until ``budget`` architectures are verified.
 
-        Every result is stored as an optuna trial (``storage``: URL or ``.db`` path; defaults to
-        the designer's ``storage``; None keeps it in memory). ``resume`` continues a stored study
-        run with the same settings (task, device, budget, seed, ...); ``force`` continues one run
-        with other settings (not another task) and records the change. Without ``study_name`` a
-        stored study is named after the settings, as the CLI names it. Returns a
-        :class:`gennas.search.SearchResult` whose ``results`` are the verified ones, best first,
-        and whose ``notes`` say what the user should know (a constant evaluator; a budget that
-        fewer architectures keep than ``budget``). A plain callable's scores have no unit; designs
-        state accuracies in % from results of kind table/train/supernet (``CallableEvaluator``). A result
-        in another unit than those before it (a fraction after %) stops it; ``force``: recorded as failed.
-        Pending asks (:meth:`ask`) are released first: nothing tells them while it runs.
+        The budget is per call: a second search on this designer verifies ``budget`` more (new
+        architectures), keeping all it learned (:attr:`history` has every result). A stored study
+        is refused a second run unless ``resume=True``, which counts its stored results in
+        ``budget``. Pending asks (:meth:`ask`) are released first: nothing tells them meanwhile.
+        Returns a :class:`gennas.search.SearchResult` of this call: ``results`` verified, best
+        first; ``notes`` what to know (a constant evaluator, a budget fewer architectures keep).
+
+        Args:
+            evaluator: an Evaluator or a callable ``arch -> score``, whose scores have no unit
+                (designs state % from results of kind table/train/supernet: ``CallableEvaluator``).
+            budget: verifications (failed ones count); with ``resume``, the study's stored ones too.
+            batch_size: architectures asked and verified per round; the loop refits once per batch.
+            storage: where each result is stored as an optuna trial (URL or ``.db`` path; default:
+                the designer's ``storage``; None: in memory).
+            study_name: the stored study (default: named after the settings, as the CLI names it).
+            resume: continue the stored study run with the same settings (task, device, seed, ...).
+            progress: show a progress bar (on stderr).
+            force: resume a study run with other settings (not another task), recording the
+                change; a result in another unit than those before (a fraction after %) is
+                recorded as failed instead of stopping the search.
+            executor: ``"local"`` (default: ``batch_size`` at a time in this process), ``"ray"``
+                (one Ray task per architecture, more asked as workers free up) or an
+                :class:`~gennas.search.executor.Executor`.
+            workers: Ray tasks in flight (default 2). address: the Ray cluster (None: a local one).
+
+        Raises:
+            GennasError: ``resume`` without a storage; bad budget or batch size; an evaluator of another
+                space; storage that cannot be opened or written; a stored study that holds results
+                without ``resume``, or other settings without ``force``; a result in another unit
+                (without ``force``); the first evaluations all failing with one error (the rest:
+                :func:`gennas.search.run_search`).
+            InfeasibleBudget: no architecture keeps the designer's latency budget (a GennasError).
         """
         from gennas.search.harness import run_search
         from gennas.search.studies import designer_study
