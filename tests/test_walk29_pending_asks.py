@@ -46,7 +46,8 @@ def test_a_search_verifies_what_was_asked_and_never_told(make, bench):
     asked = designer.ask(4)
     result = designer.search(TableEvaluator(bench, "cifar10"), budget=4, batch_size=4)
     assert _hashes(r.arch for r in result.history) == _hashes(asked)  # its first ask offered them again
-    assert designer.pending == [] and "4 architectures asked before (ask) and never told" in " ".join(result.notes)
+    assert designer.pending == []
+    assert "4 architectures asked earlier (by ask or an interrupted search) and never told" in " ".join(result.notes)
 
 
 def test_a_stored_search_with_pending_asks_still_verifies_each_architecture_once(make, bench, tmp_path):
@@ -57,6 +58,27 @@ def test_a_stored_search_with_pending_asks_still_verifies_each_architecture_once
     again = designer.search(table, budget=6, storage=db, study_name="s", resume=True)
     assert again.resumed == 3 and len(again.history) == 6 and len(_hashes(r.arch for r in again.history)) == 6
     assert len(designer.history) == 6 and designer.pending == []
+
+
+def test_an_interrupted_search_leaves_its_batch_pending_and_the_next_search_verifies_it(make, bench, tmp_path):
+    calls = []
+
+    def verify(arch):
+        calls.append(arch)
+        if len(calls) == 4:  # Ctrl-C in the second batch
+            raise KeyboardInterrupt
+        return bench.accuracy(arch, "cifar10")
+
+    designer, db = make(), str(tmp_path / "s.db")
+    with pytest.raises(KeyboardInterrupt):
+        designer.search(gennas.CallableEvaluator(verify, kind="table"), budget=6, batch_size=2, storage=db,
+                        study_name="s")
+    left = designer.pending
+    assert len(designer.history) == 2 and len(left) == 2
+    again = designer.search(gennas.CallableEvaluator(verify, kind="table"), budget=6, batch_size=2, storage=db,
+                            study_name="s", resume=True)
+    assert len(_hashes(r.arch for r in again.history)) == 6 and _hashes(left) <= _hashes(r.arch for r in again.history)
+    assert "2 architectures asked earlier (by ask or an interrupted search)" in " ".join(again.notes)
 
 
 def test_results_told_twice_are_learned_once(make, bench):

@@ -155,6 +155,6 @@ class Verification:
                          batch_size=batch_size, progress=progress, resume=resume, force=force, attrs=attrs,
                          direction=self.loop.scale.direction, executor=executor, workers=workers, address=address)
         if released:
-            out.notes.append(f"{len(released)} architecture{'s' if len(released) > 1 else ''} asked before (ask) "
-                             "and never told were candidates again (released)")
+            out.notes.append(f"{len(released)} architecture{'s' if len(released) > 1 else ''} asked earlier (by ask or "
+                             "an interrupted search) and never told were candidates again (released)")
         return out
