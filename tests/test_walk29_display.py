@@ -145,3 +145,14 @@ def test_readme_says_rows_and_progress() -> None:
     block = readme[readme.index("## Designing architectures"):readme.index("designer = gennas.Designer.from_study(")]
     assert "result.rows()" in block and "pandas.DataFrame" in block
     assert "progress=True shows the search as it goes (off by default in Python" in block
+
+
+def test_a_designers_repr_tells_two_of_one_task_apart():
+    """Two designers of one task showed the same repr in a notebook: the seed and the results
+    learned were missing (walk 29 #13)."""
+    import gennas
+
+    first, second = gennas.Designer("nb201", task="cifar10", seed=1), gennas.Designer("nb201", task="cifar10", seed=2)
+    assert repr(first) != repr(second) and "seed=1" in repr(first) and "results=0" in repr(first)
+    designs = first.generate(2)
+    assert "task 'cifar10'" in repr(designs)

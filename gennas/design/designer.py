@@ -305,7 +305,8 @@ class Designer(Statements, Verification):
         if len(designs) < n:
             warnings.warn(fewer_designs(len(designs), n, self.space, self.budget), FewerDesigns,
                           stacklevel=caller_stacklevel())
-        return Designs(designs, design_notes(self, designs))  # what the CLI prints under them
+        task = None if self.task is None else self.task.name
+        return Designs(designs, design_notes(self, designs), task)  # the notes: what the CLI prints under them
 
     def _rank(self, archs: Sequence[ArchGraph], n: int) -> list[Candidate]:
         """Predict (:meth:`predictions`), keep the top ``n`` by the conservative score (a verified
@@ -374,5 +375,8 @@ class Designer(Statements, Verification):
     def __repr__(self) -> str:
         budget = "" if self.max_latency_ms is None else f", max_latency_ms={self.max_latency_ms:g}"
         task = None if self.task is None else self.task.name
-        return f"Designer({self.space.name}, task={task!r}, device={self.device!r}{budget}, generator={self.generator.kind})"
+        # the seed and what it learned tell two designers of one task apart in a notebook (walk 29 #13)
+        learned = sum(not r.failed for r in self.loop.history)
+        return (f"Designer({self.space.name}, task={task!r}, device={self.device!r}{budget}, seed={self.seed}, "
+                f"generator={self.generator.kind}, results={learned})")
 
