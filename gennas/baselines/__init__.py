@@ -36,5 +36,5 @@ def make_baseline(name: str, space: SearchSpace | str, seed: RngLike = None, **o
 
 
 __all__ = ["BASELINES", "Bananas", "BaseOptimizer", "LocalSearch", "MLPEnsemble", "ProxyTopK", "ProxyWarmup",
-           "RandomSearch",
-           "RegularizedEvolution", "TPESearch", "TransferLocal", "TransferTopK", "make_baseline", "path_encode"]
+           "RandomSearch", "RegularizedEvolution", "TPESearch", "TransferLocal", "TransferTopK", "make_baseline",
+           "path_encode"]
