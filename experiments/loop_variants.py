@@ -71,6 +71,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--kappa", type=float, default=LoopSettings.kappa, help="LoopSettings.kappa")
     p.add_argument("--warmup", type=int, default=LoopSettings.warmup, help="LoopSettings.warmup")
     p.add_argument("--warmup-proxy", default="synflow", help="LoopSettings.warmup_proxy")
+    p.add_argument("--warmup-top", type=int, default=LoopSettings.warmup_top, help="LoopSettings.warmup_top")
     p.add_argument("--members", type=int, default=PredictorConfig.members,
                    help="PredictorConfig.members of the untrained predictor (the designer's: "
                         "gennas.design.pretrained.SCRATCH_MEMBERS)")
@@ -98,7 +99,8 @@ def main(argv: list[str] | None = None) -> None:
                             generator=search._pretrained(None)[1],
                             loop=LoopSettings(pool=args.pool, guide_members=args.guide_members,
                                                 local_share=args.local_share, kappa=args.kappa,
-                                                warmup=args.warmup, warmup_proxy=args.warmup_proxy))
+                                                warmup=args.warmup, warmup_proxy=args.warmup_proxy,
+                                                warmup_top=args.warmup_top))
         designer.loop.encoder_growth = lambda: args.encoder_growth  # the default is 1.0 from scratch
         return designer.loop
 

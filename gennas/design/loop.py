@@ -31,7 +31,7 @@ from gennas.design.acquisition import select_batch
 from gennas.design.asked import AskLedger
 from gennas.design.budget import LatencyBudget
 from gennas.design.loop_settings import REGENERATE_PRETRAINED, REGENERATE_SCRATCH, LoopSettings
-from gennas.design.pool import local_count, proxy_order, random_within, unseen
+from gennas.design.pool import local_count, proxy_order, proxy_top, random_within, unseen
 from gennas.design.prior import SourceTablePrior, prior_map
 from gennas.design.scores import ScoreScale, percent_per_unit, scored_by_proxy
 from gennas.design.search_notes import search_notes
@@ -152,8 +152,9 @@ class DesignLoop(AskLedger):
         trained = self.predictor.is_trained
         pool = self.released() + self._generated(k, seed, trained)  # given back: offered again
         # Exploit what was measured: the best verified's one-edit neighbours join the pool (as BANANAS does)
-        pool += self._neighbours_of_best(3)
-        pool += self.prior_top()
+        warm = self.settings
+        pool += self._neighbours_of_best(3) + self.prior_top() + list(
+            proxy_top(self.space, warm.warmup_proxy, warm.warmup_top) if self._warming_up() else ())
         fresh = self._admissible(unseen(pool, self._seen))
         fresh += self._listed_filling(fresh, k, seed)
         local = self._admissible(self._local_candidates())

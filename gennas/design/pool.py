@@ -3,6 +3,7 @@ in which order the warm-up takes it, how many picks come from around the best ve
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import numpy as np
@@ -22,6 +23,19 @@ def proxy_order(space: SearchSpace, archs: list[ArchGraph], proxy: str) -> np.nd
     scores = raw_proxies(space, archs[:scored], (proxy,))[:, 0]
     order = np.argsort(-np.nan_to_num(scores, nan=-np.inf, posinf=np.inf), kind="stable")
     return np.r_[order, np.arange(scored, len(archs))].astype(int)
+
+
+@functools.lru_cache(maxsize=8)
+def proxy_top(space: SearchSpace, proxy: str, n: int) -> tuple[ArchGraph, ...]:
+    """The ``n`` cells of highest ``proxy`` score in ``space`` where it ships the proxy for every cell
+    (a finite space: nb201), constant-output cells left out; none elsewhere, where ranking the
+    space would cost a network build per cell."""
+    from gennas.surrogates.features import available
+
+    if n <= 0 or not space.is_finite_enumerable() or proxy not in available(space):
+        return ()
+    cells = [a for a in space.enumerate() if not space.output_is_constant(a)]
+    return tuple(cells[int(i)] for i in proxy_order(space, cells, proxy)[:n])
 
 
 def local_count(share: float, asked: int, k: int) -> int:
