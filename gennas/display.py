@@ -15,15 +15,22 @@ from typing import Any
 MAX_HTML_ROWS = 30
 
 
+def number(value: float) -> str:
+    """A score or latency as text: 2 decimals from 1 to 1e5 (accuracies in %, ms), else 4
+    significant digits (fractions, losses and spreads below 1; synflow-sized scores, 1e49, in
+    exponent form)."""
+    return f"{value:.2f}" if 1 <= abs(value) < 1e5 else f"{value:.4g}"
+
+
 def cell(value: Any) -> str:
-    """``value`` as table text: a float in 4 significant digits (2 decimals from 1 to 1e5, as
-    ``gennas design`` prints scores), None and NaN as "-", anything else as ``str``."""
+    """``value`` as table text: a float as :func:`number` writes it (as ``gennas design`` prints
+    scores), None and NaN as "-", anything else as ``str``."""
     if value is None:
         return "-"
     if isinstance(value, float):
         if not math.isfinite(value):
             return "-" if math.isnan(value) else str(value)
-        return f"{value:.2f}" if 1 <= abs(value) < 1e5 else f"{value:.4g}"
+        return number(value)
     return str(value)
 
 

@@ -112,7 +112,8 @@ def test_train_tell_then_generate(home, user_yaml):
     assert all(min(told) / 100 < c.predicted_accuracy < max(told) * 100 and c.unit == "" for c in found)
     # nothing calibrated the saved predictor's spread (zero with one member): no "± 0.00"
     assert all(c.predicted_std is None and "uncalibrated" in str(c) and "e+" in str(c) for c in found)
-    from gennas.design.candidate import candidate_row, number
+    from gennas.design.candidate import candidate_row
+    from gennas.display import number
 
     row = candidate_row(found[0])  # a proxy's score is no accuracy, in a table or in JSON
     assert "pred_acc" not in row and row["pred_score"] == found[0].predicted_accuracy

@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from gennas.design.candidate import number
+from gennas.display import number
 from gennas.design.task_names import TaskNameSlip
 from gennas.errors import ON_COMMAND_LINE, GennasError
 

@@ -5,14 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from gennas.display import number
 from gennas.graph import ArchGraph
-
-
-def number(value: float) -> str:
-    """A score or latency as text: 2 decimals from 1 to 1e5 (accuracies in %, ms), else 4
-    significant digits (fractions, losses and spreads below 1; synflow-sized scores, 1e49, in
-    exponent form)."""
-    return f"{value:.2f}" if 1 <= abs(value) < 1e5 else f"{value:.4g}"
 
 
 @dataclass(frozen=True)

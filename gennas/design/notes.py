@@ -15,8 +15,8 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from gennas.design.candidate import Candidate, candidate_row, number, with_every_column
-from gennas.display import html_table, shortened
+from gennas.design.candidate import Candidate, candidate_row, with_every_column
+from gennas.display import html_table, number, shortened
 
 #: designs a Designs' repr lists (the rest counted), the width each line is cut to, and its arch's
 REPR_DESIGNS = 3
