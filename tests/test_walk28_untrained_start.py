@@ -10,30 +10,11 @@ from typer.testing import CliRunner
 
 from gennas.cli.app import app
 
-SPACE = """\
-kind: cell
-name: {name}
-description: a user's three-node cell
-input_size: 32
-cell:
-  nodes: 3
-  zero_op: none
-  identity_op: skip
-  ops:
-    none: {{type: zero}}
-    skip: {{type: identity}}
-    conv3: {{type: relu_conv_bn, kernel: 3}}
-    sep3: {{type: sep_conv, kernel: 3}}
-    pool: {{type: avg_pool, kernel: 3}}
-macro: {{channels: 8, cells_per_stage: 1, stages: 2}}
-"""
 
-
-def test_untrained_repeats_a_fresh_home_s_run_and_leaves_the_saved_predictor(tmp_path, monkeypatch):
+def test_untrained_repeats_a_fresh_home_s_run_and_leaves_the_saved_predictor(tmp_path, monkeypatch, user_cell_space):
     home = tmp_path / "home"
     monkeypatch.setenv("GENNAS_HOME", str(home))
-    path = tmp_path / "w28u.yaml"
-    path.write_text(SPACE.format(name="w28u"))
+    path = user_cell_space("w28u")  # a user's space: no shipped predictor
     runner = CliRunner()
     assert runner.invoke(app, ["train", "--space", str(path), "--steps", "20", "--quiet"]).exit_code == 0
 
