@@ -15,6 +15,14 @@ from typing import Any
 MAX_HTML_ROWS = 30
 
 
+class ReprInIPython:
+    """IPython's plain display shows ``repr(self)`` (a list subclass's own printer gave one line
+    per element, a dataclass's its every field)."""
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))
+
+
 def number(value: float) -> str:
     """A score or latency as text: 2 decimals from 1 to 1e5 (accuracies in %, ms), else 4
     significant digits (fractions, losses and spreads below 1; synflow-sized scores, 1e49, in

@@ -152,9 +152,9 @@ class DesignLoop(AskLedger):
         trained = self.predictor.is_trained
         pool = self.released() + self._generated(k, seed, trained)  # given back: offered again
         # Exploit what was measured: the best verified's one-edit neighbours join the pool (as BANANAS does)
-        warm = self.settings
+        s = self.settings  # during the warm-up the proxy's best cells of the whole space too (where shipped)
         pool += self._neighbours_of_best(3) + self.prior_top() + list(
-            proxy_top(self.space, warm.warmup_proxy, warm.warmup_top) if self._warming_up() else ())
+            proxy_top(self.space, s.warmup_proxy, s.warmup_top) if self._warming_up() else ())
         fresh = self._admissible(unseen(pool, self._seen))
         fresh += self._listed_filling(fresh, k, seed)
         local = self._admissible(self._local_candidates())

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from gennas.design.candidate import Candidate, candidate_row, with_every_column
-from gennas.display import html_table, number, shortened
+from gennas.display import ReprInIPython, html_table, number, shortened
 
 #: designs a Designs' repr lists (the rest counted), the width each line is cut to, and its arch's
 REPR_DESIGNS = 3
@@ -31,7 +31,7 @@ def short_line(candidate: Candidate) -> str:
     return str(candidate).replace(arch, shortened(arch, ARCH_WIDTH), 1)
 
 
-class Designs(list):
+class Designs(ReprInIPython, list):
     """:meth:`gennas.Designer.generate`'s designs (a list of :class:`Candidate`, best first) with
     ``notes``: what the user should know about them (:func:`design_notes`), empty where nothing.
 
@@ -59,10 +59,6 @@ class Designs(list):
         if len(self) > REPR_DESIGNS:
             lines.append(f"  ... and {len(self) - REPR_DESIGNS} more")
         return "\n".join(lines)
-
-    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
-        """IPython's plain display: the repr (not its list printer's one line per design)."""
-        printer.text(repr(self))
 
     def _repr_html_(self) -> str:
         """A notebook's display: :meth:`rows` as a table, the notes under it."""

@@ -10,7 +10,6 @@ there after every ``tell`` (:class:`RememberingLoop`: a search tells its loop to
 
 from __future__ import annotations
 
-import os
 import shutil
 import warnings
 from collections.abc import Sequence
@@ -19,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from gennas.atomic_write import replaced_on_exit
 from gennas.checkpoint import find_checkpoint, read_manifest, user_checkpoints_dir
 from gennas.design.loop import DesignLoop
 from gennas.design.scores import ScoreScale, score_unit
@@ -244,9 +244,8 @@ def keep_start_copy(space: SearchSpace, folders: Sequence[Path]) -> Path | None:
             folder.mkdir(parents=True, exist_ok=True)
             for source, dest in ((path, target), (path.with_suffix(".json"), target.with_suffix(".json"))):
                 if source.is_file():  # written aside, then renamed: workers starting together never read half
-                    partial = dest.with_name(f".{dest.name}.{os.getpid()}")
-                    shutil.copyfile(source, partial)
-                    os.replace(partial, dest)
+                    with replaced_on_exit(dest) as partial:
+                        shutil.copyfile(source, partial)
             return target
         except OSError:
             continue

@@ -13,14 +13,14 @@ from typing import Any
 import numpy as np
 
 from gennas.design.candidate import same_keys
-from gennas.display import cell, html_table, shortened
+from gennas.display import ReprInIPython, cell, html_table, shortened
 from gennas.errors import GennasWarning
 from gennas.evaluators.base import Result
 from gennas.search.storage import ResultStore
 
 
 @dataclass
-class SearchResult:
+class SearchResult(ReprInIPython):
     """What a search verified.
 
     Attributes:
@@ -112,10 +112,6 @@ class SearchResult:
         more = f"{len(self.notes)} note{'' if len(self.notes) == 1 else 's'} in .notes; " if self.notes else ""
         lines.append(f"  {more}.results: best first; .rows(): a table of every result")
         return "\n".join(lines)
-
-    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
-        """IPython's plain display: the repr."""
-        printer.text(repr(self))
 
     def _repr_html_(self) -> str:
         """A notebook's display: the successful results best first as a table, the notes under it."""

@@ -13,12 +13,12 @@ the rest; it removes the file when it ends other than by an interruption.
 from __future__ import annotations
 
 import json
-import os
 import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from gennas.atomic_write import replaced_on_exit
 from gennas.errors import GennasError, GennasWarning
 from gennas.resources import gennas_home
 from gennas.surrogates.measure import Timing
@@ -94,9 +94,8 @@ class MeasureProgress:
             return
         try:  # a whole file or the previous one: a kill mid-write leaves no half record
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            partial = self.path.with_suffix(".json.partial")
-            partial.write_text(json.dumps({"settings": self.settings, "timings": self.kept}))
-            os.replace(partial, self.path)
+            with replaced_on_exit(self.path) as partial:
+                partial.write_text(json.dumps({"settings": self.settings, "timings": self.kept}))
         except OSError as exc:  # the measure goes on: only resuming it is lost
             self.writable = False
             warnings.warn(f"cannot keep the timings in {self.path} as they are taken ({exc.strerror or exc}): "
