@@ -54,6 +54,9 @@ class Candidate:
             confidence, in ms (at most the budget); for an architecture timed on a registered
             device, its timing times the margin a second timing may reach
             (:mod:`gennas.surrogates.retiming`); None where measured exactly or without a budget.
+        unlike_results: no value stated because a predictor learned from scratch learned it from
+            results that all hold its operations in other numbers (:mod:`gennas.design.unlike_results`):
+            its value would be theirs, not its own; ranked after the designs it states.
     """
 
     arch: ArchGraph
@@ -69,6 +72,7 @@ class Candidate:
     below_calibration: bool = False
     verified_score: float | None = None
     latency_bound_ms: float | None = None
+    unlike_results: bool = False
 
     @property
     def unstated_above(self) -> bool:
@@ -102,6 +106,9 @@ class Candidate:
         elif self.unstated_above:
             what = (f"relative score {self.relative_score:+.2f}; no value: predicted above every verified result by a "
                     "predictor learned from scratch, which nothing calibrates there")
+        elif self.unlike_results:
+            what = (f"relative score {self.relative_score:+.2f}; no value: unlike every verified result (its "
+                    "operations in other numbers), which are all a predictor learned from scratch knows")
         elif self.predicted_accuracy is None:
             # why varies (too few results; results a budget set later leaves out): generate's .notes say
             what = (f"relative score {self.relative_score:+.2f}; no accuracy: a rank only (the designs' .notes say "

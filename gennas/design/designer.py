@@ -353,7 +353,8 @@ class Designer(Statements, Verification):
                 (float(p.low[i]), float(p.high[i])) if stated and pick(p.low, i) is not None else None,
                 float(relative[i]) if pick(p.mean, i) is None else None, unit,
                 stated and p.beyond is not None and bool(p.beyond[i]), stated and p.below is not None and bool(p.below[i]),
-                score, None if measured[i] and not timing_bounded else pick(bound, rank - 1)))
+                score, None if measured[i] and not timing_bounded else pick(bound, rank - 1),
+                stated and p.unlike is not None and bool(p.unlike[i])))
         return designs
 
     def _on_device(self) -> LatencyBudget | None:

@@ -87,11 +87,12 @@ def design_notes(designer: Any, candidates: Sequence[Candidate], task: str | Non
     task = task if task is not None else (designer.task.name if designer.task is not None else "")
     space = space if space is not None else space_argument(designer.space)  # as a command names it
     notes = []
-    if any(c.predicted_accuracy is None and c.verified_score is None and not (c.unstated_below or c.unstated_above)
-           for c in candidates):
+    if any(c.predicted_accuracy is None and c.verified_score is None
+           and not (c.unstated_below or c.unstated_above or c.unlike_results) for c in candidates):
         notes.append(rank_only_note(designer, task, space, MIN_STATED))
     capped = samples_reach_note(designer, candidates)  # it says why they share a value: no calibration
-    notes += [unstated_note(candidates), unstated_above_note(candidates), below_results_note(designer, candidates),
+    notes += [unstated_note(candidates), unstated_above_note(candidates), unlike_results_note(candidates),
+              below_results_note(designer, candidates),
               None if capped else shared_statement_note(candidates, designer), no_interval_note(designer, candidates),
               capped,
               left_out_by_bound_note(designer, time_here), measured_designs_note(designer, candidates, time_here),
@@ -255,6 +256,19 @@ def unstated_above_note(candidates: Sequence[Any]) -> str | None:
             "scratch: no value is stated for them (nothing calibrates it above its results, where a value would only "
             "repeat the best result's), and they are ranked as a typical (the median) verified result; verify them "
             "to know")
+
+
+def unlike_results_note(candidates: Sequence[Any]) -> str | None:
+    """Why designs unlike every verified result state no value from scratch
+    (:mod:`gennas.design.unlike_results`); None otherwise."""
+    unlike = [c.rank for c in candidates if c.unlike_results]
+    if not unlike:
+        return None
+    which = f"#{unlike[0]}" if len(unlike) == 1 else f"{len(unlike)} of the designs (#{unlike[0]}-#{unlike[-1]})"
+    return (f"{which} hold some operation more or fewer times than every verified result: a predictor learned "
+            "from scratch knows the space only through its results, so no value is stated for them (it would be "
+            "the results' level) and they rank after the designs it states; verify some, or search on, to state "
+            "them")
 
 
 def told_apart(value: float, others: Sequence[float]) -> str:

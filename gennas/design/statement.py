@@ -25,6 +25,7 @@ from gennas.design.loop import DesignLoop
 from gennas.design.pretrained import saved_results
 from gennas.design.scores import repeated_results, scored_by_proxy, told_unit_problems
 from gennas.design.unit_line import source_line_statement, unit_range
+from gennas.design.unlike_results import unstated_unlike_results
 from gennas.design.stored_statement import results_agree_with_stored, stored_statement
 from gennas.design.study_replay import UnstoredTell, unstored_tell
 from gennas.errors import GennasWarning, caller_stacklevel
@@ -124,7 +125,8 @@ class Statements:
             value, spread = loop.predict(archs) if learned is None else learned.predict(archs)
             stated = Predictions.of(value, spread, None if learned is None else learned.calibration, reach,
                                     loop.scale.from_model)
-            if learned is None and not loop.pretrained.is_trained:
+            scratch = learned is None and not loop.pretrained.is_trained
+            if scratch:
                 if self.own_results_miss is not None:  # its levels are not the results': nothing stated
                     return replace(stated, mean=np.full(len(archs), np.nan), std=None)
                 # from scratch nothing calibrates the statement, and the members' spread is no interval
@@ -137,10 +139,13 @@ class Statements:
             # result widened by the results' residuals, and the designs the line states beyond every
             # result lie above it (after 10 random cifar100 results on a new dataset, seeds 32 and
             # 33, their 90 % intervals were clipped to 0.2 points, 1.2-1.4 points below the truth)
-            return source_line_statement(stated, loop.prior, [r.arch for r in told], np.array([r.score for r in told]),
-                                         archs, loop.scale, reach if measured else None,
-                                         self._by_proxy(told), flat=learned is not None and learned.calibration.flat,
-                                         learned_residuals=None if learned is None else learned.calibration.residuals)
+            stated = source_line_statement(stated, loop.prior, [r.arch for r in told], np.array([r.score for r in told]),
+                                           archs, loop.scale, reach if measured else None,
+                                           self._by_proxy(told), flat=learned is not None and learned.calibration.flat,
+                                           learned_residuals=None if learned is None else learned.calibration.residuals)
+            # from scratch, the results are all the model knows of the space (unlike_results)
+            return unstated_unlike_results(stated, archs, [r.arch for r in loop.history if not r.failed]) \
+                if scratch else stated
         if self._task_error is not None or self._samples_set_no_scale:
             value, _ = loop.predict(archs)  # the default task's, corrected by the source tables
             return Predictions(value, value)

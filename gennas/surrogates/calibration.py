@@ -390,6 +390,8 @@ class Predictions:
             extrapolates there (flat above, so the truth may lie above the interval).
         top: bool, True where ``raw`` is at or above the calibration's
             :attr:`~Calibration.top_edge`: stated at its highest level, unordered (``beyond`` too).
+        unlike: bool, True where a from-scratch model states nothing: the design is unlike every
+            result it learned from (:mod:`gennas.design.unlike_results`).
     """
 
     raw: np.ndarray
@@ -401,6 +403,7 @@ class Predictions:
     beyond: np.ndarray | None = None
     below: np.ndarray | None = None
     top: np.ndarray | None = None
+    unlike: np.ndarray | None = None
 
     @classmethod
     def of(cls, raw: np.ndarray, spread: np.ndarray, calibration: Calibration | None, reach: tuple[float, float],

@@ -1,0 +1,60 @@
+"""From scratch, a design unlike every result (its operations in other numbers) states no value:
+the network would state the results' level for it (gennas.design.unlike_results)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import gennas
+from gennas.design.candidate import candidate_row
+from gennas.design.loop import LoopSettings
+from gennas.design.pretrained import untrained_predictor
+from gennas.design.unlike_results import op_counts, unlike_results
+from gennas.evaluators.base import Result
+
+
+def cell(ops: str) -> gennas.ArchGraph:
+    """An nb201 cell from its six edge ops, as ``ops`` names them in order (c3 c1 sk ap no)."""
+    names = {"c3": "nor_conv_3x3", "c1": "nor_conv_1x1", "sk": "skip_connect", "ap": "avg_pool_3x3", "no": "none"}
+    a, b, c, d, e, f = (names[o] for o in ops.split())
+    return gennas.load_benchmark("nb201").space.from_string(f"|{a}~0|+|{b}~0|{c}~1|+|{d}~0|{e}~1|{f}~2|")
+
+
+def test_a_design_is_unlike_the_results_where_it_holds_an_op_more_or_fewer_times_than_every_one():
+    learned = [cell("c3 c3 sk c1 c3 c3"), cell("c3 ap sk c3 c3 c1")]  # avg pooling 0-1 times, 3x3 convs 3-4
+    archs = [cell("c3 c3 sk c3 c3 c1"),  # within every count
+             cell("ap ap sk c3 c3 c1"),  # two poolings: more than any result
+             cell("c1 c1 sk c1 c3 sk")]  # one 3x3 conv: fewer than any result
+    assert unlike_results(archs, learned).tolist() == [False, True, True]
+    counts = op_counts(archs)
+    assert counts.shape == (3, len(archs[0].search_space.node_vocab)) and (counts.sum(1) == counts[0].sum()).all()
+    assert unlike_results(archs, []).tolist() == [False, False, False]  # nothing learned: nothing to be unlike
+
+
+def test_from_scratch_the_designs_unlike_every_result_state_nothing_and_follow_the_stated_ones(
+        monkeypatch, tmp_path, bench):
+    """A search's results share its best cells' make-up; a cell unlike them all read at their level
+    (cifar100 from scratch: 71.5 % for a true 10.2 %, generate's design #3)."""
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path))
+    archs, y = bench.archs(), bench.accuracy_of(None, "cifar10")
+    counts = op_counts(archs)
+    pool_op = archs[0].search_space.node_vocab.index("avg_pool_3x3")
+    without_pooling = np.flatnonzero(counts[:, pool_op] == 0)
+    told = np.random.default_rng(0).choice(without_pooling, 14, replace=False)
+    d = gennas.Designer("nb201", task="new-cifar10", predictor=untrained_predictor(bench.space, 0), seed=0,
+                        loop=LoopSettings(pool=1))
+    for part in (told[:7], told[7:]):  # in two tells (Statements.own_results_miss)
+        d.tell([Result(archs[i], float(y[i]), "table") for i in part])
+    p = d.predictions(archs)
+    pooled = counts[:, pool_op] > 0
+    assert p.unlike is not None and p.unlike[pooled].all()  # no result held a pooling
+    assert np.isnan(p.mean[p.unlike]).all() and not np.isnan(p.mean[~p.unlike]).all()
+    designs = d.generate(len(archs) // 10)
+    unlike = [c for c in designs if c.unlike_results]
+    stated = [c for c in designs if c.predicted_accuracy is not None and c.verified_score is None]
+    assert unlike and stated and max(c.rank for c in stated) < min(c.rank for c in unlike)
+    assert all(c.predicted_accuracy is None and c.relative_score is not None for c in unlike)
+    assert all("unlike every verified result" in str(c) for c in unlike)
+    assert all(candidate_row(c).get("pred_acc") is None for c in unlike)
+    assert any("more or fewer times than every verified result" in note for note in designs.notes)
+    assert not any(note.startswith("a rank only") for note in designs.notes)
