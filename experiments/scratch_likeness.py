@@ -17,6 +17,11 @@ as in ``experiments/calibration.py``) unlike every result; "bias like" / "bias u
     python experiments/scratch_likeness.py --seeds 100,101,102,103,104,105,106,107,108,109
 
 (development seeds, where the rule was chosen; the calibration table's report seeds judge it.)
+
+    python experiments/scratch_likeness.py --random
+
+How strict the rule is where the results are random cells: the share of 250 random cells of each
+bundled space unlike the first n of 50 other random cells (seed 0), n = 10, 20, 50.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from gennas.bench import load_benchmark  # noqa: E402
 from gennas.design.loop_settings import LoopSettings  # noqa: E402
 from gennas.design.pretrained import untrained_predictor  # noqa: E402
 from gennas.design.unlike_results import unlike_results  # noqa: E402
+from gennas.spaces import load_space  # noqa: E402
 
 from _common import command_line, markdown_table, returned_and_unverified  # noqa: E402
 
@@ -61,11 +67,31 @@ def judged(bench, ds: str, designer) -> dict:
     return {"error": error, "unlike": unlike, "true": float(y[bench.rows([c.arch for c in returned])].mean())}
 
 
+def random_shares() -> list[dict]:
+    """:func:`unlike_results`'s share of random cells against random results, per space and n."""
+    rows = []
+    for name in ("nb201", "darts", "mbv3"):
+        space = load_space(name)
+        rng = np.random.default_rng(0)
+        archs = [space.sample(rng) for _ in range(300)]
+        row: dict = {"space": name}
+        for n in (10, 20, 50):
+            row[f"unlike % after {n}"] = 100.0 * float(unlike_results(archs[50:], archs[:n]).mean())
+        rows.append(row)
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", default="100,101,102", help="comma-separated seeds")
     parser.add_argument("--budgets", default="20,50", help="comma-separated search budgets")
+    parser.add_argument("--random", action="store_true", help="the rule's share of random cells against random "
+                        "results, per space (no search)")
     args = parser.parse_args()
+    if args.random:
+        print(f"`{command_line()}`\n")
+        print(markdown_table(random_shares(), digits=1))
+        return
     seeds = [int(s) for s in args.seeds.split(",")]
     budgets = [int(b) for b in args.budgets.split(",")]
     bench = load_benchmark("nb201")
