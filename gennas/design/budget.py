@@ -13,6 +13,8 @@ architectures the learned model under-rates, never ones whose FLOPs it under-cou
 
 from __future__ import annotations
 
+import functools
+
 import math
 import warnings
 from collections.abc import Callable, Sequence
@@ -295,7 +297,7 @@ def _measured_lookup(space: SearchSpace, device: str) -> MeasuredFn | None:
     bench = load_benchmark(space.benchmark)
     if device not in bench.devices:
         return None
-    return lambda archs: bench.latency_of(archs, device)
+    return functools.partial(bench.latency_of, device=device)  # not a lambda: a designer pickles
 
 
 def latency_models(space: SearchSpace, device: str | None, max_latency_ms: float | None,

@@ -178,27 +178,50 @@ class Guidance:
                    num_candidates=num_candidates, device=device)
 
 
+@dataclass(frozen=True)
+class PredictorValue:
+    """Differentiable guidance value: ``predictor``'s expected score for ``task``, ``(B, S, V) -> (B,)``,
+    times ``points_per_unit``; ``members``: only the first ones of an ensemble (None: all). A class,
+    not a closure, so a designer holding it pickles (a closure did not: walk 29)."""
+
+    predictor: AccuracyModel
+    task: Any
+    members: int | None = None
+    points_per_unit: float = 1.0
+
+    def __call__(self, slot_probs: torch.Tensor) -> torch.Tensor:
+        options = {} if self.members is None else {"members": self.members}
+        mean, _ = self.predictor.predict_soft(slot_probs, self.task, **options)
+        return mean if self.points_per_unit == 1.0 else self.points_per_unit * mean
+
+
 def predictor_value(predictor: AccuracyModel, task: Any, members: int | None = None,
                     points_per_unit: float = 1.0) -> SoftFn:
     """Differentiable guidance value: the predictor's expected score for ``task``, ``(B, S, V) -> (B,)``,
     in accuracy points (the unit of the guidance's other weights): a score in fractions takes
     ``points_per_unit`` 100 (it was guided 100 times weaker than %); ``members``: only the first
     ones of an ensemble (None: all)."""
-    options = {} if members is None else {"members": members}
+    return PredictorValue(predictor, task, members, points_per_unit)
 
-    def value(slot_probs: torch.Tensor) -> torch.Tensor:
-        mean, _ = predictor.predict_soft(slot_probs, task, **options)
-        return mean if points_per_unit == 1.0 else points_per_unit * mean
-    return value
+
+@dataclass(frozen=True)
+class EstimatedLatency:
+    """``estimator``'s latency on ``device`` in ms: :meth:`soft` of slot probabilities ``(B, S, V) ->
+    (B,)`` (differentiable), :meth:`hard` of architectures ``(n,)``; picklable as PredictorValue."""
+
+    estimator: LatencyModel
+    device: str
+
+    def soft(self, slot_probs: torch.Tensor) -> torch.Tensor:
+        return self.estimator.predict_soft(slot_probs, self.device)
+
+    def hard(self, archs: Sequence[ArchGraph]) -> np.ndarray:
+        return np.asarray(self.estimator.predict(list(archs), self.device), dtype=np.float64)
 
 
 def _estimator_fns(estimator: LatencyModel, device: str) -> tuple[SoftFn, HardFn]:
-    def soft(slot_probs: torch.Tensor) -> torch.Tensor:
-        return estimator.predict_soft(slot_probs, device)
-
-    def hard(archs: Sequence[ArchGraph]) -> np.ndarray:
-        return np.asarray(estimator.predict(list(archs), device), dtype=np.float64)
-    return soft, hard
+    latency = EstimatedLatency(estimator, device)
+    return latency.soft, latency.hard
 
 
 class LinearSlotModel(torch.nn.Module):

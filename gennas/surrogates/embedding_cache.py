@@ -41,6 +41,11 @@ class EmbeddingCache:
         copy._fingerprint = self._fingerprint
         return copy
 
+    def __reduce__(self) -> tuple[type, tuple[()]]:
+        """Pickled empty: each row is a view of its batch's tensor, and pickling a view writes its
+        whole storage, so a designer with 4,096-row batches cached did not fit in 24 GB."""
+        return EmbeddingCache, ()
+
     def clear(self) -> None:
         self._rows.clear()
         self._fingerprint = None
