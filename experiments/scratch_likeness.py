@@ -3,7 +3,7 @@
 A designer whose predictor starts untrained (as in a space without a shipped one) searches a
 bundled table from scratch, its task named as a new dataset (``new-cifar100``: nothing of the table
 reaches it), ``designer.search(table, budget=B)`` at batch 1. Then ``generate`` is judged against
-the table twice: without the rule of :mod:`gennas.design.unlike_results` (every design stated by
+the table twice: without the rule of :mod:`gennas.design.scratch_statement` (every design stated by
 the network) and with it (a design holding some operation more or fewer times than every result
 states nothing and ranks after the stated ones).
 
@@ -41,7 +41,7 @@ import gennas  # noqa: E402
 from gennas.bench import load_benchmark  # noqa: E402
 from gennas.design.loop_settings import LoopSettings  # noqa: E402
 from gennas.design.pretrained import untrained_predictor  # noqa: E402
-from gennas.design.unlike_results import unlike_results  # noqa: E402
+from gennas.design.scratch_statement import unlike_results  # noqa: E402
 from gennas.spaces import load_space  # noqa: E402
 
 from _common import command_line, markdown_table, returned_and_unverified  # noqa: E402

@@ -55,7 +55,7 @@ class Candidate:
             device, its timing times the margin a second timing may reach
             (:mod:`gennas.surrogates.retiming`); None where measured exactly or without a budget.
         unlike_results: no value stated because a predictor learned from scratch learned it from
-            results that all hold its operations in other numbers (:mod:`gennas.design.unlike_results`):
+            results that all hold its operations in other numbers (:mod:`gennas.design.scratch_statement`):
             its value would be theirs, not its own; ranked after the designs it states.
     """
 

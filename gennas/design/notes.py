@@ -248,7 +248,7 @@ def unstated_note(candidates: Sequence[Any]) -> str | None:
 
 def unstated_above_note(candidates: Sequence[Any]) -> str | None:
     """Why designs predicted above every verified result by a predictor learned from scratch
-    state no value (:func:`gennas.design.statement.unstated_above_results`); None otherwise."""
+    state no value (:func:`gennas.design.scratch_statement.unstated_above_results`); None otherwise."""
     unstated = sum(c.unstated_above for c in candidates)
     if not unstated:
         return None
@@ -260,7 +260,7 @@ def unstated_above_note(candidates: Sequence[Any]) -> str | None:
 
 def unlike_results_note(candidates: Sequence[Any]) -> str | None:
     """Why designs unlike every verified result state no value from scratch
-    (:mod:`gennas.design.unlike_results`); None otherwise."""
+    (:mod:`gennas.design.scratch_statement`); None otherwise."""
     unlike = [c.rank for c in candidates if c.unlike_results]
     if not unlike:
         return None

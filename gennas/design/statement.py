@@ -25,7 +25,7 @@ from gennas.design.loop import DesignLoop
 from gennas.design.pretrained import saved_results
 from gennas.design.scores import repeated_results, scored_by_proxy, told_unit_problems
 from gennas.design.unit_line import source_line_statement, unit_range
-from gennas.design.unlike_results import unstated_unlike_results
+from gennas.design.scratch_statement import unstated_above_results, unstated_unlike_results
 from gennas.design.stored_statement import results_agree_with_stored, stored_statement
 from gennas.design.study_replay import UnstoredTell, unstored_tell
 from gennas.errors import GennasWarning, caller_stacklevel
@@ -434,17 +434,3 @@ def are_table_accuracies(scores: np.ndarray, table: tuple[float, float], directi
     """Whether verified scores ``(n,)`` can be a bundled table's accuracies (its range ``table``):
     maximised and within it (a compressed score lies beyond 1e4, outside every table)."""
     return direction == "maximize" and bool(np.all((scores >= table[0]) & (scores <= table[1])))
-
-
-def unstated_above_results(p: Predictions, reach: tuple[float, float]) -> Predictions:
-    """``p`` (a from-scratch statement: the raw value within ``reach``, on the model's scale) with
-    nothing stated (NaN) of the designs predicted above the reach's top, the best verified score,
-    flagged ``beyond``: clipped there, they read as good as the best result. A user walk's
-    synflow study in its own space stated 9 designs at the best result, 4.606e8, for truths of
-    3.5e7-1.3e8, ranked above verified cells of 4.1e8-4.4e8; from scratch nothing calibrates the
-    predictor above its results, where its top picks are the ones it over-rates."""
-    above = p.raw > reach[1]
-    if p.mean is None or not above.any():
-        return p
-    nan = lambda v: None if v is None else np.where(above, np.nan, v)  # noqa: E731
-    return replace(p, mean=nan(p.mean), std=nan(p.std), low=nan(p.low), high=nan(p.high), beyond=above)

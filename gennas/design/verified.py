@@ -151,7 +151,7 @@ def _expected(p: Predictions, scale: ScoreScale, verified: dict[str, float]) -> 
     """The stated means ``(n,)`` on the model's higher-is-better scale (a loss's order is mirrored
     by the map); a design nothing states at -inf (below every result, further than they tell), or,
     where it is predicted above every result by a predictor learned from scratch (``beyond``,
-    :func:`gennas.design.statement.unstated_above_results`), at the median of the ``verified``
+    :func:`gennas.design.scratch_statement.unstated_above_results`), at the median of the ``verified``
     scores: ranked as a typical result, so the verified above that come first (a user walk saw
     cells measured at 4.1e8-4.4e8 ranked below designs that proved 3-31x worse), and the verified
     below it after."""

@@ -391,7 +391,7 @@ class Predictions:
         top: bool, True where ``raw`` is at or above the calibration's
             :attr:`~Calibration.top_edge`: stated at its highest level, unordered (``beyond`` too).
         unlike: bool, True where a from-scratch model states nothing: the design is unlike every
-            result it learned from (:mod:`gennas.design.unlike_results`).
+            result it learned from (:mod:`gennas.design.scratch_statement`).
     """
 
     raw: np.ndarray

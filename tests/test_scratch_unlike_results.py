@@ -1,5 +1,5 @@
 """From scratch, a design unlike every result (its operations in other numbers) states no value:
-the network would state the results' level for it (gennas.design.unlike_results)."""
+the network would state the results' level for it (gennas.design.scratch_statement)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import gennas
 from gennas.design.candidate import candidate_row
 from gennas.design.loop import LoopSettings
 from gennas.design.pretrained import untrained_predictor
-from gennas.design.unlike_results import op_counts, unlike_results
+from gennas.design.scratch_statement import op_counts, unlike_results
 from gennas.evaluators.base import Result
 
 
