@@ -52,7 +52,7 @@ TOP = 20
 @contextlib.contextmanager
 def without_rule() -> Iterator[None]:
     """Statements as before the rule: every design stated by the network."""
-    with mock.patch("gennas.design.statement.unstated_unlike_results", lambda p, archs, learned_from: p):
+    with mock.patch("gennas.design.statement.unstated_unlike_results", lambda p, unlike: p):
         yield
 
 

@@ -22,6 +22,7 @@ from gennas.atomic_write import replaced_on_exit
 from gennas.checkpoint import find_checkpoint, read_manifest, user_checkpoints_dir
 from gennas.design.loop import DesignLoop
 from gennas.design.scores import ScoreScale, score_unit
+from gennas.design.scratch_statement import CountRanges, count_ranges, merged_ranges
 from gennas.errors import GennasError, GennasWarning, OtherSpec, caller_stacklevel
 from gennas.evaluators.base import Result
 from gennas.resources import checkpoints_dir
@@ -171,7 +172,8 @@ def _pick(records: dict[str | None, dict[str, Any]], task: str | None) -> dict[s
 
 
 def remember_predictor(space: SearchSpace, predictor: AccuracyModel, told: int, task: str | None,
-                       direction: str, compress: bool = False, unit: str = "%") -> Path | None:
+                       direction: str, compress: bool = False, unit: str = "%",
+                       ranges: CountRanges | None = None) -> Path | None:
     """Write a refitted ``predictor`` (a :class:`Predictor` trained on ``told`` verified results of
     ``task``, learned on the loop's :class:`ScoreScale` ``direction``/``compress`` from scores in
     ``unit``) to ``$GENNAS_HOME/checkpoints`` when ``space`` ships none; the manifest records, per
@@ -179,7 +181,9 @@ def remember_predictor(space: SearchSpace, predictor: AccuracyModel, told: int, 
     for another task keeps the first one's record: it had overwritten it, and the first task read
     as learned from the second's six results). Returns the path written, None when nothing was
     (a shipped predictor stays the start of every designer: what one search learned stays with its
-    study, see :meth:`Designer.from_study`)."""
+    study, see :meth:`Designer.from_study`). ``ranges``: the op-count ranges of the results it
+    learned from (:func:`~gennas.design.scratch_statement.count_ranges`), recorded so a later
+    designer states nothing of designs unlike them (:func:`saved_count_ranges`)."""
     save = getattr(predictor, "save", None)
     if save is None or not predictor.is_trained or ships_predictor(space):
         return None
@@ -188,6 +192,8 @@ def remember_predictor(space: SearchSpace, predictor: AccuracyModel, told: int, 
                if name is not None and name in known and name != task}
     records[str(task)] = {"verified_results": told,
                           "score_scale": {"direction": direction, "compress": compress, "unit": unit}}
+    if ranges:
+        records[str(task)]["op_count_ranges"] = ranges
     learned = "; ".join(f"{record['verified_results']} of task {name!r}" for name, record in records.items())
     data = (f"verified results ({learned}; scores mapped to the designer's scale), told to designers for space "
             f"{space.name!r}, which had no shipped predictor")
@@ -216,6 +222,17 @@ def score_scale_of(records: dict[str | None, dict[str, Any]], task: str | None) 
     unit = scale.get("unit")
     return ScoreScale(str(scale.get("direction", "maximize")), bool(scale.get("compress", False)),
                       unit if isinstance(unit, str) else None)
+
+
+def saved_count_ranges(space: SearchSpace, task: str | None = None) -> CountRanges | None:
+    """The op-count ranges of the results the predictor a search saved for ``space`` learned
+    ``task`` from; None for a shipped predictor, none saved, or a record without them."""
+    record = _record(space, task)
+    ranges = None if record is None else record.get("op_count_ranges")
+    if not isinstance(ranges, dict):
+        return None
+    return {str(label): [int(span[0]), int(span[1])] for label, span in ranges.items()
+            if isinstance(span, list) and len(span) == 2}
 
 
 def saved_results(space: SearchSpace, task: str | None = None) -> int | None:
@@ -351,10 +368,13 @@ class RememberingLoop(DesignLoop):
             if not ships_predictor(self.space) and self.states_one_value():  # a shipped one is never written
                 return
             task = None if self.task is None else self.task.name
+            ranges = count_ranges([r.arch for r in self.history if not r.failed])
+            earlier = saved_count_ranges(self.space, task) if self.pretrained.is_trained else None
             try:
                 remember_predictor(self.space, self.predictor, len(self.history),
                                    task, self.scale.direction, self.scale.compress,
-                                   score_unit(task, [r.kind for r in self.history]))
+                                   score_unit(task, [r.kind for r in self.history]),
+                                   ranges if earlier is None else merged_ranges(earlier, ranges))
             except OSError as exc:  # an unwritable home ended a search after its results were stored (walk 28 #10)
                 self.not_remembered(exc)
 

@@ -25,7 +25,8 @@ import numpy as np
 from gennas.graph import ArchGraph
 from gennas.surrogates.calibration import Predictions
 
-__all__ = ["op_counts", "unlike_results", "unstated_above_results", "unstated_unlike_results"]
+__all__ = ["CountRanges", "count_ranges", "merged_ranges", "op_counts", "unlike_ranges", "unlike_results",
+           "unstated_above_results", "unstated_unlike_results"]
 
 
 def op_counts(archs: Sequence[ArchGraph]) -> np.ndarray:
@@ -37,24 +38,52 @@ def op_counts(archs: Sequence[ArchGraph]) -> np.ndarray:
     return np.stack([np.bincount(a.op_indices(), minlength=size) for a in archs])
 
 
+#: per label of the space's vocabulary, the fewest and most nodes of it an architecture held
+CountRanges = dict[str, list[int]]
+
+
+def count_ranges(archs: Sequence[ArchGraph]) -> CountRanges:
+    """The per-label ``[min, max]`` of :func:`op_counts` over ``archs`` (empty for none): what a
+    saved predictor's manifest records of the results it learned from (JSON)."""
+    if not archs:
+        return {}
+    counts = op_counts(archs)
+    labels = archs[0].search_space.node_vocab
+    return {label: [int(counts[:, k].min()), int(counts[:, k].max())] for k, label in enumerate(labels)}
+
+
+def merged_ranges(first: CountRanges, second: CountRanges) -> CountRanges:
+    """The ranges spanning both ``first`` and ``second`` (a label in one only: its range there)."""
+    out = {label: list(span) for label, span in first.items()}
+    for label, (low, high) in second.items():
+        out[label] = [min(low, out[label][0]), max(high, out[label][1])] if label in out else [low, high]
+    return out
+
+
+def unlike_ranges(archs: Sequence[ArchGraph], ranges: CountRanges) -> np.ndarray:
+    """Bool ``(len(archs),)``: True where an architecture holds some label more or fewer times than
+    ``ranges`` span (a label they do not name: never held, so any node of it is unlike)."""
+    if not archs or not ranges:
+        return np.zeros(len(archs), dtype=bool)
+    labels = archs[0].search_space.node_vocab
+    low = np.array([ranges.get(label, [0, 0])[0] for label in labels])
+    high = np.array([ranges.get(label, [0, 0])[1] for label in labels])
+    counts = op_counts(archs)
+    return np.any((counts < low) | (counts > high), axis=1)
+
+
 def unlike_results(archs: Sequence[ArchGraph], learned_from: Sequence[ArchGraph]) -> np.ndarray:
     """Bool ``(len(archs),)``: True where an architecture holds some label more or fewer times than
-    every architecture in ``learned_from`` did (outside their per-label range of counts)."""
-    if not archs or not learned_from:
-        return np.zeros(len(archs), dtype=bool)
-    known = op_counts(learned_from)
-    counts = op_counts(archs)
-    return np.any((counts < known.min(axis=0)) | (counts > known.max(axis=0)), axis=1)
+    every architecture in ``learned_from`` did (outside their :func:`count_ranges`)."""
+    return unlike_ranges(archs, count_ranges(learned_from))
 
 
-def unstated_unlike_results(p: Predictions, archs: Sequence[ArchGraph],
-                            learned_from: Sequence[ArchGraph]) -> Predictions:
-    """``p`` (a from-scratch statement) with nothing stated (NaN) of the designs
-    :func:`unlike_results` of the results the predictor learned from, flagged ``unlike``, and ranked
-    after every design it states (their ranking score -inf; among themselves by ``raw``): a value
-    there is the results' level, not the design's, and generate's first designs were the ones
-    the network knew least (of 20 after a cifar100 search, 13 were unlike the results)."""
-    unlike = unlike_results(archs, learned_from)
+def unstated_unlike_results(p: Predictions, unlike: np.ndarray) -> Predictions:
+    """``p`` (a from-scratch statement) with nothing stated (NaN) of the designs ``unlike`` (bool
+    ``(n,)``: :func:`unlike_results` of the results the predictor learned from), flagged so, and
+    ranked after every design it states (their ranking score -inf; among themselves by ``raw``): a
+    value there is the results' level, not the design's, and generate's first designs were the
+    ones the network knew least (of 20 after a cifar100 search, 13 were unlike the results)."""
     if p.mean is None or not unlike.any():
         return replace(p, unlike=unlike) if p.mean is not None else p
     # not flagged above the results too: ranked as a typical result (verified._expected), they

@@ -22,10 +22,11 @@ import numpy as np
 
 from gennas.design.holdout import holds_out_table
 from gennas.design.loop import DesignLoop
-from gennas.design.pretrained import saved_results
+from gennas.design.pretrained import saved_count_ranges, saved_results
 from gennas.design.scores import repeated_results, scored_by_proxy, told_unit_problems
 from gennas.design.unit_line import source_line_statement, unit_range
-from gennas.design.scratch_statement import unstated_above_results, unstated_unlike_results
+from gennas.design.scratch_statement import (unlike_ranges, unlike_results, unstated_above_results,
+                                             unstated_unlike_results)
 from gennas.design.stored_statement import results_agree_with_stored, stored_statement
 from gennas.design.study_replay import UnstoredTell, unstored_tell
 from gennas.errors import GennasWarning, caller_stacklevel
@@ -143,9 +144,11 @@ class Statements:
                                            archs, loop.scale, reach if measured else None,
                                            self._by_proxy(told), flat=learned is not None and learned.calibration.flat,
                                            learned_residuals=None if learned is None else learned.calibration.residuals)
-            # from scratch, the results are all the model knows of the space (unlike_results)
-            return unstated_unlike_results(stated, archs, [r.arch for r in loop.history if not r.failed]) \
-                if scratch else stated
+            if not scratch:
+                return stated
+            # from scratch, the results are all the model knows of the space (scratch_statement)
+            learned_from = [r.arch for r in loop.history if not r.failed]
+            return unstated_unlike_results(stated, unlike_results(archs, learned_from))
         if self._task_error is not None or self._samples_set_no_scale:
             value, _ = loop.predict(archs)  # the default task's, corrected by the source tables
             return Predictions(value, value)
@@ -307,7 +310,10 @@ class Statements:
             return stated
         if told is not None:  # flagged where the samples' range bounds the value (notes.samples_reach_note)
             return replace(stated, std=None, beyond=stated.raw > told.max(), below=stated.raw < told.min())
-        return replace(stated, std=None)
+        # a predictor a search trained from scratch and saved knows the space through its results only
+        ranges = None if self._saved_scale is None else saved_count_ranges(self.space, self._task_name)
+        return replace(stated, std=None) if ranges is None else \
+            unstated_unlike_results(replace(stated, std=None), unlike_ranges(archs, ranges))
 
     def _with_stored(self, archs: list[ArchGraph], p: Predictions) -> Predictions:
         """Where a stored calibration of the pretrained predictor has this task and the results agree
