@@ -251,3 +251,31 @@ def test_a_search_minimizing_accuracies_is_refused_before_anything_is_verified()
     with pytest.raises(GennasError, match=r"kind 'table', which are accuracies in % .*direction='minimize'"):
         run_search(RandomSearch("nb201", seed=0), table, 5, direction="minimize", progress=False)
 
+
+
+def test_running_out_of_memory_in_the_same_words_on_the_first_cells_does_not_stop_a_search():
+    """A trainer out of GPU memory on the largest cells, which a designer picks first, fails them
+    with one text: that depends on the architecture (walk 30 #9: the search stopped as blind, and
+    every resume stopped again on the same cells)."""
+    def big_cells_fail(arch):
+        if arch.to_string().count("nor_conv_3x3") >= 3:
+            raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        return 50.0 + arch.to_string().count("skip_connect")
+
+    def always_fails(arch):
+        raise MemoryError("Unable to allocate 8.00 GiB for an array")
+
+    out = run_search(RandomSearch("nb201", seed=0), always_fails, 5, progress=False)
+    assert len(out.failures) == 5  # each spent one of the budget; none stopped the search
+    designer = gennas.Designer("nb201", task="cifar10", seed=0)
+    result = designer.search(CallableEvaluator(big_cells_fail, kind="train"), budget=6)
+    assert len(result.history) == 6
+
+
+def test_a_score_that_is_no_number_says_what_came_back():
+    """None (a timed-out training, a missing return) read "float() argument must be a string or a real
+    number, not 'NoneType'", and a tuple likewise (walk 30 #2, #13)."""
+    none = CallableEvaluator(lambda a: None).evaluate(gennas.load_space("nb201").sample_many(1, 0))[0]
+    assert none.failed and "the evaluator returned None, not a number (a missing return?" in none.error
+    pair = CallableEvaluator(lambda a: (93.1, 0.2)).evaluate(gennas.load_space("nb201").sample_many(1, 0))[0]
+    assert pair.failed and "the evaluator returned tuple (93.1, 0.2), not a number" in pair.error

@@ -70,6 +70,11 @@ def as_number(value: Any, who: str) -> float:
         value = value.item()
     if isinstance(value, (bool, str, bytes)):
         raise TypeError(f"{who} {type(value).__name__} {value!r:.40}, not a number")
+    if value is None:  # float(None)'s own text read as a bug of gennas (walk 30 #2)
+        raise TypeError(f"{who} None, not a number (a missing return? a training without a score is recorded "
+                        "as a failure of its architecture when the evaluator returns float('nan'))")
+    if not isinstance(value, numbers.Real) and not hasattr(value, "__float__"):  # a tuple (acc, loss), a dict
+        raise TypeError(f"{who} {type(value).__name__} {value!r:.60}, not a number")
     return float(value)
 
 

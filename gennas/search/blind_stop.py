@@ -28,11 +28,15 @@ from gennas.search.storage import ResultStore
 #: separate evaluations (batches) of a search that, every result failed with one raised error in a
 #: study where none succeeded, stop it with that error
 SAME_FAILURE_STOP = 3
-#: error texts of failures that depend on the architecture: a returned non-finite score (the
-#: CallableEvaluator's wording: a training that diverged) or a verifier that died
-#: (gennas.search.claims). A score of the wrong type ("the evaluator returned str '93.1'") is the
-#: evaluator's whatever the architecture: a user walk's search spent its whole budget on it
-ARCHITECTURE_FAILURES = ("evaluator returned nan", "evaluator returned inf", "evaluator returned -inf", "died")
+#: error texts (lower case) of failures that depend on the architecture: a returned non-finite score
+#: (the CallableEvaluator's wording: a training that diverged), a verifier that died
+#: (gennas.search.claims), or memory run out (the designer's first picks are the largest cells: a
+#: user walk's trainer ran out of GPU memory on cells of 5-6 3x3 convolutions, the search stopped
+#: as blind and every resume stopped again on the same cells, walk 30 #9). A score of the wrong
+#: type ("the evaluator returned str '93.1'") is the evaluator's whatever the architecture: a user
+#: walk's search spent its whole budget on it
+ARCHITECTURE_FAILURES = ("evaluator returned nan", "evaluator returned inf", "evaluator returned -inf", "died",
+                         "out of memory", "outofmemoryerror", "memoryerror")
 
 
 def blind_failure(history: Sequence[Result], resumed: int, evaluations: int) -> str | None:
@@ -46,7 +50,7 @@ def blind_failure(history: Sequence[Result], resumed: int, evaluations: int) -> 
         return None  # a TrainEvaluator's recorded divergence: the architecture's
     errors = {r.error or "" for r in own}
     error = errors.pop() if len(errors) == 1 else ""
-    return error if error and not any(word in error for word in ARCHITECTURE_FAILURES) else None
+    return error if error and not any(word in error.lower() for word in ARCHITECTURE_FAILURES) else None
 
 
 def stop_if_blind(history: Sequence[Result], resumed: int, evaluations: int, budget: int,
