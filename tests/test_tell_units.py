@@ -154,10 +154,32 @@ def test_a_resumed_search_whose_evaluator_changed_unit_stops_and_resumes_when_fo
     d = designer()
     with pytest.warns(OtherUnit, match="recorded as failed verifications"):
         out = d.search(corrected, budget=5, storage=url, study_name="s", resume=True, force=True)
-    assert len(out.history) == 5 and [r.failed for r in d.history].count(True) == 1
+    # the first fraction was recorded as failed (it may be a training that learned nothing), the second stopped
+    assert len(out.history) == 5 and [r.failed for r in d.history].count(True) == 2
     assert all(r.score > 1 for r in d.history if not r.failed)
     with pytest.warns(OtherUnit):
-        assert [r.failed for r in gennas.Designer.from_study(url, "s", force=True).history].count(True) == 1
+        assert [r.failed for r in gennas.Designer.from_study(url, "s", force=True).history].count(True) == 2
+
+
+def test_a_lone_score_under_one_among_accuracies_in_percent_is_recorded_as_failed_and_the_search_goes_on(
+        bench, tmp_path):
+    """A diverged cifar100 training returning 0.8 (%: chance is 1 % on 100 classes) among results of
+    68-74 % read as "a fraction: 80 %" and stopped the search with 8 of 20 left (walk 30 #4)."""
+    url = f"sqlite:///{tmp_path / 'chance.db'}"
+    calls = []
+
+    def diverges_once(arch):
+        calls.append(arch)
+        return 0.8 if len(calls) == 6 else float(bench.accuracy(arch, "cifar100"))
+
+    d = gennas.Designer("nb201", task="cifar100", seed=0)
+    with pytest.warns(OtherUnit, match=r"a score under 1 among accuracies in %: 0.8 .*a training that learned "
+                                       r"nothing \(0.8 %.*the search goes on"):
+        out = d.search(CallableEvaluator(diverges_once, kind="train"), budget=10, storage=url, study_name="s")
+    assert len(calls) == 10 and len(out.history) == 10
+    assert [r.failed for r in d.history].count(True) == 1 and "read as a fraction" in d.history[5].error
+    with pytest.warns(OtherUnit):  # the study replays alike: no stop, no force
+        assert [r.failed for r in gennas.Designer.from_study(url, "s").history].count(True) == 1
 
 
 def test_a_slip_warned_of_at_its_tell_leaves_the_others_their_unit(cells):

@@ -29,6 +29,8 @@ KNOWN_KINDS = (*ACCURACY_KINDS, "callable", "user", "proxy:<name>")
 #: the lowest to 1.5 times the highest, read 1.0 % on cifar100, a cell that learned nothing, as
 #: 100 % among results of 56-70 % and recorded it as failed; a 0.99 % one, 99 %, too)
 PLAUSIBLE_RANGES = 1.0
+#: how the error of a result recorded as read in another unit ends
+OTHER_UNIT_ERROR = ", not in the designer's unit"
 
 
 class OtherUnit(GennasWarning):
@@ -94,10 +96,10 @@ def held_to_unit(loop: Any, results: list[Result], stop: bool | None = None) -> 
     readings, told = ({}, None) if stop is None else other_units(loop, results)
     if not readings or told is None:
         return results
-    if stop:
+    if stop and not lone_chance_level(loop, readings):
         raise GennasError(stop_text(results, readings, told))
-    warnings.warn(OtherUnit(tell_text(results, readings, told)), stacklevel=caller_stacklevel())
-    return [replace(r, error=f"score {r.score:g} read as {readings[i]}, not in the designer's unit")
+    warnings.warn(OtherUnit(tell_text(results, readings, told, chance=bool(stop))), stacklevel=caller_stacklevel())
+    return [replace(r, error=f"score {r.score:g} read as {readings[i]}{OTHER_UNIT_ERROR}")
             if i in readings else r for i, r in enumerate(results)]
 
 
@@ -202,6 +204,18 @@ class Told:
         return f"{what} ({results}, {self.low[unit]:g} to {self.high[unit]:g}{outside})"
 
 
+def lone_chance_level(loop: Any, readings: dict[int, str]) -> bool:
+    """Whether ``readings`` are one score under 1 read as a fraction among accuracies in %, right
+    after a result that was not: as likely a training that learned nothing (chance is 1 % on 100
+    classes). A diverged cifar100 training's 0.8 % stopped a search as "a fraction: 80 %" (walk 30
+    #4); a search records it as failed instead, and only a second in a row (a changed evaluator)
+    stops it. Read from the loop's history, so a replay of the study holds it the same way."""
+    if len(readings) != 1 or not next(iter(readings.values())).startswith("a fraction:"):
+        return False
+    last = loop.history[-1] if loop.history else None
+    return last is None or not (last.error or "").endswith(OTHER_UNIT_ERROR)
+
+
 def named(results: Sequence[Result], readings: dict[int, str]) -> str:
     """The scores in another unit and what they read as, the first with its architecture."""
     items = [f"{results[i].score:g} ({reading})" for i, reading in readings.items()]
@@ -221,9 +235,14 @@ def remedy(readings: dict[int, str]) -> str:
             "the proxy, e.g. 'cifar100-synflow')")
 
 
-def tell_text(results: Sequence[Result], readings: dict[int, str], told: Told) -> str:
+def tell_text(results: Sequence[Result], readings: dict[int, str], told: Told, chance: bool = False) -> str:
     """The warning of a ``tell`` (by hand, or of a forced resume) whose ``results`` hold scores in
-    another unit than ``told``."""
+    another unit than ``told``; ``chance``: a search's lone score under 1 (:func:`lone_chance_level`)."""
+    if chance:
+        return (f"a score under 1 among accuracies in %: {named(results, readings)}, or a training that learned "
+                f"nothing ({results[next(iter(readings))].score:g} %: chance is 1 % on 100 classes); the designer's "
+                f"other results are {told.text()}. It is recorded as a failed verification, not learned from, and "
+                "the search goes on; a second such score in a row stops it (an evaluator that now returns fractions)")
     return (f"scores in another unit: {named(results, readings)}: the designer's other results are "
             f"{told.text()}, and one designer learns one unit (learned, these would be taken for it). They are "
             f"recorded as failed verifications, not learned from. Give {remedy(readings)} and tell them again, "
