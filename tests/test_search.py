@@ -367,7 +367,8 @@ def test_the_failure_note_counts_errors_by_their_kind():
     failed = [Result(arch, float("nan"), "x", error=f"RuntimeError: boom {i}") for i in range(5)]
     failed += [Result(arch, float("nan"), "x", error="evaluator returned nan")] * 2
     assert failure_note(failed, 15) == ("7 of 15 verifications failed (each spent one of the budget and is kept in "
-                                        "the study): 'RuntimeError: boom 0' (5x RuntimeError), and 1 other kind of "
+                                        "the study; their architectures are not asked again): 'RuntimeError: boom "
+                                        "0' (5x RuntimeError), and 1 other kind of "
                                         "error: 'evaluator returned nan' (2x)")
 
 

@@ -279,3 +279,26 @@ def test_a_score_that_is_no_number_says_what_came_back():
     assert none.failed and "the evaluator returned None, not a number (a missing return?" in none.error
     pair = CallableEvaluator(lambda a: (93.1, 0.2)).evaluate(gennas.load_space("nb201").sample_many(1, 0))[0]
     assert pair.failed and "the evaluator returned tuple (93.1, 0.2), not a number" in pair.error
+
+
+def test_an_evaluator_with_retries_tries_a_raised_error_again_and_not_a_returned_nan(bench):
+    """One transient crash lost a search its best cell for good: a failed architecture is never asked
+    again (walk 30 #3). ``retries`` calls the function again on a raise, within one verification."""
+    archs = gennas.load_space("nb201").sample_many(3, 0)
+    calls = []
+
+    def crashes_first(arch):
+        calls.append(arch)
+        if calls.count(arch) == 1:
+            raise RuntimeError("CUDA error: an illegal memory access was encountered")
+        return 50.0
+
+    out = CallableEvaluator(crashes_first, kind="train", retries=1).evaluate(archs)
+    assert [r.score for r in out] == [50.0] * 3 and all(r.metadata == {"attempts": 2} for r in out)
+    assert len(calls) == 6
+    diverged = CallableEvaluator(lambda a: calls.append(a) or float("nan"), retries=2).evaluate(archs[:1])
+    assert diverged[0].failed and len(calls) == 7  # NaN is the architecture's: not tried again
+    assert "retries=2" in repr(CallableEvaluator(lambda a: 1.0, retries=2))
+    for bad in (-1, 1.5, True):
+        with pytest.raises(GennasError, match="retries must be a whole number"):
+            CallableEvaluator(lambda a: 1.0, retries=bad)

@@ -85,29 +85,43 @@ class CallableEvaluator:
     ``"supernet"`` declare them accuracies in % (designs then state ``%``, ``gennas design
     --json`` names them ``pred_acc``); the default ``"callable"`` claims no unit (``pred_score``).
     The kind also names a designer's stored study.
+
+    ``retries``: how many times ``fn`` is called again for an architecture when it raises (a
+    crashed or timed-out training: a failed architecture is never asked again, so one transient
+    crash lost a search its best cell, walk 30 #3); a returned NaN (a training that diverged) is
+    the architecture's and is not retried. Each architecture is one verification of the budget
+    whatever its attempts; a Result's ``metadata["attempts"]`` says how many it took, where more than one.
     """
 
-    def __init__(self, fn: Callable[[ArchGraph], float], kind: str = "callable") -> None:
+    def __init__(self, fn: Callable[[ArchGraph], float], kind: str = "callable", retries: int = 0) -> None:
+        if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+            raise GennasError(f"retries must be a whole number from 0, got {retries!r}")
         self.fn = fn
         self.kind = kind
+        self.retries = retries
 
     def __repr__(self) -> str:
         # a bare <... object at 0x...> in a notebook (walk 29 #10)
-        return f"CallableEvaluator({getattr(self.fn, '__qualname__', repr(self.fn))}, kind={self.kind!r})"
+        retries = f", retries={self.retries}" if self.retries else ""
+        return f"CallableEvaluator({getattr(self.fn, '__qualname__', repr(self.fn))}, kind={self.kind!r}{retries})"
 
     def evaluate(self, archs: Sequence[ArchGraph]) -> list[Result]:
         out = []
         for arch in archs:
             start = time.perf_counter()
-            try:
-                score, error = as_number(self.fn(arch), "the evaluator returned"), None
-                if not math.isfinite(score):
-                    error = f"evaluator returned {score}"
-            except KeyboardInterrupt:
-                raise
-            except Exception as exc:  # a user's evaluator may fail in any way; record and go on
-                score, error = float("nan"), f"{type(exc).__name__}: {exc}"
-            out.append(Result(arch, score, self.kind, cost_s=time.perf_counter() - start, error=error))
+            for attempt in range(1, self.retries + 2):
+                try:
+                    score, error = as_number(self.fn(arch), "the evaluator returned"), None
+                    if not math.isfinite(score):
+                        error = f"evaluator returned {score}"
+                    break
+                except KeyboardInterrupt:
+                    raise
+                except Exception as exc:  # a user's evaluator may fail in any way; record and go on
+                    score, error = float("nan"), f"{type(exc).__name__}: {exc}"
+            metadata = {"attempts": attempt} if attempt > 1 else {}
+            out.append(Result(arch, score, self.kind, cost_s=time.perf_counter() - start, metadata=metadata,
+                              error=error))
         return out
 
 
@@ -140,12 +154,14 @@ def as_results(space: SearchSpace, arch: ArchGraph | str | Result | Sequence[Res
     if isinstance(arch, Result):
         arch = [arch]
     elif isinstance(arch, (ArchGraph, str)):
-        if score is None:
-            raise GennasError("tell(arch, score) needs a score")
+        if score is None:  # a timed-out training: say how to record it (walk 30 #15)
+            raise GennasError("tell(arch, score) needs a score; to record a failed verification, "
+                              "tell(arch, float('nan'))")
         try:
             value = as_number(score, "score must be a number, got")
         except (TypeError, ValueError):
-            raise GennasError(f"score must be a number, got {score!r}") from None
+            raise GennasError(f"score must be a number, got {score!r}; to record a failed verification, "
+                              "tell(arch, float('nan'))") from None
         return [not_finite_failed(Result(space.parse(arch), value, "user"), f"tell({arch!s}, {value})")]
     try:
         results = list(arch)

@@ -96,8 +96,11 @@ def failure_note(failures: Sequence[Result], verified: int, stored: bool = True)
     nothing = "; nothing was learned" if len(failures) == verified else ""
     kept = " and is kept in the study" if stored else ""
     times = f" ({count}x {kind})" if count > 1 and kind != example else f" ({count}x)" if count > 1 else ""
-    return (f"{how_many} verifications failed (each spent one of the budget{kept}){nothing}: {example!r}{times}"
-            + _others(kinds, kind))
+    # a failed architecture is never asked again: where an evaluator may fail by chance, one crash
+    # loses the cell (walk 30 #3); CallableEvaluator(..., retries=1) tries a raised error again
+    again = "" if len(failures) == verified else "; their architectures are not asked again"
+    return (f"{how_many} verifications failed (each spent one of the budget{kept}{again}){nothing}: "
+            f"{example!r}{times}" + _others(kinds, kind))
 
 
 def _others(kinds: Counter, named: str) -> str:
