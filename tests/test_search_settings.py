@@ -302,3 +302,30 @@ def test_an_evaluator_with_retries_tries_a_raised_error_again_and_not_a_returned
     for bad in (-1, 1.5, True):
         with pytest.raises(GennasError, match="retries must be a whole number"):
             CallableEvaluator(lambda a: 1.0, retries=bad)
+
+
+def test_an_evaluator_returning_no_finite_score_from_the_first_stops_after_five_evaluations():
+    """A training that diverges whatever the architecture (a learning rate) spent a walk's whole
+    budget of 25 on NaN (walk 30 #16); one diverged architecture among results never stops a search."""
+    calls = []
+
+    def diverges(arch):
+        calls.append(arch)
+        return float("nan")
+
+    with pytest.raises(GennasError, match=r"first 5 verifications .* all failed alike: 'the evaluator returned no "
+                                          r"finite score \(NaN or inf.*stopped with 20 of the budget of 25 left"):
+        run_search(RandomSearch("nb201", seed=0), diverges, 25, progress=False)
+    assert len(calls) == 5
+    flaky = iter([float("nan")] * 4 + [50.0] + [float("nan")] * 10)
+    assert len(run_search(RandomSearch("nb201", seed=0), lambda a: next(flaky), 12, progress=False).failures) == 11
+
+
+def test_an_accuracy_in_percent_outside_0_to_100_is_a_failed_verification():
+    """kind="train" declares accuracies in %: 150 or 1e308 became a search's best and generate's #1
+    without a word (walk 30 #19)."""
+    archs = gennas.load_space("nb201").sample_many(3, 0)
+    out = CallableEvaluator(lambda a: 150.0, kind="train").evaluate(archs[:1])[0]
+    assert out.failed and "returned 150 for an accuracy in % (kind 'train'): outside 0-100" in out.error
+    assert not CallableEvaluator(lambda a: 150.0).evaluate(archs[:1])[0].failed  # no unit claimed: any score
+    assert not CallableEvaluator(lambda a: 0.93, kind="train").evaluate(archs[:1])[0].failed

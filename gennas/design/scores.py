@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from gennas.errors import GennasError, GennasWarning
+from gennas.evaluators.base import ACCURACY_KINDS
 
 #: scores beyond this magnitude are compressed (float32 predictions squared in a loss overflow near 1e19)
 COMPRESS_ABOVE = 1e4
@@ -69,8 +70,6 @@ class ScoreScale:
         return np.sign(y) * np.expm1(np.minimum(np.abs(y), LOG_MAX)) if self.compress else y
 
 
-#: result kinds whose scores are accuracies in % (the table, a training, a supernet's evaluation)
-ACCURACY_KINDS = ("table", "train", "supernet")
 
 
 def check_kind_direction(kinds: Sequence[str], direction: str, source: str) -> None:

@@ -58,6 +58,10 @@ class Evaluator(Protocol):
     def evaluate(self, archs: Sequence[ArchGraph]) -> list[Result]: ...
 
 
+#: result kinds whose scores are accuracies in % (the table, a training, a supernet's evaluation)
+ACCURACY_KINDS = ("table", "train", "supernet")
+
+
 def as_number(value: Any, who: str) -> float:
     """``value`` as a float: a real number, or a one-element numpy array or torch tensor as its one
     value (``float()`` took ``torch.tensor([x])`` and failed ``np.array([x])``: a user walk).
@@ -114,6 +118,10 @@ class CallableEvaluator:
                     score, error = as_number(self.fn(arch), "the evaluator returned"), None
                     if not math.isfinite(score):
                         error = f"evaluator returned {score}"
+                    elif self.kind in ACCURACY_KINDS and not 0 <= score <= 100:
+                        # declared accuracies in %: 150 or 1e308 (a logging slip, a loss) became a
+                        # search's best and generate's #1 without a word (walk 30 #19)
+                        error = f"the evaluator returned {score:g} for an accuracy in % (kind {self.kind!r}): outside 0-100"
                     break
                 except KeyboardInterrupt:
                     raise

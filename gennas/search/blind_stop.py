@@ -28,6 +28,14 @@ from gennas.search.storage import ResultStore
 #: separate evaluations (batches) of a search that, every result failed with one raised error in a
 #: study where none succeeded, stop it with that error
 SAME_FAILURE_STOP = 3
+#: separate evaluations of a search that, every score returned non-finite (NaN, inf) in a study where
+#: none succeeded, stop it: one diverged training is the architecture's, every one from the first
+#: is the training's whatever the architecture (a learning rate, the data). An all-NaN evaluator
+#: spent a walk's whole budget of 25 (walk 30 #16); more than SAME_FAILURE_STOP, as such a score
+#: may be the architecture's
+NON_FINITE_STOP = 5
+#: what a returned non-finite score's error starts with (CallableEvaluator)
+NON_FINITE = ("evaluator returned nan", "evaluator returned inf", "evaluator returned -inf")
 #: error texts (lower case) of failures that depend on the architecture: a returned non-finite score
 #: (the CallableEvaluator's wording: a training that diverged), a verifier that died
 #: (gennas.search.claims), or memory run out (the designer's first picks are the largest cells: a
@@ -35,19 +43,22 @@ SAME_FAILURE_STOP = 3
 #: as blind and every resume stopped again on the same cells, walk 30 #9). A score of the wrong
 #: type ("the evaluator returned str '93.1'") is the evaluator's whatever the architecture: a user
 #: walk's search spent its whole budget on it
-ARCHITECTURE_FAILURES = ("evaluator returned nan", "evaluator returned inf", "evaluator returned -inf", "died",
-                         "out of memory", "outofmemoryerror", "memoryerror")
+ARCHITECTURE_FAILURES = (*NON_FINITE, "died", "out of memory", "outofmemoryerror", "memoryerror")
 
 
 def blind_failure(history: Sequence[Result], resumed: int, evaluations: int) -> str | None:
     """The error text when every result of this run (after the ``resumed`` ones of ``history``),
     from ``evaluations`` separate evaluations (at least :data:`SAME_FAILURE_STOP`), failed with that
-    one raised error and no result of the study succeeded; else None."""
+    one raised error, or (from :data:`NON_FINITE_STOP` evaluations) returned a non-finite score,
+    and no result of the study succeeded; else None."""
     own = history[resumed:]
     if evaluations < SAME_FAILURE_STOP or not own or not all(r.failed for r in history):
         return None
     if any(isinstance(r.metadata, dict) and r.metadata.get("diverged") for r in own):
         return None  # a TrainEvaluator's recorded divergence: the architecture's
+    if evaluations >= NON_FINITE_STOP and all((r.error or "").startswith(NON_FINITE) for r in own):
+        return "the evaluator returned no finite score (NaN or inf: a training that diverges whatever the " \
+               "architecture? its learning rate, its data)"
     errors = {r.error or "" for r in own}
     error = errors.pop() if len(errors) == 1 else ""
     return error if error and not any(word in error.lower() for word in ARCHITECTURE_FAILURES) else None
@@ -72,7 +83,9 @@ def stop_if_blind(history: Sequence[Result], resumed: int, evaluations: int, bud
         except GennasError as exc:  # the stop's reason comes first; the storage's problem is said beside it
             kept = (f"the failures stay in study {store.study_name!r}, counted as verified, since they could not be "
                     f"set aside ({exc}): a new study verifies their architectures again")
+    how = "failed alike" if error.startswith("the evaluator returned no finite") else \
+        "failed with the same raised error, whatever the architecture"
     raise GennasError(f"the first {len(history) - resumed} verifications of this search ({evaluations} evaluations) "
-                      f"all failed with the same raised error, whatever the architecture: {error!r}; stopped with "
+                      f"all {how}: {error!r}; stopped with "
                       f"{budget - len(history)} of the budget of {budget} left ({kept}). Fix the evaluator or its "
                       "data first")
