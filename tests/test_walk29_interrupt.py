@@ -66,3 +66,22 @@ def test_not_on_the_command_line() -> None:
                 run_search(RandomSearch("nb201", seed=0), stopping_at(2), 4, progress=False)
     finally:
         ON_COMMAND_LINE.reset(token)
+
+
+def test_a_search_stopped_by_a_trainers_exit_says_so_and_leaves_nothing_pending() -> None:
+    """A training library's SystemExit (walk 30 #14) said nothing, and the cell being trained stayed
+    pending: the next ``ask`` skipped it until ``release()``. So too after Ctrl-C."""
+    for stop in (SystemExit, KeyboardInterrupt):
+        seen = []
+
+        def score(arch: ArchGraph) -> float:
+            seen.append(arch)
+            if len(seen) == 3:
+                raise stop(1)
+            return TABLE.evaluate([arch])[0].score
+
+        designer = gennas.Designer("nb201", task="cifar10", seed=0)
+        with pytest.warns(InterruptedSearch, match="designer.history holds the 2 results told"):
+            with pytest.raises(stop):
+                designer.search(gennas.CallableEvaluator(score, kind="table"), budget=6)
+        assert designer.pending == [] and seen[2] in designer.ask(8)

@@ -151,9 +151,15 @@ class Verification:
         warn_unseeded(self.seed, storage, study_name, resume)
         # nothing but this search tells the loop while it runs: asks never told are candidates again (walk 29 #11)
         released = self.loop.release()
-        out = run_search(searched(self.loop, force), evaluator, budget, storage=storage, study_name=study_name,
-                         batch_size=batch_size, progress=progress, resume=resume, force=force, attrs=attrs,
-                         direction=self.loop.scale.direction, executor=executor, workers=workers, address=address)
+        try:
+            out = run_search(searched(self.loop, force), evaluator, budget, storage=storage, study_name=study_name,
+                             batch_size=batch_size, progress=progress, resume=resume, force=force, attrs=attrs,
+                             direction=self.loop.scale.direction, executor=executor, workers=workers, address=address)
+        except (KeyboardInterrupt, SystemExit):
+            # the cells this search asked and never told are candidates again: ask() skipped the one
+            # being trained when it was stopped (walk 30 #14); a stored study keeps its own claims
+            self.loop.release()
+            raise
         if released:
             out.notes.append(f"{len(released)} architecture{'s' if len(released) > 1 else ''} asked earlier (by ask or "
                              "an interrupted search) and never told were candidates again (released)")

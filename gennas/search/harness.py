@@ -258,7 +258,7 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
                     elif room <= 0 or (want > 0 and view.live):
                         time.sleep(POLL_S)  # the rest is claimed by other processes: wait for their results
                     view = claims.view()
-        except KeyboardInterrupt:  # a bare KeyboardInterrupt said nothing of what is kept (walk 29 #6)
+        except (KeyboardInterrupt, SystemExit):  # said nothing of what is kept (walk 29 #6; a trainer's exit, walk 30 #14)
             held = history if storage is not None else getattr(optimizer, "history", history)
             warn_interrupted(optimizer, storage, getattr(store.backend, "url", None), store.study_name, len(held))
             raise
