@@ -15,6 +15,8 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from gennas.design.candidate import Candidate, candidate_row, with_every_column
 from gennas.display import ReprInIPython, html_table, number, shortened
 
@@ -96,7 +98,7 @@ def design_notes(designer: Any, candidates: Sequence[Candidate], task: str | Non
               None if capped else shared_statement_note(candidates, designer), no_interval_note(designer, candidates),
               capped,
               left_out_by_bound_note(designer, time_here), measured_designs_note(designer, candidates, time_here),
-              all_verified_note(candidates),
+              all_verified_note(candidates), noisy_verifications_note(designer.loop.history),
               loose_budget_note(designer.loop.budget, designer.space)]
     return [note for note in notes if note]
 
@@ -323,6 +325,28 @@ def all_verified_note(candidates: Sequence[Candidate]) -> str | None:
         return None
     return (f"all {len(candidates)} designs are architectures verified already: none unverified ranks above them. "
             "For new candidates to verify, use Designer.ask (or a search), or generate more designs")
+
+
+def noisy_verifications_note(history: Sequence[Any]) -> str | None:
+    """Where architectures verified more than once in ``history`` scored differently (a noisy
+    evaluator: a real training): the noise's pooled std, and that the
+    best of many single verifications over-states its architecture (walk 30 #7: +0.76 and +1.63
+    points after 30 noisy verifications on cifar10 / cifar100, ``python
+    experiments/noisy_evaluator.py``); None otherwise."""
+    scores: dict[str, list[float]] = {}
+    for r in history:
+        if not r.failed:
+            scores.setdefault(r.arch.canonical_hash(), []).append(float(r.score))
+    repeated = [np.asarray(v) for v in scores.values() if len(v) > 1]
+    if not repeated:
+        return None
+    freedom = sum(len(v) - 1 for v in repeated)
+    std = float(np.sqrt(sum(float(((v - v.mean()) ** 2).sum()) for v in repeated) / freedom))
+    if std == 0.0:
+        return None  # an exact evaluator: a verification again scored the same
+    return (f"verifications of one architecture differ (std {std:.3g}, from {len(repeated)} verified more than "
+            "once): a verified design states the mean of its verifications, and the best of many verified once is "
+            "the luckiest, over-stated; Designer.reverify verifies the best again until it is confirmed")
 
 
 def below_results_note(designer: Any, candidates: Sequence[Any]) -> str | None:

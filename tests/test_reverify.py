@@ -1,0 +1,87 @@
+"""Designer.reverify: a noisy evaluator's best is the luckiest of many (walk 30 #7); verifying the
+best again until it is confirmed states its mean, and a study keeps the re-verifications (#18)."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+
+import gennas
+from gennas.errors import GennasError, GennasWarning
+
+
+def lucky_once(bench, lucky: dict) -> gennas.CallableEvaluator:
+    """The table's cifar10 accuracy, plus ``lucky[arch]`` points on an architecture's first verification only."""
+    seen: set = set()
+
+    def score(arch) -> float:
+        key = arch.canonical_hash()
+        bonus = lucky.get(key, 0.0) if key not in seen else 0.0
+        seen.add(key)
+        return float(bench.accuracy(arch, "cifar10")) + bonus
+
+    return gennas.CallableEvaluator(score, kind="train")
+
+
+def test_the_lucky_best_falls_back_and_the_next_is_verified_in_its_turn(bench):
+    designer = gennas.Designer("nb201", task="cifar10", seed=0)
+    archs = bench.space.sample_many(30, 0)
+    archs = [a for a in archs if not bench.space.output_is_constant(a)][:6]
+    top = max(bench.accuracy(a, "cifar10") for a in archs)
+    # two lucky first trainings, read above the truly best cell
+    lucky = {archs[0].canonical_hash(): top - bench.accuracy(archs[0], "cifar10") + 2.0,
+             archs[1].canonical_hash(): top - bench.accuracy(archs[1], "cifar10") + 1.0}
+    evaluator = lucky_once(bench, lucky)
+    designer.tell(evaluator.evaluate(archs))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", GennasWarning)  # scores beyond the table's range: learned in their units
+        out = designer.reverify(evaluator, budget=5, times=2)
+    # archs[0] again (falls back), then archs[1] (falls back), then the truly best: its score again confirms it
+    truly_best = max(archs, key=lambda a: bench.accuracy(a, "cifar10"))
+    assert [r.arch.canonical_hash() for r in out] == [a.canonical_hash() for a in (archs[0], archs[1], truly_best)]
+    assert len(designer.history) == 6 + 2
+    first = designer.generate(1)[0]
+    assert first.arch.canonical_hash() == truly_best.canonical_hash()
+
+
+def test_an_exact_evaluator_confirms_at_once_and_a_study_keeps_the_reverifications(bench, tmp_path):
+    url = f"sqlite:///{tmp_path / 'exact.db'}"
+    designer = gennas.Designer("nb201", task="cifar10", seed=0, storage=url)
+    table = gennas.CallableEvaluator(lambda a: float(bench.accuracy(a, "cifar10")), kind="train")
+    designer.search(table, budget=4, study_name="s")
+    out = designer.reverify(table, study_name="s")
+    assert len(out) == 1 and len(designer.history) == 4  # the same score again: not learned twice
+    noisy = iter([0.3, -0.4, 0.2])
+    shaky = gennas.CallableEvaluator(lambda a: float(bench.accuracy(a, "cifar10")) + next(noisy), kind="train")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", GennasWarning)
+        more = designer.reverify(shaky, budget=1, study_name="s")
+        rebuilt = gennas.Designer.from_study(url, "s")
+    assert len(more) == 1 and len(rebuilt.history) == len(designer.history) == 5
+
+
+def test_reverify_refuses_what_it_cannot_do(bench):
+    designer = gennas.Designer("nb201", task="cifar10", seed=0)
+    table = gennas.TableEvaluator("nb201", "cifar10")
+    with pytest.raises(GennasError, match="nothing was verified yet"):
+        designer.reverify(table)
+    for bad in ({"budget": 0}, {"times": 1.5}, {"budget": True}):
+        with pytest.raises(GennasError, match="must be a positive whole number"):
+            designer.reverify(table, **bad)
+    with pytest.raises(GennasError, match="give the storage it is in"):
+        designer.reverify(table, study_name="s")
+
+
+def test_generate_says_when_verifications_of_one_architecture_differ(bench):
+    designer = gennas.Designer("nb201", task="cifar10", seed=0)
+    archs = [a for a in bench.space.sample_many(12, 1) if not bench.space.output_is_constant(a)][:10]
+    designer.tell([gennas.Result(a, float(bench.accuracy(a, "cifar10")), "train") for a in archs])
+    assert not any("verifications of one architecture differ" in n for n in designer.generate(3).notes)
+    best = max(archs, key=lambda a: bench.accuracy(a, "cifar10"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", GennasWarning)  # told again with another score: kept, with a warning
+        designer.tell(best, float(bench.accuracy(best, "cifar10")) - 1.0)
+    notes = designer.generate(3).notes
+    assert any("verifications of one architecture differ (std 0.707, from 1 verified more than once)" in n
+               for n in notes)
