@@ -508,6 +508,12 @@ def test_scores_off_a_bundled_table_warn_once_at_the_users_line(predictor, gener
                                loop=LoopSettings(pool=1))
         fine.tell([Result(archs[i], float(y[i]), "table") for i in rows])
         fine.generate(3)
+        # a noisy training reads a little beyond the table's range: still its accuracies (walk 30 #5)
+        noisy = gennas.Designer("nb201", task="cifar10", predictor=predictor, generator=generator, seed=0,
+                                loop=LoopSettings(pool=1))
+        noisy.tell([Result(archs[i], float(y[i]) + (0.8 if k == 0 else 0.0), "train") for k, i in enumerate(rows)])
+        noisy.tell(bench.archs()[int(np.argmax(y))], float(y.max()) + 0.9)
+        noisy.generate(3)
 
 
 def test_a_verified_design_shows_its_measured_score_beside_the_prediction(predictor, generator, bench):

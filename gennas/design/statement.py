@@ -23,7 +23,8 @@ import numpy as np
 from gennas.design.holdout import holds_out_table
 from gennas.design.loop import DesignLoop
 from gennas.design.pretrained import saved_count_ranges, saved_results
-from gennas.design.scores import repeated_results, scored_by_proxy, told_unit_problems
+from gennas.design.scores import (are_table_accuracies, off_table, repeated_results, scored_by_proxy,
+                                  told_unit_problems)
 from gennas.design.unit_line import source_line_statement, unit_range
 from gennas.design.scratch_statement import (unlike_ranges, unlike_results, unstated_above_results,
                                              unstated_unlike_results)
@@ -202,7 +203,7 @@ class Statements:
             return p
         scores = np.array([r.score for r in self.loop.history if not r.failed])
         table = self._table_reach(self.task)  # not None: _best_within_budget checked it
-        if not np.all((scores >= table[0]) & (scores <= table[1])):
+        if not are_table_accuracies(scores, table, "maximize"):
             return p  # results in other units (ScoresOffTable): the table's best says nothing of them
         if p.low is None or p.high is None:
             return replace(p, mean=np.minimum(p.mean, best))
@@ -418,7 +419,7 @@ class Statements:
         if self.__dict__.get("_warned_off_table"):
             return None
         self.__dict__["_warned_off_table"] = True
-        outside = scores[(scores < table[0]) | (scores > table[1])]
+        outside = off_table(scores, table)
         example = f"{outside[0]:g} is outside [{table[0]:.2f}, {table[1]:.2f}]" if len(outside) else \
             f"scores to {self.loop.scale.direction}"
         return ScoresOffTable(f"the scores told for {self.loop.task.name!r} are not its table's accuracies in % "
@@ -434,9 +435,3 @@ class Statements:
         fold.scale = replace(loop.scale)  # the same score map, even if the fold's scores would not set it
         fold.tell(results)
         return fold.predict
-
-
-def are_table_accuracies(scores: np.ndarray, table: tuple[float, float], direction: str) -> bool:
-    """Whether verified scores ``(n,)`` can be a bundled table's accuracies (its range ``table``):
-    maximised and within it (a compressed score lies beyond 1e4, outside every table)."""
-    return direction == "maximize" and bool(np.all((scores >= table[0]) & (scores <= table[1])))
