@@ -47,7 +47,7 @@ def test_a_search_verifies_what_was_asked_and_never_told(make, bench):
     result = designer.search(TableEvaluator(bench, "cifar10"), budget=4, batch_size=4)
     assert _hashes(r.arch for r in result.history) == _hashes(asked)  # its first ask offered them again
     assert designer.pending == []
-    assert "4 architectures asked earlier (by ask or an interrupted search) and never told" in " ".join(result.notes)
+    assert "4 architectures asked earlier by ask and never told" in " ".join(result.notes)
 
 
 def test_a_stored_search_with_pending_asks_still_verifies_each_architecture_once(make, bench, tmp_path):
@@ -60,7 +60,7 @@ def test_a_stored_search_with_pending_asks_still_verifies_each_architecture_once
     assert len(designer.history) == 6 and designer.pending == []
 
 
-def test_an_interrupted_search_leaves_its_batch_pending_and_the_next_search_verifies_it(make, bench, tmp_path):
+def test_an_interrupted_search_gives_its_batch_back_and_the_next_search_verifies_it(make, bench, tmp_path):
     calls = []
 
     def verify(arch):
@@ -73,12 +73,13 @@ def test_an_interrupted_search_leaves_its_batch_pending_and_the_next_search_veri
     with pytest.raises(KeyboardInterrupt):
         designer.search(gennas.CallableEvaluator(verify, kind="table"), budget=6, batch_size=2, storage=db,
                         study_name="s")
-    left = designer.pending
-    assert len(designer.history) == 2 and len(left) == 2
+    # the interrupted batch is given back at once (walk 30 #14: ask() skipped it after an interrupt)
+    left = calls[2:4]
+    assert len(designer.history) == 2 and designer.pending == [] and _hashes(left) <= _hashes(designer.ask(6))
+    designer.release()
     again = designer.search(gennas.CallableEvaluator(verify, kind="table"), budget=6, batch_size=2, storage=db,
                             study_name="s", resume=True)
     assert len(_hashes(r.arch for r in again.history)) == 6 and _hashes(left) <= _hashes(r.arch for r in again.history)
-    assert "2 architectures asked earlier (by ask or an interrupted search)" in " ".join(again.notes)
 
 
 def test_results_told_twice_are_learned_once(make, bench):

@@ -212,8 +212,8 @@ class Verification:
             self.loop.release()
             raise
         if released:
-            out.notes.append(f"{len(released)} architecture{'s' if len(released) > 1 else ''} asked earlier (by ask or "
-                             "an interrupted search) and never told were candidates again (released)")
+            out.notes.append(f"{len(released)} architecture{'s' if len(released) > 1 else ''} asked earlier by ask "
+                             "and never told were candidates again (released)")
         return out
 
 
