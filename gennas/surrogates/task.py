@@ -216,7 +216,10 @@ class Task:
 
     @classmethod
     def from_samples(cls, samples: Iterable[tuple[ArchGraph | str, float]]) -> Task:
-        """A task described by verified ``(arch, score %)`` pairs (at least one, finite scores)."""
+        """A task described by verified ``(arch, score)`` pairs (at least one, finite scores; in %
+        for accuracies): the predictor fits the task to them from 3 distinct scores on, and ranks
+        fewer as its mean named task does (one sample says nothing of a ranking); designs state
+        accuracies from 10 distinct scores (fewer: the rank only), within the samples' range."""
         pairs = tuple(samples)
         if not pairs:
             raise GennasError("Task.from_samples needs at least one (arch, score) pair")
