@@ -1,8 +1,20 @@
 """gennas: graph-based generative neural-architecture design.
 
+Start here::
+
+    designer = gennas.Designer("nb201", task="cifar10", device="pixel3", max_latency_ms=20, seed=0)
+    designs = designer.generate(10)             # stated accuracy (%), 90 % interval, latency (ms)
+    result = designer.search(gennas.TableEvaluator("nb201", "cifar10"), budget=20)  # verify and learn
+    arch = designer.ask(1)[0]; designer.tell(arch, 93.1)  # or verify by hand, your own training
+
+``help(gennas.Designer)`` for every option; ``gennas.list_spaces()`` the bundled spaces;
+``gennas.Evaluator`` what a custom evaluator provides (a function ``arch -> score`` wrapped in
+``gennas.CallableEvaluator(fn, kind="train")``); ``gennas.Task`` a new dataset described by
+samples or images; ``gennas.Designer.from_study`` a designer rebuilt from a stored search;
+``gennas.export`` ONNX and PyTorch exports. The command line: ``gennas --help``.
+
 Light names are imported eagerly; anything that pulls heavy dependencies (torch-geometric,
-optuna) is imported on first use through ``__getattr__`` (the Optuna pattern), so
-``import gennas`` stays fast.
+optuna) is imported on first use (the Optuna pattern), so ``import gennas`` stays fast.
 """
 
 from __future__ import annotations
@@ -55,6 +67,13 @@ _LAZY: dict[str, str] = {
     "TrainEvaluator": "gennas.evaluators",
     "ProxyEvaluator": "gennas.evaluators",
     "Supernet": "gennas.evaluators",
+    # what generate and search return, and what they raise or warn (walk 31 #3)
+    "Candidate": "gennas.design.candidate",
+    "Designs": "gennas.design.notes",
+    "SearchResult": "gennas.search.search_result",
+    "InfeasibleBudget": "gennas.generators.guidance",
+    "FewerDesigns": "gennas.design.budget",
+    "ToldTwice": "gennas.design.scores",
 }
 #: modules reachable as attributes (``gennas.proxies.score(...)``)
 _SUBMODULES = {"proxies": "gennas.evaluators.zero_cost", "datasets": "gennas.datasets",
@@ -62,6 +81,7 @@ _SUBMODULES = {"proxies": "gennas.evaluators.zero_cost", "datasets": "gennas.dat
 
 
 __getattr__, __dir__ = lazy_exports(__name__, _LAZY, _SUBMODULES)
+del annotations, lazy_exports  # not the package's API: dir(gennas) listed them (walk 31 #2)
 
 
 __all__ = [

@@ -72,7 +72,7 @@ def test_search_result_repr_is_short() -> None:
     """A SearchResult printed its whole history: 9k characters at 30 results (walk 29 #8)."""
     text = repr(search_result())
     assert len(text) < 400 and len(text.splitlines()) == 3
-    assert text.startswith("SearchResult of study 's1': 30 verified, 1 failed, 12.3 s (maximize)")
+    assert text.startswith("SearchResult of study 's1': 30 verified (1 failed), 12.3 s (maximize)")
     assert "best 92.80 (table) |" in text and "1 note in .notes" in text
 
 
@@ -93,7 +93,7 @@ def test_search_result_rows_are_flat_one_schema_rows_for_a_data_frame() -> None:
 
 def test_search_result_html_shows_the_best_first() -> None:
     page = search_result()._repr_html_()
-    assert "29 verified" not in page and "30 verified, 1 failed (not shown), best first" in page
+    assert "29 verified" not in page and "30 verified (1 failed, not shown), best first" in page
     assert page.count("<tr>") == 30 and page.index("92.80") < page.index("92.70")  # 29 shown + header, best first
     assert "note: 1 of 30 verifications failed" in page
 

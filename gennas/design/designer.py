@@ -224,9 +224,12 @@ class Designer(Statements, Verification):
     def _latency_models(self, estimator: LatencyModel | None) -> tuple[LatencyModel | None, LatencyBudget | None]:
         if self.max_latency_ms is not None and self.device is None:
             raise GennasError("a latency budget (max_latency_ms=, --max-latency-ms) needs a device (device=, --device)")
-        if self.max_latency_ms is not None and (isinstance(self.max_latency_ms, bool) or not isinstance(
-                self.max_latency_ms, numbers.Real) or not np.isfinite(self.max_latency_ms) or self.max_latency_ms <= 0):
-            raise InfeasibleBudget(f"latency budget must be a positive number of ms, got {self.max_latency_ms!r}")
+        budget = self.max_latency_ms
+        if budget is not None and (isinstance(budget, bool) or not isinstance(budget, numbers.Real)
+                                   or not np.isfinite(budget)):  # a slip, not a budget none keeps (walk 31 #8)
+            raise GennasError(f"max_latency_ms must be a positive number of ms, got {budget!r}")
+        if budget is not None and budget <= 0:
+            raise InfeasibleBudget(f"latency budget must be a positive number of ms, got {budget!r}")
         self.latency_confidence = check_confidence(self.latency_confidence)
         if self.max_latency_ms is not None and calibration_path(self.space.name).is_file():
             # refused outside the calibrated range even where measurements judge the budget (0.999 on

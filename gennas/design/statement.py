@@ -30,7 +30,7 @@ from gennas.design.scratch_statement import (unlike_ranges, unlike_results, unst
                                              unstated_unlike_results)
 from gennas.design.stored_statement import results_agree_with_stored, stored_statement
 from gennas.design.study_replay import UnstoredTell, unstored_tell
-from gennas.errors import GennasWarning, caller_stacklevel
+from gennas.errors import GennasError, GennasWarning, caller_stacklevel
 from gennas.evaluators.base import Result
 from gennas.graph import ArchGraph
 from gennas.surrogates.calibration import (COVERAGE, MIN_TREND, Calibration, Predictions,
@@ -112,7 +112,11 @@ class Statements:
         Under a measured latency budget on a bundled dataset nothing is stated above the best cell
         within it (:meth:`_below_the_best_within_budget`).
         """
-        return self._below_the_best_within_budget(self._statement(list(archs)))
+        if isinstance(archs, (ArchGraph, str)) or not hasattr(archs, "__iter__"):  # a raw TypeError (walk 31 #16)
+            raise GennasError(f"predictions() takes a list of architectures, got {type(archs).__name__} (one: [arch])")
+        # designs (Candidates) and architecture strings as generate and the CLI give them
+        archs = [self.space.parse(getattr(a, "arch", a)) for a in archs]
+        return self._below_the_best_within_budget(self._statement(archs))
 
     def _statement(self, archs: list[ArchGraph]) -> Predictions:
         """:meth:`predictions` before the measured budget's best cell bounds it."""

@@ -204,6 +204,14 @@ class Told:
         return f"{what} ({results}, {self.low[unit]:g} to {self.high[unit]:g}{outside})"
 
 
+def as_recorded(results: Sequence[Result], history: Sequence[Result]) -> list[Result]:
+    """``results`` (a search's, as stored) with each that ``history`` (the loop's) recorded as failed
+    in another unit replaced by that record: a forced search's result had named such a score its
+    best, verified, while the designer held it failed (walk 31 #20)."""
+    other = {(r.arch.canonical_hash(), r.score): r for r in history if (r.error or "").endswith(OTHER_UNIT_ERROR)}
+    return [r if r.failed else other.get((r.arch.canonical_hash(), r.score), r) for r in results]
+
+
 def lone_chance_level(loop: Any, readings: dict[int, str]) -> bool:
     """Whether ``readings`` are one score under 1 read as a fraction among accuracies in %, right
     after a result that was not: as likely a training that learned nothing (chance is 1 % on 100

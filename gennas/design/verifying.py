@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gennas.design.budget import FewerDesigns, check_feasible
 from gennas.design.scores import InterruptedTell, ToldTwice, told_once
 from gennas.design.study_replay import loop_to_search
-from gennas.design.told_units import searched, told_in_unit, warn_each
+from gennas.design.told_units import as_recorded, searched, told_in_unit, warn_each
 from gennas.errors import GennasError, caller_stacklevel
 from gennas.evaluators.base import Evaluator, Result, as_results
 from gennas.generators.base import MAX_COUNT, check_count
@@ -21,6 +21,9 @@ from gennas.graph import ArchGraph
 from gennas.seeds import warn_unseeded
 from gennas.surrogates.protocols import AccuracyModel
 from gennas.threads import with_own_threads
+
+if TYPE_CHECKING:  # the search package imports the design's modules: the annotation only
+    from gennas.search.search_result import SearchResult
 
 
 class Verification:
@@ -111,7 +114,9 @@ class Verification:
         verifications, 8 seeds): ``generate(1)``'s over-statement +0.76 / +1.63 points after a
         search, +0.59 / +0.82 with 3 of the 30 spent here. With ``study_name`` (in ``storage``, default
         the designer's) the results are stored in that study too, so :meth:`from_study` keeps
-        them; each counts there as one more verification. Returns the results, in the order verified."""
+        them; each counts there as one more verification. Returns every result verified, in order;
+        one that repeats an earlier score exactly (an exact evaluator's) confirms the best and is not
+        told again nor stored."""
         from gennas.evaluators.base import as_evaluator
         from gennas.search.storage import ResultStore
 
@@ -151,7 +156,7 @@ class Verification:
     def search(self, evaluator: Evaluator | Callable[[ArchGraph], float], budget: int, batch_size: int = 1,
                storage: Any = None, study_name: str | None = None, resume: bool = False,
                progress: bool = False, force: bool = False, executor: Any = None, workers: int | None = None,
-               address: str | None = None) -> Any:
+               address: str | None = None) -> SearchResult:
         """Generate, verify with ``evaluator``, refit; until ``budget`` architectures are verified.
 
         The budget is per call: a second search on this designer verifies ``budget`` more (new
@@ -211,6 +216,12 @@ class Verification:
             # being trained when it was stopped (walk 30 #14); a stored study keeps its own claims
             self.loop.release()
             raise
+        recorded = as_recorded(out.history, self.loop.history)
+        if any(r is not o for r, o in zip(recorded, out.history)):
+            other = sum(r is not o for r, o in zip(recorded, out.history))
+            out.history = recorded
+            out.notes.append(f"{other} result{'s' if other > 1 else ''} in another unit than the designer's earlier "
+                             "ones were recorded as failed verifications, not learned from (OtherUnit)")
         if released:
             out.notes.append(f"{len(released)} architecture{'s' if len(released) > 1 else ''} asked earlier by ask "
                              "and never told were candidates again (released)")

@@ -29,8 +29,8 @@ class Result:
 
     Attributes:
         arch: the architecture.
-        score: higher is better (accuracy in % for table and training; proxy value otherwise);
-            NaN when ``failed``.
+        score: the evaluator's score (accuracy in % for table, training and supernet; a proxy's
+            value otherwise), better higher unless the search minimises (a loss); NaN when ``failed``.
         kind: what produced it: ``"table"``, ``"proxy:<name>"``, ``"supernet"``, ``"train"``, ``"callable"``.
         fidelity: how trustworthy, e.g. ``"full"`` or ``"epochs=5"``.
         cost_s: wall-clock seconds spent on this architecture; for a training resumed from its
@@ -55,6 +55,14 @@ class Result:
 
 @runtime_checkable
 class Evaluator(Protocol):
+    """What verifies architectures: ``evaluate(archs)`` takes a list of architectures and returns
+    one :class:`Result` per architecture, in their order. A Result's ``kind`` says what its score
+    is (``"table"``, ``"train"``, ``"supernet"``: an accuracy in %, 0-100; ``"proxy:<name>"``: a
+    zero-cost proxy's value; anything else: a score of no unit); a failure is a Result with
+    ``error`` set (or a non-finite score), never an exception, so a search goes on. A plain
+    function ``arch -> score`` is one through :class:`CallableEvaluator` (``kind="train"`` to
+    declare accuracies in %)."""
+
     def evaluate(self, archs: Sequence[ArchGraph]) -> list[Result]: ...
 
 
@@ -146,6 +154,10 @@ def architectures_to_evaluate(space: SearchSpace, archs: Any, who: str) -> list[
 def as_evaluator(obj: Evaluator | Callable[[ArchGraph], float]) -> Evaluator:
     """An Evaluator from an evaluator or a plain callable (its scores of no unit: to declare them
     accuracies in %, wrap it as ``CallableEvaluator(fn, kind="train")`` yourself)."""
+    if isinstance(obj, type) and callable(getattr(obj, "evaluate", None)):
+        # the class passes the protocol's check and is callable: it failed every verification (walk 31 #6)
+        raise GennasError(f"expected an evaluator, got the class {obj.__name__}: pass an instance, "
+                          f"{obj.__name__}(...)")
     if isinstance(obj, Evaluator):
         return obj
     if callable(obj):

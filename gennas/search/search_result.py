@@ -102,9 +102,11 @@ class SearchResult(ReprInIPython):
 
     def __repr__(self) -> str:
         # the dataclass repr printed the whole history: 9k characters at 30 results (walk 29 #8)
+        # "2 verified, 2 failed" read as four, or as two successes (walk 31 #6)
         failed = len(self.failures)
-        lines = [f"SearchResult of study {self.study_name!r}: {len(self.history)} verified"
-                 + (f" ({self.resumed} resumed)" if self.resumed else "") + (f", {failed} failed" if failed else "")
+        failed_text = "" if not failed else " (all failed)" if failed == len(self.history) else f" ({failed} failed)"
+        lines = [f"SearchResult of study {self.study_name!r}: {len(self.history)} verified{failed_text}"
+                 + (f", {self.resumed} resumed" if self.resumed else "")
                  + (f", {self.elapsed_s:.1f} s" if self.elapsed_s else "") + f" ({self.direction})"]
         best = self.best
         if best is not None:
@@ -115,7 +117,7 @@ class SearchResult(ReprInIPython):
 
     def _repr_html_(self) -> str:
         """A notebook's display: the successful results best first as a table, the notes under it."""
-        failed = f", {len(self.failures)} failed (not shown)" if self.failures else ""
+        failed = f" ({len(self.failures)} failed, not shown)" if self.failures else ""
         caption = f"study {self.study_name!r}: {len(self.history)} verified{failed}, best first"
         return html_table(self.rows(self.results), caption, self.notes)
 
