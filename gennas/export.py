@@ -50,7 +50,7 @@ def export_architecture(arch: ArchGraph | str, folder: str | Path, space: Search
                         weights_source: str = "fresh initialisation (torch default init)",
                         inputs: dict[str, Any] | None = None, overwrite: bool = False, seed: int | None = 0,
                         **build_options: Any) -> dict[str, Path]:
-    """Export one architecture; returns the written paths by kind (``arch``, ``weights``, ``program``,
+    """Export one architecture (or a design ``generate`` returned); returns the written paths by kind (``arch``, ``weights``, ``program``,
     ``onnx``, ``build``). ``weights``: a state dict of the built network (trained weights) loaded
     before export; ``weights_source`` says in ``build.json`` where they came from, ``inputs`` how
     the images it was trained on were prepared (:func:`gennas.datasets.input_recipe`). A folder
@@ -65,9 +65,10 @@ def export_architecture(arch: ArchGraph | str, folder: str | Path, space: Search
     if num_classes < 2 or in_channels < 1:  # checked before a folder is made (one was left empty)
         raise GennasError(f"num_classes must be at least 2 and in_channels at least 1, got {num_classes}, "
                           f"{in_channels}")
+    arch = getattr(arch, "arch", arch)  # a design generate returned (a Candidate): its architecture (walk 31 #9)
     if space is None:
         if not isinstance(arch, ArchGraph):
-            raise GennasError("pass space= when exporting an architecture string")
+            raise GennasError(f"pass space= when exporting an architecture string (got {type(arch).__name__})")
         space = arch.space
     sp = resolve_space(space)
     graph = sp.parse(arch)

@@ -35,6 +35,13 @@ def test_export_needs_space_for_strings(tmp_path):
         export_architecture("|none~0|", tmp_path)
 
 
+def test_a_design_generate_returned_exports_as_its_architecture(tmp_path):
+    """It was refused as "an architecture string" (walk 31 #9)."""
+    design = gennas.Designer("nb201", task="cifar10", seed=0).generate(1)[0]
+    paths = export_architecture(design, tmp_path / "d", onnx=False)
+    assert paths["arch"].read_text().strip() == design.arch.to_string()
+
+
 def test_design_cli_json_and_errors():
     runner = CliRunner()
     result = runner.invoke(app, ["design", "--task", "cifar10", "-n", "3", "--json", "--device", "pixel3",
