@@ -346,7 +346,8 @@ def noisy_verifications_note(history: Sequence[Any]) -> str | None:
         return None  # an exact evaluator: a verification again scored the same
     return (f"verifications of one architecture differ (std {std:.3g}, from {len(repeated)} verified more than "
             "once): a verified design states the mean of its verifications, and the best of many verified once is "
-            "the luckiest, over-stated; Designer.reverify verifies the best again until it is confirmed")
+            "the luckiest, over-stated; Designer.reverify verifies the best again until it is confirmed. Intervals "
+            "are for an architecture's mean score: one training of it varies about that by this std")
 
 
 def below_results_note(designer: Any, candidates: Sequence[Any]) -> str | None:
