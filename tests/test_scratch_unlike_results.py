@@ -60,7 +60,7 @@ def test_from_scratch_the_designs_unlike_every_result_state_nothing_and_follow_t
     assert not any(note.startswith("a rank only") for note in designs.notes)
 
 
-def test_a_predictor_a_search_saved_states_nothing_of_designs_unlike_its_results_in_a_later_designer(
+def test_a_predictor_a_search_saved_states_nothing_unlike_or_above_its_results_in_a_later_designer(
         monkeypatch, tmp_path):
     """The walk's 20 darts synflow results (tests/data) told from scratch: the predictor saved in
     $GENNAS_HOME records its results' op-count ranges, and a designer of a later session, with no
@@ -68,7 +68,7 @@ def test_a_predictor_a_search_saved_states_nothing_of_designs_unlike_its_results
     import json
     from pathlib import Path
 
-    from gennas.design.pretrained import saved_count_ranges
+    from gennas.design.pretrained import saved_learned_from
     from gennas.design.scratch_statement import count_ranges
 
     monkeypatch.setenv("GENNAS_HOME", str(tmp_path))
@@ -76,8 +76,9 @@ def test_a_predictor_a_search_saved_states_nothing_of_designs_unlike_its_results
     rows = json.loads((Path(__file__).parent / "data" / "walk25_darts_synflow.json").read_text())["results"]
     first = gennas.Designer(darts, task="my-synflow", seed=0, predictor=untrained_predictor(darts, 0))
     first.tell([Result(darts.parse(a), float(s), "proxy:synflow") for a, s in rows])
-    ranges = saved_count_ranges(darts, "my-synflow")
+    ranges, scores = saved_learned_from(darts, "my-synflow")
     assert ranges == count_ranges([darts.parse(a) for a, _ in rows])
+    assert scores == (min(float(s) for _, s in rows), max(float(s) for _, s in rows))
 
     later = gennas.Designer(darts, task="my-synflow", seed=1)  # the saved predictor, no results
     assert later.loop.pretrained.is_trained and not later.history
@@ -85,10 +86,13 @@ def test_a_predictor_a_search_saved_states_nothing_of_designs_unlike_its_results
     sample = darts.sample_many(200, np.random.default_rng(0))
     p = later.predictions(sample)
     assert p.unlike is not None and p.unlike.tolist() == unlike_results(sample, learned).tolist() and p.unlike.any()
-    assert np.isnan(p.mean[p.unlike]).all() and np.isfinite(p.mean[~p.unlike]).all()
+    # nothing stated above the best result either (the spaces experiment's later session had stated
+    # 1.54e+11 over a best result of 1.29e+11), as in the session that trained it
+    assert np.isnan(p.mean[p.unlike]).all() and np.nanmax(p.mean) <= scores[1] * (1 + 1e-9)
     designs = later.generate(30)
     unlike = [c for c in designs if c.unlike_results]
     stated = [c for c in designs if c.predicted_accuracy is not None]
-    assert stated and not unlike_results([c.arch for c in stated], learned).any()
+    above = [c for c in designs if c.unstated_above]  # generate's picks: mostly above every result
+    assert above and not unlike_results([c.arch for c in stated], learned).any()
     assert all(c.predicted_accuracy is None for c in unlike)
-    assert not unlike or max(c.rank for c in stated) < min(c.rank for c in unlike)
+    assert not unlike or not stated or max(c.rank for c in stated) < min(c.rank for c in unlike)

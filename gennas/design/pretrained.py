@@ -173,7 +173,8 @@ def _pick(records: dict[str | None, dict[str, Any]], task: str | None) -> dict[s
 
 def remember_predictor(space: SearchSpace, predictor: AccuracyModel, told: int, task: str | None,
                        direction: str, compress: bool = False, unit: str = "%",
-                       ranges: CountRanges | None = None) -> Path | None:
+                       ranges: CountRanges | None = None,
+                       score_range: tuple[float, float] | None = None) -> Path | None:
     """Write a refitted ``predictor`` (a :class:`Predictor` trained on ``told`` verified results of
     ``task``, learned on the loop's :class:`ScoreScale` ``direction``/``compress`` from scores in
     ``unit``) to ``$GENNAS_HOME/checkpoints`` when ``space`` ships none; the manifest records, per
@@ -181,9 +182,10 @@ def remember_predictor(space: SearchSpace, predictor: AccuracyModel, told: int, 
     for another task keeps the first one's record: it had overwritten it, and the first task read
     as learned from the second's six results). Returns the path written, None when nothing was
     (a shipped predictor stays the start of every designer: what one search learned stays with its
-    study, see :meth:`Designer.from_study`). ``ranges``: the op-count ranges of the results it
-    learned from (:func:`~gennas.design.scratch_statement.count_ranges`), recorded so a later
-    designer states nothing of designs unlike them (:func:`saved_count_ranges`)."""
+    study, see :meth:`Designer.from_study`). ``ranges`` and ``score_range``: the op-count ranges
+    (:func:`~gennas.design.scratch_statement.count_ranges`) and the lowest and highest score of
+    the results it learned from, recorded so a later designer states nothing of designs unlike
+    them or predicted above them (:func:`saved_learned_from`), as the designer that trained it."""
     save = getattr(predictor, "save", None)
     if save is None or not predictor.is_trained or ships_predictor(space):
         return None
@@ -194,6 +196,8 @@ def remember_predictor(space: SearchSpace, predictor: AccuracyModel, told: int, 
                           "score_scale": {"direction": direction, "compress": compress, "unit": unit}}
     if ranges:
         records[str(task)]["op_count_ranges"] = ranges
+    if score_range is not None:
+        records[str(task)]["score_range"] = [float(score_range[0]), float(score_range[1])]
     learned = "; ".join(f"{record['verified_results']} of task {name!r}" for name, record in records.items())
     data = (f"verified results ({learned}; scores mapped to the designer's scale), told to designers for space "
             f"{space.name!r}, which had no shipped predictor")
@@ -224,15 +228,18 @@ def score_scale_of(records: dict[str | None, dict[str, Any]], task: str | None) 
                       unit if isinstance(unit, str) else None)
 
 
-def saved_count_ranges(space: SearchSpace, task: str | None = None) -> CountRanges | None:
-    """The op-count ranges of the results the predictor a search saved for ``space`` learned
-    ``task`` from; None for a shipped predictor, none saved, or a record without them."""
-    record = _record(space, task)
-    ranges = None if record is None else record.get("op_count_ranges")
-    if not isinstance(ranges, dict):
-        return None
-    return {str(label): [int(span[0]), int(span[1])] for label, span in ranges.items()
-            if isinstance(span, list) and len(span) == 2}
+def saved_learned_from(space: SearchSpace, task: str | None = None
+                       ) -> tuple[CountRanges | None, tuple[float, float] | None]:
+    """What the predictor a search saved for ``space`` records of the results it learned ``task``
+    from: their op-count ranges and their lowest and highest score (in the task's units); each
+    None for a shipped predictor, none saved, or a record without it (saved before it was kept)."""
+    record = _record(space, task) or {}
+    ranges, scores = record.get("op_count_ranges"), record.get("score_range")
+    counts = None if not isinstance(ranges, dict) else {
+        str(label): [int(span[0]), int(span[1])] for label, span in ranges.items()
+        if isinstance(span, list) and len(span) == 2}
+    reach = (float(scores[0]), float(scores[1])) if isinstance(scores, list) and len(scores) == 2 else None
+    return counts, reach
 
 
 def saved_results(space: SearchSpace, task: str | None = None) -> int | None:
@@ -368,13 +375,17 @@ class RememberingLoop(DesignLoop):
             if not ships_predictor(self.space) and self.states_one_value():  # a shipped one is never written
                 return
             task = None if self.task is None else self.task.name
-            ranges = count_ranges([r.arch for r in self.history if not r.failed])
-            earlier = saved_count_ranges(self.space, task) if self.pretrained.is_trained else None
+            told = [r for r in self.history if not r.failed]
+            ranges, scores = count_ranges([r.arch for r in told]), [r.score for r in told]
+            # a search that started from the saved predictor: it learned the earlier results too
+            earlier, reach = saved_learned_from(self.space, task) if self.pretrained.is_trained else (None, None)
+            score_range = None if not scores else (min(scores), max(scores)) if reach is None else (
+                min(min(scores), reach[0]), max(max(scores), reach[1]))
             try:
                 remember_predictor(self.space, self.predictor, len(self.history),
                                    task, self.scale.direction, self.scale.compress,
                                    score_unit(task, [r.kind for r in self.history]),
-                                   ranges if earlier is None else merged_ranges(earlier, ranges))
+                                   ranges if earlier is None else merged_ranges(earlier, ranges), score_range)
             except OSError as exc:  # an unwritable home ended a search after its results were stored (walk 28 #10)
                 self.not_remembered(exc)
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from gennas.design.holdout import holds_out_table
 from gennas.design.loop import DesignLoop
-from gennas.design.pretrained import saved_count_ranges, saved_results
+from gennas.design.pretrained import saved_learned_from, saved_results
 from gennas.design.scores import (are_table_accuracies, off_table, repeated_results, scored_by_proxy,
                                   told_unit_problems)
 from gennas.design.unit_line import source_line_statement, unit_range
@@ -315,10 +315,16 @@ class Statements:
             return stated
         if told is not None:  # flagged where the samples' range bounds the value (notes.samples_reach_note)
             return replace(stated, std=None, beyond=stated.raw > told.max(), below=stated.raw < told.min())
-        # a predictor a search trained from scratch and saved knows the space through its results only
-        ranges = None if self._saved_scale is None else saved_count_ranges(self.space, self._task_name)
-        return replace(stated, std=None) if ranges is None else \
-            unstated_unlike_results(replace(stated, std=None), unlike_ranges(archs, ranges))
+        stated = replace(stated, std=None)
+        if self._saved_scale is None:
+            return stated
+        # a predictor a search trained from scratch and saved knows the space through its results
+        # only: as the designer that trained it, nothing above them or unlike them is stated
+        ranges, scores = saved_learned_from(self.space, self._task_name)
+        if scores is not None:
+            mapped = self._saved_scale.to_model(np.array(scores, dtype=np.float64))
+            stated = unstated_above_results(stated, (float(mapped.min()), float(mapped.max())))
+        return stated if ranges is None else unstated_unlike_results(stated, unlike_ranges(archs, ranges))
 
     def _with_stored(self, archs: list[ArchGraph], p: Predictions) -> Predictions:
         """Where a stored calibration of the pretrained predictor has this task and the results agree
