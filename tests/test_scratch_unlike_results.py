@@ -94,5 +94,6 @@ def test_a_predictor_a_search_saved_states_nothing_unlike_or_above_its_results_i
     stated = [c for c in designs if c.predicted_accuracy is not None]
     above = [c for c in designs if c.unstated_above]  # generate's picks: mostly above every result
     assert above and not unlike_results([c.arch for c in stated], learned).any()
+    assert designs[0].unstated_above  # no result here to rank them against: they keep the model's lead
     assert all(c.predicted_accuracy is None for c in unlike)
     assert not unlike or not stated or max(c.rank for c in stated) < min(c.rank for c in unlike)

@@ -156,8 +156,11 @@ def _expected(p: Predictions, scale: ScoreScale, verified: dict[str, float]) -> 
     cells measured at 4.1e8-4.4e8 ranked below designs that proved 3-31x worse), and the verified
     below it after."""
     expected = scale.to_model(np.asarray(p.mean, dtype=np.float64))
-    if p.beyond is not None and verified:
-        typical = float(np.median(scale.to_model(np.array(list(verified.values()), dtype=np.float64))))
+    if p.beyond is not None:
+        # without results here (a later session of a predictor a search saved) nothing stated lies
+        # above them: they keep the model's lead (ranked last, the designs it rates best came last)
+        typical = float(np.median(scale.to_model(np.array(list(verified.values()), dtype=np.float64)))) \
+            if verified else np.inf
         expected = np.where(np.isnan(expected) & p.beyond, typical, expected)
     return np.where(np.isnan(expected), -np.inf, expected)
 
