@@ -46,3 +46,9 @@ def test_predictions_take_designs_strings_or_graphs_and_say_so_for_one():
     assert mean is not None and list(mean) == list(designer.predictions([str(c.arch) for c in designs]).mean)
     with pytest.raises(GennasError, match=r"takes a list of architectures, got ArchGraph \(one: \[arch\]\)"):
         designer.predictions(designs[0].arch)
+
+
+def test_designs_without_a_task_name_the_default_task_they_state():
+    """An unnamed "93.60 %" (walk 31 #15)."""
+    designs = gennas.Designer("nb201", seed=0).generate(2)
+    assert designs.task == "cifar10" and "for task 'cifar10'" in repr(designs)
