@@ -44,7 +44,8 @@ def test_predictions_take_designs_strings_or_graphs_and_say_so_for_one():
     designs = designer.generate(3)
     mean = designer.predictions(designs).mean
     assert mean is not None and list(mean) == list(designer.predictions([str(c.arch) for c in designs]).mean)
-    with pytest.raises(GennasError, match=r"takes a list of architectures, got ArchGraph \(one: \[arch\]\)"):
+    with pytest.raises(GennasError, match=r"predictions\(\) takes a list of architectures, got ArchGraph "
+                                          r"\(one architecture: wrap it in a list\)"):
         designer.predictions(designs[0].arch)
 
 

@@ -1,18 +1,19 @@
 """What a predictor learned from scratch leaves unstated: designs it predicts above every result
 (:func:`unstated_above_results`) and designs unlike every result (:func:`unstated_unlike_results`).
 
-Unlike every result. A network trained from scratch on a search's results knows the space only through them. A search
-that homes in on the best cells tells it nothing of designs built otherwise, and it states those
-at the results' level: after 20 verifications from scratch on nb201 (cifar100 named as a new
-dataset, seed 103), cells with three to five 3x3 average poolings (true 10-43 %) read 71.4-71.5 %
-beside results none of which held more than two. A design that holds some operation more or fewer
-times than every result did lies outside what the results span. Of ``generate(20)``'s unverified
-designs after such searches (development seeds 100-109, ``python experiments/scratch_likeness.py
---seeds 100,101,102,103,104,105,106,107,108,109``), those like the results were over-stated +1.2 /
-+1.0 (cifar10, 20 / 50 results) and +1.9 / +2.2 points (cifar100), those unlike +4.7 / +3.2 and
-+10.8 / +8.2 points, 18-59 % of the top 20. Stating nothing of them, and ranking them after the
-stated designs, moved the top 20's bias +2.47 / +1.42 / +7.10 / +4.88 -> +1.40 / +1.17 / +1.12 /
-+1.77 and the true mean of what generate(20) returns 92.57 / 94.09 / 68.78 / 72.76 -> 93.19 / 94.09 / 70.96 / 72.76 %.
+Unlike every result. A network trained from scratch on a search's results knows the space only
+through them. A search that homes in on the best cells tells it nothing of designs built
+otherwise, and it states those at the results' level: after 20 verifications from scratch on
+nb201 (cifar100 named as a new dataset, seed 103), cells with three to five 3x3 average poolings
+(true 10-43 %) read 71.4-71.5 % beside results none of which held more than two. A design that
+holds some operation more or fewer times than every result did lies outside what the results
+span. Of ``generate(20)``'s unverified designs after such searches (development seeds 100-109,
+``python experiments/scratch_likeness.py --seeds 100,101,102,103,104,105,106,107,108,109``),
+those like the results were over-stated +1.2 / +1.0 (cifar10, 20 / 50 results) and +1.9 / +2.2
+points (cifar100), those unlike +4.7 / +3.2 and +10.8 / +8.2 points, 18-59 % of the top 20.
+Stating nothing of them, and ranking them after the stated designs, moved the top 20's bias
++2.47 / +1.42 / +7.10 / +4.88 -> +1.40 / +1.17 / +1.12 / +1.77 and the true mean of what
+``generate(20)`` returns 92.57 / 94.09 / 68.78 / 72.76 -> 93.19 / 94.09 / 70.96 / 72.76 %.
 """
 
 from __future__ import annotations
@@ -82,8 +83,8 @@ def unstated_unlike_results(p: Predictions, unlike: np.ndarray) -> Predictions:
     """``p`` (a from-scratch statement) with nothing stated (NaN) of the designs ``unlike`` (bool
     ``(n,)``: :func:`unlike_results` of the results the predictor learned from), flagged so, and
     ranked after every design it states (their ranking score -inf; among themselves by ``raw``): a
-    value there is the results' level, not the design's, and generate's first designs were the
-    ones the network knew least (of 20 after a cifar100 search, 13 were unlike the results)."""
+    value there is the results' level, not the design's, and generate's first designs were
+    often the ones the network knew least (the module's figures)."""
     if p.mean is None or not unlike.any():
         return replace(p, unlike=unlike) if p.mean is not None else p
     # not flagged above the results too: ranked as a typical result (verified._expected), they

@@ -30,8 +30,8 @@ from gennas.design.scratch_statement import (unlike_ranges, unlike_results, unst
                                              unstated_unlike_results)
 from gennas.design.stored_statement import results_agree_with_stored, stored_statement
 from gennas.design.study_replay import UnstoredTell, unstored_tell
-from gennas.errors import GennasError, GennasWarning, caller_stacklevel
-from gennas.evaluators.base import Result
+from gennas.errors import GennasWarning, caller_stacklevel
+from gennas.evaluators.base import Result, architectures_to_evaluate
 from gennas.graph import ArchGraph
 from gennas.surrogates.calibration import (COVERAGE, MIN_TREND, Calibration, Predictions,
                                           interval_std, learned_reach, pretrained_reach, table_reach)
@@ -112,10 +112,7 @@ class Statements:
         Under a measured latency budget on a bundled dataset nothing is stated above the best cell
         within it (:meth:`_below_the_best_within_budget`).
         """
-        if isinstance(archs, (ArchGraph, str)) or not hasattr(archs, "__iter__"):  # a raw TypeError (walk 31 #16)
-            raise GennasError(f"predictions() takes a list of architectures, got {type(archs).__name__} (one: [arch])")
-        # designs (Candidates) and architecture strings as generate and the CLI give them
-        archs = [self.space.parse(getattr(a, "arch", a)) for a in archs]
+        archs = architectures_to_evaluate(self.space, archs, "predictions()")  # one: a raw TypeError (walk 31 #16)
         return self._below_the_best_within_budget(self._statement(archs))
 
     def _statement(self, archs: list[ArchGraph]) -> Predictions:
@@ -320,7 +317,7 @@ class Statements:
             return stated
         # a predictor a search trained from scratch and saved knows the space through its results
         # only: as the designer that trained it, nothing above them or unlike them is stated
-        ranges, scores = saved_learned_from(self.space, self._task_name)
+        ranges, scores = self._saved_learned_from
         if scores is not None:
             mapped = self._saved_scale.to_model(np.array(scores, dtype=np.float64))
             stated = unstated_above_results(stated, (float(mapped.min()), float(mapped.max())))
@@ -339,6 +336,12 @@ class Statements:
                                          loop.scale.direction == "maximize", loop.scale.compress):
             return p
         return stored_statement(p, stored, raw[len(told):])
+
+    @functools.cached_property
+    def _saved_learned_from(self) -> tuple[dict[str, list[int]] | None, tuple[float, float] | None]:
+        """What the predictor a search saved records of the results it learned the task from
+        (:func:`~gennas.design.pretrained.saved_learned_from`; its manifest, read once)."""
+        return saved_learned_from(self.space, self._task_name)
 
     @functools.cached_property
     def _saved_results(self) -> int | None:

@@ -142,13 +142,14 @@ class CallableEvaluator:
 
 
 def architectures_to_evaluate(space: SearchSpace, archs: Any, who: str) -> list[ArchGraph]:
-    """``archs`` (a list of graphs or their strings) as the space's graphs, for ``who``'s
-    ``evaluate``: a string kept as a string reached ``Designer.tell`` as a raw AttributeError, and
-    one architecture or None where a list goes was torch's or Python's TypeError (a user walk)."""
+    """``archs`` (a list of graphs, their strings, or designs ``generate`` returned) as the space's
+    graphs, for ``who`` (``"TableEvaluator.evaluate"``): a string kept as a string reached
+    ``Designer.tell`` as a raw AttributeError, and one architecture or None where a list goes was
+    torch's or Python's TypeError (a user walk; ``Designer.predictions``, walk 31 #16)."""
     if archs is None or isinstance(archs, (ArchGraph, str, bytes)) or not hasattr(archs, "__iter__"):
         one = " (one architecture: wrap it in a list)" if isinstance(archs, (ArchGraph, str)) else ""
-        raise GennasError(f"{who}.evaluate takes a list of architectures, got {type(archs).__name__}{one}")
-    return [space.parse(a) for a in archs]
+        raise GennasError(f"{who} takes a list of architectures, got {type(archs).__name__}{one}")
+    return [space.parse(getattr(a, "arch", a)) for a in archs]  # a Candidate: its architecture
 
 
 def as_evaluator(obj: Evaluator | Callable[[ArchGraph], float]) -> Evaluator:

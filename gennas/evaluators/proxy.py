@@ -161,7 +161,7 @@ class ProxyEvaluator:
     @with_own_threads
     def evaluate(self, archs: Sequence[ArchGraph]) -> list[Result]:
         """One Result per architecture (graphs or their strings); score is the proxy value (higher = better)."""
-        archs = architectures_to_evaluate(self.space, archs, "ProxyEvaluator")
+        archs = architectures_to_evaluate(self.space, archs, "ProxyEvaluator.evaluate")
         data = self.batches[0] if self.batches else None
         out = []
         for arch in archs:

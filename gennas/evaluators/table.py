@@ -34,7 +34,7 @@ class TableEvaluator:
     def evaluate(self, archs: Sequence[ArchGraph]) -> list[Result]:
         """One Result per architecture (kind ``"table"``, fidelity ``"full"``); an architecture
         of another space, or one without a row, raises InvalidArchitecture."""
-        archs = architectures_to_evaluate(self.benchmark.space, archs, "TableEvaluator")
+        archs = architectures_to_evaluate(self.benchmark.space, archs, "TableEvaluator.evaluate")
         start = time.perf_counter()
         scores = self.benchmark.accuracy_of(archs, self.dataset)
         cost = (time.perf_counter() - start) / max(1, len(archs))
