@@ -18,7 +18,9 @@ from typing import Any
 import numpy as np
 
 from gennas.design.candidate import Candidate, candidate_row, with_every_column
+from gennas.design.verified import scores_by
 from gennas.display import ReprInIPython, html_table, number, shortened
+from gennas.graph import ArchGraph
 
 #: designs a Designs' repr lists (the rest counted), the width each line is cut to, and its arch's
 REPR_DESIGNS = 3
@@ -333,11 +335,7 @@ def noisy_verifications_note(history: Sequence[Any]) -> str | None:
     best of many single verifications over-states its architecture (walk 30 #7: +0.76 and +1.63
     points after 30 noisy verifications on cifar10 / cifar100, ``python
     experiments/noisy_evaluator.py``); None otherwise."""
-    scores: dict[str, list[float]] = {}
-    for r in history:
-        if not r.failed:
-            scores.setdefault(r.arch.canonical_hash(), []).append(float(r.score))
-    repeated = [np.asarray(v) for v in scores.values() if len(v) > 1]
+    repeated = [np.asarray(v) for v in scores_by(history, ArchGraph.canonical_hash).values() if len(v) > 1]
     if not repeated:
         return None
     freedom = sum(len(v) - 1 for v in repeated)

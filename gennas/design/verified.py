@@ -13,7 +13,7 @@ ranked by what they state (:func:`in_stated_order`): no design states more than 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -25,13 +25,19 @@ from gennas.spaces.base import SearchSpace
 from gennas.surrogates.calibration import Predictions
 
 
-def verified_scores(history: Sequence[Result]) -> dict[str, float]:
-    """Architecture string -> mean score of its results that did not fail, in the task's units."""
+def scores_by(history: Sequence[Result], key: Callable[[ArchGraph], str]) -> dict[str, list[float]]:
+    """``key(arch)`` (its string, its canonical hash) -> the scores of its results that did not
+    fail, in the order told, in the task's units."""
     scores: dict[str, list[float]] = {}
     for r in history:
         if not r.failed:
-            scores.setdefault(r.arch.to_string(), []).append(float(r.score))
-    return {arch: float(np.mean(values)) for arch, values in scores.items()}
+            scores.setdefault(key(r.arch), []).append(float(r.score))
+    return scores
+
+
+def verified_scores(history: Sequence[Result]) -> dict[str, float]:
+    """Architecture string -> mean score of its results that did not fail, in the task's units."""
+    return {arch: float(np.mean(values)) for arch, values in scores_by(history, ArchGraph.to_string).items()}
 
 
 def verified_among(archs: Sequence[ArchGraph], history: Sequence[Result]) -> dict[str, float]:
@@ -41,10 +47,7 @@ def verified_among(archs: Sequence[ArchGraph], history: Sequence[Result]) -> dic
     equivalent verified at 8.0 % that the budget had left out of the pool (a user walk,
     2026-12-05). Its own results come first where it has some."""
     own = verified_scores(history)
-    by_class: dict[str, list[float]] = {}
-    for r in history:
-        if not r.failed:
-            by_class.setdefault(r.arch.canonical_hash(), []).append(float(r.score))
+    by_class = scores_by(history, ArchGraph.canonical_hash)
     out = {}
     for arch in archs:
         key = arch.to_string()

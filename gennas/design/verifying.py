@@ -14,6 +14,7 @@ from gennas.design.budget import FewerDesigns, check_feasible
 from gennas.design.scores import InterruptedTell, ToldTwice, told_once
 from gennas.design.study_replay import loop_to_search
 from gennas.design.told_units import as_recorded, searched, told_in_unit, warn_each
+from gennas.design.verified import scores_by
 from gennas.errors import GennasError, caller_stacklevel
 from gennas.evaluators.base import Evaluator, Result, as_results
 from gennas.generators.base import MAX_COUNT, check_count
@@ -231,15 +232,10 @@ class Verification:
 def best_verified(history: Sequence[Result], maximize: bool = True) -> tuple[ArchGraph, int] | None:
     """The architecture of ``history`` with the best mean of its successful scores (the highest
     where ``maximize``, else the lowest) and how many they are; None where none succeeded."""
-    scores: dict[str, list[float]] = {}
-    archs: dict[str, ArchGraph] = {}
-    for r in history:
-        if not r.failed:
-            key = r.arch.canonical_hash()
-            scores.setdefault(key, []).append(r.score)
-            archs.setdefault(key, r.arch)
+    scores = scores_by(history, ArchGraph.canonical_hash)
     if not scores:
         return None
     sign = 1.0 if maximize else -1.0
     key = max(scores, key=lambda k: sign * sum(scores[k]) / len(scores[k]))
-    return archs[key], len(scores[key])
+    arch = next(r.arch for r in history if not r.failed and r.arch.canonical_hash() == key)
+    return arch, len(scores[key])
