@@ -70,8 +70,6 @@ class ScoreScale:
         return np.sign(y) * np.expm1(np.minimum(np.abs(y), LOG_MAX)) if self.compress else y
 
 
-
-
 def check_kind_direction(kinds: Sequence[str], direction: str, source: str) -> None:
     """Raise GennasError where scores of an accuracy kind (:data:`ACCURACY_KINDS`, higher is better)
     are to be minimised: the search looks for the worst architectures (a user walk's
