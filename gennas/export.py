@@ -51,8 +51,8 @@ def export_architecture(arch: ArchGraph | str, folder: str | Path, space: Search
                         inputs: dict[str, Any] | None = None, overwrite: bool = False, seed: int | None = 0,
                         **build_options: Any) -> dict[str, Path]:
     """Export one architecture (or a design ``generate`` returned); returns the written paths by
-    kind (``arch``, ``weights``, ``program``, ``onnx``, ``build``). ``weights``: a state dict of the built network (trained weights) loaded
-    before export; ``weights_source`` says in ``build.json`` where they came from, ``inputs`` how
+    kind (``arch``, ``weights``, ``program``, ``onnx``, ``build``). ``weights``: a state dict of
+    the built network (trained weights) loaded before export; ``weights_source`` says in ``build.json`` where they came from, ``inputs`` how
     the images it was trained on were prepared (:func:`gennas.datasets.input_recipe`). A folder
     that holds an export is refused unless ``overwrite``, which removes its files first (a second
     export over a first rewrote some and left the first's ``model.onnx`` beside the second's
