@@ -76,7 +76,8 @@ class Designer(Statements, Verification):
             (the shipped nb201 predictor's: ``"cifar10"``; ``generate``'s designs name it).
         device: latency target for the budget (``"pixel3"``; must be known to the estimator).
         max_latency_ms: latency budget on ``device`` in ms (needs ``device``).
-        seed: makes :meth:`generate` and the search reproducible.
+        seed: makes :meth:`generate` and the search reproducible; None (the default) draws afresh
+            each time, where the command line's ``--seed`` defaults to 0 (walk 31 #14).
         generator: ``"diffusion"``, ``"vae"`` or a :class:`SlotGenerator`.
         predictor / estimator: override the pretrained ones (any :class:`AccuracyModel` /
             :class:`LatencyModel`). ``Designer.predictor`` stays the pretrained network, raw and
