@@ -55,7 +55,7 @@ def test_from_scratch_the_designs_unlike_every_result_state_nothing_and_follow_t
     assert unlike and stated and max(c.rank for c in stated) < min(c.rank for c in unlike)
     assert all(c.predicted_accuracy is None and c.relative_score is not None for c in unlike)
     assert all("unlike every verified result" in str(c) for c in unlike)
-    assert all(candidate_row(c).get("pred_acc") is None for c in unlike)
+    assert all(candidate_row(c).get("pred_acc") is None and candidate_row(c)["unlike_results"] for c in unlike)
     assert any("more or fewer times than every verified result" in note for note in designs.notes)
     assert not any(note.startswith("a rank only") for note in designs.notes)
 

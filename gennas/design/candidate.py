@@ -134,11 +134,14 @@ def candidate_row(candidate: Candidate) -> dict[str, Any]:
     normal-equivalent std) and ``verified``, its measured score where the designer's results have
     it; for a task nothing was verified or described for, the rank and a ``relative_score``
     instead: no accuracy is made up (so too, beside stated designs, for one below the results
-    further than they tell: its accuracy and interval empty, ``below_calibration`` set)."""
+    further than they tell: its accuracy and interval empty, ``below_calibration`` set; and for
+    one unlike every result of a predictor learned from scratch: ``unlike_results`` True)."""
     row: dict[str, Any] = {"rank": candidate.rank, "arch": candidate.arch.to_string()}
     unstated = candidate.unstated_below
     if candidate.predicted_accuracy is None and not unstated:
         row["relative_score"] = candidate.relative_score
+        if candidate.unlike_results:  # why a row beside stated ones has no value (JSON has no notes)
+            row["unlike_results"] = True
         row["verified"] = candidate.verified_score  # a rank only still shows what was measured
         return row
     row["pred_acc" if candidate.unit == "%" else "pred_score"] = candidate.predicted_accuracy
@@ -160,7 +163,7 @@ def statement_keys(unit: str) -> dict[str, None]:
     the value's key as there (% -> ``pred_acc``)."""
     value = "pred_acc" if unit == "%" else "pred_score"
     return dict.fromkeys(["rank", "arch", value, "pred_low", "pred_high", "beyond_calibration",
-                          "below_calibration", "pred_std", "relative_score", "verified"])
+                          "below_calibration", "pred_std", "relative_score", "unlike_results", "verified"])
 
 
 def with_every_column(rows: list[dict[str, Any]], unit: str) -> list[dict[str, Any]]:
