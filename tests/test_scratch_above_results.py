@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 import gennas
+from gennas.design.candidate import candidate_row
 from gennas.design.loop import LoopSettings
 from gennas.design.pretrained import untrained_predictor
 from gennas.design.verified import in_stated_order
@@ -36,7 +37,9 @@ def test_designs_predicted_above_every_result_from_scratch_state_no_value_and_fo
     first_above = min(c.rank for c in above)
     better = [c for c in designs if c.verified_score is not None and c.verified_score > np.median(told)]
     assert better and all(c.rank < first_above for c in better)
-    assert any("predicted above every verified result" in note for note in designs.notes)
+    assert any("predicted above every verified result" in note and "ranked as a typical (the median)" in note
+               for note in designs.notes)
+    assert all(candidate_row(c)["beyond_calibration"] is True for c in above)  # the JSON row says why (walk 32 #3)
 
 
 def test_unstated_designs_above_the_results_rank_at_the_median_result(bench):

@@ -140,8 +140,11 @@ def candidate_row(candidate: Candidate) -> dict[str, Any]:
     unstated = candidate.unstated_below
     if candidate.predicted_accuracy is None and not unstated:
         row["relative_score"] = candidate.relative_score
-        if candidate.unlike_results:  # why a row beside stated ones has no value (JSON has no notes)
+        # why a row beside stated ones has no value (JSON carries no notes; walk 32 #3)
+        if candidate.unlike_results:
             row["unlike_results"] = True
+        if candidate.unstated_above:
+            row["beyond_calibration"] = True
         row["verified"] = candidate.verified_score  # a rank only still shows what was measured
         return row
     row["pred_acc" if candidate.unit == "%" else "pred_score"] = candidate.predicted_accuracy

@@ -95,7 +95,7 @@ def design_notes(designer: Any, candidates: Sequence[Candidate], task: str | Non
            and not (c.unstated_below or c.unstated_above or c.unlike_results) for c in candidates):
         notes.append(rank_only_note(designer, task, space, MIN_STATED))
     capped = samples_reach_note(designer, candidates)  # it says why they share a value: no calibration
-    notes += [unstated_note(candidates), unstated_above_note(candidates), unlike_results_note(candidates),
+    notes += [unstated_note(candidates), unstated_above_note(candidates, bool(designer.loop.history)), unlike_results_note(candidates),
               below_results_note(designer, candidates),
               None if capped else shared_statement_note(candidates, designer), no_interval_note(designer, candidates),
               capped,
@@ -250,29 +250,41 @@ def unstated_note(candidates: Sequence[Any]) -> str | None:
             "them, or search on, to state them")
 
 
-def unstated_above_note(candidates: Sequence[Any]) -> str | None:
+def which_designs(ranks: Sequence[int]) -> str:
+    """"design #3 ... is" / "3 of the designs (#3, #5, #9) are": the designs a note is of, by rank."""
+    if len(ranks) == 1:
+        return f"design #{ranks[0]} is"
+    shown = ", ".join(f"#{r}" for r in ranks[:6]) + (", ..." if len(ranks) > 6 else "")
+    return f"{len(ranks)} of the designs ({shown}) are"
+
+
+def unstated_above_note(candidates: Sequence[Any], held: bool = True) -> str | None:
     """Why designs predicted above every verified result by a predictor learned from scratch
-    state no value (:func:`gennas.design.scratch_statement.unstated_above_results`); None otherwise."""
-    unstated = sum(c.unstated_above for c in candidates)
-    if not unstated:
+    state no value (:func:`gennas.design.scratch_statement.unstated_above_results`), and where they
+    rank: as the median verified result where the designer ``held`` results, else first (a later
+    session of a saved predictor, which holds none: the note had said "the median" of them, walk
+    32 #4); None where no design is."""
+    ranks = [c.rank for c in candidates if c.unstated_above]
+    if not ranks:
         return None
-    return (f"{unstated} of the designs are predicted above every verified result by a predictor learned from "
-            "scratch: no value is stated for them (nothing calibrates it above its results, where a value would only "
-            "repeat the best result's), and they are ranked as a typical (the median) verified result; verify them "
-            "to know")
+    where = ("they are ranked as a typical (the median) verified result" if held else
+             "with no result here they keep the predictor's lead; the search's own results are in its study "
+             "(gennas design --storage ... --study ...)")
+    return (f"{which_designs(ranks)} predicted above every verified result by a predictor learned from "
+            "scratch: no value is stated (nothing calibrates it above its results, where a value would only "
+            f"repeat the best result's), and {where}; verify them to know")
 
 
 def unlike_results_note(candidates: Sequence[Any]) -> str | None:
     """Why designs unlike every verified result state no value from scratch
     (:mod:`gennas.design.scratch_statement`); None otherwise."""
-    unlike = [c.rank for c in candidates if c.unlike_results]
-    if not unlike:
+    ranks = [c.rank for c in candidates if c.unlike_results]
+    if not ranks:
         return None
-    which = f"#{unlike[0]}" if len(unlike) == 1 else f"{len(unlike)} of the designs (#{unlike[0]}-#{unlike[-1]})"
-    return (f"{which} hold some operation more or fewer times than every verified result: a predictor learned "
-            "from scratch knows the space only through its results, so no value is stated for them (it would be "
-            "the results' level) and they rank after the designs it states; verify some, or search on, to state "
-            "them")
+    return (f"{which_designs(ranks)} unlike every verified result (some operation held more or fewer times than by "
+            "each): a predictor learned from scratch knows the space only through its results, so no value is "
+            "stated (it would be the results' level) and they rank after the designs it states; verify some, or "
+            "search on, to state them")
 
 
 def told_apart(value: float, others: Sequence[float]) -> str:
