@@ -72,16 +72,21 @@ def run(bench, ds: str, sd: float, seed: int, arm: str) -> dict:
     return judged(bench, ds, designer)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def noise_arguments(doc: str | None) -> tuple[list[int], float]:
+    """The seeds and the noise std (points, cifar10's) these noise experiments take."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", default="0,1,2", help="comma-separated seeds")
     parser.add_argument("--noise", type=float, default=0.5, help="noise std on cifar10, points (cifar100: twice)")
     args = parser.parse_args()
-    seeds = [int(s) for s in args.seeds.split(",")]
+    return [int(s) for s in args.seeds.split(",")], args.noise
+
+
+def main() -> None:
+    seeds, noise = noise_arguments(__doc__)
     bench = load_benchmark("nb201")
     arms = [f"search {BUDGET}", *(f"search {BUDGET - k} + reverify {k}" for k in REVERIFY), "noise-free"]
     rows = []
-    for ds, sd in (("cifar10", args.noise), ("cifar100", 2 * args.noise)):
+    for ds, sd in (("cifar10", noise), ("cifar100", 2 * noise)):
         for arm in arms:
             runs = []
             for seed in seeds:

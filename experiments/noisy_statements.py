@@ -18,7 +18,6 @@ against the table).
 
 from __future__ import annotations
 
-import argparse
 import sys
 import warnings
 from pathlib import Path
@@ -32,7 +31,7 @@ from gennas.bench import load_benchmark  # noqa: E402
 from gennas.errors import GennasWarning  # noqa: E402
 
 from _common import command_line, markdown_table  # noqa: E402
-from noisy_evaluator import noisy  # noqa: E402
+from noisy_evaluator import noise_arguments, noisy  # noqa: E402
 
 TASKS = {"cifar10": ("cifar10", None), "new-cifar100": ("cifar100", "cifar100")}  # task -> (dataset, held out)
 
@@ -65,16 +64,12 @@ def run(bench, task: str, state: str, sd: float, seed: int) -> dict[str, list[fl
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seeds", default="0,1,2", help="comma-separated seeds")
-    parser.add_argument("--noise", type=float, default=0.5, help="noise std on cifar10, points (cifar100: twice)")
-    args = parser.parse_args()
-    seeds = [int(s) for s in args.seeds.split(",")]
+    seeds, noise = noise_arguments(__doc__)
     bench = load_benchmark("nb201")
     rows = []
     for task in TASKS:
         for state in ("told 15", "search 20"):
-            for sd in (0.0, args.noise * (2 if TASKS[task][0] == "cifar100" else 1)):
+            for sd in (0.0, noise * (2 if TASKS[task][0] == "cifar100" else 1)):
                 pooled: dict[str, list[float]] = {}
                 for seed in seeds:
                     with warnings.catch_warnings():
