@@ -8,6 +8,7 @@ import warnings
 import pytest
 
 import gennas
+from gennas.design.candidate import candidate_row
 from gennas.errors import GennasError, GennasWarning
 
 
@@ -43,6 +44,7 @@ def test_the_lucky_best_falls_back_and_the_next_is_verified_in_its_turn(bench):
     assert len(designer.history) == 6 + 2
     first = designer.generate(1)[0]
     assert first.arch.canonical_hash() == truly_best.canonical_hash()
+    assert first.verified_count == 1 and "mean of" not in str(first)  # its second, equal score was not told
 
 
 def test_an_exact_evaluator_confirms_at_once_and_a_study_keeps_the_reverifications(bench, tmp_path):
@@ -59,6 +61,9 @@ def test_an_exact_evaluator_confirms_at_once_and_a_study_keeps_the_reverificatio
         more = designer.reverify(shaky, budget=1, study_name="s")
         rebuilt = gennas.Designer.from_study(url, "s")
     assert len(more) == 1 and len(rebuilt.history) == len(designer.history) == 5
+    best = designer.generate(1)[0]  # verified twice now: its text and row say the mean is of two (walk 30 #6)
+    assert best.verified_count == 2 and ", mean of 2" in str(best)
+    assert candidate_row(best)["verified_count"] == 2
 
 
 def test_reverify_refuses_what_it_cannot_do(bench):

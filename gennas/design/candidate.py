@@ -54,6 +54,8 @@ class Candidate:
             confidence, in ms (at most the budget); for an architecture timed on a registered
             device, its timing times the margin a second timing may reach
             (:mod:`gennas.surrogates.retiming`); None where measured exactly or without a budget.
+        verified_count: how many successful verifications ``verified_score`` is the mean of (more
+            than one after :meth:`~gennas.Designer.reverify` or a repeated ``tell``); None if unverified.
         unlike_results: no value stated because a predictor learned from scratch learned it from
             results that all hold its operations in other numbers (:mod:`gennas.design.scratch_statement`):
             its value would be theirs, not its own; ranked after the designs it states.
@@ -73,6 +75,7 @@ class Candidate:
     verified_score: float | None = None
     latency_bound_ms: float | None = None
     unlike_results: bool = False
+    verified_count: int | None = None
 
     @property
     def unstated_above(self) -> bool:
@@ -99,7 +102,9 @@ class Candidate:
         if self.verified_score is not None:
             # the measurement is the statement; the model's value beside it, as it is checked
             model = "" if self.predicted_accuracy is None else f"; predicted {num(self.predicted_accuracy)}{unit}"
-            return f"#{self.rank} {self.arch.to_string()} (verified {num(self.verified_score)}{unit}{model}{lat})"
+            # a mean of several says so: with a noisy evaluator one verification is the luckier read (walk 30 #6)
+            times = f", mean of {self.verified_count}" if (self.verified_count or 1) > 1 else ""
+            return f"#{self.rank} {self.arch.to_string()} (verified {num(self.verified_score)}{unit}{times}{model}{lat})"
         if self.unstated_below:
             what = (f"relative score {self.relative_score:+.2f}; no accuracy: below every verified cell, further "
                     "than they tell how far the truth falls")
@@ -146,6 +151,7 @@ def candidate_row(candidate: Candidate) -> dict[str, Any]:
         if candidate.unstated_above:
             row["beyond_calibration"] = True
         row["verified"] = candidate.verified_score  # a rank only still shows what was measured
+        row["verified_count"] = candidate.verified_count
         return row
     row["pred_acc" if candidate.unit == "%" else "pred_score"] = candidate.predicted_accuracy
     if unstated:  # beside stated designs, below the results further than they tell: the same keys, empty
@@ -158,6 +164,7 @@ def candidate_row(candidate: Candidate) -> dict[str, Any]:
         row["below_calibration"] = candidate.below_calibration  # below them (all but one at most): extrapolated too
     row["pred_std"] = candidate.predicted_std
     row["verified"] = candidate.verified_score  # measured by the designer's results, else None
+    row["verified_count"] = candidate.verified_count
     return row
 
 
@@ -166,7 +173,8 @@ def statement_keys(unit: str) -> dict[str, None]:
     the value's key as there (% -> ``pred_acc``)."""
     value = "pred_acc" if unit == "%" else "pred_score"
     return dict.fromkeys(["rank", "arch", value, "pred_low", "pred_high", "beyond_calibration",
-                          "below_calibration", "pred_std", "relative_score", "unlike_results", "verified"])
+                          "below_calibration", "pred_std", "relative_score", "unlike_results", "verified",
+                          "verified_count"])
 
 
 def with_every_column(rows: list[dict[str, Any]], unit: str) -> list[dict[str, Any]]:
