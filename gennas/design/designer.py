@@ -34,7 +34,7 @@ from gennas.design.task_names import warn_of_task_name
 from gennas.design.told_units import searched
 from gennas.design.refine import refined
 from gennas.design.verifying import Verification
-from gennas.design.verified import (failed_only, in_stated_order, one_per_function, ranked, scores_by, verified_among,
+from gennas.design.verified import (failed_only, in_stated_order, one_per_function, ranked, verifications_among,
                                     with_verified)
 from gennas.errors import GennasError, UnknownDataset, caller_stacklevel
 from gennas.generators import SlotGenerator, load_generator
@@ -336,10 +336,8 @@ class Designer(Statements, Verification):
             unit = ""  # samples given as fractions (or any score): no "%"
         # NaN: a design nothing states (below the results further than they tell, source_line)
         pick = lambda values, i: None if values is None or np.isnan(values[i]) else float(values[i])  # noqa: E731
-        verified = verified_among(archs, self.loop.history)  # an equivalent cell's measurement too
-        # how many verifications each stated measurement is the mean of, as verified_among reads them
-        own, same = (scores_by(self.loop.history, key) for key in (ArchGraph.to_string, ArchGraph.canonical_hash))
-        times = lambda a: len(own.get(a.to_string()) or same.get(a.canonical_hash(), [])) or None  # noqa: E731
+        verifications = verifications_among(archs, self.loop.history)  # an equivalent cell's measurements too
+        verified = {key: float(np.mean(scores)) for key, scores in verifications.items()}
         by_sources = p.mean is None and self.loop.refits > 0 and self.loop.ranks_by_sources()  # comparable ranks
         order = one_per_function(ranked(p, archs, verified, self.loop.scale, len(archs), by_sources), archs, verified, n)
         order = in_stated_order(order, p, archs, verified, self.loop.scale)  # never states more than one above it
@@ -364,8 +362,8 @@ class Designer(Statements, Verification):
                 float(relative[i]) if pick(p.mean, i) is None else None, unit,
                 stated and p.beyond is not None and bool(p.beyond[i]), stated and p.below is not None and bool(p.below[i]),
                 score, None if measured[i] and not timing_bounded else pick(bound, rank - 1),
-                stated and p.unlike is not None and bool(p.unlike[i]),
-                None if stated else times(archs[i])))
+                unlike_results=stated and p.unlike is not None and bool(p.unlike[i]),
+                verified_count=None if stated else len(verifications[archs[i].to_string()])))
         return designs
 
     def _on_device(self) -> LatencyBudget | None:

@@ -35,26 +35,26 @@ def scores_by(history: Sequence[Result], key: Callable[[ArchGraph], str]) -> dic
     return scores
 
 
-def verified_scores(history: Sequence[Result]) -> dict[str, float]:
-    """Architecture string -> mean score of its results that did not fail, in the task's units."""
-    return {arch: float(np.mean(values)) for arch, values in scores_by(history, ArchGraph.to_string).items()}
-
-
 def verified_among(archs: Sequence[ArchGraph], history: Sequence[Result]) -> dict[str, float]:
     """Architecture string -> measured score, in the task's units, of each of ``archs`` that was
     verified or whose ``canonical_hash`` class was (an equivalent cell states the measurement of
     its class): a design under a budget came back unverified, stated 45.42 [0, 91.91], beside its
     equivalent verified at 8.0 % that the budget had left out of the pool (a user walk,
     2026-12-05). Its own results come first where it has some."""
-    own = verified_scores(history)
+    return {key: float(np.mean(scores)) for key, scores in verifications_among(archs, history).items()}
+
+
+def verifications_among(archs: Sequence[ArchGraph], history: Sequence[Result]) -> dict[str, list[float]]:
+    """Architecture string -> the successful scores :func:`verified_among` averages for it (its
+    own, else its class's): their count is what a verified design's mean is of."""
+    own = scores_by(history, ArchGraph.to_string)
     by_class = scores_by(history, ArchGraph.canonical_hash)
     out = {}
     for arch in archs:
         key = arch.to_string()
-        if key in own:
-            out[key] = own[key]
-        elif (cls := arch.canonical_hash()) in by_class:
-            out[key] = float(np.mean(by_class[cls]))
+        scores = own.get(key) or by_class.get(arch.canonical_hash())
+        if scores:
+            out[key] = scores
     return out
 
 
