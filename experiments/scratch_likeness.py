@@ -64,7 +64,10 @@ def judged(bench, ds: str, designer) -> dict:
     unlike = unlike_results([c.arch for c in designs], learned)
     stated = np.array([np.nan if c.predicted_accuracy is None else c.predicted_accuracy for c in designs])
     error = stated - y[bench.rows([c.arch for c in designs])]
-    return {"error": error, "unlike": unlike, "true": float(y[bench.rows([c.arch for c in returned])].mean())}
+    worst = [f"{stated[i]:.1f} for true {stated[i] - error[i]:.1f}{' (unlike)' if unlike[i] else ''} "
+             f"{designs[i].arch.to_string()}" for i in np.argsort(-np.nan_to_num(error, nan=-np.inf))[:3]]
+    return {"error": error, "unlike": unlike, "true": float(y[bench.rows([c.arch for c in returned])].mean()),
+            "worst": worst}
 
 
 def random_shares() -> list[dict]:
@@ -108,7 +111,8 @@ def main() -> None:
                     before.append(judged(bench, ds, designer))
                 after.append(judged(bench, ds, designer))
                 print(f"{ds} budget {budget} seed {seed}: top-20 bias {np.nanmean(before[-1]['error']):+.2f} -> "
-                      f"{np.nanmean(after[-1]['error']):+.2f}", file=sys.stderr, flush=True)
+                      f"{np.nanmean(after[-1]['error']):+.2f}; worst stated without the rule: "
+                      + "; ".join(before[-1]["worst"]), file=sys.stderr, flush=True)
             like = np.concatenate([b["error"][~b["unlike"]] for b in before])
             unlike = np.concatenate([b["error"][b["unlike"]] for b in before])
             for rule, runs in (("without", before), ("with", after)):
