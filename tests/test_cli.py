@@ -493,6 +493,17 @@ def test_a_holdout_variant_of_a_space_that_ships_none_says_which_exist():
         gennas.load_predictor("mbv3", holdout="cifar100")
 
 
+def test_load_predictor_takes_the_space_as_the_other_loaders_do():
+    """load_predictor(name=) beside load_generator(space=) and load_latency_estimator(space=): one
+    keyword for one thing; the old ``name=`` still loads, with a DeprecationWarning."""
+    import gennas
+
+    space = gennas.load_space("nb201")
+    assert gennas.load_predictor(space=space).origin == "shipped"
+    with pytest.warns(DeprecationWarning, match=r"load_predictor\(space=...\)"):
+        assert gennas.load_predictor(name="nb201").origin == "shipped"
+
+
 def test_a_train_study_begun_in_python_resumes_on_the_command_line_with_its_loaders_size(tmp_path, monkeypatch):
     """A study begun in Python records its loaders' sizes, not a --limit: the CLI's resume took its
     default 2,000 images and was refused (train_samples=48 against 1600, a code review)."""

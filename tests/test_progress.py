@@ -186,3 +186,21 @@ def test_work_dir_falls_back_to_gennas_home_when_the_db_folder_is_read_only(spac
     assert folder == ev.checkpoint_dir and folder.is_relative_to(tmp_path / "home" / "work")
     assert attach_work_dir(ev, f"sqlite:///{tmp_path}/other.db", "s") is None  # one given already: kept
     (tmp_path / "ro").chmod(0o700)
+
+
+def test_a_search_shows_progress_by_default_unless_its_scores_are_table_lookups(capsys):
+    """Long work shows progress: a designer's search verifying with anything but a table (a training,
+    a proxy, a user's callable) logs its verifications on stderr unless told ``progress=False``."""
+    import gennas
+
+    table = gennas.TableEvaluator("nb201", "cifar10")
+    designer = gennas.Designer("nb201", task="cifar10", seed=0)
+    designer.search(table, budget=2)
+    assert "[gennas" not in capsys.readouterr().err  # milliseconds a verification: nothing to wait for
+    designer.search(lambda arch: table.evaluate(arch).score, budget=2)
+    err = capsys.readouterr().err
+    assert "search started: 0/2 verified" in err and "verified 2/2" in err
+    designer.search(lambda arch: table.evaluate(arch).score, budget=1, progress=False)
+    assert "[gennas" not in capsys.readouterr().err
+    with pytest.raises(TypeError):  # after the budget every option is named: the two search functions order them differently
+        designer.search(table, 2, 1)

@@ -78,7 +78,7 @@ class Designer(Statements, Verification):
         device: latency target for the budget (``"pixel3"``; must be known to the estimator).
         max_latency_ms: latency budget on ``device`` in ms (needs ``device``).
         seed: makes :meth:`generate` and the search reproducible; None (the default) draws afresh
-            each time, where the command line's ``--seed`` defaults to 0 (walk 31 #14).
+            each time (the command line's ``--seed`` defaults to 0: a command run again repeats itself).
         generator: ``"diffusion"``, ``"vae"`` or a :class:`SlotGenerator`.
         predictor / estimator: override the pretrained ones (any :class:`AccuracyModel` /
             :class:`LatencyModel`). ``Designer.predictor`` stays the pretrained network, raw and

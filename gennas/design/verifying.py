@@ -154,9 +154,9 @@ class Verification:
         return out
 
     @with_own_threads
-    def search(self, evaluator: Evaluator | Callable[[ArchGraph], float], budget: int, batch_size: int = 1,
+    def search(self, evaluator: Evaluator | Callable[[ArchGraph], float], budget: int, *, batch_size: int = 1,
                storage: Any = None, study_name: str | None = None, resume: bool = False,
-               progress: bool = False, force: bool = False, executor: Any = None, workers: int | None = None,
+               progress: bool | None = None, force: bool = False, executor: Any = None, workers: int | None = None,
                address: str | None = None) -> SearchResult:
         """Generate, verify with ``evaluator``, refit; until ``budget`` architectures are verified.
 
@@ -176,7 +176,8 @@ class Verification:
                 the designer's ``storage``; None: in memory).
             study_name: the stored study (default: named after the settings, as the CLI names it).
             resume: continue the stored study run with the same settings (task, device, seed, ...).
-            progress: show a progress bar (on stderr).
+            progress: show progress on stderr (a bar on a terminal, plain lines in a log); None (the
+                default): shown unless ``evaluator`` looks scores up in a table.
             force: resume a study run with other settings (not another task), recording the
                 change; a result in another unit than those before (a fraction after %) is
                 recorded as failed instead of stopping the search.

@@ -129,9 +129,9 @@ def _space_of(optimizer: Any, space: SearchSpace | str | None) -> SearchSpace:
     raise GennasError(f"{type(optimizer).__name__} has no .space; pass space= to run_search")
 
 
-def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph], float], budget: int,
+def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph], float], budget: int, *,
                storage: Any = None, study_name: str | None = None, batch_size: int = 1,
-               progress: bool = True, resume: bool = False, space: SearchSpace | str | None = None,
+               progress: bool | None = None, resume: bool = False, space: SearchSpace | str | None = None,
                attrs: dict[str, Any] | None = None, direction: str = "maximize", force: bool = False,
                executor: Executor | str | None = None, workers: int | None = None,
                address: str | None = None) -> SearchResult:
@@ -144,7 +144,8 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
         storage: optuna storage URL, ``.db`` path, storage object, or None (in memory).
         study_name: the study to write (and, with ``resume``, to read).
         batch_size: architectures asked and verified per round.
-        progress: show a rich progress bar (on stderr).
+        progress: show progress on stderr (a bar on a terminal, plain lines in a log); None (the
+            default): shown unless the evaluator looks scores up in a table (milliseconds each).
         resume: reload the study's results, tell them to the optimizer, spend only the rest.
         attrs: study user attributes to record (method, task, seed, ...; the evaluator's epochs,
             build options, input shape, ... are added: ``evaluator_settings``); resuming with other
@@ -181,6 +182,8 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
         raise GennasError(f"batch_size must be a positive integer, got {batch_size!r}")
     optimizer = check_optimizer(optimizer)
     evaluator = as_evaluator(evaluator)
+    if progress is None:  # a training or a proxy may take minutes per architecture; a table lookup never does
+        progress = getattr(evaluator, "kind", "callable") != "table"
     search_space = _space_of(optimizer, space)
     if direction not in ("maximize", "minimize"):
         raise GennasError(f"direction must be 'maximize' or 'minimize', got {direction!r}")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 from gennas.errors import GennasError, UnknownDataset, unknown
 from gennas.resources import checkpoints_dir
+from gennas.spaces import SearchSpace
 from gennas.surrogates.predictor import Predictor
 
 
@@ -15,12 +17,18 @@ def checkpoint_path(name: str = "nb201", holdout: str | None = None) -> Path:
     return checkpoints_dir() / f"predictor_{name}{suffix}.pt"
 
 
-def load_predictor(name: str = "nb201", holdout: str | None = None, backend: str = "pyg") -> Predictor:
-    """The pretrained predictor of space ``name`` from ``checkpoints/``.
+def load_predictor(space: SearchSpace | str = "nb201", holdout: str | None = None, backend: str = "pyg",
+                   *, name: str | None = None) -> Predictor:
+    """The pretrained predictor of ``space`` (a SearchSpace or its name) from ``checkpoints/``.
 
     ``holdout="cifar10"`` (or ``"cifar100"``) gives the variant pretrained without that
-    dataset's labels, for honest transfer experiments.
+    dataset's labels, for honest transfer experiments. ``name=`` is the old name of ``space``
+    (as :func:`gennas.load_generator` and :func:`gennas.load_latency_estimator` call it).
     """
+    if name is not None:
+        warnings.warn("load_predictor(name=...) is now load_predictor(space=...)", DeprecationWarning, stacklevel=2)
+        space = name
+    name = space.name if isinstance(space, SearchSpace) else str(space)
     if holdout not in (None, "cifar10", "cifar100"):
         raise UnknownDataset(unknown("holdout dataset", holdout, ["cifar10", "cifar100"]))
     path = checkpoint_path(name, holdout)
