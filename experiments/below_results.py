@@ -94,7 +94,7 @@ def table_rows(seeds: list[int]) -> list[dict]:
         for ds in ("cifar10", "cifar100"):
             d = gennas.Designer("nb201", task=f"new-{ds}", predictor=gennas.load_predictor("nb201", holdout=ds),
                                 generator=generator, seed=seed, loop=LoopSettings(pool=1))
-            d.search(lambda a: bench.accuracy(a, ds), budget=20, batch_size=5)
+            d.search(lambda a: bench.accuracy(a, ds), budget=20, batch_size=5, progress=False)
             archs = [c.arch for c in returned_and_unverified(d, TOP)[1]]
             out.append(parts(ds, seed, d, archs, bench.accuracy_of(None, ds)[bench.rows(archs)]))
             print(f"seed {seed} {ds} done", file=sys.stderr, flush=True)

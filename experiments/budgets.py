@@ -97,7 +97,7 @@ def run_setting(bench, device: str, budget: float, name: str | None = None, batc
     designs = [c.arch for c in designer.generate(20)]
     stated = statement_check(bench, designer, designs, f"{device} at {budget:.3g} ms" if show else None) \
         if name is None else {}
-    result = designer.search(lambda a: bench.accuracy(a, TASK), budget=20, batch_size=batch_size)
+    result = designer.search(lambda a: bench.accuracy(a, TASK), budget=20, batch_size=batch_size, progress=False)
     proposals = [r.arch for r in result.history]
     seconds = time.process_time() - start
     over = lambda archs: 100.0 * float(np.mean(bench.latency_of(archs, device) > budget))  # noqa: E731

@@ -283,7 +283,7 @@ def run(bench, ds: str, label: str, predictor, generator, seed: int, told: tuple
         return rows
     designer = gennas.Designer("nb201", task=task_of(ds, label), predictor=predictor, generator=generator,
                                seed=seed, loop=LoopSettings(pool=1))
-    designer.search(lambda a: bench.accuracy(a, ds), budget=search_budget, batch_size=search_batch)
+    designer.search(lambda a: bench.accuracy(a, ds), budget=search_budget, batch_size=search_batch, progress=False)
     state = f"search {search_budget}" + ("" if search_batch == 5 else f" batch {search_batch}")
     rows.append(learned_row(bench, ds, label, designer, state))
     return rows
@@ -298,7 +298,7 @@ def run_scratch(bench, ds: str, generator, seed: int) -> list[dict]:
     for budget in (20, 50):
         designer = gennas.Designer("nb201", task=task_of(ds, "scratch"), generator=generator, seed=seed,
                                    predictor=untrained_predictor(bench.space, seed), loop=LoopSettings(pool=1))
-        designer.search(lambda a: bench.accuracy(a, ds), budget=budget)
+        designer.search(lambda a: bench.accuracy(a, ds), budget=budget, progress=False)
         rows.append(learned_row(bench, ds, "scratch", designer, f"search {budget}"))
     return rows
 

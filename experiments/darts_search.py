@@ -71,7 +71,7 @@ def search(method: str, space: Any, seed: int, budget: int) -> SearchResult:
         os.environ["GENNAS_HOME"] = home
         try:
             if method == "designer":
-                return gennas.Designer(space, task=None, seed=seed).search(evaluator(space), budget=budget)
+                return gennas.Designer(space, task=None, seed=seed).search(evaluator(space), budget=budget, progress=False)
             return run_search(make_optimizer(method, space, seed), evaluator(space), budget, progress=False)
         finally:
             if before is None:

@@ -46,7 +46,7 @@ def one_search(bench, dataset: str, seed: int, predictor, generator) -> dict:
     |bias| and coverage."""
     designer = gennas.Designer("nb201", task=dataset, predictor=predictor, generator=generator, seed=seed,
                                loop=LoopSettings(pool=1))
-    designer.search(lambda a: bench.accuracy(a, dataset), budget=BUDGET, batch_size=BATCH)
+    designer.search(lambda a: bench.accuracy(a, dataset), budget=BUDGET, batch_size=BATCH, progress=False)
     shown, designs = returned_and_unverified(designer, DESIGNS)
     returned = np.array([bench.accuracy(c.arch, dataset) for c in shown])  # generate(DESIGNS)
     true = np.array([bench.accuracy(c.arch, dataset) for c in designs])

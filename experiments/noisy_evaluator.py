@@ -63,12 +63,12 @@ def run(bench, ds: str, sd: float, seed: int, arm: str) -> dict:
     evaluator = table if arm == "noise-free" else noisy(bench, ds, sd, seed)
     if arm.startswith("search") and "reverify" in arm:
         extra = int(arm.rsplit(" ", 1)[1])
-        designer.search(evaluator, budget=BUDGET - extra)
-        spent = len(designer.reverify(evaluator, budget=extra))
+        designer.search(evaluator, budget=BUDGET - extra, progress=False)
+        spent = len(designer.reverify(evaluator, budget=extra, progress=False))
         if spent < extra:  # the best was confirmed early: the rest of the 30 as search
-            designer.search(evaluator, budget=extra - spent)
+            designer.search(evaluator, budget=extra - spent, progress=False)
     else:
-        designer.search(evaluator, budget=BUDGET)
+        designer.search(evaluator, budget=BUDGET, progress=False)
     return judged(bench, ds, designer)
 
 

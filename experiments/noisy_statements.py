@@ -43,7 +43,7 @@ def run(bench, task: str, state: str, sd: float, seed: int) -> dict[str, list[fl
     designer = gennas.Designer("nb201", task=task, seed=seed, predictor=predictor)
     evaluator = noisy(bench, ds, sd, seed)
     if state == "search 20":
-        designer.search(evaluator, budget=20)
+        designer.search(evaluator, budget=20, progress=False)
     else:
         archs = bench.space.sample_many(15, np.random.default_rng(10_000 + seed))
         designer.tell(evaluator.evaluate(archs))

@@ -124,7 +124,7 @@ def run_seed(seed: int, budget: int, designs: int, truth: Truth) -> tuple[list[d
     times = {}
     wall, cpu = time.perf_counter(), time.process_time()
     d = gennas.Designer("nb201", task=TASK, seed=seed)
-    result = d.search(make_evaluator(), budget=budget, batch_size=5)
+    result = d.search(make_evaluator(), budget=budget, batch_size=5, progress=False)
     times["search"] = (time.perf_counter() - wall, time.process_time() - cpu)
     history = [r for r in d.history if not r.failed]
     failed = len(d.history) - len(history)

@@ -49,14 +49,14 @@ def one_seed(bench, dataset: str, seed: int, under: bool = False) -> list[dict]:
     told: list = []
     if not under:
         searched = gennas.Designer("nb201", task=dataset, seed=seed)
-        searched.search(score, budget=20)
+        searched.search(score, budget=20, progress=False)
         told = list(searched.history)
     rows = []
     for pct in PERCENTILES:
         limit = float(f"{np.percentile(bench.latency_of(None, DEVICE), pct):.3g}")
         designer = gennas.Designer("nb201", task=dataset, seed=seed, device=DEVICE, max_latency_ms=limit)
         if under:
-            designer.search(score, budget=20)
+            designer.search(score, budget=20, progress=False)
             told = list(designer.history)
         else:
             designer.loop.tell(told)  # as Designer.from_study does

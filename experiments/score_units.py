@@ -89,7 +89,7 @@ def run(ds: str, unit: str, state: str, seeds: list[int], predictor) -> dict:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # fractions told for a dataset named new-...: nothing to warn of here
             if state == "search 20":
-                designer.search(lambda a: to_score(bench.accuracy(a, ds)), budget=20, batch_size=5)
+                designer.search(lambda a: to_score(bench.accuracy(a, ds)), budget=20, batch_size=5, progress=False)
             else:
                 archs = bench.space.sample_many(15, np.random.default_rng(seed))
                 designer.tell([Result(a, to_score(bench.accuracy(a, ds)), "callable") for a in archs])

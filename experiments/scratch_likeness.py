@@ -106,7 +106,7 @@ def main() -> None:
             for seed in seeds:
                 designer = gennas.Designer("nb201", task=f"new-{ds}", seed=seed, loop=LoopSettings(pool=1),
                                            predictor=untrained_predictor(bench.space, seed))
-                designer.search(lambda a: bench.accuracy(a, ds), budget=budget)
+                designer.search(lambda a: bench.accuracy(a, ds), budget=budget, progress=False)
                 with without_rule():
                     before.append(judged(bench, ds, designer))
                 after.append(judged(bench, ds, designer))

@@ -86,7 +86,7 @@ def one_search(spec: Path, generator_home: Path, seed: int, budget: int, evaluat
                     ignore=shutil.ignore_patterns("predictor_*"))
     os.environ["GENNAS_HOME"] = str(home)  # read wherever a checkpoint is looked up or saved
     space = gennas.load_space(str(spec))
-    out = gennas.Designer(str(spec), task="cifar10-synflow", seed=seed).search(evaluator, budget=budget)
+    out = gennas.Designer(str(spec), task="cifar10-synflow", seed=seed).search(evaluator, budget=budget, progress=False)
     saved = Predictor.load(home / "checkpoints" / predictor_file(space))
     mean = np.asarray(saved.predict(probe, task="cifar10-synflow")[0], dtype=np.float64)
     return max(r.score for r in out.history), float(spearmanr(mean, truth)[0]), float(np.std(mean))

@@ -277,7 +277,7 @@ def darts() -> None:
     budget = float(np.percentile(timings, 25))
     designer = gennas.Designer(space, task="cifar10-synflow", device="here", max_latency_ms=budget, seed=0,
                                estimator=model)
-    designer.search(gennas.ProxyEvaluator(space, "synflow"), budget=6)
+    designer.search(gennas.ProxyEvaluator(space, "synflow"), budget=6, progress=False)
     designs = designer.generate(5)
     measured = [measure.measure_timing(d.arch, space, basis="cpu").ms for d in designs]
     print(f"\n`python experiments/slot_latency.py --darts`: {len(references)} darts reference architectures timed "

@@ -278,7 +278,7 @@ def searched(how: str, result: Any) -> str:
 def step_search(run: SpaceRun, args: argparse.Namespace) -> str:
     """A designer search (``Designer.search``) verifying with the synflow proxy."""
     d = designer(run, args)  # a designer that cannot start fails here: the cell shows the error's class
-    result = d.search(proxy_evaluator(run, args), budget=args.budget)
+    result = d.search(proxy_evaluator(run, args), budget=args.budget, progress=False)
     run.designer = d
     return searched("designer", result)
 
