@@ -3,8 +3,8 @@
 The notes ``gennas design`` prints under its table and :meth:`gennas.Designer.generate` returns as
 ``designs.notes`` (:class:`Designs`): why no accuracy is stated (a rank only), why some designs state
 none, where statements extrapolate below every verified result, where designs share one stated
-value, where no interval is stated, and where timed architectures joined the guided samples. A user
-walk (2026-12-05) found the Python API showing none of them: a design's "rank only, until 10
+value, where no interval is stated, and where timed architectures joined the guided samples. The Python API
+had shown none of them: a design's "rank only, until 10
 distinct architectures are verified" read so after 12 results that a budget set later excluded.
 Each returns the note's text (no "note: " prefix) or None where it does not apply.
 """
@@ -49,12 +49,12 @@ class Designs(ReprInIPython, list):
         self.task = task
 
     def __getitem__(self, index: Any) -> Any:
-        # a slice lost .notes and .rows() (walk 29 #14)
+        # a slice lost .notes and .rows()
         got = super().__getitem__(index)
         return Designs(got, self.notes, self.task) if isinstance(index, slice) else got
 
     def __repr__(self) -> str:
-        # each Candidate's dataclass repr made 10 designs a 4,347-character wall (walk 29 #1)
+        # each Candidate's dataclass repr made 10 designs a 4,347-character wall
         task = f" for task {self.task!r}" if self.task else ""
         head = f"Designs: {len(self)} design{'' if len(self) == 1 else 's'}{task}, best first"
         notes = f"; {len(self.notes)} note{'' if len(self.notes) == 1 else 's'} in .notes" if self.notes else ""
@@ -109,7 +109,7 @@ def loose_budget_note(budget: Any, space: Any) -> str | None:
     """Where the latency ``budget`` (a :class:`~gennas.design.budget.LatencyBudget`, None: none)
     keeps every architecture of ``space`` (its slowest judged within it), that it constrains nothing
     and may be in another unit: `--max-latency-ms 20000` on pixel3 (slowest cell 36.8 ms) designed
-    and searched as without a budget, without a word (walk 23 #8). In a space too large to list
+    and searched as without a budget, without a word. In a space too large to list
     (its slowest architecture is unknown), a budget far above a sample's slowest
     (:func:`sampled_loose_budget_note`). None elsewhere."""
     if budget is None:
@@ -133,7 +133,7 @@ def sampled_loose_budget_note(budget: Any, space: Any) -> str | None:
     slowest latency it judges among seeded random architectures and those timed on the device
     (:meth:`~gennas.design.budget.LatencyBudget.sampled_slowest_ms`), that it may be in another
     unit: darts at 54000 ms and mbv3 at 17000 ms (µs typed as ms; timed at 33-77 and 19-29 ms)
-    designed as without a budget, without a word (walk 25 #7). None elsewhere."""
+    designed as without a budget, without a word. None elsewhere."""
     from gennas.design.budget import SLOWEST_DRAWS
 
     slowest = budget.sampled_slowest_ms(space)
@@ -150,7 +150,7 @@ def sampled_loose_budget_note(budget: Any, space: Any) -> str | None:
 def judged_within(budget: Any) -> str:
     """"within X ms on DEVICE" as ``budget`` judges it: measured, or (a device without measured
     latencies) by the latency model's upper bound. "2 of the 20 successful results are within 54
-    ms on here" read as a fact about the cells, of which 8 ran within it (walk 25 #6)."""
+    ms on here" read as a fact about the cells, of which 8 ran within it."""
     where = f"within {budget.max_latency_ms:g} ms on {budget.device}"
     return where if budget.exact else f"judged {where} by the latency model's {budget.confidence:.0%} upper bound"
 
@@ -159,8 +159,8 @@ def left_out_by_bound_note(designer: Any, time_here: bool = False) -> str | None
     """Where verified results the latency model estimates within the budget are left out of the
     designs by its upper bound, how many, and what admits them (``--time-here`` where the device
     can be timed here): at 54 ms on a darts device the three best verified cells, timed at 51-53 ms
-    and estimated within 1 %, were left out by a bound about 15 % higher, without a word (walk 25
-    #6). None elsewhere, and under ``time_here`` (the estimate judges the pool there)."""
+    and estimated within 1 %, were left out by a bound about 15 % higher, without a word.
+    None elsewhere, and under ``time_here`` (the estimate judges the pool there)."""
     from gennas.design.timed_here import can_time_here
     from gennas.errors import ON_COMMAND_LINE
 
@@ -187,8 +187,8 @@ def left_out_by_bound_note(designer: Any, time_here: bool = False) -> str | None
 def measured_designs_note(designer: Any, candidates: Sequence[Any], time_here: bool) -> str | None:
     """Where designs are architectures the device's own timings measured (mbv3's table subnets, a
     registered device's timed cells), that they join the guided samples only when those hold too
-    few within the budget, so a looser budget can return designs predicted worse (a user walk:
-    mbv3 on cpu_ort_1t, 8 ms 26.6, 9 ms 20.7, 12 ms 23.6); None otherwise."""
+    few within the budget, so a looser budget can return designs predicted worse (mbv3
+    on cpu_ort_1t, 8 ms 26.6, 9 ms 20.7, 12 ms 23.6); None otherwise."""
     budget = designer.loop.budget
     if time_here or budget is None or budget.exact or not any(c.latency_measured for c in candidates):
         return None
@@ -216,7 +216,7 @@ def no_interval_note(designer: Any, candidates: Sequence[Any]) -> str | None:
 def samples_reach_note(designer: Any, candidates: Sequence[Any]) -> str | None:
     """Where a task described by samples states designs at the best sample's score, that it is the
     samples' reach and not a prediction: stated beyond them, 12 random cifar100 samples (best 69.96)
-    read 74.54 % for a task whose best cell is 73.51 (walk 26 #7); None otherwise."""
+    read 74.54 % for a task whose best cell is 73.51; None otherwise."""
     task = designer.task
     capped = [c for c in candidates if c.verified_score is None and c.predicted_accuracy is not None
               and c.interval is None and c.beyond_calibration]
@@ -233,7 +233,7 @@ def ranked_below(count: int, tables: bool) -> str:
     """"N of the designs rank below every verified result", by what the flag is: the predictor's score
     (or, in a space with ``tables``, the measured tables' accuracies) below the results', not the value
     stated. "7 of the designs lie below every verified result" sat over 7 designs stated above 8 of
-    the 20 results (walk 23 #5)."""
+    the 20 results."""
     by = "the predictor's score or the measured tables" if tables else "the predictor's score"
     designs = "1 of the designs ranks" if count == 1 else f"{count} of the designs rank"
     return f"{designs} below every verified result by {by}"
@@ -262,8 +262,8 @@ def unstated_above_note(candidates: Sequence[Any], held: bool = True) -> str | N
     """Why designs predicted above every verified result by a predictor learned from scratch
     state no value (:func:`gennas.design.scratch_statement.unstated_above_results`), and where they
     rank: as the median verified result where the designer ``held`` results, else first (a later
-    session of a saved predictor, which holds none: the note had said "the median" of them, walk
-    32 #4); None where no design is."""
+    session of a saved predictor, which holds none: the note had said "the median" of
+    them); None where no design is."""
     ranks = [c.rank for c in candidates if c.unstated_above]
     if not ranks:
         return None
@@ -290,7 +290,7 @@ def unlike_results_note(candidates: Sequence[Any]) -> str | None:
 def told_apart(value: float, others: Sequence[float]) -> str:
     """``value`` with enough significant digits (6 to 15) to differ from each of ``others`` that is
     not equal to it: "6 verified designs show the same prediction 1.00" hid, in 3 significant digits,
-    both the prediction and measurements of 1 + 9.4e-8 (a user walk, scores 1 + accuracy * 1e-9)."""
+    both the prediction and measurements of 1 + 9.4e-8 (scores 1 + accuracy * 1e-9)."""
     for digits in range(6, 16):
         text = f"{value:.{digits}g}"
         if all(f"{other:.{digits}g}" != text for other in others if other != value):
@@ -309,7 +309,7 @@ def shared_statement_note(candidates: Sequence[Candidate], designer: Any = None)
     value, count = Counter(stated).most_common(1)[0] if stated else (None, 0)
     if count < 2:
         # verified designs beside one prediction: six mbv3 rows read 1.535e+24 over measurements
-        # of 5.8e23-1.5e24 without a word (a user walk); their own measurements tell them apart
+        # of 5.8e23-1.5e24 without a word; their own measurements tell them apart
         value, count = Counter(verified).most_common(1)[0] if verified else (None, 0)
         measured = [c.verified_score for c in candidates if c.verified_score is not None]
         return None if count < 2 else (
@@ -317,9 +317,9 @@ def shared_statement_note(candidates: Sequence[Candidate], designer: Any = None)
             "the calibration does not tell the predictor's top scores apart there; their measurements do")
     if count == len(stated) and len(stated) > 2 and getattr(designer, "states_by_flat_learned_calibration", False):
         # every design one value: after 24 results on a user's images the calibration had found no
-        # order in the predictions and stated the results' typical value for all 84 (a user walk).
+        # order in the predictions and stated the results' typical value for all 84.
         # Only then: `design -n 4 --task cifar100` (no result, the shipped calibration's flat top)
-        # was told of a check on verified results that never ran (walk 23 #4)
+        # was told of a check on verified results that never ran
         return (f"all {count} unverified designs state {told_apart(value, verified)}: checked on the verified results "
                 "(each predicted by models that never saw it), the predictions did not tell better from worse, "
                 "so the calibration states one typical value; their order is the predictor's uncalibrated "
@@ -333,7 +333,7 @@ def shared_statement_note(candidates: Sequence[Candidate], designer: Any = None)
 
 def all_verified_note(candidates: Sequence[Candidate]) -> str | None:
     """Where every design returned was verified already: nothing unverified ranks above them, and
-    new candidates come from ``ask`` (after 30 results a user walk's generate(10) returned only
+    new candidates come from ``ask`` (after 30 results generate(10) returned only
     cells it had trained, with no word on where new ones come from); None otherwise."""
     if not candidates or any(c.verified_score is None for c in candidates):
         return None
@@ -344,7 +344,7 @@ def all_verified_note(candidates: Sequence[Candidate]) -> str | None:
 def noisy_verifications_note(history: Sequence[Any]) -> str | None:
     """Where architectures verified more than once in ``history`` scored differently (a noisy
     evaluator: a real training): the noise's pooled std, and that the
-    best of many single verifications over-states its architecture (walk 30 #7: +0.76 and +1.63
+    best of many single verifications over-states its architecture (+0.76 and +1.63
     points after 30 noisy verifications on cifar10 / cifar100, ``python
     experiments/noisy_evaluator.py``); None otherwise."""
     repeated = [np.asarray(v) for v in scores_by(history, ArchGraph.canonical_hash).values() if len(v) > 1]
@@ -382,7 +382,7 @@ def rank_only_note(designer: Any, task: str, space: str | None, min_stated: int)
     from gennas.design.pretrained import saved_results
 
     known = list(getattr(designer.predictor, "tasks", []))
-    # a user's space has no measured tables: its notes named them (a user walk, 2026-12-05)
+    # a user's space has no measured tables: its notes had named them
     ranked_by = "what the results and the tables say" if designer.space.benchmark else "the predictor refitted on the results"
     if designer.history:
         ok = [r for r in designer.history if not r.failed]

@@ -70,7 +70,7 @@ def in_canonical_order(results: Sequence[Result]) -> list[Result]:
     """``results`` sorted by architecture (canonical hash; repeats of one keep their order), so the
     cross-fitted copies' folds are drawn by cell, not by arrival: two processes sharing a study
     stored the same 16 results in different orders, and ``gennas design --study`` stated and ranked
-    them differently (a user walk: an unverified cell ranked 11 or 14)."""
+    them differently (an unverified cell ranked 11 by one, 14 by the other)."""
     return sorted(results, key=lambda r: r.arch.canonical_hash())
 
 
@@ -89,30 +89,30 @@ class Statements:
 
     @with_own_threads  # after results it trains the cross-fitted copies: under the designer's threads
     def predictions(self, archs: Sequence[ArchGraph]) -> Predictions:
-        """What :meth:`generate` states about ``archs`` (:class:`~gennas.surrogates.calibration.Predictions`).
+        """What :meth:`generate` states about ``archs``: a :class:`~gennas.surrogates.calibration.Predictions`
+        (``mean`` and, where an interval is stated, its 90 % ``low``/``high``; NaN where nothing is).
 
-        * Pretrained, a task with a stored calibration of this predictor (the bundled tasks of the
-          shipped one): calibrated means and 90 % intervals, fitted on cells held out from its
+        * Pretrained, on a task the shipped predictor's stored calibration covers (the bundled
+          tables' datasets): calibrated means and 90 % intervals, fitted on cells held out from its
           training, within the table's range.
-        * After ``tell``/``search``: the loop cross-fitted on the verified results (under a latency
-          budget those within it, :meth:`_told`; 5 copies, each told all but a fifth of them):
-          their mean, calibrated on their predictions of the fifth each never saw; within the
-          table's range for a bundled dataset, else within the verified range widened by the
-          widest residual bound. Under :data:`MIN_STATED` (10)
-          results, or results of one value, only the rank, unless they agree with the task's
-          stored calibration (:meth:`_before_learning`). Where the task has a stored
-          calibration the results agree with, it states every design, the learned loop ranking them
-          (:meth:`_with_stored`); on a new dataset
-          of a space with measured tables, the line to them (:mod:`gennas.design.source_line`).
-        * A task nothing was verified or described for: only the rank (what transfers); so too
-          a minimised task before results (:attr:`states_accuracy_of_minimized`).
-        * Otherwise (a task described by samples, another predictor): the raw mean within reach (a
-          samples task's: the samples' range), no interval.
+        * After results (``tell``/``search``; under a latency budget those within it): five copies
+          of the refitted model, each told all but a fifth of the results, state their mean,
+          calibrated on their predictions of the fifth each never saw; within the table's range on
+          a bundled dataset, else within the results' range widened by the widest residual. Under
+          :data:`MIN_STATED` (10) distinct results, or one score, only the rank, unless the results
+          agree with the task's stored calibration, which then states the designs the refitted
+          model ranks. On a new dataset of a space with measured tables: the line from the tables
+          to the results (:mod:`gennas.design.source_line`).
+        * From scratch (an untrained predictor): the refitted model's mean, no interval, and nothing
+          above every result nor for a design unlike every result (:mod:`gennas.design.scratch_statement`).
+        * A task nothing was verified or described for, and a minimised task before results: only
+          the rank (what transfers).
+        * A task described by samples, or another predictor: the raw mean within reach, no interval.
 
         Under a measured latency budget on a bundled dataset nothing is stated above the best cell
-        within it (:meth:`_below_the_best_within_budget`).
+        the table measured within it.
         """
-        archs = architectures_to_evaluate(self.space, archs, "predictions()")  # one: a raw TypeError (walk 31 #16)
+        archs = architectures_to_evaluate(self.space, archs, "predictions()")  # one arch: else a raw TypeError
         return self._below_the_best_within_budget(self._statement(archs))
 
     def _statement(self, archs: list[ArchGraph]) -> Predictions:
@@ -163,11 +163,11 @@ class Statements:
     def own_results_miss(self) -> float | None:
         """From scratch: how far the refitted loop's predictions of its own verified results miss
         them (median, in stds of their scores on its scale) where that is more than :data:`OWN_MISS`,
-        else None. Such a model's order can hold while its levels do not: 20 darts synflow results
-        of a user walk, refitted in one batch, were predicted a median 1.5 stds low (up to 32
-        orders of magnitude: "1.98e130" stated for designs of 1e66-1e140, walk 25 #1), where nb201
-        searches from scratch (cifar10, seeds 0-2, 20 and 50 results) missed theirs by 0.13-0.42.
-        The cause, an AdamW step after the fit, is gone (0.13 there); this guards what remains."""
+        else None; the designer then states only ranks. Such a model's order can hold while its
+        levels do not: 20 darts synflow results refitted in one batch were predicted a median 1.5
+        stds low ("1.98e130" stated for designs of 1e66-1e140), where nb201 searches from scratch
+        (cifar10, seeds 0-2, 20 and 50 results) missed theirs by 0.13-0.42. The cause, an AdamW
+        step after the fit, is gone (0.13 there); this guards what remains."""
         told = [r for r in self.loop.history if not r.failed]
         if self.loop.pretrained.is_trained or self.loop.refits == 0 or len(told) < 2:
             return None
@@ -180,7 +180,7 @@ class Statements:
         """Whether the pretrained statement would be an accuracy (higher is better) for a designer
         told to minimise its scores (a loss, an error rate): stated, ``Designer("nb201",
         task="cifar10", direction="minimize").generate(5)`` read "93.44 %" beside a minimised score and,
-        ordered by it as a loss, the best cell last (a user walk). Until results state the
+        ordered by it as a loss, the best cell last. Until results state the
         user's units only the rank is stated. Samples (negated into the model) and a predictor a
         minimising search saved state in the task's own units."""
         saved = self._saved_scale
@@ -230,7 +230,7 @@ class Statements:
     def _table_reach(self, task: Task | str | None) -> tuple[float, float] | None:
         """The bundled table's range for ``task`` (:func:`table_reach`), None where the predictor was
         held out from that table: named "cifar100" beside ``load_predictor(holdout="cifar100")``,
-        the statements' upper ends were clipped at its best cell, 73.51 (walk 26 #6)."""
+        the statements' upper ends were clipped at its best cell, 73.51."""
         return None if holds_out_table(self.predictor, task) else table_reach(self.space, task)
 
     def _by_proxy(self, told: list[Result]) -> bool:
@@ -301,7 +301,7 @@ class Statements:
         told = np.array([score for _, score in self.task.samples], dtype=np.float64) if samples else None
         # a task described by samples: within them. Beyond every sample the value is an uncalibrated
         # extrapolation, and the reach widened by their spread let 12 random cifar100 samples (best
-        # 69.96) state 74.54 %, above the task's best cell, 73.51 (walk 26 #7); the samples are
+        # 69.96) state 74.54 %, above the task's best cell, 73.51; the samples are
         # higher-is-better here, as ``raw``
         reach = (float(told.min()), float(told.max())) if samples else pretrained_reach(self.space, self.task)
         stated = Predictions.of(value, spread, self._stored, reach, to_units, conservative=False)
@@ -360,8 +360,8 @@ class Statements:
         """Whether :meth:`predictions` states unverified designs by a calibration learned from the
         verified results (no shipped one states the task) that found no order in the predictions:
         checked on the results, each predicted by copies that never saw it. A shared value from the
-        shipped calibration's flat top was said to have failed that check with no result at all (walk
-        23 #4, ``gennas design -n 4 --task cifar100``). Reads the cached calibration; no refit."""
+        shipped calibration's flat top was said to have failed that check with no result at all
+        (``gennas design -n 4 --task cifar100``). Reads the cached calibration; no refit."""
         if self.loop.refits == 0 or self._stored is not None or too_few_to_calibrate(self._told()):
             return False  # as in _statement: no learned calibration states (a rank only, or the shipped one)
         learned = self._learned_calibration()[0]
@@ -403,7 +403,7 @@ class Statements:
         """What ``tell`` warns of before it records ``results``: their unit
         (:func:`~gennas.design.scores.told_unit_problems`), architectures told again with another
         score, and scores that are not the bundled table's accuracies (:meth:`_off_table`: said at
-        the ``tell``, not first at a later ``generate``, a user walk's ``tell(arch, 150.0)``)."""
+        the ``tell``, not first at a later ``generate``: ``tell(arch, 150.0)``)."""
         loop = self.loop
         scores = np.array([r.score for r in [*loop.history, *results] if not r.failed], dtype=np.float64)
         table = self._table_reach(loop.task)

@@ -39,8 +39,8 @@ def verified_among(archs: Sequence[ArchGraph], history: Sequence[Result]) -> dic
     """Architecture string -> measured score, in the task's units, of each of ``archs`` that was
     verified or whose ``canonical_hash`` class was (an equivalent cell states the measurement of
     its class): a design under a budget came back unverified, stated 45.42 [0, 91.91], beside its
-    equivalent verified at 8.0 % that the budget had left out of the pool (a user walk,
-    2026-12-05). Its own results come first where it has some."""
+    equivalent verified at 8.0 % that the budget had left out of the pool.
+    Its own results come first where it has some."""
     return {key: float(np.mean(scores)) for key, scores in verifications_among(archs, history).items()}
 
 
@@ -96,7 +96,7 @@ def ranked(p: Predictions, archs: Sequence[ArchGraph], verified: dict[str, float
     ``rank_on_results_scale``: a rank only whose values (``p.raw``) are on the results' scale (a new
     dataset's source tables mapped to its told scores): the verified are placed among them as among
     stated means. Placed first instead, 3 random results on cifar10 held out made the best of them
-    (91.6 %) design #1 above cells the other table measured at 94.4 % (walk 26)."""
+    (91.6 %) design #1 above cells the other table measured at 94.4 %."""
     measured = _measured(range(len(archs)), archs, verified, scale)
     if p.mean is None and rank_on_results_scale:
         return _interleaved([int(i) for i in p.order(len(archs)) if int(i) not in measured], measured,
@@ -112,8 +112,7 @@ def ranked(p: Predictions, archs: Sequence[ArchGraph], verified: dict[str, float
             order[k] = i
         if places and (len(measured) == 1 or np.ptp(list(measured.values())) > 0):
             # one result, or scores that differ, tell a best; several all the same (a constant
-            # evaluator's) tell none: its chance-level cell came first above the designs ranked (a
-            # user walk, 2026-12-05)
+            # evaluator's) tell none: its chance-level cell came first above the designs ranked
             order.insert(0, order.pop(places[0]))
         return order[:n]
     expected = _expected(p, scale, verified)
@@ -127,7 +126,7 @@ def in_stated_order(chosen: Sequence[int], p: Predictions, archs: Sequence[ArchG
     given (the conservative score's), a design nothing states last; each verified one before the
     first of them whose stated mean is not above its measurement. Which designs come back stays
     the conservative score's choice; only their order follows the statements, so a design never
-    states more than one ranked above it. A user walk (2026-12-05) read 71.05 [70.33, 71.79]
+    states more than one ranked above it. A design read 71.05 [70.33, 71.79]
     ranked above 71.40 [70.70, 72.14]: the conservative score is the learned calibration's binned
     low end, while the statement may be the trend-scaled interval, a source line's or the stored
     calibration's. Ranking the returned designs by the stated mean cost nothing: Kendall tau with
@@ -155,7 +154,7 @@ def _expected(p: Predictions, scale: ScoreScale, verified: dict[str, float]) -> 
     by the map); a design nothing states at -inf (below every result, further than they tell), or,
     where it is predicted above every result by a predictor learned from scratch (``beyond``,
     :func:`gennas.design.scratch_statement.unstated_above_results`), at the median of the ``verified``
-    scores: ranked as a typical result, so the verified above that come first (a user walk saw
+    scores: ranked as a typical result, so the verified above that come first (else
     cells measured at 4.1e8-4.4e8 ranked below designs that proved 3-31x worse), and the verified
     below it after."""
     expected = scale.to_model(np.asarray(p.mean, dtype=np.float64))

@@ -70,7 +70,7 @@ class Verification:
         if isinstance(k, int) and k > 0:  # the limit as generate's, on k (its pool is ``pool`` times larger)
             check_count(k, MAX_COUNT // self.loop.settings.pool)
         asked = self.loop.ask(k)
-        if len(asked) < k:  # it returned 350 of 2,000 without a word (a user walk)
+        if len(asked) < k:  # it returned 350 of 2,000 without a word
             warnings.warn(f"ask({k}) found {len(asked)} architectures not verified or asked before (among guided "
                           "samples, neighbours of the best and random unseen ones); ask again for others",
                           FewerDesigns, stacklevel=caller_stacklevel())
@@ -84,7 +84,7 @@ class Verification:
         :class:`~gennas.design.scores.ToldTwice` warning."""
         results = told_in_unit(self.loop, as_results(self.space, arch, score))  # kinds checked; other units failed
         results, twice = told_once(self.loop.history, results)
-        if twice:  # a cell run twice doubled the history (walk 29 #5)
+        if twice:  # a notebook cell run twice doubled the history
             warnings.warn(f"{twice} result{'s' if twice > 1 else ''} told here repeat{'' if twice > 1 else 's'} one "
                           "told already (same architecture, score, kind and fidelity): not learned twice, the history "
                           "keeps one; a repeated measurement with another score is kept", ToldTwice,
@@ -94,7 +94,7 @@ class Verification:
         warn_each(self._tell_problems(results))  # before anything is recorded
         try:
             self.loop.tell(results)
-        except KeyboardInterrupt:  # re-telling them after Ctrl-C counted them twice (a user walk)
+        except KeyboardInterrupt:  # re-telling them after Ctrl-C counted them twice
             warnings.warn(f"tell was interrupted after it recorded these {len(results)} results (designer.history "
                           "ends with them) and before its refit finished: do not tell them again; the next tell "
                           "refits", InterruptedTell, stacklevel=caller_stacklevel())
@@ -109,7 +109,7 @@ class Verification:
 
         A search verifies each architecture once, so with a noisy evaluator (a real training) its
         best is the luckiest of many and over-states its architecture, often above the table's best
-        cell (walk 30 #7). A lucky best falls back when verified again, and the next best is
+        cell. A lucky best falls back when verified again, and the next best is
         verified in its turn, as SMAC's intensification confirms an incumbent. ``python
         experiments/noisy_evaluator.py`` (noise std 0.5 / 1.0 on cifar10 / cifar100, 30
         verifications, 8 seeds): ``generate(1)``'s over-statement +0.76 / +1.63 points after a
@@ -198,7 +198,7 @@ class Verification:
         from gennas.search.studies import designer_study
 
         storage = storage if storage is not None else self.storage
-        if resume and storage is None:  # it ran a whole new budget in memory, 0 resumed (walk 29 #4)
+        if resume and storage is None:  # it ran a whole new budget in memory, 0 resumed
             raise GennasError("resume=True continues a stored search: pass the storage it was stored in "
                               "(search(..., storage=...) or Designer(storage=...)); a search without one keeps its "
                               "results in memory only, and a second search on this designer continues from them")
@@ -207,7 +207,7 @@ class Verification:
         study_name, attrs = designer_study(self, evaluator, storage, study_name, resume)
         self.loop = loop_to_search(self.loop, storage, study_name, resume)  # rebuilt by from_study: a new one
         warn_unseeded(self.seed, storage, study_name, resume)
-        # nothing but this search tells the loop while it runs: asks never told are candidates again (walk 29 #11)
+        # nothing but this search tells the loop while it runs: asks never told are candidates again
         released = self.loop.release()
         try:
             out = run_search(searched(self.loop, force), evaluator, budget, storage=storage, study_name=study_name,
@@ -215,7 +215,7 @@ class Verification:
                              direction=self.loop.scale.direction, executor=executor, workers=workers, address=address)
         except (KeyboardInterrupt, SystemExit):
             # the cells this search asked and never told are candidates again: ask() skipped the one
-            # being trained when it was stopped (walk 30 #14); a stored study keeps its own claims
+            # being trained when it was stopped; a stored study keeps its own claims
             self.loop.release()
             raise
         recorded = as_recorded(out.history, self.loop.history)
