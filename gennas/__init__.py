@@ -67,7 +67,7 @@ _LAZY: dict[str, str] = {
     "TrainEvaluator": "gennas.evaluators",
     "ProxyEvaluator": "gennas.evaluators",
     "Supernet": "gennas.evaluators",
-    # what generate and search return, and what they raise or warn (walk 31 #3)
+    # what generate and search return, and what they raise or warn
     "Candidate": "gennas.design.candidate",
     "Designs": "gennas.design.notes",
     "SearchResult": "gennas.search.search_result",
@@ -81,7 +81,7 @@ _SUBMODULES = {"proxies": "gennas.evaluators.zero_cost", "datasets": "gennas.dat
 
 
 __getattr__, __dir__ = lazy_exports(__name__, _LAZY, _SUBMODULES)
-del annotations, lazy_exports  # not the package's API: dir(gennas) listed them (walk 31 #2)
+del annotations, lazy_exports  # not the package's API: dir(gennas) listed them
 
 
 __all__ = [

@@ -17,7 +17,7 @@ def replaced_on_exit(path: str | Path) -> Iterator[Path]:
 
     The name is unique per call (process, thread and a random part): two searches saving the same
     predictor in one ``$GENNAS_HOME`` shared ``name.tmp``, and one's rename found the file gone, a
-    traceback after its results were verified (walk 28 #13). Created by ``open`` (not ``mkstemp``),
+    traceback after its results were verified. Created by ``open`` (not ``mkstemp``),
     so the file gets the umask's permissions as a plain write would."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:12]}.tmp")

@@ -20,7 +20,7 @@ def torch_refusal(exc: BaseException) -> str:
 
 def remedy(path: Path) -> str:
     """What to do about the broken checkpoint (or manifest) at ``path``: delete it and what the
-    next search or ``gennas train`` makes again (the user was left to guess, a user review)."""
+    next search or ``gennas train`` makes again (the user was left to guess)."""
     path = Path(path)
     pair = f"delete {path.with_suffix('.pt')} and {path.with_suffix('.json').name} beside it"
     kind = path.name.split("_", 1)[0]

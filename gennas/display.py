@@ -1,6 +1,6 @@
 """How gennas's result objects show in a notebook: an HTML table of flat rows, and short text.
 
-A user walk (walk 29 #1, #8) found ``generate``'s designs and a ``SearchResult`` displayed as
+``generate``'s designs and a ``SearchResult`` were displayed as
 thousands of characters of dataclass repr; their ``_repr_html_`` and ``__repr__`` use these.
 """
 

@@ -1,11 +1,11 @@
 """The ``gennas`` command's entry point (``gennas = gennas.entry:main``; ``python -m gennas``).
 
 Light on purpose: the command line imports torch, seconds on a busy machine, and a Ctrl-C then
-printed a 40-line traceback from inside ``import torch`` (a user walk); it prints ``interrupted``
+printed a 40-line traceback from inside ``import torch``; it prints ``interrupted``
 and exits 130 as an interrupted command does. A signal that arrives once the command has
 finished (its output written, the interpreter shutting down) is ignored: a ``timeout`` firing
 just then turned a complete search into exit status 130 or 143 with no message, which a script
-reads as a failure (the same walk, 4 of 5 tries around the end).
+reads as a failure (4 of 5 tries around the end).
 """
 
 from __future__ import annotations

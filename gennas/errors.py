@@ -95,7 +95,7 @@ def close_name(name: str, names: Iterable[str], cutoff: float = CLOSE_CUTOFF) ->
 def unknown_device(device: str, known: Sequence[str], advice: str) -> str:
     """The error for an unknown ``device`` among ``known``, ``advice`` after it (how to register
     one). A close name comes first, "did you mean 'pixel3'?", and the advice is for a new device
-    of that name: "pixel_3" was answered with how to time this machine as 'pixel_3' (walk 23 #7)."""
+    of that name: "pixel_3" was answered with how to time this machine as 'pixel_3'."""
     close = close_name(device, known)
     if close is None:
         return unknown("device", device, known) + advice

@@ -56,16 +56,16 @@ def export_architecture(arch: ArchGraph | str, folder: str | Path, space: Search
     the images it was trained on were prepared (:func:`gennas.datasets.input_recipe`). A folder
     that holds an export is refused unless ``overwrite``, which removes its files first (a second
     export over a first rewrote some and left the first's ``model.onnx`` beside the second's
-    ``build.json``, a user walk; ``gennas design --export`` refuses it too).
+    ``build.json``; ``gennas design --export`` refuses it too).
 
     ``seed``: the initial weights are drawn from it (a generator of their own; torch's global
     random state is left as it was), so the same call writes the same files; 0 by default, as
-    ``gennas design --seed``: a "seed 0" export differed every run (99 of 579 tensors, a user walk).
+    ``gennas design --seed``: a "seed 0" export differed every run (99 of 579 tensors).
     None draws them from torch's global random state (recorded as unseeded)."""
     if num_classes < 2 or in_channels < 1:  # checked before a folder is made (one was left empty)
         raise GennasError(f"num_classes must be at least 2 and in_channels at least 1, got {num_classes}, "
                           f"{in_channels}")
-    arch = getattr(arch, "arch", arch)  # a design generate returned (a Candidate): its architecture (walk 31 #9)
+    arch = getattr(arch, "arch", arch)  # a design generate returned (a Candidate): its architecture
     if space is None:
         if not isinstance(arch, ArchGraph):
             raise GennasError(f"pass space= when exporting an architecture string (got {type(arch).__name__})")
@@ -130,7 +130,7 @@ def _write_export(sp: SearchSpace, graph: ArchGraph, folder: Path, side: int, nu
         "weights": weights_source, "trained": weights is not None,
         **({} if weights is not None else {"seed": seed}),
         "inputs": inputs or "not recorded: the inputs the network was (or is to be) trained on",
-        **versions()}, indent=2) + "\n")  # which gennas and torch wrote it (walk 28 #8)
+        **versions()}, indent=2) + "\n")  # which gennas and torch wrote it
     return paths
 
 
@@ -156,12 +156,12 @@ def export_trained(checkpoint: str | Path, folder: str | Path, onnx: bool = True
     if space is not None and getattr(space, "name", space) != c["space"]:
         options["space"] = space
     # another input side fits the same weights (the networks pool globally before their head): only
-    # what shapes the parameters contradicts them (a review: input_size=64 was refused)
+    # what shapes the parameters contradicts them (input_size=64 was refused)
     trained_size = trained.pop("input_size")
     size = options.pop("input_size", trained_size)
     differ = [f"{k}={v!r} (trained: {trained.get(k, 'not given')!r})" for k, v in options.items()
               if k not in trained or trained[k] != v]
-    if differ:  # silently ignored, the export had the trained head, not the one asked for (a user review)
+    if differ:  # silently ignored, the export had the trained head, not the one asked for
         raise GennasError(f"the trained weights in {checkpoint} fit the network they were trained as; "
                           f"{', '.join(differ)} contradicts them: leave it out to export the trained network, or "
                           "export an untrained one with gennas.export.export_architecture(result.arch, ...)")
@@ -178,7 +178,7 @@ def recorded_checkpoint(result: Any) -> Path | None:
     """The trained-weights file a verified ``Result``'s metadata names, whether or not it is there;
     None where nothing was to be kept: with ``keep_weights`` off, a TrainEvaluator's file is its
     resume state, deleted once a search stored the result (every export of a default stored search
-    warned it missing, a code review), and used only while it is still there."""
+    warned it missing), and used only while it is still there."""
     meta = getattr(result, "metadata", None)
     meta = meta if isinstance(meta, dict) else {}
     name = meta.get("checkpoint")
@@ -191,7 +191,7 @@ def recorded_checkpoint(result: Any) -> Path | None:
 def trained_checkpoint(result: Any) -> Path | None:
     """The kept trained-weights file of a verified ``Result`` (None: the evaluator kept none).
     A file recorded but not there warns (:class:`MissingWeights`), naming it: the export fell back
-    to a fresh network without a word (a user review)."""
+    to a fresh network without a word."""
     path = recorded_checkpoint(result)
     if path is None or path.is_file():
         return path
@@ -206,7 +206,7 @@ def trained_checkpoint(result: Any) -> Path | None:
 def fresh_build(result: Any) -> dict[str, Any]:
     """The export options a verified ``Result``'s metadata records (a TrainEvaluator's: its classes,
     input channels and side, build options), for a fresh export of the network it verified: one was
-    exported for 3x32x32 inputs, 10 classes and the full build (a user review)."""
+    exported for 3x32x32 inputs, 10 classes and the full build."""
     meta = getattr(result, "metadata", None)
     return recorded_build(meta if isinstance(meta, dict) else {})
 
@@ -284,7 +284,7 @@ def study_build(results: Sequence[Any], settings: Mapping[str, Any] | None = Non
     options (``num_classes``, ``in_channels``, ``input_size``, build options, ``inputs``), so an
     untrained design is exported as the same network as the trained ones beside it: one was
     exported 3x32x32 with the full build beside 1x16x16 small-build ones that took the task's
-    images (a user walk). From the verified ``results``' metadata and the study's ``settings``.
+    images. From the verified ``results``' metadata and the study's ``settings``.
     {} where no result was trained (the space's default build is as good as any); None where
     some were but their build is not known (not recorded, or several differ)."""
     from gennas.search.evaluator_settings import TRAINING_KINDS  # gennas.search imports much: not at load
@@ -305,7 +305,7 @@ def trained_weights_of(arch: ArchGraph, results: Sequence[Any]) -> Path | None:
     """The kept trained-weights file of exactly ``arch`` among verified ``results`` (None: none
     kept). Not an equivalent cell's: its graph builds other modules (an op on a dead edge), and
     matched by class the export wrote that other cell, its string and weights, in the design's
-    folder (a user walk, 2026-12-05)."""
+    folder."""
     key = arch.to_string()
     return next((path for result in results if result.arch.to_string() == key
                  for path in [trained_checkpoint(result)] if path is not None), None)
@@ -326,7 +326,7 @@ def record_latency(folder: str | Path, latency: dict[str, Any] | None) -> None:
     stated with and the network they describe, as its ``latency`` entry (None: removes one, for an
     export kept by a rerun without a device): under a budget, ``gennas design --export`` wrote the
     study's small build while its table's milliseconds were darts' default build's, and
-    ``build.json`` said nothing of latency (a user walk)."""
+    ``build.json`` said nothing of latency."""
     path = Path(folder) / "build.json"
     try:
         record = json.loads(path.read_text())

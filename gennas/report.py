@@ -363,7 +363,7 @@ def write_report(runs: Sequence[StudyRun], out: str | Path) -> Report:
     figures of their own (one axis held synflow's 1e49 and accuracies in %, one Pareto front
     cifar10 and cifar100 cells). Figures of a report's names that this one did not write are
     removed, and a note names them: an earlier report's ``accuracy_latency.png`` stayed beside
-    a note "no accuracy-latency figure" (a user walk); no other file is touched."""
+    a note "no accuracy-latency figure"; no other file is touched."""
     if not runs:
         raise GennasError("no studies to report")
     folder = Path(out)

@@ -33,7 +33,7 @@ class UnseededStudy(GennasWarning):
 
 def warn_unseeded(seed: int | None, storage: Any, study: str | None, resume: bool) -> None:
     """One line where a stored search is saved or resumed unseeded (``Designer(seed=None)``, Python's
-    default; the CLI's is 0): study ``...-seedNone`` was resumed without a word (a user walk)."""
+    default; the CLI's is 0): study ``...-seedNone`` was resumed without a word."""
     if seed is None and storage is not None:
         warnings.warn(f"study {study!r} is {'resumed' if resume else 'stored'} unseeded (seed=None): its designs "
                       "cannot be reproduced; Designer(..., seed=0) makes them so", UnseededStudy,

@@ -1,6 +1,6 @@
 """The versions of gennas and torch that produced a result, recorded with it (a study's attributes,
 an export's ``build.json``, ``gennas search --json``): nothing had said which version made a
-result a pipeline kept (walk 28 #8)."""
+result a pipeline kept."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 Verify the cells of the space in descending order of a zero-cost proxy's shipped score (synflow by
 default: the proxy and the table the designer's warm-up ranks by, through the same function,
 :func:`gennas.design.pool.proxy_order`). If the designer from scratch cannot beat this, what it
-finds early is the proxy's doing (a user walk: the order alone reached the cifar10 optimum at
+finds early is the proxy's doing (the order alone reached the cifar10 optimum at
 verification 13, cifar100 at 3). :class:`ProxyWarmup` gives a baseline the designer's warm-up.
 """
 

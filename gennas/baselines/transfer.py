@@ -3,8 +3,8 @@
 Verify, in order, the architectures that rank best on average over the bundled tables of the
 *other* datasets (the target's own labels are never looked at). The bar a transfer method must
 clear: if a designer cannot beat "try what was best elsewhere", its transfer is worth nothing.
-transfer-local adds the obvious next step, the neighbours of the best verified cell (a user walk:
-the designer's transfer lead over transfer-topk was that one local step).
+transfer-local adds the obvious next step, the neighbours of the best verified cell
+(the designer's transfer lead over transfer-topk was that one local step).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ class TransferTopK(BaseOptimizer):
         task: the target dataset, left out of the ranking (None: every bundled dataset counts);
             ``new-<dataset>`` (a bundled table standing in for a new dataset, as the designer's
             held-out runs name it) leaves ``<dataset>`` out too: named so, it ranked by the target's
-            own table and verified the optimum first (a user walk).
+            own table and verified the optimum first.
     """
 
     name = "transfer-topk"

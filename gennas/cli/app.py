@@ -44,7 +44,7 @@ def global_options(ctx: typer.Context, version: bool = typer.Option(
     from gennas.threads import threads_chosen
 
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    if threads > cores:  # --threads 1000 on 2 cores was taken without a word (a user walk): oversubscribed
+    if threads > cores:  # --threads 1000 on 2 cores was taken without a word: oversubscribed
         typer.echo(f"warning: --threads {threads} exceeds the {cores} CPU cores this process may use: threads "
                    "beyond them wait for each other (a search slows down, it never speeds up)", err=True)
     torch.set_num_threads(threads)
@@ -132,7 +132,7 @@ def sample_cmd(space: str = typer.Option("nb201", "--space", "-s", help="bundled
         if device in known:
             raise GennasError(f"{shown}; `gennas latency predict --space {where} --device {device} ARCH` estimates "
                               "one (with the measured value where there is one)")
-        # the latency predict it suggested failed at once, "unknown device" (a user review): suggest what works
+        # the latency predict it suggested failed at once, "unknown device": suggest what works
         raise GennasError(f"{shown}, and {device!r} is no latency device of {sp.name} (known: "
                           f"{', '.join(known) or 'none'}); time this machine with `gennas latency measure --space "
                           f"{where} --name NAME`, or time `gennas latency references --space {where}` elsewhere and "

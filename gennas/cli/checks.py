@@ -22,7 +22,7 @@ def check_seed(seed: Optional[int], option: str = "--seed") -> Optional[int]:
 def path_option(value: Optional[str], option: str) -> Optional[Path]:
     """The folder a path option names, None where not given. An empty value is refused: a path
     read as ``Path('')`` is the current folder, and ``gennas design --export ''`` wrote its
-    designs there without a word (a user walk); ``.`` names that folder on purpose."""
+    designs there without a word; ``.`` names that folder on purpose."""
     if value is None:
         return None
     if not value.strip():
@@ -57,7 +57,7 @@ def in_memory(storage: str) -> bool:
 
 def check_storage(storage: str, option: str = "--storage") -> str:
     """``storage`` unless the command line cannot use it: an in-memory database lost every result
-    when the command ended, and the follow-up command it printed then failed (a user review)."""
+    when the command ended, and the follow-up command it printed then failed."""
     if in_memory(storage):
         raise GennasError(f"{option} {storage!r} is an in-memory database: everything stored there is lost when "
                           f"the command ends; name a file, e.g. {option} run.db (the Python API takes "
@@ -68,7 +68,7 @@ def check_storage(storage: str, option: str = "--storage") -> str:
 def parsed_elsewhere(arch: str, space: str) -> str:
     """``"; it parses in space X: add --space X"`` where ``arch``, not of ``space``, parses in another
     bundled space, else ``""``: an mbv3 string given to `gennas show` without ``--space`` got only
-    nb201's complaint (walk 22 #13)."""
+    nb201's complaint."""
     from gennas.spaces import list_spaces, load_space
 
     for name in (n for n in list_spaces() if n != space):

@@ -81,7 +81,7 @@ def register(app: typer.Typer) -> None:
             raise GennasError(f"--num-classes must be at least 2, got {num_classes}")
         if (storage is None) != (study is None):
             raise GennasError("--storage and --study go together: both name a stored designer search")
-        # options that would change nothing were taken without a word (a user walk)
+        # options that would change nothing were taken without a word
         if task is not None and not task.strip():
             raise GennasError("--task is empty: name a dataset (cifar10, cifar100, ImageNet16-120) or your own task")
         if holdout is not None and study is not None:  # from_study restores the predictor the study searched with
@@ -100,7 +100,7 @@ def register(app: typer.Typer) -> None:
         if export is not None and export.exists() and not export.is_dir():
             raise GennasError(f"--export {export} is a file: name a folder (made if missing)")
         # timed here, the timing judges the budget: candidates are generated under the model's point
-        # estimate (the 95 % bound refused a 14 ms budget that timed designs here met, a user walk)
+        # estimate (the 95 % bound refused a 14 ms budget that timed designs here met)
         from gennas.design.timed_here import TIME_HERE_GENERATION
 
         given_confidence = latency_confidence  # None: not given (a study's own is kept)
@@ -114,7 +114,7 @@ def register(app: typer.Typer) -> None:
             if study is not None:
                 # what is given replaces the study's, as in Designer.from_study: a new budget alone keeps
                 # the study's device (it was refused: "a latency budget needs a device"), and a confidence
-                # alone is applied (or refused) too: it was dropped without a word, a user walk
+                # alone is applied (or refused) too: it was dropped without a word
                 overrides = {key: value for key, value in (("device", device), ("max_latency_ms", max_latency_ms))
                              if value is not None}
                 if time_here or given_confidence is not None:  # not given: the study's, as in from_study
@@ -131,7 +131,7 @@ def register(app: typer.Typer) -> None:
                                     seed=0 if seed is None else seed, generator=generator,
                                     latency_confidence=generation_confidence, predictor=held_out(space, holdout))
         if given_confidence is not None and designer.budget is not None and designer.budget.exact:
-            # it bounds an estimate: on a measured device it was taken without a word (walk 22)
+            # it bounds an estimate: on a measured device it was taken without a word
             typer.echo(f"note: --latency-confidence {given_confidence:g} changes nothing on {designer.device}: its "
                        "latencies were measured, and the budget is judged by the measurements", err=True)
         if export is not None:
@@ -160,7 +160,7 @@ def register(app: typer.Typer) -> None:
                 row["pred_ms"] = None if c.latency_measured else c.predicted_latency_ms
                 row["measured_ms"] = c.predicted_latency_ms if c.latency_measured else None
                 row.update(bound_fields(c.latency_bound_ms, judged))  # what the budget was judged by
-            if bench is not None and task in bench.datasets and task != holdout:  # held out: not read (walk 26 #6)
+            if bench is not None and task in bench.datasets and task != holdout:  # held out: not read
                 row["table_acc"] = bench.accuracy(c.arch, task)
             rows.append(row)
         if export is not None:
@@ -193,7 +193,7 @@ def register(app: typer.Typer) -> None:
 def held_out(space: str | None, holdout: str | None) -> Any:
     """``--holdout``: the shipped predictor trained without ``holdout``'s labels; None without it.
     `gennas design --task new-cifar100` designed with the predictor trained on cifar100 and ranked
-    its optimum first, with no way to hold it out here (walk 26 #6)."""
+    its optimum first, with no way to hold it out here."""
     if holdout is None:
         return None
     from gennas.spaces import resolve_space
@@ -252,7 +252,7 @@ def timed_designs(designer: Any, n: int, confidence: float) -> list[Any]:
                           "(or a study that has them)")
     record = local_registration(designer.device, designer.space)
     margin = recorded_margin(record, confidence)
-    if math.isinf(margin):  # every design would time over it: 9 timed, none kept, exit 0 (a user walk)
+    if math.isinf(margin):  # every design would time over it: 9 timed, none kept, exit 0
         pairs = len(record.get("retimed", []))
         raise GennasError(f"{designer.device!r} was timed a second time on {pairs} architectures, too few to bound a "
                           f"timing at {confidence:g}: give --latency-confidence {math.floor(highest_margin_confidence(pairs) * 1000) / 1000:g} "
@@ -283,7 +283,7 @@ def timed_designs(designer: Any, n: int, confidence: float) -> list[Any]:
                f"recheck --name {designer.device}`){over}", err=True)
     if not timed.kept and timed.over:
         # as the plain path's impossible budget: an error naming the fastest, not an empty table and
-        # exit 0 (mbv3 on a registered device: refused without --time-here, none kept with it, a walk)
+        # exit 0 (mbv3 on a registered device: refused without --time-here, none kept with it)
         from gennas.generators.guidance import InfeasibleBudget
 
         design, ms = min(timed.over, key=lambda item: item[1])

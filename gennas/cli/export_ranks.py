@@ -3,7 +3,7 @@ an interrupted export.
 
 A design is written into ``DIR/.rankNN.partial`` and renamed to ``DIR/rankNN`` once complete: an
 interrupted export left ``rank01`` half-written (no ``build.json``), and the rerun refused ``DIR``
-as "already holds an export" (a user review). A rerun keeps the ranks that already hold its own
+as "already holds an export". A rerun keeps the ranks that already hold its own
 designs and writes the rest; ranks of other designs are still refused (a mixed folder).
 """
 
@@ -116,7 +116,7 @@ def kept_ranks(export: Path, candidates: Sequence[Any], classes: int, seed: int 
 def refuse_other_classes(candidates: Sequence[Any], history: Sequence[Any], num_classes: int | None) -> None:
     """GennasError where ``--num-classes`` contradicts the classes of trained weights the export
     would write: trained designs were written with their own head and the others with the one
-    asked for, without a word (a user walk: four 10-class networks and one 100-class). As
+    asked for, without a word (four 10-class networks and one 100-class). As
     :func:`gennas.export.export_result` refuses a contradicting ``num_classes``."""
     import warnings
 
@@ -289,7 +289,7 @@ def latency_note(export: Path, records: dict[int, dict[str, Any]], budget_ms: fl
     """One line where the latency figures (and the budget) describe another network than ranks of
     the export (``records``: rank -> its ``build.json`` with ``latency``): a user deployed "under
     54 ms" files of darts' small build, 48-59 times fewer parameters than the default build whose
-    29-40 ms the table stated (a user walk). Names both and how to export the timed network."""
+    29-40 ms the table stated. Names both and how to export the timed network."""
     from gennas.spaces import resolve_space
 
     other = {rank: r for rank, r in records.items() if r.get("latency", {}).get("describes_this_export") is False}
@@ -366,8 +366,8 @@ def export_note(trained: dict[int, bool], build: dict[str, Any] | None, classes:
                 default_side: int) -> str | None:
     """One line saying which exported ranks hold the weights the study trained and how the others,
     untrained, were built: the study's build, or the space's default where it cannot be known
-    (the table said "(initial weights)" beside a rank of another input than the rest, a user
-    walk). None where the study trained nothing (every rank is an initial build, as it says)."""
+    (the table said "(initial weights)" beside a rank of another input than the rest).
+    None where the study trained nothing (every rank is an initial build, as it says)."""
     fresh = [rank for rank, kept in trained.items() if not kept]
     if not fresh or build == {}:
         return None

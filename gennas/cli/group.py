@@ -1,6 +1,6 @@
 """The ``gennas`` command group: a global option given after the command says where it goes.
 
-``gennas spaces --threads 2`` said only "No such option: --threads" (walk 22 #13): ``--threads``
+``gennas spaces --threads 2`` said only "No such option: --threads": ``--threads``
 is an option of ``gennas`` itself, given before the command.
 """
 

@@ -125,7 +125,7 @@ def measure_cmd(name: str = typer.Option(..., "--name", help="name to register t
                                       repeats=repeats, warmup=warmup, max_repeats=max_repeats,
                                       target_spread=target_spread, max_seconds=max_seconds, basis=clock, **build)
 
-    # every timing is kept on disk as it is taken: the same command run again resumes (walk 25 #9)
+    # every timing is kept on disk as it is taken: the same command run again resumes
     progress = MeasureProgress.open(name, est.space.name, {**settings, "machine": platform.node(), "build": build,
                                                            "space_spec": spec_record(est.space)}, restart)
     if progress.resumed():
@@ -323,7 +323,7 @@ def register_cmd(timings: Path = typer.Argument(..., help="JSON or CSV of \\[arc
     measure.stale_timings(info, est.space, f"timings file {timings}", name)
     _check_free_name(est, name, force)
     check_writable_dir(measure.device_path(name, est.space.name).parent, "cannot register devices",
-                       "set GENNAS_HOME to a writable folder")  # before the cells are checked (walk 28 #10)
+                       "set GENNAS_HOME to a writable folder")  # before the cells are checked
     # timings of random architectures (a refused `measure --cells`) describe the device as they did
     model = random_cells_model(est) if info.get("model") == "slots" else est
     try:  # every cell checked before anything is written

@@ -24,7 +24,7 @@ def devices_cmd(space: str = typer.Option("nb201", "--space", "-s", help="bundle
         record = registered_record(device, est.space.name)
         return None if not record or not record.get("retimed") else recorded_margin(record, 0.95)
 
-    # none: null in JSON, where "-" was a string a pipeline read as a margin (walk 28 #16); '-' in the table
+    # none: null in JSON, where "-" was a string a pipeline read as a margin; '-' in the table
     rows = [{"device": d, "source": "bundled" if d in est.bundled else "registered",
              "timing_margin_95%": None if d in est.bundled else margin(d)} for d in est.devices]
     # files that register no device (their warnings say why): listed, so the user finds them here

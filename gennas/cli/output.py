@@ -54,7 +54,7 @@ def friendly(fn: Callable[..., Any] | None = None, *, interrupted: str = "interr
         # SIGTERM (timeout, kill, Slurm, docker stop) stops a command as Ctrl-C does: it left a
         # search's claims RUNNING and printed nothing
         # where the host installed its own handler (a test run under `timeout`), it is kept: taken
-        # over, the host's SIGTERM became one command's exit 143 and the run went on (walk 22)
+        # over, the host's SIGTERM became one command's exit 143 and the run went on
         ours = threading.current_thread() is threading.main_thread() and not callable(signal.getsignal(signal.SIGTERM))
         previous = signal.signal(signal.SIGTERM, _terminate) if ours else None
         command_line = ON_COMMAND_LINE.set(True)
@@ -131,7 +131,7 @@ def extrapolation_column(row: dict[str, Any]) -> dict[str, Any]:
 
 #: the JSON keys of the latency bound a budget is judged by and of the confidence it holds at: fixed
 #: whatever the confidence (the key was ``bound_ms_50%`` under ``--latency-confidence 0.5``, and a
-#: reader of ``bound_ms_95%`` silently got nothing, a user walk); a printed table heads it
+#: reader of ``bound_ms_95%`` silently got nothing); a printed table heads it
 #: ``bound_ms_95%`` (:func:`bound_column`)
 BOUND, BOUND_CONFIDENCE = "bound_ms", "bound_confidence"
 
@@ -194,7 +194,7 @@ def arch_record(arch: Any, space: Any, device: Optional[str] = None, with_cost: 
 def table_latencies(arch: Any, space: Any) -> dict[str, float]:
     """``{device}_ms`` for each device whose bundled table of sampled architectures (mbv3's
     subnets, :data:`gennas.bench.LATENCY_TABLES`) measured ``arch``; empty where none did.
-    ``gennas show`` showed them for nb201 and not for an mbv3 subnet in its table (a user walk)."""
+    ``gennas show`` showed them for nb201 and not for an mbv3 subnet in its table."""
     from gennas.bench import LATENCY_TABLES, load_latency_table, sampled_timings
 
     if space.benchmark or space.name not in LATENCY_TABLES:

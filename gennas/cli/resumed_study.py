@@ -60,7 +60,7 @@ def python_made(settings: dict[str, Any], space: SearchSpace) -> str | None:
     ``table``) tell that a Python callable declaring that kind verified it
     (``CallableEvaluator(fn, kind="train")``), which the CLI cannot rebuild; None where they do not.
     Resumed, such a study of task 'new-cifar100' was refused as "--evaluator train needs bundled
-    images", an option the user never gave (walk 26 #9). A TrainEvaluator or a supernet records its
+    images", an option the user never gave. A TrainEvaluator or a supernet records its
     epochs (with the study's other evaluator settings), a callable none; the CLI's table scores
     only a dataset of the space's table."""
     kind, task = settings.get("evaluator"), settings.get("task")
@@ -84,7 +84,7 @@ def stored_setting(settings: dict[str, Any], key: str, default: Any) -> Any:
 def check_resumed_space(settings: dict[str, Any], study_name: str | None) -> None:
     """Refuse a resume without ``--space`` of a study of another space than the default, naming
     its space and spec: it failed later on the study's task ("unknown nb201 table dataset
-    'digits'") or evaluator, never saying the study's space (a user walk)."""
+    'digits'") or evaluator, never saying the study's space."""
     from gennas.search.storage import SPACE_ATTR, SPACE_FILE_ATTR
 
     stored = settings.get(SPACE_ATTR)

@@ -78,7 +78,7 @@ def proxy_data(proxy: str, task: str, data: Optional[str] = None) -> Optional[st
 def train_data(task: str, data: Optional[str] = None) -> str:
     """The bundled image set the ``train`` evaluator trains on: ``data`` (``--data``) when given,
     else the task's own; a task of one's own (``--task my-task``) names its images with ``--data``
-    (it was refused, and ``--data`` with it: a user walk went to Python for it)."""
+    (it was refused, and ``--data`` with it, leaving only Python for it)."""
     from gennas.datasets import DATASETS
 
     if data is not None:
@@ -258,12 +258,12 @@ def register(app: typer.Typer) -> None:
             check_resumed_space(resumed, study)
             space = DEFAULT_SPACE
         sp = load_space(space)
-        if method == "designer" and not untrained:  # it writes what it learns under the home (walk 28 #10)
+        if method == "designer" and not untrained:  # it writes what it learns under the home
             check_home(sp)
         task = task if task is not None else stored_setting(resumed, "task", DEFAULT_TASK)
         named = str(stored_setting(resumed, "evaluator", DEFAULT_EVALUATOR))
         why = python_made(resumed, sp) if resumed and evaluator in (None, named) else None
-        if why is not None:  # CallableEvaluator(fn, kind="train"): not the CLI's training (walk 26 #9)
+        if why is not None:  # CallableEvaluator(fn, kind="train"): not the CLI's training
             raise GennasError(python_study(study, named, storage, resumed.get("method"), budget, why))
         if evaluator is None:  # as the task; Designer.search stores kinds the CLI has not ('callable')
             usable = named in ("table", "train", "supernet") or named.startswith("proxy:")
@@ -311,7 +311,7 @@ def register(app: typer.Typer) -> None:
                                        latency_confidence=latency_confidence)
         start_note = None
         if getattr(optimizer, "predictor_start", None) == "saved" and not resume:
-            # the same --seed in another $GENNAS_HOME starts untrained and verifies other cells (a user walk)
+            # the same --seed in another $GENNAS_HOME starts untrained and verifies other cells
             start_note = (f"the designer starts from the predictor earlier searches saved for {sp.name} in "
                           "$GENNAS_HOME/checkpoints; a fresh GENNAS_HOME, or --untrained, starts untrained (another "
                           "run)")
@@ -333,7 +333,7 @@ def register(app: typer.Typer) -> None:
         file = sqlite_path(storage.strip() if "://" in storage else f"sqlite:///{storage.strip()}")
         missing = resume and file is not None and not file.exists()
         backend = open_storage(storage)  # after every check: a refused search leaves no empty database
-        if missing:  # said only "the storage has no study ...; starting it new" (a user review)
+        if missing:  # said only "the storage has no study ...; starting it new"
             typer.echo(f"warning: --resume: {file} does not exist (a typo in the path?); a new storage is started "
                        "there", err=True)
         with warnings.catch_warnings():
@@ -351,7 +351,7 @@ def register(app: typer.Typer) -> None:
             row.update(columns)  # what kept the budget: a verified cell's latency was not shown
         loose = loose_budget_note(getattr(optimizer, "budget", None), sp)  # a budget in another unit?
         result.notes += [loose] if loose is not None else []
-        if as_json and start_note is not None:  # a pipeline reading the JSON alone missed it (walk 28 #14)
+        if as_json and start_note is not None:  # a pipeline reading the JSON alone missed it
             result.notes.insert(0, start_note)
         summary = {"study": result.study_name, "storage": storage, "verified": len(result),
                    "verified_here": result.verified_here, "resumed": result.resumed,
@@ -362,7 +362,7 @@ def register(app: typer.Typer) -> None:
             print_json({**summary, **versions(), "notes": result.notes, "top": rows,
                         "failures": [{"arch": r.arch.to_string(), "error": r.error} for r in result.failures]})
             return
-        # a proxy scored on other images than the task's: the title named cifar10 alone (a user review)
+        # a proxy scored on other images than the task's: the title named cifar10 alone
         verb = "trained" if evaluator == "train" else "scored"
         images = f" ({evaluator} {verb} on {dataset} images)" if dataset is not None and dataset != task else ""
         # of a shared study's results, how many this process verified (each printed the study's totals)
@@ -419,7 +419,7 @@ def echo_not_saved(space: SearchSpace, task: str, results: int) -> None:
     """Say why a designer search on ``space`` left the predictor saved for it untouched: a task new
     to it (``task``, with ``results`` successful results) is learned into the network only from
     :data:`~gennas.design.loop.FEW_SHOT_RESULTS` results on, and the README says the predictor is
-    saved after every batch (a user walk's four digits searches never saved it and nothing said so)."""
+    saved after every batch (four searches on digits never saved it and nothing said so)."""
     from gennas.design.loop import FEW_SHOT_RESULTS
     from gennas.design.pretrained import saved_tasks
 

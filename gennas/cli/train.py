@@ -78,7 +78,7 @@ def other_spec_changes(path: Path, kind: str, space: str) -> str | None:
 def refuse_other_spec(folder: Path, kinds: list[str], space: Any, where: str) -> None:
     """Refuse to replace a generator trained for another spec of ``space`` (its YAML edited under
     the same ``name:``): training for the edited one overwrote it without a word, and designs for
-    the old spec then failed (a user walk, 2026-12-05). ``where``: the ``--space`` given."""
+    the old spec then failed. ``where``: the ``--space`` given."""
     from gennas.errors import GennasError
 
     for kind in kinds:
@@ -94,7 +94,7 @@ def refuse_other_spec(folder: Path, kinds: list[str], space: Any, where: str) ->
 def note_other_spec_predictor(space: Any) -> None:
     """After a generator was trained for an edited spec (``--force``), say that the predictor a
     search saved for the space is of the old spec: a search refuses it (the command ``train``
-    suggests next failed at once, a user walk)."""
+    suggests next failed at once)."""
     from gennas.checkpoint import find_checkpoint
     from gennas.design.pretrained import predictor_file
 
@@ -128,7 +128,7 @@ def trained_before(path: Path, kind: str, space: str) -> str | None:
 def refuse_replacing(folder: Path, kinds: list[str], space: Any, resume: bool) -> None:
     """Refuse to replace a trained generator, or to start over an interrupted training, without
     --force: `gennas train --steps 5` replaced a 200-step generator without a word, and a partial
-    file holds minutes of training (user reviews)."""
+    file holds minutes of training."""
     from gennas.errors import GennasError
 
     for kind in kinds:

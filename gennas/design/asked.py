@@ -3,7 +3,7 @@
 An architecture asked for is *seen*: no later ask proposes it, as parallel workers ask again
 before their first results are told. Until its result is told it is also *pending*. Pending asks
 that nothing will tell (an interrupted ``tell(evaluate(ask(4)))``, an ``ask`` cell run twice in a
-notebook) were lost for good, the best picks among them (walk 29 #11): :meth:`AskLedger.release`
+notebook) were lost for good, the best picks among them: :meth:`AskLedger.release`
 gives them back, so the next ask may offer them again.
 """
 

@@ -161,14 +161,14 @@ class LatencyBudget:
                 " (judged by the model's bound: too few second timings for this confidence)"
                 if math.isinf(self.own_margin) else
                 f", judged at {fastest[1] * self.own_margin:.3g} ms with the margin of a second timing")
-            # 20 ms on darts, timed at 33.4-76.9 ms: the model's figures there are extrapolations (walk 25 #5)
+            # 20 ms on darts, timed at 33.4-76.9 ms: the model's figures there are extrapolations
             below = "" if fastest is None or fastest[1] <= self.max_latency_ms else (
                 f": the budget lies below every architecture measured on {self.device}, so the latency model "
                 "extrapolates to it")
             measured = "" if fastest is None else \
                 f"; the fastest measured on {self.device}, {fastest[0]}, runs at {fastest[1]:.3g} ms{margin}{below}"
             # generate found none among the guided samples, then none among the random ones
-            # (admissible): the message named only the first (864 against the README's 2,000, a user walk)
+            # (admissible): the message named only the first (864 against the README's 2,000)
             if message:
                 message += f"; none among {ADMISSIBLE_DRAWS:,} random ones either"
             return message + ("" if self.exact else f" ({self._judged_by(space)})") + measured
@@ -188,7 +188,7 @@ class LatencyBudget:
         model's bound (:meth:`_admits_more`); under ``--time-here`` (:data:`~gennas.design.timed_here.
         GENERATING_TO_TIME`) the estimate the designs to time are generated under, which no option in
         effect already can lower (it advised --time-here and a lower --latency-confidence to a user
-        who had given both, walk 25 #5)."""
+        who had given both)."""
         from gennas.design.timed_here import GENERATING_TO_TIME
 
         if not GENERATING_TO_TIME.get():
@@ -209,7 +209,7 @@ class LatencyBudget:
 
     def _admits_more(self, space: SearchSpace) -> str:
         """What admits more designs where the model's bound judged none within the budget: on the
-        command line its options, and ``--time-here`` for a device measured on this machine (a walk:
+        command line its options, and ``--time-here`` for a device measured on this machine (it said
         "none ... runs under 26 ms" on mbv3, where --time-here kept designs timed at 21-22 ms)."""
         if not ON_COMMAND_LINE.get():
             return "a looser budget or a lower latency_confidence admits more"
@@ -264,8 +264,8 @@ class LatencyBudget:
         """The largest latency the budget judges among ``draws`` seeded random architectures of
         ``space`` (whose output can depend on the input) and those measured on the device
         (:attr:`own`), in ms: what a space too large to list is known to reach (a budget far above
-        it is likely in another unit: darts at 54000 ms, timed at 33-77 ms, passed silently, walk
-        25 #7). Computed once per space."""
+        it is likely in another unit: darts at 54000 ms, timed at 33-77 ms, passed silently).
+        Computed once per space."""
         if not self._sampled or self._sampled[0][0] is not space:
             rng = np.random.default_rng(0)
             archs = [a for a in (space.sample(rng) for _ in range(draws)) if not space.output_is_constant(a)]

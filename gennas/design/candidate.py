@@ -90,7 +90,7 @@ class Candidate:
         return self.predicted_accuracy is None and self.below_calibration
 
     def __repr__(self) -> str:
-        # the dataclass repr, every field and the graph's, filled a notebook (walk 29 #1)
+        # the dataclass repr, every field and the graph's, filled a notebook
         return f"Candidate({self})"
 
     def __str__(self) -> str:
@@ -102,7 +102,7 @@ class Candidate:
         if self.verified_score is not None:
             # the measurement is the statement; the model's value beside it, as it is checked
             model = "" if self.predicted_accuracy is None else f"; predicted {num(self.predicted_accuracy)}{unit}"
-            # a mean of several says so: with a noisy evaluator one verification is the luckier read (walk 30 #6)
+            # a mean of several says so: with a noisy evaluator one verification is the luckier read
             times = f", mean of {self.verified_count}" if (self.verified_count or 1) > 1 else ""
             return f"#{self.rank} {self.arch.to_string()} (verified {num(self.verified_score)}{unit}{times}{model}{lat})"
         if self.unstated_below:
@@ -145,7 +145,7 @@ def candidate_row(candidate: Candidate) -> dict[str, Any]:
     unstated = candidate.unstated_below
     if candidate.predicted_accuracy is None and not unstated:
         row["relative_score"] = candidate.relative_score
-        # why a row beside stated ones has no value (JSON carries no notes; walk 32 #3)
+        # why a row beside stated ones has no value (JSON carries no notes)
         if candidate.unlike_results:
             row["unlike_results"] = True
         if candidate.unstated_above:
@@ -181,14 +181,14 @@ def with_every_column(rows: list[dict[str, Any]], unit: str) -> list[dict[str, A
     """:func:`same_keys` of ``rows`` holding every column of :func:`statement_keys` (None where
     nothing is stated): a rank-only row (a new dataset, or a slip of a task's name) had only rank,
     arch, relative_score and verified, and a pipeline's ``row["pred_acc"]`` failed far from the
-    cause (walk 28 #2)."""
+    cause."""
     return same_keys([statement_keys(unit), *rows])[1:]
 
 
 def same_keys(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """``rows`` with one set of keys, None where a row has no value: a verified design's row
     carried ``pred_low``/``pred_high`` and the calibration flags, the unverified rows beside it did
-    not (a user walk: JSON rows of one output should share a schema). Keys keep each row's order."""
+    not (JSON rows of one output should share a schema). Keys keep each row's order."""
     order: list[str] = []
     for row in rows:
         at = 0

@@ -191,7 +191,7 @@ class Designer(Statements, Verification):
         stored_space, arguments = designer_arguments(storage, study_name, space, options, force)
         designer = cls(stored_space, storage=storage, **arguments)
         results = ResultStore.open(stored_space, storage, study_name, resume=True, force=force).results()
-        if results:  # a replay, held to one unit (walk 26 #4); a search resuming it replays anew (#5)
+        if results:  # a replay, held to one unit; a search resuming it replays anew
             replay_study(searched(designer.loop, force), results, storage, study_name)
         return designer
 
@@ -229,7 +229,7 @@ class Designer(Statements, Verification):
             raise GennasError("a latency budget (max_latency_ms=, --max-latency-ms) needs a device (device=, --device)")
         budget = self.max_latency_ms
         if budget is not None and (isinstance(budget, bool) or not isinstance(budget, numbers.Real)
-                                   or not np.isfinite(budget)):  # a slip, not a budget none keeps (walk 31 #8)
+                                   or not np.isfinite(budget)):  # a slip, not a budget none keeps
             raise GennasError(f"max_latency_ms must be a positive number of ms, got {budget!r}")
         if budget is not None and budget <= 0:
             raise InfeasibleBudget(f"latency budget must be a positive number of ms, got {budget!r}")
@@ -270,7 +270,7 @@ class Designer(Statements, Verification):
                 f"; the {len(self.loop.history)} results told so far all scored the same, which teaches it nothing: "
                 "tell it results an evaluator tells apart")))
         # a new pool only when the designer learned something since the last call: the same call on the
-        # same state returns the same designs (6 of 10 overlapped when every call drew anew, a user walk)
+        # same state returns the same designs (6 of 10 overlapped when every call drew anew)
         state = (self.loop.refits, len(self.loop.history))
         self._calls += self._generated_at is not None and state != self._generated_at
         self._generated_at = state
@@ -287,7 +287,7 @@ class Designer(Statements, Verification):
             if self.budget is None:
                 raise
             pool, message = [], str(exc)
-        # the best measured among them, and the cells best on a new dataset's source tables (as ask's pool: walk 26 #2)
+        # the best measured among them, and the cells best on a new dataset's source tables (as ask's pool)
         pool = with_verified(pool + self.loop.prior_top(), self.loop.history, self.space, self.budget)
         listed = self.loop.cells_within_budget()  # an enumerable space's, under a budget: listed once
         if listed is not None or (self.budget is not None
@@ -311,7 +311,7 @@ class Designer(Statements, Verification):
         if len(designs) < n:
             warnings.warn(fewer_designs(len(designs), n, self.space, self.budget), FewerDesigns,
                           stacklevel=caller_stacklevel())
-        # no task given: the predictor's default one is what is stated (an unnamed "93.60 %", walk 31 #15)
+        # no task given: the predictor's default one is what is stated (it was an unnamed "93.60 %")
         task = getattr(self.predictor, "default_task", None) if self.task is None else self.task.name
         return Designs(designs, design_notes(self, designs), task)  # the notes: what the CLI prints under them
 
@@ -385,7 +385,7 @@ class Designer(Statements, Verification):
     def __repr__(self) -> str:
         budget = "" if self.max_latency_ms is None else f", max_latency_ms={self.max_latency_ms:g}"
         task = None if self.task is None else self.task.name
-        # the seed and what it learned tell two designers of one task apart in a notebook (walk 29 #13)
+        # the seed and what it learned tell two designers of one task apart in a notebook
         learned = sum(not r.failed for r in self.loop.history)
         return (f"Designer({self.space.name}, task={task!r}, device={self.device!r}{budget}, seed={self.seed}, "
                 f"generator={self.generator.kind}, results={learned})")

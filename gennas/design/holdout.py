@@ -1,4 +1,4 @@
-"""A bundled table held out from the predictor, and task names that disagree with it (walk 26 #6).
+"""A bundled table held out from the predictor, and task names that disagree with it.
 
 To simulate a new dataset, a bundled table is held out: ``Designer("nb201", task="new-cifar100",
 predictor=gennas.load_predictor("nb201", holdout="cifar100"))``. Two slips broke that silently:

@@ -233,13 +233,13 @@ class DesignLoop(AskLedger):
         if not (np.isfinite(mean).all() and np.isfinite(std).all()):
             # a bug, never a pick: NaN would silently turn the acquisition into random choice
             raise AssertionError(f"the loop's predictor returned non-finite predictions for {self.query_task()!r}")
-        # none while measured tables rank a new task: their best cells hold its best (walk 26 #3: 1 point lower)
+        # none while measured tables rank a new task: their best cells hold its best (1 point lower with it)
         diversity = 0.0 if self.ranks_by_sources() else self.settings.diversity
         return [candidates[i] for i in select_batch(self.space, candidates, mean, std, k, self.settings.kappa, diversity)]
 
     def _warming_up(self) -> bool:
         """The first ``settings.warmup`` picks are ranked by a zero-cost proxy from scratch and from a
-        predictor a search saved (a darts search from one skipped it and fell near random, walk 25 #3)."""
+        predictor a search saved (a darts search from one skipped it and fell near random)."""
         return ((not self.pretrained.is_trained or getattr(self.pretrained, "origin", None) == "saved")
                 and len(self.history) < self.settings.warmup)
 
@@ -353,7 +353,7 @@ class DesignLoop(AskLedger):
     def tell(self, results: Sequence[Result]) -> None:
         """Report verified results (failed ones are remembered, not learned from), asked or not.
         Refits the predictor once for the whole batch."""
-        results = held_to_unit(self, told_results(results))  # one unit per loop (walk 26 #4)
+        results = held_to_unit(self, told_results(results))  # one unit per loop
         self.history.extend(results)
         self._memo.clear()  # the predictor, the few-shot task or the score scale may change
         self.told_now(results)
@@ -370,7 +370,7 @@ class DesignLoop(AskLedger):
         changed = self.scale.observe(np.array([r.score for r in new]))
         self.refits += 1
         # one score ranks nothing: fine-tuned towards it, the top ten fell to 88.5-92.2 %; from scratch
-        # a fit to one result taught the network a constant that no later warm refit undid (walk 23 #1)
+        # a fit to one result taught the network a constant that no later warm refit undid
         if self.learned_nothing() or (not self.pretrained.is_trained and len({r.score for r in told}) < 2):
             self._refitted, self._few_shot, self._encoders_told, self._guide = None, None, 0, self._guide + 1
             self.prior.forget()
@@ -397,7 +397,7 @@ class DesignLoop(AskLedger):
         predictor, key = self._refitted, self.task_key()
         if not predictor.is_trained:
             # From scratch: a full fit on everything told so far, remembered (no step) so later refits keep them;
-            # a step after the annealed fit had left a darts study's rebuild 1.5 stds off its own results (walk 25 #1)
+            # a step after the annealed fit had left a darts study's rebuild 1.5 stds off its own results
             archs, scores = [r.arch for r in told], self.scale.to_model(np.array([r.score for r in told]))
             predictor.fit(archs, scores, task=key)
             predictor.update(archs, scores, task=key, steps=0)

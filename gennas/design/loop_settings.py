@@ -84,7 +84,7 @@ class LoopSettings:
     #: the candidates where the space ships it for every cell (nb201): the proxy ranks the whole
     #: space, not only a pool of samples (:func:`gennas.design.pool.proxy_top`; as many as the
     #: source tables' cells a new task's pool holds, PRIOR_TOP). Verifying in the proxy's order
-    #: alone had reached the optimum sooner than the designer from scratch (walk 27). On the
+    #: alone had reached the optimum sooner than the designer from scratch. On the
     #: development seeds 100-109 (``python experiments/loop_variants.py --guide-members 1
     #: --top-weight 4 --members 1 --budget 150 --warmup-top T``), T = 0 / 50: cifar10 21 / 13
     #: (fewer on 7 seeds, more on 3), cifar100 8.5 / 3 (3 on all 10)

@@ -99,8 +99,8 @@ def designer_start(space: SearchSpace, task: str | None, direction: str) -> tupl
     and the scale a search saved it on (None: shipped, untrained, or no record of ``task``).
 
     A predictor a search saved for the other direction (its record of ``task``, or for a task it
-    has no record of, every record: what transfers) is not started from: the minimising search of a
-    user walk on darts took the maximised parameter count's weights and picked the largest networks
+    has no record of, every record: what transfers) is not started from: a minimising search on
+    darts took the maximised parameter count's weights and picked the largest networks
     (3.8e6-4.2e6 parameters, against 2.5e6 from an empty ``$GENNAS_HOME``). It starts untrained,
     with an :class:`OtherDirectionSaved` warning naming the file, and what it learns is not
     written over that file (``keeps_saved``)."""
@@ -325,10 +325,10 @@ class RememberingLoop(DesignLoop):
         it starts from in the first writable of the study's work ``folders``.
 
         A study begun untrained (a fresh ``$GENNAS_HOME``) was resumed from the predictor its own
-        first results had saved, replayed them on top of it and went elsewhere (a user walk: best
-        4.10e9 resumed against 8.60e9 uninterrupted); it restarts untrained, as it began. A study
-        begun from a saved predictor did the same, as that file is rewritten after every refit (a
-        user walk: first different result the 15th, best 8.08e12 against 9.04e12): it restarts from
+        first results had saved, replayed them on top of it and went elsewhere (best 4.10e9
+        resumed against 8.60e9 uninterrupted); it restarts untrained, as it began. A study
+        begun from a saved predictor did the same, as that file is rewritten after every refit
+        (first different result the 15th, best 8.08e12 against 9.04e12): it restarts from
         the copy (:data:`START_COPY`), or says that none was kept."""
         from gennas.search.storage import START_ATTR
 
@@ -386,7 +386,7 @@ class RememberingLoop(DesignLoop):
                                    task, self.scale.direction, self.scale.compress,
                                    score_unit(task, [r.kind for r in self.history]),
                                    ranges if earlier is None else merged_ranges(earlier, ranges), score_range)
-            except OSError as exc:  # an unwritable home ended a search after its results were stored (walk 28 #10)
+            except OSError as exc:  # an unwritable home ended a search after its results were stored
                 self.not_remembered(exc)
 
     def not_remembered(self, exc: OSError) -> None:
@@ -404,7 +404,7 @@ class RememberingLoop(DesignLoop):
         """Whether the refitted predictor predicts the results it learned from within a thousandth
         of their spread (:data:`ONE_VALUE`), so it is not saved (warned once): saved, a constant
         predictor stated one value for every cell in every later designer and search of
-        ``$GENNAS_HOME`` (walk 23: 28.7156 +- 0.0005 against results 11 log-units apart; its two
+        ``$GENNAS_HOME`` (28.7156 +- 0.0005 against results 11 log-units apart; its two
         causes are fixed, this keeps any other from being saved)."""
         told = [r for r in self.history if not r.failed]
         scores = self.scale.to_model(np.array([r.score for r in told]))

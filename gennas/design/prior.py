@@ -133,7 +133,7 @@ class SourceTablePrior:
         task of its own unit as strongly as an accuracy in % (error rates were guided 100 times
         weaker, and after 30 random cifar100 results their top 5 designs were 72.03 % against
         72.95 in %: ``python experiments/score_units.py --design-quality 30 --seeds 0,1,2,3
-        --datasets cifar100``, a user walk's finding); 1 without sources."""
+        --datasets cifar100``); 1 without sources."""
         ratio = np.mean([self._scale_ratio(predictor, target, s) for s in self.sources]) if self.active else 0.0
         return float(1.0 / ratio) if ratio > 0 else 1.0
 
@@ -168,7 +168,7 @@ def prior_map(told: np.ndarray, prior: np.ndarray, percent_per_unit: float | Non
     keep the tables' unit (slope ``1 / percent_per_unit``, the level their median difference). Any
     other score takes the ratio of the two's spreads (median absolute deviations): with the level
     alone, fractions took the prior's fall in % as a fall in fractions, and designs below the
-    results read 0.57 [0.19, 0.94] where they scored 0.94 (a user walk; in % the same designs read
+    results read 0.57 [0.19, 0.94] where they scored 0.94 (in % the same designs read
     93.74 [93.00, 94.17], truly 93.67). The slope is positive, so the ranking is the tables' still;
     1 where either spread is zero (one distinct score, or one prior value)."""
     told, prior = np.asarray(told, dtype=np.float64), np.asarray(prior, dtype=np.float64)

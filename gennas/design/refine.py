@@ -1,8 +1,8 @@
 """Predictor-guided local search from the best of a guided pool (:meth:`gennas.Designer.generate`).
 
 The guided generator trades the predicted score against a latency penalty while it samples, so
-under a budget its samples sit well inside it: in mbv3 under 20 ms on a registered device (walk
-25) its 200 samples were predicted 19.0-24.0 (log10 synflow) and 10-14 blocks deep, while 16-17-block
+under a budget its samples sit well inside it: in mbv3 under 20 ms on a registered device
+its 200 samples were predicted 19.0-24.0 (log10 synflow) and 10-14 blocks deep, while 16-17-block
 subnets of the cheapest ops that the same predictor rates ~30 and the same bound keeps were
 one-edit chains away (a search's local picks found them). 2,000 samples reached only 24.3 (8 CPU s).
 Each of the best few samples therefore climbs: it moves to its best one-edit neighbour
@@ -23,7 +23,7 @@ from gennas.design.verified import failed_only
 from gennas.graph import ArchGraph
 from gennas.spaces import SearchSpace
 
-#: samples that climb (the best of the pool by the ranking). mbv3 at 20 ms on walk 25's device,
+#: samples that climb (the best of the pool by the ranking). mbv3 at 20 ms on a registered device,
 #: seeds 0-2, mean true log10 synflow of the 10 designs: 5 starts 25.7-25.9, 10: 27.4-28.0 (2.8 CPU s),
 #: 20: 27.9-28.6 (5 CPU s); before 23.3-23.7 (1.0 CPU s)
 STARTS = 10

@@ -72,8 +72,8 @@ class ScoreScale:
 
 def check_kind_direction(kinds: Sequence[str], direction: str, source: str) -> None:
     """Raise GennasError where scores of an accuracy kind (:data:`ACCURACY_KINDS`, higher is better)
-    are to be minimised: the search looks for the worst architectures (a user walk's
-    ``Designer(..., direction="minimize").search(TableEvaluator("nb201", "cifar10"))`` returned its
+    are to be minimised: the search looks for the worst architectures
+    (``Designer(..., direction="minimize").search(TableEvaluator("nb201", "cifar10"))`` returned its
     lowest accuracy, 92.18, without a word; error rates told as kind "train" read "verified 5.63 %"
     under ``pred_acc``). ``source``: what gave the scores, as the message names it."""
     wrong = sorted({kind for kind in kinds if kind in ACCURACY_KINDS})
@@ -140,7 +140,7 @@ def percent_per_unit(told: np.ndarray, maximize: bool, compressed: bool, proxy: 
 def told_unit_problems(results: Sequence[Any], direction: str = "maximize") -> list[str]:
     """What looks wrong with the unit of Results told by hand (``kind``, ``score``), as warnings'
     text: accuracies in % outside 0-100, or accuracies that are all fractions (0.91 read as 0.91 %:
-    a user walk saw "verified 0.91 %; predicted 0.87 %" without a word); accuracies beside scores
+    the output read "verified 0.91 %; predicted 0.87 %" without a word); accuracies beside scores
     of another kind; maximised scores nearly all fractions but for a few. A kind gennas does not
     know ("trained") is refused before (:func:`gennas.design.told_units.check_known_kinds`), and
     failed results (scores in another unit than those told before among them) are not read."""
@@ -154,14 +154,14 @@ def told_unit_problems(results: Sequence[Any], direction: str = "maximize") -> l
     elif accuracies and max(accuracies) <= 1.0:
         problems.append(f"Results of kind {', '.join(ACCURACY_KINDS)} are accuracies in %, and these are all at "
                         f"most 1 (e.g. {accuracies[0]:g}, read as {accuracies[0]:g} %): give fractions times 100")
-    if accuracies and kinds:  # a user walk: "train" in % beside fractions of another kind stated 31.70 for 70.36
+    if accuracies and kinds:  # "train" in % beside fractions of another kind stated 31.70 for 70.36
         problems.append(f"Results of kind {sorted({r.kind for r in results if r.kind in ACCURACY_KINDS})[0]!r} "
                         f"(accuracies in %) and of kind {kinds[0]!r} are told together: all scores are learned as "
                         "one unit, no longer read as %; tell one kind of score per designer")
     scores = np.array([float(r.score) for r in results if not r.failed])
     inside = int(np.sum((scores >= 0) & (scores <= 1)))
     if direction == "maximize" and len(scores) >= 5 and 0 < len(scores) - inside and inside >= 0.8 * len(scores):
-        # one slip turned fractions into a unit of its own (a user walk: 14 fractions and a 5)
+        # one slip turned fractions into a unit of its own (14 fractions and a 5)
         outside = scores[(scores < 0) | (scores > 1)]
         problems.append(f"{inside} of the {len(scores)} scores lie within 0-1 and {len(outside)} outside it (e.g. "
                         f"{outside[0]:g}): fractions are read as accuracies only when all lie within 0-1; check "
@@ -219,7 +219,7 @@ class ToldTwice(GennasWarning):
 def told_once(history: Sequence[Any], results: Sequence[Any]) -> tuple[list[Any], int]:
     """``results`` less those identical to one in ``history`` or earlier in ``results`` (canonical
     architecture, kind, fidelity, and score, or a failure's error), and how many were left out: a
-    ``tell`` run twice doubled the history (walk 29 #5). Another score is a new measurement, kept."""
+    ``tell`` run twice doubled the history. Another score is a new measurement, kept."""
     def key(r: Any) -> tuple[Any, ...]:
         return (r.arch.canonical_hash(), r.kind, r.fidelity, *(("failed", r.error) if r.failed else (r.score,)))
 
@@ -235,7 +235,7 @@ def told_once(history: Sequence[Any], results: Sequence[Any]) -> tuple[list[Any]
 #: points a verified score may lie outside a bundled table's range and still be read as its
 #: accuracy: a real training is noisy (NAS-Bench-201's seeds differ by 0.2-1 point), and one noisy
 #: cifar10 result of 94.68, above the table's best 94.37, turned the table's range and calibration
-#: off with advice to rename the task (walk 30 #5)
+#: off with advice to rename the task
 TABLE_NOISE = 1.0
 
 

@@ -25,7 +25,7 @@ def search_notes(loop: Any, exhausted: bool, seen: set[str]) -> list[str]:
         judged = "measured" if b.exact else f"by the latency model's {b.confidence:.0%} upper bound"
         done = len(cells) - left
         # the cells are told apart as the benchmark does (canonical_hash()): "2 distinct architectures"
-        # under 1.1 ms on pixel3 both output their input, one function (walk 22)
+        # under 1.1 ms on pixel3 both output their input, one function
         functions = len({a.canonical_hash(functional=True) for a in cells})
         same = "" if functions == len(cells) else (
             f", {'all' if len(cells) > 2 else 'both'} computing one function" if functions == 1 else

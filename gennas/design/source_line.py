@@ -99,7 +99,7 @@ with no accuracy, ranked by the model): with no line rising, further than :data:
 ranges below the results' source accuracies, whether the learned calibration is flat or not (its
 0-1 point fall per predicted point is checked nowhere there: after 20 verifications at batch 1 on
 cifar100 held out, seed 5, a curved one stated 400 random cells, those beyond the reach +8.1
-points high, covering none; ``python experiments/below_reach.py``, walk 26 #1). After 20 verifications at batch
+points high, covering none; ``python experiments/below_reach.py``). After 20 verifications at batch
 1 on cifar100 held out the results were the 20 best cells, their cifar10 accuracies 0.36 points
 apart, and the designs below them were stated at the results' level, +2.35 points high, covering
 2 % (development seeds 5-9): 54 % of them lie there and state nothing now; those within the reach
@@ -328,7 +328,7 @@ def with_source_line(p: Predictions, told: np.ndarray, told_sources: dict[str, n
         floor = line_statement(lines, design_sources, p, reach)[1]
         mid, wide_low, wide_high = fall_bounded((p.mean, p.low, p.high), np.where(reached, floor, -np.inf))
         # beyond the reach no line bounds the fall, and the learned one (0-1 point per predicted point) is
-        # checked nowhere there, flat or not: nothing is stated (NaN; module docstring; walk 26 #1)
+        # checked nowhere there, flat or not: nothing is stated (NaN; module docstring)
         unbounded = below & ~reached
     mean = np.where(take, on_line, np.where(below, mid, p.mean))
     low = np.where(take, np.minimum(line_low, mean), np.where(below, wide_low, p.low))

@@ -1,4 +1,4 @@
-"""A designer rebuilt from its study, and a search that resumes that study (walk 26 #5).
+"""A designer rebuilt from its study, and a search that resumes that study.
 
 :meth:`gennas.Designer.from_study` tells its loop every stored result at once (one refit), so that
 ``generate`` states what they taught. A search resuming that study replays them as the run that
@@ -96,7 +96,7 @@ class UnstoredTell(GennasWarning):
 def unstored_tell(storage: Any) -> UnstoredTell:
     """The warning of a designer's first ``tell`` where it has a ``storage``: a user's ask/tell loop
     with ``storage=`` stored nothing and said nothing, and the next session's ``from_study`` found
-    no study (walk 26 #8). What stores such a loop: the search running the user's verification."""
+    no study. What stores such a loop: the search running the user's verification."""
     return UnstoredTell(f"tell() keeps results in this designer only: storage={storage!r} is where search() stores "
                         "them, and Designer.from_study rebuilds a designer from a search's study. To keep an "
                         "ask/tell loop's results, let the search run it: designer.search(CallableEvaluator(verify, "

@@ -3,7 +3,7 @@ and what it was likely meant for (:func:`gennas.errors.close_name`, which device
 
 A name the pretrained predictor does not know is a new dataset: the designer ranks only until it
 has results. A slip of a known name must therefore be visible: "CIFAR10" and "cifar11" were
-silently new datasets, ranked only, with nothing of cifar10's (user walks).
+silently new datasets, ranked only, with nothing of cifar10's.
 """
 
 from __future__ import annotations
@@ -19,14 +19,14 @@ from gennas.errors import GennasWarning, caller_stacklevel, close_name, folded
 class TaskNameSlip(GennasWarning):
     """A task name the predictor does not know that looks like a slip for a known one ("CIFAR10"):
     a new dataset in Python; refused on the command line, where a pipeline would otherwise go on
-    with ranks only and no accuracy columns (walk 28 #2). ``warnings.filterwarnings("error",
+    with ranks only and no accuracy columns. ``warnings.filterwarnings("error",
     category=TaskNameSlip)`` refuses it in Python too."""
 
 
 def warn_of_task_name(name: str, predictor: Any, space: str, measured: set[str]) -> None:
     """Warn where ``name``, unknown to ``predictor``, looks like a slip for a known task
     (:func:`warn_if_misnamed`) or disagrees with the predictor about a held-out bundled table
-    (:func:`~gennas.design.holdout.holdout_naming_problem`, walk 26 #6); ``space``: its name."""
+    (:func:`~gennas.design.holdout.holdout_naming_problem`); ``space``: its name."""
     warn_if_misnamed(name, getattr(predictor, "tasks", []), measured)
     problem = holdout_naming_problem(name, predictor, space, measured)
     if problem is not None:
@@ -36,10 +36,10 @@ def warn_of_task_name(name: str, predictor: Any, space: str, measured: set[str])
 #: how alike (difflib, after :data:`LOOKALIKES`) a name must be to a known task's to be asked about:
 #: below errors.CLOSE_CUTOFF (0.85), as a known name joined to other words ("new-cifar100", 0.80
 #: alike) is no slip here (:func:`deliberate`). At 0.8: "cifar" (0.83 to cifar10), "newcifar100"
-#: (0.84); not "imagenet" (0.73), "cinic10", "mnist", "my-dataset" (walk 26 #10)
+#: (0.84); not "imagenet" (0.73), "cinic10", "mnist", "my-dataset"
 SLIP_CUTOFF = 0.8
 #: characters typed for one another: the letter O for a zero, l and I for a one. "cifar1OO" was
-#: 0.75 alike to cifar100 and 0.80 to cifar10, and was silently a new dataset (walk 26 #10)
+#: 0.75 alike to cifar100 and 0.80 to cifar10, and was silently a new dataset
 LOOKALIKES = str.maketrans({"o": "0", "l": "1", "i": "1"})
 
 
@@ -79,7 +79,7 @@ def warn_if_misnamed(name: str, known_tasks: Iterable[str], measured: set[str]) 
     documented), or a known name joined to other words (:func:`deliberate`)."""
     names = [*known_tasks, *sorted(measured)]
     close = slip_for(name, names)
-    # by its exact name: "Cifar100" is a slip of case, said nothing before (a user walk)
+    # by its exact name: "Cifar100" is a slip of case, said nothing before
     if close and name not in measured and not deliberate(name, names):
         warnings.warn(f"task {name!r} is not one the predictor knows, so it is a new dataset "
                       f"(ranks only until results); did you mean {close!r}? (a new dataset named on "

@@ -3,8 +3,8 @@
 A device registered here by ``gennas latency measure`` judges a budget by its latency model's
 upper bound, calibrated on the random architectures it timed. The designer does not pick at
 random: it picks the best-predicted architectures the bound admits, and among those near the
-budget the ones the model under-rates are over-represented. A user walk (2026-12-05, a 4-node
-space of their own, ``--clock cpu``) timed 20 designs stated under 1.2 ms at 95 %: 3 ran over
+budget the ones the model under-rates are over-represented. On a 4-node space of a user's own
+(``--clock cpu``), 20 designs stated under 1.2 ms at 95 % were timed: 3 ran over
 their bound (up to 1.46 ms), though the bound covered 29 of 30 random cells. Where the device is
 this machine, a design can be timed rather than bounded: ``gennas design --time-here`` times each
 design here twice with the registration's settings, in rank order, and keeps those whose slower
@@ -119,7 +119,7 @@ TIMED_POOL = 3
 TIME_HERE_GENERATION = 0.5
 #: True while ``--time-here`` generates the designs it will time (:func:`generating_to_time`): a budget
 #: none is estimated within then advised --time-here and a lower --latency-confidence, both in effect
-#: already (walk 25 #5)
+#: already
 GENERATING_TO_TIME: ContextVar[bool] = ContextVar("gennas_generating_to_time", default=False)
 
 
@@ -149,7 +149,7 @@ def sitting_speed(record: dict[str, Any], time_one: Callable[[Any], float], cell
 
 #: timings per design under --time-here, the slowest of which judges it: kept on one timing, the
 #: designs near the budget were the ones timed low, and timed again 15 of 25 ran over their bound
-#: (nb201 at 4 ms, a user walk)
+#: (nb201 at 4 ms)
 TIMINGS_PER_DESIGN = 2
 
 
@@ -181,7 +181,7 @@ def picked_by_missed_estimate(budget: Any, record: dict[str, Any], space: Search
     found the bound the designs to time were generated under (``budget``'s, at
     :data:`TIME_HERE_GENERATION`) covering significantly fewer than its confidence, what that
     means here (the pool may hold fewer designs within the budget; the timings still judge them);
-    else None. It warned "designs may run over the budget" of a 50 % bound no one asked for (walk 22)."""
+    else None. It warned "designs may run over the budget" of a 50 % bound no one asked for."""
     from gennas.design.bound_check import BoundCheck, stored_check
 
     checked = stored_check(record, space)

@@ -1,4 +1,4 @@
-"""A designer held to the unit of the scores it was told first (walk 26 #4).
+"""A designer held to the unit of the scores it was told first.
 
 A stored study of 20 accuracies in % resumed with an evaluator that now returned fractions stored
 0.7304 beside 72.2 without a word, and ``generate`` then stated 65.5 for a cell verified at
@@ -46,7 +46,7 @@ def is_known_kind(kind: str) -> bool:
 def check_known_kinds(results: Sequence[Result]) -> None:
     """Raise GennasError naming :data:`KNOWN_KINDS` for a successful Result of another kind: a
     Result of kind "imagenet" was taken without a word as a score of no unit, and every design
-    then lost its % (walk 26 #4). Failed results carry no score to read, whatever their kind."""
+    then lost its %. Failed results carry no score to read, whatever their kind."""
     for i, r in enumerate(results):
         if r.failed or is_known_kind(str(r.kind)):
             continue
@@ -207,7 +207,7 @@ class Told:
 def as_recorded(results: Sequence[Result], history: Sequence[Result]) -> list[Result]:
     """``results`` (a search's, as stored) with each that ``history`` (the loop's) recorded as failed
     in another unit replaced by that record: a forced search's result had named such a score its
-    best, verified, while the designer held it failed (walk 31 #20)."""
+    best, verified, while the designer held it failed."""
     other = {(r.arch.canonical_hash(), r.score): r for r in history if (r.error or "").endswith(OTHER_UNIT_ERROR)}
     return [r if r.failed else other.get((r.arch.canonical_hash(), r.score), r) for r in results]
 
@@ -215,8 +215,8 @@ def as_recorded(results: Sequence[Result], history: Sequence[Result]) -> list[Re
 def lone_chance_level(loop: Any, readings: dict[int, str]) -> bool:
     """Whether ``readings`` are one score under 1 read as a fraction among accuracies in %, right
     after a result that was not: as likely a training that learned nothing (chance is 1 % on 100
-    classes). A diverged cifar100 training's 0.8 % stopped a search as "a fraction: 80 %" (walk 30
-    #4); a search records it as failed instead, and only a second in a row (a changed evaluator)
+    classes). A diverged cifar100 training's 0.8 % stopped a search as "a fraction: 80 %"; a
+    search records it as failed instead, and only a second in a row (a changed evaluator)
     stops it. Read from the loop's history, so a replay of the study holds it the same way."""
     if len(readings) != 1 or not next(iter(readings.values())).startswith("a fraction:"):
         return False

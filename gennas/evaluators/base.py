@@ -72,7 +72,7 @@ ACCURACY_KINDS = ("table", "train", "supernet")
 
 def as_number(value: Any, who: str) -> float:
     """``value`` as a float: a real number, or a one-element numpy array or torch tensor as its one
-    value (``float()`` took ``torch.tensor([x])`` and failed ``np.array([x])``: a user walk).
+    value (``float()`` took ``torch.tensor([x])`` and failed ``np.array([x])``).
     Raises TypeError, its text starting with ``who``, for a bool or a string (``float(True)`` is
     1.0, ``float("93.2")`` parses: slips, not scores) and for an array of another size."""
     size = value.numel() if callable(getattr(value, "numel", None)) else getattr(value, "size", None)
@@ -82,7 +82,7 @@ def as_number(value: Any, who: str) -> float:
         value = value.item()
     if isinstance(value, (bool, str, bytes)):
         raise TypeError(f"{who} {type(value).__name__} {value!r:.40}, not a number")
-    if value is None:  # float(None)'s own text read as a bug of gennas (walk 30 #2)
+    if value is None:  # float(None)'s own text read as a bug of gennas
         raise TypeError(f"{who} None, not a number (a missing return? a training without a score is recorded "
                         "as a failure of its architecture when the evaluator returns float('nan'))")
     if not isinstance(value, numbers.Real) and not hasattr(value, "__float__"):  # a tuple (acc, loss), a dict
@@ -100,7 +100,7 @@ class CallableEvaluator:
 
     ``retries``: how many times ``fn`` is called again for an architecture when it raises (a
     crashed or timed-out training: a failed architecture is never asked again, so one transient
-    crash lost a search its best cell, walk 30 #3); a returned NaN (a training that diverged) is
+    crash lost a search its best cell); a returned NaN (a training that diverged) is
     the architecture's and is not retried. Each architecture is one verification of the budget
     whatever its attempts; a Result's ``metadata["attempts"]`` says how many it took, where more than one.
     """
@@ -113,7 +113,7 @@ class CallableEvaluator:
         self.retries = retries
 
     def __repr__(self) -> str:
-        # a bare <... object at 0x...> in a notebook (walk 29 #10)
+        # a bare <... object at 0x...> in a notebook
         retries = f", retries={self.retries}" if self.retries else ""
         return f"CallableEvaluator({getattr(self.fn, '__qualname__', repr(self.fn))}, kind={self.kind!r}{retries})"
 
@@ -128,7 +128,7 @@ class CallableEvaluator:
                         error = f"evaluator returned {score}"
                     elif self.kind in ACCURACY_KINDS and not 0 <= score <= 100:
                         # declared accuracies in %: 150 or 1e308 (a logging slip, a loss) became a
-                        # search's best and generate's #1 without a word (walk 30 #19)
+                        # search's best and generate's #1 without a word
                         error = f"the evaluator returned {score:g} for an accuracy in % (kind {self.kind!r}): outside 0-100"
                     break
                 except KeyboardInterrupt:
@@ -145,7 +145,7 @@ def architectures_to_evaluate(space: SearchSpace, archs: Any, who: str) -> list[
     """``archs`` (a list of graphs, their strings, or designs ``generate`` returned) as the space's
     graphs, for ``who`` (``"TableEvaluator.evaluate"``): a string kept as a string reached
     ``Designer.tell`` as a raw AttributeError, and one architecture or None where a list goes was
-    torch's or Python's TypeError (a user walk; ``Designer.predictions``, walk 31 #16)."""
+    torch's or Python's TypeError (``Designer.predictions`` too)."""
     if archs is None or isinstance(archs, (ArchGraph, str, bytes)) or not hasattr(archs, "__iter__"):
         one = " (one architecture: wrap it in a list)" if isinstance(archs, (ArchGraph, str)) else ""
         raise GennasError(f"{who} takes a list of architectures, got {type(archs).__name__}{one}")
@@ -156,7 +156,7 @@ def as_evaluator(obj: Evaluator | Callable[[ArchGraph], float]) -> Evaluator:
     """An Evaluator from an evaluator or a plain callable (its scores of no unit: to declare them
     accuracies in %, wrap it as ``CallableEvaluator(fn, kind="train")`` yourself)."""
     if isinstance(obj, type) and callable(getattr(obj, "evaluate", None)):
-        # the class passes the protocol's check and is callable: it failed every verification (walk 31 #6)
+        # the class passes the protocol's check and is callable: it failed every verification
         raise GennasError(f"expected an evaluator, got the class {obj.__name__}: pass an instance, "
                           f"{obj.__name__}(...)")
     if isinstance(obj, Evaluator):
@@ -175,7 +175,7 @@ def as_results(space: SearchSpace, arch: ArchGraph | str | Result | Sequence[Res
     if isinstance(arch, Result):
         arch = [arch]
     elif isinstance(arch, (ArchGraph, str)):
-        if score is None:  # a timed-out training: say how to record it (walk 30 #15)
+        if score is None:  # a timed-out training: say how to record it
             raise GennasError("tell(arch, score) needs a score; to record a failed verification, "
                               "tell(arch, float('nan'))")
         try:
@@ -206,8 +206,7 @@ def as_results(space: SearchSpace, arch: ArchGraph | str | Result | Sequence[Res
 def not_finite_failed(result: Result, who: str) -> Result:
     """``result`` told by hand, a score that is not finite recorded as a failed verification with a
     warning that ``who`` names: kept, as a search keeps a failure, but never silently (a
-    ``Result(arch, nan, "train")`` was kept as nan without the warning ``tell(arch, nan)`` gave,
-    walk 26 #4)."""
+    ``Result(arch, nan, "train")`` was kept as nan without the warning ``tell(arch, nan)`` gave)."""
     if math.isfinite(result.score) or result.error is not None:  # a failure told as one: nothing to say
         return result
     warnings.warn(f"{who}: a score that is not finite ({result.score}) is recorded as a failed verification (it "

@@ -152,7 +152,7 @@ class ProxyEvaluator:
         self.kind = "proxy:combination" if isinstance(proxy, ProxyCombination) else f"proxy:{proxy}"
 
     def __repr__(self) -> str:
-        # a bare <... object at 0x...> in a notebook (walk 29 #10)
+        # a bare <... object at 0x...> in a notebook
         proxy = "combination of " + "+".join(self.names) if isinstance(self.proxy, ProxyCombination) else self.proxy
         images = getattr(self.batches[0][0], "shape", None) if self.batches else None
         data = "None" if not self.batches else f"<{images[0]} images>" if images else "<given>"

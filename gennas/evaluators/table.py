@@ -28,7 +28,7 @@ class TableEvaluator:
         self.dataset = dataset
 
     def __repr__(self) -> str:
-        # a bare <... object at 0x...> in a notebook said nothing of what it looks up (walk 29 #2)
+        # a bare <... object at 0x...> in a notebook said nothing of what it looks up
         return f"TableEvaluator(benchmark={self.benchmark.name!r}, dataset={self.dataset!r})"
 
     def evaluate(self, archs: Sequence[ArchGraph]) -> list[Result]:

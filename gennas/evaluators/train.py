@@ -58,7 +58,7 @@ def _labels(loader: DataLoader, first: torch.Tensor) -> tuple[torch.Tensor, str]
     """The labels that can be checked cheaply, and which they are: every label of a TensorDataset
     the loader reads whole (read directly), else only those of the first batch (iterating the whole
     loader at construction could cost an epoch; a sampler may read a part of the dataset only:
-    two loaders splitting one dataset by class were refused for the other part's labels, a review)."""
+    two loaders splitting one dataset by class were refused for the other part's labels)."""
     tensors = getattr(getattr(loader, "dataset", None), "tensors", None)
     if (tensors is not None and len(tensors) >= 2 and isinstance(tensors[1], torch.Tensor) and len(tensors[1])
             and _reads_whole_dataset(loader)):
@@ -237,7 +237,7 @@ class TrainEvaluator:
         return Path(self.checkpoint_dir) / f"train_{arch.canonical_hash()[:12]}_{key}.pt"
 
     def __repr__(self) -> str:
-        # a bare <... object at 0x...> in a notebook (walk 29 #10)
+        # a bare <... object at 0x...> in a notebook
         return (f"TrainEvaluator(space={self.space.name!r}, epochs={self.epochs}, lr={self.lr:g}, "
                 f"torch_device={str(self.torch_device)!r}; {self._data()})")
 

@@ -68,7 +68,7 @@ def _load(pt: str, space: SearchSpace, kind: str, stamp: int) -> SlotGenerator:
     import torch
 
     # the initial weights, replaced below, are drawn without touching the caller's random stream:
-    # a process's first Designer used up draws of the user's seeded torch RNG (walk 28 #18)
+    # a process's first Designer used up draws of the user's seeded torch RNG
     with torch.random.fork_rng(devices=[]):
         model = new_generator(space, kind, **ckpt.config)
     try:

@@ -182,7 +182,7 @@ class Guidance:
 class PredictorValue:
     """Differentiable guidance value: ``predictor``'s expected score for ``task``, ``(B, S, V) -> (B,)``,
     times ``points_per_unit``; ``members``: only the first ones of an ensemble (None: all). A class,
-    not a closure, so a designer holding it pickles (a closure did not: walk 29)."""
+    not a closure, so a designer holding it pickles (a closure did not)."""
 
     predictor: AccuracyModel
     task: Any

@@ -51,7 +51,7 @@ def read_only_uri(path: Path) -> str | None:
     cannot write the file or its folder (read-only media, another user's folder); None where it can.
 
     A study's file is in write-ahead-log mode, whose readers create a ``-shm`` side file: on
-    read-only media that failed with "unable to open database file" (a user review). ``immutable=1``
+    read-only media that failed with "unable to open database file". ``immutable=1``
     needs no side file; where a ``-wal`` file holds a live writer's pages, ``mode=ro`` reads them."""
     folder = path.parent
     if os.access(path, os.W_OK) and os.access(folder, os.W_OK | os.X_OK):
@@ -201,7 +201,7 @@ def open_storage(storage: Any, existing: bool = False) -> Any:
     if file and file != ":memory:" and not folder.is_dir():
         raise GennasError(f"cannot open storage {storage!r}: the folder {folder} does not exist")
     if file and not file.startswith("file:") and Path(file).is_file() and Path(file).stat().st_size > 0:
-        # opening a foreign database would add optuna's tables to it (a search did, a user walk)
+        # opening a foreign database would add optuna's tables to it (a search did)
         check_optuna_file(Path(file))
     if file and file != ":memory:" and not file.startswith("file:") and not Path(file).exists() \
             and not os.access(folder, os.W_OK | os.X_OK):  # SQLite said only "unable to open database file"
@@ -217,7 +217,7 @@ def open_storage(storage: Any, existing: bool = False) -> Any:
 
 def check_optuna_file(path: Path) -> None:
     """Raise GennasError when the SQLite file ``path`` holds tables but none of optuna's (another
-    program's database: optuna failed on it with a traceback of its internals, a user review).
+    program's database: optuna failed on it with a traceback of its internals).
     A file that is no SQLite database at all is left to optuna, whose one-line error is named."""
     import sqlite3
 

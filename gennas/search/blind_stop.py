@@ -1,9 +1,9 @@
 """Stop a search whose evaluator fails alike whatever the architecture.
 
-A user review's search spent its whole budget on "val_loader yielded labels outside 0..2": every
+A search spent its whole budget on "val_loader yielded labels outside 0..2": every
 verification failed with that text, and each failed cell counted as verified in the study. The
-rule stops only what cannot depend on the architecture, since a code review found a first rule
-(the first 3 results failing with one text) stopping sound searches:
+rule stops only what cannot depend on the architecture, since a first rule (the first
+3 results failing with one text) stopped sound searches:
 
 * an evaluator that raises fails its whole batch with one text, so one out-of-memory
   architecture made a batch of 4 look blind: the failures must come from
@@ -31,7 +31,7 @@ SAME_FAILURE_STOP = 3
 #: separate evaluations of a search that, every score returned non-finite (NaN, inf) in a study where
 #: none succeeded, stop it: one diverged training is the architecture's, every one from the first
 #: is the training's whatever the architecture (a learning rate, the data). An all-NaN evaluator
-#: spent a walk's whole budget of 25 (walk 30 #16); more than SAME_FAILURE_STOP, as such a score
+#: spent a search's whole budget of 25; more than SAME_FAILURE_STOP, as such a score
 #: may be the architecture's
 NON_FINITE_STOP = 5
 #: what a returned non-finite score's error starts with (CallableEvaluator)
@@ -39,10 +39,10 @@ NON_FINITE = ("evaluator returned nan", "evaluator returned inf", "evaluator ret
 #: error texts (lower case) of failures that depend on the architecture: a returned non-finite score
 #: (the CallableEvaluator's wording: a training that diverged), a verifier that died
 #: (gennas.search.claims), or memory run out (the designer's first picks are the largest cells: a
-#: user walk's trainer ran out of GPU memory on cells of 5-6 3x3 convolutions, the search stopped
-#: as blind and every resume stopped again on the same cells, walk 30 #9). A score of the wrong
-#: type ("the evaluator returned str '93.1'") is the evaluator's whatever the architecture: a user
-#: walk's search spent its whole budget on it
+#: trainer ran out of GPU memory on cells of 5-6 3x3 convolutions, the search stopped
+#: as blind and every resume stopped again on the same cells). A score of the wrong
+#: type ("the evaluator returned str '93.1'") is the evaluator's whatever the architecture: a
+#: search spent its whole budget on it
 ARCHITECTURE_FAILURES = (*NON_FINITE, "died", "out of memory", "outofmemoryerror", "memoryerror")
 
 

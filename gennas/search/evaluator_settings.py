@@ -3,7 +3,7 @@
 A study records these settings (:func:`evaluator_settings`) beside its method, task and seed, and
 :meth:`gennas.search.storage.ResultStore.open` compares them on resume: a study of 2-epoch
 trainings resumed in Python with a 1-epoch, 8-channel TrainEvaluator was accepted and stored
-16.67 % beside 73-87 % (a user review), where the CLI refused another ``--epochs``.
+16.67 % beside 73-87 %, where the CLI refused another ``--epochs``.
 :func:`check_evaluator_space` refuses an evaluator of another space before its first
 verification (each one failed and spent the budget).
 """
@@ -74,7 +74,7 @@ class WeightsNotKept(GennasWarning):
 def warn_weights_not_kept(evaluator: Any) -> None:
     """Warn (:class:`WeightsNotKept`) when ``evaluator`` keeps weights but has no folder for them,
     once the search has given it the study's work folder where it could: without one each trained
-    network was dropped, and an export of the best was a fresh, untrained network (a user review)."""
+    network was dropped, and an export of the best was a fresh, untrained network."""
     if getattr(evaluator, "keep_weights", False) and getattr(evaluator, "checkpoint_dir", "") is None:
         warnings.warn(f"{type(evaluator).__name__}(keep_weights=True) has nowhere to keep the trained weights: it has "
                       "no checkpoint_dir and the search no work folder to give it (it stores in memory, or beside "
@@ -84,7 +84,7 @@ def warn_weights_not_kept(evaluator: Any) -> None:
 
 
 #: evaluator kinds whose scores come from training in this process: torch's thread count changes
-#: them in the last bits, and so which cells a seeded search verifies next (a user walk)
+#: them in the last bits, and so which cells a seeded search verifies next
 TRAINING_KINDS = ("train", "supernet")
 
 

@@ -97,7 +97,7 @@ def failure_note(failures: Sequence[Result], verified: int, stored: bool = True)
     kept = " and is kept in the study" if stored else ""
     times = f" ({count}x {kind})" if count > 1 and kind != example else f" ({count}x)" if count > 1 else ""
     # a failed architecture is never asked again: where an evaluator may fail by chance, one crash
-    # loses the cell (walk 30 #3); CallableEvaluator(..., retries=1) tries a raised error again
+    # loses the cell; CallableEvaluator(..., retries=1) tries a raised error again
     again = "" if len(failures) == verified else "; their architectures are not asked again"
     return (f"{how_many} verifications failed (each spent one of the budget{kept}{again}){nothing}: "
             f"{example!r}{times}" + _others(kinds, kind))
@@ -196,7 +196,7 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
     # what the evaluator's scores mean (epochs, build, inputs, ...): a resume with another setup is refused
     # and the batch size, and a training evaluator's threads (noted on resume: its scores' last bits)
     attrs = {**evaluator_settings(evaluator), **run_settings(evaluator, executor, int(batch_size)), **(attrs or {}),
-             **versions()}  # which gennas and torch verified (the latest run's; walk 28 #8)
+             **versions()}  # which gennas and torch verified (the latest run's)
     attrs = attrs if start is None else {START_ATTR: start, **attrs}
     store = ResultStore.open(search_space, storage, study_name, resume=resume, attrs=attrs, direction=direction,
                              force=force)
@@ -215,7 +215,7 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
         if hasattr(optimizer, "adopt_study"):  # the designer starts (again) where the study started
             optimizer.adopt_study(store.study.user_attrs, work_dirs(getattr(store.backend, "url", None),
                                                                      store.study_name), resumed=bool(history))
-        # never what it holds already: a designer's own earlier search, or from_study, told it them (walk 26 #5)
+        # never what it holds already: a designer's own earlier search, or from_study, told it them
         unknown = untold(optimizer, history)
         pending = replay(optimizer, unknown, int(batch_size), set(view.orphans)) if unknown or view.orphans else []
         told = set(view.results)
@@ -261,14 +261,14 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
                     elif room <= 0 or (want > 0 and view.live):
                         time.sleep(POLL_S)  # the rest is claimed by other processes: wait for their results
                     view = claims.view()
-        except (KeyboardInterrupt, SystemExit):  # said nothing of what is kept (walk 29 #6; a trainer's exit, walk 30 #14)
+        except (KeyboardInterrupt, SystemExit):  # said nothing of what is kept (SystemExit: a trainer's exit)
             held = history if storage is not None else getattr(optimizer, "history", history)
             warn_interrupted(optimizer, storage, getattr(store.backend, "url", None), store.study_name, len(held))
             raise
         finally:
             runner.close()
     out.elapsed_s = time.monotonic() - began
-    if asked > budget:  # `-b 10000000` on nb201 ran 600 s towards it without a word (a user walk)
+    if asked > budget:  # `-b 10000000` on nb201 ran 600 s towards it without a word
         out.notes.insert(0, f"the budget of {asked:,} exceeds the {budget:,} architectures of {search_space.name}: "
                             f"at most {budget:,} can be verified")
     if out.exhausted:
@@ -290,8 +290,8 @@ def _check_start(store: ResultStore, start: str | None, force: bool) -> None:
     """Refuse to resume a study with a designer that starts from another predictor than the study
     began from, where the resume cannot restore it (a shipped one, a held-out one, the user's own;
     a study begun untrained or from a saved predictor restarts from that): a held-out study resumed
-    with the shipped predictor took the target's labels and still recorded an honest start (a
-    user walk). ``force`` goes on, as for the other settings."""
+    with the shipped predictor took the target's labels and still recorded an honest start.
+    ``force`` goes on, as for the other settings."""
     begun = store.study.user_attrs.get(START_ATTR)
     if force or not start or not begun or start == begun or begun in ("untrained", "saved") or not len(store):
         return
@@ -381,7 +381,7 @@ def _store(store: ResultStore, claims: Claims, evaluator: Any, results: list[Res
     out.history.extend(results)
     out.verified_here += len(results)
     # counted before the refit: an interrupt during it said "stopped: 14/20 verified" of a study
-    # holding 15 (a user walk)
+    # holding 15
     bar.update(len(results))
     optimizer.tell(results)
 

@@ -1,6 +1,6 @@
 """What an interrupted search keeps, said as it stops (:class:`InterruptedSearch`).
 
-A user walk (walk 29 #6) interrupted ``designer.search(...)`` in a notebook: the designer's
+A user interrupted ``designer.search(...)`` in a notebook: the designer's
 history and the stored study kept every result, but a bare KeyboardInterrupt said none of it.
 The command line says it in its own words (``gennas search``'s interrupted line), so there the
 warning is not issued.

@@ -68,7 +68,7 @@ def untold(optimizer: object, results: list[Result]) -> list[Result]:
     """``results`` less those ``optimizer`` holds already (its ``history``: the designer's loop, the
     baselines), each counted once per time it holds it: a designer resuming the study its own
     search (or :meth:`~gennas.Designer.from_study`) told it was told them again, each counted
-    twice (walk 26 #5: a 12-result study resumed to 14 held 26 results). An optimizer without a
+    twice (a 12-result study resumed to 14 held 26 results). An optimizer without a
     ``history`` is told them all."""
     held = Counter(_key(r) for r in getattr(optimizer, "history", None) or () if isinstance(r, Result))
     rest = []

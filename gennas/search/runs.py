@@ -54,7 +54,7 @@ def load_runs(storage: Any, studies: Sequence[str] | None = None) -> list[StudyR
 def _read_runs(backend: Any, storage: Any, studies: Sequence[str] | None) -> list[StudyRun]:
     """:func:`load_runs` of an opened ``backend``. Unless named, a gennas study it cannot read (another
     tool's trials in it, its YAML gone) is skipped, and one note names it: one such study made the
-    report fail for every study (a user walk)."""
+    report fail for every study."""
     import optuna
 
     from gennas.search.backends import quiet_optuna

@@ -101,8 +101,8 @@ class SearchResult(ReprInIPython):
         return same_keys([result_row(r) for r in (self.history if results is None else results)])
 
     def __repr__(self) -> str:
-        # the dataclass repr printed the whole history: 9k characters at 30 results (walk 29 #8)
-        # "2 verified, 2 failed" read as four, or as two successes (walk 31 #6)
+        # the dataclass repr printed the whole history: 9k characters at 30 results
+        # "2 verified, 2 failed" read as four, or as two successes
         failed = len(self.failures)
         failed_text = "" if not failed else " (all failed)" if failed == len(self.history) else f" ({failed} failed)"
         lines = [f"SearchResult of study {self.study_name!r}: {len(self.history)} verified{failed_text}"
@@ -123,7 +123,7 @@ class SearchResult(ReprInIPython):
 
 
 def result_row(result: Result) -> dict[str, Any]:
-    """``result`` as a flat dict (walk 29 #9): ``arch`` (its string), ``score``, ``kind``,
+    """``result`` as a flat dict: ``arch`` (its string), ``score``, ``kind``,
     ``fidelity``, ``cost_s``, ``failed``, ``error``, then its metadata's keys (a key named as one
     of those prefixed ``metadata_``)."""
     row: dict[str, Any] = {"arch": result.arch.to_string(), "score": float(result.score), "kind": result.kind,

@@ -168,7 +168,7 @@ class ResultStore:
                                                 load_if_exists=True)
             stored_space = study.user_attrs.get(SPACE_ATTR)
             foreign = foreign_study(study)
-        if foreign is not None:  # a shared storage: our trials mixed into it broke `gennas report` (a user walk)
+        if foreign is not None:  # a shared storage: our trials mixed into it broke `gennas report`
             raise GennasError(f"study {study.study_name!r} in {getattr(backend, 'url', 'the storage')} is not a gennas "
                               f"study: {foreign}; gennas stores results only in its own studies: choose another "
                               "study name")

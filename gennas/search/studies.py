@@ -59,7 +59,7 @@ def study_settings(storage: Any, study_name: str) -> dict[str, Any]:
                           f"them), got {study_name!r}")
     try:
         backend = open_storage(storage, existing=True)
-    except GennasError as exc:  # no such file: a designer's ask/tell stored nothing there (a user review)
+    except GennasError as exc:  # no such file: a designer's ask/tell stored nothing there
         absent = "no such file" in str(exc) or "is empty" in str(exc)  # not a bad URL or a missing folder
         raise GennasError(f"{exc}; {ONLY_SEARCH_STORES}" if absent else str(exc)) from None
     with storage_errors(backend, "read"):  # a database optuna cannot read: one line, not its internals
@@ -104,7 +104,7 @@ def designer_arguments(storage: Any, study_name: str, space: SearchSpace | str |
     start = str(attrs.get(START_ATTR))
     if start == "untrained" and "predictor" not in options:
         # rebuilt from the study alone: the predictor a later search saved in $GENNAS_HOME moved
-        # the designs of `gennas design --study` (a user walk)
+        # the designs of `gennas design --study`
         from gennas.design.pretrained import untrained_predictor
 
         options["predictor"] = untrained_predictor(stored_space)
@@ -153,8 +153,8 @@ def resumed_study_name(storage: Any, name: str, default_name: str) -> str:
     else the one study named ``default_name`` but for its latency confidence (``-confX``).
 
     The confidence is in the name (:func:`default_study_name`), so a resume with another one found
-    no study and started a new one, where any other changed setting is refused or forced (a user
-    walk); continued, the settings check says so."""
+    no study and started a new one, where any other changed setting is refused or forced;
+    continued, the settings check says so."""
     stem, _, seed = default_name.rpartition("-seed")
     try:
         names = [s.study_name for s in open_storage(storage, existing=True).get_all_studies()]

@@ -2,8 +2,8 @@
 
 Device files and checkpoints are found by the space's name, and a user who edits a space's YAML
 keeps its ``name:``. A device timed on a 3-node cell space of 8 channels went on judging budgets
-after ``channels`` became 64: a cell bounded at 0.70 ms took 5.9-6.2 ms (a user walk,
-2026-12-05); one with an op added bounded the new op, never timed, at 0.53 ms (0.97-1.31 ms
+after ``channels`` became 64: a cell bounded at 0.70 ms took 5.9-6.2 ms;
+one with an op added bounded the new op, never timed, at 0.53 ms (0.97-1.31 ms
 timed). So each stores the spec it was made for (:func:`spec_record`) and loading compares
 (:func:`changes_since`). A generator only learns which slot choices make an architecture, so it
 is compared by :func:`structure_record` (a wider network needs no new generator); timings and

@@ -116,7 +116,7 @@ def load_space(name_or_path: str | os.PathLike | SearchSpace) -> SearchSpace:
 def own_space_hint(name: str) -> str:
     """How to pass a space of one's own named ``name`` (by its YAML file), and whether files for a
     space of that name are in $GENNAS_HOME: `--space w23space` was refused naming the bundled
-    spaces only, while $GENNAS_HOME held its predictor and devices (walk 23 #11)."""
+    spaces only, while $GENNAS_HOME held its predictor and devices."""
     home = gennas_home()
     file = f"path/to/{name}.yaml"
     passed = f"--space {file}" if ON_COMMAND_LINE.get() else repr(file)

@@ -435,7 +435,7 @@ class Predictions:
                                                 raw >= calibration.top_edge)
         return cls(raw, score, units, std, low, high, *flags)
 
-    def __repr__(self) -> str:  # its arrays in full filled a notebook (walk 29 #13)
+    def __repr__(self) -> str:  # its arrays in full filled a notebook
         return described(self, COVERAGE)
 
     def order(self, n: int) -> np.ndarray:

@@ -147,7 +147,7 @@ def warm_up(arch: ArchGraph | str, space: SearchSpace | str = "nb201", seconds: 
             **options: Any) -> None:
     """Run ``arch``'s network for about ``seconds`` untimed, as :func:`measure_timing` would (its
     ``options``), before a process's first timing: the first mbv3 reference subnets were timed
-    cold, 30.39 and 23.18 ms then 19.54 and 20.07 ms in the same run (a user walk), which raised
+    cold, 30.39 and 23.18 ms then 19.54 and 20.07 ms in the same run, which raised
     the device's re-timing margin from about 1.2 to 1.56."""
     options = {**options, "repeats": 1, "max_repeats": 1000, "target_spread": 0.0, "max_seconds": seconds}
     measure_timing(arch, space, **options)

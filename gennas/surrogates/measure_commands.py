@@ -2,7 +2,7 @@
 again with the settings it was registered with (:func:`measure_command`), saved timings
 registered (:func:`register_command`).
 
-A user walk pasted a printed ``gennas latency measure --space walkspace.yaml --name walkbox
+A user pasted a printed ``gennas latency measure --space walkspace.yaml --name walkbox
 --force`` for a device registered with ``--clock cpu``: it timed the wall clock and was refused as
 noisy; accepted, it would have switched the device's clock without a word. So a command to time a
 device again carries every setting its file records away from the command's default, and one

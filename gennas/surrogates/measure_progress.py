@@ -1,7 +1,7 @@
 """The timings a ``gennas latency measure`` has taken so far, on disk as each is taken, so that the
 same command run again after an interruption resumes instead of timing everything again.
 
-A user walk (25 #9) interrupted a measure of random architectures part-way: Ctrl-C saved the
+A user interrupted a measure of random architectures part-way: Ctrl-C saved the
 timings taken to a file that registers the device only with an uncalibrated bound, a closed
 terminal or a killed process kept nothing, and the command run again timed every architecture
 anew. Here each timing goes to ``$GENNAS_HOME/measuring/<space>/<name>.json`` when it is taken,

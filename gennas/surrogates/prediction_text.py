@@ -1,6 +1,6 @@
 """A :class:`~gennas.surrogates.calibration.Predictions` as a line of text (its ``repr``).
 
-``designer.predictions(archs)`` showed its arrays in full in a notebook (walk 29 #13): this says
+``designer.predictions(archs)`` showed its arrays in full in a notebook: this says
 how many, how many state a value, the means' range, and the intervals claimed.
 """
 

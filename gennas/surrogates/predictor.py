@@ -232,7 +232,7 @@ class Predictor:
         # keep a pretrained task's scale; a new one takes the scale of what has been seen so far,
         # and so does one fitted here on fewer results that the results outgrew: a from-scratch
         # search fitted its first two, one function's synflow 1e-5 apart, every later result lay
-        # ~1e6 of that std away and the network learned a constant, saved for later (walk 23 #1)
+        # ~1e6 of that std away and the network learned a constant, saved for later
         rows, (mu, sd) = self._scale_rows.get(key, len(all_scores)), self.scales.get(key, (0.0, 1.0))
         outgrown = len(all_scores) > rows and float(np.max(np.abs(np.subtract(all_scores, mu)))) > SCALE_REACH * sd
         own_scale = key not in self.scales or key in self._update_scaled or outgrown

@@ -182,8 +182,8 @@ class PredictorMember(nn.Module):
         ``f``), the network frozen; ``start`` itself from fewer than :data:`MIN_FITTED_SAMPLES`
         distinct scores: standardised by their own mean, one sample says nothing (z = 0: the fit
         pulled the best cell to the middle) and two of near one score only their order (samples
-        of the two best cifar10 cells, 93.76 and 93.69 %, led generate to cells of 81-87 %,
-        walk 31 #12; the mean named task's ranking is the better guess)."""
+        of the two best cifar10 cells, 93.76 and 93.69 %, led generate to cells of 81-87 %;
+        the mean named task's ranking is the better guess)."""
         if len(set(z.tolist())) < MIN_FITTED_SAMPLES:
             return start.clone()
         v = start.clone().requires_grad_(True)

@@ -77,8 +77,8 @@ def constant_level(y: np.ndarray) -> float:
     """The constant fit to results ``y`` ``(n,)``: their mean less the lowest and highest tenth
     (scipy's ``trim_mean``; the flat rule judges from ``MIN_TREND`` = 10 results, so one of
     each end is left out at least). One training that failed at chance (10 % among twelve
-    results near 93.5 %) set the plain mean's level to 87.76, and every verified design showed it
-    (a user walk); the median, robust as well, moved the level of a search's results (near-optimal
+    results near 93.5 %) set the plain mean's level to 87.76, and every verified design showed it;
+    the median, robust as well, moved the level of a search's results (near-optimal
     cells, a few lower picks) up, and every cell not told after a 20-cell search on cifar10 held out
     was stated +1.84 points high instead of +0.98, in 10.4-point intervals instead of 3.1
     (trimmed: +1.06, 3.7; the top 20 as with the mean; ``python experiments/calibration.py --seeds

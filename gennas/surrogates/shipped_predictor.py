@@ -33,7 +33,7 @@ def load_predictor(space: SearchSpace | str = "nb201", holdout: str | None = Non
         raise UnknownDataset(unknown("holdout dataset", holdout, ["cifar10", "cifar100"]))
     path = checkpoint_path(name, holdout)
     if holdout is not None and not path.is_file() and checkpoint_path(name).is_file():
-        # mbv3 was told to train a variant from nb201's manifests (a user walk)
+        # mbv3 was told to train a variant from nb201's manifests
         shipped = sorted(p.name for p in path.parent.glob("predictor_*_no-*.pt"))
         raise GennasError(f"no {name} predictor is shipped without {holdout}'s labels: held-out variants exist for "
                           f"{', '.join(shipped) or 'no space'} (the spaces with several bundled accuracy tables)")

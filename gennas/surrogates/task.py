@@ -118,7 +118,7 @@ def _collect(images: Any, labels: Any) -> tuple[torch.Tensor, torch.Tensor | Non
     if (isinstance(images, (tuple, list)) and len(images) == 2 and labels is None
             and all(isinstance(v, (torch.Tensor, np.ndarray)) for v in images) and np.ndim(images[0]) == 4):
         # one (images, labels) pair, as a loader's batch: it was read as two batches ("images of
-        # different shapes ((), (1, 16, 16))", a user walk)
+        # different shapes ((), (1, 16, 16))")
         images, labels = images
     if isinstance(images, (torch.Tensor, np.ndarray)):  # an array is one tensor, not an iterable of images
         return _tensor(images, "images"), None if labels is None else _tensor(labels, "labels")
