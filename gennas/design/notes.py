@@ -204,11 +204,7 @@ def no_interval_note(designer: Any, candidates: Sequence[Any]) -> str | None:
     bare = [c for c in candidates if c.verified_score is None and c.predicted_accuracy is not None and c.interval is None]
     if not bare:
         return None
-    if not designer.loop.pretrained.is_trained:
-        why = ("the designer learned this task from scratch (its predictor started untrained), and calibrating "
-               "an interval would train a network per fold of the results")
-    else:
-        why = "nothing calibrated its predictor's spread for this task"
+    why = "nothing calibrated its predictor's spread for this task"  # from scratch the results do, cross-fitted
     designs = "1 unverified design states" if len(bare) == 1 else f"{len(bare)} unverified designs state"
     return f"{designs} a score with no interval: {why}"
 

@@ -88,9 +88,11 @@ def unstated_unlike_results(p: Predictions, unlike: np.ndarray) -> Predictions:
     if p.mean is None or not unlike.any():
         return replace(p, unlike=unlike) if p.mean is not None else p
     # not flagged above the results too: ranked as a typical result (verified._expected), they
-    # would come back before the designs the results do speak for
+    # would come back before the designs the results do speak for; nor below them: being unlike
+    # them is why nothing is known there
     beyond = None if p.beyond is None else p.beyond & ~unlike
-    return unstated(p, unlike, beyond=beyond, score=np.where(unlike, -np.inf, p.score), unlike=unlike)
+    below = None if p.below is None else p.below & ~unlike
+    return unstated(p, unlike, beyond=beyond, below=below, score=np.where(unlike, -np.inf, p.score), unlike=unlike)
 
 
 def unstated_above_results(p: Predictions, reach: tuple[float, float]) -> Predictions:
