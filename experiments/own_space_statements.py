@@ -13,7 +13,7 @@ returned against the search's best.
 
     python experiments/own_space_statements.py [--seeds 0,1,2,3,4] [--budget 20]
 
-About 4 minutes for both spaces and five seeds on an idle 2-core machine.
+About 2 minutes for both spaces and five seeds on a 2-core machine.
 """
 
 from __future__ import annotations
