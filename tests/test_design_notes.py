@@ -3,6 +3,8 @@ design states a score with no interval (user walks, 2026-12-05)."""
 
 from __future__ import annotations
 
+import numpy as np
+
 import gennas
 from gennas.design.candidate import Candidate
 from gennas.design.notes import below_results_note, no_interval_note, rank_only_note
@@ -52,8 +54,8 @@ def test_a_user_spaces_rank_only_note_names_no_tables(tmp_path, monkeypatch, use
 
 
 def test_a_designer_from_scratch_says_why_its_designs_state_no_interval_or_no_value(nb201, bench):
-    """From scratch a design stated below the best result has no interval, and one predicted above
-    every result no value (it read as the best result's: unstated_above_results); each says why."""
+    """From scratch a design predicted above every result states no value (it read as the best
+    result's: unstated_above_results), those below state intervals the results calibrate; each says why."""
     archs = bench.archs()[::991][:12]
     designer = gennas.Designer(nb201, task="own-accuracy", predictor=untrained_predictor(nb201), seed=0)
     for part in (archs[:6], archs[6:]):  # told at once, its predictions of them missed: nothing stated
@@ -63,9 +65,12 @@ def test_a_designer_from_scratch_says_why_its_designs_state_no_interval_or_no_va
     assert above and all(c.verified_score is None and "no value" in str(c) for c in above)
     assert any("predicted above every verified result" in note for note in designs.notes)
     assert not any("no score is stated" in note for note in designs.notes)  # not a rank-only designer
-    stated = Candidate(archs[0], 91.5, None, None, 1)  # an unverified design stated below the results
-    note = no_interval_note(designer, [stated])
-    assert note is not None and "from scratch" in note
+    p = designer.predictions(bench.archs()[::50])  # those stated have the cross-fitted copies' interval
+    stated_here = np.isfinite(p.mean)
+    assert stated_here.any() and np.isfinite(p.low[stated_here]).all() and (p.high > p.low)[stated_here].all()
+    assert no_interval_note(designer, designs) is None
+    stated = Candidate(archs[0], 91.5, None, None, 1)  # a design stated with no interval is still said to be
+    assert "a score with no interval: nothing calibrated" in no_interval_note(designer, [stated])
     pretrained = gennas.Designer(nb201, task="cifar10", seed=0)
     assert no_interval_note(pretrained, pretrained.generate(5)) is None  # calibrated: intervals stated
 

@@ -143,13 +143,14 @@ def test_predictions_repr_is_one_line() -> None:
 
 
 def test_readme_says_rows_and_progress() -> None:
-    """A Python user read nowhere of progress=True (off by default; walk 29 #7) or of result.rows() (#9)."""
+    """A Python user read nowhere of the search's progress (walk 29 #7: off by default then; shown now
+    unless the evaluator is a table) or of result.rows() (#9)."""
     from pathlib import Path
 
     readme = (Path(__file__).parent.parent / "README.md").read_text()
     block = readme[readme.index("## Designing architectures"):readme.index("designer = gennas.Designer.from_study(")]
     assert "result.rows()" in block and "pandas.DataFrame" in block
-    assert "progress=True shows the search as it goes (off by default in Python" in block
+    assert "the search shows its progress on stderr unless its evaluator looks scores up in a table" in block
 
 
 def test_a_designers_repr_tells_two_of_one_task_apart():
