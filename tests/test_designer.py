@@ -232,6 +232,22 @@ def test_candidate_says_where_its_statement_extrapolates(bench):
     assert extrapolation_column(candidate_row(beyond))["extrapolated"] == "above"
 
 
+def test_a_printed_table_of_designs_that_all_state_no_value_keeps_their_flag(bench):
+    """`gennas design -n 3` in a user's space, its designs all predicted above every result by a
+    network learned from scratch (no value, a rank, ``beyond_calibration``), ended in
+    ``ValueError: 'pred_high' is not in list``: the table had no interval to put the flag after."""
+    from gennas.cli.design import printed_rows
+    from gennas.design.candidate import candidate_row, with_every_column
+
+    archs = bench.space.sample_many(3, np.random.default_rng(0))
+    above = [Candidate(a, None, None, None, k + 1, relative_score=1.0 - k, beyond_calibration=True)
+             for k, a in enumerate(archs)]
+    assert all(c.unstated_above for c in above)
+    shown = printed_rows(with_every_column([candidate_row(c) for c in above], "%"))
+    assert [list(row) for row in shown] == [["rank", "arch", "relative_score", "extrapolated", "verified"]] * 3
+    assert all(row["extrapolated"] == "above" for row in shown)
+
+
 def test_under_a_budget_an_enumerable_space_is_ranked_whole(bench):
     """The guided samples under a pixel3 5 ms budget missed the predictor's best cells within it
     (first design 89.56 % where its own top 20 within the budget are 89.8-91.0 %: `python

@@ -14,8 +14,8 @@ LATENCY_COLUMNS = ("pred_ms", "measured_ms", "bound_ms")
 
 
 def register(app: typer.Typer) -> None:
-    from gennas.cli.output import bound_column, bound_fields, extrapolation_column, friendly, print_json, print_table
-    from gennas.design.candidate import candidate_row, statement_keys, with_every_column
+    from gennas.cli.output import bound_fields, friendly, print_json, print_table
+    from gennas.design.candidate import candidate_row, with_every_column
     from gennas.design.notes import design_notes
 
     @app.command("design")
@@ -178,16 +178,24 @@ def register(app: typer.Typer) -> None:
             how = "predicted, not verified" if not verified else \
                 f"predicted; {verified} of them verified by the study, column 'verified'"
             how += "; scores minimized: lower is better" if direction == "minimize" else ""
-            # a latency column no design fills is left out of the table (the JSON keeps its keys),
-            # so are a relative score nothing needs and, where nothing is stated, the prediction
-            # columns: a rank-only table shows the ranks, not eight empty columns
-            filled = {k for row in rows for k, v in row.items() if v is not None}
-            stated = bool(filled & {"pred_acc", "pred_score"})
-            unused = {"relative_score"} | (set() if stated else set(statement_keys("%")) - {"rank", "arch", "verified"})
-            rows = [{k: v for k, v in row.items() if k in filled or not (k.startswith(LATENCY_COLUMNS) or k in unused)}
-                    for row in rows]
             print_table(f"{len(rows)} designed {designer.space.name} architectures for {task}{budget} ({how})",
-                        [bound_column(extrapolation_column(row)) for row in rows])
+                        printed_rows(rows))
+
+
+def printed_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``design``'s JSON ``rows`` as its printed table shows them: a latency column no design fills
+    is left out (the JSON keeps its keys), so are a relative score nothing needs and, where nothing
+    is stated, the prediction columns (a rank-only table shows the ranks, not eight empty columns);
+    the extrapolation flags are one column, the bound is headed by its confidence."""
+    from gennas.cli.output import bound_column, extrapolation_column
+    from gennas.design.candidate import statement_keys
+
+    filled = {k for row in rows for k, v in row.items() if v is not None}
+    stated = bool(filled & {"pred_acc", "pred_score"})
+    unused = {"relative_score"} | (set() if stated else set(statement_keys("%")) - {"rank", "arch", "verified"})
+    rows = [{k: v for k, v in row.items() if k in filled or not (k.startswith(LATENCY_COLUMNS) or k in unused)}
+            for row in rows]
+    return [bound_column(extrapolation_column(row)) for row in rows]
 
 
 def held_out(space: str | None, holdout: str | None) -> Any:

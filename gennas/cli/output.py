@@ -125,7 +125,11 @@ def extrapolation_column(row: dict[str, Any]) -> dict[str, Any]:
     out = {k: v for k, v in row.items() if k not in ("beyond_calibration", "below_calibration")}
     flag = "above" if row["beyond_calibration"] else "below" if row.get("below_calibration") else ""
     items = list(out.items())
-    at = [k for k, _ in items].index("pred_high") + 1
+    keys = [k for k, _ in items]
+    # after the interval; a table of ranks only has none (`design -n 3` of designs all predicted above
+    # the results, which state no value, ended in a ValueError): after the relative score, else the arch
+    after = next((k for k in ("pred_high", "relative_score", "arch") if k in keys), None)
+    at = keys.index(after) + 1 if after is not None else len(items)
     return dict(items[:at] + [("extrapolated", flag)] + items[at:])
 
 
