@@ -78,7 +78,7 @@ USER_SPACE = """\
 # a user's cell space: separable convs and an MBConv with squeeze-excite and h-swish (5^6 cells)
 kind: cell
 name: {name}
-description: three-node cell (experiments/spaces.py)
+description: four-node cell (experiments/spaces.py)
 input_size: 32
 cell:
   nodes: 4
