@@ -96,9 +96,9 @@ def unstated_unlike_results(p: Predictions, unlike: np.ndarray) -> Predictions:
 
 
 def unstated_above_results(p: Predictions, reach: tuple[float, float]) -> Predictions:
-    """``p`` (a from-scratch statement: the raw value within ``reach``, on the model's scale) with
-    nothing stated (NaN) of the designs predicted above the reach's top, the best verified score,
-    flagged ``beyond``: clipped there, they read as good as the best result. A user's
+    """``p`` (a from-scratch statement; ``raw`` the model's value on its scale) with nothing stated
+    (NaN) of the designs whose ``raw`` lies above ``reach``'s top, the best verified score, flagged
+    ``beyond``: clipped there, they read as good as the best result. A user's
     synflow study in its own space stated 9 designs at the best result, 4.606e8, for truths of
     3.5e7-1.3e8, ranked above verified cells of 4.1e8-4.4e8; from scratch nothing calibrates the
     predictor above its results, where its top picks are the ones it over-rates."""

@@ -103,8 +103,8 @@ class Statements:
           agree with the task's stored calibration, which then states the designs the refitted
           model ranks. On a new dataset of a space with measured tables: the line from the tables
           to the results (:mod:`gennas.design.source_line`).
-        * From scratch (an untrained predictor): the refitted model's mean, no interval, and nothing
-          above every result nor for a design unlike every result (:mod:`gennas.design.scratch_statement`).
+        * From scratch (an untrained predictor): so too, each copy trained from scratch, but nothing
+          above the best result nor for a design unlike every result (:mod:`gennas.design.scratch_statement`).
         * A task nothing was verified or described for, and a minimised task before results: only
           the rank (what transfers).
         * A task described by samples, or another predictor: the raw mean within reach, no interval.
