@@ -18,24 +18,18 @@ About 2 minutes for both spaces and five seeds on a 2-core machine.
 
 from __future__ import annotations
 
-import argparse
-import os
-import shutil
 import tempfile
 from pathlib import Path
 
 import numpy as np
-import torch
-from scratch_saved_predictor import README_SPACE, WALK_SPACES, readme_space, trained_home
+from scratch_saved_predictor import README_SPACE, WALK_SPACES, fresh_home, readme_space, seeds_and_budget, trained_home
 
 
 def one_seed(spec: Path, generator_home: Path, seed: int, budget: int, evaluator) -> dict[str, float]:
     """One from-scratch search in a fresh home and what ``generate(20)`` states, against the truth."""
     import gennas
 
-    home = Path(tempfile.mkdtemp(prefix="home_", dir=generator_home.parent))
-    shutil.copytree(generator_home / "checkpoints", home / "checkpoints", ignore=shutil.ignore_patterns("predictor_*"))
-    os.environ["GENNAS_HOME"] = str(home)
+    fresh_home(generator_home)
     designer = gennas.Designer(str(spec), task="cifar10-synflow", seed=seed)
     out = designer.search(evaluator, budget=budget, progress=False)
     designs = designer.generate(20)
@@ -54,12 +48,7 @@ def one_seed(spec: Path, generator_home: Path, seed: int, budget: int, evaluator
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seeds", default="0,1,2,3,4")
-    parser.add_argument("--budget", type=int, default=20)
-    args = parser.parse_args()
-    seeds = [int(s) for s in args.seeds.split(",")]
-    torch.set_num_threads(1)
+    seeds, budget = seeds_and_budget(__doc__)
     import gennas
     from gennas.cli.search import make_evaluator  # the CLI's own proxy:synflow evaluator
 
@@ -76,7 +65,7 @@ def main() -> None:
             evaluator = make_evaluator("proxy:synflow", gennas.load_space(str(spec)), "cifar10", seed=0)
             rows = []
             for seed in seeds:
-                rows.append(one_seed(spec, home, seed, args.budget, evaluator))
+                rows.append(one_seed(spec, home, seed, budget, evaluator))
                 print(f"| {name} | {seed} | " + " | ".join(f"{rows[-1][c]:.2f}" if isinstance(rows[-1][c], float)
                                                           else str(rows[-1][c]) for c in columns) + " |", flush=True)
             # the mean over the seeds (a seed with no design stated counts in the counts only)

@@ -73,6 +73,26 @@ def trained_home(spec: Path, root: Path) -> Path:
     return home
 
 
+def fresh_home(generator_home: Path) -> Path:
+    """A new ``$GENNAS_HOME`` (set in ``os.environ``, read wherever a checkpoint is looked up or
+    saved) holding only the space's generator trained in ``generator_home``."""
+    home = Path(tempfile.mkdtemp(prefix="home_", dir=generator_home.parent))
+    shutil.copytree(generator_home / "checkpoints", home / "checkpoints", ignore=shutil.ignore_patterns("predictor_*"))
+    os.environ["GENNAS_HOME"] = str(home)
+    return home
+
+
+def seeds_and_budget(doc: str) -> tuple[list[int], int]:
+    """The ``--seeds`` and ``--budget`` of a script on from-scratch searches (``doc`` its help); torch
+    on one thread."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seeds", default="0,1,2,3,4")
+    parser.add_argument("--budget", type=int, default=20)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    return [int(s) for s in args.seeds.split(",")], args.budget
+
+
 def one_search(spec: Path, generator_home: Path, seed: int, budget: int, evaluator, probe: list,
                truth: np.ndarray) -> tuple[float, float, float]:
     """Best synflow of a from-scratch designer search in a fresh home, and the saved predictor's
@@ -81,10 +101,7 @@ def one_search(spec: Path, generator_home: Path, seed: int, budget: int, evaluat
     from gennas.design.pretrained import predictor_file
     from gennas.surrogates.predictor import Predictor
 
-    home = Path(tempfile.mkdtemp(prefix="home_", dir=generator_home.parent))
-    shutil.copytree(generator_home / "checkpoints", home / "checkpoints",
-                    ignore=shutil.ignore_patterns("predictor_*"))
-    os.environ["GENNAS_HOME"] = str(home)  # read wherever a checkpoint is looked up or saved
+    home = fresh_home(generator_home)
     space = gennas.load_space(str(spec))
     out = gennas.Designer(str(spec), task="cifar10-synflow", seed=seed).search(evaluator, budget=budget, progress=False)
     saved = Predictor.load(home / "checkpoints" / predictor_file(space))
@@ -93,12 +110,7 @@ def one_search(spec: Path, generator_home: Path, seed: int, budget: int, evaluat
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seeds", default="0,1,2,3,4")
-    parser.add_argument("--budget", type=int, default=20)
-    args = parser.parse_args()
-    seeds = [int(s) for s in args.seeds.split(",")]
-    torch.set_num_threads(1)
+    seeds, budget = seeds_and_budget(__doc__)
     import gennas
     from gennas.cli.search import make_evaluator  # the CLI's own proxy:synflow evaluator
 
@@ -115,7 +127,7 @@ def main() -> None:
             probe = space.sample_many(200, np.random.default_rng(1))
             truth = np.log10(np.maximum([r.score for r in evaluator.evaluate(probe)], 1e-30))
             for seed in seeds:
-                best, rho, spread = one_search(spec, home, seed, args.budget, evaluator, probe, truth)
+                best, rho, spread = one_search(spec, home, seed, budget, evaluator, probe, truth)
                 print(f"| {name} | {seed} | {best:.3e} | {rho:+.3f} | {spread:.3g} |", flush=True)
 
 
