@@ -393,7 +393,7 @@ class Statements:
         unit = loop.scale.range_to_model(*unit_range(
             scores, loop.scale.direction == "maximize", loop.scale.compress, self._by_proxy(told)))
         learned = learned_calibration([r.arch for r in told], y, lambda keep: self._fold_model(  # from scratch
-            [told[i] for i in keep]), reach, seed=self.seed or 0, unit=unit)  # 5 networks trained: about 5 s
+            [told[i] for i in keep]), reach, seed=self.seed or 0, unit=unit)  # 5 networks: 4-6 s (docs)
         measured = table is not None
         reach = learned.calibration.reach if learned is not None else reach or learned_reach(y, None, unit=unit)
         _LEARNED[loop] = (key, (learned, reach, measured))
