@@ -226,3 +226,23 @@ def test_a_resumed_result_s_cost_is_the_whole_training(space, loaders, tmp_path)
     assert first < total <= resumed.cost_s  # epoch 1's seconds are carried, epoch 2's added
     again = make(space, loaders, tmp_path).train(CELL)  # finished: nothing trained, the cost still the total
     assert again.metadata["resumed_from_epoch"] == 2 and again.cost_s >= total
+
+
+def test_other_data_in_the_same_checkpoint_dir_trains_afresh_and_the_same_data_resumes(space, tmp_path):
+    """Walk 34 #1: the checkpoint key named no data, and a second dataset of the same shape was
+    given the first one's finished run (its accuracy, not its own)."""
+    def digits(seed: int) -> tuple[DataLoader, DataLoader]:
+        g = torch.Generator().manual_seed(seed)
+        x, y = torch.randn(96, 3, 8, 8, generator=g), torch.randint(0, 2, (96,), generator=g)
+        return (DataLoader(TensorDataset(x[:64], y[:64]), batch_size=32, shuffle=True),
+                DataLoader(TensorDataset(x[64:], y[64:]), batch_size=32))
+
+    first = make(space, digits(0), tmp_path, epochs=1, keep_weights=True).evaluate([CELL])[0]
+    other = make(space, digits(1), tmp_path, epochs=1, keep_weights=True)
+    trained = other.evaluate([CELL])[0]
+    assert "resumed_from_epoch" not in trained.metadata or trained.metadata["resumed_from_epoch"] == 0
+    assert trained.metadata["data"] != first.metadata["data"]
+    fresh = make(space, digits(1), None, epochs=1).evaluate([CELL])[0]
+    assert trained.score == fresh.score  # its own data's accuracy
+    again = make(space, digits(0), tmp_path, epochs=1).evaluate([CELL])[0]  # new loaders of the first data
+    assert again.metadata["resumed_from_epoch"] == 1 and again.score == first.score

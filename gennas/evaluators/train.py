@@ -36,6 +36,7 @@ from torch.utils.data import DataLoader, RandomSampler, SequentialSampler
 from gennas.checkpoint import Checkpoint, load_checkpoint, save_checkpoint, write_manifest
 from gennas.errors import GennasError, InvalidArchitecture, TrainingDiverged
 from gennas.evaluators.base import Result
+from gennas.evaluators.data_key import data_key
 from gennas.evaluators.zero_cost import check_batch, take_batches
 from gennas.graph import ArchGraph
 from gennas.search.progress import listening, report
@@ -168,6 +169,8 @@ class TrainEvaluator:
         self.inputs = _inputs(inputs)
         self._check_labels(train_loader, y_train, val_loader, y_val, given=num_classes is not None)
         self._check_fits(x_train[:1])
+        # part of each run's checkpoint key: other data in the same checkpoint_dir trains afresh
+        self.data_keys = {"train": data_key(train_loader), "val": data_key(val_loader)}
 
     def _check_labels(self, train_loader: DataLoader, y_train: torch.Tensor, val_loader: DataLoader,
                       y_val: torch.Tensor, given: bool) -> None:
@@ -223,11 +226,12 @@ class TrainEvaluator:
 
     # ------------------------------------------------------------ bookkeeping
     def config(self, arch: ArchGraph) -> dict[str, Any]:
-        """Everything that determines a training run (its checkpoint key)."""
+        """Everything that determines a training run (its checkpoint key), the data included
+        (:func:`~gennas.evaluators.data_key.data_key` of each loader)."""
         return {"space": self.space.name, "arch": self.space.to_string(arch), "epochs": self.epochs, "lr": self.lr,
                 "seed": self.seed, "momentum": self.momentum, "weight_decay": self.weight_decay,
                 "grad_clip": self.grad_clip, "bn_batches": self.bn_batches, "num_classes": self.num_classes, "input_shape": list(self.input_shape),
-                "build_options": self.build_options}
+                "build_options": self.build_options, "data": self.data_keys}
 
     def checkpoint_path(self, arch: ArchGraph) -> Path | None:
         """``<checkpoint_dir>/train_<arch hash>_<settings hash>.pt``, or None without a folder."""
