@@ -57,7 +57,8 @@ class Candidate:
         verified_count: how many successful verifications ``verified_score`` is the mean of (more
             than one after :meth:`~gennas.Designer.reverify` or a repeated ``tell``); None if unverified.
         unlike_results: no value stated because a predictor learned from scratch learned it from
-            results that all hold its operations in other numbers (:mod:`gennas.design.scratch_statement`):
+            results that all hold its operations in other numbers, or that all lie further from it
+            than from one another (:mod:`gennas.design.scratch_statement`):
             its value would be theirs, not its own; ranked after the designs it states.
     """
 
@@ -113,7 +114,8 @@ class Candidate:
                     "predictor learned from scratch, which nothing calibrates there")
         elif self.unlike_results:
             what = (f"relative score {self.relative_score:+.2f}; no value: unlike every verified result (its "
-                    "operations in other numbers), which are all a predictor learned from scratch knows")
+                    "operations in other numbers, or further from them than they lie from one another), which "
+                    "are all a predictor learned from scratch knows")
         elif self.predicted_accuracy is None:
             # why varies (too few results; results a budget set later leaves out): generate's .notes say
             what = (f"relative score {self.relative_score:+.2f}; no accuracy: a rank only (the designs' .notes say "

@@ -278,7 +278,8 @@ def unlike_results_note(candidates: Sequence[Any]) -> str | None:
     if not ranks:
         return None
     return (f"{which_designs(ranks)} unlike every verified result (some operation held more or fewer times than by "
-            "each): a predictor learned from scratch knows the space only through its results, so no value is "
+            "each, or more changes away from every one than they lie from one another): a predictor learned from "
+            "scratch knows the space only through its results, so no value is "
             "stated (it would be the results' level) and they rank after the designs it states; verify some, or "
             "search on, to state them")
 
