@@ -117,6 +117,15 @@ def test_generate_reproducible_and_advancing(models):
     assert [c.arch for c in a.generate(5)] == first
 
 
+def test_a_numpy_integer_seed_asks_as_the_same_python_int_does():
+    """Walk 34 #2: the designer checked its seed but gave its loop the raw np.int32, whose rounds'
+    seeds (seed * 7919 + round) wrapped negative: ``ask`` under a budget raised numpy's ValueError."""
+    options = {"task": "cifar10", "device": "pixel3", "max_latency_ms": 5.0, "loop": LoopSettings(pool=1)}
+    as_numpy = gennas.Designer("nb201", seed=np.int32(300000), **options)
+    assert type(as_numpy.loop.seed) is int
+    assert as_numpy.ask(2) == gennas.Designer("nb201", seed=300000, **options).ask(2)
+
+
 def test_generate_draws_a_new_pool_only_after_new_results(bench, monkeypatch):
     """The seed moves on with what the designer learned, not with each call."""
     designer = gennas.Designer("nb201", task="cifar10", seed=7)

@@ -160,7 +160,7 @@ class Designer(Statements, Verification):
             self._guidance = replace(self._guidance, latency_hard=self.budget.judged_ms,
                                      latency=self.budget.steering(self._guidance.latency))
         self.loop = RememberingLoop(self.space, predictor, self.generator, self._guidance, task=self.task,
-                                    budget=self.budget, seed=seed, settings=settings, direction=direction)
+                                    budget=self.budget, seed=self.seed, settings=settings, direction=direction)
         self.loop.predictor_start = self.predictor_start  # a stored search records it (RememberingLoop.adopt_study)
         if self._saved_scale is not None and self._saved_scale.direction == direction:
             self.loop.scale = self._saved_scale  # new results are mapped as the saved ones were
