@@ -27,3 +27,11 @@ def replaced_on_exit(path: str | Path) -> Iterator[Path]:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def write_whole(path: str | Path, text: str) -> None:
+    """Write ``text`` to ``path`` through :func:`replaced_on_exit`: a failed write (a full disk, a
+    kill) leaves the file as it was. Written in place, a registered device's timings were
+    truncated to 512 bytes by a write that failed, and the earlier registration was lost."""
+    with replaced_on_exit(path) as tmp:
+        tmp.write_text(text)

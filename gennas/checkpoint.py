@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from gennas.atomic_write import replaced_on_exit
+from gennas.atomic_write import replaced_on_exit, write_whole
 from gennas.checkpoint_remedy import remedy, torch_refusal
 from gennas.errors import GennasError, OtherSpec
 
@@ -192,8 +192,7 @@ def _set_checksum(manifest: Path, sha256: str | None) -> None:
 
 def _write_json(out: Path, record: dict[str, Any]) -> None:
     """Write a manifest atomically (a crash leaves the old one whole)."""
-    with replaced_on_exit(out) as tmp:
-        tmp.write_text(json.dumps(record, indent=2, default=_plain) + "\n")
+    write_whole(out, json.dumps(record, indent=2, default=_plain) + "\n")
 
 
 def load_checkpoint(path: str | Path, kind: str, space: str | None = None,

@@ -32,6 +32,7 @@ from typing import Any
 
 import torch
 
+from gennas.atomic_write import write_whole
 from gennas.checkpoint import load_checkpoint
 from gennas.errors import GennasError, GennasWarning, MissingDependency, caller_stacklevel, install_hint
 from gennas.graph import ArchGraph
@@ -331,7 +332,7 @@ def record_latency(folder: str | Path, latency: dict[str, Any] | None) -> None:
     try:
         record = json.loads(path.read_text())
         record.pop("latency", None)
-        path.write_text(json.dumps({**record, **({"latency": latency} if latency else {})}, indent=2) + "\n")
+        write_whole(path, json.dumps({**record, **({"latency": latency} if latency else {})}, indent=2) + "\n")
     except (OSError, ValueError) as exc:
         raise GennasError(f"cannot record the latency in {path}: {getattr(exc, 'strerror', None) or exc}") from None
 

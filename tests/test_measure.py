@@ -221,3 +221,29 @@ def test_a_device_timed_by_gennas_is_predicted_as_the_networks_gennas_builds(tmp
     # among the listed ones, whose dead ops it would add, they sat lower (mean rank 0.46)
     every = list(bench.space.enumerate())
     assert model.predicted_rank(model.predict(every, "measured_box"), "measured_box").mean() == pytest.approx(0.5)
+
+
+def test_a_registration_whose_write_fails_leaves_the_earlier_one_whole(tmp_path, monkeypatch):
+    """Walk 34 #5: the device file was rewritten in place, and a write that failed (a full disk)
+    left 512 bytes of JSON: the earlier registration's timings were lost."""
+    from pathlib import Path
+
+    from gennas.surrogates.measure import register_device
+
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
+    bench = gennas.load_benchmark("nb201")
+    samples = list(zip(bench.archs()[:12], bench.latency_of(bench.archs()[:12], "pixel3")))
+    path = register_device("my_box", "nb201", samples, {})
+    before = path.read_text()
+    written = Path.write_text
+
+    def full_disk(self: Path, text: str, *args, **kwargs) -> int:
+        written(self, text[:512], *args, **kwargs)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_text", full_disk)
+    with pytest.raises(OSError):
+        register_device("my_box", "nb201", samples[:6], {})
+    monkeypatch.setattr(Path, "write_text", written)
+    assert path.read_text() == before and len(json.loads(before)["samples"]) == 12
+    assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary file left behind

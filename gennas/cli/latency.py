@@ -358,6 +358,7 @@ def recheck_cmd(name: str = typer.Option(..., "--name", help="the registered dev
     file, and a budget on the device warns while the last recheck is beyond the margin."""
     from datetime import datetime, timezone
 
+    from gennas.atomic_write import write_whole
     from gennas.cli.checks import check_writable_dir
     from gennas.design.timed_here import local_registration, registered_timer
     from gennas.errors import GennasError
@@ -383,7 +384,7 @@ def recheck_cmd(name: str = typer.Option(..., "--name", help="the registered dev
     drift, margin = statistics.median(ratios), recorded_margin(record, DRIFT_CONFIDENCE)
     record["rechecks"] = [*record.get("rechecks", []), {"when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                                                       "median_ratio": drift, "ratios": ratios}]
-    measure.registered_path(name, resolved.name).write_text(json.dumps(record, indent=2) + "\n")
+    write_whole(measure.registered_path(name, resolved.name), json.dumps(record, indent=2) + "\n")
     again = measure_command(name, resolved, record)  # with the settings it was registered with
     verdict = (f"slower than its timing margin ({margin:.3g}) allows: designs judged by the registration may run "
                f"over their budgets by up to {drift:.2f}x; register it again ({again}), and a budget on it warns "

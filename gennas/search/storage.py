@@ -30,7 +30,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gennas.atomic_write import replaced_on_exit
+from gennas.atomic_write import write_whole
 from gennas.errors import GennasError, GennasWarning, InvalidArchitecture, caller_stacklevel
 from gennas.evaluators.base import Result
 from gennas.resources import gennas_home
@@ -429,7 +429,6 @@ def _rewrite(path: Path, lines: list[str]) -> None:
         if not lines:
             path.unlink()
             return
-        with replaced_on_exit(path) as tmp:  # a temporary file of its own: two workers share a journal
-            tmp.write_text("".join(line + "\n" for line in lines))
+        write_whole(path, "".join(line + "\n" for line in lines))  # a temporary file of its own: workers share it
     except OSError:
         pass  # the ids already stored are skipped on the next replay

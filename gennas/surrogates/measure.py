@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from gennas.atomic_write import write_whole
 from gennas.errors import GennasError, GennasWarning, UnknownDevice
 from gennas.graph import ArchGraph
 from gennas.resources import gennas_home
@@ -270,7 +271,7 @@ def register_device(name: str, space: SearchSpace | str, samples: Sequence[tuple
     record = {"name": name, "space": space.name, "samples": rows,
               "created": datetime.now(timezone.utc).isoformat(timespec="seconds"), **(info or {}),
               "space_spec": spec_record(space)}  # what the timings describe (an edited spec: timed again)
-    path.write_text(json.dumps(record, indent=2) + "\n")
+    write_whole(path, json.dumps(record, indent=2) + "\n")
     if before is not None and before != path:
         before.unlink()  # the old layout's file of this space: replaced, not left to shadow it
     return path

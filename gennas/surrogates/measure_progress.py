@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from gennas.atomic_write import replaced_on_exit
+from gennas.atomic_write import write_whole
 from gennas.errors import GennasError, GennasWarning
 from gennas.resources import gennas_home
 from gennas.surrogates.measure import Timing
@@ -94,8 +94,7 @@ class MeasureProgress:
             return
         try:  # a whole file or the previous one: a kill mid-write leaves no half record
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            with replaced_on_exit(self.path) as partial:
-                partial.write_text(json.dumps({"settings": self.settings, "timings": self.kept}))
+            write_whole(self.path, json.dumps({"settings": self.settings, "timings": self.kept}))
         except OSError as exc:  # the measure goes on: only resuming it is lost
             self.writable = False
             warnings.warn(f"cannot keep the timings in {self.path} as they are taken ({exc.strerror or exc}): "
