@@ -217,7 +217,32 @@ def test_journal_falls_back_to_gennas_home(tmp_path, nb201, monkeypatch):
         with pytest.raises(GennasError, match=f"kept in {tmp_path / 'home' / 'journals'}"):
             store.add(_results(nb201, 2)[0])
     assert len(ResultStore.open(nb201, str(path), "s", resume=True)) == 1
-    assert list((tmp_path / "home" / "journals").iterdir()) == []
+    assert [p.name for p in (tmp_path / "home" / "journals").iterdir() if p.suffix != ".lock"] == []
+
+
+def test_a_result_journaled_while_a_replay_stores_others_stays_journaled(tmp_path, nb201, monkeypatch):
+    """Walk 34 #4: a replay rewrote the shared journal from what it had read before storing, and a
+    result another worker journaled meanwhile was lost."""
+    path = tmp_path / "run.db"
+    store, other = ResultStore.open(nb201, str(path), "a"), ResultStore.open(nb201, str(path), "b")
+    results = _results(nb201, 3)
+    with monkeypatch.context() as patch:
+        _fail_writes_after(patch, 0)
+        with pytest.raises(GennasError, match="could not store 2 verified results"):
+            store.add_many(results[:2])
+    real, appended = optuna.study.Study.add_trial, []
+
+    def add_trial(self, trial):  # the other worker journals its result while this replay stores
+        if not appended:
+            appended.append(other._keep([results[2]]))
+        return real(self, trial)
+
+    monkeypatch.setattr(optuna.study.Study, "add_trial", add_trial)
+    assert store.replay_journal() == 2 and appended
+    monkeypatch.setattr(optuna.study.Study, "add_trial", real)
+    left = (tmp_path / "run.db.journal.jsonl").read_text().splitlines()
+    assert len(left) == 1 and '"study": "b"' in left[0]
+    assert len(ResultStore.open(nb201, str(path), "b", resume=True)) == 1  # stored when b is opened
 
 
 def test_read_only_storage(tmp_path, nb201):

@@ -30,6 +30,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from filelock import FileLock, Timeout
+
 from gennas.atomic_write import write_whole
 from gennas.errors import GennasError, GennasWarning, InvalidArchitecture, caller_stacklevel
 from gennas.evaluators.base import Result
@@ -67,6 +69,8 @@ CHANGES_ATTR = "gennas_settings_changes"
 RUN_ATTR = "gennas_last_run"
 #: trial attribute of a result stored from the journal (so a replay never stores it twice)
 JOURNAL_ID = "journal_id"
+#: seconds a journal's writer waits for another's (a replay stores a study's results meanwhile)
+JOURNAL_LOCK_S = 60.0
 #: trial attribute of a claim (:mod:`gennas.search.claims`): a claim is never a result
 CLAIM_ATTR = "gennas_claim"
 #: study attribute listing the numbers of failed trials set aside: their evaluator failed alike
@@ -285,10 +289,10 @@ class ResultStore:
         for path in self.journal_paths():
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                with open(path, "a") as fh:
+                with journal_lock(path), open(path, "a") as fh:
                     fh.write(lines)
                 return f"kept in {path}; stored when the study is next opened (--resume)"
-            except OSError:
+            except (OSError, Timeout):
                 continue
         lost = "; ".join(f"{self.space.to_string(r.arch)} = {r.score}" for r in results)
         return f"no journal could be written either; the results were: {lost}"
@@ -313,30 +317,29 @@ class ResultStore:
                 text = path.read_text()
             except (OSError, UnicodeDecodeError):
                 continue  # unreadable: left for a person to look at
-            keep, mine = [], []
+            mine = []
             for line in text.splitlines():
                 try:
                     record = json.loads(line)
-                    ours = record["study"] == self.study_name and record["space"] == self.space.name
+                    if record["study"] == self.study_name and record["space"] == self.space.name:
+                        mine.append((line, record))
                 except (ValueError, KeyError, TypeError):
-                    ours = False  # a torn line or another study's: left as it is
-                (mine if ours else keep).append((line, record if ours else None))
+                    pass  # a torn line or another study's: left as it is
             if not mine:
                 continue
-            for i, (line, record) in enumerate(mine):
-                if record.get("id") in stored:
-                    continue
-                try:
-                    self.study.add_trial(self._trial(self._from_record(record), record.get("id")))
-                except GennasError:
-                    keep.append((line, None))  # not a result of this space after all: keep it, untouched
-                    continue
-                except Exception:  # still not writable: everything not yet stored stays journaled
-                    keep += [(ln, None) for ln, _ in mine[i:]]
-                    break
-                stored.add(record.get("id"))
-                done += 1
-            _rewrite(path, [line for line, _ in keep])
+            dropped = set()  # the lines stored now or before: what leaves the journal
+            for line, record in mine:
+                if record.get("id") not in stored:
+                    try:
+                        self.study.add_trial(self._trial(self._from_record(record), record.get("id")))
+                    except GennasError:
+                        continue  # not a result of this space after all: kept, untouched
+                    except Exception:  # still not writable: everything not yet stored stays journaled
+                        break
+                    stored.add(record.get("id"))
+                    done += 1
+                dropped.add(line)
+            _drop_lines(path, dropped)
         return done
 
     def _from_record(self, record: dict[str, Any]) -> Result:
@@ -423,12 +426,21 @@ def _options(values: dict[str, Any], keys: list[str]) -> str:
     return f" ({', '.join(named)})" if named else ""
 
 
-def _rewrite(path: Path, lines: list[str]) -> None:
-    """Replace a journal by ``lines`` (removed when empty), atomically."""
+def journal_lock(path: Path) -> FileLock:
+    """The lock every writer of the journal at ``path`` holds: a replay rewrote the journal from
+    what it had read before storing, and a result another worker appended meanwhile was lost."""
+    return FileLock(f"{path}.lock", timeout=JOURNAL_LOCK_S)
+
+
+def _drop_lines(path: Path, dropped: set[str]) -> None:
+    """Remove ``dropped`` lines from the journal at ``path`` as it is now (lines appended since it
+    was read stay), atomically; the file goes when nothing is left."""
     try:
-        if not lines:
-            path.unlink()
-            return
-        write_whole(path, "".join(line + "\n" for line in lines))  # a temporary file of its own: workers share it
-    except OSError:
+        with journal_lock(path):
+            lines = [line for line in path.read_text().splitlines() if line not in dropped]
+            if lines:
+                write_whole(path, "".join(line + "\n" for line in lines))
+            else:
+                path.unlink()
+    except (OSError, Timeout, UnicodeDecodeError):
         pass  # the ids already stored are skipped on the next replay
