@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from filelock import FileLock
+
 
 @contextmanager
 def replaced_on_exit(path: str | Path) -> Iterator[Path]:
@@ -35,3 +37,10 @@ def write_whole(path: str | Path, text: str) -> None:
     truncated to 512 bytes by a write that failed, and the earlier registration was lost."""
     with replaced_on_exit(path) as tmp:
         tmp.write_text(text)
+
+
+def writers_lock(path: str | Path, timeout: float) -> FileLock:
+    """The lock the writers of ``path`` hold, ``<path>.lock`` (left in place: removing a lock file
+    another process waits on would let a third take it too), waited on for ``timeout`` seconds
+    (then ``filelock.Timeout``). Also between threads: each ``FileLock`` holds its own descriptor."""
+    return FileLock(f"{path}.lock", timeout=timeout)

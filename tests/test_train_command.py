@@ -422,3 +422,41 @@ def test_an_interrupt_after_the_last_step_keeps_the_trained_state(home, user_yam
     resumed = runner.invoke(app, [*train, "--resume", "--json"])
     assert resumed.exit_code == 0, resumed.output
     assert json.loads(resumed.stdout)[0]["steps"] == 4 and not partial.exists()
+
+
+def test_two_searches_saving_one_predictor_at_once_leave_a_file_its_manifest_describes(tmp_path, monkeypatch):
+    """Walk 34 #3: search A replaced the saved predictor and hashed it, search B replaced it and
+    wrote its manifest, then A wrote A's checksum beside B's file: every later designer refused
+    the file as corrupt. Threads stand in for the processes; A pauses between its checksum and
+    its manifest."""
+    import threading
+    import time
+
+    from gennas import checkpoint
+    from gennas.design.pretrained import remember_predictor
+
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
+    space = gennas.load_space("darts")
+    archs = [space.sample(i) for i in range(12)]
+    trained = {}
+    for task in ("task-a", "task-b"):
+        trained[task] = Predictor(space, PredictorConfig(steps=10, members=1))
+        trained[task].fit(archs, [space.count_params(a) / 1e6 for a in archs], task)
+    real, paused = checkpoint._write_json, threading.Event()
+
+    def slow_manifest(out, record):  # A pauses after hashing its file, before writing the manifest
+        if threading.current_thread().name == "A" and record.get("sha256"):
+            paused.set()
+            time.sleep(0.5)
+        return real(out, record)
+
+    monkeypatch.setattr(checkpoint, "_write_json", slow_manifest)
+    a = threading.Thread(target=remember_predictor, name="A",
+                         args=(space, trained["task-a"], 12, "task-a", "maximize", False, ""))
+    a.start()
+    paused.wait(5)
+    saved = remember_predictor(space, trained["task-b"], 12, "task-b", "maximize", False, "")  # waits for A
+    a.join()
+    loaded = Designer("darts", task="task-b", seed=0)  # refused as corrupt before
+    assert loaded.predictor_start == "saved" and "task-b" in loaded.predictor.tasks
+    assert checkpoint.read_manifest(saved)["sha256"] == checkpoint.file_sha256(saved)

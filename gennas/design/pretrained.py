@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from gennas.atomic_write import replaced_on_exit
+from gennas.atomic_write import replaced_on_exit, writers_lock
 from gennas.checkpoint import find_checkpoint, read_manifest, user_checkpoints_dir
 from gennas.design.loop import DesignLoop
 from gennas.design.scores import ScoreScale, score_unit
@@ -171,6 +171,10 @@ def _pick(records: dict[str | None, dict[str, Any]], task: str | None) -> dict[s
     return next(iter(records.values())) if task is None and len(records) == 1 else None
 
 
+#: seconds a save of the remembered predictor waits for another search's (a save takes well under one)
+SAVE_LOCK_S = 120.0
+
+
 def remember_predictor(space: SearchSpace, predictor: AccuracyModel, told: int, task: str | None,
                        direction: str, compress: bool = False, unit: str = "%",
                        ranges: CountRanges | None = None,
@@ -186,9 +190,21 @@ def remember_predictor(space: SearchSpace, predictor: AccuracyModel, told: int, 
     (:func:`~gennas.design.scratch_statement.count_ranges`) and the lowest and highest score of
     the results it learned from, recorded so a later designer states nothing of designs unlike
     them or predicted above them (:func:`saved_learned_from`), as the designer that trained it."""
-    save = getattr(predictor, "save", None)
-    if save is None or not predictor.is_trained or ships_predictor(space):
+    if getattr(predictor, "save", None) is None or not predictor.is_trained or ships_predictor(space):
         return None
+    path = user_checkpoints_dir() / predictor_file(space)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # one writer at a time, from reading the records to the manifest's checksum: two searches in one
+    # $GENNAS_HOME interleaved, and the manifest's sha256 named the other's file (every later
+    # designer refused it as corrupt)
+    with writers_lock(path, SAVE_LOCK_S):  # waited on too long: filelock.Timeout, an OSError as a full disk
+        return _save_records(predictor, space, task, told, direction, compress, unit, ranges, score_range, path)
+
+
+def _save_records(predictor: AccuracyModel, space: SearchSpace, task: str | None, told: int, direction: str,
+                  compress: bool, unit: str, ranges: CountRanges | None, score_range: tuple[float, float] | None,
+                  path: Path) -> Path | None:
+    """:func:`remember_predictor`'s write, under the lock of ``path``."""
     known = set(getattr(predictor, "tasks", []))
     records = {name: record for name, record in _saved_records(space).items()
                if name is not None and name in known and name != task}
@@ -202,11 +218,11 @@ def remember_predictor(space: SearchSpace, predictor: AccuracyModel, told: int, 
     data = (f"verified results ({learned}; scores mapped to the designer's scale), told to designers for space "
             f"{space.name!r}, which had no shipped predictor")
     try:
-        return save(user_checkpoints_dir() / predictor_file(space), data, {"tasks": records},
-                    "a designer search or Designer.tell (gennas search --method designer)",
-                    tasks=list(getattr(predictor, "tasks", [])))
+        return predictor.save(path, data, {"tasks": records},
+                              "a designer search or Designer.tell (gennas search --method designer)",
+                              tasks=list(getattr(predictor, "tasks", [])))
     except GennasError as exc:  # NaN weights: the last good file stays (written, they broke every later run)
-        warnings.warn(f"the refitted predictor was not saved: {exc}", GennasWarning, stacklevel=2)
+        warnings.warn(f"the refitted predictor was not saved: {exc}", GennasWarning, stacklevel=3)
         return None
 
 
@@ -266,12 +282,13 @@ def keep_start_copy(space: SearchSpace, folders: Sequence[Path]) -> Path | None:
         target = folder / START_COPY
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            for source, dest in ((path, target), (path.with_suffix(".json"), target.with_suffix(".json"))):
-                if source.is_file():  # written aside, then renamed: workers starting together never read half
-                    with replaced_on_exit(dest) as partial:
-                        shutil.copyfile(source, partial)
+            with writers_lock(path, SAVE_LOCK_S):  # the file and its manifest of one save
+                for source, dest in ((path, target), (path.with_suffix(".json"), target.with_suffix(".json"))):
+                    if source.is_file():  # written aside, then renamed: workers starting together never read half
+                        with replaced_on_exit(dest) as partial:
+                            shutil.copyfile(source, partial)
             return target
-        except OSError:
+        except OSError:  # filelock's Timeout too
             continue
     return None
 

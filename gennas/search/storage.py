@@ -30,9 +30,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from filelock import FileLock, Timeout
-
-from gennas.atomic_write import write_whole
+from gennas.atomic_write import write_whole, writers_lock
 from gennas.errors import GennasError, GennasWarning, InvalidArchitecture, caller_stacklevel
 from gennas.evaluators.base import Result
 from gennas.resources import gennas_home
@@ -69,7 +67,9 @@ CHANGES_ATTR = "gennas_settings_changes"
 RUN_ATTR = "gennas_last_run"
 #: trial attribute of a result stored from the journal (so a replay never stores it twice)
 JOURNAL_ID = "journal_id"
-#: seconds a journal's writer waits for another's (a replay stores a study's results meanwhile)
+#: seconds a journal's writer waits for another's (a replay stores a study's results meanwhile): a
+#: replay rewrote the journal from what it had read before storing, and a result another worker
+#: appended meanwhile was lost
 JOURNAL_LOCK_S = 60.0
 #: trial attribute of a claim (:mod:`gennas.search.claims`): a claim is never a result
 CLAIM_ATTR = "gennas_claim"
@@ -289,10 +289,10 @@ class ResultStore:
         for path in self.journal_paths():
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                with journal_lock(path), open(path, "a") as fh:
+                with writers_lock(path, JOURNAL_LOCK_S), open(path, "a") as fh:
                     fh.write(lines)
                 return f"kept in {path}; stored when the study is next opened (--resume)"
-            except (OSError, Timeout):
+            except OSError:  # filelock's Timeout too
                 continue
         lost = "; ".join(f"{self.space.to_string(r.arch)} = {r.score}" for r in results)
         return f"no journal could be written either; the results were: {lost}"
@@ -426,21 +426,15 @@ def _options(values: dict[str, Any], keys: list[str]) -> str:
     return f" ({', '.join(named)})" if named else ""
 
 
-def journal_lock(path: Path) -> FileLock:
-    """The lock every writer of the journal at ``path`` holds: a replay rewrote the journal from
-    what it had read before storing, and a result another worker appended meanwhile was lost."""
-    return FileLock(f"{path}.lock", timeout=JOURNAL_LOCK_S)
-
-
 def _drop_lines(path: Path, dropped: set[str]) -> None:
     """Remove ``dropped`` lines from the journal at ``path`` as it is now (lines appended since it
     was read stay), atomically; the file goes when nothing is left."""
     try:
-        with journal_lock(path):
+        with writers_lock(path, JOURNAL_LOCK_S):
             lines = [line for line in path.read_text().splitlines() if line not in dropped]
             if lines:
                 write_whole(path, "".join(line + "\n" for line in lines))
             else:
                 path.unlink()
-    except (OSError, Timeout, UnicodeDecodeError):
+    except (OSError, UnicodeDecodeError):  # filelock's Timeout too
         pass  # the ids already stored are skipped on the next replay
