@@ -32,12 +32,19 @@ F = TypeVar("F", bound=Callable[..., Any])
 _CHOSEN: ContextVar[bool] = ContextVar("gennas_threads_chosen", default=False)
 
 
-def threads_chosen() -> Callable[[], None]:
+def threads_chosen(restore: int | None = None) -> Callable[[], None]:
     """Mark the threads torch uses now as chosen in this context: gennas objects called
-    afterwards keep them (the command line's ``--threads``). Returns the call that undoes it
-    (the command line's context runs it on close, so an in-process caller is left as it was)."""
+    afterwards keep them (the command line's ``--threads``). Returns the call that undoes it and
+    sets torch's threads back to ``restore`` (the count before they were chosen; None: left), which
+    the command line's context runs on close, so an in-process caller is left as it was: its torch
+    kept the command's ``--threads 1`` after ``CliRunner().invoke(app, ...)``."""
     token = _CHOSEN.set(True)
-    return lambda: _CHOSEN.reset(token)
+
+    def undo() -> None:
+        _CHOSEN.reset(token)
+        if restore is not None:
+            torch.set_num_threads(restore)
+    return undo
 
 
 def check_threads(threads: Any) -> int | None:

@@ -68,12 +68,10 @@ def test_the_command_line_threads_reach_the_designer_and_are_not_left_chosen(mon
     seen, task_scores = [], predictor_module.Predictor._task_scores
     monkeypatch.setattr(predictor_module.Predictor, "_task_scores",  # inside the designer's predictions
                         lambda self, *a, **k: seen.append(torch.get_num_threads()) or task_scores(self, *a, **k))
-    before = torch.get_num_threads()
-    try:
+    with torch_threads(3):
         result = CliRunner().invoke(app, ["--threads", "2", "design", "-n", "2", "--json"])
         assert result.exit_code == 0, result.output
-    finally:
-        torch.set_num_threads(before)
+        assert torch.get_num_threads() == 3  # the caller's count back (walk 34 #11: left at --threads)
     assert seen and set(seen) == {2}
     inner = _Worker(1)
     inner.work()  # nothing chosen is left behind in this process

@@ -47,8 +47,10 @@ def global_options(ctx: typer.Context, version: bool = typer.Option(
     if threads > cores:  # --threads 1000 on 2 cores was taken without a word: oversubscribed
         typer.echo(f"warning: --threads {threads} exceeds the {cores} CPU cores this process may use: threads "
                    "beyond them wait for each other (a search slows down, it never speeds up)", err=True)
+    before = torch.get_num_threads()
     torch.set_num_threads(threads)
-    ctx.call_on_close(threads_chosen())  # every designer and predictor the command builds keeps --threads
+    # every designer and predictor the command builds keeps --threads; after it, the caller's count
+    ctx.call_on_close(threads_chosen(restore=before))
 
 
 @app.command("spaces")
