@@ -6,10 +6,13 @@ would fail deep inside one of them, so it is refused where it enters, naming the
 
 from __future__ import annotations
 
+import functools
 import warnings
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import numpy as np
+import torch
 
 from gennas.errors import GennasError, GennasWarning, caller_stacklevel
 
@@ -38,3 +41,17 @@ def warn_unseeded(seed: int | None, storage: Any, study: str | None, resume: boo
         warnings.warn(f"study {study!r} is {'resumed' if resume else 'stored'} unseeded (seed=None): its designs "
                       "cannot be reproduced; Designer(..., seed=0) makes them so", UnseededStudy,
                       stacklevel=caller_stacklevel())
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def keeps_callers_torch_stream(fn: F) -> F:
+    """``fn`` run under ``torch.random.fork_rng`` (CPU): the seed it sets for its own draws leaves
+    the caller's torch stream where it was. ``LatencyEstimator.fit(seed=5)`` and the encoder's
+    pretraining reset it: a seeded notebook's next ``torch.rand`` depended on gennas' seed."""
+    @functools.wraps(fn)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        with torch.random.fork_rng(devices=[]):
+            return fn(*args, **kwargs)
+    return run  # type: ignore[return-value]

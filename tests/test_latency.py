@@ -389,3 +389,23 @@ def test_adapting_under_a_bundled_device_s_name_says_it_replaces_it():
     refs = est.reference_archs()
     with pytest.warns(UserWarning, match="replaces the bundled device"):
         est.adapt("pixel3", [(a, 10.0 + i) for i, a in enumerate(refs)])
+
+
+def test_fitting_leaves_the_caller_s_torch_stream_and_ranks_among_the_new_network_s_cells(bench):
+    """Walk 34 #10 and #12: ``fit`` reset torch's global stream to its seed, and a refitted
+    estimator ranked its predictions among the cells as the previous network had predicted them."""
+    archs = bench.archs()[::40]
+    table = {d: bench.latency_of(archs, d) for d in ("pixel3", "gold_6240")}
+    est = LatencyEstimator("nb201", LatencyConfig(hidden=16, rank=8))
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    est.fit(archs, table, steps=20, batch_size=64, virtual=4, seed=5)
+    assert torch.equal(torch.rand(3), expected)
+    cells = bench.archs()[:50]
+    est.predicted_rank(est.predict(cells, "pixel3"), "pixel3")
+    est.fit(archs, table, steps=20, batch_size=64, virtual=4, seed=1)
+    predicted, space_ms = est.predict(cells, "pixel3"), np.sort(est.predict(bench.archs(), "pixel3"))
+    among_new = (np.searchsorted(space_ms, predicted, "left") + np.searchsorted(space_ms, predicted, "right")) / (
+        2.0 * len(space_ms))  # pixel3's tables list every cell: ranked among the network's predictions of them
+    assert np.allclose(est.predicted_rank(predicted, "pixel3"), among_new, atol=1e-4)

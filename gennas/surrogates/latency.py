@@ -40,6 +40,7 @@ from gennas.surrogates.measure import broken_device_note, measure_latency  # mea
 from gennas.surrogates.routed_latency import RoutedLatencyModel, registered_models
 from gennas.surrogates.slot_latency import SlotLatencyModel, as_computed
 from gennas.resources import checkpoints_dir
+from gennas.seeds import keeps_callers_torch_stream
 from gennas.spaces import SearchSpace, as_rng, resolve_space
 from gennas.training import ridge_solve
 
@@ -317,6 +318,7 @@ class LatencyEstimator:
         return torch.exp(mu + sigma * z)
 
     # ------------------------------------------------------------ training
+    @keeps_callers_torch_stream
     def fit(self, archs: Sequence[ArchGraph], table: dict[str, np.ndarray], steps: int = 1000,
             batch_size: int = 256, virtual: int = 16, lr: float = 2e-3, seed: int = 0,
             log_every: int = 0) -> LatencyEstimator:
@@ -333,6 +335,7 @@ class LatencyEstimator:
         if ms.shape[1] != len(archs):
             raise GennasError(f"latency table has {ms.shape[1]} rows for {len(archs)} architectures")
         check_latencies(ms, "training table")
+        self._rank_phi.clear()  # features of the network about to change (predicted_rank's cache)
         torch.manual_seed(seed)
         rng = as_rng(seed)
         ref_idx = select_references(self.space, archs, table, self.config.k)

@@ -30,6 +30,7 @@ from gennas.errors import GennasError
 from gennas.graph import ArchGraph
 from gennas.models.gnn import DAGEncoder, EncoderConfig, archs_to_node_features
 from gennas.resources import checkpoints_dir
+from gennas.seeds import keeps_callers_torch_stream
 from gennas.spaces import SearchSpace
 from gennas.surrogates.features import DATA_FREE, feature_stats, raw_proxies, squash, standardise
 
@@ -75,6 +76,7 @@ def unlabelled_archs(space: SearchSpace, cfg: PretrainConfig) -> list[ArchGraph]
     return space.sample_many(cfg.samples, np.random.default_rng(cfg.seed))
 
 
+@keeps_callers_torch_stream
 def pretrain_encoder(space: SearchSpace, cfg: PretrainConfig, archs: Sequence[ArchGraph] | None = None,
                      log: Callable[[str], None] | None = None) -> tuple[PretextModel, torch.Tensor, dict[str, float]]:
     """Train the pretext model; returns it, the proxy feature stats ``(3, P)`` and held-out metrics
