@@ -87,7 +87,11 @@ def test_combination_beats_or_equals_its_equal_weight_start(space, bench):
     archs = space.sample_many(24, rng=11)
     raw = zero_cost.score_many(archs, space, ["params", "synflow"], build_options=TINY)
     acc = bench.accuracy_of(archs, "cifar10")
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.INFO)
     combo = ProxyCombination.fit(raw, acc, n_trials=40, seed=0)
+    assert optuna.logging.get_verbosity() == optuna.logging.INFO  # a user's studies keep their lines (walk 34 #15)
     equal = ProxyCombination(combo.names, (1.0, 1.0), combo.mean, combo.std, combo.floor)
     tau_equal = kendalltau(equal.combine(raw), acc).statistic
     tau_fit = kendalltau(combo.combine(raw), acc).statistic

@@ -22,6 +22,7 @@ from gennas.evaluators import zero_cost
 from gennas.errors import GennasError
 from gennas.evaluators.base import Result, architectures_to_evaluate
 from gennas.graph import ArchGraph
+from gennas.search.backends import quiet_optuna
 from gennas.spaces import SearchSpace, resolve_space
 from gennas.threads import check_threads, with_own_threads
 
@@ -98,11 +99,11 @@ class ProxyCombination:
             tau = kendalltau(feats @ w, y).statistic
             return float(tau) if math.isfinite(tau) else -1.0
 
-        optuna.logging.set_verbosity(optuna.logging.WARNING)
-        study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed))
-        # start from "every proxy counts equally": a sensible prior the search must beat
-        study.enqueue_trial({n: 1.0 for n in names})
-        study.optimize(objective, n_trials=n_trials)
+        with quiet_optuna():  # its INFO lines for the fit only: a user's own studies keep theirs
+            study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed))
+            # start from "every proxy counts equally": a sensible prior the search must beat
+            study.enqueue_trial({n: 1.0 for n in names})
+            study.optimize(objective, n_trials=n_trials)
         weights = tuple(float(study.best_params[n]) for n in names)
         return cls(names, weights, tuple(mean), tuple(std), tuple(floor), float(study.best_value))
 
