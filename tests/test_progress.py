@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 import time
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -152,10 +153,22 @@ def test_keep_weights_keeps_the_trained_weights_only(space, digits, tmp_path):
     path = out.history[0].metadata["checkpoint"]
     state = load_checkpoint(path, "trained", "nb201").state
     assert set(state) == {"model", "epoch", "history", "seconds"} and state["epoch"] == 1
-    again = _evaluator(space, digits, epochs=1, checkpoint_dir=ev.checkpoint_dir).train(out.history[0].arch)
+    assert ev.checkpoint_dir is None  # the study's work folder was the evaluator's for that run only
+    again = _evaluator(space, digits, epochs=1, checkpoint_dir=Path(path).parent).train(out.history[0].arch)
     assert again.score == out.history[0].score and again.metadata["resumed_from_epoch"] == 1  # not retrained
     build = __import__("json").loads(export_result(out.history[0], tmp_path / "exp", onnx=False)["build"].read_text())
     assert build["trained"] is True and build["inputs"] == recipe  # a Python user's export says its inputs
+
+
+def test_one_evaluator_in_two_studies_keeps_each_study_s_weights_in_its_own_folder(space, digits, tmp_path):
+    """Walk 34 #6: the first study's work folder stayed the evaluator's, and the second study's
+    trained weights (and resumable state) were written into it."""
+    ev = _evaluator(space, digits, keep_weights=True, epochs=1)
+    storage = f"sqlite:///{tmp_path}/run.db"
+    first = run_search(make_optimizer("random", space, 1), ev, 1, storage=storage, study_name="A", progress=False)
+    second = run_search(make_optimizer("random", space, 2), ev, 1, storage=storage, study_name="B", progress=False)
+    folders = [Path(out.history[0].metadata["checkpoint"]).parent.name for out in (first, second)]
+    assert folders[0].startswith("A-") and folders[1].startswith("B-") and ev.checkpoint_dir is None
 
 
 def test_supernet_reports_its_batches(space, digits):

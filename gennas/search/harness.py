@@ -208,7 +208,7 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
         if len(history) < int(budget):
             store.check_writable()  # a read-only storage fails here, not after the first verification
         # a training evaluator checkpoints under the study, so a resumed search continues its epochs
-        attach_work_dir(evaluator, getattr(store.backend, "url", None), store.study_name)
+        attached = attach_work_dir(evaluator, getattr(store.backend, "url", None), store.study_name)
         warn_weights_not_kept(evaluator)  # in memory, with no folder of its own: its weights would vanish
         # a resumed study's results are told as the uninterrupted run told them, so that its seed
         # leads the rest of the search where it would have gone (told at once, the path diverged)
@@ -267,6 +267,8 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
             raise
         finally:
             runner.close()
+            if attached is not None:  # the study's folder for this run only: another study's run gets its own
+                evaluator.checkpoint_dir = None
     out.elapsed_s = time.monotonic() - began
     if asked > budget:  # `-b 10000000` on nb201 ran 600 s towards it without a word
         out.notes.insert(0, f"the budget of {asked:,} exceeds the {budget:,} architectures of {search_space.name}: "

@@ -226,7 +226,9 @@ def _writable(folder: Path) -> bool:
 def attach_work_dir(evaluator: Any, storage_url: str | None, study_name: str) -> Path | None:
     """Give an evaluator that keeps checkpoints (a ``checkpoint_dir`` attribute left None) the
     study's work folder, so an interrupted evaluation resumes with the study. Returns the
-    folder given, or None (the evaluator keeps none, chose its own, or the storage is in memory)."""
+    folder given, or None (the evaluator keeps none, chose its own, or the storage is in memory);
+    the search sets it back to None when it ends (a second study's run with the same evaluator
+    trained into the first study's folder)."""
     if not hasattr(evaluator, "checkpoint_dir") or getattr(evaluator, "checkpoint_dir") is not None:
         return None
     folder = writable_work_dir(storage_url, study_name)
