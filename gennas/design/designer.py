@@ -35,7 +35,7 @@ from gennas.design.told_units import searched
 from gennas.design.refine import refined
 from gennas.design.verifying import Verification
 from gennas.design.verified import (failed_only, in_stated_order, one_per_function, ranked, verifications_among,
-                                    with_verified)
+                                    verified_means, with_verified)
 from gennas.errors import GennasError, UnknownDataset, caller_stacklevel
 from gennas.generators import SlotGenerator, load_generator
 from gennas.generators.base import MAX_COUNT, check_count
@@ -337,7 +337,7 @@ class Designer(Statements, Verification):
         # NaN: a design nothing states (below the results further than they tell, source_line)
         pick = lambda values, i: None if values is None or np.isnan(values[i]) else float(values[i])  # noqa: E731
         verifications = verifications_among(archs, self.loop.history)  # an equivalent cell's measurements too
-        verified = {key: float(np.mean(scores)) for key, scores in verifications.items()}
+        verified = verified_means(verifications)
         by_sources = p.mean is None and self.loop.refits > 0 and self.loop.ranks_by_sources()  # comparable ranks
         order = one_per_function(ranked(p, archs, verified, self.loop.scale, len(archs), by_sources), archs, verified, n)
         order = in_stated_order(order, p, archs, verified, self.loop.scale)  # never states more than one above it

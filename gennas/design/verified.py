@@ -41,7 +41,12 @@ def verified_among(archs: Sequence[ArchGraph], history: Sequence[Result]) -> dic
     its class): a design under a budget came back unverified, stated 45.42 [0, 91.91], beside its
     equivalent verified at 8.0 % that the budget had left out of the pool.
     Its own results come first where it has some."""
-    return {key: float(np.mean(scores)) for key, scores in verifications_among(archs, history).items()}
+    return verified_means(verifications_among(archs, history))
+
+
+def verified_means(verifications: dict[str, list[float]]) -> dict[str, float]:
+    """Architecture string -> the mean of its successful scores (:func:`verifications_among`)."""
+    return {key: float(np.mean(scores)) for key, scores in verifications.items()}
 
 
 def verifications_among(archs: Sequence[ArchGraph], history: Sequence[Result]) -> dict[str, list[float]]:

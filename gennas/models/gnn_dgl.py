@@ -81,7 +81,3 @@ class DGLDAGEncoder(BidirectionalGINLayers):
     def load_pyg_state_dict(self, state: dict[str, torch.Tensor]) -> None:
         """Load the weights of a :class:`gennas.models.gnn.DAGEncoder`."""
         self.load_state_dict(pyg_to_dgl_keys(state))
-
-    def pyg_state_dict(self) -> dict[str, torch.Tensor]:
-        """This encoder's weights under the PyG encoder's key names."""
-        return dgl_to_pyg_keys(self.state_dict())

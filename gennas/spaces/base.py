@@ -240,8 +240,9 @@ class SearchSpace(ABC):
 
     def count_params(self, arch: ArchGraph | str, **build_options: Any) -> int:
         """Number of trainable parameters of the built network."""
-        model = self.build(arch, **build_options)
-        return sum(p.numel() for p in model.parameters() if p.requires_grad)
+        from gennas.training import count_parameters  # torch, imported when a network is built
+
+        return count_parameters(self.build(arch, **build_options))
 
     def count_flops(self, arch: ArchGraph | str, input_size: int | None = None, **build_options: Any) -> int:
         """FLOPs of one forward pass on one image, counted by ``torch.utils.flop_counter``
