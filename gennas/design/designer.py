@@ -57,7 +57,8 @@ class GuidanceSettings:
         scale: weight of the predicted accuracy (0.3: with the pretrained predictor a larger
             scale gave the same top-100 quality in experiments/generators.py but half as many
             distinct samples).
-        latency_scale: accuracy points of penalty per 1 % over the latency budget.
+        latency_scale: accuracy points of penalty per 1 % over the latency the guidance aims at
+            (a margin under the budget: :class:`~gennas.generators.guidance.Guidance`).
         num_candidates: continuations compared per step (derivative-free; 1 = off).
         reward: ``archs -> scores`` for derivative-free selection (a proxy, a table).
     """

@@ -47,7 +47,10 @@ class Guidance:
         scale: weight of ``value`` (>= 0).
         latency: differentiable ``(B, S, V) -> (B,)`` estimated latency in ms.
         max_latency_ms: the budget (> 0); needs ``latency`` or ``latency_hard``.
-        latency_scale: accuracy points of penalty per 1 % over the budget.
+        latency_scale: accuracy points of penalty per 1 % over ``(1 - latency_margin) * budget`` in
+            the gradient :meth:`objective` (17.6 points at the budget itself with 1 and 0.15), per
+            1 % over the budget in the derivative-free :meth:`score` (there ``value``, or
+            ``reward``, is not weighted by ``scale``).
         latency_hard: ``archs -> (B,)`` latency in ms; the final samples must be within budget.
         reward: ``archs -> (B,)`` derivative-free value (higher is better).
         num_candidates: continuations per step in derivative-free mode (1 = off).
