@@ -24,9 +24,10 @@ class EmbeddingCache:
     """Per-architecture ``(members, d)`` embeddings keyed by a string (the architecture's
     canonical text), valid while the weights they were computed with are unchanged.
 
-    Every lookup compares a fingerprint of those weights (sum and sum of squares), so no owner
-    has to remember to clear it: training, ``load_state_dict`` or an edit of ``.data`` all
-    start it afresh, and heads-only training keeps it."""
+    Every lookup compares a fingerprint of those weights (in float64, their sum, sum of squares
+    and a sum weighted by position, so values moved between positions count too: two weights
+    swapped had kept stale embeddings), so no owner has to remember to clear it: training,
+    ``load_state_dict`` or an edit of ``.data`` start it afresh, and heads-only training keeps it."""
 
     def __init__(self) -> None:
         self._rows: dict[str, torch.Tensor] = {}
@@ -59,8 +60,9 @@ class EmbeddingCache:
         computed, by ``embed(rows)``, at most ``batch_size`` at a time. ``weights``: every
         tensor the embeddings depend on."""
         with torch.no_grad():
-            flat = torch.cat([w.detach().reshape(-1) for w in weights])
-            fingerprint = torch.stack([flat.sum(), flat.square().sum()])
+            flat = torch.cat([w.detach().reshape(-1) for w in weights]).double()
+            ramp = torch.linspace(1.0, 2.0, len(flat), dtype=torch.float64)
+            fingerprint = torch.stack([flat.sum(), flat.square().sum(), (flat * ramp).sum()])
         if self._fingerprint is None or not torch.equal(fingerprint, self._fingerprint):
             self.clear()
             self._fingerprint = fingerprint
