@@ -45,3 +45,18 @@ def test_load_images_checks_size_before_reading():
         load_images("mnist", size=-3)
     with pytest.raises(GennasError, match="unknown image dataset|cifar"):
         image_loaders("cifar", size=16)
+
+
+def test_an_input_recipe_of_some_classes_holds_what_load_images_standardised_them_by():
+    """Walk 34 #7: the recipe recorded the whole dataset's mean and std while load_images
+    standardised a class subset by its own; a deployer following it fed other inputs."""
+    from gennas.datasets import PIXEL_SCALE, _pixels, input_recipe
+
+    recipe = input_recipe("digits", classes=[1, 7])
+    images, labels = load_images("digits", classes=[1, 7])
+    x, y = _pixels("digits")
+    raw = torch.from_numpy(x[np.isin(y, [1, 7])]).unsqueeze(1)
+    again = (raw - recipe["then standardised by mean"]) / recipe["and std"]
+    assert torch.allclose(again, images, atol=1e-5) and recipe["grey pixels divided by"] == PIXEL_SCALE["digits"]
+    assert recipe["classes (labelled 0, 1, ... in this order)"] == [1, 7] and set(labels.tolist()) == {0, 1}
+    assert "classes (labelled 0, 1, ... in this order)" not in input_recipe("digits")
