@@ -86,3 +86,16 @@ def test_untold_leaves_out_what_an_optimizer_holds_once_per_time_held(nb201):
               Result(b, math.nan, "table", error="boom")]
     assert [id(r) for r in untold(Holding(), stored)] == [id(stored[1]), id(stored[3])]  # a NaN matches a NaN
     assert [id(r) for r in untold(object(), stored)] == [id(r) for r in stored]  # no history: told them all
+
+
+def test_a_study_stopped_inside_a_batch_resumes_to_the_uninterrupted_run_s_results(make, bench, tmp_path):
+    """Walk 34 #8: stopped at 3 of batch 2, the last round asked ask(1), not the first of the
+    uninterrupted run's ask(2), and the study resumed to 8 verified other cells (6 of 8 in common)."""
+    table = lambda a: bench.accuracy(a, "cifar10")  # noqa: E731
+    full = make().search(table, budget=8, batch_size=2, storage=f"sqlite:///{tmp_path / 'full.db'}", study_name="s")
+    url = f"sqlite:///{tmp_path / 'stopped.db'}"
+    stopped = make()
+    stopped.search(table, budget=3, batch_size=2, storage=url, study_name="s")
+    assert len(stopped.history) == 3 and len(stopped.loop.pending) == 0  # the round's other ask given back
+    resumed = make().search(table, budget=8, batch_size=2, storage=url, study_name="s", resume=True)
+    assert _cells(resumed.history) == _cells(full.history)

@@ -235,7 +235,8 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
                     want = min(runner.free(), room)
                     fresh = False  # whether a claim read the study in this round
                     if want > 0:
-                        batch, given_up = _claim_batch(optimizer, search_space, claims, view, want, pending)
+                        batch, given_up = _claim_batch(optimizer, search_space, claims, view, want, pending,
+                                                       runner.free())
                         fresh = bool(batch or given_up)
                         if batch:
                             runner.submit(batch)
@@ -331,11 +332,14 @@ def replay(optimizer: Optimizer, history: Sequence[Result], batch_size: int,
 
 
 def _claim_batch(optimizer: Optimizer, space: SearchSpace, claims: Claims, view: StudyView,
-                 k: int, pending: list[ArchGraph]) -> tuple[list[ArchGraph], list[Result]]:
+                 k: int, pending: list[ArchGraph], batch: int) -> tuple[list[ArchGraph], list[Result]]:
     """Up to ``k`` architectures claimed for this process: first those another dead or
     interrupted process left unverified, then those :func:`replay` asked and found unverified
     (taken from ``pending``, in the order asked; an interrupted run's own orphans are among them),
-    then new ones from the optimizer (verified and claimed ones left out). Also
+    then new ones from the optimizer (verified and claimed ones left out), asked as a whole ``batch``
+    where fewer are wanted (the budget's last round), the rest given back to an optimizer that
+    takes them (``release``): a designer's ``ask(1)`` is not the first of its ``ask(2)``, and a
+    study stopped at 3 of batch 2 resumed to other results than a run of 8 at once. Also
     returns failed results for left architectures whose verifiers died
     :data:`~gennas.search.claims.MAX_ATTEMPTS` times (claimed too, so stored once)."""
     candidates: list[ArchGraph] = []
@@ -358,7 +362,7 @@ def _claim_batch(optimizer: Optimizer, space: SearchSpace, claims: Claims, view:
                                    f"died {view.attempts[h]} times"))
     pending[:] = [a for h, a in left if h in replayed and h not in busy]  # the rest: for the next batch
     if len(candidates) + len(given_up) < k:
-        proposed = optimizer.ask(k - len(candidates) - len(given_up))
+        proposed = optimizer.ask(max(k, batch) - len(candidates) - len(given_up))
         if not isinstance(proposed, (list, tuple)):
             raise GennasError(f"{type(optimizer).__name__}.ask(k) must return a list of architectures, got "
                               f"{type(proposed).__name__}")
@@ -368,6 +372,9 @@ def _claim_batch(optimizer: Optimizer, space: SearchSpace, claims: Claims, view:
             if h not in busy and len(candidates) + len(given_up) < k:
                 busy.add(h)
                 candidates.append(arch)
+        surplus = [a for a in proposed if a not in candidates]
+        if surplus and callable(getattr(optimizer, "release", None)):
+            optimizer.release(surplus)
     return [a for a in candidates if claims.claim(a)], given_up
 
 
