@@ -352,7 +352,7 @@ def test_replay_stops_on_an_optimizer_that_repeats_itself(nb201):
             self.told += results
 
     stubborn = Stubborn()
-    assert replay(stubborn, [Result(cell, 90.0, "table")], 2, unverified={"orphan"}) == []
+    assert replay(stubborn, [Result(cell, 90.0, "table")], 2, unverified={"orphan"}) == ([], [])
     assert [r.score for r in stubborn.told] == [90.0]
 
 

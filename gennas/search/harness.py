@@ -217,7 +217,8 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
                                                                      store.study_name), resumed=bool(history))
         # never what it holds already: a designer's own earlier search, or from_study, told it them
         unknown = untold(optimizer, history)
-        pending = replay(optimizer, unknown, int(batch_size), set(view.orphans)) if unknown or view.orphans else []
+        pending, held_round = replay(optimizer, unknown, int(batch_size), set(view.orphans)) \
+            if unknown or view.orphans else ([], [])
         told = set(view.results)
         out = SearchResult(history, store.study_name, resumed=len(history), store=store, direction=direction)
         runner.start(evaluator)
@@ -234,14 +235,19 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
                     room = int(budget) - len(view.results) - len(view.live)
                     want = min(runner.free(), room)
                     fresh = False  # whether a claim read the study in this round
+                    if held_round and not pending:  # its rest claimed by another process: told now
+                        optimizer.tell(held_round)
+                        held_round.clear()
+                    if held_round:  # the stopped round's rest, verified alone, then told with its stored results
+                        want = min(want, len(pending))
                     if want > 0:
                         batch, given_up = _claim_batch(optimizer, search_space, claims, view, want, pending,
-                                                       runner.free())
+                                                       want if held_round else runner.free())
                         fresh = bool(batch or given_up)
                         if batch:
                             runner.submit(batch)
                         if given_up:  # their verifiers kept dying: stored as failed, not tried again
-                            _store(store, claims, evaluator, given_up, told, out, optimizer, bar)
+                            _store(store, claims, evaluator, given_up, told, out, optimizer, bar, held_round)
                         if batch or given_up:
                             stale = 0
                         elif not runner.pending() and not view.live:
@@ -251,7 +257,7 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
                                 break
                     if runner.pending():
                         done = [r for _, r in runner.wait()]
-                        _store(store, claims, evaluator, done, told, out, optimizer, bar)
+                        _store(store, claims, evaluator, done, told, out, optimizer, bar, held_round)
                         evaluations += 1  # an evaluator that raises fails a batch alike: batches count
                         stop_if_blind(history, out.resumed, evaluations, int(budget), store)
                         if fresh:  # the study was read this round: add our own results, skip a read
@@ -305,13 +311,16 @@ def _check_start(store: ResultStore, start: str | None, force: bool) -> None:
 
 
 def replay(optimizer: Optimizer, history: Sequence[Result], batch_size: int,
-           unverified: Collection[str] = ()) -> list[ArchGraph]:
+           unverified: Collection[str] = ()) -> tuple[list[ArchGraph], list[Result]]:
     """Tell a resumed study's results ``history`` to ``optimizer`` as the run that stored them
     did: ask ``batch_size`` architectures and tell their stored results while every one asked
     is stored (a seeded optimizer asks again what it asked then), then the results never asked
     at once. Returns the architectures asked and not stored (where the run stopped: among them
     those it was verifying, hashes ``unverified``), to verify first: the optimizer will not
-    propose them again, and the run that stopped told their results before asking more."""
+    propose them again, and the run that stopped told their results before asking more; and the
+    stored results of that last round, held back to be told with them, as one batch (told
+    apart, a study stopped at 3 of batch 2 refitted twice where its uninterrupted run refitted
+    once, and resumed to other cells)."""
     left: dict[str, list[Result]] = {}
     for result in history:
         left.setdefault(result.arch.canonical_hash(), []).append(result)
@@ -320,15 +329,16 @@ def replay(optimizer: Optimizer, history: Sequence[Result], batch_size: int,
         asked = optimizer.ask(batch_size)
         hashes = [a.canonical_hash() for a in asked]
         hits = [h for h in dict.fromkeys(hashes) if h in left]
-        if hits:
-            optimizer.tell([r for h in hits for r in left.pop(h)])
         pending = [a for a, h in zip(asked, hashes) if h not in stored]
+        held = [r for h in hits for r in left.pop(h)]
+        if held and not pending:
+            optimizer.tell(held)
         if pending or not hits:  # where the run stopped, or a path of its own (or a repeat) from here
             break
     rest = [r for results in left.values() for r in results]
     if rest:
         optimizer.tell(rest)
-    return pending
+    return pending, (held if pending else [])
 
 
 def _claim_batch(optimizer: Optimizer, space: SearchSpace, claims: Claims, view: StudyView,
@@ -379,9 +389,9 @@ def _claim_batch(optimizer: Optimizer, space: SearchSpace, claims: Claims, view:
 
 
 def _store(store: ResultStore, claims: Claims, evaluator: Any, results: list[Result], told: set[str],
-           out: SearchResult, optimizer: Optimizer, bar: Any) -> None:
+           out: SearchResult, optimizer: Optimizer, bar: Any, held: list[Result]) -> None:
     """Write verified results (a refused write keeps them in the journal and raises), end their
-    claims, then tell the optimizer."""
+    claims, then tell the optimizer, with ``held`` (a resumed round's stored results: emptied)."""
     store.add_many(results)  # written now: an interrupt later loses nothing verified
     for r in results:
         claims.release(r.arch)
@@ -392,5 +402,6 @@ def _store(store: ResultStore, claims: Claims, evaluator: Any, results: list[Res
     # counted before the refit: an interrupt during it said "stopped: 14/20 verified" of a study
     # holding 15
     bar.update(len(results))
-    optimizer.tell(results)
+    optimizer.tell([*held, *results])
+    held.clear()
 
