@@ -12,7 +12,6 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import numpy as np
-import torch
 
 from gennas.errors import GennasError, GennasWarning, caller_stacklevel
 
@@ -52,6 +51,8 @@ def keeps_callers_torch_stream(fn: F) -> F:
     pretraining reset it: a seeded notebook's next ``torch.rand`` depended on gennas' seed."""
     @functools.wraps(fn)
     def run(*args: Any, **kwargs: Any) -> Any:
+        import torch  # here: `import gennas` (which reads this module) does not load torch
+
         with torch.random.fork_rng(devices=[]):
             return fn(*args, **kwargs)
     return run  # type: ignore[return-value]

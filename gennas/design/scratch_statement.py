@@ -21,8 +21,8 @@ every result lies one change from another (development seeds 100-104, cifar100, 
 ``generate(20)``'s unverified designs there, those one change from a result were over-stated
 +0.57 points, those two or more +2.76 (98 designs; a throwaway diagnostic). Stating nothing of a
 design further from every result than :data:`NEAR_SHARE` of the results lie from their nearest
-other one (:func:`far_from_results`; positions' labels and edges, so a cell space's neighbour is
-one change) moved the top 20's bias +0.99 / +0.80 / +1.03 / +1.44 -> +0.77 / +0.48 / +0.57 /
+other one (:func:`far_from_results`; positions' labels and edges: an op changed is one change)
+moved the top 20's bias +0.99 / +0.80 / +1.03 / +1.44 -> +0.77 / +0.48 / +0.57 /
 +0.63 and their 90 % coverage 92.5 / 79.5 / 98.4 / 78.5 -> 93.5 / 89.1 / 98.8 / 91.1 %, the true
 mean of what ``generate(20)`` returns 93.66 / 94.15 / 71.28 / 72.80 -> 93.66 / 94.15 / 71.44 /
 72.81; 31-64 % of the top 20 then state no value (1-8 % before): ``python
@@ -115,9 +115,9 @@ def far_from_results(archs: Sequence[ArchGraph], learned_from: Sequence[ArchGrap
 def changes_to_nearest(archs: Sequence[ArchGraph], to: Sequence[ArchGraph], others_only: bool = False) -> np.ndarray:
     """Per architecture, the fewest node labels (by position) and edges it differs by from any of
     ``to`` (a one-step neighbour: 1 in nb201 and mbv3; in darts 2 where a node takes another input,
-an edge gone and one new), int ``(len(archs),)``; ``others_only``:
-    not counting an identical one (each of ``to`` against the others). In blocks of 512, about
-    0.3 s for nb201's 15,625 cells against 300 results."""
+    an edge gone and one new), int ``(len(archs),)``; ``others_only``: not counting an identical
+    one (each of ``to`` against the others). In blocks of 512, about 0.3 s for nb201's 15,625
+    cells against 300 results."""
     nodes = max(a.num_nodes for a in [*archs, *to])
     upper = np.triu_indices(nodes, 1)
     coded = [_positions(group, nodes, upper) for group in (archs, to)]
