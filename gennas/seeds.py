@@ -51,7 +51,7 @@ def keeps_callers_torch_stream(fn: F) -> F:
     pretraining reset it: a seeded notebook's next ``torch.rand`` depended on gennas' seed."""
     @functools.wraps(fn)
     def run(*args: Any, **kwargs: Any) -> Any:
-        import torch  # here: `import gennas` (which reads this module) does not load torch
+        import torch  # here: reading this module (a seed check) does not load torch
 
         with torch.random.fork_rng(devices=[]):
             return fn(*args, **kwargs)
