@@ -98,7 +98,7 @@ def one_search(spec: Path, generator_home: Path, seed: int, budget: int, evaluat
     """Best synflow of a from-scratch designer search in a fresh home, and the saved predictor's
     Spearman correlation with ``truth`` ``(len(probe),)`` (log10 synflow) and spread on ``probe``."""
     import gennas
-    from gennas.design.pretrained import predictor_file
+    from gennas.design.saved_records import predictor_file
     from gennas.surrogates.predictor import Predictor
 
     home = fresh_home(generator_home)

@@ -615,7 +615,7 @@ def test_a_predictor_that_states_one_value_is_not_saved(tmp_path, monkeypatch):
     every later designer and search there (walk 23 #1; its two causes are fixed, this keeps any
     other from being saved). The file of the last good refit stays."""
     from gennas.checkpoint import user_checkpoints_dir
-    from gennas.design.pretrained import predictor_file
+    from gennas.design.saved_records import predictor_file
 
     space = _own_trained_space(tmp_path, monkeypatch, "one_value_space")
     designer = gennas.Designer(space, task="mine", seed=0)

@@ -88,15 +88,16 @@ def test_a_predictor_a_search_saved_states_nothing_unlike_or_above_its_results_i
     import json
     from pathlib import Path
 
-    from gennas.design.pretrained import saved_learned_from
+    from gennas.design.saved_records import saved_learned_from
 
     monkeypatch.setenv("GENNAS_HOME", str(tmp_path))
     darts = gennas.load_space("darts")
     rows = json.loads((Path(__file__).parent / "data" / "walk25_darts_synflow.json").read_text())["results"]
     first = gennas.Designer(darts, task="my-synflow", seed=0, predictor=untrained_predictor(darts, 0))
     first.tell([Result(darts.parse(a), float(s), "proxy:synflow") for a, s in rows])
-    ranges, scores = saved_learned_from(darts, "my-synflow")
+    ranges, scores, archs = saved_learned_from(darts, "my-synflow")
     assert ranges == count_ranges([darts.parse(a) for a, _ in rows])
+    assert archs == sorted({darts.parse(a).to_string() for a, _ in rows})
     assert scores == (min(float(s) for _, s in rows), max(float(s) for _, s in rows))
 
     later = gennas.Designer(darts, task="my-synflow", seed=1)  # the saved predictor, no results
@@ -104,9 +105,8 @@ def test_a_predictor_a_search_saved_states_nothing_unlike_or_above_its_results_i
     learned = [darts.parse(a) for a, _ in rows]
     sample = darts.sample_many(200, np.random.default_rng(0))
     p = later.predictions(sample)
-    # its manifest keeps the results' op-count ranges, not the results (far_from_results needs them)
-    assert p.unlike is not None and p.unlike.tolist() == unlike_ranges(sample, count_ranges(learned)).tolist()
-    assert p.unlike.any()
+    # its manifest keeps the results' op-count ranges and architectures: both rules, as its designer
+    assert p.unlike is not None and p.unlike.tolist() == unlike_results(sample, learned).tolist() and p.unlike.any()
     # nothing stated above the best result either (the spaces experiment's later session had stated
     # 1.54e+11 over a best result of 1.29e+11), as in the session that trained it
     assert np.isnan(p.mean[p.unlike]).all() and np.nanmax(p.mean) <= scores[1] * (1 + 1e-9)
@@ -114,8 +114,34 @@ def test_a_predictor_a_search_saved_states_nothing_unlike_or_above_its_results_i
     unlike = [c for c in designs if c.unlike_results]
     stated = [c for c in designs if c.predicted_accuracy is not None]
     above = [c for c in designs if c.unstated_above]  # generate's picks: mostly above every result
-    assert above and not unlike_ranges([c.arch for c in stated], count_ranges(learned)).any()
+    assert above and not unlike_results([c.arch for c in stated], learned).any()
     assert designs[0].unstated_above  # no result here to rank them against: they keep the model's lead
     assert any("keep the predictor's lead; the search's own results are in its study" in n for n in designs.notes)
     assert all(c.predicted_accuracy is None for c in unlike)
     assert not unlike or not stated or max(c.rank for c in stated) < min(c.rank for c in unlike)
+
+
+def test_a_manifest_saved_before_architectures_were_recorded_keeps_the_op_count_rule(monkeypatch, tmp_path):
+    """A predictor saved by an earlier version records op-count ranges only: a later designer
+    applies that rule and states the rest as before."""
+    import json
+    from pathlib import Path
+
+    from gennas.checkpoint import file_sha256
+    from gennas.design.saved_records import saved_learned_from
+
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path))
+    darts = gennas.load_space("darts")
+    rows = json.loads((Path(__file__).parent / "data" / "walk25_darts_synflow.json").read_text())["results"]
+    first = gennas.Designer(darts, task="my-synflow", seed=0, predictor=untrained_predictor(darts, 0))
+    first.tell([Result(darts.parse(a), float(s), "proxy:synflow") for a, s in rows])
+    manifest = next((tmp_path / "checkpoints").glob("predictor_darts.json"))
+    record = json.loads(manifest.read_text())
+    del record["metrics"]["tasks"]["my-synflow"]["architectures"]  # as an older version wrote it
+    manifest.write_text(json.dumps(record))
+    assert record["sha256"] == file_sha256(manifest.with_suffix(".pt"))
+    assert saved_learned_from(darts, "my-synflow")[2] is None
+    learned = [darts.parse(a) for a, _ in rows]
+    sample = darts.sample_many(200, np.random.default_rng(0))
+    p = gennas.Designer(darts, task="my-synflow", seed=1).predictions(sample)
+    assert p.unlike.tolist() == unlike_ranges(sample, count_ranges(learned)).tolist()

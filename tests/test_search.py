@@ -376,7 +376,7 @@ def test_a_designer_search_says_when_it_left_the_saved_predictor_untouched(tmp_p
     """A task new to the predictor a search saved for a user space is learned into it only from
     FEW_SHOT_RESULTS results on: a user walk's digits searches never saved it, and nothing said so."""
     from gennas.design.loop import FEW_SHOT_RESULTS
-    from gennas.design.pretrained import saved_tasks
+    from gennas.design.saved_records import saved_tasks
 
     monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
     path = user_cell_space("untouched_space")

@@ -374,7 +374,8 @@ def register(app: typer.Typer) -> None:
         for note in result.notes:
             typer.echo(f"note: {note}", err=True)
         if method == "designer":
-            from gennas.design.pretrained import saved_results, ships_predictor
+            from gennas.design.pretrained import ships_predictor
+            from gennas.design.saved_records import saved_results
 
             stored = f"gennas design --storage {storage} --study {result.study_name}"
             if not untrained and not ships_predictor(sp) and saved_results(sp, learned) is not None:
@@ -421,7 +422,7 @@ def echo_not_saved(space: SearchSpace, task: str, results: int) -> None:
     :data:`~gennas.design.loop.FEW_SHOT_RESULTS` results on, and the README says the predictor is
     saved after every batch (four searches on digits never saved it and nothing said so)."""
     from gennas.design.loop import FEW_SHOT_RESULTS
-    from gennas.design.pretrained import saved_tasks
+    from gennas.design.saved_records import saved_tasks
 
     known = saved_tasks(space)
     if known and task not in known and results < FEW_SHOT_RESULTS:

@@ -96,7 +96,7 @@ def note_other_spec_predictor(space: Any) -> None:
     search saved for the space is of the old spec: a search refuses it (the command ``train``
     suggests next failed at once)."""
     from gennas.checkpoint import find_checkpoint
-    from gennas.design.pretrained import predictor_file
+    from gennas.design.saved_records import predictor_file
 
     path = find_checkpoint(predictor_file(space))
     if path is not None and other_spec_changes(path, "predictor", space.name) is not None:

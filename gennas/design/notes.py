@@ -376,7 +376,7 @@ def below_results_note(designer: Any, candidates: Sequence[Any]) -> str | None:
 
 def rank_only_note(designer: Any, task: str, space: str | None, min_stated: int) -> str:
     """Why ``design`` states ranks only, and the commands that would let it state scores."""
-    from gennas.design.pretrained import saved_results
+    from gennas.design.saved_records import saved_results
 
     known = list(getattr(designer.predictor, "tasks", []))
     # a user's space has no measured tables: its notes had named them

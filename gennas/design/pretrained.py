@@ -19,19 +19,17 @@ from typing import Any
 import numpy as np
 
 from gennas.atomic_write import replaced_on_exit, writers_lock
-from gennas.checkpoint import find_checkpoint, read_manifest, user_checkpoints_dir
+from gennas.checkpoint import find_checkpoint, user_checkpoints_dir
 from gennas.design.loop import DesignLoop
 from gennas.design.scores import ScoreScale, score_unit
 from gennas.design.scratch_statement import CountRanges, count_ranges, merged_ranges
+from gennas.design.saved_records import (pick_record, predictor_file, records_of, saved_learned_from, saved_records,
+                                         saved_score_scale, score_scale_of)
 from gennas.errors import GennasError, GennasWarning, OtherSpec, caller_stacklevel
 from gennas.evaluators.base import Result
 from gennas.resources import checkpoints_dir
 from gennas.spaces import SearchSpace
 from gennas.surrogates.protocols import AccuracyModel
-
-
-def predictor_file(space: SearchSpace) -> str:
-    return f"predictor_{space.name}.pt"
 
 
 #: ranking-loss emphasis on the best results of the untrained predictor a designer starts from
@@ -107,8 +105,8 @@ def designer_start(space: SearchSpace, task: str | None, direction: str) -> tupl
     predictor = pretrained_predictor(space)
     if getattr(predictor, "origin", None) != "saved":
         return predictor, None
-    records = _saved_records(space)
-    record = _pick(records, task)
+    records = saved_records(space)
+    record = pick_record(records, task)
     learned = {_direction_of(r) for r in ([record] if record is not None else records.values())} - {None}
     if not learned or direction in learned:
         return predictor, saved_score_scale(space, task)
@@ -130,47 +128,6 @@ def ships_predictor(space: SearchSpace) -> bool:
     return (checkpoints_dir() / predictor_file(space)).is_file()
 
 
-def _saved_records(space: SearchSpace) -> dict[str | None, dict[str, Any]]:
-    """What the predictor a search saved for ``space`` learned, per task: its manifest's ``tasks``
-    (task -> ``verified_results``, ``score_scale``); a manifest from before per-task records gives
-    one record for any task (key None). Empty for a shipped predictor or none saved."""
-    path = find_checkpoint(predictor_file(space))
-    if path is None or path.parent.resolve() == checkpoints_dir().resolve():
-        return {}
-    return _records_of(path)
-
-
-def saved_tasks(space: SearchSpace) -> list[str]:
-    """The tasks the predictor a search saved for ``space`` records having learned; empty for a
-    shipped predictor or none saved."""
-    return [task for task in _saved_records(space) if task is not None]
-
-
-def _records_of(path: Path) -> dict[str | None, dict[str, Any]]:
-    """Per task, what the saved predictor at ``path`` learned (see :func:`_saved_records`)."""
-    metrics = read_manifest(path).get("metrics")
-    if not isinstance(metrics, dict):
-        return {}
-    tasks = metrics.get("tasks")
-    if isinstance(tasks, dict):
-        return {str(name): record for name, record in tasks.items() if isinstance(record, dict)}
-    return {None: metrics}  # one search's record, of whichever task it learned
-
-
-def _record(space: SearchSpace, task: str | None) -> dict[str, Any] | None:
-    """The saved predictor's record of ``task`` (None: the only one it holds)."""
-    return _pick(_saved_records(space), task)
-
-
-def _pick(records: dict[str | None, dict[str, Any]], task: str | None) -> dict[str, Any] | None:
-    """``records``' entry for ``task``: its own, else one for any task, else the only one (task None)."""
-    if task in records:
-        return records[task]
-    if None in records:
-        return records[None]
-    return next(iter(records.values())) if task is None and len(records) == 1 else None
-
-
 #: seconds a save of the remembered predictor waits for another search's (a save takes well under one)
 SAVE_LOCK_S = 120.0
 
@@ -178,7 +135,8 @@ SAVE_LOCK_S = 120.0
 def remember_predictor(space: SearchSpace, predictor: AccuracyModel, told: int, task: str | None,
                        direction: str, compress: bool = False, unit: str = "%",
                        ranges: CountRanges | None = None,
-                       score_range: tuple[float, float] | None = None) -> Path | None:
+                       score_range: tuple[float, float] | None = None,
+                       architectures: Sequence[str] | None = None) -> Path | None:
     """Write a refitted ``predictor`` (a :class:`Predictor` trained on ``told`` verified results of
     ``task``, learned on the loop's :class:`ScoreScale` ``direction``/``compress`` from scores in
     ``unit``) to ``$GENNAS_HOME/checkpoints`` when ``space`` ships none; the manifest records, per
@@ -188,8 +146,9 @@ def remember_predictor(space: SearchSpace, predictor: AccuracyModel, told: int, 
     (a shipped predictor stays the start of every designer: what one search learned stays with its
     study, see :meth:`Designer.from_study`). ``ranges`` and ``score_range``: the op-count ranges
     (:func:`~gennas.design.scratch_statement.count_ranges`) and the lowest and highest score of
-    the results it learned from, recorded so a later designer states nothing of designs unlike
-    them or predicted above them (:func:`saved_learned_from`), as the designer that trained it."""
+    the results it learned from, and their distinct ``architectures`` (strings), recorded so a
+    later designer states nothing of designs unlike them, far from them or predicted above them
+    (:func:`~gennas.design.saved_records.saved_learned_from`), as the designer that trained it."""
     if getattr(predictor, "save", None) is None or not predictor.is_trained or ships_predictor(space):
         return None
     path = user_checkpoints_dir() / predictor_file(space)
@@ -198,15 +157,16 @@ def remember_predictor(space: SearchSpace, predictor: AccuracyModel, told: int, 
     # $GENNAS_HOME interleaved, and the manifest's sha256 named the other's file (every later
     # designer refused it as corrupt)
     with writers_lock(path, SAVE_LOCK_S):  # waited on too long: filelock.Timeout, an OSError as a full disk
-        return _save_records(predictor, space, task, told, direction, compress, unit, ranges, score_range, path)
+        return _save_records(predictor, space, task, told, direction, compress, unit, ranges, score_range,
+                             architectures, path)
 
 
 def _save_records(predictor: AccuracyModel, space: SearchSpace, task: str | None, told: int, direction: str,
                   compress: bool, unit: str, ranges: CountRanges | None, score_range: tuple[float, float] | None,
-                  path: Path) -> Path | None:
+                  architectures: Sequence[str] | None, path: Path) -> Path | None:
     """:func:`remember_predictor`'s write, under the lock of ``path``."""
     known = set(getattr(predictor, "tasks", []))
-    records = {name: record for name, record in _saved_records(space).items()
+    records = {name: record for name, record in saved_records(space).items()
                if name is not None and name in known and name != task}
     records[str(task)] = {"verified_results": told,
                           "score_scale": {"direction": direction, "compress": compress, "unit": unit}}
@@ -214,6 +174,8 @@ def _save_records(predictor: AccuracyModel, space: SearchSpace, task: str | None
         records[str(task)]["op_count_ranges"] = ranges
     if score_range is not None:
         records[str(task)]["score_range"] = [float(score_range[0]), float(score_range[1])]
+    if architectures:
+        records[str(task)]["architectures"] = list(architectures)
     learned = "; ".join(f"{record['verified_results']} of task {name!r}" for name, record in records.items())
     data = (f"verified results ({learned}; scores mapped to the designer's scale), told to designers for space "
             f"{space.name!r}, which had no shipped predictor")
@@ -224,46 +186,6 @@ def _save_records(predictor: AccuracyModel, space: SearchSpace, task: str | None
     except GennasError as exc:  # NaN weights: the last good file stays (written, they broke every later run)
         warnings.warn(f"the refitted predictor was not saved: {exc}", GennasWarning, stacklevel=3)
         return None
-
-
-def saved_score_scale(space: SearchSpace, task: str | None = None) -> ScoreScale | None:
-    """The score scale the predictor a search saved learned ``task`` on (scores of huge magnitude
-    compressed, a loss negated), so a later session maps its predictions back to the evaluator's
-    units; None for a shipped predictor, none saved, or a task it holds no record of."""
-    return score_scale_of(_saved_records(space), task)
-
-
-def score_scale_of(records: dict[str | None, dict[str, Any]], task: str | None) -> ScoreScale | None:
-    """The score scale ``records`` (a saved predictor's, per task) hold for ``task`` (None: none)."""
-    record = _pick(records, task)
-    scale = None if record is None else record.get("score_scale")
-    if not isinstance(scale, dict):
-        return None  # saved before the scale was recorded
-    unit = scale.get("unit")
-    return ScoreScale(str(scale.get("direction", "maximize")), bool(scale.get("compress", False)),
-                      unit if isinstance(unit, str) else None)
-
-
-def saved_learned_from(space: SearchSpace, task: str | None = None
-                       ) -> tuple[CountRanges | None, tuple[float, float] | None]:
-    """What the predictor a search saved for ``space`` records of the results it learned ``task``
-    from: their op-count ranges and their lowest and highest score (in the task's units); each
-    None for a shipped predictor, none saved, or a record without it (saved before it was kept)."""
-    record = _record(space, task) or {}
-    ranges, scores = record.get("op_count_ranges"), record.get("score_range")
-    counts = None if not isinstance(ranges, dict) else {
-        str(label): [int(span[0]), int(span[1])] for label, span in ranges.items()
-        if isinstance(span, list) and len(span) == 2}
-    reach = (float(scores[0]), float(scores[1])) if isinstance(scores, list) and len(scores) == 2 else None
-    return counts, reach
-
-
-def saved_results(space: SearchSpace, task: str | None = None) -> int | None:
-    """How many verified results of ``task`` the predictor a search saved for ``space`` was
-    trained on; None for a shipped predictor, none saved, or none recorded."""
-    record = _record(space, task)
-    told = None if record is None else record.get("verified_results")
-    return told if isinstance(told, int) else None
 
 
 #: the copy of the saved predictor a stored designer search started from, in its work folder
@@ -369,7 +291,7 @@ class RememberingLoop(DesignLoop):
             task = None if self.task is None else self.task.name
             # reached past the store's spec check: a copy of another spec means --force went on
             started = start_or_untrained(self.space, copy)
-            scale = None if started is None else score_scale_of(_records_of(copy), task)
+            scale = None if started is None else score_scale_of(records_of(copy), task)
             self._restart(started or untrained_predictor(self.space),
                           scale if scale is not None and scale.direction == self.scale.direction
                           else ScoreScale(self.scale.direction))
@@ -395,14 +317,15 @@ class RememberingLoop(DesignLoop):
             told = [r for r in self.history if not r.failed]
             ranges, scores = count_ranges([r.arch for r in told]), [r.score for r in told]
             # a search that started from the saved predictor: it learned the earlier results too
-            earlier, reach = saved_learned_from(self.space, task) if self.pretrained.is_trained else (None, None)
+            earlier, reach, archs = saved_learned_from(self.space, task) if self.pretrained.is_trained else (None,) * 3
+            archs = sorted({*(archs or []), *(r.arch.to_string() for r in told)})
             score_range = None if not scores else (min(scores), max(scores)) if reach is None else (
                 min(min(scores), reach[0]), max(max(scores), reach[1]))
             try:
                 remember_predictor(self.space, self.predictor, len(self.history),
                                    task, self.scale.direction, self.scale.compress,
                                    score_unit(task, [r.kind for r in self.history]),
-                                   ranges if earlier is None else merged_ranges(earlier, ranges), score_range)
+                                   ranges if earlier is None else merged_ranges(earlier, ranges), score_range, archs)
             except OSError as exc:  # an unwritable home ended a search after its results were stored
                 self.not_remembered(exc)
 

@@ -27,8 +27,9 @@ moved the top 20's bias +0.99 / +0.80 / +1.03 / +1.44 -> +0.77 / +0.48 / +0.57 /
 mean of what ``generate(20)`` returns 93.66 / 94.15 / 71.28 / 72.80 -> 93.66 / 94.15 / 71.44 /
 72.81; 31-64 % of the top 20 then state no value (1-8 % before): ``python
 experiments/calibration.py --seeds 100,101,102,103,104,105,106,107,108,109 --predictors scratch``.
-A predictor a search saved records its results' op-count ranges only (:func:`count_ranges`), so a
-later designer states nothing unlike those, not this.
+A predictor a search saved records its results' op-count ranges and architectures, so a later
+designer states nothing unlike them either way (:func:`unlike_saved`; a manifest saved before
+the architectures were recorded: the op-count rule only).
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ from gennas.surrogates.calibration import Predictions
 NEAR_SHARE = 0.9
 
 __all__ = ["CountRanges", "changes_to_nearest", "count_ranges", "far_from_results", "merged_ranges", "op_counts",
-           "unlike_ranges", "unlike_results",
+           "unlike_ranges", "unlike_results", "unlike_saved",
            "unstated_above_results", "unstated_unlike_results"]
 
 
@@ -99,6 +100,15 @@ def unlike_results(archs: Sequence[ArchGraph], learned_from: Sequence[ArchGraph]
     every architecture in ``learned_from`` did (outside their :func:`count_ranges`), or lies
     further from every one of them than they lie from one another (:func:`far_from_results`)."""
     return unlike_ranges(archs, count_ranges(learned_from)) | far_from_results(archs, learned_from)
+
+
+def unlike_saved(archs: Sequence[ArchGraph], ranges: CountRanges | None,
+                 learned_from: Sequence[ArchGraph] | None) -> np.ndarray:
+    """:func:`unlike_results` from what a saved predictor's manifest records of its results: their
+    op-count ``ranges`` and their architectures ``learned_from`` (each None where not recorded:
+    saved before it was kept, so that rule is not applied), bool ``(len(archs),)``."""
+    unlike = np.zeros(len(archs), dtype=bool) if ranges is None else unlike_ranges(archs, ranges)
+    return unlike if learned_from is None else unlike | far_from_results(archs, learned_from)
 
 
 def far_from_results(archs: Sequence[ArchGraph], learned_from: Sequence[ArchGraph]) -> np.ndarray:

@@ -22,11 +22,11 @@ import numpy as np
 
 from gennas.design.holdout import holds_out_table
 from gennas.design.loop import DesignLoop
-from gennas.design.pretrained import saved_learned_from, saved_results
+from gennas.design.saved_records import saved_learned_from, saved_results
 from gennas.design.scores import (are_table_accuracies, off_table, repeated_results, scored_by_proxy,
                                   told_unit_problems)
 from gennas.design.unit_line import source_line_statement, unit_range
-from gennas.design.scratch_statement import (unlike_ranges, unlike_results, unstated_above_results,
+from gennas.design.scratch_statement import (unlike_results, unlike_saved, unstated_above_results,
                                              unstated_unlike_results)
 from gennas.design.stored_statement import results_agree_with_stored, stored_statement
 from gennas.design.study_replay import UnstoredTell, unstored_tell
@@ -316,13 +316,13 @@ class Statements:
         stated = replace(stated, std=None)
         if self._saved_scale is None:
             return stated
-        # a predictor a search trained from scratch and saved knows the space through its results
-        # only: as the designer that trained it, nothing above them or unlike them is stated
-        ranges, scores = self._saved_learned_from
+        # saved from scratch, it knows the space through its results only: as their designer, none above or unlike
+        ranges, scores, learned = self._saved_learned_from
         if scores is not None:
             mapped = self._saved_scale.to_model(np.array(scores, dtype=np.float64))
             stated = unstated_above_results(stated, (float(mapped.min()), float(mapped.max())))
-        return stated if ranges is None else unstated_unlike_results(stated, unlike_ranges(archs, ranges))
+        learned = learned and [self.space.from_string(a) for a in learned]  # None: not recorded
+        return unstated_unlike_results(stated, unlike_saved(archs, ranges, learned))
 
     def _with_stored(self, archs: list[ArchGraph], p: Predictions) -> Predictions:
         """Where a stored calibration of the pretrained predictor has this task and the results agree
@@ -339,9 +339,9 @@ class Statements:
         return stored_statement(p, stored, raw[len(told):])
 
     @functools.cached_property
-    def _saved_learned_from(self) -> tuple[dict[str, list[int]] | None, tuple[float, float] | None]:
+    def _saved_learned_from(self) -> tuple[dict[str, list[int]] | None, tuple[float, float] | None, list[str] | None]:
         """What the predictor a search saved records of the results it learned the task from
-        (:func:`~gennas.design.pretrained.saved_learned_from`; its manifest, read once)."""
+        (:func:`~gennas.design.saved_records.saved_learned_from`; its manifest, read once)."""
         return saved_learned_from(self.space, self._task_name)
 
     @functools.cached_property
