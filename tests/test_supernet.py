@@ -108,6 +108,25 @@ def test_checkpoint_resume_matches_uninterrupted_run(digits, tmp_path):
     assert loaded.epochs_done == 2 and loaded.build_options == NB201
 
 
+def test_a_supernet_seeds_its_own_draws_and_leaves_the_caller_s_stream(digits):
+    """Walk 34 #10: ``Supernet(...)`` reset torch's global stream to its seed, so a seeded
+    notebook's later draws depended on it; a loader shuffling without a generator of its own drew
+    from that reset stream. Now both draw the same whatever the caller drew, and the caller's
+    stream stays where it was."""
+    train, _ = digits
+    shuffled = DataLoader(train.dataset, batch_size=100, shuffle=True)  # the global stream shuffles it
+    weights = []
+    for drawn in (0, 7):  # the caller drew more before the second run: it trains the same
+        torch.manual_seed(123)
+        torch.rand(drawn)
+        before = torch.random.get_rng_state()
+        sn = Supernet("nb201", in_channels=1, torch_device="cpu", seed=5, **NB201).fit(shuffled, epochs=1)
+        assert torch.equal(torch.random.get_rng_state(), before)  # construction and training left the stream
+        weights.append(sn.net.state_dict())
+    for k, v in weights[0].items():
+        torch.testing.assert_close(weights[1][k], v, msg=k)
+
+
 def test_checkpoint_of_another_supernet_is_refused(digits, tmp_path):
     train, _ = digits
     ckpt = tmp_path / "sn.pt"

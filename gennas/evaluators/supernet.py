@@ -97,8 +97,9 @@ class Supernet:
         self.num_classes, self.in_channels, self.seed = int(num_classes), int(in_channels), int(seed)
         self.build_options = dict(build_options)
         self.torch_device = resolve_torch_device(torch_device)
-        torch.manual_seed(self.seed)
-        self.net: nn.Module = self.space.build_supernet(self.num_classes, self.in_channels, **self.build_options)
+        with torch.random.fork_rng(devices=[]):  # seeded weights, the caller's stream left where it was
+            torch.manual_seed(self.seed)
+            self.net: nn.Module = self.space.build_supernet(self.num_classes, self.in_channels, **self.build_options)
         self.net.to(self.torch_device)
         self.epochs_done = 0
         self.history: list[dict[str, Any]] = []  # per epoch: loss, train_acc, lr, seconds, torch_device
@@ -169,7 +170,16 @@ class Supernet:
         path = Path(checkpoint) if checkpoint is not None else None
         if path is not None and resume and path.exists():
             self._restore(path)
+        with torch.random.fork_rng(devices=[]):  # the epochs' own torch draws (below), the caller's left
+            return self._epochs(loader, epochs, lr, grad_clip, path, progress)
+
+    def _epochs(self, loader: Iterable, epochs: int, lr: float, grad_clip: float, path: Path | None,
+                progress: bool) -> Supernet:
+        """:meth:`fit`'s epochs from :attr:`epochs_done`; each seeds torch's stream by ``[seed, epoch]``
+        (a loader shuffling without a generator of its own, dropout): an epoch draws the same
+        whether resumed or not, and whatever the caller drew before."""
         for epoch in range(self.epochs_done, epochs):
+            torch.manual_seed(int(np.random.SeedSequence([self.seed, epoch, 1]).generate_state(1)[0]))
             for group in self.optimizer.param_groups:
                 group["lr"] = lr * 0.5 * (1.0 + math.cos(math.pi * epoch / epochs))
             rng = np.random.default_rng([self.seed, epoch])
