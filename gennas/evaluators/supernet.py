@@ -73,8 +73,9 @@ class Supernet:
         num_classes: classifier outputs.
         in_channels: image channels of the data.
         torch_device: ``"auto"`` (CUDA if present), ``"cpu"``, ``"cuda"``, ...
-        seed: seeds the weights and the path sampling (epoch ``e`` uses ``[seed, e]``, so a
-            resumed run samples the same paths as an uninterrupted one).
+        seed: seeds the weights and each epoch's path sampling and torch draws (epoch ``e`` uses
+            ``[seed, e]``, so a resumed run samples the same paths as an uninterrupted one); the
+            caller's torch stream is left where it was.
         threads: torch CPU threads while it trains and evaluates (1: see :mod:`gennas.threads`;
             None: torch's setting; restored after either way; an outer choice overrides it).
         **build_options: as ``space.build`` (nb201: ``channels``, ``cells_per_stage``,
