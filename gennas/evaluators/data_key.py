@@ -16,7 +16,9 @@ from torch.utils.data import DataLoader
 
 #: items of a dataset read into its key at most (evenly spaced): enough that another split, another
 #: subset or other preprocessing differs, cheap at construction (1-2 ms of CPU for 64 of MNIST's
-#: 3x32x32 images, a TensorDataset or a Subset of one)
+#: 3x32x32 images, a TensorDataset or a Subset of one: ``python -c "import time;from gennas.datasets
+#: import image_loaders as L;from gennas.evaluators.data_key import data_key;tr,_=L('mnist',size=32,
+#: channels=3);t=time.process_time();data_key(tr);print(time.process_time()-t)"``, 0.0017)
 KEY_ITEMS = 64
 
 
