@@ -33,6 +33,13 @@ class UnseededStudy(GennasWarning):
     an uninterrupted run would have gone."""
 
 
+def seed_or_drawn(seed: int | None) -> int:
+    """``seed``, or for an unseeded run (None) one drawn from the operating system's entropy: what
+    needs an int seed (an untrained predictor's weights) then differs from run to run, as the rest
+    of an unseeded run does, instead of always being seed 0's."""
+    return int(np.random.SeedSequence().entropy % (MAX_SEED + 1)) if seed is None else seed
+
+
 def warn_unseeded(seed: int | None, storage: Any, study: str | None, resume: bool) -> None:
     """One line where a stored search is saved or resumed unseeded (``Designer(seed=None)``, Python's
     default; the CLI's is 0): study ``...-seedNone`` was resumed without a word."""

@@ -302,7 +302,7 @@ def register(app: typer.Typer) -> None:
             from gennas.design.designer import Designer
             from gennas.design.pretrained import untrained_predictor
 
-            start = untrained_predictor(sp)
+            start = untrained_predictor(sp, seed)
             start.keeps_saved = untrained  # --untrained: the home's saved predictor is neither read nor replaced
             optimizer = Designer(sp, task=learned, device=device, max_latency_ms=max_latency_ms, seed=seed,
                                  latency_confidence=latency_confidence, predictor=start).loop

@@ -41,7 +41,7 @@ from gennas.generators import SlotGenerator, load_generator
 from gennas.generators.base import MAX_COUNT, check_count
 from gennas.generators.guidance import Guidance, HardFn, InfeasibleBudget, predictor_value
 from gennas.graph import ArchGraph
-from gennas.seeds import check_seed
+from gennas.seeds import check_seed, seed_or_drawn
 from gennas.spaces import SearchSpace, resolve_space
 from gennas.surrogates.latency_bound import calibration_path, check_confidence, load_calibration
 from gennas.surrogates.protocols import AccuracyModel, LatencyModel
@@ -138,7 +138,8 @@ class Designer(Statements, Verification):
         # a predictor a search saved learned on that search's score scale: map back through it
         self._saved_scale = None  # a saved predictor of the other direction is not started from (designer_start)
         if predictor is None:
-            predictor, self._saved_scale = designer_start(self.space, self._task_name, direction)
+            predictor, self._saved_scale = designer_start(self.space, self._task_name, direction,
+                                                          seed_or_drawn(self.seed))
         self.predictor = predictor
         #: what the search starts from: "shipped", "saved" (by an earlier search here), "untrained",
         #: "shipped-no-<dataset>" (a holdout predictor), or "given" (any other)

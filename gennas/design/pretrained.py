@@ -28,6 +28,7 @@ from gennas.design.saved_records import (pick_record, predictor_file, records_of
 from gennas.errors import GennasError, GennasWarning, OtherSpec, caller_stacklevel
 from gennas.evaluators.base import Result
 from gennas.resources import checkpoints_dir
+from gennas.seeds import seed_or_drawn
 from gennas.spaces import SearchSpace
 from gennas.surrogates.protocols import AccuracyModel
 
@@ -63,15 +64,15 @@ def untrained_predictor(space: SearchSpace, seed: int = 0) -> AccuracyModel:
     return predictor
 
 
-def pretrained_predictor(space: SearchSpace) -> AccuracyModel:
-    """The shipped predictor of ``space``, else the one a search saved, else an untrained one;
-    its ``origin`` says which (``"shipped"``, ``"saved"``, ``"untrained"``), what a designer
-    search records it started from."""
+def pretrained_predictor(space: SearchSpace, seed: int = 0) -> AccuracyModel:
+    """The shipped predictor of ``space``, else the one a search saved, else an untrained one
+    initialised and trained by ``seed``; its ``origin`` says which (``"shipped"``, ``"saved"``,
+    ``"untrained"``), what a designer search records it started from."""
     from gennas.surrogates.predictor import Predictor
 
     path = find_checkpoint(predictor_file(space))
     if path is None:
-        return untrained_predictor(space)
+        return untrained_predictor(space, seed)
     predictor = Predictor.load(path, space=space.name)
     predictor.origin = "shipped" if path.parent.resolve() == checkpoints_dir().resolve() else "saved"
     return predictor
@@ -92,9 +93,13 @@ def _direction_of(record: dict[str, Any]) -> str | None:
     return str(scale.get("direction", "maximize")) if isinstance(scale, dict) else None
 
 
-def designer_start(space: SearchSpace, task: str | None, direction: str) -> tuple[AccuracyModel, ScoreScale | None]:
-    """The predictor a designer of ``direction`` on ``task`` starts from (:func:`pretrained_predictor`)
-    and the scale a search saved it on (None: shipped, untrained, or no record of ``task``).
+def designer_start(space: SearchSpace, task: str | None, direction: str,
+                   seed: int = 0) -> tuple[AccuracyModel, ScoreScale | None]:
+    """The predictor a designer of ``direction`` on ``task`` and ``seed`` starts from
+    (:func:`pretrained_predictor`) and the scale a search saved it on (None: shipped, untrained,
+    or no record of ``task``). An untrained one takes the designer's ``seed``: before, every
+    designer of a space without a shipped predictor started from the same seed-0 network, so
+    two seeds differed only in what the generator drew.
 
     A predictor a search saved for the other direction (its record of ``task``, or for a task it
     has no record of, every record: what transfers) is not started from: a minimising search on
@@ -102,7 +107,7 @@ def designer_start(space: SearchSpace, task: str | None, direction: str) -> tupl
     (3.8e6-4.2e6 parameters, against 2.5e6 from an empty ``$GENNAS_HOME``). It starts untrained,
     with an :class:`OtherDirectionSaved` warning naming the file, and what it learns is not
     written over that file (``keeps_saved``)."""
-    predictor = pretrained_predictor(space)
+    predictor = pretrained_predictor(space, seed)
     if getattr(predictor, "origin", None) != "saved":
         return predictor, None
     records = saved_records(space)
@@ -117,7 +122,7 @@ def designer_start(space: SearchSpace, task: str | None, direction: str) -> tupl
                   "steer towards the worst architectures. It starts untrained instead, and what it learns is not "
                   "saved over that file; move the file away to keep what it learns, or start from it anyway with "
                   "predictor=gennas.Predictor.load(path)", OtherDirectionSaved, stacklevel=3)
-    untrained = untrained_predictor(space)
+    untrained = untrained_predictor(space, seed)
     untrained.keeps_saved = True  # the saved file holds the other direction's learning: not overwritten
     return untrained, None
 
@@ -279,7 +284,7 @@ class RememberingLoop(DesignLoop):
         if self.history:
             return
         if start == "untrained" and self.pretrained.is_trained:
-            self._restart(untrained_predictor(self.space), ScoreScale(self.scale.direction))
+            self._restart(untrained_predictor(self.space, seed_or_drawn(self.seed)), ScoreScale(self.scale.direction))
         elif start == "saved":
             copy = start_copy(folders)
             if copy is None:
@@ -292,7 +297,7 @@ class RememberingLoop(DesignLoop):
             # reached past the store's spec check: a copy of another spec means --force went on
             started = start_or_untrained(self.space, copy)
             scale = None if started is None else score_scale_of(records_of(copy), task)
-            self._restart(started or untrained_predictor(self.space),
+            self._restart(started or untrained_predictor(self.space, seed_or_drawn(self.seed)),
                           scale if scale is not None and scale.direction == self.scale.direction
                           else ScoreScale(self.scale.direction))
 

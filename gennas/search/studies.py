@@ -14,6 +14,7 @@ from gennas.errors import GennasError, GennasWarning, OtherSpec, UnknownSpace, c
 from gennas.evaluators.zero_cost import names_a_proxy, task_of
 from gennas.search.backends import open_storage, quiet_optuna, storage_errors
 from gennas.search.storage import SPACE_ATTR, SPACE_FILE_ATTR, START_ATTR
+from gennas.seeds import check_seed, seed_or_drawn
 from gennas.spaces import SearchSpace, resolve_space
 from gennas.surrogates.task import Task
 
@@ -101,13 +102,18 @@ def designer_arguments(storage: Any, study_name: str, space: SearchSpace | str |
             raise GennasError(f"{key} {given!r}: study {study_name!r} learned task {task_name!r} "
                               f"({learned['direction']}), and a designer rebuilt from it keeps that; "
                               f"search anew to learn another")
+    settings = {"device": attrs.get("device"), "max_latency_ms": attrs.get("max_latency_ms"),
+                "seed": attrs.get("seed"), "latency_confidence": attrs.get("latency_confidence", 0.95)}
+    settings.update({key: options.pop(key) for key in list(settings) if key in options})
+    # an untrained start is initialised by the designer's seed, as the study's first one was
+    seed = seed_or_drawn(check_seed(settings["seed"]))
     start = str(attrs.get(START_ATTR))
     if start == "untrained" and "predictor" not in options:
         # rebuilt from the study alone: the predictor a later search saved in $GENNAS_HOME moved
         # the designs of `gennas design --study`
         from gennas.design.pretrained import untrained_predictor
 
-        options["predictor"] = untrained_predictor(stored_space)
+        options["predictor"] = untrained_predictor(stored_space, seed)
     elif start == "saved" and "predictor" not in options:
         # the predictor a search saved is rewritten by every later refit: the study kept what it began from
         from gennas.design.pretrained import load_start_copy, start_copy, start_or_untrained, untrained_predictor
@@ -115,7 +121,7 @@ def designer_arguments(storage: Any, study_name: str, space: SearchSpace | str |
 
         copy = start_copy(work_dirs(getattr(open_storage(storage, existing=True), "url", None), study_name))
         if copy is not None and force:  # the README's --force past an edited spec: it never mentioned it
-            options["predictor"] = start_or_untrained(stored_space, copy) or untrained_predictor(stored_space)
+            options["predictor"] = start_or_untrained(stored_space, copy) or untrained_predictor(stored_space, seed)
         elif copy is not None:
             try:
                 options["predictor"] = load_start_copy(stored_space, copy)
@@ -126,9 +132,6 @@ def designer_arguments(storage: Any, study_name: str, space: SearchSpace | str |
         from gennas.surrogates.shipped_predictor import load_predictor
 
         options["predictor"] = load_predictor(stored_space.name, holdout=start.removeprefix("shipped-no-"))
-    settings = {"device": attrs.get("device"), "max_latency_ms": attrs.get("max_latency_ms"),
-                "seed": attrs.get("seed"), "latency_confidence": attrs.get("latency_confidence", 0.95)}
-    settings.update({key: options.pop(key) for key in list(settings) if key in options})
     return stored_space, {**learned, **settings, **options}
 
 
