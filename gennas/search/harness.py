@@ -217,13 +217,20 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
                                                                      store.study_name), resumed=bool(history))
         # never what it holds already: a designer's own earlier search, or from_study, told it them
         unknown = untold(optimizer, history)
-        pending, held_round = replay(optimizer, unknown, int(batch_size), set(view.orphans)) \
-            if unknown or view.orphans else ([], [])
         told = set(view.results)
         out = SearchResult(history, store.study_name, resumed=len(history), store=store, direction=direction)
         runner.start(evaluator)
         try:
             with SearchProgress(progress, int(budget), len(history), out) as bar:
+                if len(history) >= int(budget):
+                    # nothing left to verify: told at once (one refit, as from_study), not replayed round
+                    # by round to lead a continuation (a 1,002-result study replayed 43 s to verify nothing)
+                    pending, held_round = [], []
+                    if unknown:
+                        optimizer.tell(unknown)
+                else:
+                    pending, held_round = replay(optimizer, unknown, int(batch_size), set(view.orphans),
+                                                 bar.replayed) if unknown or view.orphans else ([], [])
                 stale = evaluations = 0
                 while True:
                     news = [r for h, r in view.results.items() if h not in told]  # other processes' results
@@ -310,8 +317,8 @@ def _check_start(store: ResultStore, start: str | None, force: bool) -> None:
                       "(force=True / --force)")
 
 
-def replay(optimizer: Optimizer, history: Sequence[Result], batch_size: int,
-           unverified: Collection[str] = ()) -> tuple[list[ArchGraph], list[Result]]:
+def replay(optimizer: Optimizer, history: Sequence[Result], batch_size: int, unverified: Collection[str] = (),
+           replayed: Callable[[int, int], None] | None = None) -> tuple[list[ArchGraph], list[Result]]:
     """Tell a resumed study's results ``history`` to ``optimizer`` as the run that stored them
     did: ask ``batch_size`` architectures and tell their stored results while every one asked
     is stored (a seeded optimizer asks again what it asked then), then the results never asked
@@ -320,11 +327,11 @@ def replay(optimizer: Optimizer, history: Sequence[Result], batch_size: int,
     propose them again, and the run that stopped told their results before asking more; and the
     stored results of that last round, held back to be told with them, as one batch (told
     apart, a study stopped at 3 of batch 2 refitted twice where its uninterrupted run refitted
-    once, and resumed to other cells)."""
+    once, and resumed to other cells). ``replayed(told, total)`` follows the telling (progress)."""
     left: dict[str, list[Result]] = {}
     for result in history:
         left.setdefault(result.arch.canonical_hash(), []).append(result)
-    stored, pending = set(left), []
+    stored, pending, told = set(left), [], 0
     while left or unverified:
         asked = optimizer.ask(batch_size)
         hashes = [a.canonical_hash() for a in asked]
@@ -333,11 +340,16 @@ def replay(optimizer: Optimizer, history: Sequence[Result], batch_size: int,
         held = [r for h in hits for r in left.pop(h)]
         if held and not pending:
             optimizer.tell(held)
+            told += len(held)
+            if replayed is not None:
+                replayed(told, len(history))
         if pending or not hits:  # where the run stopped, or a path of its own (or a repeat) from here
             break
     rest = [r for results in left.values() for r in results]
     if rest:
         optimizer.tell(rest)
+    if replayed is not None:
+        replayed(len(history), len(history))
     return pending, (held if pending else [])
 
 

@@ -163,6 +163,15 @@ class SearchProgress:
         elif self.enabled and self.plain:
             self._line(f"verified {self.done}/{self.total}, {self._describe()}")
 
+    def replayed(self, done: int, total: int) -> None:
+        """``done`` of a resumed study's ``total`` stored results told to the optimizer (a designer
+        refits on each round of them: a 1,000-result study replayed silently for 40 s)."""
+        self.stage = "" if done >= total else f"replaying stored results {done}/{total}"
+        if self._bar is not None:
+            self._bar.update(self._task, description=self._describe() + (f" | {self.stage}" if self.stage else ""))
+        elif self.enabled and self.plain and self.stage and time.monotonic() - self._last_line >= self.interval_s:
+            self._line(self.stage)
+
     def inner(self, stage: str, done: int, total: int | None) -> None:
         """A :func:`report` from inside the running evaluation."""
         self.stage = _stage_text(stage, done, total)
