@@ -129,7 +129,13 @@ class Claims:
             except Exception:  # noqa: BLE001 - sqlalchemy's MultipleResultsFound, or a backend's own
                 return False
             self._read_below += 1
+        with self._lock:
+            held = set(self.mine.values())
         for number, trial_id in sorted(ids.items()):
+            if trial_id in held and number in self._running:
+                # this process's own live claim: running until it ends it; re-read at every claim, a
+                # batch of B cost B^2 / 2 reads (20,800 for 400 verifications at batch 100: 32 s)
+                continue
             trial = self.backend.get_trial(trial_id)
             if not trial.state.is_finished():
                 self._running[number] = (trial_id, trial)
