@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 
 import numpy as np
+import pytest
 import torch
 
 import gennas
@@ -216,3 +217,15 @@ def test_a_copied_predictor_shares_cached_embeddings_without_tying_the_two(bench
     copied.update(cells[:10], [bench.accuracy(a, "cifar10") for a in cells[:10]], task="cifar10", steps=5)
     assert not np.allclose(copied.predict(cells, "cifar10")[0], before)  # the copy learned...
     np.testing.assert_array_equal(original.predict(cells, "cifar10")[0], before)  # ...the original did not
+
+
+def test_a_shipped_predictor_s_refit_records_nothing_it_would_not_save(bench, monkeypatch):
+    """A space with a shipped predictor never saves a refit: each tell still computed the results'
+    op counts and every architecture's string for the manifest (5.6 ms a tell at 1,000 results;
+    walk 35 #3)."""
+    import gennas.design.pretrained as pretrained
+
+    designer = gennas.Designer("nb201", task="cifar10", seed=0, loop=LoopSettings(pool=1))
+    monkeypatch.setattr(pretrained, "count_ranges", lambda archs: pytest.fail("recorded for no save"))
+    designer.tell([Result(a, bench.accuracy(a, "cifar10"), "table") for a in _cells(bench, 6)])
+    assert designer.loop.refits == 1
