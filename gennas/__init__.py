@@ -76,8 +76,12 @@ _LAZY: dict[str, str] = {
     "ToldTwice": "gennas.design.scores",
 }
 #: modules reachable as attributes (``gennas.proxies.score(...)``)
+#: (the packages the README names, ``gennas.search.run_search``: after a bare ``import gennas`` they
+#: were an AttributeError until imported by name)
 _SUBMODULES = {"proxies": "gennas.evaluators.zero_cost", "datasets": "gennas.datasets",
-               "baselines": "gennas.baselines", "export": "gennas.export"}
+               "baselines": "gennas.baselines", "export": "gennas.export", "search": "gennas.search",
+               "design": "gennas.design", "surrogates": "gennas.surrogates", "evaluators": "gennas.evaluators",
+               "bench": "gennas.bench"}
 
 
 __getattr__, __dir__ = lazy_exports(__name__, _LAZY, _SUBMODULES)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import pkgutil
 import sys
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -32,3 +33,10 @@ def lazy_exports(package: str, names: dict[str, str], submodules: Iterable[str] 
         return sorted(set(namespace) | set(names) | set(submodules))
 
     return module_getattr, module_dir
+
+
+def own_modules(path: Iterable[str]) -> list[str]:
+    """The public modules of a package whose ``__path__`` is ``path``, for :func:`lazy_exports`'
+    ``submodules``: ``gennas.design.pretrained`` after a bare ``import gennas`` (an AttributeError
+    until imported by name, though the README names it so)."""
+    return [m.name for m in pkgutil.iter_modules(list(path)) if not m.name.startswith("_")]

@@ -121,6 +121,15 @@ def test_export_is_reachable_from_the_package_alone():
     code = "import gennas; print(gennas.export.export_architecture.__name__, 'export' in dir(gennas))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["export_architecture", "True"]
+    # so are the modules the README names as gennas.search.run_search, gennas.design.pretrained...
+    # (an AttributeError until imported by name; walk 35 #9), and a bare import still loads no torch
+    code = ("import sys, gennas; light = 'torch' not in sys.modules; print(light, gennas.search.run_search.__name__, "
+            "gennas.design.pretrained.untrained_predictor.__name__, gennas.search.storage.ResultStore.__name__, "
+            "gennas.surrogates.predictor.Predictor.__name__, gennas.evaluators.data_key.__name__, "
+            "'pretrained' in dir(gennas.design))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["True", "run_search", "untrained_predictor", "ResultStore", "Predictor",
+                           "gennas.evaluators.data_key", "True"]
 
 
 def test_an_export_over_an_export_is_refused_unless_overwritten_and_leaves_nothing_stale(nb201, tmp_path):

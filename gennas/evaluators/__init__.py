@@ -7,7 +7,7 @@ use; ``Supernet`` lives in :mod:`gennas.evaluators.supernet`.
 
 from __future__ import annotations
 
-from gennas._lazy import lazy_exports
+from gennas._lazy import lazy_exports, own_modules
 from gennas.evaluators.base import CallableEvaluator, Evaluator, Result, as_evaluator
 
 _LAZY = {
@@ -20,7 +20,7 @@ _LAZY = {
 }
 
 
-__getattr__, __dir__ = lazy_exports(__name__, _LAZY, ())
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, own_modules(__path__))
 
 
 __all__ = ["CallableEvaluator", "Evaluator", "Result", "as_evaluator", *_LAZY]
