@@ -410,6 +410,10 @@ def fewer_designs(found: int, asked: int, space: SearchSpace, budget: LatencyBud
         return (f"only {found} of the {asked} designs asked for: that many {space.name} architectures computing "
                 f"different functions whose output can depend on the input are {how} to run under {budget.max_latency_ms:g} ms on "
                 f"{budget.device} (every one the space has was checked)")
-    where = "" if budget is None else f" under {budget.max_latency_ms:g} ms on {budget.device}"
-    return (f"only {found} of the {asked} designs asked for: the sampled pool and random search found no more "
+    if space.is_finite_enumerable():  # without a budget every cell was ranked (Designer.generate)
+        return (f"only {found} of the {asked} designs asked for: {space.name} has {found} architectures computing "
+                "different functions whose output can depend on the input (every one the space has was ranked)")
+    where, searched = ("", "") if budget is None else (f" under {budget.max_latency_ms:g} ms on {budget.device}",
+                                                       " and random search")
+    return (f"only {found} of the {asked} designs asked for: the sampled pool{searched} found no more "
             f"distinct {space.name} architectures{where}; ask again with another seed for others")
