@@ -225,6 +225,8 @@ def test_default_study_names_include_the_latency_budget(tmp_path):
                                    "--device", "pixel3", "--max-latency-ms", "5"])
     assert plain.exit_code == 0 and budgeted.exit_code == 0, budgeted.output
     assert json.loads(plain.stdout)["study"] == "random-nb201-cifar10-table-seed0"
+    # wall and CPU seconds both (walk 35 #8: wall time alone was recorded)
+    assert {"elapsed_s", "cpu_s"} <= set(json.loads(plain.stdout)) and json.loads(plain.stdout)["cpu_s"] > 0
     assert json.loads(budgeted.stdout)["study"] == "random-nb201-cifar10-table-pixel3-5ms-seed0"
 
 

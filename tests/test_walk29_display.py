@@ -65,14 +65,15 @@ def search_result(n: int = 30):  # type: ignore[no-untyped-def]
     history = [Result(space.sample(i), 90.0 + i / 10, "table", cost_s=0.01, metadata={"dataset": "cifar10"})
                for i in range(n - 1)]
     history.append(Result(space.sample(n), float("nan"), "table", error="RuntimeError: boom"))
-    return SearchResult(history, "s1", notes=["1 of 30 verifications failed"], elapsed_s=12.34)
+    return SearchResult(history, "s1", notes=["1 of 30 verifications failed"], elapsed_s=12.34,
+                        cpu_s=9.87)
 
 
 def test_search_result_repr_is_short() -> None:
     """A SearchResult printed its whole history: 9k characters at 30 results (walk 29 #8)."""
     text = repr(search_result())
     assert len(text) < 400 and len(text.splitlines()) == 3
-    assert text.startswith("SearchResult of study 's1': 30 verified (1 failed), 12.3 s (maximize)")
+    assert text.startswith("SearchResult of study 's1': 30 verified (1 failed), 12.3 s (9.9 s CPU) (maximize)")
     assert "best 92.80 (table) |" in text and "1 note in .notes" in text
 
 
@@ -103,7 +104,8 @@ def test_run_search_records_its_time() -> None:
     from gennas.search import run_search
 
     result = run_search(RandomSearch("nb201", seed=0), gennas.TableEvaluator("nb201", "cifar10"), 3, progress=False)
-    assert result.elapsed_s > 0 and f"{result.elapsed_s:.1f} s" in repr(result)
+    assert result.elapsed_s > 0 and f"{result.elapsed_s:.1f} s ({result.cpu_s:.1f} s CPU)" in repr(result)
+    assert 0 < result.cpu_s
 
 
 def test_evaluators_say_what_they_are() -> None:

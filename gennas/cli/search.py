@@ -355,7 +355,8 @@ def register(app: typer.Typer) -> None:
             result.notes.insert(0, start_note)
         summary = {"study": result.study_name, "storage": storage, "verified": len(result),
                    "verified_here": result.verified_here, "resumed": result.resumed,
-                   "failed": len(result.failures), "exhausted": result.exhausted}
+                   "failed": len(result.failures), "exhausted": result.exhausted,
+                   "elapsed_s": round(result.elapsed_s, 3), "cpu_s": round(result.cpu_s, 3)}
         if as_json:
             from gennas.versions import versions
 

@@ -175,7 +175,7 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
             error does not depend on the architecture (:mod:`gennas.search.blind_stop`; the failures
             are set aside: a resume verifies their architectures again).
     """
-    began = time.monotonic()  # SearchResult.elapsed_s
+    began, began_cpu = time.monotonic(), time.process_time()  # SearchResult.elapsed_s, cpu_s
     if isinstance(budget, bool) or not isinstance(budget, (int, np.integer)) or budget <= 0:
         raise GennasError(f"budget must be a positive number of verifications, got {budget!r}")
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
@@ -283,7 +283,7 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
             runner.close()
             if attached is not None:  # the study's folder for this run only: another study's run gets its own
                 evaluator.checkpoint_dir = None
-    out.elapsed_s = time.monotonic() - began
+    out.elapsed_s, out.cpu_s = time.monotonic() - began, time.process_time() - began_cpu
     if asked > budget:  # `-b 10000000` on nb201 ran 600 s towards it without a word
         out.notes.insert(0, f"the budget of {asked:,} exceeds the {budget:,} architectures of {search_space.name}: "
                             f"at most {budget:,} can be verified")

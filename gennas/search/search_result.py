@@ -33,6 +33,9 @@ class SearchResult(ReprInIPython):
         verified_here: how many of ``history`` this process verified and stored (the rest were
             resumed, or verified meanwhile by other processes sharing the study).
         elapsed_s: wall-clock seconds the search took (0 where it was not run by :func:`run_search`).
+        cpu_s: CPU seconds this process spent in it (``time.process_time``, every thread: the
+            optimizer, the harness, an in-process evaluator; not a Ray worker's): on a shared
+            machine wall time alone hides a search that waits for a core or spins two threads.
 
     In a notebook it shows as a few lines (``repr``) or a table of its best results
     (``_repr_html_``); :meth:`rows` are flat dicts: ``pandas.DataFrame(result.rows())``.
@@ -47,6 +50,7 @@ class SearchResult(ReprInIPython):
     notes: list[str] = field(default_factory=list)
     verified_here: int = 0
     elapsed_s: float = 0.0
+    cpu_s: float = 0.0
 
     def _sign(self) -> float:
         return -1.0 if self.direction == "minimize" else 1.0
@@ -107,7 +111,8 @@ class SearchResult(ReprInIPython):
         failed_text = "" if not failed else " (all failed)" if failed == len(self.history) else f" ({failed} failed)"
         lines = [f"SearchResult of study {self.study_name!r}: {len(self.history)} verified{failed_text}"
                  + (f", {self.resumed} resumed" if self.resumed else "")
-                 + (f", {self.elapsed_s:.1f} s" if self.elapsed_s else "") + f" ({self.direction})"]
+                 + (f", {self.elapsed_s:.1f} s ({self.cpu_s:.1f} s CPU)" if self.elapsed_s else "")
+                 + f" ({self.direction})"]
         best = self.best
         if best is not None:
             lines.append(f"  best {cell(float(best.score))} ({best.kind}) {shortened(best.arch.to_string(), 100)}")
