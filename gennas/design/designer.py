@@ -78,8 +78,9 @@ class Designer(Statements, Verification):
             (the shipped nb201 predictor's: ``"cifar10"``; ``generate``'s designs name it).
         device: latency target for the budget (``"pixel3"``; must be known to the estimator).
         max_latency_ms: latency budget on ``device`` in ms (needs ``device``).
-        seed: makes :meth:`generate` and the search reproducible; None (the default) draws afresh
-            each time (the command line's ``--seed`` defaults to 0: a command run again repeats itself).
+        seed: makes :meth:`generate` and the search reproducible, and initialises the predictor
+            a space without a shipped one starts untrained; None (the default) draws afresh each
+            time (the command line's ``--seed`` defaults to 0: a command run again repeats itself).
         generator: ``"diffusion"``, ``"vae"`` or a :class:`SlotGenerator`.
         predictor / estimator: override the pretrained ones (any :class:`AccuracyModel` /
             :class:`LatencyModel`). ``Designer.predictor`` stays the pretrained network, raw and
