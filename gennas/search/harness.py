@@ -15,6 +15,7 @@ GennasError quoting it (:mod:`gennas.search.blind_stop`) instead of spending the
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from collections import Counter
@@ -221,7 +222,10 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
         out = SearchResult(history, store.study_name, resumed=len(history), store=store, direction=direction)
         runner.start(evaluator)
         try:
-            with SearchProgress(progress, int(budget), len(history), out) as bar:
+            # the designer's loop writes what it learns at most every so often, and once at the end
+            spaced = getattr(optimizer, "saves_spaced", None)
+            with SearchProgress(progress, int(budget), len(history), out) as bar, \
+                    (spaced() if callable(spaced) else contextlib.nullcontext()):
                 if len(history) >= int(budget):
                     # nothing left to verify: told at once (one refit, as from_study), not replayed round
                     # by round to lead a continuation (a 1,002-result study replayed 43 s to verify nothing)
