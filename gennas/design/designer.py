@@ -293,13 +293,12 @@ class Designer(Statements, Verification):
         # the best measured among them, and the cells best on a new dataset's source tables (as ask's pool)
         pool = with_verified(pool + self.loop.prior_top(), self.loop.history, self.space, self.budget)
         listed = self.loop.cells_within_budget()  # an enumerable space's, under a budget: listed once
-        if listed is None and self.budget is None and self.space.is_finite_enumerable() \
-                and sum(not self.space.output_is_constant(a) for a in pool) < n:
+        short = sum(not self.space.output_is_constant(a) for a in pool) < n
+        if listed is None and short and self.budget is None and self.space.is_finite_enumerable():
             # n near the space's size: the guided draws repeat one another (generate(5000) on nb201 gave
             # 4,247 of its 5,389 functions), so the space's every cell is ranked, as under a budget
             listed = list(self.space.enumerate())
-        if listed is not None or (self.budget is not None
-                                  and sum(not self.space.output_is_constant(a) for a in pool) < n):
+        if listed is not None or (self.budget is not None and short):
             # under a budget, every cell of a space small enough to list is ranked (the guided
             # samples missed the predictor's best within it: pixel3 at 5 ms, first design 89.56 %
             # where the predictor's top 20 within it are 89.8-91.0; `python experiments/budget_pool.py`);

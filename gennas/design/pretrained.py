@@ -257,7 +257,8 @@ ONE_VALUE = 1e-3
 #: inside a search, the refitted predictor of a space without a shipped one is written at most
 #: every this many seconds, and once when the search ends (interrupted too): written after every
 #: tell, with a manifest naming every architecture the home's searches learned, four successive
-#: 40-verification darts searches in one home wrote 6.0, 7.5, 8.8 and 10.2 MB (a user walk)
+#: 40-verification darts searches in one home wrote 6.0 to 10.3 MB each, spaced 0.3 to 0.5 MB
+#: (a user walk's script; README, "Designing for a space without shipped checkpoints")
 SEARCH_SAVE_EVERY_S = 30.0
 
 
