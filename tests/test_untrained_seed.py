@@ -1,8 +1,8 @@
-"""A designer's seed reaches the predictor it starts untrained (walk 34 #9).
+"""A designer that starts untrained (darts, a user's YAML, ``--untrained``): its seed reaches the
+predictor (walk 34 #9), and what it learns is saved spaced inside a search (walk 35 #4).
 
-In a space without a shipped predictor (darts, a user's YAML, ``--untrained``) every designer
-started from ``untrained_predictor(space, seed=0)``: two seeds differed only in what the generator
-drew, and an unseeded designer's network was always seed 0's.
+Every such designer started from ``untrained_predictor(space, seed=0)``: two seeds differed only in
+what the generator drew, and an unseeded designer's network was always seed 0's.
 """
 
 from __future__ import annotations

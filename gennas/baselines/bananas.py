@@ -146,9 +146,14 @@ class Bananas(BaseOptimizer):
         mutations_per_parent: candidates made from each parent (1 or 2 edits).
         num_random: uniform candidates added each round.
         acquisition: ``its`` (independent Thompson sampling) or ``ucb`` (mean + ``beta`` std).
-        threads: torch CPU threads of its ensemble's fits (1, as the designer's: on 2 threads 150
-            asks cost 4.7 CPU s against 3.0; None: torch's own setting; an outer choice, the
-            command line's ``--threads``, holds, see :mod:`gennas.threads`).
+        threads: torch CPU threads of its ensemble's fits (1, as the designer's: 150 asks and tells
+            on the cifar10 table cost 3.2 CPU s, 4.0-4.8 with ``None`` under torch's 2 threads, two
+            runs of ``python -c "import time,torch,gennas;from gennas.evaluators.base import Result
+            as R;from gennas.search import make_optimizer as m;b=gennas.load_benchmark('nb201');
+            torch.set_num_threads(2);o=m('bananas','nb201',0);o.threads=None;t=time.process_time();
+            [o.tell([R(a,b.accuracy(a,'cifar10'),'table')]) for _ in range(150) for a in o.ask(1)];
+            print(time.process_time()-t)"``; None: torch's own setting; an outer choice, the command
+            line's ``--threads``, holds, see :mod:`gennas.threads`).
     """
 
     name = "bananas"

@@ -355,7 +355,10 @@ class RememberingLoop(DesignLoop):
         where this one started from it)."""
         self._save_pending = False
         # a shipped one is never written: what a save records of the results (their op counts and
-        # every architecture, 5.6 ms a tell at 1,000 results) is not computed for nothing
+        # every architecture) is not computed for nothing: 5.8 ms a tell at 1,000 results, `python -c
+        # "import time,gennas;from gennas.design.scratch_statement import count_ranges as c;s=gennas.
+        # load_space('nb201');a=[s.sample(i) for i in range(1000)];t=time.process_time();c(a);
+        # sorted({x.to_string() for x in a});print(time.process_time()-t)"`
         if ships_predictor(self.space) or self.states_one_value():
             return
         self._saved_at = time.monotonic()
