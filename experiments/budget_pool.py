@@ -4,7 +4,7 @@ For one bundled device and budget (default pixel3, 5 ms; cifar10, seed 0): how m
 the budget and the best of them in the table; the predictor's own ranking of those cells (Kendall
 tau against the table, the true accuracy range of its top 20); and the true accuracy of the first
 design `generate(10)` returns, and of its best. The figures behind `Designer.generate` ranking
-every cell of an enumerable space within a budget (README "Latency budgets kept").
+every cell of an enumerable space within a budget (docs/results.md "Latency budgets kept, by the measurements").
 
     python experiments/budget_pool.py                        # pixel3, 5 ms (about 10 s)
     python experiments/budget_pool.py --device gold_6240 --max-latency-ms 10

@@ -12,7 +12,7 @@ is used. nb201: every cell; an infinite space (mbv3): 5,000 seeded samples of it
 
 The shipped encoders were made by the first two commands (their manifests say so); an encoder
 pretrained on all five nb201 proxies (``--proxies params,flops,synflow,naswot,jacov``) ranked no
-better where it counts (README, "Proxy features and a self-supervised encoder").
+better where it counts (docs/results.md, "Proxy features and a self-supervised encoder").
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 gennas's networks are small: two intra-op threads on a shared machine wait on each other (a
 search next to a busy core cost twice the CPU with two threads: ``python
-experiments/thread_contention.py``, README "A busy CPU slows a search by half, not tenfold"), so
+experiments/thread_contention.py``, docs/results.md "A busy CPU slows a search by half, not tenfold"), so
 the CLI runs with one (``--threads``), and a :class:`~gennas.Designer` and a
 :class:`~gennas.Predictor` work with ``threads=1`` unless told otherwise, restoring the caller's
 setting afterwards.

@@ -139,7 +139,7 @@ def test_designs_below_the_results_of_a_search_further_than_they_tell_state_no_a
 
 def test_designs_below_a_searchs_results_on_a_new_dataset_are_said_to_extrapolate(bench):
     """After a search on cifar100 held out the designs below its picks were stated +2 points high,
-    covering 3 % (README, "After searches other than the measured one"): the tool says so. On the
+    covering 3 % (docs/results.md, "After searches other than the measured one"): the tool says so. On the
     bundled task the shipped calibration states them, checked on the table: no note."""
     held = gennas.Designer("nb201", task="new-cifar100", predictor=gennas.load_predictor("nb201", holdout="cifar100"),
                            seed=5, loop=LoopSettings(pool=1))

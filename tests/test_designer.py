@@ -215,7 +215,7 @@ def test_adapted_device_budget_judged_by_upper_bound(models, bench):
     out = d.generate(5)
     assert out and np.all(est.upper_bound([c.arch for c in out], "pixel3-adapted", 0.9) <= budget)
     # the search's pool is filled with listed cells only under a measured budget: near the
-    # model's bound they raised the proposals truly over it (README, "Latency budgets kept")
+    # model's bound they raised the proposals truly over it (docs/results.md, "Latency budgets kept, by the measurements")
     assert d.loop.cells_within_budget() and d.loop._listed_filling([], 5, 0) == []
     for bad in (0.0, 1.0, float("nan"), "sure"):
         with pytest.raises(GennasError, match="confidence"):

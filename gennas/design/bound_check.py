@@ -4,7 +4,7 @@ A budget on a device registered by ``gennas latency measure`` is judged by the e
 bound (:class:`~gennas.design.budget.LatencyBudget`), calibrated leave-one-device-out over the
 bundled devices. A new machine can rank architectures unlike any of them: this project's VM, with
 1x1 convolutions 2-5x faster than the bundled CPUs, had its 95 % bound cover 76-88 % of random
-nb201 cells in four of five registrations (README, "nb201 budgets on a device registered here").
+nb201 cells in four of five registrations (docs/results.md, "nb201 budgets on a device registered here").
 ``gennas latency measure --check N`` times ``N`` seeded random architectures after the
 references (stored in the device file as ``check``) and a budget on the device then warns
 (:class:`~gennas.design.budget.UncalibratedBound`) when its bound covered significantly fewer of

@@ -52,7 +52,7 @@ PRIOR_TOP = 50
 #: is fitted to them (Task.from_samples). Fine-tuning the shared network on a handful of results
 #: of one task drifts it away from everything it learned on the others: one update on one
 #: cifar100 result moved its mean prediction of cifar10's 6 best cells from 99.1 % to 86.8 %
-#: (the command is in the README, "Search").
+#: (the command is in docs/results.md, "Search").
 FEW_SHOT_RESULTS = 20
 
 
@@ -207,7 +207,7 @@ class DesignLoop(AskLedger):
         (:meth:`cells_within_budget`) that fill ``fresh`` up to a guided generation's size (a
         tight budget keeps few guided samples); none where it is that large, or where the latency
         model judges the budget: there the extra cells near its bound raised the proposals truly
-        over it from 2.1 to 2.6 % for 0.01 points. Measured in the README, "Latency budgets kept"."""
+        over it from 2.1 to 2.6 % for 0.01 points (docs/results.md, "Latency budgets kept, by the measurements")."""
         if self.budget is None or not self.budget.exact:  # checked first: listing judges every cell
             return []
         listed = self.cells_within_budget()
@@ -290,7 +290,7 @@ class DesignLoop(AskLedger):
     def prior_top(self) -> list[ArchGraph]:
         """What was best on the measured tasks (:data:`PRIOR_TOP` cells) is always a candidate;
         under a budget the best within it (once: the budget is fixed). A tight budget kept none of
-        the best overall, the slow ones (README, "Under a latency budget")."""
+        the best overall, the slow ones (docs/results.md, "Under a latency budget")."""
         if self.budget is None:
             return self.prior.top(PRIOR_TOP)
         if self._prior_within is None:

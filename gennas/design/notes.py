@@ -195,7 +195,7 @@ def measured_designs_note(designer: Any, candidates: Sequence[Any], time_here: b
     measured = sum(c.latency_measured for c in candidates)
     return (f"{measured} of these designs are architectures timed on {budget.device} (judged by their timing), "
             "which join the guided samples only when those hold too few within the budget: a looser budget can "
-            "return designs predicted worse (README, \"A looser budget can return designs predicted worse\")")
+            "return designs predicted worse (docs/results.md, \"A looser budget can return designs predicted worse\")")
 
 
 def no_interval_note(designer: Any, candidates: Sequence[Any]) -> str | None:
@@ -370,7 +370,7 @@ def below_results_note(designer: Any, candidates: Sequence[Any]) -> str | None:
     return (f"{ranked_below(len(below), bool(designer.space.benchmark))} (flagged below; the values stated for "
             "them can still lie among the results'): their statements extrapolate the results downwards and are not "
             "checked there; after a search of 20-30 verifications "
-            "on a held-out table, such intervals held from 3 to 99 % of the designs (README, \"After searches "
+            "on a held-out table, such intervals held from 3 to 99 % of the designs (docs/results.md, \"After searches "
             "other than the measured one\"). Verify a few of them before trusting the figures.")
 
 
@@ -391,7 +391,7 @@ def rank_only_note(designer: Any, task: str, space: str | None, min_stated: int)
                     "the others after them by the predictor.")
         budget = designer.loop.budget
         if budget is not None and ok:
-            # under a budget a statement learns from the results within it (README, "Statements under
+            # under a budget a statement learns from the results within it (docs/results.md, "Statements under
             # a budget set after the search"): 24 differing results, none within, read "needs 10 ... differ"
             within = [r for r, fits in zip(ok, budget.within([r.arch for r in ok])) if fits]
             if len(within) < min_stated:

@@ -42,7 +42,7 @@ from gennas.surrogates.protocols import AccuracyModel
 #: development seeds 100-109 (``experiments/loop_variants.py --guide-members 1 --top-weight W``),
 #: median verifications to the optimum for W = 0 / 2 / 4: cifar10 50 / 45 / 36, cifar100
 #: 38 / 35 / 38 (mean 42.9 / - / 36.3); on the search table's seeds 0-19 cifar10 40 -> 30,
-#: cifar100 24 -> 24 (README, "Search")
+#: cifar100 24 -> 24 (docs/results.md, "Search")
 SCRATCH_TOP_WEIGHT = 4.0
 #: ensemble members of that untrained predictor (``PredictorConfig.members``; a fresh
 #: ``Predictor(space)`` keeps 3). Every refit from scratch retrains the whole network, so the

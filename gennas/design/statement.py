@@ -284,7 +284,7 @@ class Statements:
         """What the pretrained predictor states for the designer's task (see :meth:`predictions`)."""
         value, spread = self.predictor.predict(archs, self._task_arg())
         if self.task is not None and self.task.kind == "images":
-            # the image meta-tasks' accuracies are of brief training (README, "Performance predictor"),
+            # the image meta-tasks' accuracies are of brief training (docs/results.md, "Performance predictor"),
             # not the user's: digits read 87.91 % for cells that train to 97-99 % here. Their order only
             return Predictions(value, value)
         if self._saved_scale is not None and (self._saved_results or 0) < MIN_STATED:

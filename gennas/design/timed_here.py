@@ -11,7 +11,7 @@ design here twice with the registration's settings, in rank order, and keeps tho
 timing times the registration's re-timing margin (:mod:`gennas.surrogates.retiming`) is within
 the budget. The margin covers a second timing in the same sitting, not another load: designs
 kept at the budget ran over it in another sitting as often as the machine's speed moved
-(README, "Designs timed here").
+(docs/results.md, "Designs timed here").
 """
 
 from __future__ import annotations
@@ -141,7 +141,7 @@ SITTING_CELLS = 3
 def sitting_speed(record: dict[str, Any], time_one: Callable[[Any], float], cells: int = SITTING_CELLS) -> float:
     """This sitting's timings of the first ``cells`` registered architectures over their
     registered timings, the median (below 1: faster now than when the device was registered).
-    Designs kept at a budget in a fast sitting ran over it in a busier one (README, "Designs
+    Designs kept at a budget in a fast sitting ran over it in a busier one (docs/results.md, "Designs
     timed here")."""
     samples = [(arch, float(ms)) for arch, ms in record.get("samples", [])[:cells]]
     return float(np.median([time_one(arch) / ms for arch, ms in samples])) if samples else 1.0

@@ -166,7 +166,7 @@ class SearchProgress:
     def replayed(self, done: int, total: int) -> None:
         """``done`` of a resumed study's ``total`` stored results told to the optimizer (a designer
         refits on each round of them: a 1,002-result study replayed silently for 43 s in a user walk;
-        README, "A resumed search replays")."""
+        README, "Scale and reliability", "A resumed search replays")."""
         self.stage = "" if done >= total else f"replaying stored results {done}/{total}"
         if self._bar is not None:
             self._bar.update(self._task, description=self._describe() + (f" | {self.stage}" if self.stage else ""))

@@ -15,7 +15,7 @@ with the finite-sample correction, of pooled *normalised* residuals ``log(true /
 s_device`` measured leave-one-device-out: for each bundled device, an estimator that never saw
 it, adapted from its reference latencies only, predicted every cell of the space. The promise is
 marginal: over devices like the bundled ones and their cells, the truth is within the bound
-with probability ``confidence``; on a single device coverage varies (see the README table).
+with probability ``confidence``; on a single device coverage varies (see docs/results.md, "Latency budgets kept, by the measurements").
 
 ``q`` is taken per bin of the cell's *predicted-latency rank* on the device (``bin_edges``:
 quantiles of the space's predicted latencies there; Mondrian conformal, as the accuracy

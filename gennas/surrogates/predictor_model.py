@@ -100,7 +100,7 @@ class PredictorConfig:
     #: cifar10, 0.755 vs 0.731 on cifar100; 1,000 cells 0.826 vs 0.808 on cifar10). A designer's
     #: untrained predictor does not: the encoder made the from-scratch search slower to the
     #: optimum (development seeds 100-109, median verifications cifar10 16.5 vs 16, cifar100 15.5
-    #: vs 9; README "Proxy features and a self-supervised encoder"), see
+    #: vs 9; docs/results.md "Proxy features and a self-supervised encoder"), see
     #: gennas.design.pretrained.untrained_predictor
     pretrained: bool = True
 

@@ -3,7 +3,7 @@
 A device is normally adapted from the pretrained estimator's reference architectures
 (:mod:`gennas.surrogates.latency`), whose bound is calibrated on devices like the bundled ones. A
 machine can rank architectures unlike all of them (this project's VM: the 95 % bound covered
-76-88 % of random nb201 cells in four of five registrations, README "nb201 budgets on a device
+76-88 % of random nb201 cells in four of five registrations, docs/results.md "nb201 budgets on a device
 registered here"); ``gennas latency measure --cells N`` describes it instead by N random
 architectures timed on it (:mod:`gennas.surrogates.slot_latency`), whose bound is calibrated on
 the device itself. A space without an estimator has only such devices. :func:`registered_models`

@@ -20,7 +20,7 @@ The upper bound a budget is judged by is multiplicative: the prediction times ``
 a split-conformal quantile (whole rank ``ceil((n + 1) c)``, an at-least promise, as the bundled
 spaces' bound keeps) of the timed architectures' K-fold cross-validated log ratios measured /
 predicted, taken within the third of them nearest in predicted latency (:data:`BINS`; the fast
-and slow cells err differently, and a budget keeps the fast ones). README "Latency for a space
+and slow cells err differently, and a budget keeps the fast ones). docs/results.md "Latency for a space
 of your own".
 
 In a space with a pretrained estimator (nb201, mbv3), ``gennas latency measure --cells N`` times the
