@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from gennas.errors import first_line
+
 
 def torch_refusal(exc: BaseException) -> str:
     """Why torch.load refused a file, without torch's advice to load it with weights_only=False
     (which runs any code a pickle holds: a user was told to do that with a corrupt checkpoint)."""
     text = str(exc)
     if not text.startswith("Weights only load failed"):
-        return text.splitlines()[0].split(". ")[0] if text else type(exc).__name__
+        return first_line(exc).split(". ")[0]
     said = [line.strip() for line in text.splitlines()[1:] if line.strip() and
             not line.strip().startswith("Check the documentation")]
     said = [line.split("your use case: ", 1)[-1] for line in said]  # torch's request to file an issue

@@ -111,3 +111,11 @@ def caller_stacklevel() -> int:
     while frame is not None and Path(frame.f_code.co_filename).resolve().is_relative_to(PACKAGE):
         frame, level = frame.f_back, level + 1
     return level
+
+
+def first_line(exc: BaseException) -> str:
+    """The first non-blank line of an exception's message, or its type's name where it has none
+    (``torch.load`` of an empty file raises an ``EOFError()`` with no text: indexing its lines
+    turned a clear error into an ``IndexError`` traceback)."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__

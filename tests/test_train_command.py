@@ -376,6 +376,19 @@ def test_an_interrupted_training_resumed_ends_where_the_uninterrupted_one_did(us
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
+@pytest.mark.parametrize("damage", ["empty", "truncated"])
+def test_a_damaged_interrupted_training_is_refused_naming_the_file(tmp_path, damage):
+    """Walk 37 #1: an empty partial file (what a kill or a full disk leaves) made `gennas train
+    --resume` end in an IndexError traceback: torch's EOFError of an empty file has no text."""
+    from gennas.generators.training import load_partial
+
+    partial = tmp_path / "d.partial.pt"
+    torch.save({"settings": {"steps": 25}, "step": 3}, partial)
+    partial.write_bytes(b"" if damage == "empty" else partial.read_bytes()[:40])
+    with pytest.raises(GennasError, match=r"d\.partial\.pt cannot be read \(.+\): delete it and train without --resume"):
+        load_partial(partial, {"steps": 25})
+
+
 def test_train_refuses_to_replace_a_trained_generator_and_stops_a_diverged_one(home, user_yaml):
     """`gennas train --steps 5` replaced a 200-step generator without a word, and `--lr 1e6` ended in
     torch's "probability tensor contains inf, nan" traceback (a user review)."""

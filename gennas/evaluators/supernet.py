@@ -41,7 +41,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from gennas.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
-from gennas.errors import DataError, GennasError, TrainingDiverged
+from gennas.errors import DataError, GennasError, TrainingDiverged, first_line
 from gennas.evaluators.base import Result
 from gennas.graph import ArchGraph
 from gennas.images import check_images
@@ -333,7 +333,7 @@ class Supernet:
         except (KeyError, RuntimeError, TypeError, ValueError) as exc:
             # fields of the right types whose tensors do not fit this supernet (another width or
             # class count): name the file, not torch's 40-line size-mismatch listing
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            first = first_line(exc)
             raise GennasError(f"checkpoint {path} does not fit this supernet: {first}") from None
 
     @classmethod

@@ -34,7 +34,7 @@ import torch
 from torch.utils.data import DataLoader, RandomSampler, SequentialSampler
 
 from gennas.checkpoint import Checkpoint, load_checkpoint, save_checkpoint, write_manifest
-from gennas.errors import GennasError, InvalidArchitecture, TrainingDiverged
+from gennas.errors import GennasError, InvalidArchitecture, TrainingDiverged, first_line
 from gennas.evaluators.base import Result
 from gennas.evaluators.data_key import data_key
 from gennas.evaluators.zero_cost import check_batch, take_batches
@@ -213,7 +213,7 @@ class TrainEvaluator:
                 model(image)
                 return
             except (RuntimeError, ValueError) as exc:
-                reason = f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}"
+                reason = f"{type(exc).__name__}: {first_line(exc)[:160]}"
             h, w = self.input_shape[1:]
             near = [s for s in sorted(range(max(1, h - 8), h + 9), key=lambda s: (abs(s - h), s)) if fits(s, s)][:3]
         if not near:  # no side fits: the build, not the image size, is at fault

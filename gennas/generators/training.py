@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from gennas.checkpoint_remedy import torch_refusal
 from gennas.errors import GennasError
 from gennas.generators.base import SlotGenerator, check_count
 from gennas.spaces import SearchSpace
@@ -185,7 +186,7 @@ def load_partial(path: Path, settings: dict[str, Any]) -> dict[str, Any]:
     except FileNotFoundError:
         raise GennasError(f"no interrupted training to resume: {path} does not exist") from None
     except Exception as exc:  # a truncated or foreign file: torch raises many types
-        raise GennasError(f"{path} cannot be read ({str(exc).splitlines()[0][:120]}): delete it and train "
+        raise GennasError(f"{path} cannot be read ({torch_refusal(exc)[:120]}): delete it and train "
                           "without --resume") from None
     saved = state.get("settings", {}) if isinstance(state, dict) else {}
     changed = [f"{key} {saved.get(key)!r} -> {value!r}" for key, value in settings.items() if saved.get(key) != value]

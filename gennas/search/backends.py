@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from gennas.errors import GennasError
+from gennas.errors import GennasError, first_line
 
 #: seconds between two heartbeats of a live claim
 HEARTBEAT_S = 10
@@ -211,7 +211,7 @@ def open_storage(storage: Any, existing: bool = False) -> Any:
         with quiet_optuna():
             return rdb_storage(url)  # heartbeats for claims, atomic creation of a SQLite file
     except Exception as exc:  # sqlalchemy raises many types; all mean "cannot open"
-        reason = str(exc).splitlines()[0]
+        reason = first_line(exc)
         raise GennasError(f"cannot open storage {storage!r}: {reason}") from None
 
 
@@ -266,9 +266,9 @@ def storage_shape_error(storage: str, url: str) -> str | None:
 def failure_reason(exc: BaseException) -> str:
     """The first line of an exception's message (optuna's wrap the database's in their cause)."""
     cause = exc.__cause__ or exc.__context__
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    text = first_line(exc)
     if cause is not None and str(cause) and "exception is raised" in text:
-        text = str(cause).splitlines()[0]
+        text = first_line(cause)
     return text
 
 

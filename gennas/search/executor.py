@@ -18,7 +18,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from gennas.errors import GennasError
+from gennas.errors import GennasError, first_line
 from gennas.evaluators.base import Evaluator, Result
 from gennas.graph import ArchGraph
 
@@ -168,7 +168,7 @@ class RayExecutor:
                          log_to_driver=False, configure_logging=False)
             except Exception as exc:  # ray raises ConnectionError, RuntimeError, ValueError...
                 raise GennasError(f"cannot start or reach Ray at {address or 'a new local instance'}: "
-                                  f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+                                  f"{first_line(exc)}") from None
             self._owned = True
             if main:
                 self._sigterm_before = before
@@ -208,7 +208,7 @@ class RayExecutor:
             try:
                 out.append((arch, self.ray.get(ref)))
             except self.ray.exceptions.RayError as exc:
-                reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                reason = first_line(exc)
                 out.append((arch, Result(arch, math.nan, self._kind,
                                          error=f"{type(exc).__name__}: {reason} (after {RAY_TASK_RETRIES} retry)")))
         return out

@@ -30,7 +30,7 @@ import torch
 from torch import nn
 
 from gennas.checkpoint import Checkpoint, config_dict, config_from_dict, load_checkpoint, save_checkpoint
-from gennas.errors import GennasError, GennasWarning, InvalidArchitecture, UnknownDevice, unknown_device
+from gennas.errors import GennasError, GennasWarning, InvalidArchitecture, UnknownDevice, first_line, unknown_device
 from gennas.models.gnn import DAGEncoder, EncoderConfig, archs_to_node_features, slot_probs_to_node_features
 from gennas.graph import ArchGraph
 from gennas.surrogates.latency_checks import check_latencies, check_ridge
@@ -425,7 +425,7 @@ class LatencyEstimator:
                 est.device_params[name] = (float(params["mu"]), float(params["sigma"]), params["w"].float())
                 est.bundled.append(name)
         except (KeyError, TypeError, ValueError, RuntimeError, InvalidArchitecture) as exc:
-            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            reason = first_line(exc)
             raise GennasError(f"{source} does not hold a {space.name} latency estimator: {reason}") from None
         return est
 
