@@ -200,8 +200,8 @@ def load_checkpoint(path: str | Path, kind: str, space: str | None = None,
     """Read a checkpoint of ``kind`` (and of ``space`` when given) with weights-only loading.
 
     Raises:
-        GennasError naming the file: missing or empty file; bytes that differ from the sha256 in
-        the manifest beside it; a file that is not plain weights (a pickle that would run code
+        GennasError naming the file: missing or empty file; one under ``$GENNAS_HOME/checkpoints``
+        without its manifest; bytes that differ from the sha256 in the manifest beside it; a file that is not plain weights (a pickle that would run code
         is refused, never executed); another format, kind or space; a space that is not a
         bundled one; a field the kind's loader reads that is missing or of the wrong type.
     """
@@ -212,6 +212,13 @@ def load_checkpoint(path: str | Path, kind: str, space: str | None = None,
         raise GennasError(f"no {kind} checkpoint at {path}")
     if path.stat().st_size == 0:
         raise GennasError(f"{path} is empty (an interrupted write?); not a {kind} checkpoint")
+    if path.parent.resolve() == user_checkpoints_dir().resolve() and not path.with_suffix(".json").is_file():
+        # gennas writes a manifest with every file it saves there: without it the bytes cannot be
+        # checked, and a saved predictor's score scale and records are lost, so its values were
+        # stated in its internal (compressed) scale as the task's scores, without a word
+        raise GennasError(f"{path} has no manifest ({path.with_suffix('.json').name}) beside it: it was copied "
+                          "without it or its save was cut short, so its bytes cannot be checked nor its scores read "
+                          f"in the task's units; restore the manifest, or {remedy(path)}")
     expected = read_manifest(path).get("sha256")
     corrupt = "" if expected is None or expected == file_sha256(path) else (
         f"does not match the sha256 in {path.with_suffix('.json').name}: the file is corrupt or was changed "

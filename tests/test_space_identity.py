@@ -106,13 +106,17 @@ def test_a_checkpoint_made_for_another_spec_of_the_space_is_refused_naming_the_c
 
 
 def _rewrite_meta(path, meta: dict) -> None:
-    """Rewrite a checkpoint with ``meta`` merged in (its manifest's checksum dropped)."""
+    """Rewrite a checkpoint with ``meta`` merged in, its manifest's checksum that of the new bytes
+    (a file saved for an older spec; without a manifest a file in the home is refused as such)."""
     import torch
+
+    from gennas.checkpoint import file_sha256
 
     blob = torch.load(path, weights_only=True)
     blob["meta"].update(meta)
     torch.save(blob, path)
-    path.with_suffix(".json").unlink()
+    manifest = path.with_suffix(".json")
+    manifest.write_text(json.dumps({**json.loads(manifest.read_text()), "sha256": file_sha256(path)}))
 
 
 def test_a_study_verified_on_another_spec_of_the_space_is_resumed_only_when_forced(tmp_path, user_cell_space):

@@ -473,3 +473,24 @@ def test_two_searches_saving_one_predictor_at_once_leave_a_file_its_manifest_des
     loaded = Designer("darts", task="task-b", seed=0)  # refused as corrupt before
     assert loaded.predictor_start == "saved" and "task-b" in loaded.predictor.tasks
     assert checkpoint.read_manifest(saved)["sha256"] == checkpoint.file_sha256(saved)
+
+
+def test_a_saved_predictor_without_its_manifest_is_refused_naming_it(tmp_path, monkeypatch):
+    """Walk 37 #2: a saved predictor whose manifest was lost (copied alone, a save cut short) was
+    used without a word: its bytes went unchecked (64 random bytes changed its designs) and its
+    values were stated in its internal compressed scale as synflow scores. Now refused by name,
+    by a designer and by `gennas design`."""
+    from gennas.design.pretrained import remember_predictor
+
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
+    space = gennas.load_space("darts")
+    archs = [space.sample(i) for i in range(12)]
+    predictor = Predictor(space, PredictorConfig(steps=5, members=1))
+    predictor.fit(archs, [space.count_params(a) / 1e6 for a in archs], "task-a")
+    saved = remember_predictor(space, predictor, 12, "task-a", "maximize", False, "")
+    assert Designer("darts", task="task-a", seed=0).predictor_start == "saved"
+    saved.with_suffix(".json").unlink()
+    with pytest.raises(GennasError, match=r"predictor_darts\.pt has no manifest \(predictor_darts\.json\) beside it"):
+        Designer("darts", task="task-a", seed=0)
+    refused = CliRunner().invoke(app, ["design", "--space", "darts", "--task", "task-a", "-n", "2"])
+    assert refused.exit_code == 2 and "has no manifest" in refused.stderr and "Traceback" not in refused.output
