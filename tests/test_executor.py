@@ -20,6 +20,7 @@ from gennas.evaluators import TableEvaluator
 from gennas.search import run_search
 from gennas.search.executor import LocalExecutor, RayExecutor, evaluate_batch, make_executor
 from gennas.search.storage import ResultStore
+from gennas.spaces import load_space
 
 
 class ThreadExecutor:
@@ -170,3 +171,49 @@ def test_sigterm_under_the_ray_executor_says_how_to_resume_and_exits_143(tmp_pat
     done = subprocess.run([sys.executable, "-m", "gennas", *cmd[3:], "--resume"], env=env, capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stderr
     assert len(ResultStore.open("nb201", str(db), "t", resume=True).results()) == 8
+
+
+
+class Reversed:
+    """Returns the table's results of a batch in reverse order (the order they finished, say)."""
+
+    kind = "table"
+
+    def __init__(self):
+        self.table = TableEvaluator("nb201", "cifar10")
+
+    def evaluate(self, archs):
+        return list(self.table.evaluate(archs))[::-1]
+
+
+class OtherArchitectures(Reversed):
+    """Broken: one Result per asked architecture, each naming another one (a walk's evaluator)."""
+
+    def evaluate(self, archs):
+        space = load_space("nb201")
+        return self.table.evaluate([space.sample(1000 + i) for i in range(len(archs))])
+
+
+def test_results_of_other_architectures_are_named_and_results_out_of_order_matched():
+    """Walk 36 #1: results naming architectures that were not asked were stored, the asked ones'
+    claims stayed open and run_search waited for them forever, in memory too."""
+    space = load_space("nb201")
+    batch = [space.sample(i) for i in range(4)]
+    matched = evaluate_batch(Reversed(), batch)
+    assert [r.arch.canonical_hash() for r in matched] == [a.canonical_hash() for a in batch]
+    def hung(signum, frame):
+        raise TimeoutError("run_search still waiting after 60 s")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(60)  # a hang fails this test instead of stalling the suite
+    try:
+        with pytest.raises(GennasError, match=r"OtherArchitectures\.evaluate returned a result of .+ \(result 0\), "
+                                              r"which was not asked for"):
+            run_search(RandomSearch(space, seed=0), OtherArchitectures(), budget=3, progress=False)
+        result = run_search(RandomSearch(space, seed=0), Reversed(), budget=6, batch_size=3, progress=False)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    truth = TableEvaluator("nb201", "cifar10")
+    assert len(result.history) == 6
+    assert all(r.score == truth.evaluate([r.arch])[0].score for r in result.history)

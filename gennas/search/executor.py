@@ -54,7 +54,26 @@ def evaluate_batch(evaluator: Evaluator, batch: list[ArchGraph]) -> list[Result]
         return [Result(a, math.nan, getattr(evaluator, "kind", "unknown"), error=error) for a in batch]
     if len(results) != len(batch):
         raise GennasError(f"evaluator returned {len(results)} results for {len(batch)} architectures")
-    return [checked(r, evaluator) for r in results]
+    return in_batch_order([checked(r, evaluator) for r in results], batch, evaluator)
+
+
+def in_batch_order(results: list[Result], batch: list[ArchGraph], evaluator: Evaluator) -> list[Result]:
+    """``results`` in the order of ``batch``, matched by canonical hash (an evaluator may return
+    them in the order they finished). A result of an architecture not asked for is a bug of the
+    evaluator, named: stored, it left the asked one's claim open and the search waited for it
+    forever (a user walk's evaluator returned results of other architectures)."""
+    asked = [a.canonical_hash() for a in batch]
+    got = [r.arch.canonical_hash() for r in results]
+    if got == asked:
+        return results
+    by_hash = {h: r for h, r in zip(got, results)}
+    if sorted(got) == sorted(asked):
+        return [by_hash[h] for h in asked]
+    i = next(i for i, h in enumerate(got) if h not in asked or got.count(h) > asked.count(h))
+    raise GennasError(f"{type(evaluator).__name__}.evaluate returned a result of {results[i].arch.to_string()} "
+                      f"(result {i}), which was not asked for; asked: "
+                      f"{', '.join(a.to_string() for a in batch)}. Each Result must name the architecture it "
+                      "verified, one per asked architecture")
 
 
 def checked(result: Any, evaluator: Evaluator) -> Result:
