@@ -23,13 +23,11 @@ import numpy as np
 from gennas.design.holdout import holds_out_table
 from gennas.design.loop import DesignLoop
 from gennas.design.saved_records import saved_learned_from, saved_results
-from gennas.design.scores import (are_table_accuracies, off_table, repeated_results, scored_by_proxy,
-                                  told_unit_problems)
+from gennas.design.scores import are_table_accuracies, off_table, scored_by_proxy
 from gennas.design.unit_line import source_line_statement, unit_range
 from gennas.design.scratch_statement import (unlike_results, unlike_saved, unstated_above_results,
                                              unstated_unlike_results)
 from gennas.design.stored_statement import results_agree_with_stored, stored_statement
-from gennas.design.study_replay import UnstoredTell, unstored_tell
 from gennas.errors import GennasWarning, caller_stacklevel
 from gennas.evaluators.base import Result, architectures_to_evaluate
 from gennas.graph import ArchGraph
@@ -398,26 +396,6 @@ class Statements:
         reach = learned.calibration.reach if learned is not None else reach or learned_reach(y, None, unit=unit)
         _LEARNED[loop] = (key, (learned, reach, measured))
         return learned, reach, measured
-
-    def _tell_problems(self, results: Sequence[Result]) -> list[str | Warning]:
-        """What ``tell`` warns of before it records ``results``: their unit
-        (:func:`~gennas.design.scores.told_unit_problems`), architectures told again with another
-        score, and scores that are not the bundled table's accuracies (:meth:`_off_table`: said at
-        the ``tell``, not first at a later ``generate``: ``tell(arch, 150.0)``)."""
-        loop = self.loop
-        scores = np.array([r.score for r in [*loop.history, *results] if not r.failed], dtype=np.float64)
-        table = self._table_reach(loop.task)
-        off = table is not None and len(scores) > 0 and not are_table_accuracies(scores, table, loop.scale.direction)
-        problems = [*told_unit_problems(results, loop.direction), *repeated_results(loop.history, results),
-                    self._off_table(scores, table) if off else None, self._unstored()]
-        return [problem for problem in problems if problem is not None]
-
-    def _unstored(self) -> UnstoredTell | None:
-        """Once per designer with a storage (None after, or without one): told results are not stored."""
-        if self.storage is None or self.__dict__.get("_warned_unstored"):
-            return None
-        self.__dict__["_warned_unstored"] = True
-        return unstored_tell(self.storage)
 
     def _warn_off_table(self, scores: np.ndarray, table: tuple[float, float]) -> None:
         """Once per designer: :meth:`_off_table`'s warning."""

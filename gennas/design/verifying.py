@@ -1,7 +1,8 @@
 """The verification half of :class:`~gennas.design.designer.Designer` (a mixin): ``ask``, ``tell``,
 ``search`` and what they hold (``history``, ``pending``, ``release``), all through the designer's
 :class:`~gennas.design.loop.DesignLoop`. It reads the designer's ``space``, ``budget``,
-``storage``, ``seed``, ``loop`` and ``_tell_problems`` (:class:`~gennas.design.statement.Statements`).
+``storage``, ``seed``, ``loop``, ``_table_reach`` and ``_off_table``
+(:class:`~gennas.design.statement.Statements`).
 """
 
 from __future__ import annotations
@@ -10,9 +11,12 @@ import warnings
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from gennas.design.budget import FewerDesigns, check_feasible
-from gennas.design.scores import InterruptedTell, ToldTwice, told_once
-from gennas.design.study_replay import loop_to_search
+from gennas.design.scores import (InterruptedTell, ToldTwice, are_table_accuracies, repeated_results, told_once,
+                                  told_unit_problems)
+from gennas.design.study_replay import UnstoredTell, loop_to_search, unstored_tell
 from gennas.design.told_units import as_recorded, searched, told_in_unit, warn_each
 from gennas.design.verified import scores_by
 from gennas.errors import GennasError, caller_stacklevel
@@ -37,6 +41,32 @@ class Verification:
         """Every result told so far (by :meth:`tell`, every :meth:`search` and ``from_study``), in
         the order told, failed ones included; a copy: telling goes through :meth:`tell`."""
         return list(self.loop.history)
+
+    def _tell_problems(self, results: Sequence[Result]) -> list[str | Warning]:
+        """What ``tell`` warns of before it records ``results``: their unit
+        (:func:`~gennas.design.scores.told_unit_problems`), architectures told again with another
+        score, and scores that are not the bundled table's accuracies (:meth:`_scores_off_table`)."""
+        problems = [*told_unit_problems(results, self.loop.direction), *repeated_results(self.loop.history, results),
+                    self._scores_off_table(results), self._unstored()]
+        return [problem for problem in problems if problem is not None]
+
+    def _scores_off_table(self, results: Sequence[Result] = ()) -> Warning | None:
+        """Once per designer: the warning for results (``results`` and those told before) that are
+        not the bundled table's accuracies of the task, said at the ``tell`` or the search that
+        brought them (``tell(arch, 150.0)``, and a search's scores 4 points above the table, were
+        first said at a later ``generate``, from 10 results)."""
+        loop = self.loop
+        scores = np.array([r.score for r in [*loop.history, *results] if not r.failed], dtype=np.float64)
+        table = self._table_reach(loop.task)
+        off = table is not None and len(scores) > 0 and not are_table_accuracies(scores, table, loop.scale.direction)
+        return self._off_table(scores, table) if off else None
+
+    def _unstored(self) -> UnstoredTell | None:
+        """Once per designer with a storage (None after, or without one): told results are not stored."""
+        if self.storage is None or self.__dict__.get("_warned_unstored"):
+            return None
+        self.__dict__["_warned_unstored"] = True
+        return unstored_tell(self.storage)
 
     @property
     def loop_predictor(self) -> AccuracyModel:
@@ -218,6 +248,7 @@ class Verification:
             # being trained when it was stopped; a stored study keeps its own claims
             self.loop.release()
             raise
+        warn_each(problem for problem in [self._scores_off_table()] if problem is not None)
         recorded = as_recorded(out.history, self.loop.history)
         if any(r is not o for r, o in zip(recorded, out.history)):
             other = sum(r is not o for r, o in zip(recorded, out.history))

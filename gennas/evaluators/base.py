@@ -70,6 +70,15 @@ class Evaluator(Protocol):
 ACCURACY_KINDS = ("table", "train", "supernet")
 
 
+def outside_accuracy(score: float, kind: str) -> str | None:
+    """Why a finite ``score`` of ``kind`` cannot be what it says (an accuracy in % outside 0-100:
+    150 or 1e308, a logging slip or a loss, became a search's best and generate's #1 without a
+    word), or None."""
+    if kind in ACCURACY_KINDS and not 0 <= score <= 100:
+        return f"the evaluator returned {score:g} for an accuracy in % (kind {kind!r}): outside 0-100"
+    return None
+
+
 def as_number(value: Any, who: str) -> float:
     """``value`` as a float: a real number, or a one-element numpy array or torch tensor as its one
     value (``float()`` took ``torch.tensor([x])`` and failed ``np.array([x])``).
@@ -126,10 +135,8 @@ class CallableEvaluator:
                     score, error = as_number(self.fn(arch), "the evaluator returned"), None
                     if not math.isfinite(score):
                         error = f"evaluator returned {score}"
-                    elif self.kind in ACCURACY_KINDS and not 0 <= score <= 100:
-                        # declared accuracies in %: 150 or 1e308 (a logging slip, a loss) became a
-                        # search's best and generate's #1 without a word
-                        error = f"the evaluator returned {score:g} for an accuracy in % (kind {self.kind!r}): outside 0-100"
+                    else:
+                        error = outside_accuracy(score, self.kind)
                     break
                 except KeyboardInterrupt:
                     raise

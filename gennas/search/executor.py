@@ -19,7 +19,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from gennas.errors import GennasError, first_line
-from gennas.evaluators.base import Evaluator, Result
+from gennas.evaluators.base import Evaluator, Result, outside_accuracy
 from gennas.graph import ArchGraph
 
 #: Ray retries a task whose worker died this many times before the architecture is recorded failed
@@ -77,8 +77,9 @@ def in_batch_order(results: list[Result], batch: list[ArchGraph], evaluator: Eva
 
 
 def checked(result: Any, evaluator: Evaluator) -> Result:
-    """A stored-safe Result: a score that is not a real number (None, a string) fails the
-    result with that said; other fields of the wrong type are made plain. Not a Result at all
+    """A stored-safe Result: a score that is not a real number (None, a string), or an accuracy
+    in % outside 0-100, fails the result with that said; other fields of the wrong type are made
+    plain. Not a Result at all
     is a bug of the evaluator: a GennasError names it."""
     if not isinstance(result, Result) or not isinstance(result.arch, ArchGraph):
         raise GennasError(f"{type(evaluator).__name__}.evaluate returned {type(result).__name__} items; "
@@ -91,6 +92,10 @@ def checked(result: Any, evaluator: Evaluator) -> Result:
         fixes["score"] = float(result.score)
     if not isinstance(result.kind, str):
         fixes["kind"] = str(result.kind)
+    score = fixes.get("score", result.score)
+    outside = outside_accuracy(score, str(result.kind)) if result.error is None and math.isfinite(score) else None
+    if outside is not None:  # as CallableEvaluator's own: whichever evaluator wrote the Result
+        fixes.update(score=math.nan, error=outside)
     if not isinstance(result.fidelity, str):
         fixes["fidelity"] = str(result.fidelity)
     if isinstance(result.cost_s, bool) or not isinstance(result.cost_s, real) or not math.isfinite(result.cost_s):

@@ -1,0 +1,44 @@
+"""Walk 36 #7: the checks a told result passes (an accuracy in % outside 0-100; scores that are not
+the bundled table's accuracies) held for `CallableEvaluator` and `Designer.tell` only; an evaluator
+class of one's own reached a search's results unchecked ("verified 300.00 %")."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import pytest
+
+import gennas
+from gennas.design.statement import ScoresOffTable
+from gennas.evaluators import TableEvaluator
+from gennas.evaluators.base import Result
+from gennas.search.executor import evaluate_batch
+
+
+class Inflated:
+    """Results of kind ``kind``: the table's accuracy plus ``add`` points."""
+
+    def __init__(self, add: float, kind: str = "train") -> None:
+        self.table, self.add, self.kind = TableEvaluator("nb201", "cifar10"), add, kind
+
+    def evaluate(self, archs):
+        return [Result(r.arch, r.score + self.add, self.kind) for r in self.table.evaluate(archs)]
+
+
+def test_an_accuracy_outside_0_100_fails_whichever_evaluator_wrote_it():
+    space = gennas.load_space("nb201")
+    batch = [space.sample(i) for i in range(3)]
+    over = evaluate_batch(Inflated(250.0), batch)
+    assert all(math.isnan(r.score) and "outside 0-100" in r.error and "kind 'train'" in r.error for r in over)
+    unitless = evaluate_batch(Inflated(250.0, kind="callable"), batch)  # no unit: any value holds
+    assert all(r.error is None and r.score > 250 for r in unitless)
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_a_search_s_scores_off_the_bundled_table_are_said_at_the_search():
+    designer = gennas.Designer("nb201", task="cifar10", seed=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        designer.search(Inflated(4.0, kind="table"), budget=4, progress=False)
+    assert [w for w in caught if issubclass(w.category, ScoresOffTable)]
