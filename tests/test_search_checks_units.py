@@ -42,3 +42,22 @@ def test_a_search_s_scores_off_the_bundled_table_are_said_at_the_search():
         warnings.simplefilter("always")
         designer.search(Inflated(4.0, kind="table"), budget=4, progress=False)
     assert [w for w in caught if issubclass(w.category, ScoresOffTable)]
+
+
+def test_a_run_search_study_records_its_evaluator_s_kind_and_refuses_another_on_resume(tmp_path):
+    """Walk 36 #8: a study `run_search` verified with a callable was resumed with synflow without a
+    word, both units ranked in one table: the study recorded no evaluator, and a setting missing
+    from a study is never a change."""
+    from gennas.errors import GennasError
+    from gennas.evaluators import ProxyEvaluator
+    from gennas.search import run_search
+    from gennas.search.registry import make_optimizer
+
+    space = gennas.load_space("nb201")
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    run_search(make_optimizer("random", space, seed=0), lambda a: float(len(a.to_string())), budget=3,
+               storage=url, study_name="r", progress=False, attrs={"method": "random", "seed": 0})
+    with pytest.raises(GennasError, match=r"study 'r' was run with evaluator='callable', this run has "
+                                          r"evaluator='proxy:synflow'"):
+        run_search(make_optimizer("random", space, seed=0), ProxyEvaluator(space, "synflow"), budget=5,
+                   storage=url, study_name="r", resume=True, progress=False, attrs={"method": "random", "seed": 0})

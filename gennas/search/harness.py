@@ -148,8 +148,9 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
         progress: show progress on stderr (a bar on a terminal, plain lines in a log); None (the
             default): shown unless the evaluator looks scores up in a table (milliseconds each).
         resume: reload the study's results, tell them to the optimizer, spend only the rest.
-        attrs: study user attributes to record (method, task, seed, ...; the evaluator's epochs,
-            build options, input shape, ... are added: ``evaluator_settings``); resuming with other
+        attrs: study user attributes to record (method, task, seed, ...; the evaluator's kind, unless
+            given as ``evaluator``, and its epochs, build options, input shape, ... are added:
+            ``evaluator_settings``); resuming with other
             settings (see :data:`gennas.search.storage.SETTINGS`) is refused unless ``force``
             (another task is refused even then: its scores would mix two datasets).
         direction: ``"maximize"`` (accuracy) or ``"minimize"`` (a loss): which scores are best.
@@ -191,13 +192,15 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
     optimizer = higher_is_better(optimizer, direction)
     check_evaluator_space(evaluator, search_space.name)  # each verification would fail and spend the budget
     asked, budget = int(budget), min(int(budget), search_space.size())  # no more than the space holds
-    check_kind_direction([getattr(evaluator, "kind", "callable")], direction,
-                         f"the evaluator ({type(evaluator).__name__})")
+    kind = getattr(evaluator, "kind", "callable")
+    check_kind_direction([kind], direction, f"the evaluator ({type(evaluator).__name__})")
     start = getattr(optimizer, "predictor_start", None)  # the designer's: what a resume starts from again
     # what the evaluator's scores mean (epochs, build, inputs, ...): a resume with another setup is refused
     # and the batch size, and a training evaluator's threads (noted on resume: its scores' last bits)
-    attrs = {**evaluator_settings(evaluator), **run_settings(evaluator, executor, int(batch_size)), **(attrs or {}),
-             **versions()}  # which gennas and torch verified (the latest run's)
+    # the evaluator's kind unless attrs name it: a study a callable verified was resumed with synflow
+    # without a word, both units ranked in one table (Designer.search and the CLI record it themselves)
+    attrs = {"evaluator": kind, **evaluator_settings(evaluator), **run_settings(evaluator, executor, int(batch_size)),
+             **(attrs or {}), **versions()}  # which gennas and torch verified (the latest run's)
     attrs = attrs if start is None else {START_ATTR: start, **attrs}
     store = ResultStore.open(search_space, storage, study_name, resume=resume, attrs=attrs, direction=direction,
                              force=force)
