@@ -400,4 +400,5 @@ def test_a_budget_beyond_the_space_is_capped_and_said(user_cell_space):
     assert space.size() == 64
     out = run_search(RandomSearch(space, seed=0), lambda a: float(len(a.to_string())), 100, progress=False)
     assert len(out.history) <= 64  # fewer: cells that differ only in dead edges are one architecture
-    assert out.notes[0] == "the budget of 100 exceeds the 64 architectures of capped: at most 64 can be verified"
+    assert out.notes[0] == ("the budget of 100 exceeds the 64 architectures of capped: at most 64 can be verified, "
+                            "fewer where some compute the same network (each is verified once)")

@@ -96,6 +96,8 @@ MBV3_SE_LINE = next(i for i, line in enumerate(MBV3.splitlines(), 1) if "se: tru
     (CELL + "    a: {type: zero}\ninput_size: 8\nmacro: {stages: 5}\n", 7, "macro.stages",
      "5 stages need input_size >= 16"),
     ("kind: cell\ncell: [\n", 3, "", "not valid YAML"),
+    # walk 36 #4: it loaded, and its designer search verified nothing, saying all was verified already
+    (CELL + "    a: {type: zero}\n    b: {type: zero}\n", 4, "cell.ops", "every op is of type zero"),
 ])
 def test_schema_errors_name_the_file_field_and_line(tmp_path, text, line, field, message):
     path = tmp_path / f"{_unique('bad')}.yaml"

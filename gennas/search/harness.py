@@ -293,11 +293,12 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
     out.elapsed_s, out.cpu_s = time.monotonic() - began, time.process_time() - began_cpu
     if asked > budget:  # `-b 10000000` on nb201 ran 600 s towards it without a word
         out.notes.insert(0, f"the budget of {asked:,} exceeds the {budget:,} architectures of {search_space.name}: "
-                            f"at most {budget:,} can be verified")
+                            f"at most {budget:,} can be verified, fewer where some compute the same network (each "
+                            "is verified once)")
     if out.exhausted:
         # said as what happened, not as a fault: under a tight budget there may be nothing left to verify
         out.notes.append(f"stopped after {len(out.history)} of {budget} verifications: nothing left to verify "
-                         f"({MAX_STALE_ASKS} asks in a row proposed only architectures verified already)")
+                         f"({MAX_STALE_ASKS} asks in a row proposed no architecture not verified already)")
     if out.resumed > int(budget):
         out.notes.append(f"the study already holds {out.resumed} results, more than this run's budget of {budget}: "
                          "nothing new was verified (a larger budget continues it)")

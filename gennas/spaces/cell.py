@@ -51,6 +51,16 @@ def check_stages_fit(spec: dict[str, Any]) -> tuple[str, str] | None:
     return None
 
 
+def check_some_op_computes(spec: dict[str, Any]) -> tuple[str, str] | None:
+    """Some op must not be of type zero: a space of zero ops alone loaded, trained a generator, and
+    its designer search verified nothing (it never proposes a cell whose output cannot depend on
+    its input), then said every proposal was verified already."""
+    if all(op["type"] == "zero" for op in spec["cell"]["ops"].values()):
+        return "cell.ops", ("every op is of type zero: no architecture's output could depend on its input; add an "
+                            "op that computes (a conv, a pool, identity)")
+    return None
+
+
 BUILD_OPTIONS = {"channels": Int(1, 4096), "cells_per_stage": Int(1, 100), "stages": Int(1, 10)}
 
 
@@ -61,7 +71,7 @@ class CellSpace(SearchSpace):
                                "identity_op?": Name()}),
                   "macro?": Map({**{f"{k}?": v for k, v in BUILD_OPTIONS.items()},
                                  "reduction?": Text(("resnet_basic",))})},
-        build_options=BUILD_OPTIONS, rules=(check_marker_ops, check_stages_fit))
+        build_options=BUILD_OPTIONS, rules=(check_marker_ops, check_stages_fit, check_some_op_computes))
 
     def read_spec(self, spec: dict[str, Any]) -> None:
         cell = spec["cell"]
