@@ -61,3 +61,16 @@ def test_a_run_search_study_records_its_evaluator_s_kind_and_refuses_another_on_
                                           r"evaluator='proxy:synflow'"):
         run_search(make_optimizer("random", space, seed=0), ProxyEvaluator(space, "synflow"), budget=5,
                    storage=url, study_name="r", resume=True, progress=False, attrs={"method": "random", "seed": 0})
+
+
+def test_an_estimator_of_another_space_or_without_the_protocol_is_refused_at_construction():
+    """Walk 36 #3: accepted, then a tensor shape error at `generate` naming no space (or an
+    AttributeError from the guidance), where predictor= and generator= were refused by name."""
+    from gennas.errors import GennasError
+    from gennas.surrogates.latency import load_latency_estimator
+
+    with pytest.raises(GennasError, match="estimator= is for space 'mbv3', not 'nb201'"):
+        gennas.Designer("nb201", task="cifar10", device="cpu_ort_1t", max_latency_ms=3,
+                        estimator=load_latency_estimator("mbv3"), seed=0)
+    with pytest.raises(GennasError, match=r"estimator= \(object\) is not a LatencyModel: it lacks devices, predict"):
+        gennas.Designer("nb201", task="cifar10", device="pixel3", estimator=object(), seed=0)

@@ -44,7 +44,7 @@ from gennas.graph import ArchGraph
 from gennas.seeds import check_seed, seed_or_drawn
 from gennas.spaces import SearchSpace, resolve_space
 from gennas.surrogates.latency_bound import calibration_path, check_confidence, load_calibration
-from gennas.surrogates.protocols import AccuracyModel, LatencyModel
+from gennas.surrogates.protocols import AccuracyModel, LatencyModel, check_stand_in
 from gennas.surrogates.task import Task
 from gennas.threads import check_threads, with_own_threads
 
@@ -145,9 +145,11 @@ class Designer(Statements, Verification):
         #: what the search starts from: "shipped", "saved" (by an earlier search here), "untrained",
         #: "shipped-no-<dataset>" (a holdout predictor), or "given" (any other)
         self.predictor_start: str = getattr(predictor, "origin", "given")
-        owner = getattr(getattr(predictor, "space", None), "name", self.space.name)
-        if owner != self.space.name:  # it failed deep inside: "architecture belongs to space 'mbv3', not 'nb201'"
-            raise GennasError(f"predictor= is for space {owner!r}, not {self.space.name!r}")
+        # another space's failed deep inside: "architecture belongs to space 'mbv3', not 'nb201'"
+        # (not its protocol: a predictor that only ranks, without fit or update, designs without a search)
+        check_stand_in(predictor, None, "predictor=", self.space.name)
+        if estimator is not None:
+            check_stand_in(estimator, LatencyModel, "estimator=", self.space.name)
         self._task_error = self._check_task()
         self.estimator, self.budget = self._latency_models(estimator)
         self._unbounded: LatencyBudget | None = None  # latencies on the device without a budget (_on_device)

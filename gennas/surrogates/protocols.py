@@ -80,3 +80,20 @@ class Generator(Protocol):
         """Up to ``n`` distinct architectures (fewer under a tight latency budget, or when
         ``max_draws`` samples, repeats included, are drawn first); ``guidance`` is a
         :class:`gennas.Guidance` (untyped here: the generators' module imports these protocols)."""
+
+
+def check_stand_in(model: Any, protocol: type | None, argument: str, space: str) -> None:
+    """Raise GennasError where ``model``, passed as ``argument`` (``"estimator="``), lacks a member
+    of ``protocol`` (None: not checked) or declares another space than ``space``: a latency model
+    of another space was taken and failed at ``generate`` with a tensor shape error naming
+    neither, and an object without the protocol's methods with an AttributeError from deep inside."""
+    from gennas.errors import GennasError
+
+    members = [] if protocol is None else [name for name in vars(protocol) if not name.startswith("_")]
+    missing = [name for name in members if not hasattr(model, name)]
+    if missing:
+        raise GennasError(f"{argument} ({type(model).__name__}) is not a {protocol.__name__}: it lacks "
+                          f"{', '.join(missing)}")
+    owner = getattr(getattr(model, "space", None), "name", getattr(model, "space", None))
+    if isinstance(owner, str) and owner != space:
+        raise GennasError(f"{argument} is for space {owner!r}, not {space!r}")
