@@ -3,13 +3,17 @@ the same file never share a temporary file."""
 
 from __future__ import annotations
 
+import errno
 import os
+import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from filelock import FileLock
+
+from gennas.errors import CannotWrite, first_line
 
 
 @contextmanager
@@ -29,6 +33,20 @@ def replaced_on_exit(path: str | Path) -> Iterator[Path]:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def torch_save(obj: object, path: str | Path, target: str | Path | None = None) -> None:
+    """``torch.save(obj, path)``, a failed write raised as :class:`~gennas.errors.CannotWrite`
+    naming ``target`` (the file a temporary ``path`` replaces; default ``path``): torch's zip writer reports a full disk as a RuntimeError ("unexpected pos
+    63296 vs 63184"), which ended a search meant to go on without saving its predictor, and
+    ``gennas train``, with a traceback."""
+    import torch
+
+    try:
+        torch.save(obj, path)
+    except RuntimeError as exc:
+        reason = re.sub(r"^\[enforce fail at [^\]]*\][ .]*", "", first_line(exc))  # torch's C++ source line
+        raise CannotWrite(errno.ENOSPC, f"{reason} (is the disk full?)", str(target or path)) from None
 
 
 def write_whole(path: str | Path, text: str) -> None:

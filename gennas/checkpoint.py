@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from gennas.atomic_write import replaced_on_exit, write_whole
+from gennas.atomic_write import replaced_on_exit, torch_save, write_whole
 from gennas.checkpoint_remedy import remedy, torch_refusal
 from gennas.errors import GennasError, OtherSpec
 
@@ -143,8 +143,6 @@ def save_checkpoint(path: str | Path, checkpoint: Checkpoint, data: str | None =
 
     With ``data`` (what it was trained on), also write its manifest (see :func:`write_manifest`).
     """
-    import torch
-
     path = Path(path)
     bad = non_finite(checkpoint.state)
     if bad is not None:  # weights a diverged training left: written, they broke every later run
@@ -154,7 +152,7 @@ def save_checkpoint(path: str | Path, checkpoint: Checkpoint, data: str | None =
             "state": checkpoint.state, "meta": {**_made_for(checkpoint), **checkpoint.meta}}
     manifest = path.with_suffix(".json")
     with replaced_on_exit(path) as tmp:
-        torch.save(blob, tmp)
+        torch_save(blob, tmp, path)
         # An existing manifest's checksum is dropped before the file changes and written after, so
         # a crash in between leaves an unchecked manifest, never one that refuses a good file.
         if manifest.is_file():

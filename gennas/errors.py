@@ -52,6 +52,15 @@ def install_hint(extra: str) -> str:
     return f"pip install -e '.[{extra}]' in a gennas checkout (pip install 'gennas[{extra}]' elsewhere)"
 
 
+class CannotWrite(GennasError, OSError):
+    """A file gennas writes could not be written (a full disk, say). An OSError, so a search whose
+    home cannot be written goes on (``PredictorNotRemembered``); one line on the command line.
+    Built as ``CannotWrite(errno, reason, filename)``."""
+
+    def __str__(self) -> str:
+        return f"cannot write {self.filename}: {self.strerror}" if self.filename else str(self.strerror)
+
+
 class DataError(GennasError, ValueError):
     """A DataLoader that yields nothing, or batches of the wrong shape or type."""
 

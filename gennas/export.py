@@ -32,7 +32,7 @@ from typing import Any
 
 import torch
 
-from gennas.atomic_write import write_whole
+from gennas.atomic_write import torch_save, write_whole
 from gennas.checkpoint import load_checkpoint
 from gennas.errors import GennasError, GennasWarning, MissingDependency, caller_stacklevel, first_line, install_hint
 from gennas.graph import ArchGraph
@@ -118,7 +118,7 @@ def _write_export(sp: SearchSpace, graph: ArchGraph, folder: Path, side: int, nu
     paths = {"arch": folder / "arch.txt", "weights": folder / "weights.pt",
              "program": folder / "model.pt2", "build": folder / "build.json"}
     paths["arch"].write_text(graph.to_string() + "\n")
-    torch.save(model.state_dict(), paths["weights"])
+    torch_save(model.state_dict(), paths["weights"])
     batch = torch.export.Dim("batch", min=1, max=4096)
     program = torch.export.export(model, (example,), dynamic_shapes=({0: batch},))
     torch.export.save(program, paths["program"])

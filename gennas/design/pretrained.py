@@ -28,7 +28,7 @@ from gennas.design.scores import ScoreScale, score_unit
 from gennas.design.scratch_statement import CountRanges, count_ranges, merged_ranges
 from gennas.design.saved_records import (pick_record, predictor_file, records_of, saved_learned_from, saved_records,
                                          saved_score_scale, score_scale_of)
-from gennas.errors import GennasError, GennasWarning, OtherSpec, caller_stacklevel
+from gennas.errors import CannotWrite, GennasError, GennasWarning, OtherSpec, caller_stacklevel
 from gennas.evaluators.base import Result
 from gennas.resources import checkpoints_dir
 from gennas.seeds import seed_or_drawn
@@ -191,6 +191,8 @@ def _save_records(predictor: AccuracyModel, space: SearchSpace, task: str | None
         return predictor.save(path, data, {"tasks": records},
                               "a designer search or Designer.tell (gennas search --method designer)",
                               tasks=list(getattr(predictor, "tasks", [])))
+    except CannotWrite:  # a full disk: the home cannot be written, said once by the loop (not_remembered)
+        raise
     except GennasError as exc:  # NaN weights: the last good file stays (written, they broke every later run)
         warnings.warn(f"the refitted predictor was not saved: {exc}", GennasWarning, stacklevel=3)
         return None
@@ -385,7 +387,8 @@ class RememberingLoop(DesignLoop):
             return
         self._warned_not_remembered = True
         warnings.warn(f"the refitted predictor is not remembered for later designers and searches of "
-                      f"{self.space.name}: {user_checkpoints_dir()} cannot be written ({exc.strerror or exc}); the "
+                      f"{self.space.name}: {exc.filename or user_checkpoints_dir()} cannot be written "
+                      f"({exc.strerror or exc}); the "
                       "search goes on and its results are kept as before; set GENNAS_HOME to a writable folder to "
                       "remember it", PredictorNotRemembered, stacklevel=caller_stacklevel())
 

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from gennas.atomic_write import torch_save
 from gennas.checkpoint_remedy import torch_refusal
 from gennas.errors import GennasError
 from gennas.generators.base import SlotGenerator, check_count
@@ -163,7 +164,7 @@ def save_partial(path: Path | None, state: dict[str, Any]) -> None:
         return
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
-        torch.save(state, tmp)
+        torch_save(state, tmp, path)
         os.replace(tmp, path)
     finally:
         with contextlib.suppress(OSError):
