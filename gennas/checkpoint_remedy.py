@@ -26,6 +26,12 @@ def remedy(path: Path) -> str:
     path = Path(path)
     pair = f"delete {path.with_suffix('.pt')} and {path.with_suffix('.json').name} beside it"
     kind = path.name.split("_", 1)[0]
+    if path.stem == "predictor_start":  # a study's copy of the predictor it began from (a walk was told "afresh")
+        return (f"{pair}: a resume then starts from the predictor saved in $GENNAS_HOME now, and may verify other "
+                "architectures than the uninterrupted search would have")
+    if kind == "train":  # a training's state or weights: nothing makes them again (a walk was told it would)
+        return (f"restore it from a copy, or {pair}: its trained weights are lost (a resumed search trains that "
+                "architecture from its first epoch; an export builds that design untrained)")
     if kind == "predictor":
         return f"{pair}: the next designer search (gennas search --method designer) learns a predictor afresh"
     if kind in ("diffusion", "vae"):

@@ -79,6 +79,27 @@ def test_interrupted_run_resumes_to_the_same_weights(space, loaders, tmp_path):
     assert all(torch.allclose(a[k].float(), b[k].float(), atol=1e-5) for k in a)
 
 
+@pytest.mark.parametrize("damage", ["truncated", "changed"])
+def test_a_damaged_interrupted_training_trains_afresh_with_a_warning(space, loaders, tmp_path, damage):
+    """Walk 37 #4: a truncated per-epoch state (a kill, a full disk) made the architecture a failed
+    verification: it spent one of the budget and was never asked again. Gennas's own damaged
+    state is no verdict on the architecture: it trains from its first epoch, warned."""
+    straight = make(space, loaders, tmp_path / "a").train(CELL)
+    cut = InterruptAt(loaders[0], epoch=4, step=2)
+    ev = make(space, (cut, loaders[1]), tmp_path / "b")
+    with pytest.raises(KeyboardInterrupt):
+        ev.train(CELL)
+    path = ev.checkpoint_path(space.from_string(CELL))
+    data = path.read_bytes()
+    path.write_bytes(data[:4000] if damage == "truncated" else data[:-64] + bytes(64))
+    # walk 37 #5: the remedy had said the file "is made again by what wrote it"
+    with pytest.warns(gennas.GennasWarning, match=r"cannot be resumed .+restore it from a copy, or delete .+ its "
+                                                  r"trained weights are lost .+ training this architecture from its first"):
+        again = make(space, loaders, tmp_path / "b").evaluate([CELL])[0]
+    assert again.error is None and again.metadata.get("resumed_from_epoch", 0) == 0
+    assert again.score == pytest.approx(straight.score)
+
+
 class Exploding(InterruptAt):
     """From epoch 2 on, images scaled to 1e38: float32 activations overflow and the loss is NaN."""
 

@@ -494,3 +494,12 @@ def test_a_saved_predictor_without_its_manifest_is_refused_naming_it(tmp_path, m
         Designer("darts", task="task-a", seed=0)
     refused = CliRunner().invoke(app, ["design", "--space", "darts", "--task", "task-a", "-n", "2"])
     assert refused.exit_code == 2 and "has no manifest" in refused.stderr and "Traceback" not in refused.output
+
+
+def test_a_study_s_damaged_start_copy_is_not_said_to_be_learned_afresh(tmp_path):
+    """Walk 37 #5: deleting a study's damaged `predictor_start.pt` was said to make the next search
+    learn a predictor afresh; a resume then starts from the home's saved predictor."""
+    from gennas.checkpoint_remedy import remedy
+
+    said = remedy(tmp_path / "run.db.work" / "s-1" / "predictor_start.pt")
+    assert "starts from the predictor saved in $GENNAS_HOME now" in said and "afresh" not in said

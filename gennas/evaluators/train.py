@@ -25,6 +25,7 @@ import hashlib
 import json
 import math
 import time
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from numbers import Integral
 from pathlib import Path
@@ -34,7 +35,8 @@ import torch
 from torch.utils.data import DataLoader, RandomSampler, SequentialSampler
 
 from gennas.checkpoint import Checkpoint, load_checkpoint, save_checkpoint, write_manifest
-from gennas.errors import GennasError, InvalidArchitecture, TrainingDiverged, first_line
+from gennas.errors import (GennasError, GennasWarning, InvalidArchitecture, TrainingDiverged, caller_stacklevel,
+                           first_line)
 from gennas.evaluators.base import Result
 from gennas.evaluators.data_key import data_key
 from gennas.evaluators.zero_cost import check_batch, take_batches
@@ -301,6 +303,20 @@ class TrainEvaluator:
         with torch.random.fork_rng(devices=cuda):  # our seeding leaves the caller's random streams alone
             return self._train(arch)
 
+    def _resumable_state(self, path: Path | None) -> dict[str, Any] | None:
+        """The training state saved at ``path``, None where there is none or it cannot be read (a
+        truncated or changed file: warned, and the architecture trains from its first epoch). A
+        damaged state of gennas's own is no verdict on the architecture: it was recorded as a failed
+        verification, spent one of the budget and was never asked again (a user walk)."""
+        if path is None or not path.exists():
+            return None
+        try:
+            return load_checkpoint(path, KIND, self.space.name, map_location=self.torch_device).state
+        except GennasError as exc:
+            warnings.warn(f"the interrupted training saved at {path} cannot be resumed ({exc}); training this "
+                          "architecture from its first epoch", GennasWarning, stacklevel=caller_stacklevel())
+            return None
+
     def _train(self, arch: ArchGraph) -> Result:
         start = time.perf_counter()
         path = self.checkpoint_path(arch)
@@ -310,8 +326,8 @@ class TrainEvaluator:
         per_epoch = self._batches_per_epoch()
         history: list[dict[str, float]] = []
         resume, spent = None, 0.0
-        if path is not None and path.exists():
-            state = load_checkpoint(path, KIND, self.space.name, map_location=self.torch_device).state
+        state = self._resumable_state(path)
+        if state is not None:
             try:
                 model.load_state_dict(state["model"])
             except Exception as exc:  # a foreign file: say which, do not guess
