@@ -503,3 +503,30 @@ def test_a_study_s_damaged_start_copy_is_not_said_to_be_learned_afresh(tmp_path)
 
     said = remedy(tmp_path / "run.db.work" / "s-1" / "predictor_start.pt")
     assert "starts from the predictor saved in $GENNAS_HOME now" in said and "afresh" not in said
+
+
+def test_a_save_that_drops_another_search_s_task_says_so(tmp_path, monkeypatch):
+    """Walk 37 #6: two designer searches at once in one home, for different tasks, each saved its
+    refitted predictor; the last writer's was kept and the other task's learning was lost without a
+    word (that search's closing advice then failed). Now the save that drops it says so."""
+    import warnings
+
+    from gennas.design.pretrained import SavedTasksReplaced, remember_predictor
+    from gennas.design.saved_records import saved_tasks
+
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
+    space = gennas.load_space("darts")
+    archs = [space.sample(i) for i in range(12)]
+    trained = {}
+    for task in ("task-a", "task-b"):
+        trained[task] = Predictor(space, PredictorConfig(steps=5, members=1))
+        trained[task].fit(archs, [space.count_params(a) / 1e6 for a in archs], task)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SavedTasksReplaced)
+        remember_predictor(space, trained["task-a"], 12, "task-a", "maximize", False, "")
+    with pytest.warns(SavedTasksReplaced, match=r"had learned task 'task-a'"):
+        remember_predictor(space, trained["task-b"], 12, "task-b", "maximize", False, "")
+    assert saved_tasks(space) == ["task-b"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SavedTasksReplaced)  # its own task again: nothing dropped
+        remember_predictor(space, trained["task-b"], 12, "task-b", "maximize", False, "")

@@ -86,6 +86,11 @@ class PredictorNotRemembered(GennasWarning):
     folder): the search goes on, but later designers do not start from what it learned."""
 
 
+class SavedTasksReplaced(GennasWarning):
+    """A save of the refitted predictor drops tasks the file had learned (two searches in one home at
+    once for different tasks: the last writer's kept, the other's lost without a word)."""
+
+
 class OtherDirectionSaved(GennasWarning):
     """The predictor a search saved learned its scores in the other direction: not started from."""
 
@@ -174,8 +179,15 @@ def _save_records(predictor: AccuracyModel, space: SearchSpace, task: str | None
                   architectures: Sequence[str] | None, path: Path) -> Path | None:
     """:func:`remember_predictor`'s write, under the lock of ``path``."""
     known = set(getattr(predictor, "tasks", []))
-    records = {name: record for name, record in saved_records(space).items()
-               if name is not None and name in known and name != task}
+    saved = saved_records(space)
+    dropped = sorted(str(name) for name in saved if name is not None and name not in known and name != task)
+    if dropped:  # another search saved them meanwhile (two at once in one home), or predictor= was given
+        warnings.warn(f"this save replaces the predictor saved at {path}, which had learned task "
+                      f"{', '.join(map(repr, dropped))} (a search that saved it while this one ran, or before one "
+                      "given its own predictor=): what it learned of them is no longer in the file; a designer "
+                      "rebuilt from that search's study (Designer.from_study, gennas design --study) still has it",
+                      SavedTasksReplaced, stacklevel=caller_stacklevel())
+    records = {name: record for name, record in saved.items() if name is not None and name in known and name != task}
     records[str(task)] = {"verified_results": told,
                           "score_scale": {"direction": direction, "compress": compress, "unit": unit}}
     if ranges:
