@@ -34,7 +34,7 @@ from gennas.errors import GennasError, GennasWarning, InvalidArchitecture, Unkno
 from gennas.models.gnn import DAGEncoder, EncoderConfig, archs_to_node_features, slot_probs_to_node_features
 from gennas.graph import ArchGraph
 from gennas.surrogates.latency_checks import check_latencies, check_ridge
-from gennas.surrogates.latency_bound import BoundCalibration, load_calibration, loo_rms
+from gennas.surrogates.latency_bound import BoundCalibration, load_calibration, spread_of
 from gennas.surrogates.latency_refs import select_references  # re-exported
 from gennas.surrogates.measure import broken_device_note, measure_latency  # measure_latency: re-exported
 from gennas.surrogates.routed_latency import RoutedLatencyModel, registered_models
@@ -217,7 +217,7 @@ class LatencyEstimator:
         w = self._ridge(phi, z, w0, lam)
         self.device_params[device_name] = (mu, sigma, w)
         x = torch.cat([phi, torch.ones(len(phi), 1)], 1)
-        self.device_spread[device_name] = sigma * loo_rms(x, z, w, _solvable(lam, x))
+        self.device_spread[device_name] = spread_of(x, z, w, _solvable(lam, x), sigma, device_name, archs, ms)
         return self
 
     def _partial_prior(self, phi: torch.Tensor, ms: np.ndarray, device_name: str
