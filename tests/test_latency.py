@@ -203,6 +203,9 @@ def test_a_broken_device_file_is_skipped_naming_it_and_the_others_still_load(tmp
     assert est.predict([BEST_C10], "pixel3")[0] == shipped.predict([BEST_C10], "pixel3")[0]  # the bundled one
     with pytest.raises(UnknownDevice, match="negative.json.*finite positive ms"):
         est.predict([BEST_C10], "negative")
+    # read, then refused by adapt: it was said to be "registered for nb201 only" (walk 37 #3)
+    with pytest.raises(UnknownDevice, match=r"foreign\.json was skipped when the estimator adapted to it"):
+        est.predict([BEST_C10], "foreign")
     listed = runner.invoke(app, ["latency", "devices", "--json"])  # its warnings: one line each on stderr
     listing = json.loads(listed.stdout)
     skipped = {row["device"] for row in listing if row["source"].startswith("skipped")}

@@ -419,6 +419,9 @@ def broken_device_note(name: str, space: str) -> str:
     problems = [problem for path, problem in scan_devices(space)[1].items() if path.stem == name]
     if problems:
         return f" (its file was skipped: {problems[-1]})"
+    own = registered_path(name, space)
+    if own is not None:  # read, but the estimator could not adapt to it: it was said "registered elsewhere"
+        return f" (its file {own} was skipped when the estimator adapted to it: see the warning above)"
     elsewhere = sorted(p.parent.name for p in devices_dir().glob(f"*/{name}.json")) if devices_dir().is_dir() else []
     return f" ({name!r} is registered for {', '.join(elsewhere)} only: measure it for {space} too)" if elsewhere else ""
 
