@@ -220,3 +220,32 @@ def test_a_study_whose_trial_numbers_cannot_be_followed_is_read_whole(tmp_path, 
         monkeypatch.setattr(claims, "_reap", lambda: None)
         assert len(claims.view().results) == 12
         monkeypatch.undo()
+
+
+def test_a_claim_the_storage_cannot_write_is_one_error_naming_it(tmp_path, monkeypatch):
+    """Walk 37 #9: a full disk while a search claimed its next architecture ended it with optuna's
+    StorageInternalError traceback (a result the storage cannot write was already one line)."""
+    import sqlite3
+
+    import optuna
+
+    from gennas.baselines import RandomSearch
+    from gennas.errors import GennasError
+    from gennas.evaluators import TableEvaluator
+    from gennas.search import run_search
+    from gennas.search.storage import CLAIM_ATTR
+
+    real = optuna.storages.RDBStorage.create_new_trial
+
+    def full(self, study_id, template_trial=None):
+        if template_trial is not None and CLAIM_ATTR in template_trial.user_attrs:
+            try:
+                raise sqlite3.OperationalError("database or disk is full")
+            except sqlite3.OperationalError as cause:
+                raise optuna.exceptions.StorageInternalError("An exception is raised during the commit.") from cause
+        return real(self, study_id, template_trial)
+
+    monkeypatch.setattr(optuna.storages.RDBStorage, "create_new_trial", full)
+    with pytest.raises(GennasError, match=r"cannot write to storage sqlite:///.+: database or disk is full"):
+        run_search(RandomSearch("nb201", seed=0), TableEvaluator("nb201", "cifar10"), 3,
+                   storage=f"sqlite:///{tmp_path / 'full.db'}", study_name="full", progress=False)

@@ -35,6 +35,7 @@ from typing import Any
 
 from gennas.evaluators.base import Result
 from gennas.graph import ArchGraph
+from gennas.search.backends import storage_errors
 from gennas.search.storage import CLAIM_ATTR, ResultStore
 
 #: claims a dead process may leave on one architecture before it is stored as failed
@@ -216,7 +217,8 @@ class Claims:
                  CLAIM_ATTR: self.owner}
         # no parameters: the claim is a marker (its result trial carries them); fewer rows to write
         template = optuna.trial.create_trial(state=self._states.RUNNING, user_attrs=attrs)
-        trial_id = self.backend.create_new_trial(self.study_id, template_trial=template)
+        with storage_errors(self.backend, "write to"):  # a full disk here was optuna's traceback (a user walk)
+            trial_id = self.backend.create_new_trial(self.study_id, template_trial=template)
         with self._lock:
             self.mine[h] = trial_id
         if getattr(self.backend, "heartbeat_interval", None):
