@@ -418,3 +418,16 @@ def test_storage_strings_that_name_no_database_say_what_a_storage_is(tmp_path):
             with pytest.raises(GennasError, match=message):
                 open_storage(storage, existing=existing)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dir.db", "good.yaml"]
+
+
+@pytest.mark.parametrize("given", ["we?ird.db", "sqlite:///{folder}/we?ird.db"])
+def test_a_question_mark_in_a_storage_file_name_is_refused_naming_the_file_sqlite_would_write(tmp_path, given,
+                                                                                            monkeypatch):
+    """Walk 37 #11: `--storage "we?ird.db"` stored the study in a file named `we`, without a word."""
+    from gennas.search.backends import open_storage
+
+    monkeypatch.chdir(tmp_path)  # the bare name is a file in the working folder
+
+    with pytest.raises(GennasError, match=r"SQLite reads what follows '\?' as the URL's options \('ird\.db' is none\)"):
+        open_storage(given.format(folder=tmp_path))
+    assert not (tmp_path / "we").exists()

@@ -186,6 +186,12 @@ def open_storage(storage: Any, existing: bool = False) -> Any:
     if "://" not in url and url.endswith(".db"):
         url = f"sqlite:///{url}"  # convenience: a bare file name means a SQLite file
     file = url[len("sqlite:///"):].split("?")[0] if url.startswith("sqlite:///") else ""
+    options = url.split("?", 1)[1] if file and "?" in url else None
+    if options is not None and not all("=" in part for part in options.split("&")):
+        # `--storage "we?ird.db"` stored the study in a file named `we`, without a word
+        raise GennasError(f"storage {storage!r}: SQLite reads what follows '?' as the URL's options ({options!r} "
+                          f"is none), so the study would be written to {file!r}; a file name cannot hold '?': "
+                          "rename it")
     if file and not file.startswith("file:") and Path(file).is_dir():  # it said "no such file" or "unable to open"
         raise GennasError(f"storage {storage!r}: {file} is a folder, not a .db file; name a file in it, "
                           f"e.g. {Path(file) / 'run.db'}")
