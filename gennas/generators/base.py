@@ -98,6 +98,20 @@ def guidance_gradient(guidance: Guidance, probs: torch.Tensor) -> torch.Tensor:
     return torch.nan_to_num(grad)
 
 
+def checked_indices(raw: Any, n: int, vocab: int, who: str) -> np.ndarray:
+    """``raw`` samples as int64 ``(n, S)``; GennasError naming the generator ``who`` where they are
+    not whole numbers in ``0..vocab-1`` (a generator of one's own returning floats or indices past
+    the vocabulary failed in ``to_archs`` with a bare IndexError or TypeError)."""
+    values = raw.numpy() if isinstance(raw, torch.Tensor) else np.asarray(raw)
+    whole = values.ndim == 2 and len(values) == n and (values.dtype.kind in "iu" or values.dtype == bool)
+    if not whole or (values.size and (values.min() < 0 or values.max() >= vocab)):
+        seen = (f"{values.dtype} {tuple(values.shape)}" + (f", values {values.min()}..{values.max()}"
+                                                             if values.size and values.dtype.kind in "iuf" else ""))
+        raise GennasError(f"{who}._sample_indices must return whole slot indices (n, S) = ({n}, S) in 0..{vocab - 1}, "
+                          f"got {seen}")
+    return values.astype(np.int64)
+
+
 class SlotGenerator(nn.Module, ABC):
     """Base of the slot generators: subclasses implement :meth:`loss` and :meth:`_sample_indices`."""
 
@@ -142,7 +156,8 @@ class SlotGenerator(nn.Module, ABC):
         gen = _torch_generator(seed)
         self.eval()
         with torch.no_grad():
-            return self._sample_indices(n, gen, guidance).numpy()
+            raw = self._sample_indices(n, gen, guidance)
+        return checked_indices(raw, n, len(self.space.slot_vocab), type(self).__name__)
 
     def sample(self, n: int, seed: int | None = None, guidance: Guidance | None = None,
                unique: bool = True, max_draws: int | None = None) -> list[ArchGraph]:
@@ -168,7 +183,8 @@ class SlotGenerator(nn.Module, ABC):
         batch, drawn = min(n, max_draws), 0
         while batch > 0:
             with torch.no_grad():
-                archs = self.to_archs(self._sample_indices(batch, gen, guidance))
+                archs = self.to_archs(checked_indices(self._sample_indices(batch, gen, guidance), batch,
+                                                      len(self.space.slot_vocab), type(self).__name__))
             drawn += batch
             if guidance is not None and guidance.filters:
                 ok, latency = guidance.accept(archs)
