@@ -236,3 +236,9 @@ def test_cli_samples_a_user_space_from_its_path(user_yaml):
     bad.write_text(CELL + "    a: {type: sep_conv, kernel: 4}\n")
     result = CliRunner().invoke(app, ["sample", "--space", str(bad)])
     assert result.exit_code == 2 and "line 5: cell.ops.a.kernel: must be odd" in result.output
+
+
+def test_a_spec_given_as_a_dict_says_a_space_is_loaded_from_its_yaml_file():
+    """Walk 36 #6: `gennas.load_space({"kind": "cell", ...})` said "unknown search space {'kind': 'cell'}"."""
+    with pytest.raises(UnknownSpace, match=r"loaded from its YAML file .+, not from a dict"):
+        gennas.load_space({"kind": "cell", "cell": {"nodes": 3, "ops": {"a": {"type": "identity"}}}})

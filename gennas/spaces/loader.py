@@ -102,6 +102,10 @@ def load_space(name_or_path: str | os.PathLike | SearchSpace) -> SearchSpace:
         return name_or_path
     if _looks_like_path(name_or_path):
         return load_space_file(Path(name_or_path))
+    if isinstance(name_or_path, dict):  # it said "unknown search space {'kind': 'cell', ...}"
+        raise UnknownSpace("a space is loaded from its YAML file (or a bundled name), not from a dict: write the "
+                           "spec to a .yaml file (yaml.safe_dump(spec, open('my_space.yaml', 'w'))) and load that "
+                           "(README, \"Search spaces\")")
     if isinstance(name_or_path, str) and ("/" in name_or_path or os.sep in name_or_path):
         raise UnknownSpace(f"unknown search space {name_or_path!r}: a space file's name must end in .yaml or "
                            f".yml; bundled spaces: {', '.join(list_spaces())}")
