@@ -379,7 +379,8 @@ def register(app: typer.Typer) -> None:
             from gennas.design.saved_records import saved_results
 
             stored = f"gennas design --storage {storage} --study {result.study_name}"
-            if not untrained and not ships_predictor(sp) and saved_results(sp, learned) is not None:
+            failed = getattr(optimizer, "save_failed", False)  # warned: the file holds an earlier state
+            if not untrained and not ships_predictor(sp) and saved_results(sp, learned) is not None and not failed:
                 # the predictor it trained was saved with this task (not after a few results, which
                 # rank by the tables or a few-shot task and leave the network untouched): --task finds it
                 typer.echo(f"design from what it learned: {stored} (with its verified scores and what it states; "
@@ -387,7 +388,7 @@ def register(app: typer.Typer) -> None:
                            err=True)
             else:  # the shipped predictor stays as shipped: what this search learned is in its study
                 typer.echo(f"design from what it learned: {stored}", err=True)
-                if not untrained and not ships_predictor(sp):
+                if not untrained and not ships_predictor(sp) and not failed:
                     echo_not_saved(sp, learned, len(result.results))
 
 

@@ -392,6 +392,12 @@ class RememberingLoop(DesignLoop):
         except OSError as exc:  # an unwritable home ended a search after its results were stored
             self.not_remembered(exc)
 
+    @property
+    def save_failed(self) -> bool:
+        """Whether a save of what it learned failed (the home could not be written): the saved file,
+        if any, holds an earlier state."""
+        return self._warned_not_remembered
+
     def not_remembered(self, exc: OSError) -> None:
         """Warn once (:class:`PredictorNotRemembered`) that the refitted predictor cannot be written
         under ``$GENNAS_HOME``: the loop goes on, its results stay with it (and the study)."""
