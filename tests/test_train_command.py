@@ -530,3 +530,16 @@ def test_a_save_that_drops_another_search_s_task_says_so(tmp_path, monkeypatch):
     with warnings.catch_warnings():
         warnings.simplefilter("error", SavedTasksReplaced)  # its own task again: nothing dropped
         remember_predictor(space, trained["task-b"], 12, "task-b", "maximize", False, "")
+
+
+def test_a_second_gennas_train_of_the_same_generator_at_once_is_refused(home, user_yaml):
+    """Walk 37 #10: two `gennas train` of one space at once both passed the check for a trained
+    generator, shared one interrupted-training file, and the last replaced the other's generator
+    without a word. The second is refused at once while the first holds the generator's lock."""
+    from gennas.atomic_write import writers_lock
+
+    path, name = user_yaml
+    with writers_lock(home / "checkpoints" / f"diffusion_{name}.pt", 0):  # as a training in progress holds it
+        busy = CliRunner().invoke(app, ["train", "--space", str(path), "--steps", "3", "--quiet"])
+    assert busy.exit_code == 2 and "another gennas train is training the diffusion generator" in busy.stderr
+    assert CliRunner().invoke(app, ["train", "--space", str(path), "--steps", "3", "--quiet"]).exit_code == 0

@@ -6,10 +6,12 @@ where :func:`gennas.load_generator` and the designer find it when no checkpoint 
 
 from __future__ import annotations
 
+import contextlib
 import math
 import shlex
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Optional
 
@@ -142,6 +144,29 @@ def refuse_replacing(folder: Path, kinds: list[str], space: Any, resume: bool) -
                               "replaces it: pass --force to replace it, or --out DIR to train into another folder")
 
 
+@contextlib.contextmanager
+def hold_training(folder: Path, kinds: list[str], space: Any) -> Iterator[None]:
+    """Hold the writers' lock of each generator ``kinds`` of ``space`` trains into ``folder`` while
+    it checks what is there and trains: two `gennas train` of one space at once both passed the
+    check, shared one interrupted-training file, and the last to finish replaced the other's
+    generator without a word. A held lock is a GennasError at once (no waiting on a training)."""
+    import filelock
+
+    from gennas.atomic_write import writers_lock
+    from gennas.errors import GennasError
+
+    with contextlib.ExitStack() as held:
+        for kind in kinds:
+            path = folder / f"{kind}_{space.name}.pt"
+            try:
+                held.enter_context(writers_lock(path, 0))
+            except filelock.Timeout:
+                raise GennasError(f"another gennas train is training the {kind} generator of {space.name} into "
+                                  f"{folder} ({path}.lock is held): wait for it to end, or train into another "
+                                  "folder with --out") from None
+        yield
+
+
 def partial_file(path: Path) -> Path:
     """Where the unfinished training of the generator saved at ``path`` keeps its state."""
     return path.with_name(path.stem + ".partial.pt")
@@ -201,67 +226,69 @@ def register(app: typer.Typer) -> None:
                                     "set $GENNAS_HOME or pass --out")
         if force and resume:
             raise GennasError("--force starts over, --resume continues: give one of them")
-        if not force:
-            refuse_other_spec(folder, kinds, sp, space)
-            refuse_replacing(folder, kinds, sp, resume)
-        command = "gennas " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:] else "gennas train"
-        kept_args = [a for a in sys.argv[1:] if a not in ("--force", "--resume")]  # --force would start over
-        again = "gennas " + " ".join([*(shlex.quote(a) for a in kept_args), "--resume"])
-        rows = []
-        x = None
-        for k in kinds:
-            final = folder / f"{k}_{sp.name}.pt"
-            partial = partial_file(final)
-            if force:
-                partial.unlink(missing_ok=True)  # --force starts over
-            if resume and not partial.is_file() and trained_before(final, k, sp.name) is not None:
-                typer.echo(f"note: {final} was trained to the end before the interruption: kept", err=True)
-                continue
-            if resume and not partial.is_file():
-                typer.echo(f"note: no interrupted {k} training in {folder}: training it from the start", err=True)
-            with torch.random.fork_rng(devices=[]):  # the initial weights: --seed reproduces the checkpoint
-                torch.manual_seed(seed)
-                model = new_generator(sp, k)
-            if x is None:
-                x, data = generator_dataset(model, samples, seed)
-            n = steps if steps is not None else (epochs * math.ceil(len(split(x, seed)[0]) / batch) if epochs else 1000)
-            settings = {"kind": k, "space": sp.name, "data": data, "config": model.config_dict()}
-            try:
-                with StepDisplay(f"{k} on {sp.name}", quiet or as_json) as show:
-                    metrics = train_generator(model, x, n, batch, lr, seed, on_step=show, partial=partial,
-                                              settings=settings, resume=resume and partial.is_file())
-                metrics.update({f"sample_{key}": v for key, v in sample_quality(model, 1000, seed).items()})
-            except KeyboardInterrupt as exc:
-                from gennas.cli.output import Terminated
+        with hold_training(folder, kinds, sp):  # one gennas train of a generator at a time
+            if not force:
+                refuse_other_spec(folder, kinds, sp, space)
+                refuse_replacing(folder, kinds, sp, resume)
+            command = "gennas " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:] else "gennas train"
+            kept_args = [a for a in sys.argv[1:] if a not in ("--force", "--resume")]  # --force would start over
+            again = "gennas " + " ".join([*(shlex.quote(a) for a in kept_args), "--resume"])
+            rows = []
+            x = None
+            for k in kinds:
+                final = folder / f"{k}_{sp.name}.pt"
+                partial = partial_file(final)
+                if force:
+                    partial.unlink(missing_ok=True)  # --force starts over
+                if resume and not partial.is_file() and trained_before(final, k, sp.name) is not None:
+                    typer.echo(f"note: {final} was trained to the end before the interruption: kept", err=True)
+                    continue
+                if resume and not partial.is_file():
+                    typer.echo(f"note: no interrupted {k} training in {folder}: training it from the start", err=True)
+                with torch.random.fork_rng(devices=[]):  # the initial weights: --seed reproduces the checkpoint
+                    torch.manual_seed(seed)
+                    model = new_generator(sp, k)
+                if x is None:
+                    x, data = generator_dataset(model, samples, seed)
+                n = steps if steps is not None else (
+                    epochs * math.ceil(len(split(x, seed)[0]) / batch) if epochs else 1000)
+                settings = {"kind": k, "space": sp.name, "data": data, "config": model.config_dict()}
+                try:
+                    with StepDisplay(f"{k} on {sp.name}", quiet or as_json) as show:
+                        metrics = train_generator(model, x, n, batch, lr, seed, on_step=show, partial=partial,
+                                                  settings=settings, resume=resume and partial.is_file())
+                    metrics.update({f"sample_{key}": v for key, v in sample_quality(model, 1000, seed).items()})
+                except KeyboardInterrupt as exc:
+                    from gennas.cli.output import Terminated
 
-                # after the last step (while the model is measured) the file holds the trained state
-                saved = getattr(exc, "saved_step", None)
-                saved = partial_step(partial) if saved is None else saved
-                kept = (f"the training so far (step {saved}/{n}) is saved in {partial}; continue it with: {again}"
-                        if saved else "nothing was saved yet (the state is saved every 30 s)")
-                typer.echo(f"interrupted: {kept}", err=True)
-                raise typer.Exit(code=143 if isinstance(exc, Terminated) else 130) from None
-            path = model.save(folder / f"{k}_{sp.name}", data, metrics, command.replace(" --resume", ""))
-            partial.unlink(missing_ok=True)  # the finished model is saved: its partial state is not needed
-            shipped = (checkpoints_dir() / path.name).is_file() and out is None
-            found = find_checkpoint(path.name)
-            rows.append({"generator": k, "space": sp.name, "steps": metrics["steps"],
-                         "seconds": metrics["train_seconds"], "val_loss": metrics["val_loss"],
-                         "valid": metrics["sample_valid_share"], "unique": metrics["sample_unique_share"],
-                         "slot_recon": metrics.get("val_slot_reconstruction"), "file": str(path),
-                         "used_by_designer": found is not None and found.resolve() == path.resolve()})
-            if shipped:
-                typer.echo(f"note: the shipped {path.name} is loaded before {path}; load yours with "
-                           f"gennas.load_generator({sp.name!r}, {k!r}, path={str(path)!r})", err=True)
-        if not rows:  # --resume after every generator had been trained to the end
-            return
-        note_other_spec_predictor(sp)
-        if as_json:
-            print_json(rows)
-            return
-        print_table(f"generators trained for {sp.name} ({data})", rows)
-        from gennas.design.pretrained import ships_predictor
+                    # after the last step (while the model is measured) the file holds the trained state
+                    saved = getattr(exc, "saved_step", None)
+                    saved = partial_step(partial) if saved is None else saved
+                    kept = (f"the training so far (step {saved}/{n}) is saved in {partial}; continue it with: {again}"
+                            if saved else "nothing was saved yet (the state is saved every 30 s)")
+                    typer.echo(f"interrupted: {kept}", err=True)
+                    raise typer.Exit(code=143 if isinstance(exc, Terminated) else 130) from None
+                path = model.save(folder / f"{k}_{sp.name}", data, metrics, command.replace(" --resume", ""))
+                partial.unlink(missing_ok=True)  # the finished model is saved: its partial state is not needed
+                shipped = (checkpoints_dir() / path.name).is_file() and out is None
+                found = find_checkpoint(path.name)
+                rows.append({"generator": k, "space": sp.name, "steps": metrics["steps"],
+                             "seconds": metrics["train_seconds"], "val_loss": metrics["val_loss"],
+                             "valid": metrics["sample_valid_share"], "unique": metrics["sample_unique_share"],
+                             "slot_recon": metrics.get("val_slot_reconstruction"), "file": str(path),
+                             "used_by_designer": found is not None and found.resolve() == path.resolve()})
+                if shipped:
+                    typer.echo(f"note: the shipped {path.name} is loaded before {path}; load yours with "
+                               f"gennas.load_generator({sp.name!r}, {k!r}, path={str(path)!r})", err=True)
+            if not rows:  # --resume after every generator had been trained to the end
+                return
+            note_other_spec_predictor(sp)
+            if as_json:
+                print_json(rows)
+                return
+            print_table(f"generators trained for {sp.name} ({data})", rows)
+            from gennas.design.pretrained import ships_predictor
 
-        if not ships_predictor(sp):  # a space with a shipped predictor keeps it: a search saves none there
-            typer.echo(f"next: `gennas search --space {space} --method designer --evaluator proxy:synflow` trains the "
-                       f"predictor; then `gennas design --space {space} --task ...` generates", err=True)
+            if not ships_predictor(sp):  # a space with a shipped predictor keeps it: a search saves none there
+                typer.echo(f"next: `gennas search --space {space} --method designer --evaluator proxy:synflow` trains "
+                           f"the predictor; then `gennas design --space {space} --task ...` generates", err=True)
