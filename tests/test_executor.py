@@ -217,3 +217,18 @@ def test_results_of_other_architectures_are_named_and_results_out_of_order_match
     truth = TableEvaluator("nb201", "cifar10")
     assert len(result.history) == 6
     assert all(r.score == truth.evaluate([r.arch])[0].score for r in result.history)
+
+
+@pytest.mark.parametrize("returned", [93.1, "93.1", None])
+def test_an_evaluate_returning_no_list_is_named(returned):
+    """Walk 36: `evaluate` returning a bare float failed every verification with "TypeError: 'float'
+    object is not iterable" (a list of floats was already named)."""
+    class Bare:
+        kind = "train"
+
+        def evaluate(self, archs):
+            return returned
+
+    with pytest.raises(GennasError, match=rf"Bare\.evaluate returned {type(returned).__name__}; it must return a "
+                                          r"list of gennas Result objects"):
+        evaluate_batch(Bare(), [load_space("nb201").sample(0)])

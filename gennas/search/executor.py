@@ -46,12 +46,17 @@ class Executor(Protocol):
 def evaluate_batch(evaluator: Evaluator, batch: list[ArchGraph]) -> list[Result]:
     """Verify a batch; an evaluator that raises fails the whole batch instead of ending the search."""
     try:
-        results = list(evaluator.evaluate(batch))
+        returned = evaluator.evaluate(batch)
     except KeyboardInterrupt:
         raise
     except Exception as exc:  # third-party evaluators may raise anything; record it
         error = f"{type(exc).__name__}: {exc}"
         return [Result(a, math.nan, getattr(evaluator, "kind", "unknown"), error=error) for a in batch]
+    if isinstance(returned, (Result, str, bytes)) or not hasattr(returned, "__iter__"):
+        # a bare float read "TypeError: 'float' object is not iterable", recorded as every result's failure
+        raise GennasError(f"{type(evaluator).__name__}.evaluate returned {type(returned).__name__}; it must return a "
+                          "list of gennas Result objects, one per architecture")
+    results = list(returned)
     if len(results) != len(batch):
         raise GennasError(f"evaluator returned {len(results)} results for {len(batch)} architectures")
     return in_batch_order([checked(r, evaluator) for r in results], batch, evaluator)
