@@ -449,12 +449,7 @@ def test_two_searches_saving_one_predictor_at_once_leave_a_file_its_manifest_des
     from gennas.design.pretrained import remember_predictor
 
     monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
-    space = gennas.load_space("darts")
-    archs = [space.sample(i) for i in range(12)]
-    trained = {}
-    for task in ("task-a", "task-b"):
-        trained[task] = Predictor(space, PredictorConfig(steps=10, members=1))
-        trained[task].fit(archs, [space.count_params(a) / 1e6 for a in archs], task)
+    space, trained = _fitted_darts(("task-a", "task-b"), steps=10)
     real, paused = checkpoint._write_json, threading.Event()
 
     def slow_manifest(out, record):  # A pauses after hashing its file, before writing the manifest
@@ -483,10 +478,8 @@ def test_a_saved_predictor_without_its_manifest_is_refused_naming_it(tmp_path, m
     from gennas.design.pretrained import remember_predictor
 
     monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
-    space = gennas.load_space("darts")
-    archs = [space.sample(i) for i in range(12)]
-    predictor = Predictor(space, PredictorConfig(steps=5, members=1))
-    predictor.fit(archs, [space.count_params(a) / 1e6 for a in archs], "task-a")
+    space, trained = _fitted_darts(("task-a",))
+    predictor = trained["task-a"]
     saved = remember_predictor(space, predictor, 12, "task-a", "maximize", False, "")
     assert Designer("darts", task="task-a", seed=0).predictor_start == "saved"
     saved.with_suffix(".json").unlink()
@@ -515,12 +508,7 @@ def test_a_save_that_drops_another_search_s_task_says_so(tmp_path, monkeypatch):
     from gennas.design.saved_records import saved_tasks
 
     monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
-    space = gennas.load_space("darts")
-    archs = [space.sample(i) for i in range(12)]
-    trained = {}
-    for task in ("task-a", "task-b"):
-        trained[task] = Predictor(space, PredictorConfig(steps=5, members=1))
-        trained[task].fit(archs, [space.count_params(a) / 1e6 for a in archs], task)
+    space, trained = _fitted_darts(("task-a", "task-b"))
     with warnings.catch_warnings():
         warnings.simplefilter("error", SavedTasksReplaced)
         remember_predictor(space, trained["task-a"], 12, "task-a", "maximize", False, "")
@@ -543,3 +531,15 @@ def test_a_second_gennas_train_of_the_same_generator_at_once_is_refused(home, us
         busy = CliRunner().invoke(app, ["train", "--space", str(path), "--steps", "3", "--quiet"])
     assert busy.exit_code == 2 and "another gennas train is training the diffusion generator" in busy.stderr
     assert CliRunner().invoke(app, ["train", "--space", str(path), "--steps", "3", "--quiet"]).exit_code == 0
+
+
+def _fitted_darts(tasks: tuple[str, ...], steps: int = 5) -> tuple[gennas.SearchSpace, dict[str, Predictor]]:
+    """darts and, per task, a one-member predictor fitted to 12 cells' parameter counts (in millions):
+    a predictor a search could have saved, without a search."""
+    space = gennas.load_space("darts")
+    archs = [space.sample(i) for i in range(12)]
+    trained = {}
+    for task in tasks:
+        trained[task] = Predictor(space, PredictorConfig(steps=steps, members=1))
+        trained[task].fit(archs, [space.count_params(a) / 1e6 for a in archs], task)
+    return space, trained
