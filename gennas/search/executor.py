@@ -84,8 +84,7 @@ def in_batch_order(results: list[Result], batch: list[ArchGraph], evaluator: Eva
 def checked(result: Any, evaluator: Evaluator) -> Result:
     """A stored-safe Result: a score that is not a real number (None, a string), or an accuracy
     in % outside 0-100, fails the result with that said; other fields of the wrong type are made
-    plain. Not a Result at all
-    is a bug of the evaluator: a GennasError names it."""
+    plain. Not a Result at all is a bug of the evaluator: a GennasError names it."""
     if not isinstance(result, Result) or not isinstance(result.arch, ArchGraph):
         raise GennasError(f"{type(evaluator).__name__}.evaluate returned {type(result).__name__} items; "
                           "it must return gennas Result objects, one per architecture")

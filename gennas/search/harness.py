@@ -230,8 +230,8 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
             with SearchProgress(progress, int(budget), len(history), out) as bar, \
                     (spaced() if callable(spaced) else contextlib.nullcontext()):
                 if len(history) >= int(budget):
-                    # nothing left to verify: told at once (one refit, as from_study), not replayed round
-                    # by round to lead a continuation (README, "Scale and reliability", "A resumed search replays": 43 s -> 7.4 s)
+                    # nothing left to verify: told at once (one refit, as from_study), not replayed round by
+                    # round to lead a continuation (README, "Scale and reliability": 43 s -> 7.4 s)
                     pending, held_round = [], []
                     if unknown:
                         optimizer.tell(unknown)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from gennas.errors import GennasError
 from gennas.graph import ArchGraph
 
 if TYPE_CHECKING:
@@ -87,8 +88,6 @@ def check_stand_in(model: Any, protocol: type | None, argument: str, space: str)
     of ``protocol`` (None: not checked) or declares another space than ``space``: a latency model
     of another space was taken and failed at ``generate`` with a tensor shape error naming
     neither, and an object without the protocol's methods with an AttributeError from deep inside."""
-    from gennas.errors import GennasError
-
     members = [] if protocol is None else [name for name in vars(protocol) if not name.startswith("_")]
     missing = [name for name in members if not hasattr(model, name)]
     if missing:
