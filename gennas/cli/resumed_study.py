@@ -3,6 +3,7 @@ not given, its space, what it started from, and whether the command line can reb
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
 from gennas.errors import GennasError
@@ -94,4 +95,4 @@ def check_resumed_space(settings: dict[str, Any], study_name: str | None) -> Non
 
     spec = stored if stored in list_spaces() else settings.get(SPACE_FILE_ATTR) or "<your spec .yaml>"
     raise GennasError(f"study {study_name!r} holds {stored} architectures, not {DEFAULT_SPACE} (the default "
-                      f"--space): resume it with --space {spec}")
+                      f"--space): resume it with --space {shlex.quote(str(spec))}")

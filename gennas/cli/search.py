@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import warnings
 from typing import Any, Optional
 
@@ -378,13 +379,14 @@ def register(app: typer.Typer) -> None:
             from gennas.design.pretrained import ships_predictor
             from gennas.design.saved_records import saved_results
 
-            stored = f"gennas design --storage {storage} --study {result.study_name}"
+            stored = f"gennas design --storage {shlex.quote(str(storage))} --study {shlex.quote(result.study_name)}"
             failed = getattr(optimizer, "save_failed", False)  # warned: the file holds an earlier state
             if not untrained and not ships_predictor(sp) and saved_results(sp, learned) is not None and not failed:
                 # the predictor it trained was saved with this task (not after a few results, which
                 # rank by the tables or a few-shot task and leave the network untouched): --task finds it
                 typer.echo(f"design from what it learned: {stored} (with its verified scores and what it states; "
-                           f"`gennas design --space {space} --task {learned}` uses the saved predictor alone)",
+                           f"`gennas design --space {shlex.quote(str(space))} --task {shlex.quote(learned)}` uses the saved "
+                           "predictor alone)",
                            err=True)
             else:  # the shipped predictor stays as shipped: what this search learned is in its study
                 typer.echo(f"design from what it learned: {stored}", err=True)

@@ -290,5 +290,6 @@ def register(app: typer.Typer) -> None:
             from gennas.design.pretrained import ships_predictor
 
             if not ships_predictor(sp):  # a space with a shipped predictor keeps it: a search saves none there
-                typer.echo(f"next: `gennas search --space {space} --method designer --evaluator proxy:synflow` trains "
-                           f"the predictor; then `gennas design --space {space} --task ...` generates", err=True)
+                typer.echo(f"next: `gennas search --space {shlex.quote(space)} --method designer --evaluator proxy:synflow` "
+                           f"trains the predictor; then `gennas design --space {shlex.quote(space)} --task ...` generates",
+                           err=True)

@@ -14,6 +14,7 @@ predictor=gennas.load_predictor("nb201", holdout="cifar100"))``. Two slips broke
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
 from gennas.errors import GennasWarning, folded
@@ -69,4 +70,4 @@ def holdout_naming_problem(name: str, predictor: Any, space: str, measured: set[
     return (f"task {name!r} reads as {target} held out (a new dataset), but the predictor was trained on "
             f"{target}'s table (it ranks that table's best cells first, and a search starts from them): to hold "
             f"it out, Designer(..., predictor=gennas.load_predictor({space!r}, holdout={target!r})), or "
-            f"`gennas design --holdout {target}`")
+            f"`gennas design --holdout {shlex.quote(str(target))}`")

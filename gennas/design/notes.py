@@ -11,6 +11,7 @@ Each returns the note's text (no "note: " prefix) or None where it does not appl
 
 from __future__ import annotations
 
+import shlex
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
@@ -415,10 +416,10 @@ def rank_only_note(designer: Any, task: str, space: str | None, min_stated: int)
                 "`gennas search --method designer`, or Designer.tell) to state scores.")
     # not an error (what transfers still ranks), but a typo in a dataset name must be visible (a name
     # close to a known one is asked about by the designer's own warning)
-    where = "" if space in (None, "nb201") else f" --space {space}"
+    where = "" if space in (None, "nb201") else f" --space {shlex.quote(str(space))}"
     return (f"the predictor was not trained on task {task!r} (it knows: {', '.join(known) or 'none'}); the "
             "designs are ranked by what transfers, with no accuracy claimed. To learn the task, verify some "
-            f"and design from them: `gennas search{where} --method designer --task {task} --evaluator ... "
+            f"and design from them: `gennas search{where} --method designer --task {shlex.quote(str(task))} --evaluator ... "
             "--storage runs.db`, then `gennas design --storage runs.db --study <the study it names>` (a proxy "
             f"evaluator's scores are learned as a task of their own, e.g. '{task}-synflow'), or Designer.search "
             "with your own evaluator, or Designer.ask and tell() the scores of your own training.")

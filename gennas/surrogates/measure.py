@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import statistics
 import time
 import warnings
@@ -337,7 +338,7 @@ def skip_broken(path: Path, problem: str) -> None:
     try:  # the file's folder names its space; a space loaded from a file is named by that file
         again = measure_command(path.stem, space_by_name(path.parent.name), record)
     except GennasError:
-        again = f"gennas latency measure --name {path.stem} --force"
+        again = f"gennas latency measure --name {shlex.quote(path.stem)} --force"
     # --force: the file is there, and a measure without it refused the name
     fix = "" if "gennas latency measure" in problem else f": delete {path} or register the device again ({again})"
     warnings.warn(f"{problem}; skipped{fix}", BrokenDeviceFile, stacklevel=1)  # one line: each file warned once per command

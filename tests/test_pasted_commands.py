@@ -1,0 +1,52 @@
+"""Commands gennas prints for the user to paste quote every value in them (walk 38 #3): a study name
+or storage path with a space or a ';', a task or space file recorded in a colleague's study, pasted,
+ran another command."""
+
+from __future__ import annotations
+
+import shlex
+
+import optuna
+from typer.testing import CliRunner
+
+from gennas.cli.app import app
+
+TRAP = "x; touch PWNED #"
+
+
+def _pasted(line: str, start: str) -> list[str]:
+    """The words a shell would make of the command in ``line`` that begins with ``start``."""
+    command = line[line.index(start):].split("`")[0].split(" (")[0]
+    return shlex.split(command)
+
+
+def test_the_design_command_after_a_search_quotes_its_storage_and_study(tmp_path):
+    storage = str(tmp_path / "my runs" / "r.db")
+    (tmp_path / "my runs").mkdir()
+    out = CliRunner().invoke(app, ["search", "--method", "designer", "--budget", "2", "-q", "--storage", storage,
+                                   "--study", TRAP])
+    assert out.exit_code == 0, out.output
+    line = next(line for line in out.stderr.splitlines() if "gennas design --storage" in line)
+    words = _pasted(line, "gennas design")
+    assert words[words.index("--storage") + 1] == storage and words[words.index("--study") + 1] == TRAP
+
+
+def test_a_space_file_recorded_in_a_study_is_quoted_in_the_resume_advice(tmp_path):
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    study = optuna.create_study(study_name="s", storage=url)
+    study.set_user_attr("gennas_space", "mine")
+    study.set_user_attr("gennas_space_file", f"x.yaml; {TRAP}")
+    out = CliRunner().invoke(app, ["search", "--storage", url, "--study", "s", "--resume", "-b", "2", "-q"])
+    assert out.exit_code == 2
+    words = shlex.split(out.stderr.split("resume it with ", 1)[1].strip())
+    assert words == ["--space", f"x.yaml; {TRAP}"]
+
+
+def test_a_task_read_from_a_study_is_quoted_in_the_note_on_learning_it():
+    import gennas
+    from gennas.design.notes import rank_only_note
+
+    designer = gennas.Designer("darts", task="cifar10", seed=0)
+    note = rank_only_note(designer, TRAP, "my space.yaml", 10)
+    words = _pasted(note, "gennas search")
+    assert words[words.index("--task") + 1] == TRAP and words[words.index("--space") + 1] == "my space.yaml"
