@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -78,7 +79,8 @@ def export_architecture(arch: ArchGraph | str, folder: str | Path, space: Search
     if onnx:
         check_onnx()
     folder = Path(folder)
-    held = [folder / name for name in EXPORT_FILES if (folder / name).exists()]
+    # a link counts, dangling ones too (`exists()` is False for them): each file was written through it
+    held = [folder / name for name in EXPORT_FILES if os.path.lexists(folder / name)]
     if held and not overwrite:
         raise GennasError(f"{folder} already holds an export ({', '.join(p.name for p in held)}); choose a new or "
                           "empty folder, or pass overwrite=True")

@@ -237,3 +237,35 @@ def test_an_interrupted_design_export_is_finished_by_the_same_command(tmp_path, 
     assert all((out / f"rank0{i}" / "build.json").is_file() for i in (1, 2, 3))
     other = runner.invoke(app, ["design", "--task", "cifar100", "-n", "1", "--export", str(out)])
     assert other.exit_code == 2 and "already holds an export of other designs (rank01" in other.stderr
+
+
+def test_an_export_never_writes_through_a_link_planted_in_its_folder(nb201, tmp_path):
+    """Walk 38 #1, #2, #11: a planted `.rank01.partial` link received the whole export outside the
+    folder named (and became `rank01`); a kept `rank01` link had its build.json rewritten outside;
+    dangling links named like export files were written through."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    folder = tmp_path / "one"
+    folder.mkdir()
+    (folder / "arch.txt").symlink_to(outside / "victim.txt")  # dangling: exists() is False
+    with pytest.raises(gennas.GennasError, match=r"already holds an export \(arch\.txt\)"):
+        export_architecture(nb201.sample(0), folder, onnx=False)
+    export_architecture(nb201.sample(0), folder, onnx=False, overwrite=True)
+    assert not (folder / "arch.txt").is_symlink() and not (outside / "victim.txt").exists()
+
+    export = tmp_path / "exp"
+    export.mkdir()
+    (export / ".rank01.partial").symlink_to(outside, target_is_directory=True)
+    design = ["design", "--task", "cifar10", "-n", "1", "--export", str(export)]
+    out = CliRunner().invoke(app, design)
+    assert out.exit_code == 0, out.output
+    assert list(outside.iterdir()) == [] and not (export / "rank01").is_symlink() and (export / "rank01").is_dir()
+
+    linked = tmp_path / "linked"
+    linked.mkdir()
+    (linked / "rank01").symlink_to(export / "rank01", target_is_directory=True)
+    before = (export / "rank01" / "build.json").read_text()
+    for extra in ([], ["--overwrite"]):
+        refused = CliRunner().invoke(app, ["design", "--task", "cifar10", "-n", "1", "--export", str(linked), *extra])
+        assert refused.exit_code == 2 and "rank01 is a symbolic link" in refused.stderr, refused.output
+    assert (export / "rank01" / "build.json").read_text() == before

@@ -89,6 +89,10 @@ def kept_ranks(export: Path, candidates: Sequence[Any], classes: int, seed: int 
     wanted = {c.rank: c.arch.to_string() for c in candidates}
     kept, other, reseeded = set(), [], ""
     for folder in sorted(export.glob("rank[0-9][0-9]")) if export.is_dir() else []:
+        if folder.is_symlink():  # kept, its build.json was rewritten through the link, outside the folder named
+            raise GennasError(f"--export {export}: {folder.name} is a symbolic link ({folder} -> "
+                              f"{folder.readlink()}), not a folder an export made; gennas writes only inside the "
+                              "folder named: remove the link, or choose a new or empty folder")
         rank = int(folder.name[4:])
         record = exported_before(folder)
         if record is not None and record.get("arch") == wanted.get(rank) and record.get("num_classes") == classes:
@@ -164,6 +168,8 @@ def write_ranks(export: Path, candidates: Sequence[Any], history: Sequence[Any],
                 records[c.rank] = stated_latency(final, c, device, budget_ms)
             else:
                 partial = export / f".{final.name}.partial"
+                if partial.is_symlink() or partial.is_file():  # rmtree refuses a link: the export went through it
+                    partial.unlink()
                 shutil.rmtree(partial, ignore_errors=True)  # left by an interrupted run
                 export_candidate(c.arch, partial, history, seed=seed,  # trained weights where kept
                                  **{**(build or {}), "num_classes": classes})
