@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from gennas.design.scores import ACCURACY_KINDS  # result kinds whose scores are accuracies in %
+from gennas.atomic_write import replaced_on_exit
 from gennas.errors import GennasError, MissingDependency, install_hint
 from gennas.evaluators.base import Result
 from gennas.search.runs import StudyRun, load_runs
@@ -59,7 +60,8 @@ def _figure(width: float = 6.4, height: float = 4.2) -> Any:
 def _save(fig: Any, path: Path) -> Path:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, format="png")
+        with replaced_on_exit(path) as tmp:  # renamed over the name: a link planted there is replaced, not followed
+            fig.savefig(tmp, format="png")
     except OSError as exc:
         raise GennasError(f"cannot write figure {path}: {exc}") from None
     return path

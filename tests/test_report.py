@@ -207,3 +207,16 @@ def test_predicted_against_verified_draws_the_results_the_search_predicted(tmp_p
     images = StudyRun("digits", gennas.load_space("nb201"), {"task": "images:e1a6b3ecee", TASK_ATTR: {"kind": "images"}},
                       [Result(a, 90.0, "train") for a in gennas.load_space("nb201").sample_many(3, 0)])
     assert predictions(images) is None and "states ranks, not accuracies" in images.notes[0]
+
+
+def test_a_figure_replaces_a_link_planted_in_the_report_folder_and_never_writes_through_it(storage, tmp_path):
+    """Walk 38 #8: `best_so_far.png -> ../outside/victim.txt` in the `--out` folder: the victim
+    outside it became a PNG."""
+    figs, outside = tmp_path / "figs", tmp_path / "outside"
+    figs.mkdir()
+    outside.mkdir()
+    (outside / "victim.txt").write_text("precious")
+    (figs / "best_so_far.png").symlink_to(outside / "victim.txt")
+    out = report(storage, ["random-free"], figs)
+    assert (outside / "victim.txt").read_text() == "precious"
+    assert not (figs / "best_so_far.png").is_symlink() and all(_png(p) for p in out.files)

@@ -543,3 +543,19 @@ def _fitted_darts(tasks: tuple[str, ...], steps: int = 5) -> tuple[gennas.Search
         trained[task] = Predictor(space, PredictorConfig(steps=steps, members=1))
         trained[task].fit(archs, [space.count_params(a) / 1e6 for a in archs], task)
     return space, trained
+
+
+def test_an_interrupted_training_s_state_is_never_written_through_a_planted_link(tmp_path):
+    """Walk 38 #15: the state was written to the predictable `<file>.<pid>.tmp`, through a link
+    planted there (a victim file outside became a zip), then the link was moved onto the name."""
+    import os
+
+    from gennas.generators.training import save_partial
+
+    partial = tmp_path / "diffusion_x.partial.pt"
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    partial.with_name(f"{partial.name}.{os.getpid()}.tmp").symlink_to(victim)
+    save_partial(partial, {"step": 1})
+    assert victim.read_text() == "precious" and not partial.is_symlink()
+    assert torch.load(partial, weights_only=True) == {"step": 1}

@@ -9,9 +9,7 @@ the share of held-out slots (and whole architectures) its encoder-decoder recons
 
 from __future__ import annotations
 
-import contextlib
 import math
-import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -20,7 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from gennas.atomic_write import torch_save
+from gennas.atomic_write import replaced_on_exit, torch_save
 from gennas.checkpoint_remedy import torch_refusal
 from gennas.errors import GennasError
 from gennas.generators.base import SlotGenerator, check_count
@@ -158,17 +156,13 @@ def diverged(step: int, what: str, lr: float) -> str:
 
 
 def save_partial(path: Path | None, state: dict[str, Any]) -> None:
-    """Write an unfinished training's ``state`` to ``path`` whole or not at all (a temporary file
-    renamed into place: an interrupt while writing keeps the previous save)."""
+    """Write an unfinished training's ``state`` to ``path`` whole or not at all (a temporary file of
+    an unpredictable name renamed into place: an interrupt while writing keeps the previous save,
+    and a link planted at a predictable name, ``<file>.<pid>.tmp``, was written through)."""
     if path is None:
         return
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    try:
+    with replaced_on_exit(path) as tmp:
         torch_save(state, tmp, path)
-        os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
 
 
 def partial_step(path: Path) -> int:
