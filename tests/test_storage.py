@@ -431,3 +431,18 @@ def test_a_question_mark_in_a_storage_file_name_is_refused_naming_the_file_sqlit
     with pytest.raises(GennasError, match=r"SQLite reads what follows '\?' as the URL's options \('ird\.db' is none\)"):
         open_storage(given.format(folder=tmp_path))
     assert not (tmp_path / "we").exists()
+
+
+def test_a_journal_name_that_is_a_link_is_not_appended_through(tmp_path, nb201, monkeypatch):
+    """Walk 38 #5: `run.db.journal.jsonl -> victim` planted beside a study: the unstored results
+    were appended to the victim. The link is not followed; the home's journal takes them."""
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
+    victim = tmp_path / "victim.txt"
+    victim.write_text("# someone's file\n")
+    (tmp_path / "run.db.journal.jsonl").symlink_to(victim)
+    store = ResultStore.open(nb201, str(tmp_path / "run.db"), "s")
+    with monkeypatch.context() as patch:
+        _fail_writes_after(patch, 0)
+        with pytest.raises(GennasError, match=f"kept in {tmp_path / 'home' / 'journals'}"):
+            store.add(_results(nb201, 2)[0])
+    assert victim.read_text() == "# someone's file\n"

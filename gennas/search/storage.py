@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import uuid
 import warnings
 from collections.abc import Sequence
@@ -289,7 +290,9 @@ class ResultStore:
         for path in self.journal_paths():
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                with writers_lock(path, JOURNAL_LOCK_S), open(path, "a") as fh:
+                # O_NOFOLLOW: a link planted at the journal's name had the lines appended to its target
+                with writers_lock(path, JOURNAL_LOCK_S), os.fdopen(os.open(
+                        path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o644), "a") as fh:
                     fh.write(lines)
                 return f"kept in {path}; stored when the study is next opened (--resume)"
             except OSError:  # filelock's Timeout too
