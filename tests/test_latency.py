@@ -412,3 +412,25 @@ def test_fitting_leaves_the_caller_s_torch_stream_and_ranks_among_the_new_networ
     among_new = (np.searchsorted(space_ms, predicted, "left") + np.searchsorted(space_ms, predicted, "right")) / (
         2.0 * len(space_ms))  # pixel3's tables list every cell: ranked among the network's predictions of them
     assert np.allclose(est.predicted_rank(predicted, "pixel3"), among_new, atol=1e-4)
+
+
+def test_device_settings_gennas_acts_on_are_checked_where_a_record_is_read(tmp_path, monkeypatch, shipped, bench):
+    """Walk 38 #6, #12: a timings file's `batch_size: 100000` was copied into the device record and
+    `latency recheck` timed with it (a 6.5 GB allocation, a traceback); `rechecks: "x"` in a device
+    file made `gennas design --device` end in an AttributeError naming neither file nor field."""
+    from gennas.surrogates.measure import BrokenDeviceFile, device_path
+
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
+    refs = shipped.reference_archs()
+    samples = [[a.to_string(), float(m)] for a, m in zip(refs, bench.latency_of(refs, "pixel3"))]
+    crafted = tmp_path / "crafted.json"
+    crafted.write_text(json.dumps({"space": "nb201", "batch_size": 100000, "samples": samples}))
+    refused = runner.invoke(app, ["latency", "register", str(crafted), "--name", "crafted"])
+    assert refused.exit_code == 2 and "batch_size is 100000: must be a whole number from 1 to 4096" in refused.stderr
+    crafted.write_text(json.dumps({"space": "nb201", "samples": samples}))
+    assert runner.invoke(app, ["latency", "register", str(crafted), "--name", "evil"]).exit_code == 0
+    path = device_path("evil", "nb201")
+    path.write_text(json.dumps({**json.loads(path.read_text()), "rechecks": "x"}))
+    with pytest.warns(BrokenDeviceFile, match=r"evil\.json: rechecks is 'x': must be a list"):
+        devices = load_latency_estimator("nb201").devices
+    assert "evil" not in devices

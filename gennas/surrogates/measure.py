@@ -30,6 +30,7 @@ from gennas.resources import gennas_home
 from gennas.spaces import SearchSpace, resolve_space, space_by_name
 from gennas.spaces.identity import changes_since, describe, spec_record
 from gennas.surrogates.measure_commands import measure_command
+from gennas.surrogates.record_fields import check_record_fields
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -304,6 +305,7 @@ def read_device_file(path: Path, space: str) -> tuple[str, list[tuple[str, float
         raise GennasError(f"registered device file {path} names device {name!r}: a device file is named after "
                           "its device")
     stale_timings(record, space_by_name(space), f"registered device file {path}")
+    check_record_fields(record, f"registered device file {path}")
     samples = record.get("samples")
     if not isinstance(samples, list) or not samples:
         raise GennasError(f"registered device file {path} has no samples ([architecture, ms] pairs)")

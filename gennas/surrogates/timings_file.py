@@ -22,6 +22,7 @@ from typing import Any
 from gennas.errors import GennasError
 from gennas.spaces import SearchSpace, known_spaces
 from gennas.spaces.identity import spec_record
+from gennas.surrogates.record_fields import check_record_fields
 
 
 def read_timings(path: str | Path) -> tuple[list[tuple[str, float]], dict[str, Any]]:
@@ -45,6 +46,7 @@ def read_timings(path: str | Path) -> tuple[list[tuple[str, float]], dict[str, A
             raise GennasError(f"timings file {path} is not JSON ({exc}); a .csv file is read as CSV") from None
         rows = record.get("samples") if isinstance(record, dict) else record
         info = {k: v for k, v in record.items() if k not in ("name", "samples")} if isinstance(record, dict) else {}
+        check_record_fields(info, f"timings file {path}")  # copied into the device record, acted on later
     if not isinstance(rows, list) or not rows:
         raise GennasError(f"timings file {path} holds no timings: [architecture, ms] pairs")
     samples: dict[str, float] = {}
