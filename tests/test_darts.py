@@ -256,3 +256,13 @@ def test_supernet_evaluator_trains_and_scores_darts_subnets():
     results = sn.evaluate(archs, loader, calib_batches=1)
     assert [r.arch for r in results] == archs and all(0 <= r.score <= 100 for r in results)
     assert sn.subnet(archs[0]).training is False
+
+
+def test_a_genotype_s_concat_range_is_bounded_before_it_is_expanded():
+    """Walk 38 #7: `normal_concat=range(2, 100000000)` was expanded to a list before any check:
+    one string (a study's trial, a timings file, a CLI argument) took gigabytes."""
+    space = gennas.load_space("darts")
+    text = space.to_string(space.sample(0))
+    with pytest.raises(InvalidArchitecture, match=r"normal_concat=range\(2, 100000000\) names 99,999,998 nodes"):
+        space.from_string(text.replace("normal_concat=[2, 3, 4, 5]", "normal_concat=range(2, 100000000)"))
+    assert space.from_string(text.replace("normal_concat=[2, 3, 4, 5]", "normal_concat=range(2, 6)")) == space.sample(0)

@@ -351,7 +351,11 @@ def _genotype_fields(text: str) -> dict[str, Any]:
             bounds = [_literal(text, a) for a in value.args]
             if not all(type(b) is int for b in bounds):
                 raise InvalidArchitecture(f"{text!r}: range() of {kw.arg} takes integers")
-            fields[kw.arg] = list(range(*bounds))
+            span = range(*bounds)
+            if len(span) > 64:  # range(2, 10**8) took gigabytes before any check (no genotype has such a cell)
+                raise InvalidArchitecture(f"{kw.arg}={ast.get_source_segment(text.strip(), value)} names "
+                                          f"{len(span):,} nodes; a cell has at most 8")
+            fields[kw.arg] = list(span)
         else:
             fields[kw.arg] = _literal(text, value)
     return fields
