@@ -50,3 +50,16 @@ def test_a_task_read_from_a_study_is_quoted_in_the_note_on_learning_it():
     note = rank_only_note(designer, TRAP, "my space.yaml", 10)
     words = _pasted(note, "gennas search")
     assert words[words.index("--task") + 1] == TRAP and words[words.index("--space") + 1] == "my space.yaml"
+
+
+def test_text_from_a_study_reaches_the_terminal_without_control_characters_or_markup(capsys):
+    """Walk 38 #10: a study's task name holding ESC sequences retitled and cleared the terminal
+    (in notes and table titles), and rich read `[bold red]` in it as markup."""
+    from gennas.cli.output import note, print_table
+
+    task = "t\x1b]0;TITLE\x07\x1b[2J[bold red]MARKUP[/]"
+    print_table(f"designs for {task}", [{"task": task}])
+    note(f"the predictor was not trained on task {task}")
+    out = capsys.readouterr()
+    assert "\x1b" not in out.out + out.err and "\x07" not in out.out + out.err
+    assert "[bold red]MARKUP[/]" in out.out and "\\x1b]0;TITLE\\x07" in out.err

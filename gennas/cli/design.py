@@ -15,6 +15,7 @@ LATENCY_COLUMNS = ("pred_ms", "measured_ms", "bound_ms")
 
 def register(app: typer.Typer) -> None:
     from gennas.cli.output import bound_fields, friendly, print_json, print_table
+    from gennas.cli.output import note as note_line
     from gennas.design.candidate import candidate_row, with_every_column
     from gennas.design.notes import design_notes
 
@@ -148,7 +149,7 @@ def register(app: typer.Typer) -> None:
 
             bench = load_benchmark(designer.space.benchmark)
         for note in design_notes(designer, candidates, task, space, time_here):
-            typer.echo(f"note: {note}", err=True)
+            note_line(note)
         judged = latency_confidence if time_here else designer.latency_confidence  # timed: the margin's
         rows = []
         for c in candidates:
@@ -216,6 +217,7 @@ def export_designs(export: Path, designer: Any, candidates: list[Any], rows: lis
     untrained, built as the study's evaluator built the networks it trained), fill each row's
     ``export`` and say in one line which ranks hold which. ``overwrite``: an export of other designs
     there is replaced (:func:`~gennas.cli.export_ranks.kept_ranks`), its ranks beyond these removed."""
+    from gennas.cli.output import note as note_line
     from gennas.cli.export_ranks import (export_note, kept_ranks, rank_folder, refuse_other_classes, remove_stale,
                                          untrained_build, write_ranks)
     from gennas.datasets import classes_of
@@ -239,7 +241,7 @@ def export_designs(export: Path, designer: Any, candidates: list[Any], rows: lis
         row["export"] = f"{rank_folder(export, c.rank)} ({weights})"
     note = export_note(trained, build, classes, designer.seed, designer.space.default_input_size)
     if note is not None:
-        typer.echo(f"note: {export}: {note}", err=True)
+        note_line(f"{export}: {note}")
 
 
 def timed_designs(designer: Any, n: int, confidence: float) -> list[Any]:
@@ -248,6 +250,7 @@ def timed_designs(designer: Any, n: int, confidence: float) -> list[Any]:
     judged at its timing times the margin a second timing reaches at ``confidence``."""
     import typer
 
+    from gennas.cli.output import note as note_line
     from gennas.cli.output import progress_lines
     from gennas.design.timed_here import (SITTING_CELLS, TIMED_POOL, TIMINGS_PER_DESIGN, generating_to_time,
                                           keep_timed_within, local_registration, picked_by_missed_estimate,
@@ -270,7 +273,7 @@ def timed_designs(designer: Any, n: int, confidence: float) -> list[Any]:
         pool = designer.generate(TIMED_POOL * n)
     picked = picked_by_missed_estimate(designer.budget, record, designer.space)
     if picked is not None:
-        typer.echo(f"note: {picked}", err=True)
+        note_line(picked)
     time_one = registered_timer(record, designer.space)
     speed = sitting_speed(record, time_one)
     if speed < 1.0 / recorded_margin(record, DRIFT_CONFIDENCE):  # faster than its noise explains

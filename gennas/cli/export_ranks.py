@@ -157,6 +157,7 @@ def write_ranks(export: Path, candidates: Sequence[Any], history: Sequence[Any],
     Progress lines go to stderr when it is not a terminal (10 designs took ~30 s in silence); an
     interrupt says what was written and that the same command finishes it."""
     from gennas.cli.output import Terminated
+    from gennas.cli.output import note as note_line
     from gennas.export import export_candidate, trained_weights_of
 
     trained, records, done = {}, {}, 0
@@ -190,7 +191,7 @@ def write_ranks(export: Path, candidates: Sequence[Any], history: Sequence[Any],
         raise typer.Exit(code=143 if isinstance(exc, Terminated) else 130) from None
     note = latency_note(export, records, budget_ms)
     if note is not None:
-        typer.echo(f"note: {export}: {note}", err=True)
+        note_line(f"{export}: {note}")
     return trained
 
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Optional
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from gennas.display import number
 from gennas.design.task_names import TaskNameSlip
@@ -29,16 +30,27 @@ if TYPE_CHECKING:
 console = Console(width=None if sys.stdout.isatty() else 200)
 
 
+def printable(text: Any) -> str:
+    """``text`` with control characters written as escapes (newlines and tabs kept): a task name
+    read from a colleague's study held ESC sequences that retitled and cleared the terminal."""
+    return "".join(c if c.isprintable() or c in "\n\t" else repr(c)[1:-1] for c in str(text))
+
+
+def note(message: str) -> None:
+    """One ``note: ...`` line on stderr, control characters escaped."""
+    typer.echo(f"note: {printable(message)}", err=True)
+
+
 def fail(message: str) -> None:
     """One line on stderr, exit 2."""
-    typer.echo(f"error: {message}", err=True)
+    typer.echo(f"error: {printable(message)}", err=True)
     raise typer.Exit(code=2)
 
 
 def _warning_line(message: Warning | str, category: type[Warning], filename: str, lineno: int,
                   file: Any = None, line: str | None = None) -> None:
     """A warning as one line on stderr ("warning: ..."), not Python's file:line and source."""
-    typer.echo(f"warning: {message}", err=True)
+    typer.echo(f"warning: {printable(message)}", err=True)
 
 
 def friendly(fn: Callable[..., Any] | None = None, *, interrupted: str = "interrupted") -> Callable[..., Any]:
@@ -105,14 +117,16 @@ def finite_json(value: Any) -> Any:
 def print_table(title: str, rows: list[dict[str, Any]], columns: list[str] | None = None) -> None:
     """A rich table of dict rows; floats as :func:`number` writes them, missing values as '-'."""
     columns = columns or (list(rows[0]) if rows else [])
-    table = Table(title=title, show_lines=False)
+    # Text, not str: rich read "[bold red]" in a study's task name as markup
+    table = Table(title=Text(printable(title)), show_lines=False)
     for col in columns:
         table.add_column(col, overflow="fold")
     for row in rows:
         cells = []
         for col in columns:
             value = row.get(col)
-            cells.append("-" if value is None else number(value) if isinstance(value, float) else str(value))
+            cells.append(Text(printable("-" if value is None else number(value) if isinstance(value, float)
+                                        else value)))
         table.add_row(*cells)
     console.print(table)
 

@@ -9,6 +9,7 @@ import typer
 
 def register(app: typer.Typer) -> None:
     from gennas.cli.output import friendly, print_json, print_table
+    from gennas.cli.output import note as note_line
 
     @app.command("report")
     @friendly(interrupted="interrupted: the figures written so far are kept")
@@ -37,4 +38,4 @@ def register(app: typer.Typer) -> None:
         print_table(f"{len(runs)} stud{'y' if len(runs) == 1 else 'ies'} in {storage}", studies)
         print_table("figures written", [{"figure": str(p)} for p in written.files])
         for note in written.notes:
-            typer.echo(f"note: {note}", err=True)
+            note_line(note)

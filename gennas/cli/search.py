@@ -155,6 +155,7 @@ def _shipped_supernet(space: SearchSpace, task: str) -> Any:
 
 def register(app: typer.Typer) -> None:
     from gennas.cli.output import bound_column, friendly, latency_columns, print_json, print_table
+    from gennas.cli.output import note as note_line
     from gennas.design.notes import loose_budget_note
 
     @app.command("search")
@@ -316,7 +317,7 @@ def register(app: typer.Typer) -> None:
             start_note = (f"the designer starts from the predictor earlier searches saved for {sp.name} in "
                           "$GENNAS_HOME/checkpoints; a fresh GENNAS_HOME, or --untrained, starts untrained (another "
                           "run)")
-            typer.echo(f"note: {start_note}", err=True)  # now, before the search: it may be long
+            note_line(start_note)  # now, before the search: it may be long
         if max_latency_ms is not None and method == "designer":  # a budget no cell keeps fails here
             from gennas.design.budget import check_feasible
 
@@ -374,7 +375,7 @@ def register(app: typer.Typer) -> None:
                     f"failed, {result.resumed} resumed)", shown,
                     list(shown[0]) if shown else ["rank", "arch", "score", "kind", "fidelity", "cost_s"])
         for note in result.notes:
-            typer.echo(f"note: {note}", err=True)
+            note_line(note)
         if method == "designer":
             from gennas.design.pretrained import ships_predictor
             from gennas.design.saved_records import saved_results
@@ -409,11 +410,12 @@ def check_home(space: SearchSpace) -> None:
 def note_other_threads(show: Any) -> Any:
     """``warnings.showwarning`` that prints a resume's other training threads as a note (it is not
     refused: a resume on another machine is legitimate), and passes any other warning to ``show``."""
+    from gennas.cli.output import note as note_line
     from gennas.search.evaluator_settings import OtherThreads
 
     def showwarning(message: Any, category: type[Warning], *args: Any, **kwargs: Any) -> None:
         if issubclass(category, OtherThreads):
-            typer.echo(f"note: {message}", err=True)
+            note_line(message)
         else:
             show(message, category, *args, **kwargs)
 
