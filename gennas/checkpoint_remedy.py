@@ -36,4 +36,6 @@ def remedy(path: Path) -> str:
         return f"{pair}: the next designer search (gennas search --method designer) learns a predictor afresh"
     if kind in ("diffusion", "vae"):
         return f"{pair}, then train the generator again (gennas train --space ... --kind {kind})"
+    if kind not in ("latency", "supernet", "encoder"):  # a study named /etc/passwd: "delete /etc/passwd.pt" it said
+        return "it is not a file gennas wrote (no gennas checkpoint's name): check what named it"
     return f"{pair}: it is made again by what wrote it"

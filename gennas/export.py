@@ -196,6 +196,13 @@ def trained_checkpoint(result: Any) -> Path | None:
     A file recorded but not there warns (:class:`MissingWeights`), naming it: the export fell back
     to a fresh network without a word."""
     path = recorded_checkpoint(result)
+    if path is not None and not (path.name.startswith("train_") and path.suffix == ".pt"):
+        # a study's metadata may name any file (/etc/passwd, another user's weights): only a
+        # TrainEvaluator's own file is read
+        warnings.warn(f"the trained weights of {getattr(result, 'arch', result)} are recorded at {path}, which is not "
+                      "a file a TrainEvaluator writes (train_*.pt): not read; the export is freshly initialised",
+                      MissingWeights, stacklevel=caller_stacklevel())
+        return None
     if path is None or path.is_file():
         return path
     warnings.warn(f"the trained weights of {getattr(result, 'arch', result)} were recorded at {path}, which is not "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -269,3 +270,20 @@ def test_an_export_never_writes_through_a_link_planted_in_its_folder(nb201, tmp_
         refused = CliRunner().invoke(app, ["design", "--task", "cifar10", "-n", "1", "--export", str(linked), *extra])
         assert refused.exit_code == 2 and "rank01 is a symbolic link" in refused.stderr, refused.output
     assert (export / "rank01" / "build.json").read_text() == before
+
+
+def test_weights_a_study_records_at_a_file_no_training_writes_are_not_read(tiny_trained, tmp_path):
+    """Walk 38 #13: a study's result metadata named /etc/passwd as its trained weights: it was read,
+    and the refusal advised deleting `/etc/passwd.pt`."""
+    import dataclasses
+
+    from gennas.checkpoint_remedy import remedy
+    from gennas.export import MissingWeights, export_result
+
+    other = tmp_path / "notes.txt"
+    other.write_text("someone's file")
+    named = dataclasses.replace(tiny_trained, metadata={**tiny_trained.metadata, "checkpoint": str(other)})
+    with pytest.warns(MissingWeights, match=r"not a file a TrainEvaluator writes \(train_\*\.pt\): not read"):
+        paths = export_result(named, tmp_path / "fresh", onnx=False)
+    assert "fresh" in json.loads(paths["build"].read_text())["weights"] and other.read_text() == "someone's file"
+    assert "delete" not in remedy(Path("/etc/passwd")) and "not a file gennas wrote" in remedy(Path("/etc/passwd"))

@@ -37,7 +37,7 @@ def test_under_a_budget_a_design_states_the_measurement_of_its_verified_equivale
 
 
 def test_an_export_takes_trained_weights_of_the_same_graph_only(nb201, tmp_path):
-    kept = tmp_path / "slow.pt"
+    kept = tmp_path / "train_slow.pt"  # a name a TrainEvaluator writes: any other is not read
     kept.write_bytes(b"weights")
     history = [Result(nb201.from_string(SLOW), 8.0, "train", metadata={"checkpoint": str(kept)})]
     assert trained_weights_of(nb201.from_string(SLOW), history) == kept
