@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import errno
 import os
-import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -45,8 +44,7 @@ def torch_save(obj: object, path: str | Path, target: str | Path | None = None) 
     try:
         torch.save(obj, path)
     except RuntimeError as exc:
-        reason = re.sub(r"^\[enforce fail at [^\]]*\][ .]*", "", first_line(exc))  # torch's C++ source line
-        raise CannotWrite(errno.ENOSPC, f"{reason} (is the disk full?)", str(target or path)) from None
+        raise CannotWrite(errno.ENOSPC, f"{first_line(exc)} (is the disk full?)", str(target or path)) from None
 
 
 def write_whole(path: str | Path, text: str) -> None:

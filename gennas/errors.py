@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 import sys
 from collections.abc import Iterable, Sequence
 from contextvars import ContextVar
@@ -123,8 +124,9 @@ def caller_stacklevel() -> int:
 
 
 def first_line(exc: BaseException) -> str:
-    """The first non-blank line of an exception's message, or its type's name where it has none
+    """The first non-blank line of an exception's message, without the C++ source line torch puts
+    first (``[enforce fail at alloc_cpu.cpp:127] .``), or its type's name where it has none
     (``torch.load`` of an empty file raises an ``EOFError()`` with no text: indexing its lines
     turned a clear error into an ``IndexError`` traceback)."""
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    return lines[0] if lines else type(exc).__name__
+    return re.sub(r"^\[enforce fail at [^\]]*\][ .]*", "", lines[0]) or lines[0] if lines else type(exc).__name__

@@ -63,3 +63,23 @@ def test_text_from_a_study_reaches_the_terminal_without_control_characters_or_ma
     out = capsys.readouterr()
     assert "\x1b" not in out.out + out.err and "\x07" not in out.out + out.err
     assert "[bold red]MARKUP[/]" in out.out and "\\x1b]0;TITLE\\x07" in out.err
+
+
+def test_a_command_that_runs_out_of_memory_says_so_in_one_line(capsys):
+    """Walk 38 #4, #9: a network too large for the machine ended a command in torch's allocator
+    traceback."""
+    import typer
+
+    from gennas.cli.output import friendly
+
+    @friendly
+    def build() -> None:
+        raise RuntimeError("[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator: can't allocate "
+                           "memory: you tried to allocate 2415919104 bytes. Error code 12 (Cannot allocate memory)")
+
+    try:
+        build()
+    except typer.Exit as stop:
+        assert stop.exit_code == 2
+    said = capsys.readouterr().err
+    assert said.startswith("error: out of memory (err == 0. DefaultCPUAllocator: can't allocate memory") and "\n" == said[-1]

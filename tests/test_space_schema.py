@@ -96,6 +96,9 @@ MBV3_SE_LINE = next(i for i, line in enumerate(MBV3.splitlines(), 1) if "se: tru
     (CELL + "    a: {type: zero}\ninput_size: 8\nmacro: {stages: 5}\n", 7, "macro.stages",
      "5 stages need input_size >= 16"),
     ("kind: cell\ncell: [\n", 3, "", "not valid YAML"),
+    # walk 38 #4: each field within its bound, and a 2-million-channel last stage built until memory ran out
+    (CELL + "    a: {type: identity}\ninput_size: 512\nmacro: {channels: 4096, stages: 10}\n", 7, "macro.channels",
+     "the last stage is 2,097,152 channels wide"),
     # walk 36 #4: it loaded, and its designer search verified nothing, saying all was verified already
     (CELL + "    a: {type: zero}\n    b: {type: zero}\n", 4, "cell.ops", "every op is of type zero"),
 ])

@@ -20,7 +20,7 @@ from rich.text import Text
 
 from gennas.display import number
 from gennas.design.task_names import TaskNameSlip
-from gennas.errors import ON_COMMAND_LINE, GennasError
+from gennas.errors import ON_COMMAND_LINE, GennasError, first_line
 
 if TYPE_CHECKING:
     from gennas.design.budget import LatencyBudget
@@ -78,6 +78,10 @@ def friendly(fn: Callable[..., Any] | None = None, *, interrupted: str = "interr
                 return fn(*args, **kwargs)
         except (GennasError, TaskNameSlip) as exc:
             fail(str(exc))
+        except (MemoryError, RuntimeError) as exc:  # torch's allocator: "can't allocate memory", a traceback
+            if not isinstance(exc, MemoryError) and "allocate" not in str(exc):
+                raise
+            fail(f"out of memory ({first_line(exc)}): a smaller network, batch or pool, or a machine with more memory")
         except KeyboardInterrupt as exc:
             typer.echo(interrupted, err=True)
             raise typer.Exit(code=143 if isinstance(exc, Terminated) else 130) from None

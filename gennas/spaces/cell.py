@@ -48,7 +48,15 @@ def check_stages_fit(spec: dict[str, Any]) -> tuple[str, str] | None:
         if size < 2 ** (stages - 1):
             return (f"{section}.stages", f"{stages} stages need input_size >= {2 ** (stages - 1)} (each stage after "
                     f"the first halves the resolution), got input_size {size}")
+        widest = int((spec.get(section) or {}).get("channels", 16)) * 2 ** (stages - 1)
+        if widest > MAX_CHANNELS:  # 4096 channels and 10 stages (each within its bound) built a 2-million-wide layer
+            return (f"{section}.channels", f"with {stages} stages the last stage is {widest:,} channels wide (the "
+                    f"channels double at each reduction); at most {MAX_CHANNELS:,}: fewer channels or stages")
     return None
+
+
+#: the widest stage a cell space's network may have (nb201's: 64; a 3x3 conv that wide: 0.6 GB)
+MAX_CHANNELS = 4096
 
 
 def check_some_op_computes(spec: dict[str, Any]) -> tuple[str, str] | None:
