@@ -129,4 +129,6 @@ def first_line(exc: BaseException) -> str:
     (``torch.load`` of an empty file raises an ``EOFError()`` with no text: indexing its lines
     turned a clear error into an ``IndexError`` traceback)."""
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    return re.sub(r"^\[enforce fail at [^\]]*\][ .]*", "", lines[0]) or lines[0] if lines else type(exc).__name__
+    if not lines:
+        return type(exc).__name__
+    return re.sub(r"^\[enforce fail at [^\]]*\][ .]*", "", lines[0]) or lines[0]

@@ -55,7 +55,8 @@ def check_stages_fit(spec: dict[str, Any]) -> tuple[str, str] | None:
     return None
 
 
-#: the widest stage a cell space's network may have (nb201's: 64; a 3x3 conv that wide: 0.6 GB)
+#: the widest stage a cell space's network may have (nb201's: 64; a 3x3 conv that wide holds
+#: 4096^2 x 9 float32 weights, 0.6 GB)
 MAX_CHANNELS = 4096
 
 
