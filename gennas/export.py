@@ -39,6 +39,7 @@ from gennas.errors import GennasError, GennasWarning, MissingDependency, caller_
 from gennas.graph import ArchGraph
 from gennas.seeds import check_seed
 from gennas.spaces import SearchSpace, resolve_space
+from gennas.state_fit import declared_shapes, state_mismatch
 from gennas.versions import versions
 
 
@@ -168,6 +169,13 @@ def export_trained(checkpoint: str | Path, folder: str | Path, onnx: bool = True
         raise GennasError(f"the trained weights in {checkpoint} fit the network they were trained as; "
                           f"{', '.join(differ)} contradicts them: leave it out to export the trained network, or "
                           "export an untrained one with gennas.export.export_architecture(result.arch, ...)")
+    sp = resolve_space(c["space"])  # compared before it is built: 60,000 channels allocated until memory ran out
+    builds = {k: v for k, v in trained.items() if k not in ("num_classes", "in_channels")}
+    mismatch = state_mismatch(declared_shapes(lambda: sp.build(sp.parse(c["arch"]), num_classes=trained["num_classes"],
+                                                               in_channels=trained["in_channels"], **builds)),
+                              ckpt.state["model"])
+    if mismatch is not None:
+        raise GennasError(f"{checkpoint}'s config declares another network than its weights hold ({mismatch})")
     return export_architecture(c["arch"], folder, space=c["space"], onnx=onnx, weights=ckpt.state["model"],
                                weights_source=source, inputs=inputs, overwrite=overwrite, input_size=size, **trained)
 

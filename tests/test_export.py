@@ -287,3 +287,18 @@ def test_weights_a_study_records_at_a_file_no_training_writes_are_not_read(tiny_
         paths = export_result(named, tmp_path / "fresh", onnx=False)
     assert "fresh" in json.loads(paths["build"].read_text())["weights"] and other.read_text() == "someone's file"
     assert "delete" not in remedy(Path("/etc/passwd")) and "not a file gennas wrote" in remedy(Path("/etc/passwd"))
+
+
+def test_a_trained_checkpoint_whose_build_declares_other_weights_is_refused_before_it_is_built(tiny_trained, tmp_path):
+    """Walk 38 #9: a hand-made "trained" checkpoint with `build_options: {"channels": 60000}` asked
+    torch for 130 GB in one allocation before its weights were compared."""
+    from gennas.export import export_trained
+
+    blob = torch.load(tiny_trained.metadata["checkpoint"], weights_only=True)
+    blob["config"]["build_options"] = {**blob["config"]["build_options"], "channels": 4000}
+    crafted = tmp_path / "train_crafted.pt"
+    torch.save(blob, crafted)
+    with pytest.raises(gennas.GennasError, match=r"train_crafted\.pt's config declares another network than its "
+                                                 r"weights hold"):
+        export_trained(crafted, tmp_path / "out", onnx=False)
+    assert not (tmp_path / "out").exists()

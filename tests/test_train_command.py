@@ -559,3 +559,20 @@ def test_an_interrupted_training_s_state_is_never_written_through_a_planted_link
     save_partial(partial, {"step": 1})
     assert victim.read_text() == "precious" and not partial.is_symlink()
     assert torch.load(partial, weights_only=True) == {"step": 1}
+
+
+def test_a_generator_whose_config_declares_other_weights_than_it_holds_is_refused_before_it_is_built(tmp_path):
+    """Walk 38 #9: the shipped generator with `dim=4096, layers=4096` in its config (each within its
+    field's bound) was built, allocating until memory ran out, before its weights were compared."""
+    import resource
+
+    from gennas.resources import checkpoints_dir
+
+    blob = torch.load(checkpoints_dir() / "diffusion_nb201.pt", weights_only=True)
+    blob["config"].update(dim=4096, layers=64)  # 64 layers of 4096-wide blocks: gigabytes, were it built
+    crafted = tmp_path / "diffusion_nb201.pt"
+    torch.save(blob, crafted)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB
+    with pytest.raises(GennasError, match=r"its config declares other weights than it holds: .+ where \(.*4096"):
+        load_generator("nb201", path=crafted)
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 500_000  # not built: no 0.5 GB more

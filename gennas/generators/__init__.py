@@ -67,6 +67,13 @@ def _load(pt: str, space: SearchSpace, kind: str, stamp: int) -> SlotGenerator:
     ckpt = load_checkpoint(path, kind, space_name)
     import torch
 
+    from gennas.state_fit import declared_shapes, state_mismatch
+
+    # compared before it is built: a config within each field's bound declared terabytes of weights
+    mismatch = state_mismatch(declared_shapes(lambda: new_generator(space, kind, **ckpt.config)), ckpt.state)
+    if mismatch is not None:
+        raise GennasError(f"{path} does not fit a {kind} generator for {space_name!r} (its config declares other "
+                          f"weights than it holds: {mismatch}); {train_hint(space, kind)}")
     # the initial weights, replaced below, are drawn without touching the caller's random stream:
     # a process's first Designer used up draws of the user's seeded torch RNG
     with torch.random.fork_rng(devices=[]):
