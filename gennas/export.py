@@ -34,8 +34,8 @@ from typing import Any
 import torch
 
 from gennas.atomic_write import torch_save, write_whole
-from gennas.checkpoint import load_checkpoint
-from gennas.errors import GennasError, GennasWarning, MissingDependency, caller_stacklevel, first_line, install_hint
+from gennas.checkpoint import load_checkpoint, load_error
+from gennas.errors import GennasError, GennasWarning, MissingDependency, caller_stacklevel, install_hint
 from gennas.graph import ArchGraph
 from gennas.seeds import check_seed
 from gennas.spaces import SearchSpace, resolve_space
@@ -115,7 +115,7 @@ def _write_export(sp: SearchSpace, graph: ArchGraph, folder: Path, side: int, nu
         try:
             model.load_state_dict(weights)
         except RuntimeError as exc:  # weights of another architecture or build
-            raise GennasError(f"the weights do not fit {graph.to_string()}: {first_line(exc)}") from None
+            raise GennasError(f"the weights do not fit {graph.to_string()}: {load_error(exc)}") from None
     # batch 2, not 1: torch.export specialises a dimension of size 1 to a constant
     example = torch.zeros(2, in_channels, side, side)
     paths = {"arch": folder / "arch.txt", "weights": folder / "weights.pt",

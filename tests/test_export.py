@@ -302,3 +302,11 @@ def test_a_trained_checkpoint_whose_build_declares_other_weights_is_refused_befo
                                                  r"weights hold"):
         export_trained(crafted, tmp_path / "out", onnx=False)
     assert not (tmp_path / "out").exists()
+
+
+def test_weights_of_another_architecture_are_refused_naming_the_mismatch(nb201, tmp_path):
+    """Walk 38 #13 aside: the refusal ended at torch's header "Error(s) in loading state_dict for
+    CellNetwork:" without the mismatch."""
+    other = nb201.build(nb201.sample(7), num_classes=10, in_channels=3).state_dict()
+    with pytest.raises(gennas.GennasError, match=r"the weights do not fit .+: (Missing|Unexpected|size mismatch)"):
+        export_architecture(nb201.sample(0), tmp_path / "x", onnx=False, weights=other)
