@@ -31,6 +31,7 @@ from typing import Any
 from gennas.atomic_write import replaced_on_exit, torch_save, write_whole
 from gennas.checkpoint_remedy import remedy, torch_refusal
 from gennas.errors import GennasError, OtherSpec
+from gennas.plain_load import load_plain
 
 FORMAT = "gennas.checkpoint/1"
 
@@ -200,11 +201,9 @@ def load_checkpoint(path: str | Path, kind: str, space: str | None = None,
     Raises:
         GennasError naming the file: missing or empty file; one under ``$GENNAS_HOME/checkpoints``
         without its manifest; bytes that differ from the sha256 in the manifest beside it; a file that is not plain weights (a pickle that would run code
-        is refused, never executed); another format, kind or space; a space that is not a
+        is refused, never executed; so is a zip inflating past its size); another format, kind or space; a space that is not a
         bundled one; a field the kind's loader reads that is missing or of the wrong type.
     """
-    import torch
-
     path = Path(path)
     if not path.is_file():
         raise GennasError(f"no {kind} checkpoint at {path}")
@@ -222,7 +221,7 @@ def load_checkpoint(path: str | Path, kind: str, space: str | None = None,
         f"does not match the sha256 in {path.with_suffix('.json').name}: the file is corrupt or was changed "
         "after its manifest was written")
     try:
-        blob = torch.load(path, map_location=map_location, weights_only=True)
+        blob = load_plain(path, map_location)
     except Exception as exc:  # the weights-only unpickler refuses anything but plain data
         also = f"; it {corrupt}" if corrupt else ""
         raise GennasError(f"{path} is not a plain gennas checkpoint (refused: {torch_refusal(exc)}){also}; "

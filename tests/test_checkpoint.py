@@ -334,7 +334,7 @@ def test_supernet_weights_that_do_not_fit_are_named(tmp_path):
     blob["state"] = state
     path = tmp_path / "bad_supernet.pt"
     torch.save(blob, path)
-    with pytest.raises(GennasError, match="bad_supernet.pt does not fit this supernet"):
+    with pytest.raises(GennasError, match="bad_supernet.pt does not fit the supernet"):
         Supernet.load(path, torch_device="cpu")
 
 

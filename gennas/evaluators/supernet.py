@@ -47,6 +47,7 @@ from gennas.graph import ArchGraph
 from gennas.images import check_images
 from gennas.search.progress import listening, report
 from gennas.spaces import RngLike, SearchSpace, as_rng, resolve_space
+from gennas.state_fit import declared_shapes, state_mismatch
 from gennas.threads import check_threads, with_own_threads
 from gennas.training import evaluate_accuracy, recalibrate_bn, resolve_torch_device, sgd, sgd_step
 
@@ -339,7 +340,13 @@ class Supernet:
     @classmethod
     def load(cls, path: str | Path, torch_device: str | torch.device = "auto", threads: int | None = 1) -> Supernet:
         """A supernet rebuilt from a checkpoint written by :meth:`save` (weights only, no optimizer)."""
-        config = load_checkpoint(path, KIND).config
+        ckpt = load_checkpoint(path, KIND)
+        config, space = ckpt.config, resolve_space(ckpt.config["space"])
+        # compared before it is built: a config within each field's bound declared hundreds of GB
+        misfit = state_mismatch(declared_shapes(lambda: space.build_supernet(
+            config["num_classes"], config["in_channels"], **config["build_options"])), ckpt.state["model"])
+        if misfit is not None:
+            raise GennasError(f"checkpoint {path} does not fit the supernet its config declares: {misfit}")
         sn = cls(config["space"], config["num_classes"], config["in_channels"], torch_device, config["seed"],
                  threads, **config["build_options"])
         sn._restore(Path(path))

@@ -22,6 +22,7 @@ from gennas.atomic_write import replaced_on_exit, torch_save
 from gennas.checkpoint_remedy import torch_refusal
 from gennas.errors import GennasError
 from gennas.generators.base import SlotGenerator, check_count
+from gennas.plain_load import load_plain
 from gennas.spaces import SearchSpace
 
 #: ``(step, total steps, running train loss)`` after each optimisation step
@@ -168,7 +169,7 @@ def save_partial(path: Path | None, state: dict[str, Any]) -> None:
 def partial_step(path: Path) -> int:
     """The last step whose state ``path`` holds (0: no file, or one that cannot be read)."""
     try:
-        return int(torch.load(path, weights_only=True)["step"])
+        return int(load_plain(path)["step"])
     except Exception:  # missing, truncated or foreign: nothing to continue from
         return 0
 
@@ -177,7 +178,7 @@ def load_partial(path: Path, settings: dict[str, Any]) -> dict[str, Any]:
     """The state :func:`train_generator` saved at ``path``; GennasError when it cannot be read or was
     saved by a training with other ``settings`` (its steps would not continue this one)."""
     try:
-        state = torch.load(path, weights_only=True)
+        state = load_plain(path)
     except FileNotFoundError:
         raise GennasError(f"no interrupted training to resume: {path} does not exist") from None
     except Exception as exc:  # a truncated or foreign file: torch raises many types

@@ -91,7 +91,7 @@ class CellSupernet(nn.Module):
 def build_cell_supernet(space: Any, num_classes: int, in_channels: int, **options: Any) -> CellSupernet:
     """Supernet for a :class:`~gennas.spaces.cell.CellSpace`; options as ``space.build``:
     ``channels`` (16), ``cells_per_stage`` (5), ``stages`` (3)."""
-    macro = {"channels": 16, "cells_per_stage": 5, "stages": 3, **space.macro, **options}
+    macro = space.build_macro(options)
     specs = [space.op_specs[op] for op in space.slot_vocab]
     return CellSupernet(space.cell_nodes, space.cell_edges, specs, num_classes=num_classes,
                         in_channels=in_channels, channels=int(macro["channels"]),

@@ -191,6 +191,7 @@ def parse_block_op(op: str) -> tuple[int, int]:
 def build_mbv3_supernet(space: Any, num_classes: int, in_channels: int, **options: Any) -> MobileNetV3Supernet:
     """Supernet for a :class:`~gennas.spaces.blocks.BlockSpace`; options as ``space.build``:
     ``width_mult`` (1.0), ``dropout`` (0.0)."""
+    options = space.checked_build_options(options)
     return MobileNetV3Supernet(space.macro, space.kernels, space.expand_ratios, space.max_depth,
                                num_classes=num_classes, in_channels=in_channels,
                                width_mult=float(options.get("width_mult", 1.0)),

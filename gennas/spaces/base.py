@@ -227,6 +227,20 @@ class SearchSpace(ABC):
         """A trainable ``torch.nn.Module`` for ``arch``; input ``(B, in_channels, H, W)``,
         output logits ``(B, num_classes)``."""
 
+    def checked_build_options(self, options: dict[str, Any]) -> dict[str, Any]:
+        """``options`` of :meth:`build` or :meth:`build_supernet`, each one the spec schema names and
+        within its bound there (GennasError naming it otherwise: ``channels=10**6`` was built,
+        allocating until memory ran out)."""
+        bounds = self.spec_schema.build_options
+        unknown = sorted(set(options) - set(bounds))
+        if unknown:
+            raise GennasError(f"unknown build option(s) {unknown} for {self.name}; known: {sorted(bounds)}")
+        for key, value in options.items():
+            refused = bounds[key].refusal(value)
+            if refused is not None:
+                raise GennasError(f"build option {key} of {self.name} {refused}")
+        return dict(options)
+
     @property
     def small_build_options(self) -> dict[str, Any]:
         """Build options for a network small enough to train in minutes on a CPU (the spec's

@@ -213,9 +213,7 @@ class BlockSpace(SearchSpace):
         from gennas.models.mobilenet import MobileNetV3
 
         arch = self.parse(arch)
-        known = {"width_mult", "dropout"}
-        if set(options) - known:
-            raise GennasError(f"unknown build option(s) {sorted(set(options) - known)}; known: {sorted(known)}")
+        options = self.checked_build_options(options)
         if int(num_classes) < 1 or int(in_channels) < 1:
             raise GennasError(f"num_classes and in_channels must be >= 1, got {num_classes}, {in_channels}")
         stages = self.stages_of(self.choices(arch))

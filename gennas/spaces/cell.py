@@ -252,17 +252,23 @@ class CellSpace(SearchSpace):
         from gennas.models.cell_net import CellNetwork
 
         arch = self.parse(arch)
-        known = {"channels", "cells_per_stage", "stages"}
-        unknown_opts = set(options) - known
-        if unknown_opts:
-            raise GennasError(f"unknown build option(s) {sorted(unknown_opts)}; known: {sorted(known)}")
         if int(num_classes) < 1 or int(in_channels) < 1:
             raise GennasError(f"num_classes and in_channels must be >= 1, got {num_classes}, {in_channels}")
-        macro = {"channels": 16, "cells_per_stage": 5, "stages": 3, **self.macro, **options}
+        macro = self.build_macro(options)
         edge_ops = [(s, d, self.op_specs[op]) for (s, d), op in zip(self.cell_edges, self.choices(arch))]
         return CellNetwork(self.cell_nodes, edge_ops, num_classes=int(num_classes),
                            in_channels=int(in_channels), channels=int(macro["channels"]),
                            cells_per_stage=int(macro["cells_per_stage"]), stages=int(macro["stages"]))
+
+    def build_macro(self, options: dict[str, Any]) -> dict[str, Any]:
+        """The skeleton's ``channels``, ``cells_per_stage`` and ``stages``: the spec's ``macro``
+        overridden by ``options``, each within its bound and the widest stage within
+        :data:`MAX_CHANNELS` (GennasError otherwise)."""
+        macro = {"channels": 16, "cells_per_stage": 5, "stages": 3, **self.macro, **self.checked_build_options(options)}
+        unfit = check_stages_fit({"input_size": self.default_input_size, "macro": macro})
+        if unfit is not None:
+            raise GennasError(f"build options {options} of {self.name}: {unfit[1]}")
+        return macro
 
     def all_choice_indices(self) -> np.ndarray:
         """Every cell as slot-op indices, int64 ``(size, num_slots)``, in :meth:`enumerate` order."""

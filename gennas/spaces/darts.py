@@ -278,14 +278,7 @@ class DartsSpace(SearchSpace):
     def build_settings(self, options: dict[str, Any]) -> dict[str, int]:
         """The skeleton's ``channels``, ``layers``, ``stem_multiplier``: the spec's ``macro``
         overridden by ``options``; unknown or bad options raise GennasError."""
-        unknown_opts = set(options) - set(BUILD_OPTIONS)
-        if unknown_opts:
-            raise GennasError(f"unknown build option(s) {sorted(unknown_opts)}; known: {sorted(BUILD_OPTIONS)}")
-        settings = {k: int(v) for k, v in {**self.macro, **options}.items()}
-        for key, rule in BUILD_OPTIONS.items():
-            if not rule.low <= settings[key] <= rule.high:
-                raise GennasError(f"build option {key} must be from {rule.low} to {rule.high}, got {settings[key]}")
-        return settings
+        return {k: int(v) for k, v in {**self.macro, **self.checked_build_options(options)}.items()}
 
     def build(self, arch: ArchGraph | str, num_classes: int = 10, in_channels: int = 3, **options: Any):
         """DARTS network (:class:`~gennas.models.darts_net.DartsNetwork`). Options override the

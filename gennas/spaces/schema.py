@@ -10,6 +10,7 @@ parameters (the builders are in :mod:`gennas.models.layers`, kept in step by a t
 
 from __future__ import annotations
 
+import numbers
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -75,6 +76,16 @@ class Scalar(Schema):
     high: float | None = None
     choices: tuple[Any, ...] | None = None
     pattern: re.Pattern | None = None
+
+    def refusal(self, value: Any) -> str | None:
+        """Why a Python number ``value`` breaks this rule (None: it keeps it); for options given in
+        code rather than YAML (a build option). Only numeric rules are checked so."""
+        integral = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+        if not (integral or ("float" in self.tags and isinstance(value, numbers.Real) and not isinstance(value, bool))):
+            return f"must be {self.what}, got {value!r}"
+        if (self.low is not None and value < self.low) or (self.high is not None and value > self.high):
+            return f"must be {self.what} from {self.low:g} to {self.high:g}, got {value!r}"
+        return None
 
     def check(self, node: yaml.Node, path: str, ctx: Context) -> None:
         if not isinstance(node, yaml.ScalarNode) or node.tag.removeprefix(_TAG) not in self.tags:
@@ -310,7 +321,7 @@ class KindSchema:
     """A kind's own sections and build options, joined with :func:`common_fields` by :meth:`full`."""
 
     sections: dict[str, Schema]
-    build_options: dict[str, Schema] = field(default_factory=dict)
+    build_options: dict[str, Scalar] = field(default_factory=dict)
     rules: tuple[CrossCheck, ...] = ()
 
     def full(self) -> Map:

@@ -42,10 +42,10 @@ from gennas.surrogates.slot_latency import SlotLatencyModel, as_computed
 from gennas.resources import checkpoints_dir
 from gennas.seeds import keeps_callers_torch_stream
 from gennas.spaces import SearchSpace, as_rng, resolve_space
+from gennas.state_fit import declared_shapes, state_mismatch
 from gennas.training import ridge_solve
 
-__all__ = ["LatencyConfig", "LatencyEstimator", "load_latency_estimator", "measure_latency",
-           "select_references"]
+__all__ = ["LatencyConfig", "LatencyEstimator", "load_latency_estimator", "measure_latency", "select_references"]
 
 Samples = Sequence[tuple[ArchGraph | str, float]]
 KIND = "latency"
@@ -71,8 +71,7 @@ class LatencyNet(nn.Module):
 
     def __init__(self, space: SearchSpace, config: LatencyConfig) -> None:
         super().__init__()
-        self.encoder = DAGEncoder(len(space.node_vocab), space.num_nodes,
-                                  EncoderConfig(config.hidden, config.layers))
+        self.encoder = DAGEncoder(len(space.node_vocab), space.num_nodes, EncoderConfig(config.hidden, config.layers))
         self.head = _mlp(self.encoder.out_dim, config.hidden, config.rank)
         self.hardware = _mlp(config.k, config.hidden, config.rank + 1)
 
@@ -416,7 +415,11 @@ class LatencyEstimator:
         if ckpt.kind != KIND or ckpt.space != space.name:
             raise GennasError(f"{source} is a {ckpt.kind} checkpoint for space {ckpt.space!r}, "
                               f"not a {KIND} one for {space.name!r}")
-        est = cls(space, config_from_dict(LatencyConfig, ckpt.config, source))
+        config = config_from_dict(LatencyConfig, ckpt.config, source)
+        misfit = state_mismatch(declared_shapes(lambda: LatencyNet(space, config)), ckpt.state.get("net", {}))
+        if misfit is not None:  # compared before it is built: a config within each field's bound declared terabytes
+            raise GennasError(f"{source} does not hold a {space.name} latency estimator: {misfit}")
+        est = cls(space, config)
         try:
             est.net.load_state_dict(ckpt.state["net"])
             est.references = [space.parse(a) for a in ckpt.meta["references"]]

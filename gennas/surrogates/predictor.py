@@ -41,7 +41,7 @@ from gennas.surrogates.embedding_cache import EmbeddingCache
 from gennas.surrogates.equivalence import augment_equivalents, cell_of, cell_text, class_ids, representatives
 from gennas.surrogates.features import feature_stats, raw_proxies, squash, standardise
 from gennas.surrogates.predictor_model import (PredictorConfig, PredictorMember, TaskRows, check_scores,
-                                              image_scale_map, positive_steps)
+                                              image_scale_map, members_misfit, positive_steps)
 from gennas.surrogates.predictor_training import head_parameters, train_members
 from gennas.surrogates.pretrain import pretrained_encoder
 from gennas.surrogates.task import DESCRIPTOR_DIM, Task
@@ -420,6 +420,9 @@ class Predictor:
         ckpt = load_checkpoint(path, KIND, None if space is None else resolve_space(space).name)
         config = config_from_dict(PredictorConfig, ckpt.config, path)
         try:
+            misfit = members_misfit(resolve_space(ckpt.space), config, len(ckpt.meta["tasks"]), ckpt.state["members"])
+            if misfit is not None:
+                raise ValueError(misfit)
             pred = cls(ckpt.space, config, backend, int(ckpt.meta.get("seed", 0)))
             for name in ckpt.meta["tasks"]:
                 pred._register(name)
@@ -430,8 +433,6 @@ class Predictor:
             pred.feat_stats = state.get("feat_stats")  # absent in checkpoints from before proxy features
             if config.proxies and not isinstance(pred.feat_stats, torch.Tensor):
                 raise ValueError("proxy features configured but no 'feat_stats' tensor")
-            if len(state["members"]) != len(pred.members):
-                raise ValueError(f"{len(state['members'])} member states for {len(pred.members)} members")
             for member, member_state in zip(pred.members, state["members"]):
                 if backend == "dgl":
                     from gennas.models.gnn_dgl import pyg_to_dgl_keys

@@ -200,6 +200,21 @@ class PredictorMember(nn.Module):
         return v.detach()
 
 
+def members_misfit(space: SearchSpace, cfg: PredictorConfig, tasks: int, states: list[dict[str, torch.Tensor]]
+                   ) -> str | None:
+    """What differs between member ``states`` (PyG keys) and the members ``cfg`` declares with
+    ``tasks`` task rows (None: they fit), found before any member is built: one is built on the
+    meta device, which allocates nothing (a file's config within each field's bound declared 4096
+    members of 4096 layers, terabytes built before its weights were compared)."""
+    from gennas.state_fit import declared_shapes, state_mismatch
+
+    if len(states) != cfg.members:
+        return f"{len(states)} member states for {cfg.members} members"
+    declared = {**declared_shapes(lambda: PredictorMember(space, cfg, "pyg")), "task_emb": (tasks, cfg.task_dim)}
+    misfits = (state_mismatch(declared, state) for state in states)
+    return next((said for said in misfits if said is not None), None)
+
+
 def rank_loss(pred: torch.Tensor, target: torch.Tensor, top_weight: float = 0.0) -> torch.Tensor:
     """Pairwise logistic loss over all ordered pairs whose targets differ (RankNet).
 
