@@ -29,6 +29,7 @@ The 19 held-out estimators are trained once and cached as checkpoints under
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import time
 from dataclasses import replace
@@ -42,7 +43,7 @@ from _common import DATA, command_line, markdown_table  # noqa: E402
 
 import gennas  # noqa: E402
 from gennas.surrogates.latency import LatencyConfig, LatencyEstimator, load_latency_estimator  # noqa: E402
-from gennas.surrogates.latency_bound import BoundCalibration, calibration_path  # noqa: E402
+from gennas.surrogates.latency_bound import BoundCalibration, calibration_path, load_calibration  # noqa: E402
 
 CACHE = DATA / "latency_lodo"
 STEPS = 1000  # as the shipped estimator
@@ -79,6 +80,31 @@ def held_out_residuals(held: str, steps: int = STEPS, seed: int = 0) -> tuple[np
     est.adapt(held, list(zip(refs, bench.latency_of(refs, held))))
     pred = est.predict(bench.archs(), held)
     return np.log(bench.latency_of(None, held) / pred), est.device_spread[held], est.predicted_rank(pred, held)
+
+
+@functools.lru_cache(maxsize=None)
+def cached_residuals(held: str, steps: int = STEPS, seed: int = 0) -> tuple[np.ndarray, float, np.ndarray]:
+    """:func:`held_out_residuals`, computed once per process."""
+    return held_out_residuals(held, steps, seed)
+
+
+def calibration_without(held: str, steps: int = STEPS, seed: int = 0) -> BoundCalibration:
+    """The bound's calibration as the shipped one is fitted (its scale, floor and bins), on the
+    leave-one-device-out residuals of every bundled device but ``held``: what a budget on ``held``
+    as a new device may honestly use (the shipped file pools every device's residuals, ``held``'s
+    too). Trains the 19 held-out estimators the first time (cached, see :func:`lodo_estimator`)."""
+    shipped = load_calibration("nb201")
+    others = [d for d in gennas.load_benchmark("nb201").devices if d != held]
+    found = {d: cached_residuals(d, steps, seed) for d in others}
+    typical = float(np.median([spread for _, spread, _ in found.values()]))
+    shape = replace(shipped, typical_spread=typical)
+    pooled = np.concatenate([r / shape.device_scale(spread) for r, spread, _ in found.values()])
+    ranks = np.concatenate([rank for _, _, rank in found.values()])
+    fitted = BoundCalibration.from_residuals("nb201", pooled, GRID, shipped.scale, shipped.floor, typical,
+                                             ranks=ranks, bin_edges=shipped.bin_edges,
+                                             note=f"leave-one-device-out residuals of the {len(others)} devices "
+                                                  f"other than {held}")
+    return replace(fitted, device_spreads={d: v for d, v in shipped.device_spreads.items() if d != held})
 
 
 def device_rows(residuals: dict[str, np.ndarray], scales: dict[str, float], ranks: dict[str, np.ndarray],
