@@ -317,6 +317,7 @@ def latency_table(bench: Benchmark, dataset: str, methods: dict[str, Factory], s
              "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     seconds: dict[str, list[float]] = {name: [] for name in methods}
     shortfall: dict[str, list[np.ndarray]] = {name: [] for name in methods}  # best under it - curve, per run
+    distinct: dict[str, list[int]] = {name: [] for name in methods}  # distinct best-so-far curves per setting
     for device in devices:
         column = bench.latency_of(None, device)
         for pct in LATENCY_PERCENTILES:
@@ -328,6 +329,7 @@ def latency_table(bench: Benchmark, dataset: str, methods: dict[str, Factory], s
                 row.append(fmt_acc(curves[:, -1]))
                 seconds[name] += secs
                 shortfall[name] += list(best - curves)
+                distinct[name].append(len({curve.tobytes() for curve in curves}))
             lines.append("| " + " | ".join(row) + " |")
             print(lines[-1], file=sys.stderr, flush=True)
     checkpoints = [c for c in CHECKPOINTS if c <= budget]
@@ -336,7 +338,10 @@ def latency_table(bench: Benchmark, dataset: str, methods: dict[str, Factory], s
               "", "Mean shortfall from the best under the budget (points, over every run of the table) after "
               + " / ".join(map(str, checkpoints)) + " verifications: "
               + ", ".join(f"{name} " + " / ".join(f"{np.nanmean(np.stack(runs)[:, c - 1]):.3f}" for c in checkpoints)
-                          for name, runs in shortfall.items())]
+                          for name, runs in shortfall.items()),
+              "", f"Distinct best-so-far curves among the {len(seeds)} seeds, per setting in the table's order (a "
+              "method whose picks do not depend on the seed repeats one run): "
+              + ", ".join(f"{name} {' '.join(map(str, counts))}" for name, counts in distinct.items())]
     return lines
 
 
