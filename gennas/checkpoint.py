@@ -200,9 +200,11 @@ def load_checkpoint(path: str | Path, kind: str, space: str | None = None,
 
     Raises:
         GennasError naming the file: missing or empty file; one under ``$GENNAS_HOME/checkpoints``
-        without its manifest; bytes that differ from the sha256 in the manifest beside it; a file that is not plain weights (a pickle that would run code
-        is refused, never executed; so is a zip inflating past its size); another format, kind or space; a space that is not a
-        bundled one; a field the kind's loader reads that is missing or of the wrong type.
+        without its manifest; bytes that differ from the sha256 in the manifest beside it; a file
+        that is not plain weights (a pickle that would run code is refused, never executed; so is
+        an archive inflating past its size, :mod:`gennas.plain_load`); another format, kind or
+        space; a space that is not a bundled one; a field the kind's loader reads that is missing
+        or of the wrong type.
     """
     path = Path(path)
     if not path.is_file():

@@ -94,6 +94,7 @@ def test_an_archive_compressed_within_its_size_still_loads(tmp_path):
     ("nb201", {"stages": 2.5}, "must be an integer, got 2.5"),
     ("nb201", {"width": 3}, r"unknown build option\(s\) \['width'\] for nb201"),
     ("mbv3", {"width_mult": 1000.0}, "build option width_mult of mbv3 must be a number from 0.05 to 10"),
+    ("mbv3", {"width_mult": float("nan")}, "build option width_mult of mbv3 must be a number, got nan"),
     ("darts", {"layers": 10 ** 5}, "build option layers of darts must be an integer from 3 to 100"),
 ])
 def test_build_options_out_of_their_bounds_are_named_before_anything_is_built(space, options, match):

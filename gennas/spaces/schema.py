@@ -10,6 +10,7 @@ parameters (the builders are in :mod:`gennas.models.layers`, kept in step by a t
 
 from __future__ import annotations
 
+import math
 import numbers
 import re
 from collections.abc import Callable
@@ -81,10 +82,13 @@ class Scalar(Schema):
         """Why a Python number ``value`` breaks this rule (None: it keeps it); for options given in
         code rather than YAML (a build option). Only numeric rules are checked so."""
         integral = isinstance(value, numbers.Integral) and not isinstance(value, bool)
-        if not (integral or ("float" in self.tags and isinstance(value, numbers.Real) and not isinstance(value, bool))):
+        real = "float" in self.tags and isinstance(value, numbers.Real) and not isinstance(value, bool)
+        if not (integral or (real and math.isfinite(value))):  # NaN passes every comparison below
             return f"must be {self.what}, got {value!r}"
-        if (self.low is not None and value < self.low) or (self.high is not None and value > self.high):
-            return f"must be {self.what} from {self.low:g} to {self.high:g}, got {value!r}"
+        low = -math.inf if self.low is None else self.low
+        high = math.inf if self.high is None else self.high
+        if not low <= value <= high:
+            return f"must be {self.what} from {low:g} to {high:g}, got {value!r}"
         return None
 
     def check(self, node: yaml.Node, path: str, ctx: Context) -> None:
