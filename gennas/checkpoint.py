@@ -211,7 +211,7 @@ def load_checkpoint(path: str | Path, kind: str, space: str | None = None,
         raise GennasError(f"no {kind} checkpoint at {path}")
     if path.stat().st_size == 0:
         raise GennasError(f"{path} is empty (an interrupted write?); not a {kind} checkpoint")
-    if path.parent.resolve() == user_checkpoints_dir().resolve() and not path.with_suffix(".json").is_file():
+    if path.parent.resolve() == _home_checkpoints() and not path.with_suffix(".json").is_file():
         # gennas writes a manifest with every file it saves there: without it the bytes cannot be
         # checked, and a saved predictor's score scale and records are lost, so its values were
         # stated in its internal (compressed) scale as the task's scores, without a word
@@ -412,13 +412,21 @@ def user_checkpoints_dir() -> Path:
     return gennas_home() / "checkpoints"
 
 
+def _home_checkpoints() -> Path | None:
+    """:func:`user_checkpoints_dir` resolved, None without a home (nothing of it to check)."""
+    from gennas.resources import home_folder
+
+    folder = home_folder("checkpoints")
+    return None if folder is None else folder.resolve()
+
+
 def find_checkpoint(filename: str) -> Path | None:
     """``filename`` (``vae_mbv3.pt``) among the shipped checkpoints first, then in
     :func:`user_checkpoints_dir`; None where neither has it."""
-    from gennas.resources import checkpoints_dir
+    from gennas.resources import checkpoints_dir, home_folder
 
-    for folder in (checkpoints_dir(), user_checkpoints_dir()):
-        if (folder / filename).is_file():
+    for folder in (checkpoints_dir(), home_folder("checkpoints")):
+        if folder is not None and (folder / filename).is_file():
             return folder / filename
     return None
 

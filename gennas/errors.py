@@ -132,3 +132,13 @@ def first_line(exc: BaseException) -> str:
     if not lines:
         return type(exc).__name__
     return re.sub(r"^\[enforce fail at [^\]]*\][ .]*", "", lines[0]) or lines[0]
+
+
+#: the password of a URL's user (``postgresql://user:secret@host/db``)
+_URL_PASSWORD = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.-]*://[^\s:/@]+:)[^\s@/]+@")
+
+
+def hide_passwords(text: str) -> str:
+    """``text`` with every URL's password written ``***``: a ``--storage`` URL was printed whole in
+    error lines, pasted commands, ``--json`` and report titles, which CI logs keep for anyone to read."""
+    return _URL_PASSWORD.sub(r"\1***@", text)

@@ -169,6 +169,8 @@ class ArchGraph:
         shape ``(2, num_edges)``, source row first.
         """
         import torch
+
+        import gennas.models.pyg  # noqa: F401  (before torch_geometric: its import's DeprecationWarning)
         from torch_geometric.data import Data
 
         space = self.search_space

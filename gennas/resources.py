@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from gennas.errors import GennasError
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
@@ -36,6 +38,33 @@ def data_dir() -> Path:
     return PACKAGE_DIR / "data"
 
 
+class NoHome(GennasError):
+    """Neither ``$GENNAS_HOME`` nor a home folder is known (``HOME`` unset and the user id without a
+    passwd entry: a container run as a random user, ``env -i``)."""
+
+
 def gennas_home() -> Path:
-    """The user's folder of checkpoints and devices: ``$GENNAS_HOME`` or ``~/.gennas``."""
-    return Path(os.environ.get("GENNAS_HOME") or Path.home() / ".gennas")
+    """The user's folder of checkpoints and devices: ``$GENNAS_HOME`` or ``~/.gennas``.
+
+    Raises:
+        NoHome where neither is known: there, a search in a bundled space ended in a 67-line
+        traceback from ``Path.home()`` though it writes nothing; readers use :func:`home_folder`.
+    """
+    named = os.environ.get("GENNAS_HOME")
+    if named:
+        return Path(named)
+    try:
+        return Path.home() / ".gennas"
+    except (RuntimeError, KeyError):
+        raise NoHome(f"gennas has no home folder to write to: GENNAS_HOME and HOME are unset, and user id "
+                     f"{os.getuid()} has no passwd entry (a container run as a random user?); set GENNAS_HOME to a "
+                     "writable folder") from None
+
+
+def home_folder(*parts: str) -> Path | None:
+    """``gennas_home() / parts``, or None where there is no home (:class:`NoHome`): for reading,
+    where no home means nothing saved there to read."""
+    try:
+        return gennas_home().joinpath(*parts)
+    except NoHome:
+        return None

@@ -139,7 +139,7 @@ def tiny_predictor():
 
 
 @pytest.mark.parametrize("scores, match", [
-    ([1e308, 1.0, 2.0], r"scores must be within ±1e\+30, got 1e\+308"),
+    ([1e308, 1.0, 2.0], r"scores must be within \+/-1e\+30, got 1e\+308"),
     ([-1e31, 1.0, 2.0], "scores must be within"),
     ([math.nan, 1.0, 2.0], "NaN or infinite"),
     ([math.inf, 1.0, 2.0], "NaN or infinite"),

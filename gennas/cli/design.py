@@ -66,7 +66,7 @@ def register(app: typer.Typer) -> None:
                                                        "registered as by `gennas latency measure` here, and keep "
                                                        "those within the budget by their timing"),
                    as_json: bool = typer.Option(False, "--json")) -> None:
-        """Guided generation: predicted accuracy ± std, latency, and table values where known.
+        """Guided generation: predicted accuracy +/- std, latency, and table values where known.
 
         With --storage and --study the designer is rebuilt from that search (its task, device,
         budget and every verified result); --device and --max-latency-ms then replace the study's

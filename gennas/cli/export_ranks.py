@@ -156,7 +156,7 @@ def write_ranks(export: Path, candidates: Sequence[Any], history: Sequence[Any],
     says where that is not the exported network (:func:`latency_note`).
     Progress lines go to stderr when it is not a terminal (10 designs took ~30 s in silence); an
     interrupt says what was written and that the same command finishes it."""
-    from gennas.cli.output import Terminated
+    from gennas.cli.output import Terminated, is_terminal
     from gennas.cli.output import note as note_line
     from gennas.export import export_candidate, trained_weights_of
 
@@ -182,7 +182,7 @@ def write_ranks(export: Path, candidates: Sequence[Any], history: Sequence[Any],
                 except OSError as exc:
                     raise GennasError(f"cannot write the export to {final}: {exc.strerror or exc}") from None
             done += 1
-            if not sys.stderr.isatty():
+            if not is_terminal(sys.stderr):
                 typer.echo(f"exported {done}/{len(candidates)}: {final}" + (" (kept)" if c.rank in kept else ""),
                            err=True)
     except KeyboardInterrupt as exc:

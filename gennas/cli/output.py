@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import signal
@@ -20,20 +21,27 @@ from rich.text import Text
 
 from gennas.display import number
 from gennas.design.task_names import TaskNameSlip
-from gennas.errors import ON_COMMAND_LINE, GennasError, first_line
+from gennas.errors import ON_COMMAND_LINE, GennasError, GennasWarning, first_line, hide_passwords
 
 if TYPE_CHECKING:
     from gennas.design.budget import LatencyBudget
     from gennas.graph import ArchGraph
 
+def is_terminal(stream: Any) -> bool:
+    """Whether ``stream`` (``sys.stdout``/``sys.stderr``) is a terminal; a closed one (``>&-``:
+    Python sets it to None) is not (its ``isatty()`` was an AttributeError traceback)."""
+    return stream is not None and stream.isatty()
+
+
 # Off a terminal (pipes, CI logs) rich would wrap at 80 columns and fold the long arch strings.
-console = Console(width=None if sys.stdout.isatty() else 200)
+console = Console(width=None if is_terminal(sys.stdout) else 200)
 
 
 def printable(text: Any) -> str:
     """``text`` with control characters written as escapes (newlines and tabs kept): a task name
-    read from a colleague's study held ESC sequences that retitled and cleared the terminal."""
-    return "".join(c if c.isprintable() or c in "\n\t" else repr(c)[1:-1] for c in str(text))
+    read from a colleague's study held ESC sequences that retitled and cleared the terminal; and
+    without the password of any URL in it (:func:`~gennas.errors.hide_passwords`)."""
+    return hide_passwords("".join(c if c.isprintable() or c in "\n\t" else repr(c)[1:-1] for c in str(text)))
 
 
 def note(message: str) -> None:
@@ -63,6 +71,8 @@ def friendly(fn: Callable[..., Any] | None = None, *, interrupted: str = "interr
 
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if sys.stdout is None:  # `>&-`: the command's work would end in an AttributeError at its first output
+            fail("stdout is closed (`>&-`): nothing could be written; redirect it to /dev/null to discard the output")
         # SIGTERM (timeout, kill, Slurm, docker stop) stops a command as Ctrl-C does: it left a
         # search's claims RUNNING and printed nothing
         # where the host installed its own handler (a test run under `timeout`), it is kept: taken
@@ -76,14 +86,18 @@ def friendly(fn: Callable[..., Any] | None = None, *, interrupted: str = "interr
                 # a slip of a known task's name would go on ranking a new dataset: refused before any work
                 warnings.filterwarnings("error", category=TaskNameSlip)
                 return fn(*args, **kwargs)
-        except (GennasError, TaskNameSlip) as exc:
+        except (GennasError, GennasWarning) as exc:  # a warning raised: TaskNameSlip, or any under -W error
             fail(str(exc))
         except (MemoryError, RuntimeError) as exc:  # torch's allocator: "can't allocate memory", a traceback
             if not isinstance(exc, MemoryError) and "allocate" not in str(exc):
                 raise
             fail(f"out of memory ({first_line(exc)}): a smaller network, batch or pool, or a machine with more memory")
+        except OSError as exc:  # a full disk under the output (`> file`, /dev/full): one line, not a traceback
+            if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            fail(f"{exc.strerror} while writing {exc.filename or 'the output'}")
         except KeyboardInterrupt as exc:
-            typer.echo(interrupted, err=True)
+            typer.echo(printable(interrupted), err=True)
             raise typer.Exit(code=143 if isinstance(exc, Terminated) else 130) from None
         finally:
             ON_COMMAND_LINE.reset(command_line)
@@ -104,7 +118,8 @@ def _terminate(signum: int, frame: Any) -> None:
 def print_json(value: Any) -> None:
     """``value`` as indented JSON on stdout; a float that is not finite (NaN, inf) is written
     ``null``: Python's ``NaN``/``Infinity`` are not JSON, and a pipeline's parser refused them."""
-    sys.stdout.write(json.dumps(finite_json(value), indent=2, allow_nan=False) + "\n")
+    sys.stdout.write(hide_passwords(json.dumps(finite_json(value), indent=2, allow_nan=False)) + "\n")
+    sys.stdout.flush()  # a write that fails (a full disk) fails here, inside the command, not at exit
 
 
 def finite_json(value: Any) -> Any:
@@ -230,7 +245,7 @@ def table_latencies(arch: Any, space: Any) -> dict[str, float]:
 def progress_lines(total: int, title: str) -> Iterator[Callable[[str], None]]:
     """A rich progress bar on stderr when it is a terminal, plain lines otherwise (logs, pipes);
     yields ``step(line)``, called once per finished item."""
-    if not sys.stderr.isatty():
+    if not is_terminal(sys.stderr):
         done = [0]
 
         def line(text: str) -> None:

@@ -10,7 +10,7 @@ import typer
 
 from gennas.cli.resumed_study import (DEFAULT_SPACE, check_resumed_space, python_made, python_study, resumed_settings,
                                       stored_setting, stored_start)
-from gennas.errors import GennasError, UnknownDataset, unknown
+from gennas.errors import GennasError, UnknownDataset, hide_passwords, unknown
 from gennas.search.studies import default_study_name, resumed_study_name
 from gennas.spaces import SearchSpace
 
@@ -380,7 +380,8 @@ def register(app: typer.Typer) -> None:
             from gennas.design.pretrained import ships_predictor
             from gennas.design.saved_records import saved_results
 
-            stored = f"gennas design --storage {shlex.quote(str(storage))} --study {shlex.quote(result.study_name)}"
+            stored = hide_passwords(f"gennas design --storage {shlex.quote(str(storage))} "
+                                    f"--study {shlex.quote(result.study_name)}")
             failed = getattr(optimizer, "save_failed", False)  # warned: the file holds an earlier state
             if not untrained and not ships_predictor(sp) and saved_results(sp, learned) is not None and not failed:
                 # the predictor it trained was saved with this task (not after a few results, which

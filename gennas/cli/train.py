@@ -33,7 +33,9 @@ class StepDisplay:
         self.last = 0.0
 
     def __enter__(self) -> StepDisplay:
-        if not self.quiet and sys.stderr.isatty():
+        from gennas.cli.output import is_terminal
+
+        if not self.quiet and is_terminal(sys.stderr):
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 

@@ -124,7 +124,7 @@ class Candidate:
             if self.interval is None and self.predicted_std is None:
                 what = f"{num(self.predicted_accuracy)}{unit}; uncalibrated: no interval"
             elif self.interval is None:
-                what = f"{num(self.predicted_accuracy)} ± {num(self.predicted_std)}{unit}"
+                what = f"{num(self.predicted_accuracy)} +/- {num(self.predicted_std)}{unit}"
             else:
                 what = f"{num(self.predicted_accuracy)}{unit}, 90 % in [{num(self.interval[0])}, {num(self.interval[1])}]"
             # uncalibrated too: a task described by samples flags what lies beyond every sample

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from torch import nn
+
+import gennas.models.pyg  # noqa: F401  (before torch_geometric: its import's DeprecationWarning)
 from torch_geometric.nn import DenseGINConv
 
 from gennas.graph import ArchGraph

@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from gennas.errors import GennasError, first_line
+from gennas.errors import GennasError, first_line, hide_passwords
 
 #: seconds between two heartbeats of a live claim
 HEARTBEAT_S = 10
@@ -218,7 +218,7 @@ def open_storage(storage: Any, existing: bool = False) -> Any:
             return rdb_storage(url)  # heartbeats for claims, atomic creation of a SQLite file
     except Exception as exc:  # sqlalchemy raises many types; all mean "cannot open"
         reason = first_line(exc)
-        raise GennasError(f"cannot open storage {storage!r}: {reason}") from None
+        raise GennasError(hide_passwords(f"cannot open storage {storage!r}: {reason}")) from None
 
 
 def check_optuna_file(path: Path) -> None:
@@ -287,4 +287,4 @@ def storage_errors(backend: Any, doing: str) -> Iterator[None]:
         raise
     except Exception as exc:  # sqlalchemy and optuna raise many types; all mean "cannot use the storage"
         url = getattr(backend, "url", type(backend).__name__)
-        raise GennasError(f"cannot {doing} storage {url}: {failure_reason(exc)}") from None
+        raise GennasError(hide_passwords(f"cannot {doing} storage {url}: {failure_reason(exc)}")) from None

@@ -195,7 +195,7 @@ class SearchProgress:
             try:
                 self.stream.write(f"[gennas {_clock(self._last_line - self._start)}] {text}\n")
                 self.stream.flush()
-            except (OSError, ValueError):  # a closed or broken stream must not end the search
+            except (OSError, ValueError, AttributeError):  # a closed or broken stream (None: `2>&-`) must not end the search
                 pass
 
 
@@ -211,7 +211,7 @@ def work_dir(storage_url: str | None, study_name: str) -> Path | None:
 
     Beside a SQLite file ``run.db`` as ``run.db.work/<study>/``; for a server storage under
     ``$GENNAS_HOME/work/<hash of the URL>/<study>/``; None for in-memory storage (it cannot be
-    resumed, so nothing is kept)."""
+    resumed, so nothing is kept) and for a server storage without a home (:class:`~gennas.resources.NoHome`)."""
     if not isinstance(storage_url, str) or storage_url in ("sqlite:///:memory:", "sqlite://"):
         return None
     if storage_url.startswith("sqlite:///"):
@@ -219,10 +219,11 @@ def work_dir(storage_url: str | None, study_name: str) -> Path | None:
     return _home_work_dir(storage_url, study_name)
 
 
-def _home_work_dir(storage_url: str, study_name: str) -> Path:
-    from gennas.resources import gennas_home
+def _home_work_dir(storage_url: str, study_name: str) -> Path | None:
+    from gennas.resources import home_folder
 
-    return gennas_home() / "work" / hashlib.sha1(storage_url.encode()).hexdigest()[:16] / _slug(study_name)
+    work = home_folder("work")
+    return None if work is None else work / hashlib.sha1(storage_url.encode()).hexdigest()[:16] / _slug(study_name)
 
 
 def _writable(folder: Path) -> bool:
@@ -252,7 +253,8 @@ def work_dirs(storage_url: str | None, study_name: str) -> list[Path]:
     :func:`work_dir`, then the one under ``$GENNAS_HOME`` (for a SQLite file in a folder that
     cannot be written); empty for in-memory storage."""
     folder = work_dir(storage_url, study_name)
-    return [] if folder is None else list(dict.fromkeys([folder, _home_work_dir(str(storage_url), study_name)]))
+    home = None if folder is None else _home_work_dir(str(storage_url), study_name)
+    return [f for f in dict.fromkeys([folder, home]) if f is not None]
 
 
 def writable_work_dir(storage_url: str | None, study_name: str) -> Path | None:

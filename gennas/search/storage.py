@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from gennas.atomic_write import write_whole, writers_lock
 from gennas.errors import GennasError, GennasWarning, InvalidArchitecture, caller_stacklevel
 from gennas.evaluators.base import Result
-from gennas.resources import gennas_home
+from gennas.resources import home_folder
 from gennas.search.backends import failure_reason, open_storage, quiet_optuna, storage_errors
 from gennas.search.evaluator_settings import EVALUATOR_SETTINGS, warn_other_threads
 from gennas.spaces import SearchSpace, resolve_space
@@ -279,10 +279,11 @@ class ResultStore:
         url = getattr(self.backend, "url", None)
         if not isinstance(url, str):
             return []
-        fallback = gennas_home() / "journals" / f"{hashlib.sha1(url.encode()).hexdigest()[:16]}.jsonl"
+        journals = home_folder("journals")  # None without a home: only the one beside a SQLite file
+        fallback = [] if journals is None else [journals / f"{hashlib.sha1(url.encode()).hexdigest()[:16]}.jsonl"]
         if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
-            return [Path(url[len("sqlite:///"):].split("?")[0] + ".journal.jsonl"), fallback]
-        return [fallback]
+            return [Path(url[len("sqlite:///"):].split("?")[0] + ".journal.jsonl"), *fallback]
+        return fallback
 
     def _keep(self, results: Sequence[Result]) -> str:
         """Append ``results`` to the journal; says where (or, with nowhere to write, what they were)."""

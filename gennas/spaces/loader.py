@@ -21,7 +21,7 @@ from pathlib import Path
 
 from gennas.errors import ON_COMMAND_LINE, GennasError, UnknownSpace, unknown
 from gennas.graph import register_space_lookup
-from gennas.resources import gennas_home, spaces_dir
+from gennas.resources import home_folder, spaces_dir
 from gennas.spaces.base import SearchSpace
 from gennas.spaces.blocks import BlockSpace
 from gennas.spaces.cell import CellSpace
@@ -121,11 +121,11 @@ def own_space_hint(name: str) -> str:
     """How to pass a space of one's own named ``name`` (by its YAML file), and whether files for a
     space of that name are in $GENNAS_HOME: `--space w23space` was refused naming the bundled
     spaces only, while $GENNAS_HOME held its predictor and devices."""
-    home = gennas_home()
+    home = home_folder()
     file = f"path/to/{name}.yaml"
     passed = f"--space {file}" if ON_COMMAND_LINE.get() else repr(file)
     try:
-        used = any((home / "checkpoints").glob(f"*_{name}.pt")) or (home / "devices" / name).is_dir()
+        used = home is not None and (any((home / "checkpoints").glob(f"*_{name}.pt")) or (home / "devices" / name).is_dir())
     except OSError:  # an unreadable home: the hint without it
         used = False
     if used:

@@ -26,7 +26,7 @@ from typing import Any
 from gennas.atomic_write import write_whole
 from gennas.errors import GennasError, GennasWarning, UnknownDevice
 from gennas.graph import ArchGraph
-from gennas.resources import gennas_home
+from gennas.resources import gennas_home, home_folder
 from gennas.spaces import SearchSpace, resolve_space, space_by_name
 from gennas.spaces.identity import changes_since, describe, spec_record
 from gennas.surrogates.measure_commands import measure_command
@@ -236,10 +236,12 @@ def device_path(name: str, space: str) -> Path:
 def registered_path(name: str, space: str) -> Path | None:
     """The file that registers device ``name`` for ``space``, or None: :func:`device_path`, or a
     file of the layout before it (``devices/<name>.json``, one space per name) that holds it."""
+    if (folder := home_folder("devices")) is None:  # no home: nothing registered
+        return None
     path = device_path(name, space)
     if path.is_file():
         return path
-    old = devices_dir() / f"{name}.json"
+    old = folder / f"{name}.json"
     try:
         return old if old.is_file() and json.loads(old.read_text()).get("space") == space else None
     except (OSError, ValueError, AttributeError):
@@ -349,8 +351,8 @@ def skip_broken(path: Path, problem: str) -> None:
 def device_files(space: str) -> list[Path]:
     """Every file that may register a device of the space named ``space``: the layout before one
     folder per space first, so that a file of the current one wins."""
-    folder = devices_dir()
-    if not folder.is_dir():
+    folder = home_folder("devices")
+    if folder is None or not folder.is_dir():
         return []
     return sorted(folder.glob("*.json")) + sorted((folder / space).glob("*.json"))
 
@@ -425,7 +427,8 @@ def broken_device_note(name: str, space: str) -> str:
     own = registered_path(name, space)
     if own is not None:  # read, but the estimator could not adapt to it: it was said "registered elsewhere"
         return f" (its file {own} was skipped when the estimator adapted to it: see the warning above)"
-    elsewhere = sorted(p.parent.name for p in devices_dir().glob(f"*/{name}.json")) if devices_dir().is_dir() else []
+    folder = home_folder("devices")
+    elsewhere = sorted(p.parent.name for p in folder.glob(f"*/{name}.json")) if folder and folder.is_dir() else []
     return f" ({name!r} is registered for {', '.join(elsewhere)} only: measure it for {space} too)" if elsewhere else ""
 
 

@@ -37,7 +37,7 @@ def check_scores(scores: object) -> np.ndarray:
     if not np.isfinite(y).all():
         raise GennasError("scores contain NaN or infinite values")
     if np.abs(y).max(initial=0.0) > MAX_ABS_SCORE:
-        raise GennasError(f"scores must be within ±{MAX_ABS_SCORE:g}, got {np.abs(y).max():g}; "
+        raise GennasError(f"scores must be within +/-{MAX_ABS_SCORE:g}, got {np.abs(y).max():g}; "
                           "compress them first (e.g. sign(s) * log1p(|s|))")
     return y
 
