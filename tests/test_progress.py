@@ -217,3 +217,24 @@ def test_a_search_shows_progress_by_default_unless_its_scores_are_table_lookups(
     assert "[gennas" not in capsys.readouterr().err
     with pytest.raises(TypeError):  # after the budget every option is named: the two search functions order them differently
         designer.search(table, 2, 1)
+
+
+def test_off_a_terminal_verified_lines_are_the_first_the_last_and_each_new_best():
+    """Walk 39 #9: a 200-verification table search wrote 202 lines in 3 s, one per verification."""
+    class Result:
+        best, failures = None, []
+
+    class Scored:
+        def __init__(self, score: float) -> None:
+            self.score = score
+
+    result = Result()
+    stream = io.StringIO()  # not a terminal
+    with SearchProgress(True, 100, 0, result, stream=stream, interval_s=10.0, heartbeat_s=60.0) as bar:
+        for step in range(100):
+            if step in (0, 40):
+                result.best = Scored(50.0 + step)
+            bar.update(1)
+    said = [ln.split("] ", 1)[1] for ln in stream.getvalue().splitlines()]
+    assert said == ["search started: 0/100 verified", "verified 1/100, best 50", "verified 41/100, best 90",
+                    "verified 100/100, best 90", "search finished: 100/100 verified, best 90"]
