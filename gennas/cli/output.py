@@ -33,8 +33,11 @@ def is_terminal(stream: Any) -> bool:
     return stream is not None and stream.isatty()
 
 
+#: off a terminal, the width rich lays tables out in: wide enough that no row is folded (a darts
+#: architecture of 418 characters was split over three lines of a log, and could not be copied out)
+PLAIN_WIDTH = 10_000
 # Off a terminal (pipes, CI logs) rich would wrap at 80 columns and fold the long arch strings.
-console = Console(width=None if is_terminal(sys.stdout) else 200)
+console = Console(width=None if is_terminal(sys.stdout) else PLAIN_WIDTH)
 
 
 def printable(text: Any) -> str:
