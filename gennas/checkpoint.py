@@ -191,7 +191,7 @@ def _set_checksum(manifest: Path, sha256: str | None) -> None:
 
 def _write_json(out: Path, record: dict[str, Any]) -> None:
     """Write a manifest atomically (a crash leaves the old one whole)."""
-    write_whole(out, json.dumps(record, indent=2, default=_plain) + "\n")
+    write_whole(out, json.dumps(record, indent=2, default=json_fallback) + "\n")
 
 
 def load_checkpoint(path: str | Path, kind: str, space: str | None = None,
@@ -445,6 +445,6 @@ def train_hint(space: Any, kind: str = "diffusion", generator: bool = True) -> s
             f"with {search}; both are saved under $GENNAS_HOME/checkpoints")
 
 
-def _plain(value: Any) -> Any:
+def json_fallback(value: Any) -> Any:
     """JSON fallback: numpy and torch scalars to Python numbers, anything else to its text."""
     return value.item() if hasattr(value, "item") else str(value)

@@ -133,6 +133,7 @@ def image_loaders(name: str, batch_size: int = 64, val_fraction: float = 0.2, se
     be a positive integer" from the sampler)."""
     if isinstance(batch_size, bool) or not isinstance(batch_size, Integral) or batch_size < 1:
         raise GennasError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+    batch_size = int(batch_size)  # numpy's integers too: torch's DataLoader refuses them
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, Integral) or limit < 2):
         raise GennasError(f"limit must be an integer >= 2 (one image to train on, one to validate) or None "
                           f"(every image), got {limit!r}")

@@ -34,7 +34,7 @@ from typing import Any
 import torch
 
 from gennas.atomic_write import torch_save, write_whole
-from gennas.checkpoint import load_checkpoint, load_error
+from gennas.checkpoint import json_fallback, load_checkpoint, load_error
 from gennas.errors import GennasError, GennasWarning, MissingDependency, caller_stacklevel, install_hint
 from gennas.graph import ArchGraph
 from gennas.seeds import check_seed
@@ -134,7 +134,8 @@ def _write_export(sp: SearchSpace, graph: ArchGraph, folder: Path, side: int, nu
         "weights": weights_source, "trained": weights is not None,
         **({} if weights is not None else {"seed": seed}),
         "inputs": inputs or "not recorded: the inputs the network was (or is to be) trained on",
-        **versions()}, indent=2) + "\n")  # which gennas and torch wrote it
+        # which gennas and torch wrote it; numpy numbers (num_classes=np.int64(10)) as Python's
+        **versions()}, indent=2, default=json_fallback) + "\n")
     return paths
 
 

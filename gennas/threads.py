@@ -15,6 +15,7 @@ so ``Designer(..., threads=4)`` also fits its predictor with 4.
 from __future__ import annotations
 
 import functools
+import numbers
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -51,9 +52,9 @@ def check_threads(threads: Any) -> int | None:
     """``threads`` as a positive int, or None (leave torch's setting); else a GennasError."""
     if threads is None:
         return None
-    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+    if isinstance(threads, bool) or not isinstance(threads, numbers.Integral) or threads < 1:
         raise GennasError(f"threads must be a positive integer or None (torch's own setting), got {threads!r}")
-    return threads
+    return int(threads)  # numpy's integers too
 
 
 @contextmanager

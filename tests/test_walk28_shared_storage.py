@@ -49,16 +49,20 @@ def test_a_search_refuses_to_resume_another_tools_study(tmp_path, monkeypatch):
 
 
 def test_an_empty_study_without_attributes_is_still_taken(tmp_path, monkeypatch):
-    """Another gennas process starting the same study may just have created it (cooperating searches)."""
+    """Another gennas process starting the same study may just have created it (cooperating searches),
+    with the search's direction (one made to minimize is refused since walk 41: taken over, optuna's
+    best_trial named the worst result, tests/test_interop.py)."""
     monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
     url = f"sqlite:///{tmp_path / 's.db'}"
-    optuna.create_study(storage=url, study_name="fresh")
+    optuna.create_study(storage=url, study_name="fresh", direction="maximize")
     ran = _search(url, "fresh", "--resume")
     assert ran.exit_code == 0, ran.output
     assert optuna.load_study(study_name="fresh", storage=url).user_attrs[SPACE_ATTR] == "nb201"
 
 
-def test_report_skips_a_study_it_cannot_read_with_one_note(tmp_path, monkeypatch):
+def test_report_reads_a_study_with_another_writer_s_trials_skipping_them_with_one_note(tmp_path, monkeypatch):
+    """Such a study was refused whole with a bare KeyError 'arch' (by design and from_study too), while
+    a resumed search skipped the trials silently: since walk 41 every reader skips them and says so."""
     monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
     url = f"sqlite:///{tmp_path / 's.db'}"
     _foreign(url, "mixed", space_attr="nb201")  # as a resume before this fix left it: gennas's attribute, others' trials
@@ -67,12 +71,9 @@ def test_report_skips_a_study_it_cannot_read_with_one_note(tmp_path, monkeypatch
     shown = CliRunner().invoke(app, ["report", "--storage", url, "--out", str(tmp_path / "rep"), "--json"])
     assert shown.exit_code == 0, shown.output
     out = json.loads(shown.stdout)
-    assert [s["study"] for s in out["studies"]] == ["ours"]
-    skipped = [n for n in out["notes"] if n.startswith("skipped")]
-    assert skipped == ["skipped 1 study that cannot be read as gennas results: 'mixed' (trial 0 of study 'mixed' is "
-                       "not a gennas result of space nb201: 'arch')"]
-    named = CliRunner().invoke(app, ["report", "--storage", url, "--study", "mixed", "--out", str(tmp_path / "r2")])
-    assert named.exit_code == 2 and named.stderr.startswith("error: trial 0 of study 'mixed'"), named.output
+    assert [s["study"] for s in out["studies"]] == ["mixed", "ours"]
+    assert ("study 'mixed' holds 3 finished trials not written by gennas (plain optuna code's: no 'arch' and 'hash' "
+            "attributes): skipped, as every command skips them") in out["notes"]
 
 
 def test_report_names_the_storage_by_its_url(tmp_path):
@@ -81,10 +82,6 @@ def test_report_names_the_storage_by_its_url(tmp_path):
     shown = CliRunner().invoke(app, ["report", "--storage", url, "--out", str(tmp_path / "rep")])
     assert shown.exit_code == 2, shown.output
     assert shown.stderr.strip() == f"error: storage {url} holds no gennas study"
-    _foreign(url, "mixed", space_attr="nb201")
-    shown = CliRunner().invoke(app, ["report", "--storage", url, "--out", str(tmp_path / "rep")])
-    assert shown.stderr.strip() == (f"error: storage {url} holds no gennas study it can read; skipped: 'mixed' (trial 0 "
-                                    "of study 'mixed' is not a gennas result of space nb201: 'arch')")
 
 
 def test_search_help_says_a_sqlite_file_has_a_work_folder():

@@ -36,7 +36,7 @@ from gennas.design.refine import refined
 from gennas.design.verifying import Verification
 from gennas.design.verified import (failed_only, in_stated_order, one_per_function, ranked, verifications_among,
                                     verified_means, with_verified)
-from gennas.errors import GennasError, UnknownDataset, caller_stacklevel
+from gennas.errors import GennasError, GennasWarning, UnknownDataset, caller_stacklevel
 from gennas.generators import SlotGenerator, load_generator
 from gennas.generators.base import MAX_COUNT, check_count
 from gennas.generators.guidance import Guidance, HardFn, InfeasibleBudget, predictor_value
@@ -191,11 +191,15 @@ class Designer(Statements, Verification):
                 on another spec of the space, unless ``force``.
         """
         from gennas.search.storage import ResultStore
+        from gennas.search.stored_trials import foreign_note
         from gennas.search.studies import designer_arguments
 
         stored_space, arguments = designer_arguments(storage, study_name, space, options, force)
         designer = cls(stored_space, storage=storage, **arguments)
-        results = ResultStore.open(stored_space, storage, study_name, resume=True, force=force).results()
+        store = ResultStore.open(stored_space, storage, study_name, resume=True, force=force)
+        results, foreign = store.results(), foreign_note(store.foreign_count, study_name)
+        if foreign is not None:
+            warnings.warn(foreign, GennasWarning, stacklevel=2)
         if results:  # a replay, held to one unit; a search resuming it replays anew
             replay_study(searched(designer.loop, force), results, storage, study_name)
         return designer

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import numbers
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -152,7 +153,7 @@ class Verification:
         from gennas.search.storage import ResultStore
 
         for name, value in (("budget", budget), ("times", times)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
                 raise GennasError(f"reverify(): {name} must be a positive whole number, got {value!r}")
         storage = storage if storage is not None else self.storage
         if study_name is not None and storage is None:

@@ -32,11 +32,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gennas.atomic_write import write_whole, writers_lock
-from gennas.errors import GennasError, GennasWarning, InvalidArchitecture, caller_stacklevel
+from gennas.checkpoint import json_fallback
+from gennas.errors import GennasError, GennasWarning, caller_stacklevel
 from gennas.evaluators.base import Result
 from gennas.resources import home_folder
 from gennas.search.backends import failure_reason, open_storage, quiet_optuna, storage_errors
 from gennas.search.evaluator_settings import EVALUATOR_SETTINGS, warn_other_threads
+from gennas.search.progress import work_dir
+from gennas.search.stored_trials import trial_result, written_by_gennas
 from gennas.spaces import SearchSpace, resolve_space
 from gennas.spaces.identity import changes_since, describe, spec_record
 
@@ -84,22 +87,28 @@ class NewStudyOnResume(GennasWarning):
     """``resume`` named a study the storage does not hold: a new one is started (a typo?)."""
 
 
-def foreign_study(study: optuna.Study) -> str | None:
+def foreign_study(study: optuna.Study, direction: str) -> str | None:
     """What makes ``study`` another tool's: trials or user attributes without :data:`SPACE_ATTR`,
-    which every gennas study records as it is made; None for a gennas study, or an empty one
-    (another gennas process may have just created it)."""
+    which every gennas study records as it is made, or, for an empty one another tool made,
+    several objectives or the other ``direction`` (optuna's ``best_trial`` then named the worst
+    result); None for a gennas study, or an empty one (another gennas process may have just made it)."""
     attrs = study.user_attrs
+    if len(study.directions) > 1:
+        return f"it optimises {len(study.directions)} objectives, and gennas stores one score per architecture"
     trials = 0 if SPACE_ATTR in attrs else len(study.get_trials(deepcopy=False))
-    if SPACE_ATTR in attrs or not (trials or attrs):
+    made = study.direction.name.lower()
+    if SPACE_ATTR in attrs or not (trials or attrs or made != direction):
         return None
     held = [f"{trials} trial{'s' * (trials != 1)}"] if trials else []
     held += [f"user attributes {', '.join(sorted(attrs))}"] if attrs else []
+    if not held:
+        return f"it was made to {made} its values"
     return f"it holds {' and '.join(held)} but none of gennas's ({SPACE_ATTR}, {SPEC_ATTR}, method, seed)"
 
 
 def _jsonable(value: Any) -> Any:
     """``value`` made JSON-serialisable (numpy scalars to Python, unknown objects to str)."""
-    return json.loads(json.dumps(value, default=lambda o: o.item() if hasattr(o, "item") else str(o)))
+    return json.loads(json.dumps(value, default=json_fallback))
 
 
 class ResultStore:
@@ -172,7 +181,7 @@ class ResultStore:
                     study = optuna.create_study(storage=backend, study_name=study_name, direction=direction,
                                                 load_if_exists=True)
             stored_space = study.user_attrs.get(SPACE_ATTR)
-            foreign = foreign_study(study)
+            foreign = foreign_study(study, direction)
         if foreign is not None:  # a shared storage: our trials mixed into it broke `gennas report`
             raise GennasError(f"study {study.study_name!r} in {getattr(backend, 'url', 'the storage')} is not a gennas "
                               f"study: {foreign}; gennas stores results only in its own studies: choose another "
@@ -365,8 +374,14 @@ class ResultStore:
         return [t for t in self.study.get_trials(deepcopy=False, states=_stored_states()) if self.is_result(t)]
 
     def is_result(self, trial: optuna.trial.FrozenTrial) -> bool:
-        """Whether a trial of the study is a result: neither a claim nor a failure set aside."""
-        return CLAIM_ATTR not in trial.user_attrs and trial.number not in self._set_aside
+        """Whether a trial of the study is a result: gennas's (:func:`written_by_gennas`), neither a
+        claim nor a failure set aside."""
+        return written_by_gennas(trial) and CLAIM_ATTR not in trial.user_attrs and trial.number not in self._set_aside
+
+    @property
+    def foreign_count(self) -> int:
+        """Finished trials another writer added (plain optuna code): skipped by every reader."""
+        return sum(not written_by_gennas(t) for t in self.study.get_trials(deepcopy=False, states=_stored_states()))
 
     @property
     def set_aside_count(self) -> int:
@@ -388,19 +403,8 @@ class ResultStore:
         return len(numbers)
 
     def to_result(self, trial: optuna.trial.FrozenTrial) -> Result:
-        import optuna
-
-        attrs = trial.user_attrs
-        try:
-            arch = self.space.from_string(attrs["arch"])
-        except (KeyError, InvalidArchitecture) as exc:
-            raise GennasError(f"trial {trial.number} of study {self.study.study_name!r} is not a "
-                              f"gennas result of space {self.space.name}: {exc}") from None
-        failed = trial.state == optuna.trial.TrialState.FAIL
-        score = math.nan if failed or trial.value is None else float(trial.value)
-        return Result(arch, score, attrs.get("kind", "unknown"), fidelity=attrs.get("fidelity", "full"),
-                      cost_s=float(attrs.get("cost_s", 0.0)), metadata=dict(attrs.get("metadata") or {}),
-                      error=attrs.get("error") if failed else None)
+        work = work_dir(getattr(self.backend, "url", None), self.study.study_name)
+        return trial_result(trial, self.space, self.study.study_name, work)
 
     def __len__(self) -> int:
         return len(self._stored())
