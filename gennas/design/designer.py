@@ -191,15 +191,15 @@ class Designer(Statements, Verification):
                 on another spec of the space, unless ``force``.
         """
         from gennas.search.storage import ResultStore
-        from gennas.search.stored_trials import foreign_note
+        from gennas.search.stored_trials import foreign_notes
         from gennas.search.studies import designer_arguments
 
         stored_space, arguments = designer_arguments(storage, study_name, space, options, force)
         designer = cls(stored_space, storage=storage, **arguments)
         store = ResultStore.open(stored_space, storage, study_name, resume=True, force=force)
-        results, foreign = store.results(), foreign_note(store.foreign_count, study_name)
-        if foreign is not None:
-            warnings.warn(foreign, GennasWarning, stacklevel=2)
+        for note in foreign_notes(store.foreign_count, study_name):
+            warnings.warn(note, GennasWarning, stacklevel=2)
+        results = store.results()
         if results:  # a replay, held to one unit; a search resuming it replays anew
             replay_study(searched(designer.loop, force), results, storage, study_name)
         return designer

@@ -40,7 +40,7 @@ from gennas.search.optimizer import Optimizer, check_optimizer, untold
 from gennas.search.progress import SearchProgress, attach_work_dir, release_work, work_dirs
 from gennas.search.search_result import SearchResult
 from gennas.search.storage import START_ATTR, ResultStore
-from gennas.search.stored_trials import foreign_note
+from gennas.search.stored_trials import foreign_notes
 from gennas.versions import versions
 
 #: consecutive asks that bring nothing new before the harness concludes the optimizer is exhausted
@@ -305,7 +305,7 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
                          "nothing new was verified (a larger budget continues it)")
     if out.failures:
         out.notes.append(failure_note(out.failures, len(out.history), getattr(store.backend, "url", None) is not None))
-    out.notes += [note for note in [foreign_note(store.foreign_count, store.study_name)] if note]
+    out.notes += foreign_notes(store.foreign_count, store.study_name)
     explain = getattr(optimizer, "search_notes", None)  # an optimizer may say more (why, what it learned)
     if callable(explain):
         out.notes += explain(out.exhausted)

@@ -59,7 +59,7 @@ def _read_runs(backend: Any, storage: Any, studies: Sequence[str] | None) -> lis
 
     from gennas.search.backends import quiet_optuna
     from gennas.search.storage import SPACE_ATTR, ResultStore
-    from gennas.search.stored_trials import foreign_note
+    from gennas.search.stored_trials import foreign_notes
     from gennas.search.studies import study_space
 
     where = storage_url(backend, storage)
@@ -89,7 +89,7 @@ def _read_runs(backend: Any, storage: Any, studies: Sequence[str] | None) -> lis
             continue
         direction = "minimize" if study.direction == optuna.study.StudyDirection.MINIMIZE else "maximize"
         runs.append(StudyRun(name, space, attrs, results, direction))
-        runs[-1].notes += [note for note in [foreign_note(store.foreign_count, name)] if note]
+        runs[-1].notes += foreign_notes(store.foreign_count, name)
         if store.set_aside_count:
             runs[-1].notes.append(f"{name}: {store.set_aside_count} failures set aside (the evaluator failed alike "
                                   "whatever the architecture): not counted as results of their architectures")

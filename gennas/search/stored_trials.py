@@ -43,7 +43,7 @@ def trial_result(trial: Any, space: SearchSpace, study_name: str, work: Path | N
     score = math.nan if failed or trial.value is None else float(trial.value)
     kind = attrs.get("kind", "unknown")
     odd = outside_accuracy(score, kind) if math.isfinite(score) else None
-    error = attrs.get("error") if failed else None if odd is None else f"stored score: {odd}"
+    error = attrs.get("error") if failed else (None if odd is None else f"stored score: {odd}")
     return Result(arch, math.nan if odd else score, kind, fidelity=attrs.get("fidelity", "full"),
                   cost_s=float(attrs.get("cost_s", 0.0)), metadata=anchored(dict(attrs.get("metadata") or {}), work),
                   error=error)
@@ -61,9 +61,9 @@ def anchored(metadata: dict[str, Any], work: Path | None) -> dict[str, Any]:
     return {**metadata, "checkpoint": str(here)} if here.is_file() else metadata
 
 
-def foreign_note(count: int, study_name: str) -> str | None:
-    """What to say of ``count`` trials another writer added to study ``study_name`` (None: none)."""
+def foreign_notes(count: int, study_name: str) -> list[str]:
+    """What to say of ``count`` trials another writer added to study ``study_name`` (nothing: none)."""
     if not count:
-        return None
-    return (f"study {study_name!r} holds {count} finished trial{'s' if count > 1 else ''} not written by gennas "
-            "(plain optuna code's: no 'arch' and 'hash' attributes): skipped, as every command skips them")
+        return []
+    return [f"study {study_name!r} holds {count} finished trial{'s' if count > 1 else ''} not written by gennas "
+            "(plain optuna code's: no 'arch' and 'hash' attributes): skipped, as every command skips them"]

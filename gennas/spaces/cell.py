@@ -48,11 +48,21 @@ def check_stages_fit(spec: dict[str, Any]) -> tuple[str, str] | None:
         if size < 2 ** (stages - 1):
             return (f"{section}.stages", f"{stages} stages need input_size >= {2 ** (stages - 1)} (each stage after "
                     f"the first halves the resolution), got input_size {size}")
-        widest = int((spec.get(section) or {}).get("channels", 16)) * 2 ** (stages - 1)
-        if widest > MAX_CHANNELS:  # 4096 channels and 10 stages (each within its bound) built a 2-million-wide layer
-            return (f"{section}.channels", f"with {stages} stages the last stage is {widest:,} channels wide (the "
-                    f"channels double at each reduction); at most {MAX_CHANNELS:,}: fewer channels or stages")
+        too_wide = widest_stage_refusal(int((spec.get(section) or {}).get("channels", 16)), stages)
+        if too_wide is not None:
+            return f"{section}.channels", too_wide
     return None
+
+
+def widest_stage_refusal(channels: int, stages: int) -> str | None:
+    """Why a skeleton of ``channels`` and ``stages`` is refused: its last stage wider than
+    :data:`MAX_CHANNELS` (4096 channels and 10 stages, each within its bound, built a 2-million-wide
+    layer); None where it is not."""
+    widest = channels * 2 ** (stages - 1)
+    if widest <= MAX_CHANNELS:
+        return None
+    return (f"with {stages} stages the last stage is {widest:,} channels wide (the channels double at each "
+            f"reduction); at most {MAX_CHANNELS:,}: fewer channels or stages")
 
 
 #: the widest stage a cell space's network may have (nb201's: 64; a 3x3 conv that wide holds
@@ -265,9 +275,9 @@ class CellSpace(SearchSpace):
         overridden by ``options``, each within its bound and the widest stage within
         :data:`MAX_CHANNELS` (GennasError otherwise)."""
         macro = {"channels": 16, "cells_per_stage": 5, "stages": 3, **self.macro, **self.checked_build_options(options)}
-        unfit = check_stages_fit({"input_size": self.default_input_size, "macro": macro})
-        if unfit is not None:
-            raise GennasError(f"build options {options} of {self.name}: {unfit[1]}")
+        too_wide = widest_stage_refusal(int(macro["channels"]), int(macro["stages"]))
+        if too_wide is not None:  # the images' side is the evaluator's to check: it is not known here
+            raise GennasError(f"build options {options} of {self.name}: {too_wide}")
         return macro
 
     def all_choice_indices(self) -> np.ndarray:
