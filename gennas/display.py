@@ -6,9 +6,11 @@ thousands of characters of dataclass repr; their ``_repr_html_`` and ``__repr__`
 
 from __future__ import annotations
 
+import base64
 import html
 import math
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 #: rows an HTML table shows before saying how many more there are (a notebook cell stays short)
@@ -59,3 +61,21 @@ def html_table(rows: Sequence[dict[str, Any]], caption: str = "", notes: Sequenc
 def shortened(text: str, width: int = 70) -> str:
     """``text`` cut to ``width`` characters with "..." where longer (an architecture's string in a repr)."""
     return text if len(text) <= width else text[:width - 3] + "..."
+
+
+class Figures(list):
+    """Paths of PNG figures, a plain ``list`` of them; in a notebook the figures themselves
+    (``_repr_html_``): ``result.plot()`` ending a cell showed only the paths, and a teacher had to
+    wrap each in ``IPython.display.Image``."""
+
+    def _repr_html_(self) -> str:
+        shown = []
+        for path in self:
+            try:
+                data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
+            except OSError:  # moved or deleted since: its path says so
+                shown.append(f"<p>{html.escape(str(path))} (not there)</p>")
+                continue
+            shown.append(f'<figure><img src="data:image/png;base64,{data}"/>'
+                         f"<figcaption>{html.escape(str(path))}</figcaption></figure>")
+        return "".join(shown)

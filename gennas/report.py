@@ -17,6 +17,7 @@ matplotlib's Agg canvas (no display, no global backend switch):
 
 from __future__ import annotations
 
+import html
 import math
 import re
 import textwrap
@@ -29,6 +30,7 @@ import numpy as np
 
 from gennas.design.scores import ACCURACY_KINDS  # result kinds whose scores are accuracies in %
 from gennas.atomic_write import replaced_on_exit
+from gennas.display import Figures
 from gennas.errors import GennasError, MissingDependency, install_hint
 from gennas.evaluators.base import Result
 from gennas.search.runs import StudyRun, load_runs
@@ -38,10 +40,14 @@ PREDICTED_KEY = "predicted_accuracy"  # a result's stored prediction (accuracy i
 
 @dataclass
 class Report:
-    """The figures written (paths) and what a reader should know about them."""
+    """The figures written (paths) and what a reader should know about them; in a notebook, the
+    figures and the notes (``_repr_html_``)."""
 
     files: list[Path]
     notes: list[str]
+
+    def _repr_html_(self) -> str:
+        return Figures(self.files)._repr_html_() + "".join(f"<p>note: {html.escape(n)}</p>" for n in self.notes)
 
 
 # ---------------------------------------------------------------- figures

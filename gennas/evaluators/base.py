@@ -52,6 +52,15 @@ class Result:
     def failed(self) -> bool:
         return self.error is not None or not math.isfinite(self.score)
 
+    def __repr__(self) -> str:
+        # the dataclass's repr wrote every field (metadata, 16-digit costs): 300 characters a result,
+        # 6,000 for a notebook cell showing a search's 20; every field stays an attribute
+        arch = self.arch.to_string() if hasattr(self.arch, "to_string") else repr(self.arch)
+        how = self.kind if self.fidelity == "full" else f"{self.kind}, {self.fidelity}"
+        said = f"failed: {str(self.error).splitlines()[0] if self.error else 'no score'}" if self.failed \
+            else f"{self.score:.6g}"
+        return f"Result({said} ({how}) {arch})"
+
 
 @runtime_checkable
 class Evaluator(Protocol):

@@ -283,9 +283,12 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
                     elif room <= 0 or (want > 0 and view.live):
                         time.sleep(POLL_S)  # the rest is claimed by other processes: wait for their results
                     view = claims.view()
-        except (KeyboardInterrupt, SystemExit):  # said nothing of what is kept (SystemExit: a trainer's exit)
+        except (KeyboardInterrupt, SystemExit) as stop:  # said nothing of what is kept (SystemExit: a trainer's exit)
             held = history if storage is not None else getattr(optimizer, "history", history)
-            warn_interrupted(optimizer, storage, getattr(store.backend, "url", None), store.study_name, len(held))
+            warn_interrupted(optimizer, storage, getattr(store.backend, "url", None), store.study_name, len(held),
+                             getattr(evaluator, "checkpoint_dir", None) is not None)
+            if isinstance(stop, KeyboardInterrupt):  # said: not 35 frames of torch's modules in a notebook's cell
+                raise stop.with_traceback(None) from None
             raise
         finally:
             runner.close()

@@ -18,10 +18,12 @@ class InterruptedSearch(GennasWarning):
     """A search was interrupted (Ctrl-C, a notebook's stop): what it keeps and how to go on."""
 
 
-def interrupted_text(optimizer: Any, storage: Any, url: str | None, study_name: str, held: int) -> str:
+def interrupted_text(optimizer: Any, storage: Any, url: str | None, study_name: str, held: int,
+                     checkpointed: bool = False) -> str:
     """What an interrupted search over ``optimizer`` keeps: ``held`` results, in the study
     ``study_name`` of ``storage`` (``url`` where it has one; None: in memory) and, for the
-    designer's loop, in ``designer.history``; and the call that goes on."""
+    designer's loop, in ``designer.history``; with ``checkpointed`` (an evaluator keeping its
+    work in the study's folder), the evaluation under way too; and the call that goes on."""
     results = "1 result" if held == 1 else f"{held} results"
     designer = hasattr(optimizer, "adopt_study")  # the designer's loop (as run_search knows it)
     if storage is None:
@@ -34,13 +36,16 @@ def interrupted_text(optimizer: Any, storage: Any, url: str | None, study_name: 
     where = repr(url) if url else "the same storage"
     call = "designer.search" if designer else "run_search"
     held_too = " (designer.history holds them too)" if designer else ""
-    return (f"search interrupted: study {study_name!r} keeps the {results} stored{held_too}; "
+    under_way = (" and the evaluation under way its last saved epoch (a training continues from it)"
+                 if checkpointed else "")
+    return (f"search interrupted: study {study_name!r} keeps the {results} stored{held_too}{under_way}; "
             f"{call}(..., storage={where}, study_name={study_name!r}, resume=True) continues it")
 
 
-def warn_interrupted(optimizer: Any, storage: Any, url: str | None, study_name: str, held: int) -> None:
+def warn_interrupted(optimizer: Any, storage: Any, url: str | None, study_name: str, held: int,
+                     checkpointed: bool = False) -> None:
     """Issue :func:`interrupted_text` as an :class:`InterruptedSearch` at the user's line (not on
     the command line, which says it itself)."""
     if not ON_COMMAND_LINE.get():
-        warnings.warn(interrupted_text(optimizer, storage, url, study_name, held), InterruptedSearch,
+        warnings.warn(interrupted_text(optimizer, storage, url, study_name, held, checkpointed), InterruptedSearch,
                       stacklevel=caller_stacklevel())

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from gennas.design.candidate import same_keys
-from gennas.display import ReprInIPython, cell, html_table, shortened
+from gennas.display import Figures, ReprInIPython, cell, html_table, shortened
 from gennas.errors import GennasWarning
 from gennas.evaluators.base import Result
 from gennas.search.storage import ResultStore
@@ -83,17 +83,18 @@ class SearchResult(ReprInIPython):
                 out[i] = sign * best
         return out
 
-    def plot(self, path: str | Path = "gennas-report") -> list[Path]:
+    def plot(self, path: str | Path = "gennas-report") -> Figures:
         """PNG figures of this search written into folder ``path`` (best so far, predicted vs
-        verified, accuracy-latency under a budget; see :mod:`gennas.report`); returns their paths.
-        Where none is written it warns why (an all-failed search returned ``[]`` without a word)."""
+        verified, accuracy-latency under a budget; see :mod:`gennas.report`); returns their paths,
+        a list that a notebook shows as the figures. Where none is written it warns why (an
+        all-failed search returned ``[]`` without a word)."""
         from gennas.report import write_report
         from gennas.search.runs import run_of
 
         report = write_report([run_of(self)], path)
         if not report.files:
             warnings.warn("no figure written: " + "; ".join(report.notes), GennasWarning, stacklevel=2)
-        return report.files
+        return Figures(report.files)
 
     def __len__(self) -> int:
         return len(self.history)
@@ -121,10 +122,18 @@ class SearchResult(ReprInIPython):
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        """A notebook's display: the successful results best first as a table, the notes under it."""
+        """A notebook's display: the successful results best first as a table of
+        :data:`HTML_COLUMNS`, the notes under it."""
         failed = f" ({len(self.failures)} failed, not shown)" if self.failures else ""
-        caption = f"study {self.study_name!r}: {len(self.history)} verified{failed}, best first"
-        return html_table(self.rows(self.results), caption, self.notes)
+        caption = (f"study {self.study_name!r}: {len(self.history)} verified{failed}, best first "
+                   "(.rows(): every field, in verification order)")
+        rows = [{key: row[key] for key in HTML_COLUMNS} for row in self.rows(self.results)]
+        return html_table(rows, caption, self.notes)
+
+
+#: what a search's notebook table shows: a training's metadata (its epochs' history, hashes of its
+#: data, 20 settings) made one row 1,700 characters and 25 columns wide; ``rows()`` keeps it all
+HTML_COLUMNS = ("arch", "score", "kind", "fidelity", "cost_s")
 
 
 def result_row(result: Result) -> dict[str, Any]:

@@ -291,4 +291,5 @@ class SearchSpace(ABC):
         raise GennasError(f"space {self.name!r} has no supernet")
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.name!r}, size={self.size():.4g})"
+        size = self.size()  # exact while it reads at a glance (15,625, not 1.562e+04)
+        return f"{type(self).__name__}({self.name!r}, size={f'{int(size):,}' if size < 1e9 else f'{size:.4g}'})"
