@@ -57,3 +57,14 @@ def test_an_interrupted_search_ends_in_a_short_traceback_after_saying_what_it_ke
 def test_the_interrupted_line_says_a_training_under_way_continues_from_its_saved_epoch():
     said = interrupted_text(object(), "sqlite:///run.db", "sqlite:///run.db", "lesson", 0, checkpointed=True)
     assert "keeps the 0 results stored and the evaluation under way its last saved epoch" in said
+
+
+def test_in_python_an_unknown_task_s_note_gives_the_python_way_first_and_memory_searches_keep_one_name():
+    """A notebook was pointed to `gennas search ...` first, and an in-memory search was named
+    `no-name-<uuid>`, another name every run of a seeded cell."""
+    (note,) = [n for n in gennas.Designer("nb201", task="cifar11", seed=0).generate(3).notes
+               if "To learn the task" in n]
+    assert note.index("Designer.search with your own evaluator") < note.index("gennas search --method designer")
+    names = {gennas.Designer("nb201", task="cifar10", seed=0).search(lambda a: 50.0, budget=1, progress=False).study_name
+             for _ in range(2)}
+    assert names == {"designer-nb201-cifar10-callable-seed0"}

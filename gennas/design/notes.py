@@ -416,10 +416,15 @@ def rank_only_note(designer: Any, task: str, space: str | None, min_stated: int)
                 "`gennas search --method designer`, or Designer.tell) to state scores.")
     # not an error (what transfers still ranks), but a typo in a dataset name must be visible (a name
     # close to a known one is asked about by the designer's own warning)
+    from gennas.errors import ON_COMMAND_LINE
+
     where = "" if space in (None, "nb201") else f" --space {shlex.quote(str(space))}"
+    commands = (f"`gennas search{where} --method designer --task {shlex.quote(str(task))} --evaluator ... --storage "
+                "runs.db`, then `gennas design --storage runs.db --study <the study it names>` (a proxy evaluator's "
+                f"scores are learned as a task of their own, e.g. '{task}-synflow')")
+    python = "Designer.search with your own evaluator, or Designer.ask and tell() the scores of your own training"
+    # the way the user is working first: a notebook was pointed to the command line before Python
+    ways = f"{commands}, or {python}" if ON_COMMAND_LINE.get() else f"{python}, or on the command line {commands}"
     return (f"the predictor was not trained on task {task!r} (it knows: {', '.join(known) or 'none'}); the "
-            "designs are ranked by what transfers, with no accuracy claimed. To learn the task, verify some "
-            f"and design from them: `gennas search{where} --method designer --task {shlex.quote(str(task))} --evaluator ... "
-            "--storage runs.db`, then `gennas design --storage runs.db --study <the study it names>` (a proxy "
-            f"evaluator's scores are learned as a task of their own, e.g. '{task}-synflow'), or Designer.search "
-            "with your own evaluator, or Designer.ask and tell() the scores of your own training.")
+            f"designs are ranked by what transfers, with no accuracy claimed. To learn the task, verify some and "
+            f"design from them: {ways}.")

@@ -118,7 +118,7 @@ class SearchResult(ReprInIPython):
         if best is not None:
             lines.append(f"  best {cell(float(best.score))} ({best.kind}) {shortened(best.arch.to_string(), 100)}")
         more = f"{len(self.notes)} note{'' if len(self.notes) == 1 else 's'} in .notes; " if self.notes else ""
-        lines.append(f"  {more}.results: best first; .rows(): a table of every result")
+        lines.append(f"  {more}.results: best first; .rows(): every result, in verification order")
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:

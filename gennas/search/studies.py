@@ -173,9 +173,10 @@ def designer_study(designer: Any, evaluator: Any, storage: Any, study_name: str 
                    resume: bool = False) -> tuple[str | None, dict[str, Any]]:
     """The study name and settings (user attributes) of ``designer.search(evaluator, storage=...)``.
 
-    Without a ``study_name``, a stored search is named by :func:`default_study_name` (as the CLI
-    names it), so the same script run again finds its study (``resume=True`` continues it,
-    without it the error says so) instead of starting optuna's ``no-name-<uuid>``."""
+    Without a ``study_name``, a search is named by :func:`default_study_name` (as the CLI names
+    it), so the same script run again finds its stored study (``resume=True`` continues it,
+    without it the error says so) instead of starting optuna's ``no-name-<uuid>``; an in-memory
+    one too, so a seeded notebook cell shows the same name every run."""
     kind = getattr(evaluator, "kind", "callable")  # every bundled evaluator names its kind
     task = None if designer.task is None else designer.task.name
     if kind.startswith("proxy:") and task is not None and designer.task.kind == "named" and not names_a_proxy(task):
@@ -193,9 +194,9 @@ def designer_study(designer: Any, evaluator: Any, storage: Any, study_name: str 
     if designer.task is not None and designer.task.kind != "named":  # from_study describes it again
         attrs[TASK_ATTR] = designer.task.to_record(
             negate_samples=designer.task.kind == "samples" and designer.loop.scale.direction == "minimize")
-    if storage is not None and study_name is None:
+    if study_name is None:
         named = [designer.space.name, task or "untasked", kind, designer.seed, designer.device, designer.max_latency_ms]
         study_name = default_study_name("designer", *named, latency_confidence=designer.latency_confidence)
-        if resume and designer.max_latency_ms is not None:  # another confidence: refused or forced, not new
+        if storage is not None and resume and designer.max_latency_ms is not None:  # another confidence: refused or forced, not new
             study_name = resumed_study_name(storage, study_name, default_study_name("designer", *named))
     return study_name, attrs
