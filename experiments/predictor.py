@@ -225,7 +225,7 @@ def cross_task(seeds, shots=(0, 10, 20, 100)) -> None:
     print("|---|---|---|---|---|---|")
     for target in DATASETS:
         if not checkpoint_path("nb201", target).is_file():
-            print(f"| (no checkpoint predictor_nb201_no-{target}.pt: run experiments/train_predictor.py) | | | | |")
+            print(f"| (no checkpoint predictor_nb201_no-{target}.pt: run experiments/train_predictor.py) | | | | | |")
             continue
         source = [d for d in DATASETS if d != target][0]
         acc, source_acc = bench.accuracy_of(None, target), bench.accuracy_of(None, source)

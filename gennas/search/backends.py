@@ -182,7 +182,7 @@ def open_storage(storage: Any, existing: bool = False) -> Any:
     url = storage.strip()
     shape = storage_shape_error(storage, url)
     if shape is not None:  # SQLAlchemy said "Could not parse SQLAlchemy URL" or "Can't load plugin"
-        raise GennasError(shape)
+        raise GennasError(hide_passwords(shape))
     if "://" not in url and url.endswith(".db"):
         url = f"sqlite:///{url}"  # convenience: a bare file name means a SQLite file
     file = url[len("sqlite:///"):].split("?")[0] if url.startswith("sqlite:///") else ""
