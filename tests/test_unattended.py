@@ -83,9 +83,11 @@ def test_a_gennas_warning_made_an_error_is_one_line_and_exit_2(monkeypatch):
 
 
 def _shell(command: str, **env: str) -> subprocess.CompletedProcess:
-    """``gennas <command>`` (with its redirections) in a shell."""
+    """``gennas <command>`` (with its redirections) in a shell, its stdout block-buffered as in CI
+    (PYTHONUNBUFFERED from a test runner's environment hid an exit code of 120)."""
+    plain = {key: value for key, value in os.environ.items() if key != "PYTHONUNBUFFERED"}
     return subprocess.run(f"{sys.executable} -m gennas {command}", shell=True, capture_output=True, text=True,
-                          timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1", **env})
+                          timeout=300, env={**plain, "OMP_NUM_THREADS": "1", **env})
 
 
 def test_closed_or_full_outputs_are_one_line_errors(tmp_path):

@@ -5,12 +5,13 @@ from __future__ import annotations
 import errno
 import json
 import math
+import os
 import signal
 import sys
 import threading
 import warnings
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import wraps
 from typing import TYPE_CHECKING, Any, Optional
 
@@ -98,6 +99,8 @@ def friendly(fn: Callable[..., Any] | None = None, *, interrupted: str = "interr
         except OSError as exc:  # a full disk under the output (`> file`, /dev/full): one line, not a traceback
             if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
                 raise
+            if exc.filename is None:  # stdout: what it still holds failed again at exit, whose code became 120
+                _discard_stdout()
             fail(f"{exc.strerror} while writing {exc.filename or 'the output'}")
         except KeyboardInterrupt as exc:
             typer.echo(printable(interrupted), err=True)
@@ -108,6 +111,15 @@ def friendly(fn: Callable[..., Any] | None = None, *, interrupted: str = "interr
                 signal.signal(signal.SIGTERM, previous)
 
     return wrapper
+
+
+def _discard_stdout() -> None:
+    """Point stdout's file descriptor at the null device, so what its buffer still holds is flushed
+    there at exit instead of failing again."""
+    with suppress(OSError, ValueError, AttributeError):
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
 
 
 class Terminated(KeyboardInterrupt):
