@@ -437,7 +437,7 @@ def test_ask_says_when_it_finds_fewer_than_asked_and_limits_k_itself(bench):
     with pytest.warns(FewerDesigns, match=r"ask\(500\) found \d+ architectures not verified or asked before"):
         asked = designer.ask(500)
     assert 0 < len(asked) < 500
-    with pytest.raises(gennas.GennasError, match="at most 10,000 per call .*got 20,000$"):
+    with pytest.raises(gennas.GennasError, match="at most 10,000 per call, got 20,000$"):
         designer.ask(20_000)
 
 
