@@ -321,8 +321,9 @@ class Supernet:
         return save_checkpoint(path, Checkpoint(KIND, self.config(), state, {"space": self.space.name}), data,
                                metrics, command, epochs_done=self.epochs_done, history=self.history)
 
-    def _restore(self, path: Path) -> None:
-        ckpt = load_checkpoint(path, KIND, self.space.name)
+    def _restore(self, path: Path, ckpt: Checkpoint | None = None) -> None:
+        """Weights, optimizer, epochs and history from ``path`` (``ckpt``: its contents, read already)."""
+        ckpt = ckpt if ckpt is not None else load_checkpoint(path, KIND, self.space.name)
         if ckpt.config != self.config():
             raise GennasError(f"checkpoint {path} was made by a different supernet: {ckpt.config} vs {self.config()}")
         try:
@@ -349,7 +350,7 @@ class Supernet:
             raise GennasError(f"checkpoint {path} does not fit the supernet its config declares: {misfit}")
         sn = cls(config["space"], config["num_classes"], config["in_channels"], torch_device, config["seed"],
                  threads, **config["build_options"])
-        sn._restore(Path(path))
+        sn._restore(Path(path), ckpt)  # read once: its checksum and weights are not read again
         return sn
 
     def __repr__(self) -> str:
