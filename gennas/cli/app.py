@@ -13,7 +13,7 @@ import typer
 from gennas.cli import design, latency, report, search, train
 from gennas.cli.group import GennasGroup
 from gennas.cli.help_text import reflow_commands
-from gennas.cli.output import arch_record, friendly, print_json, print_table, table_latencies
+from gennas.cli.output import COMMAND_THREADS, arch_record, friendly, print_json, print_table, table_latencies
 from gennas.errors import GennasError
 
 app = typer.Typer(help="gennas: graph-based generative neural-architecture design.",
@@ -39,18 +39,14 @@ def global_options(ctx: typer.Context, version: bool = typer.Option(
              "took 40-49 s with 2 threads, 6-16 s with 1; alone no faster; README, section "
              "\"Python API\")")) -> None:
     """gennas: graph-based generative neural-architecture design."""
-    import torch
-
-    from gennas.threads import threads_chosen
-
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     if threads > cores:  # --threads 1000 on 2 cores was taken without a word: oversubscribed
         typer.echo(f"warning: --threads {threads} exceeds the {cores} CPU cores this process may use: threads "
                    "beyond them wait for each other (a search slows down, it never speeds up)", err=True)
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    # every designer and predictor the command builds keeps --threads; after it, the caller's count
-    ctx.call_on_close(threads_chosen(restore=before))
+    # applied as the command starts (`friendly`): every designer and predictor it builds keeps
+    # --threads; after it, the caller's count
+    token = COMMAND_THREADS.set(threads)
+    ctx.call_on_close(lambda: COMMAND_THREADS.reset(token))
 
 
 @app.command("spaces")

@@ -16,8 +16,6 @@ LATENCY_COLUMNS = ("pred_ms", "measured_ms", "bound_ms")
 def register(app: typer.Typer) -> None:
     from gennas.cli.output import bound_fields, friendly, print_json, print_table
     from gennas.cli.output import note as note_line
-    from gennas.design.candidate import candidate_row, with_every_column
-    from gennas.design.notes import design_notes
 
     @app.command("design")
     @friendly
@@ -73,7 +71,9 @@ def register(app: typer.Typer) -> None:
         device and budget (either alone keeps the study's other), --seed its seed, and --task, if
         given, must be the study's."""
         from gennas.cli.checks import check_seed, check_storage, path_option
+        from gennas.design.candidate import candidate_row, with_every_column
         from gennas.design.designer import Designer
+        from gennas.design.notes import design_notes
         from gennas.errors import GennasError
 
         check_seed(seed)

@@ -4,11 +4,12 @@ not given, its space, what it started from, and whether the command line can reb
 from __future__ import annotations
 
 import shlex
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gennas.errors import GennasError
-from gennas.search.evaluator_settings import TRAINING_KINDS
-from gennas.spaces import SearchSpace
+
+if TYPE_CHECKING:
+    from gennas.spaces import SearchSpace
 
 #: the space of a search given none that resumes no named study
 DEFAULT_SPACE = "nb201"
@@ -64,6 +65,8 @@ def python_made(settings: dict[str, Any], space: SearchSpace) -> str | None:
     images", an option the user never gave. A TrainEvaluator or a supernet records its
     epochs (with the study's other evaluator settings), a callable none; the CLI's table scores
     only a dataset of the space's table."""
+    from gennas.search.evaluator_settings import TRAINING_KINDS
+
     kind, task = settings.get("evaluator"), settings.get("task")
     if kind in TRAINING_KINDS:
         return None if "epochs" in settings else f"it recorded no epochs; the command line's {kind} evaluator does"

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import shlex
 import warnings
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
 from gennas.cli.resumed_study import (DEFAULT_SPACE, check_resumed_space, python_made, python_study, resumed_settings,
                                       stored_setting, stored_start)
 from gennas.errors import GennasError, UnknownDataset, hide_passwords, unknown
-from gennas.search.studies import default_study_name, resumed_study_name
-from gennas.spaces import SearchSpace
+
+if TYPE_CHECKING:  # the heavy modules load when a command runs, not for `gennas --help`
+    from gennas.spaces import SearchSpace
 
 DEFAULT_STORAGE = "sqlite:///gennas-search.db"
 #: the task of a search given no --task that resumes no named study
@@ -156,7 +157,6 @@ def _shipped_supernet(space: SearchSpace, task: str) -> Any:
 def register(app: typer.Typer) -> None:
     from gennas.cli.output import bound_column, friendly, latency_columns, print_json, print_table
     from gennas.cli.output import note as note_line
-    from gennas.design.notes import loose_budget_note
 
     @app.command("search")
     @friendly(interrupted="interrupted (a stored search keeps what it verified: the same command with --resume "
@@ -225,6 +225,8 @@ def register(app: typer.Typer) -> None:
         from gennas.spaces import load_space
         from gennas.search.backends import open_storage, sqlite_path
         from gennas.search.storage import NewStudyOnResume
+        from gennas.design.notes import loose_budget_note
+        from gennas.search.studies import default_study_name, resumed_study_name
 
         # Everything that can be wrong is checked before the first verification.
         check_seed(seed)

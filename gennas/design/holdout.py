@@ -15,10 +15,12 @@ predictor=gennas.load_predictor("nb201", holdout="cifar100"))``. Two slips broke
 from __future__ import annotations
 
 import shlex
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gennas.errors import GennasWarning, folded
-from gennas.surrogates.task import Task
+
+if TYPE_CHECKING:  # torch: the command line's `--help` imports this module through its error handling
+    from gennas.surrogates.task import Task
 
 #: the origin of a shipped predictor trained without one dataset's labels ("shipped-no-cifar100")
 HELD_OUT_ORIGIN = "shipped-no-"
@@ -41,6 +43,8 @@ def held_out_dataset(predictor: Any) -> str | None:
 def holds_out_table(predictor: Any, task: Task | str | None) -> bool:
     """Whether ``task`` names the bundled table ``predictor`` was held out from: a designer then
     reads nothing of that table (its range, its best cell within a budget)."""
+    from gennas.surrogates.task import Task
+
     name = task.name if isinstance(task, Task) and task.kind == "named" else task
     return isinstance(name, str) and name == held_out_dataset(predictor)
 
