@@ -44,6 +44,8 @@ def test_table_evaluator_returns_benchmark_accuracy(space, bench):
     assert all(r.kind == "table" and r.fidelity == "full" and not r.failed for r in results)
     assert results[0].metadata["dataset"] == "cifar100"
     assert TableEvaluator("nb201").evaluate(archs[:1])[0].score == bench.accuracy(archs[0], "cifar10")
+    # a space, as the other evaluators take one (it was an AttributeError on .datasets)
+    assert TableEvaluator(space, "cifar100").evaluate(archs[:1])[0].score == bench.accuracy(archs[0], "cifar100")
 
 
 def test_table_evaluator_bad_input(bench):
@@ -51,6 +53,10 @@ def test_table_evaluator_bad_input(bench):
         TableEvaluator(bench, "imagenet")
     with pytest.raises(InvalidArchitecture, match="mbv3"):
         TableEvaluator(bench).evaluate([gennas.load_space("mbv3").sample(0)])
+    with pytest.raises(gennas.GennasError, match="'darts' has no bundled table.*ProxyEvaluator"):
+        TableEvaluator(gennas.load_space("darts"))
+    with pytest.raises(gennas.GennasError, match="must be a Benchmark.*got int"):
+        TableEvaluator(3)
 
 
 def test_plain_callables_are_evaluators(space):

@@ -6,23 +6,25 @@ import time
 from collections.abc import Sequence
 
 from gennas.bench import Benchmark, load_benchmark
-from gennas.errors import UnknownDataset, unknown
+from gennas.errors import GennasError, UnknownDataset, unknown
 from gennas.evaluators.base import Result, architectures_to_evaluate
 from gennas.graph import ArchGraph
+from gennas.spaces import SearchSpace
 
 
 class TableEvaluator:
     """Test accuracy (%) of each architecture on ``dataset``, looked up in ``benchmark``.
 
     Args:
-        benchmark: a :class:`~gennas.bench.Benchmark` or its name (``"nb201"``).
+        benchmark: a :class:`~gennas.bench.Benchmark`, its name (``"nb201"``), or a space with a
+            bundled table (``designer.space``, as the other evaluators take).
         dataset: a column of the table (``"cifar10"``, ``"cifar100"``).
     """
 
     kind = "table"
 
-    def __init__(self, benchmark: Benchmark | str = "nb201", dataset: str = "cifar10") -> None:
-        self.benchmark = load_benchmark(benchmark) if isinstance(benchmark, str) else benchmark
+    def __init__(self, benchmark: Benchmark | SearchSpace | str = "nb201", dataset: str = "cifar10") -> None:
+        self.benchmark = table_of(benchmark)
         if dataset not in self.benchmark.datasets:
             raise UnknownDataset(unknown("dataset", dataset, self.benchmark.datasets))
         self.dataset = dataset
@@ -40,3 +42,21 @@ class TableEvaluator:
         cost = (time.perf_counter() - start) / max(1, len(archs))
         meta = {"benchmark": self.benchmark.name, "dataset": self.dataset, "metric": "test accuracy %"}
         return [Result(a, float(s), self.kind, "full", cost, dict(meta)) for a, s in zip(archs, scores)]
+
+
+def table_of(benchmark: Benchmark | SearchSpace | str) -> Benchmark:
+    """The :class:`~gennas.bench.Benchmark` ``benchmark`` names: itself, its name, or the table of
+    a space (``TableEvaluator(designer.space, "cifar10")``, as ``ProxyEvaluator(space, ...)`` is
+    written, ended in an AttributeError: 'CellSpace' object has no attribute 'datasets')."""
+    if isinstance(benchmark, Benchmark):
+        return benchmark
+    if isinstance(benchmark, str):
+        return load_benchmark(benchmark)
+    if isinstance(benchmark, SearchSpace):
+        if benchmark.benchmark is None:
+            raise GennasError(f"space {benchmark.name!r} has no bundled table to look scores up in (only nb201's "
+                              "cells have one): verify its architectures with ProxyEvaluator, TrainEvaluator or "
+                              "Supernet")
+        return load_benchmark(benchmark.benchmark)
+    raise GennasError("TableEvaluator's benchmark must be a Benchmark, its name ('nb201') or a space with a "
+                      f"bundled table, got {type(benchmark).__name__}")
