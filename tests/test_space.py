@@ -15,6 +15,8 @@ def test_list_and_load():
     assert gennas.load_space("nb201") is gennas.load_space("nb201")
     with pytest.raises(UnknownSpace, match="unknown search space 'nope'.*nb201"):
         gennas.load_space("nope")
+    # a table passed where a space is expected (Designer(bench), Supernet(bench)): its space
+    assert gennas.load_space(gennas.load_benchmark("nb201")) is gennas.load_space("nb201")
 
 
 @pytest.mark.parametrize("text, message", [

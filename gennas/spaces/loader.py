@@ -97,9 +97,13 @@ def _looks_like_path(value: object) -> bool:
 def load_space(name_or_path: str | os.PathLike | SearchSpace) -> SearchSpace:
     """The search space named ``name_or_path`` (bundled, or loaded from a file before), or
     declared by the YAML file at that path (a ``str`` ending in ``.yaml``/``.yml``, or a
-    ``pathlib.Path``). One object per space: loading again returns the same object."""
+    ``pathlib.Path``); a space, or an object holding one as ``.space`` (a
+    :class:`~gennas.bench.Benchmark`), is taken as it is. One object per space: loading again
+    returns the same object."""
     if isinstance(name_or_path, SearchSpace):  # let callers pass a space where a name is expected
         return name_or_path
+    if isinstance(getattr(name_or_path, "space", None), SearchSpace):  # a Benchmark: "unknown search space Benchmark(...)"
+        return name_or_path.space
     if _looks_like_path(name_or_path):
         return load_space_file(Path(name_or_path))
     if isinstance(name_or_path, dict):  # it said "unknown search space {'kind': 'cell', ...}"
