@@ -46,6 +46,7 @@ from gennas.spaces import SearchSpace, resolve_space
 from gennas.surrogates.latency_bound import calibration_path, check_confidence, load_calibration
 from gennas.surrogates.protocols import AccuracyModel, LatencyModel, check_stand_in
 from gennas.surrogates.task import Task
+from gennas.design.one_call import new_call_lock, one_call_at_a_time
 from gennas.threads import check_threads, with_own_threads
 
 
@@ -113,6 +114,7 @@ class Designer(Statements, Verification):
                  estimator: LatencyModel | None = None, guidance: GuidanceSettings | None = None,
                  loop: LoopSettings | None = None, storage: Any = None, direction: str = "maximize",
                  latency_confidence: float = 0.95, threads: int | None = 1) -> None:
+        self._call_lock = new_call_lock()  # one call at a time, from any number of threads
         self.threads = check_threads(threads)
         self.space = resolve_space(space)
         self.task = Task.of(task)  # coerced once, here at the boundary
@@ -255,6 +257,7 @@ class Designer(Statements, Verification):
         """The guidance the generator samples with."""
         return self._guidance
 
+    @one_call_at_a_time
     @with_own_threads
     def generate(self, n: int = 10) -> Designs:
         """The ``n`` best of a guided pool, within the budget; ranked 1..n (see :meth:`predictions`); ``.notes``.
@@ -394,6 +397,15 @@ class Designer(Statements, Verification):
         """Latency on the designer's device, ms ``(len(archs),)`` (measured where it can be), else None."""
         on_device = self._on_device()
         return None if on_device is None else on_device.latency_ms(archs)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_call_lock", None)  # a lock does not pickle; an unpickled designer gets its own
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._call_lock = new_call_lock()
 
     def __repr__(self) -> str:
         budget = "" if self.max_latency_ms is None else f", max_latency_ms={self.max_latency_ms:g}"

@@ -37,6 +37,7 @@ from gennas.surrogates.cross_fitted import MIN_LEARNED, CrossFitted, learned_cal
 from gennas.surrogates.stored_calibration import CalibratedPredictor
 from gennas.surrogates.task import Task
 from gennas.surrogates.ceiling import censored_above
+from gennas.design.one_call import one_call_at_a_time
 from gennas.threads import with_own_threads
 
 __all__ = ["MIN_STATED", "ScoresOffTable", "Statements"]
@@ -85,6 +86,7 @@ class Statements:
     (:class:`~gennas.design.loop.DesignLoop`), ``_task_arg()``, ``_task_error``,
     ``_negated_samples``, ``_saved_scale``, ``_task_name`` and ``storage``."""
 
+    @one_call_at_a_time
     @with_own_threads  # after results it trains the cross-fitted copies: under the designer's threads
     def predictions(self, archs: Sequence[ArchGraph]) -> Predictions:
         """What :meth:`generate` states about ``archs``: a :class:`~gennas.surrogates.calibration.Predictions`

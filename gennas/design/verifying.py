@@ -26,6 +26,7 @@ from gennas.generators.base import MAX_COUNT, check_count
 from gennas.graph import ArchGraph
 from gennas.seeds import warn_unseeded
 from gennas.surrogates.protocols import AccuracyModel
+from gennas.design.one_call import one_call_at_a_time
 from gennas.threads import with_own_threads
 
 if TYPE_CHECKING:  # the search package imports the design's modules: the annotation only
@@ -79,6 +80,7 @@ class Verification:
         """Architectures :meth:`ask` returned whose results were not told yet, in the order asked."""
         return self.loop.pending
 
+    @one_call_at_a_time
     def release(self, archs: ArchGraph | str | Iterable[ArchGraph | str] | None = None) -> list[ArchGraph]:
         """Give pending asks back (``archs``, or all :attr:`pending` by default): the next ask may
         offer them again. For asks whose results will never be told (an interrupted evaluation, an
@@ -89,6 +91,7 @@ class Verification:
             archs = [self.space.from_string(a) if isinstance(a, str) else a for a in archs]
         return self.loop.release(archs)
 
+    @one_call_at_a_time
     @with_own_threads
     def ask(self, k: int = 1) -> list[ArchGraph]:
         """``k`` architectures to verify next, none verified or asked before, within the budget
@@ -107,6 +110,7 @@ class Verification:
                           FewerDesigns, stacklevel=caller_stacklevel())
         return asked
 
+    @one_call_at_a_time
     @with_own_threads
     def tell(self, arch: ArchGraph | str | Result | Sequence[Result], score: float | None = None) -> None:
         """Report verified results: ``tell(arch, score)`` or ``tell(results)``; one refit per call.
@@ -131,6 +135,7 @@ class Verification:
                           "refits", InterruptedTell, stacklevel=caller_stacklevel())
             raise
 
+    @one_call_at_a_time
     @with_own_threads
     def reverify(self, evaluator: Evaluator | Callable[[ArchGraph], float], budget: int = 3, times: int = 2,
                  storage: Any = None, study_name: str | None = None) -> list[Result]:
@@ -184,6 +189,7 @@ class Verification:
             self.loop.tell(told)
         return out
 
+    @one_call_at_a_time
     @with_own_threads
     def search(self, evaluator: Evaluator | Callable[[ArchGraph], float], budget: int, *, batch_size: int = 1,
                storage: Any = None, study_name: str | None = None, resume: bool = False,
