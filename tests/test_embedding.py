@@ -28,3 +28,38 @@ def test_one_designer_asked_and_told_from_two_threads_takes_turns(bench):
             list(pool.map(worker, [0, 1]))  # re-raises a worker's exception
     assert len(asked) == 16 and max(collections.Counter(asked).values()) == 1
     assert len(designer.history) == 16 and designer.pending == []
+
+
+FREED_PROBE = """
+import gc, os, sys, warnings, weakref
+import gennas
+warnings.simplefilter("ignore")
+db = os.path.join(sys.argv[1], "s.db")
+designer, evaluator = gennas.Designer("nb201", task="cifar10", seed=0), gennas.TableEvaluator("nb201", "cifar10")
+result = designer.search(evaluator, budget=2, progress=False, storage="sqlite:///" + db, study_name="s")
+assert "optuna" in sys.modules
+alive = [weakref.ref(designer), weakref.ref(evaluator), weakref.ref(result)]
+del designer, evaluator, result
+gc.collect()
+fds = sum(os.readlink(f"/proc/self/fd/{fd}").startswith(db) for fd in os.listdir("/proc/self/fd")
+          if os.path.exists(f"/proc/self/fd/{fd}"))
+print("ALIVE", sum(ref() is not None for ref in alive), "FDS", fds)
+"""
+
+
+def test_the_first_search_in_a_process_is_freed_with_its_storage(tmp_path):
+    """optuna, first imported inside a search, kept an ImportError (redis) whose traceback pinned
+    the search's frames: designer, evaluator, result and 5 descriptors of the SQLite file lived on."""
+    import os
+    import subprocess
+    import sys
+
+    if not os.path.isdir("/proc/self/fd"):
+        import pytest
+
+        pytest.skip("counts open files through /proc")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    done = subprocess.run([sys.executable, "-c", FREED_PROBE, str(tmp_path)], capture_output=True, text=True,
+                          timeout=300, env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[-4:] == ["ALIVE", "0", "FDS", "0"], done.stdout

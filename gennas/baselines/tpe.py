@@ -9,6 +9,7 @@ from gennas.baselines.base import BaseOptimizer
 from gennas.search.optimizer import asked_count
 from gennas.evaluators.base import Result
 from gennas.graph import ArchGraph
+from gennas.search.optuna_module import optuna_module
 from gennas.spaces import RngLike, SearchSpace
 from gennas.search.backends import quiet_optuna
 
@@ -33,7 +34,7 @@ class TPESearch(BaseOptimizer):
         super().__init__(space, seed)
         import warnings
 
-        import optuna
+        optuna = optuna_module()
 
         sampler_seed = int(self.rng.integers(2**31 - 1))
         with warnings.catch_warnings():  # multivariate TPE is flagged experimental in some versions
@@ -87,7 +88,7 @@ class TPESearch(BaseOptimizer):
         return out
 
     def _finish(self, trial: Any, score: float) -> None:
-        import optuna
+        optuna = optuna_module()
 
         if math.isfinite(score):
             self.study.tell(trial, score)
@@ -95,7 +96,7 @@ class TPESearch(BaseOptimizer):
             self.study.tell(trial, state=optuna.trial.TrialState.FAIL)
 
     def _observe(self, result: Result) -> None:
-        import optuna
+        optuna = optuna_module()
 
         h = result.arch.canonical_hash()
         score = math.nan if result.failed else float(result.score)

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from gennas.errors import GennasError, first_line, hide_passwords
+from gennas.search.optuna_module import optuna_module
 
 #: seconds between two heartbeats of a live claim
 HEARTBEAT_S = 10
@@ -69,7 +70,7 @@ def rdb_storage(url: str, heartbeat_s: int = HEARTBEAT_S, grace_s: int = GRACE_S
     import functools
     import sqlite3
 
-    import optuna
+    optuna = optuna_module()
 
     kwargs: dict[str, Any] = {}
     path = sqlite_path(url)
@@ -107,7 +108,7 @@ def _create_sqlite(path: Path) -> bool:
     """Write optuna's schema to ``<path>.<pid>.tmp`` and link it to ``path`` (unless another
     process made ``path`` first: theirs is kept). A crash leaves only the temporary file.
     Returns whether ``path`` is now a complete database."""
-    import optuna
+    optuna = optuna_module()
 
     if not path.parent.is_dir():
         return False  # RDBStorage then fails with the database's own message, named by the caller
@@ -153,7 +154,7 @@ def _alive(pid: int) -> bool:
 @contextlib.contextmanager
 def quiet_optuna() -> Iterator[None]:
     """Silence optuna's INFO lines (one per study and trial) for the duration, then restore."""
-    import optuna
+    optuna = optuna_module()
 
     level = optuna.logging.get_verbosity()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -171,7 +172,7 @@ def open_storage(storage: Any, existing: bool = False) -> Any:
     scheme, missing directory, unreachable server), so a search fails before any architecture is
     verified.
     """
-    import optuna
+    optuna = optuna_module()
 
     if storage is None:
         return optuna.storages.InMemoryStorage()

@@ -36,6 +36,7 @@ from typing import Any
 from gennas.evaluators.base import Result
 from gennas.graph import ArchGraph
 from gennas.search.backends import storage_errors
+from gennas.search.optuna_module import optuna_module
 from gennas.search.storage import CLAIM_ATTR, ResultStore
 
 #: claims a dead process may leave on one architecture before it is stored as failed
@@ -71,7 +72,7 @@ class Claims:
     the claims still held, so an interrupted run's architectures are retried at once."""
 
     def __init__(self, store: ResultStore, budget: int) -> None:
-        import optuna
+        optuna = optuna_module()
 
         self.store, self.budget = store, int(budget)
         self.backend = store.backend
@@ -188,7 +189,7 @@ class Claims:
     def _reap(self) -> None:
         """Fail claims whose heartbeat is stale, and at once those of dead processes on this host
         (at most every :data:`REAP_S`: a claim lives for a verification, seconds at least)."""
-        import optuna
+        optuna = optuna_module()
 
         if time.monotonic() - self._reaped < REAP_S:
             return
@@ -210,7 +211,7 @@ class Claims:
     def claim(self, arch: ArchGraph) -> bool:
         """Claim ``arch`` for this process; False when another process has it, it is verified,
         or the budget is taken (the claim is then released at once)."""
-        import optuna
+        optuna = optuna_module()
 
         h = arch.canonical_hash()
         attrs = {"arch": self.store.space.to_string(arch), "space": self.store.space.name, "hash": h,
@@ -247,7 +248,7 @@ class Claims:
             self.latest.live = [c for c in self.latest.live if not (c[1] == h and c[2] == self.owner)]
 
     def _end(self, trial_id: int, state: Any) -> None:
-        import optuna
+        optuna = optuna_module()
 
         with contextlib.suppress(optuna.exceptions.UpdateFinishedTrialError):
             self.backend.set_trial_state_values(trial_id, state=state)  # another process ended it first

@@ -9,6 +9,7 @@ from typing import Any
 
 from gennas.errors import GennasError, unknown
 from gennas.evaluators.base import Result
+from gennas.search.optuna_module import optuna_module
 from gennas.spaces import SearchSpace, load_space
 
 
@@ -55,7 +56,7 @@ def _read_runs(backend: Any, storage: Any, studies: Sequence[str] | None) -> lis
     """:func:`load_runs` of an opened ``backend``. Unless named, a gennas study it cannot read (another
     tool's trials in it, its YAML gone) is skipped, and one note names it: one such study made the
     report fail for every study."""
-    import optuna
+    optuna = optuna_module()
 
     from gennas.search.backends import quiet_optuna
     from gennas.search.storage import SPACE_ATTR, ResultStore

@@ -38,6 +38,7 @@ from gennas.evaluators.base import Result
 from gennas.resources import home_folder
 from gennas.search.backends import failure_reason, open_storage, quiet_optuna, storage_errors
 from gennas.search.evaluator_settings import EVALUATOR_SETTINGS, warn_other_threads
+from gennas.search.optuna_module import optuna_module
 from gennas.search.progress import work_dir
 from gennas.search.stored_trials import trial_result, written_by_gennas
 from gennas.spaces import SearchSpace, resolve_space
@@ -124,7 +125,7 @@ class ResultStore:
         self.space = space
         self.backend = backend
         self._set_aside = set(study.user_attrs.get(SET_ASIDE_ATTR) or ())  # written by this process only
-        import optuna
+        optuna = optuna_module()
 
         vocab = list(space.slot_vocab)
         # One categorical parameter per slot: the same distributions for every trial.
@@ -158,7 +159,7 @@ class ResultStore:
                 is off; the study belongs to another space or was run with other settings
                 (without ``force``); the study name is ambiguous.
         """
-        import optuna
+        optuna = optuna_module()
 
         space = resolve_space(space)
         backend = open_storage(storage)
@@ -263,7 +264,7 @@ class ResultStore:
                                   f"{self.study_name!r} ({failure_reason(exc)}); {kept}") from None
 
     def _trial(self, result: Result, journal_id: str | None = None) -> Any:
-        import optuna
+        optuna = optuna_module()
 
         attrs = {"arch": self.space.to_string(result.arch), "space": self.space.name,
                  "hash": result.arch.canonical_hash(), "kind": result.kind, "fidelity": result.fidelity,
@@ -392,7 +393,7 @@ class ResultStore:
         """Set aside every stored failure with the error text ``error`` (the evaluator's, not the
         architectures': :mod:`gennas.search.blind_stop`); returns how many. Raises GennasError
         when the storage cannot be written."""
-        import optuna
+        optuna = optuna_module()
 
         numbers = {t.number for t in self._stored()
                    if t.state == optuna.trial.TrialState.FAIL and t.user_attrs.get("error") == error}
@@ -415,7 +416,7 @@ class ResultStore:
 
 
 def _stored_states() -> tuple[Any, ...]:
-    import optuna
+    optuna = optuna_module()
 
     return (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL)
 

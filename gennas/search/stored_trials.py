@@ -16,6 +16,7 @@ from typing import Any
 
 from gennas.errors import GennasError, InvalidArchitecture
 from gennas.evaluators.base import Result, outside_accuracy
+from gennas.search.optuna_module import optuna_module
 from gennas.spaces import SearchSpace
 
 #: the attributes gennas writes on every result and claim trial
@@ -31,7 +32,7 @@ def trial_result(trial: Any, space: SearchSpace, study_name: str, work: Path | N
     """The :class:`Result` a finished gennas ``trial`` (COMPLETE or FAIL) holds. A value of an
     accuracy kind outside 0-100 is a failed result, as a search makes it. ``work``: the study's
     work folder where it is now (:func:`~gennas.search.progress.work_dir`; see :func:`anchored`)."""
-    import optuna
+    optuna = optuna_module()
 
     attrs = trial.user_attrs
     try:

@@ -13,6 +13,7 @@ from typing import Any
 from gennas.errors import GennasError, GennasWarning, OtherSpec, UnknownSpace, caller_stacklevel
 from gennas.evaluators.zero_cost import names_a_proxy, task_of
 from gennas.search.backends import open_storage, quiet_optuna, storage_errors
+from gennas.search.optuna_module import optuna_module
 from gennas.search.storage import SPACE_ATTR, SPACE_FILE_ATTR, START_ATTR
 from gennas.seeds import check_seed, seed_or_drawn
 from gennas.spaces import SearchSpace, resolve_space
@@ -50,7 +51,7 @@ def study_settings(storage: Any, study_name: str) -> dict[str, Any]:
     """The user attributes (space, method, task, device, budget, seed, ...) of an existing study.
 
     Raises GennasError naming the study when the storage does not hold it."""
-    import optuna
+    optuna = optuna_module()
 
     if storage is None:  # open_storage(None) is a new in-memory one: "no study ...; it holds: none"
         raise GennasError("a stored study is read from the storage its search wrote (a URL such as "
