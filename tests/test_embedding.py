@@ -63,3 +63,16 @@ def test_the_first_search_in_a_process_is_freed_with_its_storage(tmp_path):
                           timeout=300, env=env)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split()[-4:] == ["ALIVE", "0", "FDS", "0"], done.stdout
+
+
+def test_a_latency_budget_leaves_the_caller_s_torch_stream_where_it_was():
+    """Building the latency estimator drew its initial weights from the caller's stream: a seeded
+    host's next torch.rand depended on whether a budget was given."""
+    import torch
+
+    torch.manual_seed(123)
+    expected = torch.rand(2)
+    torch.manual_seed(123)
+    gennas.load_latency_estimator("nb201")
+    gennas.Designer("nb201", task="cifar10", device="pixel3", max_latency_ms=20, seed=None)
+    assert torch.equal(torch.rand(2), expected)

@@ -85,8 +85,7 @@ class LatencyNet(nn.Module):
 
 
 def _log_stats(ms: np.ndarray) -> tuple[float, float]:
-    logs = np.log(ms)
-    return float(logs.mean()), max(float(logs.std()), 1e-3)
+    return float((logs := np.log(ms)).mean()), max(float(logs.std()), 1e-3)
 
 
 def _ms_of(phi: torch.Tensor, params: tuple[float, float, torch.Tensor]) -> np.ndarray:
@@ -118,7 +117,8 @@ class LatencyEstimator:
                  references: Sequence[ArchGraph] = ()) -> None:
         self.space = resolve_space(space)
         self.config = config or LatencyConfig()
-        self.net = LatencyNet(self.space, self.config).eval()
+        with torch.random.fork_rng(devices=[]):  # initial weights: the caller's torch stream stays (walk 44)
+            self.net = LatencyNet(self.space, self.config).eval()
         self.references = [self.space.parse(a) for a in references]
         self.device_params: dict[str, tuple[float, float, torch.Tensor]] = {}
         self.bundled: list[str] = []
@@ -273,8 +273,8 @@ class LatencyEstimator:
         predicted = self.predict(archs, device)
         return predicted * self.bound_factor(device, confidence, predicted)
 
-    def bound_factor(self, device: str, confidence: float = 0.95, predicted_ms: np.ndarray | None = None
-                     ) -> float | np.ndarray:
+    def bound_factor(self, device: str, confidence: float = 0.95,
+                     predicted_ms: np.ndarray | None = None) -> float | np.ndarray:
         """``upper_bound / predict`` on ``device``: per architecture ``(n,)`` of predictions
         ``predicted_ms`` (its rank's bin, see :mod:`gennas.surrogates.latency_bound`); without
         them one number per device and confidence, the largest over the bins (so a
@@ -408,8 +408,8 @@ class LatencyEstimator:
         return cls.from_checkpoint(load_checkpoint(path, KIND, space.name), space, source=str(path))
 
     @classmethod
-    def from_checkpoint(cls, ckpt: Checkpoint, space: SearchSpace | str, source: str = "checkpoint"
-                        ) -> LatencyEstimator:
+    def from_checkpoint(cls, ckpt: Checkpoint, space: SearchSpace | str,
+                        source: str = "checkpoint") -> LatencyEstimator:
         """Rebuild an estimator from :meth:`to_checkpoint` output."""
         space = resolve_space(space)
         if ckpt.kind != KIND or ckpt.space != space.name:
