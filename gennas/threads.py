@@ -10,6 +10,9 @@ setting afterwards.
 The outermost choice holds: a gennas object called by another one (the designer's predictor) or
 under the command line's ``--threads`` (:func:`threads_chosen`) leaves the setting as it finds it,
 so ``Designer(..., threads=4)`` also fits its predictor with 4.
+
+The outermost call also runs in gennas's own torch modes (:func:`own_torch_modes`): gradients on
+and float32 as the default dtype, whatever the caller's code around it set.
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ import torch
 
 from gennas.errors import GennasError
 
-__all__ = ["check_threads", "threads_chosen", "torch_threads", "with_own_threads"]
+__all__ = ["check_threads", "own_torch_modes", "threads_chosen", "torch_threads", "with_own_threads",
+           "with_own_torch_modes"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -71,9 +75,40 @@ def torch_threads(threads: int | None) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
+@contextmanager
+def own_torch_modes() -> Iterator[None]:
+    """Gradients on and float32 as torch's default dtype inside the block, the caller's modes after.
+    An AutoML host's ``torch.no_grad()`` or ``inference_mode()`` around its code made a ``tell``'s
+    refit a raw RuntimeError after the results were recorded, and its
+    ``set_default_dtype(torch.float64)`` built gennas's layers in float64 beside float32 inputs
+    (user walk 44). The dtype is process-wide while the block runs, as torch's threads are."""
+    dtype = torch.get_default_dtype()
+    if dtype != torch.float32:
+        torch.set_default_dtype(torch.float32)
+    try:
+        with torch.inference_mode(False), torch.enable_grad():
+            yield
+    finally:
+        if dtype != torch.float32:
+            torch.set_default_dtype(dtype)
+
+
+def with_own_torch_modes(fn: F) -> F:
+    """Run ``fn`` in :func:`own_torch_modes` (a constructor: its networks are built there, and built
+    in the caller's float64 or inference mode they failed at their first use inside gennas)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with own_torch_modes():
+            return fn(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
 def with_own_threads(method: F) -> F:
-    """Run a method under its object's ``threads`` setting (see :func:`torch_threads`), unless
-    an outer gennas call already chose them (then unchanged)."""
+    """Run a method under its object's ``threads`` setting (see :func:`torch_threads`) and
+    gennas's torch modes (:func:`own_torch_modes`), unless an outer gennas call already chose
+    them (then unchanged)."""
 
     @functools.wraps(method)
     def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -81,7 +116,7 @@ def with_own_threads(method: F) -> F:
             return method(self, *args, **kwargs)
         token = _CHOSEN.set(True)
         try:
-            with torch_threads(getattr(self, "threads", None)):
+            with torch_threads(getattr(self, "threads", None)), own_torch_modes():
                 return method(self, *args, **kwargs)
         finally:
             _CHOSEN.reset(token)

@@ -76,3 +76,31 @@ def test_a_latency_budget_leaves_the_caller_s_torch_stream_where_it_was():
     gennas.load_latency_estimator("nb201")
     gennas.Designer("nb201", task="cifar10", device="pixel3", max_latency_ms=20, seed=None)
     assert torch.equal(torch.rand(2), expected)
+
+
+def test_a_host_s_grad_mode_and_float64_default_do_not_break_the_designer(bench):
+    """Under the host's no_grad a tell's refit was a raw RuntimeError after recording its results;
+    under inference_mode a designer built there failed in its guidance; under a float64 default
+    a designer with a device failed at its first prediction (float64 layers, float32 inputs)."""
+    import torch
+
+    def tell_two(designer: gennas.Designer) -> None:
+        archs = designer.ask(2)
+        designer.tell([gennas.Result(a, bench.accuracy(a, "cifar10"), "train") for a in archs])
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with torch.no_grad():
+            designer = gennas.Designer("nb201", task="cifar10", seed=0)
+            tell_two(designer)
+        assert len(designer.history) == 2
+        with torch.inference_mode():
+            tell_two(gennas.Designer("nb201", task="cifar10", seed=0))
+        torch.set_default_dtype(torch.float64)
+        try:
+            designer = gennas.Designer("nb201", task="cifar10", device="pixel3", max_latency_ms=20, seed=0)
+            assert len(designer.generate(2)) == 2
+            tell_two(designer)
+            assert torch.get_default_dtype() == torch.float64  # the host's default, back after each call
+        finally:
+            torch.set_default_dtype(torch.float32)

@@ -47,7 +47,7 @@ from gennas.surrogates.latency_bound import calibration_path, check_confidence, 
 from gennas.surrogates.protocols import AccuracyModel, LatencyModel, check_stand_in
 from gennas.surrogates.task import Task
 from gennas.design.one_call import new_call_lock, one_call_at_a_time
-from gennas.threads import check_threads, with_own_threads
+from gennas.threads import check_threads, with_own_threads, with_own_torch_modes
 
 
 @dataclass(frozen=True)
@@ -108,6 +108,7 @@ class Designer(Statements, Verification):
     (:mod:`gennas.design.prior`) and learn the new task from each verified result.
     """
 
+    @with_own_torch_modes
     def __init__(self, space: SearchSpace | str, task: Task | str | None = None, device: str | None = None,
                  max_latency_ms: float | None = None, seed: int | None = None, *,
                  generator: str | SlotGenerator = "diffusion", predictor: AccuracyModel | None = None,
@@ -173,6 +174,7 @@ class Designer(Statements, Verification):
             self.loop.scale = self._saved_scale  # new results are mapped as the saved ones were
 
     @classmethod
+    @with_own_torch_modes
     def from_study(cls, storage: Any, study_name: str, space: SearchSpace | str | None = None,
                    force: bool = False, **options: Any) -> Designer:
         """A designer rebuilt from a stored designer search: the study's space, task, device,

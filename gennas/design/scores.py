@@ -194,7 +194,7 @@ class RepeatedArchitecture(GennasWarning):
 
 
 class InterruptedTell(GennasWarning):
-    """A ``tell`` stopped by Ctrl-C after recording its results, before its refit finished."""
+    """A ``tell`` stopped (Ctrl-C, an error) after recording its results, before its refit finished."""
 
 
 def repeated_results(history: Sequence[Any], results: Sequence[Any]) -> list[Warning]:

@@ -129,8 +129,9 @@ class Verification:
         warn_each(self._tell_problems(results))  # before anything is recorded
         try:
             self.loop.tell(results)
-        except KeyboardInterrupt:  # re-telling them after Ctrl-C counted them twice
-            warnings.warn(f"tell was interrupted after it recorded these {len(results)} results (designer.history "
+        except BaseException as stop:  # re-telling them after Ctrl-C counted them twice; after an error, refused
+            how = "interrupted" if isinstance(stop, KeyboardInterrupt) else f"stopped by {type(stop).__name__}"
+            warnings.warn(f"tell was {how} after it recorded these {len(results)} results (designer.history "
                           "ends with them) and before its refit finished: do not tell them again; the next tell "
                           "refits", InterruptedTell, stacklevel=caller_stacklevel())
             raise
