@@ -104,3 +104,19 @@ def test_a_host_s_grad_mode_and_float64_default_do_not_break_the_designer(bench)
             assert torch.get_default_dtype() == torch.float64  # the host's default, back after each call
         finally:
             torch.set_default_dtype(torch.float32)
+
+
+def test_searches_started_at_once_from_threads_on_a_new_sqlite_file_all_finish(tmp_path):
+    """Threads share the process's pid, so the schema's temporary file: every one of them failed."""
+    url = f"sqlite:///{tmp_path / 'same.db'}"
+
+    def search(seed: int) -> int:
+        designer = gennas.Designer("nb201", task="cifar10", seed=seed)
+        result = designer.search(gennas.TableEvaluator("nb201", "cifar10"), budget=3, progress=False,
+                                 storage=url, study_name=f"s{seed}")
+        return len(result.rows())
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with ThreadPoolExecutor(3) as pool:
+            assert list(pool.map(search, [0, 1, 2])) == [3, 3, 3]

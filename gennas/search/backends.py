@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import os
 import random
+import threading
 import time
 import warnings
 from collections.abc import Iterator
@@ -104,10 +105,21 @@ def _lost_creation_race(exc: Exception) -> bool:
     return "duplicate" in text or "already exists" in text
 
 
+#: one creation at a time in this process: its threads share the pid, so the temporary file (searches
+#: started at once from threads on a new SQLite file all failed, in 4 runs of 4: user walk 44)
+_CREATION = threading.Lock()
+
+
 def _create_sqlite(path: Path) -> bool:
     """Write optuna's schema to ``<path>.<pid>.tmp`` and link it to ``path`` (unless another
-    process made ``path`` first: theirs is kept). A crash leaves only the temporary file.
+    process or thread made ``path`` first: theirs is kept). A crash leaves only the temporary file.
     Returns whether ``path`` is now a complete database."""
+    with _CREATION:
+        return path.exists() or _write_schema(path)
+
+
+def _write_schema(path: Path) -> bool:
+    """:func:`_create_sqlite`'s write, under its lock."""
     optuna = optuna_module()
 
     if not path.parent.is_dir():
