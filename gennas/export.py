@@ -38,6 +38,7 @@ from gennas.checkpoint import json_fallback, load_checkpoint, load_error
 from gennas.errors import GennasError, GennasWarning, MissingDependency, caller_stacklevel, install_hint
 from gennas.graph import ArchGraph
 from gennas.seeds import check_seed
+from gennas.seeds import seeded_torch
 from gennas.spaces import SearchSpace, resolve_space
 from gennas.state_fit import declared_shapes, state_mismatch
 from gennas.versions import versions
@@ -108,8 +109,7 @@ def _write_export(sp: SearchSpace, graph: ArchGraph, folder: Path, side: int, nu
     if seed is None:  # drawn from torch's global random state, as any network built
         model = build()
     else:
-        with torch.random.fork_rng(devices=[]):  # the CPU generator, restored after: the process draws as before
-            torch.random.default_generator.manual_seed(seed)  # not torch.manual_seed: it seeds CUDA's too
+        with seeded_torch(seed):  # the CPU generator, restored after: the process draws as before
             model = build()
     if weights is not None:
         try:

@@ -7,8 +7,10 @@ would fail deep inside one of them, so it is refused where it enters, naming the
 from __future__ import annotations
 
 import functools
+import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import numpy as np
@@ -52,14 +54,34 @@ def warn_unseeded(seed: int | None, storage: Any, study: str | None, resume: boo
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+#: held by every seeded torch section (:func:`seeded_torch`): torch has one random generator per
+#: process, and two seeded synflow searches in two threads drew from each other's streams (their
+#: scores differed from the same searches run one after the other: user walk 44)
+SEEDED_TORCH = threading.RLock()
+
+
+@contextmanager
+def seeded_torch(seed: int | None = None, devices: Sequence[int] = ()) -> Iterator[None]:
+    """torch's global generator seeded with ``seed`` inside the block (None: as it was), and the
+    caller's stream where it was after it (``torch.random.fork_rng`` over the CPU and the CUDA
+    ``devices``; without any, only the CPU generator is seeded). Sections in several threads of a process take turns, so each draws only its own
+    numbers; a thread of the caller's drawing from torch's generator meanwhile is not held back."""
+    import torch  # here: reading this module (a seed check) does not load torch
+
+    with SEEDED_TORCH, torch.random.fork_rng(devices=list(devices)):
+        if seed is not None and devices:
+            torch.manual_seed(seed)
+        elif seed is not None:  # not torch.manual_seed: it seeds CUDA's generators too, not restored here
+            torch.random.default_generator.manual_seed(seed)
+        yield
+
+
 def keeps_callers_torch_stream(fn: F) -> F:
-    """``fn`` run under ``torch.random.fork_rng`` (CPU): the seed it sets for its own draws leaves
-    the caller's torch stream where it was. ``LatencyEstimator.fit(seed=5)`` and the encoder's
-    pretraining reset it: a seeded notebook's next ``torch.rand`` depended on gennas' seed."""
+    """``fn`` run in :func:`seeded_torch`: the seed it sets for its own draws leaves the caller's
+    torch stream where it was. ``LatencyEstimator.fit(seed=5)`` and the encoder's pretraining
+    reset it: a seeded notebook's next ``torch.rand`` depended on gennas' seed."""
     @functools.wraps(fn)
     def run(*args: Any, **kwargs: Any) -> Any:
-        import torch  # here: reading this module (a seed check) does not load torch
-
-        with torch.random.fork_rng(devices=[]):
+        with seeded_torch():
             return fn(*args, **kwargs)
     return run  # type: ignore[return-value]

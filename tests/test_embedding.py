@@ -120,3 +120,19 @@ def test_searches_started_at_once_from_threads_on_a_new_sqlite_file_all_finish(t
         warnings.simplefilter("ignore")
         with ThreadPoolExecutor(3) as pool:
             assert list(pool.map(search, [0, 1, 2])) == [3, 3, 3]
+
+
+def test_seeded_proxy_searches_in_two_threads_score_as_one_after_the_other():
+    """Each reseeded torch's one global generator: in threads they drew from each other's streams
+    and their synflow scores differed from the same searches run one after the other."""
+
+    def search(seed: int) -> list[tuple[str, float]]:
+        designer = gennas.Designer("nb201", task="cifar10-synflow", seed=seed)
+        result = designer.search(gennas.ProxyEvaluator("nb201", proxy="synflow"), budget=2, progress=False)
+        return [(row["arch"], row["score"]) for row in result.rows()]
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        alone = [search(0), search(1)]
+        with ThreadPoolExecutor(2) as pool:
+            assert list(pool.map(search, [0, 1])) == alone

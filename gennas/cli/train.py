@@ -199,8 +199,6 @@ def register(app: typer.Typer) -> None:
                                                             "its state is saved every 30 s and when interrupted)"),
     ) -> None:
         """Train the generator(s) of a space on valid samples of it; the designer then finds them."""
-        import torch
-
         from gennas.checkpoint import find_checkpoint, user_checkpoints_dir
         from gennas.cli.checks import check_seed, check_writable_dir, path_option
         from gennas.errors import GennasError, unknown
@@ -208,6 +206,7 @@ def register(app: typer.Typer) -> None:
         from gennas.generators.training import (generator_dataset, partial_step, sample_quality, split,
                                                 train_generator)
         from gennas.resources import checkpoints_dir
+        from gennas.seeds import seeded_torch
         from gennas.spaces import load_space
 
         check_seed(seed)
@@ -247,8 +246,7 @@ def register(app: typer.Typer) -> None:
                     continue
                 if resume and not partial.is_file():
                     typer.echo(f"note: no interrupted {k} training in {folder}: training it from the start", err=True)
-                with torch.random.fork_rng(devices=[]):  # the initial weights: --seed reproduces the checkpoint
-                    torch.manual_seed(seed)
+                with seeded_torch(seed):  # the initial weights: --seed reproduces the checkpoint
                     model = new_generator(sp, k)
                 if x is None:
                     x, data = generator_dataset(model, samples, seed)

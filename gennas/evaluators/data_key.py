@@ -14,6 +14,8 @@ from typing import Any
 import torch
 from torch.utils.data import DataLoader
 
+from gennas.seeds import seeded_torch
+
 #: items of a dataset read into its key at most (evenly spaced): enough that another split, another
 #: subset or other preprocessing differs, cheap at construction (1-2 ms of CPU for 64 of MNIST's
 #: 3x32x32 images, a TensorDataset or a Subset of one: ``python -c "import time;from gennas.datasets
@@ -57,8 +59,7 @@ def data_key(loader: DataLoader) -> str:
             digest.update(_item_bytes(tensor[picks]))
         return digest.hexdigest()[:12]
     try:
-        with torch.random.fork_rng(devices=[]):  # the caller's random streams untouched
-            torch.manual_seed(0)
+        with seeded_torch(0):  # the caller's random streams untouched
             for i in picks.tolist():
                 digest.update(_item_bytes(dataset[i]))
     except Exception:  # noqa: BLE001 - a dataset whose items cannot be read by index: keyed as unindexable

@@ -46,6 +46,7 @@ from gennas.evaluators.base import Result
 from gennas.graph import ArchGraph
 from gennas.images import check_images
 from gennas.search.progress import listening, report
+from gennas.seeds import seeded_torch
 from gennas.spaces import RngLike, SearchSpace, as_rng, resolve_space
 from gennas.state_fit import declared_shapes, state_mismatch
 from gennas.threads import check_threads, with_own_threads
@@ -99,8 +100,7 @@ class Supernet:
         self.num_classes, self.in_channels, self.seed = int(num_classes), int(in_channels), int(seed)
         self.build_options = dict(build_options)
         self.torch_device = resolve_torch_device(torch_device)
-        with torch.random.fork_rng(devices=[]):  # seeded weights, the caller's stream left where it was
-            torch.manual_seed(self.seed)
+        with seeded_torch(self.seed):  # seeded weights, the caller's stream left where it was
             self.net: nn.Module = self.space.build_supernet(self.num_classes, self.in_channels, **self.build_options)
         self.net.to(self.torch_device)
         self.epochs_done = 0
@@ -172,7 +172,7 @@ class Supernet:
         path = Path(checkpoint) if checkpoint is not None else None
         if path is not None and resume and path.exists():
             self._restore(path)
-        with torch.random.fork_rng(devices=[]):  # the epochs' own torch draws (below), the caller's left
+        with seeded_torch():  # the epochs' own torch draws (below), the caller's left
             return self._epochs(loader, epochs, lr, grad_clip, path, progress)
 
     def _epochs(self, loader: Iterable, epochs: int, lr: float, grad_clip: float, path: Path | None,
@@ -237,8 +237,7 @@ class Supernet:
         the calls (from a shuffled loader the same cell scored 98.3-98.55 % by call order)."""
         cached = self._calibration
         if cached is None or cached[0] is not loader or cached[1] != batches:
-            with torch.random.fork_rng(devices=[]):  # a shuffling loader draws from the global RNG
-                torch.manual_seed(self.seed)
+            with seeded_torch(self.seed):  # a shuffling loader draws from the global RNG
                 images = [x for x, _ in itertools.islice(self._batches(loader), batches)]
             self._calibration = cached = (loader, batches, images)
         return cached[2]

@@ -42,6 +42,7 @@ from gennas.evaluators.data_key import data_key
 from gennas.evaluators.zero_cost import check_batch, take_batches
 from gennas.graph import ArchGraph
 from gennas.search.progress import listening, report
+from gennas.seeds import seeded_torch
 from gennas.spaces import SearchSpace, resolve_space
 from gennas.threads import check_threads, with_own_threads
 from gennas.training import evaluate_accuracy, recalibrate_bn, resolve_torch_device, train_classifier
@@ -200,7 +201,7 @@ class TrainEvaluator:
         forward pass rather than a rule: the fixed parts of each space's network decide (nb201's
         reduction blocks add a stride-2 branch to a pooled one, which fits only some sides)."""
         arch = self.space.sample(0)  # any architecture: the parts that refuse sizes are fixed
-        with torch.random.fork_rng(devices=[]), torch.no_grad():  # the caller's random streams untouched
+        with seeded_torch(), torch.no_grad():  # the caller's random streams untouched
             model = self.space.build(arch, num_classes=self.num_classes, in_channels=self.input_shape[0],
                                      **self.build_options).eval()
 
@@ -300,7 +301,7 @@ class TrainEvaluator:
             raise InvalidArchitecture(f"architecture of space {arch.space!r} given to a {self.space.name} TrainEvaluator")
         arch = self.space.parse(arch)
         cuda = [self.torch_device.index or 0] if self.torch_device.type == "cuda" else []
-        with torch.random.fork_rng(devices=cuda):  # our seeding leaves the caller's random streams alone
+        with seeded_torch(devices=cuda):  # our seeding leaves the caller's random streams alone
             return self._train(arch)
 
     def _resumable_state(self, path: Path | None) -> dict[str, Any] | None:

@@ -34,6 +34,7 @@ from torch import nn
 from gennas.errors import GennasError, InvalidArchitecture, unknown
 from gennas.graph import ArchGraph
 from gennas.images import check_images
+from gennas.seeds import seeded_torch
 from gennas.spaces import SearchSpace, resolve_space
 
 Batch = tuple[torch.Tensor, torch.Tensor]
@@ -423,7 +424,7 @@ def score_many(archs: ArchGraph | str | Sequence[ArchGraph | str], space: Search
     options = dict(build_options or {})
     scores = {p.name: np.full(len(arch_list), np.nan) for p in chosen}
     seconds = {p.name: np.zeros(len(arch_list)) for p in chosen}
-    with torch.random.fork_rng(devices=[]):  # seeding here must not change the caller's random stream
+    with seeded_torch():  # seeding here must not change the caller's random stream, nor another thread's
         for i, arch in enumerate(arch_list):
             torch.manual_seed(seed)
             base = space.build(arch, num_classes=num_classes, in_channels=shape[0], **options).train()

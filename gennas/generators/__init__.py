@@ -23,6 +23,7 @@ from gennas.errors import GennasError, unknown
 from gennas.generators.base import SlotGenerator, config_from
 from gennas.generators.diffusion import DiffusionConfig, SlotDiffusion
 from gennas.generators.vae import GraphVAE, LatentSearch, VAEConfig
+from gennas.seeds import seeded_torch
 from gennas.spaces import SearchSpace, resolve_space
 
 #: kind -> (class, config class)
@@ -65,8 +66,6 @@ def _load(pt: str, space: SearchSpace, kind: str, stamp: int) -> SlotGenerator:
         raise GennasError(f"no {kind} generator for space {space_name!r} (looked for {path.name} in the shipped "
                           f"checkpoints and in {path.parent}); to design in it, {train_hint(space, kind)}")
     ckpt = load_checkpoint(path, kind, space_name)
-    import torch
-
     from gennas.state_fit import declared_shapes, state_mismatch
 
     # compared before it is built: a config within each field's bound declared terabytes of weights
@@ -76,7 +75,7 @@ def _load(pt: str, space: SearchSpace, kind: str, stamp: int) -> SlotGenerator:
                           f"weights than it holds: {mismatch}); {train_hint(space, kind)}")
     # the initial weights, replaced below, are drawn without touching the caller's random stream:
     # a process's first Designer used up draws of the user's seeded torch RNG
-    with torch.random.fork_rng(devices=[]):
+    with seeded_torch():
         model = new_generator(space, kind, **ckpt.config)
     try:
         model.load_state_dict(ckpt.state)

@@ -40,7 +40,7 @@ from gennas.surrogates.measure import broken_device_note, measure_latency  # mea
 from gennas.surrogates.routed_latency import RoutedLatencyModel, registered_models
 from gennas.surrogates.slot_latency import SlotLatencyModel, as_computed
 from gennas.resources import checkpoints_dir
-from gennas.seeds import keeps_callers_torch_stream
+from gennas.seeds import keeps_callers_torch_stream, seeded_torch
 from gennas.spaces import SearchSpace, as_rng, resolve_space
 from gennas.state_fit import declared_shapes, state_mismatch
 from gennas.training import ridge_solve
@@ -117,7 +117,7 @@ class LatencyEstimator:
                  references: Sequence[ArchGraph] = ()) -> None:
         self.space = resolve_space(space)
         self.config = config or LatencyConfig()
-        with torch.random.fork_rng(devices=[]):  # initial weights: the caller's torch stream stays (walk 44)
+        with seeded_torch():  # initial weights: the caller's torch stream stays (walk 44)
             self.net = LatencyNet(self.space, self.config).eval()
         self.references = [self.space.parse(a) for a in references]
         self.device_params: dict[str, tuple[float, float, torch.Tensor]] = {}

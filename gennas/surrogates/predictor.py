@@ -36,6 +36,7 @@ from gennas.checkpoint import (Checkpoint, config_dict, config_from_dict, load_c
 from gennas.errors import GennasError, UnknownDataset, unknown
 from gennas.graph import ArchGraph
 from gennas.models.gnn import archs_to_node_features, slot_probs_to_node_features
+from gennas.seeds import seeded_torch
 from gennas.spaces import SearchSpace, resolve_space
 from gennas.surrogates.embedding_cache import EmbeddingCache
 from gennas.surrogates.equivalence import augment_equivalents, cell_of, cell_text, class_ids, representatives
@@ -89,8 +90,7 @@ class Predictor:
         self._sample_cache: dict[str, tuple[list[torch.Tensor], float, float]] = {}
         self._embeddings = EmbeddingCache()  # valid while the encoder weights are unchanged
         self.feat_stats: torch.Tensor | None = None  # (3, P) proxy feature stats, set by the first fit
-        with torch.random.fork_rng(devices=[]):  # seeded init without touching the caller's RNG
-            torch.manual_seed(self.seed)
+        with seeded_torch(self.seed):  # seeded init without touching the caller's RNG
             self.members = nn.ModuleList(PredictorMember(self.space, self.config, self.backend)
                                          for _ in range(self.config.members))
         encoder = pretrained_encoder(self.space.name, self.config.hidden, self.config.layers) \
