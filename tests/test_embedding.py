@@ -136,3 +136,22 @@ def test_seeded_proxy_searches_in_two_threads_score_as_one_after_the_other():
         alone = [search(0), search(1)]
         with ThreadPoolExecutor(2) as pool:
             assert list(pool.map(search, [0, 1])) == alone
+
+
+def test_every_error_and_warning_class_is_a_name_of_the_package():
+    """A host filters or catches one by name: 20 warning classes lived in 15 internal modules."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    classes = {}
+    for module in pkgutil.walk_packages(gennas.__path__, "gennas."):
+        if module.name.startswith(("gennas.cli", "gennas.testing", "gennas.__main__")):
+            continue
+        for name, value in vars(importlib.import_module(module.name)).items():
+            if (inspect.isclass(value) and issubclass(value, (gennas.GennasError, gennas.GennasWarning))
+                    and value.__module__ == module.name):
+                classes[name] = value
+    assert len(classes) >= 36
+    missing = sorted(name for name, cls in classes.items() if getattr(gennas, name, None) is not cls)
+    assert missing == [] and set(classes) <= set(gennas.__all__)

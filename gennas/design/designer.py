@@ -82,6 +82,9 @@ class Designer(Statements, Verification):
         seed: makes :meth:`generate` and the search reproducible, and initialises the predictor
             a space without a shipped one starts untrained; None (the default) draws afresh each
             time (the command line's ``--seed`` defaults to 0: a command run again repeats itself).
+            For a task the predictor does not know, in a space it ranks whole (nb201), the picks are
+            the ranking the known tables give: every seed designs the same cells and, verified by a
+            deterministic evaluator, searches the same way (restarts differ only through the scores).
         generator: ``"diffusion"``, ``"vae"`` or a :class:`SlotGenerator`.
         predictor / estimator: override the pretrained ones (any :class:`AccuracyModel` /
             :class:`LatencyModel`). ``Designer.predictor`` stays the pretrained network, raw and
