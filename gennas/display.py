@@ -1,4 +1,5 @@
-"""How gennas's result objects show in a notebook: an HTML table of flat rows, and short text.
+"""How gennas's result objects show in a notebook: an HTML table of flat rows, and short text;
+and whether a stream is a terminal (a bar there, plain lines elsewhere).
 
 ``generate``'s designs and a ``SearchResult`` were displayed as
 thousands of characters of dataclass repr; their ``_repr_html_`` and ``__repr__`` use these.
@@ -79,3 +80,13 @@ class Figures(list):
             shown.append(f'<figure><img src="data:image/png;base64,{data}"/>'
                          f"<figcaption>{html.escape(str(path))}</figcaption></figure>")
         return "".join(shown)
+
+
+def is_terminal(stream: Any) -> bool:
+    """Whether ``stream`` (``sys.stdout``/``sys.stderr``) is a terminal. A closed one is not: Python
+    sets it to None (``>&-``), whose ``isatty()`` was an AttributeError traceback, and a host's closed
+    stream raised ValueError from it and ended a search (user walk 44)."""
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False

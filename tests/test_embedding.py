@@ -155,3 +155,17 @@ def test_every_error_and_warning_class_is_a_name_of_the_package():
     assert len(classes) >= 36
     missing = sorted(name for name, cls in classes.items() if getattr(gennas, name, None) is not cls)
     assert missing == [] and set(classes) <= set(gennas.__all__)
+
+
+def test_a_search_runs_with_the_host_s_stderr_closed(monkeypatch):
+    """Its progress asked the closed stream isatty(): ValueError, and the search ended."""
+    import io
+
+    closed = io.StringIO()
+    closed.close()
+    monkeypatch.setattr("sys.stderr", closed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        designer = gennas.Designer("nb201", task="cifar10", seed=0)
+        result = designer.search(gennas.CallableEvaluator(lambda arch: 50.0, kind="train"), budget=2)
+    assert len(result.rows()) == 2

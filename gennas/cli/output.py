@@ -22,18 +22,12 @@ from rich.table import Table
 from rich.text import Text
 
 from gennas.design.task_names import TaskNameSlip
-from gennas.display import number
+from gennas.display import is_terminal, number
 from gennas.errors import ON_COMMAND_LINE, GennasError, GennasWarning, first_line, hide_passwords
 
 if TYPE_CHECKING:
     from gennas.design.budget import LatencyBudget
     from gennas.graph import ArchGraph
-
-def is_terminal(stream: Any) -> bool:
-    """Whether ``stream`` (``sys.stdout``/``sys.stderr``) is a terminal; a closed one (``>&-``:
-    Python sets it to None) is not (its ``isatty()`` was an AttributeError traceback)."""
-    return stream is not None and stream.isatty()
-
 
 #: off a terminal, the width rich lays tables out in: wide enough that no row is folded (a darts
 #: architecture of 418 characters was split over three lines of a log, and could not be copied out)

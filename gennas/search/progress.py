@@ -34,6 +34,8 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, TextIO
 
+from gennas.display import is_terminal
+
 #: a listener: ``(stage, done, total)``; ``total`` None when unknown
 Sink = Callable[[str, int, "int | None"], None]
 
@@ -102,8 +104,7 @@ class SearchProgress:
         # the module constants are read now, not at import, so a caller may change them
         self.interval_s = float(PLAIN_INTERVAL_S if interval_s is None else interval_s)
         self.heartbeat_s = float(HEARTBEAT_S if heartbeat_s is None else heartbeat_s)
-        isatty = getattr(self.stream, "isatty", None)
-        self.plain = not (callable(isatty) and isatty())
+        self.plain = not is_terminal(self.stream)
         self.stage = ""  # the stage in progress inside the current evaluation
         self._said_best: str | None = None  # the best a "verified" line last said (plain lines)
         self._bar: Any = None
