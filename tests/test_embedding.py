@@ -169,3 +169,19 @@ def test_a_search_runs_with_the_host_s_stderr_closed(monkeypatch):
         designer = gennas.Designer("nb201", task="cifar10", seed=0)
         result = designer.search(gennas.CallableEvaluator(lambda arch: 50.0, kind="train"), budget=2)
     assert len(result.rows()) == 2
+
+
+def test_a_search_stopped_by_a_failing_evaluator_chains_its_exception():
+    """The stop kept only the message: the traceback into the caller's own code was lost."""
+    import pytest
+
+    def broken(arch):
+        raise LookupError("the host's bug")
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        designer = gennas.Designer("nb201", task="cifar10", seed=0)
+        with pytest.raises(gennas.GennasError, match="the host's bug") as stop:
+            designer.search(gennas.CallableEvaluator(broken, kind="train"), budget=5, progress=False)
+    assert isinstance(stop.value.__cause__, LookupError)
+    assert stop.value.__cause__.__traceback__.tb_next.tb_frame.f_code.co_name == "broken"

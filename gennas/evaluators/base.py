@@ -129,6 +129,13 @@ class CallableEvaluator:
         self.fn = fn
         self.kind = kind
         self.retries = retries
+        #: the last exception ``fn`` raised, with its traceback (in this process; not pickled): a
+        #: search stopped by an evaluator that fails alike chains it, so the traceback into the
+        #: caller's code is not lost (user walk 44)
+        self.last_exception: Exception | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "last_exception": None}  # a traceback does not pickle
 
     def __repr__(self) -> str:
         # a bare <... object at 0x...> in a notebook
@@ -151,6 +158,7 @@ class CallableEvaluator:
                     raise
                 except Exception as exc:  # a user's evaluator may fail in any way; record and go on
                     score, error = float("nan"), f"{type(exc).__name__}: {exc}"
+                    self.last_exception = exc
             metadata = {"attempts": attempt} if attempt > 1 else {}
             out.append(Result(arch, score, self.kind, cost_s=time.perf_counter() - start, metadata=metadata,
                               error=error))

@@ -20,6 +20,7 @@ rather than counting them against the budget (a lead of the thirty-fifth session
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from gennas.errors import GennasError
 from gennas.evaluators.base import Result
@@ -65,10 +66,12 @@ def blind_failure(history: Sequence[Result], resumed: int, evaluations: int) -> 
 
 
 def stop_if_blind(history: Sequence[Result], resumed: int, evaluations: int, budget: int,
-                  store: ResultStore) -> None:
+                  store: ResultStore, evaluator: Any = None) -> None:
     """Raise GennasError quoting :func:`blind_failure`'s error while budget is left to spend, after
     setting the failures aside in ``store`` (:meth:`ResultStore.set_aside`): they say nothing of
-    their architectures, so a resume with the evaluator fixed verifies those again."""
+    their architectures, so a resume with the evaluator fixed verifies those again. The
+    ``evaluator``'s ``last_exception`` raising that error (a CallableEvaluator's, in this
+    process) is chained, its traceback leading into the evaluator's code."""
     error = blind_failure(history, resumed, evaluations)
     if error is None or len(history) >= budget:
         return  # the budget is spent anyway: the search returns, its notes say every verification failed
@@ -85,7 +88,9 @@ def stop_if_blind(history: Sequence[Result], resumed: int, evaluations: int, bud
                     f"set aside ({exc}): a new study verifies their architectures again")
     how = "failed alike" if error.startswith("the evaluator returned no finite") else \
         "failed with the same raised error, whatever the architecture"
+    cause = getattr(evaluator, "last_exception", None)
     raise GennasError(f"the first {len(history) - resumed} verifications of this search ({evaluations} evaluations) "
                       f"all {how}: {error!r}; stopped with "
                       f"{budget - len(history)} of the budget of {budget} left ({kept}). Fix the evaluator or its "
-                      "data first")
+                      "data first") from (cause if isinstance(cause, Exception)
+                                          and f"{type(cause).__name__}: {cause}" == error else None)

@@ -274,7 +274,7 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
                         done = [r for _, r in runner.wait()]
                         _store(store, claims, evaluator, done, told, out, optimizer, bar, held_round)
                         evaluations += 1  # an evaluator that raises fails a batch alike: batches count
-                        stop_if_blind(history, out.resumed, evaluations, int(budget), store)
+                        stop_if_blind(history, out.resumed, evaluations, int(budget), store, evaluator)
                         if fresh:  # the study was read this round: add our own results, skip a read
                             view = claims.stored(done)
                             continue
