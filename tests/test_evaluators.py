@@ -44,6 +44,11 @@ def test_table_evaluator_returns_benchmark_accuracy(space, bench):
     assert all(r.kind == "table" and r.fidelity == "full" and not r.failed for r in results)
     assert results[0].metadata["dataset"] == "cifar100"
     assert TableEvaluator("nb201").evaluate(archs[:1])[0].score == bench.accuracy(archs[0], "cifar10")
+    # pickled by name, not with its 4 MB table (to every worker process)
+    import pickle
+
+    data = pickle.dumps(TableEvaluator(bench, "cifar100"))
+    assert len(data) < 1000 and pickle.loads(data).benchmark is bench
     # a space, as the other evaluators take one (it was an AttributeError on .datasets)
     assert TableEvaluator(space, "cifar100").evaluate(archs[:1])[0].score == bench.accuracy(archs[0], "cifar100")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from typing import Any
 
 from gennas.bench import Benchmark, load_benchmark
 from gennas.errors import GennasError, UnknownDataset, unknown
@@ -28,6 +29,15 @@ class TableEvaluator:
         if dataset not in self.benchmark.datasets:
             raise UnknownDataset(unknown("dataset", dataset, self.benchmark.datasets))
         self.dataset = dataset
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # a bundled table by its name: the 4 MB of it went with every pickled evaluator (to each
+        # worker process, user walk 44); a process loads its own copy once
+        try:
+            bundled = self.benchmark is load_benchmark(self.benchmark.name)
+        except GennasError:  # a table of one's own: pickled whole
+            bundled = False
+        return (TableEvaluator, (self.benchmark.name, self.dataset)) if bundled else super().__reduce__()
 
     def __repr__(self) -> str:
         # a bare <... object at 0x...> in a notebook said nothing of what it looks up
