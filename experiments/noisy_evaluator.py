@@ -64,7 +64,7 @@ def run(bench, ds: str, sd: float, seed: int, arm: str) -> dict:
     if arm.startswith("search") and "reverify" in arm:
         extra = int(arm.rsplit(" ", 1)[1])
         designer.search(evaluator, budget=BUDGET - extra, progress=False)
-        spent = len(designer.reverify(evaluator, budget=extra, progress=False))
+        spent = len(designer.reverify(evaluator, budget=extra))
         if spent < extra:  # the best was confirmed early: the rest of the 30 as search
             designer.search(evaluator, budget=extra - spent, progress=False)
     else:
