@@ -236,3 +236,29 @@ def test_one_timing_far_from_what_the_others_predict_is_named_at_adapt():
     with warnings.catch_warnings():
         warnings.simplefilter("error", OutlyingTiming)
         estimator.adapt("other", [(a, bench.latency(a, "pixel3")) for a in refs])
+
+
+def test_a_registered_device_s_outlying_timing_is_said_when_that_device_is_used(tmp_path, monkeypatch):
+    """Every latency command adapts every device registered in the home: a phone's outlying timing
+    was warned by commands about pixel3, and under PYTHONWARNINGS=error ended them (walk 45)."""
+    import warnings
+
+    from typer.testing import CliRunner
+
+    import gennas
+    from gennas.cli.app import app
+    from gennas.design.budget import latency_models
+    from gennas.surrogates.latency_bound import OutlyingTiming
+
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
+    bench, space = gennas.load_benchmark("nb201"), gennas.load_space("nb201")
+    refs = gennas.load_latency_estimator("nb201").reference_archs()
+    table = tmp_path / "phone.csv"
+    table.write_text("arch,ms\n" + "".join(f"{a.to_string()},{bench.latency(a, 'samsung_a50')}\n" for a in refs))
+    registered = CliRunner().invoke(app, ["latency", "register", str(table), "--name", "phone"])
+    assert registered.exit_code == 0 and "117 ms" in registered.output  # named when it is registered
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", OutlyingTiming)
+        latency_models(space, "pixel3", 20.0)  # another device: nothing said of the phone
+    with pytest.warns(OutlyingTiming, match="device 'phone': .* timed at 117 ms"):
+        latency_models(space, "phone", 20.0)

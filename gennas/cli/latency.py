@@ -409,10 +409,12 @@ def predict_cmd(archs: list[str] = typer.Argument(..., help="architecture string
     the margin a second timing reaches)."""
     from gennas.bench import LATENCY_TABLES, sampled_timings
     from gennas.surrogates.latency import load_latency_estimator
+    from gennas.surrogates.latency_bound import warn_outlying
 
     est = load_latency_estimator(space)
     graphs = [est.space.parse(a) for a in archs]
     predicted = est.predict(graphs, device)
+    warn_outlying(est, device)
     measured = [None] * len(graphs)
     if est.space.benchmark and device in est.bundled:
         from gennas.bench import load_benchmark

@@ -26,7 +26,7 @@ import torch
 from gennas.errors import ON_COMMAND_LINE, GennasError, GennasWarning, UnknownDevice, caller_stacklevel, unknown_device
 from gennas.graph import ArchGraph
 from gennas.spaces import SearchSpace
-from gennas.surrogates.latency_bound import check_confidence
+from gennas.surrogates.latency_bound import check_confidence, warn_outlying
 from gennas.surrogates.protocols import LatencyModel
 
 MeasuredFn = Callable[[Sequence[ArchGraph]], np.ndarray]
@@ -319,6 +319,7 @@ def latency_models(space: SearchSpace, device: str | None, max_latency_ms: float
 
         raise UnknownDevice(unknown_device(device, known, broken_device_note(device, space.name) or (
             unregistered_advice(space, device) if loaded else "")))
+    warn_outlying(estimator, device)  # kept while every registered device loaded: said for this one
     budget = None if max_latency_ms is None else LatencyBudget.for_device(space, estimator, device, max_latency_ms,
                                                                          confidence)
     from gennas.design.bound_check import BoundCheck, stored_check

@@ -37,6 +37,9 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -49,7 +52,7 @@ from gennas.errors import GennasError, GennasWarning, caller_stacklevel
 from gennas.resources import data_dir
 
 __all__ = ["BoundCalibration", "OutlyingTiming", "calibration_path", "check_confidence", "conformal_quantile",
-           "load_calibration", "loo_residuals", "loo_rms", "spread_of"]
+           "deferred_outliers", "load_calibration", "loo_residuals", "loo_rms", "spread_of", "warn_outlying"]
 
 SCALES = ("none", "spread")
 
@@ -106,20 +109,51 @@ OUTLIER_RATIO = 4.0
 OUTLIER_MIN_LOG = math.log(3.0)
 
 
+#: set inside :func:`deferred_outliers`: device -> its OutlyingTiming messages, kept, not warned
+_DEFERRED: ContextVar[dict[str, list[str]] | None] = ContextVar("gennas_deferred_outliers", default=None)
+
+
+@contextmanager
+def deferred_outliers() -> Iterator[dict[str, list[str]]]:
+    """Inside the block :func:`spread_of` keeps each device's :class:`OutlyingTiming` messages in
+    the dict it yields (device -> messages) instead of warning them. Every latency command adapts
+    every device registered in the home: one device's outlying timing was warned by commands about
+    others, and under ``PYTHONWARNINGS=error::UserWarning`` ended them (user walk 45)."""
+    kept: dict[str, list[str]] = {}
+    token = _DEFERRED.set(kept)
+    try:
+        yield kept
+    finally:
+        _DEFERRED.reset(token)
+
+
+def warn_outlying(model: Any, device: str | None) -> None:
+    """Warn the :class:`OutlyingTiming` kept for ``device`` when ``model`` loaded it (its
+    ``outlying_timings``, set by :func:`~gennas.surrogates.routed_latency.registered_models`),
+    now that the device is used."""
+    for message in getattr(model, "outlying_timings", {}).get(device, []):
+        warnings.warn(message, OutlyingTiming, stacklevel=caller_stacklevel())
+
+
 def spread_of(x: torch.Tensor, z: np.ndarray, w: torch.Tensor, lam: float, sigma: float, device: str,
               archs: list[Any], ms: np.ndarray) -> float:
     """A device's spread, ``sigma`` x :func:`loo_rms` (log units), for the timings ``ms`` ``(n,)``
     of ``archs`` it was adapted from; an :class:`OutlyingTiming` warning names each timing that
-    alone widens it, with the spread without it."""
+    alone widens it, with the spread without it (kept instead inside :func:`deferred_outliers`)."""
     log_error = sigma * loo_residuals(x, z, w, lam)
     spread = float(np.sqrt(np.mean(np.square(log_error))))
     far = np.flatnonzero(np.abs(log_error) > max(OUTLIER_RATIO * float(np.median(np.abs(log_error))), OUTLIER_MIN_LOG))
+    kept = _DEFERRED.get()
     for i in far if len(log_error) >= 5 else []:  # a median of fewer says nothing of what is typical
         others = float(np.sqrt(np.mean(np.square(np.delete(log_error, i)))))
-        warnings.warn(f"device {device!r}: {getattr(archs[i], 'to_string', lambda: archs[i])()} timed at {ms[i]:.4g} "
-                      f"ms, where the other timings predict {ms[i] / math.exp(log_error[i]):.3g} ms; this one timing "
-                      f"widens every latency bound on the device (its spread {spread:.2f}, {others:.2f} without it): "
-                      "time it again, or check it", OutlyingTiming, stacklevel=caller_stacklevel())
+        message = (f"device {device!r}: {getattr(archs[i], 'to_string', lambda: archs[i])()} timed at {ms[i]:.4g} "
+                   f"ms, where the other timings predict {ms[i] / math.exp(log_error[i]):.3g} ms; this one timing "
+                   f"widens every latency bound on the device (its spread {spread:.2f}, {others:.2f} without it): "
+                   "time it again, or check it")
+        if kept is not None:
+            kept.setdefault(device, []).append(message)
+        else:
+            warnings.warn(message, OutlyingTiming, stacklevel=caller_stacklevel())
     return spread
 
 

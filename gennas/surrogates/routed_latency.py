@@ -20,6 +20,7 @@ import torch
 
 from gennas.graph import ArchGraph
 from gennas.spaces import SearchSpace
+from gennas.surrogates.latency_bound import deferred_outliers
 from gennas.surrogates.measure import (adapt_registered, registered_devices, registered_record, timed_at_random,
                                       timed_by_gennas)
 from gennas.surrogates.protocols import LatencyModel
@@ -73,7 +74,9 @@ def registered_models(estimator: LatencyModel | None, space: SearchSpace) -> Lat
     """``estimator`` (a :class:`~gennas.surrogates.latency.LatencyEstimator`; None: the space has
     none) with every device registered for ``space``: those
     timed at random (every one where there is no estimator) in a :class:`SlotLatencyModel`, the
-    others adapted by the estimator; routed where both hold devices."""
+    others adapted by the estimator; routed where both hold devices. Its ``outlying_timings``
+    keep each device's :class:`~gennas.surrogates.latency_bound.OutlyingTiming` messages for when
+    the device is used."""
     devices = registered_devices(space.name)  # the device files read once (they were read three times)
     records = {name: registered_record(name, space.name) for name in devices}  # and their settings once more
     slot_named = {name for name in devices if estimator is None or timed_at_random(records[name])}
@@ -81,9 +84,12 @@ def registered_models(estimator: LatencyModel | None, space: SearchSpace) -> Lat
     adapt_registered(slots, space.name, only=slot_named, devices=devices)
     if estimator is None:
         return slots
-    adapt_registered(estimator, space.name, skip=slot_named, devices=devices,
-                     built_here={name for name, record in records.items() if timed_by_gennas(record)})
-    return RoutedLatencyModel(estimator, slots) if slots.devices else estimator
+    with deferred_outliers() as outlying:  # said when the device is used (warn_outlying), not by every load
+        adapt_registered(estimator, space.name, skip=slot_named, devices=devices,
+                         built_here={name for name, record in records.items() if timed_by_gennas(record)})
+    model = RoutedLatencyModel(estimator, slots) if slots.devices else estimator
+    model.outlying_timings = outlying
+    return model
 
 
 def random_cells_model(model: LatencyModel) -> SlotLatencyModel:
