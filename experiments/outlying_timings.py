@@ -10,6 +10,7 @@ leave-one-out log-error that scales every bound) and the timings `adapt` flags a
 
 from __future__ import annotations
 
+import argparse
 import warnings
 
 import gennas
@@ -17,6 +18,7 @@ from gennas.surrogates.latency_bound import OutlyingTiming
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     bench = gennas.load_benchmark("nb201")
     estimator = gennas.load_latency_estimator("nb201")
     refs = estimator.reference_archs()

@@ -194,7 +194,8 @@ def measured_designs_note(designer: Any, candidates: Sequence[Any], time_here: b
     if time_here or budget is None or budget.exact or not any(c.latency_measured for c in candidates):
         return None
     measured = sum(c.latency_measured for c in candidates)
-    return (f"{measured} of these designs are architectures timed on {budget.device} (judged by their timing), "
+    which = "1 of these designs is an architecture" if measured == 1 else f"{measured} of these designs are architectures"
+    return (f"{which} timed on {budget.device} (judged by their timing), "
             "which join the guided samples only when those hold too few within the budget: a looser budget can "
             "return designs predicted worse (docs/results.md, \"A looser budget can return designs predicted worse\")")
 
