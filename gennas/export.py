@@ -124,7 +124,8 @@ def _write_export(sp: SearchSpace, graph: ArchGraph, folder: Path, side: int, nu
     torch_save(model.state_dict(), paths["weights"])
     batch = torch.export.Dim("batch", min=1, max=4096)
     program = torch.export.export(model, (example,), dynamic_shapes=({0: batch},))
-    torch.export.save(program, paths["program"])
+    with open(paths["program"], "wb") as program_file:  # torch's own file writer takes ASCII names only (user walk 46)
+        torch.export.save(program, program_file)
     if onnx:
         paths["onnx"] = folder / "model.onnx"
         _export_onnx(model, example, paths["onnx"])

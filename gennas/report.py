@@ -17,11 +17,12 @@ matplotlib's Agg canvas (no display, no global backend switch):
 
 from __future__ import annotations
 
+import hashlib
 import html
 import math
 import re
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -387,7 +388,7 @@ def write_report(runs: Sequence[StudyRun], out: str | Path) -> Report:
         files, notes = [], [f"the studies score {len(groups)} different things (task, evaluator): one set "
                             f"of figures each, named by it: {'; '.join(groups)}"]
         for key, members in groups.items():
-            made = _figures(members, folder, "-" + re.sub(r"[^A-Za-z0-9_.-]+", "_", key))
+            made = _figures(members, folder, "-" + figure_suffix(key, groups))
             files += made.files
             notes += [f"{key}: {n}" for n in made.notes]
     notes += [n for run in runs for n in run.notes]
@@ -406,3 +407,16 @@ def write_report(runs: Sequence[StudyRun], out: str | Path) -> Report:
 def report(storage: Any, studies: Sequence[str] | None = None, out: str | Path = "gennas-report") -> Report:
     """Figures of the studies in ``storage`` (all, or those named) written into ``out``."""
     return write_report(load_runs(storage, studies), out)
+
+
+def figure_suffix(key: str, keys: Iterable[str]) -> str:
+    """The part of a figure's file name naming group ``key`` (task, evaluator): its safe characters,
+    and a short hash where another key of ``keys`` has the same ones, or the same in another case
+    (tasks 'tâche' and 'tèche' wrote one file, one figure lost; 'Cifar10' and 'cifar10' are one file
+    on macOS and Windows: user walk 46)."""
+    def safe(name: str) -> str:
+        return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
+
+    if sum(safe(other).casefold() == safe(key).casefold() for other in keys) < 2:
+        return safe(key)
+    return f"{safe(key)}-{hashlib.sha1(key.encode('utf-8', 'surrogateescape')).hexdigest()[:8]}"

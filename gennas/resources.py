@@ -51,13 +51,13 @@ def gennas_home() -> Path:
         traceback from ``Path.home()`` though it writes nothing; readers use :func:`home_folder`.
     """
     named = os.environ.get("GENNAS_HOME")
-    if named:
-        return Path(named)
+    if named:  # "~/x" quoted, or set where no shell expands it (cmd.exe): a literal ./~ folder before (user walk 46)
+        return Path(named).expanduser()
     try:
         return Path.home() / ".gennas"
     except (RuntimeError, KeyError):
         raise NoHome(f"gennas has no home folder to write to: GENNAS_HOME and HOME are unset, and user id "
-                     f"{os.getuid()} has no passwd entry (a container run as a random user?); set GENNAS_HOME to a "
+                     f"{getattr(os, 'getuid', lambda: '?')()} has no passwd entry (a container run as a random user?); set GENNAS_HOME to a "
                      "writable folder") from None
 
 

@@ -22,12 +22,13 @@ def check_seed(seed: Optional[int], option: str = "--seed") -> Optional[int]:
 def path_option(value: Optional[str], option: str) -> Optional[Path]:
     """The folder a path option names, None where not given. An empty value is refused: a path
     read as ``Path('')`` is the current folder, and ``gennas design --export ''`` wrote its
-    designs there without a word; ``.`` names that folder on purpose."""
+    designs there without a word; ``.`` names that folder on purpose. A leading ``~`` is the
+    home folder, where the shell did not expand it (quoted, cmd.exe): it made a literal ``./~``."""
     if value is None:
         return None
     if not value.strip():
         raise GennasError(f"{option} is empty: name a folder (. for the current one)")
-    return Path(value)
+    return Path(value).expanduser()
 
 
 def check_writable_dir(folder: Path, what: str, hint: str = "") -> Path:

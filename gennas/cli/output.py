@@ -39,8 +39,12 @@ console = Console(width=None if is_terminal(sys.stdout) else PLAIN_WIDTH)
 def printable(text: Any) -> str:
     """``text`` with control characters written as escapes (newlines and tabs kept): a task name
     read from a colleague's study held ESC sequences that retitled and cleared the terminal; and
-    without the password of any URL in it (:func:`~gennas.errors.hide_passwords`)."""
-    return hide_passwords("".join(c if c.isprintable() or c in "\n\t" else repr(c)[1:-1] for c in str(text)))
+    without the password of any URL in it (:func:`~gennas.errors.hide_passwords`); a character the
+    output cannot encode is escaped too (a study named 'étude' ended a search's table in a
+    UnicodeEncodeError under PYTHONIOENCODING=ascii or a Windows code page: user walk 46)."""
+    shown = hide_passwords("".join(c if c.isprintable() or c in "\n\t" else repr(c)[1:-1] for c in str(text)))
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+    return shown.encode(encoding, "backslashreplace").decode(encoding, "replace")
 
 
 def note(message: str) -> None:

@@ -35,7 +35,7 @@ from typing import Any
 
 from gennas.evaluators.base import Result
 from gennas.graph import ArchGraph
-from gennas.search.backends import storage_errors
+from gennas.search.backends import process_alive, storage_errors
 from gennas.search.optuna_module import optuna_module
 from gennas.search.storage import CLAIM_ATTR, ResultStore
 
@@ -203,7 +203,7 @@ class Claims:
             owner = str(trial.user_attrs.get(CLAIM_ATTR, ""))
             parts = owner.split(":")
             if len(parts) == 3 and parts[0] == host and parts[1].isascii() and parts[1].isdigit() \
-                    and not _alive(int(parts[1])):
+                    and not process_alive(int(parts[1])):
                 self._end(self.backend.get_trial_id_from_study_id_trial_number(self.study_id, trial.number),
                           self._states.FAIL)
 
@@ -283,16 +283,3 @@ class Claims:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
-
-
-def _alive(pid: int) -> bool:
-    """Whether process ``pid`` exists on this host (one we may not signal counts as alive)."""
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OverflowError, ValueError):
-        return True
-    return True

@@ -211,7 +211,7 @@ class SearchProgress:
 def _slug(name: str) -> str:
     """A folder name for ``name``: its safe characters and a short hash (names may hold anything)."""
     safe = re.sub(r"[^A-Za-z0-9_-]+", "_", name)[:48].strip("_") or "study"
-    return f"{safe}-{hashlib.sha1(name.encode()).hexdigest()[:8]}"
+    return f"{safe}-{hashlib.sha1(name.encode('utf-8', 'surrogateescape')).hexdigest()[:8]}"
 
 
 def work_dir(storage_url: str | None, study_name: str) -> Path | None:
@@ -231,7 +231,9 @@ def _home_work_dir(storage_url: str, study_name: str) -> Path | None:
     from gennas.resources import home_folder
 
     work = home_folder("work")
-    return None if work is None else work / hashlib.sha1(storage_url.encode()).hexdigest()[:16] / _slug(study_name)
+    # surrogateescape: a path's undecodable bytes (a Latin-1 folder name) made .encode() fail (user walk 46)
+    digest = hashlib.sha1(storage_url.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+    return None if work is None else work / digest / _slug(study_name)
 
 
 def _writable(folder: Path) -> bool:

@@ -290,7 +290,7 @@ class ResultStore:
         if not isinstance(url, str):
             return []
         journals = home_folder("journals")  # None without a home: only the one beside a SQLite file
-        fallback = [] if journals is None else [journals / f"{hashlib.sha1(url.encode()).hexdigest()[:16]}.jsonl"]
+        fallback = [] if journals is None else [journals / f"{hashlib.sha1(url.encode('utf-8', 'surrogateescape')).hexdigest()[:16]}.jsonl"]
         if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
             return [Path(url[len("sqlite:///"):].split("?")[0] + ".journal.jsonl"), *fallback]
         return fallback
@@ -302,8 +302,9 @@ class ResultStore:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 # O_NOFOLLOW: a link planted at the journal's name had the lines appended to its target
+                # (POSIX only: Windows has none, and its AttributeError lost the results, user walk 46)
                 with writers_lock(path, JOURNAL_LOCK_S), os.fdopen(os.open(
-                        path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o644), "a") as fh:
+                        path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644), "a") as fh:
                     fh.write(lines)
                 return f"kept in {path}; stored when the study is next opened (--resume)"
             except OSError:  # filelock's Timeout too

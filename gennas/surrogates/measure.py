@@ -216,7 +216,7 @@ def noise_problems(labels: Sequence[str], timings: Sequence[Timing], flops: Sequ
     if flops is not None:
         for i, (lab_i, t_i, f_i) in enumerate(zip(labels, timings, flops)):
             for j, (lab_j, t_j, f_j) in enumerate(zip(labels, timings, flops)):
-                if i != j and f_i * limits.flops_ratio <= f_j and t_i.ms >= limits.slowdown * t_j.ms:
+                if i != j and f_i * limits.flops_ratio <= f_j and t_i.ms >= limits.slowdown * t_j.ms > 0:
                     problems.append(f"{lab_i} ({f_i / 1e6:.0f} MFLOPs) took {t_i.ms:.2f} ms, "
                                     f"{t_i.ms / t_j.ms:.1f}x as long as {lab_j} ({f_j / 1e6:.0f} MFLOPs, "
                                     f"{t_j.ms:.2f} ms)")

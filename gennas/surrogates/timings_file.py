@@ -30,9 +30,12 @@ def read_timings(path: str | Path) -> tuple[list[tuple[str, float]], dict[str, A
     Raises GennasError naming the file and what is wrong: unreadable, no samples, a row that
     is not an architecture and a positive finite number of ms, one architecture timed twice."""
     path = Path(path)
-    try:
-        text = path.read_text()
-    except (OSError, UnicodeDecodeError) as exc:
+    try:  # utf-8-sig: a BOM (Excel, Notepad, PowerShell) was "not JSON" (user walk 46)
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise GennasError(f"cannot read timings file {path}: {exc}; save it as UTF-8 (Windows PowerShell 5.1's "
+                          "`>` writes UTF-16: use `| Out-File -Encoding utf8`)") from None
+    except OSError as exc:
         raise GennasError(f"cannot read timings file {path}: {exc}") from None
     info: dict[str, Any] = {}
     if path.suffix.lower() == ".csv":
