@@ -26,6 +26,7 @@ from gennas.design.budget import FewerDesigns, LatencyBudget, fewer_designs, lat
 from gennas.design.candidate import Candidate
 from gennas.design.loop import LoopSettings
 from gennas.design.notes import Designs, design_notes
+from gennas.design.one_call import new_call_lock, one_call_at_a_time
 from gennas.design.pretrained import RememberingLoop, designer_start
 from gennas.design.scores import reads_as_percent, score_unit
 from gennas.design.statement import Statements
@@ -46,7 +47,6 @@ from gennas.spaces import SearchSpace, resolve_space
 from gennas.surrogates.latency_bound import calibration_path, check_confidence, load_calibration
 from gennas.surrogates.protocols import AccuracyModel, LatencyModel, check_stand_in
 from gennas.surrogates.task import Task
-from gennas.design.one_call import new_call_lock, one_call_at_a_time
 from gennas.threads import check_threads, with_own_threads, with_own_torch_modes
 
 

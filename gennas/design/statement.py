@@ -22,6 +22,7 @@ import numpy as np
 
 from gennas.design.holdout import holds_out_table
 from gennas.design.loop import DesignLoop
+from gennas.design.one_call import one_call_at_a_time
 from gennas.design.saved_records import saved_learned_from, saved_results
 from gennas.design.scores import are_table_accuracies, off_table, scored_by_proxy
 from gennas.design.unit_line import source_line_statement, unit_range
@@ -37,7 +38,6 @@ from gennas.surrogates.cross_fitted import MIN_LEARNED, CrossFitted, learned_cal
 from gennas.surrogates.stored_calibration import CalibratedPredictor
 from gennas.surrogates.task import Task
 from gennas.surrogates.ceiling import censored_above
-from gennas.design.one_call import one_call_at_a_time
 from gennas.threads import with_own_threads
 
 __all__ = ["MIN_STATED", "ScoresOffTable", "Statements"]

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from gennas.design.budget import FewerDesigns, check_feasible
+from gennas.design.one_call import one_call_at_a_time
 from gennas.design.scores import (InterruptedTell, ToldTwice, are_table_accuracies, repeated_results, told_once,
                                   told_unit_problems)
 from gennas.design.study_replay import UnstoredTell, loop_to_search, unstored_tell
@@ -26,7 +27,6 @@ from gennas.generators.base import MAX_COUNT, check_count
 from gennas.graph import ArchGraph
 from gennas.seeds import warn_unseeded
 from gennas.surrogates.protocols import AccuracyModel
-from gennas.design.one_call import one_call_at_a_time
 from gennas.threads import with_own_threads
 
 if TYPE_CHECKING:  # the search package imports the design's modules: the annotation only
