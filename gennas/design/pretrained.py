@@ -312,7 +312,11 @@ class RememberingLoop(DesignLoop):
             return
         if self.history:
             return
-        if start == "untrained" and self.pretrained.is_trained:
+        if start is None:  # results of an earlier gennas, which recorded no start (it read as "saved")
+            warnings.warn("this study records no predictor it began from (written by an earlier gennas): the resumed "
+                          "search goes on from this designer's, and may verify other architectures than an "
+                          "uninterrupted run would have", GennasWarning, stacklevel=3)
+        elif start == "untrained" and self.pretrained.is_trained:
             self._restart(untrained_predictor(self.space, seed_or_drawn(self.seed)), ScoreScale(self.scale.direction))
         elif start == "saved":
             copy = start_copy(folders)

@@ -42,6 +42,7 @@ TIMING_SETTINGS = ("batch_size", "repeats", "max_repeats", "warmup", "target_spr
 def local_registration(name: str, space: SearchSpace) -> dict[str, Any]:
     """The record of device ``name``, registered for ``space`` on this machine by ``gennas latency
     measure`` (with the settings it timed with); else a GennasError saying why it cannot be timed here."""
+    from gennas.spaces.identity import space_argument
     from gennas.surrogates import measure
 
     record = measure.registered_record(name, space.name)
@@ -51,8 +52,6 @@ def local_registration(name: str, space: SearchSpace) -> dict[str, Any]:
         if name in getattr(load_latency_estimator(space), "bundled", ()):  # listed by `latency devices` too
             raise GennasError(f"{name!r} is a device bundled with {space.name}'s tables, measured elsewhere: only a "
                               "device registered with `gennas latency measure` on this machine can be timed here")
-        from gennas.spaces.identity import space_argument
-
         # a user space is loaded by its YAML path: `--space walk12space` failed as an unknown space
         raise GennasError(f"device {name!r} is not registered for {space.name} (`gennas latency devices --space "
                           f"{space_argument(space)}` lists those that are): only a device registered here can be "
@@ -61,11 +60,15 @@ def local_registration(name: str, space: SearchSpace) -> dict[str, Any]:
         raise GennasError(f"device {name!r} was measured on machine {record.get('machine')!r}, and this is "
                           f"{platform.node()!r}: timing it here would time another machine")
     # timings a refused measure here kept, then registered, are this machine's too (they name it)
-    if (record.get("registered_from") and record.get("machine") is None) or \
-            not all(k in record for k in TIMING_SETTINGS):
-        raise GennasError(f"device {name!r} was registered from timings taken elsewhere ({record.get('registered_from')}"
-                          "), not by `gennas latency measure` here: only a device measured on this machine, with the "
+    if record.get("registered_from") and record.get("machine") is None:
+        raise GennasError(f"device {name!r} was registered from timings taken elsewhere ({record['registered_from']}), "
+                          "not by `gennas latency measure` here: only a device measured on this machine, with the "
                           "settings that command stores, can be timed here")
+    if not all(k in record for k in TIMING_SETTINGS):  # a registration by an earlier gennas: "(None)" before
+        raise GennasError(f"device {name!r} was registered without the timing settings `gennas latency measure` now "
+                          "records (by an earlier gennas, or from a file): it cannot be timed again the same way; "
+                          f"measure it here again, `gennas latency measure --space {space_argument(space)} --name "
+                          f"{name} --force`")
     return record
 
 

@@ -229,7 +229,7 @@ class ResultStore:
                                 "to": {k: new[k] for k in changed}, **({"spec": respecified} if respecified else {})})
                 study.set_user_attr(CHANGES_ATTR, history)
             for key, value in new.items():
-                if key in ORIGIN_ATTRS and key in old:
+                if key in ORIGIN_ATTRS and (key in old or count):  # an older gennas's results: origin unknown
                     continue  # what the study began from stays recorded; a resumed run adopts it
                 if old.get(key, _MISSING) != value:
                     study.set_user_attr(key, value)  # the study records the settings of its latest run
