@@ -145,3 +145,27 @@ def test_a_manifest_saved_before_architectures_were_recorded_keeps_the_op_count_
     sample = darts.sample_many(200, np.random.default_rng(0))
     p = gennas.Designer(darts, task="my-synflow", seed=1).predictions(sample)
     assert p.unlike.tolist() == unlike_ranges(sample, count_ranges(learned)).tolist()
+
+
+def test_a_predictor_saved_without_its_results_record_is_said_to_state_values_all_the_same(monkeypatch, tmp_path):
+    """A predictor an earlier gennas saved records no score range nor architectures: the rules
+    against stating values above or unlike its results were skipped without a word (user walk 47:
+    1.7e11 stated where the best result was 1.3e11)."""
+    import json
+    from pathlib import Path
+
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path))
+    darts = gennas.load_space("darts")
+    rows = json.loads((Path(__file__).parent / "data" / "walk25_darts_synflow.json").read_text())["results"]
+    first = gennas.Designer(darts, task="my-synflow", seed=0, predictor=untrained_predictor(darts, 0))
+    first.tell([Result(darts.parse(a), float(s), "proxy:synflow") for a, s in rows])
+    assert not any("saved by an earlier gennas" in n for n in gennas.Designer(darts, task="my-synflow",
+                                                                             seed=1).generate(3).notes)
+    manifest = next((tmp_path / "checkpoints").glob("predictor_darts.json"))
+    record = json.loads(manifest.read_text())
+    for key in ("architectures", "score_range", "op_count_ranges"):  # as an earlier version wrote it
+        del record["metrics"]["tasks"]["my-synflow"][key]
+    manifest.write_text(json.dumps(record))
+    notes = gennas.Designer(darts, task="my-synflow", seed=1).generate(3).notes
+    assert any("records neither the score range nor the architectures it learned task 'my-synflow' from" in n
+               for n in notes)
