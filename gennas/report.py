@@ -324,13 +324,14 @@ def plot_latency(runs: Sequence[StudyRun], path: Path) -> Path | None:
     return _save(fig, path)
 
 
-def scored_as(run: StudyRun) -> str:
+def scored_as(run: StudyRun, with_space: bool = False) -> str:
     """What a run's scores are, for grouping its figures: the task learned and the evaluator
-    (``cifar10 table``, ``cifar10-synflow proxy:synflow``)."""
+    (``cifar10 table``, ``cifar10-synflow proxy:synflow``), and ``with_space`` its space (studies of
+    several spaces: synflow of nb201, darts and a user's space, not comparable, shared one axis)."""
     attrs = run.attrs
     task = attrs.get("learned_task") or attrs.get("task") or "?"
     evaluator = attrs.get("evaluator") or "+".join(sorted({r.kind for r in run.results if not r.failed})) or "?"
-    return f"{task} {evaluator}"
+    return f"{run.space.name} {task} {evaluator}" if with_space else f"{task} {evaluator}"
 
 
 def _figures(runs: Sequence[StudyRun], folder: Path, suffix: str = "") -> Report:
@@ -380,7 +381,7 @@ def write_report(runs: Sequence[StudyRun], out: str | Path) -> Report:
         raise GennasError(f"the report's folder {folder} is a file: name a folder (made if missing)")
     groups: dict[str, list[StudyRun]] = {}
     for run in runs:
-        groups.setdefault(scored_as(run), []).append(run)
+        groups.setdefault(scored_as(run, len({r.space.name for r in runs}) > 1), []).append(run)
     if len(groups) == 1:
         made = _figures(runs, folder)
         files, notes = made.files, made.notes

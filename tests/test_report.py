@@ -220,3 +220,17 @@ def test_a_figure_replaces_a_link_planted_in_the_report_folder_and_never_writes_
     out = report(storage, ["random-free"], figs)
     assert (outside / "victim.txt").read_text() == "precious"
     assert not (figs / "best_so_far.png").is_symlink() and all(_png(p) for p in out.files)
+
+
+def test_studies_of_other_spaces_scored_alike_get_figures_of_their_own(nb201, tmp_path):
+    """Synflow studies of nb201 and darts (not comparable) shared one axis (user walk 47)."""
+    darts = gennas.load_space("darts")
+    db = f"sqlite:///{tmp_path / 'spaces.db'}"
+    for name, space in (("n", nb201), ("d", darts)):
+        found = run_search(make_optimizer("random", space, 0), lambda a: float(len(a.to_string())), 3, progress=False)
+        ResultStore.open(space, db, name, attrs={"method": "random", "task": "cifar10-synflow",
+                                                 "evaluator": "proxy:synflow"}).add_many(found.history)
+    out = report(db, None, tmp_path / "figs")
+    names = sorted(p.name for p in out.files if p.name.startswith("best_so_far"))
+    assert names == ["best_so_far-darts_cifar10-synflow_proxy_synflow.png",
+                     "best_so_far-nb201_cifar10-synflow_proxy_synflow.png"]
