@@ -142,6 +142,11 @@ def test_a_recheck_says_how_far_the_machine_drifted_and_a_budget_warns_beyond_th
     registered_path("here", space.name).write_text(json.dumps(kept))
     again = runner.invoke(app, ["latency", "recheck", "--space", str(path), "--name", "here", "--cells", "3"])
     assert again.exit_code == 0, again.output
+    # an earlier gennas's registration, without second timings: its margin of 1 is said to be none measured
+    older = {k: v for k, v in kept.items() if k != "retimed"}
+    registered_path("here", space.name).write_text(json.dumps(older))
+    unmeasured = runner.invoke(app, ["latency", "recheck", "--space", str(path), "--name", "here", "--cells", "3"])
+    assert unmeasured.exit_code == 0 and "recorded no second timings, so no margin of its own" in unmeasured.output
 
 
 def test_a_drift_the_recheck_calls_noise_is_not_warned_about_at_a_lower_confidence(tmp_path, monkeypatch,

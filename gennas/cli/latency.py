@@ -390,6 +390,8 @@ def recheck_cmd(name: str = typer.Option(..., "--name", help="the registered dev
                f"over their budgets by up to {drift:.2f}x; register it again ({again}), and a budget on it warns "
                "until then" if drift > margin else
                f"within its timing margin ({margin:.3g})" + (": budgets on it are conservative now" if drift < 1 else ""))
+    if not record.get("retimed"):  # an earlier gennas's registration: the margin of 1 is none measured (walk 47)
+        verdict += f"; its registration recorded no second timings, so no margin of its own: register it again ({again})"
     if as_json:
         print_json({"device": name, "median_ratio": drift, "ratios": ratios, "margin": margin, "holds": drift <= margin})
         return
