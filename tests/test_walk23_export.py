@@ -62,7 +62,8 @@ def test_a_rerun_over_an_export_of_another_build_is_refused(trained_study, tmp_p
     fresh.write_text(json.dumps({**record, "in_channels": 3, "input_shape": [1, 3, 32, 32], "build_options": {}}))
     again = CliRunner().invoke(app, args)
     assert again.exit_code == 2
-    assert f"({fresh.parent.name} is another build than the study trained)" in again.stderr
+    assert f"the same designs from another start ({fresh.parent.name}); " in again.stderr
+    assert f"({fresh.parent.name}: another build than the study trained)" in again.stderr
 
 
 def test_a_study_that_trained_without_recording_its_build_says_the_default_is_exported():

@@ -87,7 +87,7 @@ def kept_ranks(export: Path, candidates: Sequence[Any], classes: int, seed: int 
     as ``export_architecture(overwrite=True)``): they are then replaced, but never a folder that
     holds files no export writes."""
     wanted = {c.rank: c.arch.to_string() for c in candidates}
-    kept, other, reseeded = set(), [], ""
+    kept, other, restarted = set(), [], []  # restarted: (folder, why) of the same architecture, another start
     for folder in sorted(export.glob("rank[0-9][0-9]")) if export.is_dir() else []:
         if folder.is_symlink():  # kept, its build.json was rewritten through the link, outside the folder named
             raise GennasError(f"--export {export}: {folder.name} is a symbolic link ({folder} -> "
@@ -100,8 +100,8 @@ def kept_ranks(export: Path, candidates: Sequence[Any], classes: int, seed: int 
                 kept.add(rank)
                 continue
             drawn = "no recorded seed" if record.get("seed") is None else f"seed {record['seed']}"
-            reseeded = f" ({folder.name}'s initial weights were drawn from {drawn}, not seed {seed})" \
-                if not same_start(record, seed) else f" ({folder.name} is another build than the study trained)"
+            restarted.append((folder.name, f"initial weights drawn from {drawn}, not seed {seed}"
+                              if not same_start(record, seed) else "another build than the study trained"))
             other.append(folder.name)
         elif not (rank in wanted and half_written(folder)):  # a half-written one of ours is rewritten
             other.append(folder.name)
@@ -111,9 +111,13 @@ def kept_ranks(export: Path, candidates: Sequence[Any], classes: int, seed: int 
                           "replaces only exports: move them, or choose a new or empty folder")
     if other and not overwrite:
         # a new export over an old one replaced some ranks and left the others: a mixed folder
-        raise GennasError(f"--export {export} already holds an export of other designs ({', '.join(other[:3])}"
+        # the same architectures written from another start read as "other designs", naming one rank (user walk 47)
+        same = [name for name, _ in restarted]
+        what = "the same designs from another start" if len(same) == len(other) else "other designs"
+        why = f" ({', '.join(same[:3])}{', ...' if len(same) > 3 else ''}: {restarted[0][1]})" if same else ""
+        raise GennasError(f"--export {export} already holds an export of {what} ({', '.join(other[:3])}"
                           f"{', ...' if len(other) > 3 else ''}); choose a new or empty folder, or add --overwrite to "
-                          "replace it" + reseeded)
+                          "replace it" + why)
     return kept
 
 
