@@ -116,3 +116,16 @@ def test_a_coarse_clock_s_zero_timings_are_noisy_not_a_division_by_zero():
     timings = [Timing(0.0, spread_of([0.0, 0.0, 0.0]), 3), Timing(15.6, 0.0, 3)]
     problems = noise_problems(["a", "b"], timings, flops=[5e8, 1e6])  # the larger network at 0 ms
     assert any("spread inf" in p for p in problems)
+
+
+def test_a_storage_path_holding_a_percent_escape_is_refused_before_anything_is_written(tmp_path):
+    """SQLAlchemy decodes %41 to A: the search failed and left a temporary database in the decoded folder."""
+    from gennas.search.backends import open_storage
+
+    folder = tmp_path / "pct%41dir"
+    folder.mkdir()
+    (tmp_path / "pctAdir").mkdir()
+    with pytest.raises(GennasError, match="two hex digits .* rename the folder or file"):
+        open_storage(str(folder / "r.db"))
+    assert not any((tmp_path / "pctAdir").iterdir()) and not any(folder.iterdir())
+    assert open_storage(f"sqlite:///{tmp_path / '100% run.db'}") is not None  # a lone '%' is kept as it is

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import os
 import random
+import re
 import threading
 import time
 import warnings
@@ -210,6 +211,10 @@ def open_storage(storage: Any, existing: bool = False) -> Any:
         raise GennasError(f"storage {storage!r}: SQLite reads what follows '?' as the URL's options ({options!r} "
                           f"is none), so the study would be written to {file!r}; a file name cannot hold '?': "
                           "rename it")
+    if file and re.search(r"%[0-9A-Fa-f]{2}", file):  # decoded by SQLAlchemy: a temporary db was left elsewhere
+        raise GennasError(f"storage {storage!r}: SQLAlchemy reads '%' and two hex digits in a URL as one escaped "
+                          f"character, so the study would be written to another file than {file!r}: rename the "
+                          "folder or file (user walk 46)")
     if file and not file.startswith("file:") and Path(file).is_dir():  # it said "no such file" or "unable to open"
         raise GennasError(f"storage {storage!r}: {file} is a folder, not a .db file; name a file in it, "
                           f"e.g. {Path(file) / 'run.db'}")
