@@ -380,8 +380,9 @@ def write_report(runs: Sequence[StudyRun], out: str | Path) -> Report:
     if folder.exists() and not folder.is_dir():
         raise GennasError(f"the report's folder {folder} is a file: name a folder (made if missing)")
     groups: dict[str, list[StudyRun]] = {}
+    spaces = len({run.space.name for run in runs})
     for run in runs:
-        groups.setdefault(scored_as(run, len({r.space.name for r in runs}) > 1), []).append(run)
+        groups.setdefault(scored_as(run, spaces > 1), []).append(run)
     if len(groups) == 1:
         made = _figures(runs, folder)
         files, notes = made.files, made.notes

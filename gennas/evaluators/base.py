@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import numbers
 import time
+import traceback
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -129,7 +130,7 @@ class CallableEvaluator:
         self.fn = fn
         self.kind = kind
         self.retries = retries
-        #: the last exception ``fn`` raised, with its traceback (in this process; not pickled): a
+        #: the last exception ``fn`` raised, with its traceback's lines (in this process; not pickled): a
         #: search stopped by an evaluator that fails alike chains it, so the traceback into the
         #: caller's code is not lost (user walk 44)
         self.last_exception: Exception | None = None
@@ -158,6 +159,8 @@ class CallableEvaluator:
                     raise
                 except Exception as exc:  # a user's evaluator may fail in any way; record and go on
                     score, error = float("nan"), f"{type(exc).__name__}: {exc}"
+                    # its traceback's lines are kept, its frames' locals (the caller's model, data) freed
+                    traceback.clear_frames(exc.__traceback__)
                     self.last_exception = exc
             metadata = {"attempts": attempt} if attempt > 1 else {}
             out.append(Result(arch, score, self.kind, cost_s=time.perf_counter() - start, metadata=metadata,
