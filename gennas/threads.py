@@ -24,8 +24,6 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
-import torch
-
 from gennas.errors import GennasError
 
 __all__ = ["check_threads", "own_torch_modes", "threads_chosen", "torch_threads", "with_own_threads",
@@ -48,6 +46,8 @@ def threads_chosen(restore: int | None = None) -> Callable[[], None]:
     def undo() -> None:
         _CHOSEN.reset(token)
         if restore is not None:
+            import torch
+
             torch.set_num_threads(restore)
     return undo
 
@@ -64,6 +64,8 @@ def check_threads(threads: Any) -> int | None:
 @contextmanager
 def torch_threads(threads: int | None) -> Iterator[None]:
     """torch's intra-op CPU threads set to ``threads`` inside the block (None: unchanged), restored after."""
+    import torch  # here, not at the top: the command line marks its threads chosen without torch
+
     if threads is None or threads == torch.get_num_threads():
         yield
         return
@@ -82,6 +84,8 @@ def own_torch_modes() -> Iterator[None]:
     refit a raw RuntimeError after the results were recorded, and its
     ``set_default_dtype(torch.float64)`` built gennas's layers in float64 beside float32 inputs
     (user walk 44). The dtype is process-wide while the block runs, as torch's threads are."""
+    import torch
+
     dtype = torch.get_default_dtype()
     if dtype != torch.float32:
         torch.set_default_dtype(torch.float32)
