@@ -15,7 +15,8 @@ from gennas.search import run_search
 from gennas.search.evaluator_settings import WeightsNotKept, evaluator_settings
 from gennas.search.blind_stop import SAME_FAILURE_STOP
 from gennas.search.runs import load_runs
-from gennas.search.storage import CHANGES_ATTR, ResultStore
+from gennas.search.storage import ResultStore
+from gennas.search.study_record import CHANGES_ATTR
 
 TINY = {"channels": 8, "cells_per_stage": 1}
 

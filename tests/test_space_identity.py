@@ -123,7 +123,8 @@ def test_a_study_verified_on_another_spec_of_the_space_is_resumed_only_when_forc
     """Its scores are of networks the YAML no longer describes: resuming it, or designing from it
     (Designer.from_study), is refused naming the change; forced, the change is recorded."""
     from gennas.evaluators.base import Result
-    from gennas.search.storage import CHANGES_ATTR, SPEC_ATTR, ResultStore
+    from gennas.search.storage import ResultStore
+    from gennas.search.study_record import CHANGES_ATTR, SPEC_ATTR
 
     space = gennas.load_space(str(user_cell_space(SPACE_NAME)))
     url = f"sqlite:///{tmp_path / 'runs.db'}"
@@ -147,7 +148,7 @@ def test_force_goes_past_an_edited_spec_for_a_study_begun_from_a_saved_predictor
 
     from gennas.design.pretrained import start_copy
     from gennas.search.progress import work_dirs
-    from gennas.search.storage import SPEC_ATTR, START_ATTR
+    from gennas.search.study_record import SPEC_ATTR, START_ATTR
 
     monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
     path = user_cell_space("forced_start_space")

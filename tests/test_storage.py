@@ -264,7 +264,7 @@ def test_a_study_finds_the_yaml_file_of_its_users_space(tmp_path):
     import uuid
 
     import gennas
-    from gennas.search.storage import SPACE_ATTR, SPACE_FILE_ATTR
+    from gennas.search.study_record import SPACE_ATTR, SPACE_FILE_ATTR
     from gennas.search.studies import study_settings, study_space
 
     name = f"mine_{uuid.uuid4().hex[:8]}"
@@ -327,7 +327,7 @@ def test_a_designer_rebuilt_from_a_holdout_search_uses_the_holdout_predictor(tmp
 
     import gennas
     from gennas.cli.app import app
-    from gennas.search.storage import START_ATTR
+    from gennas.search.study_record import START_ATTR
 
     holdout = gennas.load_predictor("nb201", holdout="cifar100")
     designer = gennas.Designer("nb201", task="new-cifar100", predictor=holdout, seed=0)

@@ -218,7 +218,8 @@ def test_a_resumed_search_in_a_space_without_a_shipped_predictor_goes_where_the_
     designer rebuilt from the study does too, whatever a later search saved."""
     import shutil
 
-    from gennas.search.storage import START_ATTR, ResultStore
+    from gennas.search.storage import ResultStore
+    from gennas.search.study_record import START_ATTR
 
     path, _ = user_yaml
     space = gennas.load_space(str(path))
@@ -252,7 +253,8 @@ def test_a_resumed_search_that_began_from_a_saved_predictor_starts_from_it_again
     import shutil
 
     from gennas.design.pretrained import START_COPY
-    from gennas.search.storage import START_ATTR, ResultStore
+    from gennas.search.storage import ResultStore
+    from gennas.search.study_record import START_ATTR
 
     path, _ = user_yaml
     space = gennas.load_space(str(path))

@@ -29,7 +29,7 @@ def test_a_device_registered_without_today_s_timing_settings_is_named_as_such(mo
 def test_a_study_that_records_no_start_is_resumed_with_a_warning_and_stays_unrecorded(tmp_path):
     """An earlier gennas recorded no predictor_start: the resume wrote the new run's ("saved") and then
     warned, wrongly, that the study began from a saved predictor."""
-    from gennas.search.storage import START_ATTR
+    from gennas.search.study_record import START_ATTR
 
     db = tmp_path / "run.db"
     table = gennas.TableEvaluator("nb201", "cifar10")
@@ -46,3 +46,22 @@ def test_a_study_that_records_no_start_is_resumed_with_a_warning_and_stays_unrec
 
     attrs = optuna.load_study(study_name="old", storage=f"sqlite:///{db}").user_attrs
     assert START_ATTR not in attrs
+
+
+def test_designing_from_a_study_writes_nothing_into_it(tmp_path):
+    """`gennas design --study` on a study an older gennas made (no spec recorded) wrote the space's
+    spec of now into it, as if its results were verified on it (walk 47 #6); a design only reads."""
+    from gennas.search.study_record import SPEC_ATTR
+
+    db = f"sqlite:///{tmp_path / 'run.db'}"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        gennas.Designer("nb201", task="cifar10", seed=0).search(gennas.TableEvaluator("nb201", "cifar10"), budget=3,
+                                                               storage=db, study_name="old", progress=False)
+    with sqlite3.connect(tmp_path / "run.db") as con:  # as an earlier gennas left it
+        con.execute("DELETE FROM study_user_attributes WHERE key = ?", (SPEC_ATTR,))
+        before = con.execute("SELECT key, value_json FROM study_user_attributes ORDER BY key").fetchall()
+    designer = gennas.Designer.from_study(db, "old")
+    assert len(designer.generate(2)) == 2
+    with sqlite3.connect(tmp_path / "run.db") as con:
+        assert con.execute("SELECT key, value_json FROM study_user_attributes ORDER BY key").fetchall() == before

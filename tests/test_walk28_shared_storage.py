@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 
 from gennas.cli.app import app
 from gennas.errors import GennasError
-from gennas.search.storage import SPACE_ATTR, ResultStore
+from gennas.search.storage import ResultStore
+from gennas.search.study_record import SPACE_ATTR
 
 
 def _foreign(url: str, name: str, space_attr: str | None = None) -> None:

@@ -18,7 +18,7 @@ DEFAULT_SPACE = "nb201"
 def stored_start(storage: str, study_name: str) -> str | None:
     """What a stored designer study started from (``predictor_start``), None where there is no such
     study (yet) or it records none."""
-    from gennas.search.storage import START_ATTR
+    from gennas.search.study_record import START_ATTR
     from gennas.search.studies import study_settings
 
     try:
@@ -89,7 +89,7 @@ def check_resumed_space(settings: dict[str, Any], study_name: str | None) -> Non
     """Refuse a resume without ``--space`` of a study of another space than the default, naming
     its space and spec: it failed later on the study's task ("unknown nb201 table dataset
     'digits'") or evaluator, never saying the study's space."""
-    from gennas.search.storage import SPACE_ATTR, SPACE_FILE_ATTR
+    from gennas.search.study_record import SPACE_ATTR, SPACE_FILE_ATTR
 
     stored = settings.get(SPACE_ATTR)
     if stored is None or stored == DEFAULT_SPACE:

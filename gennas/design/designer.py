@@ -203,7 +203,9 @@ class Designer(Statements, Verification):
 
         stored_space, arguments = designer_arguments(storage, study_name, space, options, force)
         designer = cls(stored_space, storage=storage, **arguments)
-        store = ResultStore.open(stored_space, storage, study_name, resume=True, force=force)
+        # read only: designing from a study records nothing in it (it wrote the space's spec of now
+        # into a study an older gennas made, as if its results were verified on it: user walk 47)
+        store = ResultStore.open(stored_space, storage, study_name, resume=True, force=force, read_only=True)
         for note in foreign_notes(store.foreign_count, study_name):
             warnings.warn(note, GennasWarning, stacklevel=2)
         results = store.results()

@@ -303,7 +303,7 @@ class RememberingLoop(DesignLoop):
         begun from a saved predictor did the same, as that file is rewritten after every refit
         (first different result the 15th, best 8.08e12 against 9.04e12): it restarts from
         the copy (:data:`START_COPY`), or says that none was kept."""
-        from gennas.search.storage import START_ATTR
+        from gennas.search.study_record import START_ATTR
 
         start = attrs.get(START_ATTR)
         if not resumed:

@@ -21,7 +21,7 @@ from gennas.errors import GennasError, GennasWarning, caller_stacklevel
 ATTRIBUTES = ("epochs", "lr", "build_options", "input_shape", "in_channels", "num_classes", "inputs")
 #: study settings counting the images of an evaluator's loaders, where their dataset has a length
 SAMPLE_COUNTS = {"train_samples": "train_loader", "val_samples": "val_loader"}
-#: every study setting :func:`evaluator_settings` may record (part of ``storage.SETTINGS``)
+#: every study setting :func:`evaluator_settings` may record (part of ``study_record.SETTINGS``)
 EVALUATOR_SETTINGS = ATTRIBUTES + tuple(SAMPLE_COUNTS)
 
 

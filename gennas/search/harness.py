@@ -39,7 +39,8 @@ from gennas.search.interrupted import warn_interrupted
 from gennas.search.optimizer import Optimizer, check_optimizer, untold
 from gennas.search.progress import SearchProgress, attach_work_dir, release_work, work_dirs
 from gennas.search.search_result import SearchResult
-from gennas.search.storage import START_ATTR, ResultStore
+from gennas.search.storage import ResultStore
+from gennas.search.study_record import START_ATTR
 from gennas.search.stored_trials import foreign_notes
 from gennas.versions import versions
 
@@ -152,7 +153,7 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
         attrs: study user attributes to record (method, task, seed, ...; the evaluator's kind, unless
             given as ``evaluator``, and its epochs, build options, input shape, ... are added:
             ``evaluator_settings``); resuming with other
-            settings (see :data:`gennas.search.storage.SETTINGS`) is refused unless ``force``
+            settings (see :data:`gennas.search.study_record.SETTINGS`) is refused unless ``force``
             (another task is refused even then: its scores would mix two datasets).
         direction: ``"maximize"`` (accuracy) or ``"minimize"`` (a loss): which scores are best.
         force: resume even though ``attrs`` changes the study's settings, the task excepted (the

@@ -59,7 +59,8 @@ def _read_runs(backend: Any, storage: Any, studies: Sequence[str] | None) -> lis
     optuna = optuna_module()
 
     from gennas.search.backends import quiet_optuna
-    from gennas.search.storage import SPACE_ATTR, ResultStore
+    from gennas.search.storage import ResultStore
+    from gennas.search.study_record import SPACE_ATTR
     from gennas.search.stored_trials import foreign_notes
     from gennas.search.studies import study_space
 

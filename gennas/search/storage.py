@@ -10,7 +10,7 @@ Ctrl-C between two verifications loses nothing and leaves no half-written trial.
 Storage is an optuna storage URL (``sqlite:///run.db``, ``postgresql://...``), a bare path
 ending in ``.db`` (taken as SQLite), an optuna storage object, or ``None`` (in memory).
 
-A study records the settings its results mean something under (:data:`SETTINGS`: method, task,
+A study records the settings its results mean something under (:mod:`gennas.search.study_record`: method, task,
 evaluator, seed, device, latency budget, ...); resuming with other settings is refused, naming
 the difference, unless forced (the change is then recorded); another task is refused even forced.
 A verified result that cannot be written (the database became read-only, the disk is full) is
@@ -32,44 +32,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gennas.atomic_write import write_whole, writers_lock
-from gennas.checkpoint import json_fallback
 from gennas.errors import GennasError, GennasWarning, caller_stacklevel
 from gennas.evaluators.base import Result
 from gennas.resources import home_folder
 from gennas.search.backends import failure_reason, open_storage, quiet_optuna, storage_errors
-from gennas.search.evaluator_settings import EVALUATOR_SETTINGS, warn_other_threads
 from gennas.search.optuna_module import optuna_module
 from gennas.search.progress import work_dir
 from gennas.search.stored_trials import trial_result, written_by_gennas
+from gennas.search.study_record import RUN_ATTR, SPACE_ATTR, checked_run, foreign_study, jsonable, record_run
 from gennas.spaces import SearchSpace, resolve_space
-from gennas.spaces.identity import changes_since, describe, spec_record
 
 if TYPE_CHECKING:
     import optuna
 
-#: study user attribute naming the search space; a resumed study must match it
-SPACE_ATTR = "gennas_space"
-#: study user attribute with the absolute path of a space loaded from a user's YAML file
-SPACE_FILE_ATTR = "gennas_space_file"
-#: study user attribute with the spec its results were verified on (gennas.spaces.identity)
-SPEC_ATTR = "gennas_space_spec"
-#: study attribute naming what a designer search started from: "shipped", "saved" (a predictor an
-#: earlier search saved in $GENNAS_HOME), "untrained" or "given" (gennas.design.pretrained)
-START_ATTR = "predictor_start"
-#: study attributes set by its first run only
-ORIGIN_ATTRS = (START_ATTR,)
-#: study attributes that give its results their meaning: a resumed run must match them (the CLI's
-#: ``limit``, and what run_search reads off the evaluator: epochs, lr, build options, input shape, ...;
-#: the batch size, which decides what a seeded search verifies: a resume with another went its own way)
-SETTINGS = ("method", "task", "evaluator", "data", "seed", "device", "max_latency_ms", "latency_confidence",
-            "direction", "limit", "batch_size") + EVALUATOR_SETTINGS
-#: the command-line option of a setting, named where a resume with another value is refused
-OPTIONS = {"method": "--method", "seed": "--seed", "batch_size": "--batch-size", "epochs": "--epochs",
-           "limit": "--limit"}
-#: study attribute listing the settings changed by forced resumes (``{"after", "from", "to"}`` each)
-CHANGES_ATTR = "gennas_settings_changes"
-#: study attribute with the start time of the latest run that verified something
-RUN_ATTR = "gennas_last_run"
 #: trial attribute of a result stored from the journal (so a replay never stores it twice)
 JOURNAL_ID = "journal_id"
 #: seconds a journal's writer waits for another's (a replay stores a study's results meanwhile): a
@@ -86,30 +61,6 @@ SET_ASIDE_ATTR = "gennas_set_aside"
 
 class NewStudyOnResume(GennasWarning):
     """``resume`` named a study the storage does not hold: a new one is started (a typo?)."""
-
-
-def foreign_study(study: optuna.Study, direction: str) -> str | None:
-    """What makes ``study`` another tool's: trials or user attributes without :data:`SPACE_ATTR`,
-    which every gennas study records as it is made, or, for an empty one another tool made,
-    several objectives or the other ``direction`` (optuna's ``best_trial`` then named the worst
-    result); None for a gennas study, or an empty one (another gennas process may have just made it)."""
-    attrs = study.user_attrs
-    if len(study.directions) > 1:
-        return f"it optimises {len(study.directions)} objectives, and gennas stores one score per architecture"
-    trials = 0 if SPACE_ATTR in attrs else len(study.get_trials(deepcopy=False))
-    made = study.direction.name.lower()
-    if SPACE_ATTR in attrs or not (trials or attrs or made != direction):
-        return None
-    held = [f"{trials} trial{'s' * (trials != 1)}"] if trials else []
-    held += [f"user attributes {', '.join(sorted(attrs))}"] if attrs else []
-    if not held:
-        return f"it was made to {made} its values"
-    return f"it holds {' and '.join(held)} but none of gennas's ({SPACE_ATTR}, {SPEC_ATTR}, method, seed)"
-
-
-def _jsonable(value: Any) -> Any:
-    """``value`` made JSON-serialisable (numpy scalars to Python, unknown objects to str)."""
-    return json.loads(json.dumps(value, default=json_fallback))
 
 
 class ResultStore:
@@ -136,7 +87,7 @@ class ResultStore:
     @classmethod
     def open(cls, space: SearchSpace | str, storage: Any = None, study_name: str | None = None,
              resume: bool = False, attrs: dict[str, Any] | None = None, direction: str = "maximize",
-             force: bool = False) -> ResultStore:
+             force: bool = False, read_only: bool = False) -> ResultStore:
         """Open (or create) the study ``study_name`` in ``storage``.
 
         Results waiting in the storage's journal (verified but not written by an earlier run) are
@@ -153,6 +104,9 @@ class ResultStore:
             direction: the study's optimisation direction (``"maximize"`` or ``"minimize"``).
             force: resume even when ``attrs`` changes a setting (never the task), or the space's spec
                 changed since the results were verified (the change is recorded).
+            read_only: check, but record nothing of this run in the study (a designer rebuilt
+                from it: ``gennas design --study`` wrote the space's spec of now into a study an
+                older gennas made, as if its results were verified on it).
 
         Raises:
             GennasError: storage cannot be opened or written; the study has trials but ``resume``
@@ -196,43 +150,11 @@ class ResultStore:
         if count and not resume:
             raise GennasError(f"study {study.study_name!r} already holds {count} result{'s' * (count != 1)}; "
                               "resume it (resume=True / --resume) or choose another study name")
-        new = {key: _jsonable(value) for key, value in (attrs or {}).items()}
-        old = study.user_attrs
-        changed = [k for k in SETTINGS if k in new and k in old and new[k] != old[k]]
-        respecified = changes_since(old.get(SPEC_ATTR), space) if count else []
-        if respecified and not force:  # scores of networks the YAML no longer describes
-            raise GennasError(f"study {study.study_name!r} holds results verified on another spec of space "
-                              f"{space.name!r} ({describe(respecified)}); restore the spec, choose another study "
-                              "name, or force it (force=True / --force) to go on with them")
-        if count and "task" in changed:  # never forced: the designer would learn two datasets' scores as one task
-            raise GennasError(f"study {study.study_name!r} holds scores of task {old['task']!r}, this run has task "
-                              f"{new['task']!r}; force=True / --force never changes a study's task (its scores would "
-                              f"mix two datasets): start a new study for task {new['task']!r}")
-        if count and changed and not force:
-            raise GennasError(f"study {study.study_name!r} was run with {_settings(old, changed)}, this run has "
-                              f"{_settings(new, changed)}; resume with the same settings{_options(old, changed)}, "
-                              "choose another study name, or force it (force=True / --force) to continue with the "
-                              "new settings")
-        if count:  # not refused: the same settings on another machine's threads
-            warn_other_threads(old, new, study.study_name)
-        with storage_errors(backend, "write to"):
-            if stored_space is None:
-                study.set_user_attr(SPACE_ATTR, space.name)
-            source = getattr(space, "source", None)  # a user's YAML file: found again from the study
-            if source is not None and study.user_attrs.get(SPACE_FILE_ATTR) != str(source):
-                study.set_user_attr(SPACE_FILE_ATTR, str(source))
-            if old.get(SPEC_ATTR) is None or respecified:
-                study.set_user_attr(SPEC_ATTR, spec_record(space))
-            if count and (changed or respecified):
-                history = list(old.get(CHANGES_ATTR) or [])
-                history.append({"after": count, "from": {k: old[k] for k in changed},
-                                "to": {k: new[k] for k in changed}, **({"spec": respecified} if respecified else {})})
-                study.set_user_attr(CHANGES_ATTR, history)
-            for key, value in new.items():
-                if key in ORIGIN_ATTRS and (key in old or count):  # an older gennas's results: origin unknown
-                    continue  # what the study began from stays recorded; a resumed run adopts it
-                if old.get(key, _MISSING) != value:
-                    study.set_user_attr(key, value)  # the study records the settings of its latest run
+        new = {key: jsonable(value) for key, value in (attrs or {}).items()}
+        changed, respecified = checked_run(study, space, new, count, force)
+        if not read_only:
+            with storage_errors(backend, "write to"):
+                record_run(study, space, new, count, changed, respecified)
         return store
 
     def check_writable(self) -> None:
@@ -268,7 +190,7 @@ class ResultStore:
 
         attrs = {"arch": self.space.to_string(result.arch), "space": self.space.name,
                  "hash": result.arch.canonical_hash(), "kind": result.kind, "fidelity": result.fidelity,
-                 "cost_s": float(result.cost_s), "metadata": _jsonable(result.metadata), "error": result.error}
+                 "cost_s": float(result.cost_s), "metadata": jsonable(result.metadata), "error": result.error}
         if journal_id is not None:
             attrs[JOURNAL_ID] = journal_id
         params = self.params(result.arch)
@@ -316,7 +238,7 @@ class ResultStore:
         return {"id": uuid.uuid4().hex, "study": self.study_name, "space": self.space.name,
                 "arch": self.space.to_string(result.arch), "score": None if result.failed else float(result.score),
                 "kind": result.kind, "fidelity": result.fidelity, "cost_s": float(result.cost_s),
-                "metadata": _jsonable(result.metadata), "error": result.error}
+                "metadata": jsonable(result.metadata), "error": result.error}
 
     def replay_journal(self) -> int:
         """Store this study's journaled results (once each) and drop them from the journal.
@@ -420,20 +342,6 @@ def _stored_states() -> tuple[Any, ...]:
     optuna = optuna_module()
 
     return (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL)
-
-
-_MISSING = object()
-
-
-def _settings(values: dict[str, Any], keys: list[str]) -> str:
-    return ", ".join(f"{k}={values.get(k)!r}" for k in keys)
-
-
-def _options(values: dict[str, Any], keys: list[str]) -> str:
-    """How to pass the study's ``values`` of ``keys`` again (" (--batch-size 2 / batch_size=2)"),
-    for those with a command-line option."""
-    named = [f"{OPTIONS[k]} {values[k]} / {k}={values[k]!r}" for k in keys if k in OPTIONS]
-    return f" ({', '.join(named)})" if named else ""
 
 
 def _drop_lines(path: Path, dropped: set[str]) -> None:

@@ -14,7 +14,7 @@ from gennas.errors import GennasError, GennasWarning, OtherSpec, UnknownSpace, c
 from gennas.evaluators.zero_cost import names_a_proxy, task_of
 from gennas.search.backends import open_storage, quiet_optuna, storage_errors
 from gennas.search.optuna_module import optuna_module
-from gennas.search.storage import SPACE_ATTR, SPACE_FILE_ATTR, START_ATTR
+from gennas.search.study_record import SPACE_ATTR, SPACE_FILE_ATTR, START_ATTR
 from gennas.seeds import check_seed, seed_or_drawn
 from gennas.spaces import SearchSpace, resolve_space
 from gennas.surrogates.task import Task
