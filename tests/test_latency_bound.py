@@ -238,6 +238,22 @@ def test_one_timing_far_from_what_the_others_predict_is_named_at_adapt():
         estimator.adapt("other", [(a, bench.latency(a, "pixel3")) for a in refs])
 
 
+def test_a_device_adapted_to_every_cell_of_its_table_names_no_timing():
+    """LatencyEstimator.fit adapts each device to every cell of its table: dozens of cells per device
+    were named, each leaving the spread as it was ("its spread 0.29, 0.29 without it")."""
+    import warnings
+
+    import gennas
+    from gennas.surrogates.latency_bound import OutlyingTiming
+
+    bench, estimator = gennas.load_benchmark("nb201"), gennas.load_latency_estimator("nb201")
+    archs = bench.archs()[::5]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", OutlyingTiming)
+        for device in ("pixel3", "samsung_a50"):
+            estimator.adapt(device + "-table", list(zip(archs, bench.latency_of(archs, device))))
+
+
 def test_a_registered_device_s_outlying_timing_is_said_when_that_device_is_used(tmp_path, monkeypatch):
     """Every latency command adapts every device registered in the home: a phone's outlying timing
     was warned by commands about pixel3, and under PYTHONWARNINGS=error ended them (walk 45)."""
