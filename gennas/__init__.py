@@ -19,6 +19,8 @@ optuna) is imported on first use (the Optuna pattern), so ``import gennas`` stay
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from gennas._lazy import lazy_exports
 from gennas.errors import (
     DataError,
@@ -33,6 +35,54 @@ from gennas.errors import (
 )
 from gennas.graph import ArchGraph
 from gennas.spaces import SearchSpace, list_spaces, load_space
+
+if TYPE_CHECKING:  # what type checkers and IDEs see: the real types of the names loaded lazily below
+    # (without it every one was Any to mypy and pyright, and no mistake in a call was caught: user walk 49);
+    # tests/test_typing.py keeps it equal to _LAZY
+    from gennas.bench import Benchmark, load_benchmark
+    from gennas.design.budget import FewerDesigns, MissedCheck, UncalibratedBound
+    from gennas.design.candidate import Candidate
+    from gennas.design.designer import Designer, GuidanceSettings
+    from gennas.design.holdout import HeldOutNaming
+    from gennas.design.loop import DesignLoop, LoopSettings
+    from gennas.design.notes import Designs
+    from gennas.design.pretrained import OtherDirectionSaved, PredictorNotRemembered, SavedTasksReplaced
+    from gennas.design.scores import InterruptedTell, RepeatedArchitecture, ToldTwice
+    from gennas.design.statement import ScoresOffTable
+    from gennas.design.study_replay import UnstoredTell
+    from gennas.design.task_names import TaskNameSlip
+    from gennas.design.told_units import OtherUnit
+    from gennas.errors import CannotWrite, OtherSpec
+    from gennas.evaluators import (
+        CallableEvaluator,
+        Evaluator,
+        ProxyEvaluator,
+        Result,
+        Supernet,
+        TableEvaluator,
+        TrainEvaluator,
+        as_evaluator,
+    )
+    from gennas.export import MissingWeights
+    from gennas.generators import load_generator
+    from gennas.generators.guidance import Guidance, InfeasibleBudget
+    from gennas.resources import NoHome
+    from gennas.search import Optimizer, run_search
+    from gennas.search.evaluator_settings import OtherThreads, WeightsNotKept
+    from gennas.search.interrupted import InterruptedSearch
+    from gennas.search.search_result import SearchResult
+    from gennas.search.storage import NewStudyOnResume
+    from gennas.seeds import UnseededStudy
+    from gennas.spaces.schema import SpecError
+    from gennas.surrogates.latency import LatencyEstimator, load_latency_estimator, measure_latency
+    from gennas.surrogates.latency_bound import OutlyingTiming
+    from gennas.surrogates.measure import BrokenDeviceFile
+    from gennas.surrogates.predictor import Predictor
+    from gennas.surrogates.protocols import AccuracyModel, LatencyModel
+    from gennas.surrogates.shipped_predictor import load_predictor
+    from gennas.surrogates.task import Task
+    from gennas import baselines, bench, datasets, design, evaluators, export, search, surrogates  # noqa: F401
+    from gennas.evaluators import zero_cost as proxies  # noqa: F401  (_SUBMODULES, attributes of gennas)
 
 __version__ = "0.1.0"
 
@@ -111,9 +161,10 @@ _SUBMODULES = {"proxies": "gennas.evaluators.zero_cost", "datasets": "gennas.dat
 
 
 __getattr__, __dir__ = lazy_exports(__name__, _LAZY, _SUBMODULES)
-del annotations, lazy_exports  # not the package's API: dir(gennas) listed them
+del annotations, lazy_exports, TYPE_CHECKING  # not the package's API: dir(gennas) listed them
 
 
+# a literal list (pyright could not read `*_LAZY`); tests/test_typing.py keeps it equal to the names above
 __all__ = [
     "ArchGraph",
     "DataError",
@@ -128,5 +179,60 @@ __all__ = [
     "UnknownSpace",
     "list_spaces",
     "load_space",
-    *_LAZY,
+    "Benchmark",
+    "load_benchmark",
+    "Task",
+    "Predictor",
+    "load_predictor",
+    "LatencyEstimator",
+    "load_latency_estimator",
+    "measure_latency",
+    "load_generator",
+    "Guidance",
+    "Designer",
+    "GuidanceSettings",
+    "LoopSettings",
+    "DesignLoop",
+    "AccuracyModel",
+    "LatencyModel",
+    "run_search",
+    "Optimizer",
+    "Evaluator",
+    "Result",
+    "as_evaluator",
+    "CallableEvaluator",
+    "TableEvaluator",
+    "TrainEvaluator",
+    "ProxyEvaluator",
+    "Supernet",
+    "Candidate",
+    "Designs",
+    "SearchResult",
+    "InfeasibleBudget",
+    "FewerDesigns",
+    "ToldTwice",
+    "CannotWrite",
+    "OtherSpec",
+    "NoHome",
+    "SpecError",
+    "BrokenDeviceFile",
+    "HeldOutNaming",
+    "InterruptedSearch",
+    "InterruptedTell",
+    "MissedCheck",
+    "MissingWeights",
+    "NewStudyOnResume",
+    "OtherDirectionSaved",
+    "OtherThreads",
+    "OtherUnit",
+    "OutlyingTiming",
+    "PredictorNotRemembered",
+    "RepeatedArchitecture",
+    "SavedTasksReplaced",
+    "ScoresOffTable",
+    "TaskNameSlip",
+    "UncalibratedBound",
+    "UnseededStudy",
+    "UnstoredTell",
+    "WeightsNotKept",
 ]

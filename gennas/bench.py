@@ -18,11 +18,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from gennas.errors import GennasError, InvalidArchitecture, UnknownDataset, UnknownDevice, unknown
-from gennas.graph import ArchGraph
+from gennas.graph import ArchGraph, ArchLike
 from gennas.resources import data_dir
 from gennas.spaces import SearchSpace, load_space
-
-ArchLike = ArchGraph | str
 
 
 def _read_table(path) -> tuple[list[str], dict[str, np.ndarray], np.ndarray]:
@@ -65,14 +63,17 @@ class Benchmark:
     # ------------------------------------------------------------ listings
     @property
     def name(self) -> str:
+        """The benchmark's name (its space's: ``"nb201"``)."""
         return self.space.name
 
     @property
     def datasets(self) -> list[str]:
+        """The datasets whose test accuracies the table holds, sorted."""
         return sorted(self.accuracies)
 
     @property
     def devices(self) -> list[str]:
+        """The devices whose measured latencies the table holds, sorted."""
         return sorted(self.latencies)
 
     def __len__(self) -> int:
@@ -87,6 +88,8 @@ class Benchmark:
         """Row index of each architecture, int64 ``(len(archs),)``."""
         out = np.empty(len(archs), dtype=np.int64)
         for i, arch in enumerate(archs):
+            if not isinstance(arch, (ArchGraph, str)):  # a design generate returned; anything else named
+                arch = self.space.parse(arch)
             if isinstance(arch, ArchGraph) and arch.space != self.space.name:
                 raise InvalidArchitecture(f"architecture of space {arch.space!r} looked up in the "
                                           f"{self.space.name} benchmark")

@@ -36,7 +36,7 @@ import torch
 from gennas.atomic_write import torch_save, write_whole
 from gennas.checkpoint import json_fallback, load_checkpoint, load_error
 from gennas.errors import GennasError, GennasWarning, MissingDependency, caller_stacklevel, install_hint
-from gennas.graph import ArchGraph
+from gennas.graph import ArchGraph, ArchLike
 from gennas.seeds import check_seed
 from gennas.seeds import seeded_torch
 from gennas.spaces import SearchSpace, resolve_space
@@ -48,7 +48,7 @@ from gennas.versions import versions
 EXPORT_FILES = ("arch.txt", "weights.pt", "model.pt2", "model.onnx", "build.json")
 
 
-def export_architecture(arch: ArchGraph | str, folder: str | Path, space: SearchSpace | str | None = None,
+def export_architecture(arch: ArchLike, folder: str | Path, space: SearchSpace | str | None = None,
                         num_classes: int = 10, in_channels: int = 3, input_size: int | None = None,
                         onnx: bool = True, weights: dict[str, torch.Tensor] | None = None,
                         weights_source: str = "fresh initialisation (torch default init)",

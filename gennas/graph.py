@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, Union
 
 import numpy as np
 
@@ -21,6 +21,7 @@ from gennas.errors import GennasError, InvalidArchitecture, MissingDependency
 
 if TYPE_CHECKING:  # heavy imports stay lazy: only the conversions need them
     import networkx as nx
+    from torch import nn
     from torch_geometric.data import Data
 
 
@@ -108,6 +109,7 @@ class ArchGraph:
     # ----------------------------------------------------------------- properties
     @property
     def num_nodes(self) -> int:
+        """Number of nodes (ops) of the graph."""
         return len(self.ops)
 
     @property
@@ -116,6 +118,7 @@ class ArchGraph:
         return space_rules(self.space)
 
     def predecessors(self, node: int) -> list[int]:
+        """The nodes with an edge into ``node``, in edge order."""
         return [s for s, d in self.edges if d == node]
 
     # ----------------------------------------------------------------- identity
@@ -195,7 +198,7 @@ class ArchGraph:
         g.ndata["pos"] = data.pos
         return g
 
-    def build(self, **kwargs: Any) -> Any:
+    def build(self, **kwargs: Any) -> nn.Module:
         """Shorthand for ``space.build(self, **kwargs)``: a trainable ``torch.nn.Module``."""
         return self.search_space.build(self, **kwargs)
 
@@ -205,3 +208,16 @@ class ArchGraph:
         except Exception:  # repr must never fail, even for graphs the space rejects
             text = f"ops={self.ops}"
         return f"ArchGraph({self.space}: {text})"
+
+
+class HoldsArch(Protocol):
+    """What holds one architecture: a design :meth:`gennas.Designer.generate` returned (a
+    :class:`~gennas.Candidate`) or a verified :class:`~gennas.Result`."""
+
+    @property
+    def arch(self) -> ArchGraph: ...
+
+
+#: one architecture as gennas's calls take it: a graph, its string, or a design or result holding
+#: one (a design was taken by some calls and refused by others: user walk 49)
+ArchLike = Union[ArchGraph, str, HoldsArch]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -37,7 +38,7 @@ from gennas.design.refine import refined
 from gennas.design.verifying import Verification
 from gennas.design.verified import (failed_only, in_stated_order, one_per_function, ranked, verifications_among,
                                     verified_means, with_verified)
-from gennas.errors import GennasError, GennasWarning, UnknownDataset, caller_stacklevel
+from gennas.errors import GennasError, GennasWarning, UnknownDataset, caller_stacklevel, hide_passwords
 from gennas.generators import SlotGenerator, load_generator
 from gennas.generators.base import MAX_COUNT, check_count
 from gennas.generators.guidance import Guidance, HardFn, InfeasibleBudget, predictor_value
@@ -88,7 +89,7 @@ class Designer(Statements, Verification):
         generator: ``"diffusion"``, ``"vae"`` or a :class:`SlotGenerator`.
         predictor / estimator: override the pretrained ones (any :class:`AccuracyModel` /
             :class:`LatencyModel`). ``Designer.predictor`` stays the pretrained network, raw and
-            uncalibrated (100.45 for nb201's best cifar10 cell); what the designer states is
+            uncalibrated (99.90 for nb201's best cifar10 cell, 94.37 by the table); what the designer states is
             :meth:`predictions` and :meth:`generate`'s, refitted on its results and calibrated.
         guidance: how strongly the generator is steered (:class:`GuidanceSettings`).
         loop: acquisition knobs of the search loop and the pool size (:class:`LoopSettings`).
@@ -419,6 +420,9 @@ class Designer(Statements, Verification):
         task = None if self.task is None else self.task.name
         # the seed and what it learned tell two designers of one task apart in a notebook
         learned = sum(not r.failed for r in self.loop.history)
+        direction = "" if self.loop.direction == "maximize" else f", direction={self.loop.direction!r}"
+        where = self.storage if isinstance(self.storage, (str, os.PathLike)) else type(self.storage).__name__
+        stored = "" if self.storage is None else f", storage={hide_passwords(str(where))!r}"
         return (f"Designer({self.space.name}, task={task!r}, device={self.device!r}{budget}, seed={self.seed}, "
-                f"generator={self.generator.kind}, results={learned})")
+                f"generator={self.generator.kind}{direction}{stored}, results={learned})")
 

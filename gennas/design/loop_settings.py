@@ -37,6 +37,16 @@ class LoopSettings:
             the profile of ``experiments/loop_cost.py --profile`` a guided generation costs
             ~0.3 s of CPU (9 in a 50-result transfer run under a budget: 2.7 s, most of it the
             denoising steps' guidance gradients).
+        refit_steps_per_result / max_refit_steps: warm refit steps of the predictor per new
+            result, and at most per refit.
+        encoder_growth: on a task new to a pretrained predictor, its encoders are refitted when
+            the told results have grown by this factor since they last were (heads only between).
+        guide_members: ensemble members whose mean guides generation (None: all).
+        warmup / warmup_proxy / warmup_top: from scratch, the first ``warmup`` picks are ranked by
+            the zero-cost proxy ``warmup_proxy``, with the ``warmup_top`` cells it scores highest
+            among the candidates where the space ships its scores (nb201).
+
+    The reasons and measurements behind each default are the comments in this class's source.
     """
 
     #: 1.0 from scratch looked better on development seeds 100-109 (median verifications to the

@@ -14,7 +14,7 @@ from __future__ import annotations
 import shlex
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, SupportsIndex, overload
 
 import numpy as np
 
@@ -36,20 +36,24 @@ def short_line(candidate: Candidate) -> str:
     return str(candidate).replace(arch, shortened(arch, ARCH_WIDTH), 1)
 
 
-class Designs(ReprInIPython, list):
+class Designs(ReprInIPython, list[Candidate]):
     """:meth:`gennas.Designer.generate`'s designs (a list of :class:`Candidate`, best first) with
     ``notes``: what the user should know about them (:func:`design_notes`), empty where nothing.
 
     A slice (``designs[1:3]``) is a Designs with the same notes (they speak of the whole list);
-    ``sorted(designs)``, ``designs + other`` and ``copy()`` are plain lists, as for any list
-    subclass. ``task``: the task's name where the caller gave it (shown by the repr)."""
+    ``designs + other``, ``copy()`` and ``sorted(designs, key=...)`` are plain lists (a design has
+    no order of its own). ``task``: the task's name where the caller gave it (shown by the repr)."""
 
     def __init__(self, designs: Sequence[Candidate], notes: Sequence[str] = (), task: str | None = None) -> None:
         super().__init__(designs)
         self.notes: list[str] = list(notes)
         self.task = task
 
-    def __getitem__(self, index: Any) -> Any:
+    @overload
+    def __getitem__(self, index: SupportsIndex) -> Candidate: ...
+    @overload
+    def __getitem__(self, index: slice) -> Designs: ...
+    def __getitem__(self, index: SupportsIndex | slice) -> Candidate | Designs:
         # a slice lost .notes and .rows()
         got = super().__getitem__(index)
         return Designs(got, self.notes, self.task) if isinstance(index, slice) else got

@@ -90,7 +90,7 @@ class Statements:
     @with_own_threads  # after results it trains the cross-fitted copies: under the designer's threads
     def predictions(self, archs: Sequence[ArchGraph]) -> Predictions:
         """What :meth:`generate` states about ``archs``: a :class:`~gennas.surrogates.calibration.Predictions`
-        (``mean`` and, where an interval is stated, its 90 % ``low``/``high``; NaN where nothing is).
+        (``mean`` and, where an interval is stated, its 90 % ``low``/``high``; None where nothing is).
 
         * Pretrained, on a task the shipped predictor's stored calibration covers (the bundled
           tables' datasets): calibrated means and 90 % intervals, fitted on cells held out from its

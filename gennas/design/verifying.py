@@ -10,7 +10,7 @@ from __future__ import annotations
 import numbers
 import warnings
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, SupportsFloat
 
 import numpy as np
 
@@ -24,7 +24,7 @@ from gennas.design.verified import scores_by
 from gennas.errors import GennasError, caller_stacklevel
 from gennas.evaluators.base import Evaluator, Result, as_results
 from gennas.generators.base import MAX_COUNT, check_count
-from gennas.graph import ArchGraph
+from gennas.graph import ArchGraph, ArchLike
 from gennas.seeds import warn_unseeded
 from gennas.surrogates.protocols import AccuracyModel
 from gennas.threads import with_own_threads
@@ -112,7 +112,7 @@ class Verification:
 
     @one_call_at_a_time
     @with_own_threads
-    def tell(self, arch: ArchGraph | str | Result | Sequence[Result], score: float | None = None) -> None:
+    def tell(self, arch: ArchLike | Sequence[Result], score: SupportsFloat | None = None) -> None:
         """Report verified results: ``tell(arch, score)`` or ``tell(results)``; one refit per call.
         An architecture told again with another score keeps both (a warning says so); a result
         identical to one told before (architecture, score, kind, fidelity) is left out, with a
@@ -138,7 +138,7 @@ class Verification:
 
     @one_call_at_a_time
     @with_own_threads
-    def reverify(self, evaluator: Evaluator | Callable[[ArchGraph], float], budget: int = 3, times: int = 2,
+    def reverify(self, evaluator: Evaluator | Callable[[ArchGraph], SupportsFloat], budget: int = 3, times: int = 2,
                  storage: Any = None, study_name: str | None = None) -> list[Result]:
         """Verify the best verified architecture again until it has been verified ``times`` times
         and is still the best by the mean of its verifications, at most ``budget`` more
@@ -192,7 +192,7 @@ class Verification:
 
     @one_call_at_a_time
     @with_own_threads
-    def search(self, evaluator: Evaluator | Callable[[ArchGraph], float], budget: int, *, batch_size: int = 1,
+    def search(self, evaluator: Evaluator | Callable[[ArchGraph], SupportsFloat], budget: int, *, batch_size: int = 1,
                storage: Any = None, study_name: str | None = None, resume: bool = False,
                progress: bool | None = None, force: bool = False, executor: Any = None, workers: int | None = None,
                address: str | None = None) -> SearchResult:

@@ -15,10 +15,10 @@ import traceback
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, SupportsFloat, runtime_checkable
 
 from gennas.errors import GennasError, GennasWarning, caller_stacklevel
-from gennas.graph import ArchGraph
+from gennas.graph import ArchGraph, ArchLike
 
 if TYPE_CHECKING:  # annotation only: gennas.spaces is not needed to hold results
     from gennas.spaces import SearchSpace
@@ -32,7 +32,8 @@ class Result:
         arch: the architecture.
         score: the evaluator's score (accuracy in % for table, training and supernet; a proxy's
             value otherwise), better higher unless the search minimises (a loss); NaN when ``failed``.
-        kind: what produced it: ``"table"``, ``"proxy:<name>"``, ``"supernet"``, ``"train"``, ``"callable"``.
+        kind: what produced it: ``"table"``, ``"proxy:<name>"``, ``"supernet"``, ``"train"``, ``"callable"``,
+            ``"user"`` (``Designer.tell(arch, score)``).
         fidelity: how trustworthy, e.g. ``"full"`` or ``"epochs=5"``.
         cost_s: wall-clock seconds spent on this architecture; for a training resumed from its
             checkpoint, the total of every call (the checkpoint carries the seconds of its finished
@@ -51,6 +52,7 @@ class Result:
 
     @property
     def failed(self) -> bool:
+        """True for an error or a non-finite score: not a verified score of its architecture."""
         return self.error is not None or not math.isfinite(self.score)
 
     def __repr__(self) -> str:
@@ -124,7 +126,7 @@ class CallableEvaluator:
     whatever its attempts; a Result's ``metadata["attempts"]`` says how many it took, where more than one.
     """
 
-    def __init__(self, fn: Callable[[ArchGraph], float], kind: str = "callable", retries: int = 0) -> None:
+    def __init__(self, fn: Callable[[ArchGraph], SupportsFloat], kind: str = "callable", retries: int = 0) -> None:
         if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
             raise GennasError(f"retries must be a whole number from 0, got {retries!r}")
         self.fn = fn
@@ -143,9 +145,14 @@ class CallableEvaluator:
         retries = f", retries={self.retries}" if self.retries else ""
         return f"CallableEvaluator({getattr(self.fn, '__qualname__', repr(self.fn))}, kind={self.kind!r}{retries})"
 
-    def evaluate(self, archs: Sequence[ArchGraph]) -> list[Result]:
+    def evaluate(self, archs: Sequence[ArchLike]) -> list[Result]:
+        graphs = [getattr(a, "arch", a) for a in listed(archs, "CallableEvaluator.evaluate")]  # a Candidate's
+        for arch in graphs:  # checked before any is verified: the function takes graphs, and no space is known here
+            if not isinstance(arch, ArchGraph):
+                raise GennasError(f"CallableEvaluator.evaluate takes architectures as graphs, got {type(arch).__name__} "
+                                  "(space.parse(text) makes one)")
         out = []
-        for arch in archs:
+        for arch in graphs:
             start = time.perf_counter()
             for attempt in range(1, self.retries + 2):
                 try:
@@ -173,13 +180,18 @@ def architectures_to_evaluate(space: SearchSpace, archs: Any, who: str) -> list[
     graphs, for ``who`` (``"TableEvaluator.evaluate"``): a string kept as a string reached
     ``Designer.tell`` as a raw AttributeError, and one architecture or None where a list goes was
     torch's or Python's TypeError (``Designer.predictions`` too)."""
+    return [space.parse(a) for a in listed(archs, who)]  # a Candidate: its architecture
+
+
+def listed(archs: Any, who: str) -> list[Any]:
+    """``archs`` as a list, or a GennasError naming ``who`` where one architecture or None was given."""
     if archs is None or isinstance(archs, (ArchGraph, str, bytes)) or not hasattr(archs, "__iter__"):
         one = " (one architecture: wrap it in a list)" if isinstance(archs, (ArchGraph, str)) else ""
         raise GennasError(f"{who} takes a list of architectures, got {type(archs).__name__}{one}")
-    return [space.parse(getattr(a, "arch", a)) for a in archs]  # a Candidate: its architecture
+    return list(archs)
 
 
-def as_evaluator(obj: Evaluator | Callable[[ArchGraph], float]) -> Evaluator:
+def as_evaluator(obj: Evaluator | Callable[[ArchGraph], SupportsFloat]) -> Evaluator:
     """An Evaluator from an evaluator or a plain callable (its scores of no unit: to declare them
     accuracies in %, wrap it as ``CallableEvaluator(fn, kind="train")`` yourself)."""
     if isinstance(obj, type) and callable(getattr(obj, "evaluate", None)):
@@ -193,12 +205,14 @@ def as_evaluator(obj: Evaluator | Callable[[ArchGraph], float]) -> Evaluator:
     raise GennasError(f"expected an Evaluator or a callable ArchGraph -> float, got {type(obj).__name__}")
 
 
-def as_results(space: SearchSpace, arch: ArchGraph | str | Result | Sequence[Result],
-               score: float | None) -> list[Result]:
+def as_results(space: SearchSpace, arch: ArchLike | Sequence[Result],
+               score: SupportsFloat | None) -> list[Result]:
     """What :meth:`Designer.tell` was given, as Results: ``(arch, score)`` (a non-finite score
     becomes a failed result), one Result, or a list of them."""
     if isinstance(arch, Result) and score is not None:  # the 5.0 of tell(Result(a, 41.0, ...), 5.0) was dropped
         raise GennasError(f"tell(result, {score!r}): a Result carries its score; give tell(result) or tell(arch, score)")
+    if not isinstance(arch, (ArchGraph, str, Result, Sequence)) and isinstance(getattr(arch, "arch", None), ArchGraph):
+        arch = arch.arch  # type: ignore[union-attr]  # a design generate returned (a Candidate)
     if isinstance(arch, Result):
         arch = [arch]
     elif isinstance(arch, (ArchGraph, str)):

@@ -21,6 +21,7 @@ import numpy as np
 from gennas.evaluators import zero_cost
 from gennas.errors import GennasError
 from gennas.evaluators.base import Result, architectures_to_evaluate
+from gennas.evaluators.batches import take_batches
 from gennas.graph import ArchGraph
 from gennas.search.backends import quiet_optuna
 from gennas.spaces import SearchSpace, resolve_space
@@ -146,7 +147,7 @@ class ProxyEvaluator:
         if needs and data is None:
             raise GennasError(f"proxies {needs} need real data: pass data=DataLoader or (images, labels)")
         # take the batch once: every architecture is scored on the same images
-        self.batches = zero_cost.take_batches(data, 1) if data is not None else None
+        self.batches = take_batches(data, 1) if data is not None else None
         self.build_options = dict(build_options or {})
         self.seed = seed
         self.num_classes = num_classes

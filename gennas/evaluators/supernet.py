@@ -43,11 +43,12 @@ from torch import nn
 from gennas.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from gennas.errors import DataError, GennasError, TrainingDiverged, first_line
 from gennas.evaluators.base import Result
-from gennas.graph import ArchGraph
+from gennas.graph import ArchGraph, ArchLike
 from gennas.images import check_images
 from gennas.search.progress import listening, report
 from gennas.seeds import seeded_torch
 from gennas.spaces import RngLike, SearchSpace, as_rng, resolve_space
+from gennas.spaces.base import unknown_build_options
 from gennas.state_fit import declared_shapes, state_mismatch
 from gennas.threads import check_threads, with_own_threads
 from gennas.training import evaluate_accuracy, recalibrate_bn, resolve_torch_device, sgd, sgd_step
@@ -94,7 +95,7 @@ class Supernet:
         known = self.space.supernet_options()  # raises for a space without a supernet
         bad = set(build_options) - set(known)
         if bad:
-            raise GennasError(f"unknown build option(s) {sorted(bad)} for {self.space.name}; known: {sorted(known)}")
+            raise unknown_build_options(self.space.name, sorted(bad), known)
         if int(num_classes) < 1 or int(in_channels) < 1:
             raise GennasError(f"num_classes and in_channels must be >= 1, got {num_classes}, {in_channels}")
         self.num_classes, self.in_channels, self.seed = int(num_classes), int(in_channels), int(seed)
@@ -112,7 +113,7 @@ class Supernet:
         self._calibration: tuple[Iterable, int, list[torch.Tensor]] | None = None
 
     # ------------------------------------------------------------ architectures -> paths
-    def path_of(self, arch: ArchGraph | str) -> Any:
+    def path_of(self, arch: ArchLike) -> Any:
         """The forward argument selecting ``arch``'s subnet (``space.supernet_path``; raises
         InvalidArchitecture if foreign)."""
         return self.space.supernet_path(arch)
@@ -278,7 +279,7 @@ class Supernet:
         return out
 
     @with_own_threads
-    def subnet(self, arch: ArchGraph | str, calib_loader: Iterable | None = None,
+    def subnet(self, arch: ArchLike, calib_loader: Iterable | None = None,
                calib_batches: int = 20) -> nn.Module:
         """The standalone network ``space.build(arch, ...)`` carrying the supernet's inherited
         weights (for fine-tuning or deployment), in eval mode on the supernet's torch device.
@@ -306,11 +307,14 @@ class Supernet:
         return {"space": self.space.name, "num_classes": self.num_classes, "in_channels": self.in_channels,
                 "seed": self.seed, "build_options": self.build_options}
 
-    def save(self, path: str | Path, command: str | None = None, metrics: dict[str, Any] | None = None,
-             data: str | None = None) -> Path:
+    def save(self, path: str | Path, *, data: str | None = None, metrics: dict[str, Any] | None = None,
+             command: str | None = None) -> Path:
         """Write the ``"supernet"`` checkpoint ``path`` (weights, optimizer, epoch, history; see
         :mod:`gennas.checkpoint`) and its manifest beside it. ``data`` says in words what it
-        was trained on (default: the size of the training loader's dataset)."""
+        was trained on (default: the size of the training loader's dataset). Keywords only: the
+        predictor's and the latency estimator's ``save`` take ``data`` second, this one took
+        ``command`` there, and a description given as theirs went into the wrong field
+        (user walk 49)."""
         state: dict[str, Any] = {"model": self.net.state_dict(), "epoch": self.epochs_done, "history": self.history}
         if self.optimizer is not None:
             state["optimizer"] = self.optimizer.state_dict()

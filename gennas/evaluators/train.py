@@ -37,10 +37,10 @@ from torch.utils.data import DataLoader, RandomSampler, SequentialSampler
 from gennas.checkpoint import Checkpoint, load_checkpoint, save_checkpoint, write_manifest
 from gennas.errors import (GennasError, GennasWarning, InvalidArchitecture, TrainingDiverged, caller_stacklevel,
                            first_line)
-from gennas.evaluators.base import Result
+from gennas.evaluators.base import Result, architectures_to_evaluate
 from gennas.evaluators.data_key import data_key
-from gennas.evaluators.zero_cost import check_batch, take_batches
-from gennas.graph import ArchGraph
+from gennas.evaluators.batches import check_batch, take_batches
+from gennas.graph import ArchGraph, ArchLike
 from gennas.search.progress import listening, report
 from gennas.seeds import seeded_torch
 from gennas.spaces import SearchSpace, resolve_space
@@ -294,7 +294,7 @@ class TrainEvaluator:
         return n
 
     @with_own_threads
-    def train(self, arch: ArchGraph | str) -> Result:
+    def train(self, arch: ArchLike) -> Result:
         """Train one architecture (resuming from its checkpoint) and return its Result. An
         interruption (Ctrl-C) loses at most the epoch in progress."""
         if isinstance(arch, ArchGraph) and arch.space != self.space.name:
@@ -419,10 +419,10 @@ class TrainEvaluator:
                     path.parent.parent.rmdir()
 
     @with_own_threads
-    def evaluate(self, archs: Sequence[ArchGraph]) -> list[Result]:
+    def evaluate(self, archs: Sequence[ArchLike]) -> list[Result]:
         """Train every architecture in turn; Results carry validation accuracy in %."""
         out = []
-        for arch in archs:
+        for arch in architectures_to_evaluate(self.space, archs, "TrainEvaluator.evaluate"):
             try:
                 out.append(self.train(arch))
             except TrainingDiverged as exc:

@@ -22,9 +22,9 @@ from __future__ import annotations
 import copy
 import math
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 import torch
@@ -32,12 +32,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from gennas.errors import GennasError, InvalidArchitecture, unknown
+from gennas.evaluators.batches import Batch, take_batches
 from gennas.graph import ArchGraph
-from gennas.images import check_images
 from gennas.seeds import seeded_torch
 from gennas.spaces import SearchSpace, resolve_space
 
-Batch = tuple[torch.Tensor, torch.Tensor]
 
 
 @dataclass
@@ -105,6 +104,7 @@ def names_a_proxy(task_name: object) -> bool:
 
 
 def get(name: str) -> Proxy:
+    """The registered proxy ``name`` (:func:`names` lists them); GennasError for an unknown one."""
     if name not in _REGISTRY:
         raise GennasError(unknown("proxy", name, names()))
     return _REGISTRY[name]
@@ -352,43 +352,13 @@ def zico(model: nn.Module, inp: ProxyInput) -> float:
     return total
 
 
-# ---------------------------------------------------------------- data handling
-def check_batch(batch: Any, where: str) -> Batch:
-    """One ``(images (B, C, H, W) float, labels (B,) int)`` batch on the CPU, or a GennasError naming ``where``."""
-    if not isinstance(batch, (tuple, list)) or len(batch) < 2:
-        raise GennasError(f"{where}: expected (images, labels) batches, got {type(batch).__name__}")
-    x, y = batch[0], batch[1]
-    check_images(x, f"{where}: images", batch="B")
-    if not x.is_floating_point():
-        raise GennasError(f"{where}: images must be a float tensor (B, C, H, W), got {x.dtype}")
-    if not isinstance(y, torch.Tensor) or y.dim() != 1 or y.is_floating_point() or len(y) != len(x):
-        shape = tuple(y.shape) if isinstance(y, torch.Tensor) else type(y).__name__
-        raise GennasError(f"{where}: labels must be an integer tensor (B,) matching {len(x)} images, got {shape}")
-    if not torch.isfinite(x).all():
-        raise GennasError(f"{where}: images contain NaN or inf")
-    return x.float().cpu(), y.long().cpu()
+#: one architecture or a sequence of them, as graphs or strings
+Archs = ArchGraph | str | Sequence[ArchGraph | str]
+#: proxy name -> float64 scores (len(archs),)
+Scores = dict[str, np.ndarray]
 
 
-def take_batches(data: Any, n: int = 1, where: str = "proxy data") -> list[Batch]:
-    """The first ``n`` validated batches of a DataLoader, an iterable of batches, or one
-    ``(images, labels)`` tuple; raises GennasError if there is no data or the shape is wrong."""
-    if data is None:
-        raise GennasError(f"{where}: this proxy needs real data (pass data=DataLoader or (images, labels))")
-    if isinstance(data, (tuple, list)) and len(data) == 2 and isinstance(data[0], torch.Tensor):
-        return [check_batch(data, where)]
-    if not isinstance(data, Iterable) or isinstance(data, (str, bytes)):
-        raise GennasError(f"{where}: expected a DataLoader or (images, labels), got {type(data).__name__}")
-    out = []
-    for batch in data:
-        out.append(check_batch(batch, where))
-        if len(out) == n:
-            break
-    if not out:
-        raise GennasError(f"{where}: the data loader yielded no batches (empty dataset?)")
-    return out
-
-
-def _as_archs(archs: ArchGraph | str | Sequence[ArchGraph | str], space: SearchSpace) -> list[ArchGraph]:
+def _as_archs(archs: Archs, space: SearchSpace) -> list[ArchGraph]:
     items = [archs] if isinstance(archs, (ArchGraph, str)) else list(archs)
     out = []
     for a in items:
@@ -398,10 +368,17 @@ def _as_archs(archs: ArchGraph | str | Sequence[ArchGraph | str], space: SearchS
     return out
 
 
-def score_many(archs: ArchGraph | str | Sequence[ArchGraph | str], space: SearchSpace | str,
-               proxies: Sequence[str] | None = None, data: Any = None, *, num_classes: int | None = None,
-               build_options: Mapping[str, Any] | None = None, seed: int = 0,
-               with_seconds: bool = False) -> dict[str, np.ndarray] | tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+@overload  # what it returns, by with_seconds (type checkers read a union where one of the two comes back)
+def score_many(archs: Archs, space: SearchSpace | str, proxies: Sequence[str] | None = ..., data: Any = ..., *,
+               num_classes: int | None = ..., build_options: Mapping[str, Any] | None = ..., seed: int = ...,
+               with_seconds: Literal[False] = ...) -> Scores: ...
+@overload
+def score_many(archs: Archs, space: SearchSpace | str, proxies: Sequence[str] | None = ..., data: Any = ..., *,
+               num_classes: int | None = ..., build_options: Mapping[str, Any] | None = ..., seed: int = ...,
+               with_seconds: Literal[True]) -> tuple[Scores, Scores]: ...
+def score_many(archs: Archs, space: SearchSpace | str, proxies: Sequence[str] | None = None, data: Any = None, *,
+               num_classes: int | None = None, build_options: Mapping[str, Any] | None = None, seed: int = 0,
+               with_seconds: bool = False) -> Scores | tuple[Scores, Scores]:
     """Scores of several proxies (default: every data-free proxy, or all of them when ``data`` is
     given), each float64 ``(len(archs),)``. ``num_classes`` defaults to max label + 1 of the
     batch (at least 2). ``with_seconds`` also returns wall-clock seconds per architecture per
@@ -437,8 +414,12 @@ def score_many(archs: ArchGraph | str | Sequence[ArchGraph | str], space: Search
     return (scores, seconds) if with_seconds else scores
 
 
-def score(archs: ArchGraph | str | Sequence[ArchGraph | str], space: SearchSpace | str, name: str,
-          data: Any = None, **kwargs: Any) -> np.ndarray | float:
+@overload  # a float for one architecture, an array for a list
+def score(archs: ArchGraph | str, space: SearchSpace | str, name: str, data: Any = ..., **kwargs: Any) -> float: ...
+@overload
+def score(archs: Sequence[ArchGraph | str], space: SearchSpace | str, name: str, data: Any = ...,
+          **kwargs: Any) -> np.ndarray: ...
+def score(archs: Archs, space: SearchSpace | str, name: str, data: Any = None, **kwargs: Any) -> np.ndarray | float:
     """Proxy ``name`` for each architecture: float64 ``(len(archs),)``, or a float for one
     architecture. Keyword arguments as :func:`score_many`."""
     values = score_many(archs, space, [name], data, **kwargs)[name]

@@ -124,6 +124,11 @@ class SlotGenerator(nn.Module, ABC):
         self.vocab = len(self.space.slot_vocab)
         self.manifest: dict[str, Any] = {}
 
+    def __repr__(self) -> str:
+        # torch's module dump (856 characters) told a debugger nothing of what it generates: str(g.<part>) has it
+        count = sum(p.numel() for p in self.parameters())
+        return f"{type(self).__name__}({self.space.name}, kind={self.kind}, {count:,} parameters)"
+
     # ------------------------------------------------------------ to implement
     @abstractmethod
     def loss(self, x0: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:

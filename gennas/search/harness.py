@@ -21,7 +21,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, SupportsFloat
 
 import numpy as np
 
@@ -132,7 +132,7 @@ def _space_of(optimizer: Any, space: SearchSpace | str | None) -> SearchSpace:
     raise GennasError(f"{type(optimizer).__name__} has no .space; pass space= to run_search")
 
 
-def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph], float], budget: int, *,
+def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph], SupportsFloat], budget: int, *,
                storage: Any = None, study_name: str | None = None, batch_size: int = 1,
                progress: bool | None = None, resume: bool = False, space: SearchSpace | str | None = None,
                attrs: dict[str, Any] | None = None, direction: str = "maximize", force: bool = False,

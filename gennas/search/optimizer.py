@@ -22,9 +22,13 @@ class Optimizer(Protocol):
     (a resumed run tells the stored history first).
     """
 
-    def ask(self, k: int) -> list[ArchGraph]: ...
+    def ask(self, k: int) -> list[ArchGraph]:
+        """Up to ``k`` architectures to verify next."""
+        ...
 
-    def tell(self, results: list[Result]) -> None: ...
+    def tell(self, results: list[Result]) -> None:
+        """Learn from verified ``results`` (failed ones included)."""
+        ...
 
 
 def check_optimizer(obj: object) -> Optimizer:

@@ -62,14 +62,17 @@ class SearchResult(ReprInIPython):
 
     @property
     def failures(self) -> list[Result]:
+        """The failed verifications, in the order they happened."""
         return [r for r in self.history if r.failed]
 
     @property
     def best(self) -> Result | None:
+        """The best verified result (by the search's direction); None when none succeeded."""
         ranked = self.results
         return ranked[0] if ranked else None
 
     def top(self, n: int) -> list[Result]:
+        """The ``n`` best verified results, best first."""
         return self.results[:n]
 
     def best_so_far(self) -> np.ndarray:

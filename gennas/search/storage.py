@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gennas.atomic_write import write_whole, writers_lock
-from gennas.errors import GennasError, GennasWarning, caller_stacklevel
+from gennas.errors import GennasError, GennasWarning, caller_stacklevel, hide_passwords
 from gennas.evaluators.base import Result
 from gennas.resources import home_folder
 from gennas.search.backends import failure_reason, open_storage, quiet_optuna, storage_errors
@@ -335,7 +335,12 @@ class ResultStore:
 
     @property
     def study_name(self) -> str:
+        """The optuna study's name."""
         return self.study.study_name
+
+    def __repr__(self) -> str:
+        where = hide_passwords(str(getattr(self.backend, "url", None) or type(self.backend).__name__))
+        return f"ResultStore(study {self.study_name!r} in {where}, space {self.space.name})"
 
 
 def _stored_states() -> tuple[Any, ...]:

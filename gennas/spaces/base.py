@@ -14,14 +14,17 @@ Every space exposes its free choices as a fixed number of *slots*, each picking 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from gennas.errors import GennasError, InvalidArchitecture
-from gennas.graph import ArchGraph
+from gennas.graph import ArchGraph, ArchLike
 from gennas.spaces.schema import KindSchema
+
+if TYPE_CHECKING:
+    from torch import nn
 
 RngLike = np.random.Generator | int | None
 
@@ -35,6 +38,15 @@ def as_rng(rng: RngLike) -> np.random.Generator:
     except (TypeError, ValueError):
         # numpy's message ("expected non-negative integer") names neither the argument nor the fix
         raise GennasError(f"seed must be a non-negative integer or None, got {rng!r}") from None
+
+
+def unknown_build_options(space: str, unknown: Sequence[str], known: Iterable[str]) -> GennasError:
+    """The error for build options ``unknown`` to ``space``; a ``build_options=`` mapping passed where
+    the options are keywords is said so (``Supernet(space, build_options=...)``, as
+    ``TrainEvaluator`` takes them, was "unknown build option(s) ['build_options']": user walk 49)."""
+    hint = (": here they are keywords, `**build_options` (TrainEvaluator and ProxyEvaluator take the mapping "
+            "as build_options=)" if "build_options" in unknown else "")
+    return GennasError(f"unknown build option(s) {sorted(unknown)} for {space}; known: {sorted(known)}{hint}")
 
 
 class SearchSpace(ABC):
@@ -153,15 +165,21 @@ class SearchSpace(ABC):
         (what its latency depends on); every op runs unless a space says otherwise."""
         return self.choices(arch)
 
-    def is_valid(self, arch: ArchGraph) -> bool:
+    def is_valid(self, arch: ArchLike) -> bool:
+        """Whether ``arch`` (a graph, its string or a design) is an architecture of this space
+        (a valid string was False: user walk 49)."""
         try:
-            self.validate(arch)
+            self.parse(arch)
         except InvalidArchitecture:
             return False
         return True
 
-    def parse(self, arch: ArchGraph | str) -> ArchGraph:
-        """Accept a graph or its string; return a validated graph."""
+    def parse(self, arch: ArchLike) -> ArchGraph:
+        """Accept a graph, its string, or a design ``generate`` returned (a
+        :class:`~gennas.design.candidate.Candidate`) or a verified :class:`~gennas.Result`;
+        return a validated graph."""
+        if not isinstance(arch, (ArchGraph, str)) and isinstance(getattr(arch, "arch", None), ArchGraph):
+            arch = arch.arch  # type: ignore[union-attr]  # a Candidate or a Result: its architecture
         return self.from_string(arch) if isinstance(arch, str) else self.validate(arch)
 
     # ------------------------------------------------------------ sampling and neighbourhoods
@@ -170,6 +188,8 @@ class SearchSpace(ABC):
         """One architecture drawn uniformly from the space (or its documented prior)."""
 
     def sample_many(self, n: int, rng: RngLike = None) -> list[ArchGraph]:
+        """``n`` architectures drawn as :meth:`sample` draws one (repeats possible), from ``rng``
+        (a seed, a numpy Generator, or None)."""
         rng = as_rng(rng)
         return [self.sample(rng) for _ in range(n)]
 
@@ -187,6 +207,7 @@ class SearchSpace(ABC):
         """Number of architectures in the space."""
 
     def is_finite_enumerable(self) -> bool:
+        """Whether :meth:`enumerate` lists every architecture (nb201's 15,625 cells; not mbv3 or darts)."""
         return False
 
     def enumerate(self) -> Iterator[ArchGraph]:
@@ -223,7 +244,7 @@ class SearchSpace(ABC):
 
     # ------------------------------------------------------------ models
     @abstractmethod
-    def build(self, arch: ArchGraph | str, num_classes: int = 10, in_channels: int = 3, **options: Any):
+    def build(self, arch: ArchLike, num_classes: int = 10, in_channels: int = 3, **options: Any) -> nn.Module:
         """A trainable ``torch.nn.Module`` for ``arch``; input ``(B, in_channels, H, W)``,
         output logits ``(B, num_classes)``."""
 
@@ -234,7 +255,7 @@ class SearchSpace(ABC):
         bounds = self.spec_schema.build_options
         unknown = sorted(set(options) - set(bounds))
         if unknown:
-            raise GennasError(f"unknown build option(s) {unknown} for {self.name}; known: {sorted(bounds)}")
+            raise unknown_build_options(self.name, unknown, bounds)
         for key, value in options.items():
             refused = bounds[key].refusal(value)
             if refused is not None:
@@ -252,13 +273,13 @@ class SearchSpace(ABC):
         """Image side (pixels) the space's benchmark uses; used for FLOPs."""
         return int(self.spec.get("input_size", 32))
 
-    def count_params(self, arch: ArchGraph | str, **build_options: Any) -> int:
+    def count_params(self, arch: ArchLike, **build_options: Any) -> int:
         """Number of trainable parameters of the built network."""
         from gennas.training import count_parameters  # torch, imported when a network is built
 
         return count_parameters(self.build(arch, **build_options))
 
-    def count_flops(self, arch: ArchGraph | str, input_size: int | None = None, **build_options: Any) -> int:
+    def count_flops(self, arch: ArchLike, input_size: int | None = None, **build_options: Any) -> int:
         """FLOPs of one forward pass on one image, counted by ``torch.utils.flop_counter``
         (a multiply-add counts as 2 FLOPs)."""
         import torch
@@ -278,11 +299,11 @@ class SearchSpace(ABC):
         supernet methods)."""
         raise GennasError(f"space {self.name!r} has no supernet")
 
-    def build_supernet(self, num_classes: int = 10, in_channels: int = 3, **options: Any):
+    def build_supernet(self, num_classes: int = 10, in_channels: int = 3, **options: Any) -> nn.Module:
         """A ``torch.nn.Module`` holding every architecture; ``forward(x, supernet_path(arch))``."""
         raise GennasError(f"space {self.name!r} has no supernet")
 
-    def supernet_path(self, arch: ArchGraph | str) -> Any:
+    def supernet_path(self, arch: ArchLike) -> Any:
         """The supernet forward argument that selects ``arch``'s subnet."""
         raise GennasError(f"space {self.name!r} has no supernet")
 

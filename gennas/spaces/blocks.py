@@ -12,14 +12,17 @@ Text form: stages separated by ``|``, blocks by ``-``: ``k3e4-k5e6|k3e3-k3e3-k7e
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from gennas.errors import GennasError, InvalidArchitecture
-from gennas.graph import ArchGraph, normal_edges
+from gennas.graph import ArchGraph, ArchLike, normal_edges
 from gennas.spaces.base import RngLike, SearchSpace, as_rng
 from gennas.spaces.schema import Bool, Int, KindSchema, ListOf, Map, Number, Text
+
+if TYPE_CHECKING:
+    from torch import nn
 
 SKIP = "skip"
 _ACTS = ("relu", "hswish")
@@ -40,6 +43,9 @@ def _check_blocks(spec: dict[str, Any]) -> tuple[str, str] | None:
 
 
 class BlockSpace(SearchSpace):
+    """Stages of MBConv blocks of searchable kernel and expansion (mbv3; spec kind ``blocks``): see the
+    module docstring."""
+
     kind = "blocks"
     spec_schema = KindSchema(
         sections={
@@ -207,7 +213,7 @@ class BlockSpace(SearchSpace):
         return f"{self.name}:{self.to_string(arch)}"
 
     # ------------------------------------------------------------ models
-    def build(self, arch: ArchGraph | str, num_classes: int = 10, in_channels: int = 3, **options: Any):
+    def build(self, arch: ArchLike, num_classes: int = 10, in_channels: int = 3, **options: Any) -> nn.Module:
         """MobileNetV3 network. Options: ``width_mult`` (1.0) scales every width;
         ``dropout`` (0.0) before the classifier."""
         from gennas.models.mobilenet import MobileNetV3
@@ -227,14 +233,14 @@ class BlockSpace(SearchSpace):
         """Build options :meth:`build_supernet` accepts (the same as :meth:`build`)."""
         return ("width_mult", "dropout")
 
-    def build_supernet(self, num_classes: int = 10, in_channels: int = 3, **options: Any):
+    def build_supernet(self, num_classes: int = 10, in_channels: int = 3, **options: Any) -> nn.Module:
         """Once-for-All style elastic supernet holding every block choice
         (:mod:`gennas.models.supernet_mbv3`); ``forward(x, path)`` with ``path = supernet_path(arch)``."""
         from gennas.models.supernet_mbv3 import build_mbv3_supernet
 
         return build_mbv3_supernet(self, num_classes, in_channels, **options)
 
-    def supernet_path(self, arch: ArchGraph | str) -> list[list[tuple[int, int]]]:
+    def supernet_path(self, arch: ArchLike) -> list[list[tuple[int, int]]]:
         """The supernet's forward argument selecting ``arch``: per stage its ``(kernel, expand)`` blocks."""
         from gennas.models.supernet_mbv3 import parse_block_op
 

@@ -12,14 +12,17 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from gennas.errors import GennasError, InvalidArchitecture
-from gennas.graph import ArchGraph, normal_edges
+from gennas.graph import ArchGraph, ArchLike, normal_edges
 from gennas.spaces.base import RngLike, SearchSpace, as_rng
 from gennas.spaces.schema import DictOf, Int, KindSchema, Map, Name, OpSpec, Text
+
+if TYPE_CHECKING:
+    from torch import nn
 
 _NODE_TEXT = re.compile(r"^\|(.*)\|$")
 
@@ -84,6 +87,8 @@ BUILD_OPTIONS = {"channels": Int(1, 4096), "cells_per_stage": Int(1, 100), "stag
 
 
 class CellSpace(SearchSpace):
+    """One op on every edge of a small complete DAG (nb201; spec kind ``cell``): see the module docstring."""
+
     kind = "cell"
     spec_schema = KindSchema(
         sections={"cell": Map({"nodes": Int(2, 8), "ops": DictOf(OpSpec()), "zero_op?": Name(),
@@ -256,7 +261,7 @@ class CellSpace(SearchSpace):
         return self.zero_op is not None and self.canonical_form(arch, functional=True) == f"{self.name}:#"
 
     # ------------------------------------------------------------ models
-    def build(self, arch: ArchGraph | str, num_classes: int = 10, in_channels: int = 3, **options: Any):
+    def build(self, arch: ArchLike, num_classes: int = 10, in_channels: int = 3, **options: Any) -> nn.Module:
         """NAS-Bench-201 network. Options override the spec's ``macro`` entries:
         ``channels`` (16), ``cells_per_stage`` (5), ``stages`` (3)."""
         from gennas.models.cell_net import CellNetwork
@@ -290,14 +295,14 @@ class CellSpace(SearchSpace):
         """Build options :meth:`build_supernet` accepts (the same as :meth:`build`)."""
         return ("channels", "cells_per_stage", "stages")
 
-    def build_supernet(self, num_classes: int = 10, in_channels: int = 3, **options: Any):
+    def build_supernet(self, num_classes: int = 10, in_channels: int = 3, **options: Any) -> nn.Module:
         """Single-path one-shot supernet holding every cell (:mod:`gennas.models.supernet_cell`);
         ``forward(x, path)`` with ``path = supernet_path(arch)``."""
         from gennas.models.supernet_cell import build_cell_supernet
 
         return build_cell_supernet(self, num_classes, in_channels, **options)
 
-    def supernet_path(self, arch: ArchGraph | str) -> tuple[int, ...]:
+    def supernet_path(self, arch: ArchLike) -> tuple[int, ...]:
         """The supernet's forward argument selecting ``arch``: op index (in :attr:`slot_vocab`) per edge."""
         return tuple(self.slot_vocab.index(op) for op in self.choices(self.parse(arch)))
 

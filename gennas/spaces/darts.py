@@ -25,15 +25,18 @@ import ast
 import math
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from gennas.errors import GennasError, InvalidArchitecture
-from gennas.graph import ArchGraph, normal_edges
+from gennas.graph import ArchGraph, ArchLike, normal_edges
 from gennas.spaces.base import RngLike, SearchSpace, as_rng
 from gennas.spaces.cell import check_marker_ops
 from gennas.spaces.schema import DictOf, Int, KindSchema, Map, Name, OpSpec
+
+if TYPE_CHECKING:
+    from torch import nn
 
 CELLS = ("normal", "reduce")
 BUILD_OPTIONS = {"channels": Int(1, 4096), "layers": Int(3, 100), "stem_multiplier": Int(1, 8)}
@@ -51,6 +54,9 @@ def _check_darts(spec: dict[str, Any]) -> tuple[str, str] | None:
 
 
 class DartsSpace(SearchSpace):
+    """Normal and reduction cells whose nodes choose their inputs (darts; spec kind ``darts``): see the
+    module docstring."""
+
     kind = "darts"
     spec_schema = KindSchema(
         sections={"cell": Map({"nodes": Int(1, 8), "inputs_per_node?": Int(1, 2), "ops": DictOf(OpSpec()),
@@ -280,7 +286,7 @@ class DartsSpace(SearchSpace):
         overridden by ``options``; unknown or bad options raise GennasError."""
         return {k: int(v) for k, v in {**self.macro, **self.checked_build_options(options)}.items()}
 
-    def build(self, arch: ArchGraph | str, num_classes: int = 10, in_channels: int = 3, **options: Any):
+    def build(self, arch: ArchLike, num_classes: int = 10, in_channels: int = 3, **options: Any) -> nn.Module:
         """DARTS network (:class:`~gennas.models.darts_net.DartsNetwork`). Options override the
         spec's ``macro``: ``channels`` (36), ``layers`` (20), ``stem_multiplier`` (3)."""
         from gennas.models.darts_net import DartsNetwork
@@ -301,14 +307,14 @@ class DartsSpace(SearchSpace):
         """Build options :meth:`build_supernet` accepts (the same as :meth:`build`)."""
         return tuple(BUILD_OPTIONS)
 
-    def build_supernet(self, num_classes: int = 10, in_channels: int = 3, **options: Any):
+    def build_supernet(self, num_classes: int = 10, in_channels: int = 3, **options: Any) -> nn.Module:
         """DARTS supernet (:mod:`gennas.models.darts_supernet`): ``forward(x, path)`` runs one
         architecture (single-path training), ``forward(x)`` the continuous relaxation."""
         from gennas.models.darts_supernet import build_darts_supernet
 
         return build_darts_supernet(self, int(num_classes), int(in_channels), **options)
 
-    def supernet_path(self, arch: ArchGraph | str) -> tuple[int, ...]:
+    def supernet_path(self, arch: ArchLike) -> tuple[int, ...]:
         """The supernet's forward argument selecting ``arch``: op index (in :attr:`slot_vocab`) per slot."""
         return tuple(self.slot_vocab.index(op) for op in self.choices(self.parse(arch)))
 

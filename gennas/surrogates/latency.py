@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +30,10 @@ from torch import nn
 
 from gennas.checkpoint import Checkpoint, config_dict, config_from_dict, load_checkpoint, save_checkpoint
 from gennas.errors import GennasError, GennasWarning, InvalidArchitecture, UnknownDevice, first_line, unknown_device
-from gennas.models.gnn import DAGEncoder, EncoderConfig, archs_to_node_features, slot_probs_to_node_features
+from gennas.models.gnn import archs_to_node_features, slot_probs_to_node_features
 from gennas.graph import ArchGraph
 from gennas.surrogates.latency_checks import check_latencies, check_ridge
+from gennas.surrogates.latency_net import LatencyConfig, LatencyNet, ms_of  # LatencyConfig: re-exported
 from gennas.surrogates.latency_bound import BoundCalibration, load_calibration, spread_of
 from gennas.surrogates.latency_refs import select_references  # re-exported
 from gennas.surrogates.measure import broken_device_note, measure_latency  # measure_latency: re-exported
@@ -53,47 +53,8 @@ KIND = "latency"
 RANK_SAMPLES = 5000
 
 
-@dataclass
-class LatencyConfig:
-    hidden: int = 64      # GNN width
-    layers: int = 3       # GNN depth
-    rank: int = 32        # size of phi(arch) and of the device vector w (minus the offset)
-    k: int = 10           # number of reference architectures in the hardware embedding
-    ridge: float = 1.0    # pull of the adapted w towards the embedding, per unit of sample weight
-
-
-def _mlp(i: int, h: int, o: int) -> nn.Sequential:
-    return nn.Sequential(nn.Linear(i, h), nn.ReLU(), nn.Linear(h, h), nn.ReLU(), nn.Linear(h, o))
-
-
-class LatencyNet(nn.Module):
-    """``phi``: node features ``(B, N, V)`` -> ``(B, rank)``; ``hardware``: reference z ``(D, k)`` -> ``(D, rank+1)``."""
-
-    def __init__(self, space: SearchSpace, config: LatencyConfig) -> None:
-        super().__init__()
-        self.encoder = DAGEncoder(len(space.node_vocab), space.num_nodes, EncoderConfig(config.hidden, config.layers))
-        self.head = _mlp(self.encoder.out_dim, config.hidden, config.rank)
-        self.hardware = _mlp(config.k, config.hidden, config.rank + 1)
-
-    def phi(self, space: SearchSpace, node_features: torch.Tensor) -> torch.Tensor:
-        return self.head(self.encoder.encode_features(space, node_features))
-
-    @staticmethod
-    def combine(phi: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-        """z ``(B, D)`` from features ``(B, rank)`` and device vectors ``(D, rank+1)``."""
-        return phi @ w[:, :-1].T + w[:, -1]
-
-
 def _log_stats(ms: np.ndarray) -> tuple[float, float]:
     return float((logs := np.log(ms)).mean()), max(float(logs.std()), 1e-3)
-
-
-def _ms_of(phi: torch.Tensor, params: tuple[float, float, torch.Tensor]) -> np.ndarray:
-    """Latency in ms, float64 ``(n,)``, of features ``phi`` ``(n, rank)`` on a device of ``(mu, sigma, w)``."""
-    mu, sigma, w = params
-    with torch.no_grad():
-        z = LatencyNet.combine(phi, w[None])[:, 0].double().numpy()
-    return np.exp(mu + sigma * z)
 
 
 def _solvable(lam: float, x: torch.Tensor) -> float:
@@ -136,7 +97,13 @@ class LatencyEstimator:
     # ------------------------------------------------------------ devices
     @property
     def devices(self) -> list[str]:
+        """Every device it predicts for: bundled (fitted on their tables) and adapted, sorted."""
         return sorted(self.device_params)
+
+    def __repr__(self) -> str:
+        adapted = len(self.device_params) - len(self.bundled)
+        return (f"LatencyEstimator({self.space.name}, devices={len(self.bundled)} bundled + {adapted} adapted, "
+                f"references={len(self.references)})")
 
     def reference_archs(self, k: int | None = 10) -> list[ArchGraph]:
         """The first ``k`` reference architectures (greedy order, so any prefix is a good design)."""
@@ -255,7 +222,7 @@ class LatencyEstimator:
             archs = [archs]
         if len(archs) == 0:
             return np.zeros(0)
-        return _ms_of(self._phi(as_computed(self.space, archs) if device in self.computed_devices else archs), params)
+        return ms_of(self._phi(as_computed(self.space, archs) if device in self.computed_devices else archs), params)
 
     def upper_bound(self, archs: Sequence[ArchGraph | str] | ArchGraph | str, device: str,
                     confidence: float = 0.95) -> np.ndarray:
@@ -300,7 +267,7 @@ class LatencyEstimator:
         params = self._device(device)
         cached = self._rank_ms.get(device)
         if cached is None or cached[0] is not params:  # adapted again since: its predictions moved
-            cached = self._rank_ms[device] = (params, np.sort(_ms_of(self._rank_phi[computed], params)))
+            cached = self._rank_ms[device] = (params, np.sort(ms_of(self._rank_phi[computed], params)))
         space_ms = cached[1]
         predicted_ms = np.asarray(predicted_ms, dtype=np.float64)
         below, through = np.searchsorted(space_ms, predicted_ms, "left"), np.searchsorted(space_ms, predicted_ms, "right")

@@ -25,7 +25,7 @@ from typing import Any
 
 from gennas.atomic_write import write_whole
 from gennas.errors import GennasError, GennasWarning, UnknownDevice
-from gennas.graph import ArchGraph
+from gennas.graph import ArchGraph, ArchLike
 from gennas.resources import gennas_home, home_folder
 from gennas.spaces import SearchSpace, resolve_space, space_by_name
 from gennas.spaces.identity import changes_since, describe, spec_record
@@ -113,7 +113,7 @@ def time_calls(fn: Callable[[], Any], warmup: int = 5, min_repeats: int = 10, ma
     return Timing(float(statistics.median(times)), spread_of(times), len(times), float(statistics.median(walls)))
 
 
-def measure_timing(arch: ArchGraph | str, space: SearchSpace | str = "nb201", torch_device: str = "cpu",
+def measure_timing(arch: ArchLike, space: SearchSpace | str = "nb201", torch_device: str = "cpu",
                    batch_size: int = 1, repeats: int = 10, warmup: int = 5, max_repeats: int = 50,
                    target_spread: float = 0.05, max_seconds: float = 20.0, input_size: int | None = None,
                    num_classes: int = 10, in_channels: int = 3, basis: str = "wall",
@@ -146,7 +146,7 @@ def measure_timing(arch: ArchGraph | str, space: SearchSpace | str = "nb201", to
                           max_seconds=max_seconds, sync=sync, basis=basis)
 
 
-def warm_up(arch: ArchGraph | str, space: SearchSpace | str = "nb201", seconds: float = 1.0,
+def warm_up(arch: ArchLike, space: SearchSpace | str = "nb201", seconds: float = 1.0,
             **options: Any) -> None:
     """Run ``arch``'s network for about ``seconds`` untimed, as :func:`measure_timing` would (its
     ``options``), before a process's first timing: the first mbv3 reference subnets were timed
@@ -156,7 +156,7 @@ def warm_up(arch: ArchGraph | str, space: SearchSpace | str = "nb201", seconds: 
     measure_timing(arch, space, **options)
 
 
-def measure_latency(arch: ArchGraph | str, space: SearchSpace | str = "nb201", torch_device: str = "cpu",
+def measure_latency(arch: ArchLike, space: SearchSpace | str = "nb201", torch_device: str = "cpu",
                     batch_size: int = 1, repeats: int = 30, warmup: int = 5,
                     input_size: int | None = None, num_classes: int = 10, in_channels: int = 3,
                     **build_options: Any) -> float:
@@ -179,7 +179,7 @@ def table_build_options(space: SearchSpace | str) -> dict[str, Any]:
     return dict(TABLE_BUILD.get(resolve_space(space).name, {}))
 
 
-def arch_flops(space: SearchSpace | str, arch: ArchGraph | str, **build_options: Any) -> float:
+def arch_flops(space: SearchSpace | str, arch: ArchLike, **build_options: Any) -> float:
     """FLOPs of one forward pass of ``arch`` (``space.count_flops``), cached per process: the
     reference architectures' FLOPs are counted once however often they are measured."""
     space = resolve_space(space)

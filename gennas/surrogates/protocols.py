@@ -76,11 +76,13 @@ class Generator(Protocol):
     space: SearchSpace
     kind: str
 
-    def sample(self, n: int, seed: int | None = None, guidance: Any = None,
+    def sample(self, n: int, seed: int | None = None, guidance: Any = None, *,
                max_draws: int | None = None) -> list[ArchGraph]:
         """Up to ``n`` distinct architectures (fewer under a tight latency budget, or when
         ``max_draws`` samples, repeats included, are drawn first); ``guidance`` is a
-        :class:`gennas.Guidance` (untyped here: the generators' module imports these protocols)."""
+        :class:`gennas.Guidance` (untyped here: the generators' module imports these protocols).
+        ``max_draws`` keyword-only: the shipped generators take ``unique`` before it, and a
+        positional one made them mismatch the protocol for type checkers (user walk 49)."""
 
 
 def check_stand_in(model: Any, protocol: type | None, argument: str, space: str) -> None:

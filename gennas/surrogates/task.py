@@ -190,6 +190,8 @@ class Task:
                 ``(N, H, W, C)`` one is refused), or a DataLoader/iterable of ``(x, y)`` batches.
             labels: int tensor ``(N,)`` with a tensor of images (optional; improves the descriptor).
             seed: picks the subsample of at most ``MAX_IMAGES`` images.
+
+        At least ``MIN_IMAGES`` (128) images: fewer describe the task too loosely.
         """
         x, y = _collect(images, labels)
         check_images(x)  # before the count below: a channels-last or grey batch is named first

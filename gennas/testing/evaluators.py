@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Sequence
+from typing import SupportsFloat
 
 from gennas.errors import GennasError
 from gennas.evaluators.base import Evaluator, Result, as_evaluator
@@ -20,7 +21,7 @@ from gennas.graph import ArchGraph
 from gennas.spaces import SearchSpace, list_spaces, load_space, resolve_space
 
 
-def check_evaluator(evaluator: Evaluator | Callable[[ArchGraph], float], space: SearchSpace | str, n: int = 4,
+def check_evaluator(evaluator: Evaluator | Callable[[ArchGraph], SupportsFloat], space: SearchSpace | str, n: int = 4,
                     seed: int = 0, refuses_foreign: bool = True) -> None:
     """Run the whole evaluator contract on ``n`` random architectures of ``space``.
 

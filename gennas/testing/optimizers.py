@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from typing import SupportsFloat
 
 import numpy as np
 
@@ -31,7 +32,8 @@ FOREIGN_SEED = 99
 FAILED = "told as failed by the optimizer contract"
 
 
-def check_optimizer(make: Factory, space: SearchSpace | str, evaluator: Evaluator | Callable[[ArchGraph], float],
+def check_optimizer(make: Factory, space: SearchSpace | str,
+                    evaluator: Evaluator | Callable[[ArchGraph], SupportsFloat],
                     rounds: int = 4, k: int = 2, budget: int = 8, seed: int = 0, deterministic: bool = True,
                     full_batches: bool = True) -> None:
     """Run the whole optimizer contract on optimizers built by ``make(seed)``.

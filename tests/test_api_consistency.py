@@ -1,0 +1,95 @@
+"""One behaviour for one concept across the public API (user walk 49: a developer reading
+signatures and help() rather than the README)."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+
+import gennas
+
+
+@pytest.fixture(scope="module")
+def designs() -> gennas.Designs:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return gennas.Designer("nb201", task="cifar10", seed=0).generate(2)
+
+
+def test_a_design_is_taken_wherever_an_architecture_is(designs, nb201):
+    """A design generate returned was taken by some calls and refused by others, once with a raw
+    AttributeError (bench.accuracy)."""
+    design = designs[0]
+    bench = gennas.load_benchmark("nb201")
+    assert bench.accuracy(design, "cifar10") == bench.accuracy(design.arch, "cifar10")
+    assert nb201.parse(design) is design.arch and nb201.is_valid(design)
+    assert nb201.count_params(design) == nb201.count_params(design.arch)
+    designer = gennas.Designer("nb201", task="cifar10", seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        designer.tell(design, 93.0)
+    assert designer.history[-1].arch == design.arch
+    with pytest.raises(gennas.InvalidArchitecture, match="expected an ArchGraph, got int"):
+        bench.accuracy(3, "cifar10")  # type: ignore[arg-type]
+
+
+def test_is_valid_reads_a_string_as_parse_does(nb201):
+    """``is_valid`` of a valid architecture's string was False, without a word."""
+    text = nb201.sample(0).to_string()
+    assert nb201.is_valid(text) and not nb201.is_valid(text.replace("nor_conv_3x3", "conv_9x9").replace(
+        "skip_connect", "conv_9x9").replace("avg_pool_3x3", "conv_9x9").replace("none", "conv_9x9"))
+
+
+def test_every_evaluator_names_one_architecture_where_a_list_goes(nb201):
+    """TableEvaluator and ProxyEvaluator said "wrap it in a list"; TrainEvaluator and
+    CallableEvaluator raised "'ArchGraph' object is not iterable"."""
+    import torch
+
+    arch = nb201.sample(0)
+    images = (torch.rand(8, 3, 32, 32), torch.randint(0, 2, (8,)))
+    for evaluator in (gennas.CallableEvaluator(lambda a: 1.0),
+                      gennas.TrainEvaluator(nb201, [images], [images], epochs=1)):
+        with pytest.raises(gennas.GennasError, match=r"takes a list of architectures, got ArchGraph \(one "
+                                                     r"architecture: wrap it in a list\)"):
+            evaluator.evaluate(arch)  # type: ignore[arg-type]
+    callable_evaluator = gennas.CallableEvaluator(lambda a: float(a.num_nodes))
+    with pytest.raises(gennas.GennasError, match="takes architectures as graphs, got str"):
+        callable_evaluator.evaluate([arch, arch.to_string()])  # refused before the first is verified
+    assert callable_evaluator.evaluate([arch])[0].score == arch.num_nodes
+
+
+def test_the_supernet_s_save_takes_its_provenance_by_keyword(tmp_path):
+    """Supernet.save took (path, command, metrics, data) where the predictor's takes (path, data,
+    metrics, command): a description given positionally was recorded as the command."""
+    supernet = gennas.Supernet("nb201", channels=4, cells_per_stage=1)
+    with pytest.raises(TypeError):
+        supernet.save(tmp_path / "s.pt", "MNIST 1 and 7")  # type: ignore[misc]
+    supernet.save(tmp_path / "s.pt", data="MNIST 1 and 7", command="by hand")
+    import json
+
+    manifest = json.loads((tmp_path / "s.json").read_text())
+    assert manifest["data"] == "MNIST 1 and 7" and manifest["command"] == "by hand"
+
+
+def test_a_build_options_mapping_where_keywords_go_says_so(nb201):
+    with pytest.raises(gennas.GennasError, match=r"here they are keywords, `\*\*build_options`"):
+        gennas.Supernet(nb201, build_options=nb201.small_build_options)
+    with pytest.raises(gennas.GennasError, match=r"here they are keywords"):
+        nb201.count_params(nb201.sample(0), build_options={"channels": 8})
+
+
+def test_reprs_say_what_the_object_is(designs):
+    """A latency estimator and a result store showed `<... object at 0x...>`, a generator torch's
+    856-character dump, guidance one line of 860 characters; a minimising stored designer looked
+    like a maximising one in memory."""
+    designer = gennas.Designer("nb201", task="cifar10", device="pixel3", max_latency_ms=20, seed=0,
+                               direction="minimize", storage="postgresql://me:secret@db/gennas")
+    assert repr(designer.estimator) == "LatencyEstimator(nb201, devices=19 bundled + 0 adapted, references=10)"
+    assert repr(designer.generator).startswith("SlotDiffusion(nb201, kind=diffusion, ")
+    assert len(repr(designer.guidance)) < 400 and "LatencyBudget.judged_ms" in repr(designer.guidance)
+    shown = repr(designer)
+    assert "direction='minimize'" in shown and "postgresql://me:***@db/gennas" in shown and "secret" not in shown
+    result = gennas.Designer("nb201", task="cifar10", seed=0).search(
+        gennas.TableEvaluator("nb201", "cifar10"), budget=1, progress=False)
+    assert repr(result.store) == f"ResultStore(study {result.store.study_name!r} in InMemoryStorage, space nb201)"
