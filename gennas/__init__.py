@@ -40,7 +40,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see: the real types of the name
     # (without it every one was Any to mypy and pyright, and no mistake in a call was caught: user walk 49);
     # tests/test_typing.py keeps it equal to _LAZY
     from gennas.bench import Benchmark, load_benchmark
-    from gennas.design.budget import FewerDesigns, MissedCheck, UncalibratedBound
+    from gennas.design.budget import FewerDesigns, LatencyBudget, MissedCheck, UncalibratedBound
     from gennas.design.candidate import Candidate
     from gennas.design.designer import Designer, GuidanceSettings
     from gennas.design.holdout import HeldOutNaming
@@ -56,6 +56,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see: the real types of the name
     from gennas.evaluators import (
         CallableEvaluator,
         Evaluator,
+        ProxyCombination,
         ProxyEvaluator,
         Result,
         Supernet,
@@ -65,6 +66,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see: the real types of the name
     )
     from gennas.export import MissingWeights
     from gennas.generators import load_generator
+    from gennas.generators.base import SlotGenerator
     from gennas.generators.guidance import Guidance, InfeasibleBudget
     from gennas.resources import NoHome
     from gennas.search import Optimizer, run_search
@@ -74,6 +76,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see: the real types of the name
     from gennas.search.storage import NewStudyOnResume
     from gennas.seeds import UnseededStudy
     from gennas.spaces.schema import SpecError
+    from gennas.surrogates.calibration import Predictions
     from gennas.surrogates.latency import LatencyEstimator, load_latency_estimator, measure_latency
     from gennas.surrogates.latency_bound import OutlyingTiming
     from gennas.surrogates.measure import BrokenDeviceFile
@@ -82,7 +85,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see: the real types of the name
     from gennas.surrogates.shipped_predictor import load_predictor
     from gennas.surrogates.task import Task
     from gennas import baselines, bench, datasets, design, evaluators, export, search, surrogates  # noqa: F401
-    from gennas.evaluators import zero_cost as proxies  # noqa: F401  (_SUBMODULES, attributes of gennas)
+    from gennas import proxies  # noqa: F401  (_SUBMODULES, attributes of gennas)
 
 __version__ = "0.1.0"
 
@@ -120,6 +123,11 @@ _LAZY: dict[str, str] = {
     # what generate and search return, and what they raise or warn
     "Candidate": "gennas.design.candidate",
     "Designs": "gennas.design.notes",
+    "Predictions": "gennas.surrogates.calibration",
+    # types a signature names: to annotate with them without reaching into the modules
+    "SlotGenerator": "gennas.generators.base",
+    "LatencyBudget": "gennas.design.budget",
+    "ProxyCombination": "gennas.evaluators.proxy",
     "SearchResult": "gennas.search.search_result",
     "InfeasibleBudget": "gennas.generators.guidance",
     "FewerDesigns": "gennas.design.budget",
@@ -154,7 +162,7 @@ _LAZY: dict[str, str] = {
 #: modules reachable as attributes (``gennas.proxies.score(...)``)
 #: (the packages the README names, ``gennas.search.run_search``: after a bare ``import gennas`` they
 #: were an AttributeError until imported by name)
-_SUBMODULES = {"proxies": "gennas.evaluators.zero_cost", "datasets": "gennas.datasets",
+_SUBMODULES = {"proxies": "gennas.proxies", "datasets": "gennas.datasets",
                "baselines": "gennas.baselines", "export": "gennas.export", "search": "gennas.search",
                "design": "gennas.design", "surrogates": "gennas.surrogates", "evaluators": "gennas.evaluators",
                "bench": "gennas.bench"}
@@ -207,6 +215,10 @@ __all__ = [
     "Supernet",
     "Candidate",
     "Designs",
+    "Predictions",
+    "SlotGenerator",
+    "LatencyBudget",
+    "ProxyCombination",
     "SearchResult",
     "InfeasibleBudget",
     "FewerDesigns",

@@ -93,3 +93,13 @@ def test_reprs_say_what_the_object_is(designs):
     result = gennas.Designer("nb201", task="cifar10", seed=0).search(
         gennas.TableEvaluator("nb201", "cifar10"), budget=1, progress=False)
     assert repr(result.store) == f"ResultStore(study {result.store.study_name!r} in InMemoryStorage, space nb201)"
+
+
+def test_the_proxies_are_a_module_of_their_own():
+    """`import gennas.proxies` failed (the name was only an attribute of gennas), and its namespace
+    listed np, torch, math, ..."""
+    import importlib
+
+    proxies = importlib.import_module("gennas.proxies")
+    assert gennas.proxies is proxies and "synflow" in proxies.names()
+    assert not {"np", "torch", "math"} & set(dir(proxies))
