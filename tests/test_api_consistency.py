@@ -103,3 +103,10 @@ def test_the_proxies_are_a_module_of_their_own():
     proxies = importlib.import_module("gennas.proxies")
     assert gennas.proxies is proxies and "synflow" in proxies.names()
     assert not {"np", "torch", "math"} & set(dir(proxies))
+
+
+def test_a_latency_is_measured_in_the_graph_s_own_space():
+    """measure_latency(an mbv3 graph) was "architecture belongs to space 'mbv3', not 'nb201'": its
+    space defaulted to nb201, where export_architecture takes the graph's own."""
+    arch = gennas.load_space("mbv3").sample(0)
+    assert gennas.measure_latency(arch, repeats=1, warmup=0, input_size=32) > 0

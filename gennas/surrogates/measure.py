@@ -113,15 +113,15 @@ def time_calls(fn: Callable[[], Any], warmup: int = 5, min_repeats: int = 10, ma
     return Timing(float(statistics.median(times)), spread_of(times), len(times), float(statistics.median(walls)))
 
 
-def measure_timing(arch: ArchLike, space: SearchSpace | str = "nb201", torch_device: str = "cpu",
+def measure_timing(arch: ArchLike, space: SearchSpace | str | None = None, torch_device: str = "cpu",
                    batch_size: int = 1, repeats: int = 10, warmup: int = 5, max_repeats: int = 50,
                    target_spread: float = 0.05, max_seconds: float = 20.0, input_size: int | None = None,
                    num_classes: int = 10, in_channels: int = 3, basis: str = "wall",
                    **build_options: Any) -> Timing:
-    """:class:`Timing` of one forward pass of ``arch``'s network on a ``(batch_size, in_channels,
-    input_size, input_size)`` input on ``torch_device``, in eval mode without autograd
-    (see :func:`time_calls` for ``repeats``, ``max_repeats``, ``target_spread``, ``max_seconds``,
-    ``basis``; ``"cpu"`` needs a CPU device and one torch thread).
+    """:class:`Timing` of one forward pass of ``arch``'s network (``space`` None: a graph's own, nb201 for a
+    string) on a ``(batch_size, in_channels, input_size, input_size)`` input on ``torch_device``, in eval mode
+    without autograd (see :func:`time_calls` for ``repeats``, ``max_repeats``, ``target_spread``,
+    ``max_seconds``, ``basis``; ``"cpu"`` needs a CPU device and one torch thread).
 
     Warm-up passes come first (allocator, caches, cuDNN autotuning); CUDA is synchronised
     around every timed pass so the time covers the kernels, not just their launch. Torch's
@@ -129,7 +129,7 @@ def measure_timing(arch: ArchLike, space: SearchSpace | str = "nb201", torch_dev
     """
     import torch
 
-    space = resolve_space(space)
+    space = resolve_space(space if space is not None else getattr(getattr(arch, "arch", arch), "space", "nb201"))
     dev = torch_device_of(torch_device)
     if batch_size < 1:
         raise GennasError(f"batch_size must be >= 1, got {batch_size}")
@@ -146,7 +146,7 @@ def measure_timing(arch: ArchLike, space: SearchSpace | str = "nb201", torch_dev
                           max_seconds=max_seconds, sync=sync, basis=basis)
 
 
-def warm_up(arch: ArchLike, space: SearchSpace | str = "nb201", seconds: float = 1.0,
+def warm_up(arch: ArchLike, space: SearchSpace | str | None = None, seconds: float = 1.0,
             **options: Any) -> None:
     """Run ``arch``'s network for about ``seconds`` untimed, as :func:`measure_timing` would (its
     ``options``), before a process's first timing: the first mbv3 reference subnets were timed
@@ -156,7 +156,7 @@ def warm_up(arch: ArchLike, space: SearchSpace | str = "nb201", seconds: float =
     measure_timing(arch, space, **options)
 
 
-def measure_latency(arch: ArchLike, space: SearchSpace | str = "nb201", torch_device: str = "cpu",
+def measure_latency(arch: ArchLike, space: SearchSpace | str | None = None, torch_device: str = "cpu",
                     batch_size: int = 1, repeats: int = 30, warmup: int = 5,
                     input_size: int | None = None, num_classes: int = 10, in_channels: int = 3,
                     **build_options: Any) -> float:
