@@ -138,6 +138,21 @@ def test_a_claim_without_heartbeat_is_failed_by_optuna_and_retried(tmp_path):
     assert out.history[0].arch == arch and not out.history[0].failed
 
 
+def test_a_stale_claim_of_a_live_process_on_this_host_is_kept(tmp_path):
+    """A job stopped for 50 s (SIGSTOP) had its claim failed by a peer on the same host, and its
+    architecture was trained twice (user walk 48): a live local owner keeps its claim."""
+    import socket
+
+    url = f"sqlite:///{tmp_path / 'paused.db'}"
+    arch = _claim_of(url, "paused", f"{socket.gethostname()}:{os.getpid()}:cafe0000")
+    storage = optuna.storages.RDBStorage(url, heartbeat_interval=1, grace_period=1)
+    time.sleep(2.2)  # stale by its own heartbeat
+    store = ResultStore.open("nb201", storage, "paused", resume=True)
+    with Claims(store, 10) as claims:
+        view = claims.view()
+        assert arch.canonical_hash() in {h for _, h, _ in view.live} and not view.attempts
+
+
 @pytest.mark.slow
 def test_an_architecture_that_kills_its_verifier_twice_is_stored_failed(tmp_path):
     url = f"sqlite:///{tmp_path / 'twice.db'}"
@@ -249,3 +264,19 @@ def test_a_claim_the_storage_cannot_write_is_one_error_naming_it(tmp_path, monke
     with pytest.raises(GennasError, match=r"cannot write to storage sqlite:///.+: database or disk is full"):
         run_search(RandomSearch("nb201", seed=0), TableEvaluator("nb201", "cifar10"), 3,
                    storage=f"sqlite:///{tmp_path / 'full.db'}", study_name="full", progress=False)
+
+
+def test_a_storage_failure_at_a_claim_s_heartbeat_is_one_error(tmp_path, monkeypatch):
+    """A full disk at the claim's first heartbeat was optuna's traceback and exit 1 (user walk 48)."""
+    from gennas.errors import GennasError
+
+    storage = optuna.storages.RDBStorage(f"sqlite:///{tmp_path / 'full.db'}", heartbeat_interval=60)
+    store = ResultStore.open("nb201", storage, "full")
+
+    def full(*args):
+        raise RuntimeError("disk I/O error")
+
+    with Claims(store, 10) as claims:
+        monkeypatch.setattr(claims.backend, "record_heartbeat", full)
+        with pytest.raises(GennasError, match=r"cannot write to storage .*disk I/O error"):
+            claims.claim(store.space.sample(0))

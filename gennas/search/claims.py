@@ -188,24 +188,29 @@ class Claims:
 
     def _reap(self) -> None:
         """Fail claims whose heartbeat is stale, and at once those of dead processes on this host
-        (at most every :data:`REAP_S`: a claim lives for a verification, seconds at least)."""
+        (at most every :data:`REAP_S`: a claim lives for a verification, seconds at least). A
+        claim of a live process on this host is kept, stale or not: one stopped for 50 s (SIGSTOP,
+        a suspended job) had its claim failed, and its architecture was trained twice (user walk 48)."""
         optuna = optuna_module()
 
         if time.monotonic() - self._reaped < REAP_S:
             return
         self._reaped = time.monotonic()
 
+        host, beats = socket.gethostname(), getattr(self.backend, "heartbeat_interval", None)
+        for trial in self.backend.get_all_trials(self.study_id, deepcopy=False, states=(self._states.RUNNING,)):
+            parts = str(trial.user_attrs.get(CLAIM_ATTR, "")).split(":")
+            if not (len(parts) == 3 and parts[0] == host and parts[1].isascii() and parts[1].isdigit()):
+                continue  # another host's: its heartbeat says whether it lives
+            trial_id = self.backend.get_trial_id_from_study_id_trial_number(self.study_id, trial.number)
+            if not process_alive(int(parts[1])):
+                self._end(trial_id, self._states.FAIL)
+            elif beats:
+                with storage_errors(self.backend, "write to"):
+                    self.backend.record_heartbeat(trial_id)  # alive here: not stale, whatever its own beat
         with warnings.catch_warnings():  # "experimental" since optuna 2.9; the claims rely on it knowingly
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             optuna.storages.fail_stale_trials(self.store.study)
-        host = socket.gethostname()
-        for trial in self.backend.get_all_trials(self.study_id, deepcopy=False, states=(self._states.RUNNING,)):
-            owner = str(trial.user_attrs.get(CLAIM_ATTR, ""))
-            parts = owner.split(":")
-            if len(parts) == 3 and parts[0] == host and parts[1].isascii() and parts[1].isdigit() \
-                    and not process_alive(int(parts[1])):
-                self._end(self.backend.get_trial_id_from_study_id_trial_number(self.study_id, trial.number),
-                          self._states.FAIL)
 
     # ------------------------------------------------------------ claiming
     def claim(self, arch: ArchGraph) -> bool:
@@ -218,12 +223,13 @@ class Claims:
                  CLAIM_ATTR: self.owner}
         # no parameters: the claim is a marker (its result trial carries them); fewer rows to write
         template = optuna.trial.create_trial(state=self._states.RUNNING, user_attrs=attrs)
-        with storage_errors(self.backend, "write to"):  # a full disk here was optuna's traceback (a user walk)
+        # a full disk here, or at the heartbeat, was optuna's traceback and exit 1 (user walks)
+        with storage_errors(self.backend, "write to"):
             trial_id = self.backend.create_new_trial(self.study_id, template_trial=template)
-        with self._lock:
-            self.mine[h] = trial_id
-        if getattr(self.backend, "heartbeat_interval", None):
-            self.backend.record_heartbeat(trial_id)  # a claim without a heartbeat would never go stale
+            with self._lock:
+                self.mine[h] = trial_id
+            if getattr(self.backend, "heartbeat_interval", None):
+                self.backend.record_heartbeat(trial_id)  # a claim without a heartbeat would never go stale
         view = self.view()
         rank, found = 0, False
         for _, other, owner in sorted(view.live):  # the same order in every process
@@ -250,7 +256,7 @@ class Claims:
     def _end(self, trial_id: int, state: Any) -> None:
         optuna = optuna_module()
 
-        with contextlib.suppress(optuna.exceptions.UpdateFinishedTrialError):
+        with storage_errors(self.backend, "write to"), contextlib.suppress(optuna.exceptions.UpdateFinishedTrialError):
             self.backend.set_trial_state_values(trial_id, state=state)  # another process ended it first
 
     def _beat(self, interval: float) -> None:
