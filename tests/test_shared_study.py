@@ -280,3 +280,28 @@ def test_a_storage_failure_at_a_claim_s_heartbeat_is_one_error(tmp_path, monkeyp
         monkeypatch.setattr(claims.backend, "record_heartbeat", full)
         with pytest.raises(GennasError, match=r"cannot write to storage .*disk I/O error"):
             claims.claim(store.space.sample(0))
+
+
+def test_a_job_with_other_settings_is_refused_while_a_first_job_verifies(tmp_path):
+    """A second job with another task, started while the first job's first training ran (no result
+    stored yet), took the study over and reported the first job's score as its own (user walk 48)."""
+    from gennas.errors import GennasError
+
+    url = f"sqlite:///{tmp_path / 'race.db'}"
+    ResultStore.open("nb201", url, "race", attrs={"task": "mnist", "evaluator": "train", "seed": 0})
+    _claim_of(url, "race", "elsewhere:1:feedbeef")  # the first job, verifying on another host
+    with pytest.raises(GennasError, match=r"is verifying \(1 now, another process\) for task 'mnist', this run "
+                                          r"has task 'cifar10'"):
+        ResultStore.open("nb201", url, "race", attrs={"task": "cifar10", "evaluator": "table", "seed": 0})
+    with pytest.raises(GennasError, match=r"is being run \(1 verifications now, another process\) with seed=0"):
+        ResultStore.open("nb201", url, "race", attrs={"task": "mnist", "evaluator": "train", "seed": 1})
+    ResultStore.open("nb201", url, "race", attrs={"task": "mnist", "evaluator": "train", "seed": 0})  # joins it
+    dead = multiprocessing.get_context("fork").Process(target=os._exit, args=(0,))
+    dead.start()
+    dead.join()
+    import socket
+
+    url2 = f"sqlite:///{tmp_path / 'dead.db'}"
+    ResultStore.open("nb201", url2, "gone", attrs={"task": "mnist", "seed": 0})
+    _claim_of(url2, "gone", f"{socket.gethostname()}:{dead.pid}:0ff0ff00")  # a killed job's claim
+    ResultStore.open("nb201", url2, "gone", attrs={"task": "cifar10", "seed": 0})  # nothing in progress

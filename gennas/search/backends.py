@@ -22,6 +22,7 @@ import contextlib
 import os
 import random
 import re
+import socket
 import threading
 import time
 import warnings
@@ -167,6 +168,15 @@ def process_alive(pid: int) -> bool:
     except (PermissionError, OverflowError, ValueError):
         return True
     return True
+
+
+def local_owner(owner: str) -> int | None:
+    """The pid of a claim's owner (``host:pid:token``, :mod:`gennas.search.claims`) when it is a
+    process of this host, else None (another host's: only its heartbeat tells whether it lives)."""
+    parts = str(owner).split(":")
+    if len(parts) == 3 and parts[0] == socket.gethostname() and parts[1].isascii() and parts[1].isdigit():
+        return int(parts[1])
+    return None
 
 
 @contextlib.contextmanager

@@ -35,7 +35,7 @@ from typing import Any
 
 from gennas.evaluators.base import Result
 from gennas.graph import ArchGraph
-from gennas.search.backends import process_alive, storage_errors
+from gennas.search.backends import local_owner, process_alive, storage_errors
 from gennas.search.optuna_module import optuna_module
 from gennas.search.storage import CLAIM_ATTR, ResultStore
 
@@ -197,13 +197,13 @@ class Claims:
             return
         self._reaped = time.monotonic()
 
-        host, beats = socket.gethostname(), getattr(self.backend, "heartbeat_interval", None)
+        beats = getattr(self.backend, "heartbeat_interval", None)
         for trial in self.backend.get_all_trials(self.study_id, deepcopy=False, states=(self._states.RUNNING,)):
-            parts = str(trial.user_attrs.get(CLAIM_ATTR, "")).split(":")
-            if not (len(parts) == 3 and parts[0] == host and parts[1].isascii() and parts[1].isdigit()):
+            pid = local_owner(trial.user_attrs.get(CLAIM_ATTR, ""))
+            if pid is None:
                 continue  # another host's: its heartbeat says whether it lives
             trial_id = self.backend.get_trial_id_from_study_id_trial_number(self.study_id, trial.number)
-            if not process_alive(int(parts[1])):
+            if not process_alive(pid):
                 self._end(trial_id, self._states.FAIL)
             elif beats:
                 with storage_errors(self.backend, "write to"):

@@ -35,7 +35,8 @@ from gennas.atomic_write import write_whole, writers_lock
 from gennas.errors import GennasError, GennasWarning, caller_stacklevel, hide_passwords
 from gennas.evaluators.base import Result
 from gennas.resources import home_folder
-from gennas.search.backends import failure_reason, open_storage, quiet_optuna, storage_errors
+from gennas.search.backends import (failure_reason, local_owner, open_storage, process_alive, quiet_optuna,
+                                    storage_errors)
 from gennas.search.optuna_module import optuna_module
 from gennas.search.progress import work_dir
 from gennas.search.stored_trials import trial_result, written_by_gennas
@@ -151,7 +152,7 @@ class ResultStore:
             raise GennasError(f"study {study.study_name!r} already holds {count} result{'s' * (count != 1)}; "
                               "resume it (resume=True / --resume) or choose another study name")
         new = {key: jsonable(value) for key, value in (attrs or {}).items()}
-        changed, respecified = checked_run(study, space, new, count, force)
+        changed, respecified = checked_run(study, space, new, count, force, store.claims_in_progress())
         if not read_only:
             with storage_errors(backend, "write to"):
                 record_run(study, space, new, count, changed, respecified)
@@ -332,6 +333,16 @@ class ResultStore:
 
     def __len__(self) -> int:
         return len(self._stored())
+
+    def claims_in_progress(self) -> int:
+        """Verifications other processes are running in the study now (their claims, those of
+        dead processes on this host left out: :mod:`gennas.search.claims`)."""
+        optuna = optuna_module()
+
+        with storage_errors(self.backend, "read"):
+            running = self.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))
+        owners = [local_owner(t.user_attrs[CLAIM_ATTR]) for t in running if CLAIM_ATTR in t.user_attrs]
+        return sum(pid is None or process_alive(pid) for pid in owners)
 
     @property
     def study_name(self) -> str:

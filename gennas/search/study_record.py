@@ -73,24 +73,29 @@ def jsonable(value: Any) -> Any:
 
 
 def checked_run(study: optuna.Study, space: SearchSpace, new: dict[str, Any], count: int,
-                force: bool) -> tuple[list[str], list[str]]:
-    """What a run with settings ``new`` changes in ``study`` (holding ``count`` results): the
-    settings it changes and the changes of ``space``'s spec since the results were verified.
-    Raises GennasError where it may not go on (another spec or settings without ``force``,
-    another task ever)."""
+                force: bool, running: int = 0) -> tuple[list[str], list[str]]:
+    """What a run with settings ``new`` changes in ``study`` (holding ``count`` results and
+    ``running`` verifications in progress, another process's claims): the settings it changes
+    and the changes of ``space``'s spec since the results were verified. Raises GennasError where
+    it may not go on (another spec or settings without ``force``, another task ever). Work in
+    progress counts as results: a job with another task, started while the first job's first
+    training ran, took the study over and reported the first job's score as its own (user walk 48)."""
     old = study.user_attrs
+    held = count + running
     changed = [k for k in SETTINGS if k in new and k in old and new[k] != old[k]]
-    respecified = changes_since(old.get(SPEC_ATTR), space) if count else []
+    respecified = changes_since(old.get(SPEC_ATTR), space) if held else []
     if respecified and not force:  # scores of networks the YAML no longer describes
         raise GennasError(f"study {study.study_name!r} holds results verified on another spec of space "
                           f"{space.name!r} ({describe(respecified)}); restore the spec, choose another study "
                           "name, or force it (force=True / --force) to go on with them")
-    if count and "task" in changed:  # never forced: the designer would learn two datasets' scores as one task
-        raise GennasError(f"study {study.study_name!r} holds scores of task {old['task']!r}, this run has task "
+    holds = "holds scores of task" if count else f"is verifying ({running} now, another process) for task"
+    if held and "task" in changed:  # never forced: the designer would learn two datasets' scores as one task
+        raise GennasError(f"study {study.study_name!r} {holds} {old['task']!r}, this run has task "
                           f"{new['task']!r}; force=True / --force never changes a study's task (its scores would "
                           f"mix two datasets): start a new study for task {new['task']!r}")
-    if count and changed and not force:
-        raise GennasError(f"study {study.study_name!r} was run with {_settings(old, changed)}, this run has "
+    if held and changed and not force:
+        run_with = "was run with" if count else f"is being run ({running} verifications now, another process) with"
+        raise GennasError(f"study {study.study_name!r} {run_with} {_settings(old, changed)}, this run has "
                           f"{_settings(new, changed)}; resume with the same settings{_options(old, changed)}, "
                           "choose another study name, or force it (force=True / --force) to continue with the "
                           "new settings")
