@@ -305,3 +305,18 @@ def test_a_job_with_other_settings_is_refused_while_a_first_job_verifies(tmp_pat
     ResultStore.open("nb201", url2, "gone", attrs={"task": "mnist", "seed": 0})
     _claim_of(url2, "gone", f"{socket.gethostname()}:{dead.pid}:0ff0ff00")  # a killed job's claim
     ResultStore.open("nb201", url2, "gone", attrs={"task": "cifar10", "seed": 0})  # nothing in progress
+
+
+def test_a_forced_resume_never_changes_the_unit_of_a_study_s_scores(tmp_path):
+    """--resume --force with a proxy evaluator on a study of accuracies stored 8.6e44 beside them,
+    exit 0, and the study could no longer be designed from (user walk 48); table -> train (both
+    accuracies in %) is still a forced change like any other."""
+    from gennas.errors import GennasError
+
+    url = f"sqlite:///{tmp_path / 'unit.db'}"
+    run_search(RandomSearch("nb201", seed=1), TableEvaluator("nb201", "cifar10"), 2, storage=url,
+               study_name="u", progress=False)
+    with pytest.raises(GennasError, match=r"holds accuracies in %, the evaluator of this run gives proxy:synflow "
+                                          r"scores; force=True / --force never changes the unit"):
+        ResultStore.open("nb201", url, "u", resume=True, force=True, attrs={"evaluator": "proxy:synflow"})
+    ResultStore.open("nb201", url, "u", resume=True, force=True, attrs={"evaluator": "train"})

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from gennas.checkpoint import json_fallback
 from gennas.errors import GennasError
+from gennas.evaluators.base import ACCURACY_KINDS
 from gennas.search.evaluator_settings import EVALUATOR_SETTINGS, warn_other_threads
 from gennas.spaces import SearchSpace
 from gennas.spaces.identity import changes_since, describe, spec_record
@@ -93,6 +94,12 @@ def checked_run(study: optuna.Study, space: SearchSpace, new: dict[str, Any], co
         raise GennasError(f"study {study.study_name!r} {holds} {old['task']!r}, this run has task "
                           f"{new['task']!r}; force=True / --force never changes a study's task (its scores would "
                           f"mix two datasets): start a new study for task {new['task']!r}")
+    if held and "evaluator" in changed and score_unit(old["evaluator"]) != score_unit(new["evaluator"]):
+        # never forced either: a forced --evaluator proxy:synflow on a study of trainings stored 8.6e44 beside
+        # the accuracies, and the study could no longer be designed from (user walk 48)
+        raise GennasError(f"study {study.study_name!r} holds {score_unit(old['evaluator'])}, the evaluator of this run "
+                          f"gives {score_unit(new['evaluator'])}; force=True / --force never changes the unit of a "
+                          "study's scores: start a new study for it")
     if held and changed and not force:
         run_with = "was run with" if count else f"is being run ({running} verifications now, another process) with"
         raise GennasError(f"study {study.study_name!r} {run_with} {_settings(old, changed)}, this run has "
@@ -102,6 +109,11 @@ def checked_run(study: optuna.Study, space: SearchSpace, new: dict[str, Any], co
     if count:  # not refused: the same settings on another machine's threads
         warn_other_threads(old, new, study.study_name)
     return changed, respecified
+
+
+def score_unit(evaluator: Any) -> str:
+    """What the scores of the evaluator a study records (its ``evaluator`` setting) are."""
+    return "accuracies in %" if evaluator in ACCURACY_KINDS else f"{evaluator} scores"
 
 
 def record_run(study: optuna.Study, space: SearchSpace, new: dict[str, Any], count: int, changed: list[str],
