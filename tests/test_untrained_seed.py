@@ -115,3 +115,44 @@ def test_a_full_disk_under_the_home_leaves_the_search_going_without_saving(darts
         result = designer.search(_score, budget=3, batch_size=1)
     assert len(result.history) == 3 and designer.loop.save_failed  # the CLI then offers no saved predictor
     assert issubclass(CannotWrite, OSError) and issubclass(CannotWrite, gennas.GennasError)
+
+
+class _OwnPredictor:
+    """A researcher's AccuracyModel (ridge on the slots' one-hots) with a save(path) of its own."""
+
+    def __init__(self, space: gennas.SearchSpace) -> None:
+        self.space, self.w, self.tasks, self.saved = space, None, [], []
+
+    @property
+    def is_trained(self) -> bool:
+        return self.w is not None
+
+    def fit(self, archs, scores, task=None, steps=None):
+        x = self.space.encode(list(archs)).astype(np.float64)
+        self.w = np.linalg.solve(x.T @ x + np.eye(x.shape[1]), x.T @ np.asarray(scores, float))
+        return self
+
+    def update(self, archs, scores, task=None, steps=None, encoders=True):
+        return self.fit(archs, scores, task)
+
+    def predict(self, archs, task=None):
+        mean = self.space.encode(list(archs)).astype(np.float64) @ self.w
+        return mean, np.ones(len(mean))
+
+    def predict_soft(self, slot_probs, task=None, members=None):
+        mean = (slot_probs * torch.as_tensor(self.w, dtype=slot_probs.dtype).reshape(slot_probs.shape[1:])).sum((1, 2))
+        return mean, torch.ones_like(mean)
+
+    def save(self, path):  # a researcher's usual save(path): gennas's arguments made it a TypeError
+        self.saved.append(path)
+
+
+def test_a_user_predictor_with_a_save_of_its_own_is_not_saved_by_gennas(darts, tmp_path):
+    """The designer called any `save` of a user's predictor= with its own arguments (the search died
+    with a TypeError), or wrote the user's file as the space's saved predictor, which every later
+    designer of the space failed to load (user walk 50)."""
+    own = _OwnPredictor(darts)
+    designer = gennas.Designer(darts, task="mine", seed=0, predictor=own, loop=LoopSettings(warmup=0))
+    designer.search(_score, budget=3, batch_size=1, progress=False)
+    assert own.saved == [] and not (tmp_path / "home" / "checkpoints").exists()
+    gennas.Designer(darts, task="mine", seed=0)  # the space's own start is untouched

@@ -162,7 +162,12 @@ def remember_predictor(space: SearchSpace, predictor: AccuracyModel, told: int, 
     the results it learned from, and their distinct ``architectures`` (strings), recorded so a
     later designer states nothing of designs unlike them, far from them or predicted above them
     (:func:`~gennas.design.saved_records.saved_learned_from`), as the designer that trained it."""
-    if getattr(predictor, "save", None) is None or not predictor.is_trained or ships_predictor(space):
+    from gennas.surrogates.predictor import Predictor
+
+    # gennas's own only: a user's predictor= with a save(path) of its own was called with gennas's
+    # arguments (the search died), or wrote its pickle where every later designer failed to load it
+    # (user walk 50); what it learned stays with the study and with the user's object
+    if not isinstance(predictor, Predictor) or not predictor.is_trained or ships_predictor(space):
         return None
     path = user_checkpoints_dir() / predictor_file(space)
     path.parent.mkdir(parents=True, exist_ok=True)
