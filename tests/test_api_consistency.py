@@ -110,3 +110,18 @@ def test_a_latency_is_measured_in_the_graph_s_own_space():
     space defaulted to nb201, where export_architecture takes the graph's own."""
     arch = gennas.load_space("mbv3").sample(0)
     assert gennas.measure_latency(arch, repeats=1, warmup=0, input_size=32) > 0
+
+
+def test_a_latency_filter_around_a_minimising_designer_keeps_its_scores_as_they_are(bench):
+    """LatencyFilter did not forward the designer loop's direction: a minimising search negated the
+    scores twice and the designer learned the worst cells as the best (user walk 50)."""
+    from gennas.search import LatencyFilter, run_search
+
+    designer = gennas.Designer("nb201", task="my-error", seed=0, direction="minimize")
+    wrapped = LatencyFilter(designer.loop, lambda arch: 1.0, max_latency_ms=100.0)
+    error = gennas.CallableEvaluator(lambda arch: 100.0 - bench.accuracy(arch, "cifar10"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        run_search(wrapped, error, 4, direction="minimize", progress=False)
+    told = [r.score for r in designer.history]
+    assert len(told) == 4 and all(score > 0 for score in told)  # the errors, not their negation

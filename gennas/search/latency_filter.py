@@ -41,6 +41,13 @@ class LatencyFilter:
         self.space = getattr(optimizer, "space", None)
         self.rejected = 0
 
+    @property
+    def direction(self) -> str | None:
+        """The wrapped optimizer's, where it declares one (the designer's loop reads scores of its
+        direction itself): not forwarded, a minimising search negated them twice and the designer
+        learned the worst cells as the best (user walk 50)."""
+        return getattr(self.optimizer, "direction", None)
+
     def ask(self, k: int) -> list[ArchGraph]:
         out: list[ArchGraph] = []
         looked = 0

@@ -20,6 +20,17 @@ class Optimizer(Protocol):
     ``ask(k)`` proposes up to ``k`` architectures; ``tell(results)`` reports verified results,
     failed ones included (``Result.failed``), possibly of architectures it never asked for
     (a resumed run tells the stored history first).
+
+    What the harness (:func:`~gennas.search.run_search`) relies on besides:
+
+    - scores are told higher-is-better: a search with ``direction="minimize"`` tells each score
+      negated, unless the optimizer declares a ``direction`` attribute (the designer's loop):
+      then it is told the evaluator's scores as they are, and its ``direction`` must be the
+      search's; a wrapper around an optimizer forwards the wrapped one's ``direction``;
+    - a proposal already verified, or proposed twice in one ask, is dropped without being told:
+      ask for architectures not verified yet (``gennas.testing.check_optimizer`` checks it);
+    - optional attributes read where present: ``space`` (else ``run_search(space=...)``),
+      ``history``, ``release(archs)`` (proposals not verified after all), ``search_notes``.
     """
 
     def ask(self, k: int) -> list[ArchGraph]:
