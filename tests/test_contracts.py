@@ -141,6 +141,35 @@ def test_the_evaluator_contract_catches_broken_evaluators(nb201):
         check_refuses_foreign(Raising(), foreign_arch(nb201))
 
 
+class Declared:
+    """An evaluator whose results or declared space a search fails, though each looks well formed."""
+
+    def __init__(self, kind="train", factor=1.0, space=None):
+        self.kind, self.factor, self.space = kind, factor, space
+
+    def evaluate(self, archs):
+        return [Result(a, 60.0 * self.factor, self.kind) for a in archs]
+
+
+def test_the_evaluator_contract_applies_the_search_s_own_checks(nb201):
+    """check_evaluator accepted evaluators every result of which the search then failed (accuracies
+    of 150 %), or that a search refused (declaring another space): user walk 50. A 0-d tensor score
+    is a number in both (the search failed it)."""
+    import torch
+
+    with pytest.raises(AssertionError, match=r"would fail in a search: the evaluator returned 150 for an accuracy"):
+        check_evaluator(Declared(factor=2.5), nb201, refuses_foreign=False)
+    with pytest.raises(AssertionError, match="is for space 'darts'"):
+        check_evaluator(Declared(space="darts"), nb201, refuses_foreign=False)
+    tensor = Declared(kind="callable")
+    tensor.evaluate = lambda archs: [Result(a, torch.tensor(60.0), "callable") for a in archs]
+    check_evaluator(tensor, nb201, refuses_foreign=False)
+    from gennas.search import run_search
+
+    out = run_search(gennas.search.make_optimizer("random", nb201, seed=0), tensor, 2, progress=False)
+    assert [r.score for r in out.history] == [60.0, 60.0]
+
+
 # ---------------------------------------------------------------- generators
 @pytest.mark.parametrize("space", ["nb201", "mbv3"])
 @pytest.mark.parametrize("kind", ["diffusion", "vae"])

@@ -19,7 +19,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from gennas.errors import GennasError, first_line
-from gennas.evaluators.base import Evaluator, Result, outside_accuracy
+from gennas.evaluators.base import Evaluator, Result, as_number, outside_accuracy
 from gennas.graph import ArchGraph
 
 #: Ray retries a task whose worker died this many times before the architecture is recorded failed
@@ -90,10 +90,11 @@ def checked(result: Any, evaluator: Evaluator) -> Result:
                           "it must return gennas Result objects, one per architecture")
     fixes: dict[str, Any] = {}
     real = (int, float, np.integer, np.floating)
-    if isinstance(result.score, bool) or not isinstance(result.score, real):
-        fixes.update(score=math.nan, error=f"evaluator returned score {result.score!r}, not a number")
-    elif not isinstance(result.score, float):
-        fixes["score"] = float(result.score)
+    if not isinstance(result.score, float):  # a 0-d tensor or numpy scalar is its number, as a callable's
+        try:
+            fixes["score"] = as_number(result.score, "evaluator returned score")
+        except TypeError as exc:
+            fixes.update(score=math.nan, error=str(exc))
     if not isinstance(result.kind, str):
         fixes["kind"] = str(result.kind)
     score = fixes.get("score", result.score)

@@ -18,6 +18,8 @@ from typing import SupportsFloat
 from gennas.errors import GennasError
 from gennas.evaluators.base import Evaluator, Result, as_evaluator
 from gennas.graph import ArchGraph
+from gennas.search.evaluator_settings import check_evaluator_space
+from gennas.search.executor import checked
 from gennas.spaces import SearchSpace, list_spaces, load_space, resolve_space
 
 
@@ -32,6 +34,10 @@ def check_evaluator(evaluator: Evaluator | Callable[[ArchGraph], SupportsFloat],
             (a plain callable that scores any graph does not).
     """
     evaluator, space = as_evaluator(evaluator), resolve_space(space)
+    try:  # the harness's own refusal: one declaring another space fails every verification of a search
+        check_evaluator_space(evaluator, space.name)
+    except GennasError as exc:
+        raise AssertionError(str(exc)) from None
     archs = space.sample_many(n, seed)
     check_results(evaluator, archs)
     check_results(evaluator, archs[::-1])  # in order, whatever the order
@@ -70,6 +76,9 @@ def check_results(evaluator: Evaluator, archs: Sequence[ArchGraph]) -> list[Resu
             json.dumps(r.metadata)
         except (TypeError, ValueError) as exc:
             raise AssertionError(f"{where} has metadata that is not JSON-serialisable: {exc}") from exc
+        kept = checked(r, evaluator)  # what a search stores of it: passing here means working there
+        if kept.failed and not r.failed:
+            raise AssertionError(f"{where} would fail in a search: {kept.error}")
     return results
 
 
