@@ -95,6 +95,11 @@ def test_closed_or_full_outputs_are_one_line_errors(tmp_path):
     assert full.returncode == 2 and full.stderr == "error: No space left on device while writing the output\n"
     closed = _shell("spaces --json >&-")
     assert closed.returncode == 2 and closed.stderr.startswith("error: stdout is closed")
+    # the reader of a pipe gone (a log collector): click's silent exit 1 (user walk 48)
+    piped = subprocess.run(["bash", "-c", f"{sys.executable} -m gennas spaces --json | true; "
+                            "echo ${PIPESTATUS[0]} >&2"], capture_output=True, text=True, timeout=300,
+                           env={k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"})
+    assert piped.stderr == "error: Broken pipe while writing the output\n2\n", piped.stderr
     # stderr closed: the progress lines are lost, not the search (it stopped before verifying anything)
     searched = _shell(f"search --space nb201 --task cifar10 --budget 3 --evaluator table --method random "
                       f"--storage sqlite:///{tmp_path / 'quiet.db'} --json 2>&-")

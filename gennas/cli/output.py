@@ -140,7 +140,8 @@ def friendly(fn: Callable[..., Any] | None = None, *, interrupted: str = "interr
                 raise
             fail(f"out of memory ({first_line(exc)}): a smaller network, batch or pool, or a machine with more memory")
         except OSError as exc:  # a full disk under the output (`> file`, /dev/full): one line, not a traceback
-            if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            # EPIPE: the reader of a pipe ended (`| head`, a log collector gone): click's silent exit 1
+            if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EPIPE):
                 raise
             if exc.filename is None:  # stdout: what it still holds failed again at exit, whose code became 120
                 _discard_stdout()
