@@ -117,3 +117,23 @@ def test_help_and_python_minus_w_error_need_nothing_but_ascii_and_no_dependency_
                             timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1", "GENNAS_HOME": str(tmp_path)})
     assert strict.returncode == 0, strict.stderr[-2000:]
     assert strict.stdout.split() == ["2", "8"]
+
+
+def test_a_search_whose_every_verification_failed_exits_2(tmp_path, monkeypatch):
+    """Under a memory limit every training failed and the job exited 0: a scheduler read success
+    (user walk 48). The results are stored and printed, then one error line and exit 2."""
+    import math
+
+    from typer.testing import CliRunner
+
+    from gennas.cli.app import app
+    from gennas.evaluators.base import Result
+    from gennas.evaluators.table import TableEvaluator
+
+    monkeypatch.setattr(TableEvaluator, "evaluate", lambda self, archs: [
+        Result(a, math.nan, "table", error=f"RuntimeError: can't allocate memory: you tried to allocate {i} bytes")
+        for i, a in enumerate(archs)])
+    done = CliRunner().invoke(app, ["search", "--method", "random", "-b", "3", "--storage",
+                                    f"sqlite:///{tmp_path / 'oom.db'}", "--json"])
+    assert done.exit_code == 2 and json.loads(done.stdout)["failed"] == 3
+    assert "error: every one of the 3 verifications failed (the last: RuntimeError: can't allocate" in done.stderr

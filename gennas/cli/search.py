@@ -366,7 +366,7 @@ def register(app: typer.Typer) -> None:
 
             print_json({**summary, **versions(), "notes": result.notes, "top": rows,
                         "failures": [{"arch": r.arch.to_string(), "error": r.error} for r in result.failures]})
-            return
+            return nothing_verified(result)
         # a proxy scored on other images than the task's: the title named cifar10 alone
         verb = "trained" if evaluator == "train" else "scored"
         images = f" ({evaluator} {verb} on {dataset} images)" if dataset is not None and dataset != task else ""
@@ -396,6 +396,15 @@ def register(app: typer.Typer) -> None:
                 typer.echo(f"design from what it learned: {stored}", err=True)
                 if not untrained and not ships_predictor(sp) and not failed:
                     echo_not_saved(sp, learned, len(result.results))
+        nothing_verified(result)
+
+
+def nothing_verified(result: Any) -> None:
+    """Exit 2 where every verification of the study failed: a scheduler read exit 0 as success of a
+    job whose 6 trainings all ran out of memory (user walk 48)."""
+    if len(result) and not result.results:
+        raise GennasError(f"every one of the {len(result)} verifications failed (the last: {(result.failures[-1].error or '?').splitlines()[0][:200]}): "
+                          "nothing was verified; fix the cause, then --resume with a larger --budget (failures count)")
 
 
 def check_home(space: SearchSpace) -> None:
