@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+import gennas
+
 from gennas.checkpoint import load_checkpoint
 from gennas.cli.app import app
 from gennas.datasets import image_loaders
@@ -195,10 +197,19 @@ def test_work_dir_falls_back_to_gennas_home_when_the_db_folder_is_read_only(spac
     (tmp_path / "ro").chmod(0o500)
     monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
     ev = _evaluator(space, digits)
-    folder = attach_work_dir(ev, f"sqlite:///{tmp_path}/ro/s.db", "s")
+    with pytest.warns(gennas.GennasWarning, match=r"work folder .*ro/s.db.work/s-\w+ cannot be written: its trained "
+                                                  r"weights and resumable state go to .*home/work"):
+        folder = attach_work_dir(ev, f"sqlite:///{tmp_path}/ro/s.db", "s")  # said (it went there silently)
     assert folder == ev.checkpoint_dir and folder.is_relative_to(tmp_path / "home" / "work")
     assert attach_work_dir(ev, f"sqlite:///{tmp_path}/other.db", "s") is None  # one given already: kept
     (tmp_path / "ro").chmod(0o700)
+    # a relative file is told apart by its folder: jobs passing `--storage run.db` from two folders shared one
+    from gennas.search.progress import work_dirs
+
+    monkeypatch.chdir(tmp_path / "ro")
+    here = work_dirs("sqlite:///run.db", "s")[-1]
+    monkeypatch.chdir(tmp_path)
+    assert work_dirs("sqlite:///run.db", "s")[-1] != here == work_dirs(f"sqlite:///{tmp_path}/ro/run.db", "s")[-1]
 
 
 def test_a_search_shows_progress_by_default_unless_its_scores_are_table_lookups(capsys):

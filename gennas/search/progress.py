@@ -231,6 +231,9 @@ def _home_work_dir(storage_url: str, study_name: str) -> Path | None:
     from gennas.resources import home_folder
 
     work = home_folder("work")
+    if storage_url.startswith("sqlite:///"):  # the file's absolute path: every job in its own folder passing
+        # `--storage run.db` shared one folder here, trained weights of same-named studies included (user walk 48)
+        storage_url = "sqlite:///" + os.path.abspath(storage_url[len("sqlite:///"):].split("?")[0])
     # surrogateescape: a path's undecodable bytes (a Latin-1 folder name) made .encode() fail (user walk 46)
     digest = hashlib.sha1(storage_url.encode("utf-8", "surrogateescape")).hexdigest()[:16]
     return None if work is None else work / digest / _slug(study_name)
@@ -255,6 +258,15 @@ def attach_work_dir(evaluator: Any, storage_url: str | None, study_name: str) ->
     folder = writable_work_dir(storage_url, study_name)
     if folder is not None:
         evaluator.checkpoint_dir = folder
+        beside = work_dir(storage_url, study_name)
+        if beside is not None and folder != beside:  # the weights went elsewhere without a word (user walk 48)
+            import warnings
+
+            from gennas.errors import GennasWarning, caller_stacklevel
+
+            warnings.warn(f"the study's work folder {beside} cannot be written: its trained weights and resumable "
+                          f"state go to {folder} (keep it with the storage)", GennasWarning,
+                          stacklevel=caller_stacklevel())
     return folder
 
 
