@@ -4,6 +4,7 @@ TypeError (walk 36 #5); a sound one designs end to end."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -55,3 +56,34 @@ def test_samples_that_are_not_slot_indices_are_named(broken, seen):
     with pytest.raises(GennasError, match=rf"{broken.__name__}\._sample_indices must return whole slot indices "
                                           rf"\(n, S\) = \(\d+, S\) in 0\.\.4, got {seen}"):
         designer.generate(3)
+
+
+class _Sampler:
+    """A researcher's generator following the Generator protocol only: distinct random cells."""
+
+    kind = "random"
+
+    def __init__(self, space):
+        self.space = space
+
+    def sample(self, n, seed=None, guidance=None, *, max_draws=None):
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise gennas.GennasError(f"n must be a positive integer, got {n!r}")
+        out = {}
+        for arch in self.space.sample_many(4 * n + 64, np.random.default_rng(seed)):
+            out.setdefault(arch.canonical_hash(), arch)
+        return list(out.values())[:n]
+
+
+def test_a_generator_of_the_protocol_alone_is_taken_by_the_designer(nb201):
+    """Designer(generator=...) refused one that passes gennas.testing.check_generator: "unknown
+    generator kind <...RandomGen object>" (user walk 50); a thing that is no generator is named."""
+    from gennas.testing.generators import check_generator
+
+    check_generator(_Sampler(nb201))
+    designer = gennas.Designer("nb201", task="cifar10", seed=0, generator=_Sampler(nb201))
+    assert len(designer.generate(3)) == 3 and "generator=random" in repr(designer)
+    out = designer.search(gennas.TableEvaluator("nb201", "cifar10"), budget=3, progress=False)
+    assert len(out.history) == 3
+    with pytest.raises(gennas.GennasError, match=r"generator= \(int\) is not a Generator: it lacks"):
+        gennas.Designer("nb201", task="cifar10", generator=3)

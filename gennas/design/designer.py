@@ -39,14 +39,14 @@ from gennas.design.verifying import Verification
 from gennas.design.verified import (failed_only, in_stated_order, one_per_function, ranked, verifications_among,
                                     verified_means, with_verified)
 from gennas.errors import GennasError, GennasWarning, UnknownDataset, caller_stacklevel, hide_passwords
-from gennas.generators import SlotGenerator, load_generator
+from gennas.generators import load_generator
 from gennas.generators.base import MAX_COUNT, check_count
 from gennas.generators.guidance import Guidance, HardFn, InfeasibleBudget, predictor_value
 from gennas.graph import ArchGraph
 from gennas.seeds import check_seed, seed_or_drawn
 from gennas.spaces import SearchSpace, resolve_space
 from gennas.surrogates.latency_bound import calibration_path, check_confidence, load_calibration
-from gennas.surrogates.protocols import AccuracyModel, LatencyModel, check_stand_in
+from gennas.surrogates.protocols import AccuracyModel, Generator, LatencyModel, check_stand_in
 from gennas.surrogates.task import Task
 from gennas.threads import check_threads, with_own_threads, with_own_torch_modes
 
@@ -86,7 +86,8 @@ class Designer(Statements, Verification):
             For a task the predictor does not know, in a space it ranks whole (nb201), the picks are
             the ranking the known tables give: every seed designs the same cells and, verified by a
             deterministic evaluator, searches the same way (restarts differ only through the scores).
-        generator: ``"diffusion"``, ``"vae"`` or a :class:`SlotGenerator`.
+        generator: ``"diffusion"``, ``"vae"``, a :class:`~gennas.SlotGenerator` or any
+            :class:`~gennas.surrogates.protocols.Generator` (``gennas.testing.check_generator``).
         predictor / estimator: override the pretrained ones (any :class:`AccuracyModel` /
             :class:`LatencyModel`). ``Designer.predictor`` stays the pretrained network, raw and
             uncalibrated (99.90 for nb201's best cifar10 cell, 94.37 by the table); what the designer states is
@@ -115,7 +116,7 @@ class Designer(Statements, Verification):
     @with_own_torch_modes
     def __init__(self, space: SearchSpace | str, task: Task | str | None = None, device: str | None = None,
                  max_latency_ms: float | None = None, seed: int | None = None, *,
-                 generator: str | SlotGenerator = "diffusion", predictor: AccuracyModel | None = None,
+                 generator: str | Generator = "diffusion", predictor: AccuracyModel | None = None,
                  estimator: LatencyModel | None = None, guidance: GuidanceSettings | None = None,
                  loop: LoopSettings | None = None, storage: Any = None, direction: str = "maximize",
                  latency_confidence: float = 0.95, threads: int | None = 1) -> None:
@@ -138,8 +139,11 @@ class Designer(Statements, Verification):
         settings = loop or LoopSettings()
         if isinstance(settings.pool, bool) or not isinstance(settings.pool, int) or settings.pool < 1:
             raise GennasError(f"pool must be an integer >= 1, got {settings.pool!r}")
-        self.generator = (generator if isinstance(generator, SlotGenerator)
-                          else load_generator(self.space, kind=generator))
+        if generator is None or isinstance(generator, str):
+            self.generator = load_generator(self.space, kind=generator)
+        else:  # any Generator (space, kind, sample): one passing gennas.testing's check was refused (user walk 50)
+            check_stand_in(generator, Generator, "generator=", self.space.name)
+            self.generator = generator
         if self.generator.space.name != self.space.name:
             raise GennasError(f"generator is for space {self.generator.space.name!r}, not {self.space.name!r}")
         # the shipped predictor, else the one a search saved in $GENNAS_HOME, else an untrained one

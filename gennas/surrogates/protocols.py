@@ -24,6 +24,14 @@ class AccuracyModel(Protocol):
 
     Scores are in the task's units (accuracy in %); ``task`` is a :class:`~gennas.Task`, a task
     name, or None for the model's default task.
+
+    Inside a designer (user walk 50 found these unsaid): the loop refits a deep copy (the object
+    given as ``predictor=`` stays as it was; the refitted one is ``designer.loop.predictor``), and
+    tells it scores on the designer's scale, :class:`~gennas.design.scores.ScoreScale`: higher is
+    better (a minimised score negated) and, for scores of a huge range (a proxy's), ``sign(s) *
+    log1p(|s|)``. From scratch it calls ``fit`` on every result and then ``update`` with the same
+    results and ``steps=0``: remember them without training (a model whose ``fit`` remembers its
+    results already must not add them twice).
     """
 
     @property
@@ -51,7 +59,7 @@ class AccuracyModel(Protocol):
                steps: int | None = None, encoders: bool = True) -> Any:
         """Refit warm on new results of ``task`` (earlier ones are remembered); ``encoders=False``
         asks for a cheaper refit that keeps the shared representation (a model without one may
-        ignore it)."""
+        ignore it); ``steps=0``: remember the results without training (see the class doc)."""
 
 
 @runtime_checkable
