@@ -125,3 +125,27 @@ def test_a_latency_filter_around_a_minimising_designer_keeps_its_scores_as_they_
         run_search(wrapped, error, 4, direction="minimize", progress=False)
     told = [r.score for r in designer.history]
     assert len(told) == 4 and all(score > 0 for score in told)  # the errors, not their negation
+
+
+class _EveryCellSlow:
+    """A user's latency model that says 1000 ms for every cell of ``pixel3``."""
+
+    devices = ["pixel3"]
+
+    def predict(self, archs, device):
+        import numpy as np
+
+        return np.full(len(archs), 1000.0)
+
+    def predict_soft(self, slot_probs, device):
+        return slot_probs.sum((1, 2)) * 0 + 1000.0
+
+
+def test_a_user_latency_model_overruled_by_the_measurements_is_said():
+    """estimator= for a device the bundled table measured was silently replaced by the measurements
+    (user walk 50): the measurements stay the judge (exact), and a warning says so."""
+    with pytest.warns(gennas.GennasWarning, match=r"judged by the nb201 table's measurements of it \(exact\); "
+                                                  r"estimator= is used for the guidance only"):
+        designer = gennas.Designer("nb201", task="cifar10", device="pixel3", max_latency_ms=20, seed=0,
+                                   estimator=_EveryCellSlow())
+    assert all(d.predicted_latency_ms <= 20 for d in designer.generate(3))

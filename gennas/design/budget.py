@@ -322,6 +322,9 @@ def latency_models(space: SearchSpace, device: str | None, max_latency_ms: float
     warn_outlying(estimator, device)  # kept while every registered device loaded: said for this one
     budget = None if max_latency_ms is None else LatencyBudget.for_device(space, estimator, device, max_latency_ms,
                                                                          confidence)
+    if budget is not None and budget.exact and not loaded:  # a user's model judged nothing, unsaid (user walk 50)
+        warnings.warn(f"the budget on {device!r} is judged by the {space.name} table's measurements of it (exact); "
+                      f"estimator= is used for the guidance only", GennasWarning, stacklevel=caller_stacklevel())
     from gennas.design.bound_check import BoundCheck, stored_check
     from gennas.surrogates.measure import registered_record
     from gennas.surrogates.measure_commands import measure_command
