@@ -10,8 +10,11 @@ the share of held-out slots (and whole architectures) its encoder-decoder recons
 from __future__ import annotations
 
 import math
+import signal
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +37,33 @@ ENUMERATE_LIMIT = 200_000
 SMALL = 1280
 #: seconds between two saves of an unfinished training's state (``gennas train --resume`` goes on from it)
 SAVE_EVERY_S = 30.0
+
+
+@contextmanager
+def interrupts_held() -> Iterator[None]:
+    """Ctrl-C and SIGTERM that arrive inside the block take effect at its end, through the handlers
+    in place before it (on the main thread; elsewhere at once, as before): ``gennas train``
+    interrupted during an optimizer step said "nothing was saved yet" and lost up to 30 s of
+    training, 1 time in 3 (user walk 48). Python-level handlers, not a blocked signal mask: a
+    signal for the process reached torch's threads, which did not block it."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    for signum in previous:
+        signal.signal(signum, lambda number, frame: caught.append(number))
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        for signum in caught[:1]:
+            handler = previous[signum]
+            if callable(handler):
+                handler(signum, None)  # Python's KeyboardInterrupt, the command line's Terminated
+            elif handler == signal.SIG_DFL:
+                signal.raise_signal(signum)  # its default action, as it would have had
 
 
 def generator_dataset(model: SlotGenerator, samples: int, seed: int) -> tuple[torch.Tensor, str]:
@@ -116,11 +146,12 @@ def train_generator(model: SlotGenerator, x: torch.Tensor, steps: int, batch: in
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            phase = "updating"  # an interrupt here leaves a half-updated model: not saved
-            opt.step()
-            sched.step()
-            running = value if math.isnan(running) else 0.98 * running + 0.02 * value  # smoothed for display
-            phase = "after"
+            with interrupts_held():  # one here would leave a half-updated model: it waits for the step's end
+                phase = "updating"  # (off the main thread, an interrupt here saves nothing new)
+                opt.step()
+                sched.step()
+                running = value if math.isnan(running) else 0.98 * running + 0.02 * value  # smoothed for display
+                phase = "after"
             if on_step is not None:
                 on_step(step, steps, running)
             if partial is not None and time.monotonic() - saved_at >= SAVE_EVERY_S:
