@@ -102,6 +102,22 @@ def test_cli_report(storage, tmp_path):
     assert len(bad.stderr.strip().splitlines()) == 1
 
 
+def test_the_report_command_keeps_matplotlib_s_cache_out_of_home(storage, tmp_path):
+    """`gennas report` wrote matplotlib's cache into $HOME, or printed its two-line warning where
+    HOME was read-only (user walk 48): it goes under $GENNAS_HOME."""
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "user").mkdir()
+    env = {**{k: v for k, v in os.environ.items() if k not in ("MPLCONFIGDIR", "XDG_CACHE_HOME", "XDG_CONFIG_HOME")},
+           "HOME": str(tmp_path / "user"), "GENNAS_HOME": str(tmp_path / "gh")}
+    done = subprocess.run([sys.executable, "-m", "gennas", "report", "--storage", storage, "--out",
+                           str(tmp_path / "figs"), "--json"], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert list((tmp_path / "user").iterdir()) == [] and (tmp_path / "gh" / "matplotlib").is_dir()
+
+
 def test_studies_of_other_tasks_or_evaluators_get_figures_of_their_own(nb201, bench, tmp_path):
     """Synflow's 1e49 and accuracies in % shared one axis (the accuracies a flat line at 0), and one
     Pareto front took cifar10 and cifar100 cells: each task and evaluator now has its own figures."""

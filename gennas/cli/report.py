@@ -27,6 +27,13 @@ def register(app: typer.Typer) -> None:
         from gennas.search.runs import load_runs
         from gennas.search.backends import open_storage
 
+        import os
+
+        from gennas.resources import home_folder
+
+        cache = home_folder("matplotlib")  # matplotlib's cache: written into $HOME, or a warning where it is
+        if cache is not None and "MPLCONFIGDIR" not in os.environ:  # read-only (user walk 48); the command only
+            os.environ["MPLCONFIGDIR"] = str(cache)
         runs = load_runs(open_storage(check_storage(storage), existing=True), study)
         written = write_report(runs, out)
         studies = [{"study": r.name, "method": r.method, "results": len(r.results),
