@@ -149,3 +149,16 @@ def test_a_user_latency_model_overruled_by_the_measurements_is_said():
         designer = gennas.Designer("nb201", task="cifar10", device="pixel3", max_latency_ms=20, seed=0,
                                    estimator=_EveryCellSlow())
     assert all(d.predicted_latency_ms <= 20 for d in designer.generate(3))
+
+
+def test_counting_a_network_leaves_the_caller_s_torch_stream(nb201):
+    """count_params and count_flops drew the built network's weights from the caller's torch stream: a
+    parameter-count evaluator moved a torch-seeded optimizer's proposals (user walk 50)."""
+    import torch
+
+    torch.manual_seed(0)
+    expected = torch.rand(3)
+    torch.manual_seed(0)
+    nb201.count_params(nb201.sample(0))
+    nb201.count_flops(nb201.sample(1))
+    assert torch.equal(torch.rand(3), expected)

@@ -85,7 +85,8 @@ def untold(optimizer: object, results: list[Result]) -> list[Result]:
     search (or :meth:`~gennas.Designer.from_study`) told it was told them again, each counted
     twice (a 12-result study resumed to 14 held 26 results). An optimizer without a
     ``history`` is told them all."""
-    held = Counter(_key(r) for r in getattr(optimizer, "history", None) or () if isinstance(r, Result))
+    history = getattr(optimizer, "history", None)  # `or ()` asked a numpy array for its truth (user walk 50)
+    held = Counter(_key(r) for r in (() if history is None else history) if isinstance(r, Result))
     rest = []
     for r in results:
         if held[_key(r)] > 0:

@@ -275,9 +275,11 @@ class SearchSpace(ABC):
 
     def count_params(self, arch: ArchLike, **build_options: Any) -> int:
         """Number of trainable parameters of the built network."""
+        from gennas.seeds import seeded_torch
         from gennas.training import count_parameters  # torch, imported when a network is built
 
-        return count_parameters(self.build(arch, **build_options))
+        with seeded_torch():  # its initial weights: the caller's torch stream stays (user walk 50)
+            return count_parameters(self.build(arch, **build_options))
 
     def count_flops(self, arch: ArchLike, input_size: int | None = None, **build_options: Any) -> int:
         """FLOPs of one forward pass on one image, counted by ``torch.utils.flop_counter``
@@ -285,7 +287,10 @@ class SearchSpace(ABC):
         import torch
         from torch.utils.flop_counter import FlopCounterMode
 
-        model = self.build(arch, **build_options).eval()
+        from gennas.seeds import seeded_torch
+
+        with seeded_torch():  # as count_params
+            model = self.build(arch, **build_options).eval()
         side = input_size or self.default_input_size
         x = torch.zeros(1, build_options.get("in_channels", 3), side, side)
         counter = FlopCounterMode(display=False)
