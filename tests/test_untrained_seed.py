@@ -156,3 +156,21 @@ def test_a_user_predictor_with_a_save_of_its_own_is_not_saved_by_gennas(darts, t
     designer.search(_score, budget=3, batch_size=1, progress=False)
     assert own.saved == [] and not (tmp_path / "home" / "checkpoints").exists()
     gennas.Designer(darts, task="mine", seed=0)  # the space's own start is untouched
+
+
+def test_a_user_predictor_s_missing_method_or_wrong_shape_is_named_at_construction(darts):
+    """A rank-only predictor without predict_soft failed at generate with an AttributeError from the
+    guidance; one whose predict returned the mean alone failed inside the loop with "correct() takes
+    6 positional arguments but 24 were given" (user walk 50)."""
+    rank_only = type("RankOnly", (), {k: v for k, v in vars(_OwnPredictor).items() if k != "predict_soft"})
+    with pytest.raises(gennas.GennasError, match=r"predictor= \(RankOnly\) lacks predict_soft"):
+        gennas.Designer(darts, task="mine", predictor=rank_only(darts))
+
+    class MeanOnly(_OwnPredictor):
+        def predict(self, archs, task=None):
+            return super().predict(archs, task)[0]
+
+    trained = MeanOnly(darts).fit(darts.sample_many(3, 0), [1.0, 2.0, 3.0])
+    with pytest.raises(gennas.GennasError, match=r"MeanOnly.predict of 1 architecture returned a ndarray: an "
+                                                 r"AccuracyModel returns \(mean, std\), each of shape \(1,\)"):
+        gennas.Designer(darts, task="mine", predictor=trained)

@@ -46,7 +46,7 @@ from gennas.graph import ArchGraph
 from gennas.seeds import check_seed, seed_or_drawn
 from gennas.spaces import SearchSpace, resolve_space
 from gennas.surrogates.latency_bound import calibration_path, check_confidence, load_calibration
-from gennas.surrogates.protocols import AccuracyModel, Generator, LatencyModel, check_stand_in
+from gennas.surrogates.protocols import AccuracyModel, Generator, LatencyModel, check_prediction, check_stand_in
 from gennas.surrogates.task import Task
 from gennas.threads import check_threads, with_own_threads, with_own_torch_modes
 
@@ -159,6 +159,10 @@ class Designer(Statements, Verification):
         # another space's failed deep inside: "architecture belongs to space 'mbv3', not 'nb201'"
         # (not its protocol: a predictor that only ranks, without fit or update, designs without a search)
         check_stand_in(predictor, None, "predictor=", self.space.name)
+        lacking = [name for name in ("is_trained", "predict", "predict_soft") if not hasattr(predictor, name)]
+        if lacking:  # generate failed with an AttributeError from the guidance (user walk 50)
+            raise GennasError(f"predictor= ({type(predictor).__name__}) lacks {', '.join(lacking)}: the designer ranks "
+                              "with predict and guides its generator with predict_soft (see gennas.AccuracyModel)")
         if estimator is not None:
             check_stand_in(estimator, LatencyModel, "estimator=", self.space.name)
         self._task_error = self._check_task()
@@ -224,7 +228,8 @@ class Designer(Statements, Verification):
         if not self.predictor.is_trained:
             return f"no trained {self.space.name} predictor yet: {train_hint(self.space, generator=False)}"
         try:
-            self.predictor.predict([self.space.sample(0)], self._task_arg())  # an unknown task fails here
+            # an unknown task fails here; a plug-in's wrong return shape failed deep inside the loop (user walk 50)
+            check_prediction(self.predictor.predict([self.space.sample(0)], self._task_arg()), 1, self.predictor)
         except UnknownDataset as exc:
             if self.task is None or self.task.kind != "named":
                 raise

@@ -106,3 +106,19 @@ def check_stand_in(model: Any, protocol: type | None, argument: str, space: str)
     owner = getattr(getattr(model, "space", None), "name", getattr(model, "space", None))
     if isinstance(owner, str) and owner != space:
         raise GennasError(f"{argument} is for space {owner!r}, not {space!r}")
+
+
+def check_prediction(prediction: Any, n: int, model: Any) -> None:
+    """Raise GennasError naming ``model`` where its ``predict`` of ``n`` architectures did not return
+    a mean and a std, each ``(n,)`` (a mean alone failed deep inside the loop with "correct() takes 6
+    positional arguments but 24 were given": user walk 50)."""
+    try:
+        mean, std = prediction
+        shapes = np.shape(mean), np.shape(std)
+    except (TypeError, ValueError):
+        shapes = None
+    if shapes != ((n,), (n,)):
+        got = f"shapes {shapes}" if shapes is not None else f"a {type(prediction).__name__}"
+        raise GennasError(f"{type(model).__name__}.predict of {n} architecture{'s' * (n != 1)} returned {got}: an "
+                          f"AccuracyModel returns (mean, std), each of shape ({n},)")
+
