@@ -174,3 +174,16 @@ def test_a_user_predictor_s_missing_method_or_wrong_shape_is_named_at_constructi
     with pytest.raises(gennas.GennasError, match=r"MeanOnly.predict of 1 architecture returned a ndarray: an "
                                                  r"AccuracyModel returns \(mean, std\), each of shape \(1,\)"):
         gennas.Designer(darts, task="mine", predictor=trained)
+
+
+def test_a_study_begun_from_a_user_predictor_is_rebuilt_with_it_or_forced(darts, tmp_path):
+    """Designer.from_study of a study begun from predictor= silently took gennas's own (user walk 50)."""
+    url = f"sqlite:///{tmp_path / 'own.db'}"
+    gennas.Designer(darts, task="mine", seed=0, predictor=_OwnPredictor(darts), loop=LoopSettings(warmup=0)).search(
+        _score, budget=3, storage=url, study_name="own", progress=False)
+    with pytest.raises(gennas.GennasError, match=r"began from a predictor of your own \(predictor=\), of which gennas "
+                                                 r"keeps no copy: pass it again"):
+        gennas.Designer.from_study(url, "own")
+    rebuilt = gennas.Designer.from_study(url, "own", predictor=_OwnPredictor(darts))
+    assert len(rebuilt.history) == 3 and isinstance(rebuilt.loop.predictor, _OwnPredictor)
+    assert len(gennas.Designer.from_study(url, "own", force=True).history) == 3
