@@ -130,11 +130,13 @@ def test_run_search_refuses_other_settings(tmp_path, nb201):
     path = str(tmp_path / "run.db")
     run_search(RandomSearch(nb201, seed=0), lambda a: 1.0, 2, storage=path, study_name="s", progress=False,
                attrs={"method": "random", "evaluator": "table"})
-    with pytest.raises(GennasError, match="evaluator='table'.*evaluator='proxy:synflow'.*--force"):
+    # table -> train: another evaluator of the same unit, which force allows (a proxy's scores never join
+    # accuracies, forced or not: tests/test_shared_study.py, walk 48 #2)
+    with pytest.raises(GennasError, match="evaluator='table'.*evaluator='train'.*--force"):
         run_search(RandomSearch(nb201, seed=0), lambda a: 1.0, 3, storage=path, study_name="s", progress=False,
-                   resume=True, attrs={"method": "random", "evaluator": "proxy:synflow"})
+                   resume=True, attrs={"method": "random", "evaluator": "train"})
     out = run_search(RandomSearch(nb201, seed=0), lambda a: 1.0, 3, storage=path, study_name="s", progress=False,
-                     resume=True, attrs={"method": "random", "evaluator": "proxy:synflow"}, force=True)
+                     resume=True, attrs={"method": "random", "evaluator": "train"}, force=True)
     assert len(out) == 3 and out.resumed == 2
 
 
