@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import os
+
 import optuna
 import pytest
 
@@ -448,3 +450,18 @@ def test_a_journal_name_that_is_a_link_is_not_appended_through(tmp_path, nb201, 
         with pytest.raises(GennasError, match=f"kept in {tmp_path / 'home' / 'journals'}"):
             store.add(_results(nb201, 2)[0])
     assert victim.read_text() == "# someone's file\n"
+
+
+def test_a_dead_creator_s_temporary_schema_is_swept_when_the_database_is_opened(tmp_path):
+    """A creator killed after linking its schema left `<db>.<pid>.tmp` for good: it was swept only when
+    a database of that name was created again (user walk 48)."""
+    from gennas.search.backends import open_storage
+
+    db = tmp_path / "k9.db"
+    open_storage(f"sqlite:///{db}")
+    left = tmp_path / "k9.db.999999999.tmp"  # no such process
+    left.write_bytes(b"half a schema")
+    alive = tmp_path / f"k9.db.{os.getpid()}.tmp"  # a live creator's is kept
+    alive.write_bytes(b"being written")
+    open_storage(f"sqlite:///{db}")
+    assert not left.exists() and alive.exists()

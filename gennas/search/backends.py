@@ -19,6 +19,7 @@ with one it cannot open (:func:`storage_errors` does the same for a database err
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import random
 import re
@@ -86,6 +87,8 @@ def rdb_storage(url: str, heartbeat_s: int = HEARTBEAT_S, grace_s: int = GRACE_S
         kwargs["engine_kwargs"] = {"connect_args": {"timeout": SQLITE_TIMEOUT_S}}
         if not path.exists() and _create_sqlite(path):
             kwargs["skip_table_creation"] = True  # just made, schema and version: half the start-up time
+        else:  # a creator killed after linking its schema left its temporary file beside it (user walk 48)
+            sweep_creations(path)
     def open_rdb() -> Any:
         with warnings.catch_warnings():  # heartbeats are "experimental" in optuna; relied on knowingly
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
@@ -120,17 +123,23 @@ def _create_sqlite(path: Path) -> bool:
         return path.exists() or _write_schema(path)
 
 
+def sweep_creations(path: Path) -> None:
+    """Remove the ``<path>.<pid>.tmp`` files of creators of ``path`` that died (killed mid-creation)."""
+    with contextlib.suppress(OSError):
+        for old in path.parent.glob(f"{glob.escape(path.name)}.*.tmp"):
+            pid = old.name[len(path.name) + 1:-len(".tmp")]
+            if pid.isascii() and pid.isdigit() and not process_alive(int(pid)):
+                with contextlib.suppress(OSError):
+                    old.unlink()
+
+
 def _write_schema(path: Path) -> bool:
     """:func:`_create_sqlite`'s write, under its lock."""
     optuna = optuna_module()
 
     if not path.parent.is_dir():
         return False  # RDBStorage then fails with the database's own message, named by the caller
-    for old in path.parent.glob(f"{path.name}.*.tmp"):  # left by a creator killed before it finished
-        pid = old.name[len(path.name) + 1:-len(".tmp")]
-        if pid.isascii() and pid.isdigit() and not process_alive(int(pid)):
-            with contextlib.suppress(OSError):
-                old.unlink()
+    sweep_creations(path)
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     with contextlib.suppress(OSError):
         tmp.unlink()
