@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import math
-
-import numpy as np
 import os
 
+import numpy as np
 import optuna
 import pytest
 
