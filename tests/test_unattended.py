@@ -137,3 +137,19 @@ def test_a_search_whose_every_verification_failed_exits_2(tmp_path, monkeypatch)
                                     f"sqlite:///{tmp_path / 'oom.db'}", "--json"])
     assert done.exit_code == 2 and json.loads(done.stdout)["failed"] == 3
     assert "error: every one of the 3 verifications failed (the last: RuntimeError: can't allocate" in done.stderr
+
+
+def test_a_second_export_into_a_folder_being_written_is_named(tmp_path, monkeypatch):
+    """Two `design --export DIR` at once: the loser failed with "No such file or directory" on the
+    other's partial rank folder (user walk 48)."""
+    from typer.testing import CliRunner
+
+    from gennas.cli.app import app
+    from gennas.cli.design import export_lock
+
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
+    export = tmp_path / "cx"
+    with export_lock(export):  # another export, writing there now
+        done = CliRunner().invoke(app, ["design", "-n", "1", "--export", str(export)])
+    assert done.exit_code == 2 and f"another gennas export is writing to {export} now" in done.stderr
+    assert CliRunner().invoke(app, ["design", "-n", "1", "--export", str(export)]).exit_code == 0

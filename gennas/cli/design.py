@@ -229,10 +229,18 @@ def export_designs(export: Path, designer: Any, candidates: list[Any], rows: lis
     # before any write: classes other than trained weights' and a folder of other designs are
     # refused; untrained ones start from the design's seed
     refuse_other_classes(candidates, designer.history, num_classes)
-    kept = kept_ranks(export, candidates, classes, designer.seed, build, overwrite)
-    trained = write_ranks(export, candidates, designer.history, classes, kept, designer.seed, build,
-                          device=designer.device, budget_ms=designer.max_latency_ms)
-    removed = remove_stale(export, candidates) if overwrite else []  # after the new ones are written
+    from filelock import Timeout
+
+    from gennas.errors import GennasError
+
+    try:  # one export into a folder at a time: a second at once failed with "No such file or directory" (walk 48)
+        with export_lock(export):
+            kept = kept_ranks(export, candidates, classes, designer.seed, build, overwrite)
+            trained = write_ranks(export, candidates, designer.history, classes, kept, designer.seed, build,
+                                  device=designer.device, budget_ms=designer.max_latency_ms)
+            removed = remove_stale(export, candidates) if overwrite else []  # after the new ones are written
+    except Timeout:
+        raise GennasError(f"another gennas export is writing to {export} now: wait for it, or export elsewhere") from None
     if removed:
         typer.echo(f"note: {export}: removed the earlier export's {', '.join(removed)} (--overwrite)", err=True)
     for row, c in zip(rows, candidates):
@@ -242,6 +250,23 @@ def export_designs(export: Path, designer: Any, candidates: list[Any], rows: lis
     note = export_note(trained, build, classes, designer.seed, designer.space.default_input_size)
     if note is not None:
         note_line(f"{export}: {note}")
+
+
+def export_lock(export: Path) -> Any:
+    """The lock the exports into ``export`` take (without waiting), under ``$GENNAS_HOME/locks``:
+    none of gennas's files in the user's folder; no lock where there is no home."""
+    import contextlib
+    import hashlib
+
+    from gennas.atomic_write import writers_lock
+    from gennas.resources import home_folder
+
+    locks = home_folder("locks")
+    if locks is None:
+        return contextlib.nullcontext()
+    locks.mkdir(parents=True, exist_ok=True)
+    key = hashlib.sha1(str(export.resolve()).encode("utf-8", "surrogateescape")).hexdigest()[:16]
+    return writers_lock(locks / f"export-{key}", 0)
 
 
 def timed_designs(designer: Any, n: int, confidence: float) -> list[Any]:
