@@ -60,6 +60,9 @@ from _common import DATA, command_line  # noqa: E402
 
 #: finished runs, one JSON file per method and setting: {"seed": {"curve": [...], "seconds": s}}
 RUNS = DATA / "search_runs"
+#: runs this invocation read from :data:`RUNS` instead of running them, said under the tables (a
+#: changed method under its old name printed its old row, unsaid: user walk 50)
+CACHED: dict[str, int] = {}
 
 Factory = Callable[..., Optimizer]
 
@@ -244,6 +247,14 @@ def true_accuracy_of_best(history: list[Result], bench: Benchmark, dataset: str)
     return out
 
 
+def cached_line() -> str:
+    """Which methods' runs came from the cache, as a line (empty where none did)."""
+    if not CACHED:
+        return ""
+    read = ", ".join(f"{method} {n}" for method, n in sorted(CACHED.items()))
+    return f"runs read from {RUNS} instead of run ({read}): --fresh reruns them (after changing a method)\n"
+
+
 def cached_runs(method: str, factory: Factory, bench: Benchmark, dataset: str, seeds: list[int], budget: int,
                 device: str | None = None, max_latency_ms: float | None = None,
                 fresh: bool = False, synflow: SynflowScores | None = None) -> tuple[np.ndarray, list[float]]:
@@ -269,6 +280,8 @@ def cached_runs(method: str, factory: Factory, bench: Benchmark, dataset: str, s
             tmp = path.with_suffix(f".{os.getpid()}.tmp")
             tmp.write_text(json.dumps(cache))
             tmp.replace(path)  # atomic: a kill never leaves a half-written cache
+        else:
+            CACHED[method] = CACHED.get(method, 0) + 1
         run = cache[str(seed)]
         curves.append(np.array([np.nan if v is None else v for v in run["curve"]], dtype=np.float64))
         seconds.append(run["seconds"])
@@ -392,7 +405,7 @@ def main(argv: list[str] | None = None) -> None:
         for dataset in args.datasets:
             lines = synflow_table(bench, dataset, chosen, seeds, args.budget or 50, args.fresh)
             print("\n".join(lines) + "\n", flush=True)
-        print(f"total {time.perf_counter() - start:.0f} s")
+        print(cached_line() + f"total {time.perf_counter() - start:.0f} s")
         return
     for dataset in [] if args.latency_only else args.datasets:
         print("\n".join(efficiency_table(bench, dataset, methods, seeds, budget, args.fresh)) + "\n", flush=True)
@@ -400,7 +413,7 @@ def main(argv: list[str] | None = None) -> None:
         latency_seeds = seeds if args.latency_seeds is None else seed_list(args.latency_seeds, parser)
         lines = latency_table(bench, args.datasets[0], methods, latency_seeds, latency_budget, args.devices, args.fresh)
         print("\n".join(lines) + "\n")
-    print(f"total {time.perf_counter() - start:.0f} s")
+    print(cached_line() + f"total {time.perf_counter() - start:.0f} s")
 
 
 if __name__ == "__main__":
