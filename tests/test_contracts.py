@@ -87,6 +87,16 @@ def test_the_optimizer_contract_catches_broken_optimizers(nb201, table):
 
 
 # ---------------------------------------------------------------- evaluators
+def test_the_seed_check_catches_an_optimizer_that_ignores_its_seed(nb201, table):
+    """check_optimizer accepted an optimizer that always used seed 0 (user walk 50): opt-in, as a
+    method may be seed-free by design (transfer-topk)."""
+    from gennas.testing.optimizers import check_seed_matters
+
+    check_optimizer(lambda seed: make_optimizer("random", nb201, seed=seed), nb201, table, seed_matters=True)
+    with pytest.raises(AssertionError, match="seeds 0 and 1 proposed the same"):
+        check_seed_matters(lambda seed: make_optimizer("random", nb201, seed=0), nb201, table)
+
+
 def test_the_table_evaluator_passes_the_evaluator_contract(nb201, table):
     check_evaluator(table, nb201)
 

@@ -35,7 +35,7 @@ FAILED = "told as failed by the optimizer contract"
 def check_optimizer(make: Factory, space: SearchSpace | str,
                     evaluator: Evaluator | Callable[[ArchGraph], SupportsFloat],
                     rounds: int = 4, k: int = 2, budget: int = 8, seed: int = 0, deterministic: bool = True,
-                    full_batches: bool = True) -> None:
+                    full_batches: bool = True, seed_matters: bool = False) -> None:
     """Run the whole optimizer contract on optimizers built by ``make(seed)``.
 
     Args:
@@ -48,12 +48,16 @@ def check_optimizer(make: Factory, space: SearchSpace | str,
         seed: the seed every optimizer is built with.
         deterministic: the same seed and the same feedback give the same proposals.
         full_batches: every ``ask(k)`` returns exactly ``k`` (else at most ``k``).
+        seed_matters: another seed gives other proposals (:func:`check_seed_matters`; off by
+            default: a method may be seed-free by design, as transfer-topk).
     """
     space, evaluator = resolve_space(space), as_evaluator(evaluator)
     check_protocol(make(seed))
     asked = check_ask_tell(make(seed), space, evaluator, rounds, k, full_batches)
     if deterministic:
         check_seeded(make, space, evaluator, rounds, k, seed, first=asked)
+    if seed_matters:
+        check_seed_matters(make, space, evaluator, rounds, k, seed, first=asked)
     check_ask_after_many_tells(make(seed), space, evaluator, k)
     check_run_search(make(seed), space, evaluator, budget, k)
 
@@ -91,6 +95,16 @@ def check_seeded(make: Factory, space: SearchSpace, evaluator: Evaluator, rounds
                                  f"then {b.to_string()}")
     if len(first) != len(second):
         raise AssertionError(f"seed {seed} is not reproducible: {len(first)} proposals, then {len(second)}")
+
+
+def check_seed_matters(make: Factory, space: SearchSpace, evaluator: Evaluator, rounds: int = 4, k: int = 2,
+                       seed: int = 0, first: list[ArchGraph] | None = None) -> None:
+    """Optimizers built with ``seed`` and ``seed + 1`` and told the same results propose something
+    different: one ignoring its seed made every seed of a benchmark one run (user walk 50)."""
+    first = drive(make(seed), space, evaluator, rounds, k) if first is None else first
+    if drive(make(seed + 1), space, evaluator, rounds, k) == first:
+        raise AssertionError(f"seeds {seed} and {seed + 1} proposed the same {len(first)} architectures: is the "
+                             "seed used? (a seed-free method: seed_matters=False)")
 
 
 def check_ask_after_many_tells(optimizer: Optimizer, space: SearchSpace, evaluator: Evaluator, k: int = 2,
