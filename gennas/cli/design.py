@@ -240,7 +240,8 @@ def export_designs(export: Path, designer: Any, candidates: list[Any], rows: lis
                                   device=designer.device, budget_ms=designer.max_latency_ms)
             removed = remove_stale(export, candidates) if overwrite else []  # after the new ones are written
     except Timeout:
-        raise GennasError(f"another gennas export is writing to {export} now: wait for it, or export elsewhere") from None
+        raise GennasError(f"another gennas export is writing to {export} now: wait for it, or export "
+                          "elsewhere") from None
     if removed:
         typer.echo(f"note: {export}: removed the earlier export's {', '.join(removed)} (--overwrite)", err=True)
     for row, c in zip(rows, candidates):

@@ -22,14 +22,13 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Figures of stored searches: best so far per method, predicted vs verified accuracy,
         accuracy against latency with the budget and the Pareto front."""
-        from gennas.cli.checks import check_storage
-        from gennas.report import write_report
-        from gennas.search.runs import load_runs
-        from gennas.search.backends import open_storage
-
         import os
 
+        from gennas.cli.checks import check_storage
+        from gennas.report import write_report
         from gennas.resources import home_folder
+        from gennas.search.backends import open_storage
+        from gennas.search.runs import load_runs
 
         cache = home_folder("matplotlib")  # matplotlib's cache: written into $HOME, or a warning where it is
         if cache is not None and "MPLCONFIGDIR" not in os.environ:  # read-only (user walk 48); the command only

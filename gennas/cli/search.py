@@ -400,11 +400,11 @@ def register(app: typer.Typer) -> None:
 
 
 def nothing_verified(result: Any) -> None:
-    """Exit 2 where every verification of the study failed: a scheduler read exit 0 as success of a
-    job whose 6 trainings all ran out of memory (user walk 48)."""
+    """Exit 2 where every verification of the study failed (6 trainings out of memory exited 0: walk 48)."""
     if len(result) and not result.results:
-        raise GennasError(f"every one of the {len(result)} verifications failed (the last: {(result.failures[-1].error or '?').splitlines()[0][:200]}): "
-                          "nothing was verified; fix the cause, then --resume with a larger --budget (failures count)")
+        raise GennasError(f"every one of the {len(result)} verifications failed (the last: "
+                          f"{(result.failures[-1].error or '?').splitlines()[0][:200]}): nothing was verified; fix the "
+                          "cause, then --resume with a larger --budget (failures count)")
 
 
 def check_home(space: SearchSpace) -> None:

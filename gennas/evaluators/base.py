@@ -149,8 +149,8 @@ class CallableEvaluator:
         graphs = [getattr(a, "arch", a) for a in listed(archs, "CallableEvaluator.evaluate")]  # a Candidate's
         for arch in graphs:  # checked before any is verified: the function takes graphs, and no space is known here
             if not isinstance(arch, ArchGraph):
-                raise GennasError(f"CallableEvaluator.evaluate takes architectures as graphs, got {type(arch).__name__} "
-                                  "(space.parse(text) makes one)")
+                raise GennasError(f"CallableEvaluator.evaluate takes architectures as graphs, got "
+                                  f"{type(arch).__name__} (space.parse(text) makes one)")
         out = []
         for arch in graphs:
             start = time.perf_counter()

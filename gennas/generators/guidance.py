@@ -102,8 +102,8 @@ class Guidance:
         def short(value: Any) -> str:
             owner = getattr(value, "__self__", None)
             return f"{type(owner).__name__}.{value.__name__}" if owner is not None and callable(value) else repr(value)
-        shown = [f"{f.name}={short(getattr(self, f.name))}" for f in fields(self) if getattr(self, f.name) is not f.default
-                 and getattr(self, f.name) != f.default]
+        shown = [f"{f.name}={short(getattr(self, f.name))}" for f in fields(self)
+                 if getattr(self, f.name) is not f.default and getattr(self, f.name) != f.default]
         return f"Guidance({', '.join(shown)})"
 
     @property

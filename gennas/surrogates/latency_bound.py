@@ -145,7 +145,8 @@ def spread_of(x: torch.Tensor, z: np.ndarray, w: torch.Tensor, lam: float, sigma
               archs: list[Any], ms: np.ndarray) -> float:
     """A device's spread, ``sigma`` x :func:`loo_rms` (log units), for the timings ``ms`` ``(n,)``
     of ``archs`` it was adapted from; an :class:`OutlyingTiming` warning names each timing that
-    alone widens it (:data:`OUTLIER_RATIO`, :data:`OUTLIER_MIN_LOG`, :data:`OUTLIER_WIDENS`), with the spread without it (kept instead inside :func:`deferred_outliers`)."""
+    alone widens it (:data:`OUTLIER_RATIO`, :data:`OUTLIER_MIN_LOG`, :data:`OUTLIER_WIDENS`), with the
+    spread without it (kept instead inside :func:`deferred_outliers`)."""
     log_error = sigma * loo_residuals(x, z, w, lam)
     spread = float(np.sqrt(np.mean(np.square(log_error))))
     far = np.flatnonzero(np.abs(log_error) > max(OUTLIER_RATIO * float(np.median(np.abs(log_error))), OUTLIER_MIN_LOG))
