@@ -90,7 +90,8 @@ class Designer(Statements, Verification):
             :class:`~gennas.surrogates.protocols.Generator` (``gennas.testing.check_generator``).
         predictor / estimator: override the pretrained ones (any :class:`AccuracyModel` /
             :class:`LatencyModel`). ``Designer.predictor`` stays the pretrained network, raw and
-            uncalibrated (99.90 for nb201's best cifar10 cell, 94.37 by the table); what the designer states is
+            uncalibrated (``gennas.load_predictor("nb201").predict`` of the table's best cifar10 cell,
+            94.37 %: 99.90); what the designer states is
             :meth:`predictions` and :meth:`generate`'s, refitted on its results and calibrated.
         guidance: how strongly the generator is steered (:class:`GuidanceSettings`).
         loop: acquisition knobs of the search loop and the pool size (:class:`LoopSettings`).
