@@ -155,8 +155,12 @@ class Designer(Statements, Verification):
                                                           seed_or_drawn(self.seed))
         self.predictor = predictor
         #: what the search starts from: "shipped", "saved" (by an earlier search here), "untrained",
-        #: "shipped-no-<dataset>" (a holdout predictor), or "given" (any other)
-        self.predictor_start: str = getattr(predictor, "origin", "given")
+        #: "shipped-no-<dataset>" (a holdout predictor), "given" (another gennas Predictor) or "own" (a
+        #: model of the user's class: gennas keeps no copy of it)
+        from gennas.surrogates.predictor import Predictor
+
+        self.predictor_start: str = getattr(predictor, "origin", None) or (
+            "given" if isinstance(predictor, Predictor) else "own")
         # another space's failed deep inside: "architecture belongs to space 'mbv3', not 'nb201'"
         # (not its protocol: a predictor that only ranks, without fit or update, designs without a search)
         check_stand_in(predictor, None, "predictor=", self.space.name)

@@ -294,7 +294,7 @@ class RememberingLoop(DesignLoop):
     _save_every_s = 0.0  # a tell by hand is written at once
     _saved_at = -math.inf  # time.monotonic() of the last write
     _save_pending = False  # a refit not written yet (spaced)
-    #: what the designer started it from (its predictor's ``origin``, or "given"); a stored search records it
+    #: what the designer started it from (its predictor's ``origin``, "given" or "own"); a stored search records it
     predictor_start: str | None = None
 
     def adopt_study(self, attrs: dict[str, Any], folders: Sequence[Path] = (), resumed: bool = True) -> None:

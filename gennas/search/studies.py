@@ -133,7 +133,7 @@ def designer_arguments(storage: Any, study_name: str, space: SearchSpace | str |
         from gennas.surrogates.shipped_predictor import load_predictor
 
         options["predictor"] = load_predictor(stored_space.name, holdout=start.removeprefix("shipped-no-"))
-    elif start == "given" and "predictor" not in options and not force:  # the shipped one, unsaid (user walk 50)
+    elif start == "own" and "predictor" not in options and not force:  # gennas's own, unsaid (user walk 50)
         raise GennasError(f"study {study_name!r} began from a predictor of your own (predictor=), of which gennas "
                           "keeps no copy: pass it again (Designer.from_study(..., predictor=yours)), or force it "
                           "(force=True / --force) to design from the study's results with gennas's predictor")

@@ -31,7 +31,7 @@ SPACE_FILE_ATTR = "gennas_space_file"
 #: study user attribute with the spec its results were verified on (gennas.spaces.identity)
 SPEC_ATTR = "gennas_space_spec"
 #: study attribute naming what a designer search started from: "shipped", "saved" (a predictor an
-#: earlier search saved in $GENNAS_HOME), "untrained" or "given" (gennas.design.pretrained)
+#: earlier search saved in $GENNAS_HOME), "untrained", "given" or "own" (gennas.design.designer)
 START_ATTR = "predictor_start"
 #: study attributes set by its first run only
 ORIGIN_ATTRS = (START_ATTR,)
