@@ -326,9 +326,9 @@ def _check_start(store: ResultStore, start: str | None, force: bool) -> None:
     if force or not start or not begun or start == begun or begun in ("untrained", "saved") or not len(store):
         return
     raise GennasError(f"study {store.study_name!r} began from the {begun!r} predictor, and this run's designer starts "
-                      f"from the {start!r} one: resume with the predictor it began from (a held-out one: "
-                      "predictor=gennas.load_predictor(space, holdout=...)), choose another study name, or force it "
-                      "(force=True / --force)")
+                      f"from the {start!r} one: resume with the predictor it began from (your own model: "
+                      "predictor=yours; a held-out one: predictor=gennas.load_predictor(space, holdout=...)), choose "
+                      "another study name, or force it (force=True / --force)")
 
 
 def replay(optimizer: Optimizer, history: Sequence[Result], batch_size: int, unverified: Collection[str] = (),
