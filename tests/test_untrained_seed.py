@@ -187,3 +187,11 @@ def test_a_study_begun_from_a_user_predictor_is_rebuilt_with_it_or_forced(darts,
     rebuilt = gennas.Designer.from_study(url, "own", predictor=_OwnPredictor(darts))
     assert len(rebuilt.history) == 3 and isinstance(rebuilt.loop.predictor, _OwnPredictor)
     assert len(gennas.Designer.from_study(url, "own", force=True).history) == 3
+
+
+def test_generating_from_an_untrained_user_predictor_names_it(darts):
+    """The advice named gennas's own training (`gennas search ... it is saved under $GENNAS_HOME`) for a
+    user's untrained predictor= (user walk 50)."""
+    designer = gennas.Designer(darts, task="mine", seed=0, predictor=_OwnPredictor(darts))
+    with pytest.raises(gennas.GennasError, match=r"predictor= \(_OwnPredictor\) is not trained yet: tell it results"):
+        designer.generate(2)

@@ -231,6 +231,9 @@ class Designer(Statements, Verification):
     def _check_task(self) -> str | None:
         """Why :meth:`generate` cannot run for this task, or None when it can."""
         if not self.predictor.is_trained:
+            if self.predictor_start == "own":  # the hint below trains gennas's, not the user's (user walk 50)
+                return (f"predictor= ({type(self.predictor).__name__}) is not trained yet: tell it results, or "
+                        "search, before generate")
             return f"no trained {self.space.name} predictor yet: {train_hint(self.space, generator=False)}"
         try:
             # an unknown task fails here; a plug-in's wrong return shape failed deep inside the loop (user walk 50)
