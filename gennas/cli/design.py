@@ -254,20 +254,22 @@ def export_designs(export: Path, designer: Any, candidates: list[Any], rows: lis
 
 
 def export_lock(export: Path) -> Any:
-    """The lock the exports into ``export`` take (without waiting), under ``$GENNAS_HOME/locks``:
-    none of gennas's files in the user's folder; no lock where there is no home."""
+    """The lock the exports into ``export`` take (without waiting), in the system's temporary folder:
+    none of gennas's files in the user's folder or home (exports on one machine share it); no lock
+    where that folder cannot be written."""
     import contextlib
     import hashlib
+    import tempfile
 
     from gennas.atomic_write import writers_lock
-    from gennas.resources import home_folder
 
-    locks = home_folder("locks")
-    if locks is None:
+    locks = Path(tempfile.gettempdir()) / "gennas-export-locks"
+    try:
+        locks.mkdir(exist_ok=True)
+    except OSError:
         return contextlib.nullcontext()
-    locks.mkdir(parents=True, exist_ok=True)
     key = hashlib.sha1(str(export.resolve()).encode("utf-8", "surrogateescape")).hexdigest()[:16]
-    return writers_lock(locks / f"export-{key}", 0)
+    return writers_lock(locks / key, 0)
 
 
 def timed_designs(designer: Any, n: int, confidence: float) -> list[Any]:
