@@ -89,6 +89,7 @@ print(result.best.scroe)
 '''
 
 
+@pytest.mark.slow  # about 30 s of mypy: the default suite had reached 15 minutes on 2 cores
 def test_mypy_checks_calls_of_the_documented_api(tmp_path: Path) -> None:
     """The README's calls type-check; a script of mistakes gets one error for each, at its line."""
     pytest.importorskip("mypy")
