@@ -259,6 +259,7 @@ def export_lock(export: Path) -> Any:
     where that folder cannot be written."""
     import contextlib
     import hashlib
+    import os
     import tempfile
 
     from gennas.atomic_write import writers_lock
@@ -267,6 +268,10 @@ def export_lock(export: Path) -> Any:
     try:
         locks.mkdir(exist_ok=True)
     except OSError:
+        return contextlib.nullcontext()
+    with contextlib.suppress(OSError):  # shared by the users of a machine, as /tmp itself (umask aside)
+        os.chmod(locks, 0o1777)
+    if not os.access(locks, os.W_OK | os.X_OK):  # another user's folder: a lock there failed with a traceback
         return contextlib.nullcontext()
     key = hashlib.sha1(str(export.resolve()).encode("utf-8", "surrogateescape")).hexdigest()[:16]
     return writers_lock(locks / key, 0)
