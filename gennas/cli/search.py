@@ -184,7 +184,7 @@ def register(app: typer.Typer) -> None:
         resume: bool = typer.Option(False, "--resume", help="continue the stored study"),
         method: str = typer.Option("designer", "--method", "-m",
                                    help="designer | random | evolution | local | tpe | bananas | transfer-topk | "
-                                        "transfer-local | proxy-topk"),
+                                        "transfer-local | proxy-topk | an installed package's (gennas.methods)"),
         batch_size: int = typer.Option(1, "--batch-size", help="architectures verified per round"),
         device: Optional[str] = typer.Option(None, "--device", help="device of the latency budget"),
         max_latency_ms: Optional[float] = typer.Option(None, "--max-latency-ms", help="latency budget (ms)"),
@@ -221,7 +221,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Search a space with a method and an evaluator; every verified result goes to --storage."""
         from gennas.cli.checks import check_seed, check_storage
-        from gennas.search import OPTIMIZERS, make_optimizer, run_search
+        from gennas.search import make_optimizer, method_names, run_search
         from gennas.spaces import load_space
         from gennas.search.backends import open_storage, sqlite_path
         from gennas.search.storage import NewStudyOnResume
@@ -239,8 +239,8 @@ def register(app: typer.Typer) -> None:
             raise GennasError("--study is empty: name the study, or leave --study out for the default name")
         if force and not resume:
             raise GennasError("--force goes with --resume (it continues a study run with other settings)")
-        if method not in OPTIMIZERS:
-            raise GennasError(unknown("search method", method, list(OPTIMIZERS)))
+        if method not in method_names():
+            raise GennasError(unknown("search method", method, method_names()))
         if executor not in ("local", "ray"):
             raise GennasError(f"unknown --executor {executor!r}; use local or ray")
         if executor == "local" and (workers is not None or address is not None):

@@ -63,14 +63,14 @@ class DesignLoop(AskLedger):
         space: the search space.
         predictor: the pretrained (or untrained) accuracy model; copied before the first refit.
         generator: samples architectures, ``sample(n, seed=, guidance=)``.
-        guidance: the designer's guidance (latency terms); its value is replaced by the
-            refitted predictor's each round.
+        guidance: the designer's guidance (latency terms); its value is replaced by the refitted predictor's each round.
         task: the task verified results belong to (None: the predictor's default).
         budget: the latency budget proposals must keep (None: no budget).
         seed: makes the proposals reproducible.
         settings: acquisition knobs.
         direction: ``"maximize"`` the evaluator's scores (accuracy) or ``"minimize"`` them (a loss).
     """
+    name = "designer"  # the search method a study records (gennas.search.registry.method_name)
 
     def __init__(self, space: SearchSpace, predictor: AccuracyModel, generator: Generator, guidance: Guidance,
                  task: Task | None = None, budget: LatencyBudget | None = None, seed: int | None = None,

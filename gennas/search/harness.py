@@ -38,6 +38,7 @@ from gennas.search.executor import Executor, make_executor
 from gennas.search.interrupted import warn_interrupted
 from gennas.search.optimizer import Optimizer, check_optimizer, untold
 from gennas.search.progress import SearchProgress, attach_work_dir, release_work, work_dirs
+from gennas.search.registry import method_name
 from gennas.search.search_result import SearchResult
 from gennas.search.storage import ResultStore
 from gennas.search.study_record import START_ATTR
@@ -150,8 +151,9 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
         progress: show progress on stderr (a bar on a terminal, plain lines in a log); None (the
             default): shown unless the evaluator looks scores up in a table (milliseconds each).
         resume: reload the study's results, tell them to the optimizer, spend only the rest.
-        attrs: study user attributes to record (method, task, seed, ...; the evaluator's kind, unless
-            given as ``evaluator``, and its epochs, build options, input shape, ... are added:
+        attrs: study user attributes to record (method, task, seed, ...; the optimizer's method
+            (:func:`~gennas.search.registry.method_name`) and the evaluator's kind, unless given as
+            ``method`` and ``evaluator``, and its epochs, build options, input shape, ... are added:
             ``evaluator_settings``); resuming with other
             settings (see :data:`gennas.search.study_record.SETTINGS`) is refused unless ``force``
             (another task is refused even then: its scores would mix two datasets).
@@ -191,6 +193,7 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
     search_space = _space_of(optimizer, space)
     if direction not in ("maximize", "minimize"):
         raise GennasError(f"direction must be 'maximize' or 'minimize', got {direction!r}")
+    method = method_name(optimizer)  # recorded unless attrs name it: a resume by another method is refused
     optimizer = higher_is_better(optimizer, direction)
     check_evaluator_space(evaluator, search_space.name)  # each verification would fail and spend the budget
     asked, budget = int(budget), min(int(budget), search_space.size())  # no more than the space holds
@@ -201,8 +204,8 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
     # and the batch size, and a training evaluator's threads (noted on resume: its scores' last bits)
     # the evaluator's kind unless attrs name it: a study a callable verified was resumed with synflow
     # without a word, both units ranked in one table (Designer.search and the CLI record it themselves)
-    attrs = {"evaluator": kind, **evaluator_settings(evaluator), **run_settings(evaluator, executor, int(batch_size)),
-             **(attrs or {}), **versions()}  # which gennas and torch verified (the latest run's)
+    attrs = {"evaluator": kind, "method": method, **evaluator_settings(evaluator),
+             **run_settings(evaluator, executor, int(batch_size)), **(attrs or {}), **versions()}  # which gennas and torch verified (the latest run's)
     attrs = attrs if start is None else {START_ATTR: start, **attrs}
     store = ResultStore.open(search_space, storage, study_name, resume=resume, attrs=attrs, direction=direction,
                              force=force)
