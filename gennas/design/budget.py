@@ -113,6 +113,12 @@ class LatencyBudget:
         """True when the budget is checked against measurements, not predictions."""
         return self.measured is not None
 
+    @property
+    def bounded(self) -> bool:
+        """True when what judges the budget off measurements is a bound (the model's
+        ``upper_bound``, or the exact cost line), not a bare prediction (a user's model without one)."""
+        return callable(getattr(self.model, "upper_bound", None)) or self.cost is not None
+
     def latency_ms(self, archs: Sequence[ArchGraph]) -> np.ndarray:
         """Latency in ms, float64 ``(len(archs),)``: one lookup or model call for the whole batch;
         a measurement where one was taken of the cell (:meth:`timed`)."""
@@ -325,6 +331,10 @@ def latency_models(space: SearchSpace, device: str | None, max_latency_ms: float
     if budget is not None and budget.exact and not loaded:  # a user's model judged nothing, unsaid (user walk 50)
         warnings.warn(f"the budget on {device!r} is judged by the {space.name} table's measurements of it (exact); "
                       f"estimator= is used for the guidance only", GennasWarning, stacklevel=caller_stacklevel())
+    if budget is not None and not budget.exact and not budget.bounded:  # shown as a "bound" (user walk 51)
+        warnings.warn(f"the budget on {device!r} is judged by the estimator's prediction: "
+                      f"{type(estimator).__name__} has no upper_bound(archs, device, confidence), so no confidence "
+                      "is kept and designs may run over the budget", UncalibratedBound, stacklevel=caller_stacklevel())
     from gennas.design.bound_check import BoundCheck, stored_check
     from gennas.surrogates.measure import registered_record
     from gennas.surrogates.measure_commands import measure_command

@@ -264,6 +264,9 @@ class Designer(Statements, Verification):
         if self.max_latency_ms is not None and self.device is None:
             raise GennasError("a latency budget (max_latency_ms=, --max-latency-ms) needs a device (device=, --device)")
         budget = self.max_latency_ms
+        if isinstance(self.device, (list, tuple, set, dict)) or isinstance(budget, (list, tuple, set, dict)):
+            raise GennasError(f"gennas designs for one device and one latency budget at a time, got device="
+                              f"{self.device!r}, max_latency_ms={budget!r} (README, \"One device at a time\")")
         if budget is not None and (isinstance(budget, bool) or not isinstance(budget, numbers.Real)
                                    or not np.isfinite(budget)):  # a slip, not a budget none keeps
             raise GennasError(f"max_latency_ms must be a positive number of ms, got {budget!r}")
@@ -385,8 +388,8 @@ class Designer(Statements, Verification):
         # what kept the budget off exact measurements, for the returned designs only: the model's
         # bound, or a registered device's own timing times the margin a second timing may reach
         timing_bounded = self.budget is not None and self.budget.own_margin != 1.0
-        bound = None if self.budget is None or self.budget.exact or (measured.all() and not timing_bounded) \
-            else self.budget.judged_ms([archs[i] for i in order])
+        bound = None if self.budget is None or self.budget.exact or (measured.all() and not timing_bounded) or not (
+            self.budget.bounded or timing_bounded) else self.budget.judged_ms([archs[i] for i in order])
         # on a signed-log scale (synflow's 1e49) a normal-equivalent std in score units means nothing
         # (9.35e48 beside a stated 6.4e44): the interval alone is stated
         std = None if self.loop.scale.compress else p.std

@@ -64,7 +64,12 @@ class AccuracyModel(Protocol):
 
 @runtime_checkable
 class LatencyModel(Protocol):
-    """Latency in ms of architectures on named devices (latency targets such as ``pixel3``)."""
+    """Latency in ms of architectures on named devices (latency targets such as ``pixel3``).
+
+    Optional: ``upper_bound(archs, device, confidence) -> (len(archs),)`` ms, a bound each true
+    latency is under with probability ``confidence``; a budget on a device without measurements is
+    judged by it. A model without it has the budget judged by its prediction, which keeps no
+    confidence (warned :class:`~gennas.design.budget.UncalibratedBound`; designs show no bound)."""
 
     @property
     def devices(self) -> list[str]:

@@ -1,0 +1,77 @@
+"""One device and one latency budget at a time, said where more are asked (user walk 51): a
+repeated one-value option of the command line (click kept the last without a word), a list of
+devices in Python, and a user's latency model without an upper bound (its prediction was shown
+as a 95 % bound)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+import gennas
+from gennas.cli.app import app
+from gennas.cli.group import repeated_option
+from gennas.surrogates.latency import load_latency_estimator
+
+
+@pytest.mark.parametrize("args, named", [
+    (["design", "--device", "pixel3", "--max-latency-ms", "20", "--device", "gold_6240", "--max-latency-ms", "10"],
+     "--device was given 2 times (pixel3, gold_6240)"),
+    (["--threads", "1", "design", "-n", "1", "-n", "2"], "-n was given 2 times (1, 2)"),
+    (["latency", "predict", "-d", "pixel3", "--device", "gold_6240", "x"], "--device was given 2 times"),
+    (["search", "--budget", "3", "--seed", "0", "--seed", "1"], "--seed was given 2 times (0, 1)"),
+])
+def test_a_one_value_option_given_twice_is_refused_before_any_work(args, named, tmp_path, monkeypatch):
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2
+    assert named in " ".join(result.output.split()).replace("│", "").replace("  ", " ")
+    assert not (tmp_path / "home").exists()  # refused while parsing: nothing was made
+
+
+def test_flags_lists_and_values_after_a_double_dash_are_not_repeats():
+    command = app_command()
+    assert repeated_option(command, ["design", "-n", "1", "--json", "--json"]) is None
+    assert repeated_option(command, ["design", "-n", "1", "--", "-n", "2"]) is None
+    assert repeated_option(command, ["design", "--device", "pixel3"]) is None
+    assert "--device was given 2 times" in repeated_option(command, ["design", "--device=a", "--device", "b"])
+
+
+def app_command():
+    import typer.main
+
+    return typer.main.get_command(app)
+
+
+def test_a_list_of_devices_or_budgets_is_refused_by_name(tmp_path, monkeypatch):
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path))
+    with pytest.raises(gennas.GennasError, match="one device and one latency budget at a time"):
+        gennas.Designer("nb201", task="cifar10", device=["pixel3", "gold_6240"], max_latency_ms=10)
+    with pytest.raises(gennas.GennasError, match=r"max_latency_ms=\{'pixel3': 12\}"):
+        gennas.Designer("nb201", task="cifar10", device="pixel3", max_latency_ms={"pixel3": 12})
+
+
+class HalfPhone:
+    """A user's latency model of device ``halfphone``: pixel3's estimate halved, and no upper bound."""
+
+    def __init__(self):
+        self.inner = load_latency_estimator("nb201")
+        self.devices = ["halfphone"]
+
+    def predict(self, archs, device):
+        return 0.5 * np.asarray(self.inner.predict(archs, "pixel3"))
+
+    def predict_soft(self, slot_probs, device):
+        return 0.5 * self.inner.predict_soft(slot_probs, "pixel3")
+
+
+def test_a_model_without_an_upper_bound_judges_by_its_prediction_and_says_so(tmp_path, monkeypatch):
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path))
+    with pytest.warns(gennas.UncalibratedBound, match="HalfPhone has no upper_bound"):
+        designer = gennas.Designer("nb201", task="cifar10", device="halfphone", max_latency_ms=4.0,
+                                   estimator=HalfPhone(), seed=0)
+    designs = designer.generate(n=3)
+    assert len(designs) == 3
+    assert all(c.latency_bound_ms is None for c in designs)  # it read "(bound 97 ms)": the prediction
+    assert all(c.predicted_latency_ms <= 4.0 for c in designs)  # the prediction judged the budget
