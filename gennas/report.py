@@ -85,8 +85,9 @@ def latencies(run: StudyRun, archs: Sequence[Any]) -> tuple[np.ndarray, str] | N
     else, for a run with a budget, what judged it (the latency model's upper bound at the run's
     confidence, or a measurement: a registered device's own timing of a cell, a subnet of mbv3's
     bundled table); else the estimator's prediction.
-    None when the run has no device."""
-    if run.device is None or not archs:
+    None when the run has no device, or one neither table nor estimator knows here (a device of a
+    user's own latency model, ``estimator=``: it failed the whole report, user walk 51)."""
+    if run.device is None or not archs or not knows_device(run):
         return None
     if run.space.benchmark:
         from gennas.bench import load_benchmark
@@ -111,6 +112,18 @@ def latencies(run: StudyRun, archs: Sequence[Any]) -> tuple[np.ndarray, str] | N
     return budget.judged_ms(list(archs)), f"{how} (what judged the budget)"
 
 
+def knows_device(run: StudyRun) -> bool:
+    """Whether the run's device is in its space's table or estimator (registered devices included)."""
+    from gennas.surrogates.latency import load_latency_estimator
+
+    if run.space.benchmark:
+        from gennas.bench import load_benchmark
+
+        if run.device in load_benchmark(run.space.benchmark).devices:
+            return True
+    return run.device in load_latency_estimator(run.space).devices
+
+
 def best_so_far(run: StudyRun) -> tuple[np.ndarray, str]:
     """Best score after each verification ``(len(results),)`` (NaN before the first success)
     and what counts: for a run with a latency budget, only results within it."""
@@ -120,6 +133,8 @@ def best_so_far(run: StudyRun) -> tuple[np.ndarray, str]:
     if lat is not None:
         ok &= lat[0] <= run.budget_ms
         what = f"best within {run.budget_ms:g} ms ({lat[1]})"
+    elif run.budget_ms is not None:
+        what = f"best score (latencies on {run.device} unknown here: every result counts)"
     sign = -1.0 if run.direction == "minimize" else 1.0
     out, best = np.full(len(run.results), np.nan), -math.inf
     for i, r in enumerate(run.results):
@@ -293,7 +308,7 @@ def plot_latency(runs: Sequence[StudyRun], path: Path) -> Path | None:
         return None
     fig = _figure()
     ax = fig.add_subplot()
-    all_lat, all_acc, sources, devices = [], [], set(), set()
+    all_lat, all_acc, on, sources, devices = [], [], [], set(), set()
     for run, label in budgeted:
         done = [r for r in run.results if not r.failed]
         found = latencies(run, [r.arch for r in done])
@@ -307,13 +322,19 @@ def plot_latency(runs: Sequence[StudyRun], path: Path) -> Path | None:
         ax.scatter(lat, acc, s=16, alpha=0.75, label=f"{label}: {within}/{len(done)} within budget")
         all_lat.append(lat)
         all_acc.append(acc)
+        on.append(run.device)
     if not all_lat:
         return None
-    lat, acc = np.concatenate(all_lat), np.concatenate(all_acc)
-    front = pareto_front(lat, acc if budgeted[0][0].direction == "maximize" else -acc)
-    ax.step(lat[front], acc[front], where="post", color="black", lw=1.0, label="Pareto front")
-    for budget in sorted({run.budget_ms for run, _ in budgeted}):
-        ax.axvline(budget, color="red", ls="--", lw=1.0, label=f"budget {budget:g} ms")
+    # one front per device: a front across two devices' latencies traded one device's ms for another's
+    sign = 1.0 if budgeted[0][0].direction == "maximize" else -1.0
+    for i, device in enumerate(sorted(devices)):
+        lat = np.concatenate([x for x, d in zip(all_lat, on) if d == device])
+        acc = np.concatenate([x for x, d in zip(all_acc, on) if d == device])
+        front = pareto_front(lat, sign * acc)
+        ax.step(lat[front], acc[front], where="post", color="black", lw=1.0, ls=LINE_STYLES[i % len(LINE_STYLES)],
+                label="Pareto front" + (f" on {device}" if len(devices) > 1 else ""))
+    for device, budget in sorted({(run.device, run.budget_ms) for run, _ in budgeted if run.device in devices}):
+        ax.axvline(budget, color="red", ls="--", lw=1.0, label=f"budget {budget:g} ms on {device}")
     judged = " (what judged the budget)"  # said once, and wrapped: per study it ran off the figure
     said = " / ".join(sorted({x.removesuffix(judged) for x in sources})) + judged * any(x.endswith(judged) for x in sources)
     ax.set_xlabel(textwrap.fill(f"{said} on {', '.join(sorted(devices))} (ms)", 80))
@@ -345,11 +366,16 @@ def _figures(runs: Sequence[StudyRun], folder: Path, suffix: str = "") -> Report
     for made, missing in ((plot_predicted(runs, folder / f"predicted_vs_verified{suffix}.png"),
                            "no predicted-vs-verified figure: no accuracy results with predictions"),
                           (plot_latency(runs, folder / f"accuracy_latency{suffix}.png"),
-                           "no accuracy-latency figure: no study has a latency budget (--device/--max-latency-ms)")):
+                           "no accuracy-latency figure: no study has a latency budget (--device/--max-latency-ms) on a "
+                           "device known here")):
         if made is None:
             notes.append(missing)
         else:
             files.append(made)
+    unknown = [run for run in runs if run.budget_ms is not None and not knows_device(run)]
+    if unknown:
+        notes.append(f"left out of the accuracy-latency figure: {', '.join(r.name for r in unknown)} (device "
+                     f"{', '.join(sorted({str(r.device) for r in unknown}))} unknown here: a latency model of your own)")
     return Report(files, notes)
 
 

@@ -75,3 +75,23 @@ def test_a_model_without_an_upper_bound_judges_by_its_prediction_and_says_so(tmp
     assert len(designs) == 3
     assert all(c.latency_bound_ms is None for c in designs)  # it read "(bound 97 ms)": the prediction
     assert all(c.predicted_latency_ms <= 4.0 for c in designs)  # the prediction judged the budget
+
+
+def test_a_study_on_a_device_of_one_s_own_model_is_reported_without_its_latencies(tmp_path, monkeypatch, bench):
+    """`gennas report` exited 2 with no figure where one study's device was a user model's, and
+    plot() raised UnknownDevice; a front was drawn across two devices' latencies on one axis."""
+    from gennas.report import report
+
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
+    storage = f"sqlite:///{tmp_path / 'run.db'}"
+    table = gennas.TableEvaluator("nb201", "cifar10")
+    with pytest.warns(gennas.UncalibratedBound):
+        own = gennas.Designer("nb201", task="cifar10", device="halfphone", max_latency_ms=4.0, estimator=HalfPhone(),
+                              seed=0)
+    own.search(evaluator=table, budget=3, storage=storage, study_name="own", progress=False)
+    for device, ms in (("pixel3", 12.0), ("gold_6240", 10.0)):
+        gennas.Designer("nb201", task="cifar10", device=device, max_latency_ms=ms, seed=0).search(
+            evaluator=table, budget=3, storage=storage, study_name=device, progress=False)
+    made = report(storage, out=tmp_path / "figs")
+    assert {p.name for p in made.files} >= {"best_so_far.png", "accuracy_latency.png"}
+    assert any("left out of the accuracy-latency figure: own (device halfphone unknown here" in n for n in made.notes)

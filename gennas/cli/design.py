@@ -40,7 +40,8 @@ def register(app: typer.Typer) -> None:
                                                               "name the task new-<dataset>"),
                    seed: Optional[int] = typer.Option(None, "--seed", help="which designs are sampled; under a "
                                                       "latency budget on nb201 every cell within it is ranked, so "
-                                                      "the seed changes nothing \\[default: 0; with --study: the "
+                                                      "the seed changes only which of cells computing one function "
+                                                      "is shown \\[default: 0; with --study: the "
                                                       "study's]"),
                    export_arg: Optional[str] = typer.Option(None, "--export",
                                                             help="folder: write each as string, PyTorch and ONNX (weights "
