@@ -68,8 +68,8 @@ def test_a_study_from_before_the_record_resumes_with_any_batch_size(tmp_path, nb
 
 def test_the_cli_refuses_another_batch_size_on_resume(tmp_path):
     url = f"sqlite:///{tmp_path / 'cli.db'}"
-    args = ["search", "-b", "4", "--seed", "0", "--storage", url, "--study", "bs", "-q", "--json"]
-    first = CliRunner().invoke(app, args + ["--batch-size", "2"])
+    args = ["search", "--seed", "0", "--storage", url, "--study", "bs", "-q", "--json"]
+    first = CliRunner().invoke(app, args + ["-b", "4", "--batch-size", "2"])
     assert first.exit_code == 0, first.output
     refused = CliRunner().invoke(app, args + ["--batch-size", "3", "--resume", "-b", "6"])
     assert refused.exit_code == 2 and "--batch-size 2" in refused.stderr and "batch_size=3" in refused.stderr
