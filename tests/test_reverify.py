@@ -90,3 +90,27 @@ def test_generate_says_when_verifications_of_one_architecture_differ(bench):
     notes = designer.generate(3).notes
     assert any("verifications of one architecture differ (std 0.707, from 1 verified more than once)" in n
                for n in notes)
+
+
+def test_a_training_is_repeated_with_another_seed_and_a_seeded_one_of_one_s_own_is_warned_of(tmp_path, monkeypatch):
+    """reverify() retrained the best with the TrainEvaluator's own seed: the same score exactly, read
+    as confirmed (user walk 52: 62.0 again; with seed 1 the cell scored 48.7)."""
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path))
+    nb201 = gennas.load_space("nb201")
+    train, val = gennas.datasets.image_loaders("digits", batch_size=32, channels=1, seed=0, limit=64)
+    evaluator = gennas.TrainEvaluator(nb201, train, val, epochs=1, seed=0, build_options=nb201.small_build_options,
+                                      progress=False)
+    designer = gennas.Designer("nb201", task="digits", seed=0)
+    designer.search(evaluator, budget=2, progress=False)
+    repeats = designer.reverify(evaluator, budget=1, times=2)
+    assert [r.metadata["seed"] for r in repeats] == [1]  # the first verification's seed 0, plus 1
+    assert evaluator.seed == 0  # the caller's evaluator is untouched
+    best = designer.history[0].arch if designer.history[0].score >= designer.history[1].score else \
+        designer.history[1].arch
+    assert repeats[0].arch == best
+
+    own = gennas.CallableEvaluator(lambda arch: evaluator.evaluate([arch])[0].score, kind="train")
+    again = gennas.Designer("nb201", task="digits", seed=0)
+    again.search(own, budget=1, progress=False)
+    with pytest.warns(gennas.GennasWarning, match="repeated its score exactly, so it confirms nothing"):
+        again.reverify(own, budget=1, times=2)

@@ -56,6 +56,24 @@ def test_a_resume_with_another_training_setup_is_refused_and_forced_records_it(d
     assert attrs["epochs"] == 2 and attrs[CHANGES_ATTR] == [{"after": 1, "from": {"epochs": 1}, "to": {"epochs": 2}}]
 
 
+def test_a_resume_on_other_images_of_the_same_shape_or_another_optimiser_setting_is_refused(digits, tmp_path,
+                                                                                          monkeypatch):
+    """Other data of the same shape and counts, or another weight decay, was resumed without a word
+    and its scores mixed with the study's (user walk 52)."""
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
+    url = f"sqlite:///{tmp_path / 'run.db'}"
+    first = gennas.Designer("nb201", task="mydigits", seed=0).search(trainer(digits), budget=1, storage=url,
+                                                                      study_name="d")
+    assert set(first.store.study.user_attrs["data_keys"]) == {"train", "val"}
+    other = image_loaders("digits", batch_size=32, channels=1, seed=1, limit=64)  # other images, same counts
+    again = gennas.Designer("nb201", task="mydigits", seed=0)
+    with pytest.raises(GennasError, match=r"study 'd' was run with data_keys=\{'train': '[0-9a-f]{12}'"):
+        again.search(trainer(other), budget=2, storage=url, study_name="d", resume=True)
+    with pytest.raises(GennasError, match=r"weight_decay=0.0005, this run has weight_decay=0.001"):
+        again.search(trainer(digits, weight_decay=1e-3), budget=2, storage=url, study_name="d", resume=True)
+    assert len(again.search(trainer(digits), budget=2, storage=url, study_name="d", resume=True)) == 2
+
+
 def test_a_cli_study_resumes_from_python_where_its_settings_agree(digits, tmp_path, bench):
     """The CLI recorded epochs and limit only: the settings it lacks are not changes."""
     url = f"sqlite:///{tmp_path / 'cli.db'}"

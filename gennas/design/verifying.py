@@ -21,7 +21,7 @@ from gennas.design.scores import (InterruptedTell, ToldTwice, are_table_accuraci
 from gennas.design.study_replay import UnstoredTell, loop_to_search, unstored_tell
 from gennas.design.told_units import as_recorded, searched, told_in_unit, warn_each
 from gennas.design.verified import scores_by
-from gennas.errors import GennasError, caller_stacklevel
+from gennas.errors import GennasError, GennasWarning, caller_stacklevel
 from gennas.evaluators.base import Evaluator, Result, as_results
 from gennas.generators.base import MAX_COUNT, check_count
 from gennas.graph import ArchGraph, ArchLike
@@ -154,7 +154,10 @@ class Verification:
         the designer's) the results are stored in that study too, so :meth:`from_study` keeps
         them; each counts there as one more verification. Returns every result verified, in order;
         one that repeats an earlier score exactly (an exact evaluator's) confirms the best and is not
-        told again nor stored."""
+        told again nor stored. A :class:`~gennas.TrainEvaluator` trains each repeat with its seed
+        plus the verifications so far (with its own seed a training repeated its score exactly, and
+        the lucky best read as confirmed: user walk 52); a training of one's own that repeats a score
+        exactly is warned of."""
         from gennas.evaluators.base import as_evaluator
         from gennas.search.storage import ResultStore
 
@@ -178,12 +181,16 @@ class Verification:
             arch, verified = best
             if verified >= times:
                 break  # the best is confirmed
-            results = evaluator.evaluate([arch])
+            results = repeat_of(evaluator, verified).evaluate([arch])
             out += results
             # another score of a verified cell is a new measurement; the same score again (an exact
             # evaluator's) is not learned twice, nor stored, and confirms it
             told, _ = told_once(self.loop.history, told_in_unit(self.loop, results))
             if not told:
+                if any(r.kind == "train" for r in results):  # a seeded training of one's own, repeated
+                    warnings.warn(f"reverify(): a training of {arch.to_string()} repeated its score exactly, so it "
+                                  "confirms nothing: give each repeat another seed (gennas.TrainEvaluator does)",
+                                  GennasWarning, stacklevel=caller_stacklevel())
                 break
             if store is not None:
                 store.add_many(told)
@@ -279,3 +286,12 @@ def best_verified(history: Sequence[Result], maximize: bool = True) -> tuple[Arc
     key = max(scores, key=lambda k: sign * sum(scores[k]) / len(scores[k]))
     arch = next(r.arch for r in history if not r.failed and r.arch.canonical_hash() == key)
     return arch, len(scores[key])
+
+
+def repeat_of(evaluator: Evaluator, verified: int) -> Evaluator:
+    """``evaluator`` for a repeat of an architecture ``verified`` times so far: one with a
+    ``with_seed`` (a training) and an integer ``seed`` trains with ``seed + verified``."""
+    with_seed, seed = getattr(evaluator, "with_seed", None), getattr(evaluator, "seed", None)
+    if callable(with_seed) and isinstance(seed, int) and not isinstance(seed, bool):
+        return with_seed(seed + verified)  # type: ignore[no-any-return]
+    return evaluator

@@ -21,6 +21,7 @@ reported through :func:`gennas.search.progress.report` (the search's progress di
 from __future__ import annotations
 
 import contextlib
+import copy
 import hashlib
 import json
 import math
@@ -228,6 +229,14 @@ class TrainEvaluator:
                           f"{', '.join(map(str, sorted(near)))}")
 
     # ------------------------------------------------------------ bookkeeping
+    def with_seed(self, seed: int) -> TrainEvaluator:
+        """This evaluator training with ``seed`` (its data, settings and folder shared; each seed
+        checkpoints apart): a repeat of one architecture's training is another draw only with
+        another seed (:meth:`gennas.Designer.reverify`; with its own, it repeated the score exactly)."""
+        other = copy.copy(self)
+        other.seed = int(seed)
+        return other
+
     def config(self, arch: ArchGraph) -> dict[str, Any]:
         """Everything that determines a training run (its checkpoint key), the data included
         (:func:`~gennas.evaluators.data_key.data_key` of each loader)."""

@@ -18,17 +18,22 @@ from gennas.errors import GennasError, GennasWarning, caller_stacklevel
 #: evaluator attributes recorded as they are (a TrainEvaluator's, a SupernetEvaluator's, a ProxyEvaluator's);
 #: ``inputs``, how a TrainEvaluator's images were prepared, lets an export build an untrained design as it
 #: built the ones it trained (:func:`gennas.export.study_build`)
-ATTRIBUTES = ("epochs", "lr", "build_options", "input_shape", "in_channels", "num_classes", "inputs")
+ATTRIBUTES = ("epochs", "lr", "build_options", "input_shape", "in_channels", "num_classes", "inputs", "momentum",
+              "weight_decay", "grad_clip", "bn_batches")
 #: study settings counting the images of an evaluator's loaders, where their dataset has a length
 SAMPLE_COUNTS = {"train_samples": "train_loader", "val_samples": "val_loader"}
+#: study setting with the keys of a TrainEvaluator's data (gennas.evaluators.data_key): a resume on other
+#: images of the same shape and count mixed two datasets' scores in one study (user walk 52)
+DATA_KEYS = "data_keys"
 #: every study setting :func:`evaluator_settings` may record (part of ``study_record.SETTINGS``)
-EVALUATOR_SETTINGS = ATTRIBUTES + tuple(SAMPLE_COUNTS)
+EVALUATOR_SETTINGS = ATTRIBUTES + tuple(SAMPLE_COUNTS) + (DATA_KEYS,)
 
 
 def evaluator_settings(evaluator: Any) -> dict[str, Any]:
     """The settings that give ``evaluator``'s scores their meaning, as JSON values: epochs, peak
-    learning rate, build options, input shape (or channels), classes, how its images were prepared
-    (``inputs``), and how many training and validation images its loaders hold. Attributes it lacks (a callable, a table) are left out: a
+    learning rate and the optimiser's other settings, build options, input shape (or channels),
+    classes, how its images were prepared (``inputs``), how many training and validation images its
+    loaders hold and, where they can be indexed, the keys of their data. Attributes it lacks (a callable, a table) are left out: a
     setting missing from a study, or from this run, is never taken as a change."""
     out: dict[str, Any] = {}
     for name in ATTRIBUTES:
@@ -52,6 +57,9 @@ def evaluator_settings(evaluator: Any) -> dict[str, Any]:
             out[name] = int(len(dataset))
         except TypeError:  # no loader, or an iterable dataset of unknown length
             pass
+    keys = getattr(evaluator, DATA_KEYS, None)
+    if isinstance(keys, dict) and all(name in out for name in SAMPLE_COUNTS):  # indexed: the same in every process
+        out[DATA_KEYS] = dict(keys)
     return out
 
 
