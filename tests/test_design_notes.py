@@ -162,3 +162,11 @@ def test_designs_that_are_all_verified_say_where_new_candidates_come_from(bench)
     assert "all 2 designs are architectures verified already" in all_verified_note(verified)
     assert "Designer.ask" in all_verified_note(verified)
     assert all_verified_note([*verified, Candidate(archs[0], 90.0, None, None, 3)]) is None
+
+
+def test_a_value_is_told_apart_from_other_values_not_from_its_own_float_rounding():
+    """A note read "the same prediction 98.19999999999999" beside a measurement of 98.2 (user walk 52)."""
+    from gennas.design.notes import told_apart
+
+    assert told_apart(98.19999999999999, [98.2, 97.0]) == "98.2"
+    assert told_apart(1 + 9.4e-8, [1.0]) == "1.0000001"  # a real difference keeps its digits

@@ -97,7 +97,7 @@ def test_mbv3_networks_are_scored_too(batch):
 
 @pytest.mark.parametrize("data, message", [
     ((torch.zeros(4, 8, 8), torch.zeros(4, dtype=torch.long)), r"\(B, C, H, W\)"),
-    ((torch.zeros(4, 3, 8, 8), torch.zeros(4)), "integer tensor"),
+    ((torch.zeros(4, 3, 8, 8), torch.zeros(4)), r"integer tensor .*, got \(4,\) float32"),  # the dtype named
     ((torch.zeros(4, 3, 8, 8), torch.zeros(3, dtype=torch.long)), "matching 4 images"),
     ((torch.full((2, 3, 8, 8), float("nan")), torch.zeros(2, dtype=torch.long)), "NaN"),
     ([], "no batches"),

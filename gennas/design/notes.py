@@ -311,7 +311,7 @@ def told_apart(value: float, others: Sequence[float]) -> str:
     both the prediction and measurements of 1 + 9.4e-8 (scores 1 + accuracy * 1e-9)."""
     for digits in range(6, 16):
         text = f"{value:.{digits}g}"
-        if all(f"{other:.{digits}g}" != text for other in others if other != value):
+        if all(f"{other:.{digits}g}" != text for other in others if abs(other - value) > 1e-12 * abs(value)):  # rounding
             return text
     return repr(float(value))
 
@@ -434,15 +434,15 @@ def rank_only_note(designer: Any, task: str, space: str | None, min_stated: int)
         return (f"the predictor a search saved for {designer.space.name} learned task {task!r} from {saved} "
                 f"results; a statement needs {min_stated}: the designs are ranked only. Verify more (a longer "
                 "`gennas search --method designer`, or Designer.tell) to state scores.")
-    # not an error (what transfers still ranks), but a typo in a dataset name must be visible (a name
-    # close to a known one is asked about by the designer's own warning)
+    # not an error (what transfers still ranks), but a typo in a dataset name must be visible (the designer asks)
     from gennas.errors import ON_COMMAND_LINE
 
     where = "" if space in (None, "nb201") else f" --space {shlex.quote(str(space))}"
     commands = (f"`gennas search{where} --method designer --task {shlex.quote(str(task))} --evaluator ... --storage "
                 "runs.db`, then `gennas design --storage runs.db --study <the study it names>` (a proxy evaluator's "
                 f"scores are learned as a task of their own, e.g. '{task}-synflow')")
-    python = "Designer.search with your own evaluator, or Designer.ask and tell() the scores of your own training"
+    python = ("Designer(task=gennas.Task.from_images(x, y)) to describe it by its images from the start, "
+              "Designer.search with your own evaluator, or Designer.ask and tell() the scores of your own training")
     # the way the user is working first: a notebook was pointed to the command line before Python
     ways = f"{commands}, or {python}" if ON_COMMAND_LINE.get() else f"{python}, or on the command line {commands}"
     return (f"the predictor was not trained on task {task!r} (it knows: {', '.join(known) or 'none'}); the "

@@ -26,7 +26,9 @@ def check_batch(batch: Any, where: str) -> Batch:
     if not x.is_floating_point():
         raise GennasError(f"{where}: images must be a float tensor (B, C, H, W), got {x.dtype}")
     if not isinstance(y, torch.Tensor) or y.dim() != 1 or y.is_floating_point() or len(y) != len(x):
-        shape = tuple(y.shape) if isinstance(y, torch.Tensor) else type(y).__name__
+        # the dtype too: float labels of the right shape read "got (32,)", the shape asked for (user walk 52)
+        shape = f"{tuple(y.shape)} {str(y.dtype).removeprefix('torch.')}" if isinstance(y, torch.Tensor) else \
+            type(y).__name__
         raise GennasError(f"{where}: labels must be an integer tensor (B,) matching {len(x)} images, got {shape}")
     if not torch.isfinite(x).all():
         raise GennasError(f"{where}: images contain NaN or inf")
