@@ -242,6 +242,7 @@ def test_search_says_why_it_stopped_early(tmp_path):
     assert stored["exhausted"] and stored["verified"] == 2 and len(stored["notes"]) == 2
 
 
+@pytest.mark.slow  # among the default suite's slowest (--durations): it stays under 15 minutes on 2 cores
 def test_baselines_keep_a_budget_on_a_registered_device_and_refuse_an_impossible_one(tmp_path, monkeypatch, bench):
     """A device registered from its reference latencies (silver_4114's, as `gennas latency measure`
     would) has no table: a baseline's budget is judged by the estimator's 95 % bound, as the

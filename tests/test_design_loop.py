@@ -665,6 +665,7 @@ def test_from_scratch_one_result_at_a_time_learns_a_ranking_not_a_constant(bench
     assert np.std(mean) > 0.1 * np.std(scores) and spearmanr(mean, scores)[0] > 0.5
 
 
+@pytest.mark.slow  # among the default suite's slowest (--durations): it stays under 15 minutes on 2 cores
 def test_a_model_learned_from_scratch_in_one_refit_fits_its_own_results(monkeypatch, tmp_path):
     """The 20 darts synflow results of a user walk's search (tests/data), told in one batch to an
     untrained designer (as `gennas design --study` rebuilds it): an AdamW step after the annealed fit

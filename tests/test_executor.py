@@ -153,6 +153,7 @@ app(sys.argv[1:], prog_name="gennas")
 """
 
 
+@pytest.mark.slow  # among the default suite's slowest (--durations): it stays under 15 minutes on 2 cores
 def test_sigterm_under_the_ray_executor_says_how_to_resume_and_exits_143(tmp_path):
     """``timeout`` on ``gennas search --executor ray``: Ray's handlers took SIGTERM from the CLI's,
     so it printed a C++ stack dump, exited 15 and never said how to resume (a WAL file was left

@@ -59,6 +59,7 @@ def test_design_cli_json_and_errors():
     assert bad.exit_code == 2 and "toaster" in bad.stderr
 
 
+@pytest.mark.slow  # among the default suite's slowest (--durations): it stays under 15 minutes on 2 cores
 def test_design_exports_networks_for_the_tasks_classes(tmp_path):
     """``gennas design --export`` builds the head of the task's dataset (cifar100: 100 classes; it
     wrote 10 for every task), ``--num-classes`` chooses another, and a bad one fails before any work."""
@@ -98,6 +99,7 @@ def test_a_missing_onnx_is_said_before_anything_is_written(nb201, tmp_path, monk
     assert export_architecture(nb201.sample(4), tmp_path / "c", onnx=False)["program"].is_file()  # asked without ONNX
 
 
+@pytest.mark.slow  # among the default suite's slowest (--durations): it stays under 15 minutes on 2 cores
 def test_a_darts_export_is_exact_and_says_nothing_about_constant_folding(tmp_path, recwarn):
     """The exporter warned 12 times per darts network that it could not constant-fold a Slice (the
     pads of FactorizedReduce): silenced, and the ONNX model still computes the network's logits."""
@@ -207,6 +209,7 @@ def test_a_missing_weights_file_warns_and_the_fresh_export_is_built_as_trained(t
         export_candidate(moved.arch, tmp_path / "candidate", [moved], onnx=False)
 
 
+@pytest.mark.slow  # among the default suite's slowest (--durations): it stays under 15 minutes on 2 cores
 def test_an_interrupted_design_export_is_finished_by_the_same_command(tmp_path, monkeypatch):
     """An interrupted `gennas design --export DIR` left rank01 half-written, and the rerun refused DIR
     ("already holds an export"; a user review). Each design is renamed into place once complete,

@@ -102,6 +102,7 @@ def test_cli_report(storage, tmp_path):
     assert len(bad.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.slow  # among the default suite's slowest (--durations): it stays under 15 minutes on 2 cores
 def test_the_report_command_keeps_matplotlib_s_cache_where_home_is_read_only(storage, tmp_path):
     """`gennas report` under a read-only HOME printed matplotlib's two-line warning into the log (user
     walk 48): its cache goes under $GENNAS_HOME there (and to matplotlib's own place otherwise)."""

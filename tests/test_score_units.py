@@ -52,6 +52,7 @@ def test_which_scores_read_as_accuracies():
     assert percent_per_unit(acc / 100, maximize=True, compressed=False, proxy=True) is None
 
 
+@pytest.mark.slow  # among the default suite's slowest (--durations): it stays under 15 minutes on 2 cores
 def test_fractions_are_guided_searched_and_stated_as_percent_is(monkeypatch, tmp_path):
     """Past the results the tables rank a new dataset by (20), the predictor learns the told
     scores' units: its guidance value in fractions pulled the generator 100 times weaker than in

@@ -4,6 +4,7 @@ no value (they read as the best result's), and rank as a typical verified result
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import gennas
 from gennas.design.candidate import candidate_row
@@ -14,6 +15,7 @@ from gennas.evaluators.base import Result
 from gennas.surrogates.calibration import Predictions
 
 
+@pytest.mark.slow  # among the default suite's slowest (--durations): it stays under 15 minutes on 2 cores
 def test_designs_predicted_above_every_result_from_scratch_state_no_value_and_follow_the_better_results(
         monkeypatch, tmp_path, bench):
     """A user walk's synflow study in its own space stated 9 unverified designs at the best

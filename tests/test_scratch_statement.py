@@ -4,6 +4,7 @@ interval, never the one member's zero spread as a "± 0"."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import gennas
 from gennas.design.candidate import candidate_row
@@ -12,6 +13,7 @@ from gennas.design.pretrained import SCRATCH_MEMBERS, untrained_predictor
 from gennas.evaluators.base import Result
 
 
+@pytest.mark.slow  # among the default suite's slowest (--durations): it stays under 15 minutes on 2 cores
 def test_a_from_scratch_designer_states_the_interval_its_results_calibrate(bench):
     d = gennas.Designer("nb201", task="new-cifar10", predictor=untrained_predictor(bench.space, 0), seed=0,
                         loop=LoopSettings(pool=1))
@@ -32,6 +34,7 @@ def test_a_from_scratch_designer_states_the_interval_its_results_calibrate(bench
     assert all(str(c).count("verified") == 1 for c in out if c.verified_score is not None)
 
 
+@pytest.mark.slow  # among the default suite's slowest (--durations): it stays under 15 minutes on 2 cores
 def test_a_from_scratch_study_rebuilt_elsewhere_states_what_the_searching_designer_states(bench, tmp_path,
                                                                                          monkeypatch):
     """`gennas design --study` refits once on every stored result where the search refitted per batch;

@@ -4,6 +4,7 @@ the network would state the results' level for it (gennas.design.scratch_stateme
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import gennas
 from gennas.design.candidate import candidate_row
@@ -51,6 +52,7 @@ def test_a_design_further_from_every_result_than_they_lie_from_one_another_is_un
     assert set(changes_to_nearest(darts.neighbours(start), [start]).tolist()) == {1, 2}
 
 
+@pytest.mark.slow  # among the default suite's slowest (--durations): it stays under 15 minutes on 2 cores
 def test_from_scratch_the_designs_unlike_every_result_state_nothing_and_follow_the_stated_ones(
         monkeypatch, tmp_path, bench):
     """A search's results share its best cells' make-up; a cell unlike them all read at their level

@@ -210,6 +210,7 @@ def test_the_train_evaluator_trains_at_the_space_s_input_size(user_yaml):
     assert make_evaluator("train", gennas.load_space("nb201"), "mnist", limit=20).input_shape == (3, 32, 32)
 
 
+@pytest.mark.slow  # among the default suite's slowest (--durations): it stays under 15 minutes on 2 cores
 def test_a_resumed_search_in_a_space_without_a_shipped_predictor_goes_where_the_uninterrupted_one_went(
         tmp_path, monkeypatch, user_yaml):
     """A search begun untrained (a fresh $GENNAS_HOME) saves its predictor as it learns; resumed, it

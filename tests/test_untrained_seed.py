@@ -48,6 +48,7 @@ def test_the_designer_s_seed_initialises_its_untrained_predictor(darts):
     assert unseeded[0] != unseeded[1]  # an unseeded run differs in its predictor too
 
 
+@pytest.mark.slow  # among the default suite's slowest (--durations): it stays under 15 minutes on 2 cores
 def test_a_study_begun_untrained_resumes_and_rebuilds_from_its_own_seed(darts, tmp_path):
     """Stopped and resumed, or rebuilt by ``from_study``, a seed-3 study restarts from seed 3's
     untrained network: the resumed run verifies what the uninterrupted one did, and the rebuilt

@@ -45,6 +45,7 @@ def test_an_untrained_export_is_drawn_from_its_seed_and_leaves_torchs_random_sta
     assert not (tmp_path / "e").exists()
 
 
+@pytest.mark.slow  # among the default suite's slowest (--durations): it stays under 15 minutes on 2 cores
 def test_design_export_twice_writes_the_same_files_and_a_rerun_with_another_seed_is_refused(tmp_path, monkeypatch):
     monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
     threads = torch.get_num_threads()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import platform
 
+import pytest
 from typer.testing import CliRunner
 
 from gennas.cli.app import app
@@ -13,6 +14,7 @@ from gennas.surrogates import measure
 from gennas.surrogates.latency import load_latency_estimator
 
 
+@pytest.mark.slow  # among the default suite's slowest (--durations): it stays under 15 minutes on 2 cores
 def test_time_here_does_not_warn_of_the_50_percent_bound_it_generates_under(tmp_path, monkeypatch, nb201):
     """`design --time-here` warned "its 50% latency bound covered 8 of 30 ... designs may run over the
     budget" on a device whose 95 % bound held, though the timings keep the designs (walk 22 #3)."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from gennas.cli.app import app
@@ -82,6 +83,7 @@ def test_a_device_name_typo_is_asked_about_before_how_to_register_it(tmp_path, m
     assert predicted.exit_code == 2 and "did you mean 'pixel3'?" in predicted.stderr, predicted.output
 
 
+@pytest.mark.slow  # among the default suite's slowest (--durations): it stays under 15 minutes on 2 cores
 def test_a_budget_every_cell_keeps_is_said_to_constrain_nothing(tmp_path, monkeypatch, register_here, nb201):
     """`design --device pixel3 --max-latency-ms 20000` (a budget in another unit) designed as without
     a budget, without a word: the note names the slowest cell, measured (pixel3's table) or bounded

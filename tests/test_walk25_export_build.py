@@ -25,6 +25,7 @@ def trained_study(tmp_path_factory):
     return small_trained_study(tmp_path_factory.mktemp("w25"), "w25-mnist")
 
 
+@pytest.mark.slow  # among the default suite's slowest (--durations): it stays under 15 minutes on 2 cores
 def test_a_budgeted_export_of_the_studys_build_says_the_latency_describes_the_default_build(
         trained_study, tmp_path, monkeypatch, register_here, nb201):
     """The user read 'under 54 ms' and pred_ms 39.66 beside exp2/rank01, a network of 48-59 times

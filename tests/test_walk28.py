@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 import gennas
@@ -140,6 +141,7 @@ def test_an_export_records_the_gennas_and_torch_versions_in_build_json(tmp_path)
 
 
 # ------------------------------------------------ design --export --overwrite (walk 28 #9)
+@pytest.mark.slow  # among the default suite's slowest (--durations): it stays under 15 minutes on 2 cores
 def test_design_export_overwrite_replaces_an_export_of_other_designs(tmp_path, monkeypatch):
     import json
 
