@@ -18,7 +18,7 @@ import os
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -114,6 +114,8 @@ class Designer(Statements, Verification):
     (:mod:`gennas.design.prior`) and learn the new task from each verified result.
     """
 
+    _generated_at: tuple[int, int] | None  # the state generate last drew a pool on (refits, results)
+
     @with_own_torch_modes
     def __init__(self, space: SearchSpace | str, task: Task | str | None = None, device: str | None = None,
                  max_latency_ms: float | None = None, seed: int | None = None, *,
@@ -129,7 +131,7 @@ class Designer(Statements, Verification):
         # told results do), and what it predicts is negated back (Task.from_samples of error rates
         # used to return the worst cells)
         self._negated_samples = direction == "minimize" and self.task is not None and self.task.kind == "samples"
-        if self._negated_samples:
+        if self._negated_samples and self.task is not None:  # not None: _negated_samples says so
             self.task = Task.from_samples((a, -s) for a, s in self.task.samples)
         self.device = device
         self.max_latency_ms = max_latency_ms
@@ -141,7 +143,7 @@ class Designer(Statements, Verification):
         if isinstance(settings.pool, bool) or not isinstance(settings.pool, int) or settings.pool < 1:
             raise GennasError(f"pool must be an integer >= 1, got {settings.pool!r}")
         if generator is None or isinstance(generator, str):
-            self.generator = load_generator(self.space, kind=generator)
+            self.generator: Generator = load_generator(self.space, kind=generator)
         else:  # any Generator (space, kind, sample): one passing gennas.testing's check was refused (user walk 50)
             check_stand_in(generator, Generator, "generator=", self.space.name)
             self.generator = generator
@@ -342,7 +344,8 @@ class Designer(Statements, Verification):
             # else, where the samples hold too few within a tight budget, those the space has (a
             # budget that 100 nb201 cells keep gave 1 design of 10 on pixel3, or none)
             distinct: dict[str, ArchGraph] = {}
-            for arch in pool + (listed if listed is not None else self.budget.admissible(self.space, n, seed)):
+            for arch in pool + (listed if listed is not None else cast(LatencyBudget, self.budget).admissible(
+                    self.space, n, seed)):  # not listed: under a budget (the condition above)
                 distinct.setdefault(arch.canonical_hash(), arch)
             # a constant-output cell is never designed (pixel3 times some at 0.003 ms: with them
             # counted, an impossible budget returned no design and no error)
@@ -402,7 +405,8 @@ class Designer(Statements, Verification):
             stated = score is None  # a verified design's interval, std and flags are not stated
             designs.append(Candidate(
                 archs[i], pick(p.mean, i), pick(std, i) if stated else None, pick(latency, i), rank, bool(measured[i]),
-                (float(p.low[i]), float(p.high[i])) if stated and pick(p.low, i) is not None else None,
+                (float(p.low[i]), float(p.high[i]))
+                if stated and p.low is not None and p.high is not None and pick(p.low, i) is not None else None,
                 float(relative[i]) if pick(p.mean, i) is None else None, unit,
                 stated and p.beyond is not None and bool(p.beyond[i]), stated and p.below is not None and bool(p.below[i]),
                 score, None if measured[i] and not timing_bounded else pick(bound, rank - 1),

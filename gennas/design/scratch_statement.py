@@ -36,6 +36,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
@@ -188,4 +189,5 @@ def unstated(p: Predictions, where: np.ndarray, **changes: np.ndarray | None) ->
     """``p`` with its mean, std and interval NaN (nothing stated) ``where`` (bool ``(n,)``), and
     ``changes`` to its other fields."""
     nan = lambda v: None if v is None else np.where(where, np.nan, v)  # noqa: E731
-    return replace(p, mean=nan(p.mean), std=nan(p.std), low=nan(p.low), high=nan(p.high), **changes)
+    other: dict[str, Any] = dict(changes)  # the flags (beyond, unlike): raw and score are not changed here
+    return replace(p, mean=nan(p.mean), std=nan(p.std), low=nan(p.low), high=nan(p.high), **other)

@@ -16,6 +16,7 @@ import math
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING, Any, cast
 from weakref import WeakKeyDictionary
 
 import numpy as np
@@ -24,7 +25,7 @@ from gennas.design.holdout import holds_out_table
 from gennas.design.loop import DesignLoop
 from gennas.design.one_call import one_call_at_a_time
 from gennas.design.saved_records import saved_learned_from, saved_results
-from gennas.design.scores import are_table_accuracies, off_table, scored_by_proxy
+from gennas.design.scores import ScoreScale, are_table_accuracies, off_table, scored_by_proxy
 from gennas.design.unit_line import source_line_statement, unit_range
 from gennas.design.scratch_statement import (unlike_results, unlike_saved, unstated_above_results,
                                              unstated_unlike_results)
@@ -32,9 +33,11 @@ from gennas.design.stored_statement import results_agree_with_stored, stored_sta
 from gennas.errors import GennasWarning, caller_stacklevel
 from gennas.evaluators.base import Result, architectures_to_evaluate
 from gennas.graph import ArchGraph
+from gennas.spaces import SearchSpace
 from gennas.surrogates.calibration import (COVERAGE, MIN_TREND, Calibration, Predictions,
                                           interval_std, learned_reach, pretrained_reach, table_reach)
 from gennas.surrogates.cross_fitted import MIN_LEARNED, CrossFitted, learned_calibration
+from gennas.surrogates.protocols import AccuracyModel
 from gennas.surrogates.stored_calibration import CalibratedPredictor
 from gennas.surrogates.task import Task
 from gennas.surrogates.ceiling import censored_above
@@ -85,6 +88,20 @@ class Statements:
     designer's ``space``, ``task``, ``seed``, ``predictor`` (pretrained), ``loop``
     (:class:`~gennas.design.loop.DesignLoop`), ``_task_arg()``, ``_task_error``,
     ``_negated_samples``, ``_saved_scale``, ``_task_name`` and ``storage``."""
+
+    if TYPE_CHECKING:  # the designer's (Designer.__init__ sets them): declared for the type checker only
+        space: SearchSpace
+        task: Task | None
+        seed: int | None
+        predictor: AccuracyModel
+        loop: DesignLoop
+        storage: Any
+        _task_error: str | None
+        _negated_samples: bool
+        _saved_scale: ScoreScale | None
+        def _task_arg(self) -> Task | str | None: ...
+        @property
+        def _task_name(self) -> str | None: ...
 
     @one_call_at_a_time
     @with_own_threads  # after results it trains the cross-fitted copies: under the designer's threads
@@ -204,7 +221,7 @@ class Statements:
         if best is None or p.mean is None or self.loop.scale.direction != "maximize" or self.loop.scale.compress:
             return p
         scores = np.array([r.score for r in self.loop.history if not r.failed])
-        table = self._table_reach(self.task)  # not None: _best_within_budget checked it
+        table = cast(tuple[float, float], self._table_reach(self.task))  # not None: _best_within_budget checked it
         if not are_table_accuracies(scores, table, "maximize"):
             return p  # results in other units (ScoresOffTable): the table's best says nothing of them
         if p.low is None or p.high is None:
@@ -217,7 +234,7 @@ class Statements:
         """The best accuracy the bundled table measured for the designer's task within its measured
         latency budget; None without one (or for a task or device the table did not measure)."""
         budget = self.loop.budget
-        if (budget is None or not budget.exact or self.space.benchmark is None
+        if (budget is None or not budget.exact or self.space.benchmark is None or self.task is None
                 or self._table_reach(self.task) is None):
             return None
         from gennas.bench import load_benchmark
@@ -298,13 +315,13 @@ class Statements:
         # design 93.15 -> 93.65 % on cifar10, 70.48 -> 70.85 % on cifar100, top-20 bias unchanged)
         to_units = np.negative if self._negated_samples else \
             None if self._saved_scale is None else self._saved_scale.from_model
-        samples = self.task is not None and self.task.kind == "samples"
-        told = np.array([score for _, score in self.task.samples], dtype=np.float64) if samples else None
+        samples = self.task.samples if self.task is not None and self.task.kind == "samples" else None
+        told = None if samples is None else np.array([score for _, score in samples], dtype=np.float64)
         # a task described by samples: within them. Beyond every sample the value is an uncalibrated
         # extrapolation, and the reach widened by their spread let 12 random cifar100 samples (best
         # 69.96) state 74.54 %, above the task's best cell, 73.51; the samples are
         # higher-is-better here, as ``raw``
-        reach = (float(told.min()), float(told.max())) if samples else pretrained_reach(self.space, self.task)
+        reach = (float(told.min()), float(told.max())) if told is not None else pretrained_reach(self.space, self.task)
         stated = Predictions.of(value, spread, self._stored, reach, to_units, conservative=False)
         # no stored calibration (a task described by images or samples, a predictor a search trained
         # from scratch and saved): nothing calibrated the members' spread (zero with one member;
@@ -321,8 +338,8 @@ class Statements:
         if scores is not None:
             mapped = self._saved_scale.to_model(np.array(scores, dtype=np.float64))
             stated = unstated_above_results(stated, (float(mapped.min()), float(mapped.max())))
-        learned = learned and [self.space.from_string(a) for a in learned]  # None: not recorded
-        return unstated_unlike_results(stated, unlike_saved(archs, ranges, learned))
+        learned_archs = None if learned is None else [self.space.from_string(a) for a in learned]  # None: unrecorded
+        return unstated_unlike_results(stated, unlike_saved(archs, ranges, learned_archs))
 
     def _with_stored(self, archs: list[ArchGraph], p: Predictions) -> Predictions:
         """Where a stored calibration of the pretrained predictor has this task and the results agree
@@ -413,14 +430,15 @@ class Statements:
             return None
         self.__dict__["_warned_off_table"] = True
         outside = off_table(scores, table)
+        task = cast(Task, self.loop.task)  # a named task: ``table`` is its bundled table's range (_table_reach)
         example = f"{outside[0]:g} is outside [{table[0]:.2f}, {table[1]:.2f}]" if len(outside) else \
             f"scores to {self.loop.scale.direction}"
-        return ScoresOffTable(f"the scores told for {self.loop.task.name!r} are not its table's accuracies in % "
+        return ScoresOffTable(f"the scores told for {task.name!r} are not its table's accuracies in % "
                               f"({example}): they are learned in their own units, without the table's range or "
                               "calibration; name the task after what they measure (e.g. 'cifar10-600epochs', "
                               "'cifar10-synflow') to say so")
 
-    def _fold_model(self, results: list[Result]) -> Callable[[list[ArchGraph]], tuple[np.ndarray, np.ndarray]]:
+    def _fold_model(self, results: list[Result]) -> Callable[[Sequence[ArchGraph]], tuple[np.ndarray, np.ndarray]]:
         """The loop as it predicts having been told only ``results`` (on the loop's scale)."""
         loop = self.loop
         fold = DesignLoop(self.space, loop.pretrained, loop.generator, loop.guidance, task=loop.task,

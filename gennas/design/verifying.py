@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, SupportsFloat
 
 import numpy as np
 
-from gennas.design.budget import FewerDesigns, check_feasible
+from gennas.design.budget import FewerDesigns, LatencyBudget, check_feasible
 from gennas.design.one_call import one_call_at_a_time
 from gennas.design.scores import (InterruptedTell, ToldTwice, are_table_accuracies, repeated_results, told_once,
                                   told_unit_problems)
@@ -31,12 +31,20 @@ from gennas.threads import with_own_threads
 
 if TYPE_CHECKING:  # the search package imports the design's modules: the annotation only
     from gennas.search.search_result import SearchResult
+    from gennas.spaces import SearchSpace
 
 
 class Verification:
     """``ask``/``tell`` by hand, or ``search`` with an evaluator; see the module docstring."""
 
     loop: Any  # the designer's RememberingLoop (set by its constructor)
+    if TYPE_CHECKING:  # the designer's (its constructor, Statements): declared for the type checker only
+        space: SearchSpace
+        budget: LatencyBudget | None
+        storage: Any
+        seed: int | None
+        def _table_reach(self, task: Any) -> tuple[float, float] | None: ...
+        def _off_table(self, scores: np.ndarray, table: tuple[float, float]) -> Warning | None: ...
 
     @property
     def history(self) -> list[Result]:
@@ -60,8 +68,9 @@ class Verification:
         loop = self.loop
         scores = np.array([r.score for r in [*loop.history, *results] if not r.failed], dtype=np.float64)
         table = self._table_reach(loop.task)
-        off = table is not None and len(scores) > 0 and not are_table_accuracies(scores, table, loop.scale.direction)
-        return self._off_table(scores, table) if off else None
+        if table is None or len(scores) == 0 or are_table_accuracies(scores, table, loop.scale.direction):
+            return None
+        return self._off_table(scores, table)
 
     def _unstored(self) -> UnstoredTell | None:
         """Once per designer with a storage (None after, or without one): told results are not stored."""

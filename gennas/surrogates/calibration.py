@@ -34,7 +34,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy.optimize import isotonic_regression
@@ -46,6 +46,9 @@ from gennas.spaces import SearchSpace
 from gennas.surrogates.residual_scale import ResidualTrend, constant_level, constant_residuals, flat_is_better
 from gennas.surrogates.prediction_text import described
 from gennas.surrogates.task import Task
+
+if TYPE_CHECKING:  # annotations only
+    from numpy.typing import ArrayLike
 
 #: the coverage the designer states its intervals at
 COVERAGE = 0.9
@@ -180,8 +183,8 @@ class Calibration:
     below: Calibration | None = None
 
     @classmethod
-    def fit(cls, predicted: Sequence[float], true: Sequence[float], *, reach: tuple[float, float] | None = None,
-            bin_levels: Sequence[float] | None = None, folds: Sequence[int] | None = None, seed: int = 0,
+    def fit(cls, predicted: ArrayLike, true: ArrayLike, *, reach: tuple[float, float] | None = None,
+            bin_levels: Sequence[float] | np.ndarray | None = None, folds: ArrayLike | None = None, seed: int = 0,
             source: str = "") -> Calibration:
         """Fit on held-out cells: ``predicted`` raw predictions and ``true`` scores, ``(n,)`` each.
 
@@ -224,7 +227,7 @@ class Calibration:
         bins = np.searchsorted(edges, m, side="right")
         kx, ky = _curve(m, y, compress=True)
         ky = np.full(len(kx), constant_level(y)) if flat else ky
-        fitted = cls(kx, ky, edges, reach=tuple(reach) if reach is not None else (-math.inf, math.inf),
+        fitted = cls(kx, ky, edges, reach=(reach[0], reach[1]) if reach is not None else (-math.inf, math.inf),
                      source=source, residuals=residual,
                      **_residual_fields(m, residual, bins, len(edges) + 1, trend))
         # (under MIN_TREND results every residual states every design: nine or fewer already give a
@@ -272,11 +275,11 @@ class Calibration:
         below = np.minimum(m - edge, 0.0)
         return np.interp(np.maximum(m, edge), self.knots_x, self.knots_y) + below / 2, below
 
-    def mean(self, predicted: Sequence[float]) -> np.ndarray:
+    def mean(self, predicted: ArrayLike) -> np.ndarray:
         """Calibrated mean ``(n,)`` of raw predictions ``(n,)``, within :attr:`reach`."""
         return np.clip(self._curve(np.asarray(predicted, dtype=np.float64))[0], *self.reach)
 
-    def residual_bounds(self, predicted: Sequence[float], coverage: float = COVERAGE, binned: bool = False
+    def residual_bounds(self, predicted: ArrayLike, coverage: float = COVERAGE, binned: bool = False
                         ) -> tuple[np.ndarray, np.ndarray]:
         """Conformal residual quantiles ``(q_lo, q_hi)``, ``(n,)`` each, at raw predictions ``(n,)``:
         the normalised ones times the trend's scale where there is a :attr:`trend` (unless
@@ -285,9 +288,9 @@ class Calibration:
             raise GennasError(f"coverage must be in (0, 1), got {coverage!r}")
         m = np.asarray(predicted, dtype=np.float64)
         if self.trend is not None and self.normalised is not None and not binned:  # set together by fit
-            lo, hi = _conformal(self.normalised, int(self.counts.sum()), coverage)
+            q_lo, q_hi = _conformal(self.normalised, int(self.counts.sum()), coverage)
             scale = self.trend.scale(m)
-            lo, hi = lo * scale, hi * scale
+            lo, hi = q_lo * scale, q_hi * scale
         else:
             bounds = np.array([_conformal(q, n, coverage) for q, n in zip(self.quantiles, self.counts)])
             bins = np.searchsorted(self.edges, m, side="right")
@@ -297,7 +300,7 @@ class Calibration:
         under, (below_lo, below_hi) = m < self.low_edge, self.below.residual_bounds(m, coverage, binned)
         return np.where(under, below_lo, lo), np.where(under, below_hi, hi)
 
-    def interval(self, predicted: Sequence[float], coverage: float = COVERAGE, binned: bool = False
+    def interval(self, predicted: ArrayLike, coverage: float = COVERAGE, binned: bool = False
                  ) -> tuple[np.ndarray, np.ndarray]:
         """``(low, high)``, ``(n,)`` each: an interval that holds the true score with probability
         ``coverage`` for cells like the held-out ones at this predicted value; within :attr:`reach`
@@ -307,7 +310,7 @@ class Calibration:
         low, high = mean + below / 2 + np.minimum(lo, 0), mean - below / 2 + np.maximum(hi, 0)
         return np.clip(low, *self.reach), np.clip(high, *self.reach)
 
-    def std(self, predicted: Sequence[float], coverage: float = COVERAGE) -> np.ndarray:
+    def std(self, predicted: ArrayLike, coverage: float = COVERAGE) -> np.ndarray:
         """The normal std with the same central interval width, ``(n,)`` (:func:`interval_std`)."""
         return interval_std(*self.interval(predicted, coverage), coverage)
 
@@ -429,7 +432,7 @@ class Predictions:
         to_units = to_units or (lambda v: v)
         units = to_units(mean)
         std = np.abs(to_units(mean + std) - units)
-        if low is not None:
+        if low is not None and high is not None:  # set together
             low, high = np.minimum(to_units(low), to_units(high)), np.maximum(to_units(low), to_units(high))
         flags = () if calibration is None else (raw > calibration.knots_x[-1], raw < calibration.low_edge,
                                                 raw >= calibration.top_edge)

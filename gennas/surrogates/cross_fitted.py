@@ -28,7 +28,7 @@ def cross_fit(archs: Sequence[ArchGraph], scores: np.ndarray, refit: Callable[[n
     for f in range(k):
         held = np.flatnonzero(fold == f)
         models.append(refit(np.flatnonzero(fold != f)))
-        out[held] = np.asarray(models[-1]([archs[i] for i in held])[0], dtype=np.float64)
+        out[held] = np.asarray(models[-1]([archs[i] for i in held.tolist()])[0], dtype=np.float64)
     return out, models
 
 
@@ -53,9 +53,9 @@ class CrossFitted:
         return values.mean(0), values.std(0)
 
 
-def learned_calibration(archs: Sequence[ArchGraph], scores: Sequence[float], refit: Callable[[np.ndarray], Model],
-                        reach: tuple[float, float] | None, folds: int = 5, seed: int = 0,
-                        unit: tuple[float, float] = (-math.inf, math.inf)) -> CrossFitted | None:
+def learned_calibration(archs: Sequence[ArchGraph], scores: Sequence[float] | np.ndarray,
+                        refit: Callable[[np.ndarray], Model], reach: tuple[float, float] | None, folds: int = 5,
+                        seed: int = 0, unit: tuple[float, float] = (-math.inf, math.inf)) -> CrossFitted | None:
     """Calibration from verified results alone (:func:`cross_fit`), against the verified ``scores``
     ``(n,)``. ``reach`` None: :func:`learned_reach` within ``unit``. None under :data:`MIN_LEARNED` results."""
     y = np.asarray(scores, dtype=np.float64)
