@@ -18,13 +18,13 @@ Input ``(B, C_in, H, W)``, output logits ``(B, num_classes)``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Any, cast
 
 import torch
 from torch import nn
 
-from gennas.models.darts_net import CellPlan, preprocess, skeleton, stride_of
+from gennas.models.darts_net import CellPlan, DartsCell, DartsNetwork, preprocess, skeleton, stride_of
 from gennas.models.layers import build_op
 
 
@@ -59,14 +59,15 @@ class SuperCell(nn.Module):
             for e, (src, dst) in enumerate(self.edges):
                 if dst != node:
                     continue
-                edge = self.mixed[e]
-                if choice is None:
-                    terms.append(edge(states[src], weights[e]))
+                edge = cast(MixedEdge, self.mixed[e])
+                if choice is None:  # the relaxed forward: weights given (DartsSupernet.forward)
+                    terms.append(edge(states[src], cast(torch.Tensor, weights)[e]))
                 elif not edge.is_zero[int(choice[e])]:
                     terms.append(edge.candidates[int(choice[e])](states[src]))
             if not terms:  # a path with no live input into a node: the node is zero
                 first = next(e for e, (_, dst) in enumerate(self.edges) if dst == node)
-                terms.append(self.mixed[first].candidates[self.mixed[first].is_zero.index(True)](states[0]))
+                zero_edge = cast(MixedEdge, self.mixed[first])
+                terms.append(zero_edge.candidates[zero_edge.is_zero.index(True)](states[0]))
             states.append(torch.stack(terms).sum(0))
         return torch.cat(states[2:], dim=1)
 
@@ -113,7 +114,7 @@ class DartsSupernet(nn.Module):
     def derive(self, edges: Sequence[tuple[int, int]], nodes: int, inputs_per_node: int) -> list[int]:
         """DARTS's discretisation: one op index per edge (``2 * E``); per node, the
         ``inputs_per_node`` edges with the strongest non-zero op keep it, the others get the zero op."""
-        zero = self.cells[0].mixed[0].is_zero.index(True)
+        zero = cast(MixedEdge, cast(SuperCell, self.cells[0]).mixed[0]).is_zero.index(True)
         out: list[int] = []
         for t in range(2):
             w = torch.softmax(self.alphas[t], dim=-1).clone()
@@ -140,15 +141,18 @@ def build_darts_supernet(space: Any, num_classes: int, in_channels: int, **optio
 def copy_into_standalone(supernet: DartsSupernet, path: Sequence[int], net: nn.Module) -> nn.Module:
     """Load ``supernet``'s weights of ``path`` into ``net``, the
     :class:`~gennas.models.darts_net.DartsNetwork` of the same architecture and skeleton."""
-    net.stem.load_state_dict(supernet.stem.state_dict())
+    standalone = cast(DartsNetwork, net)
+    standalone.stem.load_state_dict(supernet.stem.state_dict())
     e = supernet.num_edges
-    for std, sup, reduction in zip(net.cells, supernet.cells, supernet.reduction):
+    cells, supercells = cast(Iterable[DartsCell], standalone.cells), cast(Iterable[SuperCell], supernet.cells)
+    for std, sup, reduction in zip(cells, supercells, supernet.reduction):
         choice = path[int(reduction) * e:(int(reduction) + 1) * e]
         std.pre0.load_state_dict(sup.pre0.state_dict())
         std.pre1.load_state_dict(sup.pre1.state_dict())
         # The standalone cell keeps the live edges in edge order: match them one by one.
-        live = [edge.candidates[int(k)] for edge, k in zip(sup.mixed, choice) if not edge.is_zero[int(k)]]
+        live = [edge.candidates[int(k)] for edge, k in zip(cast(Iterable[MixedEdge], sup.mixed), choice)
+                if not edge.is_zero[int(k)]]
         for op, source in zip(std.ops, live, strict=True):
             op.load_state_dict(source.state_dict())
-    net.classifier.load_state_dict(supernet.classifier.state_dict())
+    standalone.classifier.load_state_dict(supernet.classifier.state_dict())
     return net

@@ -10,12 +10,13 @@ Input ``(B, C_in, H, W)``, output logits ``(B, num_classes)``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Any, cast
 
 import torch
 from torch import nn
 
+from gennas.models.cell_net import CellNetwork
 from gennas.models.layers import ResNetBasicBlock, build_op
 
 
@@ -102,15 +103,17 @@ def build_cell_supernet(space: Any, num_classes: int, in_channels: int, **option
 def copy_into_standalone(supernet: CellSupernet, choice: Sequence[int], net: nn.Module) -> nn.Module:
     """Load the weights of ``supernet``'s path ``choice`` into ``net``, the standalone
     :class:`~gennas.models.cell_net.CellNetwork` of the same cell and skeleton. Returns ``net``."""
-    net.stem.load_state_dict(supernet.stem.state_dict())
-    for std, sup in zip(net.cells, supernet.layers):
+    standalone = cast(CellNetwork, net)
+    standalone.stem.load_state_dict(supernet.stem.state_dict())
+    for std, sup in zip(cast(Iterable[Any], standalone.cells), supernet.layers):  # cells and reduction blocks
         if isinstance(sup, SuperCell):
             # The standalone cell keeps only non-zero edges, in edge order: match them one by one.
-            live = [(edge, int(k)) for edge, k in zip(sup.edges, choice) if not edge.is_zero[int(k)]]
+            edges = cast(Iterable[SuperEdge], sup.edges)
+            live = [(edge, int(k)) for edge, k in zip(edges, choice) if not edge.is_zero[int(k)]]
             for op, (edge, k) in zip(std.ops, live):
                 op.load_state_dict(edge.candidates[k].state_dict())
         else:
             std.load_state_dict(sup.state_dict())
-    net.head.load_state_dict(supernet.head.state_dict())
-    net.classifier.load_state_dict(supernet.classifier.state_dict())
+    standalone.head.load_state_dict(supernet.head.state_dict())
+    standalone.classifier.load_state_dict(supernet.classifier.state_dict())
     return net

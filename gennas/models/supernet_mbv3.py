@@ -15,14 +15,14 @@ One set of weights holds every subnet of :class:`~gennas.spaces.blocks.BlockSpac
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Any, cast
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gennas.models.mobilenet import MBConv, activation, make_divisible
+from gennas.models.mobilenet import MBConv, MobileNetV3, activation, make_divisible
 
 
 class DynamicBatchNorm2d(nn.BatchNorm2d):
@@ -38,12 +38,14 @@ class DynamicBatchNorm2d(nn.BatchNorm2d):
             return super().forward(x)
         # Mirror nn.BatchNorm2d's momentum rule (momentum=None: cumulative average, used by recalibration).
         factor = 0.0 if self.momentum is None else self.momentum
+        # built affine with running statistics (DynamicMBConv): none of these buffers and parameters is None
+        mean, var, weight, bias, tracked = (cast(torch.Tensor, t) for t in (
+            self.running_mean, self.running_var, self.weight, self.bias, self.num_batches_tracked))
         if self.training and self.track_running_stats:
-            self.num_batches_tracked.add_(1)
-            factor = 1.0 / float(self.num_batches_tracked) if self.momentum is None else self.momentum
+            tracked.add_(1)
+            factor = 1.0 / float(tracked) if self.momentum is None else self.momentum
         use_batch = self.training or not self.track_running_stats
-        return F.batch_norm(x, self.running_mean[:c], self.running_var[:c], self.weight[:c], self.bias[:c],
-                            use_batch, factor, self.eps)
+        return F.batch_norm(x, mean[:c], var[:c], weight[:c], bias[:c], use_batch, factor, self.eps)
 
 
 class DynamicSE(nn.Module):
@@ -59,8 +61,9 @@ class DynamicSE(nn.Module):
         c = x.shape[1]
         mid = make_divisible(c // 4)
         s = x.mean((2, 3), keepdim=True)
-        s = F.relu(F.conv2d(s, self.reduce.weight[:mid, :c], self.reduce.bias[:mid]))
-        s = F.hardsigmoid(F.conv2d(s, self.expand.weight[:c, :mid], self.expand.bias[:c]))
+        reduce_bias, expand_bias = cast(torch.Tensor, self.reduce.bias), cast(torch.Tensor, self.expand.bias)  # biased
+        s = F.relu(F.conv2d(s, self.reduce.weight[:mid, :c], reduce_bias[:mid]))
+        s = F.hardsigmoid(F.conv2d(s, self.expand.weight[:c, :mid], expand_bias[:c]))
         return x * s
 
 
@@ -100,7 +103,7 @@ class DynamicMBConv(nn.Module):
         """Write this block's ``(kernel, expand)`` slice into a standalone :class:`MBConv`."""
         mid = make_divisible(self.c_in * expand)
         start = (self.max_kernel - kernel) // 2
-        body = list(block.body)  # expand conv, BN, act, depthwise, BN, act, [SE], project, BN
+        body: list[Any] = list(block.body)  # expand conv, BN, act, depthwise, BN, act, [SE], project, BN
         body[0].weight.copy_(self.expand_conv.weight[:mid])
         _copy_bn(self.expand_bn, body[1], mid)
         body[3].weight.copy_(self.depthwise.weight[:mid, :, start:start + kernel, start:start + kernel])
@@ -109,9 +112,9 @@ class DynamicMBConv(nn.Module):
             se_mid = make_divisible(mid // 4)
             gate = body[6].gate  # pool, reduce conv, ReLU, expand conv, hard sigmoid
             gate[1].weight.copy_(self.se.reduce.weight[:se_mid, :mid])
-            gate[1].bias.copy_(self.se.reduce.bias[:se_mid])
+            gate[1].bias.copy_(cast(torch.Tensor, self.se.reduce.bias)[:se_mid])  # bias=True
             gate[3].weight.copy_(self.se.expand.weight[:mid, :se_mid])
-            gate[3].bias.copy_(self.se.expand.bias[:mid])
+            gate[3].bias.copy_(cast(torch.Tensor, self.se.expand.bias)[:mid])
         body[-2].weight.copy_(self.project.weight[:, :mid])
         body[-1].load_state_dict(self.project_bn.state_dict())
 
@@ -119,7 +122,7 @@ class DynamicMBConv(nn.Module):
 def _copy_bn(src: nn.BatchNorm2d, dst: nn.BatchNorm2d, c: int) -> None:
     for name in ("weight", "bias", "running_mean", "running_var"):
         getattr(dst, name).copy_(getattr(src, name)[:c])
-    dst.num_batches_tracked.copy_(src.num_batches_tracked)
+    cast(torch.Tensor, dst.num_batches_tracked).copy_(cast(torch.Tensor, src.num_batches_tracked))  # tracked: not None
 
 
 class MobileNetV3Supernet(nn.Module):
@@ -155,7 +158,7 @@ class MobileNetV3Supernet(nn.Module):
         if len(blocks) != len(self.stages):
             raise ValueError(f"need blocks for {len(self.stages)} stages, got {len(blocks)}")
         x = self.stem(x)
-        for stage, stage_blocks in zip(self.stages, blocks):
+        for stage, stage_blocks in zip(cast(Iterable[nn.ModuleList], self.stages), blocks):
             if not 1 <= len(stage_blocks) <= len(stage):
                 raise ValueError(f"a stage holds 1..{len(stage)} blocks, got {len(stage_blocks)}")
             for block, (kernel, expand) in zip(stage, stage_blocks):  # elastic depth: the first d blocks
@@ -168,18 +171,19 @@ def copy_into_standalone(supernet: MobileNetV3Supernet, blocks: Sequence[Sequenc
                          net: nn.Module) -> nn.Module:
     """Load subnet ``blocks`` of ``supernet`` into ``net``, the standalone
     :class:`~gennas.models.mobilenet.MobileNetV3` of the same architecture. Returns ``net``."""
-    features = list(net.features)  # stem conv, BN, act, first block, searched blocks..., conv, BN, act
+    standalone = cast(MobileNetV3, net)
+    features: list[Any] = list(standalone.features)  # stem conv, BN, act, first block, searched blocks, conv, BN, act
     for std, sup in zip(features[:4], supernet.stem):
         std.load_state_dict(sup.state_dict())
     i = 4
-    for stage, stage_blocks in zip(supernet.stages, blocks):
-        for block, (kernel, expand) in zip(stage, stage_blocks):
+    for stage, stage_blocks in zip(cast(Iterable[nn.ModuleList], supernet.stages), blocks):
+        for block, (kernel, expand) in zip(cast(Iterable[DynamicMBConv], stage), stage_blocks):
             block.copy_into(features[i], int(kernel), int(expand))
             i += 1
     features[i].load_state_dict(supernet.final[0].state_dict())
     features[i + 1].load_state_dict(supernet.final[1].state_dict())
-    net.head.load_state_dict(supernet.head.state_dict())
-    net.classifier.load_state_dict(supernet.classifier.state_dict())
+    standalone.head.load_state_dict(supernet.head.state_dict())
+    standalone.classifier.load_state_dict(supernet.classifier.state_dict())
     return net
 
 
