@@ -24,7 +24,7 @@ import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, overload
+from typing import Any, Literal, cast, overload
 
 import numpy as np
 import torch
@@ -111,7 +111,7 @@ def get(name: str) -> Proxy:
 
 
 # ---------------------------------------------------------------- helpers
-def _weight_layers(model: nn.Module) -> list[nn.Module]:
+def _weight_layers(model: nn.Module) -> list[nn.Conv2d | nn.Linear]:
     """Conv and linear layers: the layers zero-cost-nas scores (BN and biases are ignored)."""
     return [m for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
 
@@ -162,7 +162,8 @@ def _input_jacobian(model: nn.Module, inp: ProxyInput) -> np.ndarray:
         model.zero_grad()
         y = model(x)
         y.backward(torch.ones_like(y))
-        inp.cache["jacobian"] = x.grad.detach().reshape(len(x), -1).double().numpy()
+        grad = cast(torch.Tensor, x.grad)  # set by the backward through the network's input
+        inp.cache["jacobian"] = grad.detach().reshape(len(x), -1).double().numpy()
     return inp.cache["jacobian"]
 
 
@@ -223,8 +224,8 @@ def grasp(model: nn.Module, inp: ProxyInput) -> float:
     model = _twice_differentiable(model)
     weights = [m.weight for m in _weight_layers(model)]
     loss = F.cross_entropy(model(inp.inputs), inp.targets)
-    g = torch.autograd.grad(loss, weights, allow_unused=True)
-    g = [torch.zeros_like(w) if gi is None else gi.detach() for w, gi in zip(weights, g)]
+    first = torch.autograd.grad(loss, weights, allow_unused=True)
+    g = [torch.zeros_like(w) if gi is None else gi.detach() for w, gi in zip(weights, first)]
     model.zero_grad()
     loss = F.cross_entropy(model(inp.inputs), inp.targets)
     grad_f = torch.autograd.grad(loss, weights, create_graph=True, allow_unused=True)
@@ -393,7 +394,8 @@ def score_many(archs: Archs, space: SearchSpace | str, proxies: Sequence[str] | 
     arch_list = _as_archs(archs, space)
     need_data = any(p.needs_data for p in chosen)
     batches = take_batches(data, 1) if (need_data or data is not None) else []
-    shape = tuple(batches[0][0].shape[1:]) if batches else (3, space.default_input_size, space.default_input_size)
+    shape = cast("tuple[int, int, int]", tuple(batches[0][0].shape[1:])) if batches else \
+        (3, space.default_input_size, space.default_input_size)  # an image batch: (B, C, H, W)
     if num_classes is None:
         num_classes = max(2, int(batches[0][1].max()) + 1) if batches else 10
     if batches and int(batches[0][1].max()) >= num_classes:
