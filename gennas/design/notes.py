@@ -55,8 +55,8 @@ class Designs(ReprInIPython, list[Candidate]):
     def __getitem__(self, index: slice) -> Designs: ...
     def __getitem__(self, index: SupportsIndex | slice) -> Candidate | Designs:
         # a slice lost .notes and .rows()
-        got = super().__getitem__(index)
-        return Designs(got, self.notes, self.task) if isinstance(index, slice) else got
+        return Designs(super().__getitem__(index), self.notes, self.task) if isinstance(index, slice) else \
+            super().__getitem__(index)
 
     def __repr__(self) -> str:
         # each Candidate's dataclass repr made 10 designs a 4,347-character wall
@@ -95,7 +95,7 @@ def design_notes(designer: Any, candidates: Sequence[Candidate], task: str | Non
 
     task = task if task is not None else (designer.task.name if designer.task is not None else "")
     space = space if space is not None else space_argument(designer.space)  # as a command names it
-    notes = []
+    notes: list[str | None] = []
     if any(c.predicted_accuracy is None and c.verified_score is None
            and not (c.unstated_below or c.unstated_above or c.unlike_results) for c in candidates):
         notes.append(rank_only_note(designer, task, space, MIN_STATED))
@@ -324,11 +324,11 @@ def shared_statement_note(candidates: Sequence[Candidate], designer: Any = None)
     found no order at all; without one, no such check is claimed."""
     stated = [c.predicted_accuracy for c in candidates if c.predicted_accuracy is not None and c.verified_score is None]
     verified = [c.predicted_accuracy for c in candidates if c.predicted_accuracy is not None and c.verified_score is not None]
-    value, count = Counter(stated).most_common(1)[0] if stated else (None, 0)
+    value, count = Counter(stated).most_common(1)[0] if stated else (float("nan"), 0)  # count 0: no value is said
     if count < 2:
         # verified designs beside one prediction: six mbv3 rows read 1.535e+24 over measurements
         # of 5.8e23-1.5e24 without a word; their own measurements tell them apart
-        value, count = Counter(verified).most_common(1)[0] if verified else (None, 0)
+        value, count = Counter(verified).most_common(1)[0] if verified else (float("nan"), 0)
         measured = [c.verified_score for c in candidates if c.verified_score is not None]
         return None if count < 2 else (
             f"{count} verified designs show the same prediction {told_apart(value, measured)} beside their measurements: "

@@ -25,7 +25,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -41,7 +41,7 @@ from gennas.spaces import SearchSpace, resolve_space
 from gennas.surrogates.embedding_cache import EmbeddingCache
 from gennas.surrogates.equivalence import augment_equivalents, cell_of, cell_text, class_ids, representatives
 from gennas.surrogates.features import feature_stats, raw_proxies, squash, standardise
-from gennas.surrogates.predictor_model import (PredictorConfig, PredictorMember, TaskRows, check_scores,
+from gennas.surrogates.predictor_model import (MemberList, PredictorConfig, PredictorMember, TaskRows, check_scores,
                                               image_scale_map, members_misfit, positive_steps)
 from gennas.surrogates.predictor_training import head_parameters, train_members
 from gennas.surrogates.pretrain import pretrained_encoder
@@ -64,6 +64,7 @@ class Predictor:
     ``python experiments/thread_contention.py --work predictor``; None: torch's own
     setting; a designer's or the command line's choice overrides it, see :mod:`gennas.threads`).
     """
+    origin: str  # where a designer's loader took it from (gennas.design.pretrained); unset on a user's own
 
     def __init__(self, space: SearchSpace | str, config: PredictorConfig | None = None,
                  backend: str = "pyg", seed: int = 0, threads: int | None = 1) -> None:
@@ -72,8 +73,7 @@ class Predictor:
         self.threads = check_threads(threads)
         self.space = resolve_space(space)
         self.config = config or PredictorConfig()
-        self.backend = backend
-        self.seed = seed
+        self.backend, self.seed = backend, seed
         self._reset()
 
     def _reset(self) -> None:
@@ -91,8 +91,8 @@ class Predictor:
         self._embeddings = EmbeddingCache()  # valid while the encoder weights are unchanged
         self.feat_stats: torch.Tensor | None = None  # (3, P) proxy feature stats, set by the first fit
         with seeded_torch(self.seed):  # seeded init without touching the caller's RNG
-            self.members = nn.ModuleList(PredictorMember(self.space, self.config, self.backend)
-                                         for _ in range(self.config.members))
+            self.members = MemberList(PredictorMember(self.space, self.config, self.backend)
+                                      for _ in range(self.config.members))
         encoder = pretrained_encoder(self.space.name, self.config.hidden, self.config.layers) \
             if self.config.pretrained else None
         if encoder is not None:  # every member starts from the self-supervised encoder; heads differ
@@ -178,7 +178,7 @@ class Predictor:
         return len(self.tasks) - 1
 
     def _descriptor(self, task: Task) -> torch.Tensor:
-        return (task.descriptor - self.desc_mean) / self.desc_std
+        return (cast(torch.Tensor, task.descriptor) - self.desc_mean) / self.desc_std  # an image task's
 
     def _vector(self, m: int, task: Task) -> torch.Tensor:
         """Task vector ``(task_dim,)`` of member ``m`` (named or image tasks)."""
@@ -271,7 +271,7 @@ class Predictor:
         target = torch.tensor([[self.scales[g.task.name][0], np.log(self.scales[g.task.name][1])] for g in image],
                               dtype=torch.float64)
         self.desc_mean, self.desc_std, self.image_scale = image_scale_map(
-            torch.stack([g.task.descriptor for g in image]), target)
+            torch.stack([cast(torch.Tensor, g.task.descriptor) for g in image]), target)  # image tasks'
 
     def _train(self, groups: list[TaskRows], steps: int, encoders: bool = True) -> None:
         train_members(self.members, self.space, groups, steps, self.config, self.seed, self._vector, encoders,
@@ -329,7 +329,7 @@ class Predictor:
         return vectors, mu, sd
 
     # ------------------------------------------------------------ prediction
-    def _task_scores(self, embeddings: Sequence[torch.Tensor], task: Task | str | None
+    def _task_scores(self, embeddings: Sequence[torch.Tensor] | torch.Tensor, task: Task | str | None
                      ) -> tuple[torch.Tensor, torch.Tensor]:
         """Ensemble mean and std ``(B,)`` in score units from each member's embedding ``(B, d)``."""
         vectors, mu, sd = self._resolve(task)

@@ -7,7 +7,9 @@ this module owns what one member computes.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, overload
 
 import numpy as np
 import torch
@@ -18,6 +20,9 @@ from gennas.models.gnn import DAGEncoder, EncoderConfig
 from gennas.spaces import SearchSpace
 from gennas.surrogates.task import DESCRIPTOR_DIM, Task
 from gennas.training import ridge_solve
+
+if TYPE_CHECKING:  # annotations only: dgl is optional
+    from gennas.models.gnn_dgl import DGLDAGEncoder
 
 
 #: largest score magnitude the predictor learns: it predicts ``mean + std * z`` in float32
@@ -132,7 +137,7 @@ class PredictorMember(nn.Module):
         if backend == "dgl":
             from gennas.models.gnn_dgl import DGLDAGEncoder
 
-            self.encoder: nn.Module = DGLDAGEncoder(len(space.node_vocab), space.num_nodes, enc_cfg)
+            self.encoder: DAGEncoder | DGLDAGEncoder = DGLDAGEncoder(len(space.node_vocab), space.num_nodes, enc_cfg)
         else:
             self.encoder = DAGEncoder(len(space.node_vocab), space.num_nodes, enc_cfg)
         d = self.encoder.out_dim
@@ -198,6 +203,20 @@ class PredictorMember(nn.Module):
             loss.backward()
             opt.step()
         return v.detach()
+
+
+if TYPE_CHECKING:
+    class MemberList(nn.ModuleList):
+        """The predictor's ensemble as the type checker sees it: a ModuleList of :class:`PredictorMember`."""
+
+        def __iter__(self) -> Iterator[PredictorMember]: ...
+        @overload
+        def __getitem__(self, idx: slice) -> MemberList: ...
+        @overload
+        def __getitem__(self, idx: int) -> PredictorMember: ...
+        def __getitem__(self, idx: int | slice) -> PredictorMember | MemberList: ...
+else:
+    MemberList = nn.ModuleList  # at run time the ensemble is a plain ModuleList
 
 
 def members_misfit(space: SearchSpace, cfg: PredictorConfig, tasks: int, states: list[dict[str, torch.Tensor]]

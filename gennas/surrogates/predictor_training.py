@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from gennas.spaces import SearchSpace
-from gennas.surrogates.predictor_model import PredictorConfig, PredictorMember, TaskRows, adamw, rank_loss
+from gennas.surrogates.predictor_model import MemberList, PredictorConfig, PredictorMember, TaskRows, adamw, rank_loss
 from gennas.surrogates.task import Task
 
 #: ``(member index, task) -> (task_dim,)`` task vector of that member
@@ -30,8 +30,8 @@ def head_parameters(member: PredictorMember) -> list[nn.Parameter]:
     return [member.task_emb, *member.film.parameters(), *member.head.parameters(), *member.image_task.parameters()]
 
 
-def train_members(members: Sequence[PredictorMember], space: SearchSpace, groups: list[TaskRows], steps: int,
-                  cfg: PredictorConfig, seed: int, vector: VectorFn, encoders: bool = True,
+def train_members(members: Sequence[PredictorMember] | MemberList, space: SearchSpace, groups: list[TaskRows],
+                  steps: int, cfg: PredictorConfig, seed: int, vector: VectorFn, encoders: bool = True,
                   frozen: FrozenFn | None = None) -> None:
     """``steps`` AdamW steps (cosine schedule) of MSE + ranking loss on batches of ``groups``.
 
@@ -55,8 +55,8 @@ def train_members(members: Sequence[PredictorMember], space: SearchSpace, groups
     # Module.train/eval walk every submodule (~1 ms each); only dropout
     # behaves differently in training (the members have no batch norm)
     switch = cfg.dropout > 0
-    for m in members if switch else ():
-        m.train()
+    for member in members if switch else ():
+        member.train()
     for _ in range(steps):
         gi = int(torch.multinomial(weights, 1, generator=gen))
         g = groups[gi]
@@ -70,11 +70,11 @@ def train_members(members: Sequence[PredictorMember], space: SearchSpace, groups
                 emb, predicted = embedded[gi][m][idx], None
             pred = member.modulated(emb, vector(m, g.task))
             loss = loss + nn.functional.mse_loss(pred, z) + cfg.rank_weight * rank_loss(pred, z, cfg.top_weight)
-            if predicted is not None:  # the proxies predicted from the encoding stand in for predict_soft
+            if predicted is not None and f is not None:  # proxies predicted from the encoding stand in for predict_soft
                 loss = loss + cfg.proxy_weight * nn.functional.mse_loss(predicted, f)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         sched.step()
-    for m in members if switch else ():
-        m.eval()
+    for member in members if switch else ():
+        member.eval()
