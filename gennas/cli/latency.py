@@ -152,7 +152,7 @@ def measure_cmd(name: str = typer.Option(..., "--name", help="name to register t
                               progress.writable)
         raise
     samples = [(a, t.ms) for a, t in zip(refs, timings)]
-    info = {"retimed": _retime(refs, labels, resumable("retimed"))}  # the noise a budget selecting on timings meets
+    info: dict[str, Any] = {"retimed": _retime(refs, labels, resumable("retimed"))}  # noise budgets on timings meet
     info |= {**settings, "machine": platform.node(),  # a recheck times the machine that took them
              "build": build, "spreads": [t.spread for t in timings], "passes": [t.repeats for t in timings]}
     flops = [measure.arch_flops(est.space, a, **build) for a in refs]
@@ -417,7 +417,7 @@ def predict_cmd(archs: list[str] = typer.Argument(..., help="architecture string
     graphs = [est.space.parse(a) for a in archs]
     predicted = est.predict(graphs, device)
     warn_outlying(est, device)
-    measured = [None] * len(graphs)
+    measured: list[float | None] = [None] * len(graphs)
     if est.space.benchmark and device in est.bundled:
         from gennas.bench import load_benchmark
 

@@ -53,7 +53,7 @@ class BoundCheck:
     confidence: float
 
     @classmethod
-    def of(cls, budget: Any, archs: Sequence[ArchGraph], measured_ms: np.ndarray) -> BoundCheck:
+    def of(cls, budget: Any, archs: Sequence[ArchGraph], measured_ms: Sequence[float] | np.ndarray) -> BoundCheck:
         """How many of ``archs``, timed at ``measured_ms`` ``(n,)`` on the device, the bound of
         ``budget`` (a :class:`~gennas.design.budget.LatencyBudget`, typed loosely: budget.py imports
         this module) at its confidence covered."""

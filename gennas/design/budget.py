@@ -97,16 +97,17 @@ class LatencyBudget:
         # this machine's timings are noisy draws a budget selects on (timed again, 8 of 9 designs at
         # the tightest budgets ran over): judged with the margin its second timings give
         margin = recorded_margin(registered_record(device, space.name), confidence) if samples else 1.0
-        return cls(model, device, float(max_latency_ms), None, confidence, *(bounds or (None, None)), own=own,
-                   own_margin=margin)
+        cost, cost_soft = bounds or (None, None)
+        return cls(model, device, float(max_latency_ms), None, confidence, cost, cost_soft, own=own, own_margin=margin)
 
     def steering(self, latency: Callable[[torch.Tensor], torch.Tensor] | None
                  ) -> Callable[[torch.Tensor], torch.Tensor] | None:
         """The soft latency generation is steered by: ``latency`` (the estimator's), or the larger of
         it and the cost bound where there is one (what the budget will judge)."""
-        if self.cost_soft is None or latency is None:
-            return latency if self.cost_soft is None else self.cost_soft
-        return lambda slot_probs: torch.maximum(latency(slot_probs).reshape(-1), self.cost_soft(slot_probs))
+        cost_soft = self.cost_soft
+        if cost_soft is None or latency is None:
+            return latency if cost_soft is None else cost_soft
+        return lambda slot_probs: torch.maximum(latency(slot_probs).reshape(-1), cost_soft(slot_probs))
 
     @property
     def exact(self) -> bool:
@@ -182,12 +183,12 @@ class LatencyBudget:
         every = list(space.enumerate())
         live = [a for a in every if not space.output_is_constant(a)]
         ms = self.judged_ms(live)  # what the budget is judged by: measured, or the upper bound
-        fastest = int(np.argmin(ms))
+        first = int(np.argmin(ms))
         which = f"all {len(every):,}" if len(live) == len(every) else \
             f"the {len(live):,} of {len(every):,} whose output can depend on the input"
         return (f"no {space.name} architecture is {how} to run under {self.max_latency_ms:g} ms on "
-                f"{self.device}: the fastest of {which}, {live[fastest].to_string()}, "
-                f"is {how} at {ms[fastest]:.3g} ms")
+                f"{self.device}: the fastest of {which}, {live[first].to_string()}, "
+                f"is {how} at {ms[first]:.3g} ms")
 
     def _judged_by(self, space: SearchSpace) -> str:
         """What judged the sampled architectures of an infeasible budget and what admits more: the
@@ -357,7 +358,7 @@ def latency_models(space: SearchSpace, device: str | None, max_latency_ms: float
                       f"the registration may run over the budget; register it again ({again})", UncalibratedBound,
                       stacklevel=caller_stacklevel())
     checked = stored_check(record, space)  # a record is read only for a budget
-    if checked is not None and budget is not None:
+    if checked is not None and budget is not None and record is not None:  # (a check is a record's)
         check = BoundCheck.of(budget, *checked)
         if not check.holds:
             # a device described by the estimator's references can be described by random cells instead

@@ -292,8 +292,8 @@ def with_source_line(p: Predictions, told: np.ndarray, told_sources: dict[str, n
     upper_within = ~top & ~below & _in_upper_half(design_sources, told_sources)
     if not (top.any() or below.any() or upper_within.any()):
         return p
-    lines = {s: SourceLine.fit(told_sources[s], told) for s in told_sources}
-    lines = {s: line for s, line in lines.items() if line is not None}
+    fitted = {s: SourceLine.fit(told_sources[s], told) for s in told_sources}
+    lines = {s: line for s, line in fitted.items() if line is not None}
     if not lines:
         return p
     # the leave-one-out comparison only where a design would take its answer

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -119,7 +119,7 @@ class Guidance:
 
     # ------------------------------------------------------------ objectives
     def _penalty(self, latency_ms: torch.Tensor | np.ndarray) -> Any:
-        over = (latency_ms / self.max_latency_ms - 1.0)
+        over = (latency_ms / cast(float, self.max_latency_ms) - 1.0)  # called under a budget only
         over = over.clamp_min(0.0) if isinstance(over, torch.Tensor) else np.maximum(over, 0.0)
         return self.latency_scale * 100.0 * over
 
@@ -128,7 +128,7 @@ class Guidance:
         out = slot_probs.new_zeros(slot_probs.shape[0])
         if self.value is not None and self.scale > 0:
             out = out + self.scale * self.value(slot_probs).reshape(-1)
-        if self._soft_budget:
+        if self._soft_budget and self.latency is not None:  # (a soft budget has a latency)
             target = 1.0 - self.latency_margin
             out = out - self._penalty(self.latency(slot_probs).reshape(-1) / target)
         return out
@@ -150,6 +150,7 @@ class Guidance:
             if self.latency_hard is not None:
                 lat = np.asarray(self.latency_hard(archs), dtype=np.float64).reshape(-1)
             else:
+                assert self.latency is not None  # __post_init__: a budget has latency or latency_hard
                 with torch.no_grad():
                     lat = self.latency(one_hot).reshape(-1).double().numpy()
             out = out - self._penalty(lat)
@@ -157,8 +158,9 @@ class Guidance:
 
     def accept(self, archs: Sequence[ArchGraph]) -> tuple[np.ndarray, np.ndarray]:
         """(bool mask of archs within budget, their latency in ms) by ``latency_hard``."""
-        lat = np.asarray(self.latency_hard(archs), dtype=np.float64).reshape(-1)
-        return lat <= self.max_latency_ms, lat
+        hard, budget = cast(HardFn, self.latency_hard), cast(float, self.max_latency_ms)  # set: see filters
+        lat = np.asarray(hard(archs), dtype=np.float64).reshape(-1)
+        return lat <= budget, lat
 
     # ------------------------------------------------------------ construction from models
     @classmethod
@@ -244,6 +246,8 @@ class LinearSlotModel(torch.nn.Module):
     slots (its expectation). Useful as a value or latency function for testing guidance, or
     where no pretrained predictor exists.
     """
+
+    weight: torch.Tensor  # a buffer (register_buffer): annotation only
 
     def __init__(self, weight: torch.Tensor, bias: float) -> None:
         super().__init__()

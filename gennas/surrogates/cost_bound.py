@@ -21,8 +21,9 @@ the slot probabilities, so the bound is differentiable).
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import torch
@@ -84,25 +85,26 @@ def cost_line(space: SearchSpace, device: str,
     slope = float(np.mean([line.slope for line in lines.values()]))
     archs = [space.parse(a) for a, _ in references]
     log_ms = np.log([float(ms) for _, ms in references])
-    intercept = float(np.median(log_ms - slope * np.log(flops_of(space, archs))))
+    intercept = float(np.median(log_ms - slope * np.log(cast(np.ndarray, flops_of(space, archs)))))  # tables: above
     pooled = np.sort(np.concatenate([line.residuals - np.median(line.residuals) for line in lines.values()]))
     return CostLine(intercept, slope, pooled)
 
 
 def cost_bounds(space: SearchSpace, device: str, confidence: float,
-                references: Sequence[tuple[ArchGraph | str, float]] = ()):
+                references: Sequence[tuple[ArchGraph | str, float]] = ()
+                ) -> tuple[Callable[[Sequence[ArchGraph]], np.ndarray], Callable[[torch.Tensor], torch.Tensor]] | None:
     """The upper bound at ``confidence`` on ``device`` as ``(hard, soft)``: ``archs -> ms (n,)`` and
     its differentiable form ``(B, S, V) slot probs -> ms (B,)`` (expected FLOPs under the slot
     distributions, through the line); None where the space has no cost table or the device no line."""
-    line = cost_line(space, device, references)
-    if line is None:
+    line, tables = cost_line(space, device, references), _tables(space.name)
+    if line is None or tables is None:  # (a line: the space has tables)
         return None
-    weights = _tables(space.name)[0]
+    weights = tables[0]
     per_slot = torch.tensor(weights[:-1].reshape(space.num_slots, len(space.slot_vocab)), dtype=torch.float32)
     log_offset = line.intercept + line.margin(confidence)  # once, not per judged batch
 
     def hard(archs: Sequence[ArchGraph]) -> np.ndarray:
-        return np.exp(log_offset + line.slope * np.log(flops_of(space, archs)))
+        return np.exp(log_offset + line.slope * np.log(cast(np.ndarray, flops_of(space, archs))))  # tables: above
 
     def soft(slot_probs: torch.Tensor) -> torch.Tensor:
         flops = (slot_probs * per_slot).sum((1, 2)) + float(weights[-1])

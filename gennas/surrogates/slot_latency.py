@@ -314,17 +314,17 @@ class SlotLatencyModel:
             raise GennasError(f"adapting {device_name!r}: {len(by_arch)} distinct {self.space.name} architectures timed; "
                               f"{what} at least {MIN_TIMED} ({random_count} by `gennas latency measure`)")
         archs = [self.space.parse(a) for a in by_arch]
-        ms = np.array([np.mean(v) for v in by_arch.values()])
+        mean_ms = np.array([np.mean(v) for v in by_arch.values()])
         vocab = len(self.space.slot_vocab)
         # whether the device spends time on the ops the built network skips depends on what built
         # the timed networks (gennas' cells skip them, NAS-Bench-201's own code did not), and
         # whether it ranks choices as the estimator's devices do is the device's own: the form
         # that cross-validates better describes it
-        forms = [Form(one_hot(self.space, archs, computed), np.zeros(len(ms)), computed, stacked=False)
+        forms = [Form(one_hot(self.space, archs, computed), np.zeros(len(mean_ms)), computed, stacked=False)
                  for computed in (False, True)]
         forms += [Form(form.x, np.log(self._base_ms(archs, device_name, form.computed)), form.computed, stacked=True)
                   for form in forms[:2] if stacked]
-        self.fits[device_name] = fit_best_form(forms, ms, vocab, nested=stacked)
+        self.fits[device_name] = fit_best_form(forms, mean_ms, vocab, nested=stacked)
         return self
 
     def _base_ms(self, archs: Sequence[ArchGraph], device: str, computed: bool) -> np.ndarray:
