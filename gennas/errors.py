@@ -8,6 +8,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from contextvars import ContextVar
 from pathlib import Path
+from types import FrameType
 
 #: the installed package's folder: frames from files under it are gennas's own
 PACKAGE = Path(__file__).resolve().parent
@@ -79,7 +80,7 @@ class TrainingDiverged(GennasError):
     """The training loss became NaN or infinite."""
 
 
-def unknown(kind: str, name: object, known: list[str] | tuple[str, ...]) -> str:
+def unknown(kind: str, name: object, known: Sequence[str]) -> str:
     """Message for an unknown name: what was asked and what exists."""
     return f"unknown {kind} {name!r}; known: {', '.join(sorted(map(str, known))) or 'none'}"
 
@@ -117,7 +118,8 @@ def caller_stacklevel() -> int:
     """``warnings.warn``'s ``stacklevel`` for the first frame outside gennas, from the caller of this
     function: a warning raised deep in a designer (``generate`` -> ``_rank`` -> ``predictions``)
     then points at the user's line, whatever the path to it."""
-    frame, level = sys._getframe(1), 1
+    frame: FrameType | None = sys._getframe(1)
+    level = 1
     while frame is not None and Path(frame.f_code.co_filename).resolve().is_relative_to(PACKAGE):
         frame, level = frame.f_back, level + 1
     return level

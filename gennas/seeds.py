@@ -11,7 +11,7 @@ import threading
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import numpy as np
 
@@ -39,7 +39,7 @@ def seed_or_drawn(seed: int | None) -> int:
     """``seed``, or for an unseeded run (None) one drawn from the operating system's entropy: what
     needs an int seed (an untrained predictor's weights) then differs from run to run, as the rest
     of an unseeded run does, instead of always being seed 0's."""
-    return int(np.random.SeedSequence().entropy % (MAX_SEED + 1)) if seed is None else seed
+    return int(cast(int, np.random.SeedSequence().entropy) % (MAX_SEED + 1)) if seed is None else seed  # drawn: an int
 
 
 def warn_unseeded(seed: int | None, storage: Any, study: str | None, resume: bool) -> None:

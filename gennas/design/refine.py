@@ -108,7 +108,8 @@ def _step(space: SearchSpace, current: list[ArchGraph], order: Order, keep: Keep
 def _merged(climbers: list[ArchGraph], seen: list[set[str]]) -> tuple[list[ArchGraph], list[set[str]]]:
     """Climbers that reached the same cell go on as one (the first), with what each had ranked."""
     first: dict[str, int] = {}
-    out, out_seen = [], []
+    out: list[ArchGraph] = []
+    out_seen: list[set[str]] = []
     for arch, ranked in zip(climbers, seen):
         h = arch.canonical_hash()
         if h in first:

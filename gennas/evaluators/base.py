@@ -231,7 +231,7 @@ def as_results(space: SearchSpace, arch: ArchLike | Sequence[Result],
         raise GennasError(f"tell() takes (arch, score) or a list of Result, got {type(arch).__name__}") from None
     if not all(isinstance(r, Result) for r in results):
         raise GennasError("tell() takes (arch, score) or a list of Result")
-    checked = []
+    checked: list[Result] = []
     for i, r in enumerate(results):  # every one checked before any is told: a designer told an mbv3
         try:                         # result among nb201 ones kept it and failed on every later call
             parsed = space.parse(r.arch)  # a string arch as tell(string, score) takes it

@@ -237,7 +237,8 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
                 if len(history) >= int(budget):
                     # nothing left to verify: told at once (one refit, as from_study), not replayed round by
                     # round to lead a continuation (README, "Scale and reliability": 43 s -> 7.4 s)
-                    pending, held_round = [], []
+                    pending: list[ArchGraph] = []
+                    held_round: list[Result] = []
                     if unknown:
                         optimizer.tell(unknown)
                 else:

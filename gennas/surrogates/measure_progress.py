@@ -51,18 +51,18 @@ class MeasureProgress:
         Raises GennasError where kept timings were taken with other settings, naming them:
         timing over them would throw minutes of work away without the user's word."""
         path = progress_path(name, space)
-        settings = json.loads(json.dumps(dict(settings)))  # as the file holds them (tuples as lists)
+        stored: dict[str, Any] = json.loads(json.dumps(dict(settings)))  # as the file holds them (tuples as lists)
         record = None if restart else _read(path)
         if record is None:
-            return cls(path, settings, {})
-        if record.get("settings") != settings:
-            held = record.get("settings") if isinstance(record.get("settings"), dict) else {}
-            differ = "; ".join(_difference(key, held.get(key), settings.get(key))
-                               for key in sorted(set(held) | set(settings)) if held.get(key) != settings.get(key))
+            return cls(path, stored, {})
+        if record.get("settings") != stored:
+            held = kept if isinstance(kept := record.get("settings"), dict) else {}
+            differ = "; ".join(_difference(key, held.get(key), stored.get(key))
+                               for key in sorted(set(held) | set(stored)) if held.get(key) != stored.get(key))
             raise GennasError(f"an interrupted measure of {name!r} kept {_count(record['timings'])} timings in {path} "
                               f"taken with other settings ({differ}): run it again with those to resume it, or add "
                               "--restart to time every architecture with these")
-        return cls(path, settings, record["timings"])
+        return cls(path, stored, record["timings"])
 
     def resumed(self) -> int:
         """How many timings an interrupted run kept and this one takes instead of timing them."""

@@ -39,7 +39,8 @@ def read_timings(path: str | Path) -> tuple[list[tuple[str, float]], dict[str, A
         raise GennasError(f"cannot read timings file {path}: {exc}") from None
     info: dict[str, Any] = {}
     if path.suffix.lower() == ".csv":
-        rows = [row for row in csv.reader(text.splitlines()) if row and any(cell.strip() for cell in row)]
+        rows: list[Any] | None = [row for row in csv.reader(text.splitlines())
+                                  if row and any(cell.strip() for cell in row)]
         if rows and rows[0][-1].strip().lower() in ("ms", "latency_ms", "latency"):
             rows = rows[1:]  # the header
     else:
