@@ -25,7 +25,7 @@ import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -214,11 +214,11 @@ def predictions(run: StudyRun) -> tuple[list[Result], np.ndarray, np.ndarray | N
             run.notes.append(f"{run.name}: {has.count(False)} of {len(done)} results were verified before the "
                              "designer stated scores (a rank only): not in the predicted-vs-verified figure")
         done = [r for r, h in zip(done, has) if h]
-        bounds = [r.metadata.get(f"{PREDICTED_KEY}_interval") for r in done]
+        bounds: list[Any] = [r.metadata.get(f"{PREDICTED_KEY}_interval") for r in done]  # stored JSON
         ok = all(isinstance(b, list) and len(b) == 2 for b in bounds)
-        low = np.array([b[0] for b in bounds], dtype=float) if ok else None
-        high = np.array([b[1] for b in bounds], dtype=float) if ok else None
-        values = np.array([v for v, h in zip(stored, has) if h], dtype=float)
+        low = np.array([b[0] for b in bounds], dtype=np.float64) if ok else None
+        high = np.array([b[1] for b in bounds], dtype=np.float64) if ok else None
+        values = np.array([v for v, h in zip(stored, has) if h], dtype=np.float64)
         return done, values, low, high, "predicted by the search before verifying"
     from gennas.design.pretrained import ships_predictor
     from gennas.search.studies import TASK_ATTR
@@ -249,6 +249,7 @@ def predictions(run: StudyRun) -> tuple[list[Result], np.ndarray, np.ndarray | N
     if p.low is None:
         run.notes.append(f"{run.name}: the pretrained predictor has no calibration for {task!r}: raw values, no interval")
     source = "pretrained designer's calibrated prediction (none stored by the search)"
+    assert p.mean is not None  # Predictions.of always states a mean
     if {r.kind for r in done} == {"table"} and task in predictor.tasks:
         source += f"\nthe predictor was trained on this {task} table; intervals calibrated on held-out cells"
     return done, p.mean, p.low, p.high, source
@@ -317,7 +318,7 @@ def plot_latency(runs: Sequence[StudyRun], path: Path) -> Path | None:
         lat, source = found
         acc = np.array([r.score for r in done])
         sources.add(source)
-        devices.add(run.device)
+        devices.add(cast(str, run.device))  # a budget's device
         within = int(np.sum(lat <= run.budget_ms))
         ax.scatter(lat, acc, s=16, alpha=0.75, label=f"{label}: {within}/{len(done)} within budget")
         all_lat.append(lat)
@@ -334,7 +335,7 @@ def plot_latency(runs: Sequence[StudyRun], path: Path) -> Path | None:
         ax.step(lat[front], acc[front], where="post", color="black", lw=1.0, ls=LINE_STYLES[i % len(LINE_STYLES)],
                 label="Pareto front" + (f" on {device}" if len(devices) > 1 else ""))
     for device, budget in sorted({(run.device, run.budget_ms) for run, _ in budgeted if run.device in devices}):
-        ax.axvline(budget, color="red", ls="--", lw=1.0, label=f"budget {budget:g} ms on {device}")
+        ax.axvline(cast(float, budget), color="red", ls="--", lw=1.0, label=f"budget {budget:g} ms on {device}")
     judged = " (what judged the budget)"  # said once, and wrapped: per study it ran off the figure
     said = " / ".join(sorted({x.removesuffix(judged) for x in sources})) + judged * any(x.endswith(judged) for x in sources)
     ax.set_xlabel(textwrap.fill(f"{said} on {', '.join(sorted(devices))} (ms)", 80))

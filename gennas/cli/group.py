@@ -9,10 +9,12 @@ rule) and designed for gold_6240 alone, exit 0 (user walk 51).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import click
 from typer.core import TyperGroup
+
+if TYPE_CHECKING:  # the annotation only: Typer's vendored click, whose Context it passes
+    from typer import _click
 
 
 def options_of(command: Any) -> set[str]:
@@ -71,7 +73,7 @@ class GennasGroup(TyperGroup):
             ctx.fail(problem)  # typer's own click: its usage error, exit 2
         return super().parse_args(ctx, args)
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: _click.Context) -> Any:
         """Run the command; "No such option" for one of this group's own options gets the hint.
         (Typer raises its vendored click's exceptions: matched by their public attributes.)"""
         try:

@@ -19,6 +19,7 @@ import math
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import overload
 
 import numpy as np
 import torch
@@ -307,6 +308,12 @@ def _measured_lookup(space: SearchSpace, device: str) -> MeasuredFn | None:
     return functools.partial(bench.latency_of, device=device)  # not a lambda: a designer pickles
 
 
+@overload
+def latency_models(space: SearchSpace, device: str, max_latency_ms: float, confidence: float = 0.95,
+                   estimator: LatencyModel | None = None) -> tuple[LatencyModel | None, LatencyBudget]: ...
+@overload
+def latency_models(space: SearchSpace, device: str | None, max_latency_ms: float | None, confidence: float = 0.95,
+                   estimator: LatencyModel | None = None) -> tuple[LatencyModel | None, LatencyBudget | None]: ...
 def latency_models(space: SearchSpace, device: str | None, max_latency_ms: float | None,
                    confidence: float = 0.95, estimator: LatencyModel | None = None
                    ) -> tuple[LatencyModel | None, LatencyBudget | None]:

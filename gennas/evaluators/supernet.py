@@ -181,6 +181,7 @@ class Supernet:
         """:meth:`fit`'s epochs from :attr:`epochs_done`; each seeds torch's stream by ``[seed, epoch]``
         (a loader shuffling without a generator of its own, dropout): an epoch draws the same
         whether resumed or not, and whatever the caller drew before."""
+        assert self.optimizer is not None  # fit sets it before its epochs (their only caller)
         for epoch in range(self.epochs_done, epochs):
             torch.manual_seed(int(np.random.SeedSequence([self.seed, epoch, 1]).generate_state(1)[0]))
             for group in self.optimizer.param_groups:

@@ -108,8 +108,8 @@ def train_generator(model: SlotGenerator, x: torch.Tensor, steps: int, batch: in
     gen = torch.Generator().manual_seed(seed)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
     if steps >= 20:  # warm-up of 5 % (at least 2.5 steps: OneCycleLR divides by the warm-up length - 1)
-        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps,
-                                                    pct_start=max(0.05, 2.5 / steps))
+        sched: torch.optim.lr_scheduler.LRScheduler = torch.optim.lr_scheduler.OneCycleLR(
+            opt, max_lr=lr, total_steps=steps, pct_start=max(0.05, 2.5 / steps))
     else:  # a smoke run: too few steps to shape
         sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda _: 1.0)
     start, running, order, at, first = time.time(), math.nan, torch.randperm(len(tr), generator=gen), 0, 1
