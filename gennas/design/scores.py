@@ -162,9 +162,9 @@ def told_unit_problems(results: Sequence[Any], direction: str = "maximize") -> l
     inside = int(np.sum((scores >= 0) & (scores <= 1)))
     if direction == "maximize" and len(scores) >= 5 and 0 < len(scores) - inside and inside >= 0.8 * len(scores):
         # one slip turned fractions into a unit of its own (14 fractions and a 5)
-        outside = scores[(scores < 0) | (scores > 1)]
-        problems.append(f"{inside} of the {len(scores)} scores lie within 0-1 and {len(outside)} outside it (e.g. "
-                        f"{outside[0]:g}): fractions are read as accuracies only when all lie within 0-1; check "
+        beyond = scores[(scores < 0) | (scores > 1)]
+        problems.append(f"{inside} of the {len(scores)} scores lie within 0-1 and {len(beyond)} outside it (e.g. "
+                        f"{beyond[0]:g}): fractions are read as accuracies only when all lie within 0-1; check "
                         "the outside ones")
     return problems
 

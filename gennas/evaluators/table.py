@@ -30,7 +30,7 @@ class TableEvaluator:
             raise UnknownDataset(unknown("dataset", dataset, self.benchmark.datasets))
         self.dataset = dataset
 
-    def __reduce__(self) -> tuple[Any, ...]:
+    def __reduce__(self) -> str | tuple[Any, ...]:
         # a bundled table by its name: the 4 MB of it went with every pickled evaluator (to each
         # worker process, user walk 44); a process loads its own copy once
         try:

@@ -200,7 +200,7 @@ def designer_study(designer: Any, evaluator: Any, storage: Any, study_name: str 
         attrs[TASK_ATTR] = designer.task.to_record(
             negate_samples=designer.task.kind == "samples" and designer.loop.scale.direction == "minimize")
     if study_name is None:
-        named = [designer.space.name, task or "untasked", kind, designer.seed, designer.device, designer.max_latency_ms]
+        named = (designer.space.name, task or "untasked", kind, designer.seed, designer.device, designer.max_latency_ms)
         study_name = default_study_name("designer", *named, latency_confidence=designer.latency_confidence)
         if storage is not None and resume and designer.max_latency_ms is not None:  # another confidence: refused or forced, not new
             study_name = resumed_study_name(storage, study_name, default_study_name("designer", *named))

@@ -102,8 +102,9 @@ def load_space(name_or_path: str | os.PathLike | SearchSpace) -> SearchSpace:
     returns the same object."""
     if isinstance(name_or_path, SearchSpace):  # let callers pass a space where a name is expected
         return name_or_path
-    if isinstance(getattr(name_or_path, "space", None), SearchSpace):  # a Benchmark: "unknown search space Benchmark(...)"
-        return name_or_path.space
+    # an object holding one, a Benchmark: "unknown search space Benchmark(...)"
+    if isinstance(held := getattr(name_or_path, "space", None), SearchSpace):
+        return held
     if _looks_like_path(name_or_path):
         return load_space_file(Path(name_or_path))
     if isinstance(name_or_path, dict):  # it said "unknown search space {'kind': 'cell', ...}"
