@@ -85,7 +85,8 @@ def recalibrate_bn(model: nn.Module, loader: Iterable, batches: int,
             yield batch
 
     try:
-        update_bn(counted(), model, torch_device)
+        # torch annotates device as int | torch.device, but only passes it to Tensor.to(), which takes a str too
+        update_bn(counted(), model, torch_device)  # type: ignore[arg-type]
     finally:
         for m, momentum in zip(norms, momenta):
             m.momentum = momentum

@@ -37,7 +37,7 @@ def held_out_dataset(predictor: Any) -> str | None:
     :func:`gennas.load_predictor`), else None."""
     origin = getattr(predictor, "origin", None)
     held_out = isinstance(origin, str) and origin.startswith(HELD_OUT_ORIGIN)
-    return origin.removeprefix(HELD_OUT_ORIGIN) if held_out else None
+    return origin.removeprefix(HELD_OUT_ORIGIN) if held_out and isinstance(origin, str) else None
 
 
 def holds_out_table(predictor: Any, task: Task | str | None) -> bool:

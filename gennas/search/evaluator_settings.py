@@ -46,13 +46,13 @@ def evaluator_settings(evaluator: Any) -> dict[str, Any]:
     if "epochs" not in out and isinstance(done, int) and not isinstance(done, bool):
         out["epochs"] = done
     if "input_shape" not in out:  # a proxy's images: one batch (images, labels)
-        batches = getattr(evaluator, "batches", None)
+        batches: Any = getattr(evaluator, "batches", None)  # any evaluator's: read as it comes
         try:
             out["input_shape"] = [int(n) for n in batches[0][0].shape[1:]]
         except (TypeError, IndexError, AttributeError, KeyError):
             pass
     for name, attr in SAMPLE_COUNTS.items():
-        dataset = getattr(getattr(evaluator, attr, None), "dataset", None)
+        dataset: Any = getattr(getattr(evaluator, attr, None), "dataset", None)  # len() or TypeError
         try:
             out[name] = int(len(dataset))
         except TypeError:  # no loader, or an iterable dataset of unknown length

@@ -409,13 +409,13 @@ def adapt_registered(estimator: Any, space: str, skip: Collection[str] = (), onl
 def timed_by_gennas(record: dict[str, Any] | None) -> bool:
     """Whether a device's registration (``record``) timed gennas' networks, which skip an op whose
     input is dead: `gennas latency measure` records the build it timed with."""
-    return bool(record) and "build" in record
+    return "build" in (record or {})
 
 
 def timed_at_random(record: dict[str, Any] | None) -> bool:
     """Whether a device's registration (``record``) described it by random architectures timed on it
     (``gennas latency measure --cells``: a slot model), not by the estimator's references."""
-    return bool(record) and record.get("model") == "slots"
+    return (record or {}).get("model") == "slots"
 
 
 def broken_device_note(name: str, space: str) -> str:

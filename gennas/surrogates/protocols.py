@@ -105,7 +105,7 @@ def check_stand_in(model: Any, protocol: type | None, argument: str, space: str)
     neither, and an object without the protocol's methods with an AttributeError from deep inside."""
     members = [] if protocol is None else [name for name in vars(protocol) if not name.startswith("_")]
     missing = [name for name in members if not hasattr(model, name)]
-    if missing:
+    if missing and protocol is not None:  # (none is missing without a protocol)
         raise GennasError(f"{argument} ({type(model).__name__}) is not a {protocol.__name__}: it lacks "
                           f"{', '.join(missing)}")
     owner = getattr(getattr(model, "space", None), "name", getattr(model, "space", None))
