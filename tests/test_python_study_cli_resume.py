@@ -50,3 +50,16 @@ def test_what_tells_a_python_callable_study_from_one_the_cli_rebuilds(nb201):
     assert python_made({"evaluator": "table", "task": "cifar10"}, nb201) is None
     assert python_made({"evaluator": "proxy:synflow", "task": "cifar10-synflow"}, nb201) is None
     assert python_made({}, nb201) is None
+
+
+def test_a_study_searched_without_a_task_is_designed_from_the_command_line(tmp_path, monkeypatch):
+    """``Designer("nb201").search(...)`` records no task: ``gennas design --study`` read the rebuilt
+    designer's ``task.name`` and ended in an AttributeError traceback. It designs for the task the
+    designs name (the predictor's default)."""
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
+    db = str(tmp_path / "u.db")
+    gennas.Designer("nb201", seed=0).search(gennas.TableEvaluator("nb201", "cifar10"), budget=2, storage=db,
+                                            study_name="untasked")
+    said = runner.invoke(app, ["design", "--storage", db, "--study", "untasked", "-n", "2"])
+    assert said.exit_code == 0, said.output
+    assert "nb201 architectures for cifar10" in " ".join(said.stdout.split())

@@ -126,7 +126,11 @@ def register(app: typer.Typer) -> None:
                 if seed is not None:
                     overrides["seed"] = seed
                 designer = Designer.from_study(storage, study, space=space, generator=generator, force=force, **overrides)
-                task, device, max_latency_ms = designer.task.name, designer.device, designer.max_latency_ms
+                device, max_latency_ms = designer.device, designer.max_latency_ms
+                # a study searched without a task (Designer(space).search): the task its designs name, the
+                # predictor's default (else the command line's); designer.task.name was an AttributeError
+                task = designer.task.name if designer.task is not None else \
+                    getattr(designer.predictor, "default_task", None) or "cifar10"
             else:
                 task = task or "cifar10"  # search's default too: the same command line designs what it searched for
                 designer = Designer(space or "nb201", task=task, device=device, max_latency_ms=max_latency_ms,
