@@ -372,5 +372,6 @@ def _export_onnx(model: torch.nn.Module, example: torch.Tensor, path: Path) -> N
         # F.pad (DARTS' FactorizedReduce) exports its pads through a Slice of step -1, which the
         # exporter leaves unfolded, warning 12 times per darts network: the model is exact either way
         warnings.filterwarnings("ignore", message="Constant folding - Only steps=1", category=UserWarning)
-        torch.onnx.export(model, example, str(path), dynamo=False, input_names=["images"], output_names=["logits"],
-                          dynamic_axes={"images": {0: "batch"}, "logits": {0: "batch"}})
+        # args: torch annotates a tuple, and wraps a lone Tensor as one itself
+        torch.onnx.export(model, example, str(path), dynamo=False, input_names=["images"],  # type: ignore[arg-type]
+                          output_names=["logits"], dynamic_axes={"images": {0: "batch"}, "logits": {0: "batch"}})

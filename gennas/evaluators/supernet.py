@@ -31,9 +31,9 @@ from __future__ import annotations
 import itertools
 import math
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence, Sized
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -382,5 +382,5 @@ def _maybe_progress(loader: Iterable, enabled: bool, label: str) -> Iterable:
         return loader
     from rich.progress import track
 
-    total = len(loader) if hasattr(loader, "__len__") else None
+    total = len(cast(Sized, loader)) if hasattr(loader, "__len__") else None
     return track(loader, description=label, total=total, transient=True)

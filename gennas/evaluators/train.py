@@ -27,10 +27,10 @@ import json
 import math
 import time
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence, Sized
 from numbers import Integral
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch.utils.data import DataLoader, RandomSampler, SequentialSampler
@@ -79,7 +79,7 @@ def _reads_whole_dataset(loader: DataLoader) -> bool:
     if isinstance(sampler, SequentialSampler):
         return True
     return (isinstance(sampler, RandomSampler) and not sampler.replacement
-            and sampler.num_samples == len(loader.dataset))
+            and sampler.num_samples == len(cast(Sized, loader.dataset)))  # a RandomSampler's source is sized
 
 
 def _inputs(inputs: Any) -> dict[str, Any] | None:
@@ -258,7 +258,7 @@ class TrainEvaluator:
                 f"torch_device={str(self.torch_device)!r}; {self._data()})")
 
     def _data(self) -> str:
-        dataset = getattr(self.train_loader, "dataset", None)
+        dataset: Any = getattr(self.train_loader, "dataset", None)
         size = f"{len(dataset)} images" if hasattr(dataset, "__len__") else "images"
         return f"train_loader: {size} shaped {list(self.input_shape)}, {self.num_classes} classes"
 
@@ -412,7 +412,8 @@ class TrainEvaluator:
             if self.keep_weights:
                 try:
                     ckpt = load_checkpoint(path, KIND, self.space.name)
-                    weights = {k: ckpt.state[k] for k in ("model", "epoch", "history", "seconds") if k in ckpt.state}
+                    weights: dict[str, Any] = {k: ckpt.state[k] for k in ("model", "epoch", "history", "seconds")
+                                               if k in ckpt.state}
                     meta = {"space": self.space.name, **({"inputs": self.inputs} if self.inputs else {})}
                     save_checkpoint(path, Checkpoint(KIND, ckpt.config, weights, meta))
                     self._write_manifest(path, result.arch, list(weights.get("history", [])),
