@@ -121,12 +121,12 @@ class Candidate:
             what = (f"relative score {self.relative_score:+.2f}; no accuracy: a rank only (the designs' .notes say "
                     "why and what would state one)")
         else:
-            if self.interval is None and self.predicted_std is None:
-                what = f"{num(self.predicted_accuracy)}{unit}; uncalibrated: no interval"
-            elif self.interval is None:
-                what = f"{num(self.predicted_accuracy)} +/- {num(self.predicted_std)}{unit}"
-            else:
+            if self.interval is not None:
                 what = f"{num(self.predicted_accuracy)}{unit}, 90 % in [{num(self.interval[0])}, {num(self.interval[1])}]"
+            elif self.predicted_std is None:
+                what = f"{num(self.predicted_accuracy)}{unit}; uncalibrated: no interval"
+            else:
+                what = f"{num(self.predicted_accuracy)} +/- {num(self.predicted_std)}{unit}"
             # uncalibrated too: a task described by samples flags what lies beyond every sample
             cells = "calibrated cell" if self.interval is not None else "described sample"
             what += f"; beyond every {cells}: extrapolated" if self.beyond_calibration else ""

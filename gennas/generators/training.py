@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import torch
@@ -27,6 +27,9 @@ from gennas.errors import GennasError
 from gennas.generators.base import SlotGenerator, check_count
 from gennas.plain_load import load_plain
 from gennas.spaces import SearchSpace
+
+if TYPE_CHECKING:  # annotations only
+    from gennas.generators.vae import GraphVAE
 
 #: ``(step, total steps, running train loss)`` after each optimisation step
 StepHook = Callable[[int, int, float], None]
@@ -231,7 +234,8 @@ def evaluate(model: SlotGenerator, val: torch.Tensor, seed: int) -> dict[str, fl
         out = {"val_loss": round(float(np.mean([float(model.loss(val[i:i + 1024], vgen))
                                                  for i in range(0, len(val), 1024)])), 4)}
         if model.kind == "vae":
-            recon = model.decode(model.encode(val)[0]) == val
+            vae = cast("GraphVAE", model)
+            recon = vae.decode(vae.encode(val)[0]) == val
             out["val_exact_reconstruction"] = round(float(recon.all(1).float().mean()), 4)
             out["val_slot_reconstruction"] = round(float(recon.float().mean()), 4)
     return out

@@ -59,6 +59,7 @@ class GraphVAE(SlotGenerator):
     """Graph VAE generator (see the module docstring)."""
 
     kind = "vae"
+    _slot_mask: torch.Tensor  # a buffer (register_buffer): annotation only
 
     def __init__(self, space: SearchSpace | str, config: VAEConfig | None = None) -> None:
         super().__init__(space)
