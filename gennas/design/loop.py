@@ -166,7 +166,7 @@ class DesignLoop(AskLedger):
             taken = self._seen | chosen | {a.canonical_hash() for a in fresh}
             fresh += self._top_up(k - len(picks) - len(fresh), taken, seed)
         picks += self._choose(fresh, k - len(picks), trained)
-        if not picks and self.cells_within_budget() == []:  # nothing to verify at all: say so, name the fastest
+        if not picks and self.budget is not None and self.cells_within_budget() == []:  # none to verify: say why
             raise InfeasibleBudget(self.budget.infeasible_reason(self.space, ""))
         self._rounds += 1
         self.asked_now(picks, k)
