@@ -20,6 +20,7 @@ holdout predictor never sees its held-out table through this path either.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 from scipy.stats import median_abs_deviation
@@ -28,6 +29,9 @@ from gennas.graph import ArchGraph
 from gennas.spaces import SearchSpace
 from gennas.surrogates.protocols import AccuracyModel
 from gennas.surrogates.task import Task
+
+if TYPE_CHECKING:  # annotations only: the tables load lazily
+    from gennas.bench import Benchmark
 
 
 #: cells judged at a time when the best source cells are filtered (a latency budget: one estimator call each)
@@ -52,7 +56,7 @@ class SourceTablePrior:
         self.space = space
         self.sources: list[str] = []
         self._labels: dict[str, np.ndarray] = {}
-        self._bench = None
+        self._bench: Benchmark | None = None
         self._top: list[ArchGraph] = []  # cached: the tables never change
         self._order: np.ndarray | None = None  # table rows by mean standardised source accuracy, best first
         self._reference: list[ArchGraph] | None = None
@@ -92,8 +96,13 @@ class SourceTablePrior:
                 break
         return list(kept.values())[:k]
 
+    @property
+    def _table(self) -> Benchmark:
+        """The benchmark of an active prior (its sources are the benchmark's tasks: it was loaded)."""
+        return cast("Benchmark", self._bench)
+
     def _cells(self, rows: np.ndarray) -> list[ArchGraph]:
-        return [self.space.from_string(self._bench.strings[i]) for i in rows]
+        return [self.space.from_string(self._table.strings[i]) for i in rows]
 
     def correct(self, predictor: AccuracyModel, archs: Sequence[ArchGraph], target: Task | str | None,
                 mean: np.ndarray, std: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -113,7 +122,7 @@ class SourceTablePrior:
         mean, std = np.asarray(mean, dtype=np.float64), np.asarray(std, dtype=np.float64)
         if not self.active or not archs:
             return mean, std
-        rows = self._bench.rows(list(archs))
+        rows = self._table.rows(list(archs))
         correction, spread = np.zeros(len(archs)), np.zeros(len(archs))
         for source in self.sources:
             predicted, source_std = predictor.predict(list(archs), source)
@@ -124,7 +133,7 @@ class SourceTablePrior:
 
     def labels(self, archs: Sequence[ArchGraph]) -> dict[str, np.ndarray]:
         """Each source's measured accuracy (%) of ``archs``, float64 ``(len(archs),)`` per source."""
-        rows = self._bench.rows(list(archs)) if self.active else np.empty(0, dtype=np.int64)
+        rows = self._table.rows(list(archs)) if self.active else np.empty(0, dtype=np.int64)
         return {source: self._labels[source][rows] for source in self.sources}
 
     def points_per_unit(self, predictor: AccuracyModel, target: Task | str | None) -> float:
@@ -149,8 +158,8 @@ class SourceTablePrior:
         if key not in self._ratios:
             if self._reference is None:
                 rng = np.random.default_rng(0)
-                self._reference = [self.space.from_string(self._bench.strings[i])
-                                   for i in rng.choice(len(self._bench), size=min(REFERENCE_CELLS, len(self._bench)),
+                self._reference = [self.space.from_string(self._table.strings[i])
+                                   for i in rng.choice(len(self._table), size=min(REFERENCE_CELLS, len(self._table)),
                                                        replace=False)]
             spread_target = np.std(predictor.predict(self._reference, target)[0])
             spread_source = np.std(predictor.predict(self._reference, source)[0])
