@@ -39,7 +39,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import numpy as np
 import torch
@@ -279,6 +279,11 @@ class SlotLatencyModel:
                               "time each with gennas.measure_latency and keep those under the budget")
         return base + list(picked.values())
 
+    @property
+    def _stacked_base(self) -> ReferencedLatencyModel:
+        """The base estimator a stacked device corrects (a device is stacked only on a base's references)."""
+        return cast(ReferencedLatencyModel, self.base)
+
     def _base_references(self) -> list[ArchGraph]:
         """The base estimator's reference architectures, first of those a device is timed on (none
         without a base)."""
@@ -305,8 +310,8 @@ class SlotLatencyModel:
         references = {self.space.to_string(a): a for a in self._base_references()}
         stacked = bool(references) and references.keys() <= by_arch.keys()
         if stacked:  # the estimator adapted as `gennas latency measure` adapts it; the rest are random
-            self.base.adapt(device_name, [(arch, float(np.mean(by_arch.pop(label))))
-                                          for label, arch in references.items()])
+            self._stacked_base.adapt(device_name, [(arch, float(np.mean(by_arch.pop(label))))
+                                                   for label, arch in references.items()])
         if len(by_arch) < MIN_TIMED:
             what = f"besides the estimator's {len(references)} references, a device timed at random needs" \
                 if stacked else "a space without a pretrained latency estimator needs"
@@ -334,7 +339,7 @@ class SlotLatencyModel:
         this project's VM (400 cells timed in one sitting) the estimator's prediction of the computed
         networks erred by an RMS of 0.24 in log ms, of the listed ones by 0.31; corrected from 30
         random cells, by 0.13 and 0.26."""
-        return self.base.predict(as_computed(self.space, archs) if computed else archs, device)
+        return self._stacked_base.predict(as_computed(self.space, archs) if computed else archs, device)
 
     def _fit(self, device: str) -> SlotFit:
         if device not in self.fits:
@@ -403,4 +408,4 @@ class SlotLatencyModel:
             raise GennasError(f"slot_probs must have shape (B, {expected[0]}, {expected[1]}), got {tuple(slot_probs.shape)}")
         weights = torch.as_tensor(fit.weights.reshape(expected), dtype=torch.float32, device=slot_probs.device)
         corrected = torch.exp(fit.intercept + (slot_probs.float() * weights).sum((1, 2)))
-        return self.base.predict_soft(slot_probs, device) * corrected if fit.stacked else corrected
+        return self._stacked_base.predict_soft(slot_probs, device) * corrected if fit.stacked else corrected
