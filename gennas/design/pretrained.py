@@ -296,6 +296,8 @@ class RememberingLoop(DesignLoop):
     _save_pending = False  # a refit not written yet (spaced)
     #: what the designer started it from (its predictor's ``origin``, "given" or "own"); a stored search records it
     predictor_start: str | None = None
+    #: a study_replay.ReplayedStudy, set by replay_study (annotation only: read with getattr(..., None))
+    replayed_from: object
 
     def adopt_study(self, attrs: dict[str, Any], folders: Sequence[Path] = (), resumed: bool = True) -> None:
         """Before a stored study is replayed into this loop (``resumed``), start from what the

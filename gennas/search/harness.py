@@ -413,8 +413,8 @@ def _claim_batch(optimizer: Optimizer, space: SearchSpace, claims: Claims, view:
                 busy.add(h)
                 candidates.append(arch)
         surplus = [a for a in proposed if a not in candidates]
-        if surplus and callable(getattr(optimizer, "release", None)):
-            optimizer.release(surplus)
+        if surplus and callable(release := getattr(optimizer, "release", None)):
+            release(surplus)
     return [a for a in candidates if claims.claim(a)], given_up
 
 
