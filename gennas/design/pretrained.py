@@ -17,7 +17,7 @@ import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -34,6 +34,9 @@ from gennas.resources import checkpoints_dir
 from gennas.seeds import seed_or_drawn
 from gennas.spaces import SearchSpace
 from gennas.surrogates.protocols import AccuracyModel
+
+if TYPE_CHECKING:  # annotations only: torch loads with the predictor, lazily
+    from gennas.surrogates.predictor import Predictor
 
 
 #: ranking-loss emphasis on the best results of the untrained predictor a designer starts from
@@ -54,7 +57,7 @@ SCRATCH_TOP_WEIGHT = 4.0
 SCRATCH_MEMBERS = 1
 
 
-def untrained_predictor(space: SearchSpace, seed: int = 0) -> AccuracyModel:
+def untrained_predictor(space: SearchSpace, seed: int = 0) -> Predictor:
     """The predictor a designer searches with when ``space`` has none trained: its first
     verified results train it from scratch, its ranking loss weighing the best ones most, one
     member (:data:`SCRATCH_MEMBERS`), its encoder not the shipped self-supervised one (that led
@@ -179,7 +182,7 @@ def remember_predictor(space: SearchSpace, predictor: AccuracyModel, told: int, 
                              architectures, path)
 
 
-def _save_records(predictor: AccuracyModel, space: SearchSpace, task: str | None, told: int, direction: str,
+def _save_records(predictor: Predictor, space: SearchSpace, task: str | None, told: int, direction: str,
                   compress: bool, unit: str, ranges: CountRanges | None, score_range: tuple[float, float] | None,
                   architectures: Sequence[str] | None, path: Path) -> Path | None:
     """:func:`remember_predictor`'s write, under the lock of ``path``."""

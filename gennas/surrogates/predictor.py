@@ -65,6 +65,7 @@ class Predictor:
     setting; a designer's or the command line's choice overrides it, see :mod:`gennas.threads`).
     """
     origin: str  # where a designer's loader took it from (gennas.design.pretrained); unset on a user's own
+    keeps_saved: bool  # an untrained start that leaves the home's saved predictor as it is (RememberingLoop)
 
     def __init__(self, space: SearchSpace | str, config: PredictorConfig | None = None,
                  backend: str = "pyg", seed: int = 0, threads: int | None = 1) -> None:
@@ -81,8 +82,7 @@ class Predictor:
         self.tasks: list[str] = []                       # named tasks, rows of task_emb
         self.scales: dict[str, tuple[float, float]] = {}  # task name -> (mean, std) of its scores
         self.default_task: str | None = None
-        self.desc_mean = torch.zeros(DESCRIPTOR_DIM)
-        self.desc_std = torch.ones(DESCRIPTOR_DIM)
+        self.desc_mean, self.desc_std = torch.zeros(DESCRIPTOR_DIM), torch.ones(DESCRIPTOR_DIM)
         self.image_scale: torch.Tensor | None = None      # ridge map descriptor -> (mean, log std)
         self._buffers: dict[str, dict[str, tuple[Task, float]]] = {}  # update() memory per task
         self._update_scaled: set[str] = set()  # tasks whose score scale comes from update()
