@@ -41,7 +41,7 @@ def data_key(loader: DataLoader) -> str:
     dataset indexed, under a fixed torch seed so that torch-random augmentation reads the same).
     A dataset that cannot be indexed (an ``IterableDataset``, or one whose items by index fail) is
     keyed by its type and ``repr`` only: name its runs apart with their own ``checkpoint_dir``."""
-    dataset = getattr(loader, "dataset", loader)
+    dataset: Any = getattr(loader, "dataset", loader)  # any loader's, or the loader itself
     digest = hashlib.sha1(type(dataset).__qualname__.encode())
     indices = getattr(getattr(loader, "sampler", None), "indices", None)
     if indices is not None:  # a SubsetRandomSampler: two loaders may split one dataset

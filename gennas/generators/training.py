@@ -53,7 +53,7 @@ def interrupts_held() -> Iterator[None]:
         yield
         return
     caught: list[int] = []
-    previous = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    previous: dict[int, Any] = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
     for signum in previous:
         signal.signal(signum, lambda number, frame: caught.append(number))
     try:

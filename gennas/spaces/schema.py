@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import numbers
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
@@ -271,7 +271,7 @@ class OpSpec(Schema):
 
 
 # ---------------------------------------------------------------- whole specs
-def common_fields(build_options: dict[str, Schema]) -> dict[str, Schema]:
+def common_fields(build_options: Mapping[str, Schema]) -> dict[str, Schema]:
     """Fields every spec may have besides its kind's sections; ``small_build`` takes the
     kind's build options."""
     return {"kind": Text(), "name?": Name(), "description?": Text(), "benchmark?": Name(),
