@@ -122,7 +122,8 @@ class Candidate:
                     "why and what would state one)")
         else:
             if self.interval is not None:
-                what = f"{num(self.predicted_accuracy)}{unit}, 90 % in [{num(self.interval[0])}, {num(self.interval[1])}]"
+                what = (f"{num(self.predicted_accuracy)}{unit}, 90 % in "
+                        f"[{num(self.interval[0])}, {num(self.interval[1])}]")
             elif self.predicted_std is None:
                 what = f"{num(self.predicted_accuracy)}{unit}; uncalibrated: no interval"
             else:
