@@ -10,9 +10,9 @@ matplotlib's Agg canvas (no display, no global backend switch):
 * ``predicted_vs_verified.png``: predicted against verified accuracy with the 90 % intervals:
   stored predictions (``metadata["predicted_accuracy"]``; no search stores them), else what the
   shipped designer states before anything is verified (computed now), and the figure says so.
-* ``accuracy_latency.png`` (studies with a latency budget): verified accuracy against latency
-  on the budget's device as the budget judged it (the table's measurement, else the latency
-  model's upper bound), the budget as a vertical line, and the Pareto front of all points.
+* ``accuracy_latency.png`` (studies with a latency budget): verified accuracy against latency on the budget's
+  device as the budget judged it (the table's measurement, else the latency model's upper bound), each
+  budget as a vertical line, and the Pareto front of each device's points.
 """
 
 from __future__ import annotations
@@ -302,8 +302,7 @@ def pareto_front(latency: np.ndarray, score: np.ndarray) -> np.ndarray:
 
 
 def plot_latency(runs: Sequence[StudyRun], path: Path) -> Path | None:
-    """Accuracy against latency for the runs with a latency budget (None when none has one):
-    every verified point, the budget line(s) and the Pareto front over all points."""
+    """Accuracy against latency of the runs with a budget (None if none): points, budgets, a front per device."""
     budgeted = [(run, label) for run, label in zip(runs, _labels(runs)) if run.budget_ms is not None]
     if not budgeted:
         return None

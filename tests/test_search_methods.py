@@ -14,7 +14,7 @@ import pytest
 from gennas.baselines import RandomSearch
 from gennas.errors import GennasError
 from gennas.search import OPTIMIZERS, make_optimizer, method_names, register_method, run_search
-from gennas.search.registry import method_name
+from gennas.search.optimizer import method_name
 from gennas.search.storage import ResultStore
 
 

@@ -66,7 +66,7 @@ class GennasGroup(TyperGroup):
     """TyperGroup whose unknown-option error names a global option given after the command,
     and which refuses an option of one value given twice (click keeps the last unsaid)."""
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: _click.Context, args: list[str]) -> list[str]:
         """Refuse a repeated one-value option anywhere in the command line, before any work."""
         problem = repeated_option(self, args)
         if problem is not None:

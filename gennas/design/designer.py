@@ -6,8 +6,7 @@ estimator (budget on the device), keeps those within the budget, climbs from its
 it keeps (:mod:`gennas.design.refine`) and returns the best ``n`` by predicted accuracy, unverified.
 
 ``search(evaluator, budget)`` verifies: it runs the designer's :class:`~gennas.design.loop.DesignLoop`
-(an ask/tell optimizer with the designer's models) in the search harness; ``ask``/``tell`` reach it by
-hand (:mod:`gennas.design.verifying`).
+(an ask/tell optimizer) in the search harness; ``ask``/``tell`` reach it by hand (:mod:`gennas.design.verifying`).
 """
 
 from __future__ import annotations
@@ -127,9 +126,8 @@ class Designer(Statements, Verification):
         self.threads = check_threads(threads)
         self.space = resolve_space(space)
         self.task = Task.of(task)  # coerced once, here at the boundary
-        # the predictor takes higher as better: a minimised task's samples reach it negated (as
-        # told results do), and what it predicts is negated back (Task.from_samples of error rates
-        # used to return the worst cells)
+        # the predictor takes higher as better: a minimised task's samples reach it negated (as told results
+        # do), and what it predicts is negated back (Task.from_samples of error rates returned the worst cells)
         self._negated_samples = direction == "minimize" and self.task is not None and self.task.kind == "samples"
         if self._negated_samples and self.task is not None:  # not None: _negated_samples says so
             self.task = Task.from_samples((a, -s) for a, s in self.task.samples)
@@ -266,9 +264,9 @@ class Designer(Statements, Verification):
         if self.max_latency_ms is not None and self.device is None:
             raise GennasError("a latency budget (max_latency_ms=, --max-latency-ms) needs a device (device=, --device)")
         budget = self.max_latency_ms
-        if isinstance(self.device, (list, tuple, set, dict)) or isinstance(budget, (list, tuple, set, dict)):
-            raise GennasError(f"gennas designs for one device and one latency budget at a time, got device="
-                              f"{self.device!r}, max_latency_ms={budget!r} (README, \"One device at a time\")")
+        if any(isinstance(v, (list, tuple, set, dict)) for v in (self.device, budget)):  # README: One device at a time
+            raise GennasError(f"one device and one latency budget at a time: device={self.device!r}, max_latency_ms="
+                              f"{budget!r}")
         if budget is not None and (isinstance(budget, bool) or not isinstance(budget, numbers.Real)
                                    or not np.isfinite(budget)):  # a slip, not a budget none keeps
             raise GennasError(f"max_latency_ms must be a positive number of ms, got {budget!r}")

@@ -70,7 +70,7 @@ class DesignLoop(AskLedger):
         settings: acquisition knobs.
         direction: ``"maximize"`` the evaluator's scores (accuracy) or ``"minimize"`` them (a loss).
     """
-    name = "designer"  # the search method a study records (gennas.search.registry.method_name)
+    name = "designer"  # the search method a study records (gennas.search.optimizer.method_name)
 
     def __init__(self, space: SearchSpace, predictor: AccuracyModel, generator: Generator, guidance: Guidance,
                  task: Task | None = None, budget: LatencyBudget | None = None, seed: int | None = None,

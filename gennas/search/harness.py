@@ -36,9 +36,8 @@ from gennas.search.evaluator_settings import (check_evaluator_space, evaluator_s
                                               warn_weights_not_kept)
 from gennas.search.executor import Executor, make_executor
 from gennas.search.interrupted import warn_interrupted
-from gennas.search.optimizer import Optimizer, check_optimizer, untold
+from gennas.search.optimizer import Optimizer, check_optimizer, method_name, untold
 from gennas.search.progress import SearchProgress, attach_work_dir, release_work, work_dirs
-from gennas.search.registry import method_name
 from gennas.search.search_result import SearchResult
 from gennas.search.storage import ResultStore
 from gennas.search.study_record import START_ATTR
@@ -152,7 +151,7 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
             default): shown unless the evaluator looks scores up in a table (milliseconds each).
         resume: reload the study's results, tell them to the optimizer, spend only the rest.
         attrs: study user attributes to record (method, task, seed, ...; the optimizer's method
-            (:func:`~gennas.search.registry.method_name`) and the evaluator's kind, unless given as
+            (:func:`~gennas.search.optimizer.method_name`) and the evaluator's kind, unless given as
             ``method`` and ``evaluator``, and its epochs, build options, input shape, ... are added:
             ``evaluator_settings``); resuming with other
             settings (see :data:`gennas.search.study_record.SETTINGS`) is refused unless ``force``

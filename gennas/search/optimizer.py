@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numbers
 from collections import Counter
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -99,3 +99,14 @@ def untold(optimizer: object, results: list[Result]) -> list[Result]:
 def _key(result: Result) -> tuple[str, str]:
     """A result as told: its architecture's canonical hash and its score (a NaN of a failure alike)."""
     return result.arch.canonical_hash(), repr(float(result.score))
+
+
+def method_name(optimizer: Any) -> str:
+    """The ``method`` a study records for ``optimizer``: the name its class declares (every
+    baseline's, the designer's loop "designer", a registered method's optimizer where it
+    declares one), else the class's dotted path; a wrapper (a latency filter) by what it wraps.
+    A resume with another method is then refused (it was resumed by any optimizer unsaid)."""
+    while not isinstance(getattr(type(optimizer), "name", None), str) and hasattr(optimizer, "optimizer"):
+        optimizer = optimizer.optimizer
+    declared = getattr(type(optimizer), "name", None)
+    return declared if isinstance(declared, str) else f"{type(optimizer).__module__}.{type(optimizer).__qualname__}"

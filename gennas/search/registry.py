@@ -99,17 +99,6 @@ def make_optimizer(method: str, space: SearchSpace | str, seed: int | None = Non
                               latency_confidence=latency_confidence)
 
 
-def method_name(optimizer: Any) -> str:
-    """The ``method`` a study records for ``optimizer``: the name its class declares (every
-    baseline's, the designer's loop "designer", a registered method's optimizer where it
-    declares one), else the class's dotted path; a wrapper (a latency filter) by what it wraps.
-    A resume with another method is then refused (it was resumed by any optimizer unsaid)."""
-    while not isinstance(getattr(type(optimizer), "name", None), str) and hasattr(optimizer, "optimizer"):
-        optimizer = optimizer.optimizer
-    declared = getattr(type(optimizer), "name", None)
-    return declared if isinstance(declared, str) else f"{type(optimizer).__module__}.{type(optimizer).__qualname__}"
-
-
 def _own(name: str, factory: Callable[..., Optimizer]) -> OptimizerFactory:
     """``factory(space, seed, task)`` as an :data:`OPTIMIZERS` entry: its optimizer checked as
     the search checks one, and a latency budget kept by filtering its proposals."""
