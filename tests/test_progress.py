@@ -246,6 +246,22 @@ def test_off_a_terminal_verified_lines_are_the_first_the_last_and_each_new_best(
             if step in (0, 40):
                 result.best = Scored(50.0 + step)
             bar.update(1)
-    said = [ln.split("] ", 1)[1] for ln in stream.getvalue().splitlines()]
+    said = [re.sub(r", about .* left$", "", ln.split("] ", 1)[1]) for ln in stream.getvalue().splitlines()]
     assert said == ["search started: 0/100 verified", "verified 1/100, best 50", "verified 41/100, best 90",
                     "verified 100/100, best 90", "search finished: 100/100 verified, best 90"]
+
+
+def test_off_a_terminal_verified_lines_say_about_how_long_is_left():
+    """A real training's search showed elapsed time only, though each cell took a steady 15-24 s
+    (user walk 52): the time left at this run's mean seconds per verification."""
+    class Result:
+        best, failures = None, []
+
+    stream = io.StringIO()  # not a terminal
+    with SearchProgress(True, 4, 0, Result(), stream=stream, interval_s=0.0, heartbeat_s=60.0) as bar:
+        bar._start -= 120.0  # the first verification took two minutes
+        bar.update(1)
+        bar.update(3)
+    lines = stream.getvalue().splitlines()
+    assert "verified 1/4, best -, about 6 min left" in lines[1]
+    assert lines[2].endswith("verified 4/4, best -")  # nothing left: no estimate
