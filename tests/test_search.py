@@ -240,7 +240,9 @@ def test_a_budget_no_cell_keeps_fails_before_a_study_is_made(tmp_path):
     (["--device", "pixel3"], "go together"),
 ])
 def test_cli_bad_input(tmp_path, args, message):
-    result = runner.invoke(app, ["search", "--method", "random", "--storage", str(tmp_path / "x.db"), *args])
+    defaults = {"--method": "random", "--storage": str(tmp_path / "x.db")}  # each option once: a repeat is refused
+    given = [token for option, value in defaults.items() if option not in args for token in (option, value)]
+    result = runner.invoke(app, ["search", *given, *args])
     assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output
 
 

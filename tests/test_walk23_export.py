@@ -123,7 +123,7 @@ def test_the_train_evaluator_trains_a_task_of_ones_own_on_the_images_data_names(
                                      "--storage", str(tmp_path / "clash.db")])
     assert clash.exit_code == 2 and "--task mnist trains on its own images, not --data digits's" in clash.stderr
     # the study's images are taken again on --resume
-    again = CliRunner().invoke(app, [*base[:-4], "-b", "2", "--limit", "40", "--storage", str(db), "--resume",
+    again = CliRunner().invoke(app, [*base[:-6], "-b", "2", "--limit", "40", "--storage", str(db), "--resume",
                                      "--study", out["study"], "--json"])
     assert again.exit_code == 0 and json.loads(again.stdout)["verified"] == 2, again.output
 
