@@ -629,3 +629,20 @@ def test_an_empty_folder_option_is_refused_not_read_as_the_current_folder(tmp_pa
         assert result.exit_code == 2, result.output
         assert f"{args[-2]} is empty: name a folder" in result.stderr
     assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+def test_resume_without_study_or_options_refuses_to_start_the_default_study_beside_others(tmp_path):
+    """`gennas search --resume --storage run.db -b 6` on a file holding an MNIST training study started
+    a cifar10 table study in it, exit 0 (user walk 52); the same command keeps resuming its own."""
+    db = str(tmp_path / "run.db")
+    assert runner.invoke(app, ["search", "--method", "random", "-b", "2", "-q", "--storage", db, "--study",
+                               "mine"]).exit_code == 0
+    refused = runner.invoke(app, ["search", "-b", "3", "-q", "--resume", "--storage", db])
+    said = " ".join(refused.stderr.split())
+    assert refused.exit_code == 2, refused.output
+    assert "holds no study 'designer-nb201-cifar10-table-seed0' (the default for these options) but holds mine" in said
+    assert "resume one with --study NAME" in said
+    assert runner.invoke(app, ["search", "-b", "2", "-q", "--resume", "--storage", db, "--task",
+                               "cifar10"]).exit_code == 0  # an option chose it: a study of its own
+    again = runner.invoke(app, ["search", "-b", "3", "-q", "--resume", "--storage", db])
+    assert again.exit_code == 0, again.output  # the default study is there now: resumed

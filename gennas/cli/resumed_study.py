@@ -99,3 +99,23 @@ def check_resumed_space(settings: dict[str, Any], study_name: str | None) -> Non
     spec = stored if stored in list_spaces() else settings.get(SPACE_FILE_ATTR) or "<your spec .yaml>"
     raise GennasError(f"study {study_name!r} holds {stored} architectures, not {DEFAULT_SPACE} (the default "
                       f"--space): resume it with --space {shlex.quote(str(spec))}")
+
+
+def check_default_resume(storage: str, name: str, asked: bool) -> None:
+    """Refuse ``--resume`` without ``--study`` where no option chose the study (``asked``: neither
+    --task nor --evaluator given) and the storage holds studies, but not ``name``, the default one: resuming an
+    MNIST training study without its options started a cifar10 table study in its file, exit 0
+    (user walk 52). A storage that holds none, or ``name``, goes on as before."""
+    from gennas.search.backends import open_storage
+
+    if not asked:
+        return
+    try:
+        names = [s.study_name for s in open_storage(storage, existing=True).get_all_studies()]
+    except GennasError:  # no such file yet: the search starts it (said there)
+        return
+    if names and name not in names:
+        held = ", ".join(shlex.quote(n) for n in names)
+        raise GennasError(f"--resume: the storage holds no study {name!r} (the default for these options) but "
+                          f"holds {held}: resume one with --study NAME (its settings come with it), or give --task "
+                          "or --evaluator for a study of their own")

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
-from gennas.cli.resumed_study import (DEFAULT_SPACE, check_resumed_space, python_made, python_study, resumed_settings,
-                                      stored_setting, stored_start)
+from gennas.cli.resumed_study import (DEFAULT_SPACE, check_default_resume, check_resumed_space, python_made,
+                                      python_study, resumed_settings, stored_setting, stored_start)
 from gennas.errors import GennasError, UnknownDataset, hide_passwords, unknown
 
 if TYPE_CHECKING:  # the heavy modules load when a command runs, not for `gennas --help`
@@ -123,9 +123,8 @@ def make_evaluator(spec: str, space: SearchSpace, task: str, seed: int = 0, epoc
             raise GennasError(f"need --epochs >= 1 and --limit >= 10, got {epochs}, {limit}")
         side = image_side(space)
         train, val = image_loaders(images, batch_size=64, seed=seed, size=side, channels=3, limit=limit)
-        # keep_weights: each stored result's trained weights stay in the study's work folder (a few
-        # KB at this size), so `gennas design --study ... --export` writes the network that was verified
-        # the dataset's classes: a small --limit's training sample may miss one its validation has
+        # keep_weights: a stored result's trained weights stay in the study's work folder, so `gennas design --study
+        # ... --export` writes the network verified; the dataset's classes: a small --limit may miss one
         return TrainEvaluator(space, train, val, epochs=epochs, seed=seed, build_options=space.small_build_options,
                               num_classes=classes_of(images), progress=False, on_diverge="record", keep_weights=True,
                               inputs=input_recipe(images, size=side, channels=3))
@@ -264,6 +263,7 @@ def register(app: typer.Typer) -> None:
         sp = load_space(space)
         if method == "designer" and not untrained:  # it writes what it learns under the home
             check_home(sp)
+        chosen = task is not None or evaluator is not None  # a study of these options, not the storage's
         task = task if task is not None else stored_setting(resumed, "task", DEFAULT_TASK)
         named = str(stored_setting(resumed, "evaluator", DEFAULT_EVALUATOR))
         why = python_made(resumed, sp) if resumed and evaluator in (None, named) else None
@@ -295,14 +295,14 @@ def register(app: typer.Typer) -> None:
         if study is None and resume and max_latency_ms is not None:  # another confidence: refused or forced, not new
             name = resumed_study_name(storage, name, default_study_name(method, sp.name, task, evaluator, seed, device,
                                                                         max_latency_ms, dataset))
+        check_default_resume(storage, name, asked=resume and study is None and not chosen)  # no option chose it
         begun = stored_start(storage, name) if method == "designer" and resume else None
         if untrained and begun not in (None, "untrained"):  # it would resume from what the study began from
             raise GennasError(f"--untrained: study {name!r} began from the {begun} predictor, and a resume starts from "
                               "it again; start another study (--study) for an untrained run")
         if untrained or begun == "untrained" or (begun == "saved" and force):
-            # it restarts untrained anyway (RememberingLoop.adopt_study), or from the copy the study
-            # kept: the predictor saved in the home is not loaded, and one saved for an edited spec
-            # no longer blocks the resume (nor, with --force, one the study began from: README)
+            # it restarts untrained anyway (RememberingLoop.adopt_study), or from the copy the study kept: the
+            # home's saved predictor is not loaded, and one for an edited spec no longer blocks the resume (README)
             from gennas.design.designer import Designer
             from gennas.design.pretrained import untrained_predictor
 

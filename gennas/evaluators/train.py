@@ -41,6 +41,7 @@ from gennas.errors import (GennasError, GennasWarning, InvalidArchitecture, Trai
 from gennas.evaluators.base import Result, architectures_to_evaluate
 from gennas.evaluators.data_key import data_key
 from gennas.evaluators.batches import check_batch, take_batches
+from gennas.evaluators.thin_data import images_in, warn_thin_data
 from gennas.graph import ArchGraph, ArchLike
 from gennas.search.progress import listening, report
 from gennas.seeds import seeded_torch
@@ -172,6 +173,8 @@ class TrainEvaluator:
         # weights, so an export says what inputs the trained network expects
         self.inputs = _inputs(inputs)
         self._check_labels(train_loader, y_train, val_loader, y_val, given=num_classes is not None)
+        train_labels, which = _labels(train_loader, y_train)
+        warn_thin_data(images_in(val_loader), train_labels, which == " has", classes_given=num_classes is not None)
         self._check_fits(x_train[:1])
         # part of each run's checkpoint key: other data in the same checkpoint_dir trains afresh
         self.data_keys = {"train": data_key(train_loader), "val": data_key(val_loader)}
