@@ -4,6 +4,7 @@ another optimizer was accepted unsaid)."""
 
 from __future__ import annotations
 
+import inspect
 import os
 import subprocess
 import sys
@@ -114,22 +115,9 @@ def _installed_package(root, factory_body: str) -> dict[str, str]:
 
 
 def test_gennas_search_runs_an_installed_package_s_method(tmp_path):
-    env = _installed_package(tmp_path, """
-        class FirstCells:
-            def __init__(self, space):
-                self.space, self.given = space, 0
-
-            def ask(self, k):
-                cells = [a for _, a in zip(range(self.given + k), self.space.enumerate())][self.given:]
-                self.given += len(cells)
-                return cells
-
-            def tell(self, results):
-                pass
-
-        def make(space, seed, task):
-            return FirstCells(space)
-        """)
+    # the package's module: this file's FirstCells and a factory of it
+    env = _installed_package(tmp_path, inspect.getsource(FirstCells) + "\n\ndef make(space, seed, task):\n"
+                                       "    return FirstCells(space)\n")
     db = tmp_path / "run.db"
     run = subprocess.run([sys.executable, "-m", "gennas", "search", "--method", "first-cells", "--budget", "3",
                           "--storage", str(db), "--json", "--quiet"], env=env, capture_output=True, text=True,
