@@ -48,11 +48,12 @@ def test_a_registered_method_is_made_by_name_and_keeps_a_latency_budget(register
     assert "first-cells" in method_names()
     plain = make_optimizer("first-cells", "nb201", seed=0)
     assert isinstance(plain, FirstCells)
+    assert method_name(plain) == "first-cells"  # as `gennas search --method first-cells` records it
     budgeted = make_optimizer("first-cells", "nb201", seed=0, device="pixel3", max_latency_ms=3.27)
     result = run_search(budgeted, lambda a: bench.accuracy(a, "cifar10"), budget=5, progress=False)
     ms = [bench.latency(r.arch, "pixel3") for r in result.history]
     assert len(ms) == 5 and max(ms) <= 3.27  # the first cells over the budget were never verified
-    assert budgeted.rejected > 0
+    assert budgeted.rejected > 0 and method_name(budgeted) == "first-cells"
 
 
 def test_register_method_refuses_taken_names_and_what_is_not_a_factory(registered):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+import weakref
 from collections import Counter
 from typing import Any, Protocol, runtime_checkable
 
@@ -101,12 +102,29 @@ def _key(result: Result) -> tuple[str, str]:
     return result.arch.canonical_hash(), repr(float(result.score))
 
 
+#: optimizers a registered method made (gennas.search.registry) -> the method's name
+MADE_BY: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+
+
 def method_name(optimizer: Any) -> str:
-    """The ``method`` a study records for ``optimizer``: the name its class declares (every
-    baseline's, the designer's loop "designer", a registered method's optimizer where it
-    declares one), else the class's dotted path; a wrapper (a latency filter) by what it wraps.
-    A resume with another method is then refused (it was resumed by any optimizer unsaid)."""
-    while not isinstance(getattr(type(optimizer), "name", None), str) and hasattr(optimizer, "optimizer"):
+    """The ``method`` a study records for ``optimizer``: the registered method's name that made it
+    (:data:`MADE_BY`, as ``gennas search --method`` records it), else the name its class declares
+    (every baseline's, the designer's loop "designer"), else the class's dotted path; a wrapper (a
+    latency filter) by what it wraps. A resume with another method is then refused (it was resumed
+    by any optimizer unsaid)."""
+    while True:
+        made = _made_by(optimizer)
+        if made is not None:
+            return made
+        if isinstance(getattr(type(optimizer), "name", None), str) or not hasattr(optimizer, "optimizer"):
+            break
         optimizer = optimizer.optimizer
     declared = getattr(type(optimizer), "name", None)
     return declared if isinstance(declared, str) else f"{type(optimizer).__module__}.{type(optimizer).__qualname__}"
+
+
+def _made_by(optimizer: Any) -> str | None:
+    try:
+        return MADE_BY.get(optimizer)
+    except TypeError:  # not weakly referable (__slots__ without __weakref__): not one a method made
+        return None

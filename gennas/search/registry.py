@@ -9,12 +9,13 @@ A method of one's own joins them with :func:`register_method` (in Python), or, f
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
 from gennas.errors import GennasError, unknown
-from gennas.search.optimizer import Optimizer, check_optimizer
+from gennas.search.optimizer import MADE_BY, Optimizer, check_optimizer
 from gennas.spaces import SearchSpace, resolve_space
 
 OptimizerFactory = Callable[..., Optimizer]
@@ -114,6 +115,8 @@ def _own(name: str, factory: Callable[..., Optimizer]) -> OptimizerFactory:
             raise GennasError(f"search method {name!r} ({_where(factory)}) failed to make its optimizer: "
                               f"{type(error).__name__}: {error}") from error
         optimizer = check_optimizer(optimizer)
+        with contextlib.suppress(TypeError):  # recorded as its method's name, as the CLI records it
+            MADE_BY[optimizer] = name
         if max_latency_ms is None:
             return optimizer
         return budget_filter(optimizer, space, device, max_latency_ms, latency_confidence)
