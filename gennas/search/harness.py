@@ -35,7 +35,7 @@ from gennas.search.claims import MAX_ATTEMPTS, Claims, StudyView
 from gennas.search.evaluator_settings import (check_evaluator_space, evaluator_settings, run_settings,
                                               warn_weights_not_kept)
 from gennas.search.executor import Executor, make_executor
-from gennas.search.interrupted import warn_interrupted
+from gennas.search.interrupted import stops_on_sigterm, warn_interrupted
 from gennas.search.optimizer import Optimizer, check_optimizer, method_name, untold
 from gennas.search.progress import SearchProgress, attach_work_dir, release_work, work_dirs
 from gennas.search.search_result import SearchResult
@@ -132,6 +132,7 @@ def _space_of(optimizer: Any, space: SearchSpace | str | None) -> SearchSpace:
     raise GennasError(f"{type(optimizer).__name__} has no .space; pass space= to run_search")
 
 
+@stops_on_sigterm
 def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph], SupportsFloat], budget: int, *,
                storage: Any = None, study_name: str | None = None, batch_size: int = 1,
                progress: bool | None = None, resume: bool = False, space: SearchSpace | str | None = None,
