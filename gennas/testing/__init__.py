@@ -1,10 +1,12 @@
-"""Contract suites any optimizer, evaluator or generator must pass (as ``optuna.testing``):
+"""Contract suites any optimizer, evaluator, generator or model must pass (as ``optuna.testing``):
 import a suite's checks in a test module and call them with your object's factory.
 
 * :mod:`gennas.testing.optimizers`: ``check_optimizer(make, space, evaluator)``, every ask/tell
   optimizer (each baseline and the designer loop).
 * :mod:`gennas.testing.evaluators`: ``check_evaluator(evaluator, space)``.
 * :mod:`gennas.testing.generators`: ``check_generator(generator)``.
+* :mod:`gennas.testing.models`: ``check_accuracy_model(make, space)`` (``predictor=``) and
+  ``check_latency_model(model, space, device)`` (``estimator=``).
 
 The suites are plain functions that raise AssertionError naming the broken property; they do not
 import pytest, so the package does not depend on it. They check only what every implementation
