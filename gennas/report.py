@@ -374,8 +374,8 @@ def _figures(runs: Sequence[StudyRun], folder: Path, suffix: str = "") -> Report
             files.append(made)
     unknown = [run for run in runs if run.budget_ms is not None and not knows_device(run)]
     if unknown:
-        notes.append(f"left out of the accuracy-latency figure: {', '.join(r.name for r in unknown)} (device "
-                     f"{', '.join(sorted({str(r.device) for r in unknown}))} unknown here: a latency model of your own)")
+        devices, names = ", ".join(sorted({str(r.device) for r in unknown})), ", ".join(r.name for r in unknown)
+        notes.append(f"left out of the accuracy-latency figure: {names} (device {devices} not known here)")
     return Report(files, notes)
 
 

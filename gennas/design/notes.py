@@ -311,7 +311,7 @@ def told_apart(value: float, others: Sequence[float]) -> str:
     both the prediction and measurements of 1 + 9.4e-8 (scores 1 + accuracy * 1e-9)."""
     for digits in range(6, 16):
         text = f"{value:.{digits}g}"
-        if all(f"{other:.{digits}g}" != text for other in others if abs(other - value) > 1e-12 * abs(value)):  # rounding
+        if all(f"{other:.{digits}g}" != text for other in others if abs(other - value) > 1e-12 * abs(value)):
             return text
     return repr(float(value))
 

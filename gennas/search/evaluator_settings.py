@@ -33,8 +33,9 @@ def evaluator_settings(evaluator: Any) -> dict[str, Any]:
     """The settings that give ``evaluator``'s scores their meaning, as JSON values: epochs, peak
     learning rate and the optimiser's other settings, build options, input shape (or channels),
     classes, how its images were prepared (``inputs``), how many training and validation images its
-    loaders hold and, where they can be indexed, the keys of their data. Attributes it lacks (a callable, a table) are left out: a
-    setting missing from a study, or from this run, is never taken as a change."""
+    loaders hold and, where they can be indexed, the keys of their data. Attributes it lacks (a
+    callable, a table) are left out: a setting missing from a study, or from this run, is never
+    taken as a change."""
     out: dict[str, Any] = {}
     for name in ATTRIBUTES:
         value = getattr(evaluator, name, None)

@@ -204,8 +204,9 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
     # and the batch size, and a training evaluator's threads (noted on resume: its scores' last bits)
     # the evaluator's kind unless attrs name it: a study a callable verified was resumed with synflow
     # without a word, both units ranked in one table (Designer.search and the CLI record it themselves)
+    # and which gennas and torch verified (the latest run's)
     attrs = {"evaluator": kind, "method": method, **evaluator_settings(evaluator),
-             **run_settings(evaluator, executor, int(batch_size)), **(attrs or {}), **versions()}  # which gennas and torch verified (the latest run's)
+             **run_settings(evaluator, executor, int(batch_size)), **(attrs or {}), **versions()}
     attrs = attrs if start is None else {START_ATTR: start, **attrs}
     store = ResultStore.open(search_space, storage, study_name, resume=resume, attrs=attrs, direction=direction,
                              force=force)

@@ -47,7 +47,8 @@ def check_latency_model(model: LatencyModel, space: SearchSpace, device: str, n:
         low, high = (_vector(bound(archs, device, confidence=c), n, f"{name}.upper_bound(confidence={c})")
                      for c in BOUND_CONFIDENCES)
         if (high < ms * (1 - 1e-6)).any():
-            raise AssertionError(f"{name}.upper_bound at {BOUND_CONFIDENCES[1]} lies below its prediction: {high} < {ms}")
+            raise AssertionError(f"{name}.upper_bound at {BOUND_CONFIDENCES[1]} lies below its prediction: "
+                                 f"{high} < {ms}")
         if (high < low * (1 - 1e-6)).any():
             raise AssertionError(f"{name}.upper_bound is lower at confidence {BOUND_CONFIDENCES[1]} than at "
                                  f"{BOUND_CONFIDENCES[0]}: {high} < {low}")
