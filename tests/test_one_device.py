@@ -96,3 +96,36 @@ def test_a_study_on_a_device_of_one_s_own_model_is_reported_without_its_latencie
     assert {p.name for p in made.files} >= {"best_so_far.png", "accuracy_latency.png"}
     said = "left out of the accuracy-latency figure: own (device halfphone not known here)"
     assert any(said in note for note in made.notes)
+
+
+class AllBudgets:
+    """The README's virtual device: an architecture's latency is its largest share (%) of its budget
+    on any of the devices, each measured by nb201's table (so the bound is the value itself)."""
+
+    def __init__(self, bench, budgets):
+        self.bench, self.budgets, self.devices = bench, budgets, ["all"]
+        self.estimator = load_latency_estimator("nb201")
+
+    def predict(self, archs, device):
+        return np.max([self.bench.latency_of(list(archs), k) / ms * 100 for k, ms in self.budgets.items()], axis=0)
+
+    def predict_soft(self, slot_probs, device):
+        import torch
+
+        return torch.stack([self.estimator.predict_soft(slot_probs, k) / ms * 100
+                            for k, ms in self.budgets.items()]).max(0).values
+
+    def upper_bound(self, archs, device, confidence=0.95):
+        return self.predict(archs, device)
+
+
+def test_a_virtual_device_keeps_every_device_s_budget(tmp_path, monkeypatch, bench):
+    """The README's recipe for several devices (user walk 51: 10 of 10 designs kept all three)."""
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path))
+    budgets = {"pixel3": 12.0, "2080ti_1": 8.0, "gold_6240": 12.0}
+    designer = gennas.Designer("nb201", task="cifar10", device="all", max_latency_ms=100, seed=0,
+                               estimator=AllBudgets(bench, budgets))
+    designs = designer.generate(5)
+    assert len(designs) == 5
+    for device, ms in budgets.items():
+        assert max(bench.latency_of([c.arch for c in designs], device)) <= ms, device
