@@ -171,11 +171,10 @@ def register(app: typer.Typer) -> None:
                                                 help="table | proxy:NAME | train | supernet \\[default: table; "
                                                      "with --resume --study: the study's]"),
         storage: str = typer.Option(DEFAULT_STORAGE, "--storage",
-                                    help="optuna storage URL or .db file; postgresql://user@host/db to share a "
-                                         "study between machines (several searches on one study cooperate); a "
-                                         "file run.db keeps run.db.work/ beside it (trained weights, the predictor "
-                                         "a designer began from; a server's is under $GENNAS_HOME/work): archive "
-                                         "both"),
+                                    help="optuna storage URL or .db file; postgresql://user@host/db to share a study "
+                                         "between machines (several searches on one study cooperate); a file run.db "
+                                         "keeps run.db.work/ beside it (trained weights, the predictor a designer "
+                                         "began from; a server's is under $GENNAS_HOME/work): archive both"),
         study: Optional[str] = typer.Option(None, "--study", help="study name (default from the settings)"),
         seed: int = typer.Option(0, "--seed", help="random seed of the method: the same command repeats a run given "
                                                    "the same $GENNAS_HOME, whose saved predictor a designer in a space "
@@ -185,6 +184,8 @@ def register(app: typer.Typer) -> None:
                                    help="designer | random | evolution | local | tpe | bananas | transfer-topk | "
                                         "transfer-local | proxy-topk | an installed package's (gennas.methods)"),
         batch_size: int = typer.Option(1, "--batch-size", help="architectures verified per round"),
+        time_limit: Optional[float] = typer.Option(None, "--time-limit", min=1, help="seconds after which no "
+                                                   "verification starts: the search ends (exit 0), --resume goes on"),
         device: Optional[str] = typer.Option(None, "--device", help="device of the latency budget"),
         max_latency_ms: Optional[float] = typer.Option(None, "--max-latency-ms", help="latency budget (ms)"),
         latency_confidence: float = typer.Option(0.95, "--latency-confidence",
@@ -208,10 +209,9 @@ def register(app: typer.Typer) -> None:
                                                           "(the change is recorded in the study), never "
                                                           "with another --task"),
         untrained: bool = typer.Option(False, "--untrained",
-                                       help="designer: start from an untrained predictor, not the one earlier "
-                                            "searches saved in $GENNAS_HOME (nor a shipped one), and leave that one "
-                                            "as it is: the run no longer depends on the home; with --resume, give "
-                                            "it again"),
+                                       help="designer: start from an untrained predictor, not the one earlier searches "
+                                            "saved in $GENNAS_HOME (nor a shipped one), and leave that one as it is: "
+                                            "the run no longer depends on the home; with --resume, give it again"),
         executor: str = typer.Option("local", "--executor", help="local (in this process) | ray (Ray tasks; "
                                                                    "pip install -e '.\\[ray]')"),  # \\[: not rich markup
         workers: Optional[int] = typer.Option(None, "--workers", help="Ray tasks at once (--executor ray; default 2)"),
@@ -346,7 +346,7 @@ def register(app: typer.Typer) -> None:
             warnings.showwarning = note_other_threads(warnings.showwarning)
             result = run_search(optimizer, scorer, budget, storage=backend, study_name=name, batch_size=batch_size,
                                 progress=not quiet, resume=resume, space=sp, attrs=attrs, force=force,
-                                executor=executor, workers=workers, address=address)
+                                executor=executor, workers=workers, address=address, max_seconds=time_limit)
         rows = [{"rank": i + 1, "arch": r.arch.to_string(), "score": r.score, "kind": r.kind,
                  "fidelity": r.fidelity, "cost_s": r.cost_s} for i, r in enumerate(result.top(top))]
         latency = latency_columns(getattr(optimizer, "budget", None), latency_confidence,

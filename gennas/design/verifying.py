@@ -211,7 +211,7 @@ class Verification:
     def search(self, evaluator: Evaluator | Callable[[ArchGraph], SupportsFloat], budget: int, *, batch_size: int = 1,
                storage: Any = None, study_name: str | None = None, resume: bool = False,
                progress: bool | None = None, force: bool = False, executor: Any = None, workers: int | None = None,
-               address: str | None = None) -> SearchResult:
+               address: str | None = None, max_seconds: float | None = None) -> SearchResult:
         """Generate, verify with ``evaluator``, refit; until ``budget`` architectures are verified.
 
         The budget is per call: a second search on this designer verifies ``budget`` more (new
@@ -239,6 +239,8 @@ class Verification:
                 (one Ray task per architecture, more asked as workers free up) or an
                 :class:`~gennas.search.executor.Executor`.
             workers: Ray tasks in flight (default 2). address: the Ray cluster (None: a local one).
+            max_seconds: a time limit (s): no verification starts after it, and the search returns
+                with a note; ``resume=True`` goes on (see :func:`~gennas.search.run_search`).
 
         Raises:
             GennasError: ``resume`` without a storage; bad budget or batch size; an evaluator of another
@@ -266,7 +268,8 @@ class Verification:
         try:
             out = run_search(searched(self.loop, force), evaluator, budget, storage=storage, study_name=study_name,
                              batch_size=batch_size, progress=progress, resume=resume, force=force, attrs=attrs,
-                             direction=self.loop.scale.direction, executor=executor, workers=workers, address=address)
+                             direction=self.loop.scale.direction, executor=executor, workers=workers, address=address,
+                             max_seconds=max_seconds)
         except (KeyboardInterrupt, SystemExit):
             # the cells this search asked and never told are candidates again: ask() skipped the one
             # being trained when it was stopped; a stored study keeps its own claims

@@ -35,7 +35,7 @@ from gennas.search.claims import MAX_ATTEMPTS, Claims, StudyView
 from gennas.search.evaluator_settings import (check_evaluator_space, evaluator_settings, run_settings,
                                               warn_weights_not_kept)
 from gennas.search.executor import Executor, make_executor
-from gennas.search.interrupted import stops_on_sigterm, warn_interrupted
+from gennas.search.interrupted import stops_on_sigterm, time_limit_note, warn_interrupted
 from gennas.search.optimizer import Optimizer, check_optimizer, method_name, untold
 from gennas.search.progress import SearchProgress, attach_work_dir, release_work, work_dirs
 from gennas.search.search_result import SearchResult
@@ -138,7 +138,7 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
                progress: bool | None = None, resume: bool = False, space: SearchSpace | str | None = None,
                attrs: dict[str, Any] | None = None, direction: str = "maximize", force: bool = False,
                executor: Executor | str | None = None, workers: int | None = None,
-               address: str | None = None) -> SearchResult:
+               address: str | None = None, max_seconds: float | None = None) -> SearchResult:
     """Search until ``budget`` architectures have been verified (failed ones count).
 
     Args:
@@ -165,6 +165,8 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
             architectures are asked as workers free up) or an
             :class:`~gennas.search.executor.Executor`.
         workers: Ray tasks in flight (default 2); address: Ray cluster (None: a local instance).
+        max_seconds: a time limit (s, wall): once it has passed, no new verification starts, those
+            under way finish and are stored, and the search returns with a note (a resume goes on).
 
     Several processes may run on one study at once: each claims an architecture before verifying
     it (:mod:`gennas.search.claims`), so none is verified twice, the budget counts every
@@ -186,6 +188,9 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
         raise GennasError(f"budget must be a positive number of verifications, got {budget!r}")
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
         raise GennasError(f"batch_size must be a positive integer, got {batch_size!r}")
+    if max_seconds is not None and (isinstance(max_seconds, bool) or not isinstance(max_seconds, (int, float))
+                                    or not 0 < max_seconds < math.inf):
+        raise GennasError(f"max_seconds must be a positive number of seconds, got {max_seconds!r}")
     optimizer = check_optimizer(optimizer)
     evaluator = as_evaluator(evaluator)
     if progress is None:  # a training or a proxy may take minutes per architecture; a table lookup never does
@@ -255,6 +260,13 @@ def run_search(optimizer: Optimizer, evaluator: Evaluator | Callable[[ArchGraph]
                         optimizer.tell(news)
                     room = int(budget) - len(view.results) - len(view.live)
                     want = min(runner.free(), room)
+                    if max_seconds is not None and time.monotonic() - began >= max_seconds:
+                        want = 0  # the time limit: what is under way finishes and is stored, nothing new starts
+                        if not runner.pending():
+                            if held_round:  # a resumed round's stored results: told, as the round would have
+                                optimizer.tell(held_round)
+                            out.notes.append(time_limit_note(max_seconds, len(view.results), int(budget)))
+                            break
                     fresh = False  # whether a claim read the study in this round
                     if held_round and not pending:  # its rest claimed by another process: told now
                         optimizer.tell(held_round)

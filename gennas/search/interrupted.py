@@ -91,3 +91,10 @@ def stops_on_sigterm(fn: _F) -> _F:
 
 def _raise_terminated(signum: int, frame: Any) -> None:
     raise SearchTerminated()
+
+
+def time_limit_note(max_seconds: float, verified: int, budget: int) -> str:
+    """What a search stopped by its time limit (``max_seconds``, ``--time-limit``) says: how far it
+    got, and that a stored study goes on from there."""
+    return (f"stopped at the time limit of {max_seconds:g} s with {verified} of {budget} verified: a stored study "
+            "goes on with resume=True (gennas search --resume), the verifications under way were finished")
