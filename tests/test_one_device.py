@@ -129,3 +129,22 @@ def test_a_virtual_device_keeps_every_device_s_budget(tmp_path, monkeypatch, ben
     assert len(designs) == 5
     for device, ms in budgets.items():
         assert max(bench.latency_of([c.arch for c in designs], device)) <= ms, device
+
+
+def test_a_search_s_pareto_front_on_each_device_is_data(bench):
+    """The trade-off was only a picture, one front across every device's latencies (user walk 51)."""
+    from gennas.baselines import RandomSearch
+    from gennas.search import run_search
+
+    result = run_search(RandomSearch("nb201", seed=0), lambda a: bench.accuracy(a, "cifar10"), budget=40,
+                        progress=False)
+    for device in ("pixel3", "gold_6240"):
+        front = result.pareto(lambda archs: bench.latency_of(archs, device))
+        ms = [m for _, m in front]
+        scores = [r.score for r, _ in front]
+        assert ms == sorted(ms) and scores == sorted(scores) and len(front) >= 2  # faster, then better
+        for r in result.results:  # every result is matched or beaten by one of the front
+            own = float(bench.latency_of([r.arch], device)[0])
+            assert any(m <= own and s >= r.score for s, m in zip(scores, ms))
+    with pytest.raises(gennas.GennasError, match="one finite ms per architecture"):
+        result.pareto(lambda archs: [1.0])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,8 +14,9 @@ import numpy as np
 
 from gennas.design.candidate import same_keys
 from gennas.display import Figures, ReprInIPython, cell, html_table, shortened
-from gennas.errors import GennasWarning
+from gennas.errors import GennasError, GennasWarning
 from gennas.evaluators.base import Result
+from gennas.graph import ArchGraph
 from gennas.search.storage import ResultStore
 
 
@@ -85,6 +86,24 @@ class SearchResult(ReprInIPython):
             if best > -math.inf:
                 out[i] = sign * best
         return out
+
+    def pareto(self, latency: Callable[[list[ArchGraph]], Any]) -> list[tuple[Result, float]]:
+        """The verified results no other beats on both score (by the search's direction) and
+        latency, fastest first, each with its latency in ms. ``latency`` maps architectures to ms
+        ``(n,)``: ``lambda archs: bench.latency_of(archs, "pixel3")``, an estimator's
+        ``predict(archs, device)``; one call per device gives each device's front (the report's
+        figure draws them; a user walk wanted them as data to choose from)."""
+        from gennas.report import pareto_front
+
+        done = [r for r in self.history if not r.failed]
+        if not done:
+            return []
+        ms = np.asarray(latency([r.arch for r in done]), dtype=np.float64).reshape(-1)
+        if ms.shape != (len(done),) or not np.isfinite(ms).all():
+            raise GennasError(f"pareto(latency): latency(archs) must give one finite ms per architecture "
+                              f"({len(done)}), got {ms.shape[0]} values{'' if np.isfinite(ms).all() else ' with NaN'}")
+        front = pareto_front(ms, self._sign() * np.array([r.score for r in done], dtype=np.float64))
+        return [(done[i], float(ms[i])) for i in front]
 
     def plot(self, path: str | Path = "gennas-report") -> Figures:
         """PNG figures of this search written into folder ``path`` (best so far, predicted vs
