@@ -144,3 +144,14 @@ def hide_passwords(text: str) -> str:
     """``text`` with every URL's password written ``***``: a ``--storage`` URL was printed whole in
     error lines, pasted commands, ``--json`` and report titles, which CI logs keep for anyone to read."""
     return _URL_PASSWORD.sub(r"\1***@", text)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the work was, as Ctrl-C's KeyboardInterrupt is: a command exits 143
+    (``gennas.cli.output.friendly``), a Python search stops as interrupted and the process then
+    ends by the signal (``gennas.search.interrupted.stops_on_sigterm``)."""
+
+
+def raise_terminated(signum: int, frame: FrameType | None) -> None:
+    """A SIGTERM handler raising :class:`Terminated`."""
+    raise Terminated()

@@ -84,10 +84,9 @@ def latencies(run: StudyRun, archs: Sequence[Any]) -> tuple[np.ndarray, str] | N
     """Latency (ms) of ``archs`` on the run's device and where it comes from: the bundled table;
     else, for a run with a budget, what judged it (the latency model's upper bound at the run's
     confidence, or a measurement: a registered device's own timing of a cell, a subnet of mbv3's
-    bundled table); else the estimator's prediction.
-    None when the run has no device, or one neither table nor estimator knows here (a device of a
-    user's own latency model, ``estimator=``: it failed the whole report, user walk 51)."""
-    if run.device is None or not archs or not knows_device(run):
+    bundled table); else the estimator's prediction. None when the run has no device, or one neither
+    knows here (a user's own model's, ``estimator=``: it failed the whole report, user walk 51)."""
+    if run.device is None or not archs:
         return None
     if run.space.benchmark:
         from gennas.bench import load_benchmark
@@ -99,6 +98,8 @@ def latencies(run: StudyRun, archs: Sequence[Any]) -> tuple[np.ndarray, str] | N
     from gennas.surrogates.latency import load_latency_estimator
 
     estimator = load_latency_estimator(run.space)
+    if run.device not in estimator.devices:
+        return None
     if run.budget_ms is None:
         return estimator.predict(list(archs), run.device), "estimated latency"
     # the point estimate beside the budget line showed slack the search never had: it judged the
@@ -114,13 +115,11 @@ def latencies(run: StudyRun, archs: Sequence[Any]) -> tuple[np.ndarray, str] | N
 
 def knows_device(run: StudyRun) -> bool:
     """Whether the run's device is in its space's table or estimator (registered devices included)."""
+    from gennas.bench import load_benchmark
     from gennas.surrogates.latency import load_latency_estimator
 
-    if run.space.benchmark:
-        from gennas.bench import load_benchmark
-
-        if run.device in load_benchmark(run.space.benchmark).devices:
-            return True
+    if run.space.benchmark and run.device in load_benchmark(run.space.benchmark).devices:
+        return True
     return run.device in load_latency_estimator(run.space).devices
 
 

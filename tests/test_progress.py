@@ -263,5 +263,5 @@ def test_off_a_terminal_verified_lines_say_about_how_long_is_left():
         bar.update(1)
         bar.update(3)
     lines = stream.getvalue().splitlines()
-    assert "verified 1/4, best -, about 6 min left" in lines[1]
+    assert "verified 1/4, best -, about 06:00 left" in lines[1]
     assert lines[2].endswith("verified 4/4, best -")  # nothing left: no estimate

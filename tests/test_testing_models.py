@@ -60,5 +60,5 @@ def test_an_accuracy_model_predicting_one_value_for_all_is_named(nb201):
         def predict(self, archs, task=None):
             return 90.0, 1.0
 
-    with pytest.raises(AssertionError, match=r"OneValue.predict's mean must give \(8,\) values, got shape \(\)"):
+    with pytest.raises(AssertionError, match=r"OneValue.predict of 8 architectures returned shapes \(\(\), \(\)\)"):
         check_accuracy_model(OneValue, nb201)

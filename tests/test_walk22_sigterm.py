@@ -35,6 +35,6 @@ def test_a_command_takes_sigterm_where_nothing_else_handles_it():
     previous = signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
         friendly(lambda: seen.append(signal.getsignal(signal.SIGTERM)))()
-        assert seen == [output._terminate] and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+        assert seen == [output.raise_terminated] and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
     finally:
         signal.signal(signal.SIGTERM, previous)

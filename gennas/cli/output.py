@@ -23,7 +23,8 @@ from rich.text import Text
 
 from gennas.design.task_names import TaskNameSlip
 from gennas.display import is_terminal, number
-from gennas.errors import ON_COMMAND_LINE, GennasError, GennasWarning, first_line, hide_passwords
+from gennas.errors import (ON_COMMAND_LINE, GennasError, GennasWarning, Terminated, first_line, hide_passwords,
+                           raise_terminated)
 
 if TYPE_CHECKING:
     from gennas.design.budget import LatencyBudget
@@ -125,7 +126,7 @@ def friendly(fn: Callable[..., Any] | None = None, *, interrupted: str = "interr
         # where the host installed its own handler (a test run under `timeout`), it is kept: taken
         # over, the host's SIGTERM became one command's exit 143 and the run went on
         ours = threading.current_thread() is threading.main_thread() and not callable(signal.getsignal(signal.SIGTERM))
-        previous = signal.signal(signal.SIGTERM, _terminate) if ours else None
+        previous = signal.signal(signal.SIGTERM, raise_terminated) if ours else None
         command_line = ON_COMMAND_LINE.set(True)
         try:
             with warnings.catch_warnings(), command_threads():
@@ -164,14 +165,6 @@ def _discard_stdout() -> None:
         null = os.open(os.devnull, os.O_WRONLY)
         os.dup2(null, sys.stdout.fileno())
         os.close(null)
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised where the command was, as Ctrl-C's KeyboardInterrupt is (exit code 143)."""
-
-
-def _terminate(signum: int, frame: Any) -> None:
-    raise Terminated()
 
 
 def print_json(value: Any) -> None:

@@ -30,10 +30,12 @@ def register(app: typer.Typer) -> None:
         from gennas.search.backends import open_storage
         from gennas.search.runs import load_runs
 
-        cache = home_folder("matplotlib")  # matplotlib's cache, where $HOME cannot hold it: it warned in the
-        home = os.path.expanduser("~")  # log (user walk 48); where it can, matplotlib's own place
-        if cache is not None and "MPLCONFIGDIR" not in os.environ and not os.access(home, os.W_OK):
-            os.environ["MPLCONFIGDIR"] = str(cache)
+        # matplotlib's cache, where $HOME cannot hold it: it warned in the log (user walk 48); where it
+        # can, matplotlib's own place
+        if "MPLCONFIGDIR" not in os.environ and not os.access(os.path.expanduser("~"), os.W_OK):
+            cache = home_folder("matplotlib")
+            if cache is not None:
+                os.environ["MPLCONFIGDIR"] = str(cache)
         runs = load_runs(open_storage(check_storage(storage), existing=True), study)
         written = write_report(runs, out)
         studies = [{"study": r.name, "method": r.method, "results": len(r.results),

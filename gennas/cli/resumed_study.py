@@ -106,14 +106,11 @@ def check_default_resume(storage: str, name: str, asked: bool) -> None:
     --task nor --evaluator given) and the storage holds studies, but not ``name``, the default one: resuming an
     MNIST training study without its options started a cifar10 table study in its file, exit 0
     (user walk 52). A storage that holds none, or ``name``, goes on as before."""
-    from gennas.search.backends import open_storage
+    from gennas.search.studies import stored_study_names
 
     if not asked:
         return
-    try:
-        names = [s.study_name for s in open_storage(storage, existing=True).get_all_studies()]
-    except GennasError:  # no such file yet: the search starts it (said there)
-        return
+    names = stored_study_names(storage)  # None: no such file yet, the search starts it (said there)
     if names and name not in names:
         held = ", ".join(shlex.quote(n) for n in names)
         raise GennasError(f"--resume: the storage holds no study {name!r} (the default for these options) but "

@@ -9,7 +9,6 @@ a fair use, and only the user knows whether the scores are meant to rank anythin
 from __future__ import annotations
 
 import warnings
-from typing import Any
 
 import torch
 
@@ -17,14 +16,6 @@ from gennas.errors import GennasWarning, caller_stacklevel
 
 #: fewer validation images than this are warned of: a score moves in steps of 100 / n %
 MIN_VALIDATION_IMAGES = 50
-
-
-def images_in(loader: Any) -> int | None:
-    """How many images ``loader``'s dataset holds (None: it has no length, an iterable dataset)."""
-    try:
-        return len(loader.dataset)
-    except (TypeError, AttributeError):
-        return None
 
 
 def warn_thin_data(val_images: int | None, train_labels: torch.Tensor, every_label: bool,

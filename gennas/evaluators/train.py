@@ -41,8 +41,9 @@ from gennas.errors import (GennasError, GennasWarning, InvalidArchitecture, Trai
 from gennas.evaluators.base import Result, architectures_to_evaluate
 from gennas.evaluators.data_key import data_key
 from gennas.evaluators.batches import check_batch, take_batches
-from gennas.evaluators.thin_data import images_in, warn_thin_data
+from gennas.evaluators.thin_data import warn_thin_data
 from gennas.graph import ArchGraph, ArchLike
+from gennas.search.evaluator_settings import images_in
 from gennas.search.progress import listening, report
 from gennas.seeds import seeded_torch
 from gennas.spaces import SearchSpace, resolve_space

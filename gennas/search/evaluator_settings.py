@@ -53,15 +53,22 @@ def evaluator_settings(evaluator: Any) -> dict[str, Any]:
         except (TypeError, IndexError, AttributeError, KeyError):
             pass
     for name, attr in SAMPLE_COUNTS.items():
-        dataset: Any = getattr(getattr(evaluator, attr, None), "dataset", None)  # len() or TypeError
-        try:
-            out[name] = int(len(dataset))
-        except TypeError:  # no loader, or an iterable dataset of unknown length
-            pass
+        count = images_in(getattr(evaluator, attr, None))
+        if count is not None:
+            out[name] = count
     keys = getattr(evaluator, DATA_KEYS, None)
     if isinstance(keys, dict) and all(name in out for name in SAMPLE_COUNTS):  # indexed: the same in every process
         out[DATA_KEYS] = dict(keys)
     return out
+
+
+def images_in(loader: Any) -> int | None:
+    """How many images ``loader``'s dataset holds; None without a loader, or for a dataset of no
+    length (an iterable dataset)."""
+    try:
+        return int(len(loader.dataset))
+    except (TypeError, AttributeError):
+        return None
 
 
 def check_evaluator_space(evaluator: Any, space_name: str) -> None:

@@ -17,7 +17,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from gennas.errors import ON_COMMAND_LINE, GennasWarning, caller_stacklevel
+from gennas.errors import ON_COMMAND_LINE, GennasWarning, Terminated, caller_stacklevel, raise_terminated
 
 
 class InterruptedSearch(GennasWarning):
@@ -57,10 +57,6 @@ def warn_interrupted(optimizer: Any, storage: Any, url: str | None, study_name: 
                       stacklevel=caller_stacklevel())
 
 
-class SearchTerminated(KeyboardInterrupt):
-    """SIGTERM during a Python search, raised where the search was, as Ctrl-C's KeyboardInterrupt is."""
-
-
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
@@ -76,10 +72,10 @@ def stops_on_sigterm(fn: _F) -> _F:
         if (threading.current_thread() is not threading.main_thread()
                 or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL):
             return fn(*args, **kwargs)
-        signal.signal(signal.SIGTERM, _raise_terminated)
+        signal.signal(signal.SIGTERM, raise_terminated)
         try:
             return fn(*args, **kwargs)
-        except SearchTerminated:
+        except Terminated:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             os.kill(os.getpid(), signal.SIGTERM)  # the default's end (exit 143), now that the search stopped cleanly
             raise  # reached only where the signal is blocked
@@ -87,10 +83,6 @@ def stops_on_sigterm(fn: _F) -> _F:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
     return wrapper  # type: ignore[return-value]
-
-
-def _raise_terminated(signum: int, frame: Any) -> None:
-    raise SearchTerminated()
 
 
 def time_limit_note(max_seconds: float, verified: int, budget: int) -> str:

@@ -175,16 +175,14 @@ class SearchProgress:
             self._line(f"verified {self.done}/{self.total}, {described}{self._time_left()}")
 
     def _time_left(self) -> str:
-        """``", about 4 min left"``: the verifications left at this run's mean seconds per verification
+        """``", about 04:10 left"``: the verifications left at this run's mean seconds per verification
         so far ("" before the first, and at the end); a real training's search showed elapsed time
         only, though each cell's training took a steady 15-24 s (user walk 52)."""
         left = self.total - self.done
         if self._here <= 0 or left <= 0:
             return ""
         seconds = (time.monotonic() - self._start) / self._here * left
-        when = f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min" if seconds < 5400 else \
-            f"{seconds / 3600:.1f} h"
-        return f", about {when} left"
+        return f", about {_clock(seconds)} left"  # as the lines' elapsed time is written
 
     def replayed(self, done: int, total: int) -> None:
         """``done`` of a resumed study's ``total`` stored results told to the optimizer (a designer

@@ -156,6 +156,15 @@ def default_study_name(method: str, space: str, task: str, evaluator: str, seed:
     return f"{name}-seed{seed}"
 
 
+def stored_study_names(storage: Any) -> list[str] | None:
+    """The names of the studies ``storage`` holds; None where it cannot be opened as it is (no such
+    file yet: a resume starts it)."""
+    try:
+        return [s.study_name for s in open_storage(storage, existing=True).get_all_studies()]
+    except GennasError:
+        return None
+
+
 def resumed_study_name(storage: Any, name: str, default_name: str) -> str:
     """The study a resume named by its settings continues: ``name`` where ``storage`` holds it,
     else the one study named ``default_name`` but for its latency confidence (``-confX``).
@@ -164,9 +173,8 @@ def resumed_study_name(storage: Any, name: str, default_name: str) -> str:
     no study and started a new one, where any other changed setting is refused or forced;
     continued, the settings check says so."""
     stem, _, seed = default_name.rpartition("-seed")
-    try:
-        names = [s.study_name for s in open_storage(storage, existing=True).get_all_studies()]
-    except GennasError:
+    names = stored_study_names(storage)
+    if names is None:
         return name  # no storage yet: the resume starts the study, as it says
     if name in names:
         return name

@@ -19,9 +19,10 @@ from typing import Any
 import numpy as np
 import torch
 
+from gennas.errors import GennasError
 from gennas.graph import ArchGraph
 from gennas.spaces import SearchSpace
-from gennas.surrogates.protocols import AccuracyModel, LatencyModel
+from gennas.surrogates.protocols import AccuracyModel, LatencyModel, check_prediction
 
 #: confidences an ``upper_bound`` is asked at: a higher one may not give a lower bound
 BOUND_CONFIDENCES = (0.5, 0.95)
@@ -82,9 +83,11 @@ def check_accuracy_model(make: Callable[[], AccuracyModel], space: SearchSpace, 
 
 def _check_predict(model: AccuracyModel, archs: list[ArchGraph], task: Any, name: str) -> None:
     out = model.predict(archs, task)
-    if not (isinstance(out, tuple) and len(out) == 2):
-        raise AssertionError(f"{name}.predict must return (mean, std), got {type(out).__name__}")
-    mean, std = (_vector(v, len(archs), f"{name}.predict's {what}") for v, what in zip(out, ("mean", "std")))
+    try:  # the designer's own check of a user's model (it names the model)
+        check_prediction(out, len(archs), model)
+    except GennasError as exc:
+        raise AssertionError(f"{name}: {exc}") from None
+    mean, std = (np.asarray(v, dtype=np.float64) for v in out)
     if not (np.isfinite(mean).all() and np.isfinite(std).all() and (std >= 0).all()):
         raise AssertionError(f"{name}.predict: mean {mean} and std {std} must be finite, the std >= 0")
     again = model.predict(archs, task)
