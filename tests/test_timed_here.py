@@ -7,6 +7,7 @@ import json
 import platform
 import re
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -111,3 +112,31 @@ def test_an_unregistered_device_of_a_user_space_names_its_spec_file(tmp_path, mo
     path = user_cell_space("timedspace")
     with pytest.raises(gennas.GennasError, match=f"latency devices --space {path}`"):
         local_registration("nobox", gennas.load_space(path))
+
+
+def test_designs_to_time_are_generated_under_the_budget_over_the_margin(tmp_path, monkeypatch, nb201, register_here):
+    """Kept only where timing x margin is within the budget, designs generated under the budget itself
+    (estimated just under it) timed near it and were left out: a user walk's margin of 1.7 kept none."""
+    from gennas.design import timed_here
+    from gennas.surrogates.retiming import recorded_margin
+    from gennas.surrogates.latency import load_latency_estimator
+
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path))
+    refs = load_latency_estimator(nb201).reference_archs()
+    # every reference timed a second time 1.5x slower: a noisy registration, margin about 1.5
+    register_here("noisybox", nb201, 1.0, retimed=[[a.to_string(), 1.5 * (1 + i / 10)] for i, a in enumerate(refs)])
+    assert recorded_margin(local_registration("noisybox", nb201), 0.95) > 1.3
+    estimator = load_latency_estimator(nb201)
+
+    def timer(record, space):  # this machine times each design 1 % under the model's estimate
+        return lambda arch: 0.99 * float(estimator.predict([arch], "noisybox")[0])
+
+    monkeypatch.setattr(timed_here, "registered_timer", timer)
+    # the budget over the margin at the median estimate: half the cells are estimated within it
+    budget = 1.6 * float(np.median(estimator.predict(nb201.sample_many(200, 0), "noisybox")))
+    out = CliRunner().invoke(app, ["design", "--device", "noisybox", "--max-latency-ms", f"{budget:.4g}", "-n", "3",
+                                   "--time-here", "--json"])
+    assert out.exit_code == 0, out.output
+    rows = json.loads(out.stdout)
+    assert len(rows) == 3 and all(r["bound_ms"] <= budget for r in rows), rows
+    assert "timed here: 3 of the 3 designs timed are within" in out.stderr and "left out" not in out.stderr, out.stderr

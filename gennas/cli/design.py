@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Optional
 
@@ -110,32 +111,42 @@ def register(app: typer.Typer) -> None:
         generation_confidence = TIME_HERE_GENERATION if time_here else latency_confidence
         from gennas.design.budget import MissedCheck
 
-        with warnings.catch_warnings():
-            if time_here:  # the timings judge the budget, not the bound the pool is generated under: said below
-                warnings.simplefilter("ignore", MissedCheck)
-            if study is not None:
-                # what is given replaces the study's, as in Designer.from_study: a new budget alone keeps
-                # the study's device (it was refused: "a latency budget needs a device"), and a confidence
-                # alone is applied (or refused) too: it was dropped without a word
-                overrides = {key: value for key, value in (("device", device), ("max_latency_ms", max_latency_ms))
-                             if value is not None}
-                if time_here or given_confidence is not None:  # not given: the study's, as in from_study
-                    overrides["latency_confidence"] = generation_confidence
-                if task is not None:
-                    overrides["task"] = task  # checked against the study's
-                if seed is not None:
-                    overrides["seed"] = seed
-                designer = Designer.from_study(storage, study, space=space, generator=generator, force=force, **overrides)
-                device, max_latency_ms = designer.device, designer.max_latency_ms
-                # a study searched without a task (Designer(space).search): the task its designs name, the
-                # predictor's default (else the command line's); designer.task.name was an AttributeError
-                task = designer.task.name if designer.task is not None else \
-                    getattr(designer.predictor, "default_task", None) or "cifar10"
-            else:
+        def build_designer(budget_ms: Optional[float] = None) -> Any:
+            """The designer the options ask for; ``budget_ms`` replaces its budget (--time-here's pool)."""
+            nonlocal device, max_latency_ms, task
+            with warnings.catch_warnings():
+                if time_here:  # the timings judge the budget, not the bound the pool is generated under: said below
+                    warnings.simplefilter("ignore", MissedCheck)
+                if study is not None:
+                    # what is given replaces the study's, as in Designer.from_study: a new budget alone keeps
+                    # the study's device (it was refused: "a latency budget needs a device"), and a confidence
+                    # alone is applied (or refused) too: it was dropped without a word
+                    overrides = {key: value for key, value in (("device", device), ("max_latency_ms", max_latency_ms))
+                                 if value is not None}
+                    if budget_ms is not None:
+                        overrides["max_latency_ms"] = budget_ms
+                    if time_here or given_confidence is not None:  # not given: the study's, as in from_study
+                        overrides["latency_confidence"] = generation_confidence
+                    if task is not None:
+                        overrides["task"] = task  # checked against the study's
+                    if seed is not None:
+                        overrides["seed"] = seed
+                    built = Designer.from_study(storage, study, space=space, generator=generator, force=force,
+                                                **overrides)
+                    if budget_ms is None:
+                        device, max_latency_ms = built.device, built.max_latency_ms
+                        # a study searched without a task (Designer(space).search): the task its designs name, the
+                        # predictor's default (else the command line's); designer.task.name was an AttributeError
+                        task = built.task.name if built.task is not None else \
+                            getattr(built.predictor, "default_task", None) or "cifar10"
+                    return built
                 task = task or "cifar10"  # search's default too: the same command line designs what it searched for
-                designer = Designer(space or "nb201", task=task, device=device, max_latency_ms=max_latency_ms,
-                                    seed=0 if seed is None else seed, generator=generator,
-                                    latency_confidence=generation_confidence, predictor=held_out(space, holdout))
+                return Designer(space or "nb201", task=task, device=device,
+                                max_latency_ms=max_latency_ms if budget_ms is None else budget_ms,
+                                seed=0 if seed is None else seed, generator=generator,
+                                latency_confidence=generation_confidence, predictor=held_out(space, holdout))
+
+        designer = build_designer()
         if given_confidence is not None and designer.budget is not None and designer.budget.exact:
             # it bounds an estimate: on a measured device it was taken without a word
             typer.echo(f"note: --latency-confidence {given_confidence:g} changes nothing on {designer.device}: its "
@@ -145,7 +156,7 @@ def register(app: typer.Typer) -> None:
 
             check_onnx()  # before anything is designed or written: a missing extra leaves no half export
         if time_here:
-            candidates = timed_designs(designer, n, latency_confidence)
+            candidates = timed_designs(designer, n, latency_confidence, build_designer)
         else:
             candidates = designer.generate(n)
         bench = None
@@ -282,17 +293,18 @@ def export_lock(export: Path) -> Any:
     return writers_lock(locks / key, 0)
 
 
-def timed_designs(designer: Any, n: int, confidence: float) -> list[Any]:
+def timed_designs(designer: Any, n: int, confidence: float, rebudgeted: Callable[[float], Any]) -> list[Any]:
     """``n`` designs within the designer's budget by their timing on this machine (``--time-here``,
     :mod:`gennas.design.timed_here`): of ``TIMED_POOL`` x ``n`` generated, in rank order, each
-    judged at its timing times the margin a second timing reaches at ``confidence``."""
+    judged at its timing times the margin a second timing reaches at ``confidence``; the pool is
+    generated under the budget over that margin first (``rebudgeted(ms)``: the designer under ``ms``)."""
     import typer
 
     from gennas.cli.output import note as note_line
     from gennas.cli.output import progress_lines
     from gennas.design.timed_here import (SITTING_CELLS, TIMED_POOL, TIMINGS_PER_DESIGN, generating_to_time,
                                           keep_timed_within, local_registration, picked_by_missed_estimate,
-                                          registered_timer, sitting_speed)
+                                          pool_to_time, registered_timer, sitting_speed)
     from gennas.errors import GennasError
     from gennas.surrogates.retiming import DRIFT_CONFIDENCE, highest_margin_confidence, recorded_margin
 
@@ -308,7 +320,7 @@ def timed_designs(designer: Any, n: int, confidence: float) -> list[Any]:
                           "or less with --time-here")
     with warnings.catch_warnings(), generating_to_time():  # the pool's own shortfall: said below in the user's terms
         warnings.simplefilter("ignore", UserWarning)
-        pool = designer.generate(TIMED_POOL * n)
+        pool = pool_to_time(designer, rebudgeted, margin, TIMED_POOL * n)
     picked = picked_by_missed_estimate(designer.budget, record, designer.space)
     if picked is not None:
         note_line(picked)

@@ -31,8 +31,8 @@ from gennas.spaces import SearchSpace
 from gennas.threads import torch_threads
 
 __all__ = ["GENERATING_TO_TIME", "SITTING_CELLS", "TIMED_POOL", "TIME_HERE_GENERATION", "TIMINGS_PER_DESIGN", "TIMING_SETTINGS",
-           "TimedDesigns", "can_time_here", "generating_to_time", "keep_timed_within", "local_registration", "picked_by_missed_estimate", "registered_timer",
-           "sitting_speed"]
+           "TimedDesigns", "can_time_here", "generating_to_time", "keep_timed_within", "local_registration", "picked_by_missed_estimate", "pool_to_time",
+           "registered_timer", "sitting_speed"]
 
 #: the registration's settings a design (or a recheck) is timed with (``gennas latency measure`` stores them)
 TIMING_SETTINGS = ("batch_size", "repeats", "max_repeats", "warmup", "target_spread", "max_seconds", "clock",
@@ -154,6 +154,26 @@ def sitting_speed(record: dict[str, Any], time_one: Callable[[Any], float], cell
 #: designs near the budget were the ones timed low, and timed again 15 of 25 ran over their bound
 #: (nb201 at 4 ms)
 TIMINGS_PER_DESIGN = 2
+
+
+def pool_to_time(designer: Any, rebudgeted: Callable[[float], Any], margin: float, size: int) -> list[Candidate]:
+    """Up to ``size`` designs to time for ``designer``'s budget B, in rank order: those its latency
+    model estimates within B / ``margin`` first (``rebudgeted(ms)`` is the designer under budget
+    ``ms``), then, where they are fewer than ``size``, those within B. A design is kept only if its
+    timing x ``margin`` is within B: generated under B, the pool held designs estimated just under
+    it, which timed near B and were all left out (a user walk: margin 1.7, none of 30 kept)."""
+    from gennas.generators.guidance import InfeasibleBudget
+
+    pool: list[Candidate] = []
+    if margin > 1.0:
+        try:
+            pool = list(rebudgeted(designer.max_latency_ms / margin).generate(size))
+        except InfeasibleBudget:  # none estimated within it: the budget's own pool, judged by its timings
+            pool = []
+    if len(pool) < size:
+        seen = {c.arch.canonical_hash() for c in pool}
+        pool += [c for c in designer.generate(size) if c.arch.canonical_hash() not in seen][:size - len(pool)]
+    return [replace(c, rank=rank) for rank, c in enumerate(pool, 1)]
 
 
 def keep_timed_within(candidates: Sequence[Candidate], time_one: Callable[[Any], float], max_latency_ms: float,
