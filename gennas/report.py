@@ -34,6 +34,7 @@ from gennas.atomic_write import replaced_on_exit
 from gennas.display import Figures
 from gennas.errors import GennasError, MissingDependency, install_hint
 from gennas.evaluators.base import Result
+from gennas.fronts import knows_device, latencies, pareto_front
 from gennas.search.runs import StudyRun, load_runs
 
 PREDICTED_KEY = "predicted_accuracy"  # a result's stored prediction (accuracy in %; 90 % bounds optional)
@@ -78,49 +79,6 @@ def _labels(runs: Sequence[StudyRun]) -> list[str]:
     """Method names, with the study name where two studies share a method."""
     methods = [r.method for r in runs]
     return [m if methods.count(m) == 1 else f"{m} ({r.name})" for m, r in zip(methods, runs)]
-
-
-def latencies(run: StudyRun, archs: Sequence[Any]) -> tuple[np.ndarray, str] | None:
-    """Latency (ms) of ``archs`` on the run's device and where it comes from: the bundled table;
-    else, for a run with a budget, what judged it (the latency model's upper bound at the run's
-    confidence, or a measurement: a registered device's own timing of a cell, a subnet of mbv3's
-    bundled table); else the estimator's prediction. None when the run has no device, or one neither
-    knows here (a user's own model's, ``estimator=``: it failed the whole report, user walk 51)."""
-    if run.device is None or not archs:
-        return None
-    if run.space.benchmark:
-        from gennas.bench import load_benchmark
-
-        bench = load_benchmark(run.space.benchmark)
-        if run.device in bench.devices:
-            return bench.latency_of(list(archs), run.device), "table latency"
-    from gennas.design.budget import LatencyBudget
-    from gennas.surrogates.latency import load_latency_estimator
-
-    estimator = load_latency_estimator(run.space)
-    if run.device not in estimator.devices:
-        return None
-    if run.budget_ms is None:
-        return estimator.predict(list(archs), run.device), "estimated latency"
-    # the point estimate beside the budget line showed slack the search never had: it judged the
-    # bound (mbv3 on a registered device: estimates 10.6-11.5 ms, bounds 15.2-15.98, budget 16)
-    confidence = float(run.attrs.get("latency_confidence") or 0.95)
-    budget = LatencyBudget.for_device(run.space, estimator, run.device, run.budget_ms, confidence)
-    bound = f"latency bound at {100 * confidence:g} %"
-    margin = budget.own_margin  # infinite: a timed cell is judged by the bound too
-    timed = f"timing x its margin ({margin:.3g})" if margin != 1.0 else "measured latency"
-    how = f"{timed}, else the {bound}" if budget.timed(list(archs)).any() and not math.isinf(margin) else bound
-    return budget.judged_ms(list(archs)), f"{how} (what judged the budget)"
-
-
-def knows_device(run: StudyRun) -> bool:
-    """Whether the run's device is in its space's table or estimator (registered devices included)."""
-    from gennas.bench import load_benchmark
-    from gennas.surrogates.latency import load_latency_estimator
-
-    if run.space.benchmark and run.device in load_benchmark(run.space.benchmark).devices:
-        return True
-    return run.device in load_latency_estimator(run.space).devices
 
 
 def best_so_far(run: StudyRun) -> tuple[np.ndarray, str]:
@@ -287,17 +245,6 @@ def plot_predicted(runs: Sequence[StudyRun], path: Path) -> Path | None:
     ax.grid(alpha=0.3)
     fig.legend(fontsize=7, loc="outside lower center")  # below the axes: long labels were cut off inside
     return _save(fig, path)
-
-
-def pareto_front(latency: np.ndarray, score: np.ndarray) -> np.ndarray:
-    """Indices of the points no other point beats on both (lower latency, higher score), by latency."""
-    order = np.lexsort((-score, latency))
-    front, best = [], -math.inf
-    for i in order:
-        if score[i] > best:
-            front.append(i)
-            best = score[i]
-    return np.array(front, dtype=int)
 
 
 def plot_latency(runs: Sequence[StudyRun], path: Path) -> Path | None:

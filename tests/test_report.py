@@ -102,6 +102,30 @@ def test_cli_report(storage, tmp_path):
     assert len(bad.stderr.strip().splitlines()) == 1
 
 
+def test_the_report_gives_each_study_s_pareto_front_as_data(storage, tmp_path, bench):
+    """The front was only drawn: a user walk wanted to choose from it (`report --json`, and a table)."""
+    runner = CliRunner()
+    ok = runner.invoke(app, ["report", "--storage", storage, "--out", str(tmp_path / "f"), "--json"])
+    assert ok.exit_code == 0, ok.stderr
+    for study in json.loads(ok.stdout)["studies"]:
+        run = load_runs(storage, [study["study"]])[0]
+        front = study["pareto"]
+        if study["device"] is None:  # no device, no latency: no front
+            assert front is None
+            continue
+        assert front["device"] == "pixel3" and front["latency"] == "table latency"
+        points = [(bench.latency(r.arch, "pixel3"), r.score) for r in run.results if not r.failed]
+        # brute force: a point is on the front if no other is at least as fast and as good, and better in one
+        expected = {(ms, acc) for ms, acc in points
+                    if not any(m <= ms and a >= acc and (m, a) != (ms, acc) for m, a in points)}
+        got = [(p["latency_ms"], p["score"]) for p in front["points"]]
+        assert set(got) == expected and [ms for ms, _ in got] == sorted(ms for ms, _ in got)
+        assert all(bench.latency(gennas.load_space("nb201").from_string(p["arch"]), "pixel3") == p["latency_ms"]
+                   for p in front["points"])
+    text = runner.invoke(app, ["report", "--storage", storage, "--out", str(tmp_path / "t")])
+    assert text.exit_code == 0 and "Pareto front of random-budget on pixel3 (table latency)" in text.stdout
+
+
 @pytest.mark.slow  # among the default suite's slowest (--durations): it stays under 15 minutes on 2 cores
 def test_the_report_command_keeps_matplotlib_s_cache_where_home_is_read_only(storage, tmp_path):
     """`gennas report` under a read-only HOME printed matplotlib's two-line warning into the log (user

@@ -25,6 +25,7 @@ def register(app: typer.Typer) -> None:
         import os
 
         from gennas.cli.checks import check_storage
+        from gennas.fronts import study_front
         from gennas.report import write_report
         from gennas.resources import home_folder
         from gennas.search.backends import open_storage
@@ -41,10 +42,22 @@ def register(app: typer.Typer) -> None:
         studies = [{"study": r.name, "method": r.method, "results": len(r.results),
                     "failed": sum(x.failed for x in r.results), "device": r.device, "max_latency_ms": r.budget_ms}
                    for r in runs]
+        # the front as data, per study (the figure draws it; a user walk wanted to choose from it)
+        fronts = [study_front(r) for r in runs]
         if as_json:
+            for row, front in zip(studies, fronts):
+                row["pareto"] = None if front is None else {
+                    "device": front.device, "latency": front.latency,
+                    "points": [{"arch": res.arch.to_string(), "score": res.score, "latency_ms": ms}
+                               for res, ms in front.points]}
             print_json({"studies": studies, "figures": [str(p) for p in written.files], "notes": written.notes})
             return
         print_table(f"{len(runs)} stud{'y' if len(runs) == 1 else 'ies'} in {storage}", studies)
+        for run, front in zip(runs, fronts):
+            if front is not None:
+                print_table(f"Pareto front of {run.name} on {front.device} ({front.latency}), fastest first",
+                            [{"arch": res.arch.to_string(), "score": res.score, "latency_ms": ms}
+                             for res, ms in front.points])
         print_table("figures written", [{"figure": str(p)} for p in written.files])
         for note in written.notes:
             note_line(note)

@@ -93,7 +93,7 @@ class SearchResult(ReprInIPython):
         ``(n,)``: ``lambda archs: bench.latency_of(archs, "pixel3")``, an estimator's
         ``predict(archs, device)``; one call per device gives each device's front (the report's
         figure draws them; a user walk wanted them as data to choose from)."""
-        from gennas.report import pareto_front
+        from gennas.fronts import pareto_front
 
         done = [r for r in self.history if not r.failed]
         if not done:
