@@ -153,7 +153,7 @@ class DesignLoop(AskLedger):
         pool = self.released() + self._generated(k, seed, trained)  # given back: offered again
         # Exploit what was measured: the best verified's one-edit neighbours join the pool (as BANANAS does)
         s = self.settings  # during the warm-up the proxy's best cells of the whole space too (where shipped)
-        pool += self._neighbours_of_best(3) + self.prior_top() + list(
+        pool += [a for r in self.best_first()[:3] for a in self.space.neighbours(r.arch)] + self.prior_top() + list(
             proxy_top(self.space, s.warmup_proxy, s.warmup_top) if self._warming_up() else ())
         fresh = self._admissible(unseen(pool, self._seen))
         fresh += self._listed_filling(fresh, k, seed)
@@ -305,9 +305,6 @@ class DesignLoop(AskLedger):
                 return around
         return []
 
-    def _neighbours_of_best(self, top: int) -> list[ArchGraph]:
-        return [a for r in self.best_first()[:top] for a in self.space.neighbours(r.arch)]
-
     def _top_up(self, n: int, seen: set[str], seed: int | None) -> list[ArchGraph]:
         """Unseen neighbours of the best verified architectures, then random unseen samples,
         within the latency budget (the generator ran out of new ideas): ``n`` of them, or, when
@@ -376,6 +373,8 @@ class DesignLoop(AskLedger):
             self.prior.forget()
             return
         if self._few_shot_task(told):
+            if self.ranks_by_sources():  # while the tables agree with the results (a synthetic set: below random)
+                self.prior.check([r.arch for r in told], self.scale.to_model(np.array([r.score for r in told])))
             if not self.prior.active:
                 scores = self.scale.to_model(np.array([r.score for r in told]))
                 self._few_shot = Task.from_samples(zip([r.arch for r in told], scores.tolist()))

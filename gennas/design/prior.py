@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, cast
 
 import numpy as np
-from scipy.stats import median_abs_deviation
+from scipy.stats import kendalltau, median_abs_deviation
 
 from gennas.graph import ArchGraph
 from gennas.spaces import SearchSpace
@@ -36,6 +36,9 @@ if TYPE_CHECKING:  # annotations only: the tables load lazily
 
 #: cells judged at a time when the best source cells are filtered (a latency budget: one estimator call each)
 TOP_CHUNK = 500
+#: results of a new task after which the tables keep ranking it only while they agree with them
+#: (:meth:`SourceTablePrior.check`)
+CHECK_AFTER = 10
 #: cells on which the target's and the sources' prediction spreads are compared (measured again
 #: after every refit of the network, so kept small: the ratio scales a small correction)
 REFERENCE_CELLS = 128
@@ -61,6 +64,7 @@ class SourceTablePrior:
         self._order: np.ndarray | None = None  # table rows by mean standardised source accuracy, best first
         self._reference: list[ArchGraph] | None = None
         self._ratios: dict[tuple, float] = {}  # (task, source) -> ratio, until the predictor changes
+        self.dropped_at: int | None = None  # results when the sources were dropped (check)
         known = list(getattr(predictor, "tasks", []))
         if space.benchmark is None or target is None or target.kind != "named" or target.name in known:
             return
@@ -145,6 +149,29 @@ class SourceTablePrior:
         --datasets cifar100``); 1 without sources."""
         ratio = np.mean([self._scale_ratio(predictor, target, s) for s in self.sources]) if self.active else 0.0
         return float(1.0 / ratio) if ratio > 0 else 1.0
+
+    def check(self, archs: Sequence[ArchGraph], scores: np.ndarray) -> None:
+        """Drops every source (the tables no longer rank the task) where :data:`CHECK_AFTER` or more
+        results ``scores`` ``(n,)`` (higher is better) of ``archs`` disagree with them
+        (:meth:`agreement` at or below 0); ``dropped_at`` is then the results' count. A synthetic
+        image set ranked by the tables for its first 20 results lost to random search (a user walk);
+        tasks whose ops were relabelled: ``python experiments/misleading_prior.py``."""
+        if self.active and len(archs) >= CHECK_AFTER and self.agreement(archs, scores) <= 0:
+            self.sources, self._labels, self._top, self._order = [], {}, [], None
+            self._ratios.clear()
+            self.dropped_at = len(archs)
+
+    def agreement(self, archs: Sequence[ArchGraph], scores: np.ndarray) -> float:
+        """Kendall's tau of ``scores`` ``(n,)`` (higher is better) with the sources' mean standardised
+        accuracy of ``archs``: how far the tables' ranking holds on the task's results (1 where
+        they order them alike, about 0 where they say nothing, negative where they mislead); 0
+        where either side has one value."""
+        if not self.active:
+            return 0.0
+        rows = self._table.rows(list(archs))
+        z = np.mean([(y[rows] - y.mean()) / y.std() for y in self._labels.values()], axis=0)
+        tau = kendalltau(z, np.asarray(scores, dtype=np.float64)).statistic
+        return float(tau) if np.isfinite(tau) else 0.0
 
     def forget(self) -> None:
         """The predictor changed (a refit): scale ratios are measured again."""

@@ -19,6 +19,10 @@ def search_notes(loop: Any, exhausted: bool, seen: set[str]) -> list[str]:
                      "from, " + ("so its ranking is the pretrained one" if loop.pretrained.is_trained else
                                  "and with no pretrained predictor it has no ranking to design by"))
     notes += [m for m in [scale_mismatch_note(loop.task, [r.score for r in loop.history if not r.failed])] if m]
+    if loop.prior.dropped_at is not None:  # said: a user reading the first picks would see the tables' best cells
+        notes.append(f"the bundled tables' ranking did not hold on {loop.task.name!r}'s first {loop.prior.dropped_at} "
+                     "results (their best cells scored no better than the rest): the designer stopped ranking by "
+                     "them and learned the task from its results")
     cells = loop.cells_within_budget() if exhausted else None
     if cells is not None:
         left, b = len(unseen(cells, seen)), loop.budget
