@@ -14,6 +14,7 @@ import numpy as np
 from gennas.evaluators.base import Result
 from gennas.search.runs import StudyRun
 
+
 def latencies(run: StudyRun, archs: Sequence[Any]) -> tuple[np.ndarray, str] | None:
     """Latency (ms) of ``archs`` on the run's device and where it comes from: the bundled table;
     else, for a run with a budget, what judged it (the latency model's upper bound at the run's
