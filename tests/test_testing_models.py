@@ -62,3 +62,18 @@ def test_an_accuracy_model_predicting_one_value_for_all_is_named(nb201):
 
     with pytest.raises(AssertionError, match=r"OneValue.predict of 8 architectures returned shapes \(\(\), \(\)\)"):
         check_accuracy_model(OneValue, nb201)
+
+
+def test_every_suite_s_entry_point_is_a_name_of_gennas_testing():
+    """The README writes `gennas.testing` checks a plug-in with `check_generator`: it was only
+    `gennas.testing.generators.check_generator` (user walk 53)."""
+    import gennas.testing as testing
+    from gennas.testing import generators, models, optimizers
+    from gennas.testing import evaluators as evaluator_suite
+
+    assert testing.check_generator is generators.check_generator
+    assert testing.check_optimizer is optimizers.check_optimizer
+    assert testing.check_evaluator is evaluator_suite.check_evaluator
+    assert testing.check_accuracy_model is models.check_accuracy_model
+    assert testing.check_latency_model is models.check_latency_model
+    assert {"check_generator", "check_latency_model"} <= set(dir(testing))

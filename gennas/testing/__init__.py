@@ -8,6 +8,9 @@ import a suite's checks in a test module and call them with your object's factor
 * :mod:`gennas.testing.models`: ``check_accuracy_model(make, space)`` (``predictor=``) and
   ``check_latency_model(model, space, device)`` (``estimator=``).
 
+Each suite's ``check_*`` entry point is also a name of this package (``from gennas.testing import
+check_generator``, as the README writes it), its module imported on first use.
+
 The suites are plain functions that raise AssertionError naming the broken property; they do not
 import pytest, so the package does not depend on it. They check only what every implementation
 promises (no claims about search quality that a random search could fail).
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from gennas._lazy import lazy_exports
 from gennas.errors import InvalidArchitecture
 from gennas.graph import ArchGraph
 from gennas.spaces import SearchSpace
@@ -42,4 +46,9 @@ def check_new_valid(archs: Sequence[object], space: SearchSpace, what: str, seen
     return hashes
 
 
-__all__ = ["check_new_valid"]
+#: each suite's entry point -> its module (loaded on first use: the suites import torch and optuna)
+SUITES = {"check_optimizer": "gennas.testing.optimizers", "check_evaluator": "gennas.testing.evaluators",
+          "check_generator": "gennas.testing.generators", "check_accuracy_model": "gennas.testing.models",
+          "check_latency_model": "gennas.testing.models"}
+__getattr__, __dir__ = lazy_exports(__name__, SUITES, ("optimizers", "evaluators", "generators", "models"))
+__all__ = ["check_new_valid", *SUITES]
