@@ -34,7 +34,10 @@ def register(app: typer.Typer) -> None:
                                                           "the budget (calibrated: 0.5-0.995 on nb201, 0.5-0.98 on "
                                                           "mbv3) \\[default: 0.95; with --study: the study's]"),
                    n: int = typer.Option(10, "-n", help="number of architectures"),
-                   generator: str = typer.Option("diffusion", "--generator", help="diffusion or vae"),
+                   generator: str = typer.Option("diffusion", "--generator",
+                                                 help="diffusion or vae: the pool designs are ranked from (under a "
+                                                      "latency budget on nb201 every cell within it is ranked, so "
+                                                      "the generator changes nothing there)"),
                    holdout: Optional[str] = typer.Option(None, "--holdout",
                                                          help="a bundled dataset (cifar10, cifar100) whose labels the "
                                                               "predictor is trained without, to simulate a new dataset: "
