@@ -58,7 +58,7 @@ def mape(pred: np.ndarray, true: np.ndarray) -> float:
 def evaluate_fold(held: str, bench, archs, onehot: np.ndarray, flops: np.ndarray, args) -> dict:
     """Train without ``held``, adapt from its reference latencies, score all cells."""
     table = {d: bench.latency_of(None, d) for d in bench.devices if d != held}
-    est = LatencyEstimator(bench.space, LatencyConfig(hidden=args.hidden, rank=args.rank, k=args.k))
+    est = LatencyEstimator(bench.space, LatencyConfig(hidden=args.hidden, rank=args.rank, k=args.k), seed=args.seed)
     start = time.time()
     est.fit(archs, table, steps=args.steps, batch_size=args.batch_size, seed=args.seed)
     train_s = time.time() - start
@@ -170,7 +170,7 @@ def score_mbv3(est: LatencyEstimator, device: str, refs: list, ref_ms: np.ndarra
 
 
 def fresh_mbv3(archs: list, table: dict[str, np.ndarray], args) -> tuple[LatencyEstimator, float]:
-    est = LatencyEstimator("mbv3", LatencyConfig(hidden=args.hidden, rank=args.rank, k=args.k))
+    est = LatencyEstimator("mbv3", LatencyConfig(hidden=args.hidden, rank=args.rank, k=args.k), seed=args.seed)
     start = time.time()
     est.fit(archs, table, steps=args.steps, batch_size=args.batch_size, seed=args.seed)
     return est, time.time() - start

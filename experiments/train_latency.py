@@ -63,7 +63,7 @@ def main() -> None:
     bench = load_latency_table(args.space)
     archs = bench.archs()
     table = {d: bench.latency_of(None, d) for d in bench.devices}
-    est = LatencyEstimator(bench.space, LatencyConfig(hidden=args.hidden, rank=args.rank, k=args.k))
+    est = LatencyEstimator(bench.space, LatencyConfig(hidden=args.hidden, rank=args.rank, k=args.k), seed=args.seed)
     start = time.time()
     est.fit(archs, table, steps=args.steps, batch_size=args.batch_size, seed=args.seed, log_every=100)
     train_s = time.time() - start
