@@ -34,10 +34,11 @@ def register(app: typer.Typer) -> None:
                                                           "the budget (calibrated: 0.5-0.995 on nb201, 0.5-0.98 on "
                                                           "mbv3) \\[default: 0.95; with --study: the study's]"),
                    n: int = typer.Option(10, "-n", help="number of architectures"),
-                   generator: str = typer.Option("diffusion", "--generator",
+                   generator: Optional[str] = typer.Option(None, "--generator",
                                                  help="diffusion or vae: the pool designs are ranked from (under a "
                                                       "latency budget on nb201 every cell within it is ranked, so "
-                                                      "the generator changes nothing there)"),
+                                                      "the generator changes nothing there) \\[default: diffusion; "
+                                                      "with --study: the study's]"),
                    holdout: Optional[str] = typer.Option(None, "--holdout",
                                                          help="a bundled dataset (cifar10, cifar100) whose labels the "
                                                               "predictor is trained without, to simulate a new dataset: "
@@ -134,8 +135,9 @@ def register(app: typer.Typer) -> None:
                         overrides["task"] = task  # checked against the study's
                     if seed is not None:
                         overrides["seed"] = seed
-                    built = Designer.from_study(storage, study, space=space, generator=generator, force=force,
-                                                **overrides)
+                    if generator is not None:
+                        overrides["generator"] = generator
+                    built = Designer.from_study(storage, study, space=space, force=force, **overrides)
                     if budget_ms is None:
                         device, max_latency_ms = built.device, built.max_latency_ms
                         # a study searched without a task (Designer(space).search): the task its designs name, the
@@ -146,7 +148,7 @@ def register(app: typer.Typer) -> None:
                 task = task or "cifar10"  # search's default too: the same command line designs what it searched for
                 return Designer(space or "nb201", task=task, device=device,
                                 max_latency_ms=max_latency_ms if budget_ms is None else budget_ms,
-                                seed=0 if seed is None else seed, generator=generator,
+                                seed=0 if seed is None else seed, generator=generator or "diffusion",
                                 latency_confidence=generation_confidence, predictor=held_out(space, holdout))
 
         designer = build_designer()

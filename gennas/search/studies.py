@@ -103,6 +103,8 @@ def designer_arguments(storage: Any, study_name: str, space: SearchSpace | str |
             raise GennasError(f"{key} {given!r}: study {study_name!r} learned task {task_name!r} "
                               f"({learned['direction']}), and a designer rebuilt from it keeps that; "
                               f"search anew to learn another")
+    if attrs.get("generator") in SHIPPED_GENERATORS and "generator" not in options:  # the one that proposed its results
+        options["generator"] = attrs["generator"]
     settings = {"device": attrs.get("device"), "max_latency_ms": attrs.get("max_latency_ms"),
                 "seed": attrs.get("seed"), "latency_confidence": attrs.get("latency_confidence", 0.95)}
     settings.update({key: options.pop(key) for key in list(settings) if key in options})
@@ -182,6 +184,16 @@ def resumed_study_name(storage: Any, name: str, default_name: str) -> str:
     return alike[0] if len(alike) == 1 else name
 
 
+#: the generator kinds a study's ``generator`` setting names that a designer loads by name
+SHIPPED_GENERATORS = ("diffusion", "vae")
+
+
+def generator_name(generator: Any) -> str:
+    """What a study records of the generator that proposed its results: its kind ("diffusion",
+    "vae"), else its class's dotted path."""
+    return getattr(generator, "kind", "") or f"{type(generator).__module__}.{type(generator).__qualname__}"
+
+
 def designer_study(designer: Any, evaluator: Any, storage: Any, study_name: str | None,
                    resume: bool = False) -> tuple[str | None, dict[str, Any]]:
     """The study name and settings (user attributes) of ``designer.search(evaluator, storage=...)``.
@@ -201,7 +213,7 @@ def designer_study(designer: Any, evaluator: Any, storage: Any, study_name: str 
                       GennasWarning, stacklevel=caller_stacklevel())
     attrs = {"method": "designer", "task": task, "evaluator": kind, "device": designer.device,
              "max_latency_ms": designer.max_latency_ms, "seed": designer.seed,
-             "direction": designer.loop.scale.direction}
+             "direction": designer.loop.scale.direction, "generator": generator_name(designer.generator)}
     if designer.max_latency_ms is not None:  # which architectures the budget admitted off the measurements
         attrs["latency_confidence"] = designer.latency_confidence
     if designer.task is not None and designer.task.kind != "named":  # from_study describes it again

@@ -37,9 +37,10 @@ START_ATTR = "predictor_start"
 ORIGIN_ATTRS = (START_ATTR,)
 #: study attributes that give its results their meaning: a resumed run must match them (the CLI's
 #: ``limit``, and what run_search reads off the evaluator: epochs, lr, build options, input shape, ...;
-#: the batch size, which decides what a seeded search verifies: a resume with another went its own way)
+#: the batch size, which decides what a seeded search verifies: a resume with another went its own way;
+#: a designer's generator, likewise: a VAE study resumed with the diffusion changed 6 of 13 picks unsaid)
 SETTINGS = ("method", "task", "evaluator", "data", "seed", "device", "max_latency_ms", "latency_confidence",
-            "direction", "limit", "batch_size") + EVALUATOR_SETTINGS
+            "direction", "limit", "batch_size", "generator") + EVALUATOR_SETTINGS
 #: the command-line option of a setting, named where a resume with another value is refused
 OPTIONS = {"method": "--method", "seed": "--seed", "batch_size": "--batch-size", "epochs": "--epochs",
            "limit": "--limit"}
