@@ -54,6 +54,23 @@ from gennas.generators.training import generator_dataset, split  # noqa: E402
 KINDS = ("diffusion", "vae")
 
 
+class ZeroShot:
+    """A predictor asked for a task it was not trained on answers for its default task (the
+    designer's zero-shot, before results): the holdout predictor has no cifar10 and was asked for it."""
+
+    def __init__(self, predictor) -> None:
+        self.predictor = predictor
+
+    def _task(self, task):
+        return task if task is None or task in self.predictor.tasks else None
+
+    def predict(self, archs, task=None):
+        return self.predictor.predict(archs, self._task(task))
+
+    def predict_soft(self, probs, task=None):
+        return self.predictor.predict_soft(probs, self._task(task))
+
+
 def value_models(space: str, source: str, seed: int = 0):
     """(predictor-like object, description). ``pretrained``: gennas.load_predictor; ``linear``: a
     linear surrogate fitted on 500 labelled random cells (used where no pretrained one exists)."""
@@ -63,7 +80,8 @@ def value_models(space: str, source: str, seed: int = 0):
         from gennas.surrogates.predictor import Predictor
         return Predictor.load(source, space), f"predictor {source}"
     if source == "pretrained-holdout":
-        return gennas.load_predictor(space, holdout="cifar10"), "pretrained predictor without cifar10 labels"
+        return (ZeroShot(gennas.load_predictor(space, holdout="cifar10")),
+                "pretrained predictor without cifar10 labels (cifar10 guided by its default task, zero-shot)")
     bench = gennas.load_benchmark(space)
     rows = np.random.default_rng(seed).choice(len(bench), 500, replace=False)
     archs = [bench.space.from_string(bench.strings[r]) for r in rows]
