@@ -51,7 +51,9 @@ class Guidance:
             the gradient :meth:`objective` (17.6 points at the budget itself with 1 and 0.15), per
             1 % over the budget in the derivative-free :meth:`score` (there ``value``, or
             ``reward``, is not weighted by ``scale``).
-        latency_hard: ``archs -> (B,)`` latency in ms; the final samples must be within budget.
+        latency_hard: ``archs -> (B,)`` latency in ms; the final samples must be within budget as it
+            judges them (:meth:`for_task`'s: the estimator's point prediction, not a bound: at a tight
+            budget many are truly over; a Designer judges by measurements or a calibrated bound).
         reward: ``archs -> (B,)`` derivative-free value (higher is better).
         num_candidates: continuations per step in derivative-free mode (1 = off).
         device: device name, used in messages only.
