@@ -87,7 +87,7 @@ def test_a_search_note_says_how_many_functions_the_cells_within_a_tight_budget_c
         budget = LatencyBudget.for_device(nb201, None, "pixel3", ms)
         cells = budget.admissible(nb201, 0)
         loop = SimpleNamespace(learned_nothing=lambda: False, task=None, history=[], budget=budget,
-                               cells_within_budget=lambda: cells)
+                               cells_within_budget=lambda: cells, prior=SimpleNamespace(dropped_at=None))
         return search_notes(loop, True, {cells[0].canonical_hash()})[0], cells
 
     tight, cells = note(1.1)
