@@ -55,9 +55,9 @@ class GuidanceSettings:
     """How strongly the generator is steered (see :class:`gennas.Guidance`).
 
     Attributes:
-        scale: weight of the predicted accuracy (0.3: with the pretrained predictor a larger
-            scale gave the same top-100 quality in experiments/generators.py but half as many
-            distinct samples).
+        scale: weight of the predicted accuracy (0.3: a larger one gave the diffusion the same top-100
+            quality in experiments/generators.py but half as many distinct samples; the VAE moves its
+            latents by fixed-length steps, so its ``search`` (LatentSearch), not the scale, bounds it).
         latency_scale: accuracy points of penalty per 1 % over the latency the guidance aims at
             (a margin under the budget: :class:`~gennas.generators.guidance.Guidance`).
         num_candidates: continuations compared per step (derivative-free; 1 = off).
