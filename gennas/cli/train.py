@@ -288,7 +288,8 @@ def register(app: typer.Typer) -> None:
                 print_json(rows)
                 return
             print_table(f"generators trained for {sp.name} ({data}; val_loss on held-out rows where held_out, else on "
-                        f"the training rows; valid and unique: shares of 1,000 unguided draws{unique_ceiling(x, sp)})",
+                        f"the training rows; valid and unique: shares of 1,000 unguided draws"
+                        f"{uniform_unique_note(sp) if is_whole_space(model, x) else ''})",
                         rows)
             from gennas.design.pretrained import ships_predictor
 
@@ -298,16 +299,14 @@ def register(app: typer.Typer) -> None:
                            err=True)
 
 
-def unique_ceiling(x: Any, space: Any, draws: int = 1000) -> str:
-    """Where the training rows ``x`` are the whole space: the unique share of ``draws`` that uniform
-    sampling of its architectures gives (expected: each of its distinct architectures is drawn with
-    the share of cells computing it); nb201's 0.698 read as a collapse (a user walk), uniform gives 0.68."""
+def uniform_unique_note(space: Any, draws: int = 1000) -> str:
+    """For a space trained on whole: the unique share of ``draws`` that uniform sampling of its
+    architectures gives (expected: each of its distinct architectures is drawn with the share of
+    cells computing it); nb201's 0.698 read as a collapse (a user walk), uniform gives 0.68."""
     from collections import Counter
 
     import numpy as np
 
-    if x is None or not (space.is_finite_enumerable() and space.size() == len(x)):
-        return ""
     sizes = np.array(list(Counter(a.canonical_hash() for a in space.enumerate()).values()), dtype=np.float64)
     expected = float(np.sum(1.0 - (1.0 - sizes / sizes.sum()) ** draws)) / draws
     return f"; uniform sampling of its {len(sizes):,} distinct architectures gives unique {expected:.3g}"

@@ -103,7 +103,9 @@ def designer_arguments(storage: Any, study_name: str, space: SearchSpace | str |
             raise GennasError(f"{key} {given!r}: study {study_name!r} learned task {task_name!r} "
                               f"({learned['direction']}), and a designer rebuilt from it keeps that; "
                               f"search anew to learn another")
-    if attrs.get("generator") in SHIPPED_GENERATORS and "generator" not in options:  # the one that proposed its results
+    from gennas.generators import GENERATORS  # here: torch loads with it
+
+    if attrs.get("generator") in GENERATORS and "generator" not in options:  # the one that proposed its results
         options["generator"] = attrs["generator"]
     settings = {"device": attrs.get("device"), "max_latency_ms": attrs.get("max_latency_ms"),
                 "seed": attrs.get("seed"), "latency_confidence": attrs.get("latency_confidence", 0.95)}
@@ -182,10 +184,6 @@ def resumed_study_name(storage: Any, name: str, default_name: str) -> str:
         return name
     alike = [n for n in names if n == default_name or (n.startswith(f"{stem}-conf") and n.endswith(f"-seed{seed}"))]
     return alike[0] if len(alike) == 1 else name
-
-
-#: the generator kinds a study's ``generator`` setting names that a designer loads by name
-SHIPPED_GENERATORS = ("diffusion", "vae")
 
 
 def generator_name(generator: Any) -> str:
