@@ -152,6 +152,7 @@ def register(app: typer.Typer) -> None:
                                 latency_confidence=generation_confidence, predictor=held_out(space, holdout))
 
         designer = build_designer()
+        assert task is not None  # build_designer named it (the study's, else cifar10)
         if given_confidence is not None and designer.budget is not None and designer.budget.exact:
             # it bounds an estimate: on a measured device it was taken without a word
             typer.echo(f"note: --latency-confidence {given_confidence:g} changes nothing on {designer.device}: its "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
 import typer
 
@@ -39,9 +39,9 @@ def register(app: typer.Typer) -> None:
                 os.environ["MPLCONFIGDIR"] = str(cache)
         runs = load_runs(open_storage(check_storage(storage), existing=True), study)
         written = write_report(runs, out)
-        studies = [{"study": r.name, "method": r.method, "results": len(r.results),
-                    "failed": sum(x.failed for x in r.results), "device": r.device, "max_latency_ms": r.budget_ms}
-                   for r in runs]
+        studies: list[dict[str, Any]] = [
+            {"study": r.name, "method": r.method, "results": len(r.results), "failed": sum(x.failed for x in r.results),
+             "device": r.device, "max_latency_ms": r.budget_ms} for r in runs]
         # the front as data, per study (the figure draws it; a user walk wanted to choose from it)
         fronts = [study_front(r) for r in runs]
         if as_json:

@@ -289,7 +289,7 @@ def register(app: typer.Typer) -> None:
                 return
             print_table(f"generators trained for {sp.name} ({data}; val_loss on held-out rows where held_out, else on "
                         f"the training rows; valid and unique: shares of 1,000 unguided draws"
-                        f"{uniform_unique_note(sp) if is_whole_space(model, x) else ''})",
+                        f"{uniform_unique_note(sp) if x is not None and is_whole_space(model, x) else ''})",
                         rows)
             from gennas.design.pretrained import ships_predictor
 
