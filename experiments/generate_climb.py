@@ -10,8 +10,14 @@ top-10 designs' stated (predicted) scores, their true scores, and the CPU time o
   ``cpu_torch_1t`` is bundled.
 * nb201, task ``cifar10``, pixel3 budgets and none: truth is the table's accuracy.
 
+``--generator uniform`` replaces the generator by the space's own sampler (draws that ignore the
+predictor, kept only within the budget), and ``--unguided`` sets the guidance's scale to 0: the
+ablation of what the generator and its guidance add to the designs (a user walk found the first
+design unchanged by either).
+
     OMP_NUM_THREADS=1 python experiments/generate_climb.py --space nb201 --budgets 5 10 none
     GENNAS_HOME=... python experiments/generate_climb.py --space mbv3 --device here --budgets 20
+    python experiments/generate_climb.py --space mbv3 --device cpu_torch_1t --budgets 25 --generator uniform
 """
 
 from __future__ import annotations
@@ -27,8 +33,27 @@ import torch.nn as nn
 import gennas
 import gennas.design.designer as designer_module
 from gennas.design import refine
+from gennas.design.designer import GuidanceSettings
+from gennas.generators.base import SlotGenerator
 
 torch.set_num_threads(1)
+
+
+class SpacePrior(SlotGenerator):
+    """The space's own sampler as a generator: its draws ignore the guidance's value (the
+    generator's ablation); the base class still keeps only those within the budget."""
+
+    kind = "uniform"
+
+    def loss(self, x0: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        raise NotImplementedError("the space's prior is not trained")
+
+    def _sample_indices(self, n: int, generator: torch.Generator, guidance) -> torch.Tensor:
+        seed = int(torch.randint(0, 2**31 - 1, (1,), generator=generator))
+        return self.to_indices(self.space.sample_many(n, seed))
+
+    def config_dict(self) -> dict:
+        return {}
 
 
 def synflow_log10(space: gennas.SearchSpace, arch: gennas.ArchGraph) -> float:
@@ -66,7 +91,10 @@ def truth(space_name: str, task: str):
 
 def run(args: argparse.Namespace, budget: float | None, seed: int, true) -> tuple[list[float], list[float], float]:
     """(stated scores, true scores, CPU s of generate(10)) for one setting."""
-    designer = gennas.Designer(args.space, task=args.task, device=args.device, max_latency_ms=budget, seed=seed)
+    generator = SpacePrior(args.space) if args.generator == "uniform" else args.generator
+    guidance = GuidanceSettings(scale=0.0) if args.unguided else None
+    designer = gennas.Designer(args.space, task=args.task, device=args.device, max_latency_ms=budget, seed=seed,
+                               generator=generator, guidance=guidance)
     start = time.process_time()
     designs = designer.generate(args.n)
     cpu = time.process_time() - start
@@ -85,6 +113,9 @@ def main() -> None:
     parser.add_argument("--before", action="store_true", help="the guided pool ranked without climbing")
     parser.add_argument("--starts", type=int, default=refine.STARTS, help="samples that climb")
     parser.add_argument("--rounds", type=int, default=refine.ROUNDS, help="most moves per climb")
+    parser.add_argument("--generator", default="diffusion", choices=["diffusion", "vae", "uniform"],
+                        help="uniform: the space's own sampler, which ignores the predictor")
+    parser.add_argument("--unguided", action="store_true", help="guidance scale 0 (the budget filter stays)")
     args = parser.parse_args()
     refine.STARTS, refine.ROUNDS = args.starts, args.rounds
     args.task = args.task or ("cifar10" if args.space == "nb201" else "mnist-synflow-log10")
@@ -92,7 +123,8 @@ def main() -> None:
         designer_module.refined = lambda designer, pool: list(pool)
     true = truth(args.space, args.task)
     climb = "" if args.before else f" ({args.starts} starts, at most {args.rounds} rounds)"
-    print(f"{'before' if args.before else 'after'}{climb}: {args.space} {args.task} on {args.device}")
+    print(f"{'before' if args.before else 'after'}{climb}: {args.space} {args.task} on {args.device}, generator "
+          f"{args.generator}{' unguided' if args.unguided else ''}")
     for text in args.budgets:
         budget = None if text == "none" else float(text)
         for seed in args.seeds:
