@@ -120,7 +120,7 @@ def main() -> None:
     refine.STARTS, refine.ROUNDS = args.starts, args.rounds
     args.task = args.task or ("cifar10" if args.space == "nb201" else "mnist-synflow-log10")
     if args.before:
-        designer_module.refined = lambda designer, pool: list(pool)
+        designer_module.refined = lambda designer, pool, measured=(): list(pool)
     true = truth(args.space, args.task)
     climb = "" if args.before else f" ({args.starts} starts, at most {args.rounds} rounds)"
     print(f"{'before' if args.before else 'after'}{climb}: {args.space} {args.task} on {args.device}, generator "

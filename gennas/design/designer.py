@@ -295,10 +295,12 @@ class Designer(Statements, Verification):
         and a relative score (no accuracy is claimed). After results, the verified architectures
         that keep the budget join the pool, ranked by their measurement (``Candidate.verified_score``):
         the best one measured comes back unless ``n`` unverified ones have a higher stated mean.
-        Under a budget every cell of an enumerable space within it is ranked with the guided samples
-        (:meth:`LatencyBudget.admissible`); in a larger space those measured within it join them, and
-        random ones within it where fewer than ``n`` are. Raises InfeasibleBudget if none meets it.
-        With a seed, the same call on an unchanged designer returns the same designs.
+        Under a budget every cell of an enumerable space within it is ranked with the guided
+        samples (:meth:`LatencyBudget.admissible`); in a larger space, where the samples hold
+        fewer than ``n`` within it, random ones within it are added, so fewer than ``n`` come
+        back only when fewer exist (or random search finds fewer in a large space). Raises
+        :class:`~gennas.generators.guidance.InfeasibleBudget` if none meets it. With a seed, the same
+        call on an unchanged designer returns the same designs; after new results a new pool is drawn.
         """
         n = check_count(n, MAX_COUNT // self.loop.settings.pool)  # the pool drawn is ``pool`` times n
         learned = self.loop.refits > 0  # after search/tell: the refitted predictor and the task it learned
@@ -350,9 +352,7 @@ class Designer(Statements, Verification):
                 raise InfeasibleBudget(self.budget.infeasible_reason(self.space, message or (
                     f"no sampled {self.space.name} architecture whose output can depend on the input is judged to run "
                     f"under {self.max_latency_ms:g} ms on {self.device}")))
-        # cells measured within the budget climb too (mbv3, cpu_torch_1t at 25 ms: the first design 29.6, not 21.6)
-        measured = self.budget.timed_within(self.space) if self.budget is not None and listed is None else []
-        designs = self._rank(pool if listed is not None else refined(self, pool, measured), n)  # listed: all ranked already
+        designs = self._rank(pool if listed is not None else refined(self, pool), n)  # listed: all ranked already
         if len(designs) < n:
             warnings.warn(fewer_designs(len(designs), n, self.space, self.budget), FewerDesigns,
                           stacklevel=caller_stacklevel())

@@ -37,11 +37,10 @@ Order = Callable[[Sequence[ArchGraph]], np.ndarray]
 Keep = Callable[[Sequence[ArchGraph]], np.ndarray]
 
 
-def refined(designer: Any, pool: Sequence[ArchGraph], measured: Sequence[ArchGraph] = ()) -> list[ArchGraph]:
+def refined(designer: Any, pool: Sequence[ArchGraph]) -> list[ArchGraph]:
     """``pool`` and the ends of :func:`climbed` on it, ranked as ``designer`` ranks its designs
     (:meth:`~gennas.Designer.predictions`) and kept as its samples are (the budget's filter, a
-    varying output, not failed in every verification); the best of ``measured`` (architectures
-    measured within the budget) climb as well."""
+    varying output, not failed in every verification)."""
     space, guidance = designer.space, designer.guidance
     failed = failed_only(designer.loop.history)
 
@@ -49,24 +48,20 @@ def refined(designer: Any, pool: Sequence[ArchGraph], measured: Sequence[ArchGra
         ok = np.array([not space.output_is_constant(a) and a.canonical_hash() not in failed for a in archs], bool)
         return ok & guidance.accept(archs)[0] if guidance.filters else ok
 
-    return climbed(space, pool, lambda archs: designer.predictions(archs).order(len(archs)), keep,
-                   extra=list(measured))
+    return climbed(space, pool, lambda archs: designer.predictions(archs).order(len(archs)), keep)
 
 
 def climbed(space: SearchSpace, pool: Sequence[ArchGraph], order: Order, keep: Keep,
-            starts: int | None = None, rounds: int | None = None, extra: Sequence[ArchGraph] = ()) -> list[ArchGraph]:
-    """``pool`` and, after it, the ends of the climbs of its best ``starts`` and of ``extra``'s best
-    ``starts`` (see the module's docstring; defaults :data:`STARTS`, :data:`ROUNDS`); every climber
-    moves at once, so one ranking per round covers them all. ``extra`` (cells measured within the
-    budget) climbs beside the pool, not in place of it: ranked into it, they took its starts, and
-    the designs' mean fell (mbv3, cpu_ort_1t at 20 ms)."""
+            starts: int | None = None, rounds: int | None = None) -> list[ArchGraph]:
+    """``pool`` and, after it, the ends of the climbs of its best ``starts`` (see the module's
+    docstring; defaults :data:`STARTS`, :data:`ROUNDS`); every climber moves at once, so one ranking
+    per round covers them all."""
     pool = list(pool)
     starts = STARTS if starts is None else starts
     rounds = ROUNDS if rounds is None else rounds
-    if not (pool or extra) or starts <= 0 or rounds <= 0:
+    if not pool or starts <= 0 or rounds <= 0:
         return pool
-    firsts = [list(group)[int(i)] for group in (pool, extra) if group for i in order(list(group))[:starts]]
-    current = _distinct(firsts)
+    current = _distinct([pool[int(i)] for i in order(pool)[:starts]])
     seen = [{a.canonical_hash()} for a in current]  # each climber's: ranked once for it
     for _ in range(rounds):
         moved = _step(space, current, order, keep, seen)
