@@ -32,3 +32,19 @@ def test_a_resume_with_another_generator_is_refused_and_from_study_keeps_the_stu
     out = CliRunner().invoke(app, ["design", "--storage", storage, "--study", "s", "-n", "2", "--json"])
     assert out.exit_code == 0, out.output
     assert len(json.loads(out.stdout)) == 2
+
+
+def test_a_command_line_resume_of_a_vae_study_is_refused_naming_the_generator(tmp_path, monkeypatch, bench):
+    """`gennas search --resume` of a study a Python VAE designer began went on with the diffusion, unsaid
+    (user walk 53 #15); a command-line designer study records its generator (the diffusion) as well."""
+    monkeypatch.setenv("GENNAS_HOME", str(tmp_path / "home"))
+    storage = f"sqlite:///{tmp_path / 'c.db'}"
+    gennas.Designer("nb201", task="cifar10", seed=0, generator="vae").search(
+        TableEvaluator(bench, "cifar10"), budget=2, storage=storage, study_name="v", progress=False)
+    runner = CliRunner()
+    resumed = runner.invoke(app, ["search", "--storage", storage, "--study", "v", "--resume", "-b", "4",
+                                  "--evaluator", "table"])
+    assert resumed.exit_code == 2 and "generator='vae'" in resumed.stderr, resumed.output
+    fresh = runner.invoke(app, ["search", "--storage", storage, "--study", "d", "-b", "2", "--evaluator", "table"])
+    assert fresh.exit_code == 0, fresh.output
+    assert gennas.search.studies.study_settings(storage, "d")["generator"] == "diffusion"

@@ -225,7 +225,7 @@ def register(app: typer.Typer) -> None:
         from gennas.search.backends import open_storage, sqlite_path
         from gennas.search.storage import NewStudyOnResume
         from gennas.design.notes import loose_budget_note
-        from gennas.search.studies import default_study_name, resumed_study_name
+        from gennas.search.studies import default_study_name, generator_setting, resumed_study_name
 
         # Everything that can be wrong is checked before the first verification.
         check_seed(seed)
@@ -325,7 +325,7 @@ def register(app: typer.Typer) -> None:
 
             check_feasible(optimizer.budget, sp)
         attrs = {"method": method, "task": task, "evaluator": evaluator, "seed": seed, "budget": budget,
-                 "device": device, "max_latency_ms": max_latency_ms}
+                 "device": device, "max_latency_ms": max_latency_ms, **generator_setting(optimizer)}
         if max_latency_ms is not None:
             attrs["latency_confidence"] = latency_confidence
         if learned != task:

@@ -192,6 +192,13 @@ def generator_name(generator: Any) -> str:
     return getattr(generator, "kind", "") or f"{type(generator).__module__}.{type(generator).__qualname__}"
 
 
+def generator_setting(optimizer: Any) -> dict[str, str]:
+    """``{"generator": ...}`` (:func:`generator_name`) for an optimizer that generates its proposals
+    (a designer's loop), so a stored study records it; else empty."""
+    generator = getattr(optimizer, "generator", None)
+    return {} if generator is None else {"generator": generator_name(generator)}
+
+
 def designer_study(designer: Any, evaluator: Any, storage: Any, study_name: str | None,
                    resume: bool = False) -> tuple[str | None, dict[str, Any]]:
     """The study name and settings (user attributes) of ``designer.search(evaluator, storage=...)``.
@@ -211,7 +218,7 @@ def designer_study(designer: Any, evaluator: Any, storage: Any, study_name: str 
                       GennasWarning, stacklevel=caller_stacklevel())
     attrs = {"method": "designer", "task": task, "evaluator": kind, "device": designer.device,
              "max_latency_ms": designer.max_latency_ms, "seed": designer.seed,
-             "direction": designer.loop.scale.direction, "generator": generator_name(designer.generator)}
+             "direction": designer.loop.scale.direction, **generator_setting(designer.loop)}
     if designer.max_latency_ms is not None:  # which architectures the budget admitted off the measurements
         attrs["latency_confidence"] = designer.latency_confidence
     if designer.task is not None and designer.task.kind != "named":  # from_study describes it again
