@@ -64,7 +64,8 @@ class SourceTablePrior:
         self._order: np.ndarray | None = None  # table rows by mean standardised source accuracy, best first
         self._reference: list[ArchGraph] | None = None
         self._ratios: dict[tuple, float] = {}  # (task, source) -> ratio, until the predictor changes
-        self.dropped_at: int | None = None  # results when the sources were dropped (check)
+        self.dropped_at: int | None = None  # results when the sources were dropped (check), and their tau
+        self.dropped_tau: float | None = None
         known = list(getattr(predictor, "tasks", []))
         if space.benchmark is None or target is None or target.kind != "named" or target.name in known:
             return
@@ -156,10 +157,10 @@ class SourceTablePrior:
         (:meth:`agreement` at or below 0); ``dropped_at`` is then the results' count. A synthetic
         image set ranked by the tables for its first 20 results lost to random search (a user walk);
         tasks whose ops were relabelled: ``python experiments/misleading_prior.py``."""
-        if self.active and len(archs) >= CHECK_AFTER and self.agreement(archs, scores) <= 0:
+        if self.active and len(archs) >= CHECK_AFTER and (tau := self.agreement(archs, scores)) <= 0:
             self.sources, self._labels, self._top, self._order = [], {}, [], None
             self._ratios.clear()
-            self.dropped_at = len(archs)
+            self.dropped_at, self.dropped_tau = len(archs), tau
 
     def agreement(self, archs: Sequence[ArchGraph], scores: np.ndarray) -> float:
         """Kendall's tau of ``scores`` ``(n,)`` (higher is better) with the sources' mean standardised
