@@ -45,7 +45,7 @@ def test_a_search_on_a_task_the_tables_mislead_learns_it_from_its_results(bench)
     result = run_search(loop, lambda a: bench.accuracy(relabelled(a, space, perm), "cifar10"), 30, progress=False,
                         space=space)
     assert loop.prior.dropped_at == CHECK_AFTER
-    assert any("'relabelled-task''s first 10 results did not rank as the bundled tables do" in n for n in result.notes), result.notes
+    assert any("the first 10 results of task 'relabelled-task' did not rank as the bundled tables do" in n for n in result.notes), result.notes
     truth = np.sort(bench.accuracy_of(None, "cifar10"))[::-1]
     assert result.best.score >= truth[99]  # among the task's 100 best cells
 
