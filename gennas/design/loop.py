@@ -373,10 +373,10 @@ class DesignLoop(AskLedger):
             self.prior.forget()
             return
         if self._few_shot_task(told):
+            scores = self.scale.to_model(np.array([r.score for r in told]))
             if self.ranks_by_sources():  # while the tables agree with the results (a synthetic set: below random)
-                self.prior.check([r.arch for r in told], self.scale.to_model(np.array([r.score for r in told])))
+                self.prior.check([r.arch for r in told], scores)
             if not self.prior.active:
-                scores = self.scale.to_model(np.array([r.score for r in told]))
                 self._few_shot = Task.from_samples(zip([r.arch for r in told], scores.tolist()))
                 self._guide += 1
             # With measured source tables the prior ranks until the task has enough results: a

@@ -62,6 +62,7 @@ class SourceTablePrior:
         self._bench: Benchmark | None = None
         self._top: list[ArchGraph] = []  # cached: the tables never change
         self._order: np.ndarray | None = None  # table rows by mean standardised source accuracy, best first
+        self._z: np.ndarray | None = None  # that mean standardised accuracy per table row (_standardised)
         self._reference: list[ArchGraph] | None = None
         self._ratios: dict[tuple, float] = {}  # (task, source) -> ratio, until the predictor changes
         self.dropped_at: int | None = None  # results when the sources were dropped (check), and their tau
@@ -87,8 +88,7 @@ class SourceTablePrior:
         if not self.active or k <= 0:
             return []
         if self._order is None:
-            z = np.mean([(y - y.mean()) / y.std() for y in self._labels.values()], axis=0)
-            self._order = np.argsort(-z, kind="stable")
+            self._order = np.argsort(-self._standardised(), kind="stable")
         if keep is None:
             if len(self._top) < k:
                 self._top = self._cells(self._order[:k])
@@ -100,6 +100,13 @@ class SourceTablePrior:
             if len(kept) >= k:
                 break
         return list(kept.values())[:k]
+
+    def _standardised(self) -> np.ndarray:
+        """Each table row's mean standardised accuracy over the sources ``(rows,)`` (what :meth:`top`
+        ranks by and :meth:`agreement` compares with), computed once."""
+        if self._z is None:
+            self._z = np.mean([(y - y.mean()) / y.std() for y in self._labels.values()], axis=0)
+        return self._z
 
     @property
     def _table(self) -> Benchmark:
@@ -158,7 +165,7 @@ class SourceTablePrior:
         image set ranked by the tables for its first 20 results lost to random search (a user walk);
         tasks whose ops were relabelled: ``python experiments/misleading_prior.py``."""
         if self.active and len(archs) >= CHECK_AFTER and (tau := self.agreement(archs, scores)) <= 0:
-            self.sources, self._labels, self._top, self._order = [], {}, [], None
+            self.sources, self._labels, self._top, self._order, self._z = [], {}, [], None, None
             self._ratios.clear()
             self.dropped_at, self.dropped_tau = len(archs), tau
 
@@ -169,9 +176,8 @@ class SourceTablePrior:
         where either side has one value."""
         if not self.active:
             return 0.0
-        rows = self._table.rows(list(archs))
-        z = np.mean([(y[rows] - y.mean()) / y.std() for y in self._labels.values()], axis=0)
-        tau = kendalltau(z, np.asarray(scores, dtype=np.float64)).statistic
+        tables = self._standardised()[self._table.rows(list(archs))]
+        tau = kendalltau(tables, np.asarray(scores, dtype=np.float64)).statistic
         return float(tau) if np.isfinite(tau) else 0.0
 
     def forget(self) -> None:
