@@ -89,6 +89,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--budget", type=int, default=20)
     parser.add_argument("--seeds", default="0-1", help="e.g. 0-5")
+    parser.add_argument("--methods", default=",".join(METHODS), help="comma-separated, of " + ", ".join(METHODS))
     args = parser.parse_args()
     space = gennas.load_space("nb201")
     name, train, val, xs, ys = loaders(args)
@@ -96,8 +97,8 @@ def main() -> None:
                                       progress=False)
     rows = []
     for seed in seed_span(args.seeds):
-        for method in METHODS:
-            start, dropped = time.time(), "-"
+        for method in args.methods.split(","):
+            start, dropped, tau = time.time(), "-", None
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 if method == "random":
@@ -106,11 +107,11 @@ def main() -> None:
                     task = f"new-{name}" if method == "designer-named" else gennas.Task.from_images(xs, ys)
                     designer = gennas.Designer("nb201", task=task, seed=seed)
                     result = designer.search(evaluator, budget=args.budget, progress=False)
-                    dropped = designer.loop.prior.dropped_at
+                    dropped, tau = designer.loop.prior.dropped_at, designer.loop.prior.dropped_tau
             h = result.history
             rows.append({"method": method, "seed": seed, "best@5": best_after(h, 5), "best@10": best_after(h, 10),
                          "best@16": best_after(h, 16), f"best@{args.budget}": best_after(h, args.budget),
-                         "tables dropped at": dropped, "wall s": round(time.time() - start)})
+                         "tables dropped at": dropped, "tau": "-" if tau is None else round(tau, 2), "wall s": round(time.time() - start)})
             print(rows[-1], file=sys.stderr, flush=True)
     print(f"\n{command_line()}\n\n{name}, {args.epochs} epochs, nb201 small build; best validation accuracy (%)\n")
     print(markdown_table(rows))

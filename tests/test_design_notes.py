@@ -107,22 +107,31 @@ def test_a_task_described_by_samples_flags_designs_beyond_every_sample(bench):
     assert "beyond every described sample: extrapolated" in str(next(c for c in designs if c.beyond_calibration))
 
 
+def told_flat_results(designer: gennas.Designer, bench) -> None:
+    """Tells ``designer``, one at a time, the 20 cells best on the other tables with results that do
+    not rise with theirs (73 % plus 0.1 points of seeded noise: a short training's order among
+    alike cells). Before the random cells a new task's first 10 verifications now hold
+    (gennas.design.prior.PROBE_AT), a 20-cell search told such results; with them the results span
+    the tables' ranking and the designs below them are stated by the line through them."""
+    from gennas.baselines.transfer import TransferTopK
+
+    noise = np.random.default_rng(0)
+    for arch in TransferTopK(bench.space, seed=0, task="new-cifar100").ask(20):
+        designer.tell([Result(arch, 73.0 + 0.1 * float(noise.normal()), "table")])
+
+
 def test_designs_below_the_results_of_a_search_further_than_they_tell_state_no_accuracy(bench):
     """After 20 verifications at batch 1 on cifar100 held out (the 20 best cells), the designs below
     them read "72.76 %, 90 % in [71.93, 73.83]; below every calibrated cell: extrapolated" for
     truths near 70.9, covering 1-3 of 25 (a user walk): nothing tells how far the truth falls
     there, so nothing is stated, and `gennas design` says why."""
     from gennas.design.notes import unstated_note
-    from gennas.evaluators import CallableEvaluator
 
-    from gennas.design.loop_settings import LoopSettings
-
-    # the pool of experiments/calibration.py, where 6-15 of the top 20 lie that far down on 4 of the
-    # development seeds 5-9 (seed 5 none since the folds are drawn by cell; a throwaway count over
-    # generate(40) after the same search)
+    # the pool of experiments/calibration.py; results flat among the tables' best tell no line (26 of
+    # generate(80)'s designs unstated on seed 6, 29 on seed 5, a throwaway count)
     designer = gennas.Designer("nb201", task="new-cifar100", seed=6, loop=LoopSettings(pool=1),
                                predictor=gennas.load_predictor("nb201", holdout="cifar100"))
-    designer.search(CallableEvaluator(lambda a: bench.accuracy(a, "cifar100"), kind="table"), budget=20)
+    told_flat_results(designer, bench)
     designs = designer.generate(80)  # 40 once: the source tables' 50 best cells now join the pool, above them
     unverified = [c for c in designs if c.verified_score is None]
     unstated = [c for c in unverified if c.predicted_accuracy is None]
@@ -143,7 +152,7 @@ def test_designs_below_a_searchs_results_on_a_new_dataset_are_said_to_extrapolat
     bundled task the shipped calibration states them, checked on the table: no note."""
     held = gennas.Designer("nb201", task="new-cifar100", predictor=gennas.load_predictor("nb201", holdout="cifar100"),
                            seed=5, loop=LoopSettings(pool=1))
-    held.search(lambda a: bench.accuracy(a, "cifar100"), budget=20)
+    told_flat_results(held, bench)
     designs = held.generate(40)
     assert any(c.below_calibration and c.verified_score is None and c.predicted_accuracy is not None for c in designs)
     assert "of the designs rank below every verified result by" in below_results_note(held, designs)

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import gennas
-from gennas.design.prior import CHECK_AFTER, SourceTablePrior
+from gennas.design.prior import CHECK_AFTER, PROBE_AT, SourceTablePrior
 from gennas.search import run_search
 from gennas.surrogates.task import Task
 
@@ -45,7 +45,8 @@ def test_a_search_on_a_task_the_tables_mislead_learns_it_from_its_results(bench)
     result = run_search(loop, lambda a: bench.accuracy(relabelled(a, space, perm), "cifar10"), 30, progress=False,
                         space=space)
     assert loop.prior.dropped_at == CHECK_AFTER
-    assert any("the first 10 results of task 'relabelled-task' did not rank as the bundled tables do" in n for n in result.notes), result.notes
+    assert any("the first 10 results of task 'relabelled-task', random cells of the bundled tables among them, did not "
+               "rank as the tables do" in n for n in result.notes), result.notes
     truth = np.sort(bench.accuracy_of(None, "cifar10"))[::-1]
     assert result.best.score >= truth[99]  # among the task's 100 best cells
 
@@ -56,5 +57,37 @@ def test_where_the_tables_hold_they_keep_ranking_a_new_task(bench):
         warnings.simplefilter("ignore")
         loop = gennas.Designer(bench.space, task="renamed-cifar10", seed=0).loop
     result = run_search(loop, lambda a: bench.accuracy(a, "cifar10"), 15, progress=False, space=bench.space)
-    assert loop.prior.dropped_at is None and not any("did not rank as the bundled tables" in n for n in result.notes)
+    assert loop.prior.dropped_at is None and not any("did not rank as the tables" in n for n in result.notes)
     assert result.best.score == max(bench.accuracy_of(None, "cifar10"))
+
+
+def test_noise_among_the_tables_alike_best_cells_does_not_drop_them(bench):
+    """A short training's noise (here 1 point) orders the tables' best cells at random; judged on
+    those alone, seeds 2 and 7 of this task dropped the tables at the 10th result (tau -0.07). The
+    random cells verified at PROBE_AT are what the tables' best must beat, and they do."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        loop = gennas.Designer(bench.space, task="renamed-cifar10", seed=2).loop
+    noise = np.random.default_rng(10_002)
+    result = run_search(loop, lambda a: bench.accuracy(a, "cifar10") + float(noise.normal()), 12, progress=False,
+                        space=bench.space)
+    assert loop.prior.active and loop.prior.dropped_at is None
+    sources = np.mean(list(loop.prior.labels([r.arch for r in result.history]).values()), axis=0)
+    probes = [at - 1 for at in PROBE_AT]  # verified at these positions: random cells, below the tables' first picks
+    assert np.max(sources[probes]) < np.min(sources[:3])
+
+
+def test_the_probes_are_random_cells_of_the_tables_that_differ_by_seed(bench):
+    predictor = gennas.load_predictor("nb201")
+    prior = SourceTablePrior(bench.space, predictor, Task("named", "newtask"))
+    keep_all = list
+    assert prior.probes(0, PROBE_AT[0] - 1, keep_all, set(), 0) == []  # none before the first position
+    first = prior.probes(0, max(PROBE_AT), keep_all, set(), 0)
+    assert len(first) == len(PROBE_AT) == len({a.canonical_hash() for a in first})
+    assert {a.canonical_hash() for a in first} != {a.canonical_hash() for a in prior.probes(0, 10, keep_all, set(), 1)}
+    seen = {first[0].canonical_hash()}
+    assert first[0].canonical_hash() not in {a.canonical_hash() for a in prior.probes(0, 10, keep_all, seen, 0)}
+    fast = prior.probes(0, 10, lambda archs: [a for a in archs if bench.latency(a, "pixel3") < 5.0], set(), 0)
+    assert len(fast) == len(PROBE_AT) and all(bench.latency(a, "pixel3") < 5.0 for a in fast)
+    known = SourceTablePrior(bench.space, predictor, Task("named", "cifar10"))  # inactive: no probes
+    assert known.probes(0, 10, keep_all, set(), 0) == []

@@ -37,8 +37,9 @@ def test_generate_before_any_result_holds_the_source_tables_best_cells(bench, he
 def test_a_first_batch_on_a_new_dataset_is_the_source_tables_best_cells(bench, held_out):
     loop = new_cifar100(held_out).loop
     picks = loop.ask(5)
-    best = loop.prior_top()[:5]
-    assert {a.canonical_hash() for a in picks} == {a.canonical_hash() for a in best}
+    hashes = {a.canonical_hash() for a in picks}
+    # the 4th verification is a random cell of the tables (gennas.design.prior.PROBE_AT): the check's reference
+    assert len(picks) == 5 and hashes >= {a.canonical_hash() for a in loop.prior_top()[:4]}
     assert max(bench.accuracy(a, "cifar100") for a in picks) == pytest.approx(bench.best("cifar100")[1])
 
 

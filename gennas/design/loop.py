@@ -44,15 +44,12 @@ from gennas.spaces import SearchSpace
 from gennas.surrogates.protocols import AccuracyModel, Generator
 from gennas.surrogates.task import Task
 
-#: unseen architectures the loop tries to add by mutation/sampling when the generator repeats itself
-TOP_UP_TRIES = 2000
-#: the best cells of the measured source tasks that join every pool (see gennas.design.prior)
-PRIOR_TOP = 50
-#: results of a new task below which the pretrained network stays frozen and only a task vector
-#: is fitted to them (Task.from_samples). Fine-tuning the shared network on a handful of results
-#: of one task drifts it away from everything it learned on the others: one update on one
-#: cifar100 result moved its mean prediction of cifar10's 6 best cells from 99.1 % to 86.8 %
-#: (the command is in docs/results.md, "Search").
+TOP_UP_TRIES = 2000  #: unseen architectures the loop tries to add by mutation or sampling when the generator repeats
+PRIOR_TOP = 50  #: the best cells of the measured source tasks that join every pool (see gennas.design.prior)
+#: results of a new task below which the pretrained network stays frozen and only a task vector is fitted to
+#: them (Task.from_samples). Fine-tuning the shared network on a handful of results of one task drifts it away
+#: from everything it learned on the others: one update on one cifar100 result moved its mean prediction of
+#: cifar10's 6 best cells from 99.1 % to 86.8 % (the command is in docs/results.md, "Search").
 FEW_SHOT_RESULTS = 20
 
 
@@ -157,9 +154,11 @@ class DesignLoop(AskLedger):
             proxy_top(self.space, s.warmup_proxy, s.warmup_top) if self._warming_up() else ())
         fresh = self._admissible(unseen(pool, self._seen))
         fresh += self._listed_filling(fresh, k, seed)
-        local = self._admissible(self._local_candidates())
-        n_local = min(len(local), local_count(self.settings.local_share, self._asked, k))
-        picks = self._choose(local, n_local, trained)
+        # while the tables rank a new task, a few random cells of them: what the check judges their best by
+        picks = self.prior.probes(self._asked, k, self._admissible, self._seen, seed) if self.ranks_by_sources() else []
+        local = unseen(self._admissible(self._local_candidates()), {a.canonical_hash() for a in picks})
+        n_local = min(len(local), local_count(self.settings.local_share, self._asked, k), k - len(picks))
+        picks += self._choose(local, n_local, trained)
         chosen = {a.canonical_hash() for a in picks}
         fresh = [a for a in fresh if a.canonical_hash() not in chosen]
         if len(fresh) < k - len(picks):

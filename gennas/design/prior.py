@@ -39,6 +39,12 @@ TOP_CHUNK = 500
 #: results of a new task after which the tables keep ranking it only while they agree with them
 #: (:meth:`SourceTablePrior.check`)
 CHECK_AFTER = 10
+#: the new task's verifications (counted from 1) that go to a random cell of the tables while they
+#: rank it. The tables' best cells are alike, so their results alone order them by a short
+#: training's noise: judged on those only, the check dropped the tables on every real-training run,
+#: MNIST too (experiments/new_task_training.py). Cells from the whole ranking are the reference that
+#: says whether the tables' best do better on the task than cells the tables rate poorly.
+PROBE_AT = (4, 7, 10)
 #: cells on which the target's and the sources' prediction spreads are compared (measured again
 #: after every refit of the network, so kept small: the ratio scales a small correction)
 REFERENCE_CELLS = 128
@@ -108,6 +114,25 @@ class SourceTablePrior:
             self._z = np.mean([(y - y.mean()) / y.std() for y in self._labels.values()], axis=0)
         return self._z
 
+    def probes(self, asked: int, k: int, keep: Callable[[list[ArchGraph]], list[ArchGraph]], seen: set[str],
+               seed: int | None) -> list[ArchGraph]:
+        """Random cells of the tables for those of the next ``k`` verifications (after ``asked``)
+        that :data:`PROBE_AT` names: distinct, kept by ``keep`` (the loop's budget), their
+        canonical hashes not in ``seen``; seeded by ``seed``. Judged with the tables' best cells
+        by :meth:`check`."""
+        due = sum(asked < at <= asked + k for at in PROBE_AT)
+        if not self.active or due == 0:
+            return []
+        order = np.random.default_rng(seed).permutation(len(self._table))
+        found: dict[str, ArchGraph] = {}
+        for start in range(0, len(order), TOP_CHUNK):  # a tight budget keeps few random cells
+            for arch in keep(self._cells(order[start:start + TOP_CHUNK])):
+                if (h := arch.canonical_hash()) not in seen:
+                    found.setdefault(h, arch)
+                    if len(found) == due:
+                        return list(found.values())
+        return list(found.values())
+
     @property
     def _table(self) -> Benchmark:
         """The benchmark of an active prior (its sources are the benchmark's tasks: it was loaded)."""
@@ -163,7 +188,8 @@ class SourceTablePrior:
         results ``scores`` ``(n,)`` (higher is better) of ``archs`` disagree with them
         (:meth:`agreement` at or below 0); ``dropped_at`` is then the results' count. A synthetic
         image set ranked by the tables for its first 20 results lost to random search (a user walk);
-        tasks whose ops were relabelled: ``python experiments/misleading_prior.py``."""
+        tasks whose ops were relabelled: ``python experiments/misleading_prior.py``. The results
+        include the random cells of :meth:`probes`: the tables' best must beat them."""
         if self.active and len(archs) >= CHECK_AFTER and (tau := self.agreement(archs, scores)) <= 0:
             self.sources, self._labels, self._top, self._order, self._z = [], {}, [], None, None
             self._ratios.clear()

@@ -20,10 +20,10 @@ def search_notes(loop: Any, exhausted: bool, seen: set[str]) -> list[str]:
                                  "and with no pretrained predictor it has no ranking to design by"))
     notes += [m for m in [scale_mismatch_note(loop.task, [r.score for r in loop.history if not r.failed])] if m]
     if loop.prior.dropped_at is not None:  # said: a user reading the first picks would see the tables' best cells
-        notes.append(f"the first {loop.prior.dropped_at} results of task {loop.task.name!r} did not rank as the bundled "
-                     f"tables do (Kendall's tau {loop.prior.dropped_tau:+.2f}): the designer stopped ranking by the tables "
-                     "and learned the task from its results (noisy scores, short trainings, can do this by chance "
-                     "among cells the tables rank alike)")
+        notes.append(f"the first {loop.prior.dropped_at} results of task {loop.task.name!r}, random cells of the bundled "
+                     f"tables among them, did not rank as the tables do (Kendall's tau {loop.prior.dropped_tau:+.2f}): "
+                     "the designer stopped ranking by the tables and learned the task from its results (noisy scores "
+                     "can do this by chance)")
     cells = loop.cells_within_budget() if exhausted else None
     if cells is not None:
         left, b = len(unseen(cells, seen)), loop.budget
