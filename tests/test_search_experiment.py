@@ -79,6 +79,24 @@ def test_latency_table_methods_verify_only_cells_within_the_budget(experiment, b
     assert not any(r.failed for r in verified) and np.nanmax(curve) <= bench.best("cifar10", limit, "pixel3")[1]
 
 
+def test_no_method_verifies_a_cell_at_chance_without_a_budget_either(experiment, bench, monkeypatch):
+    """Random search verified 3.4 cells at chance a run in the main table, which the designer never
+    proposes (walk 55): every method is refused them alike, with or without a latency budget."""
+    verified = []
+    real = experiment.run_search
+
+    def recording(*args, **kwargs):
+        result = real(*args, **kwargs)
+        verified.extend(result.history)
+        return result
+
+    monkeypatch.setattr(experiment, "run_search", recording)
+    experiment.one_run(experiment.METHODS["random"], bench, "cifar10", 0, 300)
+    at_chance = [a for a in bench.archs() if bench.space.output_is_constant(a)]
+    assert len(verified) == 300 and len(at_chance) > 300  # 341 of 15,625: about 6 in 300 random cells
+    assert not any(bench.space.output_is_constant(r.arch) for r in verified)
+
+
 def test_the_latency_and_synflow_tables_run_the_source_and_proxy_baselines_by_default(experiment):
     """Without --methods the latency table runs every registered method (transfer-topk and
     transfer-local included); the synflow table's default list includes proxy-topk."""

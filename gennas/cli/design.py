@@ -90,7 +90,7 @@ def register(app: typer.Typer) -> None:
             raise GennasError("--storage and --study go together: both name a stored designer search")
         # options that would change nothing were taken without a word
         if task is not None and not task.strip():
-            raise GennasError("--task is empty: name a dataset (cifar10, cifar100, ImageNet16-120) or your own task")
+            raise GennasError("--task is empty: name a dataset (cifar10, cifar100) or your own task")
         if holdout is not None and study is not None:  # from_study restores the predictor the study searched with
             raise GennasError("--holdout goes without --study: the study's designer keeps the predictor it searched with")
         if force and study is None:
