@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from gennas.evaluators.base import Result
+
 SCRIPT = Path(__file__).resolve().parents[1] / "experiments" / "search.py"
 
 
@@ -51,8 +53,6 @@ def test_runs_are_cached_per_seed_and_reused(experiment, bench, capsys):
 
 def test_a_proxy_run_follows_the_best_scored_architecture(experiment, bench):
     """With a proxy evaluator the curve is the true accuracy of the proxy's favourite so far."""
-    from gennas.evaluators.base import Result
-
     archs = bench.archs()[:4]
     history = [Result(a, s, "proxy") for a, s in zip(archs, [1.0, 3.0, 2.0, 1e49])]
     curve = experiment.true_accuracy_of_best(history, bench, "cifar10")
@@ -60,11 +60,9 @@ def test_a_proxy_run_follows_the_best_scored_architecture(experiment, bench):
     assert np.allclose(curve, expected)
 
 
-@pytest.mark.parametrize("method", ["transfer-topk", "transfer-local", "random"])
-def test_latency_table_methods_verify_only_cells_within_the_budget(experiment, bench, monkeypatch, method):
-    """The latency table's baselines with a source table are kept to the budget as the others are
-    (the harness's LatencyFilter by the table's latency): every verified cell within it (walk 27)."""
-    verified = []
+def recorded(experiment, monkeypatch) -> list[Result]:
+    """The results every run_search of ``experiment`` verifies from now on, as they come."""
+    verified: list[Result] = []
     real = experiment.run_search
 
     def recording(*args, **kwargs):
@@ -73,6 +71,14 @@ def test_latency_table_methods_verify_only_cells_within_the_budget(experiment, b
         return result
 
     monkeypatch.setattr(experiment, "run_search", recording)
+    return verified
+
+
+@pytest.mark.parametrize("method", ["transfer-topk", "transfer-local", "random"])
+def test_latency_table_methods_verify_only_cells_within_the_budget(experiment, bench, monkeypatch, method):
+    """The latency table's baselines with a source table are kept to the budget as the others are
+    (the harness's LatencyFilter by the table's latency): every verified cell within it (walk 27)."""
+    verified = recorded(experiment, monkeypatch)
     limit = 3.27  # pixel3's 10th percentile: transfer-topk's first cells are all over it
     curve, _ = experiment.one_run(experiment.METHODS[method], bench, "cifar10", 0, 10, "pixel3", limit)
     assert verified and all(bench.latency(r.arch, "pixel3") <= limit for r in verified)
@@ -82,15 +88,7 @@ def test_latency_table_methods_verify_only_cells_within_the_budget(experiment, b
 def test_no_method_verifies_a_cell_at_chance_without_a_budget_either(experiment, bench, monkeypatch):
     """Random search verified 3.4 cells at chance a run in the main table, which the designer never
     proposes (walk 55): every method is refused them alike, with or without a latency budget."""
-    verified = []
-    real = experiment.run_search
-
-    def recording(*args, **kwargs):
-        result = real(*args, **kwargs)
-        verified.extend(result.history)
-        return result
-
-    monkeypatch.setattr(experiment, "run_search", recording)
+    verified = recorded(experiment, monkeypatch)
     experiment.one_run(experiment.METHODS["random"], bench, "cifar10", 0, 300)
     at_chance = [a for a in bench.archs() if bench.space.output_is_constant(a)]
     assert len(verified) == 300 and len(at_chance) > 300  # 341 of 15,625: about 6 in 300 random cells

@@ -155,10 +155,11 @@ class DesignLoop(AskLedger):
         fresh = self._admissible(unseen(pool, self._seen))
         fresh += self._listed_filling(fresh, k, seed)
         # while the tables rank a new task, a few random cells of them: what the check judges their best by
-        picks = self.prior.probes(self._asked, k, self._admissible, self._seen, seed) if self.ranks_by_sources() else []
-        local = unseen(self._admissible(self._local_candidates()), {a.canonical_hash() for a in picks})
-        n_local = min(len(local), local_count(self.settings.local_share, self._asked, k), k - len(picks))
-        picks += self._choose(local, n_local, trained)
+        probes = self.prior.probes(len(self._seen), k, self._admissible, self._seen,
+                                   seed) if self.ranks_by_sources() else []
+        local = unseen(self._admissible(self._local_candidates()), {a.canonical_hash() for a in probes})
+        n_local = min(len(local), local_count(self.settings.local_share, self._asked, k), k - len(probes))
+        picks = probes + self._choose(local, n_local, trained)
         chosen = {a.canonical_hash() for a in picks}
         fresh = [a for a in fresh if a.canonical_hash() not in chosen]
         if len(fresh) < k - len(picks):
@@ -167,6 +168,7 @@ class DesignLoop(AskLedger):
         picks += self._choose(fresh, k - len(picks), trained)
         if not picks and self.budget is not None and self.cells_within_budget() == []:  # none to verify: say why
             raise InfeasibleBudget(self.budget.infeasible_reason(self.space, ""))
+        picks = self.prior.placed(probes, picks[len(probes):], len(self._seen))  # each at its verification's place
         self._rounds += 1
         self.asked_now(picks, k)
         return picks
@@ -371,10 +373,10 @@ class DesignLoop(AskLedger):
             self._refitted, self._few_shot, self._encoders_told, self._guide = None, None, 0, self._guide + 1
             self.prior.forget()
             return
+        scores = self.scale.to_model(np.array([r.score for r in told]))
+        if self.ranks_by_sources():  # while they agree with the results (a synthetic set: below random), at any count:
+            self.prior.check([r.arch for r in told], scores)  # a first batch of 20, a study rebuilt from 25
         if self._few_shot_task(told):
-            scores = self.scale.to_model(np.array([r.score for r in told]))
-            if self.ranks_by_sources():  # while the tables agree with the results (a synthetic set: below random)
-                self.prior.check([r.arch for r in told], scores)
             if not self.prior.active:
                 self._few_shot = Task.from_samples(zip([r.arch for r in told], scores.tolist()))
                 self._guide += 1

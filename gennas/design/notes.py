@@ -19,6 +19,7 @@ from typing import Any, SupportsIndex, overload
 import numpy as np
 
 from gennas.design.candidate import Candidate, candidate_row, with_every_column
+from gennas.design.search_notes import dropped_tables_note
 from gennas.design.verified import scores_by
 from gennas.display import ReprInIPython, html_table, number, shortened
 from gennas.graph import ArchGraph
@@ -86,10 +87,9 @@ class Designs(ReprInIPython, list[Candidate]):
 
 def design_notes(designer: Any, candidates: Sequence[Candidate], task: str | None = None, space: str | None = None,
                  time_here: bool = False) -> list[str]:
-    """Every note that applies to ``candidates`` designed by ``designer`` (``task``: the task's name
-    as given, default the designer's; ``space``: the space as the user named it, for the commands a
-    note suggests; ``time_here``: designs judged by their timing on this machine), in the order
-    ``gennas design`` prints them."""
+    """Every note that applies to ``candidates`` designed by ``designer`` (``task``: the task's name as given,
+    default the designer's; ``space``: the space as the user named it, for the commands a note suggests;
+    ``time_here``: designs judged by their timing on this machine), in the order ``gennas design`` prints them."""
     from gennas.design.statement import MIN_STATED
     from gennas.spaces.identity import space_argument
 
@@ -103,7 +103,7 @@ def design_notes(designer: Any, candidates: Sequence[Candidate], task: str | Non
     notes += [unstated_note(candidates), unstated_above_note(candidates, bool(designer.loop.history)), unlike_results_note(candidates),
               below_results_note(designer, candidates),
               None if capped else shared_statement_note(candidates, designer), no_interval_note(designer, candidates),
-              capped,
+              capped, dropped_tables_note(designer.loop),
               left_out_by_bound_note(designer, time_here), measured_designs_note(designer, candidates, time_here),
               all_verified_note(candidates), noisy_verifications_note(designer.loop.history),
               loose_budget_note(designer.loop.budget, designer.space), unrecorded_saved_note(designer, task)]

@@ -73,6 +73,7 @@ class SourceTablePrior:
         self._ratios: dict[tuple, float] = {}  # (task, source) -> ratio, until the predictor changes
         self.dropped_at: int | None = None  # results when the sources were dropped (check), and their tau
         self.dropped_tau: float | None = None
+        self.probed: set[str] = set()  # canonical hashes of the random cells proposed (probes)
         known = list(getattr(predictor, "tasks", []))
         if space.benchmark is None or target is None or target.kind != "named" or target.name in known:
             return
@@ -116,10 +117,10 @@ class SourceTablePrior:
 
     def probes(self, asked: int, k: int, keep: Callable[[list[ArchGraph]], list[ArchGraph]], seen: set[str],
                seed: int | None) -> list[ArchGraph]:
-        """Random cells of the tables for those of the next ``k`` verifications (after ``asked``)
-        that :data:`PROBE_AT` names: distinct, kept by ``keep`` (the loop's budget), their
-        canonical hashes not in ``seen``; seeded by ``seed``. Judged with the tables' best cells
-        by :meth:`check`."""
+        """Random cells of the tables for those of the next ``k`` verifications (after ``asked``
+        asked or told: a designer rebuilt from results counts them) that :data:`PROBE_AT` names:
+        distinct, kept by ``keep`` (the loop's budget), their canonical hashes not in ``seen``;
+        seeded by ``seed``. Judged with the tables' best cells by :meth:`check`."""
         due = sum(asked < at <= asked + k for at in PROBE_AT)
         if not self.active or due == 0:
             return []
@@ -130,8 +131,21 @@ class SourceTablePrior:
                 if (h := arch.canonical_hash()) not in seen:
                     found.setdefault(h, arch)
                     if len(found) == due:
-                        return list(found.values())
+                        break
+            if len(found) == due:
+                break
+        self.probed.update(found)
         return list(found.values())
+
+    @staticmethod
+    def placed(probes: list[ArchGraph], others: list[ArchGraph], asked: int) -> list[ArchGraph]:
+        """A batch of ``others`` with each of :meth:`probes`' cells at the place :data:`PROBE_AT`
+        gives it after ``asked`` verifications (in a batch of 4 from the start, the 4th; they had all
+        come first)."""
+        out = list(others)
+        for probe, at in zip(probes, [at for at in PROBE_AT if at > asked]):
+            out.insert(min(at - asked - 1, len(out)), probe)
+        return out
 
     @property
     def _table(self) -> Benchmark:
@@ -186,14 +200,18 @@ class SourceTablePrior:
     def check(self, archs: Sequence[ArchGraph], scores: np.ndarray) -> None:
         """Drops every source (the tables no longer rank the task) where :data:`CHECK_AFTER` or more
         results ``scores`` ``(n,)`` (higher is better) of ``archs`` disagree with them
-        (:meth:`agreement` at or below 0); ``dropped_at`` is then the results' count. A synthetic
+        (:meth:`agreement` at or below 0), judged on the first 10, 11, ... of them in their order (a
+        batch, or a designer rebuilt from results, drops where one told them singly would);
+        ``dropped_at`` is then that count. A synthetic
         image set ranked by the tables for its first 20 results lost to random search (a user walk);
         tasks whose ops were relabelled: ``python experiments/misleading_prior.py``. The results
         include the random cells of :meth:`probes`: the tables' best must beat them."""
-        if self.active and len(archs) >= CHECK_AFTER and (tau := self.agreement(archs, scores)) <= 0:
-            self.sources, self._labels, self._top, self._order, self._z = [], {}, [], None, None
-            self._ratios.clear()
-            self.dropped_at, self.dropped_tau = len(archs), tau
+        for n in range(CHECK_AFTER, len(archs) + 1 if self.active else 0):  # in their order: as told one at a time
+            if (tau := self.agreement(archs[:n], scores[:n])) <= 0:
+                self.sources, self._labels, self._top, self._order, self._z = [], {}, [], None, None
+                self._ratios.clear()
+                self.dropped_at, self.dropped_tau = n, tau
+                return
 
     def agreement(self, archs: Sequence[ArchGraph], scores: np.ndarray) -> float:
         """Kendall's tau of ``scores`` ``(n,)`` (higher is better) with the sources' mean standardised

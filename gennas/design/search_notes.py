@@ -19,11 +19,7 @@ def search_notes(loop: Any, exhausted: bool, seen: set[str]) -> list[str]:
                      "from, " + ("so its ranking is the pretrained one" if loop.pretrained.is_trained else
                                  "and with no pretrained predictor it has no ranking to design by"))
     notes += [m for m in [scale_mismatch_note(loop.task, [r.score for r in loop.history if not r.failed])] if m]
-    if loop.prior.dropped_at is not None:  # said: a user reading the first picks would see the tables' best cells
-        notes.append(f"the first {loop.prior.dropped_at} results of task {loop.task.name!r}, random cells of the bundled "
-                     f"tables among them, did not rank as the tables do (Kendall's tau {loop.prior.dropped_tau:+.2f}): "
-                     "the designer stopped ranking by the tables and learned the task from its results (noisy scores "
-                     "can do this by chance)")
+    notes += [m for m in [dropped_tables_note(loop)] if m]
     cells = loop.cells_within_budget() if exhausted else None
     if cells is not None:
         left, b = len(unseen(cells, seen)), loop.budget
@@ -41,3 +37,17 @@ def search_notes(loop: Any, exhausted: bool, seen: set[str]) -> list[str]:
                      f"({judged}){same}; {done} of them {'was' if done == 1 else 'were'} verified"
                      + (f", {left} not" if left else ""))
     return notes
+
+
+def dropped_tables_note(loop: Any) -> str | None:
+    """Where the designer stopped ranking a new task by the bundled tables (``loop.prior.dropped_at``),
+    that it did and why (a user reading the first picks would see the tables' best cells); said after
+    a search and by ``generate`` (a designer rebuilt from a study had said nothing: walk 56)."""
+    if loop.prior.dropped_at is None:
+        return None
+    first = [r.arch.canonical_hash() for r in loop.history if not r.failed][:loop.prior.dropped_at]
+    probes = sum(h in loop.prior.probed for h in first)  # none where the results were told, not asked
+    return (f"the first {loop.prior.dropped_at} results of task {loop.task.name!r}"
+            + (f", {probes} random cells of the bundled tables among them," if probes else "")
+            + f" did not rank as the bundled tables do (Kendall's tau {loop.prior.dropped_tau:+.2f}): the designer "
+            "stopped ranking by the tables and learned the task from its results (noisy scores can do this by chance)")
