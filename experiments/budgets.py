@@ -192,9 +192,9 @@ def bundled_part(bench, devices: tuple[str, ...], models: dict, seeds: range, sh
 
 def weights_digest(devices: tuple[str, ...]) -> str:
     """The first 12 hex digits of a sha256 over the weights of the estimators that never saw
-    ``devices`` (in their order): which estimators a table used. Their cache is not tracked, so a fresh clone trains them
-    (seeded, the same on every run); walk 55 found the table's figure from an older cache (designs
-    over the budget 2.9-4.0 % against 1.5 % from retrained ones)."""
+    ``devices`` (in their order): which estimators a table used. Their cache is not tracked, so a
+    fresh clone trains them (seeded, the same on every run); walk 55 found the table's figure from
+    an older cache (designs over the budget 2.9-3.9 % against 1.5 % from retrained ones)."""
     digest = hashlib.sha256()
     for device in devices:
         net = torch.load(CACHE / f"latency_nb201_without_{device}_s{STEPS}_seed0.pt", weights_only=True)["state"]["net"]

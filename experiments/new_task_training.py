@@ -2,10 +2,12 @@
 designer told the task's images (``Task.from_images``), on nb201 (its small build, 16 px).
 
 A user walk had a designer given a new task by name lose to random search on a synthetic set; since
-then the designer checks the bundled tables' ranking against the task's results from the 10th
-(``designer.loop.prior.dropped_at``: at which result it dropped them, None if never). Per dataset,
-seed and method, one search of ``--budget`` real trainings; printed: the best validation accuracy
-after 5 / 10 / 16 / budget verifications, when the tables were dropped, and wall seconds.
+then the designer checks the bundled tables' ranking against the task's results from the 10th,
+random cells of the tables among them (``designer.loop.prior.dropped_at``: at which result it
+dropped them, None if never; ``tau`` the Kendall tau it dropped them at). Per dataset, seed and
+method (``--methods``, default all three), one search of ``--budget`` real trainings; printed: the
+best validation accuracy after 5 / 10 / 16 / budget verifications, when the tables were dropped,
+and wall seconds.
 
 Datasets: MNIST (``--limit`` images, 16 px, 3 channels) and a synthetic set of 4 classes (noisy
 stripes at two angles ``--sep`` radians apart, red and blue blobs; Gaussian noise ``--noise``).
@@ -111,7 +113,8 @@ def main() -> None:
             h = result.history
             rows.append({"method": method, "seed": seed, "best@5": best_after(h, 5), "best@10": best_after(h, 10),
                          "best@16": best_after(h, 16), f"best@{args.budget}": best_after(h, args.budget),
-                         "tables dropped at": dropped, "tau": "-" if tau is None else round(tau, 2), "wall s": round(time.time() - start)})
+                         "tables dropped at": dropped, "tau": "-" if tau is None else round(tau, 2),
+                         "wall s": round(time.time() - start)})
             print(rows[-1], file=sys.stderr, flush=True)
     print(f"\n{command_line()}\n\n{name}, {args.epochs} epochs, nb201 small build; best validation accuracy (%)\n")
     print(markdown_table(rows))

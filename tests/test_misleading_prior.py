@@ -81,16 +81,16 @@ def test_the_probes_are_random_cells_of_the_tables_that_differ_by_seed(bench):
     predictor = gennas.load_predictor("nb201")
     prior = SourceTablePrior(bench.space, predictor, Task("named", "newtask"))
     keep_all = list
-    assert prior.probes(0, PROBE_AT[0] - 1, keep_all, set(), 0) == []  # none before the first position
-    first = prior.probes(0, max(PROBE_AT), keep_all, set(), 0)
+    assert prior.probes(PROBE_AT[0] - 1, keep_all, set(), 0) == []  # none before the first position
+    first = prior.probes(max(PROBE_AT), keep_all, set(), 0)
     assert len(first) == len(PROBE_AT) == len({a.canonical_hash() for a in first})
-    assert {a.canonical_hash() for a in first} != {a.canonical_hash() for a in prior.probes(0, 10, keep_all, set(), 1)}
+    assert {a.canonical_hash() for a in first} != {a.canonical_hash() for a in prior.probes(10, keep_all, set(), 1)}
     seen = {first[0].canonical_hash()}
-    assert first[0].canonical_hash() not in {a.canonical_hash() for a in prior.probes(0, 10, keep_all, seen, 0)}
-    fast = prior.probes(0, 10, lambda archs: [a for a in archs if bench.latency(a, "pixel3") < 5.0], set(), 0)
+    assert first[0].canonical_hash() not in {a.canonical_hash() for a in prior.probes(10, keep_all, seen, 0)}
+    fast = prior.probes(10, lambda archs: [a for a in archs if bench.latency(a, "pixel3") < 5.0], set(), 0)
     assert len(fast) == len(PROBE_AT) and all(bench.latency(a, "pixel3") < 5.0 for a in fast)
     known = SourceTablePrior(bench.space, predictor, Task("named", "cifar10"))  # inactive: no probes
-    assert known.probes(0, 10, keep_all, set(), 0) == []
+    assert known.probes(10, keep_all, set(), 0) == []
 
 
 def renamed_cifar10(bench, seed: int = 0):

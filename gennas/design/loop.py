@@ -155,8 +155,7 @@ class DesignLoop(AskLedger):
         fresh = self._admissible(unseen(pool, self._seen))
         fresh += self._listed_filling(fresh, k, seed)
         # while the tables rank a new task, a few random cells of them: what the check judges their best by
-        probes = self.prior.probes(len(self._seen), k, self._admissible, self._seen,
-                                   seed) if self.ranks_by_sources() else []
+        probes = self.prior.probes(k, self._admissible, self._seen, seed) if self.ranks_by_sources() else []
         local = unseen(self._admissible(self._local_candidates()), {a.canonical_hash() for a in probes})
         n_local = min(len(local), local_count(self.settings.local_share, self._asked, k), k - len(probes))
         picks = probes + self._choose(local, n_local, trained)

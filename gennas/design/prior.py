@@ -115,12 +115,13 @@ class SourceTablePrior:
             self._z = np.mean([(y - y.mean()) / y.std() for y in self._labels.values()], axis=0)
         return self._z
 
-    def probes(self, asked: int, k: int, keep: Callable[[list[ArchGraph]], list[ArchGraph]], seen: set[str],
+    def probes(self, k: int, keep: Callable[[list[ArchGraph]], list[ArchGraph]], seen: set[str],
                seed: int | None) -> list[ArchGraph]:
-        """Random cells of the tables for those of the next ``k`` verifications (after ``asked``
-        asked or told: a designer rebuilt from results counts them) that :data:`PROBE_AT` names:
-        distinct, kept by ``keep`` (the loop's budget), their canonical hashes not in ``seen``;
+        """Random cells of the tables for those of the next ``k`` verifications that :data:`PROBE_AT`
+        names, counted after the ``len(seen)`` asked or told (canonical hashes: a designer rebuilt
+        from results counts them): distinct, kept by ``keep`` (the loop's budget), not in ``seen``;
         seeded by ``seed``. Judged with the tables' best cells by :meth:`check`."""
+        asked = len(seen)
         due = sum(asked < at <= asked + k for at in PROBE_AT)
         if not self.active or due == 0:
             return []
@@ -206,8 +207,11 @@ class SourceTablePrior:
         image set ranked by the tables for its first 20 results lost to random search (a user walk);
         tasks whose ops were relabelled: ``python experiments/misleading_prior.py``. The results
         include the random cells of :meth:`probes`: the tables' best must beat them."""
-        for n in range(CHECK_AFTER, len(archs) + 1 if self.active else 0):  # in their order: as told one at a time
-            if (tau := self.agreement(archs[:n], scores[:n])) <= 0:
+        if not self.active:
+            return
+        tables, scores = self._standardised()[self._table.rows(list(archs))], np.asarray(scores, dtype=np.float64)
+        for n in range(CHECK_AFTER, len(archs) + 1):  # in their order: as told one at a time
+            if (tau := kendall(tables[:n], scores[:n])) <= 0:
                 self.sources, self._labels, self._top, self._order, self._z = [], {}, [], None, None
                 self._ratios.clear()
                 self.dropped_at, self.dropped_tau = n, tau
@@ -220,9 +224,7 @@ class SourceTablePrior:
         where either side has one value."""
         if not self.active:
             return 0.0
-        tables = self._standardised()[self._table.rows(list(archs))]
-        tau = kendalltau(tables, np.asarray(scores, dtype=np.float64)).statistic
-        return float(tau) if np.isfinite(tau) else 0.0
+        return kendall(self._standardised()[self._table.rows(list(archs))], np.asarray(scores, dtype=np.float64))
 
     def forget(self) -> None:
         """The predictor changed (a refit): scale ratios are measured again."""
@@ -243,6 +245,12 @@ class SourceTablePrior:
             spread_source = np.std(predictor.predict(self._reference, source)[0])
             self._ratios[key] = float(spread_target / spread_source) if spread_source > 0 else 1.0
         return self._ratios[key]
+
+
+def kendall(x: np.ndarray, y: np.ndarray) -> float:
+    """Kendall's tau of ``x`` and ``y`` ``(n,)``; 0 where either has one value (scipy's NaN)."""
+    tau = kendalltau(x, y).statistic
+    return float(tau) if np.isfinite(tau) else 0.0
 
 
 def prior_map(told: np.ndarray, prior: np.ndarray, percent_per_unit: float | None) -> tuple[float, float]:
