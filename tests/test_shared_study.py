@@ -220,6 +220,38 @@ def test_a_batch_of_claims_does_not_reread_the_process_s_own_live_claims(tmp_pat
         monkeypatch.undo()
 
 
+def test_a_claim_ended_between_a_scan_and_its_read_leaves_its_result_in_the_view(tmp_path, monkeypatch):
+    """Two processes on one PostgreSQL study verified 17 architectures of a budget of 16: one read
+    the new trial numbers, then another stored a result (a number beyond the scan) and ended its
+    claim, then the first read that claim as ended. Neither the claim nor its result was in the
+    view, and the first kept a claim beyond the budget. Here the second process acts at that moment."""
+    url = f"sqlite:///{tmp_path / 'race.db'}"
+    run_search(RandomSearch("nb201", seed=0), TableEvaluator("nb201", "cifar10"), 1, storage=url,
+               study_name="race", progress=False)
+    first, second = (ResultStore.open("nb201", url, "race", resume=True) for _ in range(2))
+    taken = {r.arch.canonical_hash() for r in first.results()}
+    x, y = [a for a in (first.space.sample(s) for s in range(100, 120))
+            if a.canonical_hash() not in taken][:2]
+    with Claims(first, 2) as a, Claims(second, 2) as b:
+        a.view()
+        assert b.claim(x)  # 1 result + 1 claim: within the budget of 2
+        number_of_x = max(n for n, _, _ in b.latest.live)
+        real = a.backend.get_trial
+
+        def meanwhile(trial_id):
+            trial = real(trial_id)
+            if trial.number == number_of_x and trial.state == optuna.trial.TrialState.RUNNING:
+                second.add_many(TableEvaluator("nb201", "cifar10").evaluate([x]))  # stored, then released
+                b.release(x)
+                return real(trial_id)  # read after it ended
+            return trial
+
+        monkeypatch.setattr(a.backend, "get_trial", meanwhile)
+        assert not a.claim(y)  # 2 results: the budget is taken
+        assert len(a.latest.results) == 2 and not a.latest.live
+        monkeypatch.undo()
+
+
 def test_a_study_whose_trial_numbers_cannot_be_followed_is_read_whole(tmp_path, monkeypatch):
     """Two trials of one number (concurrent creations numbered alike) make the number lookup fail:
     the claim then reads the whole study, as before, and sees every result."""
