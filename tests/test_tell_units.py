@@ -195,6 +195,19 @@ def test_a_slip_warned_of_at_its_tell_leaves_the_others_their_unit(cells):
     assert d.history[-1].failed
 
 
+def test_a_low_fraction_taken_for_a_chance_level_accuracy_leaves_the_unit_in_percent(cells):
+    """A random cell's fraction, 0.6082, after results of 72-73 % lies outside their plausible window
+    and is taken for an accuracy of a network that learned nothing (0.61 %); it left the unit open,
+    and every later fraction passed unread."""
+    archs, acc = cells
+    results = [Result(a, s, "train") for a, s in zip(archs[:4], [72.2, 73.1, 72.8, 72.5])]
+    d, said = told(results, (archs[4], 0.6082), (archs[5], 0.7230), (archs[6], 0.4))
+    other = [str(w.message) for w in said if w.category is OtherUnit]
+    assert len(other) == 1 and "0.723 (a fraction: 72.3 %)" in other[0]
+    assert [r.failed for r in d.history] == [False] * 5 + [True, False]  # 0.4: chance level again
+    assert d.loop.told_unit()[0] == 1.0
+
+
 def test_a_chance_level_accuracy_among_accuracies_in_percent_is_learned(cells, bench):
     """1.0 % on cifar100 (a cell that learned nothing: chance on 100 classes; NAS-Bench-201 holds
     such cells) read as a 100 % fraction among results of 51-70 % and was recorded as failed, as

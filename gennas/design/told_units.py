@@ -151,10 +151,17 @@ class Told:
     kinds: set[str] = field(default_factory=set)
 
     def add(self, r: Result) -> None:
-        """Count the successful result ``r`` in."""
+        """Count the successful result ``r`` in. A score of 0-1 among accuracies in % was not read
+        as a fraction (:meth:`other_reading`: outside their plausible window), so it is taken for
+        an accuracy of a network that learned nothing: counted in %, their range left as it is.
+        Counted as a fraction, it left the unit open and every later fraction passed unread (a
+        random cell's 0.6082 after results of 72-73 %, then 0.7230 for a cell of 72.30 %)."""
         s = float(r.score)
         self.count += 1
         within = "fraction" if 0 <= s <= 1 else "%" if 1 < s <= 100 else None
+        if within == "fraction" and self.unit() == "%":
+            self.percents += 1
+            return
         if within is not None:
             self.fractions, self.percents = self.fractions + (within == "fraction"), self.percents + (within == "%")
             self.low[within], self.high[within] = min(self.low.get(within, s), s), max(self.high.get(within, s), s)
@@ -164,8 +171,9 @@ class Told:
 
     def unit(self) -> str | None:
         """``"%"`` where no readable score lies in [0, 1] and most lie in (1, 100] (a slip warned of
-        at its tell, 150 or -3, leaves the others their unit; one score of 0-1 leaves it open: a
-        network that learned nothing scores under 1 %), ``"fraction"`` where all lie in [0, 1]."""
+        at its tell, 150 or -3, leaves the others their unit; a score of 0-1 told once the unit is
+        % counts as one: a network that learned nothing scores under 1 %, :meth:`add`),
+        ``"fraction"`` where all lie in [0, 1]."""
         if not self.readable or not self.count:
             return None
         if not self.fractions and 2 * self.percents > self.count:
