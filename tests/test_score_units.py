@@ -98,10 +98,14 @@ def test_a_slip_among_fractions_and_kinds_told_together_are_warned_of(monkeypatc
     bench = gennas.load_benchmark("nb201")
     archs = bench.space.sample_many(15, np.random.default_rng(0))
     fractions = [Result(a, bench.accuracy(a, "cifar100") / 100, "callable") for a in archs]
-    with pytest.warns(UserWarning, match="14 of the 15 scores lie within 0-1 and 1 outside it"):
-        gennas.Designer("nb201", task="mytask", seed=0).tell([*fractions[:-1], Result(archs[-1], 5.0, "callable")])
-    mixed = [Result(a, bench.accuracy(a, "cifar100"), "train") for a in archs[:8]] + fractions[8:]
     from gennas.design.told_units import OtherUnit
+    slipped = gennas.Designer("nb201", task="mytask", seed=0)
+    with pytest.warns(OtherUnit, match=r"5 \(an accuracy in %: 0.05 as a fraction\)"):  # no fraction is above 1
+        slipped.tell([*fractions[:-1], Result(archs[-1], 5.0, "callable")])
+    assert slipped.history[-1].failed
+    with pytest.warns(UserWarning, match="14 of the 15 scores lie within 0-1 and 1 outside it"):
+        gennas.Designer("nb201", task="mytask", seed=0).tell([*fractions[:-1], Result(archs[-1], 150.0, "callable")])
+    mixed = [Result(a, bench.accuracy(a, "cifar100"), "train") for a in archs[:8]] + fractions[8:]
     with pytest.warns(OtherUnit, match="and 4 more, the first for .* other results are accuracies in %"):
         designer = gennas.Designer("nb201", task="mytask", seed=0)
         designer.tell(mixed)  # walk 26 #4: the fractions are not learned as %, nor the whole as one unit

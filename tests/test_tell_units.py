@@ -117,6 +117,9 @@ def test_a_non_finite_result_is_a_failed_verification_with_the_warning_of_tell_a
     ([0.06, 0.3, 0.12, 0.08, 0.09, 0.11], "minimize", "callable"),  # error rates
     ([0.71, 0.72, 0.69, 0.73, 0.7, 0.68], "maximize", "callable"),  # fractions from the start
     ([45.0, 50.0, 0.9, 48.0, 30.0, 47.5], "maximize", "callable"),  # a score of 0-100 with a low one
+    ([0.9, 0.7, 0.6, 1.1, 0.5, 0.8], "minimize", "callable"),  # a loss that rises above 1
+    ([1.5, 1.2, 0.8, 0.6, 1.1, 0.9], "minimize", "callable"),  # error rates in % of an easy task
+    ([0.42, 0.55, 0.61, 0.93, 1.8, 45.0], "maximize", "train"),  # declared %, a 1,000-class task's first epochs
 ])
 def test_legitimate_scores_are_not_warned_of(cells, scores, direction, kind):
     archs, _ = cells
@@ -206,6 +209,43 @@ def test_a_low_fraction_taken_for_a_chance_level_accuracy_leaves_the_unit_in_per
     assert len(other) == 1 and "0.723 (a fraction: 72.3 %)" in other[0]
     assert [r.failed for r in d.history] == [False] * 5 + [True, False]  # 0.4: chance level again
     assert d.loop.told_unit()[0] == 1.0
+
+
+def test_a_poorer_cell_s_percent_after_fractions_is_read_as_another_unit(cells):
+    """User walk 57: 60.84 told after fractions of 0.94 lay outside their plausible window, was kept,
+    and became the best verified design; maximised fractions are read as accuracies, so no score
+    above 1 is one of them."""
+    archs, _ = cells
+    d, said = told([Result(a, s, "callable") for a, s in zip(archs[:5], [0.9375, 0.9437, 0.9401, 0.9390, 0.9412])],
+                   (archs[5], 60.84))
+    other = [str(w.message) for w in said if w.category is OtherUnit]
+    assert len(other) == 1 and "60.84 (an accuracy in %: 0.6084 as a fraction)" in other[0]
+    assert d.history[-1].failed
+
+
+def test_minimised_scores_hold_to_their_unit_too(cells):
+    """User walk 57: an error rate told as a fraction (0.0637) after errors in % (5.6-6.3) was
+    learned silently and named the best result; told in a search, it stops it."""
+    archs, _ = cells
+    d = designer(direction="minimize")
+    d.tell([Result(a, s, "callable") for a, s in zip(archs[:5], [5.63, 6.25, 5.9, 6.05, 5.71])])
+    with pytest.warns(OtherUnit, match=r"0.0637 \(a fraction: 6.37 %\).*other results are scores in % \(lower is "
+                                       r"better\) \(5 results.*Give scores in %, as before"):
+        d.tell(archs[5], 0.0637)
+    assert d.history[-1].failed
+    errors = iter([5.63, 6.25, 5.9, 0.0591, 0.0602])
+    with pytest.raises(GennasError, match=r"stopped at results in another unit: 0.0591 \(a fraction: 5.91 %\)"):
+        designer(direction="minimize").search(lambda a: next(errors), budget=5, progress=False)
+
+
+def test_the_majority_of_a_first_tell_sets_the_unit_not_its_first_score(cells):
+    """User walk 57: a slipped fraction told first among four accuracies in % recorded the four as failed."""
+    archs, _ = cells
+    d = designer()
+    with pytest.warns(OtherUnit, match=r"0.9437 \(a fraction: 94.37 %\)"):
+        d.tell([Result(archs[0], 0.9437, "callable"),
+                *(Result(a, s, "callable") for a, s in zip(archs[1:5], [93.965, 93.85, 93.775, 93.7267]))])
+    assert [r.failed for r in d.history] == [True, False, False, False, False]
 
 
 def test_a_chance_level_accuracy_among_accuracies_in_percent_is_learned(cells, bench):

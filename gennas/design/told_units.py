@@ -108,9 +108,12 @@ def other_units(loop: Any, results: Sequence[Result]) -> tuple[dict[int, str], T
     ``loop`` before them (its history, then the earlier ones of this call), with what each reads
     as: a fraction after accuracies in % or the reverse (where that other reading lies among the
     told scores, :data:`PLAUSIBLE_RANGES`), a proxy's score after accuracies, an accuracy after a
-    proxy's. Nothing for minimised or compressed scores (a loss, synflow near 1e49, log-scores):
-    no unit ties them to accuracy. Also returns what the others told say of their unit."""
-    told = Told(loop.scale.direction == "maximize" and not loop.scale.compress, getattr(loop.task, "name", None))
+    proxy's. Minimised scores alike (an error rate in % and as a fraction: 0.0637 after errors of
+    5.6-6.3 % was learned as the best result by far); nothing for compressed scores (synflow near
+    1e49, log-scores): no unit ties them to a fraction. Also returns what the others told say of
+    their unit."""
+    told = Told(not loop.scale.compress, getattr(loop.task, "name", None),
+                minimized=loop.scale.direction == "minimize")
     for r in loop.history:
         if not r.failed:
             told.add(r)
@@ -130,17 +133,27 @@ def first_told(results: Sequence[Result], fresh: bool) -> list[int]:
     their kind declares (else ``[0.7, 71.0]`` of kind "train" held 71.0 to be the slip)."""
     done = [i for i, r in enumerate(results) if not r.failed]
     declared = [i for i in done if fresh and results[i].kind in ACCURACY_KINDS and results[i].score > 1]
-    return declared + sorted(set(done) - set(declared))
+    rest = sorted(set(done) - set(declared))
+    if fresh and not declared:
+        # no kind declares the unit: the majority's, not the first score's (a slipped fraction told
+        # first among four accuracies in % recorded the four as failed, user walk 57)
+        percent = [i for i in rest if 1 < results[i].score <= 100]
+        fraction = [i for i in rest if 0 <= results[i].score <= 1]
+        major = percent if len(percent) > len(fraction) else fraction if len(fraction) > len(percent) else []
+        rest = major + [i for i in rest if i not in set(major)]
+    return declared + rest
 
 
 @dataclass
 class Told:
     """What the successful results told so far say of their unit, kept as they come (a study
-    replayed in one call is read in one pass). ``readable``: maximised, uncompressed scores, the
-    only ones read as accuracies; ``task``: the task's name (one named after a proxy is a proxy's)."""
+    replayed in one call is read in one pass). ``readable``: uncompressed scores, the only ones
+    read in % or fractions; ``task``: the task's name (one named after a proxy is a proxy's);
+    ``minimized``: lower is better (an error rate, a loss)."""
 
     readable: bool
     task: str | None
+    minimized: bool = False
     count: int = 0
     fractions: int = 0  # scores within [0, 1]
     percents: int = 0  # scores within (1, 100]
@@ -162,6 +175,11 @@ class Told:
         if within == "fraction" and self.unit() == "%":
             self.percents += 1
             return
+        if within == "fraction" and r.kind in ACCURACY_KINDS and not self.fractions:
+            # declared accuracies in %, all at most 1 (1-epoch trainings of 1,000 classes): read in %,
+            # as the designer reads them (scores.told_unit_problems warns); read as fractions, a
+            # 45 % result after them was recorded as failed and stopped the search (user walk 57)
+            within = "%"
         if within is not None:
             self.fractions, self.percents = self.fractions + (within == "fraction"), self.percents + (within == "%")
             self.low[within], self.high[within] = min(self.low.get(within, s), s), max(self.high.get(within, s), s)
@@ -196,8 +214,13 @@ class Told:
         # 0 and 1 excluded: 0 reads alike in both units, 1.0 % is chance on 100 classes
         if unit == "%" and 0 < s < 1 and low <= 100 * s <= high:
             return f"a fraction: {100 * s:.4g} %"
-        if unit == "fraction" and 1 < s <= 100 and low <= s / 100 <= high:
-            return f"an accuracy in %: {s / 100:.4g} as a fraction"
+        # maximised fractions are read as accuracies (scores.percent_per_unit): no score above 1 is one,
+        # and a poorer cell's % lies anywhere below them (60.84 after fractions of 0.94 became the best
+        # result, user walk 57); a minimised unit's may be a loss that rises above 1, and scores of
+        # only 0 and 1 (a constant 1.0) are no fractions' unit
+        fractions = not self.minimized and self.low.get("fraction", 1) < 1 and self.high.get("fraction", 0) > 0
+        if unit == "fraction" and 1 < s <= 100 and (fractions or low <= s / 100 <= high):
+            return f"{'a score' if self.minimized else 'an accuracy'} in %: {s / 100:.4g} as a fraction"
         return None
 
     def text(self) -> str:
@@ -208,7 +231,8 @@ class Told:
             return f"scores of kind {', '.join(sorted(self.kinds))} ({results})"
         inside = self.percents if unit == "%" else self.fractions
         outside = f", {self.count - inside} outside 0-100" if inside < self.count else ""
-        what = "accuracies in %" if unit == "%" else "fractions of 1"
+        what = ("scores in %" if unit == "%" else "scores of 0-1") + " (lower is better)" if self.minimized else \
+            "accuracies in %" if unit == "%" else "fractions of 1"
         return f"{what} ({results}, {self.low[unit]:g} to {self.high[unit]:g}{outside})"
 
 
@@ -226,6 +250,8 @@ def lone_chance_level(loop: Any, readings: dict[int, str]) -> bool:
     classes). A diverged cifar100 training's 0.8 % stopped a search as "a fraction: 80 %"; a
     search records it as failed instead, and only a second in a row (a changed evaluator)
     stops it. Read from the loop's history, so a replay of the study holds it the same way."""
+    if loop.scale.direction == "minimize":  # a score under 1 among errors in % is a very good one, not chance
+        return False
     if len(readings) != 1 or not next(iter(readings.values())).startswith("a fraction:"):
         return False
     last = loop.history[-1] if loop.history else None
@@ -240,11 +266,11 @@ def named(results: Sequence[Result], readings: dict[int, str]) -> str:
     return f"{shown}, {'the first ' if len(items) > 1 else ''}for {results[first].arch}"
 
 
-def remedy(readings: dict[int, str]) -> str:
-    """The scores to give instead of those read as ``readings``."""
+def remedy(readings: dict[int, str], minimized: bool = False) -> str:
+    """The scores to give instead of those read as ``readings`` (``minimized``: lower is better)."""
     text = " ".join(readings.values())
     if "fraction:" in text:
-        return "accuracies in %, as before (fractions times 100)"
+        return f"{'scores' if minimized else 'accuracies'} in %, as before (fractions times 100)"
     if "in %:" in text:
         return "fractions, as before (accuracies in % divided by 100)"
     return ("scores of the kind told before (a proxy's scores to a designer of their own, its task named after "
@@ -261,7 +287,7 @@ def tell_text(results: Sequence[Result], readings: dict[int, str], told: Told, c
                 "the search goes on; a second such score in a row stops it (an evaluator that now returns fractions)")
     return (f"scores in another unit: {named(results, readings)}: the designer's other results are "
             f"{told.text()}, and one designer learns one unit (learned, these would be taken for it). They are "
-            f"recorded as failed verifications, not learned from. Give {remedy(readings)} and tell them again, "
+            f"recorded as failed verifications, not learned from. Give {remedy(readings, told.minimized)} and tell them again, "
             "or correct the evaluator; for scores in another unit, use a new designer (a new study, or a task "
             "of its own)")
 
@@ -271,7 +297,7 @@ def stop_text(results: Sequence[Result], readings: dict[int, str], told: Told) -
     return (f"stopped at results in another unit: {named(results, readings)}: the designer's other "
             f"results are {told.text()}, and one designer learns one unit (learned, these would be taken "
             "for it; a changed evaluator?). A stored study keeps each result before the designer learns it, "
-            f"so it may hold them already: make the evaluator return {remedy(readings)} and resume (or "
+            f"so it may hold them already: make the evaluator return {remedy(readings, told.minimized)} and resume (or "
             "Designer.from_study) with force=True, which records stored scores of another unit as failed "
             "verifications, with a warning; or start a new study (another study_name) for scores in the "
             "new unit. Nothing of these results was learned")
