@@ -137,3 +137,15 @@ def test_the_random_cells_take_their_places_counted_over_every_result_asked_or_t
     five = renamed_cifar10(bench).loop
     five.tell([gennas.Result(a, bench.accuracy(a, "cifar10"), "table") for a in top[:5]])
     assert [a.canonical_hash() in five.prior.probed for a in five.ask(5)] == [False, True, False, False, True]
+
+
+def test_a_loss_searched_as_maximised_is_told_of_the_direction(bench):
+    """User walk 57: a loss (log(100 / accuracy)) searched with the default direction dropped the
+    tables at tau -0.76 with no word of the direction, the commonest slip behind such a tau."""
+    import math
+
+    loss = lambda a: math.log(100 / max(bench.accuracy(a, "cifar10"), 1.0))  # noqa: E731
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        notes = gennas.Designer("nb201", task="my-loss", seed=0).search(loss, budget=CHECK_AFTER, progress=False).notes
+    assert any("did not rank as the bundled tables do" in n and "direction='minimize'" in n for n in notes), notes

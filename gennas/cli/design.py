@@ -64,7 +64,8 @@ def register(app: typer.Typer) -> None:
                    storage: Optional[str] = typer.Option(None, "--storage", help="with --study: design from a stored search"),
                    study: Optional[str] = typer.Option(None, "--study", help="a designer search's study name"),
                    force: bool = typer.Option(False, "--force", help="with --study: design from results verified "
-                                                                     "on an earlier spec of the space"),
+                                                                     "on an earlier spec of the space, or with stored "
+                                                                     "scores in another unit (recorded as failed)"),
                    time_here: bool = typer.Option(False, "--time-here",
                                                   help="time each design on this machine, as the --device it was "
                                                        "registered as by `gennas latency measure` here, and keep "

@@ -42,16 +42,20 @@ def resumed_settings(storage: str, study_name: str | None, resume: bool) -> dict
         return {}
 
 
-def python_study(study: str | None, kind: str, storage: str, method: str | None = None, budget: Any = "...",
+def python_study(study: str | None, kind: str, storage: str, settings: dict[str, Any], budget: Any = "...",
                  why: str | None = None) -> str:
     """Why ``--resume --study`` cannot continue a study a Python evaluator of ``kind`` verified (``why``:
-    how its settings tell, :func:`python_made`), and how Python continues it to ``budget`` (``method``: the
-    study's; a designer's is rebuilt from the study)."""
+    how its ``settings`` tell, :func:`python_made`), and how Python continues it to ``budget`` with the
+    study's method (a designer's rebuilt from the study) and batch size where not 1 (a resume must
+    give it: the line printed without it was refused when pasted, user walk 57)."""
     what = "a Python callable" if kind == "callable" else f"a Python evaluator of kind {kind!r}"
     if why is not None:
         what += f" (a callable such as CallableEvaluator(fn, kind={kind!r}): {why})"
     where = f"budget={budget}, storage={storage!r}, study_name={study!r}, resume=True"
-    how = (f"gennas.Designer.from_study({storage!r}, {study!r}).search(evaluator, {where})" if method == "designer"
+    if settings.get("batch_size") not in (None, 1):
+        where += f", batch_size={settings['batch_size']}"
+    how = (f"gennas.Designer.from_study({storage!r}, {study!r}).search(evaluator, {where})"
+           if settings.get("method") == "designer"
            else f"gennas.run_search(<its method's optimizer>, evaluator, {where})")
     return (f"study {study!r} was verified by {what}, which the command line cannot rebuild: resume it from Python "
             f"with that evaluator, {how}")

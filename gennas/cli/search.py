@@ -268,11 +268,11 @@ def register(app: typer.Typer) -> None:
         named = str(stored_setting(resumed, "evaluator", DEFAULT_EVALUATOR))
         why = python_made(resumed, sp) if resumed and evaluator in (None, named) else None
         if why is not None:  # CallableEvaluator(fn, kind="train"): not the CLI's training
-            raise GennasError(python_study(study, named, storage, resumed.get("method"), budget, why))
+            raise GennasError(python_study(study, named, storage, resumed, budget, why))
         if evaluator is None:  # as the task; Designer.search stores kinds the CLI has not ('callable')
             usable = named in ("table", "train", "supernet") or named.startswith("proxy:")
             if resumed and not usable:  # the default 'table' failed on the study's task ("unknown ... 'mytask-err'")
-                raise GennasError(python_study(study, named, storage, resumed.get("method"), budget))
+                raise GennasError(python_study(study, named, storage, resumed, budget))
             evaluator = named if usable else DEFAULT_EVALUATOR
         if data is None and resumed.get("evaluator") == evaluator:
             data = resumed.get("data")  # a proxy's or training's images, as the study took them

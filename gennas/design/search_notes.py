@@ -39,6 +39,13 @@ def search_notes(loop: Any, exhausted: bool, seen: set[str]) -> list[str]:
     return notes
 
 
+#: a tau this low orders the results nearly against the tables: the mark of a loss searched as maximised
+#: (log(100 / accuracy) maximised, user walk 57: tau -0.76); noise alone dropped them at -0.13 to -0.63
+REVERSED_TAU = -0.7
+REVERSED_HINT = ("; the results order the cells nearly against the tables: if lower scores are better (a loss, an "
+                 "error rate), search with direction='minimize'")
+
+
 def dropped_tables_note(loop: Any) -> str | None:
     """Where the designer stopped ranking a new task by the bundled tables (``loop.prior.dropped_at``),
     that it did and why (a user reading the first picks would see the tables' best cells); said after
@@ -50,4 +57,5 @@ def dropped_tables_note(loop: Any) -> str | None:
     return (f"the first {loop.prior.dropped_at} results of task {loop.task.name!r}"
             + (f", {probes} random cells of the bundled tables among them," if probes else "")
             + f" did not rank as the bundled tables do (Kendall's tau {loop.prior.dropped_tau:+.2f}): the designer "
-            "stopped ranking by the tables and learned the task from its results (noisy scores can do this by chance)")
+            "stopped ranking by the tables and learned the task from its results (noisy scores can do this by chance)"
+            + (REVERSED_HINT if loop.prior.dropped_tau <= REVERSED_TAU and loop.scale.direction == "maximize" else ""))

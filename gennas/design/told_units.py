@@ -298,6 +298,6 @@ def stop_text(results: Sequence[Result], readings: dict[int, str], told: Told) -
             f"results are {told.text()}, and one designer learns one unit (learned, these would be taken "
             "for it; a changed evaluator?). A stored study keeps each result before the designer learns it, "
             f"so it may hold them already: make the evaluator return {remedy(readings, told.minimized)} and resume (or "
-            "Designer.from_study) with force=True, which records stored scores of another unit as failed "
+            "Designer.from_study) with force=True (`--force` on the command line), which records stored scores of another unit as failed "
             "verifications, with a warning; or start a new study (another study_name) for scores in the "
             "new unit. Nothing of these results was learned")
