@@ -130,7 +130,8 @@ def other_units(loop: Any, results: Sequence[Result]) -> tuple[dict[int, str], T
 def first_told(results: Sequence[Result], fresh: bool) -> list[int]:
     """The indices of the successful ``results`` in the order they set the unit: as told, but in a
     ``fresh`` designer's first call accuracies in % (of an accuracy kind, above 1) first, the unit
-    their kind declares (else ``[0.7, 71.0]`` of kind "train" held 71.0 to be the slip)."""
+    their kind declares (else ``[0.7, 71.0]`` of kind "train" held 71.0 to be the slip); where no
+    kind declares one, the scores of the majority's range (0-1 or 1-100) first."""
     done = [i for i, r in enumerate(results) if not r.failed]
     declared = [i for i in done if fresh and results[i].kind in ACCURACY_KINDS and results[i].score > 1]
     rest = sorted(set(done) - set(declared))
@@ -231,8 +232,10 @@ class Told:
             return f"scores of kind {', '.join(sorted(self.kinds))} ({results})"
         inside = self.percents if unit == "%" else self.fractions
         outside = f", {self.count - inside} outside 0-100" if inside < self.count else ""
-        what = ("scores in %" if unit == "%" else "scores of 0-1") + " (lower is better)" if self.minimized else \
-            "accuracies in %" if unit == "%" else "fractions of 1"
+        if self.minimized:
+            what = ("scores in %" if unit == "%" else "scores of 0-1") + " (lower is better)"
+        else:
+            what = "accuracies in %" if unit == "%" else "fractions of 1"
         return f"{what} ({results}, {self.low[unit]:g} to {self.high[unit]:g}{outside})"
 
 
@@ -287,9 +290,9 @@ def tell_text(results: Sequence[Result], readings: dict[int, str], told: Told, c
                 "the search goes on; a second such score in a row stops it (an evaluator that now returns fractions)")
     return (f"scores in another unit: {named(results, readings)}: the designer's other results are "
             f"{told.text()}, and one designer learns one unit (learned, these would be taken for it). They are "
-            f"recorded as failed verifications, not learned from. Give {remedy(readings, told.minimized)} and tell them again, "
-            "or correct the evaluator; for scores in another unit, use a new designer (a new study, or a task "
-            "of its own)")
+            f"recorded as failed verifications, not learned from. Give {remedy(readings, told.minimized)} and tell "
+            "them again, or correct the evaluator; for scores in another unit, use a new designer (a new study, "
+            "or a task of its own)")
 
 
 def stop_text(results: Sequence[Result], readings: dict[int, str], told: Told) -> str:
@@ -297,7 +300,7 @@ def stop_text(results: Sequence[Result], readings: dict[int, str], told: Told) -
     return (f"stopped at results in another unit: {named(results, readings)}: the designer's other "
             f"results are {told.text()}, and one designer learns one unit (learned, these would be taken "
             "for it; a changed evaluator?). A stored study keeps each result before the designer learns it, "
-            f"so it may hold them already: make the evaluator return {remedy(readings, told.minimized)} and resume (or "
-            "Designer.from_study) with force=True (`--force` on the command line), which records stored scores of another unit as failed "
-            "verifications, with a warning; or start a new study (another study_name) for scores in the "
-            "new unit. Nothing of these results was learned")
+            f"so it may hold them already: make the evaluator return {remedy(readings, told.minimized)} and "
+            "resume (or Designer.from_study) with force=True (`--force` on the command line), which records "
+            "stored scores of another unit as failed verifications, with a warning; or start a new study "
+            "(another study_name) for scores in the new unit. Nothing of these results was learned")
