@@ -230,12 +230,12 @@ def test_from_ten_residuals_in_the_upper_half_the_line_above_the_results_takes_t
     assert few.trend is not None and few.count == 10
 
 
-def test_designs_within_the_upper_half_of_the_results_take_the_line_where_it_predicts_them_better():
+def test_designs_within_the_results_take_the_line_where_it_predicts_them_better():
     """20 results close to a line to their source (probit residuals 0.01): a design within them, in
     the upper half of their source accuracies, takes the line through the upper half where the
     learned calibration's leave-one-out residuals are larger than the line's (1 point); one in the
-    lower half keeps the learned statement, and so do both where the learned residuals are smaller
-    or not given."""
+    lower half the line through every result; both keep the learned statement where the learned
+    residuals are smaller or not given."""
     source_told = np.linspace(60, 90, 20)
     told = 100 * norm.cdf(0.1 + 0.9 * probit(source_told) + np.tile([-0.01, 0.01], 10))
     learned = Calibration.fit(np.arange(20.0), np.sort(told))
@@ -245,13 +245,15 @@ def test_designs_within_the_upper_half_of_the_results_take_the_line_where_it_pre
     noisy = np.tile([-1.0, 1.0], 10)
     line = SourceLine.fit(source_told, told)
     assert line is not None
-    assert line_predicts_better({"src": line}, told, {"src": source_told}, noisy)
-    assert not line_predicts_better({"src": line}, told, {"src": source_told}, 0.01 * noisy)
+    for upper_only in (True, False):
+        assert line_predicts_better({"src": line}, told, {"src": source_told}, noisy, upper_only)
+        assert not line_predicts_better({"src": line}, told, {"src": source_told}, 0.01 * noisy, upper_only)
     q = with_source_line(p, told, {"src": source_told}, designs, (0, 100), learned_residuals=noisy)
     upper = line.through_upper_half(source_told, told)
     assert np.isclose(q.mean[1], 100 * norm.cdf(upper.probit_of(np.array([85.0]))[0]))
     assert q.low[1] < q.mean[1] < q.high[1] and q.high[1] - q.low[1] < p.high[1] - p.low[1]
-    assert q.mean[0] == p.mean[0] and q.low[0] == p.low[0] and q.high[0] == p.high[0]
+    assert np.isclose(q.mean[0], 100 * norm.cdf(line.probit_of(np.array([65.0]))[0]))
+    assert q.low[0] < q.mean[0] < q.high[0] and q.high[0] - q.low[0] < p.high[0] - p.low[0]
     for residuals in (0.01 * noisy, None):
         r = with_source_line(p, told, {"src": source_told}, designs, (0, 100), learned_residuals=residuals)
         assert np.array_equal(r.mean, p.mean) and np.array_equal(r.low, p.low)
