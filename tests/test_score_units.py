@@ -104,7 +104,7 @@ def test_a_slip_among_fractions_and_kinds_told_together_are_warned_of(monkeypatc
         slipped.tell([*fractions[:-1], Result(archs[-1], 5.0, "callable")])
     assert slipped.history[-1].failed
     with pytest.warns(UserWarning, match="14 of the 15 scores lie within 0-1 and 1 outside it"):
-        gennas.Designer("nb201", task="mytask", seed=0).tell([*fractions[:-1], Result(archs[-1], 150.0, "callable")])
+        gennas.Designer("nb201", task="mytask", seed=0).tell([*fractions[:-1], Result(archs[-1], -3.0, "callable")])
     mixed = [Result(a, bench.accuracy(a, "cifar100"), "train") for a in archs[:8]] + fractions[8:]
     with pytest.warns(OtherUnit, match="and 4 more, the first for .* other results are accuracies in %"):
         designer = gennas.Designer("nb201", task="mytask", seed=0)

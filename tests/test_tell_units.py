@@ -238,6 +238,18 @@ def test_minimised_scores_hold_to_their_unit_too(cells):
         designer(direction="minimize").search(lambda a: next(errors), budget=5, progress=False)
 
 
+@pytest.mark.parametrize("before, slip", [([72.2, 73.1, 72.8, 72.5, 71.9], 1234.0),
+                                          ([72.2, 73.1, 72.8, 72.5, 71.9], 1e49),
+                                          ([0.9375, 0.9437, 0.9401, 0.939, 0.9412], 1234.0)])
+def test_a_score_of_another_scale_after_percent_or_fractions_is_read_as_another_unit(cells, before, slip):
+    """User walk 57: 1e49 after accuracies in % and 1234 after fractions, told by a plain callable,
+    were kept and named the best verified design, without a word on a new task."""
+    archs, _ = cells
+    d, said = told([Result(a, s, "callable") for a, s in zip(archs[:5], before)], (archs[5], slip))
+    assert [w for w in said if w.category is OtherUnit and "a score of another scale" in str(w.message)]
+    assert d.history[-1].failed
+
+
 def test_the_majority_of_a_first_tell_sets_the_unit_not_its_first_score(cells):
     """User walk 57: a slipped fraction told first among four accuracies in % recorded the four as failed."""
     archs, _ = cells

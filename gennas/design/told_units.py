@@ -29,6 +29,11 @@ KNOWN_KINDS = (*ACCURACY_KINDS, "callable", "user", "proxy:<name>")
 #: the lowest to 1.5 times the highest, read 1.0 % on cifar100, a cell that learned nothing, as
 #: 100 % among results of 56-70 % and recorded it as failed; a 0.99 % one, 99 %, too)
 PLAUSIBLE_RANGES = 1.0
+#: maximised scores told within 0-1 from which any later score of 1-100 reads as an accuracy in %
+#: (as ``scores.told_unit_problems`` judges "nearly all fractions" from 5)
+FRACTIONS_TOLD = 5
+#: a maximised score above 100 and this many times the highest told in % or fractions is of another scale
+OTHER_SCALE = 10.0
 #: how the error of a result recorded as read in another unit ends
 OTHER_UNIT_ERROR = ", not in the designer's unit"
 
@@ -217,11 +222,18 @@ class Told:
             return f"a fraction: {100 * s:.4g} %"
         # maximised fractions are read as accuracies (scores.percent_per_unit): no score above 1 is one,
         # and a poorer cell's % lies anywhere below them (60.84 after fractions of 0.94 became the best
-        # result, user walk 57); a minimised unit's may be a loss that rises above 1, and scores of
-        # only 0 and 1 (a constant 1.0) are no fractions' unit
-        fractions = not self.minimized and self.low.get("fraction", 1) < 1 and self.high.get("fraction", 0) > 0
+        # result, user walk 57), once :data:`FRACTIONS_TOLD` say so; a minimised unit's may be a loss that
+        # rises above 1, scores of only 0 and 1 (a constant 1.0) are no fractions' unit, and a score of
+        # its own may start below 1 (conv3 counted plus a tenth of the distinct ops: 0.2, then 1.2)
+        fractions = (not self.minimized and self.fractions >= FRACTIONS_TOLD and self.low.get("fraction", 1) < 1
+                     and self.high.get("fraction", 0) > 0)
         if unit == "fraction" and 1 < s <= 100 and (fractions or low <= s / 100 <= high):
             return f"{'a score' if self.minimized else 'an accuracy'} in %: {s / 100:.4g} as a fraction"
+        # far above what the unit holds: a proxy's score or a log told by a callable (1234 after fractions,
+        # 1e49 after accuracies in % were named the best verified design, user walk 57); a minimised loss
+        # may diverge that far, and a declared accuracy above 100 is warned of as one (told_unit_problems)
+        if not self.minimized and r.kind not in ACCURACY_KINDS and s > 100 and s >= OTHER_SCALE * self.high[unit]:
+            return f"a score of another scale, {s / self.high[unit]:.3g} times the highest told"
         return None
 
     def text(self) -> str:
