@@ -250,6 +250,24 @@ def test_a_score_of_another_scale_after_percent_or_fractions_is_read_as_another_
     assert d.history[-1].failed
 
 
+def test_a_score_below_a_measured_dataset_s_chance_is_read_as_a_fraction(cells):
+    """User walk 57: 0.6084 after accuracies in % on cifar10 (whose cells at chance read 10 %) lay
+    outside the told window and was kept as an accuracy; on cifar100 (chance 1 %) 0.6 may be one."""
+    archs, _ = cells
+    results = [Result(a, s, "callable") for a, s in zip(archs[:5], [93.6, 94.1, 93.9, 94.3, 93.8])]
+    d = designer(task="cifar10")
+    d.tell(results)
+    with pytest.warns(OtherUnit, match=r"0.6084 \(a fraction: 60.84 %\)"):
+        d.tell(archs[5], 0.6084)
+    assert d.history[-1].failed
+    kept = designer(task="cifar100")
+    kept.tell([Result(a, s - 21, "callable") for a, s in zip(archs[:5], [93.6, 94.1, 93.9, 94.3, 93.8])])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", OtherUnit)
+        kept.tell(archs[5], 0.6084)
+    assert not kept.history[-1].failed
+
+
 def test_the_majority_of_a_first_tell_sets_the_unit_not_its_first_score(cells):
     """User walk 57: a slipped fraction told first among four accuracies in % recorded the four as failed."""
     archs, _ = cells

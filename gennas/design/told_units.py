@@ -17,9 +17,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from gennas.design.scores import ACCURACY_KINDS, check_kind_direction, scored_by_proxy
+from gennas.design.scores import ACCURACY_KINDS, TABLE_NOISE, check_kind_direction, scored_by_proxy
 from gennas.errors import GennasError, GennasWarning, caller_stacklevel
 from gennas.evaluators.base import Result
+from gennas.surrogates.calibration import table_reach
 
 #: the kinds a told Result may have (``proxy:<name>`` for any zero-cost proxy's score)
 KNOWN_KINDS = (*ACCURACY_KINDS, "callable", "user", "proxy:<name>")
@@ -117,8 +118,9 @@ def other_units(loop: Any, results: Sequence[Result]) -> tuple[dict[int, str], T
     5.6-6.3 % was learned as the best result by far); nothing for compressed scores (synflow near
     1e49, log-scores): no unit ties them to a fraction. Also returns what the others told say of
     their unit."""
+    measured = table_reach(loop.space, loop.task)  # a bundled dataset: its lowest cell is where chance lies
     told = Told(not loop.scale.compress, getattr(loop.task, "name", None),
-                minimized=loop.scale.direction == "minimize")
+                minimized=loop.scale.direction == "minimize", lowest=None if measured is None else measured[0])
     for r in loop.history:
         if not r.failed:
             told.add(r)
@@ -155,11 +157,13 @@ class Told:
     """What the successful results told so far say of their unit, kept as they come (a study
     replayed in one call is read in one pass). ``readable``: uncompressed scores, the only ones
     read in % or fractions; ``task``: the task's name (one named after a proxy is a proxy's);
-    ``minimized``: lower is better (an error rate, a loss)."""
+    ``minimized``: lower is better (an error rate, a loss); ``lowest``: the lowest accuracy (%) the
+    space's table measured for the task's dataset, None for a dataset it did not measure."""
 
     readable: bool
     task: str | None
     minimized: bool = False
+    lowest: float | None = None
     count: int = 0
     fractions: int = 0  # scores within [0, 1]
     percents: int = 0  # scores within (1, 100]
@@ -218,7 +222,13 @@ class Told:
         s, spread = float(r.score), max(self.high[unit] - self.low[unit], 0.1 * self.high[unit])
         low, high = self.low[unit] - PLAUSIBLE_RANGES * spread, self.high[unit] + PLAUSIBLE_RANGES * spread
         # 0 and 1 excluded: 0 reads alike in both units, 1.0 % is chance on 100 classes
-        if unit == "%" and 0 < s < 1 and low <= 100 * s <= high:
+        # below a measured dataset's lowest cell by more than a training's noise, a score is no accuracy
+        # of it (0.6084 on cifar10, whose cells at chance read 10 %, was kept as one, user walk 57), where
+        # the told ones are (declared accuracies all under 1 are fractions of one unit with it)
+        floor = None if self.lowest is None else self.lowest - TABLE_NOISE
+        below_chance = (not self.minimized and floor is not None and s < floor <= self.low[unit]
+                        and 100 * s >= self.lowest)
+        if unit == "%" and 0 < s < 1 and (low <= 100 * s <= high or below_chance):
             return f"a fraction: {100 * s:.4g} %"
         # maximised fractions are read as accuracies (scores.percent_per_unit): no score above 1 is one,
         # and a poorer cell's % lies anywhere below them (60.84 after fractions of 0.94 became the best
