@@ -225,9 +225,8 @@ class Told:
         # below a measured dataset's lowest cell by more than a training's noise, a score is no accuracy
         # of it (0.6084 on cifar10, whose cells at chance read 10 %, was kept as one, user walk 57), where
         # the told ones are (declared accuracies all under 1 are fractions of one unit with it)
-        floor = None if self.lowest is None else self.lowest - TABLE_NOISE
-        below_chance = (not self.minimized and floor is not None and s < floor <= self.low[unit]
-                        and 100 * s >= self.lowest)
+        below_chance = (not self.minimized and self.lowest is not None
+                        and s < self.lowest - TABLE_NOISE <= self.low[unit] and 100 * s >= self.lowest)
         if unit == "%" and 0 < s < 1 and (low <= 100 * s <= high or below_chance):
             return f"a fraction: {100 * s:.4g} %"
         # maximised fractions are read as accuracies (scores.percent_per_unit): no score above 1 is one,
