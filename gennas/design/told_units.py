@@ -221,12 +221,12 @@ class Told:
             return None
         s, spread = float(r.score), max(self.high[unit] - self.low[unit], 0.1 * self.high[unit])
         low, high = self.low[unit] - PLAUSIBLE_RANGES * spread, self.high[unit] + PLAUSIBLE_RANGES * spread
-        # 0 and 1 excluded: 0 reads alike in both units, 1.0 % is chance on 100 classes
         # below a measured dataset's lowest cell by more than a training's noise, a score is no accuracy
-        # of it (0.6084 on cifar10, whose cells at chance read 10 %, was kept as one, user walk 57), where
-        # the told ones are (declared accuracies all under 1 are fractions of one unit with it)
+        # of it (0.6084 on cifar10, whose cells at chance read 10 %, was kept as one, user walk 57) where
+        # the told accuracies lie above that cell (declared accuracies all under 1 are one unit with it)
         below_chance = (not self.minimized and self.lowest is not None
                         and s < self.lowest - TABLE_NOISE <= self.low[unit] and 100 * s >= self.lowest)
+        # 0 and 1 excluded: 0 reads alike in both units, 1.0 % is chance on 100 classes
         if unit == "%" and 0 < s < 1 and (low <= 100 * s <= high or below_chance):
             return f"a fraction: {100 * s:.4g} %"
         # maximised fractions are read as accuracies (scores.percent_per_unit): no score above 1 is one,
@@ -234,9 +234,9 @@ class Told:
         # result, user walk 57), once :data:`FRACTIONS_TOLD` say so; a minimised unit's may be a loss that
         # rises above 1, scores of only 0 and 1 (a constant 1.0) are no fractions' unit, and a score of
         # its own may start below 1 (conv3 counted plus a tenth of the distinct ops: 0.2, then 1.2)
-        fractions = (not self.minimized and self.fractions >= FRACTIONS_TOLD and self.low.get("fraction", 1) < 1
-                     and self.high.get("fraction", 0) > 0)
-        if unit == "fraction" and 1 < s <= 100 and (fractions or low <= s / 100 <= high):
+        held_fractions = (not self.minimized and self.fractions >= FRACTIONS_TOLD
+                          and self.low.get("fraction", 1) < 1 and self.high.get("fraction", 0) > 0)
+        if unit == "fraction" and 1 < s <= 100 and (held_fractions or low <= s / 100 <= high):
             return f"{'a score' if self.minimized else 'an accuracy'} in %: {s / 100:.4g} as a fraction"
         # far above what the unit holds: a proxy's score or a log told by a callable (1234 after fractions,
         # 1e49 after accuracies in % were named the best verified design, user walk 57); a minimised loss
