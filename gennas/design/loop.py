@@ -33,8 +33,9 @@ from gennas.design.budget import LatencyBudget
 from gennas.design.loop_settings import REGENERATE_PRETRAINED, REGENERATE_SCRATCH, LoopSettings
 from gennas.design.pool import local_count, proxy_order, proxy_top, random_within, unseen
 from gennas.design.prior import SourceTablePrior, prior_map
-from gennas.design.scores import ScoreScale, percent_per_unit, scored_by_proxy
+from gennas.design.scores import ScoreScale
 from gennas.design.search_notes import search_notes
+from gennas.design.told_scale import told_unit, unit_factor
 from gennas.design.told_units import held_to_unit
 from gennas.evaluators.base import Result
 from gennas.generators.guidance import Guidance, InfeasibleBudget, predictor_value
@@ -265,12 +266,8 @@ class DesignLoop(AskLedger):
         return percent or (1.0 if proxy else self.prior.points_per_unit(self.predictor, self.query_task()))
 
     def told_unit(self) -> tuple[float | None, bool]:
-        """% per unit of the told scores where they read as accuracies (scores.percent_per_unit),
-        and whether they are a zero-cost proxy's."""
-        told = [r for r in self.history if not r.failed]
-        proxy = scored_by_proxy([r.kind for r in told], getattr(self.task, "name", None))  # no task: the default's
-        scores = np.array([r.score for r in told])
-        return percent_per_unit(scores, self.direction == "maximize", self.scale.compress, proxy), proxy
+        """:func:`gennas.design.told_scale.told_unit`: % per unit of the predictor's scale, and a proxy's?"""
+        return told_unit(self)
 
     def _corrected(self, archs: Sequence[ArchGraph]) -> tuple[np.ndarray, np.ndarray]:
         """The predictor's prediction corrected by the source tables, memoised until the next
@@ -365,6 +362,8 @@ class DesignLoop(AskLedger):
     def _refit(self, new: list[Result]) -> None:
         told = [r for r in self.history if not r.failed]
         changed = self.scale.observe(np.array([r.score for r in new]))
+        factor = unit_factor(self, told)  # fractions of a bundled dataset are learned as its %: told_scale
+        changed, self.scale.factor = changed or factor != self.scale.factor, factor
         self.refits += 1
         # one score ranks nothing: fine-tuned towards it, the top ten fell to 88.5-92.2 %; from scratch
         # a fit to one result taught the network a constant that no later warm refit undid

@@ -32,12 +32,15 @@ class ScoreScale:
     Attributes:
         direction: ``"maximize"`` (higher scores are better) or ``"minimize"``.
         compress: scores pass through ``sign(s) * log1p(|s|)`` (decided from the scores seen).
+        factor: scores are multiplied by it first: 100 for fractions of a dataset the predictor
+            learned in % (:mod:`gennas.design.told_scale`), else 1.
     """
 
     direction: str = "maximize"
     compress: bool = False
     #: the scores' unit when known without results ("%", "" for a proxy's): a saved predictor's
     unit: str | None = None
+    factor: float = 1.0
 
     def __post_init__(self) -> None:
         if self.direction not in DIRECTIONS:
@@ -52,7 +55,7 @@ class ScoreScale:
 
     def to_model(self, scores: np.ndarray) -> np.ndarray:
         """Raw scores -> the predictor's scale (higher is better), float64."""
-        y = np.asarray(scores, dtype=np.float64)
+        y = self.factor * np.asarray(scores, dtype=np.float64)
         if self.compress:
             y = np.sign(y) * np.log1p(np.abs(y))
         return -y if self.direction == "minimize" else y
@@ -67,7 +70,8 @@ class ScoreScale:
         y = np.asarray(values, dtype=np.float64)
         y = -y if self.direction == "minimize" else y
         # capped below log(float64 max): a prediction past the largest score is that score, not inf
-        return np.sign(y) * np.expm1(np.minimum(np.abs(y), LOG_MAX)) if self.compress else y
+        y = np.sign(y) * np.expm1(np.minimum(np.abs(y), LOG_MAX)) if self.compress else y
+        return y / self.factor
 
 
 def check_kind_direction(kinds: Sequence[str], direction: str, source: str) -> None:

@@ -220,10 +220,12 @@ class Statements:
         best = self._best_within_budget  # None without a measured budget: nothing more is done
         if best is None or p.mean is None or self.loop.scale.direction != "maximize" or self.loop.scale.compress:
             return p
-        scores = np.array([r.score for r in self.loop.history if not r.failed])
+        scale = self.loop.scale  # maximised and uncompressed: to_model is the table's % (fractions times 100)
+        scores = scale.to_model(np.array([r.score for r in self.loop.history if not r.failed]))
         table = cast(tuple[float, float], self._table_reach(self.task))  # not None: _best_within_budget checked it
         if not are_table_accuracies(scores, table, "maximize"):
             return p  # results in other units (ScoresOffTable): the table's best says nothing of them
+        best = float(scale.from_model(np.array([best]))[0])  # in the scores' unit, as ``p``
         if p.low is None or p.high is None:
             return replace(p, mean=np.minimum(p.mean, best))
         mean, low, high = censored_above(p.mean, p.low, p.high, best)
@@ -283,7 +285,7 @@ class Statements:
         if self._stored is not None and every:
             raw = self.predictor.predict([r.arch for r in every], self._task_arg())[0]
             scale = self.loop.scale
-            if results_agree_with_stored(np.array([r.score for r in every]), raw, self._stored,
+            if results_agree_with_stored(scale.to_model(np.array([r.score for r in every])), raw, self._stored,
                                          scale.direction == "maximize", scale.compress):
                 return self._pretrained_statement(archs) if len(told) < MIN_LEARNED or distinct < 2 else None
         value, _ = self.loop.predict(archs)
@@ -313,8 +315,8 @@ class Statements:
         # on held-out cells up to the top, so selection does not over-rate the top designs, and the
         # interval's low end preferred narrow bins below the top (development seeds 5-12: the first
         # design 93.15 -> 93.65 % on cifar10, 70.48 -> 70.85 % on cifar100, top-20 bias unchanged)
-        to_units = np.negative if self._negated_samples else \
-            None if self._saved_scale is None else self._saved_scale.from_model
+        saved = self._saved_scale  # else the loop's: the identity before results; fractions of its dataset: / 100
+        to_units = np.negative if self._negated_samples else (self.loop.scale if saved is None else saved).from_model
         samples = self.task.samples if self.task is not None and self.task.kind == "samples" else None
         told = None if samples is None else np.array([score for _, score in samples], dtype=np.float64)
         # a task described by samples: within them. Beyond every sample the value is an uncalibrated
@@ -350,10 +352,10 @@ class Statements:
             return p
         # the pretrained predictor's values of the told cells and of ``archs``, in one call
         raw = self.predictor.predict([r.arch for r in told] + archs, self._task_arg())[0]
-        if not results_agree_with_stored(np.array([r.score for r in told]), raw[:len(told)], stored,
-                                         loop.scale.direction == "maximize", loop.scale.compress):
+        if not results_agree_with_stored(loop.scale.to_model(np.array([r.score for r in told])), raw[:len(told)],
+                                         stored, loop.scale.direction == "maximize", loop.scale.compress):
             return p
-        return stored_statement(p, stored, raw[len(told):])
+        return stored_statement(p, stored, raw[len(told):], loop.scale.from_model)
 
     @functools.cached_property
     def _saved_learned_from(self) -> tuple[dict[str, list[int]] | None, tuple[float, float] | None, list[str] | None]:
@@ -402,7 +404,7 @@ class Statements:
         told = self._told()
         scores = np.array([r.score for r in told])
         y, table = loop.scale.to_model(scores), self._table_reach(loop.task)
-        if table is None or not are_table_accuracies(scores, table, loop.scale.direction):
+        if table is None or not are_table_accuracies(y, table, loop.scale.direction):  # y: maximised, in %
             if table is not None:
                 self._warn_off_table(scores, table)
             table = None  # the scores are not that table's accuracies (a proxy, a loss): its range says nothing

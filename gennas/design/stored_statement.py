@@ -28,6 +28,7 @@ range (a few epochs of training: 40-60 % on cifar10), which are learned in their
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
@@ -56,14 +57,17 @@ def results_agree_with_stored(told: np.ndarray, told_raw: np.ndarray, stored: Ca
     return not_below >= binom.ppf(0.01, len(told), 1 - (1 - COVERAGE) / 2)
 
 
-def stored_statement(p: Predictions, stored: Calibration, pretrained_raw: np.ndarray) -> Predictions:
+def stored_statement(p: Predictions, stored: Calibration, pretrained_raw: np.ndarray,
+                     to_units: Callable[[np.ndarray], np.ndarray] = np.asarray) -> Predictions:
     """``p`` (learned from results) stated by the stored calibration of the pretrained predictor,
     whose raw predictions of the same architectures are ``pretrained_raw`` ``(n,)``: its mean and
-    :data:`~gennas.surrogates.calibration.COVERAGE` interval, flagged ``beyond``/``below`` where
+    :data:`~gennas.surrogates.calibration.COVERAGE` interval in the scores' unit (``to_units``, an
+    increasing map from the table's %: fractions), flagged ``beyond``/``below`` where
     they lie beyond or below the cells it was fitted on. Score and raw, which rank the designs,
     stay the learned ones (module docstring)."""
     if p.mean is None:
         return p
     mean, (low, high) = stored.mean(pretrained_raw), stored.interval(pretrained_raw)
+    mean, low, high = to_units(mean), to_units(low), to_units(high)
     return replace(p, mean=mean, low=low, high=high, std=interval_std(low, high),
                    beyond=pretrained_raw > stored.knots_x[-1], below=pretrained_raw < stored.low_edge, top=None)

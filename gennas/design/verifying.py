@@ -19,6 +19,7 @@ from gennas.design.one_call import one_call_at_a_time
 from gennas.design.scores import (InterruptedTell, ToldTwice, are_table_accuracies, repeated_results, told_once,
                                   told_unit_problems)
 from gennas.design.study_replay import UnstoredTell, loop_to_search, unstored_tell
+from gennas.design.told_scale import unit_factor
 from gennas.design.told_units import as_recorded, searched, told_in_unit, warn_each
 from gennas.design.verified import scores_by
 from gennas.errors import GennasError, GennasWarning, caller_stacklevel
@@ -66,9 +67,12 @@ class Verification:
         brought them (``tell(arch, 150.0)``, and a search's scores 4 points above the table, were
         first said at a later ``generate``, from 10 results)."""
         loop = self.loop
-        scores = np.array([r.score for r in [*loop.history, *results] if not r.failed], dtype=np.float64)
+        told = [r for r in [*loop.history, *results] if not r.failed]
+        scores = np.array([r.score for r in told], dtype=np.float64)
         table = self._table_reach(loop.task)
-        if table is None or len(scores) == 0 or are_table_accuracies(scores, table, loop.scale.direction):
+        # fractions of a dataset the predictor learned in % are learned as them (told_scale)
+        percent = unit_factor(loop, told) * scores
+        if table is None or len(scores) == 0 or are_table_accuracies(percent, table, loop.scale.direction):
             return None
         return self._off_table(scores, table)
 
