@@ -34,13 +34,18 @@ from dataclasses import replace
 import numpy as np
 from scipy.stats import binom
 
+from gennas.design.scores import TABLE_NOISE
 from gennas.surrogates.calibration import COVERAGE, Calibration, Predictions, interval_std
 
 
 def results_agree_with_stored(told: np.ndarray, told_raw: np.ndarray, stored: Calibration, maximize: bool,
                               compressed: bool) -> bool:
     """Whether verified scores ``told`` ``(n,)`` can be read on the stored calibration's scale: the
-    task's accuracies, maximised, uncompressed, within the table's range, and as often at or above
+    task's accuracies, maximised, uncompressed, within the table's range (down to
+    :data:`~gennas.design.scores.TABLE_NOISE` below its lowest cell, chance: two trainings at 0.9 %
+    among results of 70-71 % on cifar100, whose lowest cell is 1.0, turned a stored statement of
+    +0.2 points into a flat learned one covering 35 % of the top 20 on one seed of three, user walk
+    57), and as often at or above
     the low end of the stored :data:`~gennas.surrogates.calibration.COVERAGE` intervals of the
     pretrained predictions ``told_raw`` ``(n,)`` as chance allows (at least the 1 % binomial
     quantile of a 95 % chance each). Scores of another evaluator in the same range (a few epochs
@@ -50,7 +55,8 @@ def results_agree_with_stored(told: np.ndarray, told_raw: np.ndarray, stored: Ca
     and the learned statement over-stated the cifar100 top 20 by 1.57 points; development seeds 5-9)."""
     if not maximize or compressed or len(told) == 0:
         return False
-    if not np.all((told >= stored.reach[0]) & (told <= stored.reach[1])):
+    # below, a training's noise (the lowest cell is chance); above, strictly (the noisy-evaluator figures)
+    if not np.all((told >= stored.reach[0] - TABLE_NOISE) & (told <= stored.reach[1])):
         return False
     low, _ = stored.interval(told_raw)
     not_below = int(np.sum(told >= low))
