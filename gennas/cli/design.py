@@ -71,7 +71,7 @@ def register(app: typer.Typer) -> None:
                                                        "registered as by `gennas latency measure` here, and keep "
                                                        "those within the budget by their timing"),
                    as_json: bool = typer.Option(False, "--json")) -> None:
-        """Guided generation: predicted accuracy +/- std, latency, and table values where known.
+        """Guided generation: predicted accuracy and its 90 % interval (or a rank only), latency, table values.
 
         With --storage and --study the designer is rebuilt from that search (its task, device,
         budget and every verified result); --device and --max-latency-ms then replace the study's

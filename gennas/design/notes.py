@@ -361,10 +361,9 @@ def all_verified_note(candidates: Sequence[Candidate]) -> str | None:
 
 def noisy_verifications_note(history: Sequence[Any]) -> str | None:
     """Where architectures verified more than once in ``history`` scored differently (a noisy
-    evaluator: a real training): the noise's pooled std, and that the
-    best of many single verifications over-states its architecture (+0.76 and +1.63
-    points after 30 noisy verifications on cifar10 / cifar100, ``python
-    experiments/noisy_evaluator.py``); None otherwise."""
+    evaluator: a real training): the noise's pooled std, and that the best of many single
+    verifications over-states its architecture (+0.76 and +1.63 points after 30 noisy verifications
+    on cifar10 / cifar100, ``python experiments/noisy_evaluator.py``); None otherwise."""
     repeated = [np.asarray(v) for v in scores_by(history, ArchGraph.canonical_hash).values() if len(v) > 1]
     if not repeated:
         return None
@@ -421,9 +420,10 @@ def rank_only_note(designer: Any, task: str, space: str | None, min_stated: int)
                         f"{judged_within(budget)} ({min_stated} whose scores differ are "
                         f"needed); the designs are ranked by {ranked_by}. Verify designs "
                         "under this budget (a search with it) to state scores.")
-        return (f"no score is stated on task {task!r} from {len(ok)} successful results: a calibrated "
-                f"statement needs {min_stated} verified architectures whose scores differ; the designs are ranked "
-                f"by {ranked_by}.")
+        distinct = len({r.arch.canonical_hash() for r in ok})  # isomorphic cells (two nb201 rows) count once
+        return (f"no score is stated on task {task!r} from {len(ok)} successful results ({distinct} distinct "
+                f"architectures): a calibrated statement needs {min_stated} whose scores differ; the designs are "
+                f"ranked by {ranked_by}.")
     if getattr(designer, "states_accuracy_of_minimized", False):
         return (f"no score is stated on task {task!r} before results: the pretrained predictor predicts accuracy "
                 "(higher is better) and this designer minimizes its scores, so a predicted accuracy is not in "

@@ -1,0 +1,84 @@
+"""Does telling results make ``generate``'s first design better or worse? Rank-only designers.
+
+On cifar10 / cifar100 as new datasets (the holdout predictor, task ``new-<dataset>``), a designer
+is told random working cells' table accuracies (kind "table"), or searches 10 cells at batch 5, and
+``generate(5)``'s designs are judged by the table: the mean over seeds of the first design's true
+accuracy, of the first five's, and how often the first is a told cell. Under 10 distinct results (or
+under a budget with too few within it) only ranks are stated, and a told cell's place among the
+unverified designs is what this measures (``gennas.design.verified.ranked``). Optionally under a
+latency budget at a percentile of a device's latencies (user walk 58: after 30 random results at
+1080ti_1's 2nd percentile, a told cell of 75.84 % came first above one of 86.45 %).
+
+    python experiments/ranked_after_results.py                      # seeds 5-14, no budget: ~3 min
+    python experiments/ranked_after_results.py --seeds 0-4 --device 1080ti_1 --percentile 2 --told 10,30
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")  # before torch is imported
+
+import argparse  # noqa: E402
+import sys  # noqa: E402
+import warnings  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import command_line, markdown_table, seed_span  # noqa: E402
+
+import gennas  # noqa: E402
+
+
+def first_designs(ds: str, seed: int, scenario: str, budget: dict) -> tuple[list[float], bool]:
+    """True accuracies (%) of ``generate(5)``'s designs after ``scenario`` ("told N" or "search 10"),
+    and whether the first is a told cell."""
+    bench, space = gennas.load_benchmark("nb201"), gennas.load_space("nb201")
+    archs, acc = bench.archs(), bench.accuracy_of(None, ds)
+    designer = gennas.Designer("nb201", task=f"new-{ds}", seed=seed,
+                               predictor=gennas.load_predictor("nb201", holdout=ds), **budget)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # rank-only notes: what is judged here is the order
+        if scenario.startswith("told"):
+            working = np.flatnonzero([not space.output_is_constant(a) for a in archs])
+            rows = np.random.default_rng(seed).choice(working, size=int(scenario.split()[1]), replace=False)
+            designer.tell([gennas.Result(archs[i], float(acc[i]), "table") for i in rows])
+        else:
+            designer.search(lambda a: bench.accuracy(a, ds), budget=10, batch_size=5, progress=False)
+        designs = designer.generate(5)
+    return [bench.accuracy(c.arch, ds) for c in designs], designs[0].verified_score is not None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seeds", default="5-14", help="a span, e.g. 5-14 (development seeds)")
+    parser.add_argument("--told", default="3,5,10", help="numbers of random results told, comma-separated")
+    parser.add_argument("--no-search", action="store_true", help="leave out the 10-cell search")
+    parser.add_argument("--device", help="a bundled device for a latency budget")
+    parser.add_argument("--percentile", type=float, default=25.0, help="the budget: this percentile of its latencies")
+    args = parser.parse_args()
+    seeds = seed_span(args.seeds)
+    scenarios = [f"told {n}" for n in args.told.split(",")] + ([] if args.no_search else ["search 10"])
+    budget: dict = {}
+    if args.device:
+        bench, space = gennas.load_benchmark("nb201"), gennas.load_space("nb201")
+        working = np.array([not space.output_is_constant(a) for a in bench.archs()])
+        ms = float(np.percentile(bench.latency_of(None, args.device)[working], args.percentile))
+        budget = {"device": args.device, "max_latency_ms": ms}
+    rows = []
+    for ds in ("cifar10", "cifar100"):
+        for scenario in scenarios:
+            runs = [first_designs(ds, seed, scenario, budget) for seed in seeds]
+            rows.append({"dataset": ds, "results": scenario, "true #1 %": float(np.mean([t[0] for t, _ in runs])),
+                         "true top-5 %": float(np.mean([np.mean(t) for t, _ in runs])),
+                         "#1 told": f"{sum(told for _, told in runs)}/{len(seeds)}"})
+    where = f", under {budget['max_latency_ms']:.3f} ms on {args.device} (p{args.percentile:g})" if budget else ""
+    print(f"held-out predictor, task new-<dataset>, seeds {args.seeds}{where}; means over seeds")
+    print(markdown_table(rows, digits=2))
+    print(f"\n{command_line()}")
+
+
+if __name__ == "__main__":
+    main()
