@@ -81,3 +81,23 @@ def test_told_cells_are_placed_by_the_mapped_rank_not_by_their_measurement(bench
     assert bench.accuracy(first.arch, "cifar100") > max(bench.accuracy(archs[i], "cifar100") for i in rows) + 3
     best = searched.generate(5)[0]
     assert best.verified_score == max(r.score for r in searched.history if not r.failed)
+
+
+def test_under_a_budget_that_keeps_too_few_results_told_cells_take_the_rank_s_places(bench):
+    """User walk 58: after 30 random results (held-out cifar10, 1080ti_1 at its 2nd percentile, 5 ms)
+    only ranks are stated, and the best told cell within the budget came first ("verified 75.84 %",
+    an equivalent of two told cells) above one of 86.45 %, the first design before any result."""
+    space = gennas.load_space("nb201")
+    archs = bench.archs()
+    working = np.flatnonzero([not space.output_is_constant(a) for a in archs])
+    ms = float(np.percentile(bench.latency_of(None, "1080ti_1")[working], 2))
+    rows = np.random.default_rng(300).choice(working, size=30, replace=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        designer = gennas.Designer("nb201", task="new-cifar10", predictor=gennas.load_predictor("nb201", holdout="cifar10"),
+                                   device="1080ti_1", max_latency_ms=ms, seed=300)
+        before = designer.generate(1)[0]
+        designer.tell([gennas.Result(archs[i], bench.accuracy(archs[i], "cifar10"), "table") for i in rows])
+        after = designer.generate(5)
+    assert after[0].predicted_accuracy is None  # a rank only
+    assert bench.accuracy(after[0].arch, "cifar10") >= bench.accuracy(before.arch, "cifar10") - 0.5

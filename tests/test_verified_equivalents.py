@@ -29,11 +29,12 @@ def test_under_a_budget_a_design_states_the_measurement_of_its_verified_equivale
     45.42 [0, 91.91] beside an equivalent verified at 8.0 %)."""
     assert bench.latency(nb201.from_string(FAST), "pixel3") < 10.0 < bench.latency(nb201.from_string(SLOW), "pixel3")
     designer = gennas.Designer("nb201", task="cifar10", device="pixel3", max_latency_ms=10.0, seed=0)
-    designer.tell([Result(nb201.from_string(SLOW), 99.0, "table")])  # above anything stated: ranked first
-    first = designer.generate(5)[0]  # a cell of the class within the budget (FAST or another)
-    assert first.arch.canonical_hash() == nb201.from_string(SLOW).canonical_hash()
-    assert first.verified_score == 99.0 and first.interval is None
-    assert bench.latency(first.arch, "pixel3") <= 10.0
+    designer.tell([Result(nb201.from_string(SLOW), 99.0, "table")])
+    # a rank only (one result): the verified class takes the place the rank gives it (user walk 58)
+    same = [c for c in designer.generate(100) if c.arch.canonical_hash() == nb201.from_string(SLOW).canonical_hash()]
+    assert len(same) == 1  # a cell of the class within the budget (FAST or another)
+    assert same[0].verified_score == 99.0 and same[0].interval is None
+    assert bench.latency(same[0].arch, "pixel3") <= 10.0
 
 
 def test_an_export_takes_trained_weights_of_the_same_graph_only(nb201, tmp_path):

@@ -35,8 +35,8 @@ from gennas.design.task_names import warn_of_task_name
 from gennas.design.told_units import searched
 from gennas.design.refine import refined
 from gennas.design.verifying import Verification
-from gennas.design.verified import (failed_only, in_stated_order, one_per_function, ranked, verifications_among,
-                                    verified_means, with_verified)
+from gennas.design.verified import (failed_only, in_stated_order, one_per_function, ranked, ranks_by_trained_model,
+                                    verifications_among, verified_means, with_verified)
 from gennas.errors import GennasError, GennasWarning, UnknownDataset, caller_stacklevel, hide_passwords
 from gennas.generators import load_generator
 from gennas.generators.base import MAX_COUNT, check_count
@@ -383,8 +383,8 @@ class Designer(Statements, Verification):
         pick = lambda values, i: None if values is None or np.isnan(values[i]) else float(values[i])  # noqa: E731
         verifications = verifications_among(archs, self.loop.history)  # an equivalent cell's measurements too
         verified = verified_means(verifications)
-        by_sources = p.mean is None and self.loop.refits > 0 and self.loop.ranks_by_sources()  # comparable ranks
-        order = one_per_function(ranked(p, archs, verified, self.loop.scale, len(archs), by_sources), archs, verified, n)
+        by_rank = p.mean is None and ranks_by_trained_model(self.loop)  # told cells take the rank's places
+        order = one_per_function(ranked(p, archs, verified, self.loop.scale, len(archs), by_rank), archs, verified, n)
         order = in_stated_order(order, p, archs, verified, self.loop.scale)  # never states more than one above it
         # what kept the budget off exact measurements, for the returned designs only: the model's
         # bound, or a registered device's own timing times the margin a second timing may reach
