@@ -224,7 +224,7 @@ def register(app: typer.Typer) -> None:
         from gennas.spaces import load_space
         from gennas.search.backends import open_storage, sqlite_path
         from gennas.search.storage import NewStudyOnResume
-        from gennas.design.notes import loose_budget_note
+        from gennas.design.budget_notes import loose_budget_note
         from gennas.search.studies import default_study_name, generator_setting, resumed_study_name
 
         # Everything that can be wrong is checked before the first verification.

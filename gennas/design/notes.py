@@ -18,6 +18,7 @@ from typing import Any, SupportsIndex, overload
 
 import numpy as np
 
+from gennas.design.budget_notes import loose_budget_note, tight_budget_note
 from gennas.design.candidate import Candidate, candidate_row, with_every_column
 from gennas.design.search_notes import dropped_tables_note
 from gennas.design.verified import scores_by
@@ -106,7 +107,8 @@ def design_notes(designer: Any, candidates: Sequence[Candidate], task: str | Non
               capped, dropped_tables_note(designer.loop),
               left_out_by_bound_note(designer, time_here), measured_designs_note(designer, candidates, time_here),
               all_verified_note(candidates), noisy_verifications_note(designer.loop.history),
-              loose_budget_note(designer.loop.budget, designer.space), unrecorded_saved_note(designer, task)]
+              loose_budget_note(designer.loop.budget, designer.space), tight_budget_note(designer, candidates),
+              unrecorded_saved_note(designer, task)]
     return [note for note in notes if note]
 
 
@@ -123,48 +125,6 @@ def unrecorded_saved_note(designer: Any, task: str) -> str | None:
     return (f"the predictor a search saved for {designer.space.name} records neither the score range nor the "
             f"architectures it learned task {task!r} from (saved by an earlier gennas): a design predicted above or "
             "unlike those results states its value all the same; a search here (a resumed one) records them")
-
-
-def loose_budget_note(budget: Any, space: Any) -> str | None:
-    """Where the latency ``budget`` (a :class:`~gennas.design.budget.LatencyBudget`, None: none)
-    keeps every architecture of ``space`` (its slowest judged within it), that it constrains nothing
-    and may be in another unit: `--max-latency-ms 20000` on pixel3 (slowest cell 36.8 ms) designed
-    and searched as without a budget, without a word. In a space too large to list
-    (its slowest architecture is unknown), a budget far above a sample's slowest
-    (:func:`sampled_loose_budget_note`). None elsewhere."""
-    if budget is None:
-        return None
-    if not space.is_finite_enumerable():
-        return sampled_loose_budget_note(budget, space)
-    slowest = budget.slowest_ms(space)  # judged once per budget
-    if slowest > budget.max_latency_ms:
-        return None
-    how = "measured at" if budget.exact else f"bounded at {budget.confidence:.0%} confidence at"
-    return (f"the budget of {budget.max_latency_ms:g} ms keeps every {space.name} architecture on {budget.device} "
-            f"(the slowest is {how} {slowest:.3g} ms), so it constrains nothing: is it in milliseconds?")
-
-
-#: a budget this many times the slowest latency found in a sampled space is likely in another unit
-LOOSE_FACTOR = 10
-
-
-def sampled_loose_budget_note(budget: Any, space: Any) -> str | None:
-    """Where ``budget`` in a space too large to list is :data:`LOOSE_FACTOR` times or more the
-    slowest latency it judges among seeded random architectures and those timed on the device
-    (:meth:`~gennas.design.budget.LatencyBudget.sampled_slowest_ms`), that it may be in another
-    unit: darts at 54000 ms and mbv3 at 17000 ms (µs typed as ms; timed at 33-77 and 19-29 ms)
-    designed as without a budget, without a word. None elsewhere."""
-    from gennas.design.budget import SLOWEST_DRAWS
-
-    slowest = budget.sampled_slowest_ms(space)
-    if slowest <= 0 or budget.max_latency_ms < LOOSE_FACTOR * slowest:
-        return None
-    how = "measured" if budget.exact else (f"by the latency model's {budget.confidence:.0%} upper bound" +
-                                           (" or a measurement" if budget.own else ""))
-    timed = " and those measured there" if budget.own and not budget.exact else ""
-    return (f"the budget of {budget.max_latency_ms:g} ms is {budget.max_latency_ms / slowest:,.0f}x the slowest "
-            f"latency judged on {budget.device} among {SLOWEST_DRAWS} random {space.name} architectures{timed} "
-            f"({slowest:.3g} ms, {how}), so it likely constrains nothing: is it in milliseconds?")
 
 
 def judged_within(budget: Any) -> str:
