@@ -94,8 +94,8 @@ def test_under_a_budget_that_keeps_too_few_results_told_cells_take_the_rank_s_pl
     rows = np.random.default_rng(300).choice(working, size=30, replace=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        designer = gennas.Designer("nb201", task="new-cifar10", predictor=gennas.load_predictor("nb201", holdout="cifar10"),
-                                   device="1080ti_1", max_latency_ms=ms, seed=300)
+        designer = gennas.Designer("nb201", task="new-cifar10", device="1080ti_1", max_latency_ms=ms, seed=300,
+                                   predictor=gennas.load_predictor("nb201", holdout="cifar10"))
         before = designer.generate(1)[0]
         designer.tell([gennas.Result(archs[i], bench.accuracy(archs[i], "cifar10"), "table") for i in rows])
         after = designer.generate(5)

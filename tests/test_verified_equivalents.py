@@ -35,6 +35,8 @@ def test_under_a_budget_a_design_states_the_measurement_of_its_verified_equivale
     assert len(same) == 1  # a cell of the class within the budget (FAST or another)
     assert same[0].verified_score == 99.0 and same[0].interval is None
     assert bench.latency(same[0].arch, "pixel3") <= 10.0
+    # the measurement is another cell's, over the budget: said so (user walk 58)
+    assert same[0].verified_by_equivalent and "verified 99.00 % on an equivalent cell" in str(same[0])
 
 
 def test_an_export_takes_trained_weights_of_the_same_graph_only(nb201, tmp_path):

@@ -56,6 +56,10 @@ class Candidate:
             (:mod:`gennas.surrogates.retiming`); None where measured exactly or without a budget.
         verified_count: how many successful verifications ``verified_score`` is the mean of (more
             than one after :meth:`~gennas.Designer.reverify` or a repeated ``tell``); None if unverified.
+        verified_by_equivalent: ``verified_score`` is of equivalent cells only (the same
+            ``canonical_hash``, measured apart, at other latencies): this cell itself was never
+            verified (user walk 58: "verified 75.84 %, mean of 2" under a budget that its two
+            equivalents, at 7.6 and 10.0 ms, did not keep).
         unlike_results: no value stated because a predictor learned from scratch learned it from
             results that all hold its operations in other numbers, or that all lie further from it
             than from one another (:mod:`gennas.design.scratch_statement`):
@@ -77,6 +81,7 @@ class Candidate:
     latency_bound_ms: float | None = None
     unlike_results: bool = False
     verified_count: int | None = None
+    verified_by_equivalent: bool = False
 
     @property
     def unstated_above(self) -> bool:
@@ -105,7 +110,10 @@ class Candidate:
             model = "" if self.predicted_accuracy is None else f"; predicted {num(self.predicted_accuracy)}{unit}"
             # a mean of several says so: with a noisy evaluator one verification is the luckier read
             times = f", mean of {self.verified_count}" if (self.verified_count or 1) > 1 else ""
-            return f"#{self.rank} {self.arch.to_string()} (verified {num(self.verified_score)}{unit}{times}{model}{lat})"
+            cells = "equivalent cells" if (self.verified_count or 1) > 1 else "an equivalent cell"
+            by = f" on {cells}" if self.verified_by_equivalent else ""
+            return (f"#{self.rank} {self.arch.to_string()} (verified {num(self.verified_score)}{unit}{by}{times}{model}"
+                    f"{lat})")
         if self.unstated_below:
             what = (f"relative score {self.relative_score:+.2f}; no accuracy: below every verified cell, further "
                     "than they tell how far the truth falls")

@@ -36,7 +36,7 @@ from gennas.design.told_units import searched
 from gennas.design.refine import refined
 from gennas.design.verifying import Verification
 from gennas.design.verified import (failed_only, in_stated_order, one_per_function, ranked, ranks_by_trained_model,
-                                    verifications_among, verified_means, with_verified)
+                                    verifications_among, verified_fields, verified_means, with_verified)
 from gennas.errors import GennasError, GennasWarning, UnknownDataset, caller_stacklevel, hide_passwords
 from gennas.generators import load_generator
 from gennas.generators.base import MAX_COUNT, check_count
@@ -409,7 +409,7 @@ class Designer(Statements, Verification):
                 stated and p.beyond is not None and bool(p.beyond[i]), stated and p.below is not None and bool(p.below[i]),
                 score, None if measured[i] and not timing_bounded else pick(bound, rank - 1),
                 unlike_results=stated and p.unlike is not None and bool(p.unlike[i]),
-                verified_count=None if stated else len(verifications[archs[i].to_string()])))
+                **({} if stated else verified_fields(archs[i], verifications, self.history))))
         return designs
 
     def _on_device(self) -> LatencyBudget | None:

@@ -64,6 +64,14 @@ def verifications_among(archs: Sequence[ArchGraph], history: Sequence[Result]) -
     return out
 
 
+def verified_fields(arch: ArchGraph, verifications: dict[str, list[float]],
+                    history: Sequence[Result]) -> dict[str, Any]:
+    """A verified design's :class:`~gennas.design.candidate.Candidate` fields: how many verifications
+    (:func:`verifications_among`) its score is the mean of, and whether they are of equivalent cells only."""
+    own = any(not r.failed and r.arch.to_string() == arch.to_string() for r in history)
+    return {"verified_count": len(verifications[arch.to_string()]), "verified_by_equivalent": not own}
+
+
 def failed_only(history: Sequence[Result]) -> set[str]:
     """Canonical hashes of the architectures whose every result failed (the evaluator raised or
     gave a non-finite score for them or an equivalent cell): a design the user would verify to
@@ -109,7 +117,8 @@ def ranked(p: Predictions, archs: Sequence[ArchGraph], verified: dict[str, float
     is the learned calibration's binned low end, far below the stated one with few results.
 
     ``by_model_rank``: a rank only of a trained model (:func:`ranks_by_trained_model`): the verified
-    are placed among the designs by their own values (``p.raw``), as the rank places them. Placed
+    take the places the rank gives them (by their own values, ``p.raw``), the best measured in the
+    first of those places, not first of all. Placed
     first instead, 3 random results on cifar10 held out made the best of them (91.6 %) design #1
     above cells the other table measured at 94.4 %. Placed by their measurements against the
     others' values: on a new dataset the tables' map to the told scores (a shift in %, fitted on
@@ -123,20 +132,16 @@ def ranked(p: Predictions, archs: Sequence[ArchGraph], verified: dict[str, float
     55.55 -> 58.12 % under 1080ti_1's 2nd (development seeds 5-14, ``python
     experiments/ranked_after_results.py [--device D --percentile P --told 10,30]``)."""
     measured = _measured(range(len(archs)), archs, verified, scale)
-    if p.mean is None and by_model_rank:
-        raw = np.asarray(p.raw, dtype=np.float64)
-        return _interleaved([int(i) for i in p.order(len(archs)) if int(i) not in measured],
-                            {i: float(raw[i]) for i in measured}, raw)[:n]
     if p.mean is None:
-        # a rank only states nothing to compare a measurement with: the best measured comes first (the
-        # rank had left a study's best, 18.00 among six results, out of `design -n 3`), the other
-        # verified keep the places the rank gives them, filled in the order measured (a cell verified
-        # at 9.4e43 ranked above one at 2.2e49)
+        # a rank only states nothing to compare a measurement with: the verified keep the places the rank
+        # gives them, filled in the order measured (a cell verified at 9.4e43 ranked above one at 2.2e49);
+        # from scratch the best measured comes first (the rank had left a study's best, 18.00 among six
+        # results, out of `design -n 3`), a trained model's rank is kept (``by_model_rank``)
         order = [int(i) for i in p.order(len(archs))]
         places = [k for k, i in enumerate(order) if i in measured]
         for k, i in zip(places, sorted((order[k] for k in places), key=lambda i: -measured[i])):
             order[k] = i
-        if places and (len(measured) == 1 or np.ptp(list(measured.values())) > 0):
+        if not by_model_rank and places and (len(measured) == 1 or np.ptp(list(measured.values())) > 0):
             # one result, or scores that differ, tell a best; several all the same (a constant
             # evaluator's) tell none: its chance-level cell came first above the designs ranked
             order.insert(0, order.pop(places[0]))
