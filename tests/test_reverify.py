@@ -92,9 +92,12 @@ def test_generate_says_when_verifications_of_one_architecture_differ(bench):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", GennasWarning)  # told again with another score: kept, with a warning
         designer.tell(best, float(bench.accuracy(best, "cifar10")) - 1.0)
-    notes = designer.generate(3).notes
-    assert any("verifications of one architecture differ (std 0.707, from 1 verified more than once)" in n
-               for n in notes)
+    designs = designer.generate(3)
+    said = [n for n in designs.notes if "verifications of one architecture differ (std 0.707, from 1 verified more "
+            "than once)" in n]
+    assert len(said) == 1
+    # what intervals are for, only where a design states one (a rank-only call said it, user walk 58)
+    assert ("Intervals are for" in said[0]) == any(c.interval is not None for c in designs)
 
 
 def test_a_training_is_repeated_with_another_seed_and_a_seeded_one_of_one_s_own_is_warned_of(tmp_path, monkeypatch):

@@ -106,7 +106,7 @@ def design_notes(designer: Any, candidates: Sequence[Candidate], task: str | Non
               None if capped else shared_statement_note(candidates, designer), no_interval_note(designer, candidates),
               capped, dropped_tables_note(designer.loop),
               left_out_by_bound_note(designer, time_here), measured_designs_note(designer, candidates, time_here),
-              all_verified_note(candidates), noisy_verifications_note(designer.loop.history),
+              all_verified_note(candidates), noisy_verifications_note(designer.loop.history, candidates),
               loose_budget_note(designer.loop.budget, designer.space), tight_budget_note(designer, candidates),
               unrecorded_saved_note(designer, task)]
     return [note for note in notes if note]
@@ -319,11 +319,13 @@ def all_verified_note(candidates: Sequence[Candidate]) -> str | None:
             "For new candidates to verify, use Designer.ask (or a search), or generate more designs")
 
 
-def noisy_verifications_note(history: Sequence[Any]) -> str | None:
+def noisy_verifications_note(history: Sequence[Any], candidates: Sequence[Any] = ()) -> str | None:
     """Where architectures verified more than once in ``history`` scored differently (a noisy
     evaluator: a real training): the noise's pooled std, and that the best of many single
     verifications over-states its architecture (+0.76 and +1.63 points after 30 noisy verifications
-    on cifar10 / cifar100, ``python experiments/noisy_evaluator.py``); None otherwise."""
+    on cifar10 / cifar100, ``python experiments/noisy_evaluator.py``); what the intervals of
+    ``candidates`` are for, where any states one (a rank-only call printed none, user walk 58);
+    None otherwise."""
     repeated = [np.asarray(v) for v in scores_by(history, ArchGraph.canonical_hash).values() if len(v) > 1]
     if not repeated:
         return None
@@ -333,8 +335,9 @@ def noisy_verifications_note(history: Sequence[Any]) -> str | None:
         return None  # an exact evaluator: a verification again scored the same
     return (f"verifications of one architecture differ (std {std:.3g}, from {len(repeated)} verified more than "
             "once): a verified design states the mean of its verifications, and the best of many verified once is "
-            "the luckiest, over-stated; Designer.reverify verifies the best again until it is confirmed. Intervals "
-            "are for an architecture's mean score: one training of it varies about that by this std")
+            "the luckiest, over-stated; Designer.reverify verifies the best again until it is confirmed"
+            + (". Intervals are for an architecture's mean score: one training of it varies about that by this std"
+               if any(c.interval is not None for c in candidates) else ""))
 
 
 def below_results_note(designer: Any, candidates: Sequence[Any]) -> str | None:
