@@ -11,6 +11,7 @@ latency budget at a percentile of a device's latencies (user walk 58: after 30 r
 
     python experiments/ranked_after_results.py                      # seeds 5-14, no budget: ~3 min
     python experiments/ranked_after_results.py --seeds 0-4 --device 1080ti_1 --percentile 2 --told 10,30
+    python experiments/ranked_after_results.py --told 5,12 --samples 5,12 --no-search   # told or described by them
 """
 
 from __future__ import annotations
@@ -33,19 +34,22 @@ import gennas  # noqa: E402
 
 
 def first_designs(ds: str, seed: int, scenario: str, budget: dict) -> tuple[list[float], bool]:
-    """True accuracies (%) of ``generate(5)``'s designs after ``scenario`` ("told N" or "search 10"),
-    and whether the first is a told cell."""
+    """True accuracies (%) of ``generate(5)``'s designs after ``scenario`` ("told N", "samples N": the
+    same N cells describing the task, ``Task.from_samples``, or "search 10"), and whether the first is
+    a told cell."""
     bench, space = gennas.load_benchmark("nb201"), gennas.load_space("nb201")
     archs, acc = bench.archs(), bench.accuracy_of(None, ds)
-    designer = gennas.Designer("nb201", task=f"new-{ds}", seed=seed,
-                               predictor=gennas.load_predictor("nb201", holdout=ds), **budget)
+    working = np.flatnonzero([not space.output_is_constant(a) for a in archs])
+    rows = np.random.default_rng(seed).choice(working, size=int(scenario.split()[1]), replace=False)
+    task = gennas.Task.from_samples([(archs[i], float(acc[i])) for i in rows]) if scenario.startswith("samples") \
+        else f"new-{ds}"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # rank-only notes: what is judged here is the order
+        designer = gennas.Designer("nb201", task=task, seed=seed, predictor=gennas.load_predictor("nb201", holdout=ds),
+                                   **budget)
         if scenario.startswith("told"):
-            working = np.flatnonzero([not space.output_is_constant(a) for a in archs])
-            rows = np.random.default_rng(seed).choice(working, size=int(scenario.split()[1]), replace=False)
             designer.tell([gennas.Result(archs[i], float(acc[i]), "table") for i in rows])
-        else:
+        elif scenario.startswith("search"):
             designer.search(lambda a: bench.accuracy(a, ds), budget=10, batch_size=5, progress=False)
         designs = designer.generate(5)
     return [bench.accuracy(c.arch, ds) for c in designs], designs[0].verified_score is not None
@@ -55,12 +59,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", default="5-14", help="a span, e.g. 5-14 (development seeds)")
     parser.add_argument("--told", default="3,5,10", help="numbers of random results told, comma-separated")
+    parser.add_argument("--samples", default="", help="numbers of random cells describing the task instead")
     parser.add_argument("--no-search", action="store_true", help="leave out the 10-cell search")
     parser.add_argument("--device", help="a bundled device for a latency budget")
     parser.add_argument("--percentile", type=float, default=25.0, help="the budget: this percentile of its latencies")
     args = parser.parse_args()
     seeds = seed_span(args.seeds)
-    scenarios = [f"told {n}" for n in args.told.split(",")] + ([] if args.no_search else ["search 10"])
+    scenarios = [f"told {n}" for n in args.told.split(",") if n]
+    scenarios += [f"samples {n}" for n in args.samples.split(",") if n] + ([] if args.no_search else ["search 10"])
     budget: dict = {}
     if args.device:
         bench, space = gennas.load_benchmark("nb201"), gennas.load_space("nb201")
