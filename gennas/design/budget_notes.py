@@ -62,8 +62,8 @@ def tight_budget_note(designer: Any, candidates: Sequence[Any]) -> str | None:
     """Where a measured budget keeps fewer of the space's cells than :data:`CHECKED_PERCENTILE` %
     and designs state accuracies: that their statements were not checked that tight, and how far
     they missed there. At the 2nd percentile the shipped predictor's stored calibration, fitted over
-    every cell, over-stated the fast cells a budget leaves (user walk 58: +4.59 points, 75 % covered,
-    on 1080ti_1), without a word. None elsewhere."""
+    every cell, over-stated the fast cells a budget leaves, without a word (user walk 58; the figures:
+    ``python experiments/budgets.py --bundled-only --percentiles 2,5 --seeds 3``). None elsewhere."""
     budget = designer.loop.budget
     if (budget is None or not budget.exact or designer.space.benchmark is None
             or not any(c.predicted_accuracy is not None and c.verified_score is None for c in candidates)):

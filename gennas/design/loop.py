@@ -35,7 +35,7 @@ from gennas.design.pool import local_count, proxy_order, proxy_top, random_withi
 from gennas.design.prior import SourceTablePrior, prior_map
 from gennas.design.scores import ScoreScale
 from gennas.design.search_notes import search_notes
-from gennas.design.told_scale import told_unit, unit_factor
+from gennas.design.told_scale import told_unit, trained_beyond_results, unit_factor
 from gennas.design.told_units import held_to_unit
 from gennas.evaluators.base import Result
 from gennas.generators.guidance import Guidance, InfeasibleBudget, predictor_value
@@ -241,8 +241,7 @@ class DesignLoop(AskLedger):
     def _warming_up(self) -> bool:
         """The first ``settings.warmup`` picks are ranked by a zero-cost proxy from scratch and from a
         predictor a search saved (a darts search from one skipped it and fell near random)."""
-        return ((not self.pretrained.is_trained or getattr(self.pretrained, "origin", None) == "saved")
-                and len(self.history) < self.settings.warmup)
+        return not trained_beyond_results(self.pretrained) and len(self.history) < self.settings.warmup
 
     def predict(self, archs: Sequence[ArchGraph]) -> tuple[np.ndarray, np.ndarray]:
         """Predicted value and spread, float64 ``(n,)`` on the predictor's scale (higher is

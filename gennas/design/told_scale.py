@@ -22,14 +22,19 @@ from gennas.surrogates.calibration import table_reach
 FRACTION_FACTOR = 100.0
 
 
+def trained_beyond_results(pretrained: Any) -> bool:
+    """Whether a designer's starting predictor learned more than its own results: trained, and not
+    one a search saved after training it from scratch (``origin`` "saved")."""
+    return bool(pretrained.is_trained) and getattr(pretrained, "origin", None) != "saved"
+
+
 def learns_in_percent(loop: Any) -> bool:
-    """Whether ``loop``'s pretrained predictor learned its task as accuracies in %: a shipped
-    (trained, not saved from scratch by a search) predictor whose tasks hold the loop's named task,
-    a dataset the space's table measured."""
+    """Whether ``loop``'s pretrained predictor learned its task as accuracies in %: one trained
+    beyond its results (:func:`trained_beyond_results`) whose tasks hold the loop's named task, a
+    dataset the space's table measured."""
     pretrained, task = loop.pretrained, loop.task
-    return (pretrained.is_trained and getattr(pretrained, "origin", None) != "saved"
-            and task is not None and task.kind == "named" and task.name in pretrained.tasks
-            and table_reach(loop.space, task) is not None)
+    return (trained_beyond_results(pretrained) and task is not None and task.kind == "named"
+            and task.name in pretrained.tasks and table_reach(loop.space, task) is not None)
 
 
 def score_percent(loop: Any, results: Sequence[Result]) -> tuple[float | None, bool]:

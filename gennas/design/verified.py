@@ -20,6 +20,7 @@ import numpy as np
 
 from gennas.design.budget import LatencyBudget
 from gennas.design.scores import ScoreScale
+from gennas.design.told_scale import trained_beyond_results
 from gennas.evaluators.base import Result
 from gennas.graph import ArchGraph
 from gennas.spaces.base import SearchSpace
@@ -99,8 +100,7 @@ def ranks_by_trained_model(loop: Any) -> bool:
     from it, or the measured tables mapped to the told scores while they rank a new dataset. Where
     only ranks are stated its told cells take the places that rank gives them (:func:`ranked`); from
     scratch (or a predictor a search saved from scratch) the rank knows only the few results."""
-    pretrained = loop.pretrained
-    return loop.refits > 0 and pretrained.is_trained and getattr(pretrained, "origin", None) != "saved"
+    return loop.refits > 0 and trained_beyond_results(loop.pretrained)
 
 
 def ranked(p: Predictions, archs: Sequence[ArchGraph], verified: dict[str, float], scale: ScoreScale,
