@@ -4,7 +4,8 @@ Maximised scores within 0-1 read as accuracies (fractions, :func:`~gennas.design
 On a dataset the pretrained predictor learned in % (a bundled table's), the loop learns them as
 that % (:attr:`~gennas.design.scores.ScoreScale.factor` 100): fine-tuned towards fractions, the
 network's cifar10 head was pulled from 94 to 0.94, and a 20-cell search verified cells of 92.5 %
-on average against 93.6 % for the same scores in % (development seeds 5-14, batch 4; user walk 57).
+on average against 93.6 % for the same scores in % (development seeds 5-14, batch 4; user walk 57;
+``python experiments/bundled_fractions.py`` at 66b9ee9; now the same cells as in %).
 """
 
 from __future__ import annotations
