@@ -4,6 +4,7 @@ the equivalent cell (gennas.design.verified.verified_among, gennas.export.traine
 from __future__ import annotations
 
 import gennas
+from gennas.design.candidate import candidate_row
 from gennas.design.verified import verified_among
 from gennas.evaluators.base import Result
 from gennas.export import trained_weights_of
@@ -37,6 +38,7 @@ def test_under_a_budget_a_design_states_the_measurement_of_its_verified_equivale
     assert bench.latency(same[0].arch, "pixel3") <= 10.0
     # the measurement is another cell's, over the budget: said so (user walk 58)
     assert same[0].verified_by_equivalent and "verified 99.00 % on an equivalent cell" in str(same[0])
+    assert candidate_row(same[0])["verified_by_equivalent"] is True  # `gennas design --json` alike
 
 
 def test_an_export_takes_trained_weights_of_the_same_graph_only(nb201, tmp_path):

@@ -163,6 +163,7 @@ def candidate_row(candidate: Candidate) -> dict[str, Any]:
             row["beyond_calibration"] = True
         row["verified"] = candidate.verified_score  # a rank only still shows what was measured
         row["verified_count"] = candidate.verified_count
+        row["verified_by_equivalent"] = _by_equivalent(candidate)
         return row
     row["pred_acc" if candidate.unit == "%" else "pred_score"] = candidate.predicted_accuracy
     if unstated:  # beside stated designs, below the results further than they tell: the same keys, empty
@@ -176,7 +177,13 @@ def candidate_row(candidate: Candidate) -> dict[str, Any]:
     row["pred_std"] = candidate.predicted_std
     row["verified"] = candidate.verified_score  # measured by the designer's results, else None
     row["verified_count"] = candidate.verified_count
+    row["verified_by_equivalent"] = _by_equivalent(candidate)
     return row
+
+
+def _by_equivalent(candidate: Candidate) -> bool | None:
+    """Whether a verified design's measurement is of equivalent cells only; None (empty) for an unverified one."""
+    return None if candidate.verified_score is None else candidate.verified_by_equivalent
 
 
 def statement_keys(unit: str) -> dict[str, None]:
@@ -185,7 +192,7 @@ def statement_keys(unit: str) -> dict[str, None]:
     value = "pred_acc" if unit == "%" else "pred_score"
     return dict.fromkeys(["rank", "arch", value, "pred_low", "pred_high", "beyond_calibration",
                           "below_calibration", "pred_std", "relative_score", "unlike_results", "verified",
-                          "verified_count"])
+                          "verified_count", "verified_by_equivalent"])
 
 
 def with_every_column(rows: list[dict[str, Any]], unit: str) -> list[dict[str, Any]]:
