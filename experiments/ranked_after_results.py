@@ -21,6 +21,7 @@ import os
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # before torch is imported
 
 import argparse  # noqa: E402
+import functools  # noqa: E402
 import sys  # noqa: E402
 import warnings  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -33,14 +34,20 @@ from _common import command_line, markdown_table, seed_span  # noqa: E402
 import gennas  # noqa: E402
 
 
+@functools.cache
+def working_rows() -> np.ndarray:
+    """The table rows of nb201 cells whose output can depend on the input (the others are at chance)."""
+    space = gennas.load_space("nb201")
+    return np.flatnonzero([not space.output_is_constant(a) for a in gennas.load_benchmark("nb201").archs()])
+
+
 def first_designs(ds: str, seed: int, scenario: str, budget: dict) -> tuple[list[float], bool]:
     """True accuracies (%) of ``generate(5)``'s designs after ``scenario`` ("told N", "samples N": the
     same N cells describing the task, ``Task.from_samples``, or "search 10"), and whether the first is
     a told cell."""
-    bench, space = gennas.load_benchmark("nb201"), gennas.load_space("nb201")
+    bench = gennas.load_benchmark("nb201")
     archs, acc = bench.archs(), bench.accuracy_of(None, ds)
-    working = np.flatnonzero([not space.output_is_constant(a) for a in archs])
-    rows = np.random.default_rng(seed).choice(working, size=int(scenario.split()[1]), replace=False)
+    rows = np.random.default_rng(seed).choice(working_rows(), size=int(scenario.split()[1]), replace=False)
     task = gennas.Task.from_samples([(archs[i], float(acc[i])) for i in rows]) if scenario.startswith("samples") \
         else f"new-{ds}"
     with warnings.catch_warnings():
@@ -69,9 +76,8 @@ def main() -> None:
     scenarios += [f"samples {n}" for n in args.samples.split(",") if n] + ([] if args.no_search else ["search 10"])
     budget: dict = {}
     if args.device:
-        bench, space = gennas.load_benchmark("nb201"), gennas.load_space("nb201")
-        working = np.array([not space.output_is_constant(a) for a in bench.archs()])
-        ms = float(np.percentile(bench.latency_of(None, args.device)[working], args.percentile))
+        latencies = gennas.load_benchmark("nb201").latency_of(None, args.device)
+        ms = float(np.percentile(latencies[working_rows()], args.percentile))
         budget = {"device": args.device, "max_latency_ms": ms}
     rows = []
     for ds in ("cifar10", "cifar100"):

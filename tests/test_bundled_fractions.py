@@ -79,3 +79,16 @@ def test_declared_accuracies_under_1_then_above_it_are_learned_in_percent_again(
         designer.tell(Result(archs[6], 45.0, "train"))
     assert not designer.history[-1].failed and designer.loop.scale.factor == 1.0
     assert designer.loop.told_unit()[0] == 1.0
+
+
+def test_fractions_off_a_bundled_table_are_named_in_the_percent_the_check_read(cells):
+    """A fraction below cifar10's chance cell (0.05: 5 %, the table's lowest reads 10 %) is off the
+    table as its %, and the warning's example says so in %, not "0.05 is outside [10.00, 94.37]"."""
+    archs, acc = cells
+    designer = gennas.Designer("nb201", task="cifar10", seed=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        told = [Result(a, s / 100, "callable") for a, s in zip(archs[:5], acc[:5])]
+        designer.tell([*told, Result(archs[5], 0.05, "callable")])
+    said = [str(w.message) for w in caught if issubclass(w.category, ScoresOffTable)]
+    assert len(said) == 1 and "(5 is outside [10.00, 94.37])" in said[0]

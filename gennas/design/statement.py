@@ -406,7 +406,7 @@ class Statements:
         y, table = loop.scale.to_model(scores), self._table_reach(loop.task)
         if table is None or not are_table_accuracies(y, table, loop.scale.direction):  # y: maximised, in %
             if table is not None:
-                self._warn_off_table(scores, table)
+                self._warn_off_table(loop.scale.factor * scores, table)  # as checked: a fraction's example in %
             table = None  # the scores are not that table's accuracies (a proxy, a loss): its range says nothing
         reach = table  # maximised and uncompressed: the loop's scale is the scores' own
         unit = loop.scale.range_to_model(*unit_range(

@@ -74,7 +74,7 @@ class Verification:
         percent = unit_factor(loop, told) * scores
         if table is None or len(scores) == 0 or are_table_accuracies(percent, table, loop.scale.direction):
             return None
-        return self._off_table(scores, table)
+        return self._off_table(percent, table)  # what the check read: a fraction's example in %
 
     def _unstored(self) -> UnstoredTell | None:
         """Once per designer with a storage (None after, or without one): told results are not stored."""
